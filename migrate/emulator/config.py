@@ -1,0 +1,90 @@
+"""The emulator's configuration: users, flows and tasks to start with, rules, faults, limits.
+
+Read from TOML or JSON. Every key is checked: an unknown key is an error that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserSpec(Strict):
+    user_id: str
+    name: str
+    org_id: str
+    locked: bool = False
+
+
+class TaskSpec(Strict):
+    task_id: str
+    name: str
+
+
+class FlowSpec(Strict):
+    flow_id: int
+    name: str
+    owners: list[str]
+    visitors: list[str] = []
+    org_id: str
+    active: Annotated[int, Field(ge=0, le=1)] = 0
+    freq: str = "0 0 0 * * ? *"
+    cycle: str = "D"
+    dir_id: str | None = None
+    locked: bool = False
+
+
+class Rules(Strict):
+    """Readings of the docs where versions disagree; the defaults are the stricter ones."""
+
+    require_start_time: bool = True
+    require_do_as: bool = True
+    require_graph_lists: bool = True  # tasks, flows, relations (mandatory in the zh pages)
+    check_references: bool = True  # taskIds and upstream flowIds must exist
+    graph_as_string: bool = True  # Get Flow's `graph` as a JSON string (English samples)
+
+
+class Faults(Strict):
+    """Shares are probabilities per request, drawn from a seeded generator."""
+
+    seed: int = 0
+    latency_ms: Annotated[float, Field(ge=0)] = 0.0
+    latency_jitter_ms: Annotated[float, Field(ge=0)] = 0.0
+    error_5xx: Annotated[float, Field(ge=0, le=1)] = 0.0
+    drop_before: Annotated[float, Field(ge=0, le=1)] = 0.0
+    drop_after_apply: Annotated[float, Field(ge=0, le=1)] = 0.0
+    hang: Annotated[float, Field(ge=0, le=1)] = 0.0
+    hang_seconds: Annotated[float, Field(gt=0)] = 30.0
+    throttle_429: Annotated[float, Field(ge=0, le=1)] = 0.0  # random 429s besides the rate limit
+    retry_after_seconds: Annotated[float, Field(ge=0)] = 1.0
+    only_actions: list[str] = []  # empty: faults apply to every action
+
+
+class Limits(Strict):
+    # A documented guess (enos-batch-api.md §11): above this many requests in any one-second
+    # window an application gets HTTP 429 `{"code": 429, "msg": "Resource Exhausted"}`.
+    rate_per_second: Annotated[int, Field(ge=0)] = 0  # 0: no limit
+
+
+class EmulatorConfig(Strict):
+    users: list[UserSpec] = []
+    tasks: list[TaskSpec] = []
+    flows: list[FlowSpec] = []
+    root_dir_id: str = "0" * 32
+    rules: Rules = Rules()
+    faults: Faults = Faults()
+    limits: Limits = Limits()
+
+
+def load_emulator_config(path: Path) -> EmulatorConfig:
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    return EmulatorConfig.model_validate(data)

@@ -1,0 +1,393 @@
+"""State and rules of the emulated service, with no HTTP in sight: every method takes plain
+values, returns the `data` of the answer, or raises ServiceError with the documented code."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from migrate.emulator.config import EmulatorConfig, Rules, UserSpec
+from migrate.emulator.exceptions import (
+    DEPENDED_ON,
+    ServiceError,
+    account_locked,
+    invalid,
+    no_privilege,
+    user_org_mismatch,
+)
+from migrate.emulator.store import Store
+from migrate.graph import task_node_id
+from migrate.model import FlowPayload, field_errors
+from migrate.schedule.quartz import is_valid_quartz
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _names(joined: str) -> list[str]:
+    """`;a;b;` or `a;b` -> ["a", "b"], order kept, duplicates dropped."""
+    return list(dict.fromkeys(part.strip() for part in joined.split(";") if part.strip()))
+
+
+@dataclass
+class StoredFlow:
+    flow_id: int
+    name: str
+    org_id: str
+    owners: list[str]
+    visitors: list[str]
+    graph: dict[str, Any]
+    active: int
+    creator: str
+    create_time: str
+    update_user: str
+    update_time: str
+    dir_id: str
+    entry: int = 0
+    locked: bool = False
+    task_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class BatchService:
+    def __init__(self, config: EmulatorConfig, store: Store | None = None) -> None:
+        self.rules: Rules = config.rules
+        self.users: dict[str, UserSpec] = {u.user_id: u for u in config.users}
+        self.root_dir_id = config.root_dir_id
+        self.store = store or Store(None)
+        self.flows: dict[int, StoredFlow] = {}
+        self.tasks: dict[str, str] = {}  # taskId -> name
+        self.directories: dict[str, tuple[str, str]] = {}  # dirId -> (parentId, name)
+        if not self.store.load_into(self):
+            self._seed(config)
+
+    # -- seeding and persistence ---------------------------------------------------------
+
+    def _seed(self, config: EmulatorConfig) -> None:
+        now = self._now()
+        for task in config.tasks:
+            self.tasks[task.task_id] = task.name
+        for spec in config.flows:
+            owners = [*spec.owners]
+            graph = {
+                "id": str(spec.flow_id), "type": 1, "name": spec.name, "freq": spec.freq,
+                "cycle": spec.cycle, "alertMode": 0, "doAs": "", "owners": ";".join(owners),
+                "visitors": ";".join(spec.visitors), "startTime": date.today().isoformat(),
+                "active": spec.active, "parameters": "[]", "desc": "", "queue": "",
+                "tasks": [], "flows": [], "relations": [],
+            }
+            creator = owners[0] if owners else ""
+            self.flows[spec.flow_id] = StoredFlow(
+                flow_id=spec.flow_id, name=spec.name, org_id=spec.org_id, owners=owners,
+                visitors=[*spec.visitors], graph=graph, active=spec.active, creator=creator,
+                create_time=now, update_user=creator, update_time=now,
+                dir_id=spec.dir_id or self.root_dir_id, locked=spec.locked,
+            )
+        self.store.save_all(self)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "flows": [asdict(f) for f in self.flows.values()],
+            "tasks": self.tasks,
+            "directories": {k: list(v) for k, v in self.directories.items()},
+        }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.flows = {f["flow_id"]: StoredFlow(**f) for f in snapshot["flows"]}
+        self.tasks = dict(snapshot["tasks"])
+        self.directories = {k: (v[0], v[1]) for k, v in snapshot["directories"].items()}
+
+    @staticmethod
+    def _now() -> str:
+        return datetime.now().strftime(TIME_FORMAT)[:-3]
+
+    def _bump(self, flow: StoredFlow, user: UserSpec) -> None:
+        now = self._now()
+        if now <= flow.update_time:  # updateTime must move forward even within a millisecond
+            later = datetime.strptime(flow.update_time + "000", TIME_FORMAT) + timedelta(milliseconds=1)
+            now = later.strftime(TIME_FORMAT)[:-3]
+        flow.update_time, flow.update_user = now, user.name
+        self.store.save_flow(flow)
+
+    # -- who may do what ---------------------------------------------------------------
+
+    def user(self, user_id: str | None, org_id: str | None) -> UserSpec:
+        found = self.users.get(user_id or "")
+        if found is None or found.org_id != org_id:
+            raise user_org_mismatch()
+        return found
+
+    def _active_user(self, user_id: str | None, org_id: str | None) -> UserSpec:
+        found = self.user(user_id, org_id)
+        if found.locked:
+            raise account_locked()
+        return found
+
+    def _flow(self, flow_id: object) -> StoredFlow:
+        text = str(flow_id).strip() if isinstance(flow_id, (int, str)) and not isinstance(flow_id, bool) else ""
+        if not text.isdigit():
+            raise invalid(f"flowId {flow_id!r} is not a number")
+        flow = self.flows.get(int(text))
+        if flow is None:
+            # Not documented: we read an unknown id as an invalid parameter (README).
+            raise invalid(f"flow {text} does not exist")
+        return flow
+
+    def _readable(self, user: UserSpec, flow_id: object) -> StoredFlow:
+        flow = self._flow(flow_id)
+        if flow.org_id != user.org_id:
+            raise no_privilege(f"flow {flow.flow_id} is not in your organization")
+        return flow
+
+    def _owned(self, user: UserSpec, flow_id: object) -> StoredFlow:
+        flow = self._readable(user, flow_id)
+        if user.name not in flow.owners:
+            raise no_privilege(f"{user.name} is not an owner of flow {flow.flow_id}")
+        if flow.locked:
+            raise no_privilege(f"flow {flow.flow_id} is locked")
+        return flow
+
+    # -- Save Flow -----------------------------------------------------------------------
+
+    def save_flow(self, user_id: str | None, org_id: str | None, body: object) -> dict[str, Any]:
+        user = self._active_user(user_id, org_id)
+        if not isinstance(body, dict):
+            raise invalid("the body must be a JSON object")
+        body = self._apply_optional_defaults(body)
+        try:
+            payload = FlowPayload.model_validate(body)
+        except ValidationError as error:
+            raise invalid("; ".join(e.sentence() for e in field_errors(error))) from None
+        flow = self._owned(user, payload.id)
+        self._check_references(payload)
+        flow.graph = {**payload.wire(), "creator": flow.creator}
+        flow.name, flow.active = payload.name, payload.active
+        flow.owners, flow.visitors = _names(payload.owners), _names(payload.visitors)
+        self._bump(flow, user)
+        return {"flowId": flow.flow_id}
+
+    def _apply_optional_defaults(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = dict(body)
+        if not self.rules.require_start_time:
+            body.setdefault("startTime", date.today().isoformat())
+        if not self.rules.require_do_as:
+            body.setdefault("doAs", "")
+        if not self.rules.require_graph_lists:
+            for key in ("tasks", "flows", "relations"):
+                body.setdefault(key, [])
+        return body
+
+    def _check_references(self, payload: FlowPayload) -> None:
+        if not self.rules.check_references:
+            return
+        for task in payload.tasks:
+            if task.taskId not in self.tasks:
+                raise invalid(f"field tasks: task {task.taskId} does not exist")
+        for upstream in payload.flows:
+            if int(upstream.flowId) not in self.flows:
+                raise invalid(f"field flows: flow {upstream.flowId} does not exist")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _flow_struct(self, user: UserSpec, flow: StoredFlow, entry: int) -> dict[str, Any]:
+        graph = flow.graph
+        return {
+            "flowId": flow.flow_id, "flowName": flow.name, "active": flow.active,
+            "creator": flow.creator, "createTime": flow.create_time,
+            "updateUser": flow.update_user, "updateTime": flow.update_time,
+            "freq": graph["freq"], "cycle": graph["cycle"], "parameters": graph["parameters"],
+            "owner": ";" + ";".join(flow.owners) + ";", "visitor": ";" + ";".join(flow.visitors) + ";",
+            "doAs": graph["doAs"], "alertMode": graph["alertMode"],
+            "graph": json.dumps(graph, ensure_ascii=False) if self.rules.graph_as_string else graph,
+            "entry": entry, "type": graph["type"], "syncType": 1, "desc": graph["desc"],
+            "startTime": graph["startTime"], "queue": graph["queue"], "virtual": False,
+            "locked": flow.locked, "hasEditPri": user.name in flow.owners, "hasReadPri": True,
+            "isUserLocked": user.locked,
+        }
+
+    def get_flow(self, user_id: str | None, org_id: str | None, flow_id: object) -> dict[str, Any]:
+        user = self.user(user_id, org_id)
+        return self._flow_struct(user, self._readable(user, flow_id), entry=0)
+
+    def load_for_edit(self, user_id: str | None, org_id: str | None, flow_id: object) -> dict[str, Any]:
+        # The real service copies the flow into a temporary one; the emulator only reads.
+        user = self.user(user_id, org_id)
+        return self._flow_struct(user, self._readable(user, flow_id), entry=1)
+
+    def search(self, user_id: str | None, org_id: str | None, body: object) -> list[dict[str, Any]]:
+        user = self.user(user_id, org_id)
+        body = body if isinstance(body, dict) else {}
+        expression = body.get("expression") or ""
+        if not isinstance(expression, str):
+            raise invalid("field expression must be a string")
+        pagination = body.get("pagination") or {"pageNo": 1, "pageSize": 10_000}
+        page_no, page_size = pagination.get("pageNo"), pagination.get("pageSize")
+        if not isinstance(page_no, int) or page_no < 1 or not isinstance(page_size, int) or page_size < 1:
+            raise invalid("pagination.pageNo must be >= 1 and pageSize > 0")
+        found = [f for f in self._in_org(user) if self._matches(f, expression)]
+        for sorter in reversed(pagination.get("sorters") or []):
+            key = {"createTime": "create_time", "updateTime": "update_time", "startTime": "start"}.get(
+                sorter.get("field", ""), "")
+            if not key:
+                raise invalid(f"sorter field {sorter.get('field')!r} is not createTime, updateTime or startTime")
+            found.sort(
+                key=lambda f, k=key: f.graph["startTime"] if k == "start" else getattr(f, k),
+                reverse=str(sorter.get("order", "ASC")).upper() == "DESC",
+            )
+        page = found[(page_no - 1) * page_size : page_no * page_size]
+        return [{"flowId": str(f.flow_id), "flowName": f.name} for f in page]
+
+    def get_my_flow(self, user_id: str | None, org_id: str | None, expression: str) -> list[dict[str, Any]]:
+        user = self.user(user_id, org_id)
+        return [
+            {"flowId": str(f.flow_id), "editable": user.name in f.owners, "flowName": f.name,
+             "cycle": f.graph["cycle"]}
+            for f in self._in_org(user)
+            if (user.name in f.owners or user.name in f.visitors) and self._matches(f, expression)
+        ]
+
+    def _in_org(self, user: UserSpec) -> list[StoredFlow]:
+        return sorted((f for f in self.flows.values() if f.org_id == user.org_id), key=lambda f: f.flow_id)
+
+    @staticmethod
+    def _matches(flow: StoredFlow, expression: str) -> bool:
+        needle = expression.lower()
+        return not needle or needle in flow.name.lower() or needle in str(flow.flow_id)
+
+    # -- export and import ---------------------------------------------------------------
+
+    def export_flow(self, user_id: str | None, org_id: str | None, flow_id: object) -> dict[str, Any]:
+        user = self.user(user_id, org_id)
+        flow = self._readable(user, flow_id)
+        graph = flow.graph
+        names = {t["nodeId"]: t["taskName"] for t in graph["tasks"]}
+        return {
+            "name": flow.name, "cycle": graph["cycle"], "cron": graph["freq"],
+            "parameters": graph["parameters"], "alertMode": graph["alertMode"],
+            "submitter": graph["doAs"], "owners": ";".join(flow.owners),
+            "visitors": ";".join(flow.visitors), "type": graph["type"], "syncType": 1,
+            "desc": graph["desc"], "startTime": graph["startTime"],
+            "tasks": [flow.task_details.get(t["taskId"], {"name": t["taskName"]}) for t in graph["tasks"]],
+            "flowLinks": [], "taskLinks": [],
+            "relations": [
+                {"sourceTaskName": names[r["source"]], "targetTaskName": names[r["target"]], "rerun": r["rerun"]}
+                for r in graph["relations"] if r["source"] in names and r["target"] in names
+            ],
+            "linkRelations": [],
+        }
+
+    def import_flow(self, user_id: str | None, org_id: str | None, body: object) -> dict[str, Any]:
+        user = self._active_user(user_id, org_id)
+        if not isinstance(body, dict):
+            raise invalid("the body must be a JSON object")
+        name, dir_id, flow_json = body.get("flowName"), body.get("dirId"), body.get("flowJson")
+        if not isinstance(name, str) or not name.strip():
+            raise ServiceError(62102, "Invalid parameter: flowName")
+        if not isinstance(body.get("desc"), str):
+            raise ServiceError(62102, "Incorrect parameter: desc is required")
+        if dir_id != self.root_dir_id and dir_id not in self.directories:
+            raise ServiceError(62102, "Directory does not exist")
+        if not isinstance(flow_json, dict) or not is_valid_quartz(str(flow_json.get("cron", ""))) \
+                or flow_json.get("cycle") not in ("M", "W", "D", "H", "mi"):
+            raise ServiceError(62102, "Workflow validation failed")
+        tasks_in = flow_json.get("tasks") or []
+        if not isinstance(tasks_in, list) or not all(isinstance(t, dict) and t.get("name") for t in tasks_in):
+            raise ServiceError(62102, "Workflow validation failed")
+        wanted = body.get("flowId")
+        flow_id = wanted if isinstance(wanted, int) and wanted > 0 and wanted not in self.flows \
+            else max(self.flows, default=1000) + 1
+        next_task = itertools.count(max((int(t) for t in self.tasks), default=100_000) + 1)
+        tasks, details, by_name = [], {}, {}
+        for index, task in enumerate(tasks_in):
+            task_id = str(next(next_task))
+            self.tasks[task_id] = task["name"]
+            details[task_id] = task
+            by_name[task["name"]] = task_node_id(task_id)
+            tasks.append({"taskName": task["name"], "x": round(0.05 + 0.05 * index, 4), "y": 0.05,
+                          "taskId": task_id, "nodeId": task_node_id(task_id)})
+        relations = [
+            {"cycleGap": f"{flow_json['cycle']}0", "source": by_name[r.get("sourceTaskName")],
+             "target": by_name[r.get("targetTaskName")], "rerun": bool(r.get("rerun"))}
+            for r in flow_json.get("relations") or []
+            if r.get("sourceTaskName") in by_name and r.get("targetTaskName") in by_name
+        ]
+        owners = _names(str(flow_json.get("owners") or "")) or [user.name]
+        graph = {
+            "id": str(flow_id), "type": flow_json.get("type", 1), "name": name,
+            "freq": flow_json["cron"], "cycle": flow_json["cycle"],
+            "alertMode": flow_json.get("alertMode", 0), "doAs": flow_json.get("submitter", ""),
+            "owners": ";".join(owners), "visitors": str(flow_json.get("visitors") or ""),
+            "startTime": flow_json.get("startTime") or date.today().isoformat(), "active": 0,
+            "parameters": flow_json.get("parameters") or "[]", "desc": body["desc"],
+            "queue": "", "tasks": tasks, "flows": [], "relations": relations, "creator": user.name,
+        }
+        now = self._now()
+        flow = StoredFlow(
+            flow_id=flow_id, name=name, org_id=user.org_id, owners=owners,
+            visitors=_names(graph["visitors"]), graph=graph, active=0, creator=user.name,
+            create_time=now, update_user=user.name, update_time=now, dir_id=str(dir_id),
+            entry=1, task_details=details,
+        )
+        self.flows[flow_id] = flow
+        self.store.save_all(self)
+        return {"flowId": flow_id}
+
+    # -- delete, enable, disable ---------------------------------------------------------
+
+    def delete_flow(self, user_id: str | None, org_id: str | None, flow_id: object) -> str:
+        user = self._active_user(user_id, org_id)
+        flow = self._owned(user, flow_id)
+        for other in self.flows.values():
+            if other is not flow and any(int(f["flowId"]) == flow.flow_id for f in other.graph["flows"]):
+                raise ServiceError(
+                    DEPENDED_ON, "This workflow is relied on by other workflows and cannot be deleted."
+                )
+        del self.flows[flow.flow_id]
+        self.store.delete_flow(flow.flow_id)
+        return ""
+
+    def set_active(self, user_id: str | None, org_id: str | None, body: object, active: int) -> str:
+        user = self._active_user(user_id, org_id)
+        flow_id = body.get("flowId") if isinstance(body, dict) else None
+        flow = self._owned(user, flow_id)
+        flow.active = active
+        flow.graph["active"] = active
+        self._bump(flow, user)
+        return ""
+
+    # -- directories ---------------------------------------------------------------------
+
+    def create_directory(self, user_id: str | None, org_id: str | None, body: object) -> dict[str, str]:
+        self._active_user(user_id, org_id)
+        body = body if isinstance(body, dict) else {}
+        parent, name = body.get("parentId"), body.get("dirName")
+        if not isinstance(name, str) or not name:
+            raise ServiceError(62102, "param: dirName cannot be empty")
+        if not isinstance(parent, str) or not parent:
+            raise ServiceError(62102, "param: parentId cannot be empty")
+        if parent != self.root_dir_id and parent not in self.directories:
+            raise ServiceError(62102, "parentId not found")
+        if any(p == parent and n == name for p, n in self.directories.values()):
+            raise ServiceError(62102, "A directory of the same name already exists")
+        dir_id = uuid.uuid4().hex
+        self.directories[dir_id] = (parent, name)
+        self.store.save_all(self)
+        return {"dirId": dir_id}
+
+    def list_directories(self, user_id: str | None, org_id: str | None) -> list[dict[str, Any]]:
+        user = self.user(user_id, org_id)
+
+        def node(dir_id: str, title: str) -> dict[str, Any]:
+            children = [node(d, n) for d, (p, n) in self.directories.items() if p == dir_id]
+            children += [
+                {"editable": user.name in f.owners, "title": f.name, "type": 1, "key": f.flow_id,
+                 "isDirectory": False}
+                for f in self._in_org(user) if f.dir_id == dir_id
+            ]
+            return {"children": children, "title": title, "type": 1, "key": dir_id, "isDirectory": True}
+
+        return [node(self.root_dir_id, "Workflow")]

@@ -1,0 +1,159 @@
+"""HTTP in, HTTP out: routes `/batch-processing-service/v2.1/{flows,directories}?action=` to the
+rules in models.py, wraps answers in the `{code, msg, requestId, data}` envelope, and applies the
+faults and limits of faults.py. Introspection lives under `/_emulator/`, a path the real service
+never uses."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from migrate.emulator.exceptions import ServiceError
+from migrate.emulator.faults import Fault, FaultPlan, RateLimiter, Stats, retry_after_header
+from migrate.emulator.models import BatchService
+
+BASE = "/batch-processing-service/v2.1"
+Handler = Callable[[BatchService, web.Request, Any], Any]
+
+# action -> (HTTP method, handler); handlers get the service, the request and the JSON body.
+FLOW_ACTIONS: dict[str, tuple[str, Handler]] = {
+    "save": ("POST", lambda s, r, b: s.save_flow(r.query.get("userId"), r.query.get("orgId"), b)),
+    "get": ("GET", lambda s, r, b: s.get_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
+    "loadForEdit": ("GET", lambda s, r, b: s.load_for_edit(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
+    "export": ("GET", lambda s, r, b: s.export_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
+    "import": ("POST", lambda s, r, b: s.import_flow(r.query.get("userId"), r.query.get("orgId"), b)),
+    "search": ("POST", lambda s, r, b: s.search(r.query.get("userId"), r.query.get("orgId"), b)),
+    "getMyFlow": ("GET", lambda s, r, b: s.get_my_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("expression", ""))),
+    "delete": ("GET", lambda s, r, b: s.delete_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
+    "enable": ("POST", lambda s, r, b: s.set_active(r.query.get("userId"), r.query.get("orgId"), b, 1)),
+    "disable": ("POST", lambda s, r, b: s.set_active(r.query.get("userId"), r.query.get("orgId"), b, 0)),
+}
+DIRECTORY_ACTIONS: dict[str, tuple[str, Handler]] = {
+    "create": ("POST", lambda s, r, b: s.create_directory(r.query.get("userId"), r.query.get("orgId"), b)),
+    "listWorkFlowDirs": ("GET", lambda s, r, b: s.list_directories(r.query.get("userId"), r.query.get("orgId"))),
+}
+
+
+def envelope(code: int, msg: str, data: Any, status: int = 200) -> web.Response:
+    body = {"code": code, "msg": msg, "requestId": str(uuid.uuid4()), "data": data}
+    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+class EmulatorApp:
+    """The aiohttp application around one BatchService."""
+
+    def __init__(self, service: BatchService, faults: FaultPlan, limiter: RateLimiter) -> None:
+        self.service = service
+        self.faults = faults
+        self.limiter = limiter
+        self.stats = Stats()
+        self.stopping = asyncio.Event()
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", f"{BASE}/flows", self._route(FLOW_ACTIONS))
+        app.router.add_route("*", f"{BASE}/directories", self._route(DIRECTORY_ACTIONS))
+        app.router.add_get("/_emulator/stats", self._stats)
+        app.router.add_post("/_emulator/reset", self._reset)
+        return app
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats.as_json())
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        self.stats = Stats()
+        return web.json_response({"reset": True})
+
+    def _route(self, actions: dict[str, tuple[str, Handler]]) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            action = request.query.get("action", "")
+            self.stats.arrived(action, time.monotonic())
+            answer = await self._answer(request, action, actions)
+            code = answer.headers.get("X-Emulator-Code", str(answer.status))
+            self.stats.answers_by_code[code] += 1
+            return answer
+
+        return handle
+
+    async def _answer(
+        self, request: web.Request, action: str, actions: dict[str, tuple[str, Handler]]
+    ) -> web.StreamResponse:
+        application = request.headers.get("apim-accesstoken", "anonymous")
+        wait = self.limiter.retry_after(application, time.monotonic())
+        if wait is not None:
+            return self._throttled(wait)
+        latency = self.faults.latency_seconds()
+        if latency:
+            await asyncio.sleep(latency)
+        fault = self.faults.draw(action)
+        if fault is not Fault.NONE:
+            self.stats.faults[fault.value] += 1
+        if fault is Fault.HANG:
+            # Hang past any sensible client timeout, but let the server stop cleanly.
+            try:
+                await asyncio.wait_for(self.stopping.wait(), self.faults.faults.hang_seconds)
+            except TimeoutError:
+                pass
+            return self._drop(request)
+        if fault is Fault.DROP_BEFORE:
+            return self._drop(request)
+        if fault is Fault.ERROR_5XX:
+            status = self.faults.status_5xx()
+            return web.Response(status=status, text=f"<html><body>{status} gateway error</body></html>",
+                                content_type="text/html", headers={"X-Emulator-Code": f"http_{status}"})
+        if fault is Fault.THROTTLE:
+            return self._throttled(self.faults.faults.retry_after_seconds)
+        answer = await self._apply(request, action, actions)
+        if fault is Fault.DROP_AFTER_APPLY:
+            return self._drop(request)
+        return answer
+
+    async def _apply(
+        self, request: web.Request, action: str, actions: dict[str, tuple[str, Handler]]
+    ) -> web.Response:
+        if action not in actions:
+            return self._coded(99400, f"Invalid Argument action:{action or 'action is missing'}", None)
+        method, handler = actions[action]
+        if request.method != method:
+            return self._coded(99400, f"Invalid Argument action:{action} takes {method}", None)
+        body: Any = None
+        if method == "POST":
+            raw = await request.read()
+            try:
+                body = json.loads(raw) if raw.strip() else None
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return self._coded(62102, "Incorrect parameter: the body is not valid JSON", None)
+        try:
+            data = handler(self.service, request, body)
+        except ServiceError as error:
+            return self._coded(error.code, error.msg, None)
+        if action == "save":
+            self.stats.saves_by_flow[str(data["flowId"])] += 1
+        return self._coded(0, "OK", data)
+
+    @staticmethod
+    def _coded(code: int, msg: str, data: Any) -> web.Response:
+        answer = envelope(code, msg, data)
+        answer.headers["X-Emulator-Code"] = str(code)
+        return answer
+
+    @staticmethod
+    def _throttled(wait: float) -> web.Response:
+        answer = envelope(429, "Resource Exhausted", None, status=429)
+        answer.headers["Retry-After"] = retry_after_header(wait)
+        answer.headers["X-Emulator-Code"] = "429"
+        return answer
+
+    def _drop(self, request: web.Request) -> web.Response:
+        """Close the connection without an answer: the client sees a reset or a disconnect."""
+        if request.transport is not None:
+            request.transport.abort()
+        answer = web.Response(status=499)
+        answer.headers["X-Emulator-Code"] = "dropped"
+        return answer

@@ -1,0 +1,209 @@
+"""The Save Flow body and its structs, with the wire names of enos-batch-api.md §3.
+
+One model serves both sides: the pipeline builds a FlowPayload and sends `wire()`; the
+emulator validates an incoming body with the same model, so the two can never disagree on
+what a field may hold. The model accepts what the documented samples send (ids as integers
+or numeric strings, `parameters` as a JSON string or a list of key/value pairs) and
+normalises it to what our client sends (numeric strings, a JSON string).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from migrate.graph import graph_errors
+from migrate.schedule.cycle import Cycle
+from migrate.schedule.quartz import QuartzError, parse_quartz
+
+
+def _numeric_id(value: object) -> object:
+    if isinstance(value, bool):
+        return value  # left for the str check to refuse
+    if isinstance(value, int) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return value.strip()
+    raise ValueError("must be a non-negative integer or a numeric string")
+
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
+NumericId = Annotated[str, BeforeValidator(_numeric_id)]
+ScheduleType = Annotated[Literal[0, 1, 2], BeforeValidator(_not_bool)]
+AlertMode = Annotated[Literal[0, 1, 2, 3], BeforeValidator(_not_bool)]
+Active = Annotated[Literal[0, 1], BeforeValidator(_not_bool)]
+CYCLE_GAP = re.compile(r"^(M|W|D|H|mi)-?[0-9]+$")
+
+
+class WireModel(BaseModel):
+    # Strict: "1" is not 1 and 1 is not True on this wire. Unknown keys are ignored, as a
+    # service that reads known fields would; snake_case spellings therefore count as missing.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class TaskSimpleInfo(WireModel):
+    taskName: str
+    x: float
+    y: float
+    taskId: NumericId
+    nodeId: str
+
+
+class FlowSimpleInfo(WireModel):
+    flowId: NumericId
+    flowName: str = Field(validation_alias=AliasChoices("flowName", "flow_name"))
+    nodeId: str
+    isVirtual: bool = False
+    x: float
+    y: float
+
+
+class Relation(WireModel):
+    cycleGap: str
+    source: str
+    target: str
+    rerun: bool
+
+    @field_validator("cycleGap")
+    @classmethod
+    def _cycle_gap(cls, value: str) -> str:
+        if not CYCLE_GAP.match(value):
+            raise ValueError("must be a cycle code and an offset, such as D0")
+        return value
+
+
+class Parameter(WireModel):
+    key: str
+    value: str
+
+
+def _parameters(value: object) -> object:
+    """Accept the documented JSON string or a list; keep the JSON string form."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except json.JSONDecodeError as error:
+            raise ValueError(f"is not valid JSON ({error.msg})") from None
+    if not isinstance(value, list):
+        raise ValueError("must be a list of {key, value} objects or its JSON string")
+    items = [Parameter.model_validate(item).model_dump() for item in value]
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+
+
+def _start_time(value: object) -> object:
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a calendar date") from None
+    return value
+
+
+def _freq(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            parts = value.split()
+            parse_quartz(value)
+        except QuartzError as error:
+            raise ValueError(error.reason if error.field is None else f"{error.field}: {error.reason}") from None
+        if len(parts) != 7:
+            raise ValueError("must have 7 fields (sec min hour dom month dow year)")
+    return value
+
+
+class FlowPayload(WireModel):
+    """The body of Save Flow. Optional per some doc versions; see README 'Service choices'."""
+
+    id: NumericId
+    type: ScheduleType
+    name: Annotated[str, Field(min_length=1)]
+    freq: Annotated[str, BeforeValidator(_freq)]
+    cycle: Cycle
+    alertMode: AlertMode
+    doAs: str
+    owners: str
+    visitors: str
+    startTime: Annotated[str, BeforeValidator(_start_time)]
+    active: Active
+    parameters: Annotated[str, BeforeValidator(_parameters)] = "[]"
+    desc: str = ""
+    queue: str = ""
+    tasks: list[TaskSimpleInfo]
+    flows: list[FlowSimpleInfo]
+    relations: list[Relation]
+
+    @model_validator(mode="after")
+    def _graph(self) -> FlowPayload:
+        errors = graph_errors(
+            [(t.nodeId, t.taskId) for t in self.tasks],
+            [(f.nodeId, f.flowId) for f in self.flows],
+            [(r.source, r.target) for r in self.relations],
+        )
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON-ready body, in the documented field order."""
+        return self.model_dump(mode="json")
+
+    def wire_bytes(self) -> bytes:
+        return json.dumps(self.wire(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def payload_sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    field: str
+    value: str
+    message: str
+
+    def sentence(self) -> str:
+        return f"field {self.field}: {self.message} (value {self.value})"
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def field_errors(error: ValidationError, body: object = None) -> list[FieldError]:
+    """Pydantic errors as (field, value, message), fields written like `tasks[0].taskId`."""
+    found: list[FieldError] = []
+    for item in error.errors(include_url=False):
+        path = ""
+        for part in item["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        message = item["msg"].removeprefix("Value error, ")
+        if not item["loc"]:  # a whole-body rule: the graph
+            path, shown = "graph", "tasks, flows and relations"
+        elif item["type"] == "missing":
+            message, shown = "is required", "missing"
+        else:
+            shown = _shown(item.get("input"))
+        found.append(FieldError(field=path or "body", value=shown, message=message))
+    return found

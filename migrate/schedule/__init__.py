@@ -1,0 +1,1 @@
+"""Schedules: Quartz validation and evaluation, and the cycle code of a schedule."""

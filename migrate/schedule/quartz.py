@@ -1,0 +1,292 @@
+"""Quartz 7-field cron: a validator and a next-fire-time evaluator for the subset we emit and accept.
+
+The subset: numbers, names, `*`, ranges (wrapping ones too), steps, lists, `?`, and the
+day specials `L`, `L-n`, `LW`, `L-nW`, `nW` (day of month) and `dL`, `d#n` (day of week),
+plus years. It follows Quartz's `CronExpression` (see reference/cron-semantics.md §1) and is
+stricter where Quartz silently does something surprising:
+
+* a step after a name range (`SUN-SAT/2`) is rejected, since Quartz ignores the step;
+* a bare `L` or `L-n` in day-of-week is rejected, since Quartz reads them as Saturday;
+* a step on a wrapping range (`22-2/2`) is rejected, since its meaning is not documented;
+* explicit years outside 1970-2099 are rejected (cron-utils' bound; Quartz never fires them).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+MONTH_NAMES = {
+    name: number
+    for number, name in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
+    )
+}
+# Quartz numbers days of the week 1..7 from Sunday.
+DAY_NAMES = {
+    name: number
+    for number, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], 1)
+}
+YEAR_MIN, YEAR_MAX = 1970, 2099
+# How far ahead the evaluator searches when the year field is `*` (Quartz: now + 100 years).
+SEARCH_YEARS = 100
+
+FIELD_NAMES = ("seconds", "minutes", "hours", "day-of-month", "month", "day-of-week", "year")
+
+
+class QuartzError(ValueError):
+    """A Quartz expression that is not valid, with the field and the reason."""
+
+    def __init__(self, expression: str, field: str | None, reason: str) -> None:
+        self.expression = expression
+        self.field = field
+        self.reason = reason
+        where = f" in {field}" if field else ""
+        super().__init__(f"invalid Quartz expression {expression!r}{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class DayOfMonth:
+    """The day-of-month field. `any_day` is `?`; otherwise exactly one kind of rule is set."""
+
+    any_day: bool = False
+    days: frozenset[int] = frozenset()
+    last_offset: int | None = None  # `L` (0) or `L-n` (n)
+    last_weekday: bool = False  # with last_offset: `LW` / `L-nW`
+    nearest_weekday: int | None = None  # `nW`
+
+
+@dataclass(frozen=True)
+class DayOfWeek:
+    """The day-of-week field (1 = Sunday). `any_day` is `?`."""
+
+    any_day: bool = False
+    days: frozenset[int] = frozenset()
+    nth: tuple[int, int] | None = None  # `d#n`: (day, n)
+    last_of: int | None = None  # `dL`
+
+
+@dataclass(frozen=True)
+class QuartzSchedule:
+    """A parsed Quartz expression; `text` is its canonical 7-field, upper-case form."""
+
+    text: str
+    seconds: frozenset[int]
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    day_of_month: DayOfMonth
+    months: frozenset[int]
+    day_of_week: DayOfWeek
+    years: frozenset[int] | None  # None: every year
+
+    def fire_times(self, after: datetime) -> Iterator[datetime]:
+        """Yield every fire time strictly after `after` (naive datetimes), in order."""
+        return _fire_times(self, after)
+
+    def next_fire_time(self, after: datetime) -> datetime | None:
+        return next(self.fire_times(after), None)
+
+
+_TERM = re.compile(r"^(?P<start>\*|[0-9]+|[A-Z]{3})(?:-(?P<end>[0-9]+|[A-Z]{3}))?(?:/(?P<step>[0-9]+))?$")
+
+
+def _value(token: str, lo: int, hi: int, names: dict[str, int] | None, expr: str, field: str) -> int:
+    if token.isdigit():
+        number = int(token)
+    elif names is not None and token in names:
+        number = names[token]
+    else:
+        raise QuartzError(expr, field, f"{token!r} is not a valid value")
+    if not lo <= number <= hi:
+        raise QuartzError(expr, field, f"{number} is out of range {lo}-{hi}")
+    return number
+
+
+def _parse_set(
+    text: str, lo: int, hi: int, expr: str, field: str, names: dict[str, int] | None = None
+) -> frozenset[int]:
+    values: set[int] = set()
+    for term in text.split(","):
+        match = _TERM.match(term)
+        if match is None:
+            raise QuartzError(expr, field, f"{term!r} is not a value, range, step or list")
+        start, end, step_text = match["start"], match["end"], match["step"]
+        step = 1
+        if step_text is not None:
+            step = int(step_text)
+            if step < 1 or step > hi:
+                raise QuartzError(expr, field, f"step {step} must be between 1 and {hi}")
+            if not (start.isdigit() or start == "*") or (end is not None and not end.isdigit()):
+                raise QuartzError(expr, field, f"{term!r}: Quartz ignores a step after a name")
+        if start == "*":
+            if end is not None:
+                raise QuartzError(expr, field, f"{term!r}: '*' cannot start a range")
+            first, last = lo, hi
+        else:
+            first = _value(start, lo, hi, names, expr, field)
+            if end is not None:
+                last = _value(end, lo, hi, names, expr, field)
+            else:
+                # `a/n` runs from a to the field's maximum and never wraps.
+                last = hi if step_text is not None else first
+        if first <= last:
+            values.update(range(first, last + 1, step))
+        elif step_text is not None:
+            raise QuartzError(expr, field, f"{term!r}: a step on a wrapping range is not supported")
+        else:
+            values.update(range(first, hi + 1))
+            values.update(range(lo, last + 1))
+    return frozenset(values)
+
+
+_LAST_DOM = re.compile(r"^L(?:-(?P<offset>[0-9]+))?(?P<weekday>W)?$")
+_NEAREST_DOM = re.compile(r"^(?P<day>[0-9]+)W$")
+_NTH_DOW = re.compile(r"^(?P<day>[0-9]|[A-Z]{3})#(?P<n>[0-9]+)$")
+_LAST_DOW = re.compile(r"^(?P<day>[0-9]|[A-Z]{3})L$")
+
+
+def _parse_day_of_month(text: str, expr: str) -> DayOfMonth:
+    field = "day-of-month"
+    if text == "?":
+        return DayOfMonth(any_day=True)
+    if match := _LAST_DOM.match(text):
+        offset = int(match["offset"] or 0)
+        if offset > 30:
+            raise QuartzError(expr, field, f"L-{offset}: the offset must be at most 30")
+        return DayOfMonth(last_offset=offset, last_weekday=bool(match["weekday"]))
+    if match := _NEAREST_DOM.match(text):
+        day = int(match["day"])
+        if not 1 <= day <= 31:
+            raise QuartzError(expr, field, f"{day}W: the day must be between 1 and 31")
+        return DayOfMonth(nearest_weekday=day)
+    if "L" in text or "W" in text:
+        raise QuartzError(expr, field, f"{text!r}: L and W must stand alone (L, L-n, LW, nW)")
+    return DayOfMonth(days=_parse_set(text, 1, 31, expr, field))
+
+
+def _parse_day_of_week(text: str, expr: str) -> DayOfWeek:
+    field = "day-of-week"
+    if text == "?":
+        return DayOfWeek(any_day=True)
+    if match := _NTH_DOW.match(text):
+        day = _value(match["day"], 1, 7, DAY_NAMES, expr, field)
+        n = int(match["n"])
+        if not 1 <= n <= 5:
+            raise QuartzError(expr, field, f"{text!r}: the n of d#n must be between 1 and 5")
+        return DayOfWeek(nth=(day, n))
+    if match := _LAST_DOW.match(text):
+        return DayOfWeek(last_of=_value(match["day"], 1, 7, DAY_NAMES, expr, field))
+    if "#" in text or "L" in text:  # no day name contains an L
+        if text.startswith("L"):
+            raise QuartzError(expr, field, f"{text!r}: Quartz reads a bare L here as Saturday; write 7 or SAT")
+        raise QuartzError(expr, field, f"{text!r}: # and L take one day and stand alone (d#n, dL)")
+    return DayOfWeek(days=_parse_set(text, 1, 7, expr, field, DAY_NAMES))
+
+
+def parse_quartz(expression: str) -> QuartzSchedule:
+    """Parse and validate a 6- or 7-field Quartz expression; raise QuartzError if it is invalid."""
+    if not isinstance(expression, str):
+        raise QuartzError(repr(expression), None, "not a string")
+    parts = expression.upper().split()
+    if len(parts) not in (6, 7):
+        raise QuartzError(expression, None, f"has {len(parts)} fields; Quartz takes 6 or 7")
+    if len(parts) == 6:
+        parts.append("*")
+    sec, minute, hour, dom, month, dow, year = parts
+    for name, text in zip(FIELD_NAMES, parts, strict=True):
+        if "?" in text and name not in ("day-of-month", "day-of-week"):
+            raise QuartzError(expression, name, "'?' is only allowed in day-of-month or day-of-week")
+        if "?" in text and text != "?":
+            raise QuartzError(expression, name, "'?' must stand alone")
+    if (dom == "?") == (dow == "?"):
+        raise QuartzError(
+            expression,
+            None,
+            "exactly one of day-of-month and day-of-week must be '?'",
+        )
+    years = None if year == "*" else _parse_set(year, YEAR_MIN, YEAR_MAX, expression, "year")
+    return QuartzSchedule(
+        text=" ".join(parts),
+        seconds=_parse_set(sec, 0, 59, expression, "seconds"),
+        minutes=_parse_set(minute, 0, 59, expression, "minutes"),
+        hours=_parse_set(hour, 0, 23, expression, "hours"),
+        day_of_month=_parse_day_of_month(dom, expression),
+        months=_parse_set(month, 1, 12, expression, "month", MONTH_NAMES),
+        day_of_week=_parse_day_of_week(dow, expression),
+        years=years,
+    )
+
+
+def is_valid_quartz(expression: str) -> bool:
+    try:
+        parse_quartz(expression)
+    except QuartzError:
+        return False
+    return True
+
+
+def _quartz_weekday(day: date) -> int:
+    return (day.weekday() + 1) % 7 + 1  # Monday is 0 in Python and 2 in Quartz
+
+
+def _nearest_weekday(year: int, month: int, day: int, month_length: int) -> int:
+    """The weekday nearest `day` without leaving the month (Quartz's `W`)."""
+    weekday = _quartz_weekday(date(year, month, day))
+    if weekday == 7:  # Saturday: Friday before, or Monday after on the 1st
+        return day + 2 if day == 1 else day - 1
+    if weekday == 1:  # Sunday: Monday after, or Friday before on the last day
+        return day - 2 if day == month_length else day + 1
+    return day
+
+
+def days_in_month(schedule: QuartzSchedule, year: int, month: int) -> list[int]:
+    """The days of one month on which the schedule fires, sorted."""
+    month_length = calendar.monthrange(year, month)[1]
+    dom, dow = schedule.day_of_month, schedule.day_of_week
+    if dom.any_day:
+        weekdays = [_quartz_weekday(date(year, month, d)) for d in range(1, month_length + 1)]
+        if dow.nth is not None:
+            wanted, n = dow.nth
+            matches = [d for d, w in enumerate(weekdays, 1) if w == wanted]
+            return [matches[n - 1]] if len(matches) >= n else []
+        if dow.last_of is not None:
+            return [max(d for d, w in enumerate(weekdays, 1) if w == dow.last_of)]
+        return [d for d, w in enumerate(weekdays, 1) if w in dow.days]
+    if dom.last_offset is not None:
+        day = month_length - dom.last_offset
+        if day < 1:
+            return []
+        return [_nearest_weekday(year, month, day, month_length) if dom.last_weekday else day]
+    if dom.nearest_weekday is not None:
+        if dom.nearest_weekday > month_length:
+            return []  # Quartz: 31W does not fire in a 30-day month
+        return [_nearest_weekday(year, month, dom.nearest_weekday, month_length)]
+    return sorted(d for d in dom.days if d <= month_length)
+
+
+def _fire_times(schedule: QuartzSchedule, after: datetime) -> Iterator[datetime]:
+    after = after.replace(microsecond=0)
+    start = after + timedelta(seconds=1)
+    if schedule.years is None:
+        years: list[int] = list(range(start.year, start.year + SEARCH_YEARS + 1))
+    else:
+        years = sorted(y for y in schedule.years if y >= start.year)
+    times = sorted(
+        (h, m, s) for h in schedule.hours for m in schedule.minutes for s in schedule.seconds
+    )
+    months = sorted(schedule.months)
+    for year in years:
+        for month in months:
+            if (year, month) < (start.year, start.month):
+                continue
+            for day in days_in_month(schedule, year, month):
+                if (year, month, day) < (start.year, start.month, start.day):
+                    continue
+                same_day = (year, month, day) == (start.year, start.month, start.day)
+                for h, m, s in times:
+                    if same_day and (h, m, s) < (start.hour, start.minute, start.second):
+                        continue
+                    yield datetime(year, month, day, h, m, s)
