@@ -234,10 +234,10 @@ class BatchService:
                 sorter.get("field", ""), "")
             if not key:
                 raise invalid(f"sorter field {sorter.get('field')!r} is not createTime, updateTime or startTime")
-            found.sort(
-                key=lambda f, k=key: f.graph["startTime"] if k == "start" else getattr(f, k),
-                reverse=str(sorter.get("order", "ASC")).upper() == "DESC",
-            )
+            def sort_key(flow: StoredFlow, attribute: str = key) -> str:
+                return str(flow.graph["startTime"] if attribute == "start" else getattr(flow, attribute))
+
+            found.sort(key=sort_key, reverse=str(sorter.get("order", "ASC")).upper() == "DESC")
         page = found[(page_no - 1) * page_size : page_no * page_size]
         return [{"flowId": str(f.flow_id), "flowName": f.name} for f in page]
 

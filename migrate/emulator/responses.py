@@ -6,10 +6,11 @@ never uses."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -19,24 +20,24 @@ from migrate.emulator.faults import Fault, FaultPlan, RateLimiter, Stats, retry_
 from migrate.emulator.models import BatchService
 
 BASE = "/batch-processing-service/v2.1"
-Handler = Callable[[BatchService, web.Request, Any], Any]
+# Handlers get the service, userId, orgId, the query and the JSON body (None for GET).
+Handler = Callable[[BatchService, str | None, str | None, Mapping[str, str], Any], Any]
 
-# action -> (HTTP method, handler); handlers get the service, the request and the JSON body.
 FLOW_ACTIONS: dict[str, tuple[str, Handler]] = {
-    "save": ("POST", lambda s, r, b: s.save_flow(r.query.get("userId"), r.query.get("orgId"), b)),
-    "get": ("GET", lambda s, r, b: s.get_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
-    "loadForEdit": ("GET", lambda s, r, b: s.load_for_edit(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
-    "export": ("GET", lambda s, r, b: s.export_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
-    "import": ("POST", lambda s, r, b: s.import_flow(r.query.get("userId"), r.query.get("orgId"), b)),
-    "search": ("POST", lambda s, r, b: s.search(r.query.get("userId"), r.query.get("orgId"), b)),
-    "getMyFlow": ("GET", lambda s, r, b: s.get_my_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("expression", ""))),
-    "delete": ("GET", lambda s, r, b: s.delete_flow(r.query.get("userId"), r.query.get("orgId"), r.query.get("flowId"))),
-    "enable": ("POST", lambda s, r, b: s.set_active(r.query.get("userId"), r.query.get("orgId"), b, 1)),
-    "disable": ("POST", lambda s, r, b: s.set_active(r.query.get("userId"), r.query.get("orgId"), b, 0)),
+    "save": ("POST", lambda s, u, o, q, b: s.save_flow(u, o, b)),
+    "get": ("GET", lambda s, u, o, q, b: s.get_flow(u, o, q.get("flowId"))),
+    "loadForEdit": ("GET", lambda s, u, o, q, b: s.load_for_edit(u, o, q.get("flowId"))),
+    "export": ("GET", lambda s, u, o, q, b: s.export_flow(u, o, q.get("flowId"))),
+    "import": ("POST", lambda s, u, o, q, b: s.import_flow(u, o, b)),
+    "search": ("POST", lambda s, u, o, q, b: s.search(u, o, b)),
+    "getMyFlow": ("GET", lambda s, u, o, q, b: s.get_my_flow(u, o, q.get("expression", ""))),
+    "delete": ("GET", lambda s, u, o, q, b: s.delete_flow(u, o, q.get("flowId"))),
+    "enable": ("POST", lambda s, u, o, q, b: s.set_active(u, o, b, 1)),
+    "disable": ("POST", lambda s, u, o, q, b: s.set_active(u, o, b, 0)),
 }
 DIRECTORY_ACTIONS: dict[str, tuple[str, Handler]] = {
-    "create": ("POST", lambda s, r, b: s.create_directory(r.query.get("userId"), r.query.get("orgId"), b)),
-    "listWorkFlowDirs": ("GET", lambda s, r, b: s.list_directories(r.query.get("userId"), r.query.get("orgId"))),
+    "create": ("POST", lambda s, u, o, q, b: s.create_directory(u, o, b)),
+    "listWorkFlowDirs": ("GET", lambda s, u, o, q, b: s.list_directories(u, o)),
 }
 
 
@@ -96,10 +97,8 @@ class EmulatorApp:
             self.stats.faults[fault.value] += 1
         if fault is Fault.HANG:
             # Hang past any sensible client timeout, but let the server stop cleanly.
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), self.faults.faults.hang_seconds)
-            except TimeoutError:
-                pass
             return self._drop(request)
         if fault is Fault.DROP_BEFORE:
             return self._drop(request)
@@ -130,7 +129,7 @@ class EmulatorApp:
             except (json.JSONDecodeError, UnicodeDecodeError):
                 return self._coded(62102, "Incorrect parameter: the body is not valid JSON", None)
         try:
-            data = handler(self.service, request, body)
+            data = handler(self.service, request.query.get("userId"), request.query.get("orgId"), request.query, body)
         except ServiceError as error:
             return self._coded(error.code, error.msg, None)
         if action == "save":

@@ -33,9 +33,7 @@ class EmulatorServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # noqa: S101 - started just above
-        bound_host, bound_port = server.sockets[0].getsockname()[:2]
+        bound_host, bound_port = self._runner.addresses[0][:2]
         self.url = f"http://{bound_host}:{bound_port}"
         return self.url
 

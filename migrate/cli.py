@@ -1,0 +1,167 @@
+"""`migrate` verbs: run, plan, demo, emulator, report, cron. Exit codes: see README."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = REPO_ROOT / "configs" / "demo.toml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migrate",
+        description="Move scheduler job definitions into EnOS Batch Processing Service v2.1 flows.",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    run = verbs.add_parser("run", help="read, map, validate and save; write the result log")
+    run.add_argument("config", type=Path)
+    run.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions and errors")
+    plan.add_argument("config", type=Path)
+    plan.add_argument("--json", action="store_true")
+    demo = verbs.add_parser("demo", help="start the emulator in-process and migrate the demo export")
+    demo.add_argument("--config", type=Path, default=DEMO_CONFIG, help=argparse.SUPPRESS)
+    emulator = verbs.add_parser("emulator", help="serve the emulated service for trials and tests")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    emulator.add_argument("--state", type=Path, help="SQLite file that keeps the state across restarts")
+    emulator.add_argument("--config", type=Path, help="users, flows, rules and faults (TOML or JSON)")
+    report = verbs.add_parser("report", help="summary of a result log")
+    report.add_argument("log", type=Path)
+    report.add_argument("--json", action="store_true")
+    cron = verbs.add_parser("cron", help="check one schedule: prints freq and cycle")
+    cron.add_argument("expression")
+    cron.add_argument("--dialect", choices=["quartz"], default="quartz")
+    cron.add_argument("--json", action="store_true")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"migrate: {message}", file=sys.stderr)
+    return 1
+
+
+def _run(config: Path, run_id: str | None, as_json: bool) -> int:
+    from migrate.config import load_settings
+    from migrate.job import run_job
+
+    settings = load_settings(config)
+    result = asyncio.run(run_job(settings, run_id=run_id))
+    if as_json:
+        print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
+                          **result.summary.as_json(), "emulator": result.emulator_stats}, indent=2))
+    else:
+        print(result.summary.text())
+        for note in result.notes:
+            print(note)
+        if result.emulator_stats is not None:
+            stats = result.emulator_stats
+            print(f"emulator: {sum(stats['saves_by_flow'].values())} saves of "
+                  f"{len(stats['saves_by_flow'])} flows, {stats['requests']} requests, "
+                  f"busiest one-second window {stats['busiest_one_second_window']}")
+        print(f"result log: {result.log_path}")
+    return result.exit_code
+
+
+def _plan(config: Path, as_json: bool) -> int:
+    from migrate.config import load_settings
+    from migrate.job import plan_job
+
+    result = plan_job(load_settings(config))
+    if as_json:
+        print(json.dumps({
+            "exit_code": result.exit_code, "to_save": result.valid, "counts": dict(result.counts),
+            "invalid": [{"rows": f.rows, "source_key": f.source_key, "errors": [e.model_dump() for e in f.errors]}
+                        for f in result.invalid],
+        }, indent=2))
+        return result.exit_code
+    for flow in result.invalid:
+        for error in flow.errors:
+            print(f"row {','.join(map(str, flow.rows))} ({flow.source_key}): {error.sentence()}")
+    print(f"{result.valid} flows to save, {result.counts['invalid']} invalid")
+    return result.exit_code
+
+
+def _emulator(host: str, port: int, state: Path | None, config: Path | None) -> int:
+    from migrate.emulator.config import EmulatorConfig, load_emulator_config
+    from migrate.emulator.server import EmulatorServer
+
+    settings = load_emulator_config(config) if config else EmulatorConfig()
+
+    async def serve() -> None:
+        server = EmulatorServer(settings, state)
+        url = await server.start(host, port)
+        print(f"emulator listening on {url}", flush=True)
+        print(f"base URL {url}/batch-processing-service/v2.1/ ; counters at {url}/_emulator/stats", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return 0
+
+
+def _report(log: Path, as_json: bool) -> int:
+    from migrate.results import Summary, read_log
+
+    if not log.is_file():
+        return _fail(f"{log}: no such result log")
+    summary = Summary.of(read_log(log))
+    print(json.dumps(summary.as_json(), indent=2) if as_json else summary.text())
+    return 0
+
+
+def _cron(expression: str, as_json: bool) -> int:
+    from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
+    from migrate.schedule.quartz import QuartzError, parse_quartz
+
+    try:
+        schedule = parse_quartz(expression)
+        answer = {"freq": schedule.text, "cycle": cycle_of(schedule)}
+    except (QuartzError, SubMinuteSchedule) as error:
+        answer = {"rejected": str(error)}
+    print(json.dumps(answer) if as_json else "\n".join(f"{k}: {v}" for k, v in answer.items()))
+    return 2 if "rejected" in answer else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from migrate.config import ConfigError
+    from migrate.job import TargetUnreachable
+    from migrate.sources.readers import SourceError
+
+    try:
+        if args.verb == "run":
+            return _run(args.config, args.run_id, args.json)
+        if args.verb == "plan":
+            return _plan(args.config, args.json)
+        if args.verb == "demo":
+            if not args.config.is_file():
+                return _fail(f"demo config {args.config} not found: run the demo from a checkout (make demo)")
+            return _run(args.config, None, False)
+        if args.verb == "emulator":
+            return _emulator(args.host, args.port, args.state, args.config)
+        if args.verb == "report":
+            return _report(args.log, args.json)
+        return _cron(args.expression, args.json)
+    except (ConfigError, SourceError, TargetUnreachable) as error:
+        return _fail(str(error))
+    except ValidationError as error:  # the emulator's own config
+        return _fail(f"emulator config: {error}")
+    except OSError as error:
+        return _fail(f"{error.filename or ''}: {error.strerror or error}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The Batch Processing Service as seen from the client: requests and the response envelope.
+
+Business errors live in the body (`code != 0`) and usually come with HTTP 200; a gateway may
+also answer 4xx/5xx with no JSON at all. An Answer holds all of it, and the runner decides.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+BASE_PATH = "/batch-processing-service/v2.1"
+JSON_CONTENT = "application/json;charset=UTF-8"
+
+
+@dataclass(frozen=True)
+class Answer:
+    http_status: int
+    code: int | None  # None: the body was not the JSON envelope
+    msg: str
+    data: Any
+    retry_after: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.http_status < 400 and self.code == 0
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: too rare at a gateway to be worth parsing
+
+
+def read_envelope(http_status: int, text: str, retry_after: str | None) -> Answer:
+    try:
+        body = json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        body = None
+    if not isinstance(body, dict):
+        return Answer(http_status, None, text[:200].strip(), None, parse_retry_after(retry_after))
+    code = body.get("code", body.get("status"))  # v2.0 and the token service say `status`
+    return Answer(
+        http_status,
+        code if isinstance(code, int) else None,
+        str(body.get("msg", "")),
+        body.get("data"),
+        parse_retry_after(retry_after),
+    )
+
+
+class BatchClient:
+    """Calls one service for one user; it knows nothing of rows, retries or rates."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, user_id: str, org_id: str) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.user_id = user_id
+        self.org_id = org_id
+
+    def _query(self, action: str, **extra: str) -> dict[str, str]:
+        return {"action": action, "userId": self.user_id, "orgId": self.org_id, **extra}
+
+    async def _call(self, method: str, resource: str, query: dict[str, str], body: bytes | None) -> Answer:
+        headers = {"Content-Type": JSON_CONTENT} if body is not None else {}
+        async with self.session.request(
+            method, f"{self.base_url}{BASE_PATH}/{resource}", params=query, data=body, headers=headers
+        ) as response:
+            text = await response.text(errors="replace")
+            return read_envelope(response.status, text, response.headers.get("Retry-After"))
+
+    async def save_flow(self, body: bytes) -> Answer:
+        return await self._call("POST", "flows", self._query("save"), body)
+
+    async def get_flow(self, flow_id: str) -> Answer:
+        return await self._call("GET", "flows", self._query("get", flowId=flow_id), None)

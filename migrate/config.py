@@ -1,0 +1,191 @@
+"""A run's TOML config -> typed settings. Unknown keys and wrong types are errors naming the key.
+
+Relative paths in a config are read relative to the config file's own folder, so a config
+works from any current directory.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SourceFormat = Literal["csv", "tsv", "excel", "json", "jsonl", "parquet"]
+SUFFIX_FORMATS: dict[str, SourceFormat] = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "excel", ".xlsm": "excel",
+    ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+}
+EMBEDDED = "embedded"
+Scalar = str | int | float | bool
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; the message names the file and the key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSettings(Section):
+    path: Path
+    format: SourceFormat | None = None  # None: from the file's suffix
+    encoding: str = "utf-8-sig"  # reads a UTF-8 byte-order mark as nothing
+    delimiter: str | None = None
+    sheet: str | int = 0
+    chunk_rows: Annotated[int, Field(gt=0)] = 10_000
+
+    def resolved_format(self) -> SourceFormat:
+        if self.format is not None:
+            return self.format
+        found = SUFFIX_FORMATS.get(self.path.suffix.lower())
+        if found is None:
+            raise ConfigError(
+                f"source.path {str(self.path)!r}: cannot tell the format from the suffix; "
+                f"set source.format to one of {sorted(set(SUFFIX_FORMATS.values()))}"
+            )
+        return found
+
+
+class FieldRule(Section):
+    """How one Save Flow field gets its value: a column, a constant or a template, then a map."""
+
+    column: str | None = None
+    const: Scalar | None = None
+    template: str | None = None  # "{team}_{job}": columns in braces
+    map: dict[str, Scalar] = {}  # source value -> wire value, e.g. daily = "D"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldRule:
+        given = [k for k in ("column", "const", "template") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of column, const or template")
+        return self
+
+
+MAPPABLE_FIELDS = (
+    "id", "type", "name", "freq", "cycle", "alertMode", "doAs", "owners", "visitors",
+    "startTime", "active", "parameters", "desc", "queue",
+)
+
+
+class TaskSettings(Section):
+    """Tasks of a flow: from a JSON column, or one row per task (grouped by mapping.flow_key)."""
+
+    json_column: str | None = None
+    task_id: str | None = None
+    task_name: str | None = None
+    upstream: str | None = None  # upstream task ids, separated by ';' or ','
+    x: str | None = None
+    y: str | None = None
+    rerun: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskSettings:
+        if (self.json_column is None) == (self.task_id is None):
+            raise ValueError("give either json_column or task_id (one row per task)")
+        return self
+
+
+class MappingSettings(Section):
+    fields: dict[str, str | FieldRule] = {}
+    flow_key: list[str] = []  # columns whose values name one flow across rows
+    tasks: TaskSettings | None = None
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> MappingSettings:
+        unknown = sorted(set(self.fields) - set(MAPPABLE_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown Save Flow field(s) {unknown}; known: {list(MAPPABLE_FIELDS)}")
+        return self
+
+    def rule(self, field: str) -> FieldRule | None:
+        rule = self.fields.get(field)
+        return FieldRule(column=rule) if isinstance(rule, str) else rule
+
+
+class TargetSettings(Section):
+    url: str = EMBEDDED
+    user_id: str
+    org_id: str
+    emulator_config: Path | None = None  # the embedded emulator's users and flows
+
+    @model_validator(mode="after")
+    def _embedded_needs_state(self) -> TargetSettings:
+        if self.url == EMBEDDED and self.emulator_config is None:
+            raise ValueError("url = 'embedded' needs emulator_config (its users and flows)")
+        if self.url != EMBEDDED and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url {self.url!r} must be 'embedded' or start with http:// or https://")
+        return self
+
+
+class RunSettings(Section):
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 16
+    rate_per_second: Annotated[float, Field(gt=0)] = 20.0
+    # Aim this much below the rate so that network jitter cannot push a one-second window over.
+    rate_headroom: Annotated[float, Field(ge=0, lt=0.5)] = 0.01
+    attempts: Annotated[int, Field(ge=1, le=50)] = 5
+    connect_timeout: Annotated[float, Field(gt=0)] = 5.0
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    backoff_base: Annotated[float, Field(ge=0)] = 0.5
+    backoff_max: Annotated[float, Field(gt=0)] = 30.0
+    result_log: Path = Path("results/{run_id}.jsonl")
+    run_id: str | None = None
+    seed: int | None = None  # jitter's random seed, for repeatable tests
+
+
+class Settings(Section):
+    source: SourceSettings
+    mapping: MappingSettings = MappingSettings()
+    defaults: dict[str, Scalar] = {}
+    target: TargetSettings
+    run: RunSettings = RunSettings()
+    config_path: Path = Path("config.toml")
+
+    @model_validator(mode="after")
+    def _known_defaults(self) -> Settings:
+        unknown = sorted(set(self.defaults) - set(MAPPABLE_FIELDS))
+        if unknown:
+            raise ValueError(f"defaults: unknown Save Flow field(s) {unknown}")
+        return self
+
+
+def _where(location: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in location) or "(top level)"
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    return (path if path.is_absolute() else base / path).resolve()
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    try:
+        settings = Settings.model_validate({**data, "config_path": path})
+    except ValidationError as error:
+        lines = []
+        for item in error.errors(include_url=False):
+            location = tuple(p for p in item["loc"] if p not in ("str", "FieldRule"))
+            message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+            message = message.removeprefix("Value error, ")
+            shown = "" if item["type"] in ("missing", "extra_forbidden") else f" (value {item.get('input')!r})"
+            lines.append(f"{path}: {_where(location)}: {message}{shown}")
+        raise ConfigError("\n".join(dict.fromkeys(lines))) from None
+    base = path.parent
+    target = settings.target
+    if target.emulator_config is not None:
+        target = target.model_copy(update={"emulator_config": _resolve(base, target.emulator_config)})
+    return settings.model_copy(update={
+        "source": settings.source.model_copy(update={"path": _resolve(base, settings.source.path)}),
+        "target": target,
+        "run": settings.run.model_copy(update={"result_log": _resolve(base, settings.run.result_log)}),
+    })

@@ -1,0 +1,150 @@
+"""A whole run, from config to exit code: the one place that wires the stages together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from migrate.client.service import BatchClient
+from migrate.config import EMBEDDED, Settings
+from migrate.emulator.config import load_emulator_config
+from migrate.emulator.server import EmulatorServer
+from migrate.mapping import InvalidFlow, ValidFlow, plan_flows
+from migrate.progress import Progress
+from migrate.results import ResultLog, Summary, read_log
+from migrate.runner import Runner
+from migrate.sources.readers import read_rows
+
+EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+class TargetUnreachable(Exception):
+    """The service cannot be reached at all: nothing was sent."""
+
+
+async def check_reachable(session: aiohttp.ClientSession, url: str, timeout: float) -> None:
+    """Any HTTP answer will do; a refused or unresolvable address stops the run before it starts."""
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)):
+            pass
+    except (aiohttp.ClientConnectorError, aiohttp.InvalidURL, TimeoutError) as error:
+        raise TargetUnreachable(f"target {url} is unreachable: {error}") from None
+
+
+@dataclass
+class RunResult:
+    exit_code: int
+    summary: Summary
+    log_path: Path
+    emulator_stats: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def _flows(settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
+    return plan_flows(read_rows(settings.source), settings)
+
+
+@contextlib.asynccontextmanager
+async def target_url(settings: Settings) -> AsyncIterator[tuple[str, EmulatorServer | None]]:
+    """The service's base URL; for `embedded`, an emulator started here for the run."""
+    if settings.target.url != EMBEDDED:
+        yield settings.target.url, None
+        return
+    assert settings.target.emulator_config is not None
+    server = EmulatorServer(load_emulator_config(settings.target.emulator_config))
+    await server.start()
+    try:
+        yield server.url, server
+    finally:
+        await server.stop()
+
+
+def _exit_code(summary: Summary, runner: Runner) -> int:
+    if runner.interrupted:
+        return EXIT_INTERRUPTED
+    if runner.abort_reason is not None:
+        return EXIT_ABORTED
+    if summary.counts["invalid"] or summary.counts["failed"]:
+        return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True) -> RunResult:
+    run_id = run_id or settings.run.run_id or new_run_id()
+    log_path = Path(str(settings.run.result_log).replace("{run_id}", run_id))
+    timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
+    progress = Progress(enabled=show_progress)
+    started = time.monotonic()
+    async with target_url(settings) as (url, server):
+        connector = aiohttp.TCPConnector(limit=settings.run.concurrency)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            await check_reachable(session, url, settings.run.connect_timeout)
+            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id)
+            with ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path)) as log:
+                runner = Runner(client, settings.run, log, on_record=progress.advance)
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, runner.interrupt)
+                try:
+                    with progress:
+                        await runner.run(_flows(settings))
+                finally:
+                    for signum in (signal.SIGINT, signal.SIGTERM):
+                        loop.remove_signal_handler(signum)
+        stats = server.app.stats.as_json() if server is not None else None
+    summary = Summary.of(read_log_lines(log_path, run_id), elapsed_seconds=time.monotonic() - started)
+    result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
+    if runner.abort_reason:
+        result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
+    if runner.interrupted:
+        result.notes.append("interrupted: flows without a line were not sent; run again to continue")
+    return result
+
+
+def read_log_lines(path: Path, run_id: str) -> Iterator[dict[str, Any]]:
+    return (line for line in read_log(path) if line.get("run_id") == run_id)
+
+
+@dataclass
+class PlanResult:
+    exit_code: int
+    counts: Counter[str]
+    invalid: list[InvalidFlow]
+    valid: int
+
+
+def plan_job(settings: Settings, keep_invalid: int = 1000) -> PlanResult:
+    counts: Counter[str] = Counter()
+    invalid: list[InvalidFlow] = []
+    valid = 0
+    for flow in _flows(settings):
+        if isinstance(flow, InvalidFlow):
+            counts["invalid"] += 1
+            for error in flow.errors:
+                counts[f"invalid:{error.field.split('[')[0].split('.')[0]}"] += 1
+            if len(invalid) < keep_invalid:
+                invalid.append(flow)
+        else:
+            valid += 1
+            counts["save"] += 1
+    code = EXIT_SOME_FAILED if invalid else (EXIT_CHANGES if valid else EXIT_OK)
+    return PlanResult(code, counts, invalid, valid)
+
+
+def print_err(text: str) -> None:
+    print(text, file=sys.stderr)

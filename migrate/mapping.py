@@ -1,0 +1,298 @@
+"""Rows -> FlowDrafts -> validated FlowPayloads. Pure: no I/O, no service.
+
+A draft is the body we would send, before validation, with the rows it came from, so that
+every result line can name its file, rows, field and value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import string
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from migrate.config import MAPPABLE_FIELDS, MappingSettings, Scalar, Settings
+from migrate.graph import layout, task_node_id
+from migrate.model import FieldError, FlowPayload, field_errors
+from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
+from migrate.schedule.quartz import QuartzError, parse_quartz
+from migrate.sources.readers import SourceRow
+
+INTEGER_FIELDS = ("type", "alertMode", "active")
+LIST_SEPARATORS = re.compile(r"[;,\s]+")
+
+
+@dataclass
+class FlowDraft:
+    source_key: str
+    rows: list[int]
+    body: dict[str, Any] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+
+    def fail(self, field_name: str, value: object, message: str) -> None:
+        self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False), message=message))
+
+
+@dataclass(frozen=True)
+class ValidFlow:
+    source_key: str
+    rows: list[int]
+    payload: FlowPayload
+
+
+@dataclass(frozen=True)
+class InvalidFlow:
+    source_key: str
+    rows: list[int]
+    name: str
+    flow_id: str
+    errors: list[FieldError]
+
+
+def names_list(text: str) -> str:
+    """Owners or visitors given as `a; b`, `a,b` or `;a;b;` -> `a;b` (order kept, no repeats)."""
+    return ";".join(dict.fromkeys(p for p in LIST_SEPARATORS.split(text) if p))
+
+
+def parameters_json(text: str) -> str:
+    """`[{"key":..,"value":..}]`, `{"k": "v"}` or `k=v;k2=v2` -> the documented JSON string."""
+    text = text.strip()
+    if not text:
+        return "[]"
+    if text[0] in "[{":
+        parsed = json.loads(text)
+        if isinstance(parsed, dict):
+            parsed = [{"key": str(k), "value": str(v)} for k, v in parsed.items()]
+        return json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+    pairs = []
+    for item in filter(None, (p.strip() for p in text.split(";"))):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"{item!r} is not key=value")
+        pairs.append({"key": key.strip(), "value": value.strip()})
+    return json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+
+
+def _template_columns(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def _field_value(draft: FlowDraft, mapping: MappingSettings, defaults: dict[str, Scalar],
+                 name: str, cells: dict[str, str]) -> Scalar | None:
+    rule = mapping.rule(name)
+    value: Scalar | None = None
+    if rule is not None:
+        if rule.column is not None:
+            if rule.column not in cells:
+                draft.fail(name, rule.column, f"column {rule.column!r} is not in the file")
+                return None
+            value = cells[rule.column]
+        elif rule.template is not None:
+            missing = [c for c in _template_columns(rule.template) if c not in cells]
+            if missing:
+                draft.fail(name, rule.template, f"template names column(s) not in the file: {missing}")
+                return None
+            value = rule.template.format_map(cells)
+        else:
+            value = rule.const
+        if rule.map and value != "":
+            key = str(value)
+            if key in rule.map:
+                value = rule.map[key]
+            elif key.lower() in {k.lower() for k in rule.map}:
+                value = next(v for k, v in rule.map.items() if k.lower() == key.lower())
+            else:
+                draft.fail(name, value, f"not one of the mapped values {sorted(rule.map)}")
+                return None
+    if value is None or value == "":
+        value = defaults.get(name, value)
+    return value
+
+
+def _wire_value(draft: FlowDraft, name: str, value: Scalar) -> Any:
+    """A cell's text in the wire type of its field; left as is when it does not convert, so
+    validation reports the original value."""
+    if name in INTEGER_FIELDS and isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    if name in ("owners", "visitors") and isinstance(value, str):
+        return names_list(value)
+    if name == "parameters" and isinstance(value, str):
+        try:
+            return parameters_json(value)
+        except (ValueError, json.JSONDecodeError) as error:
+            draft.fail(name, value, f"is not JSON or k=v;k2=v2 ({error})")
+            return None
+    if name == "freq" and isinstance(value, str):
+        try:
+            return parse_quartz(value).text  # canonical: 7 fields, upper case
+        except QuartzError:
+            return value.strip()
+    return value
+
+
+def _start_draft(mapping: MappingSettings, defaults: dict[str, Scalar], row: SourceRow, key: str) -> FlowDraft:
+    draft = FlowDraft(source_key=key, rows=[row.number])
+    for name in MAPPABLE_FIELDS:
+        value = _field_value(draft, mapping, defaults, name, row.cells)
+        if value is None or (value == "" and name not in ("visitors", "desc", "queue", "doAs")):
+            continue
+        converted = _wire_value(draft, name, value)
+        if converted is not None:
+            draft.body[name] = converted
+    if "cycle" not in draft.body and isinstance(draft.body.get("freq"), str):
+        with contextlib.suppress(QuartzError, SubMinuteSchedule):  # validation reports the freq
+            draft.body["cycle"] = cycle_of(parse_quartz(draft.body["freq"]))
+    return draft
+
+
+@dataclass
+class _TaskRow:
+    task_id: str
+    name: str
+    upstream: list[str]
+    x: str
+    y: str
+
+
+def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> list[_TaskRow]:
+    tasks = mapping.tasks
+    if tasks is None:
+        return []
+    cells = row.cells
+    if tasks.json_column is not None:
+        text = cells.get(tasks.json_column, "")
+        try:
+            items = json.loads(text) if text.strip() else []
+        except json.JSONDecodeError as error:
+            draft.fail("tasks", text, f"column {tasks.json_column!r} is not JSON ({error.msg})")
+            return []
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            draft.fail("tasks", text, "must be a JSON list of task objects")
+            return []
+        return [
+            _TaskRow(str(i.get("taskId", "")), str(i.get("taskName", "")),
+                     [str(u) for u in i.get("upstream", [])], str(i.get("x", "")), str(i.get("y", "")))
+            for i in items
+        ]
+    task_id = cells.get(tasks.task_id or "", "").strip()
+    if not task_id:
+        return []
+    upstream = cells.get(tasks.upstream or "", "")
+    return [_TaskRow(
+        task_id, cells.get(tasks.task_name or "", task_id).strip() or task_id,
+        [u for u in LIST_SEPARATORS.split(upstream) if u],
+        cells.get(tasks.x or "", ""), cells.get(tasks.y or "", ""),
+    )]
+
+
+def _coordinate(draft: FlowDraft, text: str, fallback: float, label: str) -> float:
+    if not text.strip():
+        return fallback
+    try:
+        return float(text)
+    except ValueError:
+        draft.fail(label, text, "is not a number")
+        return fallback
+
+
+def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSettings) -> None:
+    draft.body.setdefault("flows", [])
+    if settings.tasks is None:
+        draft.body.setdefault("tasks", [])
+        draft.body.setdefault("relations", [])
+        return
+    nodes = [task_node_id(t.task_id) for t in tasks]
+    edges = [(task_node_id(u), task_node_id(t.task_id)) for t in tasks for u in t.upstream]
+    positions = layout(nodes, edges)
+    draft.body["tasks"] = [
+        {"taskName": t.name, "taskId": t.task_id, "nodeId": node,
+         "x": _coordinate(draft, t.x, positions[node][0], f"tasks[{i}].x"),
+         "y": _coordinate(draft, t.y, positions[node][1], f"tasks[{i}].y")}
+        for i, (t, node) in enumerate(zip(tasks, nodes, strict=True))
+    ]
+    gap = f"{draft.body.get('cycle', 'D')}0"
+    draft.body["relations"] = [
+        {"cycleGap": gap, "source": source, "target": target, "rerun": settings.tasks.rerun}
+        for source, target in edges
+    ]
+
+
+def _key_of(mapping: MappingSettings, row: SourceRow) -> str:
+    if mapping.flow_key:
+        return "/".join(row.cells.get(c, "") for c in mapping.flow_key)
+    return f"row {row.number}"
+
+
+def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowDraft]:
+    """Group rows into drafts. Without a flow key every row is a flow and drafts stream out;
+    with one, rows of a flow may be anywhere in the file, so drafts come at the end."""
+    mapping = settings.mapping
+    if not mapping.flow_key:
+        for row in rows:
+            draft = _start_draft(mapping, settings.defaults, row, _key_of(mapping, row))
+            _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
+            yield draft
+        return
+    missing_key = [c for c in mapping.flow_key]
+    grouped: dict[str, tuple[FlowDraft, list[_TaskRow]]] = {}
+    for row in rows:
+        absent = [c for c in missing_key if c not in row.cells]
+        key = _key_of(mapping, row)
+        if absent:
+            draft = FlowDraft(source_key=key, rows=[row.number])
+            draft.fail("flow_key", absent, "flow key column(s) not in the file")
+            yield draft
+            return
+        if key not in grouped:
+            draft = _start_draft(mapping, settings.defaults, row, key)
+            grouped[key] = (draft, [])
+        else:
+            grouped[key][0].rows.append(row.number)
+        draft, tasks = grouped[key]
+        tasks.extend(_task_rows(draft, mapping, row))
+    for draft, tasks in grouped.values():
+        _finish_graph(draft, tasks, mapping)
+        yield draft
+
+
+def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
+    errors = list(draft.errors)
+    payload = None
+    try:
+        payload = FlowPayload.model_validate(draft.body)
+    except ValidationError as error:
+        already = {e.field for e in errors}  # a value the mapping refused is not "missing" too
+        errors.extend(e for e in field_errors(error, draft.body) if e.field not in already)
+    if errors or payload is None:
+        return InvalidFlow(
+            source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
+            flow_id=str(draft.body.get("id", "")), errors=errors,
+        )
+    return ValidFlow(source_key=draft.source_key, rows=draft.rows, payload=payload)
+
+
+def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
+    """Drafts validated, with a second flow for the same target id refused: it would be saved
+    twice, the later silently replacing the earlier."""
+    first_row: dict[str, int] = {}
+    for draft in draft_flows(rows, settings):
+        checked = validate(draft)
+        if isinstance(checked, ValidFlow):
+            flow_id = checked.payload.id
+            if flow_id in first_row:
+                checked = InvalidFlow(
+                    source_key=checked.source_key, rows=checked.rows, name=checked.payload.name,
+                    flow_id=flow_id, errors=[FieldError(
+                        field="id", value=json.dumps(flow_id),
+                        message=f"duplicate: flow {flow_id} already comes from row {first_row[flow_id]}; "
+                        "not saved twice",
+                    )],
+                )
+            else:
+                first_row[flow_id] = checked.rows[0]
+        yield checked

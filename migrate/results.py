@@ -1,0 +1,164 @@
+"""The result log: JSON Lines, one complete line per flow, appended and flushed as written,
+never rewritten; and the summary computed from such lines (for `run` and `report`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
+SENT_STATUSES = ("saved", "created", "failed")
+
+
+class _LineWriter:
+    """structlog's logger: writes one rendered line and flushes it at once."""
+
+    def __init__(self, stream: IO[str], fsync_every: int) -> None:
+        self._stream = stream
+        self._fsync_every = fsync_every
+        self._since_sync = 0
+
+    def msg(self, line: str) -> None:
+        self._stream.write(line + "\n")
+        self._stream.flush()
+        self._since_sync += 1
+        if self._fsync_every and self._since_sync >= self._fsync_every:
+            os.fsync(self._stream.fileno())
+            self._since_sync = 0
+
+
+def _timestamp(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event["ts"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return event
+
+
+def _drop_event_name(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event.pop("event", None)
+    return event
+
+
+class ResultLog:
+    """`with ResultLog(path, run_id=..., source_file=...) as log: log.record(status=..., ...)`"""
+
+    def __init__(self, path: Path, *, run_id: str, source_file: str, fsync_every: int = 0) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._stream = path.open("a", encoding="utf-8")
+        self._writer = _LineWriter(self._stream, fsync_every)
+        self._log = structlog.wrap_logger(
+            self._writer,
+            processors=[_timestamp, _drop_event_name,
+                        structlog.processors.JSONRenderer(serializer=lambda o, **_: json.dumps(o, ensure_ascii=False))],
+            context_class=dict,
+            wrapper_class=structlog.BoundLogger,
+        ).bind(run_id=run_id, source_file=source_file)
+        self.counts: Counter[str] = Counter()
+
+    def record(self, **line: Any) -> None:
+        self.counts[line["status"]] += 1
+        self._log.msg("flow", **line)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> ResultLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def read_log(path: Path) -> Iterator[dict[str, Any]]:
+    """Every complete line of a log; a torn last line (a killed writer) is skipped."""
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and "status" in record:
+                yield record
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+@dataclass
+class Summary:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors_by_code: Counter[str] = field(default_factory=Counter)
+    elapsed_seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, records: Iterable[dict[str, Any]], elapsed_seconds: float | None = None) -> Summary:
+        summary = cls()
+        first = last = None
+        for record in records:
+            status = record["status"]
+            summary.counts[status] += 1
+            if status in ("failed", "invalid"):
+                code = record.get("code")
+                summary.errors_by_code[str(code) if code is not None else status] += 1
+            if status in SENT_STATUSES and record.get("latency_ms") is not None:
+                summary.latencies_ms.append(float(record["latency_ms"]))
+            stamp = datetime.fromisoformat(record["ts"]).timestamp() if "ts" in record else None
+            if stamp is not None:
+                first = stamp if first is None else min(first, stamp)
+                last = stamp if last is None else max(last, stamp)
+        if elapsed_seconds is None and first is not None and last is not None:
+            elapsed_seconds = last - first
+        summary.elapsed_seconds = elapsed_seconds or 0.0
+        return summary
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def sent(self) -> int:
+        return sum(self.counts[s] for s in SENT_STATUSES)
+
+    def flows_per_second(self) -> float:
+        return self.sent / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "flows": self.total,
+            "by_status": {s: self.counts[s] for s in STATUSES if self.counts[s]},
+            "errors_by_code": dict(self.errors_by_code),
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "flows_per_second": round(self.flows_per_second(), 2),
+            "latency_ms_p50": _percentile(self.latencies_ms, 0.5),
+            "latency_ms_p95": _percentile(self.latencies_ms, 0.95),
+        }
+
+    def text(self) -> str:
+        data = self.as_json()
+        statuses = ", ".join(f"{k} {v}" for k, v in data["by_status"].items()) or "nothing"
+        lines = [f"{data['flows']} flows: {statuses}"]
+        if data["errors_by_code"]:
+            lines.append("errors by code: " + ", ".join(f"{k} x{v}" for k, v in sorted(data["errors_by_code"].items())))
+        if self.sent:
+            lines.append(
+                f"{data['flows_per_second']} flows/s over {data['elapsed_seconds']} s; "
+                f"latency p50 {data['latency_ms_p50']:.0f} ms, p95 {data['latency_ms_p95']:.0f} ms"
+            )
+        return "\n".join(lines)
+
+
+def monotonic_ms(start: float) -> float:
+    return round((time.monotonic() - start) * 1000, 1)

@@ -1,0 +1,142 @@
+"""Read an export into rows of text cells, through pandas, streamed in chunks where the format
+allows it. Lossless: every cell stays the text it was (`007` keeps its zeros, `NA` stays `NA`,
+a blank stays blank, `1.50` is not turned into 1.5)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from migrate.config import SourceSettings
+
+
+class SourceError(Exception):
+    """An input that cannot be read; the message names the file and, where known, the row."""
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    number: int  # 1-based record number after the header (spreadsheet row number - 1)
+    cells: dict[str, str]
+
+
+def cell_text(value: Any) -> str:
+    """One cell as text: None/NaN blank, numbers as written, nested JSON as JSON."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores every number as a float
+    return str(value)
+
+
+def _frame_rows(frames: Iterator[pd.DataFrame], start: int = 1) -> Iterator[SourceRow]:
+    number = start
+    for frame in frames:
+        columns = [str(c) for c in frame.columns]
+        for values in frame.itertuples(index=False, name=None):
+            yield SourceRow(number, {c: cell_text(v) for c, v in zip(columns, values, strict=True)})
+            number += 1
+
+
+def _records_frames(records: Iterator[dict[str, Any]], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    while chunk := list(islice(records, chunk_rows)):
+        yield pd.DataFrame.from_records(chunk).astype(object)
+
+
+def _exact_json(text: str) -> Any:
+    # Numbers keep their exact text: an id 12345678901234567890 or a value 1.50 stays as written.
+    return json.loads(text, parse_int=str, parse_float=str)
+
+
+def _jsonl_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
+    with path.open(encoding=encoding) as lines:
+        for line_number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = _exact_json(line)
+            except json.JSONDecodeError as error:
+                raise SourceError(f"{path}: line {line_number}: not valid JSON ({error.msg})") from None
+            if not isinstance(record, dict):
+                raise SourceError(f"{path}: line {line_number}: a JSON Lines record must be an object")
+            yield record
+
+
+def _json_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
+    try:
+        document = _exact_json(path.read_text(encoding=encoding))
+    except json.JSONDecodeError as error:
+        raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg})") from None
+    if isinstance(document, dict):
+        lists = [v for v in document.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise SourceError(f"{path}: a JSON document must be a list of objects, or an object holding one list")
+        document = lists[0]
+    if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
+        raise SourceError(f"{path}: a JSON document must be a list of objects")
+    yield from document
+
+
+def _csv_frames(settings: SourceSettings, delimiter: str) -> Iterator[pd.DataFrame]:
+    reader = pd.read_csv(
+        settings.path, sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
+        encoding=settings.encoding, chunksize=settings.chunk_rows, quoting=csv.QUOTE_MINIMAL,
+        engine="c", skip_blank_lines=True,
+    )
+    with reader:
+        yield from reader
+
+
+def _parquet_frames(settings: SourceSettings) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(settings.path).iter_batches(batch_size=settings.chunk_rows):
+        yield batch.to_pandas(types_mapper=None).astype(object)
+
+
+def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
+    """Every record of the source, in order; raises SourceError for an unreadable file."""
+    path, kind = settings.path, settings.resolved_format()
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: the file is empty")
+    try:
+        if kind in ("csv", "tsv"):
+            delimiter = settings.delimiter or ("\t" if kind == "tsv" else ",")
+            yield from _frame_rows(_csv_frames(settings, delimiter))
+        elif kind == "excel":
+            frame = pd.read_excel(path, sheet_name=settings.sheet, dtype=object, engine="openpyxl",
+                                  keep_default_na=False, na_filter=False)
+            yield from _frame_rows(iter([frame]))
+        elif kind == "jsonl":
+            yield from _frame_rows(_records_frames(_jsonl_records(path, settings.encoding), settings.chunk_rows))
+        elif kind == "json":
+            yield from _frame_rows(_records_frames(_json_records(path, settings.encoding), settings.chunk_rows))
+        else:
+            yield from _frame_rows(_parquet_frames(settings))
+    except SourceError:
+        raise
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            f"{path}: not {settings.encoding} text (byte {error.start}: {error.object[error.start:error.start + 1]!r});"
+            " set source.encoding"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise SourceError(f"{path}: no header row: the file has no columns") from None
+    except pd.errors.ParserError as error:
+        raise SourceError(f"{path}: cannot parse as {kind}: {error}") from None
+    except (ValueError, OSError, KeyError) as error:
+        raise SourceError(f"{path}: cannot read as {kind}: {error}") from None
