@@ -20,11 +20,11 @@ from migrate.client.service import BatchClient
 from migrate.config import EMBEDDED, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
-from migrate.mapping import InvalidFlow, ValidFlow, plan_flows
+from migrate.mapping import InvalidFlow, ValidFlow, mapped_columns, plan_flows
 from migrate.progress import Progress
 from migrate.results import ResultLog, Summary, read_log
 from migrate.runner import Runner
-from migrate.sources.readers import read_rows
+from migrate.sources.readers import SourceError, read_header, read_rows
 
 EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -56,6 +56,15 @@ def new_run_id() -> str:
 
 
 def _flows(settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
+    """Checks the header first: a misspelt column stops the run before any row is judged."""
+    header = read_header(settings.source)
+    if header is not None:
+        absent = sorted(mapped_columns(settings.mapping) - set(header))
+        if absent:
+            raise SourceError(
+                f"{settings.source.path}: the config maps column(s) {absent} that the file does not have; "
+                f"its columns are {header}"
+            )
     return plan_flows(read_rows(settings.source), settings)
 
 

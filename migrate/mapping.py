@@ -78,8 +78,24 @@ def parameters_json(text: str) -> str:
     return json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
 
 
-def _template_columns(template: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def mapped_columns(mapping: MappingSettings) -> set[str]:
+    """Every column the mapping reads, to check against a file's header before any row."""
+    columns = set(mapping.flow_key)
+    for name in MAPPABLE_FIELDS:
+        rule = mapping.rule(name)
+        if rule is not None and rule.column is not None:
+            columns.add(rule.column)
+        if rule is not None and rule.template is not None:
+            columns.update(n for _, n, _, _ in string.Formatter().parse(rule.template) if n)
+    if mapping.tasks is not None:
+        t = mapping.tasks
+        columns.update(c for c in (t.json_column, t.task_id, t.task_name, t.upstream, t.x, t.y) if c)
+    return columns
 
 
 def _field_value(draft: FlowDraft, mapping: MappingSettings, defaults: dict[str, Scalar],
@@ -88,16 +104,9 @@ def _field_value(draft: FlowDraft, mapping: MappingSettings, defaults: dict[str,
     value: Scalar | None = None
     if rule is not None:
         if rule.column is not None:
-            if rule.column not in cells:
-                draft.fail(name, rule.column, f"column {rule.column!r} is not in the file")
-                return None
-            value = cells[rule.column]
+            value = cells.get(rule.column, "")  # a JSON record may leave a key out
         elif rule.template is not None:
-            missing = [c for c in _template_columns(rule.template) if c not in cells]
-            if missing:
-                draft.fail(name, rule.template, f"template names column(s) not in the file: {missing}")
-                return None
-            value = rule.template.format_map(cells)
+            value = rule.template.format_map(_Blank(cells))
         else:
             value = rule.const
         if rule.map and value != "":
@@ -238,16 +247,9 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
             _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
             yield draft
         return
-    missing_key = [c for c in mapping.flow_key]
     grouped: dict[str, tuple[FlowDraft, list[_TaskRow]]] = {}
     for row in rows:
-        absent = [c for c in missing_key if c not in row.cells]
         key = _key_of(mapping, row)
-        if absent:
-            draft = FlowDraft(source_key=key, rows=[row.number])
-            draft.fail("flow_key", absent, "flow key column(s) not in the file")
-            yield draft
-            return
         if key not in grouped:
             draft = _start_draft(mapping, settings.defaults, row, key)
             grouped[key] = (draft, [])
@@ -266,8 +268,11 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
     try:
         payload = FlowPayload.model_validate(draft.body)
     except ValidationError as error:
+        found = field_errors(error, draft.body)
         already = {e.field for e in errors}  # a value the mapping refused is not "missing" too
-        errors.extend(e for e in field_errors(error, draft.body) if e.field not in already)
+        if any(e.field == "freq" for e in found) and "cycle" not in draft.body:
+            already.add("cycle")  # it is derived from freq, which is reported already
+        errors.extend(e for e in found if e.field not in already)
     if errors or payload is None:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),

@@ -105,7 +105,13 @@ def _parameters(value: object) -> object:
             raise ValueError(f"is not valid JSON ({error.msg})") from None
     if not isinstance(value, list):
         raise ValueError("must be a list of {key, value} objects or its JSON string")
-    items = [Parameter.model_validate(item).model_dump() for item in value]
+    items = []
+    for index, item in enumerate(value):
+        try:
+            items.append(Parameter.model_validate(item).model_dump())
+        except ValidationError as error:
+            problems = ", ".join(f"{'.'.join(map(str, e['loc'])) or 'item'} {e['msg'].lower()}" for e in error.errors())
+            raise ValueError(f"item {index} is not a {{key, value}} pair of strings: {problems}") from None
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 

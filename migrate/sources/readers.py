@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -89,6 +90,10 @@ def _json_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
     yield from document
 
 
+def _delimiter(settings: SourceSettings) -> str:
+    return settings.delimiter or ("\t" if settings.resolved_format() == "tsv" else ",")
+
+
 def _csv_frames(settings: SourceSettings, delimiter: str) -> Iterator[pd.DataFrame]:
     reader = pd.read_csv(
         settings.path, sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
@@ -106,6 +111,30 @@ def _parquet_frames(settings: SourceSettings) -> Iterator[pd.DataFrame]:
         yield batch.to_pandas(types_mapper=None).astype(object)
 
 
+def read_header(settings: SourceSettings) -> list[str] | None:
+    """The column names of a tabular source; None for JSON, whose records may differ in keys."""
+    kind = settings.resolved_format()
+    if kind in ("json", "jsonl"):
+        return None
+    first = next(iter(_first_frame(settings)), None)
+    return None if first is None else [str(c) for c in first.columns]
+
+
+def _first_frame(settings: SourceSettings) -> Iterator[pd.DataFrame]:
+    kind = settings.resolved_format()
+    try:
+        if kind in ("csv", "tsv"):
+            yield pd.read_csv(settings.path, sep=_delimiter(settings), dtype=str, nrows=0, encoding=settings.encoding)
+        elif kind == "excel":
+            yield pd.read_excel(settings.path, sheet_name=settings.sheet, nrows=0, engine="openpyxl")
+        else:
+            import pyarrow.parquet as pq
+
+            yield pq.read_schema(settings.path).empty_table().to_pandas()
+    except Exception:
+        return
+
+
 def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
     """Every record of the source, in order; raises SourceError for an unreadable file."""
     path, kind = settings.path, settings.resolved_format()
@@ -115,8 +144,7 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
         raise SourceError(f"{path}: the file is empty")
     try:
         if kind in ("csv", "tsv"):
-            delimiter = settings.delimiter or ("\t" if kind == "tsv" else ",")
-            yield from _frame_rows(_csv_frames(settings, delimiter))
+            yield from _frame_rows(_csv_frames(settings, _delimiter(settings)))
         elif kind == "excel":
             frame = pd.read_excel(path, sheet_name=settings.sheet, dtype=object, engine="openpyxl",
                                   keep_default_na=False, na_filter=False)
@@ -138,5 +166,5 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
         raise SourceError(f"{path}: no header row: the file has no columns") from None
     except pd.errors.ParserError as error:
         raise SourceError(f"{path}: cannot parse as {kind}: {error}") from None
-    except (ValueError, OSError, KeyError) as error:
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise SourceError(f"{path}: cannot read as {kind}: {error}") from None

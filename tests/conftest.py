@@ -1,0 +1,137 @@
+"""Shared fixtures: an emulator on 127.0.0.1 (port 0), configs and exports written to tmp_path."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrate.emulator.config import EmulatorConfig
+from migrate.emulator.server import EmulatorServer
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+USER = {"user_id": "u1", "name": "alice", "org_id": "o1"}
+QUERY = {"userId": "u1", "orgId": "o1"}
+FLOWS_URL = "/batch-processing-service/v2.1/flows"
+
+
+def shared_file(relative: str) -> Path:
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"../shared/{relative} is absent (it exists for CI and developers, not users)")
+    return path
+
+
+def base_state(flows: int = 3, tasks_per_flow: int = 2, **extra: Any) -> dict[str, Any]:
+    """Users alice (u1, o1), bob (u2, o1, not an owner), dora (u3, locked), eve (u4, org o2);
+    flows 1001.. owned by alice, tasks 500001.. ."""
+    return {
+        "users": [
+            USER,
+            {"user_id": "u2", "name": "bob", "org_id": "o1"},
+            {"user_id": "u3", "name": "dora", "org_id": "o1", "locked": True},
+            {"user_id": "u4", "name": "eve", "org_id": "o2"},
+        ],
+        "tasks": [{"task_id": str(500000 + i), "name": f"task{i}"} for i in range(1, flows * tasks_per_flow + 1)],
+        "flows": [
+            {"flow_id": 1000 + i, "name": f"flow{i}", "owners": ["alice", "dora"], "org_id": "o1"}
+            for i in range(1, flows + 1)
+        ],
+        **extra,
+    }
+
+
+def save_body(flow_id: int | str = 1001, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(flow_id), "type": 1, "name": f"flow{int(flow_id) - 1000}", "freq": "0 0 0 * * ? *",
+        "cycle": "D", "alertMode": 0, "doAs": "db_x", "parameters": "[]", "owners": "alice",
+        "desc": "", "startTime": "2026-12-01", "visitors": "", "active": 0, "queue": "",
+        "tasks": [], "flows": [], "relations": [],
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[EmulatorServer]:
+    async with EmulatorServer(EmulatorConfig.model_validate(base_state())) as server:
+        yield server
+
+
+@pytest.fixture
+def start_emulator() -> Callable[..., Any]:
+    """`async with start_emulator(state) as server:` for tests that need their own state."""
+
+    def start(state: dict[str, Any], state_path: Path | None = None) -> EmulatorServer:
+        return EmulatorServer(EmulatorConfig.model_validate(state), state_path)
+
+    return start
+
+
+def write_export(path: Path, rows: list[dict[str, str]]) -> Path:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def export_rows(count: int, first_flow: int = 1001) -> list[dict[str, str]]:
+    """One row per flow, one task each (task 500001.. for flow 1001..)."""
+    return [
+        {"flow_id": str(first_flow + i), "flow_name": f"flow{first_flow + i - 1000}",
+         "schedule": "0 0 2 * * ? *", "owners": "alice", "task_id": str(500001 + first_flow - 1001 + i)}
+        for i in range(count)
+    ]
+
+
+def _toml_value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def write_config(tmp_path: Path, *, state: dict[str, Any], rows: list[dict[str, str]] | None = None,
+                 run: dict[str, Any] | None = None, user_id: str = "u1", url: str = "embedded") -> Path:
+    """A run config over an export of `rows` against an embedded emulator holding `state`."""
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    if rows is not None:
+        write_export(tmp_path / "export.csv", rows)
+    run_settings = {"concurrency": 8, "rate_per_second": 200, "backoff_base": 0.01, "backoff_max": 0.05,
+                    "request_timeout": 5, "result_log": "results/{run_id}.jsonl", **(run or {})}
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "export.csv"
+
+        [mapping.fields]
+        id = "flow_id"
+        name = "flow_name"
+        freq = "schedule"
+        owners = "owners"
+
+        [mapping.tasks]
+        task_id = "task_id"
+
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db_x"
+        visitors = ""
+        startTime = "2026-12-01"
+        active = 0
+
+        [target]
+        url = "{url}"
+        user_id = "{user_id}"
+        org_id = "o1"
+        emulator_config = "state.json"
+
+        [run]
+    """) + "".join(f"{k} = {_toml_value(v)}\n" for k, v in run_settings.items()), encoding="utf-8")
+    return config

@@ -1,0 +1,131 @@
+"""Mapping rows to Save Flow payloads: pure rules, no I/O."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from migrate.config import Settings
+from migrate.mapping import InvalidFlow, ValidFlow, names_list, parameters_json, plan_flows
+from migrate.sources.readers import SourceRow
+
+
+def settings(**mapping: Any) -> Settings:
+    return Settings.model_validate({
+        "source": {"path": "x.csv"},
+        "mapping": mapping,
+        "defaults": {"type": 1, "alertMode": 0, "doAs": "db", "visitors": "", "startTime": "2026-12-01",
+                     "active": 0, "owners": "alice"},
+        "target": {"url": "http://127.0.0.1:1", "user_id": "u", "org_id": "o"},
+    })
+
+
+def rows(*cells: dict[str, str]) -> list[SourceRow]:
+    return [SourceRow(i, c) for i, c in enumerate(cells, 1)]
+
+
+FIELDS = {"id": "id", "name": "name", "freq": "freq"}
+
+
+def test_names_lists_are_normalised() -> None:
+    assert names_list(";a; b,c a;;") == "a;b;c"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", []), ("env=prod; team = grid", [{"key": "env", "value": "prod"}, {"key": "team", "value": "grid"}]),
+        ('{"env": "prod"}', [{"key": "env", "value": "prod"}]),
+        ('[{"key": "a", "value": "b=c"}]', [{"key": "a", "value": "b=c"}]),
+        ("url=http://x/?a=b", [{"key": "url", "value": "http://x/?a=b"}]),
+    ],
+)
+def test_parameters(text: str, expected: list[dict[str, str]]) -> None:
+    assert json.loads(parameters_json(text)) == expected
+
+
+@given(st.dictionaries(st.text("abcxyz_", min_size=1), st.text("abc123 -_/", max_size=8), max_size=5))
+def test_parameters_from_pairs_round_trip(pairs: dict[str, str]) -> None:
+    text = ";".join(f"{k}={v}" for k, v in pairs.items())
+    assert {p["key"]: p["value"] for p in json.loads(parameters_json(text))} == {
+        k: v.strip() for k, v in pairs.items()}
+
+
+def test_a_row_becomes_a_payload_with_templates_maps_and_derived_cycle() -> None:
+    s = settings(fields={**FIELDS, "desc": {"template": "from {team}/{name}"},
+                         "active": {"column": "state", "map": {"Running": 1, "paused": 0}}})
+    [flow] = plan_flows(rows({"id": "0042", "name": "n", "freq": "0 30 2 ? * mon-fri", "team": "grid",
+                              "state": "RUNNING"}), s)
+    assert isinstance(flow, ValidFlow)
+    wire = flow.payload.wire()
+    assert (wire["id"], wire["freq"], wire["cycle"], wire["desc"], wire["active"]) == (
+        "0042", "0 30 2 ? * MON-FRI *", "W", "from grid/n", 1)
+
+
+def test_one_row_per_task_builds_tasks_relations_and_layout() -> None:
+    s = settings(fields=FIELDS, flow_key=["id"],
+                 tasks={"task_id": "task", "task_name": "task_name", "upstream": "up"})
+    data = rows(
+        {"id": "7", "name": "n", "freq": "0 0 * * * ? *", "task": "1", "task_name": "extract", "up": ""},
+        {"id": "8", "name": "m", "freq": "0 0 * * * ? *", "task": "9", "task_name": "", "up": ""},
+        {"id": "7", "name": "n", "freq": "0 0 * * * ? *", "task": "2", "task_name": "load", "up": "1"},
+        {"id": "7", "name": "n", "freq": "0 0 * * * ? *", "task": "3", "task_name": "report", "up": "1;2"},
+    )
+    first, second = plan_flows(data, s)
+    assert isinstance(first, ValidFlow) and isinstance(second, ValidFlow)
+    assert first.rows == [1, 3, 4] and second.rows == [2]
+    wire = first.payload.wire()
+    assert [t["nodeId"] for t in wire["tasks"]] == ["t_1", "t_2", "t_3"]
+    assert {(r["source"], r["target"], r["cycleGap"]) for r in wire["relations"]} == {
+        ("t_1", "t_2", "H0"), ("t_1", "t_3", "H0"), ("t_2", "t_3", "H0")}
+    xs = [t["x"] for t in wire["tasks"]]
+    assert xs[0] < xs[1] < xs[2] and all(0 < t["x"] < 1 and 0 < t["y"] < 1 for t in wire["tasks"])
+
+
+def test_invalid_rows_carry_every_error_with_row_field_and_value() -> None:
+    s = settings(fields={**FIELDS, "alertMode": {"column": "alert", "map": {"email": 1}}, "startTime": "start"})
+    [flow] = plan_flows(rows({"id": "x1", "name": "", "freq": "0 0 0 * * *", "alert": "loud", "start": "2024-02-30"}), s)
+    assert isinstance(flow, InvalidFlow) and flow.rows == [1]
+    found = {e.field: e for e in flow.errors}
+    assert set(found) == {"id", "name", "freq", "alertMode", "startTime"}
+    assert found["alertMode"].value == '"loud"' and "mapped values" in found["alertMode"].message
+    assert found["startTime"].value == '"2024-02-30"'
+
+
+def test_a_cycle_in_the_tasks_makes_the_flow_invalid() -> None:
+    s = settings(fields=FIELDS, flow_key=["id"], tasks={"task_id": "task", "upstream": "up"})
+    data = rows({"id": "7", "name": "n", "freq": "0 0 0 * * ? *", "task": "1", "up": "2"},
+                {"id": "7", "name": "n", "freq": "0 0 0 * * ? *", "task": "2", "up": "1"})
+    [flow] = plan_flows(data, s)
+    assert isinstance(flow, InvalidFlow)
+    assert "cycle" in flow.errors[0].message
+
+
+def test_the_same_target_twice_is_refused_the_second_time() -> None:
+    s = settings(fields=FIELDS)
+    first, second = plan_flows(rows({"id": "5", "name": "a", "freq": "0 0 0 * * ? *"},
+                                    {"id": "5", "name": "b", "freq": "0 0 0 * * ? *"}), s)
+    assert isinstance(first, ValidFlow)
+    assert isinstance(second, InvalidFlow) and "comes from row 1" in second.errors[0].message
+
+
+def test_tasks_from_a_json_column() -> None:
+    s = settings(fields=FIELDS, tasks={"json_column": "tasks"})
+    tasks = json.dumps([{"taskId": 11, "taskName": "a"}, {"taskId": "12", "taskName": "b", "upstream": [11],
+                                                          "x": 0.5, "y": 0.25}])
+    [flow] = plan_flows(rows({"id": "5", "name": "a", "freq": "0 0 0 * * ? *", "tasks": tasks}), s)
+    assert isinstance(flow, ValidFlow)
+    assert flow.payload.tasks[1].x == 0.5 and flow.payload.relations[0].source == "t_11"
+
+
+def test_config_paths_are_relative_to_the_config(tmp_path: Path) -> None:
+    from migrate.config import load_settings
+
+    (tmp_path / "c.toml").write_text('[source]\npath = "in/x.csv"\n[target]\nurl = "https://h"\n'
+                                     'user_id = "u"\norg_id = "o"\n', encoding="utf-8")
+    assert load_settings(tmp_path / "c.toml").source.path == (tmp_path / "in" / "x.csv").resolve()
