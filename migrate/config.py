@@ -101,9 +101,9 @@ class MappingSettings(Section):
             raise ValueError(f"unknown Save Flow field(s) {unknown}; known: {list(MAPPABLE_FIELDS)}")
         return self
 
-    def rule(self, field: str) -> FieldRule | None:
-        rule = self.fields.get(field)
-        return FieldRule(column=rule) if isinstance(rule, str) else rule
+    def rules(self) -> dict[str, FieldRule]:
+        """Every mapped field's rule, a bare column name spelled out as {column = ...}."""
+        return {name: FieldRule(column=rule) if isinstance(rule, str) else rule for name, rule in self.fields.items()}
 
 
 class TargetSettings(Section):

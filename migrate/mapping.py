@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from migrate.config import MAPPABLE_FIELDS, MappingSettings, Scalar, Settings
+from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.graph import layout, task_node_id
 from migrate.model import FieldError, FlowPayload, field_errors
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
@@ -86,11 +86,10 @@ class _Blank(dict[str, str]):
 def mapped_columns(mapping: MappingSettings) -> set[str]:
     """Every column the mapping reads, to check against a file's header before any row."""
     columns = set(mapping.flow_key)
-    for name in MAPPABLE_FIELDS:
-        rule = mapping.rule(name)
-        if rule is not None and rule.column is not None:
+    for rule in mapping.rules().values():
+        if rule.column is not None:
             columns.add(rule.column)
-        if rule is not None and rule.template is not None:
+        if rule.template is not None:
             columns.update(n for _, n, _, _ in string.Formatter().parse(rule.template) if n)
     if mapping.tasks is not None:
         t = mapping.tasks
@@ -98,9 +97,26 @@ def mapped_columns(mapping: MappingSettings) -> set[str]:
     return columns
 
 
-def _field_value(draft: FlowDraft, mapping: MappingSettings, defaults: dict[str, Scalar],
-                 name: str, cells: dict[str, str]) -> Scalar | None:
-    rule = mapping.rule(name)
+@dataclass(frozen=True)
+class FieldPlan:
+    """How every field of a row is filled, worked out once per run rather than once per row."""
+
+    rules: dict[str, FieldRule]
+    folded_maps: dict[str, dict[str, Scalar]]  # value maps with lower-cased keys
+    defaults: dict[str, Scalar]
+
+    @classmethod
+    def of(cls, settings: Settings) -> FieldPlan:
+        rules = settings.mapping.rules()
+        return cls(
+            rules=rules,
+            folded_maps={name: {k.lower(): v for k, v in r.map.items()} for name, r in rules.items() if r.map},
+            defaults=dict(settings.defaults),
+        )
+
+
+def _field_value(draft: FlowDraft, plan: FieldPlan, name: str, cells: dict[str, str]) -> Scalar | None:
+    rule = plan.rules.get(name)
     value: Scalar | None = None
     if rule is not None:
         if rule.column is not None:
@@ -113,13 +129,13 @@ def _field_value(draft: FlowDraft, mapping: MappingSettings, defaults: dict[str,
             key = str(value)
             if key in rule.map:
                 value = rule.map[key]
-            elif key.lower() in {k.lower() for k in rule.map}:
-                value = next(v for k, v in rule.map.items() if k.lower() == key.lower())
+            elif key.lower() in plan.folded_maps[name]:
+                value = plan.folded_maps[name][key.lower()]
             else:
                 draft.fail(name, value, f"not one of the mapped values {sorted(rule.map)}")
                 return None
     if value is None or value == "":
-        value = defaults.get(name, value)
+        value = plan.defaults.get(name, value)
     return value
 
 
@@ -144,10 +160,10 @@ def _wire_value(draft: FlowDraft, name: str, value: Scalar) -> Any:
     return value
 
 
-def _start_draft(mapping: MappingSettings, defaults: dict[str, Scalar], row: SourceRow, key: str) -> FlowDraft:
+def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
     draft = FlowDraft(source_key=key, rows=[row.number])
     for name in MAPPABLE_FIELDS:
-        value = _field_value(draft, mapping, defaults, name, row.cells)
+        value = _field_value(draft, plan, name, row.cells)
         if value is None or (value == "" and name not in ("visitors", "desc", "queue", "doAs")):
             continue
         converted = _wire_value(draft, name, value)
@@ -241,9 +257,10 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
     """Group rows into drafts. Without a flow key every row is a flow and drafts stream out;
     with one, rows of a flow may be anywhere in the file, so drafts come at the end."""
     mapping = settings.mapping
+    plan = FieldPlan.of(settings)
     if not mapping.flow_key:
         for row in rows:
-            draft = _start_draft(mapping, settings.defaults, row, _key_of(mapping, row))
+            draft = _start_draft(plan, row, _key_of(mapping, row))
             _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
             yield draft
         return
@@ -251,7 +268,7 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
     for row in rows:
         key = _key_of(mapping, row)
         if key not in grouped:
-            draft = _start_draft(mapping, settings.defaults, row, key)
+            draft = _start_draft(plan, row, key)
             grouped[key] = (draft, [])
         else:
             grouped[key][0].rows.append(row.number)

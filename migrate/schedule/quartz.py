@@ -14,6 +14,7 @@ stricter where Quartz silently does something surprising:
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -186,6 +187,7 @@ def _parse_day_of_week(text: str, expr: str) -> DayOfWeek:
     return DayOfWeek(days=_parse_set(text, 1, 7, expr, field, DAY_NAMES))
 
 
+@functools.lru_cache(maxsize=4096)  # exports repeat a few schedules many times
 def parse_quartz(expression: str) -> QuartzSchedule:
     """Parse and validate a 6- or 7-field Quartz expression; raise QuartzError if it is invalid."""
     if not isinstance(expression, str):

@@ -42,12 +42,15 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _frame_rows(frames: Iterator[pd.DataFrame], start: int = 1) -> Iterator[SourceRow]:
-    number = start
+def _frame_rows(frames: Iterator[pd.DataFrame], all_text: bool = False) -> Iterator[SourceRow]:
+    """all_text: the reader already gave every cell as a str (CSV with dtype=str), so skip cell_text."""
+    number = 1
     for frame in frames:
         columns = [str(c) for c in frame.columns]
         for values in frame.itertuples(index=False, name=None):
-            yield SourceRow(number, {c: cell_text(v) for c, v in zip(columns, values, strict=True)})
+            cells = dict(zip(columns, values, strict=True)) if all_text else dict(
+                zip(columns, map(cell_text, values), strict=True))
+            yield SourceRow(number, cells)
             number += 1
 
 
@@ -144,7 +147,7 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
         raise SourceError(f"{path}: the file is empty")
     try:
         if kind in ("csv", "tsv"):
-            yield from _frame_rows(_csv_frames(settings, _delimiter(settings)))
+            yield from _frame_rows(_csv_frames(settings, _delimiter(settings)), all_text=True)
         elif kind == "excel":
             frame = pd.read_excel(path, sheet_name=settings.sheet, dtype=object, engine="openpyxl",
                                   keep_default_na=False, na_filter=False)
