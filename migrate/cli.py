@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
+    from migrate.redact import redact
+
+    message = redact(message)
     print(f"migrate: {message}", file=sys.stderr)
     return 1
 
@@ -137,6 +140,7 @@ def _cron(expression: str, as_json: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from migrate.client.auth import CredentialsError
     from migrate.config import ConfigError
     from migrate.job import TargetUnreachable
     from migrate.sources.readers import SourceError
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "report":
             return _report(args.log, args.json)
         return _cron(args.expression, args.json)
-    except (ConfigError, SourceError, TargetUnreachable) as error:
+    except (ConfigError, SourceError, TargetUnreachable, CredentialsError) as error:
         return _fail(str(error))
     except ValidationError as error:  # the emulator's own config
         return _fail(f"emulator config: {error}")

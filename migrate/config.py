@@ -111,6 +111,9 @@ class TargetSettings(Section):
     user_id: str
     org_id: str
     emulator_config: Path | None = None  # the embedded emulator's users and flows
+    # Key and secret come from MIGRATE_APP_KEY / MIGRATE_APP_SECRET or this file, never from here.
+    credentials_file: Path | None = None
+    ca_bundle: Path | None = None  # a private gateway's CA certificates; TLS is always verified
 
     @model_validator(mode="after")
     def _embedded_needs_state(self) -> TargetSettings:
@@ -182,8 +185,10 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError("\n".join(dict.fromkeys(lines))) from None
     base = path.parent
     target = settings.target
-    if target.emulator_config is not None:
-        target = target.model_copy(update={"emulator_config": _resolve(base, target.emulator_config)})
+    target = target.model_copy(update={
+        key: _resolve(base, value) for key in ("emulator_config", "credentials_file", "ca_bundle")
+        if (value := getattr(target, key)) is not None
+    })
     return settings.model_copy(update={
         "source": settings.source.model_copy(update={"path": _resolve(base, settings.source.path)}),
         "target": target,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
+import ssl
 import sys
 import time
 import uuid
@@ -16,6 +18,14 @@ from typing import Any
 
 import aiohttp
 
+from migrate.client.auth import (
+    KEY_VARIABLE,
+    SECRET_VARIABLE,
+    AccessTokens,
+    Credentials,
+    CredentialsError,
+    load_credentials,
+)
 from migrate.client.service import BatchClient
 from migrate.config import EMBEDDED, Settings
 from migrate.emulator.config import load_emulator_config
@@ -69,18 +79,36 @@ def _flows(settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
 
 
 @contextlib.asynccontextmanager
-async def target_url(settings: Settings) -> AsyncIterator[tuple[str, EmulatorServer | None]]:
-    """The service's base URL; for `embedded`, an emulator started here for the run."""
+async def target_url(
+    settings: Settings, credentials: Credentials | None
+) -> AsyncIterator[tuple[str, EmulatorServer | None, Credentials]]:
+    """The service's base URL and the credentials to use there. For `embedded`, an emulator is
+    started for the run; without configured credentials it gets a one-off application, so the
+    run still goes through the token and signature checks."""
     if settings.target.url != EMBEDDED:
-        yield settings.target.url, None
+        if credentials is None:
+            raise CredentialsError(
+                f"target {settings.target.url} needs credentials: set {KEY_VARIABLE} and {SECRET_VARIABLE}, "
+                "or target.credentials_file"
+            )
+        yield settings.target.url, None, credentials
         return
     assert settings.target.emulator_config is not None
     server = EmulatorServer(load_emulator_config(settings.target.emulator_config))
+    if credentials is None:
+        credentials = Credentials(f"embedded-{secrets.token_hex(4)}", secrets.token_hex(32))
+        server.tokens.add_application(credentials.app_key, credentials.secret)
     await server.start()
     try:
-        yield server.url, server
+        yield server.url, server, credentials
     finally:
         await server.stop()
+
+
+def _tls(settings: Settings) -> ssl.SSLContext | bool:
+    if settings.target.ca_bundle is None:
+        return True  # the system's CAs; verification is never turned off
+    return ssl.create_default_context(cafile=str(settings.target.ca_bundle))
 
 
 def _exit_code(summary: Summary, runner: Runner) -> int:
@@ -99,11 +127,13 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
     progress = Progress(enabled=show_progress)
     started = time.monotonic()
-    async with target_url(settings) as (url, server):
-        connector = aiohttp.TCPConnector(limit=settings.run.concurrency)
+    credentials = load_credentials(settings.target.credentials_file)
+    async with target_url(settings, credentials) as (url, server, credentials):
+        connector = aiohttp.TCPConnector(limit=settings.run.concurrency, ssl=_tls(settings))
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             await check_reachable(session, url, settings.run.connect_timeout)
-            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id)
+            tokens = AccessTokens(session, url, credentials)
+            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
             with ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path)) as log:
                 runner = Runner(client, settings.run, log, on_record=progress.advance)
                 loop = asyncio.get_running_loop()

@@ -15,6 +15,8 @@ from typing import IO, Any
 
 import structlog
 
+from migrate.redact import redact_processor
+
 STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
 SENT_STATUSES = ("saved", "created", "failed")
 
@@ -56,7 +58,7 @@ class ResultLog:
         self._writer = _LineWriter(self._stream, fsync_every)
         self._log = structlog.wrap_logger(
             self._writer,
-            processors=[_timestamp, _drop_event_name,
+            processors=[_timestamp, _drop_event_name, redact_processor,
                         structlog.processors.JSONRenderer(serializer=lambda o, **_: json.dumps(o, ensure_ascii=False))],
             context_class=dict,
             wrapper_class=structlog.BoundLogger,

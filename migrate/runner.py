@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from migrate.client.auth import AuthRefused
 from migrate.client.service import Answer, BatchClient
 from migrate.config import RunSettings
 from migrate.mapping import InvalidFlow, ValidFlow
@@ -23,7 +24,9 @@ from migrate.results import ResultLog
 # Documented codes (enos-batch-api.md §2, §9, §11). Retried: the service may answer otherwise
 # next time. Fatal: every further request of this run would get the same answer.
 RETRYABLE_CODES = frozenset({429, 1005, 62109})
-FATAL_CODES = frozenset({62101, 62105})
+# 1002 unknown appKey, 1003 bad signature, 1004 bad parameter (a clock too far off), 1202 empty
+# parameter, 1203 a token still expired after renewing it, 1204 renewal refused.
+FATAL_CODES = frozenset({62101, 62105, 1002, 1003, 1004, 1202, 1203, 1204})
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ class Runner:
         self.abort_reason: str | None = None
         self.abort_code: int | None = None
         self.interrupted = False
+
+    def _abort(self, code: int | None, reason: str) -> None:
+        if self.abort_reason is None:
+            self.abort_reason, self.abort_code = reason, code
 
     def interrupt(self) -> None:
         """Stop taking new work; requests in flight finish and are recorded."""
@@ -131,12 +138,12 @@ class Runner:
         attempts = 0
         sent_at = started
 
-        def outcome(status: str, text: str) -> Outcome:
+        def outcome(status: str, text: str, code: int | None = None) -> Outcome:
             now = time.monotonic()
             return Outcome(
                 status=status, attempts=attempts,
                 http_status=answer.http_status if answer else None,
-                code=answer.code if answer else None, msg=text,
+                code=answer.code if answer else code, msg=text,
                 elapsed_ms=round((now - started) * 1000, 1), latency_ms=round((now - sent_at) * 1000, 1),
             )
 
@@ -146,6 +153,11 @@ class Runner:
             sent_at = time.monotonic()
             try:
                 answer = await self.client.save_flow(body)
+            except AuthRefused as refused:
+                self._abort(refused.code, str(refused))
+                attempts -= 1  # this attempt never reached the batch service
+                status = "failed" if attempts else "not_attempted"
+                return outcome(status, f"{'' if attempts else 'not attempted: '}{refused}", refused.code)
             except (aiohttp.ClientError, TimeoutError) as error:
                 answer, msg = None, f"{type(error).__name__}: {error}".rstrip(": ")
             else:
@@ -153,8 +165,7 @@ class Runner:
                 if answer.ok:
                     return outcome("saved", msg)
                 if answer.code in FATAL_CODES:
-                    self.abort_reason = f"the service answered {answer.code} ({answer.msg})"
-                    self.abort_code = answer.code
+                    self._abort(answer.code, f"the service answered {answer.code} ({answer.msg})")
                     return outcome("failed", msg)
                 if not is_transient(answer):
                     return outcome("failed", msg)

@@ -56,6 +56,7 @@ def test_demo_export_saves_every_valid_flow_exactly_once(tmp_path: Path, capsys:
     assert len(saved) == len(flow_ids) - len(invalid) and len(invalid) == 6
     assert saves == {flow_id: 1 for flow_id in saved}  # exactly once, and only the valid ones
     assert report["emulator"]["busiest_one_second_window"] <= 100
+    assert report["emulator"]["token_requests"] >= 1  # the run went through token and signature checks
     for line in lines:  # every line joins back to its input rows, whatever the order
         assert {records[n - 1]["flow_id"] for n in line["rows"]} == {line["source_key"]}
         assert line["source_file"].endswith("demo-export.csv") and line["run_id"]
@@ -129,8 +130,11 @@ def test_the_configured_rate_is_never_exceeded(tmp_path: Path, capsys: pytest.Ca
     ],
 )
 def test_a_run_that_cannot_start_exits_1_with_the_reason(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], message: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("MIGRATE_APP_KEY", "key-1")
+    monkeypatch.setenv("MIGRATE_APP_SECRET", "secret-1")
     config = write_config(tmp_path, state=base_state(), rows=export_rows(2))
     config.write_text(config.read_text().replace(*change, 1))
     code, out, err = run_cli(capsys, "run", str(config))

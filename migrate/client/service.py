@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
+
+from migrate.signing import request_signature
+
+if TYPE_CHECKING:
+    from migrate.client.auth import AccessTokens
 
 BASE_PATH = "/batch-processing-service/v2.1"
 JSON_CONTENT = "application/json;charset=UTF-8"
@@ -55,25 +60,52 @@ def read_envelope(http_status: int, text: str, retry_after: str | None) -> Answe
     )
 
 
-class BatchClient:
-    """Calls one service for one user; it knows nothing of rows, retries or rates."""
+TOKEN_EXPIRED = 1203
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, user_id: str, org_id: str) -> None:
+
+class BatchClient:
+    """Calls one service for one user; it knows nothing of rows, retries or rates.
+
+    With tokens, every request is signed (reference §2.2) over the exact body bytes sent; an
+    answer that the token expired renews it and sends the request once more.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, user_id: str, org_id: str,
+                 tokens: AccessTokens | None = None) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.user_id = user_id
         self.org_id = org_id
+        self.tokens = tokens
+
+    async def _headers(self, query: dict[str, str], body: bytes | None) -> tuple[dict[str, str], str]:
+        headers = {"Content-Type": JSON_CONTENT} if body is not None else {}
+        if self.tokens is None:
+            return headers, ""
+        token = await self.tokens.token()
+        stamp = self.tokens.clock.milliseconds()
+        headers.update({
+            "apim-accesstoken": token,
+            "apim-signature": request_signature(token, query, body, stamp, self.tokens.credentials.secret),
+            "apim-timestamp": str(stamp),
+        })
+        return headers, token
 
     def _query(self, action: str, **extra: str) -> dict[str, str]:
         return {"action": action, "userId": self.user_id, "orgId": self.org_id, **extra}
 
     async def _call(self, method: str, resource: str, query: dict[str, str], body: bytes | None) -> Answer:
-        headers = {"Content-Type": JSON_CONTENT} if body is not None else {}
-        async with self.session.request(
-            method, f"{self.base_url}{BASE_PATH}/{resource}", params=query, data=body, headers=headers
-        ) as response:
-            text = await response.text(errors="replace")
-            return read_envelope(response.status, text, response.headers.get("Retry-After"))
+        for _ in range(2):
+            headers, token = await self._headers(query, body)
+            async with self.session.request(
+                method, f"{self.base_url}{BASE_PATH}/{resource}", params=query, data=body, headers=headers
+            ) as response:
+                text = await response.text(errors="replace")
+                answer = read_envelope(response.status, text, response.headers.get("Retry-After"))
+            if answer.code != TOKEN_EXPIRED or self.tokens is None:
+                return answer
+            self.tokens.expired(token)
+        return answer
 
     async def save_flow(self, body: bytes) -> Answer:
         return await self._call("POST", "flows", self._query("save"), body)

@@ -68,6 +68,19 @@ class Faults(Strict):
     only_actions: list[str] = []  # empty: faults apply to every action
 
 
+class ApplicationSpec(Strict):
+    app_key: str
+    app_secret: str
+
+
+class AuthRules(Strict):
+    required: bool | None = None  # None: required when any application is configured
+    token_ttl_seconds: Annotated[int, Field(gt=0)] = 7200
+    # How far apim-timestamp may be from the emulator's clock (not documented: a guess).
+    max_skew_seconds: Annotated[float, Field(gt=0)] = 300.0
+    clock_offset_seconds: float = 0.0  # the emulator's clock runs this far ahead, to test skew
+
+
 class Limits(Strict):
     # A documented guess (enos-batch-api.md §11): above this many requests in any one-second
     # window an application gets HTTP 429 `{"code": 429, "msg": "Resource Exhausted"}`.
@@ -78,6 +91,8 @@ class EmulatorConfig(Strict):
     users: list[UserSpec] = []
     tasks: list[TaskSpec] = []
     flows: list[FlowSpec] = []
+    applications: list[ApplicationSpec] = []
+    auth: AuthRules = AuthRules()
     root_dir_id: str = "0" * 32
     rules: Rules = Rules()
     faults: Faults = Faults()

@@ -107,6 +107,7 @@ class Stats:
     answers_by_code: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     busiest_window: int = 0
+    token_requests: int = 0  # the token service's, apart from the batch service's requests
     _window: SlidingWindow = field(default_factory=SlidingWindow)
 
     def arrived(self, action: str, now: float) -> None:
@@ -121,4 +122,5 @@ class Stats:
             "answers_by_code": dict(self.answers_by_code),
             "faults": dict(self.faults),
             "busiest_one_second_window": self.busiest_window,
+            "token_requests": self.token_requests,
         }

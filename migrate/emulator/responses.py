@@ -15,11 +15,13 @@ from typing import Any
 
 from aiohttp import web
 
+from migrate.emulator.auth import BAD_PARAMETER, AuthError, TokenService
 from migrate.emulator.exceptions import ServiceError
 from migrate.emulator.faults import Fault, FaultPlan, RateLimiter, Stats, retry_after_header
 from migrate.emulator.models import BatchService
 
 BASE = "/batch-processing-service/v2.1"
+TOKEN_BASE = "/apim-token-service/v2.0/token"
 # Handlers get the service, userId, orgId, the query and the JSON body (None for GET).
 Handler = Callable[[BatchService, str | None, str | None, Mapping[str, str], Any], Any]
 
@@ -46,11 +48,18 @@ def envelope(code: int, msg: str, data: Any, status: int = 200) -> web.Response:
     return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
+def token_envelope(code: int, msg: str, data: Any, status: int = 200,
+                   business: str = "apim-token-service") -> web.Response:
+    """The token service and the gateway answer with `status`, not `code` (reference §2)."""
+    return web.json_response({"status": code, "msg": msg, "business": business, "data": data}, status=status)
+
+
 class EmulatorApp:
     """The aiohttp application around one BatchService."""
 
-    def __init__(self, service: BatchService, faults: FaultPlan, limiter: RateLimiter) -> None:
+    def __init__(self, service: BatchService, faults: FaultPlan, limiter: RateLimiter, tokens: TokenService) -> None:
         self.service = service
+        self.tokens = tokens
         self.faults = faults
         self.limiter = limiter
         self.stats = Stats()
@@ -60,6 +69,8 @@ class EmulatorApp:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", f"{BASE}/flows", self._route(FLOW_ACTIONS))
         app.router.add_route("*", f"{BASE}/directories", self._route(DIRECTORY_ACTIONS))
+        app.router.add_post(f"{TOKEN_BASE}/get", self._token(self.tokens.get_token))
+        app.router.add_post(f"{TOKEN_BASE}/refresh", self._token(self.tokens.refresh_token))
         app.router.add_get("/_emulator/stats", self._stats)
         app.router.add_post("/_emulator/reset", self._reset)
         return app
@@ -70,6 +81,23 @@ class EmulatorApp:
     async def _reset(self, request: web.Request) -> web.Response:
         self.stats = Stats()
         return web.json_response({"reset": True})
+
+    def now(self) -> float:
+        return time.time() + self.tokens.rules.clock_offset_seconds
+
+    def _token(self, issue: Callable[[object, float], dict[str, Any]]) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.Response:
+            self.stats.token_requests += 1
+            try:
+                body = json.loads(await request.read())
+                data = issue(body, self.now())
+            except json.JSONDecodeError:
+                return token_envelope(BAD_PARAMETER, "Invalid parameter: the body is not JSON", None)
+            except AuthError as error:
+                return token_envelope(error.code, error.msg, None)
+            return token_envelope(0, "SUCCESS", data)
+
+        return handle
 
     def _route(self, actions: dict[str, tuple[str, Handler]]) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
@@ -85,7 +113,15 @@ class EmulatorApp:
     async def _answer(
         self, request: web.Request, action: str, actions: dict[str, tuple[str, Handler]]
     ) -> web.StreamResponse:
-        application = request.headers.get("apim-accesstoken", "anonymous")
+        application = "anonymous"
+        if self.tokens.required:
+            body = await request.read() if request.method == "POST" else None
+            try:
+                application = self.tokens.verify(request.headers, request.query, body, self.now())
+            except AuthError as error:
+                answer = token_envelope(error.code, error.msg, None, status=401, business="apim-gateway")
+                answer.headers["X-Emulator-Code"] = str(error.code)
+                return answer
         wait = self.limiter.retry_after(application, time.monotonic())
         if wait is not None:
             return self._throttled(wait)

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from migrate.emulator.auth import TokenService
 from migrate.emulator.config import EmulatorConfig
 from migrate.emulator.faults import FaultPlan, RateLimiter
 from migrate.emulator.models import BatchService
@@ -22,7 +23,8 @@ class EmulatorServer:
         self.config = config
         self.store = Store(state_path)
         self.service = BatchService(config, self.store)
-        self.app = EmulatorApp(self.service, FaultPlan(config.faults), RateLimiter(config.limits))
+        self.tokens = TokenService({a.app_key: a.app_secret for a in config.applications}, config.auth)
+        self.app = EmulatorApp(self.service, FaultPlan(config.faults), RateLimiter(config.limits), self.tokens)
         self._runner: web.AppRunner | None = None
         self.url = ""
 

@@ -1,0 +1,34 @@
+"""The EnOS access-token scheme (enos-batch-api.md §2), shared by the client and the emulator.
+
+Pure functions: the same code signs a request and checks it, so the two sides agree by
+construction, and the documented vectors pin both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def token_encryption(app_key: str, timestamp_ms: int, app_secret: str) -> str:
+    """The `encryption` of a token request: sha256(appKey + timestamp + appSecret)."""
+    return sha256_hex(f"{app_key}{timestamp_ms}{app_secret}".encode())
+
+
+def params_data(query: Mapping[str, str], body: bytes | None) -> bytes:
+    """Query parameter names in ASCII order, each followed by its (decoded) value, then the body
+    exactly as sent."""
+    joined = "".join(f"{name}{query[name]}" for name in sorted(query))
+    return joined.encode() + (body or b"")
+
+
+def request_signature(access_token: str, query: Mapping[str, str], body: bytes | None,
+                      timestamp_ms: int, app_secret: str) -> str:
+    """`apim-signature`: sha256(accessToken + paramsData + timestamp + appSecret), lowercase hex."""
+    return sha256_hex(
+        access_token.encode() + params_data(query, body) + f"{timestamp_ms}{app_secret}".encode()
+    )
