@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", type=Path)
     run.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("--resume", action="store_true",
+                     help="continue a run (the one named by --run-id, else the newest): "
+                     "flows it saved are not sent again")
     plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions and errors")
     plan.add_argument("config", type=Path)
     plan.add_argument("--json", action="store_true")
@@ -38,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     report = verbs.add_parser("report", help="summary of a result log")
     report.add_argument("log", type=Path)
     report.add_argument("--json", action="store_true")
+    report.add_argument("--csv", type=Path, metavar="FILE", help="also write every line as CSV, for a spreadsheet")
     cron = verbs.add_parser("cron", help="check one schedule: prints freq and cycle")
     cron.add_argument("expression")
     cron.add_argument("--dialect", choices=["quartz"], default="quartz")
@@ -53,12 +57,12 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _run(config: Path, run_id: str | None, as_json: bool) -> int:
+def _run(config: Path, run_id: str | None, as_json: bool, resume: bool = False) -> int:
     from migrate.config import load_settings
     from migrate.job import run_job
 
     settings = load_settings(config)
-    result = asyncio.run(run_job(settings, run_id=run_id))
+    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume))
     if as_json:
         print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
                           **result.summary.as_json(), "emulator": result.emulator_stats}, indent=2))
@@ -115,12 +119,16 @@ def _emulator(host: str, port: int, state: Path | None, config: Path | None) -> 
     return 0
 
 
-def _report(log: Path, as_json: bool) -> int:
+def _report(log: Path, as_json: bool, csv_path: Path | None) -> int:
     from migrate.results import Summary, read_log
+    from migrate.spreadsheet import write_lines_csv
 
     if not log.is_file():
         return _fail(f"{log}: no such result log")
     summary = Summary.of(read_log(log))
+    if csv_path is not None:
+        count = write_lines_csv(read_log(log), csv_path)
+        print(f"{count} lines written to {csv_path}", file=sys.stderr)
     print(json.dumps(summary.as_json(), indent=2) if as_json else summary.text())
     return 0
 
@@ -142,12 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from migrate.client.auth import CredentialsError
     from migrate.config import ConfigError
+    from migrate.history import NothingToResume
     from migrate.job import TargetUnreachable
     from migrate.sources.readers import SourceError
 
     try:
         if args.verb == "run":
-            return _run(args.config, args.run_id, args.json)
+            return _run(args.config, args.run_id, args.json, args.resume)
         if args.verb == "plan":
             return _plan(args.config, args.json)
         if args.verb == "demo":
@@ -157,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "emulator":
             return _emulator(args.host, args.port, args.state, args.config)
         if args.verb == "report":
-            return _report(args.log, args.json)
+            return _report(args.log, args.json, args.csv)
         return _cron(args.expression, args.json)
-    except (ConfigError, SourceError, TargetUnreachable, CredentialsError) as error:
+    except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume) as error:
         return _fail(str(error))
     except ValidationError as error:  # the emulator's own config
         return _fail(f"emulator config: {error}")

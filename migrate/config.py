@@ -111,6 +111,7 @@ class TargetSettings(Section):
     user_id: str
     org_id: str
     emulator_config: Path | None = None  # the embedded emulator's users and flows
+    emulator_state: Path | None = None  # a SQLite file keeping the embedded emulator's state between runs
     # Key and secret come from MIGRATE_APP_KEY / MIGRATE_APP_SECRET or this file, never from here.
     credentials_file: Path | None = None
     ca_bundle: Path | None = None  # a private gateway's CA certificates; TLS is always verified
@@ -135,6 +136,11 @@ class RunSettings(Section):
     backoff_base: Annotated[float, Field(ge=0)] = 0.5
     backoff_max: Annotated[float, Field(gt=0)] = 30.0
     result_log: Path = Path("results/{run_id}.jsonl")
+    fsync_every: Annotated[int, Field(ge=0)] = 100  # lines between fsyncs (0: only at the end)
+    # Skip flows whose desired state is already there: "log" compares the payload hash with the
+    # last `saved` line of earlier result logs, "remote" reads the live flow (Get Flow).
+    compare: Literal["none", "log", "remote"] = "none"
+    verify: bool = False  # read every saved flow back and compare before recording `saved`
     run_id: str | None = None
     seed: int | None = None  # jitter's random seed, for repeatable tests
 
@@ -186,7 +192,7 @@ def load_settings(path: Path) -> Settings:
     base = path.parent
     target = settings.target
     target = target.model_copy(update={
-        key: _resolve(base, value) for key in ("emulator_config", "credentials_file", "ca_bundle")
+        key: _resolve(base, value) for key in ("emulator_config", "emulator_state", "credentials_file", "ca_bundle")
         if (value := getattr(target, key)) is not None
     })
     return settings.model_copy(update={

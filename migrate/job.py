@@ -30,6 +30,8 @@ from migrate.client.service import BatchClient
 from migrate.config import EMBEDDED, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
+from migrate.history import load_memory, run_to_resume
+from migrate.history import log_path as history_log_path
 from migrate.mapping import InvalidFlow, ValidFlow, mapped_columns, plan_flows
 from migrate.progress import Progress
 from migrate.results import ResultLog, Summary, read_log
@@ -94,7 +96,7 @@ async def target_url(
         yield settings.target.url, None, credentials
         return
     assert settings.target.emulator_config is not None
-    server = EmulatorServer(load_emulator_config(settings.target.emulator_config))
+    server = EmulatorServer(load_emulator_config(settings.target.emulator_config), settings.target.emulator_state)
     if credentials is None:
         credentials = Credentials(f"embedded-{secrets.token_hex(4)}", secrets.token_hex(32))
         server.tokens.add_application(credentials.app_key, credentials.secret)
@@ -121,9 +123,13 @@ def _exit_code(summary: Summary, runner: Runner) -> int:
     return EXIT_OK
 
 
-async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True) -> RunResult:
+async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True,
+                  resume: bool = False) -> RunResult:
+    if resume:
+        run_id = run_to_resume(settings, run_id or settings.run.run_id)
     run_id = run_id or settings.run.run_id or new_run_id()
-    log_path = Path(str(settings.run.result_log).replace("{run_id}", run_id))
+    log_path = history_log_path(settings, run_id)
+    memory = load_memory(settings, run_id, resume)
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
     progress = Progress(enabled=show_progress)
     started = time.monotonic()
@@ -134,8 +140,9 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
             await check_reachable(session, url, settings.run.connect_timeout)
             tokens = AccessTokens(session, url, credentials)
             client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
-            with ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path)) as log:
-                runner = Runner(client, settings.run, log, on_record=progress.advance)
+            with ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path),
+                           fsync_every=settings.run.fsync_every) as log:
+                runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory)
                 loop = asyncio.get_running_loop()
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(signum, runner.interrupt)
@@ -151,7 +158,9 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
     if runner.interrupted:
-        result.notes.append("interrupted: flows without a line were not sent; run again to continue")
+        result.notes.append(f"interrupted: flows without a line were not sent; continue with --resume {run_id}")
+    if runner.skipped:
+        result.notes.append(f"resumed run {run_id}: {runner.skipped} flows already saved were not sent again")
     return result
 
 

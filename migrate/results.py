@@ -54,6 +54,7 @@ class ResultLog:
     def __init__(self, path: Path, *, run_id: str, source_file: str, fsync_every: int = 0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        _end_torn_line(path)
         self._stream = path.open("a", encoding="utf-8")
         self._writer = _LineWriter(self._stream, fsync_every)
         self._log = structlog.wrap_logger(
@@ -70,6 +71,8 @@ class ResultLog:
         self._log.msg("flow", **line)
 
     def close(self) -> None:
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
         self._stream.close()
 
     def __enter__(self) -> ResultLog:
@@ -77,6 +80,20 @@ class ResultLog:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _end_torn_line(path: Path) -> None:
+    """A writer killed mid-line left no newline: close that line off, so the next is whole."""
+    if path.exists() and path.stat().st_size:
+        with path.open("rb+") as log:
+            log.seek(-1, os.SEEK_END)
+            if log.read(1) != b"\n":
+                log.write(b"\n")
+
+
+def identity(line: dict[str, Any]) -> str:
+    """Which input flow a line is about: its file and key (a resumed run writes the same again)."""
+    return f"{line.get('source_file')}#{line.get('source_key')}"
 
 
 def read_log(path: Path) -> Iterator[dict[str, Any]]:
@@ -107,20 +124,26 @@ class Summary:
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], elapsed_seconds: float | None = None) -> Summary:
-        summary = cls()
+        # Only the last line of a flow counts (a resumed run may have written it twice); keep
+        # just what the summary needs of each, so a million-flow log stays small in memory.
+        final: dict[str, tuple[str, Any, float | None]] = {}
         first = last = None
         for record in records:
-            status = record["status"]
-            summary.counts[status] += 1
-            if status in ("failed", "invalid"):
-                code = record.get("code")
-                summary.errors_by_code[str(code) if code is not None else status] += 1
-            if status in SENT_STATUSES and record.get("latency_ms") is not None:
-                summary.latencies_ms.append(float(record["latency_ms"]))
-            stamp = datetime.fromisoformat(record["ts"]).timestamp() if "ts" in record else None
-            if stamp is not None:
+            key = identity(record)
+            final.pop(key, None)
+            latency = record.get("latency_ms")
+            final[key] = (record["status"], record.get("code"), float(latency) if latency is not None else None)
+            if "ts" in record:
+                stamp = datetime.fromisoformat(record["ts"]).timestamp()
                 first = stamp if first is None else min(first, stamp)
                 last = stamp if last is None else max(last, stamp)
+        summary = cls()
+        for status, code, latency in final.values():
+            summary.counts[status] += 1
+            if status in ("failed", "invalid"):
+                summary.errors_by_code[str(code) if code is not None else status] += 1
+            if status in SENT_STATUSES and latency is not None:
+                summary.latencies_ms.append(latency)
         if elapsed_seconds is None and first is not None and last is not None:
             elapsed_seconds = last - first
         summary.elapsed_seconds = elapsed_seconds or 0.0

@@ -1,20 +1,22 @@
-"""Save flows concurrently: a fixed pool of workers fed by a bounded queue, every attempt paced,
+"""Save flows concurrently: a fixed pool of workers fed by a bounded queue, every request paced,
 transient failures retried with exponential backoff and full jitter, a circuit breaker for
-answers that mean no further request can succeed, and a graceful stop on request."""
+answers that mean no further request can succeed, a graceful stop on request, and no write at
+all for a flow whose desired state is already there."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import aiohttp
 
 from migrate.client.auth import AuthRefused
 from migrate.client.service import Answer, BatchClient
+from migrate.compare import differences, remote_graph
 from migrate.config import RunSettings
 from migrate.mapping import InvalidFlow, ValidFlow
 from migrate.model import payload_sha256
@@ -27,17 +29,6 @@ RETRYABLE_CODES = frozenset({429, 1005, 62109})
 # 1002 unknown appKey, 1003 bad signature, 1004 bad parameter (a clock too far off), 1202 empty
 # parameter, 1203 a token still expired after renewing it, 1204 renewal refused.
 FATAL_CODES = frozenset({62101, 62105, 1002, 1003, 1004, 1202, 1203, 1204})
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    attempts: int
-    http_status: int | None
-    code: int | None
-    msg: str
-    elapsed_ms: float  # from the first attempt's turn at the rate limiter to the final answer
-    latency_ms: float | None  # the last request alone
 
 
 def is_transient(answer: Answer) -> bool:
@@ -53,6 +44,27 @@ def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random) -
     return rng.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 
+@dataclass
+class Exchange:
+    """One request carried through its retries."""
+
+    result: Literal["ok", "failed", "refused"] = "failed"
+    answer: Answer | None = None
+    attempts: int = 0
+    msg: str = ""
+    code: int | None = None
+    latency_ms: float | None = None
+
+
+@dataclass
+class Memory:
+    """What earlier runs left: `done` (resume) maps flow ids to the payload hash of their final
+    `saved` line in this run; `last_saved` (compare = "log") the same from every earlier log."""
+
+    done: Mapping[str, str] = field(default_factory=dict)
+    last_saved: Mapping[str, str] = field(default_factory=dict)
+
+
 class Runner:
     def __init__(
         self,
@@ -60,16 +72,19 @@ class Runner:
         settings: RunSettings,
         log: ResultLog,
         on_record: Callable[[str], None] = lambda status: None,
+        memory: Memory | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.log = log
+        self.memory = memory or Memory()
         self.pacer = RequestPacer(settings.rate_per_second, settings.rate_headroom)
         self.rng = random.Random(settings.seed)
         self.on_record = on_record
         self.abort_reason: str | None = None
         self.abort_code: int | None = None
         self.interrupted = False
+        self.skipped = 0  # flows a resumed run found already saved
 
     def _abort(self, code: int | None, reason: str) -> None:
         if self.abort_reason is None:
@@ -90,12 +105,21 @@ class Runner:
             msg="; ".join(e.sentence() for e in flow.errors),
         )
 
-    def _record_not_attempted(self, flow: ValidFlow) -> None:
+    def _record_flow(self, flow: ValidFlow, status: str, sha: str, exchange: Exchange | None = None,
+                     started: float | None = None, msg: str = "") -> None:
+        exchange = exchange or Exchange()
+        answer = exchange.answer
         self._record(
-            flow, flow_id=flow.payload.id, name=flow.payload.name, status="not_attempted", attempts=0,
-            code=self.abort_code, msg=f"not attempted: {self.abort_reason}",
-            payload_sha256=payload_sha256(flow.payload.wire_bytes()),
+            flow, flow_id=flow.payload.id, name=flow.payload.name, status=status, attempts=exchange.attempts,
+            http_status=answer.http_status if answer else None,
+            code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
+            elapsed_ms=round((time.monotonic() - started) * 1000, 1) if started else None,
+            latency_ms=exchange.latency_ms, payload_sha256=sha,
         )
+
+    def _record_not_attempted(self, flow: ValidFlow) -> None:
+        self._record_flow(flow, "not_attempted", payload_sha256(flow.payload.wire_bytes()),
+                          Exchange(code=self.abort_code), msg=f"not attempted: {self.abort_reason}")
 
     async def run(self, flows: Iterable[ValidFlow | InvalidFlow]) -> None:
         queue: asyncio.Queue[ValidFlow | None] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
@@ -108,6 +132,8 @@ class Runner:
                     self.record_invalid(flow)
                 elif self.abort_reason is not None:
                     self._record_not_attempted(flow)
+                elif self.memory.done.get(flow.payload.id) == payload_sha256(flow.payload.wire_bytes()):
+                    self.skipped += 1  # saved by the run being resumed: its line is there already
                 else:
                     await queue.put(flow)
         finally:
@@ -122,57 +148,78 @@ class Runner:
             if self.abort_reason is not None:
                 self._record_not_attempted(flow)
                 continue
-            body = flow.payload.wire_bytes()
-            outcome = await self._save(body)
-            self._record(
-                flow, flow_id=flow.payload.id, name=flow.payload.name, status=outcome.status,
-                attempts=outcome.attempts, http_status=outcome.http_status, code=outcome.code,
-                msg=outcome.msg, elapsed_ms=outcome.elapsed_ms, latency_ms=outcome.latency_ms,
-                payload_sha256=payload_sha256(body),
-            )
+            await self._process(flow)
 
-    async def _save(self, body: bytes) -> Outcome:
+    async def _process(self, flow: ValidFlow) -> None:
         started = time.monotonic()
-        answer: Answer | None = None
-        msg = ""
-        attempts = 0
-        sent_at = started
+        body = flow.payload.wire_bytes()
+        sha = payload_sha256(body)
+        flow_id = flow.payload.id
+        wanted = flow.payload.wire()
+        if self.settings.compare == "log" and self.memory.last_saved.get(flow_id) == sha:
+            self._record_flow(flow, "unchanged", sha, msg="the same payload was saved by an earlier run")
+            return
+        if self.settings.compare == "remote":
+            read = await self._send(lambda: self.client.get_flow(flow_id))
+            if read.result == "ok" and read.answer is not None:
+                changed = differences(wanted, remote_graph(read.answer.data))
+                if not changed:
+                    self._record_flow(flow, "unchanged", sha, read, started, "the live flow already matches")
+                    return
+            elif read.result == "refused" or self.abort_reason is not None:
+                self._record_flow(flow, "failed", sha, read, started)
+                return
+        saved = await self._send(lambda: self.client.save_flow(body))
+        if saved.result != "ok":
+            status = "not_attempted" if saved.result == "refused" and saved.attempts == 0 else "failed"
+            self._record_flow(flow, status, sha, saved, started)
+            return
+        if self.settings.verify:
+            read = await self._send(lambda: self.client.get_flow(flow_id))
+            changed = differences(wanted, remote_graph(read.answer.data)) if read.answer and read.result == "ok" \
+                else ["the flow could not be read back: " + read.msg]
+            if changed:
+                saved.attempts += read.attempts
+                self._record_flow(flow, "failed", sha, saved, started,
+                                  "saved, but reading it back differs: " + "; ".join(changed))
+                return
+        self._record_flow(flow, "saved", sha, saved, started)
 
-        def outcome(status: str, text: str, code: int | None = None) -> Outcome:
-            now = time.monotonic()
-            return Outcome(
-                status=status, attempts=attempts,
-                http_status=answer.http_status if answer else None,
-                code=answer.code if answer else code, msg=text,
-                elapsed_ms=round((now - started) * 1000, 1), latency_ms=round((now - sent_at) * 1000, 1),
-            )
-
+    async def _send(self, call: Callable[[], Awaitable[Answer]]) -> Exchange:
+        """One request with its retries; fatal answers trip the circuit breaker."""
+        exchange = Exchange()
         for attempt in range(1, self.settings.attempts + 1):
-            attempts = attempt
             await self.pacer.acquire()
             sent_at = time.monotonic()
+            exchange.attempts = attempt
             try:
-                answer = await self.client.save_flow(body)
+                answer = await call()
             except AuthRefused as refused:
                 self._abort(refused.code, str(refused))
-                attempts -= 1  # this attempt never reached the batch service
-                status = "failed" if attempts else "not_attempted"
-                return outcome(status, f"{'' if attempts else 'not attempted: '}{refused}", refused.code)
+                exchange.attempts -= 1  # this attempt never reached the batch service
+                exchange.result, exchange.code = "refused", refused.code
+                exchange.msg = f"{'' if exchange.attempts else 'not attempted: '}{refused}"
+                return exchange
             except (aiohttp.ClientError, TimeoutError) as error:
-                answer, msg = None, f"{type(error).__name__}: {error}".rstrip(": ")
+                exchange.answer, exchange.msg = None, f"{type(error).__name__}: {error}".rstrip(": ")
             else:
-                msg = answer.msg
+                exchange.answer, exchange.msg = answer, answer.msg
+                exchange.latency_ms = round((time.monotonic() - sent_at) * 1000, 1)
                 if answer.ok:
-                    return outcome("saved", msg)
+                    exchange.result = "ok"
+                    return exchange
                 if answer.code in FATAL_CODES:
                     self._abort(answer.code, f"the service answered {answer.code} ({answer.msg})")
-                    return outcome("failed", msg)
+                    return exchange
                 if not is_transient(answer):
-                    return outcome("failed", msg)
+                    return exchange
+                if answer.http_status == 429 or answer.code == 429:
+                    self.pacer.throttled()
                 if answer.retry_after:
                     self.pacer.pause(answer.retry_after)
             if self.interrupted or attempt == self.settings.attempts:
                 break
-            run = self.settings
-            await asyncio.sleep(backoff_seconds(attempt, run.backoff_base, run.backoff_max, self.rng))
-        return outcome("failed", f"gave up after {attempts} attempt(s): {msg}")
+            await asyncio.sleep(
+                backoff_seconds(attempt, self.settings.backoff_base, self.settings.backoff_max, self.rng))
+        exchange.msg = f"gave up after {exchange.attempts} attempt(s): {exchange.msg}"
+        return exchange

@@ -66,6 +66,7 @@ class Faults(Strict):
     throttle_429: Annotated[float, Field(ge=0, le=1)] = 0.0  # random 429s besides the rate limit
     retry_after_seconds: Annotated[float, Field(ge=0)] = 1.0
     only_actions: list[str] = []  # empty: faults apply to every action
+    lock_user_after_saves: Annotated[int, Field(ge=0)] = 0  # lock the saving user after N saves
 
 
 class ApplicationSpec(Strict):

@@ -170,6 +170,9 @@ class EmulatorApp:
             return self._coded(error.code, error.msg, None)
         if action == "save":
             self.stats.saves_by_flow[str(data["flowId"])] += 1
+            lock_after = self.faults.faults.lock_user_after_saves
+            if lock_after and sum(self.stats.saves_by_flow.values()) >= lock_after:
+                self.service.users[request.query["userId"]].locked = True  # an admin locks the account
         return self._coded(0, "OK", data)
 
     @staticmethod

@@ -115,20 +115,30 @@ def _parquet_frames(settings: SourceSettings) -> Iterator[pd.DataFrame]:
 
 
 def read_header(settings: SourceSettings) -> list[str] | None:
-    """The column names of a tabular source; None for JSON, whose records may differ in keys."""
+    """The column names of a tabular source; None for JSON, whose records may differ in keys.
+    Raises SourceError for a header that names a column twice: which one would we read?"""
     kind = settings.resolved_format()
     if kind in ("json", "jsonl"):
         return None
-    first = next(iter(_first_frame(settings)), None)
-    return None if first is None else [str(c) for c in first.columns]
+    if kind in ("csv", "tsv"):
+        try:
+            with settings.path.open(encoding=settings.encoding, newline="") as text:
+                names = next(csv.reader(text, delimiter=_delimiter(settings)), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return None  # read_rows reports it with its context
+    else:
+        first = next(iter(_first_frame(settings)), None)
+        names = [] if first is None else [str(c) for c in first.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SourceError(f"{settings.path}: the header names column(s) {repeated} more than once")
+    return names or None
 
 
 def _first_frame(settings: SourceSettings) -> Iterator[pd.DataFrame]:
     kind = settings.resolved_format()
     try:
-        if kind in ("csv", "tsv"):
-            yield pd.read_csv(settings.path, sep=_delimiter(settings), dtype=str, nrows=0, encoding=settings.encoding)
-        elif kind == "excel":
+        if kind == "excel":
             yield pd.read_excel(settings.path, sheet_name=settings.sheet, nrows=0, engine="openpyxl")
         else:
             import pyarrow.parquet as pq

@@ -1,0 +1,82 @@
+"""Is the live flow already what we would save? Both sides normalised the way the service
+varies them (enos-batch-api.md §4): `graph` as a string or an object, `parameters` as a JSON
+string, owners and visitors as `;`-wrapped lists, ids as numbers or strings, floats."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SCALARS = ("type", "name", "freq", "cycle", "alertMode", "doAs", "startTime", "active", "desc", "queue")
+FLOAT_DIGITS = 9
+
+
+def remote_graph(flow: Any) -> dict[str, Any]:
+    """The save-shaped graph of a Get Flow answer's `data`."""
+    if not isinstance(flow, dict):
+        return {}
+    graph = flow.get("graph")
+    if isinstance(graph, str):
+        try:
+            graph = json.loads(graph)
+        except json.JSONDecodeError:
+            graph = None
+    return graph if isinstance(graph, dict) else {}
+
+
+def _names(value: Any) -> frozenset[str]:
+    return frozenset(p.strip() for p in str(value or "").split(";") if p.strip())
+
+
+def _parameters(value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except json.JSONDecodeError:
+            return [("<unparsable>", value)]
+    if not isinstance(value, list):
+        return []
+    return sorted((str(p.get("key")), str(p.get("value"))) for p in value if isinstance(p, dict))
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return round(float(value), FLOAT_DIGITS)
+    except (TypeError, ValueError):
+        return None
+
+
+def _nodes(items: Any, id_key: str, name_keys: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    if not isinstance(items, list):
+        return []
+    found = []
+    for item in items:
+        if isinstance(item, dict):
+            name = next((item[k] for k in name_keys if k in item), None)
+            found.append((str(item.get(id_key)), str(item.get("nodeId")), name,
+                          _number(item.get("x")), _number(item.get("y")), bool(item.get("isVirtual", False))))
+    return sorted(found)
+
+
+def normalise(graph: dict[str, Any]) -> dict[str, Any]:
+    normal: dict[str, Any] = {key: graph.get(key) for key in SCALARS}
+    normal["owners"], normal["visitors"] = _names(graph.get("owners")), _names(graph.get("visitors"))
+    normal["parameters"] = _parameters(graph.get("parameters"))
+    normal["tasks"] = _nodes(graph.get("tasks"), "taskId", ("taskName",))
+    normal["flows"] = _nodes(graph.get("flows"), "flowId", ("flowName", "flow_name"))
+    normal["relations"] = sorted(
+        (str(r.get("source")), str(r.get("target")), str(r.get("cycleGap")), bool(r.get("rerun")))
+        for r in graph.get("relations") or [] if isinstance(r, dict)
+    )
+    return normal
+
+
+def differences(wanted: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """The fields that differ, as `field: live -> wanted`; empty when nothing needs saving."""
+    ours, theirs = normalise(wanted), normalise(live)
+    return [f"{key}: {_short(theirs[key])} -> {_short(ours[key])}" for key in ours if ours[key] != theirs[key]]
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(sorted(value) if isinstance(value, frozenset) else value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
