@@ -42,9 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("log", type=Path)
     report.add_argument("--json", action="store_true")
     report.add_argument("--csv", type=Path, metavar="FILE", help="also write every line as CSV, for a spreadsheet")
-    cron = verbs.add_parser("cron", help="check one schedule: prints freq and cycle")
+    cron = verbs.add_parser("cron", help="convert one schedule: prints freq, cycle and warnings, or why not")
     cron.add_argument("expression")
-    cron.add_argument("--dialect", choices=["quartz"], default="quartz")
+    cron.add_argument("--dialect", choices=["unix", "croniter", "quartz", "airflow", "iso8601"], required=True,
+                      help="the source's dialect: never guessed from the text")
+    cron.add_argument("--start", help="for intervals (airflow, iso8601): the date-time they count from")
+    cron.add_argument("--split", action="store_true",
+                      help="split a day-of-month OR day-of-week schedule into two flows instead of refusing it")
     cron.add_argument("--json", action="store_true")
     return parser
 
@@ -133,17 +137,27 @@ def _report(log: Path, as_json: bool, csv_path: Path | None) -> int:
     return 0
 
 
-def _cron(expression: str, as_json: bool) -> int:
-    from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
-    from migrate.schedule.quartz import QuartzError, parse_quartz
+def _cron(expression: str, dialect: str, start_text: str | None, split: bool, as_json: bool) -> int:
+    from datetime import datetime
+
+    from migrate.schedule.convert import convert
+    from migrate.schedule.result import Converted
 
     try:
-        schedule = parse_quartz(expression)
-        answer = {"freq": schedule.text, "cycle": cycle_of(schedule)}
-    except (QuartzError, SubMinuteSchedule) as error:
-        answer = {"rejected": str(error)}
-    print(json.dumps(answer) if as_json else "\n".join(f"{k}: {v}" for k, v in answer.items()))
-    return 2 if "rejected" in answer else 0
+        start = datetime.fromisoformat(start_text) if start_text else None
+    except ValueError:
+        return _fail(f"--start {start_text!r} is not an ISO date or date-time")
+    result = convert(expression, dialect, start, split)  # type: ignore[arg-type]
+    if as_json:
+        print(json.dumps(result.as_json()))
+    elif isinstance(result, Converted):
+        for converted in (result, result.split) if result.split else (result,):
+            print(f"freq: {converted.freq}\ncycle: {converted.cycle}")
+        for warning in result.warnings:
+            print(f"warning {warning.code}: {warning.message} ({warning.old} -> {warning.new})")
+    else:
+        print(f"rejected {result.code}: {result.message}")
+    return 0 if isinstance(result, Converted) else 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             return _emulator(args.host, args.port, args.state, args.config)
         if args.verb == "report":
             return _report(args.log, args.json, args.csv)
-        return _cron(args.expression, args.json)
+        return _cron(args.expression, args.dialect, args.start, args.split, args.json)
     except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume) as error:
         return _fail(str(error))
     except ValidationError as error:  # the emulator's own config

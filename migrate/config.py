@@ -93,6 +93,12 @@ class MappingSettings(Section):
     fields: dict[str, str | FieldRule] = {}
     flow_key: list[str] = []  # columns whose values name one flow across rows
     tasks: TaskSettings | None = None
+    # The dialect of the value mapped to `freq`: never guessed from the text.
+    schedule_dialect: Literal["quartz", "unix", "croniter", "airflow", "iso8601"] = "quartz"
+    schedule_start: str | None = None  # column with the start an interval counts from (else startTime)
+    # Opt-in: a Vixie schedule restricting both day fields (day-of-month OR day-of-week) becomes
+    # two flows, the second saved under the id in this column. Off: such a row is invalid.
+    split_id_column: str | None = None
 
     @model_validator(mode="after")
     def _known_fields(self) -> MappingSettings:

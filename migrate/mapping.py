@@ -6,12 +6,13 @@ every result line can name its file, rows, field and value.
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import json
 import re
 import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,8 +20,8 @@ from pydantic import ValidationError
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.graph import layout, task_node_id
 from migrate.model import FieldError, FlowPayload, field_errors
-from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
-from migrate.schedule.quartz import QuartzError, parse_quartz
+from migrate.schedule.convert import convert
+from migrate.schedule.result import Converted, Rejected
 from migrate.sources.readers import SourceRow
 
 INTEGER_FIELDS = ("type", "alertMode", "active")
@@ -33,9 +34,12 @@ class FlowDraft:
     rows: list[int]
     body: dict[str, Any] = field(default_factory=dict)
     errors: list[FieldError] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    split: tuple[str, Converted] | None = None  # (the second flow's id, its schedule)
 
-    def fail(self, field_name: str, value: object, message: str) -> None:
-        self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False), message=message))
+    def fail(self, field_name: str, value: object, message: str, code: str | None = None) -> None:
+        self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False),
+                                      message=message, code=code))
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class ValidFlow:
     source_key: str
     rows: list[int]
     payload: FlowPayload
+    warnings: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class InvalidFlow:
     name: str
     flow_id: str
     errors: list[FieldError]
+    warnings: tuple[dict[str, str], ...] = ()
 
 
 def names_list(text: str) -> str:
@@ -94,6 +100,7 @@ def mapped_columns(mapping: MappingSettings) -> set[str]:
     if mapping.tasks is not None:
         t = mapping.tasks
         columns.update(c for c in (t.json_column, t.task_id, t.task_name, t.upstream, t.x, t.y) if c)
+    columns.update(c for c in (mapping.schedule_start, mapping.split_id_column) if c)
     return columns
 
 
@@ -104,6 +111,7 @@ class FieldPlan:
     rules: dict[str, FieldRule]
     folded_maps: dict[str, dict[str, Scalar]]  # value maps with lower-cased keys
     defaults: dict[str, Scalar]
+    mapping: MappingSettings
 
     @classmethod
     def of(cls, settings: Settings) -> FieldPlan:
@@ -112,6 +120,7 @@ class FieldPlan:
             rules=rules,
             folded_maps={name: {k.lower(): v for k, v in r.map.items()} for name, r in rules.items() if r.map},
             defaults=dict(settings.defaults),
+            mapping=settings.mapping,
         )
 
 
@@ -152,11 +161,6 @@ def _wire_value(draft: FlowDraft, name: str, value: Scalar) -> Any:
         except (ValueError, json.JSONDecodeError) as error:
             draft.fail(name, value, f"is not JSON or k=v;k2=v2 ({error})")
             return None
-    if name == "freq" and isinstance(value, str):
-        try:
-            return parse_quartz(value).text  # canonical: 7 fields, upper case
-        except QuartzError:
-            return value.strip()
     return value
 
 
@@ -169,10 +173,40 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
         converted = _wire_value(draft, name, value)
         if converted is not None:
             draft.body[name] = converted
-    if "cycle" not in draft.body and isinstance(draft.body.get("freq"), str):
-        with contextlib.suppress(QuartzError, SubMinuteSchedule):  # validation reports the freq
-            draft.body["cycle"] = cycle_of(parse_quartz(draft.body["freq"]))
+    if isinstance(draft.body.get("freq"), str):
+        _schedule(draft, plan, row.cells)
     return draft
+
+
+def _start_of(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> datetime | None:
+    text = cells.get(plan.mapping.schedule_start, "") if plan.mapping.schedule_start else ""
+    text = text.strip() or str(draft.body.get("startTime", "")).strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        draft.fail("schedule_start", text, "is not an ISO date or date-time")
+        return None
+
+
+def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
+    """The mapped schedule, converted from its dialect to freq and cycle, or refused with a code."""
+    raw = draft.body.pop("freq")
+    mapping = plan.mapping
+    start = _start_of(draft, plan, cells) if mapping.schedule_dialect in ("airflow", "iso8601") else None
+    result = convert(raw, mapping.schedule_dialect, start, split_or=mapping.split_id_column is not None)
+    if isinstance(result, Rejected):
+        draft.fail("freq", raw, f"{result.code}: {result.message}", code=result.code)
+        return
+    draft.body["freq"] = result.freq
+    draft.warnings.extend(w.as_json() for w in result.warnings)
+    mapped_cycle = draft.body.setdefault("cycle", result.cycle)
+    if mapped_cycle != result.cycle:
+        draft.warnings.append({"code": "CYCLE_DIFFERS", "from": str(mapped_cycle), "to": result.cycle,
+                               "message": f"the mapped cycle differs from the schedule's ({result.cycle}); kept"})
+    if result.split is not None and mapping.split_id_column:
+        draft.split = (cells.get(mapping.split_id_column, "").strip(), result.split)
 
 
 @dataclass
@@ -262,7 +296,7 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         for row in rows:
             draft = _start_draft(plan, row, _key_of(mapping, row))
             _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
-            yield draft
+            yield from _with_split(draft)
         return
     grouped: dict[str, tuple[FlowDraft, list[_TaskRow]]] = {}
     for row in rows:
@@ -276,7 +310,23 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         tasks.extend(_task_rows(draft, mapping, row))
     for draft, tasks in grouped.values():
         _finish_graph(draft, tasks, mapping)
-        yield draft
+        yield from _with_split(draft)
+
+
+def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
+    """The draft, and with an opt-in split its twin: the day-of-week half, under its own id."""
+    yield draft
+    if draft.split is None:
+        return
+    twin_id, schedule = draft.split
+    twin = FlowDraft(source_key=f"{draft.source_key} (split)", rows=list(draft.rows),
+                     body=copy.deepcopy(draft.body), warnings=list(draft.warnings))
+    twin.body.update(freq=schedule.freq, cycle=schedule.cycle, name=f"{draft.body.get('name', '')} (weekdays)")
+    if twin_id:
+        twin.body["id"] = twin_id
+    else:
+        twin.fail("split_id_column", "", "the split's second flow needs an id in the split_id_column")
+    yield twin
 
 
 def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
@@ -293,9 +343,9 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
     if errors or payload is None:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
-            flow_id=str(draft.body.get("id", "")), errors=errors,
+            flow_id=str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
         )
-    return ValidFlow(source_key=draft.source_key, rows=draft.rows, payload=payload)
+    return ValidFlow(source_key=draft.source_key, rows=draft.rows, payload=payload, warnings=tuple(draft.warnings))
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
@@ -309,7 +359,7 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidF
             if flow_id in first_row:
                 checked = InvalidFlow(
                     source_key=checked.source_key, rows=checked.rows, name=checked.payload.name,
-                    flow_id=flow_id, errors=[FieldError(
+                    flow_id=flow_id, warnings=checked.warnings, errors=[FieldError(
                         field="id", value=json.dumps(flow_id),
                         message=f"duplicate: flow {flow_id} already comes from row {first_row[flow_id]}; "
                         "not saved twice",

@@ -187,6 +187,7 @@ class FieldError(BaseModel):
     field: str
     value: str
     message: str
+    code: str | None = None  # a schedule rejection's code, such as DOM_OR_DOW
 
     def sentence(self) -> str:
         return f"field {self.field}: {self.message} (value {self.value})"

@@ -95,13 +95,14 @@ class Runner:
         self.interrupted = True
 
     def _record(self, flow: ValidFlow | InvalidFlow, **line: Any) -> None:
-        self.log.record(rows=flow.rows, source_key=flow.source_key, **line)
+        self.log.record(rows=flow.rows, source_key=flow.source_key, **line, warnings=list(flow.warnings))
         self.on_record(line["status"])
 
     def record_invalid(self, flow: InvalidFlow) -> None:
         self._record(
-            flow, flow_id=flow.flow_id or None, name=flow.name or None, status="invalid",
-            attempts=0, errors=[e.model_dump() for e in flow.errors],
+            flow, flow_id=flow.flow_id or None, name=flow.name or None, status="invalid", attempts=0,
+            code=next((e.code for e in flow.errors if e.code), None),
+            errors=[e.model_dump(exclude_none=True) for e in flow.errors],
             msg="; ".join(e.sentence() for e in flow.errors),
         )
 

@@ -129,3 +129,33 @@ def test_config_paths_are_relative_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "c.toml").write_text('[source]\npath = "in/x.csv"\n[target]\nurl = "https://h"\n'
                                      'user_id = "u"\norg_id = "o"\n', encoding="utf-8")
     assert load_settings(tmp_path / "c.toml").source.path == (tmp_path / "in" / "x.csv").resolve()
+
+
+def test_a_unix_schedule_is_converted_and_a_rejection_makes_the_row_invalid() -> None:
+    s = settings(fields=FIELDS, schedule_dialect="unix")
+    good, bad = plan_flows(rows({"id": "1", "name": "a", "freq": "30 2 * * 1-5"},
+                                {"id": "2", "name": "b", "freq": "0 0 1,15 * 5"}), s)
+    assert isinstance(good, ValidFlow) and (good.payload.freq, good.payload.cycle) == ("0 30 2 ? * 2-6 *", "W")
+    assert isinstance(bad, InvalidFlow)
+    assert bad.errors[0].field == "freq" and bad.errors[0].code == "DOM_OR_DOW"
+
+
+def test_warnings_travel_with_the_flow_and_a_differing_mapped_cycle_is_flagged() -> None:
+    s = settings(fields={**FIELDS, "cycle": {"const": "D"}}, schedule_dialect="unix")
+    [flow] = plan_flows(rows({"id": "1", "name": "a", "freq": "*/7 * * * *"}), s)
+    assert isinstance(flow, ValidFlow)
+    assert {w["code"] for w in flow.warnings} == {"IRREGULAR_STEP", "CYCLE_DIFFERS"}
+
+
+def test_an_interval_counts_from_the_start_column() -> None:
+    s = settings(fields=FIELDS, schedule_dialect="airflow", schedule_start="start")
+    [flow] = plan_flows(rows({"id": "1", "name": "a", "freq": "6:00:00", "start": "2024-05-01T01:20:00"}), s)
+    assert isinstance(flow, ValidFlow) and flow.payload.freq == "0 20 1/6 * * ? *"
+
+
+def test_opt_in_split_makes_two_flows() -> None:
+    s = settings(fields=FIELDS, schedule_dialect="unix", split_id_column="id2")
+    first, second = plan_flows(rows({"id": "1", "name": "a", "freq": "0 0 1,15 * 5", "id2": "9"}), s)
+    assert isinstance(first, ValidFlow) and isinstance(second, ValidFlow)
+    assert (first.payload.id, first.payload.freq) == ("1", "0 0 0 1,15 * ? *")
+    assert (second.payload.id, second.payload.freq, second.payload.name) == ("9", "0 0 0 ? * 6 *", "a (weekdays)")

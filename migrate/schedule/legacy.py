@@ -1,0 +1,129 @@
+"""Schedules given as fields rather than expressions: Quartz sources passed through our
+validator, Rundeck's structured schedule, and Windows Task Scheduler triggers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from migrate.schedule.cron import WEEKDAYS, flags, set_text, to_quartz
+from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
+from migrate.schedule.intervals import from_seconds
+from migrate.schedule.quartz import QuartzError, parse_quartz
+from migrate.schedule.result import (
+    INVALID_SYNTAX,
+    NO_TIME_SCHEDULE,
+    SUB_MINUTE,
+    UNSUPPORTED_INTERVAL,
+    Converted,
+    Rejection,
+    ScheduleWarning,
+)
+
+
+def convert_quartz(expression: str) -> Converted:
+    """A 6- or 7-field Quartz source (DolphinScheduler, Rundeck crontab, Azkaban)."""
+    try:
+        schedule = parse_quartz(expression)
+        cycle = cycle_of(schedule)
+    except QuartzError as error:
+        raise Rejection(INVALID_SYNTAX, str(error)) from None
+    except SubMinuteSchedule:
+        raise Rejection(SUB_MINUTE, f"{expression!r} fires more than once a minute") from None
+    warnings = flags(schedule, expression)
+    if schedule.text.split()[1].startswith("1/") and len(schedule.minutes) == 59:
+        warnings.append(ScheduleWarning(
+            "SKIPS_MINUTE_0", expression, schedule.text,
+            "Quartz reads 1/1 as minutes 1-59: minute 0 never fires; 0/1 or * fires every minute"))
+    return Converted(schedule.text, cycle, expression, tuple(warnings))
+
+
+def convert_rundeck(schedule: dict[str, Any]) -> Converted:
+    """Rundeck's structured schedule (`time`, `weekday`, `dayofmonth`, `month`, `year`): Rundeck
+    builds a Quartz expression from it, so we do the same and check that."""
+    time = schedule.get("time") or {}
+    weekday = str((schedule.get("weekday") or {}).get("day", "*"))
+    dayofmonth = (schedule.get("dayofmonth") or {}).get("day")
+    dom, dow = ("?", weekday) if dayofmonth is None else (str(dayofmonth), "?")
+    if dayofmonth is not None and weekday not in ("*", "?"):
+        raise Rejection("DOM_AND_DOW", "a Rundeck schedule with both a day of month and a weekday")
+    text = " ".join(str(v) for v in (time.get("seconds", "0"), time.get("minute", "0"), time.get("hour", "0"),
+                                     dom, schedule.get("month", "*"), dow, schedule.get("year", "*")))
+    converted = convert_quartz(text)
+    return Converted(converted.freq, converted.cycle, f"rundeck {text}", converted.warnings)
+
+
+HOURS_MINUTES = re.compile(r"^\s*(\d+)\s*Hour\(s\),\s*(\d+)\s*Minute\(s\)\s*$", re.IGNORECASE)
+EVERY_N = re.compile(r"^\s*Every\s+(\d+)\s+(day|week|month)", re.IGNORECASE)
+NO_TIME_TYPES = ("one time only", "at system start up", "at logon time", "when idle", "on event", "at startup",
+                 "at logon", "on idle")
+MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+def _minutes(text: str) -> int | None:
+    match = HOURS_MINUTES.match(text or "")
+    return int(match[1]) * 60 + int(match[2]) if match else None
+
+
+def convert_windows(trigger: dict[str, str]) -> Converted:
+    """One `schtasks /query /fo csv /v` trigger row: Schedule Type, Start Time, Days, Months,
+    Repeat: Every, Repeat: Until: Duration. A repetition is taken to stop before the end of its
+    duration (`until` exclusive)."""
+    kind = trigger.get("Schedule Type", "").strip()
+    source = f"{kind} {trigger.get('Start Time', '')} {trigger.get('Days', '')} {trigger.get('Months', '')}".strip()
+    if kind.lower() in NO_TIME_TYPES or not kind:
+        raise Rejection(NO_TIME_SCHEDULE, f"a {kind or 'missing'} trigger has no time schedule: make the flow manual")
+    try:
+        at = datetime.strptime(trigger.get("Start Time", "").strip(), "%H:%M:%S")
+    except ValueError:
+        raise Rejection(INVALID_SYNTAX, f"Start Time {trigger.get('Start Time')!r} is not HH:MM:SS") from None
+    days_text, months_text = trigger.get("Days", "").strip(), trigger.get("Months", "").strip()
+    if kind.lower() == "daily":
+        every = EVERY_N.match(days_text) or EVERY_N.match(months_text)
+        if every and int(every[1]) != 1:
+            raise Rejection(UNSUPPORTED_INTERVAL, f"every {every[1]} days drifts against the calendar")
+        day_pair = ("*", "?")
+        month = "*"
+    elif kind.lower() == "weekly":
+        every = EVERY_N.match(months_text)
+        if every and int(every[1]) != 1:
+            raise Rejection(UNSUPPORTED_INTERVAL, f"every {every[1]} weeks cannot be written as a flow schedule")
+        names = [d.strip().upper()[:3] for d in days_text.split(",") if d.strip()]
+        if not names or any(n not in WEEKDAYS for n in names):
+            raise Rejection(INVALID_SYNTAX, f"Days {days_text!r} are not day names")
+        day_pair = ("?", set_text(frozenset(WEEKDAYS[n] + 1 for n in names), 1, 7))
+        month = "*"
+    elif kind.lower() == "monthly":
+        parts = [d.strip() for d in days_text.split(",") if d.strip()]
+        if parts == ["Last"] or parts == ["LAST"]:
+            dom = "L"
+        elif parts and all(p.isdigit() and 1 <= int(p) <= 31 for p in parts):
+            dom = set_text(frozenset(int(p) for p in parts), 1, 31)
+        else:
+            raise Rejection(UNSUPPORTED_INTERVAL, f"monthly Days {days_text!r} are not day numbers or Last")
+        day_pair = (dom, "?")
+        names = [m.strip().upper()[:3] for m in months_text.split(",") if m.strip()]
+        month = "*" if not names or months_text.lower().startswith("every") else set_text(
+            frozenset(MONTH_NAMES.index(n) + 1 for n in names if n in MONTH_NAMES), 1, 12)
+    else:
+        raise Rejection(UNSUPPORTED_INTERVAL, f"a {kind} trigger is not a schedule this tool converts")
+    step = _minutes(trigger.get("Repeat: Every", ""))
+    if not step:
+        return to_quartz(str(at.second), str(at.minute), str(at.hour), day_pair, month, "*", source)
+    duration = _minutes(trigger.get("Repeat: Until: Duration", "")) or 0
+    start = at.hour * 60 + at.minute
+    fires = [start + i * step for i in range(max(1, -(-duration // step)))]
+    if fires[-1] >= 1440:
+        if kind.lower() == "daily" and duration >= 1440 - step and 1440 % step == 0:
+            return from_seconds(step * 60, at, source)  # around the clock, every day
+        raise Rejection(UNSUPPORTED_INTERVAL, f"repeating every {step} min for {duration} min from "
+                                              f"{at:%H:%M} runs past midnight into other days")
+    hours = frozenset(f // 60 for f in fires)
+    minutes = frozenset(f % 60 for f in fires)
+    if len(hours) * len(minutes) != len(fires):
+        raise Rejection(UNSUPPORTED_INTERVAL, f"repeating every {step} min from {at:%H:%M} is not the same "
+                                              "minutes in every hour")
+    return to_quartz(str(at.second), set_text(minutes, 0, 59), set_text(hours, 0, 23), day_pair, month, "*",
+                     source, [ScheduleWarning("REPEAT_WINDOW", source, f"{len(fires)} runs",
+                                              "the repetition is taken to stop before its duration ends")])

@@ -1,0 +1,296 @@
+"""Schedules from every dialect: golden vectors from the reference and the public suites, and
+property tests that compare fire times with cronsim (Vixie) and croniter over two years."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from itertools import islice, takewhile
+
+import pytest
+from croniter import croniter
+from cronsim import CronSim
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migrate.cli import main
+from migrate.schedule.convert import convert
+from migrate.schedule.legacy import convert_rundeck, convert_windows
+from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.result import Converted, Rejected, Rejection
+
+
+def converted(value: str, dialect: str, start: datetime | None = None) -> Converted:
+    result = convert(value, dialect, start)  # type: ignore[arg-type]
+    assert isinstance(result, Converted), result
+    return result
+
+
+@pytest.mark.parametrize(
+    ("source", "freq", "cycle", "flags"),
+    [  # cron-semantics.md §3.4, and Sunday as 0 and 7 (§4)
+        ("* * * * *", "0 * * * * ? *", "mi", set()),
+        ("*/5 * * * *", "0 0/5 * * * ? *", "mi", set()),
+        ("*/7 * * * *", "0 0/7 * * * ? *", "mi", {"IRREGULAR_STEP"}),
+        ("*/15 9-17 * * 1-5", "0 0/15 9-17 ? * 2-6 *", "mi", {"WINDOWED"}),
+        ("0 * * * *", "0 0 * * * ? *", "H", set()),
+        ("@hourly", "0 0 * * * ? *", "H", set()),
+        ("0 */6 * * *", "0 0 0/6 * * ? *", "H", set()),
+        ("0 */5 * * *", "0 0 0/5 * * ? *", "H", {"IRREGULAR_STEP"}),
+        ("0 9,18 * * *", "0 0 9,18 * * ? *", "H", {"HOUR_LIST"}),
+        ("30 2 * * *", "0 30 2 * * ? *", "D", set()),
+        ("30 2 * * 1-5", "0 30 2 ? * 2-6 *", "W", set()),
+        ("0 0 * * 0", "0 0 0 ? * 1 *", "W", set()),
+        ("0 0 * * 7", "0 0 0 ? * 1 *", "W", set()),
+        ("@weekly", "0 0 0 ? * 1 *", "W", set()),
+        ("0 0 * * SUN", "0 0 0 ? * 1 *", "W", set()),
+        ("0 0 1 * *", "0 0 0 1 * ? *", "M", set()),
+        ("@monthly", "0 0 0 1 * ? *", "M", set()),
+        ("0 0 1 */3 *", "0 0 0 1 1/3 ? *", "M", {"MONTH_RESTRICTED"}),
+        ("0 0 1 1 *", "0 0 0 1 1 ? *", "M", {"YEARLY", "MONTH_RESTRICTED"}),
+        ("0 0 */2 * *", "0 0 0 1/2 * ? *", "M", {"EVERY_N_DAYS_APPROX"}),
+        ("0 0 * * 1-7/2", "0 0 0 ? * 1,2,4,6 *", "W", set()),  # renumbered as a set, not per token
+        ("1 1 1-7 * */7", "0 1 1 ? * 1#1 *", "M", set()),  # AND of days 1-7 and Sunday: the first Sunday
+        ("0 0 * jan,jul mon", "0 0 0 ? 1/6 2 *", "W", {"MONTH_RESTRICTED"}),
+        ("0 0 *,15 * 5", "0 0 0 ? * 6 *", "W", set()),  # "*,15" starts with *: AND, Fridays only
+        ("0 0 15,* * 5", "0 0 0 * * ? *", "D", set()),  # "15,*" does not: OR with every day
+    ],
+)
+def test_unix_golden(source: str, freq: str, cycle: str, flags: set[str]) -> None:
+    result = converted(source, "unix")
+    assert (result.freq, result.cycle) == (freq, cycle)
+    assert {w.code for w in result.warnings} - {"WINDOWED", "MONTH_RESTRICTED"} == flags - {"WINDOWED", "MONTH_RESTRICTED"}
+    assert flags <= {w.code for w in result.warnings}
+
+
+@pytest.mark.parametrize(
+    ("source", "dialect", "code"),
+    [
+        ("0 0 1,15 * 5", "unix", "DOM_OR_DOW"),
+        ("0 4 15-21 * 1", "unix", "DOM_OR_DOW"),  # cron-to-quartz would split it; we refuse by default
+        ("0 16 */2 * sat", "unix", "DOM_AND_DOW"),  # "*/2" counts as * in Vixie: odd Saturdays
+        ("0 16 1-31/2 * sat", "unix", "DOM_OR_DOW"),
+        ("@reboot", "unix", "NO_TIME_SCHEDULE"),
+        ("0 0 30 2 *", "unix", "IMPOSSIBLE_DATE"),
+        ("0 0 31 4,6,9,11 *", "unix", "IMPOSSIBLE_DATE"),
+        ("5/10 * * * *", "unix", "INVALID_SYNTAX"),  # a number then a step is not Vixie
+        ("0 22-2 * * *", "unix", "INVALID_SYNTAX"),  # Vixie rejects a backwards range
+        ("0 0 * * 8", "unix", "INVALID_SYNTAX"),
+        ("@Daily", "unix", "INVALID_SYNTAX"),  # cron matches macros exactly
+        ("0 0 L * *", "unix", "INVALID_SYNTAX"),  # L is croniter's, not Vixie's
+        ("* * * * * */10", "croniter", "SUB_MINUTE"),
+        ("0 0 5-5 * *", "croniter", "AMBIGUOUS_DIALECT"),  # croniter reads 5-5 as every day
+        ("0 0 */2 * sat", "croniter", "DOM_OR_DOW"),  # croniter's day_or counts */2 as restricted
+        ("0/5 * * * * ?", "quartz", "SUB_MINUTE"),
+        ("0 0 0 * * *", "quartz", "INVALID_SYNTAX"),
+        ("@once", "airflow", "NO_TIME_SCHEDULE"),
+        ("None", "airflow", "NO_TIME_SCHEDULE"),
+        ('{"__type": "TimeDelta", "days": 0, "seconds": 5400, "microseconds": 0}', "airflow", "UNSUPPORTED_INTERVAL"),
+        ('{"__type": "TimeDelta", "days": 14, "seconds": 0, "microseconds": 0}', "airflow", "UNSUPPORTED_INTERVAL"),
+        ("2 days, 0:00:00", "airflow", "UNSUPPORTED_INTERVAL"),
+        ("0:00:30", "airflow", "SUB_MINUTE"),
+        ("PT90M", "iso8601", "UNSUPPORTED_INTERVAL"),
+        ("P2W", "iso8601", "UNSUPPORTED_INTERVAL"),
+        ("P1D", "iso8601", "NEEDS_START"),
+        ("every day", "iso8601", "INVALID_SYNTAX"),
+    ],
+)
+def test_rejections_have_a_code_and_a_sentence(source: str, dialect: str, code: str) -> None:
+    result = convert(source, dialect)  # type: ignore[arg-type]
+    assert isinstance(result, Rejected) and result.code == code, result
+    assert len(result.message) > 20
+
+
+@pytest.mark.parametrize(
+    ("source", "freq", "cycle"),
+    [
+        ("0 0 L * *", "0 0 0 L * ? *", "M"),
+        ("0 0 * * 1#1", "0 0 0 ? * 2#1 *", "M"),
+        ("0 0 * * L5", "0 0 0 ? * 6L *", "M"),  # croniter's last Friday is Quartz 6L
+        ("0 0 15W * *", "0 0 0 15W * ? *", "M"),
+        ("5/10 * * * *", "0 5/10 * * * ? *", "mi"),
+        ("0 0 * * * 30", "30 0 0 * * ? *", "D"),  # croniter's seconds come last
+        ("0 0 1 1 * 0 2030", "0 0 0 1 1 ? 2030", "M"),
+        ("0 0 ? * mon", "0 0 0 ? * 2 *", "W"),
+    ],
+)
+def test_croniter_golden(source: str, freq: str, cycle: str) -> None:
+    result = converted(source, "croniter")
+    assert (result.freq, result.cycle) == (freq, cycle)
+
+
+@pytest.mark.parametrize(
+    ("source", "freq", "cycle"),
+    [
+        ("0 2/2 * * * ? *", "0 2/2 * * * ? *", "mi"),  # the DolphinScheduler sample
+        ("0 0 12 ? * wed", "0 0 12 ? * WED *", "W"),
+        ("0 15 10 ? * 6L 2030-2035", "0 15 10 ? * 6L 2030-2035", "M"),
+    ],
+)
+def test_quartz_sources_pass_through_validated(source: str, freq: str, cycle: str) -> None:
+    result = converted(source, "quartz")
+    assert (result.freq, result.cycle) == (freq, cycle)
+
+
+def test_the_seed_sample_minute_1_slash_1_is_accepted_with_a_warning() -> None:
+    result = converted("0 1/1 * * * ? *", "quartz")
+    assert result.freq == "0 1/1 * * * ? *" and "SKIPS_MINUTE_0" in {w.code for w in result.warnings}
+
+
+START = datetime(2024, 1, 3, 6, 30, 15)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("source", "freq", "cycle"),
+    [
+        ("@daily", "0 0 0 * * ? *", "D"),
+        ("@quarterly", "0 0 0 1 1/3 ? *", "M"),
+        ("0 5 * * *", "0 0 5 * * ? *", "D"),
+        ('{"__type": "CronExpression", "value": "0 5 * * 1-5"}', "0 0 5 ? * 2-6 *", "W"),
+        ("1 day, 0:00:00", "15 30 6 * * ? *", "D"),
+        ("7 days, 0:00:00", "15 30 6 ? * 4 *", "W"),
+        ("6:00:00", "15 30 0/6 * * ? *", "H"),
+        ('{"__type": "TimeDelta", "days": 0, "seconds": 900, "microseconds": 0}', "15 0/15 * * * ? *", "mi"),
+        ('{"__type": "RelativeDelta", "months": 1}', "15 30 6 3 * ? *", "M"),
+        ('{"__type": "RelativeDelta", "years": 1}', "15 30 6 3 1 ? *", "M"),
+    ],
+)
+def test_airflow_forms(source: str, freq: str, cycle: str) -> None:
+    result = converted(source, "airflow", START)
+    assert (result.freq, result.cycle) == (freq, cycle)
+
+
+@pytest.mark.parametrize(
+    ("source", "freq", "cycle"),
+    [("PT15M", "15 0/15 * * * ? *", "mi"), ("PT6H", "15 30 0/6 * * ? *", "H"), ("P1D", "15 30 6 * * ? *", "D"),
+     ("P1W", "15 30 6 ? * 4 *", "W"), ("P1M", "15 30 6 3 * ? *", "M")],
+)
+def test_iso8601(source: str, freq: str, cycle: str) -> None:
+    result = converted(source, "iso8601", START)
+    assert (result.freq, result.cycle) == (freq, cycle)
+
+
+def test_an_interval_fires_on_its_anchor() -> None:
+    for source in ("PT15M", "PT6H", "P1D", "P1W", "P1M"):
+        schedule = parse_quartz(converted(source, "iso8601", START).freq)
+        assert START in set(islice(schedule.fire_times(START - timedelta(seconds=1)), 1))
+
+
+def test_windows_triggers() -> None:
+    weekly = {"Schedule Type": "Weekly", "Start Time": "17:15:00", "Days": "MON, TUE, WED, THU, FRI",
+              "Months": "Every 1 week(s)", "Repeat: Every": "Disabled", "Repeat: Until: Duration": "Disabled"}
+    assert convert_windows(weekly).freq == "0 15 17 ? * 2-6 *"
+    with pytest.raises(Rejection) as raised:  # the sample's repetition runs past midnight
+        convert_windows({**weekly, "Repeat: Every": "0 Hour(s), 15 Minute(s)",
+                         "Repeat: Until: Duration": "23 Hour(s), 45 Minute(s)"})
+    assert raised.value.code == "UNSUPPORTED_INTERVAL"
+    windowed = convert_windows({**weekly, "Start Time": "09:00:00", "Repeat: Every": "0 Hour(s), 15 Minute(s)",
+                                "Repeat: Until: Duration": "8 Hour(s), 0 Minute(s)"})
+    assert (windowed.freq, windowed.cycle) == ("0 0/15 9-16 ? * 2-6 *", "mi")
+    daily = {"Schedule Type": "Daily", "Start Time": "02:30:00", "Days": "Every 1 day(s)", "Months": ""}
+    assert convert_windows(daily).freq == "0 30 2 * * ? *"
+    with pytest.raises(Rejection):
+        convert_windows({**daily, "Days": "Every 2 day(s)"})
+    with pytest.raises(Rejection) as raised:
+        convert_windows({"Schedule Type": "At system start up", "Start Time": "N/A"})
+    assert raised.value.code == "NO_TIME_SCHEDULE"
+    monthly = convert_windows({"Schedule Type": "Monthly", "Start Time": "01:00:00", "Days": "1, 15",
+                               "Months": "JAN, JUL"})
+    assert monthly.freq == "0 0 1 1,15 1/6 ? *"
+
+
+def test_rundeck_structured_schedule() -> None:
+    every_five_seconds = {"month": "*", "time": {"hour": "*", "minute": "*", "seconds": "*/5"},
+                          "weekday": {"day": "*"}, "year": "*"}
+    with pytest.raises(Rejection) as raised:
+        convert_rundeck(every_five_seconds)
+    assert raised.value.code == "SUB_MINUTE"
+    weekdays = {"month": "*", "time": {"hour": "4", "minute": "30", "seconds": "0"},
+                "weekday": {"day": "MON-FRI"}, "year": "*"}
+    assert convert_rundeck(weekdays).freq == "0 30 4 ? * MON-FRI *"
+
+
+def test_cron_command_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cron", "0 0 * * 7", "--dialect", "unix", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["freq"] == "0 0 0 ? * 1 *"
+    assert main(["cron", "0 0 1,15 * 5", "--dialect", "unix"]) == 2
+    assert "rejected DOM_OR_DOW" in capsys.readouterr().out
+    assert main(["cron", "0 0 1,15 * 5", "--dialect", "unix", "--split"]) == 0
+    out = capsys.readouterr().out
+    assert "0 0 0 1,15 * ? *" in out and "0 0 0 ? * 6 *" in out
+    assert main(["cron", "1 day, 0:00:00", "--dialect", "airflow", "--start", "2024-01-03T06:30"]) == 0
+
+
+# -- fire times against the oracles ----------------------------------------------------------
+
+WINDOW = timedelta(days=730)
+
+
+def first_fires(times: object, end: datetime, count: int = 40) -> list[datetime]:
+    return list(islice(takewhile(lambda t: t <= end, times), count))  # type: ignore[arg-type]
+
+
+def field(draw: st.DrawFn, lo: int, hi: int, star_bias: bool = True) -> str:
+    kind = draw(st.sampled_from(["*", "value", "range", "step", "star_step", "list"] if star_bias
+                                else ["value", "range", "step", "list"]))
+    a = draw(st.integers(lo, hi - 1))
+    b = draw(st.integers(a + 1, hi))  # a-a ranges: both oracles read them oddly (cron-semantics.md §3.2)
+    n = draw(st.integers(1, max(1, (hi - lo) // 2)))
+    return {"*": "*", "value": str(a), "range": f"{a}-{b}", "step": f"{a}-{b}/{n}", "star_step": f"*/{n}",
+            "list": ",".join(sorted({str(draw(st.integers(lo, hi))) for _ in range(3)}, key=int))}[kind]
+
+
+@st.composite
+def unix_expressions(draw: st.DrawFn) -> str:
+    return " ".join([field(draw, 0, 59), field(draw, 0, 23), field(draw, 1, 31), field(draw, 1, 12),
+                     field(draw, 0, 7)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(expression=unix_expressions(), start=st.datetimes(datetime(2023, 1, 1), datetime(2027, 1, 1)))
+def test_unix_fires_exactly_as_vixie_cron_or_is_rejected(expression: str, start: datetime) -> None:
+    """cronsim follows Debian's cron: the first-character star rule, day 7 as Sunday."""
+    start = start.replace(microsecond=0, second=0)
+    result = convert(expression, "unix")
+    try:
+        oracle = first_fires(CronSim(expression, start), start + WINDOW)
+    except Exception:  # cronsim refuses what cron refuses (such as 30 February)
+        assert isinstance(result, Rejected), (expression, result)
+        return
+    if isinstance(result, Rejected):
+        assert result.code in ("DOM_OR_DOW", "DOM_AND_DOW", "IMPOSSIBLE_DATE"), (expression, result)
+        return
+    ours = first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW)
+    assert ours == oracle, (expression, result.freq)
+
+
+@settings(max_examples=200, deadline=None)
+@given(expression=unix_expressions(), start=st.datetimes(datetime(2023, 1, 1), datetime(2027, 1, 1)))
+def test_unix_agrees_with_croniter_in_vixie_mode(expression: str, start: datetime) -> None:
+    start = start.replace(microsecond=0, second=0)
+    result = convert(expression, "unix")
+    if isinstance(result, Rejected):
+        return
+    oracle = first_fires(croniter(expression, start, ret_type=datetime, implement_cron_bug=True).all_next(datetime),
+                         start + WINDOW, 25)
+    ours = first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW, 25)
+    assert ours == oracle, (expression, result.freq)
+
+
+@settings(max_examples=150, deadline=None)
+@given(base=unix_expressions(), special=st.sampled_from(["L", "15W", "2#3", "L5", "?"]),
+       start=st.datetimes(datetime(2023, 1, 1), datetime(2027, 1, 1)))
+def test_croniter_extensions_fire_as_croniter(base: str, special: str, start: datetime) -> None:
+    minute, hour, _, month, _ = base.split()
+    if special in ("L", "15W"):
+        expression = f"{minute} {hour} {special} {month} *"
+    else:
+        expression = f"{minute} {hour} * {month} {special}"
+    if any("-" in f and f.split("-")[0] == f.split("-")[1].split("/")[0] for f in (minute, hour, month)):
+        return  # croniter's a-a quirk: rejected by us, tested on its own
+    start = start.replace(microsecond=0, second=0)
+    result = convert(expression, "croniter")
+    assert isinstance(result, Converted), (expression, result)
+    oracle = first_fires(croniter(expression, start, ret_type=datetime).all_next(datetime), start + WINDOW, 25)
+    ours = first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW, 25)
+    assert ours == oracle, (expression, result.freq)
