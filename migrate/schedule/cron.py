@@ -8,6 +8,7 @@ exactly is rejected with a code.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -65,6 +66,12 @@ def _value(token: str, lo: int, hi: int, names: dict[str, int] | None, field: st
 def expand(text: str, lo: int, hi: int, field: str, dialect: CronDialect,
            names: dict[str, int] | None = None) -> frozenset[int]:
     """One field as a set of values, with the dialect's grammar."""
+    return _expand(text, lo, hi, field, dialect, "month" if names is MONTHS else "weekday" if names else None)
+
+
+@functools.lru_cache(maxsize=4096)  # fields repeat across expressions far more than whole ones
+def _expand(text: str, lo: int, hi: int, field: str, dialect: CronDialect, names_key: str | None) -> frozenset[int]:
+    names = MONTHS if names_key == "month" else WEEKDAYS if names_key == "weekday" else None
     values: set[int] = set()
     for term in text.split(","):
         match = TERM.match(term)
@@ -98,6 +105,7 @@ def expand(text: str, lo: int, hi: int, field: str, dialect: CronDialect,
     return frozenset(values)
 
 
+@functools.lru_cache(maxsize=4096)
 def set_text(values: frozenset[int], lo: int, hi: int) -> str:
     """A set in canonical Quartz form: `*`, `a`, `a/n` (to the end), `a-b/n`, `a-b`, or a list."""
     ordered = sorted(values)

@@ -109,6 +109,16 @@ def _value(token: str, lo: int, hi: int, names: dict[str, int] | None, expr: str
 def _parse_set(
     text: str, lo: int, hi: int, expr: str, field: str, names: dict[str, int] | None = None
 ) -> frozenset[int]:
+    try:
+        return _cached_set(text, lo, hi, field, "month" if names is MONTH_NAMES else "day" if names else None)
+    except QuartzError as error:
+        raise QuartzError(expr, field, error.reason) from None
+
+
+@functools.lru_cache(maxsize=4096)  # fields repeat across expressions far more than whole ones
+def _cached_set(text: str, lo: int, hi: int, field: str, names_key: str | None) -> frozenset[int]:
+    names = MONTH_NAMES if names_key == "month" else DAY_NAMES if names_key == "day" else None
+    expr = text
     values: set[int] = set()
     for term in text.split(","):
         match = _TERM.match(term)
