@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
                      "flows it saved are not sent again")
     plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions and errors")
     plan.add_argument("config", type=Path)
-    plan.add_argument("--json", action="store_true")
+    plan.add_argument("--json", action="store_true", help="the inventory as JSON")
+    plan.add_argument("--markdown", action="store_true", help="the inventory as Markdown, for a migration review")
     demo = verbs.add_parser("demo", help="start the emulator in-process and migrate the demo export")
     demo.add_argument("--config", type=Path, default=DEMO_CONFIG, help=argparse.SUPPRESS)
     emulator = verbs.add_parser("emulator", help="serve the emulated service for trials and tests")
@@ -83,22 +84,25 @@ def _run(config: Path, run_id: str | None, as_json: bool, resume: bool = False) 
     return result.exit_code
 
 
-def _plan(config: Path, as_json: bool) -> int:
+def _plan(config: Path, as_json: bool, as_markdown: bool) -> int:
     from migrate.config import load_settings
     from migrate.job import plan_job
 
     result = plan_job(load_settings(config))
     if as_json:
-        print(json.dumps({
-            "exit_code": result.exit_code, "to_save": result.valid, "counts": dict(result.counts),
-            "invalid": [{"rows": f.rows, "source_key": f.source_key, "errors": [e.model_dump() for e in f.errors]}
-                        for f in result.invalid],
-        }, indent=2))
-        return result.exit_code
-    for flow in result.invalid:
-        for error in flow.errors:
-            print(f"row {','.join(map(str, flow.rows))} ({flow.source_key}): {error.sentence()}")
-    print(f"{result.valid} flows to save, {result.counts['invalid']} invalid")
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    elif as_markdown:
+        print(result.markdown(), end="")
+    else:
+        for flow in result.invalid:
+            for error in flow.errors:
+                print(f"row {','.join(map(str, flow.rows))} ({flow.source_key}): {error.sentence()}")
+        print(f"{result.source} ({result.profile}): {result.found} flows found, {result.valid} convertible"
+              f"{f' ({result.by_name} to find by name)' if result.by_name else ''}, {result.found - result.valid} invalid")
+        if result.invalid_by_reason:
+            print("invalid by reason: " + ", ".join(f"{k} x{v}" for k, v in result.invalid_by_reason.most_common()))
+        if result.warnings_by_code:
+            print("warnings by code: " + ", ".join(f"{k} x{v}" for k, v in result.warnings_by_code.most_common()))
     return result.exit_code
 
 
@@ -172,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "run":
             return _run(args.config, args.run_id, args.json, args.resume)
         if args.verb == "plan":
-            return _plan(args.config, args.json)
+            return _plan(args.config, args.json, args.markdown)
         if args.verb == "demo":
             if not args.config.is_file():
                 return _fail(f"demo config {args.config} not found: run the demo from a checkout (make demo)")

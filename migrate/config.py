@@ -31,6 +31,10 @@ class Section(BaseModel):
 
 class SourceSettings(Section):
     path: Path
+    # A known export (crontab, airflow, dolphinscheduler, rundeck, schtasks, enos-v2) read by its
+    # own profile with a built-in mapping; "tabular" (or none): a table and [mapping].
+    profile: str = "tabular"
+    options: dict[str, Scalar] = {}  # the profile's own options, e.g. crontab's system = true
     format: SourceFormat | None = None  # None: from the file's suffix
     encoding: str = "utf-8-sig"  # reads a UTF-8 byte-order mark as nothing
     delimiter: str | None = None
@@ -80,6 +84,7 @@ class TaskSettings(Section):
     upstream: str | None = None  # upstream task ids, separated by ';' or ','
     x: str | None = None
     y: str | None = None
+    command: str | None = None  # what the task runs: used when a missing flow is created by import
     rerun: bool = False
 
     @model_validator(mode="after")

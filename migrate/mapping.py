@@ -36,10 +36,14 @@ class FlowDraft:
     errors: list[FieldError] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
     split: tuple[str, Converted] | None = None  # (the second flow's id, its schedule)
+    commands: dict[str, str] = field(default_factory=dict)  # taskId -> what it runs (for import)
 
     def fail(self, field_name: str, value: object, message: str, code: str | None = None) -> None:
         self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False),
                                       message=message, code=code))
+
+
+NO_ID = "0"  # stands in for the id of a flow to be found by name at run time
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,13 @@ class ValidFlow:
     rows: list[int]
     payload: FlowPayload
     warnings: tuple[dict[str, str], ...] = ()
+    needs_id: bool = False  # no id was mapped: the run finds the flow by name, or creates it
+    commands: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        """What the flow saves into, for telling duplicates apart."""
+        return f"name {self.payload.name!r}" if self.needs_id else f"flow {self.payload.id}"
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,7 @@ def mapped_columns(mapping: MappingSettings) -> set[str]:
             columns.update(n for _, n, _, _ in string.Formatter().parse(rule.template) if n)
     if mapping.tasks is not None:
         t = mapping.tasks
-        columns.update(c for c in (t.json_column, t.task_id, t.task_name, t.upstream, t.x, t.y) if c)
+        columns.update(c for c in (t.json_column, t.task_id, t.task_name, t.upstream, t.x, t.y, t.command) if c)
     columns.update(c for c in (mapping.schedule_start, mapping.split_id_column) if c)
     return columns
 
@@ -173,9 +184,18 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
         converted = _wire_value(draft, name, value)
         if converted is not None:
             draft.body[name] = converted
-    if isinstance(draft.body.get("freq"), str):
+    _profile_notes(draft, row.cells)
+    if isinstance(draft.body.get("freq"), str) and not any(e.field == "source" for e in draft.errors):
         _schedule(draft, plan, row.cells)
     return draft
+
+
+def _profile_notes(draft: FlowDraft, cells: dict[str, str]) -> None:
+    """What a source profile noticed (reserved columns): errors make the flow invalid."""
+    for note in json.loads(cells.get("__errors__") or "[]"):
+        draft.fail("source", "", f"{note.get('code', '')}: {note.get('message', '')}", code=note.get("code"))
+    for note in json.loads(cells.get("__warnings__") or "[]"):
+        draft.warnings.append({"code": note.get("code", ""), "from": "", "to": "", "message": note.get("message", "")})
 
 
 def _start_of(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> datetime | None:
@@ -216,6 +236,7 @@ class _TaskRow:
     upstream: list[str]
     x: str
     y: str
+    command: str = ""
 
 
 def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> list[_TaskRow]:
@@ -245,7 +266,7 @@ def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> li
     return [_TaskRow(
         task_id, cells.get(tasks.task_name or "", task_id).strip() or task_id,
         [u for u in LIST_SEPARATORS.split(upstream) if u],
-        cells.get(tasks.x or "", ""), cells.get(tasks.y or "", ""),
+        cells.get(tasks.x or "", ""), cells.get(tasks.y or "", ""), cells.get(tasks.command or "", ""),
     )]
 
 
@@ -274,6 +295,7 @@ def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSett
          "y": _coordinate(draft, t.y, positions[node][1], f"tasks[{i}].y")}
         for i, (t, node) in enumerate(zip(tasks, nodes, strict=True))
     ]
+    draft.commands = {t.task_id: t.command for t in tasks if t.command}
     gap = f"{draft.body.get('cycle', 'D')}0"
     draft.body["relations"] = [
         {"cycleGap": gap, "source": source, "target": target, "rerun": settings.tasks.rerun}
@@ -332,6 +354,9 @@ def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
 def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
     errors = list(draft.errors)
     payload = None
+    needs_id = "id" not in draft.body
+    if needs_id:
+        draft.body["id"] = NO_ID
     try:
         payload = FlowPayload.model_validate(draft.body)
     except ValidationError as error:
@@ -339,32 +364,35 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
         already = {e.field for e in errors}  # a value the mapping refused is not "missing" too
         if any(e.field == "freq" for e in found) and "cycle" not in draft.body:
             already.add("cycle")  # it is derived from freq, which is reported already
+        if any(e.field == "source" for e in errors):
+            already.update(("freq", "cycle"))  # the profile said why there is no schedule
         errors.extend(e for e in found if e.field not in already)
     if errors or payload is None:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
-            flow_id=str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
+            flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
         )
-    return ValidFlow(source_key=draft.source_key, rows=draft.rows, payload=payload, warnings=tuple(draft.warnings))
+    return ValidFlow(source_key=draft.source_key, rows=draft.rows, payload=payload, warnings=tuple(draft.warnings),
+                     needs_id=needs_id, commands=draft.commands)
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
-    """Drafts validated, with a second flow for the same target id refused: it would be saved
+    """Drafts validated, with a second flow for the same target refused: it would be saved
     twice, the later silently replacing the earlier."""
     first_row: dict[str, int] = {}
     for draft in draft_flows(rows, settings):
         checked = validate(draft)
         if isinstance(checked, ValidFlow):
-            flow_id = checked.payload.id
-            if flow_id in first_row:
+            target = checked.target
+            if target in first_row:
                 checked = InvalidFlow(
                     source_key=checked.source_key, rows=checked.rows, name=checked.payload.name,
-                    flow_id=flow_id, warnings=checked.warnings, errors=[FieldError(
-                        field="id", value=json.dumps(flow_id),
-                        message=f"duplicate: flow {flow_id} already comes from row {first_row[flow_id]}; "
-                        "not saved twice",
+                    flow_id="" if checked.needs_id else checked.payload.id, warnings=checked.warnings,
+                    errors=[FieldError(
+                        field="name" if checked.needs_id else "id", value=json.dumps(target), code="DUPLICATE",
+                        message=f"duplicate: {target} already comes from row {first_row[target]}; not saved twice",
                     )],
                 )
             else:
-                first_row[flow_id] = checked.rows[0]
+                first_row[target] = checked.rows[0]
         yield checked

@@ -39,17 +39,25 @@ def convert_quartz(expression: str) -> Converted:
     return Converted(schedule.text, cycle, expression, tuple(warnings))
 
 
-def convert_rundeck(schedule: dict[str, Any]) -> Converted:
-    """Rundeck's structured schedule (`time`, `weekday`, `dayofmonth`, `month`, `year`): Rundeck
-    builds a Quartz expression from it, so we do the same and check that."""
+def rundeck_quartz_text(schedule: dict[str, Any]) -> str:
+    """Rundeck's structured schedule (`time`, `weekday`, `dayofmonth`, `month`, `year`) as the
+    Quartz expression Rundeck itself builds from it."""
     time = schedule.get("time") or {}
     weekday = str((schedule.get("weekday") or {}).get("day", "*"))
     dayofmonth = (schedule.get("dayofmonth") or {}).get("day")
     dom, dow = ("?", weekday) if dayofmonth is None else (str(dayofmonth), "?")
     if dayofmonth is not None and weekday not in ("*", "?"):
         raise Rejection("DOM_AND_DOW", "a Rundeck schedule with both a day of month and a weekday")
-    text = " ".join(str(v) for v in (time.get("seconds", "0"), time.get("minute", "0"), time.get("hour", "0"),
-                                     dom, schedule.get("month", "*"), dow, schedule.get("year", "*")))
+    month = schedule.get("month", "*")
+    month = month.get("month", "*") if isinstance(month, dict) else month
+    year = schedule.get("year", "*")
+    year = year.get("year", "*") if isinstance(year, dict) else year
+    return " ".join(str(v) for v in (time.get("seconds", "0"), time.get("minute", "0"), time.get("hour", "0"),
+                                     dom, month, dow, year))
+
+
+def convert_rundeck(schedule: dict[str, Any]) -> Converted:
+    text = rundeck_quartz_text(schedule)
     converted = convert_quartz(text)
     return Converted(converted.freq, converted.cycle, f"rundeck {text}", converted.warnings)
 

@@ -1,0 +1,98 @@
+"""Profiles: one known export format each, turned into rows of standard columns that one built-in
+mapping carries into Save Flow payloads, so the common case needs no hand-written mapping.
+
+Standard columns: flow (the source key), flow_name, schedule (in the profile's dialect), start
+(an interval's anchor), start_date, owners, active, desc, params, task_id, task_name, upstream,
+command, x, y, and `__warnings__` / `__errors__` (JSON lists of {code, message}) for what the
+profile noticed: an error makes the flow invalid, a warning rides along in its result line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrate.config import MappingSettings, SourceSettings
+from migrate.sources.readers import SourceRow
+
+STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert", "desc",
+                    "params", "task_id", "task_name", "upstream", "command", "x", "y", "__warnings__",
+                    "__errors__")
+
+
+@dataclass
+class FlowRows:
+    """What a profile found for one flow, before it becomes rows."""
+
+    key: str
+    name: str
+    schedule: str = ""
+    tasks: list[dict[str, str]] = field(default_factory=list)  # task_id, task_name, upstream, command, x, y
+    cells: dict[str, str] = field(default_factory=dict)  # other standard columns
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings.append({"code": code, "message": message})
+
+    def fail(self, code: str, message: str) -> None:
+        self.errors.append({"code": code, "message": message})
+
+
+def flow_rows(flow: FlowRows, first_number: int) -> list[SourceRow]:
+    """One row per task (at least one row), every standard column present."""
+    tasks = flow.tasks or [{}]
+    rows = []
+    for offset, task in enumerate(tasks):
+        cells = {name: "" for name in STANDARD_COLUMNS}
+        cells.update(flow.cells)
+        cells.update({k: str(v) for k, v in task.items()})
+        cells.update(flow=flow.key, flow_name=flow.name, schedule=flow.schedule,
+                     __warnings__=json.dumps(flow.warnings) if offset == 0 and flow.warnings else "",
+                     __errors__=json.dumps(flow.errors) if offset == 0 and flow.errors else "")
+        rows.append(SourceRow(first_number + offset, cells))
+    return rows
+
+
+def rows_of(flows: Iterator[FlowRows]) -> Iterator[SourceRow]:
+    number = 1
+    for flow in flows:
+        rows = flow_rows(flow, number)
+        number += len(rows)
+        yield from rows
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    dialect: str
+    read: Callable[[SourceSettings], Iterator[SourceRow]]
+    summary: str
+
+
+def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
+    """The built-in mapping of the standard columns; the user's own fields win."""
+    fields: dict[str, Any] = {
+        "id": "flow_id", "name": "flow_name", "freq": "schedule", "owners": "owners", "active": "active", "desc": "desc",
+        "parameters": "params", "startTime": "start_date", "alertMode": "alert",
+    }
+    fields.update(user.fields)
+    return MappingSettings.model_validate({
+        "fields": fields,
+        "flow_key": user.flow_key or ["flow"],
+        "tasks": user.tasks.model_dump() if user.tasks else {
+            "task_id": "task_id", "task_name": "task_name", "upstream": "upstream", "x": "x", "y": "y",
+            "command": "command"},
+        "schedule_dialect": dialect,
+        "schedule_start": user.schedule_start or "start",
+        "split_id_column": user.split_id_column,
+    })
+
+
+def registry() -> dict[str, Profile]:
+    from migrate.sources.profiles import airflow, crontab, dolphinscheduler, enos_v2, rundeck, schtasks
+
+    return {p.name: p for p in (crontab.PROFILE, airflow.PROFILE, dolphinscheduler.PROFILE, rundeck.PROFILE,
+                                schtasks.PROFILE, enos_v2.PROFILE)}

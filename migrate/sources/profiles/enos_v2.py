@@ -1,0 +1,85 @@
+"""EnOS v2.0 Dataflow exports, for the v2.0 -> v2.1 platform move: Get Flow answers (the `status`
+envelope, or its `data` alone, or a list of either) with `graph` as a string or an object, and
+the snake_case keys of older pages (`alert_mode`, `do_as`, `start_time`). Flow and task ids are
+carried over: the two versions are one service renamed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from migrate.config import SourceSettings
+from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles.json_documents import load_json
+from migrate.sources.readers import SourceError, SourceRow
+
+SNAKE = {"alert_mode": "alertMode", "do_as": "doAs", "start_time": "startTime", "flow_id": "flowId",
+         "flow_name": "flowName", "task_id": "taskId", "task_name": "taskName", "node_id": "nodeId",
+         "cycle_gap": "cycleGap", "is_virtual": "isVirtual"}
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {SNAKE.get(k, k): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _flows_of(document: Any, path: str) -> list[dict[str, Any]]:
+    items = document if isinstance(document, list) else [document]
+    flows = []
+    for item in items:
+        if isinstance(item, dict) and "status" in item and "data" in item:
+            if item["status"] != 0:
+                raise SourceError(f"{path}: an answer with status {item['status']} ({item.get('msg')}) is not a flow")
+            item = item["data"]
+        if not isinstance(item, dict):
+            raise SourceError(f"{path}: expected Get Flow answers (objects)")
+        flows.append(_camel(item))
+    return flows
+
+
+def _flow(data: dict[str, Any]) -> FlowRows:
+    graph = data.get("graph") or {}
+    if isinstance(graph, str):
+        try:
+            graph = _camel(json.loads(graph))
+        except json.JSONDecodeError:
+            graph = {}
+    flow_id = str(data.get("flowId", graph.get("id", "")))
+    flow = FlowRows(key=flow_id or str(data.get("flowName")), name=str(data.get("flowName", graph.get("name", ""))))
+    flow.schedule = str(data.get("freq", graph.get("freq", "")))
+    owners = data.get("owner", graph.get("owners", ""))
+    flow.cells.update(
+        flow_id=flow_id, owners=str(owners), active=str(data.get("active", graph.get("active", ""))),
+        alert=str(data.get("alertMode", graph.get("alertMode", ""))), desc=str(data.get("desc", "")),
+        start_date=str(data.get("startTime", graph.get("startTime", "")))[:10],
+        params=str(data.get("parameters", graph.get("parameters", "")) or ""),
+    )
+    if data.get("alertTo"):
+        flow.warn("V2_ONLY_FIELD", f"alertTo {data['alertTo']!r} has no v2.1 field; set the alert receivers anew")
+    nodes = {t.get("nodeId"): str(t.get("taskId")) for t in graph.get("tasks") or []}
+    upstream: dict[str, list[str]] = {}
+    for relation in graph.get("relations") or []:
+        if relation.get("source") in nodes and relation.get("target") in nodes:
+            upstream.setdefault(nodes[relation["target"]], []).append(nodes[relation["source"]])
+        else:
+            flow.fail("BROKEN_REFERENCE", f"relation {relation.get('source')}->{relation.get('target')} names a "
+                                          "node that is not a task of the flow")
+    if graph.get("flows"):
+        flow.warn("UPSTREAM_FLOWS", f"{len(graph['flows'])} upstream flow node(s) are not carried over")
+    flow.tasks = [
+        {"task_id": str(t.get("taskId")), "task_name": str(t.get("taskName", "")), "x": str(t.get("x", "")),
+         "y": str(t.get("y", "")), "upstream": ";".join(upstream.get(str(t.get("taskId")), []))}
+        for t in graph.get("tasks") or []
+    ]
+    return flow
+
+
+def read(settings: SourceSettings) -> Iterator[SourceRow]:
+    return rows_of(_flow(data) for data in _flows_of(load_json(settings), str(settings.path)))
+
+
+PROFILE = Profile("enos-v2", "quartz", read, "EnOS v2.0 Dataflow Get Flow / export JSON")
