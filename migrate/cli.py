@@ -97,8 +97,9 @@ def _plan(config: Path, as_json: bool, as_markdown: bool) -> int:
         for flow in result.invalid:
             for error in flow.errors:
                 print(f"row {','.join(map(str, flow.rows))} ({flow.source_key}): {error.sentence()}")
+        by_name = f" ({result.by_name} to find by name)" if result.by_name else ""
         print(f"{result.source} ({result.profile}): {result.found} flows found, {result.valid} convertible"
-              f"{f' ({result.by_name} to find by name)' if result.by_name else ''}, {result.found - result.valid} invalid")
+              f"{by_name}, {result.found - result.valid} invalid")
         if result.invalid_by_reason:
             print("invalid by reason: " + ", ".join(f"{k} x{v}" for k, v in result.invalid_by_reason.most_common()))
         if result.warnings_by_code:

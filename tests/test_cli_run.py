@@ -149,7 +149,7 @@ def test_plan_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     write_export(tmp_path / "export.csv", broken)
     code, out, _ = run_cli(capsys, "plan", str(config), "--json")
     planned = json.loads(out)
-    assert code == 2 and planned["to_save"] == 1 and planned["invalid"][0]["rows"] == [2]
+    assert code == 2 and planned["convertible"] == 1 and planned["invalid_flows"][0]["rows"] == [2]
     (tmp_path / "export.csv").write_text("flow_id,flow_name,schedule,owners,task_id\n", encoding="utf-8")
     assert run_cli(capsys, "plan", str(config))[0] == 0
 

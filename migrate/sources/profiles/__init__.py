@@ -17,8 +17,8 @@ from typing import Any
 from migrate.config import MappingSettings, SourceSettings
 from migrate.sources.readers import SourceRow
 
-STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert", "desc",
-                    "params", "task_id", "task_name", "upstream", "command", "x", "y", "__warnings__",
+STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
+                    "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "__warnings__",
                     "__errors__")
 
 
@@ -75,8 +75,8 @@ class Profile:
 def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
     """The built-in mapping of the standard columns; the user's own fields win."""
     fields: dict[str, Any] = {
-        "id": "flow_id", "name": "flow_name", "freq": "schedule", "owners": "owners", "active": "active", "desc": "desc",
-        "parameters": "params", "startTime": "start_date", "alertMode": "alert",
+        "id": "flow_id", "name": "flow_name", "freq": "schedule", "owners": "owners", "active": "active",
+        "desc": "desc", "parameters": "params", "startTime": "start_date", "alertMode": "alert",
     }
     fields.update(user.fields)
     return MappingSettings.model_validate({

@@ -37,7 +37,8 @@ def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
                     number += 1
                     yield number, line
     except UnicodeDecodeError as error:
-        raise SourceError(f"{settings.path}: line {number + 1}: not {settings.encoding} text ({error.reason})") from None
+        raise SourceError(
+            f"{settings.path}: line {number + 1}: not {settings.encoding} text ({error.reason})") from None
     except pd.errors.EmptyDataError:
         return
 

@@ -38,13 +38,12 @@ def _positions(locations: Any) -> dict[str, tuple[float, float]]:
 
 
 def _flow(export: dict[str, Any], index: int) -> FlowRows:
-    for definition_key, relations_key, code_key in GENERATIONS:
-        if definition_key in export:
-            break
-    else:
+    generation = next((g for g in GENERATIONS if g[0] in export), None)
+    if generation is None:
         flow = FlowRows(key=f"workflow {index + 1}", name="")
         flow.fail("UNKNOWN_FORMAT", "neither workflowDefinition nor processDefinition")
         return flow
+    definition_key, relations_key, code_key = generation
     definition = export.get(definition_key) or {}
     code = str(definition.get("code", ""))
     flow = FlowRows(key=f"workflow {code or index + 1}", name=str(definition.get("name", "")))
