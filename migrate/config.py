@@ -126,6 +126,7 @@ class TargetSettings(Section):
     # Key and secret come from MIGRATE_APP_KEY / MIGRATE_APP_SECRET or this file, never from here.
     credentials_file: Path | None = None
     ca_bundle: Path | None = None  # a private gateway's CA certificates; TLS is always verified
+    dir_id: str | None = None  # where Import puts created flows (default: the root "Workflow" directory)
 
     @model_validator(mode="after")
     def _embedded_needs_state(self) -> TargetSettings:
@@ -152,6 +153,9 @@ class RunSettings(Section):
     # last `saved` line of earlier result logs, "remote" reads the live flow (Get Flow).
     compare: Literal["none", "log", "remote"] = "none"
     verify: bool = False  # read every saved flow back and compare before recording `saved`
+    # A flow mapped without an id is found by name (Get My Flow); when none has that name, create
+    # it with Import Flow (true) or record it as failed (false).
+    create_missing: bool = False
     run_id: str | None = None
     seed: int | None = None  # jitter's random seed, for repeatable tests
 

@@ -39,18 +39,18 @@ def run_to_resume(settings: Settings, wanted: str | None) -> str:
 
 
 def _saved_hashes(paths: list[Path], run_id: str | None, same_run: bool) -> dict[str, str]:
-    """flow id -> payload hash of its last line, where that line is `saved` (or `unchanged`)."""
+    """target -> input hash of its last line, where that line is `saved`, `created` or `unchanged`."""
     lines = [
         line for path in paths for line in read_log(path)
-        if (line.get("run_id") == run_id) == same_run and line.get("flow_id")
+        if (line.get("run_id") == run_id) == same_run and line.get("target")
     ]
     lines.sort(key=lambda line: str(line.get("ts", "")))
     last: dict[str, str] = {}
     for line in lines:
-        if line["status"] in ("saved", "created", "unchanged") and line.get("payload_sha256"):
-            last[line["flow_id"]] = line["payload_sha256"]
+        if line["status"] in ("saved", "created", "unchanged") and line.get("input_sha256"):
+            last[line["target"]] = line["input_sha256"]
         elif line["status"] != "invalid":  # an invalid duplicate row says nothing of the flow
-            last.pop(line["flow_id"], None)
+            last.pop(line["target"], None)
     return last
 
 

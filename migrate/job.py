@@ -159,7 +159,8 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
             client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
             with ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path),
                            fsync_every=settings.run.fsync_every) as log:
-                runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory)
+                runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
+                                settings_dir_id=settings.target.dir_id)
                 loop = asyncio.get_running_loop()
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(signum, runner.interrupt)

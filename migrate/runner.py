@@ -6,6 +6,7 @@ all for a flow whose desired state is already there."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -22,6 +23,7 @@ from migrate.mapping import InvalidFlow, ValidFlow
 from migrate.model import payload_sha256
 from migrate.pacing import RequestPacer
 from migrate.results import ResultLog
+from migrate.targets import RebindError, import_body, names_index, rebind, root_directory
 
 # Documented codes (enos-batch-api.md §2, §9, §11). Retried: the service may answer otherwise
 # next time. Fatal: every further request of this run would get the same answer.
@@ -58,8 +60,9 @@ class Exchange:
 
 @dataclass
 class Memory:
-    """What earlier runs left: `done` (resume) maps flow ids to the payload hash of their final
-    `saved` line in this run; `last_saved` (compare = "log") the same from every earlier log."""
+    """What earlier runs left: `done` (resume) maps a flow's target (`flow 12` or `name 'x'`) to
+    the input hash of its final `saved` line in this run; `last_saved` (compare = "log") the same
+    from every earlier log."""
 
     done: Mapping[str, str] = field(default_factory=dict)
     last_saved: Mapping[str, str] = field(default_factory=dict)
@@ -73,6 +76,7 @@ class Runner:
         log: ResultLog,
         on_record: Callable[[str], None] = lambda status: None,
         memory: Memory | None = None,
+        settings_dir_id: str | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -85,6 +89,9 @@ class Runner:
         self.abort_code: int | None = None
         self.interrupted = False
         self.skipped = 0  # flows a resumed run found already saved
+        self._names_index: dict[str, list[tuple[str, bool]]] | None = None
+        self._names_lock = asyncio.Lock()
+        self._dir_id: str | None = settings_dir_id
 
     def _abort(self, code: int | None, reason: str) -> None:
         if self.abort_reason is None:
@@ -107,15 +114,16 @@ class Runner:
         )
 
     def _record_flow(self, flow: ValidFlow, status: str, sha: str, exchange: Exchange | None = None,
-                     started: float | None = None, msg: str = "") -> None:
+                     started: float | None = None, msg: str = "", flow_id: str | None = None,
+                     input_sha: str | None = None) -> None:
         exchange = exchange or Exchange()
         answer = exchange.answer
         self._record(
-            flow, flow_id=flow.payload.id, name=flow.payload.name, status=status, attempts=exchange.attempts,
-            http_status=answer.http_status if answer else None,
+            flow, flow_id=flow_id or (None if flow.needs_id else flow.payload.id), name=flow.payload.name,
+            status=status, attempts=exchange.attempts, http_status=answer.http_status if answer else None,
             code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
             elapsed_ms=round((time.monotonic() - started) * 1000, 1) if started else None,
-            latency_ms=exchange.latency_ms, payload_sha256=sha,
+            latency_ms=exchange.latency_ms, payload_sha256=sha, target=flow.target, input_sha256=input_sha or sha,
         )
 
     def _record_not_attempted(self, flow: ValidFlow) -> None:
@@ -133,7 +141,7 @@ class Runner:
                     self.record_invalid(flow)
                 elif self.abort_reason is not None:
                     self._record_not_attempted(flow)
-                elif self.memory.done.get(flow.payload.id) == payload_sha256(flow.payload.wire_bytes()):
+                elif self.memory.done.get(flow.target) == payload_sha256(flow.payload.wire_bytes()):
                     self.skipped += 1  # saved by the run being resumed: its line is there already
                 else:
                     await queue.put(flow)
@@ -153,27 +161,36 @@ class Runner:
 
     async def _process(self, flow: ValidFlow) -> None:
         started = time.monotonic()
-        body = flow.payload.wire_bytes()
-        sha = payload_sha256(body)
-        flow_id = flow.payload.id
         wanted = flow.payload.wire()
-        if self.settings.compare == "log" and self.memory.last_saved.get(flow_id) == sha:
-            self._record_flow(flow, "unchanged", sha, msg="the same payload was saved by an earlier run")
+        input_sha = payload_sha256(flow.payload.wire_bytes())
+        if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
+            self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
             return
-        if self.settings.compare == "remote":
+        status = "saved"
+        if flow.needs_id:
+            found = await self._find_or_create(flow)
+            if isinstance(found, Exchange):
+                status = "not_attempted" if found.result == "refused" and not found.attempts else "failed"
+                self._record_flow(flow, status, input_sha, found, started)
+                return
+            wanted, status = found
+        flow_id = str(wanted["id"])
+        body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
+        sha = payload_sha256(body)
+        if self.settings.compare == "remote" and status == "saved":
             read = await self._send(lambda: self.client.get_flow(flow_id))
             if read.result == "ok" and read.answer is not None:
-                changed = differences(wanted, remote_graph(read.answer.data))
-                if not changed:
-                    self._record_flow(flow, "unchanged", sha, read, started, "the live flow already matches")
+                if not differences(wanted, remote_graph(read.answer.data)):
+                    self._record_flow(flow, "unchanged", sha, read, started, "the live flow already matches",
+                                      flow_id=flow_id, input_sha=input_sha)
                     return
             elif read.result == "refused" or self.abort_reason is not None:
-                self._record_flow(flow, "failed", sha, read, started)
+                self._record_flow(flow, "failed", sha, read, started, flow_id=flow_id, input_sha=input_sha)
                 return
         saved = await self._send(lambda: self.client.save_flow(body))
         if saved.result != "ok":
             status = "not_attempted" if saved.result == "refused" and saved.attempts == 0 else "failed"
-            self._record_flow(flow, status, sha, saved, started)
+            self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha)
             return
         if self.settings.verify:
             read = await self._send(lambda: self.client.get_flow(flow_id))
@@ -182,9 +199,64 @@ class Runner:
             if changed:
                 saved.attempts += read.attempts
                 self._record_flow(flow, "failed", sha, saved, started,
-                                  "saved, but reading it back differs: " + "; ".join(changed))
+                                  "saved, but reading it back differs: " + "; ".join(changed),
+                                  flow_id=flow_id, input_sha=input_sha)
                 return
-        self._record_flow(flow, "saved", sha, saved, started)
+        self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha)
+
+    async def _names(self) -> dict[str, list[tuple[str, bool]]] | Exchange:
+        """Get My Flow, once for the whole run."""
+        async with self._names_lock:
+            if self._names_index is None:
+                read = await self._send(self.client.get_my_flows)
+                if read.result != "ok" or read.answer is None:
+                    return read
+                self._names_index = names_index(read.answer.data)
+            return self._names_index
+
+    async def _find_or_create(self, flow: ValidFlow) -> tuple[dict[str, Any], str] | Exchange:
+        """The payload aimed at the flow of that name (status `saved`), or at a flow created now
+        by Import (status `created`); or why neither could be done."""
+        name = flow.payload.name
+        index = await self._names()
+        if isinstance(index, Exchange):
+            return index
+        editable = [flow_id for flow_id, can_edit in index.get(name, []) if can_edit]
+        status = "saved"
+        if len(editable) > 1:
+            return Exchange(code=None, msg=f"AMBIGUOUS_NAME: {len(editable)} flows you own are named {name!r}: "
+                                           f"{sorted(editable)}; map the id instead")
+        if not editable:
+            if index.get(name):
+                return Exchange(msg=f"NO_PRIVILEGE: the flow named {name!r} is not yours to edit")
+            if not self.settings.create_missing:
+                return Exchange(msg=f"NOT_FOUND: no flow named {name!r}; set run.create_missing = true to create it")
+            created = await self._create(flow)
+            if isinstance(created, Exchange):
+                return created
+            editable, status = [created], "created"
+        read = await self._send(lambda: self.client.get_flow(editable[0]))
+        if read.result != "ok" or read.answer is None:
+            return read
+        try:
+            return rebind(flow.payload.wire(), editable[0], remote_graph(read.answer.data)), status
+        except RebindError as error:
+            return Exchange(attempts=read.attempts, msg=f"TASKS_DIFFER: {error}")
+
+    async def _create(self, flow: ValidFlow) -> str | Exchange:
+        async with self._names_lock:  # one directory listing for the whole run
+            if self._dir_id is None:
+                listed = await self._send(self.client.list_directories)
+                root = root_directory(listed.answer.data) if listed.answer is not None else None
+                if listed.result != "ok" or root is None:
+                    return listed
+                self._dir_id = root
+        body = json.dumps(import_body(flow, self._dir_id), ensure_ascii=False).encode()
+        made = await self._send(lambda: self.client.import_flow(body))
+        data = made.answer.data if made.answer is not None else None
+        if made.result != "ok" or not isinstance(data, dict) or "flowId" not in data:
+            return made
+        return str(data["flowId"])
 
     async def _send(self, call: Callable[[], Awaitable[Answer]]) -> Exchange:
         """One request with its retries; fatal answers trip the circuit breaker."""

@@ -112,3 +112,12 @@ class BatchClient:
 
     async def get_flow(self, flow_id: str) -> Answer:
         return await self._call("GET", "flows", self._query("get", flowId=flow_id), None)
+
+    async def get_my_flows(self) -> Answer:
+        return await self._call("GET", "flows", self._query("getMyFlow", expression=""), None)
+
+    async def import_flow(self, body: bytes) -> Answer:
+        return await self._call("POST", "flows", self._query("import"), body)
+
+    async def list_directories(self) -> Answer:
+        return await self._call("GET", "directories", self._query("listWorkFlowDirs"), None)

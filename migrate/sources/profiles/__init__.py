@@ -73,9 +73,11 @@ class Profile:
 
 
 def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
-    """The built-in mapping of the standard columns; the user's own fields win."""
+    """The built-in mapping of the standard columns; the user's own fields win. The legacy
+    owners (column `owners`) are not mapped by default: they are rarely EnOS user names, and a
+    flow whose owners leave out the user running the migration could not be saved by it again."""
     fields: dict[str, Any] = {
-        "id": "flow_id", "name": "flow_name", "freq": "schedule", "owners": "owners", "active": "active",
+        "id": "flow_id", "name": "flow_name", "freq": "schedule", "active": "active",
         "desc": "desc", "parameters": "params", "startTime": "start_date", "alertMode": "alert",
     }
     fields.update(user.fields)

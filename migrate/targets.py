@@ -1,0 +1,85 @@
+"""Flows given by name rather than id: find them in the service, or describe them for Import.
+
+Save Flow needs the id of an existing flow and only references existing tasks (reference §10).
+So a flow found by name has our task ids rebound to its live ones by task name, and a flow that
+does not exist yet is created with Import Flow, whose export-form body carries task names and
+commands, then saved like any other.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from migrate.graph import task_node_id
+from migrate.mapping import ValidFlow
+
+
+class RebindError(ValueError):
+    """The live flow's tasks do not match ours: Save cannot create or rename tasks."""
+
+
+def names_index(my_flows: Any) -> dict[str, list[tuple[str, bool]]]:
+    """Get My Flow's answer as flow name -> [(flowId, editable)]."""
+    index: dict[str, list[tuple[str, bool]]] = {}
+    for item in my_flows if isinstance(my_flows, list) else []:
+        if isinstance(item, dict) and "flowName" in item:
+            index.setdefault(str(item["flowName"]), []).append((str(item.get("flowId")), bool(item.get("editable"))))
+    return index
+
+
+def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> dict[str, Any]:
+    """Our payload aimed at a live flow: its id, and our tasks matched to its tasks by name."""
+    live: dict[str, str] = {}
+    for task in live_graph.get("tasks") or []:
+        name = str(task.get("taskName"))
+        if name in live:
+            raise RebindError(f"the live flow has two tasks named {name!r}")
+        live[name] = str(task.get("taskId"))
+    missing = sorted(t["taskName"] for t in wire["tasks"] if t["taskName"] not in live)
+    if missing:
+        raise RebindError(f"tasks {missing} are not in the live flow {flow_id} (it has {sorted(live)}); Save "
+                          "cannot create tasks")
+    nodes = {t["nodeId"]: task_node_id(live[t["taskName"]]) for t in wire["tasks"]}
+    return {
+        **wire, "id": flow_id,
+        "tasks": [{**t, "taskId": live[t["taskName"]], "nodeId": nodes[t["nodeId"]]} for t in wire["tasks"]],
+        "relations": [
+            {**r, "source": nodes.get(r["source"], r["source"]), "target": nodes.get(r["target"], r["target"])}
+            for r in wire["relations"]
+        ],
+    }
+
+
+def import_body(flow: ValidFlow, dir_id: str) -> dict[str, Any]:
+    """Import Flow's body (reference §6): the export form, with names instead of ids."""
+    wire = flow.payload.wire()
+    names = {t["nodeId"]: t["taskName"] for t in wire["tasks"]}
+    run_mode = json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1, "maxParallel": 0, "keyType": 0,
+                           "datasourceId": 0, "path": "", "content": ""}, separators=(",", ":"))
+    return {
+        "flowName": wire["name"], "desc": wire["desc"], "dirId": dir_id,
+        "flowJson": {
+            "name": wire["name"], "cycle": wire["cycle"], "cron": wire["freq"], "parameters": wire["parameters"],
+            "submitter": wire["doAs"], "owners": wire["owners"], "visitors": wire["visitors"], "type": wire["type"],
+            "desc": wire["desc"], "startTime": wire["startTime"], "syncType": 1, "alertMode": wire["alertMode"],
+            "tasks": [
+                {"name": t["taskName"], "resource": "default", "type": "COMMAND",
+                 "cmd": flow.commands.get(t["taskId"], ""), "submitter": wire["doAs"], "filePackage": "", "cron": "",
+                 "priorityLevel": 0, "timeout": 300, "retryLimit": 0, "retryInterval": 0, "successCode": "0",
+                 "asLink": False, "syncType": 1, "runMode": run_mode}
+                for t in wire["tasks"]
+            ],
+            "relations": [{"sourceTaskName": names[r["source"]], "targetTaskName": names[r["target"]],
+                           "rerun": r["rerun"]} for r in wire["relations"] if r["source"] in names],
+            "flowLinks": [], "taskLinks": [], "linkRelations": [],
+        },
+    }
+
+
+def root_directory(tree: Any) -> str | None:
+    """The key of the root "Workflow" directory in List Workflow Directories' answer."""
+    for node in tree if isinstance(tree, list) else []:
+        if isinstance(node, dict) and node.get("isDirectory"):
+            return str(node.get("key"))
+    return None

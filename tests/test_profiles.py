@@ -1,0 +1,297 @@
+"""Every sample export through its profile, our own fixtures for each format (malformed ones too),
+and flows found by name or created by Import, end to end against the emulator."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, shared_file
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.results import read_log
+from migrate.sources.profiles import registry
+
+
+def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, source: Path,
+         options: str = "", extra: str = "") -> tuple[int, dict[str, Any], str]:
+    config = tmp_path / f"{profile}.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "{source}"
+        profile = "{profile}"
+        {options}
+        {extra}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        visitors = ""
+        owners = "alice"
+        startTime = "2026-12-01"
+        [target]
+        url = "https://apim.example.invalid"
+        user_id = "u1"
+        org_id = "o1"
+    """), encoding="utf-8")
+    code = main(["plan", str(config), "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def flows_of(profile: str, path: Path, **options: Any) -> list[dict[str, str]]:
+    rows = registry()[profile].read(SourceSettings(path=path, profile=profile, options=options))
+    return [row.cells for row in rows]
+
+
+def test_the_rundeck_sample_every_five_seconds_is_sub_minute(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, "rundeck", shared_file("samples/rundeck-jobs.yaml"))
+    assert code == 2 and inventory["invalid_by_reason"] == {"SUB_MINUTE": 1}
+
+
+def test_the_dolphinscheduler_sample_reports_its_broken_references(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, "dolphinscheduler",
+                              shared_file("samples/dolphinscheduler-workflow-export.json"))
+    assert code == 2 and inventory["invalid_by_reason"] == {"BROKEN_REFERENCE": 1}
+    messages = " ".join(e["message"] for e in inventory["invalid_flows"][0]["errors"])
+    assert "137713824398176" in messages and "137713880690528" in messages
+
+
+def test_the_user_crontab_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_file("samples/user-crontab.cron")
+    code, inventory, _ = plan(tmp_path, capsys, "crontab", path)
+    assert code == 3 and inventory["flows_found"] == inventory["convertible"] == 5
+    assert inventory["warnings_by_code"] == {"TIMEZONE": 5, "PERCENT_STDIN": 1}
+    rows = flows_of("crontab", path)
+    assert [r["schedule"] for r in rows] == ["5 0 * * *", "15 14 1 * *", "0 22 * * 1-5", "23 0-23/2 * * *",
+                                             "5 4 * * sun"]
+    assert rows[2]["command"] == 'mail -s "It\'s 10pm" joe'
+    assert "CRON_TZ=Japan" in rows[0]["params"] and "MAILTO=paul" in rows[0]["params"] and rows[0]["alert"] == "1"
+
+
+def test_the_system_crontab_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_file("samples/system-crontab.cron")
+    rows = flows_of("crontab", path)
+    assert [(r["schedule"], r["command"].split()[0]) for r in rows] == [
+        ("0 2 * * *", "/etc/daily"), ("30 3 * * 6", "/etc/weekly"), ("30 5 1 * *", "/etc/monthly")]
+    code, inventory, _ = plan(tmp_path, capsys, "crontab", path)
+    assert code == 3 and inventory["convertible"] == 3
+
+
+def test_the_schtasks_sample_merges_two_trigger_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, "schtasks", shared_file("samples/windows-schtasks.csv"))
+    assert code == 2 and inventory["flows_found"] == 1  # one task on two rows
+    assert inventory["invalid_by_reason"] == {"UNSUPPORTED_INTERVAL": 1}  # repeats past midnight
+
+
+def test_schtasks_own_fixture(tmp_path: Path) -> None:
+    header = '"HostName","TaskName","Schedule Type","Start Time","Start Date","Days","Months","Repeat: Every",' \
+             '"Repeat: Until: Duration","Task To Run","Run As User","Scheduled Task State"'
+    path = tmp_path / "tasks.csv"
+    path.write_text("\n".join([
+        header,
+        '"H","\\nightly","Daily","02:30:00","13/02/2025","Every 1 day(s)","","Disabled","Disabled","backup.exe","svc","Enabled"',
+        header,  # schtasks repeats the header for every folder
+        '"H","\\Ops\\weekly","Weekly","06:00:00","01/03/2025","MON, FRI","Every 1 week(s)","Disabled","Disabled","r.exe","ops","Disabled"',
+        '"H","\\Ops\\two","Daily","01:00:00","01/03/2025","Every 1 day(s)","","Disabled","Disabled","x.exe","ops","Enabled"',
+        '"H","\\Ops\\two","Daily","13:00:00","01/03/2025","Every 1 day(s)","","Disabled","Disabled","x.exe","ops","Enabled"',
+    ]), encoding="utf-8")
+    rows = {r["flow_name"]: r for r in flows_of("schtasks", path)}
+    assert rows["nightly"]["schedule"] == "0 30 2 * * ? *" and rows["nightly"]["start_date"] == "2025-02-13"
+    assert rows["Ops_weekly"]["schedule"] == "0 0 6 ? * 2,6 *" and rows["Ops_weekly"]["active"] == "0"
+    assert "MULTIPLE_TRIGGERS" in rows["Ops_two"]["__errors__"]
+
+
+def test_airflow_rest_collection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dags = {"total_entries": 5, "dags": [
+        {"dag_id": "daily_sales", "schedule_interval": {"__type": "CronExpression", "value": "0 3 * * *"},
+         "owners": ["alice"], "is_paused": False, "tags": [{"name": "sales"}]},
+        {"dag_id": "every_6h", "schedule_interval": {"__type": "TimeDelta", "days": 0, "seconds": 21600,
+                                                     "microseconds": 0}, "owners": ["bob"], "is_paused": True,
+         "start_date": "2024-01-01T01:15:00+00:00"},
+        {"dag_id": "manual", "schedule_interval": None, "owners": ["alice"], "is_paused": False},
+        {"dag_id": "summary", "timetable_summary": "1 day, 0:00:00", "owners": ["alice"], "is_paused": False},
+        {"dag_id": "quarterly", "schedule_interval": "@quarterly", "owners": ["alice"], "is_paused": False},
+    ]}
+    path = tmp_path / "dags.json"
+    path.write_text(json.dumps(dags), encoding="utf-8")
+    code, inventory, _ = plan(tmp_path, capsys, "airflow", path)
+    # "1 day, 0:00:00" has no start_date of its own: it counts from the flow's startTime.
+    assert code == 2 and inventory["flows_found"] == 5 and inventory["convertible"] == 4
+    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    rows = {r["flow_name"]: r for r in flows_of("airflow", path)}
+    assert rows["every_6h"]["active"] == "0" and rows["daily_sales"]["desc"] == "[tags: sales]"
+
+
+def test_airflow_cli_list_has_no_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps([{"dag_id": "a", "fileloc": "/dags/a.py", "owners": "alice", "is_paused": "False"}]))
+    code, inventory, _ = plan(tmp_path, capsys, "airflow", path)
+    assert code == 2 and inventory["invalid_by_reason"] == {"MISSING_SCHEDULE": 1}
+
+
+def test_dolphinscheduler_older_generation_with_locations(tmp_path: Path) -> None:
+    export = [{
+        "processDefinition": {"code": 7, "name": "etl", "releaseState": "ONLINE", "description": "d",
+                              "locations": json.dumps([{"taskCode": 71, "x": 100, "y": 50},
+                                                       {"taskCode": 72, "x": 400, "y": 50}])},
+        "processTaskRelationList": [{"id": 1, "preTaskCode": 0, "postTaskCode": 71, "processDefinitionCode": 7},
+                                    {"id": 2, "preTaskCode": 71, "postTaskCode": 72, "processDefinitionCode": 7}],
+        "taskDefinitionList": [{"code": 71, "name": "extract", "taskParams": {"rawScript": "run e"}},
+                               {"code": 72, "name": "load", "taskParams": {"rawScript": "run l"}}],
+        "schedule": {"processDefinitionCode": 7, "crontab": "0 0 3 * * ? *", "startTime": "2025-01-01 00:00:00"},
+    }]
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    rows = flows_of("dolphinscheduler", path)
+    assert [(r["task_id"], r["upstream"], r["command"]) for r in rows] == [("71", "", "run e"), ("72", "71", "run l")]
+    assert all(0 < float(r["x"]) < 1 and 0 < float(r["y"]) < 1 for r in rows)
+    assert rows[0]["x"] < rows[1]["x"] and rows[0]["__errors__"] == ""
+
+
+def test_rundeck_xml_and_crontab_string(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.xml"
+    path.write_text(textwrap.dedent("""\
+        <joblist>
+          <job><name>nightly</name><group>ops</group><uuid>u-1</uuid>
+            <schedule><time hour="04" minute="30" seconds="0"/><weekday day="MON-FRI"/><month month="*"/><year year="*"/></schedule>
+            <sequence><command><exec>echo one</exec></command><command><script>echo two</script></command></sequence>
+          </job>
+          <job><name>cron</name><uuid>u-2</uuid><schedule crontab="0 0 12 ? * WED *"/></job>
+        </joblist>"""), encoding="utf-8")
+    rows = flows_of("rundeck", path)
+    assert rows[0]["schedule"] == "0 30 04 ? * MON-FRI *" and rows[0]["flow_name"] == "ops_nightly"
+    assert [(r["task_id"], r["upstream"], r["command"]) for r in rows[:2]] == [("1", "", "echo one"),
+                                                                              ("2", "1", "echo two")]
+    assert rows[2]["schedule"] == "0 0 12 ? * WED *"
+
+
+def test_rundeck_xml_entity_bombs_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bomb.xml"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+                    "<joblist><job><name>&b;</name></job></joblist>", encoding="utf-8")
+    code, _, err = plan(tmp_path, capsys, "rundeck", path)
+    assert code == 1 and "refused" in err and str(path) in err
+
+
+def test_enos_v2_export(tmp_path: Path) -> None:
+    answer = {"status": 0, "msg": " Success", "data": {
+        "flowId": 2479, "flowName": "test0722-1", "freq": "0 0 0 * * ? *", "cycle": "D", "owner": "alice",
+        "alert_mode": 1, "start_time": "2019-07-22", "active": 0, "alertTo": "ops@example.com",
+        "graph": json.dumps({"tasks": [{"task_name": "MDM-Sync", "task_id": "104506", "y": 0.002, "x": 0.002,
+                                        "node_id": "t_104506"},
+                                       {"taskName": "MDMHive", "taskId": "104507", "y": 0.009, "x": 0.002,
+                                        "nodeId": "t_104507"}],
+                             "relations": [{"cycleGap": "D0", "rerun": True, "source": "t_104506",
+                                            "target": "t_104507"}]})}}
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps([answer]), encoding="utf-8")
+    rows = flows_of("enos-v2", path)
+    assert [(r["flow_id"], r["task_id"], r["upstream"]) for r in rows] == [("2479", "104506", ""),
+                                                                          ("2479", "104507", "104506")]
+    assert rows[0]["alert"] == "1" and rows[0]["start_date"] == "2019-07-22" and "V2_ONLY_FIELD" in rows[0]["__warnings__"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "name", "content", "message"),
+    [
+        ("airflow", "dags.json", b'{"dags": [{"dag_id": "a"', "not valid JSON"),
+        ("dolphinscheduler", "ds.json", b"", "is empty"),
+        ("enos-v2", "v2.json", '{"status": 0, "data": {"flowName": "caf\xe9"}}'.encode("latin-1"), "not utf-8-sig text"),
+        ("schtasks", "t.csv", b'"HostName","TaskName"\n', "not schtasks"),
+        ("rundeck", "jobs.yaml", b"- name: [unclosed", "cannot parse"),
+        ("crontab", "c.cron", b"\xff\xfe0 0 * * * x\n", "not utf-8-sig text"),
+        ("enos-v2", "v2.json", b'{"status": 62102, "msg": "graph not found", "data": null}', "status 62102"),
+    ],
+)
+def test_malformed_exports_exit_1_with_the_file_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      profile: str, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, _, err = plan(tmp_path, capsys, profile, path)
+    assert code == 1 and message in err and str(path) in err and "Traceback" not in err
+
+
+def test_an_unknown_profile_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan(tmp_path, capsys, "cronjob", tmp_path)
+    assert code == 1 and "'cronjob' is not one of" in err
+
+
+def test_plan_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "jobs.cron"
+    path.write_text("0 0 1,15 * 5 /bin/pay\n*/5 * * * * /bin/poll\n", encoding="utf-8")
+    plan(tmp_path, capsys, "crontab", path)
+    assert main(["plan", str(tmp_path / "crontab.toml"), "--markdown"]) == 2
+    out = capsys.readouterr().out
+    assert "| 2 | 1 | 1 | 1 |" in out and "| DOM_OR_DOW | 1 |" in out
+
+
+# -- flows without ids, end to end -----------------------------------------------------------
+
+def crontab_run(tmp_path: Path, lines: str, run: str = "", state: dict[str, Any] | None = None) -> Path:
+    (tmp_path / "jobs.cron").write_text(lines, encoding="utf-8")
+    (tmp_path / "state.json").write_text(json.dumps(state or base_state(flows=0)), encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "jobs.cron"
+        profile = "crontab"
+        options = {{ user = "alice" }}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        owners = "alice"
+        visitors = ""
+        startTime = "2026-12-01"
+        [target]
+        user_id = "u1"
+        org_id = "o1"
+        emulator_config = "state.json"
+        emulator_state = "emulator.sqlite"
+        [run]
+        rate_per_second = 200
+        result_log = "results/{{run_id}}.jsonl"
+        {run}
+    """), encoding="utf-8")
+    return config
+
+
+def run_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any]]:
+    code = main(["run", str(config), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_missing_flows_are_created_then_found_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = crontab_run(tmp_path, "0 2 * * * /bin/backup\n30 3 * * 6 /bin/weekly\n", "create_missing = true")
+    code, first = run_json(capsys, config)
+    assert code == 0 and first["by_status"] == {"created": 2}
+    assert first["emulator"]["requests_by_action"] == {"getMyFlow": 1, "listWorkFlowDirs": 1, "import": 2,
+                                                       "get": 2, "save": 2}
+    code, second = run_json(capsys, config)  # found by name now: saved, with the live task ids
+    assert code == 0 and second["by_status"] == {"saved": 2}
+    assert "import" not in second["emulator"]["requests_by_action"]
+    lines = list(read_log(Path(second["result_log"])))
+    assert {line["name"] for line in lines} == {"backup_line1", "weekly_line2"}
+    assert all(line["flow_id"] and line["flow_id"] != "0" for line in lines)
+
+
+def test_without_create_missing_an_unknown_name_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = run_json(capsys, crontab_run(tmp_path, "0 2 * * * /bin/backup\n"))
+    lines = list(read_log(Path(report["result_log"])))
+    assert code == 2 and lines[0]["status"] == "failed" and lines[0]["msg"].startswith("NOT_FOUND")
+    assert "save" not in report["emulator"]["requests_by_action"]
+
+
+def test_a_live_flow_with_other_tasks_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = base_state(flows=0)
+    state["flows"] = [{"flow_id": 4000, "name": "backup_line1", "owners": ["alice"], "org_id": "o1"}]
+    code, report = run_json(capsys, crontab_run(tmp_path, "0 2 * * * /bin/backup\n", state=state))
+    lines = list(read_log(Path(report["result_log"])))
+    assert code == 2 and lines[0]["msg"].startswith("TASKS_DIFFER")
+    assert "save" not in report["emulator"]["requests_by_action"]
