@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from migrate.cli import main
 
 CONFIGS = sorted((REPO / "configs").glob("*.toml"))
