@@ -7,6 +7,7 @@ works from any current directory.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -75,6 +76,12 @@ MAPPABLE_FIELDS = (
 )
 
 
+def _only_save_flow_fields(names: Iterable[str], where: str) -> None:
+    unknown = sorted(set(names) - set(MAPPABLE_FIELDS))
+    if unknown:
+        raise ValueError(f"{where}: unknown Save Flow field(s) {unknown}; known: {list(MAPPABLE_FIELDS)}")
+
+
 class TaskSettings(Section):
     """Tasks of a flow: from a JSON column, or one row per task (grouped by mapping.flow_key)."""
 
@@ -107,9 +114,7 @@ class MappingSettings(Section):
 
     @model_validator(mode="after")
     def _known_fields(self) -> MappingSettings:
-        unknown = sorted(set(self.fields) - set(MAPPABLE_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown Save Flow field(s) {unknown}; known: {list(MAPPABLE_FIELDS)}")
+        _only_save_flow_fields(self.fields, "fields")
         return self
 
     def rules(self) -> dict[str, FieldRule]:
@@ -170,9 +175,7 @@ class Settings(Section):
 
     @model_validator(mode="after")
     def _known_defaults(self) -> Settings:
-        unknown = sorted(set(self.defaults) - set(MAPPABLE_FIELDS))
-        if unknown:
-            raise ValueError(f"defaults: unknown Save Flow field(s) {unknown}")
+        _only_save_flow_fields(self.defaults, "defaults")
         return self
 
 
