@@ -86,7 +86,7 @@ def _run(config: Path, run_id: str | None, as_json: bool, resume: bool = False) 
 
 def _plan(config: Path, as_json: bool, as_markdown: bool) -> int:
     from migrate.config import load_settings
-    from migrate.job import plan_job
+    from migrate.inventory import plan_job
 
     result = plan_job(load_settings(config))
     if as_json:
@@ -94,7 +94,7 @@ def _plan(config: Path, as_json: bool, as_markdown: bool) -> int:
     elif as_markdown:
         print(result.markdown(), end="")
     else:
-        for flow in result.invalid:
+        for flow in result.listed():
             for error in flow.errors:
                 print(f"row {','.join(map(str, flow.rows))} ({flow.source_key}): {error.sentence()}")
         by_name = f" ({result.by_name} to find by name)" if result.by_name else ""

@@ -104,6 +104,9 @@ class TaskSettings(Section):
 class MappingSettings(Section):
     fields: dict[str, str | FieldRule] = {}
     flow_key: list[str] = []  # columns whose values name one flow across rows
+    # The rows of a flow come one after another (profiles write them so): flows stream out as
+    # soon as the key changes, instead of after the whole file.
+    contiguous_groups: bool = False
     tasks: TaskSettings | None = None
     # The dialect of the value mapped to `freq`: never guessed from the text.
     schedule_dialect: Literal["quartz", "unix", "croniter", "airflow", "iso8601"] = "quartz"

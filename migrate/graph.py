@@ -86,6 +86,8 @@ def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Mapping[st
 
     Assumes an acyclic graph (check graph_errors first); nodes on a cycle land in column 0.
     """
+    if len(nodes) == 1 and not edges:  # the common case, a flow of one task
+        return {nodes[0]: (0.5, 0.05)}
     predecessors: dict[str, list[str]] = defaultdict(list)
     for source, target in edges:
         predecessors[target].append(source)

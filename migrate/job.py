@@ -10,7 +10,6 @@ import ssl
 import sys
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from migrate.progress import Progress
 from migrate.results import ResultLog, Summary, read_log
 from migrate.runner import Runner
 from migrate.sources.profiles import Profile, registry, standard_mapping
-from migrate.sources.readers import SourceError, read_header, read_rows
+from migrate.sources.readers import SourceError, SourceRow, read_header, read_rows
 
 EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -82,10 +81,16 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
 
 
 def _flows(settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
-    """Checks the header first: a misspelt column stops the run before any row is judged."""
+    settings, rows = source_rows(settings)
+    return plan_flows(rows, settings)
+
+
+def source_rows(settings: Settings) -> tuple[Settings, Iterator[SourceRow]]:
+    """The settings to map with (a profile's built-in mapping) and the rows of the source.
+    A table's header is checked first: a misspelt column stops the run before any row."""
     settings, profile = with_profile(settings)
     if profile is not None:
-        return plan_flows(profile.read(settings.source), settings)
+        return settings, profile.read(settings.source)
     header = read_header(settings.source)
     if header is not None:
         absent = sorted(mapped_columns(settings.mapping) - set(header))
@@ -94,7 +99,7 @@ def _flows(settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
                 f"{settings.source.path}: the config maps column(s) {absent} that the file does not have; "
                 f"its columns are {header}"
             )
-    return plan_flows(read_rows(settings.source), settings)
+    return settings, read_rows(settings.source)
 
 
 @contextlib.asynccontextmanager
@@ -184,65 +189,6 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
 
 def read_log_lines(path: Path, run_id: str) -> Iterator[dict[str, Any]]:
     return (line for line in read_log(path) if line.get("run_id") == run_id)
-
-
-@dataclass
-class PlanResult:
-    """The inventory of one source: what would be saved, what cannot be, and why."""
-
-    exit_code: int
-    source: str
-    profile: str
-    found: int = 0
-    valid: int = 0
-    by_name: int = 0  # valid flows with no id, to be found by name (or created) at run time
-    invalid: list[InvalidFlow] = field(default_factory=list)
-    invalid_by_reason: Counter[str] = field(default_factory=Counter)
-    warnings_by_code: Counter[str] = field(default_factory=Counter)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "exit_code": self.exit_code, "source": self.source, "profile": self.profile, "flows_found": self.found,
-            "convertible": self.valid, "to_find_by_name": self.by_name, "invalid": self.found - self.valid,
-            "invalid_by_reason": dict(self.invalid_by_reason.most_common()),
-            "warnings_by_code": dict(self.warnings_by_code.most_common()),
-            "invalid_flows": [{"rows": f.rows, "source_key": f.source_key, "name": f.name,
-                               "errors": [e.model_dump(exclude_none=True) for e in f.errors]} for f in self.invalid],
-        }
-
-    def markdown(self) -> str:
-        lines = [f"# Migration plan: `{self.source}`", "", f"Profile: {self.profile}", "",
-                 "| flows found | convertible | invalid | found by name at run time |", "|---|---|---|---|",
-                 f"| {self.found} | {self.valid} | {self.found - self.valid} | {self.by_name} |", ""]
-        for title, counts in (("Invalid, by reason", self.invalid_by_reason), ("Warnings, by code",
-                                                                               self.warnings_by_code)):
-            if counts:
-                lines += [f"## {title}", "", "| code | flows |", "|---|---|"]
-                lines += [f"| {code} | {n} |" for code, n in counts.most_common()] + [""]
-        if self.invalid:
-            lines += ["## Invalid flows", "", "| rows | flow | reason |", "|---|---|---|"]
-            for flow in self.invalid:
-                reasons = "; ".join(e.sentence() for e in flow.errors).replace("|", "\\|")
-                lines.append(f"| {', '.join(map(str, flow.rows))} | {flow.name or flow.source_key} | {reasons} |")
-        return "\n".join(lines) + "\n"
-
-
-def plan_job(settings: Settings, keep_invalid: int = 1000) -> PlanResult:
-    result = PlanResult(EXIT_OK, str(settings.source.path), settings.source.profile)
-    for flow in _flows(settings):
-        result.found += 1
-        for warning in flow.warnings:
-            result.warnings_by_code[warning["code"]] += 1
-        if isinstance(flow, InvalidFlow):
-            reasons = {e.code or f"field {e.field.split('[')[0].split('.')[0]}" for e in flow.errors}
-            result.invalid_by_reason.update(reasons)
-            if len(result.invalid) < keep_invalid:
-                result.invalid.append(flow)
-        else:
-            result.valid += 1
-            result.by_name += flow.needs_id
-    result.exit_code = EXIT_SOME_FAILED if result.invalid else (EXIT_CHANGES if result.valid else EXIT_OK)
-    return result
 
 
 def print_err(text: str) -> None:

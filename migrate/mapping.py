@@ -7,10 +7,11 @@ every result line can name its file, rows, field and value.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from migrate.graph import layout, task_node_id
 from migrate.model import FieldError, FlowPayload, field_errors
 from migrate.schedule.convert import convert
 from migrate.schedule.result import Converted, Rejected
+from migrate.seen import SeenKeys
 from migrate.sources.readers import SourceRow
 
 INTEGER_FIELDS = ("type", "alertMode", "active")
@@ -71,11 +73,13 @@ class InvalidFlow:
     warnings: tuple[dict[str, str], ...] = ()
 
 
+@functools.lru_cache(maxsize=4096)  # owners and parameters repeat across rows
 def names_list(text: str) -> str:
     """Owners or visitors given as `a; b`, `a,b` or `;a;b;` -> `a;b` (order kept, no repeats)."""
     return ";".join(dict.fromkeys(p for p in LIST_SEPARATORS.split(text) if p))
 
 
+@functools.lru_cache(maxsize=4096)
 def parameters_json(text: str) -> str:
     """`[{"key":..,"value":..}]`, `{"k": "v"}` or `k=v;k2=v2` -> the documented JSON string."""
     text = text.strip()
@@ -123,6 +127,8 @@ class FieldPlan:
     folded_maps: dict[str, dict[str, Scalar]]  # value maps with lower-cased keys
     defaults: dict[str, Scalar]
     mapping: MappingSettings
+    # (field, plain column, rule, default, wire type) for each field with a rule or a default
+    steps: tuple[tuple[str, str | None, FieldRule | None, Scalar | None, Any], ...] = ()
 
     @classmethod
     def of(cls, settings: Settings) -> FieldPlan:
@@ -132,66 +138,98 @@ class FieldPlan:
             folded_maps={name: {k.lower(): v for k, v in r.map.items()} for name, r in rules.items() if r.map},
             defaults=dict(settings.defaults),
             mapping=settings.mapping,
+            steps=tuple(
+                (name, rule.column if rule is not None and rule.column is not None and not rule.map else None,
+                 rule, settings.defaults.get(name), WIRE_TYPES.get(name))
+                for name in MAPPABLE_FIELDS if (rule := rules.get(name)) is not None or name in settings.defaults
+            ),
         )
 
 
-def _field_value(draft: FlowDraft, plan: FieldPlan, name: str, cells: dict[str, str]) -> Scalar | None:
-    rule = plan.rules.get(name)
-    value: Scalar | None = None
-    if rule is not None:
-        if rule.column is not None:
-            value = cells.get(rule.column, "")  # a JSON record may leave a key out
-        elif rule.template is not None:
-            value = rule.template.format_map(_Blank(cells))
+_FAILED = object()  # a mapped value the map refused; the draft has the error already
+
+
+def _field_value(draft: FlowDraft, plan: FieldPlan, name: str, rule: FieldRule, cells: dict[str, str]) -> Any:
+    if rule.column is not None:
+        value: Any = cells.get(rule.column, "")  # a JSON record may leave a key out
+    elif rule.template is not None:
+        value = rule.template.format_map(_Blank(cells))
+    else:
+        value = rule.const
+    if rule.map and value != "":
+        key = str(value)
+        if key in rule.map:
+            value = rule.map[key]
+        elif key.lower() in plan.folded_maps[name]:
+            value = plan.folded_maps[name][key.lower()]
         else:
-            value = rule.const
-        if rule.map and value != "":
-            key = str(value)
-            if key in rule.map:
-                value = rule.map[key]
-            elif key.lower() in plan.folded_maps[name]:
-                value = plan.folded_maps[name][key.lower()]
-            else:
-                draft.fail(name, value, f"not one of the mapped values {sorted(rule.map)}")
-                return None
-    if value is None or value == "":
-        value = plan.defaults.get(name, value)
+            draft.fail(name, value, f"not one of the mapped values {sorted(rule.map)}")
+            return _FAILED
     return value
 
 
-def _wire_value(draft: FlowDraft, name: str, value: Scalar) -> Any:
-    """A cell's text in the wire type of its field; left as is when it does not convert, so
-    validation reports the original value."""
-    if name in INTEGER_FIELDS and isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        return int(value)
-    if name in ("owners", "visitors") and isinstance(value, str):
-        return names_list(value)
-    if name == "parameters" and isinstance(value, str):
-        try:
-            return parameters_json(value)
-        except (ValueError, json.JSONDecodeError) as error:
-            draft.fail(name, value, f"is not JSON or k=v;k2=v2 ({error})")
-            return None
-    return value
+INTEGER_TEXT = re.compile(r"\s*-?[0-9]+\s*")
+
+
+def _integer(draft: FlowDraft, name: str, value: Any) -> Any:
+    return int(value) if isinstance(value, str) and INTEGER_TEXT.fullmatch(value) else value
+
+
+def _names(draft: FlowDraft, name: str, value: Any) -> Any:
+    return names_list(value) if isinstance(value, str) else value
+
+
+def _parameters(draft: FlowDraft, name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parameters_json(value)
+    except (ValueError, json.JSONDecodeError) as error:
+        draft.fail(name, value, f"is not JSON or k=v;k2=v2 ({error})")
+        return None
+
+
+# Each field's text in its wire type; a value that does not convert is left as it is, so that
+# validation reports the original value.
+WIRE_TYPES: dict[str, Callable[[FlowDraft, str, Any], Any]] = {
+    "type": _integer, "alertMode": _integer, "active": _integer, "owners": _names, "visitors": _names,
+    "parameters": _parameters,
+}
+MAY_BE_BLANK = frozenset({"visitors", "desc", "queue", "doAs"})
 
 
 def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
     draft = FlowDraft(source_key=key, rows=[row.number])
-    for name in MAPPABLE_FIELDS:
-        value = _field_value(draft, plan, name, row.cells)
-        if value is None or (value == "" and name not in ("visitors", "desc", "queue", "doAs")):
+    cells, body = row.cells, draft.body
+    for name, column, rule, default, wire_type in plan.steps:
+        value: Any
+        if column is not None:  # the common case, a plain column: no call
+            value = cells.get(column, "")
+        elif rule is not None:
+            value = _field_value(draft, plan, name, rule, cells)
+            if value is _FAILED:
+                continue
+        else:
+            value = None
+        if value is None or value == "":
+            value = default if default is not None else value
+        if value is None or (value == "" and name not in MAY_BE_BLANK):
             continue
-        converted = _wire_value(draft, name, value)
-        if converted is not None:
-            draft.body[name] = converted
-    _profile_notes(draft, row.cells)
-    if isinstance(draft.body.get("freq"), str) and not any(e.field == "source" for e in draft.errors):
-        _schedule(draft, plan, row.cells)
+        if wire_type is not None:
+            value = wire_type(draft, name, value)
+            if value is None:
+                continue
+        body[name] = value
+    _profile_notes(draft, cells)
+    if isinstance(body.get("freq"), str) and not any(e.field == "source" for e in draft.errors):
+        _schedule(draft, plan, cells)
     return draft
 
 
 def _profile_notes(draft: FlowDraft, cells: dict[str, str]) -> None:
     """What a source profile noticed (reserved columns): errors make the flow invalid."""
+    if not cells.get("__errors__") and not cells.get("__warnings__"):
+        return
     for note in json.loads(cells.get("__errors__") or "[]"):
         draft.fail("source", "", f"{note.get('code', '')}: {note.get('message', '')}", code=note.get("code"))
     for note in json.loads(cells.get("__warnings__") or "[]"):
@@ -288,11 +326,11 @@ def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSett
         return
     nodes = [task_node_id(t.task_id) for t in tasks]
     edges = [(task_node_id(u), task_node_id(t.task_id)) for t in tasks for u in t.upstream]
-    positions = layout(nodes, edges)
+    positions = layout(nodes, edges) if any(not (t.x and t.y) for t in tasks) else {}
     draft.body["tasks"] = [
         {"taskName": t.name, "taskId": t.task_id, "nodeId": node,
-         "x": _coordinate(draft, t.x, positions[node][0], f"tasks[{i}].x"),
-         "y": _coordinate(draft, t.y, positions[node][1], f"tasks[{i}].y")}
+         "x": _coordinate(draft, t.x, positions.get(node, (0.5, 0.5))[0], f"tasks[{i}].x"),
+         "y": _coordinate(draft, t.y, positions.get(node, (0.5, 0.5))[1], f"tasks[{i}].y")}
         for i, (t, node) in enumerate(zip(tasks, nodes, strict=True))
     ]
     draft.commands = {t.task_id: t.command for t in tasks if t.command}
@@ -311,7 +349,8 @@ def _key_of(mapping: MappingSettings, row: SourceRow) -> str:
 
 def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowDraft]:
     """Group rows into drafts. Without a flow key every row is a flow and drafts stream out;
-    with one, rows of a flow may be anywhere in the file, so drafts come at the end."""
+    with one, rows of a flow may be anywhere in the file, so drafts come at the end (unless the
+    rows of a flow are known to be contiguous)."""
     mapping = settings.mapping
     plan = FieldPlan.of(settings)
     if not mapping.flow_key:
@@ -323,6 +362,11 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
     grouped: dict[str, tuple[FlowDraft, list[_TaskRow]]] = {}
     for row in rows:
         key = _key_of(mapping, row)
+        if mapping.contiguous_groups and grouped and key not in grouped:
+            for draft, tasks in grouped.values():  # the previous flow is complete
+                _finish_graph(draft, tasks, mapping)
+                yield from _with_split(draft)
+            grouped.clear()
         if key not in grouped:
             draft = _start_draft(plan, row, key)
             grouped[key] = (draft, [])
@@ -379,20 +423,25 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
 def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
     """Drafts validated, with a second flow for the same target refused: it would be saved
     twice, the later silently replacing the earlier."""
-    first_row: dict[str, int] = {}
+    seen = SeenKeys()
     for draft in draft_flows(rows, settings):
         checked = validate(draft)
         if isinstance(checked, ValidFlow):
             target = checked.target
-            if target in first_row:
-                checked = InvalidFlow(
-                    source_key=checked.source_key, rows=checked.rows, name=checked.payload.name,
-                    flow_id="" if checked.needs_id else checked.payload.id, warnings=checked.warnings,
-                    errors=[FieldError(
-                        field="name" if checked.needs_id else "id", value=json.dumps(target), code="DUPLICATE",
-                        message=f"duplicate: {target} already comes from row {first_row[target]}; not saved twice",
-                    )],
-                )
-            else:
-                first_row[target] = checked.rows[0]
+            first = seen.first_row(target, checked.rows[0])
+            if first is not None:
+                checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.payload.name,
+                                       checked.rows, checked.warnings)
         yield checked
+
+
+def duplicate_of(target: str, first: int, row: int, key: str, name: str, rows: list[int] | None = None,
+                 warnings: tuple[dict[str, str], ...] = ()) -> InvalidFlow:
+    """A second flow aimed at the same target: refused, since saving it would silently replace
+    the first."""
+    return InvalidFlow(
+        source_key=key, rows=rows or [row], name=name, flow_id="", warnings=warnings,
+        errors=[FieldError(field="name" if target.startswith("name ") else "id", value=json.dumps(target),
+                           code="DUPLICATE", message=f"duplicate: {target} already comes from row {first}; "
+                                                     "not saved twice")],
+    )

@@ -9,6 +9,7 @@ normalises it to what our client sends (numeric strings, a JSON string).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -22,7 +23,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -78,17 +78,10 @@ class FlowSimpleInfo(WireModel):
 
 
 class Relation(WireModel):
-    cycleGap: str
+    cycleGap: Annotated[str, Field(pattern=CYCLE_GAP.pattern)]  # a cycle code and an offset, such as D0
     source: str
     target: str
     rerun: bool
-
-    @field_validator("cycleGap")
-    @classmethod
-    def _cycle_gap(cls, value: str) -> str:
-        if not CYCLE_GAP.match(value):
-            raise ValueError("must be a cycle code and an offset, such as D0")
-        return value
 
 
 class Parameter(WireModel):
@@ -98,6 +91,15 @@ class Parameter(WireModel):
 
 def _parameters(value: object) -> object:
     """Accept the documented JSON string or a list; keep the JSON string form."""
+    return _parameters_text(value) if isinstance(value, str) else _parameters_list(value)
+
+
+@functools.lru_cache(maxsize=4096)  # the same parameters come back row after row
+def _parameters_text(value: str) -> str:
+    return _parameters_list(value)
+
+
+def _parameters_list(value: object) -> str:
     if isinstance(value, str):
         try:
             value = json.loads(value) if value.strip() else []
@@ -116,6 +118,11 @@ def _parameters(value: object) -> object:
 
 
 def _start_time(value: object) -> object:
+    return _start_date(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _start_date(value: str) -> str:
     if isinstance(value, str):
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise ValueError("must be a date written YYYY-MM-DD")
@@ -127,6 +134,11 @@ def _start_time(value: object) -> object:
 
 
 def _freq(value: object) -> object:
+    return _quartz_freq(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _quartz_freq(value: str) -> str:
     if isinstance(value, str):
         try:
             parts = value.split()
@@ -161,6 +173,11 @@ class FlowPayload(WireModel):
 
     @model_validator(mode="after")
     def _graph(self) -> FlowPayload:
+        if not self.relations and not self.flows and len(self.tasks) <= 1:  # most flows: one task
+            if self.tasks and self.tasks[0].nodeId != f"t_{self.tasks[0].taskId}":
+                raise ValueError(f"task {self.tasks[0].taskId}: nodeId {self.tasks[0].nodeId!r} must be "
+                                 f"{'t_' + self.tasks[0].taskId!r}")
+            return self
         errors = graph_errors(
             [(t.nodeId, t.taskId) for t in self.tasks],
             [(f.nodeId, f.flowId) for f in self.flows],

@@ -159,3 +159,14 @@ def test_opt_in_split_makes_two_flows() -> None:
     assert isinstance(first, ValidFlow) and isinstance(second, ValidFlow)
     assert (first.payload.id, first.payload.freq) == ("1", "0 0 0 1,15 * ? *")
     assert (second.payload.id, second.payload.freq, second.payload.name) == ("9", "0 0 0 ? * 6 *", "a (weekdays)")
+
+
+@given(st.lists(st.text(min_size=1, max_size=6), max_size=300))
+def test_seen_keys_behaves_like_a_dict(keys: list[str]) -> None:
+    from migrate.seen import SeenKeys
+
+    seen, reference = SeenKeys(capacity=4), {}
+    for row, key in enumerate(keys, 1):
+        assert seen.first_row(key, row) == reference.get(key)
+        reference.setdefault(key, row)
+    assert len(seen) == len(reference)

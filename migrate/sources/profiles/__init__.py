@@ -84,6 +84,7 @@ def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
     return MappingSettings.model_validate({
         "fields": fields,
         "flow_key": user.flow_key or ["flow"],
+        "contiguous_groups": not user.flow_key,
         "tasks": user.tasks.model_dump() if user.tasks else {
             "task_id": "task_id", "task_name": "task_name", "upstream": "upstream", "x": "x", "y": "y",
             "command": "command"},

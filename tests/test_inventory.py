@@ -1,0 +1,37 @@
+"""The parallel plan gives exactly the serial plan's inventory, duplicates across batches included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import base_state, export_rows, write_config
+from migrate.config import load_settings
+from migrate.inventory import BATCH_ROWS, plan_job
+
+
+def test_parallel_and_serial_plans_agree(tmp_path: Path) -> None:
+    rows = export_rows(BATCH_ROWS * 2 + 500)
+    rows[10]["schedule"] = "every day"  # invalid in the first batch
+    rows[BATCH_ROWS + 7]["flow_id"] = rows[3]["flow_id"]  # a duplicate across batches
+    rows[-1]["flow_id"] = rows[-2]["flow_id"]  # and one within a batch
+    config = write_config(tmp_path, state=base_state(), rows=rows)
+    settings = load_settings(config)
+    serial, parallel = plan_job(settings, workers=1), plan_job(settings, workers=2)
+    assert parallel.as_json() == serial.as_json()
+    assert serial.invalid_by_reason == {"INVALID_SYNTAX": 1, "DUPLICATE": 2}
+    assert serial.found == len(rows) and serial.valid == len(rows) - 3
+
+
+def test_contiguous_profile_rows_stream_in_batches(tmp_path: Path) -> None:
+    lines = [f"{i % 60} {i % 24} * * * /bin/job{i}" for i in range(BATCH_ROWS + 300)] + ["0 0 1,15 * 5 /bin/pay"]
+    (tmp_path / "jobs.cron").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text('[source]\npath = "jobs.cron"\nprofile = "crontab"\n[defaults]\ntype = 1\nalertMode = 0\n'
+                      'doAs = "d"\nowners = "a"\nvisitors = ""\nstartTime = "2026-12-01"\n[target]\n'
+                      'url = "https://h.invalid"\nuser_id = "u"\norg_id = "o"\n', encoding="utf-8")
+    settings = load_settings(config)
+    serial, parallel = plan_job(settings, workers=1), plan_job(settings, workers=2)
+    assert parallel.as_json() == serial.as_json()
+    assert serial.found == len(lines) and serial.invalid_by_reason == {"DOM_OR_DOW": 1}
+
+
