@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import base_state, export_rows, write_config
+
 from migrate.config import load_settings
 from migrate.inventory import BATCH_ROWS, plan_job
 

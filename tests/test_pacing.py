@@ -1,7 +1,8 @@
-"""The shaped rate limiter on its own: even spacing, AIMD, a shared pause (no wall-clock asserts)."""
+"""The rate limiter on its own: never above the rate in any second, AIMD, a shared pause."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from migrate.pacing import MIN_SHARE, RequestPacer
@@ -30,12 +31,22 @@ async def test_pause_holds_every_caller_until_it_ends() -> None:
     assert time.monotonic() - started >= 0.05
 
 
-async def test_no_more_than_the_slots_go_in_one_period() -> None:
-    pacer = RequestPacer(40, headroom=0)
-    stamps = []
-    for _ in range(12):
-        await pacer.acquire()
-        stamps.append(time.monotonic())
-    period = pacer.slots / pacer.rate
-    for i in range(len(stamps) - pacer.slots):
-        assert stamps[i + pacer.slots] - stamps[i] >= period * 0.999
+async def test_never_more_than_the_rate_in_any_second_even_with_many_callers() -> None:
+    pacer = RequestPacer(30, headroom=0)
+    stamps: list[float] = []
+
+    async def caller() -> None:
+        for _ in range(6):
+            await pacer.acquire()
+            stamps.append(time.monotonic())
+
+    await asyncio.gather(*(caller() for _ in range(8)))  # 48 requests at 30 a second
+    stamps.sort()
+    for i, start in enumerate(stamps):
+        assert sum(1 for s in stamps[i:] if s < start + 1.0) <= 30
+
+
+async def test_fractional_rates_are_honoured() -> None:
+    pacer = RequestPacer(0.5, headroom=0)
+    await pacer.acquire()
+    assert len(pacer._throttler._task_logs) == 1 and pacer._throttler.period == 2.0
