@@ -157,7 +157,7 @@ def overhead(folder: Path, args: argparse.Namespace) -> Figure:
     write_export(folder / "export.csv", flows)
     with EmulatorProcess(emulator_state(flows), folder) as emulator:
         settings = run_settings(folder, emulator.url, concurrency, rate=1_000_000, rate_headroom=0)
-        bodies = [f.payload.wire_bytes() for f in plan_flows(read_rows(settings.source), settings)
+        bodies = [f.body for f in plan_flows(read_rows(settings.source), settings)
                   if isinstance(f, ValidFlow)]
         ratios = []
         for _ in range(args.rounds):  # alternate the two sides so drift hits both

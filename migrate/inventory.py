@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from migrate.config import Settings
-from migrate.job import EXIT_CHANGES, EXIT_OK, EXIT_SOME_FAILED, source_rows
+from migrate.job import EXIT_CHANGES, EXIT_OK, EXIT_SOME_FAILED
 from migrate.mapping import InvalidFlow, ValidFlow, duplicate_of, plan_flows
+from migrate.pipeline import batches_of, can_batch, chain, map_batch, source_rows, start_worker
 from migrate.seen import SeenKeys
 from migrate.sources.readers import SourceRow
 
@@ -49,7 +50,7 @@ class Partial:
         else:
             self.valid += 1
             self.by_name += flow.needs_id
-            self.targets.append((flow.target, flow.rows[0], flow.source_key, flow.payload.name))
+            self.targets.append((flow.target, flow.rows[0], flow.source_key, flow.name))
 
 
 @dataclass
@@ -115,53 +116,34 @@ class PlanResult:
         return "\n".join(lines) + "\n"
 
 
-_worker_settings: Settings | None = None
-
-
-def _start_worker(settings: Settings) -> None:
-    global _worker_settings
-    _worker_settings = settings
-
-
-def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None) -> Partial:
-    settings = settings or _worker_settings
-    assert settings is not None
+def _inventory(rows: Iterable[SourceRow], settings: Settings) -> Partial:
     part = Partial()
     for flow in plan_flows(rows, settings):
         part.add(flow, KEEP_INVALID)
     return part
 
 
-def _batches(rows: Iterator[SourceRow], settings: Settings) -> Iterator[list[SourceRow]]:
-    """Batches of whole flows: with a flow key, cut only where the key changes."""
-    key_columns = settings.mapping.flow_key
-    batch: list[SourceRow] = []
-    for row in rows:
-        if len(batch) >= BATCH_ROWS and (not key_columns or any(
-                row.cells.get(c) != batch[-1].cells.get(c) for c in key_columns)):
-            yield batch
-            batch = []
-        batch.append(row)
-    if batch:
-        yield batch
+def _inventory_in_worker(rows: list[SourceRow]) -> Partial:
+    part = Partial()
+    for flow in map_batch(rows):
+        part.add(flow, KEEP_INVALID)
+    return part
 
 
 def plan_job(settings: Settings, workers: int | None = None) -> PlanResult:
     result = PlanResult(EXIT_OK, str(settings.source.path), settings.source.profile)
     settings, rows = source_rows(settings)
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    batches = _batches(rows, settings)
+    batches = batches_of(rows, settings, BATCH_ROWS)
     first = next(batches, [])
-    # Rows of one flow spread over the file cannot be cut into batches.
-    parallel = workers > 1 and (not settings.mapping.flow_key or settings.mapping.contiguous_groups)
-    if not parallel or len(first) < BATCH_ROWS:
-        result.merge(_inventory(_chain(first, batches), settings))
+    if workers < 2 or not can_batch(settings) or len(first) < BATCH_ROWS:
+        result.merge(_inventory(chain(first, batches), settings))
     else:
         # Reading and merging here is light, so every core can map.
-        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(settings,)) as pool:
-            pending: deque[Future[Partial]] = deque([pool.submit(_inventory, first)])
+        with ProcessPoolExecutor(max_workers=workers, initializer=start_worker, initargs=(settings,)) as pool:
+            pending: deque[Future[Partial]] = deque([pool.submit(_inventory_in_worker, first)])
             for batch in batches:
-                pending.append(pool.submit(_inventory, batch))
+                pending.append(pool.submit(_inventory_in_worker, batch))
                 while len(pending) > 2 * workers:  # bounded: memory stays flat
                     result.merge(pending.popleft().result())
             while pending:
@@ -169,9 +151,3 @@ def plan_job(settings: Settings, workers: int | None = None) -> PlanResult:
     result.exit_code = EXIT_SOME_FAILED if result.invalid_by_reason else (
         EXIT_CHANGES if result.valid else EXIT_OK)
     return result
-
-
-def _chain(first: list[SourceRow], rest: Iterator[list[SourceRow]]) -> Iterator[SourceRow]:
-    yield from first
-    for batch in rest:
-        yield from batch

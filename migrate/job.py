@@ -26,17 +26,15 @@ from migrate.client.auth import (
     load_credentials,
 )
 from migrate.client.service import BatchClient
-from migrate.config import EMBEDDED, ConfigError, Settings
+from migrate.config import EMBEDDED, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
 from migrate.history import load_memory, run_to_resume
 from migrate.history import log_path as history_log_path
-from migrate.mapping import InvalidFlow, ValidFlow, mapped_columns, plan_flows
+from migrate.pipeline import mapped_flows
 from migrate.progress import Progress
 from migrate.results import ResultLog, Summary, read_log
 from migrate.runner import Runner
-from migrate.sources.profiles import Profile, registry, standard_mapping
-from migrate.sources.readers import SourceError, SourceRow, read_header, read_rows
 
 EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -65,41 +63,6 @@ class RunResult:
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-
-
-def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
-    """The settings a profile implies: its built-in mapping under the user's own fields."""
-    if settings.source.profile == "tabular":
-        return settings, None
-    profiles = registry()
-    profile = profiles.get(settings.source.profile)
-    if profile is None:
-        raise ConfigError(f"{settings.config_path}: source.profile {settings.source.profile!r} is not one of "
-                          f"{['tabular', *sorted(profiles)]}")
-    mapping = standard_mapping(profile.dialect, settings.mapping)
-    return settings.model_copy(update={"mapping": mapping}), profile
-
-
-def _flows(settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
-    settings, rows = source_rows(settings)
-    return plan_flows(rows, settings)
-
-
-def source_rows(settings: Settings) -> tuple[Settings, Iterator[SourceRow]]:
-    """The settings to map with (a profile's built-in mapping) and the rows of the source.
-    A table's header is checked first: a misspelt column stops the run before any row."""
-    settings, profile = with_profile(settings)
-    if profile is not None:
-        return settings, profile.read(settings.source)
-    header = read_header(settings.source)
-    if header is not None:
-        absent = sorted(mapped_columns(settings.mapping) - set(header))
-        if absent:
-            raise SourceError(
-                f"{settings.source.path}: the config maps column(s) {absent} that the file does not have; "
-                f"its columns are {header}"
-            )
-    return settings, read_rows(settings.source)
 
 
 @contextlib.asynccontextmanager
@@ -171,7 +134,7 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
                     loop.add_signal_handler(signum, runner.interrupt)
                 try:
                     with progress:
-                        await runner.run(_flows(settings))
+                        await runner.run(mapped_flows(settings))
                 finally:
                     for signum in (signal.SIGINT, signal.SIGTERM):
                         loop.remove_signal_handler(signum)

@@ -50,17 +50,35 @@ NO_ID = "0"  # stands in for the id of a flow to be found by name at run time
 
 @dataclass(frozen=True)
 class ValidFlow:
+    """A flow that passed validation, kept as the exact body bytes to send: small to hold and
+    to pass between processes. `payload` parses it back when a model is wanted."""
+
     source_key: str
     rows: list[int]
-    payload: FlowPayload
+    body: bytes
+    flow_id: str
+    name: str
     warnings: tuple[dict[str, str], ...] = ()
     needs_id: bool = False  # no id was mapped: the run finds the flow by name, or creates it
     commands: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, payload: FlowPayload, **fields: Any) -> ValidFlow:
+        flow = cls(body=payload.wire_bytes(), flow_id=payload.id, name=payload.name, **fields)
+        flow.__dict__["payload"] = payload  # already at hand: spare the parse
+        return flow
+
+    @functools.cached_property
+    def payload(self) -> FlowPayload:
+        return FlowPayload.model_validate_json(self.body)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "payload"}  # the bytes suffice
+
     @property
     def target(self) -> str:
         """What the flow saves into, for telling duplicates apart."""
-        return f"name {self.payload.name!r}" if self.needs_id else f"flow {self.payload.id}"
+        return f"name {self.name!r}" if self.needs_id else f"flow {self.flow_id}"
 
 
 @dataclass(frozen=True)
@@ -416,8 +434,8 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
             flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
         )
-    return ValidFlow(source_key=draft.source_key, rows=draft.rows, payload=payload, warnings=tuple(draft.warnings),
-                     needs_id=needs_id, commands=draft.commands)
+    return ValidFlow.of(payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
+                        needs_id=needs_id, commands=draft.commands)
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
@@ -430,7 +448,7 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidF
             target = checked.target
             first = seen.first_row(target, checked.rows[0])
             if first is not None:
-                checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.payload.name,
+                checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.name,
                                        checked.rows, checked.warnings)
         yield checked
 

@@ -3,8 +3,7 @@ passes through `redact`, which knows the secrets this process holds."""
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
+import json
 
 MASK = "[redacted]"
 _secrets: set[str] = set()
@@ -22,20 +21,11 @@ def redact(text: str) -> str:
     return text
 
 
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return value
-
-
-def redact_processor(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A structlog processor."""
-    if not _secrets:
-        return event
-    for key, value in event.items():
-        event[key] = _scrub(value)
-    return event
+def redact_rendered(_: object, __: str, line: str) -> str:
+    """The last structlog processor: masks secrets in the rendered line, wherever they sit (in
+    their JSON-escaped form too)."""
+    for secret in _secrets:
+        for form in (secret, json.dumps(secret)[1:-1]):
+            if form in line:
+                line = line.replace(form, MASK)
+    return line

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import structlog
 
-from migrate.redact import redact_processor
+from migrate.redact import redact_rendered
 
 STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
 SENT_STATUSES = ("saved", "created", "failed")
@@ -59,8 +59,9 @@ class ResultLog:
         self._writer = _LineWriter(self._stream, fsync_every)
         self._log = structlog.wrap_logger(
             self._writer,
-            processors=[_timestamp, _drop_event_name, redact_processor,
-                        structlog.processors.JSONRenderer(serializer=lambda o, **_: json.dumps(o, ensure_ascii=False))],
+            processors=[_timestamp, _drop_event_name,
+                        structlog.processors.JSONRenderer(serializer=lambda o, **_: json.dumps(o, ensure_ascii=False)),
+                        redact_rendered],  # type: ignore[list-item]  # a str-to-str processor comes last
             context_class=dict,
             wrapper_class=structlog.BoundLogger,
         ).bind(run_id=run_id, source_file=source_file)

@@ -9,7 +9,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -119,7 +119,7 @@ class Runner:
         exchange = exchange or Exchange()
         answer = exchange.answer
         self._record(
-            flow, flow_id=flow_id or (None if flow.needs_id else flow.payload.id), name=flow.payload.name,
+            flow, flow_id=flow_id or (None if flow.needs_id else flow.flow_id), name=flow.name,
             status=status, attempts=exchange.attempts, http_status=answer.http_status if answer else None,
             code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
             elapsed_ms=round((time.monotonic() - started) * 1000, 1) if started else None,
@@ -127,21 +127,21 @@ class Runner:
         )
 
     def _record_not_attempted(self, flow: ValidFlow) -> None:
-        self._record_flow(flow, "not_attempted", payload_sha256(flow.payload.wire_bytes()),
+        self._record_flow(flow, "not_attempted", payload_sha256(flow.body),
                           Exchange(code=self.abort_code), msg=f"not attempted: {self.abort_reason}")
 
-    async def run(self, flows: Iterable[ValidFlow | InvalidFlow]) -> None:
+    async def run(self, flows: AsyncIterator[ValidFlow | InvalidFlow]) -> None:
         queue: asyncio.Queue[ValidFlow | None] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.settings.concurrency)]
         try:
-            for flow in flows:
+            async for flow in flows:
                 if self.interrupted:
                     break
                 if isinstance(flow, InvalidFlow):
                     self.record_invalid(flow)
                 elif self.abort_reason is not None:
                     self._record_not_attempted(flow)
-                elif self.memory.done.get(flow.target) == payload_sha256(flow.payload.wire_bytes()):
+                elif self.memory.done.get(flow.target) == payload_sha256(flow.body):
                     self.skipped += 1  # saved by the run being resumed: its line is there already
                 else:
                     await queue.put(flow)
@@ -149,6 +149,7 @@ class Runner:
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
+            await flows.aclose()  # type: ignore[attr-defined]  # stops a mapping worker early
 
     async def _worker(self, queue: asyncio.Queue[ValidFlow | None]) -> None:
         while (flow := await queue.get()) is not None:
@@ -161,12 +162,14 @@ class Runner:
 
     async def _process(self, flow: ValidFlow) -> None:
         started = time.monotonic()
-        wanted = flow.payload.wire()
-        input_sha = payload_sha256(flow.payload.wire_bytes())
+        body = flow.body
+        input_sha = sha = payload_sha256(body)
         if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
             self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
             return
         status = "saved"
+        wanted = json.loads(body) if self.settings.verify or self.settings.compare == "remote" else {}
+        flow_id = flow.flow_id
         if flow.needs_id:
             found = await self._find_or_create(flow)
             if isinstance(found, Exchange):
@@ -174,9 +177,9 @@ class Runner:
                 self._record_flow(flow, status, input_sha, found, started)
                 return
             wanted, status = found
-        flow_id = str(wanted["id"])
-        body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
-        sha = payload_sha256(body)
+            flow_id = str(wanted["id"])
+            body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
+            sha = payload_sha256(body)
         if self.settings.compare == "remote" and status == "saved":
             read = await self._send(lambda: self.client.get_flow(flow_id))
             if read.result == "ok" and read.answer is not None:
@@ -217,7 +220,7 @@ class Runner:
     async def _find_or_create(self, flow: ValidFlow) -> tuple[dict[str, Any], str] | Exchange:
         """The payload aimed at the flow of that name (status `saved`), or at a flow created now
         by Import (status `created`); or why neither could be done."""
-        name = flow.payload.name
+        name = flow.name
         index = await self._names()
         if isinstance(index, Exchange):
             return index
@@ -239,7 +242,7 @@ class Runner:
         if read.result != "ok" or read.answer is None:
             return read
         try:
-            return rebind(flow.payload.wire(), editable[0], remote_graph(read.answer.data)), status
+            return rebind(json.loads(flow.body), editable[0], remote_graph(read.answer.data)), status
         except RebindError as error:
             return Exchange(attempts=read.attempts, msg=f"TASKS_DIFFER: {error}")
 

@@ -53,7 +53,7 @@ def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> di
 
 def import_body(flow: ValidFlow, dir_id: str) -> dict[str, Any]:
     """Import Flow's body (reference §6): the export form, with names instead of ids."""
-    wire = flow.payload.wire()
+    wire = json.loads(flow.body)
     names = {t["nodeId"]: t["taskName"] for t in wire["tasks"]}
     run_mode = json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1, "maxParallel": 0, "keyType": 0,
                            "datasourceId": 0, "path": "", "content": ""}, separators=(",", ":"))

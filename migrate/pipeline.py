@@ -1,0 +1,92 @@
+"""From a source to validated flows: the rows (through a profile or a table and its mapping),
+cut into batches of whole flows for worker processes where that pays."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator, Iterable, Iterator
+
+from migrate.config import ConfigError, Settings
+from migrate.mapping import InvalidFlow, ValidFlow, mapped_columns, plan_flows
+from migrate.sources.profiles import Profile, registry, standard_mapping
+from migrate.sources.readers import SourceError, SourceRow, read_header, read_rows
+
+
+def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
+    """The settings a profile implies: its built-in mapping under the user's own fields."""
+    if settings.source.profile == "tabular":
+        return settings, None
+    profiles = registry()
+    profile = profiles.get(settings.source.profile)
+    if profile is None:
+        raise ConfigError(f"{settings.config_path}: source.profile {settings.source.profile!r} is not one of "
+                          f"{['tabular', *sorted(profiles)]}")
+    mapping = standard_mapping(profile.dialect, settings.mapping)
+    return settings.model_copy(update={"mapping": mapping}), profile
+
+
+def source_rows(settings: Settings) -> tuple[Settings, Iterator[SourceRow]]:
+    """The settings to map with (a profile's built-in mapping) and the rows of the source.
+    A table's header is checked first: a misspelt column stops the run before any row."""
+    settings, profile = with_profile(settings)
+    if profile is not None:
+        return settings, profile.read(settings.source)
+    header = read_header(settings.source)
+    if header is not None:
+        absent = sorted(mapped_columns(settings.mapping) - set(header))
+        if absent:
+            raise SourceError(
+                f"{settings.source.path}: the config maps column(s) {absent} that the file does not have; "
+                f"its columns are {header}"
+            )
+    return settings, read_rows(settings.source)
+
+
+def batches_of(rows: Iterator[SourceRow], settings: Settings, size: int) -> Iterator[list[SourceRow]]:
+    """Batches of whole flows: with a flow key, cut only where the key changes."""
+    key_columns = settings.mapping.flow_key
+    batch: list[SourceRow] = []
+    for row in rows:
+        if len(batch) >= size and (not key_columns or any(
+                row.cells.get(c) != batch[-1].cells.get(c) for c in key_columns)):
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+def can_batch(settings: Settings) -> bool:
+    """Rows of one flow spread over the file cannot be cut into batches."""
+    return not settings.mapping.flow_key or settings.mapping.contiguous_groups
+
+
+_worker_settings: Settings | None = None
+
+
+def start_worker(settings: Settings) -> None:
+    global _worker_settings
+    _worker_settings = settings
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the main process decides
+
+
+def map_batch(rows: Iterable[SourceRow]) -> list[ValidFlow | InvalidFlow]:
+    assert _worker_settings is not None
+    return list(plan_flows(rows, _worker_settings))
+
+
+def chain(first: list[SourceRow], rest: Iterator[list[SourceRow]]) -> Iterator[SourceRow]:
+    yield from first
+    for batch in rest:
+        yield from batch
+
+
+async def mapped_flows(settings: Settings) -> AsyncIterator[ValidFlow | InvalidFlow]:
+    """The flows of a run, mapped on the event loop as they are needed.
+
+    Tried and measured (BENCHMARKS.md): mapping in a worker process frees the loop when the
+    service answers at once, but costs far more than it saves when the service has latency, so
+    `run` maps in line; `plan`, with no requests to drive, maps on every core."""
+    settings, rows = source_rows(settings)
+    for flow in plan_flows(rows, settings):
+        yield flow
