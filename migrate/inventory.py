@@ -2,23 +2,28 @@
 
 Mapping and validating a row is pure Python work, about 60 µs; with more than one core, batches
 of flows are mapped in worker processes while this one reads, and only their small summaries come
-back. Duplicates across batches are found here, in input order, exactly as a serial plan would.
+back. Duplicates are found at the end, all at once: a 64-bit digest of every flow's target and its
+row, 12 bytes a flow, sorted with numpy; no table of a million keys is ever held.
 """
 
 from __future__ import annotations
 
 import os
+from array import array
 from collections import Counter, deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from migrate.config import Settings
 from migrate.job import EXIT_CHANGES, EXIT_OK, EXIT_SOME_FAILED
-from migrate.mapping import InvalidFlow, ValidFlow, duplicate_of, plan_flows
-from migrate.pipeline import batches_of, can_batch, chain, map_batch, source_rows, start_worker
-from migrate.seen import SeenKeys
+from migrate.mapping import InvalidFlow, ValidFlow, plan_flows
+from migrate.model import FieldError
+from migrate.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
+from migrate.seen import digest
 from migrate.sources.readers import SourceRow
 
 BATCH_ROWS = 2000
@@ -35,8 +40,8 @@ class Partial:
     invalid: list[InvalidFlow] = field(default_factory=list)
     invalid_by_reason: Counter[str] = field(default_factory=Counter)
     warnings_by_code: Counter[str] = field(default_factory=Counter)
-    # (target, first row, source key, name) of each valid flow, for duplicates across batches
-    targets: list[tuple[str, int, str, str]] = field(default_factory=list)
+    digests: array[int] = field(default_factory=lambda: array("Q"))  # of each valid flow's target
+    first_rows: array[int] = field(default_factory=lambda: array("I"))
 
     def add(self, flow: ValidFlow | InvalidFlow, keep_invalid: int) -> None:
         self.found += 1
@@ -50,7 +55,8 @@ class Partial:
         else:
             self.valid += 1
             self.by_name += flow.needs_id
-            self.targets.append((flow.target, flow.rows[0], flow.source_key, flow.name))
+            self.digests.append(digest(flow.target))
+            self.first_rows.append(flow.rows[0])
 
 
 @dataclass
@@ -66,7 +72,8 @@ class PlanResult:
     invalid: list[InvalidFlow] = field(default_factory=list)
     invalid_by_reason: Counter[str] = field(default_factory=Counter)
     warnings_by_code: Counter[str] = field(default_factory=Counter)
-    _seen: SeenKeys = field(default_factory=SeenKeys)
+    _digests: array[int] = field(default_factory=lambda: array("Q"))
+    _rows: array[int] = field(default_factory=lambda: array("I"))
 
     def merge(self, part: Partial) -> None:
         self.found += part.found
@@ -75,15 +82,29 @@ class PlanResult:
         self.invalid_by_reason.update(part.invalid_by_reason)
         self.warnings_by_code.update(part.warnings_by_code)
         self.invalid.extend(part.invalid[: max(0, KEEP_INVALID - len(self.invalid))])
-        for target, row, key, name in part.targets:
-            first = self._seen.first_row(target, row)
-            if first is None:
-                continue
-            self.valid -= 1
-            self.by_name -= target.startswith("name ")
-            self.invalid_by_reason["DUPLICATE"] += 1
-            if len(self.invalid) < KEEP_INVALID:
-                self.invalid.append(duplicate_of(target, first, row, key, name))
+        self._digests.extend(part.digests)
+        self._rows.extend(part.first_rows)
+
+    def find_duplicates(self) -> None:
+        """Every valid flow whose target an earlier row already has: refused, counted, listed."""
+        digests = np.frombuffer(self._digests, dtype=np.uint64)
+        rows = np.frombuffer(self._rows, dtype=np.uint32)
+        order = np.lexsort((rows, digests))  # by digest, then by row: the first of a run came first
+        ordered = digests[order]
+        repeated = np.nonzero(ordered[1:] == ordered[:-1])[0] + 1
+        if not len(repeated):
+            return
+        run_starts = np.nonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))[0]
+        first_of = run_starts[np.searchsorted(run_starts, repeated, side="right") - 1]
+        self.valid -= len(repeated)
+        self.invalid_by_reason["DUPLICATE"] += len(repeated)
+        for index, first in zip(repeated.tolist(), first_of.tolist(), strict=True):
+            if len(self.invalid) >= KEEP_INVALID:
+                break
+            row, earlier = int(rows[order[index]]), int(rows[order[first]])
+            self.invalid.append(InvalidFlow(source_key=f"row {row}", rows=[row], name="", flow_id="", errors=[
+                FieldError(field="id", value="", code="DUPLICATE",
+                           message=f"duplicate: saves into the same flow as row {earlier}; not saved twice")]))
 
     def listed(self) -> list[InvalidFlow]:
         """The invalid flows kept for the report, in input order."""
@@ -116,16 +137,10 @@ class PlanResult:
         return "\n".join(lines) + "\n"
 
 
-def _inventory(rows: Iterable[SourceRow], settings: Settings) -> Partial:
+def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None) -> Partial:
+    settings = settings or worker_settings()
     part = Partial()
-    for flow in plan_flows(rows, settings):
-        part.add(flow, KEEP_INVALID)
-    return part
-
-
-def _inventory_in_worker(rows: list[SourceRow]) -> Partial:
-    part = Partial()
-    for flow in map_batch(rows):
+    for flow in plan_flows(rows, settings, dedupe=False):  # found for the whole input at the end
         part.add(flow, KEEP_INVALID)
     return part
 
@@ -141,13 +156,14 @@ def plan_job(settings: Settings, workers: int | None = None) -> PlanResult:
     else:
         # Reading and merging here is light, so every core can map.
         with ProcessPoolExecutor(max_workers=workers, initializer=start_worker, initargs=(settings,)) as pool:
-            pending: deque[Future[Partial]] = deque([pool.submit(_inventory_in_worker, first)])
+            pending: deque[Future[Partial]] = deque([pool.submit(_inventory, first)])
             for batch in batches:
-                pending.append(pool.submit(_inventory_in_worker, batch))
+                pending.append(pool.submit(_inventory, batch))
                 while len(pending) > 2 * workers:  # bounded: memory stays flat
                     result.merge(pending.popleft().result())
             while pending:
                 result.merge(pending.popleft().result())
+    result.find_duplicates()
     result.exit_code = EXIT_SOME_FAILED if result.invalid_by_reason else (
         EXIT_CHANGES if result.valid else EXIT_OK)
     return result

@@ -50,30 +50,32 @@ NO_ID = "0"  # stands in for the id of a flow to be found by name at run time
 
 @dataclass(frozen=True)
 class ValidFlow:
-    """A flow that passed validation, kept as the exact body bytes to send: small to hold and
-    to pass between processes. `payload` parses it back when a model is wanted."""
+    """A flow that passed validation. Its body bytes are made once, when first wanted: `plan`
+    never needs them."""
 
     source_key: str
     rows: list[int]
-    body: bytes
-    flow_id: str
-    name: str
+    payload: FlowPayload
     warnings: tuple[dict[str, str], ...] = ()
     needs_id: bool = False  # no id was mapped: the run finds the flow by name, or creates it
     commands: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, payload: FlowPayload, **fields: Any) -> ValidFlow:
-        flow = cls(body=payload.wire_bytes(), flow_id=payload.id, name=payload.name, **fields)
-        flow.__dict__["payload"] = payload  # already at hand: spare the parse
-        return flow
+        return cls(payload=payload, **fields)
 
     @functools.cached_property
-    def payload(self) -> FlowPayload:
-        return FlowPayload.model_validate_json(self.body)
+    def body(self) -> bytes:
+        """The exact bytes to send."""
+        return self.payload.wire_bytes()
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "payload"}  # the bytes suffice
+    @property
+    def flow_id(self) -> str:
+        return self.payload.id
+
+    @property
+    def name(self) -> str:
+        return self.payload.name
 
     @property
     def target(self) -> str:
@@ -438,13 +440,13 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
                         needs_id=needs_id, commands=draft.commands)
 
 
-def plan_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[ValidFlow | InvalidFlow]:
+def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = True) -> Iterator[ValidFlow | InvalidFlow]:
     """Drafts validated, with a second flow for the same target refused: it would be saved
-    twice, the later silently replacing the earlier."""
+    twice, the later silently replacing the earlier (unless the caller finds duplicates itself)."""
     seen = SeenKeys()
     for draft in draft_flows(rows, settings):
         checked = validate(draft)
-        if isinstance(checked, ValidFlow):
+        if dedupe and isinstance(checked, ValidFlow):
             target = checked.target
             first = seen.first_row(target, checked.rows[0])
             if first is not None:

@@ -4,7 +4,7 @@ cut into batches of whole flows for worker processes where that pays."""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from migrate.config import ConfigError, Settings
 from migrate.mapping import InvalidFlow, ValidFlow, mapped_columns, plan_flows
@@ -70,9 +70,9 @@ def start_worker(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the main process decides
 
 
-def map_batch(rows: Iterable[SourceRow]) -> list[ValidFlow | InvalidFlow]:
-    assert _worker_settings is not None
-    return list(plan_flows(rows, _worker_settings))
+def worker_settings() -> Settings:
+    assert _worker_settings is not None, "start_worker was not called"
+    return _worker_settings
 
 
 def chain(first: list[SourceRow], rest: Iterator[list[SourceRow]]) -> Iterator[SourceRow]:

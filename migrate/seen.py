@@ -16,7 +16,7 @@ import numpy as np
 EMPTY = np.uint64(0)
 
 
-def _digest(key: str) -> int:
+def digest(key: str) -> int:
     value = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
     return value or 1  # 0 marks an empty slot
 
@@ -30,21 +30,21 @@ class SeenKeys:
     def __len__(self) -> int:
         return self._count
 
-    def _slot(self, digest: int) -> int:
+    def _slot(self, key_digest: int) -> int:
         mask = len(self._keys) - 1
-        slot = digest & mask
+        slot = key_digest & mask
         keys = self._keys
-        while keys[slot] != EMPTY and int(keys[slot]) != digest:
+        while keys[slot] != EMPTY and int(keys[slot]) != key_digest:
             slot = (slot + 1) & mask
         return slot
 
     def first_row(self, key: str, row: int) -> int | None:
         """The row `key` was first met at; None (and `row` remembered) when it is new."""
-        digest = _digest(key)
-        slot = self._slot(digest)
+        key_digest = digest(key)
+        slot = self._slot(key_digest)
         if self._keys[slot] != EMPTY:
             return int(self._rows[slot])
-        self._keys[slot], self._rows[slot] = digest, row
+        self._keys[slot], self._rows[slot] = key_digest, row
         self._count += 1
         if self._count * 2 > len(self._keys):
             self._grow()
