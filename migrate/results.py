@@ -133,7 +133,10 @@ class Summary:
             key = identity(record)
             final.pop(key, None)
             latency = record.get("latency_ms")
-            final[key] = (record["status"], record.get("code"), float(latency) if latency is not None else None)
+            code = record.get("code")
+            if code is None and record.get("errors"):  # invalid without a code: name the field
+                code = "field " + str(record["errors"][0].get("field", "")).split("[")[0].split(".")[0]
+            final[key] = (record["status"], code, float(latency) if latency is not None else None)
             if "ts" in record:
                 stamp = datetime.fromisoformat(record["ts"]).timestamp()
                 first = stamp if first is None else min(first, stamp)
