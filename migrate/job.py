@@ -139,7 +139,12 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
                     for signum in (signal.SIGINT, signal.SIGTERM):
                         loop.remove_signal_handler(signum)
         stats = server.app.stats.as_json() if server is not None else None
-    summary = Summary.of(read_log_lines(log_path, run_id), elapsed_seconds=time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    if resume:  # the lines of the run being resumed count too, each flow's last one
+        summary = Summary.of(read_log_lines(log_path, run_id), elapsed_seconds=elapsed)
+    else:
+        summary = log.summary
+        summary.elapsed_seconds = elapsed
     result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")

@@ -65,10 +65,10 @@ class ResultLog:
             context_class=dict,
             wrapper_class=structlog.BoundLogger,
         ).bind(run_id=run_id, source_file=source_file)
-        self.counts: Counter[str] = Counter()
+        self.summary = Summary()
 
     def record(self, **line: Any) -> None:
-        self.counts[line["status"]] += 1
+        self.summary.add_line(line)  # this run's own lines: no need to read them back
         self._log.msg("flow", **line)
 
     def close(self) -> None:
@@ -109,6 +109,16 @@ def read_log(path: Path) -> Iterator[dict[str, Any]]:
                 yield record
 
 
+def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
+    """What a summary needs of a line: its status, its code (or the field of an invalid one)
+    and its latency."""
+    code = line.get("code")
+    if code is None and line.get("errors"):
+        code = "field " + str(line["errors"][0].get("field", "")).split("[")[0].split(".")[0]
+    latency = line.get("latency_ms")
+    return line["status"], code, float(latency) if latency is not None else None
+
+
 def _percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
@@ -123,6 +133,16 @@ class Summary:
     elapsed_seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
 
+    def add(self, status: str, code: Any, latency_ms: float | None) -> None:
+        self.counts[status] += 1
+        if status in ("failed", "invalid"):
+            self.errors_by_code[str(code) if code is not None else status] += 1
+        if status in SENT_STATUSES and latency_ms is not None:
+            self.latencies_ms.append(latency_ms)
+
+    def add_line(self, line: dict[str, Any]) -> None:
+        self.add(*_essentials(line))
+
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], elapsed_seconds: float | None = None) -> Summary:
         # Only the last line of a flow counts (a resumed run may have written it twice); keep
@@ -132,22 +152,14 @@ class Summary:
         for record in records:
             key = identity(record)
             final.pop(key, None)
-            latency = record.get("latency_ms")
-            code = record.get("code")
-            if code is None and record.get("errors"):  # invalid without a code: name the field
-                code = "field " + str(record["errors"][0].get("field", "")).split("[")[0].split(".")[0]
-            final[key] = (record["status"], code, float(latency) if latency is not None else None)
+            final[key] = _essentials(record)
             if "ts" in record:
                 stamp = datetime.fromisoformat(record["ts"]).timestamp()
                 first = stamp if first is None else min(first, stamp)
                 last = stamp if last is None else max(last, stamp)
         summary = cls()
-        for status, code, latency in final.values():
-            summary.counts[status] += 1
-            if status in ("failed", "invalid"):
-                summary.errors_by_code[str(code) if code is not None else status] += 1
-            if status in SENT_STATUSES and latency is not None:
-                summary.latencies_ms.append(latency)
+        for essentials in final.values():
+            summary.add(*essentials)
         if elapsed_seconds is None and first is not None and last is not None:
             elapsed_seconds = last - first
         summary.elapsed_seconds = elapsed_seconds or 0.0
