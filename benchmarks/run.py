@@ -61,8 +61,8 @@ FINDINGS = """\
   mapping done beforehand the same run reaches 0.88-0.91, so mapping on the event loop is most of
   the gap. Removed on the way: a second and third JSON encoding of every body, a walk of every
   result-line value for secrets (now one pass over the rendered line), and reading the whole
-  result log back for the summary (now counted as lines are written; only `--resume` reads back). Tried and dropped: mapping
-  in a worker process during `run` (forked or from a fork server). It lifted this figure to
+  result log back for the summary (now counted as lines are written; only `--resume` reads back).
+  Tried and dropped: mapping in a worker process during `run` (forked or from a fork server). It lifted this figure to
   about 0.81 but cut latency hiding from 0.90 to 0.65 (three busy processes on two cores, and
   batches arriving in bursts), so `run` maps in line and only `plan` uses workers.
 - **Latency hiding** passes narrowly (0.90): the client's per-flow CPU is what limits it at
