@@ -19,7 +19,11 @@ import time
 
 from asyncio_throttle.throttler import Throttler
 
-CATCH_UP = 4  # requests that may go back to back to catch up a schedule running late
+CATCH_UP = 2  # requests that may go back to back to catch up a schedule running late
+# The limit's window is this much longer than a second, so that requests arriving a little
+# closer together than they were sent (network and event-loop jitter) still never put more than
+# the rate into any one second at the service.
+JITTER_SECONDS = 0.01
 MAX_LOG = 10_000  # the throttler's log of send times: a shorter window keeps it small at huge rates
 # After throttling the rate halves (never below MIN_SHARE of the configured rate), then climbs
 # back by RECOVERY_SHARE of it per second without throttling: additive increase,
@@ -28,12 +32,13 @@ MIN_SHARE, DECREASE, RECOVERY_SHARE = 0.05, 0.5, 0.1
 
 
 def _limit(rate_per_second: float) -> Throttler:
-    """At most `rate_per_second` in any one second, as whole requests in a window."""
+    """At most `rate_per_second` in any one second (plus jitter), as whole requests in a window."""
     if rate_per_second < 1:
-        return Throttler(rate_limit=1, period=1 / rate_per_second, retry_interval=0.01)
+        return Throttler(rate_limit=1, period=1 / rate_per_second + JITTER_SECONDS, retry_interval=0.01)
     requests = min(MAX_LOG, math.floor(rate_per_second))
     period = requests / rate_per_second if requests == MAX_LOG else 1.0
-    return Throttler(rate_limit=requests, period=period, retry_interval=min(0.01, 0.1 / rate_per_second))
+    return Throttler(rate_limit=requests, period=period + JITTER_SECONDS,
+                     retry_interval=min(0.01, 0.1 / rate_per_second))
 
 
 class RequestPacer:
