@@ -6,26 +6,22 @@ from __future__ import annotations
 import json
 
 MASK = "[redacted]"
-_secrets: set[str] = set()
+# Each secret as it is, and as it reads inside a JSON string (escapes and all).
+_forms: set[str] = set()
 
 
 def remember(secret: str) -> None:
     if len(secret) >= 4:  # shorter strings would mask ordinary text
-        _secrets.add(secret)
+        _forms.update((secret, json.dumps(secret, ensure_ascii=False)[1:-1]))
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
+    for form in _forms:
+        if form in text:
+            text = text.replace(form, MASK)
     return text
 
 
 def redact_rendered(_: object, __: str, line: str) -> str:
-    """The last structlog processor: masks secrets in the rendered line, wherever they sit (in
-    their JSON-escaped form too)."""
-    for secret in _secrets:
-        for form in (secret, json.dumps(secret)[1:-1]):
-            if form in line:
-                line = line.replace(form, MASK)
-    return line
+    """The last structlog processor: masks secrets in the rendered line, wherever they sit."""
+    return redact(line)

@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,8 +38,28 @@ class _LineWriter:
             self._since_sync = 0
 
 
+class _Clock:
+    """ISO 8601 UTC time stamps to the millisecond; the part down to the second is formatted
+    once a second, not once a line."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def stamp(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((now - second) * 1000):03d}+00:00"
+
+
+_clock = _Clock()
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _timestamp(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    event["ts"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+    event["ts"] = _clock.stamp()
     return event
 
 
@@ -60,7 +80,7 @@ class ResultLog:
         self._log = structlog.wrap_logger(
             self._writer,
             processors=[_timestamp, _drop_event_name,
-                        structlog.processors.JSONRenderer(serializer=lambda o, **_: json.dumps(o, ensure_ascii=False)),
+                        structlog.processors.JSONRenderer(serializer=lambda o, **_: _encode(o)),
                         redact_rendered],  # type: ignore[list-item]  # a str-to-str processor comes last
             context_class=dict,
             wrapper_class=structlog.BoundLogger,

@@ -29,6 +29,9 @@ def params_data(query: Mapping[str, str], body: bytes | None) -> bytes:
 def request_signature(access_token: str, query: Mapping[str, str], body: bytes | None,
                       timestamp_ms: int, app_secret: str) -> str:
     """`apim-signature`: sha256(accessToken + paramsData + timestamp + appSecret), lowercase hex."""
-    return sha256_hex(
-        access_token.encode() + params_data(query, body) + f"{timestamp_ms}{app_secret}".encode()
-    )
+    digest = hashlib.sha256(access_token.encode())
+    digest.update("".join(f"{name}{query[name]}" for name in sorted(query)).encode())
+    if body:
+        digest.update(body)  # fed as it is: no copy of a large body
+    digest.update(f"{timestamp_ms}{app_secret}".encode())
+    return digest.hexdigest()
