@@ -19,18 +19,21 @@ def token_encryption(app_key: str, timestamp_ms: int, app_secret: str) -> str:
     return sha256_hex(f"{app_key}{timestamp_ms}{app_secret}".encode())
 
 
+def _sorted_query(query: Mapping[str, str]) -> bytes:
+    """Query parameter names in ASCII order, each followed by its (decoded) value."""
+    return "".join(f"{name}{query[name]}" for name in sorted(query)).encode()
+
+
 def params_data(query: Mapping[str, str], body: bytes | None) -> bytes:
-    """Query parameter names in ASCII order, each followed by its (decoded) value, then the body
-    exactly as sent."""
-    joined = "".join(f"{name}{query[name]}" for name in sorted(query))
-    return joined.encode() + (body or b"")
+    """The sorted query, then the body exactly as sent."""
+    return _sorted_query(query) + (body or b"")
 
 
 def request_signature(access_token: str, query: Mapping[str, str], body: bytes | None,
                       timestamp_ms: int, app_secret: str) -> str:
     """`apim-signature`: sha256(accessToken + paramsData + timestamp + appSecret), lowercase hex."""
     digest = hashlib.sha256(access_token.encode())
-    digest.update("".join(f"{name}{query[name]}" for name in sorted(query)).encode())
+    digest.update(_sorted_query(query))
     if body:
         digest.update(body)  # fed as it is: no copy of a large body
     digest.update(f"{timestamp_ms}{app_secret}".encode())
