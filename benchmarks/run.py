@@ -55,16 +55,18 @@ FINDINGS = """\
   duplicate before sending it, uses a numpy open-addressing table of the same digests.
 - **Body bytes** of a flow are made when first wanted: `plan` never serialises a payload (that
   alone was 7 µs a row).
-- **Overhead** falls short (about 0.80): per flow the client does what the bare loop does not:
-  map and validate the row (about 60 µs), get a token and sign the request, pace it, write and
-  flush a result line. Profiled with cProfile against an emulator in its own process: with the
-  mapping done beforehand the same run reaches 0.88-0.91, so mapping on the event loop is most of
-  the gap. Removed on the way: a second and third JSON encoding of every body, a walk of every
-  result-line value for secrets (now one pass over the rendered line), and reading the whole
-  result log back for the summary (now counted as lines are written; only `--resume` reads back).
-  Tried and dropped: mapping in a worker process during `run` (forked or from a fork server). It lifted this figure to
-  about 0.81 but cut latency hiding from 0.90 to 0.65 (three busy processes on two cores, and
-  batches arriving in bursts), so `run` maps in line and only `plan` uses workers.
+- **Overhead** passes narrowly (0.85-0.87; single rounds on this noisy machine range from 0.72 to
+  0.92, hence the median of five). Per flow the client does what the bare loop does not: map and
+  validate the row (about 60 µs), get a token and sign the request, pace it, write and flush a
+  result line. Measured by switching each off in turn: the result line cost 14 %, pacing 4 %,
+  signing 5 %. The result line was then made cheaper (secrets' JSON forms worked out once, not
+  per line; the time stamp formatted once a second; one JSON encoder), the signature fed to
+  sha256 piece by piece, and the end-of-run summary counted as lines are written instead of
+  reading the log back (only `--resume` reads back). Earlier removals: a second and third JSON
+  encoding of every body, a walk of every result-line value for secrets. Tried and dropped:
+  mapping in a worker process during `run` (forked or from a fork server): it lifted this figure
+  a little but cut latency hiding from 0.90 to 0.65 (three busy processes on two cores, batches
+  arriving in bursts), so `run` maps in line and only `plan` uses workers.
 - **Latency hiding** passes narrowly (0.90): the client's per-flow CPU is what limits it at
   1,280 flows a second next to an emulator answering them on the other core.
 - **Rate fidelity**: the first shaping (asyncio-throttle alone, 4 slots a period) ran 3-4 % slow,
