@@ -7,7 +7,6 @@ import contextlib
 import secrets
 import signal
 import ssl
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -158,6 +157,3 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
 def read_log_lines(path: Path, run_id: str) -> Iterator[dict[str, Any]]:
     return (line for line in read_log(path) if line.get("run_id") == run_id)
 
-
-def print_err(text: str) -> None:
-    print(text, file=sys.stderr)

@@ -26,7 +26,6 @@ from migrate.schedule.result import Converted, Rejected
 from migrate.seen import SeenKeys
 from migrate.sources.readers import SourceRow
 
-INTEGER_FIELDS = ("type", "alertMode", "active")
 LIST_SEPARATORS = re.compile(r"[;,\s]+")
 
 
@@ -59,10 +58,6 @@ class ValidFlow:
     warnings: tuple[dict[str, str], ...] = ()
     needs_id: bool = False  # no id was mapped: the run finds the flow by name, or creates it
     commands: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, payload: FlowPayload, **fields: Any) -> ValidFlow:
-        return cls(payload=payload, **fields)
 
     @functools.cached_property
     def body(self) -> bytes:
@@ -436,7 +431,7 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
             flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
         )
-    return ValidFlow.of(payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
+    return ValidFlow(payload=payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
                         needs_id=needs_id, commands=draft.commands)
 
 

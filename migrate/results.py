@@ -220,6 +220,3 @@ class Summary:
             )
         return "\n".join(lines)
 
-
-def monotonic_ms(start: float) -> float:
-    return round((time.monotonic() - start) * 1000, 1)

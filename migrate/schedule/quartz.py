@@ -87,9 +87,6 @@ class QuartzSchedule:
         """Yield every fire time strictly after `after` (naive datetimes), in order."""
         return _fire_times(self, after)
 
-    def next_fire_time(self, after: datetime) -> datetime | None:
-        return next(self.fire_times(after), None)
-
 
 _TERM = re.compile(r"^(?P<start>\*|[0-9]+|[A-Z]{3})(?:-(?P<end>[0-9]+|[A-Z]{3}))?(?:/(?P<step>[0-9]+))?$")
 
