@@ -19,7 +19,10 @@ import time
 
 from asyncio_throttle.throttler import Throttler
 
-CATCH_UP = 2  # requests that may go back to back to catch up a schedule running late
+CATCH_UP = 1  # requests that may go back to back to catch up a schedule running late
+# The schedule runs at least this many requests a second below the rate (or `headroom` below it,
+# if that is more): the slack that network and event-loop jitter may use up at the service.
+MIN_SLACK = 3.0
 # The limit's window is this much longer than a second, so that requests arriving a little
 # closer together than they were sent (network and event-loop jitter) still never put more than
 # the rate into any one second at the service.
@@ -43,7 +46,8 @@ def _limit(rate_per_second: float) -> Throttler:
 
 class RequestPacer:
     def __init__(self, rate_per_second: float, headroom: float = 0.01) -> None:
-        self.ceiling = rate_per_second * (1 - headroom)
+        slack = max(rate_per_second * headroom, min(MIN_SLACK, rate_per_second * 0.1) if headroom else 0.0)
+        self.ceiling = rate_per_second - slack
         self.rate = self.ceiling
         self._throttler = _limit(rate_per_second)
         self._lock = asyncio.Lock()
