@@ -48,8 +48,7 @@ class Partial:
         for warning in flow.warnings:
             self.warnings_by_code[warning["code"]] += 1
         if isinstance(flow, InvalidFlow):
-            self.invalid_by_reason.update({e.code or f"field {e.field.split('[')[0].split('.')[0]}"
-                                           for e in flow.errors})
+            self.invalid_by_reason.update({e.reason for e in flow.errors})
             if len(self.invalid) < keep_invalid:
                 self.invalid.append(flow)
         else:

@@ -209,6 +209,15 @@ class FieldError(BaseModel):
     def sentence(self) -> str:
         return f"field {self.field}: {self.message} (value {self.value})"
 
+    @property
+    def reason(self) -> str:
+        return error_reason(self.code, self.field)
+
+
+def error_reason(code: str | None, field: str) -> str:
+    """What an invalid flow is counted under: its code, else its top-level field."""
+    return code or f"field {field.split('[')[0].split('.')[0]}"
+
 
 def _shown(value: object, limit: int = 120) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)

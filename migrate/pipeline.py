@@ -4,7 +4,7 @@ cut into batches of whole flows for worker processes where that pays."""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 
 from migrate.config import ConfigError, Settings
 from migrate.mapping import InvalidFlow, ValidFlow, mapped_columns, plan_flows
@@ -81,7 +81,7 @@ def chain(first: list[SourceRow], rest: Iterator[list[SourceRow]]) -> Iterator[S
         yield from batch
 
 
-async def mapped_flows(settings: Settings) -> AsyncIterator[ValidFlow | InvalidFlow]:
+async def mapped_flows(settings: Settings) -> AsyncGenerator[ValidFlow | InvalidFlow, None]:
     """The flows of a run, mapped on the event loop as they are needed.
 
     Tried and measured (BENCHMARKS.md): mapping in a worker process frees the loop when the

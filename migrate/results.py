@@ -15,6 +15,7 @@ from typing import IO, Any
 
 import structlog
 
+from migrate.model import error_reason
 from migrate.redact import redact_rendered
 
 STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
@@ -134,7 +135,7 @@ def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
     and its latency."""
     code = line.get("code")
     if code is None and line.get("errors"):
-        code = "field " + str(line["errors"][0].get("field", "")).split("[")[0].split(".")[0]
+        code = error_reason(None, str(line["errors"][0].get("field", "")))
     latency = line.get("latency_ms")
     return line["status"], code, float(latency) if latency is not None else None
 

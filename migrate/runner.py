@@ -9,7 +9,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -130,7 +130,7 @@ class Runner:
         self._record_flow(flow, "not_attempted", payload_sha256(flow.body),
                           Exchange(code=self.abort_code), msg=f"not attempted: {self.abort_reason}")
 
-    async def run(self, flows: AsyncIterator[ValidFlow | InvalidFlow]) -> None:
+    async def run(self, flows: AsyncGenerator[ValidFlow | InvalidFlow, None]) -> None:
         queue: asyncio.Queue[ValidFlow | None] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.settings.concurrency)]
         try:
@@ -149,7 +149,7 @@ class Runner:
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
-            await flows.aclose()  # type: ignore[attr-defined]  # stops a mapping worker early
+            await flows.aclose()  # stops reading the source early
 
     async def _worker(self, queue: asyncio.Queue[ValidFlow | None]) -> None:
         while (flow := await queue.get()) is not None:

@@ -145,10 +145,8 @@ def _croniter_day_special(text: str) -> DaySpecial | None:
     if match := re.fullmatch(r"L([0-7]|[A-Z]{3})", upper):
         day = _value(match[1], 0, 7, WEEKDAYS, "day-of-week") % 7
         return DaySpecial(f"{day + 1}L", "dow")
-    if any(c in upper for c in "LW#") and not re.fullmatch(r"[A-Z,\-/0-9*]*", upper.replace("L", "").replace(
-            "W", "").replace("#", "")):
-        return None
-    if re.search(r"(^|[,\-/])[0-9]*[LW#]|#", upper) and upper not in WEEKDAYS:
+    # Anything else with L, W or # (day names aside: WED) mixes a special into a list or range.
+    if re.search(r"[LW#]", re.sub("|".join(WEEKDAYS), "", upper)):
         raise Rejection(INVALID_SYNTAX, f"{text!r}: L, W and # take one day and stand alone (Quartz allows one)")
     return None
 
