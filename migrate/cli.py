@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from migrate.client.auth import CredentialsError
     from migrate.config import ConfigError
+    from migrate.feed import MappingProcessError
     from migrate.history import NothingToResume
     from migrate.job import TargetUnreachable
     from migrate.sources.readers import SourceError
@@ -187,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "report":
             return _report(args.log, args.json, args.csv)
         return _cron(args.expression, args.dialect, args.start, args.split, args.json)
-    except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume) as error:
+    except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume,
+            MappingProcessError) as error:
         return _fail(str(error))
     except ValidationError as error:  # the emulator's own config
         return _fail(f"emulator config: {error}")

@@ -166,6 +166,9 @@ class RunSettings(Section):
     create_missing: bool = False
     run_id: str | None = None
     seed: int | None = None  # jitter's random seed, for repeatable tests
+    # Read and map the source in a second process while this one sends: "auto" does so when the
+    # machine has more than one core (and can fork).
+    mapping_process: Literal["auto", "on", "off"] = "auto"
 
 
 class Settings(Section):

@@ -28,9 +28,9 @@ from migrate.client.service import BatchClient
 from migrate.config import EMBEDDED, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
+from migrate.feed import mapped
 from migrate.history import load_memory, run_to_resume
 from migrate.history import log_path as history_log_path
-from migrate.pipeline import mapped_flows
 from migrate.progress import Progress
 from migrate.results import ResultLog, Summary, read_log
 from migrate.runner import Runner
@@ -118,7 +118,7 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     progress = Progress(enabled=show_progress)
     started = time.monotonic()
     credentials = load_credentials(settings.target.credentials_file)
-    async with target_url(settings, credentials) as (url, server, credentials):
+    async with mapped(settings) as flows, target_url(settings, credentials) as (url, server, credentials):
         connector = aiohttp.TCPConnector(limit=settings.run.concurrency, ssl=_tls(settings))
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             await check_reachable(session, url, settings.run.connect_timeout)
@@ -133,7 +133,7 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
                     loop.add_signal_handler(signum, runner.interrupt)
                 try:
                     with progress:
-                        await runner.run(mapped_flows(settings))
+                        await runner.run(flows())
                 finally:
                     for signum in (signal.SIGINT, signal.SIGTERM):
                         loop.remove_signal_handler(signum)

@@ -14,13 +14,13 @@ import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.graph import layout, task_node_id
-from migrate.model import FieldError, FlowPayload, field_errors
+from migrate.model import FieldError, FlowPayload, field_errors, payload_sha256
 from migrate.schedule.convert import convert
 from migrate.schedule.result import Converted, Rejected
 from migrate.seen import SeenKeys
@@ -75,7 +75,36 @@ class ValidFlow:
     @property
     def target(self) -> str:
         """What the flow saves into, for telling duplicates apart."""
-        return f"name {self.name!r}" if self.needs_id else f"flow {self.flow_id}"
+        return flow_target(self.name, self.flow_id, self.needs_id)
+
+    def ready(self) -> ReadyFlow:
+        body = self.body
+        return ReadyFlow(self.source_key, self.rows, self.flow_id, self.name, body, payload_sha256(body),
+                         self.warnings, self.needs_id, self.commands)
+
+
+def flow_target(name: str, flow_id: str, needs_id: bool) -> str:
+    return f"name {name!r}" if needs_id else f"flow {flow_id}"
+
+
+class ReadyFlow(NamedTuple):
+    """A valid flow as a run sends it: the exact body bytes and their hash, made once. A named
+    tuple of plain values, as it crosses from the mapping process by the thousand: it unpickles
+    in a third of the time of a dataclass."""
+
+    source_key: str
+    rows: list[int]
+    flow_id: str
+    name: str
+    body: bytes
+    sha256: str
+    warnings: tuple[dict[str, str], ...]
+    needs_id: bool
+    commands: dict[str, str]
+
+    @property
+    def target(self) -> str:
+        return flow_target(self.name, self.flow_id, self.needs_id)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ cut into batches of whole flows for worker processes where that pays."""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import Iterator
 
 from migrate.config import ConfigError, Settings
-from migrate.mapping import InvalidFlow, ValidFlow, mapped_columns, plan_flows
+from migrate.mapping import mapped_columns
 from migrate.sources.profiles import Profile, registry, standard_mapping
 from migrate.sources.readers import SourceError, SourceRow, read_header, read_rows
 
@@ -79,14 +79,3 @@ def chain(first: list[SourceRow], rest: Iterator[list[SourceRow]]) -> Iterator[S
     yield from first
     for batch in rest:
         yield from batch
-
-
-async def mapped_flows(settings: Settings) -> AsyncGenerator[ValidFlow | InvalidFlow, None]:
-    """The flows of a run, mapped on the event loop as they are needed.
-
-    Tried and measured (BENCHMARKS.md): mapping in a worker process frees the loop when the
-    service answers at once, but costs far more than it saves when the service has latency, so
-    `run` maps in line; `plan`, with no requests to drive, maps on every core."""
-    settings, rows = source_rows(settings)
-    for flow in plan_flows(rows, settings):
-        yield flow

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 MASK = "[redacted]"
 # Each secret as it is, and as it reads inside a JSON string (escapes and all).
 _forms: set[str] = set()
+_rendered_forms: set[bytes] = set()  # the same in a result line, as orjson renders it
 
 
 def remember(secret: str) -> None:
     if len(secret) >= 4:  # shorter strings would mask ordinary text
         _forms.update((secret, json.dumps(secret, ensure_ascii=False)[1:-1]))
+        _rendered_forms.update((secret.encode(), orjson.dumps(secret)[1:-1]))
 
 
 def redact(text: str) -> str:
@@ -22,6 +26,9 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_rendered(_: object, __: str, line: str) -> str:
+def redact_rendered(_: object, __: str, line: bytes) -> bytes:
     """The last structlog processor: masks secrets in the rendered line, wherever they sit."""
-    return redact(line)
+    for form in _rendered_forms:
+        if form in line:
+            line = line.replace(form, MASK.encode())
+    return line

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 import structlog
 
 from migrate.model import error_reason
@@ -25,13 +26,13 @@ SENT_STATUSES = ("saved", "created", "failed")
 class _LineWriter:
     """structlog's logger: writes one rendered line and flushes it at once."""
 
-    def __init__(self, stream: IO[str], fsync_every: int) -> None:
+    def __init__(self, stream: IO[bytes], fsync_every: int) -> None:
         self._stream = stream
         self._fsync_every = fsync_every
         self._since_sync = 0
 
-    def msg(self, line: str) -> None:
-        self._stream.write(line + "\n")
+    def msg(self, line: bytes) -> None:
+        self._stream.write(line + b"\n")  # one write of the whole line: a kill leaves no half of it
         self._stream.flush()
         self._since_sync += 1
         if self._fsync_every and self._since_sync >= self._fsync_every:
@@ -56,7 +57,6 @@ class _Clock:
 
 
 _clock = _Clock()
-_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _timestamp(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -69,6 +69,12 @@ def _drop_event_name(_: object, __: str, event: MutableMapping[str, Any]) -> Mut
     return event
 
 
+def _render(event: Any, **_: Any) -> bytes:
+    """orjson, structlog's recommended serializer for speed: a line in a tenth of the stdlib's
+    time. Anything it does not know (a Path, say) is written as its text."""
+    return orjson.dumps(event, default=str)
+
+
 class ResultLog:
     """`with ResultLog(path, run_id=..., source_file=...) as log: log.record(status=..., ...)`"""
 
@@ -76,13 +82,12 @@ class ResultLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         _end_torn_line(path)
-        self._stream = path.open("a", encoding="utf-8")
+        self._stream = path.open("ab")
         self._writer = _LineWriter(self._stream, fsync_every)
         self._log = structlog.wrap_logger(
             self._writer,
-            processors=[_timestamp, _drop_event_name,
-                        structlog.processors.JSONRenderer(serializer=lambda o, **_: _encode(o)),
-                        redact_rendered],  # type: ignore[list-item]  # a str-to-str processor comes last
+            processors=[_timestamp, _drop_event_name, structlog.processors.JSONRenderer(serializer=_render),
+                        redact_rendered],  # type: ignore[list-item]  # a bytes-to-bytes processor comes last
             context_class=dict,
             wrapper_class=structlog.BoundLogger,
         ).bind(run_id=run_id, source_file=source_file)

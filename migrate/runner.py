@@ -19,7 +19,7 @@ from migrate.client.auth import AuthRefused
 from migrate.client.service import Answer, BatchClient
 from migrate.compare import differences, remote_graph
 from migrate.config import RunSettings
-from migrate.mapping import InvalidFlow, ValidFlow
+from migrate.mapping import InvalidFlow, ReadyFlow
 from migrate.model import payload_sha256
 from migrate.pacing import RequestPacer
 from migrate.results import ResultLog
@@ -101,7 +101,7 @@ class Runner:
         """Stop taking new work; requests in flight finish and are recorded."""
         self.interrupted = True
 
-    def _record(self, flow: ValidFlow | InvalidFlow, **line: Any) -> None:
+    def _record(self, flow: ReadyFlow | InvalidFlow, **line: Any) -> None:
         self.log.record(rows=flow.rows, source_key=flow.source_key, **line, warnings=list(flow.warnings))
         self.on_record(line["status"])
 
@@ -113,7 +113,7 @@ class Runner:
             msg="; ".join(e.sentence() for e in flow.errors),
         )
 
-    def _record_flow(self, flow: ValidFlow, status: str, sha: str, exchange: Exchange | None = None,
+    def _record_flow(self, flow: ReadyFlow, status: str, sha: str, exchange: Exchange | None = None,
                      started: float | None = None, msg: str = "", flow_id: str | None = None,
                      input_sha: str | None = None) -> None:
         exchange = exchange or Exchange()
@@ -126,12 +126,12 @@ class Runner:
             latency_ms=exchange.latency_ms, payload_sha256=sha, target=flow.target, input_sha256=input_sha or sha,
         )
 
-    def _record_not_attempted(self, flow: ValidFlow) -> None:
-        self._record_flow(flow, "not_attempted", payload_sha256(flow.body),
+    def _record_not_attempted(self, flow: ReadyFlow) -> None:
+        self._record_flow(flow, "not_attempted", flow.sha256,
                           Exchange(code=self.abort_code), msg=f"not attempted: {self.abort_reason}")
 
-    async def run(self, flows: AsyncGenerator[ValidFlow | InvalidFlow, None]) -> None:
-        queue: asyncio.Queue[ValidFlow | None] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
+    async def run(self, flows: AsyncGenerator[ReadyFlow | InvalidFlow, None]) -> None:
+        queue: asyncio.Queue[ReadyFlow | None] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.settings.concurrency)]
         try:
             async for flow in flows:
@@ -141,7 +141,7 @@ class Runner:
                     self.record_invalid(flow)
                 elif self.abort_reason is not None:
                     self._record_not_attempted(flow)
-                elif self.memory.done.get(flow.target) == payload_sha256(flow.body):
+                elif self.memory.done.get(flow.target) == flow.sha256:
                     self.skipped += 1  # saved by the run being resumed: its line is there already
                 else:
                     await queue.put(flow)
@@ -151,7 +151,7 @@ class Runner:
             await asyncio.gather(*workers)
             await flows.aclose()  # stops reading the source early
 
-    async def _worker(self, queue: asyncio.Queue[ValidFlow | None]) -> None:
+    async def _worker(self, queue: asyncio.Queue[ReadyFlow | None]) -> None:
         while (flow := await queue.get()) is not None:
             if self.interrupted:
                 continue  # no line: a resumed run sends it
@@ -160,10 +160,10 @@ class Runner:
                 continue
             await self._process(flow)
 
-    async def _process(self, flow: ValidFlow) -> None:
+    async def _process(self, flow: ReadyFlow) -> None:
         started = time.monotonic()
         body = flow.body
-        input_sha = sha = payload_sha256(body)
+        input_sha = sha = flow.sha256
         if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
             self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
             return
@@ -217,7 +217,7 @@ class Runner:
                 self._names_index = names_index(read.answer.data)
             return self._names_index
 
-    async def _find_or_create(self, flow: ValidFlow) -> tuple[dict[str, Any], str] | Exchange:
+    async def _find_or_create(self, flow: ReadyFlow) -> tuple[dict[str, Any], str] | Exchange:
         """The payload aimed at the flow of that name (status `saved`), or at a flow created now
         by Import (status `created`); or why neither could be done."""
         name = flow.name
@@ -246,7 +246,7 @@ class Runner:
         except RebindError as error:
             return Exchange(attempts=read.attempts, msg=f"TASKS_DIFFER: {error}")
 
-    async def _create(self, flow: ValidFlow) -> str | Exchange:
+    async def _create(self, flow: ReadyFlow) -> str | Exchange:
         async with self._names_lock:  # one directory listing for the whole run
             if self._dir_id is None:
                 listed = await self._send(self.client.list_directories)

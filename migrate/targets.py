@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from migrate.graph import task_node_id
-from migrate.mapping import ValidFlow
+from migrate.mapping import ReadyFlow
 
 
 class RebindError(ValueError):
@@ -51,7 +51,7 @@ def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> di
     }
 
 
-def import_body(flow: ValidFlow, dir_id: str) -> dict[str, Any]:
+def import_body(flow: ReadyFlow, dir_id: str) -> dict[str, Any]:
     """Import Flow's body (reference §6): the export form, with names instead of ids."""
     wire = json.loads(flow.body)
     names = {t["nodeId"]: t["taskName"] for t in wire["tasks"]}

@@ -141,7 +141,7 @@ class AccessTokens:
         self.fetches += 1
         started = time.monotonic()
         async with self.session.post(f"{self.url}/{action}", json=body) as response:
-            answer = read_envelope(response.status, await response.text(errors="replace"), None)
+            answer = read_envelope(response.status, await response.read(), None)
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.code == 1204 and action == "refresh":  # the old token is gone: start afresh
             self._token = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from yarl import URL
 
 from migrate.signing import request_signature
 
@@ -43,12 +44,13 @@ def parse_retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: too rare at a gateway to be worth parsing
 
 
-def read_envelope(http_status: int, text: str, retry_after: str | None) -> Answer:
+def read_envelope(http_status: int, raw: bytes, retry_after: str | None) -> Answer:
     try:
-        body = json.loads(text)
+        body = json.loads(raw)  # JSON is UTF-8 (or its BOM-marked kin), which json.loads detects
     except (json.JSONDecodeError, ValueError):
         body = None
     if not isinstance(body, dict):
+        text = raw[:400].decode("utf-8", errors="replace")
         return Answer(http_status, None, text[:200].strip(), None, parse_retry_after(retry_after))
     code = body.get("code", body.get("status"))  # v2.0 and the token service say `status`
     return Answer(
@@ -77,6 +79,11 @@ class BatchClient:
         self.user_id = user_id
         self.org_id = org_id
         self.tokens = tokens
+        self._save_query = self._query("save")
+        self._save_url = self._url("flows", self._save_query)  # built once: it is the same every time
+
+    def _url(self, resource: str, query: dict[str, str]) -> URL:
+        return URL(f"{self.base_url}{BASE_PATH}/{resource}").with_query(query)
 
     async def _headers(self, query: dict[str, str], body: bytes | None) -> tuple[dict[str, str], str]:
         headers = {"Content-Type": JSON_CONTENT} if body is not None else {}
@@ -94,30 +101,30 @@ class BatchClient:
     def _query(self, action: str, **extra: str) -> dict[str, str]:
         return {"action": action, "userId": self.user_id, "orgId": self.org_id, **extra}
 
-    async def _call(self, method: str, resource: str, query: dict[str, str], body: bytes | None) -> Answer:
+    async def _call(self, method: str, url: URL, query: dict[str, str], body: bytes | None) -> Answer:
         for _ in range(2):
             headers, token = await self._headers(query, body)
-            async with self.session.request(
-                method, f"{self.base_url}{BASE_PATH}/{resource}", params=query, data=body, headers=headers
-            ) as response:
-                text = await response.text(errors="replace")
-                answer = read_envelope(response.status, text, response.headers.get("Retry-After"))
+            async with self.session.request(method, url, data=body, headers=headers) as response:
+                answer = read_envelope(response.status, await response.read(), response.headers.get("Retry-After"))
             if answer.code != TOKEN_EXPIRED or self.tokens is None:
                 return answer
             self.tokens.expired(token)
         return answer
 
+    async def _action(self, method: str, resource: str, query: dict[str, str], body: bytes | None) -> Answer:
+        return await self._call(method, self._url(resource, query), query, body)
+
     async def save_flow(self, body: bytes) -> Answer:
-        return await self._call("POST", "flows", self._query("save"), body)
+        return await self._call("POST", self._save_url, self._save_query, body)
 
     async def get_flow(self, flow_id: str) -> Answer:
-        return await self._call("GET", "flows", self._query("get", flowId=flow_id), None)
+        return await self._action("GET", "flows", self._query("get", flowId=flow_id), None)
 
     async def get_my_flows(self) -> Answer:
-        return await self._call("GET", "flows", self._query("getMyFlow", expression=""), None)
+        return await self._action("GET", "flows", self._query("getMyFlow", expression=""), None)
 
     async def import_flow(self, body: bytes) -> Answer:
-        return await self._call("POST", "flows", self._query("import"), body)
+        return await self._action("POST", "flows", self._query("import"), body)
 
     async def list_directories(self) -> Answer:
-        return await self._call("GET", "directories", self._query("listWorkFlowDirs"), None)
+        return await self._action("GET", "directories", self._query("listWorkFlowDirs"), None)

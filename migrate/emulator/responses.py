@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from migrate.emulator.auth import BAD_PARAMETER, AuthError, TokenService
@@ -43,9 +45,25 @@ DIRECTORY_ACTIONS: dict[str, tuple[str, Handler]] = {
 }
 
 
+class RequestIds:
+    """UUID-shaped and unique per request: a random prefix per process and a counter, as a fresh
+    uuid4 for every answer was a noticeable part of the emulator's time."""
+
+    def __init__(self) -> None:
+        self._prefix = str(uuid.uuid4())[:24]
+        self._count = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):012x}"
+
+
+REQUEST_IDS = RequestIds()
+
+
 def envelope(code: int, msg: str, data: Any, status: int = 200) -> web.Response:
-    body = {"code": code, "msg": msg, "requestId": str(uuid.uuid4()), "data": data}
-    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    body = {"code": code, "msg": msg, "requestId": REQUEST_IDS.next(), "data": data}
+    return web.Response(body=orjson.dumps(body), status=status,
+                        content_type="application/json", charset="utf-8")
 
 
 def token_envelope(code: int, msg: str, data: Any, status: int = 200,
@@ -161,7 +179,8 @@ class EmulatorApp:
         if method == "POST":
             raw = await request.read()
             try:
-                body = json.loads(raw) if raw.strip() else None
+                # orjson, like a Java JSON parser, refuses NaN and Infinity (json.loads takes them)
+                body = orjson.loads(raw) if raw.strip() else None
             except (json.JSONDecodeError, UnicodeDecodeError):
                 return self._coded(62102, "Incorrect parameter: the body is not valid JSON", None)
         try:
