@@ -142,3 +142,4 @@ def test_a_killed_run_leaves_no_mapping_process_behind(tmp_path: Path, slow_emul
     process.kill()
     process.wait(timeout=30)
     assert wait_until_gone(child, 30), f"mapping process {child} outlived its run"
+    assert process.stderr is not None and "Traceback" not in process.stderr.read()  # it went quietly
