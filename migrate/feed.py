@@ -44,7 +44,8 @@ class MappingProcessError(RuntimeError):
 def wanted(settings: RunSettings) -> bool:
     if settings.mapping_process != "auto":
         return settings.mapping_process == "on"
-    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    # Linux only: macOS offers fork, but its system libraries are not safe in a forked child.
+    return (os.cpu_count() or 1) > 1 and sys.platform.startswith("linux")
 
 
 def mapped(settings: Settings) -> contextlib.AbstractAsyncContextManager[Callable[[], Flows]]:
