@@ -12,7 +12,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored: it is neither' || true
-	$(BIN)/python -c 'import migrate, aiohttp, pandas, structlog, asyncio_throttle, pytest'
+	$(BIN)/python -c 'import migrate, aiohttp, pandas, structlog, asyncio_throttle, orjson, pytest'
 	touch $(STAMP)
 
 # The demo export holds a few broken rows on purpose, so its run ends with exit code 2

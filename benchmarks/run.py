@@ -57,8 +57,9 @@ FINDINGS = """\
   duplicate before sending it, uses a numpy open-addressing table of the same digests.
 - **Body bytes** of a flow are made when first wanted: `plan` never serialises a payload (that
   alone was 7 µs a row).
-- **Overhead falls short, and the earlier passes were an artefact.** Measuring the CPU of each
-  process per flow (the details line above) showed that the bare loop had been bound by the
+- **Overhead falls short, and the earlier passes were an artefact.** Profiled with py-spy (a dev
+  dependency: `py-spy record --pid` on the emulator process, and on a run) and cProfile, and by
+  measuring the CPU of each process per flow (the details line above), which showed that the bare loop had been bound by the
   emulator: it spent a fifth of every save in `dataclasses.asdict` of the flow it had just
   stored (for a store with no file, where the copy went nowhere), plus a fresh uuid4 and a
   strftime per answer. With those gone (the copy only when there is a file, request ids from a
