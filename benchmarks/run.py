@@ -55,34 +55,39 @@ FINDINGS = """\
   `plan` now keeps a 64-bit digest and the row of every valid flow in two flat arrays (12 bytes
   a flow) and finds all duplicates at the end with one numpy sort; `run`, which must refuse a
   duplicate before sending it, uses a numpy open-addressing table of the same digests.
+- **Peak memory** is read by the measured command itself (`VmHWM`, and its largest worker's
+  `ru_maxrss`, through `benchmarks/peak.py`): the `ru_maxrss` that `wait4` returns also counts
+  the benchmark process as it was when forked to start the command, since Linux keeps the
+  high-water mark across exec; a benchmark process grown large would have hidden the command's
+  own growth.
 - **Body bytes** of a flow are made when first wanted: `plan` never serialises a payload (that
   alone was 7 µs a row).
 - **Overhead falls short, and the earlier passes were an artefact.** Profiled with py-spy (a dev
   dependency: `py-spy record --pid` on the emulator process, and on a run) and cProfile, and by
-  measuring the CPU of each process per flow (the details line above), which showed that the bare loop had been bound by the
-  emulator: it spent a fifth of every save in `dataclasses.asdict` of the flow it had just
-  stored (for a store with no file, where the copy went nowhere), plus a fresh uuid4 and a
-  strftime per answer. With those gone (the copy only when there is a file, request ids from a
-  per-process prefix and a counter, time stamps formatted once a second, orjson for the
-  emulator's JSON) the bare loop ran 1.9 times as fast, and the honest ratio showed: about 0.5.
-  Then, in `migrate run`: the source is read, mapped and validated in a forked child that sends
-  flows back in batches (named tuples of plain values, which unpickle in about 2 µs), read from
-  the pipe by the event loop itself (a reader thread was tried first: handing the GIL to and
+  measuring the CPU of each process per flow (the details line above), which showed that the bare
+  loop had been bound by the emulator: it spent a fifth of every save in `dataclasses.asdict` of
+  the flow it had just stored (for a store with no file, where the copy went nowhere), plus a
+  fresh uuid4 and a strftime per answer. With those gone (the copy only when there is a file,
+  request ids from a per-process prefix and a counter, time stamps formatted once a second, orjson
+  for the emulator's JSON) the bare loop ran 1.9 times as fast, and the honest ratio showed: about
+  0.5. Then, in `migrate run`: the source is read, mapped and validated in a forked child that
+  sends flows back in batches (named tuples of plain values, which unpickle in about 2 µs), read
+  from the pipe by the event loop itself (a reader thread was tried first: handing the GIL to and
   fro cost the loop more than the unpickling) and run at niceness 5, so that the sender never
   waits for a core while the mapper, batches ahead, takes it (about 5 % on this figure); result
   lines are rendered by orjson through structlog (22 µs a line instead of 37); Save Flow's URL is
   built once; answers are parsed from bytes. That lifted the ratio to about 0.6. The CPU
-  accounting in the details says why it cannot go much further here: an aiohttp server costs
-  about as much CPU a request as an aiohttp client, so the emulator is nearly saturated even by
-  the bare loop (busy about 96 % of the time, with no slack left to make it the clear
-  non-bottleneck the figure asks for: its own handler, validation included, is under half its
-  cost, the rest is aiohttp.web); and everything the tool adds per flow (mapping and validation,
-  about 135 µs in the child; result line, signing, pacing and the runner's bookkeeping, about
-  125 µs on the event loop) lands on the same two cores. The ceiling in the details is the best
-  ratio the measured CPU would allow with both cores shared perfectly: about 0.7. Tried and
-  dropped: pydantic's Rust JSON for the body (7x faster, but it writes `1e-5` where the stdlib
-  writes `1e-05`, which would change the payload hash of such flows for `compare = "log"`
-  across versions; with the mapping in its own process the stdlib's cost is off the event loop).
+  accounting in the details says why it cannot go much further here: an aiohttp server costs about
+  as much CPU a request as an aiohttp client, so the emulator is nearly saturated even by the bare
+  loop (busy about 96 % of the time, with no slack left to make it the clear non-bottleneck the
+  figure asks for: its own handler, validation included, is under half its cost, the rest is
+  aiohttp.web); and everything the tool adds per flow (mapping and validation, about 135 µs in the
+  child; result line, signing, pacing and the runner's bookkeeping, about 125 µs on the event
+  loop) lands on the same two cores. The ceiling in the details is the best ratio the measured CPU
+  would allow with both cores shared perfectly: about 0.7. Tried and dropped: pydantic's Rust JSON
+  for the body (7x faster, but it writes `1e-5` where the stdlib writes `1e-05`, which would
+  change the payload hash of such flows for `compare = "log"` across versions; with the mapping in
+  its own process the stdlib's cost is off the event loop).
 - **Latency hiding** passes (0.92-0.95 across runs, against 0.90-0.92 when the mapping ran on the
   event loop): what limits it is the event loop's CPU per flow, 1,280 flows a second next to an
   emulator answering them.
@@ -277,15 +282,16 @@ def latency_hiding(folder: Path, args: argparse.Namespace) -> Figure:
 
 
 def _plan_process(config: Path) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (MB, of the process and its workers) and flows found by `migrate plan`."""
+    """Wall seconds, peak RSS (MB: the process or its largest worker, whichever is more) and
+    flows found by `migrate plan`."""
+    peaks = config.with_suffix(".peak.json")
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "plan", str(config), "--json"],
-                               stdout=subprocess.PIPE, text=True)
-    out = process.stdout.read() if process.stdout else ""
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.peak", str(peaks), "plan", str(config), "--json"],
+                          stdout=subprocess.PIPE, text=True, check=False)
     elapsed = time.perf_counter() - started
-    assert os.waitstatus_to_exitcode(status) in (0, 2, 3), out[-500:]
-    return elapsed, usage.ru_maxrss // 1024, json.loads(out)["flows_found"]
+    assert done.returncode in (0, 2, 3), done.stdout[-500:]
+    peak = json.loads(peaks.read_text(encoding="utf-8"))
+    return elapsed, max(peak["process"], peak["largest_worker"]), json.loads(done.stdout)["flows_found"]
 
 
 def _plan_config(folder: Path, name: str, source: str, profile: str = "tabular") -> Path:
