@@ -76,16 +76,18 @@ FINDINGS = """\
   fro cost the loop more than the unpickling) and run at niceness 5, so that the sender never
   waits for a core while the mapper, batches ahead, takes it (about 5 % on this figure); result
   lines are rendered by orjson through structlog (22 µs a line instead of 37); Save Flow's URL is
-  built once; answers are parsed from bytes. That lifted the ratio to about 0.6. The CPU
-  accounting in the details says why it cannot go much further here: an aiohttp server costs about
-  as much CPU a request as an aiohttp client, so the emulator is nearly saturated even by the bare
-  loop (busy about 96 % of the time, with no slack left to make it the clear non-bottleneck the
-  figure asks for: its own handler, validation included, is under half its cost, the rest is
-  aiohttp.web); and everything the tool adds per flow (mapping and validation, about 135 µs in the
-  child; result line, signing, pacing and the runner's bookkeeping, about 125 µs on the event
-  loop) lands on the same two cores. The ceiling in the details is the best ratio the measured CPU
-  would allow with both cores shared perfectly: about 0.7. Tried and dropped: pydantic's Rust JSON
-  for the body (7x faster, but it writes `1e-5` where the stdlib writes `1e-05`, which would
+  built once; answers are parsed from bytes. That lifted the ratio to about 0.6. Is the emulator
+  holding the floor back? No: it is busy most of the time, but the same bare loop against a server
+  that only answers (benchmarks/floor_server.py) runs no faster (the last sentence of the
+  details), so the floor is aiohttp's client. The shortfall is the tool's own CPU, and the
+  accounting in the details says why it cannot go much further on two cores: the bare loop spends
+  about 290 µs of CPU a flow in its client and the emulator about 270 µs serving it; `migrate run`
+  needs the same HTTP work plus, per flow, mapping and validation (about 135 µs, in the child) and
+  the result line, signing, pacing and bookkeeping (about 100 µs on the event loop). For 0.85 all
+  of it would have to fit in 2 x 290 / 0.85, about 680 µs of CPU a flow: the emulator and the bare
+  HTTP work alone take about 560. The ceiling in the details is the best ratio the measured CPU
+  would allow with both cores shared perfectly: about 0.65-0.7. Tried and dropped: pydantic's Rust
+  JSON for the body (7x faster, but it writes `1e-5` where the stdlib writes `1e-05`, which would
   change the payload hash of such flows for `compare = "log"` across versions; with the mapping in
   its own process the stdlib's cost is off the event loop).
 - **Latency hiding** passes (0.92-0.95 across runs, against 0.90-0.92 when the mapping ran on the
@@ -222,17 +224,29 @@ def measured(flows: int, emulator: EmulatorProcess, side: Callable[[], float]) -
 def overhead(folder: Path, args: argparse.Namespace) -> Figure:
     flows, concurrency = args.flows, 32
     write_export(folder / "export.csv", flows)
-    with EmulatorProcess(emulator_state(flows), folder) as emulator:
-        settings = run_settings(folder, emulator.url, concurrency, rate=1_000_000, rate_headroom=0)
-        bodies = [f.body for f in plan_flows(read_rows(settings.source), settings)
-                  if isinstance(f, ValidFlow)]
-        bare: list[Round] = []
-        mine: list[Round] = []
-        for _ in range(args.rounds):  # alternate the two sides so drift hits both
-            bare.append(measured(flows, emulator, lambda: asyncio.run(bare_loop(emulator.url, bodies, concurrency))))
-            mine.append(measured(flows, emulator, lambda: asyncio.run(ours(settings))[0]))
+    floor_server = subprocess.Popen([sys.executable, "-m", "benchmarks.floor_server"],
+                                    stdout=subprocess.PIPE, text=True)
+    try:
+        assert floor_server.stdout is not None
+        floor_url = floor_server.stdout.readline().split()[-1]
+        with EmulatorProcess(emulator_state(flows), folder) as emulator:
+            settings = run_settings(folder, emulator.url, concurrency, rate=1_000_000, rate_headroom=0)
+            bodies = [f.body for f in plan_flows(read_rows(settings.source), settings)
+                      if isinstance(f, ValidFlow)]
+            bare: list[Round] = []
+            mine: list[Round] = []
+            against_floor: list[float] = []
+            for _ in range(args.rounds):  # alternate the sides so drift hits them all
+                bare.append(measured(flows, emulator,
+                                     lambda: asyncio.run(bare_loop(emulator.url, bodies, concurrency))))
+                mine.append(measured(flows, emulator, lambda: asyncio.run(ours(settings))[0]))
+                against_floor.append(asyncio.run(bare_loop(floor_url, bodies, concurrency)))
+    finally:
+        floor_server.terminate()
+        floor_server.wait(timeout=10)
     ratios = [m.rate / b.rate for b, m in zip(bare, mine, strict=True)]
     ratio = statistics.median(ratios)
+    emulator_share = statistics.median(b.rate / f for b, f in zip(bare, against_floor, strict=True))
 
     def median(rounds: list[Round], part: str) -> float:
         return float(statistics.median(getattr(r, part) for r in rounds))
@@ -247,7 +261,8 @@ def overhead(folder: Path, args: argparse.Namespace) -> Figure:
         f"{median(bare, 'emulator') / median(bare, 'wall'):.0%}); `migrate run` {median(mine, 'client'):.0f} in its "
         f"event loop + {median(mine, 'mapping'):.0f} in its mapping process, emulator {median(mine, 'emulator'):.0f}, "
         f"in {median(mine, 'wall'):.0f} µs of wall time. With all CPU of the {cores} cores shared perfectly, the "
-        f"ratio could be at most {min(1.0, cpu_ceiling):.2f}"
+        f"ratio could be at most {min(1.0, cpu_ceiling):.2f}. Is the emulator the bottleneck? The bare loop against it "
+        f"runs at {emulator_share:.2f} times its rate against a server that only answers (benchmarks/floor_server.py)"
     )
     return Figure("overhead", f"`migrate run` flows/s over a bare aiohttp loop posting the same {flows} payloads, "
                   f"concurrency {concurrency}, emulator in its own process, median of {args.rounds} alternated rounds",
