@@ -73,8 +73,7 @@ FINDINGS = """\
   0.5. Then, in `migrate run`: the source is read, mapped and validated in a forked child that
   sends flows back in batches (named tuples of plain values, which unpickle in about 2 µs), read
   from the pipe by the event loop itself (a reader thread was tried first: handing the GIL to and
-  fro cost the loop more than the unpickling) and run at niceness 5, so that the sender never
-  waits for a core while the mapper, batches ahead, takes it (about 5 % on this figure); result
+  fro cost the loop more than the unpickling) and run at niceness 19 (see latency hiding); result
   lines are rendered by orjson through structlog (22 µs a line instead of 37); Save Flow's URL is
   built once; answers are parsed from bytes. That lifted the ratio to about 0.6. Is the emulator
   holding the floor back? No: it is busy most of the time, but the same bare loop against a server
@@ -90,9 +89,11 @@ FINDINGS = """\
   JSON for the body (7x faster, but it writes `1e-5` where the stdlib writes `1e-05`, which would
   change the payload hash of such flows for `compare = "log"` across versions; with the mapping in
   its own process the stdlib's cost is off the event loop).
-- **Latency hiding** passes (0.92-0.95 across runs, against 0.90-0.92 when the mapping ran on the
-  event loop): what limits it is the event loop's CPU per flow, 1,280 flows a second next to an
-  emulator answering them.
+- **Latency hiding** passes (single runs 0.88-0.95, median about 0.93, the same as when the
+  mapping ran on the event loop). The mapping process first ran at niceness 5 and its bursts
+  delayed answers (runs down to 0.85); at niceness 19 it only takes a core nobody else wants.
+  What limits the figure is the event loop's CPU per flow and the machine's noise: hence the
+  median of three runs.
 - **Rate fidelity**: the first shaping (asyncio-throttle alone, 4 slots a period) ran 3-4 % slow,
   every poll a little late; now a schedule one gap apart hands out requests (catching up one at
   most when late) and asyncio-throttle only guarantees the limit. With one-second windows the
@@ -284,16 +285,19 @@ def rate_fidelity(folder: Path, args: argparse.Namespace) -> Figure:
 
 
 def latency_hiding(folder: Path, args: argparse.Namespace) -> Figure:
-    flows, concurrency, latency = 3000, 64, 0.05
+    flows, concurrency, latency, runs = 3000, 64, 0.05, 3
     write_export(folder / "export.csv", flows)
+    ideal = concurrency / latency
+    shares = []
     with EmulatorProcess(emulator_state(flows, faults={"latency_ms": latency * 1000}), folder) as emulator:
         settings = run_settings(folder, emulator.url, concurrency, rate=1_000_000, rate_headroom=0)
-        _, log = asyncio.run(ours(settings))
-    ideal = concurrency / latency
-    achieved = sending_rate(log) / ideal
+        for _ in range(runs):  # single runs range over a few per cent on this machine
+            _, log = asyncio.run(ours(settings))
+            shares.append(sending_rate(log) / ideal)
+    achieved = statistics.median(shares)
     return Figure("latency hiding", f"emulator latency {latency * 1000:.0f} ms, concurrency {concurrency}: achieved / "
-                  f"({concurrency} / {latency})", achieved, ">= 0.90", achieved >= 0.90,
-                  f"{achieved * ideal:.0f} flows/s of {ideal:.0f}")
+                  f"({concurrency} / {latency}), median of {runs} runs", achieved, ">= 0.90", achieved >= 0.90,
+                  f"{achieved * ideal:.0f} flows/s of {ideal:.0f}; runs: " + ", ".join(f"{r:.3f}" for r in shares))
 
 
 def _plan_process(config: Path) -> tuple[float, int, int]:
