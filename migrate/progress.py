@@ -13,6 +13,7 @@ from rich.progress import Progress as RichProgress
 from rich.progress import SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 LINE_EVERY_SECONDS = 5.0
+BAR_EVERY_SECONDS = 0.1
 
 
 class Progress:
@@ -47,8 +48,11 @@ class Progress:
         self.counts[status] += 1
         if not self.enabled:
             return
+        now = time.monotonic()
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, description=self._text())
-        elif time.monotonic() - self._last_line >= LINE_EVERY_SECONDS:
-            self._last_line = time.monotonic()
+            if now - self._last_line >= BAR_EVERY_SECONDS:  # the bar redraws ten times a second anyway
+                self._last_line = now
+                self._bar.update(self._task, description=self._text())
+        elif now - self._last_line >= LINE_EVERY_SECONDS:
+            self._last_line = now
             print(self._text(), file=sys.stderr, flush=True)

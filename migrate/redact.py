@@ -26,8 +26,8 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_rendered(_: object, __: str, line: bytes) -> bytes:
-    """The last structlog processor: masks secrets in the rendered line, wherever they sit."""
+def redact_rendered(line: bytes) -> bytes:
+    """Masks secrets in a rendered result line, wherever they sit."""
     for form in _rendered_forms:
         if form in line:
             line = line.replace(form, MASK.encode())

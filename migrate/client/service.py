@@ -6,11 +6,11 @@ also answer 4xx/5xx with no JSON at all. An Answer holds all of it, and the runn
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import orjson
 from yarl import URL
 
 from migrate.signing import request_signature
@@ -46,8 +46,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def read_envelope(http_status: int, raw: bytes, retry_after: str | None) -> Answer:
     try:
-        body = json.loads(raw)  # JSON is UTF-8 (or its BOM-marked kin), which json.loads detects
-    except (json.JSONDecodeError, ValueError):
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # also a ValueError, as is a body in another encoding
         body = None
     if not isinstance(body, dict):
         text = raw[:400].decode("utf-8", errors="replace")
