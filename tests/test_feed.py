@@ -143,3 +143,26 @@ def test_a_killed_run_leaves_no_mapping_process_behind(tmp_path: Path, slow_emul
     process.wait(timeout=30)
     assert wait_until_gone(child, 30), f"mapping process {child} outlived its run"
     assert process.stderr is not None and "Traceback" not in process.stderr.read()  # it went quietly
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux pidfds")
+def test_ctrl_c_reaches_the_whole_group_and_only_the_run_decides(tmp_path: Path, slow_emulator: Any) -> None:
+    """Ctrl-C signals every process of the terminal's group: the mapping process ignores it, the
+    run finishes what is in flight, exits 130, and a resume saves the rest, each flow once."""
+    config, url, flows = slow_emulator
+    command = [sys.executable, "-m", "migrate.cli", "run", str(config), "--run-id", "ctrl-c"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                               start_new_session=True)
+    wait_for_lines(tmp_path / "results" / "ctrl-c.jsonl", 10, process)
+    (child,) = children_of(process.pid)
+    ignored = next(int(line.split()[1], 16) for line in Path(f"/proc/{child}/status").read_text().splitlines()
+                   if line.startswith("SigIgn:"))
+    assert ignored & (1 << (signal.SIGINT - 1)), "a second Ctrl-C would kill the mapping process mid-batch"
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "--resume ctrl-c" in out and "Traceback" not in err
+    assert wait_until_gone(child, 30)
+    done = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True, env=ENV, timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["by_status"] == {"saved": flows}
+    saves = emulator_stats(url)["saves_by_flow"]
+    assert len(saves) == flows and set(saves.values()) == {1}
