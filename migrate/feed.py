@@ -22,7 +22,7 @@ import pickle
 import signal
 import sys
 import traceback
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 from migrate.config import RunSettings, Settings
@@ -59,11 +59,17 @@ def mapped(settings: Settings) -> contextlib.AbstractAsyncContextManager[Callabl
 @contextlib.asynccontextmanager
 async def mapped_in_line(settings: Settings) -> AsyncIterator[Callable[[], Flows]]:
     async def flows() -> Flows:
-        mapping_settings, rows = source_rows(settings)
-        for flow in plan_flows(rows, mapping_settings):
-            yield flow.ready() if isinstance(flow, ValidFlow) else flow
+        for flow in _mapped(settings):
+            yield flow
 
     yield flows
+
+
+def _mapped(settings: Settings) -> Iterator[Mapped]:
+    """Every flow of the source, ready to send or invalid, in order, duplicates refused."""
+    mapping_settings, rows = source_rows(settings)
+    for flow in plan_flows(rows, mapping_settings):
+        yield flow.ready() if isinstance(flow, ValidFlow) else flow
 
 
 def _produce(settings: Settings, write_end: int, read_end: int) -> None:
@@ -82,9 +88,8 @@ def _produce(settings: Settings, write_end: int, read_end: int) -> None:
         pipe.flush()
 
     try:
-        mapping_settings, rows = source_rows(settings)
-        for flow in plan_flows(rows, mapping_settings):
-            batch.append(flow.ready() if isinstance(flow, ValidFlow) else flow)
+        for flow in _mapped(settings):
+            batch.append(flow)
             if len(batch) >= BATCH_FLOWS:
                 send()
                 batch = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
@@ -19,6 +18,7 @@ import structlog
 
 from migrate.model import error_reason
 from migrate.redact import redact_rendered
+from migrate.stamps import utc_iso
 
 STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
 SENT_STATUSES = ("saved", "created", "failed")
@@ -41,31 +41,12 @@ class _LineWriter:
             self._since_sync = 0
 
 
-class _Clock:
-    """ISO 8601 UTC time stamps to the millisecond; the part down to the second is formatted
-    once a second, not once a line."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
-
-    def stamp(self) -> str:
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._prefix}.{int((now - second) * 1000):03d}+00:00"
-
-
-_clock = _Clock()
-
-
 def _render(_: object, __: str, event: MutableMapping[str, Any]) -> bytes:
     """The whole of structlog's chain in one processor, as it runs once a flow: the time stamp
     added, the event name dropped, the line rendered by orjson (structlog's recommended
     serializer for speed; anything it does not know, a Path say, is written as its text), and
     any secret this process holds masked, wherever it sits."""
-    event["ts"] = _clock.stamp()
+    event["ts"] = utc_iso()
     event.pop("event", None)
     return redact_rendered(orjson.dumps(event, default=str))
 

@@ -3,10 +3,8 @@ values, returns the `data` of the answer, or raises ServiceError with the docume
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -27,20 +25,9 @@ from migrate.emulator.store import Store
 from migrate.graph import task_node_id
 from migrate.model import FlowPayload, field_errors
 from migrate.schedule.quartz import is_valid_quartz
+from migrate.stamps import local_plain
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
-
-@functools.lru_cache(maxsize=4)
-def _local_second(second: int) -> str:
-    return datetime.fromtimestamp(second).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def local_milliseconds(now: float) -> str:
-    """`2026-11-25 14:16:38.123`, local time like the service's samples; the date and time part
-    is formatted once a second, as strftime was a tenth of a save's time."""
-    second = int(now)
-    return f"{_local_second(second)}.{int((now - second) * 1000):03d}"
 
 
 def _names(joined: str) -> list[str]:
@@ -117,7 +104,7 @@ class BatchService:
 
     @staticmethod
     def _now() -> str:
-        return local_milliseconds(time.time())
+        return local_plain()
 
     def _bump(self, flow: StoredFlow, user: UserSpec) -> None:
         now = self._now()
