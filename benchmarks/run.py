@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from resource import RUSAGE_CHILDREN, RUSAGE_SELF
+from resource import RUSAGE_CHILDREN, RUSAGE_SELF, getrusage
 from typing import Any
 
 import aiohttp
@@ -197,7 +196,7 @@ async def emulator_stats(url: str, reset: bool = False) -> dict[str, Any]:
 
 
 def cpu_seconds(who: int) -> float:
-    usage = resource.getrusage(who)
+    usage = getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
