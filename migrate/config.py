@@ -10,8 +10,9 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SourceFormat = Literal["csv", "tsv", "excel", "json", "jsonl", "parquet"]
 SUFFIX_FORMATS: dict[str, SourceFormat] = {
@@ -41,6 +42,23 @@ class SourceSettings(Section):
     delimiter: str | None = None
     sheet: str | int = 0
     chunk_rows: Annotated[int, Field(gt=0)] = 10_000
+
+    @field_validator("encoding")
+    @classmethod
+    def _text_encoding(cls, encoding: str) -> str:
+        try:
+            "".encode(encoding)  # LookupError for an unknown name, and for rot13, base64 and other non-text codecs
+        except LookupError:
+            raise ValueError(f"{encoding!r} is not a text encoding Python knows (such as 'utf-8-sig', 'utf-8', "
+                             "'cp1252', 'latin-1')") from None
+        return encoding
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, delimiter: str | None) -> str | None:
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '\r\n"'):
+            raise ValueError("must be one character, not a quote or a line break (such as ',', ';', '|' or '\\t')")
+        return delimiter
 
     def resolved_format(self) -> SourceFormat:
         if self.format is not None:
@@ -101,6 +119,17 @@ class TaskSettings(Section):
         return self
 
 
+def known_zone(zone: str | None) -> str | None:
+    """An IANA zone name that this machine's zone database knows, or a clear refusal."""
+    if zone is None:
+        return None
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{zone!r} is not a time zone name (IANA, e.g. 'Asia/Shanghai' or 'UTC')") from None
+    return zone
+
+
 class MappingSettings(Section):
     fields: dict[str, str | FieldRule] = {}
     flow_key: list[str] = []  # columns whose values name one flow across rows
@@ -114,6 +143,22 @@ class MappingSettings(Section):
     # Opt-in: a Vixie schedule restricting both day fields (day-of-month OR day-of-week) becomes
     # two flows, the second saved under the id in this column. Off: such a row is invalid.
     split_id_column: str | None = None
+    # The zone the source's schedules fired in: a column (profiles fill "timezone"), else one zone
+    # for the whole export (a crontab fires in its host's zone, which the file does not say).
+    # Neither: the schedules are taken to be in the target's zone.
+    schedule_timezone: str | None = None
+    source_timezone: str | None = None
+    # A schedule in another zone is shifted only when the shift is exact at every fire time;
+    # "approximate" opts in to a shift by the offset of today, with a warning on every such flow.
+    timezone_shift: Literal["exact", "approximate"] = "exact"
+    # A job with no time schedule (run by hand, triggered by data): refused with the reason, or
+    # saved as a manual flow (type 0) with its tasks and relations.
+    unscheduled: Literal["refuse", "manual"] = "refuse"
+
+    @field_validator("source_timezone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        return known_zone(zone)
 
     @model_validator(mode="after")
     def _known_fields(self) -> MappingSettings:
@@ -135,6 +180,14 @@ class TargetSettings(Section):
     credentials_file: Path | None = None
     ca_bundle: Path | None = None  # a private gateway's CA certificates; TLS is always verified
     dir_id: str | None = None  # where Import puts created flows (default: the root "Workflow" directory)
+    # The zone the service evaluates `freq` in (its Get Timezone action tells). Unset: a source
+    # schedule that names its own zone cannot be placed and is refused.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        return known_zone(zone)
 
     @model_validator(mode="after")
     def _embedded_needs_state(self) -> TargetSettings:
@@ -193,6 +246,18 @@ def _resolve(base: Path, path: Path) -> Path:
     return (path if path.is_absolute() else base / path).resolve()
 
 
+def _check_ca_bundle(config: Path, bundle: Path) -> None:
+    """Read the CA bundle now, so that a missing or broken one is named before anything starts."""
+    import ssl
+
+    if not bundle.is_file():
+        raise ConfigError(f"{config}: target.ca_bundle: {bundle}: no such file")
+    try:
+        ssl.create_default_context(cafile=str(bundle))
+    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+        raise ConfigError(f"{config}: target.ca_bundle: {bundle}: not PEM certificates ({error})") from None
+
+
 def load_settings(path: Path) -> Settings:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -219,6 +284,8 @@ def load_settings(path: Path) -> Settings:
         key: _resolve(base, value) for key in ("emulator_config", "emulator_state", "credentials_file", "ca_bundle")
         if (value := getattr(target, key)) is not None
     })
+    if target.ca_bundle is not None:
+        _check_ca_bundle(path, target.ca_bundle)
     return settings.model_copy(update={
         "source": settings.source.model_copy(update={"path": _resolve(base, settings.source.path)}),
         "target": target,

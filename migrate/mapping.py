@@ -13,16 +13,17 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
-from migrate.graph import layout, task_node_id
+from migrate.graph import flow_node_id, layout, task_node_id
 from migrate.model import FieldError, FlowPayload, field_errors, payload_sha256
 from migrate.schedule.convert import convert
-from migrate.schedule.result import Converted, Rejected
+from migrate.schedule.result import NEEDS_START, NO_TIME_SCHEDULE, Converted, Rejected
+from migrate.schedule.timezone import TIMEZONE_MISMATCH, place_in_zone
 from migrate.seen import SeenKeys
 from migrate.sources.readers import SourceRow
 
@@ -38,6 +39,8 @@ class FlowDraft:
     warnings: list[dict[str, str]] = field(default_factory=list)
     split: tuple[str, Converted] | None = None  # (the second flow's id, its schedule)
     commands: dict[str, str] = field(default_factory=dict)  # taskId -> what it runs (for import)
+    defaulted: set[str] = field(default_factory=set)  # fields filled from [defaults], not from the row
+    flow_upstream: str = ""  # the other flows this one waits on (profiles' standard column)
 
     def fail(self, field_name: str, value: object, message: str, code: str | None = None) -> None:
         self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False),
@@ -159,7 +162,7 @@ def mapped_columns(mapping: MappingSettings) -> set[str]:
     if mapping.tasks is not None:
         t = mapping.tasks
         columns.update(c for c in (t.json_column, t.task_id, t.task_name, t.upstream, t.x, t.y, t.command) if c)
-    columns.update(c for c in (mapping.schedule_start, mapping.split_id_column) if c)
+    columns.update(c for c in (mapping.schedule_start, mapping.split_id_column, mapping.schedule_timezone) if c)
     return columns
 
 
@@ -171,6 +174,7 @@ class FieldPlan:
     folded_maps: dict[str, dict[str, Scalar]]  # value maps with lower-cased keys
     defaults: dict[str, Scalar]
     mapping: MappingSettings
+    target_zone: str | None = None  # the zone the service evaluates freq in
     # (field, plain column, rule, default, wire type) for each field with a rule or a default
     steps: tuple[tuple[str, str | None, FieldRule | None, Scalar | None, Any], ...] = ()
 
@@ -182,6 +186,7 @@ class FieldPlan:
             folded_maps={name: {k.lower(): v for k, v in r.map.items()} for name, r in rules.items() if r.map},
             defaults=dict(settings.defaults),
             mapping=settings.mapping,
+            target_zone=settings.target.timezone,
             steps=tuple(
                 (name, rule.column if rule is not None and rule.column is not None and not rule.map else None,
                  rule, settings.defaults.get(name), WIRE_TYPES.get(name))
@@ -231,6 +236,9 @@ def _parameters(draft: FlowDraft, name: str, value: Any) -> Any:
     except (ValueError, json.JSONDecodeError) as error:
         draft.fail(name, value, f"is not JSON or k=v;k2=v2 ({error})")
         return None
+    except RecursionError:
+        draft.fail(name, value, "is JSON nested too deep to read")
+        return None
 
 
 # Each field's text in its wire type; a value that does not convert is left as it is, so that
@@ -255,8 +263,9 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
                 continue
         else:
             value = None
-        if value is None or value == "":
-            value = default if default is not None else value
+        if (value is None or value == "") and default is not None:
+            value = default
+            draft.defaulted.add(name)
         if value is None or (value == "" and name not in MAY_BE_BLANK):
             continue
         if wire_type is not None:
@@ -265,7 +274,12 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
                 continue
         body[name] = value
     _profile_notes(draft, cells)
-    if isinstance(body.get("freq"), str) and not any(e.field == "source" for e in draft.errors):
+    draft.flow_upstream = cells.get("flow_upstream", "")
+    if any(e.field == "source" for e in draft.errors):
+        return draft
+    if cells.get("unscheduled"):
+        _unscheduled(draft, plan, cells["unscheduled"])
+    elif isinstance(body.get("freq"), str):
         _schedule(draft, plan, cells)
     return draft
 
@@ -281,34 +295,99 @@ def _profile_notes(draft: FlowDraft, cells: dict[str, str]) -> None:
 
 
 def _start_of(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> datetime | None:
+    """The instant an interval counts from: the row's own fact (the schedule_start column, else a
+    startTime that came from the row), never a [defaults] value, which would anchor every flow at
+    the same midnight. An anchor with an offset stays aware."""
     text = cells.get(plan.mapping.schedule_start, "") if plan.mapping.schedule_start else ""
-    text = text.strip() or str(draft.body.get("startTime", "")).strip()
+    if not text.strip() and "startTime" not in draft.defaulted:
+        text = str(draft.body.get("startTime", ""))
+    text = text.strip()
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         draft.fail("schedule_start", text, "is not an ISO date or date-time")
         return None
 
 
+def _source_zone(plan: FieldPlan, cells: dict[str, str]) -> str | None:
+    column = plan.mapping.schedule_timezone
+    named = cells.get(column, "").strip() if column else ""
+    return named or plan.mapping.source_timezone
+
+
 def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
-    """The mapped schedule, converted from its dialect to freq and cycle, or refused with a code."""
+    """The mapped schedule, converted from its dialect to freq and cycle, placed in the service's
+    zone, or refused with a code."""
     raw = draft.body.pop("freq")
     mapping = plan.mapping
-    start = _start_of(draft, plan, cells) if mapping.schedule_dialect in ("airflow", "iso8601") else None
-    result = convert(raw, mapping.schedule_dialect, start, split_or=mapping.split_id_column is not None)
+    split_or = mapping.split_id_column is not None
+    zone = _source_zone(plan, cells)
+    result = convert(raw, mapping.schedule_dialect, None, split_or=split_or)
+    if isinstance(result, Rejected) and result.code == NEEDS_START:
+        # An interval: it counts from the export's own anchor. An anchor with an offset is an
+        # instant, and intervals of fixed length run in absolute time (as Airflow's do): the wall
+        # clock they keep is UTC's.
+        start = _start_of(draft, plan, cells)
+        if start is not None and start.tzinfo is not None:
+            start, zone = start.astimezone(UTC).replace(tzinfo=None), "UTC"
+        result = convert(raw, mapping.schedule_dialect, start, split_or=split_or)
     if isinstance(result, Rejected):
+        if result.code == NO_TIME_SCHEDULE:
+            _unscheduled(draft, plan, f"{result.code}: {result.message}", raw)
+            return
         draft.fail("freq", raw, f"{result.code}: {result.message}", code=result.code)
         return
-    draft.body["freq"] = result.freq
-    draft.warnings.extend(w.as_json() for w in result.warnings)
-    mapped_cycle = draft.body.setdefault("cycle", result.cycle)
-    if mapped_cycle != result.cycle:
-        draft.warnings.append({"code": "CYCLE_DIFFERS", "from": str(mapped_cycle), "to": result.cycle,
-                               "message": f"the mapped cycle differs from the schedule's ({result.cycle}); kept"})
+    placed = _placed(draft, plan, result, zone, raw)
+    if placed is None:
+        return
+    draft.body["freq"] = placed.freq
+    draft.warnings.extend(w.as_json() for w in placed.warnings)
+    mapped_cycle = draft.body.setdefault("cycle", placed.cycle)
+    if mapped_cycle != placed.cycle:
+        draft.warnings.append({"code": "CYCLE_DIFFERS", "from": str(mapped_cycle), "to": placed.cycle,
+                               "message": f"the mapped cycle differs from the schedule's ({placed.cycle}); kept"})
     if result.split is not None and mapping.split_id_column:
-        draft.split = (cells.get(mapping.split_id_column, "").strip(), result.split)
+        twin = _placed(draft, plan, result.split, zone, raw)
+        if twin is not None:
+            draft.split = (cells.get(mapping.split_id_column, "").strip(), twin)
+
+
+def _placed(draft: FlowDraft, plan: FieldPlan, converted: Converted, zone: str | None, raw: str) -> Converted | None:
+    """The schedule in the service's zone: unchanged when the source names no zone or the same
+    one, shifted when the shift is exact, else refused (the draft has the error)."""
+    if zone is None:
+        return converted
+    if plan.target_zone is None:
+        draft.fail("freq", raw, f"{TIMEZONE_MISMATCH}: the schedule fires in {zone}, and the service's zone is not "
+                                "configured: set [target] timezone (the service's Get Timezone action tells it)",
+                   code=TIMEZONE_MISMATCH)
+        return None
+    placed = place_in_zone(converted, zone, plan.target_zone, approximate=plan.mapping.timezone_shift == "approximate")
+    if isinstance(placed, Rejected):
+        draft.fail("freq", raw, f"{placed.code}: {placed.message}", code=placed.code)
+        return None
+    return placed
+
+
+# A manual flow keeps a valid schedule that nothing fires: the service requires freq, and with
+# type 0 (manual) and active 0 it is never started by the scheduler.
+MANUAL_FREQ, MANUAL_CYCLE = "0 0 0 * * ? *", "D"
+
+
+def _unscheduled(draft: FlowDraft, plan: FieldPlan, reason: str, raw: str = "") -> None:
+    """A job with no time schedule: refused with what triggered it, or, opted in, a manual flow."""
+    draft.body.pop("freq", None)
+    if plan.mapping.unscheduled != "manual":
+        message = reason if reason.startswith(f"{NO_TIME_SCHEDULE}:") else f"{NO_TIME_SCHEDULE}: {reason}"
+        draft.fail("freq", raw, f"{message}; [mapping] unscheduled = \"manual\" saves it as a manual flow",
+                   code=NO_TIME_SCHEDULE)
+        return
+    draft.body.update(type=0, active=0, freq=MANUAL_FREQ, cycle=MANUAL_CYCLE)
+    draft.warnings.append({"code": "MANUAL_FLOW", "from": raw, "to": "type 0 (manual)",
+                           "message": f"{reason}: saved as a manual, inactive flow; its freq {MANUAL_FREQ!r} is a "
+                                      "placeholder that the scheduler does not fire"})
 
 
 @dataclass
@@ -332,6 +411,9 @@ def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> li
             items = json.loads(text) if text.strip() else []
         except json.JSONDecodeError as error:
             draft.fail("tasks", text, f"column {tasks.json_column!r} is not JSON ({error.msg})")
+            return []
+        except RecursionError:
+            draft.fail("tasks", text, f"column {tasks.json_column!r} is JSON nested too deep to read")
             return []
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             draft.fail("tasks", text, "must be a JSON list of task objects")
@@ -363,6 +445,7 @@ def _coordinate(draft: FlowDraft, text: str, fallback: float, label: str) -> flo
 
 
 def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSettings) -> None:
+    upstream_flows = _upstream_flows(draft)
     draft.body.setdefault("flows", [])
     if settings.tasks is None:
         draft.body.setdefault("tasks", [])
@@ -383,6 +466,42 @@ def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSett
         {"cycleGap": gap, "source": source, "target": target, "rerun": settings.tasks.rerun}
         for source, target in edges
     ]
+    if upstream_flows:
+        roots = [node for node, t in zip(nodes, tasks, strict=True) if not t.upstream]
+        _add_upstream_flows(draft, upstream_flows, roots)
+
+
+def _upstream_flows(draft: FlowDraft) -> list[dict[str, Any]]:
+    """The profile's `flow_upstream` list, checked: each entry names a flow id."""
+    if not draft.flow_upstream.strip():
+        return []
+    try:
+        entries = json.loads(draft.flow_upstream)
+    except (ValueError, RecursionError):
+        entries = None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and str(e.get("flowId", "")).strip()
+                                                for e in entries):
+        draft.fail("flows", draft.flow_upstream, "flow_upstream must be a JSON list of {flowId, flowName, cycleGap, "
+                                                 "targets}")
+        return []
+    return entries
+
+
+def _add_upstream_flows(draft: FlowDraft, entries: list[dict[str, Any]], roots: list[str]) -> None:
+    """Each flow this one waits on: a flow node `f_<id>` left of the tasks, and a relation to each
+    task that waits on it (every root task when the profile names none)."""
+    flows: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        flow_id = str(entry["flowId"]).strip()
+        node = flow_node_id(flow_id)
+        flows.setdefault(node, {"flowId": flow_id, "flowName": str(entry.get("flowName") or flow_id),
+                                "nodeId": node, "isVirtual": False, "x": 0.02,
+                                "y": round(min(0.95, 0.05 + 0.05 * len(flows)), 4)})
+        targets = [task_node_id(str(t)) for t in entry.get("targets") or []] or roots
+        gap = str(entry.get("cycleGap") or f"{draft.body.get('cycle', 'D')}0")
+        draft.body["relations"].extend({"cycleGap": gap, "source": node, "target": target, "rerun": False}
+                                       for target in targets)
+    draft.body["flows"] = list(flows.values())
 
 
 def _key_of(mapping: MappingSettings, row: SourceRow) -> str:

@@ -64,7 +64,7 @@ def test_a_row_becomes_a_payload_with_templates_maps_and_derived_cycle() -> None
     assert isinstance(flow, ValidFlow)
     wire = flow.payload.wire()
     assert (wire["id"], wire["freq"], wire["cycle"], wire["desc"], wire["active"]) == (
-        "0042", "0 30 2 ? * MON-FRI *", "W", "from grid/n", 1)
+        "42", "0 30 2 ? * 2-6 *", "W", "from grid/n", 1)
 
 
 def test_one_row_per_task_builds_tasks_relations_and_layout() -> None:

@@ -18,7 +18,7 @@ from migrate.sources.profiles import registry
 
 
 def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, source: Path,
-         options: str = "", extra: str = "") -> tuple[int, dict[str, Any], str]:
+         options: str = "", extra: str = "", target: str = "") -> tuple[int, dict[str, Any], str]:
     config = tmp_path / f"{profile}.toml"
     config.write_text(textwrap.dedent(f"""
         [source]
@@ -37,6 +37,7 @@ def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, sourc
         url = "https://apim.example.invalid"
         user_id = "u1"
         org_id = "o1"
+        {target}
     """), encoding="utf-8")
     code = main(["plan", str(config), "--json"])
     out, err = capsys.readouterr()
@@ -64,14 +65,16 @@ def test_the_dolphinscheduler_sample_reports_its_broken_references(tmp_path: Pat
 
 def test_the_user_crontab_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = shared_file("samples/user-crontab.cron")
-    code, inventory, _ = plan(tmp_path, capsys, "crontab", path)
+    code, inventory, _ = plan(tmp_path, capsys, "crontab", path, target='timezone = "Asia/Tokyo"')
     assert code == 3 and inventory["flows_found"] == inventory["convertible"] == 5
-    assert inventory["warnings_by_code"] == {"TIMEZONE": 5, "PERCENT_STDIN": 1}
+    assert inventory["warnings_by_code"] == {"PERCENT_STDIN": 1}
     rows = flows_of("crontab", path)
     assert [r["schedule"] for r in rows] == ["5 0 * * *", "15 14 1 * *", "0 22 * * 1-5", "23 0-23/2 * * *",
                                              "5 4 * * sun"]
     assert rows[2]["command"] == 'mail -s "It\'s 10pm" joe'
-    assert "CRON_TZ=Japan" in rows[0]["params"] and "MAILTO=paul" in rows[0]["params"] and rows[0]["alert"] == "1"
+    params = json.loads(rows[0]["params"])
+    assert {"key": "CRON_TZ", "value": "Japan"} in params and {"key": "MAILTO", "value": "paul"} in params
+    assert rows[0]["alert"] == "1" and rows[0]["timezone"] == "Japan"
 
 
 def test_the_system_crontab_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,10 +123,10 @@ def test_airflow_rest_collection(tmp_path: Path, capsys: pytest.CaptureFixture[s
     ]}
     path = tmp_path / "dags.json"
     path.write_text(json.dumps(dags), encoding="utf-8")
-    code, inventory, _ = plan(tmp_path, capsys, "airflow", path)
-    # "1 day, 0:00:00" has no start_date of its own: it counts from the flow's startTime.
-    assert code == 2 and inventory["flows_found"] == 5 and inventory["convertible"] == 4
-    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    code, inventory, _ = plan(tmp_path, capsys, "airflow", path, target='timezone = "UTC"')
+    # "1 day, 0:00:00" has no anchor of its own: a default startTime is never one.
+    assert code == 2 and inventory["flows_found"] == 5 and inventory["convertible"] == 3
+    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1, "NEEDS_START": 1}
     rows = {r["flow_name"]: r for r in flows_of("airflow", path)}
     assert rows["every_6h"]["active"] == "0" and rows["daily_sales"]["desc"] == "[tags: sales]"
 
@@ -203,7 +206,7 @@ def test_enos_v2_export(tmp_path: Path) -> None:
         ("airflow", "dags.json", b'{"dags": [{"dag_id": "a"', "not valid JSON"),
         ("dolphinscheduler", "ds.json", b"", "is empty"),
         ("enos-v2", "v2.json", '{"status": 0, "data": {"flowName": "caf\xe9"}}'.encode("latin-1"), "not utf-8-sig text"),
-        ("schtasks", "t.csv", b'"HostName","TaskName"\n', "not schtasks"),
+        ("schtasks", "t.csv", b'"HostName","TaskName"\n', "this does not look like a schtasks export"),
         ("rundeck", "jobs.yaml", b"- name: [unclosed", "cannot parse"),
         ("crontab", "c.cron", b"\xff\xfe0 0 * * * x\n", "not utf-8-sig text"),
         ("enos-v2", "v2.json", b'{"status": 62102, "msg": "graph not found", "data": null}', "status 62102"),

@@ -5,6 +5,15 @@ Standard columns: flow (the source key), flow_name, schedule (in the profile's d
 (an interval's anchor), start_date, owners, active, desc, params, task_id, task_name, upstream,
 command, x, y, and `__warnings__` / `__errors__` (JSON lists of {code, message}) for what the
 profile noticed: an error makes the flow invalid, a warning rides along in its result line.
+
+Three more carry facts the old scheduler had and a flow must keep or report:
+- `timezone`: the IANA zone the source's schedule fired in ("" when the export names none); the
+  mapping shifts the schedule into `[target] timezone` exactly, or refuses it.
+- `unscheduled`: non-empty when the source job has no time schedule (run by hand, triggered by
+  data); the text says what triggered it. `[mapping] unscheduled = "manual"` saves a manual flow.
+- `flow_upstream`: a JSON list of the other flows this one waits on, each
+  `{"flowId": EnOS id, "flowName": name, "cycleGap": "D0", "targets": [task ids]}`: a flow node
+  `f_<flowId>` with a relation to each target task (to every root task when `targets` is empty).
 """
 
 from __future__ import annotations
@@ -18,8 +27,8 @@ from migrate.config import MappingSettings, SourceSettings
 from migrate.sources.readers import SourceRow
 
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
-                    "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "__warnings__",
-                    "__errors__")
+                    "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
+                    "unscheduled", "flow_upstream", "__warnings__", "__errors__")
 
 
 @dataclass
@@ -39,6 +48,11 @@ class FlowRows:
 
     def fail(self, code: str, message: str) -> None:
         self.errors.append({"code": code, "message": message})
+
+    def unscheduled(self, reason: str) -> None:
+        """The job has no time schedule: saved as a manual flow only when the user opts in."""
+        self.schedule = ""
+        self.cells["unscheduled"] = reason
 
 
 def flow_rows(flow: FlowRows, first_number: int) -> list[SourceRow]:
@@ -91,6 +105,10 @@ def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
         "schedule_dialect": dialect,
         "schedule_start": user.schedule_start or "start",
         "split_id_column": user.split_id_column,
+        "schedule_timezone": user.schedule_timezone or "timezone",
+        "source_timezone": user.source_timezone,
+        "timezone_shift": user.timezone_shift,
+        "unscheduled": user.unscheduled,
     })
 
 

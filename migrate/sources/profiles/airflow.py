@@ -1,72 +1,406 @@
-"""Airflow DAG lists: the REST collection `GET /api/v1/dags` (`{"dags": [...], "total_entries"}`)
-and `airflow dags list -o json`. One flow per DAG, one task standing for the DAG run.
+"""Airflow DAG lists. One flow per DAG (key and name: its `dag_id`), one task standing for the DAG
+run (`airflow dags trigger <dag_id>`, for Import).
 
-`schedule_interval` in any of its tagged forms, or the newer `timetable_summary`, is converted
-by the `airflow` dialect; a DAG with neither is reported, not guessed.
+What it reads, each as one `.json` file, a folder of them, or a glob (`[source] path =
+"pages/dags-*.json"`):
+- the REST collection `GET /api/v1/dags` (Airflow 2) or `/api/v2/dags` (Airflow 3),
+  `{"dags": [...], "total_entries": N}`. It answers one page of at most `limit` DAGs (100 by
+  default): save every page (`?limit=100&offset=0`, `offset=100`, ...). The pages must add up to
+  `total_entries`, or the source is refused, saying how many DAGs are missing;
+- a DAG's details, `GET /api/v1/dags/{dag_id}/details` (one object), which alone give the DAG's
+  `timezone`, `start_date`, `end_date`, `params` and `dataset_expression` / `asset_expression`;
+- `airflow dags list -o json` (a list, with no schedules: every DAG is MISSING_SCHEDULE).
+A DAG found twice (on two pages fetched while DAGs changed, or in a page and its details) is one
+flow: the facts of both are put together, the first one read winning; where they disagree on a
+fact used here, DUPLICATE_DAG names it.
+
+Schedule (`schedule_interval`, tagged `{"__type": "CronExpression" | "TimeDelta" | "RelativeDelta"}`,
+else `timetable_summary`) goes to the `airflow` dialect. An interval counts from the export's own
+facts, in this order of trust: `next_dagrun` (Airflow 3: `next_dagrun_logical_date`),
+`next_dagrun_data_interval_start`, `start_date`; each is an instant in UTC and keeps its offset
+in the `start` column. With none of them `start` stays empty and the mapping refuses the flow
+(NEEDS_START): no default date is taken for an anchor.
+
+Time zone: a cron DAG fires in its own `timezone` (details only), else in the installation's
+`[core] default_timezone`, usually UTC. The details' zone goes to the `timezone` column
+(`Timezone('Europe/Berlin')` and fixed offsets such as `+02:00` are read as IANA names). The list
+endpoint names no zone: the column stays empty, and the schedules are taken to be in the
+target's zone unless you set `[mapping] source_timezone` to the installation's
+`default_timezone` (`airflow config get-value core default_timezone`).
+
+No time schedule (`flow.unscheduled`: refused as NO_TIME_SCHEDULE with the sentence, or a manual
+flow with `[mapping] unscheduled = "manual"`):
+- `schedule=None`: run only when triggered by hand, by the API or by another DAG;
+- `@once`: one run soon after `start_date`, then none; a manual flow is its nearest equal;
+- `@continuous`: a new run as soon as the last one ends;
+- dataset (Airflow 2.4+) or asset (Airflow 3) triggers: the sentence names them from the
+  details' expression. A DAG triggered by datasets *or* a time schedule keeps its time schedule,
+  with DATASET_TRIGGER for the triggers not carried.
+
+State: a paused DAG (`is_paused`) or one whose file Airflow no longer finds (`is_active` false,
+Airflow 3 `is_stale`) is saved with active 0, with PAUSED / INACTIVE_DAG. Owners, description and
+tags (appended to the description) are carried; `params` carry their default values (PARAM_DETAILS
+when their description or schema is left behind); an `end_date` is END_DATE, since a flow never
+ends. A file that holds no DAG list is refused; a DAG entry that cannot be read is that flow's
+MALFORMED_DAG error.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from migrate.config import SourceSettings
+from migrate.config import SourceSettings, known_zone
 from migrate.sources.profiles import FlowRows, Profile, rows_of
-from migrate.sources.profiles.json_documents import load_json
+from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
 
+EXPECTED = ("expected the answer of GET /api/v1/dags or /api/v2/dags ({\"dags\": [...], \"total_entries\": N}), "
+            "of GET /api/v1/dags/<dag_id>/details, or the list printed by `airflow dags list -o json`, "
+            "each DAG with a dag_id")
+# The facts this profile reads: a DAG listed twice is reported when two of its copies disagree on one.
+FACTS = ("schedule_interval", "timetable_summary", "timetable_description", "dataset_expression", "asset_expression",
+         "is_paused", "paused", "is_active", "is_stale", "owners", "owner", "description", "tags", "timezone",
+         "start_date", "end_date", "params")
+ANCHORS = ("next_dagrun", "next_dagrun_logical_date", "next_dagrun_data_interval_start", "start_date")
+TIMEZONE_REPR = re.compile(r"^Timezone\('(?P<name>[^']*)'\)$")  # str() of a pendulum 2 zone
+FIXED_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})$")
+NO_SCHEDULE = {
+    "": "an Airflow DAG with no schedule (schedule=None): it ran only when triggered by hand, by the API or "
+        "by another DAG",
+    "none": "an Airflow DAG with no schedule (schedule=None): it ran only when triggered by hand, by the API or "
+            "by another DAG",
+    "null": "an Airflow DAG with no schedule (schedule=None): it ran only when triggered by hand, by the API or "
+            "by another DAG",
+    "@once": "an Airflow DAG scheduled @once: it ran a single time soon after its start_date, and since then only "
+             "when triggered by hand",
+    "@continuous": "an Airflow DAG scheduled @continuous: a new run started as soon as the previous one ended, "
+                   "which no time schedule can say",
+}
+DATA_SUMMARIES = {"dataset": "datasets", "asset": "assets"}  # timetable summaries of data-triggered DAGs
 
-def _dags(settings: SourceSettings) -> list[dict[str, Any]]:
-    document = load_json(settings)
-    dags = document.get("dags") if isinstance(document, dict) else document
-    if not isinstance(dags, list) or not all(isinstance(d, dict) for d in dags):
-        raise SourceError(f"{settings.path}: expected a list of DAGs or {{\"dags\": [...]}}")
-    return dags
+
+class MalformedDag(ValueError):
+    """A DAG entry with a field this profile cannot read: that flow's error, not the file's."""
 
 
-def _schedule(dag: dict[str, Any]) -> tuple[str, bool]:
-    """The schedule text for the airflow dialect, and whether the export had one at all."""
-    if "schedule_interval" in dag:
-        value = dag["schedule_interval"]
-        return ("None" if value is None else value if isinstance(value, str) else json.dumps(value)), True
-    for key in ("timetable_summary", "schedule"):
-        if dag.get(key) is not None:
-            return str(dag[key]), True
-    return "", False
+@dataclass
+class _Page:
+    path: Path
+    entries: list[Any]
+    total_entries: int | None  # a REST collection page only
 
 
-def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
-    frame = pd.DataFrame.from_records(_dags(settings)).astype(object)
-    for record in frame.to_dict("records"):
-        dag = {str(k): v for k, v in record.items() if not (isinstance(v, float) and pd.isna(v))}
-        dag_id = str(dag.get("dag_id", "")).strip()
-        flow = FlowRows(key=dag_id or f"dag {len(dag)}", name=dag_id)
-        if not dag_id:
-            flow.fail("MISSING_FIELD", "a DAG without dag_id")
-        schedule, known = _schedule(dag)
-        if not known:
-            flow.fail("MISSING_SCHEDULE", "the export has no schedule_interval or timetable_summary for this DAG "
-                                          "(`airflow dags list` prints none: export with the REST API)")
-        flow.schedule = schedule
-        owners = dag.get("owners", dag.get("owner", ""))
-        paused = dag.get("is_paused", dag.get("paused", False))
-        tags = [t.get("name", "") if isinstance(t, dict) else str(t) for t in dag.get("tags") or []]
+@dataclass
+class _Entry:
+    key: str
+    where: str  # file and position, for messages
+    dag: dict[str, Any] | None  # None: an entry that is not a DAG
+    problem: str = ""
+    disagreements: list[str] = field(default_factory=list)
+
+
+def _page(path: Path, document: Any) -> _Page:
+    """The DAG entries of one document, or a refusal when it is no Airflow DAG list at all."""
+    def is_dag(entry: Any) -> bool:
+        return isinstance(entry, dict) and "dag_id" in entry
+
+    if isinstance(document, dict) and "dags" in document:
+        dags, total = document["dags"], document.get("total_entries")
+        if isinstance(dags, list) and (not dags or any(map(is_dag, dags))):
+            if total is not None and (not isinstance(total, int) or isinstance(total, bool) or total < 0):
+                raise SourceError(f"{path}: total_entries {total!r} is not a count of DAGs")
+            return _Page(path, dags, total)
+    elif is_dag(document):
+        return _Page(path, [document], None)
+    elif isinstance(document, list) and any(map(is_dag, document)):
+        return _Page(path, document, None)
+    raise SourceError(f"{path}: this does not look like an Airflow DAG list ({EXPECTED})")
+
+
+def _dag_id(entry: Any) -> str:
+    value = entry.get("dag_id") if isinstance(entry, dict) else None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value).strip()
+
+
+def _add(entries: dict[str, _Entry], dag_id: str, entry: dict[str, Any], where: str) -> None:
+    """A DAG seen again: its facts join the first copy's, which wins where they disagree."""
+    known = entries.get(dag_id)
+    if known is None or known.dag is None:  # (bad entries are keyed by their place, never by a dag_id)
+        entries[dag_id] = _Entry(dag_id, where, entry)
+        return
+    differing = [k for k in FACTS if k in entry and k in known.dag and entry[k] != known.dag[k]]
+    known.dag = {**entry, **known.dag}
+    if differing:
+        known.disagreements.append(f"{where} gives another {', '.join(differing)}: {known.where} is kept")
+
+
+def _check_total(source: Path, pages: list[_Page], counted: int) -> None:
+    totals = [p.total_entries for p in pages if p.total_entries is not None]
+    if totals and counted < max(totals):
+        total = max(totals)
+        raise SourceError(
+            f"{source}: {counted} of the {total} DAGs Airflow counted (total_entries) are here, {total - counted} "
+            f"missing. GET /api/v1/dags answers one page of at most `limit` DAGs (100 unless set): save every page, "
+            f"e.g. `curl '<airflow>/api/v1/dags?limit=100&offset=N' -o dags-N.json` for N = 0, 100, 200, ... below "
+            f"{total} (Airflow 3: /api/v2/dags), and set [source] path to their folder or to a glob such as "
+            f"\"dags-*.json\"")
+
+
+def _entries(settings: SourceSettings) -> list[_Entry]:
+    """Every DAG of every file, once each, after checking the pages add up to total_entries."""
+    files = json_files(settings.path)
+    pages = [_page(path, read_json_file(path, settings.encoding)) for path in files]
+    entries: dict[str, _Entry] = {}
+    on_pages: set[str] = set()  # DAG ids (or bad entries) of REST pages, to count against total_entries
+    for page in pages:
+        for number, entry in enumerate(page.entries, 1):
+            where = f"{page.path.name} DAG {number}" if len(files) > 1 else f"DAG {number}"
+            dag_id = _dag_id(entry)
+            if not dag_id:
+                problem = "an entry without a dag_id" if isinstance(entry, dict) else \
+                    f"an entry that is not a DAG object: {json.dumps(entry)[:80]}"
+                dag_id = where  # has spaces, so no real dag_id can take it
+                entries[dag_id] = _Entry(where, where, None, problem)
+            else:
+                _add(entries, dag_id, entry, where)
+            if page.total_entries is not None:
+                on_pages.add(dag_id)
+    _check_total(settings.path, pages, len(on_pages))
+    return list(entries.values())
+
+
+# -- one DAG's facts ---------------------------------------------------------------------------
+
+def _flag(dag: dict[str, Any], *names: str) -> bool | None:
+    """A boolean as the API (true), the CLI ("True") or a hand-made list ("false", 0) writes it."""
+    for name in names:
+        value = dag.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no", ""):
+            return False
+        raise MalformedDag(f"{name} {value!r} is neither true nor false")
+    return None
+
+
+def _moment(dag: dict[str, Any], name: str) -> str:
+    """An ISO date-time as the export wrote it (offset kept), checked to be one."""
+    value = dag.get(name)
+    if value is None or value == "":
+        return ""
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedDag(f"{name} {value!r} is not an ISO date-time") from None
+    return value
+
+
+def _zone(value: Any) -> str:
+    """The IANA name of a DAG's timezone: `Timezone('X')` (pendulum 2) is X, a whole-hour fixed
+    offset is its Etc/GMT zone (whose sign is reversed by POSIX convention)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise MalformedDag(f"timezone {value!r} is not a zone name")
+    text = value.strip()
+    text = match["name"] if (match := TIMEZONE_REPR.match(text)) else text
+    if offset := FIXED_OFFSET.match(text):
+        hours, minutes = int(offset["hours"]), int(offset["minutes"])
+        if minutes:
+            raise MalformedDag(f"timezone {value!r} is a fixed offset with minutes, which no IANA zone name says; "
+                               "set the DAG's timezone in the export to the zone it stands for")
+        text = "UTC" if hours == 0 else f"Etc/GMT{'-' if offset['sign'] == '+' else '+'}{hours}"
+    try:
+        return known_zone(text) or ""
+    except ValueError as error:
+        raise MalformedDag(f"timezone: {error}") from None
+
+
+def _schedule_value(dag: dict[str, Any]) -> tuple[Any, bool]:
+    """The schedule as the export gives it, and whether the export has a schedule field at all.
+    A null `schedule_interval` defers to a timetable summary (custom timetables leave it null)."""
+    present = False
+    for key in ("schedule_interval", "timetable_summary", "schedule"):
+        if key in dag:
+            present = True
+            if dag[key] is not None:
+                return dag[key], True
+    return None, present
+
+
+def _text(value: Any) -> str:
+    """The schedule as the airflow dialect reads it: a cron expression as written, the other
+    tagged forms (TimeDelta, RelativeDelta) as their JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value.get("__type") == "CronExpression" and isinstance(value.get("value"), str):
+        return str(value["value"])
+    return json.dumps(value)
+
+
+def _data_trigger(dag: dict[str, Any], plain: str) -> str:
+    """'datasets' or 'assets' when data events trigger the DAG (alone or with a time schedule), else ''."""
+    if plain in DATA_SUMMARIES:
+        return DATA_SUMMARIES[plain]
+    if dag.get("asset_expression"):
+        return "assets"
+    if dag.get("dataset_expression"):
+        return "datasets"
+    description = dag.get("timetable_description")
+    if isinstance(description, str) and description[:12].lower() == "triggered by":
+        return "assets" if description.lower().startswith("triggered by assets") else "datasets"
+    return ""
+
+
+def _expression(node: Any, nested: bool = False) -> str:
+    """A dataset or asset condition in words: `a and (b or c)`."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        for operator, word in (("all", " and "), ("any", " or ")):
+            if isinstance(node.get(operator), list):
+                parts = [_expression(n, True) for n in node[operator]]
+                text = word.join(parts)
+                return f"({text})" if nested and len(parts) > 1 else text
+        for kind in ("asset", "dataset"):
+            if isinstance(node.get(kind), dict):
+                return _expression(node[kind], nested)
+        if "alias" in node:
+            alias = node["alias"]
+            return f"alias {alias.get('name') if isinstance(alias, dict) else alias}"
+        name, uri = node.get("name"), node.get("uri")
+        if name or uri:
+            return f"{name} ({uri})" if name and uri and name != uri else str(name or uri)
+    return json.dumps(node)  # a shape of a later Airflow: shown as it is rather than dropped
+
+
+def _triggers(dag: dict[str, Any], kind: str) -> str:
+    expression = dag.get("asset_expression") or dag.get("dataset_expression")
+    if expression:
+        return f"{kind}: {_expression(expression)}"
+    return (f"{kind} (the DAG list does not name them; GET /api/v1/dags/{dag.get('dag_id')}/details does, in "
+            f"its {'asset' if kind == 'assets' else 'dataset'}_expression)")
+
+
+def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
+    value, present = _schedule_value(dag)
+    text = "None" if value is None else _text(value)
+    plain = text.strip().lower()
+    trigger = _data_trigger(dag, plain)
+    timed = plain not in NO_SCHEDULE and plain not in DATA_SUMMARIES
+    if trigger and timed:
+        flow.warn("DATASET_TRIGGER", f"also triggered by {_triggers(dag, trigger)}; the flow runs on its time "
+                                     "schedule only")
+    elif trigger:
+        flow.unscheduled(f"an Airflow DAG triggered by {_triggers(dag, trigger)}")
+        return
+    if not present:
+        flow.fail("MISSING_SCHEDULE", "the export has no schedule_interval or timetable_summary for this DAG "
+                                      "(`airflow dags list` prints none: export with the REST API)")
+        return
+    if not timed:
+        flow.unscheduled(NO_SCHEDULE[plain])
+        return
+    flow.schedule = text
+    flow.cells["start"] = next((moment for name in ANCHORS if (moment := _moment(dag, name))), "")
+
+
+def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
+    paused = _flag(dag, "is_paused", "paused")
+    gone = _flag(dag, "is_active") is False or _flag(dag, "is_stale") is True
+    if paused:
+        flow.warn("PAUSED", "the DAG is paused in Airflow: saved with active 0, as it stood")
+    if gone:
+        flow.warn("INACTIVE_DAG", "Airflow no longer finds this DAG's file (is_active false or is_stale true): it "
+                                  "was deleted or moved, and does not run; saved with active 0")
+    flow.cells["active"] = "0" if paused or gone else "1"
+    if end := _moment(dag, "end_date"):
+        flow.warn("END_DATE", f"the DAG stopped being scheduled at {end} (end_date); a flow has no end date")
+
+
+def _names(value: Any, what: str) -> list[str]:
+    """Owners or tags: a list of names (or of {"name": ...}), or one comma-separated string."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list):
+        names = [str(v.get("name", "")) if isinstance(v, dict) else str(v) for v in value]
+        return [n for n in names if n]
+    raise MalformedDag(f"{what} {json.dumps(value)[:80]} is not a list of names")
+
+
+def _params(flow: FlowRows, value: Any) -> str:
+    """Details' `params` ({name: Param dump or plain value}) -> the documented [{key, value}] JSON."""
+    if value is None:
+        return ""
+    if not isinstance(value, dict):
+        raise MalformedDag(f"params {json.dumps(value)[:80]} is not an object of parameters")
+    pairs, detailed = [], []
+    for name, param in value.items():
+        default = param.get("value") if isinstance(param, dict) and "value" in param else param
+        if isinstance(param, dict) and (param.get("description") or param.get("schema")):
+            detailed.append(name)
+        text = "" if default is None else default if isinstance(default, str) else json.dumps(default)
+        pairs.append({"key": name, "value": text})
+    if detailed:
+        flow.warn("PARAM_DETAILS", f"params {', '.join(detailed)}: only the default value is carried, not the "
+                                   "description or the JSON schema Airflow checked a triggered run's conf against")
+    return json.dumps(pairs, ensure_ascii=False, separators=(",", ":")) if pairs else ""
+
+
+def _flow(entry: _Entry) -> FlowRows:
+    # Named and inactive from the start, so that a DAG this profile cannot read fails for that
+    # reason alone.
+    flow = FlowRows(key=entry.key, name=entry.key, cells={"active": "0"})
+    if entry.dag is None:
+        flow.fail("MALFORMED_DAG", f"{entry.where}: {entry.problem}")
+        return flow
+    dag = entry.dag
+    for disagreement in entry.disagreements:
+        flow.warn("DUPLICATE_DAG", f"DAG {entry.key} is listed more than once; {disagreement}")
+    try:
+        _schedule(flow, dag)
+        _state(flow, dag)
+        tags = _names(dag.get("tags"), "tags")
         description = str(dag.get("description") or "")
         flow.cells.update(
-            owners=";".join(owners) if isinstance(owners, list) else str(owners),
-            active="0" if str(paused).lower() in ("true", "1") else "1",
+            owners=";".join(_names(dag.get("owners", dag.get("owner")), "owners")),
             desc=(description + (f" [tags: {', '.join(tags)}]" if tags else "")).strip(),
-            start=str(dag.get("start_date") or ""),
+            timezone=_zone(dag.get("timezone")),
+            params=_params(flow, dag.get("params")),
         )
-        flow.tasks = [{"task_id": "1", "task_name": dag_id, "command": f"airflow dags trigger {dag_id}"}]
-        yield flow
+    except MalformedDag as error:
+        flow.fail("MALFORMED_DAG", f"{entry.where}: {error}")
+    except RecursionError:
+        flow.fail("MALFORMED_DAG", f"{entry.where}: a field nested too deep to read")
+    flow.tasks = [{"task_id": "1", "task_name": entry.key, "command": f"airflow dags trigger {entry.key}"}]
+    return flow
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
-    return rows_of(_flows(settings))
+    def flows() -> Iterator[FlowRows]:
+        # Every page is read and counted before the first flow goes out: missing pages stop the
+        # run before anything is saved.
+        yield from map(_flow, _entries(settings))
+
+    return rows_of(flows())
 
 
-PROFILE = Profile("airflow", "airflow", read, "Airflow DAG lists (REST API or `airflow dags list -o json`)")
+PROFILE = Profile("airflow", "airflow", read,
+                  "Airflow DAG lists (REST API pages, DAG details, `airflow dags list -o json`)")

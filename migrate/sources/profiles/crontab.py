@@ -1,16 +1,31 @@
 """User and system crontabs: one flow per job line, its command one task.
 
-Comments and blank lines are skipped. Environment lines (NAME=value) apply to the lines after
-them and travel as flow parameters; CRON_TZ also gives a TIMEZONE warning (the flow runs on the
-service's clock), and MAILTO turns on e-mail alerts. An unescaped `%` ends the command: what
-follows is the job's standard input, which a flow task cannot take, so it is flagged. Options:
-`system = true` for a system crontab (a user column before the command), `user = "name"` as
-the owner of a user crontab's jobs.
+Fields are separated by any run of blanks (spaces or tabs), as cron reads them, in every form:
+a user crontab (`m h dom mon dow command`), a system crontab or an /etc/cron.d file (a user
+column before the command), and `@` macros (`@daily [user] command`). A job whose command comes
+out empty is an error naming its line, never a task that runs nothing.
+
+Comments and blank lines are skipped. Environment lines (`NAME = value`, the value optionally in
+matching quotes) apply to the lines after them and travel as flow parameters. `MAILTO` with an
+address turns on e-mail alerts; `MAILTO=""` means cron sends no mail. `CRON_TZ` is the zone the
+following lines fire in: cronie (Fedora, RHEL, Arch) honours it, so it becomes the flow's
+`timezone`; Debian's and Ubuntu's cron ignores it (`cron_tz = false` says so, and the line is
+then only reported). `TZ` is the commands' environment: cronie and Debian's cron still fire on the
+host's clock, so it is reported, never taken as the schedule's zone. An unescaped `%` ends the
+command: what follows is the job's standard input, which a flow task cannot take, so it is
+flagged.
+
+Options: `system = true` for a system crontab (a user column), `user = "name"` as the owner of a
+user crontab's jobs, `cron_tz = false` for a crontab run by a cron that ignores CRON_TZ.
+
+A file in which no line is a job (five time fields or an `@` macro, then a command) is not a
+crontab: it is refused as a whole, so that a wrong file never passes as "0 flows".
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -21,7 +36,17 @@ from migrate.config import SourceSettings
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
+OPTIONS = ("system", "user", "cron_tz")
 ENVIRONMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+# cron's minute and hour fields: numbers, `*`, ranges, lists and steps, nothing else; a line whose
+# first two words are not such fields is not a job line.
+TIME_FIELD = re.compile(r"^[0-9*][0-9*,/-]*$")
+MACROS = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+# A file whose first this many active lines are none of them jobs is not a crontab: refused then,
+# rather than holding a large file of something else in memory.
+UNRECOGNISED_BEFORE_REFUSAL = 1000
+EXPECTED = ("expected job lines: five time fields (minute hour day-of-month month day-of-week) or an @ macro, "
+            "then {user}the command, with comments (#) and NAME=value lines between them")
 
 
 def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
@@ -50,51 +75,129 @@ def split_percent(command: str) -> tuple[str, str | None]:
     return head, (parts[1].replace("\\%", "%").replace("%", "\n") if len(parts) > 1 else None)
 
 
+def environment_value(text: str) -> str:
+    """The value of `NAME = value` as cron reads it: blanks around it dropped, and one pair of
+    matching quotes removed (so `MAILTO=""` is the empty string)."""
+    value = text.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
 def _name(command: str, number: int) -> str:
     words = command.split()
     program = PurePosixPath(words[0]).name if words else "job"
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{program}_line{number}").strip("_")
 
 
+def _schedule_words(line: str) -> int | None:
+    """How many words the schedule takes (1 for a macro, 5 for time fields), or None when the
+    line is not a job line."""
+    first = line.split(None, 1)[0]
+    if first in MACROS:
+        return 1
+    words = line.split(None, 2)
+    if len(words) >= 2 and TIME_FIELD.match(words[0]) and TIME_FIELD.match(words[1]):
+        return 5
+    return None
+
+
+def _options(settings: SourceSettings) -> tuple[bool, str, bool]:
+    unknown = sorted(set(settings.options) - set(OPTIONS))
+    if unknown:
+        raise SourceError(f"{settings.path}: crontab options {unknown} are unknown (known: {', '.join(OPTIONS)})")
+    return (bool(settings.options.get("system", False)), str(settings.options.get("user", "")),
+            bool(settings.options.get("cron_tz", True)))
+
+
+def _invalid(number: int, message: str) -> FlowRows:
+    flow = FlowRows(key=f"line {number}", name=f"line{number}")
+    flow.fail("INVALID_SYNTAX", f"line {number}: {message}")
+    flow.cells["active"] = "1"  # an uncommented line was live in cron: its only fault is the one named
+    return flow
+
+
+def _job(number: int, line: str, words: int, system: bool, owner: str) -> FlowRows:
+    """One job line: its schedule, user and command, or an error naming the line."""
+    fields = line.split(None, words + (1 if system else 0))
+    schedule, rest = fields[:words], fields[words:]
+    if len(schedule) < words:
+        return _invalid(number, f"{line!r} has fewer than {words} time fields")
+    if system:
+        if not rest:
+            return _invalid(number, f"{line!r} has no user and no command")
+        owner, rest = rest[0], rest[1:]
+    command, stdin = split_percent(rest[0] if rest else "")
+    command = command.strip()
+    if not command:
+        return _invalid(number, f"{line!r} has no command" + (" (only standard input after %)" if stdin else ""))
+    flow = FlowRows(key=f"line {number}", name=_name(command, number), schedule=" ".join(schedule))
+    flow.cells["owners"] = owner
+    if not system and command.split()[0] == "root":
+        flow.warn("USER_COLUMN", f"line {number}: the command starts with 'root', a user name: if this is /etc/crontab "
+                                 "or a file of /etc/cron.d, set options = { system = true } (a user column)")
+    flow.tasks = [{"task_id": "1", "task_name": flow.name, "command": command}]
+    if stdin is not None:
+        flow.warn("PERCENT_STDIN", f"the text after % was the job's input ({stdin!r}); a task has none")
+    return flow
+
+
+def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: bool) -> None:
+    """What the environment lines above a job mean for its flow: parameters, zone, alerts."""
+    flow.cells["params"] = json.dumps([{"key": k, "value": v} for k, v in environment.items()], ensure_ascii=False)
+    zone = environment.get("CRON_TZ", "")
+    if zone and cron_tz:
+        flow.cells["timezone"] = zone
+    elif zone:
+        flow.warn("CRON_TZ_IGNORED", f"CRON_TZ={zone} is ignored by this cron (cron_tz = false): the job fired on the "
+                                     "host's clock; set [mapping] source_timezone to the host's zone")
+    if "TZ" in environment:
+        flow.warn("TZ_ENVIRONMENT", f"TZ={environment['TZ']} was the command's environment (kept as a parameter); "
+                                    "cronie and Debian's cron fire on the host's clock (CRON_TZ, where honoured, "
+                                    "names the schedule's zone), so the schedule is not taken to be in that zone")
+    if environment.get("MAILTO", "").strip():
+        flow.cells["alert"] = "1"
+
+
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
-    system = bool(settings.options.get("system", False))
-    default_user = str(settings.options.get("user", ""))
+    system, default_user, cron_tz = _options(settings)
     environment: dict[str, str] = {}
+    recognised = False
+    # Lines that are not jobs, held until the first job line proves the file is a crontab.
+    held: list[FlowRows] = []
+    first_unrecognised = ""
+    expected = EXPECTED.format(user="a user and " if system else "")
     for number, raw in _lines(settings):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if match := ENVIRONMENT.match(line):
-            environment[match[1]] = match[2].strip().strip("'\"")
+            environment[match[1]] = environment_value(match[2])
             continue
-        fields = line.split(None, 1 if line.startswith("@") else 5)
-        schedule_parts = 1 if line.startswith("@") else 5
-        if len(fields) <= schedule_parts:
-            flow = FlowRows(key=f"line {number}", name=f"line{number}")
-            flow.fail("INVALID_SYNTAX", f"line {number}: {line!r} has no command")
-            yield flow
+        words = _schedule_words(line)
+        if words is None:
+            flow = _invalid(number, f"{line!r} is not a job line: {expected}")
+            if recognised:
+                yield flow
+            else:
+                held.append(flow)
+                first_unrecognised = first_unrecognised or f"line {number}: {line[:80]!r}"
+                if len(held) >= UNRECOGNISED_BEFORE_REFUSAL:
+                    break
             continue
-        schedule = " ".join(fields[:schedule_parts])
-        rest = fields[schedule_parts]
-        user = default_user
-        if system:
-            user, _, rest = rest.partition(" ")
-        command, stdin = split_percent(rest.strip())
-        flow = FlowRows(key=f"line {number}", name=_name(command, number), schedule=schedule)
-        params = dict(environment)
-        if "CRON_TZ" in environment:
-            flow.warn("TIMEZONE", f"CRON_TZ={environment['CRON_TZ']}: the job ran in that zone; a flow runs on the "
-                                  "service's clock")
-        if stdin is not None:
-            flow.warn("PERCENT_STDIN", f"the text after % was the job's input ({stdin!r}); a task has none")
-        flow.cells.update(
-            owners=user, active="1", params=";".join(f"{k}={v}" for k, v in params.items()),
-            desc=f"crontab line {number}: {line}"[:500],
-        )
-        if environment.get("MAILTO"):
-            flow.cells["alert"] = "1"
-        flow.tasks = [{"task_id": "1", "task_name": flow.name, "command": command}]
+        if not recognised:
+            recognised = True
+            yield from held
+            held.clear()
+        flow = _job(number, line, words, system, default_user)
+        if not flow.errors:
+            _environment_facts(flow, environment, cron_tz)
+            flow.cells.update(active="1", desc=f"crontab line {number}: {line}"[:500])
         yield flow
+    if not recognised:
+        found = f"found {first_unrecognised} and no job line" if first_unrecognised else "found no job line"
+        raise SourceError(f"{settings.path}: this does not look like a crontab export "
+                          f"({expected}; {found})")
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:

@@ -1,14 +1,44 @@
-"""DolphinScheduler workflow exports: the older keys (`processDefinition`,
-`processTaskRelationList`) and the 3.3+ ones (`workflowDefinition`,
-`workflowTaskRelationList`), with `taskDefinitionList`, the Quartz `schedule` and `locations`
-(canvas positions, scaled into (0, 1)). Cross-references that do not agree (a relation to a task
-that is not there, a schedule of another workflow) are reported, not followed and not crashed on.
+"""DolphinScheduler workflow exports (2.0 and later): the older keys (`processDefinition`,
+`processTaskRelationList`) and the 3.3+ ones (`workflowDefinition`, `workflowTaskRelationList`),
+with `taskDefinitionList`, the Quartz `schedule` and `locations` (canvas positions, scaled into
+(0, 1)).
+
+Every fact of a workflow is carried or named by a code:
+- state: `active` is 1 only when the workflow and its schedule are both ONLINE and the schedule has
+  not ended (`INACTIVE_SOURCE` says which was off); an end date within ten years is `SCHEDULE_ENDS`;
+- the schedule's `timezoneId` goes to the `timezone` column; a workflow with no schedule is
+  unscheduled (a manual flow when the user opts in);
+- `globalParams` become the flow's parameters (`PARAM_EXPRESSION` when a value is a
+  DolphinScheduler time expression, `PARAM_NOT_CARRIED` for OUT parameters); a task's
+  `localParams` are listed in its command (`LOCAL_PARAMS`);
+- the schedule's `warningType` turns on e-mail alerts (`ALERT_APPROXIMATE` when DolphinScheduler
+  alerted on success too, or only then; `ALERT_GROUP` names the alert group whose recipients stay behind);
+- each task's body (SQL, Spark, Flink, MapReduce, Python, HTTP, stored procedure, DataX, Sqoop …)
+  is kept in its command, as a readable text when it is not a shell script (`TASK_BODY_AS_TEXT`);
+  sub-workflows are `TASK_TYPE_NOT_CARRIED` warnings, branching tasks (CONDITIONS, SWITCH,
+  BLOCKING) make the flow invalid (a flow would run every branch);
+- a `DEPENDENT` task (a wait on other workflows) is not a task of the flow: its downstream tasks
+  wait on its upstream tasks instead, and each workflow it waited on becomes a `flow_upstream` entry
+  when its EnOS id is known (option `flow_ids`) and the window has an exact `cycleGap`, else a
+  `CROSS_FLOW_DEPENDENCY` warning that says why and what to do.
+
+Option `flow_ids`: the EnOS flow id of DolphinScheduler workflows, by workflow code. Either inline,
+`flow_ids = "137713880690528=2788; 137713880690529=2790"`, or a file (relative to the export's
+folder): a CSV of `code,flow_id` lines (a header line and `#` comments are skipped) or a JSON object
+`{"code": "flow_id"}`. A workflow of the export whose code is listed is saved under that id.
+
+Cross-references that do not agree (a relation to a task that is not there, a schedule of another
+workflow) are reported, not followed. A malformed record is that flow's failure, never the file's.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
@@ -18,16 +48,150 @@ from migrate.sources.readers import SourceError, SourceRow
 
 GENERATIONS = (("workflowDefinition", "workflowTaskRelationList", "workflowDefinitionCode"),
                ("processDefinition", "processTaskRelationList", "processDefinitionCode"))
+OPTIONS = ("flow_ids",)
+EXPECTED = ("expected a workflow export: a list of objects with processDefinition or workflowDefinition, "
+            "processTaskRelationList or workflowTaskRelationList, taskDefinitionList and schedule, as "
+            "DolphinScheduler 2.0 and later export them")
+# Dependency windows that one cycleGap says exactly: the upstream flow's run of the same period, or
+# of the one before. Other windows (last2Days, last7Days, lastMonday, last24Hours …) span or pick
+# periods a single gap cannot name.
+EXACT_WINDOWS = {
+    ("hour", "currentHour"): "H0", ("hour", "last1Hour"): "H-1",
+    ("day", "today"): "D0", ("day", "last1Days"): "D-1",
+    ("week", "thisWeek"): "W0", ("week", "lastWeek"): "W-1",
+    ("month", "thisMonth"): "M0", ("month", "lastMonth"): "M-1",
+}
+BRANCHING_TYPES = ("CONDITIONS", "SWITCH", "BLOCKING")
+SUB_WORKFLOW_TYPES = ("SUB_PROCESS", "SUB_WORKFLOW", "DYNAMIC")
+DEPENDENT = "DEPENDENT"
+# DolphinScheduler's own expressions ($[yyyyMMdd-1], ${system.biz.date}): evaluated by it at run time.
+TIME_EXPRESSION = re.compile(r"\$\[|\$\{system\.")
+END_HORIZON = timedelta(days=3653)  # DolphinScheduler's default end is 100 years on: ends sooner are meant
+
+
+class Malformed(Exception):
+    """A record that is not shaped as DolphinScheduler writes it: that flow fails, the rest goes on."""
+
+
+# -- reading values that may come as JSON text, numbers as strings, or nothing -----------------
+
+def _parsed(value: Any, what: str) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise Malformed(f"{what} is not valid JSON ({error.msg} at column {error.colno})") from None
+    return value
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    value = _parsed(value, what)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Malformed(f"{what} should be an object, not {type(value).__name__}")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[dict[str, Any]]:
+    value = _parsed(value, what)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise Malformed(f"{what} should be a list of objects")
+    return value
+
+
+def _code(value: Any) -> str:
+    """A DolphinScheduler code as text: 137713824398176, "137713824398176" and 1.37713824398176e14 agree."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+# -- the option flow_ids -------------------------------------------------------------------------
+
+def _id_pairs(lines: list[str], where: str, header: bool = False) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in re.split(r"[=,;\t]", line) if p.strip()]
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            ids[parts[0]] = parts[1]
+        elif not (header and number == 1 and len(parts) == 2):  # a header line such as "code,flow_id"
+            raise SourceError(f"{where} line {number}: expected a workflow code and an EnOS flow id, got {line!r}")
+    return ids
+
+
+def _flow_ids(settings: SourceSettings) -> dict[str, str]:
+    unknown = sorted(set(settings.options) - set(OPTIONS))
+    if unknown:
+        raise SourceError(f"source.options: unknown option(s) {unknown} for profile dolphinscheduler "
+                          f"(known: {list(OPTIONS)})")
+    value = settings.options.get("flow_ids")
+    if value is None:
+        return {}
+    text = str(value).strip()
+    if "=" in text:
+        return _id_pairs(text.split(";"), "source.options.flow_ids")
+    path = Path(text) if Path(text).is_absolute() else settings.path.parent / text
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read the flow_ids file ({error.strerror})") from None
+    if path.suffix.lower() != ".json":
+        return _id_pairs(content.splitlines(), str(path), header=True)
+    try:
+        table = json.loads(content)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"{path}: not valid JSON at line {error.lineno} ({error.msg})") from None
+    if not isinstance(table, dict):
+        raise SourceError(f"{path}: expected an object of workflow code -> EnOS flow id")
+    return _id_pairs([f"{_code(k)}={_code(v)}" for k, v in table.items()], str(path))
+
+
+# -- one workflow ------------------------------------------------------------------------------
+
+@dataclass
+class Export:
+    """What every flow of the file may look up: EnOS ids by workflow code, and the workflows' names."""
+
+    flow_ids: dict[str, str]
+    names: dict[str, str]
+
+
+@dataclass
+class Task:
+    code: str
+    name: str
+    type: str
+    params: dict[str, Any]
+    record: dict[str, Any]
+    upstream: list[str] = field(default_factory=list)
+
+
+def _generation(export: Any) -> tuple[str, str, str] | None:
+    if not isinstance(export, dict):
+        return None
+    return next((g for g in GENERATIONS if g[0] in export), None)
 
 
 def _positions(locations: Any) -> dict[str, tuple[float, float]]:
-    if isinstance(locations, str):
-        try:
-            locations = json.loads(locations) if locations.strip() else []
-        except json.JSONDecodeError:
-            return {}
-    points = {str(p.get("taskCode")): (float(p.get("x", 0)), float(p.get("y", 0)))
-              for p in locations or [] if isinstance(p, dict)}
+    try:
+        points = {_code(p.get("taskCode")): (float(p.get("x", 0)), float(p.get("y", 0)))
+                  for p in _objects(locations, "locations")}
+    except (Malformed, TypeError, ValueError):
+        return {}  # only the layout is lost: it is drawn anew
     if not points:
         return {}
     width = max(x for x, _ in points.values()) or 1.0
@@ -37,68 +201,426 @@ def _positions(locations: Any) -> dict[str, tuple[float, float]]:
             for code, (x, y) in points.items()}
 
 
-def _flow(export: dict[str, Any], index: int) -> FlowRows:
-    generation = next((g for g in GENERATIONS if g[0] in export), None)
-    if generation is None:
-        flow = FlowRows(key=f"workflow {index + 1}", name="")
-        flow.fail("UNKNOWN_FORMAT", "neither workflowDefinition nor processDefinition")
-        return flow
-    definition_key, relations_key, code_key = generation
-    definition = export.get(definition_key) or {}
-    code = str(definition.get("code", ""))
-    flow = FlowRows(key=f"workflow {code or index + 1}", name=str(definition.get("name", "")))
-    tasks = {str(t.get("code")): t for t in export.get("taskDefinitionList") or [] if isinstance(t, dict)}
-    upstream: dict[str, list[str]] = {task: [] for task in tasks}
-    for relation in export.get(relations_key) or []:
-        pre, post = str(relation.get("preTaskCode", 0)), str(relation.get("postTaskCode", 0))
+def _tasks(records: list[dict[str, Any]]) -> dict[str, Task]:
+    tasks: dict[str, Task] = {}
+    for number, record in enumerate(records, 1):
+        code = _code(record.get("code"))
+        name = _text(record.get("name")) or code
+        if not code:
+            raise Malformed(f"task {number} ({name or 'no name'}) has no code")
+        task_type = _text(record.get("taskType") or "SHELL").upper()
+        params = _object(record.get("taskParams"), f"task {name}'s taskParams")
+        tasks[code] = Task(code, name, task_type, params, record)
+    return tasks
+
+
+def _link_tasks(flow: FlowRows, tasks: dict[str, Task], relations: list[dict[str, Any]], code_key: str,
+                code: str) -> None:
+    for relation in relations:
+        pre, post = _code(relation.get("preTaskCode", 0)) or "0", _code(relation.get("postTaskCode", 0)) or "0"
         missing = [c for c in (pre, post) if c != "0" and c not in tasks]
         if missing:
             flow.fail("BROKEN_REFERENCE", f"relation {relation.get('id')} names task(s) {missing} that the export "
                                           f"does not define (tasks: {sorted(tasks)})")
             continue
-        if str(relation.get(code_key, code)) != code:
+        if _code(relation.get(code_key, code)) != code:
             flow.warn("BROKEN_REFERENCE", f"relation {relation.get('id')} belongs to workflow "
                                           f"{relation.get(code_key)}, not {code}")
-        if pre != "0":
-            upstream[post].append(pre)
-    schedule = export.get("schedule") or definition.get("schedule")
-    if isinstance(schedule, dict):
-        if str(schedule.get(code_key, code)) != code:
-            flow.fail("BROKEN_REFERENCE", f"the schedule belongs to workflow {schedule.get(code_key)}, not {code}: "
-                                          "not applied")
-        flow.schedule = str(schedule.get("crontab") or "")
-        flow.cells["start"] = str(schedule.get("startTime") or "")
-        flow.cells["start_date"] = str(schedule.get("startTime") or "")[:10]
-        if schedule.get("timezoneId"):
-            flow.warn("TIMEZONE", f"the schedule ran in {schedule['timezoneId']}; a flow runs on the service's clock")
-    else:
-        flow.fail("MISSING_SCHEDULE", "the workflow has no schedule")
-    positions = _positions(definition.get("locations"))
-    for task_code, task in tasks.items():
-        params = task.get("taskParams") or {}
-        x, y = positions.get(task_code, ("", ""))
-        flow.tasks.append({
-            "task_id": task_code, "task_name": str(task.get("name", task_code)),
-            "upstream": ";".join(upstream.get(task_code, [])),
-            "command": str(params.get("rawScript", "")) if isinstance(params, dict) else "", "x": str(x), "y": str(y),
-        })
-    if positions and not set(positions) & set(tasks):
-        flow.warn("BROKEN_REFERENCE", f"locations name tasks {sorted(positions)} that the export does not define; "
-                                      "laid out anew")
-        for task in flow.tasks:
-            task["x"] = task["y"] = ""
-    flow.cells.update(desc=str(definition.get("description") or ""),
-                      active="1" if definition.get("releaseState") == "ONLINE" else "0",
-                      owners=str(definition.get("userName") or ""))
+        if pre != "0" and post != "0" and pre not in tasks[post].upstream:
+            tasks[post].upstream.append(pre)
+
+
+# -- schedule, state, alerts, parameters -------------------------------------------------------
+
+def _online(state: Any) -> bool:
+    return _text(state).strip().upper() == "ONLINE"
+
+
+def _read_time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[str, Any], code_key: str,
+                    code: str, now: datetime) -> list[str]:
+    """Schedule facts into the flow; returns what of the schedule's state was off."""
+    if _code(schedule.get(code_key, code)) != code:
+        flow.fail("BROKEN_REFERENCE", f"the schedule belongs to workflow {schedule.get(code_key)}, not {code}: "
+                                      "not applied")
+    flow.schedule = _text(schedule.get("crontab"))
+    start = _text(schedule.get("startTime"))
+    flow.cells.update(start=start, start_date=start[:10], timezone=_text(schedule.get("timezoneId")).strip())
+    off = []
+    state = schedule.get("releaseState") or definition.get("scheduleReleaseState")
+    if not _online(state):
+        off.append(f"the schedule's releaseState is {state}" if state else
+                   "the export does not say whether the schedule is online (no releaseState)")
+    end_text = _text(schedule.get("endTime")).strip()
+    end = _read_time(end_text) if end_text else None
+    if end_text and end is None:
+        flow.warn("SCHEDULE_ENDS", f"the schedule's endTime {end_text!r} cannot be read; a flow has no end date")
+    elif end is not None and end <= now:
+        off.append(f"the schedule ended on {end_text} (endTime)")
+    elif end is not None and end - now < END_HORIZON:
+        flow.warn("SCHEDULE_ENDS", f"the schedule stops firing on {end_text} (endTime); a flow has no end date: "
+                                   "disable it then")
+    _apply_alerts(flow, schedule)
+    return off
+
+
+def _apply_alerts(flow: FlowRows, schedule: dict[str, Any]) -> None:
+    kind = _text(schedule.get("warningType") or "NONE").strip().upper()
+    if kind == "NONE":
+        return
+    flow.cells["alert"] = "1"
+    group = _code(schedule.get("warningGroupId"))
+    group = "" if group == "0" else group
+    if kind in ("SUCCESS", "ALL"):
+        when = "only when a run succeeded" if kind == "SUCCESS" else "when a run succeeded and when it failed"
+        flow.warn("ALERT_APPROXIMATE", f"DolphinScheduler sent alerts {when} (warningType {kind}"
+                                       f"{f', alert group {group}' if group else ''}); the flow sends e-mail alerts "
+                                       "(alertMode 1) as EnOS does")
+    elif kind != "FAILURE":
+        flow.warn("ALERT_APPROXIMATE", f"warningType {kind} is not one DolphinScheduler documents; "
+                                       "e-mail alerts turned on")
+    if group:
+        flow.warn("ALERT_GROUP", f"the recipients of DolphinScheduler alert group {group} are not carried: "
+                                 "set who receives the flow's e-mail alerts in EnOS")
+
+
+def _global_params(flow: FlowRows, definition: dict[str, Any]) -> str:
+    raw = definition.get("globalParams")
+    if raw in (None, "", "[]"):
+        raw = definition.get("globalParamList")
+    carried: list[dict[str, str]] = []
+    outputs, expressions = [], []
+    for item in _objects(raw, "globalParams"):
+        key = _text(item.get("prop")).strip()
+        if not key:
+            continue
+        if _text(item.get("direct") or "IN").upper() == "OUT":
+            outputs.append(key)
+            continue
+        value = _text(item.get("value"))
+        if TIME_EXPRESSION.search(value):
+            expressions.append(f"{key}={value}")
+        carried.append({"key": key, "value": value})
+    if outputs:
+        flow.warn("PARAM_NOT_CARRIED", f"output parameters {outputs} (direct OUT) are set by tasks at run time; "
+                                       "a flow's parameters are inputs")
+    if expressions:
+        flow.warn("PARAM_EXPRESSION", f"parameters {expressions} are DolphinScheduler expressions, carried as "
+                                      "written: check that EnOS gives them the same value")
+    return json.dumps(carried, ensure_ascii=False) if carried else ""
+
+
+# -- task bodies -------------------------------------------------------------------------------
+
+def _lines(*parts: tuple[str, Any]) -> str:
+    """`label: value` lines for the values that are given."""
+    return "\n".join(f"{label}: {_listed(value)}" for label, value in parts if _listed(value))
+
+
+def _listed(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(_listed(v) for v in value if _listed(v))
+    if isinstance(value, dict):
+        return _text(value.get("resourceName") or value.get("res") or value.get("name")
+                     or (f"resource {value['id']}" if "id" in value else json.dumps(value)))
+    return _text(value).strip()
+
+
+def _sql_body(kind: str, params: dict[str, Any]) -> str:
+    head = f"{kind} on datasource {_listed(params.get('datasource'))} ({_listed(params.get('type'))}):"
+    body = _text(params.get("sql") or params.get("method"))
+    extra = _lines(("before", params.get("preStatements")), ("after", params.get("postStatements")))
+    return "\n".join(p for p in (head, body, extra) if p)
+
+
+def _program_body(kind: str, params: dict[str, Any]) -> str:
+    if _text(params.get("programType")).upper() == "SQL" and params.get("rawScript"):
+        return f"{kind} SQL:\n{params['rawScript']}"
+    head = f"{kind} ({_listed(params.get('programType')) or 'program'}"
+    head += f", deploy mode {_listed(params.get('deployMode'))}):" if params.get("deployMode") else "):"
+    return "\n".join([head, _lines(("main class", params.get("mainClass")),
+                                   ("main jar", params.get("mainJar") or params.get("mainPackage")),
+                                   ("arguments", params.get("mainArgs")), ("options", params.get("others")))])
+
+
+def _http_body(params: dict[str, Any]) -> str:
+    head = f"HTTP {_listed(params.get('httpMethod')) or 'GET'} {_listed(params.get('url'))}"
+    fields = [f"{_text(p.get('prop'))} ({_text(p.get('httpParametersType')).lower() or 'parameter'}) = "
+              f"{_text(p.get('value'))}" for p in params.get("httpParams") or [] if isinstance(p, dict)]
+    check = _lines(("check", params.get("httpCheckCondition")), ("condition", params.get("condition")))
+    return "\n".join(p for p in (head, *fields, check) if p)
+
+
+def _datax_body(params: dict[str, Any]) -> str:
+    if str(params.get("customConfig", 0)) == "1":
+        return f"DataX job:\n{_text(params.get('json'))}"
+    head = (f"DataX from datasource {_listed(params.get('dataSource'))} ({_listed(params.get('dsType'))}) "
+            f"to datasource {_listed(params.get('dataTarget'))} ({_listed(params.get('dtType'))}), "
+            f"table {_listed(params.get('targetTable'))}:")
+    extra = _lines(("before", params.get("preStatements")), ("after", params.get("postStatements")))
+    return "\n".join(p for p in (head, _text(params.get("sql")), extra) if p)
+
+
+def _other_body(task: Task) -> str:
+    settings = {k: v for k, v in task.params.items() if k not in ("localParams", "resourceList", "varPool")}
+    if task.params.get("rawScript") and len(settings) == 1:
+        return f"{task.type} script:\n{task.params['rawScript']}"
+    return f"{task.type} task:\n{json.dumps(settings, ensure_ascii=False, indent=1, sort_keys=True)}"
+
+
+def _body(task: Task) -> tuple[str, bool]:
+    """The task's command, and whether it is a shell command that runs as it is."""
+    params = task.params
+    if task.type == "SHELL":
+        return _text(params.get("rawScript")), True
+    if task.type == "PYTHON":
+        return f"Python script:\n{_text(params.get('rawScript'))}", False
+    if task.type in ("SQL", "PROCEDURE"):
+        return _sql_body("SQL" if task.type == "SQL" else "stored procedure", params), False
+    if task.type in ("SPARK", "FLINK", "FLINK_STREAM", "MR"):
+        return _program_body({"MR": "MapReduce", "SPARK": "Spark"}.get(task.type, "Flink"), params), False
+    if task.type == "HTTP":
+        return _http_body(params), False
+    if task.type == "DATAX":
+        return _datax_body(params), False
+    return _other_body(task), False
+
+
+def _local_params(task: Task) -> str:
+    try:
+        items = _objects(task.params.get("localParams"), f"task {task.name}'s localParams")
+    except Malformed:
+        return ""
+    return ", ".join(f"{_text(p.get('prop'))}={_text(p.get('value'))}" for p in items if _text(p.get("prop")))
+
+
+def _describe_tasks(flow: FlowRows, tasks: list[Task]) -> dict[str, str]:
+    """Commands by task code, with one warning per kind of thing not carried as it was."""
+    commands: dict[str, str] = {}
+    as_text, local, resources, disabled = [], [], [], []
+    for task in tasks:
+        command, runnable = _body(task)
+        parameters = _local_params(task)
+        if parameters:
+            command += f"\n# DolphinScheduler local parameters: {parameters}"  # a comment, in a shell script too
+            local.append(f"{task.name}: {parameters}")
+        commands[task.code] = command
+        if not runnable and task.type not in SUB_WORKFLOW_TYPES + BRANCHING_TYPES:  # those have their own code
+            as_text.append(f"{task.name} ({task.type})")
+        if _listed(task.params.get("resourceList")):
+            resources.append(f"{task.name}: {_listed(task.params.get('resourceList'))}")
+        if _text(task.record.get("flag")).upper() == "NO":
+            disabled.append(task.name)
+        if task.type in SUB_WORKFLOW_TYPES:
+            child = _listed(task.params.get("processDefinitionCode") or task.params.get("workflowDefinitionCode"))
+            flow.warn("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) ran workflow {child or '?'}; a task "
+                                               "cannot: it is kept as a text placeholder, make it a flow of its own")
+        elif task.type in BRANCHING_TYPES:
+            flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) chooses which tasks run next; "
+                                               "a flow would run every branch")
+    if as_text:
+        flow.warn("TASK_BODY_AS_TEXT", f"tasks {as_text} are not shell commands: their bodies are kept as text in "
+                                       "the command, rework them before they run as COMMAND tasks")
+    if local:
+        flow.warn("LOCAL_PARAMS", f"task parameters {local} are not flow parameters: listed in each command")
+    if resources:
+        flow.warn("TASK_RESOURCES", f"tasks use DolphinScheduler resource files {resources}: copy them over")
+    if disabled:
+        flow.warn("TASK_DISABLED", f"tasks {disabled} were switched off (flag NO) in DolphinScheduler; "
+                                   "a flow runs every task")
+    return commands
+
+
+# -- DEPENDENT tasks: waits on other workflows ---------------------------------------------------
+
+def _through_dependents(codes: list[str], tasks: dict[str, Task], seen: frozenset[str] = frozenset()) -> list[str]:
+    """Upstream task codes with every DEPENDENT task replaced by its own upstream tasks."""
+    found: list[str] = []
+    for code in codes:
+        if code in seen:
+            continue
+        if tasks[code].type == DEPENDENT:
+            found += _through_dependents(tasks[code].upstream, tasks, seen | {code})
+        else:
+            found.append(code)
+    return list(dict.fromkeys(found))
+
+
+def _targets(code: str, tasks: dict[str, Task], seen: frozenset[str] = frozenset()) -> list[str]:
+    """The tasks that waited on a DEPENDENT task, through other DEPENDENT tasks."""
+    found: list[str] = []
+    for task in tasks.values():
+        if code in task.upstream and task.code not in seen:
+            found += _targets(task.code, tasks, seen | {code}) if task.type == DEPENDENT else [task.code]
+    return list(dict.fromkeys(found))
+
+
+def _workflow(code: str, export: Export, item: dict[str, Any]) -> str:
+    name = export.names.get(code) or _text(item.get("definitionName"))
+    return f"workflow {code} ({name})" if name else f"workflow {code}"
+
+
+def _dependency(flow: FlowRows, task: Task, item: dict[str, Any], targets: list[str],
+                export: Export) -> dict[str, Any] | None:
+    code = _code(item.get("definitionCode"))
+    cycle, window = _text(item.get("cycle")), _text(item.get("dateValue"))
+    other = _workflow(code, export, item)
+    where = "in this export" if code in export.names else "not in this export"
+    gap = EXACT_WINDOWS.get((cycle, window))
+    flow_id = export.flow_ids.get(code)
+    why = ("no task ran after it" if not targets else
+           f"the window {cycle}/{window} spans or picks periods that no cycleGap names (exact: "
+           f"{', '.join(f'{c}/{w}' for c, w in EXACT_WINDOWS)})" if gap is None else
+           f"its EnOS flow id is not known: give it in [source] options flow_ids (\"{code}=<flow id>\", or a CSV "
+           f"of code,flow_id) to carry it as a flow node with cycleGap {gap}" if flow_id is None else "")
+    if why:
+        flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on {other}, {where}: not carried, "
+                                           f"{why}")
+        return None
+    depended_task = _code(item.get("depTaskCode"))
+    if depended_task not in ("", "0", "-1"):
+        flow.warn("DEPENDENCY_ON_TASK", f"DEPENDENT task {task.name} waited on task {depended_task} of {other}; "
+                                        f"the flow waits on the whole flow {flow_id}")
+    return {"flowId": flow_id, "flowName": export.names.get(code) or _text(item.get("definitionName")),
+            "cycleGap": gap, "targets": targets}
+
+
+def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export) -> list[dict[str, Any]]:
+    dependence = _object(task.params.get("dependence"), f"task {task.name}'s dependence")
+    groups = _objects(dependence.get("dependTaskList"), f"task {task.name}'s dependTaskList")
+    items_of = [_objects(g.get("dependItemList"), f"task {task.name}'s dependItemList") for g in groups]
+    either = (_text(dependence.get("relation")).upper() == "OR" and len(groups) > 1) or any(
+        _text(g.get("relation")).upper() == "OR" and len(items) > 1 for g, items in zip(groups, items_of, strict=True))
+    if either:
+        others = [_workflow(_code(i.get("definitionCode")), export, i) for items in items_of for i in items]
+        flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on any one of {others} (OR); a flow "
+                                           "waits on all of its upstream flows: not carried, set it up by hand")
+        return []
+    found = [_dependency(flow, task, item, targets, export) for items in items_of for item in items]
+    return [entry for entry in found if entry is not None]
+
+
+def _merge(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per upstream flow and gap, with the targets of all of them."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        known = merged.setdefault((entry["flowId"], entry["cycleGap"]), {**entry, "targets": []})
+        known["targets"] = list(dict.fromkeys(known["targets"] + entry["targets"]))
+    return list(merged.values())
+
+
+def _resolve_dependents(flow: FlowRows, tasks: dict[str, Task], export: Export) -> dict[str, Task]:
+    """The flow's tasks without DEPENDENT ones; their waits become `flow_upstream` entries."""
+    entries: list[dict[str, Any]] = []
+    for task in tasks.values():
+        if task.type == DEPENDENT:
+            entries += _dependencies(flow, task, _targets(task.code, tasks), export)
+    kept = {code: task for code, task in tasks.items() if task.type != DEPENDENT}
+    rewired = {code: _through_dependents(task.upstream, tasks) for code, task in kept.items()}
+    for code, upstream in rewired.items():
+        kept[code].upstream = upstream
+    if entries:
+        flow.cells["flow_upstream"] = json.dumps(_merge(entries), ensure_ascii=False)
+    return kept
+
+
+# -- the flow ----------------------------------------------------------------------------------
+
+def _flow(record: Any, index: int, export: Export, now: datetime) -> FlowRows:
+    generation = _generation(record)
+    definition = record.get(generation[0]) if generation else None
+    code = _code(definition.get("code")) if isinstance(definition, dict) else ""
+    name = _text(definition.get("name")) if isinstance(definition, dict) else ""
+    # A record that cannot be read is invalid for its own reason alone: not also for a missing name or state.
+    flow = FlowRows(key=f"workflow {code or index + 1}", name=name, cells={"active": "0"})
+    if generation is None:
+        what = "an object" if isinstance(record, dict) else f"a {type(record).__name__}, not an object"
+        flow.fail("UNKNOWN_FORMAT", f"record {index + 1} is {what} with neither workflowDefinition nor "
+                                    "processDefinition")
+        return _named(flow)
+    try:
+        _fill(flow, record, _object(definition, generation[0]), generation, export, now)
+    except Malformed as error:
+        flow.fail("MALFORMED_RECORD", f"{error}: the workflow is not read")
+    except (TypeError, ValueError, AttributeError, KeyError) as error:  # a shape no check above foresaw
+        flow.fail("MALFORMED_RECORD", f"the workflow is not shaped as DolphinScheduler writes it "
+                                      f"({type(error).__name__}: {error})")
+    return _named(flow)
+
+
+def _named(flow: FlowRows) -> FlowRows:
+    """An invalid record without a name is listed under its key (a valid one keeps the export's name)."""
+    if flow.errors and not flow.name:
+        flow.name = flow.key
     return flow
 
 
+def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], generation: tuple[str, str, str],
+          export: Export, now: datetime) -> None:
+    _, relations_key, code_key = generation
+    code = _code(definition.get("code"))
+    tasks = _tasks(_objects(record.get("taskDefinitionList"), "taskDefinitionList"))
+    _link_tasks(flow, tasks, _objects(record.get(relations_key), relations_key), code_key, code)
+    off = [] if _online(definition.get("releaseState")) else [
+        f"the workflow's releaseState is {definition.get('releaseState') or 'not given'}"]
+    schedule = _object(record.get("schedule") or definition.get("schedule"), "schedule")
+    if schedule:
+        off += _apply_schedule(flow, schedule, definition, code_key, code, now)
+    else:
+        flow.unscheduled("a DolphinScheduler workflow with no schedule (started by hand or by another workflow)")
+    if off:
+        flow.warn("INACTIVE_SOURCE", f"saved inactive: {'; '.join(off)}")
+    kept = _resolve_dependents(flow, tasks, export)
+    commands = _describe_tasks(flow, list(kept.values()))
+    positions = _positions(definition.get("locations"))
+    for task in kept.values():
+        x, y = positions.get(task.code, ("", ""))
+        flow.tasks.append({"task_id": task.code, "task_name": task.name, "upstream": ";".join(task.upstream),
+                           "command": commands[task.code], "x": str(x), "y": str(y)})
+    if positions and not set(positions) & set(tasks):
+        flow.warn("BROKEN_REFERENCE", f"locations name tasks {sorted(positions)} that the export does not define; "
+                                      "laid out anew")
+        for row in flow.tasks:
+            row["x"] = row["y"] = ""
+    flow.cells.update(desc=_text(definition.get("description")), active="0" if off else "1",
+                      owners=_text(definition.get("userName")), params=_global_params(flow, definition),
+                      flow_id=export.flow_ids.get(code, ""))
+
+
+def _workflow_names(records: list[Any]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for record in records:
+        generation = _generation(record)
+        definition = record.get(generation[0]) if generation else None
+        if isinstance(definition, dict) and _code(definition.get("code")):
+            names[_code(definition.get("code"))] = _text(definition.get("name"))
+    return names
+
+
+def _not_an_export(path: Path, records: list[Any]) -> SourceError:
+    keys = {k for r in records if isinstance(r, dict) for k in r}
+    hint = ("; it looks like a DolphinScheduler 1.x export (processDefinitionJson), which this profile does not "
+            "read: export it again from 2.0 or later" if "processDefinitionJson" in keys else
+            "; it looks like an Airflow DAG list: use profile \"airflow\"" if "dags" in keys or "dag_id" in keys
+            else "")
+    return SourceError(f"{path}: this does not look like a DolphinScheduler export ({EXPECTED}){hint}")
+
+
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
+    flow_ids = _flow_ids(settings)
     document = load_json(settings)
-    exports = document if isinstance(document, list) else [document]
-    if not all(isinstance(e, dict) for e in exports):
-        raise SourceError(f"{settings.path}: expected a workflow export object or a list of them")
-    return rows_of(_flow(export, index) for index, export in enumerate(exports))
+    records = document if isinstance(document, list) else [document]
+    if not any(_generation(r) for r in records):
+        raise _not_an_export(settings.path, records)
+    export = Export(flow_ids, _workflow_names(records))
+    now = datetime.now()
+    return rows_of(_flow(record, index, export, now) for index, record in enumerate(records))
 
 
 PROFILE = Profile("dolphinscheduler", "quartz", read, "DolphinScheduler workflow exports (both generations)")

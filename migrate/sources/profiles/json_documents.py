@@ -1,26 +1,60 @@
 """JSON exports read whole (JSON cannot be streamed without a parser of its own), with errors
-that name the file and the position."""
+that name the file and the position. An export that comes in pages (a REST collection saved one
+`offset` at a time) is named by a folder or a glob, and read file by file."""
 
 from __future__ import annotations
 
+import glob
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
 from migrate.sources.readers import SourceError
 
+GLOB_CHARACTERS = re.compile(r"[*?[]")
+DIGITS = re.compile(r"(\d+)")
+
 
 def load_json(settings: SourceSettings) -> Any:
-    path = settings.path
+    return read_json_file(settings.path, settings.encoding)
+
+
+def read_json_file(path: Path, encoding: str) -> Any:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     try:
-        text = path.read_text(encoding=settings.encoding)
+        text = path.read_text(encoding=encoding)
     except UnicodeDecodeError as error:
-        raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
+        raise SourceError(f"{path}: not {encoding} text (byte {error.start})") from None
     if not text.strip():
         raise SourceError(f"{path}: the file is empty")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg})") from None
+    except RecursionError:
+        raise SourceError(f"{path}: JSON nested too deep to read") from None
+
+
+def _natural_order(path: Path) -> tuple[str, list[str | int]]:
+    """page-2.json before page-10.json: digit runs compare as numbers (re.split keeps them at odd places)."""
+    parts = DIGITS.split(path.name)
+    return str(path.parent), [int(p) if i % 2 else p for i, p in enumerate(parts)]
+
+
+def json_files(path: Path) -> list[Path]:
+    """The files a source path names: the file itself, every `*.json` file of a folder, or the
+    files a glob such as `pages/dags-*.json` matches; in natural order (page-2 before page-10)."""
+    if path.is_dir():
+        found = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".json"]
+        if not found:
+            raise SourceError(f"{path}: a folder with no .json file in it")
+    elif not path.exists() and GLOB_CHARACTERS.search(str(path)):
+        found = [Path(p) for p in glob.glob(str(path)) if Path(p).is_file()]
+        if not found:
+            raise SourceError(f"{path}: no file matches this pattern")
+    else:
+        return [path]
+    return sorted(found, key=_natural_order)

@@ -1,10 +1,23 @@
-"""Rundeck job exports in YAML or XML: one flow per job, one task per workflow step (run in
-order). The structured schedule becomes the Quartz expression Rundeck itself builds from it; a
-`crontab` string is Quartz already."""
+"""Rundeck job exports in YAML (`rd jobs list --format yaml`, a list of jobs) or XML (`<joblist>`):
+one flow per job, one task per workflow step.
+
+An XML job is first turned into the map the YAML export holds (as Rundeck's own XML codec does),
+so both are read by the same code. Carried: the schedule (structured, as the Quartz expression
+Rundeck builds from it, or a `crontab` string), the time zone, the enabled flags, options with
+defaults (as parameters), a failure e-mail (as alerts), and every step's body. Reported with a
+warning code: what a flow has no place for (secure options, recipients, other notifications,
+job references, plugin steps, error handlers, node filters, retries, time-outs, keep-going).
+A job with no schedule is unscheduled: the mapping refuses it or saves a manual flow.
+
+A YAML file is composed before it is built, and refused when its aliases would expand it far
+beyond its own size (an alias bomb), so that nothing downstream can turn it into gigabytes."""
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -17,87 +30,569 @@ from migrate.schedule.result import Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
+EXPECTED = "this does not look like a Rundeck export (expected a list of jobs with name/sequence or <joblist>)"
+MANUAL = "a Rundeck job with no schedule, run by hand"
+# An ordinary file expands to about its own size (nodes plus characters); aliases may repeat a
+# little of it, never this much.
+EXPANSION_FACTOR, EXPANSION_FLOOR = 10, 1_000_000
 
-def _xml_job(job: Element) -> dict[str, Any]:
-    """An XML <job> in the shape of the YAML export."""
-    def text(path: str) -> str:
-        return (job.findtext(path) or "").strip()
 
-    found: dict[str, Any] = {"name": text("name"), "group": text("group"), "description": text("description"),
-                             "id": text("id") or text("uuid"), "scheduleEnabled": text("scheduleEnabled") != "false",
-                             "executionEnabled": text("executionEnabled") != "false"}
-    schedule = job.find("schedule")
-    if schedule is not None:
-        if schedule.get("crontab"):
-            found["schedule"] = {"crontab": schedule.get("crontab")}
+class Malformed(Exception):
+    """A value of one job whose shape makes no sense: that job's error, not the file's."""
+
+
+class NothingToRun(Malformed):
+    """A step (or a whole job) with no body: a task must never be saved empty."""
+
+
+# -- values ---------------------------------------------------------------------------------------
+
+def _text(value: Any, where: str) -> str:
+    """A scalar as Rundeck writes it (`true`, `500`); a map or a list where text belongs is refused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise Malformed(f"{where} is a {_kind(value)} where text was expected: {_preview(value)}")
+
+
+def _kind(value: Any) -> str:
+    return "map" if isinstance(value, dict) else "list" if isinstance(value, list) else type(value).__name__
+
+
+def _preview(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list)) else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise Malformed(f"{where} is a {_kind(value)} where a map was expected: {_preview(value)}")
+
+
+def _flag(value: Any, default: bool) -> bool:
+    """Rundeck's booleans: YAML true/false, or the text `true`/`false` of the XML export."""
+    if value is None or value == "":
+        return default
+    return str(value).strip().lower() not in ("false", "0", "no", "off")
+
+
+def _given(value: Any) -> bool:
+    """Present and not blank (a value of the wrong kind is present: reading it says what is wrong)."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _listed(value: Any) -> list[Any]:
+    """One entry or several: Rundeck writes a single plugin or XML child without a list."""
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+# -- reading the file -----------------------------------------------------------------------------
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node, budget: int, path: Path) -> None:
+    """The size the document would have with every alias copied out (nodes plus characters),
+    counted once per distinct node; refused beyond `budget`, or when an alias contains itself."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_counted = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1 + len(str(node.value))
+            continue
+        children = _children(node)
+        if not children_counted:
+            if key in in_progress:
+                raise SourceError(f"{path}: refused: a YAML alias refers to itself (line {node.start_mark.line + 1})")
+            in_progress.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        in_progress.discard(key)
+        sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+        if sizes[key] > budget:
+            raise SourceError(f"{path}: refused: its YAML aliases expand to more than {budget:,} nodes and "
+                              f"characters (line {node.start_mark.line + 1}); an alias bomb is not an export")
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    """`yaml.safe_load`, with the expanded size checked between composing and building."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, max(EXPANSION_FLOOR, EXPANSION_FACTOR * len(text)), path)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _xml_value(element: Element) -> Any:
+    """An element as Rundeck's XmlParserUtil sees it: text alone is a string; attributes and child
+    elements are keys of a map (a repeated child a list), and text beside them is `<text>`."""
+    found: dict[str, Any] = dict(element.attrib)
+    for child in element:
+        value = _xml_value(child)
+        if child.tag in found:
+            found[child.tag] = [*_listed(found[child.tag]), value]
         else:
-            time, weekday, month, year, dom = (schedule.find(t) for t in ("time", "weekday", "month", "year",
-                                                                          "dayofmonth"))
-            found["schedule"] = {
-                "time": dict(time.attrib) if time is not None else {},
-                "weekday": dict(weekday.attrib) if weekday is not None else {"day": "*"},
-                "month": month.get("month", "*") if month is not None else "*",
-                "year": year.get("year", "*") if year is not None else "*",
-                **({"dayofmonth": dict(dom.attrib)} if dom is not None else {}),
-            }
-    commands = []
-    for command in job.findall("sequence/command"):
-        reference = command.find("jobref")
-        commands.append({"exec": (command.findtext("exec") or "").strip(),
-                         "script": (command.findtext("script") or "").strip(),
-                         "jobref": reference.get("name", "") if reference is not None else ""})
-    found["sequence"] = {"commands": commands}
+            found[child.tag] = value
+    text = (element.text or "").strip()
+    if not found:
+        return text
+    if text:
+        found["<text>"] = text
     return found
 
 
-def _jobs(settings: SourceSettings) -> list[dict[str, Any]]:
+def _xml_plugin(plugin: Any, node_step: bool) -> dict[str, Any]:
+    """`<node-step-plugin type=…><configuration><entry key= value=/>…` as the YAML plugin step."""
+    plugin = _mapping(plugin, "a plugin step")
+    entries = _listed(_mapping(plugin.get("configuration"), "a plugin's configuration").get("entry"))
+    configuration = {str(e.get("key")): e.get("value", "") for e in entries if isinstance(e, dict)}
+    return {"type": plugin.get("type", ""), "nodeStep": node_step, "configuration": configuration}
+
+
+def _xml_step(step: Any) -> Any:
+    """One XML `<command>` (or `<errorhandler>`) in the YAML form, as Rundeck's XML codec converts it."""
+    if not isinstance(step, dict):
+        return step
+    step = dict(step)
+    if "scriptargs" in step:
+        step["args"] = step.pop("scriptargs")
+    interpreter = step.pop("scriptinterpreter", None)
+    if isinstance(interpreter, dict):
+        step["scriptInterpreter"] = interpreter.get("<text>", "")
+        step["interpreterArgsQuoted"] = _flag(interpreter.get("argsquoted"), False)
+    elif interpreter is not None:
+        step["scriptInterpreter"] = interpreter
+    if isinstance(step.get("jobref"), dict):
+        reference = dict(step["jobref"])
+        argument = reference.pop("arg", None)
+        if isinstance(argument, dict):
+            reference["args"] = argument.get("line", "")
+        step["jobref"] = reference
+    for tag, node_step in (("node-step-plugin", True), ("step-plugin", False)):
+        if tag in step:
+            step.update(_xml_plugin(step.pop(tag), node_step))
+    if "errorhandler" in step:
+        step["errorhandler"] = _xml_step(step["errorhandler"])
+    return step
+
+
+def _xml_job(element: Element) -> dict[str, Any]:
+    """An XML `<job>` in the shape of the YAML export."""
+    job = _xml_value(element)
+    if not isinstance(job, dict):
+        return {}
+    context = job.pop("context", None)
+    if isinstance(context, dict) and isinstance(context.get("options"), dict):
+        job["options"] = _listed(context["options"].get("option"))
+    if isinstance(job.get("options"), dict) and "option" in job["options"]:  # newer exports: <job><options>
+        job["options"] = _listed(job["options"]["option"])
+    if "dispatch" in job:
+        filters = job.get("nodefilters")
+        job["nodefilters"] = {**(filters if isinstance(filters, dict) else {}), "dispatch": job.pop("dispatch")}
+    schedule = job.get("schedule")
+    if isinstance(schedule, dict):
+        month = schedule.get("month")
+        if isinstance(month, dict):  # <month day="1" month="*"/>: the day is the day of the month
+            if month.get("day"):
+                schedule["dayofmonth"] = {"day": month["day"]}
+            schedule["month"] = month.get("month", "*")
+        if isinstance(schedule.get("year"), dict):
+            schedule["year"] = schedule["year"].get("year", "*")
+    retry = job.get("retry")
+    if isinstance(retry, dict):  # <retry delay="30s">3</retry>
+        job["retry"] = {"retry": retry.get("<text>", ""), "delay": retry.get("delay", "")}
+    sequence = job.get("sequence")
+    if isinstance(sequence, dict):
+        sequence["commands"] = [_xml_step(step) for step in _listed(sequence.pop("command", None))]
+    notification = job.get("notification")
+    if isinstance(notification, dict):
+        for settings in notification.values():
+            if isinstance(settings, dict) and isinstance(settings.get("webhook"), dict):
+                settings["urls"] = settings.pop("webhook").get("urls", "")
+    return job
+
+
+def _xml_jobs(text: str, path: Path) -> list[Any]:
+    root = ElementTree.fromstring(text)
+    if root.tag != "joblist":
+        raise SourceError(f"{path}: {EXPECTED}")
+    jobs = [_xml_job(job) for job in root.findall("job")]
+    if not jobs:
+        raise SourceError(f"{path}: the <joblist> holds no jobs: nothing to migrate")
+    return jobs
+
+
+def _looks_like_a_job(item: Any) -> bool:
+    return isinstance(item, dict) and "name" in item and "sequence" in item
+
+
+def _jobs(settings: SourceSettings) -> list[Any]:
+    """The jobs of the file (each a map in the YAML form, or whatever stands in a job's place)."""
     path = settings.path
     if not path.is_file() or not path.stat().st_size:
         raise SourceError(f"{path}: {'no such file' if not path.is_file() else 'the file is empty'}")
     try:
         text = path.read_text(encoding=settings.encoding)
         if path.suffix.lower() == ".xml" or text.lstrip().startswith("<"):
-            root = ElementTree.fromstring(text)
-            return [_xml_job(job) for job in root.iter("job")]
-        document = yaml.safe_load(text)
+            return _xml_jobs(text, path)
+        document = _load_yaml(text, path)
     except UnicodeDecodeError as error:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
     except (yaml.YAMLError, ElementTree.ParseError) as error:
         raise SourceError(f"{path}: cannot parse: {error}".replace("\n", " ")) from None
+    except RecursionError:
+        raise SourceError(f"{path}: refused: nested deeper than a job export can be") from None
+    except SourceError:
+        raise
     except Exception as error:  # defusedxml refuses entity tricks with its own exceptions
         raise SourceError(f"{path}: refused: {type(error).__name__}: {error}") from None
-    if not isinstance(document, list) or not all(isinstance(j, dict) for j in document):
-        raise SourceError(f"{path}: expected a list of Rundeck jobs")
+    if isinstance(document, list) and not document:
+        raise SourceError(f"{path}: the export holds no jobs: nothing to migrate")
+    if not isinstance(document, list) or not any(_looks_like_a_job(item) for item in document):
+        raise SourceError(f"{path}: {EXPECTED}")
     return document
 
 
-def _flow(job: dict[str, Any], index: int) -> FlowRows:
-    name = "/".join(p for p in (str(job.get("group") or ""), str(job.get("name") or "")) if p)
-    flow = FlowRows(key=str(job.get("uuid") or job.get("id") or f"job {index + 1}"), name=name.replace("/", "_"))
+# -- one job --------------------------------------------------------------------------------------
+
+def _job_path(job: dict[str, Any]) -> str:
+    """`group/name`, as Rundeck names a job (a group's outer slashes are not part of it)."""
+    group = _text(job.get("group"), "group").strip("/")
+    name = _text(job.get("name"), "name")
+    return f"{group}/{name}" if group else name
+
+
+def _flow_name(job: dict[str, Any]) -> str:
+    return _job_path(job).replace("/", "_")
+
+
+def _time_field(time: dict[str, Any], name: str) -> str:
+    return _text(time.get(name, "0"), f"schedule.time.{name}") or "0"
+
+
+def _field_value(value: Any, key: str, where: str, default: str) -> str:
+    """A schedule field written as text, a number, a list, or a map holding it under `key`."""
+    if isinstance(value, dict):
+        value = value.get(key, default)
+    if isinstance(value, list):
+        return ",".join(_text(v, where) for v in value)
+    return _text(value, where) or default
+
+
+def _structured_schedule(schedule: dict[str, Any]) -> dict[str, Any]:
+    """Rundeck's structured schedule in the one shape its Quartz text is built from, whichever of
+    the shapes Rundeck accepts it came in (`weekday: '*'`, `month: {month: '*'}`, numbers)."""
+    time = schedule.get("time") or {}  # every part is optional: midnight
+    if not isinstance(time, dict):
+        raise Malformed(f"schedule.time is a {_kind(time)} where a map of hour/minute/seconds was expected: "
+                        f"{_preview(time)}")
+    normal: dict[str, Any] = {
+        "time": {name: _time_field(time, name) for name in ("seconds", "minute", "hour")},
+        "weekday": {"day": _field_value(schedule.get("weekday"), "day", "schedule.weekday", "*")},
+        "month": _field_value(schedule.get("month"), "month", "schedule.month", "*"),
+        "year": _field_value(schedule.get("year"), "year", "schedule.year", "*"),
+    }
+    if schedule.get("dayofmonth") not in (None, "", {}):
+        normal["dayofmonth"] = {"day": _field_value(schedule["dayofmonth"], "day", "schedule.dayofmonth", "*")}
+    return normal
+
+
+def _schedule(flow: FlowRows, job: dict[str, Any]) -> None:
     schedule = job.get("schedule")
-    if isinstance(schedule, dict) and schedule.get("crontab"):
-        flow.schedule = str(schedule["crontab"])
-    elif isinstance(schedule, dict):
-        try:
-            flow.schedule = rundeck_quartz_text(schedule)
-        except Rejection as rejection:
-            flow.fail(rejection.code, rejection.message)
-    else:
-        flow.fail("NO_TIME_SCHEDULE", "the job has no schedule: make the flow manual")
-    enabled = job.get("scheduleEnabled", True) is not False and job.get("executionEnabled", True) is not False
-    flow.cells.update(desc=str(job.get("description") or ""), active="1" if enabled else "0")
-    commands = (job.get("sequence") or {}).get("commands") or []
+    if schedule in (None, "", {}):
+        flow.unscheduled(MANUAL)
+        return
+    if isinstance(schedule, (str, int)):  # a crontab string where the export writes {crontab: …}
+        schedule = {"crontab": schedule}
+    schedule = _mapping(schedule, "schedule")
+    if schedule.get("crontab"):
+        flow.schedule = _text(schedule["crontab"], "schedule.crontab")
+        return
+    try:
+        flow.schedule = rundeck_quartz_text(_structured_schedule(schedule))
+    except Malformed as error:
+        flow.fail("INVALID_SYNTAX", str(error))
+    except Rejection as rejection:
+        flow.fail(rejection.code, rejection.message)
+
+
+def _state(flow: FlowRows, job: dict[str, Any]) -> None:
+    """Active only when both the schedule and executions are enabled in Rundeck."""
+    off = [name for name in ("scheduleEnabled", "executionEnabled") if not _flag(job.get(name), True)]
+    flow.cells["active"] = "0" if off else "1"
+    if off:
+        flow.warn("DISABLED", f"{' and '.join(f'{name}: false' for name in off)} in Rundeck: the flow is saved "
+                              "inactive")
+
+
+def _options(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The job's options as a list of maps with a name: the export's list, or the older map form."""
+    options = job.get("options")
+    if isinstance(options, dict):
+        return [{"name": name, **_mapping(option, f"option {name}")} for name, option in options.items()]
+    found = []
+    for option in _listed(options):
+        option = _mapping(option, "an option")
+        if not option.get("name"):
+            raise Malformed(f"an option has no name: {_preview(option)}")
+        found.append(option)
+    return found
+
+
+def _parameters(flow: FlowRows, job: dict[str, Any]) -> None:
+    """Options with defaults become parameters; a secure option's value is never carried."""
+    parameters, secure, without_default = [], [], []
+    for option in _options(job):
+        name = _text(option["name"], "an option's name")
+        if _flag(option.get("secure"), False) or option.get("storagePath"):
+            where = f" (key storage {_text(option['storagePath'], 'storagePath')})" if option.get("storagePath") else ""
+            secure.append(f"{name}{where}")
+        elif option.get("value") not in (None, ""):
+            parameters.append({"key": name, "value": _text(option["value"], f"option {name}")})
+        else:
+            without_default.append(f"{name}{' (required)' if _flag(option.get('required'), False) else ''}")
+    flow.cells["params"] = json.dumps(parameters, ensure_ascii=False) if parameters else ""
+    if secure:
+        flow.warn("SECURE_OPTION", f"secure options {', '.join(secure)} are not carried: give the flow their values "
+                                   "another way (a secret store), never as parameters")
+    if without_default:
+        flow.warn("OPTION_WITHOUT_DEFAULT", f"options {', '.join(without_default)} had no default (typed in at each "
+                                            "run): not carried as parameters")
+
+
+def _notification_kinds(settings: Any, trigger: str) -> tuple[str, list[str]]:
+    """A trigger's e-mail recipients and a description of each of its other notifications."""
+    settings = _mapping(settings, f"notification.{trigger}")
+    email = settings.get("email")
+    recipients = _text(settings.get("recipients") or (_mapping(email, "email").get("recipients") if email else ""),
+                       f"notification.{trigger} recipients")
+    others = []
+    if settings.get("urls"):
+        others.append(f"webhook {_text(settings['urls'], f'notification.{trigger} urls')}")
+    for plugin in _listed(settings.get("plugin")):
+        others.append(f"plugin {_text(_mapping(plugin, 'a notification plugin').get('type'), 'plugin type')}")
+    return recipients, others
+
+
+def _alerts(flow: FlowRows, job: dict[str, Any]) -> None:
+    """An e-mail on failure turns the flow's e-mail alert on; every other notification is named."""
+    notification = _mapping(job.get("notification"), "notification")
+    threshold = _text(job.get("notifyAvgDurationThreshold"), "notifyAvgDurationThreshold")
+    not_carried: list[str] = []
+    for trigger, settings in notification.items():
+        recipients, others = _notification_kinds(settings, str(trigger))
+        if trigger == "onfailure" and recipients:
+            flow.cells["alert"] = "1"
+            flow.warn("ALERT_RECIPIENTS", f"failure e-mails went to {recipients}: the flow's e-mail alert goes to "
+                                          "its EnOS users, not to these addresses")
+        elif recipients:
+            others.insert(0, f"e-mail to {recipients}")
+        when = f" (threshold {threshold})" if trigger == "onavgduration" and threshold else ""
+        not_carried.extend(f"{trigger}{when}: {other}" for other in others)
+    if not_carried:
+        flow.warn("NOTIFICATION", f"notifications a flow cannot send, not carried: {'; '.join(not_carried)}")
+
+
+def _script_invocation(step: dict[str, Any], script: str) -> str:
+    """How Rundeck ran a script: `interpreter script args`, quoted together when asked to."""
+    interpreter = _text(step.get("scriptInterpreter"), "scriptInterpreter")
+    arguments = " ".join(p for p in (script, _text(step.get("args"), "args")) if p)
+    if interpreter and _flag(step.get("interpreterArgsQuoted"), False):
+        arguments = shlex.quote(arguments)
+    return " ".join(p for p in (interpreter, arguments) if p)
+
+
+def _job_reference(step_number: int, reference: dict[str, Any], flows_by_job: dict[str, str],
+                   flow: FlowRows) -> str:
+    """`rd run`, Rundeck's own CLI call that runs the referenced job and follows it to its end."""
+    path = _job_path({"group": reference.get("group"), "name": reference.get("name")})
+    uuid = _text(reference.get("uuid"), "jobref uuid")
+    if not path and not uuid:
+        raise NothingToRun(f"step {step_number} refers to a job with neither a name nor a uuid")
+    project = _text(reference.get("project"), "jobref project")
+    call = ["rd", "run", "-f", *(["-p", project] if project else []), *(["-i", uuid] if uuid else ["-j", path])]
+    arguments = _text(reference.get("args"), "jobref args")
+    command = shlex.join(call) + (f" -- {arguments}" if arguments else "")
+    target = flows_by_job.get(uuid) or flows_by_job.get(path)
+    label = " ".join(p for p in (path, f"(uuid {uuid})" if uuid else "") if p)
+    where = f"in this export as flow {target!r}" if target else "not in this export"
+    flow.warn("JOB_REFERENCE", f"step {step_number} runs the Rundeck job {label}, {where}: a flow cannot run another "
+                               f"flow as a step; the task runs `{command}`, which needs the Rundeck CLI where it runs. "
+                               "To wait for the migrated flow instead, replace the task by a flow dependency on its "
+                               "EnOS id")
+    return command
+
+
+def _step_body(step_number: int, step: dict[str, Any], flows_by_job: dict[str, str], flow: FlowRows) -> str:
+    """The text a task runs for one workflow step; what it cannot carry is named on the flow."""
+    where = f"step {step_number}"
+    if _given(step.get("exec")):
+        return _text(step["exec"], f"{where} exec")
+    if _given(step.get("script")):
+        if _given(step.get("scriptInterpreter")) or _given(step.get("args")):
+            invocation = _script_invocation(step, f"script{_text(step.get('fileExtension'), 'fileExtension')}")
+            flow.warn("SCRIPT_INVOCATION", f"{where} ran its script as `{invocation}`: the interpreter and arguments "
+                                           "are not part of the task's body")
+        return _text(step["script"], f"{where} script")
+    if _given(step.get("scriptfile")):
+        command = _script_invocation(step, _text(step["scriptfile"], f"{where} scriptfile"))
+        flow.warn("SCRIPT_REFERENCE", f"{where} ran a script file of the Rundeck server (copied to the node at each "
+                                      f"run): the task runs `{command}` where the service runs it; the file must be "
+                                      "there")
+        return command
+    if _given(step.get("scripturl")):
+        command = _script_invocation(step, _text(step["scripturl"], f"{where} scripturl"))
+        flow.warn("SCRIPT_REFERENCE", f"{where} ran the script downloaded at each run from `{command}`: the task's "
+                                      "body is that address, which does not run as it is; put the script's text in "
+                                      "the task")
+        return command
+    if _given(step.get("jobref")):
+        return _job_reference(step_number, _mapping(step["jobref"], f"{where} jobref"), flows_by_job, flow)
+    if _given(step.get("type")):
+        plugin = {"type": _text(step["type"], f"{where} type"), "nodeStep": _flag(step.get("nodeStep"), False),
+                  "configuration": _mapping(step.get("configuration"), f"{where} configuration")}
+        flow.warn("PLUGIN_STEP", f"{where} is the Rundeck plugin {plugin['type']!r}: a task cannot run it; its "
+                                 "configuration is kept as the task's body")
+        return json.dumps(plugin, ensure_ascii=False, sort_keys=True, default=str)
+    raise NothingToRun(f"{where} has nothing to run (no exec, script, scriptfile, scripturl, jobref or plugin type)")
+
+
+def _error_handler(step_number: int, step: dict[str, Any], flow: FlowRows) -> None:
+    handler = step.get("errorhandler")
+    if handler in (None, "", {}):
+        return
+    handler = _mapping(handler, f"step {step_number} errorhandler")
+    kind = next((k for k in ("exec", "script", "scriptfile", "scripturl", "jobref", "type") if handler.get(k)), "")
+    body = _preview(handler[kind]) if kind else _preview(handler)
+    then = ", and the workflow went on when it succeeded" if _flag(handler.get("keepgoingOnSuccess"), False) else ""
+    flow.warn("ERROR_HANDLER", f"step {step_number} had an error handler ({kind} {body}) that ran when the step "
+                               f"failed{then}: a flow has no such branch; not carried")
+
+
+def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str]) -> None:
+    """One task per step, in order; Rundeck's parallel strategy runs them all at once."""
+    sequence = _mapping(job.get("sequence"), "sequence")
+    steps = _listed(sequence.get("commands"))
+    if not steps:
+        flow.fail("EMPTY_COMMAND", "the job has no steps: nothing for a task to run")
+        return
+    strategy = _text(sequence.get("strategy"), "sequence.strategy") or "node-first"
+    parallel = strategy == "parallel"
+    if strategy not in ("node-first", "step-first", "sequential", "parallel"):
+        flow.warn("WORKFLOW_STRATEGY", f"the workflow strategy {strategy!r} is not carried: the steps run one after "
+                                       "another")
+    if _flag(sequence.get("keepgoing"), False) and not parallel:
+        flow.warn("KEEPGOING", "the workflow went on after a failed step (keepgoing: true); in a flow, the tasks "
+                               "after a failed one do not run")
     previous = ""
-    for step, command in enumerate(commands, 1):
-        text = command.get("exec") or command.get("script") or command.get("jobref", {}) or ""
-        flow.tasks.append({"task_id": str(step), "task_name": f"{flow.name}_step{step}", "upstream": previous,
-                           "command": str(text)})
-        previous = str(step)
+    for number, item in enumerate(steps, 1):
+        try:
+            step = _mapping(item, f"step {number}")
+            command = _step_body(number, step, flows_by_job, flow)
+            _error_handler(number, step, flow)
+        except NothingToRun as error:
+            flow.fail("EMPTY_COMMAND", str(error))
+            continue
+        except Malformed as error:
+            flow.fail("MALFORMED_JOB", str(error))
+            continue
+        flow.tasks.append({"task_id": str(number), "task_name": f"{flow.name}_step{number}",
+                           "upstream": "" if parallel else previous, "command": command})
+        previous = str(number)
+
+
+def _execution(flow: FlowRows, job: dict[str, Any]) -> None:
+    """Where and how Rundeck ran the job: node filters, retries, time-out; none of it is carried."""
+    filters = _mapping(job.get("nodefilters"), "nodefilters")
+    chosen = filters.get("filter") or {k: v for k, v in filters.items() if k in ("include", "exclude") and v}
+    if chosen:
+        dispatch = _mapping(filters.get("dispatch"), "nodefilters.dispatch")
+        how = ", ".join(f"{key} {_text(dispatch[key], key)}" for key in ("threadcount", "keepgoing", "rankOrder")
+                        if _given(dispatch.get(key))) or "one node at a time"
+        strategy = _text(_mapping(job.get("sequence"), "sequence").get("strategy"), "strategy") or "node-first"
+        flow.warn("NODE_FILTER", f"the job ran on the Rundeck nodes matching {_preview(chosen)} ({how}; strategy "
+                                 f"{strategy}): a task runs where the service runs it; not carried")
+    retry = job.get("retry")
+    retries, delay = (retry.get("retry"), retry.get("delay")) if isinstance(retry, dict) else (retry, None)
+    if _text(retries, "retry") not in ("", "0"):
+        after = f", {_text(delay, 'retry delay')} apart" if delay else ""
+        flow.warn("RETRY", f"Rundeck retried the job up to {_text(retries, 'retry')} times{after}: not carried")
+    if _given(job.get("timeout")):
+        flow.warn("TIMEOUT", f"Rundeck stopped the job after {_text(job['timeout'], 'timeout')}: not carried")
+
+
+def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
+    if not isinstance(item, dict) or not item.get("name"):  # one without a sequence fails for that
+        flow = FlowRows(key=f"job {index + 1}", name=f"job {index + 1}")
+        flow.fail("MALFORMED_JOB", f"item {index + 1} is not a Rundeck job (a map with a name and a sequence): "
+                                   f"{_preview(item)}")
+        return flow
+    job: dict[str, Any] = item
+    key = job.get("uuid") or job.get("id")
+    flow = FlowRows(key=str(key) if isinstance(key, (str, int)) and key != "" else f"job {index + 1}",
+                    name=f"job {index + 1}")
+    try:
+        flow.name = _flow_name(job) or flow.name
+        flow.cells["desc"] = _text(job.get("description"), "description")
+        flow.cells["timezone"] = _text(job.get("timeZone"), "timeZone").strip()
+        _schedule(flow, job)
+        _state(flow, job)
+        _parameters(flow, job)
+        _alerts(flow, job)
+        _workflow(flow, job, flows_by_job)
+        _execution(flow, job)
+    except Malformed as error:
+        flow.fail("MALFORMED_JOB", str(error))
     return flow
 
 
+def _flows_by_job(jobs: list[Any]) -> dict[str, str]:
+    """Each job of the export by uuid and by `group/name`: the flow a job reference points at."""
+    found: dict[str, str] = {}
+    for job in jobs:
+        try:
+            if isinstance(job, dict) and job.get("name"):
+                found[_job_path(job)] = _flow_name(job)
+                for key in ("uuid", "id"):
+                    if isinstance(job.get(key), str) and job[key]:
+                        found[job[key]] = _flow_name(job)
+        except Malformed:
+            continue  # that job's own flow reports it
+    return found
+
+
+def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
+    jobs = _jobs(settings)
+    flows_by_job = _flows_by_job(jobs)
+    for index, job in enumerate(jobs):
+        yield _flow(job, index, flows_by_job)
+
+
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
-    return rows_of(_flow(job, index) for index, job in enumerate(_jobs(settings)))
+    return rows_of(_flows(settings))
 
 
 PROFILE = Profile("rundeck", "quartz", read, "Rundeck job exports, YAML or XML")

@@ -1,25 +1,181 @@
-"""`schtasks /query /fo csv /v` output: one flow per task. A task with several triggers comes on
-several rows, merged here; the header row that schtasks repeats for every folder is dropped;
-dates are day-first. Each trigger is converted on its own; a task whose triggers disagree cannot
-be one flow's schedule and is reported."""
+"""`schtasks /query /fo csv /v` output: one flow per task.
+
+A task with several triggers comes on several rows, merged here; the header row that schtasks
+repeats for every folder is dropped. Each trigger is converted on its own; a task whose triggers
+disagree cannot be one flow's schedule and is reported; a task started by boot, logon, idle or an
+event has no time schedule (`unscheduled`).
+
+schtasks prints in the display language of the Windows it runs on:
+- column headers: English, German, French and Chinese (Simplified) headers map to the same
+  columns; trigger values (`Daily`, `MON`, `Every 1 day(s)`) are read in English only, so a
+  localised trigger is refused by name, never guessed;
+- times: 24-hour (`18:00:00`) or 12-hour (`6:00:00 PM`, en-US);
+- dates in the locale's order: year-first dates say so themselves; for `a/b/yyyy` the order is the
+  option `date_order = "MDY" | "DMY" | "YMD"`, else inferred only when the file proves it (a first
+  or second part above 12 somewhere in it); a date the file leaves ambiguous is refused
+  (AMBIGUOUS_DATE), never guessed;
+- the task state: a disabled task (`Disabled`, `Deaktiviert`, `Désactivé`, `已禁用`) is saved
+  inactive with a warning naming the state.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
 from migrate.config import SourceSettings
 from migrate.schedule.legacy import convert_windows
-from migrate.schedule.result import Rejection
+from migrate.schedule.result import NO_TIME_SCHEDULE, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
+OPTIONS = ("date_order",)
+DATE_ORDERS = ("MDY", "DMY", "YMD")
 NEEDED = ("TaskName", "Schedule Type", "Start Time")
+
+# The columns this profile reads, by their English names, with what schtasks prints for them on a
+# German, French and Chinese (Simplified) Windows. Headers are compared without blanks and case,
+# since French puts a (sometimes non-breaking) space before its colons.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "TaskName": ("Aufgabenname", "Nom de la tâche", "任务名"),
+    "Next Run Time": ("Nächste Laufzeit", "Prochaine exécution", "下次运行时间"),
+    "Last Run Time": ("Letzte Laufzeit", "Heure de la dernière exécution", "上次运行时间"),
+    "Task To Run": ("Auszuführende Aufgabe", "Tâche à exécuter", "要运行的任务"),
+    "Start In": ("Starten in", "Démarrer dans", "起始于"),
+    "Comment": ("Kommentar", "Commentaire", "注释"),
+    "Scheduled Task State": ("Status der geplanten Aufgabe", "État de la tâche planifiée", "计划任务状态"),
+    "Run As User": ("Als Benutzer ausführen", "Exécuter en tant qu'utilisateur", "作为用户运行"),
+    "Schedule Type": ("Zeitplantyp", "Type de planification", "计划类型"),
+    "Start Time": ("Startzeit", "Heure de début", "开始时间"),
+    "Start Date": ("Startdatum", "Date de début", "开始日期"),
+    "End Date": ("Enddatum", "Date de fin", "结束日期"),
+    "Days": ("Tage", "Jours", "天"),
+    "Months": ("Monate", "Mois", "月"),
+    "Repeat: Every": ("Wiederholen: Jede", "Répéter : chaque", "重复: 每"),
+    "Repeat: Until: Time": ("Wiederholen: Bis: Zeit", "Répéter : jusqu'à : heure", "重复: 截止: 时间"),
+    "Repeat: Until: Duration": ("Wiederholen: Bis: Dauer", "Répéter : jusqu'à : durée", "重复: 截止: 持续时间"),
+}
+ENABLED = ("enabled", "aktiviert", "activé", "已启用")
+DISABLED = ("disabled", "deaktiviert", "désactivé", "已禁用")
+NOT_APPLICABLE = ("", "n/a", "nicht zutreffend", "暂缺")
+# Columns whose dates show the file's date order (all printed in the same locale format).
+DATE_COLUMNS = ("Start Date", "End Date", "Next Run Time", "Last Run Time")
+
+DATE = re.compile(r"^\s*(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})\b")
+CLOCK = re.compile(r"^\s*(上午|下午)?\s*(\d{1,2}):(\d{2}):(\d{2})\s*(?:([AaPp])\.?\s*[Mm]\.?)?\s*$")
+
+
+def _folded(header: str) -> str:
+    return "".join(header.split()).casefold()
+
+
+CANONICAL = {_folded(alias): name for name, aliases in HEADERS.items() for alias in (name, *aliases)}
+
+
+class DateError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """The order of a/b/yyyy dates: the user's option, else what the file proves, else unknown."""
+
+    order: str | None
+    reason: str  # why, for messages
+
+
+def _date_parts(text: str) -> tuple[str, str, str] | None:
+    """The three numbers of a date at the start of the text (a date-time too), as written."""
+    match = DATE.match(text)
+    return (match[1], match[2], match[3]) if match else None
+
+
+def _file_date_order(frame: pd.DataFrame, option: str | None) -> DateOrder:
+    if option is not None:
+        return DateOrder(option, f"date_order = {option!r}")
+    day_first, month_first = "", ""
+    for column in (c for c in DATE_COLUMNS if c in frame.columns):
+        for text in frame[column]:
+            parts = _date_parts(str(text))
+            if parts is None or len(parts[0]) == 4:
+                continue
+            a, b = int(parts[0]), int(parts[1])
+            if a > 12 >= b and not day_first:
+                day_first = f"{column} {str(text).strip()!r}"
+            if b > 12 >= a and not month_first:
+                month_first = f"{column} {str(text).strip()!r}"
+    if day_first and month_first:
+        return DateOrder(None, f"the file has both a day-first date ({day_first}) and a month-first one "
+                               f"({month_first})")
+    if day_first:
+        return DateOrder("DMY", f"the file is day-first ({day_first})")
+    if month_first:
+        return DateOrder("MDY", f"the file is month-first ({month_first})")
+    return DateOrder(None, "no date in the file has a day above 12")
+
+
+def read_date(text: str, order: DateOrder) -> str:
+    """An ISO date from a schtasks date, "" for N/A, or DateError (INVALID_DATE, AMBIGUOUS_DATE)."""
+    written = text.strip()
+    if written.casefold() in NOT_APPLICABLE:
+        return ""
+    parts = _date_parts(written)
+    if parts is None or (len(parts[0]) != 4 and len(parts[2]) != 4):
+        raise DateError("INVALID_DATE", f"{written!r} is not a date with a four-digit year")
+    a, b, c = (int(p) for p in parts)
+    try:
+        if len(parts[0]) == 4:  # year-first dates are year-month-day in every Windows locale
+            return date(a, b, c).isoformat()
+        if order.order == "YMD":
+            raise ValueError(f"it ends with the year, and {order.reason}")
+        month_first = order.order == "MDY" if order.order else _month_first(written, a, b, c, order)
+        month, day = (a, b) if month_first else (b, a)
+        return date(c, month, day).isoformat()
+    except DateError:
+        raise
+    except ValueError as error:
+        raise DateError("INVALID_DATE", f"{written!r} is not a date ({error})") from None
+
+
+def _month_first(written: str, a: int, b: int, year: int, order: DateOrder) -> bool:
+    """With no known order: a date that says its own order (a part above 12, or both parts equal),
+    else AMBIGUOUS_DATE."""
+    if a == b or (a <= 12 < b):
+        return True
+    if b <= 12 < a:
+        return False
+    if a > 12:
+        raise ValueError("neither part can be a month")
+    raise DateError("AMBIGUOUS_DATE", f"{written!r} could be {_spelled(year, a, b)} or {_spelled(year, b, a)}, "
+                                      f"and {order.reason}: set [source] options = {{ date_order = \"MDY\" }} "
+                                      '(en-US) or "DMY"')
+
+
+def _spelled(year: int, month: int, day: int) -> str:
+    return f"{day} {date(year, month, day):%B %Y}"
+
+
+def clock_24h(text: str) -> str:
+    """`6:00:00 PM` (en-US) or `下午 6:00:00` as `18:00:00`; 24-hour text is returned as it is."""
+    match = CLOCK.match(text)
+    if not match or not (match[1] or match[5]):
+        return text
+    hour = int(match[2])
+    if not 1 <= hour <= 12:
+        return text  # not a 12-hour clock: the converter names it
+    afternoon = match[1] == "下午" or (match[5] or "").upper() == "P"
+    return f"{hour % 12 + (12 if afternoon else 0):02d}:{match[3]}:{match[4]}"
 
 
 def _frame(settings: SourceSettings) -> pd.DataFrame:
+    expected = ("expected `schtasks /query /fo csv /v` output, with the columns " + ", ".join(NEEDED) +
+                " or their German, French or Chinese names")
     try:
         frame = pd.read_csv(settings.path, dtype=str, keep_default_na=False, na_filter=False,
                             encoding=settings.encoding)
@@ -28,42 +184,112 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise SourceError(f"{settings.path}: the file is empty") from None
     except pd.errors.ParserError as error:
-        raise SourceError(f"{settings.path}: cannot parse as CSV: {error}") from None
-    missing = [c for c in NEEDED if c not in frame.columns]
+        raise SourceError(f"{settings.path}: this does not look like a schtasks export ({expected}; "
+                          f"cannot parse it as CSV: {error})".replace("\n", " ")) from None
+    headers = {str(c): CANONICAL.get(_folded(str(c)), str(c)) for c in frame.columns}
+    missing = [c for c in NEEDED if c not in headers.values()]
     if missing:
-        raise SourceError(f"{settings.path}: not schtasks /fo csv /v output: no column(s) {missing}")
-    return frame[frame["TaskName"] != "TaskName"]  # the header schtasks repeats per folder
+        found = ", ".join(repr(c) for c in list(headers)[:6]) + (", …" if len(headers) > 6 else "")
+        raise SourceError(f"{settings.path}: this does not look like a schtasks export ({expected}; "
+                          f"no column {', '.join(missing)}; found {found})")
+    task_header = next(original for original, name in headers.items() if name == "TaskName")
+    frame = frame[frame[task_header] != task_header]  # the header schtasks repeats per folder
+    if frame.empty:
+        raise SourceError(f"{settings.path}: has the schtasks columns but no task")
+    frame = frame.rename(columns=headers)
+    frame.attrs["localised"] = any(original != name for original, name in headers.items() if name in HEADERS)
+    return frame
 
 
-def _day_first(text: str) -> str:
-    try:
-        return datetime.strptime(text.strip(), "%d/%m/%Y").date().isoformat()
-    except ValueError:
-        return ""
+def _options(settings: SourceSettings) -> str | None:
+    unknown = sorted(set(settings.options) - set(OPTIONS))
+    if unknown:
+        raise SourceError(f"{settings.path}: schtasks options {unknown} are unknown (known: {', '.join(OPTIONS)})")
+    order = settings.options.get("date_order")
+    if order is None:
+        return None
+    if str(order).upper() not in DATE_ORDERS:
+        raise SourceError(f"{settings.path}: schtasks option date_order = {order!r} is not one of "
+                          f"{', '.join(DATE_ORDERS)}")
+    return str(order).upper()
+
+
+LOCALISED_TRIGGERS = (" (this export is in another display language: trigger values are read in English only, "
+                      "so a localised one is refused rather than guessed)")
+
+
+def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool) -> None:
+    """The triggers as one schedule, or the reason there is none."""
+    schedules: list[str] = []
+    no_time: list[str] = []
+    for number, (_, trigger) in enumerate(triggers.iterrows(), start=1):
+        fields = {str(k): str(v) for k, v in trigger.items()}
+        fields["Start Time"] = clock_24h(fields.get("Start Time", ""))
+        try:
+            schedules.append(convert_windows(fields).freq)
+        except Rejection as rejection:
+            if rejection.code == NO_TIME_SCHEDULE:
+                no_time.append(fields.get("Schedule Type", "").strip())
+            else:
+                hint = LOCALISED_TRIGGERS if localised else ""
+                flow.fail(rejection.code, f"trigger {number}: {rejection.message}{hint}")
+            schedules.append("")
+    if flow.errors:
+        return
+    if no_time and len(no_time) == len(schedules):
+        flow.unscheduled(f"a Windows task started {' / '.join(sorted(set(no_time))).lower() or 'by no trigger'}: "
+                         "it has no time schedule")
+    elif len(set(schedules)) > 1:
+        flow.fail("MULTIPLE_TRIGGERS",
+                  f"{len(schedules)} triggers with different schedules {schedules}; a flow has one")
+    else:
+        flow.schedule = schedules[0]
+
+
+def _state(flow: FlowRows, state: str) -> None:
+    folded = state.strip().casefold()
+    if folded in ENABLED:
+        flow.cells["active"] = "1"
+        return
+    flow.cells["active"] = "0"
+    if folded in DISABLED:
+        flow.warn("SOURCE_DISABLED", f"the task's Scheduled Task State is {state.strip()!r} (disabled): saved "
+                                     "inactive")
+    else:
+        flow.warn("SOURCE_DISABLED", f"the task's Scheduled Task State {state.strip()!r} is not one this profile "
+                                     "reads (Enabled/Disabled in English, German, French, Chinese): saved inactive")
+
+
+def _not_carried(flow: FlowRows, first: pd.Series) -> None:
+    """Facts of the task that a flow has no place for, each named."""
+    end = str(first.get("End Date", "")).strip()
+    if end.casefold() not in NOT_APPLICABLE:
+        flow.warn("END_DATE", f"the trigger ended on {end}; a flow has no end date: disable it then")
+    start_in = str(first.get("Start In", "")).strip()
+    if start_in.casefold() not in NOT_APPLICABLE:
+        flow.warn("WORKING_DIRECTORY", f"the task started in {start_in}; a task's command runs where the service "
+                                       "runs it: add a cd to the command if it needs that folder")
 
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
+    option = _options(settings)
     frame = _frame(settings)
+    order = _file_date_order(frame, option)
     for task_name, triggers in frame.groupby("TaskName", sort=False):
         first = triggers.iloc[0]
         name = str(task_name).strip("\\").replace("\\", "_").replace(" ", "_")
         flow = FlowRows(key=str(task_name), name=name)
-        schedules = []
-        for _, trigger in triggers.iterrows():
-            try:
-                schedules.append(convert_windows({str(k): str(v) for k, v in trigger.items()}).freq)
-            except Rejection as rejection:
-                flow.fail(rejection.code, f"trigger {len(schedules) + 1}: {rejection.message}")
-                schedules.append("")
-        if len(set(schedules)) > 1 and not flow.errors:
-            flow.fail("MULTIPLE_TRIGGERS", f"{len(schedules)} triggers with different schedules {schedules}; "
-                                           "a flow has one")
-        flow.schedule = schedules[0] if len(set(schedules)) == 1 else ""
-        state = str(first.get("Scheduled Task State", "Enabled"))
-        flow.cells.update(
-            owners=str(first.get("Run As User", "")), active="0" if state.lower() == "disabled" else "1",
-            desc=str(first.get("Comment", "")), start_date=_day_first(str(first.get("Start Date", ""))),
-        )
+        _schedule(flow, triggers, bool(frame.attrs.get("localised")))
+        _state(flow, str(first.get("Scheduled Task State", "Enabled")))
+        try:
+            start_date = read_date(str(first.get("Start Date", "")), order)
+        except DateError as error:
+            flow.fail(error.code, f"Start Date: {error}")
+            start_date = ""
+        comment = str(first.get("Comment", "")).strip()
+        flow.cells.update(owners=str(first.get("Run As User", "")), start_date=start_date,
+                          desc="" if comment.casefold() in NOT_APPLICABLE else comment)
+        _not_carried(flow, first)
         flow.tasks = [{"task_id": "1", "task_name": name, "command": str(first.get("Task To Run", ""))}]
         yield flow
 

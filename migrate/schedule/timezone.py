@@ -1,0 +1,322 @@
+"""Place a converted schedule in the service's time zone: exactly, or not at all (unless opted in).
+
+A Quartz `freq` is read as wall-clock time in one zone. A source schedule that fired in another
+zone is rewritten only when the rewrite fires at the same instants for good: the two zones stay a
+fixed time apart over the horizon (no DST change of one that the other does not make at the same
+instant), and the shifted times still have a Quartz form (minutes and hours stay a product; when
+fire times cross midnight, the days move with them exactly). Anything else is refused with
+TIMEZONE_MISMATCH, naming both zones and the dates on which they drift apart; with the
+approximate opt-in it is shifted by today's difference and keeps a TIMEZONE_APPROXIMATE warning
+that names the dates on which it fires off.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from migrate.schedule.cron import set_text
+from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
+from migrate.schedule.quartz import QuartzError, QuartzSchedule, parse_quartz
+from migrate.schedule.result import Converted, Rejected, ScheduleWarning
+
+TIMEZONE_MISMATCH = "TIMEZONE_MISMATCH"
+TIMEZONE_APPROXIMATE = "TIMEZONE_APPROXIMATE"
+UNKNOWN_TIMEZONE = "UNKNOWN_TIMEZONE"
+
+# How far ahead the zones must stay a fixed time apart: zone rules further out are not known
+# better than "as today", and ten years covers every recurring DST rule many times over.
+HORIZON_YEARS = 10
+# Offsets are sampled this often and each change is then bisected to the second. No zone changes
+# its offset twice within six hours.
+_SAMPLE_STEP = timedelta(hours=6)
+_DAY_MINUTES = 24 * 60
+# How many dates a message lists before it says "and so on".
+_DATES_SHOWN = 3
+
+
+class _NoQuartzForm(Exception):
+    """The shifted schedule has no single Quartz expression; the text says why."""
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """From `start` on (until the next piece), the target zone's clock reads `difference` ahead
+    of the source zone's; `changed` is the zone whose offset change began the piece."""
+
+    start: datetime  # aware, UTC
+    difference: timedelta
+    changed: str
+
+
+def place_in_zone(converted: Converted, source_zone: str, target_zone: str, approximate: bool = False,
+                  today: date | None = None) -> Converted | Rejected:
+    """`converted.freq` fires in `source_zone`; the same schedule for a service in `target_zone`.
+
+    Unchanged when the zones keep the same clock; shifted when the shift is exact at every fire
+    time over the next HORIZON_YEARS from `today`; otherwise Rejected(TIMEZONE_MISMATCH), or with
+    `approximate`, shifted by today's difference with a TIMEZONE_APPROXIMATE warning.
+    """
+    return _place(converted, source_zone, target_zone, approximate, today or date.today())
+
+
+@functools.lru_cache(maxsize=4096)  # exports repeat a few schedules and zones many times
+def _place(converted: Converted, source_zone: str, target_zone: str, approximate: bool,
+           today: date) -> Converted | Rejected:
+    if source_zone == target_zone:
+        return converted
+    for zone in (source_zone, target_zone):
+        if not _is_zone(zone):
+            role = "the schedule's zone" if zone == source_zone else "the service's zone"
+            return Rejected(UNKNOWN_TIMEZONE, f"{zone!r} ({role}) is not an IANA time zone name such as "
+                                              "'Asia/Shanghai' or 'UTC' (a fixed +08:00 is 'Etc/GMT-8')",
+                            converted.freq)
+    pieces = _pieces(source_zone, target_zone, today)
+    difference = pieces[0].difference
+    if len(pieces) == 1 and not difference:
+        return converted  # the same clock at every instant: "UTC" and "Etc/UTC", Berlin and Paris
+    if len(pieces) > 1 and not approximate:
+        return Rejected(TIMEZONE_MISMATCH, _drift_message(source_zone, target_zone, pieces, today)
+                        + "; no single Quartz schedule fires at the same instants in both. Run the service in "
+                        f"{source_zone}'s zone, or opt in to the approximate shift (a warning on every such flow)",
+                        converted.freq)
+    try:
+        shifted = _shift(converted, difference)
+    except _NoQuartzForm as reason:
+        return Rejected(TIMEZONE_MISMATCH,
+                        f"{target_zone}'s clock is {_apart(difference)} {source_zone}'s"
+                        f"{' at every instant' if len(pieces) == 1 else f' on {today}'}, but the shifted "
+                        f"schedule has no Quartz form: {reason}", converted.freq)
+    if len(pieces) == 1:
+        return shifted
+    warning = ScheduleWarning(
+        TIMEZONE_APPROXIMATE, f"{converted.freq} ({source_zone})", f"{shifted.freq} ({target_zone})",
+        f"shifted by today's difference ({target_zone}'s clock is {_apart(difference)} {source_zone}'s on "
+        f"{today}); {_off_periods(source_zone, pieces)}")
+    return _with_warning(shifted, warning)
+
+
+def _is_zone(zone: str) -> bool:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
+        return False
+    return True
+
+
+# ---- Offsets over the horizon ------------------------------------------------------------
+
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    offset = instant.astimezone(zone).utcoffset()
+    assert offset is not None  # a ZoneInfo always knows its offset
+    return offset
+
+
+@functools.lru_cache(maxsize=256)
+def _offsets(zone_name: str, today: date) -> tuple[tuple[datetime, timedelta], ...]:
+    """The zone's UTC offset at the start of the horizon, then each (instant, new offset)."""
+    zone = ZoneInfo(zone_name)
+    instant = datetime.combine(today, time(), UTC)
+    end = datetime.combine(today.replace(year=today.year + HORIZON_YEARS, day=min(today.day, 28)), time(), UTC)
+    offset = _offset(zone, instant)
+    changes = [(instant, offset)]
+    while instant < end:
+        later = instant + _SAMPLE_STEP
+        if _offset(zone, later) != offset:
+            low, high = instant, later  # offset(low) == offset != offset(high): bisect to the second
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if _offset(zone, middle) == offset else (low, middle)
+            offset = _offset(zone, high)
+            changes.append((high, offset))
+        instant = later
+    return tuple(changes)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pieces(source_zone: str, target_zone: str, today: date) -> tuple[_Piece, ...]:
+    """How far the target's clock is ahead of the source's, piece by piece over the horizon."""
+    source_changes, target_changes = _offsets(source_zone, today), _offsets(target_zone, today)
+    offsets = {source_zone: source_changes[0][1], target_zone: target_changes[0][1]}
+    changes_at: dict[datetime, dict[str, timedelta]] = {}
+    for zone, changes in ((source_zone, source_changes), (target_zone, target_changes)):
+        for at, offset in changes[1:]:
+            changes_at.setdefault(at, {})[zone] = offset
+    pieces = [_Piece(source_changes[0][0], offsets[target_zone] - offsets[source_zone], "")]
+    for at in sorted(changes_at):
+        offsets.update(changes_at[at])
+        difference = offsets[target_zone] - offsets[source_zone]
+        if difference != pieces[-1].difference:  # both zones changing alike at one instant keeps it
+            pieces.append(_Piece(at, difference, source_zone if source_zone in changes_at[at] else target_zone))
+    return tuple(pieces)
+
+
+def _duration(difference: timedelta) -> str:
+    """'5:30' for five and a half hours, either way."""
+    minutes = abs(int(difference.total_seconds())) // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _apart(difference: timedelta, of: bool = True) -> str:
+    """'8:00 ahead of', '5:30 behind', 'the same as' ('8:00 ahead', 'the same' without `of`)."""
+    if not difference:
+        return "the same as" if of else "the same"
+    ahead = "ahead of" if of else "ahead"
+    return f"{_duration(difference)} {ahead if difference > timedelta(0) else 'behind'}"
+
+
+def _local_date(piece: _Piece) -> date:
+    return piece.start.astimezone(ZoneInfo(piece.changed)).date()
+
+
+def _listed(items: list[str]) -> str:
+    shown = ", ".join(items[:_DATES_SHOWN])
+    return shown + (f" and {len(items) - _DATES_SHOWN} more in the next {HORIZON_YEARS} years"
+                    if len(items) > _DATES_SHOWN else "")
+
+
+def _drift_message(source_zone: str, target_zone: str, pieces: tuple[_Piece, ...], today: date) -> str:
+    """E.g. 'Europe/Berlin changes its offset to Asia/Shanghai at DST: 2026-03-29 (6:00 ahead), …'."""
+    changers = sorted({p.changed for p in pieces[1:]})
+    other = target_zone if changers == [source_zone] else source_zone if changers == [target_zone] else None
+    if other is not None:
+        who = f"{changers[0]} changes its offset relative to {other}"
+    else:
+        who = f"{source_zone} and {target_zone} change their offsets at different instants"
+    changes = [f"{_local_date(p)} ({_apart(p.difference, of=False)})" for p in pieces[1:]]
+    return (f"{who} at DST: {target_zone}'s clock is {_apart(pieces[0].difference)} {source_zone}'s on {today}, "
+            f"then from {_listed(changes)}")
+
+
+def _off_periods(source_zone: str, pieces: tuple[_Piece, ...]) -> str:
+    """The periods in which a shift by the first piece's difference fires off, and by how much."""
+    used = pieces[0].difference
+    periods = []
+    for index, piece in enumerate(pieces[1:], 1):
+        if piece.difference == used:
+            continue
+        # A larger difference than the one used: the target's clock shows the shifted time
+        # before the instant the source fired at, so the flow fires early.
+        direction = "earlier" if piece.difference > used else "later"
+        start = _local_date(piece)
+        end = _local_date(pieces[index + 1]) if index + 1 < len(pieces) else None
+        when = (f"from {start} on" if end is None else f"on {start} (for some hours)" if end == start
+                else f"from {start} to {end}")
+        periods.append(f"{_duration(piece.difference - used)} {direction} {when}")
+    return f"it fires at other instants than it did in {source_zone}: {_listed(periods)}"
+
+
+# ---- Shifting the expression ------------------------------------------------------------
+
+def _with_warning(converted: Converted, warning: ScheduleWarning) -> Converted:
+    split = _with_warning(converted.split, warning) if converted.split is not None else None
+    return Converted(converted.freq, converted.cycle, converted.source, (*converted.warnings, warning), split)
+
+
+def _shift(converted: Converted, difference: timedelta) -> Converted:
+    """The same schedule with every fire time moved `difference` later on the wall clock."""
+    seconds = int(difference.total_seconds())
+    if seconds % 60:
+        raise _NoQuartzForm(f"the zones are {seconds} seconds apart, not whole minutes")
+    try:
+        schedule = parse_quartz(converted.freq)
+        shifted = parse_quartz(_shifted_text(schedule, seconds // 60))
+        cycle = cycle_of(shifted)
+    except (QuartzError, SubMinuteSchedule) as error:
+        raise _NoQuartzForm(str(error)) from None
+    split = _shift(converted.split, difference) if converted.split is not None else None
+    # A warning's `new` names the freq it is about: keep it pointing at the freq that is saved.
+    renamed = {converted.freq: shifted.text}
+    if converted.split is not None and split is not None:
+        renamed[f"{converted.freq} + {converted.split.freq}"] = f"{shifted.text} + {split.freq}"
+    warnings = tuple(replace(w, new=renamed.get(w.new, w.new)) for w in converted.warnings)
+    return Converted(shifted.text, cycle, converted.source, warnings, split)
+
+
+def _clock(minute_of_day: int) -> str:
+    return f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
+
+
+def _shifted_text(schedule: QuartzSchedule, minutes: int) -> str:
+    """Move each fire time `minutes` later; the days move with the times that cross midnight."""
+    day_moves: dict[tuple[int, int], int] = {}  # (hour, minute) in the target -> days moved
+    for hour in schedule.hours:
+        for minute in schedule.minutes:
+            moved_days, minute_of_day = divmod(hour * 60 + minute + minutes, _DAY_MINUTES)
+            day_moves[divmod(minute_of_day, 60)] = moved_days
+    hours = frozenset(h for h, _ in day_moves)
+    minute_values = frozenset(m for _, m in day_moves)
+    if len(day_moves) != len(hours) * len(minute_values):
+        times = ", ".join(_clock(h * 60 + m) for h, m in sorted(day_moves)[:6])
+        raise _NoQuartzForm(f"the shifted times ({times}{', …' if len(day_moves) > 6 else ''}) are not every "
+                            "listed minute of every listed hour")
+    fields = schedule.text.split()
+    moves = set(day_moves.values())
+    if moves == {0}:
+        days = (fields[3], fields[4], fields[5], fields[6])
+    elif len(moves) == 1:
+        days = _shifted_days(schedule, moves.pop())
+    elif _every_day(schedule):
+        days = (fields[3], fields[4], fields[5], fields[6])  # the same every day: crossing changes nothing
+    else:
+        crossing = sorted(_clock(h * 60 + m) for (h, m), moved in day_moves.items() if moved)
+        raise _NoQuartzForm(f"only some fire times cross midnight ({', '.join(crossing[:4])}"
+                            f"{', …' if len(crossing) > 4 else ''} move to another day) and the schedule runs on "
+                            "some days only; one Quartz expression has one set of days for all its times")
+    dom, month, dow, year = days
+    return " ".join([fields[0], set_text(minute_values, 0, 59), set_text(hours, 0, 23), dom, month, dow, year])
+
+
+def _every_day(schedule: QuartzSchedule) -> bool:
+    dom, dow = schedule.day_of_month, schedule.day_of_week
+    all_days = (not dom.any_day and dom.last_offset is None and dom.nearest_weekday is None
+                and dom.days == frozenset(range(1, 32))) or (
+        dom.any_day and dow.nth is None and dow.last_of is None and dow.days == frozenset(range(1, 8)))
+    return all_days and len(schedule.months) == 12 and schedule.years is None
+
+
+def _shifted_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, str]:
+    """(day-of-month, month, day-of-week, year) for fire days moved `moved` days (a few, ±)."""
+    fields = schedule.text.split()
+    if _every_day(schedule):
+        return fields[3], fields[4], fields[5], fields[6]
+    dom, dow = schedule.day_of_month, schedule.day_of_week
+    direction = "the next day" if moved > 0 else "the day before"
+    months_or_years = len(schedule.months) < 12 or schedule.years is not None
+    if dom.any_day:  # days of the week
+        if dow.nth is not None or dow.last_of is not None:
+            raise _NoQuartzForm(f"{direction} of an n-th or last weekday of the month ({fields[5]}) is not always "
+                                "the n-th or last of another weekday")
+        if months_or_years:
+            raise _NoQuartzForm(f"moving weekdays to {direction} crosses into another month on some dates, and "
+                                f"the schedule is limited to some months or years ({fields[4]} {fields[6]})")
+        weekdays = frozenset((day - 1 + moved) % 7 + 1 for day in dow.days)
+        return "?", fields[4], set_text(weekdays, 1, 7), fields[6]
+    if dom.nearest_weekday is not None or dom.last_weekday:
+        raise _NoQuartzForm(f"{direction} of the weekday nearest a date ({fields[3]}) has no Quartz form")
+    if dom.last_offset is not None:
+        before_last = dom.last_offset - moved  # L-n moved by `moved` days is L-(n - moved)
+        if dom.last_offset <= 27 and 0 <= before_last <= 27:  # the day exists in every month
+            return ("L" if before_last == 0 else f"L-{before_last}"), fields[4], "?", fields[6]
+        if dom.last_offset <= 27 and before_last < 0:  # past the month's end: day 1, 2 of the next
+            return str(-before_last), *_months_moved(schedule, 1)
+        raise _NoQuartzForm(f"{direction} of {fields[3]} falls on different days in months of different lengths")
+    days = dom.days
+    if all(1 <= day + moved <= 28 and day <= 28 for day in days):  # stays inside every month
+        return set_text(frozenset(day + moved for day in days), 1, 31), fields[4], "?", fields[6]
+    if days == {1} and moved in (-1, -2):  # the last day (or the one before) of the previous month
+        return ("L" if moved == -1 else "L-1"), *_months_moved(schedule, -1)
+    raise _NoQuartzForm(f"{direction} of day(s) {fields[3]} of the month is in another month for some of them, "
+                        "or on a day not every month has")
+
+
+def _months_moved(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str]:
+    """(month, day-of-week, year) when every fire day moves into the next (1) or previous (-1) month."""
+    fields = schedule.text.split()
+    crosses_year = (12 if moved > 0 else 1) in schedule.months
+    if schedule.years is not None and crosses_year:
+        raise _NoQuartzForm(f"the days move into another year, and the schedule is limited to years {fields[6]}")
+    months = frozenset((month - 1 + moved) % 12 + 1 for month in schedule.months)
+    return set_text(months, 1, 12), "?", fields[6]

@@ -1,0 +1,397 @@
+"""The airflow profile on exports in the shapes Airflow writes them (fixtures in tests/fixtures/airflow/):
+REST pages of GET /api/v1/dags that must add up to total_entries, a DAG's /details (time zone,
+params, dataset expression), Airflow 3's /api/v2/dags, `airflow dags list -o json`; anchors of
+intervals from the export's own facts; DAGs without a time schedule; files that are no DAG list."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.sources.profiles import registry
+from migrate.sources.readers import SourceError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "airflow"
+PAGES = FIXTURES / "rest-v1-page-*.json"
+V2 = FIXTURES / "rest-v2-dags.json"
+
+
+def rows_of(path: Path) -> dict[str, dict[str, str]]:
+    """The profile's row of each flow (one task per DAG), by flow key."""
+    rows = registry()["airflow"].read(SourceSettings(path=path, profile="airflow"))
+    return {row.cells["flow"]: row.cells for row in rows}
+
+
+def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells)] if cells else []
+
+
+def messages(cells: str) -> str:
+    return " ".join(entry["message"] for entry in json.loads(cells)) if cells else ""
+
+
+def write(path: Path, document: Any) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def page(number: int) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((FIXTURES / f"rest-v1-page-{number}.json").read_text(encoding="utf-8"))
+    return document
+
+
+def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path | str, extra: str = "",
+         target: str = 'timezone = "UTC"') -> tuple[int, dict[str, Any], str]:
+    config = tmp_path / "plan.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "{source}"
+        profile = "airflow"
+        {extra}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        visitors = ""
+        owners = "alice"
+        startTime = "2026-12-01"
+        [target]
+        url = "https://apim.example.invalid"
+        user_id = "u1"
+        org_id = "o1"
+        {target}
+    """), encoding="utf-8")
+    code = main(["plan", str(config), "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def errors_of(inventory: dict[str, Any], key: str) -> str:
+    return " ".join(e["message"] for f in inventory["invalid_flows"] if f["source_key"] == key for e in f["errors"])
+
+
+# -- pages: a glob or a folder, each DAG once, adding up to total_entries ------------------------
+
+def test_a_glob_of_pages_reads_every_dag_once() -> None:
+    rows = rows_of(PAGES)
+    # quarterly_close moved from page 1 to page 2 between the fetches: one flow, and no word,
+    # since both copies say the same.
+    assert list(rows) == ["sales_daily", "metrics_6h", "quarterly_close", "orders_enriched", "ad_hoc_backfill",
+                          "monthly_report"]
+    assert "DUPLICATE_DAG" not in codes(rows["quarterly_close"]["__warnings__"])
+    assert all(row["__errors__"] == "" for row in rows.values())
+
+
+def test_a_folder_of_pages_in_page_order(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for number in (1, 2, 3):  # named as `curl -o dags-N.json` for offsets 0, 3, 6 would name them
+        write(folder / f"dags-{(number - 1) * 3}.json", page(number))
+    (folder / "README.txt").write_text("pages of GET /api/v1/dags?limit=3", encoding="utf-8")
+    write(folder / "dags-30.json", {"dags": [], "total_entries": 6})  # past the end: sorts after dags-6
+    rows = rows_of(folder)
+    assert list(rows) == ["sales_daily", "metrics_6h", "quarterly_close", "orders_enriched", "ad_hoc_backfill",
+                          "monthly_report"]
+
+
+def test_a_missing_page_stops_with_the_count_and_how_to_export_them(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write(folder / "page-1.json", page(1))
+    write(folder / "page-3.json", page(3))
+    with pytest.raises(SourceError) as refused:
+        rows_of(folder / "page-*.json")
+    message = str(refused.value)
+    assert "4 of the 6 DAGs" in message and "2 missing" in message
+    assert "offset=N" in message and "limit=100" in message and "dags-*.json" in message
+
+
+def test_one_file_short_of_total_entries_is_the_same_refusal(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="3 of the 6 DAGs Airflow counted"):
+        rows_of(write(tmp_path / "dags.json", page(1)))
+
+
+def test_missing_pages_exit_1_before_anything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write(tmp_path / "dags.json", page(1))
+    code, inventory, err = plan(tmp_path, capsys, source)
+    assert code == 1 and inventory == {} and "3 missing" in err and str(source) in err and "Traceback" not in err
+
+
+def test_a_repeated_dag_that_disagrees_is_named_and_the_first_kept(tmp_path: Path) -> None:
+    second = page(2)
+    second["dags"][0]["is_paused"] = False  # unpaused between the two fetches
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write(folder / "page-1.json", page(1))
+    write(folder / "page-2.json", second)
+    write(folder / "page-3.json", page(3))
+    row = rows_of(folder)["quarterly_close"]
+    assert codes(row["__warnings__"]).count("DUPLICATE_DAG") == 1 and row["active"] == "0"
+    assert "page-2.json DAG 1 gives another is_paused" in messages(row["__warnings__"])
+
+
+def test_pages_and_details_join_into_one_flow_per_dag(tmp_path: Path) -> None:
+    rows = rows_of(FIXTURES / "*-*.json").keys()  # pages, details, v2 list and CLI list together
+    assert len(rows) == len(set(rows)) == 12  # 6 from v1 pages, 6 from v2; details and CLI add no new DAG
+
+
+# -- interval anchors: next_dagrun, next_dagrun_data_interval_start, start_date ----------------
+
+def test_an_interval_counts_from_next_dagrun_with_its_offset() -> None:
+    assert rows_of(PAGES)["metrics_6h"]["start"] == "2024-01-02T01:03:54+00:00"
+    assert rows_of(V2)["daily_delta"]["start"] == "2025-05-06T04:20:00Z"  # Airflow 3: next_dagrun_logical_date
+
+
+def test_anchors_in_order_of_trust_and_none_is_left_empty(tmp_path: Path) -> None:
+    every_day = {"__type": "TimeDelta", "days": 1, "seconds": 0, "microseconds": 0}
+    dags = [
+        {"dag_id": "all_three", "schedule_interval": every_day, "next_dagrun": "2024-03-01T05:10:00+00:00",
+         "next_dagrun_data_interval_start": "2024-02-29T05:10:00+00:00", "start_date": "2023-01-01T05:10:00+00:00"},
+        {"dag_id": "interval_start", "schedule_interval": every_day, "next_dagrun": None,
+         "next_dagrun_data_interval_start": "2024-02-29T05:10:00+00:00", "start_date": "2023-01-01T05:10:00+00:00"},
+        {"dag_id": "start_date", "schedule_interval": every_day, "start_date": "2023-01-01T05:10:00+00:00"},
+        {"dag_id": "nothing", "schedule_interval": every_day, "next_dagrun": None},
+    ]
+    rows = rows_of(write(tmp_path / "dags.json", {"dags": dags, "total_entries": 4}))
+    assert [rows[k]["start"] for k in rows] == ["2024-03-01T05:10:00+00:00", "2024-02-29T05:10:00+00:00",
+                                                "2023-01-01T05:10:00+00:00", ""]
+
+
+def test_an_interval_without_anchor_needs_start_and_never_takes_the_default(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, PAGES)
+    assert code == 2 and inventory["flows_found"] == 6 and inventory["convertible"] == 3
+    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 2, "NEEDS_START": 1}
+    assert "NEEDS_START" in errors_of(inventory, "monthly_report")
+
+
+def test_run_fires_the_interval_at_the_dags_own_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "{PAGES}"
+        profile = "airflow"
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        owners = "alice"
+        visitors = ""
+        startTime = "2026-12-01"
+        [target]
+        user_id = "u1"
+        org_id = "o1"
+        timezone = "UTC"
+        emulator_config = "state.json"
+        emulator_state = "emulator.sqlite"
+        [run]
+        rate_per_second = 200
+        create_missing = true
+        result_log = "results/{{run_id}}.jsonl"
+    """), encoding="utf-8")
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 2 and report["by_status"] == {"created": 3, "invalid": 3}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    graphs = {flow["name"]: flow["graph"] for flow in stored}
+    # every 6 hours from 01:03:54, as next_dagrun says; not from midnight of [defaults] startTime
+    assert graphs["metrics_6h"]["freq"] == "54 3 1/6 * * ? *"
+    assert graphs["sales_daily"]["freq"] == "0 0 3 * * ? *" and graphs["quarterly_close"]["active"] == 0
+
+
+# -- time zones ---------------------------------------------------------------------------------
+
+def test_the_details_zone_is_the_flows_zone_and_the_list_names_none(tmp_path: Path) -> None:
+    assert rows_of(PAGES)["sales_daily"]["timezone"] == ""  # the list endpoint names no zone
+    for name in ("rest-v1-page-1.json", "rest-v1-page-2.json", "rest-v1-page-3.json", "details-sales_daily.json"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    joined = rows_of(tmp_path)["sales_daily"]  # the page's copy and the details' make one flow
+    assert joined["timezone"] == "Europe/Berlin" and joined["schedule"] == "0 3 * * *"
+    assert codes(joined["__warnings__"]) == ["PARAM_DETAILS"]  # no TIMEZONE warning, no DUPLICATE_DAG
+
+
+@pytest.mark.parametrize(("written", "zone"), [
+    ("UTC", "UTC"), ("Timezone('UTC')", "UTC"), ("Asia/Shanghai", "Asia/Shanghai"),
+    ("Timezone('America/New_York')", "America/New_York"), ("+02:00", "Etc/GMT-2"), ("Timezone('-05:00')", "Etc/GMT+5"),
+    ("+00:00", "UTC"), (None, ""),
+])
+def test_zones_as_pendulum_writes_them(tmp_path: Path, written: str | None, zone: str) -> None:
+    dag = {"dag_id": "d", "schedule_interval": "0 3 * * *", "timezone": written}
+    assert rows_of(write(tmp_path / "details.json", dag))["d"]["timezone"] == zone
+
+
+@pytest.mark.parametrize("written", ["+05:30", "Timezone('Mars/Olympus')", 7])
+def test_a_zone_with_no_iana_name_is_that_dags_error(tmp_path: Path, written: object) -> None:
+    dag = {"dag_id": "d", "schedule_interval": "0 3 * * *", "timezone": written}
+    row = rows_of(write(tmp_path / "details.json", dag))["d"]
+    assert codes(row["__errors__"]) == ["MALFORMED_DAG"] and "timezone" in messages(row["__errors__"])
+
+
+def test_a_cron_dag_in_another_zone_is_refused_not_shifted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, FIXTURES / "details-sales_daily.json")
+    assert code == 2 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1}  # Berlin's DST vs UTC
+    assert "Europe/Berlin" in errors_of(inventory, "sales_daily")
+    assert "TIMEZONE" not in inventory["warnings_by_code"]
+
+
+# -- no time schedule: datasets, assets, None, @once, @continuous ------------------------------
+
+def test_a_dataset_triggered_dag_is_unscheduled_with_its_datasets() -> None:
+    listed = rows_of(PAGES)["orders_enriched"]
+    assert listed["schedule"] == "" and listed["unscheduled"].startswith("an Airflow DAG triggered by datasets")
+    assert "/api/v1/dags/orders_enriched/details" in listed["unscheduled"]  # the list does not name them
+    detailed = rows_of(FIXTURES / "details-orders_enriched.json")["orders_enriched"]
+    assert detailed["unscheduled"] == ("an Airflow DAG triggered by datasets: s3://lake/orders/raw.parquet or "
+                                       "(s3://lake/customers.parquet and s3://lake/fx_rates.parquet)")
+    assert detailed["__errors__"] == ""
+
+
+def test_an_asset_triggered_dag_of_airflow_3(tmp_path: Path) -> None:
+    assert rows_of(V2)["asset_consumer"]["unscheduled"].startswith("an Airflow DAG triggered by assets")
+    details = {"dag_id": "a3", "timetable_summary": "Asset", "timetable_description": "Triggered by assets",
+               "asset_expression": {"all": [{"asset": {"uri": "s3://b/x", "name": "x_table", "group": "asset", "id": 4}},
+                                            {"alias": {"name": "late", "group": "asset"}}]}}
+    row = rows_of(write(tmp_path / "a3.json", details))["a3"]
+    assert row["unscheduled"] == "an Airflow DAG triggered by assets: x_table (s3://b/x) and alias late"
+
+
+def test_datasets_or_a_time_schedule_keeps_the_time_schedule(tmp_path: Path) -> None:
+    dag = {"dag_id": "either", "schedule_interval": {"__type": "CronExpression", "value": "0 0 * * *"},
+           "timetable_description": "Triggered by datasets or At 00:00",
+           "dataset_expression": {"any": ["s3://lake/a", "s3://lake/b"]}}
+    row = rows_of(write(tmp_path / "either.json", dag))["either"]
+    assert row["unscheduled"] == "" and row["schedule"] == "0 0 * * *"
+    assert codes(row["__warnings__"]) == ["DATASET_TRIGGER"] and "s3://lake/a or s3://lake/b" in row["__warnings__"]
+
+
+@pytest.mark.parametrize(("schedule", "summary", "says"), [
+    (None, "ignored", "no schedule"),
+    ("None", None, "no schedule"),
+    ({"__type": "CronExpression", "value": "@once"}, None, "@once"),
+    ("@continuous", None, "@continuous"),
+    ({"__type": "CronExpression", "value": "Dataset"}, None, "triggered by datasets"),
+])
+def test_dags_with_no_time_schedule(tmp_path: Path, schedule: object, summary: object, says: str) -> None:
+    dag = {"dag_id": "d", "schedule_interval": schedule}
+    if summary != "ignored":
+        dag["timetable_summary"] = summary
+    row = rows_of(write(tmp_path / "d.json", [dag]))["d"]
+    assert row["schedule"] == "" and says in row["unscheduled"] and row["__errors__"] == ""
+
+
+def test_airflow_3_summaries_with_no_time_schedule() -> None:
+    rows = rows_of(V2)
+    assert "no schedule" in rows["manual_only"]["unscheduled"] and "@once" in rows["one_shot"]["unscheduled"]
+    assert rows["hourly_sync"]["schedule"] == "0 * * * *" and rows["hourly_sync"]["unscheduled"] == ""
+
+
+def test_plan_refuses_unscheduled_dags_with_their_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, V2)
+    assert code == 2 and inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 3}
+    assert "triggered by assets" in errors_of(inventory, "asset_consumer")
+    assert "@once" in errors_of(inventory, "one_shot") and "no schedule" in errors_of(inventory, "manual_only")
+    assert inventory["convertible"] == 3 and inventory["warnings_by_code"]["INACTIVE_DAG"] == 1
+
+
+def test_unscheduled_dags_become_manual_flows_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, V2, extra='[mapping]\nunscheduled = "manual"')
+    assert code == 3 and inventory["convertible"] == 6 and inventory["warnings_by_code"]["MANUAL_FLOW"] == 3
+
+
+# -- state, owners, tags, params, end date ------------------------------------------------------
+
+def test_paused_and_vanished_dags_are_saved_inactive_with_a_word(tmp_path: Path) -> None:
+    assert rows_of(PAGES)["quarterly_close"]["active"] == "0"
+    assert codes(rows_of(PAGES)["quarterly_close"]["__warnings__"]) == ["PAUSED"]
+    stale = rows_of(V2)["stale_dag"]  # Airflow 3: is_stale
+    assert stale["active"] == "0" and codes(stale["__warnings__"]) == ["INACTIVE_DAG"]
+    gone = {"dag_id": "gone", "schedule_interval": "0 1 * * *", "is_active": False, "is_paused": False}
+    row = rows_of(write(tmp_path / "gone.json", gone))["gone"]
+    assert row["active"] == "0" and codes(row["__warnings__"]) == ["INACTIVE_DAG"]
+    assert rows_of(PAGES)["sales_daily"]["active"] == "1"
+
+
+def test_owners_tags_description_and_params_of_the_details() -> None:
+    row = rows_of(FIXTURES / "details-sales_daily.json")["sales_daily"]
+    assert row["owners"] == "data-eng" and row["desc"] == "Daily sales rollup [tags: sales, finance]"
+    assert json.loads(row["params"]) == [{"key": "region", "value": "emea"}, {"key": "days_back", "value": "1"}]
+    # region has a description and an enum schema, which a flow parameter cannot keep; days_back has neither
+    assert codes(row["__warnings__"]) == ["PARAM_DETAILS"] and "params region:" in row["__warnings__"]
+
+
+def test_an_end_date_is_reported(tmp_path: Path) -> None:
+    dag = {"dag_id": "ended", "schedule_interval": "0 1 * * *", "end_date": "2023-12-31T00:00:00+00:00"}
+    row = rows_of(write(tmp_path / "ended.json", dag))["ended"]
+    assert codes(row["__warnings__"]) == ["END_DATE"] and "2023-12-31T00:00:00+00:00" in row["__warnings__"]
+
+
+def test_the_cli_list_has_owners_and_state_but_no_schedule() -> None:
+    rows = rows_of(FIXTURES / "cli-dags-list.json")
+    assert rows["quarterly_close"]["owners"] == "finance;airflow" and rows["quarterly_close"]["active"] == "0"
+    assert all(codes(r["__errors__"]) == ["MISSING_SCHEDULE"] for r in rows.values())
+
+
+# -- files that are no DAG list, entries that are no DAG ----------------------------------------
+
+NOT_AIRFLOW = {
+    "dolphinscheduler": [{"processDefinition": {"code": 7, "name": "etl", "releaseState": "ONLINE"},
+                          "schedule": {"crontab": "0 0 3 * * ? *"}}],
+    "unrelated objects": [{"name": "backup", "cron": "0 2 * * *"}, {"name": "report"}],
+    "dags not a list": {"dags": "x"},
+    "dags of unrelated objects": {"dags": [{"name": "backup"}], "total_entries": 1},
+    "an empty list": [],
+    "a number": 42,
+}
+
+
+@pytest.mark.parametrize("document", NOT_AIRFLOW.values(), ids=NOT_AIRFLOW.keys())
+def test_a_file_that_is_no_dag_list_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               document: object) -> None:
+    source = write(tmp_path / "export.json", document)
+    with pytest.raises(SourceError, match="this does not look like an Airflow DAG list \\(expected"):
+        rows_of(source)
+    code, _, err = plan(tmp_path, capsys, source)
+    assert code == 1 and "does not look like an Airflow DAG list" in err and str(source) in err
+    assert "Traceback" not in err
+
+
+def test_a_folder_without_json_and_a_glob_matching_nothing(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"no \.json file"):
+        rows_of(tmp_path)
+    with pytest.raises(SourceError, match="no file matches"):
+        rows_of(tmp_path / "dags-*.json")
+
+
+def test_malformed_entries_are_their_own_flows_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cron = {"__type": "CronExpression", "value": "0 3 * * *"}
+    dags = [
+        {"dag_id": "fine", "schedule_interval": cron, "owners": ["a"], "is_paused": False},
+        "sales_daily",
+        {"schedule_interval": cron, "owners": ["a"]},
+        {"dag_id": "odd_flag", "schedule_interval": cron, "is_paused": "sometimes"},
+        {"dag_id": "odd_tags", "schedule_interval": cron, "tags": 5},
+        {"dag_id": "odd_anchor", "schedule_interval": {"__type": "TimeDelta", "days": 1, "seconds": 0,
+                                                       "microseconds": 0}, "next_dagrun": "tomorrow"},
+        {"dag_id": "odd_params", "schedule_interval": cron, "params": ["region"]},
+    ]
+    source = write(tmp_path / "dags.json", {"dags": dags, "total_entries": 7})
+    rows = rows_of(source)
+    assert [k for k, r in rows.items() if r["__errors__"] == ""] == ["fine"]
+    assert all(codes(r["__errors__"]) == ["MALFORMED_DAG"] for k, r in rows.items() if k != "fine")
+    assert "DAG 2: an entry that is not a DAG object" in rows["DAG 2"]["__errors__"]
+    assert "is_paused 'sometimes'" in rows["odd_flag"]["__errors__"]
+    assert "next_dagrun 'tomorrow'" in rows["odd_anchor"]["__errors__"]
+    code, inventory, err = plan(tmp_path, capsys, source)
+    assert code == 2 and inventory["convertible"] == 1 and inventory["invalid_by_reason"] == {"MALFORMED_DAG": 6}
+    assert "Traceback" not in err

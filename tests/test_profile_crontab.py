@@ -1,0 +1,235 @@
+"""The crontab profile on crontabs in their real shapes (fixtures in tests/fixtures/crontab/):
+Debian's stock /etc/crontab with a tab between the user and the command, an /etc/cron.d file
+with `@` macros and a user column, a hand-edited user crontab; CRON_TZ, TZ and MAILTO read as
+the cron that runs them does; files that are not crontabs refused by name."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.sources.profiles import registry
+from migrate.sources.readers import SourceError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "crontab"
+DEBIAN = FIXTURES / "debian-etc-crontab"
+CRON_D = FIXTURES / "cron.d-reports"
+USER_ETL = FIXTURES / "user-etl.cron"
+
+
+def rows_of(path: Path, **options: Any) -> list[dict[str, str]]:
+    return [row.cells for row in registry()["crontab"].read(SourceSettings(path=path, profile="crontab",
+                                                                          options=options))]
+
+
+def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells)] if cells else []
+
+
+def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path, options: str) -> tuple[int, dict[str, Any], str]:
+    config = tmp_path / "plan.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "{source}"
+        profile = "crontab"
+        options = {options}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        visitors = ""
+        owners = "alice"
+        startTime = "2026-12-01"
+        [target]
+        url = "https://apim.example.invalid"
+        user_id = "u1"
+        org_id = "o1"
+    """), encoding="utf-8")
+    code = main(["plan", str(config), "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+# -- fields separated by any run of blanks ---------------------------------------------------
+
+def test_debian_system_crontab_keeps_every_command_whole() -> None:
+    rows = rows_of(DEBIAN, system=True)
+    assert [(r["schedule"], r["owners"], r["command"]) for r in rows] == [
+        ("17 * * * *", "root", "cd / && run-parts --report /etc/cron.hourly"),
+        ("25 6 * * *", "root", "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )"),
+        ("47 6 * * 7", "root", "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.weekly )"),
+        ("52 6 1 * *", "root", "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.monthly )"),
+    ]
+    assert all(r["__errors__"] == "" for r in rows)
+    # Identity is unchanged: the key and the name still come from the line number.
+    assert [r["flow"] for r in rows] == ["line 9", "line 10", "line 11", "line 12"]
+    assert rows[1]["flow_name"] == "test_line10"
+
+
+def test_a_system_crontab_read_as_a_user_crontab_is_flagged() -> None:
+    rows = rows_of(DEBIAN)  # system = true forgotten: "root" would be run as a command
+    assert all(codes(r["__warnings__"]) == ["USER_COLUMN"] for r in rows)
+
+
+def test_cron_d_macros_with_a_user_column_and_an_empty_command() -> None:
+    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True)}
+    assert (rows["line 4"]["schedule"], rows["line 4"]["owners"], rows["line 4"]["command"]) == (
+        "*/10 * * * *", "root", "/usr/lib/reports/collect")
+    assert (rows["line 5"]["schedule"], rows["line 5"]["owners"], rows["line 5"]["command"]) == (
+        "@daily", "reports", "/usr/lib/reports/rotate --keep 7")
+    # @reboot stays the schedule: the dialect refuses it as NO_TIME_SCHEDULE (a boot trigger).
+    assert rows["line 6"]["schedule"] == "@reboot" and rows["line 6"]["command"] == "/usr/lib/reports/warmup"
+    # A user and no command: an error naming the line, never a task that runs nothing.
+    assert codes(rows["line 7"]["__errors__"]) == ["INVALID_SYNTAX"]
+    assert "line 7" in rows["line 7"]["__errors__"] and rows["line 7"]["command"] == ""
+    assert rows["line 8"]["command"] == "/usr/lib/reports/archive"
+    assert codes(rows["line 8"]["__warnings__"]) == ["PERCENT_STDIN"]
+
+
+def test_a_command_that_is_only_standard_input_is_an_error() -> None:
+    rows = {r["flow"]: r for r in rows_of(USER_ETL)}
+    assert codes(rows["line 10"]["__errors__"]) == ["INVALID_SYNTAX"]
+    assert "line 10" in rows["line 10"]["__errors__"]
+
+
+def test_a_user_crontab_with_tabs() -> None:
+    rows = {r["flow"]: r for r in rows_of(USER_ETL, user="etl")}
+    assert [(rows[k]["schedule"], rows[k]["command"]) for k in ("line 5", "line 6", "line 8", "line 9")] == [
+        ("0 2 * * *", "/home/etl/bin/nightly.sh"),
+        ("30 4 * * 1-5", "/home/etl/bin/weekday.sh --quiet"),
+        ("15 */2 * * *", "/home/etl/bin/poll"),
+        ("@hourly", "/home/etl/bin/heartbeat"),
+    ]
+    assert {rows[k]["owners"] for k in ("line 5", "line 6", "line 8", "line 9")} == {"etl"}
+
+
+# -- CRON_TZ, TZ, MAILTO ---------------------------------------------------------------------
+
+def test_cron_tz_sets_the_zone_instead_of_warning() -> None:
+    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True)}
+    assert rows["line 4"]["timezone"] == "Europe/Berlin"
+    assert "TIMEZONE" not in codes(rows["line 4"]["__warnings__"])
+    assert {"key": "CRON_TZ", "value": "Europe/Berlin"} in json.loads(rows["line 4"]["params"])
+
+
+def test_tz_is_the_commands_environment_not_the_schedules_zone() -> None:
+    rows = {r["flow"]: r for r in rows_of(USER_ETL)}
+    nightly = rows["line 5"]
+    assert nightly["timezone"] == "America/New_York"  # CRON_TZ, not TZ
+    assert codes(nightly["__warnings__"]) == ["TZ_ENVIRONMENT"]
+    assert "Europe/London" in nightly["__warnings__"]
+    assert {"key": "TZ", "value": "Europe/London"} in json.loads(nightly["params"])  # quotes removed, kept
+
+
+def test_cron_tz_is_ignored_for_a_cron_that_does_not_read_it() -> None:
+    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True, cron_tz=False)}
+    assert rows["line 4"]["timezone"] == ""
+    assert codes(rows["line 4"]["__warnings__"]) == ["CRON_TZ_IGNORED"]
+
+
+def test_mailto_empty_means_no_mail() -> None:
+    rows = {r["flow"]: r for r in rows_of(USER_ETL)}
+    assert rows["line 5"]["alert"] == "1"  # MAILTO=ops@example.com
+    assert rows["line 8"]["alert"] == ""  # after MAILTO="": cron sends no mail
+    assert {"key": "MAILTO", "value": ""} in json.loads(rows["line 8"]["params"])
+    assert all(r["alert"] == "" for r in rows_of(CRON_D, system=True))  # MAILTO="" from the start
+
+
+def test_params_are_the_documented_json() -> None:
+    params = json.loads(rows_of(DEBIAN, system=True)[0]["params"])
+    assert params == [{"key": "SHELL", "value": "/bin/sh"},
+                      {"key": "PATH", "value": "/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin"}]
+
+
+# -- files that are not crontabs -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["not-a-crontab.yaml", "not-a-crontab.json", "not-a-crontab.xml"])
+def test_a_file_that_is_not_a_crontab_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 name: str) -> None:
+    path = FIXTURES / name
+    code, _, err = plan(tmp_path, capsys, path, "{}")
+    assert code == 1 and "Traceback" not in err
+    assert f"{path}: this does not look like a crontab export (expected" in err
+
+
+def test_a_crontab_with_only_comments_and_environment_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "empty.cron"
+    path.write_text("# nothing scheduled\nMAILTO=root\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="this does not look like a crontab export"):
+        rows_of(path)
+
+
+def test_one_line_of_junk_among_jobs_is_that_lines_error(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.cron"
+    path.write_text("0 2 * * * /bin/backup\nthis line is not a job\n30 3 * * 6 /bin/weekly\n", encoding="utf-8")
+    rows = rows_of(path)
+    assert [codes(r["__errors__"]) for r in rows] == [[], ["INVALID_SYNTAX"], []]
+    assert "line 2" in rows[1]["__errors__"]
+
+
+def test_an_unknown_option_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan(tmp_path, capsys, DEBIAN, "{ sytem = true }")
+    assert code == 1 and "sytem" in err and "system" in err
+
+
+# -- through the CLI -------------------------------------------------------------------------
+
+def test_plan_of_the_debian_crontab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, DEBIAN, "{ system = true }")
+    assert code == 3 and inventory["flows_found"] == inventory["convertible"] == 4
+    assert inventory["invalid_by_reason"] == {}
+
+
+def test_plan_of_the_cron_d_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("migrate.schedule.timezone", reason="the time-zone shift (issue 12 item 4) has not landed")
+    code, inventory, _ = plan(tmp_path, capsys, CRON_D, "{ system = true }")
+    assert code == 2 and inventory["flows_found"] == 5
+    # Europe/Berlin with no [target] timezone cannot be placed: refused, never shifted silently.
+    assert inventory["invalid_by_reason"]["INVALID_SYNTAX"] == 1
+    assert inventory["invalid_by_reason"]["NO_TIME_SCHEDULE"] == 1
+    assert "TIMEZONE" not in inventory["warnings_by_code"]
+
+
+def test_run_saves_the_whole_command_of_a_tab_separated_system_crontab(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "{DEBIAN}"
+        profile = "crontab"
+        options = {{ system = true }}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        owners = "alice"
+        visitors = ""
+        startTime = "2026-12-01"
+        [target]
+        user_id = "u1"
+        org_id = "o1"
+        emulator_config = "state.json"
+        emulator_state = "emulator.sqlite"
+        [run]
+        rate_per_second = 200
+        create_missing = true
+        result_log = "results/{{run_id}}.jsonl"
+    """), encoding="utf-8")
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["by_status"] == {"created": 4}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    commands = {flow["name"]: [task["cmd"] for task in flow["task_details"].values()] for flow in stored}
+    assert commands["test_line10"] == [
+        "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )"]
+    assert commands["cd_line9"] == ["cd / && run-parts --report /etc/cron.hourly"]

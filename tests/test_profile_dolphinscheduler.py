@@ -1,0 +1,325 @@
+"""The DolphinScheduler profile on exports built in the shape DolphinScheduler 2.x/3.x writes them
+(tests/fixtures/dolphinscheduler/): states, time zone, end dates, parameters, alerts, task bodies,
+DEPENDENT tasks as flow dependencies, and files or records that are not what they should be.
+Through the profile's rows, `migrate plan --json`, and one `migrate run` against the emulator."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state
+from test_profiles import flows_of, run_json
+
+from migrate.cli import main
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dolphinscheduler"
+
+
+def ds_config(tmp_path: Path, source: Path, *, options: str = "", mapping: str = "",
+              state: dict[str, Any] | None = None) -> Path:
+    """A config over `source` with the dolphinscheduler profile, against an embedded emulator kept
+    in a SQLite file, whose service evaluates schedules in Asia/Shanghai (the fixtures' zone)."""
+    (tmp_path / "state.json").write_text(json.dumps(state or base_state(flows=0)), encoding="utf-8")
+    config = tmp_path / "ds.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "{source}"
+        profile = "dolphinscheduler"
+        {options}
+        [mapping]
+        {mapping}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        owners = "alice"
+        visitors = ""
+        startTime = "2026-12-01"
+        [target]
+        user_id = "u1"
+        org_id = "o1"
+        emulator_config = "state.json"
+        emulator_state = "emulator.sqlite"
+        timezone = "Asia/Shanghai"
+        [run]
+        rate_per_second = 200
+        create_missing = true
+        result_log = "results/{{run_id}}.jsonl"
+    """), encoding="utf-8")
+    return config
+
+
+def plan_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any], str]:
+    code = main(["plan", str(config), "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def by_flow(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The first row of each flow, by flow name (it carries the flow's warnings and errors)."""
+    first: dict[str, dict[str, str]] = {}
+    for row in rows:
+        first.setdefault(row["flow_name"], row)
+    return first
+
+
+def codes(row: dict[str, str], column: str = "__warnings__") -> dict[str, str]:
+    """Code -> the messages with that code, joined."""
+    found: dict[str, str] = {}
+    for item in json.loads(row[column] or "[]"):
+        found[item["code"]] = (found.get(item["code"], "") + " | " + item["message"]).strip(" |")
+    return found
+
+
+# -- item 2: state -----------------------------------------------------------------------------
+
+def test_active_only_when_the_workflow_and_its_schedule_are_online() -> None:
+    flows = by_flow(flows_of("dolphinscheduler", FIXTURES / "states.json"))
+    assert {name: row["active"] for name, row in flows.items()} == {
+        "both_online": "1", "schedule_offline": "0", "workflow_offline": "0", "ended": "0", "no_schedule": "1"}
+    assert "INACTIVE_SOURCE" not in codes(flows["both_online"])
+    assert "schedule's releaseState is OFFLINE" in codes(flows["schedule_offline"])["INACTIVE_SOURCE"]
+    assert "workflow's releaseState is OFFLINE" in codes(flows["workflow_offline"])["INACTIVE_SOURCE"]
+    assert "ended on 2024-12-31" in codes(flows["ended"])["INACTIVE_SOURCE"]
+
+
+def test_a_schedule_without_release_state_is_not_assumed_online(tmp_path: Path) -> None:
+    export = json.loads((FIXTURES / "states.json").read_text(encoding="utf-8"))[:1]
+    del export[0]["schedule"]["releaseState"]
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    row = flows_of("dolphinscheduler", path)[0]
+    assert row["active"] == "0" and "does not say whether the schedule is online" in codes(row)["INACTIVE_SOURCE"]
+
+
+def test_plan_counts_the_inactive_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan_json(capsys, ds_config(tmp_path, FIXTURES / "states.json"))
+    assert code == 2 and inventory["flows_found"] == 5 and inventory["convertible"] == 4
+    assert inventory["warnings_by_code"] == {"INACTIVE_SOURCE": 3}
+    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}  # item 9: refused by default, with the reason
+
+
+# -- item 9: no schedule -----------------------------------------------------------------------
+
+def test_a_workflow_without_schedule_is_unscheduled_not_failed(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    row = by_flow(flows_of("dolphinscheduler", FIXTURES / "states.json"))["no_schedule"]
+    assert row["unscheduled"].startswith("a DolphinScheduler workflow with no schedule")
+    assert row["schedule"] == "" and row["__errors__"] == ""
+    _, refused, _ = plan_json(capsys, ds_config(tmp_path, FIXTURES / "states.json"))
+    reason = next(f for f in refused["invalid_flows"] if f["name"] == "no_schedule")["errors"][0]["message"]
+    assert "no schedule (started by hand" in reason and "MISSING_SCHEDULE" not in json.dumps(refused)
+    code, manual, _ = plan_json(capsys, ds_config(tmp_path, FIXTURES / "states.json",
+                                                  mapping='unscheduled = "manual"'))
+    assert code == 3 and manual["convertible"] == 5 and manual["invalid"] == 0
+
+
+# -- item 4: time zone and the schedule's dates -------------------------------------------------
+
+def facts_ending(tmp_path: Path, end: str) -> Path:
+    path = tmp_path / "facts.json"
+    path.write_text((FIXTURES / "facts.json").read_text(encoding="utf-8").replace("ENDS_SOON", end),
+                    encoding="utf-8")
+    return path
+
+
+def test_the_schedule_zone_goes_to_the_timezone_column_without_a_warning(tmp_path: Path) -> None:
+    flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2124-06-01 00:00:00")))
+    assert {name: row["timezone"] for name, row in flows.items()} == {
+        "daily_sales": "Europe/Berlin", "success_mail": "UTC", "all_alerts": "Asia/Shanghai"}
+    assert not any("TIMEZONE" in codes(row) for row in flows.values())
+    assert flows["daily_sales"]["start"] == "2024-06-01 00:00:00" and flows["daily_sales"]["start_date"] == "2024-06-01"
+
+
+def test_an_end_date_soon_is_reported_and_a_far_one_is_not(tmp_path: Path) -> None:
+    soon = (datetime.now() + timedelta(days=200)).strftime("%Y-%m-%d 00:00:00")
+    flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, soon)))
+    assert soon in codes(flows["daily_sales"])["SCHEDULE_ENDS"] and flows["daily_sales"]["active"] == "1"
+    assert "SCHEDULE_ENDS" not in codes(flows["success_mail"])  # ends in 2124: DolphinScheduler's "never"
+
+
+# -- item 7: parameters and alerts -------------------------------------------------------------
+
+def test_global_parameters_become_flow_parameters(tmp_path: Path) -> None:
+    flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2124-06-01 00:00:00")))
+    sales = flows["daily_sales"]
+    assert json.loads(sales["params"]) == [{"key": "dt", "value": "$[yyyyMMdd-1]"}, {"key": "env", "value": "prod"}]
+    assert "rows_out" in codes(sales)["PARAM_NOT_CARRIED"]  # an OUT parameter is set by a task, not given
+    assert "dt=$[yyyyMMdd-1]" in codes(sales)["PARAM_EXPRESSION"]
+    # globalParams written as a list, not as a JSON string
+    assert json.loads(flows["success_mail"]["params"]) == [{"key": "region", "value": "cn-north"}]
+    assert flows["all_alerts"]["params"] == ""
+
+
+def test_task_local_parameters_are_listed_in_the_command_and_reported(tmp_path: Path) -> None:
+    sales = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2124-06-01 00:00:00")))["daily_sales"]
+    assert sales["command"] == "sh /opt/load.sh ${dt} ${batch}\n# DolphinScheduler local parameters: batch=500"
+    assert "load: batch=500" in codes(sales)["LOCAL_PARAMS"]
+    assert "batch" not in sales["params"]
+
+
+def test_the_warning_type_turns_on_e_mail_alerts(tmp_path: Path) -> None:
+    flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2124-06-01 00:00:00")))
+    assert {name: row["alert"] for name, row in flows.items()} == {
+        "daily_sales": "1", "success_mail": "1", "all_alerts": "1"}
+    assert "ALERT_APPROXIMATE" not in codes(flows["daily_sales"])  # FAILURE: what an alert is for
+    assert "alert group 2" in codes(flows["daily_sales"])["ALERT_GROUP"]
+    success = codes(flows["success_mail"])
+    assert "only when a run succeeded" in success["ALERT_APPROXIMATE"] and "alert group 5" in success["ALERT_APPROXIMATE"]
+    assert "succeeded and when it failed" in codes(flows["all_alerts"])["ALERT_APPROXIMATE"]
+    assert "ALERT_GROUP" not in codes(flows["all_alerts"])  # group 0: none was set
+    quiet = by_flow(flows_of("dolphinscheduler", FIXTURES / "states.json"))["both_online"]
+    assert quiet["alert"] == ""  # warningType NONE
+
+
+# -- item 8: task bodies -----------------------------------------------------------------------
+
+def test_every_task_body_is_kept_in_its_command() -> None:
+    rows = [r for r in flows_of("dolphinscheduler", FIXTURES / "task_bodies.json") if r["flow_name"] == "all_bodies"]
+    commands = {r["task_name"]: r["command"] for r in rows}
+    assert commands["extract_orders"] == ("SQL on datasource 3 (MYSQL):\ninsert into stage.orders select * from "
+                                          "ods.orders where dt = '${dt}'\nbefore: truncate table stage.orders")
+    assert commands["clean_spark"] == ("Spark (SCALA, deploy mode cluster):\nmain class: com.example.etl.Clean\n"
+                                       "main jar: file:/dolphinscheduler/etl/resources/clean.jar\n"
+                                       "arguments: --date ${dt}\noptions: --conf spark.yarn.maxAppAttempts=1")
+    assert commands["stream_flink"].startswith("Flink (JAVA, deploy mode cluster):\nmain class: com.example.Stream")
+    assert "main jar: resource 6" in commands["stream_flink"]
+    assert commands["count_words"] == ("MapReduce (JAVA):\nmain class: wordcount\nmain jar: resource 5\n"
+                                       "arguments: /tmp/in /tmp/out")
+    assert commands["score"] == "Python script:\nimport sys\nprint('score', sys.argv)"
+    assert commands["call_api"] == ("HTTP POST https://api.example.invalid/refresh\ntable (parameter) = orders\n"
+                                    "check: STATUS_CODE_DEFAULT")
+    assert commands["refresh_proc"] == "stored procedure on datasource 8 (POSTGRESQL):\ncall refresh_marts(${dt})"
+    assert commands["copy_datax"].startswith("DataX from datasource 3 (MYSQL) to datasource 9 (HIVE), table ods_orders")
+    assert '"srcTable\\":\\"orders' in commands["sync_sqoop"] and commands["sync_sqoop"].startswith("SQOOP task:")
+    assert commands["archive"] == "sh archive.sh"  # a shell script runs as it is
+    assert all(commands.values()) and len(commands) == 11
+
+
+def test_what_is_not_a_runnable_command_is_named() -> None:
+    flows = by_flow(flows_of("dolphinscheduler", FIXTURES / "task_bodies.json"))
+    found = codes(flows["all_bodies"])
+    assert all(f"{name} ({kind})" in found["TASK_BODY_AS_TEXT"] for name, kind in [
+        ("extract_orders", "SQL"), ("clean_spark", "SPARK"), ("score", "PYTHON"), ("call_api", "HTTP"),
+        ("refresh_proc", "PROCEDURE"), ("copy_datax", "DATAX"), ("sync_sqoop", "SQOOP")])
+    assert "archive" not in found["TASK_BODY_AS_TEXT"]
+    assert "child_flow (SUB_WORKFLOW) ran workflow 99" in found["TASK_TYPE_NOT_CARRIED"]
+    assert "archive" in found["TASK_DISABLED"] and "clean.jar" in found["TASK_RESOURCES"]
+    assert flows["all_bodies"]["__errors__"] == ""
+    # a CONDITIONS task picks a branch; a flow would run both: refused, not saved wrong
+    assert "route (CONDITIONS)" in codes(flows["branches"], "__errors__")["TASK_TYPE_NOT_CARRIED"]
+
+
+# -- item 8: DEPENDENT tasks -------------------------------------------------------------------
+
+def test_a_dependent_task_becomes_a_flow_dependency() -> None:
+    rows = flows_of("dolphinscheduler", FIXTURES / "dependent.json", flow_ids="flow_ids.csv")
+    report = [r for r in rows if r["flow_name"] == "report"]
+    # the DEPENDENT tasks are gone, and what waited on them waits on their upstream tasks instead
+    assert [(r["task_id"], r["upstream"]) for r in report] == [("4201", ""), ("4203", "4201"), ("4204", "4203"),
+                                                               ("4206", "")]
+    assert json.loads(report[0]["flow_upstream"]) == [
+        {"flowId": "2788", "flowName": "orders", "cycleGap": "D0", "targets": ["4203"]},
+        {"flowId": "2790", "flowName": "", "cycleGap": "D-1", "targets": ["4203"]}]
+    found = codes(report[0])
+    assert "task 4301 of workflow 43" in found["DEPENDENCY_ON_TASK"]
+    crossing = found["CROSS_FLOW_DEPENDENCY"]
+    assert "workflow 44, not in this export" in crossing and "day/last7Days" in crossing
+    assert "any one of ['workflow 41 (orders)', 'workflow 45'] (OR)" in crossing
+    assert "wait_tail waited on workflow 41 (orders), in this export: not carried, no task ran after it" in crossing
+    orders = next(r for r in rows if r["flow_name"] == "orders")
+    assert orders["flow_id"] == "2788" and report[0]["flow_id"] == ""  # a listed workflow is saved under its id
+
+
+def test_a_dependency_without_an_enos_id_names_the_workflow_and_the_option() -> None:
+    report = by_flow(flows_of("dolphinscheduler", FIXTURES / "dependent.json"))["report"]
+    assert report["flow_upstream"] == ""
+    crossing = codes(report)["CROSS_FLOW_DEPENDENCY"]
+    assert "workflow 41 (orders), in this export: not carried, its EnOS flow id is not known" in crossing
+    assert "workflow 43, not in this export" in crossing and 'flow_ids ("41=<flow id>"' in crossing
+
+
+@pytest.mark.parametrize("flow_ids", ["41=2788; 43=2790", "ids.json"])
+def test_flow_ids_inline_or_as_json(tmp_path: Path, flow_ids: str) -> None:
+    (tmp_path / "ids.json").write_text(json.dumps({"41": 2788, "43": "2790"}), encoding="utf-8")
+    export = tmp_path / "dependent.json"
+    export.write_bytes((FIXTURES / "dependent.json").read_bytes())
+    report = by_flow(flows_of("dolphinscheduler", export, flow_ids=flow_ids))["report"]
+    assert [e["flowId"] for e in json.loads(report["flow_upstream"])] == ["2788", "2790"]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ('options = { flow_ids = "41=enos-2788" }', "expected a workflow code and an EnOS flow id"),
+    ('options = { flow_ids = "missing.csv" }', "cannot read the flow_ids file"),
+    ('options = { flow_id = "41=2788" }', "unknown option(s) ['flow_id']"),
+])
+def test_a_bad_flow_ids_option_stops_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str], options: str,
+                                                 message: str) -> None:
+    code, _, err = plan_json(capsys, ds_config(tmp_path, FIXTURES / "dependent.json", options=options))
+    assert code == 1 and message in err and "Traceback" not in err
+
+
+def test_plan_shows_the_dependency_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = ds_config(tmp_path, FIXTURES / "dependent.json",
+                       options=f'options = {{ flow_ids = "{FIXTURES / "flow_ids.csv"}" }}')
+    code, inventory, _ = plan_json(capsys, config)
+    assert code == 3 and inventory["flows_found"] == inventory["convertible"] == 2
+    assert inventory["warnings_by_code"] == {"CROSS_FLOW_DEPENDENCY": 3, "DEPENDENCY_ON_TASK": 1}
+
+
+def test_run_saves_the_dependency_as_a_flow_node_with_its_relation(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """End to end: the report workflow alone (what it waits on lives in EnOS as flows 1001 and 1002)
+    is created by Import, then saved with flow nodes f_1001 and f_1002 linked to its task `build`."""
+    records = json.loads((FIXTURES / "dependent.json").read_text(encoding="utf-8"))
+    export = tmp_path / "report.json"
+    export.write_text(json.dumps([r for r in records if r["processDefinition"]["name"] == "report"]), encoding="utf-8")
+    config = ds_config(tmp_path, export, options='options = { flow_ids = "41=1001; 43=1002" }',
+                       state=base_state(flows=2))
+    code, report = run_json(capsys, config)
+    assert code == 0 and report["by_status"] == {"created": 1}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(v) for (v,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    graph = next(f["graph"] for f in stored if f["name"] == "report")
+    build = next(t["nodeId"] for t in graph["tasks"] if t["taskName"] == "build")
+    assert sorted(f["nodeId"] for f in graph["flows"]) == ["f_1001", "f_1002"]
+    assert {(r["source"], r["target"], r["cycleGap"]) for r in graph["relations"] if r["source"].startswith("f_")} == {
+        ("f_1001", build, "D0"), ("f_1002", build, "D-1")}
+    assert {t["taskName"] for t in graph["tasks"]} == {"prepare", "build", "publish", "side"}
+
+
+# -- item 12: what is not an export, and records that are malformed ----------------------------
+
+@pytest.mark.parametrize(("document", "hint"), [
+    ({"total_entries": 1, "dags": [{"dag_id": "daily", "schedule_interval": "@daily"}]}, "Airflow"),
+    ({"jobs": [{"name": "x"}]}, ""),
+    ([], ""),
+    ([{"processDefinitionName": "old", "processDefinitionJson": "{\"tasks\": []}", "scheduleCrontab": "0 0 1 * * ? *"}],
+     "1.x export"),
+    ("just text", ""),
+])
+def test_a_file_that_is_not_an_export_stops_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        document: Any, hint: str) -> None:
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    code, _, err = plan_json(capsys, ds_config(tmp_path, path))
+    assert code == 1 and f"{path}: this does not look like a DolphinScheduler export (expected" in err
+    assert hint in err and "Traceback" not in err
+
+
+def test_a_malformed_record_fails_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flows = by_flow(flows_of("dolphinscheduler", FIXTURES / "malformed.json"))
+    assert flows["codes_as_strings"]["__errors__"] == "" and flows["codes_as_strings"]["task_id"] == "541"
+    assert flows["codes_as_strings"]["active"] == "1"  # "54" and 54 name the same workflow
+    assert "taskParams is not valid JSON" in codes(flows["bad_task_params"], "__errors__")["MALFORMED_RECORD"]
+    assert "has no code" in codes(flows["task_without_code"], "__errors__")["MALFORMED_RECORD"]
+    code, inventory, err = plan_json(capsys, ds_config(tmp_path, FIXTURES / "malformed.json"))
+    assert code == 2 and "Traceback" not in err
+    assert inventory["flows_found"] == 7 and inventory["convertible"] == 2
+    assert inventory["invalid_by_reason"] == {"MALFORMED_RECORD": 4, "UNKNOWN_FORMAT": 1}

@@ -1,0 +1,187 @@
+"""The schtasks profile on `schtasks /query /fo csv /v` exports in their real shapes (fixtures in
+tests/fixtures/schtasks/): en-US with 12-hour times and month-first dates, a file whose date
+order cannot be told, German, French and Chinese (code page 936) headers, disabled tasks, and a
+CSV that is not a schtasks export."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.sources.profiles import registry
+from migrate.sources.readers import SourceError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "schtasks"
+
+
+def tasks_of(name: str, encoding: str = "utf-8-sig", **options: Any) -> dict[str, dict[str, str]]:
+    settings = SourceSettings(path=FIXTURES / name, profile="schtasks", options=options, encoding=encoding)
+    return {row.cells["flow_name"]: row.cells for row in registry()["schtasks"].read(settings)}
+
+
+def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells)] if cells else []
+
+
+def messages(cells: str) -> str:
+    return " ".join(entry["message"] for entry in json.loads(cells)) if cells else ""
+
+
+def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, options: str = "{}",
+         encoding: str = "utf-8-sig") -> tuple[int, dict[str, Any], str]:
+    config = tmp_path / "plan.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "{FIXTURES / name}"
+        profile = "schtasks"
+        encoding = "{encoding}"
+        options = {options}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        visitors = ""
+        owners = "alice"
+        startTime = "2026-12-01"
+        [target]
+        url = "https://apim.example.invalid"
+        user_id = "u1"
+        org_id = "o1"
+    """), encoding="utf-8")
+    code = main(["plan", str(config), "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+# -- en-US: 12-hour times, month-first dates --------------------------------------------------
+
+def test_en_us_twelve_hour_times() -> None:
+    tasks = tasks_of("en-US.csv")
+    assert tasks["Backups_nightly"]["schedule"] == "0 30 2 * * ? *"
+    assert tasks["Reports_weekly"]["schedule"] == "0 0 18 ? * 2,5 *"  # 6:00:00 PM, MON and THU
+    assert tasks["Ops_cleanup"]["schedule"] == "0 15 0 1,15 * ? *"  # 12:15:00 AM is a quarter past midnight
+    assert all(t["__errors__"] == "" for name, t in tasks.items() if name != "Ops_at-boot")
+
+
+def test_en_us_dates_are_month_first_when_the_file_proves_it() -> None:
+    tasks = tasks_of("en-US.csv")  # 1/13/2025 (and the never-run 11/30/1999) prove month-first
+    assert tasks["Backups_nightly"]["start_date"] == "2025-01-13"
+    assert tasks["Reports_weekly"]["start_date"] == "2025-02-03"  # 2/3/2025: 3 February, not 2 March
+
+
+def test_an_ambiguous_date_is_refused_not_guessed() -> None:
+    load = tasks_of("en-US-ambiguous.csv")["etl_load"]
+    assert codes(load["__errors__"]) == ["AMBIGUOUS_DATE"]
+    assert "3/4/2025" in messages(load["__errors__"]) and "date_order" in messages(load["__errors__"])
+    assert load["start_date"] == ""
+
+
+@pytest.mark.parametrize(("order", "expected"), [("MDY", "2025-03-04"), ("DMY", "2025-04-03")])
+def test_the_date_order_option_decides(order: str, expected: str) -> None:
+    load = tasks_of("en-US-ambiguous.csv", date_order=order)["etl_load"]
+    assert load["start_date"] == expected and load["__errors__"] == ""
+
+
+def test_a_date_that_contradicts_the_option_is_refused() -> None:
+    nightly = tasks_of("en-US.csv", date_order="DMY")["Backups_nightly"]  # 1/13/2025 has no month 13
+    assert codes(nightly["__errors__"]) == ["INVALID_DATE"] and "1/13/2025" in messages(nightly["__errors__"])
+
+
+def test_an_unknown_date_order_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan(tmp_path, capsys, "en-US.csv", '{ date_order = "MM/DD" }')
+    assert code == 1 and "date_order" in err and "MDY" in err
+
+
+# -- states, triggers and facts that are not carried ------------------------------------------
+
+def test_a_disabled_task_is_inactive_with_a_warning_naming_its_state() -> None:
+    tasks = tasks_of("en-US.csv")
+    assert tasks["Ops_cleanup"]["active"] == "0" and "SOURCE_DISABLED" in codes(tasks["Ops_cleanup"]["__warnings__"])
+    assert "Disabled" in messages(tasks["Ops_cleanup"]["__warnings__"])
+    assert tasks["Backups_nightly"]["active"] == "1"
+
+
+def test_a_boot_trigger_is_unscheduled_not_failed() -> None:
+    boot = tasks_of("en-US.csv")["Ops_at-boot"]
+    assert boot["schedule"] == "" and "start up" in boot["unscheduled"] and boot["__errors__"] == ""
+
+
+def test_end_date_and_working_directory_are_reported() -> None:
+    tasks = tasks_of("en-US.csv")
+    assert "END_DATE" in codes(tasks["Ops_cleanup"]["__warnings__"]) and "12/31/2025" in messages(tasks["Ops_cleanup"]["__warnings__"])
+    assert "WORKING_DIRECTORY" in codes(tasks["Backups_nightly"]["__warnings__"])
+    assert codes(tasks["Reports_weekly"]["__warnings__"]) == []  # N/A is nothing to report
+
+
+def test_the_repeated_header_row_is_dropped() -> None:
+    assert len(tasks_of("en-US.csv")) == 4
+
+
+# -- localised headers ------------------------------------------------------------------------
+
+def test_german_headers_map_to_the_same_columns() -> None:
+    tasks = tasks_of("de-DE.csv")
+    assert set(tasks) == {"Sicherung_nachts", "Berichte_alt"}
+    nightly, old = tasks["Sicherung_nachts"], tasks["Berichte_alt"]
+    assert nightly["command"] == "C:\\jobs\\sicherung.cmd" and nightly["owners"] == "FIRMA\\svc-sich"
+    assert nightly["start_date"] == "2025-02-13" and nightly["active"] == "1"
+    assert old["start_date"] == "2025-02-03"  # the file proves day-first (13.02.2025)
+    assert old["active"] == "0" and "Deaktiviert" in messages(old["__warnings__"])
+    # German trigger values are not read: refused by name, never taken for a daily schedule.
+    assert "Täglich" in messages(nightly["__errors__"])
+
+
+def test_french_headers_map_to_the_same_columns() -> None:
+    tasks = tasks_of("fr-FR.csv")
+    night, old = tasks["Sauvegarde_nuit"], tasks["Sauvegarde_ancienne"]
+    assert night["command"] == "C:\\jobs\\sauvegarde.cmd" and night["start_date"] == "2025-03-20"
+    assert old["start_date"] == "2025-03-02" and old["active"] == "0" and "Désactivé" in messages(old["__warnings__"])
+    assert night["active"] == "1"
+
+
+def test_chinese_headers_in_code_page_936() -> None:
+    tasks = tasks_of("zh-CN.csv", encoding="gbk")
+    sync, old = tasks["数据_同步"], tasks["数据_旧任务"]
+    assert sync["command"] == "C:\\jobs\\sync.cmd" and sync["start_date"] == "2025-03-20"  # year first
+    assert old["active"] == "0" and "已禁用" in messages(old["__warnings__"]) and sync["active"] == "1"
+
+
+# -- a file that is not a schtasks export ----------------------------------------------------
+
+@pytest.mark.parametrize("path", [FIXTURES / "not-schtasks.csv",
+                                  Path(__file__).parent / "fixtures" / "crontab" / "not-a-crontab.xml"])
+def test_a_file_without_the_schtasks_columns_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        path: Path) -> None:
+    config_name = path.name if path.parent == FIXTURES else str(path)
+    code, _, err = plan(tmp_path, capsys, config_name)
+    assert code == 1 and "Traceback" not in err
+    assert f"{path}: this does not look like a schtasks export (expected" in err
+
+
+def test_a_header_only_export_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text((FIXTURES / "en-US.csv").read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="no task"):
+        list(registry()["schtasks"].read(SourceSettings(path=path, profile="schtasks")))
+
+
+# -- through the CLI -------------------------------------------------------------------------
+
+def test_plan_of_the_en_us_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, "en-US.csv")
+    assert code == 2 and inventory["flows_found"] == 4 and inventory["convertible"] == 3
+    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    assert inventory["warnings_by_code"]["SOURCE_DISABLED"] == 1
+
+
+def test_plan_of_an_ambiguous_export_and_its_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, "en-US-ambiguous.csv")
+    assert code == 2 and inventory["invalid_by_reason"] == {"AMBIGUOUS_DATE": 1}
+    code, inventory, _ = plan(tmp_path, capsys, "en-US-ambiguous.csv", '{ date_order = "MDY" }')
+    assert code == 3 and inventory["convertible"] == 1
