@@ -125,7 +125,7 @@ def known_zone(zone: str | None) -> str | None:
         return None
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the database, "America"
         raise ValueError(f"{zone!r} is not a time zone name (IANA, e.g. 'Asia/Shanghai' or 'UTC')") from None
     return zone
 

@@ -23,7 +23,7 @@ from migrate.graph import flow_node_id, layout, task_node_id
 from migrate.model import FieldError, FlowPayload, field_errors, payload_sha256
 from migrate.schedule.convert import convert
 from migrate.schedule.result import NEEDS_START, NO_TIME_SCHEDULE, Converted, Rejected
-from migrate.schedule.timezone import TIMEZONE_MISMATCH, place_in_zone
+from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, place_in_zone
 from migrate.seen import SeenKeys
 from migrate.sources.readers import SourceRow
 
@@ -368,6 +368,11 @@ def _placed(draft: FlowDraft, plan: FieldPlan, converted: Converted, zone: str |
     if isinstance(placed, Rejected):
         draft.fail("freq", raw, f"{placed.code}: {placed.message}", code=placed.code)
         return None
+    if placed.freq != converted.freq and not any(w.code == TIMEZONE_APPROXIMATE for w in placed.warnings):
+        # Exact, but a reviewer sees 18:00 where the source said 02:00: say why.
+        draft.warnings.append({"code": "TIMEZONE_SHIFTED", "from": f"{converted.freq} ({zone})",
+                               "to": f"{placed.freq} ({plan.target_zone})",
+                               "message": f"the same instants, written in the service's zone {plan.target_zone}"})
     return placed
 
 

@@ -72,6 +72,8 @@ def test_an_export_wide_zone_shifts_every_schedule_exactly() -> None:
     config = settings(target={"timezone": "Asia/Shanghai"}, schedule_dialect="unix", source_timezone="UTC")
     flow = one({"freq": "30 20 * * 1"}, config)  # Monday 20:30 UTC is Tuesday 04:30 in Shanghai
     assert isinstance(flow, ValidFlow) and flow.payload.freq == "0 30 4 ? * 3 *"
+    assert [(w["code"], w["from"], w["to"]) for w in flow.warnings] == [
+        ("TIMEZONE_SHIFTED", "0 30 20 ? * 2 * (UTC)", "0 30 4 ? * 3 * (Asia/Shanghai)")]
 
 
 def test_a_job_without_a_time_schedule_is_refused_with_what_triggers_it() -> None:

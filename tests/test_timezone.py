@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cronsim import CronSim
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrate.schedule.convert import convert
-from migrate.schedule.cron import set_text
-from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.quartz import parse_quartz, set_text
 from migrate.schedule.result import Converted, Rejected
 from migrate.schedule.timezone import (
     TIMEZONE_APPROXIMATE,
@@ -122,7 +121,7 @@ def test_zone_with_dst_against_one_without_is_refused() -> None:
     assert result.source == "0 0 9 ? * 2-6 *"
     assert "Europe/Berlin changes its offset relative to UTC at DST" in result.message
     assert "2026-03-29 (2:00 behind)" in result.message and "2026-10-25 (1:00 behind)" in result.message
-    assert "opt in to the approximate shift" in result.message
+    assert '[mapping] timezone_shift = "approximate"' in result.message
 
 
 def test_two_zones_changing_at_different_instants_are_refused() -> None:
@@ -328,7 +327,8 @@ def test_placed_schedule_fires_at_the_same_instants(freq: str, zones: tuple[str,
         assert len(set(drift)) == 1  # exact only when the zones never drift apart
         assert source_instants == target_instants, (result.freq, sorted(source_instants ^ target_instants)[:5])
         return
-    # Approximate: the same instants wherever the difference is today's, a day either side.
+    # Approximate, opted in: the same instants wherever the difference is today's, a day either side.
+    assert approximate
     used = drift[_hour_index(START.replace(tzinfo=UTC))]
 
     def steady(instant: datetime) -> bool:

@@ -17,9 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from migrate.schedule.cron import set_text
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
-from migrate.schedule.quartz import QuartzError, QuartzSchedule, parse_quartz
+from migrate.schedule.quartz import QuartzError, QuartzSchedule, parse_quartz, set_text
 from migrate.schedule.result import Converted, Rejected, ScheduleWarning
 
 TIMEZONE_MISMATCH = "TIMEZONE_MISMATCH"
@@ -68,7 +67,7 @@ def _place(converted: Converted, source_zone: str, target_zone: str, approximate
     if source_zone == target_zone:
         return converted
     for zone in (source_zone, target_zone):
-        if not _is_zone(zone):
+        if not is_known_zone(zone):
             role = "the schedule's zone" if zone == source_zone else "the service's zone"
             return Rejected(UNKNOWN_TIMEZONE, f"{zone!r} ({role}) is not an IANA time zone name such as "
                                               "'Asia/Shanghai' or 'UTC' (a fixed +08:00 is 'Etc/GMT-8')",
@@ -79,11 +78,12 @@ def _place(converted: Converted, source_zone: str, target_zone: str, approximate
         return converted  # the same clock at every instant: "UTC" and "Etc/UTC", Berlin and Paris
     if len(pieces) > 1 and not approximate:
         return Rejected(TIMEZONE_MISMATCH, _drift_message(source_zone, target_zone, pieces, today)
-                        + "; no single Quartz schedule fires at the same instants in both. Run the service in "
-                        f"{source_zone}'s zone, or opt in to the approximate shift (a warning on every such flow)",
+                        + "; no single Quartz schedule fires at the same instants in both. Rewrite the schedule "
+                        "by hand, or opt in to a shift by today's difference with [mapping] timezone_shift = "
+                        "\"approximate\" (a warning on every such flow)",
                         converted.freq)
     try:
-        shifted = _shift(converted, difference)
+        shifted = _shift(converted, difference) if difference else converted
     except _NoQuartzForm as reason:
         return Rejected(TIMEZONE_MISMATCH,
                         f"{target_zone}'s clock is {_apart(difference)} {source_zone}'s"
@@ -98,7 +98,8 @@ def _place(converted: Converted, source_zone: str, target_zone: str, approximate
     return _with_warning(shifted, warning)
 
 
-def _is_zone(zone: str) -> bool:
+def is_known_zone(zone: str) -> bool:
+    """True for a name this machine's zone database knows ("Asia/Shanghai", "UTC")."""
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
@@ -178,7 +179,8 @@ def _listed(items: list[str]) -> str:
 
 
 def _drift_message(source_zone: str, target_zone: str, pieces: tuple[_Piece, ...], today: date) -> str:
-    """E.g. 'Europe/Berlin changes its offset to Asia/Shanghai at DST: 2026-03-29 (6:00 ahead), …'."""
+    """E.g. 'Europe/Berlin changes its offset relative to Asia/Shanghai at DST: …, then from
+    2026-03-29 (6:00 ahead), 2026-10-25 (7:00 ahead), …'."""
     changers = sorted({p.changed for p in pieces[1:]})
     other = target_zone if changers == [source_zone] else source_zone if changers == [target_zone] else None
     if other is not None:
