@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean oracle fuzz
 
 setup: $(STAMP)
 
@@ -25,6 +25,12 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# The fuzz test with a larger budget and a random search (`make test` runs a few fixed examples):
+# FUZZ_EXAMPLES=1000 make fuzz for a night's worth; a failure is kept and replayed by hypothesis.
+FUZZ_EXAMPLES ?= 200
+fuzz: setup
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q --timeout=0
+
 lint: setup
 	$(BIN)/ruff check migrate tests benchmarks
 	$(BIN)/mypy
@@ -34,3 +40,18 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info out
+
+# The differential check against real Quartz 2.3.2 (tests/oracle/README.md); outside `make test`
+# since it needs a JVM. Installs Debian's Quartz and a JDK when they are missing.
+QUARTZ_JAR   := /usr/share/java/quartz2.jar
+ORACLE_BUILD ?= build/oracle
+
+oracle: setup
+	@if ! command -v java >/dev/null || ! command -v javac >/dev/null || [ ! -f $(QUARTZ_JAR) ]; then \
+		sudo=$$(command -v sudo || true); \
+		ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || $$sudo apt-get update; \
+		$$sudo apt-get install -y libquartz2-java default-jre-headless default-jdk-headless; \
+	fi
+	mkdir -p $(ORACLE_BUILD)
+	javac -nowarn -cp $(QUARTZ_JAR) -d $(ORACLE_BUILD) tests/oracle/QuartzOracle.java
+	ORACLE=1 ORACLE_BUILD=$(abspath $(ORACLE_BUILD)) $(BIN)/python -m pytest tests/oracle -q --timeout=0

@@ -44,6 +44,17 @@ def fires(expression: str, start: datetime, count: int) -> list[str]:
         ("0 0 0 ? * 1 *", datetime(2024, 11, 1), ["2024-11-03 00:00:00"]),
         ("0 30 2 ? * mon-fri", datetime(2024, 11, 1, 3), ["2024-11-04 02:30:00"]),
         ("0 0 0 29 2 ? *", datetime(2024, 3, 1), ["2028-02-29 00:00:00"]),
+        # nW for a day the month does not have, as Quartz 2.3.2 fires it (make oracle, recorded):
+        # when the day after the month's end is a Saturday, the month's last day; else nothing.
+        ("0 0 0 29W 2 ?", datetime(2025, 1, 1), ["2025-02-28 00:00:00", "2028-02-29 00:00:00",
+                                                 "2031-02-28 00:00:00"]),
+        ("0 0 0 31W 4 ?", datetime(2027, 1, 1), ["2027-04-30 00:00:00", "2032-04-30 00:00:00"]),
+        ("0 0 0 30W 2 ?", datetime(2024, 1, 1), ["2036-02-29 00:00:00", "2064-02-29 00:00:00"]),
+        # A step followed by list items: the union.
+        ("0 0/30,5 * * * ?", datetime(2024, 1, 1), ["2024-01-01 00:05:00", "2024-01-01 00:30:00",
+                                                    "2024-01-01 01:00:00"]),
+        ("0 0 0 L-27W * ?", datetime(2024, 1, 1), ["2024-01-04 00:00:00", "2024-02-02 00:00:00",
+                                                   "2024-03-04 00:00:00"]),
     ],
 )
 def test_fire_times(expression: str, start: datetime, expected: list[str]) -> None:
@@ -76,6 +87,15 @@ def test_fire_times(expression: str, start: datetime, expected: list[str]) -> No
         ("0 0 ? * * *", "hours"),
         ("0 0 0 * FOO ?", "month"),
         ("0 0 22-2/2 * * ?", "hours"),
+        # Refused by Quartz 2.3.2 itself (make oracle): a range mixing a name and a number, a
+        # year range that runs backwards.
+        ("0 0 0 ? * MON-2", "day-of-week"),
+        ("0 0 0 ? * 2-MON", "day-of-week"),
+        ("0 0 0 ? JAN-3 *", "month"),
+        ("0 0 0 * * ? 2027-2025", "year"),
+        # Accepted by Quartz, whose search for the next fire time then never returns.
+        ("0 0 0 L-28W * ?", "day-of-month"),
+        ("0 0 0 L-30W * ?", "day-of-month"),
     ],
 )
 def test_invalid_expressions_name_the_field(expression: str, field: str | None) -> None:
@@ -87,6 +107,9 @@ def test_invalid_expressions_name_the_field(expression: str, field: str | None) 
 
 def test_canonical_text_is_upper_case_seven_fields() -> None:
     assert parse_quartz("0  30 2 ? * mon-fri").text == "0 30 2 ? * MON-FRI *"
+    assert parse_quartz("0  30 2 ? * mon-fri").canonical == "0 30 2 ? * 2-6 *"
+    assert parse_quartz("0 0 0 * * ? 1970-2099").canonical == "0 0 0 * * ? 1970-2099"  # not *: Quartz's runs on
+    assert parse_quartz("0 0 0 L-0W * ?").canonical == "0 0 0 LW * ? *"
 
 
 @pytest.mark.parametrize(

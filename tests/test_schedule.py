@@ -123,18 +123,22 @@ def test_croniter_golden(source: str, freq: str, cycle: str) -> None:
     ("source", "freq", "cycle"),
     [
         ("0 2/2 * * * ? *", "0 2/2 * * * ? *", "mi"),  # the DolphinScheduler sample
-        ("0 0 12 ? * wed", "0 0 12 ? * WED *", "W"),
+        ("0 0 12 ? * wed", "0 0 12 ? * 4 *", "W"),  # canonical: days of the week as numbers, year added
         ("0 15 10 ? * 6L 2030-2035", "0 15 10 ? * 6L 2030-2035", "M"),
+        ("0 10 00 ? * * *", "0 10 0 * * ? *", "D"),  # issue 12 item 11: leading zero, every day as * ?
     ],
 )
-def test_quartz_sources_pass_through_validated(source: str, freq: str, cycle: str) -> None:
+def test_quartz_sources_are_validated_and_canonicalised(source: str, freq: str, cycle: str) -> None:
     result = converted(source, "quartz")
     assert (result.freq, result.cycle) == (freq, cycle)
+    assert "CANONICALISED" not in {w.code for w in result.warnings}  # the same meaning, written one way
 
 
 def test_the_seed_sample_minute_1_slash_1_is_accepted_with_a_warning() -> None:
     result = converted("0 1/1 * * * ? *", "quartz")
-    assert result.freq == "0 1/1 * * * ? *" and "SKIPS_MINUTE_0" in {w.code for w in result.warnings}
+    assert result.freq == "0 1-59 * * * ? *" and "SKIPS_MINUTE_0" in {w.code for w in result.warnings}
+    skips = next(w for w in result.warnings if w.code == "SKIPS_MINUTE_0")
+    assert (skips.old, skips.new) == ("0 1/1 * * * ? *", "0 1-59 * * * ? *")
 
 
 START = datetime(2024, 1, 3, 6, 30, 15)  # a Wednesday
@@ -207,7 +211,7 @@ def test_rundeck_structured_schedule() -> None:
     assert raised.value.code == "SUB_MINUTE"
     weekdays = {"month": "*", "time": {"hour": "4", "minute": "30", "seconds": "0"},
                 "weekday": {"day": "MON-FRI"}, "year": "*"}
-    assert convert_rundeck(weekdays).freq == "0 30 4 ? * MON-FRI *"
+    assert convert_rundeck(weekdays).freq == "0 30 4 ? * 2-6 *"  # canonical form
 
 
 def test_cron_command_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from migrate.schedule.airflow import convert_airflow
 from migrate.schedule.cron import convert_cron
 from migrate.schedule.intervals import from_iso8601
 from migrate.schedule.legacy import convert_quartz
-from migrate.schedule.result import Converted, Rejected, Rejection
+from migrate.schedule.result import INVALID_SYNTAX, Converted, Rejected, Rejection
 
 Dialect = Literal["quartz", "unix", "croniter", "airflow", "iso8601"]
 DIALECTS: tuple[str, ...] = get_args(Dialect)
@@ -31,3 +31,8 @@ def convert(
         return from_iso8601(value, start)
     except Rejection as rejection:
         return Rejected(rejection.code, rejection.message, value)
+    except Exception as error:
+        # A user's text must never stop a run. The converters' own refusals are Rejections, so
+        # anything else is a text they did not foresee: refuse it, saying what went wrong.
+        return Rejected(INVALID_SYNTAX, f"{value!r} could not be read as a {dialect} schedule "
+                                        f"({type(error).__name__}: {error})", str(value))

@@ -2,20 +2,20 @@
 
 Each field is expanded to a set with the source dialect's grammar and re-emitted in canonical
 Quartz form; the day fields follow cron-semantics.md §3.3 (Vixie's OR rule, decided by whether
-the field's text starts with `*`; croniter's by whether it is `*`). Anything Quartz cannot say
-exactly is rejected with a code.
+the field's text starts with `*`; croniter's by its own rule, see `_croniter_stars`). Anything
+Quartz cannot say exactly is rejected with a code.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
 from migrate.schedule.quartz import QuartzError, QuartzSchedule, days_in_month, parse_quartz
+from migrate.schedule.quartz import set_text as set_text  # re-exported: timezone.py imports it from here
 from migrate.schedule.result import (
     AMBIGUOUS_DIALECT,
     DOM_AND_DOW,
@@ -24,6 +24,7 @@ from migrate.schedule.result import (
     INVALID_SYNTAX,
     NO_TIME_SCHEDULE,
     SUB_MINUTE,
+    WEEKDAY_SEMANTICS,
     Converted,
     Rejection,
     ScheduleWarning,
@@ -72,6 +73,12 @@ def expand(text: str, lo: int, hi: int, field: str, dialect: CronDialect,
 @functools.lru_cache(maxsize=4096)  # fields repeat across expressions far more than whole ones
 def _expand(text: str, lo: int, hi: int, field: str, dialect: CronDialect, names_key: str | None) -> frozenset[int]:
     names = MONTHS if names_key == "month" else WEEKDAYS if names_key == "weekday" else None
+    # croniter reads day of week 7 as 0 before building ranges, and its field runs 0-6 (so `5/1`
+    # is Friday and Saturday); Vixie's runs 0-7 and 7 is folded into 0 afterwards.
+    croniter_week = dialect == "croniter" and names_key == "weekday"
+    top = 7 if croniter_week else hi
+    if croniter_week:
+        hi = 6
     values: set[int] = set()
     for term in text.split(","):
         match = TERM.match(term)
@@ -84,71 +91,109 @@ def _expand(text: str, lo: int, hi: int, field: str, dialect: CronDialect, names
         if start == "*":
             if end is not None:
                 raise Rejection(INVALID_SYNTAX, f"{field}: {term!r}")
-            first, last = lo, hi
+            values.update(range(lo, hi + 1, step))
+            continue
+        first = _value(start, lo, top, names, field)
+        if end is None and not step_text:
+            values.add(first % 7 if croniter_week else first)
+        elif dialect == "unix":
+            values.update(_vixie_range(term, first, end, step, lo, hi, names, field))
         else:
-            first = _value(start, lo, hi, names, field)
-            if end is not None:
-                last = _value(end, lo, hi, names, field)
-                if first > last:
-                    raise Rejection(INVALID_SYNTAX, f"{field}: the range {term!r} runs backwards (cron rejects it)")
-                if first == last and dialect == "croniter":
-                    raise Rejection(AMBIGUOUS_DIALECT, f"{field}: croniter reads {term!r} as every value; "
-                                                       f"write {start} if that one value is meant")
-            elif step_text:
-                if dialect == "unix":
-                    raise Rejection(INVALID_SYNTAX, f"{field}: {term!r} (a number then a step) is not Vixie cron; "
-                                                    f"write {start}-{hi}/{step}, or use the croniter dialect")
-                last = hi
-            else:
-                last = first
-        values.update(range(first, last + 1, step))
+            last = None if end is None else _value(end, lo, top, names, field)
+            values.update(_croniter_range(term, first, last, step, lo, hi, croniter_week))
     return frozenset(values)
 
 
-@functools.lru_cache(maxsize=4096)
-def set_text(values: frozenset[int], lo: int, hi: int) -> str:
-    """A set in canonical Quartz form: `*`, `a`, `a/n` (to the end), `a-b/n`, `a-b`, or a list."""
-    ordered = sorted(values)
-    if values == frozenset(range(lo, hi + 1)):
-        return "*"
-    if len(ordered) == 1:
-        return str(ordered[0])
-    steps = {b - a for a, b in itertools.pairwise(ordered)}
-    if len(steps) == 1:
-        step = steps.pop()
-        first, last = ordered[0], ordered[-1]
-        if step == 1:
-            return f"{first}-{last}"
-        if len(ordered) >= 3 or (first == lo and last + step > hi):  # else a list reads better: 9,18
-            return f"{first}/{step}" if last + step > hi else f"{first}-{last}/{step}"
-    parts: list[str] = []
-    run = [ordered[0]]
-    for value in ordered[1:]:
-        if value == run[-1] + 1:
-            run.append(value)
-            continue
-        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ",".join(map(str, run)))
-        run = [value]
-    parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ",".join(map(str, run)))
-    return ",".join(parts)
+def _vixie_range(term: str, first: int, end: str | None, step: int, lo: int, hi: int,
+                 names: dict[str, int] | None, field: str) -> range:
+    if end is None:
+        raise Rejection(INVALID_SYNTAX, f"{field}: {term!r} (a number then a step) is not Vixie cron; "
+                                        f"write {term.split('/')[0]}-{hi}/{step}, or use the croniter dialect")
+    last = _value(end, lo, hi, names, field)
+    if first > last:
+        raise Rejection(INVALID_SYNTAX, f"{field}: the range {term!r} runs backwards (cron rejects it)")
+    return range(first, last + 1, step)
 
 
-def _croniter_day_special(text: str) -> DaySpecial | None:
+def _croniter_range(term: str, first: int, last: int | None, step: int, lo: int, hi: int,
+                    croniter_week: bool) -> list[int]:
+    """A range or `N/step` term as croniter 7 expands it (croniter._expand): `N/step` runs to the
+    field's end (only N itself when N is the end), an equal range means every value, and a range
+    that runs backwards wraps round the end of the field, its step carried over by croniter's rule."""
+    whole_week = croniter_week and {first, last} == {0, 7}  # 0-7, 7-0: every day, as in Vixie
+    if croniter_week:  # croniter folds 7 into 0 before it builds the range
+        first, last = first % 7, None if last is None else last % 7
+    if last is None:  # N/step
+        return [first] if first == hi else list(range(first, hi + 1, step))
+    if first == last:
+        if not whole_week:  # 5-5: surely meant 5, but croniter fires on every value
+            raise Rejection(AMBIGUOUS_DIALECT, f"{term!r}: croniter reads an equal range as every value; "
+                                               "write the one value if that is meant")
+        return list(range(lo, hi + 1, step))
+    if first < last:
+        return list(range(first, last + 1, step))
+    head = list(range(first, hi + 1, step))
+    skip = 0
+    if head and head[-1] - lo + step > hi - lo + 1 and hi - head[-1] < step:
+        skip = step - (hi - head[-1])
+    return head + list(range(lo + skip, last + 1, step))
+
+
+def _croniter_day_special(text: str, field: Literal["dom", "dow"]) -> DaySpecial | None:
+    """croniter's day rules: `L`, `nW` (also written `Wn`) in day of month, `d#n` and `Ld` in day
+    of week. croniter's nW never leaves the month and clamps n to the month's last day, so `31W`
+    is Quartz's `LW`; 29W and 30W have no Quartz form (Quartz skips or moves those months)."""
     upper = text.upper()
-    if upper == "L":
-        return DaySpecial("L", "dom")
-    if match := re.fullmatch(r"([0-9]{1,2})W", upper):
-        return DaySpecial(f"{int(match[1])}W", "dom")
-    if match := re.fullmatch(r"([0-7]|[A-Z]{3})#([1-5])", upper):
-        day = _value(match[1], 0, 7, WEEKDAYS, "day-of-week") % 7
-        return DaySpecial(f"{day + 1}#{match[2]}", "dow")
-    if match := re.fullmatch(r"L([0-7]|[A-Z]{3})", upper):
-        day = _value(match[1], 0, 7, WEEKDAYS, "day-of-week") % 7
-        return DaySpecial(f"{day + 1}L", "dow")
+    if field == "dom":
+        if upper == "L":
+            return DaySpecial("L", "dom")
+        if match := re.fullmatch(r"([0-9]+)W|W([0-9]+)", upper):
+            day = int(match[1] or match[2])
+            if not 1 <= day <= 31:
+                raise Rejection(INVALID_SYNTAX, f"{text!r}: the day of nW must be between 1 and 31")
+            if day == 31:
+                return DaySpecial("LW", "dom")
+            if day > 28:
+                raise Rejection(WEEKDAY_SEMANTICS, f"{text!r}: croniter moves {day}W to the nearest weekday of a "
+                                                   "shorter month's last day; Quartz skips such months or fires on "
+                                                   "other days. Use 28W or earlier, or LW for the last weekday")
+            return DaySpecial(f"{day}W", "dom")
+    else:
+        if match := re.fullmatch(r"([0-7]|[A-Z]{3})#([1-5])", upper):
+            day = _value(match[1], 0, 7, WEEKDAYS, "day-of-week") % 7
+            return DaySpecial(f"{day + 1}#{match[2]}", "dow")
+        if match := re.fullmatch(r"L([0-7]|[A-Z]{3})", upper):
+            day = _value(match[1], 0, 7, WEEKDAYS, "day-of-week") % 7
+            return DaySpecial(f"{day + 1}L", "dow")
     # Anything else with L, W or # (day names aside: WED) mixes a special into a list or range.
-    if re.search(r"[LW#]", re.sub("|".join(WEEKDAYS), "", upper)):
+    if re.search(r"[LW#]", _without_day_names(upper)):
         raise Rejection(INVALID_SYNTAX, f"{text!r}: L, W and # take one day and stand alone (Quartz allows one)")
     return None
+
+
+_DAY_NAMES = re.compile("|".join(WEEKDAYS), re.IGNORECASE)
+_QUARTZ_DAY_MARKS = re.compile(r"[?LW#]")
+
+
+def _without_day_names(text: str) -> str:
+    """The text with day names taken out, so that the W of WED is not read as Quartz's W."""
+    return _DAY_NAMES.sub("", text).upper()
+
+
+def _croniter_day_of_month(text: str) -> str:
+    """croniter's `15-L` is the range 15-31 (it reads L at the end of a range as 31)."""
+    return re.sub(r"(?<=[0-9]-)[Ll](?=/|,|$)", "31", text)
+
+
+def _croniter_stars(dom_text: str, dow_text: str, days: object, weekdays: object) -> tuple[bool, bool]:
+    """Which day fields croniter treats as `*` (croniter 7, `_expand` and `_calc_next`, with
+    Airflow's day_or=True): the fields are ANDed when either is, else ORed. A field is `*` when it
+    is `?` or holds a bare `*` term, or when its values cover the whole field and the other
+    field's text contains a `*` anywhere (only then does croniter collapse a full set to `*`):
+    `*/2` with `0-6` is AND (odd days), `1-31` with `1-5` is OR (every day)."""
+    dom_star = dom_text == "?" or "*" in dom_text.split(",") or (days == FULL_DOM and "*" in dow_text)
+    dow_star = dow_text == "?" or "*" in dow_text.split(",") or (weekdays == FULL_DOW and "*" in dom_text)
+    return dom_star, dow_star
 
 
 def _split_fields(expression: str, dialect: CronDialect) -> tuple[list[str], str, str]:
@@ -167,28 +212,30 @@ def _split_fields(expression: str, dialect: CronDialect) -> tuple[list[str], str
 
 def _quartz_days(dom_text: str, dow_text: str, dialect: CronDialect, split_or: bool) -> list[tuple[str, str]]:
     """The Quartz (day-of-month, day-of-week) pair(s) for the source's two day fields."""
-    specials = {}
-    if dialect == "croniter":
-        dom_text = "*" if dom_text == "?" else dom_text
-        dow_text = "*" if dow_text == "?" else dow_text
-        for text, field in ((dom_text, "dom"), (dow_text, "dow")):
-            special = _croniter_day_special(text)
-            if special is not None:
-                if special.field != field:
-                    raise Rejection(INVALID_SYNTAX, f"{text!r} does not belong in the {field} field")
-                specials[field] = special
-    days = specials.get("dom") or expand(dom_text, 1, 31, "day-of-month", dialect)
-    weekdays = specials.get("dow") or frozenset(
-        v % 7 for v in expand(dow_text, 0, 7, "day-of-week", dialect, WEEKDAYS))
-    if dialect == "unix":  # Vixie: a field "is *" when its text starts with *
+    if dialect == "unix":
+        if _QUARTZ_DAY_MARKS.search(dom_text + dow_text) and _QUARTZ_DAY_MARKS.search(
+                _without_day_names(dom_text + dow_text)):
+            raise Rejection(INVALID_SYNTAX, f"{dom_text} {dow_text}: ?, L, W and # are not Vixie cron; use the "
+                                            "croniter dialect")
+        days: frozenset[int] | DaySpecial = expand(dom_text, 1, 31, "day-of-month", dialect)
+        weekdays: frozenset[int] | DaySpecial = frozenset(
+            v % 7 for v in expand(dow_text, 0, 7, "day-of-week", dialect, WEEKDAYS))
+        # Vixie: a field "is *" when its text starts with *
         dom_star, dow_star = dom_text.startswith("*"), dow_text.startswith("*")
-    else:  # croniter (day_or=True): only a bare * counts
-        dom_star, dow_star = dom_text == "*", dow_text == "*"
+    else:
+        dom_text = _croniter_day_of_month(dom_text)
+        days = _croniter_day_special(dom_text, "dom") or expand(
+            "*" if dom_text == "?" else dom_text, 1, 31, "day-of-month", dialect)
+        weekdays = _croniter_day_special(dow_text, "dow") or expand(
+            "*" if dow_text == "?" else dow_text, 0, 6, "day-of-week", dialect, WEEKDAYS)
+        dom_star, dow_star = _croniter_stars(dom_text, dow_text, days, weekdays)
+        dominant = _croniter_dominant_rule(dom_text, dow_text, days, weekdays, dom_star, dow_star)
+        if dominant is not None:
+            return [dominant]
     dom_full, dow_full = days == FULL_DOM, weekdays == FULL_DOW
-    dom_q = days.quartz if isinstance(days, DaySpecial) else None
-    dow_q = weekdays.quartz if isinstance(weekdays, DaySpecial) else None
-    dom_plain = dom_q or set_text(days, 1, 31)  # type: ignore[arg-type]
-    dow_plain = dow_q or set_text(frozenset(d + 1 for d in weekdays), 1, 7)  # type: ignore[union-attr]
+    dom_plain = days.quartz if isinstance(days, DaySpecial) else set_text(days, 1, 31)
+    dow_plain = weekdays.quartz if isinstance(weekdays, DaySpecial) else set_text(
+        frozenset(d + 1 for d in weekdays), 1, 7)
     if dom_full and dow_full:
         return [("*", "?")]
     if dom_star or dow_star:  # AND
@@ -196,7 +243,7 @@ def _quartz_days(dom_text: str, dow_text: str, dialect: CronDialect, split_or: b
             return [("?", dow_plain)]
         if dow_full:
             return [(dom_plain, "?")]
-        if dom_q is None and dow_q is None and len(weekdays) == 1:  # type: ignore[arg-type]
+        if isinstance(days, frozenset) and isinstance(weekdays, frozenset) and len(weekdays) == 1:
             for week in range(4):
                 if days == frozenset(range(1 + 7 * week, 8 + 7 * week)):
                     return [("?", f"{dow_plain}#{week + 1}")]  # e.g. days 1-7 and Sunday: the first Sunday
@@ -209,6 +256,31 @@ def _quartz_days(dom_text: str, dow_text: str, dialect: CronDialect, split_or: b
     raise Rejection(DOM_OR_DOW, f"runs on day(s) {dom_text} of the month OR on {dow_text} of the week (cron's "
                                 "rule when both are restricted); Quartz cannot say OR. Split it into two flows "
                                 "(opt-in) or restrict one field")
+
+
+def _croniter_dominant_rule(dom_text: str, dow_text: str, days: frozenset[int] | DaySpecial,
+                            weekdays: frozenset[int] | DaySpecial, dom_star: bool,
+                            dow_star: bool) -> tuple[str, str] | None:
+    """croniter applies `nW`, `d#n` and `Ld` on both sides of its day OR, so with one of them the
+    other day field never widens the schedule: the rule alone, when that field is `*` or covers
+    every day. A restricted other field would be silently ignored by croniter: refused."""
+    dom_rule = isinstance(days, DaySpecial) and days.quartz != "L"
+    dow_rule = isinstance(weekdays, DaySpecial)
+    if isinstance(days, DaySpecial) and dow_rule:  # L, LW or nW with d#n or Ld
+        raise Rejection(DOM_AND_DOW, f"{dom_text} {dow_text}: two day rules at once; Quartz takes one")
+    if dom_rule:
+        assert isinstance(days, DaySpecial)
+        if dow_star or weekdays == FULL_DOW:
+            return (days.quartz, "?")
+        raise Rejection(AMBIGUOUS_DIALECT, f"croniter runs {dom_text} and ignores the day of week {dow_text}; "
+                                           f"write * for the day of week if that is meant")
+    if dow_rule:
+        assert isinstance(weekdays, DaySpecial)
+        if dom_star or days == FULL_DOM:
+            return ("?", weekdays.quartz)
+        raise Rejection(AMBIGUOUS_DIALECT, f"croniter runs {dow_text} and ignores the day of month {dom_text}; "
+                                           f"write * for the day of month if that is meant")
+    return None
 
 
 def _never_fires(schedule: QuartzSchedule) -> bool:
@@ -279,8 +351,6 @@ def convert_cron(expression: str, dialect: CronDialect, split_or: bool = False) 
     (minute, hour, dom, month, dow), second, year = _split_fields(text, dialect)
     if "L" in year.upper() or "?" in f"{minute}{hour}{month}{second}":
         raise Rejection(INVALID_SYNTAX, f"{expression!r}: ? and L belong in the day fields only")
-    if dialect == "unix" and any(c in f"{dom}{dow}" for c in "?LW#"):
-        raise Rejection(INVALID_SYNTAX, f"{expression!r}: ?, L, W and # are not Vixie cron; use the croniter dialect")
     seconds = expand(second, 0, 59, "seconds", dialect)
     if len(seconds) > 1:
         raise Rejection(SUB_MINUTE, f"{expression!r} fires more than once a minute")
@@ -292,11 +362,7 @@ def convert_cron(expression: str, dialect: CronDialect, split_or: bool = False) 
         "*" if year == "*" else set_text(expand(year, 1970, 2099, "year", dialect), 1970, 2099),
     ]
     pairs = _quartz_days(dom, dow, dialect, split_or)
-    warnings = []
-    if dialect == "croniter" and re.search(r"(^|,)(29|30|31)W", dom.upper()):
-        warnings.append(ScheduleWarning("WEEKDAY_SEMANTICS", expression, dom,
-                                        "croniter moves nW past a short month's end; Quartz skips that month"))
-    first = to_quartz(parts[0], parts[1], parts[2], pairs[0], parts[3], parts[4], expression, warnings)
+    first = to_quartz(parts[0], parts[1], parts[2], pairs[0], parts[3], parts[4], expression)
     if len(pairs) == 1:
         return first
     second_flow = to_quartz(parts[0], parts[1], parts[2], pairs[1], parts[3], parts[4], expression)

@@ -61,6 +61,9 @@ def from_calendar(months: int, years: int, start: datetime | None, source: str) 
     if at.day > 28 and months == 1:
         raise Rejection(UNSUPPORTED_INTERVAL, f"{source!r} from day {at.day}: months shorter than that would be "
                                               "skipped; start on day 28 or earlier, or use L (last day)")
+    if (at.month, at.day) == (2, 29):  # a yearly schedule on 29 February would fire only in leap years
+        raise Rejection(UNSUPPORTED_INTERVAL, f"{source!r} from 29 February: a flow schedule on that day fires only "
+                                              "in leap years; start on another day")
     month = "*" if months == 1 else str(at.month)
     return to_quartz(str(at.second), str(at.minute), str(at.hour), (str(at.day), "?"), month, "*", source)
 

@@ -7,10 +7,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from migrate.schedule.cron import WEEKDAYS, flags, set_text, to_quartz
+from migrate.schedule.cron import WEEKDAYS, flags, to_quartz
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
 from migrate.schedule.intervals import from_seconds
-from migrate.schedule.quartz import QuartzError, parse_quartz
+from migrate.schedule.quartz import DAY_NAMES as QUARTZ_DAYS
+from migrate.schedule.quartz import FIELD_NAMES, QuartzError, parse_quartz, set_text
+from migrate.schedule.quartz import MONTH_NAMES as QUARTZ_MONTHS
 from migrate.schedule.result import (
     INVALID_SYNTAX,
     NO_TIME_SCHEDULE,
@@ -23,20 +25,44 @@ from migrate.schedule.result import (
 
 
 def convert_quartz(expression: str) -> Converted:
-    """A 6- or 7-field Quartz source (DolphinScheduler, Rundeck crontab, Azkaban)."""
+    """A 6- or 7-field Quartz source (DolphinScheduler, Rundeck crontab, Azkaban), validated and
+    written in canonical form. The old text is kept in a warning only where a field's meaning
+    could be read differently from what Quartz does (see `_reads_differently`)."""
     try:
-        schedule = parse_quartz(expression)
+        source = parse_quartz(expression)
+        schedule = parse_quartz(source.canonical)
         cycle = cycle_of(schedule)
     except QuartzError as error:
         raise Rejection(INVALID_SYNTAX, str(error)) from None
     except SubMinuteSchedule:
         raise Rejection(SUB_MINUTE, f"{expression!r} fires more than once a minute") from None
     warnings = flags(schedule, expression)
-    if schedule.text.split()[1].startswith("1/") and len(schedule.minutes) == 59:
+    if "/" in source.text.split()[1] and schedule.minutes == frozenset(range(1, 60)):
         warnings.append(ScheduleWarning(
             "SKIPS_MINUTE_0", expression, schedule.text,
             "Quartz reads 1/1 as minutes 1-59: minute 0 never fires; 0/1 or * fires every minute"))
+    elif changed := _reads_differently(source.text, schedule.text):
+        warnings.append(ScheduleWarning(
+            "CANONICALISED", expression, schedule.text,
+            f"rewritten as the values Quartz fires on ({', '.join(changed)}): a step stops at the field's "
+            "end and never wraps, a range may wrap round it"))
     return Converted(schedule.text, cycle, expression, tuple(warnings))
+
+
+_WRAPPING = re.compile(r"(?:^|,)([0-9]+|[A-Z]{3})-([0-9]+|[A-Z]{3})")
+_NAMED = {**QUARTZ_MONTHS, **QUARTZ_DAYS}
+
+
+def _reads_differently(old: str, new: str) -> list[str]:
+    """The fields whose old text holds a step or a wrapping range and was rewritten: `7/6` in
+    months is July only, `0/30,5` is 0,5,30, `22-2` is 0-2,22,23. Other rewrites (case, names,
+    leading zeros, `0-59` as `*`, `? * *` as `* * ?`, the year added) cannot change the meaning."""
+    changed = []
+    for name, before, after in zip(FIELD_NAMES, old.split(), new.split(), strict=True):
+        wraps = any(int(_NAMED.get(a, a)) > int(_NAMED.get(b, b)) for a, b in _WRAPPING.findall(before))
+        if before != after and ("/" in before or wraps):
+            changed.append(f"{name} {before} -> {after}")
+    return changed
 
 
 def rundeck_quartz_text(schedule: dict[str, Any]) -> str:

@@ -8,17 +8,29 @@ stricter where Quartz silently does something surprising:
 * a step after a name range (`SUN-SAT/2`) is rejected, since Quartz ignores the step;
 * a bare `L` or `L-n` in day-of-week is rejected, since Quartz reads them as Saturday;
 * a step on a wrapping range (`22-2/2`) is rejected, since its meaning is not documented;
-* explicit years outside 1970-2099 are rejected (cron-utils' bound; Quartz never fires them).
+* explicit years outside 1970-2099 are rejected (cron-utils' bound; Quartz never fires them);
+* `L-nW` with n >= 28 is rejected: Quartz 2.3.2 accepts it, but its next-fire search never
+  returns once L-n falls before the 1st (tests/oracle/README.md).
+
+It refuses what Quartz 2.3.2 refuses (checked against it by `make oracle`): a range mixing a name
+and a number (`MON-2`), a year range that runs backwards (`2027-2025`). The evaluator follows
+Quartz's behaviour where it differs from its documentation: `nW` for a day the month does not
+have fires on the month's last day when that day + 1 would be a Saturday (a lenient calendar).
+
+`QuartzSchedule.canonical` is the canonical form the converters emit: every field written from
+its set (`*`, `a/n`, `a-b/n`, `a-b`, or a list), days of the week as numbers (1 = Sunday),
+every day as `* ?`, and the year as `*` when it is not restricted.
 """
 
 from __future__ import annotations
 
 import calendar
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 MONTH_NAMES = {
     name: number
@@ -83,6 +95,11 @@ class QuartzSchedule:
     day_of_week: DayOfWeek
     years: frozenset[int] | None  # None: every year
 
+    @functools.cached_property
+    def canonical(self) -> str:
+        """The same schedule written field by field from its sets (see the module's docstring)."""
+        return _canonical_text(self)
+
     def fire_times(self, after: datetime) -> Iterator[datetime]:
         """Yield every fire time strictly after `after` (naive datetimes), in order."""
         return _fire_times(self, after)
@@ -129,6 +146,8 @@ def _cached_set(text: str, lo: int, hi: int, field: str, names_key: str | None) 
                 raise QuartzError(expr, field, f"step {step} must be between 1 and {hi}")
             if not (start.isdigit() or start == "*") or (end is not None and not end.isdigit()):
                 raise QuartzError(expr, field, f"{term!r}: Quartz ignores a step after a name")
+        if end is not None and start != "*" and start.isdigit() != end.isdigit():
+            raise QuartzError(expr, field, f"{term!r}: Quartz refuses a range mixing a name and a number")
         if start == "*":
             if end is not None:
                 raise QuartzError(expr, field, f"{term!r}: '*' cannot start a range")
@@ -142,6 +161,8 @@ def _cached_set(text: str, lo: int, hi: int, field: str, names_key: str | None) 
                 last = hi if step_text is not None else first
         if first <= last:
             values.update(range(first, last + 1, step))
+        elif field == "year":
+            raise QuartzError(expr, field, f"{term!r}: a year range must not run backwards (Quartz refuses it)")
         elif step_text is not None:
             raise QuartzError(expr, field, f"{term!r}: a step on a wrapping range is not supported")
         else:
@@ -164,6 +185,10 @@ def _parse_day_of_month(text: str, expr: str) -> DayOfMonth:
         offset = int(match["offset"] or 0)
         if offset > 30:
             raise QuartzError(expr, field, f"L-{offset}: the offset must be at most 30")
+        if match["weekday"] and offset >= 28:
+            # L-28 falls before the 1st in a 28-day February; Quartz's search then never returns.
+            raise QuartzError(expr, field, f"L-{offset}W: the offset of L-nW must be below 28 (Quartz's search "
+                                           "for its next fire time never returns)")
         return DayOfMonth(last_offset=offset, last_weekday=bool(match["weekday"]))
     if match := _NEAREST_DOM.match(text):
         day = int(match["day"])
@@ -251,6 +276,41 @@ def _nearest_weekday(year: int, month: int, day: int, month_length: int) -> int:
     return day
 
 
+def _nearest_weekday_past_the_end(year: int, month: int, day: int, month_length: int) -> list[int]:
+    """Quartz 2.3.2 on `nW` for a day the month does not have (30W in February): its lenient
+    calendar reads day n as a day of the next month and takes that day's weekday; a Saturday
+    moves it back one day, which is a fire on the month's last day only when n is one past the
+    end; any other weekday leaves it past the end, and the month has no fire."""
+    overflow = date(year, month, month_length) + timedelta(days=day - month_length)
+    if _quartz_weekday(overflow) == 7 and day - 1 == month_length:
+        return [month_length]
+    return []
+
+
+def _search_skips(schedule: QuartzSchedule, year: int, month: int, after: datetime,
+                  times: list[tuple[int, int, int]]) -> bool:
+    """Whether Quartz 2.3.2's search passes over the last-day fire of `nW` (n one past the end of
+    this month), as it does when the search stands in the previous month after that month's nW:
+    it then sets day n of this month on a lenient calendar, lands in the month after, and never
+    looks back (make oracle: `0 0 0 29W * ?` from 2025-01-29 fires next on 2025-03-28, from
+    2025-02-01 on 2025-02-28). Each search starts at the previous fire, as a trigger's do."""
+    wanted = schedule.day_of_month.nearest_weekday
+    if wanted is None or wanted <= calendar.monthrange(year, month)[1] or (after.year, after.month) >= (year, month):
+        return False  # not a past-the-end fire, or the search starts in this month
+    previous = month - 1  # never January: only February and 30-day months have such a fire
+    previous_length = calendar.monthrange(year, previous)[1]
+    candidate = _nearest_weekday(year, previous, wanted, previous_length)
+    if (after.year, after.month) == (year, previous) and after >= datetime(year, previous, candidate, *times[-1]):
+        searched_from = after  # already past the previous month's nW
+    elif previous in schedule.months:
+        searched_from = datetime(year, previous, candidate, *times[-1])  # its last fire that day
+    else:
+        return False  # the search jumps into this month at its 1st
+    # The search first moves to the next time of day, the next day when none is left.
+    position = searched_from.date() + timedelta(days=0 if searched_from.time() < time(*times[-1]) else 1)
+    return position.month == previous and position.day > candidate
+
+
 def days_in_month(schedule: QuartzSchedule, year: int, month: int) -> list[int]:
     """The days of one month on which the schedule fires, sorted."""
     month_length = calendar.monthrange(year, month)[1]
@@ -271,7 +331,7 @@ def days_in_month(schedule: QuartzSchedule, year: int, month: int) -> list[int]:
         return [_nearest_weekday(year, month, day, month_length) if dom.last_weekday else day]
     if dom.nearest_weekday is not None:
         if dom.nearest_weekday > month_length:
-            return []  # Quartz: 31W does not fire in a 30-day month
+            return _nearest_weekday_past_the_end(year, month, dom.nearest_weekday, month_length)
         return [_nearest_weekday(year, month, dom.nearest_weekday, month_length)]
     return sorted(d for d in dom.days if d <= month_length)
 
@@ -294,8 +354,72 @@ def _fire_times(schedule: QuartzSchedule, after: datetime) -> Iterator[datetime]
             for day in days_in_month(schedule, year, month):
                 if (year, month, day) < (start.year, start.month, start.day):
                     continue
+                if _search_skips(schedule, year, month, after, times):
+                    continue
                 same_day = (year, month, day) == (start.year, start.month, start.day)
                 for h, m, s in times:
                     if same_day and (h, m, s) < (start.hour, start.minute, start.second):
                         continue
                     yield datetime(year, month, day, h, m, s)
+
+
+@functools.lru_cache(maxsize=4096)
+def set_text(values: frozenset[int], lo: int, hi: int) -> str:
+    """A set in canonical Quartz form: `*`, `a`, `a/n` (to the end), `a-b/n`, `a-b`, or a list."""
+    ordered = sorted(values)
+    if values == frozenset(range(lo, hi + 1)):
+        return "*"
+    if len(ordered) == 1:
+        return str(ordered[0])
+    steps = {b - a for a, b in itertools.pairwise(ordered)}
+    if len(steps) == 1:
+        step = steps.pop()
+        first, last = ordered[0], ordered[-1]
+        if step == 1:
+            return f"{first}-{last}"
+        if len(ordered) >= 3 or (first == lo and last + step > hi):  # else a list reads better: 9,18
+            return f"{first}/{step}" if last + step > hi else f"{first}-{last}/{step}"
+    parts: list[str] = []
+    run = [ordered[0]]
+    for value in ordered[1:]:
+        if value == run[-1] + 1:
+            run.append(value)
+            continue
+        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ",".join(map(str, run)))
+        run = [value]
+    parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ",".join(map(str, run)))
+    return ",".join(parts)
+
+
+def _day_of_month_text(dom: DayOfMonth) -> str:
+    if dom.any_day:
+        return "?"
+    if dom.last_offset is not None:
+        return "L" + (f"-{dom.last_offset}" if dom.last_offset else "") + ("W" if dom.last_weekday else "")
+    if dom.nearest_weekday is not None:
+        return f"{dom.nearest_weekday}W"
+    return set_text(dom.days, 1, 31)
+
+
+def _day_of_week_text(dow: DayOfWeek) -> str:
+    if dow.any_day:
+        return "?"
+    if dow.nth is not None:
+        return f"{dow.nth[0]}#{dow.nth[1]}"
+    if dow.last_of is not None:
+        return f"{dow.last_of}L"
+    return set_text(dow.days, 1, 7)
+
+
+def _canonical_text(schedule: QuartzSchedule) -> str:
+    dom, dow = _day_of_month_text(schedule.day_of_month), _day_of_week_text(schedule.day_of_week)
+    if (dom, dow) == ("?", "*"):
+        dom, dow = "*", "?"  # every day, written one way
+    if schedule.years is None:
+        year = "*"
+    else:  # 1970-2099 written out: Quartz's own `*` runs on past 2099
+        year = set_text(schedule.years, YEAR_MIN, YEAR_MAX).replace("*", f"{YEAR_MIN}-{YEAR_MAX}")
+    return " ".join([
+        set_text(schedule.seconds, 0, 59), set_text(schedule.minutes, 0, 59), set_text(schedule.hours, 0, 23),
+        dom, set_text(schedule.months, 1, 12), dow, year,
+    ])

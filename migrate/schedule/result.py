@@ -18,6 +18,8 @@ UNSUPPORTED_INTERVAL = "UNSUPPORTED_INTERVAL"
 AMBIGUOUS_DIALECT = "AMBIGUOUS_DIALECT"
 INVALID_SYNTAX = "INVALID_SYNTAX"
 NEEDS_START = "NEEDS_START"
+# croniter's nW for n = 29 or 30 moves to a short month's last weekday; Quartz skips such months.
+WEEKDAY_SEMANTICS = "WEEKDAY_SEMANTICS"
 
 
 @dataclass(frozen=True)
