@@ -13,8 +13,9 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -22,6 +23,7 @@ from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, 
 from migrate.graph import flow_node_id, layout, task_node_id
 from migrate.model import FieldError, FlowPayload, field_errors, payload_sha256
 from migrate.schedule.convert import convert
+from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.result import NEEDS_START, NO_TIME_SCHEDULE, Converted, Rejected
 from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, place_in_zone
 from migrate.seen import SeenKeys
@@ -340,7 +342,7 @@ def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
         draft.fail("freq", raw, f"{result.code}: {result.message}", code=result.code)
         return
     placed = _placed(draft, plan, result, zone, raw)
-    if placed is None:
+    if placed is None or not _fires_when_the_source_said(draft, plan, placed, zone, cells.get("next_fire", ""), raw):
         return
     draft.body["freq"] = placed.freq
     draft.warnings.extend(w.as_json() for w in placed.warnings)
@@ -374,6 +376,31 @@ def _placed(draft: FlowDraft, plan: FieldPlan, converted: Converted, zone: str |
                                "to": f"{placed.freq} ({plan.target_zone})",
                                "message": f"the same instants, written in the service's zone {plan.target_zone}"})
     return placed
+
+
+def _fires_when_the_source_said(draft: FlowDraft, plan: FieldPlan, placed: Converted, zone: str | None,
+                                witness: str, raw: str) -> bool:
+    """The export's own next fire time (an instant) must be a fire time of the saved schedule in
+    the service's zone: when it is not, the zone the schedule was read in is wrong (an Airflow DAG
+    on its installation's default zone, say), and saving it would fire at other times."""
+    if not witness.strip() or plan.target_zone is None:
+        return True
+    try:
+        instant = datetime.fromisoformat(witness.strip().replace("Z", "+00:00"))
+    except ValueError:
+        draft.fail("next_fire", witness, "is not an ISO date-time")
+        return False
+    if instant.tzinfo is None:
+        return True  # a wall clock of no known zone proves nothing
+    wall = instant.astimezone(ZoneInfo(plan.target_zone)).replace(tzinfo=None)
+    if next(parse_quartz(placed.freq).fire_times(wall - timedelta(seconds=1)), None) == wall:
+        return True
+    assumed = f"{zone}, shifted to the service's {plan.target_zone}" if zone else f"the service's {plan.target_zone}"
+    draft.fail("freq", raw, f"{TIMEZONE_MISMATCH}: the export says this schedule fires at {witness.strip()} "
+                            f"({wall:%Y-%m-%d %H:%M} in {plan.target_zone}), when {placed.freq!r} does not: its zone "
+                            f"is not {assumed}; set [mapping] source_timezone to the zone it fired in",
+               code=TIMEZONE_MISMATCH)
+    return False
 
 
 # A manual flow keeps a valid schedule that nothing fires: the service requires freq, and with

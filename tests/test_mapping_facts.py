@@ -109,3 +109,22 @@ def test_a_cell_of_json_nested_too_deep_makes_only_its_row_invalid() -> None:
     first, second = plan_flows(rows, config)
     assert isinstance(first, InvalidFlow) and first.errors[0].field == "parameters"
     assert isinstance(second, ValidFlow)
+
+
+def test_a_schedule_that_would_not_fire_when_the_export_says_it_does_is_refused() -> None:
+    """An Airflow cron DAG on a Berlin installation: its next_dagrun (02:00Z for 03:00) proves
+    that it is not on the service's UTC clock, though the export names no zone."""
+    config = settings(target={"timezone": "UTC"}, schedule_dialect="croniter")
+    flow = one({"freq": "0 3 * * *", "next_fire": "2026-11-21T02:00:00+00:00"}, config)
+    assert codes(flow) == ["TIMEZONE_MISMATCH"]
+    assert "2026-11-21 02:00 in UTC" in flow.errors[0].message and "source_timezone" in flow.errors[0].message
+
+
+def test_a_schedule_that_fires_when_the_export_says_it_does_is_saved() -> None:
+    on_utc = one({"freq": "0 3 * * *", "next_fire": "2026-11-21T03:00:00+00:00"},
+                 settings(target={"timezone": "UTC"}, schedule_dialect="croniter"))
+    assert isinstance(on_utc, ValidFlow) and on_utc.payload.freq == "0 0 3 * * ? *"
+    in_berlin = one({"freq": "0 3 * * *", "next_fire": "2026-11-21T02:00:00+00:00"},
+                    settings(target={"timezone": "Europe/Berlin"}, schedule_dialect="croniter",
+                             source_timezone="Europe/Berlin"))
+    assert isinstance(in_berlin, ValidFlow) and in_berlin.payload.freq == "0 0 3 * * ? *"

@@ -236,3 +236,14 @@ def test_no_text_raises_in_any_dialect(text: str, dialect: str, start: datetime 
     assert isinstance(result, Converted | Rejected)
     if isinstance(result, Converted):
         parse_quartz(result.freq)  # whatever we emit is valid Quartz
+
+
+@pytest.mark.parametrize("expression", ["0 0 12 30 2 ?", "0 0 12 31 4,6 ?", "0 0 0 ? * * 2020", "0 0 0 1 1 ? 1999-2001"])
+def test_a_quartz_source_that_never_fires_is_refused(expression: str) -> None:
+    """Valid to Quartz, but no fire time ever comes: a flow saved so would never run."""
+    result = convert(expression, "quartz")
+    assert isinstance(result, Rejected) and result.code == "IMPOSSIBLE_DATE"
+
+
+def test_a_quartz_source_with_some_years_still_to_come_converts() -> None:
+    assert isinstance(convert("0 0 0 ? * * 2020-2099", "quartz"), Converted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Literal
 
@@ -283,15 +284,20 @@ def _croniter_dominant_rule(dom_text: str, dow_text: str, days: frozenset[int] |
     return None
 
 
-def _never_fires(schedule: QuartzSchedule) -> bool:
-    """True when no date matches: e.g. 30 February. Checked over 28 years (every calendar)."""
+def never_fires(schedule: QuartzSchedule, source: str) -> Rejection | None:
+    """Why no fire time ever comes, if none does: a date that does not exist (30 February;
+    checked over 28 years, every calendar), or years that are all past. A flow saved so would
+    sit in the service and never run."""
+    if schedule.years is not None and max(schedule.years) < datetime.now(UTC).year:
+        return Rejection(IMPOSSIBLE_DATE, f"{source!r} fires only in years that are past ({max(schedule.years)} "
+                                          "at the latest)")
     dom = schedule.day_of_month
-    if dom.any_day or dom.last_offset is not None:
-        return False
-    if dom.days and min(dom.days) <= 28:
-        return False
+    if dom.any_day or dom.last_offset is not None or (dom.days and min(dom.days) <= 28):
+        return None
     years = sorted(schedule.years) if schedule.years is not None else range(2000, 2028)
-    return not any(days_in_month(schedule, y, m) for y in years for m in schedule.months)
+    if any(days_in_month(schedule, y, m) for y in years for m in schedule.months):
+        return None
+    return Rejection(IMPOSSIBLE_DATE, f"{source!r} names a date that never comes (such as 30 February)")
 
 
 def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
@@ -334,8 +340,8 @@ def to_quartz(seconds: str, minutes: str, hours: str, days: tuple[str, str], mon
             from None
     except QuartzError as error:
         raise Rejection(INVALID_SYNTAX, f"{source!r} has no valid Quartz form: {error.reason}") from None
-    if _never_fires(schedule):
-        raise Rejection(IMPOSSIBLE_DATE, f"{source!r} names a date that never comes (such as 30 February)")
+    if (never := never_fires(schedule, source)) is not None:
+        raise never
     return Converted(schedule.text, cycle, source, tuple([*(extra or []), *flags(schedule, source)]))
 
 

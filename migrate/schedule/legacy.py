@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from migrate.schedule.cron import WEEKDAYS, flags, to_quartz
+from migrate.schedule.cron import WEEKDAYS, flags, never_fires, to_quartz
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
 from migrate.schedule.intervals import from_seconds
 from migrate.schedule.quartz import DAY_NAMES as QUARTZ_DAYS
@@ -36,6 +36,8 @@ def convert_quartz(expression: str) -> Converted:
         raise Rejection(INVALID_SYNTAX, str(error)) from None
     except SubMinuteSchedule:
         raise Rejection(SUB_MINUTE, f"{expression!r} fires more than once a minute") from None
+    if (never := never_fires(schedule, expression)) is not None:
+        raise never
     warnings = flags(schedule, expression)
     if "/" in source.text.split()[1] and schedule.minutes == frozenset(range(1, 60)):
         warnings.append(ScheduleWarning(

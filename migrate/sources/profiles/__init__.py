@@ -14,6 +14,9 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 - `flow_upstream`: a JSON list of the other flows this one waits on, each
   `{"flowId": EnOS id, "flowName": name, "cycleGap": "D0", "targets": [task ids]}`: a flow node
   `f_<flowId>` with a relation to each target task (to every root task when `targets` is empty).
+- `next_fire`: an instant (ISO, with its offset) at which the export says the schedule fires
+  (Airflow's `next_dagrun`): the converted schedule must fire then too, in the service's zone, or
+  the zone assumed for it is wrong and the flow is refused.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from migrate.sources.readers import SourceRow
 
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
-                    "unscheduled", "flow_upstream", "__warnings__", "__errors__")
+                    "unscheduled", "flow_upstream", "next_fire", "__warnings__", "__errors__")
 
 
 @dataclass
