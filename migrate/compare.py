@@ -19,7 +19,7 @@ def remote_graph(flow: Any) -> dict[str, Any]:
     if isinstance(graph, str):
         try:
             graph = json.loads(graph)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # a service answer nested past any sense
             graph = None
     return graph if isinstance(graph, dict) else {}
 
@@ -32,7 +32,7 @@ def _parameters(value: Any) -> list[tuple[str, str]]:
     if isinstance(value, str):
         try:
             value = json.loads(value) if value.strip() else []
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return [("<unparsable>", value)]
     if not isinstance(value, list):
         return []

@@ -208,6 +208,9 @@ class RunSettings(Section):
     request_timeout: Annotated[float, Field(gt=0)] = 30.0
     backoff_base: Annotated[float, Field(ge=0)] = 0.5
     backoff_max: Annotated[float, Field(gt=0)] = 30.0
+    # The longest Retry-After pause honoured (seconds); a service asking for more (a maintenance
+    # page's 86400, `inf`) gets the flow recorded as failed with its message instead of a frozen run.
+    retry_after_max: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 300.0
     result_log: Path = Path("results/{run_id}.jsonl")
     fsync_every: Annotated[int, Field(ge=0)] = 100  # lines between fsyncs (0: only at the end)
     # Skip flows whose desired state is already there: "log" compares the payload hash with the

@@ -1,23 +1,43 @@
-"""What earlier result logs say: which run to resume, and what was last saved for each flow."""
+"""What earlier result logs say: which run to resume, what was last saved for each flow, and
+which flows a dead run may still have a request in flight for."""
 
 from __future__ import annotations
 
 import glob
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from migrate.config import Settings
-from migrate.results import read_log
+from migrate.config import ConfigError, Settings
+from migrate.results import ATTEMPT, read_log
 from migrate.runner import Memory
 
 RUN_ID = "{run_id}"
+# A run id names a file in the results folder: a plain name, never a path.
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# Logs touched this recently are read for flows in doubt even when the run is not a resume: a
+# crash followed by a fresh run must not race the dead run's requests either.
+RECENT_SECONDS = 120.0
 
 
 class NothingToResume(Exception):
     """--resume found no log of the run."""
 
 
+def checked_run_id(run_id: str) -> str:
+    """The run id, or a refusal: it must stay a file name inside the results folder."""
+    if not RUN_ID_PATTERN.fullmatch(run_id) or ".." in run_id:
+        raise ConfigError(f"run id {run_id!r}: use letters, digits, '.', '_' and '-' only (at most 128, "
+                          "starting with a letter or digit): it names a file in the results folder")
+    return run_id
+
+
 def log_path(settings: Settings, run_id: str) -> Path:
-    return Path(str(settings.run.result_log).replace(RUN_ID, run_id))
+    return Path(str(settings.run.result_log).replace(RUN_ID, checked_run_id(run_id)))
 
 
 def all_logs(settings: Settings) -> list[Path]:
@@ -25,36 +45,92 @@ def all_logs(settings: Settings) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(pattern))
 
 
-def run_to_resume(settings: Settings, wanted: str | None) -> str:
-    """The run id to continue: the one named, or the newest log's."""
+@dataclass(frozen=True)
+class RunToResume:
+    run_id: str
+    note: str  # which run, and why that one
+
+
+def _names(settings: Settings) -> tuple[str, str]:
+    """What says that a log belongs to this config: the names of the config and of its source
+    (names, not paths: a folder moved with its export is still the same migration)."""
+    return settings.config_path.name, settings.source.path.name
+
+
+def _is_ours(line: dict[str, Any], config_name: str, source_name: str) -> bool:
+    # Logs written before lines named their config match on the source alone.
+    return (Path(str(line.get("source_file"))).name == source_name
+            and line.get("config", config_name) == config_name)
+
+
+def run_to_resume(settings: Settings, wanted: str | None) -> RunToResume:
+    """The run to continue: the one named, or the newest run of this config over this source."""
+    config_name, source_name = _names(settings)
     if wanted is not None:
-        if not log_path(settings, wanted).is_file():
-            raise NothingToResume(f"no result log of run {wanted!r} at {log_path(settings, wanted)}")
-        return wanted
-    logs = sorted(all_logs(settings), key=lambda p: p.stat().st_mtime)
-    for path in reversed(logs):
-        for line in read_log(path):
-            return str(line["run_id"])
-    raise NothingToResume(f"no result log to resume under {settings.run.result_log.parent}")
+        path = log_path(settings, wanted)
+        if not path.is_file():
+            raise NothingToResume(f"no result log of run {wanted!r} at {path}")
+        return RunToResume(wanted, f"resuming run {wanted} ({path})")
+    others: list[str] = []
+    for path in sorted(all_logs(settings), key=lambda p: p.stat().st_mtime, reverse=True):
+        ours = None
+        for line in read_log(path, attempts=True):
+            if _is_ours(line, config_name, source_name):
+                ours = str(line["run_id"])  # the last one: a shared log file holds several runs
+            elif line.get("run_id") not in others:
+                others.append(str(line.get("run_id")))
+        if ours is not None:
+            return RunToResume(ours, f"resuming run {ours}, the newest run of {config_name} over {source_name} "
+                                     f"({path})")
+    elsewhere = f"; the runs there are of other configs or sources: {', '.join(others[:5])}" if others else ""
+    raise NothingToResume(f"no result log to resume under {settings.run.result_log.parent} for {config_name} "
+                          f"over {source_name}{elsewhere}")
 
 
-def _saved_hashes(paths: list[Path], run_id: str | None, same_run: bool) -> dict[str, str]:
-    """target -> input hash of its last line, where that line is `saved`, `created` or `unchanged`."""
-    lines = [
-        line for path in paths for line in read_log(path)
-        if (line.get("run_id") == run_id) == same_run and line.get("target")
-    ]
-    lines.sort(key=lambda line: str(line.get("ts", "")))
-    last: dict[str, str] = {}
-    for line in lines:
-        if line["status"] in ("saved", "created", "unchanged") and line.get("input_sha256"):
-            last[line["target"]] = line["input_sha256"]
-        elif line["status"] != "invalid":  # an invalid duplicate row says nothing of the flow
-            last.pop(line["target"], None)
-    return last
+def _records(paths: Iterable[Path], run_id: str | None, same_run: bool) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        for line in read_log(path, attempts=True):
+            if (line.get("run_id") == run_id) == same_run and line.get("target"):
+                yield line
+
+
+def _deadline(line: dict[str, Any], timeout: float) -> float:
+    """When a request sent at this attempt record can no longer land: its time limit after its
+    start (the record is written at the last moment before the request leaves)."""
+    return datetime.fromisoformat(line["ts"]).timestamp() + max(timeout, float(line.get("timeout_s") or 0))
+
+
+@dataclass
+class _Outcomes:
+    last_saved: dict[str, str]  # target -> input hash of its last line, when that is saved/created/unchanged
+    in_doubt: dict[str, float]  # target -> deadline, when its last record is an attempt
+
+
+def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
+    ordered = sorted(records, key=lambda line: str(line.get("ts", "")))
+    outcomes = _Outcomes({}, {})
+    for line in ordered:
+        target, status = line["target"], line["status"]
+        if status == "invalid":
+            continue  # an invalid duplicate row says nothing of the flow
+        outcomes.last_saved.pop(target, None)
+        outcomes.in_doubt.pop(target, None)
+        if status == ATTEMPT:
+            outcomes.in_doubt[target] = _deadline(line, timeout)
+        elif status in ("saved", "created", "unchanged") and line.get("input_sha256"):
+            outcomes.last_saved[target] = line["input_sha256"]
+    return outcomes
 
 
 def load_memory(settings: Settings, run_id: str, resume: bool) -> Memory:
-    done = _saved_hashes([log_path(settings, run_id)], run_id, same_run=True) if resume else {}
-    last_saved = _saved_hashes(all_logs(settings), run_id, same_run=False) if settings.run.compare == "log" else {}
-    return Memory(done=done, last_saved=last_saved)
+    timeout = settings.run.request_timeout
+    this_log = log_path(settings, run_id)
+    mine = _outcomes(_records([this_log], run_id, same_run=True), timeout) if resume else _Outcomes({}, {})
+    reads_all = settings.run.compare == "log"
+    now = time.time()
+    others = [path for path in all_logs(settings)
+              if reads_all or (path != this_log and path.stat().st_mtime > now - timeout - RECENT_SECONDS)]
+    theirs = _outcomes(_records(others, run_id, same_run=False), timeout) if others else _Outcomes({}, {})
+    in_doubt = {target: until for target, until in theirs.in_doubt.items() if until > now}
+    in_doubt.update(mine.in_doubt)  # this run's own: read back after the save, however long ago
+    return Memory(done=mine.last_saved, last_saved=theirs.last_saved if reads_all else {}, in_doubt=in_doubt)

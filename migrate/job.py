@@ -7,6 +7,7 @@ import contextlib
 import secrets
 import signal
 import ssl
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,15 +25,17 @@ from migrate.client.auth import (
     CredentialsError,
     load_credentials,
 )
-from migrate.client.service import BatchClient
+from migrate.client.service import BatchClient, describe_error
 from migrate.config import EMBEDDED, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
 from migrate.feed import mapped
-from migrate.history import load_memory, run_to_resume
+from migrate.history import checked_run_id, load_memory, run_to_resume
 from migrate.history import log_path as history_log_path
+from migrate.pacing import StopSignal
 from migrate.progress import Progress
-from migrate.results import ResultLog, Summary, read_log
+from migrate.redact import redact
+from migrate.results import ResultLog, ResultLogError, Summary, read_log
 from migrate.runner import Runner
 
 EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -43,12 +46,16 @@ class TargetUnreachable(Exception):
 
 
 async def check_reachable(session: aiohttp.ClientSession, url: str, timeout: float) -> None:
-    """Any HTTP answer will do; a refused or unresolvable address stops the run before it starts."""
+    """Any HTTP answer will do; an address that refuses, never answers, closes the connection or
+    answers with something that is not HTTP stops the run before anything is sent."""
     try:
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)):
             pass
-    except (aiohttp.ClientConnectorError, aiohttp.InvalidURL, TimeoutError) as error:
-        raise TargetUnreachable(f"target {url} is unreachable: {error}") from None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        reason = describe_error(error, timeout)
+        if url.startswith("http://") and not isinstance(error, aiohttp.ClientConnectorError | TimeoutError):
+            reason += "; if that port speaks TLS, the url should start with https://"
+        raise TargetUnreachable(f"target {url} is unreachable: {reason}") from None
 
 
 @dataclass
@@ -98,6 +105,8 @@ def _tls(settings: Settings) -> ssl.SSLContext | bool:
 
 
 def _exit_code(summary: Summary, runner: Runner) -> int:
+    if runner.log_error is not None:  # "could not run" only when nothing was sent
+        return EXIT_SOME_FAILED if runner.sent_flows else EXIT_CANNOT_RUN
     if runner.interrupted:
         return EXIT_INTERRUPTED
     if runner.abort_reason is not None:
@@ -107,50 +116,78 @@ def _exit_code(summary: Summary, runner: Runner) -> int:
     return EXIT_OK
 
 
+def _log_failure_note(runner: Runner, run_id: str) -> str:
+    error = runner.log_error
+    assert error is not None
+    if not runner.sent_flows:
+        return f"{error}: the run stopped before its first request; nothing was sent"
+    return (f"{error}: the run stopped at once; {runner.sent_flows} flows were sent, "
+            f"{runner.unrecorded} of them without a final line; once there is room, "
+            f"--resume {run_id} checks those and completes the run")
+
+
 async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True,
                   resume: bool = False) -> RunResult:
+    resuming = None
     if resume:
-        run_id = run_to_resume(settings, run_id or settings.run.run_id)
-    run_id = run_id or settings.run.run_id or new_run_id()
+        resuming = run_to_resume(settings, run_id or settings.run.run_id)
+        run_id = resuming.run_id
+        print(resuming.note, file=sys.stderr, flush=True)  # before a long run, not after it
+    run_id = checked_run_id(run_id or settings.run.run_id or new_run_id())
     log_path = history_log_path(settings, run_id)
     memory = load_memory(settings, run_id, resume)
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
     progress = Progress(enabled=show_progress)
     started = time.monotonic()
+    stop = StopSignal()
     credentials = load_credentials(settings.target.credentials_file)
     async with mapped(settings) as flows, target_url(settings, credentials) as (url, server, credentials):
         connector = aiohttp.TCPConnector(limit=settings.run.concurrency, ssl=_tls(settings))
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             await check_reachable(session, url, settings.run.connect_timeout)
-            tokens = AccessTokens(session, url, credentials)
+            tokens = AccessTokens(session, url, credentials, attempts=settings.run.attempts,
+                                  backoff=(settings.run.backoff_base, settings.run.backoff_max), stop=stop,
+                                  timeout=settings.run.request_timeout)
             client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
-            with ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path),
-                           fsync_every=settings.run.fsync_every) as log:
-                runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
-                                settings_dir_id=settings.target.dir_id)
-                loop = asyncio.get_running_loop()
+            log = ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path),
+                            fsync_every=settings.run.fsync_every, config=settings.config_path.name)
+            runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
+                            settings_dir_id=settings.target.dir_id, stop=stop)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, runner.interrupt)
+            try:
+                with progress:
+                    await runner.run(flows())
+            finally:
                 for signum in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(signum, runner.interrupt)
+                    loop.remove_signal_handler(signum)
                 try:
-                    with progress:
-                        await runner.run(flows())
-                finally:
-                    for signum in (signal.SIGINT, signal.SIGTERM):
-                        loop.remove_signal_handler(signum)
+                    log.close()
+                except ResultLogError as error:
+                    runner.log_error = runner.log_error or error
         stats = server.app.stats.as_json() if server is not None else None
     elapsed = time.monotonic() - started
     if resume:  # the lines of the run being resumed count too, each flow's last one
         summary = Summary.of(read_log_lines(log_path, run_id), elapsed_seconds=elapsed)
+        summary.sent_in_elapsed = log.summary.sent  # its speed is what this process sent
     else:
         summary = log.summary
         summary.elapsed_seconds = elapsed
     result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
+    if runner.log_error is not None:
+        note = _log_failure_note(runner, run_id)
+        print(f"migrate: {redact(note)}", file=sys.stderr, flush=True)
+        result.notes.append(note)
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
     if runner.interrupted:
         result.notes.append(f"interrupted: flows without a line were not sent; continue with --resume {run_id}")
     if runner.skipped:
         result.notes.append(f"resumed run {run_id}: {runner.skipped} flows already saved were not sent again")
+    if runner.in_doubt_sent:
+        result.notes.append(f"{runner.in_doubt_sent} flows that an interrupted run may have had a request in "
+                            "flight for were saved once its time limit had passed, and read back")
     return result
 
 

@@ -9,6 +9,10 @@ used only as the guarantee (never more than the configured rate in any one-secon
 send time), while requests are handed out on a schedule one gap apart: a request due while the
 schedule runs late goes at once, up to CATCH_UP of them, so lateness does not add up. Only one
 caller waits at a time; the others queue on a lock without polling.
+
+Every wait here, and every other wait of a run (retry backoff, Retry-After pauses, an in-doubt
+flow's wait), goes through one StopSignal, so that a stop request (SIGINT, SIGTERM) ends it at
+once instead of after the pause a gateway asked for.
 """
 
 from __future__ import annotations
@@ -44,8 +48,39 @@ def _limit(rate_per_second: float) -> Throttler:
                      retry_interval=min(0.01, 0.1 / rate_per_second))
 
 
+class Stopped(Exception):
+    """A wait was cut short by a stop request: the caller sends nothing more."""
+
+
+class StopSignal:
+    """Set once when the run should stop; `sleep` returns early (True) when it is."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    @property
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def sleep(self, seconds: float) -> bool:
+        """Wait `seconds` (any length, infinity included) or until the stop; True when stopped."""
+        if self._event.is_set():
+            return True
+        if seconds <= 0:
+            return False
+        try:
+            await asyncio.wait_for(self._event.wait(), None if math.isinf(seconds) else seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
 class RequestPacer:
-    def __init__(self, rate_per_second: float, headroom: float = 0.01) -> None:
+    def __init__(self, rate_per_second: float, headroom: float = 0.01, stop: StopSignal | None = None) -> None:
+        self.stop = stop or StopSignal()
         slack = max(rate_per_second * headroom, min(MIN_SLACK, rate_per_second * 0.1) if headroom else 0.0)
         self.ceiling = rate_per_second - slack
         self.rate = self.ceiling
@@ -75,14 +110,20 @@ class RequestPacer:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     async def acquire(self) -> None:
+        """The caller's turn to send; Stopped when a stop request comes first."""
         async with self._lock:
             while (wait := self._paused_until - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
+                if await self.stop.sleep(wait):
+                    raise Stopped
             now = time.monotonic()
             self._recover(now)
             gap = 1 / self.rate
             due = now if self._next_due is None else max(self._next_due, now - CATCH_UP * gap)
-            if due > now:
-                await asyncio.sleep(due - now)
+            if due > now and await self.stop.sleep(due - now):
+                raise Stopped
+            if self.stop.is_set:
+                raise Stopped
             self._next_due = due + gap
+            # Its own polling waits at most one window (at the lowest rates, the window is one gap,
+            # which the schedule above has already waited out).
             await self._throttler.acquire()  # type: ignore[no-untyped-call]

@@ -3,14 +3,14 @@ never rewritten; and the summary computed from such lines (for `run` and `report
 
 from __future__ import annotations
 
-import json
 import os
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Any
 
 import orjson
@@ -22,23 +22,45 @@ from migrate.stamps import utc_iso
 
 STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
 SENT_STATUSES = ("saved", "created", "failed")
+# Not a final line: written just before a save (or import) request leaves, so that a crash with
+# requests in flight leaves evidence of them. Summaries never count it; resume reads it.
+ATTEMPT = "attempt"
+
+
+class ResultLogError(OSError):
+    """The result log cannot be written (a full disk, a quota, a device error): the run stops."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        reason = error.strerror or str(error) or type(error).__name__
+        super().__init__(error.errno, reason, str(path))
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"the result log {self.path} could not be written ({self.reason})"
 
 
 class _LineWriter:
     """structlog's logger: writes one rendered line and flushes it at once."""
 
-    def __init__(self, stream: IO[bytes], fsync_every: int) -> None:
-        self._stream = stream
+    def __init__(self, path: Path, stream: IO[bytes], fsync_every: int) -> None:
+        self._path = path
+        self._stream = stream  # unbuffered: a failed write leaves nothing behind to be flushed later
         self._fsync_every = fsync_every
         self._since_sync = 0
 
     def msg(self, line: bytes) -> None:
-        self._stream.write(line + b"\n")  # one write of the whole line: a kill leaves no half of it
-        self._stream.flush()
-        self._since_sync += 1
-        if self._fsync_every and self._since_sync >= self._fsync_every:
-            os.fsync(self._stream.fileno())
-            self._since_sync = 0
+        data = memoryview(line + b"\n")  # one write of the whole line: a kill leaves no half of it
+        try:
+            while data:
+                written = self._stream.write(data)
+                data = data[written or 0:]
+            self._since_sync += 1
+            if self._fsync_every and self._since_sync >= self._fsync_every:
+                os.fsync(self._stream.fileno())
+                self._since_sync = 0
+        except OSError as error:
+            raise ResultLogError(self._path, error) from None
 
 
 def _render(_: object, __: str, event: MutableMapping[str, Any]) -> bytes:
@@ -54,28 +76,40 @@ def _render(_: object, __: str, event: MutableMapping[str, Any]) -> bytes:
 class ResultLog:
     """`with ResultLog(path, run_id=..., source_file=...) as log: log.record(status=..., ...)`"""
 
-    def __init__(self, path: Path, *, run_id: str, source_file: str, fsync_every: int = 0) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, run_id: str, source_file: str, fsync_every: int = 0,
+                 config: str | None = None) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _end_torn_line(path)
+            self._stream = path.open("ab", buffering=0)
+        except OSError as error:
+            raise ResultLogError(path, error) from None
         self.path = path
-        _end_torn_line(path)
-        self._stream = path.open("ab")
-        self._writer = _LineWriter(self._stream, fsync_every)
+        self._writer = _LineWriter(path, self._stream, fsync_every)
+        context = {"run_id": run_id, "source_file": source_file, **({"config": config} if config else {})}
         self._log = structlog.wrap_logger(
             self._writer,
             processors=[_render],
             context_class=dict,
             wrapper_class=structlog.BoundLogger,
-        ).bind(run_id=run_id, source_file=source_file)
+        ).bind(**context)
         self.summary = Summary()
 
     def record(self, **line: Any) -> None:
-        self.summary.add_line(line)  # this run's own lines: no need to read them back
         self._log.msg("flow", **line)
+        self.summary.add_line(line)  # this run's own lines, once written: no need to read them back
+
+    def attempt(self, **line: Any) -> None:
+        """A request that may change a flow is about to leave (see ATTEMPT)."""
+        self._log.msg("flow", status=ATTEMPT, **line)
 
     def close(self) -> None:
-        self._stream.flush()
-        os.fsync(self._stream.fileno())
-        self._stream.close()
+        try:
+            os.fsync(self._stream.fileno())
+        except OSError as error:
+            raise ResultLogError(self.path, error) from None
+        finally:
+            self._stream.close()
 
     def __enter__(self) -> ResultLog:
         return self
@@ -94,19 +128,71 @@ def _end_torn_line(path: Path) -> None:
 
 
 def identity(line: dict[str, Any]) -> str:
-    """Which input flow a line is about: its file and key (a resumed run writes the same again)."""
-    return f"{line.get('source_file')}#{line.get('source_key')}"
+    """Which input flow a line is about: the source's identity (its file name, which survives
+    moving the export to another folder) and the flow's key (a resumed run writes the same again)."""
+    return f"{PurePath(str(line.get('source_file'))).name}#{line.get('source_key')}"
 
 
-def read_log(path: Path) -> Iterator[dict[str, Any]]:
-    """Every complete line of a log; a torn last line (a killed writer) is skipped."""
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _problem(record: Any) -> str | None:
+    """Why a parsed line cannot be used (a hand edit, another program's line), or None.
+    Only the fields that summaries, resume and compare = "log" compute with are checked."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    status = record.get("status")
+    if status not in STATUSES and status != ATTEMPT:
+        return f"status {status!r} is not one of {', '.join(STATUSES)}"
+    for name in ("run_id", "source_file", "target", "input_sha256", "payload_sha256"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            return f"{name} {record[name]!r} is not text"
+    if record.get("source_key") is not None and not isinstance(record["source_key"], str | int):
+        return f"source_key {record['source_key']!r} is not text"
+    for name in ("latency_ms", "timeout_s"):
+        if record.get(name) is not None and not _is_number(record[name]):
+            return f"{name} {record[name]!r} is not a number"
+    errors = record.get("errors")
+    if errors is not None and not (isinstance(errors, list) and all(isinstance(e, dict) for e in errors)):
+        return "errors is not a list of objects"
+    if "ts" in record:
+        try:
+            datetime.fromisoformat(record["ts"]).timestamp()
+        except (TypeError, ValueError, OverflowError):
+            return f"ts {record['ts']!r} is not an ISO 8601 time stamp"
+    return None
+
+
+_warned: set[tuple[str, int]] = set()
+
+
+def _warn(path: Path, number: int, reason: str) -> None:
+    """One line on stderr per bad line, once per process (a log may be read more than once)."""
+    if (str(path), number) not in _warned:
+        _warned.add((str(path), number))
+        print(f"migrate: warning: {path}:{number}: line skipped: {reason}", file=sys.stderr)
+
+
+def read_log(path: Path, attempts: bool = False) -> Iterator[dict[str, Any]]:
+    """Every usable final line of a log (and `attempt` records, when asked). A torn last line (a
+    killed writer) is skipped without a word; any other line that is not valid UTF-8 JSON with
+    fields of the right kinds is skipped with a warning naming the file and the line."""
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():
                 continue
-            if isinstance(record, dict) and "status" in record:
+            try:
+                record = orjson.loads(raw)  # refuses invalid UTF-8, and nesting past 1024 levels
+            except orjson.JSONDecodeError as error:
+                if raw.endswith(b"\n"):
+                    _warn(path, number, f"not a line of JSON ({error})")
+                continue  # no newline: the last line, torn by a killed writer
+            problem = _problem(record)
+            if problem is not None:
+                _warn(path, number, problem)
+                continue
+            if attempts or record["status"] != ATTEMPT:
                 yield record
 
 
@@ -133,6 +219,9 @@ class Summary:
     errors_by_code: Counter[str] = field(default_factory=Counter)
     elapsed_seconds: float = 0.0
     latencies_ms: array[float] = field(default_factory=lambda: array("d"))  # 8 bytes a flow
+    # The flows sent within `elapsed_seconds`, when not all of them were (a resumed run counts
+    # the lines of the run it continues, but its speed is only what it sent itself).
+    sent_in_elapsed: int | None = None
 
     def add(self, status: str, code: Any, latency_ms: float | None) -> None:
         self.counts[status] += 1
@@ -175,7 +264,8 @@ class Summary:
         return sum(self.counts[s] for s in SENT_STATUSES)
 
     def flows_per_second(self) -> float:
-        return self.sent / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+        sent = self.sent if self.sent_in_elapsed is None else self.sent_in_elapsed
+        return sent / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -195,9 +285,8 @@ class Summary:
         if data["errors_by_code"]:
             lines.append("errors by code: " + ", ".join(f"{k} x{v}" for k, v in sorted(data["errors_by_code"].items())))
         if self.sent:
-            lines.append(
-                f"{data['flows_per_second']} flows/s over {data['elapsed_seconds']} s; "
-                f"latency p50 {data['latency_ms_p50']:.0f} ms, p95 {data['latency_ms_p95']:.0f} ms"
-            )
+            latency = "" if data["latency_ms_p50"] is None else (
+                f"; latency p50 {data['latency_ms_p50']:.0f} ms, p95 {data['latency_ms_p95']:.0f} ms")
+            lines.append(f"{data['flows_per_second']} flows/s over {data['elapsed_seconds']} s{latency}")
         return "\n".join(lines)
 

@@ -1,12 +1,19 @@
 """Save flows concurrently: a fixed pool of workers fed by a bounded queue, every request paced,
 transient failures retried with exponential backoff and full jitter, a circuit breaker for
 answers that mean no further request can succeed, a graceful stop on request, and no write at
-all for a flow whose desired state is already there."""
+all for a flow whose desired state is already there.
+
+Crash safety with requests in flight: just before a save (or import) request leaves, an
+`attempt` record goes to the result log. A flow whose last record is an attempt was sent by a
+run that died before it knew the outcome: that request may still land. Such a flow is "in doubt":
+it is sent last, once its old request's time limit (its record's time + `request_timeout`) has
+passed, and read back after the save; a difference is `failed`, never `saved`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
@@ -15,42 +22,22 @@ from typing import Any, Literal
 
 import aiohttp
 
-from migrate.client.auth import AuthRefused
-from migrate.client.service import Answer, BatchClient
+from migrate.client.auth import TokenError
+from migrate.client.service import FATAL_CODES, Answer, BatchClient, backoff_seconds, describe_error, is_transient
 from migrate.compare import differences, remote_graph
 from migrate.config import RunSettings
 from migrate.mapping import InvalidFlow, ReadyFlow
 from migrate.model import payload_sha256
-from migrate.pacing import RequestPacer
-from migrate.results import ResultLog
+from migrate.pacing import RequestPacer, Stopped, StopSignal
+from migrate.results import ResultLog, ResultLogError
 from migrate.targets import RebindError, import_body, names_index, rebind, root_directory
-
-# Documented codes (enos-batch-api.md §2, §9, §11). Retried: the service may answer otherwise
-# next time. Fatal: every further request of this run would get the same answer.
-RETRYABLE_CODES = frozenset({429, 1005, 62109})
-# 1002 unknown appKey, 1003 bad signature, 1004 bad parameter (a clock too far off), 1202 empty
-# parameter, 1203 a token still expired after renewing it, 1204 renewal refused.
-FATAL_CODES = frozenset({62101, 62105, 1002, 1003, 1004, 1202, 1203, 1204})
-
-
-def is_transient(answer: Answer) -> bool:
-    if answer.code in RETRYABLE_CODES:
-        return True
-    if answer.code is None or answer.code == 0:
-        return answer.http_status == 429 or answer.http_status >= 500
-    return False
-
-
-def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Full jitter: uniform between 0 and the exponential ceiling."""
-    return rng.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 
 @dataclass
 class Exchange:
-    """One request carried through its retries."""
+    """One request carried through its retries ("stopped": a stop request came first)."""
 
-    result: Literal["ok", "failed", "refused"] = "failed"
+    result: Literal["ok", "failed", "refused", "stopped"] = "failed"
     answer: Answer | None = None
     attempts: int = 0
     msg: str = ""
@@ -66,6 +53,9 @@ class Memory:
 
     done: Mapping[str, str] = field(default_factory=dict)
     last_saved: Mapping[str, str] = field(default_factory=dict)
+    # target -> when (epoch seconds) the last request of a dead run may no longer land: flows
+    # whose last record is an `attempt` with no final line after it.
+    in_doubt: Mapping[str, float] = field(default_factory=dict)
 
 
 class Runner:
@@ -77,18 +67,25 @@ class Runner:
         on_record: Callable[[str], None] = lambda status: None,
         memory: Memory | None = None,
         settings_dir_id: str | None = None,
+        stop: StopSignal | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.log = log
         self.memory = memory or Memory()
-        self.pacer = RequestPacer(settings.rate_per_second, settings.rate_headroom)
+        self.stop = stop or StopSignal()  # ends every wait at once: pacing, backoff, pauses, doubt
+        self.pacer = RequestPacer(settings.rate_per_second, settings.rate_headroom, self.stop)
         self.rng = random.Random(settings.seed)
         self.on_record = on_record
         self.abort_reason: str | None = None
         self.abort_code: int | None = None
         self.interrupted = False
+        self.log_error: ResultLogError | None = None  # the result log could not be written: stop
+        self.sent_flows = 0  # flows with at least one save or import request sent
+        self.unrecorded = 0  # of those, flows whose final line could not be written
         self.skipped = 0  # flows a resumed run found already saved
+        self.in_doubt_sent = 0  # flows a crashed run may have left a request in flight for
+        self._bug: BaseException | None = None
         self._names_index: dict[str, list[tuple[str, bool]]] | None = None
         self._names_lock = asyncio.Lock()
         self._dir_id: str | None = settings_dir_id
@@ -100,6 +97,18 @@ class Runner:
     def interrupt(self) -> None:
         """Stop taking new work; requests in flight finish and are recorded."""
         self.interrupted = True
+        self.stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self.interrupted or self.log_error is not None or self._bug is not None
+
+    def _log_failed(self, error: ResultLogError) -> None:
+        """No line can be written: no new request either (a request without its line is one a
+        resume cannot account for); the requests in flight finish."""
+        if self.log_error is None:
+            self.log_error = error
+        self.stop.set()
 
     def _record(self, flow: ReadyFlow | InvalidFlow, **line: Any) -> None:
         self.log.record(rows=flow.rows, source_key=flow.source_key, **line, warnings=list(flow.warnings))
@@ -133,9 +142,10 @@ class Runner:
     async def run(self, flows: AsyncGenerator[ReadyFlow | InvalidFlow, None]) -> None:
         queue: asyncio.Queue[ReadyFlow | None] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.settings.concurrency)]
+        in_doubt: list[ReadyFlow] = []
         try:
             async for flow in flows:
-                if self.interrupted:
+                if self.stopping:
                     break
                 if isinstance(flow, InvalidFlow):
                     self.record_invalid(flow)
@@ -143,36 +153,81 @@ class Runner:
                     self._record_not_attempted(flow)
                 elif self.memory.done.get(flow.target) == flow.sha256:
                     self.skipped += 1  # saved by the run being resumed: its line is there already
+                elif flow.target in self.memory.in_doubt:
+                    in_doubt.append(flow)  # last: by then its old request's time is usually up
                 else:
                     await queue.put(flow)
+            for flow in in_doubt:
+                if self.stopping:
+                    break
+                await queue.put(flow)
+        except ResultLogError as error:
+            self._log_failed(error)
         finally:
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
             await flows.aclose()  # stops reading the source early
+        if self._bug is not None:
+            raise self._bug
 
     async def _worker(self, queue: asyncio.Queue[ReadyFlow | None]) -> None:
         while (flow := await queue.get()) is not None:
-            if self.interrupted:
+            if self.stopping:
                 continue  # no line: a resumed run sends it
-            if self.abort_reason is not None:
-                self._record_not_attempted(flow)
-                continue
-            await self._process(flow)
+            try:
+                if self.abort_reason is not None:
+                    self._record_not_attempted(flow)
+                    continue
+                await self._process(flow)
+            except ResultLogError as error:
+                self._log_failed(error)
+            except Exception as error:  # a bug: stop the run rather than leave the queue unread
+                self._bug = self._bug or error
+                self.stop.set()
 
     async def _process(self, flow: ReadyFlow) -> None:
+        sending = _Sending()
+        try:
+            await self._carry(flow, sending)
+        except ResultLogError:
+            self.unrecorded += sending.sent
+            raise
+
+    def _intent(self, flow: ReadyFlow, sending: _Sending, action: str, flow_id: str, sha: str) -> Callable[[], None]:
+        """What runs just before a request that may change the flow leaves: its `attempt` record."""
+
+        def record() -> None:
+            self.log.attempt(source_key=flow.source_key, target=flow.target, flow_id=flow_id or None,
+                             action=action, payload_sha256=sha, timeout_s=self.settings.request_timeout)
+            if not sending.sent:
+                sending.sent = True
+                self.sent_flows += 1
+
+        return record
+
+    async def _carry(self, flow: ReadyFlow, sending: _Sending) -> None:
         started = time.monotonic()
         body = flow.body
         input_sha = sha = flow.sha256
+        doubt_until = self.memory.in_doubt.get(flow.target)
+        if doubt_until is not None:
+            # A dead run's request for this flow may still land: let its time limit pass first.
+            if await self.stop.sleep(doubt_until - time.time()):
+                return  # stopped first: nothing sent, no line, still in doubt for the next resume
+            self.in_doubt_sent += 1
         if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
             self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
             return
         status = "saved"
-        wanted = json.loads(body) if self.settings.verify or self.settings.compare == "remote" else {}
+        verify = self.settings.verify or doubt_until is not None
+        wanted = json.loads(body) if verify or self.settings.compare == "remote" else {}
         flow_id = flow.flow_id
         if flow.needs_id:
-            found = await self._find_or_create(flow)
+            found = await self._find_or_create(flow, sending)
             if isinstance(found, Exchange):
+                if found.result == "stopped" and not sending.sent:
+                    return
                 status = "not_attempted" if found.result == "refused" and not found.attempts else "failed"
                 self._record_flow(flow, status, input_sha, found, started)
                 return
@@ -187,22 +242,28 @@ class Runner:
                     self._record_flow(flow, "unchanged", sha, read, started, "the live flow already matches",
                                       flow_id=flow_id, input_sha=input_sha)
                     return
+            elif read.result == "stopped":
+                return
             elif read.result == "refused" or self.abort_reason is not None:
                 self._record_flow(flow, "failed", sha, read, started, flow_id=flow_id, input_sha=input_sha)
                 return
-        saved = await self._send(lambda: self.client.save_flow(body))
+        intent = self._intent(flow, sending, "save", flow_id, sha)
+        saved = await self._send(lambda: self.client.save_flow(body, on_send=intent))
         if saved.result != "ok":
-            status = "not_attempted" if saved.result == "refused" and saved.attempts == 0 else "failed"
+            if saved.result == "stopped" and not sending.sent:
+                return
+            status = "not_attempted" if saved.result == "refused" and not sending.sent else "failed"
             self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha)
             return
-        if self.settings.verify:
+        if verify:
             read = await self._send(lambda: self.client.get_flow(flow_id))
             changed = differences(wanted, remote_graph(read.answer.data)) if read.answer and read.result == "ok" \
-                else ["the flow could not be read back: " + read.msg]
+                else ["the flow could not be read back: " + (read.msg or "the run stopped first")]
             if changed:
                 saved.attempts += read.attempts
-                self._record_flow(flow, "failed", sha, saved, started,
-                                  "saved, but reading it back differs: " + "; ".join(changed),
+                why = (f"another writer changed flow {flow_id} after our save: a request of the interrupted run "
+                       "may have landed late" if doubt_until is not None else "saved, but reading it back differs")
+                self._record_flow(flow, "failed", sha, saved, started, f"{why}: " + "; ".join(changed),
                                   flow_id=flow_id, input_sha=input_sha)
                 return
         self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha)
@@ -217,7 +278,7 @@ class Runner:
                 self._names_index = names_index(read.answer.data)
             return self._names_index
 
-    async def _find_or_create(self, flow: ReadyFlow) -> tuple[dict[str, Any], str] | Exchange:
+    async def _find_or_create(self, flow: ReadyFlow, sending: _Sending) -> tuple[dict[str, Any], str] | Exchange:
         """The payload aimed at the flow of that name (status `saved`), or at a flow created now
         by Import (status `created`); or why neither could be done."""
         name = flow.name
@@ -234,7 +295,7 @@ class Runner:
                 return Exchange(msg=f"NO_PRIVILEGE: the flow named {name!r} is not yours to edit")
             if not self.settings.create_missing:
                 return Exchange(msg=f"NOT_FOUND: no flow named {name!r}; set run.create_missing = true to create it")
-            created = await self._create(flow)
+            created = await self._create(flow, sending)
             if isinstance(created, Exchange):
                 return created
             editable, status = [created], "created"
@@ -246,7 +307,7 @@ class Runner:
         except RebindError as error:
             return Exchange(attempts=read.attempts, msg=f"TASKS_DIFFER: {error}")
 
-    async def _create(self, flow: ReadyFlow) -> str | Exchange:
+    async def _create(self, flow: ReadyFlow, sending: _Sending) -> str | Exchange:
         async with self._names_lock:  # one directory listing for the whole run
             if self._dir_id is None:
                 listed = await self._send(self.client.list_directories)
@@ -255,29 +316,34 @@ class Runner:
                     return listed
                 self._dir_id = root
         body = json.dumps(import_body(flow, self._dir_id), ensure_ascii=False).encode()
-        made = await self._send(lambda: self.client.import_flow(body))
+        intent = self._intent(flow, sending, "import", "", flow.sha256)
+        made = await self._send(lambda: self.client.import_flow(body, on_send=intent))
         data = made.answer.data if made.answer is not None else None
         if made.result != "ok" or not isinstance(data, dict) or "flowId" not in data:
             return made
         return str(data["flowId"])
 
     async def _send(self, call: Callable[[], Awaitable[Answer]]) -> Exchange:
-        """One request with its retries; fatal answers trip the circuit breaker."""
+        """One request with its retries; fatal answers trip the circuit breaker; a stop request
+        ends any wait at once."""
         exchange = Exchange()
         for attempt in range(1, self.settings.attempts + 1):
-            await self.pacer.acquire()
+            try:
+                await self.pacer.acquire()
+            except Stopped:
+                return _stopped(exchange)
             sent_at = time.monotonic()
             exchange.attempts = attempt
             try:
                 answer = await call()
-            except AuthRefused as refused:
+            except TokenError as refused:
                 self._abort(refused.code, str(refused))
                 exchange.attempts -= 1  # this attempt never reached the batch service
                 exchange.result, exchange.code = "refused", refused.code
                 exchange.msg = f"{'' if exchange.attempts else 'not attempted: '}{refused}"
                 return exchange
             except (aiohttp.ClientError, TimeoutError) as error:
-                exchange.answer, exchange.msg = None, f"{type(error).__name__}: {error}".rstrip(": ")
+                exchange.answer, exchange.msg = None, describe_error(error, self.settings.request_timeout)
             else:
                 exchange.answer, exchange.msg = answer, answer.msg
                 exchange.latency_ms = round((time.monotonic() - sent_at) * 1000, 1)
@@ -291,11 +357,38 @@ class Runner:
                     return exchange
                 if answer.http_status == 429 or answer.code == 429:
                     self.pacer.throttled()
+                if answer.retry_after is not None and answer.retry_after > self.settings.retry_after_max:
+                    exchange.msg = (f"the service asked to wait {_duration(answer.retry_after)} before trying again "
+                                    f"(Retry-After), more than run.retry_after_max "
+                                    f"({self.settings.retry_after_max:g} s): HTTP {answer.http_status} "
+                                    f"{answer.msg}".rstrip())
+                    return exchange
                 if answer.retry_after:
                     self.pacer.pause(answer.retry_after)
-            if self.interrupted or attempt == self.settings.attempts:
+            if attempt == self.settings.attempts:
                 break
-            await asyncio.sleep(
-                backoff_seconds(attempt, self.settings.backoff_base, self.settings.backoff_max, self.rng))
+            pause = backoff_seconds(attempt, self.settings.backoff_base, self.settings.backoff_max, self.rng)
+            if self.stopping or await self.stop.sleep(pause):
+                return _stopped(exchange)
         exchange.msg = f"gave up after {exchange.attempts} attempt(s): {exchange.msg}"
         return exchange
+
+
+@dataclass
+class _Sending:
+    """Whether a request that may change the flow has left (so its outcome must be recorded)."""
+
+    sent: bool = False
+
+
+def _stopped(exchange: Exchange) -> Exchange:
+    """A stop request ended a wait: "stopped" when nothing was sent, else a failure saying so."""
+    if exchange.attempts:
+        exchange.msg = f"stopped after {exchange.attempts} attempt(s): {exchange.msg}"
+    else:
+        exchange.result = "stopped"
+    return exchange
+
+
+def _duration(seconds: float) -> str:
+    return "without end" if math.isinf(seconds) else f"{seconds:g} s"

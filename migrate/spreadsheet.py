@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = ("run_id", "source_file", "rows", "source_key", "flow_id", "name", "status", "attempts",
+COLUMNS = ("run_id", "config", "source_file", "rows", "source_key", "flow_id", "name", "status", "attempts",
            "http_status", "code", "msg", "payload_sha256")
 
 

@@ -1,14 +1,19 @@
 """Application credentials and access tokens (enos-batch-api.md §2.1).
 
 One token serves every worker: it is fetched once, kept until shortly before it expires, and
-renewed once for all when it nears expiry or an answer says it expired (1203). A refusal of the
-credentials themselves is remembered, so workers do not storm the token service.
+renewed once for all when it nears expiry or an answer says it expired (1203). The token call
+follows the retry table of every other call (a 5xx, a dropped connection, 1005 are retried with
+backoff); a refusal of the credentials themselves (1002, 1003, 1004, 1202) is remembered, so
+workers do not storm the token service, and so is a token service that stayed down through
+every retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
+import random
 import stat
 import time
 import tomllib
@@ -17,7 +22,8 @@ from typing import Any
 
 import aiohttp
 
-from migrate.client.service import read_envelope
+from migrate.client.service import Answer, backoff_seconds, describe_error, is_transient, read_envelope
+from migrate.pacing import StopSignal
 from migrate.redact import remember
 from migrate.signing import token_encryption
 
@@ -29,13 +35,41 @@ class CredentialsError(Exception):
     """Credentials that cannot be used, found before anything is sent."""
 
 
-class AuthRefused(Exception):
-    """The service refused the credentials or the token: no request of this run can succeed."""
+# The documented starting lifetime (enos-batch-api.md §2.1), used when an answer's `expire` is
+# not a usable number of seconds: a wrong guess only costs a renewal on the first 1203.
+DEFAULT_LIFETIME = 7200.0
 
-    def __init__(self, code: int | None, msg: str) -> None:
-        super().__init__(f"access refused ({code}): {msg}")
+
+class TokenError(Exception):
+    """No token can be had: no request of this run can succeed."""
+
+    def __init__(self, code: int | None, msg: str, sentence: str) -> None:
+        super().__init__(sentence)
         self.code = code
         self.msg = msg
+
+
+class AuthRefused(TokenError):
+    """The service refused the credentials or the token."""
+
+    def __init__(self, code: int | None, msg: str) -> None:
+        super().__init__(code, msg, f"access refused ({code}): {msg}")
+
+
+class TokenUnavailable(TokenError):
+    """The token service stayed unavailable through every retry."""
+
+    def __init__(self, attempts: int, msg: str) -> None:
+        super().__init__(None, msg, f"the token service gave no token after {attempts} attempt(s): {msg}")
+
+
+def token_lifetime(expire: Any) -> float:
+    """Seconds a token lives, from an answer's `expire` (documented as an integer)."""
+    try:
+        seconds = float(expire)
+    except (TypeError, ValueError, OverflowError):
+        return DEFAULT_LIFETIME
+    return seconds if math.isfinite(seconds) and seconds > 0 else DEFAULT_LIFETIME
 
 
 class Credentials:
@@ -99,14 +133,20 @@ class Clock:
 
 class AccessTokens:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, credentials: Credentials,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, *, attempts: int = 5, backoff: tuple[float, float] = (0.5, 30.0),
+                 stop: StopSignal | None = None, timeout: float | None = None) -> None:
         self.session = session
+        self.attempts = attempts
+        self.backoff = backoff
+        self.stop = stop or StopSignal()
+        self.timeout = timeout
+        self._rng = random.Random()
         self.url = base_url.rstrip("/") + TOKEN_PATH
         self.credentials = credentials
         self.clock = clock or Clock()
         self._token: str | None = None
         self._renew_at = 0.0
-        self._refused: AuthRefused | None = None
+        self._refused: TokenError | None = None
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -129,29 +169,60 @@ class AccessTokens:
             self._renew_at = 0.0
 
     async def _fetch(self) -> None:
-        stamp = self.clock.milliseconds()
+        """A new token, retried as the retry table says; TokenError when none can be had."""
+        problem = ""
+        attempt = 0
+        while attempt < self.attempts:
+            attempt += 1
+            action = "refresh" if self._token is not None else "get"
+            started = time.monotonic()
+            try:
+                answer = await self._request(action)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                problem = describe_error(error, self.timeout)
+            else:
+                data = answer.data if isinstance(answer.data, dict) else {}
+                if answer.code == 0 and isinstance(data.get("accessToken"), str):
+                    self._keep(data["accessToken"], token_lifetime(data.get("expire")), started)
+                    return
+                if answer.code == 1204 and action == "refresh":  # the old token is gone: start afresh
+                    self._token = None
+                    attempt -= 1
+                    continue
+                if answer.code != 0 and not is_transient(answer):
+                    self._refused = AuthRefused(answer.code, f"the token service answered: {answer.msg}")
+                    raise self._refused
+                problem = "an answer without an access token" if answer.code == 0 else _said(answer)
+            if attempt < self.attempts and await self.stop.sleep(
+                    backoff_seconds(attempt, *self.backoff, self._rng)):
+                break
+        self._refused = TokenUnavailable(attempt, problem)
+        raise self._refused
+
+    async def _request(self, action: str) -> Answer:
+        stamp = self.clock.milliseconds()  # a new time stamp, so a new `encryption`, every try (1001)
         body: dict[str, Any] = {
             "appKey": self.credentials.app_key,
             "encryption": token_encryption(self.credentials.app_key, stamp, self.credentials.secret),
             "timestamp": stamp,
         }
-        action = "get"
-        if self._token is not None:
-            body["accessToken"], action = self._token, "refresh"
+        if action == "refresh":
+            assert self._token is not None
+            body["accessToken"] = self._token
         self.fetches += 1
-        started = time.monotonic()
         async with self.session.post(f"{self.url}/{action}", json=body) as response:
-            answer = read_envelope(response.status, await response.read(), None)
-        data = answer.data if isinstance(answer.data, dict) else {}
-        if answer.code == 1204 and action == "refresh":  # the old token is gone: start afresh
-            self._token = None
-            return await self._fetch()
-        if answer.code != 0 or not isinstance(data.get("accessToken"), str):
-            self._refused = AuthRefused(answer.code, f"the token service answered: {answer.msg}")
-            raise self._refused
-        expire = float(data.get("expire") or 7200)
-        self._token = data["accessToken"]
-        remember(self._token)
+            return read_envelope(response.status, await response.read(), None)
+
+    def _keep(self, token: str, lifetime: float, started: float) -> None:
+        self._token = token
+        remember(token)
         # Renew a tenth of the lifetime early (at most five minutes), so no request goes out on a
         # token about to lapse.
-        self._renew_at = started + expire - min(300.0, expire / 10)
+        self._renew_at = started + lifetime - min(300.0, lifetime / 10)
+
+
+def _said(answer: Answer) -> str:
+    """What a failed answer said, in a few words."""
+    if answer.code is not None:
+        return f"{answer.code} {answer.msg}".strip()
+    return f"HTTP {answer.http_status} {answer.msg}".strip()

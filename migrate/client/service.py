@@ -6,7 +6,12 @@ also answer 4xx/5xx with no JSON at all. An Answer holds all of it, and the runn
 
 from __future__ import annotations
 
+import math
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -35,13 +40,59 @@ class Answer:
         return self.http_status < 400 and self.code == 0
 
 
-def parse_retry_after(value: str | None) -> float | None:
+# The retry table (README "Retry table"; enos-batch-api.md §2, §9, §11), for the batch service
+# and the token service alike. Retried: the service may answer otherwise next time (429
+# throttled, 1001 a repeated token request, which the next try stamps anew, 1005 the token
+# service's internal error, 62109 the batch service's). Fatal: every further request of this run
+# would get the same answer (62101 user/org, 62105 account locked, 1002 unknown appKey, 1003 bad
+# signature, 1004 bad parameter such as a clock too far off, 1202 empty parameter, 1203 a token
+# still expired after renewing it, 1204 renewal refused).
+RETRYABLE_CODES = frozenset({429, 1001, 1005, 62109})
+FATAL_CODES = frozenset({62101, 62105, 1002, 1003, 1004, 1202, 1203, 1204})
+
+
+def is_transient(answer: Answer) -> bool:
+    if answer.code in RETRYABLE_CODES:
+        return True
+    if answer.code is None or answer.code == 0:
+        return answer.http_status == 429 or answer.http_status >= 500
+    return False
+
+
+def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Full jitter: uniform between 0 and the exponential ceiling."""
+    return rng.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait, from delta-seconds or an HTTP date (RFC 9110 §10.2.3); a value beyond
+    any sensible wait (`inf`, `1e400`, a date in 2099) is kept as it is, for the caller to
+    refuse. None when there is no usable value (absent, `nan`, text)."""
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        return None  # an HTTP date: too rare at a gateway to be worth parsing
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def describe_error(error: BaseException, timeout: float | None = None) -> str:
+    """A transport failure in words, never an empty reason."""
+    if isinstance(error, TimeoutError):
+        return f"no answer within {timeout:g} s" if timeout else "no answer in time"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection without answering"
+    if isinstance(error, aiohttp.ClientResponseError):  # raised only when the answer cannot be parsed
+        return f"the answer is not HTTP ({' '.join(str(error.message).split())[:160]})"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def read_envelope(http_status: int, raw: bytes, retry_after: str | None) -> Answer:
@@ -101,9 +152,12 @@ class BatchClient:
     def _query(self, action: str, **extra: str) -> dict[str, str]:
         return {"action": action, "userId": self.user_id, "orgId": self.org_id, **extra}
 
-    async def _call(self, method: str, url: URL, query: dict[str, str], body: bytes | None) -> Answer:
+    async def _call(self, method: str, url: URL, query: dict[str, str], body: bytes | None,
+                    on_send: Callable[[], None] | None = None) -> Answer:
         for _ in range(2):
             headers, token = await self._headers(query, body)
+            if on_send is not None:
+                on_send()  # the last moment before the request leaves (a save's intent is recorded)
             async with self.session.request(method, url, data=body, headers=headers) as response:
                 answer = read_envelope(response.status, await response.read(), response.headers.get("Retry-After"))
             if answer.code != TOKEN_EXPIRED or self.tokens is None:
@@ -114,8 +168,8 @@ class BatchClient:
     async def _action(self, method: str, resource: str, query: dict[str, str], body: bytes | None) -> Answer:
         return await self._call(method, self._url(resource, query), query, body)
 
-    async def save_flow(self, body: bytes) -> Answer:
-        return await self._call("POST", self._save_url, self._save_query, body)
+    async def save_flow(self, body: bytes, on_send: Callable[[], None] | None = None) -> Answer:
+        return await self._call("POST", self._save_url, self._save_query, body, on_send)
 
     async def get_flow(self, flow_id: str) -> Answer:
         return await self._action("GET", "flows", self._query("get", flowId=flow_id), None)
@@ -123,8 +177,9 @@ class BatchClient:
     async def get_my_flows(self) -> Answer:
         return await self._action("GET", "flows", self._query("getMyFlow", expression=""), None)
 
-    async def import_flow(self, body: bytes) -> Answer:
-        return await self._action("POST", "flows", self._query("import"), body)
+    async def import_flow(self, body: bytes, on_send: Callable[[], None] | None = None) -> Answer:
+        query = self._query("import")
+        return await self._call("POST", self._url("flows", query), query, body, on_send)
 
     async def list_directories(self) -> Answer:
         return await self._action("GET", "directories", self._query("listWorkFlowDirs"), None)

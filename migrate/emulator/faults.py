@@ -11,6 +11,9 @@ from typing import Any
 
 from migrate.emulator.config import Faults, Limits
 
+TOKEN_ACTION = "token"  # the name `only_actions` gives the token service's get and refresh
+TOKEN_INTERNAL_ERROR = 1005  # "Internal service exception" (enos-batch-api.md §2)
+
 
 class Fault(enum.Enum):
     NONE = "none"
@@ -76,6 +79,15 @@ class FaultPlan:
     def status_5xx(self) -> int:
         return self._random.choice((500, 502, 503))
 
+    def token_error(self) -> int:
+        """The token service's internal failures: a gateway's 5xx, or its own code 1005."""
+        return self._random.choice((500, 502, 503, TOKEN_INTERNAL_ERROR))
+
+    def faults_tokens(self) -> bool:
+        """Token requests are faulted only when `only_actions` names "token": the tests of the
+        batch service's faults expect tokens to come."""
+        return TOKEN_ACTION in self.faults.only_actions
+
 
 class RateLimiter:
     """Per-application request limit over a sliding one-second window (a documented guess)."""
@@ -97,7 +109,9 @@ class RateLimiter:
 
 
 def retry_after_header(seconds: float) -> str:
-    return str(max(1, math.ceil(seconds)))
+    """Whole seconds, as gateways write it; a configured infinity is sent as `inf`, as a broken
+    gateway might, so that clients can be tested against it."""
+    return "inf" if math.isinf(seconds) else str(max(1, math.ceil(seconds)))
 
 
 @dataclass
@@ -108,6 +122,7 @@ class Stats:
     faults: Counter[str] = field(default_factory=Counter)
     busiest_window: int = 0
     token_requests: int = 0  # the token service's, apart from the batch service's requests
+    token_answers_by_code: Counter[str] = field(default_factory=Counter)
     _window: SlidingWindow = field(default_factory=SlidingWindow)
 
     def arrived(self, action: str, now: float) -> None:
@@ -123,4 +138,5 @@ class Stats:
             "faults": dict(self.faults),
             "busiest_one_second_window": self.busiest_window,
             "token_requests": self.token_requests,
+            "token_answers_by_code": dict(self.token_answers_by_code),
         }

@@ -19,7 +19,15 @@ from aiohttp import web
 
 from migrate.emulator.auth import BAD_PARAMETER, AuthError, TokenService
 from migrate.emulator.exceptions import ServiceError
-from migrate.emulator.faults import Fault, FaultPlan, RateLimiter, Stats, retry_after_header
+from migrate.emulator.faults import (
+    TOKEN_ACTION,
+    TOKEN_INTERNAL_ERROR,
+    Fault,
+    FaultPlan,
+    RateLimiter,
+    Stats,
+    retry_after_header,
+)
 from migrate.emulator.models import BatchService
 
 BASE = "/batch-processing-service/v2.1"
@@ -90,11 +98,17 @@ class EmulatorApp:
         app.router.add_post(f"{TOKEN_BASE}/get", self._token(self.tokens.get_token))
         app.router.add_post(f"{TOKEN_BASE}/refresh", self._token(self.tokens.refresh_token))
         app.router.add_get("/_emulator/stats", self._stats)
+        app.router.add_get("/_emulator/flows", self._flows)
         app.router.add_post("/_emulator/reset", self._reset)
         return app
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.as_json())
+
+    async def _flows(self, request: web.Request) -> web.Response:
+        """Every stored flow's graph as saved, at once: no latency, no fault, no token (tests
+        read what a run left behind, however slow the service is set to be)."""
+        return web.json_response({str(flow_id): flow.graph for flow_id, flow in self.service.flows.items()})
 
     async def _reset(self, request: web.Request) -> web.Response:
         self.stats = Stats()
@@ -104,18 +118,43 @@ class EmulatorApp:
         return time.time() + self.tokens.rules.clock_offset_seconds
 
     def _token(self, issue: Callable[[object, float], dict[str, Any]]) -> Callable[[web.Request], Any]:
-        async def handle(request: web.Request) -> web.Response:
+        async def handle(request: web.Request) -> web.StreamResponse:
             self.stats.token_requests += 1
-            try:
-                body = json.loads(await request.read())
-                data = issue(body, self.now())
-            except json.JSONDecodeError:
-                return token_envelope(BAD_PARAMETER, "Invalid parameter: the body is not JSON", None)
-            except AuthError as error:
-                return token_envelope(error.code, error.msg, None)
-            return token_envelope(0, "SUCCESS", data)
+            answer, code = await self._token_answer(request, issue)
+            self.stats.token_answers_by_code[code] += 1
+            return answer
 
         return handle
+
+    async def _token_answer(self, request: web.Request,
+                            issue: Callable[[object, float], dict[str, Any]]) -> tuple[web.StreamResponse, str]:
+        """The token service's answer and the code it is counted under."""
+        fault = self.faults.draw(TOKEN_ACTION) if self.faults.faults_tokens() else Fault.NONE
+        if fault is not Fault.NONE:
+            self.stats.faults[fault.value] += 1
+        if fault in (Fault.HANG, Fault.DROP_BEFORE):
+            if fault is Fault.HANG:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), self.faults.faults.hang_seconds)
+            return self._drop(request), "dropped"
+        if fault is Fault.ERROR_5XX:
+            status = self.faults.token_error()
+            if status == TOKEN_INTERNAL_ERROR:
+                return token_envelope(status, "Internal service exception", None), str(status)
+            return web.Response(status=status, text=f"<html><body>{status} gateway error</body></html>",
+                                content_type="text/html"), f"http_{status}"
+        if fault is Fault.THROTTLE:
+            return self._throttled(self.faults.faults.retry_after_seconds), "429"
+        try:
+            body = json.loads(await request.read())
+            data = issue(body, self.now())
+        except json.JSONDecodeError:
+            return token_envelope(BAD_PARAMETER, "Invalid parameter: the body is not JSON", None), str(BAD_PARAMETER)
+        except AuthError as error:
+            return token_envelope(error.code, error.msg, None), str(error.code)
+        if fault is Fault.DROP_AFTER_APPLY:
+            return self._drop(request), "dropped"
+        return token_envelope(0, "SUCCESS", data), "0"
 
     def _route(self, actions: dict[str, tuple[str, Handler]]) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
