@@ -31,7 +31,14 @@ def rows_of(path: Path) -> dict[str, dict[str, str]]:
     return {row.cells["flow"]: row.cells for row in rows}
 
 
+EVERY_DAG = "DAG_AS_TASK"  # on every flow (tested on its own): left out of the codes compared below
+
+
 def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells) if entry["code"] != EVERY_DAG] if cells else []
+
+
+def all_codes(cells: str) -> list[str]:
     return [entry["code"] for entry in json.loads(cells)] if cells else []
 
 
@@ -218,7 +225,8 @@ def test_the_details_zone_is_the_flows_zone_and_the_list_names_none(tmp_path: Pa
         shutil.copy(FIXTURES / name, tmp_path / name)
     joined = rows_of(tmp_path)["sales_daily"]  # the page's copy and the details' make one flow
     assert joined["timezone"] == "Europe/Berlin" and joined["schedule"] == "0 3 * * *"
-    assert codes(joined["__warnings__"]) == ["PARAM_DETAILS"]  # no TIMEZONE warning, no DUPLICATE_DAG
+    # no TIMEZONE warning, no DUPLICATE_DAG
+    assert codes(joined["__warnings__"]) == ["MAX_ACTIVE_RUNS", "PARAM_DETAILS"]
 
 
 @pytest.mark.parametrize(("written", "zone"), [
@@ -313,9 +321,9 @@ def test_unscheduled_dags_become_manual_flows_when_asked(tmp_path: Path, capsys:
 
 def test_paused_and_vanished_dags_are_saved_inactive_with_a_word(tmp_path: Path) -> None:
     assert rows_of(PAGES)["quarterly_close"]["active"] == "0"
-    assert codes(rows_of(PAGES)["quarterly_close"]["__warnings__"]) == ["PAUSED"]
+    assert codes(rows_of(PAGES)["quarterly_close"]["__warnings__"]) == ["PAUSED", "MAX_ACTIVE_RUNS"]
     stale = rows_of(V2)["stale_dag"]  # Airflow 3: is_stale
-    assert stale["active"] == "0" and codes(stale["__warnings__"]) == ["INACTIVE_DAG"]
+    assert stale["active"] == "0" and codes(stale["__warnings__"]) == ["INACTIVE_DAG", "MAX_ACTIVE_RUNS"]
     gone = {"dag_id": "gone", "schedule_interval": "0 1 * * *", "is_active": False, "is_paused": False}
     row = rows_of(write(tmp_path / "gone.json", gone))["gone"]
     assert row["active"] == "0" and codes(row["__warnings__"]) == ["INACTIVE_DAG"]
@@ -327,13 +335,48 @@ def test_owners_tags_description_and_params_of_the_details() -> None:
     assert row["owners"] == "data-eng" and row["desc"] == "Daily sales rollup [tags: sales, finance]"
     assert json.loads(row["params"]) == [{"key": "region", "value": "emea"}, {"key": "days_back", "value": "1"}]
     # region has a description and an enum schema, which a flow parameter cannot keep; days_back has neither
-    assert codes(row["__warnings__"]) == ["PARAM_DETAILS"] and "params region:" in row["__warnings__"]
+    assert codes(row["__warnings__"]) == ["MAX_ACTIVE_RUNS", "PARAM_DETAILS"] and "params region:" in row["__warnings__"]
 
 
-def test_an_end_date_is_reported(tmp_path: Path) -> None:
-    dag = {"dag_id": "ended", "schedule_interval": "0 1 * * *", "end_date": "2023-12-31T00:00:00+00:00"}
+def test_an_end_date_that_has_passed_saves_the_flow_inactive(tmp_path: Path) -> None:
+    dag = {"dag_id": "ended", "schedule_interval": "0 1 * * *", "end_date": "2003-12-31T00:00:00+00:00"}
     row = rows_of(write(tmp_path / "ended.json", dag))["ended"]
-    assert codes(row["__warnings__"]) == ["END_DATE"] and "2023-12-31T00:00:00+00:00" in row["__warnings__"]
+    assert row["active"] == "0" and codes(row["__warnings__"]) == ["END_DATE"]
+    assert "2003-12-31T00:00:00+00:00 has passed" in messages(row["__warnings__"])
+    assert "saved inactive" in messages(row["__warnings__"])
+
+
+def test_an_end_date_ahead_keeps_the_flow_active_and_names_the_date(tmp_path: Path) -> None:
+    dag = {"dag_id": "ends", "schedule_interval": "0 1 * * *", "end_date": "2203-06-30T22:00:00-02:00"}
+    row = rows_of(write(tmp_path / "ends.json", dag))["ends"]
+    assert row["active"] == "1" and codes(row["__warnings__"]) == ["END_DATE"]
+    assert "2203-06-30T22:00:00-02:00" in messages(row["__warnings__"]) and "stays active" in row["__warnings__"]
+
+
+def test_run_settings_and_a_broken_dag_are_named(tmp_path: Path) -> None:
+    dag = {"dag_id": "busy", "schedule_interval": "0 1 * * *", "max_active_runs": 3, "catchup": True,
+           "has_import_errors": True}
+    row = rows_of(write(tmp_path / "busy.json", dag))["busy"]
+    assert codes(row["__warnings__"]) == ["IMPORT_ERRORS", "MAX_ACTIVE_RUNS", "CATCHUP"]
+    assert "up to 3 runs" in row["__warnings__"] and "broken in the source" in row["__warnings__"]
+    quiet = {"dag_id": "quiet", "schedule_interval": "0 1 * * *", "catchup": False, "has_import_errors": False}
+    assert codes(rows_of(write(tmp_path / "quiet.json", quiet))["quiet"]["__warnings__"]) == []
+
+
+def test_every_flow_says_its_task_triggers_the_dag_through_the_cli() -> None:
+    for key, row in rows_of(PAGES).items():
+        assert row["command"] == f"airflow dags trigger {key}"
+        assert all_codes(row["__warnings__"])[-1] == "DAG_AS_TASK"
+        assert "DAG's own tasks are not in the export" in row["__warnings__"] and "Airflow CLI" in row["__warnings__"]
+
+
+def test_a_param_without_a_default_is_named(tmp_path: Path) -> None:
+    dag = {"dag_id": "p", "schedule_interval": "0 1 * * *",
+           "params": {"region": {"__class": "airflow.models.param.Param", "value": None}, "limit": None, "env": "x"}}
+    row = rows_of(write(tmp_path / "p.json", dag))["p"]
+    assert json.loads(row["params"]) == [{"key": "region", "value": ""}, {"key": "limit", "value": ""},
+                                         {"key": "env", "value": "x"}]
+    assert codes(row["__warnings__"]) == ["PARAM_NULL"] and "params region, limit" in row["__warnings__"]
 
 
 def test_the_cli_list_has_owners_and_state_but_no_schedule() -> None:
@@ -364,6 +407,23 @@ def test_a_file_that_is_no_dag_list_is_refused(tmp_path: Path, capsys: pytest.Ca
     code, _, err = plan(tmp_path, capsys, source)
     assert code == 1 and "does not look like an Airflow DAG list" in err and str(source) in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("document", [{"dags": [], "total_entries": 0}, {"dags": []}])
+def test_an_empty_collection_is_refused_like_every_profiles_empty_export(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], document: object) -> None:
+    source = write(tmp_path / "dags.json", document)
+    with pytest.raises(SourceError, match="holds no DAGs"):
+        rows_of(source)
+    code, _, err = plan(tmp_path, capsys, source)
+    assert code == 1 and "holds no DAGs" in err and str(source) in err and "Traceback" not in err
+
+
+def test_an_empty_last_page_among_full_ones_is_read(tmp_path: Path) -> None:
+    for number in (1, 2, 3):
+        shutil.copy(FIXTURES / f"rest-v1-page-{number}.json", tmp_path / f"rest-v1-page-{number}.json")
+    write(tmp_path / "rest-v1-page-4.json", {"dags": [], "total_entries": page(1)["total_entries"]})
+    assert rows_of(tmp_path).keys() == rows_of(PAGES).keys()
 
 
 def test_a_folder_without_json_and_a_glob_matching_nothing(tmp_path: Path) -> None:

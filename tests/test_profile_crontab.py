@@ -79,6 +79,41 @@ def test_a_system_crontab_read_as_a_user_crontab_is_flagged() -> None:
     assert all(codes(r["__warnings__"]) == ["USER_COLUMN"] for r in rows)
 
 
+def test_the_user_a_system_job_ran_as_is_named() -> None:
+    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True)}
+    for line, user in (("line 4", "root"), ("line 5", "reports")):
+        warnings = json.loads(rows[line]["__warnings__"])
+        assert [w["message"] for w in warnings if w["code"] == "RUN_AS"] == [
+            f"{line}: the job ran as user {user!r} (the user column); the flow runs as the service's doAs account "
+            "instead"]
+        assert rows[line]["owners"] == user  # owners kept as before
+    assert all("RUN_AS" not in codes(r["__warnings__"]) for r in rows_of(USER_ETL, user="etl"))
+
+
+@pytest.mark.parametrize("line", [
+    "0 2 * * * /opt/etl/run.sh > /var/log/x.log", "0 2 * * * > /var/log/x.log", "0 2 * * * -x /bin/y",
+    "0 2 * * * $HOME/bin/run", "0 2 * * * 'quoted' run", "0 2 * * * (cd /tmp && ls)", "0 2 * * * |tee x",
+    "0 2 * * * <input run", '0 2 * * * "x" run', "@daily ./run.sh --all",
+])
+def test_a_user_crontab_read_as_a_system_one_fails_the_line_never_mangles_it(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "jobs.cron"
+    path.write_text(f"0 1 * * * postgres /usr/bin/vacuumdb --all\n{line}\n", encoding="utf-8")
+    good, bad = rows_of(path, system=True)
+    assert good["owners"] == "postgres" and good["__errors__"] == ""
+    value = line.split()[1 if line.startswith("@") else 5]
+    assert codes(bad["__errors__"]) == ["INVALID_SYNTAX"] and bad["command"] == "" and bad["owners"] == ""
+    message = json.loads(bad["__errors__"])[0]["message"]
+    assert message.startswith("line 2: ") and repr(value) in message and "system = false" in message
+
+
+@pytest.mark.parametrize("user", ["root", "postgres", "svc_app.01", "www-data", "_apt", "MACHINE$", "u1"])
+def test_user_names_of_every_usual_shape_are_accepted(tmp_path: Path, user: str) -> None:
+    path = tmp_path / "jobs.cron"
+    path.write_text(f"0 1 * * * {user} /usr/bin/true\n", encoding="utf-8")
+    (row,) = rows_of(path, system=True)
+    assert row["__errors__"] == "" and row["owners"] == user and row["command"] == "/usr/bin/true"
+
+
 def test_cron_d_macros_with_a_user_column_and_an_empty_command() -> None:
     rows = {r["flow"]: r for r in rows_of(CRON_D, system=True)}
     assert (rows["line 4"]["schedule"], rows["line 4"]["owners"], rows["line 4"]["command"]) == (
@@ -91,7 +126,7 @@ def test_cron_d_macros_with_a_user_column_and_an_empty_command() -> None:
     assert codes(rows["line 7"]["__errors__"]) == ["INVALID_SYNTAX"]
     assert "line 7" in rows["line 7"]["__errors__"] and rows["line 7"]["command"] == ""
     assert rows["line 8"]["command"] == "/usr/lib/reports/archive"
-    assert codes(rows["line 8"]["__warnings__"]) == ["PERCENT_STDIN"]
+    assert codes(rows["line 8"]["__warnings__"]) == ["RUN_AS", "PERCENT_STDIN"]
 
 
 def test_a_command_that_is_only_standard_input_is_an_error() -> None:
@@ -132,7 +167,7 @@ def test_tz_is_the_commands_environment_not_the_schedules_zone() -> None:
 def test_cron_tz_is_ignored_for_a_cron_that_does_not_read_it() -> None:
     rows = {r["flow"]: r for r in rows_of(CRON_D, system=True, cron_tz=False)}
     assert rows["line 4"]["timezone"] == ""
-    assert codes(rows["line 4"]["__warnings__"]) == ["CRON_TZ_IGNORED"]
+    assert codes(rows["line 4"]["__warnings__"]) == ["RUN_AS", "CRON_TZ_IGNORED"]
 
 
 def test_mailto_empty_means_no_mail() -> None:

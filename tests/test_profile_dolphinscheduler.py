@@ -86,7 +86,7 @@ def test_active_only_when_the_workflow_and_its_schedule_are_online() -> None:
     assert "INACTIVE_SOURCE" not in codes(flows["both_online"])
     assert "schedule's releaseState is OFFLINE" in codes(flows["schedule_offline"])["INACTIVE_SOURCE"]
     assert "workflow's releaseState is OFFLINE" in codes(flows["workflow_offline"])["INACTIVE_SOURCE"]
-    assert "ended on 2024-12-31" in codes(flows["ended"])["INACTIVE_SOURCE"]
+    assert "endTime 2024-12-31 00:00:00 has passed" in codes(flows["ended"])["INACTIVE_SOURCE"]
 
 
 def test_a_schedule_without_release_state_is_not_assumed_online(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_a_schedule_without_release_state_is_not_assumed_online(tmp_path: Path) 
 def test_plan_counts_the_inactive_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan_json(capsys, ds_config(tmp_path, FIXTURES / "states.json"))
     assert code == 2 and inventory["flows_found"] == 5 and inventory["convertible"] == 4
-    assert inventory["warnings_by_code"] == {"INACTIVE_SOURCE": 3}
+    assert inventory["warnings_by_code"] == {"INACTIVE_SOURCE": 3, "RUN_AS": 4}
     assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}  # item 9: refused by default, with the reason
 
 
@@ -145,6 +145,19 @@ def test_an_end_date_soon_is_reported_and_a_far_one_is_not(tmp_path: Path) -> No
 
 
 # -- item 7: parameters and alerts -------------------------------------------------------------
+
+def test_an_end_date_long_past_saves_the_flow_inactive_whatever_the_clock(tmp_path: Path) -> None:
+    flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2003-01-31 00:00:00")))
+    assert flows["daily_sales"]["active"] == "0" and "SCHEDULE_ENDS" not in codes(flows["daily_sales"])
+    assert "endTime 2003-01-31 00:00:00 has passed" in codes(flows["daily_sales"])["INACTIVE_SOURCE"]
+
+
+def test_an_end_date_ahead_keeps_the_flow_active_and_names_the_date(tmp_path: Path) -> None:
+    flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2031-06-30 00:00:00")))
+    assert flows["daily_sales"]["active"] == "1" and "INACTIVE_SOURCE" not in codes(flows["daily_sales"])
+    assert "2031-06-30 00:00:00" in codes(flows["daily_sales"])["SCHEDULE_ENDS"]
+    assert "stays active" in codes(flows["daily_sales"])["SCHEDULE_ENDS"]
+
 
 def test_global_parameters_become_flow_parameters(tmp_path: Path) -> None:
     flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2124-06-01 00:00:00")))
@@ -234,7 +247,8 @@ def test_a_dependent_task_becomes_a_flow_dependency() -> None:
     assert "any one of ['workflow 41 (orders)', 'workflow 45'] (OR)" in crossing
     assert "wait_tail waited on workflow 41 (orders), in this export: not carried, no task ran after it" in crossing
     orders = next(r for r in rows if r["flow_name"] == "orders")
-    assert orders["flow_id"] == "2788" and report[0]["flow_id"] == ""  # a listed workflow is saved under its id
+    # flow_ids resolve dependencies only: a listed workflow is found by its name, never saved under that id
+    assert orders["flow_id"] == "" and report[0]["flow_id"] == ""
 
 
 def test_a_dependency_without_an_enos_id_names_the_workflow_and_the_option() -> None:
@@ -270,7 +284,7 @@ def test_plan_shows_the_dependency_codes(tmp_path: Path, capsys: pytest.CaptureF
                        options=f'options = {{ flow_ids = "{FIXTURES / "flow_ids.csv"}" }}')
     code, inventory, _ = plan_json(capsys, config)
     assert code == 3 and inventory["flows_found"] == inventory["convertible"] == 2
-    assert inventory["warnings_by_code"] == {"CROSS_FLOW_DEPENDENCY": 3, "DEPENDENCY_ON_TASK": 1}
+    assert inventory["warnings_by_code"] == {"CROSS_FLOW_DEPENDENCY": 3, "DEPENDENCY_ON_TASK": 1, "RUN_AS": 2}
 
 
 def test_run_saves_the_dependency_as_a_flow_node_with_its_relation(tmp_path: Path,
@@ -292,6 +306,86 @@ def test_run_saves_the_dependency_as_a_flow_node_with_its_relation(tmp_path: Pat
     assert {(r["source"], r["target"], r["cycleGap"]) for r in graph["relations"] if r["source"].startswith("f_")} == {
         ("f_1001", build, "D0"), ("f_1002", build, "D-1")}
     assert {t["taskName"] for t in graph["tasks"]} == {"prepare", "build", "publish", "side"}
+
+
+# -- how the tasks ran: tenant and task settings ------------------------------------------------
+
+def test_the_tenant_the_tasks_ran_as_is_named_and_the_creator_stays_owner(tmp_path: Path) -> None:
+    flows = by_flow(flows_of("dolphinscheduler", FIXTURES / "task_settings.json"))
+    assert "ran the workflow's tasks as tenant 'etl' (a Linux user)" in codes(flows["tuned"])["RUN_AS"]
+    assert "doAs account" in codes(flows["tuned"])["RUN_AS"] and flows["tuned"]["owners"] == "admin"
+    assert "RUN_AS" not in codes(flows["default_tenant"])  # "default": the worker's own user, nothing named
+    records = json.loads((FIXTURES / "facts.json").read_text(encoding="utf-8"))[:1]
+    del records[0]["schedule"]["tenantCode"]  # as 2.x exports it: the workflow's tenantId only
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    older = by_flow(flows_of("dolphinscheduler", path))["daily_sales"]
+    assert "tenant id 1 (a Linux user; the export gives no tenantCode" in codes(older)["RUN_AS"]
+    records[0]["processDefinition"]["tenantId"] = -1  # the default tenant
+    path.write_text(json.dumps(records), encoding="utf-8")
+    assert "RUN_AS" not in codes(by_flow(flows_of("dolphinscheduler", path))["daily_sales"])
+
+
+def test_task_settings_off_their_defaults_are_named_with_task_and_value() -> None:
+    tuned = by_flow(flows_of("dolphinscheduler", FIXTURES / "task_settings.json"))["tuned"]
+    found = codes(tuned)
+    assert "extract: up to 3 retries, 5 minute(s) apart" in found["RETRY"]
+    assert ("extract: after 30 minute(s) DolphinScheduler sent a time-out alert and failed the task; "
+            "load: after 15 minute(s) DolphinScheduler sent a time-out alert") in found["TIMEOUT"]
+    assert "extract: delayTime 10 minute(s)" in found["DELAY"]
+    assert "extract: taskPriority HIGH" in found["PRIORITY"]
+    assert "extract: workerGroup etl-workers" in found["WORKER_GROUP"]
+    assert "extract: environmentCode 133" in found["ENVIRONMENT"]
+    assert "extract: cpuQuota 50%, memoryMax 2048 MB" in found["RESOURCE_LIMIT"]
+    assert "publish" not in json.dumps(found)  # a task left at DolphinScheduler's defaults is not named
+    everyday = by_flow(flows_of("dolphinscheduler", FIXTURES / "task_bodies.json"))["all_bodies"]
+    assert not {"RETRY", "TIMEOUT", "DELAY", "PRIORITY", "WORKER_GROUP", "ENVIRONMENT",
+                "RESOURCE_LIMIT"} & set(codes(everyday))
+
+
+def test_a_relation_without_an_id_is_named_by_its_tasks() -> None:
+    rows = flows_of("dolphinscheduler", FIXTURES / "task_settings.json")
+    tuned = [(r["task_id"], r["upstream"]) for r in rows if r["flow_name"] == "tuned"]
+    assert tuned == [("6101", ""), ("6102", "6101"), ("6103", "6102")]
+    broken = codes(by_flow(rows)["default_tenant"], "__errors__")["BROKEN_REFERENCE"]
+    assert broken.startswith("the relation from task 6301 to task 6399 names task(s) ['6399']")
+    assert "None" not in broken
+
+
+@pytest.mark.parametrize("crontab", [None, "", "  ", "missing"])
+def test_a_schedule_without_a_crontab_is_that_flows_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 crontab: str | None) -> None:
+    records = json.loads((FIXTURES / "task_settings.json").read_text(encoding="utf-8"))
+    if crontab == "missing":
+        del records[1]["schedule"]["crontab"]
+    else:
+        records[1]["schedule"]["crontab"] = crontab
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    row = by_flow(flows_of("dolphinscheduler", path))["no_crontab"]
+    message = codes(row, "__errors__")["MALFORMED_RECORD"]
+    assert message.startswith(f"schedule.crontab is {crontab if crontab == 'missing' else json.dumps(crontab)}:")
+    assert "malformed" in message and row["unscheduled"] == ""
+    code, inventory, err = plan_json(capsys, ds_config(tmp_path, path))
+    refused = next(f for f in inventory["invalid_flows"] if f["name"] == "no_crontab")
+    assert code == 2 and [e["code"] for e in refused["errors"]] == ["MALFORMED_RECORD"]
+    assert "field freq" not in json.dumps(refused) and "Traceback" not in err
+
+
+def test_run_creates_a_workflow_listed_in_flow_ids_by_name_never_under_that_id(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """orders (code 41) is listed as EnOS flow 1001 for report's dependency; flow 1001 is another
+    flow in EnOS: orders must be created by name with its own tasks, and flow 1001 left alone."""
+    config = ds_config(tmp_path, FIXTURES / "dependent.json", options='options = { flow_ids = "41=1001; 43=1002" }',
+                       state=base_state(flows=2))
+    code, report = run_json(capsys, config)
+    assert code == 0 and report["by_status"] == {"created": 2}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = {f["flow_id"] if "flow_id" in f else f.get("id"): f for f in
+                  (json.loads(v) for (v,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'"))}
+    names = {str(flow_id): flow["name"] for flow_id, flow in stored.items()}
+    assert names["1001"] == "flow1" and names["1002"] == "flow2"
+    assert sorted(names.values()) == ["flow1", "flow2", "orders", "report"]
 
 
 # -- item 12: what is not an export, and records that are malformed ----------------------------

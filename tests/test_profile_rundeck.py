@@ -120,6 +120,36 @@ def test_options_with_defaults_become_parameters_and_secure_ones_are_named_not_c
     assert "vault_token" in notes(rotate)["SECURE_OPTION"][0]
 
 
+def test_option_references_are_kept_as_written_and_named() -> None:
+    flows = flows_of(FIXTURES / "jobs-current.yaml")
+    report = flows["reports_daily_nightly-report"]
+    assert report[0]["command"] == "/opt/reports/extract.sh --env @option.env@ --batch ${option.batch_size}"
+    (warning,) = notes(report[0])["OPTION_REFERENCE"]
+    assert "@option.env@ (step 1), ${option.batch_size} (step 1), RD_OPTION_ENV (step 2)" in warning
+    assert "EnOS parameters use another syntax" in warning and "kept as written" in warning
+    assert "@option.service@ (step 1)" in notes(flows["ops_restart-service"][0])["OPTION_REFERENCE"][0]
+    rotate = flows_of(FIXTURES / "jobs.xml")["ops_logs_rotate-logs"][0]
+    assert "@option.region@ (step 1), $RD_OPTION_DRY_RUN (step 2)" in notes(rotate)["OPTION_REFERENCE"][0]
+
+
+def test_option_references_in_script_arguments_are_named_and_plain_text_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.yaml"
+    path.write_text(textwrap.dedent("""\
+        - name: args
+          sequence:
+            commands:
+            - script: echo "$1"
+              args: --env ${RD_OPTION_ENV} ${option.region}
+        - name: plain
+          sequence:
+            commands:
+            - exec: echo option.env @ RD_OPTIONS $option
+        """), encoding="utf-8")
+    flows = flows_of(path)
+    assert "${RD_OPTION_ENV} (step 1), ${option.region} (step 1)" in notes(flows["args"][0])["OPTION_REFERENCE"][0]
+    assert "OPTION_REFERENCE" not in notes(flows["plain"][0])
+
+
 # -- 3. alerts -----------------------------------------------------------------------------------
 
 def test_a_failure_email_turns_alerts_on_and_what_cannot_be_carried_is_reported() -> None:

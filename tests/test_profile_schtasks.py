@@ -5,6 +5,7 @@ CSV that is not a schtasks export."""
 
 from __future__ import annotations
 
+import csv
 import json
 import textwrap
 from pathlib import Path
@@ -116,7 +117,50 @@ def test_end_date_and_working_directory_are_reported() -> None:
     tasks = tasks_of("en-US.csv")
     assert "END_DATE" in codes(tasks["Ops_cleanup"]["__warnings__"]) and "12/31/2025" in messages(tasks["Ops_cleanup"]["__warnings__"])
     assert "WORKING_DIRECTORY" in codes(tasks["Backups_nightly"]["__warnings__"])
-    assert codes(tasks["Reports_weekly"]["__warnings__"]) == []  # N/A is nothing to report
+    assert codes(tasks["Reports_weekly"]["__warnings__"]) == ["RUN_AS"]  # N/A End Date and Start In: nothing
+
+
+def with_end_dates(tmp_path: Path, ends: dict[str, str]) -> Path:
+    """en-US.csv with the End Date of some tasks (by TaskName) rewritten."""
+    with (FIXTURES / "en-US.csv").open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.reader(file))
+    column = rows[0].index("End Date")
+    for row in rows:
+        row[column] = ends.get(row[1], row[column])
+    path = tmp_path / "en-US.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        csv.writer(file, quoting=csv.QUOTE_ALL).writerows(rows)
+    return path
+
+
+def test_an_end_date_that_has_passed_saves_the_task_inactive(tmp_path: Path) -> None:
+    path = with_end_dates(tmp_path, {"\\Backups\\nightly": "1/31/2003", "\\Reports\\weekly": "12/31/2203"})
+    settings = SourceSettings(path=path, profile="schtasks")
+    tasks = {row.cells["flow_name"]: row.cells for row in registry()["schtasks"].read(settings)}
+    ended, ahead = tasks["Backups_nightly"], tasks["Reports_weekly"]
+    assert ended["active"] == "0" and "1/31/2003 has passed" in messages(ended["__warnings__"])
+    assert "saved inactive" in messages(ended["__warnings__"])
+    assert ahead["active"] == "1" and "END_DATE" in codes(ahead["__warnings__"])
+    assert "12/31/2203" in messages(ahead["__warnings__"]) and "stays active" in messages(ahead["__warnings__"])
+
+
+def test_an_unreadable_end_date_is_that_tasks_error(tmp_path: Path) -> None:
+    path = with_end_dates(tmp_path, {"\\Reports\\weekly": "2/30/2203"})
+    settings = SourceSettings(path=path, profile="schtasks")
+    tasks = {row.cells["flow_name"]: row.cells for row in registry()["schtasks"].read(settings)}
+    assert codes(tasks["Reports_weekly"]["__errors__"]) == ["INVALID_DATE"]
+    assert "End Date: '2/30/2203'" in messages(tasks["Reports_weekly"]["__errors__"])
+
+
+@pytest.mark.parametrize(("name", "task", "account"), [
+    ("en-US.csv", "Backups_nightly", "CORP\\svc-backup"), ("de-DE.csv", "Sicherung_nachts", "FIRMA\\svc-sich"),
+    ("fr-FR.csv", "Sauvegarde_nuit", "SOCIETE\\svc-sauv"),
+])
+def test_the_account_a_task_ran_as_is_named(name: str, task: str, account: str) -> None:
+    row = tasks_of(name)[task]
+    assert "RUN_AS" in codes(row["__warnings__"]) and row["owners"] == account  # owners kept as they were
+    assert f"ran as {account} (Run As User)" in messages(row["__warnings__"])
+    assert "doAs account" in messages(row["__warnings__"])
 
 
 def test_the_repeated_header_row_is_dropped() -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -47,7 +49,9 @@ def _frame_rows(frames: Iterator[pd.DataFrame], all_text: bool = False) -> Itera
     number = 1
     for frame in frames:
         columns = [str(c) for c in frame.columns]
-        for values in frame.itertuples(index=False, name=None):
+        # to_numpy, not itertuples: itertuples takes each column apart (seconds for 100,000 columns),
+        # and is slower for a few columns too.
+        for values in frame.to_numpy(dtype=object).tolist():
             cells = dict(zip(columns, values, strict=True)) if all_text else dict(
                 zip(columns, map(cell_text, values), strict=True))
             yield SourceRow(number, cells)
@@ -64,6 +68,9 @@ def _exact_json(text: str) -> Any:
     return json.loads(text, parse_int=str, parse_float=str)
 
 
+TOO_DEEP = "JSON nested too deeply to read (past Python's recursion limit)"
+
+
 def _jsonl_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
     with path.open(encoding=encoding) as lines:
         for line_number, line in enumerate(lines, 1):
@@ -73,6 +80,8 @@ def _jsonl_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
                 record = _exact_json(line)
             except json.JSONDecodeError as error:
                 raise SourceError(f"{path}: line {line_number}: not valid JSON ({error.msg})") from None
+            except RecursionError:
+                raise SourceError(f"{path}: line {line_number}: {TOO_DEEP}") from None
             if not isinstance(record, dict):
                 raise SourceError(f"{path}: line {line_number}: a JSON Lines record must be an object")
             yield record
@@ -83,6 +92,8 @@ def _json_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
         document = _exact_json(path.read_text(encoding=encoding))
     except json.JSONDecodeError as error:
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg})") from None
+    except RecursionError:
+        raise SourceError(f"{path}: {TOO_DEEP}") from None
     if isinstance(document, dict):
         lists = [v for v in document.values() if isinstance(v, list)]
         if len(lists) != 1:
@@ -97,13 +108,38 @@ def _delimiter(settings: SourceSettings) -> str:
     return settings.delimiter or ("\t" if settings.resolved_format() == "tsv" else ",")
 
 
+def _check_first_record(settings: SourceSettings, delimiter: str) -> None:
+    """A first data row with more fields than the header: pandas would take its first column
+    for an index and shift every column left (index_col=False instead drops the extra field
+    silently). Either way every row would be read wrong, so the file is refused."""
+    try:
+        with settings.path.open(encoding=settings.encoding, newline="") as text:
+            reader = csv.reader(text, delimiter=delimiter)
+            records = (record for record in reader if record)  # pandas skips blank lines too
+            header, first = next(records, None), next(records, None)
+            line = reader.line_num
+    except csv.Error:
+        return  # pandas reads it its own way, and reports what it cannot
+    if header is not None and first is not None and len(first) > len(header):
+        raise SourceError(f"{settings.path}: {_fields_message(line, len(first), len(header))}")
+
+
+def _fields_message(line: int, found: int, header: int) -> str:
+    return f"line {line} has {found} fields, the header {header}"
+
+
+PANDAS_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
 def _csv_frames(settings: SourceSettings, delimiter: str) -> Iterator[pd.DataFrame]:
+    _check_first_record(settings, delimiter)
     # dtype=object, not str: with no NA filtering the cells are Python strings either way, and
     # pandas 3's str dtype stores them in Arrow, which is four times slower to iterate.
+    # index_col=False: never take a column for an index (see _check_first_record).
     reader = pd.read_csv(
         settings.path, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
         encoding=settings.encoding, chunksize=settings.chunk_rows, quoting=csv.QUOTE_MINIMAL,
-        engine="c", skip_blank_lines=True,
+        engine="c", skip_blank_lines=True, index_col=False,
     )
     with reader:
         yield from reader
@@ -131,10 +167,18 @@ def read_header(settings: SourceSettings) -> list[str] | None:
     else:
         first = next(iter(_first_frame(settings)), None)
         names = [] if first is None else [str(c) for c in first.columns]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)  # linear: 100,000 columns happen
     if repeated:
-        raise SourceError(f"{settings.path}: the header names column(s) {repeated} more than once")
+        raise SourceError(f"{settings.path}: the header names column(s) {columns_named(repeated)} more than once")
     return names or None
+
+
+def columns_named(names: list[str], most: int = 10, width: int = 32) -> str:
+    """Column names for a message: a few, each cut short, and how many there are. Never the raw
+    header line: a file read by mistake may be a secret, and its first line would be one column."""
+    shown = [repr(n if len(n) <= width else n[: width - 1] + "…") for n in names[:most]]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return f"{len(names)}: " + ", ".join(shown) + more
 
 
 def _first_frame(settings: SourceSettings) -> Iterator[pd.DataFrame]:
@@ -180,6 +224,18 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: no header row: the file has no columns") from None
     except pd.errors.ParserError as error:
-        raise SourceError(f"{path}: cannot parse as {kind}: {error}") from None
+        fields = PANDAS_FIELDS.search(str(error))
+        if fields:  # a later row with a field too many
+            expected, line, found = map(int, fields.groups())
+            raise SourceError(f"{path}: {_fields_message(line, found, expected)}") from None
+        raise SourceError(f"{path}: cannot parse as {kind}: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise SourceError(f"{path}: {TOO_DEEP}") from None
     except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise SourceError(f"{path}: cannot read as {kind}: {error}") from None
+    except Exception as error:
+        if kind not in ("excel", "parquet"):
+            raise
+        # A damaged binary file: openpyxl, zipfile and pyarrow raise what they like (NotImplementedError
+        # for a zip version byte gone wrong, EOFError, zlib.error...). Whatever it is, the file is unreadable.
+        raise SourceError(f"{path}: cannot read as {kind}: {type(error).__name__}: {error}") from None

@@ -1,5 +1,6 @@
 """Airflow DAG lists. One flow per DAG (key and name: its `dag_id`), one task standing for the DAG
-run (`airflow dags trigger <dag_id>`, for Import).
+run (`airflow dags trigger <dag_id>`, for Import): the DAG's own tasks are not in any of these
+exports, so every flow says so (DAG_AS_TASK): its task needs the Airflow CLI where it runs.
 
 What it reads, each as one `.json` file, a folder of them, or a glob (`[source] path =
 "pages/dags-*.json"`):
@@ -38,11 +39,15 @@ flow with `[mapping] unscheduled = "manual"`):
   with DATASET_TRIGGER for the triggers not carried.
 
 State: a paused DAG (`is_paused`) or one whose file Airflow no longer finds (`is_active` false,
-Airflow 3 `is_stale`) is saved with active 0, with PAUSED / INACTIVE_DAG. Owners, description and
-tags (appended to the description) are carried; `params` carry their default values (PARAM_DETAILS
-when their description or schema is left behind); an `end_date` is END_DATE, since a flow never
-ends. A file that holds no DAG list is refused; a DAG entry that cannot be read is that flow's
-MALFORMED_DAG error.
+Airflow 3 `is_stale`) is saved with active 0, with PAUSED / INACTIVE_DAG. An `end_date` is END_DATE,
+since a flow never ends: one that has passed (against today in UTC) also saves the flow inactive,
+one ahead leaves it active and names the date. Owners, description and tags (appended to the
+description) are carried; `params` carry their default values (PARAM_DETAILS when their
+description or schema is left behind, PARAM_NULL when the default is null and becomes ""). Run
+settings a flow has no place for are named: MAX_ACTIVE_RUNS, CATCHUP (when true); a DAG Airflow
+could not import (`has_import_errors`) is IMPORT_ERRORS. A file that holds no DAG list, or pages
+that hold no DAG at all, are refused; a DAG entry that cannot be read is that flow's MALFORMED_DAG
+error.
 """
 
 from __future__ import annotations
@@ -51,12 +56,13 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings, known_zone
 from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
 
@@ -174,6 +180,8 @@ def _entries(settings: SourceSettings) -> list[_Entry]:
             if page.total_entries is not None:
                 on_pages.add(dag_id)
     _check_total(settings.path, pages, len(on_pages))
+    if not entries:  # every page empty: a profile export with no job is refused, not "0 flows"
+        raise SourceError(f"{settings.path}: the export holds no DAGs: nothing to migrate ({EXPECTED})")
     return list(entries.values())
 
 
@@ -330,7 +338,28 @@ def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
                                   "was deleted or moved, and does not run; saved with active 0")
     flow.cells["active"] = "0" if paused or gone else "1"
     if end := _moment(dag, "end_date"):
-        flow.warn("END_DATE", f"the DAG stopped being scheduled at {end} (end_date); a flow has no end date")
+        report_end(flow, "the DAG's end_date", end, _instant(end).astimezone(UTC).date())
+
+
+def _instant(text: str) -> datetime:
+    """An ISO date-time checked by `_moment`; one without an offset is UTC, as Airflow's API writes them."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _run_settings(flow: FlowRows, dag: dict[str, Any]) -> None:
+    """How Airflow ran the DAG's runs, which a flow has no setting for, and whether it could load it."""
+    if _flag(dag, "has_import_errors"):
+        flow.warn("IMPORT_ERRORS", "Airflow could not import this DAG's file (has_import_errors true): the DAG is "
+                                   "broken in the source and did not run as listed; fix it there before relying "
+                                   "on the flow")
+    runs = dag.get("max_active_runs")
+    if runs is not None:
+        flow.warn("MAX_ACTIVE_RUNS", f"Airflow let up to {runs} runs of the DAG run at once (max_active_runs): "
+                                     "not carried")
+    if _flag(dag, "catchup"):
+        flow.warn("CATCHUP", "Airflow caught up on missed intervals (catchup true), running one run for each "
+                             "interval not yet run: a flow does not, not carried")
 
 
 def _names(value: Any, what: str) -> list[str]:
@@ -351,16 +380,21 @@ def _params(flow: FlowRows, value: Any) -> str:
         return ""
     if not isinstance(value, dict):
         raise MalformedDag(f"params {json.dumps(value)[:80]} is not an object of parameters")
-    pairs, detailed = [], []
+    pairs, detailed, empty = [], [], []
     for name, param in value.items():
         default = param.get("value") if isinstance(param, dict) and "value" in param else param
         if isinstance(param, dict) and (param.get("description") or param.get("schema")):
             detailed.append(name)
+        if default is None:
+            empty.append(name)
         text = "" if default is None else default if isinstance(default, str) else json.dumps(default)
         pairs.append({"key": name, "value": text})
     if detailed:
         flow.warn("PARAM_DETAILS", f"params {', '.join(detailed)}: only the default value is carried, not the "
                                    "description or the JSON schema Airflow checked a triggered run's conf against")
+    if empty:
+        flow.warn("PARAM_NULL", f"params {', '.join(empty)} have no default (null in Airflow): carried as the empty "
+                                "text \"\"; a run that needs a value must be given one")
     return json.dumps(pairs, ensure_ascii=False, separators=(",", ":")) if pairs else ""
 
 
@@ -377,6 +411,7 @@ def _flow(entry: _Entry) -> FlowRows:
     try:
         _schedule(flow, dag)
         _state(flow, dag)
+        _run_settings(flow, dag)
         tags = _names(dag.get("tags"), "tags")
         description = str(dag.get("description") or "")
         flow.cells.update(
@@ -390,6 +425,9 @@ def _flow(entry: _Entry) -> FlowRows:
     except RecursionError:
         flow.fail("MALFORMED_DAG", f"{entry.where}: a field nested too deep to read")
     flow.tasks = [{"task_id": "1", "task_name": entry.key, "command": f"airflow dags trigger {entry.key}"}]
+    flow.warn("DAG_AS_TASK", f"the DAG's own tasks are not in the export: the flow's one task triggers the DAG "
+                             f"through the Airflow CLI (`airflow dags trigger {entry.key}`), which must exist, and "
+                             "reach the Airflow that still holds the DAG, where the task runs")
     return flow
 
 

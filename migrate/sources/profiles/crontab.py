@@ -16,7 +16,10 @@ command: what follows is the job's standard input, which a flow task cannot take
 flagged.
 
 Options: `system = true` for a system crontab (a user column), `user = "name"` as the owner of a
-user crontab's jobs, `cron_tz = false` for a crontab run by a cron that ignores CRON_TZ.
+user crontab's jobs, `cron_tz = false` for a crontab run by a cron that ignores CRON_TZ. In a
+system crontab the user a job ran as is RUN_AS (the flow runs as the service's doAs account), and
+a user column that cannot be a user name (`/opt/run.sh`, `>`, `-x`) fails its line, naming the
+value: such a file is a user crontab.
 
 A file in which no line is a job (five time fields or an `@` macro, then a command) is not a
 crontab: it is refused as a whole, so that a wrong file never passes as "0 flows".
@@ -41,6 +44,9 @@ ENVIRONMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 # cron's minute and hour fields: numbers, `*`, ranges, lists and steps, nothing else; a line whose
 # first two words are not such fields is not a job line.
 TIME_FIELD = re.compile(r"^[0-9*][0-9*,/-]*$")
+# A user name as POSIX (the portable filename characters) and useradd allow it: no `/`, blank,
+# quote or redirection, not starting with `-`; Samba machine accounts end with `$`.
+USER_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$")
 MACROS = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 # A file whose first this many active lines are none of them jobs is not a crontab: refused then,
 # rather than holding a large file of something else in memory.
@@ -127,12 +133,20 @@ def _job(number: int, line: str, words: int, system: bool, owner: str) -> FlowRo
         if not rest:
             return _invalid(number, f"{line!r} has no user and no command")
         owner, rest = rest[0], rest[1:]
+        if not USER_NAME.match(owner):
+            return _invalid(number, f"{owner!r} stands where a system crontab has its user column, and cannot be a "
+                                    "user name (letters, digits, _ . -, not starting with -, an optional final $): "
+                                    "this looks like a user crontab, whose jobs have no user column; set "
+                                    "options = { system = false }")
     command, stdin = split_percent(rest[0] if rest else "")
     command = command.strip()
     if not command:
         return _invalid(number, f"{line!r} has no command" + (" (only standard input after %)" if stdin else ""))
     flow = FlowRows(key=f"line {number}", name=_name(command, number), schedule=" ".join(schedule))
     flow.cells["owners"] = owner
+    if system:
+        flow.warn("RUN_AS", f"line {number}: the job ran as user {owner!r} (the user column); the flow runs as the "
+                            "service's doAs account instead")
     if not system and command.split()[0] == "root":
         flow.warn("USER_COLUMN", f"line {number}: the command starts with 'root', a user name: if this is /etc/crontab "
                                  "or a file of /etc/cron.d, set options = { system = true } (a user column)")

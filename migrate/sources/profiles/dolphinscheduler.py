@@ -4,10 +4,19 @@ with `taskDefinitionList`, the Quartz `schedule` and `locations` (canvas positio
 (0, 1)).
 
 Every fact of a workflow is carried or named by a code:
-- state: `active` is 1 only when the workflow and its schedule are both ONLINE and the schedule has
-  not ended (`INACTIVE_SOURCE` says which was off); an end date within ten years is `SCHEDULE_ENDS`;
+- state: `active` is 1 only when the workflow and its schedule are both ONLINE and the schedule's
+  `endTime` has not passed (against today in UTC; `INACTIVE_SOURCE` says which was off); an end
+  date ahead within ten years is `SCHEDULE_ENDS` (further is DolphinScheduler's "never");
 - the schedule's `timezoneId` goes to the `timezone` column; a workflow with no schedule is
-  unscheduled (a manual flow when the user opts in);
+  unscheduled (a manual flow when the user opts in); a schedule object without a `crontab` is
+  malformed, that flow's `MALFORMED_RECORD` naming `schedule.crontab`;
+- the tenant (`tenantCode` of the schedule or the workflow, else a `tenantId` other than the
+  default) is the Linux user the tasks ran as: `RUN_AS`; `userName` made the workflow and stays
+  its owner;
+- a task's run settings that are not at their defaults are named per kind, with each task and
+  value: `RETRY` (failRetryTimes/failRetryInterval), `TIMEOUT` (timeoutFlag OPEN, timeout,
+  timeoutNotifyStrategy), `DELAY` (delayTime), `PRIORITY` (taskPriority), `WORKER_GROUP`,
+  `ENVIRONMENT` (environmentCode), `RESOURCE_LIMIT` (cpuQuota, memoryMax);
 - `globalParams` become the flow's parameters (`PARAM_EXPRESSION` when a value is a
   DolphinScheduler time expression, `PARAM_NOT_CARRIED` for OUT parameters); a task's
   `localParams` are listed in its command (`LOCAL_PARAMS`);
@@ -22,10 +31,13 @@ Every fact of a workflow is carried or named by a code:
   when its EnOS id is known (option `flow_ids`) and the window has an exact `cycleGap`, else a
   `CROSS_FLOW_DEPENDENCY` warning that says why and what to do.
 
-Option `flow_ids`: the EnOS flow id of DolphinScheduler workflows, by workflow code. Either inline,
-`flow_ids = "137713880690528=2788; 137713880690529=2790"`, or a file (relative to the export's
-folder): a CSV of `code,flow_id` lines (a header line and `#` comments are skipped) or a JSON object
-`{"code": "flow_id"}`. A workflow of the export whose code is listed is saved under that id.
+Option `flow_ids`: the EnOS flow id of DolphinScheduler workflows, by workflow code, used only to
+resolve dependencies: a DEPENDENT task's wait on a listed workflow becomes a `flow_upstream` entry.
+Either inline, `flow_ids = "137713880690528=2788; 137713880690529=2790"`, or a file (relative to the
+export's folder): a CSV of `code,flow_id` lines (a header line and `#` comments are skipped) or a
+JSON object `{"code": "flow_id"}`. A workflow's own flow id is never taken from it: the workflow is
+found (or created) by name, and its tasks bound by name, since its DolphinScheduler task codes are
+not EnOS task ids.
 
 Cross-references that do not agree (a relation to a task that is not there, a schedule of another
 workflow) are reported, not followed. A malformed record is that flow's failure, never the file's.
@@ -35,7 +47,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +55,7 @@ from typing import Any
 
 from migrate.config import SourceSettings
 from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles.end_dates import ends_sentence, has_ended, passed_phrase, today
 from migrate.sources.profiles.json_documents import load_json
 from migrate.sources.readers import SourceError, SourceRow
 
@@ -214,18 +227,24 @@ def _tasks(records: list[dict[str, Any]]) -> dict[str, Task]:
     return tasks
 
 
+def _relation_name(relation: dict[str, Any], pre: str, post: str) -> str:
+    """A relation by its id, else by the tasks it links (exports of 3.x often leave the id out)."""
+    number = _code(relation.get("id"))
+    return f"relation {number}" if number else f"the relation from task {pre} to task {post}"
+
+
 def _link_tasks(flow: FlowRows, tasks: dict[str, Task], relations: list[dict[str, Any]], code_key: str,
                 code: str) -> None:
     for relation in relations:
         pre, post = _code(relation.get("preTaskCode", 0)) or "0", _code(relation.get("postTaskCode", 0)) or "0"
         missing = [c for c in (pre, post) if c != "0" and c not in tasks]
+        name = _relation_name(relation, pre, post)
         if missing:
-            flow.fail("BROKEN_REFERENCE", f"relation {relation.get('id')} names task(s) {missing} that the export "
-                                          f"does not define (tasks: {sorted(tasks)})")
+            flow.fail("BROKEN_REFERENCE", f"{name} names task(s) {missing} that the export does not define "
+                                          f"(tasks: {sorted(tasks)})")
             continue
         if _code(relation.get(code_key, code)) != code:
-            flow.warn("BROKEN_REFERENCE", f"relation {relation.get('id')} belongs to workflow "
-                                          f"{relation.get(code_key)}, not {code}")
+            flow.warn("BROKEN_REFERENCE", f"{name} belongs to workflow {relation.get(code_key)}, not {code}")
         if pre != "0" and post != "0" and pre not in tasks[post].upstream:
             tasks[post].upstream.append(pre)
 
@@ -244,12 +263,17 @@ def _read_time(text: str) -> datetime | None:
 
 
 def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[str, Any], code_key: str,
-                    code: str, now: datetime) -> list[str]:
+                    code: str) -> list[str]:
     """Schedule facts into the flow; returns what of the schedule's state was off."""
     if _code(schedule.get(code_key, code)) != code:
         flow.fail("BROKEN_REFERENCE", f"the schedule belongs to workflow {schedule.get(code_key)}, not {code}: "
                                       "not applied")
-    flow.schedule = _text(schedule.get("crontab"))
+    flow.schedule = _text(schedule.get("crontab")).strip()
+    if not flow.schedule:
+        written = "missing" if "crontab" not in schedule else json.dumps(schedule["crontab"])
+        flow.fail("MALFORMED_RECORD", f"schedule.crontab is {written}: a schedule object without a crontab is "
+                                      "malformed (a workflow with no schedule has no schedule object at all); "
+                                      "export the workflow again or give the schedule its crontab")
     start = _text(schedule.get("startTime"))
     flow.cells.update(start=start, start_date=start[:10], timezone=_text(schedule.get("timezoneId")).strip())
     off = []
@@ -261,11 +285,10 @@ def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[s
     end = _read_time(end_text) if end_text else None
     if end_text and end is None:
         flow.warn("SCHEDULE_ENDS", f"the schedule's endTime {end_text!r} cannot be read; a flow has no end date")
-    elif end is not None and end <= now:
-        off.append(f"the schedule ended on {end_text} (endTime)")
-    elif end is not None and end - now < END_HORIZON:
-        flow.warn("SCHEDULE_ENDS", f"the schedule stops firing on {end_text} (endTime); a flow has no end date: "
-                                   "disable it then")
+    elif end is not None and has_ended(end.date()):
+        off.append(passed_phrase("the schedule's endTime", end_text))
+    elif end is not None and end.date() - today() < END_HORIZON:
+        flow.warn("SCHEDULE_ENDS", ends_sentence("the schedule's endTime", end_text))
     _apply_alerts(flow, schedule)
     return off
 
@@ -437,6 +460,87 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task]) -> dict[str, str]:
     return commands
 
 
+# -- how DolphinScheduler ran the tasks: settings a flow task has no place for -----------------
+
+# Values of a task record that mean "not set": what DolphinScheduler writes for a task left as created.
+UNSET = ("", "0", "-1", "null", "none")
+TIMEOUT_ACTIONS = {"WARN": "sent a time-out alert", "FAILED": "failed the task",
+                   "WARNFAILED": "sent a time-out alert and failed the task"}
+
+
+def _setting(record: dict[str, Any], key: str) -> str:
+    """A setting of a record as text ("" when not set), numbers as DolphinScheduler writes them."""
+    value = _code(record.get(key))
+    return "" if value.lower() in UNSET else value
+
+
+def _retry(task: Task) -> str:
+    times = _setting(task.record, "failRetryTimes")
+    if not times:
+        return ""
+    interval = _setting(task.record, "failRetryInterval")
+    return f"{task.name}: up to {times} retries" + (f", {interval} minute(s) apart" if interval else "")
+
+
+def _timeout(task: Task) -> str:
+    if _text(task.record.get("timeoutFlag")).strip().upper() != "OPEN":
+        return ""
+    minutes = _setting(task.record, "timeout") or "?"
+    strategy = _text(task.record.get("timeoutNotifyStrategy")).strip().upper()
+    action = TIMEOUT_ACTIONS.get(strategy, f"timeoutNotifyStrategy {strategy or 'not given'}")
+    return f"{task.name}: after {minutes} minute(s) DolphinScheduler {action}"
+
+
+def _one_setting(key: str, default: str, unit: str = "") -> Callable[[Task], str]:
+    def described(task: Task) -> str:
+        value = _setting(task.record, key)
+        return f"{task.name}: {key} {value}{unit}" if value and value.lower() != default.lower() else ""
+    return described
+
+
+def _limits(task: Task) -> str:
+    limits = [f"{key} {value}{unit}" for key, unit in (("cpuQuota", "%"), ("memoryMax", " MB"))
+              if (value := _setting(task.record, key))]
+    return f"{task.name}: {', '.join(limits)}" if limits else ""
+
+
+# Code, how one task's setting reads (or "" when at its default), and what the flow does instead.
+TASK_SETTINGS: tuple[tuple[str, Callable[[Task], str], str], ...] = (
+    ("RETRY", _retry, "DolphinScheduler retried the failed tasks"),
+    ("TIMEOUT", _timeout, "DolphinScheduler timed the tasks out"),
+    ("DELAY", _one_setting("delayTime", "0", " minute(s)"), "DolphinScheduler started the tasks late on purpose"),
+    ("PRIORITY", _one_setting("taskPriority", "MEDIUM"), "DolphinScheduler queued the tasks by priority"),
+    ("WORKER_GROUP", _one_setting("workerGroup", "default"), "the tasks ran on chosen DolphinScheduler worker "
+                                                             "groups, a task runs where the service runs it"),
+    ("ENVIRONMENT", _one_setting("environmentCode", "-1"), "the tasks ran in a DolphinScheduler environment (its "
+                                                           "exported variables and paths)"),
+    ("RESOURCE_LIMIT", _limits, "DolphinScheduler capped the tasks' CPU and memory"),
+)
+
+
+def _task_settings(flow: FlowRows, tasks: list[Task]) -> None:
+    """Each task setting not at its default, one warning per kind naming the tasks and values."""
+    for code, describe, meaning in TASK_SETTINGS:
+        found = [text for task in tasks if (text := describe(task))]
+        if found:
+            flow.warn(code, f"{meaning} ({'; '.join(found)}): not carried")
+
+
+def _tenant(flow: FlowRows, definition: dict[str, Any], schedule: dict[str, Any]) -> None:
+    """The tenant is the Linux user DolphinScheduler's worker ran the tasks as (`default`: the
+    worker's own user); `userName` is who made the workflow, kept as its owner."""
+    tenant = _text(schedule.get("tenantCode") or definition.get("tenantCode")).strip()
+    tenant_id = _setting(definition, "tenantId")
+    if tenant and tenant != "default":
+        who = f"tenant {tenant!r} (a Linux user)"
+    elif not tenant and tenant_id:
+        who = f"tenant id {tenant_id} (a Linux user; the export gives no tenantCode to name it)"
+    else:
+        return
+    flow.warn("RUN_AS", f"DolphinScheduler ran the workflow's tasks as {who}; the flow runs as the service's doAs "
+                        "account instead")
+
+
 # -- DEPENDENT tasks: waits on other workflows ---------------------------------------------------
 
 def _through_dependents(codes: list[str], tasks: dict[str, Task], seen: frozenset[str] = frozenset()) -> list[str]:
@@ -532,7 +636,7 @@ def _resolve_dependents(flow: FlowRows, tasks: dict[str, Task], export: Export) 
 
 # -- the flow ----------------------------------------------------------------------------------
 
-def _flow(record: Any, index: int, export: Export, now: datetime) -> FlowRows:
+def _flow(record: Any, index: int, export: Export) -> FlowRows:
     generation = _generation(record)
     definition = record.get(generation[0]) if generation else None
     code = _code(definition.get("code")) if isinstance(definition, dict) else ""
@@ -545,7 +649,7 @@ def _flow(record: Any, index: int, export: Export, now: datetime) -> FlowRows:
                                     "processDefinition")
         return _named(flow)
     try:
-        _fill(flow, record, _object(definition, generation[0]), generation, export, now)
+        _fill(flow, record, _object(definition, generation[0]), generation, export)
     except Malformed as error:
         flow.fail("MALFORMED_RECORD", f"{error}: the workflow is not read")
     except (TypeError, ValueError, AttributeError, KeyError) as error:  # a shape no check above foresaw
@@ -562,7 +666,7 @@ def _named(flow: FlowRows) -> FlowRows:
 
 
 def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], generation: tuple[str, str, str],
-          export: Export, now: datetime) -> None:
+          export: Export) -> None:
     _, relations_key, code_key = generation
     code = _code(definition.get("code"))
     tasks = _tasks(_objects(record.get("taskDefinitionList"), "taskDefinitionList"))
@@ -571,13 +675,15 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
         f"the workflow's releaseState is {definition.get('releaseState') or 'not given'}"]
     schedule = _object(record.get("schedule") or definition.get("schedule"), "schedule")
     if schedule:
-        off += _apply_schedule(flow, schedule, definition, code_key, code, now)
+        off += _apply_schedule(flow, schedule, definition, code_key, code)
     else:
         flow.unscheduled("a DolphinScheduler workflow with no schedule (started by hand or by another workflow)")
     if off:
         flow.warn("INACTIVE_SOURCE", f"saved inactive: {'; '.join(off)}")
+    _tenant(flow, definition, schedule)
     kept = _resolve_dependents(flow, tasks, export)
     commands = _describe_tasks(flow, list(kept.values()))
+    _task_settings(flow, list(kept.values()))
     positions = _positions(definition.get("locations"))
     for task in kept.values():
         x, y = positions.get(task.code, ("", ""))
@@ -589,8 +695,7 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
         for row in flow.tasks:
             row["x"] = row["y"] = ""
     flow.cells.update(desc=_text(definition.get("description")), active="0" if off else "1",
-                      owners=_text(definition.get("userName")), params=_global_params(flow, definition),
-                      flow_id=export.flow_ids.get(code, ""))
+                      owners=_text(definition.get("userName")), params=_global_params(flow, definition))
 
 
 def _workflow_names(records: list[Any]) -> dict[str, str]:
@@ -619,8 +724,7 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
     if not any(_generation(r) for r in records):
         raise _not_an_export(settings.path, records)
     export = Export(flow_ids, _workflow_names(records))
-    now = datetime.now()
-    return rows_of(_flow(record, index, export, now) for index, record in enumerate(records))
+    return rows_of(_flow(record, index, export) for index, record in enumerate(records))
 
 
 PROFILE = Profile("dolphinscheduler", "quartz", read, "DolphinScheduler workflow exports (both generations)")

@@ -1,7 +1,11 @@
 """EnOS v2.0 Dataflow exports, for the v2.0 -> v2.1 platform move: Get Flow answers (the `status`
 envelope, or its `data` alone, or a list of either) with `graph` as a string or an object, and
 the snake_case keys of older pages (`alert_mode`, `do_as`, `start_time`). Flow and task ids are
-carried over: the two versions are one service renamed."""
+carried over: the two versions are one service renamed.
+
+A file in which no entry is a Get Flow answer (none names a flowId, flowName or graph: another
+scheduler's export, say) is refused as a whole, never read as flows with missing fields; one odd
+entry among flows is that entry's MALFORMED_FLOW error."""
 
 from __future__ import annotations
 
@@ -19,6 +23,16 @@ SNAKE = {"alert_mode": "alertMode", "do_as": "doAs", "start_time": "startTime", 
          "cycle_gap": "cycleGap", "is_virtual": "isVirtual"}
 
 
+# Keys of a Get Flow answer's `data` (after the snake_case ones are renamed): a flow has one at least.
+FLOW_KEYS = ("flowId", "flowName", "graph")
+EXPECTED = ("expected Get Flow answers: {\"status\": 0, \"data\": {\"flowId\", \"flowName\", \"freq\", \"graph\", …}}, "
+            "their data objects, or a list of either")
+# Keys that tell another scheduler's export, to name the profile that reads it.
+OTHER_FORMATS = (("processDefinition", "DolphinScheduler", "dolphinscheduler"),
+                 ("workflowDefinition", "DolphinScheduler", "dolphinscheduler"),
+                 ("dags", "Airflow", "airflow"), ("dag_id", "Airflow", "airflow"))
+
+
 def _camel(value: Any) -> Any:
     if isinstance(value, dict):
         return {SNAKE.get(k, k): _camel(v) for k, v in value.items()}
@@ -27,7 +41,22 @@ def _camel(value: Any) -> Any:
     return value
 
 
-def _flows_of(document: Any, path: str) -> list[dict[str, Any]]:
+def _is_flow(item: Any) -> bool:
+    """A Get Flow `data` object: it names its flow (id or name) or carries its graph."""
+    return isinstance(item, dict) and any(key in item for key in FLOW_KEYS)
+
+
+def _not_an_export(path: str, items: list[Any]) -> SourceError:
+    keys = sorted({str(k) for item in items if isinstance(item, dict) for k in item})
+    found = f"found objects with keys {', '.join(keys[:8])}{', …' if len(keys) > 8 else ''}" if keys else \
+        f"found {'an empty list' if not items else type(items[0]).__name__}"
+    hint = next((f"; it looks like a {name} export: use profile \"{profile}\"" for key, name, profile in OTHER_FORMATS
+                 if key in keys), "")
+    return SourceError(f"{path}: this does not look like an EnOS v2.0 flow export ({EXPECTED}; {found}){hint}")
+
+
+def _flows_of(document: Any, path: str) -> list[Any]:
+    """The `data` of every answer; the file is refused when not one of them is a flow."""
     items = document if isinstance(document, list) else [document]
     flows = []
     for item in items:
@@ -35,10 +64,18 @@ def _flows_of(document: Any, path: str) -> list[dict[str, Any]]:
             if item["status"] != 0:
                 raise SourceError(f"{path}: an answer with status {item['status']} ({item.get('msg')}) is not a flow")
             item = item["data"]
-        if not isinstance(item, dict):
-            raise SourceError(f"{path}: expected Get Flow answers (objects)")
         flows.append(_camel(item))
+    if not any(map(_is_flow, flows)):
+        raise _not_an_export(path, items)
     return flows
+
+
+def _not_a_flow(number: int, item: Any) -> FlowRows:
+    """An entry among flows that is not one: its own error, the other flows go on."""
+    flow = FlowRows(key=f"entry {number}", name=f"entry {number}")
+    flow.fail("MALFORMED_FLOW", f"entry {number} is not a Get Flow answer (no flowId, flowName or graph): "
+                                f"{json.dumps(item, default=str)[:80]}")
+    return flow
 
 
 def _flow(data: dict[str, Any]) -> FlowRows:
@@ -79,7 +116,9 @@ def _flow(data: dict[str, Any]) -> FlowRows:
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
-    return rows_of(_flow(data) for data in _flows_of(load_json(settings), str(settings.path)))
+    entries = _flows_of(load_json(settings), str(settings.path))
+    return rows_of(_flow(data) if _is_flow(data) else _not_a_flow(number, data)
+                   for number, data in enumerate(entries, 1))
 
 
 PROFILE = Profile("enos-v2", "quartz", read, "EnOS v2.0 Dataflow Get Flow / export JSON")

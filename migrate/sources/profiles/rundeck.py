@@ -6,8 +6,11 @@ so both are read by the same code. Carried: the schedule (structured, as the Qua
 Rundeck builds from it, or a `crontab` string), the time zone, the enabled flags, options with
 defaults (as parameters), a failure e-mail (as alerts), and every step's body. Reported with a
 warning code: what a flow has no place for (secure options, recipients, other notifications,
-job references, plugin steps, error handlers, node filters, retries, time-outs, keep-going).
-A job with no schedule is unscheduled: the mapping refuses it or saves a manual flow.
+job references, plugin steps, error handlers, node filters, retries, time-outs, keep-going), and
+OPTION_REFERENCE for the option references in step text (`${option.env}`, `@option.env@`,
+`$RD_OPTION_ENV`), kept as written though nothing resolves them in a task. A job with no schedule is
+unscheduled: the mapping refuses it or saves a manual flow. A job definition names no account it
+runs as (that is the node's or the API caller's), so there is no RUN_AS here.
 
 A YAML file is composed before it is built, and refused when its aliases would expand it far
 beyond its own size (an alias bomb), so that nothing downstream can turn it into gigabytes."""
@@ -15,6 +18,7 @@ beyond its own size (an alias bomb), so that nothing downstream can turn it into
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +36,11 @@ from migrate.sources.readers import SourceError, SourceRow
 
 EXPECTED = "this does not look like a Rundeck export (expected a list of jobs with name/sequence or <joblist>)"
 MANUAL = "a Rundeck job with no schedule, run by hand"
+# How a step's text names a job option, which Rundeck replaces with its value before the step runs:
+# `${option.env}` in commands, `@option.env@` in inline scripts, `$RD_OPTION_ENV` in the environment.
+# (A script may also read the variable by its bare name: os.environ["RD_OPTION_ENV"].)
+OPTION_REFERENCE = re.compile(r"\$\{option\.[A-Za-z0-9_.-]+\}|@option\.[A-Za-z0-9_.-]+@"
+                              r"|(?:\$\{?)?\bRD_OPTION_[A-Za-z0-9_]+\b\}?")
 # An ordinary file expands to about its own size (nodes plus characters); aliases may repeat a
 # little of it, never this much.
 EXPANSION_FACTOR, EXPANSION_FLOOR = 10, 1_000_000
@@ -522,6 +531,27 @@ def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str])
         flow.tasks.append({"task_id": str(number), "task_name": f"{flow.name}_step{number}",
                            "upstream": "" if parallel else previous, "command": command})
         previous = str(number)
+    _option_references(flow, steps)
+
+
+def _option_references(flow: FlowRows, steps: list[Any]) -> None:
+    """Option references in the steps' commands, scripts and arguments: kept as written, and named,
+    since nothing replaces them with the values once the text runs as a task."""
+    found: dict[str, list[str]] = {}
+    texts = [(task["task_id"], task["command"]) for task in flow.tasks]
+    texts += [(str(number), _text(step.get("args"), f"step {number} args"))
+              for number, step in enumerate(steps, 1) if isinstance(step, dict) and _given(step.get("args"))]
+    for step, text in texts:
+        for reference in OPTION_REFERENCE.findall(text):
+            found.setdefault(reference, [])
+            if step not in found[reference]:
+                found[reference].append(step)
+    if found:
+        named = ", ".join(f"{reference} (step {', '.join(steps_of)})" for reference, steps_of in found.items())
+        flow.warn("OPTION_REFERENCE", f"the steps refer to Rundeck options {named}, which Rundeck replaced with the "
+                                      "option values before a step ran; EnOS parameters use another syntax, so the "
+                                      "text is kept as written and nothing resolves it: the flow's parameters carry "
+                                      "the values, rewrite the references to use them")
 
 
 def _execution(flow: FlowRows, job: dict[str, Any]) -> None:

@@ -16,6 +16,11 @@ schtasks prints in the display language of the Windows it runs on:
   (AMBIGUOUS_DATE), never guessed;
 - the task state: a disabled task (`Disabled`, `Deaktiviert`, `Désactivé`, `已禁用`) is saved
   inactive with a warning naming the state.
+
+A trigger's End Date that has passed (against today in UTC) saves the flow inactive, one ahead
+keeps it active, both with END_DATE naming it (a flow has no end date). The account the task ran
+as (`Run As User`) is RUN_AS: the flow runs as the service's doAs account. `Start In` is
+WORKING_DIRECTORY.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from migrate.config import SourceSettings
 from migrate.schedule.legacy import convert_windows
 from migrate.schedule.result import NO_TIME_SCHEDULE, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("date_order",)
@@ -260,11 +266,24 @@ def _state(flow: FlowRows, state: str) -> None:
                                      "reads (Enabled/Disabled in English, German, French, Chinese): saved inactive")
 
 
+def _end_date(flow: FlowRows, first: pd.Series, order: DateOrder) -> None:
+    """The trigger's End Date: passed, the flow is inactive; ahead, it is named (a flow has no end)."""
+    written = str(first.get("End Date", "")).strip()
+    try:
+        end = read_date(written, order)
+    except DateError as error:
+        flow.fail(error.code, f"End Date: {error}")
+        return
+    if end:
+        report_end(flow, "the trigger's End Date", written, date.fromisoformat(end))
+
+
 def _not_carried(flow: FlowRows, first: pd.Series) -> None:
     """Facts of the task that a flow has no place for, each named."""
-    end = str(first.get("End Date", "")).strip()
-    if end.casefold() not in NOT_APPLICABLE:
-        flow.warn("END_DATE", f"the trigger ended on {end}; a flow has no end date: disable it then")
+    run_as = str(first.get("Run As User", "")).strip()
+    if run_as.casefold() not in NOT_APPLICABLE:
+        flow.warn("RUN_AS", f"the task ran as {run_as} (Run As User); the flow runs as the service's doAs account "
+                            "instead")
     start_in = str(first.get("Start In", "")).strip()
     if start_in.casefold() not in NOT_APPLICABLE:
         flow.warn("WORKING_DIRECTORY", f"the task started in {start_in}; a task's command runs where the service "
@@ -289,6 +308,7 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         comment = str(first.get("Comment", "")).strip()
         flow.cells.update(owners=str(first.get("Run As User", "")), start_date=start_date,
                           desc="" if comment.casefold() in NOT_APPLICABLE else comment)
+        _end_date(flow, first, order)
         _not_carried(flow, first)
         flow.tasks = [{"task_id": "1", "task_name": name, "command": str(first.get("Task To Run", ""))}]
         yield flow

@@ -1,0 +1,48 @@
+"""A source schedule's end date, which a flow has no field for: one rule for every profile.
+
+An end that has passed means the job no longer fired: the flow is saved inactive, and the warning
+says so. An end still ahead means the job fires until then: the flow stays active, and the warning
+names the date on which to disable it. "Passed" is against today's date in UTC, taken here only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from migrate.sources.profiles import FlowRows
+
+
+def today() -> date:
+    """Today's date in UTC: the one clock every profile compares end dates with."""
+    return datetime.now(UTC).date()
+
+
+def has_ended(end: date) -> bool:
+    """True when the schedule's last day is before today (a schedule ending today still fires today)."""
+    return end < today()
+
+
+def passed_phrase(what: str, written: str) -> str:
+    """An end that has passed, in words: `what` names the source's field, `written` its value."""
+    return f"{what} {written} has passed: the job no longer fires"
+
+
+def ended_sentence(what: str, written: str) -> str:
+    """The warning of an end that has passed."""
+    return f"{passed_phrase(what, written)}, so the flow is saved inactive (active 0)"
+
+
+def ends_sentence(what: str, written: str) -> str:
+    """The warning of an end still ahead."""
+    return (f"{what} {written}: the job stops firing then, but a flow has no end date: it stays active; "
+            "disable it on that date")
+
+
+def report_end(flow: FlowRows, what: str, written: str, end: date) -> bool:
+    """END_DATE on the flow; an end that has passed also makes it inactive. True when it has."""
+    if has_ended(end):
+        flow.warn("END_DATE", ended_sentence(what, written))
+        flow.cells["active"] = "0"
+        return True
+    flow.warn("END_DATE", ends_sentence(what, written))
+    return False
