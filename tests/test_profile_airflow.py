@@ -253,6 +253,24 @@ def test_a_cron_dag_in_another_zone_is_refused_not_shifted(tmp_path: Path, capsy
     assert "TIMEZONE" not in inventory["warnings_by_code"]
 
 
+def test_a_cron_dag_whose_next_run_contradicts_the_assumed_zone_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A page without the details names no zone; next_dagrun (02:00Z for a 03:00 cron) proves
+    the installation is not on UTC, so saving it on UTC's clock would fire an hour late."""
+    dags = {"total_entries": 2, "dags": [
+        {"dag_id": "etl_berlin", "schedule_interval": {"__type": "CronExpression", "value": "0 3 * * *"},
+         "next_dagrun": "2026-11-21T02:00:00+00:00", "is_paused": False, "owners": ["a"]},
+        {"dag_id": "etl_utc", "schedule_interval": {"__type": "CronExpression", "value": "0 3 * * *"},
+         "next_dagrun": "2026-11-21T03:00:00+00:00", "is_paused": False, "owners": ["a"]}]}
+    code, inventory, _ = plan(tmp_path, capsys, write(tmp_path / "dags.json", dags))
+    assert code == 2 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1}
+    assert "2026-11-21T02:00:00+00:00" in errors_of(inventory, "etl_berlin")
+    code, inventory, _ = plan(tmp_path, capsys, tmp_path / "dags.json", extra='[mapping]\nsource_timezone = "Europe/Berlin"',
+                              target='timezone = "Europe/Berlin"')
+    assert inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1}  # now the UTC one is the contradiction
+    assert "etl_utc" in [f["source_key"] for f in inventory["invalid_flows"]]
+
+
 # -- no time schedule: datasets, assets, None, @once, @continuous ------------------------------
 
 def test_a_dataset_triggered_dag_is_unscheduled_with_its_datasets() -> None:

@@ -74,6 +74,10 @@ FACTS = ("schedule_interval", "timetable_summary", "timetable_description", "dat
          "is_paused", "paused", "is_active", "is_stale", "owners", "owner", "description", "tags", "timezone",
          "start_date", "end_date", "params")
 ANCHORS = ("next_dagrun", "next_dagrun_logical_date", "next_dagrun_data_interval_start", "start_date")
+# Instants at which the DAG's timetable fires (the ends of its data intervals; start_date is not
+# one): the mapping checks that the converted schedule fires then, in the zone it is read in.
+FIRE_INSTANTS = ("next_dagrun_create_after", "next_dagrun", "next_dagrun_logical_date",
+                 "next_dagrun_data_interval_start", "next_dagrun_data_interval_end")
 TIMEZONE_REPR = re.compile(r"^Timezone\('(?P<name>[^']*)'\)$")  # str() of a pendulum 2 zone
 FIXED_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})$")
 NO_SCHEDULE = {
@@ -326,6 +330,7 @@ def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
         return
     flow.schedule = text
     flow.cells["start"] = next((moment for name in ANCHORS if (moment := _moment(dag, name))), "")
+    flow.cells["next_fire"] = next((moment for name in FIRE_INSTANTS if (moment := _moment(dag, name))), "")
 
 
 def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
