@@ -1,16 +1,22 @@
-"""`migrate` verbs: run, plan, demo, emulator, report, cron. Exit codes: see README."""
+"""`migrate` verbs: run, plan, demo, emulator, report, cron. Exit codes: see README.
+
+Imports here are the standard library's light ones: everything else is imported inside the
+verbs, so that `migrate --help` is quick and the signal handlers are in place a few
+milliseconds after start."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
+import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from pydantic import ValidationError
-
+EXIT_INTERRUPTED = 130  # README: interrupted (Ctrl-C, SIGTERM)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = REPO_ROOT / "configs" / "demo.toml"
 
@@ -63,6 +69,8 @@ def _fail(message: str) -> int:
 
 
 def _run(config: Path, run_id: str | None, as_json: bool, resume: bool = False) -> int:
+    import asyncio
+
     from migrate.config import load_settings
     from migrate.job import run_job
 
@@ -108,6 +116,9 @@ def _plan(config: Path, as_json: bool, as_markdown: bool) -> int:
 
 
 def _emulator(host: str, port: int, state: Path | None, config: Path | None) -> int:
+    import asyncio
+    import contextlib
+
     from migrate.emulator.config import EmulatorConfig, load_emulator_config
     from migrate.emulator.server import EmulatorServer
 
@@ -165,15 +176,90 @@ def _cron(expression: str, dialect: str, start_text: str | None, split: bool, as
     return 0 if isinstance(result, Converted) else 2
 
 
+class _Interrupts:
+    """SIGINT and SIGTERM from the first line of main until a run puts in its own handlers (which
+    let requests in flight finish): exit 130 with one line, never a traceback, nor SIGTERM's 143.
+
+    While the tool starts (imports pandas, numpy, aiohttp...), a signal is only noted: a
+    KeyboardInterrupt inside a C extension's import leaves it half made, and the interpreter
+    then dies by SIGINT at exit whatever main returned; one inside an import's clean-up is
+    swallowed and the run goes on. Once started, a noted signal and any later one raise
+    KeyboardInterrupt; inside asyncio.run SIGTERM goes the way of its Ctrl-C (the main task is
+    cancelled, so every `finally` runs first)."""
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.started = False
+        self.requested = False
+        self.previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # an ignored SIGINT (a background job) stays so
+                self.previous[signum] = signal.signal(signum, self.handle)
+
+    def start(self) -> None:
+        """Started: from now on a signal interrupts; one noted before interrupts now."""
+        self.started = True
+        if signal.SIGINT in self.previous:  # Python's own, which asyncio.run replaces with its gentler one
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self.owner:  # a forked child (the mapping process) inherits this: it dies as told
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        elif not self.started:
+            self.requested = True
+        else:
+            as_ctrl_c = signal.getsignal(signal.SIGINT)
+            if callable(as_ctrl_c) and as_ctrl_c != self.handle:
+                as_ctrl_c(signal.SIGINT, frame)  # asyncio.run's: cancels the main task; Python's: raises
+            else:
+                raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        """The handlers found, back: for a caller that runs main in its own process (tests)."""
+        for signum, found in self.previous.items():
+            if found is not None:
+                signal.signal(signum, found)
+
+
+def _os_error(error: OSError) -> str:
+    """An OSError as one line, with its file when it has one, never an empty name."""
+    reason = error.strerror or str(error) or type(error).__name__
+    files = [str(f) for f in (error.filename, error.filename2) if f not in (None, "")]
+    return f"{' -> '.join(files)}: {reason}" if files else f"{reason} ({type(error).__name__}, errno {error.errno})"
+
+
 def main(argv: list[str] | None = None) -> int:
+    interrupts = _Interrupts()
+    try:
+        interrupts.install()
+        return _main(argv, interrupts)
+    except KeyboardInterrupt:
+        print("migrate: interrupted; flows without a line in the result log were not sent", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        interrupts.restore()
+
+
+def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     args = _parser().parse_args(argv)
+    # The heavy imports (pandas, numpy, aiohttp come with these), before a signal may interrupt.
+    from pydantic import ValidationError
+
     from migrate.client.auth import CredentialsError
     from migrate.config import ConfigError
+    from migrate.emulator.config import EmulatorConfigError
+    from migrate.emulator.store import StateError
     from migrate.feed import MappingProcessError
     from migrate.history import NothingToResume
     from migrate.job import TargetUnreachable
     from migrate.sources.readers import SourceError
 
+    interrupts.start()
     try:
         if args.verb == "run":
             return _run(args.config, args.run_id, args.json, args.resume)
@@ -189,12 +275,12 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.log, args.json, args.csv)
         return _cron(args.expression, args.dialect, args.start, args.split, args.json)
     except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume,
-            MappingProcessError) as error:
+            MappingProcessError, EmulatorConfigError, StateError) as error:
         return _fail(str(error))
-    except ValidationError as error:  # the emulator's own config
-        return _fail(f"emulator config: {error}")
+    except ValidationError as error:
+        return _fail(" ".join(str(error).split()))
     except OSError as error:
-        return _fail(f"{error.filename or ''}: {error.strerror or error}")
+        return _fail(_os_error(error))
 
 
 if __name__ == "__main__":

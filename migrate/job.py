@@ -154,14 +154,18 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
             runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
                             settings_dir_id=settings.target.dir_id, stop=stop)
             loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            # remove_signal_handler resets to the default, which would make a SIGTERM during the
+            # summary exit 143: the handlers from before the run are put back after it.
+            before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+            for signum in before:
                 loop.add_signal_handler(signum, runner.interrupt)
             try:
                 with progress:
                     await runner.run(flows())
             finally:
-                for signum in (signal.SIGINT, signal.SIGTERM):
+                for signum, handler in before.items():
                     loop.remove_signal_handler(signum)
+                    signal.signal(signum, handler)
                 try:
                     log.close()
                 except ResultLogError as error:

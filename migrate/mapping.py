@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.graph import flow_node_id, layout, task_node_id
-from migrate.model import FieldError, FlowPayload, field_errors, payload_sha256
+from migrate.model import ID_RANGE, FieldError, FlowPayload, canonical_id, field_errors, payload_sha256
 from migrate.schedule.convert import convert
 from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.result import NEEDS_START, NO_TIME_SCHEDULE, Converted, Rejected
@@ -492,7 +492,7 @@ def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSett
          "y": _coordinate(draft, t.y, positions.get(node, (0.5, 0.5))[1], f"tasks[{i}].y")}
         for i, (t, node) in enumerate(zip(tasks, nodes, strict=True))
     ]
-    draft.commands = {t.task_id: t.command for t in tasks if t.command}
+    draft.commands = {_canonical_or_raw(t.task_id): t.command for t in tasks if t.command}
     gap = f"{draft.body.get('cycle', 'D')}0"
     draft.body["relations"] = [
         {"cycleGap": gap, "source": source, "target": target, "rerun": settings.tasks.rerun}
@@ -501,6 +501,15 @@ def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSett
     if upstream_flows:
         roots = [node for node, t in zip(nodes, tasks, strict=True) if not t.upstream]
         _add_upstream_flows(draft, upstream_flows, roots)
+
+
+def _canonical_or_raw(task_id: str) -> str:
+    """A task id as the payload will carry it (`05` is 5), so that Import finds its command; an
+    invalid one is left as it is and reported by validation."""
+    try:
+        return canonical_id(task_id)
+    except ValueError:
+        return task_id
 
 
 def _upstream_flows(draft: FlowDraft) -> list[dict[str, Any]]:
@@ -606,6 +615,9 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
         if any(e.field == "source" for e in errors):
             already.update(("freq", "cycle"))  # the profile said why there is no schedule
         errors.extend(e for e in found if e.field not in already)
+    if payload is not None and not needs_id and payload.id == NO_ID:  # 0 (or 00) stands for "found by name"
+        errors.append(FieldError(field="id", value=json.dumps(draft.body.get("id"), ensure_ascii=False),
+                                 message=f"must be a numeric id {ID_RANGE}: 0 names nothing"))
     if errors or payload is None:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),

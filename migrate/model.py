@@ -26,19 +26,43 @@ from pydantic import (
     model_validator,
 )
 
-from migrate.graph import graph_errors
+from migrate.graph import FLOW_PREFIX, TASK_PREFIX, graph_errors
 from migrate.schedule.cycle import Cycle
 from migrate.schedule.quartz import QuartzError, parse_quartz
 
+# Ids are Java longs on the service: 1 to 2^63 - 1. Only ASCII digits spell one: `int()` and
+# `str.isdigit()` also take Arabic-Indic, fullwidth and superscript digits, so `5`, `05` and `٥`
+# would pass as three flows and be saved as one, three times.
+MAX_ID = 9_223_372_036_854_775_807
+ASCII_DIGITS = re.compile(r"[0-9]+")
+ID_RANGE = f"from 1 to {MAX_ID}"
+
+
+def canonical_id(value: object, zero_allowed: bool = False) -> str:
+    """An id as the service reads it: ASCII digits, leading zeros dropped (`0005` -> `5`).
+    Raises ValueError, naming the rule, for any other spelling and outside the service's range."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ID:
+        raise ValueError(f"is beyond the service's integer range: ids run {ID_RANGE}")  # before str(): 4,300 digits
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not ASCII_DIGITS.fullmatch(text):  # a negative int keeps its sign here, and is refused
+        raise ValueError("must be a numeric id: a non-negative integer in ASCII digits, no sign, point or space")
+    text = text.lstrip("0") or "0"
+    # Compared as text first: int() of thousands of digits is slow, and refused past 4,300.
+    if len(text) > len(str(MAX_ID)) or int(text) > MAX_ID:
+        raise ValueError(f"is beyond the service's integer range: ids run {ID_RANGE}")
+    if text == "0" and not zero_allowed:
+        raise ValueError(f"must be a numeric id {ID_RANGE}: 0 names nothing")
+    return text
+
 
 def _numeric_id(value: object) -> object:
-    if isinstance(value, bool):
-        return value  # left for the str check to refuse
-    if isinstance(value, int) and value >= 0:
-        return str(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return value.strip()
-    raise ValueError("must be a non-negative integer or a numeric string")
+    return canonical_id(value)
+
+
+def _flow_id_or_none(value: object) -> object:
+    # 0 stands for "no id yet": the mapping validates a flow to be found by name with it, and
+    # the run puts the found id in its place. Save with 0 is refused by the service (no flow 0).
+    return canonical_id(value, zero_allowed=True)
 
 
 def _not_bool(value: object) -> object:
@@ -48,6 +72,7 @@ def _not_bool(value: object) -> object:
 
 
 NumericId = Annotated[str, BeforeValidator(_numeric_id)]
+FlowIdOrNone = Annotated[str, BeforeValidator(_flow_id_or_none)]
 ScheduleType = Annotated[Literal[0, 1, 2], BeforeValidator(_not_bool)]
 AlertMode = Annotated[Literal[0, 1, 2, 3], BeforeValidator(_not_bool)]
 Active = Annotated[Literal[0, 1], BeforeValidator(_not_bool)]
@@ -105,6 +130,8 @@ def _parameters_list(value: object) -> str:
             value = json.loads(value) if value.strip() else []
         except json.JSONDecodeError as error:
             raise ValueError(f"is not valid JSON ({error.msg})") from None
+        except RecursionError:
+            raise ValueError("is JSON nested too deeply to read") from None
     if not isinstance(value, list):
         raise ValueError("must be a list of {key, value} objects or its JSON string")
     items = []
@@ -150,10 +177,50 @@ def _quartz_freq(value: str) -> str:
     return value
 
 
+def _node_renames(items: object, id_key: str, prefix: str) -> dict[str, str]:
+    """Node ids written from a non-canonical id (`t_05` for task `05`) -> the canonical ones (`t_5`)."""
+    renames: dict[str, str] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("nodeId") != f"{prefix}{item.get(id_key)}":
+            continue
+        try:
+            canonical = canonical_id(item[id_key])
+        except ValueError:
+            continue  # reported by the field's own check
+        if canonical != str(item[id_key]):
+            renames[item["nodeId"]] = f"{prefix}{canonical}"
+    return renames
+
+
+def _canonical_nodes(body: Any) -> Any:
+    """A node id made from a task or flow id follows the id to its canonical spelling, relations
+    too; so task `05` and task `5` become one node twice, refused by the graph check."""
+    if not isinstance(body, dict):
+        return body
+    renames = {**_node_renames(body.get("tasks"), "taskId", TASK_PREFIX),
+               **_node_renames(body.get("flows"), "flowId", FLOW_PREFIX)}
+    if not renames:
+        return body
+
+    def renamed(items: object, keys: tuple[str, ...]) -> object:
+        if not isinstance(items, list):
+            return items
+        return [{**item, **{k: renames.get(item[k], item[k]) for k in keys if isinstance(item.get(k), str)}}
+                if isinstance(item, dict) else item for item in items]
+
+    return {**body, "tasks": renamed(body.get("tasks"), ("nodeId",)), "flows": renamed(body.get("flows"), ("nodeId",)),
+            "relations": renamed(body.get("relations"), ("source", "target"))}
+
+
 class FlowPayload(WireModel):
     """The body of Save Flow. Optional per some doc versions; see README 'Service choices'."""
 
-    id: NumericId
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_node_ids(cls, body: Any) -> Any:
+        return _canonical_nodes(body)
+
+    id: FlowIdOrNone
     type: ScheduleType
     name: Annotated[str, Field(min_length=1)]
     freq: Annotated[str, BeforeValidator(_freq)]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from migrate.config import ConfigError, Settings
 from migrate.mapping import mapped_columns
 from migrate.sources.profiles import Profile, registry, standard_mapping
-from migrate.sources.readers import SourceError, SourceRow, read_header, read_rows
+from migrate.sources.readers import SourceError, SourceRow, columns_named, read_header, read_rows
 
 
 def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
@@ -37,7 +37,7 @@ def source_rows(settings: Settings) -> tuple[Settings, Iterator[SourceRow]]:
         if absent:
             raise SourceError(
                 f"{settings.source.path}: the config maps column(s) {absent} that the file does not have; "
-                f"its columns are {header}"
+                f"its columns are {columns_named(header)}"
             )
     return settings, read_rows(settings.source)
 

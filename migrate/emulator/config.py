@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Strict(BaseModel):
@@ -100,7 +100,39 @@ class EmulatorConfig(Strict):
     limits: Limits = Limits()
 
 
+class EmulatorConfigError(Exception):
+    """An emulator config that cannot be used; one line naming the file and the key."""
+
+
 def load_emulator_config(path: Path) -> EmulatorConfig:
-    text = path.read_text(encoding="utf-8")
-    data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    return EmulatorConfig.model_validate(data)
+    """JSON for a `.json` file, else TOML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EmulatorConfigError(f"{path}: no such emulator config") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise EmulatorConfigError(f"{path}: cannot read the emulator config: {error}") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except json.JSONDecodeError as error:
+        raise EmulatorConfigError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} "
+                                  f"({error.msg})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise EmulatorConfigError(f"{path}: not valid TOML ({error}); a JSON config needs the suffix .json") from None
+    except RecursionError:
+        raise EmulatorConfigError(f"{path}: nested too deeply to read") from None
+    try:
+        return EmulatorConfig.model_validate(data)
+    except ValidationError as error:
+        raise EmulatorConfigError(f"{path}: {_problems(error)}") from None
+
+
+def _problems(error: ValidationError, most: int = 3) -> str:
+    """A validation error's first problems on one line, each naming its key."""
+    found = []
+    for item in error.errors(include_url=False)[:most]:
+        key = ".".join(map(str, item["loc"])) or "(top level)"
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        found.append(f"{key}: {message}")
+    more = error.error_count() - most
+    return "; ".join(found) + (f"; and {more} more" if more > 0 else "")

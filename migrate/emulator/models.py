@@ -23,7 +23,7 @@ from migrate.emulator.exceptions import (
 )
 from migrate.emulator.store import Store
 from migrate.graph import task_node_id
-from migrate.model import FlowPayload, field_errors
+from migrate.model import FlowPayload, canonical_id, field_errors
 from migrate.schedule.quartz import is_valid_quartz
 from migrate.stamps import local_plain
 
@@ -129,9 +129,10 @@ class BatchService:
         return found
 
     def _flow(self, flow_id: object) -> StoredFlow:
-        text = str(flow_id).strip() if isinstance(flow_id, (int, str)) and not isinstance(flow_id, bool) else ""
-        if not text.isdigit():
-            raise invalid(f"flowId {flow_id!r} is not a number")
+        try:
+            text = canonical_id(flow_id)
+        except ValueError:
+            raise invalid(f"flowId {flow_id!r} is not a number") from None
         flow = self.flows.get(int(text))
         if flow is None:
             # Not documented: we read an unknown id as an invalid parameter (README).

@@ -12,15 +12,32 @@ if TYPE_CHECKING:
     from migrate.emulator.models import BatchService, StoredFlow
 
 
+class StateError(Exception):
+    """A state file that cannot be opened or read; the message names it."""
+
+
+def _cannot_open(path: Path, error: sqlite3.Error) -> StateError:
+    if not path.parent.is_dir():
+        return StateError(f"{path}: cannot keep the emulator state here: the folder {path.parent} does not exist")
+    if path.is_dir():
+        return StateError(f"{path}: is a folder; the emulator state is a SQLite file")
+    return StateError(f"{path}: cannot open as the emulator state (a SQLite file): {error}")
+
+
 class Store:
     """A key/value table of JSON documents; with no path, it keeps nothing."""
 
     def __init__(self, path: Path | None) -> None:
         self._db: sqlite3.Connection | None = None
+        self.path = path
         if path is not None:
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            try:
+                self._db = sqlite3.connect(path, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")  # the first read: "file is not a database" comes here
+                self._db.execute("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            except sqlite3.Error as error:
+                self.close()
+                raise _cannot_open(path, error) from None
 
     def _put(self, key: str, value: object) -> None:
         if self._db is not None:
@@ -32,13 +49,17 @@ class Store:
         """Restore the service from the file; False when there is nothing stored yet."""
         if self._db is None:
             return False
-        rows = dict(self._db.execute("SELECT key, value FROM state").fetchall())
-        if "meta" not in rows:
-            return False
-        service.restore({
-            "flows": [json.loads(v) for k, v in rows.items() if k.startswith("flow:")],
-            **json.loads(rows["meta"]),
-        })
+        try:
+            rows = dict(self._db.execute("SELECT key, value FROM state").fetchall())
+            if "meta" not in rows:
+                return False
+            service.restore({
+                "flows": [json.loads(v) for k, v in rows.items() if k.startswith("flow:")],
+                **json.loads(rows["meta"]),
+            })
+        except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as error:
+            # Another program's database, or a state written by another version: say so, never a traceback.
+            raise StateError(f"{self.path}: not an emulator state ({type(error).__name__}: {error})") from None
         return True
 
     def save_flow(self, flow: StoredFlow) -> None:

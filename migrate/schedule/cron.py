@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of

@@ -173,7 +173,7 @@ def read_header(settings: SourceSettings) -> list[str] | None:
     return names or None
 
 
-def columns_named(names: list[str], most: int = 10, width: int = 32) -> str:
+def columns_named(names: list[str], most: int = 10, width: int = 20) -> str:
     """Column names for a message: a few, each cut short, and how many there are. Never the raw
     header line: a file read by mistake may be a secret, and its first line would be one column."""
     shown = [repr(n if len(n) <= width else n[: width - 1] + "…") for n in names[:most]]

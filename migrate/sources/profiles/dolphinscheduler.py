@@ -96,6 +96,8 @@ def _parsed(value: Any, what: str) -> Any:
             return json.loads(value)
         except json.JSONDecodeError as error:
             raise Malformed(f"{what} is not valid JSON ({error.msg} at column {error.colno})") from None
+        except RecursionError:
+            raise Malformed(f"{what} is JSON nested too deep to read") from None
     return value
 
 

@@ -80,14 +80,19 @@ def _not_a_flow(number: int, item: Any) -> FlowRows:
 
 def _flow(data: dict[str, Any]) -> FlowRows:
     graph = data.get("graph") or {}
+    unreadable = ""
     if isinstance(graph, str):
         try:
             graph = _camel(json.loads(graph))
-        except json.JSONDecodeError:
-            graph = {}
+        except json.JSONDecodeError as error:
+            graph, unreadable = {}, f"its graph is not JSON ({error.msg} at column {error.colno})"
+        except RecursionError:
+            graph, unreadable = {}, "its graph is JSON nested too deep to read"
     flow_id = str(data.get("flowId", graph.get("id", "")))
     flow = FlowRows(key=flow_id or str(data.get("flowName")), name=str(data.get("flowName", graph.get("name", ""))))
     flow.schedule = str(data.get("freq", graph.get("freq", "")))
+    if unreadable:
+        flow.fail("MALFORMED_FLOW", unreadable)
     owners = data.get("owner", graph.get("owners", ""))
     flow.cells.update(
         flow_id=flow_id, owners=str(owners), active=str(data.get("active", graph.get("active", ""))),

@@ -1,0 +1,429 @@
+"""Hostile input and start-up (issue 19 items 2, 7, 8): ids spelt several ways, JSON nested past
+the recursion limit, config values of the wrong kind, a first data row with a field too many,
+100,000 columns, signals before the handlers; each a one-line error naming what and where, with
+an exit code from the contract, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, base_state, write_config
+from pydantic import ValidationError
+
+from migrate.cli import main
+from migrate.config import ConfigError, load_settings
+from migrate.model import MAX_ID, FlowPayload, field_errors
+from migrate.results import read_log
+from migrate.sources.readers import SourceError, read_header, read_rows
+
+DEEP = "[" * 100_000 + "]" * 100_000  # past any recursion limit
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+    code, out, err = run_cli(capsys, "run", str(config), "--json")
+    assert "Traceback" not in err
+    report = json.loads(out)
+    return code, report, list(read_log(Path(report["result_log"])))
+
+
+def body(flow_id: object = "5", **changes: Any) -> dict[str, Any]:
+    return {
+        "id": flow_id, "type": 1, "name": "f", "freq": "0 0 0 * * ? *", "cycle": "D", "alertMode": 0,
+        "doAs": "d", "owners": "alice", "visitors": "", "startTime": "2026-12-01", "active": 0,
+        "tasks": [{"taskName": "t", "taskId": "500001", "nodeId": "t_500001", "x": 0.5, "y": 0.5}],
+        "flows": [], "relations": [], **changes,
+    }
+
+
+def id_error(value: object) -> str:
+    with pytest.raises(ValidationError) as raised:
+        FlowPayload.model_validate(body(value))
+    (error,) = field_errors(raised.value)
+    assert error.field == "id"
+    return error.message
+
+
+# --- item 2: ids are integers on the service --------------------------------------------------------
+
+@pytest.mark.parametrize(("spelt", "canonical"), [
+    ("5", "5"), ("05", "5"), ("0005", "5"), (" 5 ", "5"), (5, "5"), (str(MAX_ID), str(MAX_ID)),
+    ("0" * 30 + "7", "7"),
+])
+def test_a_flow_id_is_canonical_ascii_digits(spelt: object, canonical: str) -> None:
+    assert FlowPayload.model_validate(body(spelt)).id == canonical
+
+
+@pytest.mark.parametrize("spelt", [
+    "\u0665",  # Arabic-Indic five
+    "\uff15",  # fullwidth five
+    "\u00b2",  # superscript two: str.isdigit() says yes
+    "+5", "-5", "5 5", "5.0", "5e0", "0x5", "", -5, 5.0, True,
+])
+def test_a_flow_id_in_any_other_spelling_is_refused_with_its_value(spelt: object) -> None:
+    assert "ASCII digits" in id_error(spelt)
+
+
+@pytest.mark.parametrize("spelt", [str(MAX_ID + 1), "9" * 4301, MAX_ID + 1])
+def test_a_flow_id_beyond_the_service_integer_range_is_refused(spelt: object) -> None:
+    assert "9223372036854775807" in id_error(spelt)
+
+
+def test_task_and_flow_node_ids_are_canonical_and_their_node_ids_follow() -> None:
+    payload = FlowPayload.model_validate(body(
+        tasks=[{"taskName": "a", "taskId": "0500001", "nodeId": "t_0500001", "x": 0.1, "y": 0.1},
+               {"taskName": "b", "taskId": "500002", "nodeId": "t_500002", "x": 0.2, "y": 0.2}],
+        flows=[{"flowId": "007", "flowName": "up", "nodeId": "f_007", "x": 0.3, "y": 0.3}],
+        relations=[{"cycleGap": "D0", "source": "t_0500001", "target": "t_500002", "rerun": False},
+                   {"cycleGap": "D0", "source": "f_007", "target": "t_0500001", "rerun": False}],
+    ))
+    wire = payload.wire()
+    assert [t["taskId"] for t in wire["tasks"]] == ["500001", "500002"]
+    assert wire["tasks"][0]["nodeId"] == "t_500001"
+    assert wire["flows"][0]["flowId"] == "7"
+    assert wire["flows"][0]["nodeId"] == "f_7"
+    assert [(r["source"], r["target"]) for r in wire["relations"]] == [("t_500001", "t_500002"), ("f_7", "t_500001")]
+
+
+def test_two_spellings_of_one_task_id_are_one_node_twice() -> None:
+    with pytest.raises(ValidationError, match="appears more than once"):
+        FlowPayload.model_validate(body(tasks=[
+            {"taskName": "a", "taskId": "500001", "nodeId": "t_500001", "x": 0.1, "y": 0.1},
+            {"taskName": "b", "taskId": "0500001", "nodeId": "t_0500001", "x": 0.2, "y": 0.2}]))
+
+
+@pytest.mark.parametrize("task_id", ["\u0665", "0", str(MAX_ID + 1)])
+def test_a_task_id_out_of_kind_or_range_is_refused(task_id: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        FlowPayload.model_validate(body(tasks=[
+            {"taskName": "a", "taskId": task_id, "nodeId": f"t_{task_id}", "x": 0.1, "y": 0.1}]))
+    assert any(e.field == "tasks[0].taskId" for e in field_errors(raised.value))
+
+
+def test_spellings_of_one_flow_id_save_it_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = base_state(flows=1, tasks_per_flow=1)
+    state["flows"] = [{"flow_id": 5, "name": "five", "owners": ["alice"], "org_id": "o1"}]
+    rows = [{"flow_id": spelt, "flow_name": "five", "schedule": "0 0 2 * * ? *", "owners": "alice",
+             "task_id": "500001"} for spelt in ("5", "05", "0005", "\u0665", "\uff15", str(MAX_ID + 1))]
+    code, report, lines = run_json(capsys, write_config(tmp_path, state=state, rows=rows))
+
+    assert code == 2
+    assert report["emulator"]["saves_by_flow"] == {"5": 1}
+    by_row = {line["rows"][0]: line for line in lines}
+    assert by_row[1]["status"] == "saved" and by_row[1]["flow_id"] == "5"
+    for row in (2, 3):
+        assert by_row[row]["status"] == "invalid" and by_row[row]["errors"][0]["code"] == "DUPLICATE"
+    for row in (4, 5, 6):
+        assert by_row[row]["status"] == "invalid" and by_row[row]["errors"][0]["field"] == "id"
+    assert "\\u0665" in by_row[4]["errors"][0]["value"] or "\u0665" in by_row[4]["errors"][0]["value"]
+
+
+def test_a_mapped_flow_id_0_is_invalid_never_sent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [{"flow_id": spelt, "flow_name": "flow1", "schedule": "0 0 2 * * ? *", "owners": "alice",
+             "task_id": "500001"} for spelt in ("0", "000")]
+    code, report, lines = run_json(capsys, write_config(tmp_path, state=base_state(), rows=rows))
+    assert code == 2 and report["emulator"]["saves_by_flow"] == {}
+    assert [(line["status"], line["errors"][0]["field"]) for line in lines] == [("invalid", "id")] * 2
+    assert "0 names nothing" in lines[0]["errors"][0]["message"]
+
+
+# --- item 7: JSON nested past the recursion limit ---------------------------------------------------
+
+def json_settings(tmp_path: Path, name: str, text: str) -> Any:
+    from migrate.config import SourceSettings
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return SourceSettings(path=path)
+
+
+@pytest.mark.parametrize(("name", "text", "where"), [
+    ("deep.json", DEEP, "deep.json: JSON nested too deeply"),
+    ("deep.jsonl", '{"id": "1"}\n{"id": ' + DEEP + "}\n", "deep.jsonl: line 2: JSON nested too deeply"),
+])
+def test_a_json_source_nested_too_deep_is_refused_naming_file_and_line(tmp_path: Path, name: str, text: str,
+                                                                       where: str) -> None:
+    with pytest.raises(SourceError, match=where):
+        list(read_rows(json_settings(tmp_path, name, text)))
+
+
+def test_a_deep_json_source_through_the_cli_is_one_line_and_exit_1(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    config.write_text(config.read_text(encoding="utf-8").replace('"export.csv"', '"export.jsonl"'), encoding="utf-8")
+    (tmp_path / "export.jsonl").write_text('{"flow_id": ' + DEEP + "}\n", encoding="utf-8")
+    for verb in ("plan", "run"):
+        code, out, err = run_cli(capsys, verb, str(config))
+        assert code == 1, (verb, out, err)
+        assert err.count("\n") == 1 and "export.jsonl: line 1: JSON nested too deeply" in err, err
+
+
+def test_a_deep_json_profile_export_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from migrate.sources.profiles.json_documents import load_json
+
+    with pytest.raises(SourceError, match=r"dags\.json: JSON nested too deep"):
+        load_json(json_settings(tmp_path, "dags.json", DEEP))
+
+
+def test_a_deep_json_cell_in_the_model_is_a_field_error() -> None:
+    with pytest.raises(ValidationError) as raised:
+        FlowPayload.model_validate(body(parameters=DEEP))
+    (error,) = field_errors(raised.value)
+    assert error.field == "parameters" and "nested too deeply" in error.message
+
+
+@pytest.mark.parametrize("column", ["params", "tasks_json"])
+def test_a_deep_json_cell_makes_its_row_invalid_and_the_run_goes_on(tmp_path: Path, column: str,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [{"flow_id": str(1001 + i), "flow_name": f"flow{i + 1}", "schedule": "0 0 2 * * ? *", "owners": "alice",
+             "params": "", "tasks_json": json.dumps([{"taskId": str(500001 + i), "taskName": f"task{i + 1}"}])}
+            for i in range(3)]
+    rows[1][column] = DEEP
+    config = write_config(tmp_path, state=base_state(), rows=rows)
+    text = config.read_text(encoding="utf-8").replace('task_id = "task_id"', 'json_column = "tasks_json"')
+    config.write_text(text.replace('owners = "owners"', 'owners = "owners"\nparameters = "params"'), encoding="utf-8")
+    code, report, lines = run_json(capsys, config)
+    assert code == 2
+    assert [line["status"] for line in sorted(lines, key=lambda line: line["rows"])] == ["saved", "invalid", "saved"]
+    assert report["emulator"]["saves_by_flow"] == {"1001": 1, "1003": 1}
+
+
+# --- item 8: a first data row with a field too many; wide headers; what a message may show ----------
+
+def csv_settings(tmp_path: Path, text: str, **extra: Any) -> Any:
+    from migrate.config import SourceSettings
+
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    return SourceSettings(path=path, **extra)
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("a,b,c\n1,2,3,4\n5,6,7\n", 2),  # pandas would take column a for an index and shift b, c left
+    ("a,b,c\n\n1,2,3,4\n5,6,7\n", 3),  # after a blank line: still the first record
+    ("a,b,c\n1,2,3\n5,6,7,8\n", 3),  # a later row: pandas refuses, the message says the same
+])
+def test_a_row_with_a_field_too_many_refuses_the_file(tmp_path: Path, text: str, line: int) -> None:
+    with pytest.raises(SourceError) as raised:
+        list(read_rows(csv_settings(tmp_path, text)))
+    assert str(raised.value) == f"{tmp_path / 'export.csv'}: line {line} has 4 fields, the header 3"
+
+
+def test_a_shifted_first_row_through_the_cli_sends_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    (tmp_path / "export.csv").write_text(
+        "flow_id,flow_name,schedule,owners,task_id\n1001,flow1,0 0 2 * * ? *,alice,500001,extra\n"
+        "1002,flow2,0 0 2 * * ? *,alice,500002\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 1 and err.strip().endswith("export.csv: line 2 has 6 fields, the header 5"), err
+    assert not list((tmp_path / "results").glob("*.jsonl")) or all(
+        not p.read_text(encoding="utf-8") for p in (tmp_path / "results").glob("*.jsonl"))
+
+
+def test_a_short_row_reads_as_blanks(tmp_path: Path) -> None:
+    rows = list(read_rows(csv_settings(tmp_path, "a,b,c\n1,2\n")))
+    assert [r.cells for r in rows] == [{"a": "1", "b": "2", "c": ""}]
+
+
+def test_100000_columns_are_read_in_linear_time(tmp_path: Path) -> None:
+    # The duplicate check counted every name against every other: 100,000 columns took minutes.
+    names = [f"c{i}" for i in range(100_000)]
+    settings = csv_settings(tmp_path, ",".join(names) + "\n" + ",".join(str(i) for i in range(100_000)) + "\n")
+    started = time.monotonic()
+    assert read_header(settings) == names
+    [row] = list(read_rows(settings))
+    assert row.cells["c99999"] == "99999"
+    assert time.monotonic() - started < 60  # quadratic: several minutes; linear: a second or two
+
+
+def test_a_repeated_column_in_a_wide_header_is_named(tmp_path: Path) -> None:
+    names = [f"c{i}" for i in range(100_000)] + ["c5"]
+    with pytest.raises(SourceError, match=r"column\(s\) 1: 'c5' more than once"):
+        read_header(csv_settings(tmp_path, ",".join(names) + "\n"))
+
+
+def test_column_names_in_a_message_are_few_and_cut_short() -> None:
+    from migrate.sources.readers import columns_named
+
+    secret_line = "AWS_SECRET_ACCESS_KEY=" + "x" * 40
+    shown = columns_named([secret_line, *(f"c{i}" for i in range(20))])
+    assert secret_line not in shown and "AWS_SECRET_ACCESS_K" in shown
+    assert shown.startswith("21: ") and shown.endswith("and 11 more")
+
+
+def test_a_missing_column_error_never_echoes_the_first_line(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    secret = "token=" + "s3cr3t" * 20  # a secret file read by mistake: its first line is "the header"
+    (tmp_path / "export.csv").write_text(secret + "\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config))
+    assert code == 1 and "flow_id" in err
+    assert secret not in err and "s3cr3t" * 6 not in err
+
+
+# --- item 7: config values wrong in kind, emulator config and state, files always named --------------
+
+def config_with(tmp_path: Path, old: str, new: str) -> Path:
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    text = config.read_text(encoding="utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ('encoding = "utf8-sig"', "source.encoding: 'utf8-sig' is not a text encoding"),
+    ('encoding = "rot13"', "source.encoding: 'rot13' is not a text encoding"),
+    ('delimiter = ";;"', "source.delimiter: must be one character"),
+    ('delimiter = ""', "source.delimiter: must be one character"),
+    ('delimiter = "\\n"', "source.delimiter: must be one character"),
+])
+def test_a_source_setting_wrong_in_kind_is_one_line_naming_the_key(tmp_path: Path, setting: str, expected: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = config_with(tmp_path, 'path = "export.csv"', f'path = "export.csv"\n{setting}')
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(config)
+    for verb in ("plan", "run"):
+        code, _, err = run_cli(capsys, verb, str(config))
+        assert code == 1 and err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "UTF8", "latin-1", "cp1252", "utf_16"])
+def test_real_encodings_are_accepted(tmp_path: Path, encoding: str) -> None:
+    config = config_with(tmp_path, 'path = "export.csv"', f'path = "export.csv"\nencoding = "{encoding}"')
+    assert load_settings(config).source.encoding == encoding
+
+
+def test_a_missing_ca_bundle_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = config_with(tmp_path, 'url = "embedded"', 'url = "https://apim.example.invalid"\nca_bundle = "ca.pem"')
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 1 and err.count("\n") == 1, err
+    assert f"target.ca_bundle: {tmp_path / 'ca.pem'}: no such file" in err and "migrate: :" not in err
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("state.json", "{not json"),
+    ("state.toml", "users = [ what"),
+    ("state.json", "[1, 2, 3]"),  # JSON, but not an object of settings
+    ("state.json", '{"users": "' + "x" * 10 + '"}'),  # wrong in kind
+])
+def test_an_emulator_config_that_is_not_toml_or_json_is_one_line(tmp_path: Path, name: str, text: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    config.write_text(config.read_text(encoding="utf-8").replace('"state.json"', f'"{name}"'), encoding="utf-8")
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 1 and "Traceback" not in err, err
+    assert f"{tmp_path / name}:" in err and err.count("\n") == 1, err
+    code, _, err = run_cli(capsys, "emulator", "--config", str(tmp_path / name))
+    assert code == 1 and f"{tmp_path / name}:" in err and err.count("\n") == 1, err
+
+
+def test_a_missing_emulator_config_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "emulator", "--config", str(tmp_path / "absent.toml"))
+    assert code == 1 and err == f"migrate: {tmp_path / 'absent.toml'}: no such emulator config\n"
+
+
+@pytest.mark.parametrize("kind", ["missing folder", "not a database", "a folder"])
+def test_an_emulator_state_that_cannot_be_opened_is_one_line(tmp_path: Path, kind: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    state = {"missing folder": tmp_path / "absent" / "state.sqlite", "not a database": tmp_path / "state.sqlite",
+             "a folder": tmp_path}[kind]
+    if kind == "not a database":
+        state.write_bytes(b"this is not SQLite, just text " * 100)
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'emulator_config = "state.json"', f'emulator_config = "state.json"\nemulator_state = "{state}"'), encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 1 and "Traceback" not in err and f"{state}:" in err and err.count("\n") == 1, err
+    code, _, err = run_cli(capsys, "emulator", "--state", str(state))
+    assert code == 1 and f"{state}:" in err and err.count("\n") == 1, err
+
+
+def test_a_state_file_that_is_a_database_of_something_else_is_refused(tmp_path: Path) -> None:
+    from migrate.emulator.store import StateError, Store
+
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE state (k INTEGER)")  # same name, other columns
+    with pytest.raises(StateError, match=r"other\.sqlite: not an emulator state"):
+        Store(path).load_into(None)  # type: ignore[arg-type]
+
+
+def test_an_os_error_without_a_file_name_never_prints_an_empty_one(capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import migrate.cli as cli
+
+    def disk_full(*args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "_report", disk_full)
+    code, _, err = run_cli(capsys, "report", "some.jsonl")
+    assert code == 1 and "migrate: :" not in err and "No space left on device" in err
+
+
+# --- item 7: a signal in the first second, before the run's own handlers --------------------------------
+
+MIGRATE = [sys.executable, "-m", "migrate.cli"]
+
+
+def slow_run_config(tmp_path: Path) -> Path:
+    """A run that lasts several seconds: 2,000 flows at 200 a second."""
+    count = 2000
+    state = base_state(flows=count, tasks_per_flow=1)
+    rows = [{"flow_id": str(1001 + i), "flow_name": f"flow{i + 1}", "schedule": "0 0 2 * * ? *", "owners": "alice",
+             "task_id": str(500001 + i)} for i in range(count)]
+    return write_config(tmp_path, state=state, rows=rows, run={"rate_per_second": 200})
+
+
+def wait_for_handler(pid: int, signum: int) -> None:
+    """Until the process catches `signum` (Linux: /proc/PID/status SigCgt): the start of main.
+    Before that, the interpreter is still starting and nothing of ours can answer a signal."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        time.sleep(0.3)  # not Linux: a guess at the interpreter's start-up
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        caught = next((line.split()[1] for line in status.read_text().splitlines() if line.startswith("SigCgt:")), "0")
+        if int(caught, 16) >> (signum - 1) & 1:
+            return
+        time.sleep(0.002)
+    raise AssertionError("the process never installed its signal handler")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.3, 0.6, 1.0])
+def test_a_signal_in_the_first_second_exits_130_without_a_traceback(tmp_path: Path, signum: int,
+                                                                    delay: float) -> None:
+    config = slow_run_config(tmp_path)
+    process = subprocess.Popen([*MIGRATE, "run", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    wait_for_handler(process.pid, signal.SIGTERM)
+    time.sleep(delay)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, (process.returncode, out, err)
+    assert "interrupted" in err + out
+
+
+def test_help_stays_fast() -> None:
+    started = time.monotonic()
+    done = subprocess.run([*MIGRATE, "--help"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "run" in done.stdout
+    assert time.monotonic() - started < 5  # imports nothing heavy: about a tenth of a second
