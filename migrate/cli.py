@@ -53,7 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     cron.add_argument("expression")
     cron.add_argument("--dialect", choices=["unix", "croniter", "quartz", "airflow", "iso8601"], required=True,
                       help="the source's dialect: never guessed from the text")
-    cron.add_argument("--start", help="for intervals (airflow, iso8601): the date-time they count from")
+    cron.add_argument("--start", help="for intervals (airflow, iso8601): the date-time they count from; with an "
+                                      "offset it is an instant, and the interval keeps UTC's clock")
+    cron.add_argument("--zone", help="the IANA zone the schedule fires in (CRON_TZ, timeZone, timezoneId…)")
+    cron.add_argument("--target-zone", help="the service's zone ([target] timezone): the schedule is shifted "
+                                            "into it exactly, or refused")
+    cron.add_argument("--approximate", action="store_true",
+                      help="shift a schedule whose zone keeps another DST by today's offset, with a warning")
     cron.add_argument("--split", action="store_true",
                       help="split a day-of-month OR day-of-week schedule into two flows instead of refusing it")
     cron.add_argument("--json", action="store_true")
@@ -153,17 +159,24 @@ def _report(log: Path, as_json: bool, csv_path: Path | None) -> int:
     return 0
 
 
-def _cron(expression: str, dialect: str, start_text: str | None, split: bool, as_json: bool) -> int:
+def _cron(args: argparse.Namespace) -> int:
+    """One schedule through the same conversion a run uses: anchor, zone and all."""
     from datetime import datetime
 
-    from migrate.schedule.convert import convert
+    from migrate.config import known_zone
+    from migrate.schedule.convert import convert_for_service
     from migrate.schedule.result import Converted
 
+    expression, as_json = args.expression, args.json
     try:
-        start = datetime.fromisoformat(start_text) if start_text else None
+        start = datetime.fromisoformat(args.start.replace("Z", "+00:00")) if args.start else None
     except ValueError:
-        return _fail(f"--start {start_text!r} is not an ISO date or date-time")
-    result = convert(expression, dialect, start, split)  # type: ignore[arg-type]
+        return _fail(f"--start {args.start!r} is not an ISO date or date-time")
+    try:
+        zone, target_zone = known_zone(args.zone), known_zone(args.target_zone)
+    except ValueError as error:
+        return _fail(f"--zone/--target-zone: {error}")
+    result = convert_for_service(expression, args.dialect, start, zone, target_zone, args.approximate, args.split)
     if as_json:
         print(json.dumps(result.as_json()))
     elif isinstance(result, Converted):
@@ -273,7 +286,7 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
             return _emulator(args.host, args.port, args.state, args.config)
         if args.verb == "report":
             return _report(args.log, args.json, args.csv)
-        return _cron(args.expression, args.dialect, args.start, args.split, args.json)
+        return _cron(args)
     except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume,
             MappingProcessError, EmulatorConfigError, StateError) as error:
         return _fail(str(error))

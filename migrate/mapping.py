@@ -13,7 +13,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -22,10 +22,10 @@ from pydantic import ValidationError
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.graph import flow_node_id, layout, task_node_id
 from migrate.model import ID_RANGE, FieldError, FlowPayload, canonical_id, field_errors, payload_sha256
-from migrate.schedule.convert import convert
+from migrate.schedule.convert import convert_for_service
 from migrate.schedule.quartz import parse_quartz
-from migrate.schedule.result import NEEDS_START, NO_TIME_SCHEDULE, Converted, Rejected
-from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, place_in_zone
+from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
+from migrate.schedule.timezone import TIMEZONE_MISMATCH
 from migrate.seen import SeenKeys
 from migrate.sources.readers import SourceRow
 
@@ -320,62 +320,31 @@ def _source_zone(plan: FieldPlan, cells: dict[str, str]) -> str | None:
 
 
 def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
-    """The mapped schedule, converted from its dialect to freq and cycle, placed in the service's
-    zone, or refused with a code."""
+    """The mapped schedule as the service will fire it (converted from its dialect, counted from
+    its anchor, placed in the service's zone), or refused with a code."""
     raw = draft.body.pop("freq")
     mapping = plan.mapping
-    split_or = mapping.split_id_column is not None
     zone = _source_zone(plan, cells)
-    result = convert(raw, mapping.schedule_dialect, None, split_or=split_or)
-    if isinstance(result, Rejected) and result.code == NEEDS_START:
-        # An interval: it counts from the export's own anchor. An anchor with an offset is an
-        # instant, and intervals of fixed length run in absolute time (as Airflow's do): the wall
-        # clock they keep is UTC's.
-        start = _start_of(draft, plan, cells)
-        if start is not None and start.tzinfo is not None:
-            start, zone = start.astimezone(UTC).replace(tzinfo=None), "UTC"
-        result = convert(raw, mapping.schedule_dialect, start, split_or=split_or)
+    start = _start_of(draft, plan, cells) if mapping.schedule_dialect in ("airflow", "iso8601") else None
+    result = convert_for_service(raw, mapping.schedule_dialect, start, zone, plan.target_zone,
+                                 approximate=mapping.timezone_shift == "approximate",
+                                 split_or=mapping.split_id_column is not None)
     if isinstance(result, Rejected):
         if result.code == NO_TIME_SCHEDULE:
             _unscheduled(draft, plan, f"{result.code}: {result.message}", raw)
-            return
-        draft.fail("freq", raw, f"{result.code}: {result.message}", code=result.code)
+        else:
+            draft.fail("freq", raw, f"{result.code}: {result.message}", code=result.code)
         return
-    placed = _placed(draft, plan, result, zone, raw)
-    if placed is None or not _fires_when_the_source_said(draft, plan, placed, zone, cells.get("next_fire", ""), raw):
+    if not _fires_when_the_source_said(draft, plan, result, zone, cells.get("next_fire", ""), raw):
         return
-    draft.body["freq"] = placed.freq
-    draft.warnings.extend(w.as_json() for w in placed.warnings)
-    mapped_cycle = draft.body.setdefault("cycle", placed.cycle)
-    if mapped_cycle != placed.cycle:
-        draft.warnings.append({"code": "CYCLE_DIFFERS", "from": str(mapped_cycle), "to": placed.cycle,
-                               "message": f"the mapped cycle differs from the schedule's ({placed.cycle}); kept"})
+    draft.body["freq"] = result.freq
+    draft.warnings.extend(w.as_json() for w in result.warnings)
+    mapped_cycle = draft.body.setdefault("cycle", result.cycle)
+    if mapped_cycle != result.cycle:
+        draft.warnings.append({"code": "CYCLE_DIFFERS", "from": str(mapped_cycle), "to": result.cycle,
+                               "message": f"the mapped cycle differs from the schedule's ({result.cycle}); kept"})
     if result.split is not None and mapping.split_id_column:
-        twin = _placed(draft, plan, result.split, zone, raw)
-        if twin is not None:
-            draft.split = (cells.get(mapping.split_id_column, "").strip(), twin)
-
-
-def _placed(draft: FlowDraft, plan: FieldPlan, converted: Converted, zone: str | None, raw: str) -> Converted | None:
-    """The schedule in the service's zone: unchanged when the source names no zone or the same
-    one, shifted when the shift is exact, else refused (the draft has the error)."""
-    if zone is None:
-        return converted
-    if plan.target_zone is None:
-        draft.fail("freq", raw, f"{TIMEZONE_MISMATCH}: the schedule fires in {zone}, and the service's zone is not "
-                                "configured: set [target] timezone (the service's Get Timezone action tells it)",
-                   code=TIMEZONE_MISMATCH)
-        return None
-    placed = place_in_zone(converted, zone, plan.target_zone, approximate=plan.mapping.timezone_shift == "approximate")
-    if isinstance(placed, Rejected):
-        draft.fail("freq", raw, f"{placed.code}: {placed.message}", code=placed.code)
-        return None
-    if placed.freq != converted.freq and not any(w.code == TIMEZONE_APPROXIMATE for w in placed.warnings):
-        # Exact, but a reviewer sees 18:00 where the source said 02:00: say why.
-        draft.warnings.append({"code": "TIMEZONE_SHIFTED", "from": f"{converted.freq} ({zone})",
-                               "to": f"{placed.freq} ({plan.target_zone})",
-                               "message": f"the same instants, written in the service's zone {plan.target_zone}"})
-    return placed
+        draft.split = (cells.get(mapping.split_id_column, "").strip(), result.split)
 
 
 def _fires_when_the_source_said(draft: FlowDraft, plan: FieldPlan, placed: Converted, zone: str | None,

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from migrate.cli import main
 from migrate.config import Settings
 from migrate.mapping import InvalidFlow, ValidFlow, plan_flows
 from migrate.sources.readers import SourceRow
@@ -128,3 +131,15 @@ def test_a_schedule_that_fires_when_the_export_says_it_does_is_saved() -> None:
                     settings(target={"timezone": "Europe/Berlin"}, schedule_dialect="croniter",
                              source_timezone="Europe/Berlin"))
     assert isinstance(in_berlin, ValidFlow) and in_berlin.payload.freq == "0 0 3 * * ? *"
+
+
+def test_migrate_cron_converts_as_a_run_does_anchor_and_zones(capsys: pytest.CaptureFixture[str]) -> None:
+    """By hand and in a run, one answer: the anchor's offset and both zones count."""
+    assert main(["cron", "1 day, 0:00:00", "--dialect", "airflow", "--start", "2026-01-01T05:00:00-08:00",
+                 "--target-zone", "UTC"]) == 0
+    assert capsys.readouterr().out.startswith("freq: 0 0 13 * * ? *")
+    assert main(["cron", "0 2 * * 1-5", "--dialect", "unix", "--zone", "Asia/Shanghai", "--target-zone", "UTC",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["freq"] == "0 0 18 ? * 1-5 *"
+    assert main(["cron", "0 2 * * *", "--dialect", "unix", "--zone", "Europe/Berlin", "--target-zone", "UTC"]) == 2
+    assert "TIMEZONE_MISMATCH" in capsys.readouterr().out

@@ -4,14 +4,16 @@ Rejected, never an exception for a user's schedule."""
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Literal, get_args
 
 from migrate.schedule.airflow import convert_airflow
 from migrate.schedule.cron import convert_cron
 from migrate.schedule.intervals import from_iso8601
 from migrate.schedule.legacy import convert_quartz
-from migrate.schedule.result import INVALID_SYNTAX, Converted, Rejected, Rejection
+from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Converted, Rejected, Rejection, ScheduleWarning
+from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, place_in_zone
 
 Dialect = Literal["quartz", "unix", "croniter", "airflow", "iso8601"]
 DIALECTS: tuple[str, ...] = get_args(Dialect)
@@ -36,3 +38,30 @@ def convert(
         # anything else is a text they did not foresee: refuse it, saying what went wrong.
         return Rejected(INVALID_SYNTAX, f"{value!r} could not be read as a {dialect} schedule "
                                         f"({type(error).__name__}: {error})", str(value))
+
+
+def convert_for_service(value: str, dialect: Dialect, start: datetime | None, source_zone: str | None,
+                        target_zone: str | None, approximate: bool = False,
+                        split_or: bool = False) -> Converted | Rejected:
+    """The schedule as the service will fire it: converted, counted from its anchor when it is an
+    interval, and placed in the service's zone. An anchor with an offset is an instant, and
+    intervals of fixed length run in absolute time (as Airflow's do): the clock they keep is UTC's."""
+    result = convert(value, dialect, None, split_or)
+    if isinstance(result, Rejected) and result.code == NEEDS_START and start is not None:
+        if start.tzinfo is not None:
+            start, source_zone = start.astimezone(UTC).replace(tzinfo=None), "UTC"
+        result = convert(value, dialect, start, split_or)
+    if isinstance(result, Rejected) or source_zone is None:
+        return result
+    if target_zone is None:
+        return Rejected(TIMEZONE_MISMATCH, f"the schedule fires in {source_zone}, and the service's zone is not "
+                                           "given: set [target] timezone (the service's Get Timezone action tells "
+                                           "it)", value)
+    placed = place_in_zone(result, source_zone, target_zone, approximate=approximate)
+    if isinstance(placed, Rejected) or placed.freq == result.freq or any(
+            w.code == TIMEZONE_APPROXIMATE for w in placed.warnings):
+        return placed
+    # Exact, but a reviewer sees 18:00 where the source said 02:00: say why.
+    shifted = ScheduleWarning("TIMEZONE_SHIFTED", f"{result.freq} ({source_zone})", f"{placed.freq} ({target_zone})",
+                              f"the same instants, written in the service's zone {target_zone}")
+    return replace(placed, warnings=(*placed.warnings, shifted))
