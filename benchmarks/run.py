@@ -29,9 +29,9 @@ import aiohttp
 
 from benchmarks.emulator_process import EmulatorProcess
 from migrate.config import Settings
-from migrate.job import run_job
-from migrate.mapping import ValidFlow, plan_flows
-from migrate.results import read_log
+from migrate.engine.job import run_job
+from migrate.mapping.flows import ValidFlow, plan_flows
+from migrate.results.log import read_log
 from migrate.sources.readers import read_rows
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,10 +15,10 @@ import pytest
 from conftest import FLOWS_URL, QUERY, base_state, export_rows, write_config
 
 from migrate.cli import main
-from migrate.client.auth import Credentials
 from migrate.emulator.server import EmulatorServer
-from migrate.results import read_log
-from migrate.signing import request_signature, token_encryption
+from migrate.results.log import read_log
+from migrate.service.signing import request_signature, token_encryption
+from migrate.service.tokens import Credentials
 
 APP_KEY, APP_SECRET = "app-7f3c", "s3cr3t-0f-the-app-9d1e"
 APPS = {"applications": [{"app_key": APP_KEY, "app_secret": APP_SECRET}]}

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO, base_state, export_rows, write_config, write_export
 
 from migrate.cli import main
-from migrate.results import read_log
+from migrate.results.log import read_log
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -18,8 +18,8 @@ import pytest
 from conftest import base_state, export_rows, write_config, write_export
 
 from migrate.cli import main
-from migrate.results import read_log
-from migrate.spreadsheet import safe_cell
+from migrate.results.log import read_log
+from migrate.results.spreadsheet import safe_cell
 
 APP = {"applications": [{"app_key": "k-resume", "app_secret": "s-resume-4242"}]}
 

@@ -1,4 +1,4 @@
-"""The mapping process of a run (migrate/feed.py): the same lines as mapping on the event loop,
+"""The mapping process of a run (migrate/engine/feed.py): the same lines as mapping on the event loop,
 its errors reported like any other, and no process left behind whoever dies first."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from test_faults_resume import emulator_stats, wait_for_lines
 
 from migrate.cli import main
 from migrate.config import RunSettings
-from migrate.feed import wanted
-from migrate.results import read_log
+from migrate.engine.feed import wanted
+from migrate.results.log import read_log
 
 VARYING = {"ts", "elapsed_ms", "latency_ms", "run_id"}
 APP = {"applications": [{"app_key": "k-feed", "app_secret": "s-feed-4242"}]}

@@ -28,7 +28,7 @@ from conftest import REPO, base_state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migrate.results import read_log
+from migrate.results.log import read_log
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
 CONTRACT_EXITS = {0, 1, 2, 3, 4, 5, 130}  # README "Exit codes" and design.md

@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from migrate.cli import main
 from migrate.config import ConfigError, load_settings
-from migrate.model import MAX_ID, FlowPayload, field_errors
-from migrate.results import read_log
+from migrate.results.log import read_log
+from migrate.service.model import MAX_ID, FlowPayload, field_errors
 from migrate.sources.readers import SourceError, read_header, read_rows
 
 DEEP = "[" * 100_000 + "]" * 100_000  # past any recursion limit
@@ -366,12 +366,12 @@ def test_a_state_file_that_is_a_database_of_something_else_is_refused(tmp_path: 
 
 def test_an_os_error_without_a_file_name_never_prints_an_empty_one(capsys: pytest.CaptureFixture[str],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import migrate.cli as cli
+    from migrate.commands import report
 
     def disk_full(*args: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "_report", disk_full)
+    monkeypatch.setattr(report, "execute", disk_full)
     code, _, err = run_cli(capsys, "report", "some.jsonl")
     assert code == 1 and "migrate: :" not in err and "No space left on device" in err
 

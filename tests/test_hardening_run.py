@@ -28,8 +28,8 @@ import pytest
 from conftest import base_state, export_rows, write_config, write_export
 
 from migrate.cli import main
-from migrate.client.service import parse_retry_after
-from migrate.results import read_log
+from migrate.results.log import read_log
+from migrate.service.answers import parse_retry_after
 
 APP = {"applications": [{"app_key": "k-hard", "app_secret": "s-hard-7d21"}]}
 PLAIN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATE_")}

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import base_state, export_rows, write_config
 
 from migrate.config import load_settings
-from migrate.inventory import BATCH_ROWS, plan_job
+from migrate.engine.inventory import BATCH_ROWS, plan_job
 
 
 def test_parallel_and_serial_plans_agree(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from migrate.config import Settings
-from migrate.mapping import InvalidFlow, ValidFlow, names_list, parameters_json, plan_flows
+from migrate.mapping.flows import InvalidFlow, ValidFlow, names_list, parameters_json, plan_flows
 from migrate.sources.readers import SourceRow
 
 
@@ -163,7 +163,7 @@ def test_opt_in_split_makes_two_flows() -> None:
 
 @given(st.lists(st.text(min_size=1, max_size=6), max_size=300))
 def test_seen_keys_behaves_like_a_dict(keys: list[str]) -> None:
-    from migrate.seen import SeenKeys
+    from migrate.mapping.seen import SeenKeys
 
     seen, reference = SeenKeys(capacity=4), {}
     for row, key in enumerate(keys, 1):

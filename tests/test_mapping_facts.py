@@ -10,7 +10,7 @@ import pytest
 
 from migrate.cli import main
 from migrate.config import Settings
-from migrate.mapping import InvalidFlow, ValidFlow, plan_flows
+from migrate.mapping.flows import InvalidFlow, ValidFlow, plan_flows
 from migrate.sources.readers import SourceRow
 
 DEFAULTS = {"type": 1, "alertMode": 0, "doAs": "db", "visitors": "", "startTime": "2026-12-01", "active": 1,

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from migrate.model import FlowPayload, field_errors
+from migrate.service.model import FlowPayload, field_errors
 
 # enos-batch-api.md §3.6: the v2.1 Save sample (string ids, "parameters": "[]", ;-wrapped owners).
 V21_SAMPLE = json.loads("""{

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from migrate.pacing import MIN_SHARE, RequestPacer
+from migrate.engine.pacing import MIN_SHARE, RequestPacer
 
 
 async def test_throttling_halves_the_rate_once_per_burst_and_recovers_to_the_ceiling() -> None:

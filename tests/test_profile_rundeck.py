@@ -19,7 +19,7 @@ from conftest import REPO, base_state
 
 from migrate.cli import main
 from migrate.config import SourceSettings
-from migrate.results import read_log
+from migrate.results.log import read_log
 from migrate.sources.profiles import registry
 from migrate.sources.readers import SourceError
 

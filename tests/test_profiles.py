@@ -13,7 +13,7 @@ from conftest import base_state, shared_file
 
 from migrate.cli import main
 from migrate.config import SourceSettings
-from migrate.results import read_log
+from migrate.results.log import read_log
 from migrate.sources.profiles import registry
 
 

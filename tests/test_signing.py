@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrate.signing import params_data, request_signature, token_encryption
+from migrate.service.signing import params_data, request_signature, token_encryption
 
 TOKEN, SECRET, TIMESTAMP = "xxxxaaaxxxx", "xxxappSecretxxx", 1572574909697
 

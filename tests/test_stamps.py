@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrate.stamps import local_plain, utc_iso
+from migrate.results.stamps import local_plain, utc_iso
 
 SECONDS = st.floats(min_value=0, max_value=4_000_000_000, allow_nan=False)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrate.emulator.config import AuthRules
-from migrate.signing import request_signature, token_encryption
+from migrate.service.signing import request_signature, token_encryption
 
 DUPLICATE_REQUEST, NO_SUCH_APP, BAD_ENCRYPTION, BAD_PARAMETER = 1001, 1002, 1003, 1004
 EMPTY_PARAMETER, TOKEN_EXPIRED, REFRESH_FAILED = 1202, 1203, 1204

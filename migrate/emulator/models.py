@@ -22,10 +22,10 @@ from migrate.emulator.exceptions import (
     user_org_mismatch,
 )
 from migrate.emulator.store import Store
-from migrate.graph import task_node_id
-from migrate.model import FlowPayload, canonical_id, field_errors
+from migrate.mapping.graph import task_node_id
+from migrate.results.stamps import local_plain
 from migrate.schedule.quartz import is_valid_quartz
-from migrate.stamps import local_plain
+from migrate.service.model import FlowPayload, canonical_id, field_errors
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 

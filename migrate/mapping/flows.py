@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
-from migrate.graph import flow_node_id, layout, task_node_id
-from migrate.model import ID_RANGE, FieldError, FlowPayload, canonical_id, field_errors, payload_sha256
+from migrate.mapping.graph import flow_node_id, layout, task_node_id
+from migrate.mapping.seen import SeenKeys
 from migrate.schedule.convert import convert_for_service
 from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
 from migrate.schedule.timezone import TIMEZONE_MISMATCH
-from migrate.seen import SeenKeys
+from migrate.service.model import ID_RANGE, FieldError, FlowPayload, canonical_id, field_errors, payload_sha256
 from migrate.sources.readers import SourceRow
 
 LIST_SEPARATORS = re.compile(r"[;,\s]+")

@@ -7,7 +7,7 @@ import signal
 from collections.abc import Iterator
 
 from migrate.config import ConfigError, Settings
-from migrate.mapping import mapped_columns
+from migrate.mapping.flows import mapped_columns
 from migrate.sources.profiles import Profile, registry, standard_mapping
 from migrate.sources.readers import SourceError, SourceRow, columns_named, read_header, read_rows
 

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from migrate.config import Settings
-from migrate.job import EXIT_CHANGES, EXIT_OK, EXIT_SOME_FAILED
-from migrate.mapping import InvalidFlow, ValidFlow, plan_flows
-from migrate.model import FieldError
-from migrate.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
-from migrate.seen import digest
+from migrate.engine.job import EXIT_CHANGES, EXIT_OK, EXIT_SOME_FAILED
+from migrate.mapping.flows import InvalidFlow, ValidFlow, plan_flows
+from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
+from migrate.mapping.seen import digest
+from migrate.service.model import FieldError
 from migrate.sources.readers import SourceRow
 
 BATCH_ROWS = 2000

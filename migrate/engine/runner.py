@@ -22,15 +22,16 @@ from typing import Any, Literal
 
 import aiohttp
 
-from migrate.client.auth import TokenError
-from migrate.client.service import FATAL_CODES, Answer, BatchClient, backoff_seconds, describe_error, is_transient
-from migrate.compare import differences, remote_graph
 from migrate.config import RunSettings
-from migrate.mapping import InvalidFlow, ReadyFlow
-from migrate.model import payload_sha256
-from migrate.pacing import RequestPacer, Stopped, StopSignal
-from migrate.results import ResultLog, ResultLogError
-from migrate.targets import RebindError, import_body, names_index, rebind, root_directory
+from migrate.engine.pacing import RequestPacer, Stopped, StopSignal
+from migrate.mapping.flows import InvalidFlow, ReadyFlow
+from migrate.reconcile.compare import differences, remote_graph
+from migrate.reconcile.targets import RebindError, import_body, names_index, rebind, root_directory
+from migrate.results.log import ResultLog, ResultLogError
+from migrate.service.answers import FATAL_CODES, Answer, backoff_seconds, describe_error, is_transient
+from migrate.service.client import BatchClient
+from migrate.service.model import payload_sha256
+from migrate.service.tokens import TokenError
 
 
 @dataclass

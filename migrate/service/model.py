@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from migrate.graph import FLOW_PREFIX, TASK_PREFIX, graph_errors
+from migrate.mapping.graph import FLOW_PREFIX, TASK_PREFIX, graph_errors
 from migrate.schedule.cycle import Cycle
 from migrate.schedule.quartz import QuartzError, parse_quartz
 

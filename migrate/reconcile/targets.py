@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from migrate.graph import task_node_id
-from migrate.mapping import ReadyFlow
+from migrate.mapping.flows import ReadyFlow
+from migrate.mapping.graph import task_node_id
 
 
 class RebindError(ValueError):

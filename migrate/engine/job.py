@@ -17,7 +17,20 @@ from typing import Any
 
 import aiohttp
 
-from migrate.client.auth import (
+from migrate.config import EMBEDDED, Settings
+from migrate.emulator.config import load_emulator_config
+from migrate.emulator.server import EmulatorServer
+from migrate.engine.feed import mapped
+from migrate.engine.pacing import StopSignal
+from migrate.engine.progress import Progress
+from migrate.engine.runner import Runner
+from migrate.redact import redact
+from migrate.results.history import checked_run_id, load_memory, run_to_resume
+from migrate.results.history import log_path as history_log_path
+from migrate.results.log import ResultLog, ResultLogError, Summary, read_log
+from migrate.service.answers import describe_error
+from migrate.service.client import BatchClient
+from migrate.service.tokens import (
     KEY_VARIABLE,
     SECRET_VARIABLE,
     AccessTokens,
@@ -25,18 +38,6 @@ from migrate.client.auth import (
     CredentialsError,
     load_credentials,
 )
-from migrate.client.service import BatchClient, describe_error
-from migrate.config import EMBEDDED, Settings
-from migrate.emulator.config import load_emulator_config
-from migrate.emulator.server import EmulatorServer
-from migrate.feed import mapped
-from migrate.history import checked_run_id, load_memory, run_to_resume
-from migrate.history import log_path as history_log_path
-from migrate.pacing import StopSignal
-from migrate.progress import Progress
-from migrate.redact import redact
-from migrate.results import ResultLog, ResultLogError, Summary, read_log
-from migrate.runner import Runner
 
 EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 

@@ -16,9 +16,9 @@ from typing import IO, Any
 import orjson
 import structlog
 
-from migrate.model import error_reason
+from migrate.service.model import error_reason
 from migrate.redact import redact_rendered
-from migrate.stamps import utc_iso
+from migrate.results.stamps import utc_iso
 
 STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
 SENT_STATUSES = ("saved", "created", "failed")

@@ -26,8 +26,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 from migrate.config import RunSettings, Settings
-from migrate.mapping import InvalidFlow, ReadyFlow, ValidFlow, plan_flows
-from migrate.pipeline import source_rows
+from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, plan_flows
+from migrate.mapping.pipeline import source_rows
 
 BATCH_FLOWS = 128
 # The mapper is batches ahead: it should only take a core that the sender (and, on the same

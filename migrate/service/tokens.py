@@ -22,10 +22,10 @@ from typing import Any
 
 import aiohttp
 
-from migrate.client.service import Answer, backoff_seconds, describe_error, is_transient, read_envelope
-from migrate.pacing import StopSignal
+from migrate.engine.pacing import StopSignal
 from migrate.redact import remember
-from migrate.signing import token_encryption
+from migrate.service.answers import Answer, backoff_seconds, describe_error, is_transient, read_envelope
+from migrate.service.signing import token_encryption
 
 KEY_VARIABLE, SECRET_VARIABLE = "MIGRATE_APP_KEY", "MIGRATE_APP_SECRET"
 TOKEN_PATH = "/apim-token-service/v2.0/token"

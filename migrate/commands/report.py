@@ -1,0 +1,32 @@
+"""`migrate report LOG`: the summary of a result log, and the lines as CSV for a spreadsheet."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from migrate.commands import fail
+
+
+def add_parser(verbs: Any) -> None:
+    report = verbs.add_parser("report", help="summary of a result log")
+    report.add_argument("log", type=Path)
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--csv", type=Path, metavar="FILE", help="also write every line as CSV, for a spreadsheet")
+
+
+def execute(args: argparse.Namespace) -> int:
+    from migrate.results.log import Summary, read_log
+    from migrate.results.spreadsheet import write_lines_csv
+
+    if not args.log.is_file():
+        return fail(f"{args.log}: no such result log")
+    summary = Summary.of(read_log(args.log))
+    if args.csv is not None:
+        count = write_lines_csv(read_log(args.log), args.csv)
+        print(f"{count} lines written to {args.csv}", file=sys.stderr)
+    print(json.dumps(summary.as_json(), indent=2) if args.json else summary.text())
+    return 0

@@ -1,0 +1,46 @@
+"""`migrate run CONFIG`: read, map, validate and save; one result line per flow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(verbs: Any) -> None:
+    run = verbs.add_parser("run", help="read, map, validate and save; write the result log")
+    run.add_argument("config", type=Path)
+    run.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("--resume", action="store_true",
+                     help="continue a run (the one named by --run-id, else the newest): "
+                     "flows it saved are not sent again")
+
+
+def execute(args: argparse.Namespace) -> int:
+    return run_config(args.config, args.run_id, args.json, args.resume)
+
+
+def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = False) -> int:
+    import asyncio
+
+    from migrate.config import load_settings
+    from migrate.engine.job import run_job
+
+    settings = load_settings(config)
+    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume))
+    if as_json:
+        print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
+                          **result.summary.as_json(), "emulator": result.emulator_stats}, indent=2))
+    else:
+        print(result.summary.text())
+        for note in result.notes:
+            print(note)
+        if result.emulator_stats is not None:
+            stats = result.emulator_stats
+            print(f"emulator: {sum(stats['saves_by_flow'].values())} saves of "
+                  f"{len(stats['saves_by_flow'])} flows, {stats['requests']} requests, "
+                  f"busiest one-second window {stats['busiest_one_second_window']}")
+        print(f"result log: {result.log_path}")
+    return result.exit_code
