@@ -361,7 +361,7 @@ def test_a_state_file_that_is_a_database_of_something_else_is_refused(tmp_path: 
     with sqlite3.connect(path) as other:
         other.execute("CREATE TABLE state (k INTEGER)")  # same name, other columns
     with pytest.raises(StateError, match=r"other\.sqlite: not an emulator state"):
-        Store(path).load_into(None)  # type: ignore[arg-type]
+        Store(path).load()
 
 
 def test_an_os_error_without_a_file_name_never_prints_an_empty_one(capsys: pytest.CaptureFixture[str],

@@ -63,8 +63,11 @@ class BatchService:
         self.flows: dict[int, StoredFlow] = {}
         self.tasks: dict[str, str] = {}  # taskId -> name
         self.directories: dict[str, tuple[str, str]] = {}  # dirId -> (parentId, name)
-        if not self.store.load_into(self):
+        kept = self.store.load()
+        if kept is None:
             self._seed(config)
+        else:
+            self.restore(kept)
 
     # -- seeding and persistence ---------------------------------------------------------
 
@@ -88,7 +91,7 @@ class BatchService:
                 create_time=now, update_user=creator, update_time=now,
                 dir_id=spec.dir_id or self.root_dir_id, locked=spec.locked,
             )
-        self.store.save_all(self)
+        self._keep_all()
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -96,6 +99,10 @@ class BatchService:
             "tasks": self.tasks,
             "directories": {k: list(v) for k, v in self.directories.items()},
         }
+
+    def _keep_all(self) -> None:
+        if self.store.persistent:  # a snapshot copies every flow: not for a store that keeps nothing
+            self.store.save_all(self.snapshot())
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         self.flows = {f["flow_id"]: StoredFlow(**f) for f in snapshot["flows"]}
@@ -335,7 +342,7 @@ class BatchService:
             entry=1, task_details=details,
         )
         self.flows[flow_id] = flow
-        self.store.save_all(self)
+        self._keep_all()
         return {"flowId": flow_id}
 
     # -- delete, enable, disable ---------------------------------------------------------
@@ -377,7 +384,7 @@ class BatchService:
             raise ServiceError(62102, "A directory of the same name already exists")
         dir_id = uuid.uuid4().hex
         self.directories[dir_id] = (parent, name)
-        self.store.save_all(self)
+        self._keep_all()
         return {"dirId": dir_id}
 
     def list_directories(self, user_id: str | None, org_id: str | None) -> list[dict[str, Any]]:

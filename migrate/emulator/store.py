@@ -6,10 +6,16 @@ import json
 import sqlite3
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from migrate.emulator.models import BatchService, StoredFlow
+    from _typeshed import DataclassInstance
+
+
+class Storable(Protocol):
+    """A stored flow as the store sees it: a dataclass with an id (models.StoredFlow)."""
+
+    flow_id: int
 
 
 class StateError(Exception):
@@ -45,35 +51,38 @@ class Store:
                 "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, json.dumps(value))
             )
 
-    def load_into(self, service: BatchService) -> bool:
-        """Restore the service from the file; False when there is nothing stored yet."""
+    @property
+    def persistent(self) -> bool:
+        """Whether anything is kept: with no file, callers skip making snapshots at all."""
+        return self._db is not None
+
+    def load(self) -> dict[str, Any] | None:
+        """The snapshot kept in the file (`flows`, `tasks`, `directories`); None when there is
+        nothing stored yet."""
         if self._db is None:
-            return False
+            return None
         try:
             rows = dict(self._db.execute("SELECT key, value FROM state").fetchall())
             if "meta" not in rows:
-                return False
-            service.restore({
-                "flows": [json.loads(v) for k, v in rows.items() if k.startswith("flow:")],
-                **json.loads(rows["meta"]),
-            })
+                return None
+            meta = json.loads(rows["meta"])
+            return {"flows": [json.loads(v) for k, v in rows.items() if k.startswith("flow:")],
+                    "tasks": meta["tasks"], "directories": meta["directories"]}
         except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as error:
             # Another program's database, or a state written by another version: say so, never a traceback.
             raise StateError(f"{self.path}: not an emulator state ({type(error).__name__}: {error})") from None
-        return True
 
-    def save_flow(self, flow: StoredFlow) -> None:
+    def save_flow(self, flow: DataclassInstance | Storable) -> None:
         if self._db is not None:  # with no file, not even the copy: it was a fifth of a save's time
-            self._put(f"flow:{flow.flow_id}", asdict(flow))
+            self._put(f"flow:{flow.flow_id}", asdict(flow))  # type: ignore[arg-type, union-attr]
 
     def delete_flow(self, flow_id: int) -> None:
         if self._db is not None:
             self._db.execute("DELETE FROM state WHERE key = ?", (f"flow:{flow_id}",))
 
-    def save_all(self, service: BatchService) -> None:
+    def save_all(self, snapshot: dict[str, Any]) -> None:
         if self._db is None:
             return
-        snapshot = service.snapshot()
         self._db.execute("BEGIN")
         for flow in snapshot["flows"]:
             self._put(f"flow:{flow['flow_id']}", flow)
