@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from migrate.commands import cron, demo, emulator, fail, plan, report, run
 
@@ -21,8 +21,19 @@ EXIT_INTERRUPTED = 130  # README: interrupted (Ctrl-C, SIGTERM)
 COMMANDS = {"run": run, "plan": plan, "demo": demo, "emulator": emulator, "report": report, "cron": cron}
 
 
+EXIT_USAGE = 1  # the contract's "could not run": argparse's own 2 means "some flows failed" here
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a command line it cannot use exits 1 (with the usage line and the reason)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="migrate",
         description="Move scheduler job definitions into EnOS Batch Processing Service v2.1 flows.",
     )
@@ -47,6 +58,8 @@ class _Interrupts:
         self.owner = os.getpid()
         self.started = False
         self.requested = False
+        # The exit code is known (or an interrupt is being reported): later signals change nothing.
+        self.done = False
         self.previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     def install(self) -> None:
@@ -66,14 +79,25 @@ class _Interrupts:
         if os.getpid() != self.owner:  # a forked child (the mapping process) inherits this: it dies as told
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+        elif self.done:
+            return
         elif not self.started:
             self.requested = True
         else:
             as_ctrl_c = signal.getsignal(signal.SIGINT)
-            if callable(as_ctrl_c) and as_ctrl_c != self.handle:
-                as_ctrl_c(signal.SIGINT, frame)  # asyncio.run's: cancels the main task; Python's: raises
+            if callable(as_ctrl_c) and as_ctrl_c not in (self.handle, signal.default_int_handler):
+                as_ctrl_c(signal.SIGINT, frame)  # asyncio.run's: cancels the main task, every `finally` runs
             else:
+                self.done = True  # a second signal must not interrupt the report of the first
                 raise KeyboardInterrupt
+
+    def settle(self) -> None:
+        """The exit code is known: later signals are ignored. Python resets the handlers it runs
+        to the default while the interpreter closes (a few hundred ms with pandas loaded), where a
+        SIGTERM would end the process by the signal (exit 143); an ignored signal stays ignored."""
+        self.done = True
+        for signum in self.previous:
+            signal.signal(signum, signal.SIG_IGN)
 
     def restore(self) -> None:
         """The handlers found, back: for a caller that runs main in its own process (tests)."""
@@ -90,15 +114,22 @@ def _os_error(error: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The program (`migrate`, argv from the command line) or a caller in its own process (tests,
+    benchmarks: argv given). The program ignores signals once its exit code is known (see
+    `settle`); a caller gets its own handlers back."""
     interrupts = _Interrupts()
     try:
         interrupts.install()
         return _main(argv, interrupts)
     except KeyboardInterrupt:
+        interrupts.done = True
         print("migrate: interrupted; flows without a line in the result log were not sent", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        interrupts.restore()
+        if argv is None:
+            interrupts.settle()
+        else:
+            interrupts.restore()
 
 
 def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
@@ -111,6 +142,7 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     from migrate.emulator.store import StateError
     from migrate.engine.feed import MappingProcessError
     from migrate.engine.job import TargetUnreachable
+    from migrate.engine.lock import LockHeld
     from migrate.results.history import NothingToResume
     from migrate.service.tokens import CredentialsError
     from migrate.sources.readers import SourceError
@@ -119,7 +151,7 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     try:
         return int(COMMANDS[args.verb].execute(args))
     except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume,
-            MappingProcessError, EmulatorConfigError, StateError) as error:
+            MappingProcessError, EmulatorConfigError, StateError, LockHeld) as error:
         return fail(str(error))
     except ValidationError as error:
         return fail(" ".join(str(error).split()))

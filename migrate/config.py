@@ -28,7 +28,9 @@ class ConfigError(Exception):
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No setting is infinite or NaN: `rate_per_second = inf` or `request_timeout = nan` would
+    # reach the pacing and time-out arithmetic (OverflowError), so they are refused by key.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SourceSettings(Section):
@@ -154,6 +156,13 @@ class MappingSettings(Section):
     # A job with no time schedule (run by hand, triggered by data): refused with the reason, or
     # saved as a manual flow (type 0) with its tasks and relations.
     unscheduled: Literal["refuse", "manual"] = "refuse"
+    # Each flow's identity marker, `[migrate:<scope>/<digest of its source key>]` at the end of its
+    # desc, by which any machine finds the flows a run made (docs/reconcile.md); "off": by name only.
+    identity_marker: Literal["desc", "off"] = "desc"
+    identity_scope: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")] | None = None  # None: the profile
+    # The calling user must be an owner (Save refuses a flow it does not own: 62103): a flow whose
+    # owners leave it out is refused (CALLER_NOT_OWNER), or, with true, gets it added.
+    add_caller_to_owners: bool = False
 
     @field_validator("source_timezone")
     @classmethod
@@ -183,6 +192,9 @@ class TargetSettings(Section):
     # The zone the service evaluates `freq` in (its Get Timezone action tells). Unset: a source
     # schedule that names its own zone cannot be placed and is refused.
     timezone: str | None = None
+    # The calling user's name as owners name it (user_id is its id); unset: the embedded
+    # emulator's name for user_id, else flows' owners cannot be checked against the caller.
+    user_name: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -210,7 +222,7 @@ class RunSettings(Section):
     backoff_max: Annotated[float, Field(gt=0)] = 30.0
     # The longest Retry-After pause honoured (seconds); a service asking for more (a maintenance
     # page's 86400, `inf`) gets the flow recorded as failed with its message instead of a frozen run.
-    retry_after_max: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 300.0
+    retry_after_max: Annotated[float, Field(ge=0)] = 300.0
     result_log: Path = Path("results/{run_id}.jsonl")
     fsync_every: Annotated[int, Field(ge=0)] = 100  # lines between fsyncs (0: only at the end)
     # Skip flows whose desired state is already there: "log" compares the payload hash with the
@@ -225,6 +237,7 @@ class RunSettings(Section):
     # Read and map the source in a second process while this one sends: "auto" does so when the
     # machine has more than one core (and can fork).
     mapping_process: Literal["auto", "on", "off"] = "auto"
+    log_payload: bool = False  # every result line of a save carries the whole body sent (secrets redacted)
 
 
 class Settings(Section):

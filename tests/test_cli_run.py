@@ -49,7 +49,7 @@ def test_demo_export_saves_every_valid_flow_exactly_once(tmp_path: Path, capsys:
     flow_ids = {r["flow_id"] for r in records}
     saves = report["emulator"]["saves_by_flow"]
 
-    assert code == 2  # the export has broken rows on purpose
+    assert code == 5  # the export has broken rows on purpose, and nothing failed at the service
     assert len(lines) == len(flow_ids) == report["flows"]  # one line per flow, nothing lost
     saved = {line["flow_id"] for line in lines if line["status"] == "saved"}
     invalid = [line for line in lines if line["status"] == "invalid"]
@@ -86,7 +86,8 @@ def test_failed_saves_exit_2_without_retry(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_locked_account_aborts_with_4_and_records_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, state=base_state(flows=6, tasks_per_flow=1), rows=export_rows(6),
+    rows = [{**row, "owners": "alice;dora"} for row in export_rows(6)]  # dora must own them (CALLER_NOT_OWNER)
+    config = write_config(tmp_path, state=base_state(flows=6, tasks_per_flow=1), rows=rows,
                           run={"concurrency": 1}, user_id="u3")  # dora is locked
     code, report, lines = run_json(capsys, config)
     assert code == 4
@@ -149,7 +150,7 @@ def test_plan_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     write_export(tmp_path / "export.csv", broken)
     code, out, _ = run_cli(capsys, "plan", str(config), "--json")
     planned = json.loads(out)
-    assert code == 2 and planned["convertible"] == 1 and planned["invalid_flows"][0]["rows"] == [2]
+    assert code == 5 and planned["convertible"] == 1 and planned["invalid_flows"][0]["rows"] == [2]
     (tmp_path / "export.csv").write_text("flow_id,flow_name,schedule,owners,task_id\n", encoding="utf-8")
     assert run_cli(capsys, "plan", str(config))[0] == 0
 
@@ -182,3 +183,27 @@ def test_interrupt_finishes_in_flight_work_and_exits_130(tmp_path: Path) -> None
     assert process.returncode == 130, err
     assert 5 <= len(finals) < 200 and all(line["status"] == "saved" for line in finals)
     assert "interrupted" in out and "Traceback" not in err
+
+
+def test_progress_shows_the_total_the_share_the_rate_and_the_time_left(tmp_path: Path) -> None:
+    """Off a terminal, a line every 5 s on stderr; the total is the export's line count."""
+    flows = 130
+    config = write_config(tmp_path, state=base_state(flows=flows, tasks_per_flow=1), rows=export_rows(flows),
+                          run={"rate_per_second": 20})
+    done = subprocess.run([sys.executable, "-m", "migrate.cli", "run", str(config)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (line, *_) = [line for line in done.stderr.splitlines() if "flows/s" in line]
+    assert f" of {flows} flows (" in line and " %), " in line and "flows/s, about " in line and " left: saved " in line
+
+
+def test_progress_says_when_the_total_is_unknown() -> None:
+    from migrate.engine.progress import Progress
+
+    progress = Progress(enabled=False, total=None)
+    progress.advance("saved")
+    assert "total unknown" in progress.text() and "flows/s" in progress.text()
+    known = Progress(enabled=False, total=4)
+    for _ in range(2):
+        known.advance("saved")
+    assert known.text().startswith("2 of 4 flows (50 %), ")

@@ -19,11 +19,11 @@ def test_shipped_configs_plan_and_run(config: Path, tmp_path: Path, capsys: pyte
     copy = tmp_path / "configs" / config.name  # results go to tmp_path, not into the checkout
     copy.parent.mkdir()
     copy.write_text(config.read_text().replace("../data/", f"{REPO / 'data'}/"), encoding="utf-8")
-    assert main(["plan", str(copy)]) in (2, 3)
+    assert main(["plan", str(copy)]) in (3, 5)  # changes to make; some rows invalid
     capsys.readouterr()
     code = main(["run", str(copy), "--json"])
     report = json.loads(capsys.readouterr().out)
-    assert code in (0, 2), report
+    assert code in (0, 5), report  # 5: some source rows invalid, nothing failed
     saved = report["by_status"].get("saved", 0) + report["by_status"].get("created", 0)
     assert saved >= 1 and "failed" not in report["by_status"]
     shutil.rmtree(tmp_path / "results", ignore_errors=True)

@@ -110,7 +110,7 @@ def test_interrupt_then_resume_saves_each_flow_once(tmp_path: Path) -> None:
     wait_for_lines(log, 10, process)
     process.send_signal(signal.SIGTERM)
     out, _ = process.communicate(timeout=60)
-    assert process.returncode == 130 and "--resume night" in out
+    assert process.returncode == 130 and "--run-id night --resume" in out
     done = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True, timeout=120)
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["by_status"] == {"saved": 120}
@@ -205,7 +205,7 @@ def test_hostile_cells_never_crash_the_run(tmp_path: Path, capsys: pytest.Captur
     config = write_config(tmp_path, state=base_state(flows=5, tasks_per_flow=1), rows=rows)
     code, report = run_json(capsys, str(config))
     lines = {line["rows"][0]: line for line in read_log(Path(report["result_log"]))}
-    assert code == 2 and len(lines) == 5
+    assert code == 5 and len(lines) == 5
     assert lines[1]["status"] == "saved" and lines[2]["status"] == "saved" and lines[3]["status"] == "saved"
     assert lines[4]["status"] == "invalid" and "not saved twice" in lines[4]["msg"]
     out_csv = tmp_path / "review.csv"

@@ -121,12 +121,16 @@ def test_spellings_of_one_flow_id_save_it_once(tmp_path: Path, capsys: pytest.Ca
              "task_id": "500001"} for spelt in ("5", "05", "0005", "\u0665", "\uff15", str(MAX_ID + 1))]
     code, report, lines = run_json(capsys, write_config(tmp_path, state=state, rows=rows))
 
-    assert code == 2
+    assert code == 5  # invalid rows only
     assert report["emulator"]["saves_by_flow"] == {"5": 1}
     by_row = {line["rows"][0]: line for line in lines}
     assert by_row[1]["status"] == "saved" and by_row[1]["flow_id"] == "5"
-    for row in (2, 3):
-        assert by_row[row]["status"] == "invalid" and by_row[row]["errors"][0]["code"] == "DUPLICATE"
+    for row, spelt in ((2, "05"), (3, "0005")):
+        line = by_row[row]
+        assert line["status"] == "invalid" and line["errors"][0]["code"] == "DUPLICATE"
+        # the spelling of this row and the canonical id it collides on, never blanks
+        assert (line["flow_id"], line["name"], line["errors"][0]["value"]) == ("5", "five", json.dumps(spelt))
+        assert f"flow 5 (written '{spelt}' here) already comes from row 1" in line["msg"]
     for row in (4, 5, 6):
         assert by_row[row]["status"] == "invalid" and by_row[row]["errors"][0]["field"] == "id"
     assert "\\u0665" in by_row[4]["errors"][0]["value"] or "\u0665" in by_row[4]["errors"][0]["value"]
@@ -136,7 +140,7 @@ def test_a_mapped_flow_id_0_is_invalid_never_sent(tmp_path: Path, capsys: pytest
     rows = [{"flow_id": spelt, "flow_name": "flow1", "schedule": "0 0 2 * * ? *", "owners": "alice",
              "task_id": "500001"} for spelt in ("0", "000")]
     code, report, lines = run_json(capsys, write_config(tmp_path, state=base_state(), rows=rows))
-    assert code == 2 and report["emulator"]["saves_by_flow"] == {}
+    assert code == 5 and report["emulator"]["saves_by_flow"] == {}
     assert [(line["status"], line["errors"][0]["field"]) for line in lines] == [("invalid", "id")] * 2
     assert "0 names nothing" in lines[0]["errors"][0]["message"]
 
@@ -197,7 +201,7 @@ def test_a_deep_json_cell_makes_its_row_invalid_and_the_run_goes_on(tmp_path: Pa
     text = config.read_text(encoding="utf-8").replace('task_id = "task_id"', 'json_column = "tasks_json"')
     config.write_text(text.replace('owners = "owners"', 'owners = "owners"\nparameters = "params"'), encoding="utf-8")
     code, report, lines = run_json(capsys, config)
-    assert code == 2
+    assert code == 5  # the deep row is invalid, nothing failed
     assert [line["status"] for line in sorted(lines, key=lambda line: line["rows"])] == ["saved", "invalid", "saved"]
     assert report["emulator"]["saves_by_flow"] == {"1001": 1, "1003": 1}
 
@@ -234,9 +238,27 @@ def test_a_shifted_first_row_through_the_cli_sends_nothing(tmp_path: Path, capsy
         not p.read_text(encoding="utf-8") for p in (tmp_path / "results").glob("*.jsonl"))
 
 
-def test_a_short_row_reads_as_blanks(tmp_path: Path) -> None:
-    rows = list(read_rows(csv_settings(tmp_path, "a,b,c\n1,2\n")))
-    assert [r.cells for r in rows] == [{"a": "1", "b": "2", "c": ""}]
+def test_a_short_row_carries_its_own_error(tmp_path: Path) -> None:
+    rows = list(read_rows(csv_settings(tmp_path, 'a,b,c\n1,2\n"x\ny",5,6\n\n"p\nq",7\n')))
+    assert [r.cells["a"] for r in rows] == ["1", "x\ny", "p\nq"]
+    assert [json.loads(r.cells.get("__errors__", "[]")) for r in rows] == [
+        [{"code": "SHORT_ROW", "message": "line 2 has 2 fields, the header 3"}], [],
+        [{"code": "SHORT_ROW", "message": "line 6 has 2 fields, the header 3"}]]
+
+
+def test_a_row_split_by_a_stray_cr_is_invalid_and_the_run_goes_on(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, state=base_state(flows=3, tasks_per_flow=1), rows=[{"flow_id": "1001"}])
+    (tmp_path / "export.csv").write_bytes(
+        b"flow_id,flow_name,schedule,owners,task_id\n1001,flow1,0 0 2 * * ? *,alice,500001\n"
+        b"1002,flow2\r,0 0 2 * * ? *,alice,500002\n1003,flow3,0 0 2 * * ? *,alice,500003\n")
+    code, report, lines = run_json(capsys, config)
+    assert code == 5, report  # invalid rows only: nothing failed at the service
+    invalid = sorted((line for line in lines if line["status"] == "invalid"), key=lambda line: line["rows"])
+    assert [line["code"] for line in invalid] == ["SHORT_ROW", "SHORT_ROW"]
+    assert invalid[0]["msg"].startswith("field source: SHORT_ROW: line 3 has 2 fields, the header 5")
+    assert invalid[1]["msg"].startswith("field source: SHORT_ROW: line 4 has 4 fields, the header 5")
+    assert report["emulator"]["saves_by_flow"] == {"1001": 1, "1003": 1}
 
 
 def test_100000_columns_are_read_in_linear_time(tmp_path: Path) -> None:
@@ -300,6 +322,20 @@ def test_a_source_setting_wrong_in_kind_is_one_line_naming_the_key(tmp_path: Pat
     for verb in ("plan", "run"):
         code, _, err = run_cli(capsys, verb, str(config))
         assert code == 1 and err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("key", ["rate_per_second", "request_timeout", "connect_timeout", "backoff_base",
+                                 "backoff_max", "retry_after_max", "rate_headroom"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_a_setting_that_is_not_a_finite_number_is_one_line_naming_it(tmp_path: Path, key: str, value: str,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    config = config_with(tmp_path, "[run]\n", f"[run]\n{key} = {value}\n")
+    config.write_text("\n".join(line for line in config.read_text(encoding="utf-8").splitlines()
+                                if not line.startswith(f"{key} = ") or line == f"{key} = {value}") + "\n")
+    for verb in ("run", "plan"):
+        code, _, err = run_cli(capsys, verb, str(config))
+        assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+        assert f"run.{key}: " in err and "finite" in err and value in err, err
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "UTF8", "latin-1", "cp1252", "utf_16"])

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from conftest import base_state, export_rows, write_config, write_export
@@ -291,6 +291,15 @@ def test_a_damaged_result_log_is_read_with_one_warning_a_line(tmp_path: Path,
     assert len(warnings) == len(damaged) and all(f"{log}:{n}:" in w for n, w in zip(damaged, warnings, strict=True))
     assert f":{torn}:" not in reported.stderr  # the torn last line is skipped without a word
     assert json.loads(reported.stdout)["by_status"] == {"saved": 4}
+    assert json.loads(reported.stdout)["lines_skipped"] == len(damaged) + 1
+    data = log.read_bytes()
+    for warning, byte in zip(warnings[:2], (0xC3, 0xFF), strict=True):  # the torn é, the stray byte
+        assert f"not UTF-8: byte 0x{byte:02x} at byte offset " in warning, warning
+        offset = int(warning.split("at byte offset ")[1].split()[0])
+        assert data[offset] == byte
+    plain = cli("report", str(log))
+    assert plain.returncode == 0
+    assert f"lines skipped: {len(damaged) + 1} ({len(damaged)} unreadable" in plain.stdout, plain.stdout
     resumed = cli("run", str(config), "--run-id", "first", "--resume", "--json")
     no_traceback(resumed.stderr)
     assert resumed.returncode == 0 and json.loads(resumed.stdout)["by_status"] == {"saved": 10}
@@ -459,3 +468,101 @@ def test_a_run_id_cannot_leave_the_results_folder(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err
     assert "run id" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.rglob("*.jsonl")) == []
+
+
+# -- the token service in trouble never lets a burst through the rate limit --------------------
+
+
+@pytest.mark.parametrize("token_faults", [
+    {"error_5xx": 0.6},
+    {"hang": 0.5, "hang_seconds": 20},
+], ids=["5xx", "hang"])
+def test_the_rate_holds_while_the_token_service_has_trouble(tmp_path: Path, token_faults: dict[str, Any]) -> None:
+    """64 workers wait for the first token while it fails or hangs: none may have taken its rate
+    turn meanwhile and fire with the others the moment the token arrives."""
+    flows, rate = 64, 10
+    state = base_state(flows=flows, tasks_per_flow=1, **APP,
+                       faults={"seed": 4, "only_actions": ["token"], **token_faults})
+    with emulator_process(state, tmp_path) as emulator:
+        config = write_config(tmp_path, state=state, rows=export_rows(flows), url=emulator.url,
+                              run={"concurrency": 64, "rate_per_second": rate, "request_timeout": 3,
+                                   "attempts": 8, "backoff_base": 0.5, "backoff_max": 2})
+        done = cli("run", str(config), "--json", timeout=240, env=ENV)
+        stats = emulator.stats()
+    no_traceback(done.stderr)
+    assert stats["requests_by_action"].get("save", 0) >= 1, done.stderr
+    assert stats["busiest_one_second_window"] <= rate, stats
+
+
+class _BracketTokenService(BaseHTTPRequestHandler):
+    """A token service answering HTTP 200 with 100 MB of `[`; it counts what it got to send."""
+
+    body_bytes = 100 * 1024 * 1024
+    sent: ClassVar[list[int]] = []  # each test makes a subclass with its own list
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(self.body_bytes))
+        self.end_headers()
+        chunk, written = b"[" * 1024 * 1024, 0
+        try:
+            while written < self.body_bytes:
+                self.wfile.write(chunk)
+                written += len(chunk)
+        except OSError:
+            pass  # the client stopped reading: what it read was bounded
+        finally:
+            self.sent.append(written)
+
+
+def test_a_token_answer_that_is_not_the_envelope_is_retried_then_named(tmp_path: Path) -> None:
+    handler = type("Handler", (_BracketTokenService,), {"sent": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = write_config(tmp_path, state=base_state(), rows=export_rows(3),
+                              url=f"http://127.0.0.1:{server.server_address[1]}", run={"attempts": 3})
+        done = cli("run", str(config), timeout=120, env=ENV)
+    finally:
+        server.shutdown()
+    no_traceback(done.stdout, done.stderr)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "(None)" not in done.stdout and "unreadable" in done.stdout, done.stdout
+    assert len(handler.sent) == 3  # retried like a 5xx
+    assert max(handler.sent) < 50 * 1024 * 1024, handler.sent  # nobody read the whole of it
+
+
+# -- a signal as the run finishes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.03, 0.08, 0.15])
+def test_a_sigterm_as_the_run_finishes_never_exits_143(tmp_path: Path, delay: float) -> None:
+    """Once the summary is out, the process is closing down (its handlers put back, then the
+    interpreter finalising): a SIGTERM there must not end it by the signal."""
+    config = write_config(tmp_path, state=base_state(flows=19, tasks_per_flow=1), rows=export_rows(19),
+                          run={"rate_per_second": 20, "concurrency": 4})
+    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config)],
+                               env={**PLAIN_ENV, "PYTHONUNBUFFERED": "1"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    out = ""
+    while not (line := process.stdout.readline()).startswith("result log:"):
+        assert line, "the run ended without its summary"
+        out += line
+    time.sleep(delay)
+    process.send_signal(signal.SIGTERM)
+    rest, err = process.communicate(timeout=60)
+    no_traceback(err)
+    # Its own code (it had finished), or 130 when the signal beat the last few lines of main.
+    assert process.returncode in (0, 130), (process.returncode, out + rest, err)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from migrate.config import Settings
 from migrate.mapping.flows import InvalidFlow, ValidFlow, names_list, parameters_json, plan_flows
+from migrate.mapping.identity import marker
 from migrate.sources.readers import SourceRow
 
 
@@ -64,7 +65,8 @@ def test_a_row_becomes_a_payload_with_templates_maps_and_derived_cycle() -> None
     assert isinstance(flow, ValidFlow)
     wire = flow.payload.wire()
     assert (wire["id"], wire["freq"], wire["cycle"], wire["desc"], wire["active"]) == (
-        "42", "0 30 2 ? * 2-6 *", "W", "from grid/n", 1)
+        "42", "0 30 2 ? * 2-6 *", "W", f"from grid/n {marker('tabular', str(flow.identity))}", 1)
+    assert flow.identity in ("42", "0042")  # no flow_key: a row's identity is its id, not its row number
 
 
 def test_one_row_per_task_builds_tasks_relations_and_layout() -> None:

@@ -77,7 +77,7 @@ def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path | str,
         org_id = "o1"
         {target}
     """), encoding="utf-8")
-    code = main(["plan", str(config), "--json"])
+    code = main(["plan", str(config), "--json", "--offline"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else {}), err
 
@@ -176,7 +176,7 @@ def test_anchors_in_order_of_trust_and_none_is_left_empty(tmp_path: Path) -> Non
 def test_an_interval_without_anchor_needs_start_and_never_takes_the_default(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, PAGES)
-    assert code == 2 and inventory["flows_found"] == 6 and inventory["convertible"] == 3
+    assert code == 5 and inventory["flows_found"] == 6 and inventory["convertible"] == 3
     assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 2, "NEEDS_START": 1}
     assert "NEEDS_START" in errors_of(inventory, "monthly_report")
 
@@ -208,7 +208,7 @@ def test_run_fires_the_interval_at_the_dags_own_time(tmp_path: Path, capsys: pyt
     """), encoding="utf-8")
     code = main(["run", str(config), "--json"])
     report = json.loads(capsys.readouterr().out)
-    assert code == 2 and report["by_status"] == {"created": 3, "invalid": 3}
+    assert code == 5 and report["by_status"] == {"created": 3, "invalid": 3}  # 5: invalid rows only
     with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
         stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
     graphs = {flow["name"]: flow["graph"] for flow in stored}
@@ -248,7 +248,7 @@ def test_a_zone_with_no_iana_name_is_that_dags_error(tmp_path: Path, written: ob
 
 def test_a_cron_dag_in_another_zone_is_refused_not_shifted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, FIXTURES / "details-sales_daily.json")
-    assert code == 2 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1}  # Berlin's DST vs UTC
+    assert code == 5 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1}  # Berlin's DST vs UTC
     assert "Europe/Berlin" in errors_of(inventory, "sales_daily")
     assert "TIMEZONE" not in inventory["warnings_by_code"]
 
@@ -263,7 +263,7 @@ def test_a_cron_dag_whose_next_run_contradicts_the_assumed_zone_is_refused(
         {"dag_id": "etl_utc", "schedule_interval": {"__type": "CronExpression", "value": "0 3 * * *"},
          "next_dagrun": "2026-11-21T03:00:00+00:00", "is_paused": False, "owners": ["a"]}]}
     code, inventory, _ = plan(tmp_path, capsys, write(tmp_path / "dags.json", dags))
-    assert code == 2 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1}
+    assert code == 5 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1}
     assert "2026-11-21T02:00:00+00:00" in errors_of(inventory, "etl_berlin")
     code, inventory, _ = plan(tmp_path, capsys, tmp_path / "dags.json", extra='[mapping]\nsource_timezone = "Europe/Berlin"',
                               target='timezone = "Europe/Berlin"')
@@ -324,7 +324,7 @@ def test_airflow_3_summaries_with_no_time_schedule() -> None:
 
 def test_plan_refuses_unscheduled_dags_with_their_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, V2)
-    assert code == 2 and inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 3}
+    assert code == 5 and inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 3}
     assert "triggered by assets" in errors_of(inventory, "asset_consumer")
     assert "@once" in errors_of(inventory, "one_shot") and "no schedule" in errors_of(inventory, "manual_only")
     assert inventory["convertible"] == 3 and inventory["warnings_by_code"]["INACTIVE_DAG"] == 1
@@ -471,5 +471,5 @@ def test_malformed_entries_are_their_own_flows_errors(tmp_path: Path, capsys: py
     assert "is_paused 'sometimes'" in rows["odd_flag"]["__errors__"]
     assert "next_dagrun 'tomorrow'" in rows["odd_anchor"]["__errors__"]
     code, inventory, err = plan(tmp_path, capsys, source)
-    assert code == 2 and inventory["convertible"] == 1 and inventory["invalid_by_reason"] == {"MALFORMED_DAG": 6}
+    assert code == 5 and inventory["convertible"] == 1 and inventory["invalid_by_reason"] == {"MALFORMED_DAG": 6}
     assert "Traceback" not in err

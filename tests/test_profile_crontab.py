@@ -30,6 +30,21 @@ def rows_of(path: Path, **options: Any) -> list[dict[str, str]]:
                                                                           options=options))]
 
 
+def by_line(path: Path, **options: Any) -> dict[str, dict[str, str]]:
+    """Rows by the line they came from ("line 4"): a job's key is its user and command, and its desc
+    holds its line (without the line's number), so a test finds it by the line's text."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found: dict[str, dict[str, str]] = {}
+    for row in rows_of(path, **options):
+        if row["flow"].startswith("line "):  # an invalid line keeps its number: it has no job to key
+            found[row["flow"]] = row
+            continue
+        number = next(n for n, text in enumerate(lines, 1)
+                      if f"line {n}" not in found and f"crontab: {text.strip()}"[:500] == row["desc"])
+        found[f"line {number}"] = row
+    return found
+
+
 def codes(cells: str) -> list[str]:
     return [entry["code"] for entry in json.loads(cells)] if cells else []
 
@@ -53,7 +68,7 @@ def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path, optio
         user_id = "u1"
         org_id = "o1"
     """), encoding="utf-8")
-    code = main(["plan", str(config), "--json"])
+    code = main(["plan", str(config), "--json", "--offline"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else {}), err
 
@@ -69,9 +84,9 @@ def test_debian_system_crontab_keeps_every_command_whole() -> None:
         ("52 6 1 * *", "root", "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.monthly )"),
     ]
     assert all(r["__errors__"] == "" for r in rows)
-    # Identity is unchanged: the key and the name still come from the line number.
-    assert [r["flow"] for r in rows] == ["line 9", "line 10", "line 11", "line 12"]
-    assert rows[1]["flow_name"] == "test_line10"
+    # Identity: the user and the command, never the line; the name is the program and a digest of that key.
+    assert [r["flow"] for r in rows] == [f"root:{r['command']}" for r in rows]
+    assert rows[1]["flow_name"].startswith("test_") and rows[1]["flow_name"] != rows[2]["flow_name"]
 
 
 def test_a_system_crontab_read_as_a_user_crontab_is_flagged() -> None:
@@ -80,7 +95,7 @@ def test_a_system_crontab_read_as_a_user_crontab_is_flagged() -> None:
 
 
 def test_the_user_a_system_job_ran_as_is_named() -> None:
-    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True)}
+    rows = by_line(CRON_D, system=True)
     for line, user in (("line 4", "root"), ("line 5", "reports")):
         warnings = json.loads(rows[line]["__warnings__"])
         assert [w["message"] for w in warnings if w["code"] == "RUN_AS"] == [
@@ -115,7 +130,7 @@ def test_user_names_of_every_usual_shape_are_accepted(tmp_path: Path, user: str)
 
 
 def test_cron_d_macros_with_a_user_column_and_an_empty_command() -> None:
-    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True)}
+    rows = by_line(CRON_D, system=True)
     assert (rows["line 4"]["schedule"], rows["line 4"]["owners"], rows["line 4"]["command"]) == (
         "*/10 * * * *", "root", "/usr/lib/reports/collect")
     assert (rows["line 5"]["schedule"], rows["line 5"]["owners"], rows["line 5"]["command"]) == (
@@ -130,13 +145,13 @@ def test_cron_d_macros_with_a_user_column_and_an_empty_command() -> None:
 
 
 def test_a_command_that_is_only_standard_input_is_an_error() -> None:
-    rows = {r["flow"]: r for r in rows_of(USER_ETL)}
+    rows = by_line(USER_ETL)
     assert codes(rows["line 10"]["__errors__"]) == ["INVALID_SYNTAX"]
     assert "line 10" in rows["line 10"]["__errors__"]
 
 
 def test_a_user_crontab_with_tabs() -> None:
-    rows = {r["flow"]: r for r in rows_of(USER_ETL, user="etl")}
+    rows = by_line(USER_ETL, user="etl")
     assert [(rows[k]["schedule"], rows[k]["command"]) for k in ("line 5", "line 6", "line 8", "line 9")] == [
         ("0 2 * * *", "/home/etl/bin/nightly.sh"),
         ("30 4 * * 1-5", "/home/etl/bin/weekday.sh --quiet"),
@@ -149,14 +164,14 @@ def test_a_user_crontab_with_tabs() -> None:
 # -- CRON_TZ, TZ, MAILTO ---------------------------------------------------------------------
 
 def test_cron_tz_sets_the_zone_instead_of_warning() -> None:
-    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True)}
+    rows = by_line(CRON_D, system=True)
     assert rows["line 4"]["timezone"] == "Europe/Berlin"
     assert "TIMEZONE" not in codes(rows["line 4"]["__warnings__"])
     assert {"key": "CRON_TZ", "value": "Europe/Berlin"} in json.loads(rows["line 4"]["params"])
 
 
 def test_tz_is_the_commands_environment_not_the_schedules_zone() -> None:
-    rows = {r["flow"]: r for r in rows_of(USER_ETL)}
+    rows = by_line(USER_ETL)
     nightly = rows["line 5"]
     assert nightly["timezone"] == "America/New_York"  # CRON_TZ, not TZ
     assert codes(nightly["__warnings__"]) == ["TZ_ENVIRONMENT"]
@@ -165,13 +180,13 @@ def test_tz_is_the_commands_environment_not_the_schedules_zone() -> None:
 
 
 def test_cron_tz_is_ignored_for_a_cron_that_does_not_read_it() -> None:
-    rows = {r["flow"]: r for r in rows_of(CRON_D, system=True, cron_tz=False)}
+    rows = by_line(CRON_D, system=True, cron_tz=False)
     assert rows["line 4"]["timezone"] == ""
     assert codes(rows["line 4"]["__warnings__"]) == ["RUN_AS", "CRON_TZ_IGNORED"]
 
 
 def test_mailto_empty_means_no_mail() -> None:
-    rows = {r["flow"]: r for r in rows_of(USER_ETL)}
+    rows = by_line(USER_ETL)
     assert rows["line 5"]["alert"] == "1"  # MAILTO=ops@example.com
     assert rows["line 8"]["alert"] == ""  # after MAILTO="": cron sends no mail
     assert {"key": "MAILTO", "value": ""} in json.loads(rows["line 8"]["params"])
@@ -226,7 +241,7 @@ def test_plan_of_the_debian_crontab(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_plan_of_the_cron_d_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("migrate.schedule.timezone", reason="the time-zone shift (issue 12 item 4) has not landed")
     code, inventory, _ = plan(tmp_path, capsys, CRON_D, "{ system = true }")
-    assert code == 2 and inventory["flows_found"] == 5
+    assert code == 5 and inventory["flows_found"] == 5
     # Europe/Berlin with no [target] timezone cannot be placed: refused, never shifted silently.
     assert inventory["invalid_by_reason"]["INVALID_SYNTAX"] == 1
     assert inventory["invalid_by_reason"]["NO_TIME_SCHEDULE"] == 1
@@ -264,7 +279,11 @@ def test_run_saves_the_whole_command_of_a_tab_separated_system_crontab(
     assert code == 0 and report["by_status"] == {"created": 4}
     with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
         stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
-    commands = {flow["name"]: [task["cmd"] for task in flow["task_details"].values()] for flow in stored}
-    assert commands["test_line10"] == [
+    commands = {flow["name"].split("_")[0]: [task["cmd"] for task in flow["task_details"].values()]
+                for flow in stored}
+    by_desc = {flow["graph"]["desc"].split(" [migrate:")[0]: [task["cmd"] for task in flow["task_details"].values()]
+               for flow in stored}
+    assert by_desc["crontab: 25 6\t* * *\troot\ttest -x /usr/sbin/anacron || ( cd / && run-parts --report "
+                   "/etc/cron.daily )"] == [
         "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )"]
-    assert commands["cd_line9"] == ["cd / && run-parts --report /etc/cron.hourly"]
+    assert commands["cd"] == ["cd / && run-parts --report /etc/cron.hourly"]

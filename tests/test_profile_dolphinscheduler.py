@@ -56,7 +56,7 @@ def ds_config(tmp_path: Path, source: Path, *, options: str = "", mapping: str =
 
 
 def plan_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any], str]:
-    code = main(["plan", str(config), "--json"])
+    code = main(["plan", str(config), "--json", "--offline"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else {}), err
 
@@ -100,7 +100,7 @@ def test_a_schedule_without_release_state_is_not_assumed_online(tmp_path: Path) 
 
 def test_plan_counts_the_inactive_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan_json(capsys, ds_config(tmp_path, FIXTURES / "states.json"))
-    assert code == 2 and inventory["flows_found"] == 5 and inventory["convertible"] == 4
+    assert code == 5 and inventory["flows_found"] == 5 and inventory["convertible"] == 4
     assert inventory["warnings_by_code"] == {"INACTIVE_SOURCE": 3, "RUN_AS": 4}
     assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}  # item 9: refused by default, with the reason
 
@@ -368,7 +368,7 @@ def test_a_schedule_without_a_crontab_is_that_flows_clear_error(tmp_path: Path, 
     assert "malformed" in message and row["unscheduled"] == ""
     code, inventory, err = plan_json(capsys, ds_config(tmp_path, path))
     refused = next(f for f in inventory["invalid_flows"] if f["name"] == "no_crontab")
-    assert code == 2 and [e["code"] for e in refused["errors"]] == ["MALFORMED_RECORD"]
+    assert code == 5 and [e["code"] for e in refused["errors"]] == ["MALFORMED_RECORD"]
     assert "field freq" not in json.dumps(refused) and "Traceback" not in err
 
 
@@ -414,6 +414,6 @@ def test_a_malformed_record_fails_alone(tmp_path: Path, capsys: pytest.CaptureFi
     assert "taskParams is not valid JSON" in codes(flows["bad_task_params"], "__errors__")["MALFORMED_RECORD"]
     assert "has no code" in codes(flows["task_without_code"], "__errors__")["MALFORMED_RECORD"]
     code, inventory, err = plan_json(capsys, ds_config(tmp_path, FIXTURES / "malformed.json"))
-    assert code == 2 and "Traceback" not in err
+    assert code == 5 and "Traceback" not in err
     assert inventory["flows_found"] == 7 and inventory["convertible"] == 2
     assert inventory["invalid_by_reason"] == {"MALFORMED_RECORD": 4, "UNKNOWN_FORMAT": 1}

@@ -76,7 +76,7 @@ def write_config(tmp_path: Path, source: Path, mapping: str = "", run: str = "",
 
 
 def plan_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any], str]:
-    code = main(["plan", str(config), "--json"])
+    code = main(["plan", str(config), "--json", "--offline"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else {}), err
 
@@ -195,7 +195,7 @@ def test_a_job_without_a_schedule_is_unscheduled_with_the_reason() -> None:
 def test_plan_refuses_a_manual_job_unless_manual_flows_are_wanted(tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan_of(tmp_path, capsys, FIXTURES / "jobs-current.yaml")
-    assert code == 2 and inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    assert code == 5 and inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
     assert "run by hand" in json.dumps(inventory["invalid_flows"])
     code, inventory, _ = plan_of(tmp_path, capsys, FIXTURES / "jobs-current.yaml", 'unscheduled = "manual"')
     assert code == 3 and inventory["flows_found"] == inventory["convertible"] == 4
@@ -263,7 +263,7 @@ def test_xml_steps_are_read_like_yaml_ones() -> None:
 def test_plan_shows_every_new_warning_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, err = plan_of(tmp_path, capsys, FIXTURES / "jobs.xml", 'unscheduled = "manual"')
     # rotate-logs fired in Europe/Berlin, whose offset to the target's Asia/Shanghai changes at DST.
-    assert code == 2 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1} and "Traceback" not in err
+    assert code == 5 and inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 1} and "Traceback" not in err
     assert "Europe/Berlin" in json.dumps(inventory["invalid_flows"])
     assert {"SECURE_OPTION", "ALERT_RECIPIENTS", "NOTIFICATION", "DISABLED", "JOB_REFERENCE", "SCRIPT_INVOCATION",
             "ERROR_HANDLER", "NODE_FILTER", "RETRY", "TIMEOUT", "PLUGIN_STEP"} <= set(inventory["warnings_by_code"])
@@ -308,7 +308,7 @@ def test_odd_but_plausible_shapes_are_read_and_nonsense_is_refused_per_job(
     assert "item 7" in notes(flows["job 7"][0], "__errors__")["MALFORMED_JOB"][0]
 
     code, inventory, err = plan_of(tmp_path, capsys, FIXTURES / "odd-shapes.yaml")
-    assert code == 2 and "Traceback" not in err
+    assert code == 5 and "Traceback" not in err
     assert inventory["flows_found"] == 10 and inventory["convertible"] == 5
 
 
@@ -346,7 +346,7 @@ def _limit_the_child() -> None:
 
 def test_plan_refuses_an_alias_bomb_with_one_line_in_bounded_memory(tmp_path: Path) -> None:
     config = write_config(tmp_path, FIXTURES / "alias-bomb.yaml", target='url = "https://apim.example.invalid"')
-    done = subprocess.run([sys.executable, "-m", "migrate.cli", "plan", str(config), "--json"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "migrate.cli", "plan", str(config), "--json", "--offline"], capture_output=True,
                           text=True, timeout=100, cwd=REPO, preexec_fn=_limit_the_child,
                           env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -396,7 +396,7 @@ def test_run_creates_the_flows_with_their_parameters_alerts_state_and_bodies(
     code = main(["run", str(config), "--json"])
     report = json.loads(capsys.readouterr().out)
     lines = {line["name"]: line for line in read_log(Path(report["result_log"]))}
-    assert code == 2 and lines["ops_restart-service"]["status"] == "invalid"  # manual: refused by default
+    assert code == 5 and lines["ops_restart-service"]["status"] == "invalid"  # manual: refused by default
     assert {lines[name]["status"] for name in ("reports_daily_nightly-report", "reports_weekly-archive",
                                                "parallel-loads")} == {"created"}
     assert "SECURE_OPTION" in json.dumps(lines["reports_daily_nightly-report"])

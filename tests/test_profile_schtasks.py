@@ -55,7 +55,7 @@ def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, options:
         user_id = "u1"
         org_id = "o1"
     """), encoding="utf-8")
-    code = main(["plan", str(config), "--json"])
+    code = main(["plan", str(config), "--json", "--offline"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else {}), err
 
@@ -219,13 +219,13 @@ def test_a_header_only_export_is_refused(tmp_path: Path) -> None:
 
 def test_plan_of_the_en_us_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, "en-US.csv")
-    assert code == 2 and inventory["flows_found"] == 4 and inventory["convertible"] == 3
+    assert code == 5 and inventory["flows_found"] == 4 and inventory["convertible"] == 3
     assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
     assert inventory["warnings_by_code"]["SOURCE_DISABLED"] == 1
 
 
 def test_plan_of_an_ambiguous_export_and_its_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, "en-US-ambiguous.csv")
-    assert code == 2 and inventory["invalid_by_reason"] == {"AMBIGUOUS_DATE": 1}
+    assert code == 5 and inventory["invalid_by_reason"] == {"AMBIGUOUS_DATE": 1}
     code, inventory, _ = plan(tmp_path, capsys, "en-US-ambiguous.csv", '{ date_order = "MDY" }')
     assert code == 3 and inventory["convertible"] == 1

@@ -15,6 +15,7 @@ from migrate.cli import main
 from migrate.config import SourceSettings
 from migrate.results.log import read_log
 from migrate.sources.profiles import registry
+from migrate.sources.profiles.crontab import job_key, job_name
 
 
 def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, source: Path,
@@ -39,7 +40,7 @@ def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, sourc
         org_id = "o1"
         {target}
     """), encoding="utf-8")
-    code = main(["plan", str(config), "--json"])
+    code = main(["plan", str(config), "--json", "--offline"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else {}), err
 
@@ -51,14 +52,14 @@ def flows_of(profile: str, path: Path, **options: Any) -> list[dict[str, str]]:
 
 def test_the_rundeck_sample_every_five_seconds_is_sub_minute(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, "rundeck", shared_file("samples/rundeck-jobs.yaml"))
-    assert code == 2 and inventory["invalid_by_reason"] == {"SUB_MINUTE": 1}
+    assert code == 5 and inventory["invalid_by_reason"] == {"SUB_MINUTE": 1}
 
 
 def test_the_dolphinscheduler_sample_reports_its_broken_references(tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, "dolphinscheduler",
                               shared_file("samples/dolphinscheduler-workflow-export.json"))
-    assert code == 2 and inventory["invalid_by_reason"] == {"BROKEN_REFERENCE": 1}
+    assert code == 5 and inventory["invalid_by_reason"] == {"BROKEN_REFERENCE": 1}
     messages = " ".join(e["message"] for e in inventory["invalid_flows"][0]["errors"])
     assert "137713824398176" in messages and "137713880690528" in messages
 
@@ -88,7 +89,7 @@ def test_the_system_crontab_sample(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_the_schtasks_sample_merges_two_trigger_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, "schtasks", shared_file("samples/windows-schtasks.csv"))
-    assert code == 2 and inventory["flows_found"] == 1  # one task on two rows
+    assert code == 5 and inventory["flows_found"] == 1  # one task on two rows
     assert inventory["invalid_by_reason"] == {"UNSUPPORTED_INTERVAL": 1}  # repeats past midnight
 
 
@@ -125,7 +126,7 @@ def test_airflow_rest_collection(tmp_path: Path, capsys: pytest.CaptureFixture[s
     path.write_text(json.dumps(dags), encoding="utf-8")
     code, inventory, _ = plan(tmp_path, capsys, "airflow", path, target='timezone = "UTC"')
     # "1 day, 0:00:00" has no anchor of its own: a default startTime is never one.
-    assert code == 2 and inventory["flows_found"] == 5 and inventory["convertible"] == 3
+    assert code == 5 and inventory["flows_found"] == 5 and inventory["convertible"] == 3
     assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1, "NEEDS_START": 1}
     rows = {r["flow_name"]: r for r in flows_of("airflow", path)}
     assert rows["every_6h"]["active"] == "0" and rows["daily_sales"]["desc"] == "[tags: sales]"
@@ -135,7 +136,7 @@ def test_airflow_cli_list_has_no_schedule(tmp_path: Path, capsys: pytest.Capture
     path = tmp_path / "list.json"
     path.write_text(json.dumps([{"dag_id": "a", "fileloc": "/dags/a.py", "owners": "alice", "is_paused": "False"}]))
     code, inventory, _ = plan(tmp_path, capsys, "airflow", path)
-    assert code == 2 and inventory["invalid_by_reason"] == {"MISSING_SCHEDULE": 1}
+    assert code == 5 and inventory["invalid_by_reason"] == {"MISSING_SCHEDULE": 1}
 
 
 def test_dolphinscheduler_older_generation_with_locations(tmp_path: Path) -> None:
@@ -229,7 +230,7 @@ def test_plan_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     path = tmp_path / "jobs.cron"
     path.write_text("0 0 1,15 * 5 /bin/pay\n*/5 * * * * /bin/poll\n", encoding="utf-8")
     plan(tmp_path, capsys, "crontab", path)
-    assert main(["plan", str(tmp_path / "crontab.toml"), "--markdown"]) == 2
+    assert main(["plan", str(tmp_path / "crontab.toml"), "--markdown", "--offline"]) == 5
     out = capsys.readouterr().out
     assert "| 2 | 1 | 1 | 1 |" in out and "| DOM_OR_DOW | 1 |" in out
 
@@ -280,7 +281,9 @@ def test_missing_flows_are_created_then_found_by_name(tmp_path: Path, capsys: py
     assert code == 0 and second["by_status"] == {"saved": 2}
     assert "import" not in second["emulator"]["requests_by_action"]
     lines = list(read_log(Path(second["result_log"])))
-    assert {line["name"] for line in lines} == {"backup_line1", "weekly_line2"}
+    # named after the program and a digest of the key (user and command), never the line
+    assert {line["name"] for line in lines} == {job_name(command, job_key("alice", command, 1))
+                                                for command in ("/bin/backup", "/bin/weekly")}
     assert all(line["flow_id"] and line["flow_id"] != "0" for line in lines)
 
 
@@ -293,7 +296,7 @@ def test_without_create_missing_an_unknown_name_fails(tmp_path: Path, capsys: py
 
 def test_a_live_flow_with_other_tasks_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = base_state(flows=0)
-    state["flows"] = [{"flow_id": 4000, "name": "backup_line1", "owners": ["alice"], "org_id": "o1"}]
+    state["flows"] = [{"flow_id": 4000, "name": job_name("/bin/backup", job_key("alice", "/bin/backup", 1)), "owners": ["alice"], "org_id": "o1"}]
     code, report = run_json(capsys, crontab_run(tmp_path, "0 2 * * * /bin/backup\n", state=state))
     lines = list(read_log(Path(report["result_log"])))
     assert code == 2 and lines[0]["msg"].startswith("TASKS_DIFFER")

@@ -1,38 +1,87 @@
-"""`migrate plan CONFIG`: everything but the writes, per flow."""
+"""`migrate plan CONFIG`: everything but the writes. Each flow of the source is compared with the
+live service (read only, paced as a run is) and given one action: create, update (the fields that
+differ), unchanged, invalid (every error), orphaned. `--offline` reads no live state."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from migrate.reconcile.saved_plan import PLAN_FORMAT
+
 
 def add_parser(verbs: Any) -> None:
-    plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions and errors")
+    plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions against the live service")
     plan.add_argument("config", type=Path)
-    plan.add_argument("--json", action="store_true", help="the inventory as JSON")
-    plan.add_argument("--markdown", action="store_true", help="the inventory as Markdown, for a migration review")
+    plan.add_argument("--json", action="store_true", help="the plan as JSON")
+    plan.add_argument("--markdown", action="store_true", help="the plan as Markdown, for a migration review")
+    plan.add_argument("--offline", action="store_true",
+                      help="do not read the live service: the inventory and every flow's conversion only")
+    plan.add_argument("--out", type=Path, metavar="PLAN",
+                      help="write the plan (actions with each live flow's fingerprint) to this JSON file")
 
 
 def execute(args: argparse.Namespace) -> int:
     from migrate.config import load_settings
-    from migrate.engine.inventory import plan_job
+    from migrate.engine.inventory import plan_live, plan_offline
 
-    result = plan_job(load_settings(args.config))
+    settings = load_settings(args.config)
+    result = plan_offline(settings) if args.offline else plan_live(settings)
+    if args.out is not None:
+        _write_plan(args.out, args.config, result)
     if args.json:
-        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        result.write_json(sys.stdout)
     elif args.markdown:
-        print(result.markdown(), end="")
+        result.write_markdown(sys.stdout)
     else:
-        for flow in result.listed():
-            for error in flow.errors:
-                print(f"row {','.join(map(str, flow.rows))} ({flow.source_key}): {error.sentence()}")
-        by_name = f" ({result.by_name} to find by name)" if result.by_name else ""
-        print(f"{result.source} ({result.profile}): {result.found} flows found, {result.valid} convertible"
-              f"{by_name}, {result.found - result.valid} invalid")
-        if result.invalid_by_reason:
-            print("invalid by reason: " + ", ".join(f"{k} x{v}" for k, v in result.invalid_by_reason.most_common()))
-        if result.warnings_by_code:
-            print("warnings by code: " + ", ".join(f"{k} x{v}" for k, v in result.warnings_by_code.most_common()))
+        _print_table(result)
     return result.exit_code
+
+
+def _write_plan(path: Path, config: Path, plan: Any) -> None:
+    """The plan as a file `run --plan` can apply: written whole, then renamed into place."""
+    head = {"format": PLAN_FORMAT, "config": str(config.resolve()), "made": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        plan.write_json(out, head)
+    partial.replace(path)
+
+
+def _print_table(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from migrate.engine.inventory import action_cells
+
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # a file or a pipe: room for the whole "what", not 80 columns
+        console = Console(highlight=False, soft_wrap=False, width=200)
+    def new_table(title: str | None) -> Table:
+        table = Table(title=title, show_lines=False)
+        for column in ("action", "flow", "id", "freq", "cycle"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("what", overflow="fold")
+        return table
+
+    # Printed a thousand rows at a time: a plan of a million flows is never one table in memory.
+    table = new_table(f"{result.source} ({result.profile})")
+    for index, action in enumerate(result.all_actions(), 1):
+        table.add_row(*action_cells(action))
+        if index % 1000 == 0:
+            console.print(table)
+            table = new_table(None)
+    if table.row_count:
+        console.print(table)
+    counts = ", ".join(f"{action} {n}" for action, n in result.by_action().most_common())
+    console.print(f"{result.found} flows found: {counts or 'none'}", markup=False)
+    if result.invalid_by_reason:
+        console.print("invalid by reason: " + ", ".join(f"{k} x{v}" for k, v in result.invalid_by_reason.most_common()),
+                      markup=False)
+    if result.warnings_by_code:
+        console.print("warnings by code: " + ", ".join(f"{k} x{v}" for k, v in result.warnings_by_code.most_common()),
+                      markup=False)
+    for note in result.notes:
+        console.print(note, markup=False)

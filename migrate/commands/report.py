@@ -19,14 +19,22 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.results.log import Summary, read_log
+    from migrate.results.log import Skipped, Summary, read_log
     from migrate.results.spreadsheet import write_lines_csv
 
     if not args.log.is_file():
         return fail(f"{args.log}: no such result log")
-    summary = Summary.of(read_log(args.log))
+    skipped = Skipped()
+    summary = Summary.of(read_log(args.log, skipped=skipped))
     if args.csv is not None:
         count = write_lines_csv(read_log(args.log), args.csv)
         print(f"{count} lines written to {args.csv}", file=sys.stderr)
-    print(json.dumps(summary.as_json(), indent=2) if args.json else summary.text())
+    if args.json:
+        print(json.dumps({**summary.as_json(), "lines_skipped": skipped.lines}, indent=2))
+        return 0
+    print(summary.text())
+    if skipped.lines:  # the summary is of the lines that could be read: say how many could not
+        why = ([f"{skipped.unreadable} unreadable, each named on stderr"] if skipped.unreadable else []) + (
+            ["the torn last line of a killed writer"] if skipped.torn else [])
+        print(f"lines skipped: {skipped.lines} ({'; '.join(why)})")
     return 0

@@ -16,20 +16,24 @@ def add_parser(verbs: Any) -> None:
     run.add_argument("--resume", action="store_true",
                      help="continue a run (the one named by --run-id, else the newest): "
                      "flows it saved are not sent again")
+    run.add_argument("--plan", type=Path, metavar="PLAN",
+                     help="apply exactly this saved plan (migrate plan --out PLAN): only its creates and updates, "
+                     "each only if the live flow is as the plan saw it (else a `stale` line)")
 
 
 def execute(args: argparse.Namespace) -> int:
-    return run_config(args.config, args.run_id, args.json, args.resume)
+    return run_config(args.config, args.run_id, args.json, args.resume, args.plan)
 
 
-def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = False) -> int:
+def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = False,
+               plan: Path | None = None) -> int:
     import asyncio
 
     from migrate.config import load_settings
     from migrate.engine.job import run_job
 
     settings = load_settings(config)
-    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume))
+    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume, plan=plan))
     if as_json:
         print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
                           **result.summary.as_json(), "emulator": result.emulator_stats}, indent=2))

@@ -8,26 +8,32 @@ row, 12 bytes a flow, sorted with numpy; no table of a million keys is ever held
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from array import array
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, Literal, TextIO
 
 import numpy as np
+import orjson
 
 from migrate.config import Settings
-from migrate.engine.job import EXIT_CHANGES, EXIT_OK, EXIT_SOME_FAILED
-from migrate.mapping.flows import InvalidFlow, ValidFlow, plan_flows
+from migrate.engine.job import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, TargetUnreachable
+from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, identity_scope, plan_flows
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
 from migrate.mapping.seen import digest
+from migrate.reconcile.caller import caller_note, with_caller_name
+from migrate.reconcile.diff import Action, invalid_action, live_actions
+from migrate.reconcile.live import LiveFlows, ReadFailed, listed_flows
 from migrate.service.model import FieldError
 from migrate.sources.readers import SourceRow
 
 BATCH_ROWS = 2000
-KEEP_INVALID = 1000
+Keep = Literal["nothing", "actions", "payloads"]
 
 
 @dataclass
@@ -42,16 +48,29 @@ class Partial:
     warnings_by_code: Counter[str] = field(default_factory=Counter)
     digests: array[int] = field(default_factory=lambda: array("Q"))  # of each valid flow's target
     first_rows: array[int] = field(default_factory=lambda: array("I"))
+    ready: list[ReadyFlow] = field(default_factory=list)  # kept for a plan against the live service
+    identities: list[str] = field(default_factory=list)  # of every flow, valid or not (orphans are the others)
+    # An offline plan's `valid` actions as JSON lines (no body made): bytes pickle back from a
+    # worker far faster than objects, and the plan spools them to a file, so memory stays flat.
+    action_lines: bytearray = field(default_factory=bytearray)
 
-    def add(self, flow: ValidFlow | InvalidFlow, keep_invalid: int) -> None:
+    def add(self, flow: ValidFlow | InvalidFlow, keep: Keep) -> None:
         self.found += 1
         for warning in flow.warnings:
             self.warnings_by_code[warning["code"]] += 1
+        if keep == "payloads":
+            self.identities.append(flow.identity)
         if isinstance(flow, InvalidFlow):
             self.invalid_by_reason.update({e.reason for e in flow.errors})
-            if len(self.invalid) < keep_invalid:
-                self.invalid.append(flow)
+            self.invalid.append(flow)
         else:
+            if keep == "payloads":
+                self.ready.append(flow.ready())
+            elif keep == "actions":
+                record = {"action": "valid", "source_key": flow.source_key, "name": flow.name, "rows": flow.rows,
+                          "flow_id": "" if flow.needs_id else flow.flow_id, "freq": flow.payload.freq,
+                          "cycle": flow.payload.cycle, "warnings": list(flow.warnings)}
+                self.action_lines += orjson.dumps({k: v for k, v in record.items() if v not in ("", [])}) + b"\n"
             self.valid += 1
             self.by_name += flow.needs_id
             self.digests.append(digest(flow.target))
@@ -73,6 +92,15 @@ class PlanResult:
     warnings_by_code: Counter[str] = field(default_factory=Counter)
     _digests: array[int] = field(default_factory=lambda: array("Q"))
     _rows: array[int] = field(default_factory=lambda: array("I"))
+    ready: list[ReadyFlow] = field(default_factory=list)  # the valid flows (a plan against the live service)
+    identities: set[str] = field(default_factory=set)
+    actions: list[Action] = field(default_factory=list)  # one a flow, but an offline plan's valid ones:
+    _spool: IO[bytes] | None = None  # those are here, a JSON line each (see Partial.action_lines)
+    _spooled: int = 0
+    _dropped_rows: set[int] = field(default_factory=set)  # duplicates, left out of the spool when read
+    reads: Counter[str] = field(default_factory=Counter)  # requests a live plan made, by action
+    offline: bool = True
+    notes: list[str] = field(default_factory=list)
 
     def merge(self, part: Partial) -> None:
         self.found += part.found
@@ -80,7 +108,14 @@ class PlanResult:
         self.by_name += part.by_name
         self.invalid_by_reason.update(part.invalid_by_reason)
         self.warnings_by_code.update(part.warnings_by_code)
-        self.invalid.extend(part.invalid[: max(0, KEEP_INVALID - len(self.invalid))])
+        self.invalid.extend(part.invalid)  # all of them: nothing is left out of the plan
+        self.ready.extend(part.ready)
+        self.identities.update(part.identities)
+        if part.action_lines:
+            if self._spool is None:
+                self._spool = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the plan)
+            self._spool.write(part.action_lines)
+            self._spooled += part.action_lines.count(b"\n")
         self._digests.extend(part.digests)
         self._rows.extend(part.first_rows)
 
@@ -97,29 +132,76 @@ class PlanResult:
         first_of = run_starts[np.searchsorted(run_starts, repeated, side="right") - 1]
         self.valid -= len(repeated)
         self.invalid_by_reason["DUPLICATE"] += len(repeated)
+        duplicates: dict[int, int] = {}  # row -> the earlier row of the same target
         for index, first in zip(repeated.tolist(), first_of.tolist(), strict=True):
-            if len(self.invalid) >= KEEP_INVALID:
-                break
-            row, earlier = int(rows[order[index]]), int(rows[order[first]])
-            self.invalid.append(InvalidFlow(source_key=f"row {row}", rows=[row], name="", flow_id="", errors=[
-                FieldError(field="id", value="", code="DUPLICATE",
-                           message=f"duplicate: saves into the same flow as row {earlier}; not saved twice")]))
+            duplicates[int(rows[order[index]])] = int(rows[order[first]])
+        kept: dict[int, ReadyFlow | Action] = {flow.rows[0]: flow for flow in self.ready}
+        kept.update((action.rows[0], action) for action in self.actions)
+        if self._spool is not None:  # one pass over the spool, for the few rows that are duplicates
+            kept.update((action.rows[0], action) for action in self._spooled_actions()
+                        if action.rows[0] in duplicates)
+            self._dropped_rows.update(duplicates)
+            self._spooled -= sum(1 for row in duplicates if isinstance(kept.get(row), Action))
+        self.ready = [flow for flow in self.ready if flow.rows[0] not in duplicates]
+        self.actions = [action for action in self.actions if action.rows[0] not in duplicates]
+        for row, earlier in duplicates.items():
+            flow = kept.get(row)
+            target = str(getattr(flow, "target", "")) if flow else ""
+            self.invalid.append(InvalidFlow(
+                source_key=flow.source_key if flow else f"row {row}", rows=flow.rows if flow else [row],
+                name=flow.name if flow else "", flow_id="", errors=[
+                    FieldError(field="name" if target.startswith("name ") else "id", value=json.dumps(target),
+                               code="DUPLICATE", message=f"duplicate: {target or 'the same flow'} already comes from "
+                                                         f"row {earlier}; not saved twice")]))
 
     def listed(self) -> list[InvalidFlow]:
         """The invalid flows kept for the report, in input order."""
         return sorted(self.invalid, key=lambda f: f.rows[0])
 
+    def _spooled_actions(self) -> Iterator[Action]:
+        if self._spool is None:
+            return
+        self._spool.flush()
+        self._spool.seek(0)
+        for line in self._spool:
+            record = orjson.loads(line)
+            if record["rows"][0] not in self._dropped_rows:
+                yield Action(**record)
+        self._spool.seek(0, os.SEEK_END)
+
+    def all_actions(self) -> Iterator[Action]:
+        """Every flow's action, in input order of the batches; streamed from the spool."""
+        yield from self._spooled_actions()
+        yield from self.actions
+
+    def by_action(self) -> Counter[str]:
+        counts = Counter(action.action for action in self.actions)
+        if self._spooled:
+            counts["valid"] += self._spooled
+        return counts
+
     def as_json(self) -> dict[str, Any]:
         return {
             "exit_code": self.exit_code, "source": self.source, "profile": self.profile, "flows_found": self.found,
             "convertible": self.valid, "to_find_by_name": self.by_name, "invalid": self.found - self.valid,
+            "offline": self.offline, "by_action": dict(self.by_action().most_common()),
+            "reads": dict(self.reads), "notes": self.notes,
             "invalid_by_reason": dict(self.invalid_by_reason.most_common()),
             "warnings_by_code": dict(self.warnings_by_code.most_common()),
             "invalid_flows": [{"rows": f.rows, "source_key": f.source_key, "name": f.name,
                                "errors": [e.model_dump(exclude_none=True) for e in f.errors]} for f in self.listed()],
         }
 
-    def markdown(self) -> str:
+    def write_json(self, out: TextIO, head: dict[str, Any] | None = None) -> None:
+        """The plan as one JSON document, its actions written one by one (a million flows never
+        become one string in memory)."""
+        text = json.dumps({**(head or {}), **self.as_json()}, indent=2, ensure_ascii=False)
+        out.write(text[:-2] + ',\n  "actions": [')
+        for index, action in enumerate(self.all_actions()):
+            out.write(("\n    " if index == 0 else ",\n    ") + json.dumps(action.as_json(), ensure_ascii=False))
+        out.write("\n  ]\n}\n")
+
+    def write_markdown(self, out: TextIO) -> None:
         lines = [f"# Migration plan: `{self.source}`", "", f"Profile: {self.profile}", "",
                  "| flows found | convertible | invalid | found by name at run time |", "|---|---|---|---|",
                  f"| {self.found} | {self.valid} | {self.found - self.valid} | {self.by_name} |", ""]
@@ -133,36 +215,145 @@ class PlanResult:
             for flow in self.listed():
                 reasons = "; ".join(e.sentence() for e in flow.errors).replace("|", "\\|")
                 lines.append(f"| {', '.join(map(str, flow.rows))} | {flow.name or flow.source_key} | {reasons} |")
-        return "\n".join(lines) + "\n"
+            lines.append("")
+        out.write("\n".join(lines) + "\n")
+        if self.by_action():
+            out.write("## Flows\n\n| action | flow | id | freq | cycle | what |\n|---|---|---|---|---|---|\n")
+            for action in self.all_actions():
+                cells = action_cells(action)
+                out.write("| " + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
+            out.write("\n")
+        out.write("".join(f"{note}  \n" for note in self.notes))
 
 
-def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None) -> Partial:
+def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None, keep: Keep = "nothing") -> Partial:
     settings = settings or worker_settings()
     part = Partial()
     for flow in plan_flows(rows, settings, dedupe=False):  # found for the whole input at the end
-        part.add(flow, KEEP_INVALID)
+        part.add(flow, keep)
     return part
 
 
-def plan_job(settings: Settings, workers: int | None = None) -> PlanResult:
+def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothing") -> PlanResult:
+    """The inventory; and what it keeps of each valid flow: "actions", a `valid` action (its name,
+    freq, cycle and warnings, no body made), or "payloads", its body, for a plan against the live
+    service (memory: about its body's size a flow)."""
+    settings = with_caller_name(settings)
     result = PlanResult(EXIT_OK, str(settings.source.path), settings.source.profile)
     settings, rows = source_rows(settings)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches = batches_of(rows, settings, BATCH_ROWS)
     first = next(batches, [])
     if workers < 2 or not can_batch(settings) or len(first) < BATCH_ROWS:
-        result.merge(_inventory(chain(first, batches), settings))
+        result.merge(_inventory(chain(first, batches), settings, keep))
     else:
         # Reading and merging here is light, so every core can map.
         with ProcessPoolExecutor(max_workers=workers, initializer=start_worker, initargs=(settings,)) as pool:
-            pending: deque[Future[Partial]] = deque([pool.submit(_inventory, first)])
+            pending: deque[Future[Partial]] = deque([pool.submit(_inventory, first, None, keep)])
             for batch in batches:
-                pending.append(pool.submit(_inventory, batch))
+                pending.append(pool.submit(_inventory, batch, None, keep))
                 while len(pending) > 2 * workers:  # bounded: memory stays flat
                     result.merge(pending.popleft().result())
             while pending:
                 result.merge(pending.popleft().result())
     result.find_duplicates()
-    result.exit_code = EXIT_SOME_FAILED if result.invalid_by_reason else (
+    result.exit_code = EXIT_INVALID_ROWS if result.invalid_by_reason else (
         EXIT_CHANGES if result.valid else EXIT_OK)
     return result
+
+
+class PlanReadError(TargetUnreachable):
+    """The live service could not be read well enough to plan: one line, exit 1."""
+
+
+def plan_offline(settings: Settings) -> PlanResult:
+    """Every flow mapped and validated, none compared: valid flows are `valid`."""
+    result = plan_job(settings, keep="actions")
+    result.actions += [invalid_action(f) for f in result.listed()]
+    result.notes.append("offline: the live service was not read; nothing says which flows would change")
+    return result
+
+
+def plan_live(settings: Settings) -> PlanResult:
+    """Every flow mapped, validated, and compared with the live service (read only): one action a
+    flow. Exit 5 when any flow is invalid (whatever else changes), else 3 when any would be created
+    or updated, else 0; orphans are reported and change nothing."""
+    import asyncio
+
+    settings = with_caller_name(settings)
+    result = plan_job(settings, keep="payloads")
+    result.offline = False
+    actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.identities))
+    result.actions = actions + [invalid_action(f) for f in result.listed()]
+    by_action = result.by_action()
+    result.exit_code = EXIT_INVALID_ROWS if by_action["invalid"] else (
+        EXIT_CHANGES if by_action["create"] or by_action["update"] else EXIT_OK)
+    note = caller_note(settings)
+    if note:
+        result.notes.append(note)
+    result.notes.append(f"read the live service: {sum(result.reads.values())} requests "
+                        f"({', '.join(f'{n} {a}' for a, n in result.reads.most_common())})")
+    return result
+
+
+async def _read_live(settings: Settings, ready: list[ReadyFlow],
+                     identities: set[str]) -> tuple[list[Action], Counter[str]]:
+    """Connects as a run does (engine/job.py), lists, reads and compares; writes nothing. The
+    run's requester (engine/runner.py: pacing, retries, breaker) does every read."""
+    import aiohttp
+
+    from migrate.engine.job import _tls, check_reachable, target_url
+    from migrate.engine.pacing import StopSignal
+    from migrate.engine.runner import Runner
+    from migrate.service.client import BatchClient
+    from migrate.service.tokens import AccessTokens, load_credentials
+
+    run = settings.run
+    stop = StopSignal()
+    counted: Counter[str] = Counter()
+    timeout = aiohttp.ClientTimeout(total=run.request_timeout, sock_connect=run.connect_timeout)
+    async with target_url(settings, load_credentials(settings.target.credentials_file)) as (url, _, credentials):
+        connector = aiohttp.TCPConnector(limit=run.concurrency, ssl=_tls(settings))
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            await check_reachable(session, url, run.connect_timeout)
+            tokens = AccessTokens(session, url, credentials, attempts=run.attempts,
+                                  backoff=(run.backoff_base, run.backoff_max), stop=stop, timeout=run.request_timeout)
+            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
+            reader = Runner(client, run, log=None, stop=stop)  # type: ignore[arg-type]  # a plan records nothing
+
+            async def read_flow(flow_id: str) -> dict[str, Any]:
+                counted["get"] += 1
+                return await reader.read_flow(flow_id)
+
+            counted["getMyFlow"] += 1
+            listing = await reader._send(client.get_my_flows)
+            if listing.result != "ok" or listing.answer is None:
+                raise PlanReadError(f"the live flows could not be listed (Get My Flow): "
+                                    f"{reader.abort_reason or listing.msg}")
+            scope = identity_scope(settings)
+            live = LiveFlows(listed_flows(listing.answer.data), scope, read_flow)
+            try:
+                actions = await live_actions(live, ready, identities, scope, run.create_missing, run.concurrency)
+            except ReadFailed as failed:
+                raise PlanReadError(f"a live flow could not be read for the marker scan: "
+                                    f"{getattr(failed.failure, 'msg', '') or reader.abort_reason}") from None
+            if reader.abort_reason is not None:
+                raise PlanReadError(f"aborted by the service: {reader.abort_reason}")
+    return actions, counted
+
+
+def action_cells(action: Action) -> list[str]:
+    """An action as table cells: action, flow, id, freq, cycle, and what it says (the fields that
+    change, live -> wanted; the errors; the warnings)."""
+    what = [f"{c['field']}: {_shown(c['live'])} -> {_shown(c['wanted'])}" for c in action.changes]
+    if action.renamed_from:
+        what.insert(0, f"renamed from {action.renamed_from!r} (found by its marker)")
+    what += [str(e.get("message", "")) for e in action.errors]
+    if action.warnings:  # their messages are in --json and --markdown
+        what.append("warnings: " + ", ".join(dict.fromkeys(str(w.get("code", "")) for w in action.warnings)))
+    return [action.action, action.name or action.source_key, action.flow_id, action.freq, action.cycle,
+            "\n".join(what)]
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

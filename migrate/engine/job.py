@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import shlex
 import signal
 import ssl
 import sys
@@ -21,9 +22,13 @@ from migrate.config import EMBEDDED, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
 from migrate.engine.feed import mapped
-from migrate.engine.pacing import StopSignal
-from migrate.engine.progress import Progress
+from migrate.engine.lock import run_lock
+from migrate.engine.pacing import RequestPacer, StopSignal
+from migrate.engine.progress import Progress, counted_total
 from migrate.engine.runner import Runner
+from migrate.mapping.flows import identity_scope
+from migrate.reconcile.caller import with_caller_name
+from migrate.reconcile.saved_plan import SavedPlan
 from migrate.redact import redact
 from migrate.results.history import checked_run_id, load_memory, run_to_resume
 from migrate.results.history import log_path as history_log_path
@@ -40,6 +45,9 @@ from migrate.service.tokens import (
 )
 
 EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+# Finished, nothing failed at the service, but some source rows are invalid: a nightly job can
+# alert on 2 (the service) apart from 5 (the export needs fixing).
+EXIT_INVALID_ROWS = 5
 
 
 class TargetUnreachable(Exception):
@@ -112,33 +120,52 @@ def _exit_code(summary: Summary, runner: Runner) -> int:
         return EXIT_INTERRUPTED
     if runner.abort_reason is not None:
         return EXIT_ABORTED
-    if summary.counts["invalid"] or summary.counts["failed"]:
+    if summary.counts["failed"]:
         return EXIT_SOME_FAILED
+    if summary.counts["invalid"]:
+        return EXIT_INVALID_ROWS
     return EXIT_OK
 
 
-def _log_failure_note(runner: Runner, run_id: str) -> str:
+def resume_command(settings: Settings, run_id: str) -> str:
+    """The command that continues this run, as it can be typed where this one was: the program
+    as it was started, the config as it was given."""
+    program = [sys.argv[0]] if Path(sys.argv[0]).name == "migrate" else [sys.executable, "-m", "migrate.cli"]
+    return shlex.join([*program, "run", str(settings.config_path), "--run-id", run_id, "--resume"])
+
+
+def _log_failure_note(settings: Settings, runner: Runner, run_id: str) -> str:
     error = runner.log_error
     assert error is not None
     if not runner.sent_flows:
         return f"{error}: the run stopped before its first request; nothing was sent"
     return (f"{error}: the run stopped at once; {runner.sent_flows} flows were sent, "
             f"{runner.unrecorded} of them without a final line; once there is room, "
-            f"--resume {run_id} checks those and completes the run")
+            f"`{resume_command(settings, run_id)}` checks those and completes the run")
 
 
 async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True,
-                  resume: bool = False) -> RunResult:
+                  resume: bool = False, plan: Path | None = None) -> RunResult:
+    saved_plan = SavedPlan.load(plan) if plan is not None else None  # a bad plan file stops before anything
+    settings = with_caller_name(settings)  # every flow's owners must hold the caller (CALLER_NOT_OWNER)
     resuming = None
     if resume:
-        resuming = run_to_resume(settings, run_id or settings.run.run_id)
+        resuming = run_to_resume(settings, run_id if run_id is not None else settings.run.run_id)
         run_id = resuming.run_id
         print(resuming.note, file=sys.stderr, flush=True)  # before a long run, not after it
-    run_id = checked_run_id(run_id or settings.run.run_id or new_run_id())
+    run_id = checked_run_id(run_id if run_id is not None else settings.run.run_id or new_run_id())
     log_path = history_log_path(settings, run_id)
+    with run_lock(settings, log_path, run_id):  # before reading what earlier runs did: a resume too
+        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan)
+
+
+async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_progress: bool,
+                      resume: bool, saved_plan: SavedPlan | None = None) -> RunResult:
     memory = load_memory(settings, run_id, resume)
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
-    progress = Progress(enabled=show_progress)
+    total = counted_total(settings) if show_progress else None
+    # A resume sends only what its run has not saved: those are the flows to count down.
+    progress = Progress(enabled=show_progress, total=None if total is None else max(0, total - len(memory.done)))
     started = time.monotonic()
     stop = StopSignal()
     credentials = load_credentials(settings.target.credentials_file)
@@ -149,11 +176,15 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
             tokens = AccessTokens(session, url, credentials, attempts=settings.run.attempts,
                                   backoff=(settings.run.backoff_base, settings.run.backoff_max), stop=stop,
                                   timeout=settings.run.request_timeout)
-            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
+            pacer = RequestPacer(settings.run.rate_per_second, settings.run.rate_headroom, stop)
+            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens,
+                                 pace=pacer.acquire)
             log = ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path),
                             fsync_every=settings.run.fsync_every, config=settings.config_path.name)
             runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
-                            settings_dir_id=settings.target.dir_id, stop=stop)
+                            settings_dir_id=settings.target.dir_id, stop=stop, pacer=pacer)
+            runner.marker_scope = identity_scope(settings)
+            runner.saved_plan = saved_plan
             loop = asyncio.get_running_loop()
             # remove_signal_handler resets to the default, which would make a SIGTERM during the
             # summary exit 143: the handlers from before the run are put back after it.
@@ -164,9 +195,15 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
                 with progress:
                     await runner.run(flows())
             finally:
-                for signum, handler in before.items():
-                    loop.remove_signal_handler(signum)
-                    signal.signal(signum, handler)
+                # Blocked while swapped: remove_signal_handler passes through the default, where a
+                # SIGTERM would end the process (143); a signal held meanwhile goes to the handler put back.
+                signal.pthread_sigmask(signal.SIG_BLOCK, before)
+                try:
+                    for signum, handler in before.items():
+                        loop.remove_signal_handler(signum)
+                        signal.signal(signum, handler)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, before)
                 try:
                     log.close()
                 except ResultLogError as error:
@@ -181,13 +218,17 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
         summary.elapsed_seconds = elapsed
     result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
     if runner.log_error is not None:
-        note = _log_failure_note(runner, run_id)
+        note = _log_failure_note(settings, runner, run_id)
         print(f"migrate: {redact(note)}", file=sys.stderr, flush=True)
         result.notes.append(note)
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
     if runner.interrupted:
-        result.notes.append(f"interrupted: flows without a line were not sent; continue with --resume {run_id}")
+        result.notes.append("interrupted: flows without a line were not sent; continue with: "
+                            + resume_command(settings, run_id))
+    if saved_plan is not None:
+        result.notes.append(f"applied the plan {saved_plan.path}: {runner.outside_plan} flows it does not change "
+                            "were not touched")
     if runner.skipped:
         result.notes.append(f"resumed run {run_id}: {runner.skipped} flows already saved were not sent again")
     if runner.in_doubt_sent:

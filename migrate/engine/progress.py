@@ -1,5 +1,9 @@
 """Progress on the console: a rich bar on a terminal, a one-line note every few seconds otherwise.
-It writes to stderr, apart from the result log and from the summary on stdout."""
+It writes to stderr, apart from the result log and from the summary on stdout.
+
+Each note says how many flows are done of how many, the share, the rate and the time left. The
+total is counted before the run where that is cheap and close (a table with one row per flow:
+its lines), else it is unknown, and the note says so rather than guess."""
 
 from __future__ import annotations
 
@@ -9,30 +13,69 @@ from collections import Counter
 from types import TracebackType
 
 from rich.console import Console
+from rich.progress import BarColumn, SpinnerColumn, TaskID, TextColumn
 from rich.progress import Progress as RichProgress
-from rich.progress import SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from migrate.config import Settings
 
 LINE_EVERY_SECONDS = 5.0
 BAR_EVERY_SECONDS = 0.1
+_CHUNK = 1024 * 1024
+
+
+def counted_total(settings: Settings) -> int | None:
+    """How many flows the source holds, from a count of its lines (a few hundred MB a second),
+    when every data line is one flow: a CSV, TSV or JSON Lines table read without a profile, one
+    row per flow. None otherwise (a profile, rows grouped into flows, a split into two flows, a
+    binary or JSON file), and when the file cannot be read (the run says why)."""
+    source, mapping = settings.source, settings.mapping
+    if source.profile != "tabular" or mapping.flow_key or mapping.split_id_column:
+        return None
+    kind = source.format or {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
+                             ".ndjson": "jsonl"}.get(source.path.suffix.lower())
+    if kind not in ("csv", "tsv", "jsonl"):
+        return None
+    lines = 0
+    ends_with_newline = True
+    try:
+        with source.path.open("rb") as data:
+            while chunk := data.read(_CHUNK):
+                lines += chunk.count(b"\n")
+                ends_with_newline = chunk.endswith(b"\n")
+    except OSError:
+        return None
+    lines += 0 if ends_with_newline else 1
+    return max(0, lines - (1 if kind != "jsonl" else 0))  # the header is no flow
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 class Progress:
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, total: int | None = None) -> None:
         self.enabled = enabled
+        self.total = total
         self.counts: Counter[str] = Counter()
         self._console = Console(stderr=True)
         self._bar: RichProgress | None = None
         self._task: TaskID | None = None
-        self._last_line = time.monotonic()
+        self._started = self._last_line = time.monotonic()
 
     def __enter__(self) -> Progress:
+        self._started = self._last_line = time.monotonic()
         if self.enabled and self._console.is_terminal:
             self._bar = RichProgress(
-                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                SpinnerColumn(), BarColumn(), TextColumn("{task.description}"),
                 console=self._console, transient=True,
             )
             self._bar.start()
-            self._task = self._bar.add_task("starting")
+            self._task = self._bar.add_task("starting", total=self.total)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -40,9 +83,18 @@ class Progress:
         if self._bar is not None:
             self._bar.stop()
 
-    def _text(self) -> str:
-        return f"{sum(self.counts.values())} flows done: " + ", ".join(
-            f"{status} {n}" for status, n in sorted(self.counts.items()))
+    def text(self, now: float | None = None) -> str:
+        """`120 of 210 flows (57 %), 19.8 flows/s, about 4 s left: saved 118, invalid 2`."""
+        done = sum(self.counts.values())
+        elapsed = (time.monotonic() if now is None else now) - self._started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        statuses = ", ".join(f"{status} {n}" for status, n in sorted(self.counts.items()))
+        if self.total is None:
+            return f"{done} flows done (total unknown before the source is read), {rate:.1f} flows/s: {statuses}"
+        total = max(self.total, done)  # a quoted line break makes the count of lines a little high, never low
+        share = 100 * done / total if total else 100.0
+        left = f"about {_duration((total - done) / rate)} left" if rate > 0 else "time left unknown"
+        return f"{done} of {total} flows ({share:.0f} %), {rate:.1f} flows/s, {left}: {statuses}"
 
     def advance(self, status: str) -> None:
         self.counts[status] += 1
@@ -52,7 +104,7 @@ class Progress:
         if self._bar is not None and self._task is not None:
             if now - self._last_line >= BAR_EVERY_SECONDS:  # the bar redraws ten times a second anyway
                 self._last_line = now
-                self._bar.update(self._task, description=self._text())
+                self._bar.update(self._task, completed=sum(self.counts.values()), description=self.text(now))
         elif now - self._last_line >= LINE_EVERY_SECONDS:
             self._last_line = now
-            print(self._text(), file=sys.stderr, flush=True)
+            print(self.text(now), file=sys.stderr, flush=True)

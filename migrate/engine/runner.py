@@ -25,8 +25,12 @@ import aiohttp
 from migrate.config import RunSettings
 from migrate.engine.pacing import RequestPacer, Stopped, StopSignal
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
-from migrate.reconcile.compare import differences, remote_graph
-from migrate.reconcile.targets import RebindError, import_body, names_index, rebind, root_directory
+from migrate.mapping.identity import marker_of
+from migrate.reconcile.compare import changed_fields, differences, remote_graph
+from migrate.reconcile.diff import sent_facts
+from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows
+from migrate.reconcile.saved_plan import OUTSIDE_PLAN, SavedPlan
+from migrate.reconcile.targets import RebindError, import_body, rebind, root_directory
 from migrate.results.log import ResultLog, ResultLogError
 from migrate.service.answers import FATAL_CODES, Answer, backoff_seconds, describe_error, is_transient
 from migrate.service.client import BatchClient
@@ -69,13 +73,18 @@ class Runner:
         memory: Memory | None = None,
         settings_dir_id: str | None = None,
         stop: StopSignal | None = None,
+        pacer: RequestPacer | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.log = log
         self.memory = memory or Memory()
         self.stop = stop or StopSignal()  # ends every wait at once: pacing, backoff, pauses, doubt
-        self.pacer = RequestPacer(settings.rate_per_second, settings.rate_headroom, self.stop)
+        # The client takes every request's turn (after its token is in hand); the runner slows
+        # and pauses the same pacer on the service's answers.
+        self.pacer = pacer or RequestPacer(settings.rate_per_second, settings.rate_headroom, self.stop)
+        if pacer is None:
+            client.pace = self.pacer.acquire
         self.rng = random.Random(settings.seed)
         self.on_record = on_record
         self.abort_reason: str | None = None
@@ -87,9 +96,12 @@ class Runner:
         self.skipped = 0  # flows a resumed run found already saved
         self.in_doubt_sent = 0  # flows a crashed run may have left a request in flight for
         self._bug: BaseException | None = None
-        self._names_index: dict[str, list[tuple[str, bool]]] | None = None
+        self._live: LiveFlows | None = None
+        self.marker_scope: str | None = None  # the scope of our identity markers (None: found by name only)
         self._names_lock = asyncio.Lock()
         self._dir_id: str | None = settings_dir_id
+        self.saved_plan: SavedPlan | None = None  # run --plan: only its changes, only if still current
+        self.outside_plan = 0  # flows a saved plan does not change: not touched, no line
 
     def _abort(self, code: int | None, reason: str) -> None:
         if self.abort_reason is None:
@@ -125,7 +137,8 @@ class Runner:
 
     def _record_flow(self, flow: ReadyFlow, status: str, sha: str, exchange: Exchange | None = None,
                      started: float | None = None, msg: str = "", flow_id: str | None = None,
-                     input_sha: str | None = None) -> None:
+                     input_sha: str | None = None, body: bytes | None = None,
+                     compared: list[str] | None = None) -> None:
         exchange = exchange or Exchange()
         answer = exchange.answer
         self._record(
@@ -134,6 +147,7 @@ class Runner:
             code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
             elapsed_ms=round((time.monotonic() - started) * 1000, 1) if started else None,
             latency_ms=exchange.latency_ms, payload_sha256=sha, target=flow.target, input_sha256=input_sha or sha,
+            **sent_facts(body or flow.body, compared, self.settings.log_payload and body is not None),
         )
 
     def _record_not_attempted(self, flow: ReadyFlow) -> None:
@@ -217,6 +231,14 @@ class Runner:
             if await self.stop.sleep(doubt_until - time.time()):
                 return  # stopped first: nothing sent, no line, still in doubt for the next resume
             self.in_doubt_sent += 1
+        if self.saved_plan is not None:
+            verdict = await self.saved_plan.verdict(flow, self.read_flow, self._live_flows)
+            if verdict == OUTSIDE_PLAN:
+                self.outside_plan += 1
+                return
+            if verdict is not None:
+                self._record_flow(flow, "stale", input_sha, started=started, msg=verdict)
+                return
         if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
             self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
             return
@@ -236,12 +258,14 @@ class Runner:
             flow_id = str(wanted["id"])
             body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
             sha = payload_sha256(body)
+        compared: list[str] | None = None  # the fields a comparison found different (result line: `changed`)
         if self.settings.compare == "remote" and status == "saved":
             read = await self._send(lambda: self.client.get_flow(flow_id))
             if read.result == "ok" and read.answer is not None:
-                if not differences(wanted, remote_graph(read.answer.data)):
+                compared = [name for name, _, _ in changed_fields(wanted, remote_graph(read.answer.data))]
+                if not compared:
                     self._record_flow(flow, "unchanged", sha, read, started, "the live flow already matches",
-                                      flow_id=flow_id, input_sha=input_sha)
+                                      flow_id=flow_id, input_sha=input_sha, compared=compared)
                     return
             elif read.result == "stopped":
                 return
@@ -254,7 +278,8 @@ class Runner:
             if saved.result == "stopped" and not sending.sent:
                 return
             status = "not_attempted" if saved.result == "refused" and not sending.sent else "failed"
-            self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha)
+            self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
+                              compared=compared)
             return
         if verify:
             read = await self._send(lambda: self.client.get_flow(flow_id))
@@ -267,46 +292,56 @@ class Runner:
                 self._record_flow(flow, "failed", sha, saved, started, f"{why}: " + "; ".join(changed),
                                   flow_id=flow_id, input_sha=input_sha)
                 return
-        self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha)
+        self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
+                          compared=compared)
 
-    async def _names(self) -> dict[str, list[tuple[str, bool]]] | Exchange:
+    async def _live_flows(self) -> LiveFlows | Exchange:
         """Get My Flow, once for the whole run."""
         async with self._names_lock:
-            if self._names_index is None:
+            if self._live is None:
                 read = await self._send(self.client.get_my_flows)
                 if read.result != "ok" or read.answer is None:
                     return read
-                self._names_index = names_index(read.answer.data)
-            return self._names_index
+                self._live = LiveFlows(listed_flows(read.answer.data), self.marker_scope, self.read_flow)
+            return self._live
+
+    async def read_flow(self, flow_id: str) -> dict[str, Any]:
+        """Get Flow's data, paced and retried; ReadFailed carries the Exchange."""
+        read = await self._send(lambda: self.client.get_flow(flow_id))
+        if read.result != "ok" or read.answer is None or not isinstance(read.answer.data, dict):
+            raise ReadFailed(read)
+        return read.answer.data
 
     async def _find_or_create(self, flow: ReadyFlow, sending: _Sending) -> tuple[dict[str, Any], str] | Exchange:
-        """The payload aimed at the flow of that name (status `saved`), or at a flow created now
-        by Import (status `created`); or why neither could be done."""
-        name = flow.name
-        index = await self._names()
-        if isinstance(index, Exchange):
-            return index
-        editable = [flow_id for flow_id, can_edit in index.get(name, []) if can_edit]
-        status = "saved"
-        if len(editable) > 1:
-            return Exchange(code=None, msg=f"AMBIGUOUS_NAME: {len(editable)} flows you own are named {name!r}: "
-                                           f"{sorted(editable)}; map the id instead")
-        if not editable:
-            if index.get(name):
-                return Exchange(msg=f"NO_PRIVILEGE: the flow named {name!r} is not yours to edit")
-            if not self.settings.create_missing:
-                return Exchange(msg=f"NOT_FOUND: no flow named {name!r}; set run.create_missing = true to create it")
-            created = await self._create(flow, sending)
-            if isinstance(created, Exchange):
-                return created
-            editable, status = [created], "created"
-        read = await self._send(lambda: self.client.get_flow(editable[0]))
-        if read.result != "ok" or read.answer is None:
-            return read
+        """The payload aimed at our live flow of that name or marker (reconcile/live.py; status
+        `saved`), or at a flow created now by Import (status `created`); or why neither could be done."""
+        live = await self._live_flows()
+        if isinstance(live, Exchange):
+            return live
+        wire = json.loads(flow.body)
+        mark = marker_of(wire.get("desc"))
         try:
-            return rebind(json.loads(flow.body), editable[0], remote_graph(read.answer.data)), status
+            found = await live.find(flow.name, mark[1] if mark is not None else None)
+            if isinstance(found, Refusal):
+                return Exchange(msg=f"{found.code}: {found.message}")
+            status = "saved"
+            if found is None:
+                if not self.settings.create_missing:
+                    return Exchange(msg=f"NOT_FOUND: no flow named {flow.name!r}; set run.create_missing = true "
+                                        "to create it")
+                created = await self._create(flow, sending)
+                if isinstance(created, Exchange):
+                    return created
+                flow_id, data, status = created, await self.read_flow(created), "created"
+            else:
+                flow_id, data = found.flow_id, found.live
+        except ReadFailed as failed:
+            exchange: Exchange = failed.failure
+            return exchange
+        try:
+            return rebind(wire, flow_id, remote_graph(data)), status
         except RebindError as error:
-            return Exchange(attempts=read.attempts, msg=f"TASKS_DIFFER: {error}")
+            return Exchange(attempts=1, msg=f"TASKS_DIFFER: {error}")
 
     async def _create(self, flow: ReadyFlow, sending: _Sending) -> str | Exchange:
         async with self._names_lock:  # one directory listing for the whole run
@@ -329,14 +364,12 @@ class Runner:
         ends any wait at once."""
         exchange = Exchange()
         for attempt in range(1, self.settings.attempts + 1):
-            try:
-                await self.pacer.acquire()
-            except Stopped:
-                return _stopped(exchange)
-            sent_at = time.monotonic()
             exchange.attempts = attempt
             try:
-                answer = await call()
+                answer = await call()  # the client takes the rate turn once it holds a token
+            except Stopped:
+                exchange.attempts -= 1  # the stop came before this attempt left
+                return _stopped(exchange)
             except TokenError as refused:
                 self._abort(refused.code, str(refused))
                 exchange.attempts -= 1  # this attempt never reached the batch service
@@ -347,7 +380,7 @@ class Runner:
                 exchange.answer, exchange.msg = None, describe_error(error, self.settings.request_timeout)
             else:
                 exchange.answer, exchange.msg = answer, answer.msg
-                exchange.latency_ms = round((time.monotonic() - sent_at) * 1000, 1)
+                exchange.latency_ms = round(answer.seconds * 1000, 1) if answer.seconds is not None else None
                 if answer.ok:
                     exchange.result = "ok"
                     return exchange

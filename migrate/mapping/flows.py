@@ -17,10 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import orjson
 from pydantic import ValidationError
 
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.mapping.graph import flow_node_id, layout, task_node_id
+from migrate.mapping.identity import marker_of, with_marker
 from migrate.mapping.seen import SeenKeys
 from migrate.schedule.convert import convert_for_service
 from migrate.schedule.quartz import parse_quartz
@@ -43,6 +45,7 @@ class FlowDraft:
     commands: dict[str, str] = field(default_factory=dict)  # taskId -> what it runs (for import)
     defaulted: set[str] = field(default_factory=set)  # fields filled from [defaults], not from the row
     flow_upstream: str = ""  # the other flows this one waits on (profiles' standard column)
+    identity: str = ""  # the source key the marker is made of (docs/reconcile.md)
 
     def fail(self, field_name: str, value: object, message: str, code: str | None = None) -> None:
         self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False),
@@ -63,6 +66,7 @@ class ValidFlow:
     warnings: tuple[dict[str, str], ...] = ()
     needs_id: bool = False  # no id was mapped: the run finds the flow by name, or creates it
     commands: dict[str, str] = field(default_factory=dict)
+    identity: str = ""
 
     @functools.cached_property
     def body(self) -> bytes:
@@ -120,6 +124,7 @@ class InvalidFlow:
     flow_id: str
     errors: list[FieldError]
     warnings: tuple[dict[str, str], ...] = ()
+    identity: str = ""
 
 
 @functools.lru_cache(maxsize=4096)  # owners and parameters repeat across rows
@@ -177,6 +182,8 @@ class FieldPlan:
     defaults: dict[str, Scalar]
     mapping: MappingSettings
     target_zone: str | None = None  # the zone the service evaluates freq in
+    marker_scope: str | None = None  # flows carry the identity marker of this scope (None: off)
+    caller: str | None = None  # the calling user's name, which every flow's owners must hold
     # (field, plain column, rule, default, wire type) for each field with a rule or a default
     steps: tuple[tuple[str, str | None, FieldRule | None, Scalar | None, Any], ...] = ()
 
@@ -189,12 +196,21 @@ class FieldPlan:
             defaults=dict(settings.defaults),
             mapping=settings.mapping,
             target_zone=settings.target.timezone,
+            marker_scope=identity_scope(settings),
+            caller=settings.target.user_name,
             steps=tuple(
                 (name, rule.column if rule is not None and rule.column is not None and not rule.map else None,
                  rule, settings.defaults.get(name), WIRE_TYPES.get(name))
                 for name in MAPPABLE_FIELDS if (rule := rules.get(name)) is not None or name in settings.defaults
             ),
         )
+
+
+def identity_scope(settings: Settings) -> str | None:
+    """The scope of this source's identity markers, or None when markers are off."""
+    if settings.mapping.identity_marker == "off":
+        return None
+    return settings.mapping.identity_scope or settings.source.profile
 
 
 _FAILED = object()  # a mapped value the map refused; the draft has the error already
@@ -279,6 +295,8 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
     draft.flow_upstream = cells.get("flow_upstream", "")
     if any(e.field == "source" for e in draft.errors):
         return draft
+    _identify(draft, plan)
+    _caller_owns(draft, plan)
     if cells.get("unscheduled"):
         _unscheduled(draft, plan, cells["unscheduled"])
     elif isinstance(body.get("freq"), str):
@@ -286,13 +304,45 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
     return draft
 
 
+def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
+    """The flow's identity: its source key, or, for a table read row by row (whose row number
+    moves whenever a line is added above), its id, else its name; marked in its desc."""
+    key = draft.source_key
+    if not plan.mapping.flow_key and key.startswith("row "):
+        key = str(draft.body.get("id") or draft.body.get("name") or key)
+    draft.identity = key
+    if plan.marker_scope is not None:
+        desc = draft.body.get("desc")
+        draft.body["desc"] = with_marker(desc if isinstance(desc, str) else "", plan.marker_scope, key)
+
+
+def _caller_owns(draft: FlowDraft, plan: FieldPlan) -> None:
+    """Save refuses (62103) a flow whose owners leave out the caller: a flow saved so once could
+    never be saved by it again. Refused here, or, opted in, the caller added."""
+    owners = draft.body.get("owners")
+    if plan.caller is None or not isinstance(owners, str) or not owners.strip():
+        return  # no owners is reported by validation
+    if plan.caller in owners.split(";"):
+        return
+    if plan.mapping.add_caller_to_owners:
+        draft.body["owners"] = names_list(f"{owners};{plan.caller}")
+        draft.warnings.append({"code": "CALLER_ADDED_TO_OWNERS", "from": owners, "to": draft.body["owners"],
+                               "message": f"the calling user {plan.caller!r} was added to the owners "
+                                          "([mapping] add_caller_to_owners)"})
+        return
+    draft.fail("owners", owners, f"CALLER_NOT_OWNER: the owners leave out the calling user {plan.caller!r}: Save "
+                                 "would refuse the flow (62103), or, saved once, it could never be saved by this user "
+                                 "again; add it, or set [mapping] add_caller_to_owners = true",
+               code="CALLER_NOT_OWNER")
+
+
 def _profile_notes(draft: FlowDraft, cells: dict[str, str]) -> None:
     """What a source profile noticed (reserved columns): errors make the flow invalid."""
     if not cells.get("__errors__") and not cells.get("__warnings__"):
         return
-    for note in json.loads(cells.get("__errors__") or "[]"):
+    for note in orjson.loads(cells.get("__errors__") or "[]"):
         draft.fail("source", "", f"{note.get('code', '')}: {note.get('message', '')}", code=note.get("code"))
-    for note in json.loads(cells.get("__warnings__") or "[]"):
+    for note in orjson.loads(cells.get("__warnings__") or "[]"):
         draft.warnings.append({"code": note.get("code", ""), "from": "", "to": "", "message": note.get("message", "")})
 
 
@@ -561,6 +611,10 @@ def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
     twin = FlowDraft(source_key=f"{draft.source_key} (split)", rows=list(draft.rows),
                      body=copy.deepcopy(draft.body), warnings=list(draft.warnings))
     twin.body.update(freq=schedule.freq, cycle=schedule.cycle, name=f"{draft.body.get('name', '')} (weekdays)")
+    twin.identity = f"{draft.identity} (split)"
+    marked = marker_of(twin.body.get("desc"))
+    if marked is not None:  # the twin is a flow of its own: its own marker
+        twin.body["desc"] = with_marker(str(twin.body["desc"]), marked[0], twin.identity)
     if twin_id:
         twin.body["id"] = twin_id
     else:
@@ -583,6 +637,8 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
             already.add("cycle")  # it is derived from freq, which is reported already
         if any(e.field == "source" for e in errors):
             already.update(("freq", "cycle"))  # the profile said why there is no schedule
+        if any(e.code == "SHORT_ROW" for e in errors):
+            already.update(e.field for e in found)  # its fields are missing because the line is cut short
         errors.extend(e for e in found if e.field not in already)
     if payload is not None and not needs_id and payload.id == NO_ID:  # 0 (or 00) stands for "found by name"
         errors.append(FieldError(field="id", value=json.dumps(draft.body.get("id"), ensure_ascii=False),
@@ -591,9 +647,10 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
             flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
+            identity=draft.identity,
         )
     return ValidFlow(payload=payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
-                        needs_id=needs_id, commands=draft.commands)
+                        needs_id=needs_id, commands=draft.commands, identity=draft.identity)
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = True) -> Iterator[ValidFlow | InvalidFlow]:
@@ -607,17 +664,20 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = Tru
             first = seen.first_row(target, checked.rows[0])
             if first is not None:
                 checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.name,
-                                       checked.rows, checked.warnings)
+                                       checked.rows, checked.warnings, spelt=str(draft.body.get("id", "")))
         yield checked
 
 
 def duplicate_of(target: str, first: int, row: int, key: str, name: str, rows: list[int] | None = None,
-                 warnings: tuple[dict[str, str], ...] = ()) -> InvalidFlow:
+                 warnings: tuple[dict[str, str], ...] = (), spelt: str = "") -> InvalidFlow:
     """A second flow aimed at the same target: refused, since saving it would silently replace
-    the first."""
+    the first. `spelt`: the id as this row writes it, when another spelling (`05`, `٥`) names it."""
+    by_name = target.startswith("name ")
+    written = f" (written {spelt!r} here)" if spelt and not by_name and f"flow {spelt}" != target else ""
     return InvalidFlow(
-        source_key=key, rows=rows or [row], name=name, flow_id="", warnings=warnings,
-        errors=[FieldError(field="name" if target.startswith("name ") else "id", value=json.dumps(target),
-                           code="DUPLICATE", message=f"duplicate: {target} already comes from row {first}; "
-                                                     "not saved twice")],
+        source_key=key, rows=rows or [row], name=name, flow_id="" if by_name else target.removeprefix("flow "),
+        warnings=warnings,
+        errors=[FieldError(field="name" if by_name else "id", value=json.dumps(spelt or target, ensure_ascii=False),
+                           code="DUPLICATE", message=f"duplicate: {target}{written} already comes from row "
+                                                     f"{first}; not saved twice")],
     )

@@ -4,6 +4,7 @@ string, owners and visitors as `;`-wrapped lists, ids as numbers or strings, flo
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -71,12 +72,33 @@ def normalise(graph: dict[str, Any]) -> dict[str, Any]:
     return normal
 
 
+def changed_fields(wanted: dict[str, Any], live: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, live value, wanted value) of each field that differs, normalised (owners as sorted
+    sets, parameters as sorted pairs, tasks and relations as sorted tuples)."""
+    ours, theirs = normalise(wanted), normalise(live)
+    return [(key, _plain(theirs[key]), _plain(ours[key])) for key in ours if ours[key] != theirs[key]]
+
+
 def differences(wanted: dict[str, Any], live: dict[str, Any]) -> list[str]:
     """The fields that differ, as `field: live -> wanted`; empty when nothing needs saving."""
-    ours, theirs = normalise(wanted), normalise(live)
-    return [f"{key}: {_short(theirs[key])} -> {_short(ours[key])}" for key in ours if ours[key] != theirs[key]]
+    return [f"{key}: {_short(old)} -> {_short(new)}" for key, old, new in changed_fields(wanted, live)]
+
+
+def graph_fingerprint(graph: dict[str, Any]) -> str:
+    """A hash of the live flow's normalised graph: a plan made against it is stale once it moves."""
+    text = json.dumps({k: _plain(v) for k, v in normalise(graph).items()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A normalised value as JSON has it: sets sorted, tuples as lists."""
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, list):
+        return [list(item) if isinstance(item, tuple) else item for item in value]
+    return value
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(sorted(value) if isinstance(value, frozenset) else value, default=str, ensure_ascii=False)
+    text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -19,15 +19,6 @@ class RebindError(ValueError):
     """The live flow's tasks do not match ours: Save cannot create or rename tasks."""
 
 
-def names_index(my_flows: Any) -> dict[str, list[tuple[str, bool]]]:
-    """Get My Flow's answer as flow name -> [(flowId, editable)]."""
-    index: dict[str, list[tuple[str, bool]]] = {}
-    for item in my_flows if isinstance(my_flows, list) else []:
-        if isinstance(item, dict) and "flowName" in item:
-            index.setdefault(str(item["flowName"]), []).append((str(item.get("flowId")), bool(item.get("editable"))))
-    return index
-
-
 def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> dict[str, Any]:
     """Our payload aimed at a live flow: its id, and our tasks matched to its tasks by name."""
     live: dict[str, str] = {}

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import ConfigError, Settings
-from migrate.results.log import ATTEMPT, read_log
 from migrate.engine.runner import Memory
+from migrate.results.log import ATTEMPT, read_log
 
 RUN_ID = "{run_id}"
 # A run id names a file in the results folder: a plain name, never a path.

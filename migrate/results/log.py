@@ -16,11 +16,11 @@ from typing import IO, Any
 import orjson
 import structlog
 
-from migrate.service.model import error_reason
 from migrate.redact import redact_rendered
 from migrate.results.stamps import utc_iso
+from migrate.service.model import error_reason
 
-STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted")
+STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted", "stale")
 SENT_STATUSES = ("saved", "created", "failed")
 # Not a final line: written just before a save (or import) request leaves, so that a crash with
 # requests in flight leaves evidence of them. Summaries never count it; resume reads it.
@@ -174,23 +174,53 @@ def _warn(path: Path, number: int, reason: str) -> None:
         print(f"migrate: warning: {path}:{number}: line skipped: {reason}", file=sys.stderr)
 
 
-def read_log(path: Path, attempts: bool = False) -> Iterator[dict[str, Any]]:
+@dataclass
+class Skipped:
+    """What a reading of a log passed over: unreadable lines (each warned about) and a torn last one."""
+
+    unreadable: int = 0
+    torn: int = 0
+
+    @property
+    def lines(self) -> int:
+        return self.unreadable + self.torn
+
+
+def _not_json(raw: bytes, offset: int, error: orjson.JSONDecodeError) -> str:
+    """Why a line is not JSON, plainly: a byte that is not UTF-8 is named with its offset in the file."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return (f"not UTF-8: byte 0x{raw[bad.start]:02x} at byte offset {offset + bad.start} of the file "
+                "(a torn character or a stray byte)")
+    return f"not a line of JSON ({error})"
+
+
+def read_log(path: Path, attempts: bool = False, skipped: Skipped | None = None) -> Iterator[dict[str, Any]]:
     """Every usable final line of a log (and `attempt` records, when asked). A torn last line (a
     killed writer) is skipped without a word; any other line that is not valid UTF-8 JSON with
-    fields of the right kinds is skipped with a warning naming the file and the line."""
+    fields of the right kinds is skipped with a warning naming the file and the line. `skipped`,
+    when given, counts both."""
+    skipped = skipped if skipped is not None else Skipped()
+    offset = 0
     with path.open("rb") as lines:
         for number, raw in enumerate(lines, 1):
+            start, offset = offset, offset + len(raw)
             if not raw.strip():
                 continue
             try:
                 record = orjson.loads(raw)  # refuses invalid UTF-8, and nesting past 1024 levels
             except orjson.JSONDecodeError as error:
-                if raw.endswith(b"\n"):
-                    _warn(path, number, f"not a line of JSON ({error})")
-                continue  # no newline: the last line, torn by a killed writer
+                if not raw.endswith(b"\n"):
+                    skipped.torn += 1  # no newline: the last line, torn by a killed writer
+                    continue
+                _warn(path, number, _not_json(raw, start, error))
+                skipped.unreadable += 1
+                continue
             problem = _problem(record)
             if problem is not None:
                 _warn(path, number, problem)
+                skipped.unreadable += 1
                 continue
             if attempts or record["status"] != ATTEMPT:
                 yield record

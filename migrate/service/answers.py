@@ -25,6 +25,7 @@ class Answer:
     msg: str
     data: Any
     retry_after: float | None
+    seconds: float | None = None  # the request alone, from leaving to the answer read
 
     @property
     def ok(self) -> bool:
@@ -86,20 +87,50 @@ def describe_error(error: BaseException, timeout: float | None = None) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def read_envelope(http_status: int, raw: bytes, retry_after: str | None) -> Answer:
+# The most of an answer's body ever read (memory): a batch service answer (Get My Flow of a big
+# account) may be long, a token answer never is. Past it the answer is cut and, no longer
+# JSON, read as an answer that is not the envelope.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+MAX_TOKEN_ANSWER_BYTES = 64 * 1024
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Body:
+    raw: bytes
+    cut: bool  # longer than the limit: only the start was read
+
+
+async def read_bounded(response: aiohttp.ClientResponse, limit: int = MAX_ANSWER_BYTES) -> Body:
+    """At most `limit` bytes of an answer's body (after decompression), whatever it claims."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        part = await response.content.read(min(_CHUNK, limit + 1 - size))
+        if not part:
+            return Body(b"".join(parts), cut=False)
+        parts.append(part)
+        size += len(part)
+    return Body(b"".join(parts)[:limit], cut=True)
+
+
+def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None) -> Answer:
+    raw, cut = (body.raw, body.cut) if isinstance(body, Body) else (body, False)
     try:
-        body = orjson.loads(raw)
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError:  # also a ValueError, as is a body in another encoding
-        body = None
-    if not isinstance(body, dict):
-        text = raw[:400].decode("utf-8", errors="replace")
-        return Answer(http_status, None, text[:200].strip(), None, parse_retry_after(retry_after))
-    code = body.get("code", body.get("status"))  # v2.0 and the token service say `status`
+        parsed = None
+    if not isinstance(parsed, dict):
+        text = raw[:400].decode("utf-8", errors="replace")[:200].strip()
+        if cut:
+            text = f"an answer longer than {len(raw) // 1024} KiB, not read further, starting {text[:60]!r}"
+        return Answer(http_status, None, text, None, parse_retry_after(retry_after))
+    code = parsed.get("code", parsed.get("status"))  # v2.0 and the token service say `status`
     return Answer(
         http_status,
         code if isinstance(code, int) else None,
-        str(body.get("msg", "")),
-        body.get("data"),
+        str(parsed.get("msg", "")),
+        parsed.get("data"),
         parse_retry_after(retry_after),
     )
 

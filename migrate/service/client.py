@@ -3,19 +3,24 @@ signed with the current access token, each answer read as an Answer (answers.py)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import aiohttp
 from yarl import URL
 
-from migrate.service.answers import TOKEN_EXPIRED, Answer, read_envelope
+from migrate.service.answers import TOKEN_EXPIRED, Answer, read_bounded, read_envelope
 from migrate.service.signing import request_signature
 from migrate.service.tokens import AccessTokens
 
 BASE_PATH = "/batch-processing-service/v2.1"
 JSON_CONTENT = "application/json;charset=UTF-8"
+TURNS_FOR_A_FRESH_TOKEN = 3
 
 
+async def _no_pacing() -> None:
+    return None
 
 
 class BatchClient:
@@ -23,11 +28,18 @@ class BatchClient:
 
     With tokens, every request is signed (reference §2.2) over the exact body bytes sent; an
     answer that the token expired renews it and sends the request once more.
+
+    `pace` is the rate limiter's turn. It is taken only once the token is in hand, right before
+    the request leaves: a turn taken while the token service is slow or down would be spent
+    later, all at once with every other worker's, the moment a token arrives (a burst above the
+    rate). Every request takes one, the resend after a renewed token included.
     """
 
     def __init__(self, session: aiohttp.ClientSession, base_url: str, user_id: str, org_id: str,
-                 tokens: AccessTokens | None = None) -> None:
+                 tokens: AccessTokens | None = None,
+                 pace: Callable[[], Awaitable[None]] = _no_pacing) -> None:
         self.session = session
+        self.pace = pace
         self.base_url = base_url.rstrip("/")
         self.user_id = user_id
         self.org_id = org_id
@@ -38,18 +50,32 @@ class BatchClient:
     def _url(self, resource: str, query: dict[str, str]) -> URL:
         return URL(f"{self.base_url}{BASE_PATH}/{resource}").with_query(query)
 
-    async def _headers(self, query: dict[str, str], body: bytes | None) -> tuple[dict[str, str], str]:
+    def _headers(self, query: dict[str, str], body: bytes | None, token: str) -> dict[str, str]:
         headers = {"Content-Type": JSON_CONTENT} if body is not None else {}
         if self.tokens is None:
-            return headers, ""
-        token = await self.tokens.token()
-        stamp = self.tokens.clock.milliseconds()
+            return headers
+        stamp = self.tokens.clock.milliseconds()  # after the pacing wait: the time stamp is fresh
         headers.update({
             "apim-accesstoken": token,
             "apim-signature": request_signature(token, query, body, stamp, self.tokens.credentials.secret),
             "apim-timestamp": str(stamp),
         })
-        return headers, token
+        return headers
+
+    async def _token_and_turn(self) -> str:
+        """A token in hand, then the rate turn (Stopped when a stop request comes first). A token
+        that came due for renewal while its holder waited for the turn is not sent: the turn
+        goes unused (one request fewer in that second) and the next is taken with a renewed
+        token, so that a renewal, slow or failing, is never waited out holding a turn."""
+        if self.tokens is None:
+            await self.pace()
+            return ""
+        for _ in range(TURNS_FOR_A_FRESH_TOKEN):
+            token = await self.tokens.token()
+            await self.pace()
+            if self.tokens.fresh(token):
+                return token
+        return await self.tokens.token()  # waits longer than the renewal margin: renewed holding the turn
 
     def _query(self, action: str, **extra: str) -> dict[str, str]:
         return {"action": action, "userId": self.user_id, "orgId": self.org_id, **extra}
@@ -57,11 +83,15 @@ class BatchClient:
     async def _call(self, method: str, url: URL, query: dict[str, str], body: bytes | None,
                     on_send: Callable[[], None] | None = None) -> Answer:
         for _ in range(2):
-            headers, token = await self._headers(query, body)
+            token = await self._token_and_turn()
+            headers = self._headers(query, body, token)
             if on_send is not None:
                 on_send()  # the last moment before the request leaves (a save's intent is recorded)
+            sent_at = time.monotonic()
             async with self.session.request(method, url, data=body, headers=headers) as response:
-                answer = read_envelope(response.status, await response.read(), response.headers.get("Retry-After"))
+                read = await read_bounded(response)
+                answer = read_envelope(response.status, read, response.headers.get("Retry-After"))
+            answer = replace(answer, seconds=time.monotonic() - sent_at)
             if answer.code != TOKEN_EXPIRED or self.tokens is None:
                 return answer
             self.tokens.expired(token)

@@ -24,7 +24,15 @@ import aiohttp
 
 from migrate.engine.pacing import StopSignal
 from migrate.redact import remember
-from migrate.service.answers import Answer, backoff_seconds, describe_error, is_transient, read_envelope
+from migrate.service.answers import (
+    MAX_TOKEN_ANSWER_BYTES,
+    Answer,
+    backoff_seconds,
+    describe_error,
+    is_transient,
+    read_bounded,
+    read_envelope,
+)
 from migrate.service.signing import token_encryption
 
 KEY_VARIABLE, SECRET_VARIABLE = "MIGRATE_APP_KEY", "MIGRATE_APP_SECRET"
@@ -163,6 +171,10 @@ class AccessTokens:
             assert self._token is not None
             return self._token
 
+    def fresh(self, token: str) -> bool:
+        """Still the current token, and not yet due for its (early) renewal."""
+        return token == self._token and time.monotonic() < self._renew_at
+
     def expired(self, token: str) -> None:
         """An answer said this token expired: the next caller fetches a new one."""
         if token == self._token:
@@ -189,7 +201,9 @@ class AccessTokens:
                     self._token = None
                     attempt -= 1
                     continue
-                if answer.code != 0 and not is_transient(answer):
+                # Only a refusal in the envelope's own words is final; an answer that is not the
+                # envelope at all (a gateway's page, garbage) is the token service in trouble.
+                if answer.code is not None and answer.code != 0 and not is_transient(answer):
                     self._refused = AuthRefused(answer.code, f"the token service answered: {answer.msg}")
                     raise self._refused
                 problem = "an answer without an access token" if answer.code == 0 else _said(answer)
@@ -211,7 +225,7 @@ class AccessTokens:
             body["accessToken"] = self._token
         self.fetches += 1
         async with self.session.post(f"{self.url}/{action}", json=body) as response:
-            return read_envelope(response.status, await response.read(), None)
+            return read_envelope(response.status, await read_bounded(response, MAX_TOKEN_ANSWER_BYTES), None)
 
     def _keep(self, token: str, lifetime: float, started: float) -> None:
         self._token = token
@@ -225,4 +239,6 @@ def _said(answer: Answer) -> str:
     """What a failed answer said, in a few words."""
     if answer.code is not None:
         return f"{answer.code} {answer.msg}".strip()
+    if answer.http_status < 400:  # a success status over a body that is not the envelope
+        return f"its answers are unreadable, not the token envelope (HTTP {answer.http_status}: {answer.msg[:80]})"
     return f"HTTP {answer.http_status} {answer.msg}".strip()

@@ -125,10 +125,40 @@ def _check_first_record(settings: SourceSettings, delimiter: str) -> None:
 
 
 def _fields_message(line: int, found: int, header: int) -> str:
-    return f"line {line} has {found} fields, the header {header}"
+    return f"line {line} has {found} field{'' if found == 1 else 's'}, the header {header}"
 
 
 PANDAS_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+SHORT_ROW = "SHORT_ROW"
+
+
+def _record_widths(settings: SourceSettings, delimiter: str) -> Iterator[tuple[int, int]]:
+    """Each data record's number of fields and its line, as pandas reads the same file (blank
+    lines skipped; a lone CR ends a line for both). Ends quietly where the csv module cannot go on."""
+    try:
+        with settings.path.open(encoding=settings.encoding, newline="") as text:
+            reader = csv.reader(text, delimiter=delimiter)
+            header, last_line = True, 0
+            for record in reader:
+                first_line, last_line = last_line + 1, reader.line_num  # a quoted cell may span lines
+                if record and not header:
+                    yield len(record), first_line
+                header = header and not record
+    except (csv.Error, UnicodeDecodeError, OSError):
+        return  # pandas reads the file its own way, and reports what it cannot
+
+
+def _short_rows_flagged(rows: Iterator[SourceRow], settings: SourceSettings, delimiter: str) -> Iterator[SourceRow]:
+    """A row with fewer fields than the header (a stray line break split it) reads as blanks in
+    pandas, and would be reported as one "is required" per missing field, or worse, saved with
+    blanks: it gets its own error instead (the reserved `__errors__` column, as a profile's)."""
+    widths = _record_widths(settings, delimiter)
+    for row in rows:
+        found = next(widths, None)
+        if found is not None and found[0] < len(row.cells):
+            note = {"code": SHORT_ROW, "message": _fields_message(found[1], found[0], len(row.cells))}
+            row.cells["__errors__"] = json.dumps([note])
+        yield row
 
 
 def _csv_frames(settings: SourceSettings, delimiter: str) -> Iterator[pd.DataFrame]:
@@ -203,7 +233,9 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
         raise SourceError(f"{path}: the file is empty")
     try:
         if kind in ("csv", "tsv"):
-            yield from _frame_rows(_csv_frames(settings, _delimiter(settings)), all_text=True)
+            delimiter = _delimiter(settings)
+            yield from _short_rows_flagged(_frame_rows(_csv_frames(settings, delimiter), all_text=True),
+                                           settings, delimiter)
         elif kind == "excel":
             frame = pd.read_excel(path, sheet_name=settings.sheet, dtype=object, engine="openpyxl",
                                   keep_default_na=False, na_filter=False)

@@ -21,10 +21,11 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from migrate.config import MappingSettings, SourceSettings
 from migrate.sources.readers import SourceRow
@@ -61,16 +62,18 @@ class FlowRows:
 def flow_rows(flow: FlowRows, first_number: int) -> list[SourceRow]:
     """One row per task (at least one row), every standard column present."""
     tasks = flow.tasks or [{}]
+    shared = {**_BLANK_ROW, **flow.cells, "flow": flow.key, "flow_name": flow.name, "schedule": flow.schedule}
     rows = []
     for offset, task in enumerate(tasks):
-        cells = {name: "" for name in STANDARD_COLUMNS}
-        cells.update(flow.cells)
-        cells.update({k: str(v) for k, v in task.items()})
-        cells.update(flow=flow.key, flow_name=flow.name, schedule=flow.schedule,
-                     __warnings__=json.dumps(flow.warnings) if offset == 0 and flow.warnings else "",
-                     __errors__=json.dumps(flow.errors) if offset == 0 and flow.errors else "")
+        cells = {**shared, **{k: str(v) for k, v in task.items()}}
+        if offset == 0:  # what the profile noticed rides on the flow's first row
+            cells["__warnings__"] = orjson.dumps(flow.warnings).decode() if flow.warnings else ""
+            cells["__errors__"] = orjson.dumps(flow.errors).decode() if flow.errors else ""
         rows.append(SourceRow(first_number + offset, cells))
     return rows
+
+
+_BLANK_ROW = dict.fromkeys(STANDARD_COLUMNS, "")
 
 
 def rows_of(flows: Iterator[FlowRows]) -> Iterator[SourceRow]:

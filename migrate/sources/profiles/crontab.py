@@ -21,6 +21,11 @@ system crontab the user a job ran as is RUN_AS (the flow runs as the service's d
 a user column that cannot be a user name (`/opt/run.sh`, `>`, `-x`) fails its line, naming the
 value: such a file is a user crontab.
 
+A job's source key is its user and command (`alice:/opt/backup.sh --full`), and the n-th line
+with the same user and command gets ` #n`: never its line number, so that adding, removing or
+reordering lines leaves every other job's flow where it was. Its name is the program and six hex
+digits of that key (`backup.sh_3f2a1c`).
+
 A file in which no line is a job (five time fields or an `@` macro, then a command) is not a
 crontab: it is refused as a whole, so that a wrong file never passes as "0 flows".
 """
@@ -28,8 +33,10 @@ crontab: it is refused as a whole, so that a wrong file never passes as "0 flows
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -90,10 +97,19 @@ def environment_value(text: str) -> str:
     return value
 
 
-def _name(command: str, number: int) -> str:
+def job_key(owner: str, command: str, occurrence: int) -> str:
+    """A job's identity: who runs what, never where the line stands. The n-th line with the same
+    user and command (another schedule of the same job) is told apart by n."""
+    key = f"{owner}:{command}"
+    return key if occurrence == 1 else f"{key} #{occurrence}"
+
+
+def job_name(command: str, key: str) -> str:
+    """The program and a few digits of the key: stable however the file is edited around it."""
     words = command.split()
     program = PurePosixPath(words[0]).name if words else "job"
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{program}_line{number}").strip("_")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:6]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{program}_{digest}").strip("_")
 
 
 def _schedule_words(line: str) -> int | None:
@@ -123,7 +139,7 @@ def _invalid(number: int, message: str) -> FlowRows:
     return flow
 
 
-def _job(number: int, line: str, words: int, system: bool, owner: str) -> FlowRows:
+def _job(number: int, line: str, words: int, system: bool, owner: str, occurrences: Counter[str]) -> FlowRows:
     """One job line: its schedule, user and command, or an error naming the line."""
     fields = line.split(None, words + (1 if system else 0))
     schedule, rest = fields[:words], fields[words:]
@@ -142,7 +158,9 @@ def _job(number: int, line: str, words: int, system: bool, owner: str) -> FlowRo
     command = command.strip()
     if not command:
         return _invalid(number, f"{line!r} has no command" + (" (only standard input after %)" if stdin else ""))
-    flow = FlowRows(key=f"line {number}", name=_name(command, number), schedule=" ".join(schedule))
+    occurrences[f"{owner}:{command}"] += 1
+    key = job_key(owner, command, occurrences[f"{owner}:{command}"])
+    flow = FlowRows(key=key, name=job_name(command, key), schedule=" ".join(schedule))
     flow.cells["owners"] = owner
     if system:
         flow.warn("RUN_AS", f"line {number}: the job ran as user {owner!r} (the user column); the flow runs as the "
@@ -176,6 +194,7 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
     system, default_user, cron_tz = _options(settings)
     environment: dict[str, str] = {}
+    occurrences: Counter[str] = Counter()
     recognised = False
     # Lines that are not jobs, held until the first job line proves the file is a crontab.
     held: list[FlowRows] = []
@@ -203,10 +222,10 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
             recognised = True
             yield from held
             held.clear()
-        flow = _job(number, line, words, system, default_user)
+        flow = _job(number, line, words, system, default_user, occurrences)
         if not flow.errors:
             _environment_facts(flow, environment, cron_tz)
-            flow.cells.update(active="1", desc=f"crontab line {number}: {line}"[:500])
+            flow.cells.update(active="1", desc=f"crontab: {line}"[:500])  # no line number: it moves
         yield flow
     if not recognised:
         found = f"found {first_unrecognised} and no job line" if first_unrecognised else "found no job line"

@@ -581,9 +581,15 @@ def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
                                    f"{_preview(item)}")
         return flow
     job: dict[str, Any] = item
+    # Its identity: the uuid Rundeck keeps across exports, else its group and name, never its place
+    # in the file.
     key = job.get("uuid") or job.get("id")
-    flow = FlowRows(key=str(key) if isinstance(key, (str, int)) and key != "" else f"job {index + 1}",
-                    name=f"job {index + 1}")
+    if not isinstance(key, (str, int)) or key == "":
+        try:
+            key = _job_path(job) or f"job {index + 1}"
+        except Malformed:
+            key = f"job {index + 1}"
+    flow = FlowRows(key=str(key), name=f"job {index + 1}")
     try:
         flow.name = _flow_name(job) or flow.name
         flow.cells["desc"] = _text(job.get("description"), "description")

@@ -1,0 +1,137 @@
+"""Desired flows against the live service: one action per flow.
+
+`create` (no live flow is ours: Import then Save), `update` (the fields that differ, live and
+wanted side by side), `unchanged`, `invalid` (every error: of the source row, or a live flow the
+run could not save into), `orphaned` (a live flow carrying our marker whose source key is gone
+from the export: reported, never deleted). Each action on a live flow keeps its fingerprint
+(updateTime and a hash of its normalised graph), so that a saved plan can tell when the flow
+moved since.
+
+Reads are the run's own (engine/runner.py: the same client, tokens, pacer and retries): one
+Get My Flow, then Get Flow for each flow compared, and, when some flow is not found by name
+with its marker or markers are on, one read of each other flow the caller can edit (the marker
+scan, which also finds orphans). Nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from migrate.mapping.flows import InvalidFlow, ReadyFlow
+from migrate.mapping.identity import key_digest, marker_of
+from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
+from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal
+from migrate.reconcile.targets import RebindError, rebind
+
+ACTIONS = ("create", "update", "unchanged", "invalid", "orphaned")
+
+
+@dataclass
+class Action:
+    action: str
+    source_key: str
+    name: str
+    rows: list[int] = field(default_factory=list)
+    flow_id: str = ""  # the live flow's (empty for a create)
+    freq: str = ""
+    cycle: str = ""
+    changes: list[dict[str, Any]] = field(default_factory=list)  # {field, live, wanted}
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {field?, code?, message}
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    fingerprint: dict[str, str] | None = None  # {updateTime, graph_sha256} of the live flow read
+    payload_sha256: str = ""
+    renamed_from: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", [], None)}
+
+
+def sent_facts(body: bytes, changed: list[str] | None, with_payload: bool) -> dict[str, Any]:
+    """What a result line says of the body: the converted freq and cycle, the fields a comparison
+    found different (when one was made), and with `[run] log_payload` the whole body (the result
+    log redacts secrets in it as in every line)."""
+    wire = json.loads(body)
+    facts: dict[str, Any] = {"freq": wire.get("freq"), "cycle": wire.get("cycle")}
+    if changed is not None:
+        facts["changed"] = changed
+    if with_payload:
+        facts["payload"] = wire
+    return facts
+
+
+def invalid_action(flow: InvalidFlow) -> Action:
+    return Action("invalid", flow.source_key, flow.name, flow.rows, flow.flow_id,
+                  errors=[e.model_dump(exclude_none=True) for e in flow.errors], warnings=list(flow.warnings))
+
+
+def fingerprint(live: dict[str, Any]) -> dict[str, str]:
+    return {"updateTime": str(live.get("updateTime", "")), "graph_sha256": graph_fingerprint(remote_graph(live))}
+
+
+def _base(flow: ReadyFlow, wire: dict[str, Any]) -> Action:
+    return Action("create", flow.source_key, flow.name, flow.rows, "" if flow.needs_id else flow.flow_id,
+                  freq=str(wire.get("freq", "")), cycle=str(wire.get("cycle", "")), warnings=list(flow.warnings),
+                  payload_sha256=flow.sha256)
+
+
+def _refused(action: Action, code: str, message: str) -> Action:
+    action.action = "invalid"
+    action.errors.append({"code": code, "message": f"{code}: {message}"})
+    return action
+
+
+async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) -> Action:
+    """What a run would do with this flow, read but not written."""
+    wire = json.loads(flow.body)
+    action = _base(flow, wire)
+    mark = marker_of(wire.get("desc"))
+    try:
+        if flow.needs_id:
+            found = await live.find(flow.name, mark[1] if mark is not None else None)
+            if isinstance(found, Refusal):
+                return _refused(action, found.code, found.message)
+            if found is None:
+                if not create_missing:
+                    return _refused(action, "NOT_FOUND", f"no flow named {flow.name!r}; set run.create_missing = "
+                                                         "true to create it")
+                return action  # create
+            match: Match = found
+            wanted = rebind(wire, match.flow_id, remote_graph(match.live))
+        else:
+            match = Match(flow.flow_id, await live.read(flow.flow_id), "id")
+            wanted = wire
+    except ReadFailed as failed:
+        return _refused(action, "NOT_READABLE", f"flow {flow.flow_id or flow.name!r} could not be read: "
+                                                f"{getattr(failed.failure, 'msg', '') or failed}")
+    except RebindError as error:
+        return _refused(action, "TASKS_DIFFER", str(error))
+    action.flow_id = match.flow_id
+    action.fingerprint = fingerprint(match.live)
+    if match.how == "renamed":
+        action.renamed_from = str(match.live.get("flowName", ""))
+    changes = changed_fields(wanted, remote_graph(match.live))
+    action.changes = [{"field": name, "live": old, "wanted": new} for name, old, new in changes]
+    action.action = "update" if changes else "unchanged"
+    return action
+
+
+async def live_actions(live: LiveFlows, ready: list[ReadyFlow], identities: set[str], scope: str | None,
+                       create_missing: bool, concurrency: int) -> list[Action]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(flow: ReadyFlow) -> Action:
+        async with gate:
+            return await flow_action(flow, live, create_missing)
+
+    actions = list(await asyncio.gather(*(one(flow) for flow in ready)))
+    if scope is not None:
+        wanted = {key_digest(scope, key) for key in identities}
+        orphans = await live.orphans(wanted)  # ReadFailed: the plan cannot say what is ours
+        actions += [Action("orphaned", f"[migrate:{scope}/{digest}]", name, flow_id=flow_id,
+                           errors=[{"message": "carries this source's marker, but its key is no longer in the "
+                                               "export: reported, never deleted"}])
+                    for flow_id, name, digest in orphans]
+    return actions

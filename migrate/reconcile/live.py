@@ -1,0 +1,143 @@
+"""The live flows a source maps to, found the economical way: one listing (Get My Flow: every
+flow the caller owns or may see, with names and whether it may edit them), then Get Flow only
+for a flow that must be compared or whose marker must be seen.
+
+A flow given by name is found by its name and confirmed by its identity marker (its `desc`,
+mapping/identity.py): a live flow of that name carrying another key's marker is not ours and is
+never overwritten. When no flow of that name is ours, every flow the caller can edit is read
+once (the marker scan, at most once per run or plan) to find one carrying our marker under
+another name: that flow is ours, renamed, and is updated rather than duplicated. Only when
+nothing carries the marker is an unmarked flow of that name adopted (a flow made by hand, or
+before markers existed), and only when it is the one such flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from migrate.mapping.identity import marker_of
+from migrate.reconcile.compare import remote_graph
+
+SCAN_CONCURRENCY = 16  # reads of the marker scan in flight at once (the pacer sets their rate)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One flow of Get My Flow's answer."""
+
+    flow_id: str
+    name: str
+    editable: bool
+
+
+def listed_flows(data: Any) -> list[Listed]:
+    return [Listed(str(item.get("flowId")), str(item["flowName"]), bool(item.get("editable")))
+            for item in (data if isinstance(data, list) else []) if isinstance(item, dict) and "flowName" in item]
+
+
+class ReadFailed(Exception):
+    """Get Flow did not answer with the flow; `failure` is what the reader knows of why."""
+
+    def __init__(self, failure: Any, message: str = "") -> None:
+        super().__init__(message or "the live flow could not be read")
+        self.failure = failure
+
+
+# Get Flow's `data` for a flow id, or ReadFailed: paced and retried by whoever supplies it.
+ReadFlow = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Match:
+    flow_id: str
+    live: dict[str, Any]  # Get Flow's data
+    how: str  # "marker": name and marker; "renamed": marker under another name; "name": unmarked, adopted
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+def live_marker(live: dict[str, Any]) -> tuple[str, str] | None:
+    desc = live.get("desc")
+    return marker_of(desc if isinstance(desc, str) else remote_graph(live).get("desc"))
+
+
+class LiveFlows:
+    """The listing, the flows read so far, and (once scanned) where our markers are."""
+
+    def __init__(self, listed: list[Listed], scope: str | None, read: ReadFlow) -> None:
+        self.scope = scope
+        self._read = read
+        self.by_name: dict[str, list[Listed]] = {}
+        for item in listed:
+            self.by_name.setdefault(item.name, []).append(item)
+        self.editable = [item for item in listed if item.editable]
+        self.names = {item.flow_id: item.name for item in listed}
+        self._read_flows: dict[str, dict[str, Any]] = {}
+        self._markers: dict[str, str] | None = None  # digest -> flow id, our scope only
+        self._scan_lock = asyncio.Lock()
+        self.reads = 0
+
+    async def read(self, flow_id: str) -> dict[str, Any]:
+        """Get Flow, once per flow."""
+        if flow_id not in self._read_flows:
+            self.reads += 1
+            self._read_flows[flow_id] = await self._read(flow_id)
+        return self._read_flows[flow_id]
+
+    async def markers(self) -> dict[str, str]:
+        """Our scope's markers on every flow the caller can edit: digest -> flow id."""
+        async with self._scan_lock:
+            if self._markers is None:
+                gate = asyncio.Semaphore(SCAN_CONCURRENCY)
+
+                async def one(flow_id: str) -> tuple[str, tuple[str, str] | None]:
+                    async with gate:
+                        return flow_id, live_marker(await self.read(flow_id))
+
+                found = await asyncio.gather(*(one(item.flow_id) for item in self.editable))
+                self._markers = {mark[1]: flow_id for flow_id, mark in found
+                                 if mark is not None and mark[0] == self.scope}
+            return self._markers
+
+    async def find(self, name: str, digest: str | None) -> Match | Refusal | None:
+        """The live flow a flow of this name and marker digest saves into; None: there is none
+        (it would be created); a Refusal when saving would overwrite what is not ours."""
+        candidates = self.by_name.get(name, [])
+        editable = [item for item in candidates if item.editable]
+        unmarked: list[tuple[Listed, dict[str, Any]]] = []
+        for item in editable:
+            live = await self.read(item.flow_id)
+            mark = live_marker(live)
+            if digest is not None and mark == (self.scope, digest):
+                return Match(item.flow_id, live, "marker")
+            if mark is None or self.scope is None:
+                unmarked.append((item, live))
+        if digest is not None:
+            elsewhere = (await self.markers()).get(digest)
+            if elsewhere is not None:
+                return Match(elsewhere, await self.read(elsewhere), "renamed")
+        if len(unmarked) == 1:
+            return Match(unmarked[0][0].flow_id, unmarked[0][1], "name")
+        ids = sorted(item.flow_id for item in editable)
+        if len(unmarked) > 1:
+            return Refusal("AMBIGUOUS_NAME", f"{len(unmarked)} flows you own are named {name!r}: "
+                                             f"{sorted(item.flow_id for item, _ in unmarked)}; map the id instead")
+        if editable:
+            return Refusal("NAME_TAKEN", f"the flow named {name!r} ({', '.join(ids)}) carries the identity marker "
+                                         "of another source key: it is not this flow's, and is left alone")
+        if candidates:
+            return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
+        return None
+
+    async def orphans(self, wanted: set[str]) -> list[tuple[str, str, str]]:
+        """(flow id, name, digest) of each live flow carrying our scope's marker whose key is not
+        among `wanted` (the digests of every flow of the export, valid or not)."""
+        return sorted((flow_id, self.names.get(flow_id, ""), digest)
+                      for digest, flow_id in (await self.markers()).items() if digest not in wanted)

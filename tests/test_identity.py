@@ -1,0 +1,204 @@
+"""Identity, end to end through the CLI against the embedded emulator: a flow keeps its identity
+however the export is edited around it, and another machine with no local files finds the same
+flows by the marker each carries in its desc (docs/reconcile.md)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, write_export
+
+from migrate.cli import main
+from migrate.mapping.identity import key_digest, marker, marker_of, with_marker, without_marker
+
+CRONTAB = """\
+MAILTO=""
+30 2 * * *  /opt/backup.sh --full
+0 7 * * 1-5 /opt/report.sh daily
+0 4 * * 6   /opt/backup.sh --full
+"""
+
+
+def machine(folder: Path, crontab: str, service: Path, run: str = "create_missing = true") -> Path:
+    """A checkout on one machine: its crontab, its config, its own results; the service (the
+    emulator's state file) shared with every other machine."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "jobs.cron").write_text(crontab, encoding="utf-8")
+    state = service.parent / "state.json"
+    if not state.exists():
+        state.write_text(json.dumps(base_state(flows=3)), encoding="utf-8")  # flows of others' making too
+    config = folder / "run.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "jobs.cron"
+        profile = "crontab"
+        options = {{ user = "alice" }}
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        owners = "alice"
+        visitors = ""
+        startTime = "2026-12-01"
+        [target]
+        user_id = "u1"
+        org_id = "o1"
+        emulator_config = "{state}"
+        emulator_state = "{service}"
+        [run]
+        rate_per_second = 500
+        result_log = "results/{{run_id}}.jsonl"
+        {run}
+    """), encoding="utf-8")
+    return config
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    code = main([*argv, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def live_flows(service: Path) -> dict[str, dict[str, Any]]:
+    """The service's flows by name: freq, desc, id."""
+    with sqlite3.connect(service) as db:
+        stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    return {flow["name"]: {"id": flow["flow_id"], "freq": flow["graph"]["freq"], "desc": flow["graph"]["desc"]}
+            for flow in stored}
+
+
+def by_command(flows: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Each command's schedules as the service holds them (read from the desc the profile wrote)."""
+    found: dict[str, list[str]] = {}
+    for flow in flows.values():
+        text = without_marker(flow["desc"]).removeprefix("crontab: ")
+        if text != flow["desc"]:
+            found.setdefault(" ".join(text.split()[5:]), []).append(flow["freq"])
+    return {command: sorted(freqs) for command, freqs in found.items()}
+
+
+def test_the_marker_is_a_digest_of_scope_and_key() -> None:
+    mark = marker("crontab", "alice:/opt/backup.sh")
+    assert mark == f"[migrate:crontab/{key_digest('crontab', 'alice:/opt/backup.sh')}]" and len(mark) == 34
+    assert marker_of(f"nightly {mark}") == ("crontab", key_digest("crontab", "alice:/opt/backup.sh"))
+    assert with_marker(f"nightly {marker('crontab', 'old')}", "crontab", "new") == f"nightly {marker('crontab', 'new')}"
+    assert marker_of("nightly [migrate:crontab/zz]") is None and key_digest("a", "b") != key_digest("b", "a")
+
+
+def test_editing_a_crontab_never_duplicates_nor_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    config = machine(tmp_path / "a", CRONTAB, service)
+    code, first = cli_json(capsys, "run", str(config))
+    assert code == 0 and first["by_status"] == {"created": 3}
+    before = live_flows(service)
+    assert len(before) == 6  # three of ours (the same command twice, on two schedules: two flows), three not ours
+    schedules = by_command(before)
+    assert schedules == {"/opt/backup.sh --full": ["0 0 4 ? * 7 *", "0 30 2 * * ? *"],
+                         "/opt/report.sh daily": ["0 0 7 ? * 2-6 *"]}
+
+    # A comment on top, a line commented out, the rest reordered: every remaining job keeps its flow.
+    edited = ('# moved around\nMAILTO=""\n0 7 * * 1-5 /opt/report.sh daily\n# 0 4 * * 6   /opt/backup.sh --full\n'
+              "30 2 * * *  /opt/backup.sh --full\n")
+    config = machine(tmp_path / "a", edited, service)
+    code, second = cli_json(capsys, "run", str(config))
+    assert code == 0 and second["by_status"] == {"saved": 2}  # found, not created
+    after = live_flows(service)
+    assert set(after) == set(before)  # no duplicate
+    assert {name: flow["id"] for name, flow in after.items()} == {name: flow["id"] for name, flow in before.items()}
+    assert by_command(after) == schedules  # nothing overwritten with another line's schedule
+
+    # A command edited: a new job (a new flow), the old one left alone and shown as orphaned.
+    changed = edited.replace("/opt/report.sh daily", "/opt/report.sh weekly")
+    config = machine(tmp_path / "a", changed, service)
+    code, planned = cli_json(capsys, "plan", str(config))
+    # orphaned: the old command's flow, and the Saturday backup whose line was commented out
+    assert code == 3 and planned["by_action"] == {"create": 1, "unchanged": 1, "orphaned": 2}
+    orphans = {a["flow_id"] for a in planned["actions"] if a["action"] == "orphaned"}
+    assert orphans == {str(flow["id"]) for flow in before.values()
+                       if "report.sh daily" in flow["desc"] or flow["freq"] == "0 0 4 ? * 7 *"}
+    code, third = cli_json(capsys, "run", str(config))
+    assert code == 0 and third["by_status"] == {"created": 1, "saved": 1}
+    assert len(live_flows(service)) == 7  # the orphan is reported, never deleted
+
+
+def test_a_machine_with_no_local_files_reconciles_the_same_flows(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    code, first = cli_json(capsys, "run", str(machine(tmp_path / "a", CRONTAB, service)))
+    assert code == 0 and first["by_status"] == {"created": 3}
+    other = machine(tmp_path / "b", CRONTAB, service)  # another checkout: no results, no history
+    code, planned = cli_json(capsys, "plan", str(other))
+    assert code == 0 and planned["by_action"] == {"unchanged": 3}
+    code, second = cli_json(capsys, "run", str(other))
+    assert code == 0 and "created" not in second["by_status"] and second["by_status"] == {"saved": 3}
+    assert len(live_flows(service)) == 6
+
+
+def test_a_renamed_flow_is_found_by_its_marker_and_renamed(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A table keyed by a `job` column: the name changes, the key does not; the flow is renamed."""
+    service = tmp_path / "emulator.sqlite"
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=2)), encoding="utf-8")
+    rows = [{"job": "j1", "flow_name": "nightly", "schedule": "0 0 2 * * ? *", "task_id": "1", "task_name": "run"}]
+    write_export(tmp_path / "export.csv", rows)
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent(f"""
+        [source]
+        path = "export.csv"
+        [mapping]
+        flow_key = ["job"]
+        [mapping.fields]
+        name = "flow_name"
+        freq = "schedule"
+        [mapping.tasks]
+        task_id = "task_id"
+        task_name = "task_name"
+        [defaults]
+        type = 1
+        alertMode = 0
+        doAs = "db"
+        owners = "alice"
+        visitors = ""
+        startTime = "2026-12-01"
+        active = 0
+        [target]
+        user_id = "u1"
+        org_id = "o1"
+        emulator_config = "state.json"
+        emulator_state = "{service}"
+        [run]
+        rate_per_second = 500
+        create_missing = true
+        result_log = "results/{{run_id}}.jsonl"
+    """), encoding="utf-8")
+    code, first = cli_json(capsys, "run", str(config))
+    assert code == 0 and first["by_status"] == {"created": 1}
+    flow_id = live_flows(service)["nightly"]["id"]
+    write_export(tmp_path / "export.csv", [{**rows[0], "flow_name": "nightly-backup"}])
+    code, planned = cli_json(capsys, "plan", str(config))
+    [update] = [a for a in planned["actions"] if a["action"] == "update"]
+    assert code == 3 and update["renamed_from"] == "nightly" and update["flow_id"] == str(flow_id)
+    assert {"field": "name", "live": "nightly", "wanted": "nightly-backup"} in update["changes"]
+    code, second = cli_json(capsys, "run", str(config))
+    assert code == 0 and second["by_status"] == {"saved": 1}
+    flows = live_flows(service)
+    assert "nightly" not in flows and flows["nightly-backup"]["id"] == flow_id
+
+
+def test_a_flow_of_that_name_with_another_marker_is_never_overwritten(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    code, _ = cli_json(capsys, "run", str(machine(tmp_path / "a", CRONTAB, service)))
+    # The same crontab read with another scope: the flows of that name carry markers not of this scope.
+    other = machine(tmp_path / "b", CRONTAB, service)
+    other.write_text(other.read_text().replace("[defaults]", "[mapping]\nidentity_scope = \"host-b\"\n[defaults]"))
+    code, planned = cli_json(capsys, "plan", str(other))
+    assert code == 5 and planned["by_action"] == {"invalid": 3}
+    assert all(a["errors"][0]["code"] == "NAME_TAKEN" for a in planned["actions"])

@@ -1,0 +1,91 @@
+"""One run per result log and per target and source (issue 13 item 6): a second run of the same
+config, under another run id or another config file, or a second resume of the same run, stops
+with exit 1 naming the holder, and sends nothing; the lock of a dead run is taken over."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import base_state, export_rows, write_config
+from test_hardening_run import APP, ENV, cli, emulator_process, no_traceback, poll
+
+from migrate.results.log import read_log
+
+FLOWS = 40
+
+
+def _slow_first_run(config: Path, run_id: str, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), "--run-id", run_id, *extra],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _held_message(done: subprocess.CompletedProcess[str], holder: subprocess.Popen[str]) -> None:
+    no_traceback(done.stdout, done.stderr)
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    message = done.stderr.strip().splitlines()[-1]
+    assert "another run holds the lock" in message and f"PID {holder.pid}, started 20" in message, message
+
+
+def test_two_runs_of_one_config_cannot_both_save(tmp_path: Path) -> None:
+    state = base_state(flows=FLOWS, tasks_per_flow=1, **APP)
+    with emulator_process(state, tmp_path) as emulator:
+        config = write_config(tmp_path, state=state, rows=export_rows(FLOWS), url=emulator.url,
+                              run={"concurrency": 2, "rate_per_second": 10})
+        other_config = tmp_path / "copy.toml"  # the same target and source under another name
+        other_config.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+        first = _slow_first_run(config, "first")
+        try:
+            poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the first run to save")
+            _held_message(cli("run", str(config), "--run-id", "second", env=ENV), first)
+            _held_message(cli("run", str(other_config), env=ENV), first)
+            _held_message(cli("run", str(config), "--run-id", "first", "--resume", env=ENV), first)
+        finally:
+            _, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err
+        saves = emulator.stats()["saves_by_flow"]
+        assert len(saves) == FLOWS and set(saves.values()) == {1}, saves  # nobody saved a flow twice
+    assert not (tmp_path / "results" / "second.jsonl").exists()
+
+
+def test_two_resumes_of_one_run_cannot_both_send(tmp_path: Path) -> None:
+    state = base_state(flows=FLOWS, tasks_per_flow=1, **APP)
+    with emulator_process(state, tmp_path) as emulator:
+        config = write_config(tmp_path, state=state, rows=export_rows(FLOWS), url=emulator.url,
+                              run={"concurrency": 2, "rate_per_second": 10})
+        first = _slow_first_run(config, "night")
+        poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the first run to save")
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+        assert first.returncode == 130
+        resumed = _slow_first_run(config, "night", "--resume")
+        try:
+            poll(lambda: sum(emulator.stats()["saves_by_flow"].values()) >= 8, what="the resume to save")
+            _held_message(cli("run", str(config), "--run-id", "night", "--resume", env=ENV), resumed)
+            _held_message(cli("run", str(config), "--resume", env=ENV), resumed)
+        finally:
+            resumed.communicate(timeout=120)
+        assert resumed.returncode == 0
+        saves = emulator.stats()["saves_by_flow"]
+        assert len(saves) == FLOWS and set(saves.values()) == {1}, saves
+
+
+def test_the_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
+    state = base_state(flows=FLOWS, tasks_per_flow=1, **APP)
+    with emulator_process(state, tmp_path) as emulator:
+        config = write_config(tmp_path, state=state, rows=export_rows(FLOWS), url=emulator.url,
+                              run={"concurrency": 2, "rate_per_second": 10, "fsync_every": 1})
+        first = _slow_first_run(config, "crash")
+        poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the first run to save")
+        first.kill()
+        first.communicate(timeout=60)
+        locks = sorted((tmp_path / "results").glob("*.lock")) + sorted((tmp_path / "results").glob(".*.lock"))
+        assert locks and all(json.loads(p.read_text())["pid"] == first.pid for p in locks)  # left behind
+        resumed = cli("run", str(config), "--run-id", "crash", "--resume", env=ENV, timeout=180)
+        no_traceback(resumed.stderr)
+        assert resumed.returncode == 0, resumed.stderr
+    finals = {line["flow_id"] for line in read_log(tmp_path / "results" / "crash.jsonl")}
+    assert len(finals) == FLOWS
