@@ -120,7 +120,7 @@ def _exit_code(summary: Summary, runner: Runner) -> int:
         return EXIT_INTERRUPTED
     if runner.abort_reason is not None:
         return EXIT_ABORTED
-    if summary.counts["failed"]:
+    if summary.counts["failed"] or summary.counts["stale"]:  # stale: not applied, the live flow moved on
         return EXIT_SOME_FAILED
     if summary.counts["invalid"]:
         return EXIT_INVALID_ROWS

@@ -38,7 +38,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 import pandas as pd
 
@@ -106,8 +105,8 @@ def job_key(owner: str, command: str, occurrence: int) -> str:
 
 def job_name(command: str, key: str) -> str:
     """The program and a few digits of the key: stable however the file is edited around it."""
-    words = command.split()
-    program = PurePosixPath(words[0]).name if words else "job"
+    words = command.split(None, 1)
+    program = words[0].rsplit("/", 1)[-1] if words else "job"  # a path's last part, as PurePosixPath.name
     digest = hashlib.sha256(key.encode()).hexdigest()[:6]
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{program}_{digest}").strip("_")
 
