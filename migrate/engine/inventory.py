@@ -158,16 +158,20 @@ class PlanResult:
         """The invalid flows kept for the report, in input order."""
         return sorted(self.invalid, key=lambda f: f.rows[0])
 
-    def _spooled_actions(self) -> Iterator[Action]:
+    def _spooled_lines(self) -> Iterator[bytes]:
+        """The spooled actions as the JSON lines they are, duplicates left out."""
         if self._spool is None:
             return
         self._spool.flush()
         self._spool.seek(0)
         for line in self._spool:
-            record = orjson.loads(line)
-            if record["rows"][0] not in self._dropped_rows:
-                yield Action(**record)
+            if not self._dropped_rows or orjson.loads(line)["rows"][0] not in self._dropped_rows:
+                yield line.rstrip(b"\n")
         self._spool.seek(0, os.SEEK_END)
+
+    def _spooled_actions(self) -> Iterator[Action]:
+        for line in self._spooled_lines():
+            yield Action(**orjson.loads(line))
 
     def all_actions(self) -> Iterator[Action]:
         """Every flow's action, in input order of the batches; streamed from the spool."""
@@ -197,8 +201,13 @@ class PlanResult:
         become one string in memory)."""
         text = json.dumps({**(head or {}), **self.as_json()}, indent=2, ensure_ascii=False)
         out.write(text[:-2] + ',\n  "actions": [')
-        for index, action in enumerate(self.all_actions()):
-            out.write(("\n    " if index == 0 else ",\n    ") + json.dumps(action.as_json(), ensure_ascii=False))
+        separator = "\n    "
+        for line in self._spooled_lines():  # already JSON: copied, not parsed and written again
+            out.write(separator + line.decode())
+            separator = ",\n    "
+        for action in self.actions:
+            out.write(separator + json.dumps(action.as_json(), ensure_ascii=False))
+            separator = ",\n    "
         out.write("\n  ]\n}\n")
 
     def write_markdown(self, out: TextIO) -> None:

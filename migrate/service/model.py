@@ -41,6 +41,8 @@ ID_RANGE = f"from 1 to {MAX_ID}"
 def canonical_id(value: object, zero_allowed: bool = False) -> str:
     """An id as the service reads it: ASCII digits, leading zeros dropped (`0005` -> `5`).
     Raises ValueError, naming the rule, for any other spelling and outside the service's range."""
+    if type(value) is str and 0 < len(value) < 19 and value.isascii() and value.isdigit() and value[0] != "0":
+        return value  # the common case, already canonical: 18 digits cannot pass MAX_ID
     if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ID:
         raise ValueError(f"is beyond the service's integer range: ids run {ID_RANGE}")  # before str(): 4,300 digits
     text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
