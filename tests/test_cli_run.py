@@ -207,3 +207,12 @@ def test_progress_says_when_the_total_is_unknown() -> None:
     for _ in range(2):
         known.advance("saved")
     assert known.text().startswith("2 of 4 flows (50 %), ")
+
+
+def test_help_imports_none_of_the_heavy_libraries() -> None:
+    """`migrate --help` must be quick (make bench measures it): no verb module may bring pandas,
+    aiohttp or pydantic with it."""
+    code = ("import sys, migrate.cli; heavy = {'pandas', 'aiohttp', 'pydantic', 'numpy'} & set(sys.modules); "
+            "print(sorted(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -10,8 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from migrate.reconcile.saved_plan import PLAN_FORMAT
-
 
 def add_parser(verbs: Any) -> None:
     plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions against the live service")
@@ -43,6 +41,8 @@ def execute(args: argparse.Namespace) -> int:
 
 def _write_plan(path: Path, config: Path, plan: Any) -> None:
     """The plan as a file `run --plan` can apply: written whole, then renamed into place."""
+    from migrate.reconcile.saved_plan import PLAN_FORMAT  # here: it brings pandas, and --help must be quick
+
     head = {"format": PLAN_FORMAT, "config": str(config.resolve()), "made": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     partial = path.with_name(path.name + ".partial")
     with partial.open("w", encoding="utf-8") as out:
