@@ -33,6 +33,7 @@ crontab: it is refused as a whole, so that a wrong file never passes as "0 flows
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import re
@@ -173,9 +174,14 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     return flow
 
 
+@functools.lru_cache(maxsize=64)  # the environment changes a few times a file, not a job
+def _parameters_text(environment: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps([{"key": k, "value": v} for k, v in environment], ensure_ascii=False)
+
+
 def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: bool) -> None:
     """What the environment lines above a job mean for its flow: parameters, zone, alerts."""
-    flow.cells["params"] = json.dumps([{"key": k, "value": v} for k, v in environment.items()], ensure_ascii=False)
+    flow.cells["params"] = _parameters_text(tuple(environment.items()))
     zone = environment.get("CRON_TZ", "")
     if zone and cron_tz:
         flow.cells["timezone"] = zone
