@@ -135,3 +135,22 @@ def write_config(tmp_path: Path, *, state: dict[str, Any], rows: list[dict[str, 
         [run]
     """) + "".join(f"{k} = {_toml_value(v)}\n" for k, v in run_settings.items()), encoding="utf-8")
     return config
+
+
+def plan_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, source: object,
+                 source_lines: str = "", extra: str = "", target: str = "") -> tuple[int, dict[str, Any], str]:
+    """`migrate plan --json --offline` over one export read by a profile: `source_lines` go into
+    [source] (options, encoding), `extra` after it ([mapping] …), `target` into [target], whose
+    gateway is never reached."""
+    config = tmp_path / f"{profile}-plan.toml"
+    config.write_text("\n".join([
+        "[source]", f'path = "{source}"', f'profile = "{profile}"', source_lines, extra,
+        "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
+        'startTime = "2026-12-01"',
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', target, ""]),
+        encoding="utf-8")
+    from migrate.cli import main
+
+    code = main(["plan", str(config), "--json", "--offline"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else {}), err

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state
+from conftest import base_state, plan_profile
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -58,28 +58,7 @@ def page(number: int) -> dict[str, Any]:
 
 def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path | str, extra: str = "",
          target: str = 'timezone = "UTC"') -> tuple[int, dict[str, Any], str]:
-    config = tmp_path / "plan.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "{source}"
-        profile = "airflow"
-        {extra}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        visitors = ""
-        owners = "alice"
-        startTime = "2026-12-01"
-        [target]
-        url = "https://apim.example.invalid"
-        user_id = "u1"
-        org_id = "o1"
-        {target}
-    """), encoding="utf-8")
-    code = main(["plan", str(config), "--json", "--offline"])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else {}), err
+    return plan_profile(tmp_path, capsys, "airflow", source, extra=extra, target=target)
 
 
 def errors_of(inventory: dict[str, Any], key: str) -> str:

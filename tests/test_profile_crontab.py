@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state
+from conftest import base_state, plan_profile
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -50,27 +50,7 @@ def codes(cells: str) -> list[str]:
 
 
 def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path, options: str) -> tuple[int, dict[str, Any], str]:
-    config = tmp_path / "plan.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "{source}"
-        profile = "crontab"
-        options = {options}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        visitors = ""
-        owners = "alice"
-        startTime = "2026-12-01"
-        [target]
-        url = "https://apim.example.invalid"
-        user_id = "u1"
-        org_id = "o1"
-    """), encoding="utf-8")
-    code = main(["plan", str(config), "--json", "--offline"])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else {}), err
+    return plan_profile(tmp_path, capsys, "crontab", source, source_lines=f"options = {options}")
 
 
 # -- fields separated by any run of blanks ---------------------------------------------------

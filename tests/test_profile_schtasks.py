@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import plan_profile
 
-from migrate.cli import main
 from migrate.config import SourceSettings
 from migrate.sources.profiles import registry
 from migrate.sources.readers import SourceError
@@ -36,28 +35,8 @@ def messages(cells: str) -> str:
 
 def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, options: str = "{}",
          encoding: str = "utf-8-sig") -> tuple[int, dict[str, Any], str]:
-    config = tmp_path / "plan.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "{FIXTURES / name}"
-        profile = "schtasks"
-        encoding = "{encoding}"
-        options = {options}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        visitors = ""
-        owners = "alice"
-        startTime = "2026-12-01"
-        [target]
-        url = "https://apim.example.invalid"
-        user_id = "u1"
-        org_id = "o1"
-    """), encoding="utf-8")
-    code = main(["plan", str(config), "--json", "--offline"])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else {}), err
+    return plan_profile(tmp_path, capsys, "schtasks", FIXTURES / name,
+                        source_lines=f'encoding = "{encoding}"\noptions = {options}')
 
 
 # -- en-US: 12-hour times, month-first dates --------------------------------------------------

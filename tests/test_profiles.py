@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, shared_file
+from conftest import base_state, plan_profile, shared_file
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -20,29 +20,7 @@ from migrate.sources.profiles.crontab import job_key, job_name
 
 def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, source: Path,
          options: str = "", extra: str = "", target: str = "") -> tuple[int, dict[str, Any], str]:
-    config = tmp_path / f"{profile}.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "{source}"
-        profile = "{profile}"
-        {options}
-        {extra}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        visitors = ""
-        owners = "alice"
-        startTime = "2026-12-01"
-        [target]
-        url = "https://apim.example.invalid"
-        user_id = "u1"
-        org_id = "o1"
-        {target}
-    """), encoding="utf-8")
-    code = main(["plan", str(config), "--json", "--offline"])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else {}), err
+    return plan_profile(tmp_path, capsys, profile, source, source_lines=options, extra=extra, target=target)
 
 
 def flows_of(profile: str, path: Path, **options: Any) -> list[dict[str, str]]:
@@ -230,7 +208,7 @@ def test_plan_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     path = tmp_path / "jobs.cron"
     path.write_text("0 0 1,15 * 5 /bin/pay\n*/5 * * * * /bin/poll\n", encoding="utf-8")
     plan(tmp_path, capsys, "crontab", path)
-    assert main(["plan", str(tmp_path / "crontab.toml"), "--markdown", "--offline"]) == 5
+    assert main(["plan", str(tmp_path / "crontab-plan.toml"), "--markdown", "--offline"]) == 5
     out = capsys.readouterr().out
     assert "| 2 | 1 | 1 | 1 |" in out and "| DOM_OR_DOW | 1 |" in out
 
