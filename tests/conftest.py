@@ -144,9 +144,7 @@ def plan_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: st
     gateway is never reached."""
     config = tmp_path / f"{profile}-plan.toml"
     config.write_text("\n".join([
-        "[source]", f'path = "{source}"', f'profile = "{profile}"', source_lines, extra,
-        "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
-        'startTime = "2026-12-01"',
+        "[source]", f'path = "{source}"', f'profile = "{profile}"', source_lines, extra, *PROFILE_DEFAULTS,
         "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', target, ""]),
         encoding="utf-8")
     from migrate.cli import main
@@ -154,3 +152,20 @@ def plan_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: st
     code = main(["plan", str(config), "--json", "--offline"])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else {}), err
+
+
+PROFILE_DEFAULTS = ("[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
+                    'startTime = "2026-12-01"')
+
+
+def profile_run_config(config: Path, profile: str, source: object, *, source_lines: str = "", extra: str = "",
+                       target: str = "", run: str = "", emulator_config: object = "state.json",
+                       emulator_state: object = "emulator.sqlite", rate: int = 200) -> Path:
+    """A run of one export read by a profile, against an embedded emulator kept in a SQLite file
+    (the caller writes its config, `state.json` by default); results beside the config."""
+    config.write_text("\n".join([
+        "[source]", f'path = "{source}"', f'profile = "{profile}"', source_lines, extra, *PROFILE_DEFAULTS,
+        "[target]", 'user_id = "u1"', 'org_id = "o1"', f'emulator_config = "{emulator_config}"',
+        f'emulator_state = "{emulator_state}"', target,
+        "[run]", f"rate_per_second = {rate}", 'result_log = "results/{run_id}.jsonl"', run, ""]), encoding="utf-8")
+    return config

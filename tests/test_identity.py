@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, write_export
+from conftest import base_state, profile_run_config, write_export
 
 from migrate.cli import main
 from migrate.mapping.identity import key_digest, marker, marker_of, with_marker, without_marker
@@ -32,30 +32,8 @@ def machine(folder: Path, crontab: str, service: Path, run: str = "create_missin
     state = service.parent / "state.json"
     if not state.exists():
         state.write_text(json.dumps(base_state(flows=3)), encoding="utf-8")  # flows of others' making too
-    config = folder / "run.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "jobs.cron"
-        profile = "crontab"
-        options = {{ user = "alice" }}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        owners = "alice"
-        visitors = ""
-        startTime = "2026-12-01"
-        [target]
-        user_id = "u1"
-        org_id = "o1"
-        emulator_config = "{state}"
-        emulator_state = "{service}"
-        [run]
-        rate_per_second = 500
-        result_log = "results/{{run_id}}.jsonl"
-        {run}
-    """), encoding="utf-8")
-    return config
+    return profile_run_config(folder / "run.toml", "crontab", "jobs.cron", source_lines='options = { user = "alice" }',
+                              run=run, emulator_config=state, emulator_state=service, rate=500)
 
 
 def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

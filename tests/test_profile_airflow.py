@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile
+from conftest import base_state, plan_profile, profile_run_config
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -162,29 +161,8 @@ def test_an_interval_without_anchor_needs_start_and_never_takes_the_default(
 
 def test_run_fires_the_interval_at_the_dags_own_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
-    config = tmp_path / "run.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "{PAGES}"
-        profile = "airflow"
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        owners = "alice"
-        visitors = ""
-        startTime = "2026-12-01"
-        [target]
-        user_id = "u1"
-        org_id = "o1"
-        timezone = "UTC"
-        emulator_config = "state.json"
-        emulator_state = "emulator.sqlite"
-        [run]
-        rate_per_second = 200
-        create_missing = true
-        result_log = "results/{{run_id}}.jsonl"
-    """), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "airflow", PAGES, target='timezone = "UTC"',
+                                run="create_missing = true")
     code = main(["run", str(config), "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 5 and report["by_status"] == {"created": 3, "invalid": 3}  # 5: invalid rows only

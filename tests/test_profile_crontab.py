@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile
+from conftest import base_state, plan_profile, profile_run_config
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -231,29 +230,8 @@ def test_plan_of_the_cron_d_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_run_saves_the_whole_command_of_a_tab_separated_system_crontab(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
-    config = tmp_path / "run.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "{DEBIAN}"
-        profile = "crontab"
-        options = {{ system = true }}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        owners = "alice"
-        visitors = ""
-        startTime = "2026-12-01"
-        [target]
-        user_id = "u1"
-        org_id = "o1"
-        emulator_config = "state.json"
-        emulator_state = "emulator.sqlite"
-        [run]
-        rate_per_second = 200
-        create_missing = true
-        result_log = "results/{{run_id}}.jsonl"
-    """), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "crontab", DEBIAN, source_lines="options = { system = true }",
+                                run="create_missing = true")
     code = main(["run", str(config), "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["by_status"] == {"created": 4}

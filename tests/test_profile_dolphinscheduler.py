@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state
+from conftest import base_state, profile_run_config
 from test_profiles import flows_of, run_json
 
 from migrate.cli import main
@@ -26,33 +25,9 @@ def ds_config(tmp_path: Path, source: Path, *, options: str = "", mapping: str =
     """A config over `source` with the dolphinscheduler profile, against an embedded emulator kept
     in a SQLite file, whose service evaluates schedules in Asia/Shanghai (the fixtures' zone)."""
     (tmp_path / "state.json").write_text(json.dumps(state or base_state(flows=0)), encoding="utf-8")
-    config = tmp_path / "ds.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "{source}"
-        profile = "dolphinscheduler"
-        {options}
-        [mapping]
-        {mapping}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        owners = "alice"
-        visitors = ""
-        startTime = "2026-12-01"
-        [target]
-        user_id = "u1"
-        org_id = "o1"
-        emulator_config = "state.json"
-        emulator_state = "emulator.sqlite"
-        timezone = "Asia/Shanghai"
-        [run]
-        rate_per_second = 200
-        create_missing = true
-        result_log = "results/{{run_id}}.jsonl"
-    """), encoding="utf-8")
-    return config
+    return profile_run_config(tmp_path / "ds.toml", "dolphinscheduler", source, source_lines=options,
+                              extra=f"[mapping]\n{mapping}", target='timezone = "Asia/Shanghai"',
+                              run="create_missing = true")
 
 
 def plan_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any], str]:

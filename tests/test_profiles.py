@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile, shared_file
+from conftest import base_state, plan_profile, profile_run_config, shared_file
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -218,30 +218,8 @@ def test_plan_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def crontab_run(tmp_path: Path, lines: str, run: str = "", state: dict[str, Any] | None = None) -> Path:
     (tmp_path / "jobs.cron").write_text(lines, encoding="utf-8")
     (tmp_path / "state.json").write_text(json.dumps(state or base_state(flows=0)), encoding="utf-8")
-    config = tmp_path / "run.toml"
-    config.write_text(textwrap.dedent(f"""
-        [source]
-        path = "jobs.cron"
-        profile = "crontab"
-        options = {{ user = "alice" }}
-        [defaults]
-        type = 1
-        alertMode = 0
-        doAs = "db"
-        owners = "alice"
-        visitors = ""
-        startTime = "2026-12-01"
-        [target]
-        user_id = "u1"
-        org_id = "o1"
-        emulator_config = "state.json"
-        emulator_state = "emulator.sqlite"
-        [run]
-        rate_per_second = 200
-        result_log = "results/{{run_id}}.jsonl"
-        {run}
-    """), encoding="utf-8")
-    return config
+    return profile_run_config(tmp_path / "run.toml", "crontab", "jobs.cron", source_lines='options = { user = "alice" }',
+                              run=run)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any]]:
