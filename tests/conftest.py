@@ -169,3 +169,12 @@ def profile_run_config(config: Path, profile: str, source: object, *, source_lin
         f'emulator_state = "{emulator_state}"', target,
         "[run]", f"rate_per_second = {rate}", 'result_log = "results/{run_id}.jsonl"', run, ""]), encoding="utf-8")
     return config
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`migrate ARGS` in this process: its exit code, stdout and stderr."""
+    from migrate.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err

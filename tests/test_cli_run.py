@@ -14,16 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, base_state, export_rows, write_config, write_export
+from conftest import REPO, base_state, export_rows, run_cli, write_config, write_export
 
-from migrate.cli import main
 from migrate.results.log import read_log
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:

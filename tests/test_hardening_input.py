@@ -16,22 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, base_state, write_config
+from conftest import REPO, base_state, run_cli, write_config
 from pydantic import ValidationError
 
-from migrate.cli import main
 from migrate.config import ConfigError, load_settings
 from migrate.results.log import read_log
 from migrate.service.model import MAX_ID, FlowPayload, field_errors
 from migrate.sources.readers import SourceError, read_header, read_rows
 
 DEEP = "[" * 100_000 + "]" * 100_000  # past any recursion limit
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_json(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
