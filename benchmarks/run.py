@@ -304,8 +304,8 @@ def _plan_process(config: Path) -> tuple[float, int, int]:
     flows found by `migrate plan`."""
     peaks = config.with_suffix(".peak.json")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "benchmarks.peak", str(peaks), "plan", str(config), "--json", "--offline"],
-                          stdout=subprocess.PIPE, text=True, check=False)
+    command = [sys.executable, "-m", "benchmarks.peak", str(peaks), "plan", str(config), "--json", "--offline"]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     elapsed = time.perf_counter() - started
     assert done.returncode in (0, 3, 5), done.stdout[-500:]
     peak = json.loads(peaks.read_text(encoding="utf-8"))
