@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from migrate.cli import main
 from migrate.schedule.convert import convert
-from migrate.schedule.legacy import convert_rundeck, convert_windows
+from migrate.schedule.legacy import convert_quartz, convert_windows, rundeck_quartz_text
 from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.result import Converted, Rejected, Rejection
 
@@ -207,11 +207,11 @@ def test_rundeck_structured_schedule() -> None:
     every_five_seconds = {"month": "*", "time": {"hour": "*", "minute": "*", "seconds": "*/5"},
                           "weekday": {"day": "*"}, "year": "*"}
     with pytest.raises(Rejection) as raised:
-        convert_rundeck(every_five_seconds)
+        convert_quartz(rundeck_quartz_text(every_five_seconds))  # as the rundeck profile and mapping do
     assert raised.value.code == "SUB_MINUTE"
     weekdays = {"month": "*", "time": {"hour": "4", "minute": "30", "seconds": "0"},
                 "weekday": {"day": "MON-FRI"}, "year": "*"}
-    assert convert_rundeck(weekdays).freq == "0 30 4 ? * 2-6 *"  # canonical form
+    assert convert_quartz(rundeck_quartz_text(weekdays)).freq == "0 30 4 ? * 2-6 *"  # canonical form
 
 
 def test_cron_command_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

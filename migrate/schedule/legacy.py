@@ -84,12 +84,6 @@ def rundeck_quartz_text(schedule: dict[str, Any]) -> str:
                                      dom, month, dow, year))
 
 
-def convert_rundeck(schedule: dict[str, Any]) -> Converted:
-    text = rundeck_quartz_text(schedule)
-    converted = convert_quartz(text)
-    return Converted(converted.freq, converted.cycle, f"rundeck {text}", converted.warnings)
-
-
 HOURS_MINUTES = re.compile(r"^\s*(\d+)\s*Hour\(s\),\s*(\d+)\s*Minute\(s\)\s*$", re.IGNORECASE)
 EVERY_N = re.compile(r"^\s*Every\s+(\d+)\s+(day|week|month)", re.IGNORECASE)
 NO_TIME_TYPES = ("one time only", "at system start up", "at logon time", "when idle", "on event", "at startup",

@@ -59,6 +59,11 @@ class FlowRows:
         self.cells["unscheduled"] = reason
 
 
+def parameters_text(pairs: list[dict[str, str]]) -> str:
+    """Flow parameters as the documented JSON string (`[{"key": …, "value": …}]`); none: blank."""
+    return orjson.dumps(pairs).decode() if pairs else ""
+
+
 def flow_rows(flow: FlowRows, first_number: int) -> list[SourceRow]:
     """One row per task (at least one row), every standard column present."""
     tasks = flow.tasks or [{}]

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings, known_zone
-from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
@@ -400,7 +400,7 @@ def _params(flow: FlowRows, value: Any) -> str:
     if empty:
         flow.warn("PARAM_NULL", f"params {', '.join(empty)} have no default (null in Airflow): carried as the empty "
                                 "text \"\"; a run that needs a value must be given one")
-    return json.dumps(pairs, ensure_ascii=False, separators=(",", ":")) if pairs else ""
+    return parameters_text(pairs)
 
 
 def _flow(entry: _Entry) -> FlowRows:

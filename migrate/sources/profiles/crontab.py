@@ -35,7 +35,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -43,7 +42,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("system", "user", "cron_tz")
@@ -176,7 +175,7 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
 
 @functools.lru_cache(maxsize=64)  # the environment changes a few times a file, not a job
 def _parameters_text(environment: tuple[tuple[str, str], ...]) -> str:
-    return json.dumps([{"key": k, "value": v} for k, v in environment], ensure_ascii=False)
+    return parameters_text([{"key": k, "value": v} for k, v in environment])
 
 
 def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: bool) -> None:

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.end_dates import ends_sentence, has_ended, passed_phrase, today
 from migrate.sources.profiles.json_documents import load_json
 from migrate.sources.readers import SourceError, SourceRow
@@ -338,7 +338,7 @@ def _global_params(flow: FlowRows, definition: dict[str, Any]) -> str:
     if expressions:
         flow.warn("PARAM_EXPRESSION", f"parameters {expressions} are DolphinScheduler expressions, carried as "
                                       "written: check that EnOS gives them the same value")
-    return json.dumps(carried, ensure_ascii=False) if carried else ""
+    return parameters_text(carried)
 
 
 # -- task bodies -------------------------------------------------------------------------------
