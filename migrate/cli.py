@@ -8,6 +8,7 @@ handlers are in place a few milliseconds after start."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -16,12 +17,11 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from migrate.commands import cron, demo, emulator, fail, plan, report, run
+from migrate.exit_codes import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, CannotRun
 
-EXIT_INTERRUPTED = 130  # README: interrupted (Ctrl-C, SIGTERM)
 COMMANDS = {"run": run, "plan": plan, "demo": demo, "emulator": emulator, "report": report, "cron": cron}
 
-
-EXIT_USAGE = 1  # the contract's "could not run": argparse's own 2 means "some flows failed" here
+EXIT_USAGE = EXIT_CANNOT_RUN  # argparse's own 2 would mean "some flows failed" here
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,24 +134,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     args = _parser().parse_args(argv)
-    # The heavy imports (pandas, numpy, aiohttp come with these), before a signal may interrupt.
     from pydantic import ValidationError
 
-    from migrate.config import ConfigError
-    from migrate.emulator.config import EmulatorConfigError
-    from migrate.emulator.store import StateError
-    from migrate.engine.feed import MappingProcessError
-    from migrate.engine.job import TargetUnreachable
-    from migrate.engine.lock import LockHeld
-    from migrate.results.history import NothingToResume
-    from migrate.service.tokens import CredentialsError
-    from migrate.sources.readers import SourceError
-
+    verb = COMMANDS[args.verb]
+    for module in verb.PRELOAD:  # the heavy imports (pandas, aiohttp...), before a signal may interrupt
+        importlib.import_module(module)
     interrupts.start()
     try:
-        return int(COMMANDS[args.verb].execute(args))
-    except (ConfigError, SourceError, TargetUnreachable, CredentialsError, NothingToResume,
-            MappingProcessError, EmulatorConfigError, StateError, LockHeld) as error:
+        return int(verb.execute(args))
+    except CannotRun as error:
         return fail(str(error))
     except ValidationError as error:
         return fail(" ".join(str(error).split()))

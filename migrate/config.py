@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from migrate.exit_codes import CannotRun
+
 SourceFormat = Literal["csv", "tsv", "excel", "json", "jsonl", "parquet"]
 SUFFIX_FORMATS: dict[str, SourceFormat] = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "excel", ".xlsm": "excel",
@@ -23,7 +25,7 @@ EMBEDDED = "embedded"
 Scalar = str | int | float | bool
 
 
-class ConfigError(Exception):
+class ConfigError(CannotRun):
     """A config that cannot be used; the message names the file and the key."""
 
 

@@ -9,6 +9,9 @@ from typing import Any
 
 from migrate.commands import fail
 
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.config", "migrate.schedule.convert")
+
 
 def add_parser(verbs: Any) -> None:
     cron = verbs.add_parser("cron", help="convert one schedule: prints freq, cycle and warnings, or why not")

@@ -13,6 +13,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO_ROOT / "configs" / "demo.toml"
 
 
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.config", "migrate.engine.job")
+
+
 def add_parser(verbs: Any) -> None:
     demo = verbs.add_parser("demo", help="start the emulator in-process and migrate the demo export")
     demo.add_argument("--config", type=Path, default=DEMO_CONFIG, help=argparse.SUPPRESS)

@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.emulator.config", "migrate.emulator.server")
+
 
 def add_parser(verbs: Any) -> None:
     emulator = verbs.add_parser("emulator", help="serve the emulated service for trials and tests")

@@ -10,6 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.config", "migrate.engine.inventory", "migrate.engine.job", "migrate.reconcile.saved_plan", "rich.table")
+
 
 def add_parser(verbs: Any) -> None:
     plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions against the live service")

@@ -10,6 +10,9 @@ from typing import Any
 
 from migrate.commands import fail
 
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.results.log", "migrate.results.spreadsheet")
+
 
 def add_parser(verbs: Any) -> None:
     report = verbs.add_parser("report", help="summary of a result log")

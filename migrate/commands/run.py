@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.config", "migrate.engine.job")
+
 
 def add_parser(verbs: Any) -> None:
     run = verbs.add_parser("run", help="read, map, validate and save; write the result log")

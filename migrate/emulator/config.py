@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from migrate.exit_codes import CannotRun
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -100,7 +102,7 @@ class EmulatorConfig(Strict):
     limits: Limits = Limits()
 
 
-class EmulatorConfigError(Exception):
+class EmulatorConfigError(CannotRun):
     """An emulator config that cannot be used; one line naming the file and the key."""
 
 

@@ -8,6 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from migrate.exit_codes import CannotRun
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
@@ -18,7 +20,7 @@ class Storable(Protocol):
     flow_id: int
 
 
-class StateError(Exception):
+class StateError(CannotRun):
     """A state file that cannot be opened or read; the message names it."""
 
 

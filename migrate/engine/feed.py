@@ -26,6 +26,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 from migrate.config import RunSettings, Settings
+from migrate.exit_codes import CannotRun
 from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, plan_flows
 from migrate.mapping.pipeline import source_rows
 
@@ -39,7 +40,7 @@ Mapped = ReadyFlow | InvalidFlow
 Flows = AsyncGenerator[Mapped, None]
 
 
-class MappingProcessError(RuntimeError):
+class MappingProcessError(CannotRun):
     """The mapping process failed in a way that is not the user's input: a bug, or it was killed."""
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 
 from migrate.config import Settings
-from migrate.engine.job import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, TargetUnreachable
+from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, TargetUnreachable
 from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, identity_scope, plan_flows
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
 from migrate.mapping.seen import digest
@@ -67,10 +67,16 @@ class Partial:
             if keep == "payloads":
                 self.ready.append(flow.ready())
             elif keep == "actions":
-                record = {"action": "valid", "source_key": flow.source_key, "name": flow.name, "rows": flow.rows,
-                          "flow_id": "" if flow.needs_id else flow.flow_id, "freq": flow.payload.freq,
-                          "cycle": flow.payload.cycle, "warnings": list(flow.warnings)}
-                self.action_lines += orjson.dumps({k: v for k, v in record.items() if v not in ("", [])}) + b"\n"
+                payload = flow.payload
+                record: dict[str, Any] = {"action": "valid", "source_key": flow.source_key, "name": payload.name,
+                                          "rows": flow.rows}
+                if not flow.needs_id:
+                    record["flow_id"] = payload.id
+                record["freq"], record["cycle"] = payload.freq, payload.cycle
+                if flow.warnings:
+                    record["warnings"] = flow.warnings
+                self.action_lines += orjson.dumps(record)
+                self.action_lines += b"\n"
             self.valid += 1
             self.by_name += flow.needs_id
             self.digests.append(digest(flow.target))

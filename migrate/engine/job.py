@@ -26,6 +26,15 @@ from migrate.engine.lock import run_lock
 from migrate.engine.pacing import RequestPacer, StopSignal
 from migrate.engine.progress import Progress, counted_total
 from migrate.engine.runner import Runner
+from migrate.exit_codes import (
+    EXIT_ABORTED,
+    EXIT_CANNOT_RUN,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID_ROWS,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    TargetUnreachable,
+)
 from migrate.mapping.flows import identity_scope
 from migrate.reconcile.caller import with_caller_name
 from migrate.reconcile.saved_plan import SavedPlan
@@ -43,15 +52,6 @@ from migrate.service.tokens import (
     CredentialsError,
     load_credentials,
 )
-
-EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, EXIT_CHANGES, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-# Finished, nothing failed at the service, but some source rows are invalid: a nightly job can
-# alert on 2 (the service) apart from 5 (the export needs fixing).
-EXIT_INVALID_ROWS = 5
-
-
-class TargetUnreachable(Exception):
-    """The service cannot be reached at all: nothing was sent."""
 
 
 async def check_reachable(session: aiohttp.ClientSession, url: str, timeout: float) -> None:

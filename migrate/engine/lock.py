@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.config import EMBEDDED, Settings
+from migrate.exit_codes import CannotRun
 from migrate.results.stamps import utc_iso
 
 
-class LockHeld(Exception):
+class LockHeld(CannotRun):
     """Another run holds the lock: nothing was sent."""
 
 

@@ -34,7 +34,7 @@ from migrate.sources.readers import SourceRow
 LIST_SEPARATORS = re.compile(r"[;,\s]+")
 
 
-@dataclass
+@dataclass(slots=True)
 class FlowDraft:
     source_key: str
     rows: list[int]
@@ -184,12 +184,16 @@ class FieldPlan:
     target_zone: str | None = None  # the zone the service evaluates freq in
     marker_scope: str | None = None  # flows carry the identity marker of this scope (None: off)
     caller: str | None = None  # the calling user's name, which every flow's owners must hold
-    # (field, plain column, rule, default, wire type) for each field with a rule or a default
+    # (field, plain column, rule, default, wire type) for each field with a rule
     steps: tuple[tuple[str, str | None, FieldRule | None, Scalar | None, Any], ...] = ()
+    # The fields only [defaults] fills, already in their wire type: the same for every row
+    fixed: dict[str, Any] = field(default_factory=dict)
+    fixed_names: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, settings: Settings) -> FieldPlan:
         rules = settings.mapping.rules()
+        fixed = _fixed_defaults(settings.defaults, rules)
         return cls(
             rules=rules,
             folded_maps={name: {k.lower(): v for k, v in r.map.items()} for name, r in rules.items() if r.map},
@@ -201,9 +205,31 @@ class FieldPlan:
             steps=tuple(
                 (name, rule.column if rule is not None and rule.column is not None and not rule.map else None,
                  rule, settings.defaults.get(name), WIRE_TYPES.get(name))
-                for name in MAPPABLE_FIELDS if (rule := rules.get(name)) is not None or name in settings.defaults
+                for name in MAPPABLE_FIELDS
+                if (rule := rules.get(name)) is not None or (name in settings.defaults and name not in fixed)
             ),
+            fixed=fixed, fixed_names=frozenset(fixed),
         )
+
+
+def _fixed_defaults(defaults: dict[str, Scalar], rules: dict[str, FieldRule]) -> dict[str, Any]:
+    """The defaults of fields no rule maps, in their wire type, worked out once rather than once a
+    row. One that does not convert stays a step of every row, which reports it."""
+    fixed: dict[str, Any] = {}
+    for name in MAPPABLE_FIELDS:
+        value: Any = defaults.get(name)
+        if name in rules or value is None:
+            continue
+        if value == "" and name not in MAY_BE_BLANK:
+            continue
+        wire_type = WIRE_TYPES.get(name)
+        if wire_type is not None:
+            probe = FlowDraft(source_key="", rows=[])
+            value = wire_type(probe, name, value)
+            if probe.errors or value is None:
+                continue
+        fixed[name] = value
+    return fixed
 
 
 def identity_scope(settings: Settings) -> str | None:
@@ -271,6 +297,8 @@ MAY_BE_BLANK = frozenset({"visitors", "desc", "queue", "doAs"})
 def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
     draft = FlowDraft(source_key=key, rows=[row.number])
     cells, body = row.cells, draft.body
+    body.update(plan.fixed)
+    draft.defaulted.update(plan.fixed_names)
     for name, column, rule, default, wire_type in plan.steps:
         value: Any
         if column is not None:  # the common case, a plain column: no call
@@ -293,7 +321,7 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
         body[name] = value
     _profile_notes(draft, cells)
     draft.flow_upstream = cells.get("flow_upstream", "")
-    if any(e.field == "source" for e in draft.errors):
+    if draft.errors and any(e.field == "source" for e in draft.errors):
         return draft
     _identify(draft, plan)
     _caller_owns(draft, plan)
@@ -338,12 +366,18 @@ def _caller_owns(draft: FlowDraft, plan: FieldPlan) -> None:
 
 def _profile_notes(draft: FlowDraft, cells: dict[str, str]) -> None:
     """What a source profile noticed (reserved columns): errors make the flow invalid."""
-    if not cells.get("__errors__") and not cells.get("__warnings__"):
-        return
-    for note in orjson.loads(cells.get("__errors__") or "[]"):
-        draft.fail("source", "", f"{note.get('code', '')}: {note.get('message', '')}", code=note.get("code"))
-    for note in orjson.loads(cells.get("__warnings__") or "[]"):
-        draft.warnings.append({"code": note.get("code", ""), "from": "", "to": "", "message": note.get("message", "")})
+    errors, warnings = cells.get("__errors__"), cells.get("__warnings__")
+    if errors:
+        for note in orjson.loads(errors):
+            draft.fail("source", "", f"{note.get('code', '')}: {note.get('message', '')}", code=note.get("code"))
+    if warnings:
+        draft.warnings.extend(_profile_warnings(warnings))
+
+
+@functools.lru_cache(maxsize=1024)  # a profile gives many flows the same words
+def _profile_warnings(text: str) -> tuple[dict[str, str], ...]:
+    return tuple({"code": note.get("code", ""), "from": "", "to": "", "message": note.get("message", "")}
+                 for note in orjson.loads(text))
 
 
 def _start_of(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> datetime | None:
@@ -441,7 +475,7 @@ def _unscheduled(draft: FlowDraft, plan: FieldPlan, reason: str, raw: str = "") 
                                       "placeholder that the scheduler does not fire"})
 
 
-@dataclass
+@dataclass(slots=True)
 class _TaskRow:
     task_id: str
     name: str
@@ -480,7 +514,7 @@ def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> li
     upstream = cells.get(tasks.upstream or "", "")
     return [_TaskRow(
         task_id, cells.get(tasks.task_name or "", task_id).strip() or task_id,
-        [u for u in LIST_SEPARATORS.split(upstream) if u],
+        [u for u in LIST_SEPARATORS.split(upstream) if u] if upstream else [],
         cells.get(tasks.x or "", ""), cells.get(tasks.y or "", ""), cells.get(tasks.command or "", ""),
     )]
 
@@ -502,6 +536,9 @@ def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSett
         draft.body.setdefault("tasks", [])
         draft.body.setdefault("relations", [])
         return
+    if len(tasks) == 1 and not tasks[0].upstream and not upstream_flows:  # most flows: one task, no edge
+        _one_task(draft, tasks[0])
+        return
     nodes = [task_node_id(t.task_id) for t in tasks]
     edges = [(task_node_id(u), task_node_id(t.task_id)) for t in tasks for u in t.upstream]
     positions = layout(nodes, edges) if any(not (t.x and t.y) for t in tasks) else {}
@@ -520,6 +557,17 @@ def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSett
     if upstream_flows:
         roots = [node for node, t in zip(nodes, tasks, strict=True) if not t.upstream]
         _add_upstream_flows(draft, upstream_flows, roots)
+
+
+def _one_task(draft: FlowDraft, task: _TaskRow) -> None:
+    """_finish_graph for a flow of one task (the canvas position layout() gives it)."""
+    fallback = (0.5, 0.5) if task.x and task.y else (0.5, 0.05)
+    draft.body["tasks"] = [{"taskName": task.name, "taskId": task.task_id, "nodeId": task_node_id(task.task_id),
+                            "x": _coordinate(draft, task.x, fallback[0], "tasks[0].x"),
+                            "y": _coordinate(draft, task.y, fallback[1], "tasks[0].y")}]
+    if task.command:
+        draft.commands = {_canonical_or_raw(task.task_id): task.command}
+    draft.body["relations"] = []
 
 
 def _canonical_or_raw(task_id: str) -> str:
@@ -565,6 +613,8 @@ def _add_upstream_flows(draft: FlowDraft, entries: list[dict[str, Any]], roots: 
 
 
 def _key_of(mapping: MappingSettings, row: SourceRow) -> str:
+    if len(mapping.flow_key) == 1:  # a profile's: no join
+        return row.cells.get(mapping.flow_key[0], "")
     if mapping.flow_key:
         return "/".join(row.cells.get(c, "") for c in mapping.flow_key)
     return f"row {row.number}"
@@ -580,7 +630,7 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         for row in rows:
             draft = _start_draft(plan, row, _key_of(mapping, row))
             _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
-            yield from _with_split(draft)
+            yield from _with_split(draft) if draft.split is not None else (draft,)
         return
     grouped: dict[str, tuple[FlowDraft, list[_TaskRow]]] = {}
     for row in rows:
@@ -588,7 +638,7 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         if mapping.contiguous_groups and grouped and key not in grouped:
             for draft, tasks in grouped.values():  # the previous flow is complete
                 _finish_graph(draft, tasks, mapping)
-                yield from _with_split(draft)
+                yield from _with_split(draft) if draft.split is not None else (draft,)
             grouped.clear()
         if key not in grouped:
             draft = _start_draft(plan, row, key)
@@ -599,7 +649,7 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         tasks.extend(_task_rows(draft, mapping, row))
     for draft, tasks in grouped.values():
         _finish_graph(draft, tasks, mapping)
-        yield from _with_split(draft)
+        yield from _with_split(draft) if draft.split is not None else (draft,)
 
 
 def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:

@@ -33,7 +33,7 @@ def marker_of(desc: object) -> tuple[str, str] | None:
 
 
 def without_marker(desc: str) -> str:
-    return MARKER.sub("", desc)
+    return MARKER.sub("", desc) if "[migrate:" in desc else desc
 
 
 def with_marker(desc: str, scope: str, key: str) -> str:

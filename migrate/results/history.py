@@ -15,6 +15,7 @@ from typing import Any
 from migrate.config import ConfigError, Settings
 from migrate.engine.runner import Memory
 from migrate.results.log import ATTEMPT, read_log
+from migrate.exit_codes import CannotRun
 
 RUN_ID = "{run_id}"
 # A run id names a file in the results folder: a plain name, never a path.
@@ -24,7 +25,7 @@ RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 RECENT_SECONDS = 120.0
 
 
-class NothingToResume(Exception):
+class NothingToResume(CannotRun):
     """--resume found no log of the run."""
 
 

@@ -40,6 +40,7 @@ def convert(
                                         f"({type(error).__name__}: {error})", str(value))
 
 
+@functools.lru_cache(maxsize=8192)  # called once a row: most rows repeat a schedule, anchor and zones
 def convert_for_service(value: str, dialect: Dialect, start: datetime | None, source_zone: str | None,
                         target_zone: str | None, approximate: bool = False,
                         split_or: bool = False) -> Converted | Rejected:

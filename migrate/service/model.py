@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import (
     AliasChoices,
@@ -38,10 +38,15 @@ ASCII_DIGITS = re.compile(r"[0-9]+")
 ID_RANGE = f"from 1 to {MAX_ID}"
 
 
+def _plain_id(value: object) -> TypeGuard[str]:
+    """Already canonical: ASCII digits, no leading zero, short enough to be in range."""
+    return type(value) is str and 0 < len(value) < 19 and value.isascii() and value.isdigit() and value[0] != "0"
+
+
 def canonical_id(value: object, zero_allowed: bool = False) -> str:
     """An id as the service reads it: ASCII digits, leading zeros dropped (`0005` -> `5`).
     Raises ValueError, naming the rule, for any other spelling and outside the service's range."""
-    if type(value) is str and 0 < len(value) < 19 and value.isascii() and value.isdigit() and value[0] != "0":
+    if _plain_id(value):
         return value  # the common case, already canonical: 18 digits cannot pass MAX_ID
     if isinstance(value, int) and not isinstance(value, bool) and value > MAX_ID:
         raise ValueError(f"is beyond the service's integer range: ids run {ID_RANGE}")  # before str(): 4,300 digits
@@ -64,7 +69,7 @@ def _numeric_id(value: object) -> object:
 def _flow_id_or_none(value: object) -> object:
     # 0 stands for "no id yet": the mapping validates a flow to be found by name with it, and
     # the run puts the found id in its place. Save with 0 is refused by the service (no flow 0).
-    return canonical_id(value, zero_allowed=True)
+    return "0" if value == "0" else canonical_id(value, zero_allowed=True)  # "0": most new flows
 
 
 def _not_bool(value: object) -> object:
@@ -199,6 +204,13 @@ def _canonical_nodes(body: Any) -> Any:
     too; so task `05` and task `5` become one node twice, refused by the graph check."""
     if not isinstance(body, dict):
         return body
+    tasks = body.get("tasks")
+    if not body.get("flows") and type(tasks) is list:  # the common case, every id canonical: nothing to rename
+        if len(tasks) == 1:
+            if type(tasks[0]) is dict and _plain_id(tasks[0].get("taskId")):
+                return body
+        elif all(type(t) is dict and _plain_id(t.get("taskId")) for t in tasks):
+            return body
     renames = {**_node_renames(body.get("tasks"), "taskId", TASK_PREFIX),
                **_node_renames(body.get("flows"), "flowId", FLOW_PREFIX)}
     if not renames:

@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from migrate.engine.pacing import StopSignal
+from migrate.exit_codes import CannotRun
 from migrate.redact import remember
 from migrate.service.answers import (
     MAX_TOKEN_ANSWER_BYTES,
@@ -39,7 +40,7 @@ KEY_VARIABLE, SECRET_VARIABLE = "MIGRATE_APP_KEY", "MIGRATE_APP_SECRET"
 TOKEN_PATH = "/apim-token-service/v2.0/token"
 
 
-class CredentialsError(Exception):
+class CredentialsError(CannotRun):
     """Credentials that cannot be used, found before anything is sent."""
 
 

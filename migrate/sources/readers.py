@@ -19,9 +19,10 @@ from typing import Any
 import pandas as pd
 
 from migrate.config import SourceSettings
+from migrate.exit_codes import CannotRun
 
 
-class SourceError(Exception):
+class SourceError(CannotRun):
     """An input that cannot be read; the message names the file and, where known, the row."""
 
 

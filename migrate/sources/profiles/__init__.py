@@ -35,7 +35,7 @@ STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_
                     "unscheduled", "flow_upstream", "next_fire", "__warnings__", "__errors__")
 
 
-@dataclass
+@dataclass(slots=True)
 class FlowRows:
     """What a profile found for one flow, before it becomes rows."""
 

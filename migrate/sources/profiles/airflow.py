@@ -106,7 +106,7 @@ class _Page:
     total_entries: int | None  # a REST collection page only
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     key: str
     where: str  # file and position, for messages
@@ -222,6 +222,14 @@ def _moment(dag: dict[str, Any], name: str) -> str:
     return value
 
 
+def _first_moment(dag: dict[str, Any], names: tuple[str, ...]) -> str:
+    """The first of these date-times the export gives (checked), or ""."""
+    for name in names:
+        if dag.get(name) not in (None, ""):
+            return _moment(dag, name)
+    return ""
+
+
 def _zone(value: Any) -> str:
     """The IANA name of a DAG's timezone: `Timezone('X')` (pendulum 2) is X, a whole-hour fixed
     offset is its Etc/GMT zone (whose sign is reversed by POSIX convention)."""
@@ -329,8 +337,8 @@ def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
         flow.unscheduled(NO_SCHEDULE[plain])
         return
     flow.schedule = text
-    flow.cells["start"] = next((moment for name in ANCHORS if (moment := _moment(dag, name))), "")
-    flow.cells["next_fire"] = next((moment for name in FIRE_INSTANTS if (moment := _moment(dag, name))), "")
+    flow.cells["start"] = _first_moment(dag, ANCHORS)
+    flow.cells["next_fire"] = _first_moment(dag, FIRE_INSTANTS)
 
 
 def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
@@ -403,6 +411,12 @@ def _params(flow: FlowRows, value: Any) -> str:
     return parameters_text(pairs)
 
 
+# The same words on every flow (its task's command names the DAG), so that they are read once.
+DAG_AS_TASK = ("the DAG's own tasks are not in the export: the flow's one task triggers the DAG through the "
+               "Airflow CLI (its command, `airflow dags trigger <dag_id>`), which must exist, and reach the Airflow "
+               "that still holds the DAG, where the task runs")
+
+
 def _flow(entry: _Entry) -> FlowRows:
     # Named and inactive from the start, so that a DAG this profile cannot read fails for that
     # reason alone.
@@ -430,9 +444,7 @@ def _flow(entry: _Entry) -> FlowRows:
     except RecursionError:
         flow.fail("MALFORMED_DAG", f"{entry.where}: a field nested too deep to read")
     flow.tasks = [{"task_id": "1", "task_name": entry.key, "command": f"airflow dags trigger {entry.key}"}]
-    flow.warn("DAG_AS_TASK", f"the DAG's own tasks are not in the export: the flow's one task triggers the DAG "
-                             f"through the Airflow CLI (`airflow dags trigger {entry.key}`), which must exist, and "
-                             "reach the Airflow that still holds the DAG, where the task runs")
+    flow.warn("DAG_AS_TASK", DAG_AS_TASK)
     return flow
 
 
