@@ -137,7 +137,10 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     from pydantic import ValidationError
 
     verb = COMMANDS[args.verb]
-    for module in verb.PRELOAD:  # the heavy imports (pandas, aiohttp...), before a signal may interrupt
+    # The heavy imports (pandas, aiohttp...), before a signal may interrupt: a verb's PRELOAD, or
+    # what its preload(args) says when that depends on the command line.
+    modules = verb.preload(args) if hasattr(verb, "preload") else verb.PRELOAD
+    for module in modules:
         importlib.import_module(module)
     interrupts.start()
     try:

@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
-PRELOAD = ("migrate.config", "migrate.engine.inventory", "migrate.engine.job", "migrate.reconcile.saved_plan", "rich.table")
+PRELOAD = ("migrate.config", "migrate.engine.inventory", "migrate.reconcile.saved_plan", "rich.table")
+
+
+def preload(args: argparse.Namespace) -> tuple[str, ...]:
+    """A live plan connects as a run does (aiohttp, the emulator); an offline one does not."""
+    return PRELOAD if args.offline else (*PRELOAD, "migrate.engine.job")
 
 
 def add_parser(verbs: Any) -> None:

@@ -29,6 +29,7 @@ from migrate.mapping.seen import digest
 from migrate.reconcile.caller import caller_note, with_caller_name
 from migrate.reconcile.diff import Action, invalid_action, live_actions
 from migrate.reconcile.live import LiveFlows, ReadFailed, listed_flows
+from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
 from migrate.sources.readers import SourceRow
 
@@ -73,6 +74,7 @@ class Partial:
                 if not flow.needs_id:
                     record["flow_id"] = payload.id
                 record["freq"], record["cycle"] = payload.freq, payload.cycle
+                record["freq_words"] = in_words(payload.freq)
                 if flow.warnings:
                     record["warnings"] = flow.warnings
                 self.action_lines += orjson.dumps(record)
@@ -177,7 +179,9 @@ class PlanResult:
 
     def _spooled_actions(self) -> Iterator[Action]:
         for line in self._spooled_lines():
-            yield Action(**orjson.loads(line))
+            record = orjson.loads(line)
+            del record["freq_words"]  # shown again from freq where wanted
+            yield Action(**record)
 
     def all_actions(self) -> Iterator[Action]:
         """Every flow's action, in input order of the batches; streamed from the spool."""
@@ -212,7 +216,7 @@ class PlanResult:
             out.write(separator + line.decode())
             separator = ",\n    "
         for action in self.actions:
-            out.write(separator + json.dumps(action.as_json(), ensure_ascii=False))
+            out.write(separator + json.dumps(with_words(action.as_json()), ensure_ascii=False))
             separator = ",\n    "
         out.write("\n  ]\n}\n")
 
@@ -360,7 +364,9 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow],
 def action_cells(action: Action) -> list[str]:
     """An action as table cells: action, flow, id, freq, cycle, and what it says (the fields that
     change, live -> wanted; the errors; the warnings)."""
-    what = [f"{c['field']}: {_shown(c['live'])} -> {_shown(c['wanted'])}" for c in action.changes]
+    what = [_change_text(c) for c in action.changes]
+    if action.freq and not any(c["field"] == "freq" for c in action.changes):
+        what.insert(0, f"schedule: {in_words(action.freq) or action.freq}")
     if action.renamed_from:
         what.insert(0, f"renamed from {action.renamed_from!r} (found by its marker)")
     what += [str(e.get("message", "")) for e in action.errors]
@@ -368,6 +374,27 @@ def action_cells(action: Action) -> list[str]:
         what.append("warnings: " + ", ".join(dict.fromkeys(str(w.get("code", "")) for w in action.warnings)))
     return [action.action, action.name or action.source_key, action.flow_id, action.freq, action.cycle,
             "\n".join(what)]
+
+
+def _change_text(change: dict[str, Any]) -> str:
+    """`field: live -> wanted`; a schedule with its words beside it."""
+    def shown(value: Any) -> str:
+        words = in_words(value) if change["field"] == "freq" and isinstance(value, str) else ""
+        return f"{_shown(value)} ({words})" if words else _shown(value)
+
+    return f"{change['field']}: {shown(change['live'])} -> {shown(change['wanted'])}"
+
+
+def with_words(action: dict[str, Any]) -> dict[str, Any]:
+    """An action as JSON, its schedule in words too: `freq_words`, and a freq change's
+    `live_words` and `wanted_words`."""
+    if action.get("freq"):
+        action["freq_words"] = in_words(str(action["freq"]))
+    for change in action.get("changes", []):
+        if change.get("field") == "freq":
+            change["live_words"] = in_words(str(change.get("live", "")))
+            change["wanted_words"] = in_words(str(change.get("wanted", "")))
+    return action
 
 
 def _shown(value: Any) -> str:

@@ -70,7 +70,7 @@ def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
                              chunksize=settings.chunk_rows, engine="c")
         with chunks:
             for chunk in chunks:
-                for line in chunk["line"]:
+                for line in chunk["line"].tolist():  # plain str: iterating Arrow strings is slower
                     number += 1
                     yield number, line
     except UnicodeDecodeError as error:
@@ -82,6 +82,8 @@ def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
 
 def split_percent(command: str) -> tuple[str, str | None]:
     """cron's `%`: the command ends at the first unescaped one; the rest is standard input."""
+    if "%" not in command:  # most commands: nothing to split
+        return command, None
     parts = re.split(r"(?<!\\)%", command, maxsplit=1)
     head = parts[0].replace("\\%", "%")
     return head, (parts[1].replace("\\%", "%").replace("%", "\n") if len(parts) > 1 else None)
@@ -103,12 +105,16 @@ def job_key(owner: str, command: str, occurrence: int) -> str:
     return key if occurrence == 1 else f"{key} #{occurrence}"
 
 
+NAME_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
 def job_name(command: str, key: str) -> str:
     """The program and a few digits of the key: stable however the file is edited around it."""
     words = command.split(None, 1)
     program = words[0].rsplit("/", 1)[-1] if words else "job"  # a path's last part, as PurePosixPath.name
     digest = hashlib.sha256(key.encode()).hexdigest()[:6]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{program}_{digest}").strip("_")
+    name = f"{program}_{digest}"
+    return name if NAME_SAFE.fullmatch(name) and name[0] != "_" else re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
 
 def _schedule_words(line: str) -> int | None:
@@ -157,8 +163,9 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     command = command.strip()
     if not command:
         return _invalid(number, f"{line!r} has no command" + (" (only standard input after %)" if stdin else ""))
-    occurrences[f"{owner}:{command}"] += 1
-    key = job_key(owner, command, occurrences[f"{owner}:{command}"])
+    seen = f"{owner}:{command}"
+    occurrences[seen] += 1
+    key = job_key(owner, command, occurrences[seen])
     flow = FlowRows(key=key, name=job_name(command, key), schedule=" ".join(schedule))
     flow.cells["owners"] = owner
     if system:
