@@ -47,8 +47,10 @@ def test_plan_right_after_a_run_is_all_unchanged_and_exits_0(tmp_path: Path,
     config = setup(tmp_path)
     code, planned = cli(capsys, "plan", str(config), "--json")
     assert code == 3 and planned["by_action"] == {"update": 3}  # the seeded flows fire at midnight, not at 2
-    assert all({"field": "freq", "live": "0 0 0 * * ? *", "wanted": "0 0 2 * * ? *"} in a["changes"]
+    assert all({"field": "freq", "live": "0 0 0 * * ? *", "wanted": "0 0 2 * * ? *",  # Quartz, and in words
+                "live_words": "At 00:00, every day", "wanted_words": "At 02:00, every day"} in a["changes"]
                for a in planned["actions"])
+    assert all(a["freq_words"] == "At 02:00, every day" for a in planned["actions"])
     assert cli(capsys, "run", str(config), "--json")[0] == 0
     code, planned = cli(capsys, "plan", str(config), "--json")
     assert code == 0 and planned["by_action"] == {"unchanged": 3}
@@ -62,10 +64,12 @@ def test_a_hand_made_change_is_an_update_naming_the_field(tmp_path: Path, capsys
     code, planned = cli(capsys, "plan", str(config), "--json")
     actions = {a["flow_id"]: a for a in planned["actions"]}
     assert code == 3 and planned["by_action"] == {"update": 1, "unchanged": 2}
-    assert actions["1002"]["changes"] == [{"field": "freq", "live": "0 15 5 * * ? *", "wanted": "0 0 2 * * ? *"}]
+    assert actions["1002"]["changes"] == [{"field": "freq", "live": "0 15 5 * * ? *", "wanted": "0 0 2 * * ? *",
+                                           "live_words": "At 05:15, every day", "wanted_words": "At 02:00, every day"}]
     assert actions["1002"]["freq"] == "0 0 2 * * ? *" and actions["1002"]["cycle"] == "D"
     code, table = cli(capsys, "plan", str(config))  # the terminal table says the same
-    assert code == 3 and "update" in table and '"0 15 5 * * ? *" -> "0 0 2 * * ? *"' in table
+    assert code == 3 and "update" in table
+    assert '"0 15 5 * * ? *" (At 05:15, every day) -> "0 0 2 * * ? *" (At 02:00, every day)' in table
     assert "3 flows found: unchanged 2, update 1" in table
 
 

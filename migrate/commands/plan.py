@@ -28,14 +28,20 @@ def add_parser(verbs: Any) -> None:
                       help="do not read the live service: the inventory and every flow's conversion only")
     plan.add_argument("--out", type=Path, metavar="PLAN",
                       help="write the plan (actions with each live flow's fingerprint) to this JSON file")
+    plan.add_argument("--prune", choices=("disable",),
+                      help="disable: an orphan (a live flow of this source whose key left the export) still active "
+                      "becomes a `disable` action; never deleted")
 
 
 def execute(args: argparse.Namespace) -> int:
+    from migrate.commands import fail
     from migrate.config import load_settings
     from migrate.engine.inventory import plan_live, plan_offline
 
+    if args.prune and args.offline:
+        return fail("--prune needs the live service (orphans are live flows): not with --offline")
     settings = load_settings(args.config)
-    result = plan_offline(settings) if args.offline else plan_live(settings)
+    result = plan_offline(settings) if args.offline else plan_live(settings, args.prune)
     if args.out is not None:
         _write_plan(args.out, args.config, result)
     if args.json:

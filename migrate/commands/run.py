@@ -20,23 +20,30 @@ def add_parser(verbs: Any) -> None:
                      help="continue a run (the one named by --run-id, else the newest): "
                      "flows it saved are not sent again")
     run.add_argument("--plan", type=Path, metavar="PLAN",
-                     help="apply exactly this saved plan (migrate plan --out PLAN): only its creates and updates, "
-                     "each only if the live flow is as the plan saw it (else a `stale` line)")
+                     help="apply exactly this saved plan (migrate plan --out PLAN): only its creates, updates and "
+                     "disables, each only if the live flow is as the plan saw it (else a `stale` line)")
+    run.add_argument("--prune", choices=("disable",),
+                     help="disable: once every flow went through, disable each orphan still active (a live flow of "
+                     "this source whose key left the export); never deletes")
 
 
 def execute(args: argparse.Namespace) -> int:
-    return run_config(args.config, args.run_id, args.json, args.resume, args.plan)
+    from migrate.commands import fail
+
+    if args.prune is not None and args.plan is not None:
+        return fail("--prune is not for --plan: a plan made with `plan --prune disable` holds its disables")
+    return run_config(args.config, args.run_id, args.json, args.resume, args.plan, args.prune)
 
 
 def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = False,
-               plan: Path | None = None) -> int:
+               plan: Path | None = None, prune: str | None = None) -> int:
     import asyncio
 
     from migrate.config import load_settings
     from migrate.engine.job import run_job
 
     settings = load_settings(config)
-    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume, plan=plan))
+    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume, plan=plan, prune=prune))
     if as_json:
         print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
                           **result.summary.as_json(), "emulator": result.emulator_stats}, indent=2))

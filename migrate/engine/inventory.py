@@ -293,30 +293,37 @@ def plan_offline(settings: Settings) -> PlanResult:
     return result
 
 
-def plan_live(settings: Settings) -> PlanResult:
+def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     """Every flow mapped, validated, and compared with the live service (read only): one action a
     flow. Exit 5 when any flow is invalid (whatever else changes), else 3 when any would be created
-    or updated, else 0; orphans are reported and change nothing."""
+    or updated (or, with `prune` "disable", an active orphan disabled), else 0; orphans are
+    reported and change nothing."""
     import asyncio
 
     settings = with_caller_name(settings)
     result = plan_job(settings, keep="payloads")
     result.offline = False
-    actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.identities))
+    actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.identities, prune))
     result.actions = actions + [invalid_action(f) for f in result.listed()]
     by_action = result.by_action()
     result.exit_code = EXIT_INVALID_ROWS if by_action["invalid"] else (
-        EXIT_CHANGES if by_action["create"] or by_action["update"] else EXIT_OK)
+        EXIT_CHANGES if by_action["create"] or by_action["update"] or by_action["disable"] else EXIT_OK)
     note = caller_note(settings)
     if note:
         result.notes.append(note)
     result.notes.append(f"read the live service: {sum(result.reads.values())} requests "
                         f"({', '.join(f'{n} {a}' for a, n in result.reads.most_common())})")
+    if prune is not None:  # what --prune found, and what finding it cost
+        result.notes.append(
+            f"--prune {prune}: {by_action['disable']} orphans to disable, {by_action['orphaned']} already inactive; "
+            "finding them read every flow you can edit once (the Get Flow reads above)"
+            if identity_scope(settings) is not None else
+            f"--prune {prune}: identity markers are off (mapping.identity_marker): no flow can be told to be an orphan")
     return result
 
 
-async def _read_live(settings: Settings, ready: list[ReadyFlow],
-                     identities: set[str]) -> tuple[list[Action], Counter[str]]:
+async def _read_live(settings: Settings, ready: list[ReadyFlow], identities: set[str],
+                     prune: str | None = None) -> tuple[list[Action], Counter[str]]:
     """Connects as a run does (engine/job.py), lists, reads and compares; writes nothing. The
     run's requester (engine/runner.py: pacing, retries, breaker) does every read."""
     import aiohttp
@@ -352,7 +359,8 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow],
             scope = identity_scope(settings)
             live = LiveFlows(listed_flows(listing.answer.data), scope, read_flow)
             try:
-                actions = await live_actions(live, ready, identities, scope, run.create_missing, run.concurrency)
+                actions = await live_actions(live, ready, identities, scope, run.create_missing, run.concurrency,
+                                             prune)
             except ReadFailed as failed:
                 raise PlanReadError(f"a live flow could not be read for the marker scan: "
                                     f"{getattr(failed.failure, 'msg', '') or reader.abort_reason}") from None

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from migrate.config import EMBEDDED, Settings
+from migrate.config import EMBEDDED, ConfigError, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
 from migrate.engine.feed import mapped
@@ -120,18 +120,20 @@ def _exit_code(summary: Summary, runner: Runner) -> int:
         return EXIT_INTERRUPTED
     if runner.abort_reason is not None:
         return EXIT_ABORTED
-    if summary.counts["failed"] or summary.counts["stale"]:  # stale: not applied, the live flow moved on
+    # stale: not applied, the live flow moved on; prune_failed: the orphans could not be found
+    if summary.counts["failed"] or summary.counts["stale"] or runner.prune_failed:
         return EXIT_SOME_FAILED
     if summary.counts["invalid"]:
         return EXIT_INVALID_ROWS
     return EXIT_OK
 
 
-def resume_command(settings: Settings, run_id: str) -> str:
+def resume_command(settings: Settings, run_id: str, prune: str | None = None) -> str:
     """The command that continues this run, as it can be typed where this one was: the program
-    as it was started, the config as it was given."""
+    as it was started, the config as it was given (and its --prune: the resumed run prunes)."""
     program = [sys.argv[0]] if Path(sys.argv[0]).name == "migrate" else [sys.executable, "-m", "migrate.cli"]
-    return shlex.join([*program, "run", str(settings.config_path), "--run-id", run_id, "--resume"])
+    pruning = ["--prune", prune] if prune is not None else []
+    return shlex.join([*program, "run", str(settings.config_path), "--run-id", run_id, "--resume", *pruning])
 
 
 def _log_failure_note(settings: Settings, runner: Runner, run_id: str) -> str:
@@ -141,11 +143,15 @@ def _log_failure_note(settings: Settings, runner: Runner, run_id: str) -> str:
         return f"{error}: the run stopped before its first request; nothing was sent"
     return (f"{error}: the run stopped at once; {runner.sent_flows} flows were sent, "
             f"{runner.unrecorded} of them without a final line; once there is room, "
-            f"`{resume_command(settings, run_id)}` checks those and completes the run")
+            f"`{resume_command(settings, run_id, runner.prune)}` checks those and completes the run")
 
 
 async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True,
-                  resume: bool = False, plan: Path | None = None) -> RunResult:
+                  resume: bool = False, plan: Path | None = None, prune: str | None = None) -> RunResult:
+    """`prune` ("disable"): once every flow went through, the orphans still active are disabled
+    (a saved plan decides that itself: its `disable` actions)."""
+    if prune is not None and plan is not None:
+        raise ConfigError("--prune is not for --plan: a plan made with `plan --prune disable` holds its disables")
     saved_plan = SavedPlan.load(plan) if plan is not None else None  # a bad plan file stops before anything
     settings = with_caller_name(settings)  # every flow's owners must hold the caller (CALLER_NOT_OWNER)
     resuming = None
@@ -156,11 +162,11 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     run_id = checked_run_id(run_id if run_id is not None else settings.run.run_id or new_run_id())
     log_path = history_log_path(settings, run_id)
     with run_lock(settings, log_path, run_id):  # before reading what earlier runs did: a resume too
-        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan)
+        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune)
 
 
 async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_progress: bool,
-                      resume: bool, saved_plan: SavedPlan | None = None) -> RunResult:
+                      resume: bool, saved_plan: SavedPlan | None = None, prune: str | None = None) -> RunResult:
     memory = load_memory(settings, run_id, resume)
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
     total = counted_total(settings) if show_progress else None
@@ -185,6 +191,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
                             settings_dir_id=settings.target.dir_id, stop=stop, pacer=pacer)
             runner.marker_scope = identity_scope(settings)
             runner.saved_plan = saved_plan
+            runner.prune = prune
             loop = asyncio.get_running_loop()
             # remove_signal_handler resets to the default, which would make a SIGTERM during the
             # summary exit 143: the handlers from before the run are put back after it.
@@ -194,6 +201,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
             try:
                 with progress:
                     await runner.run(flows())
+                    await runner.disable_orphans()  # only once every flow went through
             finally:
                 # Blocked while swapped: remove_signal_handler passes through the default, where a
                 # SIGTERM would end the process (143); a signal held meanwhile goes to the handler put back.
@@ -225,10 +233,12 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
     if runner.interrupted:
         result.notes.append("interrupted: flows without a line were not sent; continue with: "
-                            + resume_command(settings, run_id))
+                            + resume_command(settings, run_id, prune))
     if saved_plan is not None:
         result.notes.append(f"applied the plan {saved_plan.path}: {runner.outside_plan} flows it does not change "
                             "were not touched")
+    if runner.prune_note:
+        result.notes.append(runner.prune_note)
     if runner.skipped:
         result.notes.append(f"resumed run {run_id}: {runner.skipped} flows already saved were not sent again")
     if runner.in_doubt_sent:

@@ -7,7 +7,12 @@ Crash safety with requests in flight: just before a save (or import) request lea
 `attempt` record goes to the result log. A flow whose last record is an attempt was sent by a
 run that died before it knew the outcome: that request may still land. Such a flow is "in doubt":
 it is sent last, once its old request's time limit (its record's time + `request_timeout`) has
-passed, and read back after the save; a difference is `failed`, never `saved`."""
+passed, and read back after the save; a difference is `failed`, never `saved`.
+
+After the flows, and only when every flow of the source went through (no interrupt, abort or
+stop), the disables: with `--prune disable` every orphan (a live flow carrying our marker whose
+key is in no flow of the source, valid or not) still active is disabled, each with its `attempt`
+record and a `disabled` line; with a saved plan, its `disable` actions, each still as planned."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import json
 import math
 import random
 import time
+from array import array
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,11 +31,11 @@ import aiohttp
 from migrate.config import RunSettings
 from migrate.engine.pacing import RequestPacer, Stopped, StopSignal
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
-from migrate.mapping.identity import marker_of
+from migrate.mapping.identity import key_digest, marker_of
 from migrate.reconcile.compare import changed_fields, differences, remote_graph
-from migrate.reconcile.diff import sent_facts
-from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows
-from migrate.reconcile.saved_plan import OUTSIDE_PLAN, SavedPlan
+from migrate.reconcile.diff import Action, orphan_action, orphan_marker, sent_facts
+from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows, live_marker
+from migrate.reconcile.saved_plan import OUTSIDE_PLAN, PlannedDisable, SavedPlan
 from migrate.reconcile.targets import RebindError, import_body, rebind, root_directory
 from migrate.results.log import ResultLog, ResultLogError
 from migrate.service.answers import FATAL_CODES, Answer, backoff_seconds, describe_error, is_transient
@@ -102,6 +108,12 @@ class Runner:
         self._dir_id: str | None = settings_dir_id
         self.saved_plan: SavedPlan | None = None  # run --plan: only its changes, only if still current
         self.outside_plan = 0  # flows a saved plan does not change: not touched, no line
+        self.prune: str | None = None  # "disable": orphans disabled once every flow went through
+        # The marker digest of every flow of the source, valid or not, as 64-bit numbers (8 bytes
+        # a flow): what is not an orphan. Only with `prune`.
+        self._wanted = array("Q")
+        self.prune_note: str | None = None  # what the disables did, or why they were not done
+        self.prune_failed = False  # the orphans could not be found: nothing was disabled
 
     def _abort(self, code: int | None, reason: str) -> None:
         if self.abort_reason is None:
@@ -162,6 +174,8 @@ class Runner:
             async for flow in flows:
                 if self.stopping:
                     break
+                if self.prune is not None and self.marker_scope is not None:
+                    self._want(flow)
                 if isinstance(flow, InvalidFlow):
                     self.record_invalid(flow)
                 elif self.abort_reason is not None:
@@ -294,6 +308,155 @@ class Runner:
                 return
         self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                           compared=compared)
+
+    def _want(self, flow: ReadyFlow | InvalidFlow) -> None:
+        """Note the flow's marker digest: its live flow, if any, is not an orphan."""
+        assert self.marker_scope is not None
+        if isinstance(flow, InvalidFlow):  # no body: its marker is made of its key (a duplicate has none)
+            digest = key_digest(self.marker_scope, flow.identity or flow.source_key)
+        else:
+            mark = marker_of(json.loads(flow.body).get("desc"))
+            if mark is None:
+                return
+            digest = mark[1]
+        self._wanted.append(int(digest, 16))
+
+    @property
+    def whole_source_done(self) -> bool:
+        """Every flow of the source went through: nothing interrupted, aborted or stopped the run."""
+        return not self.stopping and self.abort_reason is None
+
+    async def disable_orphans(self) -> None:
+        """The last phase of a run: a saved plan's disables, or with `prune` the orphans found by
+        the marker scan. Never after a run that did not go through every flow of the source."""
+        if self.saved_plan is None and self.prune is None:
+            return
+        if not self.whole_source_done:
+            self.prune_note = "orphans: not looked at, as the run did not go through every flow of the source"
+            return
+        if self.saved_plan is not None:
+            await self._each(self._apply_planned_disable, self.saved_plan.disables)
+            if self.saved_plan.disables:
+                self.prune_note = f"the plan's disables: {len(self.saved_plan.disables)} orphans, each checked first"
+        elif self.marker_scope is None:
+            self.prune_note = ("--prune: identity markers are off (mapping.identity_marker): no flow can be told "
+                               "to be an orphan; nothing was disabled")
+        else:
+            await self._prune()
+
+    async def _each(self, work: Callable[[Any], Awaitable[None]], items: list[Any]) -> None:
+        gate = asyncio.Semaphore(self.settings.concurrency)
+
+        async def one(item: Any) -> None:
+            async with gate:
+                if self.stopping:
+                    return  # no line: a resumed run does the disables again
+                try:
+                    await work(item)
+                except ResultLogError as error:
+                    self._log_failed(error)
+
+        await asyncio.gather(*(one(item) for item in items))
+
+    async def _prune(self) -> None:
+        """Find the orphans with the marker scan (every flow the caller can edit, each read once
+        in the run) and disable each active one."""
+        assert self.marker_scope is not None
+        scope = self.marker_scope
+        live = await self._live_flows()
+        if isinstance(live, Exchange):
+            self._prune_failed(f"the live flows could not be listed (Get My Flow): {live.msg}")
+            return
+        seen_before, reads_before = live.known(), live.reads
+        try:
+            orphans = await live.orphans(f"{digest:016x}" for digest in self._wanted)
+        except ReadFailed as failed:
+            self._prune_failed(f"a live flow could not be read for the marker scan: "
+                               f"{getattr(failed.failure, 'msg', '')}")
+            return
+        scanned = live.reads - reads_before
+
+        async def one(orphan: tuple[str, str, str]) -> None:
+            flow_id, name, digest = orphan
+            started = time.monotonic()
+            try:  # read earlier in the run (maybe long ago): read again, as it is now
+                data = await (live.fresh(flow_id) if flow_id in seen_before else live.read(flow_id))
+            except ReadFailed as failed:
+                exchange: Exchange = failed.failure
+                if exchange.result == "stopped":
+                    return  # no line: a resumed run does the disables again
+                self._record_orphan(orphan_marker(scope, digest), flow_id, name, "failed", exchange, started,
+                                    f"could not be read to be disabled: {exchange.msg}")
+                return
+            if live_marker(data) != (scope, digest):
+                return  # no longer ours since the scan: not an orphan of this source
+            action = orphan_action(scope, digest, flow_id, name, data, self.prune)
+            await self._disable(action, started)
+
+        await self._each(one, orphans)
+        self.prune_note = (f"--prune {self.prune}: {len(orphans)} orphans found; finding them took {scanned} Get Flow "
+                           "reads of flows not read before in this run")
+
+    def _prune_failed(self, why: str) -> None:
+        self.prune_failed = True
+        self.prune_note = f"--prune {self.prune}: not done, nothing was disabled: {why}"
+
+    async def _apply_planned_disable(self, planned: PlannedDisable) -> None:
+        assert self.saved_plan is not None
+        started = time.monotonic()
+        verdict = await self.saved_plan.disable_verdict(planned, self.read_flow)
+        if verdict.live is None and self.stopping:
+            return  # the check's read was cut short by a stop: no line, nothing sent
+        if verdict.status != "disable":
+            self._record_orphan(planned.source_key, planned.flow_id, planned.name, verdict.status, None, started,
+                                verdict.message)
+            return
+        action = Action("disable", planned.source_key, planned.name, flow_id=planned.flow_id)
+        await self._disable(action, started)
+
+    async def _disable(self, action: Action, started: float) -> None:
+        """Disable an orphan (action `disable`), or record why not (`orphaned`: inactive already)."""
+        if action.action != "disable":
+            self._record_orphan(action.source_key, action.flow_id, action.name, "orphaned", None, started,
+                                "; ".join(str(e.get("message", "")) for e in action.errors))
+            return
+        if self.abort_reason is not None:
+            self._record_orphan(action.source_key, action.flow_id, action.name, "not_attempted",
+                                Exchange(code=self.abort_code), started, f"not attempted: {self.abort_reason}")
+            return
+        target, sending = f"flow {action.flow_id}", _Sending()
+
+        def intent() -> None:  # the last moment before the request leaves, as for a save
+            self.log.attempt(source_key=action.source_key, target=target, flow_id=action.flow_id, action="disable",
+                             timeout_s=self.settings.request_timeout)
+            if not sending.sent:
+                sending.sent = True
+                self.sent_flows += 1
+
+        try:
+            done = await self._send(lambda: self.client.disable_flow(action.flow_id, on_send=intent))
+            if done.result == "ok":
+                self._record_orphan(action.source_key, action.flow_id, action.name, "disabled", done, started,
+                                    "orphaned (its key is no longer in the export): disabled, not deleted")
+            elif done.result != "stopped" or sending.sent:
+                status = "not_attempted" if done.result == "refused" and not sending.sent else "failed"
+                self._record_orphan(action.source_key, action.flow_id, action.name, status, done, started)
+        except ResultLogError:
+            self.unrecorded += sending.sent
+            raise
+
+    def _record_orphan(self, source_key: str, flow_id: str, name: str, status: str, exchange: Exchange | None,
+                       started: float, msg: str = "") -> None:
+        exchange = exchange or Exchange()
+        answer = exchange.answer
+        self.log.record(
+            rows=[], source_key=source_key, flow_id=flow_id, name=name or None, status=status,
+            attempts=exchange.attempts, http_status=answer.http_status if answer else None,
+            code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
+            elapsed_ms=round((time.monotonic() - started) * 1000, 1), latency_ms=exchange.latency_ms,
+            target=f"flow {flow_id}", **({"changed": ["active"]} if status == "disabled" else {}),
+        )
+        self.on_record(status)
 
     async def _live_flows(self) -> LiveFlows | Exchange:
         """Get My Flow, once for the whole run."""

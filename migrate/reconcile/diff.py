@@ -3,7 +3,8 @@
 `create` (no live flow is ours: Import then Save), `update` (the fields that differ, live and
 wanted side by side), `unchanged`, `invalid` (every error: of the source row, or a live flow the
 run could not save into), `orphaned` (a live flow carrying our marker whose source key is gone
-from the export: reported, never deleted). Each action on a live flow keeps its fingerprint
+from the export: reported, never deleted), and with `--prune disable`, `disable` (an orphan still
+active: the Disable action turns it off). Each action on a live flow keeps its fingerprint
 (updateTime and a hash of its normalised graph), so that a saved plan can tell when the flow
 moved since.
 
@@ -23,10 +24,11 @@ from typing import Any
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
 from migrate.mapping.identity import key_digest, marker_of
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
-from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal
+from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal, live_active
 from migrate.reconcile.targets import RebindError, rebind
 
-ACTIONS = ("create", "update", "unchanged", "invalid", "orphaned")
+ACTIONS = ("create", "update", "unchanged", "invalid", "orphaned", "disable")
+ORPHANED = "carries this source's marker, but its key is no longer in the export"
 
 
 @dataclass
@@ -118,8 +120,33 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
     return action
 
 
+def orphan_marker(scope: str, digest: str) -> str:
+    """An orphan's source key in a plan and a result line: its key is gone, its marker is what is left."""
+    return f"[migrate:{scope}/{digest}]"
+
+
+def orphan_action(scope: str, digest: str, flow_id: str, name: str, live: dict[str, Any] | None,
+                  prune: str | None) -> Action:
+    """An orphan (a live flow of ours whose key is gone from the export): `orphaned`, reported;
+    with `--prune disable` (`live` read), `disable` while it is active, with its fingerprint."""
+    action = Action("orphaned", orphan_marker(scope, digest), name, flow_id=flow_id)
+    if prune is None or live is None:
+        action.errors.append({"message": f"{ORPHANED}: reported, never deleted"})
+        return action
+    active = live_active(live)
+    action.fingerprint = fingerprint(live)
+    if active != 1:
+        state = "already inactive" if active == 0 else f"not active (active {live.get('active')!r})"
+        action.errors.append({"message": f"{ORPHANED}: {state}, nothing to disable"})
+        return action
+    action.action = "disable"
+    action.changes = [{"field": "active", "live": 1, "wanted": 0}]
+    action.errors.append({"message": f"{ORPHANED}: --prune disable disables it (never deletes it)"})
+    return action
+
+
 async def live_actions(live: LiveFlows, ready: list[ReadyFlow], identities: set[str], scope: str | None,
-                       create_missing: bool, concurrency: int) -> list[Action]:
+                       create_missing: bool, concurrency: int, prune: str | None = None) -> list[Action]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(flow: ReadyFlow) -> Action:
@@ -130,8 +157,7 @@ async def live_actions(live: LiveFlows, ready: list[ReadyFlow], identities: set[
     if scope is not None:
         wanted = {key_digest(scope, key) for key in identities}
         orphans = await live.orphans(wanted)  # ReadFailed: the plan cannot say what is ours
-        actions += [Action("orphaned", f"[migrate:{scope}/{digest}]", name, flow_id=flow_id,
-                           errors=[{"message": "carries this source's marker, but its key is no longer in the "
-                                               "export: reported, never deleted"}])
+        # Read already by the scan that found them: --prune costs no read of its own.
+        actions += [orphan_action(scope, digest, flow_id, name, await live.read(flow_id) if prune else None, prune)
                     for flow_id, name, digest in orphans]
     return actions

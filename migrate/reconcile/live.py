@@ -14,7 +14,7 @@ before markers existed), and only when it is the one such flow.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,15 @@ def live_marker(live: dict[str, Any]) -> tuple[str, str] | None:
     return marker_of(desc if isinstance(desc, str) else remote_graph(live).get("desc"))
 
 
+def live_active(live: dict[str, Any]) -> int | None:
+    """Get Flow's `active` (1: scheduled, 0: disabled), None when it says neither."""
+    value = live["active"] if "active" in live else remote_graph(live).get("active")
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
 class LiveFlows:
     """The listing, the flows read so far, and (once scanned) where our markers are."""
 
@@ -90,6 +99,15 @@ class LiveFlows:
             self.reads += 1
             self._read_flows[flow_id] = await self._read(flow_id)
         return self._read_flows[flow_id]
+
+    def known(self) -> frozenset[str]:
+        """The flows read so far (a later pass that must see them as they are now reads them again)."""
+        return frozenset(self._read_flows)
+
+    async def fresh(self, flow_id: str) -> dict[str, Any]:
+        """Get Flow again, whatever was read before."""
+        self._read_flows.pop(flow_id, None)
+        return await self.read(flow_id)
 
     async def markers(self) -> dict[str, str]:
         """Our scope's markers on every flow the caller can edit: digest -> flow id."""
@@ -136,8 +154,11 @@ class LiveFlows:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
         return None
 
-    async def orphans(self, wanted: set[str]) -> list[tuple[str, str, str]]:
+    async def orphans(self, wanted: Iterable[str]) -> list[tuple[str, str, str]]:
         """(flow id, name, digest) of each live flow carrying our scope's marker whose key is not
-        among `wanted` (the digests of every flow of the export, valid or not)."""
-        return sorted((flow_id, self.names.get(flow_id, ""), digest)
-                      for digest, flow_id in (await self.markers()).items() if digest not in wanted)
+        among `wanted` (the digests of every flow of the export, valid or not). `wanted` is gone
+        through once and never held: what is held is our live flows, which are read anyway."""
+        ours = dict(await self.markers())
+        for digest in wanted:
+            ours.pop(digest, None)
+        return sorted((flow_id, self.names.get(flow_id, ""), digest) for digest, flow_id in ours.items())

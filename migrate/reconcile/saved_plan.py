@@ -5,6 +5,10 @@ the one planned (same hash), and the live service is as the plan saw it: for an 
 flow's fingerprint (updateTime and the hash of its graph) is unchanged; for a create, still no
 live flow is ours. Otherwise the flow is not touched and gets a `stale` line saying why; a flow
 the plan did not mean to change is not touched and gets no line (the run counts them).
+
+A plan made with `--prune disable` also holds `disable` actions (orphans still active): applied
+after the flows, each only if the live flow's fingerprint is still the planned one (else `stale`);
+one found inactive already is left as it is (`orphaned`). A plan made without `--prune` has none.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from migrate.config import ConfigError
 from migrate.mapping.flows import ReadyFlow
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.diff import fingerprint
-from migrate.reconcile.live import LiveFlows, ReadFailed, ReadFlow
+from migrate.reconcile.live import LiveFlows, ReadFailed, ReadFlow, live_active
 
 PLAN_FORMAT = 1
-CHANGES = ("create", "update")
+CHANGES = ("create", "update")  # the actions on a flow of the source that a run applies
+DISABLE = "disable"  # the action on an orphan (plan --prune disable) that a run applies
 OUTSIDE_PLAN = "outside the plan"  # the verdict for a flow the plan does not change
 
 
@@ -34,10 +39,31 @@ class Planned:
     fingerprint: dict[str, str] | None
 
 
+@dataclass(frozen=True)
+class PlannedDisable:
+    """An orphan the plan disables: its marker (its source key in the plan), flow and fingerprint."""
+
+    source_key: str
+    flow_id: str
+    name: str
+    fingerprint: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class DisableVerdict:
+    """What to do with a planned disable: `disable`, or leave it `stale` or `orphaned` (inactive
+    already), saying why; `live` is the flow as read for the check."""
+
+    status: str
+    message: str = ""
+    live: dict[str, Any] | None = None
+
+
 class SavedPlan:
-    def __init__(self, path: Path, planned: dict[str, Planned]) -> None:
+    def __init__(self, path: Path, planned: dict[str, Planned], disables: list[PlannedDisable] | None = None) -> None:
         self.path = path
         self.planned = planned
+        self.disables = disables or []
 
     @classmethod
     def load(cls, path: Path) -> SavedPlan:
@@ -53,12 +79,37 @@ class SavedPlan:
             raise ConfigError(f"{path}: not a plan made against the live service by migrate plan --out "
                               f"(format {PLAN_FORMAT})")
         planned: dict[str, Planned] = {}
+        disables: list[PlannedDisable] = []
         for action in document["actions"]:
-            if isinstance(action, dict) and action.get("action") in CHANGES and "source_key" in action:
+            if not isinstance(action, dict) or "source_key" not in action:
+                continue
+            seen = action.get("fingerprint") if isinstance(action.get("fingerprint"), dict) else None
+            if action.get("action") in CHANGES:
                 planned[str(action["source_key"])] = Planned(
                     str(action["action"]), str(action.get("flow_id", "")), str(action.get("payload_sha256", "")),
-                    action.get("fingerprint") if isinstance(action.get("fingerprint"), dict) else None)
-        return cls(path, planned)
+                    seen)
+            elif action.get("action") == DISABLE and action.get("flow_id"):
+                disables.append(PlannedDisable(str(action["source_key"]), str(action["flow_id"]),
+                                               str(action.get("name", "")), seen))
+        return cls(path, planned, disables)
+
+    @staticmethod
+    async def disable_verdict(planned: PlannedDisable, read: ReadFlow) -> DisableVerdict:
+        """One Get Flow: disable it only if it is as the plan saw it. Disabling is idempotent, so
+        a flow inactive already (a resumed run did it, or someone by hand) is simply left so."""
+        try:
+            live = await read(planned.flow_id)
+        except ReadFailed as failed:
+            return DisableVerdict("stale", "stale: the live flow could not be read to check the plan "
+                                           f"({getattr(failed.failure, 'msg', '')}); not touched")
+        if live_active(live) == 0:
+            return DisableVerdict("orphaned", "orphaned: already inactive, nothing to disable", live)
+        now = fingerprint(live)
+        if now != planned.fingerprint:
+            was = (planned.fingerprint or {}).get("updateTime", "")
+            return DisableVerdict("stale", f"stale: flow {planned.flow_id} changed since the plan was made "
+                                           f"(updateTime {was} -> {now['updateTime']}); not disabled, plan again", live)
+        return DisableVerdict("disable", live=live)
 
     async def verdict(self, flow: ReadyFlow, read: ReadFlow,
                       live_flows: Callable[[], Awaitable[LiveFlows | Any]]) -> str | None:
