@@ -16,10 +16,11 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, NoReturn
 
-from migrate.commands import cron, demo, emulator, fail, plan, report, run
+from migrate.commands import cron, demo, emulator, export, fail, plan, report, run
 from migrate.exit_codes import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, CannotRun
 
-COMMANDS = {"run": run, "plan": plan, "demo": demo, "emulator": emulator, "report": report, "cron": cron}
+COMMANDS = {"run": run, "plan": plan, "export": export, "demo": demo, "emulator": emulator, "report": report,
+            "cron": cron}
 
 EXIT_USAGE = EXIT_CANNOT_RUN  # argparse's own 2 would mean "some flows failed" here
 

@@ -180,3 +180,23 @@ def test_a_flow_of_that_name_with_another_marker_is_never_overwritten(tmp_path: 
     code, planned = cli_json(capsys, "plan", str(other))
     assert code == 5 and planned["by_action"] == {"invalid": 3}
     assert all(a["errors"][0]["code"] == "NAME_TAKEN" for a in planned["actions"])
+
+
+
+def test_a_profiles_mapping_keeps_the_users_identity_and_owners_settings(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A profile's built-in mapping must not drop what the user set in [mapping]: the owners trap's
+    way out (add_caller_to_owners) and the marker switch were once silently reset for profiles."""
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    config = machine(tmp_path / "a", CRONTAB, service)
+    text = config.read_text()
+    config.write_text(text.replace('owners = "alice"', 'owners = "bob"')
+                      .replace("[defaults]", "[mapping]\nadd_caller_to_owners = true\n[defaults]"))
+    code, planned = cli_json(capsys, "plan", str(config), "--offline")
+    assert code == 3 and planned["warnings_by_code"].get("CALLER_ADDED_TO_OWNERS") == 3, planned
+    config.write_text(text.replace("[defaults]", "[mapping]\nidentity_marker = \"off\"\n[defaults]"))
+    code, report = cli_json(capsys, "run", str(config))
+    assert code == 0 and report["by_status"] == {"created": 3}, report
+    ours = [flow for flow in live_flows(service).values() if "crontab:" in flow["desc"]]
+    assert len(ours) == 3 and all("[migrate:" not in flow["desc"] for flow in ours)

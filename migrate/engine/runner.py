@@ -38,7 +38,14 @@ from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows,
 from migrate.reconcile.saved_plan import OUTSIDE_PLAN, PlannedDisable, SavedPlan
 from migrate.reconcile.targets import RebindError, import_body, rebind, root_directory
 from migrate.results.log import ResultLog, ResultLogError
-from migrate.service.answers import FATAL_CODES, Answer, backoff_seconds, describe_error, is_transient
+from migrate.service.answers import (
+    FATAL_CODES,
+    INVALID_PARAMETER,
+    Answer,
+    backoff_seconds,
+    describe_error,
+    is_transient,
+)
 from migrate.service.client import BatchClient
 from migrate.service.model import payload_sha256
 from migrate.service.tokens import TokenError
@@ -260,8 +267,12 @@ class Runner:
         verify = self.settings.verify or doubt_until is not None
         wanted = json.loads(body) if verify or self.settings.compare == "remote" else {}
         flow_id = flow.flow_id
+        found: tuple[dict[str, Any], str] | Exchange | None = None
         if flow.needs_id:
             found = await self._find_or_create(flow, sending)
+        elif self.settings.create_missing:
+            found = await self._create_with_id(flow, sending)
+        if found is not None:
             if isinstance(found, Exchange):
                 if found.result == "stopped" and not sending.sent:
                     return
@@ -506,7 +517,33 @@ class Runner:
         except RebindError as error:
             return Exchange(attempts=1, msg=f"TASKS_DIFFER: {error}")
 
-    async def _create(self, flow: ReadyFlow, sending: _Sending) -> str | Exchange:
+    async def _create_with_id(self, flow: ReadyFlow, sending: _Sending) -> tuple[dict[str, Any], str] | Exchange | None:
+        """A flow mapped with an id that the listing does not hold (a snapshot restored into
+        another service): created by Import, asking for that id, then saved. None: it exists."""
+        live = await self._live_flows()
+        if isinstance(live, Exchange):
+            return live
+        if flow.flow_id in live.names:
+            return None
+        # Not in the caller's listing is not "does not exist": Import would give a taken id's flow a
+        # twin under a new id. Only a Get Flow that says the id names nothing (62102) creates.
+        probe = await self._send(lambda: self.client.get_flow(flow.flow_id))
+        if probe.result == "ok":
+            return None  # it exists: saved as it is (refused there if it is not the caller's)
+        if probe.answer is None or probe.answer.code != INVALID_PARAMETER:
+            return probe
+        try:
+            created = await self._create(flow, sending, flow.flow_id)
+            if isinstance(created, Exchange):
+                return created
+            return rebind(json.loads(flow.body), created, remote_graph(await self.read_flow(created))), "created"
+        except ReadFailed as failed:
+            exchange: Exchange = failed.failure
+            return exchange
+        except RebindError as error:
+            return Exchange(attempts=1, msg=f"TASKS_DIFFER: {error}")
+
+    async def _create(self, flow: ReadyFlow, sending: _Sending, flow_id: str | None = None) -> str | Exchange:
         async with self._names_lock:  # one directory listing for the whole run
             if self._dir_id is None:
                 listed = await self._send(self.client.list_directories)
@@ -514,7 +551,7 @@ class Runner:
                 if listed.result != "ok" or root is None:
                     return listed
                 self._dir_id = root
-        body = json.dumps(import_body(flow, self._dir_id), ensure_ascii=False).encode()
+        body = json.dumps(import_body(flow, self._dir_id, flow_id), ensure_ascii=False).encode()
         intent = self._intent(flow, sending, "import", "", flow.sha256)
         made = await self._send(lambda: self.client.import_flow(body, on_send=intent))
         data = made.answer.data if made.answer is not None else None

@@ -46,6 +46,7 @@ class FlowDraft:
     defaulted: set[str] = field(default_factory=set)  # fields filled from [defaults], not from the row
     flow_upstream: str = ""  # the other flows this one waits on (profiles' standard column)
     identity: str = ""  # the source key the marker is made of (docs/reconcile.md)
+    links: str = ""  # the profiles' `links` column: exact relations and flow nodes (a snapshot's)
 
     def fail(self, field_name: str, value: object, message: str, code: str | None = None) -> None:
         self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False),
@@ -321,6 +322,7 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
         body[name] = value
     _profile_notes(draft, cells)
     draft.flow_upstream = cells.get("flow_upstream", "")
+    draft.links = cells.get("links", "")
     if draft.errors and any(e.field == "source" for e in draft.errors):
         return draft
     _identify(draft, plan)
@@ -530,6 +532,25 @@ def _coordinate(draft: FlowDraft, text: str, fallback: float, label: str) -> flo
 
 
 def _finish_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSettings) -> None:
+    _build_graph(draft, tasks, settings)
+    if draft.links:
+        _exact_links(draft)
+
+
+def _exact_links(draft: FlowDraft) -> None:
+    """A profile's `links` in place of the relations and flow nodes built from upstream columns:
+    those give every edge one cycleGap and rerun, where a snapshot has each edge's own."""
+    try:
+        links = json.loads(draft.links)
+    except (ValueError, RecursionError):
+        links = None
+    if not isinstance(links, dict) or not all(isinstance(links.get(k, []), list) for k in ("relations", "flows")):
+        draft.fail("relations", draft.links, "links must be a JSON object {relations: [...], flows: [...]}")
+        return
+    draft.body["relations"], draft.body["flows"] = links.get("relations", []), links.get("flows", [])
+
+
+def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSettings) -> None:
     upstream_flows = _upstream_flows(draft)
     draft.body.setdefault("flows", [])
     if settings.tasks is None:

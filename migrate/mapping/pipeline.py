@@ -21,7 +21,7 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
     if profile is None:
         raise ConfigError(f"{settings.config_path}: source.profile {settings.source.profile!r} is not one of "
                           f"{['tabular', *sorted(profiles)]}")
-    mapping = standard_mapping(profile.dialect, settings.mapping)
+    mapping = standard_mapping(profile.dialect, settings.mapping, profile)
     return settings.model_copy(update={"mapping": mapping}), profile
 
 

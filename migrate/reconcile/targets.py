@@ -42,13 +42,15 @@ def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> di
     }
 
 
-def import_body(flow: ReadyFlow, dir_id: str) -> dict[str, Any]:
-    """Import Flow's body (reference §6): the export form, with names instead of ids."""
+def import_body(flow: ReadyFlow, dir_id: str, flow_id: str | None = None) -> dict[str, Any]:
+    """Import Flow's body (reference §6): the export form, with names instead of ids; with
+    `flow_id`, the id asked for (the service keeps it unless it is taken)."""
     wire = json.loads(flow.body)
     names = {t["nodeId"]: t["taskName"] for t in wire["tasks"]}
     run_mode = json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1, "maxParallel": 0, "keyType": 0,
                            "datasourceId": 0, "path": "", "content": ""}, separators=(",", ":"))
     return {
+        **({"flowId": int(flow_id)} if flow_id is not None else {}),
         "flowName": wire["name"], "desc": wire["desc"], "dirId": dir_id,
         "flowJson": {
             "name": wire["name"], "cycle": wire["cycle"], "cron": wire["freq"], "parameters": wire["parameters"],

@@ -40,6 +40,8 @@ class Answer:
 # signature, 1004 bad parameter such as a clock too far off, 1202 empty parameter, 1203 a token
 # still expired after renewing it, 1204 renewal refused).
 RETRYABLE_CODES = frozenset({429, 1001, 1005, 62109})
+# "Invalid parameter": what Get Flow of an id that names no flow answers (an inference: README).
+INVALID_PARAMETER = 62102
 FATAL_CODES = frozenset({62101, 62105, 1002, 1003, 1004, 1202, 1203, 1204})
 
 

@@ -17,6 +17,9 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 - `next_fire`: an instant (ISO, with its offset) at which the export says the schedule fires
   (Airflow's `next_dagrun`): the converted schedule must fire then too, in the service's zone, or
   the zone assumed for it is wrong and the flow is refused.
+- `links`: a JSON object `{"relations": [...], "flows": [...]}` taken as it is, in place of the
+  relations and flow nodes built from `upstream` and `flow_upstream`: a snapshot's exact edges
+  (each with its own cycleGap and rerun) and flow nodes (positions, isVirtual).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from migrate.sources.readers import SourceRow
 
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
-                    "unscheduled", "flow_upstream", "next_fire", "__warnings__", "__errors__")
+                    "unscheduled", "flow_upstream", "next_fire", "links", "__warnings__", "__errors__")
 
 
 @dataclass(slots=True)
@@ -95,9 +98,13 @@ class Profile:
     dialect: str
     read: Callable[[SourceSettings], Iterator[SourceRow]]
     summary: str
+    # Fields the profile's columns carry beyond the standard mapping's (the user's still win), and
+    # whether flows get identity markers: a snapshot carries its desc, markers included, as it is.
+    fields: dict[str, str] = field(default_factory=dict)
+    identity_marker: bool = True
 
 
-def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
+def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | None = None) -> MappingSettings:
     """The built-in mapping of the standard columns; the user's own fields win. The legacy
     owners (column `owners`) are not mapped by default: they are rarely EnOS user names, and a
     flow whose owners leave out the user running the migration could not be saved by it again."""
@@ -105,6 +112,7 @@ def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
         "id": "flow_id", "name": "flow_name", "freq": "schedule", "active": "active",
         "desc": "desc", "parameters": "params", "startTime": "start_date", "alertMode": "alert",
     }
+    fields.update(profile.fields if profile is not None else {})
     fields.update(user.fields)
     return MappingSettings.model_validate({
         "fields": fields,
@@ -120,11 +128,14 @@ def standard_mapping(dialect: str, user: MappingSettings) -> MappingSettings:
         "source_timezone": user.source_timezone,
         "timezone_shift": user.timezone_shift,
         "unscheduled": user.unscheduled,
+        "identity_marker": user.identity_marker if profile is None or profile.identity_marker else "off",
+        "identity_scope": user.identity_scope,
+        "add_caller_to_owners": user.add_caller_to_owners,
     })
 
 
 def registry() -> dict[str, Profile]:
-    from migrate.sources.profiles import airflow, crontab, dolphinscheduler, enos_v2, rundeck, schtasks
+    from migrate.sources.profiles import airflow, crontab, dolphinscheduler, enos_v2, rundeck, schtasks, snapshot
 
     return {p.name: p for p in (crontab.PROFILE, airflow.PROFILE, dolphinscheduler.PROFILE, rundeck.PROFILE,
-                                schtasks.PROFILE, enos_v2.PROFILE)}
+                                schtasks.PROFILE, enos_v2.PROFILE, snapshot.PROFILE)}

@@ -1,0 +1,128 @@
+"""`migrate export`: the live flows of a selection, read (never written) and kept as a snapshot.
+
+Connects as a plan does (engine/inventory.py `_read_live`): one Get My Flow listing and one List
+Directories tree (a flow's directory is only there), then Get Flow for each flow the listing's
+criteria leave in the running, every request paced and retried by the run's Runner. The
+snapshot is JSON Lines: a header line, then one flow a line with every field Get Flow returns
+(its `graph` as the object it encodes) plus `dirId` and `directory`. It is written to
+`FILE.partial` and renamed only once whole: there is never a half snapshot under the name."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrate.config import Settings
+from migrate.exit_codes import TargetUnreachable
+from migrate.reconcile.compare import remote_graph
+from migrate.reconcile.live import listed_flows
+from migrate.selection import DirectoryTree, Selection, directory_tree, flow_matches, listing_matches
+
+SNAPSHOT_FORMAT = 1
+
+
+class ExportReadError(TargetUnreachable):
+    """The live flows could not be read: one line, exit 1, no snapshot written."""
+
+
+@dataclass
+class ExportResult:
+    target: str
+    listed: int = 0  # flows Get My Flow lists
+    flows: list[dict[str, Any]] = field(default_factory=list)  # the selected flows, by id
+    requests: Counter[str] = field(default_factory=Counter)  # requests sent, retries included, by action
+
+    def requests_text(self) -> str:
+        return f"{sum(self.requests.values())} requests " \
+               f"({', '.join(f'{n} {action}' for action, n in self.requests.most_common())})"
+
+
+def read_selection(settings: Settings, selection: Selection) -> ExportResult:
+    return asyncio.run(_read(settings, selection))
+
+
+async def _read(settings: Settings, selection: Selection) -> ExportResult:
+    import aiohttp
+
+    from migrate.engine.job import _tls, check_reachable, target_url
+    from migrate.engine.pacing import StopSignal
+    from migrate.engine.runner import Exchange, Runner
+    from migrate.service.client import BatchClient
+    from migrate.service.tokens import AccessTokens, load_credentials
+
+    run = settings.run
+    stop = StopSignal()
+    timeout = aiohttp.ClientTimeout(total=run.request_timeout, sock_connect=run.connect_timeout)
+    async with target_url(settings, load_credentials(settings.target.credentials_file)) as (url, _, credentials):
+        result = ExportResult(settings.target.url)
+        connector = aiohttp.TCPConnector(limit=run.concurrency, ssl=_tls(settings))
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            await check_reachable(session, url, run.connect_timeout)
+            tokens = AccessTokens(session, url, credentials, attempts=run.attempts,
+                                  backoff=(run.backoff_base, run.backoff_max), stop=stop, timeout=run.request_timeout)
+            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
+            reader = Runner(client, run, log=None, stop=stop)  # type: ignore[arg-type]  # an export records nothing
+
+            def counted(action: str, exchange: Exchange, what: str) -> Any:
+                result.requests[action] += exchange.attempts
+                if exchange.result != "ok" or exchange.answer is None:
+                    raise ExportReadError(f"{what} could not be read: {reader.abort_reason or exchange.msg}")
+                return exchange.answer.data
+
+            listing = counted("getMyFlow", await reader._send(client.get_my_flows), "the live flows (Get My Flow)")
+            listed = listed_flows(listing)
+            result.listed = len(listed)
+            cycles = {str(item.get("flowId")): str(item["cycle"]) for item in listing
+                      if isinstance(item, dict) and item.get("cycle")} if isinstance(listing, list) else {}
+            tree: DirectoryTree = directory_tree(counted(
+                "listWorkFlowDirs", await reader._send(client.list_directories), "the directories (List Directories)"))
+            in_dirs = tree.in_selected(selection)
+            # The listing's criteria first (a listing without a cycle leaves that to Get Flow).
+            candidates = sorted((item for item in listed
+                                 if listing_matches(selection, item.flow_id, item.name, cycles.get(item.flow_id))
+                                 and (in_dirs is None or item.flow_id in in_dirs)),
+                                key=lambda item: (len(item.flow_id), item.flow_id))
+            gate = asyncio.Semaphore(run.concurrency)
+
+            async def read_one(flow_id: str) -> dict[str, Any]:
+                async with gate:
+                    data = counted("get", await reader._send(lambda: client.get_flow(flow_id)), f"flow {flow_id}")
+                if not isinstance(data, dict):
+                    raise ExportReadError(f"flow {flow_id}: Get Flow answered no flow ({str(data)[:80]})")
+                return data
+
+            read = await asyncio.gather(*(read_one(item.flow_id) for item in candidates))
+            if reader.abort_reason is not None:
+                raise ExportReadError(f"aborted by the service: {reader.abort_reason}")
+            for data in read:
+                if flow_matches(selection, data):
+                    result.flows.append(snapshot_line(data, tree))
+    return result
+
+
+def snapshot_line(data: dict[str, Any], tree: DirectoryTree) -> dict[str, Any]:
+    """Get Flow's data as kept: every field, the graph as the object it encodes (a string in the
+    English samples), and the flow's directory."""
+    line = dict(data)
+    if "graph" in line:
+        line["graph"] = remote_graph(data)
+    place = tree.places.get(str(data.get("flowId")))
+    line["dirId"], line["directory"] = (place.dir_id, place.directory) if place else (None, None)
+    return line
+
+
+def write_snapshot(path: Path, result: ExportResult, selection: Selection) -> None:
+    """The header and the flows, written whole to PATH.partial, then renamed into place."""
+    partial = path.with_name(path.name + ".partial")
+    header = {"snapshot": SNAPSHOT_FORMAT, "made": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "target": result.target,
+              "selection": selection.as_json(), "flows": len(result.flows)}
+    with partial.open("w", encoding="utf-8") as out:
+        out.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for flow in result.flows:
+            out.write(json.dumps(flow, ensure_ascii=False) + "\n")
+    partial.replace(path)

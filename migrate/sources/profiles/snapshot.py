@@ -1,0 +1,119 @@
+"""Snapshots written by `migrate export` (JSON Lines: a header line, then one Get Flow answer a
+line), read back so that `migrate run` saves the flows as they were: ids kept (the flow_id
+column), tasks with their ids and positions, relations with their own cycleGap and rerun and the
+flow nodes as they were (the `links` column), owners, visitors, doAs, type, queue, cycle, active,
+alertMode, parameters, startTime, and the desc as it is, identity markers included (the profile
+adds none of its own).
+
+Not carried, each named by a warning code: DIRECTORY (a flow created anew goes to `[target]
+dir_id` or the root; an existing flow stays where it is) and NODE_ID (a task node not named
+`t_<taskId>`: it is renamed so, and the relations with it). What the service keeps itself
+(creator, createTime, updateUser, updateTime, entry, flags) is not the flow's to set."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from migrate.config import SourceSettings
+from migrate.mapping.graph import task_node_id
+from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.readers import SourceError, SourceRow
+
+SNAPSHOT_FORMAT = 1
+
+
+def _lines(settings: SourceSettings) -> Iterator[tuple[int, Any]]:
+    """The flows of the snapshot, each with its line number; the header is checked first."""
+    path = settings.path
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    with path.open(encoding=settings.encoding) as lines:
+        first = lines.readline()
+        held = sum(1 for line in lines if line.strip())  # checked before any flow goes out, not after
+        lines.seek(0)
+        lines.readline()
+        try:
+            header = json.loads(first) if first.strip() else None
+        except json.JSONDecodeError:
+            header = None
+        if not isinstance(header, dict) or header.get("snapshot") != SNAPSHOT_FORMAT:
+            raise SourceError(f"{path}: this does not look like a snapshot of `migrate export` (expected a first line "
+                              f"{{\"snapshot\": {SNAPSHOT_FORMAT}, …}}; found {first.strip()[:80]!r})")
+        if held != header.get("flows"):  # a snapshot cut short (or added to) by hand
+            raise SourceError(f"{path}: the header says {header.get('flows')} flows, the file holds {held}")
+        for number, line in enumerate(lines, 2):
+            if line.strip():
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as error:
+                    yield number, f"line {number} is not JSON ({error.msg} at column {error.colno})"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _flow(number: int, data: Any) -> FlowRows:
+    if not isinstance(data, dict) or "flowId" not in data:
+        flow = FlowRows(key=f"line {number}", name=f"line {number}")
+        flow.fail("MALFORMED_FLOW", data if isinstance(data, str) else f"line {number} is not a flow (no flowId)")
+        return flow
+    graph = data.get("graph") if isinstance(data.get("graph"), dict) else {}
+    assert isinstance(graph, dict)
+    flow_id = _text(data["flowId"])
+    flow = FlowRows(key=flow_id, name=_text(data.get("flowName", graph.get("name"))))
+    flow.schedule = _text(graph.get("freq", data.get("freq")))
+
+    def fact(key: str, *others: str) -> str:
+        """The graph's value (what Save Flow stored), else Get Flow's top-level one."""
+        for name in (key, *others):
+            if name in graph:
+                return _text(graph[name])
+            if name in data:
+                return _text(data[name])
+        return ""
+
+    flow.cells.update(
+        flow_id=flow_id, owners=fact("owners", "owner"), visitors=fact("visitors", "visitor"), do_as=fact("doAs"),
+        queue=fact("queue"), type=fact("type"), cycle=fact("cycle"),
+        active=_text(data.get("active", graph.get("active"))), alert=fact("alertMode"), desc=fact("desc"),
+        start_date=fact("startTime")[:10], params=fact("parameters"),
+    )
+    if data.get("directory"):
+        flow.warn("DIRECTORY", f"the flow was in directory {data['directory']!r} ({data.get('dirId')}): a flow created "
+                               "anew goes to [target] dir_id (else the root); an existing one stays where it is")
+    renamed: dict[str, str] = {}
+    tasks = [t for t in graph.get("tasks") or [] if isinstance(t, dict)]
+    for task in tasks:
+        node = task_node_id(_text(task.get("taskId")))
+        if task.get("nodeId") != node:
+            renamed[_text(task.get("nodeId"))] = node
+            flow.warn("NODE_ID", f"task {task.get('taskId')}'s node {task.get('nodeId')!r} is saved as {node!r}")
+    relations = [{**r, "source": renamed.get(_text(r.get("source")), r.get("source")),
+                  "target": renamed.get(_text(r.get("target")), r.get("target"))}
+                 for r in graph.get("relations") or [] if isinstance(r, dict)]
+    upstream: dict[str, list[str]] = {}
+    ids = {task_node_id(_text(t.get("taskId"))): _text(t.get("taskId")) for t in tasks}
+    for relation in relations:
+        if relation["source"] in ids and relation["target"] in ids:
+            upstream.setdefault(ids[relation["target"]], []).append(ids[relation["source"]])
+    flow.tasks = [{"task_id": _text(t.get("taskId")), "task_name": _text(t.get("taskName")),
+                   "x": repr(float(t["x"])) if isinstance(t.get("x"), int | float) else _text(t.get("x")),
+                   "y": repr(float(t["y"])) if isinstance(t.get("y"), int | float) else _text(t.get("y")),
+                   "upstream": ";".join(upstream.get(_text(t.get("taskId")), []))} for t in tasks]
+    flow.cells["links"] = json.dumps({"relations": relations, "flows": graph.get("flows") or []}, ensure_ascii=False)
+    return flow
+
+
+def read(settings: SourceSettings) -> Iterator[SourceRow]:
+    return rows_of(_flow(number, data) for number, data in _lines(settings))
+
+
+# Columns beyond the standard ones: a snapshot's owners are the service's own user names (the
+# standard mapping leaves legacy owners out), and it knows every other Save Flow field too.
+FIELDS = {"owners": "owners", "visitors": "visitors", "doAs": "do_as", "queue": "queue", "type": "type",
+          "cycle": "cycle"}
+PROFILE = Profile("snapshot", "quartz", read, "snapshots written by `migrate export` (JSON Lines)", FIELDS,
+                  identity_marker=False)
