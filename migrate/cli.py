@@ -22,6 +22,10 @@ from migrate.exit_codes import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, CannotRun
 COMMANDS = {"run": run, "plan": plan, "export": export, "demo": demo, "emulator": emulator, "report": report,
             "cron": cron}
 
+READ_ONLY_VERBS = frozenset({"plan", "export", "report", "cron"})  # what an interrupt of these left
+WRITES_NOTHING = "nothing was written to the service"
+SENT_OR_SAID = ("flows without a line in the result log were not sent (a `failed` line says when one was cut "
+                "short after its request left)")
 EXIT_USAGE = EXIT_CANNOT_RUN  # argparse's own 2 would mean "some flows failed" here
 
 
@@ -61,6 +65,7 @@ class _Interrupts:
         self.requested = False
         # The exit code is known (or an interrupt is being reported): later signals change nothing.
         self.done = False
+        self.verb = ""  # the verb being run, once the command line is read
         self.previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     def install(self) -> None:
@@ -124,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv, interrupts)
     except KeyboardInterrupt:
         interrupts.done = True
-        print("migrate: interrupted; flows without a line in the result log were not sent", file=sys.stderr)
+        print("migrate: interrupted; " + (WRITES_NOTHING if interrupts.verb in READ_ONLY_VERBS else SENT_OR_SAID),
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         if argv is None:
@@ -137,6 +143,7 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     args = _parser().parse_args(argv)
     from pydantic import ValidationError
 
+    interrupts.verb = args.verb
     verb = COMMANDS[args.verb]
     # The heavy imports (pandas, aiohttp...), before a signal may interrupt: a verb's PRELOAD, or
     # what its preload(args) says when that depends on the command line.

@@ -93,6 +93,8 @@ def test_owners_that_leave_out_the_caller_are_refused(tmp_path: Path, capsys: py
     code, planned = cli(capsys, "plan", str(config), "--json")
     assert code == 5 and planned["invalid_by_reason"] == {"CALLER_NOT_OWNER": 2}
     assert "'alice'" in planned["invalid_flows"][0]["errors"][0]["message"]
+    code, table = cli(capsys, "plan", str(config))  # the table keeps square brackets (no rich markup)
+    assert code == 5 and "set [mapping] add_caller_to_owners = true" in " ".join(table.split())
     code, report = cli(capsys, "run", str(config), "--json")
     assert report["by_status"] == {"invalid": 2}  # never sent: a save would lock alice out of the flow
 

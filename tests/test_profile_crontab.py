@@ -245,3 +245,15 @@ def test_run_saves_the_whole_command_of_a_tab_separated_system_crontab(
                    "/etc/cron.daily )"] == [
         "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )"]
     assert commands["cd"] == ["cd / && run-parts --report /etc/cron.hourly"]
+
+
+def test_environment_lines_that_look_like_secrets_are_carried_with_a_warning(tmp_path: Path) -> None:
+    """A password in the crontab's environment becomes a flow parameter, readable by every owner
+    and visitor: carried (the job needs it), never silently."""
+    crontab = tmp_path / "secrets.cron"
+    crontab.write_text("DB_PASSWORD=hunter2\nAPI_Token = 'x'\nPATH=/usr/bin\n0 1 * * * /opt/load.sh\n", encoding="utf-8")
+    row = by_line(crontab)["line 4"]
+    warned = json.loads(row["__warnings__"])
+    assert [w["code"] for w in warned] == ["ENVIRONMENT_SECRET"]
+    assert "DB_PASSWORD, API_Token" in warned[0]["message"] and "hunter2" not in warned[0]["message"]
+    assert {"key": "DB_PASSWORD", "value": "hunter2"} in json.loads(row["params"])

@@ -152,6 +152,20 @@ def test_the_flow_of_an_invalid_row_is_not_an_orphan(tmp_path: Path, capsys: pyt
     assert ours(tmp_path)[CLEANUP]["active"] == 1
 
 
+def test_a_typo_that_changes_a_jobs_key_disables_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A line cut short (a time field lost) is read as no job at all: its key is the line, not the
+    job's, so the job's flow looks orphaned. While any row is invalid, nothing is disabled."""
+    config = setup(tmp_path, capsys)
+    edit_crontab(tmp_path, **{"0 4 * * 6   /opt/cleanup.sh": "0 4 * *   /opt/cleanup.sh"})
+    code, planned = cli(capsys, config, "plan", "--prune", "disable")
+    assert code == 5 and planned["by_action"] == {"unchanged": 2, "invalid": 1, "orphaned": 1}, planned
+    assert any("nothing is disabled while 1 source rows are invalid" in note for note in planned["notes"])
+    code, report = cli(capsys, config, "run", "--prune", "disable")
+    assert code == 5 and report["by_status"] == {"saved": 2, "invalid": 1}, report  # re-saved: compare is "none"
+    assert "disable" not in report["emulator"]["requests_by_action"]
+    assert ours(tmp_path)[CLEANUP]["active"] == 1
+
+
 def test_prune_is_refused_where_it_cannot_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Exit 1 before anything is read or sent: an offline plan sees no live flow, a saved plan holds
     its own disables."""

@@ -67,6 +67,7 @@ def _write_plan(path: Path, config: Path, plan: Any) -> None:
 def _print_table(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from migrate.engine.inventory import action_cells
 
@@ -74,7 +75,7 @@ def _print_table(result: Any) -> None:
     if not console.is_terminal:  # a file or a pipe: room for the whole "what", not 80 columns
         console = Console(highlight=False, soft_wrap=False, width=200)
     def new_table(title: str | None) -> Table:
-        table = Table(title=title, show_lines=False)
+        table = Table(title=Text(title) if title else None, show_lines=False)
         for column in ("action", "flow", "id", "freq", "cycle"):
             table.add_column(column, no_wrap=True)
         table.add_column("what", overflow="fold")
@@ -83,7 +84,7 @@ def _print_table(result: Any) -> None:
     # Printed a thousand rows at a time: a plan of a million flows is never one table in memory.
     table = new_table(f"{result.source} ({result.profile})")
     for index, action in enumerate(result.all_actions(), 1):
-        table.add_row(*action_cells(action))
+        table.add_row(*(Text(cell) for cell in action_cells(action)))  # Text: `[migrate:…]` is not markup
         if index % 1000 == 0:
             console.print(table)
             table = new_table(None)

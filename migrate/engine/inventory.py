@@ -303,7 +303,11 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     settings = with_caller_name(settings)
     result = plan_job(settings, keep="payloads")
     result.offline = False
-    actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.identities, prune))
+    # An invalid row may be an orphan's own job with a typo (its key then differs): while any row is
+    # invalid, orphans are reported, never disabled.
+    blocked = prune is not None and bool(result.invalid)
+    actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.identities,
+                                                   None if blocked else prune))
     result.actions = actions + [invalid_action(f) for f in result.listed()]
     by_action = result.by_action()
     result.exit_code = EXIT_INVALID_ROWS if by_action["invalid"] else (
@@ -313,7 +317,11 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
         result.notes.append(note)
     result.notes.append(f"read the live service: {sum(result.reads.values())} requests "
                         f"({', '.join(f'{n} {a}' for a, n in result.reads.most_common())})")
-    if prune is not None:  # what --prune found, and what finding it cost
+    if blocked:
+        result.notes.append(f"--prune {prune}: nothing is disabled while {len(result.invalid)} source rows are "
+                            "invalid: one of them may be an orphan's own job, whose key a typo changed; fix the "
+                            "export and plan again")
+    elif prune is not None:  # what --prune found, and what finding it cost
         result.notes.append(
             f"--prune {prune}: {by_action['disable']} orphans to disable, {by_action['orphaned']} already inactive; "
             "finding them read every flow you can edit once (the Get Flow reads above)"

@@ -121,6 +121,7 @@ class Runner:
         self._wanted = array("Q")
         self.prune_note: str | None = None  # what the disables did, or why they were not done
         self.prune_failed = False  # the orphans could not be found: nothing was disabled
+        self.invalid_seen = 0  # invalid source rows: any blocks --prune (one may be an orphan's job)
 
     def _abort(self, code: int | None, reason: str) -> None:
         if self.abort_reason is None:
@@ -184,6 +185,7 @@ class Runner:
                 if self.prune is not None and self.marker_scope is not None:
                     self._want(flow)
                 if isinstance(flow, InvalidFlow):
+                    self.invalid_seen += 1
                     self.record_invalid(flow)
                 elif self.abort_reason is not None:
                     self._record_not_attempted(flow)
@@ -258,7 +260,9 @@ class Runner:
                 self.outside_plan += 1
                 return
             if verdict is not None:
-                self._record_flow(flow, "stale", input_sha, started=started, msg=verdict)
+                planned = self.saved_plan.planned.get(flow.source_key)
+                self._record_flow(flow, "stale", input_sha, started=started, msg=verdict,
+                                  flow_id=planned.flow_id if planned is not None and planned.flow_id else None)
                 return
         if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
             self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
@@ -276,6 +280,8 @@ class Runner:
             if isinstance(found, Exchange):
                 if found.result == "stopped" and not sending.sent:
                     return
+                if found.result == "stopped":  # the Import went out; what followed was cut short
+                    found.msg = found.msg or STOPPED_AFTER_SEND
                 status = "not_attempted" if found.result == "refused" and not found.attempts else "failed"
                 self._record_flow(flow, status, input_sha, found, started)
                 return
@@ -302,6 +308,8 @@ class Runner:
         if saved.result != "ok":
             if saved.result == "stopped" and not sending.sent:
                 return
+            if saved.result == "stopped":
+                saved.msg = saved.msg or STOPPED_AFTER_SEND
             status = "not_attempted" if saved.result == "refused" and not sending.sent else "failed"
             self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                               compared=compared)
@@ -352,6 +360,10 @@ class Runner:
         elif self.marker_scope is None:
             self.prune_note = ("--prune: identity markers are off (mapping.identity_marker): no flow can be told "
                                "to be an orphan; nothing was disabled")
+        elif self.invalid_seen:
+            self.prune_note = (f"--prune {self.prune}: nothing was disabled, as {self.invalid_seen} source rows are "
+                               "invalid: one of them may be an orphan's own job, whose key a typo changed; fix the "
+                               "export and run again")
         else:
             await self._prune()
 
@@ -382,8 +394,9 @@ class Runner:
         try:
             orphans = await live.orphans(f"{digest:016x}" for digest in self._wanted)
         except ReadFailed as failed:
-            self._prune_failed(f"a live flow could not be read for the marker scan: "
-                               f"{getattr(failed.failure, 'msg', '')}")
+            why = getattr(failed.failure, "msg", "") or ("the run was interrupted first" if self.interrupted
+                                                          else self.abort_reason or "no answer")
+            self._prune_failed(f"a live flow could not be read for the marker scan: {why}")
             return
         scanned = live.reads - reads_before
 
@@ -606,6 +619,10 @@ class Runner:
                 return _stopped(exchange)
         exchange.msg = f"gave up after {exchange.attempts} attempt(s): {exchange.msg}"
         return exchange
+
+
+STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "
+                      "--resume finds the flow (by id, name or marker) and saves it as wanted")
 
 
 @dataclass

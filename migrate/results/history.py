@@ -14,8 +14,8 @@ from typing import Any
 
 from migrate.config import ConfigError, Settings
 from migrate.engine.runner import Memory
-from migrate.results.log import ATTEMPT, read_log
 from migrate.exit_codes import CannotRun
+from migrate.results.log import ATTEMPT, read_log
 
 RUN_ID = "{run_id}"
 # A run id names a file in the results folder: a plain name, never a path.

@@ -106,6 +106,7 @@ def job_key(owner: str, command: str, occurrence: int) -> str:
 
 
 NAME_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
+SECRET_NAME = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 
 
 def job_name(command: str, key: str) -> str:
@@ -200,6 +201,11 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
                                     "names the schedule's zone), so the schedule is not taken to be in that zone")
     if environment.get("MAILTO", "").strip():
         flow.cells["alert"] = "1"
+    secrets = [name for name in environment if SECRET_NAME.search(name)]
+    if secrets:
+        flow.warn("ENVIRONMENT_SECRET", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
+                                        "every owner and visitor of the flow can read (and a result log with "
+                                        "log_payload); move them to the service's own secret store")
 
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
