@@ -10,18 +10,27 @@ snapshot is JSON Lines: a header line, then one flow a line with every field Get
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate.config import Settings
 from migrate.exit_codes import TargetUnreachable
 from migrate.reconcile.compare import remote_graph
 from migrate.reconcile.live import listed_flows
 from migrate.selection import DirectoryTree, Selection, directory_tree, flow_matches, listing_matches
+
+if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help` stays quick
+    from migrate.emulator.server import EmulatorServer
+    from migrate.engine.pacing import StopSignal
+    from migrate.engine.runner import Exchange, Runner
+    from migrate.results.log import ResultLog
+    from migrate.service.client import BatchClient
 
 SNAPSHOT_FORMAT = 1
 
@@ -47,62 +56,86 @@ def read_selection(settings: Settings, selection: Selection) -> ExportResult:
 
 
 async def _read(settings: Settings, selection: Selection) -> ExportResult:
+    from migrate.engine.pacing import StopSignal
+
+    async with connected(settings, StopSignal()) as connection:
+        result = ExportResult(settings.target.url)
+        await read_flows(connection.runner, connection.client, selection, result)
+    return result
+
+
+@dataclass
+class Connection:
+    """An open session with the service: the Runner that paces and retries every request, the
+    client it sends through, and the embedded emulator when the target is `embedded`."""
+
+    runner: Runner
+    client: BatchClient
+    server: EmulatorServer | None
+
+
+@contextlib.asynccontextmanager
+async def connected(settings: Settings, stop: StopSignal, log: ResultLog | None = None) -> AsyncIterator[Connection]:
+    """Connected as a run is (target, TLS, reachability, tokens); `log` None for a verb that
+    only reads (export, a plan): its Runner records nothing."""
     import aiohttp
 
     from migrate.engine.job import _tls, check_reachable, target_url
-    from migrate.engine.pacing import StopSignal
-    from migrate.engine.runner import Exchange, Runner
+    from migrate.engine.runner import Runner
     from migrate.service.client import BatchClient
     from migrate.service.tokens import AccessTokens, load_credentials
 
     run = settings.run
-    stop = StopSignal()
     timeout = aiohttp.ClientTimeout(total=run.request_timeout, sock_connect=run.connect_timeout)
-    async with target_url(settings, load_credentials(settings.target.credentials_file)) as (url, _, credentials):
-        result = ExportResult(settings.target.url)
+    async with target_url(settings, load_credentials(settings.target.credentials_file)) as (url, server, credentials):
         connector = aiohttp.TCPConnector(limit=run.concurrency, ssl=_tls(settings))
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             await check_reachable(session, url, run.connect_timeout)
             tokens = AccessTokens(session, url, credentials, attempts=run.attempts,
                                   backoff=(run.backoff_base, run.backoff_max), stop=stop, timeout=run.request_timeout)
             client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
-            reader = Runner(client, run, log=None, stop=stop)  # type: ignore[arg-type]  # an export records nothing
+            runner = Runner(client, run, log=log, stop=stop)  # type: ignore[arg-type]  # None: records nothing
+            yield Connection(runner, client, server)
 
-            def counted(action: str, exchange: Exchange, what: str) -> Any:
-                result.requests[action] += exchange.attempts
-                if exchange.result != "ok" or exchange.answer is None:
-                    raise ExportReadError(f"{what} could not be read: {reader.abort_reason or exchange.msg}")
-                return exchange.answer.data
 
-            listing = counted("getMyFlow", await reader._send(client.get_my_flows), "the live flows (Get My Flow)")
-            listed = listed_flows(listing)
-            result.listed = len(listed)
-            cycles = {str(item.get("flowId")): str(item["cycle"]) for item in listing
-                      if isinstance(item, dict) and item.get("cycle")} if isinstance(listing, list) else {}
-            tree: DirectoryTree = directory_tree(counted(
-                "listWorkFlowDirs", await reader._send(client.list_directories), "the directories (List Directories)"))
-            in_dirs = tree.in_selected(selection)
-            # The listing's criteria first (a listing without a cycle leaves that to Get Flow).
-            candidates = sorted((item for item in listed
-                                 if listing_matches(selection, item.flow_id, item.name, cycles.get(item.flow_id))
-                                 and (in_dirs is None or item.flow_id in in_dirs)),
-                                key=lambda item: (len(item.flow_id), item.flow_id))
-            gate = asyncio.Semaphore(run.concurrency)
+async def read_flows(reader: Runner, client: BatchClient, selection: Selection, result: ExportResult) -> None:
+    """The selection's flows into `result.flows` (snapshot lines, by id), every request through
+    the reader's `_send`; any flow that cannot be read raises ExportReadError."""
 
-            async def read_one(flow_id: str) -> dict[str, Any]:
-                async with gate:
-                    data = counted("get", await reader._send(lambda: client.get_flow(flow_id)), f"flow {flow_id}")
-                if not isinstance(data, dict):
-                    raise ExportReadError(f"flow {flow_id}: Get Flow answered no flow ({str(data)[:80]})")
-                return data
+    def counted(action: str, exchange: Exchange, what: str) -> Any:
+        result.requests[action] += exchange.attempts
+        if exchange.result != "ok" or exchange.answer is None:
+            raise ExportReadError(f"{what} could not be read: {reader.abort_reason or exchange.msg}")
+        return exchange.answer.data
 
-            read = await asyncio.gather(*(read_one(item.flow_id) for item in candidates))
-            if reader.abort_reason is not None:
-                raise ExportReadError(f"aborted by the service: {reader.abort_reason}")
-            for data in read:
-                if flow_matches(selection, data):
-                    result.flows.append(snapshot_line(data, tree))
-    return result
+    listing = counted("getMyFlow", await reader._send(client.get_my_flows), "the live flows (Get My Flow)")
+    listed = listed_flows(listing)
+    result.listed = len(listed)
+    cycles = {str(item.get("flowId")): str(item["cycle"]) for item in listing
+              if isinstance(item, dict) and item.get("cycle")} if isinstance(listing, list) else {}
+    tree: DirectoryTree = directory_tree(counted(
+        "listWorkFlowDirs", await reader._send(client.list_directories), "the directories (List Directories)"))
+    in_dirs = tree.in_selected(selection)
+    # The listing's criteria first (a listing without a cycle leaves that to Get Flow).
+    candidates = sorted((item for item in listed
+                         if listing_matches(selection, item.flow_id, item.name, cycles.get(item.flow_id))
+                         and (in_dirs is None or item.flow_id in in_dirs)),
+                        key=lambda item: (len(item.flow_id), item.flow_id))
+    gate = asyncio.Semaphore(reader.settings.concurrency)
+
+    async def read_one(flow_id: str) -> dict[str, Any]:
+        async with gate:
+            data = counted("get", await reader._send(lambda: client.get_flow(flow_id)), f"flow {flow_id}")
+        if not isinstance(data, dict):
+            raise ExportReadError(f"flow {flow_id}: Get Flow answered no flow ({str(data)[:80]})")
+        return data
+
+    read = await asyncio.gather(*(read_one(item.flow_id) for item in candidates))
+    if reader.abort_reason is not None:
+        raise ExportReadError(f"aborted by the service: {reader.abort_reason}")
+    for data in read:
+        if flow_matches(selection, data):
+            result.flows.append(snapshot_line(data, tree))
 
 
 def snapshot_line(data: dict[str, Any], tree: DirectoryTree) -> dict[str, Any]:

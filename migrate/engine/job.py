@@ -128,6 +128,30 @@ def _exit_code(summary: Summary, runner: Runner) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def interrupts_to(runner: Runner) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the runner gracefully (requests in flight finish and are recorded)
+    while inside; the handlers from before are put back after."""
+    loop = asyncio.get_running_loop()
+    # remove_signal_handler resets to the default, which would make a SIGTERM during the
+    # summary exit 143: the handlers from before the run are put back after it.
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in before:
+        loop.add_signal_handler(signum, runner.interrupt)
+    try:
+        yield
+    finally:
+        # Blocked while swapped: remove_signal_handler passes through the default, where a
+        # SIGTERM would end the process (143); a signal held meanwhile goes to the handler put back.
+        signal.pthread_sigmask(signal.SIG_BLOCK, before)
+        try:
+            for signum, handler in before.items():
+                loop.remove_signal_handler(signum)
+                signal.signal(signum, handler)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, before)
+
+
 def resume_command(settings: Settings, run_id: str, prune: str | None = None) -> str:
     """The command that continues this run, as it can be typed where this one was: the program
     as it was started, the config as it was given (and its --prune: the resumed run prunes)."""
@@ -192,26 +216,11 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
             runner.marker_scope = identity_scope(settings)
             runner.saved_plan = saved_plan
             runner.prune = prune
-            loop = asyncio.get_running_loop()
-            # remove_signal_handler resets to the default, which would make a SIGTERM during the
-            # summary exit 143: the handlers from before the run are put back after it.
-            before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-            for signum in before:
-                loop.add_signal_handler(signum, runner.interrupt)
             try:
-                with progress:
+                with interrupts_to(runner), progress:
                     await runner.run(flows())
                     await runner.disable_orphans()  # only once every flow went through
             finally:
-                # Blocked while swapped: remove_signal_handler passes through the default, where a
-                # SIGTERM would end the process (143); a signal held meanwhile goes to the handler put back.
-                signal.pthread_sigmask(signal.SIG_BLOCK, before)
-                try:
-                    for signum, handler in before.items():
-                        loop.remove_signal_handler(signum)
-                        signal.signal(signum, handler)
-                finally:
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, before)
                 try:
                     log.close()
                 except ResultLogError as error:

@@ -27,17 +27,20 @@ class LockHeld(CannotRun):
     """Another run holds the lock: nothing was sent."""
 
 
-def lock_paths(settings: Settings, log_path: Path) -> list[tuple[Path, str]]:
+def lock_paths(settings: Settings, log_path: Path, scope: str | None = None) -> list[tuple[Path, str]]:
     """The lock of this target and source (any run id, any config naming them) and the result
     log's own, both beside the result log, each with what it guards. None for a log that is a
-    device rather than a file (`/dev/null`): that is no migration to keep apart."""
+    device rather than a file (`/dev/null`): that is no migration to keep apart. `scope` stands
+    for the source when a verb reads none (the runbook verbs: one of them at a time per target)."""
     if log_path.exists() and not log_path.is_file():
         return []
     target = settings.target
     where = str(target.emulator_state or target.emulator_config) if target.url == EMBEDDED else target.url
-    identity = "\n".join((where, target.user_id, target.org_id, str(settings.source.path)))
+    source = str(settings.source.path) if scope is None else scope
+    identity = "\n".join((where, target.user_id, target.org_id, source))
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    return [(log_path.parent / f".target-{digest}.lock", f"target and source ({where}, {settings.source.path.name})"),
+    guards = f"target ({where}, {scope})" if scope else f"target and source ({where}, {settings.source.path.name})"
+    return [(log_path.parent / f".target-{digest}.lock", guards),
             (log_path.with_name(log_path.name + ".lock"), f"result log {log_path.name}")]
 
 
@@ -69,10 +72,10 @@ def _one(path: Path, guards: str, about: dict[str, object]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def run_lock(settings: Settings, log_path: Path, run_id: str) -> Iterator[None]:
+def run_lock(settings: Settings, log_path: Path, run_id: str, scope: str | None = None) -> Iterator[None]:
     """Both locks for the whole run, or LockHeld naming the run that holds one."""
     about = {"pid": os.getpid(), "started": utc_iso(), "run_id": run_id, "config": settings.config_path.name}
     with contextlib.ExitStack() as held:
-        for path, guards in lock_paths(settings, log_path):
+        for path, guards in lock_paths(settings, log_path, scope):
             held.enter_context(_one(path, guards, about))
         yield

@@ -22,8 +22,10 @@ from migrate.service.model import error_reason
 
 # `disabled` and `orphaned` are lines of orphans (live flows of ours whose key left the export),
 # written by `run --prune disable` or a plan's disables: one disabled, one left as it was.
-STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted", "stale", "disabled", "orphaned")
-SENT_STATUSES = ("saved", "created", "failed", "disabled")
+# `enabled` and `disabled` are also the lines of `migrate enable` and `migrate disable`.
+STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted", "stale", "enabled", "disabled",
+            "orphaned")
+SENT_STATUSES = ("saved", "created", "failed", "enabled", "disabled")
 # Not a final line: written just before a save (or import) request leaves, so that a crash with
 # requests in flight leaves evidence of them. Summaries never count it; resume reads it.
 ATTEMPT = "attempt"

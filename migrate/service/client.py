@@ -116,9 +116,16 @@ class BatchClient:
         return await self._call("POST", self._url("flows", query), query, body, on_send)
 
     async def disable_flow(self, flow_id: str, on_send: Callable[[], None] | None = None) -> Answer:
-        """Disable (reference §8): the flow stops being scheduled; it needs the flow's owner. The
-        id goes as a number, as the documented body `{"flowId": 3377}` has it."""
-        query = self._query("disable")
+        """Disable (reference §8): the flow stops being scheduled; it needs the flow's owner."""
+        return await self._set_active("disable", flow_id, on_send)
+
+    async def enable_flow(self, flow_id: str, on_send: Callable[[], None] | None = None) -> Answer:
+        """Enable (reference §8): the flow is scheduled again; it needs the flow's owner."""
+        return await self._set_active("enable", flow_id, on_send)
+
+    async def _set_active(self, action: str, flow_id: str, on_send: Callable[[], None] | None) -> Answer:
+        # The id goes as a number, as the documented body `{"flowId": 3377}` has it.
+        query = self._query(action)
         body = json.dumps({"flowId": int(flow_id) if ASCII_DIGITS.fullmatch(flow_id) else flow_id}).encode()
         return await self._call("POST", self._url("flows", query), query, body, on_send)
 

@@ -1,0 +1,102 @@
+"""What `migrate enable` and `migrate disable` share: their command line and their output, over
+one engine (engine/toggle.py). Not a verb itself: the CLI lists enable.py and disable.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from migrate.selection import add_selection_arguments
+
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.config", "migrate.engine.export", "migrate.engine.toggle", "migrate.engine.job", "rich.table")
+
+DOES = {"enable": "schedule the flows of a selection again (Enable Flow), plan first",
+        "disable": "stop scheduling the flows of a selection (Disable Flow), plan first"}
+
+
+def add_toggle_parser(verbs: Any, verb: str) -> None:
+    parser = verbs.add_parser(verb, help=DOES[verb])
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--apply", action="store_true",
+                        help=f"{verb} them (without it: the plan only, each flow with its action)")
+    parser.add_argument("--yes", action="store_true", help="the same as --apply, for scripts")
+    parser.add_argument("--json", action="store_true", help="the plan or the summary as JSON")
+    parser.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run named by --run-id: flows with a final line are not touched again")
+    parser.add_argument("--before", type=Path, metavar="FILE",
+                        help="the snapshot of the flows about to change, written first "
+                        "(default: results/<run-id>.before.jsonl, beside the result log)")
+    add_selection_arguments(parser)
+
+
+def execute_toggle(args: argparse.Namespace, verb: str) -> int:
+    from migrate.commands import fail
+    from migrate.config import load_settings
+    from migrate.engine.toggle import apply_toggle, plan_toggle
+    from migrate.selection import selection_from_args
+
+    selection = selection_from_args(args)  # a bad criterion is refused before the config is read
+    apply = args.apply or args.yes
+    if not apply and (args.resume or args.run_id or args.before):
+        return fail("--run-id, --resume and --before are for --apply: without it nothing is written")
+    settings = load_settings(args.config)
+    if not apply:
+        plan = plan_toggle(settings, verb, selection)  # type: ignore[arg-type]  # argparse: the verb's name
+        if args.json:
+            print(json.dumps(plan.as_json(), indent=2, ensure_ascii=False))
+        else:
+            _print_plan(plan)
+        return plan.exit_code
+    result = apply_toggle(settings, verb, selection, args.run_id, args.resume, args.before)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
+                          "before": str(result.before_path), **result.summary.as_json(),
+                          "notes": result.notes, "emulator": result.emulator_stats}, indent=2))
+        return result.exit_code
+    if result.plan is not None:
+        plan = result.plan
+        print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed; "
+              f"{len(plan.changes)} to {verb}; before: {result.before_path}")
+    print(result.summary.text())
+    for note in result.notes:
+        print(note)
+    if result.emulator_stats is not None:
+        stats = result.emulator_stats
+        by_action = ", ".join(f"{n} {action}" for action, n in sorted(stats["requests_by_action"].items()))
+        print(f"emulator: {stats['requests']} requests ({by_action})")
+    print(f"result log: {result.log_path}")
+    return result.exit_code
+
+
+def _print_plan(plan: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # a file or a pipe: no 80-column cut
+        console = Console(highlight=False, soft_wrap=False, width=200)
+
+    def new_table(title: str | None) -> Table:
+        table = Table(title=title, show_lines=False)
+        for column in ("action", "id", "flow", "active"):
+            table.add_column(column, no_wrap=True)
+        return table
+
+    # A thousand rows a table: a selection of many flows is never one table in memory.
+    table = new_table(f"migrate {plan.verb}: {plan.selection.describe()}")
+    for index, action in enumerate(plan.actions, 1):
+        table.add_row(action.action, action.flow_id, action.name, "" if action.active is None else str(action.active))
+        if index % 1000 == 0:
+            console.print(table)
+            table = new_table(None)
+    if table.row_count:
+        console.print(table)
+    counts = ", ".join(f"{action} {n}" for action, n in plan.by_action().most_common())
+    console.print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed: {counts}", markup=False)
+    console.print(f"read the live service: {plan.read.requests_text()}", markup=False)
+    if plan.changes:
+        console.print(f"nothing was changed; `--apply` would {plan.verb} {len(plan.changes)} flows", markup=False)

@@ -1,0 +1,311 @@
+"""`migrate enable` and `migrate disable`: the service's own Enable / Disable Flow (reference §8)
+over the live flows of a selection, plan first.
+
+The selection is read as `migrate export` reads it (engine/export.py `read_flows`). Each flow
+gets one action: the verb (`enable`, `disable`) when its `active` is not yet the wanted one, else
+`unchanged`. Without `apply` that plan is all. With it, under the run lock (one runbook verb at
+a time per target), the "before" snapshot of exactly the flows that will change is written first
+(the export's format, so the `snapshot` profile can put them back), then each is enabled or
+disabled through the Runner's `_send` (paced, retried, the breaker), with an `attempt` record
+just before its request leaves, and read back with Get Flow: its result line holds
+`active_before` and `active_after`. Never Save Flow: the action touches nothing but `active`.
+
+Enable and Disable are idempotent: a flow left in doubt by a dead run (an attempt record and no
+final line) is simply sent again and read back, with no wait for its old request's time limit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from migrate.config import Settings
+from migrate.engine.export import ExportReadError, ExportResult, connected, read_flows, write_snapshot
+from migrate.exit_codes import EXIT_CHANGES, EXIT_INTERRUPTED, EXIT_OK, CannotRun
+from migrate.selection import Selection
+
+if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help` stays quick
+    from migrate.engine.runner import Exchange, Runner
+    from migrate.results.log import ResultLog
+    from migrate.service.client import BatchClient
+
+Verb = Literal["enable", "disable"]
+WANTED: dict[str, int] = {"enable": 1, "disable": 0}
+DONE_STATUS: dict[str, str] = {"enable": "enabled", "disable": "disabled"}
+# The runbook verbs share one lock per target: two of them at once could undo each other's work.
+LOCK_SCOPE = "runbook verbs"
+# A resumed run does not touch again a flow whose last line says it is as wanted; a `failed` or
+# `not_attempted` flow is tried again, as `run --resume` sends what it did not save.
+FINAL = ("enabled", "disabled", "unchanged")
+
+
+class NothingSelected(CannotRun):
+    """The selection matches no flow: one line, exit 1, nothing sent."""
+
+
+@dataclass(frozen=True)
+class ToggleAction:
+    flow_id: str
+    name: str
+    active: int | None  # as Get Flow said while the selection was read
+    action: str  # the verb, or "unchanged"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"flowId": self.flow_id, "name": self.name, "active": self.active, "action": self.action}
+
+
+@dataclass
+class TogglePlan:
+    verb: Verb
+    selection: Selection
+    read: ExportResult
+    actions: list[ToggleAction] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[ToggleAction]:
+        return [a for a in self.actions if a.action != "unchanged"]
+
+    def by_action(self) -> Counter[str]:
+        return Counter(a.action for a in self.actions)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CHANGES if self.changes else EXIT_OK
+
+    def as_json(self) -> dict[str, Any]:
+        return {"verb": self.verb, "selection": self.selection.as_json(), "listed": self.read.listed,
+                "matched": len(self.actions), "by_action": dict(self.by_action()),
+                "requests": dict(self.read.requests), "exit_code": self.exit_code,
+                "flows": [a.as_json() for a in self.actions]}
+
+
+@dataclass
+class ToggleRun:
+    """What an applied toggle did (the summary comes from its result lines, as a run's does)."""
+
+    exit_code: int
+    plan: TogglePlan | None
+    summary: Any  # results.log.Summary (imported where used: `migrate --help` stays quick)
+    log_path: Path
+    before_path: Path
+    emulator_stats: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _active(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def make_plan(verb: Verb, selection: Selection, read: ExportResult) -> TogglePlan:
+    plan = TogglePlan(verb, selection, read)
+    for flow in read.flows:
+        active = _active(flow.get("active"))
+        plan.actions.append(ToggleAction(str(flow.get("flowId")), str(flow.get("flowName") or ""), active,
+                                         "unchanged" if active == WANTED[verb] else verb))
+    return plan
+
+
+def _nothing_selected(selection: Selection, read: ExportResult) -> NothingSelected:
+    return NothingSelected(f"the selection ({selection.describe()}) matches none of the {read.listed} flows you can "
+                           f"see; nothing sent ({read.requests_text()})")
+
+
+def plan_toggle(settings: Settings, verb: Verb, selection: Selection) -> TogglePlan:
+    """The plan only: the selection read (never written), each flow with its action."""
+    from migrate.engine.export import read_selection
+
+    read = read_selection(settings, selection)
+    if not read.flows:
+        raise _nothing_selected(selection, read)
+    return make_plan(verb, selection, read)
+
+
+def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: str | None = None,
+                 resume: bool = False, before: Path | None = None) -> ToggleRun:
+    from migrate.engine.job import new_run_id
+    from migrate.engine.lock import run_lock
+    from migrate.results.history import checked_run_id, log_path
+
+    if resume and run_id is None:
+        raise CannotRun("--resume needs --run-id: the run to continue")
+    run_id = checked_run_id(run_id if run_id is not None else settings.run.run_id or new_run_id())
+    path = log_path(settings, run_id)
+    if resume and not path.is_file():
+        raise CannotRun(f"no result log of run {run_id!r} at {path}")
+    before = before if before is not None else path.with_name(f"{run_id}.before.jsonl")
+    with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
+        return asyncio.run(_apply(settings, verb, selection, run_id, path, before, resume))
+
+
+def _done_flows(path: Path, run_id: str) -> dict[str, str]:
+    """flow id -> the last final status this run wrote for it, of the flows a resume leaves alone."""
+    from migrate.results.log import read_log
+
+    last: dict[str, str] = {}
+    if path.is_file():
+        for line in read_log(path):
+            if line.get("run_id") == run_id and line.get("flow_id") is not None:
+                last[str(line["flow_id"])] = str(line["status"])
+    return {flow_id: status for flow_id, status in last.items() if status in FINAL}
+
+
+def _snapshot_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The flow lines of an earlier before file (its header skipped)."""
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines):
+            if number and line.strip():
+                yield json.loads(line)
+
+
+async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: str, path: Path, before: Path,
+                 resume: bool) -> ToggleRun:
+    from migrate.engine.job import _exit_code, interrupts_to, read_log_lines
+    from migrate.engine.pacing import StopSignal
+    from migrate.results.log import ResultLog, ResultLogError, Summary
+
+    done = _done_flows(path, run_id) if resume else {}
+    started = time.monotonic()
+    async with connected(settings, StopSignal()) as connection:
+        runner = connection.runner
+        with interrupts_to(runner):
+            read = ExportResult(settings.target.url)
+            try:
+                await read_flows(runner, connection.client, selection, read)
+            except ExportReadError:
+                if not runner.interrupted:
+                    raise
+            if runner.interrupted:  # before any change: nothing was sent, no file written
+                return ToggleRun(EXIT_INTERRUPTED, None, Summary(), path, before,
+                                 notes=["interrupted while reading the selection: nothing was sent"])
+            if not read.flows and not done:
+                raise _nothing_selected(selection, read)
+            plan = make_plan(verb, selection, read)
+            todo = [a for a in plan.actions if a.flow_id not in done]
+            _write_before(before, plan, todo, resume)  # first: nothing changes before it is whole
+            # The log is opened only now: a selection that matches nothing leaves no file behind.
+            log = runner.log = ResultLog(path, run_id=run_id, source_file=f"migrate {verb}",
+                                         fsync_every=settings.run.fsync_every, config=settings.config_path.name)
+            try:
+                await runner._each(_Toggler(runner, connection.client, log, verb, before,
+                                            settings.run.request_timeout).one, todo)
+            finally:
+                try:
+                    log.close()
+                except ResultLogError as error:
+                    runner.log_error = runner.log_error or error
+        stats = connection.server.app.stats.as_json() if connection.server is not None else None
+    elapsed = time.monotonic() - started
+    if resume:  # the lines of the run being resumed count too, each flow's last one
+        summary = Summary.of(read_log_lines(path, run_id), elapsed_seconds=elapsed)
+        summary.sent_in_elapsed = log.summary.sent
+    else:
+        summary = log.summary
+        summary.elapsed_seconds = elapsed
+    result = ToggleRun(_exit_code(summary, runner), plan, summary, path, before, stats)
+    if runner.log_error is not None:
+        result.notes.append(f"{runner.log_error}: stopped at once; {runner.sent_flows} flows were sent, "
+                            f"{runner.unrecorded} of them without a final line")
+    if runner.abort_reason:
+        result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
+    if runner.interrupted:
+        result.notes.append(f"interrupted: flows without a line were not sent; continue with: migrate {verb} "
+                            f"{settings.config_path} [the same selection] --apply --run-id {run_id} --resume")
+    if done:
+        result.notes.append(f"resumed run {run_id}: {len(done)} flows with a final line were not touched again")
+    return result
+
+
+class _Toggler:
+    """One flow's action: the request (its attempt record first), the read back, its result line."""
+
+    def __init__(self, runner: Runner, client: BatchClient, log: ResultLog, verb: Verb, before: Path,
+                 timeout: float) -> None:
+        self.runner, self.client, self.log, self.verb = runner, client, log, verb
+        self.before, self.timeout = str(before), timeout
+        self.wanted, self.status_done = WANTED[verb], DONE_STATUS[verb]
+
+    def record(self, action: ToggleAction, status: str, exchange: Exchange | None, begun: float,
+               active_after: int | None, msg: str = "") -> None:
+        from migrate.engine.runner import Exchange
+
+        exchange = exchange or Exchange()
+        answer = exchange.answer
+        self.log.record(
+            rows=[], source_key=f"flow {action.flow_id}", flow_id=action.flow_id, name=action.name or None,
+            status=status, attempts=exchange.attempts, http_status=answer.http_status if answer else None,
+            code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
+            elapsed_ms=round((time.monotonic() - begun) * 1000, 1), latency_ms=exchange.latency_ms,
+            target=f"flow {action.flow_id}", action=self.verb, active_before=action.active,
+            active_after=active_after, before=self.before,
+            **({"changed": ["active"]} if status == self.status_done else {}),
+        )
+
+    async def one(self, action: ToggleAction) -> None:
+        from migrate.engine.runner import Exchange
+        from migrate.results.log import ResultLogError
+
+        begun, runner = time.monotonic(), self.runner
+        if action.action == "unchanged":
+            self.record(action, "unchanged", None, begun, action.active, f"already {self.status_done}")
+            return
+        if runner.abort_reason is not None:
+            self.record(action, "not_attempted", Exchange(code=runner.abort_code), begun, action.active,
+                        f"not attempted: {runner.abort_reason}")
+            return
+        sent = False
+
+        def intent() -> None:  # the last moment before the request leaves, as for a save
+            nonlocal sent
+            self.log.attempt(source_key=f"flow {action.flow_id}", target=f"flow {action.flow_id}",
+                             flow_id=action.flow_id, action=self.verb, timeout_s=self.timeout)
+            if not sent:
+                sent = True
+                runner.sent_flows += 1
+
+        call = self.client.enable_flow if self.verb == "enable" else self.client.disable_flow
+        try:
+            answer = await runner._send(lambda: call(action.flow_id, on_send=intent))
+            if answer.result != "ok":
+                if answer.result == "stopped" and not sent:
+                    return  # no line: a resumed run sends it
+                status = "not_attempted" if answer.result == "refused" and not sent else "failed"
+                self.record(action, status, answer, begun, None)
+                return
+            # Read back: the line says what the service holds now, not what was asked of it.
+            back = await runner._send(lambda: self.client.get_flow(action.flow_id))
+            data = back.answer.data if back.result == "ok" and back.answer is not None else None
+            if not isinstance(data, dict):
+                self.record(action, self.status_done, answer, begun, None,
+                            f"{self.status_done}, but it could not be read back: "
+                            f"{back.msg or 'the run stopped first'}")
+                return
+            after = _active(data.get("active"))
+            if after != self.wanted:
+                self.record(action, "failed", answer, begun, after,
+                            f"the service answered ok, but reading it back says active {after}")
+            else:
+                self.record(action, self.status_done, answer, begun, after)
+        except ResultLogError:
+            runner.unrecorded += sent
+            raise
+
+
+def _write_before(path: Path, plan: TogglePlan, todo: list[ToggleAction], resume: bool) -> None:
+    """The before snapshot: the flows about to change, as read just now. A resume keeps the lines
+    of an earlier writing as they are (a flow changed by the interrupted run was read then, before
+    it changed) and adds the flows it did not hold."""
+    changing = {a.flow_id for a in todo if a.action != "unchanged"}
+    kept = list(_snapshot_lines(path)) if resume and path.is_file() else []
+    held = {str(flow.get("flowId")) for flow in kept}
+    added = [flow for flow in plan.read.flows if str(flow.get("flowId")) in changing - held]
+    flows = sorted([*kept, *added], key=lambda flow: (len(str(flow.get("flowId"))), str(flow.get("flowId"))))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_snapshot(path, ExportResult(plan.read.target, plan.read.listed, flows), plan.selection)

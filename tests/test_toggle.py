@@ -1,0 +1,222 @@
+"""`migrate enable` and `migrate disable` over a selection, through the CLI against the embedded
+emulator kept in a SQLite file: 1,200 flows seeded (the emulator's own state, as
+tests/test_export.py makes it), a third of them paused, a quarter also owned by bob. The plan
+changes nothing; `--apply` writes the before snapshot first, then enables or disables exactly the
+flows that need it (the emulator's state read before and after), one result line each; a second
+run has nothing to send; a resume leaves the flows with a final line alone; a 5xx is retried."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, profile_run_config, run_cli
+
+from migrate.emulator.config import load_emulator_config
+from migrate.emulator.models import BatchService
+from migrate.emulator.store import Store
+
+FLOWS = 1200
+FIRST_ID = 3000
+
+
+def owners_of(i: int) -> list[str]:
+    return ["alice", *(["bob"] if i % 4 == 0 else [])]
+
+
+def active_of(i: int) -> int:
+    return int(i % 3 != 0)
+
+
+def bob(keep: Any = lambda i: True) -> list[int]:
+    return [FIRST_ID + i for i in range(FLOWS) if i % 4 == 0 and keep(i)]
+
+
+def seed(folder: Path, faults: dict[str, Any] | None = None) -> None:
+    """The emulator's config (its flows) and its state file, made by the emulator itself."""
+    state = base_state(flows=0, tasks_per_flow=0)
+    state["flows"] = [{"flow_id": FIRST_ID + i, "name": f"job_{i}", "owners": owners_of(i), "org_id": "o1",
+                       "active": active_of(i), "cycle": "D"} for i in range(FLOWS)]
+    (folder / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    (folder / "faulty.json").write_text(json.dumps({**state, "faults": faults or {}}), encoding="utf-8")
+    BatchService(load_emulator_config(folder / "state.json"), Store(folder / "emulator.sqlite")).store.close()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("toggle")
+    seed(folder, faults={"seed": 4, "error_5xx": 0.3, "only_actions": ["enable"]})
+    return folder
+
+
+@pytest.fixture
+def service(seeded: Path, tmp_path: Path) -> Path:
+    """A copy of the seeded service for one test: its changes stay its own."""
+    for name in ("state.json", "faulty.json", "emulator.sqlite"):
+        (tmp_path / name).write_bytes((seeded / name).read_bytes())
+    return tmp_path
+
+
+def config(folder: Path, emulator: str = "state.json") -> Path:
+    # The source is never read by a runbook verb; the config gives the target and the run's settings
+    # (ten attempts: a flow answered 5xx three times in ten, as faulty.json does, is never given up).
+    return profile_run_config(folder / f"{emulator}.toml", "snapshot", "unused.jsonl", emulator_config=emulator,
+                              rate=5000, run="concurrency = 16\nattempts = 10\nbackoff_base = 0.01\n"
+                                             "backoff_max = 0.05")
+
+
+def live(folder: Path) -> dict[int, tuple[int, str]]:
+    """The emulator's state: each flow's active flag and update time."""
+    store = Store(folder / "emulator.sqlite")
+    try:
+        emulated = BatchService(load_emulator_config(folder / "state.json"), store)
+        return {flow_id: (flow.active, flow.update_time) for flow_id, flow in emulated.flows.items()}
+    finally:
+        store.close()
+
+
+def actives(folder: Path) -> dict[int, int]:
+    return {flow_id: active for flow_id, (active, _) in live(folder).items()}
+
+
+def toggle(capsys: pytest.CaptureFixture[str], folder: Path, verb: str, *options: str,
+           emulator: str = "state.json") -> tuple[int, dict[str, Any], str]:
+    code, out, err = run_cli(capsys, verb, str(config(folder, emulator)), "--json", *options)
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def lines(folder: Path, run_id: str, attempts: bool = False) -> list[dict[str, Any]]:
+    text = (folder / "results" / f"{run_id}.jsonl").read_text(encoding="utf-8")
+    return [line for line in map(json.loads, text.splitlines()) if attempts or line["status"] != "attempt"]
+
+
+def snapshot(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    header, *flows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return header, flows
+
+
+def test_the_plan_lists_every_matched_flow_and_changes_nothing(service: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    before = live(service)
+    code, plan, err = toggle(capsys, service, "disable", "--owner", "bob")
+    assert code == 3, err
+    assert plan["matched"] == len(bob()) == 300 and plan["listed"] == FLOWS
+    assert [int(f["flowId"]) for f in plan["flows"]] == bob()
+    assert {int(f["flowId"]): f["action"] for f in plan["flows"]} == {
+        FIRST_ID + i: "disable" if active_of(i) else "unchanged" for i in range(0, FLOWS, 4)}
+    assert plan["by_action"] == {"disable": 200, "unchanged": 100}
+    # The table too: one row per flow, then the counts.
+    code, out, err = run_cli(capsys, "enable", str(config(service)), "--owner", "bob")
+    assert code == 3, err
+    assert all(f" {flow_id} " in out for flow_id in bob())
+    assert "300 flows matched of 1200 listed: unchanged 200, enable 100" in out
+    assert "nothing was changed; `--apply` would enable 100 flows" in out
+    assert live(service) == before  # not a flow touched, not even its updateTime
+    assert not (service / "results").exists()
+    # Nothing to change: exit 0.
+    code, plan, _ = toggle(capsys, service, "disable", "--owner", "bob", "--active", "0")
+    assert code == 0 and plan["by_action"] == {"unchanged": 100}
+
+
+def test_disable_by_owner_then_again_then_enable_brings_them_back(service: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    start = actives(service)
+    changing = bob(active_of)
+    code, report, err = toggle(capsys, service, "disable", "--owner", "bob", "--apply", "--run-id", "off")
+    assert code == 0, err
+    assert report["by_status"] == {"disabled": 200, "unchanged": 100}
+    assert report["emulator"]["requests_by_action"]["disable"] == 200
+    assert "save" not in report["emulator"]["requests_by_action"]  # never Save Flow
+    after = actives(service)
+    assert {i for i in after if after[i] != start[i]} == set(changing)  # exactly bob's active flows
+    assert all(after[i] == 0 for i in bob())
+
+    before_file = service / "results" / "off.before.jsonl"
+    assert report["before"] == str(before_file)
+    header, flows = snapshot(before_file)
+    assert header["snapshot"] == 1 and header["flows"] == 200 and header["selection"] == {"owner": ["bob"]}
+    assert [f["flowId"] for f in flows] == changing and all(f["active"] == 1 for f in flows)
+    assert all("graph" in f and "directory" in f for f in flows)  # the export's format
+
+    logged = lines(service, "off")
+    assert len(logged) == 300 and all(line["before"] == str(before_file) for line in logged)
+    disabled = [line for line in logged if line["status"] == "disabled"]
+    assert sorted(int(line["flow_id"]) for line in disabled) == changing
+    assert all(line["active_before"] == 1 and line["active_after"] == 0 and line["changed"] == ["active"]
+               for line in disabled)
+    assert all(line["active_before"] == line["active_after"] == 0 for line in logged if line["status"] == "unchanged")
+    attempts = [line for line in lines(service, "off", attempts=True) if line["status"] == "attempt"]
+    assert sorted(int(line["flow_id"]) for line in attempts) == changing  # each request announced first
+
+    # Again: nothing left to do, nothing sent.
+    code, report, err = toggle(capsys, service, "disable", "--owner", "bob", "--apply")
+    assert code == 0, err
+    assert report["by_status"] == {"unchanged": 300}
+    assert "disable" not in report["emulator"]["requests_by_action"]
+    assert snapshot(Path(report["before"]))[0]["flows"] == 0
+
+    # Back: enable the flows the before snapshot holds (their ids, one a line).
+    ids = service / "ids.txt"
+    ids.write_text("".join(f"{f['flowId']}\n" for f in flows), encoding="utf-8")
+    code, report, err = toggle(capsys, service, "enable", "--ids-file", str(ids), "--yes", "--run-id", "on")
+    assert code == 0, err
+    assert report["by_status"] == {"enabled": 200}
+    assert actives(service) == start
+    assert all(line["active_before"] == 0 and line["active_after"] == 1 for line in lines(service, "on"))
+
+
+def test_a_selection_that_matches_nothing_exits_1(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = live(service)
+    for options in ((), ("--apply",)):
+        code, out, err = run_cli(capsys, "disable", str(config(service)), "--name", "nothing_*", *options)
+        assert code == 1 and out == "" and len(err.splitlines()) == 1
+        assert err.startswith("migrate: the selection (name ['nothing_*']) matches none of the 1200 flows you can see")
+    assert live(service) == before
+    assert not list(service.glob("results/*.jsonl"))  # no result log, no before snapshot
+
+
+def test_a_resume_leaves_flows_with_a_final_line_alone(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = bob(active_of)[:50], bob(active_of)[50:]
+    ids = service / "first.txt"
+    ids.write_text("".join(f"{i}\n" for i in first), encoding="utf-8")
+    code, report, err = toggle(capsys, service, "disable", "--ids-file", str(ids), "--apply", "--run-id", "r1")
+    assert code == 0 and report["by_status"] == {"disabled": 50}, err
+    _, kept = snapshot(service / "results" / "r1.before.jsonl")
+
+    code, report, err = toggle(capsys, service, "disable", "--owner", "bob", "--apply", "--run-id", "r1", "--resume")
+    assert code == 0, err
+    assert report["emulator"]["requests_by_action"]["disable"] == len(second)  # the first 50 not again
+    assert report["by_status"] == {"disabled": 200, "unchanged": 100}  # each flow's last line of the run
+    assert any("50 flows with a final line were not touched again" in note for note in report["notes"])
+    _, flows = snapshot(service / "results" / "r1.before.jsonl")
+    assert [f["flowId"] for f in flows] == first + second
+    assert [f for f in flows if f["flowId"] in first] == kept  # their lines as the first run wrote them
+    now = actives(service)
+    assert all(now[i] == 0 for i in bob())
+
+    code, _, err = run_cli(capsys, "disable", str(config(service)), "--apply", "--run-id", "nope", "--resume")
+    assert code == 1 and "no result log of run 'nope'" in err
+
+
+def test_a_5xx_on_enable_is_retried(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paused = [FIRST_ID + i for i in range(0, 120, 3)]  # 40 paused flows
+    ids = service / "paused.txt"
+    ids.write_text("".join(f"{i}\n" for i in paused), encoding="utf-8")
+    code, report, err = toggle(capsys, service, "enable", "--ids-file", str(ids), "--apply", "--run-id", "faulty",
+                               emulator="faulty.json")
+    assert code == 0, err
+    assert report["by_status"] == {"enabled": 40}
+    assert report["emulator"]["faults"]["error_5xx"] >= 1
+    assert report["emulator"]["requests_by_action"]["enable"] == 40 + report["emulator"]["faults"]["error_5xx"]
+    assert any(line["attempts"] > 1 for line in lines(service, "faulty"))
+    now = actives(service)
+    assert all(now[i] == 1 for i in paused)
+
+
+def test_plan_only_options_and_bad_criteria_are_refused(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "disable", str(config(service)), "--run-id", "x")
+    assert code == 1 and "are for --apply" in err
+    code, _, err = run_cli(capsys, "enable", str(config(service)), "--modified-since", "soon", "--apply")
+    assert code == 1 and err.strip() == "migrate: modified since 'soon' is not a date (YYYY-MM-DD)"
