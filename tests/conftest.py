@@ -12,6 +12,7 @@ import pytest
 
 from migrate.emulator.config import EmulatorConfig
 from migrate.emulator.server import EmulatorServer
+from migrate.sources.readers import SourceRow
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -178,3 +179,10 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def standard_cells(row: SourceRow) -> dict[str, str]:
+    """A profile's row with every standard column (a profile leaves blank ones out)."""
+    from migrate.sources.profiles import STANDARD_COLUMNS
+
+    return {**dict.fromkeys(STANDARD_COLUMNS, ""), **row.cells}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile, profile_run_config
+from conftest import base_state, plan_profile, profile_run_config, standard_cells
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -27,7 +27,7 @@ V2 = FIXTURES / "rest-v2-dags.json"
 def rows_of(path: Path) -> dict[str, dict[str, str]]:
     """The profile's row of each flow (one task per DAG), by flow key."""
     rows = registry()["airflow"].read(SourceSettings(path=path, profile="airflow"))
-    return {row.cells["flow"]: row.cells for row in rows}
+    return {row.cells["flow"]: standard_cells(row) for row in rows}
 
 
 EVERY_DAG = "DAG_AS_TASK"  # on every flow (tested on its own): left out of the codes compared below

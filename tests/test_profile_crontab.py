@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile, profile_run_config
+from conftest import base_state, plan_profile, profile_run_config, standard_cells
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -25,7 +25,7 @@ USER_ETL = FIXTURES / "user-etl.cron"
 
 
 def rows_of(path: Path, **options: Any) -> list[dict[str, str]]:
-    return [row.cells for row in registry()["crontab"].read(SourceSettings(path=path, profile="crontab",
+    return [standard_cells(row) for row in registry()["crontab"].read(SourceSettings(path=path, profile="crontab",
                                                                           options=options))]
 
 

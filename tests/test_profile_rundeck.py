@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, base_state
+from conftest import REPO, base_state, standard_cells
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -28,7 +28,7 @@ NOT_RUNDECK = "does not look like a Rundeck export (expected a list of jobs with
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:
-    return [row.cells for row in registry()["rundeck"].read(SourceSettings(path=path, profile="rundeck"))]
+    return [standard_cells(row) for row in registry()["rundeck"].read(SourceSettings(path=path, profile="rundeck"))]
 
 
 def flows_of(path: Path) -> dict[str, list[dict[str, str]]]:

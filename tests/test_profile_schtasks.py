@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import plan_profile
+from conftest import plan_profile, standard_cells
 
 from migrate.config import SourceSettings
 from migrate.sources.profiles import registry
@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "schtasks"
 
 def tasks_of(name: str, encoding: str = "utf-8-sig", **options: Any) -> dict[str, dict[str, str]]:
     settings = SourceSettings(path=FIXTURES / name, profile="schtasks", options=options, encoding=encoding)
-    return {row.cells["flow_name"]: row.cells for row in registry()["schtasks"].read(settings)}
+    return {row.cells["flow_name"]: standard_cells(row) for row in registry()["schtasks"].read(settings)}
 
 
 def codes(cells: str) -> list[str]:
@@ -115,7 +115,7 @@ def with_end_dates(tmp_path: Path, ends: dict[str, str]) -> Path:
 def test_an_end_date_that_has_passed_saves_the_task_inactive(tmp_path: Path) -> None:
     path = with_end_dates(tmp_path, {"\\Backups\\nightly": "1/31/2003", "\\Reports\\weekly": "12/31/2203"})
     settings = SourceSettings(path=path, profile="schtasks")
-    tasks = {row.cells["flow_name"]: row.cells for row in registry()["schtasks"].read(settings)}
+    tasks = {row.cells["flow_name"]: standard_cells(row) for row in registry()["schtasks"].read(settings)}
     ended, ahead = tasks["Backups_nightly"], tasks["Reports_weekly"]
     assert ended["active"] == "0" and "1/31/2003 has passed" in messages(ended["__warnings__"])
     assert "saved inactive" in messages(ended["__warnings__"])
@@ -126,7 +126,7 @@ def test_an_end_date_that_has_passed_saves_the_task_inactive(tmp_path: Path) -> 
 def test_an_unreadable_end_date_is_that_tasks_error(tmp_path: Path) -> None:
     path = with_end_dates(tmp_path, {"\\Reports\\weekly": "2/30/2203"})
     settings = SourceSettings(path=path, profile="schtasks")
-    tasks = {row.cells["flow_name"]: row.cells for row in registry()["schtasks"].read(settings)}
+    tasks = {row.cells["flow_name"]: standard_cells(row) for row in registry()["schtasks"].read(settings)}
     assert codes(tasks["Reports_weekly"]["__errors__"]) == ["INVALID_DATE"]
     assert "End Date: '2/30/2203'" in messages(tasks["Reports_weekly"]["__errors__"])
 

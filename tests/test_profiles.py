@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile, profile_run_config, shared_file
+from conftest import base_state, plan_profile, profile_run_config, shared_file, standard_cells
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -25,7 +25,7 @@ def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, sourc
 
 def flows_of(profile: str, path: Path, **options: Any) -> list[dict[str, str]]:
     rows = registry()[profile].read(SourceSettings(path=path, profile=profile, options=options))
-    return [row.cells for row in rows]
+    return [standard_cells(row) for row in rows]
 
 
 def test_the_rundeck_sample_every_five_seconds_is_sub_minute(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
