@@ -7,6 +7,8 @@ the CLI imports before a signal may interrupt (see cli._Interrupts)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 
 def fail(message: str) -> int:
@@ -15,3 +17,35 @@ def fail(message: str) -> int:
 
     print(f"migrate: {redact(message)}", file=sys.stderr)
     return 1
+
+
+def print_tables(title: str, columns: list[tuple[str, bool]], rows: Iterable[list[str]]) -> Any:
+    """Rows as rich tables of a thousand rows each (a plan of a million flows is never one table
+    in memory), every cell plain text (`[migrate:…]` or `[mapping]` is not markup). `columns`:
+    (name, wraps). Returns the console, for the lines that follow."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # a file or a pipe: room for whole cells, not 80 columns
+        console = Console(highlight=False, soft_wrap=False, width=200)
+
+    def new_table(heading: str | None) -> Table:
+        table = Table(title=Text(heading) if heading else None, show_lines=False)
+        for name, wraps in columns:
+            if wraps:
+                table.add_column(name, overflow="fold")
+            else:
+                table.add_column(name, no_wrap=True)
+        return table
+
+    table = new_table(title)
+    for index, cells in enumerate(rows, 1):
+        table.add_row(*(Text(cell) for cell in cells))
+        if index % 1000 == 0:
+            console.print(table)
+            table = new_table(None)
+    if table.row_count:
+        console.print(table)
+    return console

@@ -73,28 +73,12 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
 
 
 def _print_plan(plan: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from migrate.commands import print_tables
 
-    console = Console(highlight=False, soft_wrap=False)
-    if not console.is_terminal:  # a file or a pipe: no 80-column cut
-        console = Console(highlight=False, soft_wrap=False, width=200)
-
-    def new_table(title: str | None) -> Table:
-        table = Table(title=title, show_lines=False)
-        for column in ("action", "id", "flow", "active"):
-            table.add_column(column, no_wrap=True)
-        return table
-
-    # A thousand rows a table: a selection of many flows is never one table in memory.
-    table = new_table(f"migrate {plan.verb}: {plan.selection.describe()}")
-    for index, action in enumerate(plan.actions, 1):
-        table.add_row(action.action, action.flow_id, action.name, "" if action.active is None else str(action.active))
-        if index % 1000 == 0:
-            console.print(table)
-            table = new_table(None)
-    if table.row_count:
-        console.print(table)
+    console = print_tables(f"migrate {plan.verb}: {plan.selection.describe()}",
+                           [("action", False), ("id", False), ("flow", False), ("active", False)],
+                           ([a.action, a.flow_id, a.name, "" if a.active is None else str(a.active)]
+                            for a in plan.actions))
     counts = ", ".join(f"{action} {n}" for action, n in plan.by_action().most_common())
     console.print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed: {counts}", markup=False)
     console.print(f"read the live service: {plan.read.requests_text()}", markup=False)

@@ -65,31 +65,13 @@ def _write_plan(path: Path, config: Path, plan: Any) -> None:
 
 
 def _print_table(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
+    from migrate.commands import print_tables
     from migrate.engine.inventory import action_cells
 
-    console = Console(highlight=False, soft_wrap=False)
-    if not console.is_terminal:  # a file or a pipe: room for the whole "what", not 80 columns
-        console = Console(highlight=False, soft_wrap=False, width=200)
-    def new_table(title: str | None) -> Table:
-        table = Table(title=Text(title) if title else None, show_lines=False)
-        for column in ("action", "flow", "id", "freq", "cycle"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("what", overflow="fold")
-        return table
-
-    # Printed a thousand rows at a time: a plan of a million flows is never one table in memory.
-    table = new_table(f"{result.source} ({result.profile})")
-    for index, action in enumerate(result.all_actions(), 1):
-        table.add_row(*(Text(cell) for cell in action_cells(action)))  # Text: `[migrate:…]` is not markup
-        if index % 1000 == 0:
-            console.print(table)
-            table = new_table(None)
-    if table.row_count:
-        console.print(table)
+    console = print_tables(f"{result.source} ({result.profile})",
+                           [("action", False), ("flow", False), ("id", False), ("freq", False), ("cycle", False),
+                            ("what", True)],
+                           (action_cells(action) for action in result.all_actions()))
     counts = ", ".join(f"{action} {n}" for action, n in result.by_action().most_common())
     console.print(f"{result.found} flows found: {counts or 'none'}", markup=False)
     if result.invalid_by_reason:

@@ -334,46 +334,33 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], identities: set
                      prune: str | None = None) -> tuple[list[Action], Counter[str]]:
     """Connects as a run does (engine/job.py), lists, reads and compares; writes nothing. The
     run's requester (engine/runner.py: pacing, retries, breaker) does every read."""
-    import aiohttp
-
-    from migrate.engine.job import _tls, check_reachable, target_url
+    from migrate.engine.connection import connected
     from migrate.engine.pacing import StopSignal
-    from migrate.engine.runner import Runner
-    from migrate.service.client import BatchClient
-    from migrate.service.tokens import AccessTokens, load_credentials
 
     run = settings.run
-    stop = StopSignal()
     counted: Counter[str] = Counter()
-    timeout = aiohttp.ClientTimeout(total=run.request_timeout, sock_connect=run.connect_timeout)
-    async with target_url(settings, load_credentials(settings.target.credentials_file)) as (url, _, credentials):
-        connector = aiohttp.TCPConnector(limit=run.concurrency, ssl=_tls(settings))
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            await check_reachable(session, url, run.connect_timeout)
-            tokens = AccessTokens(session, url, credentials, attempts=run.attempts,
-                                  backoff=(run.backoff_base, run.backoff_max), stop=stop, timeout=run.request_timeout)
-            client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens)
-            reader = Runner(client, run, log=None, stop=stop)  # type: ignore[arg-type]  # a plan records nothing
+    async with connected(settings, StopSignal()) as connection:
+        reader, client = connection.runner, connection.client
 
-            async def read_flow(flow_id: str) -> dict[str, Any]:
-                counted["get"] += 1
-                return await reader.read_flow(flow_id)
+        async def read_flow(flow_id: str) -> dict[str, Any]:
+            counted["get"] += 1
+            return await reader.read_flow(flow_id)
 
-            counted["getMyFlow"] += 1
-            listing = await reader._send(client.get_my_flows)
-            if listing.result != "ok" or listing.answer is None:
-                raise PlanReadError(f"the live flows could not be listed (Get My Flow): "
-                                    f"{reader.abort_reason or listing.msg}")
-            scope = identity_scope(settings)
-            live = LiveFlows(listed_flows(listing.answer.data), scope, read_flow)
-            try:
-                actions = await live_actions(live, ready, identities, scope, run.create_missing, run.concurrency,
-                                             prune)
-            except ReadFailed as failed:
-                raise PlanReadError(f"a live flow could not be read for the marker scan: "
-                                    f"{getattr(failed.failure, 'msg', '') or reader.abort_reason}") from None
-            if reader.abort_reason is not None:
-                raise PlanReadError(f"aborted by the service: {reader.abort_reason}")
+        counted["getMyFlow"] += 1
+        listing = await reader._send(client.get_my_flows)
+        if listing.result != "ok" or listing.answer is None:
+            raise PlanReadError(f"the live flows could not be listed (Get My Flow): "
+                                f"{reader.abort_reason or listing.msg}")
+        scope = identity_scope(settings)
+        live = LiveFlows(listed_flows(listing.answer.data), scope, read_flow)
+        try:
+            actions = await live_actions(live, ready, identities, scope, run.create_missing, run.concurrency,
+                                         prune)
+        except ReadFailed as failed:
+            raise PlanReadError(f"a live flow could not be read for the marker scan: "
+                                f"{getattr(failed.failure, 'msg', '') or reader.abort_reason}") from None
+        if reader.abort_reason is not None:
+            raise PlanReadError(f"aborted by the service: {reader.abort_reason}")
     return actions, counted
 
 

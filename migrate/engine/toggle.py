@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from migrate.config import Settings
-from migrate.engine.export import ExportReadError, ExportResult, connected, read_flows, write_snapshot
+from migrate.engine.connection import connected
+from migrate.engine.export import ExportReadError, ExportResult, read_flows, write_snapshot
 from migrate.exit_codes import EXIT_CHANGES, EXIT_INTERRUPTED, EXIT_OK, CannotRun
 from migrate.selection import Selection
 
