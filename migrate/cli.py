@@ -16,11 +16,25 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, NoReturn
 
-from migrate.commands import cron, demo, disable, emulator, enable, export, fail, plan, report, run
+from migrate.commands import (
+    cron,
+    delete,
+    demo,
+    disable,
+    edit,
+    emulator,
+    enable,
+    export,
+    fail,
+    plan,
+    report,
+    restore,
+    run,
+)
 from migrate.exit_codes import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, CannotRun
 
-COMMANDS = {"run": run, "plan": plan, "export": export, "enable": enable, "disable": disable, "demo": demo,
-            "emulator": emulator, "report": report, "cron": cron}
+COMMANDS = {"run": run, "plan": plan, "export": export, "edit": edit, "enable": enable, "disable": disable,
+            "delete": delete, "restore": restore, "demo": demo, "emulator": emulator, "report": report, "cron": cron}
 
 READ_ONLY_VERBS = frozenset({"plan", "export", "report", "cron"})  # what an interrupt of these left
 WRITES_NOTHING = "nothing was written to the service"

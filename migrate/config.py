@@ -142,7 +142,8 @@ class MappingSettings(Section):
     contiguous_groups: bool = False
     tasks: TaskSettings | None = None
     # The dialect of the value mapped to `freq`: never guessed from the text.
-    schedule_dialect: Literal["quartz", "unix", "croniter", "airflow", "iso8601"] = "quartz"
+    # "service": a freq the service holds already (the snapshot profile): kept as written
+    schedule_dialect: Literal["quartz", "unix", "croniter", "airflow", "iso8601", "service"] = "quartz"
     schedule_start: str | None = None  # column with the start an interval counts from (else startTime)
     # Opt-in: a Vixie schedule restricting both day fields (day-of-month OR day-of-week) becomes
     # two flows, the second saved under the id in this column. Off: such a row is invalid.

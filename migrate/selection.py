@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ class Selection:
     active: int | None = None
     cycles: tuple[str, ...] = ()
     modified_since: str | None = None  # YYYY-MM-DD, compared with Get Flow's updateTime
+
+    @functools.cached_property
+    def id_set(self) -> frozenset[str]:  # an ids file may list thousands: looked up once a listed flow
+        return frozenset(self.ids)
 
     @property
     def needs_directories(self) -> bool:
@@ -162,7 +167,7 @@ def make_selection(*, ids: Iterable[str] = (), names: Iterable[str] = (), name_r
 def listing_matches(selection: Selection, flow_id: str, name: str, cycle: str | None) -> bool:
     """What Get My Flow's listing tells: id, name, cycle (None: the listing did not say; Get
     Flow's answer is asked instead)."""
-    if selection.ids and flow_id not in selection.ids:
+    if selection.ids and flow_id not in selection.id_set:
         return False
     if (selection.names or selection.name_regexes) and not (
             any(fnmatch.fnmatchcase(name, glob) for glob in selection.names)
@@ -254,3 +259,16 @@ def directory_tree(data: Any) -> DirectoryTree:
         if isinstance(root, dict) and root.get("isDirectory"):
             walk(root, None, None)
     return DirectoryTree(paths, parents, places)
+
+
+def snapshot_matches(selection: Selection, line: Mapping[str, Any]) -> bool:
+    """A snapshot's flow line (engine/export.py): every criterion on what the line holds; a
+    directory by its path or key as it was (`recursive` by path only: a snapshot keeps no tree)."""
+    flow_id, name = str(line.get("flowId")), str(line.get("flowName") or "")
+    if not listing_matches(selection, flow_id, name, None) or not flow_matches(selection, line):
+        return False
+    if not selection.needs_directories:
+        return True
+    path, dir_id = str(line.get("directory") or ""), str(line.get("dirId") or "")
+    return dir_id in selection.dir_ids or any(
+        path == wanted or (selection.recursive and path.startswith(wanted + "/")) for wanted in selection.dirs)

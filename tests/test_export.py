@@ -128,8 +128,6 @@ def by_task_names(flow: dict[str, Any]) -> dict[str, Any]:
                            "target": names.get(r["target"], r["target"])} for r in graph["relations"]]
     graph.pop("creator", None)
     kept = {k: v for k, v in flow.items() if k not in SERVICE_KEPT}
-    for facts in (kept, graph):  # the quartz dialect writes day names as Quartz's numbers (MON is 2): same instants
-        facts["freq"] = facts["freq"].replace("MON", "2")
     return {**kept, "graph": graph}
 
 

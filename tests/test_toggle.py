@@ -133,7 +133,7 @@ def test_disable_by_owner_then_again_then_enable_brings_them_back(service: Path,
     assert {i for i in after if after[i] != start[i]} == set(changing)  # exactly bob's active flows
     assert all(after[i] == 0 for i in bob())
 
-    before_file = service / "results" / "off.before.jsonl"
+    before_file = service / "results" / "runbooks" / "off.before.jsonl"
     assert report["before"] == str(before_file)
     header, flows = snapshot(before_file)
     assert header["snapshot"] == 1 and header["flows"] == 200 and header["selection"] == {"owner": ["bob"]}
@@ -183,14 +183,14 @@ def test_a_resume_leaves_flows_with_a_final_line_alone(service: Path, capsys: py
     ids.write_text("".join(f"{i}\n" for i in first), encoding="utf-8")
     code, report, err = toggle(capsys, service, "disable", "--ids-file", str(ids), "--apply", "--run-id", "r1")
     assert code == 0 and report["by_status"] == {"disabled": 50}, err
-    _, kept = snapshot(service / "results" / "r1.before.jsonl")
+    _, kept = snapshot(service / "results" / "runbooks" / "r1.before.jsonl")
 
     code, report, err = toggle(capsys, service, "disable", "--owner", "bob", "--apply", "--run-id", "r1", "--resume")
     assert code == 0, err
     assert report["emulator"]["requests_by_action"]["disable"] == len(second)  # the first 50 not again
     assert report["by_status"] == {"disabled": 200, "unchanged": 100}  # each flow's last line of the run
     assert any("50 flows with a final line were not touched again" in note for note in report["notes"])
-    _, flows = snapshot(service / "results" / "r1.before.jsonl")
+    _, flows = snapshot(service / "results" / "runbooks" / "r1.before.jsonl")
     assert [f["flowId"] for f in flows] == first + second
     assert [f for f in flows if f["flowId"] in first] == kept  # their lines as the first run wrote them
     now = actives(service)

@@ -1,12 +1,12 @@
 """`migrate enable CONFIG [selection] [--apply | --yes]`: Enable Flow (reference §8) for the paused flows of a
-selection; the plan first, the before snapshot written before any change (engine/toggle.py, docs/runbooks.md)."""
+selection; the plan first, the before snapshot written before any change (engine/flow_actions.py, docs/runbooks.md)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from migrate.commands._toggle import PRELOAD, add_toggle_parser, execute_toggle
+from migrate.commands._flow_actions import PRELOAD, add_toggle_parser, execute_toggle
 
 __all__ = ["PRELOAD", "add_parser", "execute"]
 

@@ -160,20 +160,24 @@ def resume_command(settings: Settings, run_id: str, prune: str | None = None) ->
     return shlex.join([*program, "run", str(settings.config_path), "--run-id", run_id, "--resume", *pruning])
 
 
-def _log_failure_note(settings: Settings, runner: Runner, run_id: str) -> str:
+def _log_failure_note(settings: Settings, runner: Runner, run_id: str, hint: str | None = None) -> str:
     error = runner.log_error
     assert error is not None
     if not runner.sent_flows:
         return f"{error}: the run stopped before its first request; nothing was sent"
     return (f"{error}: the run stopped at once; {runner.sent_flows} flows were sent, "
             f"{runner.unrecorded} of them without a final line; once there is room, "
-            f"`{resume_command(settings, run_id, runner.prune)}` checks those and completes the run")
+            f"`{hint or resume_command(settings, run_id, runner.prune)}` checks those and completes the run")
 
 
 async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True,
-                  resume: bool = False, plan: Path | None = None, prune: str | None = None) -> RunResult:
+                  resume: bool = False, plan: Path | None = None, prune: str | None = None, *,
+                  held_lock: bool = False, resume_hint: str | None = None, saved_status: str = "saved",
+                  line_extra: dict[str, Any] | None = None) -> RunResult:
     """`prune` ("disable"): once every flow went through, the orphans still active are disabled
-    (a saved plan decides that itself: its `disable` actions)."""
+    (a saved plan decides that itself: its `disable` actions). A runbook (engine/runbook.py)
+    holds the lock itself (`held_lock`), names the command that continues it (`resume_hint`), what
+    its saves are called and what its lines carry besides."""
     if prune is not None and plan is not None:
         raise ConfigError("--prune is not for --plan: a plan made with `plan --prune disable` holds its disables")
     saved_plan = SavedPlan.load(plan) if plan is not None else None  # a bad plan file stops before anything
@@ -185,12 +189,23 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
         print(resuming.note, file=sys.stderr, flush=True)  # before a long run, not after it
     run_id = checked_run_id(run_id if run_id is not None else settings.run.run_id or new_run_id())
     log_path = history_log_path(settings, run_id)
+    runbook = _Runbook(resume_hint, saved_status, line_extra or {})
+    if held_lock:
+        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook)
     with run_lock(settings, log_path, run_id):  # before reading what earlier runs did: a resume too
-        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune)
+        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook)
+
+
+@dataclass(frozen=True)
+class _Runbook:
+    resume_hint: str | None = None
+    saved_status: str = "saved"
+    line_extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_progress: bool,
-                      resume: bool, saved_plan: SavedPlan | None = None, prune: str | None = None) -> RunResult:
+                      resume: bool, saved_plan: SavedPlan | None = None, prune: str | None = None,
+                      runbook: _Runbook = _Runbook()) -> RunResult:
     memory = load_memory(settings, run_id, resume)
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
     total = counted_total(settings) if show_progress else None
@@ -216,6 +231,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
             runner.marker_scope = identity_scope(settings)
             runner.saved_plan = saved_plan
             runner.prune = prune
+            runner.saved_status, runner.line_extra = runbook.saved_status, runbook.line_extra
             try:
                 with interrupts_to(runner), progress:
                     await runner.run(flows())
@@ -235,14 +251,14 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
         summary.elapsed_seconds = elapsed
     result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
     if runner.log_error is not None:
-        note = _log_failure_note(settings, runner, run_id)
+        note = _log_failure_note(settings, runner, run_id, runbook.resume_hint)
         print(f"migrate: {redact(note)}", file=sys.stderr, flush=True)
         result.notes.append(note)
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
     if runner.interrupted:
         result.notes.append("interrupted: flows without a line were not sent; continue with: "
-                            + resume_command(settings, run_id, prune))
+                            + (runbook.resume_hint or resume_command(settings, run_id, prune)))
     if saved_plan is not None:
         result.notes.append(f"applied the plan {saved_plan.path}: {runner.outside_plan} flows it does not change "
                             "were not touched")

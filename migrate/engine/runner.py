@@ -122,6 +122,10 @@ class Runner:
         self.prune_note: str | None = None  # what the disables did, or why they were not done
         self.prune_failed = False  # the orphans could not be found: nothing was disabled
         self.invalid_seen = 0  # invalid source rows: any blocks --prune (one may be an orphan's job)
+        # A runbook's run (engine/runbook.py): what its saves are called (`restored`), and what every
+        # line carries besides (the path of its before snapshot).
+        self.saved_status = "saved"
+        self.line_extra: dict[str, Any] = {}
 
     def _abort(self, code: int | None, reason: str) -> None:
         if self.abort_reason is None:
@@ -144,7 +148,10 @@ class Runner:
         self.stop.set()
 
     def _record(self, flow: ReadyFlow | InvalidFlow, **line: Any) -> None:
-        self.log.record(rows=flow.rows, source_key=flow.source_key, **line, warnings=list(flow.warnings))
+        if line["status"] == "saved":
+            line["status"] = self.saved_status
+        self.log.record(rows=flow.rows, source_key=flow.source_key, **line, warnings=list(flow.warnings),
+                        **self.line_extra)
         self.on_record(line["status"])
 
     def record_invalid(self, flow: InvalidFlow) -> None:
@@ -259,6 +266,10 @@ class Runner:
             if verdict == OUTSIDE_PLAN:
                 self.outside_plan += 1
                 return
+            if verdict is not None and doubt_until is not None and await self._landed(flow):
+                self._record_flow(flow, "saved", input_sha, started=started, flow_id=flow.flow_id or None,
+                                  msg="the interrupted run's save had landed: the live flow is as planned")
+                return
             if verdict is not None:
                 planned = self.saved_plan.planned.get(flow.source_key)
                 self._record_flow(flow, "stale", input_sha, started=started, msg=verdict,
@@ -327,6 +338,16 @@ class Runner:
                 return
         self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                           compared=compared)
+
+    async def _landed(self, flow: ReadyFlow) -> bool:
+        """A flow of a saved plan that a dead run had a save in flight for: its fingerprint moved
+        because that save landed (the live flow is the planned payload), not because of another writer."""
+        if flow.needs_id:
+            return False
+        read = await self._send(lambda: self.client.get_flow(flow.flow_id))
+        if read.result != "ok" or read.answer is None:
+            return False
+        return not changed_fields(json.loads(flow.body), remote_graph(read.answer.data))
 
     def _want(self, flow: ReadyFlow | InvalidFlow) -> None:
         """Note the flow's marker digest: its live flow, if any, is not an orphan."""

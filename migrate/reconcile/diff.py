@@ -79,6 +79,11 @@ def _base(flow: ReadyFlow, wire: dict[str, Any]) -> Action:
                   payload_sha256=flow.sha256)
 
 
+def create_action(flow: ReadyFlow) -> Action:
+    """A flow to create, with nothing read: a runbook's restored flow the service no longer has."""
+    return _base(flow, json.loads(flow.body))
+
+
 def _refused(action: Action, code: str, message: str) -> Action:
     action.action = "invalid"
     action.errors.append({"code": code, "message": f"{code}: {message}"})

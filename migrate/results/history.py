@@ -118,7 +118,7 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
         outcomes.in_doubt.pop(target, None)
         if status == ATTEMPT:
             outcomes.in_doubt[target] = _deadline(line, timeout)
-        elif status in ("saved", "created", "unchanged") and line.get("input_sha256"):
+        elif status in ("saved", "created", "restored", "unchanged") and line.get("input_sha256"):
             outcomes.last_saved[target] = line["input_sha256"]
     return outcomes
 

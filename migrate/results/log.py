@@ -23,9 +23,10 @@ from migrate.service.model import error_reason
 # `disabled` and `orphaned` are lines of orphans (live flows of ours whose key left the export),
 # written by `run --prune disable` or a plan's disables: one disabled, one left as it was.
 # `enabled` and `disabled` are also the lines of `migrate enable` and `migrate disable`.
-STATUSES = ("saved", "created", "unchanged", "invalid", "failed", "not_attempted", "stale", "enabled", "disabled",
-            "orphaned")
-SENT_STATUSES = ("saved", "created", "failed", "enabled", "disabled")
+# `restored` is a save of `migrate restore`, `deleted` a flow `migrate delete` deleted.
+STATUSES = ("saved", "created", "restored", "unchanged", "invalid", "failed", "not_attempted", "stale", "enabled",
+            "disabled", "deleted", "orphaned")
+SENT_STATUSES = ("saved", "created", "restored", "failed", "enabled", "disabled", "deleted")
 # Not a final line: written just before a save (or import) request leaves, so that a crash with
 # requests in flight leaves evidence of them. Summaries never count it; resume reads it.
 ATTEMPT = "attempt"

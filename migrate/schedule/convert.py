@@ -11,11 +11,11 @@ from typing import Literal, get_args
 from migrate.schedule.airflow import convert_airflow
 from migrate.schedule.cron import convert_cron
 from migrate.schedule.intervals import from_iso8601
-from migrate.schedule.legacy import convert_quartz
+from migrate.schedule.legacy import convert_quartz, keep_service_freq
 from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Converted, Rejected, Rejection, ScheduleWarning
 from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, place_in_zone
 
-Dialect = Literal["quartz", "unix", "croniter", "airflow", "iso8601"]
+Dialect = Literal["quartz", "unix", "croniter", "airflow", "iso8601", "service"]
 DIALECTS: tuple[str, ...] = get_args(Dialect)
 
 
@@ -26,6 +26,8 @@ def convert(
     try:
         if dialect == "quartz":
             return convert_quartz(value)
+        if dialect == "service":
+            return keep_service_freq(value)
         if dialect in ("unix", "croniter"):
             return convert_cron(value, dialect, split_or)
         if dialect == "airflow":

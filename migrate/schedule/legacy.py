@@ -4,6 +4,7 @@ validator, Rundeck's structured schedule, and Windows Task Scheduler triggers.""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,17 @@ def convert_quartz(expression: str) -> Converted:
             f"rewritten as the values Quartz fires on ({', '.join(changed)}): a step stops at the field's "
             "end and never wraps, a range may wrap round it"))
     return Converted(schedule.text, cycle, expression, tuple(warnings))
+
+
+def keep_service_freq(expression: str) -> Converted:
+    """A freq the service holds already (a snapshot's, saved back): validated as Quartz and kept
+    as written, since the service fires it as it is; `MON` stays `MON`, so a runbook that changes
+    an owner does not rewrite the schedule too. Where Quartz's reading of the text could be taken
+    for another (the warnings of `convert_quartz`), the canonical form and its warning, as ever."""
+    converted = convert_quartz(expression)
+    if converted.warnings:
+        return converted
+    return replace(converted, freq=" ".join(expression.split()))
 
 
 _WRAPPING = re.compile(r"(?:^|,)([0-9]+|[A-Z]{3})-([0-9]+|[A-Z]{3})")

@@ -24,6 +24,7 @@ from migrate.schedule.result import Converted, Rejected, ScheduleWarning
 TIMEZONE_MISMATCH = "TIMEZONE_MISMATCH"
 TIMEZONE_APPROXIMATE = "TIMEZONE_APPROXIMATE"
 UNKNOWN_TIMEZONE = "UNKNOWN_TIMEZONE"
+SHIFT_REFUSED = "SHIFT_REFUSED"
 
 # How far ahead the zones must stay a fixed time apart: zone rules further out are not known
 # better than "as today", and ten years covers every recurring DST rule many times over.
@@ -96,6 +97,17 @@ def _place(converted: Converted, source_zone: str, target_zone: str, approximate
         f"shifted by today's difference ({target_zone}'s clock is {_apart(difference)} {source_zone}'s on "
         f"{today}); {_off_periods(source_zone, pieces)}")
     return _with_warning(shifted, warning)
+
+
+def shift_freq(freq: str, minutes: int) -> Converted | Rejected:
+    """The Quartz `freq` with every fire time moved `minutes` later on the wall clock (earlier
+    when negative): a runbook's schedule shift. The days move with the times that cross midnight,
+    exactly, as a zone shift's do; a shift with no Quartz form is Rejected(SHIFT_REFUSED) saying why."""
+    try:
+        schedule = parse_quartz(freq)
+        return _shift(Converted(schedule.text, cycle_of(schedule), freq), timedelta(minutes=minutes))
+    except (QuartzError, SubMinuteSchedule, _NoQuartzForm) as error:
+        return Rejected(SHIFT_REFUSED, f"{freq} moved {minutes:+d} minutes has no Quartz form: {error}", freq)
 
 
 def is_known_zone(zone: str) -> bool:

@@ -119,6 +119,12 @@ class BatchClient:
         """Disable (reference §8): the flow stops being scheduled; it needs the flow's owner."""
         return await self._set_active("disable", flow_id, on_send)
 
+    async def delete_flow(self, flow_id: str, on_send: Callable[[], None] | None = None) -> Answer:
+        """Delete (reference §8): `GET …/flows?action=delete&flowId=`; 62104 while another flow
+        depends on it."""
+        query = self._query("delete", flowId=flow_id)
+        return await self._call("GET", self._url("flows", query), query, None, on_send)
+
     async def enable_flow(self, flow_id: str, on_send: Callable[[], None] | None = None) -> Answer:
         """Enable (reference §8): the flow is scheduled again; it needs the flow's owner."""
         return await self._set_active("enable", flow_id, on_send)

@@ -115,5 +115,5 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
 # standard mapping leaves legacy owners out), and it knows every other Save Flow field too.
 FIELDS = {"owners": "owners", "visitors": "visitors", "doAs": "do_as", "queue": "queue", "type": "type",
           "cycle": "cycle"}
-PROFILE = Profile("snapshot", "quartz", read, "snapshots written by `migrate export` (JSON Lines)", FIELDS,
+PROFILE = Profile("snapshot", "service", read, "snapshots written by `migrate export` (JSON Lines)", FIELDS,
                   identity_marker=False)

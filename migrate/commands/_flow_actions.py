@@ -1,5 +1,5 @@
-"""What `migrate enable` and `migrate disable` share: their command line and their output, over
-one engine (engine/toggle.py). Not a verb itself: the CLI lists enable.py and disable.py."""
+"""What `migrate enable`, `migrate disable` and `migrate delete` share: their command line and their
+output, over one engine (engine/flow_actions.py). Not a verb itself: the CLI lists their modules."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any
 from migrate.selection import add_selection_arguments
 
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
-PRELOAD = ("migrate.config", "migrate.engine.export", "migrate.engine.toggle", "migrate.engine.job", "rich.table")
+PRELOAD = ("migrate.config", "migrate.engine.export", "migrate.engine.flow_actions", "migrate.engine.job", "rich.table")
 
 DOES = {"enable": "schedule the flows of a selection again (Enable Flow), plan first",
-        "disable": "stop scheduling the flows of a selection (Disable Flow), plan first"}
+        "disable": "stop scheduling the flows of a selection (Disable Flow), plan first",
+        "delete": "delete the flows of a selection (Delete Flow), plan first, a snapshot of each first"}
 
 
 def add_toggle_parser(verbs: Any, verb: str) -> None:
@@ -29,14 +30,14 @@ def add_toggle_parser(verbs: Any, verb: str) -> None:
                         help="continue the run named by --run-id: flows with a final line are not touched again")
     parser.add_argument("--before", type=Path, metavar="FILE",
                         help="the snapshot of the flows about to change, written first "
-                        "(default: results/<run-id>.before.jsonl, beside the result log)")
+                        "(default: results/runbooks/<run-id>.before.jsonl, beside the result log)")
     add_selection_arguments(parser)
 
 
 def execute_toggle(args: argparse.Namespace, verb: str) -> int:
     from migrate.commands import fail
     from migrate.config import load_settings
-    from migrate.engine.toggle import apply_toggle, plan_toggle
+    from migrate.engine.flow_actions import apply_toggle, plan_toggle
     from migrate.selection import selection_from_args
 
     selection = selection_from_args(args)  # a bad criterion is refused before the config is read
@@ -61,6 +62,8 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
         plan = result.plan
         print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed; "
               f"{len(plan.changes)} to {verb}; before: {result.before_path}")
+        if verb == "delete":
+            print(f"to put them back: migrate restore {result.before_path} --config {args.config}")
     print(result.summary.text())
     for note in result.notes:
         print(note)

@@ -1,17 +1,19 @@
-"""`migrate enable` and `migrate disable`: the service's own Enable / Disable Flow (reference §8)
-over the live flows of a selection, plan first.
+"""`migrate enable`, `migrate disable` and `migrate delete`: the service's own Enable, Disable and
+Delete Flow (reference §8) over the live flows of a selection, plan first.
 
 The selection is read as `migrate export` reads it (engine/export.py `read_flows`). Each flow
-gets one action: the verb (`enable`, `disable`) when its `active` is not yet the wanted one, else
-`unchanged`. Without `apply` that plan is all. With it, under the run lock (one runbook verb at
-a time per target), the "before" snapshot of exactly the flows that will change is written first
-(the export's format, so the `snapshot` profile can put them back), then each is enabled or
-disabled through the Runner's `_send` (paced, retried, the breaker), with an `attempt` record
+gets one action: `enable` / `disable` when its `active` is not yet the wanted one, else
+`unchanged`; `delete` for every flow. Without `apply` that plan is all. With it, under the run
+lock (one runbook verb at a time per target), the "before" snapshot of exactly the flows that
+will change is written first (the export's format, so `migrate restore` can put them back), then
+each is sent through the Runner's `_send` (paced, retried, the breaker), with an `attempt` record
 just before its request leaves, and read back with Get Flow: its result line holds
-`active_before` and `active_after`. Never Save Flow: the action touches nothing but `active`.
+`active_before` and `active_after` (a deleted flow's read back must find nothing). Never Save Flow.
 
-Enable and Disable are idempotent: a flow left in doubt by a dead run (an attempt record and no
-final line) is simply sent again and read back, with no wait for its old request's time limit."""
+Enable and Disable set a state, so a flow left in doubt by a dead run (an attempt record and no
+final line) is simply sent again and read back. Deletes go in waves, the flows no other selected
+flow depends on first (the service refuses to delete a flow another depends on: 62104); a flow a
+dead run had a delete in flight for and that is gone now gets its `deleted` line on resume."""
 
 from __future__ import annotations
 
@@ -35,14 +37,14 @@ if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help`
     from migrate.results.log import ResultLog
     from migrate.service.client import BatchClient
 
-Verb = Literal["enable", "disable"]
+Verb = Literal["enable", "disable", "delete"]
 WANTED: dict[str, int] = {"enable": 1, "disable": 0}
-DONE_STATUS: dict[str, str] = {"enable": "enabled", "disable": "disabled"}
+DONE_STATUS: dict[str, str] = {"enable": "enabled", "disable": "disabled", "delete": "deleted"}
 # The runbook verbs share one lock per target: two of them at once could undo each other's work.
 LOCK_SCOPE = "runbook verbs"
 # A resumed run does not touch again a flow whose last line says it is as wanted; a `failed` or
 # `not_attempted` flow is tried again, as `run --resume` sends what it did not save.
-FINAL = ("enabled", "disabled", "unchanged")
+FINAL = ("enabled", "disabled", "deleted", "unchanged")
 
 
 class NothingSelected(CannotRun):
@@ -110,7 +112,7 @@ def make_plan(verb: Verb, selection: Selection, read: ExportResult) -> TogglePla
     for flow in read.flows:
         active = _active(flow.get("active"))
         plan.actions.append(ToggleAction(str(flow.get("flowId")), str(flow.get("flowName") or ""), active,
-                                         "unchanged" if active == WANTED[verb] else verb))
+                                         "unchanged" if verb != "delete" and active == WANTED[verb] else verb))
     return plan
 
 
@@ -141,9 +143,15 @@ def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: s
     path = log_path(settings, run_id)
     if resume and not path.is_file():
         raise CannotRun(f"no result log of run {run_id!r} at {path}")
-    before = before if before is not None else path.with_name(f"{run_id}.before.jsonl")
+    before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
     with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
         return asyncio.run(_apply(settings, verb, selection, run_id, path, before, resume))
+
+
+def runbook_file(log: Path, run_id: str, kind: str) -> Path:
+    """Where a runbook verb keeps a file of its run: `runbooks/<run-id>.<kind>` beside the result
+    log (a folder of its own: the logs' glob, `results/*.jsonl`, must not find a snapshot)."""
+    return log.parent / "runbooks" / f"{run_id}.{kind}"
 
 
 def _done_flows(path: Path, run_id: str) -> dict[str, str]:
@@ -186,7 +194,7 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
             if runner.interrupted:  # before any change: nothing was sent, no file written
                 return ToggleRun(EXIT_INTERRUPTED, None, Summary(), path, before,
                                  notes=["interrupted while reading the selection: nothing was sent"])
-            if not read.flows and not done:
+            if not read.flows and not done and not resume:
                 raise _nothing_selected(selection, read)
             plan = make_plan(verb, selection, read)
             todo = [a for a in plan.actions if a.flow_id not in done]
@@ -194,9 +202,17 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
             # The log is opened only now: a selection that matches nothing leaves no file behind.
             log = runner.log = ResultLog(path, run_id=run_id, source_file=f"migrate {verb}",
                                          fsync_every=settings.run.fsync_every, config=settings.config_path.name)
+            toggler = _Toggler(runner, connection.client, log, verb, before, settings.run.request_timeout)
             try:
-                await runner._each(_Toggler(runner, connection.client, log, verb, before,
-                                            settings.run.request_timeout).one, todo)
+                if verb == "delete":
+                    if resume:
+                        _record_landed_deletes(log, path, run_id, plan, done, before)
+                    for wave in delete_waves(todo, {str(f.get("flowId")): f for f in read.flows}):
+                        await runner._each(toggler.one, wave)
+                        if runner.stopping or runner.abort_reason is not None:
+                            break
+                else:
+                    await runner._each(toggler.one, todo)
             finally:
                 try:
                     log.close()
@@ -231,7 +247,7 @@ class _Toggler:
                  timeout: float) -> None:
         self.runner, self.client, self.log, self.verb = runner, client, log, verb
         self.before, self.timeout = str(before), timeout
-        self.wanted, self.status_done = WANTED[verb], DONE_STATUS[verb]
+        self.wanted, self.status_done = WANTED.get(verb), DONE_STATUS[verb]
 
     def record(self, action: ToggleAction, status: str, exchange: Exchange | None, begun: float,
                active_after: int | None, msg: str = "") -> None:
@@ -271,9 +287,13 @@ class _Toggler:
                 sent = True
                 runner.sent_flows += 1
 
-        call = self.client.enable_flow if self.verb == "enable" else self.client.disable_flow
+        call = {"enable": self.client.enable_flow, "disable": self.client.disable_flow,
+                "delete": self.client.delete_flow}[self.verb]
         try:
             answer = await runner._send(lambda: call(action.flow_id, on_send=intent))
+            if self.verb == "delete":
+                await self._deleted(action, answer, begun, sent)
+                return
             if answer.result != "ok":
                 if answer.result == "stopped" and not sent:
                     return  # no line: a resumed run sends it
@@ -297,6 +317,71 @@ class _Toggler:
         except ResultLogError:
             runner.unrecorded += sent
             raise
+
+
+    async def _deleted(self, action: ToggleAction, answer: Exchange, begun: float, sent: bool) -> None:
+        """A delete's line: `deleted` once a Get Flow says the flow is not there (a retried delete
+        the service refuses because its first try did it counts), else `failed` with the answer."""
+        from migrate.service.answers import INVALID_PARAMETER
+
+        runner = self.runner
+        if answer.result == "stopped" and not sent:
+            return  # no line: a resumed run sends it
+        if answer.result != "ok" and (answer.answer is None or answer.answer.code != INVALID_PARAMETER):
+            status = "not_attempted" if answer.result == "refused" and not sent else "failed"
+            self.record(action, status, answer, begun, action.active)
+            return
+        back = await runner._send(lambda: self.client.get_flow(action.flow_id))
+        gone = back.answer is not None and back.answer.code == INVALID_PARAMETER
+        if gone:
+            self.record(action, "deleted", answer, begun, None,
+                        "" if answer.result == "ok" else "already gone: an earlier try of this delete did it")
+        else:
+            self.record(action, "failed", answer, begun, action.active,
+                        answer.msg if answer.result != "ok" else "the service answered ok, but the flow is still there")
+
+
+def delete_waves(todo: list[ToggleAction], flows: dict[str, dict[str, Any]]) -> list[list[ToggleAction]]:
+    """The deletes in waves: a flow goes once every selected flow that depends on it (its graph's
+    `flows`) went in an earlier wave. A cycle (the service does not allow one) goes last, as it is."""
+    from migrate.reconcile.compare import remote_graph
+
+    chosen = {a.flow_id: a for a in todo}
+    depends_on = {flow_id: {str(f.get("flowId")) for f in remote_graph(flows.get(flow_id, {})).get("flows") or []
+                            if isinstance(f, dict)} & set(chosen) for flow_id in chosen}
+    waves, left = [], dict(chosen)
+    while left:
+        wanted = {dep for flow_id in left for dep in depends_on[flow_id]}
+        wave = [action for flow_id, action in left.items() if flow_id not in wanted]
+        if not wave:
+            wave = list(left.values())
+        waves.append(wave)
+        for action in wave:
+            del left[action.flow_id]
+    return waves
+
+
+def _record_landed_deletes(log: ResultLog, path: Path, run_id: str, plan: TogglePlan, done: dict[str, str],
+                           before: Path) -> None:
+    """On resume: a flow the dead run had a delete in flight for (an attempt, no final line), and
+    that the selection no longer finds, was deleted by it."""
+    from migrate.results.log import read_log
+
+    in_doubt: dict[str, str] = {}
+    for line in read_log(path, attempts=True):
+        if line.get("run_id") == run_id and line.get("flow_id") is not None:
+            flow_id = str(line["flow_id"])
+            if line.get("status") == "attempt":
+                in_doubt[flow_id] = str(line.get("name") or "")
+            else:
+                in_doubt.pop(flow_id, None)
+    live = {a.flow_id for a in plan.actions}
+    held = {str(f.get("flowId")): f for f in _snapshot_lines(before)} if before.is_file() else {}
+    for flow_id in sorted(set(in_doubt) - live - set(done)):
+        name = str(held.get(flow_id, {}).get("flowName") or in_doubt[flow_id])
+        log.record(rows=[], source_key=f"flow {flow_id}", flow_id=flow_id, name=name or None, status="deleted",
+                   attempts=0, msg="the interrupted run's delete had landed: the flow is gone",
+                   target=f"flow {flow_id}", action="delete", before=str(before))
 
 
 def _write_before(path: Path, plan: TogglePlan, todo: list[ToggleAction], resume: bool) -> None:

@@ -1,0 +1,80 @@
+"""What `migrate edit` and `migrate restore` share: their apply options and their output, over one
+engine (engine/runbook.py). Not a verb itself: the CLI lists edit.py and restore.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+# Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
+PRELOAD = ("migrate.config", "migrate.engine.export", "migrate.engine.runbook", "migrate.engine.job",
+           "migrate.engine.inventory", "migrate.reconcile.edits", "migrate.reconcile.saved_plan", "rich.table")
+
+
+def add_apply_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--apply", action="store_true",
+                        help=f"{verb} them, after the plan (without it: the plan only, nothing written)")
+    parser.add_argument("--yes", action="store_true", help="the same as --apply, for scripts")
+    parser.add_argument("--json", action="store_true", help="the plan, or the summary, as JSON")
+    parser.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run named by --run-id from its own plan: flows with a final line are not "
+                        "touched again")
+    parser.add_argument("--before", type=Path, metavar="FILE",
+                        help="the snapshot of the flows about to change, written first "
+                        "(default: results/runbooks/<run-id>.before.jsonl, beside the result log)")
+
+
+def check_apply_arguments(args: argparse.Namespace) -> str | None:
+    """Why the options do not go together, or None."""
+    if not (args.apply or args.yes) and (args.resume or args.run_id or args.before):
+        return "--run-id, --resume and --before are for --apply: without it nothing is written"
+    return None
+
+
+def print_plan(plan: Any, as_json: bool) -> None:
+    from migrate.commands import print_tables
+    from migrate.engine.inventory import action_cells
+
+    if as_json:
+        print(json.dumps(plan.as_json(), indent=2, ensure_ascii=False))
+        return
+    result, desired = plan.plan, plan.desired
+    console = print_tables(f"migrate {plan.verb}: {desired.source} ({desired.selection.describe()})",
+                           [("action", False), ("flow", False), ("id", False), ("freq", False), ("cycle", False),
+                            ("what", True)],
+                           (action_cells(action) for action in result.actions))
+    counts = ", ".join(f"{action} {n}" for action, n in result.by_action().most_common())
+    console.print(f"{len(result.actions)} flows matched of {desired.listed} listed: {counts or 'none'}", markup=False)
+    if result.warnings_by_code:
+        console.print("warnings by code: " + ", ".join(f"{k} x{v}" for k, v in result.warnings_by_code.most_common()),
+                      markup=False)
+    for note in result.notes:
+        console.print(note, markup=False)
+
+
+def print_run(run: Any, as_json: bool, verb: str) -> None:
+    result = run.run
+    if as_json:
+        summary = result.summary.as_json() if result is not None else {}
+        print(json.dumps({"exit_code": run.exit_code, "result_log": str(run.log_path),
+                          "before": None if run.before_path is None else str(run.before_path), **summary,
+                          "notes": run.notes, "plan": None if run.plan is None else run.plan.as_json()},
+                         indent=2, ensure_ascii=False))
+        return
+    if result is not None:
+        if run.plan is not None:
+            held = sum(1 for action in run.plan.changes if action.action == "update")
+            print(f"before: {run.before_path} ({held} flows as they were before this run; "
+                  f"`migrate restore {run.before_path} --config …` puts them back)")
+        print(result.summary.text())
+    for note in run.notes:
+        print(note)
+    if result is not None and result.emulator_stats is not None:
+        stats = result.emulator_stats
+        by_action = ", ".join(f"{n} {action}" for action, n in sorted(stats["requests_by_action"].items()))
+        print(f"emulator: {stats['requests']} requests ({by_action})")
+    if run.log_path.is_file():
+        print(f"result log: {run.log_path}")

@@ -1,0 +1,456 @@
+"""`migrate edit` and `migrate restore`: a runbook's desired state for live flows, shown as the
+reconcile plan, then applied by the run engine (engine/job.py).
+
+Both verbs make the same thing: a list of snapshot lines (engine/export.py's format), the flows
+as they should be. `edit` reads its selection live and applies its edits to each flow
+(reconcile/edits.py); `restore` takes the flows of a snapshot file. That list is written as a
+snapshot (`results/runbooks/<run-id>.desired.jsonl`) and read back by the `snapshot` profile, so that the
+plan and the saves are `plan`'s and `run`'s, over the same mapping, diff and engine:
+
+1. the plan: each flow mapped, compared with the live flow read just now (no second read), and
+   given its action: `update` (the fields that differ), `unchanged`, `create` (a restored flow the
+   service no longer has), `invalid`; flows left alone are listed too: an edit a flow cannot take
+   (`invalid`, code EDIT_REFUSED) and, for a restore, a flow someone else changed since the
+   snapshot (`conflict`, unless `--force`);
+2. with `apply`, under the runbook verbs' lock: the **before snapshot** of exactly the flows that
+   will change (as read for the plan) is written first, then the plan itself
+   (`results/runbooks/<run-id>.plan.json`), then `run --plan` applies it: only its creates and updates,
+   each only if the live flow is still as the plan saw it (else `stale`), paced, retried, with
+   the breaker, an attempt record before each save, one result line a flow (`saved`, or
+   `restored` for a restore), each naming the before file;
+3. `--resume` continues run ID from its own desired file and plan: flows with a final line are
+   not touched again, and one a dead run had a save in flight for is read back first (its save
+   landed: `saved`; else sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migrate.config import MappingSettings, Settings, SourceSettings
+from migrate.engine.connection import Connection, connected
+from migrate.engine.export import ExportResult, read_flows, write_snapshot
+from migrate.engine.flow_actions import LOCK_SCOPE, NothingSelected, runbook_file
+from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, EXIT_SOME_FAILED, CannotRun
+from migrate.reconcile.diff import Action
+from migrate.reconcile.edits import EditRefused, Edits, apply_edits
+from migrate.selection import Selection
+
+if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help` stays quick
+    from migrate.engine.inventory import PlanResult
+    from migrate.engine.job import RunResult
+
+CHANGES = ("create", "update")
+# What a desired line does not need once its flow exists: where it is (an existing flow stays
+# where it is; the snapshot profile would warn DIRECTORY for nothing).
+PLACE = ("dirId", "directory")
+
+
+@dataclass
+class Desired:
+    """What a verb wants: the flows as they should be, the live flows as read (by id), and the
+    flows it leaves alone, each as a plan action saying why."""
+
+    selection: Selection
+    lines: list[dict[str, Any]]
+    live: dict[str, dict[str, Any]]
+    listed: int
+    left_alone: list[Action] = field(default_factory=list)
+    requests: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    source: str = ""  # what the plan is of: the runbook, the snapshot
+
+
+@dataclass
+class RunbookPlan:
+    verb: str
+    desired: Desired
+    plan: PlanResult
+
+    @property
+    def actions(self) -> list[Action]:
+        return self.plan.actions
+
+    @property
+    def changes(self) -> list[Action]:
+        return [a for a in self.plan.actions if a.action in CHANGES]
+
+    @property
+    def exit_code(self) -> int:
+        by_action = self.plan.by_action()
+        if by_action["invalid"]:
+            return EXIT_INVALID_ROWS
+        return EXIT_CHANGES if self.changes or by_action["conflict"] else EXIT_OK
+
+    def as_json(self) -> dict[str, Any]:
+        return {"verb": self.verb, "source": self.desired.source, "selection": self.desired.selection.as_json(),
+                "listed": self.desired.listed, "matched": len(self.plan.actions),
+                "by_action": dict(self.plan.by_action()), "requests": dict(self.desired.requests),
+                "exit_code": self.exit_code, "notes": self.plan.notes,
+                "actions": [a.as_json() for a in self.plan.actions]}
+
+
+@dataclass
+class RunbookRun:
+    exit_code: int
+    plan: RunbookPlan | None
+    run: RunResult | None
+    log_path: Path
+    before_path: Path | None
+    notes: list[str] = field(default_factory=list)
+
+
+MakeDesired = Callable[[Connection, Settings], Awaitable[Desired]]
+
+
+def snapshot_settings(settings: Settings, desired: Path, create_missing: bool, serial: bool = False) -> Settings:
+    """The config's target and run, with the desired file as the source read by the `snapshot`
+    profile (the config's own source, mapping and defaults are another export's); `serial`: one
+    flow at a time (flows to create that depend on each other, dependencies first)."""
+    run = {"create_missing": create_missing, "compare": "none", **({"concurrency": 1} if serial else {})}
+    return settings.model_copy(update={
+        "source": SourceSettings(path=desired, profile="snapshot"), "mapping": MappingSettings(), "defaults": {},
+        "run": settings.run.model_copy(update=run),
+    })
+
+
+def _depends_on(line: dict[str, Any]) -> set[str]:
+    from migrate.reconcile.compare import remote_graph
+
+    return {str(f.get("flowId")) for f in remote_graph(line).get("flows") or [] if isinstance(f, dict)}
+
+
+def dependencies_first(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines ordered so that a flow comes after the flows of the list it depends on (else as
+    they were): a flow created before its upstream is refused by the service."""
+    by_id = {str(line.get("flowId")): line for line in lines}
+    placed: dict[str, dict[str, Any]] = {}
+
+    def place(flow_id: str, path: frozenset[str]) -> None:
+        if flow_id in placed or flow_id in path:
+            return
+        for upstream in sorted(_depends_on(by_id[flow_id]) & by_id.keys()):
+            place(upstream, path | {flow_id})
+        placed[flow_id] = by_id[flow_id]
+
+    for flow_id in by_id:
+        place(flow_id, frozenset())
+    return list(placed.values())
+
+
+def serial_creates(plan: RunbookPlan) -> bool:
+    """Some flow to create depends on another flow to create: the run goes one flow at a time."""
+    creates = {a.flow_id for a in plan.changes if a.action == "create"}
+    return any(_depends_on(line) & creates for line in plan.desired.lines if str(line.get("flowId")) in creates)
+
+
+def write_desired(path: Path, desired: Desired) -> None:
+    """The desired lines as a snapshot (the `snapshot` profile's input): a flow that exists
+    keeps no place (it stays where it is), a flow to create keeps it (its DIRECTORY warning)."""
+    lines = [{k: v for k, v in line.items() if k not in PLACE} if str(line.get("flowId")) in desired.live else line
+             for line in desired.lines]
+    write_snapshot(path, ExportResult(desired.source, desired.listed, lines), desired.selection)
+
+
+async def read_live(connection: Connection, settings: Settings, selection: Selection) -> ExportResult:
+    """The selection's live flows, as `export` reads them; a selection matching none is refused."""
+    read = ExportResult(settings.target.url)
+    await read_flows(connection.runner, connection.client, selection, read)
+    if not read.flows:
+        raise NothingSelected(f"the selection ({selection.describe()}) matches none of the {read.listed} flows you "
+                              f"can see; nothing sent ({read.requests_text()})")
+    return read
+
+
+async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, create_missing: bool,
+                decide: Callable[[RunbookPlan], None] | None) -> RunbookPlan:
+    """The reconcile plan of the desired lines against the live flows already read."""
+    from migrate.engine.inventory import plan_job
+    from migrate.reconcile.diff import create_action, invalid_action, live_actions
+    from migrate.reconcile.live import Listed, LiveFlows, ReadFailed
+
+    write_desired(path, desired)
+    derived = snapshot_settings(settings, path, create_missing)
+    result = plan_job(derived, workers=1, keep="payloads")
+    result.offline = False
+
+    async def cached(flow_id: str) -> dict[str, Any]:  # read once already, by the selection
+        if flow_id not in desired.live:
+            raise ReadFailed(None, f"flow {flow_id} is not in the service")
+        return desired.live[flow_id]
+
+    listed = [Listed(flow_id, str(line.get("flowName", "")), True) for flow_id, line in desired.live.items()]
+    missing = [flow for flow in result.ready if flow.flow_id not in desired.live]
+    present = [flow for flow in result.ready if flow.flow_id in desired.live]
+    actions = await live_actions(LiveFlows(listed, None, cached), present, set(), None, False,
+                                 settings.run.concurrency)
+    for flow in missing:
+        actions.append(create_action(flow) if create_missing else invalid_action_missing(flow))
+    actions += [invalid_action(f) for f in result.listed()]
+    order = {str(line.get("flowId")): n for n, line in enumerate(desired.lines)}
+    actions.sort(key=lambda a: order.get(a.flow_id or a.source_key, len(order)))
+    result.actions = actions + list(desired.left_alone)
+    result.notes += desired.notes
+    plan = RunbookPlan(verb, desired, result)
+    if decide is not None:
+        decide(plan)
+    if serial_creates(plan):
+        result.notes.append("some flows to create depend on others created here: they are saved one at a time, "
+                            "dependencies first")
+    result.notes.append(f"read the live service: {sum(desired.requests.values())} requests "
+                        f"({', '.join(f'{n} {a}' for a, n in desired.requests.most_common())})")
+    return plan
+
+
+def invalid_action_missing(flow: Any) -> Action:
+    return Action("invalid", flow.source_key, flow.name, flow.rows, flow.flow_id,
+                  errors=[{"code": "NOT_FOUND", "message": f"flow {flow.flow_id} is not in the service"}])
+
+
+def plan_runbook(settings: Settings, verb: str, make: MakeDesired, create_missing: bool = False,
+                 decide: Callable[[RunbookPlan], None] | None = None) -> RunbookPlan:
+    """The plan only: the live flows read (never written), each flow with its action."""
+
+    async def planned() -> RunbookPlan:
+        from migrate.engine.pacing import StopSignal
+
+        async with connected(settings, StopSignal()) as connection:
+            desired = await make(connection, settings)
+        with tempfile.TemporaryDirectory(prefix="migrate-") as folder:
+            return await _plan(settings, verb, desired, Path(folder) / "desired.jsonl", create_missing, decide)
+
+    return asyncio.run(planned())
+
+
+def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_missing: bool = False,
+                  decide: Callable[[RunbookPlan], None] | None = None, run_id: str | None = None,
+                  resume: bool = False, before: Path | None = None, show: Callable[[RunbookPlan], None],
+                  resume_hint: str, saved_status: str = "saved") -> RunbookRun:
+    """Plan, show it, write the before snapshot and the plan, apply it; or continue run ID."""
+    from migrate.engine.job import new_run_id, run_job
+    from migrate.engine.lock import run_lock
+    from migrate.results.history import checked_run_id, log_path
+
+    if resume and run_id is None:
+        raise CannotRun("--resume needs --run-id: the run to continue")
+    run_id = checked_run_id(run_id if run_id is not None else settings.run.run_id or new_run_id())
+    path = log_path(settings, run_id)
+    desired_path = runbook_file(path, run_id, "desired.jsonl")
+    plan_path = runbook_file(path, run_id, "plan.json")
+    before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
+    hint = f"{resume_hint} --run-id {run_id} --resume"
+    with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
+        if resume:
+            if not (desired_path.is_file() and plan_path.is_file()):
+                raise CannotRun(f"run {run_id} has nothing to resume: no {desired_path.name} and {plan_path.name} "
+                                f"in {path.parent} (a run that changed nothing leaves none)")
+            plan = None
+        else:
+            async def planned() -> RunbookPlan:
+                from migrate.engine.pacing import StopSignal
+
+                async with connected(settings, StopSignal()) as connection:
+                    desired = await make(connection, settings)
+                desired_path.parent.mkdir(parents=True, exist_ok=True)
+                return await _plan(settings, verb, desired, desired_path, create_missing, decide)
+
+            plan = asyncio.run(planned())
+            show(plan)
+            _record_left_alone(path, run_id, plan, before)
+            if not plan.changes:
+                desired_path.unlink(missing_ok=True)
+                code = EXIT_INVALID_ROWS if plan.exit_code == EXIT_INVALID_ROWS else EXIT_OK
+                return RunbookRun(code, plan, None, path, None, ["nothing to change: nothing was written"])
+            # First the before file, whole: nothing changes before it is.
+            changing = {a.flow_id for a in plan.changes if a.action == "update"}
+            write_snapshot(before, ExportResult(plan.desired.source, plan.desired.listed,
+                                                [plan.desired.live[i] for i in plan.desired.live if i in changing]),
+                           plan.desired.selection)
+            _write_plan(plan_path, plan.plan, settings)
+        serial = (plan is not None and serial_creates(plan)) or (resume and _planned_serial(plan_path))
+        derived = snapshot_settings(settings, desired_path, create_missing, serial)
+        result = asyncio.run(run_job(derived, run_id=run_id, resume=resume, plan=plan_path, held_lock=True,
+                                     resume_hint=hint, saved_status=saved_status,
+                                     line_extra={"before": str(before)}))
+    code = result.exit_code
+    if plan is not None and plan.desired.left_alone:  # their lines were written before the run's own
+        from migrate.engine.job import read_log_lines
+        from migrate.results.log import Summary
+
+        elapsed, sent = result.summary.elapsed_seconds, result.summary.sent
+        result.summary = Summary.of(read_log_lines(path, run_id), elapsed_seconds=elapsed)
+        result.summary.sent_in_elapsed = sent
+        if code == EXIT_OK:  # a conflict is a change not made; an edit refused, an invalid row
+            code = EXIT_SOME_FAILED if result.summary.counts["stale"] else EXIT_INVALID_ROWS
+    notes = [n for n in result.notes if not n.startswith("applied the plan")]
+    return RunbookRun(code, plan, result, path, before, notes)
+
+
+def _planned_serial(plan_path: Path) -> bool:
+    try:
+        notes = json.loads(plan_path.read_text(encoding="utf-8")).get("notes") or []
+        return any("one at a time" in str(note) for note in notes)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _write_plan(path: Path, plan: PlanResult, settings: Settings) -> None:
+    from migrate.reconcile.saved_plan import PLAN_FORMAT
+
+    head = {"format": PLAN_FORMAT, "config": str(settings.config_path.resolve()),
+            "made": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        plan.write_json(out, head)
+    partial.replace(path)
+
+
+def _record_left_alone(path: Path, run_id: str, plan: RunbookPlan, before: Path) -> None:
+    """One result line for each flow the verb leaves alone (an edit it cannot take, a conflict)."""
+    left = plan.desired.left_alone
+    if not left:
+        return
+    from migrate.results.log import ResultLog
+
+    log = ResultLog(path, run_id=run_id, source_file=plan.desired.source, config=None)
+    try:
+        for action in left:
+            error = action.errors[0] if action.errors else {}
+            log.record(rows=[], source_key=action.source_key, flow_id=action.flow_id or None, name=action.name,
+                       status="invalid" if action.action == "invalid" else "stale", attempts=0,
+                       code=error.get("code"), msg=error.get("message", ""), target=f"flow {action.flow_id}",
+                       before=str(before))
+    finally:
+        log.close()
+
+
+def snapshot_lines(path: Path) -> tuple[dict[str, Any], Iterator[tuple[int, dict[str, Any] | str]]]:
+    """A snapshot file's header and its flow lines (with their numbers; a line that is not JSON
+    comes as its error text), the header checked first."""
+    from migrate.sources.profiles.snapshot import SNAPSHOT_FORMAT
+
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as error:
+        raise CannotRun(f"{path}: cannot read the snapshot: {error.strerror or error}") from None
+    first = handle.readline()
+    try:
+        header = json.loads(first) if first.strip() else None
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or header.get("snapshot") != SNAPSHOT_FORMAT:
+        handle.close()
+        raise CannotRun(f"{path}: this does not look like a snapshot of `migrate export` (expected a first line "
+                        f"{{\"snapshot\": {SNAPSHOT_FORMAT}, …}}; found {first.strip()[:80]!r})")
+
+    def lines() -> Iterator[tuple[int, dict[str, Any] | str]]:
+        with handle:
+            for number, line in enumerate(handle, 2):
+                if line.strip():
+                    try:
+                        yield number, json.loads(line)
+                    except json.JSONDecodeError as error:
+                        yield number, f"line {number} is not JSON ({error.msg} at column {error.colno})"
+
+    return header, lines()
+
+
+# ---- What each verb wants --------------------------------------------------------------------
+
+def edit_desired(selection: Selection, edits: Edits, source: str) -> MakeDesired:
+    """`edit`: the selection read live, each flow with the edits made; a flow that cannot take
+    them is left alone (`invalid`, EDIT_REFUSED, the reason)."""
+
+    async def make(connection: Connection, settings: Settings) -> Desired:
+        read = await read_live(connection, settings, selection)
+        desired = Desired(selection, [], {str(line["flowId"]): line for line in read.flows}, read.listed,
+                          requests=read.requests, source=source)
+        for line in read.flows:
+            flow_id = str(line["flowId"])
+            try:
+                desired.lines.append(apply_edits(line, edits))
+            except EditRefused as why:
+                desired.left_alone.append(Action("invalid", flow_id, str(line.get("flowName", "")), flow_id=flow_id,
+                                                 errors=[{"code": "EDIT_REFUSED", "message": str(why)}]))
+        return desired
+
+    return make
+
+
+@dataclass
+class Snapshot:
+    """A snapshot file's flows, checked before anything is read from the service."""
+
+    path: Path
+    header: dict[str, Any]
+    flows: list[dict[str, Any]]
+
+
+def read_snapshot(path: Path, selection: Selection) -> Snapshot:
+    """The snapshot's flows that the selection picks; a file that is not a whole snapshot, or a
+    selection that picks none of its flows, is refused here (exit 1, nothing read)."""
+    from migrate.selection import snapshot_matches
+
+    header, numbered = snapshot_lines(path)
+    flows: list[dict[str, Any]] = []
+    for number, line in numbered:
+        if isinstance(line, str) or not isinstance(line, dict) or "flowId" not in line:
+            raise CannotRun(f"{path}: {line if isinstance(line, str) else f'line {number} is not a flow (no flowId)'}")
+        flows.append(line)
+    if header.get("flows") != len(flows):
+        raise CannotRun(f"{path}: the header says {header.get('flows')} flows, the file holds {len(flows)}")
+    chosen = [line for line in flows if snapshot_matches(selection, line)]
+    if not chosen:
+        raise NothingSelected(f"the selection ({selection.describe()}) matches none of the {len(flows)} flows of "
+                              f"{path}; nothing read, nothing sent")
+    return Snapshot(path, header, chosen)
+
+
+def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
+    """`restore`: the snapshot's flows as they were, and the live flows they are now (one Get Flow
+    each of those the service still lists)."""
+
+    async def make(connection: Connection, settings: Settings) -> Desired:
+        ids = Selection(ids=tuple(str(line["flowId"]) for line in snapshot.flows))
+        read = ExportResult(settings.target.url)
+        await read_flows(connection.runner, connection.client, ids, read)
+        live = {str(line["flowId"]): line for line in read.flows}
+        return Desired(selection, dependencies_first(snapshot.flows), live, read.listed, requests=read.requests,
+                       source=str(snapshot.path))
+
+    return make
+
+
+def conflicts(caller: str | None, force: bool) -> Callable[[RunbookPlan], None]:
+    """`restore`'s check: a flow to update that someone else changed since the snapshot (its last
+    change is not the calling user's) is a conflict, left alone unless `force`. A flow the caller
+    changed last (a runbook of this tool, or by hand as the same user) is restored."""
+
+    def decide(plan: RunbookPlan) -> None:
+        wanted = {str(line["flowId"]): line for line in plan.desired.lines}
+        for action in plan.actions:
+            if action.action != "update" or force:
+                continue
+            live = plan.desired.live.get(action.flow_id, {})
+            who, when = str(live.get("updateUser", "")), str(live.get("updateTime", ""))
+            if caller is not None and who == caller:
+                continue
+            was = str(wanted.get(action.flow_id, {}).get("updateTime", ""))
+            action.action = "conflict"
+            action.errors = [{"code": "CONFLICT", "message": (
+                f"changed since the snapshot by {who or 'an unknown user'} at {when} (the snapshot has {was}): "
+                "left alone; --force restores it anyway")}]
+            plan.desired.left_alone.append(action)
+        if caller is None and not force:
+            plan.plan.notes.append("the calling user's name is not known ([target] user_name): every flow that "
+                                   "differs from the snapshot counts as changed by someone else (a conflict)")
+
+    return decide

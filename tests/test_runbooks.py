@@ -1,0 +1,304 @@
+"""`migrate edit`, `migrate restore` and `migrate delete`, through the CLI against the embedded
+emulator kept in a SQLite file: 1,200 varied flows (tasks in chains, relations with their own
+cycleGap, every 25th waiting on the flow before it, three directories, owners alice, bob, carol),
+made by the emulator's own Save Flow (tests/test_export.py `seeded`). Each verb shows its plan and
+changes nothing without --apply; with it, the before snapshot is written first, exactly the
+planned flows change (the emulator's state read before and after), and `restore` of the before
+file returns the service to its state with zero differences. A killed edit resumes without
+touching a flow twice (an emulator in its own process, SIGKILL)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, profile_run_config, run_cli
+from test_export import FIRST_ID, SERVICE_KEPT, TEAM_A, TEAM_A_SUB, by_task_names, directory_of, owners_of, seeded
+
+from migrate.emulator.config import load_emulator_config
+from migrate.emulator.models import BatchService
+from migrate.emulator.store import Store
+from migrate.schedule.timezone import shift_freq
+
+FLOWS = 1200
+
+
+def seed(folder: Path) -> None:
+    state = base_state(flows=0)
+    state["tasks"] = [{"task_id": t["taskId"], "name": t["taskName"]} for i in range(FLOWS) for t in seeded(i)["tasks"]]
+    state["flows"] = [{"flow_id": FIRST_ID + i, "name": f"x{i}", "owners": ["alice"], "org_id": "o1"}
+                      for i in range(FLOWS)]
+    (folder / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    service = BatchService(load_emulator_config(folder / "state.json"), Store(folder / "emulator.sqlite"))
+    service.directories = {TEAM_A: (service.root_dir_id, "team_a"), TEAM_A_SUB: (TEAM_A, "sub")}
+    for i in range(FLOWS):
+        service.save_flow("u1", "o1", seeded(i))
+        service.flows[FIRST_ID + i].dir_id = service.root_dir_id if directory_of(i) == "root" else directory_of(i)
+    service._keep_all()
+    service.store.close()
+
+
+@pytest.fixture(scope="module")
+def seeded_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("runbooks")
+    seed(folder)
+    return folder
+
+
+@pytest.fixture
+def service(seeded_service: Path, tmp_path: Path) -> Path:
+    """A copy of the seeded service for one test: its changes stay its own."""
+    for name in ("state.json", "emulator.sqlite"):
+        (tmp_path / name).write_bytes((seeded_service / name).read_bytes())
+    return tmp_path
+
+
+def config(folder: Path) -> Path:
+    return profile_run_config(folder / "service.toml", "snapshot", "unused.jsonl", rate=5000,
+                              run="concurrency = 16\nbackoff_base = 0.01\nbackoff_max = 0.05")
+
+
+def flows(folder: Path) -> dict[int, dict[str, Any]]:
+    """The emulator's state: each flow's graph (as Get Flow's), update time and user."""
+    store = Store(folder / "emulator.sqlite")
+    try:
+        emulated = BatchService(load_emulator_config(folder / "state.json"), store)
+        return {flow_id: {"graph": json.loads(json.dumps(flow.graph)), "updateTime": flow.update_time,
+                          "updateUser": flow.update_user, "active": flow.active}
+                for flow_id, flow in emulated.flows.items()}
+    finally:
+        store.close()
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = run_cli(capsys, *args, "--json")
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def export(capsys: pytest.CaptureFixture[str], folder: Path, name: str) -> list[dict[str, Any]]:
+    out = folder / name
+    code, _, err = run_cli(capsys, "export", str(config(folder)), "--out", str(out))
+    assert code == 0, err
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()[1:]]
+
+
+def lines(folder: Path, run_id: str) -> list[dict[str, Any]]:
+    text = (folder / "results" / f"{run_id}.jsonl").read_text(encoding="utf-8")
+    return [line for line in map(json.loads, text.splitlines()) if line["status"] != "attempt"]
+
+
+def before_file(folder: Path, run_id: str) -> Path:
+    return folder / "results" / "runbooks" / f"{run_id}.before.jsonl"
+
+
+def snapshot_flows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+
+
+def same_as(first: list[dict[str, Any]], second: list[dict[str, Any]], ignore: tuple[str, ...] = ()) -> list[Any]:
+    """The differences between two exports, field by field, but what the service keeps itself
+    (update time and user, and the graph's creator a first save adds)."""
+    def kept(flow: dict[str, Any]) -> dict[str, Any]:
+        graph = {k: v for k, v in flow["graph"].items() if k != "creator"}
+        return {**{k: v for k, v in flow.items() if k not in ("updateTime", "updateUser", *ignore)}, "graph": graph}
+
+    return [(f["flowId"], key) for f, g in zip(first, second, strict=True)
+            for key in set(kept(f)) | set(kept(g)) if kept(f).get(key) != kept(g).get(key)]
+
+
+def test_replace_an_owner_plan_apply_then_restore_the_before_file(service: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """"Change the owner of every flow from bob to dave": plan, apply, a second run finds nothing
+    to do, and the before file restores the service exactly."""
+    start = export(capsys, service, "start.jsonl")
+    bobs = [FIRST_ID + i for i in range(FLOWS) if "bob" in owners_of(i)]
+    state = flows(service)
+    code, plan, err = cli(capsys, "edit", "--config", str(config(service)), "--owner", "bob",
+                          "--replace", "owners=bob->dave")
+    assert code == 3, err
+    assert plan["matched"] == len(bobs) == 300 and plan["by_action"] == {"update": 300}
+    assert {tuple(c["field"] for c in a["changes"]) for a in plan["actions"]} == {("owners",)}
+    assert flows(service) == state  # the plan wrote nothing
+
+    code, report, err = cli(capsys, "edit", "--config", str(config(service)), "--owner", "bob",
+                            "--replace", "owners=bob->dave", "--apply", "--run-id", "swap")
+    assert code == 0, err
+    assert report["by_status"] == {"saved": 300}
+    after = flows(service)
+    for flow_id, flow in after.items():
+        i = flow_id - FIRST_ID
+        if flow_id in bobs:  # dave where bob was, the order kept
+            assert flow["graph"]["owners"] == ";".join("dave" if o == "bob" else o for o in owners_of(i))
+        else:  # not touched at all
+            assert flow == state[flow_id]
+    held = snapshot_flows(before_file(service, "swap"))
+    assert [f["flowId"] for f in held] == bobs and all("bob" in f["owner"] for f in held)
+    assert {line["before"] for line in lines(service, "swap")} == {str(before_file(service, "swap"))}
+
+    code, again, err = cli(capsys, "edit", "--config", str(config(service)), "--owner", "dave",
+                           "--replace", "owners=bob->dave")
+    assert code == 0 and again["by_action"] == {"unchanged": 300}, err
+
+    code, plan, err = cli(capsys, "restore", str(before_file(service, "swap")), "--config", str(config(service)))
+    assert code == 3 and plan["by_action"] == {"update": 300}, err
+    code, report, err = cli(capsys, "restore", str(before_file(service, "swap")), "--config", str(config(service)),
+                            "--apply", "--run-id", "undo")
+    assert code == 0 and report["by_status"] == {"restored": 300}, err
+    assert same_as(start, export(capsys, service, "end.jsonl")) == []
+
+
+def test_a_runbook_file_sets_alerts_and_shifts_schedules_in_a_directory(service: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """"Set alertMode = 1 on every flow in directory team_a (and under it), an hour later": one
+    runbook file; each schedule shifted exactly (the days move with the times that cross
+    midnight), shown in words in the plan."""
+    state = flows(service)
+    chosen = [FIRST_ID + i for i in range(FLOWS) if directory_of(i) != "root"]
+    config(service)
+    runbook = service / "team_a.toml"
+    runbook.write_text('config = "service.toml"\n\n[select]\ndir = "team_a"\nrecursive = true\n\n'
+                       '[edit]\nset = { alertMode = 1 }\nshift_schedule = "+1h"\nadd_parameters = { tier = "gold" }\n',
+                       encoding="utf-8")
+    code, out, err = run_cli(capsys, "edit", str(runbook))
+    assert code == 3, err
+    assert "(At 02:00, every day) -> " in out and "(At 03:00, every day)" in out  # the schedule in words
+    code, report, err = cli(capsys, "edit", str(runbook), "--yes", "--run-id", "alerts")
+    assert code == 0, err
+    after = flows(service)
+    changed = sorted(flow_id for flow_id in after if after[flow_id] != state[flow_id])
+    assert changed == chosen and report["by_status"] == {"saved": len(chosen)}
+    for flow_id in chosen:
+        old, new = state[flow_id]["graph"], after[flow_id]["graph"]
+        assert new["alertMode"] == 1
+        assert new["freq"] == shift_freq(old["freq"], 60).freq  # type: ignore[union-attr]
+        assert json.loads(new["parameters"])[-1] == {"key": "tier", "value": "gold"}
+        assert {k: v for k, v in new.items() if k not in ("alertMode", "freq", "parameters")} == \
+               {k: v for k, v in old.items() if k not in ("alertMode", "freq", "parameters")}
+
+
+def test_a_flow_changed_by_someone_else_is_a_conflict_unless_forced(service: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    start = export(capsys, service, "start.jsonl")
+    code, _, err = cli(capsys, "edit", "--config", str(config(service)), "--name", "etl_1??", "--set", "queue=q_new",
+                       "--apply", "--run-id", "queue")
+    assert code == 0, err
+    # Someone else (bob, through the console) changes one of them afterwards.
+    store = Store(service / "emulator.sqlite")
+    emulated = BatchService(load_emulator_config(service / "state.json"), store)
+    emulated._bump(emulated.flows[FIRST_ID + 102], emulated.user("u2", "o1"))
+    emulated.flows[FIRST_ID + 102].graph["doAs"] = "db_by_hand"
+    emulated.store.save_flow(emulated.flows[FIRST_ID + 102])
+    store.close()
+    before = str(before_file(service, "queue"))
+    code, report, err = cli(capsys, "restore", before, "--config", str(config(service)), "--apply", "--run-id", "u1")
+    assert code == 2, err
+    assert report["by_status"] == {"restored": 32, "stale": 1}  # etl_100, etl_103, … etl_198: 33 flows
+    conflict = next(line for line in lines(service, "u1") if line["status"] == "stale")
+    assert conflict["flow_id"] == str(FIRST_ID + 102) and conflict["code"] == "CONFLICT" and "bob" in conflict["msg"]
+    code, report, err = cli(capsys, "restore", before, "--config", str(config(service)), "--apply", "--force")
+    assert code == 0 and report["by_status"] == {"restored": 1}, err
+    assert same_as(start, export(capsys, service, "end.jsonl")) == []
+
+
+def test_delete_in_dependency_waves_then_restore_recreates_them(service: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Flows 2001 and 2026 wait on 2000 and 2025: deleting 2000..2049 deletes the dependants
+    first; alone, 2025 is refused (62104). The before file brings all fifty back, dependencies
+    first, with their relations, owners and schedules (task ids are the service's new ones)."""
+    start = export(capsys, service, "start.jsonl")
+    ids = service / "ids.txt"
+    ids.write_text("\n".join(str(FIRST_ID + i) for i in range(50)) + "\n", encoding="utf-8")
+    code, report, err = cli(capsys, "delete", str(config(service)), "--id", str(FIRST_ID + 25), "--apply")
+    assert code == 2 and report["by_status"] == {"failed": 1}, err
+    code, plan, err = cli(capsys, "delete", str(config(service)), "--ids-file", str(ids))
+    assert code == 3 and plan["by_action"] == {"delete": 50}, err
+    assert len(flows(service)) == FLOWS
+    code, report, err = cli(capsys, "delete", str(config(service)), "--ids-file", str(ids), "--apply",
+                            "--run-id", "gone")
+    assert code == 0 and report["by_status"] == {"deleted": 50}, err
+    assert set(flows(service)) == {FIRST_ID + i for i in range(50, FLOWS)}
+    assert len(snapshot_flows(before_file(service, "gone"))) == 50
+
+    code, report, err = cli(capsys, "restore", str(before_file(service, "gone")), "--config", str(config(service)),
+                            "--apply", "--run-id", "back")
+    assert code == 0 and report["by_status"] == {"created": 50}, err
+    end = export(capsys, service, "end.jsonl")
+    assert [f["flowId"] for f in end] == [f["flowId"] for f in start]
+    differences = [(f["flowId"], key) for f, g in zip(start, end, strict=True)
+                   for key in set(by_task_names(f)) | set(by_task_names(g))
+                   if by_task_names(f).get(key) != by_task_names(g).get(key)]
+    assert differences == []  # but where the service keeps its own: SERVICE_KEPT
+    assert "directory" in SERVICE_KEPT
+
+
+def test_a_selection_or_an_edit_that_cannot_be_used_is_refused_before_any_request(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for options, message in [
+        (("--set", "active=0"), "migrate enable"),
+        (("--set", "alertMode=7"), "not one of 0, 1, 2, 3"),
+        (("--replace", "queue=a->b"), "replace works in owners and visitors"),
+        (("--schedule", "0 0 25 * * ? *"), "schedule '0 0 25 * * ? *'"),
+        (("--shift-schedule", "soon"), "a signed time"),
+        (("--name", "nothing_*", "--set", "queue=q"), "matches none of the 1200 flows"),
+        ((), "nothing to edit"),
+    ]:
+        code, out, err = run_cli(capsys, "edit", "--config", str(config(service)), *options)
+        assert code == 1 and message in err and "Traceback" not in err, (options, err)
+    bad = service / "bad.jsonl"
+    bad.write_text("flow_id,name\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "restore", str(bad), "--config", str(config(service)))
+    assert code == 1 and "does not look like a snapshot" in err
+
+
+def test_an_edit_killed_halfway_resumes_without_touching_a_flow_twice(tmp_path: Path) -> None:
+    """The emulator in its own process; `edit --apply` killed (SIGKILL) after 40 lines, then
+    resumed: every flow saved once, and shifted once (a resume that worked the edits out again
+    from the live flows would shift the saved ones twice)."""
+    flows_count = 200
+    state = base_state(flows=0, tasks_per_flow=0, applications=[{"app_key": "k-rb", "app_secret": "s-rb-4242"}])
+    state["flows"] = [{"flow_id": 5000 + i, "name": f"job_{i}", "owners": ["alice"], "org_id": "o1",
+                       "freq": "0 0 2 * * ? *"} for i in range(flows_count)]
+    (tmp_path / "emulator.json").write_text(json.dumps(state), encoding="utf-8")
+    emulator = subprocess.Popen([sys.executable, "-m", "migrate.cli", "emulator", "--port", "0", "--config",
+                                 str(tmp_path / "emulator.json")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().split()[-1]
+        service = profile_run_config(tmp_path / "service.toml", "snapshot", "unused.jsonl", rate=40,
+                                     target=f'url = "{url}"', run="concurrency = 4\nfsync_every = 1")
+        env = {**os.environ, "MIGRATE_APP_KEY": "k-rb", "MIGRATE_APP_SECRET": "s-rb-4242"}
+        command = [sys.executable, "-m", "migrate.cli", "edit", "--config", str(service), "--shift-schedule", "+1h",
+                   "--apply", "--run-id", "shift"]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        log = tmp_path / "results" / "shift.jsonl"
+        from test_faults_resume import emulator_stats, wait_for_lines
+
+        wait_for_lines(log, 40, process)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        saved_then = {json.loads(line)["flow_id"] for line in log.read_text().splitlines()
+                      if json.loads(line)["status"] == "saved"}
+        counts_then = emulator_stats(url)["saves_by_flow"]
+        assert 0 < len(saved_then) < flows_count
+        done = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["by_status"] == {"saved": flows_count}
+        saves = emulator_stats(url)["saves_by_flow"]
+        assert set(saves) == {str(5000 + i) for i in range(flows_count)} and set(saves.values()) == {1}
+        assert all(saves[flow_id] == counts_then[flow_id] for flow_id in saved_then)
+        config_path = tmp_path / "check.toml"
+        check = profile_run_config(config_path, "snapshot", "unused.jsonl", rate=5000, target=f'url = "{url}"')
+        out = tmp_path / "after.jsonl"
+        exported = subprocess.run([sys.executable, "-m", "migrate.cli", "export", str(check), "--out", str(out)],
+                                  capture_output=True, text=True, env=env, timeout=120)
+        assert exported.returncode == 0, exported.stderr
+        assert {f["freq"] for f in snapshot_flows(out)} == {"0 0 3 * * ? *"}  # shifted once, every one
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
