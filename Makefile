@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 # The demo export holds a few broken rows on purpose, so its run ends with exit code 5
 # ("finished, nothing failed, some source rows invalid"); any other code is a real failure.
 demo: setup
+	@rm -f results/demo.sqlite results/demo.sqlite-wal results/demo.sqlite-shm  # the demo starts over
 	@$(BIN)/migrate demo; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "(exit code 5: the demo's broken rows were reported, as intended)"; \
 	else exit $$code; fi

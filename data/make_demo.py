@@ -8,6 +8,7 @@ purpose so that the demo shows how invalid input is reported.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -21,6 +22,8 @@ SCHEDULES = [
     ("0 15 3 ? * 2#1 *", "monthly"), ("0 0 0/6 * * ? *", "hourly"),
 ]
 TEAMS = ["finance", "grid", "wind", "solar", "ops"]
+# Each team's flows live in a directory of its own under the root (the runbook examples select by it).
+DIRECTORIES = {team: hashlib.sha256(team.encode()).hexdigest()[:32] for team in TEAMS}
 BROKEN = {
     7: ("schedule", "0 0 * * * *"),  # day-of-month and day-of-week both given
     23: ("alert", "loud"),  # not one of the mapped alert values
@@ -41,7 +44,7 @@ def main() -> None:
         freq, frequency = SCHEDULES[index % len(SCHEDULES)]
         name = f"{team}_job_{index:03d}"
         flows.append({"flow_id": flow_id, "name": name, "owners": ["migrator", "legacy-owner"],
-                      "org_id": USER["org_id"]})
+                      "org_id": USER["org_id"], "dir_id": DIRECTORIES[team]})
         task_ids = []
         for position in range(rng.randint(1, 3)):
             next_task += 1
@@ -73,6 +76,7 @@ def main() -> None:
         "users": [USER, {"user_id": "u-demo-locked", "name": "dora", "org_id": "o-demo", "locked": True}],
         "tasks": tasks,
         "flows": flows,
+        "directories": [{"dir_id": dir_id, "name": team} for team, dir_id in DIRECTORIES.items()],
     }
     (HERE / "demo-emulator.json").write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
 

@@ -44,6 +44,14 @@ class FlowSpec(Strict):
     locked: bool = False
 
 
+class DirectorySpec(Strict):
+    """A workflow directory the service has from the start (a flow's `dir_id` may name it)."""
+
+    dir_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    name: str
+    parent_id: str | None = None  # None: under the root "Workflow" directory
+
+
 class Rules(Strict):
     """Readings of the docs where versions disagree; the defaults are the stricter ones."""
 
@@ -94,6 +102,7 @@ class EmulatorConfig(Strict):
     users: list[UserSpec] = []
     tasks: list[TaskSpec] = []
     flows: list[FlowSpec] = []
+    directories: list[DirectorySpec] = []
     applications: list[ApplicationSpec] = []
     auth: AuthRules = AuthRules()
     root_dir_id: str = "0" * 32

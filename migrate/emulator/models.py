@@ -75,6 +75,8 @@ class BatchService:
         now = self._now()
         for task in config.tasks:
             self.tasks[task.task_id] = task.name
+        for directory in config.directories:
+            self.directories[directory.dir_id] = (directory.parent_id or self.root_dir_id, directory.name)
         for spec in config.flows:
             owners = [*spec.owners]
             graph = {

@@ -194,7 +194,7 @@ def make_edits(*, set_values: Mapping[str, Any], replace: Mapping[str, list[tupl
         from migrate.schedule.convert import convert_for_service
         from migrate.schedule.result import Rejected
 
-        converted = convert_for_service(schedule, "quartz", None, None, None)
+        converted = convert_for_service(schedule, "service", None, None, None)  # kept as written
         if isinstance(converted, Rejected):
             raise EditError(f"schedule {schedule!r}: {converted.code}: {converted.message}")
         if converted.warnings:
@@ -296,9 +296,7 @@ def apply_edits(line: Mapping[str, Any], edits: Edits) -> dict[str, Any]:
     for key, pairs in edits.replace.items():
         before = _names(_graph_value(edited, key))
         after = replaced(before, pairs)
-        if after != before:
-            if key == "owners" and not after:
-                raise EditRefused("it would be left with no owner")
+        if after != before:  # never empty: each old name gives way to a new one
             _put(edited, key, ";".join(after))
     if edits.add_parameters or edits.remove_parameters:
         parameters, as_text = _parameters(_graph_value(edited, "parameters"))
