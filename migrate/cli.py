@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     args = _parser().parse_args(argv)
+    args.command_line = list(sys.argv[1:] if argv is None else argv)  # what a resume repeats
     from pydantic import ValidationError
 
     interrupts.verb = args.verb

@@ -248,7 +248,7 @@ def test_a_selection_or_an_edit_that_cannot_be_used_is_refused_before_any_reques
         (("--name", "nothing_*", "--set", "queue=q"), "matches none of the 1200 flows"),
         ((), "nothing to edit"),
     ]:
-        code, out, err = run_cli(capsys, "edit", "--config", str(config(service)), *options)
+        code, _, err = run_cli(capsys, "edit", "--config", str(config(service)), *options)
         assert code == 1 and message in err and "Traceback" not in err, (options, err)
     bad = service / "bad.jsonl"
     bad.write_text("flow_id,name\n", encoding="utf-8")
@@ -302,3 +302,30 @@ def test_an_edit_killed_halfway_resumes_without_touching_a_flow_twice(tmp_path: 
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)
+
+
+def test_an_account_locked_mid_edit_aborts_with_4_and_a_resume_completes(service: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The service locks the caller after 20 saves: the edit stops with exit 4, every flow not
+    attempted has its line; unlocked, the printed resume saves the rest and nothing twice."""
+    state = json.loads((service / "state.json").read_text(encoding="utf-8"))
+    (service / "locked.json").write_text(json.dumps({**state, "faults": {"lock_user_after_saves": 20}}),
+                                         encoding="utf-8")
+    locked = profile_run_config(service / "locked.toml", "snapshot", "unused.jsonl", emulator_config="locked.json",
+                                rate=5000, run="concurrency = 4")
+    options = ["--name", "etl_*", "--set", "doAs=db_new", "--apply", "--run-id", "lock"]
+    code, out, err = run_cli(capsys, "edit", "--config", str(locked), *options)
+    assert code == 4, out + err
+    first = lines(service, "lock")
+    saved_first = {line["flow_id"] for line in first if line["status"] == "saved"}
+    assert len(saved_first) == 20 and len(first) == 400  # one line a flow: saved, or failed/not attempted
+    assert {line["status"] for line in first} - {"saved"} <= {"failed", "not_attempted"}
+    assert "aborted" in out and "--resume" not in err
+    # The lock was the emulator's fault, not kept in its state: the next run is the caller unlocked.
+    code, report, err = cli(capsys, "edit", "--config", str(config(service)), *options, "--resume")
+    assert code == 0, err
+    assert report["by_status"] == {"saved": 400}
+    resumed = [line for line in lines(service, "lock")[400:] if line["status"] == "saved"]
+    assert not {line["flow_id"] for line in resumed} & saved_first  # nothing saved twice
+    after = flows(service)
+    assert {after[FIRST_ID + i]["graph"]["doAs"] for i in range(0, FLOWS, 3)} == {"db_new"}

@@ -6,6 +6,7 @@ the CLI imports before a signal may interrupt (see cli._Interrupts)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -49,3 +50,19 @@ def print_tables(title: str, columns: list[tuple[str, bool]], rows: Iterable[lis
     if table.row_count:
         console.print(table)
     return console
+
+
+def resume_hint(args: argparse.Namespace) -> str:
+    """The command that continues this one: the same command line, `--resume` and the run id the
+    engine adds (a resume must repeat the same selection and edits, which are not kept elsewhere)."""
+    import shlex
+
+    kept, skip = [], False
+    for word in args.command_line:
+        if skip:
+            skip = False
+        elif word in ("--run-id", "--resume", "--json"):
+            skip = word == "--run-id"
+        elif not word.startswith("--run-id="):
+            kept.append(word)
+    return shlex.join(["migrate", *kept])

@@ -35,7 +35,7 @@ def add_toggle_parser(verbs: Any, verb: str) -> None:
 
 
 def execute_toggle(args: argparse.Namespace, verb: str) -> int:
-    from migrate.commands import fail
+    from migrate.commands import fail, resume_hint
     from migrate.config import load_settings
     from migrate.engine.flow_actions import apply_toggle, plan_toggle
     from migrate.selection import selection_from_args
@@ -52,7 +52,8 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
         else:
             _print_plan(plan)
         return plan.exit_code
-    result = apply_toggle(settings, verb, selection, args.run_id, args.resume, args.before)  # type: ignore[arg-type]
+    result = apply_toggle(settings, verb, selection, args.run_id, args.resume, args.before,  # type: ignore[arg-type]
+                          resume_hint(args))
     if args.json:
         print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
                           "before": str(result.before_path), **result.summary.as_json(),

@@ -62,7 +62,7 @@ def _runbook(path: Path) -> dict[str, Any]:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail
+    from migrate.commands import fail, resume_hint
     from migrate.config import load_settings
     from migrate.engine.runbook import apply_runbook, edit_desired, plan_runbook
     from migrate.reconcile.edits import EditError, Edits, edits_from_arguments, edits_from_table, merged
@@ -96,7 +96,7 @@ def execute(args: argparse.Namespace) -> int:
         return plan.exit_code
     run = apply_runbook(settings, "edit", make, run_id=args.run_id, resume=args.resume, before=args.before,
                         show=lambda plan: None if args.json else print_plan(plan, False),
-                        resume_hint=f"migrate edit {args.runbook or ''} [the same options] --apply".replace("  ", " "))
+                        resume_hint=resume_hint(args))
     print_run(run, args.json, "edit")
     return run.exit_code
 

@@ -28,7 +28,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail
+    from migrate.commands import fail, resume_hint
     from migrate.config import load_settings
     from migrate.engine.runbook import apply_runbook, conflicts, plan_runbook, read_snapshot, restore_desired
     from migrate.reconcile.caller import with_caller_name
@@ -50,7 +50,6 @@ def execute(args: argparse.Namespace) -> int:
     run = apply_runbook(settings, "restore", make, create_missing=create, decide=decide, run_id=args.run_id,
                         resume=args.resume, before=args.before,
                         show=lambda plan: None if args.json else print_plan(plan, False),
-                        resume_hint=f"migrate restore {args.snapshot} --config {args.config} [the same selection] "
-                                    "--apply", saved_status="restored")
+                        resume_hint=resume_hint(args), saved_status="restored")
     print_run(run, args.json, "restore")
     return run.exit_code

@@ -3,10 +3,10 @@ values, returns the `data` of the answer, or raises ServiceError with the docume
 
 from __future__ import annotations
 
-import itertools
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,8 @@ from migrate.schedule.quartz import is_valid_quartz
 from migrate.service.model import FlowPayload, canonical_id, field_errors
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+LISTINGS_KEPT = 16  # distinct searches remembered between changes
+Sorters = tuple[tuple[str, bool], ...]  # Search's sorters as (field, descending), the first sorter first
 
 
 def _names(joined: str) -> list[str]:
@@ -54,6 +56,28 @@ class StoredFlow:
     task_details: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+SORT_KEYS: dict[str, Callable[[StoredFlow], str]] = {
+    "createTime": lambda flow: flow.create_time,
+    "updateTime": lambda flow: flow.update_time,
+    "startTime": lambda flow: str(flow.graph["startTime"]),
+}
+
+
+def _sorters(raw: object) -> Sorters:
+    """Search's `pagination.sorters`; 62102 for a field it cannot sort on."""
+    if not raw:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(sorter, dict) for sorter in raw):
+        raise invalid("pagination.sorters must be a list of {field, order}")
+    found = []
+    for sorter in raw:
+        name = sorter.get("field")
+        if not isinstance(name, str) or name not in SORT_KEYS:
+            raise invalid(f"sorter field {name!r} is not createTime, updateTime or startTime")
+        found.append((name, str(sorter.get("order", "ASC")).upper() == "DESC"))
+    return tuple(found)
+
+
 class BatchService:
     def __init__(self, config: EmulatorConfig, store: Store | None = None) -> None:
         self.rules: Rules = config.rules
@@ -63,6 +87,10 @@ class BatchService:
         self.flows: dict[int, StoredFlow] = {}
         self.tasks: dict[str, str] = {}  # taskId -> name
         self.directories: dict[str, tuple[str, str]] = {}  # dirId -> (parentId, name)
+        self._last_task_id: int | None = None  # the highest numeric taskId, found once
+        # Search's answers before paging, until the next change to any flow: paging through
+        # 50,000 flows filters and sorts them once, not once a page.
+        self._listings: dict[tuple[str, str, Sorters], list[StoredFlow]] = {}
         kept = self.store.load()
         if kept is None:
             self._seed(config)
@@ -95,21 +123,22 @@ class BatchService:
             )
         self._keep_all()
 
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "flows": [asdict(f) for f in self.flows.values()],
-            "tasks": self.tasks,
-            "directories": {k: list(v) for k, v in self.directories.items()},
-        }
-
     def _keep_all(self) -> None:
-        if self.store.persistent:  # a snapshot copies every flow: not for a store that keeps nothing
-            self.store.save_all(self.snapshot())
+        """Write every flow, task and directory: the seed, once (every other call writes the rows it changes)."""
+        self._last_task_id = None
+        self._changed()
+        self.store.save_all(self.flows.values(), self.tasks, self.directories)
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         self.flows = {f["flow_id"]: StoredFlow(**f) for f in snapshot["flows"]}
         self.tasks = dict(snapshot["tasks"])
         self.directories = {k: (v[0], v[1]) for k, v in snapshot["directories"].items()}
+        self._last_task_id = None
+        self._changed()
+
+    def _changed(self) -> None:
+        """Any flow added, removed or changed: a listing kept from before may be wrong now."""
+        self._listings.clear()
 
     @staticmethod
     def _now() -> str:
@@ -121,6 +150,7 @@ class BatchService:
             later = datetime.strptime(flow.update_time + "000", TIME_FORMAT) + timedelta(milliseconds=1)
             now = later.strftime(TIME_FORMAT)[:-3]
         flow.update_time, flow.update_user = now, user.name
+        self._changed()
         self.store.save_flow(flow)
 
     # -- who may do what ---------------------------------------------------------------
@@ -239,34 +269,37 @@ class BatchService:
         page_no, page_size = pagination.get("pageNo"), pagination.get("pageSize")
         if not isinstance(page_no, int) or page_no < 1 or not isinstance(page_size, int) or page_size < 1:
             raise invalid("pagination.pageNo must be >= 1 and pageSize > 0")
-        found = [f for f in self._in_org(user) if self._matches(f, expression)]
-        for sorter in reversed(pagination.get("sorters") or []):
-            key = {"createTime": "create_time", "updateTime": "update_time", "startTime": "start"}.get(
-                sorter.get("field", ""), "")
-            if not key:
-                raise invalid(f"sorter field {sorter.get('field')!r} is not createTime, updateTime or startTime")
-            def sort_key(flow: StoredFlow, attribute: str = key) -> str:
-                return str(flow.graph["startTime"] if attribute == "start" else getattr(flow, attribute))
-
-            found.sort(key=sort_key, reverse=str(sorter.get("order", "ASC")).upper() == "DESC")
-        page = found[(page_no - 1) * page_size : page_no * page_size]
-        return [{"flowId": str(f.flow_id), "flowName": f.name} for f in page]
+        page = self._listing(user.org_id, expression, _sorters(pagination.get("sorters")))
+        return [{"flowId": str(f.flow_id), "flowName": f.name}
+                for f in page[(page_no - 1) * page_size : page_no * page_size]]
 
     def get_my_flow(self, user_id: str | None, org_id: str | None, expression: str) -> list[dict[str, Any]]:
         user = self.user(user_id, org_id)
         return [
             {"flowId": str(f.flow_id), "editable": user.name in f.owners, "flowName": f.name,
              "cycle": f.graph["cycle"]}
-            for f in self._in_org(user)
-            if (user.name in f.owners or user.name in f.visitors) and self._matches(f, expression)
+            for f in self._listing(user.org_id, expression, ())
+            if user.name in f.owners or user.name in f.visitors
         ]
 
-    def _in_org(self, user: UserSpec) -> list[StoredFlow]:
-        return sorted((f for f in self.flows.values() if f.org_id == user.org_id), key=lambda f: f.flow_id)
+    def _listing(self, org_id: str, expression: str, sorters: Sorters) -> list[StoredFlow]:
+        """The organization's flows that match `expression`, by id, then sorted by `sorters`
+        (a stable sort: ties stay in id order). Kept until the next change (see _changed)."""
+        key = (org_id, expression.lower(), sorters)
+        found = self._listings.get(key)
+        if found is None:
+            found = [f for f in self.flows.values() if f.org_id == org_id and self._matches(f, key[1])]
+            found.sort(key=lambda f: f.flow_id)
+            for name, descending in reversed(sorters):
+                found.sort(key=SORT_KEYS[name], reverse=descending)
+            if len(self._listings) >= LISTINGS_KEPT:
+                self._listings.clear()
+            self._listings[key] = found
+        return found
 
     @staticmethod
-    def _matches(flow: StoredFlow, expression: str) -> bool:
-        needle = expression.lower()
+    def _matches(flow: StoredFlow, needle: str) -> bool:
+        """`needle` in lower case."""
         return not needle or needle in flow.name.lower() or needle in str(flow.flow_id)
 
     # -- export and import ---------------------------------------------------------------
@@ -311,11 +344,13 @@ class BatchService:
         wanted = body.get("flowId")
         flow_id = wanted if isinstance(wanted, int) and wanted > 0 and wanted not in self.flows \
             else max(self.flows, default=1000) + 1
-        next_task = itertools.count(max((int(t) for t in self.tasks), default=100_000) + 1)
-        tasks, details, by_name = [], {}, {}
+        if self._last_task_id is None:
+            self._last_task_id = max((int(t) for t in self.tasks), default=100_000)
+        tasks, details, by_name, new_tasks = [], {}, {}, {}
         for index, task in enumerate(tasks_in):
-            task_id = str(next(next_task))
-            self.tasks[task_id] = task["name"]
+            self._last_task_id += 1
+            task_id = str(self._last_task_id)
+            new_tasks[task_id] = task["name"]
             details[task_id] = task
             by_name[task["name"]] = task_node_id(task_id)
             tasks.append({"taskName": task["name"], "x": round(0.05 + 0.05 * index, 4), "y": 0.05,
@@ -344,7 +379,9 @@ class BatchService:
             entry=1, task_details=details,
         )
         self.flows[flow_id] = flow
-        self._keep_all()
+        self.tasks.update(new_tasks)
+        self._changed()
+        self.store.save_flow(flow, new_tasks)
         return {"flowId": flow_id}
 
     # -- delete, enable, disable ---------------------------------------------------------
@@ -358,6 +395,7 @@ class BatchService:
                     DEPENDED_ON, "This workflow is relied on by other workflows and cannot be deleted."
                 )
         del self.flows[flow.flow_id]
+        self._changed()
         self.store.delete_flow(flow.flow_id)
         return ""
 
@@ -386,19 +424,23 @@ class BatchService:
             raise ServiceError(62102, "A directory of the same name already exists")
         dir_id = uuid.uuid4().hex
         self.directories[dir_id] = (parent, name)
-        self._keep_all()
+        self.store.save_directory(dir_id, parent, name)
         return {"dirId": dir_id}
 
     def list_directories(self, user_id: str | None, org_id: str | None) -> list[dict[str, Any]]:
         user = self.user(user_id, org_id)
+        # Each directory's entries gathered in one pass, not one pass over every flow per directory.
+        subdirectories: dict[str, list[tuple[str, str]]] = {}
+        for dir_id, (parent, name) in self.directories.items():
+            subdirectories.setdefault(parent, []).append((dir_id, name))
+        files: dict[str, list[dict[str, Any]]] = {}
+        for f in self._listing(user.org_id, "", ()):
+            files.setdefault(f.dir_id, []).append(
+                {"editable": user.name in f.owners, "title": f.name, "type": 1, "key": f.flow_id, "isDirectory": False})
 
         def node(dir_id: str, title: str) -> dict[str, Any]:
-            children = [node(d, n) for d, (p, n) in self.directories.items() if p == dir_id]
-            children += [
-                {"editable": user.name in f.owners, "title": f.name, "type": 1, "key": f.flow_id,
-                 "isDirectory": False}
-                for f in self._in_org(user) if f.dir_id == dir_id
-            ]
+            children = [node(child, name) for child, name in subdirectories.get(dir_id, [])]
+            children += files.get(dir_id, [])
             return {"children": children, "title": title, "type": 1, "key": dir_id, "isDirectory": True}
 
         return [node(self.root_dir_id, "Workflow")]

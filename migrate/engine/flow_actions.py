@@ -132,7 +132,7 @@ def plan_toggle(settings: Settings, verb: Verb, selection: Selection) -> ToggleP
 
 
 def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: str | None = None,
-                 resume: bool = False, before: Path | None = None) -> ToggleRun:
+                 resume: bool = False, before: Path | None = None, resume_hint: str | None = None) -> ToggleRun:
     from migrate.engine.job import new_run_id
     from migrate.engine.lock import run_lock
     from migrate.results.history import checked_run_id, log_path
@@ -145,7 +145,9 @@ def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: s
         raise CannotRun(f"no result log of run {run_id!r} at {path}")
     before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
     with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
-        return asyncio.run(_apply(settings, verb, selection, run_id, path, before, resume))
+        hint = f"{resume_hint or f'migrate {verb} {settings.config_path} [the same selection] --apply'} " \
+               f"--run-id {run_id} --resume"
+        return asyncio.run(_apply(settings, verb, selection, run_id, path, before, resume, hint))
 
 
 def runbook_file(log: Path, run_id: str, kind: str) -> Path:
@@ -175,7 +177,7 @@ def _snapshot_lines(path: Path) -> Iterator[dict[str, Any]]:
 
 
 async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: str, path: Path, before: Path,
-                 resume: bool) -> ToggleRun:
+                 resume: bool, hint: str) -> ToggleRun:
     from migrate.engine.job import _exit_code, interrupts_to, read_log_lines
     from migrate.engine.pacing import StopSignal
     from migrate.results.log import ResultLog, ResultLogError, Summary
@@ -233,8 +235,7 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
     if runner.interrupted:
-        result.notes.append(f"interrupted: flows without a line were not sent; continue with: migrate {verb} "
-                            f"{settings.config_path} [the same selection] --apply --run-id {run_id} --resume")
+        result.notes.append(f"interrupted: flows without a line were not sent; continue with: {hint}")
     if done:
         result.notes.append(f"resumed run {run_id}: {len(done)} flows with a final line were not touched again")
     return result

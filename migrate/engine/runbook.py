@@ -246,7 +246,7 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
     desired_path = runbook_file(path, run_id, "desired.jsonl")
     plan_path = runbook_file(path, run_id, "plan.json")
     before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
-    hint = f"{resume_hint} --run-id {run_id} --resume"
+    hint = f"{resume_hint} --run-id {run_id} --resume"  # the command line, run id and --resume added
     with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
         if resume:
             if not (desired_path.is_file() and plan_path.is_file()):
@@ -423,8 +423,12 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         read = ExportResult(settings.target.url)
         await read_flows(connection.runner, connection.client, ids, read)
         live = {str(line["flowId"]): line for line in read.flows}
+        taken_from = str(snapshot.header.get("target", ""))
+        notes = [] if taken_from == settings.target.url else [
+            f"the snapshot was taken from {taken_from or 'an unnamed service'}; this restores it into "
+            f"{settings.target.url}"]
         return Desired(selection, dependencies_first(snapshot.flows), live, read.listed, requests=read.requests,
-                       source=str(snapshot.path))
+                       notes=notes, source=str(snapshot.path))
 
     return make
 
