@@ -329,3 +329,33 @@ def test_an_account_locked_mid_edit_aborts_with_4_and_a_resume_completes(service
     assert not {line["flow_id"] for line in resumed} & saved_first  # nothing saved twice
     after = flows(service)
     assert {after[FIRST_ID + i]["graph"]["doAs"] for i in range(0, FLOWS, 3)} == {"db_new"}
+
+
+def test_a_flow_that_cannot_take_the_shift_is_left_alone_and_named(service: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Flows at 02:00 and 23:00 on Mondays, shifted two hours: the 23:00 runs would move to
+    Tuesday and the others not, which no single Quartz schedule says. Those flows are `invalid`
+    (EDIT_REFUSED, the reason), untouched; the others are shifted; exit 5."""
+    odd = [str(FIRST_ID + i) for i in (0, 5, 10)]
+    ids = [arg for flow_id in odd for arg in ("--id", flow_id)]
+    code, _, err = cli(capsys, "edit", "--config", str(config(service)), *ids, "--schedule", "0 0 2,23 ? * MON *",
+                       "--apply")
+    assert code == 0, err
+    state = flows(service)
+    chosen = [*ids, "--id", str(FIRST_ID + 15)]  # 2015: daily at 02:00, shifts fine
+    code, plan, err = cli(capsys, "edit", "--config", str(config(service)), *chosen, "--shift-schedule", "+2h")
+    assert code == 5, err
+    refused = [a for a in plan["actions"] if a["action"] == "invalid"]
+    assert sorted(a["flow_id"] for a in refused) == odd
+    assert all(a["errors"][0]["code"] == "EDIT_REFUSED" and "cross midnight" in a["errors"][0]["message"]
+               for a in refused)
+    code, report, err = cli(capsys, "edit", "--config", str(config(service)), *chosen, "--shift-schedule", "+2h",
+                            "--apply", "--run-id", "shift")
+    assert code == 5, err
+    assert report["by_status"] == {"saved": 1, "invalid": 3}
+    after = flows(service)
+    assert all(after[int(flow_id)] == state[int(flow_id)] for flow_id in odd)
+    assert after[FIRST_ID + 15]["graph"]["freq"] == "0 0 4 * * ? *"
+    code, report, err = cli(capsys, "edit", "--config", str(config(service)), *ids, "--shift-schedule", "+2h",
+                            "--apply", "--run-id", "refused")  # nothing to save: the refusals still have lines
+    assert code == 5 and report["by_status"] == {"invalid": 3}, err

@@ -56,20 +56,21 @@ def print_plan(plan: Any, as_json: bool) -> None:
 
 
 def print_run(run: Any, as_json: bool, verb: str) -> None:
-    result = run.run
+    result, summary = run.run, run.summary
     if as_json:
-        summary = result.summary.as_json() if result is not None else {}
-        print(json.dumps({"exit_code": run.exit_code, "result_log": str(run.log_path),
-                          "before": None if run.before_path is None else str(run.before_path), **summary,
+        logged = str(run.log_path) if run.log_path.is_file() else None
+        print(json.dumps({"exit_code": run.exit_code, "result_log": logged,
+                          "before": None if run.before_path is None else str(run.before_path),
+                          **(summary.as_json() if summary is not None else {}),
                           "notes": run.notes, "plan": None if run.plan is None else run.plan.as_json()},
                          indent=2, ensure_ascii=False))
         return
-    if result is not None:
-        if run.plan is not None:
-            held = sum(1 for action in run.plan.changes if action.action == "update")
-            print(f"before: {run.before_path} ({held} flows as they were before this run; "
-                  f"`migrate restore {run.before_path} --config …` puts them back)")
-        print(result.summary.text())
+    if result is not None and run.plan is not None:
+        held = sum(1 for action in run.plan.changes if action.action == "update")
+        print(f"before: {run.before_path} ({held} flows as they were before this run; "
+              f"`migrate restore {run.before_path} --config …` puts them back)")
+    if summary is not None:
+        print(summary.text())
     for note in run.notes:
         print(note)
     if result is not None and result.emulator_stats is not None:

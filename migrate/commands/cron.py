@@ -16,7 +16,8 @@ PRELOAD = ("migrate.config", "migrate.schedule.convert")
 def add_parser(verbs: Any) -> None:
     cron = verbs.add_parser("cron", help="convert one schedule: prints freq, cycle and warnings, or why not")
     cron.add_argument("expression")
-    cron.add_argument("--dialect", choices=["unix", "croniter", "quartz", "airflow", "iso8601"], required=True,
+    cron.add_argument("--dialect", choices=["unix", "croniter", "quartz", "airflow", "iso8601", "service"],
+                      required=True,
                       help="the source's dialect: never guessed from the text")
     cron.add_argument("--start", help="for intervals (airflow, iso8601): the date-time they count from; with an "
                                       "offset it is an instant, and the interval keeps UTC's clock")

@@ -106,6 +106,7 @@ class RunbookRun:
     log_path: Path
     before_path: Path | None
     notes: list[str] = field(default_factory=list)
+    summary: Any = None  # results.log.Summary of the run's lines (a run that saved nothing may have some)
 
 
 MakeDesired = Callable[[Connection, Settings], Awaitable[Desired]]
@@ -267,8 +268,14 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
             _record_left_alone(path, run_id, plan, before)
             if not plan.changes:
                 desired_path.unlink(missing_ok=True)
-                code = EXIT_INVALID_ROWS if plan.exit_code == EXIT_INVALID_ROWS else EXIT_OK
-                return RunbookRun(code, plan, None, path, None, ["nothing to change: nothing was written"])
+                code = EXIT_OK
+                if plan.desired.left_alone:  # their lines are the run's only ones
+                    code = EXIT_SOME_FAILED if any(a.action == "conflict" for a in plan.desired.left_alone) \
+                        else EXIT_INVALID_ROWS
+                elif plan.exit_code == EXIT_INVALID_ROWS:
+                    code = EXIT_INVALID_ROWS
+                return RunbookRun(code, plan, None, path, None, ["nothing to change: nothing was saved"],
+                                  summary=_logged(path, run_id))
             # First the before file, whole: nothing changes before it is.
             changing = {a.flow_id for a in plan.changes if a.action == "update"}
             write_snapshot(before, ExportResult(plan.desired.source, plan.desired.listed,
@@ -291,7 +298,17 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
         if code == EXIT_OK:  # a conflict is a change not made; an edit refused, an invalid row
             code = EXIT_SOME_FAILED if result.summary.counts["stale"] else EXIT_INVALID_ROWS
     notes = [n for n in result.notes if not n.startswith("applied the plan")]
-    return RunbookRun(code, plan, result, path, before, notes)
+    return RunbookRun(code, plan, result, path, before, notes, summary=result.summary)
+
+
+def _logged(path: Path, run_id: str) -> Any:
+    """The summary of this run's lines so far, or None when it wrote none."""
+    if not path.is_file():
+        return None
+    from migrate.engine.job import read_log_lines
+    from migrate.results.log import Summary
+
+    return Summary.of(read_log_lines(path, run_id))
 
 
 def _planned_serial(plan_path: Path) -> bool:

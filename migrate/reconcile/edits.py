@@ -12,7 +12,8 @@ The edits, in the order they are applied:
   the order kept, a name then listed twice kept once (its first place);
 - `add_parameters` (a key set to a value: replaced where the key is, else added last) and
   `remove_parameters` (keys);
-- `schedule` (a new Quartz freq for every flow) or `shift_schedule` (`+1h`, `-30m`, `+1h30m`:
+- `schedule` (a new Quartz freq for every flow; its warnings, a windowed cycle say, show on each
+  flow in the plan) or `shift_schedule` (`+1h`, `-30m`, `+1h30m`:
   every fire time moved, the days with the times that cross midnight; a flow whose shifted
   schedule has no Quartz form is refused, with the reason, and left as it is).
 
@@ -197,8 +198,6 @@ def make_edits(*, set_values: Mapping[str, Any], replace: Mapping[str, list[tupl
         converted = convert_for_service(schedule, "service", None, None, None)  # kept as written
         if isinstance(converted, Rejected):
             raise EditError(f"schedule {schedule!r}: {converted.code}: {converted.message}")
-        if converted.warnings:
-            raise EditError(f"schedule {schedule!r}: {converted.warnings[0].code}: {converted.warnings[0].message}")
         freq, cycle = converted.freq, converted.cycle
     minutes = None
     if shift is not None:

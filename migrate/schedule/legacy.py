@@ -56,11 +56,16 @@ def keep_service_freq(expression: str) -> Converted:
     """A freq the service holds already (a snapshot's, saved back): validated as Quartz and kept
     as written, since the service fires it as it is; `MON` stays `MON`, so a runbook that changes
     an owner does not rewrite the schedule too. Where Quartz's reading of the text could be taken
-    for another (the warnings of `convert_quartz`), the canonical form and its warning, as ever."""
+    for another (REWRITTEN), the canonical form and its warning, as ever; other warnings (a
+    windowed cycle) are kept with the text as written."""
     converted = convert_quartz(expression)
-    if converted.warnings:
+    if any(w.code in REWRITTEN for w in converted.warnings):
         return converted
     return replace(converted, freq=" ".join(expression.split()))
+
+
+# The warnings of a text Quartz fires differently from how it reads: it is saved as Quartz fires it.
+REWRITTEN = ("CANONICALISED", "SKIPS_MINUTE_0")
 
 
 _WRAPPING = re.compile(r"(?:^|,)([0-9]+|[A-Z]{3})-([0-9]+|[A-Z]{3})")
