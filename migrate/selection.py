@@ -125,6 +125,8 @@ def selection_from_table(table: Mapping[str, Any], base: Path | None = None) -> 
 def read_ids_file(path: Path) -> list[str]:
     """One id a line; blank lines and what follows a `#` are ignored. A snapshot (`migrate export`,
     a runbook's before file) gives the ids of its flows: "the flows that run paused"."""
+    if path.suffix.lower() == ".parquet":
+        return _snapshot_ids(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -132,7 +134,7 @@ def read_ids_file(path: Path) -> list[str]:
     except UnicodeDecodeError:
         raise SelectionError(f"{path}: not UTF-8 text (an ids file holds one flow id a line)") from None
     if text.startswith('{"snapshot"'):
-        return _snapshot_ids(path, text)
+        return _snapshot_ids(path)
     ids = []
     for number, line in enumerate(text.splitlines(), 1):
         text = line.split("#", 1)[0].strip()
@@ -143,19 +145,14 @@ def read_ids_file(path: Path) -> list[str]:
     return ids
 
 
-def _snapshot_ids(path: Path, text: str) -> list[str]:
-    import json
+def _snapshot_ids(path: Path) -> list[str]:
+    from migrate import snapshots
 
     ids = []
-    for number, line in enumerate(text.splitlines()[1:], 2):
-        try:
-            flow = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError:
-            raise SelectionError(f"{path}:{number}: not a snapshot line (not JSON)") from None
-        if flow is not None:
-            if not isinstance(flow, dict) or not str(flow.get("flowId", "")).isdigit():
-                raise SelectionError(f"{path}:{number}: a snapshot line with no flow id")
-            ids.append(str(flow["flowId"]))
+    for number, flow in snapshots.read(path).lines:
+        if not isinstance(flow, dict) or not str(flow.get("flowId", "")).isdigit():
+            raise SelectionError(f"{path}:{number}: a snapshot line with no flow id")
+        ids.append(str(flow["flowId"]))
     return ids
 
 

@@ -4,13 +4,13 @@ Connects as a plan does (engine/inventory.py `_read_live`): one Get My Flow list
 Directories tree (a flow's directory is only there), then Get Flow for each flow the listing's
 criteria leave in the running, every request paced and retried by the run's Runner. The
 snapshot is JSON Lines: a header line, then one flow a line with every field Get Flow returns
-(its `graph` as the object it encodes) plus `dirId` and `directory`. It is written to
-`FILE.partial` and renamed only once whole: there is never a half snapshot under the name."""
+(its `graph` as the object it encodes) plus `dirId` and `directory` (migrate/snapshots.py; or
+Parquet, by the file's suffix). It is written to `FILE.partial` and renamed only once whole:
+there is never a half snapshot under the name."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,9 +27,6 @@ from migrate.selection import DirectoryTree, Selection, directory_tree, flow_mat
 if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help` stays quick
     from migrate.engine.runner import Exchange, Runner
     from migrate.service.client import BatchClient
-
-SNAPSHOT_FORMAT = 1
-
 
 class ExportReadError(TargetUnreachable):
     """The live flows could not be read: one line, exit 1, no snapshot written."""
@@ -112,12 +109,8 @@ def snapshot_line(data: dict[str, Any], tree: DirectoryTree) -> dict[str, Any]:
 
 
 def write_snapshot(path: Path, result: ExportResult, selection: Selection) -> None:
-    """The header and the flows, written whole to PATH.partial, then renamed into place."""
-    partial = path.with_name(path.name + ".partial")
-    header = {"snapshot": SNAPSHOT_FORMAT, "made": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "target": result.target,
-              "selection": selection.as_json(), "flows": len(result.flows)}
-    with partial.open("w", encoding="utf-8") as out:
-        out.write(json.dumps(header, ensure_ascii=False) + "\n")
-        for flow in result.flows:
-            out.write(json.dumps(flow, ensure_ascii=False) + "\n")
-    partial.replace(path)
+    """The header and the flows, whole (migrate/snapshots.py: JSON Lines, or Parquet by suffix)."""
+    from migrate import snapshots
+
+    snapshots.write(path, {"made": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "target": result.target,
+                           "selection": selection.as_json()}, result.flows)

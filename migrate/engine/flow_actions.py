@@ -18,7 +18,6 @@ dead run had a delete in flight for and that is gone now gets its `deleted` line
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -169,11 +168,10 @@ def _done_flows(path: Path, run_id: str) -> dict[str, str]:
 
 
 def _snapshot_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """The flow lines of an earlier before file (its header skipped)."""
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines):
-            if number and line.strip():
-                yield json.loads(line)
+    """The flows of an earlier before file."""
+    from migrate import snapshots
+
+    return (line for _, line in snapshots.read(path).lines if isinstance(line, dict))
 
 
 async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: str, path: Path, before: Path,

@@ -30,7 +30,7 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -349,37 +349,6 @@ def _record_left_alone(path: Path, run_id: str, plan: RunbookPlan, before: Path)
         log.close()
 
 
-def snapshot_lines(path: Path) -> tuple[dict[str, Any], Iterator[tuple[int, dict[str, Any] | str]]]:
-    """A snapshot file's header and its flow lines (with their numbers; a line that is not JSON
-    comes as its error text), the header checked first."""
-    from migrate.sources.profiles.snapshot import SNAPSHOT_FORMAT
-
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as error:
-        raise CannotRun(f"{path}: cannot read the snapshot: {error.strerror or error}") from None
-    first = handle.readline()
-    try:
-        header = json.loads(first) if first.strip() else None
-    except json.JSONDecodeError:
-        header = None
-    if not isinstance(header, dict) or header.get("snapshot") != SNAPSHOT_FORMAT:
-        handle.close()
-        raise CannotRun(f"{path}: this does not look like a snapshot of `migrate export` (expected a first line "
-                        f"{{\"snapshot\": {SNAPSHOT_FORMAT}, …}}; found {first.strip()[:80]!r})")
-
-    def lines() -> Iterator[tuple[int, dict[str, Any] | str]]:
-        with handle:
-            for number, line in enumerate(handle, 2):
-                if line.strip():
-                    try:
-                        yield number, json.loads(line)
-                    except json.JSONDecodeError as error:
-                        yield number, f"line {number} is not JSON ({error.msg} at column {error.colno})"
-
-    return header, lines()
-
-
 # ---- What each verb wants --------------------------------------------------------------------
 
 def edit_desired(selection: Selection, edits: Edits, source: str) -> MakeDesired:
@@ -414,16 +383,15 @@ class Snapshot:
 def read_snapshot(path: Path, selection: Selection) -> Snapshot:
     """The snapshot's flows that the selection picks; a file that is not a whole snapshot, or a
     selection that picks none of its flows, is refused here (exit 1, nothing read)."""
+    from migrate import snapshots
     from migrate.selection import snapshot_matches
 
-    header, numbered = snapshot_lines(path)
-    flows: list[dict[str, Any]] = []
-    for number, line in numbered:
+    found = snapshots.read(path)
+    header, flows = found.header, []
+    for number, line in found.lines:
         if isinstance(line, str) or not isinstance(line, dict) or "flowId" not in line:
             raise CannotRun(f"{path}: {line if isinstance(line, str) else f'line {number} is not a flow (no flowId)'}")
         flows.append(line)
-    if header.get("flows") != len(flows):
-        raise CannotRun(f"{path}: the header says {header.get('flows')} flows, the file holds {len(flows)}")
     chosen = [line for line in flows if snapshot_matches(selection, line)]
     if not chosen:
         raise NothingSelected(f"the selection ({selection.describe()}) matches none of the {len(flows)} flows of "

@@ -1,5 +1,5 @@
-"""Snapshots written by `migrate export` (JSON Lines: a header line, then one Get Flow answer a
-line), read back so that `migrate run` saves the flows as they were: ids kept (the flow_id
+"""Snapshots written by `migrate export` (migrate/snapshots.py: JSON Lines, a header line then one
+Get Flow answer a line, or Parquet), read back so that `migrate run` saves the flows as they were: ids kept (the flow_id
 column), tasks with their ids and positions, relations with their own cycleGap and rerun and the
 flow nodes as they were (the `links` column), owners, visitors, doAs, type, queue, cycle, active,
 alertMode, parameters, startTime, and the desc as it is, identity markers included (the profile
@@ -21,34 +21,15 @@ from migrate.mapping.graph import task_node_id
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
-SNAPSHOT_FORMAT = 1
-
 
 def _lines(settings: SourceSettings) -> Iterator[tuple[int, Any]]:
     """The flows of the snapshot, each with its line number; the header is checked first."""
-    path = settings.path
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file")
-    with path.open(encoding=settings.encoding) as lines:
-        first = lines.readline()
-        held = sum(1 for line in lines if line.strip())  # checked before any flow goes out, not after
-        lines.seek(0)
-        lines.readline()
-        try:
-            header = json.loads(first) if first.strip() else None
-        except json.JSONDecodeError:
-            header = None
-        if not isinstance(header, dict) or header.get("snapshot") != SNAPSHOT_FORMAT:
-            raise SourceError(f"{path}: this does not look like a snapshot of `migrate export` (expected a first line "
-                              f"{{\"snapshot\": {SNAPSHOT_FORMAT}, …}}; found {first.strip()[:80]!r})")
-        if held != header.get("flows"):  # a snapshot cut short (or added to) by hand
-            raise SourceError(f"{path}: the header says {header.get('flows')} flows, the file holds {held}")
-        for number, line in enumerate(lines, 2):
-            if line.strip():
-                try:
-                    yield number, json.loads(line)
-                except json.JSONDecodeError as error:
-                    yield number, f"line {number} is not JSON ({error.msg} at column {error.colno})"
+    from migrate import snapshots
+
+    try:
+        return snapshots.read(settings.path, settings.encoding).lines
+    except snapshots.SnapshotError as error:
+        raise SourceError(str(error)) from None
 
 
 def _text(value: Any) -> str:
@@ -115,5 +96,5 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
 # standard mapping leaves legacy owners out), and it knows every other Save Flow field too.
 FIELDS = {"owners": "owners", "visitors": "visitors", "doAs": "do_as", "queue": "queue", "type": "type",
           "cycle": "cycle"}
-PROFILE = Profile("snapshot", "service", read, "snapshots written by `migrate export` (JSON Lines)", FIELDS,
+PROFILE = Profile("snapshot", "service", read, "snapshots written by `migrate export` (JSON Lines or Parquet)", FIELDS,
                   identity_marker=False)

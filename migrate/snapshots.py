@@ -1,0 +1,147 @@
+"""The snapshot file: what `migrate export` writes and every runbook's before file is, and what
+`migrate restore`, the `snapshot` profile and `--ids-file` read. One format, two encodings, by
+the file's suffix:
+
+- JSON Lines (any other suffix): a header line `{"snapshot": 1, "made": …, "target": …,
+  "selection": {…}, "flows": N}`, then one flow a line (Get Flow's answer, its graph an object,
+  and `dirId`/`directory`), ordered as written;
+- Parquet (`.parquet`): one row a flow, the whole line in the `flow` column as JSON text (so that
+  nothing is lost to a column's type) beside plain columns to query it by (flowId, flowName,
+  active, freq, cycle, owner, directory, updateTime); the header in the schema's metadata
+  (`migrate.snapshot`).
+
+Written to `FILE.partial` and renamed only once whole: there is never a half snapshot under the
+name. Read back with the header checked first: a file that is not a snapshot, or one cut short
+(its header says how many flows it holds), is refused with one line naming it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migrate.exit_codes import CannotRun
+
+SNAPSHOT_FORMAT = 1
+PARQUET_KEY = b"migrate.snapshot"
+# The flow's facts a Parquet snapshot also holds as columns of their own, to query it by.
+COLUMNS = ("flowId", "flowName", "active", "freq", "cycle", "owner", "directory", "updateTime")
+
+
+class SnapshotError(CannotRun):
+    """Not a snapshot, or not a whole one: one line naming the file."""
+
+
+@dataclass
+class Snapshot:
+    path: Path
+    header: dict[str, Any]
+    # Each flow with its line number (the row's, counted from 2 as in the JSON Lines file); a line
+    # that is not JSON comes as the text saying why.
+    lines: Iterator[tuple[int, dict[str, Any] | str]]
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet"
+
+
+def write(path: Path, header: dict[str, Any], flows: list[dict[str, Any]]) -> None:
+    """The header and the flows, whole, to PATH.partial, then renamed into place."""
+    partial = path.with_name(path.name + ".partial")
+    header = {"snapshot": SNAPSHOT_FORMAT, **header, "flows": len(flows)}
+    if is_parquet(path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        for flow in flows:
+            for name in COLUMNS:
+                value = flow.get(name)
+                columns[name].append(None if value is None else str(value))
+        columns["flow"] = [json.dumps(flow, ensure_ascii=False) for flow in flows]
+        table = pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+        table = table.replace_schema_metadata({PARQUET_KEY: json.dumps(header).encode()})
+        pq.write_table(table, partial)
+    else:
+        with partial.open("w", encoding="utf-8") as out:
+            out.write(json.dumps(header, ensure_ascii=False) + "\n")
+            for flow in flows:
+                out.write(json.dumps(flow, ensure_ascii=False) + "\n")
+    partial.replace(path)
+
+
+def read(path: Path, encoding: str = "utf-8") -> Snapshot:
+    """The header (checked: a snapshot, and whole) and the flow lines, read as they are needed."""
+    if not path.is_file():
+        raise SnapshotError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    return _read_parquet(path) if is_parquet(path) else _read_lines(path, encoding)
+
+
+def _not_a_snapshot(path: Path, found: str) -> SnapshotError:
+    return SnapshotError(f"{path}: this does not look like a snapshot of `migrate export` (expected a first line "
+                         f"{{\"snapshot\": {SNAPSHOT_FORMAT}, …}}; found {found[:80]!r})")
+
+
+def _checked(path: Path, header: Any, found: str, held: int) -> dict[str, Any]:
+    if not isinstance(header, dict) or header.get("snapshot") != SNAPSHOT_FORMAT:
+        raise _not_a_snapshot(path, found)
+    if held != header.get("flows"):  # a snapshot cut short (or added to) by hand
+        raise SnapshotError(f"{path}: the header says {header.get('flows')} flows, the file holds {held}")
+    return header
+
+
+def _read_lines(path: Path, encoding: str) -> Snapshot:
+    try:
+        with path.open(encoding=encoding) as lines:
+            first = lines.readline()
+            held = sum(1 for line in lines if line.strip())  # checked before any flow goes out, not after
+    except UnicodeDecodeError:
+        raise SnapshotError(f"{path}: not {encoding} text: not a snapshot of `migrate export`") from None
+    try:
+        header = json.loads(first) if first.strip() else None
+    except json.JSONDecodeError:
+        header = None
+    header = _checked(path, header, first.strip(), held)
+
+    def flows() -> Iterator[tuple[int, dict[str, Any] | str]]:
+        with path.open(encoding=encoding) as lines:
+            lines.readline()
+            for number, line in enumerate(lines, 2):
+                if line.strip():
+                    try:
+                        yield number, json.loads(line)
+                    except json.JSONDecodeError as error:
+                        yield number, f"line {number} is not JSON ({error.msg} at column {error.colno})"
+
+    return Snapshot(path, header, flows())
+
+
+def _read_parquet(path: Path) -> Snapshot:
+    import pyarrow.parquet as pq
+
+    try:
+        found = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises its own kinds for a file that is not Parquet
+        raise SnapshotError(f"{path}: not a Parquet file ({error})") from None
+    metadata = found.schema_arrow.metadata or {}
+    try:
+        header = json.loads(metadata[PARQUET_KEY]) if PARQUET_KEY in metadata else None
+    except json.JSONDecodeError:
+        header = None
+    header = _checked(path, header, "a Parquet file without migrate's header", found.metadata.num_rows)
+    if "flow" not in found.schema_arrow.names:
+        raise SnapshotError(f"{path}: a Parquet snapshot without its `flow` column")
+
+    def flows() -> Iterator[tuple[int, dict[str, Any] | str]]:
+        number = 2
+        for batch in found.iter_batches(columns=["flow"]):
+            for text in batch.column(0).to_pylist():
+                try:
+                    yield number, json.loads(text)
+                except (TypeError, json.JSONDecodeError):
+                    yield number, f"row {number - 1} is not a flow (its `flow` column is not JSON)"
+                number += 1
+
+    return Snapshot(path, header, flows())
