@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -153,11 +155,25 @@ def main(argv: list[str] | None = None) -> int:
             interrupts.restore()
 
 
-def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
-    args = _parser().parse_args(argv)
-    args.command_line = list(sys.argv[1:] if argv is None else argv)  # what a resume repeats
-    from pydantic import ValidationError
+SIGNED_VALUE = re.compile(r"^-\d+[hm]")
 
+
+def _signed_values(words: list[str]) -> list[str]:
+    """`--shift-schedule -30m` as `--shift-schedule=-30m`: argparse takes a value that starts with
+    a dash for another option."""
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1] == "--shift-schedule" and SIGNED_VALUE.match(word):
+            joined[-1] = f"--shift-schedule={word}"
+        else:
+            joined.append(word)
+    return joined
+
+
+def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
+    words = _signed_values(list(sys.argv[1:] if argv is None else argv))
+    args = _parser().parse_args(words)
+    args.command_line = words  # what a resume repeats
     interrupts.verb = args.verb
     verb = COMMANDS[args.verb]
     # The heavy imports (pandas, aiohttp...), before a signal may interrupt: a verb's PRELOAD, or
@@ -166,14 +182,34 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     for module in modules:
         importlib.import_module(module)
     interrupts.start()
+    code, message = _execute(verb, args)
+    if message is not None:
+        fail(message)
+        if getattr(args, "json", False):  # --json's reader parses stdout: a document there too
+            from migrate.commands import output_may_close
+            from migrate.redact import redact
+
+            with output_may_close():
+                print(json.dumps({"exit_code": code, "error": redact(message)}))
+    return code
+
+
+def _execute(verb: Any, args: argparse.Namespace) -> tuple[int, str | None]:
+    """The verb's exit code, or 1 and why it could not run."""
+    from pydantic import ValidationError
+
     try:
-        return int(verb.execute(args))
+        return int(verb.execute(args)), None
     except CannotRun as error:
-        return fail(str(error))
+        return EXIT_CANNOT_RUN, str(error)
     except ValidationError as error:
-        return fail(" ".join(str(error).split()))
+        return EXIT_CANNOT_RUN, " ".join(str(error).split())
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CANNOT_RUN, ("the output was closed before the plan was all written (a pipe such as `| head`): "
+                                 "nothing was sent; read the plan whole first (without --apply), or send it to a file")
     except OSError as error:
-        return fail(_os_error(error))
+        return EXIT_CANNOT_RUN, _os_error(error)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ class Selection:
                  "owner": list(self.owners), "dir_id": list(self.dir_ids), "dir": list(self.dirs),
                  "recursive": self.recursive, "active": self.active, "cycle": list(self.cycles),
                  "modified_since": self.modified_since}
-        return {key: value for key, value in given.items() if value not in ((), [], None, False)}
+        return {key: value for key, value in given.items()
+                if value is not None and value is not False and value != []}  # `active 0` is a criterion
 
     def describe(self) -> str:
         return ", ".join(f"{key} {value}" for key, value in self.as_json().items()) or "every flow"
@@ -124,7 +125,16 @@ def selection_from_table(table: Mapping[str, Any], base: Path | None = None) -> 
 
 def read_ids_file(path: Path) -> list[str]:
     """One id a line; blank lines and what follows a `#` are ignored. A snapshot (`migrate export`,
-    a runbook's before file) gives the ids of its flows: "the flows that run paused"."""
+    a runbook's before file) gives the ids of its flows: "the flows that run paused". A file with
+    no id is refused: no ids would be no criterion, and that selects every flow."""
+    ids = _ids_in(path)
+    if not ids:
+        raise SelectionError(f"{path}: holds no flow id, so it selects no flow (an empty ids file is not \"every "
+                             "flow\"); nothing read, nothing sent")
+    return ids
+
+
+def _ids_in(path: Path) -> list[str]:
     if path.suffix.lower() == ".parquet":
         return _snapshot_ids(path)
     try:
@@ -244,8 +254,14 @@ class DirectoryTree:
         by_path = {path: key for key, path in self.paths.items()}
         missing = [d for d in selection.dirs if d not in by_path]
         if missing:
-            raise SelectionError(f"no directory {missing[0]!r} under the root 'Workflow' directory"
-                                 f" (there are {len(by_path) - 1} others)")
+            others = sorted(path for path in by_path if path)
+            shown = ", ".join(others[:12]) + (f" and {len(others) - 12} more" if len(others) > 12 else "")
+            raise SelectionError(f"no directory {missing[0]!r} under the root 'Workflow' directory (paths are "
+                                 f"case-sensitive; there are: {shown or 'none but the root'})")
+        unknown = [d for d in selection.dir_ids if d not in self.paths]
+        if unknown:
+            raise SelectionError(f"no directory with key {unknown[0]!r} (List Directories names "
+                                 f"{len(self.paths)}; --dir takes a path instead)")
         chosen = {*selection.dir_ids, *(by_path[d] for d in selection.dirs)}
         if selection.recursive:
             chosen = {key for key in self.paths if any(self._under(key, top) for top in chosen)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -19,7 +20,7 @@ from conftest import USER, save_body
 
 from migrate.emulator.config import EmulatorConfig
 from migrate.emulator.models import BatchService, StoredFlow
-from migrate.emulator.store import Store
+from migrate.emulator.store import StateError, Store
 
 FLOWS = 50_000
 FIRST_ID = 1001
@@ -205,14 +206,25 @@ def test_each_change_writes_its_own_rows_and_every_listing_sees_it(service: Batc
 def test_reopening_the_file_gives_the_same_flows_tasks_and_directories(
         service: BatchService, state_file: Path) -> None:
     service.create_directory("u1", "o1", {"parentId": ROOT, "dirName": "reopened"})
-    reopened = BatchService(EmulatorConfig.model_validate(USERS), Store(state_file))
+    service.store.close()  # one emulator a state file (the store refuses a second while one holds it)
     try:
-        assert {flow_id: vars(flow) for flow_id, flow in reopened.flows.items()} == {
-            flow_id: vars(flow) for flow_id, flow in service.flows.items()}
-        assert reopened.tasks == service.tasks and reopened.directories == service.directories
-        assert len(reopened.get_my_flow("u1", "o1", "")) == len(service.get_my_flow("u1", "o1", ""))
+        reopened = BatchService(EmulatorConfig.model_validate(USERS), Store(state_file))
+        try:
+            assert {flow_id: vars(flow) for flow_id, flow in reopened.flows.items()} == {
+                flow_id: vars(flow) for flow_id, flow in service.flows.items()}
+            assert reopened.tasks == service.tasks and reopened.directories == service.directories
+            assert len(reopened.get_my_flow("u1", "o1", "")) == len(service.get_my_flow("u1", "o1", ""))
+        finally:
+            reopened.store.close()
     finally:
-        reopened.store.close()
+        service.store = Store(state_file)  # the module's service goes on with its file
+
+
+def test_a_second_emulator_on_one_state_file_is_refused_naming_the_first(state_file: Path,
+                                                                       service: BatchService) -> None:
+    """Each emulator keeps the flows in memory: two on one file would write over each other."""
+    with pytest.raises(StateError, match=f"in use by PID {os.getpid()}"):
+        Store(state_file)
 
 
 def test_a_state_file_of_the_first_layout_loads_and_is_rewritten_in_the_current_one(tmp_path: Path) -> None:

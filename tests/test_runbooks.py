@@ -359,3 +359,99 @@ def test_a_flow_that_cannot_take_the_shift_is_left_alone_and_named(service: Path
     code, report, err = cli(capsys, "edit", "--config", str(config(service)), *ids, "--shift-schedule", "+2h",
                             "--apply", "--run-id", "refused")  # nothing to save: the refusals still have lines
     assert code == 5 and report["by_status"] == {"invalid": 3}, err
+
+
+def test_what_a_careless_hand_does_is_refused_or_said(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh user's findings: an empty ids file is no selection of every flow; a run id or a
+    before file is never written over; contradictions are refused; `-30m` is a shift, not an
+    option; `--active 0` is named; ids that name no flow are listed; --json says why on stdout."""
+    service_config = str(config(service))
+    empty = service / "empty.txt"
+    empty.write_text("# nothing yet\n", encoding="utf-8")
+    for verb in ("enable", "delete"):
+        code, out, err = run_cli(capsys, verb, service_config, "--ids-file", str(empty), "--apply")
+        assert code == 1 and "holds no flow id" in err, err
+    assert len(flows(service)) == FLOWS
+
+    code, _, err = run_cli(capsys, "disable", service_config, "--id", str(FIRST_ID + 1), "--apply", "--run-id", "p")
+    assert code == 0, err
+    before = before_file(service, "p").read_bytes()
+    code, _, err = run_cli(capsys, "disable", service_config, "--id", str(FIRST_ID + 2), "--apply", "--run-id", "p")
+    assert code == 1 and "run p exists already" in err and "--resume" in err
+    assert before_file(service, "p").read_bytes() == before
+    code, _, err = run_cli(capsys, "enable", service_config, "--id", str(FIRST_ID + 1), "--apply",
+                           "--before", str(before_file(service, "p")))
+    assert code == 1 and "exists already" in err and before_file(service, "p").read_bytes() == before
+
+    for options, message in [
+        (("--set", "alertMode=1", "--set", "alertMode=2"), "given twice"),
+        (("--replace", "owners=bob->dave", "--replace", "owners=bob->carol"), "replaced twice"),
+        (("--schedule", "0 0 1 * * ? *", "--schedule", "0 0 2 * * ? *"), "given 2 times"),
+        (("--replace", "owners=bob->da ve"), "not one user name"),
+    ]:
+        code, _, err = run_cli(capsys, "edit", "--config", service_config, "--id", str(FIRST_ID), *options)
+        assert code == 1 and message in err, (options, err)
+
+    code, plan, err = cli(capsys, "edit", "--config", service_config, "--active", "0", "--id", str(FIRST_ID + 7),
+                          "--id", "99999", "--shift-schedule", "-30m")
+    assert code == 3, err
+    assert plan["selection"]["active"] == 0 and plan["by_action"] == {"update": 1}
+    assert any("99999" in note for note in plan["notes"])
+    code, out, err = run_cli(capsys, "edit", "--config", service_config, "--name", "nothing_*", "--set", "queue=q",
+                             "--json")
+    assert code == 1 and json.loads(out)["exit_code"] == 1 and "matches none" in json.loads(out)["error"]
+
+
+def test_a_new_desc_keeps_the_identity_marker_and_a_bad_snapshot_is_never_guessed_at(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    marked = FIRST_ID + 4  # desc "flow 4 [migrate:crontab/…]"
+    code, _, err = cli(capsys, "edit", "--config", str(config(service)), "--id", str(marked), "--set",
+                       "desc=owned by the data team", "--apply")
+    assert code == 0, err
+    assert flows(service)[marked]["graph"]["desc"] == f"owned by the data team [migrate:crontab/{4:016x}]"
+
+    start = export(capsys, service, "start.jsonl")
+    header = json.dumps({"snapshot": 1, "target": "embedded", "selection": {}, "flows": 2})
+    no_graph = {k: v for k, v in start[0].items() if k != "graph"}
+    broken = service / "broken.jsonl"
+    broken.write_text("\n".join([header, json.dumps(no_graph), json.dumps(start[1])]) + "\n", encoding="utf-8")
+    code, plan, err = cli(capsys, "restore", str(broken), "--config", str(config(service)))
+    assert code == 5, err
+    invalid = [a for a in plan["actions"] if a["action"] == "invalid"]
+    assert [a["source_key"] for a in invalid] == [str(start[0]["flowId"])]
+    assert "no graph" in invalid[0]["errors"][0]["message"]
+    twice = service / "twice.jsonl"
+    twice.write_text("\n".join([header, json.dumps(start[1]), json.dumps(start[1])]) + "\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "restore", str(twice), "--config", str(config(service)))
+    assert code == 1 and "is in the snapshot twice" in err
+
+
+def test_a_plan_read_by_head_keeps_its_exit_code_and_an_apply_sends_nothing(service: Path) -> None:
+    """`| head -1`: the reader stops after a line; a plan still exits 3, and an apply whose plan
+    could not be shown whole sends nothing (exit 1, no save, no desired file left)."""
+    script = (f"{sys.executable} -m migrate.cli edit --config {config(service)} --set queue=q9 {{}} | head -1 "
+              ">/dev/null; echo ${{PIPESTATUS[0]}}")
+    plan = subprocess.run(["bash", "-c", script.format("")], capture_output=True, text=True, timeout=300)
+    assert plan.stdout.strip() == "3", plan.stderr
+    applied = subprocess.run(["bash", "-c", script.format("--apply --run-id headless")], capture_output=True,
+                             text=True, timeout=300)
+    assert applied.stdout.strip() == "1" and "nothing was sent" in applied.stderr, applied.stderr
+    assert not (service / "results" / "headless.jsonl").exists()
+    assert not list((service / "results" / "runbooks").glob("headless.*"))
+    assert {flow["graph"]["queue"] for flow in flows(service).values()} == {"", "q_big"}
+
+
+def test_a_restore_says_which_flows_are_in_another_directory_now(service: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """No action moves a flow: a flow moved since the snapshot is named, with both directories."""
+    start = export(capsys, service, "start.jsonl")
+    store = Store(service / "emulator.sqlite")
+    emulated = BatchService(load_emulator_config(service / "state.json"), store)
+    emulated.flows[FIRST_ID + 1].dir_id = emulated.root_dir_id  # team_a -> the root, by hand
+    emulated.store.save_flow(emulated.flows[FIRST_ID + 1])
+    store.close()
+    assert start[1]["directory"] == "team_a"
+    code, out, err = run_cli(capsys, "restore", str(service / "start.jsonl"), "--config", str(config(service)))
+    assert code == 0, err  # nothing to save
+    assert "DIRECTORY: the flow is in directory '' now, the snapshot has it in 'team_a'" in out
+    assert "warnings by code: DIRECTORY x1" in out

@@ -7,8 +7,10 @@ the CLI imports before a signal may interrupt (see cli._Interrupts)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 
@@ -28,9 +30,14 @@ def print_tables(title: str, columns: list[tuple[str, bool]], rows: Iterable[lis
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=False)
+    class Closable(Console):
+        def on_broken_pipe(self) -> None:  # rich exits (1); the verb decides (see output_may_close)
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = Closable(highlight=False, soft_wrap=False)
     if not console.is_terminal:  # a file or a pipe: room for whole cells, not 80 columns
-        console = Console(highlight=False, soft_wrap=False, width=200)
+        console = Closable(highlight=False, soft_wrap=False, width=200)
 
     def new_table(heading: str | None) -> Table:
         table = Table(title=Text(heading) if heading else None, show_lines=False)
@@ -66,3 +73,15 @@ def resume_hint(args: argparse.Namespace) -> str:
         elif not word.startswith("--run-id="):
             kept.append(word)
     return shlex.join(["migrate", *kept])
+
+
+@contextlib.contextmanager
+def output_may_close() -> Iterator[None]:
+    """Around what a verb prints once its work is done (a summary, a plan): a reader that stops
+    early (`| head`) must not turn a finished run, or a plan's exit code, into a failure. The rest
+    of the output goes nowhere; the result log holds it all."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit too

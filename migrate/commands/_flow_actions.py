@@ -35,7 +35,7 @@ def add_toggle_parser(verbs: Any, verb: str) -> None:
 
 
 def execute_toggle(args: argparse.Namespace, verb: str) -> int:
-    from migrate.commands import fail, resume_hint
+    from migrate.commands import fail, output_may_close, resume_hint
     from migrate.config import load_settings
     from migrate.engine.flow_actions import apply_toggle, plan_toggle
     from migrate.selection import selection_from_args
@@ -47,24 +47,36 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
     settings = load_settings(args.config)
     if not apply:
         plan = plan_toggle(settings, verb, selection)  # type: ignore[arg-type]  # argparse: the verb's name
-        if args.json:
-            print(json.dumps(plan.as_json(), indent=2, ensure_ascii=False))
-        else:
-            _print_plan(plan)
+        with output_may_close():
+            _show_plan(plan, args.json)
         return plan.exit_code
     result = apply_toggle(settings, verb, selection, args.run_id, args.resume, args.before,  # type: ignore[arg-type]
                           resume_hint(args))
+    with output_may_close():
+        _show_result(result, args, verb)
+    return result.exit_code
+
+
+def _show_plan(plan: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(plan.as_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_plan(plan)
+
+
+def _show_result(result: Any, args: argparse.Namespace, verb: str) -> None:
+    before = str(result.before_path) if result.before_path.is_file() else None
     if args.json:
-        print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
-                          "before": str(result.before_path), **result.summary.as_json(),
-                          "notes": result.notes, "emulator": result.emulator_stats}, indent=2))
-        return result.exit_code
+        print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path), "before": before,
+                          **result.summary.as_json(), "notes": result.notes, "emulator": result.emulator_stats},
+                         indent=2))
+        return
     if result.plan is not None:
         plan = result.plan
         print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed; "
-              f"{len(plan.changes)} to {verb}; before: {result.before_path}")
-        if verb == "delete":
-            print(f"to put them back: migrate restore {result.before_path} --config {args.config}")
+              f"{len(plan.changes)} to {verb}; before: {before or 'none (nothing to change)'}")
+        if verb == "delete" and before:
+            print(f"to put them back: migrate restore {before} --config {args.config}")
     print(result.summary.text())
     for note in result.notes:
         print(note)
@@ -73,7 +85,6 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
         by_action = ", ".join(f"{n} {action}" for action, n in sorted(stats["requests_by_action"].items()))
         print(f"emulator: {stats['requests']} requests ({by_action})")
     print(f"result log: {result.log_path}")
-    return result.exit_code
 
 
 def _print_plan(plan: Any) -> None:
@@ -86,5 +97,7 @@ def _print_plan(plan: Any) -> None:
     counts = ", ".join(f"{action} {n}" for action, n in plan.by_action().most_common())
     console.print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed: {counts}", markup=False)
     console.print(f"read the live service: {plan.read.requests_text()}", markup=False)
+    if plan.read.missing_note():
+        console.print(plan.read.missing_note(), markup=False)
     if plan.changes:
         console.print(f"nothing was changed; `--apply` would {plan.verb} {len(plan.changes)} flows", markup=False)

@@ -35,8 +35,10 @@ def add_parser(verbs: Any) -> None:
     edits.add_argument("--add-parameter", action="append", default=[], metavar="KEY=VALUE",
                        help="set a parameter (added last when the flow has no such key)")
     edits.add_argument("--remove-parameter", action="append", default=[], metavar="KEY", help="remove a parameter")
-    edits.add_argument("--schedule", metavar="FREQ", help="a new Quartz schedule, e.g. '0 0 3 * * ? *'")
-    edits.add_argument("--shift-schedule", metavar="+1h", help="move every fire time: +1h, -30m, +1h30m")
+    edits.add_argument("--schedule", action="append", default=[], metavar="FREQ",
+                       help="a new Quartz schedule, e.g. '0 0 3 * * ? *'")
+    edits.add_argument("--shift-schedule", action="append", default=[], metavar="+1h",
+                       help="move every fire time: +1h, -30m, +1h30m")
     add_apply_arguments(parser, "save")
     add_selection_arguments(parser)
 
@@ -54,7 +56,10 @@ def _runbook(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     unknown = sorted(set(data) - set(RUNBOOK_KEYS))
     if unknown:
-        raise ConfigError(f"{path}: a runbook has no key {', '.join(unknown)}; its keys are config, [select], [edit]")
+        looks_like_config = {"target", "source"} & set(data)
+        raise ConfigError(f"{path}: a runbook has no key {', '.join(unknown)}; its keys are config, [select], [edit]"
+                          + ("; this looks like a config: give it as --config, with the edits on the command line"
+                             if looks_like_config else ""))
     for key in ("select", "edit"):
         if not isinstance(data.get(key, {}), dict):
             raise ConfigError(f"{path}: {key} must be a table ([{key}])")
@@ -62,7 +67,7 @@ def _runbook(path: Path) -> dict[str, Any]:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail, resume_hint
+    from migrate.commands import fail, output_may_close, resume_hint
     from migrate.config import load_settings
     from migrate.engine.runbook import apply_runbook, edit_desired, plan_runbook
     from migrate.reconcile.edits import EditError, Edits, edits_from_arguments, edits_from_table, merged
@@ -73,12 +78,15 @@ def execute(args: argparse.Namespace) -> int:
         return fail(problem)
     book = _runbook(args.runbook) if args.runbook is not None else {}
     base = args.runbook.parent if args.runbook is not None else Path.cwd()
+    for option, given in (("--schedule", args.schedule), ("--shift-schedule", args.shift_schedule)):
+        if len(set(given)) > 1:
+            return fail(f"{option} is given {len(given)} times ({', '.join(given)}): choose one")
     try:
         edits = merged(edits_from_table(book["edit"]) if "edit" in book else Edits(),
                        edits_from_arguments(args.set, args.replace, args.add_parameter, args.remove_parameter,
-                                            args.schedule, args.shift_schedule))
+                                            next(iter(args.schedule), None), next(iter(args.shift_schedule), None)))
     except EditError as error:
-        where = f"{args.runbook}: " if args.runbook is not None else ""
+        where = f"{args.runbook}: " if args.runbook is not None and "edit" in book else ""
         return fail(f"{where}{error}")
     if edits.empty:
         return fail("nothing to edit: give an [edit] table in the runbook, or --set, --replace, --add-parameter, "
@@ -92,12 +100,13 @@ def execute(args: argparse.Namespace) -> int:
     make = edit_desired(selection, edits, f"{source}: {edits.describe()}")
     if not (args.apply or args.yes):
         plan = plan_runbook(settings, "edit", make)
-        print_plan(plan, args.json)
+        with output_may_close():
+            print_plan(plan, args.json)
         return plan.exit_code
     run = apply_runbook(settings, "edit", make, run_id=args.run_id, resume=args.resume, before=args.before,
                         show=lambda plan: None if args.json else print_plan(plan, False),
                         resume_hint=resume_hint(args))
-    print_run(run, args.json, "edit")
+    print_run(run, args.json, Path(config))
     return run.exit_code
 
 
@@ -106,8 +115,13 @@ def _selection(args: argparse.Namespace, book: dict[str, Any], base: Path, from_
     both: the command line's)."""
     from dataclasses import fields, replace
 
-    table = from_table(book.get("select", {}), base)
+    from migrate.selection import SelectionError
+
+    try:
+        table = from_table(book.get("select", {}), base)
+    except SelectionError as error:
+        raise SelectionError(f"{args.runbook}: {error}") from None
     given = from_args(args)
-    changed = {f.name: getattr(given, f.name) for f in fields(given)
-               if getattr(given, f.name) not in ((), None, False)}
+    changed = {f.name: value for f in fields(given)
+               if (value := getattr(given, f.name)) is not None and value is not False and value != ()}  # 0 counts
     return replace(table, **changed)

@@ -37,4 +37,6 @@ def execute(args: argparse.Namespace) -> int:
     write_snapshot(args.out, result, selection)
     print(f"{len(result.flows)} flows matched of {result.listed} listed; {len(result.flows)} written to {args.out}")
     print(f"read the live service: {result.requests_text()}")
+    if result.missing_note():
+        print(result.missing_note())
     return 0

@@ -34,7 +34,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail
+    from migrate.commands import fail, output_may_close
     from migrate.config import load_settings
     from migrate.engine.inventory import plan_live, plan_offline
 
@@ -44,12 +44,13 @@ def execute(args: argparse.Namespace) -> int:
     result = plan_offline(settings) if args.offline else plan_live(settings, args.prune)
     if args.out is not None:
         _write_plan(args.out, args.config, result)
-    if args.json:
-        result.write_json(sys.stdout)
-    elif args.markdown:
-        result.write_markdown(sys.stdout)
-    else:
-        _print_table(result)
+    with output_may_close():  # `plan | head`: the plan's exit code stands
+        if args.json:
+            result.write_json(sys.stdout)
+        elif args.markdown:
+            result.write_markdown(sys.stdout)
+        else:
+            _print_table(result)
     return result.exit_code
 
 

@@ -28,7 +28,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail, resume_hint
+    from migrate.commands import fail, output_may_close, resume_hint
     from migrate.config import load_settings
     from migrate.engine.runbook import apply_runbook, conflicts, plan_runbook, read_snapshot, restore_desired
     from migrate.reconcile.caller import with_caller_name
@@ -45,11 +45,12 @@ def execute(args: argparse.Namespace) -> int:
     create = not args.no_create
     if not (args.apply or args.yes):
         plan = plan_runbook(settings, "restore", make, create_missing=create, decide=decide)
-        print_plan(plan, args.json)
+        with output_may_close():
+            print_plan(plan, args.json)
         return plan.exit_code
     run = apply_runbook(settings, "restore", make, create_missing=create, decide=decide, run_id=args.run_id,
                         resume=args.resume, before=args.before,
                         show=lambda plan: None if args.json else print_plan(plan, False),
                         resume_hint=resume_hint(args), saved_status="restored")
-    print_run(run, args.json, "restore")
+    print_run(run, args.json, args.config)
     return run.exit_code

@@ -39,11 +39,18 @@ def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = F
                plan: Path | None = None, prune: str | None = None) -> int:
     import asyncio
 
+    from migrate.commands import output_may_close
     from migrate.config import load_settings
     from migrate.engine.job import run_job
 
     settings = load_settings(config)
     result = asyncio.run(run_job(settings, run_id=run_id, resume=resume, plan=plan, prune=prune))
+    with output_may_close():
+        _print_result(result, as_json)
+    return result.exit_code
+
+
+def _print_result(result: Any, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
                           **result.summary.as_json(), "emulator": result.emulator_stats}, indent=2))
@@ -57,4 +64,3 @@ def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = F
                   f"{len(stats['saves_by_flow'])} flows, {stats['requests']} requests, "
                   f"busiest one-second window {stats['busiest_one_second_window']}")
         print(f"result log: {result.log_path}")
-    return result.exit_code

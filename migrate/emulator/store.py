@@ -8,7 +8,9 @@ still load, and are given the current layout on the way in."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -54,8 +56,10 @@ class Store:
 
     def __init__(self, path: Path | None) -> None:
         self._db: sqlite3.Connection | None = None
+        self._held: int | None = None
         self.path = path
         if path is not None:
+            self._hold(path)
             try:
                 self._db = sqlite3.connect(path, isolation_level=None)
                 self._db.execute("PRAGMA journal_mode=WAL")  # the first read: "file is not a database" comes here
@@ -169,7 +173,30 @@ class Store:
             self._put_tasks(db, tasks)
             self._put_directories(db, directories)
 
+    def _hold(self, path: Path) -> None:
+        """One emulator a state file: each keeps the flows in memory and writes its own copy back,
+        so two at once (two runs with an embedded emulator on one file) would lose each other's
+        changes without a word. The second is refused, naming the first."""
+        if not path.parent.is_dir():
+            return  # sqlite's own error says so, below
+        lock = path.with_name(path.name + ".lock")
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(descriptor)
+            raise StateError(f"{path}: this emulator state is in use by {holder}; one emulator a state file (each "
+                             "keeps its own copy in memory): wait for it, or serve the state once with `migrate "
+                             "emulator --state FILE` and point every run at its url") from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"PID {os.getpid()}".encode(), 0)
+        self._held = descriptor
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._held is not None:
+            os.close(self._held)  # releases the lock
+            self._held = None

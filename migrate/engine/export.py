@@ -38,6 +38,13 @@ class ExportResult:
     listed: int = 0  # flows Get My Flow lists
     flows: list[dict[str, Any]] = field(default_factory=list)  # the selected flows, by id
     requests: Counter[str] = field(default_factory=Counter)  # requests sent, retries included, by action
+    missing: list[str] = field(default_factory=list)  # ids the selection names that no listed flow has
+
+    def missing_note(self) -> str | None:
+        if not self.missing:
+            return None
+        shown = ", ".join(self.missing[:10]) + (f" and {len(self.missing) - 10} more" if len(self.missing) > 10 else "")
+        return f"{len(self.missing)} ids of the selection are not among the flows you can see: {shown}"
 
     def requests_text(self) -> str:
         return f"{sum(self.requests.values())} requests " \
@@ -70,6 +77,9 @@ async def read_flows(reader: Runner, client: BatchClient, selection: Selection, 
     listing = counted("getMyFlow", await reader._send(client.get_my_flows), "the live flows (Get My Flow)")
     listed = listed_flows(listing)
     result.listed = len(listed)
+    if selection.ids:
+        there = {item.flow_id for item in listed}
+        result.missing = [flow_id for flow_id in selection.ids if flow_id not in there]
     cycles = {str(item.get("flowId")): str(item["cycle"]) for item in listing
               if isinstance(item, dict) and item.get("cycle")} if isinstance(listing, list) else {}
     tree: DirectoryTree = directory_tree(counted(

@@ -142,8 +142,11 @@ def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: s
     path = log_path(settings, run_id)
     if resume and not path.is_file():
         raise CannotRun(f"no result log of run {run_id!r} at {path}")
+    given = before is not None
     before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
     with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
+        if not resume:
+            check_new_run(path, before, run_id, given)
         hint = f"{resume_hint or f'migrate {verb} {settings.config_path} [the same selection] --apply'} " \
                f"--run-id {run_id} --resume"
         return asyncio.run(_apply(settings, verb, selection, run_id, path, before, resume, hint))
@@ -153,6 +156,17 @@ def runbook_file(log: Path, run_id: str, kind: str) -> Path:
     """Where a runbook verb keeps a file of its run: `runbooks/<run-id>.<kind>` beside the result
     log (a folder of its own: the logs' glob, `results/*.jsonl`, must not find a snapshot)."""
     return log.parent / "runbooks" / f"{run_id}.{kind}"
+
+
+def check_new_run(log: Path, before: Path, run_id: str, before_given: bool) -> None:
+    """A run that is not a resume starts afresh: it never appends to another run's log nor writes
+    over a before file (yesterday's undo)."""
+    if log.exists():
+        raise CannotRun(f"run {run_id} exists already ({log}): continue it with --resume, or give another --run-id")
+    if before.exists():
+        where = "--before" if before_given else f"run {run_id}'s before file"
+        raise CannotRun(f"{where} {before} exists already: it is another run's undo and is not written over; "
+                        "move it away or give another " + ("--before" if before_given else "--run-id"))
 
 
 def _done_flows(path: Path, run_id: str) -> dict[str, str]:
@@ -198,7 +212,8 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
                 raise _nothing_selected(selection, read)
             plan = make_plan(verb, selection, read)
             todo = [a for a in plan.actions if a.flow_id not in done]
-            _write_before(before, plan, todo, resume)  # first: nothing changes before it is whole
+            if any(a.action != "unchanged" for a in todo) or (resume and before.is_file()):
+                _write_before(before, plan, todo, resume)  # first: nothing changes before it is whole
             # The log is opened only now: a selection that matches nothing leaves no file behind.
             log = runner.log = ResultLog(path, run_id=run_id, source_file=f"migrate {verb}",
                                          fsync_every=settings.run.fsync_every, config=settings.config_path.name)
@@ -236,6 +251,8 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
         result.notes.append(f"interrupted: flows without a line were not sent; continue with: {hint}")
     if done:
         result.notes.append(f"resumed run {run_id}: {len(done)} flows with a final line were not touched again")
+    if read.missing_note():
+        result.notes.append(str(read.missing_note()))
     return result
 
 

@@ -364,16 +364,18 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], identities: set
     return actions, counted
 
 
-def action_cells(action: Action) -> list[str]:
+def action_cells(action: Action, warning_messages: bool = False) -> list[str]:
     """An action as table cells: action, flow, id, freq, cycle, and what it says (the fields that
-    change, live -> wanted; the errors; the warnings)."""
+    change, live -> wanted; the errors; the warnings, by code, or whole for a runbook's plan)."""
     what = [_change_text(c) for c in action.changes]
     if action.freq and not any(c["field"] == "freq" for c in action.changes):
         what.insert(0, f"schedule: {in_words(action.freq) or action.freq}")
     if action.renamed_from:
         what.insert(0, f"renamed from {action.renamed_from!r} (found by its marker)")
     what += [str(e.get("message", "")) for e in action.errors]
-    if action.warnings:  # their messages are in --json and --markdown
+    if action.warnings and warning_messages:
+        what += [f"{w.get('code')}: {w.get('message')}" for w in action.warnings]
+    elif action.warnings:  # their messages are in --json and --markdown
         what.append("warnings: " + ", ".join(dict.fromkeys(str(w.get("code", "")) for w in action.warnings)))
     return [action.action, action.name or action.source_key, action.flow_id, action.freq, action.cycle,
             "\n".join(what)]

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from migrate.config import MappingSettings, Settings, SourceSettings
 from migrate.engine.connection import Connection, connected
 from migrate.engine.export import ExportResult, read_flows, write_snapshot
-from migrate.engine.flow_actions import LOCK_SCOPE, NothingSelected, runbook_file
+from migrate.engine.flow_actions import LOCK_SCOPE, NothingSelected, check_new_run, runbook_file
 from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, EXIT_SOME_FAILED, CannotRun
 from migrate.reconcile.diff import Action
 from migrate.reconcile.edits import EditRefused, Edits, apply_edits
@@ -196,6 +196,7 @@ async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, cre
     for flow in missing:
         actions.append(create_action(flow) if create_missing else invalid_action_missing(flow))
     actions += [invalid_action(f) for f in result.listed()]
+    _where_they_are(actions, desired, result)
     order = {str(line.get("flowId")): n for n, line in enumerate(desired.lines)}
     actions.sort(key=lambda a: order.get(a.flow_id or a.source_key, len(order)))
     result.actions = actions + list(desired.left_alone)
@@ -209,6 +210,20 @@ async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, cre
     result.notes.append(f"read the live service: {sum(desired.requests.values())} requests "
                         f"({', '.join(f'{n} {a}' for a, n in desired.requests.most_common())})")
     return plan
+
+
+def _where_they_are(actions: list[Action], desired: Desired, result: PlanResult) -> None:
+    """A live flow in another directory than the desired line says (a restore of a flow moved, or
+    deleted and created anew in the root): no action moves a flow, so the plan says so."""
+    wanted = {str(line.get("flowId")): line for line in desired.lines if "directory" in line}
+    for action in actions:
+        line, live = wanted.get(action.flow_id), desired.live.get(action.flow_id)
+        if line is None or live is None or line.get("dirId") == live.get("dirId"):
+            continue
+        action.warnings.append({"code": "DIRECTORY", "message": (
+            f"the flow is in directory {live.get('directory')!r} now, the snapshot has it in "
+            f"{line.get('directory')!r}: the service has no action that moves a flow; move it by hand")})
+        result.warnings_by_code["DIRECTORY"] += 1
 
 
 def invalid_action_missing(flow: Any) -> Action:
@@ -246,15 +261,18 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
     path = log_path(settings, run_id)
     desired_path = runbook_file(path, run_id, "desired.jsonl")
     plan_path = runbook_file(path, run_id, "plan.json")
+    given = before is not None
     before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
     hint = f"{resume_hint} --run-id {run_id} --resume"  # the command line, run id and --resume added
     with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
         if resume:
             if not (desired_path.is_file() and plan_path.is_file()):
-                raise CannotRun(f"run {run_id} has nothing to resume: no {desired_path.name} and {plan_path.name} "
-                                f"in {path.parent} (a run that changed nothing leaves none)")
+                raise CannotRun(f"run {run_id} has nothing to resume: no {desired_path} and {plan_path} "
+                                "(a run that changed nothing leaves none)")
             plan = None
         else:
+            check_new_run(path, before, run_id, given)
+
             async def planned() -> RunbookPlan:
                 from migrate.engine.pacing import StopSignal
 
@@ -264,7 +282,11 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
                 return await _plan(settings, verb, desired, desired_path, create_missing, decide)
 
             plan = asyncio.run(planned())
-            show(plan)
+            try:
+                show(plan)
+            except BaseException:  # the plan could not be shown whole (`| head`, an interrupt): nothing sent
+                desired_path.unlink(missing_ok=True)
+                raise
             _record_left_alone(path, run_id, plan, before)
             if not plan.changes:
                 desired_path.unlink(missing_ok=True)
@@ -276,15 +298,19 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
                     code = EXIT_INVALID_ROWS
                 return RunbookRun(code, plan, None, path, None, ["nothing to change: nothing was saved"],
                                   summary=_logged(path, run_id))
-            # First the before file, whole: nothing changes before it is.
+            # First the before file, whole: nothing changes before it is. Flows to create have no
+            # before; when there is nothing else, there is no before file (an empty one would
+            # select every flow as an ids file).
             changing = {a.flow_id for a in plan.changes if a.action == "update"}
-            write_snapshot(before, ExportResult(plan.desired.source, plan.desired.listed,
-                                                [plan.desired.live[i] for i in plan.desired.live if i in changing]),
-                           plan.desired.selection)
+            if changing:
+                write_snapshot(before, ExportResult(settings.target.url, plan.desired.listed,
+                                                    [plan.desired.live[i] for i in plan.desired.live if i in changing]),
+                               plan.desired.selection)
             _write_plan(plan_path, plan.plan, settings)
         serial = (plan is not None and serial_creates(plan)) or (resume and _planned_serial(plan_path))
         derived = snapshot_settings(settings, desired_path, create_missing, serial)
         result = asyncio.run(run_job(derived, run_id=run_id, resume=resume, plan=plan_path, held_lock=True,
+                                     show_progress=False,
                                      resume_hint=hint, saved_status=saved_status,
                                      line_extra={"before": str(before)}))
     code = result.exit_code
@@ -297,7 +323,10 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
         result.summary.sent_in_elapsed = sent
         if code == EXIT_OK:  # a conflict is a change not made; an edit refused, an invalid row
             code = EXIT_SOME_FAILED if result.summary.counts["stale"] else EXIT_INVALID_ROWS
-    notes = [n for n in result.notes if not n.startswith("applied the plan")]
+    notes = [n for n in result.notes if not n.startswith(("applied the plan", "orphans"))]  # a run's, not ours
+    if resume:
+        notes.append(f"resumed run {run_id} from its own plan ({plan_path}): the command line's selection and "
+                     "edits were not read again")
     return RunbookRun(code, plan, result, path, before, notes, summary=result.summary)
 
 
@@ -358,7 +387,8 @@ def edit_desired(selection: Selection, edits: Edits, source: str) -> MakeDesired
     async def make(connection: Connection, settings: Settings) -> Desired:
         read = await read_live(connection, settings, selection)
         desired = Desired(selection, [], {str(line["flowId"]): line for line in read.flows}, read.listed,
-                          requests=read.requests, source=source)
+                          requests=read.requests, source=source,
+                          notes=[note] if (note := read.missing_note()) else [])
         for line in read.flows:
             flow_id = str(line["flowId"])
             try:
@@ -392,6 +422,13 @@ def read_snapshot(path: Path, selection: Selection) -> Snapshot:
         if isinstance(line, str) or not isinstance(line, dict) or "flowId" not in line:
             raise CannotRun(f"{path}: {line if isinstance(line, str) else f'line {number} is not a flow (no flowId)'}")
         flows.append(line)
+    seen: dict[str, int] = {}
+    for number, line in enumerate(flows, 2):
+        flow_id = str(line["flowId"])
+        if flow_id in seen:
+            raise CannotRun(f"{path}: flow {flow_id} is in the snapshot twice (lines {seen[flow_id]} and {number}): "
+                            "which one to restore? keep one")
+        seen[flow_id] = number
     chosen = [line for line in flows if snapshot_matches(selection, line)]
     if not chosen:
         raise NothingSelected(f"the selection ({selection.describe()}) matches none of the {len(flows)} flows of "

@@ -266,6 +266,8 @@ class Runner:
             if verdict == OUTSIDE_PLAN:
                 self.outside_plan += 1
                 return
+            if verdict is not None and self.stopping:
+                return  # the check was cut short by the stop: nothing sent, no line (a resume checks it again)
             if verdict is not None and doubt_until is not None and await self._landed(flow):
                 self._record_flow(flow, "saved", input_sha, started=started, flow_id=flow.flow_id or None,
                                   msg="the interrupted run's save had landed: the live flow is as planned")

@@ -42,7 +42,7 @@ _SHIFT = re.compile(r"^([+-])(?:(\d+)h)?(?:(\d+)m)?$")
 _REFUSED_FIELDS = {
     "active": "use `migrate enable` or `migrate disable`: the service's own actions, never a re-save",
     "name": "a name is one flow's own: rename flows one at a time",
-    "freq": "use `schedule = \"…\"` (a Quartz freq) or `shift_schedule = \"+1h\"`",
+    "freq": "use --schedule FREQ or --shift-schedule +1h (in a runbook file: schedule = \"…\", shift_schedule)",
     "cycle": "the cycle follows the schedule: change the schedule",
 }
 
@@ -134,14 +134,24 @@ def edits_from_arguments(sets: list[str], replaces: list[str], added: list[str],
                          schedule: str | None, shift: str | None) -> Edits:
     """The command line's `--set F=V`, `--replace 'F=OLD->NEW'`, `--add-parameter K=V`,
     `--remove-parameter K`, `--schedule FREQ`, `--shift-schedule +1h`."""
-    set_values = dict(_assignment(text, "--set") for text in sets)
     replace: dict[str, list[tuple[str, str]]] = {}
     for text in replaces:
         name, pair = _assignment(text, "--replace")
         replace.setdefault(name, []).append(_pair(pair, name))
-    return make_edits(set_values=set_values, replace=replace,
-                      add_parameters=dict(_assignment(text, "--add-parameter") for text in added),
+    return make_edits(set_values=_once([_assignment(text, "--set") for text in sets], "--set"), replace=replace,
+                      add_parameters=_once([_assignment(text, "--add-parameter") for text in added],
+                                           "--add-parameter"),
                       remove_parameters=removed, schedule=schedule, shift=shift)
+
+
+def _once(pairs: list[tuple[str, str]], option: str) -> dict[str, str]:
+    """Each key once: a key given twice with two values is a contradiction, not "the last wins"."""
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        if key in found and found[key] != value:
+            raise EditError(f"{option} {key} is given twice ({found[key]!r} and {value!r}): choose one")
+        found[key] = value
+    return found
 
 
 def merged(base: Edits, more: Edits) -> Edits:
@@ -180,7 +190,15 @@ def make_edits(*, set_values: Mapping[str, Any], replace: Mapping[str, list[tupl
                shift: str | None) -> Edits:
     """Edits, each value checked: a bad one is refused before the service is read."""
     checked = {name: _checked_value(name, value) for name, value in set_values.items()}
-    for name in replace:
+    for name, pairs in replace.items():
+        olds = [old for old, _ in pairs]
+        twice = next((old for old in olds if olds.count(old) > 1 and len({n for o, n in pairs if o == old}) > 1), None)
+        if twice is not None:
+            raise EditError(f"replace in {name}: {twice} is replaced twice, by "
+                            f"{' and by '.join(sorted({n for o, n in pairs if o == twice}))}: choose one")
+        bad = next((n for _, n in pairs if _bad_name(n)), None)
+        if bad is not None:
+            raise EditError(f"replace in {name}: {bad!r} is not one user name (no spaces, commas or semicolons)")
         if name not in LISTS:
             raise EditError(f"replace works in {' and '.join(LISTS)}, not in {name!r}")
         if name in checked:
@@ -238,10 +256,17 @@ def _checked_value(name: str, value: Any) -> Any:
             raise EditError(f"set startTime: {value!r} is not a date (YYYY-MM-DD)") from None
     if name in LISTS:
         names = _names(value)
+        bad = next((n for n in names if _bad_name(n)), None)
+        if bad is not None:
+            raise EditError(f"set {name}: {bad!r} is not one user name (names are separated by ';')")
         if name == "owners" and not names:
             raise EditError("set owners: a flow needs at least one owner")
         return ";".join(names)
     return value
+
+
+def _bad_name(name: str) -> bool:
+    return any(c.isspace() or c in ",;" for c in name)
 
 
 # ---- Applying them to one flow ---------------------------------------------------------------
@@ -264,6 +289,17 @@ def _put(line: dict[str, Any], key: str, value: Any) -> None:
     top = TOP_LEVEL.get(key, key)
     if top in line:
         line[top] = f";{value};" if key in LISTS and value else value
+
+
+def _with_marker(desc: str, old: Any) -> str:
+    """A new desc keeps the identity marker the old one held (docs/reconcile.md): without it, the
+    next migration run would no longer find the flow as its own."""
+    from migrate.mapping.identity import MARKER
+
+    found = MARKER.search(str(old or ""))
+    if found is None or MARKER.search(desc):
+        return desc
+    return f"{desc.rstrip()} {found.group(0).strip()}".strip()
 
 
 def replaced(names: list[str], pairs: tuple[tuple[str, str], ...]) -> list[str]:
@@ -291,7 +327,7 @@ def apply_edits(line: Mapping[str, Any], edits: Edits) -> dict[str, Any]:
     if not isinstance(edited.get("graph"), dict):
         raise EditRefused("Get Flow gave no graph for it: nothing to edit")
     for key, value in edits.set.items():
-        _put(edited, key, value)
+        _put(edited, key, _with_marker(value, _graph_value(edited, "desc")) if key == "desc" else value)
     for key, pairs in edits.replace.items():
         before = _names(_graph_value(edited, key))
         after = replaced(before, pairs)

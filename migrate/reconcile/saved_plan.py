@@ -127,6 +127,8 @@ class SavedPlan:
                     return (f"stale: flow {planned.flow_id} changed since the plan was made (updateTime {was} -> "
                             f"{now['updateTime']}); not touched, plan again")
                 return None
+            if not flow.needs_id:  # a flow with its own id (a snapshot's): is that id free still?
+                return await _id_still_free(flow.flow_id, read)
             live = await live_flows()
             if not isinstance(live, LiveFlows):
                 return "stale: the live flows could not be listed to check the planned create; not touched"
@@ -137,3 +139,18 @@ class SavedPlan:
         if found is not None:
             return "stale: the plan creates this flow, but a live flow is there now; not touched, plan again"
         return None
+
+
+async def _id_still_free(flow_id: str, read: ReadFlow) -> str | None:
+    """A planned create of a flow with its own id: one Get Flow, not a scan of every live flow.
+    "Not a flow" (62102) is the id still free; a flow there, or no clear answer, is stale."""
+    from migrate.service.answers import INVALID_PARAMETER
+
+    try:
+        await read(flow_id)
+    except ReadFailed as failed:
+        answer = getattr(failed.failure, "answer", None)
+        if answer is not None and answer.code == INVALID_PARAMETER:
+            return None
+        return f"stale: whether flow {flow_id} exists could not be read ({getattr(failed.failure, 'msg', '')})"
+    return f"stale: the plan creates flow {flow_id}, but a flow with that id is there now; not touched, plan again"

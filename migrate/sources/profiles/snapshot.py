@@ -41,9 +41,14 @@ def _flow(number: int, data: Any) -> FlowRows:
         flow = FlowRows(key=f"line {number}", name=f"line {number}")
         flow.fail("MALFORMED_FLOW", data if isinstance(data, str) else f"line {number} is not a flow (no flowId)")
         return flow
-    graph = data.get("graph") if isinstance(data.get("graph"), dict) else {}
-    assert isinstance(graph, dict)
+    graph = data.get("graph")
     flow_id = _text(data["flowId"])
+    if not isinstance(graph, dict) or not isinstance(graph.get("tasks"), list):
+        # Saved without its graph, the flow would lose its tasks, relations and dependencies.
+        flow = FlowRows(key=flow_id, name=_text(data.get("flowName")))
+        flow.fail("MALFORMED_FLOW", f"line {number}: flow {flow_id} has no graph with its tasks (`graph.tasks`): "
+                                    "saving it would leave the flow without them; export it again")
+        return flow
     flow = FlowRows(key=flow_id, name=_text(data.get("flowName", graph.get("name"))))
     flow.schedule = _text(graph.get("freq", data.get("freq")))
 
