@@ -136,7 +136,17 @@ def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | Non
 
 
 def registry() -> dict[str, Profile]:
-    from migrate.sources.profiles import airflow, crontab, dolphinscheduler, enos_v2, rundeck, schtasks, snapshot
+    from migrate.sources.profiles import (
+        airflow,
+        crontab,
+        dolphinscheduler,
+        enos_v2,
+        rundeck,
+        schtasks,
+        snapshot,
+        systemd,
+        taskxml,
+    )
 
     return {p.name: p for p in (crontab.PROFILE, airflow.PROFILE, dolphinscheduler.PROFILE, rundeck.PROFILE,
-                                schtasks.PROFILE, enos_v2.PROFILE, snapshot.PROFILE)}
+                                schtasks.PROFILE, enos_v2.PROFILE, snapshot.PROFILE, systemd.PROFILE, taskxml.PROFILE)}

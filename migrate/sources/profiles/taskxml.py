@@ -1,0 +1,378 @@
+"""Windows Task Scheduler XML: one flow per `<Task>`, its `Exec` actions the tasks.
+
+What it reads (`[source] path`): `schtasks /query /xml` output (a `<Tasks>` root holding every
+task, each after a `<!-- \\Folder\\Name -->` comment), an `Export-ScheduledTask` file (one
+`<Task>`), or a folder of either, such as a copy of C:\\Windows\\System32\\Tasks (files without a
+suffix, named as the tasks are). Files are UTF-16 with a byte-order mark as Windows writes them,
+or UTF-8; the XML is read with defusedxml.
+
+A task's name, and its flow's key, is the comment before it, else `RegistrationInfo/URI`, else its
+path in the folder (`\\Folder\\Name`); the flow name is that with `\\` and blanks as `_`.
+
+Triggers (`migrate.schedule.taskxml`): `CalendarTrigger` by day, week, month and weekday of the
+month, and `TimeTrigger`, with their `Repetition`, converted exactly or refused by code; the
+wall-clock time is `StartBoundary`'s, in the offset it carries (`Z`, `+08:00`: the flow's
+`timezone` is `UTC` or `Etc/GMT-8`), else in the machine's zone (`[mapping] source_timezone`).
+Boot, logon, event, idle, registration and session triggers have no time schedule
+(`unscheduled`). A disabled trigger does not fire and is named; several triggers are one schedule
+only when they agree, as in the schtasks profile (else MULTIPLE_TRIGGERS). `EndBoundary` is
+END_DATE (a passed one saves the flow inactive); `StartBoundary`'s date is the start date.
+
+`Settings/Enabled` false saves the flow inactive (SOURCE_DISABLED). `Actions/Exec` (`Command`
+and `Arguments`) are the tasks, one after another as Task Scheduler runs them; `WorkingDirectory`
+is WORKING_DIRECTORY, other actions (COM handler, e-mail, message) ACTION_NOT_CARRIED. The
+principal (`UserId` or `GroupId`, `RunLevel`, `LogonType`) is RUN_AS; settings that change when
+or how the task runs are TASK_SETTING, RandomDelay RANDOMIZED_DELAY.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as StdElementTree
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path, PurePath
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree
+
+from migrate.config import SourceSettings
+from migrate.schedule.result import Rejection
+from migrate.schedule.taskxml import Trigger, convert_trigger
+from migrate.schedule.timezone import UNKNOWN_TIMEZONE
+from migrate.sources.profiles import FlowRows, Profile, rows_of
+from migrate.sources.profiles.end_dates import report_end
+from migrate.sources.readers import SourceError, SourceRow
+
+NO_TIME_TRIGGERS = {
+    "BootTrigger": "at system start-up", "LogonTrigger": "at log on", "EventTrigger": "on an event log entry",
+    "IdleTrigger": "when the computer is idle", "RegistrationTrigger": "when the task was registered",
+    "SessionStateChangeTrigger": "on a session state change", "WnfStateChangeTrigger": "on a system state change",
+}
+CALENDAR_KINDS = ("ScheduleByDay", "ScheduleByWeek", "ScheduleByMonth", "ScheduleByMonthDayOfWeek")
+BOUNDARY = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+# Settings that change when or how a task runs, with the value Task Scheduler assumes without them.
+SETTING_DEFAULTS = {
+    "StartWhenAvailable": "false", "RunOnlyIfNetworkAvailable": "false", "RunOnlyIfIdle": "false",
+    "WakeToRun": "false", "DisallowStartIfOnBatteries": "true", "StopIfGoingOnBatteries": "true",
+    "ExecutionTimeLimit": "PT72H", "MultipleInstancesPolicy": "IgnoreNew", "DeleteExpiredTaskAfter": "",
+}
+EXPECTED = ("expected Windows Task Scheduler XML: `schtasks /query /xml` output (<Tasks>) or an "
+            "Export-ScheduledTask file (<Task>)")
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child(element: Element | None, *path: str) -> Element | None:
+    for name in path:
+        if element is None:
+            return None
+        element = next((c for c in element if _local(c.tag) == name), None)
+    return element
+
+
+def _text(element: Element | None, *path: str, default: str = "") -> str:
+    found = _child(element, *path)
+    return (found.text or "").strip() if found is not None else default
+
+
+def _children(element: Element | None, *path: str) -> list[Element]:
+    parent = _child(element, *path)
+    return [c for c in parent if isinstance(c.tag, str)] if parent is not None else []
+
+
+def _decode(data: bytes, path: Path, encoding: str) -> str:
+    """UTF-16 with a byte-order mark as Windows writes it, UTF-16 without one, else the configured encoding."""
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        if data[:2] == b"<\x00":
+            return data.decode("utf-16-le")
+        if data[:2] == b"\x00<":
+            return data.decode("utf-16-be")
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise SourceError(f"{path}: not UTF-16 or {encoding} text (byte {error.start})") from None
+
+
+def _parse(text: str, path: Path) -> Element:
+    parser = ElementTree.XMLParser(target=StdElementTree.TreeBuilder(insert_comments=True))
+    try:
+        parser.feed(text)
+        root: Element = parser.close()
+    except StdElementTree.ParseError as error:
+        raise SourceError(f"{path}: this does not look like a Windows Task Scheduler XML export ({EXPECTED}; "
+                          f"cannot parse it as XML: {error})") from None
+    except RecursionError:
+        raise SourceError(f"{path}: refused: nested deeper than a task export can be") from None
+    except Exception as error:  # defusedxml refuses entity tricks with its own exceptions
+        raise SourceError(f"{path}: refused: {type(error).__name__}: {error}") from None
+    return root
+
+
+@dataclass(frozen=True)
+class FoundTask:
+    name: str  # \Folder\Name
+    task: Element
+    path: Path
+
+
+def _tasks_of(path: Path, encoding: str, folder_name: str | None) -> list[FoundTask]:
+    root = _parse(_decode(path.read_bytes(), path, encoding), path)
+    if _local(root.tag) == "Task":
+        uri = _text(root, "RegistrationInfo", "URI")
+        return [FoundTask(uri or folder_name or "\\" + path.stem, root, path)]
+    if _local(root.tag) != "Tasks":
+        raise SourceError(f"{path}: this does not look like a Windows Task Scheduler XML export ({EXPECTED}; the "
+                          f"root element is <{_local(root.tag)}>)")
+    found: list[FoundTask] = []
+    comment = ""
+    for item in root:
+        if not isinstance(item.tag, str):  # a comment: the task's name in schtasks /query /xml
+            comment = (item.text or "").strip()
+        elif _local(item.tag) == "Task":
+            name = comment or _text(item, "RegistrationInfo", "URI") or f"\\{path.stem} task {len(found) + 1}"
+            found.append(FoundTask(name, item, path))
+            comment = ""
+    return found
+
+
+def _found(settings: SourceSettings) -> list[FoundTask]:
+    path = settings.path
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        found: list[FoundTask] = []
+        for file in files:
+            head = file.read_bytes()[:400].replace(b"\x00", b"")
+            if b"<Task" not in head and b"<?xml" not in head:
+                continue  # not XML: a Tasks folder holds nothing else, but a copy may
+            relative = PurePath(file.relative_to(path)).with_suffix("" if file.suffix == ".xml" else file.suffix)
+            found.extend(_tasks_of(file, settings.encoding, "\\" + "\\".join(relative.parts)))
+        if not found:
+            raise SourceError(f"{path}: this does not look like a Windows Task Scheduler XML export ({EXPECTED}; the "
+                              "folder holds no task file)")
+        return found
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file or folder")
+    found = _tasks_of(path, settings.encoding, None)
+    if not found:
+        raise SourceError(f"{path}: the <Tasks> export holds no <Task>: nothing to migrate")
+    return found
+
+
+# -- one task ----------------------------------------------------------------------------------------
+
+class OffsetWithoutZone(ValueError):
+    """A boundary at an offset of hours and minutes (+05:30): no Etc/GMT zone names it."""
+
+
+def boundary(text: str) -> tuple[datetime, str]:
+    """A StartBoundary or EndBoundary: the wall-clock time, and the zone its offset names ("" for none)."""
+    match = BOUNDARY.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a date and time such as 2025-01-31T08:00:00")
+    at = datetime.fromisoformat(match[1])
+    offset = match[2] or ""
+    if offset in ("", "Z", "+00:00", "-00:00"):
+        return at, "UTC" if offset else ""
+    sign = 1 if offset[0] == "+" else -1
+    hours, minutes = int(offset[1:3]), int(offset[4:6])
+    if minutes:
+        raise OffsetWithoutZone(f"{text!r} is at an offset of {offset}, which no Etc/GMT zone names (a flow's "
+                                "zone is an IANA name): set [mapping] source_timezone and remove the offset")
+    return at, f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"  # Etc/GMT-8 is eight hours ahead of UTC
+
+
+def _trigger(element: Element, start: datetime) -> Trigger:
+    kind = _local(element.tag)
+    repetition = _child(element, "Repetition")
+    every, lasting = _text(repetition, "Interval"), _text(repetition, "Duration")
+    if kind == "TimeTrigger":
+        return Trigger("TimeTrigger", start, repeat_every=every, repeat_for=lasting)
+    schedule = next((c for c in element if _local(c.tag) in CALENDAR_KINDS), None)
+    if schedule is None:
+        raise Rejection("INVALID_SYNTAX", "a CalendarTrigger without ScheduleByDay, ScheduleByWeek, ScheduleByMonth "
+                                          "or ScheduleByMonthDayOfWeek")
+    interval = _text(schedule, "DaysInterval") or _text(schedule, "WeeksInterval") or "1"
+    if not interval.isdigit():
+        raise Rejection("INVALID_SYNTAX", f"interval {interval!r} is not a number")
+    return Trigger(_local(schedule.tag), start, int(interval),
+                   days_of_week=tuple(_local(d.tag) for d in _children(schedule, "DaysOfWeek")),
+                   days_of_month=tuple((d.text or "").strip() for d in _children(schedule, "DaysOfMonth")),
+                   weeks=tuple((w.text or "").strip() for w in _children(schedule, "Weeks")),
+                   months=tuple(_local(m.tag) for m in _children(schedule, "Months")),
+                   repeat_every=every, repeat_for=lasting)
+
+
+@dataclass
+class TriggerResult:
+    schedule: str = ""  # the Quartz freq; "" when it has no time schedule
+    zone: str = ""
+    no_time: str = ""  # what starts it, when it has no time schedule
+    start: str = ""  # StartBoundary, as written
+    end: str = ""  # EndBoundary, as written
+
+
+def _one_trigger(flow: FlowRows, number: int, element: Element) -> TriggerResult | None:
+    """One trigger's schedule; None when it is disabled or refused (its error or warning added)."""
+    kind = _local(element.tag)
+    label = f"trigger {number} ({kind})"
+    if _text(element, "Enabled", default="true").lower() == "false":
+        flow.warn("TRIGGER_DISABLED", f"{label} is disabled: it never fires, and is not carried")
+        return None
+    if kind in NO_TIME_TRIGGERS:
+        return TriggerResult(no_time=NO_TIME_TRIGGERS[kind])
+    if kind not in ("CalendarTrigger", "TimeTrigger"):
+        flow.fail("UNSUPPORTED_INTERVAL", f"{label} is not a trigger this profile reads")
+        return None
+    result = TriggerResult(start=_text(element, "StartBoundary"), end=_text(element, "EndBoundary"))
+    try:
+        start, result.zone = boundary(result.start)
+        now = datetime.now(UTC).replace(tzinfo=None) if result.zone else datetime.now()
+        if result.zone.startswith("Etc/GMT"):
+            now += timedelta(hours=-int(result.zone[7:]))
+        result.schedule = convert_trigger(_trigger(element, start), now).freq
+    except OffsetWithoutZone as error:
+        flow.fail(UNKNOWN_TIMEZONE, f"{label}: StartBoundary {error}")
+        return None
+    except ValueError as error:
+        flow.fail("INVALID_DATE", f"{label}: StartBoundary {error}")
+        return None
+    except Rejection as rejection:
+        flow.fail(rejection.code, f"{label}: {rejection.message}")
+        return None
+    for name, code, meaning in (("RandomDelay", "RANDOMIZED_DELAY", "each run was delayed by a random time up to "
+                                 "this; the flow runs on the minute"),
+                                ("ExecutionTimeLimit", "TIMEOUT", "a run was stopped after this long"),
+                                ("Delay", "RANDOMIZED_DELAY", "each run started this much later")):
+        if _text(element, name):
+            flow.warn(code, f"{label}: {name} {_text(element, name)}: {meaning}")
+    if _text(element, "Repetition", "StopAtDurationEnd").lower() == "true":
+        flow.warn("STOP_AT_DURATION_END", f"{label}: a run still going when the repetition's duration ended was "
+                                          "stopped; a flow's run is not")
+    return result
+
+
+def _schedule(flow: FlowRows, task: Element) -> None:
+    """The triggers as one schedule, as the schtasks profile takes them."""
+    results = [r for number, element in enumerate(_children(task, "Triggers"), start=1)
+               if (r := _one_trigger(flow, number, element)) is not None]
+    if flow.errors:
+        return
+    if not results:
+        flow.unscheduled("a Windows task with no enabled trigger: it runs only when started by hand")
+        return
+    if all(r.no_time for r in results):
+        flow.unscheduled(f"a Windows task started {' / '.join(sorted({r.no_time for r in results}))}: it has no "
+                         "time schedule")
+        return
+    schedules = {(r.schedule, r.zone) for r in results}
+    if len(schedules) > 1:
+        shown = [f"{r.schedule or r.no_time}{f' ({r.zone})' if r.zone else ''}" for r in results]
+        flow.fail("MULTIPLE_TRIGGERS", f"{len(results)} triggers with different schedules {shown}; a flow has one")
+        return
+    first = results[0]
+    flow.schedule = first.schedule
+    if first.zone:
+        flow.cells["timezone"] = first.zone
+    flow.cells["start_date"] = first.start[:10]
+    ends = [r.end for r in results if r.end]
+    if ends:
+        try:
+            end, _ = boundary(max(ends))
+        except ValueError as error:
+            flow.fail("INVALID_DATE", f"EndBoundary {error}")
+            return
+        report_end(flow, "the trigger's EndBoundary", max(ends), date(end.year, end.month, end.day))
+
+
+def _command(exec_action: Element) -> str:
+    command = _text(exec_action, "Command")
+    arguments = _text(exec_action, "Arguments")
+    if " " in command and not command.startswith('"'):
+        command = f'"{command}"'  # as cmd.exe needs a program path with blanks
+    return f"{command} {arguments}".strip()
+
+
+def _actions(flow: FlowRows, task: Element) -> None:
+    previous = ""
+    for action in _children(task, "Actions"):
+        kind = _local(action.tag)
+        if kind != "Exec":
+            flow.warn("ACTION_NOT_CARRIED", f"a {kind} action is not a command: not carried")
+            continue
+        command = _command(action)
+        if not _text(action, "Command"):
+            flow.fail("EMPTY_COMMAND", "an Exec action with no Command")
+            continue
+        directory = _text(action, "WorkingDirectory")
+        if directory:
+            flow.warn("WORKING_DIRECTORY", f"{command} started in {directory}; a task's command runs where the "
+                                           "service runs it: add a cd to the command if it needs that folder")
+        number = len(flow.tasks) + 1
+        flow.tasks.append({"task_id": str(number), "task_name": flow.name if number == 1 else f"{flow.name}_{number}",
+                           "upstream": previous, "command": command})
+        previous = str(number)
+    if not flow.tasks and not flow.errors:
+        flow.fail("EMPTY_COMMAND", "the task has no Exec action: nothing to run")
+
+
+def _principal(flow: FlowRows, task: Element) -> None:
+    principal = _child(task, "Principals", "Principal")
+    account = _text(principal, "UserId") or _text(principal, "GroupId")
+    if not account:
+        return
+    flow.cells["owners"] = account
+    how = ", ".join(f"{name} {_text(principal, name)}" for name in ("RunLevel", "LogonType") if _text(principal, name))
+    flow.warn("RUN_AS", f"the task ran as {account}{f' ({how})' if how else ''}; the flow runs as the service's "
+                        "doAs account instead")
+
+
+def _settings(flow: FlowRows, task: Element) -> None:
+    settings = _child(task, "Settings")
+    enabled = _text(settings, "Enabled", default="true").lower() != "false"
+    flow.cells["active"] = "1" if enabled else "0"
+    if not enabled:
+        flow.warn("SOURCE_DISABLED", "the task's Settings/Enabled is false (disabled): saved inactive")
+    changed = [f"{name}={_text(settings, name)}" for name, default in SETTING_DEFAULTS.items()
+               if _child(settings, name) is not None and _text(settings, name) != default]
+    restart = _child(settings, "RestartOnFailure")
+    if restart is not None:
+        changed.append(f"RestartOnFailure={_text(restart, 'Count')} times every {_text(restart, 'Interval')}")
+    if changed:
+        flow.warn("TASK_SETTING", f"{', '.join(changed)} not carried (a flow has no such setting)")
+
+
+def task_flow(found: FoundTask) -> FlowRows:
+    name = found.name.strip()
+    flow = FlowRows(key=name, name=name.strip("\\").replace("\\", "_").replace(" ", "_") or "task")
+    _settings(flow, found.task)
+    _schedule(flow, found.task)  # after the state: an EndBoundary that has passed makes the flow inactive
+    _actions(flow, found.task)
+    _principal(flow, found.task)
+    description = _text(found.task, "RegistrationInfo", "Description")
+    flow.cells["desc"] = (description or f"Windows task {name}")[:500]
+    return flow
+
+
+def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
+    if settings.options:
+        raise SourceError(f"{settings.path}: the taskxml profile takes no options (given: {sorted(settings.options)})")
+    seen: set[str] = set()
+    for found in _found(settings):
+        flow = task_flow(found)
+        if flow.key in seen:
+            flow.fail("DUPLICATE_TASK", f"{found.path}: {flow.key} comes twice in the export")
+        seen.add(flow.key)
+        yield flow
+
+
+def read(settings: SourceSettings) -> Iterator[SourceRow]:
+    return rows_of(_flows(settings))
+
+
+PROFILE = Profile("taskxml", "quartz", read, "Windows Task Scheduler XML: schtasks /query /xml, Export-ScheduledTask")

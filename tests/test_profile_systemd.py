@@ -1,0 +1,530 @@
+"""The systemd profile and its calendar converter.
+
+The converter (migrate/schedule/systemd.py) is checked against the real thing: `systemd-analyze
+calendar --base-time … --iterations …` (systemd 252, Debian's) on every example of systemd.time(7)
+and on hypothesis-made events; where the tool is absent those tests are skipped, the documented
+examples' conversions still checked by the Quartz evaluator. The profile is read on unit trees
+built here in the shapes real hosts have: /etc/systemd/system with its timers.target.wants links,
+drop-ins from `systemctl edit`, a host per folder with /etc over /usr/lib, template instances,
+`systemctl cat` output, a zip, one .timer file."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import textwrap
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import REPO, base_state, plan_profile, profile_run_config, standard_cells
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.result import Rejection
+from migrate.schedule.systemd import convert_calendar, merge_calendars, parse_calendar
+from migrate.sources.profiles import registry
+from migrate.sources.readers import SourceError
+
+EXAMPLE = REPO / "data" / "examples" / "systemd"
+ANALYZE = shutil.which("systemd-analyze")
+needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed (apt-get install "
+                                                           "systemd): the converter's oracle")
+BASE = datetime(datetime.now(UTC).year, 1, 1)  # past years are refused: the oracle starts in this one
+ELAPSE = re.compile(r"(?:Next elapse|Iter\. #\d+): \w{3} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
+
+
+def systemd_elapses(expression: str, count: int = 12) -> list[datetime] | None:
+    """The next `count` times systemd fires the event after BASE (UTC clock), or None when it refuses it."""
+    assert ANALYZE is not None
+    answer = subprocess.run([ANALYZE, "calendar", f"--base-time={BASE:%Y-%m-%d %H:%M:%S} UTC",
+                             f"--iterations={count}", expression], capture_output=True, text=True, check=False,
+                            env={**os.environ, "TZ": "UTC", "LC_ALL": "C", "SYSTEMD_COLORS": "0"})
+    if answer.returncode != 0:
+        return None
+    return [datetime.strptime(found, "%Y-%m-%d %H:%M:%S") for found in ELAPSE.findall(answer.stdout)]
+
+
+def quartz_fires(freq: str, count: int) -> list[datetime]:
+    return list(itertools.islice(parse_quartz(freq).fire_times(BASE), count))
+
+
+def freq_of(expression: str) -> str:
+    return convert_calendar(expression).converted.freq
+
+
+def refusal(expression: str) -> str:
+    with pytest.raises(Rejection) as caught:
+        convert_calendar(expression)
+    return caught.value.code
+
+
+# -- the converter on systemd.time(7) -------------------------------------------------------------------
+
+# Every calendar example of systemd.time(7) (systemd 252): its normalized form, and what a flow makes of it.
+MAN_PAGE = [
+    ("Sat,Thu,Mon..Wed,Sat..Sun", "Mon..Thu,Sat,Sun *-*-* 00:00:00", "0 0 0 ? * 1-5,7 *"),
+    ("Mon,Sun 12-*-* 2,1:23", "Mon,Sun 2012-*-* 01,02:23:00", "IMPOSSIBLE_DATE"),
+    ("Wed *-1", "Wed *-*-01 00:00:00", "DOM_AND_DOW"),
+    ("Wed..Wed,Wed *-1", "Wed *-*-01 00:00:00", "DOM_AND_DOW"),
+    ("Wed, 17:48", "Wed *-*-* 17:48:00", "0 48 17 ? * 4 *"),
+    ("Wed..Sat,Tue 12-10-15 1:2:3", "Tue..Sat 2012-10-15 01:02:03", "NONZERO_SECONDS"),
+    ("*-*-7 0:0:0", "*-*-07 00:00:00", "0 0 0 7 * ? *"),
+    ("10-15", "*-10-15 00:00:00", "0 0 0 15 10 ? *"),
+    ("monday *-12-* 17:00", "Mon *-12-* 17:00:00", "0 0 17 ? 12 2 *"),
+    ("Mon,Fri *-*-3,1,2 *:30:45", "Mon,Fri *-*-01,02,03 *:30:45", "NONZERO_SECONDS"),
+    ("12,14,13,12:20,10,30", "*-*-* 12,13,14:10,20,30:00", "0 10-30/10 12-14 * * ? *"),
+    ("12..14:10,20,30", "*-*-* 12..14:10,20,30:00", "0 10-30/10 12-14 * * ? *"),
+    ("mon,fri *-1/2-1,3 *:30:45", "Mon,Fri *-01/2-01,03 *:30:45", "NONZERO_SECONDS"),
+    ("03-05 08:05:40", "*-03-05 08:05:40", "NONZERO_SECONDS"),
+    ("08:05:40", "*-*-* 08:05:40", "NONZERO_SECONDS"),
+    ("05:40", "*-*-* 05:40:00", "0 40 5 * * ? *"),
+    ("Sat,Sun 12-05 08:05:40", "Sat,Sun *-12-05 08:05:40", "NONZERO_SECONDS"),
+    ("Sat,Sun 08:05:40", "Sat,Sun *-*-* 08:05:40", "NONZERO_SECONDS"),
+    ("2003-03-05 05:40", "2003-03-05 05:40:00", "IMPOSSIBLE_DATE"),
+    ("05:40:23.4200004/3.1700005", "*-*-* 05:40:23.420000/3.170001", "SUB_MINUTE"),
+    ("2003-02..04-05", "2003-02..04-05 00:00:00", "IMPOSSIBLE_DATE"),
+    ("2003-03-05 05:40 UTC", "2003-03-05 05:40:00 UTC", "IMPOSSIBLE_DATE"),
+    ("2003-03-05", "2003-03-05 00:00:00", "IMPOSSIBLE_DATE"),
+    ("03-05", "*-03-05 00:00:00", "0 0 0 5 3 ? *"),
+    ("hourly", "*-*-* *:00:00", "0 0 * * * ? *"),
+    ("daily", "*-*-* 00:00:00", "0 0 0 * * ? *"),
+    ("daily UTC", "*-*-* 00:00:00 UTC", "0 0 0 * * ? *"),
+    ("monthly", "*-*-01 00:00:00", "0 0 0 1 * ? *"),
+    ("weekly", "Mon *-*-* 00:00:00", "0 0 0 ? * 2 *"),
+    ("weekly Pacific/Auckland", "Mon *-*-* 00:00:00 Pacific/Auckland", "0 0 0 ? * 2 *"),
+    ("yearly", "*-01-01 00:00:00", "0 0 0 1 1 ? *"),
+    ("annually", "*-01-01 00:00:00", "0 0 0 1 1 ? *"),
+    ("*:2/3", "*-*-* *:02/3:00", "0 2/3 * * * ? *"),
+    # the shortcuts' table, the ~ examples and the repetition the issue names
+    ("minutely", "*-*-* *:*:00", "0 * * * * ? *"),
+    ("quarterly", "*-01,04,07,10-01 00:00:00", "0 0 0 1 1/3 ? *"),
+    ("semiannually", "*-01,07-01 00:00:00", "0 0 0 1 1/6 ? *"),
+    ("*-02~03", "*-02~03 00:00:00", "0 0 0 L-2 2 ? *"),
+    ("Mon *-05~07/1", "Mon *-05~07/1 00:00:00", "0 0 0 ? 5 2L *"),
+    ("Thu,Fri 2012-*-1,5 11:12:13", "Thu,Fri 2012-*-01,05 11:12:13", "NONZERO_SECONDS"),
+    ("*-*-* 02:00:00", "*-*-* 02:00:00", "0 0 2 * * ? *"),
+    ("Mon..Fri *-*-* 8:00", "Mon..Fri *-*-* 08:00:00", "0 0 8 ? * 2-6 *"),
+    ("*:0/15", "*-*-* *:00/15:00", "0 0/15 * * * ? *"),
+]
+
+
+def zone_of(normalized: str) -> str:
+    """The zone a normalized form ends with ("" for none)."""
+    found = re.search(r" (UTC|[A-Z][a-z]+/[A-Za-z_]+)$", normalized)
+    return found[1] if found else ""
+
+
+@pytest.mark.parametrize(("expression", "normalized", "expected"), MAN_PAGE, ids=[m[0] for m in MAN_PAGE])
+def test_every_example_of_the_man_page(expression: str, normalized: str, expected: str) -> None:
+    if " " in expected:
+        event = convert_calendar(expression)
+        assert event.converted.freq == expected
+        assert event.timezone == zone_of(normalized)
+    else:
+        assert refusal(expression) == expected
+
+
+@needs_analyze
+@pytest.mark.parametrize(("expression", "normalized", "expected"), MAN_PAGE, ids=[m[0] for m in MAN_PAGE])
+def test_the_man_page_examples_fire_as_systemd_fires_them(expression: str, normalized: str, expected: str) -> None:
+    answer = subprocess.run([str(ANALYZE), "calendar", expression], capture_output=True, text=True, check=False,
+                            env={**os.environ, "TZ": "UTC", "LC_ALL": "C"})
+    assert f"Normalized form: {normalized}" in answer.stdout
+    if " " in expected and not zone_of(normalized):  # a zone of its own: compared in another test
+        assert quartz_fires(expected, 12) == systemd_elapses(expression)
+
+
+def test_weekday_and_date_are_anded_into_the_nth_weekday() -> None:
+    assert freq_of("Sat *-*-1..7 18:00") == "0 0 18 ? * 7#1 *"  # the first Saturday
+    assert freq_of("Tue *-*-08..14 9:00") == "0 0 9 ? * 3#2 *"
+    assert freq_of("Sun *-*-29..31 05:00") == "0 0 5 ? * 1#5 *"  # the fifth Sunday, when the month has one
+    assert refusal("Mon,Fri *-*-1..7") == "DOM_AND_DOW"  # Quartz has one d#n
+    assert refusal("Mon *-*-1..14") == "DOM_AND_DOW"
+
+
+def test_days_from_the_months_end() -> None:
+    assert freq_of("*-*~01 23:00") == "0 0 23 L * ? *"
+    assert freq_of("*-*~03") == "0 0 0 L-2 * ? *"
+    assert freq_of("Fri *-*~7/1 17:00") == "0 0 17 ? * 6L *"  # the last Friday
+    assert freq_of("Fri *-*~1..7 17:00") == "0 0 17 ? * 6L *"
+    assert refusal("*-*~1..3") == "LAST_DAYS"
+    assert refusal("Fri *-*~1..3") == "DOM_AND_DOW"
+
+
+def test_what_a_flow_cannot_fire_is_refused_by_code() -> None:
+    assert refusal("*-*-* *:*:*") == "SUB_MINUTE"
+    assert refusal("*:0/15:30") == "NONZERO_SECONDS"
+    assert refusal("*-02-30") == "IMPOSSIBLE_DATE"
+    assert refusal("*/2:00") == "INVALID_SYNTAX"  # systemd refuses it too
+    assert refusal("Fri..Mon") == "INVALID_SYNTAX"
+    assert refusal("*-*-* 02:00 Mars/Olympus") == "INVALID_SYNTAX"
+
+
+def test_the_zone_is_carried_apart_and_two_digit_years_are_read_as_systemd_does() -> None:
+    event = convert_calendar("Mon..Fri 07:00 Europe/Berlin")
+    assert (event.converted.freq, event.timezone) == ("0 0 7 ? * 2-6 *", "Europe/Berlin")
+    assert convert_calendar("daily utc").timezone == "UTC"
+    assert parse_calendar("45-1-1").years is not None and freq_of("45-1-1") == "0 0 0 1 1 ? 2045"
+
+
+@needs_analyze
+def test_a_zone_fires_the_same_instants_as_systemd() -> None:
+    event = convert_calendar("Mon..Fri *-*-* 07:30 Asia/Shanghai")
+    zone = ZoneInfo(event.timezone)
+    walls = itertools.islice(parse_quartz(event.converted.freq).fire_times(BASE - timedelta(days=1)), 20)
+    instants = [w.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None) for w in walls]
+    assert systemd_elapses("Mon..Fri *-*-* 07:30 Asia/Shanghai", 10) == [i for i in instants if i > BASE][:10]
+
+
+def test_several_calendars_merge_when_their_union_is_one_schedule() -> None:
+    def merged(*expressions: str) -> str:
+        return merge_calendars([convert_calendar(e) for e in expressions]).converted.freq
+
+    assert merged("*-*-* 06:00", "*-*-* 18:00") == "0 0 6,18 * * ? *"
+    assert merged("Mon 06:00", "Fri 06:00", "Sat 06:00") == "0 0 6 ? * 2,6,7 *"
+    assert merged("*-*-01 03:00", "*-*-15 03:00", "*-*-01 03:00") == "0 0 3 1,15 * ? *"
+    with pytest.raises(Rejection) as caught:
+        merge_calendars([convert_calendar("Mon 06:00"), convert_calendar("*-*-01 07:00")])
+    assert caught.value.code == "MULTIPLE_TRIGGERS" and "Mon 06:00" in caught.value.message
+    with pytest.raises(Rejection) as caught:
+        merge_calendars([convert_calendar("06:00 UTC"), convert_calendar("18:00 Europe/Berlin")])
+    assert caught.value.code == "MULTIPLE_TRIGGERS" and "zones" in caught.value.message
+
+
+# -- the converter against systemd-analyze, on events hypothesis makes --------------------------------
+
+NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "monday", "FRIDAY", "sunday", "Thursday"]
+_weekday_item = st.one_of(st.sampled_from(NAMES), st.tuples(st.sampled_from(NAMES), st.sampled_from(NAMES)).map(
+    lambda t: f"{t[0]}..{t[1]}"))
+_weekdays = st.lists(_weekday_item, min_size=1, max_size=3).map(",".join)
+
+
+def _component(low: int, high: int) -> st.SearchStrategy[str]:
+    number = st.integers(low, high)
+    return st.one_of(number.map(str), number.map(lambda v: f"{v:02d}"),
+                     st.tuples(number, number).map(lambda t: f"{t[0]}..{t[1]}"),
+                     st.tuples(number, st.integers(1, 12)).map(lambda t: f"{t[0]}/{t[1]}"),
+                     st.tuples(number, number, st.integers(1, 6)).map(lambda t: f"{t[0]}..{t[1]}/{t[2]}"))
+
+
+def _chain(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.one_of(st.just("*"), st.lists(_component(low, high), min_size=1, max_size=3).map(",".join))
+
+
+_this_year = BASE.year
+_years = st.one_of(st.just("*"), st.lists(st.one_of(st.integers(_this_year - 1, _this_year + 12).map(str),
+                                                    st.integers(_this_year % 100, _this_year % 100 + 9).map(str)),
+                                          min_size=1, max_size=2).map(",".join))
+_dates = st.one_of(
+    st.tuples(_chain(1, 12), _chain(1, 31)).map(lambda t: f"{t[0]}-{t[1]}"),
+    st.tuples(_years, _chain(1, 12), _chain(1, 31)).map(lambda t: f"{t[0]}-{t[1]}-{t[2]}"),
+    st.tuples(_years, _chain(1, 12), _chain(1, 28)).map(lambda t: f"{t[0]}-{t[1]}~{t[2]}"),
+    st.tuples(_chain(1, 12), _chain(1, 10)).map(lambda t: f"{t[0]}~{t[1]}"))
+_seconds = st.sampled_from(["00", "0", "*", "30", "0/30", "05", "0.5", "00.000000"])
+_times = st.one_of(st.tuples(_chain(0, 23), _chain(0, 59)).map(lambda t: f"{t[0]}:{t[1]}"),
+                   st.tuples(_chain(0, 23), _chain(0, 59), _seconds).map(lambda t: f"{t[0]}:{t[1]}:{t[2]}"))
+EVENTS = st.tuples(st.one_of(st.none(), _weekdays), st.one_of(st.none(), _dates), st.one_of(st.none(), _times)).map(
+    lambda parts: " ".join(p for p in parts if p)).filter(bool)
+
+
+@needs_analyze
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(EVENTS)
+def test_converted_events_fire_exactly_when_systemd_fires_them(expression: str) -> None:
+    """What systemd refuses is INVALID_SYNTAX here and the other way round; a converted event fires
+    at systemd's next twelve elapses, no more and no fewer; a refusal for a reason other than
+    syntax is of an event systemd accepts (a past or impossible date: one systemd never fires)."""
+    wanted = systemd_elapses(expression)
+    try:
+        event = convert_calendar(expression)
+    except Rejection as rejection:
+        assert (rejection.code == "INVALID_SYNTAX") == (wanted is None), (expression, rejection, wanted)
+        if rejection.code == "IMPOSSIBLE_DATE":
+            assert wanted == []
+        return
+    assert wanted is not None, (expression, event)
+    assert quartz_fires(event.converted.freq, len(wanted) or 1) == wanted, (expression, event.converted.freq)
+
+
+# -- unit trees as hosts have them -----------------------------------------------------------------------
+
+def write_units(root: Path, units: dict[str, str], links: dict[str, str] | None = None) -> Path:
+    for name, text in units.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    for name, target in (links or {}).items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(target)
+    return root
+
+
+def flows_of(path: Path) -> dict[str, dict[str, Any]]:
+    """Flows by key: the first row's cells, with the tasks of every row."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in registry()["systemd"].read(SourceSettings(path=path, profile="systemd")):
+        cells = standard_cells(row)
+        flow = found.setdefault(cells["flow"], {**cells, "tasks": []})
+        flow["tasks"].append((cells["task_id"], cells["task_name"], cells["upstream"], cells["command"]))
+    return found
+
+
+def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells)] if cells else []
+
+
+def messages(cells: str) -> str:
+    return " ".join(entry["message"] for entry in json.loads(cells)) if cells else ""
+
+
+def test_the_example_export() -> None:
+    flows = flows_of(EXAMPLE)
+    assert set(flows) == {"backup.timer", "cleanup.timer", "heartbeat.timer", "month-end.timer",
+                          "old-export.timer", "report.timer"}
+    backup = flows["backup.timer"]
+    assert backup["schedule"] == "0 30 2 * * ? *" and backup["active"] == "1" and backup["timezone"] == ""
+    assert backup["tasks"] == [
+        ("1", "backup_pre1", "", "/usr/local/bin/check-free-space /var/backups 10G"),
+        ("2", "backup", "1", "/usr/local/bin/backup.sh --full  --target ${BACKUP_TARGET}")]  # \\ is a blank
+    assert json.loads(backup["params"]) == [{"key": "BACKUP_TARGET", "value": "s3://corp-backups/srv"},
+                                            {"key": "RETENTION_DAYS", "value": "14"}]
+    assert codes(backup["__warnings__"]) == ["PERSISTENT", "RANDOMIZED_DELAY", "RUN_AS", "WORKING_DIRECTORY",
+                                             "UNIT_DEPENDENCY"]
+    assert "User=backup" in messages(backup["__warnings__"])
+    assert backup["desc"] == "Nightly backup of /srv to the object store"
+    report = flows["report.timer"]  # Unit= names a service of another name; the zone is UTC
+    assert report["schedule"] == "0 0 7 ? * 2-6 *" and report["timezone"] == "UTC"
+    assert report["tasks"][0][3] == "/opt/reports/bin/sales --yesterday --mail finance@example.com"
+    cleanup = flows["cleanup.timer"]  # two OnCalendar= lines, one schedule; the drop-in's ExecStart= wins
+    assert cleanup["schedule"] == "0 0 6,18 * * ? *" and "CALENDARS_MERGED" in codes(cleanup["__warnings__"])
+    assert [t[3] for t in cleanup["tasks"]] == ["/usr/bin/find /var/tmp/app /var/tmp/uploads -mtime +2 -delete"]
+    assert flows["month-end.timer"]["schedule"] == "0 0 23 L * ? *"
+    heartbeat = flows["heartbeat.timer"]
+    assert heartbeat["schedule"] == "" and "OnBootSec=5min, OnUnitActiveSec=15min" in heartbeat["unscheduled"]
+    old = flows["old-export.timer"]  # not linked from timers.target.wants
+    assert old["active"] == "0" and codes(old["__warnings__"]) == ["SOURCE_DISABLED"]
+
+
+HOSTS = {
+    "web01/etc/systemd/system/logrotate.timer": """
+        [Timer]
+        OnCalendar=daily
+        AccuracySec=12h
+        """,
+    "web01/usr/lib/systemd/system/logrotate.timer": """
+        [Timer]
+        OnCalendar=hourly
+        """,
+    "web01/usr/lib/systemd/system/logrotate.service": """
+        [Unit]
+        Description=Rotate log files
+        ConditionACPower=true
+
+        [Service]
+        Type=oneshot
+        ExecStart=/usr/sbin/logrotate /etc/logrotate.conf
+        Nice=19
+        IOSchedulingClass=best-effort
+        """,
+    "web01/etc/systemd/system/logrotate.service.d/override.conf": """
+        [Service]
+        Environment=LOGROTATE_DEBUG=0
+        """,
+    "db01/etc/systemd/system/logrotate.timer": """
+        ; a comment in the other style
+        [Timer]
+        OnCalendar=Sun *-*-* 03:00:00 Europe/Berlin
+        """,
+    "db01/etc/systemd/system/logrotate.service": """
+        [Service]
+        ExecStart=/usr/sbin/logrotate -f /etc/logrotate.conf
+        """,
+}
+
+
+def test_a_host_per_folder_with_etc_over_usr_lib_and_drop_ins(tmp_path: Path) -> None:
+    flows = flows_of(write_units(tmp_path, HOSTS))
+    assert set(flows) == {"web01/logrotate.timer", "db01/logrotate.timer"}
+    web, db = flows["web01/logrotate.timer"], flows["db01/logrotate.timer"]
+    assert web["flow_name"] == "web01_logrotate" and web["schedule"] == "0 0 0 * * ? *"  # /etc's daily, not hourly
+    assert json.loads(web["params"]) == [{"key": "LOGROTATE_DEBUG", "value": "0"}]
+    assert web["desc"] == "Rotate log files"
+    assert {"ACCURACY", "SERVICE_SETTING", "UNIT_SETTING", "ENABLED_UNKNOWN"} <= set(codes(web["__warnings__"]))
+    assert "Nice=19, IOSchedulingClass=best-effort" in messages(web["__warnings__"])
+    assert db["schedule"] == "0 0 3 ? * 1 *" and db["timezone"] == "Europe/Berlin"
+
+
+def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path: Path) -> None:
+    root = write_units(tmp_path, {
+        "sync.timer": """
+            [Timer]
+            OnCalendar=*:0/30
+            OnCalendar=
+            OnCalendar=*-*-* 01:15
+            WakeSystem=true
+            RemainAfterElapse=no
+            """,
+        "sync.service": """
+            [Service]
+            Type=oneshot
+            ExecStartPre=-/usr/bin/mkdir -p /srv/sync
+            ExecStart=/usr/local/bin/sync --home %h\\
+            # a comment line inside a continued value is skipped
+                --verbose
+            ExecStart=+/usr/local/bin/notify %n
+            ExecStartPost=/usr/bin/logger "sync done"
+            Environment="API_TOKEN=abc 123" DB_PASSWORD=hunter2
+            EnvironmentFile=-/etc/default/sync
+            ExecStop=/usr/bin/true
+            """,
+        "nocommand.timer": "[Timer]\nOnCalendar=hourly\n",
+        "nocommand.service": "[Service]\nType=oneshot\n",
+        "orphan.timer": "[Timer]\nOnCalendar=hourly\n",
+        "broken.timer": "[Timer]\nOnCalendar=Mon..Fri 25:00\nthis line has no equals sign\n",
+        "broken.service": "[Service]\nExecStart=/bin/true\n",
+    })
+    flows = flows_of(root)
+    sync = flows["sync.timer"]
+    assert sync["schedule"] == "0 15 1 * * ? *"  # the empty OnCalendar= reset the list
+    assert sync["tasks"] == [
+        ("1", "sync_pre1", "", "/usr/bin/mkdir -p /srv/sync"),
+        ("2", "sync", "1", "/usr/local/bin/sync --home %h --verbose"),  # no blank before the \\
+        ("3", "sync_2", "2", "/usr/local/bin/notify sync.service"),
+        ("4", "sync_post1", "3", '/usr/bin/logger "sync done"')]
+    warned = codes(sync["__warnings__"])
+    for code in ("WAKE_SYSTEM", "TIMER_SETTING", "IGNORE_FAILURE", "EXEC_PREFIX", "SPECIFIER", "ENVIRONMENT_SECRET",
+                 "ENVIRONMENT_FILE", "SERVICE_SETTING"):
+        assert code in warned, code
+    assert {"key": "API_TOKEN", "value": "abc 123"} in json.loads(sync["params"])
+    assert "hunter2" not in messages(sync["__warnings__"]) and "API_TOKEN, DB_PASSWORD" in messages(sync["__warnings__"])
+    assert "ExecStop=/usr/bin/true" in messages(sync["__warnings__"])
+    assert codes(flows["nocommand.timer"]["__errors__"]) == ["EMPTY_COMMAND"]
+    orphan = flows["orphan.timer"]
+    assert codes(orphan["__errors__"]) == ["MISSING_SERVICE"] and "orphan.service" in messages(orphan["__errors__"])
+    broken = flows["broken.timer"]
+    assert codes(broken["__errors__"]) == ["INVALID_SYNTAX"] and "Mon..Fri 25:00" in messages(broken["__errors__"])
+    assert "MALFORMED_LINE" in codes(broken["__warnings__"]) and "line 3" in messages(broken["__warnings__"])
+
+
+def test_enablement_links_masks_and_template_instances(tmp_path: Path) -> None:
+    root = write_units(tmp_path, {
+        "backup@.timer": "[Timer]\nOnCalendar=*-*-* 04:00\n",
+        "backup@.service": "[Service]\nExecStart=/usr/local/bin/backup --volume %i --path %I\n",
+        "backup@srv-data.timer.d/later.conf": "[Timer]\nOnCalendar=\nOnCalendar=*-*-* 05:00\n",
+        "report@.timer": "[Timer]\nOnCalendar=daily\n",
+        "report@.service": "[Service]\nExecStart=/bin/report %i\n",
+        "fstrim.timer": "[Timer]\nOnCalendar=weekly\n",
+        "fstrim.service": "[Service]\nExecStart=/sbin/fstrim -av\n",
+        "idle.timer": "[Timer]\nOnCalendar=daily\n",
+        "idle.service": "[Service]\nExecStart=/bin/true\n",
+    }, links={
+        "timers.target.wants/backup@home.timer": "/etc/systemd/system/backup@.timer",
+        "timers.target.wants/backup@srv-data.timer": "/etc/systemd/system/backup@.timer",
+        "timers.target.wants/fstrim.timer": "/lib/systemd/system/fstrim.timer",
+        "fstrim.timer.bak": "/dev/null",
+        "motd-news.timer": "/dev/null",
+    })
+    (root / "fstrim.timer").unlink()
+    (root / "fstrim.timer").symlink_to("/dev/null")  # systemctl mask fstrim.timer, and a unit copy below it
+    (root / "lib/systemd/system").mkdir(parents=True)
+    (root / "lib/systemd/system/fstrim.timer").write_text("[Timer]\nOnCalendar=weekly\n", encoding="utf-8")
+    flows = flows_of(root)
+    home, data = flows["backup@home.timer"], flows["backup@srv-data.timer"]
+    assert home["flow_name"] == "backup_home" and home["active"] == "1" and home["schedule"] == "0 0 4 * * ? *"
+    assert home["tasks"][0][3] == "/usr/local/bin/backup --volume home --path home"
+    assert data["schedule"] == "0 0 5 * * ? *"  # the instance's own drop-in
+    assert data["tasks"][0][3] == "/usr/local/bin/backup --volume srv-data --path srv/data"
+    assert codes(flows["report@.timer"]["__errors__"]) == ["TEMPLATE_UNIT"]
+    assert flows["fstrim.timer"]["active"] == "0" and "masked" in messages(flows["fstrim.timer"]["__warnings__"])
+    assert flows["idle.timer"]["active"] == "0"  # the export has wants links, and none to it
+    assert codes(flows["motd-news.timer"]["__errors__"]) == ["MASKED"]  # masked, with no unit file left
+
+
+def test_a_zip_systemctl_cat_output_and_one_timer_file(tmp_path: Path) -> None:
+    archive = tmp_path / "units.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(EXAMPLE.rglob("*")):
+            if path.is_symlink():
+                info = zipfile.ZipInfo(path.relative_to(EXAMPLE).as_posix())
+                info.external_attr = 0o120777 << 16  # a symbolic link, as zip --symlinks stores it
+                zipped.writestr(info, os.readlink(path))
+            elif path.is_file():
+                zipped.write(path, path.relative_to(EXAMPLE).as_posix())
+    assert {k: (v["schedule"], v["active"]) for k, v in flows_of(archive).items()} == {
+        k: (v["schedule"], v["active"]) for k, v in flows_of(EXAMPLE).items()}
+
+    cat = tmp_path / "systemctl-cat.txt"
+    cat.write_text(
+        "# /etc/systemd/system/cleanup.timer\n" + (EXAMPLE / "cleanup.timer").read_text(encoding="utf-8")
+        + "\n# /lib/systemd/system/cleanup.service\n" + (EXAMPLE / "cleanup.service").read_text(encoding="utf-8")
+        + "\n# /etc/systemd/system/cleanup.service.d/override.conf\n"
+        + (EXAMPLE / "cleanup.service.d" / "override.conf").read_text(encoding="utf-8"), encoding="utf-8")
+    cleanup = flows_of(cat)["cleanup.timer"]
+    assert cleanup["schedule"] == "0 0 6,18 * * ? *" and "/var/tmp/uploads" in cleanup["tasks"][0][3]
+
+    only = flows_of(EXAMPLE / "report.timer")
+    assert list(only) == ["report.timer"] and only["report.timer"]["active"] == "1"
+
+
+@pytest.mark.parametrize("content", ["[Service]\nExecStart=/bin/true\n", "just some text\n", ""])
+def test_an_export_without_a_timer_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              content: str) -> None:
+    (tmp_path / "units").mkdir()
+    (tmp_path / "units" / "only.service").write_text(content, encoding="utf-8")
+    code, _, err = plan_profile(tmp_path, capsys, "systemd", tmp_path / "units")
+    assert code == 1 and "this does not look like a systemd timer export (expected" in err
+    with pytest.raises(SourceError, match="does not look like a systemd timer export"):
+        flows_of(REPO / "data" / "examples" / "jobs.cron")
+
+
+def test_an_unreadable_zip_and_an_option_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "units.zip"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(SourceError, match=r"units\.zip"):
+        flows_of(bad)
+    with pytest.raises(SourceError, match="takes no options"):
+        list(registry()["systemd"].read(SourceSettings(path=EXAMPLE, profile="systemd", options={"system": True})))
+
+
+# -- through the CLI ------------------------------------------------------------------------------------
+
+def test_plan_of_the_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan_profile(tmp_path, capsys, "systemd", EXAMPLE, target='timezone = "Asia/Shanghai"')
+    assert code == 5 and inventory["flows_found"] == 6 and inventory["convertible"] == 5
+    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    report = next(a for a in inventory["actions"] if a["source_key"] == "report.timer")
+    assert report["freq"] == "0 0 15 ? * 2-6 *"  # 07:00 UTC is 15:00 in Shanghai
+    code, inventory, _ = plan_profile(tmp_path, capsys, "systemd", EXAMPLE, extra='[mapping]\nunscheduled = "manual"',
+                                      target='timezone = "Asia/Shanghai"')
+    assert code == 3 and inventory["convertible"] == 6
+
+
+def test_run_saves_the_timers_with_their_commands_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "systemd", EXAMPLE, run="create_missing = true",
+                                target='timezone = "UTC"')
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 5 and report["by_status"] == {"created": 5, "invalid": 1}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = {flow["name"]: flow for flow in (json.loads(value) for (value,) in db.execute(
+            "SELECT value FROM state WHERE key LIKE 'flow:%'"))}
+    backup = stored["backup"]
+    assert backup["graph"]["freq"] == "0 30 2 * * ? *" and backup["active"] == 1
+    assert sorted(task["cmd"] for task in backup["task_details"].values()) == [
+        "/usr/local/bin/backup.sh --full  --target ${BACKUP_TARGET}",
+        "/usr/local/bin/check-free-space /var/backups 10G"]
+    assert stored["old-export"]["active"] == 0

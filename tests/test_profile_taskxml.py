@@ -1,0 +1,333 @@
+"""The taskxml profile on Windows Task Scheduler XML in its real shapes: `schtasks /query /xml`
+output (UTF-16 with a byte-order mark, a `<Tasks>` root, each task after its `<!-- \\Folder\\Name -->`
+comment), Export-ScheduledTask files, a copy of C:\\Windows\\System32\\Tasks (files without a
+suffix), and files that are none of these.
+
+No Task Scheduler runs here, so the trigger converter (migrate/schedule/taskxml.py) is checked
+against an evaluator of the task schema's documented meaning (`task_scheduler_fires` below),
+itself checked on the examples of Microsoft's schema pages."""
+
+from __future__ import annotations
+
+import calendar
+import itertools
+import json
+import sqlite3
+import textwrap
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, base_state, plan_profile, profile_run_config, standard_cells
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.result import Rejection
+from migrate.schedule.taskxml import DAY_NAMES, MONTHS, Trigger, convert_trigger, duration_minutes
+from migrate.sources.profiles import registry
+from migrate.sources.readers import SourceError
+
+EXAMPLE = REPO / "data" / "examples" / "taskxml.xml"
+NAMESPACE = "http://schemas.microsoft.com/windows/2004/02/mit/task"
+NOW = datetime(2025, 1, 1)
+
+
+# -- an evaluator of the schema's documented meaning ---------------------------------------------------
+
+def _runs_on(trigger: Trigger, day: date) -> bool:
+    months = {MONTHS.index(m) + 1 for m in trigger.months} or set(range(1, 13))
+    last = calendar.monthrange(day.year, day.month)[1]
+    weekday = DAY_NAMES[day.weekday()]
+    if trigger.kind == "TimeTrigger":  # once, on its start (a repetition goes on from there)
+        return day == trigger.start.date()
+    if trigger.kind == "ScheduleByDay":
+        return (day - trigger.start.date()).days % trigger.interval == 0
+    if trigger.kind == "ScheduleByWeek":
+        week = ((day - trigger.start.date()).days + (trigger.start.weekday() + 1) % 7) // 7  # weeks from Sunday
+        return weekday in trigger.days_of_week and week % trigger.interval == 0
+    if day.month not in months:
+        return False
+    if trigger.kind == "ScheduleByMonth":
+        return str(day.day) in trigger.days_of_month or ("Last" in trigger.days_of_month and day.day == last)
+    # ScheduleByMonthDayOfWeek: week n is days 7n-6 .. 7n, Last the month's last seven days
+    return weekday in trigger.days_of_week and (str((day.day - 1) // 7 + 1) in trigger.weeks
+                                                or ("Last" in trigger.weeks and day.day > last - 7))
+
+
+def task_scheduler_fires(trigger: Trigger, days: int) -> list[datetime]:
+    """Each day the trigger runs on: its start time, and with a repetition every interval from it
+    until the duration ends (its end excluded; indefinitely: on and on)."""
+    horizon = trigger.start + timedelta(days=days)
+    fires: set[datetime] = set()
+    for offset in range(days):
+        day = trigger.start.date() + timedelta(days=offset)
+        if not _runs_on(trigger, day):
+            continue
+        first = datetime.combine(day, trigger.start.time())
+        if not trigger.repeat_every:
+            fires.add(first)
+            continue
+        every = timedelta(minutes=duration_minutes(trigger.repeat_every, "interval"))
+        until = first + timedelta(minutes=duration_minutes(trigger.repeat_for, "duration")) if trigger.repeat_for \
+            else horizon
+        count = -(-(until - first) // every)  # the runs before the duration ends
+        fires.update(first + k * every for k in range(count))
+    return sorted(f for f in fires if trigger.start <= f < horizon)
+
+
+def quartz_fires(freq: str, start: datetime, days: int) -> list[datetime]:
+    horizon = start + timedelta(days=days)
+    times = parse_quartz(freq).fire_times(start - timedelta(seconds=1))
+    return list(itertools.takewhile(lambda t: t < horizon, times))
+
+
+# Microsoft's examples (taskschedulerschema-*-element pages) and what a flow makes of them.
+DOCUMENTED = [
+    (Trigger("ScheduleByDay", datetime(2005, 1, 1, 8, 0)), "0 0 8 * * ? *"),  # every day at 8:00
+    (Trigger("ScheduleByWeek", datetime(2005, 1, 1, 8, 0), 1, days_of_week=("Monday",)), "0 0 8 ? * 2 *"),
+    (Trigger("ScheduleByMonth", datetime(2005, 1, 1, 8, 0), days_of_month=("1", "15"), months=MONTHS),
+     "0 0 8 1,15 * ? *"),
+    (Trigger("ScheduleByMonthDayOfWeek", datetime(2005, 1, 1, 8, 0), weeks=("1",), days_of_week=("Monday",),
+             months=MONTHS), "0 0 8 ? * 2#1 *"),  # Monday of the first week of every month
+    (Trigger("ScheduleByMonthDayOfWeek", datetime(2024, 1, 1, 9, 0), weeks=("Last",), days_of_week=("Friday",),
+             months=MONTHS), "0 0 9 ? * 6L *"),
+    # ComputerManagementDsc's weekly example: Monday, Wednesday, Saturday, every 15 minutes for 8 hours
+    (Trigger("ScheduleByWeek", datetime(2024, 1, 1, 0, 0), 1, days_of_week=("Monday", "Wednesday", "Saturday"),
+             repeat_every="PT15M", repeat_for="PT8H"), "0 0/15 0-7 ? * 2,4,7 *"),
+    (Trigger("ScheduleByMonth", datetime(2024, 1, 31, 23, 0), days_of_month=("Last",), months=("March", "June")),
+     "0 0 23 L 3,6 ? *"),
+    (Trigger("ScheduleByDay", datetime(2024, 6, 1, 0, 5), repeat_every="PT15M"), "0 5/15 * * * ? *"),
+    (Trigger("TimeTrigger", datetime(2024, 6, 1, 0, 5), repeat_every="PT30M"), "0 5/30 * * * ? *"),
+]
+
+
+@pytest.mark.parametrize(("trigger", "freq"), DOCUMENTED, ids=[f"{t.kind}-{f}" for t, f in DOCUMENTED])
+def test_the_documented_triggers(trigger: Trigger, freq: str) -> None:
+    assert convert_trigger(trigger, NOW).freq == freq
+    assert quartz_fires(freq, trigger.start, 400) == task_scheduler_fires(trigger, 400)
+
+
+@pytest.mark.parametrize(("trigger", "code"), [
+    (Trigger("ScheduleByDay", datetime(2024, 1, 1, 8, 0), 2), "UNSUPPORTED_INTERVAL"),  # every other day drifts
+    (Trigger("ScheduleByWeek", datetime(2024, 1, 1, 8, 0), 2, days_of_week=("Monday",)), "UNSUPPORTED_INTERVAL"),
+    (Trigger("ScheduleByMonthDayOfWeek", datetime(2024, 1, 1, 8, 0), weeks=("1", "3"), days_of_week=("Monday",)),
+     "NTH_WEEKDAY_LIST"),
+    (Trigger("ScheduleByMonth", datetime(2024, 1, 1, 8, 0), days_of_month=("15", "Last")), "UNSUPPORTED_INTERVAL"),
+    (Trigger("ScheduleByDay", datetime(2024, 1, 1, 8, 0), repeat_every="PT7M"), "UNSUPPORTED_INTERVAL"),
+    (Trigger("ScheduleByDay", datetime(2024, 1, 1, 8, 0), repeat_every="PT30S"), "SUB_MINUTE"),
+    (Trigger("TimeTrigger", datetime(2024, 1, 1, 8, 0), repeat_every="PT1H", repeat_for="PT8H"),
+     "UNSUPPORTED_INTERVAL"),
+    (Trigger("TimeTrigger", datetime(2024, 1, 1, 8, 0)), "IMPOSSIBLE_DATE"),  # once, in the past
+])
+def test_triggers_a_flow_cannot_fire_are_refused_by_code(trigger: Trigger, code: str) -> None:
+    with pytest.raises(Rejection) as caught:
+        convert_trigger(trigger, NOW)
+    assert caught.value.code == code
+
+
+def test_a_one_time_trigger_ahead_fires_once() -> None:
+    converted = convert_trigger(Trigger("TimeTrigger", datetime(2031, 3, 4, 5, 6)), NOW)
+    assert converted.freq == "0 6 5 4 3 ? 2031" and "ONE_TIME" in [w.code for w in converted.warnings]
+
+
+_start = st.builds(datetime, st.just(2025), st.integers(1, 12), st.integers(1, 28), st.integers(0, 23),
+                   st.sampled_from([0, 5, 30, 45]))
+_repetition = st.one_of(st.just(("", "")), st.tuples(
+    st.sampled_from(["PT5M", "PT10M", "PT15M", "PT20M", "PT30M", "PT1H", "PT90M", "PT2H", "PT3H", "PT7M"]),
+    st.sampled_from(["", "PT30M", "PT1H", "PT2H", "PT8H", "PT12H", "P1D"])))
+
+
+@st.composite
+def triggers(draw: st.DrawFn) -> Trigger:
+    kind = draw(st.sampled_from(["ScheduleByDay", "ScheduleByWeek", "ScheduleByMonth", "ScheduleByMonthDayOfWeek"]))
+    every, lasting = draw(_repetition)
+    return Trigger(
+        kind, draw(_start), draw(st.sampled_from([1, 1, 1, 2])),
+        days_of_week=tuple(draw(st.lists(st.sampled_from(DAY_NAMES), min_size=1, max_size=3, unique=True))),
+        days_of_month=tuple(draw(st.lists(st.sampled_from([*map(str, range(1, 32)), "Last"]), min_size=1,
+                                          max_size=3, unique=True))),
+        weeks=tuple(draw(st.lists(st.sampled_from(["1", "2", "3", "4", "Last"]), min_size=1, max_size=2,
+                                  unique=True))),
+        months=tuple(draw(st.lists(st.sampled_from(MONTHS), max_size=4, unique=True))),
+        repeat_every=every, repeat_for=lasting)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(triggers())
+def test_converted_triggers_fire_as_task_scheduler_documents(trigger: Trigger) -> None:
+    """Over 400 days from the trigger's start, the flow fires exactly when the task would; a
+    refusal names a code for something a single Quartz schedule cannot say."""
+    try:
+        converted = convert_trigger(trigger, NOW)
+    except Rejection as rejection:
+        assert rejection.code in ("UNSUPPORTED_INTERVAL", "NTH_WEEKDAY_LIST", "IMPOSSIBLE_DATE"), rejection
+        return
+    assert quartz_fires(converted.freq, trigger.start, 400) == task_scheduler_fires(trigger, 400), converted.freq
+
+
+# -- the profile -------------------------------------------------------------------------------------
+
+def flows_of(path: Path, encoding: str = "utf-8-sig") -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for row in registry()["taskxml"].read(SourceSettings(path=path, profile="taskxml", encoding=encoding)):
+        cells = standard_cells(row)
+        flow = found.setdefault(cells["flow"], {**cells, "tasks": []})
+        flow["tasks"].append((cells["task_id"], cells["upstream"], cells["command"]))
+    return found
+
+
+def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells)] if cells else []
+
+
+def messages(cells: str) -> str:
+    return " ".join(entry["message"] for entry in json.loads(cells)) if cells else ""
+
+
+def task_xml(triggers: str, settings: str = "<Enabled>true</Enabled>", uri: str = "",
+             actions: str = "<Exec><Command>C:\\jobs\\run.cmd</Command></Exec>", principal: str = "") -> str:
+    registration = f"<RegistrationInfo><URI>{uri}</URI></RegistrationInfo>" if uri else ""
+    return textwrap.dedent(f"""\
+        <?xml version="1.0" encoding="UTF-16"?>
+        <Task version="1.4" xmlns="{NAMESPACE}">
+          {registration}
+          <Triggers>{triggers}</Triggers>
+          <Principals><Principal id="Author">{principal}</Principal></Principals>
+          <Settings>{settings}</Settings>
+          <Actions Context="Author">{actions}</Actions>
+        </Task>
+        """)
+
+
+DAILY = "<CalendarTrigger><StartBoundary>2024-03-01T06:00:00</StartBoundary><ScheduleByDay><DaysInterval>1" \
+        "</DaysInterval></ScheduleByDay></CalendarTrigger>"
+
+
+def test_the_schtasks_query_xml_example_in_utf16() -> None:
+    assert EXAMPLE.read_bytes()[:2] == b"\xff\xfe"  # as schtasks /query /xml > file writes it
+    flows = flows_of(EXAMPLE)
+    assert list(flows) == ["\\Backups\\Nightly", "\\Reports\\Weekly sales", "\\Ops\\Month end close",
+                           "\\Ops\\First Monday patch check", "\\Ops\\Queue poll", "\\Ops\\Cache warm-up at boot",
+                           "\\Legacy\\Old export"]
+    nightly = flows["\\Backups\\Nightly"]
+    assert nightly["flow_name"] == "Backups_Nightly" and nightly["schedule"] == "0 30 2 * * ? *"
+    assert nightly["tasks"] == [("1", "", '"C:\\Program Files\\Backup\\robocopy-wrapper.exe" D:\\Data '
+                                         "\\\\nas01\\backup /MIR /LOG:C:\\logs\\backup.log")]
+    assert nightly["desc"] == "Nightly backup of D:\\Data to the NAS" and nightly["start_date"] == "2024-03-12"
+    assert nightly["owners"] == "CORP\\svc-backup" and nightly["timezone"] == ""
+    assert codes(nightly["__warnings__"]) == ["TASK_SETTING", "WORKING_DIRECTORY", "RUN_AS"]
+    assert "StartWhenAvailable=true" in messages(nightly["__warnings__"])
+    assert "RunLevel HighestAvailable, LogonType Password" in messages(nightly["__warnings__"])
+    weekly = flows["\\Reports\\Weekly sales"]  # +08:00 in its StartBoundary; two Exec actions in a row
+    assert weekly["schedule"] == "0 0 18 ? * 2,5 *" and weekly["timezone"] == "Etc/GMT-8"
+    assert weekly["tasks"] == [("1", "", "powershell.exe -NoProfile -File C:\\reports\\sales.ps1 -Week current"),
+                               ("2", "1", "C:\\reports\\mail-report.cmd")]
+    assert flows["\\Ops\\Month end close"]["schedule"] == "0 0 23 L * ? *"
+    assert "END_DATE" in codes(flows["\\Ops\\Month end close"]["__warnings__"])
+    assert flows["\\Ops\\First Monday patch check"]["schedule"] == "0 0 9 ? * 2#1 *"
+    assert flows["\\Ops\\Queue poll"]["schedule"] == "0 5/15 * * * ? *"
+    boot = flows["\\Ops\\Cache warm-up at boot"]
+    assert boot["schedule"] == "" and "start-up" in boot["unscheduled"] and boot["__errors__"] == ""
+    old = flows["\\Legacy\\Old export"]
+    assert old["active"] == "0" and codes(old["__warnings__"]) == ["SOURCE_DISABLED"]
+
+
+def test_an_export_scheduledtask_file_in_utf8_takes_its_name_from_the_uri(tmp_path: Path) -> None:
+    path = tmp_path / "nightly.xml"
+    path.write_text(task_xml(DAILY, uri="\\Team A\\Load warehouse").replace('encoding="UTF-16"', 'encoding="UTF-8"'),
+                    encoding="utf-8")
+    flows = flows_of(path)
+    assert list(flows) == ["\\Team A\\Load warehouse"] and flows["\\Team A\\Load warehouse"]["flow_name"] == \
+        "Team_A_Load_warehouse"
+
+
+def test_a_copy_of_the_tasks_folder(tmp_path: Path) -> None:
+    (tmp_path / "Tasks" / "Finance").mkdir(parents=True)
+    (tmp_path / "Tasks" / "Finance" / "Close books").write_bytes(task_xml(DAILY).encode("utf-16"))
+    (tmp_path / "Tasks" / "desktop.ini").write_bytes(b"[.ShellClassInfo]\r\n")
+    flows = flows_of(tmp_path / "Tasks")
+    assert list(flows) == ["\\Finance\\Close books"] and flows["\\Finance\\Close books"]["schedule"] == "0 0 6 * * ? *"
+
+
+def test_triggers_agree_or_are_refused_and_disabled_ones_are_named(tmp_path: Path) -> None:
+    weekly = ("<CalendarTrigger><StartBoundary>2024-03-01T06:00:00</StartBoundary><ScheduleByWeek><DaysOfWeek>"
+              "<Monday /></DaysOfWeek><WeeksInterval>1</WeeksInterval></ScheduleByWeek></CalendarTrigger>")
+    off = DAILY.replace("<StartBoundary>", "<Enabled>false</Enabled><StartBoundary>")
+    logon = "<LogonTrigger><Enabled>true</Enabled><UserId>CORP\\ops</UserId></LogonTrigger>"
+    cases = {"same": DAILY + DAILY, "different": DAILY + weekly, "disabled": off + weekly, "logon": DAILY + logon,
+             "all off": off, "offset": DAILY.replace("06:00:00", "06:00:00+05:30"),
+             "ended": DAILY.replace("</StartBoundary>", "</StartBoundary><EndBoundary>2020-01-01T00:00:00"
+                                                        "</EndBoundary>"),
+             "utc": DAILY.replace("06:00:00", "06:00:00Z"), "bad date": DAILY.replace("2024-03-01", "2024-02-30")}
+    body = "".join(f"<!-- \\T\\{name} -->" + task_xml(xml).split("\n", 1)[1] for name, xml in cases.items())
+    path = tmp_path / "tasks.xml"
+    path.write_text(f'<?xml version="1.0" encoding="UTF-16"?>\n<Tasks>{body}</Tasks>', encoding="utf-16")
+    flows = {key.removeprefix("\\T\\"): flow for key, flow in flows_of(path).items()}
+    assert flows["same"]["schedule"] == "0 0 6 * * ? *" and flows["same"]["__errors__"] == ""
+    assert codes(flows["different"]["__errors__"]) == ["MULTIPLE_TRIGGERS"]
+    assert flows["disabled"]["schedule"] == "0 0 6 ? * 2 *"
+    assert codes(flows["disabled"]["__warnings__"]) == ["TRIGGER_DISABLED"]
+    assert codes(flows["logon"]["__errors__"]) == ["MULTIPLE_TRIGGERS"]  # as the schtasks profile does
+    assert flows["all off"]["unscheduled"] and flows["all off"]["schedule"] == ""
+    assert codes(flows["offset"]["__errors__"]) == ["UNKNOWN_TIMEZONE"]
+    assert flows["ended"]["active"] == "0" and "END_DATE" in codes(flows["ended"]["__warnings__"])
+    assert flows["utc"]["timezone"] == "UTC"
+    assert codes(flows["bad date"]["__errors__"]) == ["INVALID_DATE"]
+
+
+def test_actions_that_are_not_commands(tmp_path: Path) -> None:
+    mail = ("<SendEmail><Server>smtp</Server><To>ops@example.com</To></SendEmail>"
+            "<ComHandler><ClassId>{00000000-0000-0000-0000-000000000000}</ClassId></ComHandler>")
+    path = tmp_path / "mail.xml"
+    path.write_text(task_xml(DAILY, actions=mail, uri="\\Mail"), encoding="utf-8")
+    flow = flows_of(path)["\\Mail"]
+    assert codes(flow["__errors__"]) == ["EMPTY_COMMAND"]
+    assert codes(flow["__warnings__"]).count("ACTION_NOT_CARRIED") == 2
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ('<?xml version="1.0"?><joblist><job><name>x</name></job></joblist>', "the root element is <joblist>"),
+    ("<Task><Triggers>", "cannot parse it as XML"),
+    ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><Task>&b;</Task>', "refused"),
+    ("<Tasks></Tasks>", "holds no <Task>"),
+])
+def test_files_that_are_not_task_exports_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     content: str, expected: str) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(content, encoding="utf-8")
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", path)
+    assert code == 1 and expected in err and "Traceback" not in err
+
+
+def test_a_crontab_is_not_a_task_export() -> None:
+    with pytest.raises(SourceError, match="does not look like a Windows Task Scheduler XML export"):
+        flows_of(REPO / "data" / "examples" / "jobs.cron")
+
+
+# -- through the CLI ---------------------------------------------------------------------------------
+
+def test_plan_of_the_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan_profile(tmp_path, capsys, "taskxml", EXAMPLE, target='timezone = "Asia/Shanghai"')
+    assert code == 5 and inventory["flows_found"] == 7 and inventory["convertible"] == 6
+    assert inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    assert inventory["warnings_by_code"]["SOURCE_DISABLED"] == 1
+
+
+def test_run_saves_the_tasks_with_their_actions_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "taskxml", EXAMPLE, run="create_missing = true",
+                                target='timezone = "Asia/Shanghai"')
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 5 and report["by_status"] == {"created": 6, "invalid": 1}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = {flow["name"]: flow for flow in (json.loads(value) for (value,) in db.execute(
+            "SELECT value FROM state WHERE key LIKE 'flow:%'"))}
+    weekly = stored["Reports_Weekly_sales"]
+    assert weekly["graph"]["freq"] == "0 0 18 ? * 2,5 *"  # +08:00 is Shanghai's clock: no shift
+    assert len(weekly["graph"]["relations"]) == 1
+    assert stored["Legacy_Old_export"]["active"] == 0
