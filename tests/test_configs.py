@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,10 @@ def test_shipped_configs_plan_and_run(config: Path, tmp_path: Path, capsys: pyte
     copy = tmp_path / "configs" / config.name  # results go to tmp_path, not into the checkout
     copy.parent.mkdir()
     (tmp_path / "results").mkdir()  # as in a checkout (results/.gitkeep): the embedded service is kept there
-    copy.write_text(config.read_text().replace("../data/", f"{REPO / 'data'}/"), encoding="utf-8")
+    text = config.read_text().replace("../data/", f"{REPO / 'data'}/")
+    # The example's rate is the real service's; the emulator takes more, and a plan reads every flow.
+    text = re.sub(r"^rate_per_second = \d+", "rate_per_second = 1000", text, flags=re.MULTILINE)
+    copy.write_text(text, encoding="utf-8")
     assert main(["plan", str(copy)]) in (3, 5)  # changes to make; some rows invalid
     capsys.readouterr()
     code = main(["run", str(copy), "--json"])

@@ -259,7 +259,10 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
     service (memory: about its body's size a flow)."""
     settings = with_caller_name(settings)
     result = PlanResult(EXIT_OK, str(settings.source.path), settings.source.profile)
+    named = settings.source.profile
     settings, rows = source_rows(settings)
+    if settings.source.profile != named:  # `auto`: the plan names the format it recognised
+        result.profile = f"{settings.source.profile}, recognised"
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches = batches_of(rows, settings, BATCH_ROWS)
     first = next(batches, [])

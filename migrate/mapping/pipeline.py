@@ -16,11 +16,18 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
     """The settings a profile implies: its built-in mapping under the user's own fields."""
     if settings.source.profile == "tabular":
         return settings, None
+    from migrate.sources.detect import AUTO, auto_profile, check_profile
+
     profiles = registry()
-    profile = profiles.get(settings.source.profile)
+    name = settings.source.profile
+    if name == AUTO:  # the one format the source's own structure says (sources/detect.py)
+        name = auto_profile(settings.source.path, list(profiles))
+        settings = settings.model_copy(update={"source": settings.source.model_copy(update={"profile": name})})
+    profile = profiles.get(name)
     if profile is None:
-        raise ConfigError(f"{settings.config_path}: source.profile {settings.source.profile!r} is not one of "
-                          f"{['tabular', *sorted(profiles)]}")
+        raise ConfigError(f"{settings.config_path}: source.profile {name!r} is not one of "
+                          f"{['auto', 'tabular', *sorted(profiles)]}")
+    check_profile(settings.source.path, name, list(profiles))  # a named profile over another format: stop
     mapping = standard_mapping(profile.dialect, settings.mapping, profile)
     return settings.model_copy(update={"mapping": mapping}), profile
 

@@ -1,0 +1,168 @@
+"""Which export format a file (or a folder, or a zip) is, from its own structure: a root element,
+keys, unit sections, the shape of its lines; never from its name alone and never by trying the
+profiles one after another (a reader that happens to accept the wrong format is the silent
+"0 flows found" this is here to stop).
+
+`profile = "auto"` takes the one profile the source is recognised as, and the plan names it; a
+source recognised as none, or as several, stops with exit 1 saying so. A named profile is checked
+too: a file that is recognised as another format and not as the named one stops with exit 1,
+naming the format it looks like."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate.exit_codes import CannotRun
+
+HEAD_BYTES = 64 * 1024  # enough for a root element, a header line or the first objects
+FOLDER_FILES = 12  # a folder's files sampled for their heads
+AUTO = "auto"
+
+
+class NotRecognised(CannotRun):
+    """The source is no format this tool reads, or more than one: one line, exit 1."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What the recognisers look at: the member names (a folder's or a zip's files, relative;
+    a file's own name) and the heads of the files, decoded (UTF-8, or UTF-16 by its byte-order
+    mark, as Windows writes Task Scheduler XML)."""
+
+    names: tuple[str, ...]
+    heads: tuple[str, ...]
+
+    def any_name(self, *suffixes: str) -> bool:
+        return any(name.lower().endswith(suffixes) for name in self.names)
+
+    def any_head(self, pattern: re.Pattern[str]) -> bool:
+        return any(pattern.search(head) for head in self.heads)
+
+
+def _decoded(data: bytes) -> str:
+    for mark, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                           (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(mark):
+            return data.decode(encoding, errors="replace")
+    if len(data) > 1 and data[1:2] == b"\x00":  # UTF-16 without a mark
+        return data.decode("utf-16-le", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _head(path: Path) -> str:
+    with path.open("rb") as stream:
+        return _decoded(stream.read(HEAD_BYTES))
+
+
+def sample(path: Path) -> Sample:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
+        names = tuple(str(p.relative_to(path)) for p in files)
+        readable = [p for p in files if p.is_file() and not p.name.startswith(".")]
+        return Sample(names, tuple(_head(p) for p in readable[:FOLDER_FILES]))
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            heads = []
+            for member in members[:FOLDER_FILES]:
+                with archive.open(member) as stream:
+                    heads.append(_decoded(stream.read(HEAD_BYTES)))
+            return Sample(tuple(m.filename for m in members), tuple(heads))
+    if path.suffix.lower() == ".parquet":
+        return Sample((path.name,), (_parquet_head(path),))
+    return Sample((path.name,), (_head(path),))
+
+
+def _parquet_head(path: Path) -> str:
+    """A Parquet file's own header, as the snapshot recogniser reads a JSON Lines one."""
+    try:
+        import pyarrow.parquet as pq
+
+        metadata = pq.ParquetFile(path).schema_arrow.metadata or {}
+    except Exception:
+        return ""
+    return bytes(metadata.get(b"migrate.snapshot", b"")).decode(errors="replace")
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text, re.MULTILINE)
+
+
+CRON_LINE = _pattern(r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly)|"
+                     r"(?:[-\d*/,A-Za-z?LW#]+\s+){4}[-\d*/,A-Za-z?LW#]+)\s+\S")
+
+
+def _crontab(found: Sample) -> bool:
+    """Job lines make most of what is not a comment or a NAME=value line."""
+    for head in found.heads:
+        if head.lstrip().startswith(("{", "[", "<", "---")):
+            return False
+        lines = [line for line in head.splitlines()[:200]
+                 if line.strip() and not line.lstrip().startswith("#") and not re.match(r"^\s*[A-Za-z_]\w*\s*=", line)]
+        if lines and sum(bool(CRON_LINE.match(line)) for line in lines) * 2 > len(lines):
+            return True
+    return False
+
+
+# Each profile's own marks. A snapshot's lines hold Get Flow answers, as an EnOS v2.0 export
+# does: the snapshot's header line tells it apart, and it is tried first.
+RECOGNISERS: dict[str, Callable[[Sample], bool]] = {
+    "snapshot": lambda s: any(h.lstrip().startswith('{"snapshot"') for h in s.heads),
+    "enos-v2": lambda s: s.any_head(_pattern(r'"flowId"')) and s.any_head(_pattern(r'"graph"'))
+    and not any(h.lstrip().startswith('{"snapshot"') for h in s.heads),
+    "dolphinscheduler": lambda s: s.any_head(_pattern(
+        r'"(?:processDefinition|workflowDefinition|processDefinitionJson|taskDefinitionList)"')),
+    "airflow": lambda s: s.any_head(_pattern(r'"dag_id"\s*:')),
+    "eventbridge": lambda s: s.any_head(_pattern(r'"ScheduleExpression"\s*:|"EventBusName"\s*:')),
+    "kubernetes": lambda s: s.any_head(_pattern(r'^\s*kind:\s*["\']?CronJob\b|"kind"\s*:\s*"CronJob"')),
+    "rundeck": lambda s: s.any_head(_pattern(r"<joblist\b")) or (
+        s.any_head(_pattern(r"^\s*sequence:\s*$")) and not s.any_head(_pattern(r"^\s*kind:"))),
+    "controlm": lambda s: s.any_head(_pattern(r"<DEFTABLE\b")),
+    "taskxml": lambda s: s.any_head(_pattern(r"schemas\.microsoft\.com/windows/2004/02/mit/task")),
+    "oozie": lambda s: s.any_head(_pattern(r"<(?:coordinator-app|workflow-app|bundle-app)\b"))
+    or s.any_name("coordinator.xml", "workflow.xml"),
+    "azkaban": lambda s: s.any_name(".flow", ".job", ".project"),
+    "systemd": lambda s: s.any_name(".timer") or s.any_head(_pattern(r"^\[Timer\]\s*$")),
+    "schtasks": lambda s: s.any_head(_pattern(r'^\W*"?(?:HostName|TaskName)"?,.*"?TaskName|Next Run Time')),
+    "crontab": _crontab,
+}
+
+
+def recognised(path: Path, among: Iterator[str] | list[str]) -> list[str]:
+    """The profiles (of those given) the source looks like, in RECOGNISERS' order."""
+    try:
+        found = sample(path)
+    except (OSError, zipfile.BadZipFile):
+        return []
+    wanted = set(among)
+    return [name for name, looks in RECOGNISERS.items() if name in wanted and looks(found)]
+
+
+def auto_profile(path: Path, profiles: list[str]) -> str:
+    """The one profile `profile = "auto"` means for this source, or NotRecognised."""
+    if not path.exists():
+        raise NotRecognised(f"{path}: no such file or folder")
+    matches = recognised(path, profiles)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotRecognised(f"{path}: profile \"auto\" recognises it as none of the formats this tool reads "
+                            f"({', '.join(sorted(profiles))}); name the profile, or `tabular` for a sheet")
+    raise NotRecognised(f"{path}: profile \"auto\" recognises it as more than one format ({', '.join(matches)}); "
+                        "name the profile")
+
+
+def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
+    """A named profile over a source recognised as another format, and not as it: stop, naming it."""
+    if profile not in RECOGNISERS or not path.exists():
+        return
+    matches = recognised(path, profiles)
+    if matches and profile not in matches:
+        article = "an" if matches[0][0] in "aeio" else "a"
+        raise NotRecognised(f"{path}: this looks like {article} {matches[0]} export, not {profile}: set [source] profile = "
+                            f"\"{matches[0]}\" (or \"auto\")")

@@ -1,0 +1,56 @@
+"""Format detection (sources/detect.py): every shipped example is recognised as its own profile
+and as no other; `profile = "auto"` reads it and the plan names the format; a named profile over
+another format, or a source that is no format, stops with exit 1 saying what it looks like."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+from migrate.sources.detect import RECOGNISERS, recognised
+from migrate.sources.profiles import registry
+
+SHIPPED = sorted((config, tomllib.loads(config.read_text(encoding="utf-8"))["source"])
+                 for config in (REPO / "configs").glob("*.toml"))
+PROFILED = [(config, source) for config, source in SHIPPED if source.get("profile", "tabular") != "tabular"]
+
+
+def test_every_profile_can_be_recognised() -> None:
+    assert set(registry()) <= set(RECOGNISERS)
+
+
+@pytest.mark.parametrize(("config", "source"), PROFILED, ids=[c.stem for c, _ in PROFILED])
+def test_each_example_is_recognised_as_its_own_profile_only(config: Path, source: dict[str, str]) -> None:
+    path = (config.parent / source["path"]).resolve()
+    assert recognised(path, list(registry())) == [source["profile"]]
+
+
+@pytest.mark.parametrize(("config", "source"), PROFILED, ids=[c.stem for c, _ in PROFILED])
+def test_auto_reads_each_example_and_the_plan_names_it(config: Path, source: dict[str, str], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    text = config.read_text(encoding="utf-8").replace("../data/", f"{REPO / 'data'}/")
+    text = re.sub(r'^profile = "[^"]+"', 'profile = "auto"', text, count=1, flags=re.MULTILINE)
+    copy = tmp_path / config.name
+    copy.write_text(text, encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(copy), "--offline", "--json")
+    assert code in (3, 5), err
+    assert json.loads(out)["profile"] == f"{source['profile']}, recognised"
+
+
+def test_a_named_profile_over_another_format_and_an_unknown_file_stop(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "wrong.toml"
+    for profile, path, message in [
+        ("rundeck", REPO / "data" / "examples" / "jobs.cron", "looks like a crontab export, not rundeck"),
+        ("dolphinscheduler", REPO / "data" / "examples" / "enos-v2-flows.json", "looks like an enos-v2 export"),
+        ("auto", REPO / "README.md", "recognises it as none of the formats"),
+    ]:
+        config.write_text(f'[source]\npath = "{path}"\nprofile = "{profile}"\n[target]\nuser_id = "u1"\n'
+                          'org_id = "o1"\nurl = "https://apim.example.invalid"\n', encoding="utf-8")
+        code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+        assert code == 1 and message in err and "Traceback" not in err, (profile, err)
