@@ -164,5 +164,5 @@ def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
     matches = recognised(path, profiles)
     if matches and profile not in matches:
         article = "an" if matches[0][0] in "aeio" else "a"
-        raise NotRecognised(f"{path}: this looks like {article} {matches[0]} export, not {profile}: set [source] profile = "
-                            f"\"{matches[0]}\" (or \"auto\")")
+        raise NotRecognised(f"{path}: this looks like {article} {matches[0]} export, not {profile}: set [source] "
+                            f"profile = \"{matches[0]}\" (or \"auto\")")
