@@ -135,18 +135,23 @@ def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | Non
     })
 
 
-def registry() -> dict[str, Profile]:
-    from migrate.sources.profiles import (
-        airflow,
-        crontab,
-        dolphinscheduler,
-        enos_v2,
-        rundeck,
-        schtasks,
-        snapshot,
-        systemd,
-        taskxml,
-    )
+# One module a format, each with its PROFILE (one line each: profiles are added side by side).
+PROFILE_MODULES = (
+    "crontab",
+    "airflow",
+    "dolphinscheduler",
+    "rundeck",
+    "schtasks",
+    "enos_v2",
+    "snapshot",
+    "systemd",
+    "taskxml",
+    "controlm",
+)
 
-    return {p.name: p for p in (crontab.PROFILE, airflow.PROFILE, dolphinscheduler.PROFILE, rundeck.PROFILE,
-                                schtasks.PROFILE, enos_v2.PROFILE, snapshot.PROFILE, systemd.PROFILE, taskxml.PROFILE)}
+
+def registry() -> dict[str, Profile]:
+    import importlib
+
+    profiles = [importlib.import_module(f"migrate.sources.profiles.{name}").PROFILE for name in PROFILE_MODULES]
+    return {profile.name: profile for profile in profiles}

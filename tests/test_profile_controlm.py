@@ -1,0 +1,874 @@
+"""The controlm profile on Control-M XML exports built here in the shape of real ones (Control-M/EM
+`exportdeftable` and Automation API XML: FOLDER, SMART_FOLDER with SUB_FOLDERs and rule-based
+calendars, the older SCHED_TABLE, conditions, cyclic jobs, calendars, plugin jobs), and the
+schedule converter (migrate/schedule/controlm.py) checked against an evaluator of Control-M's
+scheduling rules written here from BMC's documentation, itself checked on the documented examples.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import pytest
+from conftest import REPO, base_state, plan_profile, profile_run_config, run_cli, standard_cells
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from migrate.config import SourceSettings
+from migrate.schedule.controlm import (
+    Days,
+    Ordering,
+    Timing,
+    convert_controlm,
+    day_rules,
+)
+from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.result import Rejection
+from migrate.sources.profiles import registry
+from migrate.sources.readers import SourceError
+
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+EVERY_MONTH = dict.fromkeys(MONTHS, "1")
+# What Control-M/EM writes on every job whatever it does: bookkeeping and defaults, none of them reported.
+EM_NOISE = {"CREATED_BY": "emuser", "CRITICAL": "0", "CYCLIC": "0", "INTERVAL": "00001M", "CONFIRM": "0",
+            "RETRO": "0", "MAXWAIT": "0", "MAXRERUN": "0", "AUTOARCH": "1", "MAXDAYS": "0", "MAXRUNS": "0",
+            "SHIFT": "Ignore Job", "SHIFTNUM": "+00", "SYSDB": "1", "IND_CYCLIC": "S", "CREATION_USER": "emuser",
+            "CREATION_DATE": "20250110", "CREATION_TIME": "101500", "RULE_BASED_CALENDAR_RELATIONSHIP": "O",
+            "APPL_TYPE": "OS", "MULTY_AGENT": "N", "USE_INSTREAM_JCL": "N", "VERSION_OPCODE": "N",
+            "IS_CURRENT_VERSION": "Y", "VERSION_SERIAL": "1", "VERSION_HOST": "EMHOST", "CYCLIC_TOLERANCE": "0",
+            "CYCLIC_TYPE": "C", "END_FOLDER": "N", "DAYS_AND_OR": "O"}
+
+
+# -- the fixture generator -----------------------------------------------------------------------
+
+def element(tag: str, attributes: dict[str, str], *children: str) -> str:
+    written = " ".join(f"{name}={quoteattr(value)}" for name, value in attributes.items())
+    return f"<{tag} {written}>{''.join(children)}</{tag}>" if children else f"<{tag} {written} />"
+
+
+def job(name: str, *children: str, noise: bool = True, **attributes: str) -> str:
+    """A <JOB> as EM writes it: defaults and bookkeeping unless `noise` is off, every month flag."""
+    written = {"JOBISN": "1", "APPLICATION": "APP", "SUB_APPLICATION": "SUB", "JOBNAME": name,
+               **(EM_NOISE if noise else {}), **EVERY_MONTH, "TASKTYPE": "Command", "CMDLINE": f"/opt/run {name}",
+               **attributes}
+    return element("JOB", {k: v for k, v in written.items() if v is not None}, *children)
+
+
+def cond(kind: str, name: str, odate: str = "ODAT", sign: str = "+", and_or: str = "A") -> str:
+    if kind == "IN":
+        return element("INCOND", {"NAME": name, "ODATE": odate, "AND_OR": and_or})
+    return element("OUTCOND", {"NAME": name, "ODATE": odate, "SIGN": sign})
+
+
+def chain(*names: str, **attributes: str) -> list[str]:
+    """Jobs joined one after another by conditions, each deleting the one it waited on (as EM draws them)."""
+    jobs = []
+    for index, name in enumerate(names):
+        children = [cond("OUT", f"{name}-OK")]
+        if index:
+            before = f"{names[index - 1]}-OK"
+            children = [cond("IN", before), cond("OUT", before, sign="-"), *children]
+        jobs.append(job(name, *children, **attributes))
+    return jobs
+
+
+def folder(name: str, *jobs: str, order: str | None = "SYSTEM", datacenter: str = "ctm-prod",
+           tag: str = "FOLDER", **attributes: str) -> str:
+    written = {"DATACENTER": datacenter, "VERSION": "921", "PLATFORM": "UNIX",
+               ("TABLE_NAME" if tag == "SCHED_TABLE" else "FOLDER_NAME"): name, "MODIFIED": "False",
+               "LAST_UPLOAD": "20260301101500UTC", "REAL_FOLDER_ID": "7", "TYPE": "1", **attributes}
+    if order is not None:
+        written["TABLE_USERDAILY" if tag == "SCHED_TABLE" else "FOLDER_ORDER_METHOD"] = order
+    return element(tag, written, *jobs)
+
+
+def smart(name: str, *children: str, order: str | None = "SYSTEM", **attributes: str) -> str:
+    return folder(name, *children, order=order, tag="SMART_FOLDER",
+                  **{"JOBNAME": name, "TASKTYPE": "SMART Table", "TYPE": "2", **EVERY_MONTH, **attributes})
+
+
+def rule(name: str, **attributes: str) -> str:
+    return element("RULE_BASED_CALENDAR", {"NAME": name, "MAXWAIT": "00", "DAYS_AND_OR": "O", **EVERY_MONTH,
+                                           "SHIFT": "Ignore Job", "RETRO": "0", "LEVEL": "N", **attributes})
+
+
+def uses(name: str) -> str:
+    return element("RULE_BASED_CALENDARS", {"NAME": name})
+
+
+def deftable(*folders: str, prolog: str = "") -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + prolog +
+            '<!--Exported at 14-03-2026 06:12:40-->\n<DEFTABLE xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:noNamespaceSchemaLocation="Folder.xsd">\n' + "\n".join(folders) + "\n</DEFTABLE>\n")
+
+
+def write(tmp_path: Path, *folders: str, name: str = "export.xml", prolog: str = "") -> Path:
+    path = tmp_path / name
+    path.write_text(deftable(*folders, prolog=prolog), encoding="utf-8")
+    return path
+
+
+def rows_of(path: Path, **options: Any) -> list[dict[str, str]]:
+    settings = SourceSettings(path=path, profile="controlm", options=options)
+    return [standard_cells(row) for row in registry()["controlm"].read(settings)]
+
+
+def flows_of(path: Path, **options: Any) -> dict[str, list[dict[str, str]]]:
+    flows: dict[str, list[dict[str, str]]] = {}
+    for row in rows_of(path, **options):
+        flows.setdefault(row["flow_name"], []).append(row)
+    return flows
+
+
+def notes(row: dict[str, str], kind: str = "__warnings__") -> dict[str, str]:
+    return {entry["code"]: entry["message"] for entry in json.loads(row[kind] or "[]")}
+
+
+def one(tmp_path: Path, *folders: str, **options: Any) -> list[dict[str, str]]:
+    """The rows of the only (or first) flow of an export made of `folders`."""
+    return next(iter(flows_of(write(tmp_path, *folders), **options).values()))
+
+
+# -- an evaluator of Control-M's scheduling rules, from BMC's documentation -------------------------
+#
+# Days of the month: "3 means the 3rd day of the month, L2 means the day before the last day of the
+# month" (Control-M DAYS parameter); "-n: the job is not ordered on that day"; "Negative values take
+# precedence over positive values ... the job is not scheduled on that date even if a positive value
+# would otherwise result in the job being scheduled" (General Information for DAYS); alone, "-L1:
+# ordered on all days of the month except" that one (Control-M Web, Month days). Week days 0-6 are
+# Sunday to Saturday. DAYS_AND_OR: "A (AND) – both DAYS and WDAYS criteria must be met ... If A (AND)
+# is specified when either DAYS or WDAYS is specified (but not both), the missing DAYS or WDAYS value
+# is automatically set to ALL"; "O (OR) – DAYS and/or WDAYS criteria must be met". A job's order date
+# is a Control-M working day, which begins at New Day: its TIMEFROM is a time of that working day.
+
+def _in_days(text: str, day: date) -> bool | None:
+    """Whether DAYS orders on `day` (None when DAYS is blank)."""
+    tokens = [t.strip() for t in text.split(",") if t.strip()]
+    if not tokens:
+        return None
+    length = calendar.monthrange(day.year, day.month)[1]
+    positive, negative = set(), set()
+    for token in tokens:
+        target = negative if token.startswith("-") else positive
+        token = token.lstrip("-")
+        if token == "ALL":
+            target.update(range(1, length + 1))
+        elif token.startswith("L"):
+            target.add(length - int(token[1:]) + 1)
+        elif "-" in token:
+            first, last = token.split("-")
+            target.update(range(int(first), int(last) + 1))
+        else:
+            target.add(int(token))
+    chosen = positive or set(range(1, length + 1))
+    return day.day in chosen - negative
+
+
+def _in_weekdays(text: str, day: date) -> bool | None:
+    tokens = [t.strip() for t in text.split(",") if t.strip()]
+    if not tokens:
+        return None
+    weekday = (day.weekday() + 1) % 7  # Control-M: 0 is Sunday
+    positive, negative = set(), set()
+    for token in tokens:
+        target = negative if token.startswith("-") else positive
+        token = token.lstrip("-")
+        if token == "ALL":
+            target.update(range(7))
+        elif "-" in token:
+            first, last = token.split("-")
+            target.update(range(int(first), int(last) + 1))
+        else:
+            target.add(int(token))
+    return weekday in (positive or set(range(7))) - negative
+
+
+def ordered_on(criteria: dict[str, str], day: date) -> bool:
+    if criteria.get(MONTHS[day.month - 1], "1") != "1":
+        return False
+    by_day, by_weekday = _in_days(criteria.get("DAYS", ""), day), _in_weekdays(criteria.get("WEEKDAYS", ""), day)
+    if by_day is None and by_weekday is None:
+        return False
+    if criteria.get("DAYS_AND_OR", "O") == "A":
+        return by_day is not False and by_weekday is not False
+    return bool(by_day) or bool(by_weekday)
+
+
+def minutes(text: str) -> int:
+    return int(text[:2]) * 60 + int(text[2:])
+
+
+def control_m_fires(criteria: dict[str, str], new_day: int, start: date, end: date) -> list[datetime]:
+    """Every run of a job ordered at New Day (`new_day` minutes after midnight) over [start, end)."""
+    found = []
+    day = start - timedelta(days=3)
+    while day < end:
+        if ordered_on(criteria, day):
+            working_day = datetime(day.year, day.month, day.day) + timedelta(minutes=new_day)
+            first = (minutes(criteria["TIMEFROM"]) - new_day) % 1440 if criteria.get("TIMEFROM") else 0
+            offsets = [first]
+            if criteria.get("CYCLIC") == "1":
+                until = (minutes(criteria["TIMETO"]) - new_day) % 1440 if criteria.get("TIMETO") else 1439
+                step = int(criteria["INTERVAL"][:-1]) * (60 if criteria["INTERVAL"].endswith("H") else 1)
+                offsets = list(range(first, until + 1, step))
+            found += [working_day + timedelta(minutes=offset) for offset in offsets]
+        day += timedelta(days=1)
+    return sorted(t for t in found if datetime(start.year, start.month, start.day) <= t
+                  < datetime(end.year, end.month, end.day))
+
+
+def quartz_fires(freq: str, start: date, end: date) -> list[datetime]:
+    found = []
+    limit = datetime(end.year, end.month, end.day)
+    for fire in parse_quartz(freq).fire_times(datetime(start.year, start.month, start.day) - timedelta(seconds=1)):
+        if fire >= limit:
+            break
+        found.append(fire)
+    return found
+
+
+def days_of(criteria: dict[str, str], start: date, end: date) -> list[int]:
+    """The days of the month in [start, end) a job is ordered on."""
+    return [(start + timedelta(days=n)).day for n in range((end - start).days)
+            if ordered_on(criteria, start + timedelta(days=n))]
+
+
+class TestTheEvaluatorOnTheDocumentedExamples:
+    def test_three_is_the_third_day_and_l2_the_day_before_the_last(self) -> None:
+        assert days_of({"DAYS": "3"}, date(2026, 1, 1), date(2026, 2, 1)) == [3]
+        assert days_of({"DAYS": "L2"}, date(2026, 1, 1), date(2026, 2, 1)) == [30]
+        assert days_of({"DAYS": "L2"}, date(2026, 2, 1), date(2026, 3, 1)) == [27]  # a 28-day February
+        assert days_of({"DAYS": "L1"}, date(2028, 2, 1), date(2028, 3, 1)) == [29]  # a leap year's
+
+    def test_negative_values_take_precedence_and_alone_mean_every_other_day(self) -> None:
+        assert days_of({"DAYS": "1,2,3,-2"}, date(2026, 4, 1), date(2026, 5, 1)) == [1, 3]
+        assert days_of({"DAYS": "L1,-30"}, date(2026, 4, 1), date(2026, 5, 1)) == []  # 30 April is L1
+        assert days_of({"DAYS": "-L1"}, date(2026, 4, 1), date(2026, 5, 1)) == list(range(1, 30))
+
+    def test_week_days_count_from_sunday(self) -> None:
+        assert days_of({"WEEKDAYS": "0"}, date(2026, 3, 1), date(2026, 3, 8)) == [1]  # 1 March 2026: a Sunday
+        assert days_of({"WEEKDAYS": "1,2,3,4,5"}, date(2026, 3, 1), date(2026, 3, 8)) == [2, 3, 4, 5, 6]
+
+    def test_and_sets_the_missing_list_to_all_and_or_takes_either(self) -> None:
+        assert days_of({"DAYS": "1", "DAYS_AND_OR": "A"}, date(2026, 3, 1), date(2026, 4, 1)) == [1]
+        assert days_of({"DAYS": "1-7", "WEEKDAYS": "1", "DAYS_AND_OR": "A"}, date(2026, 3, 1),
+                       date(2026, 4, 1)) == [2]  # the first Monday of March 2026
+        assert days_of({"DAYS": "15", "WEEKDAYS": "0"}, date(2026, 3, 1), date(2026, 3, 16)) == [1, 8, 15]
+
+    def test_the_months_limit_the_days(self) -> None:
+        assert days_of({"DAYS": "1", **EVERY_MONTH, "FEB": "0"}, date(2026, 1, 1), date(2026, 4, 1)) == [1, 1]
+
+    def test_a_time_before_new_day_falls_on_the_next_calendar_day(self) -> None:
+        fires = control_m_fires({"WEEKDAYS": "1", "TIMEFROM": "0300"}, 7 * 60, date(2026, 3, 1), date(2026, 3, 10))
+        assert fires == [datetime(2026, 3, 3, 3, 0)]  # ordered for Monday 2 March, run at 03:00 on the Tuesday
+
+
+# -- the converter against the evaluator -----------------------------------------------------------
+
+def convert(criteria: dict[str, str], new_day: int | None, split_or: bool = False) -> list[str]:
+    """Freqs for a job's criteria ordered at New Day, through the converter."""
+    days = Days(days=criteria.get("DAYS", ""), weekdays=criteria.get("WEEKDAYS", ""),
+                and_or=criteria.get("DAYS_AND_OR", ""),
+                months=frozenset(i for i, m in enumerate(MONTHS, 1) if criteria.get(m, "1") == "1"))
+    timing = Timing(time_from=criteria.get("TIMEFROM", ""), time_to=criteria.get("TIMETO", ""),
+                    cyclic=criteria.get("CYCLIC") == "1", interval=criteria.get("INTERVAL", ""),
+                    cyclic_from="T")
+    ordering = Ordering(new_day=new_day, order_at=new_day)
+    return [convert_controlm(rule, timing, ordering).freq for rule in day_rules(days, split_or)]
+
+
+DAY_TOKENS = st.one_of(st.integers(1, 31).map(str), st.integers(1, 31).map(lambda n: f"-{n}"),
+                       st.integers(1, 4).map(lambda n: f"L{n}"), st.integers(1, 3).map(lambda n: f"-L{n}"),
+                       st.just("ALL"), st.tuples(st.integers(1, 28), st.integers(0, 6)).map(
+                           lambda p: f"{p[0]}-{min(31, p[0] + p[1])}"))
+WEEKDAY_TOKENS = st.one_of(st.integers(0, 6).map(str), st.integers(0, 6).map(lambda n: f"-{n}"), st.just("ALL"),
+                           st.tuples(st.integers(0, 5), st.integers(1, 6)).map(
+                               lambda p: f"{p[0]}-{max(p)}"))
+CLOCKS = st.tuples(st.integers(0, 23), st.sampled_from([0, 5, 15, 30, 45])).map(lambda t: f"{t[0]:02d}{t[1]:02d}")
+
+
+@st.composite
+def criteria_of(draw: st.DrawFn) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if draw(st.booleans()):
+        found["DAYS"] = ",".join(draw(st.lists(DAY_TOKENS, min_size=1, max_size=3)))
+    if draw(st.booleans()) or "DAYS" not in found:
+        found["WEEKDAYS"] = ",".join(draw(st.lists(WEEKDAY_TOKENS, min_size=1, max_size=3)))
+    found["DAYS_AND_OR"] = draw(st.sampled_from(["O", "A"]))
+    if draw(st.integers(0, 3)) == 0:
+        found.update({m: draw(st.sampled_from(["1", "1", "0"])) for m in MONTHS})
+    if draw(st.booleans()):
+        found["TIMEFROM"] = draw(CLOCKS)
+    if draw(st.integers(0, 3)) == 0:
+        found.update(CYCLIC="1", INTERVAL=draw(st.sampled_from(["00015M", "00030M", "00001H", "00045M", "00002H"])))
+        if draw(st.booleans()):
+            found["TIMETO"] = draw(CLOCKS)
+    return found
+
+
+WINDOW = (date(2026, 1, 1), date(2027, 3, 1))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(criteria=criteria_of(), new_day=st.sampled_from([0, 7 * 60, 18 * 60 + 30]), split=st.booleans())
+def test_a_converted_schedule_fires_exactly_when_control_m_runs_the_job(criteria: dict[str, str], new_day: int,
+                                                                        split: bool) -> None:
+    try:
+        freqs = convert(criteria, new_day, split)
+    except Rejection as rejection:
+        assert rejection.code in ("DOM_OR_DOW", "DOM_AND_DOW", "DAY_RULE", "IMPOSSIBLE_DATE", "NEW_DAY",
+                                  "UNSUPPORTED_INTERVAL"), rejection
+        return
+    expected = control_m_fires(criteria, new_day, *WINDOW)
+    fired = sorted(fire for freq in freqs for fire in quartz_fires(freq, *WINDOW))
+    if len(freqs) == 2:  # split: a day in both lists fires twice, once for each flow
+        assert sorted(set(fired)) == expected
+    else:
+        assert fired == expected, (criteria, freqs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(days=st.lists(st.integers(1, 31), min_size=1, max_size=5), at=CLOCKS,
+       weekdays=st.lists(st.integers(0, 6), min_size=1, max_size=4), months=st.sets(st.integers(1, 12), min_size=1))
+def test_plain_day_lists_always_convert(days: list[int], at: str, weekdays: list[int], months: set[int]) -> None:
+    """Day numbers alone, or week days alone, always have a Quartz form, New Day or not."""
+    flags = {m: "1" if i in months else "0" for i, m in enumerate(MONTHS, 1)}
+    by_days = {"DAYS": ",".join(map(str, days)), "TIMEFROM": at, **flags}
+    by_weekdays = {"WEEKDAYS": ",".join(map(str, weekdays)), "TIMEFROM": at, **flags}
+    for criteria in (by_days, by_weekdays):
+        freqs = convert(criteria, 0)
+        assert sorted(quartz_fires(freqs[0], *WINDOW)) == control_m_fires(criteria, 0, *WINDOW)
+
+
+@pytest.mark.parametrize(("criteria", "freq"), [
+    ({"DAYS": "ALL", "TIMEFROM": "0130"}, "0 30 1 * * ? *"),
+    ({"WEEKDAYS": "1,2,3,4,5", "TIMEFROM": "0800"}, "0 0 8 ? * 2-6 *"),
+    ({"DAYS": "L1", "TIMEFROM": "2200"}, "0 0 22 L * ? *"),
+    ({"DAYS": "L3", "TIMEFROM": "2200"}, "0 0 22 L-2 * ? *"),
+    ({"DAYS": "1-7", "WEEKDAYS": "1", "DAYS_AND_OR": "A", "TIMEFROM": "0600"}, "0 0 6 ? * 2#1 *"),
+    ({"DAYS": "1,15", "JAN": "1", **dict.fromkeys(MONTHS[1:], "0"), "TIMEFROM": "0000"}, "0 0 0 1,15 1 ? *"),
+    ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00030M"}, "0 0/30 * * * ? *"),
+    ({"WEEKDAYS": "1,2,3,4,5", "CYCLIC": "1", "INTERVAL": "00015M", "TIMEFROM": "0800", "TIMETO": "1745"},
+     "0 0/15 8-17 ? * 2-6 *"),
+])
+def test_documented_shapes_convert_as_written(criteria: dict[str, str], freq: str) -> None:
+    assert convert(criteria, 0) == [freq]
+
+
+@pytest.mark.parametrize(("criteria", "code", "words"), [
+    ({"DAYS": "1,L1", "TIMEFROM": "0100"}, "DAY_RULE", "counted from the month's end"),
+    ({"DAYS": "L1,L2", "TIMEFROM": "0100"}, "DAY_RULE", "Quartz takes one"),
+    ({"DAYS": "1", "WEEKDAYS": "1", "TIMEFROM": "0100"}, "DOM_OR_DOW", "OR"),
+    ({"DAYS": "2,3", "WEEKDAYS": "1", "DAYS_AND_OR": "A", "TIMEFROM": "0100"}, "DOM_AND_DOW", "AND"),
+    ({"DAYS": "+5", "TIMEFROM": "0100"}, "INVALID_SYNTAX", "working days"),
+    ({"DAYS": "D2", "TIMEFROM": "0100"}, "INVALID_SYNTAX", "DAYSCAL"),
+    ({"WEEKDAYS": "D1W2", "TIMEFROM": "0100"}, "INVALID_SYNTAX", "WEEKSCAL"),
+    ({"DAYS": "32", "TIMEFROM": "0100"}, "INVALID_SYNTAX", "1-31"),
+    ({"WEEKDAYS": "SA", "TIMEFROM": "0100"}, "INVALID_SYNTAX", "Sunday-Saturday"),
+    ({"DAYS": "ALL", **dict.fromkeys(MONTHS, "0"), "TIMEFROM": "0100"}, "IMPOSSIBLE_DATE", "month"),
+    ({"DAYS": "ALL", "TIMEFROM": "2500"}, "INVALID_SYNTAX", "HHMM"),
+    ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00090M"}, "UNSUPPORTED_INTERVAL", "same minutes"),
+    ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00002D"}, "UNSUPPORTED_INTERVAL", "day"),
+    ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00000M"}, "INVALID_SYNTAX", "interval"),
+])
+def test_what_quartz_cannot_say_is_refused_with_a_code(criteria: dict[str, str], code: str, words: str) -> None:
+    with pytest.raises(Rejection) as refused:
+        convert(criteria, 0)
+    assert refused.value.code == code and words in refused.value.message
+
+
+def test_new_day_moves_the_days_of_an_early_job_and_is_needed_when_it_matters() -> None:
+    assert convert({"WEEKDAYS": "1,2,3,4,5", "TIMEFROM": "0300"}, 7 * 60) == ["0 0 3 ? * 3-7 *"]
+    assert convert({"DAYS": "1", "TIMEFROM": "0300"}, 7 * 60) == ["0 0 3 2 * ? *"]
+    assert convert({"DAYS": "L1", "TIMEFROM": "0300"}, 7 * 60) == ["0 0 3 1 * ? *"]  # the last day's: the 1st
+    assert convert({"DAYS": "ALL", "TIMEFROM": "0300"}, None) == ["0 0 3 * * ? *"]  # every day: no matter
+    for criteria in ({"WEEKDAYS": "1", "TIMEFROM": "0300"}, {"DAYS": "ALL"},
+                     {"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00030M"}):
+        with pytest.raises(Rejection) as refused:
+            convert(criteria, None)
+        assert refused.value.code == "NEW_DAY" and "new_day" in refused.value.message
+    with pytest.raises(Rejection) as refused:  # day 28 moved by a day is not in every month
+        convert({"DAYS": "28", "TIMEFROM": "0300"}, 7 * 60)
+    assert refused.value.code == "DAY_RULE"
+
+
+def test_a_job_with_no_time_starts_when_its_folder_is_ordered() -> None:
+    assert convert({"DAYS": "ALL"}, 7 * 60) == ["0 0 7 * * ? *"]
+    user_daily = Ordering(new_day=7 * 60, order_at=13 * 60, by="the User Daily PLAN_1300", user_daily=True)
+    rule = day_rules(Days(weekdays="0,1,2,3,4"))[0]
+    # Ordered at 13:00: TIMEFROM 1000 has passed, so it starts at once; TIMEFROM 0200 is the next morning.
+    assert convert_controlm(rule, Timing(time_from="1000"), user_daily).freq == "0 0 13 ? * 1-5 *"
+    assert convert_controlm(rule, Timing(time_from="0200"), user_daily).freq == "0 0 2 ? * 2-6 *"
+    with pytest.raises(Rejection) as refused:
+        convert_controlm(rule, Timing(time_from="1000"), Ordering(new_day=420, by="the User Daily X",
+                                                                   user_daily=True))
+    assert refused.value.code == "NEW_DAY" and "user_dailies" in refused.value.message
+
+
+def test_cyclic_kinds() -> None:
+    every_day = day_rules(Days(days="ALL"))[0]
+    ordering = Ordering(new_day=0, order_at=0)
+    times = convert_controlm(every_day, Timing(cyclic=True, cyclic_type="S", times_sequence="0800,1200,1600"),
+                             ordering)
+    assert times.freq == "0 0 8-16/4 * * ? *"
+    same = convert_controlm(every_day, Timing(cyclic=True, cyclic_type="V", interval_sequence="+30M,+30M",
+                                              time_from="0600", time_to="0845", cyclic_from="S"), ordering)
+    assert same.freq == "0 0/30 6-8 * * ? *" and "CYCLIC_FROM_START" in {w.code for w in same.warnings}
+    for timing, words in ((Timing(cyclic=True, cyclic_type="V", interval_sequence="+10M,+20M"), "different"),
+                          (Timing(cyclic=True, interval="00030M", cyclic_from="E"), "end of each run"),
+                          (Timing(cyclic=True, cyclic_type="S", times_sequence="0800,0915"), "same minutes")):
+        with pytest.raises(Rejection) as refused:
+            convert_controlm(every_day, timing, ordering)
+        assert refused.value.code == "UNSUPPORTED_INTERVAL" and words in refused.value.message
+
+
+def test_calendars_are_refused_naming_them() -> None:
+    for attribute in ("DAYSCAL", "WEEKSCAL", "CONFCAL"):
+        with pytest.raises(Rejection) as refused:
+            day_rules(Days(days="1", calendars=((attribute, "HOLIDAYS26"),)))
+        assert refused.value.code == "CALENDAR" and f"{attribute}=HOLIDAYS26" in refused.value.message
+
+
+
+# -- folders, jobs, relations ----------------------------------------------------------------------
+
+def test_a_folder_is_a_flow_and_its_conditions_join_its_jobs(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("FIN-GL", *chain("EXTRACT", "LOAD", "REPORT", TIMEFROM="0130", DAYS="ALL")))
+    assert [(r["task_id"], r["task_name"], r["upstream"]) for r in rows] == [
+        ("1", "EXTRACT", ""), ("2", "LOAD", "1"), ("3", "REPORT", "2")]
+    assert {r["flow"] for r in rows} == {"ctm-prod/FIN-GL"} and rows[0]["schedule"] == "0 30 1 * * ? *"
+    assert [r["command"] for r in rows] == ["/opt/run EXTRACT", "/opt/run LOAD", "/opt/run REPORT"]
+    # Deleting the condition it waited on is how EM resets a chain: nothing to report.
+    assert "CONDITION_DELETED" not in notes(rows[0]) and rows[0]["__errors__"] == ""
+
+
+def test_the_key_survives_editing_the_export_around_a_folder(tmp_path: Path) -> None:
+    gl = folder("FIN-GL", *chain("A", "B", DAYS="ALL", TIMEFROM="0100"))
+    other = folder("OPS", job("X", DAYS="ALL", TIMEFROM="0200"))
+    before = {r["flow"] for r in rows_of(write(tmp_path, gl, other, name="a.xml"))}
+    after = {r["flow"] for r in rows_of(write(tmp_path, other, folder("NEW", job("N", DAYS="ALL", TIMEFROM="0300")),
+                                              gl, name="b.xml"))}
+    assert before == {"ctm-prod/FIN-GL", "ctm-prod/OPS"} and before < after
+
+
+def test_one_folder_name_in_two_data_centers_makes_two_flows_with_names_that_say_which(tmp_path: Path) -> None:
+    flows = flows_of(write(tmp_path, folder("ETL", job("A", DAYS="ALL", TIMEFROM="0100"), datacenter="dc-east"),
+                           folder("ETL", job("A", DAYS="ALL", TIMEFROM="0100"), datacenter="dc-west")))
+    assert set(flows) == {"ETL@dc-east", "ETL@dc-west"}
+    assert {rows[0]["flow"] for rows in flows.values()} == {"dc-east/ETL", "dc-west/ETL"}
+
+
+def test_a_repeated_job_name_gets_its_own_task_name(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("COPY", DAYS="ALL", TIMEFROM="0100"), job("COPY", DAYS="ALL", TIMEFROM="0100")))
+    assert [r["task_name"] for r in rows] == ["COPY", "COPY_2"]
+
+
+def test_a_condition_of_another_folder_is_a_flow_dependency_when_its_id_is_known(tmp_path: Path) -> None:
+    path = write(tmp_path, folder("FIN-GL", job("REPORT", cond("OUT", "GL-DONE"), DAYS="ALL", TIMEFROM="0100")),
+                 folder("FIN-RECON", job("PREP", DAYS="ALL", TIMEFROM="0600"),
+                        job("RECON", cond("IN", "GL-DONE"), DAYS="ALL", TIMEFROM="0600")))
+    recon = flows_of(path)["FIN-RECON"]
+    message = notes(recon[0])["CROSS_FLOW_DEPENDENCY"]
+    assert "GL-DONE" in message and "REPORT of folder ctm-prod/FIN-GL" in message and 'flow_ids = "FIN-GL=' in message
+    assert recon[0]["flow_upstream"] == ""
+    linked = flows_of(path, flow_ids="FIN-GL=2788")["FIN-RECON"]
+    assert json.loads(linked[0]["flow_upstream"]) == [{"flowId": "2788", "flowName": "FIN-GL", "targets": ["2"]}]
+    assert "CROSS_FLOW_DEPENDENCY" not in notes(linked[0])
+    by_key = flows_of(path, flow_ids="ctm-prod/FIN-GL=2788")["FIN-RECON"]  # the folder's key works too
+    assert json.loads(by_key[0]["flow_upstream"])[0]["flowId"] == "2788"
+
+
+def test_a_condition_no_job_of_the_export_posts_is_named(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("WAIT", cond("IN", "PARTNER-FILE-ARRIVED"), DAYS="ALL", TIMEFROM="0100")))
+    assert "PARTNER-FILE-ARRIVED" in notes(rows[0])["CROSS_FLOW_DEPENDENCY"] and rows[0]["upstream"] == ""
+
+
+def test_conditions_that_are_not_this_runs_are_named_not_joined(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder(
+        "F", job("A", cond("OUT", "A-OK"), DAYS="ALL", TIMEFROM="0100"),
+        job("B", cond("IN", "A-OK", odate="PREV"), DAYS="ALL", TIMEFROM="0100"),
+        job("C", cond("IN", "A-OK", odate="****"), DAYS="ALL", TIMEFROM="0100"),
+        job("D", cond("IN", "D-OK"), cond("OUT", "D-OK"), DAYS="ALL", TIMEFROM="0100")))
+    said = notes(rows[0])["CONDITION_DATE"]
+    assert [r["upstream"] for r in rows] == ["", "", "1", ""]
+    assert "B waits on A-OK of order date PREV" in said and "C waits on A-OK of any order date" in said
+    assert "D waits on D-OK, which only it posts" in said
+
+
+def test_or_conditions_and_several_posters_are_named(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder(
+        "F", job("A", cond("OUT", "READY"), DAYS="ALL", TIMEFROM="0100"),
+        job("B", cond("OUT", "READY"), cond("OUT", "B-OK"), DAYS="ALL", TIMEFROM="0100"),
+        job("C", cond("IN", "READY"), DAYS="ALL", TIMEFROM="0100"),
+        job("E", cond("IN", "B-OK", and_or="O"), cond("IN", "A-OK", and_or="O"), DAYS="ALL", TIMEFROM="0100")))
+    said = notes(rows[0])["CONDITION_OR"]
+    assert rows[2]["upstream"] == "1,2" and "READY, which job C waits on, is posted by A, B" in said
+    assert "E waits on B-OK or A-OK" in said
+
+
+def test_a_condition_posted_only_on_a_failure_is_an_error(tmp_path: Path) -> None:
+    on_failure = element("ON", {"STMT": "*", "CODE": "NOTOK"}, element("DOCOND", {"NAME": "A-FAILED", "ODATE": "ODAT",
+                                                                                  "SIGN": "+"}))
+    rows = one(tmp_path, folder("F", job("A", on_failure, DAYS="ALL", TIMEFROM="0100"),
+                                job("CLEANUP", cond("IN", "A-FAILED"), DAYS="ALL", TIMEFROM="0100")))
+    assert "CONDITION_ON_OUTCOME" in notes(rows[0], "__errors__")
+    assert "A when it ends NOTOK" in notes(rows[0], "__errors__")["CONDITION_ON_OUTCOME"]
+
+
+def test_a_job_forced_on_ok_runs_after_the_one_that_forces_it(tmp_path: Path) -> None:
+    force = element("ON", {"STMT": "*", "CODE": "OK"},
+                    element("DOFORCEJOB", {"TABLE_NAME": "F", "NAME": "NEXT", "ODATE": "ODAT", "REMOTE": "N"}))
+    rows = one(tmp_path, folder("F", job("FIRST", force, DAYS="ALL", TIMEFROM="0100"),
+                                job("NEXT", DAYS="", DAYSCAL="")))  # the Datio style: no criteria, forced
+    assert [r["upstream"] for r in rows] == ["", "1"] and rows[0]["__errors__"] == ""
+    assert "DOFORCEJOB" in notes(rows[0])["ON_DO"]
+
+
+def test_another_condition_deleted_is_named(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("A", cond("OUT", "OTHER-FOLDER-READY", sign="-"), DAYS="ALL",
+                                         TIMEFROM="0100")))
+    assert "job A deletes OTHER-FOLDER-READY" in notes(rows[0])["CONDITION_DELETED"]
+
+
+# -- SMART folders, sub-folders and rule-based calendars -----------------------------------------
+
+def test_a_job_without_criteria_in_a_smart_folder_takes_the_folders_rule(tmp_path: Path) -> None:
+    """As in real exports: jobs with only month flags, a sub-folder using `*`, the rule defined last."""
+    sub = element("SUB_FOLDER", {"JOBNAME": "CLEANUP", "TASKTYPE": "Sub-Table", **EVERY_MONTH},
+                  uses("*"), cond("IN", "ROTATE-OK"),
+                  job("PURGE", cond("OUT", "PURGE-OK")),
+                  job("VACUUM", cond("IN", "PURGE-OK"), cond("OUT", "PURGE-OK", sign="-")))
+    rows = one(tmp_path, smart("OPS", job("ROTATE", cond("OUT", "ROTATE-OK"), uses("*"), TIMEFROM="2330"), sub,
+                               element("VARIABLE", {"NAME": "%%LOG_ROOT", "VALUE": "/var/log/apps"}),
+                               rule("WORKWEEK", WEEKDAYS="1,2,3,4,5")), new_day="0700")
+    assert [(r["task_name"], r["upstream"]) for r in rows] == [("ROTATE", ""), ("PURGE", "1"), ("VACUUM", "2")]
+    assert rows[0]["schedule"] == "0 30 23 ? * 2-6 *" and rows[0]["__errors__"] == ""
+    assert json.loads(rows[0]["params"]) == [{"key": "LOG_ROOT", "value": "/var/log/apps"}]
+
+
+def test_a_jobs_own_days_are_within_its_smart_folders(tmp_path: Path) -> None:
+    rows = one(tmp_path, smart("S", job("A", TIMEFROM="0600", DAYS="1-7", DAYS_AND_OR="A"),
+                               rule("MONDAYS", WEEKDAYS="1")), new_day="0000")
+    assert rows[0]["schedule"] == "0 0 6 ? * 2#1 *"  # the folder's Mondays AND the job's days 1-7
+
+
+def test_a_rule_the_folder_does_not_define_is_a_calendar_of_the_server(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("A", uses("GLOBAL_MONTH_END"), TIMEFROM="0100")))
+    assert "GLOBAL_MONTH_END" in notes(rows[0], "__errors__")["CALENDAR"]
+
+
+@pytest.mark.parametrize("attribute", ["DAYSCAL", "WEEKSCAL", "CONFCAL"])
+def test_a_calendar_is_refused_naming_it(tmp_path: Path, attribute: str) -> None:
+    rows = one(tmp_path, folder("PAY", job("RUN", TIMEFROM="1900", DAYS="1", **{attribute: "WORKDAYS_2026"})))
+    assert f"{attribute}=WORKDAYS_2026" in notes(rows[0], "__errors__")["CALENDAR"]
+
+
+def test_the_older_sched_table_is_read_as_a_folder(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("OLD_TBL", job("J1", DAYS="ALL", TIMEFROM="0500"), tag="SCHED_TABLE"))
+    assert rows[0]["flow"] == "ctm-prod/OLD_TBL" and rows[0]["schedule"] == "0 0 5 * * ? *"
+
+
+# -- how and when a folder is ordered ------------------------------------------------------------
+
+def test_a_folder_ordered_by_hand_is_unscheduled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, folder("REINDEX", job("R", DAYS="ALL", TIMEFROM="0100"), order=None))
+    rows = rows_of(path)
+    assert rows[0]["schedule"] == "" and "not ordered automatically" in rows[0]["unscheduled"]
+    code, plan, _ = plan_profile(tmp_path, capsys, "controlm", path)
+    assert code == 5 and plan["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    code, plan, _ = plan_profile(tmp_path, capsys, "controlm", path, extra='[mapping]\nunscheduled = "manual"')
+    assert code == 3 and plan["warnings_by_code"]["MANUAL_FLOW"] == 1
+
+
+def test_a_user_daily_orders_at_its_own_time(tmp_path: Path) -> None:
+    export = folder("KYTL", job("LOAD", WEEKDAYS="0,1,2,3,4", TIMEFROM="0200"), order="PLAN_1300")
+    unknown = one(tmp_path, export, new_day="0700")
+    assert "user_dailies" in notes(unknown[0], "__errors__")["NEW_DAY"]
+    rows = one(tmp_path, export, new_day="0700", user_dailies="PLAN_1300=1300")
+    assert rows[0]["schedule"] == "0 0 2 ? * 2-6 *"  # Sunday to Thursday's, run the next morning
+    assert "ORDER_DATE_SHIFT" in notes(rows[0])
+
+
+def test_first_jobs_that_fire_at_different_times_are_refused(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100"), job("B", DAYS="ALL", TIMEFROM="0200")))
+    message = notes(rows[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]
+    assert "A: 0 0 1 * * ? *" in message and "B: 0 0 2 * * ? *" in message
+
+
+def test_a_later_job_ordered_on_other_days_is_refused_and_its_own_time_named(tmp_path: Path) -> None:
+    weekly = one(tmp_path, folder("F", *chain("A", "B", DAYS="ALL", TIMEFROM="0100")[:1],
+                                  job("B", cond("IN", "A-OK"), WEEKDAYS="1")))
+    assert "job B is ordered on ? * 2" in notes(weekly[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]
+    timed = one(tmp_path, folder("F", *chain("A", "B", DAYS="ALL", TIMEFROM="0100")[:1],
+                                 job("B", cond("IN", "A-OK"), DAYS="ALL", TIMEFROM="0500")))
+    assert timed[0]["__errors__"] == "" and "B waited for 0500" in notes(timed[0])["TASK_TIME_WINDOW"]
+
+
+def test_split_or_saves_two_flows(tmp_path: Path) -> None:
+    export = folder("F", job("A", DAYS="1,15", WEEKDAYS="5", TIMEFROM="0600"))
+    refused = one(tmp_path, export, new_day="0000")
+    assert "DOM_OR_DOW" in notes(refused[0], "__errors__")
+    flows = flows_of(write(tmp_path, export), split_or=True, new_day="0000")
+    assert {name: rows[0]["schedule"] for name, rows in flows.items()} == {
+        "F": "0 0 6 1,15 * ? *", "F (weekdays)": "0 0 6 ? * 6 *"}
+    assert flows["F (weekdays)"][0]["flow"] == "ctm-prod/F (weekdays)" and "SPLIT" in notes(flows["F"][0])
+
+
+def test_time_zones_are_carried_or_refused(tmp_path: Path) -> None:
+    iana = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMEZONE="America/New_York")))
+    assert iana[0]["timezone"] == "America/New_York"
+    code = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMEZONE="EST")))
+    assert "timezones" in notes(code[0], "__errors__")["UNKNOWN_TIMEZONE"]
+    mapped = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMEZONE="EST")),
+                 timezones="EST=America/New_York")
+    assert mapped[0]["timezone"] == "America/New_York"
+
+
+def test_the_active_period_is_the_flows_start_and_a_passed_end_makes_it_inactive(tmp_path: Path) -> None:
+    ahead = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", ACTIVE_FROM="20270101",
+                                          ACTIVE_TILL="22001231")))
+    assert ahead[0]["start_date"] == "2027-01-01" and ahead[0]["active"] == "1" and "END_DATE" in notes(ahead[0])
+    ended = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", ACTIVE_TILL="20200101")))
+    assert ended[0]["active"] == "0" and "has passed" in notes(ended[0])["END_DATE"]
+
+
+# -- what a job runs -----------------------------------------------------------------------------
+
+def test_what_each_kind_of_job_runs(tmp_path: Path) -> None:
+    parms = (element("VARIABLE", {"NAME": "%%PARM2", "VALUE": "--full run"}),
+             element("VARIABLE", {"NAME": "%%PARM1", "VALUE": "%%$ODATE"}))
+    plugin = (element("VARIABLE", {"NAME": "%%FTP-LPATH1", "VALUE": "/out/a.csv"}),
+              element("VARIABLE", {"NAME": "%%FTP-RHOST", "VALUE": "partner"}))
+    rows = one(tmp_path, folder(
+        "F", job("SCRIPT", *parms, cond("OUT", "SCRIPT-OK"), TASKTYPE="Job", CMDLINE=None, MEMLIB="/opt/scripts/", MEMNAME="load.sh",
+                 DAYS="ALL", TIMEFROM="0100"),
+        *[job(name, cond("IN", "SCRIPT-OK"), DAYS="ALL", **attributes) for name, attributes in (
+            ("WIN", {"TASKTYPE": "Job", "CMDLINE": None, "MEMLIB": "D:\\batch", "MEMNAME": "run.cmd"}),
+            ("JCL", {"TASKTYPE": "Job", "CMDLINE": None, "MEMLIB": "CLM.PROD.JCL", "MEMNAME": "CLMJ010"}),
+            ("INSTREAM", {"USE_INSTREAM_JCL": "Y", "INSTREAM_JCL": "cd /tmp\nls -l", "CMDLINE": None}),
+            ("NOTUSED", {"USE_INSTREAM_JCL": "N", "INSTREAM_JCL": "rm -rf /"}),
+            ("MARKER", {"TASKTYPE": "Dummy", "CMDLINE": None}),
+            ("OFF", {"RUN_AS_DUMMY": "Y"}))],
+        job("ADF", *plugin, cond("IN", "SCRIPT-OK"), TASKTYPE="Job", CMDLINE=None, APPL_TYPE="FILE_TRANS",
+            APPL_FORM="AFT", DAYS="ALL"),
+        job("BARE", cond("IN", "SCRIPT-OK"), noise=False, DAYS="ALL")))
+    commands = {r["task_name"]: r["command"] for r in rows}
+    assert commands["SCRIPT"] == "/opt/scripts/load.sh %%$ODATE '--full run'"
+    assert commands["WIN"] == "D:\\batch\\run.cmd" and commands["JCL"] == "CLM.PROD.JCL(CLMJ010)"
+    assert commands["INSTREAM"] == "cd /tmp\nls -l" and commands["NOTUSED"] == "/opt/run NOTUSED"
+    assert commands["MARKER"] == commands["OFF"] == "exit 0" and commands["BARE"] == "/opt/run BARE"
+    assert json.loads(commands["ADF"]) == {"APPL_FORM": "AFT", "APPL_TYPE": "FILE_TRANS",
+                                           "settings": {"%%FTP-LPATH1": "/out/a.csv", "%%FTP-RHOST": "partner"}}
+    said = notes(rows[0])
+    assert {"SCRIPT_REFERENCE", "DUMMY_JOB", "TASK_BODY_AS_TEXT"} <= set(said)
+    assert "%%PARM" not in rows[0]["params"]  # the script's arguments, not parameters
+
+
+def test_a_job_with_nothing_to_run_fails_its_folder_and_the_others_go_on(tmp_path: Path) -> None:
+    flows = flows_of(write(tmp_path, folder("BAD", job("EMPTY", CMDLINE=None, DAYS="ALL", TIMEFROM="0100")),
+                           folder("GOOD", job("A", DAYS="ALL", TIMEFROM="0100")),
+                           folder("NONAME", job("", DAYS="ALL"))))
+    assert "job EMPTY (TASKTYPE Command) has nothing to run" in notes(flows["BAD"][0], "__errors__")["MALFORMED_JOB"]
+    assert "has no JOBNAME" in notes(flows["NONAME"][0], "__errors__")["MALFORMED_JOB"]
+    assert flows["GOOD"][0]["__errors__"] == "" and flows["GOOD"][0]["schedule"] == "0 0 1 * * ? *"
+
+
+# -- facts carried and reported -----------------------------------------------------------------
+
+def test_every_fact_of_a_job_is_carried_or_reported(tmp_path: Path) -> None:
+    mail = element("ON", {"STMT": "*", "CODE": "NOTOK"},
+                   element("DOMAIL", {"URGENCY": "R", "DEST": "oncall@example.com", "SUBJECT": "%%JOBNAME failed"}))
+    ok_action = element("ON", {"STMT": "*", "CODE": "COMPSTAT EQ 7"}, element("DOACTION", {"ACTION": "OK"}))
+    rows = one(tmp_path, folder("F", job(
+        "A", element("VARIABLE", {"NAME": "%%SCHEMA", "VALUE": "STG"}), mail, ok_action,
+        element("QUANTITATIVE", {"NAME": "DB-SLOTS", "QUANT": "2", "ONOK": "R", "ONFAIL": "R"}),
+        element("CONTROL", {"NAME": "GL-LOCK", "TYPE": "E", "ONFAIL": "R"}),
+        element("SHOUT", {"WHEN": "LATETIME", "TIME": "0300", "DEST": "EM", "MESSAGE": "late"}),
+        CMDLINE="load --schema %%SCHEMA", DAYS="ALL", TIMEFROM="0100", TIMETO="0400", RUN_AS="finbatch",
+        NODEID="fin-agents", PRIORITY="A1", CRITICAL="1", CONFIRM="1", MAXRERUN="3", MAXWAIT="5", RETRO="1",
+        DESCRIPTION="Load the ledger", DUE_OUT="0500", SCHEDULING_ENVIRONMENT="LPAR2")))
+    said = notes(rows[0])
+    assert rows[0]["alert"] == "1" and "oncall@example.com" in said["ALERT_RECIPIENTS"]
+    assert json.loads(rows[0]["params"]) == [{"key": "SCHEMA", "value": "STG"}]
+    assert rows[0]["owners"] == "finbatch" and "finbatch" in said["RUN_AS"] and "fin-agents" in said["NODE"]
+    for code in ("PRIORITY", "CRITICAL", "CONFIRM", "RETRY", "MAXWAIT", "RETRO", "RESOURCE", "SHOUT", "ON_DO",
+                 "TIME_WINDOW", "VARIABLE_REFERENCE", "ATTRIBUTE_NOT_CARRIED"):
+        assert code in said, code
+    assert "DB-SLOTS (2)" in said["RESOURCE"] and "GL-LOCK" in said["RESOURCE"]
+    assert "SCHEDULING_ENVIRONMENT=LPAR2" in said["ATTRIBUTE_NOT_CARRIED"] and "DUE_OUT=0500" in said[
+        "ATTRIBUTE_NOT_CARRIED"]
+    assert "Load the ledger" in rows[0]["desc"] and "application APP / SUB" in rows[0]["desc"]
+
+
+def test_bookkeeping_and_defaults_are_not_reported(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100")))
+    assert notes(rows[0]) == {}
+
+
+def test_a_variable_with_two_values_keeps_the_first_and_says_so(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", *[job(name, element("VARIABLE", {"NAME": "%%ENV", "VALUE": value}),
+                                          *([cond("IN", "A-OK")] if name == "B" else [cond("OUT", "A-OK")]),
+                                          DAYS="ALL", TIMEFROM="0100")
+                                      for name, value in (("A", "prod"), ("B", "test"))]))
+    assert json.loads(rows[0]["params"]) == [{"key": "ENV", "value": "prod"}]
+    assert "'prod'" in notes(rows[0])["VARIABLE_CONFLICT"] and "'test'" in notes(rows[0])["VARIABLE_CONFLICT"]
+
+
+def test_older_autoedit_variables_are_parameters_too(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("A", element("AUTOEDIT2", {"NAME": "%%REGION", "VALUE": "emea"}),
+                                         element("AUTOEDIT", {"EXP": "%%TIER=gold"}), DAYS="ALL", TIMEFROM="0100")))
+    assert json.loads(rows[0]["params"]) == [{"key": "REGION", "value": "emea"}, {"key": "TIER", "value": "gold"}]
+    assert "ATTRIBUTE_NOT_CARRIED" not in notes(rows[0])
+
+
+def test_a_smart_folder_of_jobs_that_run_apart_is_refused_naming_each(tmp_path: Path) -> None:
+    """The shape of a real SMART folder export: a cyclic keep-alive job beside sub-folders whose jobs
+    have no criteria of their own (they take the folder's EVERYDAY rule) and no TIMEFROM, an in-stream
+    script that is not used, the folder's variable and rule written after its sub-folders."""
+    sub = element("SUB_FOLDER", {"JOBISN": "10", "JOBNAME": "ADD2LOG", "TASKTYPE": "Sub-Table", "DAYS": "ALL",
+                                 **EVERY_MONTH}, uses("*"),
+                  job("START", CMDLINE="jq '.pgmvars.addtkt2log = \"yes\"' %%fldr_tktfile | sponge %%fldr_tktfile",
+                      INSTREAM_JCL="tktfile=$HOME/tkt.json\njq . $tktfile", RUN_AS="ctmem"))
+    export = smart("DCO_SNow", job("KEEPALIVE", CYCLIC="1", INTERVAL="00002H", DAYS="ALL",
+                                   CMDLINE='echo "%%JOBNAME:%%ODATE";exit 20', RUN_AS="ctmagent"),
+                   sub, element("VARIABLE", {"NAME": "%%fldr_tktfile", "VALUE": "$HOME/tktvars.json"}),
+                   rule("EVERYDAY", DAYS="ALL"), DAYS="ALL")
+    rows = one(tmp_path, export, new_day="0000")
+    message = notes(rows[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]
+    assert "KEEPALIVE: 0 0 0/2 * * ? *" in message and "START: 0 0 0 * * ? *" in message
+    assert [r["command"] for r in rows][1].startswith("jq '.pgmvars.addtkt2log")  # the command, not the script
+
+
+def test_jobs_waiting_on_each_other_in_a_circle_are_refused(tmp_path: Path) -> None:
+    rows = one(tmp_path, folder("F", job("A", cond("IN", "B-OK"), cond("OUT", "A-OK"), DAYS="ALL", TIMEFROM="0100"),
+                                job("B", cond("IN", "A-OK"), cond("OUT", "B-OK"), DAYS="ALL", TIMEFROM="0100")))
+    assert "no job starts the flow" in notes(rows[0], "__errors__")["CONDITION_CYCLE"]
+
+
+@pytest.mark.parametrize("until", ["0600", "06:00", ">"])
+def test_timeto_as_exports_write_it(tmp_path: Path, until: str) -> None:
+    rows = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMETO=until)))
+    assert rows[0]["schedule"] == "0 0 1 * * ? *" and until in notes(rows[0])["TIME_WINDOW"]
+
+
+# -- files that are not exports, or broken ones --------------------------------------------------
+
+@pytest.mark.parametrize(("content", "words"), [
+    ('<?xml version="1.0"?>\n<DEFTABLE>\n<FOLDER FOLDER_NAME="F">\n<JOB JOBNAME="A" CMDLINE="x"', "line 4"),
+    ('{"jobs": []}', "line 1, column 1"),
+    ("<joblist><job><name>x</name></job></joblist>", "does not look like a Control-M export"),
+    ('<DEFTABLE xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"></DEFTABLE>', "holds no folder"),
+    ("", "the file is empty"),
+    ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><DEFTABLE><FOLDER '
+     'FOLDER_NAME="F"><JOB JOBNAME="&b;"/></FOLDER></DEFTABLE>', "declares an XML entity"),
+    ('<?xml version="1.0"?>\n<!DOCTYPE DEFTABLE [\n<!ENTITY % ext SYSTEM "http://example.invalid/x.dtd">\n%ext;\n]>\n'
+     '<DEFTABLE/>', "line 3 declares an XML entity"),
+])
+def test_a_file_that_is_not_a_whole_export_stops_with_a_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  content: str, words: str) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SourceError, match=words.replace("(", r"\(")):
+        rows_of(path)
+    code, _, err = plan_profile(tmp_path, capsys, "controlm", path)
+    # Through the CLI, a file recognised as another format is named as that one first (sources/detect.py).
+    expected = "looks like a rundeck export, not controlm" if "<joblist>" in content else words
+    assert code == 1 and expected in err and "Traceback" not in err
+
+
+def test_a_doctype_naming_the_dtd_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100")),
+                 prolog='<!DOCTYPE DEFTABLE SYSTEM "deftable.dtd">\n')
+    assert rows_of(path)[0]["schedule"] == "0 0 1 * * ? *"
+
+
+def test_an_element_that_is_not_a_folder_is_its_own_error(tmp_path: Path) -> None:
+    flows = flows_of(write(tmp_path, element("CALENDAR", {"NAME": "X"}), folder("F", job("A", DAYS="ALL",
+                                                                                        TIMEFROM="0100"))))
+    assert "MALFORMED_FOLDER" in notes(flows["CALENDAR_1"][0], "__errors__") and flows["F"][0]["__errors__"] == ""
+
+
+def test_unknown_and_malformed_options_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100")))
+    for options, words in (('{ newday = "0700" }', "unknown"), ('{ new_day = "7am" }', "new_day"),
+                           ('{ flow_ids = "F" }', "NAME=VALUE"), ('{ flow_ids = "F=abc" }', "digits")):
+        code, _, err = plan_profile(tmp_path, capsys, "controlm", path, source_lines=f"options = {options}")
+        assert code == 1 and words in err, (options, err)
+
+
+# -- a generated export of varied folders, through the reader --------------------------------------
+
+@st.composite
+def folder_of(draw: st.DrawFn, index: int) -> tuple[str, dict[str, str]]:
+    criteria = draw(criteria_of())
+    criteria.setdefault("TIMEFROM", draw(CLOCKS))
+    names = [f"J{index}_{n}" for n in range(draw(st.integers(1, 4)))]
+    jobs = chain(*names[:1], **criteria) + [
+        job(name, cond("IN", f"{names[0]}-OK"), **{k: v for k, v in criteria.items() if k != "TIMEFROM"})
+        for name in names[1:]]
+    kind = draw(st.sampled_from(["FOLDER", "SCHED_TABLE", "SMART_FOLDER"]))
+    made = smart(f"F{index}", *jobs) if kind == "SMART_FOLDER" else folder(f"F{index}", *jobs, tag=kind)
+    return made, criteria
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data(), new_day=st.sampled_from([0, 7 * 60]))
+def test_generated_folders_fire_as_control_m_or_say_why_not(tmp_path: Path, data: st.DataObject,
+                                                             new_day: int) -> None:
+    made = [data.draw(folder_of(index)) for index in range(4)]
+    path = write(tmp_path, *(text for text, _ in made))
+    flows = flows_of(path, new_day=f"{new_day // 60:02d}{new_day % 60:02d}")
+    assert set(flows) == {f"F{i}" for i in range(4)}
+    for index, (_, criteria) in enumerate(made):
+        rows = flows[f"F{index}"]
+        assert [r["upstream"] for r in rows] == [""] + ["1"] * (len(rows) - 1)
+        errors = notes(rows[0], "__errors__")
+        if errors:
+            assert set(errors) <= {"DOM_OR_DOW", "DOM_AND_DOW", "DAY_RULE", "IMPOSSIBLE_DATE", "NEW_DAY",
+                                   "UNSUPPORTED_INTERVAL", "TASK_SCHEDULE_DIFFERS"}, errors
+            continue
+        expected = control_m_fires(criteria, new_day, *WINDOW)
+        assert quartz_fires(rows[0]["schedule"], *WINDOW) == expected, (criteria, rows[0]["schedule"])
+
+
+# -- plan and run --------------------------------------------------------------------------------
+
+def test_plan_of_the_example_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, plan, _ = plan_profile(tmp_path, capsys, "controlm", REPO / "data" / "examples" / "controlm.xml",
+                                 source_lines='options = { new_day = "0700" }')
+    actions = {action["name"]: action for action in plan["actions"]}
+    assert code == 5 and plan["invalid_by_reason"] == {"CALENDAR": 1, "NO_TIME_SCHEDULE": 1}
+    assert {name: action.get("freq") for name, action in actions.items() if action["action"] == "valid"} == {
+        "FIN-GL-NIGHTLY": "0 30 1 * * ? *", "FIN-RECON": "0 0 7 ? * 2-6 *", "FIN-MONTH-END": "0 0 22 L * ? *",
+        "OPS-HOUSEKEEPING": "0 30 23 ? * 2-6 *", "INTEGRATION-POLL": "0 0/15 8-17 ? * 2-6 *"}
+    assert actions["FIN-RECON"]["source_key"] == "ctm-prod/FIN-RECON"
+
+
+def test_run_creates_the_folders_flows_with_their_tasks_relations_and_dependencies(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=1)), encoding="utf-8")
+    config = profile_run_config(tmp_path / "controlm.toml", "controlm", REPO / "data" / "examples" / "controlm.xml",
+                                source_lines='options = { new_day = "0700", flow_ids = "FIN-GL-NIGHTLY=1001" }',
+                                extra='[mapping]\nunscheduled = "manual"', run="create_missing = true")
+    code, out, _ = run_cli(capsys, "run", str(config), "--json")
+    report = json.loads(out)
+    assert code == 5 and report["by_status"] == {"created": 6, "invalid": 1}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as database:
+        stored = [json.loads(value) for key, value in database.execute("SELECT key, value FROM state")
+                  if key.startswith("flow:")]
+    flows = {flow["name"]: flow for flow in stored}
+    gl = flows["FIN-GL-NIGHTLY"]
+    assert [task["cmd"] for task in gl["task_details"].values()] == [
+        "/opt/fin/scripts/gl_extract.sh %%$ODATE --full", "/opt/fin/bin/load_gl --schema %%GL_SCHEMA --date %%$ODATE",
+        "python3 /opt/fin/reports/trial_balance.py"]
+    assert len(gl["graph"]["relations"]) == 2 and gl["graph"]["alertMode"] == 1
+    recon = flows["FIN-RECON"]["graph"]
+    assert [node["flowId"] for node in recon["flows"]] == ["1001"]
+    assert {relation["cycleGap"] for relation in recon["relations"]} == {"W0"}
+    assert flows["OPS-REBUILD-INDEX"]["graph"]["type"] == 0  # ordered by hand: a manual flow
