@@ -147,6 +147,8 @@ PROFILE_MODULES = (
     "systemd",
     "taskxml",
     "controlm",
+    "kubernetes",
+    "eventbridge",
 )
 
 

@@ -1,0 +1,462 @@
+"""The eventbridge profile on AWS CLI exports in their real shapes (fixtures in
+tests/fixtures/eventbridge/): `aws events list-rules` with `list-targets-by-rule` answers beside it,
+`aws scheduler list-schedules` with `get-schedule` answers (one a file, and several in one `jq -s`
+list), read as folders.
+
+There is no public evaluator of AWS's cron grammar, so the schedules are checked against one
+written here from AWS's field table (eb-scheduled-rule-pattern.html), itself checked on every
+example AWS documents; rates against plain arithmetic (an anchor plus whole intervals)."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice, takewhile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, plan_profile, profile_run_config, standard_cells
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, rate_seconds, read_expression
+from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.result import Rejection
+from migrate.sources.profiles import registry
+from migrate.sources.readers import SourceError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "eventbridge"
+WINDOW = timedelta(days=730)
+
+
+def first_fires(times: Any, end: datetime, count: int = 40) -> list[datetime]:
+    return list(islice(takewhile(lambda t: t <= end, times), count))
+
+
+def flows_of(path: Path, **options: Any) -> dict[str, list[dict[str, str]]]:
+    """Each flow's rows (one per task) by flow name."""
+    settings = SourceSettings(path=path, profile="eventbridge", options=options)
+    found: dict[str, list[dict[str, str]]] = {}
+    for row in registry()["eventbridge"].read(settings):
+        found.setdefault(row.cells["flow_name"], []).append(standard_cells(row))
+    return found
+
+
+def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells)] if cells else []
+
+
+def messages(cells: str) -> str:
+    return " ".join(entry["message"] for entry in json.loads(cells)) if cells else ""
+
+
+def schedule_file(tmp_path: Path, **fields: Any) -> Path:
+    """One get-schedule answer with the given fields over a plain daily one."""
+    answer = {"Arn": "arn:aws:scheduler:us-east-1:111122223333:schedule/default/one", "Name": "one",
+              "GroupName": "default", "ScheduleExpression": "cron(0 6 * * ? *)", "State": "ENABLED",
+              "FlexibleTimeWindow": {"Mode": "OFF"},
+              "Target": {"Arn": "arn:aws:lambda:us-east-1:111122223333:function:f", "Input": "{}",
+                         "RoleArn": "arn:aws:iam::111122223333:role/r"}}
+    answer.update(fields)
+    path = tmp_path / "schedule.json"
+    path.write_text(json.dumps(answer), encoding="utf-8")
+    return path
+
+
+# -- an evaluator of AWS's cron grammar, from its field table -----------------------------------------
+
+MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
+                                      "DEC"], 1)}
+DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], 1)}
+
+
+def aws_values(field: str, lo: int, hi: int, names: dict[str, int] | None = None) -> set[int]:
+    """A plain field: values, names, ranges (wrapping past the end, as AWS's 20-2 example),
+    steps from a value, a range or *, lists."""
+    values: set[int] = set()
+
+    def number(text: str) -> int:
+        return (names or {}).get(text.upper()) or int(text)
+
+    for term in field.split(","):
+        head, _, step_text = term.partition("/")
+        step = int(step_text) if step_text else 1
+        if head == "*":
+            first, last = lo, hi
+        elif "-" in head:
+            first, last = (number(part) for part in head.split("-"))
+        else:
+            first, last = number(head), (hi if step_text else number(head))
+        if first <= last:
+            values |= set(range(first, last + 1, step))
+        else:
+            values |= set(range(first, hi + 1)) | set(range(lo, last + 1))
+    return values
+
+
+def aws_day_matches(day: date, dom: str, dow: str) -> bool:
+    length = calendar.monthrange(day.year, day.month)[1]
+    weekday = (day.weekday() + 1) % 7 + 1  # AWS: 1 is Sunday
+    if dom != "?":
+        if dom == "L":
+            return day.day == length
+        if dom.endswith("W"):
+            wanted = date(day.year, day.month, int(dom[:-1]))
+            if wanted.weekday() == 5:  # Saturday: the Friday before, or the Monday after the 1st
+                wanted += timedelta(days=2 if wanted.day == 1 else -1)
+            elif wanted.weekday() == 6:  # Sunday: the Monday after, or the Friday before the last day
+                wanted += timedelta(days=-2 if wanted.day == length else 1)
+            return day == wanted
+        return day.day in aws_values(dom, 1, 31)
+    if dow == "L":
+        return weekday == 7
+    if dow.endswith("L"):
+        wanted_day = DAYS.get(dow[:-1]) or int(dow[:-1])
+        return weekday == wanted_day and day.day + 7 > length
+    if "#" in dow:
+        wanted_text, nth = dow.split("#")
+        return weekday == (DAYS.get(wanted_text) or int(wanted_text)) and (day.day - 1) // 7 + 1 == int(nth)
+    return weekday in aws_values(dow, 1, 7, DAYS)
+
+
+def aws_fires(expression: str, after: datetime, until: datetime, count: int = 40) -> list[datetime]:
+    minute, hour, dom, month, dow, year = read_expression(expression)[1].upper().split()
+    minutes, hours = sorted(aws_values(minute, 0, 59)), sorted(aws_values(hour, 0, 23))
+    months, years = aws_values(month, 1, 12, MONTHS), aws_values(year, 1970, 2199)
+    fires: list[datetime] = []
+    day = after.date()
+    while day <= until.date() and len(fires) < count:
+        if day.month in months and day.year in years and aws_day_matches(day, dom, dow):
+            fires += [t for h in hours for m in minutes if after < (t := datetime(day.year, day.month, day.day, h, m))
+                      <= until]
+        day += timedelta(days=1)
+    return fires[:count]
+
+
+DOCUMENTED = [  # eb-scheduled-rule-pattern.html: its examples, and the wildcards' own sentences
+    ("cron(0 10 * * ? *)", datetime(2025, 3, 3, 9, 0), [datetime(2025, 3, 3, 10, 0), datetime(2025, 3, 4, 10, 0)]),
+    ("cron(15 12 * * ? *)", datetime(2025, 3, 3, 12, 15), [datetime(2025, 3, 4, 12, 15)]),
+    ("cron(0 18 ? * MON-FRI *)", datetime(2025, 3, 7, 19, 0), [datetime(2025, 3, 10, 18, 0)]),  # Fri then Mon
+    ("cron(0 8 1 * ? *)", datetime(2025, 3, 1, 9, 0), [datetime(2025, 4, 1, 8, 0)]),
+    ("cron(0/15 * * * ? *)", datetime(2025, 3, 3, 9, 50), [datetime(2025, 3, 3, 10, 0), datetime(2025, 3, 3, 10, 15)]),
+    ("cron(0/10 * ? * MON-FRI *)", datetime(2025, 3, 7, 23, 55), [datetime(2025, 3, 10, 0, 0)]),
+    ("cron(0/5 8-17 ? * MON-FRI *)", datetime(2025, 3, 3, 17, 54), [datetime(2025, 3, 3, 17, 55),
+                                                                     datetime(2025, 3, 4, 8, 0)]),
+    ("cron(0/30 20-2 ? * MON-FRI *)", datetime(2025, 3, 3, 1, 59), [datetime(2025, 3, 3, 2, 0),
+                                                                     datetime(2025, 3, 3, 2, 30),
+                                                                     datetime(2025, 3, 3, 20, 0)]),
+    ("cron(15 10 ? * 6L 2019-2022)", datetime(2019, 1, 1), [datetime(2019, 1, 25, 10, 15),
+                                                            datetime(2019, 2, 22, 10, 15)]),  # last Fridays
+    ("cron(1/10 0 * * ? *)", datetime(2025, 3, 3), [datetime(2025, 3, 3, 0, 1), datetime(2025, 3, 3, 0, 11),
+                                                    datetime(2025, 3, 3, 0, 21)]),  # "the 11th, 21st, and 31st"
+    ("cron(0 9 ? * 3#2 *)", datetime(2025, 3, 1), [datetime(2025, 3, 11, 9, 0)]),  # the second Tuesday
+    ("cron(0 9 3W * ? *)", datetime(2025, 5, 1), [datetime(2025, 5, 2, 9, 0)]),  # 3 May 2025 is a Saturday
+    ("cron(0 9 L * ? *)", datetime(2024, 2, 1), [datetime(2024, 2, 29, 9, 0)]),  # the last day of the month
+    ("cron(0 9 ? * L *)", datetime(2025, 3, 3), [datetime(2025, 3, 8, 9, 0)]),  # the last day of the week
+    ("cron(0 9 7 * ? *)", datetime(2025, 3, 1), [datetime(2025, 3, 7, 9, 0)]),  # "7 ... and ? in Day-of-week"
+    ("cron(0 9 1 JAN,FEB,MAR ? *)", datetime(2025, 3, 2), [datetime(2026, 1, 1, 9, 0)]),
+]
+
+
+@pytest.mark.parametrize(("expression", "after", "expected"), DOCUMENTED)
+def test_the_evaluator_fires_as_aws_documents(expression: str, after: datetime, expected: list[datetime]) -> None:
+    assert aws_fires(expression, after, after + WINDOW, len(expected)) == expected
+
+
+@pytest.mark.parametrize(("expression", "after", "expected"), [c for c in DOCUMENTED if c[0] != DOCUMENTED[8][0]])
+def test_converted_documented_examples_fire_as_documented(expression: str, after: datetime,
+                                                          expected: list[datetime]) -> None:
+    freq = convert_cron(read_expression(expression)[1]).freq
+    assert first_fires(parse_quartz(freq).fire_times(after), after + WINDOW, len(expected)) == expected
+
+
+def test_a_schedule_only_in_past_years_never_fires_again() -> None:
+    with pytest.raises(Rejection) as raised:
+        convert_cron("15 10 ? * 6L 2019-2022")  # AWS's own example: those years are past
+    assert raised.value.code == "IMPOSSIBLE_DATE"
+
+
+def aws_field(draw: st.DrawFn, lo: int, hi: int, names: list[str] | None = None, wraps: bool = False,
+              steps: bool = True) -> str:
+    kind = draw(st.sampled_from(["*", "value", "range", "list", "name", "wrap"] + (["step", "star_step"] if steps
+                                                                                  else [])))
+    a = draw(st.integers(lo, hi - 1))
+    b = draw(st.integers(a + 1, hi))
+    n = draw(st.integers(1, max(1, (hi - lo) // 2)))
+    return {"*": "*", "value": str(a), "range": f"{a}-{b}", "step": f"{a}/{n}", "star_step": f"*/{n}",
+            "list": ",".join(sorted({str(draw(st.integers(lo, hi))) for _ in range(3)}, key=int)),
+            "name": names[a - lo] if names else str(a),
+            "wrap": f"{b}-{a}" if wraps and b > a + 1 else f"{a}-{b}"}[kind]
+
+
+@st.composite
+def aws_expressions(draw: st.DrawFn) -> str:
+    minute, hour = aws_field(draw, 0, 59, wraps=True), aws_field(draw, 0, 23, wraps=True)
+    month = aws_field(draw, 1, 12, list(MONTHS), wraps=True)
+    year = draw(st.sampled_from(["*", "2024-2030", "2026", "2025/2", "2027,2029"]))
+    if draw(st.booleans()):
+        dom = draw(st.one_of(st.just("L"), st.integers(1, 28).map(lambda d: f"{d}W"), st.just(aws_field(draw, 1, 31))))
+        return f"cron({minute} {hour} {dom} {month} ? {year})"
+    dow = draw(st.one_of(st.just("L"), st.integers(1, 7).map(lambda d: f"{d}L"),
+                         st.tuples(st.integers(1, 7), st.integers(1, 5)).map(lambda p: f"{p[0]}#{p[1]}"),
+                         st.just(aws_field(draw, 1, 7, list(DAYS), wraps=True, steps=False))))
+    return f"cron({minute} {hour} ? {month} {dow} {year})"
+
+
+@settings(max_examples=300, deadline=None)
+@given(expression=aws_expressions(), start=st.datetimes(datetime(2024, 1, 1), datetime(2027, 1, 1)))
+def test_cron_expressions_fire_as_aws_documents_them(expression: str, start: datetime) -> None:
+    start = start.replace(second=0, microsecond=0)
+    try:
+        freq = convert_cron(read_expression(expression)[1]).freq
+    except Rejection as rejection:
+        # Quartz has no step on a range that wraps; a date no month has, or only years past.
+        assert rejection.code in ("INVALID_SYNTAX", "IMPOSSIBLE_DATE"), (expression, rejection)
+        assert rejection.code == "IMPOSSIBLE_DATE" or "wrapping" in rejection.message, (expression, rejection)
+        return
+    assert first_fires(parse_quartz(freq).fire_times(start), start + WINDOW) == aws_fires(
+        expression, start, start + WINDOW), (expression, freq)
+
+
+@pytest.mark.parametrize(("expression", "reason"), [
+    ("cron(0 8 * * * *)", "exactly one"),  # AWS refuses * in both day fields
+    ("cron(0 8 ? * ? *)", "exactly one"),
+    ("cron(0 8 LW * ? *)", "not guessed"),  # not in AWS's table
+    ("cron(0 8 L-2 * ? *)", "not guessed"),
+    ("cron(0 8 ? * MON/2 *)", "documented wildcards"),
+    ("cron(0 8 ? * 2#1,4#3 *)", "one only"),  # AWS: "3#1,6#3" is not valid
+    ("cron(0 8 ? * 0 *)", "out of range"),  # 1-7
+    ("cron(0 8 * * ?)", "6 fields"),
+    ("cron(0 0 1 * ? 2024-2150)", "after 2099"),
+    ("cron(0 25 * * ? *)", "out of range"),
+])
+def test_what_aws_does_not_document_is_refused(expression: str, reason: str) -> None:
+    with pytest.raises(Rejection) as raised:
+        convert_cron(read_expression(expression)[1])
+    assert raised.value.code == "INVALID_SYNTAX" and reason in raised.value.message
+
+
+@pytest.mark.parametrize(("body", "seconds"), [("1 minute", 60), ("5 minutes", 300), ("1 hour", 3600),
+                                               ("12 hours", 43200), ("1 day", 86400), ("7 days", 604800)])
+def test_rates(body: str, seconds: int) -> None:
+    assert rate_seconds(body) == seconds
+
+
+@pytest.mark.parametrize("body", ["1 hours", "5 hour", "0 minutes", "5 weeks", "1.5 hours", "5  minutes x"])
+def test_rates_aws_refuses(body: str) -> None:
+    with pytest.raises(Rejection) as raised:
+        rate_seconds(body)
+    assert raised.value.code == "INVALID_SYNTAX"
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.sampled_from(["1 minute", "2 minutes", "5 minutes", "15 minutes", "30 minutes", "1 hour", "2 hours",
+                             "3 hours", "6 hours", "12 hours", "1 day", "7 days"]),
+       anchor=st.datetimes(datetime(2023, 1, 1), datetime(2026, 1, 1)))
+def test_a_rate_fires_at_its_anchor_plus_whole_intervals(body: str, anchor: datetime) -> None:
+    """AWS: a fixed interval from the start (Scheduler: "24 hours after the last invocation"), to the minute."""
+    anchor = anchor.replace(microsecond=0)
+    start = anchor.replace(second=0)
+    freq = convert_rate(body, anchor).freq
+    step = timedelta(seconds=rate_seconds(body))
+    assert first_fires(parse_quartz(freq).fire_times(start), start + WINDOW, 30) == [
+        start + k * step for k in range(1, 31)]
+
+
+def test_rates_that_drift_or_need_an_anchor_are_refused() -> None:
+    for body, code in (("7 minutes", "UNSUPPORTED_INTERVAL"), ("5 hours", "UNSUPPORTED_INTERVAL"),
+                       ("2 days", "UNSUPPORTED_INTERVAL"), ("10 minutes", "NEEDS_START")):
+        with pytest.raises(Rejection) as raised:
+            convert_rate(body, None if code == "NEEDS_START" else datetime(2024, 1, 1))
+        assert raised.value.code == code
+    assert convert_rate("1 minute", None).freq == "0 * * * * ? *"  # every minute: no phase to know
+
+
+def test_one_time_and_bad_expressions() -> None:
+    assert one_time("2024-10-01T03:00:00") == datetime(2024, 10, 1, 3, 0)
+    for text in ("at(2024-10-01)", "hourly", "cron 0 8 * * ? *"):
+        with pytest.raises(Rejection):
+            _, body = read_expression(text)
+            one_time(body)
+
+
+# -- the profile: rules -----------------------------------------------------------------------------
+
+def test_rules_with_their_targets() -> None:
+    flows = flows_of(FIXTURES / "rules")
+    etl = flows["nightly-etl"][0]
+    assert etl["flow"] == "arn:aws:events:eu-west-1:111122223333:rule/nightly-etl"
+    assert (etl["schedule"], etl["timezone"], etl["active"], etl["desc"]) == (
+        "0 0 2 * * ? *", "UTC", "1", "Kick off the nightly ETL")
+    assert etl["command"] == ("aws --region eu-west-1 lambda invoke --function-name "
+                              "arn:aws:lambda:eu-west-1:111122223333:function:start-etl --invocation-type Event "
+                              "--cli-binary-format raw-in-base64-out --payload "
+                              "'{\"mode\": \"full\", \"tables\": [\"orders\", \"customers\"]}' /dev/null")
+    assert codes(etl["__warnings__"]) == ["TARGET_AS_CLI"]
+
+
+def test_a_rule_with_two_targets_is_two_tasks_side_by_side() -> None:
+    report = flows_of(FIXTURES / "rules")["weekday-report"]
+    assert [(t["task_name"], t["upstream"]) for t in report] == [("report-machine", ""), ("notify", "")]
+    assert report[0]["command"].startswith("aws --region eu-west-1 stepfunctions start-execution --state-machine-arn "
+                                           "arn:aws:states:eu-west-1:111122223333:stateMachine:weekday-report")
+    assert report[1]["command"].startswith("aws --region eu-west-1 sns publish --topic-arn")
+    warned = codes(report[0]["__warnings__"])
+    assert {"TARGET_ROLE", "RETRY", "DEAD_LETTER_QUEUE", "EVENT_PAYLOAD"} <= set(warned)
+
+
+def test_the_scheduled_event_is_named_where_the_target_got_it() -> None:
+    heartbeat = flows_of(FIXTURES / "rules")["heartbeat"][0]
+    assert heartbeat["schedule"] == "0 * * * * ? *"  # rate(1 minute) needs no anchor
+    assert "EVENT_PAYLOAD" in codes(heartbeat["__warnings__"])
+    assert heartbeat["command"].endswith("--queue-url https://sqs.eu-west-1.amazonaws.com/111122223333/heartbeats.fifo "
+                                         "--message-body '{}' --message-group-id beat")
+
+
+def test_rules_without_targets_a_rate_without_start_and_patterns() -> None:
+    flows = flows_of(FIXTURES / "rules")
+    warmer = flows["cache-warmer"][0]
+    assert codes(warmer["__errors__"]) == ["NEEDS_START", "TARGETS_NOT_EXPORTED"]
+    assert "rate_anchor" in messages(warmer["__errors__"]) and "list-targets-by-rule --rule cache-warmer" in messages(
+        warmer["__errors__"])
+    pattern = flows["s3-object-created"][0]
+    assert pattern["schedule"] == "" and "aws.s3" in pattern["unscheduled"]
+    closing = flows["last-friday-close"][0]
+    assert (closing["schedule"], closing["active"]) == ("0 15 10 ? * 6L *", "0")
+    assert "SOURCE_DISABLED" in codes(closing["__warnings__"])
+    assert "MANAGED_RULE" in codes(flows["AutoScalingManagedRule"][0]["__warnings__"])
+
+
+def test_a_rate_anchor_given_by_the_user(tmp_path: Path) -> None:
+    warmer = flows_of(FIXTURES / "rules", rate_anchor="2025-02-03T04:07:41Z")["cache-warmer"][0]
+    assert (warmer["schedule"], warmer["timezone"]) == ("0 7/10 * * * ? *", "UTC")
+    assert "RATE_ANCHOR" in codes(warmer["__warnings__"])
+
+
+# -- the profile: EventBridge Scheduler -------------------------------------------------------------------
+
+def test_get_schedule_answers_complete_the_list_whatever_the_file_order() -> None:
+    flows = flows_of(FIXTURES / "scheduler")
+    invoice = flows["invoice-run"][0]
+    assert (invoice["schedule"], invoice["timezone"]) == ("0 30 6 1W * ? *", "Asia/Shanghai")
+    assert "--payload" in invoice["command"] and "execution-id" in invoice["command"]
+    assert {"END_DATE", "FLEXIBLE_WINDOW", "TARGET_ROLE", "RETRY", "DEAD_LETTER_QUEUE", "INPUT_PLACEHOLDER"} <= set(
+        codes(invoice["__warnings__"]))
+    assert invoice["active"] == "1"  # its EndDate, 2031, is ahead
+    assert codes(flows["not-described"][0]["__errors__"]) == ["MISSING_SCHEDULE"]
+
+
+def test_a_universal_target_is_its_cli_call() -> None:
+    scale = flows_of(FIXTURES / "scheduler")["ops_scale-down"][0]
+    assert scale["flow"] == "arn:aws:scheduler:eu-central-1:111122223333:schedule/ops/scale-down"
+    assert scale["command"] == ("aws --region eu-central-1 ecs update-service --cli-input-json "
+                                "'{\"Cluster\": \"staging\", \"Service\": \"web\", \"DesiredCount\": 0}'")
+    assert (scale["timezone"], scale["active"]) == ("Europe/Berlin", "0")
+
+
+def test_a_rate_counts_from_its_start_date_in_utc() -> None:
+    sync = flows_of(FIXTURES / "scheduler")["sync-every-2h"][0]
+    assert (sync["schedule"], sync["timezone"]) == ("0 30 1/2 * * ? *", "UTC")  # 2024-06-01T01:30+02:00 is 23:30 UTC
+
+
+def test_a_one_time_schedule_has_no_time_schedule() -> None:
+    cutover = flows_of(FIXTURES / "scheduler")["migration-cutover"][0]
+    assert cutover["schedule"] == "" and "at(2024-10-01T03:00:00) in Europe/Berlin" in cutover["unscheduled"]
+    assert "has passed" in cutover["unscheduled"] and "DELETE" in cutover["unscheduled"]
+
+
+def test_an_end_date_that_has_passed_saves_it_inactive(tmp_path: Path) -> None:
+    flow = flows_of(schedule_file(tmp_path, EndDate="2020-01-01T00:00:00+00:00"))["one"][0]
+    assert flow["active"] == "0" and "has passed" in messages(flow["__warnings__"])
+
+
+def test_a_start_date_ahead_is_the_flows_start_time(tmp_path: Path) -> None:
+    ahead = (datetime.now(UTC) + timedelta(days=400)).replace(hour=22, minute=0, second=0, microsecond=0)
+    flow = flows_of(schedule_file(tmp_path, StartDate=ahead.isoformat(), ScheduleExpressionTimezone="Asia/Tokyo"))
+    one = flow["one"][0]
+    assert one["start_date"] == (ahead + timedelta(hours=9)).date().isoformat()  # the date in the schedule's zone
+    assert "START_DATE" in codes(one["__warnings__"])
+
+
+@pytest.mark.parametrize(("target", "command"), [
+    ({"Arn": "arn:aws:ecs:us-east-1:111122223333:cluster/batch", "Input": "{\"containerOverrides\": []}",
+      "EcsParameters": {"TaskDefinitionArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/nightly:3",
+                        "TaskCount": 1, "LaunchType": "FARGATE",
+                        "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": ["subnet-1"],
+                                                                         "AssignPublicIp": "DISABLED"}}}},
+     "aws --region us-east-1 ecs run-task --cluster arn:aws:ecs:us-east-1:111122223333:cluster/batch "
+     "--task-definition arn:aws:ecs:us-east-1:111122223333:task-definition/nightly:3 --count 1 --launch-type FARGATE "
+     "--network-configuration '{\"awsvpcConfiguration\":{\"subnets\":[\"subnet-1\"],\"assignPublicIp\":\"DISABLED\"}}' "
+     "--overrides '{\"containerOverrides\": []}'"),
+    ({"Arn": "arn:aws:scheduler:::aws-sdk:rds:stopDBCluster", "Input": "{\"DbClusterIdentifier\": \"dev\"}"},
+     "aws --region us-east-1 rds stop-db-cluster --cli-input-json '{\"DbClusterIdentifier\": \"dev\"}'"),
+    ({"Arn": "arn:aws:scheduler:::aws-sdk:sfn:startExecution", "Input": "{}"},
+     "aws --region us-east-1 stepfunctions start-execution --cli-input-json '{}'"),
+    ({"Arn": "arn:aws:events:us-east-1:111122223333:event-bus/orders", "Input": "{\"a\": 1}",
+      "EventBridgeParameters": {"DetailType": "Tick", "Source": "scheduler.tick"}},
+     "aws --region us-east-1 events put-events --entries '[{\"EventBusName\":\"arn:aws:events:us-east-1:"
+     "111122223333:event-bus/orders\",\"Source\":\"scheduler.tick\",\"DetailType\":\"Tick\",\"Detail\":\"{\\\"a\\\": 1}\"}]'"),
+    ({"Arn": "arn:aws:kinesis:us-east-1:111122223333:stream/clicks", "Input": "{}",
+      "KinesisParameters": {"PartitionKey": "p1"}},
+     "aws --region us-east-1 kinesis put-record --stream-name clicks --partition-key p1 --cli-binary-format "
+     "raw-in-base64-out --data '{}'"),
+    ({"Arn": "arn:aws:sagemaker:us-east-1:111122223333:pipeline/train", "Input": "{}",
+      "SageMakerPipelineParameters": {"PipelineParameterList": [{"Name": "epochs", "Value": "3"}]}},
+     "aws --region us-east-1 sagemaker start-pipeline-execution --pipeline-name train --pipeline-parameters "
+     "'[{\"Name\":\"epochs\",\"Value\":\"3\"}]'"),
+])
+def test_targets_become_the_same_call(tmp_path: Path, target: dict[str, Any], command: str) -> None:
+    flow = flows_of(schedule_file(tmp_path, Target={**target, "RoleArn": "arn:aws:iam::1:role/r"}))["one"][0]
+    assert flow["__errors__"] == "" and flow["command"] == command
+
+
+def test_a_target_with_no_cli_equivalent_is_refused(tmp_path: Path) -> None:
+    flow = flows_of(schedule_file(tmp_path, Target={"Arn": "arn:aws:firehose:us-east-1:1:deliverystream/x",
+                                                    "Input": "{}"}))["one"][0]
+    assert codes(flow["__errors__"]) == ["TARGET_NOT_CARRIED"] and "firehose" in messages(flow["__errors__"])
+
+
+def test_a_file_that_is_not_an_eventbridge_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = tmp_path / "dags.json"
+    other.write_text(json.dumps({"dags": [{"dag_id": "x"}], "total_entries": 1}), encoding="utf-8")
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", other)
+    assert code == 1 and "looks like an airflow export, not eventbridge" in err  # named by sources/detect.py
+    with pytest.raises(SourceError, match="does not look like an AWS EventBridge export"):  # the profile itself
+        list(registry()["eventbridge"].read(SourceSettings(path=other, profile="eventbridge")))
+
+
+def test_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", FIXTURES / "rules",
+                                source_lines='options = { rate_anchor = "yesterday" }')
+    assert code == 1 and "rate_anchor" in err
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", FIXTURES / "rules", source_lines='options = { x = 1 }')
+    assert code == 1 and "rate_anchor" in err
+
+
+# -- through the CLI ---------------------------------------------------------------------------------
+
+def test_plan_of_rules_and_schedules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan_profile(tmp_path, capsys, "eventbridge", FIXTURES / "scheduler", target='timezone = "UTC"')
+    assert code == 5 and inventory["flows_found"] == 5
+    # 1W in Shanghai has no exact UTC form, nor has 20:00 in Berlin (summer time); the one-time schedule has no
+    # time schedule; one is a summary only
+    assert inventory["invalid_by_reason"] == {"TIMEZONE_MISMATCH": 2, "NO_TIME_SCHEDULE": 1, "MISSING_SCHEDULE": 1}
+
+
+def test_run_saves_the_targets_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "eventbridge", FIXTURES / "rules", target='timezone = "UTC"',
+                                run="create_missing = true")
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 5 and report["by_status"]["created"] == 3  # nightly-etl, heartbeat, weekday-report
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = {flow["name"]: flow for flow in (json.loads(value) for (value,) in db.execute(
+            "SELECT value FROM state WHERE key LIKE 'flow:%'"))}
+    assert len(stored["weekday-report"]["task_details"]) == 2
+    assert stored["nightly-etl"]["graph"]["freq"] == "0 0 2 * * ? *"

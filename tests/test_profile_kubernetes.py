@@ -1,0 +1,507 @@
+"""The kubernetes profile on CronJob exports in their real shapes (fixtures in
+tests/fixtures/kubernetes/): `kubectl get cronjob -A -o yaml` (a List, batch/v1 and batch/v1beta1),
+`-o json`, Helm's multi-document output with other kinds and a CRD also called CronJob, a bare
+manifest without a namespace, and a List with no CronJob.
+
+Schedules are robfig/cron's (what Kubernetes validates and fires). They are checked three ways:
+robfig's own documented cases (its spec_test.go TestActivation), a small evaluator of robfig's
+grammar written here from parser.go and spec.go (getRange, dayMatches) and checked on those cases,
+and cronsim (Vixie cron) only on the expressions where the two grammars mean the same: no `?`, no
+`N/step`, day of week 0-6, and both day fields "star" alike (Vixie: the text starts with `*`;
+robfig: a `*` or `?` term without a step above 1)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import datetime, timedelta
+from itertools import islice, takewhile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, plan_profile, profile_run_config, standard_cells
+from cronsim import CronSim
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from migrate.cli import main
+from migrate.config import SourceSettings
+from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.result import Converted, Rejection
+from migrate.schedule.robfig import convert_robfig, go_duration_seconds, split_zone
+from migrate.sources.profiles import registry
+from migrate.sources.profiles.kubernetes import expand
+from migrate.sources.readers import SourceError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "kubernetes"
+WINDOW = timedelta(days=730)
+
+
+def first_fires(times: Any, end: datetime, count: int = 40) -> list[datetime]:
+    return list(islice(takewhile(lambda t: t <= end, times), count))
+
+
+def flows_of(path: Path, **options: Any) -> dict[str, list[dict[str, str]]]:
+    """Each flow's rows (one per task) by flow key."""
+    settings = SourceSettings(path=path, profile="kubernetes", options=options)
+    found: dict[str, list[dict[str, str]]] = {}
+    for row in registry()["kubernetes"].read(settings):
+        found.setdefault(row.cells["flow"], []).append(standard_cells(row))
+    return found
+
+
+def codes(cells: str) -> list[str]:
+    return [entry["code"] for entry in json.loads(cells)] if cells else []
+
+
+def messages(cells: str) -> str:
+    return " ".join(entry["message"] for entry in json.loads(cells)) if cells else ""
+
+
+def cronjob(tmp_path: Path, schedule: str, extra_spec: str = "", container: str = "", status: str = "") -> Path:
+    """A one-CronJob manifest with the given schedule (and spec, container, status lines)."""
+    path = tmp_path / "cronjob.yaml"
+    path.write_text(f"""apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: job
+  namespace: team
+  creationTimestamp: "2024-03-01T10:20:30Z"
+spec:
+  schedule: {json.dumps(schedule)}
+{extra_spec}  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: main
+            image: busybox:1.36
+{container}{status}""", encoding="utf-8")
+    return path
+
+
+# -- robfig/cron, the grammar Kubernetes reads ---------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("spec", "freq"),
+    [
+        ("* * * * *", "0 * * * * ? *"),
+        ("0/15 * * * *", "0 0/15 * * * ? *"),
+        ("5/15 * * * *", "0 5/15 * * * ? *"),  # N/step runs to the end (Vixie refuses it)
+        ("0/15 * * Jul *", "0 0/15 * * 7 ? *"),  # names, any case
+        ("30 08 ? Jul Sun", "0 30 8 ? 7 1 *"),  # ? is *: AND, Sundays of July
+        ("30 08 15 Jul ?", "0 30 8 15 7 ? *"),
+        ("* * 1,15 * *", "0 * * 1,15 * ? *"),
+        ("* * * * Mon", "0 * * ? * 2 *"),
+        ("0 0 5,* * 1", "0 0 0 ? * 2 *"),  # a * term makes the field *: AND, Mondays (Vixie: OR, every day)
+        ("0 0 1-31 * 1", "0 0 0 * * ? *"),  # no star: OR with every day of the month
+        ("0 0 * Feb Mon/2", "0 0 0 ? 2 2/2 *"),  # Mon/2 is Mon-Sat/2 (robfig's TestNext)
+        ("0 0 * * */1", "0 0 0 * * ? *"),  # */1 keeps the star
+        ("*-5 0 * * *", "0 * 0 * * ? *"),  # the end after a star is ignored
+        ("+05 007 * * *", "0 5 7 * * ? *"),  # strconv.Atoi: a + and leading zeros
+        ("0 0 1,,15 * *", "0 0 0 1,15 * ? *"),  # empty list terms are skipped
+        ("@hourly", "0 0 * * * ? *"),
+        ("@daily", "0 0 0 * * ? *"),
+        ("@midnight", "0 0 0 * * ? *"),
+        ("@weekly", "0 0 0 ? * 1 *"),
+        ("@monthly", "0 0 0 1 * ? *"),
+        ("@yearly", "0 0 0 1 1 ? *"),
+        ("@annually", "0 0 0 1 1 ? *"),
+    ],
+)
+def test_robfig_golden(spec: str, freq: str) -> None:
+    assert convert_robfig(spec).freq == freq
+
+
+@pytest.mark.parametrize(
+    ("spec", "code"),
+    [
+        ("* * 1,15 * Sun", "DOM_OR_DOW"),  # robfig's own example: both restricted, either matches
+        ("* * */10 * Sun", "DOM_OR_DOW"),  # robfig issue 70: */10 is not *, so OR (Vixie: AND)
+        ("0 0 * * 7", "INVALID_SYNTAX"),  # 0-6 only: the API server refuses 7
+        ("H 0 * * *", "INVALID_SYNTAX"),  # Jenkins' H is not robfig's
+        ("0 0 L * *", "INVALID_SYNTAX"),
+        ("0 0 * * 1#2", "INVALID_SYNTAX"),
+        ("0 0 0 * * *", "INVALID_SYNTAX"),  # six fields: the standard parser takes five
+        ("@Daily", "INVALID_SYNTAX"),  # descriptors are matched exactly
+        ("@reboot", "INVALID_SYNTAX"),
+        ("0 22-2 * * *", "INVALID_SYNTAX"),  # backwards
+        ("*/0 * * * *", "INVALID_SYNTAX"),
+        ("0 0 30 2 *", "IMPOSSIBLE_DATE"),
+        ("@every 90m", "UNSUPPORTED_INTERVAL"),
+        ("@every 30s", "SUB_MINUTE"),
+    ],
+)
+def test_robfig_refusals(spec: str, code: str) -> None:
+    with pytest.raises(Rejection) as raised:
+        convert_robfig(spec, datetime(2024, 1, 1))
+    assert raised.value.code == code and raised.value.message
+
+
+def test_every_counts_from_its_anchor_to_the_second() -> None:
+    assert convert_robfig("@every 15m", datetime(2025, 3, 4, 9, 7, 13)).freq == "13 7/15 * * * ? *"
+    assert convert_robfig("@every 2h", datetime(2025, 3, 4, 9, 7, 13)).freq == "13 7 1/2 * * ? *"
+    assert convert_robfig("@every 24h", datetime(2025, 3, 4, 9, 7, 13)).freq == "13 7 9 * * ? *"
+    with pytest.raises(Rejection) as raised:
+        convert_robfig("@every 15m")
+    assert raised.value.code == "NEEDS_START"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("15m", 900), ("1h30m", 5400), ("1.5h", 5400), ("90s", 90), ("2h45m30.9s", 9930), ("300ms", 1), ("0", 1),
+    ("-5m", 1), ("1h0m0s", 3600)])
+def test_go_durations_as_robfig_every_reads_them(text: str, seconds: int) -> None:
+    """time.ParseDuration, then robfig's Every: at least a second, rounded down to whole seconds."""
+    assert go_duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["5", "1d", "5 m", "", "m", "1h-5m"])
+def test_not_go_durations(text: str) -> None:
+    with pytest.raises(Rejection):
+        go_duration_seconds(text)
+
+
+def test_zone_prefixes_as_robfig_splits_them() -> None:
+    assert split_zone("CRON_TZ=Asia/Tokyo 0 9 * * *") == ("Asia/Tokyo", "0 9 * * *")
+    assert split_zone("TZ=America/New_York   @daily") == ("America/New_York", "@daily")
+    assert split_zone("TZ= 0 9 * * *") == ("", "0 9 * * *")  # Go's LoadLocation(""): UTC
+    assert split_zone("0 9 * * *") == (None, "0 9 * * *")
+    with pytest.raises(Rejection):
+        split_zone("TZ=UTC")
+
+
+# A second reading of robfig's grammar, written from parser.go and spec.go, for the property test.
+
+ROBFIG_NAMES = {"month": {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+                                                      "oct", "nov", "dec"], 1)},
+                "dow": {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}}
+
+
+def robfig_bits(field: str, lo: int, hi: int, names: dict[str, int] | None = None) -> tuple[set[int], bool]:
+    """getField: the values and the star bit."""
+    values, star = set(), False
+    for expr in filter(None, field.split(",")):
+        range_step = expr.split("/")
+        low_high = range_step[0].split("-")
+        extra = False
+        if low_high[0] in ("*", "?"):
+            start, end, extra = lo, hi, True
+        else:
+            start = (names or {}).get(low_high[0].lower(), None)
+            start = int(low_high[0]) if start is None else start
+            end = start if len(low_high) == 1 else (names or {}).get(low_high[1].lower(), None)
+            end = int(low_high[1]) if end is None else end
+        step = 1
+        if len(range_step) == 2:
+            step = int(range_step[1])
+            if len(low_high) == 1:
+                end = hi
+            if step > 1:
+                extra = False
+        assert lo <= start <= end <= hi and step > 0
+        values |= set(range(start, end + 1, step))
+        star = star or extra
+    return values, star
+
+
+def robfig_fires(spec: str, after: datetime, until: datetime, count: int = 40) -> list[datetime]:
+    minute, hour, dom, month, dow = spec.split()
+    minutes, hours = robfig_bits(minute, 0, 59)[0], robfig_bits(hour, 0, 23)[0]
+    days, dom_star = robfig_bits(dom, 1, 31)
+    weekdays, dow_star = robfig_bits(dow, 0, 6, ROBFIG_NAMES["dow"])
+    months = robfig_bits(month, 1, 12, ROBFIG_NAMES["month"])[0]
+    fires: list[datetime] = []
+    day = after.date()
+    while day <= until.date() and len(fires) < count:
+        dom_match, dow_match = day.day in days, (day.weekday() + 1) % 7 in weekdays
+        matches = dom_match and dow_match if (dom_star or dow_star) else dom_match or dow_match
+        if day.month in months and matches:
+            fires += [t for h in sorted(hours) for m in sorted(minutes)
+                      if after < (t := datetime(day.year, day.month, day.day, h, m)) <= until]
+        day += timedelta(days=1)
+    return fires[:count]
+
+
+ACTIVATION = [  # robfig/cron spec_test.go TestActivation, the five-field cases
+    ("2012-07-09 15:00", "0/15 * * * *", True), ("2012-07-09 15:45", "0/15 * * * *", True),
+    ("2012-07-09 15:40", "0/15 * * * *", False), ("2012-07-09 15:05", "5/15 * * * *", True),
+    ("2012-07-09 15:20", "5/15 * * * *", True), ("2012-07-09 15:50", "5/15 * * * *", True),
+    ("2012-07-15 15:00", "0/15 * * Jul *", True), ("2012-07-15 15:00", "0/15 * * Jun *", False),
+    ("2012-07-15 08:30", "30 08 ? Jul Sun", True), ("2012-07-15 08:30", "30 08 15 Jul ?", True),
+    ("2012-07-16 08:30", "30 08 ? Jul Sun", False), ("2012-07-16 08:30", "30 08 15 Jul ?", False),
+    ("2012-07-15 00:00", "* * 1,15 * Sun", True), ("2012-06-15 00:00", "* * 1,15 * Sun", True),
+    ("2012-08-01 00:00", "* * 1,15 * Sun", True), ("2012-07-15 00:00", "* * */10 * Sun", True),
+    ("2012-07-15 00:00", "* * * * Mon", False), ("2012-07-09 00:00", "* * 1,15 * *", False),
+    ("2012-07-15 00:00", "* * 1,15 * *", True), ("2012-07-15 00:00", "* * */2 * Sun", True),
+]
+
+
+@pytest.mark.parametrize(("moment", "spec", "fires"), ACTIVATION)
+def test_the_evaluator_agrees_with_robfigs_own_cases(moment: str, spec: str, fires: bool) -> None:
+    at = datetime.fromisoformat(moment)
+    assert (robfig_fires(spec, at - timedelta(minutes=1), at, 1) == [at]) is fires
+
+
+@pytest.mark.parametrize(("moment", "spec", "fires"), [case for case in ACTIVATION if not case[1].endswith("* Sun")])
+def test_converted_schedules_fire_as_robfigs_own_cases(moment: str, spec: str, fires: bool) -> None:
+    """Those whose days are ORed (`* * 1,15 * Sun`) have no Quartz form: refused, as tested above."""
+    at = datetime.fromisoformat(moment)
+    schedule = parse_quartz(convert_robfig(spec).freq)
+    assert (next(schedule.fire_times(at - timedelta(seconds=1))) == at) is fires
+
+
+def robfig_field(draw: st.DrawFn, lo: int, hi: int, names: list[str] | None = None) -> str:
+    kind = draw(st.sampled_from(["*", "?", "value", "range", "step", "star_step", "start_step", "list", "name",
+                                 "star_list"]))
+    a = draw(st.integers(lo, hi - 1))
+    b = draw(st.integers(a + 1, hi))
+    n = draw(st.integers(1, max(1, (hi - lo) // 2)))
+    name = (names[a - lo] if names else str(a))
+    return {"*": "*", "?": "?", "value": str(a), "range": f"{a}-{b}", "step": f"{a}-{b}/{n}", "star_step": f"*/{n}",
+            "start_step": f"{a}/{n}", "list": ",".join(sorted({str(draw(st.integers(lo, hi))) for _ in range(3)},
+                                                                key=int)),
+            "name": name, "star_list": f"{a},*"}[kind]
+
+
+@st.composite
+def robfig_expressions(draw: st.DrawFn) -> str:
+    return " ".join([robfig_field(draw, 0, 59), robfig_field(draw, 0, 23), robfig_field(draw, 1, 31),
+                     robfig_field(draw, 1, 12, ["Jan", "FEB", "mar", "Apr", "may", "JUN", "jul", "aug", "Sep",
+                                                "oct", "nov", "DEC"]),
+                     robfig_field(draw, 0, 6, ["Sun", "mon", "TUE", "wed", "thu", "Fri", "sat"])])
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=robfig_expressions(), start=st.datetimes(datetime(2023, 1, 1), datetime(2027, 1, 1)))
+def test_robfig_schedules_fire_as_robfig_or_are_refused(spec: str, start: datetime) -> None:
+    start = start.replace(second=0, microsecond=0)
+    try:
+        result: Converted | Rejection = convert_robfig(spec)
+    except Rejection as rejection:
+        result = rejection
+    oracle = robfig_fires(spec, start, start + WINDOW)
+    if isinstance(result, Rejection):
+        assert result.code in ("DOM_OR_DOW", "IMPOSSIBLE_DATE"), (spec, result)
+        return
+    ours = first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW)
+    assert ours == oracle, (spec, result.freq)
+
+
+def _vixie_star(field: str) -> bool:
+    return field.startswith("*")
+
+
+def _robfig_star(field: str) -> bool:
+    return any(re.fullmatch(r"[*?](?:-\d+)?(?:/1)?", term) for term in field.split(",") if term)
+
+
+@settings(max_examples=600, deadline=None)
+@given(spec=robfig_expressions(), start=st.datetimes(datetime(2023, 1, 1), datetime(2027, 1, 1)))
+def test_where_robfig_and_vixie_agree_the_schedule_fires_as_cronsim(spec: str, start: datetime) -> None:
+    """cronsim is Vixie cron (Debian): an oracle only where robfig's rules are the same."""
+    fields = spec.split()
+    if "?" in spec or any(re.search(r"(^|,)\w+/", f) for f in fields) or any(
+            _vixie_star(f) != _robfig_star(f) for f in fields[2::2]):
+        return
+    start = start.replace(second=0, microsecond=0)
+    try:
+        result = convert_robfig(spec)
+    except Rejection as rejection:
+        assert rejection.code in ("DOM_OR_DOW", "IMPOSSIBLE_DATE"), (spec, rejection)
+        return
+    oracle = first_fires(CronSim(spec, start), start + WINDOW)
+    ours = first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW)
+    assert ours == oracle, (spec, result.freq)
+
+
+# -- the kubelet's $(VAR) expansion (expansion_test.go's cases) ---------------------------------------
+
+@pytest.mark.parametrize(("text", "expected", "unresolved"), [
+    ("$(VAR_A)", "A", set()), ("___$(VAR_B)___", "___B___", set()), ("$(VAR_A)-$(VAR_A)", "A-A", set()),
+    ("$$(VAR_B)_$(VAR_A)", "$(VAR_B)_A", set()), ("$(VAR_DOES_NOT_EXIST)", "$(VAR_DOES_NOT_EXIST)",
+                                                  {"VAR_DOES_NOT_EXIST"}),
+    ("$(VAR_A", "$(VAR_A", set()), ("$$$$$$(BIG_MONEY)", "$$$(BIG_MONEY)", set()), ("$VAR_A", "$VAR_A", set()),
+    ("$()", "$()", {""}), ("foo$", "foo$", set()), ("$$", "$", set()),
+])
+def test_expansion_as_the_kubelet_does_it(text: str, expected: str, unresolved: set[str]) -> None:
+    found: set[str] = set()
+    assert expand(text, {"VAR_A": "A", "VAR_B": "B"}, found) == expected
+    assert found == unresolved
+
+
+# -- the profile ---------------------------------------------------------------------------------
+
+def test_kubectl_list_identity_schedule_zone_and_state() -> None:
+    flows = flows_of(FIXTURES / "cronjobs-list.yaml")
+    assert len(flows) == 10
+    report = flows["analytics/nightly-report"][0]
+    assert report["flow_name"] == "analytics_nightly-report"
+    assert (report["schedule"], report["timezone"], report["active"]) == ("0 30 2 * * ? *", "Europe/Berlin", "1")
+    assert json.loads(report["params"]) == [{"key": "app.kubernetes.io/name", "value": "nightly-report"},
+                                            {"key": "team", "value": "analytics"}]
+    assert flows["default/hello"][0]["schedule"] == "0 * * * * ? *"
+    assert "CONTROLLER_TIMEZONE" in codes(flows["default/hello"][0]["__warnings__"])
+    backup = flows["ops/db-backup"][0]
+    assert backup["active"] == "0" and "SUSPENDED" in codes(backup["__warnings__"])
+    assert flows["mail/weekly-digest"][0]["timezone"] == "Asia/Kolkata"
+    assert flows["billing/month-end"][0]["schedule"] == "0 0 23 28-31 * ? *"  # ? in day of week: day of month only
+
+
+def test_a_zone_prefix_is_carried_and_named() -> None:
+    refresh = flows_of(FIXTURES / "cronjobs-list.yaml")["kube-system/cert-refresh"][0]
+    assert (refresh["schedule"], refresh["timezone"]) == ("0 0 9 ? * 2-6 *", "Asia/Shanghai")
+    assert "TZ_IN_SCHEDULE" in codes(refresh["__warnings__"])
+
+
+def test_every_counts_from_the_last_schedule_time_in_utc() -> None:
+    poller = flows_of(FIXTURES / "cronjobs-list.yaml")["data/queue-poller"][0]
+    assert (poller["schedule"], poller["timezone"]) == ("13 7/15 * * * ? *", "UTC")
+    assert "status.lastScheduleTime" in messages(poller["__warnings__"])
+
+
+def test_every_without_status_counts_from_creation(tmp_path: Path) -> None:
+    flow = flows_of(cronjob(tmp_path, "@every 1h"))["team/job"][0]
+    assert flow["schedule"] == "30 20 * * * ? *" and "metadata.creationTimestamp" in messages(flow["__warnings__"])
+
+
+def test_robfigs_or_is_refused_where_vixie_would_and() -> None:
+    odd = flows_of(FIXTURES / "cronjobs-list.yaml")["data/odd-days"][0]
+    assert codes(odd["__errors__"]) == ["DOM_OR_DOW"] and "'0 3 */2 * 1'" in messages(odd["__errors__"])
+
+
+def test_both_zones_at_once_are_refused_as_the_api_server_refuses_them(tmp_path: Path) -> None:
+    flow = flows_of(cronjob(tmp_path, "TZ=UTC 0 * * * *", '  timeZone: "Europe/Paris"\n'))["team/job"][0]
+    assert codes(flow["__errors__"]) == ["TIMEZONE_CONFLICT"] and "Europe/Paris" in messages(flow["__errors__"])
+
+
+def test_the_container_runs_as_its_pod_ran_it() -> None:
+    flows = flows_of(FIXTURES / "cronjobs-list.yaml")
+    assert flows["default/hello"][0]["command"] == (
+        "docker run --rm --entrypoint /bin/sh busybox:1.28 -c 'date; echo Hello from the Kubernetes cluster'")
+    report = flows["analytics/nightly-report"][0]["command"]
+    assert report.startswith("docker run --rm --env REPORT_DATE_FORMAT=%Y-%m-%d --env REPORT_BUCKET_PREFIX=eu/%Y-%m-%d "
+                             "--env DB_PASSWORD --entrypoint python registry.example.com/analytics/reports:2.14.1 -m "
+                             "reports.nightly --date-format=%Y-%m-%d --out s3://reports/eu/%Y-%m-%d/daily")
+    assert "'--password-from=$(DB_PASSWORD)'" in report  # a secret the export does not hold: kept as written
+    assert flows["ops/db-backup"][0]["command"] == (
+        "docker run --rm --pull always --user 70:70 --workdir /backups "
+        "ghcr.io/example/pg-backup@sha256:4f1c9a2b7e3d5c6a8b9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c1b --all-databases")
+
+
+def test_each_container_is_a_task_and_init_containers_are_reported() -> None:
+    cleanup = flows_of(FIXTURES / "cronjobs-list.yaml")["ops/cleanup"]
+    assert [(t["task_id"], t["task_name"], t["upstream"]) for t in cleanup] == [("1", "janitor", ""), ("2", "pusher", "")]
+    assert cleanup[1]["command"] == ("docker run --rm --env PUSHGATEWAY=http://pushgateway.monitoring:9091 "
+                                     "registry.example.com/ops/metrics-pusher:1.1")
+    warned = codes(cleanup[0]["__warnings__"])
+    assert "POD_CONTAINERS" in warned and "INIT_CONTAINERS" in warned
+    assert "seed (busybox:1.36)" in messages(cleanup[0]["__warnings__"])
+
+
+def test_what_the_job_and_pod_had_is_named() -> None:
+    flows = flows_of(FIXTURES / "cronjobs-list.yaml")
+    report = codes(flows["analytics/nightly-report"][0]["__warnings__"])
+    for code in ("ENV_FROM_CLUSTER", "ENV_REFERENCE", "RESOURCES", "VOLUMES", "RETRY", "POD_SPEC",
+                 "CONCURRENCY_POLICY", "HISTORY_LIMIT", "ANNOTATIONS", "CONTAINER_AS_TASK"):
+        assert code in report, code
+    annotations = messages(flows["analytics/nightly-report"][0]["__warnings__"])
+    assert "owner.example.com/contact" in annotations and "last-applied-configuration" not in annotations
+    backup = codes(flows["ops/db-backup"][0]["__warnings__"])
+    assert {"TIMEOUT", "SERVICE_ACCOUNT", "STARTING_DEADLINE", "CONCURRENCY_POLICY"} <= set(backup)
+    assert "RETRY" not in backup  # backoffLimit 0
+    hello = codes(flows["default/hello"][0]["__warnings__"])
+    assert "RETRY" in hello and "6 time(s)" in messages(flows["default/hello"][0]["__warnings__"])  # the default
+    assert not {"POD_SPEC", "CONTAINER_SETTINGS", "RESOURCES", "HISTORY_LIMIT"} & set(hello)  # API-server defaults
+
+
+def test_a_job_that_runs_its_pod_several_times_is_refused() -> None:
+    legacy = flows_of(FIXTURES / "cronjobs-list.yaml")["legacy/report-v1beta1"][0]
+    assert codes(legacy["__errors__"]) == ["PARALLEL_PODS"]
+    assert legacy["schedule"] == "0 15 1 * * ? *"  # batch/v1beta1 read as batch/v1
+
+
+def test_helm_output_skips_other_kinds_with_a_note() -> None:
+    flows = flows_of(FIXTURES / "helm-template.yaml")
+    assert list(flows) == ["etl/extract", "etl/load"]
+    first = flows["etl/extract"][0]
+    skipped = messages(first["__warnings__"])
+    assert "SKIPPED_OBJECTS" in codes(first["__warnings__"])
+    assert "ServiceAccount etl/etl" in skipped and "ConfigMap etl/etl-config" in skipped
+    assert "CronJob of batch.tutorial.kubebuilder.io/v1 etl/tutorial" in skipped
+    assert first["command"].endswith("--source '$(SOURCE)' --since '$(yesterday)'")  # $$ escapes, envFrom unknown
+    assert "configMapRef etl-config" in skipped
+
+
+def test_a_manifest_without_a_namespace(tmp_path: Path) -> None:
+    flows = flows_of(FIXTURES / "single.yaml")
+    assert list(flows) == ["default/quarterly"] and "NAMESPACE_ASSUMED" in codes(
+        flows["default/quarterly"][0]["__warnings__"])
+    assert flows["default/quarterly"][0]["schedule"] == "0 0 6 1 1/3 ? *"
+    assert list(flows_of(FIXTURES / "single.yaml", namespace="reports")) == ["reports/quarterly"]
+
+
+def test_kubectl_json() -> None:
+    sitemap = flows_of(FIXTURES / "cronjobs.json")["web/sitemap"][0]
+    assert (sitemap["schedule"], sitemap["timezone"]) == ("0 0 4 ? * 1 *", "Europe/London")
+    assert sitemap["command"] == ("docker run --rm registry.example.com/web/sitemap:9 generate --base-url "
+                                  "https://www.example.com")
+
+
+def test_a_malformed_cronjob_is_its_own_error(tmp_path: Path) -> None:
+    path = cronjob(tmp_path, "0 1 * * *", container="            env: not-a-list\n")
+    flow = flows_of(path)["team/job"][0]
+    assert codes(flow["__errors__"]) == ["MALFORMED_CRONJOB"] and "env" in messages(flow["__errors__"])
+
+
+def test_a_file_with_no_cronjob_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan_profile(tmp_path, capsys, "kubernetes", FIXTURES / "deployments.yaml")
+    assert code == 1 and "does not look like a Kubernetes CronJob export" in err
+    assert "Deployment web/api" in err and "Job default/hello-28571234" in err
+
+
+def test_a_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+        for i in range(8)]
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="alias"):
+        flows_of(bomb)
+
+
+def test_an_unknown_option_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan_profile(tmp_path, capsys, "kubernetes", FIXTURES / "single.yaml",
+                                source_lines='options = { cluster = "prod" }')
+    assert code == 1 and "cluster" in err and "namespace" in err
+
+
+# -- through the CLI -------------------------------------------------------------------------------
+
+def test_plan_of_the_kubectl_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan_profile(tmp_path, capsys, "kubernetes", FIXTURES / "cronjobs-list.yaml",
+                                      extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 5 and inventory["flows_found"] == 10
+    # Berlin and Kolkata at 02:30/07:00 cannot be placed in UTC exactly at every instant (Berlin) or can (Kolkata)
+    assert inventory["invalid_by_reason"] == {"DOM_OR_DOW": 1, "PARALLEL_PODS": 1, "TIMEZONE_MISMATCH": 1}
+    assert inventory["warnings_by_code"]["CONTAINER_AS_TASK"] == 10
+
+
+def test_run_saves_the_containers_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "kubernetes", FIXTURES / "helm-template.yaml",
+                                target='timezone = "UTC"', run="create_missing = true")
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["by_status"] == {"created": 2}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    by_name = {flow["name"]: flow for flow in stored}
+    assert set(by_name) == {"etl_extract", "etl_load"}
+    assert [task["cmd"] for task in by_name["etl_load"]["task_details"].values()] == [
+        "docker run --rm registry.example.com/etl/load:1.7.0"]
+    assert by_name["etl_extract"]["graph"]["freq"] == "0 0 1 * * ? *"
+
