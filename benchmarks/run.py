@@ -401,6 +401,39 @@ def legacy_sources(folder: Path, args: argparse.Namespace) -> list[Figure]:
     return figures
 
 
+def new_sources(folder: Path, args: argparse.Namespace) -> list[Figure]:
+    """The two largest of the newer formats in the estates that migrate: Control-M folders (three
+    jobs each, joined by conditions) and Kubernetes CronJobs (`kubectl get cronjob -A -o json`)."""
+    folders, cronjobs = 20_000, 100_000
+    xml = folder / "controlm.xml"
+    with xml.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="utf-8"?>\n<DEFTABLE>\n')
+        for i in range(folders):
+            out.write(f'<FOLDER DATACENTER="dc1" FOLDER_NAME="F{i}" FOLDER_ORDER_METHOD="SYSTEM">')
+            for j in range(3):
+                out.write(f'<JOB JOBNAME="J{i}_{j}" TASKTYPE="Command" CMDLINE="/opt/run {i} {j}" RUN_AS="batch" '
+                          f'TIMEFROM="{i % 24:02d}{i % 60:02d}" WEEKDAYS="1,2,3,4,5" DAYS_AND_OR="O">'
+                          + (f'<INCOND NAME="C{i}_{j - 1}" ODATE="ODAT" AND_OR="A"/>' if j else "")
+                          + f'<OUTCOND NAME="C{i}_{j}" ODATE="ODAT" SIGN="+"/></JOB>')
+            out.write("</FOLDER>\n")
+        out.write("</DEFTABLE>\n")
+    listing = folder / "cronjobs.json"
+    listing.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "batch/v1", "kind": "CronJob",
+         "metadata": {"name": f"job-{i}", "namespace": f"team-{i % 50}", "labels": {"app": f"a{i % 7}"}},
+         "spec": {"schedule": f"{i % 60} {i % 24} * * *", "timeZone": "Etc/UTC", "suspend": i % 10 == 0,
+                  "jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "OnFailure", "containers": [
+                      {"name": "main", "image": f"registry.example/job:{i % 9}",
+                       "command": ["/bin/run", f"--id={i}"]}]}}}}}} for i in range(cronjobs)]}), encoding="utf-8")
+    figures = []
+    for name, path, profile in (("controlm profile", xml, "controlm"), ("kubernetes profile", listing, "kubernetes")):
+        elapsed, peak, found = _plan_process(_plan_config(folder, profile, str(path), profile))
+        speed = found / elapsed
+        figures.append(Figure(name, f"`migrate plan` over {found:,} {profile} flows: flows per second", speed,
+                              ">= 10,000", speed >= 10_000, f"{elapsed:.1f} s, peak RSS {peak} MB"))
+    return figures
+
+
 FIGURES: dict[str, Callable[[Path, argparse.Namespace], Figure | list[Figure]]] = {
     "overhead": overhead,
     "rate": rate_fidelity,
@@ -409,6 +442,7 @@ FIGURES: dict[str, Callable[[Path, argparse.Namespace], Figure | list[Figure]]] 
     "schedule": schedule_conversion,
     "startup": start_up,
     "legacy": legacy_sources,
+    "sources": new_sources,
 }
 
 
