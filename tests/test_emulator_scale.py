@@ -9,6 +9,8 @@ import itertools
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -222,9 +224,13 @@ def test_reopening_the_file_gives_the_same_flows_tasks_and_directories(
 
 def test_a_second_emulator_on_one_state_file_is_refused_naming_the_first(state_file: Path,
                                                                        service: BatchService) -> None:
-    """Each emulator keeps the flows in memory: two on one file would write over each other."""
-    with pytest.raises(StateError, match=f"in use by PID {os.getpid()}"):
-        Store(state_file)
+    """Each emulator keeps the flows in memory: two processes on one file would write over each
+    other; the second is refused, naming the first (this one, which holds `service`)."""
+    other = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from migrate.emulator.store "
+                            "import Store; Store(Path(sys.argv[1]))", str(state_file)],
+                           capture_output=True, text=True, timeout=120)
+    assert other.returncode != 0 and f"in use by PID {os.getpid()}" in other.stderr
+    assert StateError.__name__ in other.stderr
 
 
 def test_a_state_file_of_the_first_layout_loads_and_is_rewritten_in_the_current_one(tmp_path: Path) -> None:

@@ -51,12 +51,16 @@ def _flow_row(flow: Storable) -> tuple[str, str]:
     return f"flow:{flow.flow_id}", json.dumps(vars(flow))
 
 
+# The state files this process holds the lock of: lock file -> (descriptor, stores open on it).
+_HELD: dict[Path, tuple[int, int]] = {}
+
+
 class Store:
     """Flows, tasks and directories, a row each; with no path, it keeps nothing."""
 
     def __init__(self, path: Path | None) -> None:
         self._db: sqlite3.Connection | None = None
-        self._held: int | None = None
+        self._held: Path | None = None
         self.path = path
         if path is not None:
             self._hold(path)
@@ -174,12 +178,18 @@ class Store:
             self._put_directories(db, directories)
 
     def _hold(self, path: Path) -> None:
-        """One emulator a state file: each keeps the flows in memory and writes its own copy back,
-        so two at once (two runs with an embedded emulator on one file) would lose each other's
-        changes without a word. The second is refused, naming the first."""
+        """One process a state file: each keeps the flows in memory and writes its own copy back,
+        so two processes at once (two runs with an embedded emulator on one file) would lose each
+        other's changes without a word. The second is refused, naming the first. Within one
+        process (a test reading the state a run left) the lock is shared."""
         if not path.parent.is_dir():
             return  # sqlite's own error says so, below
-        lock = path.with_name(path.name + ".lock")
+        lock = path.with_name(path.name + ".lock").resolve()
+        if lock in _HELD:
+            descriptor, count = _HELD[lock]
+            _HELD[lock] = (descriptor, count + 1)
+            self._held = lock
+            return
         descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -191,12 +201,17 @@ class Store:
                              "emulator --state FILE` and point every run at its url") from None
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"PID {os.getpid()}".encode(), 0)
-        self._held = descriptor
+        _HELD[lock] = (descriptor, 1)
+        self._held = lock
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
         if self._held is not None:
-            os.close(self._held)  # releases the lock
+            descriptor, count = _HELD.pop(self._held)
+            if count > 1:
+                _HELD[self._held] = (descriptor, count - 1)
+            else:
+                os.close(descriptor)  # releases the lock
             self._held = None
