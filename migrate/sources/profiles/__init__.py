@@ -149,6 +149,7 @@ PROFILE_MODULES = (
     "controlm",
     "kubernetes",
     "eventbridge",
+    "oozie",
 )
 
 
