@@ -186,7 +186,8 @@ def test_a_file_that_is_not_a_crontab_is_refused(tmp_path: Path, capsys: pytest.
     path = FIXTURES / name
     code, _, err = plan(tmp_path, capsys, path, "{}")
     assert code == 1 and "Traceback" not in err
-    assert f"{path}: this does not look like a crontab export (expected" in err
+    other = {"not-a-crontab.yaml": "a rundeck", "not-a-crontab.json": "an airflow", "not-a-crontab.xml": "an oozie"}[name]
+    assert f"{path}: this looks like {other} export, not crontab" in err  # sources/detect.py names what it is
 
 
 def test_a_crontab_with_only_comments_and_environment_is_refused(tmp_path: Path) -> None:

@@ -290,7 +290,7 @@ def test_actions_that_are_not_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    ('<?xml version="1.0"?><joblist><job><name>x</name></job></joblist>', "the root element is <joblist>"),
+    ('<?xml version="1.0"?><joblist><job><name>x</name></job></joblist>', "looks like a rundeck export, not taskxml"),
     ("<Task><Triggers>", "cannot parse it as XML"),
     ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><Task>&b;</Task>', "refused"),
     ("<Tasks></Tasks>", "holds no <Task>"),

@@ -150,6 +150,7 @@ PROFILE_MODULES = (
     "kubernetes",
     "eventbridge",
     "oozie",
+    "azkaban",
 )
 
 

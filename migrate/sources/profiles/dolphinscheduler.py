@@ -64,7 +64,8 @@ GENERATIONS = (("workflowDefinition", "workflowTaskRelationList", "workflowDefin
 OPTIONS = ("flow_ids",)
 EXPECTED = ("expected a workflow export: a list of objects with processDefinition or workflowDefinition, "
             "processTaskRelationList or workflowTaskRelationList, taskDefinitionList and schedule, as "
-            "DolphinScheduler 2.0 and later export them")
+            "DolphinScheduler 2.0 and later export them, or with projectName, processDefinitionName and "
+            "processDefinitionJson, as 1.x exports them")
 # Dependency windows that one cycleGap says exactly: the upstream flow's run of the same period, or
 # of the one before. Other windows (last2Days, last7Days, lastMonday, last24Hours …) span or pick
 # periods a single gap cannot name.
@@ -712,8 +713,9 @@ def _workflow_names(records: list[Any]) -> dict[str, str]:
 
 def _not_an_export(path: Path, records: list[Any]) -> SourceError:
     keys = {k for r in records if isinstance(r, dict) for k in r}
-    hint = ("; it looks like a DolphinScheduler 1.x export (processDefinitionJson), which this profile does not "
-            "read: export it again from 2.0 or later" if "processDefinitionJson" in keys else
+    hint = ("; it looks like a DolphinScheduler 1.x export (processDefinitionJson), but no record has the "
+            "projectName, processDefinitionName and processDefinitionJson every 1.x record has"
+            if "processDefinitionJson" in keys else
             "; it looks like an Airflow DAG list: use profile \"airflow\"" if "dags" in keys or "dag_id" in keys
             else "")
     return SourceError(f"{path}: this does not look like a DolphinScheduler export ({EXPECTED}){hint}")
@@ -724,6 +726,10 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
     document = load_json(settings)
     records = document if isinstance(document, list) else [document]
     if not any(_generation(r) for r in records):
+        from migrate.sources.profiles import dolphinscheduler_v1  # it reads 1.x records with this module's code
+
+        if dolphinscheduler_v1.recognises(records):
+            return rows_of(dolphinscheduler_v1.flows(records, flow_ids))
         raise _not_an_export(settings.path, records)
     export = Export(flow_ids, _workflow_names(records))
     return rows_of(_flow(record, index, export) for index, record in enumerate(records))

@@ -1,0 +1,4 @@
+#!/bin/sh
+# pulls the day's orders from the shop database
+set -e
+echo "extracting to $1"

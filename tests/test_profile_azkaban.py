@@ -1,0 +1,609 @@
+"""The azkaban profile on projects built in the shapes Azkaban reads (tests/fixtures/azkaban/): a Flow
+2.0 project (flow20/: triggers, embedded flows, noop jobs, conditions, data triggers, flows Azkaban
+refuses) and an older .job project (legacy/: .properties chains, continuations and escapes,
+embedded flows by flow.name, broken jobs), as folders and as zips, with schedules exported from
+the web server in each shape Azkaban gives them out (fetchSchedule, fetchSchedules, the triggers
+table, 2.x's schedules table). Through the profile's rows, `migrate plan --json`, and `migrate run`
+against the emulator; property tests against croniter (the trigger's Quartz cron), an evaluator of
+Azkaban's period arithmetic, java.util.Properties' own escaping, and a model of how the older
+format builds flows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import zipfile
+from datetime import datetime, timedelta
+from itertools import islice, takewhile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, plan_profile, profile_run_config, standard_cells
+from croniter import croniter
+from dateutil.relativedelta import relativedelta
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_profiles import run_json
+
+from migrate.config import SourceSettings
+from migrate.schedule.azkaban import convert_period
+from migrate.schedule.convert import convert
+from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.result import Converted, Rejection
+from migrate.sources.profiles import registry
+from migrate.sources.profiles.azkaban_project import java_properties
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "azkaban"
+FLOW20, LEGACY = FIXTURES / "flow20", FIXTURES / "legacy"
+
+
+def rows_of(path: Path, **options: Any) -> list[dict[str, str]]:
+    settings = SourceSettings(path=path, profile="azkaban", options=options)
+    return [standard_cells(row) for row in registry()["azkaban"].read(settings)]
+
+
+def flows(path: Path, **options: Any) -> dict[str, list[dict[str, str]]]:
+    """The rows of each flow, by flow name (`project.flow`)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for row in rows_of(path, **options):
+        found.setdefault(row["flow_name"], []).append(row)
+    return found
+
+
+def codes(row: dict[str, str], column: str = "__warnings__") -> dict[str, str]:
+    """Code -> its messages, joined."""
+    found: dict[str, str] = {}
+    for item in json.loads(row[column] or "[]"):
+        found[item["code"]] = (found.get(item["code"], "") + " | " + item["message"]).strip(" |")
+    return found
+
+
+def tasks(rows: list[dict[str, str]]) -> dict[str, tuple[str, set[str]]]:
+    """Task name -> (command, the names of the tasks before it)."""
+    names = {row["task_id"]: row["task_name"] for row in rows}
+    return {row["task_name"]: (row["command"], {names[u] for u in row["upstream"].split(";") if u}) for row in rows}
+
+
+def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path, options: str = "{}",
+         extra: str = "", target: str = "") -> tuple[int, dict[str, Any], str]:
+    return plan_profile(tmp_path, capsys, "azkaban", source, source_lines=f"options = {options}", extra=extra,
+                        target=target)
+
+
+# -- Flow 2.0 ------------------------------------------------------------------------------------------
+
+def test_a_flow_trigger_is_the_schedule_in_the_servers_zone() -> None:
+    nightly = flows(FLOW20, server_timezone="Asia/Shanghai")["flow20.nightly"]
+    first = nightly[0]
+    assert first["flow"] == "flow20/nightly" and first["schedule"] == "0 30 1 ? * MON-FRI"
+    assert first["timezone"] == "Asia/Shanghai" and first["active"] == "1" and first["unscheduled"] == ""
+    assert first["desc"] == "Azkaban project flow20, flow nightly (nightly.flow)"
+    without_zone = flows(FLOW20)["flow20.nightly"][0]
+    assert without_zone["timezone"] == ""  # left to [mapping] source_timezone
+
+
+def test_embedded_flows_are_flattened_and_noop_jobs_left_out() -> None:
+    nightly = tasks(flows(FLOW20)["flow20.nightly"])
+    assert set(nightly) == {"extract", "load:stage", "load:merge", "load:audit", "report", "publish"}
+    # extract waited on the noop start; load's first jobs wait on extract, what waited on load on its last ones
+    assert nightly["extract"][1] == set()
+    assert nightly["load:stage"][1] == {"extract"} and nightly["load:audit"][1] == {"extract"}
+    assert nightly["load:merge"][1] == {"load:stage"}
+    assert nightly["report"][1] == nightly["publish"][1] == {"load:merge", "load:audit"}
+    warnings = codes(flows(FLOW20)["flow20.nightly"][0])
+    assert "['start', 'end']" in warnings["NOOP_JOB"] and "['load']" in warnings["EMBEDDED_FLOW"]
+
+
+def test_commands_are_substituted_and_run_in_order() -> None:
+    nightly = tasks(flows(FLOW20)["flow20.nightly"])
+    runtime = "${azkaban.flow.start.year}${azkaban.flow.start.month}${azkaban.flow.start.day}"
+    assert nightly["extract"][0] == ("set -e\nexport HADOOP_USER_NAME=etl\n"
+                                     f"sh ./scripts/extract.sh {runtime} /data/warehouse\n"
+                                     "hdfs dfs -touchz /data/warehouse/_EXTRACTED")
+    # the embedded flow's config lies under its jobs: ${target} comes from it
+    assert nightly["load:merge"][0] == "hive -f merge.hql --hivevar target=ods"
+    assert nightly["report"][0] == "Azkaban hive job:\nhive.queue=reporting\nhive.script=report.hql"
+
+
+def test_what_the_jobs_held_that_tasks_do_not_is_named() -> None:
+    warnings = codes(flows(FLOW20)["flow20.nightly"][0])
+    assert "extract: 2 retries, 300000 ms apart" in warnings["RETRY"]
+    assert "user.to.proxy (extract: etl" in warnings["RUN_AS"]
+    assert "report (hive)" in warnings["TASK_BODY_AS_TEXT"]
+    assert "load:audit command (|)" in warnings["NO_SHELL"]
+    assert "extract: scripts/extract.sh; load:merge: merge.hql; report: report.hql" in warnings["PROJECT_FILES"]
+    assert "${azkaban.flow.start.year}" in warnings["RUNTIME_VARIABLE"]
+    assert "publish: ${api.token}" in warnings["UNDEFINED_VARIABLE"]
+    assert "publish: notes=kept for the auditors" in warnings["PARAM_NOT_CARRIED"]
+    assert "dw-oncall@example.com, lead@example.com" in warnings["ALERT_RECIPIENTS"]
+    assert flows(FLOW20)["flow20.nightly"][0]["alert"] == "1"
+    params = json.loads(flows(FLOW20)["flow20.nightly"][0]["params"])
+    assert {"key": "warehouse", "value": "/data/warehouse"} in params
+    assert not any(p["key"] in ("retries", "user.to.proxy", "failure.emails") for p in params)
+
+
+def test_a_condition_other_than_all_success_refuses_the_flow() -> None:
+    conditional = flows(FLOW20)["flow20.conditional"][0]
+    errors = codes(conditional, "__errors__")
+    assert list(errors) == ["CONDITION"] and "on_failure: 'one_failed'" in errors["CONDITION"]
+    assert "done" not in errors["CONDITION"]  # all_success is what a flow does anyway
+
+
+def test_a_data_trigger_is_unscheduled_and_named() -> None:
+    sensor = flows(FLOW20)["flow20.sensor"][0]
+    assert sensor["schedule"] == "" and "0 0 2 ? * *" in sensor["unscheduled"]
+    assert "orders (kafka: topic=orders.v1" in sensor["unscheduled"] and "180 minutes" in sensor["unscheduled"]
+    assert "DATA_TRIGGER" in codes(sensor)
+
+
+@pytest.mark.parametrize(("flow", "says"), [
+    ("broken", "broken.flow is not YAML"),
+    ("duplicate", "nodes ['a'] are defined more than once"),
+    ("cyclic", "go round in a cycle (a -> b -> a)"),
+    ("fast", "must start with 0 seconds"),
+])
+def test_a_flow_azkaban_refuses_is_that_flows_error(flow: str, says: str) -> None:
+    row = flows(FLOW20)[f"flow20.{flow}"][0]
+    assert says in codes(row, "__errors__")["MALFORMED_FLOW"] and row["task_id"] == ""
+
+
+def test_a_flow_of_noop_jobs_has_nothing_to_run() -> None:
+    assert "NOTHING_TO_RUN" in codes(flows(FLOW20)["flow20.placeholder"][0], "__errors__")
+
+
+def test_job_files_beside_a_flow_20_project_are_named_as_ignored() -> None:
+    assert "['legacy.job']" in codes(flows(FLOW20)["flow20.nightly"][0])["IGNORED_FILES"]
+
+
+# -- the schedules file: fetchSchedule answers -----------------------------------------------------------
+
+def test_a_schedule_of_the_web_ui_with_its_execution_options() -> None:
+    """flow20.schedules.json beside the project folder is read without being named."""
+    weekly = flows(FLOW20, server_timezone="Asia/Shanghai")["flow20.weekly"]
+    first = weekly[0]
+    assert first["schedule"] == "0 0 6 ? * MON" and first["timezone"] == "Asia/Shanghai"
+    assert first["next_fire"] == "2025-06-09T06:00:00+08:00" and first["owners"] == "alice"
+    # flowParameters lie over the flow's config: ${region} is emea, and it is the carried parameter
+    assert tasks(weekly)["cleanup"][0] == "rm -rf /tmp/weekly_emea"
+    assert "main.args=--region emea" in tasks(weekly)["aggregate"][0]
+    assert {"key": "region", "value": "emea"} in json.loads(first["params"])
+    warnings = codes(first)
+    assert "ops@example.com" in warnings["ALERT_RECIPIENTS"]  # failureEmailsOverridden
+    assert "['cleanup']" in warnings["TASK_DISABLED"] and "FINISH_ALL_POSSIBLE" in warnings["FAILURE_ACTION"]
+    assert "jdbc.password" in warnings["SECRET_PARAMETER"]
+    assert "as alice, who made the schedule" in warnings["RUN_AS"]
+    assert "concurrentOption ignore" in codes(flows(FLOW20)["flow20.conditional"][0])["CONCURRENT_RUNS"]
+
+
+def test_a_schedule_of_a_flow_the_project_lacks_is_an_invalid_flow_and_other_projects_are_skipped() -> None:
+    found = flows(FLOW20)
+    retired = found["flow20.retired"][0]
+    assert "schedule 43" in codes(retired, "__errors__")["BROKEN_REFERENCE"]
+    assert not any(name.startswith("marketing") for name in found)
+
+
+def test_a_flow_without_a_schedule_is_unscheduled() -> None:
+    assert "no schedule or trigger" in flows(FLOW20)["flow20.placeholder"][0]["unscheduled"]
+
+
+def test_a_trigger_and_a_schedule_for_one_flow_are_refused(tmp_path: Path) -> None:
+    schedules = tmp_path / "two.json"
+    schedules.write_text(json.dumps([{"projectName": "flow20", "flowId": "nightly", "schedule": {
+        "cronExpression": "0 0 3 * * ?", "scheduleId": "9", "submitUser": "x"}}]), encoding="utf-8")
+    nightly = flows(FLOW20, schedules=str(schedules))["flow20.nightly"][0]
+    assert "trigger in nightly.flow and 1 schedule(s)" in codes(nightly, "__errors__")["MULTIPLE_SCHEDULES"]
+
+
+def test_a_schedules_file_of_other_projects_says_which_and_names_the_option(tmp_path: Path) -> None:
+    project = tmp_path / "Archive"
+    shutil.copytree(FLOW20, project)
+    (tmp_path / "Archive.schedules.json").write_text((FIXTURES / "flow20.schedules.json").read_text("utf-8"), "utf-8")
+    weekly = flows(project)["Archive.weekly"][0]
+    assert "projects ['flow20', 'marketing']" in weekly["unscheduled"] and "options project" in weekly["unscheduled"]
+    assert flows(project, project="flow20")["flow20.weekly"][0]["schedule"] == "0 0 6 ? * MON"
+
+
+# -- the older format -------------------------------------------------------------------------------------
+
+def test_a_flow_ends_at_every_job_no_other_job_needs() -> None:
+    assert set(flows(LEGACY)) == {"legacy.daily_end", "legacy.cleanup", "legacy.after_wrapper", "legacy.sub_end",
+                                  "legacy.orphan", "legacy.notype", "legacy.same"}
+    daily = tasks(flows(LEGACY)["legacy.daily_end"])
+    assert set(daily) == {"extract", "transform", "daily_end"}  # start is a noop
+    assert daily["transform"][1] == {"extract"} and daily["daily_end"][1] == {"transform"}
+
+
+def test_properties_files_chain_from_the_top_folder_down() -> None:
+    daily = tasks(flows(LEGACY)["legacy.daily_end"])
+    runtime = "${azkaban.flow.start.year}-${azkaban.flow.start.month}-${azkaban.flow.start.day}"
+    # a continuation line joins without its leading blanks; daily.properties' queue lies over system.properties'
+    assert daily["extract"][0] == (f"set -e\n/opt/etl/bin/extract.sh --date {runtime} --queue daily\n"
+                                   "/opt/etl/bin/check.sh /opt/etl/out/daily")
+    assert daily["transform"][0] == "spark-submit --queue daily transform.py"  # `key value` and ` : `
+    assert daily["daily_end"][0] == f'echo "daily 完成 for {runtime}"'  # CRLF lines, \\u escapes
+    params = {p["key"]: p["value"] for p in json.loads(flows(LEGACY)["legacy.daily_end"][0]["params"])}
+    assert params == {"base.dir": "/opt/etl", "dt": runtime, "queue": "daily", "out.dir": "${base.dir}/out/daily"}
+
+
+def test_a_command_n_after_a_gap_never_ran_and_is_named() -> None:
+    warnings = codes(flows(LEGACY)["legacy.daily_end"][0])
+    assert "command.3=echo never runs" in warnings["PARAM_NOT_CARRIED"]
+    assert "lead@example.com when the flow succeeded" in warnings["ALERT_APPROXIMATE"]
+
+
+def test_an_embedded_flow_by_flow_name_is_flattened_and_stays_a_flow_of_its_own() -> None:
+    wrapped = tasks(flows(LEGACY)["legacy.after_wrapper"])
+    assert wrapped == {"wrapper:sub_start": ("echo sub start", set()),
+                       "wrapper:sub_end": ("echo sub end", {"wrapper:sub_start"}),
+                       "after_wrapper": ("echo after the embedded flow", {"wrapper:sub_end"})}
+    assert set(tasks(flows(LEGACY)["legacy.sub_end"])) == {"sub_start", "sub_end"}
+
+
+@pytest.mark.parametrize(("flow", "says"), [
+    ("orphan", "depends on missing_job, which no .job file defines"),
+    ("notype", "has no type"),
+    ("same", "defined twice, by ['dup1/same.job', 'dup2/same.job']"),
+])
+def test_a_broken_job_refuses_its_flow_alone(flow: str, says: str) -> None:
+    assert says in codes(flows(LEGACY)[f"legacy.{flow}"][0], "__errors__")["MALFORMED_FLOW"]
+    assert codes(flows(LEGACY)["legacy.cleanup"][0], "__errors__") == {}
+
+
+def test_flow_files_without_a_project_file_are_ignored_as_azkaban_does() -> None:
+    assert "['stray.flow']" in codes(flows(LEGACY)["legacy.cleanup"][0])["IGNORED_FILES"]
+
+
+def zipped(folder: Path, target: Path, top: str = "") -> Path:
+    """The folder as a project zip, with what macOS's archiver adds beside it."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{top}{path.relative_to(folder).as_posix()}")
+        archive.writestr(f"__MACOSX/{top}._system.properties", b"\x00\x05\x16\x07binary")
+        archive.writestr(f"{top}.DS_Store", b"\x00\x00\x00\x01Bud1")
+    return target
+
+
+@pytest.mark.parametrize("top", ["", "legacy/"])
+def test_a_zip_reads_as_its_folder(tmp_path: Path, top: str) -> None:
+    archive = zipped(LEGACY, tmp_path / "legacy.zip", top)
+    from_zip, from_folder = rows_of(archive), rows_of(LEGACY)
+    assert [(r["flow"], r["task_name"], r["command"], r["upstream"]) for r in from_zip] == [
+        (r["flow"], r["task_name"], r["command"], r["upstream"]) for r in from_folder]
+
+
+def test_a_bad_escape_refuses_only_the_flows_that_read_it(tmp_path: Path) -> None:
+    project = tmp_path / "legacy"
+    shutil.copytree(LEGACY, project)
+    (project / "cleanup" / "cleanup.job").write_text("type=command\ncommand=echo \\u12g4\n", encoding="utf-8")
+    found = flows(project)
+    assert "malformed \\uxxxx escape" in codes(found["legacy.cleanup"][0], "__errors__")["MALFORMED_FLOW"]
+    assert codes(found["legacy.daily_end"][0], "__errors__") == {}
+
+
+# -- the older schedules: the triggers table, 2.x's schedules table, fetchSchedules --------------------------
+
+def test_triggers_table_rows_carry_zone_state_end_and_next_fire() -> None:
+    found = flows(LEGACY, schedules="legacy.triggers.json")
+    daily = found["legacy.daily_end"][0]
+    assert (daily["schedule"], daily["timezone"], daily["active"]) == ("0 0 2 * * ?", "America/Los_Angeles", "1")
+    assert daily["next_fire"] == "2025-06-11T09:00:00+00:00" and daily["owners"] == "alice"
+    # flowParameters lie under the .properties above the job: queue stays daily in the commands
+    assert "--queue daily" in tasks(found["legacy.daily_end"])["extract"][0]
+    cleanup = found["legacy.cleanup"][0]  # a period schedule, every day from 03:00 in Shanghai, paused
+    assert (cleanup["schedule"], cleanup["timezone"], cleanup["active"]) == ("0 0 3 * * ? *", "Asia/Shanghai", "0")
+    assert "trigger 12 is paused" in codes(cleanup)["INACTIVE_SOURCE"]
+    ended = found["legacy.after_wrapper"][0]
+    assert ended["active"] == "0" and "2024-12-31 00:00 (UTC) has passed" in codes(ended)["END_DATE"]
+    assert "FlowFinish" in codes(ended)["SLA"] and "oncall@example.com" in codes(ended)["ALERT_RECIPIENTS"]
+    assert found["legacy.sub_end"][0]["schedule"] == "0 45 23 L * ?"  # data held as JSON text
+
+
+def test_schedules_table_periods_convert_or_are_refused() -> None:
+    found = flows(LEGACY, schedules="legacy.schedules-table.json")
+    assert found["legacy.daily_end"][0]["schedule"] == "0 30 1 * * ? *"
+    assert found["legacy.after_wrapper"][0]["schedule"] == "0 0 6 ? * 2 *"  # weekly from a Monday
+    cleanup = found["legacy.cleanup"][0]
+    assert cleanup["schedule"] == "0 0 1/2 * * ? *" and "daylight-saving" in codes(cleanup)["PERIOD_DAYLIGHT_SAVING"]
+    assert "from day 31" in codes(found["legacy.sub_end"][0], "__errors__")["UNSUPPORTED_INTERVAL"]
+
+
+def test_fetch_schedules_gives_periods_in_milliseconds_and_no_zone() -> None:
+    found = flows(LEGACY, schedules="legacy.fetch-schedules.json")
+    assert found["legacy.daily_end"][0]["schedule"] == "0 0 2 * * ?" and found["legacy.daily_end"][0]["timezone"] == ""
+    assert "server_timezone" in codes(found["legacy.cleanup"][0], "__errors__")["NEEDS_START"]
+    zoned = flows(LEGACY, schedules="legacy.fetch-schedules.json", server_timezone="Asia/Shanghai")
+    assert zoned["legacy.cleanup"][0]["schedule"] == "0 0 3 * * ? *"
+    assert "a month measured on one day" in codes(zoned["legacy.sub_end"][0], "__errors__")["UNSUPPORTED_INTERVAL"]
+    assert not any(name.startswith("flow20") for name in zoned)  # another project's schedule
+
+
+# -- bad input ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("content", "says"), [
+    ({"notes.txt": "hello"}, "this does not look like an Azkaban project (expected"),
+    ({"a.flow": "nodes: []\n"}, "only beside a .project file"),
+    ({"p.project": 'azkaban-flow-version: "2.0"\n', "a.flow": "nodes: []\n"}, "a quoted \"2.0\" is text"),
+    ({"p.project": "azkaban-flow-version: 1.0\n"}, "Azkaban reads 2.0 only"),
+    ({"p.project": "name: x\n"}, "azkaban-flow-version is not specified"),
+    ({"p.project": "azkaban-flow-version: 2.0\n", "a.flow": "a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+                                                          "c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n"
+                                                          "d: &d [*c, *c, *c, *c, *c, *c, *c, *c]\n"
+                                                          "e: &e [*d, *d, *d, *d, *d, *d, *d, *d]\n"
+                                                          "f: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n"
+                                                          "g: [*f, *f, *f, *f, *f, *f, *f, *f]\n"}, "alias bomb"),
+])
+def test_what_is_not_an_azkaban_project_stops_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          content: dict[str, str], says: str) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    for name, text in content.items():
+        (project / name).write_text(text, encoding="utf-8")
+    code, _, err = plan(tmp_path, capsys, project)
+    assert code == 1 and says in err and "Traceback" not in err
+
+
+def test_a_file_that_is_not_a_zip_stops_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = plan(tmp_path, capsys, FIXTURES / "flow20.schedules.json")
+    assert code == 1 and "this does not look like an Azkaban project" in err and "neither a folder nor a zip" in err
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ('{ server_timezone = "Mars/Olympus" }', "not a zone"),
+    ('{ zone = "UTC" }', "unknown"),
+    ('{ schedules = "missing.json" }', "does not exist"),
+    ('{ schedules = "../dolphinscheduler_v1/export.json" }', "does not look like an Azkaban schedules export"),
+])
+def test_bad_options_stop_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str], options: str,
+                                      says: str) -> None:
+    code, _, err = plan(tmp_path, capsys, LEGACY, options)
+    assert code == 1 and says in err and "Traceback" not in err
+
+
+def test_a_schedule_record_that_cannot_be_read_refuses_its_flow(tmp_path: Path) -> None:
+    schedules = tmp_path / "bad.json"
+    schedules.write_text(json.dumps({"items": [
+        {"scheduleId": 1, "flowname": "cleanup", "projectname": "legacy", "time": "yesterday", "cron": "0 0 1 * * ?"},
+        {"scheduleId": 2, "flowname": "daily_end", "projectname": "legacy", "time": 1, "cron": "0 0 2 * * ?"}]}),
+        encoding="utf-8")
+    found = flows(LEGACY, schedules=str(schedules))
+    assert "'yesterday' is not a time" in codes(found["legacy.cleanup"][0], "__errors__")["MALFORMED_SCHEDULE"]
+    assert found["legacy.daily_end"][0]["schedule"] == "0 0 2 * * ?"
+
+
+# -- through the CLI ----------------------------------------------------------------------------------------
+
+def test_plan_of_the_flow_20_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, FLOW20, '{ server_timezone = "Asia/Shanghai" }',
+                              target='timezone = "Asia/Shanghai"')
+    assert code == 5 and inventory["flows_found"] == 10
+    assert inventory["invalid_by_reason"] == {"MALFORMED_FLOW": 4, "CONDITION": 1, "NOTHING_TO_RUN": 1,
+                                              "NO_TIME_SCHEDULE": 1, "BROKEN_REFERENCE": 1}
+    assert inventory["convertible"] == 2  # nightly and weekly
+
+
+def test_plan_shifts_a_schedule_from_its_zone_or_refuses_it(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, LEGACY, '{ schedules = "legacy.triggers.json" }',
+                              target='timezone = "UTC"')
+    assert code == 5
+    freqs = {f["name"]: f["freq"] for f in inventory["actions"] if f.get("freq")}
+    assert freqs["legacy.cleanup"] == "0 0 19 * * ? *"  # 03:00 in Shanghai, a zone without daylight saving
+    assert freqs["legacy.after_wrapper"] == "0 0 0/4 * * ? *"  # already in UTC
+    assert inventory["invalid_by_reason"]["TIMEZONE_MISMATCH"] == 2  # Los Angeles and Berlin keep daylight saving
+
+
+def test_run_saves_the_example_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """End to end: the shipped example, created by Import and saved with its tasks and relations."""
+    example = Path(__file__).resolve().parent.parent / "data" / "examples" / "azkaban"
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = profile_run_config(tmp_path / "azkaban.toml", "azkaban", example / "etl",
+                                source_lines='options = { server_timezone = "Asia/Shanghai" }',
+                                extra='[mapping]\nunscheduled = "manual"', target='timezone = "Asia/Shanghai"',
+                                run="create_missing = true")
+    code, report = run_json(capsys, config)
+    assert code == 0 and report["by_status"] == {"created": 3}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = {f["name"]: f for f in (json.loads(v) for (v,) in db.execute(
+            "SELECT value FROM state WHERE key LIKE 'flow:%'"))}
+    graph = stored["etl.daily_orders"]["graph"]
+    node = {t["taskName"]: t["nodeId"] for t in graph["tasks"]}
+    assert set(node) == {"extract", "load:stage", "load:merge", "notify"}
+    assert {(r["source"], r["target"]) for r in graph["relations"]} == {
+        (node["extract"], node["load:stage"]), (node["load:stage"], node["load:merge"]),
+        (node["load:merge"], node["notify"])}
+    assert graph["freq"] == "0 30 2 ? * 2-6 *"
+    assert stored["etl.clickstream"]["graph"]["type"] == 0  # waits on data: a manual flow
+
+
+# -- property tests ------------------------------------------------------------------------------------------
+
+PROPERTIES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def store_escaped(text: str, key: bool) -> list[str]:
+    """java.util.Properties.store's escaping (saveConvert with escUnicode), one token per character:
+    the oracle's writer."""
+    out = []
+    for index, char in enumerate(text):
+        if char == " " and (key or index == 0):
+            out.append("\\ ")
+        elif char in "\\=:#!":
+            out.append("\\" + char)
+        elif char in "\t\n\r\f":
+            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r", "\f": "\\f"}[char])
+        elif ord(char) < 0x20 or ord(char) > 0x7E:
+            units = char.encode("utf-16-be")
+            out.append("".join(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04X}" for i in range(0, len(units), 2)))
+        else:
+            out.append(char)
+    return out
+
+
+texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
+
+
+@PROPERTIES
+@given(entries=st.dictionaries(texts.filter(bool), texts, max_size=8), breaks=st.lists(st.integers(1, 60), max_size=3),
+       separator=st.sampled_from(["=", ":", " = ", " ", "\t:"]), comment=st.sampled_from(["#", "!", "  #"]))
+def test_properties_read_as_java_stores_them(entries: dict[str, str], breaks: list[int], separator: str,
+                                             comment: str) -> None:
+    """What Properties.store writes, read back; with lines continued (a backslash, then blanks on the
+    next line) between characters, as people write long commands."""
+    lines = [f"{comment} written by java.util.Properties.store"]
+    for key, value in entries.items():
+        tokens = [*store_escaped(key, True), separator, *store_escaped(value, False)]
+        # (not before a blank: the continued line's leading blanks are skipped, a blank with them)
+        for at in sorted({b for b in breaks if b < len(tokens) and not tokens[b][:1].isspace()}, reverse=True):
+            tokens.insert(at, "\\\n    ")
+        lines.append("".join(tokens))
+    assert java_properties("\n".join(lines), "generated") == entries
+
+
+UNITS = {"s": timedelta(seconds=1), "m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
+         "w": timedelta(weeks=1)}
+
+
+def azkaban_fires(first: datetime, count: int, unit: str, times: int) -> list[datetime]:
+    """Azkaban's period arithmetic (BasicTimeChecker: the period added again and again with Joda-Time):
+    months and years on the calendar, the rest as fixed durations (in a zone without daylight saving)."""
+    fires, at = [], first
+    for _ in range(times):
+        fires.append(at)
+        at = at + (relativedelta(months=count) if unit == "M" else relativedelta(years=count) if unit == "y"
+                   else UNITS[unit] * count)
+    return fires
+
+
+def lines_up(count: int, unit: str, first: datetime) -> bool:
+    """A period is a schedule only where it lines up with the calendar (cron-semantics.md §3.5): k
+    minutes (k dividing 60), k hours (k dividing 24), a day, a week, a month from day 28 or earlier, a
+    year (not from 29 February)."""
+    if unit == "M":
+        return (count == 1 and first.day <= 28) or (count == 12 and (first.month, first.day) != (2, 29))
+    if unit == "y":
+        return count == 1 and (first.month, first.day) != (2, 29)
+    seconds = int(count * UNITS[unit].total_seconds())
+    minutes = seconds // 60
+    return seconds % 60 == 0 and ((minutes < 60 and 60 % minutes == 0) or minutes == 7 * 1440
+                                  or (minutes % 60 == 0 and minutes <= 1440 and 1440 % minutes == 0))
+
+
+@PROPERTIES
+@given(first=st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1)).map(lambda d: d.replace(microsecond=0)),
+       period=st.one_of(st.sampled_from([(k, "m") for k in (1, 2, 3, 5, 6, 10, 15, 20, 30, 7, 45, 90)]),
+                        st.sampled_from([(k, "h") for k in (1, 2, 3, 4, 6, 8, 12, 5, 24, 36)]),
+                        st.sampled_from([(1, "d"), (2, "d"), (7, "d"), (1, "w"), (2, "w"), (1, "M"), (12, "M"),
+                                         (2, "M"), (1, "y"), (30, "s"), (120, "s")])),
+       spelling=st.sampled_from(["short", "spelled"]))
+def test_a_period_converts_to_exactly_azkabans_fire_times_or_is_refused(first: datetime, period: tuple[int, str],
+                                                                       spelling: str) -> None:
+    count, unit = period
+    words = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week", "M": "month", "y": "year"}
+    text = f"{count}{unit}" if spelling == "short" else f"{count} {words[unit]}(s)"
+    oracle = azkaban_fires(first, count, unit, 30)
+    schedule = lines_up(count, unit, first)
+    try:
+        converted = convert_period(text, first)
+    except Rejection as rejection:
+        assert not schedule and rejection.code in ("UNSUPPORTED_INTERVAL", "SUB_MINUTE"), (text, first, rejection)
+        return
+    assert schedule, (text, first, converted.freq)
+    fires = list(islice(parse_quartz(converted.freq).fire_times(first - timedelta(seconds=1)), 30))
+    assert fires == oracle, (text, first, converted.freq)
+
+
+FIELDS = {"minute": (0, 59), "hour": (0, 23), "dom": (1, 28), "month": (1, 12)}
+DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+
+
+@st.composite
+def trigger_crons(draw: st.DrawFn) -> str:
+    """Quartz crons a flow trigger takes (seconds 0), in forms croniter reads the same way."""
+    def field(lo: int, hi: int) -> str:
+        kind = draw(st.sampled_from(["*", "value", "range", "step", "list"]))
+        a = draw(st.integers(lo, hi - 1))
+        b = draw(st.integers(a + 1, hi))
+        return {"*": "*", "value": str(a), "range": f"{a}-{b}", "step": f"{a}-{b}/{draw(st.integers(1, 7))}",
+                "list": ",".join(str(v) for v in sorted(set(draw(st.lists(st.integers(lo, hi), min_size=1,
+                                                                          max_size=4)))))}[kind]
+    minute, hour, month = field(0, 59), field(0, 23), field(1, 12)
+    if draw(st.booleans()):
+        dom, dow = field(1, 28), "?"
+    else:
+        first = draw(st.integers(0, 5))
+        dom, dow = "?", draw(st.sampled_from([DAYS[first], f"{DAYS[first]}-{DAYS[draw(st.integers(first + 1, 6))]}",
+                                              "*"]))
+    return f"0 {minute} {hour} {dom} {month} {dow}"
+
+
+def croniter_form(quartz: str) -> str:
+    _, minute, hour, dom, month, dow = quartz.split()
+    return f"{minute} {hour} {'*' if dom == '?' else dom} {month} {'*' if dow == '?' else dow.lower()}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(cron=trigger_crons(), start=st.datetimes(datetime(2024, 1, 1), datetime(2027, 1, 1)))
+def test_a_trigger_cron_fires_exactly_as_croniter_reads_it(tmp_path: Path, cron: str, start: datetime) -> None:
+    project = tmp_path / "cron"
+    project.mkdir(exist_ok=True)
+    (project / "p.project").write_text("azkaban-flow-version: 2.0\n", encoding="utf-8")
+    (project / "f.flow").write_text(f"trigger:\n  schedule:\n    type: cron\n    value: {cron}\n"
+                                    "nodes:\n  - name: a\n    type: command\n    config:\n      command: echo a\n",
+                                    encoding="utf-8")
+    row = rows_of(project)[0]
+    assert row["schedule"] == cron and row["__errors__"] == ""
+    result = convert(row["schedule"], "quartz")
+    assert isinstance(result, Converted), result
+    start = start.replace(second=0, microsecond=0)
+    end = start + timedelta(days=800)
+    oracle = list(islice(takewhile(lambda t: t <= end, croniter(croniter_form(cron), start,
+                                                                ret_type=datetime).all_next(datetime)), 25))
+    ours = list(islice(takewhile(lambda t: t <= end, parse_quartz(result.freq).fire_times(start)), 25))
+    assert ours == oracle, (cron, result.freq)
+
+
+@st.composite
+def job_graphs(draw: st.DrawFn) -> dict[str, tuple[str, list[str]]]:
+    """Jobs of the older format: name -> (type, dependencies on earlier jobs)."""
+    count = draw(st.integers(1, 9))
+    graph: dict[str, tuple[str, list[str]]] = {}
+    for index in range(count):
+        earlier = list(graph)
+        parents = draw(st.lists(st.sampled_from(earlier), unique=True, max_size=3)) if earlier else []
+        graph[f"job{index}"] = (draw(st.sampled_from(["command", "command", "noop"])), parents)
+    return graph
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(graph=job_graphs())
+def test_flows_of_job_files_are_every_end_with_what_it_waits_on(tmp_path: Path,
+                                                                graph: dict[str, tuple[str, list[str]]]) -> None:
+    project = tmp_path / "generated"
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir()
+    for name, (kind, parents) in graph.items():
+        (project / f"{name}.job").write_text(f"type={kind}\ncommand=echo {name}\ndependencies={','.join(parents)}\n",
+                                             encoding="utf-8")
+
+    def ancestors(name: str) -> set[str]:
+        return {name} | {a for p in graph[name][1] for a in ancestors(p)}
+
+    def runs_after(name: str) -> set[str]:  # the nearest jobs before it that are not noop
+        return {q for p in graph[name][1] for q in ({p} if graph[p][0] != "noop" else runs_after(p))}
+
+    needed = {p for _, parents in graph.values() for p in parents}
+    found = flows(project)
+    assert set(found) == {f"generated.{n}" for n in graph if n not in needed}
+    for end in (n for n in graph if n not in needed):
+        members = {n for n in ancestors(end) if graph[n][0] != "noop"}
+        rows = found[f"generated.{end}"]
+        if not members:
+            assert "NOTHING_TO_RUN" in codes(rows[0], "__errors__")
+            continue
+        assert {name: upstream for name, (_, upstream) in tasks(rows).items()} == {
+            n: runs_after(n) for n in members}
