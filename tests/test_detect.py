@@ -54,3 +54,22 @@ def test_a_named_profile_over_another_format_and_an_unknown_file_stop(tmp_path: 
                           'org_id = "o1"\nurl = "https://apim.example.invalid"\n', encoding="utf-8")
         code, _, err = run_cli(capsys, "plan", str(config), "--offline")
         assert code == 1 and message in err and "Traceback" not in err, (profile, err)
+
+
+def test_an_encrypted_zip_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    archive = tmp_path / "jobs.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("jobs.cron", "0 2 * * * /bin/true\n")
+    data = bytearray(archive.read_bytes())  # mark the member encrypted, as `zip -P` does (flag bit 0)
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = data.index(signature)
+        data[start + flags_at] |= 0x1
+    archive.write_bytes(bytes(data))
+    config = tmp_path / "c.toml"
+    for profile in ("auto", "systemd"):
+        config.write_text(f'[source]\npath = "{archive}"\nprofile = "{profile}"\n[target]\nuser_id = "u1"\n'
+                          'org_id = "o1"\nurl = "https://apim.example.invalid"\n', encoding="utf-8")
+        code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+        assert code == 1 and "jobs.cron is encrypted in the zip" in err and "Traceback" not in err

@@ -70,8 +70,14 @@ def sample(path: Path) -> Sample:
             members = [m for m in archive.infolist() if not m.is_dir()]
             heads = []
             for member in members[:FOLDER_FILES]:
-                with archive.open(member) as stream:
-                    heads.append(_decoded(stream.read(HEAD_BYTES)))
+                if member.flag_bits & 0x1:  # zipfile would raise RuntimeError asking for a password
+                    raise NotRecognised(f"{path}: {member.filename} is encrypted in the zip: unzip it with its "
+                                        "password first, and point [source] path at the folder")
+                try:
+                    with archive.open(member) as stream:
+                        heads.append(_decoded(stream.read(HEAD_BYTES)))
+                except (NotImplementedError, zipfile.BadZipFile, EOFError) as error:  # an unknown compression
+                    raise NotRecognised(f"{path}: {member.filename} cannot be read from the zip ({error})") from None
             return Sample(tuple(m.filename for m in members), tuple(heads))
     if path.suffix.lower() == ".parquet":
         return Sample((path.name,), (_parquet_head(path),))
