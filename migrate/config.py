@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -277,15 +277,20 @@ def _check_ca_bundle(config: Path, bundle: Path) -> None:
         raise ConfigError(f"{config}: target.ca_bundle: {bundle}: not PEM certificates ({error})") from None
 
 
-def load_settings(path: Path) -> Settings:
+def read_toml(path: Path, what: str = "config file") -> dict[str, Any]:
+    """A TOML file's tables, or one line naming the file and what is wrong with it."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such {what}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    data = read_toml(path)
     try:
         settings = Settings.model_validate({**data, "config_path": path})
     except ValidationError as error:

@@ -10,7 +10,6 @@ it, or make a one-liner without a file."""
 from __future__ import annotations
 
 import argparse
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +43,9 @@ def add_parser(verbs: Any) -> None:
 
 
 def _runbook(path: Path) -> dict[str, Any]:
-    from migrate.config import ConfigError
+    from migrate.config import ConfigError, read_toml
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such runbook") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    data = read_toml(path, "runbook")
     unknown = sorted(set(data) - set(RUNBOOK_KEYS))
     if unknown:
         looks_like_config = {"target", "source"} & set(data)
