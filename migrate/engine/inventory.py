@@ -209,14 +209,14 @@ class PlanResult:
     def write_json(self, out: TextIO, head: dict[str, Any] | None = None) -> None:
         """The plan as one JSON document, its actions written one by one (a million flows never
         become one string in memory)."""
-        text = json.dumps({**(head or {}), **self.as_json()}, indent=2, ensure_ascii=False)
+        text = _indented({**(head or {}), **self.as_json()})
         out.write(text[:-2] + ',\n  "actions": [')
         separator = "\n    "
         for line in self._spooled_lines():  # already JSON: copied, not parsed and written again
             out.write(separator + line.decode())
             separator = ",\n    "
         for action in self.actions:
-            out.write(separator + json.dumps(with_words(action.as_json()), ensure_ascii=False))
+            out.write(separator + _ONE_LINE.encode(with_words(action.as_json())))
             separator = ",\n    "
         out.write("\n  ]\n}\n")
 
@@ -282,6 +282,48 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
     result.exit_code = EXIT_INVALID_ROWS if result.invalid_by_reason else (
         EXIT_CHANGES if result.valid else EXIT_OK)
     return result
+
+
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False), made once
+_ALIKE_OR_NESTED = frozenset({str, int, bool, type(None), list, dict})  # dicts with text keys: see _indented
+_ORJSON_DEPTH = 254  # orjson refuses to nest deeper
+
+
+def _indented(document: dict[str, Any]) -> str:
+    """`json.dumps(document, indent=2, ensure_ascii=False)` (whose indenting encoder is pure Python:
+    2 s for a plan's 100,000 invalid flows), by orjson when the document holds only text, integers,
+    booleans, None, lists and dicts with text keys: orjson writes those byte for byte alike (checked
+    over every code point), but for integers beyond 64 bits and lone surrogates, which it refuses."""
+    if _alike(document):
+        try:
+            return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate: json's to write
+            pass
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _alike(document: dict[str, Any]) -> bool:
+    """Whether the document holds only what orjson and json write alike (see _indented), level by
+    level down to orjson's depth (deeper, or circular: json's to write, or to refuse)."""
+    level: list[Any] = [document]
+    for _ in range(_ORJSON_DEPTH):
+        if not level:
+            return True
+        nested: list[Any] = []
+        for container in level:
+            if type(container) is dict:
+                if container and set(map(type, container)) != {str}:
+                    return False
+                items: Iterable[Any] = container.values()
+            else:
+                items = container
+            kinds = set(map(type, items))
+            if not kinds <= _ALIKE_OR_NESTED:
+                return False
+            if list in kinds or dict in kinds:
+                nested += [item for item in items if type(item) is list or type(item) is dict]
+        level = nested
+    return False
 
 
 class PlanReadError(TargetUnreachable):

@@ -25,6 +25,7 @@ restricted and neither is *: robfig ORs them).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -174,20 +175,34 @@ def go_duration_seconds(text: str) -> int:
 def convert_robfig(spec: str, anchor: datetime | None = None) -> Converted:
     """A schedule without its zone prefix (see `split_zone`), converted exactly. `anchor`: the
     instant an `@every` schedule counts from (naive: UTC); the freq is then in UTC."""
-    if spec.startswith("@"):
-        if spec.startswith(EVERY):
-            seconds = go_duration_seconds(spec[len(EVERY):])
-            if anchor is not None:
-                anchor = anchor.astimezone(UTC).replace(tzinfo=None) if anchor.tzinfo else anchor
-                anchor = anchor.replace(microsecond=0)
-            converted = from_seconds(seconds, anchor, spec)
-            return replace(converted, freq=parse_quartz(converted.freq).canonical)
-        if spec not in DESCRIPTORS:
-            raise Rejection(INVALID_SYNTAX, f"{spec!r} is not a descriptor robfig/cron knows (@yearly, @annually, "
-                                            "@monthly, @weekly, @daily, @midnight, @hourly, @every <duration>; lower "
-                                            "case, matched exactly)")
-        return _convert_fields(DESCRIPTORS[spec], spec)
-    return _convert_fields(spec, spec)
+    if spec.startswith(EVERY):
+        seconds = go_duration_seconds(spec[len(EVERY):])
+        if anchor is not None:
+            anchor = anchor.astimezone(UTC).replace(tzinfo=None) if anchor.tzinfo else anchor
+            anchor = anchor.replace(microsecond=0)
+        converted = from_seconds(seconds, anchor, spec)
+        return replace(converted, freq=parse_quartz(converted.freq).canonical)
+    outcome = _converted(spec)
+    if isinstance(outcome, Converted):
+        return outcome
+    code, message, extra = outcome
+    raise Rejection(code, message, list(extra))
+
+
+@functools.lru_cache(maxsize=4096)  # an export repeats a few schedules over thousands of CronJobs
+def _converted(spec: str) -> Converted | tuple[str, str, tuple[str, ...]]:
+    """The conversion of a schedule other than `@every` (which depends on its anchor), or the
+    rejection's code, message and extra lines (kept as values: a fresh Rejection is raised each time)."""
+    try:
+        if spec.startswith("@"):
+            if spec not in DESCRIPTORS:
+                raise Rejection(INVALID_SYNTAX, f"{spec!r} is not a descriptor robfig/cron knows (@yearly, @annually, "
+                                                "@monthly, @weekly, @daily, @midnight, @hourly, @every <duration>; "
+                                                "lower case, matched exactly)")
+            return _convert_fields(DESCRIPTORS[spec], spec)
+        return _convert_fields(spec, spec)
+    except Rejection as rejection:
+        return rejection.code, rejection.message, tuple(rejection.extra)
 
 
 def _convert_fields(text: str, source: str) -> Converted:

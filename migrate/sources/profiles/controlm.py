@@ -39,14 +39,15 @@ Options: `new_day = "0700"` (the Control-M/Server's New Day time: when the worki
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, KeysView
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from xml.etree.ElementTree import Element, ParseError, iterparse
 from xml.parsers import expat
 
@@ -85,6 +86,7 @@ DUMMY_COMMAND = "exit 0"
 ODAT = "ODAT"
 VARIABLE_TAGS = ("VARIABLE", "AUTOEDIT2", "AUTOEDIT")
 ANY_DATE = ("****", "$$$$")
+_SAME_RUN = frozenset((ODAT, *ANY_DATE))  # order dates of a condition the same run posts
 
 # Attributes read into the flow, by element.
 SCHEDULE_ATTRIBUTES = frozenset({
@@ -116,6 +118,9 @@ PARM = re.compile(r"^%%PARM(\d+)$", re.IGNORECASE)
 VARIABLE_REFERENCE = re.compile(r"%%[$@\\A-Za-z_][A-Za-z0-9_.\\-]*")
 IANA_LIKE = re.compile(r"^(?:[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+|UTC|GMT)$")
 OK_CODES = ("OK", "ENDED OK", "COMPSTAT EQ 0", "COMPSTAT=0")
+# Children read into the flow (or by other passes): not named as attributes not carried.
+_READ_CHILDREN = frozenset(("JOB", *VARIABLE_TAGS, "INCOND", "OUTCOND", *SUB_FOLDERS, *RULE_DEFINITIONS,
+                            *RULE_REFERENCES))
 
 
 # -- options --------------------------------------------------------------------------------------
@@ -181,15 +186,21 @@ def _attributes(element: Element) -> dict[str, str]:
     return element.attrib
 
 
+_NORMAL_TAGS: set[str] = set()  # names seen written as Control-M writes them
+
+
 def _normalised(folder: Element) -> Element:
     """Tags and attribute names in upper case without a namespace, as Control-M writes them (so a
     hand-edited `Folder_Name` reads the same), changed in place once a folder."""
     for element in folder.iter():
-        if not isinstance(element.tag, str):  # a comment or processing instruction kept by a parser
-            continue
         tag = element.tag
-        if "}" in tag or not tag.isupper():
-            element.tag = tag.rsplit("}", 1)[-1].upper()
+        if not isinstance(tag, str):  # a comment or processing instruction kept by a parser
+            continue
+        if tag not in _NORMAL_TAGS:
+            if "}" in tag or not tag.isupper():
+                element.tag = tag.rsplit("}", 1)[-1].upper()
+            elif len(_NORMAL_TAGS) < 1024:
+                _NORMAL_TAGS.add(tag)
         names = "".join(element.attrib)
         if names and ("}" in names or not names.isupper()):
             element.attrib = {key.rsplit("}", 1)[-1].upper(): value for key, value in element.attrib.items()}
@@ -260,7 +271,7 @@ def _folder_key(attributes: dict[str, str]) -> str:
 
 # -- the model of one folder --------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """A folder or a SUB_FOLDER: its attributes, rules and what it holds."""
 
@@ -298,7 +309,7 @@ class Scope:
         return []
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     element: Element
     attributes: dict[str, str]
@@ -310,13 +321,44 @@ class Job:
     rules: tuple[DayRule, ...] | None = None  # order dates: None never ordered automatically
     forced_by: list[tuple[str, str]] = field(default_factory=list)  # (task id, code) of jobs forcing it
     arguments_used: bool = False  # its %%PARMn variables are its script's arguments
+    by_tag: dict[str, list[Element]] | None = field(default=None, repr=False, compare=False)
 
-    def children(self, *tags: str) -> list[Element]:
-        return [child for child in self.element if _tag(child) in tags]
+    def children(self, tag: str) -> list[Element]:
+        """Its child elements of that name, in order (read once a job, not once a question)."""
+        if self.by_tag is None:
+            self.by_tag = {}
+            for child in self.element:
+                self.by_tag.setdefault(_tag(child), []).append(child)
+        return self.by_tag.get(tag, _NONE)
+
+    def child_names(self) -> KeysView[str]:
+        """The names of its child elements."""
+        if self.by_tag is None:
+            self.children("")
+        assert self.by_tag is not None
+        return self.by_tag.keys()
+
+
+_NONE: list[Element] = []  # no children of that name (never changed)
 
 
 class Malformed(Exception):
     """A value of one job or folder that makes no sense: that flow's error, the others go on."""
+
+
+class _Refused(NamedTuple):
+    """A Rejection kept by a cache, raised again (a fresh one) each time it applies."""
+
+    code: str
+    message: str
+    extra: tuple[str, ...]
+
+    @staticmethod
+    def of(rejection: Rejection) -> _Refused:
+        return _Refused(rejection.code, rejection.message, tuple(rejection.extra))
+
+    def rejection(self) -> Rejection:
+        return Rejection(self.code, self.message, list(self.extra))
 
 
 @dataclass
@@ -369,12 +411,14 @@ EXPLANATIONS = {
 
 @dataclass
 class Producers:
-    """Who posts which condition, across the export: (folder key, job name) pairs."""
+    """Who posts which condition, across the export: (folder key, job name) pairs. Tuples, once
+    the first pass is done: the garbage collector stops looking into them, where lists of a whole
+    export's conditions would be gone through again at every full collection while flows are read."""
 
-    posted: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
-    on_outcome: dict[str, list[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    posted: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    on_outcome: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # folder key -> folder name
-    keys_by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    keys_by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _posts(element: Element) -> Iterator[tuple[str, str]]:
@@ -386,47 +430,85 @@ def _posts(element: Element) -> Iterator[tuple[str, str]]:
                 yield attributes.get("NAME", "").strip(), attributes.get("ODATE", ODAT).strip().upper()
 
 
-@dataclass
+def _job_posts(job: Job) -> Iterator[tuple[str, str]]:
+    """`_posts` of a job's element."""
+    for child in job.children("OUTCOND"):
+        attributes = _attributes(child)
+        if attributes.get("SIGN", "+").strip().upper() in ("+", "ADD", "A"):
+            yield attributes.get("NAME", "").strip(), attributes.get("ODATE", ODAT).strip().upper()
+
+
+# What the first pass does at each element, by its normalised name.
+_FOLDER_TAGS = frozenset((*REGULAR_FOLDERS, *SMART_FOLDERS))
+_HOLDER_TAGS = frozenset(("JOB", *SUB_FOLDERS))
+_POSTING = ("+", "ADD", "A")
+
+
+def _upper_keys(attributes: dict[str, str]) -> dict[str, str]:
+    """Attribute names as `_normalised` makes them (expat, without namespaces, writes no `}`)."""
+    if "".join(attributes).isupper():
+        return attributes
+    return {key.rsplit("}", 1)[-1].upper(): value for key, value in attributes.items()}
+
+
 class _Indexing:
-    """Where the first pass stands: the folder, the job or folder whose conditions follow, the ON."""
+    """The first pass: expat's handlers, building no tree. Per element: the depth, and for a
+    folder, a job or sub-folder, an out-condition, an ON or a DOCOND what it says; the holders
+    (job names, "(smart_folder)", "(sub_folder)") of the conditions that follow."""
 
-    producers: Producers = field(default_factory=Producers)
-    depth: int = 0
-    key: str = ""  # the folder being read ("" outside folders)
-    holders: list[str] = field(default_factory=list)  # job names, "(smart_folder)", "(sub_folder)"
-    opened: list[bool] = field(default_factory=list)  # whether each open element pushed a holder
-    code: str = ""  # the CODE of the ON being read
-    found: bool = False
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.posted: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.on_outcome: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        self.names: dict[str, str] = {}
+        self.keys_by_name: dict[str, list[str]] = defaultdict(list)
+        self.depth = 0
+        self.key = ""  # the folder being read ("" outside folders)
+        self.holders: list[str] = []
+        self.opened: list[bool] = []  # whether each open element pushed a holder
+        self.code = ""  # the CODE of the ON being read
+        self.found = False
+        self.tags: dict[str, str] = {}
 
-    def start(self, path: Path, name: str, attributes: dict[str, str]) -> None:
-        tag = name.rsplit("}", 1)[-1].upper()
-        if any(not key.isupper() or "}" in key for key in attributes):
-            attributes = {key.rsplit("}", 1)[-1].upper(): value for key, value in attributes.items()}
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        tag = self.tags.get(name)
+        if tag is None:
+            tag = self.tags[name] = name.rsplit("}", 1)[-1].upper()
         self.depth += 1
+        depth = self.depth
         pushed = False
-        if self.depth == 1 and tag != "DEFTABLE":
-            raise SourceError(f"{path}: this does not look like a Control-M export ({EXPECTED}; found <{name}>)")
-        if self.depth == 2:
-            self.key = _folder_key(attributes) if tag in (*REGULAR_FOLDERS, *SMART_FOLDERS) else ""
+        if depth == 2:
+            attributes = _upper_keys(attributes)
+            self.key = _folder_key(attributes) if tag in _FOLDER_TAGS else ""
             if self.key:
                 self.found = True
                 folder_name = _folder_name(attributes)
-                self.producers.names[self.key] = folder_name
-                self.producers.keys_by_name[folder_name].append(self.key)
+                self.names[self.key] = folder_name
+                self.keys_by_name[folder_name].append(self.key)
                 self.holders, pushed = [f"({tag.lower()})"], True
-        elif self.key and tag in ("JOB", *SUB_FOLDERS):
-            self.holders.append(attributes.get("JOBNAME", "") if tag == "JOB" else f"({tag.lower()})")
-            pushed = True
-        elif self.key and tag == "OUTCOND" and attributes.get("SIGN", "+").strip().upper() in ("+", "ADD", "A"):
-            condition, odate = attributes.get("NAME", "").strip(), attributes.get("ODATE", ODAT).strip().upper()
-            if condition and odate in (ODAT, *ANY_DATE):
-                self.producers.posted[condition].append((self.key, self.holders[-1]))
-        elif self.key and tag == "ON":
-            self.code = attributes.get("CODE", "").strip()
-        elif self.key and tag == "DOCOND" and attributes.get("SIGN", "+").strip().upper() in ("+", "ADD", "A"):
-            condition = attributes.get("NAME", "").strip()
-            if condition:
-                self.producers.on_outcome[condition].append((self.key, self.holders[-1], self.code))
+        elif depth == 1:
+            if tag != "DEFTABLE":
+                raise SourceError(f"{self.path}: this does not look like a Control-M export ({EXPECTED}; found "
+                                  f"<{name}>)")
+        elif self.key:
+            if tag in _HOLDER_TAGS:
+                self.holders.append(_upper_keys(attributes).get("JOBNAME", "") if tag == "JOB"
+                                    else f"({tag.lower()})")
+                pushed = True
+            elif tag == "OUTCOND":
+                attributes = _upper_keys(attributes)
+                if attributes.get("SIGN", "+").strip().upper() in _POSTING:
+                    condition, odate = attributes.get("NAME", "").strip(), attributes.get("ODATE", ODAT).strip().upper()
+                    if condition and odate in _SAME_RUN:
+                        self.posted[condition].append((self.key, self.holders[-1]))
+            elif tag == "ON":
+                self.code = _upper_keys(attributes).get("CODE", "").strip()
+            elif tag == "DOCOND":
+                attributes = _upper_keys(attributes)
+                if attributes.get("SIGN", "+").strip().upper() in _POSTING:
+                    condition = attributes.get("NAME", "").strip()
+                    if condition:
+                        self.on_outcome[condition].append((self.key, self.holders[-1], self.code))
         self.opened.append(pushed)
 
     def end(self, _name: str) -> None:
@@ -438,9 +520,9 @@ class _Indexing:
 def _index(path: Path) -> Producers:
     """The first pass, building no tree: which folder and job posts each condition. It is also the
     pass that finds a file malformed, and says where."""
-    indexing = _Indexing()
+    indexing = _Indexing(path)
     parser = expat.ParserCreate()
-    parser.StartElementHandler = lambda name, attributes: indexing.start(path, name, attributes)
+    parser.StartElementHandler = indexing.start
     parser.EndElementHandler = indexing.end
     try:
         with path.open("rb") as file:
@@ -455,7 +537,9 @@ def _index(path: Path) -> Producers:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from None
     if not indexing.found:
         raise SourceError(f"{path}: the <DEFTABLE> holds no folder ({EXPECTED}): nothing to migrate")
-    return indexing.producers
+    return Producers({name: tuple(by) for name, by in indexing.posted.items()},
+                     {name: tuple(by) for name, by in indexing.on_outcome.items()}, indexing.names,
+                     {name: tuple(keys) for name, keys in indexing.keys_by_name.items()})
 
 
 # -- one folder ------------------------------------------------------------------------------------
@@ -468,7 +552,23 @@ def _days(attributes: dict[str, str]) -> Days:
                 dates=attributes.get("DATE", ""), calendars=calendars)
 
 
+_TIMING_NAMES = ("TIMEFROM", "TIMETO", "FROM_DAYSOFFSET", "TO_DAYSOFFSET", "CYCLIC", "CYCLIC_TYPE", "INTERVAL",
+                 "CYCLIC_INTERVAL_SEQUENCE", "CYCLIC_TIMES_SEQUENCE", "IND_CYCLIC", "CYCLIC_TOLERANCE")
+_DAYS_NAMES = ("DAYS", "WEEKDAYS", "DAYS_AND_OR", "DATE", "DAYSCAL", "WEEKSCAL", "CONFCAL", *MONTH_FLAGS)
+
+
+def _written(values: tuple[str | None, ...], names: tuple[str, ...]) -> dict[str, str]:
+    """The attributes whose values `tuple(map(attributes.get, names))` gave."""
+    return {name: value for name, value in zip(names, values, strict=True) if value is not None}
+
+
 def _timing(attributes: dict[str, str]) -> Timing:
+    return _timing_of(tuple(map(attributes.get, _TIMING_NAMES)))
+
+
+@functools.lru_cache(maxsize=4096)  # a few time criteria repeat over thousands of jobs
+def _timing_of(values: tuple[str | None, ...]) -> Timing:
+    attributes = _written(values, _TIMING_NAMES)
     return Timing(time_from=attributes.get("TIMEFROM", ""), time_to=attributes.get("TIMETO", ""),
                   from_days=attributes.get("FROM_DAYSOFFSET", ""), to_days=attributes.get("TO_DAYSOFFSET", ""),
                   cyclic=attributes.get("CYCLIC", "0").strip() == "1",
@@ -476,6 +576,13 @@ def _timing(attributes: dict[str, str]) -> Timing:
                   interval_sequence=attributes.get("CYCLIC_INTERVAL_SEQUENCE", ""),
                   times_sequence=attributes.get("CYCLIC_TIMES_SEQUENCE", ""),
                   cyclic_from=attributes.get("IND_CYCLIC", ""), tolerance=attributes.get("CYCLIC_TOLERANCE", ""))
+
+
+def _job_reference_names(job: Job) -> list[str]:
+    """`_reference_names` of a job's element."""
+    if job.child_names().isdisjoint(RULE_REFERENCES):
+        return []
+    return _reference_names(job.element)
 
 
 def _reference_names(element: Element) -> list[str]:
@@ -584,8 +691,14 @@ def _scope_own_rules(scope: Scope, options: Options) -> tuple[DayRule, ...]:
 def _job_rules(job: Job, options: Options) -> tuple[DayRule, ...] | None:
     """The order dates of a job: its own criteria and rule-based calendars, within its folder's;
     a job with none in a SMART folder takes the folder's; in a regular folder, None (by hand)."""
+    references = _job_reference_names(job)
+    if job.scope.kind == "regular" and not references:  # its own criteria alone: worked out once
+        outcome = _own_rules(tuple(map(job.attributes.get, _DAYS_NAMES)), options.split_or)
+        if isinstance(outcome, _Refused):
+            raise outcome.rejection()
+        return outcome
     own = day_rules(_days(job.attributes), options.split_or) or None
-    referenced = _resolved(f"job {job.name}", _reference_names(job.element), job.scope, options)
+    referenced = _resolved(f"job {job.name}", references, job.scope, options)
     both = (job.attributes.get("RULE_BASED_CALENDAR_RELATIONSHIP") or job.attributes.get("TAG_RELATIONSHIP")
             or "O").strip().upper() in ("A", "AND")
     rules = _combined(own, referenced, both, options)
@@ -594,21 +707,32 @@ def _job_rules(job: Job, options: Options) -> tuple[DayRule, ...] | None:
     return _within(rules or (EVERY_DAY,), _scope_rules(job.scope, options))
 
 
+@functools.lru_cache(maxsize=4096)  # an export repeats a few sets of criteria over thousands of jobs
+def _own_rules(values: tuple[str | None, ...], split_or: bool) -> tuple[DayRule, ...] | _Refused | None:
+    """What `_job_rules` works out for a job of a regular folder that names no rule-based
+    calendar (its own criteria, within every day), from those criteria alone; or its rejection."""
+    try:
+        own = day_rules(_days(_written(values, _DAYS_NAMES)), split_or) or None
+        return None if own is None else _within(own, (EVERY_DAY,))
+    except Rejection as rejection:
+        return _Refused.of(rejection)
+
+
 # -- tasks and relations -----------------------------------------------------------------------
 
 def _task_names(jobs: list[Job]) -> None:
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     for number, job in enumerate(jobs, 1):
-        seen[job.name] += 1
+        count = seen[job.name] = seen.get(job.name, 0) + 1
         job.task_id = str(number)
-        job.task_name = job.name if seen[job.name] == 1 else f"{job.name}_{seen[job.name]}"
+        job.task_name = job.name if count == 1 else f"{job.name}_{count}"
 
 
 def _sinks(scope: Scope) -> list[Job]:
     """The last jobs of a sub-folder: those whose conditions no other job of it waits on."""
     jobs = scope.all_jobs()
     awaited = {_attributes(c).get("NAME", "").strip() for job in jobs for c in job.children("INCOND")}
-    last = [job for job in jobs if not any(name in awaited for name, _ in _posts(job.element))]
+    last = [job for job in jobs if not any(name in awaited for name, _ in _job_posts(job))]
     return last or jobs
 
 
@@ -616,7 +740,7 @@ def _firsts(scope: Scope) -> set[int]:
     """The first jobs of a SMART folder or sub-folder (by id): those that wait on no condition
     another job of it posts."""
     jobs = scope.all_jobs()
-    posted = {name: job for job in jobs for name, _ in _posts(job.element)}
+    posted = {name: job for job in jobs for name, _ in _job_posts(job)}
     return {id(job) for job in jobs
             if not any(posted.get(_attributes(c).get("NAME", "").strip(), job) is not job
                        for c in job.children("INCOND"))}
@@ -637,7 +761,7 @@ def _in_conditions(job: Job, firsts: dict[int, set[int]]) -> list[dict[str, str]
     return found
 
 
-@dataclass
+@dataclass(slots=True)
 class Folder:
     key: str
     name: str
@@ -654,9 +778,11 @@ def _local_posters(folder: Folder) -> dict[str, list[Job]]:
     """Condition name -> the jobs of this folder that post it (a sub-folder's: its last jobs)."""
     posters: dict[str, list[Job]] = defaultdict(list)
     for job in folder.jobs:
-        for name, odate in _posts(job.element):
-            if odate in (ODAT, *ANY_DATE):
-                posters[name].append(job)
+        for child in job.children("OUTCOND"):  # what _job_posts gives, inline: every job asks
+            attributes = _attributes(child)
+            if (attributes.get("SIGN", "+").strip().upper() in _POSTING
+                    and attributes.get("ODATE", ODAT).strip().upper() in _SAME_RUN):
+                posters[attributes.get("NAME", "").strip()].append(job)
     return posters
 
 
@@ -674,7 +800,7 @@ def _relations(folder: Folder) -> None:
                     forced.upstream.append(job.task_id)
     for sub in _all_subs(folder.scope):  # a sub-folder's own out-conditions: posted when its last jobs end
         for name, odate in _posts(sub.element) if sub.element is not None else ():
-            if odate in (ODAT, *ANY_DATE):
+            if odate in _SAME_RUN:
                 posters[name].extend(_sinks(sub))
     for job in folder.jobs:
         conditions = _in_conditions(job, folder.firsts)
@@ -697,12 +823,12 @@ def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict
     if not name:
         raise Malformed(f"job {job.name} has an INCOND without a NAME")
     local = [poster for poster in posters.get(name, []) if poster is not job]
-    outside = [(key, poster) for key, poster in folder.producers.posted.get(name, []) if key != folder.key]
+    outside = [(key, poster) for key, poster in folder.producers.posted.get(name, ()) if key != folder.key]
     if not local and job in posters.get(name, []):
         folder.notes.add("CONDITION_DATE", f"job {job.name} waits on {name}, which only it posts: its own previous "
                                            "run's, not carried")
         return
-    if odate not in (ODAT, *ANY_DATE):
+    if odate not in _SAME_RUN:
         code = "CONDITION_DATE" if local or not outside else "CROSS_FLOW_DEPENDENCY"
         where = "" if local or not outside else f" (posted in folder {outside[0][0]})"
         folder.notes.add(code, f"job {job.name} waits on {name}{where} of order date {odate}: not carried")
@@ -722,7 +848,7 @@ def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict
     if outside:
         _cross_flow(folder, job, name, odate, outside)
         return
-    outcome = folder.producers.on_outcome.get(name, [])
+    outcome = folder.producers.on_outcome.get(name, ())
     if outcome:
         said = ", ".join(f"{folder.producers.names.get(k, k)}/{j} when it ends {code}" for k, j, code in outcome)
         raise Rejection("CONDITION_ON_OUTCOME", f"job {job.name} waits on {name}, posted only by an ON action ({said}):"
@@ -760,16 +886,20 @@ def _cross_flow(folder: Folder, job: Job, name: str, odate: str, outside: list[t
 def _deleted_conditions(folder: Folder) -> None:
     """A job deleting its own in-condition is how Control-M resets a chain (a flow run starts with
     none); deleting any other condition is named."""
-    holders = [(j.element, f"job {j.name}", {c.get("NAME", "") for c in _in_conditions(j, folder.firsts)})
-               for j in folder.jobs]
-    holders += [(s.element, f"folder {s.name()}", set()) for s in [folder.scope, *_all_subs(folder.scope)]
-                if s.element is not None]
-    for holder, label, waits in holders:
-        for child in holder:
+    for job in folder.jobs:
+        waits: set[str] | None = None
+        for child in job.children("OUTCOND"):
             attributes = _attributes(child)
-            deletes = _tag(child) == "OUTCOND" and attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D")
-            if deletes and attributes.get("NAME", "") not in waits:
-                folder.notes.add("CONDITION_DELETED", f"{label} deletes {attributes.get('NAME', '')}")
+            if attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D"):
+                if waits is None:
+                    waits = {c.get("NAME", "") for c in _in_conditions(job, folder.firsts)}
+                if attributes.get("NAME", "") not in waits:
+                    folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {attributes.get('NAME', '')}")
+    for scope in [folder.scope, *_all_subs(folder.scope)]:
+        for child in scope.element if scope.element is not None else ():
+            attributes = _attributes(child)
+            if _tag(child) == "OUTCOND" and attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D"):
+                folder.notes.add("CONDITION_DELETED", f"folder {scope.name()} deletes {attributes.get('NAME', '')}")
 
 
 def _on_actions(job: Job, *tags: str) -> list[dict[str, str]]:
@@ -864,15 +994,18 @@ def _facts(folder: Folder, flow: FlowRows) -> None:
     parameters: dict[str, str] = {}
     run_as: list[str] = []
     scopes = [folder.scope, *_all_subs(folder.scope)]
-    holders: list[tuple[str, dict[str, str], Element, frozenset[str]]] = [
-        (f"folder {s.name()}", s.attributes, s.element, FOLDER_ATTRIBUTES) for s in scopes if s.element is not None]
-    holders += [(f"job {j.name}", j.attributes, j.element, JOB_ATTRIBUTES) for j in folder.jobs]
-    script_arguments = {id(j.element) for j in folder.jobs if j.arguments_used}
-    for label, attributes, element, known in holders:
-        _attribute_facts(label, attributes, known, notes, run_as)
-        _element_facts(label, element, notes, flow)
+    holders: list[tuple[str, dict[str, str], Element, frozenset[str], Job | None]] = [
+        (f"folder {s.name()}", s.attributes, s.element, _FOLDER_UNNOTED, None) for s in scopes if s.element is not None]
+    holders += [(f"job {j.name}", j.attributes, j.element, _JOB_UNNOTED, j) for j in folder.jobs]
+    for label, attributes, element, unnoted, job in holders:
+        _attribute_facts(label, attributes, unnoted, notes, run_as)
+        names = job.child_names() if job is not None else None
+        if names is None or not names <= _READ_CHILDREN:  # children all read elsewhere: no fact to name
+            _element_facts(label, element, notes, flow)
+        if names is not None and names.isdisjoint(VARIABLE_TAGS):
+            continue  # no variable
         for name, value in _variables(element):
-            if PLUGIN_VARIABLE.match(name) or (PARM.match(name) and id(element) in script_arguments):
+            if PLUGIN_VARIABLE.match(name) or (PARM.match(name) and job is not None and job.arguments_used):
                 continue
             key = name[2:] if name.startswith("%%") else name
             if key in parameters and parameters[key] != value:
@@ -881,37 +1014,49 @@ def _facts(folder: Folder, flow: FlowRows) -> None:
     flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in parameters.items()])
     flow.cells["owners"] = ",".join(dict.fromkeys(run_as))
     for task in flow.tasks:
-        references = sorted(set(VARIABLE_REFERENCE.findall(task["command"])))
+        references = sorted(set(VARIABLE_REFERENCE.findall(task["command"]))) if "%%" in task["command"] else []
         if references:
             notes.add("VARIABLE_REFERENCE", f"{task['task_name']}: {', '.join(references)}")
 
 
-def _attribute_facts(label: str, attributes: dict[str, str], known: frozenset[str], notes: Notes,
-                     run_as: list[str]) -> None:
-    def given(name: str) -> str:
-        return attributes.get(name, "").strip()
+# The attributes `_attribute_facts` never names one by one: read into the flow, bookkeeping, DUE_OUT.
+_JOB_UNNOTED = JOB_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
+_FOLDER_UNNOTED = FOLDER_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
 
-    if given("RUN_AS") or given("OWNER"):
-        user = given("RUN_AS") or given("OWNER")
+
+def _attribute_facts(label: str, attributes: dict[str, str], unnoted: frozenset[str], notes: Notes,
+                     run_as: list[str]) -> None:
+    get = attributes.get
+    user = get("RUN_AS", "").strip() or get("OWNER", "").strip()
+    if user:
         run_as.append(user)
         notes.add("RUN_AS", f"{label} ran as {user}")
-    if given("NODEID"):
-        notes.add("NODE", f"{label} ran on {given('NODEID')}")
-    if given("PRIORITY") and given("PRIORITY") not in ("AA", "00"):
-        notes.add("PRIORITY", f"{label} had priority {given('PRIORITY')}")
-    for name, code in (("CRITICAL", "CRITICAL"), ("CONFIRM", "CONFIRM"), ("RETRO", "RETRO")):
-        if given(name) not in ("", "0", "N"):
-            notes.add(code, f"{label}")
-    if given("MAXRERUN") not in ("", "0"):
-        notes.add("RETRY", f"{label} up to {given('MAXRERUN')} times")
-    if given("MAXWAIT") not in ("", "0", "00"):
-        notes.add("MAXWAIT", f"{label} MAXWAIT={given('MAXWAIT')}")
-    if given("TIMETO") and given("CYCLIC") != "1" and label.startswith("job"):
-        notes.add("TIME_WINDOW", f"{label} could not start after {given('TIMETO')} (TIMETO)")
-    if given("DUE_OUT"):
-        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} DUE_OUT={given('DUE_OUT')} (expected end)")
+    node = get("NODEID", "").strip()
+    if node:
+        notes.add("NODE", f"{label} ran on {node}")
+    priority = get("PRIORITY", "").strip()
+    if priority and priority not in ("AA", "00"):
+        notes.add("PRIORITY", f"{label} had priority {priority}")
+    for name in ("CRITICAL", "CONFIRM", "RETRO"):
+        if get(name, "").strip() not in ("", "0", "N"):
+            notes.add(name, label)
+    reruns = get("MAXRERUN", "").strip()
+    if reruns not in ("", "0"):
+        notes.add("RETRY", f"{label} up to {reruns} times")
+    wait = get("MAXWAIT", "").strip()
+    if wait not in ("", "0", "00"):
+        notes.add("MAXWAIT", f"{label} MAXWAIT={wait}")
+    until = get("TIMETO", "").strip()
+    if until and get("CYCLIC", "").strip() != "1" and label.startswith("job"):
+        notes.add("TIME_WINDOW", f"{label} could not start after {until} (TIMETO)")
+    due = get("DUE_OUT", "").strip()
+    if due:
+        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} DUE_OUT={due} (expected end)")
+    others = attributes.keys() - unnoted
+    if not others:
+        return
     for name, value in attributes.items():
-        if name in known or name in BOOKKEEPING or name == "DUE_OUT" or value.strip().upper() in UNSET:
+        if name not in others or value.strip().upper() in UNSET:
             continue
         if name in ("INTERVAL", "IND_CYCLIC", "CYCLIC_TYPE") or name.endswith("XMLNS") or ":" in name:
             continue
@@ -930,8 +1075,7 @@ def _element_facts(label: str, element: Element, notes: Notes, flow: FlowRows) -
                                f"{attributes.get('MESSAGE', '')!r}")
         elif tag == "ON":
             _on_facts(label, child, notes, flow)
-        elif tag not in ("JOB", *VARIABLE_TAGS, "INCOND", "OUTCOND", *SUB_FOLDERS, *RULE_DEFINITIONS,
-                         *RULE_REFERENCES):
+        elif tag not in _READ_CHILDREN:
             shown = " ".join(f"{k}={v}" for k, v in attributes.items())
             notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} <{tag}{' ' + shown if shown else ''}>")
 
@@ -959,9 +1103,14 @@ def _ordering(folder: Folder) -> Ordering | None:
         return None
     new_day = folder.options.new_day
     if method.upper() == "SYSTEM":
-        return Ordering(new_day=new_day, order_at=new_day)
+        return _system_ordering(new_day)
     return Ordering(new_day=new_day, order_at=folder.options.user_dailies.get(method), by=f"the User Daily {method}",
                     user_daily=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _system_ordering(new_day: int | None) -> Ordering:
+    return Ordering(new_day=new_day, order_at=new_day)
 
 
 def _zone(folder: Folder, job: Job) -> str:
@@ -1028,21 +1177,23 @@ def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...]) 
             return
         raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} has no scheduling criteria (ordered by hand, or "
                                                  "forced on another outcome), and the flow runs it on every run")
-    if set(job.rules) != set(root_rules):
+    if job.rules is not root_rules and set(job.rules) != set(root_rules):
         raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is ordered on "
                                                  f"{' + '.join(r.text() for r in job.rules)} and the first jobs on "
                                                  f"{' + '.join(r.text() for r in root_rules)} (day-of-month month "
                                                  "day-of-week): a task runs on every run of its flow")
-    timing = _timing(job.attributes)
-    if timing.cyclic:
-        raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is cyclic ({timing.source()}) after other jobs: a "
-                                                 "task runs once per run of its flow")
-    if timing.time_from.strip():
-        folder.notes.add("TASK_TIME_WINDOW", f"job {job.name} waited for {timing.time_from.strip()} (TIMEFROM) too")
+    if job.attributes.get("CYCLIC", "0").strip() == "1":  # Timing.cyclic
+        raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is cyclic ({_timing(job.attributes).source()}) after "
+                                                 "other jobs: a task runs once per run of its flow")
+    time_from = job.attributes.get("TIMEFROM", "").strip()  # Timing.time_from
+    if time_from:
+        folder.notes.add("TASK_TIME_WINDOW", f"job {job.name} waited for {time_from} (TIMEFROM) too")
 
 
 def _active_period(folder: Folder, flow: FlowRows) -> None:
     """ACTIVE_FROM is the flow's start date; an ACTIVE_TILL that has passed saves it inactive."""
+    if not any("ACTIVE_FROM" in job.attributes or "ACTIVE_TILL" in job.attributes for job in folder.jobs):
+        return
     starts = {j.attributes.get("ACTIVE_FROM", "").strip() for j in folder.jobs} - {""}
     ends = {j.attributes.get("ACTIVE_TILL", "").strip() for j in folder.jobs} - {""}
     for what, values in (("ACTIVE_FROM", starts), ("ACTIVE_TILL", ends)):
@@ -1095,7 +1246,7 @@ def _invalid(key: str, name: str, code: str, message: str) -> FlowRows:
 def _flows_of(element: Element, producers: Producers, options: Options, index: int) -> list[FlowRows]:
     tag = _tag(element)
     attributes = _attributes(element)
-    if tag not in (*REGULAR_FOLDERS, *SMART_FOLDERS):
+    if tag not in _FOLDER_TAGS:
         return [_invalid(f"<{tag}> #{index}", f"{tag}_{index}", "MALFORMED_FOLDER",
                          f"<{tag}> (element {index} of the DEFTABLE) is not a folder ({EXPECTED}): not read")]
     name, key = _folder_name(attributes), _folder_key(attributes)
@@ -1104,7 +1255,7 @@ def _flows_of(element: Element, producers: Producers, options: Options, index: i
                          f"<{tag}> (element {index} of the DEFTABLE) has no FOLDER_NAME")]
     flow = FlowRows(key=key, name=name)
     flow.cells["active"] = "1"
-    duplicates = producers.keys_by_name.get(name, [])
+    duplicates = producers.keys_by_name.get(name, ())
     if len(set(duplicates)) > 1:
         flow.name = f"{name}@{attributes.get('DATACENTER', '').strip()}"  # one name in several data centers
     try:

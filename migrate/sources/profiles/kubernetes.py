@@ -43,10 +43,16 @@ refused. A CronJob that cannot be read is that flow's MALFORMED_CRONJOB error.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import json
+import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -64,8 +70,10 @@ EXPECTED = ("expected `kubectl get cronjob -A -o yaml` (a List of CronJob items)
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SPEC_KEYS = ("schedule", "timeZone", "suspend", "jobTemplate", "concurrencyPolicy", "startingDeadlineSeconds",
              "successfulJobsHistoryLimit", "failedJobsHistoryLimit")
+SPEC_KEY_SET = frozenset(SPEC_KEYS)
 HISTORY_DEFAULTS = {"successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1}
 JOB_KEYS = ("template", "backoffLimit", "activeDeadlineSeconds", "completions", "parallelism", "suspend")
+JOB_KEY_SET = frozenset(JOB_KEYS)
 BACKOFF_DEFAULT = 6
 # What the API server writes into every pod spec and container: not a fact of the job.
 POD_DEFAULTS: dict[str, Any] = {"dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler",
@@ -79,6 +87,11 @@ CONTAINER_CARRIED = ("name", "image", "command", "args", "env", "envFrom", "work
 RUN_AS = ("runAsUser", "runAsGroup")
 PULL = {"Always": "always", "Never": "never"}  # IfNotPresent is docker run's own default (missing)
 NAME_LIST_LIMIT = 6
+_LEADING_SPACE = re.compile(r"\s*")  # what str.lstrip() strips
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")  # what json's scanner skips
+_decode = json.JSONDecoder().raw_decode  # one value, as json.loads reads it
+_ABSENT = object()  # a key without a default: never equal to a value of the export
+_DOCKER_RUN = "docker run --rm "
 
 
 class Malformed(Exception):
@@ -116,6 +129,8 @@ def _text(value: Any, where: str) -> str:
 
 
 def _strings(value: Any, where: str) -> list[str]:
+    if type(value) is list and all(type(item) is str for item in value):
+        return list(value)  # what _text makes of each: the string itself
     return [_text(item, f"{where}[{index}]") for index, item in enumerate(_sequence(value, where))]
 
 
@@ -138,35 +153,161 @@ def _instant(value: Any) -> datetime | None:
 
 # -- reading the file -----------------------------------------------------------------------------
 
-def _documents(settings: SourceSettings) -> list[Any]:
+@dataclass
+class _Found:
+    """The CronJobs of the file (each read when its turn comes: see `_listing`), how many there
+    are, and the other objects, named."""
+
+    cronjobs: Iterable[Any]
+    count: int
+    skipped: list[str]
+
+
+def _found(settings: SourceSettings) -> _Found:
     path = settings.path
     if not path.is_file() or not path.stat().st_size:
         raise SourceError(f"{path}: {'no such file' if not path.is_file() else 'the file is empty'}")
     try:
         text = path.read_text(encoding=settings.encoding)
-        if text.lstrip().startswith(("{", "[")):  # kubectl -o json
-            try:
-                return [json.loads(text)]
-            except json.JSONDecodeError:
-                pass  # YAML flow style, read below
-        loader = yaml.SafeLoader(text)
-        documents = []
-        try:
-            while loader.check_node():
-                node = loader.get_node()
-                if node is None:
-                    continue
-                _check_expansion(node, max(EXPANSION_FLOOR, EXPANSION_FACTOR * len(text)), path)
-                documents.append(loader.construct_document(node))
-        finally:
-            loader.dispose()
+        documents: list[Any] | None = None
+        if text.startswith(("{", "["), _after(_LEADING_SPACE, text, 0)):  # kubectl -o json
+            listing = _listing(text)
+            if listing is not None:
+                return listing
+            with contextlib.suppress(json.JSONDecodeError):  # else YAML flow style, read below
+                documents = [_json(text)]
+        if documents is None:
+            documents = _yaml_documents(text, path)
     except UnicodeDecodeError as error:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
     except yaml.YAMLError as error:
         raise SourceError(f"{path}: cannot parse: {error}".replace("\n", " ")) from None
     except RecursionError:
         raise SourceError(f"{path}: refused: nested deeper than a Kubernetes export can be") from None
+    cronjobs: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for document in documents:
+        for item in _objects(document):
+            if _is_cronjob(item):
+                cronjobs.append(item)
+            else:
+                skipped.append(_described(item))
+    return _Found(cronjobs, len(cronjobs), skipped)
+
+
+def _yaml_documents(text: str, path: Path) -> list[Any]:
+    loader = yaml.SafeLoader(text)
+    documents = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            _check_expansion(node, max(EXPANSION_FLOOR, EXPANSION_FACTOR * len(text)), path)
+            documents.append(loader.construct_document(node))
+    finally:
+        loader.dispose()
     return documents
+
+
+def _json(text: str) -> Any:
+    """The document, with the cyclic garbage collector paused: JSON builds no cycles, and a
+    listing of 100,000 CronJobs is millions of containers, which set off collection after
+    collection of everything built so far (three quarters of the parse)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(text)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _after(space: re.Pattern[str], text: str, at: int) -> int:
+    """Where the text goes on after the blanks (as the pattern says) from `at`."""
+    match = space.match(text, at)
+    return match.end() if match is not None else at
+
+
+def _listing(text: str) -> _Found | None:
+    """A `List` document (`kubectl get cronjob -A -o json`) read one item at a time, so that the
+    listing is never whole in memory: a first pass checks that the whole text is JSON as
+    `json.loads` reads it, finds the List's kind (written after its items) and which items hold
+    CronJobs, keeping only where those begin; each is parsed again when its turn comes. None for
+    any other text (a List whose items are not an array, another document, not JSON): `json.loads`
+    reads it whole then, or says why it cannot."""
+    end = _after(_JSON_SPACE, text, 0)
+    if text[end:end + 1] != "{":
+        return None
+    kind: Any = ""
+    items: tuple[list[int], int, list[str]] | None = None
+    end = _after(_JSON_SPACE, text, end + 1)
+    try:
+        while True:  # the document's members, as json's scanner reads an object
+            if text[end:end + 1] != '"':
+                return None
+            key, end = _decode(text, end)
+            end = _after(_JSON_SPACE, text, end)
+            if text[end:end + 1] != ":":
+                return None
+            end = _after(_JSON_SPACE, text, end + 1)
+            if key == "items" and text[end:end + 1] == "[":
+                items, end = _list_items(text, end + 1)
+                if items is None:
+                    return None
+            else:
+                value, end = _decode(text, end)
+                if key == "kind":
+                    kind = value
+                elif key == "items":  # a later member replaces an earlier one, as in a dict
+                    items = None
+            end = _after(_JSON_SPACE, text, end)
+            if text[end:end + 1] == "}":
+                break
+            if text[end:end + 1] != ",":
+                return None
+            end = _after(_JSON_SPACE, text, end + 1)
+    except ValueError:  # a malformed value, or none where one must be
+        return None
+    if _after(_JSON_SPACE, text, end + 1) != len(text) or items is None or not str(kind).endswith("List"):
+        return None
+    starts, count, skipped = items
+    return _Found(_parsed_cronjobs(text, starts), count, skipped)
+
+
+def _list_items(text: str, end: int) -> tuple[tuple[list[int], int, list[str]] | None, int]:
+    """The first pass over a List's items, from just after its `[`: where each item that holds a
+    CronJob begins, how many CronJobs, the other objects named; and where the array ends."""
+    starts: list[int] = []
+    count = 0
+    skipped: list[str] = []
+    end = _after(_JSON_SPACE, text, end)
+    if text[end:end + 1] == "]":
+        return (starts, count, skipped), end + 1
+    while True:
+        item, after = _decode(text, end)
+        holds = False
+        for member in _objects(item, 1):
+            if _is_cronjob(member):
+                count += 1
+                holds = True
+            else:
+                skipped.append(_described(member))
+        if holds:
+            starts.append(end)
+        end = _after(_JSON_SPACE, text, after)
+        if text[end:end + 1] == "]":
+            return (starts, count, skipped), end + 1
+        if text[end:end + 1] != ",":
+            return None, end
+        end = _after(_JSON_SPACE, text, end + 1)
+
+
+def _parsed_cronjobs(text: str, starts: list[int]) -> Iterator[Any]:
+    for start in starts:
+        for member in _objects(_decode(text, start)[0], 1):
+            if _is_cronjob(member):
+                yield member
 
 
 def _objects(document: Any, depth: int = 0) -> Iterator[Any]:
@@ -220,9 +361,11 @@ def _schedule(flow: FlowRows, spec: dict[str, Any], metadata: dict[str, Any], st
         return
     try:
         prefix, rest = split_zone(raw)
-        anchor_field, anchor = "status.lastScheduleTime", _instant(status.get("lastScheduleTime"))
-        if anchor is None:
-            anchor_field, anchor = "metadata.creationTimestamp", _instant(metadata.get("creationTimestamp"))
+        anchor_field, anchor = "", None
+        if rest.startswith(EVERY):  # the one kind of schedule that counts from an instant
+            anchor_field, anchor = "status.lastScheduleTime", _instant(status.get("lastScheduleTime"))
+            if anchor is None:
+                anchor_field, anchor = "metadata.creationTimestamp", _instant(metadata.get("creationTimestamp"))
         converted = convert_robfig(rest, anchor)
     except Rejection as rejection:
         flow.fail(rejection.code, f"spec.schedule {raw!r}: {rejection.message}"
@@ -280,7 +423,7 @@ def _cronjob_settings(flow: FlowRows, spec: dict[str, Any]) -> None:
     if limits:
         flow.warn("HISTORY_LIMIT", f"{', '.join(limits)}: how many finished Jobs Kubernetes kept; the service keeps "
                                    "its own run history")
-    other = sorted(set(spec) - set(SPEC_KEYS))
+    other = sorted(set(spec) - SPEC_KEY_SET)
     if other:
         flow.warn("JOB_SETTINGS", f"spec.{', spec.'.join(other)}: not carried")
 
@@ -302,7 +445,7 @@ def _job_settings(flow: FlowRows, job: dict[str, Any], pod: dict[str, Any]) -> N
     if job.get("activeDeadlineSeconds") is not None:
         flow.warn("TIMEOUT", f"activeDeadlineSeconds {job['activeDeadlineSeconds']}: Kubernetes stopped a Job that ran "
                              "longer; not carried")
-    other = sorted(set(job) - set(JOB_KEYS))
+    other = sorted(set(job) - JOB_KEY_SET)
     if other:
         flow.warn("JOB_SETTINGS", f"spec.jobTemplate.spec.{', spec.jobTemplate.spec.'.join(other)}: not carried")
 
@@ -318,7 +461,7 @@ def _pod_settings(flow: FlowRows, pod: dict[str, Any], template: dict[str, Any])
         flow.warn("VOLUMES", f"the pod's volumes {_names(volumes)} (with the containers' mounts) are not carried: the "
                              "tasks see the worker's files")
     security = {k: v for k, v in _mapping(pod.get("securityContext"), "securityContext").items() if k not in RUN_AS}
-    extra = [key for key, value in pod.items() if key not in POD_CARRIED and POD_DEFAULTS.get(key, object()) != value]
+    extra = [key for key, value in pod.items() if key not in POD_CARRIED and POD_DEFAULTS.get(key, _ABSENT) != value]
     extra += ["securityContext." + key for key in sorted(security)]
     metadata = {k: v for k, v in _mapping(template.get("metadata"), "template.metadata").items()
                 if k in ("labels", "annotations") and v}
@@ -331,6 +474,8 @@ def expand(text: str, known: dict[str, str], unresolved: set[str]) -> str:
     """`$(VAR)` as the kubelet expands it (Kubernetes' forked expansion.Expand): a defined variable
     is replaced, `$$` is `$`, anything else stays as written. A reference whose value only the
     cluster knows is kept and noted in `unresolved`."""
+    if "$" not in text:
+        return text
     out: list[str] = []
     checkpoint, cursor = 0, 0
     while cursor < len(text):
@@ -385,7 +530,7 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
     known: dict[str, str] = {}
     from_cluster: list[str] = []
     unresolved: set[str] = set()
-    words = ["docker", "run", "--rm"]
+    words: list[str] = []  # after `docker run --rm`
     pull = PULL.get(_text(container.get("imagePullPolicy"), f"{where}.imagePullPolicy"))
     if pull:
         words += ["--pull", pull]
@@ -421,7 +566,12 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
         flow.warn("ENV_REFERENCE", f"{where}: $({'), $('.join(sorted(unresolved))}) were expanded by the kubelet from "
                                    "values this export does not hold (from the cluster, or no variable of the "
                                    "container): kept as written, so the program receives that text")
-    return shlex.join(words)
+    return _DOCKER_RUN + " ".join([_quoted(word) for word in words])
+
+
+@functools.lru_cache(maxsize=8192)  # flags, images and entrypoints repeat from CronJob to CronJob
+def _quoted(word: str) -> str:
+    return shlex.quote(word)
 
 
 def _container_settings(flow: FlowRows, container: dict[str, Any], where: str) -> None:
@@ -435,7 +585,7 @@ def _container_settings(flow: FlowRows, container: dict[str, Any], where: str) -
         flow.warn("VOLUMES", f"{where}: mounts at {_names(mounts)} are not carried")
     security = _mapping(container.get("securityContext"), f"{where}.securityContext")
     extra = [key for key, value in container.items()
-             if key not in CONTAINER_CARRIED and CONTAINER_DEFAULTS.get(key, object()) != value]
+             if key not in CONTAINER_CARRIED and CONTAINER_DEFAULTS.get(key, _ABSENT) != value]
     extra += [f"securityContext.{key}" for key, value in sorted(security.items()) if key not in RUN_AS and value]
     if extra:
         flow.warn("CONTAINER_SETTINGS", f"{where}: {', '.join(extra)} not carried")
@@ -509,18 +659,12 @@ def _flow(item: dict[str, Any], number: int, default_namespace: str) -> FlowRows
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
     default_namespace = _options(settings)
-    cronjobs: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    for document in _documents(settings):
-        for item in _objects(document):
-            if _is_cronjob(item):
-                cronjobs.append(item)
-            else:
-                skipped.append(_described(item))
-    if not cronjobs:
+    listed = _found(settings)
+    skipped = listed.skipped
+    if not listed.count:
         found = f"found {_names(skipped)}" if skipped else "found no object"
         raise SourceError(f"{settings.path}: this does not look like a Kubernetes CronJob export ({EXPECTED}; {found})")
-    for number, item in enumerate(cronjobs, start=1):
+    for number, item in enumerate(listed.cronjobs, start=1):
         flow = _flow(item, number, default_namespace)
         if number == 1 and skipped:
             flow.warn("SKIPPED_OBJECTS", f"the file also holds {len(skipped)} object(s) that are not CronJobs, "
