@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 
@@ -85,3 +86,24 @@ def output_may_close() -> Iterator[None]:
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit too
+
+
+# The options every verb that changes live flows shares (edit, restore, enable, disable, delete).
+def add_apply_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--apply", action="store_true",
+                        help=f"{verb} them, after the plan (without it: the plan only, nothing written)")
+    parser.add_argument("--yes", action="store_true", help="the same as --apply, for scripts")
+    parser.add_argument("--json", action="store_true", help="the plan, or the summary, as JSON")
+    parser.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run named by --run-id: flows with a final line are not touched again")
+    parser.add_argument("--before", type=Path, metavar="FILE",
+                        help="the snapshot of the flows about to change, written first "
+                        "(default: results/runbooks/<run-id>.before.jsonl, beside the result log)")
+
+
+def check_apply_arguments(args: argparse.Namespace) -> str | None:
+    """Why the options do not go together, or None."""
+    if not (args.apply or args.yes) and (args.resume or args.run_id or args.before):
+        return "--run-id, --resume and --before are for --apply: without it nothing is written"
+    return None

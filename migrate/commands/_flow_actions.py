@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from migrate.commands import add_apply_arguments
 from migrate.selection import add_selection_arguments
 
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
@@ -21,29 +22,21 @@ DOES = {"enable": "schedule the flows of a selection again (Enable Flow), plan f
 def add_toggle_parser(verbs: Any, verb: str) -> None:
     parser = verbs.add_parser(verb, help=DOES[verb])
     parser.add_argument("config", type=Path)
-    parser.add_argument("--apply", action="store_true",
-                        help=f"{verb} them (without it: the plan only, each flow with its action)")
-    parser.add_argument("--yes", action="store_true", help="the same as --apply, for scripts")
-    parser.add_argument("--json", action="store_true", help="the plan or the summary as JSON")
-    parser.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run named by --run-id: flows with a final line are not touched again")
-    parser.add_argument("--before", type=Path, metavar="FILE",
-                        help="the snapshot of the flows about to change, written first "
-                        "(default: results/runbooks/<run-id>.before.jsonl, beside the result log)")
+    add_apply_arguments(parser, verb)
     add_selection_arguments(parser)
 
 
 def execute_toggle(args: argparse.Namespace, verb: str) -> int:
-    from migrate.commands import fail, output_may_close, resume_hint
+    from migrate.commands import check_apply_arguments, fail, output_may_close, resume_hint
     from migrate.config import load_settings
     from migrate.engine.flow_actions import apply_toggle, plan_toggle
     from migrate.selection import selection_from_args
 
     selection = selection_from_args(args)  # a bad criterion is refused before the config is read
     apply = args.apply or args.yes
-    if not apply and (args.resume or args.run_id or args.before):
-        return fail("--run-id, --resume and --before are for --apply: without it nothing is written")
+    problem = check_apply_arguments(args)
+    if problem:
+        return fail(problem)
     settings = load_settings(args.config)
     if not apply:
         plan = plan_toggle(settings, verb, selection)  # type: ignore[arg-type]  # argparse: the verb's name

@@ -3,7 +3,6 @@ engine (engine/runbook.py). Not a verb itself: the CLI lists edit.py and restore
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -11,27 +10,6 @@ from typing import Any
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
 PRELOAD = ("migrate.config", "migrate.engine.export", "migrate.engine.runbook", "migrate.engine.job",
            "migrate.engine.inventory", "migrate.reconcile.edits", "migrate.reconcile.saved_plan", "rich.table")
-
-
-def add_apply_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
-    parser.add_argument("--apply", action="store_true",
-                        help=f"{verb} them, after the plan (without it: the plan only, nothing written)")
-    parser.add_argument("--yes", action="store_true", help="the same as --apply, for scripts")
-    parser.add_argument("--json", action="store_true", help="the plan, or the summary, as JSON")
-    parser.add_argument("--run-id", help="name the run (default: time stamp and a random suffix)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run named by --run-id from its own plan: flows with a final line are not "
-                        "touched again")
-    parser.add_argument("--before", type=Path, metavar="FILE",
-                        help="the snapshot of the flows about to change, written first "
-                        "(default: results/runbooks/<run-id>.before.jsonl, beside the result log)")
-
-
-def check_apply_arguments(args: argparse.Namespace) -> str | None:
-    """Why the options do not go together, or None."""
-    if not (args.apply or args.yes) and (args.resume or args.run_id or args.before):
-        return "--run-id, --resume and --before are for --apply: without it nothing is written"
-    return None
 
 
 def print_plan(plan: Any, as_json: bool) -> None:

@@ -9,7 +9,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from migrate.commands._runbook import PRELOAD, add_apply_arguments, check_apply_arguments, print_plan, print_run
+from migrate.commands import add_apply_arguments, check_apply_arguments
+from migrate.commands._runbook import PRELOAD, print_plan, print_run
 from migrate.selection import add_selection_arguments
 
 __all__ = ["PRELOAD", "add_parser", "execute"]
