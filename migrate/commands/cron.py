@@ -9,6 +9,10 @@ from typing import Any
 
 from migrate.commands import fail
 
+# Schedules a profile reads in its own grammar (converted to Quartz by its schedule module, as the
+# profile does), then placed in the service's zone as every schedule is.
+NATIVE_DIALECTS = ("kubernetes", "eventbridge", "systemd")
+
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
 PRELOAD = ("migrate.config", "migrate.schedule.convert")
 
@@ -16,9 +20,10 @@ PRELOAD = ("migrate.config", "migrate.schedule.convert")
 def add_parser(verbs: Any) -> None:
     cron = verbs.add_parser("cron", help="convert one schedule: prints freq, cycle and warnings, or why not")
     cron.add_argument("expression")
-    cron.add_argument("--dialect", choices=["unix", "croniter", "quartz", "airflow", "iso8601", "service"],
-                      required=True,
-                      help="the source's dialect: never guessed from the text")
+    cron.add_argument("--dialect", choices=["unix", "croniter", "quartz", "airflow", "iso8601", "service",
+                                            *NATIVE_DIALECTS], required=True,
+                      help="the source's dialect: never guessed from the text (kubernetes: a CronJob's schedule, "
+                           "robfig/cron with CRON_TZ=; eventbridge: cron(…), rate(…); systemd: an OnCalendar= value)")
     cron.add_argument("--start", help="for intervals (airflow, iso8601): the date-time they count from; with an "
                                       "offset it is an instant, and the interval keeps UTC's clock")
     cron.add_argument("--zone", help="the IANA zone the schedule fires in (CRON_TZ, timeZone, timezoneId…)")
@@ -46,8 +51,11 @@ def execute(args: argparse.Namespace) -> int:
         zone, target_zone = known_zone(args.zone), known_zone(args.target_zone)
     except ValueError as error:
         return fail(f"--zone/--target-zone: {error}")
-    result = convert_for_service(args.expression, args.dialect, start, zone, target_zone, args.approximate,
-                                 args.split)
+    if args.dialect in NATIVE_DIALECTS:
+        result = _native(args.expression, args.dialect, start, zone, target_zone, args.approximate)
+    else:
+        result = convert_for_service(args.expression, args.dialect, start, zone, target_zone, args.approximate,
+                                     args.split)
     if args.json:
         print(json.dumps(result.as_json()))
     elif isinstance(result, Converted):
@@ -58,3 +66,42 @@ def execute(args: argparse.Namespace) -> int:
     else:
         print(f"rejected {result.code}: {result.message}")
     return 0 if isinstance(result, Converted) else 2
+
+
+def _native(expression: str, dialect: str, start: Any, zone: str | None, target_zone: str | None,
+            approximate: bool) -> Any:
+    """A profile's own grammar to Quartz (its zone, where the grammar names one, over --zone),
+    then into the service's zone: the same steps the profile and the mapping take."""
+    from dataclasses import replace
+    from datetime import UTC
+
+    from migrate.schedule.convert import convert_for_service
+    from migrate.schedule.result import Converted, Rejected, Rejection
+
+    try:
+        if dialect == "kubernetes":
+            from migrate.schedule.robfig import convert_robfig, split_zone
+
+            named, rest = split_zone(expression.strip())
+            native = convert_robfig(rest, start)
+            zone = zone if named is None else (named or "UTC")
+        elif dialect == "eventbridge":
+            from migrate.schedule.eventbridge import convert_cron, convert_rate, read_expression
+
+            form, body = read_expression(expression.strip())
+            if form == "at":
+                raise Rejection("ONE_TIME", "at(…) fires once: not a recurring schedule")
+            anchor = start.astimezone(UTC).replace(tzinfo=None) if start is not None and start.tzinfo else start
+            native = convert_cron(body) if form == "cron" else convert_rate(body, anchor)
+            zone = zone or "UTC"  # EventBridge evaluates in UTC unless the schedule names its zone
+        else:
+            from migrate.schedule.systemd import convert_calendar
+
+            event = convert_calendar(expression.strip())
+            native, zone = event.converted, event.timezone or zone
+    except Rejection as rejection:
+        return Rejected(rejection.code, rejection.message, expression)
+    placed = convert_for_service(native.freq, "quartz", None, zone, target_zone, approximate)
+    if isinstance(placed, Converted):
+        return replace(placed, source=expression, warnings=(*native.warnings, *placed.warnings))
+    return placed

@@ -8,6 +8,7 @@ row, 12 bytes a flow, sorted with numpy; no table of a million keys is ever held
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import tempfile
@@ -16,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, Literal, TextIO
 
 import numpy as np
@@ -23,7 +25,7 @@ import orjson
 
 from migrate.config import Settings
 from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, TargetUnreachable
-from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, identity_scope, plan_flows
+from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, identity_scopes, marker_digest, plan_flows
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
 from migrate.mapping.seen import digest
 from migrate.reconcile.caller import caller_note, with_caller_name
@@ -31,6 +33,7 @@ from migrate.reconcile.diff import Action, invalid_action, live_actions
 from migrate.reconcile.live import LiveFlows, ReadFailed, listed_flows
 from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
+from migrate.sources.mixed import MixedRows, Span, formats_in
 from migrate.sources.readers import SourceRow
 
 BATCH_ROWS = 2000
@@ -50,7 +53,7 @@ class Partial:
     digests: array[int] = field(default_factory=lambda: array("Q"))  # of each valid flow's target
     first_rows: array[int] = field(default_factory=lambda: array("I"))
     ready: list[ReadyFlow] = field(default_factory=list)  # kept for a plan against the live service
-    identities: list[str] = field(default_factory=list)  # of every flow, valid or not (orphans are the others)
+    wanted: list[str] = field(default_factory=list)  # marker digests of every flow, valid or not (orphans: the others)
     # An offline plan's `valid` actions as JSON lines (no body made): bytes pickle back from a
     # worker far faster than objects, and the plan spools them to a file, so memory stays flat.
     action_lines: bytearray = field(default_factory=bytearray)
@@ -59,8 +62,8 @@ class Partial:
         self.found += 1
         for warning in flow.warnings:
             self.warnings_by_code[warning["code"]] += 1
-        if keep == "payloads":
-            self.identities.append(flow.identity)
+        if keep == "payloads" and (digest_of_marker := marker_digest(flow)) is not None:
+            self.wanted.append(digest_of_marker)
         if isinstance(flow, InvalidFlow):
             self.invalid_by_reason.update({e.reason for e in flow.errors})
             self.invalid.append(flow)
@@ -101,7 +104,7 @@ class PlanResult:
     _digests: array[int] = field(default_factory=lambda: array("Q"))
     _rows: array[int] = field(default_factory=lambda: array("I"))
     ready: list[ReadyFlow] = field(default_factory=list)  # the valid flows (a plan against the live service)
-    identities: set[str] = field(default_factory=set)
+    wanted: set[str] = field(default_factory=set)  # the marker digests of every flow of the source
     actions: list[Action] = field(default_factory=list)  # one a flow, but an offline plan's valid ones:
     _spool: IO[bytes] | None = None  # those are here, a JSON line each (see Partial.action_lines)
     _spooled: int = 0
@@ -109,6 +112,7 @@ class PlanResult:
     reads: Counter[str] = field(default_factory=Counter)  # requests a live plan made, by action
     offline: bool = True
     notes: list[str] = field(default_factory=list)
+    sources: list[Span] = field(default_factory=list)  # a folder of several formats: which rows each entry gave
 
     def merge(self, part: Partial) -> None:
         self.found += part.found
@@ -118,7 +122,7 @@ class PlanResult:
         self.warnings_by_code.update(part.warnings_by_code)
         self.invalid.extend(part.invalid)  # all of them: nothing is left out of the plan
         self.ready.extend(part.ready)
-        self.identities.update(part.identities)
+        self.wanted.update(part.wanted)
         if part.action_lines:
             if self._spool is None:
                 self._spool = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the plan)
@@ -162,6 +166,18 @@ class PlanResult:
                                code="DUPLICATE", message=f"duplicate: {target or 'the same flow'} already comes from "
                                                          f"row {earlier}; not saved twice")]))
 
+    def _format_of_row(self) -> _FormatColumn:
+        return _FormatColumn(self.sources)
+
+    def _flows_by_entry(self) -> Counter[Path]:
+        """A mixed folder's flows counted by the entry their first row came from."""
+        firsts = [span.first_row for span in self.sources]
+        counted: Counter[Path] = Counter()
+        for action in self.all_actions():
+            if action.rows:
+                counted[self.sources[max(bisect.bisect_right(firsts, action.rows[0]) - 1, 0)].path] += 1
+        return counted
+
     def listed(self) -> list[InvalidFlow]:
         """The invalid flows kept for the report, in input order."""
         return sorted(self.invalid, key=lambda f: f.rows[0])
@@ -199,6 +215,7 @@ class PlanResult:
             "exit_code": self.exit_code, "source": self.source, "profile": self.profile, "flows_found": self.found,
             "convertible": self.valid, "to_find_by_name": self.by_name, "invalid": self.found - self.valid,
             "offline": self.offline, "by_action": dict(self.by_action().most_common()),
+            **({"sources": [span.as_json() for span in self.sources]} if self.sources else {}),
             "reads": dict(self.reads), "notes": self.notes,
             "invalid_by_reason": dict(self.invalid_by_reason.most_common()),
             "warnings_by_code": dict(self.warnings_by_code.most_common()),
@@ -224,25 +241,50 @@ class PlanResult:
         lines = [f"# Migration plan: `{self.source}`", "", f"Profile: {self.profile}", "",
                  "| flows found | convertible | invalid | found by name at run time |", "|---|---|---|---|",
                  f"| {self.found} | {self.valid} | {self.found - self.valid} | {self.by_name} |", ""]
+        format_of = self._format_of_row()
+        if self.sources:
+            lines += ["## Sources", "", "| format | export | rows | flows |", "|---|---|---|---|"]
+            flows_of = self._flows_by_entry()
+            lines += [f"| {span.profile} | `{span.path.name}` | {span.first_row}-{span.last_row} | "
+                      f"{flows_of.get(span.path, 0)} |" for span in self.sources] + [""]
         for title, counts in (("Invalid, by reason", self.invalid_by_reason),
                               ("Warnings, by code", self.warnings_by_code)):
             if counts:
                 lines += [f"## {title}", "", "| code | flows |", "|---|---|"]
                 lines += [f"| {code} | {n} |" for code, n in counts.most_common()] + [""]
         if self.invalid:
-            lines += ["## Invalid flows", "", "| rows | flow | reason |", "|---|---|---|"]
+            lines += ["## Invalid flows", "", f"| {format_of.title}rows | flow | reason |",
+                      f"|{format_of.rule}---|---|---|"]
             for flow in self.listed():
                 reasons = "; ".join(e.sentence() for e in flow.errors).replace("|", "\\|")
-                lines.append(f"| {', '.join(map(str, flow.rows))} | {flow.name or flow.source_key} | {reasons} |")
+                lines.append(f"| {format_of(flow.rows)}{', '.join(map(str, flow.rows))} | "
+                             f"{flow.name or flow.source_key} | {reasons} |")
             lines.append("")
         out.write("\n".join(lines) + "\n")
         if self.by_action():
-            out.write("## Flows\n\n| action | flow | id | freq | cycle | what |\n|---|---|---|---|---|---|\n")
+            out.write(f"## Flows\n\n| {format_of.title}action | flow | id | freq | cycle | what |\n"
+                      f"|{format_of.rule}---|---|---|---|---|---|\n")
             for action in self.all_actions():
                 cells = action_cells(action)
-                out.write("| " + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
+                out.write(f"| {format_of(action.rows)}"
+                          + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
             out.write("\n")
         out.write("".join(f"{note}  \n" for note in self.notes))
+
+
+class _FormatColumn:
+    """A mixed folder's plan: the format of a flow, from the rows its entry gave (a first column of
+    the tables); nothing for a source of one format."""
+
+    def __init__(self, sources: list[Span]) -> None:
+        self.firsts = [span.first_row for span in sources]
+        self.names = [span.profile for span in sources]
+        self.title, self.rule = ("format | ", "---|") if sources else ("", "")
+
+    def __call__(self, rows: list[int]) -> str:
+        if not self.firsts or not rows:
+            return ""
+        return f"{self.names[max(bisect.bisect_right(self.firsts, rows[0]) - 1, 0)]} | "
 
 
 def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None, keep: Keep = "nothing") -> Partial:
@@ -261,7 +303,10 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
     result = PlanResult(EXIT_OK, str(settings.source.path), settings.source.profile)
     named = settings.source.profile
     settings, rows = source_rows(settings)
-    if settings.source.profile != named:  # `auto`: the plan names the format it recognised
+    if isinstance(rows, MixedRows):  # a folder of several formats: which rows each entry gave
+        result.sources = rows.spans
+        result.profile = "mixed: " + ", ".join(sorted(formats_in(settings.source, rows.profiles)))
+    elif settings.source.profile != named:  # `auto`: the plan names the format it recognised
         result.profile = f"{settings.source.profile}, recognised"
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches = batches_of(rows, settings, BATCH_ROWS)
@@ -351,7 +396,7 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     # An invalid row may be an orphan's own job with a typo (its key then differs): while any row is
     # invalid, orphans are reported, never disabled.
     blocked = prune is not None and bool(result.invalid)
-    actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.identities,
+    actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.wanted,
                                                    None if blocked else prune))
     result.actions = actions + [invalid_action(f) for f in result.listed()]
     by_action = result.by_action()
@@ -370,12 +415,12 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
         result.notes.append(
             f"--prune {prune}: {by_action['disable']} orphans to disable, {by_action['orphaned']} already inactive; "
             "finding them read every flow you can edit once (the Get Flow reads above)"
-            if identity_scope(settings) is not None else
+            if identity_scopes(settings) else
             f"--prune {prune}: identity markers are off (mapping.identity_marker): no flow can be told to be an orphan")
     return result
 
 
-async def _read_live(settings: Settings, ready: list[ReadyFlow], identities: set[str],
+async def _read_live(settings: Settings, ready: list[ReadyFlow], wanted: set[str],
                      prune: str | None = None) -> tuple[list[Action], Counter[str]]:
     """Connects as a run does (engine/job.py), lists, reads and compares; writes nothing. The
     run's requester (engine/runner.py: pacing, retries, breaker) does every read."""
@@ -396,10 +441,9 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], identities: set
         if listing.result != "ok" or listing.answer is None:
             raise PlanReadError(f"the live flows could not be listed (Get My Flow): "
                                 f"{reader.abort_reason or listing.msg}")
-        scope = identity_scope(settings)
-        live = LiveFlows(listed_flows(listing.answer.data), scope, read_flow)
+        live = LiveFlows(listed_flows(listing.answer.data), identity_scopes(settings), read_flow)
         try:
-            actions = await live_actions(live, ready, identities, scope, run.create_missing, run.concurrency,
+            actions = await live_actions(live, ready, wanted, run.create_missing, run.concurrency,
                                          prune)
         except ReadFailed as failed:
             raise PlanReadError(f"a live flow could not be read for the marker scan: "

@@ -35,7 +35,7 @@ from migrate.exit_codes import (
     EXIT_SOME_FAILED,
     TargetUnreachable,
 )
-from migrate.mapping.flows import identity_scope
+from migrate.mapping.flows import identity_scopes
 from migrate.reconcile.caller import with_caller_name
 from migrate.reconcile.saved_plan import SavedPlan
 from migrate.redact import redact
@@ -228,7 +228,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
                             fsync_every=settings.run.fsync_every, config=settings.config_path.name)
             runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
                             settings_dir_id=settings.target.dir_id, stop=stop, pacer=pacer)
-            runner.marker_scope = identity_scope(settings)
+            runner.marker_scopes = identity_scopes(settings)
             runner.saved_plan = saved_plan
             runner.prune = prune
             runner.saved_status, runner.line_extra = runbook.saved_status, runbook.line_extra

@@ -191,7 +191,7 @@ async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, cre
     listed = [Listed(flow_id, str(line.get("flowName", "")), True) for flow_id, line in desired.live.items()]
     missing = [flow for flow in result.ready if flow.flow_id not in desired.live]
     present = [flow for flow in result.ready if flow.flow_id in desired.live]
-    actions = await live_actions(LiveFlows(listed, None, cached), present, set(), None, False,
+    actions = await live_actions(LiveFlows(listed, frozenset(), cached), present, set(), False,
                                  settings.run.concurrency)
     for flow in missing:
         actions.append(create_action(flow) if create_missing else invalid_action_missing(flow))

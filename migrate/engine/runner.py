@@ -30,8 +30,8 @@ import aiohttp
 
 from migrate.config import RunSettings
 from migrate.engine.pacing import RequestPacer, Stopped, StopSignal
-from migrate.mapping.flows import InvalidFlow, ReadyFlow
-from migrate.mapping.identity import key_digest, marker_of
+from migrate.mapping.flows import InvalidFlow, ReadyFlow, marker_digest
+from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, differences, remote_graph
 from migrate.reconcile.diff import Action, orphan_action, orphan_marker, sent_facts
 from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows, live_marker
@@ -110,7 +110,7 @@ class Runner:
         self.in_doubt_sent = 0  # flows a crashed run may have left a request in flight for
         self._bug: BaseException | None = None
         self._live: LiveFlows | None = None
-        self.marker_scope: str | None = None  # the scope of our identity markers (None: found by name only)
+        self.marker_scopes: frozenset[str] = frozenset()  # our identity markers' scopes (none: found by name only)
         self._names_lock = asyncio.Lock()
         self._dir_id: str | None = settings_dir_id
         self.saved_plan: SavedPlan | None = None  # run --plan: only its changes, only if still current
@@ -189,7 +189,7 @@ class Runner:
             async for flow in flows:
                 if self.stopping:
                     break
-                if self.prune is not None and self.marker_scope is not None:
+                if self.prune is not None and self.marker_scopes:
                     self._want(flow)
                 if isinstance(flow, InvalidFlow):
                     self.invalid_seen += 1
@@ -353,15 +353,9 @@ class Runner:
 
     def _want(self, flow: ReadyFlow | InvalidFlow) -> None:
         """Note the flow's marker digest: its live flow, if any, is not an orphan."""
-        assert self.marker_scope is not None
-        if isinstance(flow, InvalidFlow):  # no body: its marker is made of its key (a duplicate has none)
-            digest = key_digest(self.marker_scope, flow.identity or flow.source_key)
-        else:
-            mark = marker_of(json.loads(flow.body).get("desc"))
-            if mark is None:
-                return
-            digest = mark[1]
-        self._wanted.append(int(digest, 16))
+        digest = marker_digest(flow)
+        if digest is not None:
+            self._wanted.append(int(digest, 16))
 
     @property
     def whole_source_done(self) -> bool:
@@ -380,7 +374,7 @@ class Runner:
             await self._each(self._apply_planned_disable, self.saved_plan.disables)
             if self.saved_plan.disables:
                 self.prune_note = f"the plan's disables: {len(self.saved_plan.disables)} orphans, each checked first"
-        elif self.marker_scope is None:
+        elif not self.marker_scopes:
             self.prune_note = ("--prune: identity markers are off (mapping.identity_marker): no flow can be told "
                                "to be an orphan; nothing was disabled")
         elif self.invalid_seen:
@@ -407,8 +401,6 @@ class Runner:
     async def _prune(self) -> None:
         """Find the orphans with the marker scan (every flow the caller can edit, each read once
         in the run) and disable each active one."""
-        assert self.marker_scope is not None
-        scope = self.marker_scope
         live = await self._live_flows()
         if isinstance(live, Exchange):
             self._prune_failed(f"the live flows could not be listed (Get My Flow): {live.msg}")
@@ -423,8 +415,8 @@ class Runner:
             return
         scanned = live.reads - reads_before
 
-        async def one(orphan: tuple[str, str, str]) -> None:
-            flow_id, name, digest = orphan
+        async def one(orphan: tuple[str, str, str, str]) -> None:
+            flow_id, name, scope, digest = orphan
             started = time.monotonic()
             try:  # read earlier in the run (maybe long ago): read again, as it is now
                 data = await (live.fresh(flow_id) if flow_id in seen_before else live.read(flow_id))
@@ -512,7 +504,7 @@ class Runner:
                 read = await self._send(self.client.get_my_flows)
                 if read.result != "ok" or read.answer is None:
                     return read
-                self._live = LiveFlows(listed_flows(read.answer.data), self.marker_scope, self.read_flow)
+                self._live = LiveFlows(listed_flows(read.answer.data), self.marker_scopes, self.read_flow)
             return self._live
 
     async def read_flow(self, flow_id: str) -> dict[str, Any]:

@@ -22,13 +22,14 @@ from pydantic import ValidationError
 
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.mapping.graph import flow_node_id, layout, task_node_id
-from migrate.mapping.identity import marker_of, with_marker
+from migrate.mapping.identity import key_digest, marker_of, with_marker
 from migrate.mapping.seen import SeenKeys
 from migrate.schedule.convert import convert_for_service
 from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
 from migrate.schedule.timezone import TIMEZONE_MISMATCH
 from migrate.service.model import ID_RANGE, FieldError, FlowPayload, canonical_id, field_errors, payload_sha256
+from migrate.sources.mixed import PROFILE_COLUMN
 from migrate.sources.readers import SourceRow
 
 LIST_SEPARATORS = re.compile(r"[;,\s]+")
@@ -46,6 +47,7 @@ class FlowDraft:
     defaulted: set[str] = field(default_factory=set)  # fields filled from [defaults], not from the row
     flow_upstream: str = ""  # the other flows this one waits on (profiles' standard column)
     identity: str = ""  # the source key the marker is made of (docs/reconcile.md)
+    scope: str | None = None  # the scope of its identity marker (None: markers off)
     links: str = ""  # the profiles' `links` column: exact relations and flow nodes (a snapshot's)
 
     def fail(self, field_name: str, value: object, message: str, code: str | None = None) -> None:
@@ -126,6 +128,7 @@ class InvalidFlow:
     errors: list[FieldError]
     warnings: tuple[dict[str, str], ...] = ()
     identity: str = ""
+    scope: str | None = None  # the scope of the identity marker it would carry (None: markers off)
 
 
 @functools.lru_cache(maxsize=4096)  # owners and parameters repeat across rows
@@ -240,6 +243,32 @@ def identity_scope(settings: Settings) -> str | None:
     return settings.mapping.identity_scope or settings.source.profile
 
 
+def identity_scopes(settings: Settings) -> frozenset[str]:
+    """Every scope this source's flows are marked with (none when markers are off): one, but for a
+    folder of several formats (sources/mixed.py), whose flows each carry their own profile's."""
+    scope = identity_scope(settings)
+    if scope is None or settings.mapping.identity_scope:
+        return frozenset({scope} if scope else ())
+    from migrate.sources.detect import AUTO, MIXED, auto_profile
+    from migrate.sources.mixed import formats_in
+    from migrate.sources.profiles import registry
+
+    profiles = tuple(registry())
+    if scope == AUTO:  # the format recognised, as the mapping marked the flows (mapping/pipeline.py)
+        scope = auto_profile(settings.source.path, list(profiles))
+    return formats_in(settings.source, profiles) if scope == MIXED else frozenset({scope})
+
+
+def marker_digest(flow: ReadyFlow | ValidFlow | InvalidFlow) -> str | None:
+    """The digest of the identity marker a flow carries, or (invalid, with no body) would carry:
+    its live flow, if any, is wanted and not an orphan. None: markers are off."""
+    if isinstance(flow, InvalidFlow):
+        return key_digest(flow.scope, flow.identity or flow.source_key) if flow.scope is not None else None
+    desc = flow.payload.desc if isinstance(flow, ValidFlow) else json.loads(flow.body).get("desc")
+    mark = marker_of(desc)
+    return mark[1] if mark is not None else None
+
+
 _FAILED = object()  # a mapped value the map refused; the draft has the error already
 
 
@@ -341,6 +370,7 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     if not plan.mapping.flow_key and key.startswith("row "):
         key = str(draft.body.get("id") or draft.body.get("name") or key)
     draft.identity = key
+    draft.scope = plan.marker_scope
     if plan.marker_scope is not None:
         desc = draft.body.get("desc")
         draft.body["desc"] = with_marker(desc if isinstance(desc, str) else "", plan.marker_scope, key)
@@ -647,22 +677,25 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
     rows of a flow are known to be contiguous)."""
     mapping = settings.mapping
     plan = FieldPlan.of(settings)
+    plan_of = _plans_by_profile(settings) if settings.source.profile == "mixed" else None
     if not mapping.flow_key:
         for row in rows:
-            draft = _start_draft(plan, row, _key_of(mapping, row))
+            draft = _start_draft(plan_of(row) if plan_of else plan, row, _key_of(mapping, row))
             _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
             yield from _with_split(draft) if draft.split is not None else (draft,)
         return
     grouped: dict[str, tuple[FlowDraft, list[_TaskRow]]] = {}
     for row in rows:
-        key = _key_of(mapping, row)
+        source_key = _key_of(mapping, row)
+        # A folder of several formats: two formats may use one key, and they are two flows.
+        key = f"{row.cells.get(PROFILE_COLUMN, '')}\x1f{source_key}" if plan_of is not None else source_key
         if mapping.contiguous_groups and grouped and key not in grouped:
             for draft, tasks in grouped.values():  # the previous flow is complete
                 _finish_graph(draft, tasks, mapping)
                 yield from _with_split(draft) if draft.split is not None else (draft,)
             grouped.clear()
         if key not in grouped:
-            draft = _start_draft(plan, row, key)
+            draft = _start_draft(plan_of(row) if plan_of else plan, row, source_key)
             grouped[key] = (draft, [])
         else:
             grouped[key][0].rows.append(row.number)
@@ -673,6 +706,26 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         yield from _with_split(draft) if draft.split is not None else (draft,)
 
 
+def _plans_by_profile(settings: Settings) -> Callable[[SourceRow], FieldPlan]:
+    """A folder of several formats: each row is mapped as its own profile maps it (its dialect,
+    its identity scope), made once a profile."""
+    from migrate.sources.profiles import registry, standard_mapping
+
+    profiles = registry()
+    plans: dict[str, FieldPlan] = {}
+
+    def plan_of(row: SourceRow) -> FieldPlan:
+        name = row.cells.get(PROFILE_COLUMN, "")
+        if name not in plans:
+            profile = profiles[name]
+            plans[name] = FieldPlan.of(settings.model_copy(update={
+                "mapping": standard_mapping(profile.dialect, settings.mapping, profile),
+                "source": settings.source.model_copy(update={"profile": name})}))
+        return plans[name]
+
+    return plan_of
+
+
 def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
     """The draft, and with an opt-in split its twin: the day-of-week half, under its own id."""
     yield draft
@@ -680,7 +733,7 @@ def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
         return
     twin_id, schedule = draft.split
     twin = FlowDraft(source_key=f"{draft.source_key} (split)", rows=list(draft.rows),
-                     body=copy.deepcopy(draft.body), warnings=list(draft.warnings))
+                     body=copy.deepcopy(draft.body), warnings=list(draft.warnings), scope=draft.scope)
     twin.body.update(freq=schedule.freq, cycle=schedule.cycle, name=f"{draft.body.get('name', '')} (weekdays)")
     twin.identity = f"{draft.identity} (split)"
     marked = marker_of(twin.body.get("desc"))
@@ -718,7 +771,7 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
             flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
-            identity=draft.identity,
+            identity=draft.identity, scope=draft.scope,
         )
     return ValidFlow(payload=payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
                         needs_id=needs_id, commands=draft.commands, identity=draft.identity)
@@ -735,19 +788,21 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = Tru
             first = seen.first_row(target, checked.rows[0])
             if first is not None:
                 checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.name,
-                                       checked.rows, checked.warnings, spelt=str(draft.body.get("id", "")))
+                                       checked.rows, checked.warnings, spelt=str(draft.body.get("id", "")),
+                                       identity=checked.identity, scope=draft.scope)
         yield checked
 
 
 def duplicate_of(target: str, first: int, row: int, key: str, name: str, rows: list[int] | None = None,
-                 warnings: tuple[dict[str, str], ...] = (), spelt: str = "") -> InvalidFlow:
+                 warnings: tuple[dict[str, str], ...] = (), spelt: str = "", identity: str = "",
+                 scope: str | None = None) -> InvalidFlow:
     """A second flow aimed at the same target: refused, since saving it would silently replace
     the first. `spelt`: the id as this row writes it, when another spelling (`05`, `٥`) names it."""
     by_name = target.startswith("name ")
     written = f" (written {spelt!r} here)" if spelt and not by_name and f"flow {spelt}" != target else ""
     return InvalidFlow(
         source_key=key, rows=rows or [row], name=name, flow_id="" if by_name else target.removeprefix("flow "),
-        warnings=warnings,
+        warnings=warnings, identity=identity, scope=scope,
         errors=[FieldError(field="name" if by_name else "id", value=json.dumps(spelt or target, ensure_ascii=False),
                            code="DUPLICATE", message=f"duplicate: {target}{written} already comes from row "
                                                      f"{first}; not saved twice")],

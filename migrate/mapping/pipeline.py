@@ -4,7 +4,7 @@ cut into batches of whole flows for worker processes where that pays."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from migrate.config import ConfigError, Settings
 from migrate.mapping.flows import mapped_columns
@@ -13,29 +13,46 @@ from migrate.sources.readers import SourceError, SourceRow, columns_named, read_
 
 
 def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
-    """The settings a profile implies: its built-in mapping under the user's own fields."""
+    """The settings a profile implies: its built-in mapping under the user's own fields. A folder
+    of several formats (`mixed`) keeps the standard mapping: each row names its own profile, whose
+    dialect and identity scope the mapping takes (mapping/flows.py)."""
     if settings.source.profile == "tabular":
         return settings, None
-    from migrate.sources.detect import AUTO, auto_profile, check_profile
+    from migrate.sources.detect import AUTO, MIXED, auto_profile, check_profile, mixed_entries
 
     profiles = registry()
     name = settings.source.profile
     if name == AUTO:  # the one format the source's own structure says (sources/detect.py)
         name = auto_profile(settings.source.path, list(profiles))
         settings = settings.model_copy(update={"source": settings.source.model_copy(update={"profile": name})})
+    if name == MIXED:
+        if not settings.source.path.is_dir():
+            raise ConfigError(f"{settings.config_path}: source.profile \"mixed\" reads a folder of exports; "
+                              f"{settings.source.path} is not a folder")
+        mixed_entries(settings.source.path, tuple(profiles))  # every entry one format, or stop now
+        from migrate.sources.mixed import unprefixed_options
+
+        if stray := unprefixed_options(settings.source, tuple(profiles)):
+            raise ConfigError(f"{settings.config_path}: source.options {stray}: a folder of several formats takes "
+                              "each option with its format's name, e.g. \"controlm.new_day\" = \"0700\"")
+        return settings.model_copy(update={"mapping": standard_mapping("quartz", settings.mapping)}), None
     profile = profiles.get(name)
     if profile is None:
         raise ConfigError(f"{settings.config_path}: source.profile {name!r} is not one of "
-                          f"{['auto', 'tabular', *sorted(profiles)]}")
+                          f"{['auto', 'tabular', MIXED, *sorted(profiles)]}")
     check_profile(settings.source.path, name, list(profiles))  # a named profile over another format: stop
     mapping = standard_mapping(profile.dialect, settings.mapping, profile)
     return settings.model_copy(update={"mapping": mapping}), profile
 
 
-def source_rows(settings: Settings) -> tuple[Settings, Iterator[SourceRow]]:
+def source_rows(settings: Settings) -> tuple[Settings, Iterable[SourceRow]]:
     """The settings to map with (a profile's built-in mapping) and the rows of the source.
     A table's header is checked first: a misspelt column stops the run before any row."""
     settings, profile = with_profile(settings)
+    if settings.source.profile == "mixed":
+        from migrate.sources.mixed import MixedRows
+
+        return settings, MixedRows(settings.source, tuple(registry()))
     if profile is not None:
         return settings, profile.read(settings.source)
     header = read_header(settings.source)
@@ -49,7 +66,7 @@ def source_rows(settings: Settings) -> tuple[Settings, Iterator[SourceRow]]:
     return settings, read_rows(settings.source)
 
 
-def batches_of(rows: Iterator[SourceRow], settings: Settings, size: int) -> Iterator[list[SourceRow]]:
+def batches_of(rows: Iterable[SourceRow], settings: Settings, size: int) -> Iterator[list[SourceRow]]:
     """Batches of whole flows: with a flow key, cut only where the key changes."""
     key_columns = settings.mapping.flow_key
     batch: list[SourceRow] = []

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
-from migrate.mapping.identity import key_digest, marker_of
+from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
 from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal, live_active
 from migrate.reconcile.targets import RebindError, rebind
@@ -179,8 +179,10 @@ def orphan_action(scope: str, digest: str, flow_id: str, name: str, live: dict[s
     return action
 
 
-async def live_actions(live: LiveFlows, ready: list[ReadyFlow], identities: set[str], scope: str | None,
-                       create_missing: bool, concurrency: int, prune: str | None = None) -> list[Action]:
+async def live_actions(live: LiveFlows, ready: list[ReadyFlow], wanted: set[str], create_missing: bool,
+                       concurrency: int, prune: str | None = None) -> list[Action]:
+    """Each flow's action; then, with our markers on (`live.scopes`), the orphans: live flows marked
+    by this source whose digest is not `wanted` (the marker digests of every flow of the export)."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(flow: ReadyFlow) -> Action:
@@ -188,10 +190,9 @@ async def live_actions(live: LiveFlows, ready: list[ReadyFlow], identities: set[
             return await flow_action(flow, live, create_missing)
 
     actions = list(await asyncio.gather(*(one(flow) for flow in ready)))
-    if scope is not None:
-        wanted = {key_digest(scope, key) for key in identities}
+    if live.scopes:
         orphans = await live.orphans(wanted)  # ReadFailed: the plan cannot say what is ours
         # Read already by the scan that found them: --prune costs no read of its own.
         actions += [orphan_action(scope, digest, flow_id, name, await live.read(flow_id) if prune else None, prune)
-                    for flow_id, name, digest in orphans]
+                    for flow_id, name, scope, digest in orphans]
     return actions

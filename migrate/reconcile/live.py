@@ -80,8 +80,10 @@ def live_active(live: dict[str, Any]) -> int | None:
 class LiveFlows:
     """The listing, the flows read so far, and (once scanned) where our markers are."""
 
-    def __init__(self, listed: list[Listed], scope: str | None, read: ReadFlow) -> None:
-        self.scope = scope
+    def __init__(self, listed: list[Listed], scopes: frozenset[str], read: ReadFlow) -> None:
+        # Our markers' scopes: one, or a folder of several formats' (none: markers are off). A
+        # digest is made of its scope, so a digest alone names one flow's key in one scope.
+        self.scopes = scopes
         self._read = read
         self.by_name: dict[str, list[Listed]] = {}
         for item in listed:
@@ -89,7 +91,7 @@ class LiveFlows:
         self.editable = [item for item in listed if item.editable]
         self.names = {item.flow_id: item.name for item in listed}
         self._read_flows: dict[str, dict[str, Any]] = {}
-        self._markers: dict[str, str] | None = None  # digest -> flow id, our scope only
+        self._markers: dict[str, tuple[str, str]] | None = None  # digest -> (flow id, scope), our scopes only
         self._scan_lock = asyncio.Lock()
         self.reads = 0
 
@@ -109,8 +111,8 @@ class LiveFlows:
         self._read_flows.pop(flow_id, None)
         return await self.read(flow_id)
 
-    async def markers(self) -> dict[str, str]:
-        """Our scope's markers on every flow the caller can edit: digest -> flow id."""
+    async def markers(self) -> dict[str, tuple[str, str]]:
+        """Our scopes' markers on every flow the caller can edit: digest -> (flow id, scope)."""
         async with self._scan_lock:
             if self._markers is None:
                 gate = asyncio.Semaphore(SCAN_CONCURRENCY)
@@ -120,8 +122,8 @@ class LiveFlows:
                         return flow_id, live_marker(await self.read(flow_id))
 
                 found = await asyncio.gather(*(one(item.flow_id) for item in self.editable))
-                self._markers = {mark[1]: flow_id for flow_id, mark in found
-                                 if mark is not None and mark[0] == self.scope}
+                self._markers = {mark[1]: (flow_id, mark[0]) for flow_id, mark in found
+                                 if mark is not None and mark[0] in self.scopes}
             return self._markers
 
     async def find(self, name: str, digest: str | None) -> Match | Refusal | None:
@@ -133,14 +135,14 @@ class LiveFlows:
         for item in editable:
             live = await self.read(item.flow_id)
             mark = live_marker(live)
-            if digest is not None and mark == (self.scope, digest):
+            if digest is not None and mark is not None and mark[1] == digest and mark[0] in self.scopes:
                 return Match(item.flow_id, live, "marker")
-            if mark is None or self.scope is None:
+            if mark is None or not self.scopes:
                 unmarked.append((item, live))
         if digest is not None:
             elsewhere = (await self.markers()).get(digest)
             if elsewhere is not None:
-                return Match(elsewhere, await self.read(elsewhere), "renamed")
+                return Match(elsewhere[0], await self.read(elsewhere[0]), "renamed")
         if len(unmarked) == 1:
             return Match(unmarked[0][0].flow_id, unmarked[0][1], "name")
         ids = sorted(item.flow_id for item in editable)
@@ -154,11 +156,12 @@ class LiveFlows:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
         return None
 
-    async def orphans(self, wanted: Iterable[str]) -> list[tuple[str, str, str]]:
-        """(flow id, name, digest) of each live flow carrying our scope's marker whose key is not
+    async def orphans(self, wanted: Iterable[str]) -> list[tuple[str, str, str, str]]:
+        """(flow id, name, scope, digest) of each live flow carrying our scopes' marker whose key is not
         among `wanted` (the digests of every flow of the export, valid or not). `wanted` is gone
         through once and never held: what is held is our live flows, which are read anyway."""
         ours = dict(await self.markers())
         for digest in wanted:
             ours.pop(digest, None)
-        return sorted((flow_id, self.names.get(flow_id, ""), digest) for digest, flow_id in ours.items())
+        return sorted((flow_id, self.names.get(flow_id, ""), scope, digest)
+                      for digest, (flow_id, scope) in ours.items())

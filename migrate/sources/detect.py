@@ -11,9 +11,10 @@ naming the format it looks like."""
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +140,7 @@ RECOGNISERS: dict[str, Callable[[Sample], bool]] = {
 }
 
 
-def recognised(path: Path, among: Iterator[str] | list[str]) -> list[str]:
+def recognised(path: Path, among: Iterable[str]) -> list[str]:
     """The profiles (of those given) the source looks like, in RECOGNISERS' order."""
     try:
         found = sample(path)
@@ -149,18 +150,70 @@ def recognised(path: Path, among: Iterator[str] | list[str]) -> list[str]:
     return [name for name, looks in RECOGNISERS.items() if name in wanted and looks(found)]
 
 
+# The profiles that read a zip themselves; another format zipped is refused with a hint to unzip
+# it, rather than recognised and then failed by a reader that expects text.
+ZIP_READERS = frozenset({"azkaban", "oozie", "systemd"})
+MIXED = "mixed"
+
+
 def auto_profile(path: Path, profiles: list[str]) -> str:
-    """The one profile `profile = "auto"` means for this source, or NotRecognised."""
+    """The one profile `profile = "auto"` means for this source, `mixed` for a folder whose
+    entries are exports of different formats (each recognised on its own: see mixed_entries),
+    or NotRecognised."""
     if not path.exists():
         raise NotRecognised(f"{path}: no such file or folder")
     matches = recognised(path, profiles)
     if len(matches) == 1:
+        _check_zip(path, matches[0])
         return matches[0]
     if not matches:
         raise NotRecognised(f"{path}: profile \"auto\" recognises it as none of the formats this tool reads "
                             f"({', '.join(sorted(profiles))}); name the profile, or `tabular` for a sheet")
+    if path.is_dir():
+        mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
+        return MIXED
     raise NotRecognised(f"{path}: profile \"auto\" recognises it as more than one format ({', '.join(matches)}); "
                         "name the profile")
+
+
+def _check_zip(path: Path, profile: str) -> None:
+    if path.is_file() and profile not in ZIP_READERS and zipfile.is_zipfile(path):
+        raise NotRecognised(f"{path}: a zip of {profile} exports; this profile reads the files themselves: unzip it "
+                            "and point [source] path at the file or the folder")
+
+
+def _companions(profile: str, entry: Path) -> set[Path]:
+    """Files beside an export that belong to it: an Azkaban project's schedules file."""
+    if profile == "azkaban":
+        return {entry.with_name(f"{entry.name.removesuffix('.zip')}.schedules.json")}
+    return set()
+
+
+@functools.cache
+def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
+    """A folder of exports of different formats: (format, entry) for each of its entries (a file,
+    a zip, or a folder holding one export, such as an Azkaban project or a directory of systemd
+    units), in name order, each recognised on its own. An entry that is no format, or several,
+    stops the read naming it: an inventory that skipped a file would be silently short."""
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    found: list[tuple[str, Path]] = []
+    unknown: list[Path] = []
+    for entry in entries:
+        matches = recognised(entry, profiles)
+        if len(matches) == 1 and matches[0] != "snapshot":
+            _check_zip(entry, matches[0])
+            found.append((matches[0], entry))
+        else:
+            unknown.append(entry)
+    belong = {companion for profile, entry in found for companion in _companions(profile, entry)}
+    unknown = [entry for entry in unknown if entry not in belong]
+    if unknown:
+        named = [f"{entry.name} ({' or '.join(recognised(entry, profiles)) or 'no known format'})" for entry in unknown]
+    if unknown:
+        raise NotRecognised(f"{folder}: a folder of exports of several formats, read entry by entry; these entries are "
+                            f"not one format each: {'; '.join(named)}. Put each export (a file, or a folder of one "
+                            "format's files) directly in the folder, or name the profile and point path at one export")
+    return tuple(found)
 
 
 def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
@@ -168,7 +221,9 @@ def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
     if profile not in RECOGNISERS or not path.exists():
         return
     matches = recognised(path, profiles)
-    if matches and profile not in matches:
+    if profile in matches:
+        _check_zip(path, profile)
+    elif matches:
         article = "an" if matches[0][0] in "aeio" else "a"
         raise NotRecognised(f"{path}: this looks like {article} {matches[0]} export, not {profile}: set [source] "
                             f"profile = \"{matches[0]}\" (or \"auto\")")

@@ -86,8 +86,19 @@ def flow_rows(flow: FlowRows, first_number: int) -> list[SourceRow]:
 
 
 def rows_of(flows: Iterator[FlowRows]) -> Iterator[SourceRow]:
+    """The flows' rows, numbered. A key that comes again (two CronJobs of one namespace and name,
+    two Control-M folders of one name) is refused as DUPLICATE, and kept apart: flows are grouped
+    by key, and the two would otherwise become one flow holding both jobs' tasks."""
     number = 1
+    first_row: dict[str, int] = {}
     for flow in flows:
+        if flow.key in first_row:
+            if not any(error["code"].startswith("DUPLICATE") for error in flow.errors):
+                flow.fail("DUPLICATE", f"duplicate: {flow.key!r} already comes from row {first_row[flow.key]}; not "
+                                       "saved twice (if they are two jobs, rename one)")
+            flow.key = f"{flow.key} (again at row {number})"
+        else:
+            first_row[flow.key] = number
         rows = flow_rows(flow, number)
         number += len(rows)
         yield from rows

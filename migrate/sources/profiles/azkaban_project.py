@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles.rundeck import _load_yaml
+from migrate.sources.profiles.rundeck import load_yaml
 from migrate.sources.readers import SourceError
 
 TEXT_SUFFIXES = (".flow", ".job", ".properties", ".project")
@@ -411,7 +411,7 @@ def _yaml_graph(project: Project, path: str) -> Graph:
     name = PurePosixPath(path).stem
     graph = Graph(name, path, {}, {})
     try:
-        document = _load_yaml(project.texts[path], Path(f"{project.origin}!{path}"))
+        document = load_yaml(project.texts[path], Path(f"{project.origin}!{path}"))
     except yaml.YAMLError as error:
         graph.errors.append(("MALFORMED_FLOW", f"{path} is not YAML: {error}".replace("\n", " ")))
         return graph

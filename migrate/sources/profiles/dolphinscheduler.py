@@ -102,7 +102,7 @@ def _parsed(value: Any, what: str) -> Any:
     return value
 
 
-def _object(value: Any, what: str) -> dict[str, Any]:
+def json_object(value: Any, what: str) -> dict[str, Any]:
     value = _parsed(value, what)
     if value is None:
         return {}
@@ -111,7 +111,7 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-def _objects(value: Any, what: str) -> list[dict[str, Any]]:
+def json_objects(value: Any, what: str) -> list[dict[str, Any]]:
     value = _parsed(value, what)
     if value is None:
         return []
@@ -120,7 +120,7 @@ def _objects(value: Any, what: str) -> list[dict[str, Any]]:
     return value
 
 
-def _code(value: Any) -> str:
+def code_text(value: Any) -> str:
     """A DolphinScheduler code as text: 137713824398176, "137713824398176" and 1.37713824398176e14 agree."""
     if isinstance(value, bool) or value is None:
         return ""
@@ -129,7 +129,7 @@ def _code(value: Any) -> str:
     return str(value).strip()
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
@@ -173,7 +173,7 @@ def _flow_ids(settings: SourceSettings) -> dict[str, str]:
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} ({error.msg})") from None
     if not isinstance(table, dict):
         raise SourceError(f"{path}: expected an object of workflow code -> EnOS flow id")
-    return _id_pairs([f"{_code(k)}={_code(v)}" for k, v in table.items()], str(path))
+    return _id_pairs([f"{code_text(k)}={code_text(v)}" for k, v in table.items()], str(path))
 
 
 # -- one workflow ------------------------------------------------------------------------------
@@ -204,8 +204,8 @@ def _generation(export: Any) -> tuple[str, str, str] | None:
 
 def _positions(locations: Any) -> dict[str, tuple[float, float]]:
     try:
-        points = {_code(p.get("taskCode")): (float(p.get("x", 0)), float(p.get("y", 0)))
-                  for p in _objects(locations, "locations")}
+        points = {code_text(p.get("taskCode")): (float(p.get("x", 0)), float(p.get("y", 0)))
+                  for p in json_objects(locations, "locations")}
     except (Malformed, TypeError, ValueError):
         return {}  # only the layout is lost: it is drawn anew
     if not points:
@@ -220,33 +220,33 @@ def _positions(locations: Any) -> dict[str, tuple[float, float]]:
 def _tasks(records: list[dict[str, Any]]) -> dict[str, Task]:
     tasks: dict[str, Task] = {}
     for number, record in enumerate(records, 1):
-        code = _code(record.get("code"))
-        name = _text(record.get("name")) or code
+        code = code_text(record.get("code"))
+        name = value_text(record.get("name")) or code
         if not code:
             raise Malformed(f"task {number} ({name or 'no name'}) has no code")
-        task_type = _text(record.get("taskType") or "SHELL").upper()
-        params = _object(record.get("taskParams"), f"task {name}'s taskParams")
+        task_type = value_text(record.get("taskType") or "SHELL").upper()
+        params = json_object(record.get("taskParams"), f"task {name}'s taskParams")
         tasks[code] = Task(code, name, task_type, params, record)
     return tasks
 
 
 def _relation_name(relation: dict[str, Any], pre: str, post: str) -> str:
     """A relation by its id, else by the tasks it links (exports of 3.x often leave the id out)."""
-    number = _code(relation.get("id"))
+    number = code_text(relation.get("id"))
     return f"relation {number}" if number else f"the relation from task {pre} to task {post}"
 
 
 def _link_tasks(flow: FlowRows, tasks: dict[str, Task], relations: list[dict[str, Any]], code_key: str,
                 code: str) -> None:
     for relation in relations:
-        pre, post = _code(relation.get("preTaskCode", 0)) or "0", _code(relation.get("postTaskCode", 0)) or "0"
+        pre, post = code_text(relation.get("preTaskCode", 0)) or "0", code_text(relation.get("postTaskCode", 0)) or "0"
         missing = [c for c in (pre, post) if c != "0" and c not in tasks]
         name = _relation_name(relation, pre, post)
         if missing:
             flow.fail("BROKEN_REFERENCE", f"{name} names task(s) {missing} that the export does not define "
                                           f"(tasks: {sorted(tasks)})")
             continue
-        if _code(relation.get(code_key, code)) != code:
+        if code_text(relation.get(code_key, code)) != code:
             flow.warn("BROKEN_REFERENCE", f"{name} belongs to workflow {relation.get(code_key)}, not {code}")
         if pre != "0" and post != "0" and pre not in tasks[post].upstream:
             tasks[post].upstream.append(pre)
@@ -255,7 +255,7 @@ def _link_tasks(flow: FlowRows, tasks: dict[str, Task], relations: list[dict[str
 # -- schedule, state, alerts, parameters -------------------------------------------------------
 
 def _online(state: Any) -> bool:
-    return _text(state).strip().upper() == "ONLINE"
+    return value_text(state).strip().upper() == "ONLINE"
 
 
 def _read_time(text: str) -> datetime | None:
@@ -268,23 +268,23 @@ def _read_time(text: str) -> datetime | None:
 def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[str, Any], code_key: str,
                     code: str) -> list[str]:
     """Schedule facts into the flow; returns what of the schedule's state was off."""
-    if _code(schedule.get(code_key, code)) != code:
+    if code_text(schedule.get(code_key, code)) != code:
         flow.fail("BROKEN_REFERENCE", f"the schedule belongs to workflow {schedule.get(code_key)}, not {code}: "
                                       "not applied")
-    flow.schedule = _text(schedule.get("crontab")).strip()
+    flow.schedule = value_text(schedule.get("crontab")).strip()
     if not flow.schedule:
         written = "missing" if "crontab" not in schedule else json.dumps(schedule["crontab"])
         flow.fail("MALFORMED_RECORD", f"schedule.crontab is {written}: a schedule object without a crontab is "
                                       "malformed (a workflow with no schedule has no schedule object at all); "
                                       "export the workflow again or give the schedule its crontab")
-    start = _text(schedule.get("startTime"))
-    flow.cells.update(start=start, start_date=start[:10], timezone=_text(schedule.get("timezoneId")).strip())
+    start = value_text(schedule.get("startTime"))
+    flow.cells.update(start=start, start_date=start[:10], timezone=value_text(schedule.get("timezoneId")).strip())
     off = []
     state = schedule.get("releaseState") or definition.get("scheduleReleaseState")
     if not _online(state):
         off.append(f"the schedule's releaseState is {state}" if state else
                    "the export does not say whether the schedule is online (no releaseState)")
-    end_text = _text(schedule.get("endTime")).strip()
+    end_text = value_text(schedule.get("endTime")).strip()
     end = _read_time(end_text) if end_text else None
     if end_text and end is None:
         flow.warn("SCHEDULE_ENDS", f"the schedule's endTime {end_text!r} cannot be read; a flow has no end date")
@@ -297,11 +297,11 @@ def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[s
 
 
 def _apply_alerts(flow: FlowRows, schedule: dict[str, Any]) -> None:
-    kind = _text(schedule.get("warningType") or "NONE").strip().upper()
+    kind = value_text(schedule.get("warningType") or "NONE").strip().upper()
     if kind == "NONE":
         return
     flow.cells["alert"] = "1"
-    group = _code(schedule.get("warningGroupId"))
+    group = code_text(schedule.get("warningGroupId"))
     group = "" if group == "0" else group
     if kind in ("SUCCESS", "ALL"):
         when = "only when a run succeeded" if kind == "SUCCESS" else "when a run succeeded and when it failed"
@@ -322,14 +322,14 @@ def _global_params(flow: FlowRows, definition: dict[str, Any]) -> str:
         raw = definition.get("globalParamList")
     carried: list[dict[str, str]] = []
     outputs, expressions = [], []
-    for item in _objects(raw, "globalParams"):
-        key = _text(item.get("prop")).strip()
+    for item in json_objects(raw, "globalParams"):
+        key = value_text(item.get("prop")).strip()
         if not key:
             continue
-        if _text(item.get("direct") or "IN").upper() == "OUT":
+        if value_text(item.get("direct") or "IN").upper() == "OUT":
             outputs.append(key)
             continue
-        value = _text(item.get("value"))
+        value = value_text(item.get("value"))
         if TIME_EXPRESSION.search(value):
             expressions.append(f"{key}={value}")
         carried.append({"key": key, "value": value})
@@ -353,20 +353,20 @@ def _listed(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(_listed(v) for v in value if _listed(v))
     if isinstance(value, dict):
-        return _text(value.get("resourceName") or value.get("res") or value.get("name")
+        return value_text(value.get("resourceName") or value.get("res") or value.get("name")
                      or (f"resource {value['id']}" if "id" in value else json.dumps(value)))
-    return _text(value).strip()
+    return value_text(value).strip()
 
 
 def _sql_body(kind: str, params: dict[str, Any]) -> str:
     head = f"{kind} on datasource {_listed(params.get('datasource'))} ({_listed(params.get('type'))}):"
-    body = _text(params.get("sql") or params.get("method"))
+    body = value_text(params.get("sql") or params.get("method"))
     extra = _lines(("before", params.get("preStatements")), ("after", params.get("postStatements")))
     return "\n".join(p for p in (head, body, extra) if p)
 
 
 def _program_body(kind: str, params: dict[str, Any]) -> str:
-    if _text(params.get("programType")).upper() == "SQL" and params.get("rawScript"):
+    if value_text(params.get("programType")).upper() == "SQL" and params.get("rawScript"):
         return f"{kind} SQL:\n{params['rawScript']}"
     head = f"{kind} ({_listed(params.get('programType')) or 'program'}"
     head += f", deploy mode {_listed(params.get('deployMode'))}):" if params.get("deployMode") else "):"
@@ -377,20 +377,20 @@ def _program_body(kind: str, params: dict[str, Any]) -> str:
 
 def _http_body(params: dict[str, Any]) -> str:
     head = f"HTTP {_listed(params.get('httpMethod')) or 'GET'} {_listed(params.get('url'))}"
-    fields = [f"{_text(p.get('prop'))} ({_text(p.get('httpParametersType')).lower() or 'parameter'}) = "
-              f"{_text(p.get('value'))}" for p in params.get("httpParams") or [] if isinstance(p, dict)]
+    fields = [f"{value_text(p.get('prop'))} ({value_text(p.get('httpParametersType')).lower() or 'parameter'}) = "
+              f"{value_text(p.get('value'))}" for p in params.get("httpParams") or [] if isinstance(p, dict)]
     check = _lines(("check", params.get("httpCheckCondition")), ("condition", params.get("condition")))
     return "\n".join(p for p in (head, *fields, check) if p)
 
 
 def _datax_body(params: dict[str, Any]) -> str:
     if str(params.get("customConfig", 0)) == "1":
-        return f"DataX job:\n{_text(params.get('json'))}"
+        return f"DataX job:\n{value_text(params.get('json'))}"
     head = (f"DataX from datasource {_listed(params.get('dataSource'))} ({_listed(params.get('dsType'))}) "
             f"to datasource {_listed(params.get('dataTarget'))} ({_listed(params.get('dtType'))}), "
             f"table {_listed(params.get('targetTable'))}:")
     extra = _lines(("before", params.get("preStatements")), ("after", params.get("postStatements")))
-    return "\n".join(p for p in (head, _text(params.get("sql")), extra) if p)
+    return "\n".join(p for p in (head, value_text(params.get("sql")), extra) if p)
 
 
 def _other_body(task: Task) -> str:
@@ -404,9 +404,9 @@ def _body(task: Task) -> tuple[str, bool]:
     """The task's command, and whether it is a shell command that runs as it is."""
     params = task.params
     if task.type == "SHELL":
-        return _text(params.get("rawScript")), True
+        return value_text(params.get("rawScript")), True
     if task.type == "PYTHON":
-        return f"Python script:\n{_text(params.get('rawScript'))}", False
+        return f"Python script:\n{value_text(params.get('rawScript'))}", False
     if task.type in ("SQL", "PROCEDURE"):
         return _sql_body("SQL" if task.type == "SQL" else "stored procedure", params), False
     if task.type in ("SPARK", "FLINK", "FLINK_STREAM", "MR"):
@@ -420,10 +420,11 @@ def _body(task: Task) -> tuple[str, bool]:
 
 def _local_params(task: Task) -> str:
     try:
-        items = _objects(task.params.get("localParams"), f"task {task.name}'s localParams")
+        items = json_objects(task.params.get("localParams"), f"task {task.name}'s localParams")
     except Malformed:
         return ""
-    return ", ".join(f"{_text(p.get('prop'))}={_text(p.get('value'))}" for p in items if _text(p.get("prop")))
+    return ", ".join(f"{value_text(p.get('prop'))}={value_text(p.get('value'))}"
+                     for p in items if value_text(p.get("prop")))
 
 
 def _describe_tasks(flow: FlowRows, tasks: list[Task]) -> dict[str, str]:
@@ -441,7 +442,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task]) -> dict[str, str]:
             as_text.append(f"{task.name} ({task.type})")
         if _listed(task.params.get("resourceList")):
             resources.append(f"{task.name}: {_listed(task.params.get('resourceList'))}")
-        if _text(task.record.get("flag")).upper() == "NO":
+        if value_text(task.record.get("flag")).upper() == "NO":
             disabled.append(task.name)
         if task.type in SUB_WORKFLOW_TYPES:
             child = _listed(task.params.get("processDefinitionCode") or task.params.get("workflowDefinitionCode"))
@@ -473,7 +474,7 @@ TIMEOUT_ACTIONS = {"WARN": "sent a time-out alert", "FAILED": "failed the task",
 
 def _setting(record: dict[str, Any], key: str) -> str:
     """A setting of a record as text ("" when not set), numbers as DolphinScheduler writes them."""
-    value = _code(record.get(key))
+    value = code_text(record.get(key))
     return "" if value.lower() in UNSET else value
 
 
@@ -486,10 +487,10 @@ def _retry(task: Task) -> str:
 
 
 def _timeout(task: Task) -> str:
-    if _text(task.record.get("timeoutFlag")).strip().upper() != "OPEN":
+    if value_text(task.record.get("timeoutFlag")).strip().upper() != "OPEN":
         return ""
     minutes = _setting(task.record, "timeout") or "?"
-    strategy = _text(task.record.get("timeoutNotifyStrategy")).strip().upper()
+    strategy = value_text(task.record.get("timeoutNotifyStrategy")).strip().upper()
     action = TIMEOUT_ACTIONS.get(strategy, f"timeoutNotifyStrategy {strategy or 'not given'}")
     return f"{task.name}: after {minutes} minute(s) DolphinScheduler {action}"
 
@@ -532,7 +533,7 @@ def _task_settings(flow: FlowRows, tasks: list[Task]) -> None:
 def _tenant(flow: FlowRows, definition: dict[str, Any], schedule: dict[str, Any]) -> None:
     """The tenant is the Linux user DolphinScheduler's worker ran the tasks as (`default`: the
     worker's own user); `userName` is who made the workflow, kept as its owner."""
-    tenant = _text(schedule.get("tenantCode") or definition.get("tenantCode")).strip()
+    tenant = value_text(schedule.get("tenantCode") or definition.get("tenantCode")).strip()
     tenant_id = _setting(definition, "tenantId")
     if tenant and tenant != "default":
         who = f"tenant {tenant!r} (a Linux user)"
@@ -569,14 +570,14 @@ def _targets(code: str, tasks: dict[str, Task], seen: frozenset[str] = frozenset
 
 
 def _workflow(code: str, export: Export, item: dict[str, Any]) -> str:
-    name = export.names.get(code) or _text(item.get("definitionName"))
+    name = export.names.get(code) or value_text(item.get("definitionName"))
     return f"workflow {code} ({name})" if name else f"workflow {code}"
 
 
 def _dependency(flow: FlowRows, task: Task, item: dict[str, Any], targets: list[str],
                 export: Export) -> dict[str, Any] | None:
-    code = _code(item.get("definitionCode"))
-    cycle, window = _text(item.get("cycle")), _text(item.get("dateValue"))
+    code = code_text(item.get("definitionCode"))
+    cycle, window = value_text(item.get("cycle")), value_text(item.get("dateValue"))
     other = _workflow(code, export, item)
     where = "in this export" if code in export.names else "not in this export"
     gap = EXACT_WINDOWS.get((cycle, window))
@@ -590,22 +591,23 @@ def _dependency(flow: FlowRows, task: Task, item: dict[str, Any], targets: list[
         flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on {other}, {where}: not carried, "
                                            f"{why}")
         return None
-    depended_task = _code(item.get("depTaskCode"))
+    depended_task = code_text(item.get("depTaskCode"))
     if depended_task not in ("", "0", "-1"):
         flow.warn("DEPENDENCY_ON_TASK", f"DEPENDENT task {task.name} waited on task {depended_task} of {other}; "
                                         f"the flow waits on the whole flow {flow_id}")
-    return {"flowId": flow_id, "flowName": export.names.get(code) or _text(item.get("definitionName")),
+    return {"flowId": flow_id, "flowName": export.names.get(code) or value_text(item.get("definitionName")),
             "cycleGap": gap, "targets": targets}
 
 
 def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export) -> list[dict[str, Any]]:
-    dependence = _object(task.params.get("dependence"), f"task {task.name}'s dependence")
-    groups = _objects(dependence.get("dependTaskList"), f"task {task.name}'s dependTaskList")
-    items_of = [_objects(g.get("dependItemList"), f"task {task.name}'s dependItemList") for g in groups]
-    either = (_text(dependence.get("relation")).upper() == "OR" and len(groups) > 1) or any(
-        _text(g.get("relation")).upper() == "OR" and len(items) > 1 for g, items in zip(groups, items_of, strict=True))
+    dependence = json_object(task.params.get("dependence"), f"task {task.name}'s dependence")
+    groups = json_objects(dependence.get("dependTaskList"), f"task {task.name}'s dependTaskList")
+    items_of = [json_objects(g.get("dependItemList"), f"task {task.name}'s dependItemList") for g in groups]
+    either = (value_text(dependence.get("relation")).upper() == "OR" and len(groups) > 1) or any(
+        value_text(g.get("relation")).upper() == "OR" and len(items) > 1
+        for g, items in zip(groups, items_of, strict=True))
     if either:
-        others = [_workflow(_code(i.get("definitionCode")), export, i) for items in items_of for i in items]
+        others = [_workflow(code_text(i.get("definitionCode")), export, i) for items in items_of for i in items]
         flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on any one of {others} (OR); a flow "
                                            "waits on all of its upstream flows: not carried, set it up by hand")
         return []
@@ -639,11 +641,11 @@ def _resolve_dependents(flow: FlowRows, tasks: dict[str, Task], export: Export) 
 
 # -- the flow ----------------------------------------------------------------------------------
 
-def _flow(record: Any, index: int, export: Export) -> FlowRows:
+def workflow_flow(record: Any, index: int, export: Export) -> FlowRows:
     generation = _generation(record)
     definition = record.get(generation[0]) if generation else None
-    code = _code(definition.get("code")) if isinstance(definition, dict) else ""
-    name = _text(definition.get("name")) if isinstance(definition, dict) else ""
+    code = code_text(definition.get("code")) if isinstance(definition, dict) else ""
+    name = value_text(definition.get("name")) if isinstance(definition, dict) else ""
     # A record that cannot be read is invalid for its own reason alone: not also for a missing name or state.
     flow = FlowRows(key=f"workflow {code or index + 1}", name=name, cells={"active": "0"})
     if generation is None:
@@ -652,7 +654,7 @@ def _flow(record: Any, index: int, export: Export) -> FlowRows:
                                     "processDefinition")
         return _named(flow)
     try:
-        _fill(flow, record, _object(definition, generation[0]), generation, export)
+        _fill(flow, record, json_object(definition, generation[0]), generation, export)
     except Malformed as error:
         flow.fail("MALFORMED_RECORD", f"{error}: the workflow is not read")
     except (TypeError, ValueError, AttributeError, KeyError) as error:  # a shape no check above foresaw
@@ -671,12 +673,12 @@ def _named(flow: FlowRows) -> FlowRows:
 def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], generation: tuple[str, str, str],
           export: Export) -> None:
     _, relations_key, code_key = generation
-    code = _code(definition.get("code"))
-    tasks = _tasks(_objects(record.get("taskDefinitionList"), "taskDefinitionList"))
-    _link_tasks(flow, tasks, _objects(record.get(relations_key), relations_key), code_key, code)
+    code = code_text(definition.get("code"))
+    tasks = _tasks(json_objects(record.get("taskDefinitionList"), "taskDefinitionList"))
+    _link_tasks(flow, tasks, json_objects(record.get(relations_key), relations_key), code_key, code)
     off = [] if _online(definition.get("releaseState")) else [
         f"the workflow's releaseState is {definition.get('releaseState') or 'not given'}"]
-    schedule = _object(record.get("schedule") or definition.get("schedule"), "schedule")
+    schedule = json_object(record.get("schedule") or definition.get("schedule"), "schedule")
     if schedule:
         off += _apply_schedule(flow, schedule, definition, code_key, code)
     else:
@@ -697,17 +699,17 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
                                       "laid out anew")
         for row in flow.tasks:
             row["x"] = row["y"] = ""
-    flow.cells.update(desc=_text(definition.get("description")), active="0" if off else "1",
-                      owners=_text(definition.get("userName")), params=_global_params(flow, definition))
+    flow.cells.update(desc=value_text(definition.get("description")), active="0" if off else "1",
+                      owners=value_text(definition.get("userName")), params=_global_params(flow, definition))
 
 
-def _workflow_names(records: list[Any]) -> dict[str, str]:
+def workflow_names(records: list[Any]) -> dict[str, str]:
     names: dict[str, str] = {}
     for record in records:
         generation = _generation(record)
         definition = record.get(generation[0]) if generation else None
-        if isinstance(definition, dict) and _code(definition.get("code")):
-            names[_code(definition.get("code"))] = _text(definition.get("name"))
+        if isinstance(definition, dict) and code_text(definition.get("code")):
+            names[code_text(definition.get("code"))] = value_text(definition.get("name"))
     return names
 
 
@@ -731,8 +733,8 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
         if dolphinscheduler_v1.recognises(records):
             return rows_of(dolphinscheduler_v1.flows(records, flow_ids))
         raise _not_an_export(settings.path, records)
-    export = Export(flow_ids, _workflow_names(records))
-    return rows_of(_flow(record, index, export) for index, record in enumerate(records))
+    export = Export(flow_ids, workflow_names(records))
+    return rows_of(workflow_flow(record, index, export) for index, record in enumerate(records))
 
 
 PROFILE = Profile("dolphinscheduler", "quartz", read, "DolphinScheduler workflow exports (both generations)")

@@ -40,12 +40,12 @@ from migrate.sources.profiles import FlowRows
 from migrate.sources.profiles.dolphinscheduler import (
     Export,
     Malformed,
-    _code,
-    _flow,
-    _object,
-    _objects,
-    _text,
-    _workflow_names,
+    code_text,
+    json_object,
+    json_objects,
+    value_text,
+    workflow_flow,
+    workflow_names,
 )
 
 REQUIRED = ("projectName", "processDefinitionName", "processDefinitionJson")
@@ -70,23 +70,23 @@ def recognises(records: list[Any]) -> bool:
 # -- a 1.x record in the shape of a 2.x export ------------------------------------------------------------
 
 def _task(task: dict[str, Any], number: int) -> dict[str, Any]:
-    name = _text(task.get("name")).strip()
-    if not _text(task.get("id")).strip():
+    name = value_text(task.get("name")).strip()
+    if not value_text(task.get("id")).strip():
         raise Malformed(f"task {number} ({name or 'no name'}) has no id")
-    params = dict(_object(task.get("params"), f"task {name}'s params"))
-    kind = _text(task.get("type") or "SHELL").upper()
+    params = dict(json_object(task.get("params"), f"task {name}'s params"))
+    kind = value_text(task.get("type") or "SHELL").upper()
     if kind == "DEPENDENT":
-        params["dependence"] = _dependence(_object(task.get("dependence"), f"task {name}'s dependence"))
+        params["dependence"] = _dependence(json_object(task.get("dependence"), f"task {name}'s dependence"))
     if kind == "SUB_PROCESS" and "processDefinitionId" in params:
         params["processDefinitionCode"] = params["processDefinitionId"]
-    timeout = _object(task.get("timeout"), f"task {name}'s timeout")
+    timeout = json_object(task.get("timeout"), f"task {name}'s timeout")
     worker = task.get("workerGroup")
-    if worker is None and _code(task.get("workerGroupId")) not in ("", "-1"):
-        worker = f"id {_code(task.get('workerGroupId'))}"  # 1.2 names worker groups by id
+    if worker is None and code_text(task.get("workerGroupId")) not in ("", "-1"):
+        worker = f"id {code_text(task.get('workerGroupId'))}"  # 1.2 names worker groups by id
     return {
         "code": str(number), "name": name, "taskType": kind, "taskParams": params,
         "description": task.get("description"),
-        "flag": "NO" if _text(task.get("runFlag")).upper() == "FORBIDDEN" else "YES",
+        "flag": "NO" if value_text(task.get("runFlag")).upper() == "FORBIDDEN" else "YES",
         "failRetryTimes": task.get("maxRetryTimes"), "failRetryInterval": task.get("retryInterval"),
         "timeoutFlag": "OPEN" if timeout.get("enable") in (True, "true") else "CLOSE",
         "timeout": timeout.get("interval"), "timeoutNotifyStrategy": timeout.get("strategy"),
@@ -98,10 +98,10 @@ def _task(task: dict[str, Any], number: int) -> dict[str, Any]:
 def _dependence(dependence: dict[str, Any]) -> dict[str, Any]:
     """1.x's dependItems name the workflow by id and the task by name (`ALL`: the whole workflow)."""
     groups = []
-    for group in _objects(dependence.get("dependTaskList"), "dependTaskList"):
+    for group in json_objects(dependence.get("dependTaskList"), "dependTaskList"):
         items = []
-        for item in _objects(group.get("dependItemList"), "dependItemList"):
-            task = _text(item.get("depTasks")).strip()
+        for item in json_objects(group.get("dependItemList"), "dependItemList"):
+            task = value_text(item.get("depTasks")).strip()
             items.append({**item, "definitionCode": item.get("definitionId"),
                           "depTaskCode": 0 if task.upper() in ("", "ALL") else task})
         groups.append({**group, "dependItemList": items})
@@ -112,14 +112,14 @@ def _relations(tasks: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
     """One relation per preTask, between task codes as 2.x relations are; a root task has one from 0."""
     by_name: dict[str, str] = {}
     for number, task in enumerate(tasks, 1):
-        name = _text(task.get("name")).strip()
+        name = value_text(task.get("name")).strip()
         if name in by_name:
-            raise Malformed(f"two tasks are named {name!r} ({_text(tasks[int(by_name[name]) - 1].get('id'))} and "
-                            f"{_text(task.get('id'))}): preTasks cannot tell them apart")
+            raise Malformed(f"two tasks are named {name!r} ({value_text(tasks[int(by_name[name]) - 1].get('id'))} and "
+                            f"{value_text(task.get('id'))}): preTasks cannot tell them apart")
         by_name[name] = str(number)
     relations = []
     for number, task in enumerate(tasks, 1):
-        pre_tasks = [_text(p).strip() for p in task.get("preTasks") or [] if _text(p).strip()]
+        pre_tasks = [value_text(p).strip() for p in task.get("preTasks") or [] if value_text(p).strip()]
         for pre in pre_tasks or [""]:
             relations.append({"preTaskCode": by_name.get(pre, pre) if pre else 0, "postTaskCode": str(number),
                               "processDefinitionCode": code})
@@ -128,10 +128,10 @@ def _relations(tasks: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
 
 def _locations(text: Any, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     try:
-        locations = _object(text, "processDefinitionLocations")
+        locations = json_object(text, "processDefinitionLocations")
     except Malformed:
         return []  # only the layout is lost: it is drawn anew
-    codes = {_text(task.get("id")).strip(): str(number) for number, task in enumerate(tasks, 1)}
+    codes = {value_text(task.get("id")).strip(): str(number) for number, task in enumerate(tasks, 1)}
     return [{"taskCode": codes.get(task_id, task_id), "x": place.get("x", 0), "y": place.get("y", 0)}
             for task_id, place in locations.items() if isinstance(place, dict)]
 
@@ -152,11 +152,11 @@ def _schedule(record: dict[str, Any], code: str) -> dict[str, Any] | None:
 def current_shape(record: dict[str, Any]) -> dict[str, Any]:
     """The record as a 2.x export record (processDefinition, processTaskRelationList,
     taskDefinitionList, schedule)."""
-    data = _object(record.get("processDefinitionJson"), "processDefinitionJson")
-    tasks = _objects(data.get("tasks"), "processDefinitionJson's tasks")
-    code = _code(record.get("processDefinitionId")) or workflow_path(record)
+    data = json_object(record.get("processDefinitionJson"), "processDefinitionJson")
+    tasks = json_objects(data.get("tasks"), "processDefinitionJson's tasks")
+    code = code_text(record.get("processDefinitionId")) or workflow_path(record)
     definition = {
-        "code": code, "name": _text(record.get("processDefinitionName")),
+        "code": code, "name": value_text(record.get("processDefinitionName")),
         "description": record.get("processDefinitionDescription"),
         # A 1.x export holds no workflow state: only its schedule's (scheduleReleaseState) decides.
         "releaseState": "ONLINE",
@@ -169,7 +169,7 @@ def current_shape(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def workflow_path(record: dict[str, Any]) -> str:
-    return f"{_text(record.get('projectName'))}/{_text(record.get('processDefinitionName'))}"
+    return f"{value_text(record.get('projectName'))}/{value_text(record.get('processDefinitionName'))}"
 
 
 # -- what only a 1.x export says ------------------------------------------------------------------------------
@@ -177,14 +177,14 @@ def workflow_path(record: dict[str, Any]) -> str:
 def _connects(flow: FlowRows, record: dict[str, Any]) -> None:
     """The canvas's connects against the preTasks 1.x runs by."""
     try:
-        connects = _objects(record.get("processDefinitionConnects"), "processDefinitionConnects")
-        tasks = _objects(_object(record.get("processDefinitionJson"), "").get("tasks"), "")
+        connects = json_objects(record.get("processDefinitionConnects"), "processDefinitionConnects")
+        tasks = json_objects(json_object(record.get("processDefinitionJson"), "").get("tasks"), "")
     except Malformed:
         return
-    ids = {_text(t.get("name")).strip(): _text(t.get("id")).strip() for t in tasks}
-    runs = {(ids.get(_text(p).strip(), _text(p).strip()), _text(t.get("id")).strip())
-            for t in tasks for p in t.get("preTasks") or [] if _text(p).strip()}
-    drawn = {(_text(c.get("endPointSourceId")), _text(c.get("endPointTargetId"))) for c in connects}
+    ids = {value_text(t.get("name")).strip(): value_text(t.get("id")).strip() for t in tasks}
+    runs = {(ids.get(value_text(p).strip(), value_text(p).strip()), value_text(t.get("id")).strip())
+            for t in tasks for p in t.get("preTasks") or [] if value_text(p).strip()}
+    drawn = {(value_text(c.get("endPointSourceId")), value_text(c.get("endPointTargetId"))) for c in connects}
     if connects and drawn != runs:
         only_drawn, only_run = sorted(drawn - runs), sorted(runs - drawn)
         flow.warn("BROKEN_REFERENCE", f"the canvas's connects draw {only_drawn or 'no other line'} and miss "
@@ -195,14 +195,14 @@ def _connects(flow: FlowRows, record: dict[str, Any]) -> None:
 def _schedule_settings(flow: FlowRows, record: dict[str, Any]) -> None:
     if record.get("scheduleCrontab") in (None, ""):
         return
-    if _text(record.get("scheduleFailureStrategy")).upper() == "END":
+    if value_text(record.get("scheduleFailureStrategy")).upper() == "END":
         flow.warn("FAILURE_STRATEGY", "when a task failed DolphinScheduler stopped the workflow's other running "
                                       "tasks (scheduleFailureStrategy END): not carried")
-    priority = _text(record.get("scheduleProcessInstancePriority")).upper()
+    priority = value_text(record.get("scheduleProcessInstancePriority")).upper()
     if priority not in ("", "MEDIUM"):
         flow.warn("PRIORITY", f"DolphinScheduler queued the scheduled runs at priority {priority} "
                               "(scheduleProcessInstancePriority): not carried")
-    worker = _text(record.get("scheduleWorkerGroupName")) or _code(record.get("scheduleWorkerGroupId"))
+    worker = value_text(record.get("scheduleWorkerGroupName")) or code_text(record.get("scheduleWorkerGroupId"))
     if worker not in ("", "default", "-1"):
         flow.warn("WORKER_GROUP", f"the scheduled runs went to DolphinScheduler worker group {worker}: a task runs "
                                   "where the service runs it; not carried")
@@ -210,7 +210,7 @@ def _schedule_settings(flow: FlowRows, record: dict[str, Any]) -> None:
 
 def _workflow_timeout(flow: FlowRows, record: dict[str, Any]) -> None:
     try:
-        minutes = _code(_object(record.get("processDefinitionJson"), "").get("timeout"))
+        minutes = code_text(json_object(record.get("processDefinitionJson"), "").get("timeout"))
     except Malformed:
         return
     if minutes not in ("", "0"):
@@ -237,10 +237,10 @@ def _flow_v1(record: dict[str, Any], shaped: dict[str, Any] | str, index: int, e
     """The 2.x reading of the shaped record (or the reason it could not be shaped), with the 1.x facts."""
     key = f"workflow {workflow_path(record)}"
     if isinstance(shaped, str):
-        flow = FlowRows(key=key, name=_text(record["processDefinitionName"]), cells={"active": "0"})
+        flow = FlowRows(key=key, name=value_text(record["processDefinitionName"]), cells={"active": "0"})
         flow.fail("MALFORMED_RECORD", f"{shaped}: the workflow is not read")
         return flow
-    flow = _flow(shaped, index, export)
+    flow = workflow_flow(shaped, index, export)
     flow.key = key
     _explain_offline(flow)
     _connects(flow, record)
@@ -258,6 +258,6 @@ def _shaped(record: dict[str, Any]) -> dict[str, Any] | str:
 
 def flows(records: list[Any], flow_ids: dict[str, str]) -> Iterator[FlowRows]:
     shaped = [_shaped(r) if is_v1_record(r) else None for r in records]
-    export = Export(flow_ids, _workflow_names([s for s in shaped if isinstance(s, dict)]))
+    export = Export(flow_ids, workflow_names([s for s in shaped if isinstance(s, dict)]))
     for index, (record, shape) in enumerate(zip(records, shaped, strict=True)):
         yield _not_v1(record, index) if shape is None else _flow_v1(record, shape, index, export)

@@ -142,7 +142,7 @@ def _check_expansion(root: yaml.Node, budget: int, path: Path) -> None:
                               f"characters (line {node.start_mark.line + 1}); an alias bomb is not an export")
 
 
-def _load_yaml(text: str, path: Path) -> Any:
+def load_yaml(text: str, path: Path) -> Any:
     """`yaml.safe_load`, with the expanded size checked between composing and building."""
     loader = yaml.SafeLoader(text)
     try:
@@ -267,7 +267,7 @@ def _jobs(settings: SourceSettings) -> list[Any]:
         text = path.read_text(encoding=settings.encoding)
         if path.suffix.lower() == ".xml" or text.lstrip().startswith("<"):
             return _xml_jobs(text, path)
-        document = _load_yaml(text, path)
+        document = load_yaml(text, path)
     except UnicodeDecodeError as error:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
     except (yaml.YAMLError, ElementTree.ParseError) as error:

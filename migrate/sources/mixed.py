@@ -1,0 +1,73 @@
+"""A folder of exports of several formats (a Control-M XML beside a crontab, a directory of
+systemd units, a Kubernetes listing...) read as one source: one inventory, one run.
+
+Each entry is read by its own profile exactly as it would be on its own, so a flow's key, its
+schedule dialect and its identity marker (scoped by its profile) are the same either way: a
+flow planned here and later run from its own file is found again, not created twice. Rows are
+numbered through the whole folder; `spans` says which rows came from which entry. A profile's
+options are named with its format (`options = { "controlm.new_day" = "0700" }`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate.config import Scalar, SourceSettings
+from migrate.sources.detect import mixed_entries
+from migrate.sources.readers import SourceRow
+
+PROFILE_COLUMN = "__profile__"  # the format a row was read as: the mapping takes its dialect and identity scope
+
+
+@dataclass(frozen=True)
+class Span:
+    """The rows one entry of the folder gave."""
+
+    profile: str
+    path: Path
+    first_row: int
+    last_row: int  # first_row - 1 when the entry gave none
+
+    def as_json(self) -> dict[str, object]:
+        return {"profile": self.profile, "path": str(self.path), "rows": [self.first_row, self.last_row]}
+
+
+@dataclass
+class MixedRows:
+    """The rows of every entry, in entry order; `spans` fills as they are read."""
+
+    source: SourceSettings
+    profiles: tuple[str, ...]
+    spans: list[Span] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        from migrate.sources.profiles import registry
+
+        known = registry()
+        number = 0
+        for name, entry in mixed_entries(self.source.path, self.profiles):
+            first = number + 1
+            entry_source = self.source.model_copy(update={"path": entry, "profile": name,
+                                                          "options": options_for(self.source, name)})
+            for row in known[name].read(entry_source):
+                number += 1
+                yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name})
+            self.spans.append(Span(name, entry, first, number))
+
+
+def options_for(source: SourceSettings, profile: str) -> dict[str, Scalar]:
+    """A mixed folder's options are named by format (`controlm.new_day = "0700"`): each
+    profile gets its own, without the prefix."""
+    prefix = f"{profile}."
+    return {key.removeprefix(prefix): value for key, value in source.options.items() if key.startswith(prefix)}
+
+
+def unprefixed_options(source: SourceSettings, profiles: tuple[str, ...]) -> list[str]:
+    """Options a mixed folder cannot give to any profile: not `<format>.<option>`."""
+    return sorted(key for key in source.options if key.partition(".")[0] not in profiles)
+
+
+def formats_in(source: SourceSettings, profiles: tuple[str, ...]) -> frozenset[str]:
+    """The formats of a mixed folder's entries: the identity scopes its flows carry."""
+    return frozenset(name for name, _ in mixed_entries(source.path, profiles))

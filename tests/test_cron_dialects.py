@@ -1,0 +1,64 @@
+"""`migrate cron --dialect kubernetes|eventbridge|systemd`: one schedule of those grammars through
+the same conversion the profile makes, then into the service's zone: for every schedule of the
+shipped examples, the command prints the freq the profile's plan saves."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import REPO, run_cli
+
+
+def _plan_freqs(capsys: pytest.CaptureFixture[str], profile: str, tmp_path: Path) -> tuple[dict[str, str], str]:
+    text = (REPO / "configs" / f"{profile}.toml").read_text(encoding="utf-8").replace('"../', f'"{REPO}/')
+    zone = re.search(r'^timezone = "([^"]+)"', text, re.MULTILINE)
+    config = tmp_path / f"{profile}.toml"
+    config.write_text(text, encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+    assert code in (3, 5), err
+    return ({a["source_key"]: a["freq"] for a in json.loads(out)["actions"] if a["action"] == "valid"},
+            zone[1] if zone else "")
+
+
+def _cron(capsys: pytest.CaptureFixture[str], expression: str, dialect: str, *extra: str) -> dict[str, Any]:
+    code, out, err = run_cli(capsys, "cron", expression, "--dialect", dialect, "--json", *extra)
+    assert code in (0, 2) and "Traceback" not in err, err
+    answer: dict[str, Any] = json.loads(out)
+    return answer
+
+
+def test_kubernetes_schedules_as_the_profile_converts_them(capsys: pytest.CaptureFixture[str],
+                                                           tmp_path: Path) -> None:
+    planned, target = _plan_freqs(capsys, "kubernetes", tmp_path)
+    compared = 0
+    for item in yaml.safe_load_all((REPO / "data" / "examples" / "kubernetes-cronjobs.yaml").read_text()):
+        for job in item.get("items", [item]) if item else []:
+            key = f"{job['metadata'].get('namespace', 'default')}/{job['metadata']['name']}"
+            if key not in planned:
+                continue
+            zone = ["--zone", job["spec"].get("timeZone") or "UTC"]
+            answer = _cron(capsys, job["spec"]["schedule"], "kubernetes", *zone, "--target-zone", target)
+            assert answer.get("freq") == planned[key], (key, answer)
+            compared += 1
+    assert compared >= 2
+
+
+def test_eventbridge_and_systemd_grammars_convert_and_refuse_by_code(capsys: pytest.CaptureFixture[str]) -> None:
+    weekdays = _cron(capsys, "cron(0 12 ? * MON-FRI *)", "eventbridge", "--target-zone", "UTC")
+    assert weekdays["freq"] == "0 0 12 ? * 2-6 *"  # AWS's example: 12:00 UTC, Monday to Friday
+    shifted = _cron(capsys, "cron(0 12 ? * MON-FRI *)", "eventbridge", "--target-zone", "Asia/Shanghai")
+    assert shifted["freq"] == "0 0 20 ? * 2-6 *"  # the same instants on the service's clock
+    assert _cron(capsys, "rate(5 minutes)", "eventbridge")["rejected"] == "NEEDS_START"
+    assert _cron(capsys, "rate(5 minutes)", "eventbridge", "--start", "2026-01-01T00:02:00Z",
+                 "--target-zone", "UTC")["freq"] == "0 2/5 * * * ? *"
+    assert _cron(capsys, "at(2026-12-01T00:00:00)", "eventbridge")["rejected"] == "ONE_TIME"
+    assert _cron(capsys, "Mon..Fri *-*-* 02:00:00 UTC", "systemd", "--target-zone", "UTC")["freq"] == \
+        "0 0 2 ? * 2-6 *"
+    assert _cron(capsys, "OnBootSec=5min", "systemd")["rejected"]
+    assert _cron(capsys, "CRON_TZ=UTC 0 3 * * *", "kubernetes", "--target-zone", "Asia/Shanghai")["freq"] == \
+        "0 0 11 * * ? *"

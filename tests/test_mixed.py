@@ -1,0 +1,157 @@
+"""A folder mixing every format (sources/mixed.py): `profile = "auto"` reads each entry with its
+own profile into one inventory, each flow exactly as its own profile plans it alone (same key,
+dialect, payload and identity marker), so a flow run from the folder is found again when its
+file is run on its own; an entry that is no format stops the read naming it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, run_cli
+
+SHIPPED = sorted((config, tomllib.loads(config.read_text(encoding="utf-8"))["source"])
+                 for config in (REPO / "configs").glob("*.toml"))
+PROFILED = [(config, source) for config, source in SHIPPED if source.get("profile", "tabular") != "tabular"]
+
+
+def _toml_value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _config(tmp_path: Path, name: str, path: Path, profile: str, options: dict[str, Any]) -> Path:
+    config = tmp_path / f"{name}.toml"
+    written = ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in options.items())
+    config.write_text(f"""
+[source]
+path = "{path}"
+profile = "{profile}"
+options = {{ {written} }}
+[mapping]
+source_timezone = "UTC"
+unscheduled = "manual"
+[defaults]
+type = 1
+alertMode = 0
+doAs = "db_demo"
+owners = "migrator"
+visitors = ""
+startTime = "2026-12-01"
+[target]
+url = "embedded"
+user_id = "u-demo-migrator"
+org_id = "o-demo"
+timezone = "Asia/Shanghai"
+emulator_config = "{REPO / 'data' / 'demo-emulator.json'}"
+emulator_state = "{tmp_path / 'emulator.sqlite'}"
+[run]
+rate_per_second = 1000
+create_missing = true
+result_log = "{tmp_path}/{name}-{{run_id}}.jsonl"
+""", encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> tuple[Path, dict[str, tuple[Path, dict[str, Any]]]]:
+    """Every shipped example in one folder; the options of each, named by its format."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    entries: dict[str, tuple[Path, dict[str, Any]]] = {}
+    options: dict[str, Any] = {}
+    for config, source in PROFILED:
+        original = (config.parent / source["path"]).resolve()
+        entry = folder / original.name
+        if original.is_dir():
+            shutil.copytree(original, entry, symlinks=True)  # systemd: the enabled links are links
+        else:
+            shutil.copy(original, entry)
+        companion = original.parent / str(source.get("options", {}).get("schedules", ""))
+        if companion.is_file():  # Azkaban's schedules file, beside its project: part of that export
+            shutil.copy(companion, folder / companion.name)
+        entries[source["profile"]] = (entry, dict(source.get("options", {})))
+        options.update({f"{source['profile']}.{key}": value for key, value in source.get("options", {}).items()})
+    return _config(tmp_path, "mixed", folder, "auto", options), entries
+
+
+def _plan(capsys: pytest.CaptureFixture[str], config: Path, *extra: str) -> dict[str, Any]:
+    code, out, err = run_cli(capsys, "plan", str(config), "--json", *extra)
+    assert code in (0, 3, 5) and "Traceback" not in err, err
+    plan: dict[str, Any] = json.loads(out)
+    return plan
+
+
+def _flow_facts(actions: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """What a flow is, whatever its row number: its key, name, action, schedule, body and errors."""
+    return sorted((a["source_key"], a.get("name", ""), a["action"], a.get("freq", ""), a.get("payload_sha256", ""),
+                   ";".join(str(e.get("code", e.get("message"))) for e in a.get("errors", []))) for a in actions)
+
+
+def test_one_inventory_of_every_format_each_flow_as_its_own_profile_plans_it(
+        mixed: tuple[Path, dict[str, tuple[Path, dict[str, Any]]]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    config, entries = mixed
+    plan = _plan(capsys, config, "--offline")
+    assert plan["profile"] == "mixed: " + ", ".join(sorted(entries))
+    spans = {span["profile"]: span for span in plan["sources"]}
+    assert set(spans) == set(entries)
+    for profile, (entry, options) in entries.items():
+        alone = _plan(capsys, _config(tmp_path, profile, entry, profile, options), "--offline")
+        first, last = spans[profile]["rows"]
+        mine = [a for a in plan["actions"] if a["rows"] and first <= a["rows"][0] <= last]
+        assert alone["flows_found"] == len(mine) > 0, profile
+        assert _flow_facts(mine) == _flow_facts(alone["actions"]), profile
+    assert plan["flows_found"] == sum(1 for a in plan["actions"] if a["rows"])
+
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--markdown")
+    assert code == 5, err
+    assert "## Sources" in out and "| format | action | flow |" in out
+    for profile, (entry, _) in entries.items():
+        assert f"| {profile} | `{entry.name}` |" in out
+
+
+def test_a_run_from_the_folder_is_found_again_by_each_file_alone(
+        mixed: tuple[Path, dict[str, tuple[Path, dict[str, Any]]]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    config, entries = mixed
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 5, err  # the examples hold flows refused on purpose
+    again = _plan(capsys, config)
+    assert again["by_action"].get("create", 0) == again["by_action"].get("update", 0) == 0, again["by_action"]
+    assert again["by_action"]["unchanged"] > 40
+    for profile in ("controlm", "kubernetes", "crontab", "systemd"):
+        entry, options = entries[profile]
+        for named in (profile, "auto"):  # `auto` marks flows with the format it recognised, too
+            alone = _plan(capsys, _config(tmp_path, f"{profile}-{named}", entry, named, options))
+            assert alone["by_action"].get("unchanged", 0) > 0, (profile, alone["by_action"])
+            assert not {"create", "update"} & set(alone["by_action"]), (profile, named, alone["by_action"])
+
+
+def test_an_entry_of_no_format_or_a_stray_option_stops_the_read_naming_it(
+        mixed: tuple[Path, dict[str, tuple[Path, dict[str, Any]]]], capsys: pytest.CaptureFixture[str]) -> None:
+    config, entries = mixed
+    folder = entries["crontab"][0].parent
+    (folder / "NOTES.txt").write_text("exported by hand on Monday\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "NOTES.txt (no known format)" in err and "Traceback" not in err, err
+    (folder / "NOTES.txt").unlink()
+
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('"controlm.new_day"', '"new_day"'), encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code != 0 and "['new_day']" in err and "controlm.new_day" in err and "Traceback" not in err, err
+
+
+def test_a_zip_of_a_format_its_profile_does_not_unzip_is_refused_with_the_hint(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "cronjobs.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(REPO / "data" / "examples" / "kubernetes-cronjobs.yaml", "cronjobs.yaml")
+    for profile in ("auto", "kubernetes"):
+        code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, profile, archive, profile, {})), "--offline")
+        assert code == 1 and "a zip of kubernetes exports" in err and "unzip it" in err, err
