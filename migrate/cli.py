@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for command in COMMANDS.values():
         command.add_parser(verbs)
+    from migrate import console
+
+    console.add_arguments(parser, verbs)
     return parser
 
 
@@ -82,6 +85,7 @@ class _Interrupts:
         # The exit code is known (or an interrupt is being reported): later signals change nothing.
         self.done = False
         self.verb = ""  # the verb being run, once the command line is read
+        self.log_format: Any = "human"  # how the interruption is told (console.py)
         self.previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     def install(self) -> None:
@@ -145,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv, interrupts)
     except KeyboardInterrupt:
         interrupts.done = True
-        print("migrate: interrupted; " + (WRITES_NOTHING if interrupts.verb in READ_ONLY_VERBS else SENT_OR_SAID),
-              file=sys.stderr)
+        from migrate import console
+
+        with console.session(interrupts.log_format):
+            fail("interrupted; " + (WRITES_NOTHING if interrupts.verb in READ_ONLY_VERBS else SENT_OR_SAID))
         return EXIT_INTERRUPTED
     finally:
         if argv is None:
@@ -181,16 +187,23 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     modules = verb.preload(args) if hasattr(verb, "preload") else verb.PRELOAD
     for module in modules:
         importlib.import_module(module)
-    interrupts.start()
-    code, message = _execute(verb, args)
-    if message is not None:
-        fail(message)
-        if getattr(args, "json", False):  # --json's reader parses stdout: a document there too
-            from migrate.commands import output_may_close
-            from migrate.redact import redact
+    from migrate import console
 
-            with output_may_close():
-                print(json.dumps({"exit_code": code, "error": redact(message)}))
+    try:
+        interrupts.log_format = console.chosen_format(args)
+    except console.LogFormatError as error:
+        return fail(str(error))
+    interrupts.start()
+    with console.session(interrupts.log_format, documents_on_stdout=getattr(args, "json", False)):
+        code, message = _execute(verb, args)
+        if message is not None:
+            fail(message)
+            if getattr(args, "json", False):  # --json's reader parses stdout: a document there too
+                from migrate.commands import output_may_close
+                from migrate.redact import redact
+
+                with output_may_close():
+                    print(json.dumps({"exit_code": code, "error": redact(message)}))
     return code
 
 

@@ -6,10 +6,12 @@ works from any current directory.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+import types
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -22,6 +24,11 @@ SUFFIX_FORMATS: dict[str, SourceFormat] = {
     ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
 }
 EMBEDDED = "embedded"
+# `result_log = "-"`: the result lines on standard output (a log collector reads them there).
+# /dev/stdout and its aliases mean the same: opened as a file they would resolve to a pipe's
+# non-path, and a second writer on the terminal's descriptor would overwrite the summary.
+STDOUT_LOG = "-"
+STDOUT_LOG_NAMES = frozenset({"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
 Scalar = str | int | float | bool
 
 
@@ -98,10 +105,21 @@ MAPPABLE_FIELDS = (
 )
 
 
+def closest_key(unknown: str, known: Iterable[str]) -> str:
+    """` did you mean `concurrency`?` for a misspelt key, else the keys there are (a short list):
+    a typo is answered with the one key it was meant to be, not with every key of the table."""
+    known = list(known)
+    close = difflib.get_close_matches(unknown, known, n=1, cutoff=0.6)
+    if not close:  # a case slip (`RATE_PER_SECOND`) is as close as a letter swapped
+        close = [key for key in known if key.lower() == unknown.lower()][:1]
+    return f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
+
+
 def _only_save_flow_fields(names: Iterable[str], where: str) -> None:
     unknown = sorted(set(names) - set(MAPPABLE_FIELDS))
     if unknown:
-        raise ValueError(f"{where}: unknown Save Flow field(s) {unknown}; known: {list(MAPPABLE_FIELDS)}")
+        raise ValueError("; ".join(f"{where}: unknown Save Flow field `{name}`: {closest_key(name, MAPPABLE_FIELDS)}"
+                                   for name in unknown))
 
 
 class TaskSettings(Section):
@@ -226,6 +244,8 @@ class RunSettings(Section):
     # The longest Retry-After pause honoured (seconds); a service asking for more (a maintenance
     # page's 86400, `inf`) gets the flow recorded as failed with its message instead of a frozen run.
     retry_after_max: Annotated[float, Field(ge=0)] = 300.0
+    # "-" (or /dev/stdout): each line on standard output too, for a log collector; see
+    # results/history.py for the copy kept beside the config (resume and in-doubt reads need a file).
     result_log: Path = Path("results/{run_id}.jsonl")
     fsync_every: Annotated[int, Field(ge=0)] = 100  # lines between fsyncs (0: only at the end)
     # Skip flows whose desired state is already there: "log" compares the payload hash with the
@@ -261,8 +281,54 @@ def _where(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "(top level)"
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The config models an annotation may hold (`TaskSettings | None`, `dict[str, str | FieldRule]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if get_origin(annotation) in (Union, types.UnionType, Annotated):
+        return [model for arg in get_args(annotation) for model in _models_in(arg)]
+    if get_origin(annotation) is dict:
+        return _models_in(get_args(annotation)[1])
+    return []
+
+
+def _is_table_of_tables(annotation: Any) -> bool:
+    """A dict whose keys are the user's own names (mapping.fields.<field>)."""
+    return get_origin(annotation) is dict or any(_is_table_of_tables(arg) for arg in get_args(annotation))
+
+
+def _keys_at(section: tuple[int | str, ...]) -> list[str]:
+    """The keys a config table takes, found by walking the models down the table's path; a
+    user's own key (a field name under [mapping.fields]) is stepped over."""
+    models: list[type[BaseModel]] = [Settings]
+    own_key_next = False
+    for part in section:
+        if own_key_next:
+            own_key_next = False
+            continue
+        found = [info.annotation for model in models for name, info in model.model_fields.items() if name == part]
+        models = [model for annotation in found for model in _models_in(annotation)]
+        own_key_next = any(_is_table_of_tables(annotation) for annotation in found)
+    return [name for model in models for name in model.model_fields if name != "config_path"]
+
+
+def _unknown_key(location: tuple[int | str, ...]) -> str:
+    """`unknown key in [run]: did you mean `concurrency`?`"""
+    section, key = location[:-1], str(location[-1])
+    table = f"[{_where(section)}]" if section else "the top level"
+    return f"unknown key in {table}: {closest_key(key, _keys_at(section))}"
+
+
 def _resolve(base: Path, path: Path) -> Path:
     return (path if path.is_absolute() else base / path).resolve()
+
+
+def _result_log(base: Path, path: Path) -> Path:
+    return Path(STDOUT_LOG) if str(path) in STDOUT_LOG_NAMES else _resolve(base, path)
+
+
+def logs_to_stdout(run: RunSettings) -> bool:
+    return str(run.result_log) == STDOUT_LOG
 
 
 def _check_ca_bundle(config: Path, bundle: Path) -> None:
@@ -296,10 +362,14 @@ def load_settings(path: Path) -> Settings:
     except ValidationError as error:
         lines = []
         for item in error.errors(include_url=False):
-            location = tuple(p for p in item["loc"] if p not in ("str", "FieldRule"))
-            message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+            # Without pydantic's names for the branches of a union (`str`, `function-after[…, FieldRule]`).
+            location = tuple(p for p in item["loc"] if p not in ("str", "FieldRule")
+                             and not str(p).startswith("function-"))
+            message = _unknown_key(location) if item["type"] == "extra_forbidden" else item["msg"]
             message = message.removeprefix("Value error, ")
-            shown = "" if item["type"] in ("missing", "extra_forbidden") else f" (value {item.get('input')!r})"
+            # A value is shown, a whole table is not (the key named is enough to find it).
+            shown = "" if item["type"] in ("missing", "extra_forbidden") or isinstance(item.get("input"), dict) \
+                else f" (value {item.get('input')!r})"
             lines.append(f"{path}: {_where(location)}: {message}{shown}")
         raise ConfigError("\n".join(dict.fromkeys(lines))) from None
     base = path.parent
@@ -313,5 +383,5 @@ def load_settings(path: Path) -> Settings:
     return settings.model_copy(update={
         "source": settings.source.model_copy(update={"path": _resolve(base, settings.source.path)}),
         "target": target,
-        "run": settings.run.model_copy(update={"result_log": _resolve(base, settings.run.result_log)}),
+        "run": settings.run.model_copy(update={"result_log": _result_log(base, settings.run.result_log)}),
     })

@@ -16,17 +16,36 @@ from typing import Any
 
 
 def fail(message: str) -> int:
-    """One line on stderr, secrets redacted; exit code 1 (the tool could not run)."""
-    from migrate.redact import redact
+    """One line on stderr (an `error` event with --log-format json), secrets redacted; exit code
+    1 (the tool could not run)."""
+    from migrate import console
 
-    print(f"migrate: {redact(message)}", file=sys.stderr)
+    console.error(message)
     return 1
+
+
+class _EventTable:
+    """print_tables' console in JSON log format: each line printed after the table, an event."""
+
+    def print(self, text: object, **_: object) -> None:
+        from migrate import console
+
+        console.emit("message", str(text))
 
 
 def print_tables(title: str, columns: list[tuple[str, bool]], rows: Iterable[list[str]]) -> Any:
     """Rows as rich tables of a thousand rows each (a plan of a million flows is never one table
     in memory), every cell plain text (`[migrate:…]` or `[mapping]` is not markup). `columns`:
-    (name, wraps). Returns the console, for the lines that follow."""
+    (name, wraps). Returns the console, for the lines that follow. With --log-format json, each
+    row is a `row` event (its table's title and a field per column) on stderr instead."""
+    from migrate import console as events
+
+    if events.current_format() == "json":
+        names = [name for name, _ in columns]
+        for cells in rows:
+            row: dict[str, Any] = dict(zip(names, cells, strict=False))
+            events.emit("row", None, table=title, **row)
+        return _EventTable()
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

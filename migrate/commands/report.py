@@ -1,43 +1,71 @@
-"""`migrate report LOG`: the summary of a result log, and the lines as CSV for a spreadsheet."""
+"""`migrate report LOG…`: the summary of one or more result logs (files or quoted patterns: the
+shards of one migration, a night's runs), each run's and all together; the lines as CSV for a
+spreadsheet, and one self-contained HTML page for a migration review."""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
-from migrate.commands import fail
-
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
-PRELOAD = ("migrate.results.log", "migrate.results.spreadsheet")
+PRELOAD = ("migrate.results.log", "migrate.results.runs", "migrate.results.spreadsheet", "migrate.results.report_html")
 
 
 def add_parser(verbs: Any) -> None:
-    report = verbs.add_parser("report", help="summary of a result log")
-    report.add_argument("log", type=Path)
+    report = verbs.add_parser("report", help="summary of result logs (each run's and all together)")
+    report.add_argument("logs", nargs="+", metavar="LOG",
+                        help="a result log, or a quoted pattern such as 'results/nightly-*-shard-*.jsonl'")
     report.add_argument("--json", action="store_true")
     report.add_argument("--csv", type=Path, metavar="FILE", help="also write every line as CSV, for a spreadsheet")
+    report.add_argument("--html", type=Path, metavar="FILE",
+                        help="also write one self-contained HTML page (counts, errors, throughput, latency, "
+                        "invalid flows) for a migration review")
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.results.log import Skipped, Summary, read_log
+    from migrate.results.log import read_log
+    from migrate.results.report_html import write_html
+    from migrate.results.runs import Report, expand_logs
     from migrate.results.spreadsheet import write_lines_csv
 
-    if not args.log.is_file():
-        return fail(f"{args.log}: no such result log")
-    skipped = Skipped()
-    summary = Summary.of(read_log(args.log, skipped=skipped))
+    logs = expand_logs(args.logs)  # NoSuchLog, NotAResultLog: exit 1 naming the file (and line)
+    report = Report.read(logs)
     if args.csv is not None:
-        count = write_lines_csv(read_log(args.log), args.csv)
+        count = write_lines_csv(itertools.chain.from_iterable(read_log(log) for log in logs), args.csv)
         print(f"{count} lines written to {args.csv}", file=sys.stderr)
+    if args.html is not None:
+        write_html(report, args.html)
+        print(f"report page written to {args.html}", file=sys.stderr)
     if args.json:
-        print(json.dumps({**summary.as_json(), "lines_skipped": skipped.lines}, indent=2))
+        runs = [{"run_id": run.run_id, "logs": [str(log) for log in run.logs], **summary.as_json()}
+                for run, summary in report.run_summaries()]
+        print(json.dumps({**report.summary().as_json(), "lines_skipped": report.skipped.lines, "runs": runs,
+                          "logs": [str(log) for log in logs]}, indent=2))
         return 0
-    print(summary.text())
+    print(_text(report))
+    return 0
+
+
+def _text(report: Any) -> str:
+    """One run: its summary, as a run prints it. Several: each run's, indented, then all together."""
+    runs = report.run_summaries()
+    if len(runs) <= 1:
+        lines = [report.summary().text()]
+    else:
+        lines = []
+        for run, summary in runs:
+            lines.append(f"run {run.run_id} ({', '.join(str(log) for log in run.logs)}):")
+            lines.append(textwrap.indent(summary.text(), "  "))
+        lines.append(f"all {len(runs)} runs together (each flow's last line):")
+        lines.append(textwrap.indent(report.summary().text(), "  "))
+    skipped = report.skipped
     if skipped.lines:  # the summary is of the lines that could be read: say how many could not
         why = ([f"{skipped.unreadable} unreadable, each named on stderr"] if skipped.unreadable else []) + (
             ["the torn last line of a killed writer"] if skipped.torn else [])
-        print(f"lines skipped: {skipped.lines} ({'; '.join(why)})")
-    return 0
+        lines.append(f"lines skipped: {skipped.lines} ({'; '.join(why)})")
+    return "\n".join(lines)

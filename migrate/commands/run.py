@@ -51,9 +51,16 @@ def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = F
 
 
 def _print_result(result: Any, as_json: bool) -> None:
+    from migrate import console
+
+    facts = {"exit_code": result.exit_code, "result_log": str(result.log_path), **result.summary.as_json(),
+             "emulator": result.emulator_stats}
     if as_json:
-        print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path),
-                          **result.summary.as_json(), "emulator": result.emulator_stats}, indent=2))
+        print(json.dumps(facts, indent=2))
+    elif console.current_format() == "json":  # one event with the numbers as fields, one a note
+        console.emit("summary", result.summary.text(), **facts)
+        for note in result.notes:
+            console.emit("note", note)
     else:
         print(result.summary.text())
         for note in result.notes:

@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from migrate import console
 from migrate.config import EMBEDDED, ConfigError, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
@@ -38,7 +39,6 @@ from migrate.exit_codes import (
 from migrate.mapping.flows import identity_scopes
 from migrate.reconcile.caller import with_caller_name
 from migrate.reconcile.saved_plan import SavedPlan
-from migrate.redact import redact
 from migrate.results.history import checked_run_id, load_memory, run_to_resume
 from migrate.results.history import log_path as history_log_path
 from migrate.results.log import ResultLog, ResultLogError, Summary, read_log
@@ -186,7 +186,7 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     if resume:
         resuming = run_to_resume(settings, run_id if run_id is not None else settings.run.run_id)
         run_id = resuming.run_id
-        print(resuming.note, file=sys.stderr, flush=True)  # before a long run, not after it
+        console.emit("resume", resuming.note, run_id=run_id)  # before a long run, not after it
     run_id = checked_run_id(run_id if run_id is not None else settings.run.run_id or new_run_id())
     log_path = history_log_path(settings, run_id)
     runbook = _Runbook(resume_hint, saved_status, line_extra or {})
@@ -252,7 +252,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
     result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
     if runner.log_error is not None:
         note = _log_failure_note(settings, runner, run_id, runbook.resume_hint)
-        print(f"migrate: {redact(note)}", file=sys.stderr, flush=True)
+        console.error(note)
         result.notes.append(note)
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")

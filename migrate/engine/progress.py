@@ -1,5 +1,6 @@
-"""Progress on the console: a rich bar on a terminal, a one-line note every few seconds otherwise.
-It writes to stderr, apart from the result log and from the summary on stdout.
+"""Progress on the console: a rich bar on a terminal, a one-line note every few seconds otherwise
+(a `progress` event with --log-format json). It writes to stderr, apart from the result log and
+from the summary on stdout.
 
 Each note says how many flows are done of how many, the share, the rate and the time left. The
 total is counted before the run where that is cheap and close (a table with one row per flow:
@@ -7,15 +8,16 @@ its lines), else it is unknown, and the note says so rather than guess."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from types import TracebackType
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, SpinnerColumn, TaskID, TextColumn
 from rich.progress import Progress as RichProgress
 
+from migrate import console
 from migrate.config import Settings
 
 LINE_EVERY_SECONDS = 5.0
@@ -69,7 +71,8 @@ class Progress:
 
     def __enter__(self) -> Progress:
         self._started = self._last_line = time.monotonic()
-        if self.enabled and self._console.is_terminal:
+        # A bar only for a person at a terminal; --log-format json gets `progress` events.
+        if self.enabled and self._console.is_terminal and console.current_format() == "human":
             self._bar = RichProgress(
                 SpinnerColumn(), BarColumn(), TextColumn("{task.description}"),
                 console=self._console, transient=True,
@@ -83,18 +86,30 @@ class Progress:
         if self._bar is not None:
             self._bar.stop()
 
-    def text(self, now: float | None = None) -> str:
-        """`120 of 210 flows (57 %), 19.8 flows/s, about 4 s left: saved 118, invalid 2`."""
+    def facts(self, now: float | None = None) -> dict[str, Any]:
+        """The progress as a `progress` event's fields: done, total (None: unknown), the share,
+        the rate, the seconds left (None: unknown) and the count of each status."""
         done = sum(self.counts.values())
         elapsed = (time.monotonic() if now is None else now) - self._started
         rate = done / elapsed if elapsed > 0 else 0.0
-        statuses = ", ".join(f"{status} {n}" for status, n in sorted(self.counts.items()))
-        if self.total is None:
+        # a quoted line break makes the count of lines a little high, never low
+        total = None if self.total is None else max(self.total, done)
+        share = None if total is None else 100 * done / total if total else 100.0
+        left = (total - done) / rate if total is not None and rate > 0 else None
+        return {"done": done, "total": total, "percent": None if share is None else round(share, 1),
+                "flows_per_second": round(rate, 1), "seconds_left": None if left is None else round(left),
+                "by_status": dict(sorted(self.counts.items()))}
+
+    def text(self, now: float | None = None) -> str:
+        """`120 of 210 flows (57 %), 19.8 flows/s, about 4 s left: saved 118, invalid 2`."""
+        facts = self.facts(now)
+        done, total, rate = facts["done"], facts["total"], facts["flows_per_second"]
+        statuses = ", ".join(f"{status} {n}" for status, n in facts["by_status"].items())
+        if total is None:
             return f"{done} flows done (total unknown before the source is read), {rate:.1f} flows/s: {statuses}"
-        total = max(self.total, done)  # a quoted line break makes the count of lines a little high, never low
-        share = 100 * done / total if total else 100.0
-        left = f"about {_duration((total - done) / rate)} left" if rate > 0 else "time left unknown"
-        return f"{done} of {total} flows ({share:.0f} %), {rate:.1f} flows/s, {left}: {statuses}"
+        left = f"about {_duration(facts['seconds_left'])} left" if facts["seconds_left"] is not None \
+            else "time left unknown"
+        return f"{done} of {total} flows ({facts['percent']:.0f} %), {rate:.1f} flows/s, {left}: {statuses}"
 
     def advance(self, status: str) -> None:
         self.counts[status] += 1
@@ -107,4 +122,4 @@ class Progress:
                 self._bar.update(self._task, completed=sum(self.counts.values()), description=self.text(now))
         elif now - self._last_line >= LINE_EVERY_SECONDS:
             self._last_line = now
-            print(self.text(now), file=sys.stderr, flush=True)
+            console.emit("progress", self.text(now), **self.facts(now))

@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from migrate.config import ConfigError, Settings
+from migrate.config import ConfigError, Settings, logs_to_stdout
 from migrate.engine.runner import Memory
 from migrate.exit_codes import CannotRun
-from migrate.results.log import ATTEMPT, read_log
+from migrate.results.log import ATTEMPT, echo_to_stdout, read_log
 
 RUN_ID = "{run_id}"
 # A run id names a file in the results folder: a plain name, never a path.
@@ -37,12 +37,33 @@ def checked_run_id(run_id: str) -> str:
     return run_id
 
 
+# `result_log = "-"` sends the lines to standard output, and keeps a copy here (beside the
+# config, as the default log). The safer of the two ways: a run logged only to a pipe could not
+# be resumed, and a later run could not see which requests a crashed one left in flight (its
+# `attempt` records), nor compare = "log" what it saved; the copy keeps all of that, and the
+# run locks need a folder anyway. Resume and history read the copy, never standard output.
+STDOUT_LOG_COPY = Path("results") / f"{RUN_ID}.jsonl"
+
+
+def _log_pattern(settings: Settings) -> Path:
+    """Where a run's log file is (with `{run_id}`): the configured one, or the copy kept of a
+    log sent to standard output."""
+    if logs_to_stdout(settings.run):
+        return settings.config_path.parent.resolve() / STDOUT_LOG_COPY
+    return settings.run.result_log
+
+
 def log_path(settings: Settings, run_id: str) -> Path:
-    return Path(str(settings.run.result_log).replace(RUN_ID, checked_run_id(run_id)))
+    """The run's log file; with `result_log = "-"` its copy, whose lines the writer also sends
+    to standard output (results/log.py)."""
+    path = Path(str(_log_pattern(settings)).replace(RUN_ID, checked_run_id(run_id)))
+    if logs_to_stdout(settings.run):
+        echo_to_stdout(path)
+    return path
 
 
 def all_logs(settings: Settings) -> list[Path]:
-    pattern = glob.escape(str(settings.run.result_log)).replace(glob.escape(RUN_ID), "*")
+    pattern = glob.escape(str(_log_pattern(settings))).replace(glob.escape(RUN_ID), "*")
     return sorted(Path(p) for p in glob.glob(pattern))
 
 
@@ -84,7 +105,7 @@ def run_to_resume(settings: Settings, wanted: str | None) -> RunToResume:
             return RunToResume(ours, f"resuming run {ours}, the newest run of {config_name} over {source_name} "
                                      f"({path})")
     elsewhere = f"; the runs there are of other configs or sources: {', '.join(others[:5])}" if others else ""
-    raise NothingToResume(f"no result log to resume under {settings.run.result_log.parent} for {config_name} "
+    raise NothingToResume(f"no result log to resume under {_log_pattern(settings).parent} for {config_name} "
                           f"over {source_name}{elsewhere}")
 
 

@@ -4,7 +4,6 @@ never rewritten; and the summary computed from such lines (for `run` and `report
 from __future__ import annotations
 
 import os
-import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
@@ -16,6 +15,8 @@ from typing import IO, Any
 import orjson
 import structlog
 
+from migrate import console
+from migrate.exit_codes import CannotRun
 from migrate.redact import redact_rendered
 from migrate.results.stamps import utc_iso
 from migrate.service.model import error_reason
@@ -45,14 +46,28 @@ class ResultLogError(OSError):
         return f"the result log {self.path} could not be written ({self.reason})"
 
 
-class _LineWriter:
-    """structlog's logger: writes one rendered line and flushes it at once."""
+# Logs whose final lines also go to standard output (`result_log = "-"`), as history.log_path
+# hands out their paths: every verb that writes a log (run, the runbooks) then echoes them
+# without each being told.
+_ECHOED: set[Path] = set()
+STANDARD_OUTPUT = Path("standard output")  # how an error writing there names it
 
-    def __init__(self, path: Path, stream: IO[bytes], fsync_every: int) -> None:
+
+def echo_to_stdout(path: Path) -> None:
+    _ECHOED.add(path)
+
+
+class _LineWriter:
+    """structlog's logger: writes one rendered line and flushes it at once; a final line also
+    to standard output when the log is echoed there (`echo`)."""
+
+    def __init__(self, path: Path, stream: IO[bytes], fsync_every: int, echo: IO[str] | None = None) -> None:
         self._path = path
         self._stream = stream  # unbuffered: a failed write leaves nothing behind to be flushed later
         self._fsync_every = fsync_every
         self._since_sync = 0
+        self._echo = echo
+        self.echo_next = True  # False while an `attempt` record is written: the file's alone
 
     def msg(self, line: bytes) -> None:
         data = memoryview(line + b"\n")  # one write of the whole line: a kill leaves no half of it
@@ -66,6 +81,25 @@ class _LineWriter:
                 self._since_sync = 0
         except OSError as error:
             raise ResultLogError(self._path, error) from None
+        if self._echo is not None and self.echo_next:
+            self._write_echo(line + b"\n")
+
+    def _write_echo(self, data: bytes) -> None:
+        """The line on standard output, whole and at once (a collector reads lines). Standard
+        output has no other writer meanwhile (console.take_stdout), so a redirect to a file
+        holds the lines and nothing overwrites them."""
+        assert self._echo is not None
+        try:
+            binary = getattr(self._echo, "buffer", None)
+            if binary is not None:
+                binary.write(data)
+                binary.flush()
+            else:
+                self._echo.write(data.decode())
+                self._echo.flush()
+        except (OSError, ValueError) as error:  # ValueError: a closed stream
+            raise ResultLogError(STANDARD_OUTPUT, error if isinstance(error, OSError) else OSError(str(error))) \
+                from None
 
 
 def _render(_: object, __: str, event: MutableMapping[str, Any]) -> bytes:
@@ -90,8 +124,12 @@ class ResultLog:
         except OSError as error:
             raise ResultLogError(path, error) from None
         self.path = path
-        self._writer = _LineWriter(path, self._stream, fsync_every)
-        context = {"run_id": run_id, "source_file": source_file, **({"config": config} if config else {})}
+        echo = console.take_stdout() if path in _ECHOED else None
+        self._writer = _LineWriter(path, self._stream, fsync_every, echo)
+        context: dict[str, Any] = {"run_id": run_id, "source_file": source_file,
+                                   **({"config": config} if config else {})}
+        # The human console never said this (the summary names the log); a collector wants it first.
+        console.emit("start", None, **context, result_log=str(path), result_log_on_stdout=echo is not None)
         self._log = structlog.wrap_logger(
             self._writer,
             processors=[_render],
@@ -105,8 +143,14 @@ class ResultLog:
         self.summary.add_line(line)  # this run's own lines, once written: no need to read them back
 
     def attempt(self, **line: Any) -> None:
-        """A request that may change a flow is about to leave (see ATTEMPT)."""
-        self._log.msg("flow", status=ATTEMPT, **line)
+        """A request that may change a flow is about to leave (see ATTEMPT). Written to the file
+        only: a collector reading standard output gets each flow's final line, and resume reads
+        the file."""
+        self._writer.echo_next = False
+        try:
+            self._log.msg("flow", status=ATTEMPT, **line)
+        finally:
+            self._writer.echo_next = True
 
     def close(self) -> None:
         try:
@@ -176,7 +220,8 @@ def _warn(path: Path, number: int, reason: str) -> None:
     """One line on stderr per bad line, once per process (a log may be read more than once)."""
     if (str(path), number) not in _warned:
         _warned.add((str(path), number))
-        print(f"migrate: warning: {path}:{number}: line skipped: {reason}", file=sys.stderr)
+        console.warning(f"{path}:{number}: line skipped: {reason}", event="line_skipped", file=str(path),
+                        line=number, reason=reason)
 
 
 @dataclass
@@ -231,6 +276,28 @@ def read_log(path: Path, attempts: bool = False, skipped: Skipped | None = None)
                 yield record
 
 
+class NotAResultLog(CannotRun):
+    """A file given as a result log whose first line is no result line (a config, a plan)."""
+
+
+def check_result_log(path: Path) -> None:
+    """Refuses a file that is not a result log, naming the file and its first line and why:
+    read whole, a config would be "0 flows" and one warning a line. Only the first non-blank
+    line decides; a damaged line further on is a log's own damage, skipped with a warning."""
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            try:
+                problem = _problem(orjson.loads(raw))
+            except orjson.JSONDecodeError as error:
+                problem = _not_json(raw, 0, error)
+            if problem is not None:
+                raise NotAResultLog(f"{path}:{number}: not a result log (a line a run writes for each flow): "
+                                    f"{problem}")
+            return
+
+
 def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
     """What a summary needs of a line: its status, its code (or the field of an invalid one)
     and its latency."""
@@ -246,6 +313,40 @@ def _percentile(values: Sequence[float], share: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def stamp_of(record: dict[str, Any]) -> float | None:
+    """A line's time stamp in seconds since the epoch (a checked line's `ts` parses: _problem)."""
+    return datetime.fromisoformat(record["ts"]).timestamp() if "ts" in record else None
+
+
+@dataclass
+class FinalLines:
+    """Each flow's last line, as read (a resumed run may have written a flow twice), and the
+    span of the time stamps; only what a summary needs of each line is kept, so a million-flow
+    log stays small in memory."""
+
+    final: dict[str, tuple[str, Any, float | None]] = field(default_factory=dict)
+    first: float | None = None
+    last: float | None = None
+
+    def add(self, record: dict[str, Any]) -> None:
+        key = identity(record)
+        self.final.pop(key, None)
+        self.final[key] = _essentials(record)
+        stamp = stamp_of(record)
+        if stamp is not None:
+            self.first = stamp if self.first is None else min(self.first, stamp)
+            self.last = stamp if self.last is None else max(self.last, stamp)
+
+    def summary(self, elapsed_seconds: float | None = None) -> Summary:
+        summary = Summary()
+        for essentials in self.final.values():
+            summary.add(*essentials)
+        if elapsed_seconds is None and self.first is not None and self.last is not None:
+            elapsed_seconds = self.last - self.first
+        summary.elapsed_seconds = elapsed_seconds or 0.0
+        return summary
 
 
 @dataclass
@@ -270,25 +371,10 @@ class Summary:
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]], elapsed_seconds: float | None = None) -> Summary:
-        # Only the last line of a flow counts (a resumed run may have written it twice); keep
-        # just what the summary needs of each, so a million-flow log stays small in memory.
-        final: dict[str, tuple[str, Any, float | None]] = {}
-        first = last = None
+        finals = FinalLines()
         for record in records:
-            key = identity(record)
-            final.pop(key, None)
-            final[key] = _essentials(record)
-            if "ts" in record:
-                stamp = datetime.fromisoformat(record["ts"]).timestamp()
-                first = stamp if first is None else min(first, stamp)
-                last = stamp if last is None else max(last, stamp)
-        summary = cls()
-        for essentials in final.values():
-            summary.add(*essentials)
-        if elapsed_seconds is None and first is not None and last is not None:
-            elapsed_seconds = last - first
-        summary.elapsed_seconds = elapsed_seconds or 0.0
-        return summary
+            finals.add(record)
+        return finals.summary(elapsed_seconds)
 
     @property
     def total(self) -> int:

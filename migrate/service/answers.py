@@ -16,6 +16,9 @@ from typing import Any
 
 import aiohttp
 import orjson
+from yarl import URL
+
+from migrate.exit_codes import CannotRun
 
 
 @dataclass(frozen=True)
@@ -138,3 +141,43 @@ def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None)
 
 
 TOKEN_EXPIRED = 1203
+
+# The paths the tool adds to target.url itself; a URL that already holds one was pasted whole.
+API_PATHS = ("/batch-processing-service", "/apim-token-service")
+
+
+def _is_web_page(text: str) -> bool:
+    start = text.lstrip()[:200].lower()
+    return start.startswith("<") and ("<html" in start or "<!doctype html" in start or "<head" in start)
+
+
+def is_wrong_url(answer: Answer) -> bool:
+    """An answer that is not the service at all: no envelope, and either "no such path" (404,
+    405) or a web page where the envelope was due (a portal or the gateway's own root). A web
+    page with a 5xx is a gateway in trouble, retried as such; a 401/403 is the gateway's refusal."""
+    if answer.code is not None:
+        return False
+    return answer.http_status in (404, 405) or (answer.http_status < 400 and _is_web_page(answer.msg))
+
+
+class WrongServiceUrl(CannotRun):
+    """The first request found no service at target.url: a configuration mistake (exit 1), not
+    a refusal by the service."""
+
+    def __init__(self, base_url: str, requested: str, answer: Answer) -> None:
+        what = "a web page" if _is_web_page(answer.msg) else f"HTTP {answer.http_status}, no such path"
+        super().__init__(f"target.url {base_url!r} does not lead to the service: {requested} answered {what} "
+                         f"({' '.join(answer.msg.split())[:80]!r}); {url_hint(base_url)}")
+
+
+def url_hint(base_url: str) -> str:
+    """What target.url should look like, and the likely right one when the mistake shows."""
+    hint = ("target.url is the gateway's address alone, scheme://host[:port] (e.g. https://apim.example.com, "
+            "or for `migrate emulator` the address it prints as `listening on`): the tool adds "
+            "/apim-token-service/v2.0/... and /batch-processing-service/v2.1/... itself")
+    url = URL(base_url)
+    for api_path in API_PATHS:
+        if api_path in url.path:
+            root = str(url.with_path(url.path[:url.path.index(api_path)] or "/").with_query(None)).rstrip("/")
+            return f"{hint}; try url = \"{root}\""
+    return hint

@@ -11,7 +11,14 @@ from dataclasses import replace
 import aiohttp
 from yarl import URL
 
-from migrate.service.answers import TOKEN_EXPIRED, Answer, read_bounded, read_envelope
+from migrate.service.answers import (
+    TOKEN_EXPIRED,
+    Answer,
+    WrongServiceUrl,
+    is_wrong_url,
+    read_bounded,
+    read_envelope,
+)
 from migrate.service.model import ASCII_DIGITS
 from migrate.service.signing import request_signature
 from migrate.service.tokens import AccessTokens
@@ -42,7 +49,9 @@ class BatchClient:
                  pace: Callable[[], Awaitable[None]] = _no_pacing) -> None:
         self.session = session
         self.pace = pace
+        self.given_url = base_url
         self.base_url = base_url.rstrip("/")
+        self._answered = False  # some answer was the batch service's own (see _check_first)
         self.user_id = user_id
         self.org_id = org_id
         self.tokens = tokens
@@ -94,10 +103,21 @@ class BatchClient:
                 read = await read_bounded(response)
                 answer = read_envelope(response.status, read, response.headers.get("Retry-After"))
             answer = replace(answer, seconds=time.monotonic() - sent_at)
+            self._check_first(answer, url)
             if answer.code != TOKEN_EXPIRED or self.tokens is None:
                 return answer
             self.tokens.expired(token)
         return answer
+
+    def _check_first(self, answer: Answer, url: URL) -> None:
+        """Until the service has answered once, an answer that is no service at all (a 404, a web
+        page: answers.is_wrong_url) means target.url is wrong: WrongServiceUrl, exit 1. Later,
+        the same answer is one request's failure (the service was there a moment ago)."""
+        if self._answered:
+            return
+        if is_wrong_url(answer):
+            raise WrongServiceUrl(self.given_url, f"the batch service ({url.with_query(None)})", answer)
+        self._answered = True
 
     async def _action(self, method: str, resource: str, query: dict[str, str], body: bytes | None) -> Answer:
         return await self._call(method, self._url(resource, query), query, body)

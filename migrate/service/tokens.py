@@ -28,9 +28,11 @@ from migrate.redact import remember
 from migrate.service.answers import (
     MAX_TOKEN_ANSWER_BYTES,
     Answer,
+    WrongServiceUrl,
     backoff_seconds,
     describe_error,
     is_transient,
+    is_wrong_url,
     read_bounded,
     read_envelope,
 )
@@ -150,12 +152,16 @@ class AccessTokens:
         self.stop = stop or StopSignal()
         self.timeout = timeout
         self._rng = random.Random()
+        self.base_url = base_url
         self.url = base_url.rstrip("/") + TOKEN_PATH
         self.credentials = credentials
         self.clock = clock or Clock()
         self._token: str | None = None
         self._renew_at = 0.0
-        self._refused: TokenError | None = None
+        # Remembered, so that workers do not storm the token service: a refusal, a token service
+        # down through every retry, or no service at that URL at all.
+        self._refused: TokenError | WrongServiceUrl | None = None
+        self._answered = False  # some answer was the token service's own
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -194,6 +200,10 @@ class AccessTokens:
             except (aiohttp.ClientError, TimeoutError) as error:
                 problem = describe_error(error, self.timeout)
             else:
+                if not self._answered and is_wrong_url(answer):  # the URL is wrong: no retry mends that
+                    self._refused = WrongServiceUrl(self.base_url, f"the token service ({self.url}/{action})", answer)
+                    raise self._refused
+                self._answered = True
                 data = answer.data if isinstance(answer.data, dict) else {}
                 if answer.code == 0 and isinstance(data.get("accessToken"), str):
                     self._keep(data["accessToken"], token_lifetime(data.get("expire")), started)

@@ -1,6 +1,8 @@
-"""The README's "Runbooks" section, run as written: its commands, line by line, in a copy of the
-checkout's configs and data, after the demo's run (as `make demo` leaves it). Each applies what
-it says, and the last, the restore of the backup, returns the service to the backup exactly."""
+"""The README's commands, run as written, line by line, in a copy of the checkout's configs and
+data. "A first migration": a copy of a profile's config planned (the review as Markdown), run,
+planned again with nothing left to do, and reported as a page. "Runbooks", after the demo's run
+(as `make demo` leaves it): each applies what it says, and the last, the restore of the backup,
+returns the service to the backup exactly."""
 
 from __future__ import annotations
 
@@ -14,23 +16,52 @@ from typing import Any
 import pytest
 from conftest import REPO, run_cli
 
-SECTION = re.compile(r"^## Runbooks\n(.*?)^## ", re.DOTALL | re.MULTILINE)
 BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 
 
-def commands() -> list[list[str]]:
-    """The section's shell lines, each as the arguments after `.venv/bin/migrate`."""
-    section = SECTION.search((REPO / "README.md").read_text(encoding="utf-8"))
-    assert section is not None, "the README has no Runbooks section"
+def commands(title: str) -> list[list[str]]:
+    """A section's shell lines, each as the arguments after `.venv/bin/migrate` (or `cp`'s)."""
+    section = re.search(rf"^## {re.escape(title)}\n(.*?)^## ", (REPO / "README.md").read_text(encoding="utf-8"),
+                        re.DOTALL | re.MULTILINE)
+    assert section is not None, f"the README has no {title!r} section"
     block = BLOCK.search(section.group(1))
-    assert block is not None, "the Runbooks section has no sh block"
+    assert block is not None, f"the {title!r} section has no sh block"
     found = []
     for line in block.group(1).splitlines():
         words = shlex.split(line, comments=True)
         if words:
-            assert words[0] == ".venv/bin/migrate", line
-            found.append(words[1:])
+            assert words[0] in (".venv/bin/migrate", "cp"), line
+            found.append(words if words[0] == "cp" else words[1:])
     return found
+
+
+def checkout_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in ("configs", "data"):
+        shutil.copytree(REPO / folder, tmp_path / folder, symlinks=True)  # systemd.wants links: as they are
+    (tmp_path / "results").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+
+def test_the_readme_first_migration_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    checkout_copy(tmp_path, monkeypatch)
+    steps = commands("A first migration, step by step")
+    assert [step[0] for step in steps] == ["cp", "plan", "run", "plan", "report"]
+    shutil.copy(steps[0][1], steps[0][2])
+    codes = []
+    for step in steps[1:]:
+        redirect = step.index(">") if ">" in step else None
+        code, out, err = run_cli(capsys, *(step[:redirect] if redirect else step))
+        assert "Traceback" not in err, err
+        if redirect:
+            Path(step[redirect + 1]).write_text(out, encoding="utf-8")
+        codes.append(code)
+    review = (tmp_path / "results" / "plan.md").read_text(encoding="utf-8")
+    assert review.startswith("# Migration plan") and "## Flows" in review
+    assert codes[0] in (3, 5) and codes[1] in (0, 5) and codes[2] in (0, 5)  # the example refuses a job or two
+    again = run_cli(capsys, "plan", "configs/my-run.toml", "--json")
+    assert not {"create", "update"} & set(json.loads(again[1])["by_action"]), again[1]
+    assert codes[3] == 0 and (tmp_path / "results" / "review.html").read_text(encoding="utf-8").startswith("<!")
 
 
 def exported(path: Path) -> dict[int, dict[str, Any]]:
@@ -40,12 +71,9 @@ def exported(path: Path) -> dict[int, dict[str, Any]]:
 
 def test_the_readme_runbooks_do_what_they_say(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    for folder in ("configs", "data"):
-        shutil.copytree(REPO / folder, tmp_path / folder, symlinks=True)  # systemd.wants links: as they are
-    (tmp_path / "results").mkdir()
-    monkeypatch.chdir(tmp_path)
+    checkout_copy(tmp_path, monkeypatch)
     assert run_cli(capsys, "run", "configs/demo.toml")[0] == 5  # `make demo`: the broken rows reported
-    steps = commands()
+    steps = commands("Runbooks")
     assert [step[0] for step in steps] == ["export", "disable", "enable", "edit", "edit", "restore"]
     outcomes = []
     for step in steps:

@@ -1,0 +1,167 @@
+"""`migrate report LOG…`: several logs or a quoted pattern (the shards of one migration), each
+run and all together; a file that is no result log refused; one self-contained HTML page whose
+numbers are the log's and whose values never run as markup."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrate.results.log import SENT_STATUSES, read_log
+from tests.conftest import base_state, export_rows, run_cli, write_config
+
+SCRIPT_NAME = '<script>alert("flow")</script>'
+
+
+def shard(tmp_path: Path, capsys: pytest.CaptureFixture[str], index: int, count: int, first: int,
+          flows: int, broken: dict[int, dict[str, str]] | None = None) -> Path:
+    """One shard's run: its own export of `flows` flows from flow `first`, its log beside the
+    others' (`nightly-shard-I-of-N`)."""
+    folder = tmp_path / f"shard-{index}"
+    folder.mkdir()
+    rows = export_rows(flows, first_flow=first)
+    for row_index, changes in (broken or {}).items():
+        rows[row_index].update(changes)
+    state = base_state(flows=first - 1000 + flows, tasks_per_flow=1)
+    config = write_config(folder, state=state, rows=rows,
+                          run={"result_log": str(tmp_path / "results" / "{run_id}.jsonl")})
+    # The shards' flows are told apart by source and key (a row number here): one export each.
+    (folder / "export.csv").rename(folder / f"export-{index}.csv")
+    config.write_text(config.read_text().replace('"export.csv"', f'"export-{index}.csv"'))
+    run_id = f"nightly-shard-{index}-of-{count}"
+    code, _, err = run_cli(capsys, "run", str(config), "--run-id", run_id)
+    assert code in (0, 5), err
+    return tmp_path / "results" / f"{run_id}.jsonl"
+
+
+@pytest.fixture
+def shards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[Path]:
+    return [shard(tmp_path, capsys, 0, 2, 1001, 5, broken={1: {"schedule": "every day", "flow_name": SCRIPT_NAME}}),
+            shard(tmp_path, capsys, 1, 2, 1006, 4, broken={0: {"owners": ""}})]
+
+
+def test_a_pattern_reports_each_shard_and_all_together(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       shards: list[Path]) -> None:
+    pattern = str(tmp_path / "results" / "nightly-shard-*-of-2.jsonl")  # quoted: the tool expands it
+    code, out, _ = run_cli(capsys, "report", pattern, "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["flows"] == 9 and report["by_status"] == {"saved": 7, "invalid": 2}
+    assert [run["run_id"] for run in report["runs"]] == ["nightly-shard-0-of-2", "nightly-shard-1-of-2"]
+    assert [run["by_status"] for run in report["runs"]] == [{"saved": 4, "invalid": 1}, {"saved": 3, "invalid": 1}]
+    assert report["logs"] == [str(path) for path in shards]
+    code, text, _ = run_cli(capsys, "report", str(shards[0]), str(shards[1]))
+    assert code == 0
+    assert "run nightly-shard-0-of-2 (" in text and "  5 flows: saved 4, invalid 1" in text
+    assert "all 2 runs together (each flow's last line):\n  9 flows: saved 7, invalid 2" in text
+
+
+def test_one_log_reads_as_before(capsys: pytest.CaptureFixture[str], shards: list[Path]) -> None:
+    code, text, _ = run_cli(capsys, "report", str(shards[1]))
+    assert code == 0 and text.startswith("4 flows: saved 3, invalid 1\n") and "run " not in text
+
+
+@pytest.mark.parametrize("content", ["[source]\npath = \"export.csv\"\n", '{"a": 1}\n', "flow_id,name\n1,x\n"])
+def test_a_file_that_is_not_a_result_log_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    shards: list[Path], content: str) -> None:
+    other = tmp_path / "run.toml"
+    other.write_text("\n" + content, encoding="utf-8")
+    code, out, err = run_cli(capsys, "report", str(shards[0]), str(other))
+    assert code == 1 and f"{other}:2: not a result log" in err and out == ""
+
+
+def test_a_missing_log_or_a_pattern_matching_nothing_is_named(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "report", str(tmp_path / "none.jsonl"))
+    assert code == 1 and "none.jsonl: no such result log" in err
+    code, _, err = run_cli(capsys, "report", str(tmp_path / "nightly-*.jsonl"))
+    assert code == 1 and "no result log matches this pattern" in err
+
+
+class Page(HTMLParser):
+    """The page as a browser's parser sees it: its tags, its tables' cells, its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: Counter[str] = Counter()
+        self.attributes: list[tuple[str, str | None]] = []
+        self.tables: list[list[list[str]]] = []
+        self.titles: list[str] = []  # the SVG bars' <title>s
+        self.text: list[str] = []
+        self._cell: list[str] | None = None
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] += 1
+        self.attributes.extend(attrs)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+        elif tag == "title":
+            self._in_title = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_title:
+            self.titles.append(data)
+
+    def table_after(self, heading: str) -> dict[str, str]:
+        """The first two columns of the table whose header row starts with `heading`."""
+        table = next(t for t in self.tables if t and t[0] and t[0][0] == heading)
+        return {row[0]: row[1] for row in table[1:]}
+
+
+def test_the_html_page_holds_the_logs_numbers_and_runs_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               shards: list[Path]) -> None:
+    out = tmp_path / "review.html"
+    code, _, err = run_cli(capsys, "report", str(tmp_path / "results" / "*.jsonl"), "--html", str(out))
+    assert code == 0 and f"report page written to {out}" in err
+    markup = out.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(markup)
+    lines: list[dict[str, Any]] = [line for log in shards for line in read_log(log)]
+    # self-contained: no script, no external asset of any kind
+    assert page.tags["script"] == 0 and page.tags["link"] == 0 and page.tags["img"] == 0
+    assert not any(value and ("http:" in value or "https:" in value or "//" in value.split("xmlns")[0])
+                   for name, value in page.attributes if name in ("src", "href"))
+    assert "<script>" not in markup and "&lt;script&gt;" in markup
+    # counts by status, errors by code
+    by_status = Counter(line["status"] for line in lines)
+    assert page.table_after("status") == {status: str(count) for status, count in by_status.items()}
+    assert page.table_after("code") == {"INVALID_SYNTAX": "1", "field owners": "1"}
+    # the invalid flows with their reasons, the script-named one as text
+    invalid = next(t for t in page.tables if t[0][:4] == ["flow", "id", "rows", "reasons"])
+    assert sorted(row[0] for row in invalid[1:]) == sorted(line["name"] for line in lines
+                                                           if line["status"] == "invalid")
+    scripted = next(row for row in invalid[1:] if row[0] == SCRIPT_NAME)
+    assert scripted[1] == "1002" and "field freq" in scripted[3]
+    # latency distribution: every sent flow's latency counted once
+    latencies = page.table_after("latency")
+    sent = [line for line in lines if line["status"] in SENT_STATUSES and line.get("latency_ms") is not None]
+    assert sum(int(count) for count in latencies.values()) == len(sent) == 7
+    # throughput over time: the bars' counts add up to the flows sent
+    bars = [title for title in page.titles if " flows (" in title]
+    assert sum(int(title.split(": ")[1].split(" flows")[0]) for title in bars) == 7
+    # each run, with its own numbers
+    runs = page.table_after("run")
+    assert set(runs) == {"nightly-shard-0-of-2", "nightly-shard-1-of-2"} and set(runs.values()) == {
+        str(shards[0]), str(shards[1])}
