@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="migrate",
         description="Move scheduler job definitions into EnOS Batch Processing Service v2.1 flows.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for command in COMMANDS.values():
         command.add_parser(verbs)
@@ -65,6 +66,35 @@ def _parser() -> argparse.ArgumentParser:
 
     console.add_arguments(parser, verbs)
     return parser
+
+
+def version() -> str:
+    """The installed package's version; in a checkout that was never installed, pyproject's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("migrate")
+    except metadata.PackageNotFoundError:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+        except (OSError, ValueError, KeyError):
+            return "unknown (neither installed nor in a checkout)"
+
+
+class _Version(argparse.Action):
+    """`--version`, its version read only when asked for: importlib.metadata is no light import."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(f"migrate {version()}")  # on stdout, as argparse's own version action does
+        parser.exit(0)
 
 
 class _Interrupts:

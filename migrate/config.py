@@ -261,6 +261,9 @@ class RunSettings(Section):
     # machine has more than one core (and can fork).
     mapping_process: Literal["auto", "on", "off"] = "auto"
     log_payload: bool = False  # every result line of a save carries the whole body sent (secrets redacted)
+    # Under `run --shard I/N`: "split", each shard sends at rate_per_second / N (they share one
+    # application key's quota); "own-key", each shard has its own key and the whole rate.
+    shard_rate: Literal["split", "own-key"] = "split"
 
 
 class Settings(Section):

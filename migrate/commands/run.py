@@ -25,6 +25,10 @@ def add_parser(verbs: Any) -> None:
     run.add_argument("--prune", choices=("disable",),
                      help="disable: once every flow went through, disable each orphan still active (a live flow of "
                      "this source whose key left the export); never deletes")
+    run.add_argument("--shard", metavar="INDEX/COUNT",
+                     help="only the flows of shard INDEX of COUNT (0 to COUNT-1, by a stable hash of each flow's "
+                     "source key), at rate_per_second/COUNT; auto/COUNT takes INDEX from JOB_COMPLETION_INDEX "
+                     "(a Kubernetes Indexed Job); the run id ends in -shard-INDEX-of-COUNT")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -32,19 +36,21 @@ def execute(args: argparse.Namespace) -> int:
 
     if args.prune is not None and args.plan is not None:
         return fail("--prune is not for --plan: a plan made with `plan --prune disable` holds its disables")
-    return run_config(args.config, args.run_id, args.json, args.resume, args.plan, args.prune)
+    return run_config(args.config, args.run_id, args.json, args.resume, args.plan, args.prune, args.shard)
 
 
 def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = False,
-               plan: Path | None = None, prune: str | None = None) -> int:
+               plan: Path | None = None, prune: str | None = None, shard: str | None = None) -> int:
     import asyncio
 
     from migrate.commands import output_may_close
     from migrate.config import load_settings
     from migrate.engine.job import run_job
+    from migrate.engine.shard import parse_shard
 
+    sharded = parse_shard(shard) if shard is not None else None  # before the config: a bad index names itself
     settings = load_settings(config)
-    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume, plan=plan, prune=prune))
+    result = asyncio.run(run_job(settings, run_id=run_id, resume=resume, plan=plan, prune=prune, shard=sharded))
     with output_may_close():
         _print_result(result, as_json)
     return result.exit_code

@@ -27,6 +27,7 @@ from migrate.engine.lock import run_lock
 from migrate.engine.pacing import RequestPacer, StopSignal
 from migrate.engine.progress import Progress, counted_total
 from migrate.engine.runner import Runner
+from migrate.engine.shard import Shard, check_resumed_run, for_shard, in_shard
 from migrate.exit_codes import (
     EXIT_ABORTED,
     EXIT_CANNOT_RUN,
@@ -152,34 +153,42 @@ def interrupts_to(runner: Runner) -> Iterator[None]:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, before)
 
 
-def resume_command(settings: Settings, run_id: str, prune: str | None = None) -> str:
+def resume_command(settings: Settings, run_id: str, prune: str | None = None, shard: Shard | None = None) -> str:
     """The command that continues this run, as it can be typed where this one was: the program
-    as it was started, the config as it was given (and its --prune: the resumed run prunes)."""
+    as it was started, the config as it was given (and its --prune: the resumed run prunes; its
+    --shard: the resumed run takes the same flows)."""
     program = [sys.argv[0]] if Path(sys.argv[0]).name == "migrate" else [sys.executable, "-m", "migrate.cli"]
     pruning = ["--prune", prune] if prune is not None else []
-    return shlex.join([*program, "run", str(settings.config_path), "--run-id", run_id, "--resume", *pruning])
+    sharding = ["--shard", str(shard)] if shard is not None else []
+    return shlex.join([*program, "run", str(settings.config_path), "--run-id", run_id, "--resume", *pruning,
+                       *sharding])
 
 
-def _log_failure_note(settings: Settings, runner: Runner, run_id: str, hint: str | None = None) -> str:
+def _log_failure_note(settings: Settings, runner: Runner, run_id: str, hint: str | None = None,
+                      shard: Shard | None = None) -> str:
     error = runner.log_error
     assert error is not None
     if not runner.sent_flows:
         return f"{error}: the run stopped before its first request; nothing was sent"
     return (f"{error}: the run stopped at once; {runner.sent_flows} flows were sent, "
             f"{runner.unrecorded} of them without a final line; once there is room, "
-            f"`{hint or resume_command(settings, run_id, runner.prune)}` checks those and completes the run")
+            f"`{hint or resume_command(settings, run_id, runner.prune, shard)}` checks those and completes the run")
 
 
 async def run_job(settings: Settings, run_id: str | None = None, show_progress: bool = True,
                   resume: bool = False, plan: Path | None = None, prune: str | None = None, *,
                   held_lock: bool = False, resume_hint: str | None = None, saved_status: str = "saved",
-                  line_extra: dict[str, Any] | None = None) -> RunResult:
+                  line_extra: dict[str, Any] | None = None, shard: Shard | None = None) -> RunResult:
     """`prune` ("disable"): once every flow went through, the orphans still active are disabled
     (a saved plan decides that itself: its `disable` actions). A runbook (engine/runbook.py)
     holds the lock itself (`held_lock`), names the command that continues it (`resume_hint`), what
-    its saves are called and what its lines carry besides."""
+    its saves are called and what its lines carry besides. `shard`: only the flows of that shard
+    (engine/shard.py), at its share of the rate, in a run of its own (lock, log, run id)."""
     if prune is not None and plan is not None:
         raise ConfigError("--prune is not for --plan: a plan made with `plan --prune disable` holds its disables")
+    if shard is not None:
+        settings = for_shard(settings, shard, prune=prune, plan=plan, resume=resume, run_id=run_id)
+        run_id = shard.run_id(run_id) if run_id is not None else None  # the id given to every shard: this one's
     saved_plan = SavedPlan.load(plan) if plan is not None else None  # a bad plan file stops before anything
     settings = with_caller_name(settings)  # every flow's owners must hold the caller (CALLER_NOT_OWNER)
     resuming = None
@@ -188,12 +197,19 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
         run_id = resuming.run_id
         console.emit("resume", resuming.note, run_id=run_id)  # before a long run, not after it
     run_id = checked_run_id(run_id if run_id is not None else settings.run.run_id or new_run_id())
+    if resume:
+        check_resumed_run(run_id, shard)
+    elif shard is not None:
+        run_id = checked_run_id(shard.run_id(run_id))
     log_path = history_log_path(settings, run_id)
     runbook = _Runbook(resume_hint, saved_status, line_extra or {})
     if held_lock:
         return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook)
-    with run_lock(settings, log_path, run_id):  # before reading what earlier runs did: a resume too
-        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook)
+    # Each shard locks its own part of the source: shards of one run do not block one another.
+    scope = None if shard is None else f"{settings.source.path} shard {shard}"
+    with run_lock(settings, log_path, run_id, scope):  # before reading what earlier runs did: a resume too
+        return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook,
+                                 shard)
 
 
 @dataclass(frozen=True)
@@ -205,10 +221,10 @@ class _Runbook:
 
 async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_progress: bool,
                       resume: bool, saved_plan: SavedPlan | None = None, prune: str | None = None,
-                      runbook: _Runbook = _Runbook()) -> RunResult:
+                      runbook: _Runbook = _Runbook(), shard: Shard | None = None) -> RunResult:
     memory = load_memory(settings, run_id, resume)
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
-    total = counted_total(settings) if show_progress else None
+    total = counted_total(settings) if show_progress and shard is None else None  # a shard's share is not known
     # A resume sends only what its run has not saved: those are the flows to count down.
     progress = Progress(enabled=show_progress, total=None if total is None else max(0, total - len(memory.done)))
     started = time.monotonic()
@@ -234,7 +250,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
             runner.saved_status, runner.line_extra = runbook.saved_status, runbook.line_extra
             try:
                 with interrupts_to(runner), progress:
-                    await runner.run(flows())
+                    await runner.run(flows() if shard is None else in_shard(flows(), shard))
                     await runner.disable_orphans()  # only once every flow went through
             finally:
                 try:
@@ -251,14 +267,14 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
         summary.elapsed_seconds = elapsed
     result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
     if runner.log_error is not None:
-        note = _log_failure_note(settings, runner, run_id, runbook.resume_hint)
+        note = _log_failure_note(settings, runner, run_id, runbook.resume_hint, shard)
         console.error(note)
         result.notes.append(note)
     if runner.abort_reason:
         result.notes.append(f"aborted: {runner.abort_reason}; the flows not attempted are marked so")
     if runner.interrupted:
         result.notes.append("interrupted: flows without a line were not sent; continue with: "
-                            + (runbook.resume_hint or resume_command(settings, run_id, prune)))
+                            + (runbook.resume_hint or resume_command(settings, run_id, prune, shard)))
     if saved_plan is not None:
         result.notes.append(f"applied the plan {saved_plan.path}: {runner.outside_plan} flows it does not change "
                             "were not touched")
