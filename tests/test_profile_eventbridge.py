@@ -460,3 +460,97 @@ def test_run_saves_the_targets_calls(tmp_path: Path, capsys: pytest.CaptureFixtu
             "SELECT value FROM state WHERE key LIKE 'flow:%'"))}
     assert len(stored["weekday-report"]["task_details"]) == 2
     assert stored["nightly-etl"]["graph"]["freq"] == "0 0 2 * * ? *"
+
+
+# -- the review's findings: duplicates, each rate's own phase, rules on other event buses ---------------
+
+RULE_ARN = "arn:aws:events:eu-west-1:111122223333:rule"
+LAMBDA = {"Id": "fn", "Arn": "arn:aws:lambda:eu-west-1:111122223333:function:tick", "Input": "{}"}
+
+
+def write_json(folder: Path, name: str, document: Any) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+
+def test_the_same_rule_or_schedule_twice_is_a_duplicate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two list-rules files of one account (run twice, or from two profiles) hold the same rule: the
+    second is refused naming where the first is, never merged or dropped in silence; so is a
+    schedule answered twice. A list's summary and a get-schedule answer still complete each other."""
+    export = tmp_path / "export"
+    rule = {"Name": "nightly", "Arn": f"{RULE_ARN}/nightly", "State": "ENABLED", "EventBusName": "default",
+            "ScheduleExpression": "cron(0 2 * * ? *)", "Targets": [LAMBDA]}
+    write_json(export, "a-list-rules.json", {"Rules": [rule]})
+    write_json(export, "b-list-rules.json", {"Rules": [{**rule, "ScheduleExpression": "cron(0 3 * * ? *)"}]})
+    schedule = {"Name": "sync", "GroupName": "ops", "ScheduleExpression": "cron(0 6 * * ? *)",
+                "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": {**LAMBDA, "RoleArn": "arn:aws:iam::1:role/r"}}
+    write_json(export, "c-get-schedules.json", [schedule, {**schedule, "ScheduleExpression": "cron(0 7 * * ? *)"}])
+    write_json(export, "d-list-schedules.json", {"Schedules": [{"Name": "sync", "GroupName": "ops",
+                                                                "State": "ENABLED"}]})
+    code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 5
+    duplicates = [flow for flow in planned["invalid_flows"] if flow["errors"][0]["code"] == "DUPLICATE"]
+    messages_of = sorted(flow["errors"][0]["message"] for flow in duplicates)
+    assert len(duplicates) == 2
+    assert ("b-list-rules.json Rules[0]: rule default/nightly comes again (first at a-list-rules.json Rules[0])"
+            in messages_of[0])
+    assert "c-get-schedules.json[1]: schedule ops/sync comes again (first at c-get-schedules.json[0])" in messages_of[1]
+    kept = {action["source_key"]: action["freq"] for action in planned["actions"] if action.get("freq")}
+    assert kept[f"{RULE_ARN}/nightly"] == "0 0 2 * * ? *"  # the first, with its duplicate reported beside it
+
+
+def test_each_rate_counts_from_its_own_start(tmp_path: Path) -> None:
+    """Two rate rules made at different times fire at different minutes: each takes its own anchor
+    (rate_anchor:NAME); a schedule without StartDate counts from its CreationDate; whatever is
+    assumed is said (RATE_ANCHOR), and the one anchor for every rate says it is one for all."""
+    export = tmp_path / "export"
+    rules = [{"Name": name, "Arn": f"{RULE_ARN}/{name}", "ScheduleExpression": "rate(10 minutes)", "Targets": [LAMBDA]}
+             for name in ("warm-a", "warm-b", "warm-c")]
+    write_json(export, "list-rules.json", {"Rules": rules})
+    write_json(export, "get-schedule.json", {
+        "Name": "poll", "GroupName": "default", "ScheduleExpression": "rate(15 minutes)",
+        "CreationDate": "2024-05-01T10:08:12.345000+02:00", "LastModificationDate": "2024-06-01T00:00:00+00:00",
+        "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": LAMBDA})
+    flows = flows_of(export, **{"rate_anchor:warm-a": "2025-02-03T04:07:41Z",
+                                "rate_anchor:default/warm-b": "2025-02-03T04:03:00Z",
+                                "rate_anchor": "2025-01-01T00:09:00Z"})
+    assert flows["warm-a"][0]["schedule"] == "0 7/10 * * * ? *"
+    assert flows["warm-b"][0]["schedule"] == "0 3/10 * * * ? *"
+    assert flows["warm-c"][0]["schedule"] == "0 9/10 * * * ? *"
+    assert "rate_anchor:warm-c" in messages(flows["warm-c"][0]["__warnings__"])  # one instant for all: said so
+    assert "options rate_anchor:warm-a" in messages(flows["warm-a"][0]["__warnings__"])
+    poll = flows["poll"][0]
+    assert poll["schedule"] == "0 8/15 * * * ? *"  # 08:12 UTC, 15-minute phase 8
+    assert codes(poll["__warnings__"]).count("RATE_ANCHOR") == 1
+    assert "CreationDate" in messages(poll["__warnings__"]) and "may have moved" in messages(poll["__warnings__"])
+    with pytest.raises(SourceError, match="rate_anchor:nope names no rule or schedule"):
+        flows_of(export, **{"rate_anchor:nope": "2025-02-03T04:07:41Z"})
+
+
+def test_targets_are_matched_by_event_bus_and_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aws events list-rules --event-bus-name orders` and list-targets-by-rule answers: a rule of
+    the same name on two buses gets each its own targets (EventBusName as a name or an ARN); an
+    answer without EventBusName is the default bus's, never taken for a rule on another bus."""
+    export = tmp_path / "export"
+    write_json(export, "list-rules-default.json", {"Rules": [
+        {"Name": "settle", "Arn": f"{RULE_ARN}/settle", "EventBusName": "default",
+         "ScheduleExpression": "cron(0 1 * * ? *)"}]})
+    write_json(export, "list-rules-orders.json", {"Rules": [
+        {"Name": "settle", "Arn": f"{RULE_ARN}/orders/settle", "EventBusName": "orders",
+         "ScheduleExpression": "cron(0 4 * * ? *)"},
+        {"Name": "archive", "Arn": f"{RULE_ARN}/orders/archive", "EventBusName": "orders",
+         "ScheduleExpression": "cron(0 5 * * ? *)"}]})
+    write_json(export, "targets-settle.json", {"Name": "settle", "Targets": [{**LAMBDA, "Id": "default-settle"}]})
+    write_json(export, "targets-orders-settle.json", {
+        "Name": "settle", "EventBusName": "arn:aws:events:eu-west-1:111122223333:event-bus/orders",
+        "Targets": [{**LAMBDA, "Id": "orders-settle"}]})
+    write_json(export, "targets-archive.json", {"Name": "archive", "Targets": [{**LAMBDA, "Id": "orders-archive"}]})
+    flows = flows_of(export)
+    assert flows["settle"][0]["task_name"] == "default-settle"
+    assert flows["orders_settle"][0]["task_name"] == "orders-settle"
+    archive = flows["orders_archive"][0]
+    assert codes(archive["__errors__"]) == ["TARGETS_NOT_EXPORTED"]
+    assert "TARGETS_OTHER_BUS" in codes(archive["__warnings__"])
+    assert "EventBusName: 'orders'" in messages(archive["__warnings__"])
+    code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 5 and planned["warnings_by_code"]["TARGETS_OTHER_BUS"] == 1

@@ -79,19 +79,19 @@ MAN_PAGE = [
     ("Wed *-1", "Wed *-*-01 00:00:00", "DOM_AND_DOW"),
     ("Wed..Wed,Wed *-1", "Wed *-*-01 00:00:00", "DOM_AND_DOW"),
     ("Wed, 17:48", "Wed *-*-* 17:48:00", "0 48 17 ? * 4 *"),
-    ("Wed..Sat,Tue 12-10-15 1:2:3", "Tue..Sat 2012-10-15 01:02:03", "NONZERO_SECONDS"),
+    ("Wed..Sat,Tue 12-10-15 1:2:3", "Tue..Sat 2012-10-15 01:02:03", "DOM_AND_DOW"),
     ("*-*-7 0:0:0", "*-*-07 00:00:00", "0 0 0 7 * ? *"),
     ("10-15", "*-10-15 00:00:00", "0 0 0 15 10 ? *"),
     ("monday *-12-* 17:00", "Mon *-12-* 17:00:00", "0 0 17 ? 12 2 *"),
-    ("Mon,Fri *-*-3,1,2 *:30:45", "Mon,Fri *-*-01,02,03 *:30:45", "NONZERO_SECONDS"),
+    ("Mon,Fri *-*-3,1,2 *:30:45", "Mon,Fri *-*-01,02,03 *:30:45", "DOM_AND_DOW"),
     ("12,14,13,12:20,10,30", "*-*-* 12,13,14:10,20,30:00", "0 10-30/10 12-14 * * ? *"),
     ("12..14:10,20,30", "*-*-* 12..14:10,20,30:00", "0 10-30/10 12-14 * * ? *"),
-    ("mon,fri *-1/2-1,3 *:30:45", "Mon,Fri *-01/2-01,03 *:30:45", "NONZERO_SECONDS"),
-    ("03-05 08:05:40", "*-03-05 08:05:40", "NONZERO_SECONDS"),
-    ("08:05:40", "*-*-* 08:05:40", "NONZERO_SECONDS"),
+    ("mon,fri *-1/2-1,3 *:30:45", "Mon,Fri *-01/2-01,03 *:30:45", "DOM_AND_DOW"),
+    ("03-05 08:05:40", "*-03-05 08:05:40", "40 5 8 5 3 ? *"),
+    ("08:05:40", "*-*-* 08:05:40", "40 5 8 * * ? *"),
     ("05:40", "*-*-* 05:40:00", "0 40 5 * * ? *"),
-    ("Sat,Sun 12-05 08:05:40", "Sat,Sun *-12-05 08:05:40", "NONZERO_SECONDS"),
-    ("Sat,Sun 08:05:40", "Sat,Sun *-*-* 08:05:40", "NONZERO_SECONDS"),
+    ("Sat,Sun 12-05 08:05:40", "Sat,Sun *-12-05 08:05:40", "DOM_AND_DOW"),
+    ("Sat,Sun 08:05:40", "Sat,Sun *-*-* 08:05:40", "40 5 8 ? * 1/6 *"),
     ("2003-03-05 05:40", "2003-03-05 05:40:00", "IMPOSSIBLE_DATE"),
     ("05:40:23.4200004/3.1700005", "*-*-* 05:40:23.420000/3.170001", "SUB_MINUTE"),
     ("2003-02..04-05", "2003-02..04-05 00:00:00", "IMPOSSIBLE_DATE"),
@@ -113,7 +113,7 @@ MAN_PAGE = [
     ("semiannually", "*-01,07-01 00:00:00", "0 0 0 1 1/6 ? *"),
     ("*-02~03", "*-02~03 00:00:00", "0 0 0 L-2 2 ? *"),
     ("Mon *-05~07/1", "Mon *-05~07/1 00:00:00", "0 0 0 ? 5 2L *"),
-    ("Thu,Fri 2012-*-1,5 11:12:13", "Thu,Fri 2012-*-01,05 11:12:13", "NONZERO_SECONDS"),
+    ("Thu,Fri 2012-*-1,5 11:12:13", "Thu,Fri 2012-*-01,05 11:12:13", "DOM_AND_DOW"),
     ("*-*-* 02:00:00", "*-*-* 02:00:00", "0 0 2 * * ? *"),
     ("Mon..Fri *-*-* 8:00", "Mon..Fri *-*-* 08:00:00", "0 0 8 ? * 2-6 *"),
     ("*:0/15", "*-*-* *:00/15:00", "0 0/15 * * * ? *"),
@@ -165,11 +165,22 @@ def test_days_from_the_months_end() -> None:
 
 def test_what_a_flow_cannot_fire_is_refused_by_code() -> None:
     assert refusal("*-*-* *:*:*") == "SUB_MINUTE"
-    assert refusal("*:0/15:30") == "NONZERO_SECONDS"
+    assert refusal("*-*-* 02:00:30.5") == "FRACTIONAL_SECONDS"  # Quartz names whole seconds
+    assert refusal("*-*-* 02:00:00/20") == "SUB_MINUTE"  # Quartz could: a flow runs at most once a minute
     assert refusal("*-02-30") == "IMPOSSIBLE_DATE"
     assert refusal("*/2:00") == "INVALID_SYNTAX"  # systemd refuses it too
     assert refusal("Fri..Mon") == "INVALID_SYNTAX"
     assert refusal("*-*-* 02:00 Mars/Olympus") == "INVALID_SYNTAX"
+
+
+def test_a_second_past_the_minute_is_carried_exactly() -> None:
+    """Quartz's first field is the second: a timer at 02:00:30 is a flow at 02:00:30, as Windows
+    Task XML's StartBoundary seconds are; the Quartz evaluator fires it at that second."""
+    assert freq_of("*-*-* 02:00:30") == "30 0 2 * * ? *"
+    assert freq_of("*:0/15:30") == "30 0/15 * * * ? *"
+    assert freq_of("Mon..Fri 08:05:07.000000") == "7 5 8 ? * 2-6 *"
+    fires = quartz_fires(freq_of("*-*-* 02:00:30"), 2)
+    assert [(f.hour, f.minute, f.second) for f in fires] == [(2, 0, 30), (2, 0, 30)]
 
 
 def test_the_zone_is_carried_apart_and_two_digit_years_are_read_as_systemd_does() -> None:
@@ -301,8 +312,8 @@ def test_the_example_export() -> None:
         ("2", "backup", "1", "/usr/local/bin/backup.sh --full  --target ${BACKUP_TARGET}")]  # \\ is a blank
     assert json.loads(backup["params"]) == [{"key": "BACKUP_TARGET", "value": "s3://corp-backups/srv"},
                                             {"key": "RETENTION_DAYS", "value": "14"}]
-    assert codes(backup["__warnings__"]) == ["PERSISTENT", "RANDOMIZED_DELAY", "RUN_AS", "WORKING_DIRECTORY",
-                                             "UNIT_DEPENDENCY"]
+    assert codes(backup["__warnings__"]) == ["HOST_TIMEZONE", "PERSISTENT", "RANDOMIZED_DELAY", "RUN_AS",
+                                             "WORKING_DIRECTORY", "UNIT_DEPENDENCY"]
     assert "User=backup" in messages(backup["__warnings__"])
     assert backup["desc"] == "Nightly backup of /srv to the object store"
     report = flows["report.timer"]  # Unit= names a service of another name; the zone is UTC
@@ -315,7 +326,7 @@ def test_the_example_export() -> None:
     heartbeat = flows["heartbeat.timer"]
     assert heartbeat["schedule"] == "" and "OnBootSec=5min, OnUnitActiveSec=15min" in heartbeat["unscheduled"]
     old = flows["old-export.timer"]  # not linked from timers.target.wants
-    assert old["active"] == "0" and codes(old["__warnings__"]) == ["SOURCE_DISABLED"]
+    assert old["active"] == "0" and codes(old["__warnings__"]) == ["HOST_TIMEZONE", "SOURCE_DISABLED"]
 
 
 HOSTS = {
@@ -528,3 +539,105 @@ def test_run_saves_the_timers_with_their_commands_in_order(tmp_path: Path, capsy
         "/usr/local/bin/backup.sh --full  --target ${BACKUP_TARGET}",
         "/usr/local/bin/check-free-space /var/backups 10G"]
     assert stored["old-export"]["active"] == 0
+
+
+# -- the review's findings: nothing vanishes, names as written, bounded zips, seconds, zones -------------
+
+def test_an_enabled_timer_whose_unit_is_not_in_the_copy_is_a_failing_flow(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`cp -r /etc/systemd/system` leaves out units installed in /usr/lib: the link in
+    timers.target.wants says the timer ran, and the plan says it is missing (exit 5)."""
+    root = write_units(tmp_path / "etc-systemd-system", {
+        "backup.timer": "[Timer]\nOnCalendar=*-*-* 02:00:00 UTC\n",
+        "backup.service": "[Service]\nExecStart=/usr/local/bin/backup\n",
+    }, links={
+        "timers.target.wants/backup.timer": "/etc/systemd/system/backup.timer",
+        "timers.target.wants/logrotate.timer": "/usr/lib/systemd/system/logrotate.timer",
+        "timers.target.wants/snapshot@home.timer": "/usr/lib/systemd/system/snapshot@.timer",
+    })
+    code, planned, _ = plan_profile(tmp_path, capsys, "systemd", root, target='timezone = "UTC"')
+    assert code == 5 and planned["flows_found"] == 3 and planned["convertible"] == 1
+    missing = {flow["source_key"]: flow for flow in planned["invalid_flows"]}
+    assert set(missing) == {"logrotate.timer", "snapshot@home.timer"}
+    error = missing["logrotate.timer"]["errors"][0]
+    assert error["code"] == "MISSING_UNIT"
+    assert "timers.target.wants/logrotate.timer -> /usr/lib/systemd/system/logrotate.timer" in error["message"]
+
+
+def test_flow_names_keep_letters_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """backup-été and backup-ete were one flow name once (non-ASCII stripped); Save Flow takes any
+    name, so both keep theirs. Names that still meet (`:` and `_`) are refused, naming the other."""
+    root = write_units(tmp_path / "units", {
+        "backup-été.timer": "[Timer]\nOnCalendar=*-*-* 02:00 UTC\n",
+        "backup-été.service": "[Service]\nExecStart=/usr/local/bin/backup --summer\n",
+        "backup-ete.timer": "[Timer]\nOnCalendar=*-*-* 03:00 UTC\n",
+        "backup-ete.service": "[Service]\nExecStart=/usr/local/bin/backup\n",
+        "db:nightly.timer": "[Timer]\nOnCalendar=*-*-* 04:00 UTC\n",
+        "db:nightly.service": "[Service]\nExecStart=/usr/local/bin/dump\n",
+        "db_nightly.timer": "[Timer]\nOnCalendar=*-*-* 05:00 UTC\n",
+        "db_nightly.service": "[Service]\nExecStart=/usr/local/bin/dump --full\n",
+    })
+    code, planned, _ = plan_profile(tmp_path, capsys, "systemd", root, target='timezone = "UTC"')
+    assert code == 5
+    names = {action["source_key"]: action["name"] for action in planned["actions"]}
+    assert names["backup-été.timer"] == "backup-été" and names["backup-ete.timer"] == "backup-ete"
+    (collision,) = planned["invalid_flows"]
+    assert collision["source_key"] == "db_nightly.timer" and collision["errors"][0]["code"] == "NAME_COLLISION"
+    assert "db:nightly.timer" in collision["errors"][0]["message"]
+
+
+def test_a_zip_is_read_within_bounds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A zip bomb (a few kilobytes that inflate to megabytes) is refused before it is inflated,
+    naming the member; so is a zip whose unit files together pass the total bound."""
+    from migrate.sources.profiles import systemd
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("etc/systemd/system/backup.timer", "[Timer]\nOnCalendar=daily\n")
+        zipped.writestr("etc/systemd/system/backup.service", "[Service]\nExecStart=/bin/true\n" + " " * (2 << 20))
+    assert bomb.stat().st_size < 20_000
+    code, _, err = plan_profile(tmp_path, capsys, "systemd", bomb)
+    assert code == 1 and "member etc/systemd/system/backup.service" in err and "refused" in err
+
+    many = tmp_path / "many.zip"
+    per_member = systemd.MAX_MEMBER_BYTES - 100
+    with zipfile.ZipFile(many, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for number in range(systemd.MAX_ZIP_BYTES // per_member + 1):
+            zipped.writestr(f"host{number}/backup.service", "[Service]\n#" + " " * per_member)
+    with pytest.raises(SourceError, match=r"many\.zip: member host\d+/backup\.service: the zip's unit files pass"):
+        flows_of(many)
+
+
+def test_a_lying_zip_header_does_not_get_past_the_bound(tmp_path: Path) -> None:
+    """A member whose local and central headers say it is small, but whose data inflates past the
+    bound, is stopped while it inflates."""
+    from migrate.sources.profiles import systemd
+
+    archive = tmp_path / "lying.zip"
+    body = b"[Service]\n#" + b" " * (systemd.MAX_MEMBER_BYTES + 10)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("backup.service", body)
+    data = bytearray(archive.read_bytes())
+    real = len(body).to_bytes(4, "little")
+    assert data.count(real) == 2  # the local header's size and the central directory's
+    archive.write_bytes(bytes(data).replace(real, (100).to_bytes(4, "little")))
+    with pytest.raises(SourceError, match=r"lying\.zip"):
+        flows_of(archive)
+
+
+def test_seconds_and_the_hosts_zone_through_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`OnCalendar=*-*-* 02:00:30` is saved firing at 02:00:30; with no zone in the event the plan
+    says the host's zone was assumed (HOST_TIMEZONE), as Kubernetes does for its controller's."""
+    root = write_units(tmp_path / "units", {
+        "backup.timer": "[Timer]\nOnCalendar=*-*-* 02:00:30\n",
+        "backup.service": "[Service]\nExecStart=/usr/local/bin/backup\n",
+        "fraction.timer": "[Timer]\nOnCalendar=*-*-* 02:00:30.25 UTC\n",
+        "fraction.service": "[Service]\nExecStart=/bin/true\n",
+    })
+    code, planned, _ = plan_profile(tmp_path, capsys, "systemd", root, target='timezone = "UTC"')
+    assert code == 5
+    backup = next(action for action in planned["actions"] if action["source_key"] == "backup.timer")
+    assert backup["freq"] == "30 0 2 * * ? *"
+    assert planned["warnings_by_code"].get("HOST_TIMEZONE") == 1
+    (fraction,) = planned["invalid_flows"]
+    assert fraction["errors"][0]["code"] == "FRACTIONAL_SECONDS"

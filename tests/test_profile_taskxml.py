@@ -219,7 +219,7 @@ def test_the_schtasks_query_xml_example_in_utf16() -> None:
                                          "\\\\nas01\\backup /MIR /LOG:C:\\logs\\backup.log")]
     assert nightly["desc"] == "Nightly backup of D:\\Data to the NAS" and nightly["start_date"] == "2024-03-12"
     assert nightly["owners"] == "CORP\\svc-backup" and nightly["timezone"] == ""
-    assert codes(nightly["__warnings__"]) == ["TASK_SETTING", "WORKING_DIRECTORY", "RUN_AS"]
+    assert codes(nightly["__warnings__"]) == ["TASK_SETTING", "HOST_TIMEZONE", "WORKING_DIRECTORY", "RUN_AS"]
     assert "StartWhenAvailable=true" in messages(nightly["__warnings__"])
     assert "RunLevel HighestAvailable, LogonType Password" in messages(nightly["__warnings__"])
     weekly = flows["\\Reports\\Weekly sales"]  # +08:00 in its StartBoundary; two Exec actions in a row
@@ -233,7 +233,7 @@ def test_the_schtasks_query_xml_example_in_utf16() -> None:
     boot = flows["\\Ops\\Cache warm-up at boot"]
     assert boot["schedule"] == "" and "start-up" in boot["unscheduled"] and boot["__errors__"] == ""
     old = flows["\\Legacy\\Old export"]
-    assert old["active"] == "0" and codes(old["__warnings__"]) == ["SOURCE_DISABLED"]
+    assert old["active"] == "0" and codes(old["__warnings__"]) == ["SOURCE_DISABLED", "HOST_TIMEZONE"]
 
 
 def test_an_export_scheduledtask_file_in_utf8_takes_its_name_from_the_uri(tmp_path: Path) -> None:
@@ -270,7 +270,7 @@ def test_triggers_agree_or_are_refused_and_disabled_ones_are_named(tmp_path: Pat
     assert flows["same"]["schedule"] == "0 0 6 * * ? *" and flows["same"]["__errors__"] == ""
     assert codes(flows["different"]["__errors__"]) == ["MULTIPLE_TRIGGERS"]
     assert flows["disabled"]["schedule"] == "0 0 6 ? * 2 *"
-    assert codes(flows["disabled"]["__warnings__"]) == ["TRIGGER_DISABLED"]
+    assert codes(flows["disabled"]["__warnings__"]) == ["TRIGGER_DISABLED", "HOST_TIMEZONE"]
     assert codes(flows["logon"]["__errors__"]) == ["MULTIPLE_TRIGGERS"]  # as the schtasks profile does
     assert flows["all off"]["unscheduled"] and flows["all off"]["schedule"] == ""
     assert codes(flows["offset"]["__errors__"]) == ["UNKNOWN_TIMEZONE"]
@@ -331,3 +331,72 @@ def test_run_saves_the_tasks_with_their_actions_in_order(tmp_path: Path, capsys:
     assert weekly["graph"]["freq"] == "0 0 18 ? * 2,5 *"  # +08:00 is Shanghai's clock: no shift
     assert len(weekly["graph"]["relations"]) == 1
     assert stored["Legacy_Old_export"]["active"] == 0
+
+
+# -- the review's findings: Windows' own tasks, one-byte code pages, the machine's zone -------------------
+
+def tasks_export(tasks: dict[str, str]) -> str:
+    """`schtasks /query /xml` of several tasks: each after its `<!-- \\Folder\\Name -->` comment."""
+    body = "".join(f"<!-- {name} -->\n" + task_xml(xml).split("\n", 1)[1] for name, xml in tasks.items())
+    return f'<?xml version="1.0" encoding="UTF-16"?>\n<Tasks>\n{body}</Tasks>\n'
+
+
+BUILTIN = {
+    "\\Microsoft\\Windows\\Defrag\\ScheduledDefrag": DAILY,
+    "\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan": DAILY.replace("06:00", "03:10"),
+    "\\Microsoft\\Windows\\Diagnosis\\Scheduled": DAILY.replace("06:00", "04:20"),
+    "\\Microsoft\\Windows\\WindowsUpdate\\Scheduled Start": DAILY.replace("06:00", "05:30"),
+}
+
+
+def test_windows_own_tasks_are_skipped_with_one_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An export of everything holds Windows' own tasks: they are counted in one warning, not
+    planned as flows, unless include_builtin asks for them."""
+    path = tmp_path / "all-tasks.xml"
+    path.write_text(tasks_export({**BUILTIN, "\\Finance\\Close books": DAILY}), encoding="utf-16")
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, source_lines="",
+                                    extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 3 and planned["flows_found"] == 1
+    assert [a["source_key"] for a in planned["actions"]] == ["\\Finance\\Close books"]
+    assert planned["warnings_by_code"]["BUILTIN_TASKS_SKIPPED"] == 1
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path,
+                                    source_lines="options = { include_builtin = true }",
+                                    extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 3 and planned["flows_found"] == 5 and "BUILTIN_TASKS_SKIPPED" not in planned["warnings_by_code"]
+
+    only_builtin = tmp_path / "builtin.xml"
+    only_builtin.write_text(tasks_export(BUILTIN), encoding="utf-16")
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", only_builtin)
+    assert code == 1 and "only Windows' own tasks (4 under" in err and "include_builtin = true" in err
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", path, source_lines="options = { include_builtin = 1 }")
+    assert code == 1 and "include_builtin = 1 is not true or false" in err
+
+
+def test_a_file_in_an_oem_code_page_names_the_guess_and_the_re_export(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`schtasks /query /xml > tasks.xml` in cmd.exe on a Western European machine: the
+    declaration says UTF-16, the bytes are code page 850 (é is 0x82)."""
+    export = tasks_export({"\\Compta\\Clôture mensuelle": DAILY}).replace(
+        "<Triggers>", "<RegistrationInfo><Description>états financiers</Description></RegistrationInfo><Triggers>")
+    path = tmp_path / "tasks.xml"
+    path.write_bytes(export.replace("\n", "\r\n").encode("cp850"))
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", path)
+    assert code == 1 and "Traceback" not in err
+    assert "OEM code page" in err and 'encoding = "cp850"' in err and "Clôture mensuelle" in err  # read as guessed
+    assert "Export-ScheduledTask" in err and "Out-File -Encoding utf8" in err and "/query /xml > file" in err
+
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, source_lines='encoding = "cp850"',
+                                    extra='[mapping]\nsource_timezone = "Europe/Paris"',
+                                    target='timezone = "Europe/Paris"')
+    assert code == 3 and [a["name"] for a in planned["actions"]] == ["Compta_Clôture_mensuelle"]
+
+
+def test_a_start_without_an_offset_says_the_machines_zone_is_assumed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tasks.xml"
+    path.write_text(tasks_export({"\\Local": DAILY, "\\Utc": DAILY.replace("06:00:00", "06:00:30Z")}),
+                    encoding="utf-16")
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    assert code == 3 and planned["warnings_by_code"]["HOST_TIMEZONE"] == 1
+    freqs = {a["source_key"]: a["freq"] for a in planned["actions"]}
+    assert freqs == {"\\Local": "0 0 6 * * ? *", "\\Utc": "30 0 6 * * ? *"}  # the start second is carried

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from conftest import plan_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,3 +57,48 @@ def test_the_words_name_the_day_of_the_month(day: int, hour: int) -> None:
     freq = f"0 0 {hour} {day} * ? *"
     fire = next(parse_quartz(freq).fire_times(datetime(2026, 1, 1)))
     assert re.search(rf"\bday {fire.day} of the month\b", in_words(freq)), in_words(freq)
+
+
+@pytest.mark.parametrize(("freq", "words"), [
+    # Sunday and Saturday: the canonical freq writes them as the step 1/6, which is no "every 6 days".
+    ("0 0 0 ? * 1/6 *", "At 00:00, only on Sunday and Saturday"),
+    ("0 0 0 ? * 2/3 *", "At 00:00, only on Monday and Thursday"),
+    ("0 0 0 ? * 2-6/2 *", "At 00:00, only on Monday, Wednesday, and Friday"),
+    ("0 0 1/22 * * ? *", "At 01:00 and 23:00, every day"),  # 22 hours then 2: no "every 22 hours"
+    ("0 0 0 1/15 * ? *", "At 00:00, on day 1, 16, and 31 of the month"),
+    ("0 0 0 1 1/11 ? *", "At 00:00, on day 1 of the month, only in January and December"),
+    ("0 0 0 ? * 1 2027/2", "At 00:00, only on Sunday, every 2 years, 2027 through 2099"),  # not through 9999
+    # A step that divides its field's cycle is the regular repetition it says.
+    ("0 0/15 * * * ? *", "Every 15 minutes, every hour, every day"),
+    ("0 0 1/12 * * ? *", "Every 12 hours, starting at 01:00, every day"),
+])
+def test_a_step_is_said_as_a_repetition_only_when_it_is_one(freq: str, words: str) -> None:
+    assert in_words(freq) == words
+
+
+@settings(max_examples=200, deadline=None)
+@given(weekdays=st.sets(st.integers(1, 7), min_size=1, max_size=6))
+def test_the_words_name_exactly_the_weekdays_the_service_fires(weekdays: set[int]) -> None:
+    """Any set of weekdays, written canonically (steps included), is said as the days it fires on."""
+    from migrate.schedule.quartz import set_text
+
+    freq = f"0 0 0 ? * {set_text(frozenset(weekdays), 1, 7)} *"
+    start = datetime(2026, 1, 1)
+    fired = {DAYS[at.weekday()] for at in itertools.islice(parse_quartz(freq).fire_times(start), 14)}
+    words = in_words(freq)
+    said = {day for day in DAYS if day in words}
+    week = [DAYS[6], *DAYS[:6]]  # Quartz's week, Sunday first
+    for first, last in re.findall(r"(\w+day) through (\w+day)", words):  # `Sunday through Tuesday`
+        said |= set(week[week.index(first):week.index(last) + 1])
+    assert said == fired, (freq, words)
+
+
+def test_a_plan_says_sunday_and_saturday_for_sun_6(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reviewer's view: `0 0 * * SUN,6` in a crontab is planned as 1/6 with its days named."""
+    crontab = tmp_path / "crontab"
+    crontab.write_text("0 0 * * SUN,6 /usr/local/bin/weekend-report\n", encoding="utf-8")
+    code, planned, _ = plan_profile(tmp_path, capsys, "crontab", crontab)
+    assert code == 3
+    (action,) = planned["actions"]
+    assert action["freq"] == "0 0 0 ? * 1/6 *"
+    assert action["freq_words"] == "At 00:00, only on Sunday and Saturday"

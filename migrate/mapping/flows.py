@@ -349,7 +349,7 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
             if value is None:
                 continue
         body[name] = value
-    _profile_notes(draft, cells)
+    _profile_notes(draft, cells, plan.mapping.source_timezone is not None)
     draft.flow_upstream = cells.get("flow_upstream", "")
     draft.links = cells.get("links", "")
     if draft.errors and any(e.field == "source" for e in draft.errors):
@@ -396,14 +396,20 @@ def _caller_owns(draft: FlowDraft, plan: FieldPlan) -> None:
                code="CALLER_NOT_OWNER")
 
 
-def _profile_notes(draft: FlowDraft, cells: dict[str, str]) -> None:
+# A profile's warning that the export names no zone for its schedules (the zone is the host's or the
+# controller's): said when nothing names it, and moot once `[mapping] source_timezone` does.
+ZONE_NOT_NAMED = frozenset({"CONTROLLER_TIMEZONE", "HOST_TIMEZONE"})
+
+
+def _profile_notes(draft: FlowDraft, cells: dict[str, str], zone_given: bool) -> None:
     """What a source profile noticed (reserved columns): errors make the flow invalid."""
     errors, warnings = cells.get("__errors__"), cells.get("__warnings__")
     if errors:
         for note in orjson.loads(errors):
             draft.fail("source", "", f"{note.get('code', '')}: {note.get('message', '')}", code=note.get("code"))
     if warnings:
-        draft.warnings.extend(_profile_warnings(warnings))
+        noticed = _profile_warnings(warnings)
+        draft.warnings.extend(w for w in noticed if not (zone_given and w["code"] in ZONE_NOT_NAMED))
 
 
 @functools.lru_cache(maxsize=1024)  # a profile gives many flows the same words

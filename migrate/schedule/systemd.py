@@ -16,8 +16,9 @@ means the host's local time. Shortcuts: minutely, hourly, daily, weekly, monthly
 (annually), quarterly, semiannually (biannually); `@SECONDS` is one instant (UTC).
 
 What Quartz cannot say is refused:
-- seconds: a flow fires on a minute, so a second other than 0 is NONZERO_SECONDS and more than
-  one a minute (`*` seconds) SUB_MINUTE;
+- seconds: Quartz's first field carries one whole second exactly (`02:00:30` is `30 0 2 …`); a
+  fraction of a second (`02:00:30.5`) is FRACTIONAL_SECONDS, and more than one second a minute
+  (`*` seconds, `00/15`) SUB_MINUTE: Quartz could say it, but a flow runs at most once a minute;
 - weekdays AND days of the month: one weekday with the days of one week of the month (`Sat
   *-*-01..07` is the first Saturday, `d#1`; 29..31 the fifth, `d#5`) or with the last seven days
   (`Mon *-05~07/1`: the last Monday of May, `dL`); anything else DOM_AND_DOW;
@@ -44,7 +45,7 @@ from migrate.schedule.result import (
     ScheduleWarning,
 )
 
-NONZERO_SECONDS = "NONZERO_SECONDS"
+FRACTIONAL_SECONDS = "FRACTIONAL_SECONDS"
 LAST_DAYS = "LAST_DAYS"
 MULTIPLE_TRIGGERS = "MULTIPLE_TRIGGERS"
 
@@ -429,28 +430,30 @@ def _weekday_names(spec: CalendarSpec) -> str:
     return ",".join(names[d] for d in sorted(spec.weekdays or ()))
 
 
-def _seconds(spec: CalendarSpec, source: str) -> None:
+def _second(spec: CalendarSpec, source: str) -> int:
+    """The one whole second of the minute the event fires at, or a rejection."""
     values = expand(spec.seconds, 0, 60 * USEC - 1) if spec.seconds is not None else None
     if values is None or len(values) > 1:
         raise Rejection(SUB_MINUTE, f"{source!r} fires more than once a minute; a flow runs at most every minute")
     (value,) = values
-    if value:
-        seconds = f"{value // USEC}" + (f".{value % USEC:06d}".rstrip("0") if value % USEC else "")
-        raise Rejection(NONZERO_SECONDS, f"{source!r} fires {seconds} seconds past the minute; a flow fires on the "
-                                         "minute: write :00 if that is meant")
+    if value % USEC:
+        written = f"{value // USEC}.{value % USEC:06d}".rstrip("0")
+        raise Rejection(FRACTIONAL_SECONDS, f"{source!r} fires {written} seconds past the minute; a flow schedule "
+                                            "names whole seconds: write the second you mean")
+    return value // USEC
 
 
 def convert_calendar(expression: str) -> CalendarEvent:
     """An `OnCalendar=` value as a Quartz schedule and its zone, or Rejection with a code."""
     spec = parse_calendar(expression)
-    _seconds(spec, expression)
+    second = _second(spec, expression)
     years = expand(spec.years, YEAR_MIN, QUARTZ_YEAR_MAX)
     if not years:
         raise Rejection(IMPOSSIBLE_DATE, f"{expression!r} fires only after {QUARTZ_YEAR_MAX}, past any flow schedule")
     year_text = "*" if spec.years is None else set_text(years, 1970, QUARTZ_YEAR_MAX)
-    converted = to_quartz("0", set_text(expand(spec.minutes, 0, 59), 0, 59), set_text(expand(spec.hours, 0, 23), 0, 23),
-                          _quartz_days(spec, expression), set_text(expand(spec.months, 1, 12), 1, 12), year_text,
-                          expression)
+    converted = to_quartz(str(second), set_text(expand(spec.minutes, 0, 59), 0, 59),
+                          set_text(expand(spec.hours, 0, 23), 0, 23), _quartz_days(spec, expression),
+                          set_text(expand(spec.months, 1, 12), 1, 12), year_text, expression)
     return CalendarEvent(converted, spec.zone)
 
 

@@ -4,15 +4,22 @@ The words come from cron-descriptor, set to Quartz's own reading: seven fields (
 year last) and days of the week numbered from 1 (Sunday), as the service counts them. They are
 an aid to the eye only: the freq itself is always shown beside them, and an expression the
 library cannot put into words gets none rather than a guess.
+
+The canonical freq writes a set of evenly spaced values as a step (`set_text`: Sunday and
+Saturday are `1/6`), which the library reads as "every 6 days of the week": true of the set only
+when the step divides the field's cycle (every 15 minutes, every 6 hours). Any other open step
+(`1/6` days of the week, `1/22` hours, `1/30` days of the month) is said as the values it holds,
+and a year step as running to Quartz's last year, not the library's 9999.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor, Options
 
-from migrate.schedule.quartz import QuartzError, parse_quartz
+from migrate.schedule.quartz import YEAR_MAX, QuartzError, parse_quartz
 
 
 def _options() -> Options:
@@ -25,6 +32,37 @@ def _options() -> Options:
 
 
 _OPTIONS = _options()
+# Each field's values (seconds … day of week); a step is regular when it divides the cycle.
+FIELD_BOUNDS = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (1, 7))
+DAY_OF_MONTH, DAY_OF_WEEK, YEAR = 3, 5, 6
+STEP = re.compile(r"^(\*|\d+)(?:-(\d+))?/(\d+)$")
+
+
+def _step_term(term: str, field: int) -> str:
+    """One comma term of a field, said as the library will read it rightly."""
+    match = STEP.match(term)
+    if match is None:
+        return term
+    start_text, stop_text, step_text = match.groups()
+    if field == YEAR:  # the library runs an open year step to 9999; Quartz stops at YEAR_MAX
+        return term if stop_text else f"{1970 if start_text == '*' else start_text}-{YEAR_MAX}/{step_text}"
+    low, high = FIELD_BOUNDS[field]
+    start = low if start_text == "*" else int(start_text)
+    stop = high if stop_text is None else int(stop_text)
+    step = int(step_text)
+    # Days of the month vary in number, and days of the week are seven: no step there is a regular
+    # cycle, so each is said as the days it holds (a bounded range keeps its "through" reading).
+    regular = (stop_text is None and (high - low + 1) % step == 0 and start - low < step
+               and field not in (DAY_OF_MONTH, DAY_OF_WEEK))
+    if regular or (stop_text is not None and field not in (DAY_OF_MONTH, DAY_OF_WEEK)):
+        return term
+    return ",".join(str(value) for value in range(start, stop + 1, step))
+
+
+def _plain_steps(freq: str) -> str:
+    fields = freq.split()
+    return " ".join(",".join(_step_term(term, index) for term in text.split(",")) for index, text in
+                    enumerate(fields))
 
 
 @functools.lru_cache(maxsize=8192)  # a plan repeats a few schedules many times
@@ -36,6 +74,6 @@ def in_words(freq: str) -> str:
     except QuartzError:
         return ""
     try:
-        return str(ExpressionDescriptor(freq, _OPTIONS).get_description())
+        return str(ExpressionDescriptor(_plain_steps(freq), _OPTIONS).get_description())
     except Exception:  # the library's own errors, and whatever else a malformed text makes it raise
         return ""

@@ -15,8 +15,12 @@ What each file may hold, recognised by its keys:
   ScheduleExpressionTimezone, StartDate, EndDate, FlexibleTimeWindow, Target (Arn, RoleArn, Input,
   RetryPolicy, DeadLetterConfig, and the Ecs/EventBridge/Kinesis/SageMakerPipeline/Sqs parameters),
   State, Description, ActionAfterCompletion, KmsKeyArn.
-A schedule or rule found in several files is one flow, the facts of all put together (a
-get-schedule answer over the list's summary).
+A list's item and an answer about the same schedule or rule (a list-schedules summary and its
+get-schedule answer) are one flow, the answer's facts over the summary's; two of the same form
+(the same rule in two list-rules files, a schedule answered twice) are a DUPLICATE: the second a
+failing flow naming the first's file and place. Targets are matched to rules by event bus and name
+(`EventBusName` as a name or an ARN; none is the default bus's, never taken for a rule on another
+bus: TARGETS_OTHER_BUS).
 
 Identity: the key is the rule's or schedule's ARN (it holds the region and the account), else
 `rule BUS/NAME` or `schedule GROUP/NAME`; the flow name is the name, after `GROUP_` or `BUS_` when
@@ -24,9 +28,11 @@ that is not `default`.
 
 Schedule (`migrate/schedule/eventbridge.py`): `cron(…)` carried as Quartz in its zone (rules
 always fire in UTC; a schedule in its ScheduleExpressionTimezone, UTC when unset); `rate(…)` is a
-fixed interval counted from StartDate, else from `options = { rate_anchor = "…" }` (an instant it
-fired at, RATE_ANCHOR), in UTC; a rule's rate counts from when the rule was created, which no
-export says, so it needs that option (NEEDS_START otherwise) unless it is `rate(1 minute)`.
+fixed interval counted from StartDate (exact), in UTC. Without one its phase is assumed, and said
+(RATE_ANCHOR): `options = { "rate_anchor:NAME" = "…" }` (an instant that rule or schedule fired at,
+by Name or BUS/NAME, GROUP/NAME), else a schedule's CreationDate, else `rate_anchor` (one instant
+for every other rate); a rule's rate counts from when the rule was created, which no export says,
+so it needs one of them (NEEDS_START otherwise) unless it is `rate(1 minute)`.
 `at(…)` fires once, which a flow cannot: unscheduled, like other one-time jobs. A rule triggered by
 an event pattern has no time schedule either (unscheduled, naming the pattern).
 
@@ -49,19 +55,19 @@ import json
 import re
 import shlex
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from migrate.config import SourceSettings
-from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, read_expression
+from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, rate_seconds, read_expression
 from migrate.schedule.result import NEEDS_START, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end, today
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
 
-OPTIONS = ("rate_anchor",)
 EXPECTED = ("expected AWS CLI JSON: aws events list-rules ({\"Rules\": [...]}), aws scheduler list-schedules "
             "({\"Schedules\": [...]}) or aws scheduler get-schedule answers")
 SCHEDULE_KEYS = ("ScheduleExpression", "FlexibleTimeWindow", "GroupName", "ScheduleExpressionTimezone", "Target")
@@ -85,30 +91,48 @@ class NotCarried(Exception):
 
 # -- reading the files ----------------------------------------------------------------------------
 
-def _entries(document: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """("rule" | "schedule" | "targets", entry) for everything the document holds."""
+@dataclass(frozen=True)
+class Entry:
+    """One rule, schedule or targets answer of the files, and where it stands in them."""
+
+    kind: str  # "rule", "schedule" or "targets"
+    facts: dict[str, Any]
+    listed: bool  # an item of list-rules or list-schedules (else an answer about one: get-schedule, a rule object)
+    place: str  # `list-rules.json: Rules[2]`
+
+
+def _entries(document: Any, where: str) -> Iterator[Entry]:
+    """Everything the document holds, each with its place in the file."""
     if isinstance(document, list):
-        for item in document:
-            yield from _entries(item, where)
+        for number, item in enumerate(document):
+            yield from _entries(item, f"{where}[{number}]")
         return
     if not isinstance(document, dict):
         return
-    if isinstance(document.get("Rules"), list):
-        yield from (("rule", item) for item in document["Rules"] if isinstance(item, dict))
-    elif isinstance(document.get("Schedules"), list):
-        yield from (("schedule", item) for item in document["Schedules"] if isinstance(item, dict))
-    elif ":schedule/" in str(document.get("Arn", "")) or any(key in document for key in SCHEDULE_KEYS):
-        yield "schedule", document
+    for key, kind in (("Rules", "rule"), ("Schedules", "schedule")):
+        if isinstance(document.get(key), list):
+            yield from (Entry(kind, item, True, f"{where} {key}[{number}]")
+                        for number, item in enumerate(document[key]) if isinstance(item, dict))
+            return
+    if ":schedule/" in str(document.get("Arn", "")) or any(key in document for key in SCHEDULE_KEYS):
+        yield Entry("schedule", document, False, where)
     elif ":rule/" in str(document.get("Arn", "")) or "EventPattern" in document:
-        yield "rule", document
+        yield Entry("rule", document, False, where)
     elif isinstance(document.get("Targets"), list) and isinstance(document.get("Name"), str):
-        yield "targets", document
+        yield Entry("targets", document, False, where)
+
+
+def _bus_name(value: Any) -> str:
+    """An event bus as list-rules names it: `orders` for `arn:aws:events:…:event-bus/orders` too."""
+    text = str(value) if value else "default"
+    return text.split(":event-bus/", 1)[1] if ":event-bus/" in text else text
 
 
 def _container(kind: str, entry: dict[str, Any]) -> str:
     """The schedule group or the rule's event bus (`default` when the export leaves it out)."""
-    name = entry.get("GroupName") if kind == "schedule" else entry.get("EventBusName")
-    return str(name) if name else "default"
+    if kind == "schedule":
+        return str(entry.get("GroupName") or "default")
+    return _bus_name(entry.get("EventBusName"))
 
 
 def _identity(kind: str, entry: dict[str, Any]) -> str:
@@ -127,48 +151,129 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _merged(settings: SourceSettings) -> list[tuple[str, dict[str, Any]]]:
-    """Every rule and schedule of the files, a later file's facts filling in an earlier one's."""
-    found: dict[str, tuple[str, dict[str, Any]]] = {}
+@dataclass
+class Found:
+    """A rule or schedule with the facts of every place it was found in."""
+
+    kind: str
+    facts: dict[str, Any]
+    places: dict[bool, str] = field(default_factory=dict)  # listed or not -> the first place of that form
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (this place, the first's place)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # warnings found while matching (code, message)
+
+
+def _duplicate_message(kind: str, name: str, place: str, first: str) -> str:
+    return (f"{place}: {kind} {name} comes again (first at {first}); two exports of one {kind} may disagree: the "
+            "first is planned and this one is not: remove the one that is out of date")
+
+
+def _merged(settings: SourceSettings) -> list[Found]:
+    """Every rule and schedule of the files. A list's item and an answer about the same one (a
+    list-schedules summary and its get-schedule answer) complete each other, whatever the file
+    order; two of the same form (the same rule in two list-rules files) are a DUPLICATE."""
+    found: dict[str, Found] = {}
     by_name: dict[tuple[str, str, str], str] = {}  # (kind, group or bus, name) -> key
-    targets: dict[tuple[str, str], list[Any]] = {}
+    targets: dict[tuple[str, str], tuple[list[Any], str]] = {}  # (bus, rule) -> (targets, place)
+    target_duplicates: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for path in json_files(settings.path):
-        for kind, entry in _entries(read_json_file(path, settings.encoding), str(path)):
-            if kind == "targets":
-                targets[(_container("rule", entry), str(entry["Name"]))] = entry["Targets"]
+        for entry in _entries(read_json_file(path, settings.encoding), path.name):
+            if entry.kind == "targets":
+                rule = (_container("rule", entry.facts), str(entry.facts["Name"]))
+                if rule in targets:
+                    target_duplicates.setdefault(rule, []).append((entry.place, targets[rule][1]))
+                else:
+                    targets[rule] = (entry.facts["Targets"], entry.place)
                 continue
-            named = (kind, _container(kind, entry), str(entry.get("Name")))
-            key = _identity(kind, entry)
-            if key not in found and not entry.get("Arn"):  # the same one without its ARN: by group and name
-                key = by_name.get(named, key)
-            by_name.setdefault(named, key)
-            known = found.get(key, (kind, {}))[1]
-            given = {k: v for k, v in entry.items() if v is not None}
-            # A get-schedule answer (it has the expression) wins over a list's summary, whatever the file order.
-            found[key] = (kind, _merge(known, given) if "ScheduleExpression" in given or "ScheduleExpression" not in
-                          known else _merge(given, known))
-    for kind, entry in found.values():
-        listed = targets.get((_container(kind, entry), str(entry.get("Name"))))
-        if kind == "rule" and listed is not None and not entry.get("Targets"):
-            entry["Targets"] = listed
+            _add(found, by_name, entry)
     if not found:
         raise SourceError(f"{settings.path}: this does not look like an AWS EventBridge export ({EXPECTED}; found no "
                           "rule and no schedule)")
+    _match_targets(found, targets, target_duplicates)
     return list(found.values())
 
 
-def _options(settings: SourceSettings) -> datetime | None:
-    unknown = sorted(set(settings.options) - set(OPTIONS))
+def _add(found: dict[str, Found], by_name: dict[tuple[str, str, str], str], entry: Entry) -> None:
+    named = (entry.kind, _container(entry.kind, entry.facts), str(entry.facts.get("Name")))
+    key = _identity(entry.kind, entry.facts)
+    if key not in found and not entry.facts.get("Arn"):  # the same one without its ARN: by group and name
+        key = by_name.get(named, key)
+    by_name.setdefault(named, key)
+    given = {k: v for k, v in entry.facts.items() if v is not None}
+    known = found.get(key)
+    if known is None:
+        found[key] = Found(entry.kind, given, {entry.listed: entry.place})
+        return
+    if entry.listed in known.places:
+        known.duplicates.append((entry.place, known.places[entry.listed]))
+        return
+    known.places[entry.listed] = entry.place
+    # A get-schedule answer (it has the expression) wins over a list's summary, whatever the file order.
+    over = "ScheduleExpression" in given or "ScheduleExpression" not in known.facts
+    known.facts = _merge(known.facts, given) if over else _merge(given, known.facts)
+
+
+def _match_targets(found: dict[str, Found], targets: dict[tuple[str, str], tuple[list[Any], str]],
+                   target_duplicates: dict[tuple[str, str], list[tuple[str, str]]]) -> None:
+    """list-targets-by-rule answers to their rules, by event bus and name. An answer without
+    EventBusName is the default bus's, as the AWS CLI's own default: one whose name is only a rule
+    on another bus is named on that rule, never taken for it (two buses may hold the same name)."""
+    rules = {(_container("rule", f.facts), str(f.facts.get("Name"))): f for f in found.values() if f.kind == "rule"}
+    for rule, known in rules.items():
+        for place, first in target_duplicates.get(rule, []):
+            known.duplicates.append((place, first))
+        listed = targets.get(rule)
+        if listed is not None and not known.facts.get("Targets"):
+            known.facts["Targets"] = listed[0]
+    for (bus, name), (_, place) in targets.items():
+        if (bus, name) in rules:
+            continue
+        elsewhere = sorted(b for b, n in rules if n == name)
+        for other_bus in elsewhere:
+            rules[(other_bus, name)].notes.append((
+                "TARGETS_OTHER_BUS", f"{place} lists targets of a rule {name} on the event bus {bus}, and this rule "
+                                     f"is on {other_bus}: not taken for it; if they are its targets, add "
+                                     f"EventBusName: '{other_bus}' to the --query of aws events list-targets-by-rule "
+                                     f"--event-bus-name {other_bus} --rule {name}"))
+
+
+def _options(settings: SourceSettings, entries: list[Found]) -> Anchors:
+    """`rate_anchor` (for every rate without a start of its own) and `rate_anchor:NAME` (one rule's
+    or schedule's, by Name or GROUP/NAME, BUS/NAME), each an ISO instant it fired at."""
+    anchors = Anchors()
+    for option, value in settings.options.items():
+        if option != "rate_anchor" and not option.startswith("rate_anchor:"):
+            raise SourceError(f"{settings.path}: eventbridge option {option!r} is unknown (known: rate_anchor, "
+                              "\"rate_anchor:NAME\")")
+        anchor = _instant(value)
+        if anchor is None:
+            raise SourceError(f"{settings.path}: eventbridge option {option} = {value!r} is not an ISO instant such as "
+                              "2024-05-01T10:03:00Z")
+        if option == "rate_anchor":
+            anchors.every = anchor
+        else:
+            anchors.named[option.removeprefix("rate_anchor:")] = anchor
+    names = {n for f in entries for n in (str(f.facts.get("Name")), f"{_container(f.kind, f.facts)}/"
+                                                                    f"{f.facts.get('Name')}")}
+    unknown = sorted(set(anchors.named) - names)
     if unknown:
-        raise SourceError(f"{settings.path}: eventbridge options {unknown} are unknown (known: {', '.join(OPTIONS)})")
-    text = settings.options.get("rate_anchor")
-    if text is None:
-        return None
-    anchor = _instant(text)
-    if anchor is None:
-        raise SourceError(f"{settings.path}: eventbridge option rate_anchor = {text!r} is not an ISO instant such as "
-                          "2024-05-01T10:03:00Z")
-    return anchor
+        raise SourceError(f"{settings.path}: eventbridge option rate_anchor:{unknown[0]} names no rule or schedule of "
+                          "the export (a Name, or GROUP/NAME, BUS/NAME)")
+    return anchors
+
+
+@dataclass
+class Anchors:
+    """The instants the user gave for rates whose phase the export does not hold."""
+
+    every: datetime | None = None
+    named: dict[str, datetime] = field(default_factory=dict)
+
+    def of(self, kind: str, entry: dict[str, Any]) -> tuple[datetime | None, str]:
+        """The anchor for one rule or schedule, and the option it came from."""
+        for name in (f"{_container(kind, entry)}/{entry.get('Name')}", str(entry.get("Name"))):
+            if name in self.named:
+                return self.named[name], f"rate_anchor:{name}"
+        return self.every, "rate_anchor"
 
 
 # -- values ---------------------------------------------------------------------------------------
@@ -372,7 +477,7 @@ def _in_zone(moment: datetime, zone: str) -> datetime:
         return moment
 
 
-def _schedule(flow: FlowRows, kind: str, entry: dict[str, Any], rate_anchor: datetime | None) -> None:
+def _schedule(flow: FlowRows, kind: str, entry: dict[str, Any], anchors: Anchors) -> None:
     expression = entry.get("ScheduleExpression")
     zone = "UTC" if kind == "rule" else (_text(entry.get("ScheduleExpressionTimezone")) or "UTC")
     if not expression:
@@ -393,33 +498,50 @@ def _schedule(flow: FlowRows, kind: str, entry: dict[str, Any], rate_anchor: dat
             flow.schedule = convert_cron(body).freq
             flow.cells["timezone"] = zone
         elif form == "rate":
-            _rate(flow, body, kind, entry, rate_anchor)
+            _rate(flow, body, kind, entry, anchors)
         else:
             _one_time(flow, body, zone, entry)
     except Rejection as rejection:
         flow.fail(rejection.code, f"ScheduleExpression {expression!r}: {rejection.message}")
 
 
-def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], rate_anchor: datetime | None) -> None:
+def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], anchors: Anchors) -> None:
+    """A rate counts from its own start: StartDate when the export has it (exact). Else its phase
+    is assumed, and said (RATE_ANCHOR): the user's anchor for this rule or schedule, a schedule's
+    CreationDate, or the one anchor given for every rate."""
     start = _instant(entry.get("StartDate"))
-    anchor = start or rate_anchor
+    given, option = anchors.of(kind, entry)
+    created = _instant(entry.get("CreationDate")) if kind == "schedule" else None
+    anchor = start or (given if option != "rate_anchor" else None) or created or given
     try:
         converted = convert_rate(body, anchor.replace(tzinfo=None) if anchor else None)
     except Rejection as rejection:
         if rejection.code != NEEDS_START:
             raise
-        created = f" (its CreationDate {entry['CreationDate']} is that instant only if it never changed)" if (
-            entry.get("CreationDate")) else ""
         when = ("from when the rule was created, which no export says" if kind == "rule"
-                else f"from when the schedule started, which the export does not say{created}")
-        raise Rejection(NEEDS_START, f"rate({body}) counts {when} (and no StartDate): set [source] options = "
-                                     "{ rate_anchor = \"2024-05-01T10:03:00Z\" } to an instant it fired at (its "
-                                     "CloudWatch Invocations metric shows them)") from None
+                else "from when the schedule started, which the export does not say (no StartDate, no CreationDate)")
+        raise Rejection(NEEDS_START, f"rate({body}) counts {when}: set [source] options = {{ \"rate_anchor:"
+                                     f"{entry.get('Name')}\" = \"2024-05-01T10:03:00Z\" }} to an instant it fired at "
+                                     "(its CloudWatch Invocations metric shows them)") from None
     flow.schedule = converted.freq
     flow.cells["timezone"] = "UTC"  # a rate is a fixed interval in absolute time
-    if start is None and anchor is not None and body not in ("1 minute",):
-        flow.warn("RATE_ANCHOR", f"rate({body}) counted from {anchor.isoformat()} (options rate_anchor), to the "
-                                 "minute: the source's own start is not in the export")
+    if start is not None or anchor is None or rate_seconds(body) == 60:  # every minute: no phase to assume
+        return
+    if anchor is created:
+        modified = _text(entry.get("LastModificationDate"))
+        moved = (f"; it was modified at {modified}, which may have moved the phase" if modified and
+                 _instant(modified) != created else "")
+        flow.warn("RATE_ANCHOR", f"rate({body}) counted from its CreationDate {anchor.isoformat()}, to the minute: "
+                                 f"the phase is assumed (the export has no StartDate){moved}; options "
+                                 f"\"rate_anchor:{entry.get('Name')}\" sets an instant it fired at")
+    elif option == "rate_anchor":
+        flow.warn("RATE_ANCHOR", f"rate({body}) counted from {anchor.isoformat()} (options rate_anchor, for every rate "
+                                 "without a start of its own), to the minute: the phase is assumed; each rule's own is "
+                                 "when it was created, so unless they were made together give each its own with "
+                                 f"\"rate_anchor:{entry.get('Name')}\"")
+    else:
+        flow.warn("RATE_ANCHOR", f"rate({body}) counted from {anchor.isoformat()} (options {option}), to the minute: "
+                                 "the source's own start is not in the export")
 
 
 def _one_time(flow: FlowRows, body: str, zone: str, entry: dict[str, Any]) -> None:
@@ -467,7 +589,8 @@ def _notes(flow: FlowRows, kind: str, entry: dict[str, Any]) -> None:
         flow.warn("TARGET_ROLE", f"the rule sent its events as {entry['RoleArn']}: not carried")
 
 
-def _flow(kind: str, entry: dict[str, Any], rate_anchor: datetime | None) -> FlowRows:
+def _flow(found: Found, anchors: Anchors) -> FlowRows:
+    kind, entry = found.kind, found.facts
     name = _text(entry.get("Name"))
     container = _container(kind, entry)
     flow = FlowRows(key=_identity(kind, entry), name=name if container == "default" else f"{container}_{name}")
@@ -475,9 +598,11 @@ def _flow(kind: str, entry: dict[str, Any], rate_anchor: datetime | None) -> Flo
         flow.fail("MALFORMED_ENTRY", f"a {kind} without a Name: {json.dumps(entry, default=str)[:120]}")
         return flow
     flow.cells["desc"] = _text(entry.get("Description"))
+    for code, message in found.notes:
+        flow.warn(code, message)
     try:
         _state(flow, entry)
-        _schedule(flow, kind, entry, rate_anchor)
+        _schedule(flow, kind, entry, anchors)
         zone = flow.cells.get("timezone") or _text(entry.get("ScheduleExpressionTimezone")) or "UTC"
         if kind == "schedule":
             _dates(flow, entry, zone)
@@ -491,10 +616,25 @@ def _flow(kind: str, entry: dict[str, Any], rate_anchor: datetime | None) -> Flo
     return flow
 
 
+def _duplicate(found: Found, place: str, first: str) -> FlowRows:
+    """A second export of the same rule or schedule: a flow of its own that fails, naming the first.
+    Its key names its place: rows of one key are one flow, so under the first's key it would be
+    folded into the first and its error lost."""
+    kind, entry = found.kind, found.facts
+    name, container = _text(entry.get("Name")), _container(kind, entry)
+    flow = FlowRows(key=f"{_identity(kind, entry)} (again at {place})",
+                    name=name if container == "default" else f"{container}_{name}")
+    flow.fail("DUPLICATE", _duplicate_message(kind, f"{container}/{name}", place, first))
+    return flow
+
+
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
-    rate_anchor = _options(settings)
-    for kind, entry in _merged(settings):
-        yield _flow(kind, entry, rate_anchor)
+    entries = _merged(settings)
+    anchors = _options(settings, entries)
+    for found in entries:
+        yield _flow(found, anchors)
+        for place, first in found.duplicates:
+            yield _duplicate(found, place, first)
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:

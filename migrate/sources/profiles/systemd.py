@@ -30,9 +30,14 @@ State: an export with `*.wants/` folders (the links `systemctl enable` makes) sa
 are enabled: one not linked, or masked (a link to /dev/null), is saved inactive (SOURCE_DISABLED).
 Without them whether a timer was enabled is unknown: saved active with ENABLED_UNKNOWN.
 
+A timer linked from a *.wants folder whose unit file the copy lacks (installed in /usr/lib, say,
+and left out) is a failing flow, MISSING_UNIT, naming the link. A zip is read within bounds (1 MiB
+a unit file, 64 MiB in all, counted as it inflates), the member past them named.
+
 A flow's key is the timer's name, after the folder it was found in when that is not one of
-systemd's own (`host1/backup.timer`); its name the same with `/`, `@` and other characters a
-flow name cannot hold as `_`.
+systemd's own (`host1/backup.timer`); its name the same with `/`, `@`, blanks and punctuation as
+`_`, letters of any script kept as written (`backup-été`); two timers whose names still meet are
+NAME_COLLISION.
 """
 
 from __future__ import annotations
@@ -76,7 +81,14 @@ EXEC_PREFIXES = {"@": "the first argument was passed as argv[0]", "-": "a failur
                  "!": "it ran with elevated privileges"}
 KNOWN_SPECIFIERS = "iInNp%"
 SPECIFIER = re.compile(r"%(.)")
-NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# What a flow name cannot hold here: `/` and `@` (the host and instance separators) and blanks and
+# punctuation; letters of any script stay, as written (Save Flow's name is any non-empty string), so
+# `backup-été` and `backup-ete` stay two names.
+NAME_UNSAFE = re.compile(r"[^\w.-]+")
+# A unit file is a few kilobytes: a zip member or a whole zip above these is no copy of unit
+# folders, and is refused before it is read (a small zip can inflate to gigabytes).
+MAX_MEMBER_BYTES = 1 << 20
+MAX_ZIP_BYTES = 64 << 20
 SYSTEMCTL_CAT_HEADER = re.compile(r"^# (/\S+)$")
 EXPECTED = ("expected systemd units: .timer files (each with its .service), in a folder, a zip, a single .timer "
             "file or `systemctl cat` output")
@@ -118,19 +130,42 @@ def _read_folder(root: Path) -> Export:
     return export
 
 
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, read_so_far: int) -> bytes:
+    """One member's bytes, refused past MAX_MEMBER_BYTES or when the zip's total would pass
+    MAX_ZIP_BYTES. The sizes a zip declares can lie, so the bytes are counted as they inflate."""
+    where = f"{path}: member {info.filename}"
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise SourceError(f"{where} is {info.file_size} bytes unpacked, more than a unit file can be "
+                          f"({MAX_MEMBER_BYTES} bytes): refused (remove it from the zip, or give the folder)")
+    with archive.open(info) as member:
+        data = member.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise SourceError(f"{where} inflates past {MAX_MEMBER_BYTES} bytes, more than a unit file can be: refused")
+    if read_so_far + len(data) > MAX_ZIP_BYTES:
+        raise SourceError(f"{where}: the zip's unit files pass {MAX_ZIP_BYTES} bytes unpacked in all, more than "
+                          "unit folders hold: refused (split the export, or give the folder)")
+    return data
+
+
 def _read_zip(path: Path) -> Export:
     export = Export()
+    read_so_far = 0
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
                 if info.is_dir():
                     continue
                 name = info.filename.lstrip("/")
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    export.links[name] = archive.read(info).decode("utf-8", "replace")
-                elif name.endswith((*UNIT_SUFFIXES, ".conf")):
-                    export.files[name] = _decode(archive.read(info), f"{path}:{name}")
-    except zipfile.BadZipFile as error:
+                is_link = stat.S_ISLNK(info.external_attr >> 16)
+                if not is_link and not name.endswith((*UNIT_SUFFIXES, ".conf")):
+                    continue  # never inflated: only units, drop-ins and links are read
+                data = _read_member(archive, info, path, read_so_far)
+                read_so_far += len(data)
+                if is_link:
+                    export.links[name] = data.decode("utf-8", "replace")
+                else:
+                    export.files[name] = _decode(data, f"{path}:{name}")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as error:
         raise SourceError(f"{path}: not a readable zip ({error})") from None
     return export
 
@@ -259,6 +294,7 @@ class Catalogue:
     units: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)  # -> (folder rank, path)
     dropins: dict[tuple[str, str], dict[str, tuple[int, str]]] = field(default_factory=dict)
     enabled: dict[str, set[str]] = field(default_factory=dict)  # host -> linked unit names
+    linked_from: dict[tuple[str, str], str] = field(default_factory=dict)  # (host, unit) -> its first link's path
     masked: dict[str, set[str]] = field(default_factory=dict)
     has_wants: set[str] = field(default_factory=set)  # hosts with *.wants folders
 
@@ -272,6 +308,7 @@ def catalogue(export: Export) -> Catalogue:
         if parts.parent.name.endswith((".wants", ".requires", ".upholds")):
             found.has_wants.add(host)
             found.enabled.setdefault(host, set()).add(parts.name)
+            found.linked_from.setdefault((host, parts.name), f"{path} -> {target}")
         elif target == "/dev/null":
             found.masked.setdefault(host, set()).add(parts.name)
     for path in export.files:
@@ -280,6 +317,7 @@ def catalogue(export: Export) -> Catalogue:
             host, _ = _host_and_folder(parts.parent.parent.as_posix())
             found.has_wants.add(host)
             found.enabled.setdefault(host, set()).add(parts.name)
+            found.linked_from.setdefault((host, parts.name), path)
         elif parts.suffix == ".conf" and parts.parent.name.endswith(tuple(f"{s}.d" for s in UNIT_SUFFIXES)):
             host, rank = _host_and_folder(parts.parent.parent.as_posix())
             confs = found.dropins.setdefault((host, parts.parent.name.removesuffix(".d")), {})
@@ -343,6 +381,10 @@ def _schedule(flow: FlowRows, timer: Unit) -> None:
     flow.schedule = event.converted.freq
     if event.timezone:
         flow.cells["timezone"] = event.timezone
+    else:  # as the kubernetes profile's CONTROLLER_TIMEZONE: the zone is assumed, so it is said
+        flow.warn("HOST_TIMEZONE", f"{timer.path}: OnCalendar= names no zone: the timer fired in the host's local "
+                                   "zone (timedatectl), which the export does not say; set [mapping] "
+                                   "source_timezone to it, else the schedule is taken to be in the service's zone")
     for warning in event.converted.warnings:
         if warning.code == "CALENDARS_MERGED":
             flow.warn(warning.code, f"{timer.path}: {warning.message} ({warning.old} -> {warning.new})")
@@ -522,26 +564,38 @@ def _template_without_instance(host: str, name: str, path: str) -> FlowRows:
     return flow
 
 
-def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
-    if settings.options:
-        raise SourceError(f"{settings.path}: the systemd profile takes no options (given: {sorted(settings.options)})")
-    export = read_export(settings)
-    found = catalogue(export)
+def _enabled_without_unit(export: Export, found: Catalogue) -> list[tuple[str, str]]:
+    """Timers linked from a *.wants folder (enabled) whose unit file, and template, the export lacks."""
+    if export.only is not None:
+        return []
+    missing = []
+    for host, names in found.enabled.items():
+        for name in names:
+            template = _template_of(name)
+            masked = name in found.masked.get(host, set())
+            if (name.endswith(".timer") and (host, name) not in found.units and not masked
+                    and (template is None or (host, template) not in found.units)):
+                missing.append((host, name))
+    return sorted(missing)
+
+
+def _missing_unit(found: Catalogue, host: str, name: str) -> FlowRows:
+    """An enabled timer whose unit file is not in the copy. It is a flow that fails, not a warning
+    on the run: it was running on the host, so a careful user looks for it among the flows, and a
+    failure keeps `plan` from saying all is well (exit 5) until the copy is completed."""
+    key, flow_name = flow_identity(host, name)
+    flow = FlowRows(key=key, name=flow_name)
+    link = found.linked_from.get((host, name), name)
+    flow.fail("MISSING_UNIT", f"{name} is enabled ({link}) but the export holds no unit file for it (nor a "
+                              "template): copy the .timer and its .service too (systemctl cat "
+                              f"{name} shows where they are)")
+    flow.cells["active"] = "1"
+    return flow
+
+
+def _timer_flows(export: Export, found: Catalogue) -> Iterator[FlowRows]:
     timers = sorted((host, name) for host, name in found.units if name.endswith(".timer")
                     and (export.only is None or name == export.only))
-    masked_only = sorted((host, name) for host, names in found.masked.items() for name in names
-                         if name.endswith(".timer") and (host, name) not in found.units and export.only is None)
-    for host, name in masked_only:  # `systemctl mask` with no copy of the unit: nothing but its name is left
-        key, flow_name = flow_identity(host, name)
-        flow = FlowRows(key=key, name=flow_name)
-        flow.fail("MASKED", f"{name} is masked (linked to /dev/null) and the export holds no unit file for it: "
-                            "nothing to migrate but its name")
-        flow.cells["active"] = "0"
-        yield flow
-    if not timers and not masked_only:
-        seen = ", ".join(sorted(export.files)[:5]) or "no unit file"
-        raise SourceError(f"{settings.path}: this does not look like a systemd timer export ({EXPECTED}; found "
-                          f"{seen})")
     for host, name in timers:
         if _template_of(name) is None and "@." in name:
             instances = sorted(n for n in found.enabled.get(host, set()) if _template_of(n) == name)
@@ -556,6 +610,48 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         unit = load_unit(export, found, host, name)
         assert unit is not None
         yield timer_flow(export, found, host, unit)
+
+
+def _distinct_names(flows: Iterator[FlowRows]) -> Iterator[FlowRows]:
+    """Two timers whose names differ only in what a flow name cannot hold (`a b.timer`, `a_b.timer`)
+    would be one flow by name: the second is refused, naming the first."""
+    first_of: dict[str, str] = {}
+    for flow in flows:
+        first = first_of.setdefault(flow.name, flow.key)
+        if first != flow.key:
+            flow.fail("NAME_COLLISION", f"{flow.key} becomes the flow name {flow.name!r}, as {first} does (blanks, "
+                                        "/, @ and punctuation are written _): rename one of the units, or map "
+                                        "[mapping.fields] name to a column of your own")
+        yield flow
+
+
+def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
+    if settings.options:
+        raise SourceError(f"{settings.path}: the systemd profile takes no options (given: {sorted(settings.options)})")
+    export = read_export(settings)
+    found = catalogue(export)
+    has_timers = any(name.endswith(".timer") and (export.only is None or name == export.only)
+                     for _, name in found.units)
+    masked_only = sorted((host, name) for host, names in found.masked.items() for name in names
+                         if name.endswith(".timer") and (host, name) not in found.units and export.only is None)
+    missing = _enabled_without_unit(export, found)
+    if not has_timers and not masked_only and not missing:
+        seen = ", ".join(sorted(export.files)[:5]) or "no unit file"
+        raise SourceError(f"{settings.path}: this does not look like a systemd timer export ({EXPECTED}; found "
+                          f"{seen})")
+
+    def every_flow() -> Iterator[FlowRows]:
+        for host, name in masked_only:  # `systemctl mask` with no copy of the unit: nothing but its name is left
+            key, flow_name = flow_identity(host, name)
+            flow = FlowRows(key=key, name=flow_name)
+            flow.fail("MASKED", f"{name} is masked (linked to /dev/null) and the export holds no unit file for it: "
+                                "nothing to migrate but its name")
+            flow.cells["active"] = "0"
+            yield flow
+        yield from (_missing_unit(found, host, name) for host, name in missing)
+        yield from _timer_flows(export, found)
+
+    yield from _distinct_names(every_flow())
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:

@@ -18,6 +18,19 @@ Boot, logon, event, idle, registration and session triggers have no time schedul
 only when they agree, as in the schtasks profile (else MULTIPLE_TRIGGERS). `EndBoundary` is
 END_DATE (a passed one saves the flow inactive); `StartBoundary`'s date is the start date.
 
+A `StartBoundary` without an offset fired in the machine's local zone, which the export does not say:
+HOST_TIMEZONE (as the kubernetes profile's CONTROLLER_TIMEZONE), and `[mapping] source_timezone`
+names it.
+
+Windows' own tasks (under `\\Microsoft\\Windows\\`: an `Export-ScheduledTask` or `schtasks /query
+/xml` of everything holds hundreds) are skipped, counted in one BUILTIN_TASKS_SKIPPED warning on
+the export's first flow; `options = { include_builtin = true }` plans them too.
+
+A file that is neither UTF-16 nor the configured encoding is refused naming the code page it
+looks like: `schtasks /query /xml > file` in cmd.exe writes the console's OEM code page (850,
+437) under a declaration that says UTF-16; the message shows the guess, `[source] encoding` to
+read it as it is, and the PowerShell export that keeps every character.
+
 `Settings/Enabled` false saves the flow inactive (SOURCE_DISABLED). `Actions/Exec` (`Command`
 and `Arguments`) are the tasks, one after another as Task Scheduler runs them; `WorkingDirectory`
 is WORKING_DIRECTORY, other actions (COM handler, e-mail, message) ACTION_NOT_CARRIED. The
@@ -58,6 +71,15 @@ SETTING_DEFAULTS = {
     "WakeToRun": "false", "DisallowStartIfOnBatteries": "true", "StopIfGoingOnBatteries": "true",
     "ExecutionTimeLimit": "PT72H", "MultipleInstancesPolicy": "IgnoreNew", "DeleteExpiredTaskAfter": "",
 }
+OPTIONS = ("include_builtin",)
+BUILTIN_FOLDER = "\\microsoft\\windows\\"  # Windows' own tasks, compared in lower case
+# The one-byte code pages a Windows export is written in when it is not UTF-16: cmd.exe's
+# redirection writes the console's OEM code page; Windows PowerShell 5's Out-File and Set-Content
+# default to the ANSI code page.
+OEM_GUESS, ANSI_GUESS = "cp850", "cp1252"
+REEXPORT = ("re-export it in PowerShell, which keeps every character: Export-ScheduledTask -TaskName NAME "
+            "-TaskPath \\FOLDER\\ | Out-File -Encoding utf8 NAME.xml (one file a task; a folder of them is read), "
+            "rather than schtasks /query /xml > file in cmd.exe")
 EXPECTED = ("expected Windows Task Scheduler XML: `schtasks /query /xml` output (<Tasks>) or an "
             "Export-ScheduledTask file (<Task>)")
 
@@ -96,7 +118,22 @@ def _decode(data: bytes, path: Path, encoding: str) -> str:
             return data.decode("utf-16-be")
         return data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise SourceError(f"{path}: not UTF-16 or {encoding} text (byte {error.start})") from None
+        raise SourceError(_encoding_message(data, path, encoding, error.start)) from None
+
+
+def _encoding_message(data: bytes, path: Path, encoding: str, at: int) -> str:
+    """What a file in a one-byte code page is, as far as its bytes tell, and how to read or re-export it."""
+    declared = re.search(rb'<\?xml[^>]*encoding="([^"]+)"', data[:200])
+    says_utf16 = declared is not None and declared[1].lower().startswith(b"utf-16")
+    guess, why = (OEM_GUESS, "its declaration says UTF-16 but each character is one byte: schtasks /query /xml "
+                             "redirected by cmd.exe, which writes the console's OEM code page (850 in Western "
+                             "Europe, 437 in the US: chcp tells)") if says_utf16 else (
+        ANSI_GUESS, "its bytes are one a character: a Windows ANSI code page, as Windows PowerShell 5's Out-File "
+                    "writes by default")
+    around = data[max(0, at - 30):at + 30].decode(guess, "replace").replace("\r", " ").replace("\n", " ")
+    return (f"{path}: not UTF-16 or {encoding} text (byte {at}: 0x{data[at]:02X}); {why}. Read as {guess} (a "
+            f"guess) it says ...{around.strip()}...: if that reads right, set [source] encoding = \"{guess}\" (or "
+            f"the code page the machine used); else {REEXPORT}")
 
 
 def _parse(text: str, path: Path) -> Element:
@@ -139,6 +176,21 @@ def _tasks_of(path: Path, encoding: str, folder_name: str | None) -> list[FoundT
             found.append(FoundTask(name, item, path))
             comment = ""
     return found
+
+
+def is_builtin(name: str) -> bool:
+    """A task Windows itself installs (\\Microsoft\\Windows\\…), not one the user made."""
+    return name.strip().lower().startswith(BUILTIN_FOLDER)
+
+
+def _include_builtin(settings: SourceSettings) -> bool:
+    unknown = sorted(set(settings.options) - set(OPTIONS))
+    if unknown:
+        raise SourceError(f"{settings.path}: taskxml options {unknown} are unknown (known: {', '.join(OPTIONS)})")
+    value = settings.options.get("include_builtin", False)
+    if not isinstance(value, bool):
+        raise SourceError(f"{settings.path}: taskxml option include_builtin = {value!r} is not true or false")
+    return value
 
 
 def _found(settings: SourceSettings) -> list[FoundTask]:
@@ -279,6 +331,10 @@ def _schedule(flow: FlowRows, task: Element) -> None:
     flow.schedule = first.schedule
     if first.zone:
         flow.cells["timezone"] = first.zone
+    else:  # as the kubernetes profile's CONTROLLER_TIMEZONE: the zone is assumed, so it is said
+        flow.warn("HOST_TIMEZONE", f"StartBoundary {first.start} has no offset: the task fired in the machine's local "
+                                   "zone, which the export does not say; set [mapping] source_timezone to it, else the "
+                                   "schedule is taken to be in the service's zone")
     flow.cells["start_date"] = first.start[:10]
     ends = [r.end for r in results if r.end]
     if ends:
@@ -360,11 +416,22 @@ def task_flow(found: FoundTask) -> FlowRows:
 
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
-    if settings.options:
-        raise SourceError(f"{settings.path}: the taskxml profile takes no options (given: {sorted(settings.options)})")
+    include_builtin = _include_builtin(settings)
+    every = _found(settings)
+    builtin = [] if include_builtin else [found for found in every if is_builtin(found.name)]
+    kept = [found for found in every if include_builtin or not is_builtin(found.name)]
+    if not kept:
+        raise SourceError(f"{settings.path}: the export holds only Windows' own tasks ({len(builtin)} under "
+                          "\\Microsoft\\Windows\\, skipped by default): set [source] options = { include_builtin = "
+                          "true } to plan them")
     seen: set[str] = set()
-    for found in _found(settings):
+    for number, found in enumerate(kept):
         flow = task_flow(found)
+        if number == 0 and builtin:  # one note for the export, not one flow each: it rides on the first
+            shown = ", ".join(f.name.strip() for f in builtin[:3]) + (", ..." if len(builtin) > 3 else "")
+            flow.warn("BUILTIN_TASKS_SKIPPED", f"{len(builtin)} of Windows' own tasks (under \\Microsoft\\Windows\\: "
+                                               f"{shown}) were skipped, not planned; [source] options = "
+                                               "{ include_builtin = true } plans them")
         if flow.key in seen:
             flow.fail("DUPLICATE_TASK", f"{found.path}: {flow.key} comes twice in the export")
         seen.add(flow.key)
