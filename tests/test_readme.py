@@ -108,3 +108,18 @@ def test_the_readme_runbooks_do_what_they_say(tmp_path: Path, monkeypatch: pytes
         return {**{k: v for k, v in flow.items() if k not in ("updateTime", "updateUser")}, "graph": graph}
 
     assert [i for i in backup if kept(backup[i]) != kept(after[i])] == []
+
+
+def test_the_readme_demo_summary_is_what_the_demo_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    section = re.search(r"^## Two commands\n(.*?)^## ", (REPO / "README.md").read_text(encoding="utf-8"),
+                        re.DOTALL | re.MULTILINE)
+    assert section is not None
+    shown = next(body for tag, body in re.findall(r"```(\w*)\n(.*?)```", section.group(1), re.DOTALL)
+                 if not tag).splitlines()
+    checkout_copy(tmp_path, monkeypatch)
+    code, out, err = run_cli(capsys, "demo", "--config", "configs/demo.toml")
+    assert code == 5, err  # what `make demo` checks: the broken rows reported
+    printed = out.splitlines()
+    assert printed[:2] == shown[:2]  # the counts and the errors by code, exactly
+    assert printed[3].startswith("emulator: 204 saves of 204 flows") and shown[3].startswith(printed[3][:33])
