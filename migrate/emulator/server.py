@@ -8,6 +8,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from migrate.emulator.arrivals import ArrivalStamps, listener, stamp_arrivals
 from migrate.emulator.auth import TokenService
 from migrate.emulator.config import EmulatorConfig
 from migrate.emulator.faults import FaultPlan, RateLimiter
@@ -31,9 +32,14 @@ class EmulatorServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         # A dropped connection is a fault we inject on purpose, not news for the log.
         logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
-        self._runner = web.AppRunner(self.app.make_app(), access_log=None, shutdown_timeout=1.0)
+        app = self.app.make_app()
+        # Requests are counted at their arrival, stamped by the kernel (arrivals.py): a stall of
+        # this process must not count the requests that queued meanwhile as a burst.
+        stamps = ArrivalStamps()
+        app.middlewares.append(stamp_arrivals(stamps))
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        site = web.SockSite(self._runner, listener(host, port, stamps))
         await site.start()
         bound_host, bound_port = self._runner.addresses[0][:2]
         self.url = f"http://{bound_host}:{bound_port}"

@@ -10,6 +10,13 @@ send time), while requests are handed out on a schedule one gap apart: a request
 schedule runs late goes at once, up to CATCH_UP of them, so lateness does not add up. Only one
 caller waits at a time; the others queue on a lock without polling.
 
+The send record (`RequestPacer.sent`) is the throttler's own time stamp of every release, the
+instant the request is handed to the connection: at most the rate in any one-second window
+whatever the event loop's delays (tests/test_rate_promise.py proves it over arbitrary stalls).
+What it cannot bound is what happens after: a stall of this process between the release and
+the write, and the network, move arrivals by their own jitter; the schedule's slack absorbs that
+(docs/reliability.md, "What the rate promises").
+
 Every wait here, and every other wait of a run (retry backoff, Retry-After pauses, an in-doubt
 flow's wait), goes through one StopSignal, so that a stop request (SIGINT, SIGTERM) ends it at
 once instead of after the pause a gateway asked for.
@@ -20,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 
 from asyncio_throttle.throttler import Throttler
 
@@ -31,20 +39,62 @@ MIN_SLACK = 3.0
 # closer together than they were sent (network and event-loop jitter) still never put more than
 # the rate into any one second at the service.
 JITTER_SECONDS = 0.01
-MAX_LOG = 10_000  # the throttler's log of send times: a shorter window keeps it small at huge rates
 # After throttling the rate halves (never below MIN_SHARE of the configured rate), then climbs
 # back by RECOVERY_SHARE of it per second without throttling: additive increase,
 # multiplicative decrease, never above the configured rate.
 MIN_SHARE, DECREASE, RECOVERY_SHARE = 0.05, 0.5, 0.1
 
 
+class SlidingWindow:
+    """Counts events in the last `width` seconds, ending at the newest one: (newest - width, newest]."""
+
+    def __init__(self, width: float = 1.0) -> None:
+        self.width = width
+        self._times: deque[float] = deque()
+
+    def add(self, now: float) -> int:
+        self._times.append(now)
+        return self.count(now)
+
+    def count(self, now: float) -> int:
+        while self._times and self._times[0] <= now - self.width:
+            self._times.popleft()
+        return len(self._times)
+
+    def seconds_until_room(self, now: float, limit: int) -> float:
+        """How long until fewer than `limit` events remain in the window."""
+        self.count(now)
+        if len(self._times) < limit:
+            return 0.0
+        return self._times[len(self._times) - limit] + self.width - now
+
+
+class SendRecord:
+    """The pacer's releases: how many, the busiest one-second window among them, and (only when
+    asked, for tests and benchmarks: a million floats is not flat memory) every instant."""
+
+    def __init__(self, keep_instants: bool = False) -> None:
+        self.count = 0
+        self.busiest_window = 0
+        self.instants: list[float] | None = [] if keep_instants else None
+        self._window = SlidingWindow()
+
+    def add(self, instant: float) -> None:
+        self.count += 1
+        self.busiest_window = max(self.busiest_window, self._window.add(instant))
+        if self.instants is not None:
+            self.instants.append(instant)
+
+
 def _limit(rate_per_second: float) -> Throttler:
-    """At most `rate_per_second` in any one second (plus jitter), as whole requests in a window."""
+    """At most `rate_per_second` in any one second (plus jitter), as whole requests in a window:
+    below one a second, one request a window of 1/rate; above, floor(rate) in a window of one
+    second (a promise per second cannot hold 2.5 requests: it is 2). The throttler's log holds
+    the releases of the last window only, so its size follows the rate achieved, not the one
+    configured (a million a second configured, two thousand sent: two thousand entries)."""
     if rate_per_second < 1:
         return Throttler(rate_limit=1, period=1 / rate_per_second + JITTER_SECONDS, retry_interval=0.01)
-    requests = min(MAX_LOG, math.floor(rate_per_second))
-    period = requests / rate_per_second if requests == MAX_LOG else 1.0
-    return Throttler(rate_limit=requests, period=period + JITTER_SECONDS,
+    return Throttler(rate_limit=math.floor(rate_per_second), period=1.0 + JITTER_SECONDS,
                      retry_interval=min(0.01, 0.1 / rate_per_second))
 
 
@@ -79,8 +129,10 @@ class StopSignal:
 
 
 class RequestPacer:
-    def __init__(self, rate_per_second: float, headroom: float = 0.01, stop: StopSignal | None = None) -> None:
+    def __init__(self, rate_per_second: float, headroom: float = 0.01, stop: StopSignal | None = None,
+                 record: SendRecord | None = None) -> None:
         self.stop = stop or StopSignal()
+        self.sent = record or SendRecord()
         slack = max(rate_per_second * headroom, min(MIN_SLACK, rate_per_second * 0.1) if headroom else 0.0)
         self.ceiling = rate_per_second - slack
         self.rate = self.ceiling
@@ -127,3 +179,6 @@ class RequestPacer:
             # Its own polling waits at most one window (at the lowest rates, the window is one gap,
             # which the schedule above has already waited out).
             await self._throttler.acquire()  # type: ignore[no-untyped-call]
+            # The throttler's own stamp, the one its limit was checked against: the record and the
+            # guarantee are the same numbers (a second clock reading would be a little later).
+            self.sent.add(self._throttler._task_logs[-1])
