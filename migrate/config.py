@@ -184,6 +184,9 @@ class MappingSettings(Section):
     # The calling user must be an owner (Save refuses a flow it does not own: 62103): a flow whose
     # owners leave it out is refused (CALLER_NOT_OWNER), or, with true, gets it added.
     add_caller_to_owners: bool = False
+    # The proof (schedule/proof.py) compares the source's and the freq's fire times over this many
+    # days from the run's day.
+    proof_horizon_days: Annotated[int, Field(ge=1, le=3660)] = 730
 
     @field_validator("source_timezone")
     @classmethod

@@ -33,6 +33,11 @@ def add_parser(verbs: Any) -> None:
                       help="shift a schedule whose zone keeps another DST by today's offset, with a warning")
     cron.add_argument("--split", action="store_true",
                       help="split a day-of-month OR day-of-week schedule into two flows instead of refusing it")
+    cron.add_argument("--proof", action="store_true",
+                      help="also the proof: the old schedule and the freq in words, the next five fire times, and "
+                           "whether both fire at the same instants over the horizon (docs/schedules.md, The proof)")
+    cron.add_argument("--horizon-days", type=int, default=None,
+                      help="with --proof: how many days from today are compared (default 730)")
     cron.add_argument("--json", action="store_true")
 
 
@@ -56,8 +61,9 @@ def execute(args: argparse.Namespace) -> int:
     else:
         result = convert_for_service(args.expression, args.dialect, start, zone, target_zone, args.approximate,
                                      args.split)
+    shown = _with_proof(args, result, zone, target_zone, start) if args.proof else None
     if args.json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({**result.as_json(), **(shown or {})}))
     elif isinstance(result, Converted):
         for converted in (result, result.split) if result.split else (result,):
             print(f"freq: {converted.freq}\ncycle: {converted.cycle}")
@@ -65,7 +71,43 @@ def execute(args: argparse.Namespace) -> int:
             print(f"warning {warning.code}: {warning.message} ({warning.old} -> {warning.new})")
     else:
         print(f"rejected {result.code}: {result.message}")
+    if shown and not args.json:
+        _print_proof(shown)
     return 0 if isinstance(result, Converted) else 2
+
+
+# The grammar the proof reads a native dialect's text in (schedule/proof_grammars.py).
+PROOF_GRAMMARS = {"kubernetes": "robfig", "eventbridge": "eventbridge", "systemd": "systemd"}
+
+
+def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_zone: str | None,
+                start: Any) -> dict[str, Any]:
+    """The proof of one schedule, as a plan shows it per flow: both sides in words, the freq's next
+    five fire times in the service's zone, and the verdict."""
+    from migrate.schedule.proof import DEFAULT_HORIZON_DAYS, first_fires, proof_begin, prove, schedule_in_words
+    from migrate.schedule.result import Converted
+    from migrate.schedule.words import in_words
+
+    grammar = PROOF_GRAMMARS.get(args.dialect, args.dialect)
+    shown: dict[str, Any] = {"source_words": schedule_in_words(args.expression, grammar)}
+    if not isinstance(result, Converted):
+        return shown
+    freqs = (result.freq,) if result.split is None else (result.freq, result.split.freq)
+    begin = proof_begin()
+    proof = prove(args.expression, grammar, zone, start, freqs, target_zone, begin,
+                  args.horizon_days or DEFAULT_HORIZON_DAYS)
+    return {**shown, "freq_words": [in_words(freq) for freq in freqs],
+            "next_fires": first_fires(result.freq, target_zone or zone, begin),
+            "proof": proof.as_json(), "proof_sentence": proof.sentence()}
+
+
+def _print_proof(shown: dict[str, Any]) -> None:
+    print(f"old schedule in words: {shown['source_words'] or '(no words for this grammar)'}")
+    for words in shown.get("freq_words", []):
+        print(f"freq in words: {words or '(none)'}")
+    if "next_fires" in shown:
+        print("next five fire times (UTC): " + ", ".join(shown["next_fires"]))
+        print(f"proof: {shown['proof_sentence']}")
 
 
 def _native(expression: str, dialect: str, start: Any, zone: str | None, target_zone: str | None,

@@ -31,6 +31,7 @@ from migrate.mapping.seen import digest
 from migrate.reconcile.caller import caller_note, with_caller_name
 from migrate.reconcile.diff import Action, invalid_action, live_actions
 from migrate.reconcile.live import LiveFlows, ReadFailed, listed_flows
+from migrate.schedule.proof import fires_in_zone, first_fires, proof_begin, schedule_in_words
 from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
 from migrate.sources.mixed import MixedRows, Span, formats_in
@@ -80,6 +81,8 @@ class Partial:
                 record["freq_words"] = in_words(payload.freq)
                 if flow.warnings:
                     record["warnings"] = flow.warnings
+                if flow.proof:
+                    record["proof"] = flow.proof
                 self.action_lines += orjson.dumps(record)
                 self.action_lines += b"\n"
             self.valid += 1
@@ -113,6 +116,7 @@ class PlanResult:
     offline: bool = True
     notes: list[str] = field(default_factory=list)
     sources: list[Span] = field(default_factory=list)  # a folder of several formats: which rows each entry gave
+    target_zone: str | None = None  # the zone the service fires freq in (the schedules' fire times are shown in it)
 
     def merge(self, part: Partial) -> None:
         self.found += part.found
@@ -161,7 +165,7 @@ class PlanResult:
             target = str(getattr(flow, "target", "")) if flow else ""
             self.invalid.append(InvalidFlow(
                 source_key=flow.source_key if flow else f"row {row}", rows=flow.rows if flow else [row],
-                name=flow.name if flow else "", flow_id="", errors=[
+                name=flow.name if flow else "", flow_id="", proof=flow.proof if flow else None, errors=[
                     FieldError(field="name" if target.startswith("name ") else "id", value=json.dumps(target),
                                code="DUPLICATE", message=f"duplicate: {target or 'the same flow'} already comes from "
                                                          f"row {earlier}; not saved twice")]))
@@ -269,7 +273,42 @@ class PlanResult:
                 out.write(f"| {format_of(action.rows)}"
                           + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
             out.write("\n")
+            self._write_schedules(out)
         out.write("".join(f"{note}  \n" for note in self.notes))
+
+    def _write_schedules(self, out: TextIO) -> None:
+        """Each flow's old schedule and new freq, both in words, the freq's next five fire times in the
+        service's zone, and the proof's verdict (schedule/proof.py)."""
+        zone = self.target_zone or "UTC"
+        out.write(f"## Schedules and their proof\n\n| flow | old schedule | in words | freq | in words | next five "
+                  f"fire times ({zone}) | proof |\n|---|---|---|---|---|---|---|\n")
+        begin = proof_begin()
+        for action in self.all_actions():
+            proof = action.proof or {}
+            if not proof and not action.freq:
+                continue
+            old = str(proof.get("schedule", ""))
+            grammar = str(proof.get("grammar", ""))
+            shown_old = f"`{old}` ({grammar}{', ' + str(proof['zone']) if proof.get('zone') else ''})" if old else ""
+            upcoming = fires_in_zone(first_fires(action.freq, zone, begin), zone) if action.freq else []
+            cells = [action.name or action.source_key, shown_old, schedule_in_words(old, grammar) if old else "",
+                     f"`{action.freq}`" if action.freq else "", in_words(action.freq) if action.freq else "",
+                     "<br>".join(upcoming), _verdict_text(proof)]
+            out.write("| " + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
+        out.write("\n")
+
+
+def _verdict_text(proof: dict[str, Any]) -> str:
+    """A proof line (schedule/proof.py) in words: the verdict first."""
+    verdict = str(proof.get("verdict", ""))
+    if verdict == "equivalent":
+        return f"**equivalent**: the same {proof.get('fires')} fire times, {proof.get('from')} to {proof.get('until')}"
+    if verdict == "differs":
+        source, saved = ", ".join(proof.get("source") or []) or "-", ", ".join(proof.get("saved") or []) or "-"
+        return f"**differs** ({proof.get('from')} to {proof.get('until')}): source only {source}; saved only {saved}"
+    if verdict == "unchecked":
+        return f"**unchecked**: {proof.get('reason', '')}"
+    return f"**{verdict}**" if verdict else ""
 
 
 class _FormatColumn:
@@ -300,7 +339,8 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
     freq, cycle and warnings, no body made), or "payloads", its body, for a plan against the live
     service (memory: about its body's size a flow)."""
     settings = with_caller_name(settings)
-    result = PlanResult(EXIT_OK, str(settings.source.path), settings.source.profile)
+    result = PlanResult(EXIT_OK, str(settings.source.path), settings.source.profile,
+                        target_zone=settings.target.timezone)
     named = settings.source.profile
     settings, rows = source_rows(settings)
     if isinstance(rows, MixedRows):  # a folder of several formats: which rows each entry gave

@@ -151,7 +151,7 @@ class Runner:
         if line["status"] == "saved":
             line["status"] = self.saved_status
         self.log.record(rows=flow.rows, source_key=flow.source_key, **line, warnings=list(flow.warnings),
-                        **self.line_extra)
+                        **({"proof": flow.proof} if flow.proof else {}), **self.line_extra)
         self.on_record(line["status"])
 
     def record_invalid(self, flow: InvalidFlow) -> None:

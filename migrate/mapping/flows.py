@@ -25,9 +25,19 @@ from migrate.mapping.graph import flow_node_id, layout, task_node_id
 from migrate.mapping.identity import key_digest, marker_of, with_marker
 from migrate.mapping.seen import SeenKeys
 from migrate.schedule.convert import convert_for_service
+from migrate.schedule.proof import (
+    DEFAULT_HORIZON_DAYS,
+    INTERVAL_GRAMMARS,
+    MANUAL,
+    NOT_EQUIVALENT,
+    Proof,
+    proof_begin,
+    prove,
+    unchecked,
+)
 from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
-from migrate.schedule.timezone import TIMEZONE_MISMATCH
+from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH
 from migrate.service.model import ID_RANGE, FieldError, FlowPayload, canonical_id, field_errors, payload_sha256
 from migrate.sources.mixed import PROFILE_COLUMN
 from migrate.sources.readers import SourceRow
@@ -49,6 +59,7 @@ class FlowDraft:
     identity: str = ""  # the source key the marker is made of (docs/reconcile.md)
     scope: str | None = None  # the scope of its identity marker (None: markers off)
     links: str = ""  # the profiles' `links` column: exact relations and flow nodes (a snapshot's)
+    proof: dict[str, Any] | None = None  # whether the saved freq fires when the source did (schedule/proof.py)
 
     def fail(self, field_name: str, value: object, message: str, code: str | None = None) -> None:
         self.errors.append(FieldError(field=field_name, value=json.dumps(value, ensure_ascii=False),
@@ -70,6 +81,7 @@ class ValidFlow:
     needs_id: bool = False  # no id was mapped: the run finds the flow by name, or creates it
     commands: dict[str, str] = field(default_factory=dict)
     identity: str = ""
+    proof: dict[str, Any] | None = None
 
     @functools.cached_property
     def body(self) -> bytes:
@@ -92,7 +104,7 @@ class ValidFlow:
     def ready(self) -> ReadyFlow:
         body = self.body
         return ReadyFlow(self.source_key, self.rows, self.flow_id, self.name, body, payload_sha256(body),
-                         self.warnings, self.needs_id, self.commands)
+                         self.warnings, self.needs_id, self.commands, self.proof)
 
 
 def flow_target(name: str, flow_id: str, needs_id: bool) -> str:
@@ -113,6 +125,7 @@ class ReadyFlow(NamedTuple):
     warnings: tuple[dict[str, str], ...]
     needs_id: bool
     commands: dict[str, str]
+    proof: dict[str, Any] | None = None  # the schedule's proof (schedule/proof.py), for its result line
 
     @property
     def target(self) -> str:
@@ -129,6 +142,7 @@ class InvalidFlow:
     warnings: tuple[dict[str, str], ...] = ()
     identity: str = ""
     scope: str | None = None  # the scope of the identity marker it would carry (None: markers off)
+    proof: dict[str, Any] | None = None
 
 
 @functools.lru_cache(maxsize=4096)  # owners and parameters repeat across rows
@@ -193,6 +207,9 @@ class FieldPlan:
     # The fields only [defaults] fills, already in their wire type: the same for every row
     fixed: dict[str, Any] = field(default_factory=dict)
     fixed_names: frozenset[str] = frozenset()
+    profile: str = ""  # the source profile: whether its `schedule` column is its own grammar converted
+    proof_from: datetime = field(default_factory=proof_begin)  # the proofs' horizon, from the run's day
+    proof_days: int = DEFAULT_HORIZON_DAYS
 
     @classmethod
     def of(cls, settings: Settings) -> FieldPlan:
@@ -212,7 +229,8 @@ class FieldPlan:
                 for name in MAPPABLE_FIELDS
                 if (rule := rules.get(name)) is not None or (name in settings.defaults and name not in fixed)
             ),
-            fixed=fixed, fixed_names=frozenset(fixed),
+            fixed=fixed, fixed_names=frozenset(fixed), profile=settings.source.profile,
+            proof_days=settings.mapping.proof_horizon_days,
         )
 
 
@@ -456,17 +474,70 @@ def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
             _unscheduled(draft, plan, f"{result.code}: {result.message}", raw)
         else:
             draft.fail("freq", raw, f"{result.code}: {result.message}", code=result.code)
+            draft.proof = {**unchecked(f"not converted ({result.code})").as_json(),
+                           "schedule": cells.get("source_schedule") or raw,
+                           "grammar": cells.get("source_grammar") or mapping.schedule_dialect}
         return
     if not _fires_when_the_source_said(draft, plan, result, zone, cells.get("next_fire", ""), raw):
+        draft.proof = unchecked(f"not converted ({TIMEZONE_MISMATCH})").as_json()
         return
     draft.body["freq"] = result.freq
     draft.warnings.extend(w.as_json() for w in result.warnings)
+    _prove(draft, plan, cells, raw, zone, start, result)
     mapped_cycle = draft.body.setdefault("cycle", result.cycle)
     if mapped_cycle != result.cycle:
         draft.warnings.append({"code": "CYCLE_DIFFERS", "from": str(mapped_cycle), "to": result.cycle,
                                "message": f"the mapped cycle differs from the schedule's ({result.cycle}); kept"})
     if result.split is not None and mapping.split_id_column:
         draft.split = (cells.get(mapping.split_id_column, "").strip(), result.split)
+
+
+# Profiles that write their own grammar's schedules as Quartz into `schedule`: without the source text
+# (`source_schedule`, `source_grammar`) their proof would compare Quartz with itself.
+CONVERTING_PROFILES = frozenset({"controlm", "kubernetes", "eventbridge", "systemd", "schtasks", "taskxml", "oozie"})
+# Conversions the user opted in to knowing they may fire otherwise: a difference is a warning there.
+APPROXIMATIONS = frozenset({TIMEZONE_APPROXIMATE, "SPLIT"})
+
+
+def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, zone: str | None,
+           start: datetime | None, result: Converted) -> None:
+    """The proof that the saved freq fires when the source did (schedule/proof.py). A difference
+    makes the flow invalid (NOT_EQUIVALENT), but where the user opted in to an approximation."""
+    grammar, source = cells.get("source_grammar", "").strip(), cells.get("source_schedule", "")
+    if not grammar and plan.profile in CONVERTING_PROFILES and plan.mapping.schedule_dialect == "quartz":
+        draft.proof = unchecked(f"the {plan.profile} profile converted its own grammar to Quartz and gave no "
+                                "source_schedule to check it against").as_json()
+        return
+    if not grammar:
+        grammar, source = plan.mapping.schedule_dialect, raw
+    elif grammar in INTERVAL_GRAMMARS:
+        start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
+    freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
+        result.freq, result.split.freq)
+    proof = prove(source, grammar, zone, start, freqs, plan.target_zone, plan.proof_from, plan.proof_days)
+    draft.proof = _proof_line(proof, source, grammar, zone)
+    if proof.verdict != "differs":
+        return
+    if any(w.code in APPROXIMATIONS for w in result.warnings):
+        draft.warnings.append({"code": NOT_EQUIVALENT, "from": source, "to": " + ".join(freqs),
+                               "message": f"an opted-in approximation: {proof.sentence()}"})
+        return
+    draft.fail("freq", raw, f"{NOT_EQUIVALENT}: {' + '.join(freqs)} does not fire when {source!r} did: "
+                            f"{proof.sentence()}", code=NOT_EQUIVALENT)
+
+
+@functools.lru_cache(maxsize=4096)  # shared by the flows of one schedule, never changed
+def _proof_line(proof: Proof, source: str, grammar: str, zone: str | None) -> dict[str, Any]:
+    """The proof as a plan line and a result line carry it, with what the source said."""
+    return {**proof.as_json(), "schedule": source, "grammar": grammar, **({"zone": zone} if zone else {})}
+
+
+def _quiet_start(text: str) -> datetime | None:
+    """A profile's anchor for the proof (the profile reported a bad one already)."""
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00")) if text.strip() else None
+    except ValueError:
+        return None
 
 
 def _fires_when_the_source_said(draft: FlowDraft, plan: FieldPlan, placed: Converted, zone: str | None,
@@ -502,6 +573,7 @@ MANUAL_FREQ, MANUAL_CYCLE = "0 0 0 * * ? *", "D"
 def _unscheduled(draft: FlowDraft, plan: FieldPlan, reason: str, raw: str = "") -> None:
     """A job with no time schedule: refused with what triggered it, or, opted in, a manual flow."""
     draft.body.pop("freq", None)
+    draft.proof = (MANUAL if plan.mapping.unscheduled == "manual" else unchecked("no time schedule")).as_json()
     if plan.mapping.unscheduled != "manual":
         message = reason if reason.startswith(f"{NO_TIME_SCHEDULE}:") else f"{NO_TIME_SCHEDULE}: {reason}"
         draft.fail("freq", raw, f"{message}; [mapping] unscheduled = \"manual\" saves it as a manual flow",
@@ -739,7 +811,8 @@ def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
         return
     twin_id, schedule = draft.split
     twin = FlowDraft(source_key=f"{draft.source_key} (split)", rows=list(draft.rows),
-                     body=copy.deepcopy(draft.body), warnings=list(draft.warnings), scope=draft.scope)
+                     body=copy.deepcopy(draft.body), warnings=list(draft.warnings), scope=draft.scope,
+                     proof=draft.proof)
     twin.body.update(freq=schedule.freq, cycle=schedule.cycle, name=f"{draft.body.get('name', '')} (weekdays)")
     twin.identity = f"{draft.identity} (split)"
     marked = marker_of(twin.body.get("desc"))
@@ -752,8 +825,13 @@ def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
     yield twin
 
 
+# The proof of a flow whose schedule never reached the conversion (a profile's error, no freq mapped).
+NOT_READ = unchecked("no schedule was converted").as_json()
+
+
 def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
     errors = list(draft.errors)
+    proof = draft.proof or NOT_READ
     payload = None
     needs_id = "id" not in draft.body
     if needs_id:
@@ -777,10 +855,10 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
             flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
-            identity=draft.identity, scope=draft.scope,
+            identity=draft.identity, scope=draft.scope, proof=proof,
         )
     return ValidFlow(payload=payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
-                        needs_id=needs_id, commands=draft.commands, identity=draft.identity)
+                     needs_id=needs_id, commands=draft.commands, identity=draft.identity, proof=proof)
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = True) -> Iterator[ValidFlow | InvalidFlow]:
@@ -795,20 +873,20 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = Tru
             if first is not None:
                 checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.name,
                                        checked.rows, checked.warnings, spelt=str(draft.body.get("id", "")),
-                                       identity=checked.identity, scope=draft.scope)
+                                       identity=checked.identity, scope=draft.scope, proof=checked.proof)
         yield checked
 
 
 def duplicate_of(target: str, first: int, row: int, key: str, name: str, rows: list[int] | None = None,
                  warnings: tuple[dict[str, str], ...] = (), spelt: str = "", identity: str = "",
-                 scope: str | None = None) -> InvalidFlow:
+                 scope: str | None = None, proof: dict[str, Any] | None = None) -> InvalidFlow:
     """A second flow aimed at the same target: refused, since saving it would silently replace
     the first. `spelt`: the id as this row writes it, when another spelling (`05`, `٥`) names it."""
     by_name = target.startswith("name ")
     written = f" (written {spelt!r} here)" if spelt and not by_name and f"flow {spelt}" != target else ""
     return InvalidFlow(
         source_key=key, rows=rows or [row], name=name, flow_id="" if by_name else target.removeprefix("flow "),
-        warnings=warnings, identity=identity, scope=scope,
+        warnings=warnings, identity=identity, scope=scope, proof=proof,
         errors=[FieldError(field="name" if by_name else "id", value=json.dumps(spelt or target, ensure_ascii=False),
                            code="DUPLICATE", message=f"duplicate: {target}{written} already comes from row "
                                                      f"{first}; not saved twice")],

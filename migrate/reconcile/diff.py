@@ -46,6 +46,7 @@ class Action:
     fingerprint: dict[str, str] | None = None  # {updateTime, graph_sha256} of the live flow read
     payload_sha256: str = ""
     renamed_from: str = ""
+    proof: dict[str, Any] | None = None  # whether the saved freq fires when the source did (schedule/proof.py)
 
     def as_json(self) -> dict[str, Any]:
         try:  # asdict's deep copy, made directly for the values an action holds (100,000 invalid flows: 4 s)
@@ -95,7 +96,8 @@ def sent_facts(body: bytes, changed: list[str] | None, with_payload: bool) -> di
 
 def invalid_action(flow: InvalidFlow) -> Action:
     return Action("invalid", flow.source_key, flow.name, flow.rows, flow.flow_id,
-                  errors=[e.model_dump(exclude_none=True) for e in flow.errors], warnings=list(flow.warnings))
+                  errors=[e.model_dump(exclude_none=True) for e in flow.errors], warnings=list(flow.warnings),
+                  proof=flow.proof)
 
 
 def fingerprint(live: dict[str, Any]) -> dict[str, str]:
@@ -105,7 +107,7 @@ def fingerprint(live: dict[str, Any]) -> dict[str, str]:
 def _base(flow: ReadyFlow, wire: dict[str, Any]) -> Action:
     return Action("create", flow.source_key, flow.name, flow.rows, "" if flow.needs_id else flow.flow_id,
                   freq=str(wire.get("freq", "")), cycle=str(wire.get("cycle", "")), warnings=list(flow.warnings),
-                  payload_sha256=flow.sha256)
+                  payload_sha256=flow.sha256, proof=flow.proof)
 
 
 def create_action(flow: ReadyFlow) -> Action:

@@ -17,6 +17,10 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 - `next_fire`: an instant (ISO, with its offset) at which the export says the schedule fires
   (Airflow's `next_dagrun`): the converted schedule must fire then too, in the service's zone, or
   the zone assumed for it is wrong and the flow is refused.
+- `source_schedule`, `source_grammar`: a profile that converts its own grammar to Quartz gives the
+  source text (as the export writes it) and its grammar (`robfig`, `eventbridge`, `systemd`,
+  `azkaban`, `rundeck`, …), and `start` the anchor of an interval: the mapping proves the freq
+  against it (schedule/proof.py), or says `unchecked` where no independent evaluator reads it.
 - `links`: a JSON object `{"relations": [...], "flows": [...]}` taken as it is, in place of the
   relations and flow nodes built from `upstream` and `flow_upstream`: a snapshot's exact edges
   (each with its own cycleGap and rerun) and flow nodes (positions, isVirtual).
@@ -35,7 +39,8 @@ from migrate.sources.readers import SourceRow
 
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
-                    "unscheduled", "flow_upstream", "next_fire", "links", "__warnings__", "__errors__")
+                    "unscheduled", "flow_upstream", "next_fire", "links", "source_schedule", "source_grammar",
+                    "__warnings__", "__errors__")
 
 
 @dataclass(slots=True)
@@ -143,6 +148,7 @@ def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | Non
         "identity_marker": user.identity_marker if profile is None or profile.identity_marker else "off",
         "identity_scope": user.identity_scope,
         "add_caller_to_owners": user.add_caller_to_owners,
+        "proof_horizon_days": user.proof_horizon_days,
     })
 
 

@@ -311,6 +311,8 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
         return
     flow.schedule = converted.freq
     flow.cells["start_date"] = anchor.date().isoformat()
+    # The source, for the proof (mapping/flows.py): a period has no independent evaluator, so "unchecked"
+    flow.cells.update(source_schedule=schedule.period, source_grammar="azkaban")
     if zone and shifts_with_daylight_saving(schedule.period) and _daylight_saving(zone):
         flow.warn("PERIOD_DAYLIGHT_SAVING", f"{schedule.where} repeats every {schedule.period} as a fixed duration "
                                             f"from {anchor:%Y-%m-%d %H:%M} ({zone}): across a daylight-saving change "

@@ -492,6 +492,8 @@ def _schedule(flow: FlowRows, kind: str, entry: dict[str, Any], anchors: Anchors
         return
     if kind == "rule" and entry.get("EventPattern"):
         flow.warn("EVENT_PATTERN", "the rule also ran on events matching its pattern: not carried")
+    # The source text, for the proof that the freq fires when it did (mapping/flows.py)
+    flow.cells.update(source_schedule=_text(expression), source_grammar="eventbridge")
     try:
         form, body = read_expression(_text(expression))
         if form == "cron":
@@ -525,6 +527,8 @@ def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], anchors: 
                                      "(its CloudWatch Invocations metric shows them)") from None
     flow.schedule = converted.freq
     flow.cells["timezone"] = "UTC"  # a rate is a fixed interval in absolute time
+    if anchor is not None:  # what the proof counts the rate from
+        flow.cells["start"] = anchor.isoformat()
     if start is not None or anchor is None or rate_seconds(body) == 60:  # every minute: no phase to assume
         return
     if anchor is created:

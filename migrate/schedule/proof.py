@@ -1,0 +1,394 @@
+"""The proof that a converted schedule fires when its source did: both sides' fire times over a
+horizon, compared instant by instant.
+
+The source side is read in its own grammar and zone by an evaluator that shares no code with the
+converters, so that a converter's mistake cannot hide itself: cronsim for Vixie cron (`unix`),
+croniter for croniter's dialect and Airflow's cron strings, plain `datetime` arithmetic from the
+anchor for intervals (Airflow timedeltas and relativedeltas, ISO-8601 durations, robfig's `@every`,
+EventBridge's `rate(…)`), cronsim again for Kubernetes (robfig) schedules with robfig's own day
+rule applied around it, and an evaluator written here from AWS's documented table for EventBridge
+`cron(…)`. A Quartz source (DolphinScheduler, Rundeck, a freq the service holds) is read by our
+Quartz evaluator, which is then both sides' evaluator: what is proved there is that the canonical
+form (and any zone shift) kept the instants. The saved side is the emitted `freq`, evaluated by
+our Quartz evaluator (the one the emulator uses) in the service's zone.
+
+Each side is a list of wall-clock times in its zone, turned into UTC instants by one rule (fold 0:
+the earlier of a repeated hour; a time in a skipped hour read with the offset before the change):
+what each scheduler does inside the hour that a daylight-saving change skips or repeats is not
+part of the proof. Work is capped for frequent schedules (MAX_FIRES a side); the verdict says the
+span actually compared. A grammar with no independent evaluator gets `unchecked` and the reason,
+never `equivalent`.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypeAlias
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from migrate.schedule.quartz import QuartzError, parse_quartz
+
+DEFAULT_HORIZON_DAYS = 730  # two years from the run
+MAX_FIRES = 10_000  # a side: an every-minute schedule is compared over its first week
+EVIDENCE = 3  # differing instants shown on each side
+NOT_EQUIVALENT = "NOT_EQUIVALENT"
+
+Verdict = Literal["equivalent", "differs", "unchecked", "manual"]
+Interval: TypeAlias = timedelta | relativedelta
+
+
+@dataclass(frozen=True)
+class Proof:
+    verdict: Verdict
+    fires: int = 0  # instants compared (equivalent), on the source side
+    begin: str = ""  # the span compared, as UTC instants
+    until: str = ""
+    source: tuple[str, ...] = ()  # differs: the first instants only the source fires at
+    saved: tuple[str, ...] = ()  # ... and only the saved freq fires at
+    reason: str = ""  # unchecked: why
+
+    def as_json(self) -> dict[str, Any]:
+        if self.verdict == "equivalent":
+            return {"verdict": "equivalent", "fires": self.fires, "from": self.begin, "until": self.until}
+        if self.verdict == "differs":
+            return {"verdict": "differs", "source": list(self.source), "saved": list(self.saved),
+                    "from": self.begin, "until": self.until}
+        if self.verdict == "unchecked":
+            return {"verdict": "unchecked", "reason": self.reason}
+        return {"verdict": self.verdict}
+
+    def sentence(self) -> str:
+        """The verdict in words, for a plan and `migrate cron --proof`."""
+        if self.verdict == "equivalent":
+            return f"equivalent: the same {self.fires} fire times from {self.begin} until {self.until}"
+        if self.verdict == "differs":
+            return (f"differs (compared from {self.begin} until {self.until}): only the source fires at "
+                    f"{', '.join(self.source) or 'no other time'}; only the saved freq at "
+                    f"{', '.join(self.saved) or 'no other time'}")
+        if self.verdict == "unchecked":
+            return f"unchecked: {self.reason}"
+        return "manual: no time schedule, nothing fires"
+
+
+MANUAL = Proof("manual")
+
+
+def unchecked(reason: str) -> Proof:
+    return Proof("unchecked", reason=reason)
+
+
+class Unchecked(Exception):
+    """No independent evaluator reads this source: the reason."""
+
+
+def proof_begin(now: datetime | None = None) -> datetime:
+    """Where a run's proofs start: the start of the run's UTC day (one key a day for the cache)."""
+    now = now or datetime.now(UTC)
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- instants --------------------------------------------------------------------------------------
+
+
+def _zone(name: str) -> ZoneInfo:
+    return _zone_info(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_info(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _instant(wall: datetime, zone: str) -> datetime:
+    """A wall-clock time in a zone as a UTC instant (fold 0, both sides alike)."""
+    return wall.replace(tzinfo=_zone(zone)).astimezone(UTC)
+
+
+def _wall(instant: datetime, zone: str) -> datetime:
+    return instant.astimezone(_zone(zone)).replace(tzinfo=None)
+
+
+def _text(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _walls_to_instants(walls: Iterable[datetime], zone: str, begin: datetime, end: datetime) -> Iterator[datetime]:
+    """Wall times (ascending, from a little before `begin`) as instants within [begin, end]."""
+    for wall in walls:
+        instant = _instant(wall, zone)
+        if instant > end + timedelta(days=1):  # past the end (a day of slack for the zone's offset)
+            return
+        if begin <= instant <= end:
+            yield instant
+
+
+def _search_start(begin: datetime, zone: str) -> datetime:
+    """The wall time a cron evaluator searches from (strictly after): a day before `begin`, so that
+    no fire near the start is lost to an offset."""
+    return _wall(begin, zone) - timedelta(days=1)
+
+
+# --- the saved side ------------------------------------------------------------------------------
+
+
+def saved_fires(freq: str, zone: str, begin: datetime, end: datetime) -> Iterator[datetime]:
+    """The emitted freq's fire times as UTC instants, read in the service's zone."""
+    return _walls_to_instants(parse_quartz(freq).fire_times(_search_start(begin, zone)), zone, begin, end)
+
+
+# --- source sides ---------------------------------------------------------------------------------
+
+# man 5 crontab (Vixie/cronie): the macros, matched as written.
+VIXIE_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+                "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
+# Airflow's cron_presets (airflow/utils/dates.py): croniter knows every one but @quarterly.
+AIRFLOW_PRESETS = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+                   "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@quarterly": "0 0 1 */3 *",
+                   "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
+
+
+def _cronsim_walls(expression: str, after: datetime) -> Iterator[datetime]:
+    from cronsim import CronSim, CronSimError
+
+    try:
+        yield from CronSim(expression, after)
+    except CronSimError as error:
+        raise Unchecked(f"cronsim does not read {expression!r} ({error})") from None
+
+
+def _croniter_walls(expression: str, after: datetime) -> Iterator[datetime]:
+    from croniter import croniter
+
+    try:
+        walker = croniter(expression, after)
+    except (ValueError, KeyError) as error:  # croniter's errors are ValueErrors
+        raise Unchecked(f"croniter does not read {expression!r} ({error})") from None
+    while True:
+        yield walker.get_next(datetime)
+
+
+# cronsim 2.8 reads a range of one value with a step (`1-1/2`) as that value to the field's end;
+# Vixie (and man 5 crontab) as the one value. The text is given to cronsim as Vixie reads it.
+_ONE_VALUE_RANGE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]+)-\1/[0-9]+(?![0-9])")
+
+
+def _unix(source: str) -> str:
+    text = source.strip()
+    if text.startswith("@"):
+        if text not in VIXIE_MACROS:
+            raise Unchecked(f"{text!r} is not a Vixie cron macro")
+        return VIXIE_MACROS[text]
+    return _ONE_VALUE_RANGE.sub(r"\1", text)
+
+
+# ISO 8601 durations, as the standard writes them (PnYnMnWnDTnHnMnS).
+_ISO_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def _iso_interval(text: str) -> Interval:
+    match = _ISO_DURATION.fullmatch(text.strip().upper())
+    if match is None:
+        raise Unchecked(f"{text!r} is not an ISO-8601 duration")
+    years, months, weeks, days, hours, minutes, seconds = (int(v or 0) for v in match.groups())
+    if years or months:
+        return relativedelta(years=years, months=months, weeks=weeks, days=days, hours=hours, minutes=minutes,
+                             seconds=seconds)
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+_TIMEDELTA_STR = re.compile(r"(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d)(?:\.(\d+))?")
+
+
+def _airflow_source(text: str) -> tuple[str, str | Interval]:
+    """An Airflow schedule_interval (any export form) as ("cron", expression) or ("interval", delta)."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        value = json.loads(stripped)
+        kind = value.get("__type")
+        if kind == "CronExpression":
+            return _airflow_source(str(value.get("value", "")))
+        if kind == "TimeDelta":  # datetime.timedelta's own fields
+            return "interval", timedelta(days=float(value.get("days", 0)), seconds=float(value.get("seconds", 0)),
+                                         microseconds=float(value.get("microseconds", 0)))
+        if kind == "RelativeDelta":  # dateutil's own relative fields
+            relative = {k: value[k] for k in ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
+                        if value.get(k)}
+            return "interval", relativedelta(**relative)
+        raise Unchecked(f"{stripped}: not an Airflow schedule form")
+    if match := _TIMEDELTA_STR.fullmatch(stripped):  # str(timedelta), as timetable_summary shows it
+        days, hours, minutes, seconds, _ = match.groups()
+        return "interval", timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes),
+                                     seconds=int(seconds))
+    if stripped.lower() in AIRFLOW_PRESETS:
+        return "cron", AIRFLOW_PRESETS[stripped.lower()]
+    return "cron", stripped
+
+
+def interval_fires(step: Interval, anchor: datetime, zone: str, begin: datetime,
+                   end: datetime) -> Iterator[datetime]:
+    """anchor, anchor + step, anchor + 2 step…: an anchor with an offset counts on UTC's clock, a
+    wall-clock anchor on its zone's clock."""
+    if anchor.tzinfo is not None:
+        anchor, zone = anchor.astimezone(UTC).replace(tzinfo=None), "UTC"
+    first = _wall(begin, zone) - timedelta(days=1)
+    if isinstance(step, timedelta):
+        if step <= timedelta(0):
+            raise Unchecked(f"{step} is not a positive interval")
+        k = max(0, math.floor((first - anchor) / step))
+        delta: timedelta = step
+        walls: Iterator[datetime] = (anchor + n * delta for n in itertools.count(k))
+    else:
+        months = step.years * 12 + step.months
+        if months <= 0 or any((step.weeks, step.days, step.hours, step.minutes, step.seconds)):
+            raise Unchecked(f"{step}: months mixed with shorter units")
+        k = max(0, ((first.year - anchor.year) * 12 + first.month - anchor.month) // months - 1)
+        walls = (anchor + relativedelta(months=n * months) for n in itertools.count(k))
+    return _walls_to_instants(walls, zone, max(begin, _instant(anchor, zone)), end)
+
+
+def source_fires(source: str, grammar: str, zone: str, anchor: datetime | None, begin: datetime,
+                 end: datetime) -> Iterator[datetime]:
+    """The source's fire times as UTC instants, read in its own grammar and zone; Unchecked when no
+    independent evaluator reads that grammar."""
+    after = _search_start(begin, zone)
+    if grammar == "unix":
+        return _walls_to_instants(_cronsim_walls(_unix(source), after), zone, begin, end)
+    if grammar == "croniter":
+        return _walls_to_instants(_croniter_walls(source.strip(), after), zone, begin, end)
+    if grammar in ("quartz", "service"):
+        try:
+            schedule = parse_quartz(source.strip())
+        except QuartzError as error:
+            raise Unchecked(str(error)) from None
+        return _walls_to_instants(schedule.fire_times(after), zone, begin, end)
+    if grammar in ("airflow", "iso8601"):
+        _, value = _airflow_source(source) if grammar == "airflow" else ("interval", _iso_interval(source))
+        if isinstance(value, str):
+            return _walls_to_instants(_croniter_walls(value, after), zone, begin, end)
+        if anchor is None:
+            raise Unchecked("an interval with no anchor")
+        return interval_fires(value, anchor, zone, begin, end)
+    from migrate.schedule import proof_grammars
+
+    return proof_grammars.source_fires(source, grammar, zone, anchor, begin, end)
+
+
+# --- the comparison --------------------------------------------------------------------------------
+
+
+def _merged(*sides: Iterator[datetime]) -> Iterator[datetime]:
+    """Several sorted streams as one, each instant once."""
+    last = None
+    for instant in heapq.merge(*sides):
+        if instant != last:
+            yield instant
+            last = instant
+
+
+def compare(source: Iterator[datetime], saved: Iterator[datetime], begin: datetime, end: datetime) -> Proof:
+    """Both sides' instants within [begin, end], at most MAX_FIRES a side: the span shrinks to the
+    side that reached the cap first, so that each list is complete over what is compared."""
+    try:
+        ours = list(itertools.islice(source, MAX_FIRES + 1))
+    except Unchecked as reason:
+        return unchecked(str(reason))
+    theirs = list(itertools.islice(saved, MAX_FIRES + 1))
+    until = end
+    for side in (ours, theirs):
+        if len(side) > MAX_FIRES:
+            until = min(until, side[MAX_FIRES - 1])
+    ours = [t for t in ours if t <= until]
+    theirs = [t for t in theirs if t <= until]
+    if ours == theirs:
+        return Proof("equivalent", fires=len(ours), begin=_text(begin), until=_text(until))
+    only_source, only_saved = sorted(set(ours) - set(theirs)), sorted(set(theirs) - set(ours))
+    return Proof("differs", source=tuple(map(_text, only_source[:EVIDENCE])),
+                 saved=tuple(map(_text, only_saved[:EVIDENCE])), begin=_text(begin), until=_text(until))
+
+
+@functools.lru_cache(maxsize=4096)  # a million rows repeat a few hundred schedules
+def prove(source: str, grammar: str, zone: str | None, anchor: datetime | None, freqs: tuple[str, ...],
+          target_zone: str | None, begin: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS) -> Proof:
+    """Whether `freqs` (one flow's, or a split's two) fire, in the service's zone, exactly when the
+    source fires in its own grammar and zone, from `begin` over `horizon_days`. A source with no
+    zone fires in the service's zone; an interval is compared from its anchor when that is later."""
+    target = target_zone or zone or "UTC"
+    source_zone = zone or target
+    end = begin + timedelta(days=horizon_days)
+    if anchor is not None and grammar in INTERVAL_GRAMMARS:
+        anchored = anchor if anchor.tzinfo is not None else _instant(anchor, source_zone)
+        begin = max(begin, anchored.astimezone(UTC))
+    if begin > end:
+        return unchecked(f"the schedule starts after the horizon ({horizon_days} days)")
+    try:
+        source_side = source_fires(source, grammar, source_zone, anchor, begin, end)
+        saved_side = _merged(*(saved_fires(freq, target, begin, end) for freq in freqs))
+        return compare(source_side, saved_side, begin, end)
+    except Unchecked as reason:
+        return unchecked(str(reason))
+    except (ValueError, OverflowError, QuartzError) as error:  # an evaluator's own refusal: never a verdict
+        return unchecked(f"{type(error).__name__}: {error}")
+
+
+# The grammars whose schedules count from an anchor (their proof starts there when it is later).
+INTERVAL_GRAMMARS = frozenset({"airflow", "iso8601", "robfig", "eventbridge"})
+
+
+def next_fires(proof_source: Iterator[datetime], count: int = 5) -> list[str]:
+    return [_text(t) for t in itertools.islice(proof_source, count)]
+
+
+def first_fires(freq: str, zone: str | None, begin: datetime, count: int = 5) -> list[str]:
+    """The saved freq's next fire times (UTC), for a reviewer."""
+    try:
+        return next_fires(saved_fires(freq, zone or "UTC", begin, begin + timedelta(days=3660)), count)
+    except QuartzError:
+        return []
+
+
+@functools.lru_cache(maxsize=4096)
+def schedule_in_words(source: str, grammar: str) -> str:
+    """The source schedule in English, where cron-descriptor reads its grammar: a Quartz text as
+    the freq is said (schedule/words.py), a 5-field cron with Vixie's numbering (0 = Sunday);
+    else "" (never a guess)."""
+    from migrate.schedule.words import in_words
+
+    text = source.strip()
+    if grammar in ("quartz", "service"):
+        return in_words(text)
+    if grammar == "robfig" and text.startswith(("CRON_TZ=", "TZ=")):  # the zone is shown beside it
+        text = text.partition(" ")[2].strip()
+    if grammar == "airflow" and text.lower() in AIRFLOW_PRESETS:
+        text = AIRFLOW_PRESETS[text.lower()]
+    elif grammar == "unix" and text in VIXIE_MACROS:
+        text = VIXIE_MACROS[text]
+    if grammar not in ("unix", "croniter", "airflow", "robfig") or len(text.split()) != 5:
+        return ""
+    from cron_descriptor import ExpressionDescriptor, Options
+
+    options = Options()
+    options.use_24hour_time_format = True
+    options.verbose = True
+    try:
+        return str(ExpressionDescriptor(text.replace("?", "*"), options).get_description())
+    except Exception:  # the library's own errors: no words rather than a guess
+        return ""
+
+
+def fires_in_zone(instants: Iterable[str], zone: str | None) -> list[str]:
+    """UTC instants (as proofs write them) as wall times of a zone, for a reviewer."""
+    shown = []
+    for text in instants:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        shown.append(f"{_wall(instant, zone or 'UTC'):%Y-%m-%d %H:%M:%S}")
+    return shown

@@ -1,0 +1,235 @@
+"""The proof's source side for the grammars that profiles convert themselves (schedule/proof.py):
+each read here from its own documentation, sharing no code with its converter.
+
+* `robfig` (Kubernetes CronJobs, robfig/cron v3 `ParseStandard`): the fields' sets by cronsim
+  (robfig's fields are Vixie's, read with `?` as `*`), combined by robfig's own day rule: the day
+  fields are ANDed when either has a `*` or `?` term with no step above 1, else ORed (parser.go,
+  `getRange` and `dayMatches`). Descriptors and `@every <Go duration>` (an interval from the anchor).
+* `eventbridge` (`cron(…)` and `rate(…)`): an evaluator written from the table of AWS's "Schedule
+  expressions" page: six fields, one of the day fields `?`, `L`, `W`, `#`, names, ranges, steps.
+  What the table does not document (`LW`, `dL`, wrapping ranges) is `unchecked`.
+* anything else (systemd calendar events, Windows triggers, Control-M, Oozie, Azkaban periods):
+  no independent evaluator here, so `unchecked`, with the grammar named.
+"""
+
+from __future__ import annotations
+
+import calendar
+import itertools
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from migrate.schedule.proof import (
+    Unchecked,
+    _cronsim_walls,
+    _merged,
+    _search_start,
+    _walls_to_instants,
+    interval_fires,
+)
+
+# robfig/cron v3 README, "Predefined schedules".
+ROBFIG_DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+                      "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+                      "@hourly": "0 * * * *"}
+# Go's time.ParseDuration units.
+GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+GO_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+WHY_NOT = {
+    "systemd": "no independent evaluator of systemd calendar events here (systemd-analyze is not installed)",
+    "windows": "no independent evaluator of Windows Task Scheduler triggers",
+    "controlm": "no independent evaluator of Control-M scheduling criteria",
+    "oozie": "no independent evaluator of Oozie coordinator frequencies",
+    "azkaban": "no independent evaluator of Azkaban schedule periods",
+    "rundeck": "no independent evaluator of Rundeck's structured schedule (its time, weekday and month fields)",
+}
+
+
+def source_fires(source: str, grammar: str, zone: str, anchor: datetime | None, begin: datetime,
+                 end: datetime) -> Iterator[datetime]:
+    if grammar == "robfig":
+        return _robfig(source, zone, anchor, begin, end)
+    if grammar == "eventbridge":
+        return _eventbridge(source, zone, anchor, begin, end)
+    raise Unchecked(WHY_NOT.get(grammar, f"no independent evaluator of the {grammar!r} grammar"))
+
+
+# --- robfig ----------------------------------------------------------------------------------------
+
+
+def _go_seconds(text: str) -> float:
+    position, total = 0, 0.0
+    while position < len(text):
+        match = GO_TERM.match(text, position)
+        if match is None:
+            raise Unchecked(f"{text!r} is not a Go duration")
+        total += float(match[1]) * GO_UNITS[match[2]]
+        position = match.end()
+    return total
+
+
+def _robfig_star(field: str) -> bool:
+    """robfig's star bit: some term is `*` or `?` with no step above 1."""
+    for term in field.split(","):
+        head, _, step = term.partition("/")
+        if head.split("-")[0] in ("*", "?") and (not step or int(step) <= 1):
+            return True
+    return False
+
+
+def _robfig(source: str, zone: str, anchor: datetime | None, begin: datetime, end: datetime) -> Iterator[datetime]:
+    text = source.strip()
+    for prefix in ("CRON_TZ=", "TZ="):
+        if text.startswith(prefix):
+            named, _, text = text.partition(" ")
+            zone, text = named.removeprefix(prefix), text.strip()
+    if text.startswith("@every "):
+        if anchor is None:
+            raise Unchecked("@every with no anchor")
+        seconds = int(_go_seconds(text.removeprefix("@every ").strip()))
+        return interval_fires(timedelta(seconds=max(seconds, 1)), anchor, zone, begin, end)
+    if text.startswith("@"):
+        if text not in ROBFIG_DESCRIPTORS:
+            raise Unchecked(f"{text!r} is not a robfig descriptor")
+        text = ROBFIG_DESCRIPTORS[text]
+    fields = text.split()
+    if len(fields) != 5:
+        raise Unchecked(f"{text!r}: robfig's standard parser takes 5 fields")
+    minute, hour, dom, month, dow = (f.replace("?", "*") for f in fields)
+    after = _search_start(begin, zone)
+    if _robfig_star(fields[2]) or _robfig_star(fields[4]):  # AND: a star field holds every day
+        dom, dow = ("*" if _robfig_star(fields[2]) else dom), ("*" if _robfig_star(fields[4]) else dow)
+        walls = _cronsim_walls(f"{minute} {hour} {dom} {month} {dow}", after)
+    else:  # OR: the days of either field
+        walls = _merged(_cronsim_walls(f"{minute} {hour} {dom} {month} *", after),
+                        _cronsim_walls(f"{minute} {hour} * {month} {dow}", after))
+    return _walls_to_instants(walls, zone, begin, end)
+
+
+# --- EventBridge -----------------------------------------------------------------------------------
+
+EB_MONTHS = {n: i for i, n in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
+                                          "NOV", "DEC"], 1)}
+EB_DAYS = {n: i for i, n in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], 1)}
+# AWS: rate(value unit), unit minute(s), hour(s), day(s).
+EB_RATE = re.compile(r"rate\(\s*(\d+)\s+(minutes?|hours?|days?)\s*\)", re.IGNORECASE)
+EB_CRON = re.compile(r"cron\((.*)\)", re.IGNORECASE | re.DOTALL)
+
+
+def _eb_value(token: str, names: dict[str, int] | None, lo: int, hi: int) -> int:
+    upper = token.upper()
+    value = names[upper] if names and upper in names else int(token) if token.isdigit() else None
+    if value is None or not lo <= value <= hi:
+        raise Unchecked(f"{token!r} is outside the documented values {lo}-{hi}")
+    return value
+
+
+def _eb_set(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> frozenset[int]:
+    """`,` lists, `-` ranges, `*`, and `/` increments (from the start to the field's end)."""
+    values: set[int] = set()
+    for term in text.split(","):
+        head, slash, step_text = term.partition("/")
+        step = int(step_text) if slash and step_text.isdigit() else 1 if not slash else 0
+        if step < 1:
+            raise Unchecked(f"{term!r}: not a documented increment")
+        if head == "*":
+            first, last = lo, hi
+        elif "-" in head:
+            first, last = (_eb_value(part, names, lo, hi) for part in head.split("-", 1))
+            if first > last:
+                raise Unchecked(f"{term!r}: a range that wraps is not documented")
+        else:
+            first = _eb_value(head, names, lo, hi)
+            last = hi if slash else first
+        values.update(range(first, last + 1, step))
+    return frozenset(values)
+
+
+def _weekday(day: date) -> int:
+    return day.isoweekday() % 7 + 1  # 1 = Sunday, as EventBridge numbers them
+
+
+def _eb_day_matcher(dom: str, dow: str) -> tuple[str, object]:
+    """The day rule: ("dom", set | "L" | ("W", n)) or ("dow", set | ("#", day, n))."""
+    if (dom == "?") == (dow == "?"):
+        raise Unchecked(f"{dom} {dow}: one of day-of-month and day-of-week must be ?")
+    if dow == "?":
+        if dom.upper() == "L":
+            return "dom", "L"
+        if match := re.fullmatch(r"(\d+)W", dom.upper()):
+            return "dom", ("W", int(match[1]))
+        if re.search(r"[LW#]", dom.upper()):
+            raise Unchecked(f"{dom!r}: not in the documented table")
+        return "dom", _eb_set(dom, 1, 31)
+    upper = dow.upper()
+    if upper == "L":
+        return "dow", frozenset({7})  # the last day of the week
+    if match := re.fullmatch(r"([1-7]|[A-Z]{3})#([1-5])", upper):
+        return "dow", ("#", _eb_value(match[1], EB_DAYS, 1, 7), int(match[2]))
+    if "L" in upper or "#" in upper:  # no day name holds an L: `5L` and the like
+        raise Unchecked(f"{dow!r}: not in the documented table")
+    return "dow", _eb_set(dow, 1, 7, EB_DAYS)
+
+
+def _nearest_weekday(year: int, month: int, day: int) -> int | None:
+    """`nW`: the weekday nearest day n, within the month (none when the month has no day n)."""
+    length = calendar.monthrange(year, month)[1]
+    if day > length:
+        return None
+    weekday = _weekday(date(year, month, day))
+    if weekday == 7:  # Saturday: the Friday before, or the Monday after when n is the 1st
+        return day + 2 if day == 1 else day - 1
+    if weekday == 1:  # Sunday: the Monday after, or the Friday before when n is the last day
+        return day - 2 if day == length else day + 1
+    return day
+
+
+def _eb_day_matches(rule: tuple[str, object], day: date) -> bool:
+    kind, spec = rule
+    if kind == "dom":
+        if spec == "L":
+            return day.day == calendar.monthrange(day.year, day.month)[1]
+        if isinstance(spec, tuple):
+            return day.day == _nearest_weekday(day.year, day.month, spec[1])
+        return isinstance(spec, frozenset) and day.day in spec
+    if isinstance(spec, tuple):
+        _, weekday, nth = spec
+        return bool(_weekday(day) == weekday and (day.day - 1) // 7 + 1 == nth)
+    return isinstance(spec, frozenset) and _weekday(day) in spec
+
+
+def _eventbridge(source: str, zone: str, anchor: datetime | None, begin: datetime,
+                 end: datetime) -> Iterator[datetime]:
+    text = source.strip()
+    if match := EB_RATE.fullmatch(text):
+        value, unit = int(match[1]), match[2].lower().rstrip("s")
+        if anchor is None:
+            raise Unchecked("rate(…) with no anchor")
+        step = timedelta(**{f"{unit}s": value})
+        return interval_fires(step, anchor, zone, begin, end)
+    match = EB_CRON.fullmatch(text)
+    if match is None:
+        raise Unchecked(f"{text!r} is neither cron(…) nor rate(…)")
+    fields = match[1].split()
+    if len(fields) != 6:
+        raise Unchecked(f"{text!r}: EventBridge cron takes 6 fields")
+    minutes, hours = _eb_set(fields[0], 0, 59), _eb_set(fields[1], 0, 23)
+    months = _eb_set(fields[3], 1, 12, EB_MONTHS)
+    years = _eb_set(fields[5], 1970, 2199)
+    rule = _eb_day_matcher(fields[2], fields[4])
+    times = sorted((h, m) for h in hours for m in minutes)
+    first_day = _search_start(begin, zone).date()
+    last_day = end.date() + timedelta(days=2)
+
+    def walls() -> Iterator[datetime]:
+        for offset in itertools.count():
+            day = first_day + timedelta(days=offset)
+            if day > last_day:
+                return
+            if day.year in years and day.month in months and _eb_day_matches(rule, day):
+                for hour, minute in times:
+                    yield datetime(day.year, day.month, day.day, hour, minute)
+
+    return _walls_to_instants(walls(), zone, begin, end)

@@ -1,0 +1,242 @@
+"""The proof (migrate/schedule/proof.py): every flow of every shipped config carries a verdict, a
+converter with one rule broken is caught by the proof through `migrate plan`, opted-in
+approximations keep their flows with the evidence, and `migrate cron --proof` prints it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, plan_profile, run_cli
+
+from migrate.schedule import cron as cron_rules
+from migrate.schedule.convert import convert, convert_for_service
+from migrate.schedule.proof import prove
+
+CONFIGS = sorted((REPO / "configs").glob("*.toml"))
+VERDICTS = {"equivalent", "differs", "unchecked", "manual"}
+
+
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """Conversions and proofs are cached per process: a patched rule must not meet (or leave) a
+    cached answer."""
+    def clear() -> None:
+        for cached in (convert, convert_for_service, cron_rules._expand, prove):
+            cached.cache_clear()
+
+    clear()
+    yield
+    clear()
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
+def test_every_flow_of_every_shipped_config_carries_a_verdict(config: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "configs" / config.name
+    copy.parent.mkdir()
+    copy.write_text(config.read_text().replace("../data/", f"{REPO / 'data'}/"), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", str(copy), "--json", "--offline")
+    plan = json.loads(out)
+    assert code in (3, 5) and plan["actions"]
+    for action in plan["actions"]:
+        proof = action.get("proof")
+        assert proof and proof["verdict"] in VERDICTS, action
+        assert proof["verdict"] != "differs", action  # the shipped converters are right
+        if proof["verdict"] == "unchecked":
+            assert proof["reason"], action  # never a bare "unchecked"
+        if proof["verdict"] == "equivalent":
+            assert proof["fires"] >= 1 and proof["until"] > proof["from"], action
+    shutil.rmtree(tmp_path / "results", ignore_errors=True)
+
+
+def test_each_native_dialect_is_proved_equivalent_in_the_shipped_examples(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Not only "unchecked": the Vixie, Airflow and Quartz examples are proved instant by instant."""
+    for name in ("crontab", "airflow", "dolphinscheduler", "demo"):
+        _, out, _ = run_cli(capsys, "plan", str(REPO / "configs" / f"{name}.toml"), "--json", "--offline")
+        verdicts = [a["proof"]["verdict"] for a in json.loads(out)["actions"] if a["action"] == "valid"]
+        assert verdicts and set(verdicts) <= {"equivalent", "manual"} and "equivalent" in verdicts, (name, verdicts)
+
+
+CRONTAB = "0 7 * * 1-5 /opt/jobs/report.sh daily\n30 2 * * * /opt/jobs/backup.sh\n"
+
+
+def test_a_converter_with_one_rule_broken_is_caught_by_the_proof(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 fresh_caches: None) -> None:
+    """Vixie ranges lose their last value (1-5 becomes Monday to Thursday): nothing in the
+    converter notices, and the saved freq is valid Quartz; the proof, reading the source with
+    cronsim, sees Fridays missing and the flow is refused with NOT_EQUIVALENT."""
+    def off_by_one(term: str, first: int, end: str | None, step: int, lo: int, hi: int,
+                   names: dict[str, int] | None, field: str) -> range:
+        last = cron_rules._value(end or "", lo, hi, names, field)
+        return range(first, last, step)  # the bug: the end of the range left out
+
+    monkeypatch.setattr(cron_rules, "_vixie_range", off_by_one)
+    export = tmp_path / "jobs.cron"
+    export.write_text(CRONTAB, encoding="utf-8")
+    code, plan, _ = plan_profile(tmp_path, capsys, "crontab", export, 'options = { user = "alice" }')
+    assert code == 5
+    report = next(a for a in plan["actions"] if "report.sh" in a["source_key"])
+    assert report["action"] == "invalid"
+    assert [e.get("code") for e in report["errors"]] == ["NOT_EQUIVALENT"]
+    proof = report["proof"]
+    assert proof["verdict"] == "differs" and proof["saved"] == []
+    assert proof["source"] and all(datetime.fromisoformat(t.replace("Z", "+00:00")).weekday() == 4
+                                   for t in proof["source"])  # every missing fire is a Friday
+    backup = next(a for a in plan["actions"] if "backup.sh" in a["source_key"])  # no range: unharmed
+    assert backup["action"] == "valid" and backup["proof"]["verdict"] == "equivalent"
+    assert plan["invalid_by_reason"] == {"NOT_EQUIVALENT": 1}
+
+
+def test_the_same_export_with_the_real_converter_is_equivalent(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               fresh_caches: None) -> None:
+    export = tmp_path / "jobs.cron"
+    export.write_text(CRONTAB, encoding="utf-8")
+    code, plan, _ = plan_profile(tmp_path, capsys, "crontab", export, 'options = { user = "alice" }')
+    assert code == 3
+    proofs = [a["proof"] for a in plan["actions"]]
+    assert [p["verdict"] for p in proofs] == ["equivalent", "equivalent"]
+    assert proofs[0]["fires"] == 522 and proofs[0]["schedule"] == "0 7 * * 1-5" and proofs[0]["grammar"] == "unix"
+
+
+def test_an_approximate_shift_that_differs_is_a_warning_with_the_evidence(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "jobs.cron"
+    export.write_text("CRON_TZ=Europe/Berlin\n0 9 * * 1-5 /opt/jobs/open.sh\n", encoding="utf-8")
+    code, plan, _ = plan_profile(tmp_path, capsys, "crontab", export, 'options = { user = "alice" }',
+                                 '[mapping]\ntimezone_shift = "approximate"', 'timezone = "UTC"')
+    assert code == 3
+    action = plan["actions"][0]
+    assert action["action"] == "valid" and action["proof"]["verdict"] == "differs"
+    warning = next(w for w in action["warnings"] if w["code"] == "NOT_EQUIVALENT")
+    assert "opted-in approximation" in warning["message"] and action["proof"]["source"][0] in warning["message"]
+    # Berlin's 09:00 is 07:00 UTC in summer; the freq fires at 08:00 UTC all year
+    assert action["proof"]["source"][0].endswith("T07:00:00Z") and action["proof"]["saved"][0].endswith("T08:00:00Z")
+
+
+def test_a_split_is_proved_by_its_two_flows_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("id,id2,name,schedule,task\n1001,1002,payroll,0 2 1 * 1,500001\n", encoding="utf-8")
+    config = tmp_path / "split.toml"
+    config.write_text("\n".join([
+        "[source]", f'path = "{export}"',
+        "[mapping]", 'schedule_dialect = "unix"', 'split_id_column = "id2"',
+        "[mapping.fields]", 'id = "id"', 'name = "name"', 'freq = "schedule"',
+        "[mapping.tasks]", 'task_id = "task"',
+        "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
+        'startTime = "2026-12-01"', "active = 0",
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', ""]), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    actions = json.loads(out)["actions"]
+    assert code == 3 and len(actions) == 2
+    assert [a["proof"]["verdict"] for a in actions] == ["equivalent", "equivalent"]
+    assert actions[0]["proof"] == actions[1]["proof"]  # the source against both freqs at once
+
+
+def test_a_manual_flow_carries_the_manual_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "jobs.cron"
+    export.write_text("@reboot /opt/jobs/warmup.sh\n", encoding="utf-8")
+    code, plan, _ = plan_profile(tmp_path, capsys, "crontab", export, 'options = { user = "alice" }',
+                                 '[mapping]\nunscheduled = "manual"')
+    assert code == 3 and plan["actions"][0]["proof"] == {"verdict": "manual"}
+
+
+def test_the_plan_in_markdown_shows_both_schedules_in_words_five_fire_times_and_the_verdict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "plan", str(REPO / "configs" / "crontab.toml"), "--markdown", "--offline")
+    assert code == 5
+    section = out.split("## Schedules and their proof", 1)[1]
+    row = next(line for line in section.splitlines() if line.startswith("| report.sh"))
+    cells = [c.strip() for c in row.strip("|").split(" | ")]
+    assert cells[1] == "`0 7 * * 1-5` (unix, UTC)" and cells[2] == "At 07:00, Monday through Friday"
+    assert cells[3] == "`0 0 15 ? * 2-6 *`" and cells[4] == "At 15:00, Monday through Friday"
+    upcoming = cells[5].split("<br>")
+    assert len(upcoming) == 5 and all(re.fullmatch(r"\d{4}-\d\d-\d\d 15:00:00", t) for t in upcoming)
+    assert cells[6].startswith("**equivalent**: the same 522 fire times")
+
+
+def test_cron_proof_prints_the_same_for_one_schedule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "cron", "0 2 * * 1-5", "--dialect", "unix", "--zone", "Asia/Shanghai",
+                           "--target-zone", "UTC", "--proof")
+    assert code == 0
+    assert "old schedule in words: At 02:00, Monday through Friday" in out
+    assert "freq in words: At 18:00, Sunday through Thursday" in out
+    assert re.search(r"next five fire times \(UTC\): (\S+T18:00:00Z(, )?){5}$", out, re.MULTILINE)
+    assert "proof: equivalent: the same" in out
+    code, out, _ = run_cli(capsys, "cron", "0 9 * * 1-5", "--dialect", "unix", "--zone", "Europe/Berlin",
+                           "--target-zone", "UTC", "--approximate", "--proof", "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["proof"]["verdict"] == "differs" and len(shown["next_fires"]) == 5
+
+
+def test_unchecked_is_never_equivalent_where_no_independent_evaluator_exists() -> None:
+    begin = datetime(2026, 1, 1, tzinfo=UTC)
+    proof = prove("Mon..Fri 02:00", "systemd", "UTC", None, ("0 0 2 ? * 2-6 *",), "UTC", begin)
+    assert proof.verdict == "unchecked" and "systemd" in proof.reason
+    proof = prove("0 5 * * 1", "controlm", "UTC", None, ("0 0 5 ? * 2 *",), "UTC", begin)
+    assert proof.verdict == "unchecked"
+
+
+def _tabular_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: list[str]) -> list[dict[str, Any]]:
+    """A sheet whose `schedule` column is Quartz a profile wrote, with the source beside it."""
+    export = tmp_path / "export.csv"
+    export.write_text("id,name,schedule,source_schedule,source_grammar,start,task\n" + "\n".join(rows) + "\n",
+                      encoding="utf-8")
+    config = tmp_path / "grammar.toml"
+    config.write_text("\n".join([
+        "[source]", f'path = "{export}"',
+        "[mapping.fields]", 'id = "id"', 'name = "name"', 'freq = "schedule"',
+        "[mapping.tasks]", 'task_id = "task"',
+        "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
+        'startTime = "2026-12-01"', "active = 0",
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', 'timezone = "UTC"',
+        ""]), encoding="utf-8")
+    _, out, _ = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    return list(json.loads(out)["actions"])
+
+
+def test_a_profile_grammar_in_the_source_columns_is_proved_in_that_grammar(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    actions = _tabular_plan(tmp_path, capsys, [
+        # robfig ORs `*/2` with Monday (a step above 1 is not a star): odd days AND Mondays, not odd Mondays
+        "1001,odd-mondays,0 0 9 1/2 * ? *,0 9 */2 * 1,robfig,,500001",
+        "1002,weekdays,0 0 9 ? * 2-6 *,0 9 * * 1-5,robfig,,500002",
+        "1003,eb-weekdays,0 0 12 ? * 2-6 *,cron(0 12 ? * MON-FRI *),eventbridge,,500003",
+        "1004,eb-rate,0 3/5 * * * ? *,rate(5 minutes),eventbridge,2026-01-01T00:03:00Z,500004",
+        "1005,eb-second-tuesday,0 0 8 ? * 3#2 *,cron(0 8 ? * 3#2 *),eventbridge,,500005",
+        "1006,timer,0 0 2 * * ? *,*-*-* 02:00:00,systemd,,500006",
+    ])
+    verdicts = {a["name"]: a["proof"] for a in actions}
+    assert verdicts["odd-mondays"]["verdict"] == "differs"
+    odd = next(a for a in actions if a["name"] == "odd-mondays")
+    assert odd["action"] == "invalid" and odd["errors"][0]["code"] == "NOT_EQUIVALENT"
+    for name in ("weekdays", "eb-weekdays", "eb-rate", "eb-second-tuesday"):
+        assert verdicts[name]["verdict"] == "equivalent", (name, verdicts[name])
+    assert verdicts["timer"]["verdict"] == "unchecked" and "systemd" in verdicts["timer"]["reason"]
+
+
+def test_eventbridge_evaluator_reads_the_documented_table() -> None:
+    from migrate.schedule.proof_grammars import source_fires
+
+    begin = datetime(2026, 1, 1, tzinfo=UTC)
+    end = datetime(2026, 12, 31, tzinfo=UTC)
+
+    def first(expression: str, count: int = 3) -> list[str]:
+        fires = source_fires(expression, "eventbridge", "UTC", None, begin, end)
+        return [f"{next(fires):%Y-%m-%d %H:%M}" for _ in range(count)]
+
+    # 3W: the weekday nearest the 3rd (2026-01-03 is a Saturday: Friday the 2nd)
+    assert first("cron(0 10 3W * ? *)", 2) == ["2026-01-02 10:00", "2026-02-03 10:00"]
+    assert first("cron(15 18 L * ? *)", 2) == ["2026-01-31 18:15", "2026-02-28 18:15"]
+    assert first("cron(0 8 ? * 2#1 *)", 2) == ["2026-01-05 08:00", "2026-02-02 08:00"]  # first Mondays
+    assert first("cron(0/20 9 ? JAN SUN 2026)") == ["2026-01-04 09:00", "2026-01-04 09:20", "2026-01-04 09:40"]
+    assert prove("cron(0 8 ? * 5L *)", "eventbridge", "UTC", None, ("0 0 8 ? * 5L *",), "UTC",
+                 begin).verdict == "unchecked"  # not in the documented table: never "equivalent"
