@@ -115,10 +115,12 @@ def closest_key(unknown: str, known: Iterable[str]) -> str:
     return f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
 
 
-def _only_save_flow_fields(names: Iterable[str], where: str) -> None:
+def _only_save_flow_fields(names: Iterable[str], where: str = "") -> None:
+    """`where`: the place, when the error's own location does not say it already."""
     unknown = sorted(set(names) - set(MAPPABLE_FIELDS))
     if unknown:
-        raise ValueError("; ".join(f"{where}: unknown Save Flow field `{name}`: {closest_key(name, MAPPABLE_FIELDS)}"
+        place = f"{where}: " if where else ""
+        raise ValueError("; ".join(f"{place}unknown Save Flow field `{name}`: {closest_key(name, MAPPABLE_FIELDS)}"
                                    for name in unknown))
 
 
@@ -277,10 +279,12 @@ class Settings(Section):
     run: RunSettings = RunSettings()
     config_path: Path = Path("config.toml")
 
-    @model_validator(mode="after")
-    def _known_defaults(self) -> Settings:
-        _only_save_flow_fields(self.defaults, "defaults")
-        return self
+    @field_validator("defaults")
+    @classmethod
+    def _known_defaults(cls, defaults: dict[str, Scalar]) -> dict[str, Scalar]:
+        # A field validator: the error's place is `defaults`, not the top level.
+        _only_save_flow_fields(defaults)
+        return defaults
 
 
 def _where(location: tuple[int | str, ...]) -> str:

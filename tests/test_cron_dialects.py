@@ -62,3 +62,15 @@ def test_eventbridge_and_systemd_grammars_convert_and_refuse_by_code(capsys: pyt
     assert _cron(capsys, "OnBootSec=5min", "systemd")["rejected"]
     assert _cron(capsys, "CRON_TZ=UTC 0 3 * * *", "kubernetes", "--target-zone", "Asia/Shanghai")["freq"] == \
         "0 0 11 * * ? *"
+
+
+def test_the_advice_names_this_commands_flags_and_each_warning_comes_once(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    no_zone = _cron(capsys, "cron(0 10 ? * MON-FRI *)", "eventbridge")
+    assert "--target-zone" in no_zone["message"] and "[target]" not in no_zone["message"]
+    assert "--start" in _cron(capsys, "rate(5 minutes)", "eventbridge")["message"]
+    shifted = _cron(capsys, "0 2 * * *", "unix", "--zone", "America/New_York", "--target-zone", "Asia/Tokyo")
+    assert "--approximate" in shifted["message"] and "timezone_shift" not in shifted["message"]
+    for expression, dialect in (("cron(15 10 ? * 6L 2026)", "eventbridge"), ("quarterly", "systemd")):
+        codes = [w["code"] for w in _cron(capsys, expression, dialect, "--target-zone", "UTC").get("warnings", [])]
+        assert codes and len(codes) == len(set(codes)), (expression, codes)

@@ -155,3 +155,45 @@ def test_a_zip_of_a_format_its_profile_does_not_unzip_is_refused_with_the_hint(
     for profile in ("auto", "kubernetes"):
         code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, profile, archive, profile, {})), "--offline")
         assert code == 1 and "a zip of kubernetes exports" in err and "unzip it" in err, err
+
+
+@pytest.mark.parametrize("others", [
+    ["controlm.xml"],  # a crontab beside an XML file: looked at as a whole, the folder is no crontab
+    ["eventbridge/list-rules.json", "eventbridge/list-schedules.json"],  # loose JSON files beside it
+    ["dolphinscheduler.json", "enos-v2-flows.json"],
+])
+def test_a_crontab_beside_other_formats_is_never_left_out(others: list[str], tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(REPO / "data" / "examples" / "jobs.cron", folder)
+    for name in others:
+        original = REPO / "data" / "examples" / name
+        if original.exists():
+            shutil.copy(original, folder / original.name)
+    config = _config(tmp_path, "m", folder, "auto", {"crontab.user": "migrator"})
+    plan = _plan(capsys, config, "--offline")
+    assert plan["profile"].startswith("mixed: ") and "crontab" in plan["profile"], plan["profile"]
+    alone = _plan(capsys, _config(tmp_path, "c", folder / "jobs.cron", "crontab", {"user": "migrator"}), "--offline")
+    crontab = next(span for span in plan["sources"] if span["profile"] == "crontab")
+    assert crontab["rows"][1] - crontab["rows"][0] + 1 >= alone["flows_found"] > 0
+
+    for named in ("crontab", "controlm", "systemd"):  # a named profile over the folder reads none of it
+        code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, named, folder, named, {})), "--offline")
+        assert code == 1 and "a folder of exports of several formats" in err, (named, err)
+
+
+def test_options_no_export_takes_are_refused_not_ignored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("jobs.cron", "rundeck-jobs.yaml"):
+        shutil.copy(REPO / "data" / "examples" / name, folder)
+    for options, message in [
+        ({"crontab.user": "migrator", "airflow.x": "1"}, "the folder holds no export of that format"),
+        ({"crontab.user": "migrator", "rundeck.bogus": "1"}, "the rundeck profile takes no options"),
+    ]:
+        code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "m", folder, "auto", options)), "--offline")
+        assert code == 1 and message in err and "Traceback" not in err, (options, err)
+    alone = _config(tmp_path, "a", REPO / "data" / "examples" / "airflow", "airflow", {"bogus_opt": "1"})
+    code, _, err = run_cli(capsys, "plan", str(alone), "--offline")
+    assert code == 1 and "the airflow profile takes no options (given: bogus_opt)" in err, err

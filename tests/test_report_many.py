@@ -165,3 +165,14 @@ def test_the_html_page_holds_the_logs_numbers_and_runs_nothing(tmp_path: Path, c
     runs = page.table_after("run")
     assert set(runs) == {"nightly-shard-0-of-2", "nightly-shard-1-of-2"} and set(runs.values()) == {
         str(shards[0]), str(shards[1])}
+
+
+def test_a_snapshot_beside_the_logs_is_left_out_of_a_pattern_and_named_when_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], shards: list[Path]) -> None:
+    snapshot = tmp_path / "results" / "nightly-shard-backup.jsonl"  # `migrate export --out` beside the logs
+    snapshot.write_text('{"snapshot": {"format": 1, "made": "2026-11-26T00:00:00Z"}}\n{"flowId": 1}\n')
+    code, out, err = run_cli(capsys, "report", str(tmp_path / "results" / "nightly-shard-*.jsonl"), "--json")
+    assert code == 0 and json.loads(out)["flows"] == 9, err
+    assert "nightly-shard-backup.jsonl:1: a snapshot written by `migrate export`" in err and "left out" in err
+    code, _, err = run_cli(capsys, "report", str(snapshot))
+    assert code == 1 and "a snapshot written by `migrate export`" in err

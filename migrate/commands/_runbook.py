@@ -12,7 +12,8 @@ PRELOAD = ("migrate.config", "migrate.engine.export", "migrate.engine.runbook", 
            "migrate.engine.inventory", "migrate.reconcile.edits", "migrate.reconcile.saved_plan", "rich.table")
 
 
-def print_plan(plan: Any, as_json: bool) -> None:
+def print_plan(plan: Any, as_json: bool, applying: bool = False) -> None:
+    """The plan; `applying`: shown before its saves, which are about to happen."""
     from migrate.commands import print_tables
     from migrate.engine.inventory import action_cells
 
@@ -33,8 +34,9 @@ def print_plan(plan: Any, as_json: bool) -> None:
         console.print(note, markup=False)
     by_action = result.by_action()
     if plan.changes:
-        console.print(f"nothing was changed; `--apply` would save {len(plan.changes)} flows"
-                      + (f" ({by_action['create']} created anew)" if by_action["create"] else ""), markup=False)
+        anew = f" ({by_action['create']} created anew)" if by_action["create"] else ""
+        console.print(f"saving {len(plan.changes)} flows{anew}, after a before snapshot of them" if applying else
+                      f"nothing was changed; `--apply` would save {len(plan.changes)} flows{anew}", markup=False)
     if by_action["conflict"]:
         console.print(f"{by_action['conflict']} conflicts are left alone; `--force` would restore them too",
                       markup=False)

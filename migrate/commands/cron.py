@@ -24,8 +24,9 @@ def add_parser(verbs: Any) -> None:
                                             *NATIVE_DIALECTS], required=True,
                       help="the source's dialect: never guessed from the text (kubernetes: a CronJob's schedule, "
                            "robfig/cron with CRON_TZ=; eventbridge: cron(…), rate(…); systemd: an OnCalendar= value)")
-    cron.add_argument("--start", help="for intervals (airflow, iso8601): the date-time they count from; with an "
-                                      "offset it is an instant, and the interval keeps UTC's clock")
+    cron.add_argument("--start", help="for intervals (airflow, iso8601, kubernetes @every, eventbridge rate): the "
+                                      "date-time they count from; with an offset it is an instant, and the interval "
+                                      "keeps UTC's clock")
     cron.add_argument("--zone", help="the IANA zone the schedule fires in (CRON_TZ, timeZone, timezoneId…)")
     cron.add_argument("--target-zone", help="the service's zone ([target] timezone): the schedule is shifted "
                                             "into it exactly, or refused")
@@ -61,6 +62,7 @@ def execute(args: argparse.Namespace) -> int:
     else:
         result = convert_for_service(args.expression, args.dialect, start, zone, target_zone, args.approximate,
                                      args.split)
+    result = _in_flags(result)
     shown = _with_proof(args, result, zone, target_zone, start) if args.proof else None
     if args.json:
         print(json.dumps({**result.as_json(), **(shown or {})}))
@@ -147,3 +149,32 @@ def _native(expression: str, dialect: str, start: Any, zone: str | None, target_
     if isinstance(placed, Converted):
         return replace(placed, source=expression, warnings=(*native.warnings, *placed.warnings))
     return placed
+
+
+# The converters' advice names config keys (a run's settings); here the same choices are flags.
+_CONFIG_TO_FLAGS = (
+    ("set [target] timezone (the service's Get Timezone action tells it)",
+     "give --target-zone (the service's zone: its Get Timezone action tells it)"),
+    ("[target] timezone", "--target-zone"),
+    ('[mapping] timezone_shift = "approximate"', "--approximate"),
+    ("[mapping] split_id_column", "--split"),
+    ("which this export does not say", "which --start gives (an instant it fired at)"),
+)
+
+
+def _in_flags(result: Any) -> Any:
+    """A result whose messages speak of this command's flags, its warnings each said once (a
+    profile's grammar and the Quartz step may both note the same thing)."""
+    from dataclasses import replace
+
+    from migrate.schedule.result import Converted
+
+    def said(text: str) -> str:
+        for config, flag in _CONFIG_TO_FLAGS:
+            text = text.replace(config, flag)
+        return text
+
+    if isinstance(result, Converted):
+        unique = {(w.code, w.message): w for w in result.warnings}
+        return replace(result, warnings=tuple(replace(w, message=said(w.message)) for w in unique.values()))
+    return replace(result, message=said(result.message))

@@ -97,7 +97,7 @@ def execute(args: argparse.Namespace) -> int:
             print_plan(plan, args.json)
         return plan.exit_code
     run = apply_runbook(settings, "edit", make, run_id=args.run_id, resume=args.resume, before=args.before,
-                        show=lambda plan: None if args.json else print_plan(plan, False),
+                        show=lambda plan: None if args.json else print_plan(plan, False, applying=True),
                         resume_hint=resume_hint(args))
     print_run(run, args.json, Path(config))
     return run.exit_code

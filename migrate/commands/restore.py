@@ -51,7 +51,7 @@ def execute(args: argparse.Namespace) -> int:
         return plan.exit_code
     run = apply_runbook(settings, "restore", make, create_missing=create, decide=decide, run_id=args.run_id,
                         resume=args.resume, before=args.before,
-                        show=lambda plan: None if args.json else print_plan(plan, False),
+                        show=lambda plan: None if args.json else print_plan(plan, False, applying=True),
                         resume_hint=resume_hint(args), saved_status="restored")
     print_run(run, args.json, args.config)
     return run.exit_code

@@ -173,6 +173,10 @@ class PlanResult:
     def _format_of_row(self) -> _FormatColumn:
         return _FormatColumn(self.sources)
 
+    def _sources_json(self) -> list[dict[str, Any]]:
+        flows_of = self._flows_by_entry()
+        return [{**span.as_json(), "flows": flows_of.get(span.path, 0)} for span in self.sources]
+
     def _flows_by_entry(self) -> Counter[Path]:
         """A mixed folder's flows counted by the entry their first row came from."""
         firsts = [span.first_row for span in self.sources]
@@ -219,7 +223,7 @@ class PlanResult:
             "exit_code": self.exit_code, "source": self.source, "profile": self.profile, "flows_found": self.found,
             "convertible": self.valid, "to_find_by_name": self.by_name, "invalid": self.found - self.valid,
             "offline": self.offline, "by_action": dict(self.by_action().most_common()),
-            **({"sources": [span.as_json() for span in self.sources]} if self.sources else {}),
+            **({"sources": self._sources_json()} if self.sources else {}),
             "reads": dict(self.reads), "notes": self.notes,
             "invalid_by_reason": dict(self.invalid_by_reason.most_common()),
             "warnings_by_code": dict(self.warnings_by_code.most_common()),

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from migrate.config import ConfigError, Settings
 from migrate.mapping.flows import mapped_columns
-from migrate.sources.profiles import Profile, registry, standard_mapping
+from migrate.sources.profiles import Profile, check_options, registry, standard_mapping
 from migrate.sources.readers import SourceError, SourceRow, columns_named, read_header, read_rows
 
 
@@ -30,17 +30,23 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
             raise ConfigError(f"{settings.config_path}: source.profile \"mixed\" reads a folder of exports; "
                               f"{settings.source.path} is not a folder")
         mixed_entries(settings.source.path, tuple(profiles))  # every entry one format, or stop now
-        from migrate.sources.mixed import unprefixed_options
+        from migrate.sources.mixed import formats_in, unprefixed_options
 
         if stray := unprefixed_options(settings.source, tuple(profiles)):
             raise ConfigError(f"{settings.config_path}: source.options {stray}: a folder of several formats takes "
                               "each option with its format's name, e.g. \"controlm.new_day\" = \"0700\"")
+        present = formats_in(settings.source, tuple(profiles))
+        if absent := sorted({key.partition(".")[0] for key in settings.source.options} - present):
+            raise ConfigError(f"{settings.config_path}: source.options name {absent}, but the folder holds no export "
+                              f"of {'that format' if len(absent) == 1 else 'those formats'} (it holds "
+                              f"{', '.join(sorted(present))})")
         return settings.model_copy(update={"mapping": standard_mapping("quartz", settings.mapping)}), None
     profile = profiles.get(name)
     if profile is None:
         raise ConfigError(f"{settings.config_path}: source.profile {name!r} is not one of "
                           f"{['auto', 'tabular', MIXED, *sorted(profiles)]}")
     check_profile(settings.source.path, name, list(profiles))  # a named profile over another format: stop
+    check_options(profile, settings.source)
     mapping = standard_mapping(profile.dialect, settings.mapping, profile)
     return settings.model_copy(update={"mapping": mapping}), profile
 

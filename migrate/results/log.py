@@ -289,9 +289,13 @@ def check_result_log(path: Path) -> None:
             if not raw.strip():
                 continue
             try:
-                problem = _problem(orjson.loads(raw))
+                record = orjson.loads(raw)
+                problem = _problem(record)
             except orjson.JSONDecodeError as error:
-                problem = _not_json(raw, 0, error)
+                record, problem = None, _not_json(raw, 0, error)
+            if isinstance(record, dict) and "snapshot" in record and problem is not None:
+                raise NotAResultLog(f"{path}:{number}: a snapshot written by `migrate export` (`migrate restore` "
+                                    "reads it), not a result log")
             if problem is not None:
                 raise NotAResultLog(f"{path}:{number}: not a result log (a line a run writes for each flow): "
                                     f"{problem}")

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from migrate import console
 from migrate.exit_codes import CannotRun
 from migrate.results.log import (
     SENT_STATUSES,
     FinalLines,
+    NotAResultLog,
     Skipped,
     Summary,
     check_result_log,
@@ -37,7 +39,9 @@ class NoSuchLog(CannotRun):
 def expand_logs(arguments: Iterable[str]) -> list[Path]:
     """The logs named: each argument a file, or a pattern (`'results/nightly-*-shard-*.jsonl'`,
     quoted so the tool expands it, which also works where no shell does); each file once, in
-    the order given, a pattern's matches sorted."""
+    the order given, a pattern's matches sorted. A pattern's match that is no result log (a
+    snapshot beside the logs in results/) is left out with a warning naming it; a file named
+    on its own that is none stops the report (Report.read)."""
     found: dict[Path, None] = {}
     for argument in arguments:
         path = Path(argument)
@@ -46,11 +50,21 @@ def expand_logs(arguments: Iterable[str]) -> list[Path]:
                 raise NoSuchLog(f"{argument}: no such result log")
             found[path] = None
             continue
-        matches = sorted(Path(match) for match in glob.glob(argument) if Path(match).is_file())
+        matches = [match for match in sorted(Path(m) for m in glob.glob(argument) if Path(m).is_file())
+                   if _is_result_log(match)]
         if not matches:
             raise NoSuchLog(f"{argument}: no result log matches this pattern")
         found.update(dict.fromkeys(matches))
     return list(found)
+
+
+def _is_result_log(path: Path) -> bool:
+    try:
+        check_result_log(path)
+    except NotAResultLog as refused:
+        console.warning(f"{refused} (left out of the report)", event="log_left_out", file=str(path))
+        return False
+    return True
 
 
 @dataclass

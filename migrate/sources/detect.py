@@ -159,21 +159,38 @@ MIXED = "mixed"
 def auto_profile(path: Path, profiles: list[str]) -> str:
     """The one profile `profile = "auto"` means for this source, `mixed` for a folder whose
     entries are exports of different formats (each recognised on its own: see mixed_entries),
-    or NotRecognised."""
+    or NotRecognised. A folder's entries are looked at one by one first: looked at as a whole, a
+    folder of several formats can look like one of them (a crontab beside a JSON file is not
+    recognised as a crontab), and reading it as that one would silently leave the others out."""
     if not path.exists():
         raise NotRecognised(f"{path}: no such file or folder")
+    if path.is_dir() and len(entry_formats(path, tuple(profiles))) > 1:
+        mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
+        return MIXED
     matches = recognised(path, profiles)
+    if len(matches) != 1 and path.is_dir() and len(single := entry_formats(path, tuple(profiles))) == 1:
+        matches = sorted(single)  # its entries all say one format, which its files' heads together hid
     if len(matches) == 1:
         _check_zip(path, matches[0])
         return matches[0]
     if not matches:
         raise NotRecognised(f"{path}: profile \"auto\" recognises it as none of the formats this tool reads "
                             f"({', '.join(sorted(profiles))}); name the profile, or `tabular` for a sheet")
-    if path.is_dir():
-        mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
-        return MIXED
     raise NotRecognised(f"{path}: profile \"auto\" recognises it as more than one format ({', '.join(matches)}); "
                         "name the profile")
+
+
+@functools.cache
+def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
+    """The formats a folder's entries (its files, zips and subfolders, not hidden) are recognised
+    as, each on its own; an entry recognised as none, or as several, adds none."""
+    found: set[str] = set()
+    for entry in folder.iterdir():
+        if not entry.name.startswith("."):
+            matches = recognised(entry, profiles)
+            if len(matches) == 1:
+                found.add(matches[0])
+    return frozenset(found)
 
 
 def _check_zip(path: Path, profile: str) -> None:
@@ -220,6 +237,10 @@ def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
     """A named profile over a source recognised as another format, and not as it: stop, naming it."""
     if profile not in RECOGNISERS or not path.exists():
         return
+    if path.is_dir() and len(several := entry_formats(path, tuple(profiles))) > 1:
+        raise NotRecognised(f"{path}: a folder of exports of several formats ({', '.join(sorted(several))}), not "
+                            f"one {profile} export: set [source] profile = \"auto\" to read each with its own "
+                            "profile, or point path at one export")
     matches = recognised(path, profiles)
     if profile in matches:
         _check_zip(path, profile)

@@ -42,7 +42,7 @@ class MixedRows:
     spans: list[Span] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[SourceRow]:
-        from migrate.sources.profiles import registry
+        from migrate.sources.profiles import check_options, registry
 
         known = registry()
         number = 0
@@ -50,6 +50,7 @@ class MixedRows:
             first = number + 1
             entry_source = self.source.model_copy(update={"path": entry, "profile": name,
                                                           "options": options_for(self.source, name)})
+            check_options(known[name], entry_source)
             for row in known[name].read(entry_source):
                 number += 1
                 yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name})

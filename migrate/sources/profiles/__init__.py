@@ -119,6 +119,18 @@ class Profile:
     # whether flows get identity markers: a snapshot carries its desc, markers included, as it is.
     fields: dict[str, str] = field(default_factory=dict)
     identity_marker: bool = True
+    # False: the profile takes no options, and any given is refused (check_options) rather than
+    # ignored; a profile that takes some checks its own.
+    takes_options: bool = True
+
+
+def check_options(profile: Profile, source: SourceSettings) -> None:
+    """An option given to a profile that takes none is a mistake to say, not to ignore."""
+    from migrate.sources.readers import SourceError
+
+    if source.options and not profile.takes_options:
+        raise SourceError(f"{source.path}: the {profile.name} profile takes no options (given: "
+                          f"{', '.join(sorted(source.options))})")
 
 
 def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | None = None) -> MappingSettings:

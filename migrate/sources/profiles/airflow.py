@@ -458,4 +458,4 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
 
 
 PROFILE = Profile("airflow", "airflow", read,
-                  "Airflow DAG lists (REST API pages, DAG details, `airflow dags list -o json`)")
+                  "Airflow DAG lists (REST API pages, DAG details, `airflow dags list -o json`)", takes_options=False)

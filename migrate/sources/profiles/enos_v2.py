@@ -126,4 +126,4 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
                    for number, data in enumerate(entries, 1))
 
 
-PROFILE = Profile("enos-v2", "quartz", read, "EnOS v2.0 Dataflow Get Flow / export JSON")
+PROFILE = Profile("enos-v2", "quartz", read, "EnOS v2.0 Dataflow Get Flow / export JSON", takes_options=False)

@@ -240,10 +240,11 @@ def _options(settings: SourceSettings, entries: list[Found]) -> Anchors:
     """`rate_anchor` (for every rate without a start of its own) and `rate_anchor:NAME` (one rule's
     or schedule's, by Name or GROUP/NAME, BUS/NAME), each an ISO instant it fired at."""
     anchors = Anchors()
+    strays = sorted(o for o in settings.options if o != "rate_anchor" and not o.startswith("rate_anchor:"))
+    if strays:
+        raise SourceError(f"{settings.path}: eventbridge options {strays} are unknown (known: rate_anchor, "
+                          "\"rate_anchor:NAME\")")
     for option, value in settings.options.items():
-        if option != "rate_anchor" and not option.startswith("rate_anchor:"):
-            raise SourceError(f"{settings.path}: eventbridge option {option!r} is unknown (known: rate_anchor, "
-                              "\"rate_anchor:NAME\")")
         anchor = _instant(value)
         if anchor is None:
             raise SourceError(f"{settings.path}: eventbridge option {option} = {value!r} is not an ISO instant such as "

@@ -633,4 +633,4 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
     return rows_of(_flows(settings))
 
 
-PROFILE = Profile("rundeck", "quartz", read, "Rundeck job exports, YAML or XML")
+PROFILE = Profile("rundeck", "quartz", read, "Rundeck job exports, YAML or XML", takes_options=False)

@@ -102,4 +102,4 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
 FIELDS = {"owners": "owners", "visitors": "visitors", "doAs": "do_as", "queue": "queue", "type": "type",
           "cycle": "cycle"}
 PROFILE = Profile("snapshot", "service", read, "snapshots written by `migrate export` (JSON Lines or Parquet)", FIELDS,
-                  identity_marker=False)
+                  identity_marker=False, takes_options=False)
