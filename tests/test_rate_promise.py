@@ -225,3 +225,17 @@ def test_a_real_run_sends_and_the_service_sees_at_most_the_rate_in_any_second(
     assert send_record.count == sum(report["emulator"]["requests_by_action"].values()) >= flows
     assert busiest(send_record.instants, 1.0) <= rate and send_record.busiest_window <= rate
     assert report["emulator"]["busiest_one_second_window"] <= rate
+
+
+def test_a_runs_json_summary_carries_its_send_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What an operator of the real service (no emulator counter) can check: the client's own count."""
+    from tests.conftest import base_state, export_rows, run_cli, write_config
+
+    config = write_config(tmp_path, state=base_state(flows=30, tasks_per_flow=1), rows=export_rows(30),
+                          run={"rate_per_second": 25})
+    code, out, err = run_cli(capsys, "run", str(config), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["sent"]["requests"] == summary["emulator"]["requests"] - summary["emulator"]["requests_by_action"].get(
+        "token", 0) or summary["sent"]["requests"] >= 30
+    assert 0 < summary["sent"]["busiest_one_second_window"] <= 25 == summary["sent"]["rate_per_second"]

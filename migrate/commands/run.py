@@ -60,7 +60,7 @@ def _print_result(result: Any, as_json: bool) -> None:
     from migrate import console
 
     facts = {"exit_code": result.exit_code, "result_log": str(result.log_path), **result.summary.as_json(),
-             "emulator": result.emulator_stats}
+             "sent": result.sent, "emulator": result.emulator_stats}
     if as_json:
         print(json.dumps(facts, indent=2))
     elif console.current_format() == "json":  # one event with the numbers as fields, one a note

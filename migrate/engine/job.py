@@ -75,6 +75,9 @@ class RunResult:
     log_path: Path
     emulator_stats: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    # The client's own record of its requests (engine/pacing.py): how many, and the most in any one
+    # second, which never exceeds the rate (docs/reliability.md, "What the rate promises").
+    sent: dict[str, float] | None = None
 
 
 def new_run_id() -> str:
@@ -265,7 +268,9 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
     else:
         summary = log.summary
         summary.elapsed_seconds = elapsed
-    result = RunResult(_exit_code(summary, runner), summary, log_path, stats)
+    result = RunResult(_exit_code(summary, runner), summary, log_path, stats,
+                       sent={"requests": pacer.sent.count, "busiest_one_second_window": pacer.sent.busiest_window,
+                             "rate_per_second": settings.run.rate_per_second})
     if runner.log_error is not None:
         note = _log_failure_note(settings, runner, run_id, runbook.resume_hint, shard)
         console.error(note)
