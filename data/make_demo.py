@@ -73,7 +73,11 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     state = {
-        "users": [USER, {"user_id": "u-demo-locked", "name": "dora", "org_id": "o-demo", "locked": True}],
+        # legacy-owner and bob: the owners the README's runbooks swap (the service refuses owners who
+        # are not users of the organisation).
+        "users": [USER, {"user_id": "u-demo-locked", "name": "dora", "org_id": "o-demo", "locked": True},
+                  {"user_id": "u-demo-legacy", "name": "legacy-owner", "org_id": "o-demo"},
+                  {"user_id": "u-demo-bob", "name": "bob", "org_id": "o-demo"}],
         "tasks": tasks,
         "flows": flows,
         "directories": [{"dir_id": dir_id, "name": team} for team, dir_id in DIRECTORIES.items()],

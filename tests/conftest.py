@@ -29,7 +29,9 @@ def shared_file(relative: str) -> Path:
 
 
 def base_state(flows: int = 3, tasks_per_flow: int = 2, **extra: Any) -> dict[str, Any]:
-    """Users alice (u1, o1), bob (u2, o1, not an owner), dora (u3, locked), eve (u4, org o2);
+    """Users alice (u1, o1), bob (u2, o1, not an owner), dora (u3, locked), eve (u4, org o2), carol
+    and dave (u5, u6, o1: owners the runbook tests swap in; the emulator refuses owners who are not
+    users of the organisation);
     flows 1001.. owned by alice, tasks 500001.. ."""
     return {
         "users": [
@@ -37,6 +39,8 @@ def base_state(flows: int = 3, tasks_per_flow: int = 2, **extra: Any) -> dict[st
             {"user_id": "u2", "name": "bob", "org_id": "o1"},
             {"user_id": "u3", "name": "dora", "org_id": "o1", "locked": True},
             {"user_id": "u4", "name": "eve", "org_id": "o2"},
+            {"user_id": "u5", "name": "carol", "org_id": "o1"},
+            {"user_id": "u6", "name": "dave", "org_id": "o1"},
         ],
         "tasks": [{"task_id": str(500000 + i), "name": f"task{i}"} for i in range(1, flows * tasks_per_flow + 1)],
         "flows": [

@@ -40,13 +40,25 @@ async def stats(server: EmulatorServer) -> dict[str, Any]:
 
 
 def sample_state(sample: dict[str, Any], owners: list[str]) -> dict[str, Any]:
-    """A state where the sample's flow, tasks and upstream flows exist, owned by alice."""
+    """A state where the sample's flow, tasks and upstream flows exist, owned by alice, and its
+    owners are users of the organization."""
     state = base_state(flows=0)
+    state["users"] += [{"user_id": f"u-{name}", "name": name, "org_id": "o1"}
+                       for name in owners if name not in {u["name"] for u in state["users"]}]
     state["tasks"] = [{"task_id": t["taskId"], "name": t["taskName"]} for t in sample["tasks"]]
     state["flows"] = [{"flow_id": int(sample["id"]), "name": sample["name"], "owners": owners, "org_id": "o1"}]
     state["flows"] += [{"flow_id": int(f["flowId"]), "name": f["flowName"], "owners": ["bob"], "org_id": "o1"}
                        for f in sample["flows"]]
     return state
+
+
+def export_task(name: str, **changes: Any) -> dict[str, Any]:
+    """A task of Import Flow's body with every field of the documented Task struct (Export Flow)."""
+    run_mode = {"taskMode": 1, "cpu": 0.5, "memory": 1, "maxParallel": 0, "keyType": 0, "datasourceId": 0,
+                "path": "", "content": ""}
+    return {"name": name, "resource": "default", "type": "COMMAND", "syncType": 1, "cmd": f"run {name}",
+            "submitter": "db_x", "filePackage": "", "cron": "", "priorityLevel": 0, "timeout": 300, "retryLimit": 3,
+            "retryInterval": 0, "successCode": "0", "asLink": True, "runMode": json.dumps(run_mode), **changes}
 
 
 @pytest.mark.parametrize("sample", [V21_SAMPLE, SEED_SAMPLE], ids=["v2.1-sample", "seed-sample"])
@@ -124,7 +136,7 @@ async def test_find_by_name_import_export_toggle_delete(emulator: EmulatorServer
     assert again["code"] == 62102 and "same name" in again["msg"]
     flow_json = {"cycle": "D", "cron": "0 0 1 * * ? *", "owners": "alice", "visitors": "", "type": 1,
                  "parameters": "[]", "submitter": "db_x", "alertMode": 0, "startTime": "2026-12-01",
-                 "tasks": [{"name": "extract"}, {"name": "load"}],
+                 "tasks": [export_task("extract"), export_task("load")],
                  "relations": [{"sourceTaskName": "extract", "targetTaskName": "load", "rerun": True}]}
     created = (await call(emulator, "import", {"flowName": "brand_new", "desc": "", "dirId": made["data"]["dirId"],
                                               "flowJson": flow_json}))[1]

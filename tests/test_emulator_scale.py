@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import USER, save_body
+from test_emulator import export_task
 
 from migrate.emulator.config import EmulatorConfig
 from migrate.emulator.models import BatchService, StoredFlow
@@ -180,7 +181,7 @@ def test_each_change_writes_its_own_rows_and_every_listing_sees_it(service: Batc
     doomed = str(FIRST_ID + 4)
     before = (newest(), my_last(), named("brand_new"), named("renamed"), doomed in named(doomed))
     assert before[2:] == ([], [], True)
-    flow_json = {"cron": "0 0 1 * * ? *", "cycle": "D", "tasks": [{"name": "extract"}, {"name": "load"}],
+    flow_json = {"cron": "0 0 1 * * ? *", "cycle": "D", "tasks": [export_task("extract"), export_task("load")],
                  "relations": [{"sourceTaskName": "extract", "targetTaskName": "load"}]}
     imported = str(service.import_flow("u1", "o1", {"flowName": "brand_new", "desc": "", "dirId": ROOT,
                                                     "flowJson": flow_json})["flowId"])
@@ -264,7 +265,7 @@ def test_a_state_file_of_the_first_layout_loads_and_is_rewritten_in_the_current_
     try:
         written = rows_written(service)
         created = service.import_flow("u1", "o1", {"flowName": "after", "desc": "", "dirId": "d" * 32, "flowJson": {
-            "cron": "0 0 1 * * ? *", "cycle": "D", "tasks": [{"name": "only"}]}})["flowId"]
+            "cron": "0 0 1 * * ? *", "cycle": "D", "tasks": [export_task("only")]}})["flowId"]
         assert rows_written(service) - written == 2
         assert service.flows[created].graph["tasks"][0]["taskId"] == "500004"  # after the old file's tasks
     finally:

@@ -16,10 +16,11 @@ EMPTY_PARAMETER, TOKEN_EXPIRED, REFRESH_FAILED = 1202, 1203, 1204
 
 
 class AuthError(Exception):
-    def __init__(self, code: int, msg: str) -> None:
+    def __init__(self, code: int, msg: str, refreshable: bool = False) -> None:
         super().__init__(f"{code}: {msg}")
         self.code = code
         self.msg = msg
+        self.refreshable = refreshable  # a token that lapsed but is still known: refresh may renew it
 
 
 @dataclass
@@ -38,6 +39,7 @@ class TokenService:
         self._by_app: dict[str, Issued] = {}
         self._by_token: dict[str, Issued] = {}
         self._seen_encryptions: set[str] = set()
+        self._verified = 0  # batch requests checked, for `lapse_tokens_after_requests`
 
     @property
     def required(self) -> bool:
@@ -93,8 +95,22 @@ class TokenService:
             raise AuthError(REFRESH_FAILED, "Failed to refresh access token")
         return self._issue(app_key, now)
 
+    def _lapse_when_due(self, now: float) -> None:
+        """Once, after `lapse_tokens_after_requests` requests: every token issued so far lapses."""
+        self._verified += 1
+        if self._verified != self.rules.lapse_tokens_after_requests + 1:
+            return
+        if self.rules.lapse_tokens_as == "forget":
+            self._by_app.clear()
+            self._by_token.clear()
+            return
+        for issued in self._by_token.values():
+            issued.expires_at = min(issued.expires_at, now)
+
     def verify(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes | None, now: float) -> str:
         """The application a request is signed by; AuthError when it must be refused."""
+        if self.rules.lapse_tokens_after_requests:
+            self._lapse_when_due(now)
         token = headers.get("apim-accesstoken", "")
         signature = headers.get("apim-signature", "")
         stamp = headers.get("apim-timestamp", "")
@@ -104,7 +120,7 @@ class TokenService:
             raise AuthError(BAD_PARAMETER, "Invalid parameter: apim-timestamp")
         issued = self._by_token.get(token)
         if issued is None or issued.expires_at <= now:
-            raise AuthError(TOKEN_EXPIRED, "Access token expired")
+            raise AuthError(TOKEN_EXPIRED, "Access token expired", refreshable=issued is not None)
         self._check_skew(int(stamp), now)
         expected = request_signature(token, query, body, int(stamp), self.applications[issued.app_key])
         if not secrets.compare_digest(signature, expected):

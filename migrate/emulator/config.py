@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -60,6 +60,17 @@ class Rules(Strict):
     require_graph_lists: bool = True  # tasks, flows, relations (mandatory in the zh pages)
     check_references: bool = True  # taskIds and upstream flowIds must exist
     graph_as_string: bool = True  # Get Flow's `graph` as a JSON string (English samples)
+    # Saves the real service very likely refuses, though no page says so (docs/emulator.md):
+    refuse_foreign_upstream: bool = True  # an upstream flow of another organization: 62103, as Get gives
+    refuse_self_dependency: bool = True  # a flow node `f_<its own id>`: 62102
+    owners_must_be_users: bool = True  # every owner a user of the saving user's organization: 62102
+    cycle_matches_freq: bool = True  # a cycle finer than freq fires (a daily freq, cycle H): 62102
+    # Where a sample departs from the documented struct, the struct wins (docs/emulator.md):
+    flow_node_ids_prefixed: bool = True  # a flow node's nodeId is f_<flowId> (the Python sample writes t_13774)
+    sorter_fields_documented: bool = True  # Search sorts on createTime|updateTime|startTime, not start_time
+    # Import faithful to the export form (enos-batch-api.md §6):
+    import_task_fields: bool = True  # every documented Task struct field, as every sample sends them
+    import_flow_id_integer: bool = True  # `flowId` an integer, as documented, not "2839"
 
 
 class Faults(Strict):
@@ -90,6 +101,16 @@ class AuthRules(Strict):
     # How far apim-timestamp may be from the emulator's clock (not documented: a guess).
     max_skew_seconds: Annotated[float, Field(gt=0)] = 300.0
     clock_offset_seconds: float = 0.0  # the emulator's clock runs this far ahead, to test skew
+    # How the gateway says a token is expired or unknown. Not documented: "status_401" answers
+    # HTTP 401 `{status: 1203}`; "apim_status" answers HTTP 200 with neither `code` nor `status`
+    # but `apim_status` 4011 (renew; with `apim_refreshtoken`) or 4012 (get a new token), the
+    # only shape the vendor's Python SDK (enos-poseidon 0.2.0) reads: an inference from it.
+    token_problems: Literal["status_401", "apim_status"] = "status_401"
+    # After this many batch requests, every token issued so far lapses at once (0: never): a
+    # token that expires mid-run while the client still believes it good. "expire" keeps it
+    # known (1203 / 4011, refreshable); "forget" drops it (1203 / 4012, get a new one).
+    lapse_tokens_after_requests: Annotated[int, Field(ge=0)] = 0
+    lapse_tokens_as: Literal["expire", "forget"] = "expire"
 
 
 class Limits(Strict):

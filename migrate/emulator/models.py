@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from migrate.emulator.exceptions import (
     user_org_mismatch,
 )
 from migrate.emulator.store import Store
-from migrate.mapping.graph import task_node_id
+from migrate.mapping.graph import flow_node_id, task_node_id
 from migrate.results.stamps import local_plain
 from migrate.schedule.quartz import is_valid_quartz
 from migrate.service.model import FlowPayload, canonical_id, field_errors
@@ -35,6 +35,77 @@ Sorters = tuple[tuple[str, bool], ...]  # Search's sorters as (field, descending
 def _names(joined: str) -> list[str]:
     """`;a;b;` or `a;b` -> ["a", "b"], order kept, duplicates dropped."""
     return list(dict.fromkeys(part.strip() for part in joined.split(";") if part.strip()))
+
+
+# Export Flow's Task struct (reference §6): each field and the JSON types it may hold. `type` is
+# documented as an integer, sent as a string by every sample ("COMMAND").
+TASK_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,), "resource": (str,), "type": (int, str), "syncType": (int,), "cmd": (str,),
+    "submitter": (str,), "filePackage": (str,), "cron": (str,), "priorityLevel": (int,), "timeout": (int,),
+    "retryLimit": (int,), "retryInterval": (int,), "successCode": (str,), "asLink": (bool,), "runMode": (str,),
+}
+DEFAULT_RUN_MODE = json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1, "maxParallel": 0, "keyType": 0,
+                               "datasourceId": 0, "path": "", "content": ""}, separators=(",", ":"))
+
+
+def _of_kind(value: object, kinds: tuple[type, ...]) -> bool:
+    """JSON types as Java reads them: true is no integer."""
+    return isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))
+
+
+def _task_struct(name: str, submitter: str, as_link: bool) -> dict[str, Any]:
+    """A task the emulator knows only by name (seeded, or saved by id): the documented struct,
+    with the samples' values where it has none of its own."""
+    return {"name": name, "resource": "default", "type": "COMMAND", "syncType": 1, "cmd": "", "submitter": submitter,
+            "filePackage": "", "cron": "", "priorityLevel": 0, "timeout": 300, "retryLimit": 0, "retryInterval": 0,
+            "successCode": "0", "asLink": as_link, "runMode": DEFAULT_RUN_MODE}
+
+
+def _virtual_task_name(flow_name: str) -> str:
+    """A virtual flow node's task: its flowName is written `taskId(taskName)` (reference §3.3)."""
+    opening = flow_name.find("(")
+    return flow_name[opening + 1 : -1] if opening >= 0 and flow_name.endswith(")") else flow_name
+
+
+def _list_of_objects(raw: object, field_name: str) -> list[dict[str, Any]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ServiceError(62102, f"Workflow validation failed: {field_name} must be a list of objects")
+    return raw
+
+
+def _named(by_name: Mapping[str, str], relation: Mapping[str, Any], key: str) -> str:
+    """The node of the task a relation names; an unknown task is refused, never dropped."""
+    node = by_name.get(str(relation.get(key)))
+    if node is None:
+        raise ServiceError(62102, f"Workflow validation failed: {key} {relation.get(key)!r} is not a task of the flow")
+    return node
+
+
+def _flow_nodes_prefixed(body: dict[str, Any]) -> dict[str, Any]:
+    """With `rules.flow_node_ids_prefixed` off: a flow node written another way (the Python Save
+    sample's `t_13774`) is stored as `f_<flowId>`, its relations with it."""
+    flows = body.get("flows")
+    if not isinstance(flows, list):
+        return body
+    renames = {node["nodeId"]: flow_node_id(str(node["flowId"])) for node in flows
+               if isinstance(node, dict) and isinstance(node.get("nodeId"), str) and "flowId" in node}
+    tasks = body.get("tasks")
+    task_nodes = {t.get("nodeId") for t in tasks if isinstance(t, dict)} if isinstance(tasks, list) else set()
+    renames = {old: new for old, new in renames.items() if old != new and old not in task_nodes}
+    if not renames:
+        return body
+
+    def renamed(item: object, keys: tuple[str, ...]) -> object:
+        if not isinstance(item, dict):
+            return item
+        return {**item, **{k: renames.get(item[k], item[k]) for k in keys if isinstance(item.get(k), str)}}
+
+    relations = body.get("relations")
+    return {**body, "flows": [renamed(node, ("nodeId",)) for node in flows],
+            "relations": [renamed(r, ("source", "target")) for r in relations] if isinstance(relations, list)
+            else relations}
 
 
 @dataclass
@@ -63,7 +134,11 @@ SORT_KEYS: dict[str, Callable[[StoredFlow], str]] = {
 }
 
 
-def _sorters(raw: object) -> Sorters:
+# The Python Search sample's spellings (`start_time`), taken only with `rules.sorter_fields_documented` off.
+SORTER_ALIASES = {"create_time": "createTime", "update_time": "updateTime", "start_time": "startTime"}
+
+
+def _sorters(raw: object, aliases: Mapping[str, str] | None = None) -> Sorters:
     """Search's `pagination.sorters`; 62102 for a field it cannot sort on."""
     if not raw:
         return ()
@@ -72,6 +147,8 @@ def _sorters(raw: object) -> Sorters:
     found = []
     for sorter in raw:
         name = sorter.get("field")
+        if aliases and isinstance(name, str):
+            name = aliases.get(name, name)
         if not isinstance(name, str) or name not in SORT_KEYS:
             raise invalid(f"sorter field {name!r} is not createTime, updateTime or startTime")
         found.append((name, str(sorter.get("order", "ASC")).upper() == "DESC"))
@@ -81,6 +158,9 @@ def _sorters(raw: object) -> Sorters:
 class BatchService:
     def __init__(self, config: EmulatorConfig, store: Store | None = None) -> None:
         self.rules: Rules = config.rules
+        # The Save rules that FlowPayload itself applies, switched by the emulator's config.
+        self._model_rules = {"self_dependency": config.rules.refuse_self_dependency,
+                             "cycle_matches_freq": config.rules.cycle_matches_freq}
         self.users: dict[str, UserSpec] = {u.user_id: u for u in config.users}
         self.root_dir_id = config.root_dir_id
         self.store = store or Store(None)
@@ -199,12 +279,15 @@ class BatchService:
         if not isinstance(body, dict):
             raise invalid("the body must be a JSON object")
         body = self._apply_optional_defaults(body)
+        if not self.rules.flow_node_ids_prefixed:
+            body = _flow_nodes_prefixed(body)
         try:
-            payload = FlowPayload.model_validate(body)
+            payload = FlowPayload.model_validate(body, context=self._model_rules)
         except ValidationError as error:
             raise invalid("; ".join(e.sentence() for e in field_errors(error))) from None
         flow = self._owned(user, payload.id)
-        self._check_references(payload)
+        self._check_references(user, payload)
+        self._check_owners(user, payload)
         flow.graph = {**payload.wire(), "creator": flow.creator}
         flow.name, flow.active = payload.name, payload.active
         flow.owners, flow.visitors = _names(payload.owners), _names(payload.visitors)
@@ -222,15 +305,27 @@ class BatchService:
                 body.setdefault(key, [])
         return body
 
-    def _check_references(self, payload: FlowPayload) -> None:
-        if not self.rules.check_references:
-            return
-        for task in payload.tasks:
-            if task.taskId not in self.tasks:
-                raise invalid(f"field tasks: task {task.taskId} does not exist")
+    def _check_references(self, user: UserSpec, payload: FlowPayload) -> None:
+        if self.rules.check_references:
+            for task in payload.tasks:
+                if task.taskId not in self.tasks:
+                    raise invalid(f"field tasks: task {task.taskId} does not exist")
         for upstream in payload.flows:
-            if int(upstream.flowId) not in self.flows:
+            found = self.flows.get(int(upstream.flowId))
+            if found is None and self.rules.check_references:
                 raise invalid(f"field flows: flow {upstream.flowId} does not exist")
+            if found is not None and found.org_id != user.org_id and self.rules.refuse_foreign_upstream:
+                # The saving user cannot even read that flow (Get Flow: 62103), so it cannot wait on it.
+                raise no_privilege(f"field flows: flow {upstream.flowId} is not in your organization")
+
+    def _check_owners(self, user: UserSpec, payload: FlowPayload) -> None:
+        """Owners are users of the saving user's organization (`rules.owners_must_be_users`)."""
+        if not self.rules.owners_must_be_users:
+            return
+        members = {u.name for u in self.users.values() if u.org_id == user.org_id}
+        strangers = [name for name in _names(payload.owners) if name not in members]
+        if strangers:
+            raise invalid(f"field owners: {', '.join(strangers)} not a user of organization {user.org_id}")
 
     # -- reading -------------------------------------------------------------------------
 
@@ -269,7 +364,8 @@ class BatchService:
         page_no, page_size = pagination.get("pageNo"), pagination.get("pageSize")
         if not isinstance(page_no, int) or page_no < 1 or not isinstance(page_size, int) or page_size < 1:
             raise invalid("pagination.pageNo must be >= 1 and pageSize > 0")
-        page = self._listing(user.org_id, expression, _sorters(pagination.get("sorters")))
+        aliases = None if self.rules.sorter_fields_documented else SORTER_ALIASES
+        page = self._listing(user.org_id, expression, _sorters(pagination.get("sorters"), aliases))
         return [{"flowId": str(f.flow_id), "flowName": f.name}
                 for f in page[(page_no - 1) * page_size : page_no * page_size]]
 
@@ -305,26 +401,49 @@ class BatchService:
     # -- export and import ---------------------------------------------------------------
 
     def export_flow(self, user_id: str | None, org_id: str | None, flow_id: object) -> dict[str, Any]:
+        """The export form (reference §6): names for ids, each task with every documented field,
+        and the flow's upstream flows as flowLinks (virtual ones, a task of another flow, as
+        taskLinks) with their edges as linkRelations, so that Import puts every edge back."""
         user = self.user(user_id, org_id)
         flow = self._readable(user, flow_id)
         graph = flow.graph
         names = {t["nodeId"]: t["taskName"] for t in graph["tasks"]}
+        linked = {r["target"] for r in graph["relations"]} | {r["source"] for r in graph["relations"]}
+        flow_links: list[dict[str, str]] = []
+        task_links: list[dict[str, str]] = []
+        link_ids: dict[str, str] = {}  # the flow node's nodeId -> its linkId
+        for node in graph["flows"]:
+            link_id = str(len(link_ids))
+            link_ids[node["nodeId"]] = link_id
+            upstream = self.flows.get(int(node["flowId"]))
+            source_name = upstream.name if upstream is not None else node["flowName"]
+            if node.get("isVirtual"):
+                task_links.append({"linkId": link_id, "sourceFlowName": source_name,
+                                   "sourceTaskName": _virtual_task_name(node["flowName"])})
+            else:
+                flow_links.append({"linkId": link_id, "sourceFlowName": source_name})
         return {
             "name": flow.name, "cycle": graph["cycle"], "cron": graph["freq"],
             "parameters": graph["parameters"], "alertMode": graph["alertMode"],
             "submitter": graph["doAs"], "owners": ";".join(flow.owners),
             "visitors": ";".join(flow.visitors), "type": graph["type"], "syncType": 1,
             "desc": graph["desc"], "startTime": graph["startTime"],
-            "tasks": [flow.task_details.get(t["taskId"], {"name": t["taskName"]}) for t in graph["tasks"]],
-            "flowLinks": [], "taskLinks": [],
+            "tasks": [flow.task_details.get(t["taskId"])
+                      or _task_struct(t["taskName"], graph["doAs"], t["nodeId"] in linked) for t in graph["tasks"]],
+            "flowLinks": flow_links, "taskLinks": task_links,
             "relations": [
                 {"sourceTaskName": names[r["source"]], "targetTaskName": names[r["target"]], "rerun": r["rerun"]}
                 for r in graph["relations"] if r["source"] in names and r["target"] in names
             ],
-            "linkRelations": [],
+            "linkRelations": [
+                {"linkId": link_ids[r["source"]], "targetTaskName": names[r["target"]], "rerun": r["rerun"]}
+                for r in graph["relations"] if r["source"] in link_ids and r["target"] in names
+            ],
         }
 
     def import_flow(self, user_id: str | None, org_id: str | None, body: object) -> dict[str, Any]:
+        """Import Flow (reference §6): 62102 with one of the documented messages for anything
+        incomplete or that names what is not there; nothing is dropped."""
         user = self._active_user(user_id, org_id)
         if not isinstance(body, dict):
             raise invalid("the body must be a JSON object")
@@ -333,17 +452,16 @@ class BatchService:
             raise ServiceError(62102, "Invalid parameter: flowName")
         if not isinstance(body.get("desc"), str):
             raise ServiceError(62102, "Incorrect parameter: desc is required")
+        wanted = body.get("flowId")
+        if wanted is not None and self.rules.import_flow_id_integer and (
+                not isinstance(wanted, int) or isinstance(wanted, bool)):
+            raise ServiceError(62102, f"Incorrect parameter: flowId must be an integer, not {wanted!r}")
         if dir_id != self.root_dir_id and dir_id not in self.directories:
             raise ServiceError(62102, "Directory does not exist")
         if not isinstance(flow_json, dict) or not is_valid_quartz(str(flow_json.get("cron", ""))) \
                 or flow_json.get("cycle") not in ("M", "W", "D", "H", "mi"):
             raise ServiceError(62102, "Workflow validation failed")
-        tasks_in = flow_json.get("tasks") or []
-        if not isinstance(tasks_in, list) or not all(isinstance(t, dict) and t.get("name") for t in tasks_in):
-            raise ServiceError(62102, "Workflow validation failed")
-        wanted = body.get("flowId")
-        flow_id = wanted if isinstance(wanted, int) and wanted > 0 and wanted not in self.flows \
-            else max(self.flows, default=1000) + 1
+        tasks_in = self._import_tasks(flow_json.get("tasks"))
         if self._last_task_id is None:
             self._last_task_id = max((int(t) for t in self.tasks), default=100_000)
         tasks, details, by_name, new_tasks = [], {}, {}, {}
@@ -355,12 +473,19 @@ class BatchService:
             by_name[task["name"]] = task_node_id(task_id)
             tasks.append({"taskName": task["name"], "x": round(0.05 + 0.05 * index, 4), "y": 0.05,
                           "taskId": task_id, "nodeId": task_node_id(task_id)})
-        relations = [
-            {"cycleGap": f"{flow_json['cycle']}0", "source": by_name[r.get("sourceTaskName")],
-             "target": by_name[r.get("targetTaskName")], "rerun": bool(r.get("rerun"))}
-            for r in flow_json.get("relations") or []
-            if r.get("sourceTaskName") in by_name and r.get("targetTaskName") in by_name
-        ]
+        gap = f"{flow_json['cycle']}0"
+        relations = [{"cycleGap": gap, "source": _named(by_name, r, "sourceTaskName"),
+                      "target": _named(by_name, r, "targetTaskName"), "rerun": bool(r.get("rerun"))}
+                     for r in _list_of_objects(flow_json.get("relations"), "relations")]
+        flows, link_nodes = self._import_links(user, flow_json)
+        for r in _list_of_objects(flow_json.get("linkRelations"), "linkRelations"):
+            if r.get("linkId") not in link_nodes:
+                raise ServiceError(62102, f"Workflow validation failed: linkRelations name link {r.get('linkId')!r}, "
+                                          "which no flowLinks or taskLinks entry has")
+            relations.append({"cycleGap": gap, "source": link_nodes[r["linkId"]],
+                              "target": _named(by_name, r, "targetTaskName"), "rerun": bool(r.get("rerun"))})
+        flow_id = wanted if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0 \
+            and wanted not in self.flows else max(self.flows, default=1000) + 1
         owners = _names(str(flow_json.get("owners") or "")) or [user.name]
         graph = {
             "id": str(flow_id), "type": flow_json.get("type", 1), "name": name,
@@ -369,7 +494,7 @@ class BatchService:
             "owners": ";".join(owners), "visitors": str(flow_json.get("visitors") or ""),
             "startTime": flow_json.get("startTime") or date.today().isoformat(), "active": 0,
             "parameters": flow_json.get("parameters") or "[]", "desc": body["desc"],
-            "queue": "", "tasks": tasks, "flows": [], "relations": relations, "creator": user.name,
+            "queue": "", "tasks": tasks, "flows": flows, "relations": relations, "creator": user.name,
         }
         now = self._now()
         flow = StoredFlow(
@@ -383,6 +508,54 @@ class BatchService:
         self._changed()
         self.store.save_flow(flow, new_tasks)
         return {"flowId": flow_id}
+
+    def _import_tasks(self, raw: object) -> list[dict[str, Any]]:
+        """flowJson's tasks, each with a name, once; with `rules.import_task_fields`, every
+        documented Task struct field of its documented type (every sample sends them all)."""
+        tasks = _list_of_objects(raw, "tasks")
+        seen: set[str] = set()
+        for index, task in enumerate(tasks):
+            if not isinstance(task.get("name"), str) or not task["name"]:
+                raise ServiceError(62102, f"Workflow validation failed: tasks[{index}] has no name")
+            if task["name"] in seen:
+                raise ServiceError(62102, f"Workflow validation failed: two tasks named {task['name']!r}")
+            seen.add(task["name"])
+            if self.rules.import_task_fields:
+                wrong = [key for key, kinds in TASK_FIELDS.items() if not _of_kind(task.get(key), kinds)]
+                if wrong:
+                    raise ServiceError(62102, f"Workflow validation failed: task {task['name']!r} lacks or mistypes "
+                                              f"{', '.join(wrong)} (the Task struct of Export Flow)")
+        return tasks
+
+    def _import_links(self, user: UserSpec, flow_json: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """flowLinks and taskLinks as flow nodes: each names a flow of the organization by its
+        name (and a task of it); link id -> node id, for linkRelations."""
+        nodes: list[dict[str, Any]] = []
+        link_nodes: dict[str, str] = {}
+        links = [(link, False) for link in _list_of_objects(flow_json.get("flowLinks"), "flowLinks")]
+        links += [(link, True) for link in _list_of_objects(flow_json.get("taskLinks"), "taskLinks")]
+        for link, virtual in links:
+            upstream = self._flow_named(user, link.get("sourceFlowName"))
+            flow_name = upstream.name
+            if virtual:
+                task = next((t for t in upstream.graph["tasks"] if t["taskName"] == link.get("sourceTaskName")), None)
+                if task is None:
+                    raise ServiceError(62102, f"Workflow validation failed: flow {upstream.name!r} has no task "
+                                              f"{link.get('sourceTaskName')!r}")
+                flow_name = f"{task['taskId']}({task['taskName']})"
+            node_id = flow_node_id(str(upstream.flow_id))
+            link_nodes[str(link.get("linkId"))] = node_id
+            if all(n["nodeId"] != node_id for n in nodes):
+                nodes.append({"flowId": str(upstream.flow_id), "flowName": flow_name, "nodeId": node_id,
+                              "isVirtual": virtual, "x": round(0.05 + 0.05 * len(nodes), 4), "y": 0.01})
+        return nodes, link_nodes
+
+    def _flow_named(self, user: UserSpec, name: object) -> StoredFlow:
+        found = [f for f in self.flows.values() if f.org_id == user.org_id and f.name == name]
+        if len(found) != 1:
+            problem = "no flow" if not found else f"{len(found)} flows"
+            raise ServiceError(62102, f"Workflow validation failed: {problem} named {name!r} in your organization")
+        return found[0]
 
     # -- delete, enable, disable ---------------------------------------------------------
 

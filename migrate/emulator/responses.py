@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from migrate.emulator.auth import BAD_PARAMETER, AuthError, TokenService
+from migrate.emulator.auth import BAD_PARAMETER, TOKEN_EXPIRED, AuthError, TokenService
 from migrate.emulator.exceptions import ServiceError
 from migrate.emulator.faults import (
     TOKEN_ACTION,
@@ -78,6 +78,27 @@ def token_envelope(code: int, msg: str, data: Any, status: int = 200,
                    business: str = "apim-token-service") -> web.Response:
     """The token service and the gateway answer with `status`, not `code` (reference §2)."""
     return web.json_response({"status": code, "msg": msg, "business": business, "data": data}, status=status)
+
+
+# The vendor SDK's token states (enos-poseidon 0.2.0): renew with `apim_refreshtoken`, or get a new token.
+APIM_RENEW, APIM_NEW_TOKEN = 4011, 4012
+
+
+def gateway_refusal(error: AuthError, token_problems: str) -> web.Response:
+    """The gateway's refusal of a request: HTTP 401 in the token service's envelope, or, for an
+    expired or unknown token with `auth.token_problems = "apim_status"`, HTTP 200 with only
+    `apim_status` (an inference from the SDK, which reads it in answers it takes for successes)."""
+    if error.code == TOKEN_EXPIRED and token_problems == "apim_status":
+        apim_status = APIM_RENEW if error.refreshable else APIM_NEW_TOKEN
+        body: dict[str, Any] = {"apim_status": apim_status, "msg": error.msg}
+        if error.refreshable:
+            body["apim_refreshtoken"] = uuid.uuid4().hex
+        answer = web.json_response(body)
+        answer.headers["X-Emulator-Code"] = str(apim_status)
+        return answer
+    answer = token_envelope(error.code, error.msg, None, status=401, business="apim-gateway")
+    answer.headers["X-Emulator-Code"] = str(error.code)
+    return answer
 
 
 class EmulatorApp:
@@ -176,9 +197,7 @@ class EmulatorApp:
             try:
                 application = self.tokens.verify(request.headers, request.query, body, self.now())
             except AuthError as error:
-                answer = token_envelope(error.code, error.msg, None, status=401, business="apim-gateway")
-                answer.headers["X-Emulator-Code"] = str(error.code)
-                return answer
+                return gateway_refusal(error, self.tokens.rules.token_problems)
         wait = self.limiter.retry_after(application, time.monotonic())
         if wait is not None:
             return self._throttled(wait)

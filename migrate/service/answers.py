@@ -40,12 +40,18 @@ class Answer:
 # throttled, 1001 a repeated token request, which the next try stamps anew, 1005 the token
 # service's internal error, 62109 the batch service's). Fatal: every further request of this run
 # would get the same answer (62101 user/org, 62105 account locked, 1002 unknown appKey, 1003 bad
-# signature, 1004 bad parameter such as a clock too far off, 1202 empty parameter, 1203 a token
-# still expired after renewing it, 1204 renewal refused).
+# signature, 1004 bad parameter such as a clock too far off, 1202 empty parameter, 1203, 4011 or
+# 4012 a token still refused after renewing it, 1204 renewal refused).
 RETRYABLE_CODES = frozenset({429, 1001, 1005, 62109})
 # "Invalid parameter": what Get Flow of an id that names no flow answers (an inference: README).
 INVALID_PARAMETER = 62102
-FATAL_CODES = frozenset({62101, 62105, 1002, 1003, 1004, 1202, 1203, 1204})
+# A token the gateway no longer takes, in either shape: the documented 1203 (in `status`, with
+# HTTP 401 from the emulator), or the vendor SDK's `apim_status` in an HTTP 200 answer with
+# neither `code` nor `status` (4011: renew the token; 4012: get a new one), an inference from
+# enos-poseidon 0.2.0 (docs/emulator.md).
+TOKEN_EXPIRED, APIM_RENEW_TOKEN, APIM_NEW_TOKEN = 1203, 4011, 4012
+TOKEN_PROBLEMS = frozenset({TOKEN_EXPIRED, APIM_RENEW_TOKEN, APIM_NEW_TOKEN})
+FATAL_CODES = frozenset({62101, 62105, 1002, 1003, 1004, 1202, 1204}) | TOKEN_PROBLEMS
 
 
 def is_transient(answer: Answer) -> bool:
@@ -130,7 +136,9 @@ def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None)
         if cut:
             text = f"an answer longer than {len(raw) // 1024} KiB, not read further, starting {text[:60]!r}"
         return Answer(http_status, None, text, None, parse_retry_after(retry_after))
-    code = parsed.get("code", parsed.get("status"))  # v2.0 and the token service say `status`
+    code = parsed.get("apim_status")  # the SDK reads it first, whatever else the answer says
+    if code not in (APIM_RENEW_TOKEN, APIM_NEW_TOKEN):
+        code = parsed.get("code", parsed.get("status"))  # v2.0 and the token service say `status`
     return Answer(
         http_status,
         code if isinstance(code, int) else None,
@@ -139,8 +147,6 @@ def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None)
         parse_retry_after(retry_after),
     )
 
-
-TOKEN_EXPIRED = 1203
 
 # The paths the tool adds to target.url itself; a URL that already holds one was pasted whole.
 API_PATHS = ("/batch-processing-service", "/apim-token-service")

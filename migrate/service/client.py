@@ -12,7 +12,8 @@ import aiohttp
 from yarl import URL
 
 from migrate.service.answers import (
-    TOKEN_EXPIRED,
+    APIM_NEW_TOKEN,
+    TOKEN_PROBLEMS,
     Answer,
     WrongServiceUrl,
     is_wrong_url,
@@ -36,7 +37,8 @@ class BatchClient:
     """Calls one service for one user; it knows nothing of rows, retries or rates.
 
     With tokens, every request is signed (reference §2.2) over the exact body bytes sent; an
-    answer that the token expired renews it and sends the request once more.
+    answer that the token is no longer taken (1203, or `apim_status` 4011/4012: answers.py)
+    renews it, once for every worker that met it, and sends the request once more.
 
     `pace` is the rate limiter's turn. It is taken only once the token is in hand, right before
     the request leaves: a turn taken while the token service is slow or down would be spent
@@ -104,9 +106,9 @@ class BatchClient:
                 answer = read_envelope(response.status, read, response.headers.get("Retry-After"))
             answer = replace(answer, seconds=time.monotonic() - sent_at)
             self._check_first(answer, url)
-            if answer.code != TOKEN_EXPIRED or self.tokens is None:
+            if answer.code not in TOKEN_PROBLEMS or self.tokens is None:
                 return answer
-            self.tokens.expired(token)
+            self.tokens.expired(token, new_token=answer.code == APIM_NEW_TOKEN)
         return answer
 
     def _check_first(self, answer: Answer, url: URL) -> None:

@@ -23,11 +23,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from migrate.mapping.graph import FLOW_PREFIX, TASK_PREFIX, graph_errors
-from migrate.schedule.cycle import Cycle
+from migrate.schedule.cycle import CYCLES, Cycle, SubMinuteSchedule, cycle_of
 from migrate.schedule.quartz import QuartzError, parse_quartz
 
 # Ids are Java longs on the service: 1 to 2^63 - 1. Only ASCII digits spell one: `int()` and
@@ -184,6 +186,34 @@ def _quartz_freq(value: str) -> str:
     return value
 
 
+# Rules of a Save body no page states, which the real service very likely applies (docs/emulator.md,
+# "Service choices"); each is a code of its own, so `plan` counts the flows it refuses under it.
+# The emulator turns each off with its rule of the same meaning (validation context, below).
+SELF_DEPENDENCY, CYCLE_CONTRADICTS_FREQ = "SELF_DEPENDENCY", "CYCLE_CONTRADICTS_FREQ"
+MODEL_RULE_CODES = frozenset({SELF_DEPENDENCY, CYCLE_CONTRADICTS_FREQ})
+# Finest grain first: a cycle earlier in this order than the schedule's own claims runs it never makes.
+CYCLE_GRAIN = {cycle: index for index, cycle in enumerate(("mi", "H", "D", "W", "M"))}
+assert set(CYCLE_GRAIN) == set(CYCLES)
+
+
+@functools.lru_cache(maxsize=4096)
+def freq_cycle(freq: str) -> Cycle | None:
+    """The cycle a valid freq fires at (cron-semantics.md §3.4); None when it has none (sub-minute)."""
+    try:
+        return cycle_of(parse_quartz(freq))
+    except (QuartzError, SubMinuteSchedule):
+        return None
+
+
+def _rule_on(info: ValidationInfo, rule: str) -> bool:
+    """A rule of the model is on unless the validation context turns it off (the emulator's switches)."""
+    return not isinstance(info.context, dict) or info.context.get(rule, True) is not False
+
+
+def _rule_error(code: str, field: str, value: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(code, message, {"field": field, "value": value})
+
+
 def _node_renames(items: object, id_key: str, prefix: str) -> dict[str, str]:
     """Node ids written from a non-canonical id (`t_05` for task `05`) -> the canonical ones (`t_5`)."""
     renames: dict[str, str] = {}
@@ -268,6 +298,22 @@ class FlowPayload(WireModel):
             raise ValueError("; ".join(errors))
         return self
 
+    @model_validator(mode="after")
+    def _service_rules(self, info: ValidationInfo) -> FlowPayload:
+        """Refused by the service very likely, though undocumented: a flow that waits on itself, and
+        a cycle finer than its freq fires (a daily freq, cycle H: hourly instances that never run).
+        Context keys `self_dependency` and `cycle_matches_freq` (False) turn each off."""
+        if self.flows and self.id != "0" and _rule_on(info, "self_dependency"):
+            for node in self.flows:
+                if node.flowId == self.id:
+                    raise _rule_error(SELF_DEPENDENCY, "flows", node.nodeId,
+                                      f"flow {self.id} cannot depend on itself (flow node {node.nodeId})")
+        fires = freq_cycle(self.freq)
+        if fires is not None and CYCLE_GRAIN[self.cycle] < CYCLE_GRAIN[fires] and _rule_on(info, "cycle_matches_freq"):
+            raise _rule_error(CYCLE_CONTRADICTS_FREQ, "cycle", self.cycle,
+                              f"cycle {self.cycle} is finer than freq {self.freq!r} fires (its cycle is {fires})")
+        return self
+
     def wire(self) -> dict[str, Any]:
         """The JSON-ready body, in the documented field order."""
         return self.model_dump(mode="json")
@@ -313,6 +359,11 @@ def field_errors(error: ValidationError, body: object = None) -> list[FieldError
         for part in item["loc"]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         message = item["msg"].removeprefix("Value error, ")
+        if item["type"] in MODEL_RULE_CODES:  # a rule of its own code, naming its field
+            context = item.get("ctx") or {}
+            found.append(FieldError(field=str(context.get("field", "body")), value=_shown(context.get("value")),
+                                    message=message, code=item["type"]))
+            continue
         if not item["loc"]:  # a whole-body rule: the graph
             path, shown = "graph", "tasks, flows and relations"
         elif item["type"] == "missing":

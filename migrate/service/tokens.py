@@ -1,7 +1,10 @@
 """Application credentials and access tokens (enos-batch-api.md §2.1).
 
 One token serves every worker: it is fetched once, kept until shortly before it expires, and
-renewed once for all when it nears expiry or an answer says it expired (1203). The token call
+renewed once for all when it nears expiry or an answer says the gateway no longer takes it
+(1203, or `apim_status` 4011 / 4012: answers.TOKEN_PROBLEMS); workers that meet the same lapsed
+token wait for that one renewal. 4012 asks for a new token (get), the others a renewal
+(refresh, falling back to get when the service no longer knows the token: 1204). The token call
 follows the retry table of every other call (a 5xx, a dropped connection, 1005 are retried with
 backoff); a refusal of the credentials themselves (1002, 1003, 1004, 1202) is remembered, so
 workers do not storm the token service, and so is a token service that stayed down through
@@ -182,10 +185,14 @@ class AccessTokens:
         """Still the current token, and not yet due for its (early) renewal."""
         return token == self._token and time.monotonic() < self._renew_at
 
-    def expired(self, token: str) -> None:
-        """An answer said this token expired: the next caller fetches a new one."""
+    def expired(self, token: str, new_token: bool = False) -> None:
+        """An answer said the gateway no longer takes this token: the next caller renews it
+        (with `new_token`, gets a new one), once, whoever else met it. A token already replaced
+        is no news: its renewal is done or under way."""
         if token == self._token:
             self._renew_at = 0.0
+            if new_token:
+                self._token = None  # nothing to refresh: the gateway does not know it any more
 
     async def _fetch(self) -> None:
         """A new token, retried as the retry table says; TokenError when none can be had."""
