@@ -875,3 +875,69 @@ def test_run_creates_the_folders_flows_with_their_tasks_relations_and_dependenci
     assert [node["flowId"] for node in recon["flows"]] == ["1001"]
     assert {relation["cycleGap"] for relation in recon["relations"]} == {"W0"}
     assert flows["OPS-REBUILD-INDEX"]["graph"]["type"] == 0  # ordered by hand: a manual flow
+
+
+# -- what a flow's warnings say once -----------------------------------------------------------------
+
+def plan_of(tmp_path: Path, capsys: pytest.CaptureFixture[str], *folders: str, extra: str = "",
+            target: str = 'timezone = "UTC"') -> dict[str, dict[str, Any]]:
+    """`migrate plan --json --offline` of an export: each flow's action by name."""
+    code, plan, err = plan_profile(tmp_path, capsys, "controlm", write(tmp_path, *folders),
+                                   source_lines='options = { new_day = "0700" }', extra=extra, target=target)
+    assert code in (3, 5), err
+    return {action["name"]: action for action in plan["actions"]}
+
+
+def warning_codes(action: dict[str, Any]) -> list[str]:
+    return [warning["code"] for warning in action.get("warnings", [])]
+
+
+# What Control-M writes about the export itself, with values as real exports carry them.
+EXPORT_BOOKKEEPING = {
+    "CREATION_USER": "emuser", "CREATION_DATE": "20250110", "CREATION_TIME": "101500", "CHANGE_USERDAILY": "SYSTEM",
+    "CHANGE_USERID": "ops1", "CHANGE_DATE": "20260214", "CHANGE_TIME": "093000", "VERSION_SERIAL": "7",
+    "VERSION_HOST": "EMHOST", "LAST_UPLOAD": "20260301101500UTC", "USED_BY_CODE": "1", "PARENT_FOLDER": "F",
+    "FOLDER_DSN": "CTM.PROD.SCHEDLIB", "PLATFORM": "UNIX", "REAL_FOLDER_ID": "7", "JOBISN": "12",
+    "RULE_BASED_CALENDAR_RELATIONSHIP": "O"}
+
+
+def test_bookkeeping_of_the_export_is_not_reported_and_a_real_setting_still_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flows = plan_of(tmp_path, capsys,
+                    folder("F", job("A", DAYS="ALL", TIMEFROM="0100", **EXPORT_BOOKKEEPING), **EXPORT_BOOKKEEPING),
+                    folder("G", job("B", DAYS="ALL", TIMEFROM="0100", SCHEDULING_ENVIRONMENT="LPAR2",
+                                    **EXPORT_BOOKKEEPING)))
+    assert "ATTRIBUTE_NOT_CARRIED" not in warning_codes(flows["F"])
+    (said,) = [w["message"] for w in flows["G"]["warnings"] if w["code"] == "ATTRIBUTE_NOT_CARRIED"]
+    assert "SCHEDULING_ENVIRONMENT=LPAR2" in said and not any(name in said for name in EXPORT_BOOKKEEPING)
+
+
+def test_a_month_restriction_is_said_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    months = {**dict.fromkeys(MONTHS, "0"), "JAN": "1", "AUG": "1"}
+    flows = plan_of(tmp_path, capsys, folder("F", job("A", *[cond("OUT", "A-OK")], DAYS="1", TIMEFROM="0800",
+                                                      **months),
+                                             job("B", cond("IN", "A-OK"), DAYS="1", **months)))
+    assert set(parse_quartz(flows["F"]["freq"]).months) == {1, 8}
+    assert warning_codes(flows["F"]).count("MONTH_RESTRICTED") == 1
+
+
+def test_a_job_without_a_time_zone_is_read_in_source_timezone_else_in_the_services(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As a crontab line without CRON_TZ: no TIMEZONE on the job or its folder (Control-M ran it on
+    the Control-M/Server's clock) leaves the zone to [mapping] source_timezone, else the service's."""
+    export = folder("F", job("A", DAYS="ALL", TIMEFROM="0230"))
+    as_written = plan_of(tmp_path, capsys, export)["F"]
+    assert as_written["freq"] == "0 30 2 * * ? *" and not [c for c in warning_codes(as_written) if "ZONE" in c]
+    named = plan_of(tmp_path, capsys, export, extra='[mapping]\nsource_timezone = "Asia/Tokyo"')["F"]
+    assert named["freq"] == "0 30 17 * * ? *" and "TIMEZONE_SHIFTED" in warning_codes(named)
+    written = plan_of(tmp_path, capsys, folder("F", job("A", DAYS="ALL", TIMEFROM="0230", TIMEZONE="Asia/Tokyo")),
+                      extra='[mapping]\nsource_timezone = "Europe/Paris"')["F"]
+    assert written["freq"] == "0 30 17 * * ? *"  # the job's own zone wins over source_timezone
+
+
+def test_timeto_is_inclusive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cyclic run that falls on TIMETO itself runs (so 08:00 to 09:30 every 30 minutes is four
+    runs, one Quartz expression; were TIMETO exclusive, three runs that are not)."""
+    flows = plan_of(tmp_path, capsys, folder("F", job("A", DAYS="ALL", TIMEFROM="0800", TIMETO="0930", CYCLIC="1",
+                                                      INTERVAL="00030M", CYCLIC_TYPE="C", IND_CYCLIC="T")))
+    assert flows["F"]["freq"] == "0 0/30 8-9 * * ? *"

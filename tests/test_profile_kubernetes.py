@@ -505,3 +505,77 @@ def test_run_saves_the_containers_commands(tmp_path: Path, capsys: pytest.Captur
         "docker run --rm registry.example.com/etl/load:1.7.0"]
     assert by_name["etl_extract"]["graph"]["freq"] == "0 0 1 * * ? *"
 
+
+
+# -- the controller's zone ---------------------------------------------------------------------------
+
+ZONELESS = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+  namespace: etl
+spec:
+  schedule: "30 2 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: nightly
+            image: registry.example.com/etl/nightly:3
+"""
+
+
+def plan_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str = "") -> list[dict[str, str]]:
+    export = tmp_path / "zoneless.yaml"
+    export.write_text(ZONELESS, encoding="utf-8")
+    code, inventory, err = plan_profile(tmp_path, capsys, "kubernetes", export, extra=extra,
+                                        target='timezone = "Asia/Shanghai"')
+    assert code == 3, err
+    (action,) = inventory["actions"]
+    return list(action.get("warnings", []))
+
+
+def test_a_cronjob_without_a_zone_says_the_controller_fired_it_in_its_own(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    said = plan_warnings(tmp_path, capsys)
+    assert [w["code"] for w in said].count("CONTROLLER_TIMEZONE") == 1
+    assert not [w for w in said if w["code"] == "TIMEZONE_SHIFTED"]  # read in the service's zone, as written
+
+
+def test_the_controller_zone_warning_is_marked_to_hold_only_while_no_source_timezone_is_set() -> None:
+    """The profile cannot see [mapping]: it marks the warning, the mapping leaves it out."""
+    flow = flows_of(FIXTURES / "cronjobs-list.yaml")["default/hello"][0]
+    (entry,) = [w for w in json.loads(flow["__warnings__"]) if w["code"] == "CONTROLLER_TIMEZONE"]
+    assert entry["unless"] == "source_timezone"
+    timed = flows_of(FIXTURES / "cronjobs-list.yaml")["analytics/nightly-report"][0]
+    assert "CONTROLLER_TIMEZONE" not in codes(timed["__warnings__"])
+
+
+def test_source_timezone_names_the_controllers_zone_and_the_warning_goes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    said = plan_warnings(tmp_path, capsys, extra='[mapping]\nsource_timezone = "UTC"')
+    assert any(w["code"] == "TIMEZONE_SHIFTED" for w in said)  # 02:30 UTC is 10:30 in Shanghai
+    assert "CONTROLLER_TIMEZONE" not in [w["code"] for w in said]
+
+
+def test_a_json_listing_reads_every_number_as_json_does(tmp_path: Path) -> None:
+    """Each item is parsed again when its turn comes, by a faster parser where it reads alike: an
+    integer beyond 64 bits (which it would make a float) and NaN (which it refuses) read as json
+    reads them."""
+    item = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "wide", "namespace": "etl"},
+            "spec": {"schedule": "0 1 * * *", "timeZone": "UTC", "jobTemplate": {"spec": {
+                "backoffLimit": 10**20, "template": {"spec": {"containers": [
+                    {"name": "main", "image": "registry.example.com/etl/wide:1",
+                     "args": ["--ratio", "x"], "securityContext": {"runAsUser": 2**64 - 1}}]}}}}}}
+    odd = json.loads(json.dumps(item).replace("wide", "odd"))
+    odd["metadata"]["labels"] = {"ratio": float("nan")}
+    listing = tmp_path / "cronjobs.json"
+    listing.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [item, odd]}), encoding="utf-8")
+    flows = flows_of(listing)
+    wide = flows["etl/wide"][0]
+    assert "up to 100000000000000000000 time(s)" in messages(wide["__warnings__"])
+    assert wide["command"].startswith(f"docker run --rm --user {2**64 - 1} ")
+    assert json.loads(flows["etl/odd"][0]["params"]) == [{"key": "ratio", "value": "nan"}]

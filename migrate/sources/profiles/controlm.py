@@ -21,13 +21,17 @@ that declares entities is refused before parsing: no export has one, and an enti
   Day, cyclic runs) exactly, or refuses them with a code. The flow fires when its first jobs
   (those waiting on no job of the folder) do: they must agree, and every other job must be ordered
   on the same days (TASK_SCHEDULE_DIFFERS otherwise, since a task runs on every run of its flow).
-  A folder that is not ordered automatically (no FOLDER_ORDER_METHOD) is unscheduled.
+  A folder that is not ordered automatically (no FOLDER_ORDER_METHOD) is unscheduled. A job with
+  no TIMEZONE (nor its folder) ran on the Control-M/Server's clock, which the export does not say:
+  as a crontab line's, its schedule is read in `[mapping] source_timezone`, else the service's zone.
+  What any Quartz freq says of itself (MONTH_RESTRICTED...) is left to the mapping, said once.
 - Commands: `CMDLINE`; a script `MEMLIB/MEMNAME` with its `%%PARMn` arguments; an in-stream
   script; application-plugin jobs as readable text (TASK_BODY_AS_TEXT); a Dummy job `exit 0`.
 - Reported: RUN_AS, NODE, PRIORITY, CRITICAL, CONFIRM, RETRY (MAXRERUN), MAXWAIT, TIME_WINDOW
   (TIMETO), TASK_TIME_WINDOW (a later job's own TIMEFROM), RESOURCE, SHOUT, ON_DO, RETRO,
   VARIABLE_REFERENCE, and
-  any other attribute set to something not its default (ATTRIBUTE_NOT_CARRIED); the folder's
+  any other attribute set to something not its default (ATTRIBUTE_NOT_CARRIED), but Control-M's
+  bookkeeping (BOOKKEEPING: stamps, versions, ids, which describe the export); the folder's
   VARIABLEs and the jobs' become parameters, a failure e-mail (DOMAIL on NOTOK) turns alerts on.
 
 Options: `new_day = "0700"` (the Control-M/Server's New Day time: when the working day begins),
@@ -44,6 +48,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator, KeysView
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -68,6 +73,8 @@ from migrate.schedule.controlm import (
     months_of,
     union,
 )
+from migrate.schedule.cron import flags
+from migrate.schedule.quartz import QuartzError, parse_quartz
 from migrate.schedule.result import DOM_OR_DOW, Rejection
 from migrate.schedule.timezone import UNKNOWN_TIMEZONE
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
@@ -97,16 +104,18 @@ SCHEDULE_ATTRIBUTES = frozenset({
 JOB_ATTRIBUTES = SCHEDULE_ATTRIBUTES | {
     "JOBNAME", "MEMNAME", "MEMLIB", "CMDLINE", "TASKTYPE", "DESCRIPTION", "APPLICATION", "SUB_APPLICATION",
     "RUN_AS", "OWNER", "NODEID", "PRIORITY", "CRITICAL", "CONFIRM", "MAXRERUN", "MAXWAIT", "APPL_TYPE",
-    "APPL_SUB_TYPE", "APPL_VER", "APPL_FORM", "CM_VER", "INSTREAM_JCL", "USE_INSTREAM_JCL", "RUN_AS_DUMMY",
-    "PARENT_FOLDER", "PARENT_TABLE"}
+    "APPL_SUB_TYPE", "APPL_VER", "APPL_FORM", "CM_VER", "INSTREAM_JCL", "USE_INSTREAM_JCL", "RUN_AS_DUMMY"}
 FOLDER_ATTRIBUTES = JOB_ATTRIBUTES | {
-    "FOLDER_NAME", "TABLE_NAME", "DATACENTER", "FOLDER_ORDER_METHOD", "TABLE_USERDAILY", "PLATFORM", "VERSION"}
-# Bookkeeping of Control-M itself (who changed what when, ids, versions, statistics, output
-# retention): not facts of how or when the job runs, so neither carried nor reported.
+    "FOLDER_NAME", "TABLE_NAME", "DATACENTER", "FOLDER_ORDER_METHOD", "TABLE_USERDAILY"}
+# Bookkeeping of Control-M itself: they describe the export (who created or changed a definition
+# and when, its version and the host that wrote it, ids, the folder a job sits in, the platform of
+# the Control-M/Server, statistics, output retention), not the job: not facts of how or when it
+# runs, so neither carried nor reported (no ATTRIBUTE_NOT_CARRIED).
 BOOKKEEPING = frozenset({
-    "JOBISN", "CREATED_BY", "CREATION_USER", "CREATION_DATE", "CREATION_TIME", "CHANGE_USERID", "CHANGE_DATE",
-    "CHANGE_TIME", "JOB_VERSION", "VERSION_OPCODE", "IS_CURRENT_VERSION", "VERSION_SERIAL", "VERSION_HOST",
-    "MODIFIED", "LAST_UPLOAD", "REAL_FOLDER_ID", "REAL_TABLEID", "TYPE", "USED_BY", "USED_BY_CODE",
+    "JOBISN", "CREATED_BY", "CREATION_USER", "CREATION_DATE", "CREATION_TIME", "CHANGE_USERID", "CHANGE_USERDAILY",
+    "CHANGE_DATE", "CHANGE_TIME", "PARENT_FOLDER", "PARENT_TABLE", "PLATFORM", "VERSION", "JOB_VERSION",
+    "VERSION_OPCODE", "IS_CURRENT_VERSION", "VERSION_SERIAL", "VERSION_HOST", "MODIFIED", "LAST_UPLOAD",
+    "REAL_FOLDER_ID", "REAL_TABLEID", "TYPE", "USED_BY", "USED_BY_CODE",
     "ENFORCE_VALIDATION", "SITE_STANDARD_NAME", "JOBS_IN_GROUP", "LARGE_SIZE", "SYSDB", "AUTOARCH", "MAXDAYS",
     "MAXRUNS", "STAT_CAL", "PREV_DAY", "ADJUST_COND", "MULTY_AGENT", "END_FOLDER", "REMOVEATONCE",
     "DAYSKEEPINNOTOK", "FOLDER_DSN", "TABLE_DSN", "ORDERID", "DOCLIB", "DOCMEM", "CATEGORY", "AUTHOR", "GROUP",
@@ -284,6 +293,7 @@ class Scope:
     jobs: list[Job] = field(default_factory=list)  # directly in it
     subs: list[Scope] = field(default_factory=list)
     ordered_on: tuple[DayRule, ...] | None = None  # the days it is ordered on, once worked out
+    child_names: set[str] = field(default_factory=set)  # of its child elements (read once, by _scope)
 
     def name(self) -> str:
         return _folder_name(self.attributes)
@@ -600,6 +610,7 @@ def _scope(element: Element, kind: str, parent: Scope | None) -> Scope:
     scope = Scope(kind, _attributes(element), parent, element=element, references=_reference_names(element))
     for child in element:
         tag = _tag(child)
+        scope.child_names.add(tag)
         if tag in RULE_DEFINITIONS:
             attributes = _attributes(child)
             name = (attributes.get("NAME") or attributes.get("TAG_NAME") or "").strip()
@@ -752,7 +763,7 @@ def _in_conditions(job: Job, firsts: dict[int, set[int]]) -> list[dict[str, str]
     found = [_attributes(child) for child in job.children("INCOND")]
     scope: Scope | None = job.scope
     while scope is not None and scope.kind != "regular":
-        if scope.element is not None and any(_tag(child) == "INCOND" for child in scope.element):
+        if scope.element is not None and "INCOND" in scope.child_names:
             if id(scope) not in firsts:
                 firsts[id(scope)] = _firsts(scope)
             if id(job) in firsts[id(scope)]:
@@ -896,6 +907,8 @@ def _deleted_conditions(folder: Folder) -> None:
                 if attributes.get("NAME", "") not in waits:
                     folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {attributes.get('NAME', '')}")
     for scope in [folder.scope, *_all_subs(folder.scope)]:
+        if "OUTCOND" not in scope.child_names:
+            continue
         for child in scope.element if scope.element is not None else ():
             attributes = _attributes(child)
             if _tag(child) == "OUTCOND" and attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D"):
@@ -994,15 +1007,15 @@ def _facts(folder: Folder, flow: FlowRows) -> None:
     parameters: dict[str, str] = {}
     run_as: list[str] = []
     scopes = [folder.scope, *_all_subs(folder.scope)]
-    holders: list[tuple[str, dict[str, str], Element, frozenset[str], Job | None]] = [
-        (f"folder {s.name()}", s.attributes, s.element, _FOLDER_UNNOTED, None) for s in scopes if s.element is not None]
-    holders += [(f"job {j.name}", j.attributes, j.element, _JOB_UNNOTED, j) for j in folder.jobs]
-    for label, attributes, element, unnoted, job in holders:
+    holders: list[tuple[str, dict[str, str], Element, frozenset[str], Job | None, AbstractSet[str]]] = [
+        (f"folder {s.name()}", s.attributes, s.element, _FOLDER_UNNOTED, None, s.child_names)
+        for s in scopes if s.element is not None]
+    holders += [(f"job {j.name}", j.attributes, j.element, _JOB_UNNOTED, j, j.child_names()) for j in folder.jobs]
+    for label, attributes, element, unnoted, job, names in holders:
         _attribute_facts(label, attributes, unnoted, notes, run_as)
-        names = job.child_names() if job is not None else None
-        if names is None or not names <= _READ_CHILDREN:  # children all read elsewhere: no fact to name
+        if not names <= _READ_CHILDREN:  # children all read elsewhere: no fact to name
             _element_facts(label, element, notes, flow)
-        if names is not None and names.isdisjoint(VARIABLE_TAGS):
+        if names.isdisjoint(VARIABLE_TAGS):
             continue  # no variable
         for name, value in _variables(element):
             if PLUGIN_VARIABLE.match(name) or (PARM.match(name) and job is not None and job.arguments_used):
@@ -1151,7 +1164,8 @@ def _schedule(folder: Folder, flow: FlowRows) -> tuple[str, ...]:
         converted = tuple(convert_controlm(rule, _timing(job.attributes), ordering) for rule in job.rules)
         for result in converted:
             for warning in result.warnings:
-                folder.notes.add(warning.code, f"job {job.name}: {warning.message}")
+                if warning.code not in _said_of_the_freq(warning.new):
+                    folder.notes.add(warning.code, f"job {job.name}: {warning.message}")
         zone = _zone(folder, job)
         freqs[(*(c.freq for c in converted), zone)].append(job.name)
     if len(freqs) > 1:
@@ -1166,6 +1180,17 @@ def _schedule(folder: Folder, flow: FlowRows) -> tuple[str, ...]:
     for job in folder.jobs:
         _check_later_job(folder, job, root_rules)
     return key[:-1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _said_of_the_freq(freq: str) -> frozenset[str]:
+    """The codes of the warnings any Quartz freq gives of itself (`cron.flags`: MONTH_RESTRICTED,
+    YEARLY, HOUR_LIST...): the mapping gives them when it reads the flow's freq, so they are left
+    to it, said once rather than twice."""
+    try:
+        return frozenset(warning.code for warning in flags(parse_quartz(freq), freq))
+    except QuartzError:
+        return frozenset()
 
 
 def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...]) -> None:

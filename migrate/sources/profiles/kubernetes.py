@@ -13,7 +13,8 @@ Its zone is `spec.timeZone`, or a `TZ=`/`CRON_TZ=` prefix of the schedule (TZ_IN
 supported, refused on create since Kubernetes 1.29, still fired by the controller); the API
 server refuses both at once, and so does this profile (TIMEZONE_CONFLICT). With neither, the
 controller fired in kube-controller-manager's local zone (UTC in most clusters), which the export
-does not say: CONTROLLER_TIMEZONE, and `[mapping] source_timezone` names it. `@every 5m` counts
+does not say: CONTROLLER_TIMEZONE, until `[mapping] source_timezone` names it (the warning is
+marked `"unless": "source_timezone"`, for the mapping to leave out then). `@every 5m` counts
 from the CronJob's `status.lastScheduleTime`, else its `metadata.creationTimestamp`, as the
 controller does (EVERY_ANCHOR), in UTC.
 
@@ -49,12 +50,14 @@ import gc
 import json
 import re
 import shlex
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from migrate.config import SourceSettings
@@ -85,6 +88,12 @@ CONTAINER_DEFAULTS: dict[str, Any] = {"terminationMessagePath": "/dev/terminatio
 CONTAINER_CARRIED = ("name", "image", "command", "args", "env", "envFrom", "workingDir", "imagePullPolicy",
                      "securityContext", "resources", "volumeMounts")
 RUN_AS = ("runAsUser", "runAsGroup")
+# Keys with which a spec, pod, template or container says nothing the checks below would name: the
+# common CronJob goes past those checks at a glance (each check is cheap; 100,000 CronJobs are not).
+_PLAIN_SPEC = frozenset(("schedule", "timeZone", "suspend", "jobTemplate"))
+_PLAIN_POD = frozenset(("containers", "initContainers", "restartPolicy"))
+_PLAIN_TEMPLATE = frozenset(("spec",))
+_PLAIN_CONTAINER = frozenset(("name", "image", "command", "args", "env", "envFrom", "workingDir", "imagePullPolicy"))
 PULL = {"Always": "always", "Never": "never"}  # IfNotPresent is docker run's own default (missing)
 NAME_LIST_LIMIT = 6
 _LEADING_SPACE = re.compile(r"\s*")  # what str.lstrip() strips
@@ -92,6 +101,8 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")  # what json's scanner skips
 _decode = json.JSONDecoder().raw_decode  # one value, as json.loads reads it
 _ABSENT = object()  # a key without a default: never equal to a value of the export
 _DOCKER_RUN = "docker run --rm "
+# A warning that holds only while `[mapping] source_timezone` is unset (see CONTROLLER_TIMEZONE).
+UNLESS_SOURCE_TIMEZONE = "source_timezone"
 
 
 class Malformed(Exception):
@@ -128,8 +139,11 @@ def _text(value: Any, where: str) -> str:
     raise Malformed(f"{where} is a {type(value).__name__} where text was expected")
 
 
+_TEXT_ONLY = frozenset((str,))
+
+
 def _strings(value: Any, where: str) -> list[str]:
-    if type(value) is list and all(type(item) is str for item in value):
+    if type(value) is list and {*map(type, value)} <= _TEXT_ONLY:
         return list(value)  # what _text makes of each: the string itself
     return [_text(item, f"{where}[{index}]") for index, item in enumerate(_sequence(value, where))]
 
@@ -240,7 +254,7 @@ def _listing(text: str) -> _Found | None:
     if text[end:end + 1] != "{":
         return None
     kind: Any = ""
-    items: tuple[list[int], int, list[str]] | None = None
+    items: tuple[array[int], int, list[str]] | None = None
     end = _after(_JSON_SPACE, text, end + 1)
     try:
         while True:  # the document's members, as json's scanner reads an object
@@ -271,43 +285,83 @@ def _listing(text: str) -> _Found | None:
         return None
     if _after(_JSON_SPACE, text, end + 1) != len(text) or items is None or not str(kind).endswith("List"):
         return None
-    starts, count, skipped = items
-    return _Found(_parsed_cronjobs(text, starts), count, skipped)
+    spans, count, skipped = items
+    return _Found(_parsed_cronjobs(text, spans), count, skipped)
 
 
-def _list_items(text: str, end: int) -> tuple[tuple[list[int], int, list[str]] | None, int]:
+def _list_items(text: str, end: int) -> tuple[tuple[array[int], int, list[str]] | None, int]:
     """The first pass over a List's items, from just after its `[`: where each item that holds a
-    CronJob begins, how many CronJobs, the other objects named; and where the array ends."""
-    starts: list[int] = []
+    CronJob begins and ends (flat: start, end, start, end...; the end is -1 where orjson would
+    not read the item as json does), how many CronJobs, the other objects named; and where the
+    array ends."""
+    spans: array[int] = array("q")
     count = 0
     skipped: list[str] = []
+    wide = _WideIntegers()
+    decode = json.JSONDecoder(parse_int=wide).raw_decode
     end = _after(_JSON_SPACE, text, end)
     if text[end:end + 1] == "]":
-        return (starts, count, skipped), end + 1
+        return (spans, count, skipped), end + 1
     while True:
-        item, after = _decode(text, end)
-        holds = False
-        for member in _objects(item, 1):
-            if _is_cronjob(member):
-                count += 1
-                holds = True
-            else:
-                skipped.append(_described(member))
-        if holds:
-            starts.append(end)
+        wide.seen = False
+        item, after = decode(text, end)
+        if _is_cronjob(item):  # the usual item: what _objects(item, 1) would give alone
+            count += 1
+            spans.extend((end, -1 if wide.seen else after))
+        else:
+            holds = False
+            for member in _objects(item, 1):
+                if _is_cronjob(member):
+                    count += 1
+                    holds = True
+                else:
+                    skipped.append(_described(member))
+            if holds:
+                spans.extend((end, -1 if wide.seen else after))
         end = _after(_JSON_SPACE, text, after)
         if text[end:end + 1] == "]":
-            return (starts, count, skipped), end + 1
+            return (spans, count, skipped), end + 1
         if text[end:end + 1] != ",":
             return None, end
         end = _after(_JSON_SPACE, text, end + 1)
 
 
-def _parsed_cronjobs(text: str, starts: list[int]) -> Iterator[Any]:
-    for start in starts:
-        for member in _objects(_decode(text, start)[0], 1):
+class _WideIntegers:
+    """json's `parse_int` for the first pass: `int(text)`, as json reads an integer, noting one
+    beyond 64 bits, which orjson would read as a float."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, text: str) -> int:
+        value = int(text)
+        if len(text) > 18 and not -(1 << 63) <= value < (1 << 64):
+            self.seen = True
+        return value
+
+
+def _parsed_cronjobs(text: str, spans: array[int]) -> Iterator[Any]:
+    for start, end in zip(spans[::2], spans[1::2], strict=True):
+        item = _item(text, start, end)
+        if _is_cronjob(item):  # the usual item (see _list_items)
+            yield item
+            continue
+        for member in _objects(item, 1):
             if _is_cronjob(member):
                 yield member
+
+
+def _item(text: str, start: int, end: int) -> Any:
+    """The item the first pass found there, parsed again: by orjson, several times as fast as
+    json and reading valid JSON alike, but for integers beyond 64 bits (end -1: see _list_items)
+    and what it refuses (NaN, Infinity, numbers too large for a float, lone surrogates), which
+    json reads, as it did in the first pass."""
+    if end >= 0:
+        try:
+            return orjson.loads(text[start:end])
+        except orjson.JSONDecodeError:
+            pass
+    return _decode(text, start)[0]
 
 
 def _objects(document: Any, depth: int = 0) -> Iterator[Any]:
@@ -373,6 +427,9 @@ def _schedule(flow: FlowRows, spec: dict[str, Any], metadata: dict[str, Any], st
                      "from" if rejection.code == "NEEDS_START" else ""))
         return
     flow.schedule = converted.freq
+    flow.cells.update(source_schedule=rest, source_grammar="robfig")  # for the proof (mapping/flows.py)
+    if anchor is not None:
+        flow.cells["start"] = anchor.isoformat()
     if rest.startswith(EVERY):
         flow.cells["timezone"] = "UTC"
         flow.warn("EVERY_ANCHOR", f"{rest} is a fixed interval the controller counts from {anchor_field} "
@@ -393,9 +450,12 @@ def _schedule(flow: FlowRows, spec: dict[str, Any], metadata: dict[str, Any], st
     elif time_zone is not None:
         flow.fail("INVALID_SYNTAX", f"spec.timeZone is {time_zone!r}: Kubernetes refuses an empty or non-text zone")
         return
-    flow.warn("CONTROLLER_TIMEZONE", "no spec.timeZone: the controller fired the schedule in kube-controller-manager's "
-                                     "local zone (UTC in most clusters), which the export does not say; set [mapping] "
-                                     "source_timezone to it, else the schedule is taken to be in the service's zone")
+    # Only news while nobody said which zone that is: "unless" asks the mapping to leave the warning
+    # out when [mapping] source_timezone names it (the profile does not see the mapping's settings).
+    flow.warnings.append({"code": "CONTROLLER_TIMEZONE", "unless": UNLESS_SOURCE_TIMEZONE, "message": (
+        "no spec.timeZone: the controller fired the schedule in kube-controller-manager's local zone (UTC in most "
+        "clusters), which the export does not say; set [mapping] source_timezone to it, else the schedule is taken "
+        "to be in the service's zone")})
 
 
 def _state(flow: FlowRows, spec: dict[str, Any], job: dict[str, Any]) -> None:
@@ -410,6 +470,8 @@ def _state(flow: FlowRows, spec: dict[str, Any], job: dict[str, Any]) -> None:
 
 
 def _cronjob_settings(flow: FlowRows, spec: dict[str, Any]) -> None:
+    if spec.keys() <= _PLAIN_SPEC:
+        return
     policy = _text(spec.get("concurrencyPolicy"), "spec.concurrencyPolicy")
     if policy in ("Forbid", "Replace"):
         what = ("skipped a run while the last one still ran" if policy == "Forbid"
@@ -423,9 +485,9 @@ def _cronjob_settings(flow: FlowRows, spec: dict[str, Any]) -> None:
     if limits:
         flow.warn("HISTORY_LIMIT", f"{', '.join(limits)}: how many finished Jobs Kubernetes kept; the service keeps "
                                    "its own run history")
-    other = sorted(set(spec) - SPEC_KEY_SET)
+    other = spec.keys() - SPEC_KEY_SET
     if other:
-        flow.warn("JOB_SETTINGS", f"spec.{', spec.'.join(other)}: not carried")
+        flow.warn("JOB_SETTINGS", f"spec.{', spec.'.join(sorted(other))}: not carried")
 
 
 def _job_settings(flow: FlowRows, job: dict[str, Any], pod: dict[str, Any]) -> None:
@@ -445,12 +507,15 @@ def _job_settings(flow: FlowRows, job: dict[str, Any], pod: dict[str, Any]) -> N
     if job.get("activeDeadlineSeconds") is not None:
         flow.warn("TIMEOUT", f"activeDeadlineSeconds {job['activeDeadlineSeconds']}: Kubernetes stopped a Job that ran "
                              "longer; not carried")
-    other = sorted(set(job) - JOB_KEY_SET)
+    other = job.keys() - JOB_KEY_SET
     if other:
-        flow.warn("JOB_SETTINGS", f"spec.jobTemplate.spec.{', spec.jobTemplate.spec.'.join(other)}: not carried")
+        flow.warn("JOB_SETTINGS", f"spec.jobTemplate.spec.{', spec.jobTemplate.spec.'.join(sorted(other))}: not "
+                                  "carried")
 
 
 def _pod_settings(flow: FlowRows, pod: dict[str, Any], template: dict[str, Any]) -> None:
+    if pod.keys() <= _PLAIN_POD and template.keys() <= _PLAIN_TEMPLATE:
+        return
     account = pod.get("serviceAccountName") or pod.get("serviceAccount")
     if account:
         flow.warn("SERVICE_ACCOUNT", f"the pod ran as service account {account}, with its permissions in the cluster "
@@ -510,6 +575,8 @@ def expand(text: str, known: dict[str, str], unresolved: set[str]) -> str:
 
 def _run_as(container: dict[str, Any], pod: dict[str, Any], flow: FlowRows, where: str) -> str:
     """`--user` from runAsUser and runAsGroup (the container's, else the pod's)."""
+    if "securityContext" not in container and "securityContext" not in pod:
+        return ""
     pod_context = _mapping(pod.get("securityContext"), "securityContext")
     context = _mapping(container.get("securityContext"), f"{where}.securityContext")
     user = context.get("runAsUser", pod_context.get("runAsUser"))
@@ -524,22 +591,24 @@ def _run_as(container: dict[str, Any], pod: dict[str, Any], flow: FlowRows, wher
 def container_command(container: dict[str, Any], pod: dict[str, Any], flow: FlowRows, where: str) -> str:
     """The `docker run` that runs this container as its pod did (image, entrypoint, arguments,
     environment, working directory, user, pull policy)."""
-    image = _text(container.get("image"), f"{where}.image").strip()
+    image = container.get("image")
+    image = (image if type(image) is str else _text(image, f"{where}.image")).strip()
     if not image:
         raise Malformed(f"{where} has no image")
     known: dict[str, str] = {}
     from_cluster: list[str] = []
     unresolved: set[str] = set()
     words: list[str] = []  # after `docker run --rm`
-    pull = PULL.get(_text(container.get("imagePullPolicy"), f"{where}.imagePullPolicy"))
-    if pull:
-        words += ["--pull", pull]
+    if container.get("imagePullPolicy") is not None:
+        pull = PULL.get(_text(container["imagePullPolicy"], f"{where}.imagePullPolicy"))
+        if pull:
+            words += ["--pull", pull]
     user = _run_as(container, pod, flow, where)
     if user:
         words += ["--user", user]
     if container.get("workingDir"):
         words += ["--workdir", _text(container["workingDir"], f"{where}.workingDir")]
-    for index, variable in enumerate(_sequence(container.get("env"), f"{where}.env")):
+    for index, variable in enumerate(_sequence(container["env"], f"{where}.env") if "env" in container else ()):
         entry = _mapping(variable, f"{where}.env[{index}]")
         name = _text(entry.get("name"), f"{where}.env[{index}].name")
         if entry.get("valueFrom") is not None:
@@ -549,12 +618,15 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
             continue
         known[name] = expand(_text(entry.get("value"), f"{where}.env[{index}].value"), known, unresolved)
         words += ["--env", f"{name}={known[name]}"]
-    for index, reference in enumerate(_sequence(container.get("envFrom"), f"{where}.envFrom")):
+    for index, reference in enumerate(_sequence(container["envFrom"], f"{where}.envFrom")
+                                      if "envFrom" in container else ()):
         entry = _mapping(reference, f"{where}.envFrom[{index}]")
         from_cluster += [f"every key of {kind} {_mapping(ref, kind).get('name', '')}" for kind, ref in entry.items()
                          if kind in ("configMapRef", "secretRef")]
-    command = [expand(word, known, unresolved) for word in _strings(container.get("command"), f"{where}.command")]
-    args = [expand(word, known, unresolved) for word in _strings(container.get("args"), f"{where}.args")]
+    command = [expand(word, known, unresolved) for word in _strings(container["command"], f"{where}.command")
+               ] if container.get("command") is not None else []
+    args = [expand(word, known, unresolved) for word in _strings(container["args"], f"{where}.args")
+            ] if container.get("args") is not None else []
     if command:
         words += ["--entrypoint", command[0], image, *command[1:], *args]
     else:
@@ -566,7 +638,7 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
         flow.warn("ENV_REFERENCE", f"{where}: $({'), $('.join(sorted(unresolved))}) were expanded by the kubelet from "
                                    "values this export does not hold (from the cluster, or no variable of the "
                                    "container): kept as written, so the program receives that text")
-    return _DOCKER_RUN + " ".join([_quoted(word) for word in words])
+    return _DOCKER_RUN + " ".join(map(_quoted, words))
 
 
 @functools.lru_cache(maxsize=8192)  # flags, images and entrypoints repeat from CronJob to CronJob
@@ -575,6 +647,8 @@ def _quoted(word: str) -> str:
 
 
 def _container_settings(flow: FlowRows, container: dict[str, Any], where: str) -> None:
+    if container.keys() <= _PLAIN_CONTAINER:
+        return
     resources = _mapping(container.get("resources"), f"{where}.resources")
     if any(resources.values()):
         flow.warn("RESOURCES", f"{where}: resources {json.dumps(resources, sort_keys=True, default=str)} are not "
@@ -596,8 +670,9 @@ def _tasks(flow: FlowRows, pod: dict[str, Any]) -> None:
     if not containers:
         raise Malformed("spec.jobTemplate.spec.template.spec.containers is empty: the pod runs nothing")
     for number, item in enumerate(containers, start=1):
-        container = _mapping(item, f"container {number}")
-        name = _text(container.get("name"), f"container {number} name") or f"container-{number}"
+        container = item if type(item) is dict else _mapping(item, f"container {number}")
+        name = container.get("name")
+        name = (name if type(name) is str else _text(name, f"container {number} name")) or f"container-{number}"
         where = f"container {name}"
         flow.tasks.append({"task_id": str(number), "task_name": name,
                            "command": container_command(container, pod, flow, where)})
@@ -610,13 +685,15 @@ def _tasks(flow: FlowRows, pod: dict[str, Any]) -> None:
                                     "volumes: each is a task, started together, sharing neither")
     init = [f"{_text(_mapping(c, 'init container').get('name'), 'name')} "
             f"({_text(_mapping(c, 'init container').get('image'), 'image')})"
-            for c in _sequence(pod.get("initContainers"), "initContainers")]
+            for c in _sequence(pod.get("initContainers"), "initContainers")] if "initContainers" in pod else []
     if init:
         flow.warn("INIT_CONTAINERS", f"init containers {_names(init)} ran first, in order, in the pod: not carried "
                                      "(they prepare what the pod shares, which the tasks do not)")
 
 
 def _annotations(flow: FlowRows, metadata: dict[str, Any]) -> None:
+    if "annotations" not in metadata:
+        return
     names = sorted(k for k in _mapping(metadata.get("annotations"), "metadata.annotations") if k != LAST_APPLIED)
     if names:
         flow.warn("ANNOTATIONS", f"annotations {_names(names)} are not carried")
@@ -643,8 +720,8 @@ def _flow(item: dict[str, Any], number: int, default_namespace: str) -> FlowRows
         template = _mapping(job.get("template"), "spec.jobTemplate.spec.template")
         pod = _mapping(template.get("spec"), "spec.jobTemplate.spec.template.spec")
         labels = _mapping(metadata.get("labels"), "metadata.labels")
-        flow.cells["params"] = parameters_text([{"key": str(k), "value": _text(v, f"label {k}")}
-                                                for k, v in labels.items()])
+        flow.cells["params"] = parameters_text([
+            {"key": str(k), "value": v if type(v) is str else _text(v, f"label {k}")} for k, v in labels.items()])
         _schedule(flow, spec, metadata, _mapping(item.get("status"), "status"))
         _state(flow, spec, job)
         _tasks(flow, pod)
