@@ -147,20 +147,23 @@ class Runner:
             self.log_error = error
         self.stop.set()
 
-    def _record(self, flow: ReadyFlow | InvalidFlow, **line: Any) -> None:
+    def _record(self, flow: ReadyFlow | InvalidFlow, line: dict[str, Any]) -> None:
+        """A flow's final line. Its fields go as one dict from here to the log: passed as
+        keywords they were packed anew at each of three calls, once a flow."""
         if line["status"] == "saved":
             line["status"] = self.saved_status
-        self.log.record(rows=flow.rows, source_key=flow.source_key, **line, warnings=list(flow.warnings),
-                        **({"proof": flow.proof} if flow.proof else {}), **self.line_extra)
+        self.log.record_line({"rows": flow.rows, "source_key": flow.source_key, **line,
+                              "warnings": list(flow.warnings), **({"proof": flow.proof} if flow.proof else {}),
+                              **self.line_extra})
         self.on_record(line["status"])
 
     def record_invalid(self, flow: InvalidFlow) -> None:
-        self._record(
-            flow, flow_id=flow.flow_id or None, name=flow.name or None, status="invalid", attempts=0,
-            code=next((e.code for e in flow.errors if e.code), None),
-            errors=[e.model_dump(exclude_none=True) for e in flow.errors],
-            msg="; ".join(e.sentence() for e in flow.errors),
-        )
+        self._record(flow, {
+            "flow_id": flow.flow_id or None, "name": flow.name or None, "status": "invalid", "attempts": 0,
+            "code": next((e.code for e in flow.errors if e.code), None),
+            "errors": [e.model_dump(exclude_none=True) for e in flow.errors],
+            "msg": "; ".join(e.sentence() for e in flow.errors),
+        })
 
     def _record_flow(self, flow: ReadyFlow, status: str, sha: str, exchange: Exchange | None = None,
                      started: float | None = None, msg: str = "", flow_id: str | None = None,
@@ -168,23 +171,28 @@ class Runner:
                      compared: list[str] | None = None) -> None:
         exchange = exchange or Exchange()
         answer = exchange.answer
-        self._record(
-            flow, flow_id=flow_id or (None if flow.needs_id else flow.flow_id), name=flow.name,
-            status=status, attempts=exchange.attempts, http_status=answer.http_status if answer else None,
-            code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
-            elapsed_ms=round((time.monotonic() - started) * 1000, 1) if started else None,
-            latency_ms=exchange.latency_ms, payload_sha256=sha, target=flow.target, input_sha256=input_sha or sha,
-            **sent_facts(body or flow.body, compared, self.settings.log_payload and body is not None),
-        )
+        line = {
+            "flow_id": flow_id or (None if flow.needs_id else flow.flow_id), "name": flow.name, "status": status,
+            "attempts": exchange.attempts, "http_status": answer.http_status if answer else None,
+            "code": answer.code if answer else exchange.code, "msg": msg or exchange.msg,
+            "elapsed_ms": round((time.monotonic() - started) * 1000, 1) if started else None,
+            "latency_ms": exchange.latency_ms, "payload_sha256": sha, "target": flow.target,
+            "input_sha256": input_sha or sha,
+        }
+        line.update(sent_facts(body or flow.body, compared, self.settings.log_payload and body is not None))
+        self._record(flow, line)
 
     def _record_not_attempted(self, flow: ReadyFlow) -> None:
         self._record_flow(flow, "not_attempted", flow.sha256,
                           Exchange(code=self.abort_code), msg=f"not attempted: {self.abort_reason}")
 
     async def run(self, flows: AsyncGenerator[ReadyFlow | InvalidFlow, None]) -> None:
-        queue: asyncio.Queue[ReadyFlow | None] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
+        queue = _FlowQueue(self.settings.concurrency * 2)
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.settings.concurrency)]
         in_doubt: list[ReadyFlow] = []
+        # What earlier runs left, looked up only when there is any (a first run has none): a
+        # flow's target is text made anew at each use.
+        done, doubted = self.memory.done, self.memory.in_doubt
         try:
             async for flow in flows:
                 if self.stopping:
@@ -196,9 +204,9 @@ class Runner:
                     self.record_invalid(flow)
                 elif self.abort_reason is not None:
                     self._record_not_attempted(flow)
-                elif self.memory.done.get(flow.target) == flow.sha256:
+                elif done and done.get(flow.target) == flow.sha256:
                     self.skipped += 1  # saved by the run being resumed: its line is there already
-                elif flow.target in self.memory.in_doubt:
+                elif doubted and flow.target in doubted:
                     in_doubt.append(flow)  # last: by then its old request's time is usually up
                 else:
                     await queue.put(flow)
@@ -216,28 +224,24 @@ class Runner:
         if self._bug is not None:
             raise self._bug
 
-    async def _worker(self, queue: asyncio.Queue[ReadyFlow | None]) -> None:
+    async def _worker(self, queue: _FlowQueue) -> None:
+        # A flow is carried right here, not in a coroutine of its own: every resumption of a
+        # request passes through each coroutine that awaits it, a few times a flow.
         while (flow := await queue.get()) is not None:
             if self.stopping:
                 continue  # no line: a resumed run sends it
+            sending = _Sending()
             try:
                 if self.abort_reason is not None:
                     self._record_not_attempted(flow)
                     continue
-                await self._process(flow)
+                await self._carry(flow, sending)
             except ResultLogError as error:
+                self.unrecorded += sending.sent  # sent, and its final line could not be written
                 self._log_failed(error)
             except Exception as error:  # a bug: stop the run rather than leave the queue unread
                 self._bug = self._bug or error
                 self.stop.set()
-
-    async def _process(self, flow: ReadyFlow) -> None:
-        sending = _Sending()
-        try:
-            await self._carry(flow, sending)
-        except ResultLogError:
-            self.unrecorded += sending.sent
-            raise
 
     def _intent(self, flow: ReadyFlow, sending: _Sending, action: str, flow_id: str, sha: str) -> Callable[[], None]:
         """What runs just before a request that may change the flow leaves: its `attempt` record."""
@@ -255,7 +259,7 @@ class Runner:
         started = time.monotonic()
         body = flow.body
         input_sha = sha = flow.sha256
-        doubt_until = self.memory.in_doubt.get(flow.target)
+        doubt_until = self.memory.in_doubt.get(flow.target) if self.memory.in_doubt else None
         if doubt_until is not None:
             # A dead run's request for this flow may still land: let its time limit pass first.
             if await self.stop.sleep(doubt_until - time.time()):
@@ -634,6 +638,32 @@ class Runner:
                 return _stopped(exchange)
         exchange.msg = f"gave up after {exchange.attempts} attempt(s): {exchange.msg}"
         return exchange
+
+
+class _FlowQueue:
+    """The flows between the reader of the source and the workers. Once it found the queue
+    full, the reader waits until half of it has been taken, not for each flow taken: woken at
+    every flow (as asyncio.Queue.put would be), it cost an event-loop turn a flow (a future, a
+    callback, the source's generators resumed)."""
+
+    def __init__(self, size: int) -> None:
+        self._queue: asyncio.Queue[ReadyFlow | None] = asyncio.Queue(maxsize=size)
+        self._low = size // 2
+        self._room: asyncio.Future[None] | None = None
+
+    async def put(self, flow: ReadyFlow | None) -> None:
+        while self._queue.full():
+            self._room = asyncio.get_running_loop().create_future()
+            await self._room
+        self._queue.put_nowait(flow)
+
+    async def get(self) -> ReadyFlow | None:
+        flow = await self._queue.get()
+        if self._room is not None and self._queue.qsize() <= self._low:
+            if not self._room.done():
+                self._room.set_result(None)
+            self._room = None
+        return flow
 
 
 STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "

@@ -268,10 +268,13 @@ def identity_scopes(settings: Settings) -> frozenset[str]:
     if scope is None or settings.mapping.identity_scope:
         return frozenset({scope} if scope else ())
     from migrate.sources.detect import AUTO, MIXED, auto_profile
+
+    if scope not in (AUTO, MIXED):
+        return frozenset({scope})
     from migrate.sources.mixed import formats_in
     from migrate.sources.profiles import registry
 
-    profiles = tuple(registry())
+    profiles = tuple(registry())  # every profile imported: only for a format to recognise
     if scope == AUTO:  # the format recognised, as the mapping marked the flows (mapping/pipeline.py)
         scope = auto_profile(settings.source.path, list(profiles))
     return formats_in(settings.source, profiles) if scope == MIXED else frozenset({scope})

@@ -21,6 +21,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+import orjson
+
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
@@ -85,7 +87,13 @@ def sent_facts(body: bytes, changed: list[str] | None, with_payload: bool) -> di
     """What a result line says of the body: the converted freq and cycle, the fields a comparison
     found different (when one was made), and with `[run] log_payload` the whole body (the result
     log redacts secrets in it as in every line)."""
-    wire = json.loads(body)
+    if not with_payload:  # freq and cycle are text: orjson reads them as json does, three times faster
+        try:
+            wire = orjson.loads(body)
+        except orjson.JSONDecodeError:  # an integer beyond 64 bits, a lone surrogate: json's to read
+            wire = json.loads(body)
+    else:  # the whole body is logged: read exactly as json reads it
+        wire = json.loads(body)
     facts: dict[str, Any] = {"freq": wire.get("freq"), "cycle": wire.get("cycle")}
     if changed is not None:
         facts["changed"] = changed

@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePath
 from typing import IO, Any
 
 import orjson
-import structlog
 
 from migrate import console
 from migrate.exit_codes import CannotRun
@@ -58,8 +57,8 @@ def echo_to_stdout(path: Path) -> None:
 
 
 class _LineWriter:
-    """structlog's logger: writes one rendered line and flushes it at once; a final line also
-    to standard output when the log is echoed there (`echo`)."""
+    """Writes one rendered line and flushes it at once; a final line also to standard output
+    when the log is echoed there (`echo`)."""
 
     def __init__(self, path: Path, stream: IO[bytes], fsync_every: int, echo: IO[str] | None = None) -> None:
         self._path = path
@@ -67,22 +66,26 @@ class _LineWriter:
         self._fsync_every = fsync_every
         self._since_sync = 0
         self._echo = echo
-        self.echo_next = True  # False while an `attempt` record is written: the file's alone
 
-    def msg(self, line: bytes) -> None:
-        data = memoryview(line + b"\n")  # one write of the whole line: a kill leaves no half of it
+    def write(self, line: bytes, echo: bool = True) -> None:
+        """`echo` False: an `attempt` record, for the file alone."""
+        data = line + b"\n"  # one write of the whole line: a kill leaves no half of it
         try:
-            while data:
-                written = self._stream.write(data)
-                data = data[written or 0:]
-            self._since_sync += 1
-            if self._fsync_every and self._since_sync >= self._fsync_every:
-                os.fsync(self._stream.fileno())
-                self._since_sync = 0
+            written = self._stream.write(data)
+            if written != len(data):  # a short write (a signal, a nearly full disk): the rest, at once
+                rest = memoryview(data)[written or 0:]
+                while rest:
+                    written = self._stream.write(rest)
+                    rest = rest[written or 0:]
+            if self._fsync_every:
+                self._since_sync += 1
+                if self._since_sync >= self._fsync_every:
+                    os.fsync(self._stream.fileno())
+                    self._since_sync = 0
         except OSError as error:
             raise ResultLogError(self._path, error) from None
-        if self._echo is not None and self.echo_next:
-            self._write_echo(line + b"\n")
+        if echo and self._echo is not None:
+            self._write_echo(data)
 
     def _write_echo(self, data: bytes) -> None:
         """The line on standard output, whole and at once (a collector reads lines). Standard
@@ -102,13 +105,13 @@ class _LineWriter:
                 from None
 
 
-def _render(_: object, __: str, event: MutableMapping[str, Any]) -> bytes:
-    """The whole of structlog's chain in one processor, as it runs once a flow: the time stamp
-    added, the event name dropped, the line rendered by orjson (structlog's recommended
-    serializer for speed; anything it does not know, a Path say, is written as its text), and
-    any secret this process holds masked, wherever it sits."""
+def _render(event: dict[str, Any]) -> bytes:
+    """One result line (the run's own fields, then the line's): the time stamp added, the line
+    rendered by orjson (anything it does not know, a Path say, is written as its text), and any
+    secret this process holds masked, wherever it sits. Written once or twice a flow, so
+    rendered directly: through structlog's bound logger (a context copy, a chain of processors,
+    a proxy call) a line cost twice as much."""
     event["ts"] = utc_iso()
-    event.pop("event", None)
     return redact_rendered(orjson.dumps(event, default=str))
 
 
@@ -126,31 +129,25 @@ class ResultLog:
         self.path = path
         echo = console.take_stdout() if path in _ECHOED else None
         self._writer = _LineWriter(path, self._stream, fsync_every, echo)
-        context: dict[str, Any] = {"run_id": run_id, "source_file": source_file,
-                                   **({"config": config} if config else {})}
+        self._context: dict[str, Any] = {"run_id": run_id, "source_file": source_file,
+                                         **({"config": config} if config else {})}
         # The human console never said this (the summary names the log); a collector wants it first.
-        console.emit("start", None, **context, result_log=str(path), result_log_on_stdout=echo is not None)
-        self._log = structlog.wrap_logger(
-            self._writer,
-            processors=[_render],
-            context_class=dict,
-            wrapper_class=structlog.BoundLogger,
-        ).bind(**context)
+        console.emit("start", None, **self._context, result_log=str(path), result_log_on_stdout=echo is not None)
         self.summary = Summary()
 
     def record(self, **line: Any) -> None:
-        self._log.msg("flow", **line)
+        self.record_line(line)
+
+    def record_line(self, line: dict[str, Any]) -> None:
+        """`record`, the line's fields given as one dict (which is not kept)."""
+        self._writer.write(_render({**self._context, **line}))
         self.summary.add_line(line)  # this run's own lines, once written: no need to read them back
 
     def attempt(self, **line: Any) -> None:
         """A request that may change a flow is about to leave (see ATTEMPT). Written to the file
         only: a collector reading standard output gets each flow's final line, and resume reads
         the file."""
-        self._writer.echo_next = False
-        try:
-            self._log.msg("flow", status=ATTEMPT, **line)
-        finally:
-            self._writer.echo_next = True
+        self._writer.write(_render({**self._context, "status": ATTEMPT, **line}), echo=False)
 
     def close(self) -> None:
         try:
