@@ -607,3 +607,20 @@ def test_flows_of_job_files_are_every_end_with_what_it_waits_on(tmp_path: Path,
             continue
         assert {name: upstream for name, (_, upstream) in tasks(rows).items()} == {
             n: runs_after(n) for n in members}
+
+
+def test_a_period_that_drifts_across_daylight_saving_is_refused_by_the_proof_unless_opted_in(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every 2h in New York: the converter keeps the clock hours, the source's period does not (it
+    keeps 2h of elapsed time across a change); the proof finds it: refused, with the opt-in named;
+    with `timezone_shift = "approximate"`, saved with the evidence as a warning."""
+    options = '{ project = "legacy", schedules = "legacy.schedules-table.json" }'
+    code, found, err = plan(tmp_path, capsys, LEGACY, options, target='timezone = "America/New_York"')
+    assert found, err
+    cleanup = next(a for a in found["actions"] if a["source_key"] == "legacy/cleanup")
+    assert cleanup["action"] == "invalid" and cleanup["proof"]["verdict"] == "differs", cleanup
+    assert 'timezone_shift = "approximate"' in cleanup["errors"][0]["message"]
+    code, found, err = plan(tmp_path, capsys, LEGACY, options, extra='[mapping]\ntimezone_shift = "approximate"',
+                            target='timezone = "America/New_York"')
+    cleanup = next(a for a in found["actions"] if a["source_key"] == "legacy/cleanup")
+    assert cleanup["action"] == "valid" and "NOT_EQUIVALENT" in {w["code"] for w in cleanup["warnings"]}, cleanup

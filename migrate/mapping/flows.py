@@ -500,6 +500,10 @@ def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
 CONVERTING_PROFILES = frozenset({"controlm", "kubernetes", "eventbridge", "systemd", "schtasks", "taskxml", "oozie"})
 # Conversions the user opted in to knowing they may fire otherwise: a difference is a warning there.
 APPROXIMATIONS = frozenset({TIMEZONE_APPROXIMATE, "SPLIT"})
+# A profile's own warning that its conversion keeps clock times where the source's period drifts
+# across a daylight-saving change (Azkaban's `2h` in New York): the proof finds the difference,
+# which `timezone_shift = "approximate"` accepts as it accepts a shift by today's offset.
+PROFILE_DRIFTS = frozenset({"PERIOD_DAYLIGHT_SAVING"})
 
 
 def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, zone: str | None,
@@ -521,12 +525,16 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
     draft.proof = _proof_line(proof, source, grammar, zone)
     if proof.verdict != "differs":
         return
-    if any(w.code in APPROXIMATIONS for w in result.warnings):
+    drifts = any(w.get("code") in PROFILE_DRIFTS for w in draft.warnings)  # a profile said so already
+    if any(w.code in APPROXIMATIONS for w in result.warnings) or (
+            drifts and plan.mapping.timezone_shift == "approximate"):
         draft.warnings.append({"code": NOT_EQUIVALENT, "from": source, "to": " + ".join(freqs),
                                "message": f"an opted-in approximation: {proof.sentence()}"})
         return
+    opt_in = ('; to save it anyway, firing at the same clock times across the change, opt in with [mapping] '
+              'timezone_shift = "approximate"') if drifts else ""
     draft.fail("freq", raw, f"{NOT_EQUIVALENT}: {' + '.join(freqs)} does not fire when {source!r} did: "
-                            f"{proof.sentence()}", code=NOT_EQUIVALENT)
+                            f"{proof.sentence()}{opt_in}", code=NOT_EQUIVALENT)
 
 
 @functools.lru_cache(maxsize=4096)  # shared by the flows of one schedule, never changed

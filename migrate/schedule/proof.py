@@ -341,7 +341,7 @@ def prove(source: str, grammar: str, zone: str | None, anchor: datetime | None, 
 
 
 # The grammars whose schedules count from an anchor (their proof starts there when it is later).
-INTERVAL_GRAMMARS = frozenset({"airflow", "iso8601", "robfig", "eventbridge"})
+INTERVAL_GRAMMARS = frozenset({"airflow", "iso8601", "robfig", "eventbridge", "oozie"})
 
 
 def next_fires(proof_source: Iterator[datetime], count: int = 5) -> list[str]:

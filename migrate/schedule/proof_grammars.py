@@ -8,21 +8,33 @@ each read here from its own documentation, sharing no code with its converter.
 * `eventbridge` (`cron(…)` and `rate(…)`): an evaluator written from the table of AWS's "Schedule
   expressions" page: six fields, one of the day fields `?`, `L`, `W`, `#`, names, ranges, steps.
   What the table does not document (`LW`, `dL`, wrapping ranges) is `unchecked`.
-* anything else (systemd calendar events, Windows triggers, Control-M, Oozie, Azkaban periods):
-  no independent evaluator here, so `unchecked`, with the grammar named.
+* `azkaban` (a period from the first scheduled time): the period added as Joda-Time adds one in
+  the schedule's zone (Azkaban's Schedule.getNextRuntime): `s`, `m`, `h` as fixed durations, `d`,
+  `w`, `M`, `y` on the wall clock. Where a month added to a 29th-31st lands, and whether
+  fetchSchedules' milliseconds were a fixed duration or a day in a zone with daylight saving, is
+  not documented: `unchecked`.
+* `systemd`, `windows` / `schtasks`, `oozie`: schedule/proof_systemd.py, proof_windows.py,
+  proof_oozie.py, each from its grammar's documentation.
+* anything else (Control-M, Rundeck's structured schedule): no independent evaluator here, so
+  `unchecked`, with the grammar named.
 """
 
 from __future__ import annotations
 
 import calendar
 import itertools
+import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
 
 from migrate.schedule.proof import (
     Unchecked,
     _cronsim_walls,
+    _instant,
     _merged,
     _search_start,
     _walls_to_instants,
@@ -38,11 +50,7 @@ GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1
 GO_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 WHY_NOT = {
-    "systemd": "no independent evaluator of systemd calendar events here (systemd-analyze is not installed)",
-    "windows": "no independent evaluator of Windows Task Scheduler triggers",
     "controlm": "no independent evaluator of Control-M scheduling criteria",
-    "oozie": "no independent evaluator of Oozie coordinator frequencies",
-    "azkaban": "no independent evaluator of Azkaban schedule periods",
     "rundeck": "no independent evaluator of Rundeck's structured schedule (its time, weekday and month fields)",
 }
 
@@ -53,6 +61,20 @@ def source_fires(source: str, grammar: str, zone: str, anchor: datetime | None, 
         return _robfig(source, zone, anchor, begin, end)
     if grammar == "eventbridge":
         return _eventbridge(source, zone, anchor, begin, end)
+    if grammar == "systemd":
+        from migrate.schedule.proof_systemd import systemd_fires
+
+        return systemd_fires(source, zone, begin, end)
+    if grammar == "oozie":
+        from migrate.schedule.proof_oozie import oozie_fires
+
+        return oozie_fires(source, begin, end)
+    if grammar in ("windows", "schtasks"):
+        from migrate.schedule.proof_windows import windows_fires
+
+        return windows_fires(source, grammar, zone, begin, end)
+    if grammar == "azkaban":
+        return _azkaban(source, zone, begin, end)
     raise Unchecked(WHY_NOT.get(grammar, f"no independent evaluator of the {grammar!r} grammar"))
 
 
@@ -233,3 +255,54 @@ def _eventbridge(source: str, zone: str, anchor: datetime | None, begin: datetim
                     yield datetime(day.year, day.month, day.day, hour, minute)
 
     return _walls_to_instants(walls(), zone, begin, end)
+
+
+# --- Azkaban periods --------------------------------------------------------------------------------
+
+# Azkaban's period strings: the triggers and schedules tables' `1d` (TimeUtils.parsePeriodString),
+# fetchSchedule's `1 day(s)`, fetchSchedules' milliseconds.
+AZ_SHORT = re.compile(r"\s*(\d+)\s*([smhdwMy])\s*")
+AZ_SPELLED = re.compile(r"\s*(\d+)\s+(second|minute|hour|day|week|month|year)\(s\)\s*", re.IGNORECASE)
+AZ_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "week": "w", "month": "M", "year": "y"}
+AZ_FIXED = {"s": 1, "m": 60, "h": 3600}
+
+
+def _azkaban_period(text: str, zone: str) -> tuple[int, str]:
+    """(count, unit) of a period; milliseconds as seconds where no calendar unit can be meant."""
+    if match := AZ_SHORT.fullmatch(text):
+        return int(match[1]), match[2]
+    if match := AZ_SPELLED.fullmatch(text):
+        return int(match[1]), AZ_UNITS[match[2].lower()]
+    if text.strip().isdigit():
+        milliseconds = int(text)
+        offsets = {ZoneInfo(zone).utcoffset(datetime(2025, month, 1)) for month in (1, 7)}
+        if milliseconds % 86_400_000 == 0 and len(offsets) > 1:
+            raise Unchecked(f"a period of {milliseconds} ms in {zone}: a day on the wall clock or a fixed duration "
+                            "(fetchSchedules does not say)")
+        if milliseconds % 1000:
+            raise Unchecked(f"a period of {milliseconds} ms is not whole seconds")
+        return milliseconds // 1000, "s"
+    raise Unchecked(f"{text!r} is not an Azkaban period such as 1d, 12h or 30m")
+
+
+def _azkaban(source: str, zone: str, begin: datetime, end: datetime) -> Iterator[datetime]:
+    """`{"period": "1d", "first": wall-clock time of the first run, "timezone": its zone}`."""
+    try:
+        document = json.loads(source)
+        period, first = str(document["period"]), datetime.fromisoformat(str(document["first"]))
+    except (ValueError, KeyError, TypeError):
+        raise Unchecked(f"{source!r} is not the azkaban profile's JSON form (period, first, timezone)") from None
+    zone = str(document.get("timezone") or zone)
+    count, unit = _azkaban_period(period, zone)
+    if count <= 0:
+        raise Unchecked(f"a period of {period!r}")
+    if _instant(first, zone) > begin:
+        raise Unchecked(f"the schedule's first time {first:%Y-%m-%dT%H:%M} is after the compared span begins: the "
+                        "flow's start date, which keeps the freq from firing before then, is not compared")
+    if unit in AZ_FIXED:  # a fixed duration: on UTC's clock
+        return interval_fires(timedelta(seconds=count * AZ_FIXED[unit]), _instant(first, zone), zone, begin, end)
+    if unit in ("d", "w"):
+        return interval_fires(timedelta(days=count * (7 if unit == "w" else 1)), first, zone, begin, end)
+    if first.day > 28:
+        raise Unchecked(f"a period of {period} from day {first.day}: where a month after it lands is not documented")
+    return interval_fires(relativedelta(months=count * (12 if unit == "y" else 1)), first, zone, begin, end)

@@ -311,8 +311,10 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
         return
     flow.schedule = converted.freq
     flow.cells["start_date"] = anchor.date().isoformat()
-    # The source, for the proof (mapping/flows.py): a period has no independent evaluator, so "unchecked"
-    flow.cells.update(source_schedule=schedule.period, source_grammar="azkaban")
+    # The source, for the proof (mapping/flows.py, schedule/proof_grammars.py): the period as written, from
+    # its first time (a wall-clock time in its zone)
+    flow.cells.update(source_schedule=json.dumps({"period": schedule.period, "first": anchor.isoformat(),
+                                                  "timezone": zone}), source_grammar="azkaban")
     if zone and shifts_with_daylight_saving(schedule.period) and _daylight_saving(zone):
         flow.warn("PERIOD_DAYLIGHT_SAVING", f"{schedule.where} repeats every {schedule.period} as a fixed duration "
                                             f"from {anchor:%Y-%m-%d %H:%M} ({zone}): across a daylight-saving change "

@@ -65,6 +65,7 @@ are refused (defusedxml).
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import zipfile
@@ -1322,6 +1323,7 @@ def _schedule(flow: FlowRows, app: App, scope: Scope, options: Settings, ctx: Co
         ctx.note("TIMEZONE_ALIAS", f"timezone {zone.alias} is Java's {zone.iana}")
     flow.schedule = placed.converted.freq
     flow.cells["timezone"] = placed.zone
+    _proof_source(flow, app, scope, resolved.text, zone_text, options)
     if known_start is not None:
         flow.cells["start_date"] = zone.local(placed.first or known_start[0]).date().isoformat()
     if known_end is not None:
@@ -1329,6 +1331,23 @@ def _schedule(flow: FlowRows, app: App, scope: Scope, options: Settings, ctx: Co
         resolved_end = scope.resolve(written).text
         shown = written if written == resolved_end else f"{written} ({resolved_end})"
         report_end(flow, "the coordinator's end", shown, known_end[0].astimezone(UTC).date())
+
+
+def _proof_source(flow: FlowRows, app: App, scope: Scope, frequency: str, zone_text: str, options: Settings) -> None:
+    """The coordinator as resolved, for the proof (mapping/flows.py, schedule/proof_oozie.py): a JSON
+    object of its frequency, start, end and timezone (and the server's options that the frequency
+    needs); `start` its anchor."""
+    document = {"frequency": frequency, "timezone": zone_text}
+    for attribute in ("start", "end"):
+        resolved = scope.resolve(app.root.get(attribute, "")).text
+        if resolved and "${" not in resolved:
+            document[attribute] = resolved
+    if options.processing_offset is not None:
+        hours, minutes = divmod(abs(options.processing_offset), 60)
+        document["processing_timezone"] = f"GMT{'-' if options.processing_offset < 0 else '+'}{hours:02d}{minutes:02d}"
+    if options.first_day_of_week:
+        document["first_day_of_week"] = options.first_day_of_week
+    flow.cells.update(source_schedule=json.dumps(document), source_grammar="oozie", start=document.get("start", ""))
 
 
 TIMEOUT_MINUTES = {"minute": 1, "day": 1440, "week": 10080, "month": 30 * 1440}

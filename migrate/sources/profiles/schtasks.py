@@ -25,6 +25,7 @@ WORKING_DIRECTORY.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -252,6 +253,27 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool) -> None:
         flow.schedule = schedules[0]
 
 
+# The columns a trigger's proof reads, as written but for the dates (read in the file's order) and the
+# start time (on a 24-hour clock).
+PROOF_COLUMNS = ("Schedule Type", "Start Time", "Days", "Months", "Repeat: Every", "Repeat: Until: Time",
+                 "Repeat: Until: Duration")
+
+
+def _trigger_rows(triggers: pd.DataFrame, order: DateOrder) -> str:
+    """The triggers as a JSON list of their columns (Start Date and End Date as ISO dates)."""
+    rows = []
+    for _, trigger in triggers.iterrows():
+        row = {column: str(trigger.get(column, "")).strip() for column in PROOF_COLUMNS}
+        row["Start Time"] = clock_24h(row["Start Time"])
+        for column in ("Start Date", "End Date"):
+            try:
+                row[column] = read_date(str(trigger.get(column, "")), order)
+            except DateError:
+                row[column] = ""  # already reported by the flow's own reading
+        rows.append(row)
+    return json.dumps(rows, ensure_ascii=False)
+
+
 def _state(flow: FlowRows, state: str) -> None:
     folded = state.strip().casefold()
     if folded in ENABLED:
@@ -299,6 +321,8 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         name = str(task_name).strip("\\").replace("\\", "_").replace(" ", "_")
         flow = FlowRows(key=str(task_name), name=name)
         _schedule(flow, triggers, bool(frame.attrs.get("localised")))
+        if flow.schedule:  # the source, for the proof (mapping/flows.py, schedule/proof_windows.py)
+            flow.cells.update(source_schedule=_trigger_rows(triggers, order), source_grammar="schtasks")
         _state(flow, str(first.get("Scheduled Task State", "Enabled")))
         try:
             start_date = read_date(str(first.get("Start Date", "")), order)

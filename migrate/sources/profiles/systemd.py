@@ -42,6 +42,7 @@ NAME_COLLISION.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -379,6 +380,9 @@ def _schedule(flow: FlowRows, timer: Unit) -> None:
         flow.fail(rejection.code, f"{timer.path}: OnCalendar=: {rejection.message}")
         return
     flow.schedule = event.converted.freq
+    # The source, for the proof (mapping/flows.py, schedule/proof_systemd.py): a line as written, several as a JSON list
+    flow.cells.update(source_schedule=calendars[0] if len(calendars) == 1 else json.dumps(calendars),
+                      source_grammar="systemd")
     if event.timezone:
         flow.cells["timezone"] = event.timezone
     else:  # as the kubernetes profile's CONTROLLER_TIMEZONE: the zone is assumed, so it is said

@@ -309,6 +309,19 @@ def _one_trigger(flow: FlowRows, number: int, element: Element) -> TriggerResult
     return result
 
 
+def _plain(element: Element) -> Element:
+    """A copy of an element without namespaces and blank text, for a compact source text."""
+    copy = Element(_local(element.tag))
+    copy.text = (element.text or "").strip() or None
+    copy.extend(_plain(child) for child in element)
+    return copy
+
+
+def _triggers_xml(task: Element) -> str:
+    triggers = _child(task, "Triggers")
+    return StdElementTree.tostring(_plain(triggers), encoding="unicode") if triggers is not None else ""
+
+
 def _schedule(flow: FlowRows, task: Element) -> None:
     """The triggers as one schedule, as the schtasks profile takes them."""
     results = [r for number, element in enumerate(_children(task, "Triggers"), start=1)
@@ -329,6 +342,8 @@ def _schedule(flow: FlowRows, task: Element) -> None:
         return
     first = results[0]
     flow.schedule = first.schedule
+    # The source, for the proof (mapping/flows.py, schedule/proof_windows.py): the triggers as written
+    flow.cells.update(source_schedule=_triggers_xml(task), source_grammar="windows")
     if first.zone:
         flow.cells["timezone"] = first.zone
     else:  # as the kubernetes profile's CONTROLLER_TIMEZONE: the zone is assumed, so it is said
