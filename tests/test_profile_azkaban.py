@@ -622,5 +622,6 @@ def test_a_period_that_drifts_across_daylight_saving_is_refused_by_the_proof_unl
     assert 'timezone_shift = "approximate"' in cleanup["errors"][0]["message"]
     code, found, err = plan(tmp_path, capsys, LEGACY, options, extra='[mapping]\ntimezone_shift = "approximate"',
                             target='timezone = "America/New_York"')
+    assert code == 5 and found, err  # the malformed flows of the fixture stay invalid
     cleanup = next(a for a in found["actions"] if a["source_key"] == "legacy/cleanup")
     assert cleanup["action"] == "valid" and "NOT_EQUIVALENT" in {w["code"] for w in cleanup["warnings"]}, cleanup
