@@ -165,7 +165,7 @@ def test_the_plan_in_markdown_shows_both_schedules_in_words_five_fire_times_and_
     assert cells[3] == "`0 0 15 ? * 2-6 *`" and cells[4] == "At 15:00, Monday through Friday"
     upcoming = cells[5].split("<br>")
     assert len(upcoming) == 5 and all(re.fullmatch(r"\d{4}-\d\d-\d\d 15:00:00", t) for t in upcoming)
-    assert re.match(r"\*\*equivalent\*\*: the same 52[0-3] fire times", cells[6]), cells[6]  # two years of weekdays
+    assert re.match(r"\*\*equivalent\*\*: the same 5[0-2][0-9] fire times", cells[6]), cells[6]  # two years of weekdays
 
 
 def test_cron_proof_prints_the_same_for_one_schedule(capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,3 +243,34 @@ def test_eventbridge_evaluator_reads_the_documented_table() -> None:
     assert first("cron(0/20 9 ? JAN SUN 2026)") == ["2026-01-04 09:00", "2026-01-04 09:20", "2026-01-04 09:40"]
     assert prove("cron(0 8 ? * 5L *)", "eventbridge", "UTC", None, ("0 0 8 ? * 5L *",), "UTC",
                  begin).verdict == "unchecked"  # not in the documented table: never "equivalent"
+
+
+def _cron_proof(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = run_cli(capsys, "cron", *args, "--proof", "--json")
+    assert "Traceback" not in err, err
+    return code, json.loads(out)["proof"] if out.strip() else {}
+
+
+def test_the_review_cases_each_get_the_honest_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh review's cases: a source starting later than the flow, a frequent schedule whose
+    approximate shift shows only at a DST change past the first 10,000 fires, nothing to compare,
+    a year-bounded croniter line, a half-open span, EventBridge's UTC start."""
+    code, later = _cron_proof(capsys, "0 0 * * *", "--dialect", "airflow", "--start", "2027-06-01T00:00:00",
+                              "--target-zone", "UTC")
+    assert code == 2 and later["verdict"] == "differs" and later["saved"] and not later["source"]
+    code, shifted = _cron_proof(capsys, "*/10 0-22 * * *", "--dialect", "unix", "--zone", "Europe/Berlin",
+                                "--target-zone", "UTC", "--approximate")
+    assert code == 0 and shifted["verdict"] == "differs", shifted  # opted in: said, not refused
+    assert _cron_proof(capsys, "0 0 * 2 5#5", "--dialect", "croniter", "--target-zone", "UTC")[1]["verdict"] \
+        == "unchecked"
+    bounded = _cron_proof(capsys, "0 0 * * * 0 2027", "--dialect", "croniter", "--target-zone", "UTC")[1]
+    assert bounded["verdict"] == "equivalent" and 0 < bounded["fires"] <= 365
+    daily = _cron_proof(capsys, "@daily", "--dialect", "unix", "--target-zone", "UTC", "--horizon-days", "30")[1]
+    assert daily["fires"] == 30  # [from, until): thirty midnights in thirty days
+    hourly = _cron_proof(capsys, "rate(1 hour)", "--dialect", "eventbridge", "--start", "2026-11-20T05:03:00",
+                         "--target-zone", "Asia/Kolkata")[1]
+    assert hourly["verdict"] == "equivalent", hourly
+    for wrong in ("0", "3661", "x"):  # argparse's refusal: a usage line naming the option
+        with pytest.raises(SystemExit):
+            run_cli(capsys, "cron", "@daily", "--dialect", "unix", "--proof", "--horizon-days", wrong)
+        assert "argument --horizon-days" in capsys.readouterr().err

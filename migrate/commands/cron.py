@@ -37,8 +37,8 @@ def add_parser(verbs: Any) -> None:
     cron.add_argument("--proof", action="store_true",
                       help="also the proof: the old schedule and the freq in words, the next five fire times, and "
                            "whether both fire at the same instants over the horizon (docs/schedules.md, The proof)")
-    cron.add_argument("--horizon-days", type=int, default=None,
-                      help="with --proof: how many days from today are compared (default 730)")
+    cron.add_argument("--horizon-days", type=_horizon_days, default=None,
+                      help="with --proof: how many days from today are compared, 1 to 3660 (default 730)")
     cron.add_argument("--json", action="store_true")
 
 
@@ -53,6 +53,10 @@ def execute(args: argparse.Namespace) -> int:
         start = datetime.fromisoformat(args.start.replace("Z", "+00:00")) if args.start else None
     except ValueError:
         return fail(f"--start {args.start!r} is not an ISO date or date-time")
+    if args.dialect == "eventbridge" and start is not None and start.tzinfo is None:
+        from datetime import UTC
+
+        start = start.replace(tzinfo=UTC)  # EventBridge's instants are UTC's: the converter and the proof agree
     try:
         zone, target_zone = known_zone(args.zone), known_zone(args.target_zone)
     except ValueError as error:
@@ -75,7 +79,20 @@ def execute(args: argparse.Namespace) -> int:
         print(f"rejected {result.code}: {result.message}")
     if shown and not args.json:
         _print_proof(shown)
+    if shown is not None and shown.get("proof", {}).get("verdict") == "differs" and not args.approximate:
+        return 2  # as a run refuses the flow (NOT_EQUIVALENT): a script can tell
     return 0 if isinstance(result, Converted) else 2
+
+
+def _horizon_days(text: str) -> int:
+    """The proof's horizon, in the range `[mapping] proof_horizon_days` takes."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= days <= 3660:
+        raise argparse.ArgumentTypeError(f"{days} is not from 1 to 3660 days")
+    return days
 
 
 # The grammar the proof reads a native dialect's text in (schedule/proof_grammars.py).

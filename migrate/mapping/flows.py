@@ -13,7 +13,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -521,7 +521,8 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
-    proof = prove(source, grammar, zone, start, freqs, plan.target_zone, plan.proof_from, plan.proof_days)
+    proof = prove(source, grammar, zone, start, freqs, plan.target_zone, plan.proof_from, plan.proof_days,
+                  _flow_start(draft.body.get("startTime"), plan.target_zone or zone))
     draft.proof = _proof_line(proof, source, grammar, zone)
     if proof.verdict != "differs":
         return
@@ -541,6 +542,17 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
 def _proof_line(proof: Proof, source: str, grammar: str, zone: str | None) -> dict[str, Any]:
     """The proof as a plan line and a result line carry it, with what the source said."""
     return {**proof.as_json(), "schedule": source, "grammar": grammar, **({"zone": zone} if zone else {})}
+
+
+@functools.lru_cache(maxsize=1024)
+def _flow_start(text: object, zone: str | None) -> datetime | None:
+    """The flow's startTime (a date: the service fires it from that day's midnight in its zone)
+    as an instant; None when it is not a date (validation reports it)."""
+    try:
+        day = datetime.strptime(str(text), "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.replace(tzinfo=ZoneInfo(zone or "UTC")).astimezone(UTC)
 
 
 def _quiet_start(text: str) -> datetime | None:

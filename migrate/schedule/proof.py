@@ -123,12 +123,13 @@ def _text(instant: datetime) -> str:
 
 
 def _walls_to_instants(walls: Iterable[datetime], zone: str, begin: datetime, end: datetime) -> Iterator[datetime]:
-    """Wall times (ascending, from a little before `begin`) as instants within [begin, end]."""
+    """Wall times (ascending, from a little before `begin`) as instants within [begin, end): two
+    years from a midnight hold 730 midnights, not 731."""
     for wall in walls:
         instant = _instant(wall, zone)
         if instant > end + timedelta(days=1):  # past the end (a day of slack for the zone's offset)
             return
-        if begin <= instant <= end:
+        if begin <= instant < end:
             yield instant
 
 
@@ -173,8 +174,13 @@ def _croniter_walls(expression: str, after: datetime) -> Iterator[datetime]:
         walker = croniter(expression, after)
     except (ValueError, KeyError) as error:  # croniter's errors are ValueErrors
         raise Unchecked(f"croniter does not read {expression!r} ({error})") from None
+    from croniter import CroniterBadDateError
+
     while True:
-        yield walker.get_next(datetime)
+        try:
+            yield walker.get_next(datetime)
+        except CroniterBadDateError:  # a year-bounded expression past its last year: no more fires
+            return
 
 
 # cronsim 2.8 reads a range of one value with a step (`1-1/2`) as that value to the field's end;
@@ -307,8 +313,10 @@ def compare(source: Iterator[datetime], saved: Iterator[datetime], begin: dateti
     for side in (ours, theirs):
         if len(side) > MAX_FIRES:
             until = min(until, side[MAX_FIRES - 1])
-    ours = [t for t in ours if t <= until]
-    theirs = [t for t in theirs if t <= until]
+    ours = [t for t in ours if t <= until and t < end]
+    theirs = [t for t in theirs if t <= until and t < end]
+    if ours == theirs and not ours:  # nothing to compare: no evidence either way
+        return unchecked(f"neither schedule fires from {_text(begin)} to {_text(end)}")
     if ours == theirs:
         return Proof("equivalent", fires=len(ours), begin=_text(begin), until=_text(until))
     only_source, only_saved = sorted(set(ours) - set(theirs)), sorted(set(theirs) - set(ours))
@@ -318,26 +326,67 @@ def compare(source: Iterator[datetime], saved: Iterator[datetime], begin: dateti
 
 @functools.lru_cache(maxsize=4096)  # a million rows repeat a few hundred schedules
 def prove(source: str, grammar: str, zone: str | None, anchor: datetime | None, freqs: tuple[str, ...],
-          target_zone: str | None, begin: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS) -> Proof:
+          target_zone: str | None, begin: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS,
+          saved_start: datetime | None = None) -> Proof:
     """Whether `freqs` (one flow's, or a split's two) fire, in the service's zone, exactly when the
-    source fires in its own grammar and zone, from `begin` over `horizon_days`. A source with no
-    zone fires in the service's zone; an interval is compared from its anchor when that is later."""
+    source fires in its own grammar and zone, from `begin` (or the flow's `saved_start`, its
+    startTime, when later) over `horizon_days`. A source with no zone fires in the service's zone.
+    An interval fires from its anchor, never before it, so a source that starts later than the
+    flow is a difference: the flow would fire first. Past a capped span (a frequent schedule), the days
+    around each change of either zone's offset are compared too, where a shift shows."""
     target = target_zone or zone or "UTC"
     source_zone = zone or target
     end = begin + timedelta(days=horizon_days)
+    # Both sides from the flow's start when it is later than the run's day: a cut-over date is the
+    # user's choice, not a schedule's difference; a source that starts later still is one.
+    begin = begin if saved_start is None else max(begin, saved_start)
+    saved_begin = begin
+    first = None  # an interval's (or an Airflow DAG's) own start: it never fires before it
     if anchor is not None and grammar in INTERVAL_GRAMMARS:
-        anchored = anchor if anchor.tzinfo is not None else _instant(anchor, source_zone)
-        begin = max(begin, anchored.astimezone(UTC))
-    if begin > end:
-        return unchecked(f"the schedule starts after the horizon ({horizon_days} days)")
+        first = (anchor if anchor.tzinfo is not None else _instant(anchor, source_zone)).astimezone(UTC)
     try:
-        source_side = source_fires(source, grammar, source_zone, anchor, begin, end)
-        saved_side = _merged(*(saved_fires(freq, target, begin, end) for freq in freqs))
-        return compare(source_side, saved_side, begin, end)
+        source_side = _not_before(source_fires(source, grammar, source_zone, anchor, begin, end), first)
+        saved_side = _merged(*(saved_fires(freq, target, saved_begin, end) for freq in freqs))
+        proof = compare(source_side, saved_side, begin, end)
+        if proof.verdict != "equivalent" or proof.until == _text(end):
+            return proof
+        for change in _offset_changes(source_zone, target, datetime.fromisoformat(proof.until[:-1] + "+00:00"),
+                                      end):
+            window = (max(change - timedelta(days=1), saved_begin), min(change + timedelta(days=1), end))
+            around = compare(_not_before(source_fires(source, grammar, source_zone, anchor, *window), first),
+                             _merged(*(saved_fires(freq, target, *window) for freq in freqs)), *window)
+            if around.verdict == "differs":
+                return around
+        return proof
     except Unchecked as reason:
         return unchecked(str(reason))
     except (ValueError, OverflowError, QuartzError) as error:  # an evaluator's own refusal: never a verdict
         return unchecked(f"{type(error).__name__}: {error}")
+
+
+def _not_before(instants: Iterator[datetime], first: datetime | None) -> Iterator[datetime]:
+    return instants if first is None else (t for t in instants if t >= first)
+
+
+def _offset_changes(first: str, second: str, after: datetime, end: datetime) -> list[datetime]:
+    """The instants in (after, end) at which either zone's UTC offset changes (to the hour)."""
+    from zoneinfo import ZoneInfo
+
+    changes: set[datetime] = set()
+    for name in {first, second}:
+        zone = ZoneInfo(name)
+        hour = after.replace(minute=0, second=0, microsecond=0)
+        offset = hour.astimezone(zone).utcoffset()
+        while hour < end:  # a day at a time, then the hour it changed in
+            day = hour + timedelta(days=1)
+            if day.astimezone(zone).utcoffset() != offset:
+                while hour.astimezone(zone).utcoffset() == offset:
+                    hour += timedelta(hours=1)
+                changes.add(hour)
+                offset = hour.astimezone(zone).utcoffset()
+            else:
+                hour = day
+    return sorted(changes)
 
 
 # The grammars whose schedules count from an anchor (their proof starts there when it is later).
