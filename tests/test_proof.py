@@ -274,3 +274,40 @@ def test_the_review_cases_each_get_the_honest_verdict(capsys: pytest.CaptureFixt
         with pytest.raises(SystemExit):
             run_cli(capsys, "cron", "@daily", "--dialect", "unix", "--proof", "--horizon-days", wrong)
         assert "argument --horizon-days" in capsys.readouterr().err
+
+
+RUNDECK_STRUCTURED = """- name: weekly-report
+  uuid: 0b1e7a4e-0000-4000-8000-00000000aa01
+  group: ops
+  scheduleEnabled: true
+  schedule:
+    time: {hour: '06', minute: '30', seconds: '0'}
+    weekday: {day: 'MON,FRI'}
+    month: '*'
+  sequence:
+    commands:
+    - exec: /opt/report.sh
+"""
+
+
+def test_rundecks_structured_schedule_is_proved_and_a_broken_rule_caught(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    export = tmp_path / "jobs.yaml"
+    export.write_text(RUNDECK_STRUCTURED, encoding="utf-8")
+    code, plan, err = plan_profile(tmp_path, capsys, "rundeck", export, target='timezone = "UTC"')
+    [action] = plan["actions"]
+    assert action["proof"]["verdict"] == "equivalent" and action["proof"]["grammar"] == "rundeck", (action, err)
+    import migrate.schedule.legacy as legacy
+
+    real = legacy.rundeck_quartz_text
+
+    def first_day_only(schedule: dict[str, Any]) -> str:  # a converter that keeps one weekday of a list
+        fields = real(schedule).split()
+        fields[5] = fields[5].split(",")[0]
+        return " ".join(fields)
+
+    monkeypatch.setattr("migrate.sources.profiles.rundeck.rundeck_quartz_text", first_day_only)
+    code, plan, err = plan_profile(tmp_path, capsys, "rundeck", export, target='timezone = "UTC"')
+    [action] = plan["actions"]
+    assert code == 5 and action["proof"]["verdict"] == "differs", action
+    assert plan["invalid_by_reason"] == {"NOT_EQUIVALENT": 1}

@@ -40,6 +40,7 @@ from migrate.schedule.proof import (
     _walls_to_instants,
     interval_fires,
 )
+from migrate.schedule.quartz import QuartzError, parse_quartz
 
 # robfig/cron v3 README, "Predefined schedules".
 ROBFIG_DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
@@ -51,7 +52,6 @@ GO_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 WHY_NOT = {
     "controlm": "no independent evaluator of Control-M scheduling criteria",
-    "rundeck": "no independent evaluator of Rundeck's structured schedule (its time, weekday and month fields)",
 }
 
 
@@ -75,7 +75,47 @@ def source_fires(source: str, grammar: str, zone: str, anchor: datetime | None, 
         return windows_fires(source, grammar, zone, begin, end)
     if grammar == "azkaban":
         return _azkaban(source, zone, begin, end)
+    if grammar == "rundeck":
+        return _rundeck(source, zone, begin, end)
     raise Unchecked(WHY_NOT.get(grammar, f"no independent evaluator of the {grammar!r} grammar"))
+
+
+# --- Rundeck ---------------------------------------------------------------------------------------
+
+
+def _rundeck_field(value: object, key: str) -> str | None:
+    """A structured field as the export writes it: a value, or a map holding it under `key`."""
+    if isinstance(value, dict):
+        value = value.get(key)
+    return str(value).strip().upper() if value not in (None, "") else None
+
+
+def _rundeck(source: str, zone: str, begin: datetime, end: datetime) -> Iterator[datetime]:
+    """Rundeck's structured schedule (`time` hour, minute, seconds; `weekday`; `month`;
+    `dayofmonth`; `year`) as Rundeck runs it: its Quartz trigger, written the way Rundeck's own
+    ScheduledExecution.generateCrontabExression joins the fields (seconds default 0, a day of month
+    or else the weekdays, the other day field `?`), read by the Quartz evaluator. Written here from
+    that rule, not taken from the profile's conversion."""
+    try:
+        data = json.loads(source)
+    except ValueError:
+        raise Unchecked(f"{source!r} is not a structured Rundeck schedule") from None
+    if not isinstance(data, dict) or not isinstance(data.get("time"), dict):
+        raise Unchecked(f"{source!r} is not a structured Rundeck schedule (no time)")
+    time = data["time"]
+    dom = _rundeck_field(data.get("dayofmonth"), "day")
+    dom = None if dom in (None, "?") else dom
+    fields = [_rundeck_field(time.get("seconds"), "seconds") or "0",
+              _rundeck_field(time.get("minute"), "minute") or "0",
+              _rundeck_field(time.get("hour"), "hour") or "0", dom or "?",
+              _rundeck_field(data.get("month"), "month") or "*",
+              "?" if dom else (_rundeck_field(data.get("weekday"), "day") or "*"),
+              _rundeck_field(data.get("year"), "year") or "*"]
+    try:
+        walls = parse_quartz(" ".join(fields)).fire_times(_search_start(begin, zone))
+    except QuartzError as error:
+        raise Unchecked(f"Rundeck's trigger {' '.join(fields)!r} is no Quartz expression ({error})") from None
+    return _walls_to_instants(walls, zone, begin, end)
 
 
 # --- robfig ----------------------------------------------------------------------------------------

@@ -342,7 +342,7 @@ def _schedule(flow: FlowRows, job: dict[str, Any]) -> None:
         return
     try:
         flow.schedule = rundeck_quartz_text(_structured_schedule(schedule))
-        # The source, for the proof (mapping/flows.py): built into Quartz here, so never proved "equivalent"
+        # The source, for the proof (mapping/flows.py), which reads the structured fields itself
         flow.cells.update(source_schedule=json.dumps(schedule, sort_keys=True, default=str), source_grammar="rundeck")
     except Malformed as error:
         flow.fail("INVALID_SYNTAX", str(error))
