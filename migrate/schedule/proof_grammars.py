@@ -13,9 +13,9 @@ each read here from its own documentation, sharing no code with its converter.
   `w`, `M`, `y` on the wall clock. Where a month added to a 29th-31st lands, and whether
   fetchSchedules' milliseconds were a fixed duration or a day in a zone with daylight saving, is
   not documented: `unchecked`.
-* `systemd`, `windows` / `schtasks`, `oozie`: schedule/proof_systemd.py, proof_windows.py,
-  proof_oozie.py, each from its grammar's documentation.
-* anything else (Control-M, Rundeck's structured schedule): no independent evaluator here, so
+* `systemd`, `windows` / `schtasks`, `oozie`, `controlm`: schedule/proof_systemd.py,
+  proof_windows.py, proof_oozie.py, proof_controlm.py, each from its grammar's documentation.
+* anything else (Rundeck's structured schedule): no independent evaluator here, so
   `unchecked`, with the grammar named.
 """
 
@@ -50,8 +50,7 @@ ROBFIG_DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthl
 GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 GO_TERM = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
-WHY_NOT = {
-    "controlm": "no independent evaluator of Control-M scheduling criteria",
+WHY_NOT: dict[str, str] = {
 }
 
 
@@ -77,6 +76,10 @@ def source_fires(source: str, grammar: str, zone: str, anchor: datetime | None, 
         return _azkaban(source, zone, begin, end)
     if grammar == "rundeck":
         return _rundeck(source, zone, begin, end)
+    if grammar == "controlm":
+        from migrate.schedule.proof_controlm import controlm_fires
+
+        return controlm_fires(source, zone, begin, end)
     raise Unchecked(WHY_NOT.get(grammar, f"no independent evaluator of the {grammar!r} grammar"))
 
 

@@ -74,6 +74,7 @@ from migrate.schedule.controlm import (
     union,
 )
 from migrate.schedule.cron import flags
+from migrate.schedule.proof_controlm import controlm_source
 from migrate.schedule.quartz import QuartzError, parse_quartz
 from migrate.schedule.result import DOM_OR_DOW, Rejection
 from migrate.schedule.timezone import UNKNOWN_TIMEZONE
@@ -1174,6 +1175,7 @@ def _schedule(folder: Folder, flow: FlowRows) -> tuple[str, ...]:
         raise Rejection("TASK_SCHEDULE_DIFFERS", f"the first jobs of the folder fire at different times ({said}); "
                                                  "a flow starts once for all of them")
     key = next(iter(freqs))
+    flow.cells.update(source_schedule=controlm_source(roots[0], ordering, len(key) > 2), source_grammar="controlm")
     if key[-1]:
         flow.cells["timezone"] = key[-1]
     root_rules = roots[0].rules or ()

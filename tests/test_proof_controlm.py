@@ -1,0 +1,224 @@
+"""The proof's evaluator for Control-M scheduling criteria (schedule/proof_controlm.py): BMC's
+documented examples, what the documentation leaves open `unchecked`, the shipped example and an
+export built here proved `equivalent` through the CLI, and a converter rule broken on purpose
+caught by the proof as NOT_EQUIVALENT, not by a test of the converter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrate.schedule import controlm as converter
+from migrate.schedule.proof import Unchecked
+from migrate.schedule.proof_controlm import controlm_fires
+from migrate.sources.profiles import controlm as profile
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN = datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def source(*criteria: dict[str, str], new_day: str | None = "0000", order_at: str | None = None,
+           **time: str) -> str:
+    return json.dumps({"days": [list(criteria)] if criteria else [], "time": time, "new_day": new_day,
+                       "order_at": order_at, "user_daily": order_at is not None})
+
+
+def fires(text: str, count: int = 4, zone: str = "UTC", begin: datetime = BEGIN) -> list[str]:
+    found = controlm_fires(text, zone, begin, begin + timedelta(days=800))
+    return [f"{next(found):%Y-%m-%d %H:%M}" for _ in range(count)]
+
+
+# -- the documentation's examples -----------------------------------------------------------------------
+
+
+def test_new_day_decides_the_calendar_day_of_a_time() -> None:
+    # "if New Day time is 6:00 a.m., then from 6:00 a.m. on August 4th, until 6:00 a.m. on August 5th,
+    # the working day is August 4th": a job of August 4th with TIMEFROM 0300 runs on the 5th
+    august_4th = {"DAYS": "4", "AUG": "1", **{m: "0" for m in ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL",
+                                                                "SEP", "OCT", "NOV", "DEC")}}
+    assert fires(source(august_4th, new_day="0600", TIMEFROM="0300"), 2) == ["2026-08-05 03:00", "2027-08-05 03:00"]
+    assert fires(source(august_4th, new_day="0600", TIMEFROM="0700"), 1) == ["2026-08-04 07:00"]
+    assert fires(source(august_4th, new_day="0600"), 1) == ["2026-08-04 06:00"]  # ordered at New Day, no TIMEFROM
+
+
+def test_days_values() -> None:
+    assert fires(source({"DAYS": "L1"}, TIMEFROM="2200"), 3) == ["2026-08-31 22:00", "2026-09-30 22:00",
+                                                                 "2026-10-31 22:00"]
+    assert fires(source({"DAYS": "L2"}), 2) == ["2026-08-30 00:00", "2026-09-29 00:00"]  # the day before the last
+    assert fires(source({"DAYS": "1,15,-15"}), 2) == ["2026-08-01 00:00", "2026-09-01 00:00"]  # -n wins
+    assert fires(source({"DAYS": "-L1"}), 2, begin=datetime(2026, 8, 30, tzinfo=UTC)) == [
+        "2026-08-30 00:00", "2026-09-01 00:00"]  # alone: every day but the last
+    assert fires(source({"DAYS": "31"}), 2) == ["2026-08-31 00:00", "2026-10-31 00:00"]  # no 31st in September
+
+
+def test_weekdays_count_from_sunday_and_and_or_combine_the_lists() -> None:
+    assert fires(source({"WEEKDAYS": "0"}), 1) == ["2026-08-02 00:00"]  # 2026-08-02 is a Sunday
+    assert fires(source({"WEEKDAYS": "1-5", "DAYS": "1,2,3"}), 4) == [  # OR: either list
+        "2026-08-01 00:00", "2026-08-02 00:00", "2026-08-03 00:00", "2026-08-04 00:00"]
+    assert fires(source({"WEEKDAYS": "1", "DAYS": "1-7", "DAYS_AND_OR": "A"}), 2) == [  # the first Monday
+        "2026-08-03 00:00", "2026-09-07 00:00"]
+    assert fires(source({"WEEKDAYS": "-0,-6", "DAYS_AND_OR": "AND"}), 1) == ["2026-08-03 00:00"]  # DAYS counts as ALL
+
+
+def test_cyclic_runs_until_timeto_inclusive() -> None:
+    every_30 = source({"DAYS": "ALL"}, new_day="0700", TIMEFROM="0800", TIMETO="0930", CYCLIC="1", INTERVAL="00030M",
+                      IND_CYCLIC="S")
+    assert fires(every_30, 5) == ["2026-08-01 08:00", "2026-08-01 08:30", "2026-08-01 09:00", "2026-08-01 09:30",
+                                  "2026-08-02 08:00"]
+    until_new_day = source({"DAYS": "ALL"}, new_day="0700", TIMEFROM="2300", CYCLIC="1", INTERVAL="004H",
+                           IND_CYCLIC="T")
+    assert fires(until_new_day, 3) == ["2026-08-01 03:00", "2026-08-01 23:00", "2026-08-02 03:00"]
+    times = source({"WEEKDAYS": "6"}, new_day="0700", CYCLIC="1", CYCLIC_TYPE="S", CYCLIC_TIMES_SEQUENCE="0800,1600",
+                   IND_CYCLIC="S")
+    assert fires(times, 3) == ["2026-08-01 08:00", "2026-08-01 16:00", "2026-08-08 08:00"]
+
+
+def test_a_user_daily_orders_the_folder_at_its_own_time() -> None:
+    assert fires(source({"DAYS": "ALL"}, new_day="0700", order_at="1200", TIMEFROM="0900"), 1) == [
+        "2026-08-01 12:00"]
+    assert fires(source({"DAYS": "ALL"}, new_day="0700", order_at="1200", TIMEFROM="1500"), 1) == [
+        "2026-08-01 15:00"]
+
+
+def test_unknown_new_day_is_read_only_where_it_moves_nothing() -> None:
+    assert fires(source({"DAYS": "ALL"}, new_day=None, TIMEFROM="0130"), 1) == ["2026-08-01 01:30"]
+    with pytest.raises(Unchecked, match="New Day"):
+        fires(source({"WEEKDAYS": "1"}, new_day=None, TIMEFROM="0130"))
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    (source({"DAYS": "D1", "DAYSCAL": "WORKDAYS"}), "calendar of the Control-M server"),
+    (source({"DAYS": "+2"}), "counts a calendar"),
+    (source({"WEEKDAYS": "D1"}), "week calendar"),
+    (source({"DAYS": "ALL"}, RETRO="1"), "RETRO"),
+    (source({"DAYS": "ALL"}, CYCLIC="1", INTERVAL="00010M", IND_CYCLIC="E"), "end"),
+    (source({"DAYS": "ALL"}, CYCLIC="1", INTERVAL="00010M"), "IND_CYCLIC"),
+    (source({"DAYS": "ALL"}, CYCLIC="1", CYCLIC_TYPE="V", CYCLIC_INTERVAL_SEQUENCE="+10M,+20M", IND_CYCLIC="S"),
+     "uneven"),
+    (source({"DAYS": "ALL"}, ACTIVE_FROM="20270101"), "ACTIVE_FROM"),
+    (source({"DAYS": "ALL"}, new_day="0700", order_at=None, TIMEFROM="0900").replace('"user_daily": false',
+                                                                                    '"user_daily": true'),
+     "User Daily"),
+    (json.dumps({"days": [[{"WEEKDAYS": "1"}, {"DAYS": "1"}]], "time": {}, "new_day": "0700", "split": True}),
+     "split"),
+    (json.dumps({"days": [[{"RULE_NOT_IN_EXPORT": "HOLIDAYS"}]], "time": {}, "new_day": "0700"}), "HOLIDAYS"),
+    ("0 7 * * *", "JSON form"),
+])
+def test_what_the_documentation_leaves_open_is_unchecked(text: str, reason: str) -> None:
+    with pytest.raises(Unchecked, match=reason):
+        fires(text)
+
+
+# -- through the CLI ----------------------------------------------------------------------------------------
+
+
+def plan_actions(capsys: pytest.CaptureFixture[str], config: Path) -> dict[str, dict[str, Any]]:
+    code, out, err = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    assert code in (0, 3, 5), err  # 3: flows to save, 5: some flow is invalid
+    return {a["name"]: a for a in json.loads(out)["actions"]}
+
+
+def test_every_converted_flow_of_the_shipped_example_is_proved_equivalent(capsys: pytest.CaptureFixture[str]) -> None:
+    actions = plan_actions(capsys, ROOT / "configs" / "controlm.toml")
+    converted = {name: a["proof"] for name, a in actions.items() if a["proof"].get("grammar")}
+    assert len(converted) >= 5, actions
+    for name, proof in converted.items():
+        assert proof["verdict"] == "equivalent", (name, proof)
+        assert proof["grammar"] == "controlm"
+
+
+MONTHS = {m: "1" for m in ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")}
+
+
+def _job(name: str, inner: str = "", **attributes: str) -> str:
+    written = {"JOBNAME": name, "CMDLINE": f"run {name}", "DAYS_AND_OR": "O", **MONTHS, **attributes}
+    shown = " ".join(f'{key}="{value}"' for key, value in written.items())
+    return f"<JOB {shown}>{inner}</JOB>"
+
+
+def _export(tmp_path: Path) -> Path:
+    """An export in the shape Control-M/EM's exportdeftable writes, one folder per case."""
+    folders = [
+        # a time before New Day on restricted days: the calendar day after the order date
+        '<FOLDER DATACENTER="dc" FOLDER_NAME="FIRST-OF-MONTH" FOLDER_ORDER_METHOD="SYSTEM">'
+        + _job("BILLING", DAYS="1,15,-15", TIMEFROM="0300") + "</FOLDER>",
+        # a SMART folder's rule-based calendar, a job naming it: the last day of each quarter
+        '<SMART_FOLDER DATACENTER="dc" FOLDER_NAME="QUARTER-END" FOLDER_ORDER_METHOD="SYSTEM" DAYS_AND_OR="O">'
+        + _job("CLOSE", '<RULE_BASED_CALENDARS NAME="*" />', TIMEFROM="2300")
+        + '<RULE_BASED_CALENDAR NAME="QUARTERS" DAYS="L1" DAYS_AND_OR="O" '
+        + " ".join(f'{m}="{int(m in ("MAR", "JUN", "SEP", "DEC"))}"' for m in MONTHS) + " /></SMART_FOLDER>",
+        # a User Daily at 12:00, cyclic every two hours until 18:00
+        '<FOLDER DATACENTER="dc" FOLDER_NAME="MIDDAY-SYNC" FOLDER_ORDER_METHOD="PLAN_1200">'
+        + _job("SYNC", DAYS="ALL", CYCLIC="1", INTERVAL="002H", TIMETO="1800", IND_CYCLIC="S", CYCLIC_TYPE="C")
+        + "</FOLDER>",
+        # specific times on Saturdays
+        '<FOLDER DATACENTER="dc" FOLDER_NAME="SATURDAY-TIMES" FOLDER_ORDER_METHOD="SYSTEM">'
+        + _job("SNAPSHOT", WEEKDAYS="6", CYCLIC="1", CYCLIC_TYPE="S", CYCLIC_TIMES_SEQUENCE="0800,1200,1600",
+               IND_CYCLIC="S") + "</FOLDER>",
+        # RETRO: converted, but what Control-M catches up is not a fire time
+        '<FOLDER DATACENTER="dc" FOLDER_NAME="CATCH-UP" FOLDER_ORDER_METHOD="SYSTEM">'
+        + _job("LEDGER", DAYS="ALL", TIMEFROM="2000", RETRO="1") + "</FOLDER>",
+    ]
+    export = tmp_path / "export.xml"
+    export.write_text('<?xml version="1.0" encoding="utf-8"?>\n<DEFTABLE>\n' + "\n".join(folders) + "\n</DEFTABLE>\n",
+                      encoding="utf-8")
+    config = tmp_path / "controlm.toml"
+    config.write_text("\n".join([
+        "[source]", f'path = "{export}"', 'profile = "controlm"',
+        'options = { new_day = "0700", user_dailies = "PLAN_1200=1200" }',
+        "[mapping]", 'source_timezone = "Asia/Tokyo"',
+        "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
+        'startTime = "2026-12-01"',
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"',
+        'timezone = "Asia/Shanghai"', ""]), encoding="utf-8")
+    return config
+
+
+def test_an_export_of_each_documented_case_is_proved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    actions = plan_actions(capsys, _export(tmp_path))
+    proofs = {name: action["proof"] for name, action in actions.items()}
+    for name in ("FIRST-OF-MONTH", "QUARTER-END", "MIDDAY-SYNC", "SATURDAY-TIMES"):
+        assert proofs[name]["verdict"] == "equivalent", (name, proofs[name], actions[name].get("errors"))
+        assert proofs[name]["zone"] == "Asia/Tokyo"
+    span = proofs["MIDDAY-SYNC"]  # from the flow's start (or the run's day) to the horizon: whole days
+    days = (datetime.fromisoformat(span["until"].replace("Z", "+00:00"))
+            - datetime.fromisoformat(span["from"].replace("Z", "+00:00"))).days
+    assert span["fires"] in (4 * days, 4 * days + 4)  # 12:00, 14:00, 16:00, 18:00 each day
+    assert proofs["CATCH-UP"]["verdict"] == "unchecked" and "RETRO" in proofs["CATCH-UP"]["reason"]
+    assert actions["CATCH-UP"]["action"] != "invalid"
+
+
+@pytest.fixture
+def fresh_conversions() -> Iterator[None]:
+    """The converter's and profile's caches emptied around a test that patches a converter rule."""
+    caches = (converter.convert_controlm, converter.day_rules, profile._own_rules)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+
+
+def test_a_broken_converter_rule_is_caught_by_the_proof(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        fresh_conversions: None) -> None:
+    """WEEKDAYS read as Quartz numbers (forgetting that Control-M counts 0 = Sunday): a day early."""
+    week_days = converter._week_days
+
+    def off_by_one(text: str) -> converter.DayRule | None:
+        rule = week_days(text)
+        if rule is None or rule.kind != "dow":
+            return rule
+        return converter.DayRule("dow", rule.months, dow=frozenset((day - 2) % 7 + 1 for day in rule.dow))
+
+    monkeypatch.setattr(converter, "_week_days", off_by_one)
+    caught = plan_actions(capsys, ROOT / "configs" / "controlm.toml")["FIN-RECON"]
+    assert caught["proof"]["verdict"] == "differs", caught["proof"]
+    assert caught["action"] == "invalid" and "NOT_EQUIVALENT" in {e.get("code") for e in caught["errors"]}
