@@ -652,13 +652,14 @@ def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> li
     )]
 
 
-def _coordinate(draft: FlowDraft, text: str, fallback: float, label: str) -> float:
-    if not text.strip():
+def _coordinate(draft: FlowDraft, text: str, fallback: float, index: int, axis: str) -> float:
+    """A task's position on the canvas (`axis` x or y of task `index`), the layout's when blank."""
+    if not text or not text.strip():
         return fallback
     try:
         return float(text)
     except ValueError:
-        draft.fail(label, text, "is not a number")
+        draft.fail(f"tasks[{index}].{axis}", text, "is not a number")
         return fallback
 
 
@@ -696,8 +697,8 @@ def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSetti
     positions = layout(nodes, edges) if any(not (t.x and t.y) for t in tasks) else {}
     draft.body["tasks"] = [
         {"taskName": t.name, "taskId": t.task_id, "nodeId": node,
-         "x": _coordinate(draft, t.x, positions.get(node, (0.5, 0.5))[0], f"tasks[{i}].x"),
-         "y": _coordinate(draft, t.y, positions.get(node, (0.5, 0.5))[1], f"tasks[{i}].y")}
+         "x": _coordinate(draft, t.x, (at := positions.get(node, (0.5, 0.5)))[0], i, "x"),
+         "y": _coordinate(draft, t.y, at[1], i, "y")}
         for i, (t, node) in enumerate(zip(tasks, nodes, strict=True))
     ]
     draft.commands = {_canonical_or_raw(t.task_id): t.command for t in tasks if t.command}
@@ -715,8 +716,8 @@ def _one_task(draft: FlowDraft, task: _TaskRow) -> None:
     """_finish_graph for a flow of one task (the canvas position layout() gives it)."""
     fallback = (0.5, 0.5) if task.x and task.y else (0.5, 0.05)
     draft.body["tasks"] = [{"taskName": task.name, "taskId": task.task_id, "nodeId": task_node_id(task.task_id),
-                            "x": _coordinate(draft, task.x, fallback[0], "tasks[0].x"),
-                            "y": _coordinate(draft, task.y, fallback[1], "tasks[0].y")}]
+                            "x": _coordinate(draft, task.x, fallback[0], 0, "x"),
+                            "y": _coordinate(draft, task.y, fallback[1], 0, "y")}]
     if task.command:
         draft.commands = {_canonical_or_raw(task.task_id): task.command}
     draft.body["relations"] = []

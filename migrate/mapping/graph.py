@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -16,6 +17,11 @@ def flow_node_id(flow_id: str) -> str:
     return f"{FLOW_PREFIX}{flow_id}"
 
 
+# Graphs up to this many nodes and edges are worked out once a shape: flows of a profile repeat a
+# few shapes (tasks numbered 1, 2, 3 in a chain) over thousands of flows; larger ones every time.
+SHAPES_CACHED = 64
+
+
 def graph_errors(
     task_nodes: Sequence[tuple[str, str]],
     flow_nodes: Sequence[tuple[str, str]],
@@ -25,6 +31,23 @@ def graph_errors(
 
     task_nodes and flow_nodes are (nodeId, id) pairs; edges are (source, target) nodeIds.
     """
+    shape = (tuple(task_nodes), tuple(flow_nodes), tuple(edges))
+    if len(shape[0]) + len(shape[1]) + len(shape[2]) <= SHAPES_CACHED:
+        return list(_shape_errors(*shape))
+    return _graph_errors(*shape)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape_errors(task_nodes: tuple[tuple[str, str], ...], flow_nodes: tuple[tuple[str, str], ...],
+                  edges: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    return tuple(_graph_errors(task_nodes, flow_nodes, edges))
+
+
+def _graph_errors(
+    task_nodes: Sequence[tuple[str, str]],
+    flow_nodes: Sequence[tuple[str, str]],
+    edges: Sequence[tuple[str, str]],
+) -> list[str]:
     errors: list[str] = []
     seen: set[str] = set()
     for node_id, task_id in task_nodes:
@@ -88,6 +111,17 @@ def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Mapping[st
     """
     if len(nodes) == 1 and not edges:  # the common case, a flow of one task
         return {nodes[0]: (0.5, 0.05)}
+    if len(nodes) + len(edges) <= SHAPES_CACHED:
+        return dict(_shape_layout(tuple(nodes), tuple(edges)))
+    return _layout(nodes, edges)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape_layout(nodes: tuple[str, ...], edges: tuple[tuple[str, str], ...]) -> Mapping[str, tuple[float, float]]:
+    return _layout(nodes, edges)
+
+
+def _layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, tuple[float, float]]:
     predecessors: dict[str, list[str]] = defaultdict(list)
     for source, target in edges:
         predecessors[target].append(source)

@@ -164,27 +164,29 @@ def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | Non
     })
 
 
-# One module a format, each with its PROFILE (one line each: profiles are added side by side).
-PROFILE_MODULES = (
-    "crontab",
-    "airflow",
-    "dolphinscheduler",
-    "rundeck",
-    "schtasks",
-    "enos_v2",
-    "snapshot",
-    "systemd",
-    "taskxml",
-    "controlm",
-    "kubernetes",
-    "eventbridge",
-    "oozie",
-    "azkaban",
-)
+# Each profile's name and its module, which holds its PROFILE (one line each: profiles are added
+# side by side). A plan imports only its own profile's module (mapping/pipeline.py).
+PROFILE_MODULES: dict[str, str] = {
+    "crontab": "crontab",
+    "airflow": "airflow",
+    "dolphinscheduler": "dolphinscheduler",
+    "rundeck": "rundeck",
+    "schtasks": "schtasks",
+    "enos-v2": "enos_v2",
+    "snapshot": "snapshot",
+    "systemd": "systemd",
+    "taskxml": "taskxml",
+    "controlm": "controlm",
+    "kubernetes": "kubernetes",
+    "eventbridge": "eventbridge",
+    "oozie": "oozie",
+    "azkaban": "azkaban",
+}
 
 
 def registry() -> dict[str, Profile]:
     import importlib
 
-    profiles = [importlib.import_module(f"migrate.sources.profiles.{name}").PROFILE for name in PROFILE_MODULES]
+    profiles = [importlib.import_module(f"migrate.sources.profiles.{module}").PROFILE
+                for module in PROFILE_MODULES.values()]
     return {profile.name: profile for profile in profiles}

@@ -39,8 +39,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-import pandas as pd
-
 from migrate.config import SourceSettings
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
@@ -63,6 +61,8 @@ EXPECTED = ("expected job lines: five time fields (minute hour day-of-month mont
 
 def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
     """Every line through pandas, streamed; the number is the line in the file."""
+    import pandas as pd  # here: recognising a format or planning another profile need not import it
+
     number = 0
     try:
         chunks = pd.read_csv(settings.path, sep="\x00", header=None, names=["line"], dtype=str, quoting=csv.QUOTE_NONE,
