@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 
 from migrate.config import ConfigError, Settings
 from migrate.mapping.flows import mapped_columns
-from migrate.sources.profiles import PROFILE_MODULES, Profile, check_options, registry, standard_mapping
+from migrate.sources.profiles import PROFILE_MODULES, Profile, check_options, standard_mapping
 from migrate.sources.readers import SourceError, SourceRow, columns_named, read_header, read_rows
 
 
@@ -25,30 +25,28 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
     if name == AUTO:  # the one format the source's own structure says (sources/detect.py)
         name = auto_profile(settings.source.path, profile_names())
         settings = settings.model_copy(update={"source": settings.source.model_copy(update={"profile": name})})
-    if name != MIXED and (named := _named_profile(name)) is not None:  # its module alone imported
-        return _with_named(settings, named, profile_names())
-    profiles = registry()
-    if name == MIXED:
-        if not settings.source.path.is_dir():
-            raise ConfigError(f"{settings.config_path}: source.profile \"mixed\" reads a folder of exports; "
-                              f"{settings.source.path} is not a folder")
-        mixed_entries(settings.source.path, tuple(profiles))  # every entry one format, or stop now
-        from migrate.sources.mixed import formats_in, unprefixed_options
+    names = profile_names()
+    if name != MIXED:
+        profile = _named_profile(name)  # its module alone imported
+        if profile is None:
+            raise ConfigError(f"{settings.config_path}: source.profile {name!r} is not one of "
+                              f"{['auto', 'tabular', MIXED, *sorted(names)]}")
+        return _with_named(settings, profile, names)
+    if not settings.source.path.is_dir():
+        raise ConfigError(f"{settings.config_path}: source.profile \"mixed\" reads a folder of exports; "
+                          f"{settings.source.path} is not a folder")
+    mixed_entries(settings.source.path, tuple(names))  # every entry one format, or stop now
+    from migrate.sources.mixed import formats_in, unprefixed_options
 
-        if stray := unprefixed_options(settings.source, tuple(profiles)):
-            raise ConfigError(f"{settings.config_path}: source.options {stray}: a folder of several formats takes "
-                              "each option with its format's name, e.g. \"controlm.new_day\" = \"0700\"")
-        present = formats_in(settings.source, tuple(profiles))
-        if absent := sorted({key.partition(".")[0] for key in settings.source.options} - present):
-            raise ConfigError(f"{settings.config_path}: source.options name {absent}, but the folder holds no export "
-                              f"of {'that format' if len(absent) == 1 else 'those formats'} (it holds "
-                              f"{', '.join(sorted(present))})")
-        return settings.model_copy(update={"mapping": standard_mapping("quartz", settings.mapping)}), None
-    profile = profiles.get(name)
-    if profile is None:
-        raise ConfigError(f"{settings.config_path}: source.profile {name!r} is not one of "
-                          f"{['auto', 'tabular', MIXED, *sorted(profiles)]}")
-    return _with_named(settings, profile, list(profiles))
+    if stray := unprefixed_options(settings.source, tuple(names)):
+        raise ConfigError(f"{settings.config_path}: source.options {stray}: a folder of several formats takes "
+                          "each option with its format's name, e.g. \"controlm.new_day\" = \"0700\"")
+    present = formats_in(settings.source, tuple(names))
+    if absent := sorted({key.partition(".")[0] for key in settings.source.options} - present):
+        raise ConfigError(f"{settings.config_path}: source.options name {absent}, but the folder holds no export "
+                          f"of {'that format' if len(absent) == 1 else 'those formats'} (it holds "
+                          f"{', '.join(sorted(present))})")
+    return settings.model_copy(update={"mapping": standard_mapping("quartz", settings.mapping)}), None
 
 
 def _with_named(settings: Settings, profile: Profile, names: list[str]) -> tuple[Settings, Profile]:
@@ -84,7 +82,7 @@ def source_rows(settings: Settings) -> tuple[Settings, Iterable[SourceRow]]:
     if settings.source.profile == "mixed":
         from migrate.sources.mixed import MixedRows
 
-        return settings, MixedRows(settings.source, tuple(registry()))
+        return settings, MixedRows(settings.source, tuple(profile_names()))
     if profile is not None:
         return settings, profile.read(settings.source)
     header = read_header(settings.source)
