@@ -196,16 +196,20 @@ def _term_matches(term: _Term, day: int, length: int) -> bool:
     return first <= day <= last
 
 
+def _terms(text: str) -> Iterator[tuple[str, str, bool]]:
+    """A DAYS or WEEKDAYS list's terms: (as written, upper-cased without its `-`, whether `-`: not on)."""
+    for raw in text.split(","):
+        token = raw.strip().upper()
+        if token:
+            yield raw, token.removeprefix("-"), token.startswith("-")
+
+
 def _days_test(text: str) -> DayTest:
     """DAYS: ALL, n, a-b, Ln, and -n / -Ln (not on)."""
     wanted: list[_Term] = []
     unwanted: list[_Term] = []
-    for raw in text.split(","):
-        token = raw.strip().upper()
-        if not token:
-            continue
-        target = unwanted if token.startswith("-") else wanted
-        token = token.removeprefix("-")
+    for raw, token, negated in _terms(text):
+        target = unwanted if negated else wanted
         if token == "ALL" and target is wanted:
             wanted.append((1, 31))
         elif token.startswith("L"):
@@ -235,12 +239,8 @@ def _weekdays_test(text: str) -> DayTest:
     """WEEKDAYS: ALL, 0-6 (0 = Sunday), a-b, -n (not on)."""
     wanted: set[int] = set()
     unwanted: set[int] = set()
-    for raw in text.split(","):
-        token = raw.strip().upper()
-        if not token:
-            continue
-        target = unwanted if token.startswith("-") else wanted
-        token = token.removeprefix("-")
+    for raw, token, negated in _terms(text):
+        target = unwanted if negated else wanted
         if token == "ALL":
             target.update(range(7))
         elif re.fullmatch(r"\d-\d", token):
