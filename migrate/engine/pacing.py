@@ -43,6 +43,7 @@ JITTER_SECONDS = 0.01
 # back by RECOVERY_SHARE of it per second without throttling: additive increase,
 # multiplicative decrease, never above the configured rate.
 MIN_SHARE, DECREASE, RECOVERY_SHARE = 0.05, 0.5, 0.1
+PAUSE_RESOLUTION = 1e-6  # seconds: a Retry-After pause shorter than this is over
 
 
 class SlidingWindow:
@@ -164,7 +165,9 @@ class RequestPacer:
     async def acquire(self) -> None:
         """The caller's turn to send; Stopped when a stop request comes first."""
         async with self._lock:
-            while (wait := self._paused_until - time.monotonic()) > 0:
+            # A pause's last sliver below the event loop's clock resolution is over: asyncio fires
+            # a timer that close to its deadline at once, so waiting it out would never end.
+            while (wait := self._paused_until - time.monotonic()) > PAUSE_RESOLUTION:
                 if await self.stop.sleep(wait):
                     raise Stopped
             now = time.monotonic()
