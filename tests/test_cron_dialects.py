@@ -74,3 +74,31 @@ def test_the_advice_names_this_commands_flags_and_each_warning_comes_once(
     for expression, dialect in (("cron(15 10 ? * 6L 2026)", "eventbridge"), ("quarterly", "systemd")):
         codes = [w["code"] for w in _cron(capsys, expression, dialect, "--target-zone", "UTC").get("warnings", [])]
         assert codes and len(codes) == len(set(codes)), (expression, codes)
+
+
+def test_split_works_for_every_cron_dialect_that_ors_its_day_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    """A DAG's cron string ORs its day fields as a crontab line does: `--split` splits both (an
+    Airflow DAG's used to be refused with advice to opt in to the split it ignored), and the next
+    fire times shown are the two flows' together, as cronsim reads the source."""
+    from datetime import UTC, datetime
+
+    from cronsim import CronSim
+
+    for dialect, expression in (("unix", "0 6 1 * 1"), ("croniter", "0 6 1 * 1"), ("airflow", "0 6 1 * 1"),
+                                ("airflow", '{"__type": "CronExpression", "value": "0 6 1 * 1"}')):
+        answer = _cron(capsys, expression, dialect, "--split", "--proof")
+        assert (answer["freq"], answer["split"]["freq"]) == ("0 0 6 1 * ? *", "0 0 6 ? * 2 *"), (dialect, answer)
+        assert answer["proof"]["verdict"] == "equivalent", answer
+        begin = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        source = CronSim("0 6 1 * 1", begin)
+        expected = [next(source).strftime("%Y-%m-%dT%H:%M:%SZ") for _ in range(5)]
+        assert answer["next_fires"] == expected, (dialect, answer["next_fires"], expected)
+
+
+@pytest.mark.parametrize("dialect,expression,reason", [
+    ("kubernetes", "0 6 1 * 1", "DOM_OR_DOW"), ("eventbridge", "cron(0 6 1 * ? *)", "never ORs"),
+    ("systemd", "Mon *-*-01 06:00", "never ORs")])
+def test_split_is_refused_where_it_would_be_ignored(capsys: pytest.CaptureFixture[str], dialect: str,
+                                                    expression: str, reason: str) -> None:
+    code, out, err = run_cli(capsys, "cron", expression, "--dialect", dialect, "--split")
+    assert code == 1 and not out and "--split" in err and reason in err and "Traceback" not in err, err

@@ -163,6 +163,14 @@ def test_opt_in_split_makes_two_flows() -> None:
     assert (second.payload.id, second.payload.freq, second.payload.name) == ("9", "0 0 0 ? * 6 *", "a (weekdays)")
 
 
+def test_opt_in_split_makes_two_flows_of_an_airflow_cron_string_too() -> None:
+    """Airflow reads a DAG's cron string as croniter does (day fields ORed): the same opt-in split."""
+    s = settings(fields=FIELDS, schedule_dialect="airflow", split_id_column="id2")
+    first, second = plan_flows(rows({"id": "1", "name": "a", "freq": "0 0 1,15 * 5", "id2": "9"}), s)
+    assert isinstance(first, ValidFlow) and isinstance(second, ValidFlow), (first, second)
+    assert (first.payload.freq, second.payload.freq) == ("0 0 0 1,15 * ? *", "0 0 0 ? * 6 *")
+
+
 @given(st.lists(st.text(min_size=1, max_size=6), max_size=300))
 def test_seen_keys_behaves_like_a_dict(keys: list[str]) -> None:
     from migrate.mapping.seen import SeenKeys

@@ -13,6 +13,15 @@ from migrate.commands import fail
 # profile does), then placed in the service's zone as every schedule is.
 NATIVE_DIALECTS = ("kubernetes", "eventbridge", "systemd")
 
+# Why `--split` does nothing for a dialect its profile converts (refused, not ignored).
+_NOT_SPLIT = {
+    "kubernetes": "a CronJob is one flow, and the kubernetes profile refuses a schedule that ORs its day fields "
+                  "(DOM_OR_DOW): split the CronJob in two, or restrict one field",
+    "eventbridge": "EventBridge's cron(…) never ORs its day fields (one of them is always ?)",
+    "systemd": "an OnCalendar= value never ORs a weekday with a date: both must match",
+}
+SPLITTING_DIALECTS = ("unix", "croniter", "airflow")
+
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
 PRELOAD = ("migrate.config", "migrate.schedule.convert")
 
@@ -57,6 +66,10 @@ def execute(args: argparse.Namespace) -> int:
         from datetime import UTC
 
         start = start.replace(tzinfo=UTC)  # EventBridge's instants are UTC's: the converter and the proof agree
+    if args.split and args.dialect not in SPLITTING_DIALECTS:
+        reason = _NOT_SPLIT.get(args.dialect, f"a {args.dialect} schedule cannot OR its day fields")
+        return fail(f"--split splits a cron schedule of the {', '.join(SPLITTING_DIALECTS)} dialects that ORs its "
+                    f"day fields; not a {args.dialect} one: {reason}")
     try:
         zone, target_zone = known_zone(args.zone), known_zone(args.target_zone)
     except ValueError as error:
@@ -115,8 +128,9 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
     begin = proof_begin()
     proof = prove(args.expression, grammar, zone, start, freqs, target_zone, begin,
                   args.horizon_days or DEFAULT_HORIZON_DAYS)
-    return {**shown, "freq_words": [in_words(freq) for freq in freqs],
-            "next_fires": first_fires(result.freq, target_zone or zone, begin),
+    # a split's two flows together fire when the source did: their next five, merged
+    fires = sorted({fire for freq in freqs for fire in first_fires(freq, target_zone or zone, begin)})
+    return {**shown, "freq_words": [in_words(freq) for freq in freqs], "next_fires": fires[:5],
             "proof": proof.as_json(), "proof_sentence": proof.sentence()}
 
 

@@ -40,7 +40,10 @@ def _relative_delta(value: dict[str, Any], start: datetime | None, source: str) 
     return from_seconds(rest, start, source)
 
 
-def convert_airflow(value: object, start: datetime | None = None) -> Converted:
+def convert_airflow(value: object, start: datetime | None = None, split_or: bool = False) -> Converted:
+    """A DAG's schedule_interval (a cron string, a preset, a timedelta, a serialised form) to
+    Quartz; a cron string that ORs its day fields is split in two when opted in (`split_or`), as
+    a crontab line is."""
     source = value if isinstance(value, str) else json.dumps(value)
     if isinstance(value, str) and value.strip().startswith("{"):
         try:
@@ -52,7 +55,7 @@ def convert_airflow(value: object, start: datetime | None = None) -> Converted:
     if isinstance(value, dict):
         kind = value.get("__type")
         if kind == "CronExpression":
-            return convert_airflow(str(value.get("value", "")), start)
+            return convert_airflow(str(value.get("value", "")), start, split_or)
         if kind == "TimeDelta":
             seconds = float(value.get("days", 0)) * 86400 + float(value.get("seconds", 0)) \
                 + float(value.get("microseconds", 0)) / 1e6
@@ -70,5 +73,5 @@ def convert_airflow(value: object, start: datetime | None = None) -> Converted:
         if text.lower() not in PRESETS:
             raise Rejection(INVALID_SYNTAX, f"{text!r} is not an Airflow preset")
         text = PRESETS[text.lower()]
-    converted = convert_cron(text, "croniter")
+    converted = convert_cron(text, "croniter", split_or)
     return Converted(converted.freq, converted.cycle, source, converted.warnings, converted.split)

@@ -31,7 +31,7 @@ def convert(
         if dialect in ("unix", "croniter"):
             return convert_cron(value, dialect, split_or)
         if dialect == "airflow":
-            return convert_airflow(value, start)
+            return convert_airflow(value, start, split_or)
         return from_iso8601(value, start)
     except Rejection as rejection:
         return Rejected(rejection.code, rejection.message, value)
