@@ -174,6 +174,28 @@ def test_run_fires_the_interval_at_the_dags_own_time(tmp_path: Path, capsys: pyt
     assert graphs["sales_daily"]["freq"] == "0 0 3 * * ? *" and graphs["quarterly_close"]["active"] == 0
 
 
+def test_an_opted_in_split_saves_a_dags_two_halves_found_again_by_their_markers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A DAG on day 1 of the month OR on Mondays, split (opted in): two flows, the second under its
+    own marker (a DAG has no id column to give it one), both found again by the next plan."""
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    dags = write(tmp_path / "dags.json", {"total_entries": 1, "dags": [{
+        "dag_id": "close_books", "schedule_interval": {"__type": "CronExpression", "value": "0 6 1 * 1"},
+        "owners": ["alice"], "is_paused": False}]})
+    config = profile_run_config(tmp_path / "run.toml", "airflow", dags, target='timezone = "UTC"',
+                                extra='[mapping]\nsplit_id_column = "split"', run="create_missing = true")
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["by_status"] == {"created": 2}, report
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    assert sorted((flow["name"], flow["graph"]["freq"]) for flow in stored) == [
+        ("close_books", "0 0 6 1 * ? *"), ("close_books (weekdays)", "0 0 6 ? * 2 *")]
+    code = main(["plan", str(config), "--json"])
+    again = json.loads(capsys.readouterr().out)
+    assert code == 0 and again["by_action"] == {"unchanged": 2}, again
+
+
 # -- time zones ---------------------------------------------------------------------------------
 
 def test_the_details_zone_is_the_flows_zone_and_the_list_names_none(tmp_path: Path) -> None:

@@ -830,10 +830,10 @@ def _plans_by_profile(settings: Settings) -> Callable[[SourceRow], FieldPlan]:
 
 def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
     """The draft, and with an opt-in split its twin: the day-of-week half, under its own id."""
-    yield draft
     if draft.split is None:
+        yield draft
         return
-    twin_id, schedule = draft.split
+    twin_id, schedule = draft.split  # the twin is made before the draft is validated (which fills in its id)
     twin = FlowDraft(source_key=f"{draft.source_key} (split)", rows=list(draft.rows),
                      body=copy.deepcopy(draft.body), warnings=list(draft.warnings), scope=draft.scope,
                      proof=draft.proof)
@@ -844,8 +844,11 @@ def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
         twin.body["desc"] = with_marker(str(twin.body["desc"]), marked[0], twin.identity)
     if twin_id:
         twin.body["id"] = twin_id
-    else:
+    elif draft.body.get("id") or marked is None:
+        # The first flow is saved under an id, or found by nothing else: the twin needs its own. Else
+        # both are found by their markers (a profile's flows), the twin by its own.
         twin.fail("split_id_column", "", "the split's second flow needs an id in the split_id_column")
+    yield draft
     yield twin
 
 
