@@ -311,3 +311,43 @@ def test_rundecks_structured_schedule_is_proved_and_a_broken_rule_caught(
     [action] = plan["actions"]
     assert code == 5 and action["proof"]["verdict"] == "differs", action
     assert plan["invalid_by_reason"] == {"NOT_EQUIVALENT": 1}
+
+
+@pytest.mark.parametrize(("days", "grammar"), [
+    (days, grammar) for grammar in ("unix", "croniter")
+    for days in ("*/2 * 1", "1,15 * 1", "*/3 * 5", "1-10 * */2", "*/1 * 1", "? * 1", "10 * 1-5", "1-7 * 0")
+    if not (grammar == "unix" and "?" in days)])  # ? is not Vixie cron
+def test_the_old_schedules_words_say_and_or_or_as_the_oracle_fires(days: str, grammar: str) -> None:
+    """cron-descriptor says "or on Monday" whenever the day of the month is not a bare *; Vixie
+    cron ANDs the day fields when one starts with * (cronsim), croniter only when one is a bare *.
+    The words say what the oracle fires: a day of the month that is not such a weekday fires
+    (OR) or not (AND)."""
+    from croniter import croniter
+    from cronsim import CronSim
+
+    from migrate.schedule.proof import schedule_in_words
+
+    expression = f"0 6 {days}"
+    words = schedule_in_words(expression, grammar)
+    begin = datetime(2027, 1, 1)
+    if grammar == "unix":
+        fires = CronSim(expression, begin)
+    else:
+        fires = croniter(expression.replace("?", "*"), begin).all_next(datetime)
+    fired = {next(fires).date() for _ in range(60)}
+    dow_days = {d for d in fired if str(d.isoweekday() % 7) in _weekday_values(days.split()[2])}
+    ored = fired != dow_days  # some fire is on a day that is not one of the weekdays: either field fires
+    assert (", or on " in words) <= ored and (", and only on " in words) <= (not ored), (expression, words, ored)
+
+
+def _weekday_values(field: str) -> set[str]:
+    """The weekdays (0-6, Sunday 0) a day-of-week field of these cases names."""
+    if field in ("*", "?"):
+        return {str(d) for d in range(7)}
+    values: set[int] = set()
+    for term in field.split(","):
+        body, _, step = term.partition("/")
+        low, _, high = body.partition("-")
+        start, end = (0, 6) if low == "*" else (int(low), int(high or low))
+        values.update(range(start, end + 1, int(step or 1)))
+    return {str(v % 7) for v in values}

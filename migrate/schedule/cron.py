@@ -197,6 +197,19 @@ def _croniter_stars(dom_text: str, dow_text: str, days: object, weekdays: object
     return dom_star, dow_star
 
 
+def days_anded(dom_text: str, dow_text: str, dialect: CronDialect) -> bool:
+    """Whether the dialect fires on days matching both day fields (one of them "is *" by its own
+    rule), rather than on days matching either: the rule `_quartz_days` applies, for words."""
+    if dialect == "unix":
+        return dom_text.startswith("*") or dow_text.startswith("*")
+    dom_text = _croniter_day_of_month(dom_text)
+    days = _croniter_day_special(dom_text, "dom") or expand(
+        "*" if dom_text == "?" else dom_text, 1, 31, "day-of-month", dialect)
+    weekdays = _croniter_day_special(dow_text, "dow") or expand(
+        "*" if dow_text == "?" else dow_text, 0, 6, "day-of-week", dialect, WEEKDAYS)
+    return any(_croniter_stars(dom_text, dow_text, days, weekdays))
+
+
 def _split_fields(expression: str, dialect: CronDialect) -> tuple[list[str], str, str]:
     """(min hour dom month dow, seconds, year) texts in the dialect's positions."""
     parts = expression.split()

@@ -429,9 +429,29 @@ def schedule_in_words(source: str, grammar: str) -> str:
     options.use_24hour_time_format = True
     options.verbose = True
     try:
-        return str(ExpressionDescriptor(text.replace("?", "*"), options).get_description())
+        words = str(ExpressionDescriptor(text.replace("?", "*"), options).get_description())
     except Exception:  # the library's own errors: no words rather than a guess
         return ""
+    # cron-descriptor says "or on Monday" whenever the day of the month is not a bare *; Vixie cron
+    # and robfig AND the day fields when one of them "is *" by their own rule (`*/2`, `?`).
+    if ", or on " in words and _days_anded(text, grammar):
+        words = words.replace(", or on ", ", and only on ", 1)
+    return words
+
+
+def _days_anded(text: str, grammar: str) -> bool:
+    """Whether a 5-field cron's day fields are ANDed in its grammar (each converter's own rule)."""
+    from migrate.schedule.cron import days_anded
+    from migrate.schedule.result import Rejection
+    from migrate.schedule.robfig import DAY_NAMES, read_field
+
+    dom, dow = text.split()[2:5:2]
+    try:
+        if grammar == "robfig":
+            return read_field(dom, 1, 31, "day-of-month").star or read_field(dow, 0, 6, "day-of-week", DAY_NAMES).star
+        return days_anded(dom, dow, "unix" if grammar == "unix" else "croniter")
+    except Rejection:
+        return False
 
 
 def fires_in_zone(instants: Iterable[str], zone: str | None) -> list[str]:
