@@ -455,3 +455,22 @@ def test_a_restore_says_which_flows_are_in_another_directory_now(service: Path,
     assert code == 0, err  # nothing to save
     assert "DIRECTORY: the flow is in directory '' now, the snapshot has it in 'team_a'" in out
     assert "warnings by code: DIRECTORY x1" in out
+
+
+def test_a_report_of_a_disable_and_the_enable_after_it_counts_each_flow_once(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Runbooks' lines are about flows of the service: all together, a flow disabled then enabled
+    is one flow whose last line is the enable (it was two flows, one per verb)."""
+    service_config = str(config(service))
+    ids = [str(FIRST_ID + i) for i in range(3)]
+    picks = [arg for flow_id in ids for arg in ("--id", flow_id)]
+    code, _, err = run_cli(capsys, "disable", service_config, *picks, "--apply", "--run-id", "off")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "enable", service_config, *picks[:4], "--apply", "--run-id", "on")
+    assert code == 0, err
+    logs = [str(service / "results" / f"{run_id}.jsonl") for run_id in ("off", "on")]
+    code, out, err = run_cli(capsys, "report", *logs, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert [run["flows"] for run in report["runs"]] == [3, 2], report
+    assert report["flows"] == 3 and report["by_status"] == {"disabled": 1, "enabled": 2}, report

@@ -175,7 +175,11 @@ def _end_torn_line(path: Path) -> None:
 
 def identity(line: dict[str, Any]) -> str:
     """Which input flow a line is about: the source's identity (its file name, which survives
-    moving the export to another folder) and the flow's key (a resumed run writes the same again)."""
+    moving the export to another folder) and the flow's key (a resumed run writes the same again).
+    A runbook's line (it names its `action`) is about a flow of the service, whichever runbook
+    touched it: a disable and the enable after it are one flow's two lines, the enable its last."""
+    if "action" in line:
+        return f"service#{line.get('target') or line.get('source_key')}"
     return f"{PurePath(str(line.get('source_file'))).name}#{line.get('source_key')}"
 
 
