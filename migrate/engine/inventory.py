@@ -31,7 +31,17 @@ from migrate.mapping.seen import digest
 from migrate.reconcile.caller import caller_note, with_caller_name
 from migrate.reconcile.diff import Action, invalid_action, live_actions
 from migrate.reconcile.live import LiveFlows, ReadFailed, listed_flows
-from migrate.schedule.proof import fires_in_zone, first_fires, proof_begin, schedule_in_words
+from migrate.schedule.proof import (
+    Proof,
+    ProofKey,
+    fires_in_zone,
+    first_fires,
+    give_proofs,
+    made_proofs,
+    proof_begin,
+    record_made_proofs,
+    schedule_in_words,
+)
 from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
 from migrate.sources.mixed import MixedRows, Span, formats_in
@@ -58,6 +68,7 @@ class Partial:
     # An offline plan's `valid` actions as JSON lines (no body made): bytes pickle back from a
     # worker far faster than objects, and the plan spools them to a file, so memory stays flat.
     action_lines: bytearray = field(default_factory=bytearray)
+    proofs: list[tuple[ProofKey, Proof]] = field(default_factory=list)  # made for this batch (a pool's worker)
 
     def add(self, flow: ValidFlow | InvalidFlow, keep: Keep) -> None:
         self.found += 1
@@ -117,6 +128,7 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     sources: list[Span] = field(default_factory=list)  # a folder of several formats: which rows each entry gave
     target_zone: str | None = None  # the zone the service fires freq in (the schedules' fire times are shown in it)
+    proofs_made: int | None = None  # by the workers of a pool, all together (None: mapped in this process)
 
     def merge(self, part: Partial) -> None:
         self.found += part.found
@@ -330,12 +342,43 @@ class _FormatColumn:
         return f"{self.names[max(bisect.bisect_right(self.firsts, rows[0]) - 1, 0)]} | "
 
 
-def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None, keep: Keep = "nothing") -> Partial:
+def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None, keep: Keep = "nothing",
+               proofs: tuple[tuple[ProofKey, Proof], ...] = ()) -> Partial:
     settings = settings or worker_settings()
+    give_proofs(proofs)
     part = Partial()
     for flow in plan_flows(rows, settings, dedupe=False):  # found for the whole input at the end
         part.add(flow, keep)
+    part.proofs = made_proofs()
     return part
+
+
+def _start_plan_worker(settings: Settings) -> None:
+    start_worker(settings)
+    record_made_proofs()  # handed back with each batch's inventory, for the other workers
+
+
+class ProofRelay:
+    """The proofs the pool's workers make, passed on to the others with the batches that follow:
+    each with the next `laps` batches, since the pool, not the plan, chooses which worker takes a
+    batch (a worker that misses one makes it itself: the same proof, some 20 ms later)."""
+
+    def __init__(self, laps: int) -> None:
+        self.laps = laps
+        self.made = 0
+        self._carried: deque[list[Any]] = deque()  # [(key, proof), batches left to carry it]
+
+    def learn(self, part: Partial) -> None:
+        self.made += len(part.proofs)
+        self._carried.extend([item, self.laps] for item in part.proofs)
+
+    def next_batch(self) -> tuple[tuple[ProofKey, Proof], ...]:
+        carried = tuple(entry[0] for entry in self._carried)
+        for entry in self._carried:
+            entry[1] -= 1
+        while self._carried and self._carried[0][1] <= 0:
+            self._carried.popleft()
+        return carried
 
 
 def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothing") -> PlanResult:
@@ -359,14 +402,18 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
         result.merge(_inventory(chain(first, batches), settings, keep))
     else:
         # Reading and merging here is light, so every core can map.
-        with ProcessPoolExecutor(max_workers=workers, initializer=start_worker, initargs=(settings,)) as pool:
+        relay = ProofRelay(laps=2 * workers)
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_plan_worker, initargs=(settings,)) as pool:
             pending: deque[Future[Partial]] = deque([pool.submit(_inventory, first, None, keep)])
             for batch in batches:
-                pending.append(pool.submit(_inventory, batch, None, keep))
+                pending.append(pool.submit(_inventory, batch, None, keep, relay.next_batch()))
                 while len(pending) > 2 * workers:  # bounded: memory stays flat
-                    result.merge(pending.popleft().result())
+                    relay.learn(part := pending.popleft().result())
+                    result.merge(part)
             while pending:
-                result.merge(pending.popleft().result())
+                relay.learn(part := pending.popleft().result())
+                result.merge(part)
+        result.proofs_made = relay.made
     result.find_duplicates()
     result.exit_code = EXIT_INVALID_ROWS if result.invalid_by_reason else (
         EXIT_CHANGES if result.valid else EXIT_OK)

@@ -324,10 +324,53 @@ def compare(source: Iterator[datetime], saved: Iterator[datetime], begin: dateti
                  saved=tuple(map(_text, only_saved[:EVIDENCE])), begin=_text(begin), until=_text(until))
 
 
+# Proofs shared by the processes of one plan (engine/inventory.py): each maps other batches of one
+# export, whose flows repeat a few hundred schedules, and a proof of a daily schedule costs some
+# 20 ms; without sharing, every process would make every proof once. Keyed by `prove`'s arguments.
+ProofKey: TypeAlias = tuple[Any, ...]
+GIVEN_LIMIT = 8192  # proofs given by the other processes, kept (the oldest forgotten first)
+_given: dict[ProofKey, Proof] = {}
+_made: list[tuple[ProofKey, Proof]] | None = None  # None: not recorded (a process of its own)
+
+
+def record_made_proofs() -> None:
+    """From now on, remember the proofs this process makes, for `made_proofs` to hand over."""
+    global _made
+    _made = []
+
+
+def made_proofs() -> list[tuple[ProofKey, Proof]]:
+    """The proofs made here since the last call (and recording on), for the other processes."""
+    global _made
+    made, _made = (_made or []), ([] if _made is not None else None)
+    return made
+
+
+def give_proofs(proofs: Iterable[tuple[ProofKey, Proof]]) -> None:
+    """Proofs another process made: `prove` takes them instead of making them again."""
+    for key, proof in proofs:
+        _given[key] = proof
+    while len(_given) > GIVEN_LIMIT:
+        del _given[next(iter(_given))]
+
+
 @functools.lru_cache(maxsize=4096)  # a million rows repeat a few hundred schedules
 def prove(source: str, grammar: str, zone: str | None, anchor: datetime | None, freqs: tuple[str, ...],
           target_zone: str | None, begin: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS,
           saved_start: datetime | None = None) -> Proof:
+    """`_prove`, once for the processes of a plan: a proof another one made is taken as it is."""
+    key = (source, grammar, zone, anchor, freqs, target_zone, begin, horizon_days, saved_start)
+    proof = _given.get(key)
+    if proof is None:
+        proof = _prove(*key)
+        if _made is not None:
+            _made.append((key, proof))
+    return proof
+
+
+def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None, freqs: tuple[str, ...],
+           target_zone: str | None, begin: datetime, horizon_days: int = DEFAULT_HORIZON_DAYS,
+           saved_start: datetime | None = None) -> Proof:
     """Whether `freqs` (one flow's, or a split's two) fire, in the service's zone, exactly when the
     source fires in its own grammar and zone, from `begin` (or the flow's `saved_start`, its
     startTime, when later) over `horizon_days`. A source with no zone fires in the service's zone.
