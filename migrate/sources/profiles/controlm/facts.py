@@ -1,0 +1,181 @@
+"""The facts of a folder's jobs and folders besides its tasks, relations and schedule (`facts`):
+its parameters (the VARIABLEs), owners (RUN_AS), e-mail alert (DOMAIL on NOTOK), and each fact not
+carried named (RUN_AS, NODE, PRIORITY, RESOURCE, SHOUT, ON_DO, ATTRIBUTE_NOT_CARRIED...), Control-M's
+bookkeeping aside; and the flow's description (`description`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set as AbstractSet
+from xml.etree.ElementTree import Element
+
+from migrate.schedule.controlm import MONTH_FLAGS
+from migrate.sources.profiles import FlowRows, parameters_text
+from migrate.sources.profiles.controlm.commands import PARM, PLUGIN_VARIABLE, variables
+from migrate.sources.profiles.controlm.elements import (
+    RULE_DEFINITIONS,
+    RULE_REFERENCES,
+    SUB_FOLDERS,
+    VARIABLE_TAGS,
+    attributes_of,
+    tag_of,
+)
+from migrate.sources.profiles.controlm.model import Folder, Job, all_subs
+from migrate.sources.profiles.controlm.notes import Notes
+
+# Attributes read into the flow, by element.
+SCHEDULE_ATTRIBUTES = frozenset({
+    "DAYS", "WEEKDAYS", "DAYS_AND_OR", "DATE", "DAYSCAL", "WEEKSCAL", "CONFCAL", *MONTH_FLAGS, "TIMEFROM", "TIMETO",
+    "FROM_DAYSOFFSET", "TO_DAYSOFFSET", "CYCLIC", "CYCLIC_TYPE", "INTERVAL", "CYCLIC_INTERVAL_SEQUENCE",
+    "CYCLIC_TIMES_SEQUENCE", "IND_CYCLIC", "CYCLIC_TOLERANCE", "TIMEZONE", "ACTIVE_FROM", "ACTIVE_TILL",
+    "RULE_BASED_CALENDAR_RELATIONSHIP", "TAG_RELATIONSHIP", "SHIFT", "SHIFTNUM", "RETRO"})
+JOB_ATTRIBUTES = SCHEDULE_ATTRIBUTES | {
+    "JOBNAME", "MEMNAME", "MEMLIB", "CMDLINE", "TASKTYPE", "DESCRIPTION", "APPLICATION", "SUB_APPLICATION",
+    "RUN_AS", "OWNER", "NODEID", "PRIORITY", "CRITICAL", "CONFIRM", "MAXRERUN", "MAXWAIT", "APPL_TYPE",
+    "APPL_SUB_TYPE", "APPL_VER", "APPL_FORM", "CM_VER", "INSTREAM_JCL", "USE_INSTREAM_JCL", "RUN_AS_DUMMY"}
+FOLDER_ATTRIBUTES = JOB_ATTRIBUTES | {
+    "FOLDER_NAME", "TABLE_NAME", "DATACENTER", "FOLDER_ORDER_METHOD", "TABLE_USERDAILY"}
+# Bookkeeping of Control-M itself: they describe the export (who created or changed a definition
+# and when, its version and the host that wrote it, ids, the folder a job sits in, the platform of
+# the Control-M/Server, statistics, output retention), not the job: not facts of how or when it
+# runs, so neither carried nor reported (no ATTRIBUTE_NOT_CARRIED).
+BOOKKEEPING = frozenset({
+    "JOBISN", "CREATED_BY", "CREATION_USER", "CREATION_DATE", "CREATION_TIME", "CHANGE_USERID", "CHANGE_USERDAILY",
+    "CHANGE_DATE", "CHANGE_TIME", "PARENT_FOLDER", "PARENT_TABLE", "PLATFORM", "VERSION", "JOB_VERSION",
+    "VERSION_OPCODE", "IS_CURRENT_VERSION", "VERSION_SERIAL", "VERSION_HOST", "MODIFIED", "LAST_UPLOAD",
+    "REAL_FOLDER_ID", "REAL_TABLEID", "TYPE", "USED_BY", "USED_BY_CODE",
+    "ENFORCE_VALIDATION", "SITE_STANDARD_NAME", "JOBS_IN_GROUP", "LARGE_SIZE", "SYSDB", "AUTOARCH", "MAXDAYS",
+    "MAXRUNS", "STAT_CAL", "PREV_DAY", "ADJUST_COND", "MULTY_AGENT", "END_FOLDER", "REMOVEATONCE",
+    "DAYSKEEPINNOTOK", "FOLDER_DSN", "TABLE_DSN", "ORDERID", "DOCLIB", "DOCMEM", "CATEGORY", "AUTHOR", "GROUP",
+    "RERUNMEM", "REAL_JOBID", "RULE_BASED_CALENDAR_RELATIONSHIP_CODE"})
+# Values that mean "not set" for any attribute not read into the flow.
+UNSET = ("", "0", "N", "NO", "+00", "IGNORE JOB", "N/A")
+VARIABLE_REFERENCE = re.compile(r"%%[$@\\A-Za-z_][A-Za-z0-9_.\\-]*")
+# Children read into the flow (or by other passes): not named as attributes not carried.
+_READ_CHILDREN = frozenset(("JOB", *VARIABLE_TAGS, "INCOND", "OUTCOND", *SUB_FOLDERS, *RULE_DEFINITIONS,
+                            *RULE_REFERENCES))
+
+
+def facts(folder: Folder, flow: FlowRows) -> None:
+    notes = folder.notes
+    parameters: dict[str, str] = {}
+    run_as: list[str] = []
+    scopes = [folder.scope, *all_subs(folder.scope)]
+    holders: list[tuple[str, dict[str, str], Element, frozenset[str], Job | None, AbstractSet[str]]] = [
+        (f"folder {s.name()}", s.attributes, s.element, _FOLDER_UNNOTED, None, s.child_names)
+        for s in scopes if s.element is not None]
+    holders += [(f"job {j.name}", j.attributes, j.element, _JOB_UNNOTED, j, j.child_names()) for j in folder.jobs]
+    for label, attributes, element, unnoted, job, names in holders:
+        _attribute_facts(label, attributes, unnoted, notes, run_as)
+        if not names <= _READ_CHILDREN:  # children all read elsewhere: no fact to name
+            _element_facts(label, element, notes, flow)
+        if names.isdisjoint(VARIABLE_TAGS):
+            continue  # no variable
+        for name, value in variables(element):
+            if PLUGIN_VARIABLE.match(name) or (PARM.match(name) and job is not None and job.arguments_used):
+                continue
+            key = name[2:] if name.startswith("%%") else name
+            if key in parameters and parameters[key] != value:
+                notes.add("VARIABLE_CONFLICT", f"{name} is {parameters[key]!r} and, in {label}, {value!r}")
+            parameters.setdefault(key, value)
+    flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in parameters.items()])
+    flow.cells["owners"] = ",".join(dict.fromkeys(run_as))
+    for task in flow.tasks:
+        references = sorted(set(VARIABLE_REFERENCE.findall(task["command"]))) if "%%" in task["command"] else []
+        if references:
+            notes.add("VARIABLE_REFERENCE", f"{task['task_name']}: {', '.join(references)}")
+
+
+# The attributes `_attribute_facts` never names one by one: read into the flow, bookkeeping, DUE_OUT.
+_JOB_UNNOTED = JOB_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
+_FOLDER_UNNOTED = FOLDER_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
+
+
+def _attribute_facts(label: str, attributes: dict[str, str], unnoted: frozenset[str], notes: Notes,
+                     run_as: list[str]) -> None:
+    get = attributes.get
+    user = get("RUN_AS", "").strip() or get("OWNER", "").strip()
+    if user:
+        run_as.append(user)
+        notes.add("RUN_AS", f"{label} ran as {user}")
+    node = get("NODEID", "").strip()
+    if node:
+        notes.add("NODE", f"{label} ran on {node}")
+    priority = get("PRIORITY", "").strip()
+    if priority and priority not in ("AA", "00"):
+        notes.add("PRIORITY", f"{label} had priority {priority}")
+    for name in ("CRITICAL", "CONFIRM", "RETRO"):
+        if get(name, "").strip() not in ("", "0", "N"):
+            notes.add(name, label)
+    reruns = get("MAXRERUN", "").strip()
+    if reruns not in ("", "0"):
+        notes.add("RETRY", f"{label} up to {reruns} times")
+    wait = get("MAXWAIT", "").strip()
+    if wait not in ("", "0", "00"):
+        notes.add("MAXWAIT", f"{label} MAXWAIT={wait}")
+    until = get("TIMETO", "").strip()
+    if until and get("CYCLIC", "").strip() != "1" and label.startswith("job"):
+        notes.add("TIME_WINDOW", f"{label} could not start after {until} (TIMETO)")
+    due = get("DUE_OUT", "").strip()
+    if due:
+        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} DUE_OUT={due} (expected end)")
+    others = attributes.keys() - unnoted
+    if not others:
+        return
+    for name, value in attributes.items():
+        if name not in others or value.strip().upper() in UNSET:
+            continue
+        if name in ("INTERVAL", "IND_CYCLIC", "CYCLIC_TYPE") or name.endswith("XMLNS") or ":" in name:
+            continue
+        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} {name}={value.strip()}")
+
+
+def _element_facts(label: str, element: Element, notes: Notes, flow: FlowRows) -> None:
+    for child in element:
+        tag, attributes = tag_of(child), attributes_of(child)
+        if tag in ("QUANTITATIVE", "CONTROL"):
+            amount = attributes.get("QUANT") or attributes.get("TYPE", "")
+            notes.add("RESOURCE", f"{label} {tag.lower()} {attributes.get('NAME', '')}"
+                                  f"{f' ({amount})' if amount else ''}")
+        elif tag == "SHOUT":
+            notes.add("SHOUT", f"{label} when {attributes.get('WHEN', '')} to {attributes.get('DEST', '')}: "
+                               f"{attributes.get('MESSAGE', '')!r}")
+        elif tag == "ON":
+            _on_facts(label, child, notes, flow)
+        elif tag not in _READ_CHILDREN:
+            shown = " ".join(f"{k}={v}" for k, v in attributes.items())
+            notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} <{tag}{' ' + shown if shown else ''}>")
+
+
+def _on_facts(label: str, on: Element, notes: Notes, flow: FlowRows) -> None:
+    code = attributes_of(on).get("CODE", "").strip()
+    for action in on:
+        tag, attributes = tag_of(action), attributes_of(action)
+        if tag == "DOMAIL" and code.upper() == "NOTOK":
+            flow.cells["alert"] = "1"
+            notes.add("ALERT_RECIPIENTS", f"{label} mailed {attributes.get('DEST', '')} on failure")
+            continue
+        shown = " ".join(f"{k}={v}" for k, v in attributes.items() if k in ("ACTION", "NAME", "DEST", "SIGN",
+                                                                             "TABLE_NAME", "VALUE", "VARIABLE"))
+        notes.add("ON_DO", f"{label} on {code or attributes_of(on).get('STMT', '')}: "
+                           f"{tag}{' ' + shown if shown else ''}")
+
+
+def description(folder: Folder) -> str:
+    attributes = folder.scope.attributes
+    first = folder.jobs[0].attributes if folder.jobs else {}
+    application = attributes.get("APPLICATION", "").strip() or first.get("APPLICATION", "").strip()
+    sub_application = attributes.get("SUB_APPLICATION", "").strip() or first.get("SUB_APPLICATION", "").strip()
+    parts = [f"Control-M folder {folder.name}" + (f" ({folder.key.split('/')[0]})" if "/" in folder.key else "")]
+    if application or sub_application:
+        parts.append(f"application {application}" + (f" / {sub_application}" if sub_application else ""))
+    if attributes.get("DESCRIPTION", "").strip():
+        parts.append(attributes["DESCRIPTION"].strip())
+    for job in folder.jobs:
+        other_application = [job.attributes.get(n, "").strip() for n in ("APPLICATION", "SUB_APPLICATION")]
+        extra = "" if other_application in ([application, sub_application], ["", ""]) else (
+            f" [{' / '.join(a for a in other_application if a)}]")
+        if job.attributes.get("DESCRIPTION", "").strip() or extra:
+            parts.append(f"{job.task_name}: {job.attributes.get('DESCRIPTION', '').strip()}{extra}")
+    return "; ".join(parts)

@@ -1,0 +1,211 @@
+"""Tasks and relations: each job's task id and name (`task_names`), and its upstream tasks
+(`relations`): the jobs of the folder that post the conditions it waits on (a SUB_FOLDER's: its last
+jobs; a SMART folder's or SUB_FOLDER's in-conditions: its first jobs'), and DOFORCEJOB on OK.
+Conditions posted by other folders are `flow_upstream` entries or CROSS_FLOW_DEPENDENCY; the rest
+(other order dates, OR-ed, deleted conditions) are named.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from xml.etree.ElementTree import Element
+
+from migrate.schedule.result import Rejection
+from migrate.sources.profiles.controlm.conditions import ANY_DATE, ODAT, POSTING, SAME_RUN
+from migrate.sources.profiles.controlm.elements import OK_CODES, attributes_of, tag_of
+from migrate.sources.profiles.controlm.model import Folder, Job, Malformed, Scope, all_subs
+
+
+def task_names(jobs: list[Job]) -> None:
+    seen: dict[str, int] = {}
+    for number, job in enumerate(jobs, 1):
+        count = seen[job.name] = seen.get(job.name, 0) + 1
+        job.task_id = str(number)
+        job.task_name = job.name if count == 1 else f"{job.name}_{count}"
+
+
+def _posts(element: Element) -> Iterator[tuple[str, str]]:
+    """(condition name, ODATE) of each condition the element posts when it ends OK."""
+    for child in element:
+        if tag_of(child) == "OUTCOND":
+            attributes = attributes_of(child)
+            if attributes.get("SIGN", "+").strip().upper() in ("+", "ADD", "A"):
+                yield attributes.get("NAME", "").strip(), attributes.get("ODATE", ODAT).strip().upper()
+
+
+def _job_posts(job: Job) -> Iterator[tuple[str, str]]:
+    """`_posts` of a job's element."""
+    for child in job.children("OUTCOND"):
+        attributes = attributes_of(child)
+        if attributes.get("SIGN", "+").strip().upper() in ("+", "ADD", "A"):
+            yield attributes.get("NAME", "").strip(), attributes.get("ODATE", ODAT).strip().upper()
+
+
+def _sinks(scope: Scope) -> list[Job]:
+    """The last jobs of a sub-folder: those whose conditions no other job of it waits on."""
+    jobs = scope.all_jobs()
+    awaited = {attributes_of(c).get("NAME", "").strip() for job in jobs for c in job.children("INCOND")}
+    last = [job for job in jobs if not any(name in awaited for name, _ in _job_posts(job))]
+    return last or jobs
+
+
+def _firsts(scope: Scope) -> set[int]:
+    """The first jobs of a SMART folder or sub-folder (by id): those that wait on no condition
+    another job of it posts."""
+    jobs = scope.all_jobs()
+    posted = {name: job for job in jobs for name, _ in _job_posts(job)}
+    return {id(job) for job in jobs
+            if not any(posted.get(attributes_of(c).get("NAME", "").strip(), job) is not job
+                       for c in job.children("INCOND"))}
+
+
+def _in_conditions(job: Job, firsts: dict[int, set[int]]) -> list[dict[str, str]]:
+    """The job's in-conditions, and those of each SMART folder or sub-folder it is one of the
+    first jobs of (a folder waits as a whole)."""
+    found = [attributes_of(child) for child in job.children("INCOND")]
+    scope: Scope | None = job.scope
+    while scope is not None and scope.kind != "regular":
+        if scope.element is not None and "INCOND" in scope.child_names:
+            if id(scope) not in firsts:
+                firsts[id(scope)] = _firsts(scope)
+            if id(job) in firsts[id(scope)]:
+                found += [attributes_of(child) for child in scope.element if tag_of(child) == "INCOND"]
+        scope = scope.parent
+    return found
+
+
+def _local_posters(folder: Folder) -> dict[str, list[Job]]:
+    """Condition name -> the jobs of this folder that post it (a sub-folder's: its last jobs)."""
+    posters: dict[str, list[Job]] = defaultdict(list)
+    for job in folder.jobs:
+        for child in job.children("OUTCOND"):  # what _job_posts gives, inline: every job asks
+            attributes = attributes_of(child)
+            if (attributes.get("SIGN", "+").strip().upper() in POSTING
+                    and attributes.get("ODATE", ODAT).strip().upper() in SAME_RUN):
+                posters[attributes.get("NAME", "").strip()].append(job)
+    return posters
+
+
+def relations(folder: Folder) -> None:
+    """Upstream task ids from the conditions (and forced jobs); the rest named."""
+    posters = _local_posters(folder)
+    by_name = {job.name: job for job in folder.jobs}
+    for job in folder.jobs:
+        for action in _on_actions(job, "DOFORCEJOB"):
+            forced = by_name.get(action.get("NAME", "").strip())
+            table = action.get("TABLE_NAME", "").strip()
+            if forced is not None and table in ("", folder.name):
+                forced.forced_by.append((job.task_id, action["CODE"]))
+                if action["CODE"].upper() in OK_CODES and job.task_id not in forced.upstream:
+                    forced.upstream.append(job.task_id)
+    for sub in all_subs(folder.scope):  # a sub-folder's own out-conditions: posted when its last jobs end
+        for name, odate in _posts(sub.element) if sub.element is not None else ():
+            if odate in SAME_RUN:
+                posters[name].extend(_sinks(sub))
+    for job in folder.jobs:
+        conditions = _in_conditions(job, folder.firsts)
+        ored = [c.get("NAME", "") for c in conditions if c.get("AND_OR", "A").strip().upper().startswith("O")]
+        if ored and len(conditions) > 1:
+            either = " or ".join(c.get("NAME", "") for c in conditions)
+            folder.notes.add("CONDITION_OR", f"job {job.name} waits on {either} (any one of them in Control-M)")
+        for condition in conditions:
+            _relation(folder, job, condition, posters)
+    _deleted_conditions(folder)
+
+
+def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict[str, list[Job]]) -> None:
+    name = condition.get("NAME", "").strip()
+    odate = condition.get("ODATE", ODAT).strip().upper() or ODAT
+    if not name:
+        raise Malformed(f"job {job.name} has an INCOND without a NAME")
+    local = [poster for poster in posters.get(name, []) if poster is not job]
+    outside = [(key, poster) for key, poster in folder.producers.posted.get(name, ()) if key != folder.key]
+    if not local and job in posters.get(name, []):
+        folder.notes.add("CONDITION_DATE", f"job {job.name} waits on {name}, which only it posts: its own previous "
+                                           "run's, not carried")
+        return
+    if odate not in SAME_RUN:
+        code = "CONDITION_DATE" if local or not outside else "CROSS_FLOW_DEPENDENCY"
+        where = "" if local or not outside else f" (posted in folder {outside[0][0]})"
+        folder.notes.add(code, f"job {job.name} waits on {name}{where} of order date {odate}: not carried")
+        return
+    if odate in ANY_DATE and local:
+        folder.notes.add("CONDITION_DATE", f"job {job.name} waits on {name} of any order date ({odate}): carried as "
+                                           "the same run's")
+    if local:
+        for poster in local:
+            if poster.task_id not in job.upstream:
+                job.upstream.append(poster.task_id)
+        if len(local) > 1 or outside:
+            others = [p.name for p in local] + [f"{folder.producers.names.get(k, k)}/{p}" for k, p in outside]
+            folder.notes.add("CONDITION_OR", f"{name}, which job {job.name} waits on, is posted by {', '.join(others)}"
+                                             " (the first to end satisfied it in Control-M)")
+        return
+    if outside:
+        _cross_flow(folder, job, name, odate, outside)
+        return
+    outcome = folder.producers.on_outcome.get(name, ())
+    if outcome:
+        said = ", ".join(f"{folder.producers.names.get(k, k)}/{j} when it ends {code}" for k, j, code in outcome)
+        raise Rejection("CONDITION_ON_OUTCOME", f"job {job.name} waits on {name}, posted only by an ON action ({said}):"
+                                                " a flow has no branch that runs on one outcome only")
+    folder.notes.add("CROSS_FLOW_DEPENDENCY", f"job {job.name} waits on {name}, which no job of this export posts "
+                                              "(another export, another system or an operator adds it): not carried")
+
+
+def _cross_flow(folder: Folder, job: Job, name: str, odate: str, outside: list[tuple[str, str]]) -> None:
+    keys = list(dict.fromkeys(key for key, _ in outside))
+    if len(keys) > 1:
+        folder.notes.add("CROSS_FLOW_DEPENDENCY", f"job {job.name} waits on {name}, posted in folders "
+                                                  f"{', '.join(keys)} (any one in Control-M): not carried")
+        return
+    key = keys[0]
+    other = folder.producers.names.get(key, key)
+    flow_id = folder.options.flow_ids.get(key) or folder.options.flow_ids.get(other)
+    posted_by = ", ".join(poster for _, poster in outside)
+    if flow_id is None:
+        folder.notes.add("CROSS_FLOW_DEPENDENCY", f"job {job.name} waits on {name}, posted by {posted_by} of folder "
+                                                  f"{key} (in this export): give its EnOS flow id in [source] options "
+                                                  f"flow_ids = \"{other}=<flow id>\" to carry it as a flow dependency")
+        return
+    if odate in ANY_DATE:
+        folder.notes.add("CROSS_FLOW_DEPENDENCY", f"job {job.name} waits on {name} of any order date: carried as "
+                                                  f"the same period's run of flow {flow_id}")
+    entry = next((e for e in folder.flow_upstream if e["flowId"] == flow_id), None)
+    if entry is None:
+        entry = {"flowId": flow_id, "flowName": other, "targets": []}
+        folder.flow_upstream.append(entry)
+    if job.task_id not in entry["targets"]:
+        entry["targets"].append(job.task_id)
+
+
+def _deleted_conditions(folder: Folder) -> None:
+    """A job deleting its own in-condition is how Control-M resets a chain (a flow run starts with
+    none); deleting any other condition is named."""
+    for job in folder.jobs:
+        waits: set[str] | None = None
+        for child in job.children("OUTCOND"):
+            attributes = attributes_of(child)
+            if attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D"):
+                if waits is None:
+                    waits = {c.get("NAME", "") for c in _in_conditions(job, folder.firsts)}
+                if attributes.get("NAME", "") not in waits:
+                    folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {attributes.get('NAME', '')}")
+    for scope in [folder.scope, *all_subs(folder.scope)]:
+        if "OUTCOND" not in scope.child_names:
+            continue
+        for child in scope.element if scope.element is not None else ():
+            attributes = attributes_of(child)
+            if tag_of(child) == "OUTCOND" and attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D"):
+                folder.notes.add("CONDITION_DELETED", f"folder {scope.name()} deletes {attributes.get('NAME', '')}")
+
+
+def _on_actions(job: Job, *tags: str) -> list[dict[str, str]]:
+    found = []
+    for on in job.children("ON"):
+        code = attributes_of(on).get("CODE", "").strip()
+        for action in on:
+            if not tags or tag_of(action) in tags:
+                found.append({**attributes_of(action), "CODE": code, "TAG": tag_of(action)})
+    return found

@@ -1,0 +1,160 @@
+"""The flow's schedule (`schedule`): how its folder is ordered (SYSTEM at New Day, a User Daily,
+or by hand: unscheduled), its first jobs' days and times converted to one Quartz freq (two with
+`split_or`) by migrate/schedule/controlm.py, in their time zone, every later job checked to run on
+the same days; and its active period (`active_period`: ACTIVE_FROM, ACTIVE_TILL).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from datetime import date
+
+from migrate.schedule.controlm import DayRule, Ordering, convert_controlm
+from migrate.schedule.cron import flags
+from migrate.schedule.proof_controlm import controlm_source
+from migrate.schedule.quartz import QuartzError, parse_quartz
+from migrate.schedule.result import Rejection
+from migrate.schedule.timezone import UNKNOWN_TIMEZONE
+from migrate.sources.profiles import FlowRows
+from migrate.sources.profiles.controlm.criteria import timing
+from migrate.sources.profiles.controlm.days import job_rules
+from migrate.sources.profiles.controlm.elements import OK_CODES
+from migrate.sources.profiles.controlm.model import Folder, Job, Malformed
+from migrate.sources.profiles.end_dates import report_end
+
+IANA_LIKE = re.compile(r"^(?:[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+|UTC|GMT)$")
+
+
+def _ordering(folder: Folder) -> Ordering | None:
+    """How the folder is ordered; None when it is not ordered automatically."""
+    method = (folder.scope.attributes.get("FOLDER_ORDER_METHOD") or folder.scope.attributes.get("TABLE_USERDAILY")
+              or "").strip()
+    if not method or method.upper() in ("MANUAL", "NONE"):
+        return None
+    new_day = folder.options.new_day
+    if method.upper() == "SYSTEM":
+        return _system_ordering(new_day)
+    return Ordering(new_day=new_day, order_at=folder.options.user_dailies.get(method), by=f"the User Daily {method}",
+                    user_daily=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _system_ordering(new_day: int | None) -> Ordering:
+    return Ordering(new_day=new_day, order_at=new_day)
+
+
+def _zone(folder: Folder, job: Job) -> str:
+    written = job.attributes.get("TIMEZONE", "").strip() or folder.scope.attributes.get("TIMEZONE", "").strip()
+    if not written:
+        return ""
+    if written in folder.options.timezones:
+        return folder.options.timezones[written]
+    if IANA_LIKE.match(written):
+        return written
+    raise Rejection(UNKNOWN_TIMEZONE, f"job {job.name} runs in the Control-M time zone {written}, which is not an "
+                                        "IANA zone name: say which it is in [source] options timezones = "
+                                        f"\"{written}=Area/City\"")
+
+
+def schedule(folder: Folder, flow: FlowRows) -> tuple[str, ...]:
+    """The flow's schedule(s): one Quartz freq, two with split_or, none when unscheduled."""
+    for job in folder.jobs:
+        job.rules = job_rules(job, folder.options)
+    roots = [job for job in folder.jobs if not job.upstream]
+    ordering = _ordering(folder)
+    scheduled = [job for job in folder.jobs if job.rules is not None]
+    if ordering is None or not scheduled:
+        how = ("its folder is not ordered automatically (no FOLDER_ORDER_METHOD: a manual order)" if ordering is None
+               else "no job of the folder has scheduling criteria")
+        flow.unscheduled(f"a Control-M folder run by hand or by another job: {how}")
+        return ()
+    if not roots:
+        raise Rejection("CONDITION_CYCLE", f"every job waits on another one ({', '.join(j.name for j in folder.jobs)}"
+                                           "): no job starts the flow")
+    freqs: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for job in roots:
+        if job.rules is None:
+            how = (f"forced when {', '.join(f'task {t} ends {c}' for t, c in job.forced_by)}" if job.forced_by
+                   else "ordered only by hand or by another folder")
+            raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} has no scheduling criteria ({how}), and the "
+                                                     "flow runs it on every run")
+        converted = tuple(convert_controlm(rule, timing(job.attributes), ordering) for rule in job.rules)
+        for result in converted:
+            for warning in result.warnings:
+                if warning.code not in _said_of_the_freq(warning.new):
+                    folder.notes.add(warning.code, f"job {job.name}: {warning.message}")
+        zone = _zone(folder, job)
+        freqs[(*(c.freq for c in converted), zone)].append(job.name)
+    if len(freqs) > 1:
+        said = "; ".join(f"{', '.join(jobs)}: {' + '.join(key[:-1])}{f' ({key[-1]})' if key[-1] else ''}"
+                         for key, jobs in freqs.items())
+        raise Rejection("TASK_SCHEDULE_DIFFERS", f"the first jobs of the folder fire at different times ({said}); "
+                                                 "a flow starts once for all of them")
+    key = next(iter(freqs))
+    flow.cells.update(source_schedule=controlm_source(roots[0], ordering, len(key) > 2), source_grammar="controlm")
+    if key[-1]:
+        flow.cells["timezone"] = key[-1]
+    root_rules = roots[0].rules or ()
+    for job in folder.jobs:
+        _check_later_job(folder, job, root_rules)
+    return key[:-1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _said_of_the_freq(freq: str) -> frozenset[str]:
+    """The codes of the warnings any Quartz freq gives of itself (`cron.flags`: MONTH_RESTRICTED,
+    YEARLY, HOUR_LIST...): the mapping gives them when it reads the flow's freq, so they are left
+    to it, said once rather than twice."""
+    try:
+        return frozenset(warning.code for warning in flags(parse_quartz(freq), freq))
+    except QuartzError:
+        return frozenset()
+
+
+def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...]) -> None:
+    """A job after the first ones runs on every run of the flow: it must be ordered on the same days."""
+    if not job.upstream:
+        return
+    if job.rules is None:
+        if any(code.upper() in OK_CODES for _, code in job.forced_by):
+            return
+        raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} has no scheduling criteria (ordered by hand, or "
+                                                 "forced on another outcome), and the flow runs it on every run")
+    if job.rules is not root_rules and set(job.rules) != set(root_rules):
+        raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is ordered on "
+                                                 f"{' + '.join(r.text() for r in job.rules)} and the first jobs on "
+                                                 f"{' + '.join(r.text() for r in root_rules)} (day-of-month month "
+                                                 "day-of-week): a task runs on every run of its flow")
+    if job.attributes.get("CYCLIC", "0").strip() == "1":  # Timing.cyclic
+        raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is cyclic ({timing(job.attributes).source()}) after "
+                                                 "other jobs: a task runs once per run of its flow")
+    time_from = job.attributes.get("TIMEFROM", "").strip()  # Timing.time_from
+    if time_from:
+        folder.notes.add("TASK_TIME_WINDOW", f"job {job.name} waited for {time_from} (TIMEFROM) too")
+
+
+def active_period(folder: Folder, flow: FlowRows) -> None:
+    """ACTIVE_FROM is the flow's start date; an ACTIVE_TILL that has passed saves it inactive."""
+    if not any("ACTIVE_FROM" in job.attributes or "ACTIVE_TILL" in job.attributes for job in folder.jobs):
+        return
+    starts = {j.attributes.get("ACTIVE_FROM", "").strip() for j in folder.jobs} - {""}
+    ends = {j.attributes.get("ACTIVE_TILL", "").strip() for j in folder.jobs} - {""}
+    for what, values in (("ACTIVE_FROM", starts), ("ACTIVE_TILL", ends)):
+        for value in values:
+            if not re.fullmatch(r"\d{8}", value):
+                raise Malformed(f"{what} {value!r} is not a date YYYYMMDD")
+    if len(starts) > 1 or len(ends) > 1:
+        folder.notes.add("ATTRIBUTE_NOT_CARRIED", f"the jobs are active over different periods (ACTIVE_FROM "
+                                                  f"{sorted(starts)}, ACTIVE_TILL {sorted(ends)}): the latest start "
+                                                  "and the earliest end are the flow's")
+    if starts:
+        first = max(starts)
+        flow.cells["start_date"] = f"{first[:4]}-{first[4:6]}-{first[6:]}"
+    if ends:
+        last = min(ends)
+        try:
+            report_end(flow, "ACTIVE_TILL", last, date(int(last[:4]), int(last[4:6]), int(last[6:])))
+        except ValueError:
+            raise Malformed(f"ACTIVE_TILL {last!r} is not a calendar date") from None
