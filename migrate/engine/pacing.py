@@ -143,6 +143,7 @@ class RequestPacer:
         self._last_change = time.monotonic()
         self._last_decrease = 0.0
         self._paused_until = 0.0
+        self._queued = 0  # callers in the slow path (waiting for the lock, or holding it)
 
     def throttled(self) -> None:
         """The service said slow down: halve the rate, once for a burst of such answers (the
@@ -162,8 +163,47 @@ class RequestPacer:
         """Hold every sender back (a Retry-After); extends, never shortens, a pause."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
+    def _schedule(self, now: float) -> tuple[float, float]:
+        """When the next request is due by the schedule (a late schedule catching up at most
+        CATCH_UP requests), and the gap between two."""
+        self._recover(now)
+        gap = 1 / self.rate
+        return (now if self._next_due is None else max(self._next_due, now - CATCH_UP * gap)), gap
+
     async def acquire(self) -> None:
         """The caller's turn to send; Stopped when a stop request comes first."""
+        if not self._queued and self._turn_now():
+            return
+        self._queued += 1
+        try:
+            await self._acquire_in_turn()
+        finally:
+            self._queued -= 1
+
+    def _turn_now(self) -> bool:
+        """The turn at once, when nothing needs waiting for: no pause, no stop, the schedule due,
+        room under the limit, and nobody queued ahead (so no one is overtaken). The same checks
+        and the same record as the waiting path below, without its lock and its awaits: a run
+        well below its rate takes every turn here (about 5 µs a request less)."""
+        now = time.monotonic()
+        if self._paused_until - now > PAUSE_RESOLUTION or self.stop.is_set:
+            return False
+        due, gap = self._schedule(now)
+        if due > now:
+            return False
+        throttler = self._throttler
+        throttler.flush()  # type: ignore[no-untyped-call]
+        if len(throttler._task_logs) >= throttler.rate_limit:
+            return False
+        self._next_due = due + gap
+        # What the throttler's own acquire does when it lets a caller through: the stamp its limit
+        # counts, which is also the record's.
+        stamp = time.monotonic()
+        throttler._task_logs.append(stamp)
+        self.sent.add(stamp)
+        return True
+
+    async def _acquire_in_turn(self) -> None:
         async with self._lock:
             # A pause's last sliver below the event loop's clock resolution is over: asyncio fires
             # a timer that close to its deadline at once, so waiting it out would never end.
@@ -171,9 +211,7 @@ class RequestPacer:
                 if await self.stop.sleep(wait):
                     raise Stopped
             now = time.monotonic()
-            self._recover(now)
-            gap = 1 / self.rate
-            due = now if self._next_due is None else max(self._next_due, now - CATCH_UP * gap)
+            due, gap = self._schedule(now)
             if due > now and await self.stop.sleep(due - now):
                 raise Stopped
             if self.stop.is_set:

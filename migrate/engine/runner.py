@@ -171,7 +171,7 @@ class Runner:
                      compared: list[str] | None = None) -> None:
         exchange = exchange or Exchange()
         answer = exchange.answer
-        line = {
+        line: dict[str, Any] = {
             "flow_id": flow_id or (None if flow.needs_id else flow.flow_id), "name": flow.name, "status": status,
             "attempts": exchange.attempts, "http_status": answer.http_status if answer else None,
             "code": answer.code if answer else exchange.code, "msg": msg or exchange.msg,
@@ -179,7 +179,14 @@ class Runner:
             "latency_ms": exchange.latency_ms, "payload_sha256": sha, "target": flow.target,
             "input_sha256": input_sha or sha,
         }
-        line.update(sent_facts(body or flow.body, compared, self.settings.log_payload and body is not None))
+        with_payload = self.settings.log_payload and body is not None
+        if flow.freq is not None and not with_payload and (body is None or body is flow.body):
+            # The flow's own body: its freq and cycle came with it from the mapping, not parsed again.
+            line["freq"], line["cycle"] = flow.freq, flow.cycle
+            if compared is not None:
+                line["changed"] = compared
+        else:
+            line.update(sent_facts(body or flow.body, compared, with_payload))
         self._record(flow, line)
 
     def _record_not_attempted(self, flow: ReadyFlow) -> None:

@@ -83,10 +83,15 @@ class ValidFlow:
     identity: str = ""
     proof: dict[str, Any] | None = None
 
-    @functools.cached_property
+    @property
     def body(self) -> bytes:
-        """The exact bytes to send."""
-        return self.payload.wire_bytes()
+        """The exact bytes to send, made on first use and kept (by hand: functools.cached_property
+        takes a lock at every read on this Python, a few µs a flow in the mapping process)."""
+        body: bytes | None = self.__dict__.get("_body")
+        if body is None:
+            body = self.payload.wire_bytes()
+            object.__setattr__(self, "_body", body)  # frozen: the one field set after construction
+        return body
 
     @property
     def flow_id(self) -> str:
@@ -104,7 +109,7 @@ class ValidFlow:
     def ready(self) -> ReadyFlow:
         body = self.body
         return ReadyFlow(self.source_key, self.rows, self.flow_id, self.name, body, payload_sha256(body),
-                         self.warnings, self.needs_id, self.commands, self.proof)
+                         self.warnings, self.needs_id, self.commands, self.proof, self.payload.freq, self.payload.cycle)
 
 
 def flow_target(name: str, flow_id: str, needs_id: bool) -> str:
@@ -126,6 +131,10 @@ class ReadyFlow(NamedTuple):
     needs_id: bool
     commands: dict[str, str]
     proof: dict[str, Any] | None = None  # the schedule's proof (schedule/proof.py), for its result line
+    # The body's freq and cycle, for its result line: read here, where the payload holds them, the
+    # run does not parse the body again for them (None: parse it).
+    freq: str | None = None
+    cycle: str | None = None
 
     @property
     def target(self) -> str:

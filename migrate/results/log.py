@@ -67,9 +67,9 @@ class _LineWriter:
         self._since_sync = 0
         self._echo = echo
 
-    def write(self, line: bytes, echo: bool = True) -> None:
-        """`echo` False: an `attempt` record, for the file alone."""
-        data = line + b"\n"  # one write of the whole line: a kill leaves no half of it
+    def write(self, data: bytes, echo: bool = True) -> None:
+        """One rendered line, its newline included (one write of the whole line: a kill leaves
+        no half of it). `echo` False: an `attempt` record, for the file alone."""
         try:
             written = self._stream.write(data)
             if written != len(data):  # a short write (a signal, a nearly full disk): the rest, at once
@@ -110,9 +110,10 @@ def _render(event: dict[str, Any]) -> bytes:
     rendered by orjson (anything it does not know, a Path say, is written as its text), and any
     secret this process holds masked, wherever it sits. Written once or twice a flow, so
     rendered directly: through structlog's bound logger (a context copy, a chain of processors,
-    a proxy call) a line cost twice as much."""
+    a proxy call) a line cost twice as much. The newline comes with it (orjson's option: no
+    copy of the line to add it)."""
     event["ts"] = utc_iso()
-    return redact_rendered(orjson.dumps(event, default=str))
+    return redact_rendered(orjson.dumps(event, default=str, option=orjson.OPT_APPEND_NEWLINE))
 
 
 class ResultLog:

@@ -114,18 +114,22 @@ class Body:
 
 async def read_bounded(response: aiohttp.ClientResponse, limit: int = MAX_ANSWER_BYTES) -> Body:
     """At most `limit` bytes of an answer's body (after decompression), whatever it claims."""
+    content = response.content
     parts: list[bytes] = []
     size = 0
     while size <= limit:
-        part = await response.content.read(min(_CHUNK, limit + 1 - size))
+        part = await content.read(min(_CHUNK, limit + 1 - size))
         if not part:
             return Body(b"".join(parts), cut=False)
         parts.append(part)
         size += len(part)
+        if size <= limit and content.at_eof():  # all of it is here (a short answer: at the first read)
+            return Body(part if len(parts) == 1 else b"".join(parts), cut=False)
     return Body(b"".join(parts)[:limit], cut=True)
 
 
-def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None) -> Answer:
+def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None,
+                  seconds: float | None = None) -> Answer:
     raw, cut = (body.raw, body.cut) if isinstance(body, Body) else (body, False)
     try:
         parsed = orjson.loads(raw)
@@ -135,7 +139,7 @@ def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None)
         text = raw[:400].decode("utf-8", errors="replace")[:200].strip()
         if cut:
             text = f"an answer longer than {len(raw) // 1024} KiB, not read further, starting {text[:60]!r}"
-        return Answer(http_status, None, text, None, parse_retry_after(retry_after))
+        return Answer(http_status, None, text, None, parse_retry_after(retry_after), seconds)
     code = parsed.get("apim_status")  # the SDK reads it first, whatever else the answer says
     if code not in (APIM_RENEW_TOKEN, APIM_NEW_TOKEN):
         code = parsed.get("code", parsed.get("status"))  # v2.0 and the token service say `status`
@@ -145,6 +149,7 @@ def read_envelope(http_status: int, body: Body | bytes, retry_after: str | None)
         str(parsed.get("msg", "")),
         parsed.get("data"),
         parse_retry_after(retry_after),
+        seconds,
     )
 
 

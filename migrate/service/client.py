@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -68,11 +68,9 @@ class BatchClient:
         if self.tokens is None:
             return headers
         stamp = self.tokens.clock.milliseconds()  # after the pacing wait: the time stamp is fresh
-        headers.update({
-            "apim-accesstoken": token,
-            "apim-signature": request_signature(token, query, body, stamp, self.tokens.credentials.secret),
-            "apim-timestamp": str(stamp),
-        })
+        headers["apim-accesstoken"] = token
+        headers["apim-signature"] = request_signature(token, query, body, stamp, self.tokens.credentials.secret)
+        headers["apim-timestamp"] = str(stamp)
         return headers
 
     async def _token_and_turn(self) -> str:
@@ -80,15 +78,16 @@ class BatchClient:
         that came due for renewal while its holder waited for the turn is not sent: the turn
         goes unused (one request fewer in that second) and the next is taken with a renewed
         token, so that a renewal, slow or failing, is never waited out holding a turn."""
-        if self.tokens is None:
+        tokens = self.tokens
+        if tokens is None:
             await self.pace()
             return ""
         for _ in range(TURNS_FOR_A_FRESH_TOKEN):
-            token = await self.tokens.token()
+            token = tokens.current() or await tokens.token()
             await self.pace()
-            if self.tokens.fresh(token):
+            if tokens.fresh(token):
                 return token
-        return await self.tokens.token()  # waits longer than the renewal margin: renewed holding the turn
+        return await tokens.token()  # waits longer than the renewal margin: renewed holding the turn
 
     def _query(self, action: str, **extra: str) -> dict[str, str]:
         return {"action": action, "userId": self.user_id, "orgId": self.org_id, **extra}
@@ -103,8 +102,8 @@ class BatchClient:
             sent_at = time.monotonic()
             async with self.session.request(method, url, data=body, headers=headers) as response:
                 read = await read_bounded(response)
-                answer = read_envelope(response.status, read, response.headers.get("Retry-After"))
-            answer = replace(answer, seconds=time.monotonic() - sent_at)
+                answer = read_envelope(response.status, read, response.headers.get("Retry-After"),
+                                       seconds=time.monotonic() - sent_at)
             self._check_first(answer, url)
             if answer.code not in TOKEN_PROBLEMS or self.tokens is None:
                 return answer
@@ -124,8 +123,10 @@ class BatchClient:
     async def _action(self, method: str, resource: str, query: dict[str, str], body: bytes | None) -> Answer:
         return await self._call(method, self._url(resource, query), query, body)
 
-    async def save_flow(self, body: bytes, on_send: Callable[[], None] | None = None) -> Answer:
-        return await self._call("POST", self._save_url, self._save_query, body, on_send)
+    def save_flow(self, body: bytes, on_send: Callable[[], None] | None = None) -> Coroutine[Any, Any, Answer]:
+        """Save Flow's request itself, not a coroutine around it: every resumption of a request
+        passes through each coroutine awaiting it, a few times a flow."""
+        return self._call("POST", self._save_url, self._save_query, body, on_send)
 
     async def get_flow(self, flow_id: str) -> Answer:
         return await self._action("GET", "flows", self._query("get", flowId=flow_id), None)

@@ -181,6 +181,14 @@ class AccessTokens:
             assert self._token is not None
             return self._token
 
+    def current(self) -> str | None:
+        """The token at hand without waiting, when there is one not yet due for renewal (and no
+        refusal remembered); None: `await token()`, which fetches, waits for a fetch under way or
+        raises. Every request asks: a coroutine's round trip for the common case is saved."""
+        if self._refused is None and self._token is not None and time.monotonic() < self._renew_at:
+            return self._token
+        return None
+
     def fresh(self, token: str) -> bool:
         """Still the current token, and not yet due for its (early) renewal."""
         return token == self._token and time.monotonic() < self._renew_at
