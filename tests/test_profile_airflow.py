@@ -177,11 +177,13 @@ def test_run_fires_the_interval_at_the_dags_own_time(tmp_path: Path, capsys: pyt
 def test_an_opted_in_split_saves_a_dags_two_halves_found_again_by_their_markers(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A DAG on day 1 of the month OR on Mondays, split (opted in): two flows, the second under its
-    own marker (a DAG has no id column to give it one), both found again by the next plan."""
+    own marker (a DAG has no id column to give it one), both found again by the next plan. Its
+    next run, a Monday, is a fire time of the split (of its second flow): no zone mismatch."""
     (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
     dags = write(tmp_path / "dags.json", {"total_entries": 1, "dags": [{
         "dag_id": "close_books", "schedule_interval": {"__type": "CronExpression", "value": "0 6 1 * 1"},
-        "owners": ["alice"], "is_paused": False}]})
+        "owners": ["alice"], "is_paused": False,
+        "next_dagrun_create_after": "2026-11-23T06:00:00+00:00"}]})  # a Monday: the weekday half fires next
     config = profile_run_config(tmp_path / "run.toml", "airflow", dags, target='timezone = "UTC"',
                                 extra='[mapping]\nsplit_id_column = "split"', run="create_missing = true")
     code = main(["run", str(config), "--json"])

@@ -587,11 +587,14 @@ def _fires_when_the_source_said(draft: FlowDraft, plan: FieldPlan, placed: Conve
     if instant.tzinfo is None:
         return True  # a wall clock of no known zone proves nothing
     wall = instant.astimezone(ZoneInfo(plan.target_zone)).replace(tzinfo=None)
-    if next(parse_quartz(placed.freq).fire_times(wall - timedelta(seconds=1)), None) == wall:
+    # A split schedule fires when either of its two flows does (the weekday half may be next).
+    freqs = (placed.freq,) if placed.split is None else (placed.freq, placed.split.freq)
+    if any(next(parse_quartz(freq).fire_times(wall - timedelta(seconds=1)), None) == wall for freq in freqs):
         return True
     assumed = f"{zone}, shifted to the service's {plan.target_zone}" if zone else f"the service's {plan.target_zone}"
+    saved = " nor ".join(map(repr, freqs))
     draft.fail("freq", raw, f"{TIMEZONE_MISMATCH}: the export says this schedule fires at {witness.strip()} "
-                            f"({wall:%Y-%m-%d %H:%M} in {plan.target_zone}), when {placed.freq!r} does not: its zone "
+                            f"({wall:%Y-%m-%d %H:%M} in {plan.target_zone}), when {saved} does not: its zone "
                             f"is not {assumed}; set [mapping] source_timezone to the zone it fired in",
                code=TIMEZONE_MISMATCH)
     return False
