@@ -176,3 +176,21 @@ def test_a_snapshot_beside_the_logs_is_left_out_of_a_pattern_and_named_when_give
     assert "nightly-shard-backup.jsonl:1: a snapshot written by `migrate export`" in err and "left out" in err
     code, _, err = run_cli(capsys, "report", str(snapshot))
     assert code == 1 and "a snapshot written by `migrate export`" in err
+
+
+def test_a_migration_and_a_runbook_after_it_are_the_same_flows_in_any_order(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """All together counts flows of the service: a migration's line and a runbook's line about the
+    same flow are one flow, its last line the later one by time, whatever order the logs are given."""
+    config = write_config(tmp_path, state=base_state(flows=6, tasks_per_flow=1), rows=export_rows(6))
+    code, _, err = run_cli(capsys, "run", str(config), "--run-id", "migration")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "enable", str(config), "--id", "1001", "--id", "1002", "--apply",
+                           "--run-id", "pause")
+    assert code == 0, err
+    logs = [str(tmp_path / "results" / f"{run_id}.jsonl") for run_id in ("migration", "pause")]
+    for order in (logs, logs[::-1]):
+        code, out, err = run_cli(capsys, "report", *order, "--json")
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["flows"] == 6 and report["by_status"] == {"saved": 4, "enabled": 2}, report

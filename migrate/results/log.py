@@ -180,8 +180,15 @@ def identity(line: dict[str, Any]) -> str:
     A runbook's line (it names its `action`) is about a flow of the service, whichever runbook
     touched it: a disable and the enable after it are one flow's two lines, the enable its last."""
     if "action" in line:
-        return f"service#{line.get('target') or line.get('source_key')}"
+        return service_identity(line) or f"service#{line.get('target') or line.get('source_key')}"
     return f"{PurePath(str(line.get('source_file'))).name}#{line.get('source_key')}"
+
+
+def service_identity(line: dict[str, Any]) -> str | None:
+    """The flow of the service a line is about, where it names one (a line refused before any id
+    was known names none: "0" stands in for an id to be found)."""
+    flow_id = str(line.get("flow_id") or "")
+    return f"service#flow {flow_id}" if flow_id not in ("", "0") else None
 
 
 def _is_number(value: Any) -> bool:
@@ -328,26 +335,52 @@ def stamp_of(record: dict[str, Any]) -> float | None:
 
 @dataclass
 class FinalLines:
-    """Each flow's last line, as read (a resumed run may have written a flow twice), and the
-    span of the time stamps; only what a summary needs of each line is kept, so a million-flow
-    log stays small in memory."""
+    """Each flow's last line (by its time stamp: logs may be read in any order; a resumed run may
+    have written a flow twice), and the span of the time stamps; only what a summary needs of
+    each line is kept, so a million-flow log stays small in memory.
 
-    final: dict[str, tuple[str, Any, float | None]] = field(default_factory=dict)
+    `by_service`, for several runs together: a flow of the service is one flow, whichever run,
+    runbook or export touched it. A line naming its flow's id joins its source identity to that
+    flow's (union-find over the keys), so a migration's line, a resume's and a runbook's are one
+    flow's lines. A line refused as invalid joins nothing: its id is the row's, not a flow saved."""
+
+    by_service: bool = False
+    final: dict[str, tuple[tuple[str, Any, float | None], float | None]] = field(default_factory=dict)
     first: float | None = None
     last: float | None = None
+    _joined: dict[str, str] = field(default_factory=dict)  # key -> a key of the same flow (see `key_of`)
+
+    def key_of(self, record: dict[str, Any]) -> str:
+        """The flow's key as it stands (after every join so far)."""
+        return self._find(identity(record))
+
+    def _find(self, key: str) -> str:
+        while (parent := self._joined.get(key, key)) != key:
+            self._joined[key] = self._joined.get(parent, parent)  # halve the path
+            key = parent
+        return key
 
     def add(self, record: dict[str, Any]) -> None:
-        key = identity(record)
-        self.final.pop(key, None)
-        self.final[key] = _essentials(record)
         stamp = stamp_of(record)
+        keys = [identity(record)]
+        if self.by_service and record["status"] != "invalid" and (service := service_identity(record)):
+            keys.append(service)
+        roots = list(dict.fromkeys(self._find(key) for key in keys))
+        root, line = roots[0], (_essentials(record), stamp)
+        for other in roots:
+            earlier = self.final.pop(other, None)
+            if earlier is not None and earlier[1] is not None and stamp is not None and earlier[1] > stamp:
+                line = earlier  # a later line was read first (logs in another order): it stays the last
+            if other != root:
+                self._joined[other] = root
+        self.final[root] = line
         if stamp is not None:
             self.first = stamp if self.first is None else min(self.first, stamp)
             self.last = stamp if self.last is None else max(self.last, stamp)
 
     def summary(self, elapsed_seconds: float | None = None) -> Summary:
         summary = Summary()
-        for essentials in self.final.values():
+        for essentials, _ in self.final.values():
             summary.add(*essentials)
         if elapsed_seconds is None and self.first is not None and self.last is not None:
             elapsed_seconds = self.last - self.first

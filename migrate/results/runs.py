@@ -104,7 +104,7 @@ def _rows(value: Any) -> str:
 class Report:
     logs: list[Path]
     runs: dict[str, Run] = field(default_factory=dict)
-    together: FinalLines = field(default_factory=FinalLines)
+    together: FinalLines = field(default_factory=lambda: FinalLines(by_service=True))  # each flow of the service once
     skipped: Skipped = field(default_factory=Skipped)
     sent_per_second: Counter[int] = field(default_factory=Counter)  # whole epoch seconds -> sent lines
     invalid: dict[str, InvalidFlow] = field(default_factory=dict)  # a flow's identity -> its last invalid line
