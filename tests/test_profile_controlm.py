@@ -941,3 +941,44 @@ def test_timeto_is_inclusive(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     flows = plan_of(tmp_path, capsys, folder("F", job("A", DAYS="ALL", TIMEFROM="0800", TIMETO="0930", CYCLIC="1",
                                                       INTERVAL="00030M", CYCLIC_TYPE="C", IND_CYCLIC="T")))
     assert flows["F"]["freq"] == "0 0/30 8-9 * * ? *"
+
+
+# -- real exports: a sub-folder's out-condition ----------------------------------------------------------
+
+def extract_sub_folder(*more: str) -> str:
+    """A SUB_FOLDER as Control-M/EM exports one (a real SMART folder's DataExtract): in-condition from
+    the watcher, deleted when it starts; its out-condition posted once, when its three jobs have ended."""
+    return element("SUB_FOLDER", {"JOBISN": "10", "JOBNAME": "DataExtract", "TASKTYPE": "Sub-Table", **EVERY_MONTH},
+                   cond("IN", "WATCH-TO-DataExtract"), cond("OUT", "WATCH-TO-DataExtract", sign="-"),
+                   cond("OUT", "DataExtract-TO-SPARK"),
+                   *(job(f"Data Extract {what}") for what in ("SAP", "Inventory", "Warranty")), *more)
+
+
+def smart_folder_waiting_on(sub_folder: str, *more: str) -> str:
+    return smart("AZTEST", job("WATCH", cond("OUT", "WATCH-TO-DataExtract"), DAYS="ALL", TIMEFROM="0100"),
+                 job("SPARK", cond("IN", "DataExtract-TO-SPARK"), cond("OUT", "DataExtract-TO-SPARK", sign="-")),
+                 sub_folder, *more)
+
+
+def test_a_sub_folders_out_condition_is_one_poster_not_an_or(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The sub-folder posts DataExtract-TO-SPARK once, when all its jobs have ended: SPARK waits on
+    the three of them, as in Control-M, and nothing says the first to end satisfied it."""
+    path = write(tmp_path, smart_folder_waiting_on(extract_sub_folder()))
+    rows = rows_of(path, new_day="0700")
+    assert [(r["task_name"], r["upstream"]) for r in rows] == [
+        ("WATCH", ""), ("SPARK", "3,4,5"), ("Data Extract SAP", "1"), ("Data Extract Inventory", "1"),
+        ("Data Extract Warranty", "1")]
+    code, planned, err = plan_profile(tmp_path, capsys, "controlm", path, source_lines='options = { new_day = "0700" }',
+                                      extra='[mapping]\nunscheduled = "manual"')
+    assert code == 3, err
+    assert "CONDITION_OR" not in planned["warnings_by_code"]
+
+
+def test_a_sub_folder_and_a_job_posting_one_condition_are_two_posters(tmp_path: Path) -> None:
+    backfill = job("BACKFILL", cond("OUT", "DataExtract-TO-SPARK"), DAYS="ALL", TIMEFROM="0100")
+    rows = one(tmp_path, smart_folder_waiting_on(extract_sub_folder(), backfill), new_day="0700")
+    said = notes(rows[0])["CONDITION_OR"]
+    assert "DataExtract-TO-SPARK, which job SPARK waits on, is posted by BACKFILL, sub-folder DataExtract (the first " \
+           "to end satisfied it in Control-M)" in said
+    assert rows[1]["task_name"] == "SPARK" and rows[1]["upstream"] == "3,4,5,6"

@@ -220,7 +220,8 @@ def test_a_dependent_task_becomes_a_flow_dependency() -> None:
     crossing = found["CROSS_FLOW_DEPENDENCY"]
     assert "workflow 44, not in this export" in crossing and "day/last7Days" in crossing
     assert "any one of ['workflow 41 (orders)', 'workflow 45'] (OR)" in crossing
-    assert "wait_tail waited on workflow 41 (orders), in this export: not carried, no task ran after it" in crossing
+    assert ("wait_tail waited on workflow 41 (orders), in this export (the whole workflow): not carried, no task ran "
+            "after it") in crossing
     orders = next(r for r in rows if r["flow_name"] == "orders")
     # flow_ids resolve dependencies only: a listed workflow is found by its name, never saved under that id
     assert orders["flow_id"] == "" and report[0]["flow_id"] == ""
@@ -230,8 +231,9 @@ def test_a_dependency_without_an_enos_id_names_the_workflow_and_the_option() -> 
     report = by_flow(flows_of("dolphinscheduler", FIXTURES / "dependent.json"))["report"]
     assert report["flow_upstream"] == ""
     crossing = codes(report)["CROSS_FLOW_DEPENDENCY"]
-    assert "workflow 41 (orders), in this export: not carried, its EnOS flow id is not known" in crossing
-    assert "workflow 43, not in this export" in crossing and 'flow_ids ("41=<flow id>"' in crossing
+    assert "workflow 41 (orders), in this export (the whole workflow): not carried, its EnOS flow id is not known" \
+        in crossing
+    assert "workflow 43, not in this export (its task 4301)" in crossing and 'flow_ids ("41=<flow id>"' in crossing
 
 
 @pytest.mark.parametrize("flow_ids", ["41=2788; 43=2790", "ids.json"])
@@ -396,3 +398,24 @@ def test_a_malformed_record_fails_alone(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 5 and "Traceback" not in err
     assert inventory["flows_found"] == 7 and inventory["convertible"] == 2
     assert inventory["invalid_by_reason"] == {"MALFORMED_RECORD": 4, "UNKNOWN_FORMAT": 1}
+
+
+def test_items_of_one_workflow_refused_for_different_reasons_are_one_warning_with_each_reason(
+        tmp_path: Path) -> None:
+    """wait_upstream waits on workflow 41 today (no EnOS id given) and over the last seven days
+    (no cycleGap says that): one warning for workflow 41, each reason with what it holds for."""
+    records = json.loads((FIXTURES / "dependent.json").read_text(encoding="utf-8"))
+    report = next(r for r in records if r["processDefinition"]["name"] == "report")
+    waiting = next(t for t in report["taskDefinitionList"] if t["name"] == "wait_upstream")
+    items = waiting["taskParams"]["dependence"]["dependTaskList"][0]["dependItemList"]
+    items[:] = [items[0], {**items[0], "dateValue": "last7Days", "depTaskCode": 4102, "dependentType":
+                           "DEPENDENT_ON_TASK"}]
+    export = tmp_path / "dependent.json"
+    export.write_text(json.dumps(records), encoding="utf-8")
+    crossing = codes(by_flow(flows_of("dolphinscheduler", export))["report"])["CROSS_FLOW_DEPENDENCY"]
+    upstream = [m for m in crossing.split(" | ") if m.startswith("DEPENDENT task wait_upstream")]
+    assert len(upstream) == 1 and upstream[0].startswith(
+        "DEPENDENT task wait_upstream waited on workflow 41 (orders), in this export: not carried: the whole workflow: "
+        "its EnOS flow id is not known: give it in [source] options flow_ids (\"41=<flow id>\", or a CSV of "
+        "code,flow_id) to carry it as a flow node with cycleGap D0; its task 4102: the window day/last7Days spans or "
+        "picks periods that no cycleGap names (exact: ")

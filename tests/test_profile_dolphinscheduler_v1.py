@@ -260,3 +260,40 @@ def test_a_random_1x_workflow_keeps_its_relations_and_schedule(tmp_path: Path,
     start = datetime(2025, 1, 1)
     assert list(islice(parse_quartz(converted.freq).fire_times(start), 20)) == list(
         islice(parse_quartz(crontab).fire_times(start), 20))
+
+
+# -- real exports: a DEPENDENT task waiting on several tasks of one workflow -------------------------------
+
+def waiting_on_tasks_and_all(tmp_path: Path) -> Path:
+    """daily_sales's DEPENDENT task as a real 1.x export writes one on two tasks and the whole of
+    another workflow: three dependTaskList groups, one item each, the same definitionId."""
+    edited = records()[:1]
+    data = json.loads(edited[0]["processDefinitionJson"])
+    data["tasks"][0]["dependence"]["dependTaskList"] = [
+        {"relation": "AND", "dependItemList": [{"projectName": "warehouse", "definitionId": 41, "definitionName":
+                                                "hourly_clicks", "depTasks": depended, "cycle": "day",
+                                                "dateValue": "today"}]}
+        for depended in ("load_clicks", "dedupe_clicks", "ALL")]
+    edited[0]["processDefinitionJson"] = json.dumps(data)
+    return write(tmp_path, edited)
+
+
+def test_one_warning_per_workflow_waited_on_names_its_tasks_and_the_option(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = waiting_on_tasks_and_all(tmp_path)
+    code, planned, err = plan_profile(tmp_path, capsys, "dolphinscheduler", path, target='timezone = "Asia/Shanghai"')
+    assert code == 3, err
+    crossing = [w["message"] for w in planned["actions"][0]["warnings"] if w["code"] == "CROSS_FLOW_DEPENDENCY"]
+    assert crossing == [
+        "DEPENDENT task wait_clicks waited on workflow 41 (hourly_clicks), not in this export (its tasks load_clicks, "
+        "dedupe_clicks and the whole workflow): not carried, its EnOS flow id is not known: give it in [source] options "
+        'flow_ids ("41=<flow id>", or a CSV of code,flow_id) to carry it as a flow node with cycleGap D0']
+
+    code, planned, err = plan_profile(tmp_path, capsys, "dolphinscheduler", path, target='timezone = "Asia/Shanghai"',
+                                      source_lines='options = { flow_ids = "41=2788" }')
+    assert code == 3, err
+    warned = planned["actions"][0]["warnings"]
+    assert "CROSS_FLOW_DEPENDENCY" not in [w["code"] for w in warned]
+    assert [w["message"] for w in warned if w["code"] == "DEPENDENCY_ON_TASK"] == [
+        f"DEPENDENT task wait_clicks waited on task {task} of workflow 41 (hourly_clicks); the flow waits on the whole "
+        "flow 2788" for task in ("load_clicks", "dedupe_clicks")]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import base_state, plan_profile, profile_run_config, standard_cells
 from cronsim import CronSim
 from hypothesis import given, settings
@@ -190,10 +191,10 @@ def robfig_bits(field: str, lo: int, hi: int, names: dict[str, int] | None = Non
         if low_high[0] in ("*", "?"):
             start, end, extra = lo, hi, True
         else:
-            start = (names or {}).get(low_high[0].lower(), None)
-            start = int(low_high[0]) if start is None else start
-            end = start if len(low_high) == 1 else (names or {}).get(low_high[1].lower(), None)
-            end = int(low_high[1]) if end is None else end
+            named = (names or {}).get(low_high[0].lower())
+            start = int(low_high[0]) if named is None else named
+            named = start if len(low_high) == 1 else (names or {}).get(low_high[1].lower())
+            end = int(low_high[1]) if named is None else named
         step = 1
         if len(range_step) == 2:
             step = int(range_step[1])
@@ -579,3 +580,146 @@ def test_a_json_listing_reads_every_number_as_json_does(tmp_path: Path) -> None:
     assert "up to 100000000000000000000 time(s)" in messages(wide["__warnings__"])
     assert wide["command"].startswith(f"docker run --rm --user {2**64 - 1} ")
     assert json.loads(flows["etl/odd"][0]["params"]) == [{"key": "ratio", "value": "nan"}]
+
+
+# -- the API's own lists (GET /apis/batch/v1/cronjobs, kubectl get --raw, client-go dumps) ----------
+
+CRONJOB_LIST = FIXTURES / "cronjoblist-api.json"
+
+
+def as_written(tmp_path: Path, variant: str) -> Path:
+    """The API's CronJobList as served (kind before items: the first pass knows it), with its keys
+    sorted (kind after items: the first pass learns it late), and as YAML (read whole)."""
+    listing = json.loads(CRONJOB_LIST.read_text(encoding="utf-8"))
+    path = tmp_path / f"cronjobs.{'yaml' if variant == 'yaml' else 'json'}"
+    if variant == "as served":
+        path.write_text(CRONJOB_LIST.read_text(encoding="utf-8"), encoding="utf-8")
+    elif variant == "keys sorted":
+        path.write_text(json.dumps(listing, sort_keys=True, indent=1), encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump(listing, sort_keys=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("variant", ["as served", "keys sorted", "yaml"])
+def test_the_items_of_a_cronjoblist_are_its_cronjobs(tmp_path: Path, variant: str) -> None:
+    """The API leaves out each item's kind and apiVersion: they are the list's."""
+    flows = flows_of(as_written(tmp_path, variant))
+    assert list(flows) == ["finance/ledger-export", "web/cache-warm"]
+    ledger, cache = flows["finance/ledger-export"][0], flows["web/cache-warm"][0]
+    assert (ledger["schedule"], ledger["active"]) == ("0 15 1 * * ? *", "1")
+    assert ledger["command"] == "docker run --rm registry.example.com/finance/ledger-export:4.2 --since yesterday"
+    assert (cache["schedule"], cache["active"]) == ("0 0/20 * * * ? *", "0")
+    assert "SKIPPED_OBJECTS" not in codes(ledger["__warnings__"])
+
+
+def test_plan_of_the_apis_cronjoblist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, err = plan_profile(tmp_path, capsys, "kubernetes", CRONJOB_LIST,
+                                        extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 3, err
+    assert inventory["flows_found"] == 2 and inventory["by_action"] == {"valid": 2}
+
+
+def test_auto_recognises_the_apis_cronjoblist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, err = plan_profile(tmp_path, capsys, "auto", CRONJOB_LIST,
+                                        extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 3, err
+    assert inventory["profile"] == "kubernetes, recognised" and inventory["flows_found"] == 2
+
+
+def api_list(kind: str, api_version: str, *items: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": "1"}, "items": list(items)}
+
+
+def listed_item(name: str, kind: str = "", api_version: str = "") -> dict[str, Any]:
+    """An item as an API list holds it: no kind or apiVersion unless given."""
+    typed = {"kind": kind, "apiVersion": api_version} if kind else {}
+    return {**typed, "metadata": {"name": name, "namespace": "batch"}, "spec": {
+        "schedule": "0 2 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "OnFailure", "containers": [{"name": "main", "image": "busybox:1.36"}]}}}}}}
+
+
+@pytest.mark.parametrize("sort_keys", [False, True])
+@pytest.mark.parametrize(("listing", "found"), [
+    # a JobList's items are Jobs (the ones CronJobs made): skipped, named as Jobs
+    (api_list("JobList", "batch/v1", listed_item("nightly-28571234")), "found Job batch/nightly-28571234"),
+    # a CronJobList of another API group (a CRD also called CronJob): not Kubernetes' CronJobs
+    (api_list("CronJobList", "batch.tutorial.kubebuilder.io/v1", listed_item("tutorial")),
+     "found CronJob of batch.tutorial.kubebuilder.io/v1 batch/tutorial"),
+    # a List (kubectl's, of mixed kinds) names each item's kind: an item without one has none
+    (api_list("List", "v1", listed_item("nameless")), "found an object without a kind batch/nameless"),
+])
+def test_other_lists_keep_their_items_kinds(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            listing: dict[str, Any], found: str, sort_keys: bool) -> None:
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps(listing, sort_keys=sort_keys), encoding="utf-8")
+    code, _, err = plan_profile(tmp_path, capsys, "kubernetes", path)
+    assert code == 1 and found in err
+
+
+@pytest.mark.parametrize("sort_keys", [False, True])
+def test_a_list_of_mixed_kinds_reads_its_cronjobs_and_names_the_rest(tmp_path: Path, sort_keys: bool) -> None:
+    mixed = api_list("List", "v1", listed_item("nightly", "CronJob", "batch/v1"),
+                     listed_item("nightly-28571234", "Job", "batch/v1"), listed_item("nameless"))
+    listing = tmp_path / "list.json"
+    listing.write_text(json.dumps(mixed, sort_keys=sort_keys), encoding="utf-8")
+    flows = flows_of(listing)
+    assert list(flows) == ["batch/nightly"]
+    skipped = messages(flows["batch/nightly"][0]["__warnings__"])
+    assert "Job batch/nightly-28571234" in skipped and "an object without a kind batch/nameless" in skipped
+
+
+# -- $(…) the kubelet reads as a variable name, and what a shell runs ----------------------------------
+
+def test_shell_command_substitution_is_not_a_variable_reference(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`$(date -Is)` names no variable a cluster can define: the kubelet leaves it as written, as
+    the task does, for bash to run; `$(KEEP)` is the container's own variable, expanded."""
+    code, inventory, err = plan_profile(tmp_path, capsys, "kubernetes", FIXTURES / "pipelinerun-cleaner.yaml",
+                                        extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 3, err
+    assert "ENV_REFERENCE" not in inventory["warnings_by_code"]
+    (command,) = [task["command"] for task in flows_of(FIXTURES / "pipelinerun-cleaner.yaml")["default/pipelinerun-pruner"]]
+    assert "head -n -5" in command and command.count("$(date -Is)") == 2 and "${RUN}" in command
+
+
+@pytest.mark.parametrize(("reference", "container", "warned"), [
+    ("$(date -Is)", "", False),  # a space: no variable's name
+    ("$(A=B)", "", False),
+    ("$()", "", False),
+    ("$(hostname)", "", True),  # could be a service's variable, or a key of an envFrom
+    ("$(1KEY.v2)", "", True),  # a ConfigMap key may start with a digit (envFrom, relaxed validation)
+    ("$(DB PASS)", "            env:\n            - name: DB PASS\n              valueFrom:\n"
+                   "                secretKeyRef: {name: db, key: pass}\n", True),  # the cluster valued that name
+    ("$(CFG one)", "            envFrom:\n            - prefix: 'CFG '\n              configMapRef: {name: cfg}\n", True),
+    ("$(CFG one two)", "            envFrom:\n            - prefix: 'CFG '\n              configMapRef: {name: cfg}\n",
+     False),  # no key holds a space
+])
+def test_a_reference_is_named_only_where_the_cluster_could_define_it(
+        tmp_path: Path, reference: str, container: str, warned: bool) -> None:
+    args = f"            args: [{json.dumps('echo ' + reference)}]\n"
+    flow = flows_of(cronjob(tmp_path, "0 1 * * *", container=container + args))["team/job"][0]
+    assert reference in flow["command"]  # kept as written either way
+    said = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "ENV_REFERENCE"]
+    assert bool(said) == warned and (not warned or reference in said[0])
+
+
+# -- empty settings ----------------------------------------------------------------------------------
+
+def test_an_empty_setting_is_no_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`lifecycle: {}`, `ports: []`, `selector: null`, `hostname: ""` as some clusters export what
+    was never set: nothing to name; a setting with a value still is (imagePullSecrets)."""
+    code, inventory, err = plan_profile(tmp_path, capsys, "kubernetes", FIXTURES / "cronjob-empty-settings.json",
+                                        extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 3, err
+    (action,) = inventory["actions"]
+    said = {w["code"]: w["message"] for w in action["warnings"]}
+    assert not {"CONTAINER_SETTINGS", "JOB_SETTINGS", "STARTING_DEADLINE"} & set(said)
+    assert said["POD_SPEC"] == "the pod's imagePullSecrets are not carried"
+
+
+def test_a_setting_with_a_value_is_still_named(tmp_path: Path) -> None:
+    container = "            lifecycle:\n              preStop: {exec: {command: [sh, -c, sleep 5]}}\n            ports: []\n"
+    flow = flows_of(cronjob(tmp_path, "0 1 * * *", container=container))["team/job"][0]
+    (message,) = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "CONTAINER_SETTINGS"]
+    assert message == "container main: lifecycle not carried"

@@ -309,7 +309,7 @@ def test_the_example_export() -> None:
     assert backup["schedule"] == "0 30 2 * * ? *" and backup["active"] == "1" and backup["timezone"] == ""
     assert backup["tasks"] == [
         ("1", "backup_pre1", "", "/usr/local/bin/check-free-space /var/backups 10G"),
-        ("2", "backup", "1", "/usr/local/bin/backup.sh --full  --target ${BACKUP_TARGET}")]  # \\ is a blank
+        ("2", "backup", "1", '/usr/local/bin/backup.sh --full --target "${BACKUP_TARGET}"')]  # one word, as systemd
     assert json.loads(backup["params"]) == [{"key": "BACKUP_TARGET", "value": "s3://corp-backups/srv"},
                                             {"key": "RETENTION_DAYS", "value": "14"}]
     assert codes(backup["__warnings__"]) == ["HOST_TIMEZONE", "PERSISTENT", "RANDOMIZED_DELAY", "RUN_AS",
@@ -414,7 +414,7 @@ def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path:
         ("1", "sync_pre1", "", "/usr/bin/mkdir -p /srv/sync"),
         ("2", "sync", "1", "/usr/local/bin/sync --home %h --verbose"),  # no blank before the \\
         ("3", "sync_2", "2", "/usr/local/bin/notify sync.service"),
-        ("4", "sync_post1", "3", '/usr/bin/logger "sync done"')]
+        ("4", "sync_post1", "3", "/usr/bin/logger 'sync done'")]  # one argument, quoted for the shell
     warned = codes(sync["__warnings__"])
     for code in ("WAKE_SYSTEM", "TIMER_SETTING", "IGNORE_FAILURE", "EXEC_PREFIX", "SPECIFIER", "ENVIRONMENT_SECRET",
                  "ENVIRONMENT_FILE", "SERVICE_SETTING"):
@@ -536,7 +536,7 @@ def test_run_saves_the_timers_with_their_commands_in_order(tmp_path: Path, capsy
     backup = stored["backup"]
     assert backup["graph"]["freq"] == "0 30 2 * * ? *" and backup["active"] == 1
     assert sorted(task["cmd"] for task in backup["task_details"].values()) == [
-        "/usr/local/bin/backup.sh --full  --target ${BACKUP_TARGET}",
+        '/usr/local/bin/backup.sh --full --target "${BACKUP_TARGET}"',
         "/usr/local/bin/check-free-space /var/backups 10G"]
     assert stored["old-export"]["active"] == 0
 

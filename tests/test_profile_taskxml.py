@@ -400,3 +400,28 @@ def test_a_start_without_an_offset_says_the_machines_zone_is_assumed(
     assert code == 3 and planned["warnings_by_code"]["HOST_TIMEZONE"] == 1
     freqs = {a["source_key"]: a["freq"] for a in planned["actions"]}
     assert freqs == {"\\Local": "0 0 6 * * ? *", "\\Utc": "30 0 6 * * ? *"}  # the start second is carried
+
+
+# -- real exports: a StartBoundary set from the clock ------------------------------------------------------
+
+def test_a_start_with_a_fraction_of_a_second_is_taken_at_the_whole_second_and_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Task Scheduler writes a start set from the clock with seven fraction digits (a real
+    Export-ScheduledTask: `2015-07-15T20:35:13.2757294`, daily). A flow fires on whole seconds:
+    the freq fires at 20:35:13, SUBSECOND_START says so, and the proof reads the start at the
+    whole second too: equivalent, not NOT_EQUIVALENT over the same-looking instants."""
+    clock_set = ("<CalendarTrigger><StartBoundary>2015-07-15T20:35:13.2757294</StartBoundary><Enabled>true</Enabled>"
+                 "<ScheduleByDay><DaysInterval>1</DaysInterval></ScheduleByDay></CalendarTrigger>")
+    zero_fraction = DAILY.replace("06:00:00", "06:00:00.0000000")  # nothing lost: nothing said
+    path = tmp_path / "tasks.xml"
+    path.write_text(tasks_export({"\\Clock": clock_set, "\\Zero": zero_fraction}), encoding="utf-16")
+    code, planned, err = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    assert code == 3, err
+    actions = {a["source_key"]: a for a in planned["actions"]}
+    clock = actions["\\Clock"]
+    assert clock["freq"] == "13 35 20 * * ? *" and clock["proof"]["verdict"] == "equivalent"
+    subsecond = [w["message"] for w in clock["warnings"] if w["code"] == "SUBSECOND_START"]
+    assert subsecond == ["trigger 1 (CalendarTrigger): StartBoundary 2015-07-15T20:35:13.2757294 fired 0.2757294 s "
+                         "after the second; a flow fires on whole seconds: taken at 20:35:13"]
+    assert actions["\\Zero"]["proof"]["verdict"] == "equivalent"
+    assert planned["warnings_by_code"]["SUBSECOND_START"] == 1

@@ -351,3 +351,13 @@ def _weekday_values(field: str) -> set[str]:
         start, end = (0, 6) if low == "*" else (int(low), int(high or low))
         values.update(range(start, end + 1, int(step or 1)))
     return {str(v % 7) for v in values}
+
+
+def test_instants_that_differ_below_the_second_show_their_fraction() -> None:
+    """A difference below the second is shown as one: never the same-looking instant on both sides."""
+    from migrate.schedule.proof import compare
+
+    at = datetime(2026, 1, 1, 20, 35, 13, tzinfo=UTC)
+    proof = compare(iter([at + timedelta(microseconds=275729)]), iter([at]), at - timedelta(hours=1),
+                    at + timedelta(hours=1))
+    assert proof.source == ("2026-01-01T20:35:13.275729Z",) and proof.saved == ("2026-01-01T20:35:13Z",)

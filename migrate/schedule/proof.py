@@ -119,6 +119,10 @@ def _wall(instant: datetime, zone: str) -> datetime:
 
 
 def _text(instant: datetime) -> str:
+    """An instant in UTC to the second, and to the microsecond when it falls between seconds: a
+    source firing at 20:35:13.2757 must not read as the saved freq's 20:35:13."""
+    if instant.microsecond:
+        return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

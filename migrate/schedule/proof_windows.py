@@ -16,14 +16,21 @@ Two spellings of one model, as `source_schedule` carries them:
   or 12-hour form, `Start Date` and `End Date` as ISO dates, `Days`, `Months`, `Repeat: Every`,
   `Repeat: Until: Time`, `Repeat: Until: Duration`), read into the same model.
 
-A boundary with an offset (`Z`, `+08:00`) is a fixed offset; one without is the machine's zone
-(the flow's). What the pages leave open is `unchecked`, that case only: `WeeksInterval` above 1
-(which week counts first), a `ScheduleByMonth` without `DaysOfMonth` or `Months`, a
-`ScheduleByMonthDayOfWeek` without `Weeks`, a duration in months or years. A trigger that starts
-after the compared span begins, or ends inside it, is `unchecked` too: the saved flow's start
-date and END_DATE are not part of the comparison, so the proof would show a difference that is
-theirs, not the schedule's. One whose end has passed (the flow is saved inactive) is compared as
-its rule, without the end.
+A boundary is an xs:dateTime (the schema's type for `StartBoundary` and `EndBoundary`:
+`yyyy-mm-ddThh:mm:ss`, a fraction of a second `.s+`, an offset `Z` or `±hh:mm`); what is not one
+is `unchecked`. One with an offset is at that fixed offset; one without is the machine's zone (the
+flow's). The rule this proof applies to a fraction: the start is read at the whole second it falls
+in. Task Scheduler writes a start set from the clock with one (`20:35:13.2757294`) and fires that
+fraction after the second; a flow fires on whole seconds, so no freq can carry it, and the taskxml
+profile names it (SUBSECOND_START); compared as written, every firing would differ by 0.2757 s and
+no schedule could be proved. The end keeps its fraction (it is only compared with the span's bounds).
+
+What the pages leave open is `unchecked`, that case only: `WeeksInterval` above 1 (which week
+counts first), a `ScheduleByMonth` without `DaysOfMonth` or `Months`, a `ScheduleByMonthDayOfWeek`
+without `Weeks`, a duration in months or years. A trigger that starts after the compared span
+begins, or ends inside it, is `unchecked` too: the saved flow's start date and END_DATE are not part
+of the comparison, so the proof would show a difference that is theirs, not the schedule's. One
+whose end has passed (the flow is saved inactive) is compared as its rule, without the end.
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ XML_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:
 # schtasks' CSV: `0 Hour(s), 15 Minute(s)`.
 HOURS_MINUTES = re.compile(r"^\s*(\d+)\s*Hour\(s\),\s*(\d+)\s*Minute\(s\)\s*$", re.IGNORECASE)
 EVERY_N = re.compile(r"^\s*Every\s+(\d+)\s+(day|week|month)", re.IGNORECASE)
+# xs:dateTime (XML Schema Part 2, 3.2.7), as the task schema types a boundary; a year of four digits.
+XS_DATE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?")
 CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2}):(\d{2})\s*(?:([AaPp])\.?\s*[Mm]\.?)?\s*$")
 NOT_SET = ("", "n/a", "disabled", "none")
 
@@ -86,12 +95,23 @@ def _duration(text: str, what: str) -> timedelta:
 
 
 def _boundary(text: str) -> tuple[datetime, timedelta | None]:
+    """An xs:dateTime: its wall-clock time (to the microsecond) and its offset (None: no offset)."""
+    match = XS_DATE_TIME.fullmatch(text.strip())
+    if match is None:
+        raise Unchecked(f"boundary {text!r} is not an xs:dateTime such as 2025-01-31T08:00:00")
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    microsecond = int((match[7] or "0")[:6].ljust(6, "0"))  # beyond a microsecond nothing is compared
     try:
-        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        at = datetime(year, month, day, hour, minute, second, microsecond)
     except ValueError:
         raise Unchecked(f"boundary {text!r} is not a date and time") from None
-    offset = at.utcoffset()
-    return at.replace(tzinfo=None), offset
+    zone = match[8]
+    if zone is None:
+        return at, None
+    if zone == "Z":
+        return at, timedelta(0)
+    sign = 1 if zone[0] == "+" else -1
+    return at, sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
 
 
 def _local(tag: str) -> str:
@@ -126,7 +146,7 @@ def _xml_trigger(element: Element) -> WindowsTrigger | None:
     if _text(element, "Enabled").lower() == "false" or kind not in ("CalendarTrigger", "TimeTrigger"):
         return None
     start, offset = _boundary(_text(element, "StartBoundary"))
-    trigger = WindowsTrigger("once", start, offset)
+    trigger = WindowsTrigger("once", start.replace(microsecond=0), offset)  # the whole second (see above)
     if end_text := _text(element, "EndBoundary"):
         trigger.end, trigger.end_offset = _boundary(end_text)
     repetition = _child(element, "Repetition")

@@ -126,7 +126,9 @@ RECOGNISERS: dict[str, Callable[[Sample], bool]] = {
         r'"(?:processDefinition|workflowDefinition|processDefinitionJson|taskDefinitionList)"')),
     "airflow": lambda s: s.any_head(_pattern(r'"dag_id"\s*:')),
     "eventbridge": lambda s: s.any_head(_pattern(r'"ScheduleExpression"\s*:|"EventBusName"\s*:')),
-    "kubernetes": lambda s: s.any_head(_pattern(r'^\s*kind:\s*["\']?CronJob\b|"kind"\s*:\s*"CronJob"')),
+    # A CronJob, or the API's own CronJobList (whose items name no kind of their own).
+    "kubernetes": lambda s: s.any_head(_pattern(
+        r'^\s*kind:\s*["\']?CronJob(?:List)?\b|"kind"\s*:\s*"CronJob(?:List)?"')),
     "rundeck": lambda s: s.any_head(_pattern(r"<joblist\b")) or (
         s.any_head(_pattern(r"^\s*sequence:\s*$")) and not s.any_head(_pattern(r"^\s*kind:"))),
     "controlm": lambda s: s.any_head(_pattern(r"<DEFTABLE\b")),

@@ -29,7 +29,9 @@ Every fact of a workflow is carried or named by a code:
 - a `DEPENDENT` task (a wait on other workflows) is not a task of the flow: its downstream tasks
   wait on its upstream tasks instead, and each workflow it waited on becomes a `flow_upstream` entry
   when its EnOS id is known (option `flow_ids`) and the window has an exact `cycleGap`, else a
-  `CROSS_FLOW_DEPENDENCY` warning that says why and what to do.
+  `CROSS_FLOW_DEPENDENCY` warning that says why and what to do: one per DEPENDENT task and workflow
+  it waited on, naming that workflow's tasks it waited on (`depTaskCode`, 1.x `depTasks`) or its
+  whole (ALL).
 
 Option `flow_ids`: the EnOS flow id of DolphinScheduler workflows, by workflow code, used only to
 resolve dependencies: a DEPENDENT task's wait on a listed workflow becomes a `flow_upstream` entry.
@@ -574,29 +576,70 @@ def _workflow(code: str, export: Export, item: dict[str, Any]) -> str:
     return f"workflow {code} ({name})" if name else f"workflow {code}"
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An item of a DEPENDENT task not carried: what of the other workflow it waited on, and why."""
+
+    code: str  # the other workflow's
+    other: str  # "workflow 41 (orders)"
+    where: str  # in this export or not
+    waited_on: str  # a task of it (its code, or its name in 1.x), or "" for the whole workflow (ALL)
+    why: str
+
+
+def _depended_task(item: dict[str, Any]) -> str:
+    """The task of the other workflow an item waited on, "" for the whole workflow (ALL)."""
+    depended_task = code_text(item.get("depTaskCode"))
+    return "" if depended_task in ("", "0", "-1") else depended_task
+
+
 def _dependency(flow: FlowRows, task: Task, item: dict[str, Any], targets: list[str],
-                export: Export) -> dict[str, Any] | None:
+                export: Export) -> dict[str, Any] | Refusal:
     code = code_text(item.get("definitionCode"))
     cycle, window = value_text(item.get("cycle")), value_text(item.get("dateValue"))
     other = _workflow(code, export, item)
-    where = "in this export" if code in export.names else "not in this export"
     gap = EXACT_WINDOWS.get((cycle, window))
     flow_id = export.flow_ids.get(code)
+    depended_task = _depended_task(item)
     why = ("no task ran after it" if not targets else
            f"the window {cycle}/{window} spans or picks periods that no cycleGap names (exact: "
            f"{', '.join(f'{c}/{w}' for c, w in EXACT_WINDOWS)})" if gap is None else
            f"its EnOS flow id is not known: give it in [source] options flow_ids (\"{code}=<flow id>\", or a CSV "
            f"of code,flow_id) to carry it as a flow node with cycleGap {gap}" if flow_id is None else "")
     if why:
-        flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on {other}, {where}: not carried, "
-                                           f"{why}")
-        return None
-    depended_task = code_text(item.get("depTaskCode"))
-    if depended_task not in ("", "0", "-1"):
+        where = "in this export" if code in export.names else "not in this export"
+        return Refusal(code, other, where, depended_task, why)
+    if depended_task:
         flow.warn("DEPENDENCY_ON_TASK", f"DEPENDENT task {task.name} waited on task {depended_task} of {other}; "
                                         f"the flow waits on the whole flow {flow_id}")
     return {"flowId": flow_id, "flowName": export.names.get(code) or value_text(item.get("definitionName")),
             "cycleGap": gap, "targets": targets}
+
+
+def _waits(refusals: list[Refusal]) -> str:
+    """What of one workflow the refused items waited on: its tasks, and the whole of it (ALL)."""
+    tasks = list(dict.fromkeys(r.waited_on for r in refusals if r.waited_on))
+    whole = ["the whole workflow"] if any(not r.waited_on for r in refusals) else []
+    if not tasks:
+        return whole[0]
+    return f"its task{'s' if len(tasks) > 1 else ''} {' and '.join([', '.join(tasks), *whole])}"
+
+
+def _warn_refused(flow: FlowRows, task: Task, refusals: list[Refusal]) -> None:
+    """One CROSS_FLOW_DEPENDENCY per workflow waited on, naming what of it and why (a reason once,
+    with what it holds for when the items of that workflow differ)."""
+    by_workflow: dict[str, list[Refusal]] = {}
+    for refusal in refusals:
+        by_workflow.setdefault(refusal.code, []).append(refusal)
+    for same in by_workflow.values():
+        whys = list(dict.fromkeys(r.why for r in same))
+        waited = f"{same[0].other}, {same[0].where}"
+        if len(whys) == 1:
+            flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on {waited} ({_waits(same)}): "
+                                               f"not carried, {whys[0]}")
+            continue
+        reasons = "; ".join(f"{_waits([r for r in same if r.why == why])}: {why}" for why in whys)
+        flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on {waited}: not carried: {reasons}")
 
 
 def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export) -> list[dict[str, Any]]:
@@ -612,7 +655,8 @@ def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export
                                            "waits on all of its upstream flows: not carried, set it up by hand")
         return []
     found = [_dependency(flow, task, item, targets, export) for items in items_of for item in items]
-    return [entry for entry in found if entry is not None]
+    _warn_refused(flow, task, [entry for entry in found if isinstance(entry, Refusal)])
+    return [entry for entry in found if not isinstance(entry, Refusal)]
 
 
 def _merge(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

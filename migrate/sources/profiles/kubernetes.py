@@ -1,7 +1,8 @@
 """Kubernetes CronJobs as `kubectl get cronjob -A -o yaml` prints them (a `List` with `items`), as
-`-o json`, a single object, or a multi-document file (`---`, as Helm and kustomize print them):
-one flow per CronJob (`batch/v1`, `batch/v1beta1`, `batch/v2alpha1`), one task per container of
-its pod.
+`-o json`, as the API serves them (`GET /apis/batch/v1/cronjobs`, `kubectl get --raw`: a
+`CronJobList` whose items name no kind or apiVersion, being the list's), a single object, or a
+multi-document file (`---`, as Helm and kustomize print them): one flow per CronJob (`batch/v1`,
+`batch/v1beta1`, `batch/v2alpha1`), one task per container of its pod.
 
 Identity: the flow's key is `namespace/name` (an object without a namespace, as a manifest
 written for `kubectl apply -n`, takes `options = { namespace = "…" }`, "default" unless set, with
@@ -27,7 +28,9 @@ when there are several: they no longer share a network or volumes). A task's com
 container with `docker run --rm` (CONTAINER_AS_TASK): image, `command` (as `--entrypoint` and
 its arguments), `args`, literal `env` values, `workingDir`, `imagePullPolicy` (Always, Never) and
 `runAsUser`/`runAsGroup` carried exactly; `$(VAR)` references in command, args and env are
-expanded as the kubelet expands them. Values the cluster supplies (`valueFrom`, `envFrom`) are
+expanded as the kubelet expands them, and one it could have expanded from a variable the export
+does not hold is named (ENV_REFERENCE; `$(date -Is)`, which can name no variable, is the shell's
+to run, as written). Values the cluster supplies (`valueFrom`, `envFrom`) are
 passed by name from the worker's environment and named (ENV_FROM_CLUSTER). Init containers are
 reported, not run (INIT_CONTAINERS). What the pod and the Job had beyond that is named, each by a
 code: RETRY (backoffLimit, 6 when unset, and restartPolicy), TIMEOUT (activeDeadlineSeconds),
@@ -35,7 +38,8 @@ VOLUMES, RESOURCES, SERVICE_ACCOUNT, POD_SPEC, CONTAINER_SETTINGS, JOB_SETTINGS,
 CONCURRENCY_POLICY, STARTING_DEADLINE, HISTORY_LIMIT; a Job that runs its pod several times
 (completions or parallelism above 1) would run once as a flow, and is refused (PARALLEL_PODS).
 Defaults the API server writes into every export (dnsPolicy ClusterFirst, schedulerName,
-terminationMessagePath, empty resources) are not reported.
+terminationMessagePath, empty resources) are not reported, nor is an empty setting (`lifecycle: {}`,
+`[]`, null, ""), which is no setting.
 
 The rest of the file: objects that are not CronJobs (the Jobs a CronJob made, Deployments) are
 skipped and named once, on the first flow (SKIPPED_OBJECTS); a file with no CronJob at all is
@@ -68,8 +72,8 @@ from migrate.sources.profiles.rundeck import EXPANSION_FACTOR, EXPANSION_FLOOR, 
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("namespace",)
-EXPECTED = ("expected `kubectl get cronjob -A -o yaml` (a List of CronJob items), a CronJob object, or YAML "
-            "documents of kind CronJob (apiVersion batch/v1 or batch/v1beta1)")
+EXPECTED = ("expected `kubectl get cronjob -A -o yaml` (a List of CronJob items), the API's CronJobList, a CronJob "
+            "object, or YAML documents of kind CronJob (apiVersion batch/v1 or batch/v1beta1)")
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SPEC_KEYS = ("schedule", "timeZone", "suspend", "jobTemplate", "concurrencyPolicy", "startingDeadlineSeconds",
              "successfulJobsHistoryLimit", "failedJobsHistoryLimit")
@@ -146,6 +150,12 @@ def _strings(value: Any, where: str) -> list[str]:
     if type(value) is list and {*map(type, value)} <= _TEXT_ONLY:
         return list(value)  # what _text makes of each: the string itself
     return [_text(item, f"{where}[{index}]") for index, item in enumerate(_sequence(value, where))]
+
+
+def _is_set(value: Any) -> bool:
+    """Whether a setting says anything: an empty one (`lifecycle: {}`, `imagePullSecrets: []`, null,
+    "", as some clusters' exports write what was never set) is no setting, as the API reads it."""
+    return value is not None and value != {} and value != [] and value != ""
 
 
 def _names(names: list[str]) -> str:
@@ -244,17 +254,19 @@ def _after(space: re.Pattern[str], text: str, at: int) -> int:
 
 
 def _listing(text: str) -> _Found | None:
-    """A `List` document (`kubectl get cronjob -A -o json`) read one item at a time, so that the
-    listing is never whole in memory: a first pass checks that the whole text is JSON as
-    `json.loads` reads it, finds the List's kind (written after its items) and which items hold
-    CronJobs, keeping only where those begin; each is parsed again when its turn comes. None for
-    any other text (a List whose items are not an array, another document, not JSON): `json.loads`
-    reads it whole then, or says why it cannot."""
+    """A `List` document (`kubectl get cronjob -A -o json`, or the API's own `CronJobList`) read
+    one item at a time, so that the listing is never whole in memory: a first pass checks that the
+    whole text is JSON as `json.loads` reads it, finds the List's kind (kubectl writes it after
+    its items) and which items hold CronJobs, keeping only where those begin; each is parsed again
+    when its turn comes. None for any other text (a List whose items are not an array, another
+    document, not JSON): `json.loads` reads it whole then, or says why it cannot."""
     end = _after(_JSON_SPACE, text, 0)
     if text[end:end + 1] != "{":
         return None
     kind: Any = ""
-    items: tuple[array[int], int, list[str]] | None = None
+    api_version: Any = ""
+    items: _Items | None = None
+    items_at, typed_as = 0, ("", "")
     end = _after(_JSON_SPACE, text, end + 1)
     try:
         while True:  # the document's members, as json's scanner reads an object
@@ -266,13 +278,16 @@ def _listing(text: str) -> _Found | None:
                 return None
             end = _after(_JSON_SPACE, text, end + 1)
             if key == "items" and text[end:end + 1] == "[":
-                items, end = _list_items(text, end + 1)
+                items_at, typed_as = end + 1, (kind, api_version)
+                items, end = _list_items(text, items_at, kind, api_version)
                 if items is None:
                     return None
             else:
                 value, end = _decode(text, end)
                 if key == "kind":
                     kind = value
+                elif key == "apiVersion":
+                    api_version = value
                 elif key == "items":  # a later member replaces an earlier one, as in a dict
                     items = None
             end = _after(_JSON_SPACE, text, end)
@@ -285,34 +300,50 @@ def _listing(text: str) -> _Found | None:
         return None
     if _after(_JSON_SPACE, text, end + 1) != len(text) or items is None or not str(kind).endswith("List"):
         return None
-    spans, count, skipped = items
-    return _Found(_parsed_cronjobs(text, spans), count, skipped)
+    if items.kindless and typed_as != (kind, api_version):  # the kind their List gives them came after them
+        items, _ = _list_items(text, items_at, kind, api_version)
+        if items is None:
+            return None
+    return _Found(_parsed_cronjobs(text, items.spans, kind, api_version), items.count, items.skipped)
 
 
-def _list_items(text: str, end: int) -> tuple[tuple[array[int], int, list[str]] | None, int]:
-    """The first pass over a List's items, from just after its `[`: where each item that holds a
-    CronJob begins and ends (flat: start, end, start, end...; the end is -1 where orjson would
-    not read the item as json does), how many CronJobs, the other objects named; and where the
-    array ends."""
-    spans: array[int] = array("q")
-    count = 0
-    skipped: list[str] = []
+@dataclass
+class _Items:
+    """What the first pass over a List's items found: where each item that holds a CronJob begins
+    and ends (flat: start, end, start, end...; the end is -1 where orjson would not read the item
+    as json does), how many CronJobs, the other objects named, and whether an item had no kind
+    (whose kind is then the List's: see `_typed`)."""
+
+    spans: array[int]
+    count: int
+    skipped: list[str]
+    kindless: bool
+
+
+def _list_items(text: str, end: int, list_kind: Any, list_api_version: Any) -> tuple[_Items | None, int]:
+    """The first pass over the items of a List of that kind and apiVersion, from just after its
+    `[`; and where the array ends."""
+    found = _Items(array("q"), 0, [], False)
+    spans, skipped = found.spans, found.skipped
     wide = _WideIntegers()
     decode = json.JSONDecoder(parse_int=wide).raw_decode
     end = _after(_JSON_SPACE, text, end)
     if text[end:end + 1] == "]":
-        return (spans, count, skipped), end + 1
+        return found, end + 1
     while True:
         wide.seen = False
         item, after = decode(text, end)
+        if type(item) is dict and not item.get("kind"):
+            found.kindless = True
+            item = _typed(item, list_kind, list_api_version)
         if _is_cronjob(item):  # the usual item: what _objects(item, 1) would give alone
-            count += 1
+            found.count += 1
             spans.extend((end, -1 if wide.seen else after))
         else:
             holds = False
             for member in _objects(item, 1):
                 if _is_cronjob(member):
-                    count += 1
+                    found.count += 1
                     holds = True
                 else:
                     skipped.append(_described(member))
@@ -320,7 +351,7 @@ def _list_items(text: str, end: int) -> tuple[tuple[array[int], int, list[str]] 
                 spans.extend((end, -1 if wide.seen else after))
         end = _after(_JSON_SPACE, text, after)
         if text[end:end + 1] == "]":
-            return (spans, count, skipped), end + 1
+            return found, end + 1
         if text[end:end + 1] != ",":
             return None, end
         end = _after(_JSON_SPACE, text, end + 1)
@@ -340,9 +371,9 @@ class _WideIntegers:
         return value
 
 
-def _parsed_cronjobs(text: str, spans: array[int]) -> Iterator[Any]:
+def _parsed_cronjobs(text: str, spans: array[int], list_kind: Any, list_api_version: Any) -> Iterator[Any]:
     for start, end in zip(spans[::2], spans[1::2], strict=True):
-        item = _item(text, start, end)
+        item = _typed(_item(text, start, end), list_kind, list_api_version)
         if _is_cronjob(item):  # the usual item (see _list_items)
             yield item
             continue
@@ -369,12 +400,26 @@ def _objects(document: Any, depth: int = 0) -> Iterator[Any]:
     if isinstance(document, dict) and isinstance(document.get("items"), list) and depth < 3 and (
             str(document.get("kind", "")).endswith("List")):
         for item in document["items"]:
-            yield from _objects(item, depth + 1)
+            yield from _objects(_typed(item, document.get("kind"), document.get("apiVersion")), depth + 1)
     elif isinstance(document, list) and depth < 3:
         for item in document:
             yield from _objects(item, depth + 1)
     elif document is not None:
         yield document
+
+
+def _typed(item: Any, list_kind: Any, list_api_version: Any) -> Any:
+    """An item of a List as the object it is. The API's own lists (`GET /apis/batch/v1/cronjobs`,
+    `kubectl get --raw`, client-go dumps) are typed, a `CronJobList` or a `JobList`, and leave out
+    each item's kind and apiVersion: they are the list's (CronJob, of its apiVersion). A `List`, as
+    kubectl prints it, may mix kinds and names each item's own."""
+    if type(item) is not dict or item.get("kind") or type(list_kind) is not str or list_kind == "List" or (
+            not list_kind.endswith("List")):
+        return item
+    typed = {**item, "kind": list_kind.removesuffix("List")}
+    if not typed.get("apiVersion") and list_api_version:
+        typed["apiVersion"] = list_api_version
+    return typed
 
 
 def _is_cronjob(item: Any) -> bool:
@@ -485,7 +530,7 @@ def _cronjob_settings(flow: FlowRows, spec: dict[str, Any]) -> None:
     if limits:
         flow.warn("HISTORY_LIMIT", f"{', '.join(limits)}: how many finished Jobs Kubernetes kept; the service keeps "
                                    "its own run history")
-    other = spec.keys() - SPEC_KEY_SET
+    other = [key for key in spec.keys() - SPEC_KEY_SET if _is_set(spec[key])]
     if other:
         flow.warn("JOB_SETTINGS", f"spec.{', spec.'.join(sorted(other))}: not carried")
 
@@ -507,7 +552,7 @@ def _job_settings(flow: FlowRows, job: dict[str, Any], pod: dict[str, Any]) -> N
     if job.get("activeDeadlineSeconds") is not None:
         flow.warn("TIMEOUT", f"activeDeadlineSeconds {job['activeDeadlineSeconds']}: Kubernetes stopped a Job that ran "
                              "longer; not carried")
-    other = job.keys() - JOB_KEY_SET
+    other = [key for key in job.keys() - JOB_KEY_SET if _is_set(job[key])]
     if other:
         flow.warn("JOB_SETTINGS", f"spec.jobTemplate.spec.{', spec.jobTemplate.spec.'.join(sorted(other))}: not "
                                   "carried")
@@ -525,8 +570,10 @@ def _pod_settings(flow: FlowRows, pod: dict[str, Any], template: dict[str, Any])
     if volumes:
         flow.warn("VOLUMES", f"the pod's volumes {_names(volumes)} (with the containers' mounts) are not carried: the "
                              "tasks see the worker's files")
-    security = {k: v for k, v in _mapping(pod.get("securityContext"), "securityContext").items() if k not in RUN_AS}
-    extra = [key for key, value in pod.items() if key not in POD_CARRIED and POD_DEFAULTS.get(key, _ABSENT) != value]
+    security = {k: v for k, v in _mapping(pod.get("securityContext"), "securityContext").items()
+                if k not in RUN_AS and _is_set(v)}
+    extra = [key for key, value in pod.items()
+             if key not in POD_CARRIED and _is_set(value) and POD_DEFAULTS.get(key, _ABSENT) != value]
     extra += ["securityContext." + key for key in sorted(security)]
     metadata = {k: v for k, v in _mapping(template.get("metadata"), "template.metadata").items()
                 if k in ("labels", "annotations") and v}
@@ -573,6 +620,20 @@ def expand(text: str, known: dict[str, str], unresolved: set[str]) -> str:
     return "".join(out)
 
 
+# The names a variable the export does not hold can have: a ConfigMap's or a Secret's key (through
+# envFrom, after its prefix), a service's own (DB_SERVICE_HOST), an env name as the API server has
+# long required one (validation.IsEnvVarName). The kubelet reads anything between `$(` and `)` as
+# a name, but `$(date -Is)` can name none: it leaves it as written, as the task does, for the
+# shell in the command to run.
+_VARIABLE_NAME = re.compile(r"[-._a-zA-Z0-9]+")
+
+
+def _may_be_defined(name: str, valued_by_cluster: set[str], prefixes: set[str]) -> bool:
+    """Whether the cluster could have given `$(name)` a value that the export does not hold."""
+    return name in valued_by_cluster or any(
+        name.startswith(prefix) and _VARIABLE_NAME.fullmatch(name, len(prefix)) for prefix in prefixes)
+
+
 def _run_as(container: dict[str, Any], pod: dict[str, Any], flow: FlowRows, where: str) -> str:
     """`--user` from runAsUser and runAsGroup (the container's, else the pod's)."""
     if "securityContext" not in container and "securityContext" not in pod:
@@ -597,6 +658,8 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
         raise Malformed(f"{where} has no image")
     known: dict[str, str] = {}
     from_cluster: list[str] = []
+    valued_by_cluster: set[str] = set()
+    prefixes = {""}  # of envFrom's keys
     unresolved: set[str] = set()
     words: list[str] = []  # after `docker run --rm`
     if container.get("imagePullPolicy") is not None:
@@ -614,6 +677,7 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
         if entry.get("valueFrom") is not None:
             source = ", ".join(sorted(_mapping(entry["valueFrom"], f"{where}.env[{index}].valueFrom")))
             from_cluster.append(f"{name} ({source})")
+            valued_by_cluster.add(name)
             words += ["--env", name]
             continue
         known[name] = expand(_text(entry.get("value"), f"{where}.env[{index}].value"), known, unresolved)
@@ -621,6 +685,7 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
     for index, reference in enumerate(_sequence(container["envFrom"], f"{where}.envFrom")
                                       if "envFrom" in container else ()):
         entry = _mapping(reference, f"{where}.envFrom[{index}]")
+        prefixes.add(_text(entry.get("prefix"), f"{where}.envFrom[{index}].prefix"))
         from_cluster += [f"every key of {kind} {_mapping(ref, kind).get('name', '')}" for kind, ref in entry.items()
                          if kind in ("configMapRef", "secretRef")]
     command = [expand(word, known, unresolved) for word in _strings(container["command"], f"{where}.command")
@@ -634,6 +699,7 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
     if from_cluster:
         flow.warn("ENV_FROM_CLUSTER", f"{where}: {_names(from_cluster)} came from the cluster: not carried as values; "
                                       "the command passes each named variable on from the worker's environment")
+    unresolved = {name for name in unresolved if _may_be_defined(name, valued_by_cluster, prefixes)}
     if unresolved:
         flow.warn("ENV_REFERENCE", f"{where}: $({'), $('.join(sorted(unresolved))}) were expanded by the kubelet from "
                                    "values this export does not hold (from the cluster, or no variable of the "
@@ -659,7 +725,7 @@ def _container_settings(flow: FlowRows, container: dict[str, Any], where: str) -
         flow.warn("VOLUMES", f"{where}: mounts at {_names(mounts)} are not carried")
     security = _mapping(container.get("securityContext"), f"{where}.securityContext")
     extra = [key for key, value in container.items()
-             if key not in CONTAINER_CARRIED and CONTAINER_DEFAULTS.get(key, _ABSENT) != value]
+             if key not in CONTAINER_CARRIED and _is_set(value) and CONTAINER_DEFAULTS.get(key, _ABSENT) != value]
     extra += [f"securityContext.{key}" for key, value in sorted(security.items()) if key not in RUN_AS and value]
     if extra:
         flow.warn("CONTAINER_SETTINGS", f"{where}: {', '.join(extra)} not carried")

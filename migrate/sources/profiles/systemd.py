@@ -10,18 +10,31 @@ Where one export holds a unit in several of systemd's folders, /etc wins over /r
 as in systemd.
 
 The timer: `OnCalendar=` (systemd.time(7)) converted exactly by `migrate.schedule.systemd`, several
-lines merged when their union is one schedule, else MULTIPLE_TRIGGERS; its zone (`… Europe/Berlin`)
-the flow's `timezone` (none: the host's local time, `[mapping] source_timezone`). A timer with only
-monotonic triggers (`OnBootSec=`, `OnStartupSec=`, `OnActiveSec=`, `OnUnitActiveSec=`,
-`OnUnitInactiveSec=`) has no time schedule (`unscheduled`); with a calendar too they are
-MONOTONIC_TRIGGER. `Persistent=`, `RandomizedDelaySec=`, `AccuracySec=`, `WakeSystem=` and the
-rest of [Timer] are reported by name. The unit it starts is `Unit=`, else the timer's own name
-with `.service`.
+lines merged when their union is one schedule, else MULTIPLE_TRIGGERS; a line systemd cannot parse
+(an inline `# comment` is none in a unit file) is left out as systemd leaves it out, the timer
+firing on its other lines (CALENDAR_IGNORED; with none left systemd refuses the timer: so is the
+flow, INVALID_SYNTAX); its zone (`… Europe/Berlin`) the flow's `timezone` (none: the host's local
+time, `[mapping] source_timezone`). A timer with only monotonic triggers (`OnBootSec=`,
+`OnStartupSec=`, `OnActiveSec=`, `OnUnitActiveSec=`, `OnUnitInactiveSec=`) has no time schedule
+(`unscheduled`); with a calendar too they are MONOTONIC_TRIGGER. `Persistent=`,
+`RandomizedDelaySec=`, `AccuracySec=`, `WakeSystem=` and the rest of [Timer] are reported by name,
+unless set to what systemd does without them (`RandomizedDelaySec=0`, an accuracy of a minute or
+less) or to a value systemd cannot read (MALFORMED_LINE: it keeps the default). The unit it starts
+is `Unit=` (`zfs-scrub@%i.service` of `zfs-scrub-monthly@tank.timer` is `zfs-scrub@tank.service`),
+else the timer's own name with `.service`.
+
+Specifiers are resolved as systemd resolves them, against the unit's own name (`%n %N %p %P %i %I
+%j %J %f %%`), in the values systemd expands them in (`OnCalendar=`, `Unit=`, `Description=`, the
+commands, `Environment=`, `EnvironmentFile=`, `User=`, `Group=`, `WorkingDirectory=`); those of the
+machine (`%H`, `%u`, `%h` …) are kept as written and named (SPECIFIER).
 
 The service: `ExecStartPre=`, `ExecStart=` and `ExecStartPost=` lines are the tasks, one after
-another (each waits for the one before, as systemd runs them); their prefixes (`-`, `@`, `+`, `!`,
-`:`) and specifiers (`%h`) are reported, a template instance's `%i`, `%I`, `%n`, `%N`, `%p`
-resolved. `Environment=` assignments are flow parameters (ENVIRONMENT_SECRET for names that look
+another (each waits for the one before, as systemd runs them; a line's commands parted by a lone
+`;` each a task); their prefixes (`-`, `@`, `+`, `!`, `:`) are reported. A command line is read as
+systemd reads it (systemd.syntax(7) quoting and C escapes) and written as a shell command passing
+the same words: `${NAME}` one word (`"${NAME}"`, blanks and all), `$NAME` alone split at blanks,
+`$$` a dollar, nothing substituted after `:`; a variable no `Environment=` sets is
+ENVIRONMENT_REFERENCE. `Environment=` assignments are flow parameters (ENVIRONMENT_SECRET for names that look
 like secrets, as in the crontab profile), `EnvironmentFile=` is reported, `User=` and `Group=` are
 RUN_AS, `WorkingDirectory=` is WORKING_DIRECTORY; other settings and the units' dependencies are
 reported by name.
@@ -53,8 +66,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from migrate.config import SourceSettings
-from migrate.schedule.result import Rejection
-from migrate.schedule.systemd import CalendarEvent, convert_calendar, merge_calendars
+from migrate.schedule.result import INVALID_SYNTAX, Rejection
+from migrate.schedule.systemd import CalendarEvent, convert_calendar, merge_calendars, parse_calendar
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.crontab import SECRET_NAME
 from migrate.sources.readers import SourceError, SourceRow
@@ -70,6 +83,25 @@ TIMER_REPORTED = {
     "AccuracySec": ("ACCURACY", "the timer could fire up to this late; the flow runs on the minute"),
     "WakeSystem": ("WAKE_SYSTEM", "the timer woke the machine from suspend"),
 }
+# [Timer] settings whose default (systemd.timer(5)) changes nothing a flow does: set to it (or, for
+# AccuracySec, to less: the flow fires on time), or to a value systemd cannot read (it logs the line
+# and keeps the default), they are not reported as a difference.
+TIMER_TIMESPAN_DEFAULTS = {"RandomizedDelaySec": 0, "RandomizedOffsetSec": 0, "AccuracySec": 60_000_000}
+TIMER_BOOLEAN_DEFAULTS = {"Persistent": False, "WakeSystem": False, "FixedRandomDelay": False,
+                          "RemainAfterElapse": True, "OnClockChange": False, "OnTimezoneChange": False,
+                          "DeferReactivation": False}
+# systemd's parse_boolean() and parse_sec() (time-util.c): the words and units they take.
+BOOLEAN_WORDS = {**dict.fromkeys(("1", "yes", "y", "true", "t", "on"), True),
+                 **dict.fromkeys(("0", "no", "n", "false", "f", "off"), False)}
+TIMESPAN_UNITS = {**dict.fromkeys(("us", "usec", "µs", "μs"), 1), **dict.fromkeys(("ms", "msec"), 1_000),
+                  **dict.fromkeys(("", "s", "sec", "second", "seconds"), 1_000_000),
+                  **dict.fromkeys(("m", "min", "minute", "minutes"), 60_000_000),
+                  **dict.fromkeys(("h", "hr", "hour", "hours"), 3_600_000_000),
+                  **dict.fromkeys(("d", "day", "days"), 86_400_000_000),
+                  **dict.fromkeys(("w", "week", "weeks"), 604_800_000_000),
+                  **dict.fromkeys(("M", "month", "months"), 2_629_800_000_000),
+                  **dict.fromkeys(("y", "year", "years"), 31_557_600_000_000)}
+TIMESPAN_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)[ \t]*([^\d\s.]*)[ \t]*")
 SERVICE_CARRIED = ("ExecStart", "ExecStartPre", "ExecStartPost", "Environment", "EnvironmentFile", "User", "Group",
                    "WorkingDirectory", "Type")
 UNIT_DEPENDENCIES = ("After", "Before", "Requires", "Wants", "BindsTo", "Requisite", "PartOf", "Conflicts", "Upholds")
@@ -77,11 +109,22 @@ UNIT_DESCRIBED = ("Description", "Documentation")
 # systemd's unit folders, searched in this order (the first that holds a unit wins).
 UNIT_FOLDERS = ("etc/systemd/system", "etc/systemd/user", "run/systemd/system", "usr/local/lib/systemd/system",
                 "usr/lib/systemd/system", "lib/systemd/system", "usr/lib/systemd/user", ".config/systemd/user")
-EXEC_PREFIXES = {"@": "the first argument was passed as argv[0]", "-": "a failure of this command was ignored",
-                 ":": "environment variables were not substituted", "+": "it ran with full privileges",
-                 "!": "it ran with elevated privileges"}
-KNOWN_SPECIFIERS = "iInNp%"
+EXEC_PREFIXES = {"-": "a failure of this command was ignored", ":": "environment variables were not substituted",
+                 "+": "it ran with full privileges", "!": "it ran with elevated privileges"}
+# systemd.unit(5) "Specifiers": those a unit's own name gives are resolved; the others (%H the host,
+# %u the user, %h its home, %t the runtime folder …) come from the machine, which the export does not
+# hold: they are kept as written and named (SPECIFIER).
 SPECIFIER = re.compile(r"%(.)")
+UNIT_NAME_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+# A command line as systemd.syntax(7) "Quoting" reads it: words between blanks, '…' and "…" quoting
+# anywhere in a word, C escapes in and out of quotes (extract_first_word with EXTRACT_UNQUOTE and
+# EXTRACT_CUNESCAPE); a lone `;` separates commands.
+BLANKS = " \t\n\r"
+C_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
+             '"': '"', "'": "'", "s": " "}
+ENVIRONMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What the shell reads in a value that systemd's split of `$NAME` takes as text (or as quotes it removes).
+SHELL_SPLIT_DIFFERS = re.compile(r"[\\'\"*?\[]")
 # What a flow name cannot hold here: `/` and `@` (the host and instance separators) and blanks and
 # punctuation; letters of any script stay, as written (Save Flow's name is any non-empty string), so
 # `backup-été` and `backup-ete` stay two names.
@@ -222,6 +265,7 @@ class Assignment:
     section: str
     key: str
     value: str
+    where: str = ""  # `backup.timer: line 4`, for the messages that name the line
 
 
 @dataclass
@@ -233,13 +277,21 @@ class Unit:
     assignments: list[Assignment] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    def values(self, section: str, key: str) -> list[str]:
+    def entries(self, section: str, key: str) -> list[Assignment]:
         """A list setting: every assignment in order; an empty one resets the list."""
-        found: list[str] = []
+        found: list[Assignment] = []
         for a in self.assignments:
             if a.section == section and a.key == key:
-                found = [] if not a.value else [*found, a.value]
+                found = [] if not a.value else [*found, a]
         return found
+
+    def values(self, section: str, key: str) -> list[str]:
+        return [a.value for a in self.entries(section, key)]
+
+    def last(self, section: str, key: str) -> Assignment | None:
+        """A single setting's assignment: the last wins."""
+        found = [a for a in self.assignments if a.section == section and a.key == key]
+        return found[-1] if found else None
 
     def value(self, section: str, key: str) -> str:
         """A single setting: the last assignment wins."""
@@ -283,7 +335,7 @@ def parse_unit(text: str, where: str, unit: Unit) -> None:
             unit.problems.append(f"{where}: line {first}: {line[:60]!r} stands before any [Section] (ignored by "
                                  "systemd)")
             continue
-        unit.assignments.append(Assignment(section, key.strip(), value.strip()))
+        unit.assignments.append(Assignment(section, key.strip(), value.strip(), f"{where}: line {first}"))
 
 
 # -- the export's units, by host and name ----------------------------------------------------------
@@ -355,6 +407,165 @@ def load_unit(export: Export, found: Catalogue, host: str, name: str) -> Unit | 
     return unit
 
 
+# -- values as systemd reads them: specifiers, time spans, booleans, command lines -------------------
+
+def _unescaped(text: str) -> str:
+    """systemd's unit_name_unescape: `-` is `/`, `\\xNN` the byte NN."""
+    raw = UNIT_NAME_ESCAPE.sub(lambda match: bytes([int(match[1], 16)]), text.replace("-", "/").encode())
+    return raw.decode("utf-8", "replace")
+
+
+def name_specifiers(unit_name: str) -> dict[str, str]:
+    """The specifiers a unit's name gives (systemd.unit(5)): %n, %N, %p, %P, %i, %I, %j, %J, %f, %%."""
+    base = unit_name.rsplit(".", 1)[0]
+    prefix, at, instance = base.partition("@")
+    final = prefix.rsplit("-", 1)[-1]  # %j: the prefix after its last `-`
+    named = instance if at else prefix  # %f: the instance as a path, else the prefix
+    return {"n": unit_name, "N": base, "p": prefix, "P": _unescaped(prefix), "i": instance,
+            "I": _unescaped(instance), "j": final, "J": _unescaped(final),
+            "f": "/" if named == "-" else "/" + _unescaped(named), "%": "%"}
+
+
+def resolve_specifiers(text: str, unit_name: str) -> tuple[str, list[str]]:
+    """`text` with the specifiers of the unit's name resolved; the others kept, and listed."""
+    values = name_specifiers(unit_name)
+    unknown: list[str] = []
+
+    def resolve(match: re.Match[str]) -> str:
+        if match[1] in values:
+            return values[match[1]]
+        unknown.append(match[0])
+        return match[0]
+
+    return SPECIFIER.sub(resolve, text), list(dict.fromkeys(unknown))
+
+
+def _warn_specifiers(flow: FlowRows, entry: Assignment, unknown: list[str]) -> None:
+    if unknown:
+        flow.warn("SPECIFIER", f"{entry.where}: {entry.key}={entry.value}: {', '.join(unknown)} are systemd "
+                               "specifiers of the machine (its host, user or folders), which the export does not "
+                               "hold: kept as written (the service does not resolve them)")
+
+
+def resolved(flow: FlowRows, unit: Unit, entry: Assignment) -> str:
+    """A setting's value with its specifiers resolved against the unit's own name, as systemd does
+    when it loads the unit (an instance's %i is its instance)."""
+    text, unknown = resolve_specifiers(entry.value, unit.name)
+    _warn_specifiers(flow, entry, unknown)
+    return text
+
+
+def parse_timespan(text: str) -> int | None:
+    """systemd's parse_sec(): `12h`, `1h 30min`, `90` (seconds), `infinity`, in microseconds; None
+    for what systemd refuses (it then logs the line and ignores it)."""
+    text = text.strip()
+    if text == "infinity":
+        return 2**64 - 1
+    total, at = 0.0, 0
+    while at < len(text):
+        part = TIMESPAN_PART.match(text, at)
+        if part is None or part[2] not in TIMESPAN_UNITS:
+            return None
+        total += float(part[1]) * TIMESPAN_UNITS[part[2]]
+        at = part.end()
+    return round(total) if text else None
+
+
+def _escape(text: str, at: int) -> tuple[bytes, int]:
+    """The C escape after a backslash at `at - 1` (systemd's cunescape_one), and where it ends. One
+    systemd does not know (`\\d` of a regular expression) it keeps as written, backslash and all
+    (extract_first_word_and_warn reads the word again with EXTRACT_CUNESCAPE_RELAX)."""
+    letter = text[at:at + 1]
+    if letter in C_ESCAPES and letter:
+        return C_ESCAPES[letter].encode(), at + 1
+    digits = {"x": 2, "u": 4, "U": 8}.get(letter, 0)
+    if digits and re.fullmatch(f"[0-9a-fA-F]{{{digits}}}", text[at + 1:at + 1 + digits]):
+        code = int(text[at + 1:at + 1 + digits], 16)
+        if code and letter == "x":
+            return bytes([code]), at + 1 + digits
+        if code and code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            return chr(code).encode(), at + 1 + digits
+    if re.fullmatch("[0-7]{3}", text[at:at + 3]) and 0 < int(text[at:at + 3], 8) <= 255:
+        return bytes([int(text[at:at + 3], 8)]), at + 3
+    return ("\\" + letter).encode(), at + len(letter)
+
+
+def systemd_words(text: str, commands: bool = True) -> list[str | None]:
+    """A value split into words as systemd splits a command line or an `Environment=` line;
+    with `commands`, None stands for a lone `;` between two commands (`\\;` is the word `;`).
+    ValueError for what systemd refuses (an open quote)."""
+    words: list[str | None] = []
+    at = 0
+    while True:
+        while at < len(text) and text[at] in BLANKS:
+            at += 1
+        if at == len(text):
+            return words
+        ends = at + 1 == len(text) or text[at + 1] in BLANKS
+        if commands and text[at] == ";" and ends:
+            words.append(None)
+            at += 1
+            continue
+        if commands and text.startswith("\\;", at) and (at + 2 == len(text) or text[at + 2] in BLANKS):
+            words.append(";")
+            at += 2
+            continue
+        word, quote = bytearray(), ""
+        while at < len(text) and (quote or text[at] not in BLANKS):
+            letter = text[at]
+            if letter == "\\":
+                piece, at = _escape(text, at + 1)
+                word += piece
+                continue
+            if letter == quote:
+                quote = ""
+            elif not quote and letter in "'\"":
+                quote = letter
+            else:
+                word += letter.encode()
+            at += 1
+        if quote:
+            raise ValueError(f"its {quote} quote is not closed")
+        words.append(word.decode("utf-8", "replace"))
+
+
+def _shell_word(word: str, environment: dict[str, str], referenced: list[str], split: list[str]) -> str:
+    """One argument as systemd substitutes the environment in it (replace_env_argv), written for a
+    shell to give the same: `${NAME}` one word ("${NAME}"), `$NAME` alone split at blanks ($NAME),
+    `$$` a `$`, any other text as it is (quoted). The names used are added to `referenced`, those
+    whose known value a shell would split otherwise than systemd to `split`."""
+    if word.startswith("$") and word[1:2] not in ("{", "$"):
+        name = word[1:]
+        if not ENVIRONMENT_NAME.fullmatch(name):
+            return ""  # systemd drops a `$` word that names no variable
+        referenced.append(name)
+        if SHELL_SPLIT_DIFFERS.search(environment.get(name, "")):
+            split.append(name)
+        return f"${name}"
+    pieces: list[str] = []
+    literal, at = "", 0
+    while at < len(word):
+        if word.startswith("$$", at):
+            literal, at = literal + "$", at + 2
+        elif word.startswith("${", at):
+            close = re.compile(r"[}:]").search(word, at + 2)
+            if close is None or close[0] == ":":  # `${NAME:-x}` is no substitution in a command line
+                stop = len(word) if close is None else close.end()
+                literal, at = literal + word[at:stop], stop
+                continue
+            name = word[at + 2:close.start()]
+            pieces += [shlex.quote(literal)] if literal else []
+            literal, at = "", close.end()
+            if ENVIRONMENT_NAME.fullmatch(name):  # an invalid name is an unset one: nothing
+                referenced.append(name)
+                pieces.append(f'"${{{name}}}"')
+        else:  # a `$` before anything else is text, and so is the letter after it
+            step = 2 if word[at] == "$" else 1
+            literal, at = literal + word[at:at + step], at + step
+    pieces += [shlex.quote(literal)] if literal else []
+    return "".join(pieces) or "''"
+
+
 # -- one timer: its flow ---------------------------------------------------------------------------
 
 def flow_identity(host: str, name: str) -> tuple[str, str]:
@@ -363,9 +574,33 @@ def flow_identity(host: str, name: str) -> tuple[str, str]:
     return key, flow_name or "timer"
 
 
+def _calendars(flow: FlowRows, timer: Unit) -> tuple[list[str], list[str]]:
+    """The `OnCalendar=` values systemd takes (specifiers resolved), and the lines it ignores: a
+    value it cannot parse is logged and left out (config_parse_timer), the timer firing on the rest."""
+    taken: list[str] = []
+    ignored: list[str] = []
+    for entry in timer.entries("Timer", "OnCalendar"):
+        value = resolved(flow, timer, entry)
+        try:
+            parse_calendar(value)
+        except Rejection as rejection:
+            ignored.append(f"{entry.where}: OnCalendar={entry.value}: {rejection.message}")
+            continue
+        taken.append(value)
+    return taken, ignored
+
+
 def _schedule(flow: FlowRows, timer: Unit) -> None:
-    calendars = timer.values("Timer", "OnCalendar")
+    calendars, ignored = _calendars(flow, timer)
     monotonic = [f"{key}={v}" for key in MONOTONIC for v in timer.values("Timer", key)]
+    if ignored and not calendars and not monotonic:
+        flow.fail(INVALID_SYNTAX, f"{'; '.join(ignored)}: systemd ignores such a line (it logs an error), and the "
+                                  "timer has no other trigger, so systemd refuses to load it: it never ran")
+        return
+    for line in ignored:
+        flow.warn("CALENDAR_IGNORED", f"{line}: systemd ignores this line (it logs an error) and fires on the "
+                                      "timer's other triggers only, as the flow does; correct the line on the host "
+                                      "if it was meant to fire")
     if not calendars:
         if monotonic:
             flow.unscheduled(f"a systemd timer started {', '.join(monotonic)} after boot or activation: it has no "
@@ -380,7 +615,8 @@ def _schedule(flow: FlowRows, timer: Unit) -> None:
         flow.fail(rejection.code, f"{timer.path}: OnCalendar=: {rejection.message}")
         return
     flow.schedule = event.converted.freq
-    # The source, for the proof (mapping/flows.py, schedule/proof_systemd.py): a line as written, several as a JSON list
+    # The source, for the proof (mapping/flows.py, schedule/proof_systemd.py): a line as systemd
+    # took it, several as a JSON list
     flow.cells.update(source_schedule=calendars[0] if len(calendars) == 1 else json.dumps(calendars),
                       source_grammar="systemd")
     if event.timezone:
@@ -397,24 +633,49 @@ def _schedule(flow: FlowRows, timer: Unit) -> None:
                                        "from boot or its last run; the flow keeps the calendar schedule only")
 
 
+def _does_as_default(flow: FlowRows, entry: Assignment, delayed: bool) -> bool:
+    """Whether a [Timer] setting does what systemd does without it: its default value (AccuracySec:
+    the default or less, the flow firing on time), FixedRandomDelay= without a delay, or a value
+    systemd cannot read (it logs the line and keeps the default: MALFORMED_LINE)."""
+    value: int | bool | None
+    if entry.key in TIMER_TIMESPAN_DEFAULTS:
+        value, kind, default = parse_timespan(entry.value), "a time span", TIMER_TIMESPAN_DEFAULTS[entry.key]
+    elif entry.key in TIMER_BOOLEAN_DEFAULTS:
+        value, kind, default = BOOLEAN_WORDS.get(entry.value.lower()), "a boolean", TIMER_BOOLEAN_DEFAULTS[entry.key]
+    else:
+        return False
+    if not entry.value:  # an empty assignment resets the setting
+        return True
+    if value is None:
+        flow.warn("MALFORMED_LINE", f"{entry.where}: {entry.key}={entry.value} is not {kind} (an inline comment "
+                                    "is no comment in a unit file): systemd ignores the line and keeps the default")
+        return True
+    if entry.key == "FixedRandomDelay" and not delayed:
+        return True
+    return value <= default if entry.key == "AccuracySec" else value == default
+
+
 def _timer_settings(flow: FlowRows, timer: Unit) -> str:
-    """The [Timer] settings beyond the triggers, each reported; the unit it starts."""
+    """The [Timer] settings beyond the triggers, each reported unless it does what systemd does
+    without it; the unit the timer starts."""
+    delay = timer.last("Timer", "RandomizedDelaySec")
+    delayed = bool(delay and parse_timespan(delay.value))
     other = []
     for key in timer.keys("Timer"):
-        value = timer.value("Timer", key)
-        if key in ("OnCalendar", "Unit", *MONOTONIC):
+        entry = timer.last("Timer", key)
+        if entry is None or key in ("OnCalendar", "Unit", *MONOTONIC) or _does_as_default(flow, entry, delayed):
             continue
         if key in TIMER_REPORTED:
             code, meaning = TIMER_REPORTED[key]
-            if key in ("Persistent", "WakeSystem", "FixedRandomDelay") and value.lower() not in (
-                    "1", "yes", "true", "on"):
-                continue
-            flow.warn(code, f"{timer.path}: {key}={value}: {meaning}")
+            flow.warn(code, f"{timer.path}: {key}={entry.value}: {meaning}")
         else:
-            other.append(f"{key}={value}")
+            other.append(f"{key}={entry.value}")
     if other:
         flow.warn("TIMER_SETTING", f"{timer.path}: {', '.join(other)} not carried (a flow has no such setting)")
-    return timer.value("Timer", "Unit") or timer.name.removesuffix(".timer") + ".service"
+    unit = timer.last("Timer", "Unit")
+    if unit is not None and unit.value:
+        return resolved(flow, timer, unit)  # `Unit=scrub@%i.service` of `scrub-monthly@tank.timer`: scrub@tank
+    return timer.name.removesuffix(".timer") + ".service"
 
 
 def _state(flow: FlowRows, found: Catalogue, host: str, timer: Unit) -> None:
@@ -434,62 +695,112 @@ def _state(flow: FlowRows, found: Catalogue, host: str, timer: Unit) -> None:
                                      f"unknown ({wanted}): saved active")
 
 
-def _specifiers(command: str, unit_name: str) -> tuple[str, list[str]]:
-    """A template instance's %i, %I, %n, %N, %p resolved; other specifiers left and named."""
-    base = unit_name.rsplit(".", 1)[0]
-    prefix, _, instance = base.partition("@")
-    values = {"i": instance, "I": instance.replace("-", "/"), "n": unit_name, "N": base, "p": prefix, "%": "%"}
+
+
+def _exec_commands(value: str) -> list[tuple[str, list[str]]]:
+    """An `Exec…=` line's commands (several when a lone `;` parts them), each as its prefixes
+    (`-@:+!`) and its words, the path first. ValueError for a line systemd refuses."""
+    commands: list[list[str]] = [[]]
+    for word in systemd_words(value):
+        if word is None:
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    found = []
+    for words in filter(None, commands):
+        marks = re.match(r"[-@:+!]*", words[0])
+        prefix = marks[0] if marks else ""
+        found.append((prefix, [words[0][len(prefix):], *words[1:]]))
+    return found
+
+
+def _task_command(flow: FlowRows, service: Unit, entry: Assignment, marks: str, words: list[str],
+                  environment: dict[str, str]) -> str:
+    """One command as a shell command that runs what systemd ran: each word systemd passed one
+    word of the shell, its specifiers resolved and the environment substituted as systemd does."""
     unknown: list[str] = []
+    for number, word in enumerate(words):
+        words[number], missing = resolve_specifiers(word, service.name)
+        unknown += missing
+    _warn_specifiers(flow, entry, list(dict.fromkeys(unknown)))
+    path, *arguments = words
+    if "@" in marks and arguments:
+        argv0, *arguments = arguments
+        flow.warn("EXEC_PREFIX", f"{entry.where}: {entry.key}={entry.value}: the program ran with {argv0} as its "
+                                 f"argv[0] (@); the task runs {path} with the arguments after that word, the "
+                                 "program seeing its path as argv[0]")
+    for mark in dict.fromkeys(marks.replace("!!", "!").replace("@", "")):
+        code = "IGNORE_FAILURE" if mark == "-" else "EXEC_PREFIX"
+        flow.warn(code, f"{entry.where}: {entry.key}={entry.value}: {EXEC_PREFIXES[mark]} ({mark}); the task runs "
+                        "the command as the service runs it")
+    if ":" in marks:  # no substitution: every word as written
+        return shlex.join([path, *arguments])
+    referenced: list[str] = []
+    split: list[str] = []
+    shell = [shlex.quote(path), *(_shell_word(word, environment, referenced, split) for word in arguments)]
+    unset = [name for name in dict.fromkeys(referenced) if name not in environment]
+    if unset:
+        flow.warn("ENVIRONMENT_REFERENCE", f"{entry.where}: {entry.key}={entry.value}: systemd substituted "
+                                           f"{', '.join(unset)} from an EnvironmentFile= or its own environment, "
+                                           "which the export does not hold; the task's shell takes them from the "
+                                           "worker's environment (empty when unset there)")
+    if split:
+        flow.warn("ENVIRONMENT_SPLIT", f"{entry.where}: {entry.key}={entry.value}: the value of "
+                                       f"{', '.join(dict.fromkeys(split))} holds quotes, a backslash or a wildcard: "
+                                       "systemd split it into words honouring the quotes, a shell splits it at "
+                                       "blanks and expands the wildcards")
+    return " ".join(word for word in shell if word)
 
-    def resolve(match: re.Match[str]) -> str:
-        letter = match[1]
-        if letter in KNOWN_SPECIFIERS:
-            return values[letter]
-        unknown.append(match[0])
-        return match[0]
 
-    return SPECIFIER.sub(resolve, command), unknown
-
-
-def _tasks(flow: FlowRows, service: Unit) -> None:
-    commands = [(kind, value) for kind in ("ExecStartPre", "ExecStart", "ExecStartPost")
-                for value in service.values("Service", kind)]
-    if not any(kind == "ExecStart" for kind, _ in commands):
+def _tasks(flow: FlowRows, service: Unit, environment: dict[str, str]) -> None:
+    lines = [entry for kind in ("ExecStartPre", "ExecStart", "ExecStartPost")
+             for entry in service.entries("Service", kind)]
+    if not any(entry.key == "ExecStart" for entry in lines):
         flow.fail("EMPTY_COMMAND", f"{service.path}: the service has no ExecStart=: nothing to run")
         return
     counts: dict[str, int] = {}
     previous = ""
-    for number, (kind, value) in enumerate(commands, start=1):
-        prefixes = re.match(r"^[-@:+!]*", value)
-        marks = prefixes[0] if prefixes else ""
-        command, unknown = _specifiers(value[len(marks):].strip(), service.name)
-        for mark in dict.fromkeys(marks.replace("!!", "!")):
-            code = "IGNORE_FAILURE" if mark == "-" else "EXEC_PREFIX"
-            flow.warn(code, f"{service.path}: {kind}={value}: {EXEC_PREFIXES[mark]} ({mark}); the task runs the "
-                            "command as the service runs it")
-        if unknown:
-            flow.warn("SPECIFIER", f"{service.path}: {kind}={value}: {', '.join(unknown)} are systemd specifiers, "
-                                   "kept as written (the service does not resolve them)")
-        counts[kind] = counts.get(kind, 0) + 1
-        suffix = {"ExecStartPre": f"_pre{counts[kind]}", "ExecStartPost": f"_post{counts[kind]}"}.get(
-            kind, "" if counts[kind] == 1 else f"_{counts[kind]}")
-        flow.tasks.append({"task_id": str(number), "task_name": f"{flow.name}{suffix}", "upstream": previous,
-                           "command": command})
-        previous = str(number)
-
-
-def _environment(flow: FlowRows, service: Unit) -> None:
-    pairs: dict[str, str] = {}
-    for value in service.values("Service", "Environment"):
+    for entry in lines:
         try:
-            words = shlex.split(value)
-        except ValueError:
-            flow.warn("MALFORMED_LINE", f"{service.path}: Environment={value}: unbalanced quotes, not carried")
+            commands = _exec_commands(entry.value)
+        except ValueError as error:
+            flow.fail("INVALID_COMMAND", f"{entry.where}: {entry.key}={entry.value}: {error}: systemd refuses the "
+                                         "line, and the service with it")
             continue
-        for word in words:
-            name, equals, setting = word.partition("=")
+        for marks, words in commands:
+            if not words[0]:
+                flow.fail("INVALID_COMMAND", f"{entry.where}: {entry.key}={entry.value}: a prefix with no program: "
+                                             "systemd refuses the line")
+                continue
+            command = _task_command(flow, service, entry, marks, words, environment)
+            counts[entry.key] = counts.get(entry.key, 0) + 1
+            suffix = {"ExecStartPre": f"_pre{counts[entry.key]}", "ExecStartPost": f"_post{counts[entry.key]}"}.get(
+                entry.key, "" if counts[entry.key] == 1 else f"_{counts[entry.key]}")
+            number = str(len(flow.tasks) + 1)
+            flow.tasks.append({"task_id": number, "task_name": f"{flow.name}{suffix}", "upstream": previous,
+                               "command": command})
+            previous = number
+
+
+def _environment(flow: FlowRows, service: Unit) -> dict[str, str]:
+    """`Environment=` as systemd reads it (its words unquoted, specifiers resolved): the flow's
+    parameters, and the values the commands' `${NAME}` take."""
+    pairs: dict[str, str] = {}
+    for entry in service.entries("Service", "Environment"):
+        try:
+            words = systemd_words(entry.value, commands=False)
+        except ValueError as error:
+            flow.warn("MALFORMED_LINE", f"{entry.where}: Environment={entry.value}: {error}: systemd ignores the "
+                                        "line, not carried")
+            continue
+        for word in filter(None, words):
+            name, equals, setting = resolved(flow, service, Assignment(entry.section, entry.key, word,
+                                                                       entry.where)).partition("=")
             if equals and name:
                 pairs[name] = setting
+            else:
+                flow.warn("MALFORMED_LINE", f"{entry.where}: Environment=…{word}…: not NAME=value: systemd ignores "
+                                            "that word")
     if pairs:
         flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in pairs.items()])
     secrets = [name for name in pairs if SECRET_NAME.search(name)]
@@ -497,21 +808,23 @@ def _environment(flow: FlowRows, service: Unit) -> None:
         flow.warn("ENVIRONMENT_SECRET", f"{service.path}: {', '.join(secrets)} look like secrets: carried as flow "
                                         "parameters, which every owner and visitor of the flow can read (and a "
                                         "result log with log_payload); move them to the service's own secret store")
-    for value in service.values("Service", "EnvironmentFile"):
-        flow.warn("ENVIRONMENT_FILE", f"{service.path}: EnvironmentFile={value}: the file's variables are not in the "
-                                      "export; add them as flow parameters")
+    for entry in service.entries("Service", "EnvironmentFile"):
+        flow.warn("ENVIRONMENT_FILE", f"{service.path}: EnvironmentFile={resolved(flow, service, entry)}: the file's "
+                                      "variables are not in the export; add them as flow parameters")
+    return pairs
 
 
 def _service_settings(flow: FlowRows, service: Unit) -> None:
-    run_as = [f"{key}={service.value('Service', key)}" for key in ("User", "Group", "DynamicUser")
-              if service.value("Service", key)]
+    run_as = [f"{entry.key}={resolved(flow, service, entry)}" for entry in
+              filter(None, (service.last("Service", key) for key in ("User", "Group", "DynamicUser"))) if entry.value]
     if run_as:
         flow.warn("RUN_AS", f"{service.path}: the service ran as {', '.join(run_as)}; the flow runs as the service's "
                             "doAs account instead")
-    directory = service.value("Service", "WorkingDirectory")
-    if directory:
-        flow.warn("WORKING_DIRECTORY", f"{service.path}: the commands started in {directory}; a task's command runs "
-                                       "where the service runs it: add a cd to the command if it needs that folder")
+    directory = service.last("Service", "WorkingDirectory")
+    if directory is not None and directory.value:
+        flow.warn("WORKING_DIRECTORY", f"{service.path}: the commands started in {resolved(flow, service, directory)}"
+                                       "; a task's command runs where the service runs it: add a cd to the command "
+                                       "if it needs that folder")
     other = [f"{key}={service.value('Service', key)}" for key in service.keys("Service")
              if key not in (*SERVICE_CARRIED, "DynamicUser")]
     if other:
@@ -531,6 +844,11 @@ def _unit_section(flow: FlowRows, unit: Unit) -> None:
         flow.warn("UNIT_SETTING", f"{unit.path}: {', '.join(other)} not carried")
 
 
+def _description(flow: FlowRows, unit: Unit) -> str:
+    entry = unit.last("Unit", "Description")
+    return resolved(flow, unit, entry) if entry is not None and entry.value else ""
+
+
 def timer_flow(export: Export, found: Catalogue, host: str, timer: Unit) -> FlowRows:
     key, name = flow_identity(host, timer.name)
     flow = FlowRows(key=key, name=name)
@@ -541,16 +859,15 @@ def timer_flow(export: Export, found: Catalogue, host: str, timer: Unit) -> Flow
     for problem in timer.problems:
         flow.warn("MALFORMED_LINE", problem)
     service = load_unit(export, found, host, service_name)
-    description = timer.value("Unit", "Description")
+    description = _description(flow, timer)
     if service is None:
         where = f"{host}/" if host else ""
         flow.fail("MISSING_SERVICE", f"{timer.path}: the unit it starts, {where}{service_name}, is not in the export")
     elif not service_name.endswith(".service"):
         flow.fail("MISSING_SERVICE", f"{timer.path}: Unit={service_name} is not a service: only services run commands")
     else:
-        description = description or service.value("Unit", "Description")
-        _tasks(flow, service)
-        _environment(flow, service)
+        description = description or _description(flow, service)
+        _tasks(flow, service, _environment(flow, service))
         _service_settings(flow, service)
         _unit_section(flow, service)
         for problem in service.problems:

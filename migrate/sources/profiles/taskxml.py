@@ -20,7 +20,10 @@ END_DATE (a passed one saves the flow inactive); `StartBoundary`'s date is the s
 
 A `StartBoundary` without an offset fired in the machine's local zone, which the export does not say:
 HOST_TIMEZONE (as the kubernetes profile's CONTROLLER_TIMEZONE), and `[mapping] source_timezone`
-names it.
+names it. Task Scheduler writes the boundary with a fraction of a second when it was set from the
+clock (`2015-07-15T20:35:13.2757294`, seven digits); the task fired that fraction after the second,
+and a flow fires on whole seconds: the start is taken at the whole second it falls in
+(SUBSECOND_START).
 
 Windows' own tasks (under `\\Microsoft\\Windows\\`: an `Export-ScheduledTask` or `schtasks /query
 /xml` of everything holds hundreds) are skipped, counted in one BUILTIN_TASKS_SKIPPED warning on
@@ -64,7 +67,8 @@ NO_TIME_TRIGGERS = {
     "SessionStateChangeTrigger": "on a session state change", "WnfStateChangeTrigger": "on a system state change",
 }
 CALENDAR_KINDS = ("ScheduleByDay", "ScheduleByWeek", "ScheduleByMonth", "ScheduleByMonthDayOfWeek")
-BOUNDARY = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+# xs:dateTime as Task Scheduler writes a boundary: the time, a fraction of a second, the offset.
+BOUNDARY = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$")
 # Settings that change when or how a task runs, with the value Task Scheduler assumes without them.
 SETTING_DEFAULTS = {
     "StartWhenAvailable": "false", "RunOnlyIfNetworkAvailable": "false", "RunOnlyIfIdle": "false",
@@ -227,8 +231,8 @@ def boundary(text: str) -> tuple[datetime, str]:
     match = BOUNDARY.match(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not a date and time such as 2025-01-31T08:00:00")
-    at = datetime.fromisoformat(match[1])
-    offset = match[2] or ""
+    at = datetime.fromisoformat(match[1])  # the whole second: a fraction is _seconds_fraction's
+    offset = match[3] or ""
     if offset in ("", "Z", "+00:00", "-00:00"):
         return at, "UTC" if offset else ""
     sign = 1 if offset[0] == "+" else -1
@@ -237,6 +241,12 @@ def boundary(text: str) -> tuple[datetime, str]:
         raise OffsetWithoutZone(f"{text!r} is at an offset of {offset}, which no Etc/GMT zone names (a flow's "
                                 "zone is an IANA name): set [mapping] source_timezone and remove the offset")
     return at, f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"  # Etc/GMT-8 is eight hours ahead of UTC
+
+
+def _seconds_fraction(text: str) -> str:
+    """The fraction of a second a boundary carries (".2757294"), "" when it has none or it is zero."""
+    match = BOUNDARY.match(text.strip())
+    return f".{match[2]}" if match is not None and (match[2] or "").strip("0") else ""
 
 
 def _trigger(element: Element, start: datetime) -> Trigger:
@@ -297,6 +307,9 @@ def _one_trigger(flow: FlowRows, number: int, element: Element) -> TriggerResult
     except Rejection as rejection:
         flow.fail(rejection.code, f"{label}: {rejection.message}")
         return None
+    if fraction := _seconds_fraction(result.start):
+        flow.warn("SUBSECOND_START", f"{label}: StartBoundary {result.start} fired 0{fraction} s after the second; a "
+                                     f"flow fires on whole seconds: taken at {start:%H:%M:%S}")
     for name, code, meaning in (("RandomDelay", "RANDOMIZED_DELAY", "each run was delayed by a random time up to "
                                  "this; the flow runs on the minute"),
                                 ("ExecutionTimeLimit", "TIMEOUT", "a run was stopped after this long"),

@@ -2,19 +2,43 @@
 (`relations`): the jobs of the folder that post the conditions it waits on (a SUB_FOLDER's: its last
 jobs; a SMART folder's or SUB_FOLDER's in-conditions: its first jobs'), and DOFORCEJOB on OK.
 Conditions posted by other folders are `flow_upstream` entries or CROSS_FLOW_DEPENDENCY; the rest
-(other order dates, OR-ed, deleted conditions) are named.
+(other order dates, OR-ed, deleted conditions) are named. A condition with several posters is
+CONDITION_OR (the first to post it satisfied the wait); a SUB_FOLDER is one poster, however many
+last jobs it has: it posts once, when all of them have ended, which is what the relations say.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
 from migrate.schedule.result import Rejection
 from migrate.sources.profiles.controlm.conditions import ANY_DATE, ODAT, POSTING, SAME_RUN
 from migrate.sources.profiles.controlm.elements import OK_CODES, attributes_of, tag_of
 from migrate.sources.profiles.controlm.model import Folder, Job, Malformed, Scope, all_subs
+
+
+@dataclass(frozen=True, slots=True)
+class SubFolderPoster:
+    """A SUB_FOLDER posting an out-condition: once, when the sub-folder ends, which is when its last
+    jobs have ended; one poster, however many last jobs it has."""
+
+    name: str
+    last_jobs: tuple[Job, ...]
+
+
+Poster = Job | SubFolderPoster
+
+
+def _jobs_of(poster: Poster) -> tuple[Job, ...]:
+    """The jobs whose end posts the condition: the job, or the sub-folder's last jobs."""
+    return poster.last_jobs if isinstance(poster, SubFolderPoster) else (poster,)
+
+
+def _label(poster: Poster) -> str:
+    return f"sub-folder {poster.name}" if isinstance(poster, SubFolderPoster) else poster.name
 
 
 def task_names(jobs: list[Job]) -> None:
@@ -75,9 +99,9 @@ def _in_conditions(job: Job, firsts: dict[int, set[int]]) -> list[dict[str, str]
     return found
 
 
-def _local_posters(folder: Folder) -> dict[str, list[Job]]:
-    """Condition name -> the jobs of this folder that post it (a sub-folder's: its last jobs)."""
-    posters: dict[str, list[Job]] = defaultdict(list)
+def _local_posters(folder: Folder) -> dict[str, list[Poster]]:
+    """Condition name -> the jobs and sub-folders of this folder that post it."""
+    posters: dict[str, list[Poster]] = defaultdict(list)
     for job in folder.jobs:
         for child in job.children("OUTCOND"):  # what _job_posts gives, inline: every job asks
             attributes = attributes_of(child)
@@ -102,7 +126,7 @@ def relations(folder: Folder) -> None:
     for sub in all_subs(folder.scope):  # a sub-folder's own out-conditions: posted when its last jobs end
         for name, odate in _posts(sub.element) if sub.element is not None else ():
             if odate in SAME_RUN:
-                posters[name].extend(_sinks(sub))
+                posters[name].append(SubFolderPoster(sub.name(), tuple(_sinks(sub))))
     for job in folder.jobs:
         conditions = _in_conditions(job, folder.firsts)
         ored = [c.get("NAME", "") for c in conditions if c.get("AND_OR", "A").strip().upper().startswith("O")]
@@ -114,14 +138,16 @@ def relations(folder: Folder) -> None:
     _deleted_conditions(folder)
 
 
-def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict[str, list[Job]]) -> None:
+def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict[str, list[Poster]]) -> None:
     name = condition.get("NAME", "").strip()
     odate = condition.get("ODATE", ODAT).strip().upper() or ODAT
     if not name:
         raise Malformed(f"job {job.name} has an INCOND without a NAME")
-    local = [poster for poster in posters.get(name, []) if poster is not job]
+    posting = posters.get(name, [])
+    local_posters = [poster for poster in posting if poster is not job]
+    local = [other for poster in local_posters for other in _jobs_of(poster) if other is not job]
     outside = [(key, poster) for key, poster in folder.producers.posted.get(name, ()) if key != folder.key]
-    if not local and job in posters.get(name, []):
+    if not local and any(other is job for poster in posting for other in _jobs_of(poster)):
         folder.notes.add("CONDITION_DATE", f"job {job.name} waits on {name}, which only it posts: its own previous "
                                            "run's, not carried")
         return
@@ -137,8 +163,9 @@ def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict
         for poster in local:
             if poster.task_id not in job.upstream:
                 job.upstream.append(poster.task_id)
-        if len(local) > 1 or outside:
-            others = [p.name for p in local] + [f"{folder.producers.names.get(k, k)}/{p}" for k, p in outside]
+        if len(local_posters) > 1 or outside:  # several posters: a sub-folder is one, whatever its last jobs
+            others = [_label(p) for p in local_posters] + [f"{folder.producers.names.get(k, k)}/{p}"
+                                                           for k, p in outside]
             folder.notes.add("CONDITION_OR", f"{name}, which job {job.name} waits on, is posted by {', '.join(others)}"
                                              " (the first to end satisfied it in Control-M)")
         return
