@@ -67,9 +67,10 @@ def execute(args: argparse.Namespace) -> int:
 
         start = start.replace(tzinfo=UTC)  # EventBridge's instants are UTC's: the converter and the proof agree
     if args.split and args.dialect not in SPLITTING_DIALECTS:
-        reason = _NOT_SPLIT.get(args.dialect, f"a {args.dialect} schedule cannot OR its day fields")
+        reason = _NOT_SPLIT.get(args.dialect, f"{_article(args.dialect)} {args.dialect} schedule cannot OR its day "
+                                              "fields")
         return fail(f"--split splits a cron schedule of the {', '.join(SPLITTING_DIALECTS)} dialects that ORs its "
-                    f"day fields; not a {args.dialect} one: {reason}")
+                    f"day fields; not {_article(args.dialect)} {args.dialect} one: {reason}")
     try:
         zone, target_zone = known_zone(args.zone), known_zone(args.target_zone)
     except ValueError as error:
@@ -95,6 +96,11 @@ def execute(args: argparse.Namespace) -> int:
     if shown is not None and shown.get("proof", {}).get("verdict") == "differs" and not args.approximate:
         return 2  # as a run refuses the flow (NOT_EQUIVALENT): a script can tell
     return 0 if isinstance(result, Converted) else 2
+
+
+def _article(word: str) -> str:
+    """"an eventbridge", "an iso8601", "a unix" (said "you-nix"), "a quartz"."""
+    return "an" if word[:1] in "aeio" else "a"
 
 
 def _horizon_days(text: str) -> int:

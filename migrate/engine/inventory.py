@@ -499,7 +499,8 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     result.notes.append(f"read the live service: {sum(result.reads.values())} requests "
                         f"({', '.join(f'{n} {a}' for a, n in result.reads.most_common())})")
     if blocked:
-        result.notes.append(f"--prune {prune}: nothing is disabled while {len(result.invalid)} source rows are "
+        rows = "1 source row is" if len(result.invalid) == 1 else f"{len(result.invalid)} source rows are"
+        result.notes.append(f"--prune {prune}: nothing is disabled while {rows} "
                             "invalid: one of them may be an orphan's own job, whose key a typo changed; fix the "
                             "export and plan again")
     elif prune is not None:  # what --prune found, and what finding it cost

@@ -389,7 +389,8 @@ class Runner:
             self.prune_note = ("--prune: identity markers are off (mapping.identity_marker): no flow can be told "
                                "to be an orphan; nothing was disabled")
         elif self.invalid_seen:
-            self.prune_note = (f"--prune {self.prune}: nothing was disabled, as {self.invalid_seen} source rows are "
+            rows = "1 source row is" if self.invalid_seen == 1 else f"{self.invalid_seen} source rows are"
+            self.prune_note = (f"--prune {self.prune}: nothing was disabled, as {rows} "
                                "invalid: one of them may be an orphan's own job, whose key a typo changed; fix the "
                                "export and run again")
         else:

@@ -269,7 +269,7 @@ def _quartz_days(dom_text: str, dow_text: str, dialect: CronDialect, split_or: b
         return [(dom_plain, "?"), ("?", dow_plain)]
     raise Rejection(DOM_OR_DOW, f"runs on day(s) {dom_text} of the month OR on {dow_text} of the week (cron's "
                                 "rule when both are restricted); Quartz cannot say OR. Split it into two flows "
-                                "(opt-in) or restrict one field")
+                                "(opt in with [mapping] split_id_column) or restrict one field")
 
 
 def _croniter_dominant_rule(dom_text: str, dow_text: str, days: frozenset[int] | DaySpecial,
