@@ -315,7 +315,8 @@ def test_rundecks_structured_schedule_is_proved_and_a_broken_rule_caught(
 
 @pytest.mark.parametrize(("days", "grammar"), [
     (days, grammar) for grammar in ("unix", "croniter")
-    for days in ("*/2 * 1", "1,15 * 1", "*/3 * 5", "1-10 * */2", "*/1 * 1", "? * 1", "10 * 1-5", "1-7 * 0")
+    for days in ("*/2 * 1", "1,15 * 1", "*/3 * 5", "1-10 * */2", "*/1 * 1", "? * 1", "10 * 1-5", "1-7 * 0",
+                 "1-31 * 1-5", "1-15 * 0-6")
     if not (grammar == "unix" and "?" in days)])  # ? is not Vixie cron
 def test_the_old_schedules_words_say_and_or_or_as_the_oracle_fires(days: str, grammar: str) -> None:
     """cron-descriptor says "or on Monday" whenever the day of the month is not a bare *; Vixie
@@ -338,6 +339,8 @@ def test_the_old_schedules_words_say_and_or_or_as_the_oracle_fires(days: str, gr
     dow_days = {d for d in fired if str(d.isoweekday() % 7) in _weekday_values(days.split()[2])}
     ored = fired != dow_days  # some fire is on a day that is not one of the weekdays: either field fires
     assert (", or on " in words) <= ored and (", and only on " in words) <= (not ored), (expression, words, ored)
+    every_day = len(fired) == (max(fired) - min(fired)).days + 1  # 60 fires on 60 days in a row
+    assert ("every day" in words) == every_day, (expression, words)
 
 
 def _weekday_values(field: str) -> set[str]:

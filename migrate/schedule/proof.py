@@ -506,35 +506,57 @@ def schedule_in_words(source: str, grammar: str) -> str:
         text = VIXIE_MACROS[text]
     if grammar not in ("unix", "croniter", "airflow", "robfig") or len(text.split()) != 5:
         return ""
+    rule = _day_rule(text, grammar)
+    if rule == "every day":  # OR with a field that covers every day: cron-descriptor would list both
+        fields = text.split()
+        text = " ".join([*fields[:2], "*", fields[3], "*"])
+    words = _described(text)
+    # cron-descriptor says "or on Monday" whenever the day of the month is not a bare *; Vixie cron
+    # and robfig AND the day fields when one of them "is *" by their own rule (`*/2`, `?`).
+    if rule == "and" and ", or on " in words:
+        words = words.replace(", or on ", ", and only on ", 1)
+    return words
+
+
+def _described(text: str) -> str:
     from cron_descriptor import ExpressionDescriptor, Options
 
     options = Options()
     options.use_24hour_time_format = True
     options.verbose = True
     try:
-        words = str(ExpressionDescriptor(text.replace("?", "*"), options).get_description())
+        return str(ExpressionDescriptor(text.replace("?", "*"), options).get_description())
     except Exception:  # the library's own errors: no words rather than a guess
         return ""
-    # cron-descriptor says "or on Monday" whenever the day of the month is not a bare *; Vixie cron
-    # and robfig AND the day fields when one of them "is *" by their own rule (`*/2`, `?`).
-    if ", or on " in words and _days_anded(text, grammar):
-        words = words.replace(", or on ", ", and only on ", 1)
-    return words
 
 
-def _days_anded(text: str, grammar: str) -> bool:
-    """Whether a 5-field cron's day fields are ANDed in its grammar (each converter's own rule)."""
-    from migrate.schedule.cron import days_anded
+def _day_rule(text: str, grammar: str) -> Literal["and", "or", "every day"] | None:
+    """How a 5-field cron's grammar joins its day fields (each converter's own rule): both must
+    match ("and"), either ("or"), or either where one covers every day ("every day"); None where
+    the converter does not read them."""
+    from migrate.schedule.cron import FULL_DOM, FULL_DOW, WEEKDAYS, days_anded, expand
     from migrate.schedule.result import Rejection
     from migrate.schedule.robfig import DAY_NAMES, read_field
 
     dom, dow = text.split()[2:5:2]
     try:
         if grammar == "robfig":
-            return read_field(dom, 1, 31, "day-of-month").star or read_field(dow, 0, 6, "day-of-week", DAY_NAMES).star
-        return days_anded(dom, dow, "unix" if grammar == "unix" else "croniter")
+            days, weekdays = read_field(dom, 1, 31, "day-of-month"), read_field(dow, 0, 6, "day-of-week", DAY_NAMES)
+            if days.star or weekdays.star:
+                return "and"
+            full = days.values == FULL_DOM or weekdays.values == FULL_DOW
+        else:
+            dialect: Literal["unix", "croniter"] = "unix" if grammar == "unix" else "croniter"
+            if days_anded(dom, dow, dialect):
+                return "and"
+            if any(mark in dom.upper() for mark in "LW") or any(mark in dow.upper() for mark in "L#"):
+                return "or"  # a last, nearest or n-th day: never every day
+            full = expand(dom, 1, 31, "day-of-month", dialect) == FULL_DOM or frozenset(
+                value % 7 for value in expand(dow, 0, 7 if dialect == "unix" else 6, "day-of-week", dialect,
+                                              WEEKDAYS)) == FULL_DOW
     except Rejection:
-        return False
+        return None
+    return "every day" if full else "or"
 
 
 def fires_in_zone(instants: Iterable[str], zone: str | None) -> list[str]:
