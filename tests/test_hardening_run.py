@@ -240,6 +240,30 @@ def test_every_wait_ends_at_once_on_a_stop_request(tmp_path: Path, wait: str, si
         assert process.returncode == 130 and "--resume" in out
 
 
+def test_a_stopped_runs_json_console_says_error_and_how_to_resume_in_json(tmp_path: Path) -> None:
+    """With --log-format json, a run stopped by SIGTERM emits an `error` event (what a collector
+    alerts on), then its summary and notes: the resume command keeps --log-format json."""
+    faults, run, waiting = WAITS["retry_after"]
+    state = base_state(flows=5, tasks_per_flow=1, **APP, faults=faults)
+    with emulator_process(state, tmp_path) as emulator:
+        config = write_config(tmp_path, state=state, rows=export_rows(5), url=emulator.url,
+                              run={"concurrency": 2, "retry_after_max": 300, **run})
+        process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), "--log-format", "json"],
+                                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        poll(lambda: waiting(emulator.stats()), what="the run to wait")
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    no_traceback(out, err)
+    events = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert process.returncode == 130 and not out.strip(), (out, err)
+    assert any(e["event"] == "error" and e.get("exit_code") == 130 for e in events), events
+    resume = [e["message"] for e in events if e["event"] == "note" and "--resume" in e.get("message", "")]
+    assert resume and "--log-format json" in resume[0], events
+
+
 # -- item 5: the token service's hiccups -------------------------------------------------------
 
 

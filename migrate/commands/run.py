@@ -59,8 +59,13 @@ def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = F
 def _print_result(result: Any, as_json: bool) -> None:
     from migrate import console
 
+    from migrate.exit_codes import EXIT_INTERRUPTED
+
     facts = {"exit_code": result.exit_code, "result_log": str(result.log_path), **result.summary.as_json(),
              "sent": result.sent, "emulator": result.emulator_stats}
+    if result.exit_code == EXIT_INTERRUPTED:  # what a collector alerts on, as for any other stop
+        console.error("interrupted (SIGINT or SIGTERM): the run stopped; its notes say how to complete it",
+                      exit_code=EXIT_INTERRUPTED)
     if as_json:
         print(json.dumps(facts, indent=2))
     elif console.current_format() == "json":  # one event with the numbers as fields, one a note

@@ -163,8 +163,9 @@ def resume_command(settings: Settings, run_id: str, prune: str | None = None, sh
     program = [sys.argv[0]] if Path(sys.argv[0]).name == "migrate" else [sys.executable, "-m", "migrate.cli"]
     pruning = ["--prune", prune] if prune is not None else []
     sharding = ["--shard", str(shard)] if shard is not None else []
+    logging = ["--log-format", "json"] if console.current_format() == "json" else []  # a collector reads it still
     return shlex.join([*program, "run", str(settings.config_path), "--run-id", run_id, "--resume", *pruning,
-                       *sharding])
+                       *sharding, *logging])
 
 
 def _log_failure_note(settings: Settings, runner: Runner, run_id: str, hint: str | None = None,
