@@ -58,7 +58,6 @@ def run_config(config: Path, run_id: str | None, as_json: bool, resume: bool = F
 
 def _print_result(result: Any, as_json: bool) -> None:
     from migrate import console
-
     from migrate.exit_codes import EXIT_INTERRUPTED
 
     facts = {"exit_code": result.exit_code, "result_log": str(result.log_path), **result.summary.as_json(),
