@@ -194,3 +194,17 @@ def test_a_migration_and_a_runbook_after_it_are_the_same_flows_in_any_order(
         assert code == 0, err
         report = json.loads(out)
         assert report["flows"] == 6 and report["by_status"] == {"saved": 4, "enabled": 2}, report
+
+
+def test_a_failure_without_a_service_code_says_why() -> None:
+    """errors by code: a failure the service answered with a code is that code; one with no
+    answer is NO_ANSWER (timeouts, resets), one cut short by a stop request INTERRUPTED: never
+    "failed" again beside the status "failed"."""
+    from migrate.results.log import Summary
+
+    lines = [{"status": "failed", "code": 62103, "msg": "no permission"},
+             {"status": "failed", "code": None, "msg": "timeout after 3 attempts"},
+             {"status": "failed", "code": None, "msg": "interrupted after a request that changes the flow was sent"},
+             {"status": "saved", "code": 0, "msg": ""}]
+    summary = Summary.of([{**line, "source_file": "x.csv", "source_key": str(n)} for n, line in enumerate(lines)])
+    assert dict(summary.errors_by_code) == {"62103": 1, "NO_ANSWER": 1, "INTERRUPTED": 1}

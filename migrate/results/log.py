@@ -317,6 +317,8 @@ def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
     code = line.get("code")
     if code is None and line.get("errors"):
         code = error_reason(None, str(line["errors"][0].get("field", "")))
+    elif code is None and line["status"] == "failed":  # no answer with a code: say why, not "failed" again
+        code = "INTERRUPTED" if str(line.get("msg", "")).startswith(("interrupted", "stopped")) else "NO_ANSWER"
     latency = line.get("latency_ms")
     return line["status"], code, float(latency) if latency is not None else None
 
