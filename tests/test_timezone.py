@@ -337,3 +337,39 @@ def test_placed_schedule_fires_at_the_same_instants(freq: str, zones: tuple[str,
 
     assert {t for t in source_instants if steady(t)} == {t for t in target_instants if steady(t)}
     assert not all(d == used for d in drift)  # it warned for a reason
+
+
+@pytest.mark.parametrize(("expression", "dialect", "zones"), [
+    ("*/15 * * * *", "unix", ("Europe/Oslo", "UTC")), ("0 * * * *", "kubernetes", ("Europe/Oslo", "UTC")),
+    ("7,37 * * * *", "unix", ("America/New_York", "Europe/London")), ("* * * * *", "croniter", ("UTC", "Europe/Berlin")),
+])
+def test_every_hour_of_every_day_fires_alike_in_zones_whole_hours_apart(
+        expression: str, dialect: str, zones: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A CronJob `*/15 * * * *` with timeZone Europe/Oslo, for a service in UTC: the same instants
+    (ZONE_FREE, the freq unchanged), and the proof says so (cronsim or croniter on the source),
+    but in the hours around a daylight-saving change, which the proof leaves out."""
+    import json
+
+    from conftest import run_cli
+
+    code, out, err = run_cli(capsys, "cron", expression, "--dialect", dialect, "--zone", zones[0], "--target-zone",
+                             zones[1], "--proof", "--json")
+    answer = json.loads(out)
+    assert code == 0 and [w["code"] for w in answer["warnings"]] == ["ZONE_FREE"], (answer, err)
+    assert answer["proof"]["verdict"] == "equivalent", answer
+
+
+@pytest.mark.parametrize(("expression", "zones"), [
+    ("0 * * * *", ("America/New_York", "Asia/Kolkata")),  # 10:30 or 9:30 apart: the minutes would move
+    ("30 2 * * *", ("Europe/Oslo", "UTC")),  # a time of day: it moves with DST
+    ("0 * 1 * *", ("Europe/Oslo", "UTC")),  # every hour of one day: which hours are "day 1" moves
+])
+def test_what_moves_with_the_zone_is_still_refused(expression: str, zones: tuple[str, str],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from conftest import run_cli
+
+    code, out, _ = run_cli(capsys, "cron", expression, "--dialect", "unix", "--zone", zones[0], "--target-zone",
+                           zones[1], "--json")
+    assert code == 2 and json.loads(out)["rejected"] == "TIMEZONE_MISMATCH"

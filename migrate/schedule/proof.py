@@ -22,6 +22,7 @@ never `equivalent`.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import heapq
 import itertools
@@ -428,16 +429,22 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
     if anchor is not None and grammar in INTERVAL_GRAMMARS:
         first = (anchor if anchor.tzinfo is not None else _instant(anchor, source_zone)).astimezone(UTC)
     try:
-        source_side = _not_before(source_fires(source, grammar, source_zone, anchor, begin, end), first)
-        saved_side = _merged(*(saved_fires(freq, target, saved_begin, end) for freq in freqs))
+        # The hours around each change of either zone's offset, which a daylight-saving change
+        # repeats or skips, are left out on both sides: what each scheduler does there is not part
+        # of the proof (the fold-0 reading alone cannot say it when the zones differ).
+        hours = _changing_hours(source_zone, target, begin, end)
+        source_side = _outside(_not_before(source_fires(source, grammar, source_zone, anchor, begin, end), first),
+                               hours)
+        saved_side = _outside(_merged(*(saved_fires(freq, target, saved_begin, end) for freq in freqs)), hours)
         proof = compare(source_side, saved_side, begin, end)
         if proof.verdict != "equivalent" or proof.until == _text(end):
             return proof
         for change in _offset_changes(source_zone, target, datetime.fromisoformat(proof.until[:-1] + "+00:00"),
                                       end):
             window = (max(change - timedelta(days=1), saved_begin), min(change + timedelta(days=1), end))
-            around = compare(_not_before(source_fires(source, grammar, source_zone, anchor, *window), first),
-                             _merged(*(saved_fires(freq, target, *window) for freq in freqs)), *window)
+            around = compare(_outside(_not_before(source_fires(source, grammar, source_zone, anchor, *window), first),
+                                      hours),
+                             _outside(_merged(*(saved_fires(freq, target, *window) for freq in freqs)), hours), *window)
             if around.verdict == "differs":
                 return around
         return proof
@@ -445,6 +452,25 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
         return unchecked(str(reason))
     except (ValueError, OverflowError, QuartzError) as error:  # an evaluator's own refusal: never a verdict
         return unchecked(f"{type(error).__name__}: {error}")
+
+
+@functools.lru_cache(maxsize=256)
+def _changing_hours(first: str, second: str, begin: datetime, end: datetime) -> tuple[tuple[datetime, ...],
+                                                                                        tuple[datetime, ...]]:
+    """(starts, stops) of the two hours around each change of either zone's offset in [begin, end):
+    the wall hour a change repeats or skips lies within them, whichever side of it a scheduler
+    counts it on."""
+    changes = _offset_changes(first, second, begin, end)
+    return (tuple(change - timedelta(hours=1) for change in changes),
+            tuple(change + timedelta(hours=1) for change in changes))
+
+
+def _outside(instants: Iterator[datetime], hours: tuple[tuple[datetime, ...], tuple[datetime, ...]]
+             ) -> Iterator[datetime]:
+    starts, stops = hours
+    if not starts:
+        return instants
+    return (t for t in instants if (at := bisect.bisect_right(starts, t) - 1) < 0 or t >= stops[at])
 
 
 def _not_before(instants: Iterator[datetime], first: datetime | None) -> Iterator[datetime]:

@@ -22,6 +22,9 @@ from migrate.schedule.quartz import QuartzError, QuartzSchedule, parse_quartz, s
 from migrate.schedule.result import Converted, Rejected, ScheduleWarning
 
 TIMEZONE_MISMATCH = "TIMEZONE_MISMATCH"
+# A schedule that fires at every hour of every day: the same instants in any zone whose offset
+# differs by whole hours, but in the hour a daylight-saving change repeats or skips.
+ZONE_FREE = "ZONE_FREE"
 TIMEZONE_APPROXIMATE = "TIMEZONE_APPROXIMATE"
 UNKNOWN_TIMEZONE = "UNKNOWN_TIMEZONE"
 SHIFT_REFUSED = "SHIFT_REFUSED"
@@ -77,6 +80,12 @@ def _place(converted: Converted, source_zone: str, target_zone: str, approximate
     difference = pieces[0].difference
     if len(pieces) == 1 and not difference:
         return converted  # the same clock at every instant: "UTC" and "Etc/UTC", Berlin and Paris
+    if len(pieces) > 1 and _same_in_every_zone(converted.freq, pieces):
+        return _with_warning(converted, ScheduleWarning(
+            ZONE_FREE, f"{converted.freq} ({source_zone})", f"{converted.freq} ({target_zone})",
+            f"it fires at every hour of every day at the same minutes, and {target_zone}'s clock differs from "
+            f"{source_zone}'s by whole hours only: the same instants in both, but in the hour a daylight-saving "
+            "change repeats or skips, where schedulers differ"))
     if len(pieces) > 1 and not approximate:
         return Rejected(TIMEZONE_MISMATCH, _drift_message(source_zone, target_zone, pieces, today)
                         + "; no single Quartz schedule fires at the same instants in both. Rewrite the schedule "
@@ -281,6 +290,19 @@ def _shifted_text(schedule: QuartzSchedule, minutes: int) -> str:
                             "some days only; one Quartz expression has one set of days for all its times")
     dom, month, dow, year = days
     return " ".join([fields[0], set_text(minute_values, 0, 59), set_text(hours, 0, 23), dom, month, dow, year])
+
+
+def _same_in_every_zone(freq: str, pieces: tuple[_Piece, ...]) -> bool:
+    """Whether the freq fires at the same instants whatever the zone's offset, as long as the
+    offsets differ by whole hours: every hour of every day at the same minutes and seconds (a
+    Kubernetes CronJob `*/5 * * * *` with a timeZone, a crontab `0 * * * *` in a zone with DST)."""
+    if any(piece.difference % timedelta(hours=1) for piece in pieces):
+        return False
+    try:
+        schedule = parse_quartz(freq)
+    except QuartzError:
+        return False
+    return schedule.hours == frozenset(range(24)) and _every_day(schedule)
 
 
 def _every_day(schedule: QuartzSchedule) -> bool:
