@@ -165,6 +165,7 @@ def test_the_plan_in_markdown_shows_both_schedules_in_words_five_fire_times_and_
     assert cells[3] == "`0 0 15 ? * 2-6 *`" and cells[4] == "At 15:00, Monday through Friday"
     upcoming = cells[5].split("<br>")
     assert len(upcoming) == 5 and all(re.fullmatch(r"\d{4}-\d\d-\d\d 15:00:00", t) for t in upcoming)
+    assert min(upcoming) >= "2026-12-01"  # the config's startTime: the service fires nothing before it
     assert re.match(r"\*\*equivalent\*\*: the same 5[0-2][0-9] fire times", cells[6]), cells[6]  # two years of weekdays
 
 

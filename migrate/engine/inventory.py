@@ -17,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal, TextIO
 
@@ -306,12 +307,22 @@ class PlanResult:
             old = str(proof.get("schedule", ""))
             grammar = str(proof.get("grammar", ""))
             shown_old = f"`{old}` ({grammar}{', ' + str(proof['zone']) if proof.get('zone') else ''})" if old else ""
-            upcoming = fires_in_zone(first_fires(action.freq, zone, begin), zone) if action.freq else []
+            upcoming = fires_in_zone(first_fires(action.freq, zone, _proof_from(proof, begin)), zone) \
+                if action.freq else []
             cells = [action.name or action.source_key, shown_old, schedule_in_words(old, grammar) if old else "",
                      f"`{action.freq}`" if action.freq else "", in_words(action.freq) if action.freq else "",
                      "<br>".join(upcoming), _verdict_text(proof)]
             out.write("| " + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
         out.write("\n")
+
+
+def _proof_from(proof: dict[str, Any], today: datetime) -> datetime:
+    """Where the flow's fire times begin: where its proof began (its startTime when later than
+    today: the service fires nothing before it), else today."""
+    try:
+        return datetime.fromisoformat(str(proof["from"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return today
 
 
 def _verdict_text(proof: dict[str, Any]) -> str:
