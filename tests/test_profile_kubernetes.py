@@ -723,3 +723,14 @@ def test_a_setting_with_a_value_is_still_named(tmp_path: Path) -> None:
     flow = flows_of(cronjob(tmp_path, "0 1 * * *", container=container))["team/job"][0]
     (message,) = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "CONTAINER_SETTINGS"]
     assert message == "container main: lifecycle not carried"
+
+
+def test_a_security_setting_that_restricts_is_named_and_one_at_its_default_is_not(tmp_path: Path) -> None:
+    """`allowPrivilegeEscalation: false` restricts the container (its default is true): a fact the
+    task's docker run does not carry, so it is named; `privileged: false` is the default."""
+    container = ("            securityContext:\n              allowPrivilegeEscalation: false\n"
+                 "              privileged: false\n              readOnlyRootFilesystem: true\n")
+    flow = flows_of(cronjob(tmp_path, "0 1 * * *", container=container))["team/job"][0]
+    (message,) = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "CONTAINER_SETTINGS"]
+    assert message == ("container main: securityContext.allowPrivilegeEscalation, "
+                       "securityContext.readOnlyRootFilesystem not carried")

@@ -152,6 +152,13 @@ def _strings(value: Any, where: str) -> list[str]:
     return [_text(item, f"{where}[{index}]") for index, item in enumerate(_sequence(value, where))]
 
 
+# A container's securityContext settings as the API (and the container runtime) takes them when
+# absent: one written at its default changes nothing; any other (allowPrivilegeEscalation: false,
+# capabilities dropped) is a fact the task's docker run does not carry, and is named.
+SECURITY_DEFAULTS: dict[str, Any] = {"privileged": False, "readOnlyRootFilesystem": False, "runAsNonRoot": False,
+                                     "allowPrivilegeEscalation": True, "procMount": "Default"}
+
+
 def _is_set(value: Any) -> bool:
     """Whether a setting says anything: an empty one (`lifecycle: {}`, `imagePullSecrets: []`, null,
     "", as some clusters' exports write what was never set) is no setting, as the API reads it."""
@@ -726,7 +733,8 @@ def _container_settings(flow: FlowRows, container: dict[str, Any], where: str) -
     security = _mapping(container.get("securityContext"), f"{where}.securityContext")
     extra = [key for key, value in container.items()
              if key not in CONTAINER_CARRIED and _is_set(value) and CONTAINER_DEFAULTS.get(key, _ABSENT) != value]
-    extra += [f"securityContext.{key}" for key, value in sorted(security.items()) if key not in RUN_AS and value]
+    extra += [f"securityContext.{key}" for key, value in sorted(security.items())
+              if key not in RUN_AS and _is_set(value) and SECURITY_DEFAULTS.get(key, _ABSENT) != value]
     if extra:
         flow.warn("CONTAINER_SETTINGS", f"{where}: {', '.join(extra)} not carried")
 
