@@ -734,3 +734,16 @@ def test_a_security_setting_that_restricts_is_named_and_one_at_its_default_is_no
     (message,) = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "CONTAINER_SETTINGS"]
     assert message == ("container main: securityContext.allowPrivilegeEscalation, "
                        "securityContext.readOnlyRootFilesystem not carried")
+
+
+def test_the_jobs_own_labels_and_annotations_are_named(tmp_path: Path) -> None:
+    """spec.jobTemplate.metadata: what the Jobs carried (a label a monitor selects them by, CCE's
+    `enable: true`): not carried by a flow, so named."""
+    path = cronjob(tmp_path, "0 1 * * *")
+    text = path.read_text(encoding="utf-8").replace(
+        "  jobTemplate:\n    spec:\n",
+        "  jobTemplate:\n    metadata:\n      labels: {team: data}\n      annotations: {enable: \"true\"}\n    spec:\n")
+    path.write_text(text, encoding="utf-8")
+    flow = flows_of(path)["team/job"][0]
+    said = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "JOB_SETTINGS"]
+    assert said == ["the Jobs' labels (team), annotations (enable) (spec.jobTemplate.metadata) are not carried"]

@@ -589,6 +589,16 @@ def _pod_settings(flow: FlowRows, pod: dict[str, Any], template: dict[str, Any])
         flow.warn("POD_SPEC", f"the pod's {', '.join(extra)} are not carried")
 
 
+def _job_metadata(flow: FlowRows, job_template: dict[str, Any]) -> None:
+    """The labels and annotations each Job the CronJob made carried (spec.jobTemplate.metadata):
+    what selects or configures those Jobs in the cluster, which a flow has no place for."""
+    metadata = {k: v for k, v in _mapping(job_template.get("metadata"), "spec.jobTemplate.metadata").items()
+                if k in ("labels", "annotations") and _is_set(v)}
+    if metadata:
+        said = ", ".join(f"{key} ({', '.join(sorted(_mapping(value, key)))})" for key, value in metadata.items())
+        flow.warn("JOB_SETTINGS", f"the Jobs' {said} (spec.jobTemplate.metadata) are not carried")
+
+
 def expand(text: str, known: dict[str, str], unresolved: set[str]) -> str:
     """`$(VAR)` as the kubelet expands it (Kubernetes' forked expansion.Expand): a defined variable
     is replaced, `$$` is `$`, anything else stays as written. A reference whose value only the
@@ -790,7 +800,8 @@ def _flow(item: dict[str, Any], number: int, default_namespace: str) -> FlowRows
                                        "namespace)")
     try:
         spec = _mapping(item.get("spec"), "spec")
-        job = _mapping(_mapping(spec.get("jobTemplate"), "spec.jobTemplate").get("spec"), "spec.jobTemplate.spec")
+        job_template = _mapping(spec.get("jobTemplate"), "spec.jobTemplate")
+        job = _mapping(job_template.get("spec"), "spec.jobTemplate.spec")
         template = _mapping(job.get("template"), "spec.jobTemplate.spec.template")
         pod = _mapping(template.get("spec"), "spec.jobTemplate.spec.template.spec")
         labels = _mapping(metadata.get("labels"), "metadata.labels")
@@ -801,6 +812,7 @@ def _flow(item: dict[str, Any], number: int, default_namespace: str) -> FlowRows
         _tasks(flow, pod)
         _job_settings(flow, job, pod)
         _pod_settings(flow, pod, template)
+        _job_metadata(flow, job_template)
         _cronjob_settings(flow, spec)
         _annotations(flow, metadata)
     except Malformed as error:
