@@ -747,3 +747,17 @@ def test_the_jobs_own_labels_and_annotations_are_named(tmp_path: Path) -> None:
     flow = flows_of(path)["team/job"][0]
     said = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "JOB_SETTINGS"]
     assert said == ["the Jobs' labels (team), annotations (enable) (spec.jobTemplate.metadata) are not carried"]
+
+
+def test_auto_recognises_a_large_cronjoblist_whose_kind_comes_last(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Keys sorted (`json.dumps(sort_keys=True)`, client-go dumps): the list's kind is its last
+    member, far past the first 64 KB, and its items name none: the file's end says what it is."""
+    items = [listed_item(f"job-{n:04d}") for n in range(600)]
+    path = tmp_path / "cronjobs.json"
+    path.write_text(json.dumps(api_list("CronJobList", "batch/v1", *items), sort_keys=True), encoding="utf-8")
+    assert path.stat().st_size > 64 * 1024 and json.loads(path.read_text())["items"][0].get("kind") is None
+    code, inventory, err = plan_profile(tmp_path, capsys, "auto", path, extra='[mapping]\nsource_timezone = "UTC"',
+                                        target='timezone = "UTC"')
+    assert code == 3, err
+    assert inventory["profile"] == "kubernetes, recognised" and inventory["flows_found"] == 600

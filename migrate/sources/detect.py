@@ -21,6 +21,7 @@ from pathlib import Path
 from migrate.exit_codes import CannotRun
 
 HEAD_BYTES = 64 * 1024  # enough for a root element, a header line or the first objects
+TAIL_BYTES = 4 * 1024  # enough for a JSON document's last members
 FOLDER_FILES = 12  # a folder's files sampled for their heads
 AUTO = "auto"
 
@@ -56,8 +57,15 @@ def _decoded(data: bytes) -> str:
 
 
 def _head(path: Path) -> str:
+    """The file's first HEAD_BYTES, and its last TAIL_BYTES when it is longer: a JSON document with
+    sorted keys (the API's `CronJobList`, whose items name no kind) says what it is at its end."""
     with path.open("rb") as stream:
-        return _decoded(stream.read(HEAD_BYTES))
+        head = stream.read(HEAD_BYTES)
+        if len(head) < HEAD_BYTES:
+            return _decoded(head)
+        stream.seek(0, 2)
+        stream.seek(max(HEAD_BYTES, stream.tell() - TAIL_BYTES))
+        return _decoded(head) + "\n" + stream.read(TAIL_BYTES).decode("utf-8", errors="replace")
 
 
 def sample(path: Path) -> Sample:
