@@ -74,6 +74,9 @@ def test_the_advice_names_this_commands_flags_and_each_warning_comes_once(
     for expression, dialect in (("cron(15 10 ? * 6L 2026)", "eventbridge"), ("quarterly", "systemd")):
         codes = [w["code"] for w in _cron(capsys, expression, dialect, "--target-zone", "UTC").get("warnings", [])]
         assert codes and len(codes) == len(set(codes)), (expression, codes)
+    # a warning names the source text it read, as every dialect's does (not the freq twice)
+    warned = _cron(capsys, "0 6 */2 * *", "kubernetes", "--target-zone", "UTC")["warnings"]
+    assert [(w["code"], w["from"]) for w in warned] == [("EVERY_N_DAYS_APPROX", "0 6 */2 * *")], warned
 
 
 def test_split_works_for_every_cron_dialect_that_ors_its_day_fields(capsys: pytest.CaptureFixture[str]) -> None:

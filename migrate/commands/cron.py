@@ -183,8 +183,9 @@ def _native(expression: str, dialect: str, start: Any, zone: str | None, target_
     except Rejection as rejection:
         return Rejected(rejection.code, rejection.message, expression)
     placed = convert_for_service(native.freq, "quartz", None, zone, target_zone, approximate)
-    if isinstance(placed, Converted):
-        return replace(placed, source=expression, warnings=(*native.warnings, *placed.warnings))
+    if isinstance(placed, Converted):  # the freq's own warnings name the source text, as every dialect's do
+        said = tuple(replace(w, old=expression) if w.old == native.freq else w for w in placed.warnings)
+        return replace(placed, source=expression, warnings=(*native.warnings, *said))
     return placed
 
 
