@@ -236,6 +236,25 @@ def test_the_schtasks_query_xml_example_in_utf16() -> None:
     assert old["active"] == "0" and codes(old["__warnings__"]) == ["SOURCE_DISABLED", "HOST_TIMEZONE"]
 
 
+def test_schtasks_query_xml_without_one_concatenates_documents_and_each_is_a_task(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`schtasks /query /xml` without `ONE` writes each task as an XML document of its own, one
+    after the other (each with its declaration): not one XML document. Every task is read, named by
+    its URI, or by the comment before it, or by its place in the file."""
+    named = task_xml(DAILY, uri="\\Backup\\Nightly")
+    commented = task_xml(DAILY.replace("06:00", "07:15")).replace("<Task ", "<!-- \\Reports\\Daily -->\n<Task ", 1)
+    nameless = task_xml(DAILY.replace("06:00", "08:45"))
+    path = tmp_path / "all-tasks.xml"
+    path.write_bytes(b"\xff\xfe" + "\r\n\r\n".join((named, commented, nameless)).replace("\n", "\r\n").encode(
+        "utf-16-le"))
+    code, inventory, err = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"',
+                                        extra='[mapping]\nsource_timezone = "UTC"')
+    assert code == 3, err
+    freqs = {action["source_key"]: action["freq"] for action in inventory["actions"]}
+    assert freqs == {"\\Backup\\Nightly": "0 0 6 * * ? *", "\\Reports\\Daily": "0 15 7 * * ? *",
+                     "\\all-tasks task 3": "0 45 8 * * ? *"}, freqs
+
+
 def test_an_export_scheduledtask_file_in_utf8_takes_its_name_from_the_uri(tmp_path: Path) -> None:
     path = tmp_path / "nightly.xml"
     path.write_text(task_xml(DAILY, uri="\\Team A\\Load warehouse").replace('encoding="UTF-16"', 'encoding="UTF-8"'),

@@ -1,7 +1,8 @@
 """Windows Task Scheduler XML: one flow per `<Task>`, its `Exec` actions the tasks.
 
-What it reads (`[source] path`): `schtasks /query /xml` output (a `<Tasks>` root holding every
-task, each after a `<!-- \\Folder\\Name -->` comment), an `Export-ScheduledTask` file (one
+What it reads (`[source] path`): `schtasks /query /xml ONE` output (a `<Tasks>` root holding every
+task, each after a `<!-- \\Folder\\Name -->` comment), `schtasks /query /xml` output without `ONE`
+(every task an XML document of its own, one after the other), an `Export-ScheduledTask` file (one
 `<Task>`), or a folder of either, such as a copy of C:\\Windows\\System32\\Tasks (files without a
 suffix, named as the tasks are). Files are UTF-16 with a byte-order mark as Windows writes them,
 or UTF-8; the XML is read with defusedxml.
@@ -162,11 +163,41 @@ class FoundTask:
     path: Path
 
 
+# `schtasks /query /xml` without `ONE` writes every task as an XML document of its own, one after the
+# other (each with its declaration): not one XML document. Each is read on its own.
+_DECLARATION = re.compile(r"<\?xml\b[^>]*\?>")
+_NAME_COMMENT = re.compile(r"<!--\s*(\\[^\n]*?)\s*-->\s*<(?:\w+:)?Task\b")
+
+
+def _documents(text: str) -> list[str]:
+    """The XML documents of the text: one, or the several `schtasks /query /xml` concatenates."""
+    starts = [match.start() for match in _DECLARATION.finditer(text)]
+    if len(starts) <= 1:
+        return [text]
+    if text[:starts[0]].strip("\ufeff \t\r\n"):
+        starts[0] = 0  # something before the first declaration: parsed with it, and named if it is no XML
+    return [text[start:end] for start, end in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
 def _tasks_of(path: Path, encoding: str, folder_name: str | None) -> list[FoundTask]:
-    root = _parse(_decode(path.read_bytes(), path, encoding), path)
+    documents = _documents(_decode(path.read_bytes(), path, encoding))
+    if len(documents) > 1:
+        found: list[FoundTask] = []
+        for number, document in enumerate(documents, 1):
+            named = _NAME_COMMENT.search(document)
+            for task in _tasks_of_document(document, path, named[1] if named else None):
+                found.append(task if task.name else FoundTask(f"\\{path.stem} task {number}", task.task, path))
+        return found
+    return _tasks_of_document(documents[0], path, folder_name, numbered=True)
+
+
+def _tasks_of_document(text: str, path: Path, folder_name: str | None, numbered: bool = False) -> list[FoundTask]:
+    """The tasks of one XML document: a <Task>, or the <Tasks> of `schtasks /query /xml ONE`, each
+    named by the comment before it. A task no name says is named "" unless `numbered`."""
+    root = _parse(text, path)
     if _local(root.tag) == "Task":
         uri = _text(root, "RegistrationInfo", "URI")
-        return [FoundTask(uri or folder_name or "\\" + path.stem, root, path)]
+        return [FoundTask(uri or folder_name or ("\\" + path.stem if numbered else ""), root, path)]
     if _local(root.tag) != "Tasks":
         raise SourceError(f"{path}: this does not look like a Windows Task Scheduler XML export ({EXPECTED}; the "
                           f"root element is <{_local(root.tag)}>)")
@@ -176,7 +207,8 @@ def _tasks_of(path: Path, encoding: str, folder_name: str | None) -> list[FoundT
         if not isinstance(item.tag, str):  # a comment: the task's name in schtasks /query /xml
             comment = (item.text or "").strip()
         elif _local(item.tag) == "Task":
-            name = comment or _text(item, "RegistrationInfo", "URI") or f"\\{path.stem} task {len(found) + 1}"
+            name = comment or _text(item, "RegistrationInfo", "URI") or (
+                f"\\{path.stem} task {len(found) + 1}" if numbered else "")
             found.append(FoundTask(name, item, path))
             comment = ""
     return found
