@@ -210,3 +210,18 @@ def test_plan_of_an_ambiguous_export_and_its_option(tmp_path: Path, capsys: pyte
     assert code == 5 and inventory["invalid_by_reason"] == {"AMBIGUOUS_DATE": 1}
     code, inventory, _ = plan(tmp_path, capsys, "en-US-ambiguous.csv", '{ date_order = "MDY" }')
     assert code == 3 and inventory["convertible"] == 1
+
+
+def test_a_start_up_trigger_beside_a_daily_one_is_named_and_the_daily_one_carried(tmp_path: Path) -> None:
+    """A task run daily and at start-up (two trigger rows of one TaskName): the daily schedule is
+    the flow's, and the start-up start, which a flow cannot make, is named (it was refused whole)."""
+    lines = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()
+    header, nightly = lines[0], lines[1]
+    boot = next(line for line in lines if "at-boot" in line).replace("\\Ops\\at-boot", "\\Backups\\nightly")
+    path = tmp_path / "tasks.csv"
+    path.write_text("\n".join((header, nightly, boot)) + "\n", encoding="utf-8-sig")
+    settings = SourceSettings(path=path, profile="schtasks", encoding="utf-8-sig")
+    (nightly_flow,) = [standard_cells(row) for row in registry()["schtasks"].read(settings)]
+    assert nightly_flow["schedule"] == "0 30 2 * * ? *" and nightly_flow["__errors__"] == "", nightly_flow
+    assert "NO_TIME_TRIGGER" in codes(nightly_flow["__warnings__"])
+    assert "at system start up" in messages(nightly_flow["__warnings__"])

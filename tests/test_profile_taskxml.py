@@ -290,7 +290,10 @@ def test_triggers_agree_or_are_refused_and_disabled_ones_are_named(tmp_path: Pat
     assert codes(flows["different"]["__errors__"]) == ["MULTIPLE_TRIGGERS"]
     assert flows["disabled"]["schedule"] == "0 0 6 ? * 2 *"
     assert codes(flows["disabled"]["__warnings__"]) == ["TRIGGER_DISABLED", "HOST_TIMEZONE"]
-    assert codes(flows["logon"]["__errors__"]) == ["MULTIPLE_TRIGGERS"]  # as the schtasks profile does
+    # a log-on start beside a daily one: the daily schedule carried, the log-on start named
+    assert flows["logon"]["schedule"] == "0 0 6 * * ? *" and flows["logon"]["__errors__"] == ""
+    assert "NO_TIME_TRIGGER" in codes(flows["logon"]["__warnings__"]) and "at log on" in messages(
+        flows["logon"]["__warnings__"])
     assert flows["all off"]["unscheduled"] and flows["all off"]["schedule"] == ""
     assert codes(flows["offset"]["__errors__"]) == ["UNKNOWN_TIMEZONE"]
     assert flows["ended"]["active"] == "0" and "END_DATE" in codes(flows["ended"]["__warnings__"])

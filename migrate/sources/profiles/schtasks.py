@@ -225,6 +225,10 @@ LOCALISED_TRIGGERS = (" (this export is in another display language: trigger val
                       "so a localised one is refused rather than guessed)")
 
 
+# A trigger with no time (start-up, log-on, an event, idle) beside one with a time schedule.
+NO_TIME_TRIGGER = "NO_TIME_TRIGGER"
+
+
 def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool) -> None:
     """The triggers as one schedule, or the reason there is none."""
     schedules: list[str] = []
@@ -243,14 +247,18 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool) -> None:
             schedules.append("")
     if flow.errors:
         return
-    if no_time and len(no_time) == len(schedules):
+    timed = [schedule for schedule in schedules if schedule]
+    if no_time and not timed:
         flow.unscheduled(f"a Windows task started {' / '.join(sorted(set(no_time))).lower() or 'by no trigger'}: "
                          "it has no time schedule")
-    elif len(set(schedules)) > 1:
+    elif len(set(timed)) > 1:
         flow.fail("MULTIPLE_TRIGGERS",
-                  f"{len(schedules)} triggers with different schedules {schedules}; a flow has one")
+                  f"{len(timed)} triggers with different schedules {timed}; a flow has one")
     else:
-        flow.schedule = schedules[0]
+        flow.schedule = timed[0]
+        if no_time:  # beside a time schedule: carried, and the starts it cannot make named
+            flow.warn(NO_TIME_TRIGGER, f"the task also started {' / '.join(sorted(set(no_time))).lower()}: a flow "
+                                       "starts only on its schedule, so those starts are not carried")
 
 
 # The columns a trigger's proof reads, as written but for the dates (read in the file's order) and the

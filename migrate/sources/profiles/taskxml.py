@@ -67,6 +67,9 @@ NO_TIME_TRIGGERS = {
     "IdleTrigger": "when the computer is idle", "RegistrationTrigger": "when the task was registered",
     "SessionStateChangeTrigger": "on a session state change", "WnfStateChangeTrigger": "on a system state change",
 }
+# A trigger with no time (start-up, log-on, an event, idle) beside one with a time schedule (the
+# schtasks profile's code for the same).
+NO_TIME_TRIGGER = "NO_TIME_TRIGGER"
 CALENDAR_KINDS = ("ScheduleByDay", "ScheduleByWeek", "ScheduleByMonth", "ScheduleByMonthDayOfWeek")
 # xs:dateTime as Task Scheduler writes a boundary: the time, a fraction of a second, the offset.
 BOUNDARY = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$")
@@ -380,6 +383,10 @@ def _schedule(flow: FlowRows, task: Element) -> None:
         flow.unscheduled(f"a Windows task started {' / '.join(sorted({r.no_time for r in results}))}: it has no "
                          "time schedule")
         return
+    if untimed := sorted({r.no_time for r in results if r.no_time}):  # beside a time schedule: named
+        flow.warn(NO_TIME_TRIGGER, f"the task also started {' / '.join(untimed)}: a flow starts only on its "
+                                   "schedule, so those starts are not carried")
+        results = [r for r in results if not r.no_time]
     schedules = {(r.schedule, r.zone) for r in results}
     if len(schedules) > 1:
         shown = [f"{r.schedule or r.no_time}{f' ({r.zone})' if r.zone else ''}" for r in results]
