@@ -225,3 +225,55 @@ def test_a_start_up_trigger_beside_a_daily_one_is_named_and_the_daily_one_carrie
     assert nightly_flow["schedule"] == "0 30 2 * * ? *" and nightly_flow["__errors__"] == "", nightly_flow
     assert "NO_TIME_TRIGGER" in codes(nightly_flow["__warnings__"])
     assert "at system start up" in messages(nightly_flow["__warnings__"])
+
+
+def _export(tmp_path: Path, *rows: str) -> Path:
+    """A `schtasks /query /fo csv /v` file: the en-US fixture's header and the given rows."""
+    header = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    path = tmp_path / "tasks.csv"
+    path.write_text("\n".join((header, *rows)) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def _nightly(command: str) -> str:
+    """The fixture's nightly row, its Task To Run as schtasks writes it: quoted, nothing escaped."""
+    row = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    return row.replace('"C:\\jobs\\backup.cmd --full"', f'"{command}"')
+
+
+@pytest.mark.parametrize("command", [
+    'reg query "HKLM\\SOFTWARE\\Tree\\Backup" /v "SD"',  # quotes schtasks does not escape (a real row's shape)
+    'cmd /c "echo start, then run" & C:\\jobs\\backup.cmd',  # and a comma inside them
+])
+def test_a_command_with_quotes_schtasks_did_not_escape_is_read_whole(tmp_path: Path, command: str) -> None:
+    settings = SourceSettings(path=_export(tmp_path, _nightly(command)), profile="schtasks", encoding="utf-8-sig")
+    (flow,) = [standard_cells(row) for row in registry()["schtasks"].read(settings)]
+    assert flow["flow"] == "\\Backups\\nightly" and flow["command"] == command and flow["__errors__"] == "", flow
+
+
+def test_a_row_short_of_fields_fails_its_task_by_name_and_the_others_are_read(tmp_path: Path) -> None:
+    lines = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()
+    weekly = next(line for line in lines if "\\Reports\\weekly" in line)
+    short = weekly.rsplit(",", 2)[0]  # two fields cut off: a hand edit, a truncated line
+    settings = SourceSettings(path=_export(tmp_path, lines[1], short), profile="schtasks", encoding="utf-8-sig")
+    flows = {row.cells["flow"]: standard_cells(row) for row in registry()["schtasks"].read(settings)}
+    assert codes(flows["\\Reports\\weekly"]["__errors__"]) == ["MALFORMED_RECORD"]
+    assert flows["\\Backups\\nightly"]["__errors__"] == "" and flows["\\Backups\\nightly"]["schedule"]
+
+
+def test_utf16_is_read_and_a_console_code_page_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """PowerShell 5's `>` writes UTF-16 with a byte-order mark: read as such. cmd.exe's `>` writes the
+    console's code page: refused, naming [source] encoding and the likely code pages."""
+    text = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").replace("nightly backup", "Sicherung für Büro")
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    assert "\\Backups\\nightly" in tasks_of_path(utf16)
+    cp850 = tmp_path / "cp850.csv"
+    cp850.write_bytes(text.encode("cp850"))
+    code, _, err = plan_profile(tmp_path, capsys, "schtasks", cp850)
+    assert code == 1 and "[source] encoding" in err and "cp850" in err and "Traceback" not in err, err
+
+
+def tasks_of_path(path: Path) -> dict[str, dict[str, str]]:
+    settings = SourceSettings(path=path, profile="schtasks", encoding="utf-8-sig")
+    return {row.cells["flow"]: standard_cells(row) for row in registry()["schtasks"].read(settings)}

@@ -25,6 +25,8 @@ WORKING_DIRECTORY.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -180,17 +182,58 @@ def clock_24h(text: str) -> str:
     return f"{hour % 12 + (12 if afternoon else 0):02d}:{match[3]}:{match[4]}"
 
 
+# schtasks quotes every field and escapes nothing inside one: a command `reg query "HKLM\\…" /v "SD"`
+# is written `"reg query "HKLM\\…" /v "SD""`, which a CSV reader splits wrongly. Its fields are
+# therefore split where `","` separates them (the outer quotes stripped), as schtasks wrote them.
+SCHTASKS_SEPARATOR = '","'
+REENCODE = ("`schtasks /query /fo csv /v > tasks.csv` in cmd.exe writes the console's code page (chcp tells: 850 or "
+            "437 in Western Europe and the US, 936 (gbk) in Chinese); PowerShell 5's `>` writes UTF-16, which is read "
+            "as such")
+
+
+def _text(settings: SourceSettings) -> str:
+    """The file's text: UTF-16 with a byte-order mark as PowerShell 5 writes it, else the configured encoding."""
+    try:
+        data = settings.path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"{settings.path}: cannot read ({error.strerror})") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="strict")
+    try:
+        return data.decode(settings.encoding)
+    except UnicodeDecodeError as error:
+        raise SourceError(f"{settings.path}: not {settings.encoding} text (byte {error.start}: "
+                          f"0x{data[error.start]:02X}); {REENCODE}: set [source] encoding to it, e.g. "
+                          "encoding = \"cp850\" or \"gbk\"") from None
+
+
 def _frame(settings: SourceSettings) -> pd.DataFrame:
+    """The rows of the export, each field as schtasks wrote it. A row that does not have the
+    header's number of fields (a hand edit, a truncated line) is not read: its task fails by name
+    (`frame.attrs["malformed"]`: task name -> why), never read shifted into other columns."""
     expected = ("expected `schtasks /query /fo csv /v` output, with the columns " + ", ".join(NEEDED) +
                 " or their German, French or Chinese names")
+    text = _text(settings)
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    as_written = first_line.startswith('"') and first_line.endswith('"') and SCHTASKS_SEPARATOR in first_line
+    extra: list[list[str]] = []
+
+    def set_aside(fields: list[str]) -> list[str] | None:  # a row with more fields than the header
+        extra.append(fields)
+        return None
+
     try:
-        frame = pd.read_csv(settings.path, dtype=str, keep_default_na=False, na_filter=False,
-                            encoding=settings.encoding)
-    except UnicodeDecodeError as error:
-        raise SourceError(f"{settings.path}: not {settings.encoding} text (byte {error.start})") from None
+        if as_written:
+            frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=SCHTASKS_SEPARATOR, engine="python",
+                                quoting=3, dtype=str, keep_default_na=False, na_filter=False,  # 3: QUOTE_NONE
+                                index_col=False, on_bad_lines=set_aside)
+            frame.columns = [_unquoted(str(c)) for c in frame.columns]
+        else:  # re-saved by a spreadsheet: plain CSV quoting
+            frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False,
+                                na_filter=False, index_col=False, engine="python", on_bad_lines=set_aside)
     except pd.errors.EmptyDataError:
         raise SourceError(f"{settings.path}: the file is empty") from None
-    except pd.errors.ParserError as error:
+    except (pd.errors.ParserError, csv.Error) as error:
         raise SourceError(f"{settings.path}: this does not look like a schtasks export ({expected}; "
                           f"cannot parse it as CSV: {error})".replace("\n", " ")) from None
     headers = {str(c): CANONICAL.get(_folded(str(c)), str(c)) for c in frame.columns}
@@ -200,12 +243,31 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
         raise SourceError(f"{settings.path}: this does not look like a schtasks export ({expected}; "
                           f"no column {', '.join(missing)}; found {found})")
     task_header = next(original for original, name in headers.items() if name == "TaskName")
+    columns = len(frame.columns)
+    malformed: dict[str, str] = {}
+    if as_written and columns:
+        last = frame.columns[-1]
+        short = ~frame[last].str.endswith('"')  # every field of a whole row is quoted: the last ends with one
+        for _, row in frame[short].iterrows():
+            malformed.setdefault(str(row[task_header]), f"a row of fewer than the header's {columns} fields")
+        frame = frame[~short].copy()
+        for column in (frame.columns[0], last):
+            frame[column] = frame[column].map(_unquoted)
+    for fields in extra:
+        name = _unquoted(fields[1]) if len(fields) > 1 else ""
+        malformed.setdefault(name, f"a row of {len(fields)} fields where the header has {columns}")
     frame = frame[frame[task_header] != task_header]  # the header schtasks repeats per folder
-    if frame.empty:
+    if frame.empty and not malformed:
         raise SourceError(f"{settings.path}: has the schtasks columns but no task")
     frame = frame.rename(columns=headers)
     frame.attrs["localised"] = any(original != name for original, name in headers.items() if name in HEADERS)
+    frame.attrs["malformed"] = malformed
     return frame
+
+
+def _unquoted(value: str) -> str:
+    """A field of a line split at `","`: the line's first and last fields keep one outer quote."""
+    return value[1:] if value.startswith('"') else value[:-1] if value.endswith('"') else value
 
 
 def _options(settings: SourceSettings) -> str | None:
@@ -324,10 +386,14 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
     option = _options(settings)
     frame = _frame(settings)
     order = _file_date_order(frame, option)
+    malformed: dict[str, str] = dict(frame.attrs.get("malformed", {}))
     for task_name, triggers in frame.groupby("TaskName", sort=False):
         first = triggers.iloc[0]
         name = str(task_name).strip("\\").replace("\\", "_").replace(" ", "_")
         flow = FlowRows(key=str(task_name), name=name)
+        if (why := malformed.pop(str(task_name), None)) is not None:
+            flow.fail("MALFORMED_RECORD", f"{why}: not read (a value schtasks wrote with a quote it did not escape, "
+                                          "or a line cut short or edited by hand); export the task again")
         _schedule(flow, triggers, bool(frame.attrs.get("localised")))
         if flow.schedule:  # the source, for the proof (mapping/flows.py, schedule/proof_windows.py)
             flow.cells.update(source_schedule=_trigger_rows(triggers, order), source_grammar="schtasks")
@@ -343,6 +409,11 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         _end_date(flow, first, order)
         _not_carried(flow, first)
         flow.tasks = [{"task_id": "1", "task_name": name, "command": str(first.get("Task To Run", ""))}]
+        yield flow
+    for task_name, why in malformed.items():  # tasks none of whose rows could be read
+        flow = FlowRows(key=task_name or "a row with no task name",
+                        name=task_name.strip("\\").replace("\\", "_").replace(" ", "_") or "unnamed")
+        flow.fail("MALFORMED_RECORD", f"{why}: not read; export the task again")
         yield flow
 
 
