@@ -70,7 +70,8 @@ def test_debian_system_crontab_keeps_every_command_whole() -> None:
 
 def test_a_system_crontab_read_as_a_user_crontab_is_flagged() -> None:
     rows = rows_of(DEBIAN)  # system = true forgotten: "root" would be run as a command
-    assert all(codes(r["__warnings__"]) == ["USER_COLUMN"] for r in rows)
+    # (and SHELL=/bin/sh, PATH=… above the jobs: how cron ran them, carried as parameters only)
+    assert all(codes(r["__warnings__"]) == ["USER_COLUMN", "CRON_ENVIRONMENT"] for r in rows)
 
 
 def test_the_user_a_system_job_ran_as_is_named() -> None:
@@ -153,8 +154,8 @@ def test_tz_is_the_commands_environment_not_the_schedules_zone() -> None:
     rows = by_line(USER_ETL)
     nightly = rows["line 5"]
     assert nightly["timezone"] == "America/New_York"  # CRON_TZ, not TZ
-    assert codes(nightly["__warnings__"]) == ["TZ_ENVIRONMENT"]
-    assert "Europe/London" in nightly["__warnings__"]
+    assert codes(nightly["__warnings__"]) == ["TZ_ENVIRONMENT", "ALERT_RECIPIENTS"]  # MAILTO=ops@example.com
+    assert "Europe/London" in nightly["__warnings__"] and "ops@example.com" in nightly["__warnings__"]
     assert {"key": "TZ", "value": "Europe/London"} in json.loads(nightly["params"])  # quotes removed, kept
 
 
@@ -255,6 +256,7 @@ def test_environment_lines_that_look_like_secrets_are_carried_with_a_warning(tmp
     crontab.write_text("DB_PASSWORD=hunter2\nAPI_Token = 'x'\nPATH=/usr/bin\n0 1 * * * /opt/load.sh\n", encoding="utf-8")
     row = by_line(crontab)["line 4"]
     warned = json.loads(row["__warnings__"])
-    assert [w["code"] for w in warned] == ["ENVIRONMENT_SECRET"]
-    assert "DB_PASSWORD, API_Token" in warned[0]["message"] and "hunter2" not in warned[0]["message"]
+    assert [w["code"] for w in warned] == ["CRON_ENVIRONMENT", "ENVIRONMENT_SECRET"]  # PATH=/usr/bin, and the two
+    assert "DB_PASSWORD, API_Token" in warned[1]["message"] and "hunter2" not in warned[1]["message"]
+    assert "PATH=/usr/bin" in warned[0]["message"]
     assert {"key": "DB_PASSWORD", "value": "hunter2"} in json.loads(row["params"])

@@ -181,6 +181,11 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     return flow
 
 
+# Environment lines that change how cron runs a command, not only what the command sees (man 5
+# crontab: SHELL, PATH; bash reads BASH_ENV before a non-interactive command).
+CRON_SHAPES_THE_JOB = ("SHELL", "PATH", "BASH_ENV", "ENV", "HOME")
+
+
 @functools.lru_cache(maxsize=64)  # the environment changes a few times a file, not a job
 def _parameters_text(environment: tuple[tuple[str, str], ...]) -> str:
     return parameters_text([{"key": k, "value": v} for k, v in environment])
@@ -199,8 +204,16 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
         flow.warn("TZ_ENVIRONMENT", f"TZ={environment['TZ']} was the command's environment (kept as a parameter); "
                                     "cronie and Debian's cron fire on the host's clock (CRON_TZ, where honoured, "
                                     "names the schedule's zone), so the schedule is not taken to be in that zone")
-    if environment.get("MAILTO", "").strip():
+    if recipients := environment.get("MAILTO", "").strip():
         flow.cells["alert"] = "1"
+        flow.warn("ALERT_RECIPIENTS", f"cron mailed the job's output to {recipients} (MAILTO); the flow's e-mail "
+                                      "alerts go to its owners on the service, not to that address")
+    shaping = {name: environment[name] for name in CRON_SHAPES_THE_JOB if name in environment}
+    if shaping:
+        said = ", ".join(f"{name}={value}" for name, value in shaping.items())
+        flow.warn("CRON_ENVIRONMENT", f"{said} set how cron ran the command (its shell, where it found programs, "
+                                      "what bash read first): carried as parameters only; the service's worker runs "
+                                      "the task with its own shell and PATH")
     secrets = [name for name in environment if SECRET_NAME.search(name)]
     if secrets:
         flow.warn("ENVIRONMENT_SECRET", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
