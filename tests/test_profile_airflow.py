@@ -207,7 +207,7 @@ def test_the_details_zone_is_the_flows_zone_and_the_list_names_none(tmp_path: Pa
     joined = rows_of(tmp_path)["sales_daily"]  # the page's copy and the details' make one flow
     assert joined["timezone"] == "Europe/Berlin" and joined["schedule"] == "0 3 * * *"
     # no TIMEZONE warning, no DUPLICATE_DAG
-    assert codes(joined["__warnings__"]) == ["MAX_ACTIVE_RUNS", "PARAM_DETAILS"]
+    assert codes(joined["__warnings__"]) == ["PARAM_DETAILS"]  # max_active_runs 16: Airflow's default
 
 
 @pytest.mark.parametrize(("written", "zone"), [
@@ -320,9 +320,9 @@ def test_unscheduled_dags_become_manual_flows_when_asked(tmp_path: Path, capsys:
 
 def test_paused_and_vanished_dags_are_saved_inactive_with_a_word(tmp_path: Path) -> None:
     assert rows_of(PAGES)["quarterly_close"]["active"] == "0"
-    assert codes(rows_of(PAGES)["quarterly_close"]["__warnings__"]) == ["PAUSED", "MAX_ACTIVE_RUNS"]
+    assert codes(rows_of(PAGES)["quarterly_close"]["__warnings__"]) == ["PAUSED"]
     stale = rows_of(V2)["stale_dag"]  # Airflow 3: is_stale
-    assert stale["active"] == "0" and codes(stale["__warnings__"]) == ["INACTIVE_DAG", "MAX_ACTIVE_RUNS"]
+    assert stale["active"] == "0" and codes(stale["__warnings__"]) == ["INACTIVE_DAG"]
     gone = {"dag_id": "gone", "schedule_interval": "0 1 * * *", "is_active": False, "is_paused": False}
     row = rows_of(write(tmp_path / "gone.json", gone))["gone"]
     assert row["active"] == "0" and codes(row["__warnings__"]) == ["INACTIVE_DAG"]
@@ -334,7 +334,7 @@ def test_owners_tags_description_and_params_of_the_details() -> None:
     assert row["owners"] == "data-eng" and row["desc"] == "Daily sales rollup [tags: sales, finance]"
     assert json.loads(row["params"]) == [{"key": "region", "value": "emea"}, {"key": "days_back", "value": "1"}]
     # region has a description and an enum schema, which a flow parameter cannot keep; days_back has neither
-    assert codes(row["__warnings__"]) == ["MAX_ACTIVE_RUNS", "PARAM_DETAILS"] and "params region:" in row["__warnings__"]
+    assert codes(row["__warnings__"]) == ["PARAM_DETAILS"] and "params region:" in row["__warnings__"]
 
 
 def test_an_end_date_that_has_passed_saves_the_flow_inactive(tmp_path: Path) -> None:
@@ -358,6 +358,8 @@ def test_run_settings_and_a_broken_dag_are_named(tmp_path: Path) -> None:
     row = rows_of(write(tmp_path / "busy.json", dag))["busy"]
     assert codes(row["__warnings__"]) == ["IMPORT_ERRORS", "MAX_ACTIVE_RUNS", "CATCHUP"]
     assert "up to 3 runs" in row["__warnings__"] and "broken in the source" in row["__warnings__"]
+    at_default = rows_of(write(tmp_path / "calm.json", {**dag, "max_active_runs": 16, "catchup": False}))["busy"]
+    assert "MAX_ACTIVE_RUNS" not in codes(at_default["__warnings__"])  # Airflow's default: every DAG would say it
     quiet = {"dag_id": "quiet", "schedule_interval": "0 1 * * *", "catchup": False, "has_import_errors": False}
     assert codes(rows_of(write(tmp_path / "quiet.json", quiet))["quiet"]["__warnings__"]) == []
 

@@ -44,10 +44,10 @@ since a flow never ends: one that has passed (against today in UTC) also saves t
 one ahead leaves it active and names the date. Owners, description and tags (appended to the
 description) are carried; `params` carry their default values (PARAM_DETAILS when their
 description or schema is left behind, PARAM_NULL when the default is null and becomes ""). Run
-settings a flow has no place for are named: MAX_ACTIVE_RUNS, CATCHUP (when true); a DAG Airflow
-could not import (`has_import_errors`) is IMPORT_ERRORS. A file that holds no DAG list, or pages
-that hold no DAG at all, are refused; a DAG entry that cannot be read is that flow's MALFORMED_DAG
-error.
+settings a flow has no place for are named: MAX_ACTIVE_RUNS (other than Airflow's default 16),
+CATCHUP (when true); a DAG Airflow could not import (`has_import_errors`) is IMPORT_ERRORS. A file
+that holds no DAG list, or pages that hold no DAG at all, are refused; a DAG entry that cannot be
+read is that flow's MALFORMED_DAG error.
 """
 
 from __future__ import annotations
@@ -114,6 +114,10 @@ class _Entry:
     problem: str = ""
     disagreements: list[str] = field(default_factory=list)
 
+
+
+# Airflow's default max_active_runs (core.max_active_runs_per_dag): a DAG that keeps it says nothing of its own.
+AIRFLOW_MAX_ACTIVE_RUNS = 16
 
 def _page(path: Path, document: Any) -> _Page:
     """The DAG entries of one document, or a refusal when it is no Airflow DAG list at all."""
@@ -367,7 +371,7 @@ def _run_settings(flow: FlowRows, dag: dict[str, Any]) -> None:
                                    "broken in the source and did not run as listed; fix it there before relying "
                                    "on the flow")
     runs = dag.get("max_active_runs")
-    if runs is not None:
+    if runs is not None and runs != AIRFLOW_MAX_ACTIVE_RUNS:  # at Airflow's default, every DAG would say it
         flow.warn("MAX_ACTIVE_RUNS", f"Airflow let up to {runs} runs of the DAG run at once (max_active_runs): "
                                      "not carried")
     if _flag(dag, "catchup"):
