@@ -419,3 +419,36 @@ def test_run_creates_the_flows_with_their_parameters_alerts_state_and_bodies(
         "/opt/reports/publish.sh --to s3://reports"]
     assert flows["reports_weekly-archive"]["active"] == 0
     assert len(flows["parallel-loads"]["graph"]["relations"]) == 0
+
+
+def test_overlapping_runs_and_a_log_limit_are_named(tmp_path: Path) -> None:
+    """multipleExecutions (runs of the job overlapping) and loglimit (the output cut off, then the
+    job halted): Rundeck settings a flow has no place for, named (they were dropped without a word)."""
+    path = tmp_path / "jobs.yaml"
+    path.write_text(textwrap.dedent("""\
+        - defaultTab: nodes
+          executionEnabled: true
+          group: ops
+          name: list-projects
+          uuid: 0a0a0a0a-3333-4c4c-8d8d-000000000001
+          loglevel: INFO
+          loglimit: 100MB
+          loglimitAction: halt
+          multipleExecutions: true
+          maxMultipleExecutions: '2'
+          nodeFilterEditable: false
+          schedule:
+            month: '*'
+            time: {hour: '02', minute: '00', seconds: '0'}
+            weekday: {day: '*'}
+            year: '*'
+          scheduleEnabled: true
+          sequence:
+            commands:
+            - exec: /opt/list-projects.sh
+            keepgoing: false
+            strategy: node-first
+        """), encoding="utf-8")
+    warned = notes(flows_of(path)["ops_list-projects"][0])
+    assert "at most 2" in warned["CONCURRENCY"][0] and "100MB" in warned["LOG_LIMIT"][0]
+    assert "halt" in warned["LOG_LIMIT"][0]

@@ -574,6 +574,14 @@ def _execution(flow: FlowRows, job: dict[str, Any]) -> None:
         flow.warn("RETRY", f"Rundeck retried the job up to {_text(retries, 'retry')} times{after}: not carried")
     if _given(job.get("timeout")):
         flow.warn("TIMEOUT", f"Rundeck stopped the job after {_text(job['timeout'], 'timeout')}: not carried")
+    if _text(job.get("multipleExecutions"), "multipleExecutions").strip().lower() == "true":
+        limit = _text(job.get("maxMultipleExecutions"), "maxMultipleExecutions").strip()
+        flow.warn("CONCURRENCY", f"Rundeck let runs of the job overlap (multipleExecutions true"
+                                 f"{f', at most {limit}' if limit else ''}): not carried")
+    if _given(job.get("loglimit")):
+        action = _text(job.get("loglimitAction"), "loglimitAction").strip() or "halt"
+        flow.warn("LOG_LIMIT", f"Rundeck limited the job's output to {_text(job['loglimit'], 'loglimit')} (then "
+                               f"{action}): not carried")
 
 
 def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
