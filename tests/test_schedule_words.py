@@ -102,3 +102,28 @@ def test_a_plan_says_sunday_and_saturday_for_sun_6(tmp_path: Path, capsys: pytes
     (action,) = planned["actions"]
     assert action["freq"] == "0 0 0 ? * 1/6 *"
     assert action["freq_words"] == "At 00:00, only on Sunday and Saturday"
+
+
+@settings(max_examples=100, deadline=None)
+@given(minute=st.integers(0, 59), hours=st.lists(st.tuples(st.integers(0, 23), st.integers(0, 3)), min_size=2,
+                                                 max_size=4))
+def test_a_list_of_hours_holding_a_range_names_every_time_it_fires(minute: int, hours: list[tuple[int, int]]) -> None:
+    """At one minute of hours `10,11,14-16` the service fires at 14:00, 15:00 and 16:00, not "14:00
+    through 16:59": every fire time of a day (our evaluator, checked against real Quartz by `make
+    oracle`) is named, in the freq's words and in the old schedule's (a Vixie cron source)."""
+    from cronsim import CronSim
+
+    from migrate.schedule.proof import schedule_in_words
+
+    terms = [str(start) if span == 0 or start + span > 23 else f"{start}-{start + span}" for start, span in hours]
+    hour_field = ",".join(terms)
+    freq = f"0 {minute} {hour_field} * * ? *"
+    day = datetime(2027, 1, 4)
+    fires = list(itertools.takewhile(lambda t: t.date() == day.date(), parse_quartz(freq).fire_times(day)))
+    source = CronSim(f"{minute} {hour_field} * * *", day)
+    assert [next(source) for _ in fires] == fires  # the source and the freq fire alike (cronsim, our evaluator)
+    for words in (in_words(freq), schedule_in_words(f"{minute} {hour_field} * * *", "unix")):
+        said = set(re.findall(r"\b\d\d:\d\d\b", words))
+        assert {f"{t:%H:%M}" for t in fires} <= said or (
+            len(fires) > 2 and "between" in words), (freq, words)  # a single range: "between 14:00 and 16:59"
+        assert "through" not in words or len(terms) == 1, (freq, words)

@@ -547,6 +547,11 @@ def schedule_in_words(source: str, grammar: str) -> str:
 def _described(text: str) -> str:
     from cron_descriptor import ExpressionDescriptor, Options
 
+    from migrate.schedule.words import hours_one_by_one
+
+    fields = text.split()
+    text = " ".join([fields[0], hours_one_by_one(fields[0], fields[1]), *fields[2:]])
+
     options = Options()
     options.use_24hour_time_format = True
     options.verbose = True

@@ -61,8 +61,28 @@ def _step_term(term: str, field: int) -> str:
 
 def _plain_steps(freq: str) -> str:
     fields = freq.split()
+    fields[2] = hours_one_by_one(fields[1], fields[2])
     return " ".join(",".join(_step_term(term, index) for term in text.split(",")) for index, text in
                     enumerate(fields))
+
+
+_HOUR_RANGE = re.compile(r"^(\d+)-(\d+)$")
+
+
+def hours_one_by_one(minute: str, hour: str) -> str:
+    """The hour field with its ranges written out, where the library would misread them: at one
+    minute of a list of hours holding a range (`0 10,11,14-16`), it says "14:00 through 16:59",
+    as if every minute of those hours fired; written out, "14:00, 15:00 and 16:00"."""
+    if not minute.isdigit() or "," not in hour or "/" in hour:
+        return hour
+    terms = hour.split(",")
+    if not all(term.isdigit() or _HOUR_RANGE.match(term) for term in terms):
+        return hour
+    values: list[int] = []
+    for term in terms:
+        match = _HOUR_RANGE.match(term)
+        values += range(int(match[1]), int(match[2]) + 1) if match else [int(term)]
+    return ",".join(map(str, values))
 
 
 @functools.lru_cache(maxsize=8192)  # a plan repeats a few schedules many times
