@@ -208,3 +208,22 @@ def test_a_failure_without_a_service_code_says_why() -> None:
              {"status": "saved", "code": 0, "msg": ""}]
     summary = Summary.of([{**line, "source_file": "x.csv", "source_key": str(n)} for n, line in enumerate(lines)])
     assert dict(summary.errors_by_code) == {"62103": 1, "NO_ANSWER": 1, "INTERRUPTED": 1}
+
+
+def test_an_invalid_row_naming_a_flow_of_the_service_is_that_flows_line_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's broken rows name flows the service holds (their ids): a runbook after the
+    migration touches those flows too. All together, each flow of the service once, its latest
+    line the runbook's; the run's own summary still counts the invalid row."""
+    rows = export_rows(6)
+    rows[0]["owners"] = ""  # flow 1001's row: invalid (owners are required)
+    config = write_config(tmp_path, state=base_state(flows=6, tasks_per_flow=1), rows=rows)
+    code, _, err = run_cli(capsys, "run", str(config), "--run-id", "migration")
+    assert code == 5, err
+    code, _, err = run_cli(capsys, "enable", str(config), "--id", "1001", "--apply", "--run-id", "on")
+    assert code == 0, err
+    logs = [str(tmp_path / "results" / f"{run_id}.jsonl") for run_id in ("migration", "on")]
+    code, out, err = run_cli(capsys, "report", *logs, "--json")
+    report = json.loads(out)
+    assert report["flows"] == 6 and report["by_status"] == {"saved": 5, "enabled": 1}, report
+    assert report["runs"][0]["by_status"] == {"saved": 5, "invalid": 1}, report["runs"]

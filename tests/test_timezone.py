@@ -354,6 +354,9 @@ def test_placed_schedule_fires_at_the_same_instants(freq: str, zones: tuple[str,
 @pytest.mark.parametrize(("expression", "dialect", "zones"), [
     ("*/15 * * * *", "unix", ("Europe/Oslo", "UTC")), ("0 * * * *", "kubernetes", ("Europe/Oslo", "UTC")),
     ("7,37 * * * *", "unix", ("America/New_York", "Europe/London")), ("* * * * *", "croniter", ("UTC", "Europe/Berlin")),
+    ("0 * * * *", "unix", ("Antarctica/Troll", "UTC")),  # a daylight-saving change of two hours
+    ("CRON_TZ=Europe/Berlin 0 * * * *", "kubernetes", ("", "UTC")),  # the zone in the text, not in --zone
+    ("*-*-* *:00:00 Europe/Berlin", "systemd", ("", "UTC")),
 ])
 def test_every_hour_of_every_day_fires_alike_in_zones_whole_hours_apart(
         expression: str, dialect: str, zones: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -364,10 +367,11 @@ def test_every_hour_of_every_day_fires_alike_in_zones_whole_hours_apart(
 
     from conftest import run_cli
 
-    code, out, err = run_cli(capsys, "cron", expression, "--dialect", dialect, "--zone", zones[0], "--target-zone",
-                             zones[1], "--proof", "--json")
+    zone = ["--zone", zones[0]] if zones[0] else []
+    code, out, err = run_cli(capsys, "cron", expression, "--dialect", dialect, *zone, "--target-zone", zones[1],
+                             "--proof", "--json")
     answer = json.loads(out)
-    assert code == 0 and [w["code"] for w in answer["warnings"]] == ["ZONE_FREE"], (answer, err)
+    assert code == 0 and "ZONE_FREE" in [w["code"] for w in answer["warnings"]], (answer, err)
     assert answer["proof"]["verdict"] == "equivalent", answer
 
 

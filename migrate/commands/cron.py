@@ -132,12 +132,34 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
         return shown
     freqs = (result.freq,) if result.split is None else (result.freq, result.split.freq)
     begin = proof_begin()
+    zone = _named_zone(args.expression, args.dialect) or zone  # as the profile gives it: the text's own first
     proof = prove(args.expression, grammar, zone, start, freqs, target_zone, begin,
                   args.horizon_days or DEFAULT_HORIZON_DAYS)
     # a split's two flows together fire when the source did: their next five, merged
     fires = sorted({fire for freq in freqs for fire in first_fires(freq, target_zone or zone, begin)})
     return {**shown, "freq_words": [in_words(freq) for freq in freqs], "next_fires": fires[:5],
             "proof": proof.as_json(), "proof_sentence": proof.sentence()}
+
+
+def _named_zone(expression: str, dialect: str) -> str | None:
+    """The zone a native dialect's text names itself (`CRON_TZ=…`, an `OnCalendar=` value's last
+    word), which the conversion took over --zone: the proof reads the source in it too (its hours
+    around a daylight-saving change are the ones left out)."""
+    from migrate.schedule.result import Rejection
+
+    try:
+        if dialect == "kubernetes":
+            from migrate.schedule.robfig import split_zone
+
+            named, _ = split_zone(expression.strip())
+            return None if named is None else (named or "UTC")
+        if dialect == "systemd":
+            from migrate.schedule.systemd import convert_calendar
+
+            return convert_calendar(expression.strip()).timezone or None
+    except Rejection:
+        return None
+    return None
 
 
 def _print_proof(shown: dict[str, Any]) -> None:

@@ -592,9 +592,9 @@ def _fires_when_the_source_said(draft: FlowDraft, plan: FieldPlan, placed: Conve
     if any(next(parse_quartz(freq).fire_times(wall - timedelta(seconds=1)), None) == wall for freq in freqs):
         return True
     assumed = f"{zone}, shifted to the service's {plan.target_zone}" if zone else f"the service's {plan.target_zone}"
-    saved = " nor ".join(map(repr, freqs))
+    saved = f"{freqs[0]!r} does not" if len(freqs) == 1 else f"neither {freqs[0]!r} nor {freqs[1]!r} does"
     draft.fail("freq", raw, f"{TIMEZONE_MISMATCH}: the export says this schedule fires at {witness.strip()} "
-                            f"({wall:%Y-%m-%d %H:%M} in {plan.target_zone}), when {saved} does not: its zone "
+                            f"({wall:%Y-%m-%d %H:%M} in {plan.target_zone}), when {saved}: its zone "
                             f"is not {assumed}; set [mapping] source_timezone to the zone it fired in",
                code=TIMEZONE_MISMATCH)
     return False

@@ -344,7 +344,8 @@ class FinalLines:
     `by_service`, for several runs together: a flow of the service is one flow, whichever run,
     runbook or export touched it. A line naming its flow's id joins its source identity to that
     flow's (union-find over the keys), so a migration's line, a resume's and a runbook's are one
-    flow's lines. A line refused as invalid joins nothing: its id is the row's, not a flow saved."""
+    flow's lines; an invalid row that names an id the service holds is that flow's line too (its
+    run's own summary and the report's list of invalid flows still show it)."""
 
     by_service: bool = False
     final: dict[str, tuple[tuple[str, Any, float | None], float | None]] = field(default_factory=dict)
@@ -365,7 +366,7 @@ class FinalLines:
     def add(self, record: dict[str, Any]) -> None:
         stamp = stamp_of(record)
         keys = [identity(record)]
-        if self.by_service and record["status"] != "invalid" and (service := service_identity(record)):
+        if self.by_service and (service := service_identity(record)):
             keys.append(service)
         roots = list(dict.fromkeys(self._find(key) for key in keys))
         root, line = roots[0], (_essentials(record), stamp)

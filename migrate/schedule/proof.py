@@ -454,15 +454,18 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
         return unchecked(f"{type(error).__name__}: {error}")
 
 
+CHANGING_HOURS = timedelta(hours=2)  # the largest daylight-saving change (Antarctica/Troll's)
+
+
 @functools.lru_cache(maxsize=256)
 def _changing_hours(first: str, second: str, begin: datetime, end: datetime) -> tuple[tuple[datetime, ...],
                                                                                         tuple[datetime, ...]]:
-    """(starts, stops) of the two hours around each change of either zone's offset in [begin, end):
-    the wall hour a change repeats or skips lies within them, whichever side of it a scheduler
-    counts it on."""
+    """(starts, stops) of the hours around each change of either zone's offset in [begin, end), two
+    either side: the wall hours a change repeats or skips lie within them (one, or two where the
+    change is two hours, as Antarctica/Troll's), whichever side of it a scheduler counts them on."""
     changes = _offset_changes(first, second, begin, end)
-    return (tuple(change - timedelta(hours=1) for change in changes),
-            tuple(change + timedelta(hours=1) for change in changes))
+    return (tuple(change - CHANGING_HOURS for change in changes), tuple(change + CHANGING_HOURS for change in changes))
+
 
 
 def _outside(instants: Iterator[datetime], hours: tuple[tuple[datetime, ...], tuple[datetime, ...]]

@@ -414,6 +414,7 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         flow = FlowRows(key=task_name or "a row with no task name",
                         name=task_name.strip("\\").replace("\\", "_").replace(" ", "_") or "unnamed")
         flow.fail("MALFORMED_RECORD", f"{why}: not read; export the task again")
+        flow.cells["active"] = "1"  # its state is unread: the record's own error says why, nothing more
         yield flow
 
 
