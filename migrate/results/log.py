@@ -351,13 +351,10 @@ class FinalLines:
     final: dict[str, tuple[tuple[str, Any, float | None], float | None]] = field(default_factory=dict)
     first: float | None = None
     last: float | None = None
-    _joined: dict[str, str] = field(default_factory=dict)  # key -> a key of the same flow (see `key_of`)
-
-    def key_of(self, record: dict[str, Any]) -> str:
-        """The flow's key as it stands (after every join so far)."""
-        return self._find(identity(record))
+    _joined: dict[str, str] = field(default_factory=dict)  # key -> a key of the same flow (see `_find`)
 
     def _find(self, key: str) -> str:
+        """The key a flow's lines are kept under, after every join so far."""
         while (parent := self._joined.get(key, key)) != key:
             self._joined[key] = self._joined.get(parent, parent)  # halve the path
             key = parent

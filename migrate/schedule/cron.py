@@ -197,19 +197,6 @@ def _croniter_stars(dom_text: str, dow_text: str, days: object, weekdays: object
     return dom_star, dow_star
 
 
-def days_anded(dom_text: str, dow_text: str, dialect: CronDialect) -> bool:
-    """Whether the dialect fires on days matching both day fields (one of them "is *" by its own
-    rule), rather than on days matching either: the rule `_quartz_days` applies, for words."""
-    if dialect == "unix":
-        return dom_text.startswith("*") or dow_text.startswith("*")
-    dom_text = _croniter_day_of_month(dom_text)
-    days = _croniter_day_special(dom_text, "dom") or expand(
-        "*" if dom_text == "?" else dom_text, 1, 31, "day-of-month", dialect)
-    weekdays = _croniter_day_special(dow_text, "dow") or expand(
-        "*" if dow_text == "?" else dow_text, 0, 6, "day-of-week", dialect, WEEKDAYS)
-    return any(_croniter_stars(dom_text, dow_text, days, weekdays))
-
-
 def _split_fields(expression: str, dialect: CronDialect) -> tuple[list[str], str, str]:
     """(min hour dom month dow, seconds, year) texts in the dialect's positions."""
     parts = expression.split()
@@ -224,25 +211,42 @@ def _split_fields(expression: str, dialect: CronDialect) -> tuple[list[str], str
     return parts[:5], seconds, year
 
 
-def _quartz_days(dom_text: str, dow_text: str, dialect: CronDialect, split_or: bool) -> list[tuple[str, str]]:
-    """The Quartz (day-of-month, day-of-week) pair(s) for the source's two day fields."""
+DayValues = frozenset[int] | DaySpecial
+
+
+def _day_fields(dom_text: str, dow_text: str, dialect: CronDialect) -> tuple[str, DayValues, DayValues, bool, bool]:
+    """The two day fields as the dialect reads them: (the day-of-month text it reads, its days,
+    the weekdays, whether each field "is *" by the dialect's rule)."""
     if dialect == "unix":
         if _QUARTZ_DAY_MARKS.search(dom_text + dow_text) and _QUARTZ_DAY_MARKS.search(
                 _without_day_names(dom_text + dow_text)):
             raise Rejection(INVALID_SYNTAX, f"{dom_text} {dow_text}: ?, L, W and # are not Vixie cron; use the "
                                             "croniter dialect")
-        days: frozenset[int] | DaySpecial = expand(dom_text, 1, 31, "day-of-month", dialect)
-        weekdays: frozenset[int] | DaySpecial = frozenset(
-            v % 7 for v in expand(dow_text, 0, 7, "day-of-week", dialect, WEEKDAYS))
+        days: DayValues = expand(dom_text, 1, 31, "day-of-month", dialect)
+        weekdays: DayValues = frozenset(v % 7 for v in expand(dow_text, 0, 7, "day-of-week", dialect, WEEKDAYS))
         # Vixie: a field "is *" when its text starts with *
-        dom_star, dow_star = dom_text.startswith("*"), dow_text.startswith("*")
-    else:
-        dom_text = _croniter_day_of_month(dom_text)
-        days = _croniter_day_special(dom_text, "dom") or expand(
-            "*" if dom_text == "?" else dom_text, 1, 31, "day-of-month", dialect)
-        weekdays = _croniter_day_special(dow_text, "dow") or expand(
-            "*" if dow_text == "?" else dow_text, 0, 6, "day-of-week", dialect, WEEKDAYS)
-        dom_star, dow_star = _croniter_stars(dom_text, dow_text, days, weekdays)
+        return dom_text, days, weekdays, dom_text.startswith("*"), dow_text.startswith("*")
+    dom_text = _croniter_day_of_month(dom_text)
+    days = _croniter_day_special(dom_text, "dom") or expand(
+        "*" if dom_text == "?" else dom_text, 1, 31, "day-of-month", dialect)
+    weekdays = _croniter_day_special(dow_text, "dow") or expand(
+        "*" if dow_text == "?" else dow_text, 0, 6, "day-of-week", dialect, WEEKDAYS)
+    return (dom_text, days, weekdays, *_croniter_stars(dom_text, dow_text, days, weekdays))
+
+
+def day_rule(dom_text: str, dow_text: str, dialect: CronDialect) -> Literal["and", "or", "every day"]:
+    """How the dialect joins its day fields (the rule `_quartz_days` applies), for words: both must
+    match ("and", one field "is *"), either ("or"), or either where one covers every day."""
+    _, days, weekdays, dom_star, dow_star = _day_fields(dom_text, dow_text, dialect)
+    if dom_star or dow_star:
+        return "and"
+    return "every day" if days == FULL_DOM or weekdays == FULL_DOW else "or"
+
+
+def _quartz_days(dom_text: str, dow_text: str, dialect: CronDialect, split_or: bool) -> list[tuple[str, str]]:
+    """The Quartz (day-of-month, day-of-week) pair(s) for the source's two day fields."""
+    dom_text, days, weekdays, dom_star, dow_star = _day_fields(dom_text, dow_text, dialect)
+    if dialect != "unix":
         dominant = _croniter_dominant_rule(dom_text, dow_text, days, weekdays, dom_star, dow_star)
         if dominant is not None:
             return [dominant]

@@ -467,9 +467,9 @@ def _changing_hours(first: str, second: str, begin: datetime, end: datetime) -> 
     return (tuple(change - CHANGING_HOURS for change in changes), tuple(change + CHANGING_HOURS for change in changes))
 
 
-
 def _outside(instants: Iterator[datetime], hours: tuple[tuple[datetime, ...], tuple[datetime, ...]]
              ) -> Iterator[datetime]:
+    """The instants that fall in none of the (starts, stops) windows (`_changing_hours`)."""
     starts, stops = hours
     if not starts:
         return instants
@@ -568,29 +568,20 @@ def _day_rule(text: str, grammar: str) -> Literal["and", "or", "every day"] | No
     """How a 5-field cron's grammar joins its day fields (each converter's own rule): both must
     match ("and"), either ("or"), or either where one covers every day ("every day"); None where
     the converter does not read them."""
-    from migrate.schedule.cron import FULL_DOM, FULL_DOW, WEEKDAYS, days_anded, expand
+    from migrate.schedule.cron import FULL_DOM, FULL_DOW, day_rule
     from migrate.schedule.result import Rejection
     from migrate.schedule.robfig import DAY_NAMES, read_field
 
     dom, dow = text.split()[2:5:2]
     try:
-        if grammar == "robfig":
-            days, weekdays = read_field(dom, 1, 31, "day-of-month"), read_field(dow, 0, 6, "day-of-week", DAY_NAMES)
-            if days.star or weekdays.star:
-                return "and"
-            full = days.values == FULL_DOM or weekdays.values == FULL_DOW
-        else:
-            dialect: Literal["unix", "croniter"] = "unix" if grammar == "unix" else "croniter"
-            if days_anded(dom, dow, dialect):
-                return "and"
-            if any(mark in dom.upper() for mark in "LW") or any(mark in dow.upper() for mark in "L#"):
-                return "or"  # a last, nearest or n-th day: never every day
-            full = expand(dom, 1, 31, "day-of-month", dialect) == FULL_DOM or frozenset(
-                value % 7 for value in expand(dow, 0, 7 if dialect == "unix" else 6, "day-of-week", dialect,
-                                              WEEKDAYS)) == FULL_DOW
+        if grammar != "robfig":
+            return day_rule(dom, dow, "unix" if grammar == "unix" else "croniter")
+        days, weekdays = read_field(dom, 1, 31, "day-of-month"), read_field(dow, 0, 6, "day-of-week", DAY_NAMES)
     except Rejection:
         return None
-    return "every day" if full else "or"
+    if days.star or weekdays.star:
+        return "and"
+    return "every day" if days.values == FULL_DOM or weekdays.values == FULL_DOW else "or"
 
 
 def fires_in_zone(instants: Iterable[str], zone: str | None) -> list[str]:
