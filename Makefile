@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean oracle fuzz
+.PHONY: setup demo test lint bench clean oracle fuzz explore
 
 setup: $(STAMP)
 
@@ -30,7 +30,12 @@ test: setup
 # FUZZ_EXAMPLES=1000 make fuzz for a night's worth; a failure is kept and replayed by hypothesis.
 FUZZ_EXAMPLES ?= 200
 fuzz: setup
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q --timeout=0
+	HYPOTHESIS_PROFILE=explore FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q --timeout=0
+
+# `make test` draws the same examples every run (CI is deterministic); `make explore` runs every
+# property test on fresh random examples to look for new failures.
+explore: setup
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: setup
 	$(BIN)/ruff check migrate tests benchmarks

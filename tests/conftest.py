@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from migrate.emulator.config import EmulatorConfig
 from migrate.emulator.server import EmulatorServer
 from migrate.sources.readers import SourceRow
+
+# CI is deterministic: every property test draws the same examples on every run ("ci"). To search
+# for new failures, `make explore` (HYPOTHESIS_PROFILE=explore: fresh random examples, failures kept
+# in .hypothesis/ and replayed first next time); a failure found there becomes an @example.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
