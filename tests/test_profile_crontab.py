@@ -260,3 +260,34 @@ def test_environment_lines_that_look_like_secrets_are_carried_with_a_warning(tmp
     assert "DB_PASSWORD, API_Token" in warned[1]["message"] and "hunter2" not in warned[1]["message"]
     assert "PATH=/usr/bin" in warned[0]["message"]
     assert {"key": "DB_PASSWORD", "value": "hunter2"} in json.loads(row["params"])
+
+
+def test_a_plan_names_each_job_by_its_line_in_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Comments, blank and environment lines before and between jobs: a plan's "row" is the line the
+    # user opens, for an invalid job and a valid one alike.
+    source = tmp_path / "jobs.cron"
+    source.write_text("# m h dom mon dow command\nSHELL=/bin/bash\n\n0 2 * * * /opt/a.sh\n# moved here\n"
+                      "61 2 * * * /opt/b.sh\n*/5 * * * * /opt/c.sh\n", encoding="utf-8")
+    code, planned, _ = plan(tmp_path, capsys, source, "{ user = \"etl\" }")
+    assert code == 5
+    assert [(flow["rows"], flow["errors"][0]["code"]) for flow in planned["invalid_flows"]] == [([6], "INVALID_SYNTAX")]
+    assert sorted(action["rows"][0] for action in planned["actions"]) == [4, 6, 7]
+
+
+def test_a_line_in_a_folder_of_several_formats_is_its_line_past_the_entrys_first_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    lines = ["# nightly", "", "0 2 * * * /opt/a.sh", "MAILTO=\"\"", "30 3 * * 1-5 /opt/b.sh"]
+    (folder / "jobs.cron").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "cronjob.yaml").write_text(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: a, namespace: ns}\nspec:\n  schedule: '0 1 * * *'\n"
+        "  jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: i, command: [run]}]}}}}\n",
+        encoding="utf-8")
+    code, planned, err = plan_profile(tmp_path, capsys, "auto", folder,
+                                      source_lines='options = { "crontab.user" = "etl" }', target='timezone = "UTC"')
+    assert code in (0, 3), err
+    span = next(span for span in planned["sources"] if span["profile"] == "crontab")
+    found = sorted(a["rows"][0] - span["rows"][0] + 1 for a in planned["actions"]
+                   if a["rows"] and span["rows"][0] <= a["rows"][0] <= span["rows"][1])
+    assert found == [3, 5], (found, span)

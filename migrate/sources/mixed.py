@@ -51,8 +51,11 @@ class MixedRows:
             entry_source = self.source.model_copy(update={"path": entry, "profile": name,
                                                           "options": options_for(self.source, name)})
             check_options(known[name], entry_source)
+            base = number
             for row in known[name].read(entry_source):
-                number += 1
+                # The entry's own numbers (a crontab's lines) past the entries before it, so
+                # that a row's place in its file is its number less the span's first plus one.
+                number = max(number + 1, base + row.number)
                 yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name})
             self.spans.append(Span(name, entry, first, number))
 

@@ -54,6 +54,9 @@ class FlowRows:
     cells: dict[str, str] = field(default_factory=dict)  # other standard columns
     warnings: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    # A format of lines (a crontab): the flow's line in its file, from which its rows are numbered,
+    # so that "row 6" in a plan is the line the user looks for (0: numbered after the flow before).
+    line: int = 0
 
     def warn(self, code: str, message: str) -> None:
         self.warnings.append({"code": code, "message": message})
@@ -97,6 +100,7 @@ def rows_of(flows: Iterator[FlowRows]) -> Iterator[SourceRow]:
     number = 1
     first_row: dict[str, int] = {}
     for flow in flows:
+        number = max(number, flow.line)  # never back: row numbers stay unique and in input order
         if flow.key in first_row:
             if not any(error["code"].startswith("DUPLICATE") for error in flow.errors):
                 flow.fail("DUPLICATE", f"duplicate: {flow.key!r} already comes from row {first_row[flow.key]}; not "

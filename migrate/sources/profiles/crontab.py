@@ -5,7 +5,8 @@ a user crontab (`m h dom mon dow command`), a system crontab or an /etc/cron.d f
 column before the command), and `@` macros (`@daily [user] command`). A job whose command comes
 out empty is an error naming its line, never a task that runs nothing.
 
-Comments and blank lines are skipped. Environment lines (`NAME = value`, the value optionally in
+A job's row in a plan, a result line or a message is its line in the file (comments, blank and
+environment lines counted), so it names the line a user opens. Comments and blank lines are skipped. Environment lines (`NAME = value`, the value optionally in
 matching quotes) apply to the lines after them and travel as flow parameters. `MAILTO` with an
 address turns on e-mail alerts; `MAILTO=""` means cron sends no mail. `CRON_TZ` is the zone the
 following lines fire in: cronie (Fedora, RHEL, Arch) honours it, so it becomes the flow's
@@ -139,7 +140,7 @@ def _options(settings: SourceSettings) -> tuple[bool, str, bool]:
 
 
 def _invalid(number: int, message: str) -> FlowRows:
-    flow = FlowRows(key=f"line {number}", name=f"line{number}")
+    flow = FlowRows(key=f"line {number}", name=f"line{number}", line=number)
     flow.fail("INVALID_SYNTAX", f"line {number}: {message}")
     flow.cells["active"] = "1"  # an uncommented line was live in cron: its only fault is the one named
     return flow
@@ -167,7 +168,7 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     seen = f"{owner}:{command}"
     occurrences[seen] += 1
     key = job_key(owner, command, occurrences[seen])
-    flow = FlowRows(key=key, name=job_name(command, key), schedule=" ".join(schedule))
+    flow = FlowRows(key=key, name=job_name(command, key), schedule=" ".join(schedule), line=number)
     flow.cells["owners"] = owner
     if system:
         flow.warn("RUN_AS", f"line {number}: the job ran as user {owner!r} (the user column); the flow runs as the "
