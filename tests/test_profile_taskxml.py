@@ -447,3 +447,22 @@ def test_a_start_with_a_fraction_of_a_second_is_taken_at_the_whole_second_and_na
                          "after the second; a flow fires on whole seconds: taken at 20:35:13"]
     assert actions["\\Zero"]["proof"]["verdict"] == "equivalent"
     assert planned["warnings_by_code"]["SUBSECOND_START"] == 1
+
+
+def test_a_one_time_trigger_that_has_passed_leaves_the_others_to_decide(tmp_path: Path) -> None:
+    # "Run once now" beside a daily trigger is common: the daily one still starts the task. Beside a
+    # start-up trigger only, the task runs only at start-up: unscheduled, not an impossible date.
+    passed = "<TimeTrigger><StartBoundary>2020-01-01T03:00:00</StartBoundary><Enabled>true</Enabled></TimeTrigger>"
+    boot = "<BootTrigger><Enabled>true</Enabled></BootTrigger>"
+    cases = {"daily": passed + DAILY, "boot": boot + passed, "alone": passed}
+    body = "".join(f"<!-- \\T\\{name} -->" + task_xml(xml).split("\n", 1)[1] for name, xml in cases.items())
+    path = tmp_path / "tasks.xml"
+    path.write_text(f'<?xml version="1.0" encoding="UTF-16"?>\n<Tasks>{body}</Tasks>', encoding="utf-16")
+    flows = {key.removeprefix("\\T\\"): flow for key, flow in flows_of(path).items()}
+    assert flows["daily"]["schedule"] == "0 0 6 * * ? *" and flows["daily"]["__errors__"] == ""
+    assert "TRIGGER_PASSED" in codes(flows["daily"]["__warnings__"])
+    assert "2020-01-01T03:00:00" in messages(flows["daily"]["__warnings__"])
+    assert flows["boot"]["__errors__"] == "" and flows["boot"]["schedule"] == ""
+    assert "at system start-up" in flows["boot"]["unscheduled"]
+    assert "TRIGGER_PASSED" in codes(flows["boot"]["__warnings__"])
+    assert codes(flows["alone"]["__errors__"]) == ["IMPOSSIBLE_DATE"]

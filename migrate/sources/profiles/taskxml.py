@@ -55,7 +55,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 
 from migrate.config import SourceSettings
-from migrate.schedule.result import Rejection
+from migrate.schedule.result import IMPOSSIBLE_DATE, Rejection
 from migrate.schedule.taskxml import Trigger, convert_trigger
 from migrate.schedule.timezone import UNKNOWN_TIMEZONE
 from migrate.sources.profiles import FlowRows, Profile, rows_of
@@ -310,6 +310,7 @@ class TriggerResult:
     schedule: str = ""  # the Quartz freq; "" when it has no time schedule
     zone: str = ""
     no_time: str = ""  # what starts it, when it has no time schedule
+    passed: str = ""  # a one-time trigger whose time has passed: why it fires no more
     start: str = ""  # StartBoundary, as written
     end: str = ""  # EndBoundary, as written
 
@@ -340,6 +341,8 @@ def _one_trigger(flow: FlowRows, number: int, element: Element) -> TriggerResult
         flow.fail("INVALID_DATE", f"{label}: StartBoundary {error}")
         return None
     except Rejection as rejection:
+        if rejection.code == IMPOSSIBLE_DATE:  # ran once, and that has passed: the others decide
+            return TriggerResult(passed=f"{label}: {rejection.message}")
         flow.fail(rejection.code, f"{label}: {rejection.message}")
         return None
     if fraction := _seconds_fraction(result.start):
@@ -376,6 +379,13 @@ def _schedule(flow: FlowRows, task: Element) -> None:
                if (r := _one_trigger(flow, number, element)) is not None]
     if flow.errors:
         return
+    passed = [r.passed for r in results if r.passed]
+    results = [r for r in results if not r.passed]
+    if passed and not results:  # it ran once and fires no more: nothing to migrate as a schedule
+        flow.fail(IMPOSSIBLE_DATE, "; ".join(passed))
+        return
+    for reason in passed:  # beside other triggers, which still start it
+        flow.warn("TRIGGER_PASSED", f"{reason}; not carried")
     if not results:
         flow.unscheduled("a Windows task with no enabled trigger: it runs only when started by hand")
         return
