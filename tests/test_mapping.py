@@ -163,6 +163,17 @@ def test_opt_in_split_makes_two_flows() -> None:
     assert (second.payload.id, second.payload.freq, second.payload.name) == ("9", "0 0 0 ? * 6 *", "a (weekdays)")
 
 
+def test_a_split_shifted_into_the_services_zone_says_each_halfs_own_freq() -> None:
+    s = settings(fields=FIELDS, schedule_dialect="unix", split_id_column="id2", source_timezone="Asia/Tokyo")
+    s = s.model_copy(update={"target": s.target.model_copy(update={"timezone": "UTC"})})
+    first, second = plan_flows(rows({"id": "1", "name": "a", "freq": "30 10 1 * 1", "id2": "9"}), s)
+    assert isinstance(first, ValidFlow) and isinstance(second, ValidFlow), (first, second)
+    assert (first.payload.freq, second.payload.freq) == ("0 30 1 1 * ? *", "0 30 1 ? * 2 *")
+    shifts = [[w["to"] for w in flow.warnings if w["code"] == "TIMEZONE_SHIFTED"] for flow in (first, second)]
+    assert shifts == [["0 30 1 1 * ? * (UTC)"], ["0 30 1 ? * 2 * (UTC)"]]
+    assert all(any(w["code"] == "SPLIT" for w in flow.warnings) for flow in (first, second))
+
+
 def test_opt_in_split_makes_two_flows_of_an_airflow_cron_string_too() -> None:
     """Airflow reads a DAG's cron string as croniter does (day fields ORed): the same opt-in split."""
     s = settings(fields=FIELDS, schedule_dialect="airflow", split_id_column="id2")

@@ -846,9 +846,13 @@ def _with_split(draft: FlowDraft) -> Iterator[FlowDraft]:
         yield draft
         return
     twin_id, schedule = draft.split  # the twin is made before the draft is validated (which fills in its id)
+    # The first flow's warnings but where its schedule's second half says its own (a zone shift
+    # names each half's freq).
+    own = [warning.as_json() for warning in schedule.warnings]
+    codes = {warning["code"] for warning in own}
     twin = FlowDraft(source_key=f"{draft.source_key} (split)", rows=list(draft.rows),
-                     body=copy.deepcopy(draft.body), warnings=list(draft.warnings), scope=draft.scope,
-                     proof=draft.proof)
+                     body=copy.deepcopy(draft.body), scope=draft.scope, proof=draft.proof,
+                     warnings=[w for w in draft.warnings if w.get("code") not in codes] + own)
     twin.body.update(freq=schedule.freq, cycle=schedule.cycle, name=f"{draft.body.get('name', '')} (weekdays)")
     twin.identity = f"{draft.identity} (split)"
     marked = marker_of(twin.body.get("desc"))

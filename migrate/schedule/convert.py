@@ -64,7 +64,15 @@ def convert_for_service(value: str, dialect: Dialect, start: datetime | None, so
     if isinstance(placed, Rejected) or placed.freq == result.freq or any(
             w.code == TIMEZONE_APPROXIMATE for w in placed.warnings):
         return placed
-    # Exact, but a reviewer sees 18:00 where the source said 02:00: say why.
-    shifted = ScheduleWarning("TIMEZONE_SHIFTED", f"{result.freq} ({source_zone})", f"{placed.freq} ({target_zone})",
-                              f"the same instants, written in the service's zone {target_zone}")
-    return replace(placed, warnings=(*placed.warnings, shifted))
+    # Exact, but a reviewer sees 18:00 where the source said 02:00: say why (a split's second
+    # flow too, about its own freq).
+    split = placed.split
+    if split is not None and result.split is not None:
+        split = replace(split, warnings=(*split.warnings, _shifted_note(result.split, split, source_zone, target_zone)))
+    return replace(placed, warnings=(*placed.warnings, _shifted_note(result, placed, source_zone, target_zone)),
+                   split=split)
+
+
+def _shifted_note(source: Converted, placed: Converted, source_zone: str, target_zone: str) -> ScheduleWarning:
+    return ScheduleWarning("TIMEZONE_SHIFTED", f"{source.freq} ({source_zone})", f"{placed.freq} ({target_zone})",
+                           f"the same instants, written in the service's zone {target_zone}")
