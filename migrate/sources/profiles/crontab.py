@@ -6,7 +6,9 @@ column before the command), and `@` macros (`@daily [user] command`). A job whos
 out empty is an error naming its line, never a task that runs nothing.
 
 A job's row in a plan, a result line or a message is its line in the file (comments, blank and
-environment lines counted), so it names the line a user opens. Comments and blank lines are skipped. Environment lines (`NAME = value`, the value optionally in
+environment lines counted), so it names the line a user opens.
+
+Comments and blank lines are skipped. Environment lines (`NAME = value`, the value optionally in
 matching quotes) apply to the lines after them and travel as flow parameters. `MAILTO` with an
 address turns on e-mail alerts; `MAILTO=""` means cron sends no mail. `CRON_TZ` is the zone the
 following lines fire in: cronie (Fedora, RHEL, Arch) honours it, so it becomes the flow's
