@@ -175,8 +175,12 @@ def test_every_task_body_is_kept_in_its_command() -> None:
                                           "ods.orders where dt = '${dt}'\nbefore: truncate table stage.orders")
     assert commands["clean_spark"] == ("Spark (SCALA, deploy mode cluster):\nmain class: com.example.etl.Clean\n"
                                        "main jar: file:/dolphinscheduler/etl/resources/clean.jar\n"
-                                       "arguments: --date ${dt}\noptions: --conf spark.yarn.maxAppAttempts=1")
+                                       "arguments: --date ${dt}\noptions: --conf spark.yarn.maxAppAttempts=1\n"
+                                       "settings: driverCores=1, driverMemory=512M, executorCores=2, executorMemory=2G, "
+                                       "numExecutors=2")
     assert commands["stream_flink"].startswith("Flink (JAVA, deploy mode cluster):\nmain class: com.example.Stream")
+    assert commands["stream_flink"].endswith("\nsettings: jobManagerMemory=1G, slot=1, taskManager=2, "
+                                             "taskManagerMemory=2G")
     assert "main jar: resource 6" in commands["stream_flink"]
     assert commands["count_words"] == ("MapReduce (JAVA):\nmain class: wordcount\nmain jar: resource 5\n"
                                        "arguments: /tmp/in /tmp/out")
@@ -419,3 +423,36 @@ def test_items_of_one_workflow_refused_for_different_reasons_are_one_warning_wit
         "its EnOS flow id is not known: give it in [source] options flow_ids (\"41=<flow id>\", or a CSV of "
         "code,flow_id) to carry it as a flow node with cycleGap D0; its task 4102: the window day/last7Days spans or "
         "picks periods that no cycleGap names (exact: ")
+
+
+# -- found in real exports -----------------------------------------------------------------------
+
+def test_a_program_tasks_engine_settings_stay_in_its_command() -> None:
+    """A Spark task sized by DolphinScheduler (driver, executors, version, queue) keeps those settings
+    in its command, a Spark SQL one its deploy mode too: nothing of how it ran is dropped."""
+    rows = [r for r in flows_of("dolphinscheduler", FIXTURES / "real_shapes.json") if r["flow_name"] == "ad_roi"]
+    command = {r["task_name"]: r["command"] for r in rows}["roi_by_channel"]
+    assert command.startswith("Spark SQL (deploy mode client):\ninsert overwrite table mart.ad_roi")
+    assert command.endswith("\nsettings: driverCores=2, driverMemory=1G, executorCores=2, executorMemory=4G, "
+                            "numExecutors=4, sparkVersion=SPARK3, yarnQueue=marketing")
+
+
+def test_a_wait_on_its_own_workflow_is_never_a_flow_node_of_itself(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A DEPENDENT task waiting on tasks of its own workflow: today's and this month's runs of tasks
+    before it are carried by the flow's relations (SELF_DEPENDENCY); yesterday's run of a later
+    task is refused by name, and the flow never becomes its own upstream, even with its id given."""
+    source = FIXTURES / "real_shapes.json"
+    for options in ({}, {"flow_ids": "88002=3100"}):
+        flow = by_flow(flows_of("dolphinscheduler", source, **options))["stock_refresh"]
+        found = codes(flow)
+        assert flow["flow_upstream"] == ""
+        assert "task 8800201 of its own workflow (day/today)" in found["SELF_DEPENDENCY"]
+        assert "task 8800202 of its own workflow (month/thisMonth)" in found["SELF_DEPENDENCY"]
+        assert "this very workflow (its task 8800204)" in found["CROSS_FLOW_DEPENDENCY"]
+        assert "flow_ids" not in found["CROSS_FLOW_DEPENDENCY"] and "day/last1Days" in found["CROSS_FLOW_DEPENDENCY"]
+    config = ds_config(tmp_path, source, options='options = { flow_ids = "88002=3100" }', mapping='unscheduled = "manual"')
+    code, plan, err = plan_json(capsys, config)
+    stock = next(a for a in plan["actions"] if a["name"] == "stock_refresh")
+    assert code == 3 and "Traceback" not in err and stock["action"] == "valid"
+    assert {"SELF_DEPENDENCY", "CROSS_FLOW_DEPENDENCY"} <= {w["code"] for w in stock["warnings"]}

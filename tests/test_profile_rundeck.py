@@ -97,6 +97,24 @@ def test_a_jobs_time_zone_is_carried_never_dropped() -> None:
     assert all("TIMEZONE" not in notes(rows[0]) for rows in (*yaml_flows.values(), *xml_flows.values()))
 
 
+def test_a_schedule_without_a_time_zone_says_the_zone_is_assumed(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A job with no timeZone fired in the Rundeck server's zone, which no export says: named, never
+    silently taken to be the service's; naming it in [mapping] source_timezone settles it."""
+    source = FIXTURES / "scheduled-no-zone.yaml"
+    code, plan, err = plan_of(tmp_path, capsys, source)
+    actions = {action["name"]: action for action in plan["actions"]}
+    assumed = actions["Inventory_Scheduled_list-partitions"]
+    assert code == 3 and "Traceback" not in err
+    assert [w["code"] for w in assumed.get("warnings", [])].count("HOST_TIMEZONE") == 1
+    assert "server's own zone" in json.dumps(assumed.get("warnings")) and assumed["freq"] == "0 20 0/2 * * ? *"
+    named = actions["Inventory_Scheduled_compact-partitions"]
+    assert "HOST_TIMEZONE" not in {w["code"] for w in named.get("warnings", [])}
+    code, plan, err = plan_of(tmp_path, capsys, source, 'source_timezone = "Asia/Shanghai"')
+    assert code == 3 and "HOST_TIMEZONE" not in plan["warnings_by_code"]
+    assert {a["name"]: a["freq"] for a in plan["actions"]}["Inventory_Scheduled_list-partitions"] == "0 20 0/2 * * ? *"
+
+
 # -- 2. options ----------------------------------------------------------------------------------
 
 def test_options_with_defaults_become_parameters_and_secure_ones_are_named_not_carried() -> None:

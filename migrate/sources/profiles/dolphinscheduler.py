@@ -31,7 +31,9 @@ Every fact of a workflow is carried or named by a code:
   when its EnOS id is known (option `flow_ids`) and the window has an exact `cycleGap`, else a
   `CROSS_FLOW_DEPENDENCY` warning that says why and what to do: one per DEPENDENT task and workflow
   it waited on, naming that workflow's tasks it waited on (`depTaskCode`, 1.x `depTasks`) or its
-  whole (ALL).
+  whole (ALL). A wait on the workflow's own task of the same period that runs before the waiting
+  tasks is carried by the flow's relations (`SELF_DEPENDENCY`); any other wait on itself is never a
+  flow node of the flow itself, even with its id in `flow_ids` (`CROSS_FLOW_DEPENDENCY`).
 
 Option `flow_ids`: the EnOS flow id of DolphinScheduler workflows, by workflow code, used only to
 resolve dependencies: a DEPENDENT task's wait on a listed workflow becomes a `flow_upstream` entry.
@@ -367,14 +369,29 @@ def _sql_body(kind: str, params: dict[str, Any]) -> str:
     return "\n".join(p for p in (head, body, extra) if p)
 
 
+# What a program task's body names on lines of its own; every other setting of the engine (driver and
+# executor sizes, Spark or Flink version, queue, slots, parallelism …) follows on a `settings:` line,
+# so that how DolphinScheduler sized and placed the job is kept with it, not dropped.
+PROGRAM_LINES = frozenset(("programType", "deployMode", "mainClass", "mainJar", "mainPackage", "mainArgs", "others",
+                           "rawScript", "localParams", "resourceList", "varPool"))
+
+
+def _engine_settings(params: dict[str, Any]) -> str:
+    settings = [f"{key}={_listed(value)}" for key, value in sorted(params.items())
+                if key not in PROGRAM_LINES and _listed(value)]
+    return f"settings: {', '.join(settings)}" if settings else ""
+
+
 def _program_body(kind: str, params: dict[str, Any]) -> str:
+    mode = f", deploy mode {_listed(params.get('deployMode'))}" if _listed(params.get("deployMode")) else ""
     if value_text(params.get("programType")).upper() == "SQL" and params.get("rawScript"):
-        return f"{kind} SQL:\n{params['rawScript']}"
-    head = f"{kind} ({_listed(params.get('programType')) or 'program'}"
-    head += f", deploy mode {_listed(params.get('deployMode'))}):" if params.get("deployMode") else "):"
-    return "\n".join([head, _lines(("main class", params.get("mainClass")),
-                                   ("main jar", params.get("mainJar") or params.get("mainPackage")),
-                                   ("arguments", params.get("mainArgs")), ("options", params.get("others")))])
+        head, body = f"{kind} SQL{f' ({mode[2:]})' if mode else ''}:", value_text(params["rawScript"])
+    else:
+        head = f"{kind} ({_listed(params.get('programType')) or 'program'}{mode}):"
+        body = _lines(("main class", params.get("mainClass")),
+                      ("main jar", params.get("mainJar") or params.get("mainPackage")),
+                      ("arguments", params.get("mainArgs")), ("options", params.get("others")))
+    return "\n".join(part for part in (head, body, _engine_settings(params)) if part)
 
 
 def _http_body(params: dict[str, Any]) -> str:
@@ -571,6 +588,39 @@ def _targets(code: str, tasks: dict[str, Task], seen: frozenset[str] = frozenset
     return list(dict.fromkeys(found))
 
 
+def _ancestors(code: str, tasks: dict[str, Task]) -> set[str]:
+    """Every task that runs before a task in its workflow's run (through DEPENDENT tasks too)."""
+    found: set[str] = set()
+    waiting = list(tasks[code].upstream)
+    while waiting:
+        upstream = waiting.pop()
+        if upstream not in found and upstream in tasks:
+            found.add(upstream)
+            waiting.extend(tasks[upstream].upstream)
+    return found
+
+
+def _own_wait(flow: FlowRows, task: Task, item: dict[str, Any], targets: list[str], tasks: dict[str, Task],
+              other: str) -> Refusal | None:
+    """A DEPENDENT item on the workflow it belongs to. A task of this period that runs before the
+    waiting tasks in the same run is already waited on by the flow's own relations; any other wait
+    on itself (yesterday's run, the whole workflow, a task that does not run before) cannot be a
+    flow node of the flow itself, whatever id it is given."""
+    cycle, window = value_text(item.get("cycle")), value_text(item.get("dateValue"))
+    gap, depended_task = EXACT_WINDOWS.get((cycle, window)), _depended_task(item)
+    if gap and gap.endswith("0") and depended_task and targets and all(
+            depended_task in _ancestors(target, tasks) for target in targets):
+        flow.warn("SELF_DEPENDENCY", f"DEPENDENT task {task.name} waited on task {depended_task} of its own workflow "
+                                     f"({cycle}/{window}), which runs before the tasks after it in the same run: the "
+                                     "flow's relations carry the wait (DolphinScheduler took a success of it in any "
+                                     f"run of the {cycle}; the flow waits on this run's)")
+        return None
+    why = ("no task ran after it" if not targets else
+           f"it is this very workflow ({cycle}/{window}): a flow cannot wait on its own runs as an upstream flow; "
+           "set it up by hand")
+    return Refusal(code_text(item.get("definitionCode")), other, "this very workflow", depended_task, why)
+
+
 def _workflow(code: str, export: Export, item: dict[str, Any]) -> str:
     name = export.names.get(code) or value_text(item.get("definitionName"))
     return f"workflow {code} ({name})" if name else f"workflow {code}"
@@ -593,11 +643,15 @@ def _depended_task(item: dict[str, Any]) -> str:
     return "" if depended_task in ("", "0", "-1") else depended_task
 
 
-def _dependency(flow: FlowRows, task: Task, item: dict[str, Any], targets: list[str],
-                export: Export) -> dict[str, Any] | Refusal:
+def _dependency(flow: FlowRows, task: Task, item: dict[str, Any], targets: list[str], export: Export,
+                own: tuple[str, dict[str, Task]]) -> dict[str, Any] | Refusal | None:
+    """A `flow_upstream` entry for one item, a Refusal saying why not, or None: carried in the flow."""
     code = code_text(item.get("definitionCode"))
     cycle, window = value_text(item.get("cycle")), value_text(item.get("dateValue"))
     other = _workflow(code, export, item)
+    own_code, tasks = own
+    if code == own_code:
+        return _own_wait(flow, task, item, targets, tasks, other)
     gap = EXACT_WINDOWS.get((cycle, window))
     flow_id = export.flow_ids.get(code)
     depended_task = _depended_task(item)
@@ -642,7 +696,8 @@ def _warn_refused(flow: FlowRows, task: Task, refusals: list[Refusal]) -> None:
         flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on {waited}: not carried: {reasons}")
 
 
-def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export) -> list[dict[str, Any]]:
+def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export,
+                  own: tuple[str, dict[str, Task]]) -> list[dict[str, Any]]:
     dependence = json_object(task.params.get("dependence"), f"task {task.name}'s dependence")
     groups = json_objects(dependence.get("dependTaskList"), f"task {task.name}'s dependTaskList")
     items_of = [json_objects(g.get("dependItemList"), f"task {task.name}'s dependItemList") for g in groups]
@@ -654,9 +709,9 @@ def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export
         flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on any one of {others} (OR); a flow "
                                            "waits on all of its upstream flows: not carried, set it up by hand")
         return []
-    found = [_dependency(flow, task, item, targets, export) for items in items_of for item in items]
+    found = [_dependency(flow, task, item, targets, export, own) for items in items_of for item in items]
     _warn_refused(flow, task, [entry for entry in found if isinstance(entry, Refusal)])
-    return [entry for entry in found if not isinstance(entry, Refusal)]
+    return [entry for entry in found if isinstance(entry, dict)]
 
 
 def _merge(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -668,12 +723,12 @@ def _merge(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _resolve_dependents(flow: FlowRows, tasks: dict[str, Task], export: Export) -> dict[str, Task]:
+def _resolve_dependents(flow: FlowRows, tasks: dict[str, Task], export: Export, own_code: str) -> dict[str, Task]:
     """The flow's tasks without DEPENDENT ones; their waits become `flow_upstream` entries."""
     entries: list[dict[str, Any]] = []
     for task in tasks.values():
         if task.type == DEPENDENT:
-            entries += _dependencies(flow, task, _targets(task.code, tasks), export)
+            entries += _dependencies(flow, task, _targets(task.code, tasks), export, (own_code, tasks))
     kept = {code: task for code, task in tasks.items() if task.type != DEPENDENT}
     rewired = {code: _through_dependents(task.upstream, tasks) for code, task in kept.items()}
     for code, upstream in rewired.items():
@@ -730,7 +785,7 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
     if off:
         flow.warn("INACTIVE_SOURCE", f"saved inactive: {'; '.join(off)}")
     _tenant(flow, definition, schedule)
-    kept = _resolve_dependents(flow, tasks, export)
+    kept = _resolve_dependents(flow, tasks, export, code)
     commands = _describe_tasks(flow, list(kept.values()))
     _task_settings(flow, list(kept.values()))
     positions = _positions(definition.get("locations"))

@@ -6,7 +6,8 @@ so both are read by the same code. Carried: the schedule (structured, as the Qua
 Rundeck builds from it, or a `crontab` string), the time zone, the enabled flags, options with
 defaults (as parameters), a failure e-mail (as alerts), and every step's body. Reported with a
 warning code: what a flow has no place for (secure options, recipients, other notifications,
-job references, plugin steps, error handlers, node filters, retries, time-outs, keep-going), and
+job references, plugin steps, error handlers, node filters, retries, time-outs, keep-going),
+HOST_TIMEZONE for a schedule without a `timeZone` (the server's zone, which the export does not say), and
 OPTION_REFERENCE for the option references in step text (`${option.env}`, `@option.env@`,
 `$RD_OPTION_ENV`), kept as written though nothing resolves them in a task. A job with no schedule is
 unscheduled: the mapping refuses it or saves a manual flow. A job definition names no account it
@@ -334,6 +335,10 @@ def _schedule(flow: FlowRows, job: dict[str, Any]) -> None:
     if schedule in (None, "", {}):
         flow.unscheduled(MANUAL)
         return
+    if not flow.cells.get("timezone"):  # as the kubernetes profile's CONTROLLER_TIMEZONE: the zone is assumed
+        flow.warn("HOST_TIMEZONE", "the job names no timeZone: Rundeck fired it in its server's own zone (the JVM's "
+                                   "default), which the export does not say; set [mapping] source_timezone to it, "
+                                   "else the schedule is taken to be in the service's zone")
     if isinstance(schedule, (str, int)):  # a crontab string where the export writes {crontab: …}
         schedule = {"crontab": schedule}
     schedule = _mapping(schedule, "schedule")
