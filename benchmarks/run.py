@@ -574,13 +574,16 @@ def legacy_sources(folder: Path, args: argparse.Namespace) -> list[Figure]:
     return figures
 
 
+JOBS_PER_FOLDER = 3
+
+
 def write_controlm_export(path: Path, folders: int) -> None:
     """Control-M folders of three jobs each, joined by conditions, ordered by the New Day procedure."""
     with path.open("w", encoding="utf-8") as out:
         out.write('<?xml version="1.0" encoding="utf-8"?>\n<DEFTABLE>\n')
         for i in range(folders):
             out.write(f'<FOLDER DATACENTER="dc1" FOLDER_NAME="F{i}" FOLDER_ORDER_METHOD="SYSTEM">')
-            for j in range(3):
+            for j in range(JOBS_PER_FOLDER):
                 out.write(f'<JOB JOBNAME="J{i}_{j}" TASKTYPE="Command" CMDLINE="/opt/run {i} {j}" RUN_AS="batch" '
                           f'TIMEFROM="{i % 24:02d}{i % 60:02d}" WEEKDAYS="1,2,3,4,5" DAYS_AND_OR="O">'
                           + (f'<INCOND NAME="C{i}_{j - 1}" ODATE="ODAT" AND_OR="A"/>' if j else "")
@@ -626,6 +629,8 @@ def new_sources(folder: Path, args: argparse.Namespace) -> list[Figure]:
         figures.append(Figure(name, f"`migrate plan` over {found:,} {profile} flows: flows per second, median of "
                                     f"{NEW_SOURCE_RUNS} runs", speed, ">= 10,000", speed >= 10_000 and valid == found,
                               f"{elapsed:.1f} s, peak RSS {peak} MB; {valid:,} valid, {found - valid:,} invalid"
+                              + (f"; {JOBS_PER_FOLDER * speed:,.0f} jobs (tasks) per second" if profile == "controlm"
+                                 else "")
                               + (f" ({summary['invalid_by_reason']})" if valid != found else "")
                               + "; runs: " + ", ".join(f"{found / run[0]:,.0f}" for run in runs)))
     return figures
