@@ -73,3 +73,9 @@ def test_an_encrypted_zip_is_named_not_a_traceback(tmp_path: Path, capsys: pytes
                           'org_id = "o1"\nurl = "https://apim.example.invalid"\n', encoding="utf-8")
         code, _, err = run_cli(capsys, "plan", str(config), "--offline")
         assert code == 1 and "jobs.cron is encrypted in the zip" in err and "Traceback" not in err
+
+
+def test_an_enos_v2_export_flow_answer_is_recognised_as_enos_v2_only() -> None:
+    # Export Flow names no flowId nor graph: a cron, tasks, and relations and links by task name.
+    path = REPO / "tests" / "fixtures" / "enos_v2" / "export-flow-answer.json"
+    assert recognised(path, list(registry())) == ["enos-v2"]

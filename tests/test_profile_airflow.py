@@ -316,6 +316,60 @@ def test_unscheduled_dags_become_manual_flows_when_asked(tmp_path: Path, capsys:
     assert code == 3 and inventory["convertible"] == 6 and inventory["warnings_by_code"]["MANUAL_FLOW"] == 3
 
 
+# -- timetable summaries: what Airflow writes for timetables other than one cron or interval --------
+
+TIMETABLES = FIXTURES / "timetables_v2.json"  # no "-": the glob of the other fixtures leaves it out
+
+
+def test_an_asset_or_time_summary_is_its_time_schedule_with_the_trigger_named() -> None:
+    row = rows_of(TIMETABLES)["meter_rollup"]
+    assert row["schedule"] == "15 3 * * *" and row["unscheduled"] == "" and row["__errors__"] == ""
+    assert codes(row["__warnings__"]) == ["DATASET_TRIGGER"] and "triggered by assets" in row["__warnings__"]
+
+
+def test_a_dataset_or_time_schedule_interval_of_airflow_2_is_its_time_schedule(tmp_path: Path) -> None:
+    # Airflow 2.9+ writes the DatasetOrTimeSchedule's summary into schedule_interval, tagged as a cron.
+    dag = {"dag_id": "either2", "schedule_interval": {"__type": "CronExpression", "value": "Dataset or @hourly"},
+           "timetable_description": "Triggered by datasets or At the start of every hour"}
+    row = rows_of(write(tmp_path / "either2.json", dag))["either2"]
+    assert row["schedule"] == "@hourly" and codes(row["__warnings__"]) == ["DATASET_TRIGGER"]
+
+
+def test_crons_of_a_multiple_cron_timetable_differing_in_one_field_are_their_union() -> None:
+    row = rows_of(TIMETABLES)["shift_report"]
+    assert row["schedule"] == "0 6,18 * * *" and row["__errors__"] == ""
+
+
+def test_crons_whose_union_no_cron_says_are_refused_by_name() -> None:
+    row = rows_of(TIMETABLES)["weekday_mix"]
+    assert codes(row["__errors__"]) == ["MULTIPLE_SCHEDULES"] and row["schedule"] == ""
+    assert "0 6 * * 1, 30 7 * * 5" in row["__errors__"]
+
+
+def test_a_relativedelta_summary_is_that_interval() -> None:
+    rows = rows_of(TIMETABLES)
+    assert json.loads(rows["billing_cycle"]["schedule"]) == {"__type": "RelativeDelta", "months": 1}
+    assert rows["billing_cycle"]["start"] == "2025-10-03T04:00:00Z"
+    assert json.loads(rows["quarter_close"]["schedule"])["day"] == "1"  # absolute: the dialect refuses it
+
+
+def test_events_and_partition_timetables_are_unscheduled_with_their_reason() -> None:
+    rows = rows_of(TIMETABLES)
+    assert "EventsTimetable" in rows["match_days"]["unscheduled"] and "4 listed instants" in \
+        rows["match_days"]["unscheduled"]
+    assert "partition key" in rows["reprocess_on_demand"]["unscheduled"]
+
+
+def test_plan_of_the_timetable_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, TIMETABLES)
+    freqs = {a["source_key"]: a.get("freq") for a in inventory["actions"]}
+    assert freqs["meter_rollup"] == "0 15 3 * * ? *" and freqs["shift_report"] == "0 0 6,18 * * ? *"
+    assert freqs["billing_cycle"] == "0 0 4 3 * ? *"  # monthly from the next run's logical date
+    assert code == 5 and inventory["invalid_by_reason"] == {"MULTIPLE_SCHEDULES": 1, "UNSUPPORTED_INTERVAL": 1,
+                                                            "NO_TIME_SCHEDULE": 2}
+    assert "absolute fields ['day']" in errors_of(inventory, "quarter_close")
+
+
 # -- state, owners, tags, params, end date ------------------------------------------------------
 
 def test_paused_and_vanished_dags_are_saved_inactive_with_a_word(tmp_path: Path) -> None:

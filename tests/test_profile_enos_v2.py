@@ -5,12 +5,15 @@ read as flows that lack every field."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import base_state, profile_run_config
 from test_profiles import flows_of, plan
 
+from migrate.cli import main
 from migrate.sources.readers import SourceError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -60,3 +63,60 @@ def test_one_entry_that_is_no_flow_fails_alone(tmp_path: Path) -> None:
     rows = flows_of("enos-v2", path)
     assert rows[0]["__errors__"] == "" and rows[-1]["flow"] == "entry 2"
     assert "entry 2 is not a Get Flow answer" in rows[-1]["__errors__"]
+
+
+# -- what a v2.0 graph says, carried as it stands; Export Flow answers ----------------------------
+
+GRAPHS = FIXTURES / "enos_v2" / "get-flow-graphs.json"
+EXPORTED = FIXTURES / "enos_v2" / "export-flow-answer.json"
+
+
+def saved_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path,
+                extra: str = "") -> dict[str, dict[str, Any]]:
+    """`migrate run` of the export into an embedded emulator: the flows it stored, by name. The
+    service already holds the flow the fixture's graph waits on (flow 4088, moved before)."""
+    state = base_state(flows=0)
+    state["flows"].append({"flow_id": 4088, "name": "meter_ingest", "owners": ["alice"], "org_id": "o1"})
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "enos-v2", source, target='timezone = "UTC"', extra=extra,
+                                run="create_missing = true")
+    main(["run", str(config), "--json"])
+    capsys.readouterr()
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    return {flow["name"]: flow for flow in stored}
+
+
+def test_upstream_flow_nodes_and_each_relations_gap_are_carried(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    graph = saved_flows(tmp_path, capsys, GRAPHS)["grid_settlement"]["graph"]
+    assert [(f["flowId"], f["nodeId"]) for f in graph["flows"]] == [("4088", "f_4088")]
+    names = {t["nodeId"]: t["taskName"] for t in graph["tasks"]} | {"f_4088": "meter_ingest"}  # ids new on import
+    assert sorted((names[r["source"]], names[r["target"]], r["cycleGap"], r["rerun"]) for r in graph["relations"]) \
+        == [("meter_ingest", "pull_meters", "D0", True), ("pull_meters", "settle", "D1", False)]
+
+
+def test_the_flows_do_as_and_visitors_are_its_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    graph = saved_flows(tmp_path, capsys, GRAPHS)["grid_settlement"]["graph"]
+    assert graph["doAs"] == "db_grid" and "bob" in graph["visitors"]
+
+
+def test_a_manual_v2_flow_is_unscheduled_whatever_its_freq(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, inventory, _ = plan(tmp_path, capsys, "enos-v2", GRAPHS)
+    assert code == 5 and inventory["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1}
+    assert "a v2.0 manual flow (type 0)" in json.dumps(inventory["invalid_flows"])
+    code, inventory, _ = plan(tmp_path, capsys, "enos-v2", GRAPHS, extra='[mapping]\nunscheduled = "manual"')
+    assert code == 3 and inventory["warnings_by_code"].get("MANUAL_FLOW") == 1
+
+
+def test_an_export_flow_answer_is_read_by_name_with_its_commands() -> None:
+    rows = flows_of("enos-v2", EXPORTED)
+    assert [(r["flow"], r["task_id"], r["task_name"], r["command"], r["upstream"]) for r in rows] == [
+        ("grid_report", "1", "extract", "sh /opt/grid/extract.sh", ""),
+        ("grid_report", "2", "publish", "sh /opt/grid/publish.sh", "1")]
+    assert rows[0]["schedule"] == "0 30 6 * * ? *" and rows[0]["active"] == "0" and rows[0]["__errors__"] == ""
+    warnings = json.loads(rows[0]["__warnings__"])
+    assert [w["code"] for w in warnings] == ["ACTIVE_UNKNOWN", "CROSS_FLOW_DEPENDENCY", "TASK_SETTINGS"]
+    assert "extract wait on flow grid_settlement" in warnings[1]["message"]
+    assert "task extract: timeout 600, retryLimit 2" in warnings[2]["message"]
+    assert "publish" not in warnings[2]["message"]  # a plain command task has nothing to say

@@ -88,6 +88,8 @@ def test_unix_golden(source: str, freq: str, cycle: str, flags: set[str]) -> Non
         ('{"__type": "TimeDelta", "days": 0, "seconds": 5400, "microseconds": 0}', "airflow", "UNSUPPORTED_INTERVAL"),
         ('{"__type": "TimeDelta", "days": 14, "seconds": 0, "microseconds": 0}', "airflow", "UNSUPPORTED_INTERVAL"),
         ("2 days, 0:00:00", "airflow", "UNSUPPORTED_INTERVAL"),
+        ('{"__type": "RelativeDelta", "months": 1, "leapdays": 1}', "airflow", "UNSUPPORTED_INTERVAL"),
+        ('{"__type": "RelativeDelta", "days": 1, "yearday": 60}', "airflow", "UNSUPPORTED_INTERVAL"),
         ("0:00:30", "airflow", "SUB_MINUTE"),
         ("PT90M", "iso8601", "UNSUPPORTED_INTERVAL"),
         ("P2W", "iso8601", "UNSUPPORTED_INTERVAL"),

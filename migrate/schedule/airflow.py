@@ -23,11 +23,18 @@ PRESETS = {
 }
 NO_TIME = {"", "none", "null", "@once", "@continuous"}
 TIMEDELTA_TEXT = re.compile(r"^(?:(?P<days>-?\d+) days?, )?(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2})(?:\.\d+)?$")
+ABSOLUTE_FIELDS = ("year", "month", "day", "weekday", "hour", "minute", "second")
 RELATIVE_UNITS = {"weeks": 7 * 86400, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "microseconds": 1e-6}
 
 
 def _relative_delta(value: dict[str, Any], start: datetime | None, source: str) -> Converted:
-    absolute = sorted(k for k in ("year", "month", "day", "weekday", "hour", "minute", "second") if value.get(k))
+    absolute = sorted(k for k in ABSOLUTE_FIELDS if value.get(k))
+    # Anything else relativedelta takes (leapdays, yearday, nlyearday) moves the fire time in a way
+    # no interval says: refused by name, never left out of the sum.
+    unknown = sorted(k for k in value if k not in (*RELATIVE_UNITS, *ABSOLUTE_FIELDS, "months", "years", "__type")
+                     and value.get(k))
+    if unknown:
+        raise Rejection(UNSUPPORTED_INTERVAL, f"{source}: a relativedelta with {unknown} is not an interval")
     if absolute:
         raise Rejection(UNSUPPORTED_INTERVAL, f"{source}: a relativedelta with absolute fields {absolute} is not an "
                                               "interval")

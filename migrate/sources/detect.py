@@ -128,7 +128,10 @@ def _crontab(found: Sample) -> bool:
 # does: the snapshot's header line tells it apart, and it is tried first.
 RECOGNISERS: dict[str, Callable[[Sample], bool]] = {
     "snapshot": lambda s: any(h.lstrip().startswith('{"snapshot"') for h in s.heads),
-    "enos-v2": lambda s: s.any_head(_pattern(r'"flowId"')) and s.any_head(_pattern(r'"graph"'))
+    # A Get Flow answer (an id and a graph), or an Export Flow one (a cron, tasks and links by name).
+    "enos-v2": lambda s: ((s.any_head(_pattern(r'"flowId"')) and s.any_head(_pattern(r'"graph"')))
+                          or (s.any_head(_pattern(r'"cron"\s*:')) and s.any_head(_pattern(r'"tasks"\s*:'))
+                              and s.any_head(_pattern(r'"(?:flowLinks|linkRelations)"\s*:'))))
     and not any(h.lstrip().startswith('{"snapshot"') for h in s.heads),
     "dolphinscheduler": lambda s: s.any_head(_pattern(
         r'"(?:processDefinition|workflowDefinition|processDefinitionJson|taskDefinitionList)"')),

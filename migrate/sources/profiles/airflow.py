@@ -16,11 +16,16 @@ flow: the facts of both are put together, the first one read winning; where they
 fact used here, DUPLICATE_DAG names it.
 
 Schedule (`schedule_interval`, tagged `{"__type": "CronExpression" | "TimeDelta" | "RelativeDelta"}`,
-else `timetable_summary`) goes to the `airflow` dialect. An interval counts from the export's own
-facts, in this order of trust: `next_dagrun` (Airflow 3: `next_dagrun_logical_date`),
-`next_dagrun_data_interval_start`, `start_date`; each is an instant in UTC and keeps its offset
-in the `start` column. With none of them `start` stays empty and the mapping refuses the flow
-(NEEDS_START): no default date is taken for an anchor.
+else `timetable_summary`) goes to the `airflow` dialect. The summaries Airflow writes for timetables
+are read as the schedule they stand for: `Dataset or 0 1 * * *` (Airflow 2.9+, also in
+`schedule_interval`) and `Asset or ...` (Airflow 3) are the time schedule, with DATASET_TRIGGER;
+`relativedelta(months=+1)` (a relativedelta schedule) is that RelativeDelta; the crons of a
+MultipleCronTriggerTimetable (`0 1 * * *, 0 13 * * *`) are one cron when they differ in the
+minute, hour or month alone (their union is then exact), else the flow is MULTIPLE_SCHEDULES.
+An interval counts from the export's own facts, in this order of trust: `next_dagrun` (Airflow 3:
+`next_dagrun_logical_date`), `next_dagrun_data_interval_start`, `start_date`; each is an instant
+in UTC and keeps its offset in the `start` column. With none of them `start` stays empty and the
+mapping refuses the flow (NEEDS_START): no default date is taken for an anchor.
 
 Time zone: a cron DAG fires in its own `timezone` (details only), else in the installation's
 `[core] default_timezone`, usually UTC. The details' zone goes to the `timezone` column
@@ -34,6 +39,8 @@ flow with `[mapping] unscheduled = "manual"`):
 - `schedule=None`: run only when triggered by hand, by the API or by another DAG;
 - `@once`: one run soon after `start_date`, then none; a manual flow is its nearest equal;
 - `@continuous`: a new run as soon as the last one ends;
+- `PartitionAtRuntime` (Airflow 3): run only when triggered with a partition key;
+- an EventsTimetable (`3 events`): runs at listed instants, which no recurring schedule says;
 - dataset (Airflow 2.4+) or asset (Airflow 3) triggers: the sentence names them from the
   details' expression. A DAG triggered by datasets *or* a time schedule keeps its time schedule,
   with DATASET_TRIGGER for the triggers not carried.
@@ -61,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings, known_zone
+from migrate.schedule.airflow import PRESETS
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import json_files, read_json_file
@@ -91,8 +99,20 @@ NO_SCHEDULE = {
              "when triggered by hand",
     "@continuous": "an Airflow DAG scheduled @continuous: a new run started as soon as the previous one ended, "
                    "which no time schedule can say",
+    "partitionatruntime": "an Airflow DAG scheduled PartitionAtRuntime: it ran only when triggered with a "
+                          "partition key, by hand or by the API",
 }
-DATA_SUMMARIES = {"dataset": "datasets", "asset": "assets"}  # timetable summaries of data-triggered DAGs
+# Timetable summaries of data-triggered DAGs (Airflow 2 DatasetTriggeredTimetable, Airflow 3 Asset...).
+DATA_SUMMARIES = {"dataset": "datasets", "asset": "assets", "partitioned asset": "assets"}
+# DatasetOrTimeSchedule / AssetOrTimeSchedule write "<Dataset|Asset> or <the time timetable's summary>".
+DATA_OR_TIME = re.compile(r"^(?P<kind>Dataset|Asset) or (?P<time>.+)$", re.DOTALL)
+EVENTS_SUMMARY = re.compile(r"^(?P<count>\d+) events$")  # an EventsTimetable without a description of its own
+# str() of a dateutil relativedelta, the summary of a relativedelta schedule: relativedelta(months=+1, day=1)
+RELATIVEDELTA_TEXT = re.compile(r"^relativedelta\((?P<arguments>[^()]*)\)$")
+RELATIVE_FIELDS = ("years", "months", "days", "hours", "minutes", "seconds", "microseconds")
+# Cron fields whose values a union of two crons can join into one list exactly: minute, hour and
+# month combine with the other fields by AND; the two day fields do not (croniter ORs them).
+JOINABLE_CRON_FIELDS = (0, 1, 3)
 
 
 class MalformedDag(ValueError):
@@ -321,11 +341,58 @@ def _triggers(dag: dict[str, Any], kind: str) -> str:
             f"its {'asset' if kind == 'assets' else 'dataset'}_expression)")
 
 
+def _relative_delta(flow: FlowRows, text: str) -> str | None:
+    """The RelativeDelta form (as the REST API tags it) of a relativedelta's str(), or None when the
+    text is not one. Absolute fields (`day=1`) are kept, for the dialect to refuse by name; leap
+    days (no interval at all) are the flow's error (and "" is returned)."""
+    match = RELATIVEDELTA_TEXT.match(text.strip())
+    if match is None:
+        return None
+    fields: dict[str, Any] = {"__type": "RelativeDelta"}
+    for argument in filter(None, (a.strip() for a in match["arguments"].split(","))):
+        name, _, value = argument.partition("=")
+        try:
+            fields[name] = float(value) if name in RELATIVE_FIELDS else value
+        except ValueError:
+            return None
+    if "leapdays" in fields:
+        flow.fail("UNSUPPORTED_INTERVAL", f"{text}: an interval with leap days is not a schedule")
+        return ""
+    return json.dumps(fields)
+
+
+def _cron_fields(text: str) -> list[str]:
+    text = text.strip()
+    return PRESETS.get(text.lower(), text).split()
+
+
+def _multiple_crons(flow: FlowRows, text: str) -> str | None:
+    """One cron for a MultipleCronTriggerTimetable's summary ("<cron>, <cron>, ..."), None when the
+    text is not one. Crons that differ in one joinable field are their exact union; any others are
+    the flow's MULTIPLE_SCHEDULES error (and "" is returned)."""
+    parts = text.split(", ")
+    if len(parts) < 2 or not all(p.strip().startswith("@") or len(p.split()) >= 5 for p in parts):
+        return None  # a single cron, or a timedelta's text ("1 day, 0:00:00")
+    crons = [_cron_fields(p) for p in parts]
+    differing = {i for cron in crons[1:] for i, field in enumerate(cron) if len(cron) != len(crons[0])
+                 or field != crons[0][i]}
+    if len(differing) == 1 and (position := differing.pop()) in JOINABLE_CRON_FIELDS and len(crons[0]) == 5:
+        values = [cron[position] for cron in crons]
+        joined = "*" if "*" in values else ",".join(dict.fromkeys(v for value in values for v in value.split(",")))
+        return " ".join(joined if i == position else field for i, field in enumerate(crons[0]))
+    flow.fail("MULTIPLE_SCHEDULES", f"the DAG fires on {len(parts)} crons ({text}: a MultipleCronTriggerTimetable), "
+                                    "whose union no single cron says: make one flow per cron by hand")
+    return ""
+
+
 def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
     value, present = _schedule_value(dag)
     text = "None" if value is None else _text(value)
+    data_or_time = DATA_OR_TIME.match(text.strip())
+    if data_or_time:  # the time schedule is the part after "Dataset or "
+        text = data_or_time["time"]
     plain = text.strip().lower()
-    trigger = _data_trigger(dag, plain)
+    trigger = _data_trigger(dag, plain) or (f"{data_or_time['kind'].lower()}s" if data_or_time else "")
     timed = plain not in NO_SCHEDULE and plain not in DATA_SUMMARIES
     if trigger and timed:
         flow.warn("DATASET_TRIGGER", f"also triggered by {_triggers(dag, trigger)}; the flow runs on its time "
@@ -340,7 +407,17 @@ def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
     if not timed:
         flow.unscheduled(NO_SCHEDULE[plain])
         return
-    flow.schedule = text
+    if events := EVENTS_SUMMARY.match(plain):
+        flow.unscheduled(f"an Airflow DAG on an EventsTimetable: it ran at {events['count']} listed instants "
+                         f"({dag.get('timetable_description') or 'the details name them'}), which no recurring "
+                         "schedule says")
+        return
+    schedule = _relative_delta(flow, text)
+    if schedule is None:
+        schedule = _multiple_crons(flow, text)
+    if schedule == "":  # the flow's error is said
+        return
+    flow.schedule = schedule or text
     flow.cells["start"] = _first_moment(dag, ANCHORS)
     flow.cells["next_fire"] = _first_moment(dag, FIRE_INSTANTS)
 
