@@ -200,3 +200,51 @@ def test_a_profiles_mapping_keeps_the_users_identity_and_owners_settings(tmp_pat
     assert code == 0 and report["by_status"] == {"created": 3}, report
     ours = [flow for flow in live_flows(service).values() if "crontab:" in flow["desc"]]
     assert len(ours) == 3 and all("[migrate:" not in flow["desc"] for flow in ours)
+
+
+@pytest.mark.parametrize("faults", [
+    {"seed": 5, "drop_after_apply": 0.5, "only_actions": ["import"]},  # the service made it, the answer lost
+    {"seed": 7, "error_5xx": 0.3, "drop_before": 0.2, "drop_after_apply": 0.3, "only_actions": ["import"]},
+])
+def test_an_import_whose_answer_is_lost_never_makes_a_twin(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           faults: dict[str, Any]) -> None:
+    # Import is not idempotent: sent again after a lost answer, it made the flow twice (found by a
+    # fresh user: five copies of one job, and a second run switched a stray copy on). It is sent
+    # again only once the service is seen not to hold it.
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    (service.parent / "state.json").write_text(json.dumps(base_state(flows=0, faults=faults)), encoding="utf-8")
+    jobs = "".join(f"{minute} 3 * * * /opt/job{minute}.sh\n" for minute in range(12))
+    config = machine(tmp_path / "a", jobs, service, run="create_missing = true\nattempts = 8\nrequest_timeout = 2")
+    code, first = cli_json(capsys, "run", str(config))
+    assert code == 0 and first["by_status"] == {"created": 12}, first
+    assert first["emulator"]["faults"], "the faults must have hit some Imports"
+    assert stored_names(service) == sorted(live_flows(service)) and len(stored_names(service)) == 12
+    assert sum(first["emulator"]["faults"].values()) > 0
+    code, second = cli_json(capsys, "run", str(config))
+    assert code == 0 and len(stored_names(service)) == 12
+    assert set(second["by_status"]) <= {"saved", "unchanged"}, second
+
+
+def stored_names(service: Path) -> list[str]:
+    """Every flow the service holds, by name, twins included."""
+    with sqlite3.connect(service) as db:
+        return sorted(json.loads(value)["name"] for (value,) in db.execute(
+            "SELECT value FROM state WHERE key LIKE 'flow:%'"))
+
+
+def test_a_flow_made_before_a_later_step_failed_is_named_on_its_line(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # The Import made the flow; reading it back was throttled past retry_after_max: the failed line
+    # names the flow the service now holds (it said flow_id null), and the next run saves into it.
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    faults = {"seed": 1, "throttle_429": 1.0, "retry_after_seconds": 600, "only_actions": ["get"]}
+    (service.parent / "state.json").write_text(json.dumps(base_state(flows=0, faults=faults)), encoding="utf-8")
+    config = machine(tmp_path / "a", "0 3 * * * /opt/job.sh\n", service,
+                     run="create_missing = true\nretry_after_max = 5")
+    code, first = cli_json(capsys, "run", str(config))
+    [line] = [json.loads(text) for text in Path(first["result_log"]).read_text(encoding="utf-8").splitlines()
+              if json.loads(text).get("status") == "failed"]
+    [made] = live_flows(service).values()
+    assert code == 2 and line["flow_id"] == str(made["id"]) and f"created as flow {made['id']}" in line["msg"], line

@@ -61,6 +61,7 @@ class Exchange:
     msg: str = ""
     code: int | None = None
     latency_ms: float | None = None
+    flow_id: str | None = None  # a flow made on the way (an Import that landed), when a later step failed
 
 
 @dataclass
@@ -307,7 +308,7 @@ class Runner:
                 if found.result == "stopped":  # the Import went out; what followed was cut short
                     found.msg = found.msg or STOPPED_AFTER_SEND
                 status = "not_attempted" if found.result == "refused" and not found.attempts else "failed"
-                self._record_flow(flow, status, input_sha, found, started)
+                self._record_flow(flow, status, input_sha, found, started, flow_id=found.flow_id)
                 return
             wanted, status = found
             flow_id = str(wanted["id"])
@@ -546,7 +547,8 @@ class Runner:
                 created = await self._create(flow, sending)
                 if isinstance(created, Exchange):
                     return created
-                flow_id, data, status = created, await self.read_flow(created), "created"
+                flow_id, status = created, "created"
+                data = await self._read_created(created)
             else:
                 flow_id, data = found.flow_id, found.live
         except ReadFailed as failed:
@@ -576,7 +578,7 @@ class Runner:
             created = await self._create(flow, sending, flow.flow_id)
             if isinstance(created, Exchange):
                 return created
-            return rebind(json.loads(flow.body), created, remote_graph(await self.read_flow(created))), "created"
+            return rebind(json.loads(flow.body), created, remote_graph(await self._read_created(created))), "created"
         except ReadFailed as failed:
             exchange: Exchange = failed.failure
             return exchange
@@ -593,15 +595,69 @@ class Runner:
                 self._dir_id = root
         body = json.dumps(import_body(flow, self._dir_id, flow_id), ensure_ascii=False).encode()
         intent = self._intent(flow, sending, "import", "", flow.sha256)
-        made = await self._send(lambda: self.client.import_flow(body, on_send=intent))
+
+        async def before_resending(failed: Exchange) -> Exchange | None:
+            # Import is not idempotent: one whose answer was lost (a reset after the service took
+            # it, a time-out, a 5xx from the gateway) may have made the flow, and a second would
+            # make a twin. Sent again only once the service is seen not to hold it.
+            answer = failed.answer
+            if answer is not None and (answer.http_status == 429 or answer.code == 429):
+                return None  # throttled at the gateway: nothing reached the service
+            landed = await self._imported(flow, flow_id)
+            if landed is None:
+                return None
+            if isinstance(landed, Exchange):
+                landed.attempts = failed.attempts
+                return landed
+            return Exchange(result="ok", attempts=failed.attempts, msg=IMPORT_LANDED,
+                            answer=Answer(200, 0, IMPORT_LANDED, {"flowId": landed}, None))
+
+        made = await self._send(lambda: self.client.import_flow(body, on_send=intent), before_resending)
         data = made.answer.data if made.answer is not None else None
         if made.result != "ok" or not isinstance(data, dict) or "flowId" not in data:
             return made
         return str(data["flowId"])
 
-    async def _send(self, call: Callable[[], Awaitable[Answer]]) -> Exchange:
+    async def _imported(self, flow: ReadyFlow, flow_id: str | None) -> str | Exchange | None:
+        """The flow an Import whose answer was lost made, if the service holds it: by the id it
+        asked for, else by its marker (or, with markers off, a flow of its name that the run's
+        listing did not hold). None: it does not; an Exchange: the service could not tell."""
+        if flow_id:
+            probe = await self._send(lambda: self.client.get_flow(flow_id))
+            if probe.result == "ok":
+                return flow_id
+            return None if probe.answer is not None and probe.answer.code == INVALID_PARAMETER else probe
+        listing = await self._send(self.client.get_my_flows)
+        if listing.result != "ok" or listing.answer is None:
+            return listing
+        before = self._live.names if self._live is not None else {}
+        now = LiveFlows(listed_flows(listing.answer.data), self.marker_scopes, self.read_flow)
+        mark = marker_of(json.loads(flow.body).get("desc"))
+        try:
+            found = await now.find(flow.name, mark[1] if mark is not None else None)
+        except ReadFailed as failed:
+            exchange: Exchange = failed.failure
+            return exchange
+        if isinstance(found, Refusal):
+            return Exchange(msg=f"{found.code}: {found.message} (after an Import whose answer was lost)")
+        if found is None or (found.how == "name" and found.flow_id in before):
+            return None
+        return found.flow_id
+
+    async def _read_created(self, flow_id: str) -> dict[str, Any]:
+        """Get Flow of a flow just made: a failure names the flow, which exists now."""
+        try:
+            return await self.read_flow(flow_id)
+        except ReadFailed as failed:
+            failed.failure.flow_id = flow_id
+            failed.failure.msg = f"created as flow {flow_id}, then {failed.failure.msg}"
+            raise
+
+    async def _send(self, call: Callable[[], Awaitable[Answer]],
+                    before_resending: Callable[[Exchange], Awaitable[Exchange | None]] | None = None) -> Exchange:
         """One request with its retries; fatal answers trip the circuit breaker; a stop request
-        ends any wait at once."""
+        ends any wait at once. `before_resending` (a request that is not idempotent) is asked
+        before each retry: an Exchange it gives ends the request with it."""
         exchange = Exchange()
         for attempt in range(1, self.settings.attempts + 1):
             exchange.attempts = attempt
@@ -644,6 +700,8 @@ class Runner:
             pause = backoff_seconds(attempt, self.settings.backoff_base, self.settings.backoff_max, self.rng)
             if self.stopping or await self.stop.sleep(pause):
                 return _stopped(exchange)
+            if before_resending is not None and (settled := await before_resending(exchange)) is not None:
+                return settled
         exchange.msg = f"gave up after {exchange.attempts} attempt(s): {exchange.msg}"
         return exchange
 
@@ -674,6 +732,7 @@ class _FlowQueue:
         return flow
 
 
+IMPORT_LANDED = "the Import's answer was lost, and the service holds the flow it made: not sent again"
 STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "
                       "--resume finds the flow (by id, name or marker) and saves it as wanted")
 
