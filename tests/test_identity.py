@@ -248,3 +248,40 @@ def test_a_flow_made_before_a_later_step_failed_is_named_on_its_line(tmp_path: P
               if json.loads(text).get("status") == "failed"]
     [made] = live_flows(service).values()
     assert code == 2 and line["flow_id"] == str(made["id"]) and f"created as flow {made['id']}" in line["msg"], line
+
+
+def test_names_that_differ_only_in_what_does_not_show_are_one_flow(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # A spreadsheet's trailing space or tab, a no-break space, a zero-width space, a full-width
+    # letter: each made a twin that looked the same in every list (found by a fresh user). The
+    # later spelling is a DUPLICATE naming how it is written; a later export's cleaned spelling
+    # finds the flow the odd one made.
+    from conftest import write_config
+
+    spellings = ["job_0042", "job_0042 ", "job_0042\t", "\u00a0job_0043", "job_0043\u200b", "\uff4aob_0044"]
+    rows = [{"flow_id": "", "flow_name": name, "schedule": "0 0 9 * * ? *", "owners": "alice", "task_id": ""}
+            for name in spellings]
+    config = write_config(tmp_path, state=base_state(flows=0), rows=rows, run={"create_missing": True})
+    config.write_text(config.read_text(encoding="utf-8").replace('id = "flow_id"\n', "").replace(
+        '[mapping.tasks]\ntask_id = "task_id"\n', "").replace(
+        'emulator_config = "state.json"\n', 'emulator_config = "state.json"\nemulator_state = "service.sqlite"\n'),
+        encoding="utf-8")
+    code, plan = cli_json(capsys, "plan", str(config), "--offline")
+    assert code == 5 and plan["invalid_by_reason"] == {"DUPLICATE": 3}, plan
+    code, run = cli_json(capsys, "run", str(config))
+    assert code == 5 and run["by_status"] == {"created": 3, "invalid": 3}, run
+    messages = " ".join(line["msg"] for line in read_lines(Path(run["result_log"])) if line["status"] == "invalid")
+    assert "written 'job_0042 ' here" in messages and "written 'job_0042\\t' here" in messages, messages
+    warned = {w["from"] for line in read_lines(Path(run["result_log"])) for w in line.get("warnings", [])
+              if w["code"] == "NAME_SPELLING"}
+    assert {"\u00a0job_0043", "\uff4aob_0044"} <= warned
+    # The next export writes the names plainly: the same four flows, none made again.
+    config.parent.joinpath("export.csv").write_text(
+        "flow_id,flow_name,schedule,owners,task_id\n" + "".join(
+            f",{name},0 0 9 * * ? *,alice,\n" for name in ("job_0042", "job_0043", "job_0044")), encoding="utf-8")
+    code, again = cli_json(capsys, "run", str(config))
+    assert code == 0 and set(again["by_status"]) <= {"saved", "unchanged"}, again
+
+
+def read_lines(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines() if text.strip()]

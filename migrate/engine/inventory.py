@@ -176,6 +176,9 @@ class PlanResult:
         for row, earlier in duplicates.items():
             flow = kept.get(row)
             target = str(getattr(flow, "target", "")) if flow else ""
+            name = str(getattr(flow, "name", "")) if flow else ""
+            if target.startswith("name ") and f"name {name!r}" != target:
+                target += f" (written {name!r} here)"  # blanks or characters that do not show
             self.invalid.append(InvalidFlow(
                 source_key=flow.source_key if flow else f"row {row}", rows=flow.rows if flow else [row],
                 name=flow.name if flow else "", flow_id="", proof=flow.proof if flow else None, errors=[

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from migrate.config import MAPPABLE_FIELDS, FieldRule, MappingSettings, Scalar, Settings
 from migrate.mapping.graph import flow_node_id, layout, task_node_id
-from migrate.mapping.identity import key_digest, marker_of, with_marker
+from migrate.mapping.identity import key_digest, marker_of, name_key, with_marker
 from migrate.mapping.seen import SeenKeys
 from migrate.schedule.convert import convert_for_service
 from migrate.schedule.proof import (
@@ -113,7 +113,9 @@ class ValidFlow:
 
 
 def flow_target(name: str, flow_id: str, needs_id: bool) -> str:
-    return f"name {name!r}" if needs_id else f"flow {flow_id}"
+    """What a flow saves into: its id, or its name as the eye reads it (identity.name_key), so
+    that `job_0042 ` and `job_0042` are one target (the second a duplicate), not two flows."""
+    return f"name {name_key(name)!r}" if needs_id else f"flow {flow_id}"
 
 
 class ReadyFlow(NamedTuple):
@@ -398,8 +400,13 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     moves whenever a line is added above), its id, else its name; marked in its desc."""
     key = draft.source_key
     if not plan.mapping.flow_key and key.startswith("row "):
-        key = str(draft.body.get("id") or draft.body.get("name") or key)
+        key = str(draft.body.get("id") or name_key(str(draft.body.get("name") or "")) or key)
     draft.identity = key
+    name = draft.body.get("name")
+    if isinstance(name, str) and name and (seen := name_key(name)) != name:
+        draft.warnings.append({"code": "NAME_SPELLING", "from": name, "to": seen, "message": (
+            f"the name {name!r} has blanks at an end or in a run, characters that do not show, or full-width or "
+            f"other compatibility forms: saved as written, and taken for the same flow as {seen!r}")})
     draft.scope = plan.marker_scope
     if plan.marker_scope is not None:
         desc = draft.body.get("desc")
@@ -926,7 +933,10 @@ def duplicate_of(target: str, first: int, row: int, key: str, name: str, rows: l
     """A second flow aimed at the same target: refused, since saving it would silently replace
     the first. `spelt`: the id as this row writes it, when another spelling (`05`, `٥`) names it."""
     by_name = target.startswith("name ")
-    written = f" (written {spelt!r} here)" if spelt and not by_name and f"flow {spelt}" != target else ""
+    if by_name and name_key(name) != name:
+        spelt = name  # the name as this row writes it: blanks or characters that do not show
+    written = f" (written {spelt!r} here)" if spelt and (
+        by_name or f"flow {spelt}" != target) and f"name {spelt!r}" != target else ""
     return InvalidFlow(
         source_key=key, rows=rows or [row], name=name, flow_id="" if by_name else target.removeprefix("flow "),
         warnings=warnings, identity=identity, scope=scope, proof=proof,

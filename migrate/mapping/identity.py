@@ -12,10 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 DIGEST_LENGTH = 16  # 64 bits: two keys of a million flows share one with a chance of about 3 in 100 million
 SCOPE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 MARKER = re.compile(r"\s?\[migrate:([A-Za-z0-9_.-]{1,32})/([0-9a-f]{16})\]\s*$")
+
+
+def name_key(name: str) -> str:
+    """A flow name as the eye reads it, for telling flows apart: compatibility forms folded
+    (NFKC: a full-width `ｊob` is `job`, a no-break space a space), characters that do not show
+    (zero-width spaces, byte-order marks: Unicode's format characters) dropped, and blanks
+    trimmed and run together. Two rows whose names differ only so are one flow (a spreadsheet's
+    trailing space would otherwise make a twin that looks the same in every list)."""
+    if name.isascii() and name.isprintable() and name == name.strip() and "  " not in name:
+        return name  # the common case, as it is
+    folded = unicodedata.normalize("NFKC", name)
+    shown = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return " ".join(shown.split())
 
 
 def key_digest(scope: str, key: str) -> str:
