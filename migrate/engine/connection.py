@@ -39,14 +39,14 @@ async def connected(settings: Settings, stop: StopSignal, log: ResultLog | None 
 
     from migrate.engine.job import _tls, check_reachable, target_url
     from migrate.engine.runner import Runner
-    from migrate.service.client import BatchClient
+    from migrate.service.client import BatchClient, new_session
     from migrate.service.tokens import AccessTokens, load_credentials
 
     run = settings.run
     timeout = aiohttp.ClientTimeout(total=run.request_timeout, sock_connect=run.connect_timeout)
     async with target_url(settings, load_credentials(settings.target.credentials_file)) as (url, server, credentials):
         connector = aiohttp.TCPConnector(limit=run.concurrency, ssl=_tls(settings))
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        async with new_session(connector, timeout) as session:
             await check_reachable(session, url, run.connect_timeout)
             tokens = AccessTokens(session, url, credentials, attempts=run.attempts,
                                   backoff=(run.backoff_base, run.backoff_max), stop=stop, timeout=run.request_timeout)

@@ -44,7 +44,7 @@ from migrate.results.history import checked_run_id, load_memory, run_to_resume
 from migrate.results.history import log_path as history_log_path
 from migrate.results.log import ResultLog, ResultLogError, Summary, read_log
 from migrate.service.answers import describe_error
-from migrate.service.client import BatchClient
+from migrate.service.client import BatchClient, new_session
 from migrate.service.tokens import (
     KEY_VARIABLE,
     SECRET_VARIABLE,
@@ -236,7 +236,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
     credentials = load_credentials(settings.target.credentials_file)
     async with mapped(settings) as flows, target_url(settings, credentials) as (url, server, credentials):
         connector = aiohttp.TCPConnector(limit=settings.run.concurrency, ssl=_tls(settings))
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        async with new_session(connector, timeout) as session:
             await check_reachable(session, url, settings.run.connect_timeout)
             tokens = AccessTokens(session, url, credentials, attempts=settings.run.attempts,
                                   backoff=(settings.run.backoff_base, settings.run.backoff_max), stop=stop,

@@ -29,6 +29,18 @@ JSON_CONTENT = "application/json;charset=UTF-8"
 TURNS_FOR_A_FRESH_TOKEN = 3
 
 
+def new_session(connector: aiohttp.TCPConnector, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
+    """The session every request to the service goes through. aiohttp sends a GET (or another
+    idempotent request) again by itself when a reused connection drops, past our pacer and our
+    count of attempts: at 20 a second, reads on dropped connections reached 23 in the emulator's
+    busiest second. Off, as aiohttp's own test client turns it off: every resend is ours, paced
+    and counted."""
+    session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+    if hasattr(session, "_retry_connection"):  # aiohttp 3.10 on; before it, no such resend
+        session._retry_connection = False
+    return session
+
+
 async def _no_pacing() -> None:
     return None
 
