@@ -205,9 +205,15 @@ def test_a_failure_without_a_service_code_says_why() -> None:
     lines = [{"status": "failed", "code": 62103, "msg": "no permission"},
              {"status": "failed", "code": None, "msg": "timeout after 3 attempts"},
              {"status": "failed", "code": None, "msg": "interrupted after a request that changes the flow was sent"},
-             {"status": "saved", "code": 0, "msg": ""}]
+             {"status": "saved", "code": 0, "msg": ""},
+             # the run's own refusals name themselves; a save the service took but a read-back
+             # denies is the verify's failure, not "0"
+             {"status": "failed", "code": None, "msg": "AMBIGUOUS_NAME: 2 flows you own are named 'x'"},
+             {"status": "failed", "code": None, "msg": "TASKS_DIFFER: task 't' is not in the live flow"},
+             {"status": "failed", "code": 0, "msg": "saved, but reading it back differs: freq"}]
     summary = Summary.of([{**line, "source_file": "x.csv", "source_key": str(n)} for n, line in enumerate(lines)])
-    assert dict(summary.errors_by_code) == {"62103": 1, "NO_ANSWER": 1, "INTERRUPTED": 1}
+    assert dict(summary.errors_by_code) == {"62103": 1, "NO_ANSWER": 1, "INTERRUPTED": 1, "AMBIGUOUS_NAME": 1,
+                                            "TASKS_DIFFER": 1, "VERIFY_FAILED": 1}
 
 
 def test_an_invalid_row_naming_a_flow_of_the_service_is_that_flows_line_too(

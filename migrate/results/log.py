@@ -4,6 +4,7 @@ never rewritten; and the summary computed from such lines (for `run` and `report
 from __future__ import annotations
 
 import os
+import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -311,14 +312,25 @@ def check_result_log(path: Path) -> None:
             return
 
 
+# A failure the run names itself, at the start of its message: "AMBIGUOUS_NAME: 2 flows you own …".
+_NAMED_FAILURE = re.compile(r"^([A-Z][A-Z0-9_]{2,}): ")
+
+
 def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
     """What a summary needs of a line: its status, its code (or the field of an invalid one)
     and its latency."""
     code = line.get("code")
     if code is None and line.get("errors"):
         code = error_reason(None, str(line["errors"][0].get("field", "")))
-    elif code is None and line["status"] == "failed":  # no answer with a code: say why, not "failed" again
-        code = "INTERRUPTED" if str(line.get("msg", "")).startswith(("interrupted", "stopped")) else "NO_ANSWER"
+    elif line["status"] == "failed" and code in (None, 0):  # no service code to go by: say why
+        msg = str(line.get("msg", ""))
+        named = _NAMED_FAILURE.match(msg)
+        if named:  # the run's own refusal (AMBIGUOUS_NAME, NOT_FOUND, TASKS_DIFFER …)
+            code = named[1]
+        elif code == 0:  # the service said yes; reading the flow back said otherwise (verify)
+            code = "VERIFY_FAILED"
+        else:
+            code = "INTERRUPTED" if msg.startswith(("interrupted", "stopped")) else "NO_ANSWER"
     latency = line.get("latency_ms")
     return line["status"], code, float(latency) if latency is not None else None
 
