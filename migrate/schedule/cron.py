@@ -168,7 +168,8 @@ def _croniter_day_special(text: str, field: Literal["dom", "dow"]) -> DaySpecial
             return DaySpecial(f"{day + 1}L", "dow")
     # Anything else with L, W or # (day names aside: WED) mixes a special into a list or range.
     if re.search(r"[LW#]", _without_day_names(upper)):
-        raise Rejection(INVALID_SYNTAX, f"{text!r}: L, W and # take one day and stand alone (Quartz allows one)")
+        raise Rejection(INVALID_SYNTAX, f"{text!r}: L, W and # each take one day and stand alone, in no list or "
+                                        "range; croniter writes the last Friday L5 (not 5L) and the third 5#3")
     return None
 
 
