@@ -96,6 +96,8 @@ def test_editing_a_crontab_never_duplicates_nor_overwrites(tmp_path: Path, capsy
     code, planned = cli_json(capsys, "plan", str(config))
     # orphaned: the old command's flow, and the Saturday backup whose line was commented out
     assert code == 3 and planned["by_action"] == {"create": 1, "unchanged": 1, "orphaned": 2}
+    # the default scope (the format's) is said, as other exports of the format share it
+    assert any("orphans carry the marker of scope crontab" in note for note in planned["notes"]), planned["notes"]
     orphans = {a["flow_id"] for a in planned["actions"] if a["action"] == "orphaned"}
     assert orphans == {str(flow["id"]) for flow in before.values()
                        if "report.sh daily" in flow["desc"] or flow["freq"] == "0 0 4 ? * 7 *"}

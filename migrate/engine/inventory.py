@@ -510,6 +510,14 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     note = caller_note(settings)
     if note:
         result.notes.append(note)
+    orphans = by_action["orphaned"] + by_action["disable"]
+    if orphans and settings.mapping.identity_scope is None:
+        # The default scope is the format's: every export of that format this account migrated
+        # shares it, and each export's plan sees the others' flows as its orphans.
+        scopes = ", ".join(sorted(identity_scopes(settings)))
+        result.notes.append(f"{orphans} orphans carry the marker of scope {scopes}, the format's default: if this "
+                            "account migrates other exports of this format, their flows are among them; give "
+                            "each export its own [mapping] identity_scope before --prune")
     result.notes.append(f"read the live service: {sum(result.reads.values())} requests "
                         f"({', '.join(f'{n} {a}' for a, n in result.reads.most_common())})")
     if blocked:
