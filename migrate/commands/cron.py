@@ -122,7 +122,14 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
                 start: Any) -> dict[str, Any]:
     """The proof of one schedule, as a plan shows it per flow: both sides in words, the freq's next
     five fire times in the service's zone, and the verdict."""
-    from migrate.schedule.proof import DEFAULT_HORIZON_DAYS, first_fires, proof_begin, prove, schedule_in_words
+    from migrate.schedule.proof import (
+        DEFAULT_HORIZON_DAYS,
+        clock_change_fires,
+        first_fires,
+        proof_begin,
+        prove,
+        schedule_in_words,
+    )
     from migrate.schedule.result import Converted
     from migrate.schedule.words import in_words
 
@@ -137,8 +144,12 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
                   args.horizon_days or DEFAULT_HORIZON_DAYS)
     # a split's two flows together fire when the source did: their next five, merged
     fires = sorted({fire for freq in freqs for fire in first_fires(freq, target_zone or zone, begin)})
-    return {**shown, "freq_words": [in_words(freq) for freq in freqs], "next_fires": fires[:5],
-            "proof": proof.as_json(), "proof_sentence": proof.sentence()}
+    shown.update(freq_words=[in_words(freq) for freq in freqs], next_fires=fires[:5], proof=proof.as_json(),
+                 proof_sentence=proof.sentence())
+    if proof.verdict == "equivalent" and (target_zone or zone):  # the hours the proof left out, as a plan says
+        changes = clock_change_fires(freqs, str(target_zone or zone), begin, args.horizon_days or DEFAULT_HORIZON_DAYS)
+        shown["dst_hours"] = [f"{fire.wall:%Y-%m-%d %H:%M} ({fire.kind})" for fire in changes]
+    return shown
 
 
 def _named_zone(expression: str, dialect: str) -> str | None:
@@ -169,6 +180,9 @@ def _print_proof(shown: dict[str, Any]) -> None:
     if "next_fires" in shown:
         print("next five fire times (UTC): " + ", ".join(shown["next_fires"]))
         print(f"proof: {shown['proof_sentence']}")
+    if shown.get("dst_hours"):
+        print("DST_HOURS: fires in an hour a daylight-saving change skips or repeats, which the proof leaves out "
+              "(schedulers differ there): " + "; ".join(shown["dst_hours"]))
 
 
 def _native(expression: str, dialect: str, start: Any, zone: str | None, target_zone: str | None,

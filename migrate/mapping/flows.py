@@ -31,6 +31,7 @@ from migrate.schedule.proof import (
     MANUAL,
     NOT_EQUIVALENT,
     Proof,
+    clock_change_fires,
     proof_begin,
     prove,
     unchecked,
@@ -540,6 +541,8 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
     proof = prove(source, grammar, zone, start, freqs, plan.target_zone, plan.proof_from, plan.proof_days,
                   _flow_start(draft.body.get("startTime"), plan.target_zone or zone))
     draft.proof = _proof_line(proof, source, grammar, zone)
+    if proof.verdict == "equivalent":
+        _clock_change_note(draft, freqs, plan.target_zone or zone, plan)
     if proof.verdict != "differs":
         return
     drifts = any(w.get("code") in PROFILE_DRIFTS for w in draft.warnings)  # a profile said so already
@@ -552,6 +555,22 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
               'timezone_shift = "approximate"') if drifts else ""
     draft.fail("freq", raw, f"{NOT_EQUIVALENT}: {' + '.join(freqs)} does not fire when {source!r} did: "
                             f"{proof.sentence()}{opt_in}", code=NOT_EQUIVALENT)
+
+
+def _clock_change_note(draft: FlowDraft, freqs: tuple[str, ...], zone: str | None, plan: FieldPlan) -> None:
+    """DST_HOURS: the saved freq fires in an hour a daylight-saving change skips or repeats, which
+    the proof leaves out: equivalent elsewhere, and said here (a daily 02:30 in Europe/Berlin)."""
+    if zone is None:
+        return
+    fires = clock_change_fires(freqs, zone, plan.proof_from, plan.proof_days)
+    if not fires:
+        return
+    said = "; ".join(f"{fire.wall:%Y-%m-%d %H:%M} ({fire.kind})" for fire in fires[:4])
+    draft.warnings.append({"code": "DST_HOURS", "from": " + ".join(freqs), "to": zone, "message": (
+        f"fires in an hour a daylight-saving change of {zone} skips or repeats: {said}"
+        f"{' …' if len(fires) > 4 else ''}. There schedulers differ (cron runs a skipped time as the clock "
+        "jumps and a repeated one once; the service's may skip it or run it twice): the proof leaves those "
+        "hours out")})
 
 
 @functools.lru_cache(maxsize=4096)  # shared by the flows of one schedule, never changed

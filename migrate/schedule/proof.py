@@ -454,6 +454,42 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
         return unchecked(f"{type(error).__name__}: {error}")
 
 
+@dataclass(frozen=True)
+class ClockChangeFire:
+    """A fire time of the saved freq in the wall hour a change of the zone's offset skips (it does
+    not exist that day) or repeats (it happens twice)."""
+
+    wall: datetime
+    kind: Literal["skipped", "repeated"]
+
+
+@functools.lru_cache(maxsize=4096)
+def clock_change_fires(freqs: tuple[str, ...], zone: str, begin: datetime, horizon_days: int) -> tuple[
+        ClockChangeFire, ...]:
+    """The freq's fire times, read in `zone`, that fall in an hour one of its daylight-saving
+    changes skips or repeats over the horizon. The proof leaves those hours out (what a scheduler
+    does there is its own: cron runs a skipped time as the clock jumps, and a repeated one once),
+    so a flow firing in them is said, never silently called the same."""
+    from zoneinfo import ZoneInfo
+
+    tz, found = ZoneInfo(zone), []
+    for hour in _offset_changes(zone, zone, begin, begin + timedelta(days=horizon_days)):
+        change, offset = hour, hour.astimezone(tz).utcoffset()
+        while (change - timedelta(minutes=1)).astimezone(tz).utcoffset() == offset:
+            change -= timedelta(minutes=1)  # the minute it changed in (Lord Howe's is on the half hour)
+        before = (change - timedelta(microseconds=1)).astimezone(tz).replace(tzinfo=None)
+        after = change.astimezone(tz).replace(tzinfo=None)
+        low, high = sorted((before + timedelta(microseconds=1), after))
+        if low == high:
+            continue  # the zone's name changed, not its clock
+        kind: Literal["skipped", "repeated"] = "skipped" if after > before else "repeated"
+        for freq in freqs:
+            first = next(iter(parse_quartz(freq).fire_times(low - timedelta(seconds=1))), None)
+            if first is not None and first < high:
+                found.append(ClockChangeFire(first, kind))
+    return tuple(sorted(found, key=lambda fire: fire.wall))
+
+
 CHANGING_HOURS = timedelta(hours=2)  # the largest daylight-saving change (Antarctica/Troll's)
 
 

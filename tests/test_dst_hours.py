@@ -1,0 +1,84 @@
+"""DST_HOURS: a saved freq firing in an hour a daylight-saving change skips or repeats is said (the
+proof leaves those hours out), checked against zoneinfo's own reading of each wall time: a time
+that does not survive a round trip through UTC is skipped; one whose two folds have different
+offsets is repeated. Found by a fresh user: a daily 02:30 in Europe/Berlin was "equivalent" with
+nothing said about the two days a year cron and the service may run it differently."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import run_cli
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from migrate.schedule.proof import clock_change_fires
+
+BEGIN = datetime(2026, 1, 1, tzinfo=UTC)
+DAYS = 731
+ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Tehran", "Asia/Shanghai",
+         "America/Santiago", "Europe/Dublin", "Antarctica/Troll", "UTC"]
+
+
+def kind_of(wall: datetime, zone: ZoneInfo) -> str | None:
+    """zoneinfo's reading: skipped, repeated, or an ordinary wall time."""
+    early, late = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        return "skipped"
+    if early.utcoffset() != late.utcoffset():
+        return "repeated"
+    return None
+
+
+def daily_by_zoneinfo(hour: int, minute: int, zone_name: str) -> list[tuple[datetime, str]]:
+    zone, start = ZoneInfo(zone_name), BEGIN.astimezone(ZoneInfo(zone_name)).date()
+    found = []
+    for offset in range(DAYS + 1):
+        day = start + timedelta(days=offset)
+        wall = datetime.combine(day, time(hour, minute))
+        kind = kind_of(wall, zone)
+        instant = wall.replace(tzinfo=zone).astimezone(UTC)
+        if kind and BEGIN <= instant < BEGIN + timedelta(days=DAYS):
+            found.append((wall, kind))
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(hour=st.integers(0, 23), minute=st.sampled_from([0, 15, 30, 45]), zone=st.sampled_from(ZONES))
+@example(hour=2, minute=30, zone="Europe/Berlin")
+@example(hour=2, minute=15, zone="Australia/Lord_Howe")  # a half-hour change
+@example(hour=1, minute=30, zone="Antarctica/Troll")  # a two-hour change
+def test_a_daily_time_in_a_skipped_or_repeated_hour_is_found_as_zoneinfo_reads_it(
+        hour: int, minute: int, zone: str) -> None:
+    ours = [(fire.wall, fire.kind) for fire in clock_change_fires((f"0 {minute} {hour} * * ? *",), zone, BEGIN, DAYS)]
+    assert ours == daily_by_zoneinfo(hour, minute, zone)
+
+
+def test_a_zone_without_changes_and_a_time_clear_of_them_say_nothing() -> None:
+    assert clock_change_fires(("0 30 2 * * ? *",), "Asia/Shanghai", BEGIN, DAYS) == ()
+    assert clock_change_fires(("0 30 4 * * ? *",), "Europe/Berlin", BEGIN, DAYS) == ()
+    # every hour: the changed hour itself, each change
+    hourly = clock_change_fires(("0 0 * * * ? *",), "Europe/Berlin", BEGIN, DAYS)
+    assert [fire.wall.date() for fire in hourly] == [date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28),
+                                                     date(2027, 10, 31)]
+
+
+def test_a_plan_and_migrate_cron_say_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "e.csv").write_text("flow_id,flow_name,schedule,owners\n1001,a,30 2 * * *,alice\n"
+                                    "1002,b,30 4 * * *,alice\n", encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        '[source]\npath = "e.csv"\n[mapping]\nschedule_dialect = "unix"\n[mapping.fields]\nid = "flow_id"\n'
+        'name = "flow_name"\nfreq = "schedule"\nowners = "owners"\n[defaults]\ntype = 1\nalertMode = 0\n'
+        'doAs = "db"\nvisitors = ""\nstartTime = "2026-12-01"\nactive = 0\n[target]\nurl = "https://x.invalid"\n'
+        'user_id = "u1"\norg_id = "o1"\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(tmp_path / "c.toml"), "--offline", "--json")
+    import json
+
+    warned = {action["name"]: [w["code"] for w in action.get("warnings", [])] for action in json.loads(out)["actions"]}
+    assert code == 3 and warned == {"a": ["DST_HOURS"], "b": []}, (warned, err)
+    code, out, _ = run_cli(capsys, "cron", "--dialect", "unix", "--zone", "Europe/Berlin", "--target-zone",
+                           "Europe/Berlin", "--proof", "30 2 * * *")
+    assert code == 0 and "DST_HOURS" in out and "(skipped)" in out and "(repeated)" in out, out
