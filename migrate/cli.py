@@ -244,7 +244,7 @@ def _execute(verb: Any, args: argparse.Namespace) -> tuple[int, str | None]:
     try:
         return int(verb.execute(args)), None
     except CannotRun as error:
-        return EXIT_CANNOT_RUN, str(error)
+        return error.exit_code, str(error)
     except ValidationError as error:
         return EXIT_CANNOT_RUN, " ".join(str(error).split())
     except BrokenPipeError:

@@ -16,8 +16,12 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, SIGTERM
 
 class CannotRun(Exception):
     """What stops a command before it does anything, or stops it cleanly: its message is the one
-    line the user reads (naming the file, row, field or value at fault), and the exit code is 1.
-    Each module raises its own subclass; the CLI catches them all here, without importing them."""
+    line the user reads (naming the file, row, field or value at fault), and the exit code is 1
+    (4 for a subclass saying the service refused the credentials or the account, as a run's
+    breaker does). Each module raises its own subclass; the CLI catches them all, without
+    importing them."""
+
+    exit_code: int = EXIT_CANNOT_RUN
 
 
 class TargetUnreachable(CannotRun):

@@ -79,3 +79,18 @@ def test_an_enos_v2_export_flow_answer_is_recognised_as_enos_v2_only() -> None:
     # Export Flow names no flowId nor graph: a cron, tasks, and relations and links by task name.
     path = REPO / "tests" / "fixtures" / "enos_v2" / "export-flow-answer.json"
     assert recognised(path, list(registry())) == ["enos-v2"]
+
+
+def test_a_folder_under_a_profile_that_reads_one_file_is_named_as_a_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "exports.csv"  # a folder, whatever its name says
+    folder.mkdir()
+    (folder / "jobs.csv").write_text("flow,schedule\nnightly,0 0 2 * * ? *\n", encoding="utf-8")
+    config = tmp_path / "c.toml"
+    for profile, message in [("tabular", "a folder; a table is read from one file"),
+                             ("kubernetes", "a folder, and the kubernetes profile reads one file")]:
+        config.write_text(f'[source]\npath = "{folder}"\nprofile = "{profile}"\n[mapping.fields]\nname = "flow"\n'
+                          'freq = "schedule"\n[target]\nuser_id = "u1"\norg_id = "o1"\n'
+                          'url = "https://apim.example.invalid"\n', encoding="utf-8")
+        code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+        assert code == 1 and message in err and "no such file" not in err and "Is a directory" not in err, err

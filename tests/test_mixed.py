@@ -197,3 +197,87 @@ def test_options_no_export_takes_are_refused_not_ignored(tmp_path: Path, capsys:
     alone = _config(tmp_path, "a", REPO / "data" / "examples" / "airflow", "airflow", {"bogus_opt": "1"})
     code, _, err = run_cli(capsys, "plan", str(alone), "--offline")
     assert code == 1 and "the airflow profile takes no options (given: bogus_opt)" in err, err
+
+
+# A second user's crontab, as `crontab -l -u etl` prints one: other jobs than jobs.cron's.
+ETL_CRONTAB = """\
+# m h dom mon dow command
+SHELL=/bin/bash
+CRON_TZ=UTC
+15 1 * * *    /srv/etl/bin/load-orders.sh >> /var/log/etl/orders.log 2>&1
+0 */4 * * 1-5 /srv/etl/bin/sync-stock.sh
+"""
+
+
+def _folder_of(tmp_path: Path, files: dict[str, str | Path]) -> Path:
+    """A folder holding these files: a text written as it is, a path copied."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name, content in files.items():
+        if isinstance(content, Path):
+            shutil.copy(content, folder / name)
+        else:
+            (folder / name).write_text(content, encoding="utf-8")
+    return folder
+
+
+def _os_words(err: str) -> bool:
+    return "no such file" in err or "Is a directory" in err or "Traceback" in err
+
+
+@pytest.mark.parametrize(("name", "profile"), [("kubernetes-cronjobs.yaml", "kubernetes"), ("jobs.cron", "crontab")])
+def test_a_folder_holding_one_export_is_read_as_that_export(name: str, profile: str, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # A format whose profile reads one file, alone in a folder: each file an export of its own.
+    folder = _folder_of(tmp_path, {name: REPO / "data" / "examples" / name})
+    code, out, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {})), "--offline", "--json")
+    assert code in (3, 5) and not _os_words(err), err
+    plan = json.loads(out)
+    assert plan["profile"] == f"mixed: {profile}"
+    assert [(span["profile"], Path(span["path"]).name) for span in plan["sources"]] == [(profile, name)]
+    alone = _plan(capsys, _config(tmp_path, "a", folder / name, profile, {}), "--offline")
+    assert plan["flows_found"] == alone["flows_found"] > 0
+    assert _flow_facts(plan["actions"]) == _flow_facts(alone["actions"])
+
+
+def test_a_folder_of_two_crontabs_reads_both_with_the_options_of_one(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder_of(tmp_path, {"ops.cron": REPO / "data" / "examples" / "jobs.cron", "etl.cron": ETL_CRONTAB})
+    # A crontab's own option, unnamed: the folder holds one format, so it is that format's.
+    code, out, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {"user": "migrator"})),
+                             "--offline", "--json")
+    assert code in (3, 5) and not _os_words(err), err
+    plan = json.loads(out)
+    assert [Path(span["path"]).name for span in plan["sources"]] == ["etl.cron", "ops.cron"]
+    expected = []
+    for name in ("etl.cron", "ops.cron"):
+        alone = _plan(capsys, _config(tmp_path, name[:3], folder / name, "crontab", {"user": "migrator"}), "--offline")
+        assert alone["flows_found"] > 0
+        expected += _flow_facts(alone["actions"])
+    assert _flow_facts(plan["actions"]) == sorted(expected)
+    assert not any("DUPLICATE" in str(action.get("errors")) for action in plan["actions"])
+
+
+def test_a_comment_only_crontab_beside_an_export_stops_the_read_naming_it(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    yaml = REPO / "data" / "examples" / "kubernetes-cronjobs.yaml"
+    folder = _folder_of(tmp_path, {"empty.cron": "# just a comment\n", yaml.name: yaml})
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {})), "--offline")
+    assert code == 1 and not _os_words(err), err
+    assert "empty.cron (no known format: nothing in it but comments and blank lines)" in err, err
+    assert yaml.name not in err, err
+
+
+def test_a_folder_of_crontabs_inside_a_folder_or_under_a_named_profile_is_refused_with_a_hint(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cron = REPO / "data" / "examples" / "jobs.cron"
+    folder = _folder_of(tmp_path, {"controlm.xml": REPO / "data" / "examples" / "controlm.xml"})
+    (folder / "hosts").mkdir()
+    shutil.copy(cron, folder / "hosts" / "web01.cron")
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "m", folder, "auto", {})), "--offline")
+    assert code == 1 and not _os_words(err), err
+    assert "hosts (a folder of crontab files: the crontab profile reads files" in err, err
+
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "c", folder / "hosts", "crontab", {})), "--offline")
+    assert code == 1 and not _os_words(err), err
+    assert "the crontab profile reads one file" in err and 'set profile = "auto"' in err, err

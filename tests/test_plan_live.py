@@ -151,7 +151,7 @@ def test_a_service_that_refuses_the_reads_stops_the_plan_in_one_line(tmp_path: P
     config.write_text(config.read_text().replace('user_id = "u1"', 'user_id = "u4"'))  # eve: another org (62101)
     code = main(["plan", str(config)])
     captured = capsys.readouterr()
-    assert code == 1 and "Get My Flow" in captured.err and "62101" in captured.err
+    assert code == 4 and "Get My Flow" in captured.err and "62101" in captured.err
     assert "Traceback" not in captured.err + captured.out and captured.err.count("\n") == 1
 
 

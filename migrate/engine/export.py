@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from migrate.config import Settings
 from migrate.engine.connection import connected
-from migrate.exit_codes import TargetUnreachable
+from migrate.exit_codes import EXIT_ABORTED, TargetUnreachable
 from migrate.reconcile.compare import remote_graph
 from migrate.reconcile.live import listed_flows
 from migrate.selection import DirectoryTree, Selection, directory_tree, flow_matches, listing_matches
@@ -30,6 +30,17 @@ if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help`
 
 class ExportReadError(TargetUnreachable):
     """The live flows could not be read: one line, exit 1, no snapshot written."""
+
+
+class ExportAborted(ExportReadError):
+    """The service refused the credentials or the account while reading: exit 4, as a run's
+    breaker gives (retried as a wrong URL would be, a refused secret could lock the account)."""
+
+    exit_code = EXIT_ABORTED
+
+
+def _read_error(reader: Runner, message: str) -> ExportReadError:
+    return ExportAborted(message) if reader.abort_reason is not None else ExportReadError(message)
 
 
 @dataclass
@@ -71,7 +82,7 @@ async def read_flows(reader: Runner, client: BatchClient, selection: Selection, 
     def counted(action: str, exchange: Exchange, what: str) -> Any:
         result.requests[action] += exchange.attempts
         if exchange.result != "ok" or exchange.answer is None:
-            raise ExportReadError(f"{what} could not be read: {reader.abort_reason or exchange.msg}")
+            raise _read_error(reader, f"{what} could not be read: {reader.abort_reason or exchange.msg}")
         return exchange.answer.data
 
     listing = counted("getMyFlow", await reader._send(client.get_my_flows), "the live flows (Get My Flow)")
@@ -101,7 +112,7 @@ async def read_flows(reader: Runner, client: BatchClient, selection: Selection, 
 
     read = await asyncio.gather(*(read_one(item.flow_id) for item in candidates))
     if reader.abort_reason is not None:
-        raise ExportReadError(f"aborted by the service: {reader.abort_reason}")
+        raise ExportAborted(f"aborted by the service: {reader.abort_reason}")
     for data in read:
         if flow_matches(selection, data):
             result.flows.append(snapshot_line(data, tree))

@@ -19,13 +19,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal, TextIO
+from typing import IO, TYPE_CHECKING, Any, Literal, TextIO
 
 import numpy as np
 import orjson
 
 from migrate.config import Settings
-from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, TargetUnreachable
+from migrate.exit_codes import EXIT_ABORTED, EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, TargetUnreachable
 from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, identity_scopes, marker_digest, plan_flows
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
 from migrate.mapping.seen import digest
@@ -47,6 +47,9 @@ from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
 from migrate.sources.mixed import MixedRows, Span, formats_in
 from migrate.sources.readers import SourceRow
+
+if TYPE_CHECKING:  # the run's requester: imported by a live plan only (engine/connection.py)
+    from migrate.engine.runner import Runner
 
 BATCH_ROWS = 2000
 Keep = Literal["nothing", "actions", "payloads"]
@@ -480,6 +483,22 @@ class PlanReadError(TargetUnreachable):
     """The live service could not be read well enough to plan: one line, exit 1."""
 
 
+class PlanAborted(PlanReadError):
+    """The service refused the credentials, the user or the account (a token refused: 1002, 1003,
+    1004...; 62101, 62105), or its token service stayed down: what aborts a run with exit 4 stops a
+    plan with 4 too, not with 1 as an unreachable target, since retrying it as one could lock the
+    account (docs/commands.md, "Exit codes")."""
+
+    exit_code = EXIT_ABORTED
+
+
+def _not_read(reader: Runner, what: str, why: str) -> PlanReadError:
+    """What could not be read and why: the service's abort (exit 4) when it said one."""
+    if reader.abort_reason is not None:
+        return PlanAborted(f"{what}: aborted by the service: {reader.abort_reason}; nothing was written")
+    return PlanReadError(f"{what}: {why}")
+
+
 def plan_offline(settings: Settings) -> PlanResult:
     """Every flow mapped and validated, none compared: valid flows are `valid`."""
     result = plan_job(settings, keep="actions")
@@ -553,17 +572,16 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], wanted: set[str
         counted["getMyFlow"] += 1
         listing = await reader._send(client.get_my_flows)
         if listing.result != "ok" or listing.answer is None:
-            raise PlanReadError(f"the live flows could not be listed (Get My Flow): "
-                                f"{reader.abort_reason or listing.msg}")
+            raise _not_read(reader, "the live flows could not be listed (Get My Flow)", listing.msg)
         live = LiveFlows(listed_flows(listing.answer.data), identity_scopes(settings), read_flow)
         try:
             actions = await live_actions(live, ready, wanted, run.create_missing, run.concurrency,
                                          prune)
         except ReadFailed as failed:
-            raise PlanReadError(f"a live flow could not be read for the marker scan: "
-                                f"{getattr(failed.failure, 'msg', '') or reader.abort_reason}") from None
+            raise _not_read(reader, "a live flow could not be read for the marker scan",
+                            getattr(failed.failure, "msg", "")) from None
         if reader.abort_reason is not None:
-            raise PlanReadError(f"aborted by the service: {reader.abort_reason}")
+            raise _not_read(reader, "the live flows could not all be read", "")
     return actions, counted
 
 

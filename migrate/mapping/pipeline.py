@@ -36,8 +36,9 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
         raise ConfigError(f"{settings.config_path}: source.profile \"mixed\" reads a folder of exports; "
                           f"{settings.source.path} is not a folder")
     mixed_entries(settings.source.path, tuple(names))  # every entry one format, or stop now
-    from migrate.sources.mixed import formats_in, unprefixed_options
+    from migrate.sources.mixed import formats_in, one_format_options, unprefixed_options
 
+    settings = settings.model_copy(update={"source": one_format_options(settings.source, tuple(names))})
     if stray := unprefixed_options(settings.source, tuple(names)):
         raise ConfigError(f"{settings.config_path}: source.options {stray}: a folder of several formats takes "
                           "each option with its format's name, e.g. \"controlm.new_day\" = \"0700\"")

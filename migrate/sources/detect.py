@@ -166,6 +166,10 @@ def recognised(path: Path, among: Iterable[str]) -> list[str]:
 # The profiles that read a zip themselves; another format zipped is refused with a hint to unzip
 # it, rather than recognised and then failed by a reader that expects text.
 ZIP_READERS = frozenset({"azkaban", "oozie", "systemd"})
+# The profiles that read a folder themselves (an Airflow or EventBridge folder of JSON pages, a
+# copy of /etc/systemd/system or of C:\Windows\System32\Tasks, an Oozie or Azkaban project). The
+# others read one file: a folder of their files is read file by file, as a mixed folder's entries.
+FOLDER_READERS = frozenset({"airflow", "eventbridge", "systemd", "taskxml", "oozie", "azkaban"})
 MIXED = "mixed"
 
 
@@ -174,7 +178,9 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     entries are exports of different formats (each recognised on its own: see mixed_entries),
     or NotRecognised. A folder's entries are looked at one by one first: looked at as a whole, a
     folder of several formats can look like one of them (a crontab beside a JSON file is not
-    recognised as a crontab), and reading it as that one would silently leave the others out."""
+    recognised as a crontab), and reading it as that one would silently leave the others out.
+    A folder of one format whose profile reads one file (a crontab, a Kubernetes listing) is
+    `mixed` too: each of its files is an export of its own, read by that profile as it is alone."""
     if not path.exists():
         raise NotRecognised(f"{path}: no such file or folder")
     if path.is_dir() and len(entry_formats(path, tuple(profiles))) > 1:
@@ -183,6 +189,9 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     matches = recognised(path, profiles)
     if len(matches) != 1 and path.is_dir() and len(single := entry_formats(path, tuple(profiles))) == 1:
         matches = sorted(single)  # its entries all say one format, which its files' heads together hid
+    if len(matches) == 1 and path.is_dir() and matches[0] not in FOLDER_READERS:
+        mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
+        return MIXED
     if len(matches) == 1:
         _check_zip(path, matches[0])
         return matches[0]
@@ -230,7 +239,7 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[tuple[str, P
     unknown: list[Path] = []
     for entry in entries:
         matches = recognised(entry, profiles)
-        if len(matches) == 1 and matches[0] != "snapshot":
+        if _readable_entry(entry, matches):
             _check_zip(entry, matches[0])
             found.append((matches[0], entry))
         else:
@@ -238,12 +247,40 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[tuple[str, P
     belong = {companion for profile, entry in found for companion in _companions(profile, entry)}
     unknown = [entry for entry in unknown if entry not in belong]
     if unknown:
-        named = [f"{entry.name} ({' or '.join(recognised(entry, profiles)) or 'no known format'})" for entry in unknown]
-    if unknown:
-        raise NotRecognised(f"{folder}: a folder of exports of several formats, read entry by entry; these entries are "
-                            f"not one format each: {'; '.join(named)}. Put each export (a file, or a folder of one "
-                            "format's files) directly in the folder, or name the profile and point path at one export")
+        named = [f"{entry.name} ({_why_not_read(entry, recognised(entry, profiles))})" for entry in unknown]
+        raise NotRecognised(f"{folder}: a folder of exports, read entry by entry; these entries are not one export "
+                            f"each: {'; '.join(named)}. Put each export (a file, or a folder of one format's files "
+                            "that its profile reads as a whole) directly in the folder, or name the profile and "
+                            "point path at one export")
     return tuple(found)
+
+
+def _readable_entry(entry: Path, matches: list[str]) -> bool:
+    """An entry its one format's profile reads on its own: a snapshot is a source of its own (its
+    flows carry their markers as they are), and a folder is read only by a profile that reads folders."""
+    return len(matches) == 1 and matches[0] != "snapshot" and (matches[0] in FOLDER_READERS or not entry.is_dir())
+
+
+def _why_not_read(entry: Path, matches: list[str]) -> str:
+    """Why an entry of a folder is not read, in a few words for the message that names it."""
+    if len(matches) > 1:
+        return " or ".join(matches)
+    if matches == ["snapshot"]:
+        return "a snapshot: point [source] path at it alone"
+    if matches:
+        return f"a folder of {matches[0]} files: the {matches[0]} profile reads files, put them directly in the folder"
+    if entry.is_file() and _holds_nothing(entry):
+        return "no known format: nothing in it but comments and blank lines"
+    return "no known format"
+
+
+def _holds_nothing(path: Path) -> bool:
+    """A file with nothing but blank lines and `#` comments (a crontab with no job): no export."""
+    try:
+        head = _head(path)
+    except OSError:
+        return False
+    return all(not line.strip() or line.lstrip().startswith("#") for line in head.splitlines())
 
 
 def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
@@ -254,6 +291,10 @@ def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
         raise NotRecognised(f"{path}: a folder of exports of several formats ({', '.join(sorted(several))}), not "
                             f"one {profile} export: set [source] profile = \"auto\" to read each with its own "
                             "profile, or point path at one export")
+    if path.is_dir() and profile not in FOLDER_READERS:
+        raise NotRecognised(f"{path}: a folder, and the {profile} profile reads one file: point [source] path at "
+                            "the file, or set profile = \"auto\" to read each file of the folder as an export of "
+                            "its own")
     matches = recognised(path, profiles)
     if profile in matches:
         _check_zip(path, profile)

@@ -67,6 +67,19 @@ def options_for(source: SourceSettings, profile: str) -> dict[str, Scalar]:
     return {key.removeprefix(prefix): value for key, value in source.options.items() if key.startswith(prefix)}
 
 
+def one_format_options(source: SourceSettings, profiles: tuple[str, ...]) -> SourceSettings:
+    """A folder of one format's files (two crontabs) takes that format's options as one of its files
+    does (`user = "ops"`), as well as by the format's name; a folder of several formats does not:
+    which format an unnamed option is for would be a guess."""
+    formats = formats_in(source, profiles)
+    if len(formats) != 1:
+        return source
+    only = next(iter(formats))
+    stray = set(unprefixed_options(source, profiles))
+    options = {(f"{only}.{key}" if key in stray else key): value for key, value in source.options.items()}
+    return source.model_copy(update={"options": options})
+
+
 def unprefixed_options(source: SourceSettings, profiles: tuple[str, ...]) -> list[str]:
     """Options a mixed folder cannot give to any profile: not `<format>.<option>`."""
     return sorted(key for key in source.options if key.partition(".")[0] not in profiles)

@@ -242,6 +242,9 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
     import pandas as pd
 
     path, kind = settings.path, settings.resolved_format()
+    if path.is_dir():
+        raise SourceError(f"{path}: a folder; a table is read from one file (CSV, TSV, Excel, JSON, JSON Lines, "
+                          "Parquet): point [source] path at it, or name the export's profile (or \"auto\")")
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     if path.stat().st_size == 0:
