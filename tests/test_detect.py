@@ -94,3 +94,16 @@ def test_a_folder_under_a_profile_that_reads_one_file_is_named_as_a_folder(
                           'url = "https://apim.example.invalid"\n', encoding="utf-8")
         code, _, err = run_cli(capsys, "plan", str(config), "--offline")
         assert code == 1 and message in err and "no such file" not in err and "Is a directory" not in err, err
+
+
+def test_a_text_of_prose_is_no_crontab(tmp_path: Path) -> None:
+    # Five words and a sixth looked like five time fields and a command: a project's res/ text beside
+    # Azkaban's .job files made the folder "several formats (azkaban, crontab)" (apache/azkaban's
+    # jobtype examples). A crontab's minute and hour hold no letter.
+    prose = tmp_path / "words.txt"
+    prose.write_text("This may well be the last time\nthat the words in this file are read\n"
+                     "and counted by a word count job\n", encoding="utf-8")
+    assert "crontab" not in recognised(prose, list(registry()))
+    cron = tmp_path / "jobs.cron"
+    cron.write_text("15 3 1-7 jan-mar mon-fri /opt/a.sh\n*/5 * * * * /opt/b.sh\n@daily /opt/c.sh\n", encoding="utf-8")
+    assert recognised(cron, list(registry())) == ["crontab"]

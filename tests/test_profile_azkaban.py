@@ -138,6 +138,49 @@ def test_a_data_trigger_is_unscheduled_and_named() -> None:
     assert "DATA_TRIGGER" in codes(sensor)
 
 
+def data_trigger_project(tmp_path: Path, cron: str, dependencies: str, wait: int = 60) -> Path:
+    """A Flow 2.0 project of one flow whose trigger waits on data."""
+    project = tmp_path / "feeds"
+    project.mkdir()
+    (project / "feeds.project").write_text("azkaban-flow-version: 2.0\n", encoding="utf-8")
+    (project / "ingest.flow").write_text(
+        f"trigger:\n  maxWaitMins: {wait}\n  schedule:\n    type: cron\n    value: {cron}\n"
+        f"  triggerDependencies:\n{dependencies}"
+        "nodes:\n  - name: load\n    type: command\n    config:\n      command: /opt/feeds/load.sh\n",
+        encoding="utf-8")
+    return project
+
+
+CLICKS = "    - name: {name}\n      type: dataset\n      params:\n        table: web.clicks\n        window: {window}\n"
+
+
+@pytest.mark.parametrize(("cron", "dependencies", "says"), [
+    # Quartz reads no day of the month 32; the trigger's dependencies do not spare it the check.
+    ("0 0 4 32 * ?", CLICKS.format(name="clicks", window=1), "'0 0 4 32 * ?' is not one Quartz reads"),
+    # Two dependencies of one type and the same params (in any order) wait on the same data.
+    ("0 0 4 ? * *", CLICKS.format(name="clicks", window=1) + "    - name: again\n      type: dataset\n"
+     "      params:\n        window: 1\n        table: web.clicks\n", "['clicks', 'again'] wait on the same data"),
+])
+def test_a_data_trigger_azkaban_refuses_is_that_flows_error(tmp_path: Path, cron: str, dependencies: str,
+                                                              says: str) -> None:
+    row = rows_of(data_trigger_project(tmp_path, cron, dependencies))[0]
+    assert says in codes(row, "__errors__")["MALFORMED_FLOW"] and row["task_id"] == ""
+
+
+def test_a_data_trigger_valid_to_quartz_and_azkaban_is_read(tmp_path: Path) -> None:
+    # Quartz reads the first seven fields and ignores the rest; two windows of one table differ.
+    dependencies = CLICKS.format(name="day", window=1) + CLICKS.format(name="week", window=7)
+    row = rows_of(data_trigger_project(tmp_path, "0 0 4 ? * * * extra", dependencies))[0]
+    assert row["__errors__"] == "" and "fires on 0 0 4 ? * * * extra" in row["unscheduled"]
+
+
+def test_a_data_trigger_waits_no_longer_than_azkaban_lets_it(tmp_path: Path) -> None:
+    row = rows_of(data_trigger_project(tmp_path, "0 0 4 ? * *", CLICKS.format(name="day", window=1),
+                                       wait=50_000))[0]
+    assert "waits up to 14400 minutes" in row["unscheduled"]
+    assert "Azkaban cuts maxWaitMins 50000 to 10 days" in codes(row)["DATA_TRIGGER"]
+
+
 @pytest.mark.parametrize(("flow", "says"), [
     ("broken", "broken.flow is not YAML"),
     ("duplicate", "nodes ['a'] are defined more than once"),

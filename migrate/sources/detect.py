@@ -108,8 +108,11 @@ def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(text, re.MULTILINE)
 
 
+# A job line: a macro, or five time fields whose minute and hour hold no letter (a line of prose,
+# "This may well be the last …", has five words too: an Azkaban project's res/ text was taken for
+# a crontab beside it), then a command.
 CRON_LINE = _pattern(r"^\s*(?:@(?:reboot|yearly|annually|monthly|weekly|daily|midnight|hourly)|"
-                     r"(?:[-\d*/,A-Za-z?LW#]+\s+){4}[-\d*/,A-Za-z?LW#]+)\s+\S")
+                     r"[\d*][-\d*/,]*\s+[\d*][-\d*/,]*\s+(?:[-\d*/,A-Za-z?LW#]+\s+){2}[-\d*/,A-Za-z?LW#]+)\s+\S")
 
 
 def _crontab(found: Sample) -> bool:

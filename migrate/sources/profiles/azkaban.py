@@ -86,6 +86,7 @@ VARIABLE = re.compile(r"\$\{([a-zA-Z_.0-9]+)\}")
 # Characters a shell reads as syntax where Azkaban's split (blanks and quotes only) passes them on.
 SHELL_SYNTAX = set("|&;<>()`*?[]\\")
 MAX_RESOLVED = 1_000_000
+MAX_TRIGGER_WAIT_MINUTES = 10 * 24 * 60  # Azkaban's DEFAULT_FLOW_TRIGGER_MAX_WAIT_TIME
 
 
 # -- options ---------------------------------------------------------------------------------------------
@@ -390,11 +391,15 @@ def _trigger_schedule(flow: FlowRows, graph: Graph, server_zone: str) -> None:
     if dependencies:
         named = [f"{d['name']} ({d['type']}: {', '.join(f'{k}={v}' for k, v in (d.get('params') or {}).items())})"
                  for d in dependencies]
+        # NodeBeanLoader.toFlowTrigger cuts a longer wait to DEFAULT_FLOW_TRIGGER_MAX_WAIT_TIME (10 days).
+        wait = min(int(trigger["maxWaitMins"]), MAX_TRIGGER_WAIT_MINUTES)
         flow.unscheduled(f"an Azkaban flow trigger that fires on {cron} and then waits up to "
-                         f"{trigger.get('maxWaitMins')} minutes for data: {'; '.join(named)}")
+                         f"{wait} minutes for data: {'; '.join(named)}")
         flow.warn("DATA_TRIGGER", f"the flow ran when its trigger's cron {cron} had fired and its dependencies "
-                                  f"{named} had arrived (within maxWaitMins {trigger.get('maxWaitMins')}); a flow "
-                                  "schedule cannot wait on data: unscheduled")
+                                  f"{named} had arrived (within {wait} minutes"
+                                  + ("" if wait == trigger["maxWaitMins"] else
+                                     f": Azkaban cuts maxWaitMins {trigger['maxWaitMins']} to 10 days")
+                                  + "); a flow schedule cannot wait on data: unscheduled")
     else:
         flow.schedule = cron
 

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from migrate.config import SourceSettings
+from migrate.schedule.quartz import QuartzError, parse_quartz
 from migrate.sources.profiles.rundeck import load_yaml
 from migrate.sources.readers import SourceError
 
@@ -390,6 +391,10 @@ def _trigger_check(trigger: Any, where: str) -> None:
         raise ValueError(f"{where}: the trigger's schedule must be {{type: cron, value: …}} and nothing else "
                          f"(found {schedule!r})")
     value = scalar(schedule.get("value")).strip()
+    try:  # Quartz's CronExpression.isValidExpression, asked first, which reads the first 7 fields only
+        parse_quartz(" ".join(value.split()[:7]))
+    except QuartzError as error:
+        raise ValueError(f"{where}: the trigger's cron {value!r} is not one Quartz reads ({error.reason})") from None
     if value.split()[:1] != ["0"]:
         raise ValueError(f"{where}: the trigger's cron {value!r} must start with 0 seconds (Azkaban refuses a flow "
                          "trigger firing more than once a minute)")
@@ -400,6 +405,12 @@ def _trigger_check(trigger: Any, where: str) -> None:
     names = [str(d["name"]) for d in dependencies]
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: triggerDependencies {names} repeat a name")
+    for index, first in enumerate(dependencies):  # NodeBeanLoader's validateDepDefinitionUniqueness
+        same = [str(d["name"]) for d in dependencies[index + 1:]
+                if d["type"] == first["type"] and d.get("params") == first.get("params")]
+        if same:
+            raise ValueError(f"{where}: triggerDependencies {[str(first['name']), *same]} wait on the same data "
+                             f"(type {first['type']} and the same params): Azkaban wants each dependency unique")
     wait = trigger.get("maxWaitMins")
     if dependencies and not isinstance(wait, int):
         raise ValueError(f"{where}: a trigger with dependencies needs maxWaitMins (minutes, at least 1)")
