@@ -287,3 +287,30 @@ def test_names_that_differ_only_in_what_does_not_show_are_one_flow(tmp_path: Pat
 
 def read_lines(log: Path) -> list[dict[str, Any]]:
     return [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines() if text.strip()]
+
+
+def test_a_flow_made_by_name_then_mapped_by_id_is_updated_not_also_disabled(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Its marker was made of its name; mapped by id, its key (and marker) is the id: the old marker
+    # is no key of the export, but the flow is the one the plan saves. A fresh user's plan listed
+    # each such flow twice, `update` and `disable`, and applying it ended in 'stale' lines, exit 2.
+    from conftest import write_config
+
+    rows = [{"flow_id": "", "flow_name": f"job_{n}", "schedule": "0 0 9 * * ? *", "owners": "alice", "task_id": ""}
+            for n in range(3)]
+    config = write_config(tmp_path, state=base_state(flows=0), rows=rows, run={"create_missing": True})
+    by_name = config.read_text(encoding="utf-8").replace('id = "flow_id"\n', "").replace(
+        '[mapping.tasks]\ntask_id = "task_id"\n', "").replace(
+        'emulator_config = "state.json"\n', 'emulator_config = "state.json"\nemulator_state = "service.sqlite"\n')
+    config.write_text(by_name, encoding="utf-8")
+    code, made = cli_json(capsys, "run", str(config))
+    assert code == 0 and made["by_status"] == {"created": 3}, made
+    ids = sorted(line["flow_id"] for line in read_lines(Path(made["result_log"])) if line["status"] == "created")
+    (tmp_path / "export.csv").write_text("flow_id,flow_name,schedule,owners\n" + "".join(
+        f"{flow_id},job_{n},0 0 9 * * ? *,alice\n" for n, flow_id in enumerate(ids)), encoding="utf-8")
+    config.write_text(by_name.replace('name = "flow_name"', 'id = "flow_id"\nname = "flow_name"'), encoding="utf-8")
+    plan_file = tmp_path / "plan.json"
+    code, plan = cli_json(capsys, "plan", str(config), "--prune", "disable", "--out", str(plan_file))
+    assert code == 3 and plan["by_action"] == {"update": 3}, plan["by_action"]
+    code, applied = cli_json(capsys, "run", str(config), "--plan", str(plan_file))
+    assert code == 0 and applied["by_status"] == {"saved": 3}, applied

@@ -148,6 +148,8 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             wanted = rebind(wire, match.flow_id, remote_graph(match.live))
         else:
             match = Match(flow.flow_id, await live.read(flow.flow_id), "id")
+            if mark is not None and (twins := live.twins_of(mark[1], [flow.flow_id])):
+                return _refused(action, twins.code, twins.message)
             wanted = wire
     except ReadFailed as failed:
         return _refused(action, "NOT_READABLE", f"flow {flow.flow_id or flow.name!r} could not be read: "
@@ -199,10 +201,15 @@ async def live_actions(live: LiveFlows, ready: list[ReadyFlow], wanted: set[str]
         async with gate:
             return await flow_action(flow, live, create_missing)
 
+    if live.scopes:
+        await live.markers()  # the scan the orphans need anyway, first: twins are found wherever they are
     actions = list(await asyncio.gather(*(one(flow) for flow in ready)))
     if live.scopes:
         orphans = await live.orphans(wanted)  # ReadFailed: the plan cannot say what is ours
+        # A flow this plan saves (by its id) is no orphan, whatever marker it carries now (one made
+        # by name, now mapped by id: its marker is rewritten by the save).
+        saved = {action.flow_id for action in actions if action.flow_id}
         # Read already by the scan that found them: --prune costs no read of its own.
         actions += [orphan_action(scope, digest, flow_id, name, await live.read(flow_id) if prune else None, prune)
-                    for flow_id, name, scope, digest in orphans]
+                    for flow_id, name, scope, digest in orphans if flow_id not in saved]
     return actions

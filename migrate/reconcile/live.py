@@ -92,6 +92,10 @@ class LiveFlows:
         self.names = {item.flow_id: item.name for item in listed}
         self._read_flows: dict[str, dict[str, Any]] = {}
         self._markers: dict[str, tuple[str, str]] | None = None  # digest -> (flow id, scope), our scopes only
+        # digest -> every flow id carrying it, where more than one does: twins (two runs at once
+        # from two copies of an export, a flow copied by hand with its desc); once scanned
+        self._twins: dict[str, list[str]] = {}
+        self._marked: list[tuple[str, str, str]] = []  # (digest, flow id, scope) of every marked flow, once scanned
         self._scan_lock = asyncio.Lock()
         self.reads = 0
 
@@ -122,8 +126,14 @@ class LiveFlows:
                         return flow_id, live_marker(await self.read(flow_id))
 
                 found = await asyncio.gather(*(one(item.flow_id) for item in self.editable))
-                self._markers = {mark[1]: (flow_id, mark[0]) for flow_id, mark in found
-                                 if mark is not None and mark[0] in self.scopes}
+                self._marked = sorted((mark[1], flow_id, mark[0]) for flow_id, mark in found
+                                      if mark is not None and mark[0] in self.scopes)
+                self._markers = {}
+                for digest, flow_id, scope in self._marked:
+                    if digest in self._markers:
+                        self._twins.setdefault(digest, [self._markers[digest][0]]).append(flow_id)
+                    else:
+                        self._markers[digest] = (flow_id, scope)
             return self._markers
 
     async def find(self, name: str, digest: str | None) -> Match | Refusal | None:
@@ -132,17 +142,23 @@ class LiveFlows:
         candidates = self.by_name.get(name, [])
         editable = [item for item in candidates if item.editable]
         unmarked: list[tuple[Listed, dict[str, Any]]] = []
+        marked: list[Match] = []
         for item in editable:
             live = await self.read(item.flow_id)
             mark = live_marker(live)
             if digest is not None and mark is not None and mark[1] == digest and mark[0] in self.scopes:
-                return Match(item.flow_id, live, "marker")
-            if mark is None or not self.scopes:
+                marked.append(Match(item.flow_id, live, "marker"))
+            elif mark is None or not self.scopes:
                 unmarked.append((item, live))
+        if digest is not None and (twins := self.twins_of(digest, [m.flow_id for m in marked])):
+            return twins
+        if marked:
+            return marked[0]
         if digest is not None:
             elsewhere = (await self.markers()).get(digest)
             if elsewhere is not None:
-                return Match(elsewhere[0], await self.read(elsewhere[0]), "renamed")
+                return self.twins_of(digest, [elsewhere[0]]) or Match(elsewhere[0], await self.read(elsewhere[0]),
+                                                                       "renamed")
         if len(unmarked) == 1:
             return Match(unmarked[0][0].flow_id, unmarked[0][1], "name")
         ids = sorted(item.flow_id for item in editable)
@@ -156,12 +172,24 @@ class LiveFlows:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
         return None
 
+    def twins_of(self, digest: str, found: list[str]) -> Refusal | None:
+        """Two live flows carrying one job's marker (found by name, or by the scan): a Refusal,
+        never a save into one while the other fires on, unseen."""
+        ids = sorted(set(found) | set(self._twins.get(digest, [])), key=lambda flow_id: (len(flow_id), flow_id))
+        if len(ids) < 2:
+            return None
+        return Refusal("DUPLICATE_MARKER", f"flows {', '.join(ids)} all carry this job's identity marker: twins (two "
+                                           "runs at once from two copies of an export, or a flow copied with its "
+                                           "desc), each firing; neither is saved: disable or delete all but one, "
+                                           "then run again")
+
     async def orphans(self, wanted: Iterable[str]) -> list[tuple[str, str, str, str]]:
         """(flow id, name, scope, digest) of each live flow carrying our scopes' marker whose key is not
         among `wanted` (the digests of every flow of the export, valid or not). `wanted` is gone
         through once and never held: what is held is our live flows, which are read anyway."""
-        ours = dict(await self.markers())
+        await self.markers()
+        gone = {digest for digest, _, _ in self._marked}
         for digest in wanted:
-            ours.pop(digest, None)
-        return sorted((flow_id, self.names.get(flow_id, ""), scope, digest)
-                      for digest, (flow_id, scope) in ours.items())
+            gone.discard(digest)
+        return sorted((flow_id, self.names.get(flow_id, ""), scope, digest)  # twins of an orphan, each
+                      for digest, flow_id, scope in self._marked if digest in gone)
