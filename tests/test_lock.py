@@ -55,11 +55,17 @@ def test_two_runs_of_one_config_cannot_both_save(tmp_path: Path) -> None:
                               run={"concurrency": 2, "rate_per_second": 2})
         other_config = tmp_path / "copy.toml"  # the same target and source under another name
         other_config.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+        # a copy of the export (another machine's, say): the same identity scope, the same flows
+        (tmp_path / "copy.csv").write_text((tmp_path / "export.csv").read_text(encoding="utf-8"), encoding="utf-8")
+        copied = tmp_path / "copied.toml"
+        copied.write_text(config.read_text(encoding="utf-8").replace('path = "export.csv"', 'path = "copy.csv"'),
+                          encoding="utf-8")
         first = _slow_first_run(config, "first")
         try:
             poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the first run to save")
             _held_message(cli("run", str(config), "--run-id", "second", env=ENV), first)
             _held_message(cli("run", str(other_config), env=ENV), first)
+            _held_message(cli("run", str(copied), env=ENV), first)
             _held_message(cli("run", str(config), "--run-id", "first", "--resume", env=ENV), first)
         finally:
             _finish(first, config, "first")

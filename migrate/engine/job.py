@@ -209,8 +209,12 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     runbook = _Runbook(resume_hint, saved_status, line_extra or {})
     if held_lock:
         return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook)
-    # Each shard locks its own part of the source: shards of one run do not block one another.
-    scope = None if shard is None else f"{settings.source.path} shard {shard}"
+    # One run at a time per identity scope (the markers it finds its flows by), not per source
+    # file: two copies of one export, or two hosts' crontabs, run at once would each make every
+    # flow (twins). Each shard locks its own part: shards of one run do not block one another.
+    scopes = identity_scopes(settings)
+    owner = f"identity scope {', '.join(sorted(scopes))}" if scopes else f"source {settings.source.path}"
+    scope = owner if shard is None else f"{owner}, shard {shard}"
     with run_lock(settings, log_path, run_id, scope):  # before reading what earlier runs did: a resume too
         return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook,
                                  shard)
