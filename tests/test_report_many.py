@@ -210,10 +210,11 @@ def test_a_failure_without_a_service_code_says_why() -> None:
              # denies is the verify's failure, not "0"
              {"status": "failed", "code": None, "msg": "AMBIGUOUS_NAME: 2 flows you own are named 'x'"},
              {"status": "failed", "code": None, "msg": "TASKS_DIFFER: task 't' is not in the live flow"},
-             {"status": "failed", "code": 0, "msg": "saved, but reading it back differs: freq"}]
+             {"status": "failed", "code": 0, "msg": "saved, but reading it back differs: freq"},
+             {"status": "failed", "code": None, "http_status": 503, "msg": "gave up after 5 attempt(s): HTTP 503"}]
     summary = Summary.of([{**line, "source_file": "x.csv", "source_key": str(n)} for n, line in enumerate(lines)])
     assert dict(summary.errors_by_code) == {"62103": 1, "NO_ANSWER": 1, "INTERRUPTED": 1, "AMBIGUOUS_NAME": 1,
-                                            "TASKS_DIFFER": 1, "VERIFY_FAILED": 1}
+                                            "TASKS_DIFFER": 1, "VERIFY_FAILED": 1, "HTTP 503": 1}
 
 
 def test_an_invalid_row_naming_a_flow_of_the_service_is_that_flows_line_too(
@@ -233,3 +234,23 @@ def test_an_invalid_row_naming_a_flow_of_the_service_is_that_flows_line_too(
     report = json.loads(out)
     assert report["flows"] == 6 and report["by_status"] == {"saved": 5, "enabled": 1}, report
     assert report["runs"][0]["by_status"] == {"saved": 5, "invalid": 1}, report["runs"]
+
+
+def test_a_later_run_that_sent_nothing_does_not_hide_where_a_flow_stands() -> None:
+    # A run refused before it began (a wrong secret) writes not_attempted for every flow: all
+    # together, each flow is still what the earlier run made it, in whatever order the logs come.
+    from migrate.results.log import FinalLines
+
+    saved = {"status": "saved", "code": 0, "msg": "", "ts": "2026-11-27T01:00:00.000+00:00", "flow_id": "1001",
+             "source_file": "x.csv", "source_key": "1001", "target": "flow 1001"}
+    idle = {**saved, "status": "not_attempted", "code": 1003, "ts": "2026-11-27T02:00:00.000+00:00"}
+    failed = {**saved, "status": "failed", "code": 62103, "ts": "2026-11-27T03:00:00.000+00:00"}
+    for order in ([saved, idle], [idle, saved]):
+        lines = FinalLines(by_service=True)
+        for line in order:
+            lines.add(line)
+        assert dict(lines.summary().counts) == {"saved": 1}, order
+    lines = FinalLines(by_service=True)
+    for line in (idle, failed, saved):
+        lines.add(line)
+    assert dict(lines.summary().counts) == {"failed": 1}  # a later line that did something stays the last

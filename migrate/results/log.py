@@ -329,6 +329,8 @@ def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
             code = named[1]
         elif code == 0:  # the service said yes; reading the flow back said otherwise (verify)
             code = "VERIFY_FAILED"
+        elif isinstance(status := line.get("http_status"), int) and status >= 400:
+            code = f"HTTP {status}"  # an answer without the service's envelope (a gateway's 503)
         else:
             code = "INTERRUPTED" if msg.startswith(("interrupted", "stopped")) else "NO_ANSWER"
     latency = line.get("latency_ms")
@@ -381,8 +383,8 @@ class FinalLines:
         root, line = roots[0], (_essentials(record), stamp)
         for other in roots:
             earlier = self.final.pop(other, None)
-            if earlier is not None and earlier[1] is not None and stamp is not None and earlier[1] > stamp:
-                line = earlier  # a later line was read first (logs in another order): it stays the last
+            if earlier is not None and _stands_over(earlier, line):
+                line = earlier
             if other != root:
                 self._joined[other] = root
         self.final[root] = line
@@ -398,6 +400,17 @@ class FinalLines:
             elapsed_seconds = self.last - self.first
         summary.elapsed_seconds = elapsed_seconds or 0.0
         return summary
+
+
+def _stands_over(kept: tuple[tuple[str, Any, float | None], float | None],
+                 new: tuple[tuple[str, Any, float | None], float | None]) -> bool:
+    """Whether a flow's line read before stays its last over one read now: the later in time (logs
+    come in any order), except that a line that sent nothing (`not_attempted`: a later run refused
+    before it began, say) never replaces one that says where the flow stands."""
+    kept_idle, new_idle = kept[0][0] == "not_attempted", new[0][0] == "not_attempted"
+    if kept_idle != new_idle:
+        return new_idle
+    return kept[1] is not None and new[1] is not None and kept[1] > new[1]
 
 
 @dataclass
