@@ -33,28 +33,32 @@ def kind_of(wall: datetime, zone: ZoneInfo) -> str | None:
     return None
 
 
-def daily_by_zoneinfo(hour: int, minute: int, zone_name: str) -> list[tuple[datetime, str]]:
+def daily_by_zoneinfo(hour: int, minutes: list[int], zone_name: str) -> list[tuple[datetime, str]]:
     zone, start = ZoneInfo(zone_name), BEGIN.astimezone(ZoneInfo(zone_name)).date()
     found = []
     for offset in range(DAYS + 1):
         day = start + timedelta(days=offset)
-        wall = datetime.combine(day, time(hour, minute))
-        kind = kind_of(wall, zone)
-        instant = wall.replace(tzinfo=zone).astimezone(UTC)
-        if kind and BEGIN <= instant < BEGIN + timedelta(days=DAYS):
-            found.append((wall, kind))
+        for minute in sorted(minutes):
+            wall = datetime.combine(day, time(hour, minute))
+            kind = kind_of(wall, zone)
+            instant = wall.replace(tzinfo=zone).astimezone(UTC)
+            if kind and BEGIN <= instant < BEGIN + timedelta(days=DAYS):
+                found.append((wall, kind))
     return found
 
 
 @settings(max_examples=150, deadline=None)
-@given(hour=st.integers(0, 23), minute=st.sampled_from([0, 15, 30, 45]), zone=st.sampled_from(ZONES))
-@example(hour=2, minute=30, zone="Europe/Berlin")
-@example(hour=2, minute=15, zone="Australia/Lord_Howe")  # a half-hour change
-@example(hour=1, minute=30, zone="Antarctica/Troll")  # a two-hour change
+@given(hour=st.integers(0, 23), minutes=st.lists(st.sampled_from([0, 15, 20, 30, 45]), min_size=1, max_size=3,
+                                                  unique=True), zone=st.sampled_from(ZONES))
+@example(hour=2, minutes=[30], zone="Europe/Berlin")
+@example(hour=2, minutes=[0, 30], zone="Europe/Berlin")  # every fire in the hour, not its first alone
+@example(hour=2, minutes=[15], zone="Australia/Lord_Howe")  # a half-hour change
+@example(hour=1, minutes=[30], zone="Antarctica/Troll")  # a two-hour change
 def test_a_daily_time_in_a_skipped_or_repeated_hour_is_found_as_zoneinfo_reads_it(
-        hour: int, minute: int, zone: str) -> None:
-    ours = [(fire.wall, fire.kind) for fire in clock_change_fires((f"0 {minute} {hour} * * ? *",), zone, BEGIN, DAYS)]
-    assert ours == daily_by_zoneinfo(hour, minute, zone)
+        hour: int, minutes: list[int], zone: str) -> None:
+    freq = f"0 {','.join(map(str, sorted(minutes)))} {hour} * * ? *"
+    ours = [(fire.wall, fire.kind) for fire in clock_change_fires((freq,), zone, BEGIN, DAYS)]
+    assert ours == daily_by_zoneinfo(hour, minutes, zone)
 
 
 def test_a_zone_without_changes_and_a_time_clear_of_them_say_nothing() -> None:

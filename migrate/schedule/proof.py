@@ -484,9 +484,10 @@ def clock_change_fires(freqs: tuple[str, ...], zone: str, begin: datetime, horiz
             continue  # the zone's name changed, not its clock
         kind: Literal["skipped", "repeated"] = "skipped" if after > before else "repeated"
         for freq in freqs:
-            first = next(iter(parse_quartz(freq).fire_times(low - timedelta(seconds=1))), None)
-            if first is not None and first < high:
-                found.append(ClockChangeFire(first, kind))
+            for wall in parse_quartz(freq).fire_times(low - timedelta(seconds=1)):
+                if wall >= high:
+                    break
+                found.append(ClockChangeFire(wall, kind))  # each, as 02:00 and 02:30 of `0 0,30 2 …`
     return tuple(sorted(found, key=lambda fire: fire.wall))
 
 
