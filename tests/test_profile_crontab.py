@@ -291,3 +291,16 @@ def test_a_line_in_a_folder_of_several_formats_is_its_line_past_the_entrys_first
     found = sorted(a["rows"][0] - span["rows"][0] + 1 for a in planned["actions"]
                    if a["rows"] and span["rows"][0] <= a["rows"][0] <= span["rows"][1])
     assert found == [3, 5], (found, span)
+
+
+def test_the_plan_table_names_the_field_a_row_lacks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `is required` alone named nothing (a fresh user found the field only in the summary).
+    from conftest import run_cli
+
+    (tmp_path / "jobs.cron").write_text("0 2 * * * /opt/a.sh\n", encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[source]\npath = "{tmp_path / "jobs.cron"}"\nprofile = "crontab"\noptions = {{ user = "etl" }}\n'
+                      '[defaults]\ntype = 1\nalertMode = 0\nvisitors = ""\nowners = "alice"\nstartTime = "2026-12-01"\n'
+                      '[target]\nurl = "https://apim.example.invalid"\nuser_id = "u1"\norg_id = "o1"\n', encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 5 and "doAs: is required" in out, out + err

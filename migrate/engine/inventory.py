@@ -593,13 +593,20 @@ def action_cells(action: Action, warning_messages: bool = False) -> list[str]:
         what.insert(0, f"schedule: {in_words(action.freq) or action.freq}")
     if action.renamed_from:
         what.insert(0, f"renamed from {action.renamed_from!r} (found by its marker)")
-    what += [str(e.get("message", "")) for e in action.errors]
+    what += [_error_text(e) for e in action.errors]
     if action.warnings and warning_messages:
         what += [f"{w.get('code')}: {w.get('message')}" for w in action.warnings]
     elif action.warnings:  # their messages are in --json and --markdown
         what.append("warnings: " + ", ".join(dict.fromkeys(str(w.get("code", "")) for w in action.warnings)))
     return [action.action, action.name or action.source_key, action.flow_id, action.freq, action.cycle,
             "\n".join(what)]
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    """An error as a table says it: its field first where the message does not name it (`active: is
+    required`, not `is required` alone)."""
+    message, field = str(error.get("message", "")), str(error.get("field") or "")
+    return f"{field}: {message}" if field and not message.startswith(field) and field not in message[:60] else message
 
 
 def _change_text(change: dict[str, Any]) -> str:
