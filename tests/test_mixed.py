@@ -281,3 +281,19 @@ def test_a_folder_of_crontabs_inside_a_folder_or_under_a_named_profile_is_refuse
     code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "c", folder / "hosts", "crontab", {})), "--offline")
     assert code == 1 and not _os_words(err), err
     assert "the crontab profile reads one file" in err and 'set profile = "auto"' in err, err
+
+
+def test_two_crontabs_sharing_a_job_name_both_files_in_the_duplicate(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # Two hosts' copies of one job meet in one identity scope: the later row is DUPLICATE, and the
+    # message names both files and the way out (it said "field id … value ''" for a crontab).
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    (folder / "hostA.cron").write_text("0 2 * * * /opt/backup.sh\n5 3 * * * /opt/a.sh\n", encoding="utf-8")
+    (folder / "hostB.cron").write_text("0 2 * * * /opt/backup.sh\n7 3 * * * /opt/b.sh\n", encoding="utf-8")
+    plan = _plan(capsys, _config(tmp_path, "hosts", folder, "auto", {"user": "ops"}), "--offline")
+    [duplicate] = plan["invalid_flows"]
+    [error] = duplicate["errors"]
+    assert error["code"] == "DUPLICATE" and error["field"] == "source", error
+    assert "hostA.cron" in error["message"] and "hostB.cron" in error["message"], error
+    assert "identity_scope" in error["message"], error

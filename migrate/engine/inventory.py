@@ -182,12 +182,21 @@ class PlanResult:
             name = str(getattr(flow, "name", "")) if flow else ""
             if target.startswith("name ") and f"name {name!r}" != target:
                 target += f" (written {name!r} here)"  # blanks or characters that do not show
+            field = "name" if target.startswith("name ") else "id" if target else "source"
+            files = (f" ({self._file_of(earlier)}; this row: {self._file_of(row)}): two exports of one format meet in "
+                     "one identity scope; give each its own [mapping] identity_scope" if self.sources and
+                     self._file_of(earlier) != self._file_of(row) else "")
             self.invalid.append(InvalidFlow(
                 source_key=flow.source_key if flow else f"row {row}", rows=flow.rows if flow else [row],
                 name=flow.name if flow else "", flow_id="", proof=flow.proof if flow else None, errors=[
-                    FieldError(field="name" if target.startswith("name ") else "id", value=json.dumps(target),
-                               code="DUPLICATE", message=f"duplicate: {target or 'the same flow'} already comes from "
-                                                         f"row {earlier}; not saved twice")]))
+                    FieldError(field=field, value=json.dumps(target or f"row {row}"), code="DUPLICATE",
+                               message=f"duplicate: {target or 'the same flow (the same source key)'} already comes "
+                                       f"from row {earlier}{files}; not saved twice")]))
+
+    def _file_of(self, row: int) -> str:
+        """The entry of a folder a row came from, by name."""
+        firsts = [span.first_row for span in self.sources]
+        return self.sources[max(bisect.bisect_right(firsts, row) - 1, 0)].path.name
 
     def _format_of_row(self) -> _FormatColumn:
         return _FormatColumn(self.sources)
