@@ -60,12 +60,18 @@ def test_two_runs_of_one_config_cannot_both_save(tmp_path: Path) -> None:
         copied = tmp_path / "copied.toml"
         copied.write_text(config.read_text(encoding="utf-8").replace('path = "export.csv"', 'path = "copy.csv"'),
                           encoding="utf-8")
+        slashed = tmp_path / "slashed.toml"  # the same service, its URL spelt with a trailing slash
+        slashed.write_text(copied.read_text(encoding="utf-8").replace(f'url = "{emulator.url}"',
+                                                                      f'url = "{emulator.url}/"'),
+                           encoding="utf-8")
         first = _slow_first_run(config, "first")
         try:
             poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the first run to save")
             _held_message(cli("run", str(config), "--run-id", "second", env=ENV), first)
             _held_message(cli("run", str(other_config), env=ENV), first)
             _held_message(cli("run", str(copied), env=ENV), first)
+            _held_message(cli("run", str(slashed), env=ENV), first)
+            _held_message(cli("run", str(config), "--shard", "0/2", env=ENV), first)  # a part of what it runs
             _held_message(cli("run", str(config), "--run-id", "first", "--resume", env=ENV), first)
         finally:
             _finish(first, config, "first")

@@ -22,12 +22,14 @@ KEY, SECRET = "k-twins", "s-twins-7310"
 JOBS = "".join(f"{minute} 4 * * * /opt/twin{minute}.sh\n" for minute in range(8))
 
 
-def service_names(url: str) -> Counter[str]:
+def service_flows(url: str) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{url}/_emulator/flows") as answer:
         data: Any = json.loads(answer.read())
-    flows = data if isinstance(data, list) else data.get("flows", data)
-    items = list(flows.values()) if isinstance(flows, dict) else flows
-    return Counter(flow["name"] for flow in items)
+    return [{**graph, "flow_id": int(flow_id)} for flow_id, graph in data.items()]  # id -> the graph stored
+
+
+def service_names(url: str) -> Counter[str]:
+    return Counter(flow["name"] for flow in service_flows(url))
 
 
 def machine(folder: Path, url: str) -> Path:
@@ -72,6 +74,23 @@ def test_twins_made_by_two_runs_at_once_are_named_and_never_saved_into(tmp_path:
         assert again.returncode == 2 and report["by_status"] == {"failed": 8}, report
         assert report["errors_by_code"] == {"DUPLICATE_MARKER": 8}, report
         assert sum(service_names(url).values()) == 16  # nothing made, nothing saved into a twin
+
+        # Disabling all but one of each job's flows is the way out: the active one is the job's.
+        stored = service_flows(url)
+        later = sorted((str(flow["flow_id"]) for flow in stored
+                        if flow["flow_id"] != min(f["flow_id"] for f in stored if f["name"] == flow["name"])), key=int)
+        ids = tmp_path / "twins.txt"
+        ids.write_text("\n".join(later) + "\n", encoding="utf-8")
+        disabled = subprocess.run([sys.executable, "-m", "migrate.cli", "disable", str(first), "--ids-file", str(ids),
+                                   "--apply", "--yes"], env=env, capture_output=True, text=True, timeout=120)
+        assert disabled.returncode == 0, disabled.stderr
+        settled = subprocess.run([sys.executable, "-m", "migrate.cli", "run", str(first), "--json"], env=env,
+                                 capture_output=True, text=True, timeout=120)
+        report = json.loads(settled.stdout)
+        assert settled.returncode == 0 and report["by_status"] == {"saved": 8}, report
+        saved = {line["flow_id"] for line in map(json.loads, Path(report["result_log"]).read_text().splitlines())
+                 if line.get("status") == "saved"}
+        assert saved.isdisjoint(later) and len(saved) == 8, (saved, later)
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)

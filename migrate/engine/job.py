@@ -214,8 +214,8 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     # flow (twins). Each shard locks its own part: shards of one run do not block one another.
     scopes = identity_scopes(settings)
     owner = f"identity scope {', '.join(sorted(scopes))}" if scopes else f"source {settings.source.path}"
-    scope = owner if shard is None else f"{owner}, shard {shard}"
-    with run_lock(settings, log_path, run_id, scope):  # before reading what earlier runs did: a resume too
+    part = None if shard is None else f"shard {shard}"
+    with run_lock(settings, log_path, run_id, owner, part):  # before reading what earlier runs did: a resume too
         return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook,
                                  shard)
 

@@ -27,21 +27,40 @@ class LockHeld(CannotRun):
     """Another run holds the lock: nothing was sent."""
 
 
-def lock_paths(settings: Settings, log_path: Path, scope: str | None = None) -> list[tuple[Path, str]]:
-    """The lock of this target and source (any run id, any config naming them) and the result
-    log's own, both beside the result log, each with what it guards. None for a log that is a
-    device rather than a file (`/dev/null`): that is no migration to keep apart. `scope` stands
-    for the source when a verb reads none (the runbook verbs: one of them at a time per target)."""
+def lock_paths(settings: Settings, log_path: Path, scope: str | None = None,
+               part: str | None = None) -> list[tuple[Path, str, bool]]:
+    """The locks of a run, beside the result log, each with what it guards and whether it is
+    shared: the lock of this target and scope (any run id, any config naming them; `scope` stands
+    for the source when not given: the runbook verbs give theirs, one at a time per target), and
+    the result log's own. A shard (`part`) holds the target's lock shared and its part's alone: the
+    shards of a run go side by side, and a whole run (which holds it alone) with none of them. None
+    for a log that is a device rather than a file (`/dev/null`): that is no migration to keep apart."""
     if log_path.exists() and not log_path.is_file():
         return []
     target = settings.target
-    where = str(target.emulator_state or target.emulator_config) if target.url == EMBEDDED else target.url
+    where = str(target.emulator_state or target.emulator_config) if target.url == EMBEDDED else _same_url(target.url)
     source = str(settings.source.path) if scope is None else scope
-    identity = "\n".join((where, target.user_id, target.org_id, source))
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
     guards = f"target ({where}, {scope})" if scope else f"target and source ({where}, {settings.source.path.name})"
-    return [(log_path.parent / f".target-{digest}.lock", guards),
-            (log_path.with_name(log_path.name + ".lock"), f"result log {log_path.name}")]
+
+    def digest(*parts: str) -> str:
+        return hashlib.sha256("\n".join((where, target.user_id, target.org_id, *parts)).encode()).hexdigest()[:16]
+
+    locks = [(log_path.parent / f".target-{digest(source)}.lock", guards, part is not None)]
+    if part is not None:
+        locks.append((log_path.parent / f".target-{digest(source, part)}.lock", f"{guards[:-1]}, {part})", False))
+    return [*locks, (log_path.with_name(log_path.name + ".lock"), f"result log {log_path.name}", False)]
+
+
+def _same_url(url: str) -> str:
+    """A target URL as one service: `…/` and `…`, `HTTP://Host` and `http://host`, `:443` on https
+    and none are one (two runs that spell it apart must still meet at its lock)."""
+    from yarl import URL
+
+    try:
+        parsed = URL(url)
+        return f"{parsed.scheme.lower()}://{(parsed.host or '').lower()}:{parsed.port}{parsed.path.rstrip('/')}"
+    except (ValueError, TypeError):
+        return url.rstrip("/")
 
 
 def _holder(path: Path) -> str:
@@ -53,29 +72,31 @@ def _holder(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _one(path: Path, guards: str, about: dict[str, object]) -> Iterator[None]:
+def _one(path: Path, guards: str, about: dict[str, object], shared: bool = False) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockHeld(f"another run holds the lock of this {guards}: {_holder(path)}; "
                            f"wait for it to finish (lock file {path})") from None
         # Never unlinked: a second run may have the file open already, and would lock a name
-        # that no later run opens. Rewritten in place for the next message.
+        # that no later run opens. Rewritten in place for the next message (by a shard too: the
+        # last shard to start is named, and any of them stops a whole run).
         os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, json.dumps(about).encode(), 0)
+        os.pwrite(descriptor, json.dumps({**about, **({"shared": True} if shared else {})}).encode(), 0)
         yield
     finally:
         os.close(descriptor)  # releases the lock
 
 
 @contextlib.contextmanager
-def run_lock(settings: Settings, log_path: Path, run_id: str, scope: str | None = None) -> Iterator[None]:
-    """Both locks for the whole run, or LockHeld naming the run that holds one."""
+def run_lock(settings: Settings, log_path: Path, run_id: str, scope: str | None = None,
+             part: str | None = None) -> Iterator[None]:
+    """Every lock for the whole run, or LockHeld naming the run that holds one."""
     about = {"pid": os.getpid(), "started": utc_iso(), "run_id": run_id, "config": settings.config_path.name}
     with contextlib.ExitStack() as held:
-        for path, guards in lock_paths(settings, log_path, scope):
-            held.enter_context(_one(path, guards, about))
+        for path, guards, shared in lock_paths(settings, log_path, scope, part):
+            held.enter_context(_one(path, guards, about, shared))
         yield

@@ -148,7 +148,8 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             wanted = rebind(wire, match.flow_id, remote_graph(match.live))
         else:
             match = Match(flow.flow_id, await live.read(flow.flow_id), "id")
-            if mark is not None and (twins := live.twins_of(mark[1], [flow.flow_id])):
+            twins = await live.twins_of(mark[1], [flow.flow_id], flow.flow_id) if mark is not None else None
+            if isinstance(twins, Refusal):
                 return _refused(action, twins.code, twins.message)
             wanted = wire
     except ReadFailed as failed:

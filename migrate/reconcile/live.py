@@ -150,15 +150,15 @@ class LiveFlows:
                 marked.append(Match(item.flow_id, live, "marker"))
             elif mark is None or not self.scopes:
                 unmarked.append((item, live))
-        if digest is not None and (twins := self.twins_of(digest, [m.flow_id for m in marked])):
+        if digest is not None and (twins := await self.twins_of(digest, [m.flow_id for m in marked])):
             return twins
         if marked:
             return marked[0]
         if digest is not None:
             elsewhere = (await self.markers()).get(digest)
             if elsewhere is not None:
-                return self.twins_of(digest, [elsewhere[0]]) or Match(elsewhere[0], await self.read(elsewhere[0]),
-                                                                       "renamed")
+                return await self.twins_of(digest, [elsewhere[0]]) or Match(elsewhere[0], await self.read(elsewhere[0]),
+                                                                             "renamed")
         if len(unmarked) == 1:
             return Match(unmarked[0][0].flow_id, unmarked[0][1], "name")
         ids = sorted(item.flow_id for item in editable)
@@ -172,16 +172,23 @@ class LiveFlows:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
         return None
 
-    def twins_of(self, digest: str, found: list[str]) -> Refusal | None:
-        """Two live flows carrying one job's marker (found by name, or by the scan): a Refusal,
-        never a save into one while the other fires on, unseen."""
+    async def twins_of(self, digest: str, found: list[str], saving: str | None = None) -> Match | Refusal | None:
+        """Live flows carrying one job's marker (found by name, or by the scan) where more than one
+        does. Two of them active: a Refusal, never a save into one while the other fires on,
+        unseen. One active (the others disabled by hand): that one is the job's flow (a Match; or,
+        `saving` an id, a Refusal when the active one is another). None: no twins."""
         ids = sorted(set(found) | set(self._twins.get(digest, [])), key=lambda flow_id: (len(flow_id), flow_id))
         if len(ids) < 2:
             return None
+        lives = {flow_id: await self.read(flow_id) for flow_id in ids}
+        active = [flow_id for flow_id in ids if live_active(lives[flow_id]) != 0]
+        if len(active) < 2 and (saving is None or not active or active == [saving]):
+            chosen = active[0] if active else (saving or ids[0])
+            return Match(chosen, lives[chosen], "marker")
         return Refusal("DUPLICATE_MARKER", f"flows {', '.join(ids)} all carry this job's identity marker: twins (two "
                                            "runs at once from two copies of an export, or a flow copied with its "
-                                           "desc), each firing; neither is saved: disable or delete all but one, "
-                                           "then run again")
+                                           f"desc), {', '.join(active)} active; none is saved: disable or delete all "
+                                           "but one, then run again")
 
     async def orphans(self, wanted: Iterable[str]) -> list[tuple[str, str, str, str]]:
         """(flow id, name, scope, digest) of each live flow carrying our scopes' marker whose key is not
