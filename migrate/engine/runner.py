@@ -20,6 +20,7 @@ import asyncio
 import json
 import math
 import random
+import re
 import time
 from array import array
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
@@ -608,6 +609,8 @@ class Runner:
                 return None
             if isinstance(landed, Exchange):
                 landed.attempts = failed.attempts
+                if landed.result != "stopped" and not re.match(r"[A-Z][A-Z0-9_]{2,}: ", landed.msg):
+                    landed.msg = f"{IMPORT_UNKNOWN} ({landed.msg or 'no answer'})"  # not a refusal of its own
                 return landed
             return Exchange(result="ok", attempts=failed.attempts, msg=IMPORT_LANDED,
                             answer=Answer(200, 0, IMPORT_LANDED, {"flowId": landed}, None))
@@ -733,6 +736,8 @@ class _FlowQueue:
 
 
 IMPORT_LANDED = "the Import's answer was lost, and the service holds the flow it made: not sent again"
+IMPORT_UNKNOWN = ("the Import's answer was lost, and the service could not be asked whether it made the flow: it "
+                  "may exist; not sent again, and the next run finds it by its marker")
 STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "
                       "--resume finds the flow (by id, name or marker) and saves it as wanted")
 
