@@ -470,9 +470,24 @@ def clock_change_fires(freqs: tuple[str, ...], zone: str, begin: datetime, horiz
     changes skips or repeats over the horizon. The proof leaves those hours out (what a scheduler
     does there is its own: cron runs a skipped time as the clock jumps, and a repeated one once),
     so a flow firing in them is said, never silently called the same."""
+    found = []
+    for low, high, kind in _clock_change_hours(zone, begin, horizon_days):
+        for freq in freqs:
+            for wall in parse_quartz(freq).fire_times(low - timedelta(seconds=1)):
+                if wall >= high:
+                    break
+                found.append(ClockChangeFire(wall, kind))  # each, as 02:00 and 02:30 of `0 0,30 2 …`
+    return tuple(sorted(found, key=lambda fire: fire.wall))
+
+
+@functools.lru_cache(maxsize=256)  # a zone's, once: not once for each of thousands of schedules
+def _clock_change_hours(zone: str, begin: datetime, horizon_days: int) -> tuple[
+        tuple[datetime, datetime, Literal["skipped", "repeated"]], ...]:
+    """The wall-clock spans [low, high) each change of the zone's offset skips or repeats."""
     from zoneinfo import ZoneInfo
 
-    tz, found = ZoneInfo(zone), []
+    tz = ZoneInfo(zone)
+    spans: list[tuple[datetime, datetime, Literal["skipped", "repeated"]]] = []
     for hour in _offset_changes(zone, zone, begin, begin + timedelta(days=horizon_days)):
         change, offset = hour, hour.astimezone(tz).utcoffset()
         while (change - timedelta(minutes=1)).astimezone(tz).utcoffset() == offset:
@@ -480,15 +495,10 @@ def clock_change_fires(freqs: tuple[str, ...], zone: str, begin: datetime, horiz
         before = (change - timedelta(microseconds=1)).astimezone(tz).replace(tzinfo=None)
         after = change.astimezone(tz).replace(tzinfo=None)
         low, high = sorted((before + timedelta(microseconds=1), after))
-        if low == high:
-            continue  # the zone's name changed, not its clock
-        kind: Literal["skipped", "repeated"] = "skipped" if after > before else "repeated"
-        for freq in freqs:
-            for wall in parse_quartz(freq).fire_times(low - timedelta(seconds=1)):
-                if wall >= high:
-                    break
-                found.append(ClockChangeFire(wall, kind))  # each, as 02:00 and 02:30 of `0 0,30 2 …`
-    return tuple(sorted(found, key=lambda fire: fire.wall))
+        if low != high:  # else the zone's name changed, not its clock
+            kind: Literal["skipped", "repeated"] = "skipped" if after > before else "repeated"
+            spans.append((low, high, kind))
+    return tuple(spans)
 
 
 CHANGING_HOURS = timedelta(hours=2)  # the largest daylight-saving change (Antarctica/Troll's)
