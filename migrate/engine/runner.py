@@ -20,7 +20,6 @@ import asyncio
 import json
 import math
 import random
-import re
 import time
 from array import array
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
@@ -38,7 +37,7 @@ from migrate.reconcile.diff import Action, orphan_action, orphan_marker, sent_fa
 from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows, live_marker
 from migrate.reconcile.saved_plan import OUTSIDE_PLAN, PlannedDisable, SavedPlan
 from migrate.reconcile.targets import RebindError, import_body, rebind, root_directory
-from migrate.results.log import ResultLog, ResultLogError
+from migrate.results.log import NAMED_FAILURE, ResultLog, ResultLogError
 from migrate.service.answers import (
     FATAL_CODES,
     INVALID_PARAMETER,
@@ -609,7 +608,7 @@ class Runner:
                 return None
             if isinstance(landed, Exchange):
                 landed.attempts = failed.attempts
-                if landed.result != "stopped" and not re.match(r"[A-Z][A-Z0-9_]{2,}: ", landed.msg):
+                if landed.result != "stopped" and not NAMED_FAILURE.match(landed.msg):
                     landed.msg = f"{IMPORT_UNKNOWN} ({landed.msg or 'no answer'})"  # not a refusal of its own
                 return landed
             return Exchange(result="ok", attempts=failed.attempts, msg=IMPORT_LANDED,
@@ -633,19 +632,21 @@ class Runner:
         listing = await self._send(self.client.get_my_flows)
         if listing.result != "ok" or listing.answer is None:
             return listing
+        # Only a flow of its name that the run's listing did not hold can be the one it made (an
+        # Import saves the name it was given): read those, never every flow the caller can edit.
         before = self._live.names if self._live is not None else {}
-        now = LiveFlows(listed_flows(listing.answer.data), self.marker_scopes, self.read_flow)
         mark = marker_of(json.loads(flow.body).get("desc"))
-        try:
-            found = await now.find(flow.name, mark[1] if mark is not None else None)
-        except ReadFailed as failed:
-            exchange: Exchange = failed.failure
-            return exchange
-        if isinstance(found, Refusal):
-            return Exchange(msg=f"{found.code}: {found.message} (after an Import whose answer was lost)")
-        if found is None or (found.how == "name" and found.flow_id in before):
-            return None
-        return found.flow_id
+        for item in listed_flows(listing.answer.data):
+            if item.name != flow.name or item.flow_id in before:
+                continue
+            try:
+                made = live_marker(await self.read_flow(item.flow_id))
+            except ReadFailed as failed:
+                exchange: Exchange = failed.failure
+                return exchange
+            if mark is None or (made is not None and made[1] == mark[1]):
+                return item.flow_id
+        return None
 
     async def _read_created(self, flow_id: str) -> dict[str, Any]:
         """Get Flow of a flow just made: a failure names the flow, which exists now."""

@@ -313,7 +313,7 @@ def check_result_log(path: Path) -> None:
 
 
 # A failure the run names itself, at the start of its message: "AMBIGUOUS_NAME: 2 flows you own …".
-_NAMED_FAILURE = re.compile(r"^([A-Z][A-Z0-9_]{2,}): ")
+NAMED_FAILURE = re.compile(r"^([A-Z][A-Z0-9_]{2,}): ")
 
 
 def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
@@ -324,7 +324,7 @@ def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
         code = error_reason(None, str(line["errors"][0].get("field", "")))
     elif line["status"] == "failed" and code in (None, 0):  # no service code to go by: say why
         msg = str(line.get("msg", ""))
-        named = _NAMED_FAILURE.match(msg)
+        named = NAMED_FAILURE.match(msg)
         if named:  # the run's own refusal (AMBIGUOUS_NAME, NOT_FOUND, TASKS_DIFFER …)
             code = named[1]
         elif code == 0:  # the service said yes; reading the flow back said otherwise (verify)
