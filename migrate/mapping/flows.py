@@ -952,10 +952,9 @@ def duplicate_of(target: str, first: int, row: int, key: str, name: str, rows: l
     """A second flow aimed at the same target: refused, since saving it would silently replace
     the first. `spelt`: the id as this row writes it, when another spelling (`05`, `٥`) names it."""
     by_name = target.startswith("name ")
-    if by_name and name_key(name) != name:
-        spelt = name  # the name as this row writes it: blanks or characters that do not show
-    written = f" (written {spelt!r} here)" if spelt and (
-        by_name or f"flow {spelt}" != target) and f"name {spelt!r}" != target else ""
+    if by_name:  # the name as this row writes it, where blanks or characters that do not show set it apart
+        spelt = name if name_key(name) != name else ""
+    written = f" (written {spelt!r} here)" if spelt and (by_name or f"flow {spelt}" != target) else ""
     return InvalidFlow(
         source_key=key, rows=rows or [row], name=name, flow_id="" if by_name else target.removeprefix("flow "),
         warnings=warnings, identity=identity, scope=scope, proof=proof,
