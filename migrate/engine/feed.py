@@ -30,6 +30,7 @@ from migrate.config import RunSettings, Settings
 from migrate.exit_codes import CannotRun
 from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, plan_flows
 from migrate.mapping.pipeline import source_rows
+from migrate.sources.profiles import expanded_rows
 
 BATCH_FLOWS = 128
 # The mapper is batches ahead: it should only take a core that the sender (and, on the same
@@ -95,7 +96,7 @@ async def mapped_in_line(settings: Settings) -> AsyncIterator[Callable[[], Flows
 def _mapped(settings: Settings) -> Iterator[Mapped]:
     """Every flow of the source, ready to send or invalid, in order, duplicates refused."""
     mapping_settings, rows = source_rows(settings)
-    for flow in plan_flows(rows, mapping_settings):
+    for flow in plan_flows(expanded_rows(rows), mapping_settings):  # deferred rows made here
         yield flow.ready() if isinstance(flow, ValidFlow) else flow
 
 

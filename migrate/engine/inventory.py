@@ -46,7 +46,7 @@ from migrate.schedule.proof import (
 from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
 from migrate.sources.mixed import MixedRows, Span, formats_in
-from migrate.sources.readers import SourceRow
+from migrate.sources.profiles import Row, expanded_rows, rows_in
 
 if TYPE_CHECKING:  # the run's requester: imported by a live plan only (engine/connection.py)
     from migrate.engine.runner import Runner
@@ -368,12 +368,13 @@ class _FormatColumn:
         return f"{self.names[max(bisect.bisect_right(self.firsts, rows[0]) - 1, 0)]} | "
 
 
-def _inventory(rows: Iterable[SourceRow], settings: Settings | None = None, keep: Keep = "nothing",
+def _inventory(rows: Iterable[Row], settings: Settings | None = None, keep: Keep = "nothing",
                proofs: tuple[tuple[ProofKey, Proof], ...] = ()) -> Partial:
     settings = settings or worker_settings()
     give_proofs(proofs)
     part = Partial()
-    for flow in plan_flows(rows, settings, dedupe=False):  # found for the whole input at the end
+    # Deferred rows are made here, where they are mapped (a pool's worker): see DeferredRows.
+    for flow in plan_flows(expanded_rows(rows), settings, dedupe=False):  # duplicates: found at the end
         part.add(flow, keep)
     part.proofs = made_proofs()
     return part
@@ -424,7 +425,7 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
     workers = workers if workers is not None else (os.cpu_count() or 1)
     batches = batches_of(rows, settings, BATCH_ROWS)
     first = next(batches, [])
-    if workers < 2 or not can_batch(settings) or len(first) < BATCH_ROWS:
+    if workers < 2 or not can_batch(settings) or rows_in(first) < BATCH_ROWS:
         result.merge(_inventory(chain(first, batches), settings, keep))
     else:
         # Reading and merging here is light, so every core can map.

@@ -9,8 +9,15 @@ from collections.abc import Iterable, Iterator
 
 from migrate.config import ConfigError, Settings
 from migrate.mapping.flows import mapped_columns
-from migrate.sources.profiles import PROFILE_MODULES, Profile, check_options, standard_mapping
-from migrate.sources.readers import SourceError, SourceRow, columns_named, read_header, read_rows
+from migrate.sources.profiles import (
+    PROFILE_MODULES,
+    DeferredRows,
+    Profile,
+    Row,
+    check_options,
+    standard_mapping,
+)
+from migrate.sources.readers import SourceError, columns_named, read_header, read_rows
 
 
 def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
@@ -76,16 +83,17 @@ def _named_profile(name: str) -> Profile | None:
     return profile
 
 
-def source_rows(settings: Settings) -> tuple[Settings, Iterable[SourceRow]]:
-    """The settings to map with (a profile's built-in mapping) and the rows of the source.
-    A table's header is checked first: a misspelt column stops the run before any row."""
+def source_rows(settings: Settings) -> tuple[Settings, Iterable[Row]]:
+    """The settings to map with (a profile's built-in mapping) and the rows of the source, some of
+    them perhaps deferred (`expanded_rows` makes them where they are mapped). A table's header is
+    checked first: a misspelt column stops the run before any row."""
     settings, profile = with_profile(settings)
     if settings.source.profile == "mixed":
         from migrate.sources.mixed import MixedRows
 
         return settings, MixedRows(settings.source, tuple(profile_names()))
     if profile is not None:
-        return settings, profile.read(settings.source)
+        return settings, (profile.read_deferred or profile.read)(settings.source)
     header = read_header(settings.source)
     if header is not None:
         absent = sorted(mapped_columns(settings.mapping) - set(header))
@@ -97,16 +105,19 @@ def source_rows(settings: Settings) -> tuple[Settings, Iterable[SourceRow]]:
     return settings, read_rows(settings.source)
 
 
-def batches_of(rows: Iterable[SourceRow], settings: Settings, size: int) -> Iterator[list[SourceRow]]:
-    """Batches of whole flows: with a flow key, cut only where the key changes."""
+def batches_of(rows: Iterable[Row], settings: Settings, size: int) -> Iterator[list[Row]]:
+    """Batches of whole flows, of about `size` rows: with a flow key, cut only where the key
+    changes (deferred rows are whole flows: a cut before them is always one)."""
     key_columns = settings.mapping.flow_key
-    batch: list[SourceRow] = []
+    batch: list[Row] = []
+    filled = 0
     for row in rows:
-        if len(batch) >= size and (not key_columns or any(
-                row.cells.get(c) != batch[-1].cells.get(c) for c in key_columns)):
+        if filled >= size and (not key_columns or isinstance(row, DeferredRows) or isinstance(batch[-1], DeferredRows)
+                               or any(row.cells.get(c) != batch[-1].cells.get(c) for c in key_columns)):
             yield batch
-            batch = []
+            batch, filled = [], 0
         batch.append(row)
+        filled += row.count if isinstance(row, DeferredRows) else 1
     if batch:
         yield batch
 
@@ -130,7 +141,7 @@ def worker_settings() -> Settings:
     return _worker_settings
 
 
-def chain(first: list[SourceRow], rest: Iterator[list[SourceRow]]) -> Iterator[SourceRow]:
+def chain(first: list[Row], rest: Iterator[list[Row]]) -> Iterator[Row]:
     yield from first
     for batch in rest:
         yield from batch

@@ -51,6 +51,7 @@ all is every day.
 from __future__ import annotations
 
 import calendar
+import functools
 import itertools
 import json
 import re
@@ -154,6 +155,11 @@ def _referenced(element: Element | None, scope: Any) -> list[dict[str, str]]:
 
 def controlm_source(job: _Job, ordering: _Ordering, split: bool = False) -> str:
     """The job's scheduling criteria, its folders' and the ordering, as `source_schedule`."""
+    if job.scope.kind == "regular" and not any(child.tag in RULE_REFERENCES for child in job.element):
+        # Its own criteria alone decide it (no rule-based calendar, no SMART folder around it):
+        # worked out once for each set of them, as a few repeat over thousands of jobs.
+        return _own_source(tuple(map(job.attributes.get, _SOURCE_ATTRIBUTES)), ordering.new_day,
+                           ordering.order_at, ordering.user_daily, split)
     own, rules = _own(job.attributes), _referenced(job.element, job.scope)
     both = (job.attributes.get("RULE_BASED_CALENDAR_RELATIONSHIP") or job.attributes.get("TAG_RELATIONSHIP")
             or "O").strip().upper() in ("A", "AND")
@@ -167,6 +173,25 @@ def controlm_source(job: _Job, ordering: _Ordering, split: bool = False) -> str:
         "days": [group for group in groups if group], "time": _kept(job.attributes, TIME_ATTRIBUTES),
         "new_day": _clock_text(ordering.new_day), "order_at": _clock_text(ordering.order_at),
         "user_daily": ordering.user_daily}
+    if split:
+        document["split"] = True
+    return json.dumps(document, sort_keys=True)
+
+
+# Every attribute `controlm_source` reads of a job of a regular folder that names no rule-based
+# calendar: its day and time criteria (the relationship to its calendars has none to relate).
+_SOURCE_ATTRIBUTES = (*DAY_ATTRIBUTES, *TIME_ATTRIBUTES)
+
+
+@functools.lru_cache(maxsize=4096)
+def _own_source(values: tuple[str | None, ...], new_day: int | None, order_at: int | None, user_daily: bool,
+                split: bool) -> str:
+    """`controlm_source` of such a job, from the values `tuple(map(attributes.get, _SOURCE_ATTRIBUTES))`
+    gave and the ordering (every input of the result is in the key)."""
+    attributes = {name: value for name, value in zip(_SOURCE_ATTRIBUTES, values, strict=True) if value is not None}
+    document: dict[str, Any] = {
+        "days": [group for group in [_own(attributes)] if group], "time": _kept(attributes, TIME_ATTRIBUTES),
+        "new_day": _clock_text(new_day), "order_at": _clock_text(order_at), "user_daily": user_daily}
     if split:
         document["split"] = True
     return json.dumps(document, sort_keys=True)

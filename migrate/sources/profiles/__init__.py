@@ -28,7 +28,8 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,24 +94,74 @@ def flow_rows(flow: FlowRows, first_number: int) -> list[SourceRow]:
     return rows
 
 
+class RowNumbers:
+    """Row numbers given flow by flow, in input order, and the first row of each key: a key that
+    comes again (two CronJobs of one namespace and name, two Control-M folders of one name) is
+    refused as DUPLICATE (`duplicate`)."""
+
+    def __init__(self) -> None:
+        self.next = 1
+        self.first_row: dict[str, int] = {}
+
+    def place(self, key: str, count: int, line: int = 0) -> tuple[int, int | None]:
+        """The first row number of a flow of `count` rows (from its `line`, if it has one: never
+        back, so row numbers stay unique and in input order), and the first row of an earlier flow
+        of the same key (None: this is the first)."""
+        self.next = max(self.next, line)
+        number, earlier = self.next, self.first_row.get(key)
+        if earlier is None:
+            self.first_row[key] = number
+        self.next += count
+        return number, earlier
+
+
+def duplicate(flow: FlowRows, earlier: int, number: int) -> None:
+    """Refuse a flow whose key an earlier flow (first at row `earlier`) has, and keep it apart:
+    flows are grouped by key, and the two would otherwise become one flow holding both jobs' tasks."""
+    if not any(error["code"].startswith("DUPLICATE") for error in flow.errors):
+        flow.fail("DUPLICATE", f"duplicate: {flow.key!r} already comes from row {earlier}; not "
+                               "saved twice (if they are two jobs, rename one)")
+    flow.key = f"{flow.key} (again at row {number})"
+
+
 def rows_of(flows: Iterator[FlowRows]) -> Iterator[SourceRow]:
-    """The flows' rows, numbered. A key that comes again (two CronJobs of one namespace and name,
-    two Control-M folders of one name) is refused as DUPLICATE, and kept apart: flows are grouped
-    by key, and the two would otherwise become one flow holding both jobs' tasks."""
-    number = 1
-    first_row: dict[str, int] = {}
+    """The flows' rows, numbered; a key that comes again is refused as DUPLICATE (RowNumbers)."""
+    numbers = RowNumbers()
     for flow in flows:
-        number = max(number, flow.line)  # never back: row numbers stay unique and in input order
-        if flow.key in first_row:
-            if not any(error["code"].startswith("DUPLICATE") for error in flow.errors):
-                flow.fail("DUPLICATE", f"duplicate: {flow.key!r} already comes from row {first_row[flow.key]}; not "
-                                       "saved twice (if they are two jobs, rename one)")
-            flow.key = f"{flow.key} (again at row {number})"
+        number, earlier = numbers.place(flow.key, len(flow.tasks) or 1, flow.line)
+        if earlier is not None:
+            duplicate(flow, earlier, number)
+        yield from flow_rows(flow, number)
+
+
+class DeferredRows(ABC):
+    """The rows of one or more flows, numbered in input order where the source is read, but made
+    where they are mapped (a plan's worker processes): reading the source there costs the process
+    that reads it little more than finding where each flow is. `count` rows from row `number`."""
+
+    number: int
+    count: int
+
+    @abstractmethod
+    def rows(self) -> list[SourceRow]:
+        """Its rows, `count` of them, numbered from `number`."""
+
+
+Row = SourceRow | DeferredRows
+
+
+def rows_in(items: list[Row]) -> int:
+    """How many rows the items are, deferred ones expanded."""
+    return sum(item.count if isinstance(item, DeferredRows) else 1 for item in items)
+
+
+def expanded_rows(items: Iterable[Row]) -> Iterator[SourceRow]:
+    """The rows, deferred ones made (where the mapping runs)."""
+    for item in items:
+        if isinstance(item, DeferredRows):
+            yield from item.rows()
         else:
-            first_row[flow.key] = number
-        rows = flow_rows(flow, number)
-        number += len(rows)
-        yield from rows
+            yield item
 
 
 @dataclass(frozen=True)
@@ -126,6 +177,9 @@ class Profile:
     # False: the profile takes no options, and any given is refused (check_options) rather than
     # ignored; a profile that takes some checks its own.
     takes_options: bool = True
+    # Rows some of which may be deferred (made by the plan's workers, DeferredRows), for `migrate
+    # plan` and `run`; `read` (plain rows) serves a folder of several formats and the tests.
+    read_deferred: Callable[[SourceSettings], Iterator[Row]] | None = None
 
 
 def check_options(profile: Profile, source: SourceSettings) -> None:

@@ -42,7 +42,8 @@ Options: `new_day = "0700"` (the Control-M/Server's New Day time: when the worki
 
 Where things are: options.py reads the options; reading.py checks the file's prolog and streams it
 one folder at a time, elements.py names its elements and reads their names and attributes;
-conditions.py is the first pass, which job of which folder posts each condition; model.py holds one
+conditions.py is the first pass, which job of which folder posts each condition, and where each
+folder is (deferred.py reads each folder where its rows are mapped: a plan's workers); model.py holds one
 folder (`Scope`, `Job`, `Folder`) and notes.py what its flow cannot carry; criteria.py reads a job's
 days and times as written, days.py works out the days it is ordered on; relations.py joins the
 jobs by their conditions; commands.py writes each task's command; facts.py gathers parameters,
@@ -57,6 +58,7 @@ from collections.abc import Iterator
 from migrate.config import SourceSettings
 from migrate.sources.profiles import Profile, rows_of
 from migrate.sources.profiles.controlm.days import _own_rules
+from migrate.sources.profiles.controlm.deferred import read_deferred
 from migrate.sources.profiles.controlm.flows import flows
 from migrate.sources.readers import SourceRow
 
@@ -68,4 +70,5 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
     return rows_of(flows(settings))
 
 
-PROFILE = Profile("controlm", "quartz", read, "Control-M XML export (DEFTABLE): one flow per folder")
+PROFILE = Profile("controlm", "quartz", read, "Control-M XML export (DEFTABLE): one flow per folder",
+                  read_deferred=read_deferred)

@@ -10,7 +10,7 @@ import re
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from migrate.sources.profiles.controlm.elements import VARIABLE_TAGS, attributes_of, tag_of
+from migrate.sources.profiles.controlm.elements import VARIABLE_TAGS, attributes_of, runs_nothing, tag_of
 from migrate.sources.profiles.controlm.model import Job, Malformed
 from migrate.sources.profiles.controlm.notes import Notes
 
@@ -72,6 +72,9 @@ def _typed(job: Job, notes: Notes, command: str) -> str:
 def command(job: Job, notes: Notes) -> str:
     attributes = job.attributes
     kind = attributes.get("TASKTYPE", "").strip()
+    if runs_nothing(attributes):
+        raise Malformed(f"job {job.name} (TASKTYPE {kind or 'none'}) has nothing to run: no CMDLINE, MEMNAME or "
+                        "in-stream script")
     if attributes.get("RUN_AS_DUMMY", "").strip().upper() in ("Y", "1", "YES"):
         notes.add("DUMMY_JOB", f"job {job.name} is set to run as a dummy (RUN_AS_DUMMY)")
         return DUMMY_COMMAND
@@ -84,9 +87,6 @@ def command(job: Job, notes: Notes) -> str:
         return _typed(job, notes, attributes["CMDLINE"])
     if attributes.get("MEMNAME", "").strip():
         return _typed(job, notes, _script(job, notes))
-    application = attributes.get("APPL_TYPE", "").strip()
-    if application and application.upper() != "OS":
-        notes.add("TASK_BODY_AS_TEXT", f"job {job.name} is a {application} plugin job")
-        return _plugin_text(job)
-    raise Malformed(f"job {job.name} (TASKTYPE {kind or 'none'}) has nothing to run: no CMDLINE, MEMNAME or "
-                    "in-stream script")
+    # What runs_nothing leaves: an application plugin job.
+    notes.add("TASK_BODY_AS_TEXT", f"job {job.name} is a {attributes.get('APPL_TYPE', '').strip()} plugin job")
+    return _plugin_text(job)

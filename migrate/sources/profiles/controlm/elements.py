@@ -20,12 +20,12 @@ OK_CODES = ("OK", "ENDED OK", "COMPSTAT EQ 0", "COMPSTAT=0")
 
 
 def tag_of(element: Element) -> str:
-    """The element's name (normalised by reading.py's `_normalised`: upper case, no namespace)."""
+    """The element's name (normalised by reading.py's `normalised`: upper case, no namespace)."""
     return element.tag
 
 
 def attributes_of(element: Element) -> dict[str, str]:
-    """The element's attributes (normalised by reading.py's `_normalised`); read, never changed."""
+    """The element's attributes (normalised by reading.py's `normalised`); read, never changed."""
     return element.attrib
 
 
@@ -36,3 +36,17 @@ def folder_name(attributes: dict[str, str]) -> str:
 def folder_key(attributes: dict[str, str]) -> str:
     name, datacenter = folder_name(attributes), attributes.get("DATACENTER", "").strip()
     return f"{datacenter}/{name}" if datacenter else name
+
+
+def runs_nothing(attributes: dict[str, str]) -> bool:
+    """Whether a job has nothing to run (commands.py refuses it): not a dummy, no in-stream script,
+    no CMDLINE, no MEMNAME, and no application plugin. The first pass asks it too: such a folder is
+    one row (conditions.py's outline)."""
+    get = attributes.get
+    if get("CMDLINE", "").strip() or get("MEMNAME", "").strip():  # most jobs, said at once
+        return False
+    return not (get("RUN_AS_DUMMY", "").strip().upper() in ("Y", "1", "YES")
+                or get("TASKTYPE", "").strip().upper() == "DUMMY"
+                or (get("USE_INSTREAM_JCL", "").strip().upper() == "Y" and get("INSTREAM_JCL", "").strip())
+                or get("CMDLINE", "").strip() or get("MEMNAME", "").strip()
+                or get("APPL_TYPE", "").strip().upper() not in ("", "OS"))

@@ -92,33 +92,38 @@ _JOB_UNNOTED = JOB_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
 _FOLDER_UNNOTED = FOLDER_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
 
 
+# The attributes `_attribute_facts` names one by one.
+_NAMED = frozenset(("RUN_AS", "OWNER", "NODEID", "PRIORITY", "CRITICAL", "CONFIRM", "RETRO", "MAXRERUN", "MAXWAIT",
+                    "TIMETO", "DUE_OUT"))
+
+
 def _attribute_facts(label: str, attributes: dict[str, str], unnoted: frozenset[str], notes: Notes,
                      run_as: list[str]) -> None:
+    present = _NAMED.intersection(attributes)  # each asked only when written: most are not
     get = attributes.get
-    user = get("RUN_AS", "").strip() or get("OWNER", "").strip()
-    if user:
-        run_as.append(user)
-        notes.add("RUN_AS", f"{label} ran as {user}")
-    node = get("NODEID", "").strip()
-    if node:
+    if "RUN_AS" in present or "OWNER" in present:
+        user = get("RUN_AS", "").strip() or get("OWNER", "").strip()
+        if user:
+            run_as.append(user)
+            notes.add("RUN_AS", f"{label} ran as {user}")
+    if "NODEID" in present and (node := get("NODEID", "").strip()):
         notes.add("NODE", f"{label} ran on {node}")
-    priority = get("PRIORITY", "").strip()
-    if priority and priority not in ("AA", "00"):
-        notes.add("PRIORITY", f"{label} had priority {priority}")
+    if "PRIORITY" in present:
+        priority = get("PRIORITY", "").strip()
+        if priority and priority not in ("AA", "00"):
+            notes.add("PRIORITY", f"{label} had priority {priority}")
     for name in ("CRITICAL", "CONFIRM", "RETRO"):
-        if get(name, "").strip() not in ("", "0", "N"):
+        if name in present and get(name, "").strip() not in ("", "0", "N"):
             notes.add(name, label)
-    reruns = get("MAXRERUN", "").strip()
-    if reruns not in ("", "0"):
+    if "MAXRERUN" in present and (reruns := get("MAXRERUN", "").strip()) not in ("", "0"):
         notes.add("RETRY", f"{label} up to {reruns} times")
-    wait = get("MAXWAIT", "").strip()
-    if wait not in ("", "0", "00"):
+    if "MAXWAIT" in present and (wait := get("MAXWAIT", "").strip()) not in ("", "0", "00"):
         notes.add("MAXWAIT", f"{label} MAXWAIT={wait}")
-    until = get("TIMETO", "").strip()
-    if until and get("CYCLIC", "").strip() != "1" and label.startswith("job"):
-        notes.add("TIME_WINDOW", f"{label} could not start after {until} (TIMETO)")
-    due = get("DUE_OUT", "").strip()
-    if due:
+    if "TIMETO" in present:
+        until = get("TIMETO", "").strip()
+        if until and get("CYCLIC", "").strip() != "1" and label.startswith("job"):
+            notes.add("TIME_WINDOW", f"{label} could not start after {until} (TIMETO)")
+    if "DUE_OUT" in present and (due := get("DUE_OUT", "").strip()):
         notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} DUE_OUT={due} (expected end)")
     others = attributes.keys() - unnoted
     if not others:

@@ -40,7 +40,8 @@ def _invalid(key: str, name: str, code: str, message: str) -> FlowRows:
     return flow
 
 
-def _flows_of(element: Element, producers: Producers, options: Options, index: int) -> list[FlowRows]:
+def folder_flows(element: Element, producers: Producers, options: Options, index: int) -> list[FlowRows]:
+    """The flow of a child of the <DEFTABLE> (the `index`-th), two when split; or an invalid flow saying why."""
     tag = tag_of(element)
     attributes = attributes_of(element)
     if tag not in FOLDER_TAGS:
@@ -97,6 +98,10 @@ def flows(settings: SourceSettings) -> Iterator[FlowRows]:
     controlm_options = options(settings)
     if not settings.path.is_file():
         raise SourceError(f"{settings.path}: no such file")
-    producers = index(settings.path)
+    yield from streamed_flows(settings, index(settings.path), controlm_options)
+
+
+def streamed_flows(settings: SourceSettings, producers: Producers, controlm_options: Options) -> Iterator[FlowRows]:
+    """The flows of the export's folders, read one at a time once the first pass is done."""
     for number, element in enumerate(folders(settings.path), 1):
-        yield from _flows_of(element, producers, controlm_options, number)
+        yield from folder_flows(element, producers, controlm_options, number)

@@ -17,7 +17,7 @@ from migrate.sources.readers import SourceError
 _NORMAL_TAGS: set[str] = set()  # names seen written as Control-M writes them
 
 
-def _normalised(folder: Element) -> Element:
+def normalised(folder: Element) -> Element:
     """Tags and attribute names in upper case without a namespace, as Control-M writes them (so a
     hand-edited `Folder_Name` reads the same), changed in place once a folder."""
     for element in folder.iter():
@@ -74,7 +74,7 @@ def folders(path: Path) -> Iterator[Element]:
                     continue
                 depth -= 1
                 if depth == 1 and root is not None:
-                    yield _normalised(element)
+                    yield normalised(element)
                     root.clear()  # the folder is done with: keep memory flat
     except ParseError as error:
         line, column = error.position
