@@ -365,3 +365,24 @@ def test_instants_that_differ_below_the_second_show_their_fraction() -> None:
     proof = compare(iter([at + timedelta(microseconds=275729)]), iter([at]), at - timedelta(hours=1),
                     at + timedelta(hours=1))
     assert proof.source == ("2026-01-01T20:35:13.275729Z",) and proof.saved == ("2026-01-01T20:35:13Z",)
+
+
+def test_a_zone_read_as_one_offset_never_changes_it() -> None:
+    """UTC, GMT and the Etc/* zones are read as their one offset, with no search for a transition
+    (`_fixed_offset`): each such zone of tzdata keeps that offset, reads every wall time as ZoneInfo
+    does, and a zone that changes its offset is never one of them."""
+    from zoneinfo import ZoneInfo, available_timezones
+
+    from migrate.schedule.proof import _fixed_offset, _instant, _walls_to_instants
+
+    fixed = sorted(name for name in available_timezones() if _fixed_offset(name) is not None)
+    assert {"UTC", "GMT", "Etc/UTC", "Etc/GMT+5", "Etc/GMT-14"} <= set(fixed)
+    assert all(_fixed_offset(name) is None for name in ("Europe/London", "GB", "EST5EDT", "America/New_York",
+                                                        "Australia/Lord_Howe", "Antarctica/Troll"))
+    walls = [datetime(1990, 1, 1) + timedelta(minutes=21101 * n) for n in range(1500)]  # 60 years, any time of day
+    begin, end = datetime(1990, 1, 2, tzinfo=UTC), datetime(2049, 1, 1, tzinfo=UTC)
+    for name in fixed:
+        read_by_zoneinfo = [wall.replace(tzinfo=ZoneInfo(name)).astimezone(UTC) for wall in walls]
+        assert [_instant(wall, name) for wall in walls] == read_by_zoneinfo, name
+        assert list(_walls_to_instants(iter(walls), name, begin, end)) == [
+            t for t in read_by_zoneinfo if begin <= t < end], name

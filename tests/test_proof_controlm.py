@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import fromstring
 
 import pytest
 
 from migrate.schedule import controlm as converter
 from migrate.schedule.proof import Unchecked
-from migrate.schedule.proof_controlm import controlm_fires
+from migrate.schedule.proof_controlm import controlm_fires, controlm_source
 from migrate.sources.profiles import controlm as profile
+from migrate.sources.profiles.controlm.model import scope_of
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,3 +224,49 @@ def test_a_broken_converter_rule_is_caught_by_the_proof(capsys: pytest.CaptureFi
     caught = plan_actions(capsys, ROOT / "configs" / "controlm.toml")["FIN-RECON"]
     assert caught["proof"]["verdict"] == "differs", caught["proof"]
     assert caught["action"] == "invalid" and "NOT_EQUIVALENT" in {e.get("code") for e in caught["errors"]}
+
+
+# -- what is worked out once --------------------------------------------------------------------------------
+
+
+def test_order_dates_worked_out_once_are_each_schedules_own() -> None:
+    """The order dates are worked out once for each set of criteria and span read (`_order_dates`):
+    other days, another first day or a longer span never take another schedule's."""
+    mondays = source({"WEEKDAYS": "1", "DAYS_AND_OR": "O"}, TIMEFROM="0100")  # criteria no other test reads
+    assert len(list(controlm_fires(mondays, "UTC", BEGIN, BEGIN + timedelta(days=3)))) == 1
+    all_of_them = list(controlm_fires(mondays, "UTC", BEGIN, BEGIN + timedelta(days=800)))
+    assert len(all_of_them) == 114 and f"{all_of_them[-1]:%Y-%m-%d %H:%M}" == "2028-10-02 01:00"
+    assert fires(mondays, 1) == ["2026-08-03 01:00"]
+    assert fires(source({"WEEKDAYS": "2", "DAYS_AND_OR": "O"}, TIMEFROM="0100"), 1) == ["2026-08-04 01:00"]
+    assert fires(mondays, 1, begin=BEGIN + timedelta(days=1)) == ["2026-08-03 01:00"]
+
+
+def _read_job(attributes: str, children: str = "") -> Any:
+    """The first job of a regular folder, as the profile reads it."""
+    folder = fromstring(f'<FOLDER FOLDER_NAME="F" FOLDER_ORDER_METHOD="SYSTEM"><JOB JOBNAME="J" {attributes}>'
+                        f'{children}</JOB></FOLDER>')
+    return scope_of(folder, "regular", None).jobs[0]
+
+
+def test_the_source_form_worked_out_once_is_each_jobs_own() -> None:
+    """A job of a regular folder naming no rule-based calendar has its `source_schedule` worked out
+    once for each set of its criteria and ordering (`_own_source`): the order it writes them in
+    does not matter, each criterion, the ordering and a split do, and a job naming a rule-based
+    calendar is read on its own."""
+    at_new_day = converter.Ordering(new_day=420, order_at=420)
+
+    def document(attributes: str, ordering: converter.Ordering = at_new_day, split: bool = False,
+                 children: str = "") -> dict[str, Any]:
+        return dict(json.loads(controlm_source(_read_job(attributes, children), ordering, split)))
+
+    mondays = document('WEEKDAYS="1" TIMEFROM="0100" CMDLINE="a"')
+    assert mondays == document('CMDLINE="b" TIMEFROM="0100" WEEKDAYS="1"') == {
+        "days": [[{"WEEKDAYS": "1"}]], "time": {"TIMEFROM": "0100"}, "new_day": "0700", "order_at": "0700",
+        "user_daily": False}
+    assert document('WEEKDAYS="1" TIMEFROM="0100" RETRO="1"')["time"] == {"TIMEFROM": "0100", "RETRO": "1"}
+    assert document('WEEKDAYS="1" TIMEFROM="0100" JAN="0"')["days"] == [[{"WEEKDAYS": "1", "JAN": "0"}]]
+    assert document('WEEKDAYS="1" TIMEFROM="0100"', converter.Ordering(new_day=420, order_at=720,
+                                                                      user_daily=True))["order_at"] == "1200"
+    assert document('WEEKDAYS="1" TIMEFROM="0100"', split=True)["split"] is True
+    assert document('WEEKDAYS="1" TIMEFROM="0100"', children='<RULE_BASED_CALENDARS NAME="MONTH_END"/>')[
+        "days"] == [[{"WEEKDAYS": "1"}, {"RULE_NOT_IN_EXPORT": "MONTH_END"}]]

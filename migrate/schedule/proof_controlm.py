@@ -158,8 +158,8 @@ def controlm_source(job: _Job, ordering: _Ordering, split: bool = False) -> str:
     if job.scope.kind == "regular" and not any(child.tag in RULE_REFERENCES for child in job.element):
         # Its own criteria alone decide it (no rule-based calendar, no SMART folder around it):
         # worked out once for each set of them, as a few repeat over thousands of jobs.
-        return _own_source(tuple(map(job.attributes.get, _SOURCE_ATTRIBUTES)), ordering.new_day,
-                           ordering.order_at, ordering.user_daily, split)
+        return _own_source(tuple([item for item in job.attributes.items() if item[0] in _SOURCE_ATTRIBUTES]),
+                           ordering.new_day, ordering.order_at, ordering.user_daily, split)
     own, rules = _own(job.attributes), _referenced(job.element, job.scope)
     both = (job.attributes.get("RULE_BASED_CALENDAR_RELATIONSHIP") or job.attributes.get("TAG_RELATIONSHIP")
             or "O").strip().upper() in ("A", "AND")
@@ -180,15 +180,16 @@ def controlm_source(job: _Job, ordering: _Ordering, split: bool = False) -> str:
 
 # Every attribute `controlm_source` reads of a job of a regular folder that names no rule-based
 # calendar: its day and time criteria (the relationship to its calendars has none to relate).
-_SOURCE_ATTRIBUTES = (*DAY_ATTRIBUTES, *TIME_ATTRIBUTES)
+_SOURCE_ATTRIBUTES = frozenset((*DAY_ATTRIBUTES, *TIME_ATTRIBUTES))
 
 
 @functools.lru_cache(maxsize=4096)
-def _own_source(values: tuple[str | None, ...], new_day: int | None, order_at: int | None, user_daily: bool,
+def _own_source(criteria: tuple[tuple[str, str], ...], new_day: int | None, order_at: int | None, user_daily: bool,
                 split: bool) -> str:
-    """`controlm_source` of such a job, from the values `tuple(map(attributes.get, _SOURCE_ATTRIBUTES))`
-    gave and the ordering (every input of the result is in the key)."""
-    attributes = {name: value for name, value in zip(_SOURCE_ATTRIBUTES, values, strict=True) if value is not None}
+    """`controlm_source` of such a job, from its attributes (name, value) of `_SOURCE_ATTRIBUTES`, as
+    written (a job's dozen attributes read once, not those two dozen names looked up), and the
+    ordering: every input of the result is in the key."""
+    attributes = dict(criteria)
     document: dict[str, Any] = {
         "days": [group for group in [_own(attributes)] if group], "time": _kept(attributes, TIME_ATTRIBUTES),
         "new_day": _clock_text(new_day), "order_at": _clock_text(order_at), "user_daily": user_daily}
@@ -313,6 +314,15 @@ def _ordered_on(groups: list[list[dict[str, str]]]) -> DayTest:
     return lambda day: all(any(test(day) for test in group) for group in tests)
 
 
+@functools.lru_cache(maxsize=256)  # a few KB each
+def _order_dates(groups: str, first: date, count: int) -> bytes:
+    """Whether the job is ordered on each of `count` days from `first` (1: it is), of its `days`
+    groups as JSON text: worked out once for each set of criteria, which hundreds of schedules
+    (other times, the same days) share."""
+    ordered_on = _ordered_on(json.loads(groups))
+    return bytes(ordered_on(first + timedelta(days=n)) for n in range(count))
+
+
 # -- the times of one order date -------------------------------------------------------------------
 
 
@@ -403,6 +413,11 @@ def _active_period(time: dict[str, str], begin: datetime, end: datetime, zone: s
             raise Unchecked(f"ACTIVE_TILL {value} falls inside the compared span: the flow's end is not compared")
 
 
+# Days from the first order date read that must all be order dates for a job with no New Day
+# time to be read (every day at its TIMEFROM): four years, a leap day among them.
+EVERY_DAY_CHECKED = 1461
+
+
 def controlm_fires(source: str, zone: str, begin: datetime, end: datetime) -> Iterator[datetime]:
     """The job's fire times as UTC instants within [begin, end], its times read in `zone`."""
     try:
@@ -416,12 +431,14 @@ def controlm_fires(source: str, zone: str, begin: datetime, end: datetime) -> It
     if time.get("RETRO", "0") not in ("", "0", "N"):
         raise Unchecked("RETRO=1: Control-M ordered the job for the order dates it missed")
     _active_period(time, begin, end, zone)
-    ordered_on = _ordered_on(groups)
     first = _search_start(begin, zone).date() - timedelta(days=2)  # a run may be a day or two after its ODATE
+    days = (end.date() + timedelta(days=1) - first).days + 1  # the order dates read: to the day after the end
     new_day_text = document.get("new_day")
+    ordered = _order_dates(json.dumps(groups, sort_keys=True), first,
+                           days if new_day_text is not None else max(days, EVERY_DAY_CHECKED))
     if new_day_text is None:
         if (document.get("user_daily") or "TIMEFROM" not in time or time.get("CYCLIC") == "1"
-                or not all(ordered_on(first + timedelta(days=n)) for n in range(1461))):
+                or not all(ordered[:EVERY_DAY_CHECKED])):
             raise Unchecked("the New Day time is not known (set [source] options new_day): it decides the calendar "
                             "day of a time and when the job is ordered")
         new_day = _clock(time["TIMEFROM"], "TIMEFROM")  # every day at TIMEFROM: New Day moves nothing
@@ -434,13 +451,8 @@ def controlm_fires(source: str, zone: str, begin: datetime, end: datetime) -> It
     if runs and runs[-1] - runs[0] >= DAY_MINUTES:
         raise Unchecked("the runs of one order date reach into the next order date's")
 
-    def walls() -> Iterator[datetime]:
-        for offset in itertools.count():
-            day = first + timedelta(days=offset)
-            if day > end.date() + timedelta(days=1):
-                return
-            if ordered_on(day):
-                opens = datetime(day.year, day.month, day.day) + timedelta(minutes=new_day)
-                yield from (opens + timedelta(minutes=minute) for minute in runs)
-
-    return _walls_to_instants(walls(), zone, begin, end)
+    midnight = datetime(first.year, first.month, first.day)
+    after_midnight = [timedelta(minutes=new_day + minute) for minute in runs]  # each run, from its order date's
+    walls = (midnight + timedelta(days=n) + delta
+             for n in itertools.compress(range(days), ordered) for delta in after_midnight)
+    return _walls_to_instants(walls, zone, begin, end)
