@@ -86,6 +86,22 @@ def test_a_folder_read_alone_keeps_the_files_encoding_namespaces_and_doctype(tmp
     assert rows[0][1]["flow_name"] == "ÉTÉ" and rows[0][1]["task_name"] == "Grüße"
 
 
+def test_folders_read_a_few_in_one_parse_are_each_their_own_in_any_order(tmp_path: Path) -> None:
+    """A worker parses a folder with the few that follow it (deferred._AHEAD) and keeps them until
+    asked for: asked for out of the file's order, past the end of a group, each is still its own."""
+    count = 2 * deferred._AHEAD + 3
+    children = [folder(f"F{n}", *chain(f"A{n}", f"B{n}", TIMEFROM=f"{n % 24:02d}00", DAYS="ALL")) for n in range(count)]
+    children[5] = '<NOT_A_FOLDER NAME="x" />'
+    children.insert(7, "<!-- a comment between folders -->")
+    settings = _settings(write(tmp_path, *children))
+    streamed = _plain(read(settings))
+    items = list(read_deferred(settings))
+    assert len(items) == count
+    for order in (items[::-1], items[1::3] + items[::3] + items[2::3], items):
+        made = {row.number: row.cells for item in order for row in expanded_rows([item])}
+        assert sorted(made.items()) == streamed
+
+
 def test_a_worker_that_was_not_forked_from_the_reader_reads_the_export_again(tmp_path: Path) -> None:
     settings = _settings(write(tmp_path, *EVERYTHING))
     items = list(read_deferred(settings))

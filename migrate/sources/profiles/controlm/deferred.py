@@ -6,7 +6,9 @@ makes) and numbers the rows; each folder is read and made into its flow where it
 A folder read alone is the file's beginning up to the first folder (its XML declaration, so its
 encoding, and the <DEFTABLE> start tag, so its namespaces), the folder's own bytes up to the next
 child of the <DEFTABLE>, and the file's end from </DEFTABLE>: the same element the streamed
-reading (reading.py's `folders`) gives.
+reading (reading.py's `folders`) gives. A few folders that follow one another are read in one
+parse (`_AHEAD`: a parser costs about as much to make as a folder to read), each kept until asked
+for.
 
 The context a folder is read in (the options, the first pass's conditions, those bytes) is kept
 in this process by a token that the deferred rows carry (a pickle of a few numbers): a worker
@@ -18,8 +20,9 @@ from __future__ import annotations
 
 import itertools
 import os
+from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import XML, Element, ParseError
@@ -32,6 +35,10 @@ from migrate.sources.profiles.controlm.options import Options, options
 from migrate.sources.profiles.controlm.reading import normalised
 from migrate.sources.readers import SourceError, SourceRow
 
+# The children of the <DEFTABLE> read in one parse: a worker maps folders in runs of hundreds that
+# follow one another in the file; at most this many parsed folders wait to be asked for.
+_AHEAD = 16
+
 
 @dataclass
 class _Export:
@@ -42,13 +49,26 @@ class _Export:
     producers: Producers
     head: bytes  # the file up to its first folder
     tail: bytes  # from </DEFTABLE> to its end
+    starts: array[int]  # the first pass's: where each child of the <DEFTABLE> begins
+    root_end: int  # where </DEFTABLE> begins
     descriptor: int = -1  # the file, opened by the process that reads folders (os.pread: no shared offset)
     pid: int = 0
+    ahead: dict[int, Element] = field(default_factory=dict)  # parsed children not yet asked for, by place
 
-    def folder(self, start: int, end: int) -> Element:
-        """The child of the <DEFTABLE> at those bytes, normalised as reading.py's `folders` gives it."""
+    def folder(self, ordinal: int) -> Element:
+        """The `ordinal`-th child of the <DEFTABLE>, normalised as reading.py's `folders` gives it."""
+        found = self.ahead.pop(ordinal, None)
+        if found is None:
+            self.ahead = self._read(ordinal)
+            found = self.ahead.pop(ordinal)
+        return normalised(found)
+
+    def _read(self, ordinal: int) -> dict[int, Element]:
+        """That child and the few that follow it, by place, from their bytes."""
         if self.pid != os.getpid():  # a forked worker opens its own
             self.descriptor, self.pid = os.open(self.path, os.O_RDONLY), os.getpid()
+        first, last = ordinal - 1, min(ordinal - 1 + _AHEAD, len(self.starts))
+        start, end = self.starts[first], self.starts[last] if last < len(self.starts) else self.root_end
         own = os.pread(self.descriptor, end - start, start)
         try:
             root = XML(self.head + own + self.tail)
@@ -56,9 +76,9 @@ class _Export:
             raise SourceError(f"{self.path}: changed while it was read ({error}): plan again") from None
         except RecursionError:
             raise SourceError(f"{self.path}: refused: nested deeper than a Control-M export can be") from None
-        if len(root) != 1:
+        if len(root) != last - first:
             raise SourceError(f"{self.path}: changed while it was read: plan again")
-        return normalised(root[0])
+        return dict(enumerate(root, ordinal))
 
     def close(self) -> None:
         if self.pid == os.getpid():
@@ -87,7 +107,8 @@ def _remember(token: tuple[int, int], settings: SourceSettings, controlm_options
         head = file.read(outline.starts[0])
         file.seek(outline.root_end)
         tail = file.read()
-    export = _EXPORTS[token] = _Export(settings.path, controlm_options, producers, head, tail)
+    export = _EXPORTS[token] = _Export(settings.path, controlm_options, producers, head, tail, outline.starts,
+                                       outline.root_end)
     while len(_EXPORTS) > _KEPT:
         _EXPORTS.pop(next(iter(_EXPORTS))).close()
     return export
@@ -95,26 +116,23 @@ def _remember(token: tuple[int, int], settings: SourceSettings, controlm_options
 
 @dataclass(frozen=True, slots=True)
 class FolderRows(DeferredRows):
-    """One folder's rows, made where they are mapped: its place among the <DEFTABLE>'s children,
-    its bytes, its first row and row count (the first pass's), and the first row of an earlier
-    folder of the same key (None: the first)."""
+    """One folder's rows, made where they are mapped: its place among the <DEFTABLE>'s children
+    (where its bytes are: the first pass's outline), its first row and row count (the first
+    pass's), and the first row of an earlier folder of the same key (None: the first)."""
 
     token: tuple[int, int]
     settings: SourceSettings
     ordinal: int
-    start: int
-    end: int
     number: int
     count: int
     earlier: int | None
 
     def __reduce__(self) -> tuple[Any, ...]:  # by the thousand to the workers: a plain tuple
-        return FolderRows, (self.token, self.settings, self.ordinal, self.start, self.end, self.number, self.count,
-                            self.earlier)
+        return FolderRows, (self.token, self.settings, self.ordinal, self.number, self.count, self.earlier)
 
     def rows(self) -> list[SourceRow]:
         export = _export(self.token, self.settings)
-        flows = folder_flows(export.folder(self.start, self.end), export.producers, export.options, self.ordinal)
+        flows = folder_flows(export.folder(self.ordinal), export.producers, export.options, self.ordinal)
         flow = _the_one(flows, self)
         if self.earlier is not None:
             duplicate(flow, self.earlier, self.number)
@@ -144,8 +162,6 @@ def read_deferred(settings: SourceSettings) -> Iterator[Row]:
     token = (os.getpid(), next(_tokens))
     _remember(token, settings, controlm_options, producers, outline)
     numbers = RowNumbers()
-    starts, last = outline.starts, len(outline.starts) - 1
-    for place, (key, count, start) in enumerate(zip(outline.keys, outline.counts, starts, strict=True)):
+    for place, (key, count) in enumerate(zip(outline.keys, outline.counts, strict=True), 1):
         number, earlier = numbers.place(key, count)
-        end = starts[place + 1] if place < last else outline.root_end
-        yield FolderRows(token, settings, place + 1, start, end, number, count, earlier)
+        yield FolderRows(token, settings, place, number, count, earlier)

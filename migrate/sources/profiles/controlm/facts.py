@@ -61,14 +61,14 @@ def facts(folder: Folder, flow: FlowRows) -> None:
     notes = folder.notes
     parameters: dict[str, str] = {}
     run_as: list[str] = []
-    scopes = [folder.scope, *all_subs(folder.scope)]
+    scopes = [folder.scope, *all_subs(folder.scope)] if folder.scope.subs else [folder.scope]
     holders: list[tuple[str, dict[str, str], Element, frozenset[str], Job | None, AbstractSet[str]]] = [
         (f"folder {s.name()}", s.attributes, s.element, _FOLDER_UNNOTED, None, s.child_names)
         for s in scopes if s.element is not None]
     holders += [(f"job {j.name}", j.attributes, j.element, _JOB_UNNOTED, j, j.child_names()) for j in folder.jobs]
     for label, attributes, element, unnoted, job, names in holders:
         _attribute_facts(label, attributes, unnoted, notes, run_as)
-        if not names <= _READ_CHILDREN:  # children all read elsewhere: no fact to name
+        if not _READ_CHILDREN.issuperset(names):  # children all read elsewhere: no fact to name
             _element_facts(label, element, notes, flow)
         if names.isdisjoint(VARIABLE_TAGS):
             continue  # no variable
@@ -82,9 +82,10 @@ def facts(folder: Folder, flow: FlowRows) -> None:
     flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in parameters.items()])
     flow.cells["owners"] = ",".join(dict.fromkeys(run_as))
     for task in flow.tasks:
-        references = sorted(set(VARIABLE_REFERENCE.findall(task["command"]))) if "%%" in task["command"] else []
-        if references:
-            notes.add("VARIABLE_REFERENCE", f"{task['task_name']}: {', '.join(references)}")
+        if "%%" in task["command"]:
+            references = sorted(set(VARIABLE_REFERENCE.findall(task["command"])))
+            if references:
+                notes.add("VARIABLE_REFERENCE", f"{task['task_name']}: {', '.join(references)}")
 
 
 # The attributes `_attribute_facts` never names one by one: read into the flow, bookkeeping, DUE_OUT.
@@ -100,6 +101,22 @@ _NAMED = frozenset(("RUN_AS", "OWNER", "NODEID", "PRIORITY", "CRITICAL", "CONFIR
 def _attribute_facts(label: str, attributes: dict[str, str], unnoted: frozenset[str], notes: Notes,
                      run_as: list[str]) -> None:
     present = _NAMED.intersection(attributes)  # each asked only when written: most are not
+    if present:
+        _named_facts(label, attributes, present, notes, run_as)
+    if unnoted.issuperset(attributes):  # the usual case, said without making a set
+        return
+    others = attributes.keys() - unnoted
+    for name, value in attributes.items():
+        if name not in others or value.strip().upper() in UNSET:
+            continue
+        if name in ("INTERVAL", "IND_CYCLIC", "CYCLIC_TYPE") or name.endswith("XMLNS") or ":" in name:
+            continue
+        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} {name}={value.strip()}")
+
+
+def _named_facts(label: str, attributes: dict[str, str], present: AbstractSet[str], notes: Notes,
+                 run_as: list[str]) -> None:
+    """The facts of the attributes `_attribute_facts` names one by one (`present`: those written)."""
     get = attributes.get
     if "RUN_AS" in present or "OWNER" in present:
         user = get("RUN_AS", "").strip() or get("OWNER", "").strip()
@@ -125,15 +142,6 @@ def _attribute_facts(label: str, attributes: dict[str, str], unnoted: frozenset[
             notes.add("TIME_WINDOW", f"{label} could not start after {until} (TIMETO)")
     if "DUE_OUT" in present and (due := get("DUE_OUT", "").strip()):
         notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} DUE_OUT={due} (expected end)")
-    others = attributes.keys() - unnoted
-    if not others:
-        return
-    for name, value in attributes.items():
-        if name not in others or value.strip().upper() in UNSET:
-            continue
-        if name in ("INTERVAL", "IND_CYCLIC", "CYCLIC_TYPE") or name.endswith("XMLNS") or ":" in name:
-            continue
-        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} {name}={value.strip()}")
 
 
 def _element_facts(label: str, element: Element, notes: Notes, flow: FlowRows) -> None:
@@ -178,9 +186,11 @@ def description(folder: Folder) -> str:
     if attributes.get("DESCRIPTION", "").strip():
         parts.append(attributes["DESCRIPTION"].strip())
     for job in folder.jobs:
-        other_application = [job.attributes.get(n, "").strip() for n in ("APPLICATION", "SUB_APPLICATION")]
-        extra = "" if other_application in ([application, sub_application], ["", ""]) else (
+        get = job.attributes.get
+        other_application = (get("APPLICATION", "").strip(), get("SUB_APPLICATION", "").strip())
+        extra = "" if other_application in ((application, sub_application), ("", "")) else (
             f" [{' / '.join(a for a in other_application if a)}]")
-        if job.attributes.get("DESCRIPTION", "").strip() or extra:
-            parts.append(f"{job.task_name}: {job.attributes.get('DESCRIPTION', '').strip()}{extra}")
+        said = get("DESCRIPTION", "").strip()
+        if said or extra:
+            parts.append(f"{job.task_name}: {said}{extra}")
     return "; ".join(parts)

@@ -54,7 +54,7 @@ def folder_flows(element: Element, producers: Producers, options: Options, index
     flow = FlowRows(key=key, name=name)
     flow.cells["active"] = "1"
     duplicates = producers.keys_by_name.get(name, ())
-    if len(set(duplicates)) > 1:
+    if len(duplicates) > 1 and len(set(duplicates)) > 1:
         flow.name = f"{name}@{attributes.get('DATACENTER', '').strip()}"  # one name in several data centers
     try:
         scope = scope_of(element, "regular" if tag in REGULAR_FOLDERS else "smart", None)

@@ -12,8 +12,15 @@ from xml.etree.ElementTree import Element
 
 from migrate.schedule.controlm import DayRule, Days
 from migrate.sources.profiles.controlm.conditions import Producers
-from migrate.sources.profiles.controlm.criteria import days_of, reference_names
-from migrate.sources.profiles.controlm.elements import RULE_DEFINITIONS, SUB_FOLDERS, attributes_of, folder_name, tag_of
+from migrate.sources.profiles.controlm.criteria import days_of
+from migrate.sources.profiles.controlm.elements import (
+    RULE_DEFINITIONS,
+    RULE_REFERENCES,
+    SUB_FOLDERS,
+    attributes_of,
+    folder_name,
+    tag_of,
+)
 from migrate.sources.profiles.controlm.notes import Notes
 from migrate.sources.profiles.controlm.options import Options
 
@@ -69,21 +76,15 @@ class Job:
     rules: tuple[DayRule, ...] | None = None  # order dates: None never ordered automatically
     forced_by: list[tuple[str, str]] = field(default_factory=list)  # (task id, code) of jobs forcing it
     arguments_used: bool = False  # its %%PARMn variables are its script's arguments
-    by_tag: dict[str, list[Element]] | None = field(default=None, repr=False, compare=False)
+    # Its child elements by name, in order (read once a job by `scope_of`, not once a question).
+    by_tag: dict[str, list[Element]] = field(default_factory=dict, repr=False, compare=False)
 
     def children(self, tag: str) -> list[Element]:
-        """Its child elements of that name, in order (read once a job, not once a question)."""
-        if self.by_tag is None:
-            self.by_tag = {}
-            for child in self.element:
-                self.by_tag.setdefault(tag_of(child), []).append(child)
+        """Its child elements of that name, in order."""
         return self.by_tag.get(tag, _NONE)
 
     def child_names(self) -> KeysView[str]:
         """The names of its child elements."""
-        if self.by_tag is None:
-            self.children("")
-        assert self.by_tag is not None
         return self.by_tag.keys()
 
 
@@ -112,21 +113,29 @@ def all_subs(scope: Scope) -> list[Scope]:
 
 
 def scope_of(element: Element, kind: str, parent: Scope | None) -> Scope:
-    scope = Scope(kind, attributes_of(element), parent, element=element, references=reference_names(element))
+    scope = Scope(kind, attributes_of(element), parent, element=element)
     for child in element:
         tag = tag_of(child)
         scope.child_names.add(tag)
-        if tag in RULE_DEFINITIONS:
-            attributes = attributes_of(child)
-            name = (attributes.get("NAME") or attributes.get("TAG_NAME") or "").strip()
-            scope.rules[name] = days_of(attributes)
-        elif tag == "JOB":
+        if tag == "JOB":
             attributes = attributes_of(child)
             name = attributes.get("JOBNAME", "").strip()
             if not name:
                 raise Malformed(f"a <JOB> of {folder_name(scope.attributes) or 'the folder'} has no JOBNAME "
                                 f"(MEMNAME {attributes.get('MEMNAME', '')!r})")
-            scope.jobs.append(Job(child, attributes, scope, name))
+            by_tag: dict[str, list[Element]] = {}
+            for grandchild in child:
+                by_tag.setdefault(tag_of(grandchild), []).append(grandchild)
+            scope.jobs.append(Job(child, attributes, scope, name, by_tag=by_tag))
+        elif tag in RULE_DEFINITIONS:
+            attributes = attributes_of(child)
+            name = (attributes.get("NAME") or attributes.get("TAG_NAME") or "").strip()
+            scope.rules[name] = days_of(attributes)
+        elif tag in RULE_REFERENCES:  # criteria.py's `reference_names`, read in the same loop
+            attributes = attributes_of(child)
+            name = (attributes.get("NAME") or attributes.get("TAG_NAME") or "").strip()
+            if name:
+                scope.references.append(name)
         elif tag in SUB_FOLDERS:
             scope.subs.append(scope_of(child, "sub", scope))
     return scope

@@ -15,6 +15,30 @@ from migrate.sources.profiles.controlm.elements import EXPECTED
 from migrate.sources.readers import SourceError
 
 _NORMAL_TAGS: set[str] = set()  # names seen written as Control-M writes them
+# The attribute names of an element, in order, seen written as Control-M writes them: an export
+# writes a few such lists over and over (a tuple's hash is made of its names', which their dict
+# has made already, where testing every letter of every name would not be cheap).
+_NORMAL_NAMES: set[tuple[str, ...]] = set()
+_REMEMBERED = 1024
+
+
+def normal_names(names: tuple[str, ...]) -> bool:
+    """Whether an element's attribute names are all as Control-M writes them (upper case, no namespace)."""
+    if names in _NORMAL_NAMES:
+        return True
+    joined = "".join(names)
+    if "}" in joined or not joined.isupper():
+        return False
+    if len(_NORMAL_NAMES) < _REMEMBERED:
+        _NORMAL_NAMES.add(names)
+    return True
+
+
+def normal_attributes(attributes: dict[str, str]) -> dict[str, str]:
+    """The attributes with their names as Control-M writes them (the same dict when they are)."""
+    if not attributes or normal_names(tuple(attributes)):
+        return attributes
+    return {key.rsplit("}", 1)[-1].upper(): value for key, value in attributes.items()}
 
 
 def normalised(folder: Element) -> Element:
@@ -27,11 +51,11 @@ def normalised(folder: Element) -> Element:
         if tag not in _NORMAL_TAGS:
             if "}" in tag or not tag.isupper():
                 element.tag = tag.rsplit("}", 1)[-1].upper()
-            elif len(_NORMAL_TAGS) < 1024:
+            elif len(_NORMAL_TAGS) < _REMEMBERED:
                 _NORMAL_TAGS.add(tag)
-        names = "".join(element.attrib)
-        if names and ("}" in names or not names.isupper()):
-            element.attrib = {key.rsplit("}", 1)[-1].upper(): value for key, value in element.attrib.items()}
+        attributes = element.attrib
+        if attributes and not normal_names(tuple(attributes)):
+            element.attrib = {key.rsplit("}", 1)[-1].upper(): value for key, value in attributes.items()}
     return folder
 
 

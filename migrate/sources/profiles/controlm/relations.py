@@ -99,23 +99,39 @@ def _in_conditions(job: Job, firsts: dict[int, set[int]]) -> list[dict[str, str]
     return found
 
 
-def _local_posters(folder: Folder) -> dict[str, list[Poster]]:
-    """Condition name -> the jobs and sub-folders of this folder that post it."""
+_DELETING = ("-", "DEL", "D")
+
+
+def _local_posters(folder: Folder) -> tuple[dict[str, list[Poster]], list[tuple[Job, str]]]:
+    """Condition name -> the jobs and sub-folders of this folder that post it; and the conditions
+    its jobs delete (job, name as written), in order, for `_deleted_conditions`: one look at each
+    out-condition."""
     posters: dict[str, list[Poster]] = defaultdict(list)
+    deleted: list[tuple[Job, str]] = []
     for job in folder.jobs:
         for child in job.children("OUTCOND"):  # what _job_posts gives, inline: every job asks
             attributes = attributes_of(child)
-            if (attributes.get("SIGN", "+").strip().upper() in POSTING
-                    and attributes.get("ODATE", ODAT).strip().upper() in SAME_RUN):
-                posters[attributes.get("NAME", "").strip()].append(job)
-    return posters
+            sign = attributes.get("SIGN", "+")
+            if sign != "+":  # "+" is the commonest by far: the rest normalised
+                sign = sign.strip().upper()
+            if sign in POSTING:
+                odate = attributes.get("ODATE", ODAT)
+                if odate == ODAT or odate.strip().upper() in SAME_RUN:
+                    posters[attributes.get("NAME", "").strip()].append(job)
+            elif sign in _DELETING:
+                deleted.append((job, attributes.get("NAME", "")))
+    return posters, deleted
 
 
 def relations(folder: Folder) -> None:
     """Upstream task ids from the conditions (and forced jobs); the rest named."""
-    posters = _local_posters(folder)
-    by_name = {job.name: job for job in folder.jobs}
+    posters, deleted = _local_posters(folder)
+    by_name: dict[str, Job] = {}
     for job in folder.jobs:
+        if "ON" not in job.by_tag:  # a DOFORCEJOB is an ON's action
+            continue
+        if not by_name:
+            by_name = {job.name: job for job in folder.jobs}
         for action in _on_actions(job, "DOFORCEJOB"):
             forced = by_name.get(action.get("NAME", "").strip())
             table = action.get("TABLE_NAME", "").strip()
@@ -123,27 +139,28 @@ def relations(folder: Folder) -> None:
                 forced.forced_by.append((job.task_id, action["CODE"]))
                 if action["CODE"].upper() in OK_CODES and job.task_id not in forced.upstream:
                     forced.upstream.append(job.task_id)
-    for sub in all_subs(folder.scope):  # a sub-folder's own out-conditions: posted when its last jobs end
+    for sub in all_subs(folder.scope) if folder.scope.subs else ():  # posted when a sub-folder's last jobs end
         for name, odate in _posts(sub.element) if sub.element is not None else ():
             if odate in SAME_RUN:
                 posters[name].append(SubFolderPoster(sub.name(), tuple(_sinks(sub))))
     for job in folder.jobs:
         conditions = _in_conditions(job, folder.firsts)
-        ored = [c.get("NAME", "") for c in conditions if c.get("AND_OR", "A").strip().upper().startswith("O")]
-        if ored and len(conditions) > 1:
+        if len(conditions) > 1 and any(c.get("AND_OR", "A").strip().upper().startswith("O") for c in conditions):
             either = " or ".join(c.get("NAME", "") for c in conditions)
             folder.notes.add("CONDITION_OR", f"job {job.name} waits on {either} (any one of them in Control-M)")
         for condition in conditions:
             _relation(folder, job, condition, posters)
-    _deleted_conditions(folder)
+    _deleted_conditions(folder, deleted)
 
 
 def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict[str, list[Poster]]) -> None:
     name = condition.get("NAME", "").strip()
-    odate = condition.get("ODATE", ODAT).strip().upper() or ODAT
+    odate = condition.get("ODATE", ODAT)
+    if odate != ODAT:  # the commonest as it is
+        odate = odate.strip().upper() or ODAT
     if not name:
         raise Malformed(f"job {job.name} has an INCOND without a NAME")
-    posting = posters.get(name, [])
+    posting = posters.get(name, ())
     local_posters = [poster for poster in posting if poster is not job]
     local = [other for poster in local_posters for other in _jobs_of(poster) if other is not job]
     outside = [(key, poster) for key, poster in folder.producers.posted.get(name, ()) if key != folder.key]
@@ -207,24 +224,21 @@ def _cross_flow(folder: Folder, job: Job, name: str, odate: str, outside: list[t
         entry["targets"].append(job.task_id)
 
 
-def _deleted_conditions(folder: Folder) -> None:
+def _deleted_conditions(folder: Folder, deleted: list[tuple[Job, str]]) -> None:
     """A job deleting its own in-condition is how Control-M resets a chain (a flow run starts with
-    none); deleting any other condition is named."""
-    for job in folder.jobs:
-        waits: set[str] | None = None
-        for child in job.children("OUTCOND"):
-            attributes = attributes_of(child)
-            if attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D"):
-                if waits is None:
-                    waits = {c.get("NAME", "") for c in _in_conditions(job, folder.firsts)}
-                if attributes.get("NAME", "") not in waits:
-                    folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {attributes.get('NAME', '')}")
-    for scope in [folder.scope, *all_subs(folder.scope)]:
+    none); deleting any other condition is named. `deleted`: what the jobs delete (`_local_posters`)."""
+    waits: dict[int, set[str]] = {}
+    for job, name in deleted:
+        if id(job) not in waits:
+            waits[id(job)] = {c.get("NAME", "") for c in _in_conditions(job, folder.firsts)}
+        if name not in waits[id(job)]:
+            folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {name}")
+    for scope in [folder.scope, *all_subs(folder.scope)] if folder.scope.subs else [folder.scope]:
         if "OUTCOND" not in scope.child_names:
             continue
         for child in scope.element if scope.element is not None else ():
             attributes = attributes_of(child)
-            if tag_of(child) == "OUTCOND" and attributes.get("SIGN", "+").strip().upper() in ("-", "DEL", "D"):
+            if tag_of(child) == "OUTCOND" and attributes.get("SIGN", "+").strip().upper() in _DELETING:
                 folder.notes.add("CONDITION_DELETED", f"folder {scope.name()} deletes {attributes.get('NAME', '')}")
 
 
