@@ -198,6 +198,71 @@ def test_a_resume_leaves_flows_with_a_final_line_alone(service: Path, capsys: py
     assert code == 1 and "no result log of run 'nope'" in err
 
 
+def _as_if_killed(folder: Path, run_id: str, flows: list[int]) -> None:
+    """The run's log as a kill -9 leaves it with those flows' requests in flight: their attempt
+    records, no final line."""
+    log = folder / "results" / f"{run_id}.jsonl"
+    kept = [line for line in log.read_text(encoding="utf-8").splitlines(keepends=True)
+            if json.loads(line)["status"] == "attempt" or json.loads(line).get("flow_id") not in map(str, flows)]
+    log.write_text("".join(kept), encoding="utf-8")
+
+
+def test_a_resume_gives_flows_left_in_doubt_the_line_of_what_landed(service: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A flow whose disable was in flight when the run died: the resume reads it. One that the
+    selection (`--active 1`) no longer finds because the disable landed is `disabled`, never
+    forgotten (its last record would stay an attempt, and the summary count one flow too few)."""
+    first = bob(active_of)[:50]
+    ids = service / "first.txt"
+    ids.write_text("".join(f"{i}\n" for i in first), encoding="utf-8")
+    code, report, err = toggle(capsys, service, "disable", "--ids-file", str(ids), "--apply", "--run-id", "r1")
+    assert code == 0 and report["by_status"] == {"disabled": 50}, err
+    landed, lost = first[1:10], first[0]
+    _as_if_killed(service, "r1", [lost, *landed])
+    code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, [lost])), "--apply",
+                          "--run-id", "undo")  # as if the in-flight disable of this one never arrived
+    assert code == 0, err
+
+    code, report, err = toggle(capsys, service, "disable", "--active", "1", "--ids-file", str(ids), "--apply",
+                               "--run-id", "r1", "--resume")
+    assert code == 0, err
+    assert report["by_status"] == {"disabled": 50}  # every flow the run disabled, counted once
+    assert report["emulator"]["requests_by_action"]["disable"] == 1  # only the one that had not landed
+    last = {line["flow_id"]: line for line in lines(service, "r1")}
+    assert all(last[str(i)]["status"] == "disabled" and "had landed" in last[str(i)]["msg"]
+               and last[str(i)]["active_before"] == 1 and last[str(i)]["active_after"] == 0 for i in landed)
+    assert last[str(lost)]["status"] == "disabled" and "had landed" not in last[str(lost)]["msg"]
+    assert all(actives(service)[i] == 0 for i in first)
+
+
+def test_a_flow_left_in_doubt_that_the_selection_no_longer_finds_is_not_sent_again(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = bob(active_of)[:20]
+    code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, first)), "--apply",
+                               "--run-id", "r2")
+    assert code == 0, err
+    _as_if_killed(service, "r2", first[:2])
+    code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, first[:1])), "--apply",
+                          "--run-id", "undo")
+    assert code == 0, err
+
+    code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, first[2:])), "--apply",
+                               "--run-id", "r2", "--resume")
+    assert code == 2, err  # one flow failed: its disable did not land, and it is not selected now
+    assert report["by_status"] == {"disabled": 19, "failed": 1}
+    assert report["emulator"]["requests_by_action"].get("disable", 0) == 0
+    last = {line["flow_id"]: line for line in lines(service, "r2")}
+    assert last[str(first[0])]["status"] == "failed" and "did not land" in last[str(first[0])]["msg"]
+    assert last[str(first[1])]["status"] == "disabled" and "had landed" in last[str(first[1])]["msg"]
+    assert actives(service)[first[0]] == 1  # left as it is
+
+
+def _ids(folder: Path, flows: list[int]) -> Path:
+    path = folder / f"ids-{flows[0]}-{len(flows)}.txt"
+    path.write_text("".join(f"{i}\n" for i in flows), encoding="utf-8")
+    return path
+
+
 def test_a_5xx_on_enable_is_retried(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
     paused = [FIRST_ID + i for i in range(0, 120, 3)]  # 40 paused flows
     ids = service / "paused.txt"

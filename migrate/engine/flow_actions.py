@@ -11,7 +11,9 @@ just before its request leaves, and read back with Get Flow: its result line hol
 `active_before` and `active_after` (a deleted flow's read back must find nothing). Never Save Flow.
 
 Enable and Disable set a state, so a flow left in doubt by a dead run (an attempt record and no
-final line) is simply sent again and read back. Deletes go in waves, the flows no other selected
+final line) is read on resume: one found as wanted gets the line of the change that landed (the
+selection may not find it any more: `--active 1` no longer matches a flow the dead run disabled),
+one still selected and not as wanted is sent again and read back. Deletes go in waves, the flows no other selected
 flow depends on first (the service refuses to delete a flow another depends on: 62104); a flow a
 dead run had a delete in flight for and that is gone now gets its `deleted` line on resume."""
 
@@ -212,6 +214,9 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
                 raise _nothing_selected(selection, read)
             plan = make_plan(verb, selection, read)
             todo = [a for a in plan.actions if a.flow_id not in done]
+            in_doubt = _in_doubt(path, run_id) if resume else {}
+            if in_doubt and verb != "delete":
+                todo = _settled_in_doubt(todo, plan, in_doubt, done, before)
             if any(a.action != "unchanged" for a in todo) or (resume and before.is_file()):
                 _write_before(before, plan, todo, resume)  # first: nothing changes before it is whole
             # The log is opened only now: a selection that matches nothing leaves no file behind.
@@ -221,7 +226,7 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
             try:
                 if verb == "delete":
                     if resume:
-                        _record_landed_deletes(log, path, run_id, plan, done, before)
+                        _record_landed_deletes(log, in_doubt, plan, done, before)
                     for wave in delete_waves(todo, {str(f.get("flowId")): f for f in read.flows}):
                         await runner._each(toggler.one, wave)
                         if runner.stopping or runner.abort_reason is not None:
@@ -286,6 +291,15 @@ class _Toggler:
         from migrate.results.log import ResultLogError
 
         begun, runner = time.monotonic(), self.runner
+        if action.action == IN_DOUBT:
+            read_now = await self._in_doubt(action, begun)
+            if read_now is None:
+                return
+            action = read_now
+        if action.action == LANDED:
+            self.record(action, self.status_done, None, begun, WANTED[self.verb],
+                        f"the interrupted run's {self.verb} had landed: read now, active {WANTED[self.verb]}")
+            return
         if action.action == "unchanged":
             self.record(action, "unchanged", None, begun, action.active, f"already {self.status_done}")
             return
@@ -335,6 +349,32 @@ class _Toggler:
             raise
 
 
+    async def _in_doubt(self, action: ToggleAction, begun: float) -> ToggleAction | None:
+        """A flow the dead run had a request in flight for, which the selection no longer finds: as
+        wanted now, its request landed (`landed`); else it is not sent again, since it is no longer
+        selected (a `failed` line says so). None: its line is written here (not read, not there)."""
+        from migrate.service.answers import INVALID_PARAMETER
+
+        back = await self.runner._send(lambda: self.client.get_flow(action.flow_id))
+        data = back.answer.data if back.result == "ok" and back.answer is not None else None
+        if isinstance(data, dict):
+            now = _active(data.get("active"))
+            name = str(data.get("flowName") or action.name)
+            if now == self.wanted:
+                return ToggleAction(action.flow_id, name, action.active, LANDED)
+            self.record(ToggleAction(action.flow_id, name, action.active, self.verb), "failed", back, begun, now,
+                        f"the interrupted run had a {self.verb} in flight for this flow, which did not land "
+                        f"(active {now} now), and the selection no longer finds it: not sent again")
+            return None
+        if back.result == "stopped":
+            return None  # no line: a later resume reads it
+        gone = back.answer is not None and back.answer.code == INVALID_PARAMETER
+        self.record(action, "failed", back, begun, None,
+                    f"the interrupted run had a {self.verb} in flight for this flow, which "
+                    + ("is not there any more (deleted since?)" if gone else
+                       f"could not be read to see whether it landed: {back.msg or 'no answer'}"))
+        return None
+
     async def _deleted(self, action: ToggleAction, answer: Exchange, begun: float, sent: bool) -> None:
         """A delete's line: `deleted` once a Get Flow says the flow is not there (a retried delete
         the service refuses because its first try did it counts), else `failed` with the answer."""
@@ -377,22 +417,34 @@ def delete_waves(todo: list[ToggleAction], flows: dict[str, dict[str, Any]]) -> 
     return waves
 
 
-def _record_landed_deletes(log: ResultLog, path: Path, run_id: str, plan: TogglePlan, done: dict[str, str],
-                           before: Path) -> None:
-    """On resume: a flow the dead run had a delete in flight for (an attempt, no final line), and
-    that the selection no longer finds, was deleted by it."""
+def _in_doubt(path: Path, run_id: str) -> dict[str, str]:
+    """flow id -> name, of the flows this run had a request in flight for when it died: an attempt
+    record with no final line after it."""
     from migrate.results.log import read_log
 
     in_doubt: dict[str, str] = {}
-    for line in read_log(path, attempts=True):
-        if line.get("run_id") == run_id and line.get("flow_id") is not None:
-            flow_id = str(line["flow_id"])
-            if line.get("status") == "attempt":
-                in_doubt[flow_id] = str(line.get("name") or "")
-            else:
-                in_doubt.pop(flow_id, None)
+    if path.is_file():
+        for line in read_log(path, attempts=True):
+            if line.get("run_id") == run_id and line.get("flow_id") is not None:
+                flow_id = str(line["flow_id"])
+                if line.get("status") == "attempt":
+                    in_doubt[flow_id] = str(line.get("name") or "")
+                else:
+                    in_doubt.pop(flow_id, None)
+    return in_doubt
+
+
+def _held_before(before: Path) -> dict[str, dict[str, Any]]:
+    """The flows of the before file by id (none when there is none)."""
+    return {str(f.get("flowId")): f for f in _snapshot_lines(before)} if before.is_file() else {}
+
+
+def _record_landed_deletes(log: ResultLog, in_doubt: dict[str, str], plan: TogglePlan, done: dict[str, str],
+                           before: Path) -> None:
+    """On resume: a flow the dead run had a delete in flight for (an attempt, no final line), and
+    that the selection no longer finds, was deleted by it."""
     live = {a.flow_id for a in plan.actions}
-    held = {str(f.get("flowId")): f for f in _snapshot_lines(before)} if before.is_file() else {}
+    held = _held_before(before)
     for flow_id in sorted(set(in_doubt) - live - set(done)):
         name = str(held.get(flow_id, {}).get("flowName") or in_doubt[flow_id])
         log.record(rows=[], source_key=f"flow {flow_id}", flow_id=flow_id, name=name or None, status="deleted",
@@ -400,11 +452,35 @@ def _record_landed_deletes(log: ResultLog, path: Path, run_id: str, plan: Toggle
                    target=f"flow {flow_id}", action="delete", before=str(before))
 
 
+# On resume, the actions of flows a dead run left in doubt (see `_settled_in_doubt`).
+LANDED, IN_DOUBT = "landed", "in doubt"
+
+
+def _settled_in_doubt(todo: list[ToggleAction], plan: TogglePlan, in_doubt: dict[str, str], done: dict[str, str],
+                      before: Path) -> list[ToggleAction]:
+    """An enable or disable resumed: a flow the dead run had a request in flight for that the
+    selection finds as wanted now was changed by that request (`landed`: its line says so, not
+    `unchanged`, or the summary would count one change too few); one the selection no longer finds
+    is read by id when its turn comes (`in doubt`). Its `active` before is the before file's."""
+    held = _held_before(before)
+
+    def active_before(flow_id: str, now: int | None) -> int | None:
+        return _active(held[flow_id].get("active")) if flow_id in held else now
+
+    settled = [ToggleAction(a.flow_id, a.name, active_before(a.flow_id, a.active), LANDED)
+               if a.flow_id in in_doubt and a.action == "unchanged" else a for a in todo]
+    selected = {a.flow_id for a in plan.actions}
+    settled += [ToggleAction(flow_id, str(held.get(flow_id, {}).get("flowName") or name),
+                             active_before(flow_id, None), IN_DOUBT)
+                for flow_id, name in sorted(in_doubt.items()) if flow_id not in selected and flow_id not in done]
+    return settled
+
+
 def _write_before(path: Path, plan: TogglePlan, todo: list[ToggleAction], resume: bool) -> None:
     """The before snapshot: the flows about to change, as read just now. A resume keeps the lines
     of an earlier writing as they are (a flow changed by the interrupted run was read then, before
     it changed) and adds the flows it did not hold."""
-    changing = {a.flow_id for a in todo if a.action != "unchanged"}
+    changing = {a.flow_id for a in todo if a.action not in ("unchanged", LANDED, IN_DOUBT)}  # those were held
     kept = list(_snapshot_lines(path)) if resume and path.is_file() else []
     held = {str(flow.get("flowId")) for flow in kept}
     added = [flow for flow in plan.read.flows if str(flow.get("flowId")) in changing - held]
