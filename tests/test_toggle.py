@@ -222,10 +222,20 @@ def test_a_resume_gives_flows_left_in_doubt_the_line_of_what_landed(service: Pat
     code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, [lost])), "--apply",
                           "--run-id", "undo")  # as if the in-flight disable of this one never arrived
     assert code == 0, err
+    log = str(service / "results" / "r1.jsonl")
+    code, out, err = run_cli(capsys, "report", log)  # the killed run's log, as the report reads it
+    assert code == 0 and out.startswith("40 flows: disabled 40\n"), out + err
+    assert "in doubt: 10 flows whose request was in flight when the log ends" in out
+    assert f"flow {lost}, " in out and "--run-id r1 --resume" in out
+    code, out, _ = run_cli(capsys, "report", log, "--json")
+    assert json.loads(out)["in_doubt"] == 10
+    assert {flow["flow_id"] for flow in json.loads(out)["runs"][0]["in_doubt"]} == {str(i) for i in [lost, *landed]}
 
     code, report, err = toggle(capsys, service, "disable", "--active", "1", "--ids-file", str(ids), "--apply",
                                "--run-id", "r1", "--resume")
     assert code == 0, err
+    code, out, _ = run_cli(capsys, "report", log, "--json")
+    assert json.loads(out)["in_doubt"] == 0 and json.loads(out)["by_status"] == {"disabled": 50}
     assert report["by_status"] == {"disabled": 50}  # every flow the run disabled, counted once
     assert report["emulator"]["requests_by_action"]["disable"] == 1  # only the one that had not landed
     last = {line["flow_id"]: line for line in lines(service, "r1")}

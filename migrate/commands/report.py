@@ -42,27 +42,51 @@ def execute(args: argparse.Namespace) -> int:
         write_html(report, args.html)
         print(f"report page written to {args.html}", file=sys.stderr)
     if args.json:
-        runs = [{"run_id": run.run_id, "logs": [str(log) for log in run.logs], **summary.as_json()}
-                for run, summary in report.run_summaries()]
-        print(json.dumps({**report.summary().as_json(), "lines_skipped": report.skipped.lines, "runs": runs,
+        runs = [{"run_id": run.run_id, "logs": [str(log) for log in run.logs], **summary.as_json(),
+                 "in_doubt": _in_doubt_json(run)} for run, summary in report.run_summaries()]
+        print(json.dumps({**report.summary().as_json(), "in_doubt": report.in_doubt(),
+                          "lines_skipped": report.skipped.lines, "runs": runs,
                           "logs": [str(log) for log in logs]}, indent=2))
         return 0
     print(_text(report))
     return 0
 
 
+# Flows in doubt named one by one, up to this many (the JSON and the log name every one).
+NAMED_IN_DOUBT = 10
+
+
+def _in_doubt_json(run: Any) -> list[dict[str, Any]]:
+    return [{"source_key": key, "flow_id": line.get("flow_id"), "action": line.get("action"), "ts": line.get("ts")}
+            for key, line in run.in_doubt.items()]
+
+
+def _in_doubt_text(run: Any) -> str:
+    """The flows whose request was in flight when the run's log ends, and what to do about it."""
+    keys = list(run.in_doubt)
+    named = ", ".join(keys[:NAMED_IN_DOUBT]) + (f" and {len(keys) - NAMED_IN_DOUBT} more" if len(keys) > NAMED_IN_DOUBT
+                                                else "")
+    return (f"in doubt: {len(keys)} flows whose request was in flight when the log ends, counted in no status above "
+            f"(the run was killed, or is still running): {named}; continue the run with --run-id {run.run_id} "
+            "--resume, which reads each one back")
+
+
 def _text(report: Any) -> str:
     """One run: its summary, as a run prints it. Several: each run's, indented, then all together."""
     runs = report.run_summaries()
     if len(runs) <= 1:
-        lines = [report.summary().text()]
+        lines = [report.summary().text(), *(_in_doubt_text(run) for run, _ in runs if run.in_doubt)]
     else:
         lines = []
         for run, summary in runs:
             lines.append(f"run {run.run_id} ({', '.join(str(log) for log in run.logs)}):")
             lines.append(textwrap.indent(summary.text(), "  "))
+            if run.in_doubt:
+                lines.append(textwrap.indent(_in_doubt_text(run), "  "))
         lines.append(f"all {len(runs)} runs together (each flow's last line):")
         lines.append(textwrap.indent(report.summary().text(), "  "))
+        if report.in_doubt():
+            lines.append(f"  in doubt: {report.in_doubt()} flows, in the runs above")
     skipped = report.skipped
     if skipped.lines:  # the summary is of the lines that could be read: say how many could not
         why = ([f"{skipped.unreadable} unreadable, each named on stderr"] if skipped.unreadable else []) + (

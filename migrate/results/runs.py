@@ -15,6 +15,7 @@ from typing import Any
 from migrate import console
 from migrate.exit_codes import CannotRun
 from migrate.results.log import (
+    ATTEMPT,
     SENT_STATUSES,
     FinalLines,
     NotAResultLog,
@@ -83,6 +84,9 @@ class Run:
     run_id: str
     logs: list[Path] = field(default_factory=list)
     finals: FinalLines = field(default_factory=FinalLines)
+    # Flows (by source key) whose last record in the run is an `attempt`: a request that could
+    # change the flow was in flight when the log ends (the run was killed, or is still running).
+    in_doubt: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _reasons(line: dict[str, Any]) -> list[str]:
@@ -116,7 +120,7 @@ class Report:
             check_result_log(log)
         report = cls(logs)
         for log in logs:
-            for line in read_log(log, skipped=report.skipped):
+            for line in read_log(log, attempts=True, skipped=report.skipped):
                 report._add(log, line)
         return report
 
@@ -125,6 +129,10 @@ class Report:
         run = self.runs.setdefault(run_id, Run(run_id))
         if log not in run.logs:
             run.logs.append(log)
+        if line["status"] == ATTEMPT:  # no final line yet: in doubt until one comes (a resume writes it)
+            run.in_doubt[str(line.get("source_key"))] = line
+            return
+        run.in_doubt.pop(str(line.get("source_key")), None)
         run.finals.add(line)
         self.together.add(line)
         key = identity(line)
@@ -142,6 +150,10 @@ class Report:
         """All the runs together: each flow's last line, the time from the first line to the last
         (shards run side by side: their flows per second add up)."""
         return self.together.summary()
+
+    def in_doubt(self) -> int:
+        """Flows left in doubt by every run (see Run.in_doubt)."""
+        return sum(len(run.in_doubt) for run in self.runs.values())
 
     def run_summaries(self) -> list[tuple[Run, Summary]]:
         return [(run, run.finals.summary()) for run in self.runs.values()]
