@@ -294,7 +294,8 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
         result.notes.append(f"resumed run {run_id}: {runner.skipped} flows already saved were not sent again")
     if runner.in_doubt_sent:
         result.notes.append(f"{runner.in_doubt_sent} flows that an interrupted run may have had a request in "
-                            "flight for were saved once its time limit had passed, and read back")
+                            "flight for were taken up once its time limit had passed: each one's line says how it "
+                            "ended")
     return result
 
 

@@ -20,7 +20,8 @@ plan and the saves are `plan`'s and `run`'s, over the same mapping, diff and eng
    `restored` for a restore), each naming the before file;
 3. `--resume` continues run ID from its own desired file and plan: flows with a final line are
    not touched again, and one a dead run had a save in flight for is read back first (its save
-   landed: `saved`; else sent).
+   landed: `saved`; else sent). A run killed after its plan and before its first line sent
+   nothing: its resume sends the whole plan.
 """
 
 from __future__ import annotations
@@ -273,11 +274,12 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
     hint = f"{resume_hint} --run-id {run_id} --resume"  # the command line, run id and --resume added
     with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
         if resume:
-            if not (desired_path.is_file() and plan_path.is_file()):
-                raise CannotRun(f"run {run_id} has nothing to resume: no {desired_path} and {plan_path} "
-                                "(a run that changed nothing leaves none)")
+            _check_resumable(run_id, desired_path, plan_path)
             plan = None
         else:
+            if plan_path.is_file() and not path.exists():  # planned, cut short before its first line
+                raise CannotRun(f"run {run_id} exists already (its plan {plan_path}): continue it with --resume, "
+                                "or give another --run-id")
             check_new_run(path, before, run_id, given)
 
             async def planned() -> RunbookPlan:
@@ -316,7 +318,10 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
             _write_plan(plan_path, plan.plan, settings)
         serial = (plan is not None and serial_creates(plan)) or (resume and _planned_serial(plan_path))
         derived = snapshot_settings(settings, desired_path, create_missing, serial)
-        result = asyncio.run(run_job(derived, run_id=run_id, resume=resume, plan=plan_path, held_lock=True,
+        # A run killed after its plan and before its first line has no log: nothing was sent, so
+        # it goes on as a fresh run of that plan (the engine resumes only a run with a log).
+        continues = resume and path.is_file()
+        result = asyncio.run(run_job(derived, run_id=run_id, resume=continues, plan=plan_path, held_lock=True,
                                      show_progress=False,
                                      resume_hint=hint, saved_status=saved_status,
                                      line_extra={"before": str(before)}))
@@ -335,6 +340,20 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
         notes.append(f"resumed run {run_id} from its own plan ({plan_path}): the command line's selection and "
                      "edits were not read again")
     return RunbookRun(code, plan, result, path, before, notes, summary=result.summary)
+
+
+def _check_resumable(run_id: str, desired_path: Path, plan_path: Path) -> None:
+    """A run to resume has its desired file and its plan; else the refusal names what is missing."""
+    if desired_path.is_file() and plan_path.is_file():
+        return
+    if not desired_path.is_file() and not plan_path.is_file():
+        raise CannotRun(f"run {run_id} has nothing to resume: no {desired_path} and no {plan_path} (a run that "
+                        "changed nothing leaves none)")
+    if not plan_path.is_file():
+        raise CannotRun(f"run {run_id} has nothing to resume: no {plan_path} (it stopped before its plan was "
+                        "written, so nothing was sent); run it again with another --run-id")
+    raise CannotRun(f"run {run_id} cannot be resumed: its plan {plan_path} is there, but not the flows it applies, "
+                    f"{desired_path}")
 
 
 def _logged(path: Path, run_id: str) -> Any:

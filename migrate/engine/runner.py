@@ -75,6 +75,9 @@ class Memory:
     # target -> when (epoch seconds) the last request of a dead run may no longer land: flows
     # whose last record is an `attempt` with no final line after it.
     in_doubt: Mapping[str, float] = field(default_factory=dict)
+    # Of this run's own flows in doubt (a resume), those it sent an Import for since their last
+    # line: a flow found there now is the one that Import made.
+    imports_in_doubt: frozenset[str] = frozenset()
 
 
 class Runner:
@@ -274,7 +277,18 @@ class Runner:
                 return  # stopped first: nothing sent, no line, still in doubt for the next resume
             self.in_doubt_sent += 1
         if self.saved_plan is not None:
-            verdict = await self.saved_plan.verdict(flow, self.read_flow, self._live_flows)
+            try:
+                verdict = await self.saved_plan.verdict(flow, self.read_flow, self._live_flows,
+                                                        flow.target in self.memory.imports_in_doubt)
+            except ReadFailed as failed:  # not a flow that moved: one that could not be seen
+                exchange: Exchange = failed.failure
+                if exchange.result == "stopped" or self.stopping:
+                    return  # the check was cut short by the stop: nothing sent, no line (a resume checks it again)
+                planned = self.saved_plan.planned.get(flow.source_key)
+                self._record_flow(flow, "failed", input_sha, exchange, started,
+                                  f"{failed}: {exchange.msg}; not touched",
+                                  flow_id=planned.flow_id if planned is not None and planned.flow_id else None)
+                return
             if verdict == OUTSIDE_PLAN:
                 self.outside_plan += 1
                 return
@@ -460,8 +474,8 @@ class Runner:
         if verdict.live is None and self.stopping:
             return  # the check's read was cut short by a stop: no line, nothing sent
         if verdict.status != "disable":
-            self._record_orphan(planned.source_key, planned.flow_id, planned.name, verdict.status, None, started,
-                                verdict.message)
+            self._record_orphan(planned.source_key, planned.flow_id, planned.name, verdict.status, verdict.failure,
+                                started, verdict.message)
             return
         action = Action("disable", planned.source_key, planned.name, flow_id=planned.flow_id)
         await self._disable(action, started)
@@ -539,7 +553,8 @@ class Runner:
             found = await live.find(flow.name, mark[1] if mark is not None else None)
             if isinstance(found, Refusal):
                 return Exchange(msg=f"{found.code}: {found.message}")
-            status = "saved"
+            # A flow the resumed run had an Import in flight for, found now: the one it made.
+            status = "created" if flow.target in self.memory.imports_in_doubt else "saved"
             if found is None:
                 if not self.settings.create_missing:
                     return Exchange(msg=f"NOT_FOUND: no flow named {flow.name!r}; set run.create_missing = true "
@@ -565,20 +580,33 @@ class Runner:
         live = await self._live_flows()
         if isinstance(live, Exchange):
             return live
-        if flow.flow_id in live.names:
+        if flow.target in self.memory.imports_in_doubt:
+            # The resumed run's own Import for this id, sent before it died: if the flow is there,
+            # it is the one that Import made (as when its answer is lost); saved into, never imported again.
+            landed = await self._imported(flow, flow.flow_id)
+            if isinstance(landed, Exchange):
+                return landed
+            if landed is not None:
+                return await self._made(flow, landed)
+        elif flow.flow_id in live.names:
             return None
-        # Not in the caller's listing is not "does not exist": Import would give a taken id's flow a
-        # twin under a new id. Only a Get Flow that says the id names nothing (62102) creates.
-        probe = await self._send(lambda: self.client.get_flow(flow.flow_id))
-        if probe.result == "ok":
-            return None  # it exists: saved as it is (refused there if it is not the caller's)
-        if probe.answer is None or probe.answer.code != INVALID_PARAMETER:
-            return probe
+        else:
+            # Not in the caller's listing is not "does not exist": Import would give a taken id's flow a
+            # twin under a new id. Only a Get Flow that says the id names nothing (62102) creates.
+            probe = await self._send(lambda: self.client.get_flow(flow.flow_id))
+            if probe.result == "ok":
+                return None  # it exists: saved as it is (refused there if it is not the caller's)
+            if probe.answer is None or probe.answer.code != INVALID_PARAMETER:
+                return probe
+        created = await self._create(flow, sending, flow.flow_id)
+        if isinstance(created, Exchange):
+            return created
+        return await self._made(flow, created)
+
+    async def _made(self, flow: ReadyFlow, flow_id: str) -> tuple[dict[str, Any], str] | Exchange:
+        """The payload aimed at a flow Import made (its tasks matched by name), status `created`."""
         try:
-            created = await self._create(flow, sending, flow.flow_id)
-            if isinstance(created, Exchange):
-                return created
-            return rebind(json.loads(flow.body), created, remote_graph(await self._read_created(created))), "created"
+            return rebind(json.loads(flow.body), flow_id, remote_graph(await self._read_created(flow_id))), "created"
         except ReadFailed as failed:
             exchange: Exchange = failed.failure
             return exchange

@@ -4,7 +4,9 @@ A flow is sent only when the plan says `create` or `update` for its source key, 
 the one planned (same hash), and the live service is as the plan saw it: for an update, the live
 flow's fingerprint (updateTime and the hash of its graph) is unchanged; for a create, still no
 live flow is ours. Otherwise the flow is not touched and gets a `stale` line saying why; a flow
-the plan did not mean to change is not touched and gets no line (the run counts them).
+the plan did not mean to change is not touched and gets no line (the run counts them). A live
+state that cannot be read is no sign that the flow moved: the check raises ReadFailed, and the
+run records the flow `failed` with the read's answer.
 
 A plan made with `--prune disable` also holds `disable` actions (orphans still active): applied
 after the flows, each only if the live flow's fingerprint is still the planned one (else `stale`);
@@ -57,6 +59,7 @@ class DisableVerdict:
     status: str
     message: str = ""
     live: dict[str, Any] | None = None
+    failure: Any = None  # a `failed` check: what the read knows of why (the runner's Exchange)
 
 
 class SavedPlan:
@@ -100,8 +103,9 @@ class SavedPlan:
         try:
             live = await read(planned.flow_id)
         except ReadFailed as failed:
-            return DisableVerdict("stale", "stale: the live flow could not be read to check the plan "
-                                           f"({getattr(failed.failure, 'msg', '')}); not touched")
+            return DisableVerdict("failed", "the live flow could not be read to check the plan "
+                                            f"({getattr(failed.failure, 'msg', '')}); not disabled",
+                                  failure=failed.failure)
         if live_active(live) == 0:
             return DisableVerdict("orphaned", "orphaned: already inactive, nothing to disable", live)
         now = fingerprint(live)
@@ -111,31 +115,36 @@ class SavedPlan:
                                            f"(updateTime {was} -> {now['updateTime']}); not disabled, plan again", live)
         return DisableVerdict("disable", live=live)
 
-    async def verdict(self, flow: ReadyFlow, read: ReadFlow,
-                      live_flows: Callable[[], Awaitable[LiveFlows | Any]]) -> str | None:
-        """None: apply it; OUTSIDE_PLAN: the plan does not change it; else why it is stale."""
+    async def verdict(self, flow: ReadyFlow, read: ReadFlow, live_flows: Callable[[], Awaitable[LiveFlows | Any]],
+                      own_import: bool = False) -> str | None:
+        """None: apply it; OUTSIDE_PLAN: the plan does not change it; else why it is stale.
+        ReadFailed: the live state could not be read to tell. `own_import`: this run (resumed)
+        had an Import in flight for the flow, so a flow there now may be the one it made: the
+        create goes on, and looks for that flow before it imports anything."""
         planned = self.planned.get(flow.source_key)
         if planned is None:
             return OUTSIDE_PLAN
         if flow.sha256 != planned.payload_sha256:
             return "stale: the export changed since the plan was made (another payload); plan again"
-        try:
-            if planned.action == "update":
+        if planned.action == "update":
+            try:
                 now = fingerprint(await read(planned.flow_id))
-                if now != planned.fingerprint:
-                    was = (planned.fingerprint or {}).get("updateTime", "")
-                    return (f"stale: flow {planned.flow_id} changed since the plan was made (updateTime {was} -> "
-                            f"{now['updateTime']}); not touched, plan again")
-                return None
-            if not flow.needs_id:  # a flow with its own id (a snapshot's): is that id free still?
-                return await _id_still_free(flow.flow_id, read)
-            live = await live_flows()
-            if not isinstance(live, LiveFlows):
-                return "stale: the live flows could not be listed to check the planned create; not touched"
-            mark = marker_of(json.loads(flow.body).get("desc"))
-            found = await live.find(flow.name, mark[1] if mark is not None else None)
-        except ReadFailed as failed:
-            return f"stale: the live flow could not be read to check the plan ({getattr(failed.failure, 'msg', '')})"
+            except ReadFailed as failed:
+                raise ReadFailed(failed.failure, "the live flow could not be read to check the plan") from None
+            if now != planned.fingerprint:
+                was = (planned.fingerprint or {}).get("updateTime", "")
+                return (f"stale: flow {planned.flow_id} changed since the plan was made (updateTime {was} -> "
+                        f"{now['updateTime']}); not touched, plan again")
+            return None
+        if own_import:
+            return None
+        if not flow.needs_id:  # a flow with its own id (a snapshot's): is that id free still?
+            return await _id_still_free(flow.flow_id, read)
+        live = await live_flows()
+        if not isinstance(live, LiveFlows):
+            raise ReadFailed(live, "the live flows could not be listed to check the planned create")
+        mark = marker_of(json.loads(flow.body).get("desc"))
+        found = await live.find(flow.name, mark[1] if mark is not None else None)
         if found is not None:
             return "stale: the plan creates this flow, but a live flow is there now; not touched, plan again"
         return None
@@ -143,7 +152,7 @@ class SavedPlan:
 
 async def _id_still_free(flow_id: str, read: ReadFlow) -> str | None:
     """A planned create of a flow with its own id: one Get Flow, not a scan of every live flow.
-    "Not a flow" (62102) is the id still free; a flow there, or no clear answer, is stale."""
+    "Not a flow" (62102) is the id still free; a flow there is stale; no clear answer, ReadFailed."""
     from migrate.service.answers import INVALID_PARAMETER
 
     try:
@@ -152,5 +161,5 @@ async def _id_still_free(flow_id: str, read: ReadFlow) -> str | None:
         answer = getattr(failed.failure, "answer", None)
         if answer is not None and answer.code == INVALID_PARAMETER:
             return None
-        return f"stale: whether flow {flow_id} exists could not be read ({getattr(failed.failure, 'msg', '')})"
+        raise ReadFailed(failed.failure, f"whether flow {flow_id} exists could not be read") from None
     return f"stale: the plan creates flow {flow_id}, but a flow with that id is there now; not touched, plan again"

@@ -7,7 +7,7 @@ import glob
 import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,9 @@ def _deadline(line: dict[str, Any], timeout: float) -> float:
 class _Outcomes:
     last_saved: dict[str, str]  # target -> input hash of its last line, when that is saved/created/unchanged
     in_doubt: dict[str, float]  # target -> deadline, when its last record is an attempt
+    # Targets with an Import among their attempt records since their last line: in doubt, a flow
+    # found there is the one that Import made.
+    importing: set[str] = field(default_factory=set)
 
 
 def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
@@ -139,7 +142,11 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
         outcomes.in_doubt.pop(target, None)
         if status == ATTEMPT:
             outcomes.in_doubt[target] = _deadline(line, timeout)
-        elif status in ("saved", "created", "restored", "unchanged") and line.get("input_sha256"):
+            if line.get("action") == "import":
+                outcomes.importing.add(target)
+            continue
+        outcomes.importing.discard(target)
+        if status in ("saved", "created", "restored", "unchanged") and line.get("input_sha256"):
             outcomes.last_saved[target] = line["input_sha256"]
     return outcomes
 
@@ -155,4 +162,5 @@ def load_memory(settings: Settings, run_id: str, resume: bool) -> Memory:
     theirs = _outcomes(_records(others, run_id, same_run=False), timeout) if others else _Outcomes({}, {})
     in_doubt = {target: until for target, until in theirs.in_doubt.items() if until > now}
     in_doubt.update(mine.in_doubt)  # this run's own: read back after the save, however long ago
-    return Memory(done=mine.last_saved, last_saved=theirs.last_saved if reads_all else {}, in_doubt=in_doubt)
+    return Memory(done=mine.last_saved, last_saved=theirs.last_saved if reads_all else {}, in_doubt=in_doubt,
+                  imports_in_doubt=frozenset(mine.importing))
