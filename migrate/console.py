@@ -23,7 +23,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
@@ -220,3 +220,18 @@ def error(message: str, **fields: Any) -> None:
 
 def warning(message: str, event: str = "warning", **fields: Any) -> None:
     emit(event, f"migrate: warning: {message}", level="warning", message=message, **fields)
+
+
+def stopped_by_signal(exit_code: int) -> None:
+    """A run that SIGINT or SIGTERM stopped says so as an error, what a collector alerts on (as
+    for any other stop), before its summary: `run` and the runbook verbs alike."""
+    error("interrupted (SIGINT or SIGTERM): the run stopped; its notes say how to complete it", exit_code=exit_code)
+
+
+def summary(text: str, notes: Iterable[str], **facts: Any) -> None:
+    """The end of a run that sent requests (`run`, the runbook verbs), for a collector: one
+    `summary` event, `text` as its message and its numbers as fields (exit_code, result_log, the
+    counts), then one `note` event each. JSON format only: the human console prints its lines."""
+    emit("summary", text, **facts)
+    for note in notes:
+        emit("note", note)

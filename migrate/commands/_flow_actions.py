@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from migrate import console
 from migrate.commands import add_apply_arguments
+from migrate.commands._runbook import Applying, applying, say_applying, say_outcome
 from migrate.selection import add_selection_arguments
 
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
@@ -43,11 +45,29 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
         with output_may_close():
             _show_plan(plan, args.json)
         return plan.exit_code
-    result = apply_toggle(settings, verb, selection, args.run_id, args.resume, args.before,  # type: ignore[arg-type]
-                          resume_hint(args))
+    run = applying(settings, verb, args)
+    result = apply_toggle(settings, verb, selection, run.run_id, args.resume, args.before,  # type: ignore[arg-type]
+                          resume_hint(args), show=lambda plan: _say_planned(plan, args.config, run))
     with output_may_close():
-        _show_result(result, args, verb)
+        _show_result(result, args, run)
     return result.exit_code
+
+
+def _planned_text(plan: Any, before: str | None, config: Path) -> str:
+    text = (f"{len(plan.actions)} flows matched of {plan.read.listed} listed; "
+            f"{len(plan.changes)} to {plan.verb}; before: {before or 'none (nothing to change)'}")
+    if plan.verb == "delete" and before:
+        text += f"\nto put them back: migrate restore {before} --config {config}"
+    return text
+
+
+def _say_planned(plan: Any, config: Path, run: Applying) -> None:
+    """Once the plan is made and the before file written, before the first change
+    (engine/flow_actions.py calls it)."""
+    kept = run.before if run.before is not None and run.before.is_file() else None
+    say_applying(run, _planned_text(plan, None if kept is None else str(kept), config), kept,
+                 matched=len(plan.actions), listed=plan.read.listed, changes=len(plan.changes),
+                 by_action=dict(plan.by_action()))
 
 
 def _show_plan(plan: Any, as_json: bool) -> None:
@@ -57,19 +77,19 @@ def _show_plan(plan: Any, as_json: bool) -> None:
         _print_plan(plan)
 
 
-def _show_result(result: Any, args: argparse.Namespace, verb: str) -> None:
+def _show_result(result: Any, args: argparse.Namespace, run: Applying) -> None:
     before = str(result.before_path) if result.before_path.is_file() else None
+    if result.plan is not None and not run.said and not args.json:
+        # Not said before the changes (an apply_toggle that does not call `show`): said now.
+        console.emit("message", _planned_text(result.plan, before, args.config), to_stdout=True)
+    if say_outcome(result.exit_code, result.summary.text(), result.notes, args.json, result_log=str(result.log_path),
+                   before=before, **result.summary.as_json(), emulator=result.emulator_stats):
+        return
     if args.json:
         print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path), "before": before,
                           **result.summary.as_json(), "notes": result.notes, "emulator": result.emulator_stats},
                          indent=2))
         return
-    if result.plan is not None:
-        plan = result.plan
-        print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed; "
-              f"{len(plan.changes)} to {verb}; before: {before or 'none (nothing to change)'}")
-        if verb == "delete" and before:
-            print(f"to put them back: migrate restore {before} --config {args.config}")
     print(result.summary.text())
     for note in result.notes:
         print(note)

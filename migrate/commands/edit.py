@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.commands import add_apply_arguments, check_apply_arguments
-from migrate.commands._runbook import PRELOAD, print_plan, print_run
+from migrate.commands._runbook import PRELOAD, apply_said, print_plan
 from migrate.selection import add_selection_arguments
 
 __all__ = ["PRELOAD", "add_parser", "execute"]
@@ -60,9 +60,9 @@ def _runbook(path: Path) -> dict[str, Any]:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail, output_may_close, resume_hint
+    from migrate.commands import fail, output_may_close
     from migrate.config import load_settings
-    from migrate.engine.runbook import apply_runbook, edit_desired, plan_runbook
+    from migrate.engine.runbook import edit_desired, plan_runbook
     from migrate.reconcile.edits import EditError, Edits, edits_from_arguments, edits_from_table, merged
     from migrate.selection import selection_from_args, selection_from_table
 
@@ -96,11 +96,7 @@ def execute(args: argparse.Namespace) -> int:
         with output_may_close():
             print_plan(plan, args.json)
         return plan.exit_code
-    run = apply_runbook(settings, "edit", make, run_id=args.run_id, resume=args.resume, before=args.before,
-                        show=lambda plan: None if args.json else print_plan(plan, False, applying=True),
-                        resume_hint=resume_hint(args))
-    print_run(run, args.json, Path(config))
-    return run.exit_code
+    return apply_said(args, settings, "edit", make, Path(config))
 
 
 def _selection(args: argparse.Namespace, book: dict[str, Any], base: Path, from_args: Any, from_table: Any) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.commands import add_apply_arguments, check_apply_arguments
-from migrate.commands._runbook import PRELOAD, print_plan, print_run
+from migrate.commands._runbook import PRELOAD, apply_said, print_plan
 from migrate.selection import add_selection_arguments
 
 __all__ = ["PRELOAD", "add_parser", "execute"]
@@ -29,9 +29,9 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail, output_may_close, resume_hint
+    from migrate.commands import fail, output_may_close
     from migrate.config import load_settings
-    from migrate.engine.runbook import apply_runbook, conflicts, plan_runbook, read_snapshot, restore_desired
+    from migrate.engine.runbook import conflicts, plan_runbook, read_snapshot, restore_desired
     from migrate.reconcile.caller import with_caller_name
     from migrate.selection import selection_from_args
 
@@ -49,9 +49,5 @@ def execute(args: argparse.Namespace) -> int:
         with output_may_close():
             print_plan(plan, args.json)
         return plan.exit_code
-    run = apply_runbook(settings, "restore", make, create_missing=create, decide=decide, run_id=args.run_id,
-                        resume=args.resume, before=args.before,
-                        show=lambda plan: None if args.json else print_plan(plan, False, applying=True),
-                        resume_hint=resume_hint(args), saved_status="restored")
-    print_run(run, args.json, args.config)
-    return run.exit_code
+    return apply_said(args, settings, "restore", make, args.config, create_missing=create, decide=decide,
+                      saved_status="restored")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -133,7 +133,9 @@ def plan_toggle(settings: Settings, verb: Verb, selection: Selection) -> ToggleP
 
 
 def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: str | None = None,
-                 resume: bool = False, before: Path | None = None, resume_hint: str | None = None) -> ToggleRun:
+                 resume: bool = False, before: Path | None = None, resume_hint: str | None = None,
+                 show: Callable[[TogglePlan], None] = lambda plan: None) -> ToggleRun:
+    """`show`: called once the plan is made and the before file written, before the first change."""
     from migrate.engine.job import new_run_id
     from migrate.engine.lock import run_lock
     from migrate.results.history import checked_run_id, log_path
@@ -151,7 +153,7 @@ def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: s
             check_new_run(path, before, run_id, given)
         hint = f"{resume_hint or f'migrate {verb} {settings.config_path} [the same selection] --apply'} " \
                f"--run-id {run_id} --resume"
-        return asyncio.run(_apply(settings, verb, selection, run_id, path, before, resume, hint))
+        return asyncio.run(_apply(settings, verb, selection, run_id, path, before, resume, hint, show))
 
 
 def runbook_file(log: Path, run_id: str, kind: str) -> Path:
@@ -191,9 +193,10 @@ def _snapshot_lines(path: Path) -> Iterator[dict[str, Any]]:
 
 
 async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: str, path: Path, before: Path,
-                 resume: bool, hint: str) -> ToggleRun:
+                 resume: bool, hint: str, show: Callable[[TogglePlan], None]) -> ToggleRun:
     from migrate.engine.job import _exit_code, interrupts_to, read_log_lines
     from migrate.engine.pacing import StopSignal
+    from migrate.engine.progress import Progress
     from migrate.results.log import ResultLog, ResultLogError, Summary
 
     done = _done_flows(path, run_id) if resume else {}
@@ -223,16 +226,20 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
             log = runner.log = ResultLog(path, run_id=run_id, source_file=f"migrate {verb}",
                                          fsync_every=settings.run.fsync_every, config=settings.config_path.name)
             toggler = _Toggler(runner, connection.client, log, verb, before, settings.run.request_timeout)
+            show(plan)  # what it changes and where the before file is, before the first change
+            progress = Progress(total=len(todo))  # each flow of todo gets one line, as a run's flows
+            runner.on_record = progress.advance
             try:
-                if verb == "delete":
-                    if resume:
-                        _record_landed_deletes(log, in_doubt, plan, done, before)
-                    for wave in delete_waves(todo, {str(f.get("flowId")): f for f in read.flows}):
-                        await runner._each(toggler.one, wave)
-                        if runner.stopping or runner.abort_reason is not None:
-                            break
-                else:
-                    await runner._each(toggler.one, todo)
+                with progress:
+                    if verb == "delete":
+                        if resume:
+                            _record_landed_deletes(log, in_doubt, plan, done, before)
+                        for wave in delete_waves(todo, {str(f.get("flowId")): f for f in read.flows}):
+                            await runner._each(toggler.one, wave)
+                            if runner.stopping or runner.abort_reason is not None:
+                                break
+                    else:
+                        await runner._each(toggler.one, todo)
             finally:
                 try:
                     log.close()
@@ -285,6 +292,7 @@ class _Toggler:
             active_after=active_after, before=self.before,
             **({"changed": ["active"]} if status == self.status_done else {}),
         )
+        self.runner.on_record(status)  # the progress, as a run's records
 
     async def one(self, action: ToggleAction) -> None:
         from migrate.engine.runner import Exchange

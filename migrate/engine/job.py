@@ -232,7 +232,8 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
                       runbook: _Runbook = _Runbook(), shard: Shard | None = None) -> RunResult:
     memory = load_memory(settings, run_id, resume)
     timeout = aiohttp.ClientTimeout(total=settings.run.request_timeout, sock_connect=settings.run.connect_timeout)
-    total = counted_total(settings) if show_progress and shard is None else None  # a shard's share is not known
+    # a shard's share is not known; a saved plan's changes are (a runbook's)
+    total = counted_total(settings, saved_plan) if show_progress and shard is None else None
     # A resume sends only what its run has not saved: those are the flows to count down.
     progress = Progress(enabled=show_progress, total=None if total is None else max(0, total - len(memory.done)))
     started = time.monotonic()

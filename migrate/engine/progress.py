@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, SpinnerColumn, TaskID, TextColumn
@@ -20,16 +20,23 @@ from rich.progress import Progress as RichProgress
 from migrate import console
 from migrate.config import Settings
 
+if TYPE_CHECKING:
+    from migrate.reconcile.saved_plan import SavedPlan
+
 LINE_EVERY_SECONDS = 5.0
 BAR_EVERY_SECONDS = 0.1
 _CHUNK = 1024 * 1024
 
 
-def counted_total(settings: Settings) -> int | None:
-    """How many flows the source holds, from a count of its lines (a few hundred MB a second),
-    when every data line is one flow: a CSV, TSV or JSON Lines table read without a profile, one
-    row per flow. None otherwise (a profile, rows grouped into flows, a split into two flows, a
-    binary or JSON file), and when the file cannot be read (the run says why)."""
+def counted_total(settings: Settings, saved_plan: SavedPlan | None = None) -> int | None:
+    """How many flows the run will give a line. A saved plan (`run --plan`, and so `edit` and
+    `restore`): the flows it changes, each one line (the flows it leaves alone get none). Else how
+    many the source holds, from a count of its lines (a few hundred MB a second), when every data
+    line is one flow: a CSV, TSV or JSON Lines table read without a profile, one row per flow. None
+    otherwise (a profile, rows grouped into flows, a split into two flows, a binary or JSON file),
+    and when the file cannot be read (the run says why)."""
+    if saved_plan is not None:
+        return len(saved_plan.planned) + len(saved_plan.disables)
     source, mapping = settings.source, settings.mapping
     if source.profile != "tabular" or mapping.flow_key or mapping.split_id_column:
         return None

@@ -322,7 +322,6 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
         # it goes on as a fresh run of that plan (the engine resumes only a run with a log).
         continues = resume and path.is_file()
         result = asyncio.run(run_job(derived, run_id=run_id, resume=continues, plan=plan_path, held_lock=True,
-                                     show_progress=False,
                                      resume_hint=hint, saved_status=saved_status,
                                      line_extra={"before": str(before)}))
     code = result.exit_code
