@@ -45,7 +45,7 @@ def machine(folder: Path, url: str) -> Path:
 
 def test_twins_made_by_two_runs_at_once_are_named_and_never_saved_into(tmp_path: Path) -> None:
     state = base_state(flows=0, applications=[{"app_key": KEY, "app_secret": SECRET}],
-                       faults={"latency_ms": 150})
+                       faults={"latency_ms": 1200})  # long: both runs list before either imports, however late the second starts
     (tmp_path / "emulator.json").write_text(json.dumps(state), encoding="utf-8")
     emulator = subprocess.Popen([sys.executable, "-m", "migrate.cli", "emulator", "--port", "0",
                                  "--config", str(tmp_path / "emulator.json")], stdout=subprocess.PIPE, text=True)
