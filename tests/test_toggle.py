@@ -267,6 +267,25 @@ def test_a_flow_left_in_doubt_that_the_selection_no_longer_finds_is_not_sent_aga
     assert actives(service)[first[0]] == 1  # left as it is
 
 
+def test_a_disable_whose_answer_was_lost_is_read_back(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every answer to a disable lost after the service applied it, and no retry: each flow is read
+    back, and its disable, which landed, is `disabled`, never `failed` (a resume would not find it
+    again with `--active 1`, and the summary would count a change too few)."""
+    state = json.loads((service / "state.json").read_text(encoding="utf-8"))
+    (service / "lossy.json").write_text(json.dumps({**state, "faults": {
+        "seed": 2, "drop_after_apply": 1.0, "only_actions": ["disable"]}}), encoding="utf-8")
+    lossy = profile_run_config(service / "lossy.toml", "snapshot", "unused.jsonl", emulator_config="lossy.json",
+                               rate=5000, run="concurrency = 4\nattempts = 1\nrequest_timeout = 2")
+    chosen = bob(active_of)[:6]
+    code, out, err = run_cli(capsys, "disable", str(lossy), "--json", "--ids-file", str(_ids(service, chosen)),
+                             "--apply", "--run-id", "lossy")
+    report = json.loads(out)
+    assert code == 0 and report["by_status"] == {"disabled": 6}, err
+    assert report["emulator"]["faults"]["drop_after_apply"] == 6
+    assert all("reading it back shows it landed" in line["msg"] for line in lines(service, "lossy"))
+    assert all(actives(service)[i] == 0 for i in chosen)
+
+
 def _ids(folder: Path, flows: list[int]) -> Path:
     path = folder / f"ids-{flows[0]}-{len(flows)}.txt"
     path.write_text("".join(f"{i}\n" for i in flows), encoding="utf-8")

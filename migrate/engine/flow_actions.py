@@ -217,7 +217,8 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
                 raise _nothing_selected(selection, read)
             plan = make_plan(verb, selection, read)
             todo = [a for a in plan.actions if a.flow_id not in done]
-            in_doubt = _in_doubt(path, run_id) if resume else {}
+            # A failed delete is not read again: one the selection no longer finds would be called deleted.
+            in_doubt = _in_doubt(path, run_id, failed_too=verb != "delete") if resume else {}
             if in_doubt and verb != "delete":
                 todo = _settled_in_doubt(todo, plan, in_doubt, done, before)
             if any(a.action != "unchanged" for a in todo) or (resume and before.is_file()):
@@ -306,7 +307,7 @@ class _Toggler:
             action = read_now
         if action.action == LANDED:
             self.record(action, self.status_done, None, begun, WANTED[self.verb],
-                        f"the interrupted run's {self.verb} had landed: read now, active {WANTED[self.verb]}")
+                        f"an earlier try of this run's {self.verb} had landed: read now, active {WANTED[self.verb]}")
             return
         if action.action == "unchanged":
             self.record(action, "unchanged", None, begun, action.active, f"already {self.status_done}")
@@ -335,6 +336,9 @@ class _Toggler:
             if answer.result != "ok":
                 if answer.result == "stopped" and not sent:
                     return  # no line: a resumed run sends it
+                if sent and answer.result != "stopped":
+                    await self._landed_anyway(action, answer, begun)
+                    return
                 status = "not_attempted" if answer.result == "refused" and not sent else "failed"
                 self.record(action, status, answer, begun, None)
                 return
@@ -356,6 +360,19 @@ class _Toggler:
             runner.unrecorded += sent
             raise
 
+
+    async def _landed_anyway(self, action: ToggleAction, answer: Exchange, begun: float) -> None:
+        """A request sent but not answered ok (its answer lost, a 5xx, the retries given up): it may
+        have landed all the same, so the flow is read back. As wanted: the change's line, saying
+        so; else, or unread, `failed` with the request's answer."""
+        back = await self.runner._send(lambda: self.client.get_flow(action.flow_id))
+        data = back.answer.data if back.result == "ok" and back.answer is not None else None
+        now = _active(data.get("active")) if isinstance(data, dict) else None
+        if now is not None and now == self.wanted:
+            self.record(action, self.status_done, answer, begun, now,
+                        f"its answer was not ok ({answer.msg or answer.result}), but reading it back shows it landed")
+        else:
+            self.record(action, "failed", answer, begun, now)
 
     async def _in_doubt(self, action: ToggleAction, begun: float) -> ToggleAction | None:
         """A flow the dead run had a request in flight for, which the selection no longer finds: as
@@ -425,9 +442,10 @@ def delete_waves(todo: list[ToggleAction], flows: dict[str, dict[str, Any]]) -> 
     return waves
 
 
-def _in_doubt(path: Path, run_id: str) -> dict[str, str]:
-    """flow id -> name, of the flows this run had a request in flight for when it died: an attempt
-    record with no final line after it."""
+def _in_doubt(path: Path, run_id: str, failed_too: bool = True) -> dict[str, str]:
+    """flow id -> name, of the flows this run had a request in flight for when it died (an attempt
+    record with no final line after it), or whose last line is `failed` (its change may have landed
+    after all): a resume reads each one."""
     from migrate.results.log import read_log
 
     in_doubt: dict[str, str] = {}
@@ -435,8 +453,8 @@ def _in_doubt(path: Path, run_id: str) -> dict[str, str]:
         for line in read_log(path, attempts=True):
             if line.get("run_id") == run_id and line.get("flow_id") is not None:
                 flow_id = str(line["flow_id"])
-                if line.get("status") == "attempt":
-                    in_doubt[flow_id] = str(line.get("name") or "")
+                if line.get("status") == "attempt" or (failed_too and line.get("status") == "failed"):
+                    in_doubt[flow_id] = str(line.get("name") or in_doubt.get(flow_id) or "")
                 else:
                     in_doubt.pop(flow_id, None)
     return in_doubt
