@@ -69,6 +69,18 @@ def modified(i: int) -> str:
     return "2026-11-05 10:00:00.000" if i >= 150 else "2026-10-15 10:00:00.000"
 
 
+def seeded_emulator(folder: Path, config: str, flows: int) -> BatchService:
+    """An emulator kept in folder/emulator.sqlite, its config (folder/config) holding flows FIRST_ID
+    onwards and their tasks, opened for the caller to save `seeded` flows through its own Save Flow
+    (then `_keep_all()` and close its store)."""
+    state = base_state(flows=0)
+    state["tasks"] = [{"task_id": t["taskId"], "name": t["taskName"]} for i in range(flows) for t in seeded(i)["tasks"]]
+    state["flows"] = [{"flow_id": FIRST_ID + i, "name": f"x{i}", "owners": ["alice"], "org_id": "o1"}
+                      for i in range(flows)]
+    (folder / config).write_text(json.dumps(state), encoding="utf-8")
+    return BatchService(load_emulator_config(folder / config), Store(folder / "emulator.sqlite"))
+
+
 def seed(folder: Path) -> None:
     """The emulator's state, made through its own Save Flow (so every graph is as the service
     stores it), then moved into directories and given update times."""

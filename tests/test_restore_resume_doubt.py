@@ -18,12 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from conftest import base_state, profile_run_config
-from test_export import FIRST_ID, by_task_names, seeded
+from test_export import FIRST_ID, by_task_names, seeded, seeded_emulator
 from test_faults_resume import emulator_stats
-
-from migrate.emulator.config import load_emulator_config
-from migrate.emulator.models import BatchService
-from migrate.emulator.store import Store
 
 FLOWS = 6
 APP = {"app_key": "k-doubt", "app_secret": "s-doubt-4242"}
@@ -36,12 +32,7 @@ LONG_FIRST_BACKOFF = "seed = 0\nbackoff_base = 30\nbackoff_max = 30"
 def seed_service(folder: Path) -> None:
     """Flows 2000..2005 (tasks in chains, varied fields; 2001 waits on 2000) kept in a SQLite
     file, as the emulator's own Save Flow made them."""
-    state = base_state(flows=0)
-    state["tasks"] = [{"task_id": t["taskId"], "name": t["taskName"]} for i in range(FLOWS) for t in seeded(i)["tasks"]]
-    state["flows"] = [{"flow_id": FIRST_ID + i, "name": f"x{i}", "owners": ["alice"], "org_id": "o1"}
-                      for i in range(FLOWS)]
-    (folder / "seed.json").write_text(json.dumps(state), encoding="utf-8")
-    service = BatchService(load_emulator_config(folder / "seed.json"), Store(folder / "emulator.sqlite"))
+    service = seeded_emulator(folder, "seed.json", FLOWS)
     for i in range(FLOWS):
         service.save_flow("u1", "o1", seeded(i))
     service._keep_all()

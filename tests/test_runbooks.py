@@ -19,7 +19,17 @@ from typing import Any
 
 import pytest
 from conftest import base_state, profile_run_config, run_cli
-from test_export import FIRST_ID, SERVICE_KEPT, TEAM_A, TEAM_A_SUB, by_task_names, directory_of, owners_of, seeded
+from test_export import (
+    FIRST_ID,
+    SERVICE_KEPT,
+    TEAM_A,
+    TEAM_A_SUB,
+    by_task_names,
+    directory_of,
+    owners_of,
+    seeded,
+    seeded_emulator,
+)
 
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.models import BatchService
@@ -30,12 +40,7 @@ FLOWS = 1200
 
 
 def seed(folder: Path) -> None:
-    state = base_state(flows=0)
-    state["tasks"] = [{"task_id": t["taskId"], "name": t["taskName"]} for i in range(FLOWS) for t in seeded(i)["tasks"]]
-    state["flows"] = [{"flow_id": FIRST_ID + i, "name": f"x{i}", "owners": ["alice"], "org_id": "o1"}
-                      for i in range(FLOWS)]
-    (folder / "state.json").write_text(json.dumps(state), encoding="utf-8")
-    service = BatchService(load_emulator_config(folder / "state.json"), Store(folder / "emulator.sqlite"))
+    service = seeded_emulator(folder, "state.json", FLOWS)
     service.directories = {TEAM_A: (service.root_dir_id, "team_a"), TEAM_A_SUB: (TEAM_A, "sub")}
     for i in range(FLOWS):
         service.save_flow("u1", "o1", seeded(i))
