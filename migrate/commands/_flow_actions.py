@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from migrate import console
 from migrate.commands import add_apply_arguments
 from migrate.commands._runbook import Applying, applying, say_applying, say_outcome
 from migrate.selection import add_selection_arguments
@@ -79,9 +78,6 @@ def _show_plan(plan: Any, as_json: bool) -> None:
 
 def _show_result(result: Any, args: argparse.Namespace, run: Applying) -> None:
     before = str(result.before_path) if result.before_path.is_file() else None
-    if result.plan is not None and not run.said and not args.json:
-        # Not said before the changes (an apply_toggle that does not call `show`): said now.
-        console.emit("message", _planned_text(result.plan, before, args.config), to_stdout=True)
     if say_outcome(result.exit_code, result.summary.text(), result.notes, args.json, result_log=str(result.log_path),
                    before=before, **result.summary.as_json(), emulator=result.emulator_stats):
         return

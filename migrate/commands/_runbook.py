@@ -74,7 +74,6 @@ class Applying:
     resume_command: str
     as_json: bool  # --json: stdout is the document
     on_stdout: bool  # the human lines go with the plan on stdout, unless it carries a document
-    said: bool = False
 
 
 def applying(settings: Settings, verb: str, args: argparse.Namespace) -> Applying:
@@ -107,7 +106,6 @@ def say_applying(run: Applying, planned: str, before: Path | None, **counts: Any
                  to_stdout=run.on_stdout, verb=run.verb, run_id=run.run_id, resume=run.resume, **counts,
                  before=None if before is None else str(before), result_log=str(run.log_path),
                  resume_command=run.resume_command)
-    run.said = True
 
 
 def show_applying(plan: Any, run: Applying) -> None:

@@ -62,15 +62,12 @@ def _print_result(result: Any, as_json: bool) -> None:
 
     facts = {"exit_code": result.exit_code, "result_log": str(result.log_path), **result.summary.as_json(),
              "sent": result.sent, "emulator": result.emulator_stats}
-    if result.exit_code == EXIT_INTERRUPTED:  # what a collector alerts on, as for any other stop
-        console.error("interrupted (SIGINT or SIGTERM): the run stopped; its notes say how to complete it",
-                      exit_code=EXIT_INTERRUPTED)
+    if result.exit_code == EXIT_INTERRUPTED:
+        console.stopped_by_signal(EXIT_INTERRUPTED)
     if as_json:
         print(json.dumps(facts, indent=2))
-    elif console.current_format() == "json":  # one event with the numbers as fields, one a note
-        console.emit("summary", result.summary.text(), **facts)
-        for note in result.notes:
-            console.emit("note", note)
+    elif console.current_format() == "json":
+        console.summary(result.summary.text(), result.notes, **facts)
     else:
         print(result.summary.text())
         for note in result.notes:

@@ -301,7 +301,7 @@ class _Toggler:
 
         begun, runner = time.monotonic(), self.runner
         if action.action == IN_DOUBT:
-            read_now = await self._in_doubt(action, begun)
+            read_now = await self._read_in_doubt(action, begun)
             if read_now is None:
                 return
             action = read_now
@@ -343,9 +343,8 @@ class _Toggler:
                 self.record(action, status, answer, begun, None)
                 return
             # Read back: the line says what the service holds now, not what was asked of it.
-            back = await runner._send(lambda: self.client.get_flow(action.flow_id))
-            data = back.answer.data if back.result == "ok" and back.answer is not None else None
-            if not isinstance(data, dict):
+            back, data = await self._read(action.flow_id)
+            if data is None:
                 self.record(action, self.status_done, answer, begun, None,
                             f"{self.status_done}, but it could not be read back: "
                             f"{back.msg or 'the run stopped first'}")
@@ -360,45 +359,49 @@ class _Toggler:
             runner.unrecorded += sent
             raise
 
-
     async def _landed_anyway(self, action: ToggleAction, answer: Exchange, begun: float) -> None:
         """A request sent but not answered ok (its answer lost, a 5xx, the retries given up): it may
         have landed all the same, so the flow is read back. As wanted: the change's line, saying
         so; else, or unread, `failed` with the request's answer."""
-        back = await self.runner._send(lambda: self.client.get_flow(action.flow_id))
-        data = back.answer.data if back.result == "ok" and back.answer is not None else None
-        now = _active(data.get("active")) if isinstance(data, dict) else None
+        _, data = await self._read(action.flow_id)
+        now = _active(data.get("active")) if data is not None else None
         if now is not None and now == self.wanted:
             self.record(action, self.status_done, answer, begun, now,
                         f"its answer was not ok ({answer.msg or answer.result}), but reading it back shows it landed")
         else:
             self.record(action, "failed", answer, begun, now)
 
-    async def _in_doubt(self, action: ToggleAction, begun: float) -> ToggleAction | None:
-        """A flow the dead run had a request in flight for, which the selection no longer finds: as
-        wanted now, its request landed (`landed`); else it is not sent again, since it is no longer
-        selected (a `failed` line says so). None: its line is written here (not read, not there)."""
+    async def _read_in_doubt(self, action: ToggleAction, begun: float) -> ToggleAction | None:
+        """A flow an earlier try of this run sent a request for (in flight when it died, or
+        failed), which the selection no longer finds: as wanted now, its request landed (`landed`);
+        else it is not sent again, since it is no longer selected (a `failed` line says so). None:
+        its line is written here (not as wanted, not there, not read)."""
         from migrate.service.answers import INVALID_PARAMETER
 
-        back = await self.runner._send(lambda: self.client.get_flow(action.flow_id))
-        data = back.answer.data if back.result == "ok" and back.answer is not None else None
-        if isinstance(data, dict):
+        back, data = await self._read(action.flow_id)
+        if data is not None:
             now = _active(data.get("active"))
             name = str(data.get("flowName") or action.name)
             if now == self.wanted:
                 return ToggleAction(action.flow_id, name, action.active, LANDED)
             self.record(ToggleAction(action.flow_id, name, action.active, self.verb), "failed", back, begun, now,
-                        f"the interrupted run had a {self.verb} in flight for this flow, which did not land "
-                        f"(active {now} now), and the selection no longer finds it: not sent again")
+                        f"an earlier try of this run's {self.verb} did not land (active {now} now), and the "
+                        "selection no longer finds this flow: not sent again")
             return None
         if back.result == "stopped":
             return None  # no line: a later resume reads it
         gone = back.answer is not None and back.answer.code == INVALID_PARAMETER
         self.record(action, "failed", back, begun, None,
-                    f"the interrupted run had a {self.verb} in flight for this flow, which "
+                    f"an earlier try of this run's {self.verb} was sent for this flow, which "
                     + ("is not there any more (deleted since?)" if gone else
                        f"could not be read to see whether it landed: {back.msg or 'no answer'}"))
         return None
+
+    async def _read(self, flow_id: str) -> tuple[Exchange, dict[str, Any] | None]:
+        """Get Flow: the exchange, and the flow when it was read."""
+        back = await self.runner._send(lambda: self.client.get_flow(flow_id))
+        data = back.answer.data if back.result == "ok" and back.answer is not None else None
+        return back, data if isinstance(data, dict) else None
 
     async def _deleted(self, action: ToggleAction, answer: Exchange, begun: float, sent: bool) -> None:
         """A delete's line: `deleted` once a Get Flow says the flow is not there (a retried delete

@@ -48,5 +48,4 @@ def runs_nothing(attributes: dict[str, str]) -> bool:
     return not (get("RUN_AS_DUMMY", "").strip().upper() in ("Y", "1", "YES")
                 or get("TASKTYPE", "").strip().upper() == "DUMMY"
                 or (get("USE_INSTREAM_JCL", "").strip().upper() == "Y" and get("INSTREAM_JCL", "").strip())
-                or get("CMDLINE", "").strip() or get("MEMNAME", "").strip()
                 or get("APPL_TYPE", "").strip().upper() not in ("", "OS"))
