@@ -241,6 +241,26 @@ def test_delete_in_dependency_waves_then_restore_recreates_them(service: Path,
     assert differences == []  # but where the service keeps its own: SERVICE_KEPT
     assert "directory" in SERVICE_KEPT
 
+    # Restored again: the flows hold the service's new tasks, none of the snapshot's. Save only
+    # references tasks a flow has, so the snapshot's old task ids are matched to the new by name:
+    # nothing differs, nothing is saved (it was: 50 saves pointing at the deleted tasks).
+    again = ("restore", str(before_file(service, "gone")), "--config", str(config(service)))
+    code, plan, err = cli(capsys, *again)
+    assert code == 0 and plan["by_action"] == {"unchanged": 50}, err
+    assert any("matched to theirs by name" in note for note in plan["notes"]), plan["notes"]
+    code, report, err = cli(capsys, *again, "--apply", "--run-id", "again")
+    assert code == 0 and "nothing differs: nothing will be saved" in err, err
+    assert [f["graph"]["tasks"] for f in export(capsys, service, "again.jsonl")] == [f["graph"]["tasks"] for f in end]
+    # A snapshot whose tasks are neither the flow's nor named as its tasks: refused, not saved.
+    hand = service / "hand.jsonl"
+    header, first, *_ = before_file(service, "gone").read_text(encoding="utf-8").splitlines()
+    line = json.loads(first)
+    line["graph"]["tasks"] = [{**task, "taskName": task["taskName"] + "_old"} for task in line["graph"]["tasks"]]
+    hand.write_text(f"{json.dumps({**json.loads(header), 'flows': 1})}\n{json.dumps(line)}\n", encoding="utf-8")
+    code, plan, err = cli(capsys, "restore", str(hand), "--config", str(config(service)))
+    assert code == 5 and plan["by_action"] == {"invalid": 1}, err
+    assert plan["actions"][0]["errors"][0]["code"] == "TASKS_MADE_ANEW", plan["actions"][0]
+
 
 def test_a_selection_or_an_edit_that_cannot_be_used_is_refused_before_any_request(
         service: Path, capsys: pytest.CaptureFixture[str]) -> None:

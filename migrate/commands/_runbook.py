@@ -115,8 +115,9 @@ def show_applying(plan: Any, run: Applying) -> None:
         print_plan(plan, False, applying=True, saving_line=False)
     updates = sum(1 for action in plan.changes if action.action == "update")
     before = run.before if updates else None
-    where = f"before: {before}, written first" if before is not None else \
-        "before: none (the flows this run creates do not exist yet)"
+    where = ("nothing differs: nothing will be saved" if not plan.changes else
+             f"before: {before}, written first" if before is not None else
+             "before: none (the flows this run creates do not exist yet)")
     say_applying(run, f"saving {len(plan.changes)} flows{_anew(plan)}; {where}", before, matched=len(plan.actions),
                  listed=plan.desired.listed, changes=len(plan.changes), by_action=dict(plan.plan.by_action()))
 

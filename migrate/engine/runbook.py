@@ -44,6 +44,7 @@ from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, EXIT_SO
 from migrate.reconcile.caller import caller_note
 from migrate.reconcile.diff import Action
 from migrate.reconcile.edits import EditRefused, Edits, apply_edits
+from migrate.reconcile.targets import RebindError, rebind
 from migrate.selection import Selection
 
 if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help` stays quick
@@ -474,10 +475,46 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         notes = [] if taken_from == settings.target.url else [
             f"the snapshot was taken from {taken_from or 'an unnamed service'}; this restores it into "
             f"{settings.target.url}"]
-        return Desired(selection, dependencies_first(snapshot.flows), live, read.listed, requests=read.requests,
-                       notes=notes, source=str(snapshot.path))
+        desired = Desired(selection, [], live, read.listed, requests=read.requests, notes=notes,
+                          source=str(snapshot.path))
+        anew = 0
+        for line in dependencies_first(snapshot.flows):
+            try:
+                aimed = _aimed_at_tasks_made_anew(line, live.get(str(line["flowId"])))
+            except RebindError as why:
+                flow_id = str(line["flowId"])
+                desired.left_alone.append(Action("invalid", flow_id, str(line.get("flowName", "")), flow_id=flow_id,
+                                                 errors=[{"code": "TASKS_MADE_ANEW", "message": (
+                                                     f"none of the snapshot's tasks is in the live flow any more "
+                                                     f"(made anew since), and they cannot be matched by name: "
+                                                     f"{why}; delete the flow, then restore it (Import makes it "
+                                                     "with the snapshot's tasks)")}]))
+                continue
+            anew += aimed is not line
+            desired.lines.append(aimed)
+        if anew:
+            desired.notes.append(f"{anew} flows have none of the snapshot's tasks any more (made anew since: "
+                                 "deleted and restored, or imported again): the snapshot's tasks are matched to "
+                                 "theirs by name, since Save only references tasks the flow has")
+        return desired
 
     return make
+
+
+def _aimed_at_tasks_made_anew(line: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
+    """A snapshot line whose live flow holds none of its task ids (the flow or its tasks were made
+    anew since the snapshot: a restore of a deleted flow imports new tasks), aimed at the live
+    tasks by name: Save references only tasks the flow has (reference §10), so the snapshot's old
+    ids would point at tasks that are gone. Any task id in common: the line as it is (a task
+    taken out of the graph by hand is put back by id). RebindError: the names do not match."""
+    graph, live_graph = line.get("graph"), (live or {}).get("graph")
+    if not isinstance(graph, dict) or not isinstance(live_graph, dict):
+        return line
+    ids = {str(task.get("taskId")) for task in graph.get("tasks") or []}
+    live_ids = {str(task.get("taskId")) for task in live_graph.get("tasks") or []}
+    if not ids or not live_ids or ids & live_ids:
+        return line
+    return {**line, "graph": rebind(graph, str(line["flowId"]), live_graph)}
 
 
 def conflicts(caller: str | None, force: bool) -> Callable[[RunbookPlan], None]:
