@@ -224,3 +224,11 @@ def test_an_edit_in_json_gives_its_progress_and_summary(tmp_path: Path) -> None:
     assert summary["exit_code"] == 0 and summary["by_status"] == {"saved": FLOWS}
     assert summary["result_log"] == str(tmp_path / "results" / "alerts.jsonl")
     assert summary["sent"]["requests"] >= FLOWS  # the client's send record, as run's summary has it
+
+    # Its resume says so too, before anything is sent: the plan's count, its file, the before file.
+    again = Watched(tmp_path, *apply["resume_command"].split()[1:], log_format="json")
+    resumed = json.loads(again.expect("err", event("apply"), "an `apply` event of the resume"))
+    assert again.finish() == 0
+    plan = tmp_path / "results" / "runbooks" / "alerts.plan.json"
+    assert resumed["resume"] is True and resumed["changes"] == FLOWS and resumed["before"] == apply["before"]
+    assert resumed["message"].startswith(f"continuing the {FLOWS} saves of its plan {plan} ")

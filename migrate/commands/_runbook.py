@@ -131,8 +131,14 @@ def apply_said(args: argparse.Namespace, settings: Settings, verb: str, make: An
     from migrate.engine.runbook import apply_runbook
 
     run = applying(settings, verb, args)
+
+    def resumed(changes: int, plan_path: Path, before: Path | None) -> None:
+        say_applying(run, f"continuing the {changes} saves of its plan {plan_path} (a flow with a final line is "
+                          f"not touched again); before: {before or 'none'}", before, changes=changes)
+
     result = apply_runbook(settings, verb, make, run_id=run.run_id, resume=args.resume, before=args.before,
-                           show=lambda plan: show_applying(plan, run), resume_hint=resume_hint(args), **engine)
+                           show=lambda plan: show_applying(plan, run), resume_hint=resume_hint(args),
+                           show_resumed=resumed, **engine)
     print_run(result, args.json, config)
     return int(result.exit_code)
 

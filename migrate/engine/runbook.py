@@ -258,8 +258,10 @@ def plan_runbook(settings: Settings, verb: str, make: MakeDesired, create_missin
 def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_missing: bool = False,
                   decide: Callable[[RunbookPlan], None] | None = None, run_id: str | None = None,
                   resume: bool = False, before: Path | None = None, show: Callable[[RunbookPlan], None],
-                  resume_hint: str, saved_status: str = "saved") -> RunbookRun:
-    """Plan, show it, write the before snapshot and the plan, apply it; or continue run ID."""
+                  resume_hint: str, saved_status: str = "saved",
+                  show_resumed: Callable[[int, Path, Path | None], None] | None = None) -> RunbookRun:
+    """Plan, show it, write the before snapshot and the plan, apply it; or continue run ID
+    (`show_resumed`: told the plan's changes, its file and the before file, before the first)."""
     from migrate.engine.job import new_run_id, run_job
     from migrate.engine.lock import run_lock
     from migrate.results.history import checked_run_id, log_path
@@ -277,6 +279,8 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
         if resume:
             _check_resumable(run_id, desired_path, plan_path)
             plan = None
+            if show_resumed is not None:
+                show_resumed(_planned_changes(plan_path), plan_path, before if before.is_file() else None)
         else:
             if plan_path.is_file() and not path.exists():  # planned, cut short before its first line
                 raise CannotRun(f"run {run_id} exists already (its plan {plan_path}): continue it with --resume, "
@@ -364,6 +368,15 @@ def _logged(path: Path, run_id: str) -> Any:
     from migrate.results.log import Summary
 
     return Summary.of(read_log_lines(path, run_id))
+
+
+def _planned_changes(plan_path: Path) -> int:
+    """How many flows a written plan creates or updates (0 when it cannot be read: the run says so)."""
+    try:
+        by_action = json.loads(plan_path.read_text(encoding="utf-8")).get("by_action") or {}
+        return sum(int(by_action.get(action, 0)) for action in CHANGES)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
 
 
 def _planned_serial(plan_path: Path) -> bool:
