@@ -67,8 +67,9 @@ def _in_doubt_text(run: Any) -> str:
     named = ", ".join(keys[:NAMED_IN_DOUBT]) + (f" and {len(keys) - NAMED_IN_DOUBT} more" if len(keys) > NAMED_IN_DOUBT
                                                 else "")
     return (f"in doubt: {len(keys)} flows whose request was in flight when the log ends, counted in no status above "
-            f"(the run was killed, or is still running): {named}; continue the run with --run-id {run.run_id} "
-            "--resume, which reads each one back")
+            f"(the run was killed, or is still running): {named}; continue the run with the command that started "
+            f"it (its verb, config and selection) and --run-id {run.run_id} --resume, which reads each one back (the "
+            "run's own `apply` line gave that command whole)")
 
 
 def _text(report: Any) -> str:
