@@ -120,3 +120,32 @@ def test_an_export_flow_answer_is_read_by_name_with_its_commands() -> None:
     assert "extract wait on flow grid_settlement" in warnings[1]["message"]
     assert "task extract: timeout 600, retryLimit 2" in warnings[2]["message"]
     assert "publish" not in warnings[2]["message"]  # a plain command task has nothing to say
+
+
+def test_the_flows_cycle_is_its_own_and_one_that_contradicts_its_freq_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A v2.0 flow's cycle and queue are carried: one coarser than its freq fires is kept (with
+    CYCLE_DIFFERS), one finer is refused (CYCLE_CONTRADICTS_FREQ) and never said "kept"; none
+    is replaced by the schedule's own without a word."""
+    answers = json.loads(ANSWERS.read_text(encoding="utf-8"))
+    base = answers[0]["data"]
+    cases = {"hourly_in_cycle_d": ("0 0 * * * ? *", "D"), "daily_in_cycle_h": ("0 0 1 * * ? *", "H"),
+             "daily_in_cycle_m": ("0 0 1 * * ? *", "M"), "daily_in_cycle_d": ("0 0 1 * * ? *", "D")}
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps([{"status": 0, "data": {**base, "flowId": 3100 + n, "flowName": name, "freq": freq,
+                                                       "cycle": cycle, "queue": "q_night"}}
+                                for n, (name, (freq, cycle)) in enumerate(cases.items())]), encoding="utf-8")
+    code, inventory, _ = plan(tmp_path, capsys, "enos-v2", path)
+    assert code == 5 and inventory["invalid_by_reason"] == {"CYCLE_CONTRADICTS_FREQ": 1}
+    refused = {action["name"]: action for action in inventory["actions"] if action["action"] == "invalid"}
+    assert set(refused) == {"daily_in_cycle_h"}
+    assert not refused["daily_in_cycle_h"].get("warnings")  # refused: not "kept" beside it
+    assert "CYCLE_DIFFERS" not in inventory["warnings_by_code"] or inventory["warnings_by_code"]["CYCLE_DIFFERS"] == 2
+    valid = {action["name"]: action for action in inventory["actions"] if action["action"] != "invalid"}
+    assert {name: action["cycle"] for name, action in valid.items()} == {
+        "hourly_in_cycle_d": "D", "daily_in_cycle_m": "M", "daily_in_cycle_d": "D"}
+    assert [w["code"] for w in valid["daily_in_cycle_m"]["warnings"]] == ["CYCLE_DIFFERS"]
+    assert [w["code"] for w in valid["hourly_in_cycle_d"]["warnings"]] == ["CYCLE_DIFFERS"]
+    assert not valid["daily_in_cycle_d"].get("warnings")
+    stored = saved_flows(tmp_path, capsys, path)["daily_in_cycle_m"]
+    assert (stored["graph"]["queue"], stored["graph"]["cycle"]) == ("q_night", "M"), stored

@@ -39,7 +39,15 @@ from migrate.schedule.proof import (
 from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
 from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH
-from migrate.service.model import ID_RANGE, FieldError, FlowPayload, canonical_id, field_errors, payload_sha256
+from migrate.service.model import (
+    CYCLE_GRAIN,
+    ID_RANGE,
+    FieldError,
+    FlowPayload,
+    canonical_id,
+    field_errors,
+    payload_sha256,
+)
 from migrate.sources.mixed import PROFILE_COLUMN
 from migrate.sources.readers import SourceRow
 
@@ -505,7 +513,9 @@ def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
     draft.warnings.extend(w.as_json() for w in result.warnings)
     _prove(draft, plan, cells, raw, zone, start, result)
     mapped_cycle = draft.body.setdefault("cycle", result.cycle)
-    if mapped_cycle != result.cycle:
+    # Only a coarser cycle is kept; a finer one (or none of the service's) is refused by the
+    # payload's validation (CYCLE_CONTRADICTS_FREQ), which a "kept" beside it would contradict.
+    if CYCLE_GRAIN.get(str(mapped_cycle), -1) > CYCLE_GRAIN.get(result.cycle, len(CYCLE_GRAIN)):
         draft.warnings.append({"code": "CYCLE_DIFFERS", "from": str(mapped_cycle), "to": result.cycle,
                                "message": f"the mapped cycle differs from the schedule's ({result.cycle}); kept"})
     if result.split is not None and mapping.split_id_column:

@@ -154,6 +154,8 @@ def _flow(data: dict[str, Any]) -> FlowRows:
         params=str(data.get("parameters", graph.get("parameters", "")) or ""),
         do_as=str(data.get("doAs", graph.get("doAs", "")) or ""),
         visitors=str(data.get("visitor", graph.get("visitors", "")) or ""),
+        cycle=str(data.get("cycle", graph.get("cycle", "")) or ""),
+        queue=str(data.get("queue", graph.get("queue", "")) or ""),
     )
     if data.get("alertTo"):
         flow.warn("V2_ONLY_FIELD", f"alertTo {data['alertTo']!r} has no v2.1 field; set the alert receivers anew")
@@ -194,6 +196,7 @@ def _exported_flow(data: dict[str, Any]) -> FlowRows:
         desc=str(data.get("desc") or ""),
         start_date=str(data.get("startTime") or "")[:10], params=str(data.get("parameters") or ""),
         do_as=str(data.get("submitter") or ""), visitors=str(data.get("visitors") or ""),
+        cycle=str(data.get("cycle") or ""),
     )
     if data.get("alertTo"):
         flow.warn("V2_ONLY_FIELD", f"alertTo {data['alertTo']!r} has no v2.1 field; set the alert receivers anew")
@@ -243,7 +246,8 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
                    for number, data in enumerate(entries, 1))
 
 
-# The v2.0 flow's own doAs and visitors (blank: [defaults]); the same service, so the same accounts.
-FIELDS = {"doAs": "do_as", "visitors": "visitors"}
+# The v2.0 flow's own doAs, visitors, cycle and queue (blank: [defaults], the cycle the schedule's);
+# the same service, so the same accounts. A cycle that contradicts the freq is refused, never replaced.
+FIELDS = {"doAs": "do_as", "visitors": "visitors", "cycle": "cycle", "queue": "queue"}
 PROFILE = Profile("enos-v2", "quartz", read, "EnOS v2.0 Dataflow Get Flow / Export Flow JSON", FIELDS,
                   takes_options=False)
