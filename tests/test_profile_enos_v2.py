@@ -149,3 +149,31 @@ def test_the_flows_cycle_is_its_own_and_one_that_contradicts_its_freq_is_refused
     assert not valid["daily_in_cycle_d"].get("warnings")
     stored = saved_flows(tmp_path, capsys, path)["daily_in_cycle_m"]
     assert (stored["graph"]["queue"], stored["graph"]["cycle"]) == ("q_night", "M"), stored
+
+
+@pytest.mark.parametrize(("upstream", "code"), [
+    ({"flow_id": 4088, "name": "meter_ingest", "owners": ["eve"], "org_id": "o2"}, "UPSTREAM_NOT_VISIBLE"),
+    (None, "UPSTREAM_MISSING"),
+    ({"flow_id": 4088, "name": "meter_ingest", "owners": ["bob"], "org_id": "o1"}, None),
+], ids=["another organisation's", "not there", "the organisation's, not the caller's"])
+def test_a_flow_waiting_on_a_flow_the_save_would_be_refused_over_is_refused_by_the_plan(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], upstream: dict[str, Any] | None, code: str | None) -> None:
+    """grid_settlement waits on flow 4088. The live plan reads that flow (it is not in the
+    caller's listing): another organisation's (Get answers 62103) or not there (62102) makes the
+    save fail at the service, so the plan refuses it now, naming the flow; a flow of the
+    organisation that the caller does not own is readable: nothing to say."""
+    state = base_state(flows=0)
+    if upstream is not None:
+        state["flows"].append(upstream)
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
+                                run="create_missing = true", extra='[mapping]\nunscheduled = "manual"')
+    main(["plan", str(config), "--json"])
+    inventory = json.loads(capsys.readouterr().out)
+    action = next(a for a in inventory["actions"] if a["name"] == "grid_settlement")
+    if code is None:
+        assert action["action"] == "create" and not action.get("errors"), action
+        return
+    assert action["action"] == "invalid" and [e["code"] for e in action["errors"]] == [code], action
+    assert "it waits on flow 4088" in action["errors"][0]["message"]
+    assert inventory["exit_code"] == 5 and inventory["by_action"]["invalid"] == 1

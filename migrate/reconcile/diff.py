@@ -28,6 +28,7 @@ from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
 from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal, live_active
 from migrate.reconcile.targets import RebindError, rebind
+from migrate.service.answers import INVALID_PARAMETER
 
 ACTIONS = ("create", "update", "unchanged", "invalid", "orphaned", "disable")
 ORPHANED = "carries this source's marker, but its key is no longer in the export"
@@ -147,7 +148,16 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             match: Match = found
             wanted = rebind(wire, match.flow_id, remote_graph(match.live))
         else:
-            match = Match(flow.flow_id, await live.read(flow.flow_id), "id")
+            try:
+                match = Match(flow.flow_id, await live.read(flow.flow_id), "id")
+            except ReadFailed as failed:
+                if getattr(getattr(failed.failure, "answer", None), "code", None) != INVALID_PARAMETER:
+                    raise
+                # Not there: the run creates it with its id (Import asks for it), as `run` does.
+                if create_missing:
+                    return action  # create
+                return _refused(action, "NOT_FOUND", f"flow {flow.flow_id} is not in the service; set "
+                                                     "run.create_missing = true to create it")
             twins = await live.twins_of(mark[1], [flow.flow_id], flow.flow_id) if mark is not None else None
             if isinstance(twins, Refusal):
                 return _refused(action, twins.code, twins.message)
@@ -205,6 +215,7 @@ async def live_actions(live: LiveFlows, ready: list[ReadyFlow], wanted: set[str]
     if live.scopes:
         await live.markers()  # the scan the orphans need anyway, first: twins are found wherever they are
     actions = list(await asyncio.gather(*(one(flow) for flow in ready)))
+    await _check_upstream_flows(live, ready, actions, gate)
     if live.scopes:
         orphans = await live.orphans(wanted)  # ReadFailed: the plan cannot say what is ours
         # A flow this plan saves (by its id) is no orphan, whatever marker it carries now (one made
@@ -214,3 +225,46 @@ async def live_actions(live: LiveFlows, ready: list[ReadyFlow], wanted: set[str]
         actions += [orphan_action(scope, digest, flow_id, name, await live.read(flow_id) if prune else None, prune)
                     for flow_id, name, scope, digest in orphans if flow_id not in saved]
     return actions
+
+
+# What Get Flow answers for an upstream flow the save would be refused over (the service answers
+# the save with the same code: 62103 for a flow of another organisation, 62102 for one not there).
+NO_PRIVILEGE = 62103
+UPSTREAM_REFUSALS = {
+    NO_PRIVILEGE: ("UPSTREAM_NOT_VISIBLE", "which the caller cannot read (62103, no privilege: another "
+                                           "organisation's?); the service refuses a save that waits on it"),
+    INVALID_PARAMETER: ("UPSTREAM_MISSING", "which the service does not have (62102); the service refuses a "
+                                            "save that waits on it"),
+}
+
+
+async def _check_upstream_flows(live: LiveFlows, ready: list[ReadyFlow], actions: list[Action],
+                                gate: asyncio.Semaphore) -> None:
+    """A flow to save that waits on another flow (a flow node) which neither this plan makes nor
+    the caller's listing holds: read once; one the service answers 62103 or 62102 for makes the
+    save fail there, so it is refused here (its code, the flow named). Other failures to read
+    it are not refusals (the run will see)."""
+    planned = {flow.flow_id for flow in ready if flow.flow_id}
+    waiting: dict[str, list[Action]] = {}
+    for flow, action in zip(ready, actions, strict=True):
+        if action.action not in ("create", "update"):
+            continue
+        for node in json.loads(flow.body).get("flows") or []:
+            upstream = str(node.get("flowId") or "")
+            if upstream and upstream not in planned and upstream not in live.names:
+                waiting.setdefault(upstream, []).append(action)
+
+    async def check(upstream: str) -> None:
+        async with gate:
+            try:
+                await live.read(upstream)
+                return
+            except ReadFailed as failed:
+                answered = getattr(getattr(failed.failure, "answer", None), "code", None)
+                refusal = UPSTREAM_REFUSALS.get(answered) if isinstance(answered, int) else None
+        if refusal is not None:
+            for action in waiting[upstream]:
+                _refused(action, refusal[0], f"it waits on flow {upstream}, {refusal[1]}")
+
+    await asyncio.gather(*(check(upstream) for upstream in waiting))
+
