@@ -9,6 +9,12 @@ run that died before it knew the outcome: that request may still land. Such a fl
 it is sent last, once its old request's time limit (its record's time + `request_timeout`) has
 passed, and read back after the save; a difference is `failed`, never `saved`.
 
+A save or Import sent and not answered ok (its retries given up, its answer lost) may have
+landed all the same: the flow is read back (a save as wanted is `saved`, an Import's flow found
+is saved into, never imported twice). Where that read fails, the line is `failed`, and a resume
+knows from the log that a request left (results/history.py): with a saved plan, a flow that
+moved to the planned payload is `saved`, not `stale`, and an Import's flow is found and saved.
+
 After the flows, and only when every flow of the source went through (no interrupt, abort or
 stop), the disables: with `--prune disable` every orphan (a live flow carrying our marker whose
 key is in no flow of the source, valid or not) still active is disabled, each with its `attempt`
@@ -35,7 +41,7 @@ from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, differences, remote_graph
 from migrate.reconcile.diff import Action, orphan_action, orphan_marker, sent_facts
 from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows, live_marker
-from migrate.reconcile.saved_plan import OUTSIDE_PLAN, PlannedDisable, SavedPlan
+from migrate.reconcile.saved_plan import AS_PLANNED, OUTSIDE_PLAN, PlannedDisable, SavedPlan
 from migrate.reconcile.targets import RebindError, import_body, rebind, root_directory
 from migrate.results.log import NAMED_FAILURE, ResultLog, ResultLogError
 from migrate.service.answers import (
@@ -75,9 +81,13 @@ class Memory:
     # target -> when (epoch seconds) the last request of a dead run may no longer land: flows
     # whose last record is an `attempt` with no final line after it.
     in_doubt: Mapping[str, float] = field(default_factory=dict)
-    # Of this run's own flows in doubt (a resume), those it sent an Import for since their last
-    # line: a flow found there now is the one that Import made.
+    # Of this run's own flows (a resume), those it sent an Import for since their last line other
+    # than `failed` or `not_attempted` (in doubt, or given up or stopped after the Import left): a
+    # flow found there now is the one that Import made.
     imports_in_doubt: frozenset[str] = frozenset()
+    # This run's own flows (a resume) whose last line is `failed` (or `not_attempted`) after a
+    # request that changes the flow was sent: that request may have landed all the same.
+    sent_before: frozenset[str] = frozenset()
 
 
 class Runner:
@@ -294,14 +304,17 @@ class Runner:
                 return
             if verdict is not None and self.stopping:
                 return  # the check was cut short by the stop: nothing sent, no line (a resume checks it again)
-            if verdict is not None and doubt_until is not None and await self._landed(flow):
-                self._record_flow(flow, "saved", input_sha, started=started, flow_id=flow.flow_id or None,
-                                  msg="the interrupted run's save had landed: the live flow is as planned")
-                return
             if verdict is not None:
                 planned = self.saved_plan.planned.get(flow.source_key)
-                self._record_flow(flow, "stale", input_sha, started=started, msg=verdict,
-                                  flow_id=planned.flow_id if planned is not None and planned.flow_id else None)
+                planned_id = planned.flow_id if planned is not None and planned.flow_id else None
+                if verdict == AS_PLANNED:
+                    # It moved, to the planned payload: this run's own earlier try landed, or
+                    # someone made it so; either way nothing is left to send.
+                    earlier = doubt_until is not None or flow.target in self.memory.sent_before
+                    self._record_flow(flow, "saved" if earlier else "unchanged", input_sha, started=started,
+                                      flow_id=planned_id, msg=EARLIER_SAVE_LANDED if earlier else ALREADY_AS_PLANNED)
+                else:
+                    self._record_flow(flow, "stale", input_sha, started=started, msg=verdict, flow_id=planned_id)
                 return
         if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
             self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
@@ -328,6 +341,10 @@ class Runner:
             flow_id = str(wanted["id"])
             body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
             sha = payload_sha256(body)
+            if status == _MADE_AND_SAVED:
+                self._record_flow(flow, "created", sha, started=started, flow_id=flow_id, input_sha=input_sha,
+                                  msg=EARLIER_IMPORT_AND_SAVE_LANDED)
+                return
         compared: list[str] | None = None  # the fields a comparison found different (result line: `changed`)
         if self.settings.compare == "remote" and status == "saved":
             read = await self._send(lambda: self.client.get_flow(flow_id))
@@ -349,6 +366,15 @@ class Runner:
                 return
             if saved.result == "stopped":
                 saved.msg = saved.msg or STOPPED_AFTER_SEND
+            elif saved.result == "failed" and not self.stopping and _may_have_landed(saved, earlier_tries=True) \
+                    and await self._reads_as(flow_id, wanted or json.loads(body)):
+                # Not answered ok, yet one of its tries landed (an answer lost after the service
+                # applied it): saved as wanted, and never sent again by a resume.
+                self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha,
+                                  body=body, compared=compared,
+                                  msg=f"its answer was not ok ({saved.msg or 'no answer'}), but reading it back "
+                                      "shows it landed")
+                return
             status = "not_attempted" if saved.result == "refused" and not sending.sent else "failed"
             self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                               compared=compared)
@@ -367,15 +393,13 @@ class Runner:
         self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                           compared=compared)
 
-    async def _landed(self, flow: ReadyFlow) -> bool:
-        """A flow of a saved plan that a dead run had a save in flight for: its fingerprint moved
-        because that save landed (the live flow is the planned payload), not because of another writer."""
-        if flow.needs_id:
-            return False
-        read = await self._send(lambda: self.client.get_flow(flow.flow_id))
+    async def _reads_as(self, flow_id: str, wanted: dict[str, Any]) -> bool:
+        """Whether Get Flow shows the flow as `wanted`: a save whose answer was not ok may have
+        landed. A flow that cannot be read is not known to be as wanted."""
+        read = await self._send(lambda: self.client.get_flow(flow_id))
         if read.result != "ok" or read.answer is None:
             return False
-        return not changed_fields(json.loads(flow.body), remote_graph(read.answer.data))
+        return not changed_fields(wanted, remote_graph(read.answer.data))
 
     def _want(self, flow: ReadyFlow | InvalidFlow) -> None:
         """Note the flow's marker digest: its live flow, if any, is not an orphan."""
@@ -554,7 +578,8 @@ class Runner:
             if isinstance(found, Refusal):
                 return Exchange(msg=f"{found.code}: {found.message}")
             # A flow the resumed run had an Import in flight for, found now: the one it made.
-            status = "created" if flow.target in self.memory.imports_in_doubt else "saved"
+            own_import = flow.target in self.memory.imports_in_doubt
+            status = "created" if own_import else "saved"
             if found is None:
                 if not self.settings.create_missing:
                     return Exchange(msg=f"NOT_FOUND: no flow named {flow.name!r}; set run.create_missing = true "
@@ -570,7 +595,7 @@ class Runner:
             exchange: Exchange = failed.failure
             return exchange
         try:
-            return rebind(wire, flow_id, remote_graph(data)), status
+            return _aimed(wire, flow_id, remote_graph(data), status, own_import and found is not None)
         except RebindError as error:
             return Exchange(attempts=1, msg=f"TASKS_DIFFER: {error}")
 
@@ -587,7 +612,7 @@ class Runner:
             if isinstance(landed, Exchange):
                 return landed
             if landed is not None:
-                return await self._made(flow, landed)
+                return await self._made(flow, landed, resumed=True)
         elif flow.flow_id in live.names:
             return None
         else:
@@ -603,10 +628,13 @@ class Runner:
             return created
         return await self._made(flow, created)
 
-    async def _made(self, flow: ReadyFlow, flow_id: str) -> tuple[dict[str, Any], str] | Exchange:
-        """The payload aimed at a flow Import made (its tasks matched by name), status `created`."""
+    async def _made(self, flow: ReadyFlow, flow_id: str,
+                    resumed: bool = False) -> tuple[dict[str, Any], str] | Exchange:
+        """The payload aimed at a flow Import made (its tasks matched by name), status `created`
+        (`resumed`: made by an earlier try of this run, which may have saved it too)."""
         try:
-            return rebind(json.loads(flow.body), flow_id, remote_graph(await self._read_created(flow_id))), "created"
+            return _aimed(json.loads(flow.body), flow_id, remote_graph(await self._read_created(flow_id)), "created",
+                          resumed)
         except ReadFailed as failed:
             exchange: Exchange = failed.failure
             return exchange
@@ -623,17 +651,19 @@ class Runner:
                 self._dir_id = root
         body = json.dumps(import_body(flow, self._dir_id, flow_id), ensure_ascii=False).encode()
         intent = self._intent(flow, sending, "import", "", flow.sha256)
+        asked = False  # a check before a resend ended the request: its last try was asked about
 
-        async def before_resending(failed: Exchange) -> Exchange | None:
+        async def landed_anyway(failed: Exchange) -> Exchange | None:
             # Import is not idempotent: one whose answer was lost (a reset after the service took
             # it, a time-out, a 5xx from the gateway) may have made the flow, and a second would
             # make a twin. Sent again only once the service is seen not to hold it.
-            answer = failed.answer
-            if answer is not None and (answer.http_status == 429 or answer.code == 429):
-                return None  # throttled at the gateway: nothing reached the service
+            nonlocal asked
+            if not _may_have_landed(failed):
+                return None
             landed = await self._imported(flow, flow_id)
             if landed is None:
                 return None
+            asked = True
             if isinstance(landed, Exchange):
                 landed.attempts = failed.attempts
                 if landed.result != "stopped" and not NAMED_FAILURE.match(landed.msg):
@@ -642,7 +672,10 @@ class Runner:
             return Exchange(result="ok", attempts=failed.attempts, msg=IMPORT_LANDED,
                             answer=Answer(200, 0, IMPORT_LANDED, {"flowId": landed}, None))
 
-        made = await self._send(lambda: self.client.import_flow(body, on_send=intent), before_resending)
+        made = await self._send(lambda: self.client.import_flow(body, on_send=intent), landed_anyway)
+        if made.result == "failed" and not asked and not self.stopping:
+            # Its retries given up: the last try may have made the flow as well (its answer lost).
+            made = await landed_anyway(made) or made
         data = made.answer.data if made.answer is not None else None
         if made.result != "ok" or not isinstance(data, dict) or "flowId" not in data:
             return made
@@ -767,6 +800,12 @@ class _FlowQueue:
 IMPORT_LANDED = "the Import's answer was lost, and the service holds the flow it made: not sent again"
 IMPORT_UNKNOWN = ("the Import's answer was lost, and the service could not be asked whether it made the flow: it "
                   "may exist; not sent again, and the next run finds it by its marker")
+EARLIER_SAVE_LANDED = "an earlier try of this run's save had landed: the live flow is as planned"
+ALREADY_AS_PLANNED = "already as planned: the live flow is the planned payload; nothing sent"
+EARLIER_IMPORT_AND_SAVE_LANDED = ("an earlier try of this run's Import had made the flow and its save had landed: "
+                                  "the live flow is as wanted; nothing sent")
+# A payload `_aimed` finds already live in a flow an earlier try of this run made: nothing to send.
+_MADE_AND_SAVED = "made and saved"
 STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "
                       "--resume finds the flow (by id, name or marker) and saves it as wanted")
 
@@ -776,6 +815,30 @@ class _Sending:
     """Whether a request that may change the flow has left (so its outcome must be recorded)."""
 
     sent: bool = False
+
+
+def _may_have_landed(exchange: Exchange, earlier_tries: bool = False) -> bool:
+    """Whether a request not answered ok may have been applied all the same: its answer was lost
+    or a transient failure (a 5xx from the gateway may come after the service applied it); never
+    a throttle (the gateway stops it before the service) or a refusal of the service's own.
+    `earlier_tries`: any try before the last one counts too (each was retried, so each was such)."""
+    if earlier_tries and exchange.attempts > 1:
+        return True
+    answer = exchange.answer
+    if answer is None:
+        return True
+    return is_transient(answer) and answer.http_status != 429 and answer.code != 429
+
+
+def _aimed(wire: dict[str, Any], flow_id: str, live: dict[str, Any], status: str,
+           own_import: bool) -> tuple[dict[str, Any], str]:
+    """The payload aimed at the live flow (RebindError: their tasks do not match), with its
+    status; `_MADE_AND_SAVED` when the flow is one an earlier try of this run made (`own_import`)
+    and is already as wanted: its save had landed too."""
+    payload = rebind(wire, flow_id, live)
+    if own_import and not changed_fields(payload, live):
+        return payload, _MADE_AND_SAVED
+    return payload, status
 
 
 def _stopped(exchange: Exchange) -> Exchange:

@@ -6,7 +6,9 @@ flow's fingerprint (updateTime and the hash of its graph) is unchanged; for a cr
 live flow is ours. Otherwise the flow is not touched and gets a `stale` line saying why; a flow
 the plan did not mean to change is not touched and gets no line (the run counts them). A live
 state that cannot be read is no sign that the flow moved: the check raises ReadFailed, and the
-run records the flow `failed` with the read's answer.
+run records the flow `failed` with the read's answer. A flow to update that moved *to the planned
+payload* is not stale either (AS_PLANNED): a try of this run whose answer was lost landed, or
+someone made it so; nothing is left to send.
 
 A plan made with `--prune disable` also holds `disable` actions (orphans still active): applied
 after the flows, each only if the live flow's fingerprint is still the planned one (else `stale`);
@@ -24,13 +26,16 @@ from typing import Any
 from migrate.config import ConfigError
 from migrate.mapping.flows import ReadyFlow
 from migrate.mapping.identity import marker_of
+from migrate.reconcile.compare import changed_fields, remote_graph
 from migrate.reconcile.diff import fingerprint
 from migrate.reconcile.live import LiveFlows, ReadFailed, ReadFlow, live_active
+from migrate.reconcile.targets import RebindError, rebind
 
 PLAN_FORMAT = 1
 CHANGES = ("create", "update")  # the actions on a flow of the source that a run applies
 DISABLE = "disable"  # the action on an orphan (plan --prune disable) that a run applies
 OUTSIDE_PLAN = "outside the plan"  # the verdict for a flow the plan does not change
+AS_PLANNED = "as planned"  # the verdict for a flow to update that moved, to the planned payload
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,8 @@ class SavedPlan:
 
     async def verdict(self, flow: ReadyFlow, read: ReadFlow, live_flows: Callable[[], Awaitable[LiveFlows | Any]],
                       own_import: bool = False) -> str | None:
-        """None: apply it; OUTSIDE_PLAN: the plan does not change it; else why it is stale.
+        """None: apply it; OUTSIDE_PLAN: the plan does not change it; AS_PLANNED: it moved since
+        the plan, to the planned payload (nothing to send); else why it is stale.
         ReadFailed: the live state could not be read to tell. `own_import`: this run (resumed)
         had an Import in flight for the flow, so a flow there now may be the one it made: the
         create goes on, and looks for that flow before it imports anything."""
@@ -128,9 +134,12 @@ class SavedPlan:
             return "stale: the export changed since the plan was made (another payload); plan again"
         if planned.action == "update":
             try:
-                now = fingerprint(await read(planned.flow_id))
+                current = await read(planned.flow_id)
             except ReadFailed as failed:
                 raise ReadFailed(failed.failure, "the live flow could not be read to check the plan") from None
+            now = fingerprint(current)
+            if now != planned.fingerprint and _is_payload(flow, planned.flow_id, current):
+                return AS_PLANNED
             if now != planned.fingerprint:
                 was = (planned.fingerprint or {}).get("updateTime", "")
                 return (f"stale: flow {planned.flow_id} changed since the plan was made (updateTime {was} -> "
@@ -148,6 +157,17 @@ class SavedPlan:
         if found is not None:
             return "stale: the plan creates this flow, but a live flow is there now; not touched, plan again"
         return None
+
+
+def _is_payload(flow: ReadyFlow, flow_id: str, live: dict[str, Any]) -> bool:
+    """Whether the live flow is the flow's payload (aimed at it, as the run would save it)."""
+    graph = remote_graph(live)
+    wire = json.loads(flow.body)
+    try:
+        wanted = rebind(wire, flow_id, graph) if flow.needs_id else wire
+    except RebindError:
+        return False  # its tasks are not ours any more: not the payload
+    return not changed_fields(wanted, graph)
 
 
 async def _id_still_free(flow_id: str, read: ReadFlow) -> str | None:

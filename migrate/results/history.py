@@ -1,5 +1,7 @@
-"""What earlier result logs say: which run to resume, what was last saved for each flow, and
-which flows a dead run may still have a request in flight for."""
+"""What earlier result logs say: which run to resume, what was last saved for each flow, which
+flows a dead run may still have a request in flight for, and which flows this run sent a request
+for that may have landed though their line says `failed` (its retries given up, its answer lost, or
+the run stopped after it left)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 # Logs touched this recently are read for flows in doubt even when the run is not a resume: a
 # crash followed by a fresh run must not race the dead run's requests either.
 RECENT_SECONDS = 120.0
+# The lines after which a request sent earlier for the flow may have landed unseen.
+UNSETTLED = ("failed", "not_attempted")
 
 
 class NothingToResume(CannotRun):
@@ -126,25 +130,39 @@ def _deadline(line: dict[str, Any], timeout: float) -> float:
 class _Outcomes:
     last_saved: dict[str, str]  # target -> input hash of its last line, when that is saved/created/unchanged
     in_doubt: dict[str, float]  # target -> deadline, when its last record is an attempt
-    # Targets with an Import among their attempt records since their last line: in doubt, a flow
-    # found there is the one that Import made.
+    # Targets with an Import among their attempt records since their last line other than `failed`
+    # or `not_attempted` (in doubt, or failed after it left): a flow found there is the one that
+    # Import made.
     importing: set[str] = field(default_factory=set)
+    # Targets whose last line is `failed` (or `not_attempted`) with an attempt record since their
+    # last other line: a request sent for them may have landed all the same.
+    sent_then_failed: set[str] = field(default_factory=set)
 
 
 def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
     ordered = sorted(records, key=lambda line: str(line.get("ts", "")))
     outcomes = _Outcomes({}, {})
+    sent: set[str] = set()  # targets with an attempt record since their last line other than UNSETTLED
     for line in ordered:
         target, status = line["target"], line["status"]
         if status == "invalid":
             continue  # an invalid duplicate row says nothing of the flow
         outcomes.last_saved.pop(target, None)
         outcomes.in_doubt.pop(target, None)
+        outcomes.sent_then_failed.discard(target)
         if status == ATTEMPT:
             outcomes.in_doubt[target] = _deadline(line, timeout)
+            sent.add(target)
             if line.get("action") == "import":
                 outcomes.importing.add(target)
             continue
+        if status in UNSETTLED and target in sent:
+            # Not answered ok, or stopped, after a request left (or not tried since): what it did is
+            # known only by reading the flow, which the next try does (an Import's flow is found,
+            # never made twice).
+            outcomes.sent_then_failed.add(target)
+            continue
+        sent.discard(target)
         outcomes.importing.discard(target)
         if status in ("saved", "created", "restored", "unchanged") and line.get("input_sha256"):
             outcomes.last_saved[target] = line["input_sha256"]
@@ -163,4 +181,4 @@ def load_memory(settings: Settings, run_id: str, resume: bool) -> Memory:
     in_doubt = {target: until for target, until in theirs.in_doubt.items() if until > now}
     in_doubt.update(mine.in_doubt)  # this run's own: read back after the save, however long ago
     return Memory(done=mine.last_saved, last_saved=theirs.last_saved if reads_all else {}, in_doubt=in_doubt,
-                  imports_in_doubt=frozenset(mine.importing))
+                  imports_in_doubt=frozenset(mine.importing), sent_before=frozenset(mine.sent_then_failed))
