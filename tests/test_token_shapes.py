@@ -93,3 +93,25 @@ def test_a_token_lapsing_mid_run_is_renewed_once_for_sixteen_workers(
     assert set(emulator["answers_by_code"]) == {"0", refusal}
     assert all(line["attempts"] == 1 for line in lines)  # a resend after renewal is not a retry
 
+
+
+@pytest.mark.parametrize("shape", ["status_401", "apim_status"])
+def test_a_renewal_that_cannot_be_had_leaves_the_flows_it_stopped_not_attempted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], app_env: None, shape: str) -> None:
+    """The token lapses after 60 requests and the application is revoked after its first token,
+    so the renewal is refused (1002): the run stops (exit 4). The requests that met the lapsed
+    token were refused by the gateway for it, never applied: their flows are `not_attempted`
+    with the refusal's code, like every flow after them, never `failed` (which says a request
+    may have landed)."""
+    flows = 240
+    auth = {"token_problems": shape, "lapse_tokens_after_requests": 60, "revoke_application_after_tokens": 1}
+    state = base_state(flows=flows, tasks_per_flow=1, applications=APPS["applications"], auth=auth)
+    config = write_config(tmp_path, state=state, rows=export_rows(flows),
+                          run={"concurrency": 16, "rate_per_second": 5000})
+    code, report, lines = run_json(capsys, config)
+    assert code == 4, report
+    assert set(report["by_status"]) == {"saved", "not_attempted"}, report["by_status"]
+    assert report["by_status"]["saved"] == 60 and report["emulator"]["answers_by_code"]["0"] == 60
+    met_the_lapse = [line for line in lines if line["status"] == "not_attempted" and line["attempts"] == 0
+                     and line.get("code") == 1002]
+    assert met_the_lapse and all("appKey does not exist" in line["msg"] for line in met_the_lapse)

@@ -40,6 +40,7 @@ class TokenService:
         self._by_token: dict[str, Issued] = {}
         self._seen_encryptions: set[str] = set()
         self._verified = 0  # batch requests checked, for `lapse_tokens_after_requests`
+        self._issued = 0  # tokens issued, for `revoke_application_after_tokens`
 
     @property
     def required(self) -> bool:
@@ -58,7 +59,9 @@ class TokenService:
         if not isinstance(timestamp, int) or isinstance(timestamp, bool):
             raise AuthError(BAD_PARAMETER, "Invalid parameter: timestamp must be milliseconds")
         secret = self.applications.get(str(app_key))
-        if secret is None:
+        revoke_after = self.rules.revoke_application_after_tokens
+        revoked = bool(revoke_after) and self._issued >= revoke_after
+        if secret is None or revoked:
             raise AuthError(NO_SUCH_APP, "appKey does not exist")
         if body["encryption"] in self._seen_encryptions:
             raise AuthError(DUPLICATE_REQUEST, "Duplicate request: this encryption was used already")
@@ -75,6 +78,7 @@ class TokenService:
 
     def _issue(self, app_key: str, now: float) -> dict[str, Any]:
         issued = Issued(app_key, secrets.token_hex(16), now + self.rules.token_ttl_seconds)
+        self._issued += 1
         old = self._by_app.get(app_key)
         if old is not None:
             self._by_token.pop(old.token, None)

@@ -111,6 +111,10 @@ class AuthRules(Strict):
     # known (1203 / 4011, refreshable); "forget" drops it (1203 / 4012, get a new one).
     lapse_tokens_after_requests: Annotated[int, Field(ge=0)] = 0
     lapse_tokens_as: Literal["expire", "forget"] = "expire"
+    # After this many tokens issued (get or refresh), the application is revoked: every token
+    # request is answered 1002 "appKey does not exist" (0: never), as when its key is rotated or
+    # deleted mid-run; with `lapse_tokens_after_requests`, a renewal that cannot be had.
+    revoke_application_after_tokens: Annotated[int, Field(ge=0)] = 0
 
 
 class Limits(Strict):

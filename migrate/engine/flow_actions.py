@@ -296,7 +296,7 @@ class _Toggler:
         self.runner.on_record(status)  # the progress, as a run's records
 
     async def one(self, action: ToggleAction) -> None:
-        from migrate.engine.runner import Exchange
+        from migrate.engine.runner import Exchange, never_applied
         from migrate.results.log import ResultLogError
 
         begun, runner = time.monotonic(), self.runner
@@ -336,10 +336,10 @@ class _Toggler:
             if answer.result != "ok":
                 if answer.result == "stopped" and not sent:
                     return  # no line: a resumed run sends it
-                if sent and answer.result != "stopped":
+                if sent and answer.result != "stopped" and not never_applied(answer, sent):
                     await self._landed_anyway(action, answer, begun)
                     return
-                status = "not_attempted" if answer.result == "refused" and not sent else "failed"
+                status = "not_attempted" if never_applied(answer, sent) else "failed"
                 self.record(action, status, answer, begun, None)
                 return
             # Read back: the line says what the service holds now, not what was asked of it.
@@ -406,13 +406,14 @@ class _Toggler:
     async def _deleted(self, action: ToggleAction, answer: Exchange, begun: float, sent: bool) -> None:
         """A delete's line: `deleted` once a Get Flow says the flow is not there (a retried delete
         the service refuses because its first try did it counts), else `failed` with the answer."""
+        from migrate.engine.runner import never_applied
         from migrate.service.answers import INVALID_PARAMETER
 
         runner = self.runner
         if answer.result == "stopped" and not sent:
             return  # no line: a resumed run sends it
         if answer.result != "ok" and (answer.answer is None or answer.answer.code != INVALID_PARAMETER):
-            status = "not_attempted" if answer.result == "refused" and not sent else "failed"
+            status = "not_attempted" if never_applied(answer, sent) else "failed"
             self.record(action, status, answer, begun, action.active)
             return
         back = await runner._send(lambda: self.client.get_flow(action.flow_id))

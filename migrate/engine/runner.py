@@ -375,7 +375,7 @@ class Runner:
                                   msg=f"its answer was not ok ({saved.msg or 'no answer'}), but reading it back "
                                       "shows it landed")
                 return
-            status = "not_attempted" if saved.result == "refused" and not sending.sent else "failed"
+            status = "not_attempted" if never_applied(saved, sending.sent) else "failed"
             self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                               compared=compared)
             return
@@ -529,7 +529,7 @@ class Runner:
                 self._record_orphan(action.source_key, action.flow_id, action.name, "disabled", done, started,
                                     "orphaned (its key is no longer in the export): disabled, not deleted")
             elif done.result != "stopped" or sending.sent:
-                status = "not_attempted" if done.result == "refused" and not sending.sent else "failed"
+                status = "not_attempted" if never_applied(done, sending.sent) else "failed"
                 self._record_orphan(action.source_key, action.flow_id, action.name, status, done, started)
         except ResultLogError:
             self.unrecorded += sending.sent
@@ -733,7 +733,10 @@ class Runner:
                 return _stopped(exchange)
             except TokenError as refused:
                 self._abort(refused.code, str(refused))
-                exchange.attempts -= 1  # this attempt never reached the batch service
+                # This attempt was not applied: no token to send it with, or sent and refused for
+                # its token (1203, 4011, 4012) with none to be had for the resend. "refused" with no
+                # attempt left counted: nothing of the request landed (a `not_attempted` flow).
+                exchange.attempts -= 1
                 exchange.result, exchange.code = "refused", refused.code
                 exchange.msg = f"{'' if exchange.attempts else 'not attempted: '}{refused}"
                 return exchange
@@ -815,6 +818,13 @@ class _Sending:
     """Whether a request that may change the flow has left (so its outcome must be recorded)."""
 
     sent: bool = False
+
+
+def never_applied(exchange: Exchange, sent: bool) -> bool:
+    """A request refused for want of a token (the run stops): before it left, or, left and
+    refused by the gateway for its token with none to be had for the resend, with no earlier try
+    counted (Runner._send). Nothing of it landed: its flow is `not_attempted`, not `failed`."""
+    return exchange.result == "refused" and not (sent and exchange.attempts)
 
 
 def _may_have_landed(exchange: Exchange, earlier_tries: bool = False) -> bool:
