@@ -22,10 +22,10 @@ from migrate.emulator.exceptions import (
     user_org_mismatch,
 )
 from migrate.emulator.store import Store
-from migrate.mapping.graph import flow_node_id, task_node_id
+from migrate.mapping.graph import find_cycle, flow_node_id, task_node_id
 from migrate.results.stamps import local_plain
 from migrate.schedule.quartz import is_valid_quartz
-from migrate.service.model import FlowPayload, canonical_id, field_errors
+from migrate.service.model import FlowPayload, canonical_id, contradicted_cycle, field_errors
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 LISTINGS_KEPT = 16  # distinct searches remembered between changes
@@ -81,6 +81,20 @@ def _named(by_name: Mapping[str, str], relation: Mapping[str, Any], key: str) ->
     if node is None:
         raise ServiceError(62102, f"Workflow validation failed: {key} {relation.get(key)!r} is not a task of the flow")
     return node
+
+
+def _check_import_relations(flow_json: Mapping[str, Any]) -> None:
+    """The task graph Save refuses whatever the switches (graph_errors), in the export form's names:
+    a task waiting on itself, or relations that go round. A link relation cannot close a loop: its
+    source is another flow, which nothing in this flow precedes."""
+    edges = [(str(r.get("sourceTaskName")), str(r.get("targetTaskName"))) for r in flow_json.get("relations") or []]
+    for source, target in edges:
+        if source == target:
+            raise ServiceError(62102, f"Workflow validation failed: relation {source!r}->{target!r} links a task "
+                                      "to itself")
+    cycle = find_cycle(edges)
+    if cycle:
+        raise ServiceError(62102, f"Workflow validation failed: relations form a cycle: {' -> '.join(cycle)}")
 
 
 def _flow_nodes_prefixed(body: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +301,7 @@ class BatchService:
             raise invalid("; ".join(e.sentence() for e in field_errors(error))) from None
         flow = self._owned(user, payload.id)
         self._check_references(user, payload)
-        self._check_owners(user, payload)
+        self._check_owners(user, payload.owners)
         flow.graph = {**payload.wire(), "creator": flow.creator}
         flow.name, flow.active = payload.name, payload.active
         flow.owners, flow.visitors = _names(payload.owners), _names(payload.visitors)
@@ -318,12 +332,13 @@ class BatchService:
                 # The saving user cannot even read that flow (Get Flow: 62103), so it cannot wait on it.
                 raise no_privilege(f"field flows: flow {upstream.flowId} is not in your organization")
 
-    def _check_owners(self, user: UserSpec, payload: FlowPayload) -> None:
-        """Owners are users of the saving user's organization (`rules.owners_must_be_users`)."""
+    def _check_owners(self, user: UserSpec, owners: str) -> None:
+        """Owners are users of the saving (or importing) user's organization (`rules.owners_must_be_users`):
+        Save's `owners`, Import's `flowJson.owners`."""
         if not self.rules.owners_must_be_users:
             return
         members = {u.name for u in self.users.values() if u.org_id == user.org_id}
-        strangers = [name for name in _names(payload.owners) if name not in members]
+        strangers = [name for name in _names(owners) if name not in members]
         if strangers:
             raise invalid(f"field owners: {', '.join(strangers)} not a user of organization {user.org_id}")
 
@@ -461,13 +476,18 @@ class BatchService:
         if not isinstance(flow_json, dict) or not is_valid_quartz(str(flow_json.get("cron", ""))) \
                 or flow_json.get("cycle") not in ("M", "W", "D", "H", "mi"):
             raise ServiceError(62102, "Workflow validation failed")
+        # Save's rules of the flow as a whole, on the export form's fields (docs/emulator.md,
+        # "Which rules Import applies"): refused before any task id or flow id is taken.
+        self._check_import_cycle(flow_json)
+        self._check_owners(user, str(flow_json.get("owners") or ""))
         tasks_in = self._import_tasks(flow_json.get("tasks"))
         if self._last_task_id is None:
             self._last_task_id = max((int(t) for t in self.tasks), default=100_000)
+        last_task_id = self._last_task_id  # taken only once the flow is stored: a refusal takes no id
         tasks, details, by_name, new_tasks = [], {}, {}, {}
         for index, task in enumerate(tasks_in):
-            self._last_task_id += 1
-            task_id = str(self._last_task_id)
+            last_task_id += 1
+            task_id = str(last_task_id)
             new_tasks[task_id] = task["name"]
             details[task_id] = task
             by_name[task["name"]] = task_node_id(task_id)
@@ -484,6 +504,7 @@ class BatchService:
                                           "which no flowLinks or taskLinks entry has")
             relations.append({"cycleGap": gap, "source": link_nodes[r["linkId"]],
                               "target": _named(by_name, r, "targetTaskName"), "rerun": bool(r.get("rerun"))})
+        _check_import_relations(flow_json)
         flow_id = wanted if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0 \
             and wanted not in self.flows else max(self.flows, default=1000) + 1
         owners = _names(str(flow_json.get("owners") or "")) or [user.name]
@@ -505,9 +526,18 @@ class BatchService:
         )
         self.flows[flow_id] = flow
         self.tasks.update(new_tasks)
+        self._last_task_id = last_task_id
         self._changed()
         self.store.save_flow(flow, new_tasks)
         return {"flowId": flow_id}
+
+    def _check_import_cycle(self, flow_json: dict[str, Any]) -> None:
+        """Save's `rules.cycle_matches_freq` on the export form, whose `cron` is Save's `freq`."""
+        cycle, cron = str(flow_json["cycle"]), str(flow_json["cron"])
+        fires = contradicted_cycle(cycle, cron)
+        if self.rules.cycle_matches_freq and fires is not None:
+            raise invalid(f"field cycle: cycle {cycle} is finer than cron {cron!r} fires (its cycle is {fires}) "
+                          f"(value {json.dumps(cycle)})")
 
     def _import_tasks(self, raw: object) -> list[dict[str, Any]]:
         """flowJson's tasks, each with a name, once; with `rules.import_task_fields`, every

@@ -206,6 +206,13 @@ def freq_cycle(freq: str) -> Cycle | None:
         return None
 
 
+def contradicted_cycle(cycle: str, freq: str) -> Cycle | None:
+    """The cycle a freq fires at, when `cycle` is finer (a daily freq, cycle H: hourly instances
+    that never run; refused as CYCLE_CONTRADICTS_FREQ, Save's and Import's rule); else None."""
+    fires = freq_cycle(freq)
+    return fires if fires is not None and cycle in CYCLE_GRAIN and CYCLE_GRAIN[cycle] < CYCLE_GRAIN[fires] else None
+
+
 def _rule_on(info: ValidationInfo, rule: str) -> bool:
     """A rule of the model is on unless the validation context turns it off (the emulator's switches)."""
     return not isinstance(info.context, dict) or info.context.get(rule, True) is not False
@@ -309,8 +316,8 @@ class FlowPayload(WireModel):
                 if node.flowId == self.id:
                     raise _rule_error(SELF_DEPENDENCY, "flows", node.nodeId,
                                       f"flow {self.id} cannot depend on itself (flow node {node.nodeId})")
-        fires = freq_cycle(self.freq)
-        if fires is not None and CYCLE_GRAIN[self.cycle] < CYCLE_GRAIN[fires] and _rule_on(info, "cycle_matches_freq"):
+        fires = contradicted_cycle(self.cycle, self.freq)
+        if fires is not None and _rule_on(info, "cycle_matches_freq"):
             raise _rule_error(CYCLE_CONTRADICTS_FREQ, "cycle", self.cycle,
                               f"cycle {self.cycle} is finer than freq {self.freq!r} fires (its cycle is {fires})")
         return self
