@@ -252,6 +252,24 @@ def test_a_flow_made_before_a_later_step_failed_is_named_on_its_line(tmp_path: P
     assert code == 2 and line["flow_id"] == str(made["id"]) and f"created as flow {made['id']}" in line["msg"], line
 
 
+def test_a_flow_made_then_refused_its_save_is_named_on_its_line(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # The Import made the flow; its save was throttled past retry_after_max: the failed line says
+    # a flow was made (it said only the save's answer), and names it.
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    faults = {"seed": 1, "throttle_429": 1.0, "retry_after_seconds": 600, "only_actions": ["save"]}
+    (service.parent / "state.json").write_text(json.dumps(base_state(flows=0, faults=faults)), encoding="utf-8")
+    config = machine(tmp_path / "a", "0 3 * * * /opt/job.sh\n", service,
+                     run="create_missing = true\nretry_after_max = 5")
+    code, first = cli_json(capsys, "run", str(config))
+    [line] = [json.loads(text) for text in Path(first["result_log"]).read_text(encoding="utf-8").splitlines()
+              if json.loads(text).get("status") == "failed"]
+    [made] = live_flows(service).values()
+    assert code == 2 and line["flow_id"] == str(made["id"]), line
+    assert line["msg"].startswith(f"created as flow {made['id']} (Import), then its save: "), line
+
+
 def test_names_that_differ_only_in_what_does_not_show_are_one_flow(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     # A spreadsheet's trailing space or tab, a no-break space, a zero-width space, a full-width

@@ -375,6 +375,8 @@ class Runner:
                                   msg=f"its answer was not ok ({saved.msg or 'no answer'}), but reading it back "
                                       "shows it landed")
                 return
+            if status == "created":  # the flow exists now, though its save did not go through
+                saved.msg = f"created as flow {flow_id} (Import), then its save: {saved.msg or 'no answer'}"
             status = "not_attempted" if never_applied(saved, sending.sent) else "failed"
             self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                               compared=compared)
