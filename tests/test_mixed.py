@@ -297,3 +297,64 @@ def test_two_crontabs_sharing_a_job_name_both_files_in_the_duplicate(tmp_path: P
     assert error["code"] == "DUPLICATE" and error["field"] == "source", error
     assert "hostA.cron" in error["message"] and "hostB.cron" in error["message"], error
     assert "identity_scope" in error["message"], error
+
+
+CRONJOB_OPS_DB_BACKUP = """apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: db-backup
+  namespace: ops
+spec:
+  schedule: "0 8 * * *"
+  timeZone: Etc/UTC
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: dump
+            image: registry.example/backup:2
+            command: ["/bin/dump", "--all"]
+"""
+AZKABAN_OPS_DB_BACKUP = """config:
+  failure.emails: ops@example.com
+nodes:
+  - name: backup
+    type: command
+    config:
+      command: /opt/backup/dump.sh
+trigger:
+  schedule:
+    type: cron
+    value: 0 0 3 ? * *
+"""
+
+
+def test_formats_whose_keys_meet_keep_their_own_flows_under_one_given_identity_scope(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CronJob `ops/db-backup` and an Azkaban flow `ops/db-backup` in one folder with `[mapping]
+    identity_scope` given: each format's flows carry `<scope>.<format>`, so the two are two flows,
+    each found again by the next run (one marker for both made them one flow, saved in turn by
+    each: the last run's won, the other job was lost)."""
+    folder = tmp_path / "estate"
+    (folder / "ops").mkdir(parents=True)
+    (folder / "cronjobs.yaml").write_text(CRONJOB_OPS_DB_BACKUP, encoding="utf-8")
+    (folder / "ops" / "ops.project").write_text("azkaban-flow-version: 2.0\n", encoding="utf-8")
+    (folder / "ops" / "db-backup.flow").write_text(AZKABAN_OPS_DB_BACKUP, encoding="utf-8")
+    config = _config(tmp_path, "estate", folder, "auto", {"azkaban.server_timezone": "UTC"})
+    config.write_text(config.read_text(encoding="utf-8").replace("[mapping]\n", '[mapping]\nidentity_scope = "estate"\n'),
+                      encoding="utf-8")
+    plan = _plan(capsys, config, "--offline")
+    assert plan["flows_found"] == 2 and plan["by_action"] == {"valid": 2}, plan
+    code, out, err = run_cli(capsys, "run", str(config), "--json")
+    assert code == 0 and json.loads(out)["by_status"] == {"created": 2}, err
+    again = _plan(capsys, config)
+    assert again["by_action"] == {"unchanged": 2}, again["actions"]
+    kept = {a["name"]: a["flow_id"] for a in again["actions"]}
+    assert len(set(kept.values())) == 2, kept
+    code, out, _ = run_cli(capsys, "export", str(config), "--out", str(tmp_path / "live.jsonl"))
+    markers = sorted(json.loads(line)["desc"].rsplit("[migrate:", 1)[1].split("/")[0]
+                     for line in (tmp_path / "live.jsonl").read_text(encoding="utf-8").splitlines()[1:]
+                     if "[migrate:" in json.loads(line).get("desc", ""))
+    assert markers == ["estate.azkaban", "estate.kubernetes"], markers

@@ -16,7 +16,9 @@ import unicodedata
 
 DIGEST_LENGTH = 16  # 64 bits: two keys of a million flows share one with a chance of about 3 in 100 million
 SCOPE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-MARKER = re.compile(r"\s?\[migrate:([A-Za-z0-9_.-]{1,32})/([0-9a-f]{16})\]\s*$")
+# A scope is up to 32 characters, but for a folder of several formats given one: each format's is
+# `<scope>.<profile>` (mapping/flows.py entry_scope), longer.
+MARKER = re.compile(r"\s?\[migrate:([A-Za-z0-9_.-]{1,64})/([0-9a-f]{16})\]\s*$")
 
 
 def name_key(name: str) -> str:
