@@ -107,3 +107,72 @@ def test_a_text_of_prose_is_no_crontab(tmp_path: Path) -> None:
     cron = tmp_path / "jobs.cron"
     cron.write_text("15 3 1-7 jan-mar mon-fri /opt/a.sh\n*/5 * * * * /opt/b.sh\n@daily /opt/c.sh\n", encoding="utf-8")
     assert recognised(cron, list(registry())) == ["crontab"]
+
+
+RUNDECK_APPLYING_A_CRONJOB = """- defaultTab: nodes
+  description: Re-applies the cleanup CronJob manifest every night
+  executionEnabled: true
+  group: ops
+  name: reapply-cleanup
+  uuid: 7d3c9f0e-5b1a-4c2e-9f61-0a1b2c3d4e5f
+  schedule:
+    time: {hour: '01', minute: '30', seconds: '0'}
+    month: '*'
+    weekday: {day: '*'}
+    year: '*'
+  scheduleEnabled: true
+  sequence:
+    commands:
+    - script: |-
+        kubectl apply -f - <<'EOF'
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: cleanup, namespace: ops}
+        EOF
+    keepgoing: false
+    strategy: node-first
+"""
+CRONJOB_CALLING_EVENTBRIDGE = """apiVersion: batch/v1
+kind: CronJob
+metadata: {name: notify, namespace: ops}
+spec:
+  schedule: "0 6 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: notify
+            image: amazon/aws-cli:2
+            command: ["aws", "events", "put-events", "--entries",
+                      '[{"Source": "ops", "DetailType": "done", "Detail": "{}", "EventBusName": "default"}]']
+"""
+CRONTAB_CALLING_AIRFLOW = """# trigger the nightly DAG through Airflow's REST API
+MAILTO=ops@example.com
+15 2 * * * curl -s -X POST http://airflow:8080/api/v1/dags/nightly/dagRuns -H 'Content-Type: application/json' -d '{"dag_id": "nightly", "conf": {}}'
+30 2 * * * /opt/ops/report.sh
+"""
+
+
+@pytest.mark.parametrize(("name", "text", "profile"), [
+    ("jobs.yaml", RUNDECK_APPLYING_A_CRONJOB, "rundeck"),
+    ("notify.yaml", CRONJOB_CALLING_EVENTBRIDGE, "kubernetes"),
+    ("ops.cron", CRONTAB_CALLING_AIRFLOW, "crontab"),
+], ids=["a Rundeck job whose script applies a CronJob", "a CronJob whose command calls EventBridge",
+        "a crontab whose curl posts to Airflow"])
+def test_another_formats_words_inside_a_job_are_no_sign_of_that_format(tmp_path: Path, name: str, text: str,
+                                                                       profile: str) -> None:
+    """Detection reads a file's structure: a CronJob manifest in a Rundeck script, a JSON key of
+    EventBridge or Airflow in a command, are text of the job, not its format."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert recognised(path, list(registry())) == [profile]
+
+
+@pytest.mark.parametrize("export", ["de-DE.csv", "fr-FR.csv"])
+def test_schtasks_of_a_german_or_french_windows_is_recognised(export: str) -> None:
+    """The schtasks profile reads the CSV a German or French Windows prints: `auto` knows it too
+    (it knew only the English headers). A Chinese Windows writes GBK, which detection does not
+    guess (decoded as UTF-8, its headers are unreadable): that export names its profile."""
+    assert recognised(REPO / "tests" / "fixtures" / "schtasks" / export, list(registry())) == ["schtasks"]

@@ -45,6 +45,12 @@ class Sample:
     def any_head(self, pattern: re.Pattern[str]) -> bool:
         return any(pattern.search(head) for head in self.heads)
 
+    def any_json_head(self, pattern: re.Pattern[str]) -> bool:
+        """A head that is a JSON document (it opens with `{` or `[`) and matches: a key of a JSON
+        format quoted in another file (a crontab's curl of Airflow's API, a CronJob's `aws events`
+        command) is no sign of that format."""
+        return any(head.lstrip().startswith(("{", "[")) and pattern.search(head) for head in self.heads)
+
 
 def _decoded(data: bytes) -> str:
     for mark, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -127,31 +133,50 @@ def _crontab(found: Sample) -> bool:
     return False
 
 
+# A YAML document's own `kind:` (at its top, or an item's of a List: kubectl indents them 2, other
+# tools 4), not one in a block of text deeper in (a Rundeck job's script that applies a manifest).
+YAML_KIND = r"^ {0,4}(?:- +)?kind:"
+
+
+def _schtasks(found: Sample) -> bool:
+    """A `schtasks /query /fo csv /v` header: the task's name and its next run time, in English or
+    in a language the profile reads (a German, French or Chinese Windows)."""
+    from migrate.sources.profiles.schtasks import HEADERS
+
+    names, next_runs = (("TaskName", *HEADERS["TaskName"]), ("Next Run Time", *HEADERS["Next Run Time"]))
+    for head in found.heads:
+        first = next((line for line in head.splitlines() if line.strip()), "").replace(" ", "").replace("\xa0", "")
+        if any(n.replace(" ", "") in first for n in names) and any(n.replace(" ", "") in first for n in next_runs):
+            return True
+    return False
+
+
 # Each profile's own marks. A snapshot's lines hold Get Flow answers, as an EnOS v2.0 export
-# does: the snapshot's header line tells it apart, and it is tried first.
+# does: the snapshot's header line tells it apart, and it is tried first. The JSON formats are
+# recognised in JSON documents only.
 RECOGNISERS: dict[str, Callable[[Sample], bool]] = {
     "snapshot": lambda s: any(h.lstrip().startswith('{"snapshot"') for h in s.heads),
     # A Get Flow answer (an id and a graph), or an Export Flow one (a cron, tasks and links by name).
-    "enos-v2": lambda s: ((s.any_head(_pattern(r'"flowId"')) and s.any_head(_pattern(r'"graph"')))
-                          or (s.any_head(_pattern(r'"cron"\s*:')) and s.any_head(_pattern(r'"tasks"\s*:'))
-                              and s.any_head(_pattern(r'"(?:flowLinks|linkRelations)"\s*:'))))
+    "enos-v2": lambda s: ((s.any_json_head(_pattern(r'"flowId"')) and s.any_json_head(_pattern(r'"graph"')))
+                          or (s.any_json_head(_pattern(r'"cron"\s*:')) and s.any_json_head(_pattern(r'"tasks"\s*:'))
+                              and s.any_json_head(_pattern(r'"(?:flowLinks|linkRelations)"\s*:'))))
     and not any(h.lstrip().startswith('{"snapshot"') for h in s.heads),
-    "dolphinscheduler": lambda s: s.any_head(_pattern(
+    "dolphinscheduler": lambda s: s.any_json_head(_pattern(
         r'"(?:processDefinition|workflowDefinition|processDefinitionJson|taskDefinitionList)"')),
-    "airflow": lambda s: s.any_head(_pattern(r'"dag_id"\s*:')),
-    "eventbridge": lambda s: s.any_head(_pattern(r'"ScheduleExpression"\s*:|"EventBusName"\s*:')),
+    "airflow": lambda s: s.any_json_head(_pattern(r'"dag_id"\s*:')),
+    "eventbridge": lambda s: s.any_json_head(_pattern(r'"ScheduleExpression"\s*:|"EventBusName"\s*:')),
     # A CronJob, or the API's own CronJobList (whose items name no kind of their own).
-    "kubernetes": lambda s: s.any_head(_pattern(
-        r'^\s*kind:\s*["\']?CronJob(?:List)?\b|"kind"\s*:\s*"CronJob(?:List)?"')),
+    "kubernetes": lambda s: s.any_head(_pattern(YAML_KIND + r'\s*["\']?CronJob(?:List)?\b'))
+    or s.any_json_head(_pattern(r'"kind"\s*:\s*"CronJob(?:List)?"')),
     "rundeck": lambda s: s.any_head(_pattern(r"<joblist\b")) or (
-        s.any_head(_pattern(r"^\s*sequence:\s*$")) and not s.any_head(_pattern(r"^\s*kind:"))),
+        s.any_head(_pattern(r"^\s*sequence:\s*$")) and not s.any_head(_pattern(YAML_KIND))),
     "controlm": lambda s: s.any_head(_pattern(r"<DEFTABLE\b")),
     "taskxml": lambda s: s.any_head(_pattern(r"schemas\.microsoft\.com/windows/2004/02/mit/task")),
     "oozie": lambda s: s.any_head(_pattern(r"<(?:coordinator-app|workflow-app|bundle-app)\b"))
     or s.any_name("coordinator.xml", "workflow.xml"),
     "azkaban": lambda s: s.any_name(".flow", ".job", ".project"),
     "systemd": lambda s: s.any_name(".timer") or s.any_head(_pattern(r"^\[Timer\]\s*$")),
-    "schtasks": lambda s: s.any_head(_pattern(r'^\W*"?(?:HostName|TaskName)"?,.*"?TaskName|Next Run Time')),
+    "schtasks": _schtasks,
     "crontab": _crontab,
 }
 
