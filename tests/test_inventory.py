@@ -36,3 +36,24 @@ def test_contiguous_profile_rows_stream_in_batches(tmp_path: Path) -> None:
     assert serial.found == len(lines) and serial.invalid_by_reason == {"DOM_OR_DOW": 1}
 
 
+
+
+def test_a_mixed_plans_orphan_row_keeps_every_column_of_its_table() -> None:
+    """A folder's plan has a format column first; an orphan (a live flow, of no source row) has an
+    empty cell there, not none (its row shifted a column left)."""
+    import io
+
+    from migrate.engine.inventory import PlanResult
+    from migrate.reconcile.diff import Action
+    from migrate.sources.mixed import Span
+
+    plan = PlanResult(3, "estate", "mixed: crontab, kubernetes", sources=[
+        Span("crontab", Path("ops.cron"), 1, 2), Span("kubernetes", Path("jobs.yaml"), 3, 3)])
+    plan.actions = [Action("create", "k", "job", [3], "", freq="0 0 2 * * ? *", cycle="D"),
+                    Action("orphaned", "[migrate:crontab/0123456789abcdef]", "gone.sh", flow_id="5242")]
+    out = io.StringIO()
+    plan.write_markdown(out)
+    table = out.getvalue().split("## Flows\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert table[0].startswith("| format | action |")
+    assert {row.count("|") for row in table} == {table[0].count("|")}, table
+    assert table[-1].startswith("|  | orphaned | gone.sh | 5242 |"), table[-1]

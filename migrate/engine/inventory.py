@@ -363,8 +363,10 @@ class _FormatColumn:
         self.title, self.rule = ("format | ", "---|") if sources else ("", "")
 
     def __call__(self, rows: list[int]) -> str:
-        if not self.firsts or not rows:
+        if not self.firsts:
             return ""
+        if not rows:  # an orphan: a live flow, of no row; its cell stays, empty, or the row shifts
+            return " | "
         return f"{self.names[max(bisect.bisect_right(self.firsts, rows[0]) - 1, 0)]} | "
 
 
