@@ -358,3 +358,37 @@ def test_formats_whose_keys_meet_keep_their_own_flows_under_one_given_identity_s
                      for line in (tmp_path / "live.jsonl").read_text(encoding="utf-8").splitlines()[1:]
                      if "[migrate:" in json.loads(line).get("desc", ""))
     assert markers == ["estate.azkaban", "estate.kubernetes"], markers
+
+
+RUNDECK_OPS_DB_BACKUP = """- name: db-backup
+  group: ops
+  uuid: 0b8f7e2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b
+  description: nightly dump
+  executionEnabled: true
+  scheduleEnabled: true
+  schedule:
+    time: {hour: '02', minute: '00', seconds: '0'}
+    month: '*'
+    weekday: {day: '*'}
+    year: '*'
+  sequence:
+    keepgoing: false
+    strategy: node-first
+    commands:
+    - exec: /opt/backup/dump.sh
+"""
+
+
+def test_two_formats_naming_one_flow_alike_are_told_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CronJob and a Rundeck job that would both be flow `ops_db-backup`: the second is a
+    DUPLICATE saying two formats name one flow (not the advice for two exports of one format,
+    an identity_scope each, which cannot part them: the service has one flow of a name)."""
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    (folder / "a-cronjobs.yaml").write_text(CRONJOB_OPS_DB_BACKUP, encoding="utf-8")
+    (folder / "b-rundeck.yaml").write_text(RUNDECK_OPS_DB_BACKUP, encoding="utf-8")
+    plan = _plan(capsys, _config(tmp_path, "estate", folder, "auto", {}), "--offline")
+    [refused] = [a for a in plan["actions"] if a["action"] == "invalid"]
+    message = refused["errors"][0]["message"]
+    assert refused["errors"][0]["code"] == "DUPLICATE", refused
+    assert "a kubernetes job and a rundeck job would be one flow" in message and "identity_scope" not in message

@@ -183,9 +183,7 @@ class PlanResult:
             if target.startswith("name ") and f"name {name!r}" != target:
                 target += f" (written {name!r} here)"  # blanks or characters that do not show
             field = "name" if target.startswith("name ") else "id" if target else "source"
-            files = (f" ({self._file_of(earlier)}; this row: {self._file_of(row)}): two exports of one format meet in "
-                     "one identity scope; give each its own [mapping] identity_scope" if self.sources and
-                     self._file_of(earlier) != self._file_of(row) else "")
+            files = self._duplicate_across_entries(earlier, row, field)
             self.invalid.append(InvalidFlow(
                 source_key=flow.source_key if flow else f"row {row}", rows=flow.rows if flow else [row],
                 name=flow.name if flow else "", flow_id="", proof=flow.proof if flow else None, errors=[
@@ -193,10 +191,29 @@ class PlanResult:
                                message=f"duplicate: {target or 'the same flow (the same source key)'} already comes "
                                        f"from row {earlier}{files}; not saved twice")]))
 
-    def _file_of(self, row: int) -> str:
-        """The entry of a folder a row came from, by name."""
+    def _span_of(self, row: int) -> Span:
+        """The entry of a folder a row came from."""
         firsts = [span.first_row for span in self.sources]
-        return self.sources[max(bisect.bisect_right(firsts, row) - 1, 0)].path.name
+        return self.sources[max(bisect.bisect_right(firsts, row) - 1, 0)]
+
+    def _file_of(self, row: int) -> str:
+        return self._span_of(row).path.name
+
+    def _duplicate_across_entries(self, earlier: int, row: int, field: str) -> str:
+        """What a duplicate of two entries of a folder says: two exports of one format whose keys
+        meet (their own identity scope each parts them), or two formats naming one flow alike (the
+        service has one flow of a name: rename one job, or give it its flow's id)."""
+        if not self.sources:
+            return ""
+        first, this = self._span_of(earlier), self._span_of(row)
+        if first.path == this.path:
+            return ""
+        files = f" ({first.path.name}; this row: {this.path.name})"
+        if first.profile == this.profile:
+            return f"{files}: two exports of one format meet in one identity scope; give each its own [mapping] " \
+                   "identity_scope"
+        return (f"{files}: a {first.profile} job and a {this.profile} job would be one flow (one {field}; the "
+                "service has one flow of a name): rename one of them in its export, or keep only one")
 
     def _format_of_row(self) -> _FormatColumn:
         return _FormatColumn(self.sources)
