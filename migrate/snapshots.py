@@ -10,6 +10,13 @@ the file's suffix:
   active, freq, cycle, owner, directory, updateTime); the header in the schema's metadata
   (`migrate.snapshot`).
 
+A flow line of `migrate export` (and of `migrate delete`'s before file) also holds what only Export
+Flow gives, its tasks' bodies and settings: `"exported": {"tasks": [...]}`, each task as Export
+Flow gives it (by name: `name, resource, type, cmd, runMode, timeout, retryLimit, …`), or, when
+Export Flow failed for that flow, `"exported": {"error": "why"}`. A line without them (a snapshot
+made before they were kept, or the before file of enable, disable or edit, whose flows still
+exist) is still a snapshot: the key is added, the format is the same (`"snapshot": 1`).
+
 Written to `FILE.partial` and renamed only once whole: there is never a half snapshot under the
 name. Read back with the header checked first: a file that is not a snapshot, or one cut short
 (its header says how many flows it holds), is refused with one line naming it."""
@@ -28,6 +35,46 @@ SNAPSHOT_FORMAT = 1
 PARQUET_KEY = b"migrate.snapshot"
 # The flow's facts a Parquet snapshot also holds as columns of their own, to query it by.
 COLUMNS = ("flowId", "flowName", "active", "freq", "cycle", "owner", "directory", "updateTime")
+
+
+# A flow line's tasks as Export Flow gave them (`{"tasks": [...]}`), or why it could not (`{"error": …}`).
+EXPORTED = "exported"
+# Set on a line by `migrate restore` for a flow the service does not have: it is created (Import).
+TO_CREATE = "toCreate"
+
+
+def exported_tasks(tasks: list[Any]) -> dict[str, Any]:
+    """A line's `exported` value: the tasks of Export Flow's answer, as it gave them."""
+    return {"tasks": tasks}
+
+
+def export_failed(why: str) -> dict[str, Any]:
+    """A line's `exported` value when Export Flow failed for the flow: the line holds no bodies."""
+    return {"error": why}
+
+
+def task_bodies(line: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The line's exported tasks by name; None when it holds none (an older snapshot, the before
+    file of enable, disable or edit, or an Export Flow that failed: `bodies_missing_why` says which)."""
+    exported = line.get(EXPORTED)
+    tasks = exported.get("tasks") if isinstance(exported, dict) else None
+    if not isinstance(tasks, list):
+        return None
+    return {str(task["name"]): task for task in tasks if isinstance(task, dict) and "name" in task}
+
+
+def bodies_missing_why(line: dict[str, Any]) -> str:
+    """Why a line holds no task bodies, in words."""
+    exported = line.get(EXPORTED)
+    if isinstance(exported, dict) and exported.get("error"):
+        return f"Export Flow failed for it when the snapshot was made ({exported['error']})"
+    return ("the snapshot holds no task bodies (made before `migrate export` kept them, or the before file of "
+            "enable, disable or edit)")
+
+
+def to_create(line: dict[str, Any]) -> dict[str, Any]:
+    """A line whose flow the service does not have, marked so: it is created (Import Flow)."""
+    return {**line, TO_CREATE: True}
 
 
 class SnapshotError(CannotRun):

@@ -151,8 +151,8 @@ def test_export_restore_into_an_empty_service_and_export_again_is_the_same(
     code, out, err = run_cli(capsys, "export", str(config(tmp_path)), "--out", str(first))
     assert code == 0, err
     assert out.splitlines() == [f"{FLOWS} flows matched of {FLOWS} listed; {FLOWS} written to {first}",
-                                f"read the live service: {FLOWS + 2} requests "
-                                f"({FLOWS} get, 1 getMyFlow, 1 listWorkFlowDirs)"]
+                                f"read the live service: {2 * FLOWS + 2} requests "
+                                f"({FLOWS} get, {FLOWS} export, 1 getMyFlow, 1 listWorkFlowDirs)"]
     assert not first.with_name("all.jsonl.partial").exists()
     header, flows = snapshot(first)
     assert header["snapshot"] == 1 and header["flows"] == FLOWS and header["selection"] == {}
@@ -213,7 +213,7 @@ def test_ids_file_and_the_listing_first(service: Path, tmp_path: Path, capsys: p
     code, text, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids), "--out", str(out))
     assert code == 0, err
     assert [f["flowId"] for f in snapshot(out)[1]] == [2001, 2002]
-    assert "4 requests (2 get, 1 getMyFlow, 1 listWorkFlowDirs)" in text  # Get Flow only for the two
+    assert "6 requests (2 get, 2 export, 1 getMyFlow, 1 listWorkFlowDirs)" in text  # Get and Export only for the two
 
 
 def test_a_selection_that_matches_nothing_exits_1_with_one_line(service: Path, tmp_path: Path,

@@ -14,6 +14,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +71,22 @@ def config(folder: Path) -> Path:
                               run="concurrency = 16\nbackoff_base = 0.01\nbackoff_max = 0.05")
 
 
-def flows(folder: Path) -> dict[int, dict[str, Any]]:
-    """The emulator's state: each flow's graph (as Get Flow's), update time and user."""
+@contextmanager
+def emulated(folder: Path) -> Iterator[BatchService]:
+    """The emulator's state, as kept in the folder's SQLite file (closed after)."""
     store = Store(folder / "emulator.sqlite")
     try:
-        emulated = BatchService(load_emulator_config(folder / "state.json"), store)
-        return {flow_id: {"graph": json.loads(json.dumps(flow.graph)), "updateTime": flow.update_time,
-                          "updateUser": flow.update_user, "active": flow.active}
-                for flow_id, flow in emulated.flows.items()}
+        yield BatchService(load_emulator_config(folder / "state.json"), store)
     finally:
         store.close()
+
+
+def flows(folder: Path) -> dict[int, dict[str, Any]]:
+    """The emulator's state: each flow's graph (as Get Flow's), update time and user."""
+    with emulated(folder) as service:
+        return {flow_id: {"graph": json.loads(json.dumps(flow.graph)), "updateTime": flow.update_time,
+                          "updateUser": flow.update_user, "active": flow.active}
+                for flow_id, flow in service.flows.items()}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:

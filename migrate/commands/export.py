@@ -37,6 +37,7 @@ def execute(args: argparse.Namespace) -> int:
     write_snapshot(args.out, result, selection)
     print(f"{len(result.flows)} flows matched of {result.listed} listed; {len(result.flows)} written to {args.out}")
     print(f"read the live service: {result.requests_text()}")
-    if result.missing_note():
-        print(result.missing_note())
+    for note in (result.missing_note(), result.unexported_note()):
+        if note:
+            print(note)
     return 0

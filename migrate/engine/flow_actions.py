@@ -126,7 +126,7 @@ def plan_toggle(settings: Settings, verb: Verb, selection: Selection) -> ToggleP
     """The plan only: the selection read (never written), each flow with its action."""
     from migrate.engine.export import read_selection
 
-    read = read_selection(settings, selection)
+    read = read_selection(settings, selection, bodies=False)  # nothing is written: no before file to fill
     if not read.flows:
         raise _nothing_selected(selection, read)
     return make_plan(verb, selection, read)
@@ -206,7 +206,9 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
         with interrupts_to(runner):
             read = ExportResult(settings.target.url)
             try:
-                await read_flows(runner, connection.client, selection, read)
+                # A delete's before file is what brings its flows back: it holds their tasks' bodies
+                # too (Export Flow); enable and disable leave the flows there, theirs need none.
+                await read_flows(runner, connection.client, selection, read, bodies=verb == "delete")
             except ExportReadError:
                 if not runner.interrupted:
                     raise
@@ -264,8 +266,7 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
         result.notes.append(f"interrupted: flows without a line were not sent; continue with: {hint}")
     if done:
         result.notes.append(f"resumed run {run_id}: {len(done)} flows with a final line were not touched again")
-    if read.missing_note():
-        result.notes.append(str(read.missing_note()))
+    result.notes += [note for note in (read.missing_note(), read.unexported_note()) if note]
     return result
 
 

@@ -159,8 +159,10 @@ def serial_creates(plan: RunbookPlan) -> bool:
 def write_desired(path: Path, desired: Desired) -> None:
     """The desired lines as a snapshot (the `snapshot` profile's input): a flow that exists
     keeps no place (it stays where it is), a flow to create keeps it (its DIRECTORY warning)."""
-    lines = [{k: v for k, v in line.items() if k not in PLACE} if str(line.get("flowId")) in desired.live else line
-             for line in desired.lines]
+    from migrate import snapshots
+
+    lines = [{k: v for k, v in line.items() if k not in PLACE} if str(line.get("flowId")) in desired.live
+             else snapshots.to_create(line) for line in desired.lines]
     write_snapshot(path, ExportResult(desired.source, desired.listed, lines), desired.selection)
 
 

@@ -63,6 +63,7 @@ class FlowDraft:
     warnings: list[dict[str, str]] = field(default_factory=list)
     split: tuple[str, Converted] | None = None  # (the second flow's id, its schedule)
     commands: dict[str, str] = field(default_factory=dict)  # taskId -> what it runs (for import)
+    task_settings: dict[str, str] = field(default_factory=dict)  # taskId -> its exported settings, JSON (for import)
     defaulted: set[str] = field(default_factory=set)  # fields filled from [defaults], not from the row
     flow_upstream: str = ""  # the other flows this one waits on (profiles' standard column)
     identity: str = ""  # the source key the marker is made of (docs/reconcile.md)
@@ -91,6 +92,7 @@ class ValidFlow:
     commands: dict[str, str] = field(default_factory=dict)
     identity: str = ""
     proof: dict[str, Any] | None = None
+    task_settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def body(self) -> bytes:
@@ -118,7 +120,8 @@ class ValidFlow:
     def ready(self) -> ReadyFlow:
         body = self.body
         return ReadyFlow(self.source_key, self.rows, self.flow_id, self.name, body, payload_sha256(body),
-                         self.warnings, self.needs_id, self.commands, self.proof, self.payload.freq, self.payload.cycle)
+                         self.warnings, self.needs_id, self.commands, self.proof, self.payload.freq, self.payload.cycle,
+                         self.task_settings or None)
 
 
 def flow_target(name: str, flow_id: str, needs_id: bool) -> str:
@@ -146,6 +149,10 @@ class ReadyFlow(NamedTuple):
     # run does not parse the body again for them (None: parse it).
     freq: str | None = None
     cycle: str | None = None
+    # taskId -> the task's settings as Export Flow gave them (JSON text of the `task_settings`
+    # column: a snapshot's type, resource, runMode, timeout, retries…), which Import sends as they
+    # were (reconcile/targets.py import_body); None or a task left out: a COMMAND task.
+    task_settings: dict[str, str] | None = None
 
     @property
     def target(self) -> str:
@@ -283,33 +290,21 @@ def identity_scope(settings: Settings) -> str | None:
 
 def identity_scopes(settings: Settings) -> frozenset[str]:
     """Every scope this source's flows are marked with (none when markers are off): one, but for a
-    folder of several formats (sources/mixed.py), whose flows each carry their own format's
-    (`entry_scope`)."""
+    folder of several formats (sources/mixed.py), whose flows each carry their own profile's."""
     scope = identity_scope(settings)
-    if scope is None:
-        return frozenset()
+    if scope is None or settings.mapping.identity_scope:
+        return frozenset({scope} if scope else ())
     from migrate.sources.detect import AUTO, MIXED, auto_profile
 
-    profile = settings.source.profile
-    if profile not in (AUTO, MIXED):
+    if scope not in (AUTO, MIXED):
         return frozenset({scope})
     from migrate.sources.mixed import formats_in
     from migrate.sources.profiles import registry
 
     profiles = tuple(registry())  # every profile imported: only for a format to recognise
-    if profile == AUTO:  # the format recognised, as the mapping marked the flows (mapping/pipeline.py)
-        profile = auto_profile(settings.source.path, list(profiles))
-    if profile != MIXED:
-        return frozenset({settings.mapping.identity_scope or profile})
-    return frozenset(entry_scope(settings.mapping.identity_scope, name)
-                     for name in formats_in(settings.source, profiles))
-
-
-def entry_scope(given: str | None, profile: str) -> str:
-    """The scope of a folder's flows of one format: the format's own, or with `[mapping]
-    identity_scope` given, `<given>.<format>`: formats whose keys have one shape (a Kubernetes
-    `namespace/name`, an Azkaban `project/flow`) never share a marker, each keeping its own flows."""
-    return f"{given}.{profile}" if given else profile
+    if scope == AUTO:  # the format recognised, as the mapping marked the flows (mapping/pipeline.py)
+        scope = auto_profile(settings.source.path, list(profiles))
+    return formats_in(settings.source, profiles) if scope == MIXED else frozenset({scope})
 
 
 def marker_digest(flow: ReadyFlow | ValidFlow | InvalidFlow) -> str | None:
@@ -676,6 +671,7 @@ class _TaskRow:
     x: str
     y: str
     command: str = ""
+    settings: str = ""  # the profiles' `task_settings` column: the task's exported settings (JSON)
 
 
 def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> list[_TaskRow]:
@@ -709,6 +705,7 @@ def _task_rows(draft: FlowDraft, mapping: MappingSettings, row: SourceRow) -> li
         task_id, cells.get(tasks.task_name or "", task_id).strip() or task_id,
         [u for u in LIST_SEPARATORS.split(upstream) if u] if upstream else [],
         cells.get(tasks.x or "", ""), cells.get(tasks.y or "", ""), cells.get(tasks.command or "", ""),
+        cells.get("task_settings", ""),
     )]
 
 
@@ -762,6 +759,7 @@ def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSetti
         for i, (t, node) in enumerate(zip(tasks, nodes, strict=True))
     ]
     draft.commands = {_canonical_or_raw(t.task_id): t.command for t in tasks if t.command}
+    _task_settings(draft, tasks)
     gap = f"{draft.body.get('cycle', 'D')}0"
     draft.body["relations"] = [
         {"cycleGap": gap, "source": source, "target": target, "rerun": settings.tasks.rerun}
@@ -780,7 +778,25 @@ def _one_task(draft: FlowDraft, task: _TaskRow) -> None:
                             "y": _coordinate(draft, task.y, fallback[1], 0, "y")}]
     if task.command:
         draft.commands = {_canonical_or_raw(task.task_id): task.command}
+    if task.settings:
+        _task_settings(draft, [task])
     draft.body["relations"] = []
+
+
+def _task_settings(draft: FlowDraft, tasks: list[_TaskRow]) -> None:
+    """Each task's exported settings (the `task_settings` column), kept for Import as JSON text;
+    one that is not a JSON object is refused here, not by Import at run time."""
+    for index, task in enumerate(tasks):
+        if not task.settings:
+            continue
+        try:
+            settings = json.loads(task.settings)
+        except (ValueError, RecursionError):
+            settings = None
+        if not isinstance(settings, dict):
+            draft.fail(f"tasks[{index}].task_settings", task.settings, "must be a JSON object (a task of Export Flow)")
+            continue
+        draft.task_settings[_canonical_or_raw(task.task_id)] = task.settings
 
 
 def _canonical_or_raw(task_id: str) -> str:
@@ -880,11 +896,9 @@ def _plans_by_profile(settings: Settings) -> Callable[[SourceRow], FieldPlan]:
         name = row.cells.get(PROFILE_COLUMN, "")
         if name not in plans:
             profile = profiles[name]
-            mapping = standard_mapping(profile.dialect, settings.mapping, profile)
-            if settings.mapping.identity_scope:
-                mapping = mapping.model_copy(update={"identity_scope": entry_scope(mapping.identity_scope, name)})
             plans[name] = FieldPlan.of(settings.model_copy(update={
-                "mapping": mapping, "source": settings.source.model_copy(update={"profile": name})}))
+                "mapping": standard_mapping(profile.dialect, settings.mapping, profile),
+                "source": settings.source.model_copy(update={"profile": name})}))
         return plans[name]
 
     return plan_of
@@ -951,7 +965,8 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
             identity=draft.identity, scope=draft.scope, proof=proof,
         )
     return ValidFlow(payload=payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
-                     needs_id=needs_id, commands=draft.commands, identity=draft.identity, proof=proof)
+                     needs_id=needs_id, commands=draft.commands, identity=draft.identity, proof=proof,
+                     task_settings=draft.task_settings)
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = True) -> Iterator[ValidFlow | InvalidFlow]:

@@ -44,11 +44,12 @@ def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> di
 
 def import_body(flow: ReadyFlow, dir_id: str, flow_id: str | None = None) -> dict[str, Any]:
     """Import Flow's body (reference §6): the export form, with names instead of ids; with
-    `flow_id`, the id asked for (the service keeps it unless it is taken)."""
+    `flow_id`, the id asked for (the service keeps it unless it is taken). Each task as Export
+    Flow gave it where the flow carries its settings (a snapshot's: type, resource, runMode,
+    timeout, retries…), else a COMMAND task running the flow's command for it."""
     wire = json.loads(flow.body)
     names = {t["nodeId"]: t["taskName"] for t in wire["tasks"]}
-    run_mode = json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1, "maxParallel": 0, "keyType": 0,
-                           "datasourceId": 0, "path": "", "content": ""}, separators=(",", ":"))
+    settings = flow.task_settings or {}
     return {
         **({"flowId": int(flow_id)} if flow_id is not None else {}),
         "flowName": wire["name"], "desc": wire["desc"], "dirId": dir_id,
@@ -56,18 +57,30 @@ def import_body(flow: ReadyFlow, dir_id: str, flow_id: str | None = None) -> dic
             "name": wire["name"], "cycle": wire["cycle"], "cron": wire["freq"], "parameters": wire["parameters"],
             "submitter": wire["doAs"], "owners": wire["owners"], "visitors": wire["visitors"], "type": wire["type"],
             "desc": wire["desc"], "startTime": wire["startTime"], "syncType": 1, "alertMode": wire["alertMode"],
-            "tasks": [
-                {"name": t["taskName"], "resource": "default", "type": "COMMAND",
-                 "cmd": flow.commands.get(t["taskId"], ""), "submitter": wire["doAs"], "filePackage": "", "cron": "",
-                 "priorityLevel": 0, "timeout": 300, "retryLimit": 0, "retryInterval": 0, "successCode": "0",
-                 "asLink": False, "syncType": 1, "runMode": run_mode}
-                for t in wire["tasks"]
-            ],
+            "tasks": [_import_task(t["taskName"], flow.commands.get(t["taskId"], ""), wire["doAs"],
+                                   settings.get(t["taskId"])) for t in wire["tasks"]],
             "relations": [{"sourceTaskName": names[r["source"]], "targetTaskName": names[r["target"]],
                            "rerun": r["rerun"]} for r in wire["relations"] if r["source"] in names],
             "flowLinks": [], "taskLinks": [], "linkRelations": [],
         },
     }
+
+
+DEFAULT_RUN_MODE = json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1, "maxParallel": 0, "keyType": 0,
+                               "datasourceId": 0, "path": "", "content": ""}, separators=(",", ":"))
+
+
+def _import_task(name: str, command: str, submitter: str, exported: str | None) -> dict[str, Any]:
+    """One task of Import's flowJson: the documented Task struct with the samples' values, over
+    which a task's exported settings (a JSON object, the `task_settings` column) go as they were."""
+    task: dict[str, Any] = {
+        "name": name, "resource": "default", "type": "COMMAND", "cmd": command, "submitter": submitter,
+        "filePackage": "", "cron": "", "priorityLevel": 0, "timeout": 300, "retryLimit": 0, "retryInterval": 0,
+        "successCode": "0", "asLink": False, "syncType": 1, "runMode": DEFAULT_RUN_MODE}
+    if exported:
+        task.update(json.loads(exported))
+        task.update(name=name, cmd=command)  # the name the flow has, the body its command column gave
+    return task
 
 
 def root_directory(tree: Any) -> str | None:

@@ -143,6 +143,11 @@ class BatchClient:
     async def get_flow(self, flow_id: str) -> Answer:
         return await self._action("GET", "flows", self._query("get", flowId=flow_id), None)
 
+    async def export_flow(self, flow_id: str) -> Answer:
+        """Export Flow (reference §6): the flow's portable form, each task with its body and
+        settings (cmd, type, resource, runMode, timeout, retries…), which Get Flow does not give."""
+        return await self._action("GET", "flows", self._query("export", flowId=flow_id), None)
+
     async def get_my_flows(self) -> Answer:
         return await self._action("GET", "flows", self._query("getMyFlow", expression=""), None)
 

@@ -24,6 +24,9 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 - `links`: a JSON object `{"relations": [...], "flows": [...]}` taken as it is, in place of the
   relations and flow nodes built from `upstream` and `flow_upstream`: a snapshot's exact edges
   (each with its own cycleGap and rerun) and flow nodes (positions, isVirtual).
+- `task_settings` (a task's row): a JSON object, the task's settings as Export Flow gave them
+  (type, resource, runMode, timeout, retries…; its body is `command`), which Import sends as they
+  were rather than a COMMAND task of default settings (a snapshot's tasks).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from migrate.sources.readers import SourceRow
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
                     "unscheduled", "flow_upstream", "next_fire", "links", "source_schedule", "source_grammar",
-                    "__warnings__", "__errors__")
+                    "task_settings", "__warnings__", "__errors__")
 
 
 @dataclass(slots=True)

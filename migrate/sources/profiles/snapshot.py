@@ -3,7 +3,15 @@ Get Flow answer a line, or Parquet), read back so that `migrate run` saves the f
 column), tasks with their ids and positions, relations with their own cycleGap and rerun and the
 flow nodes as they were (the `links` column), owners, visitors, doAs, type, queue, cycle, active,
 alertMode, parameters, startTime, and the desc as it is, identity markers included (the profile
-adds none of its own).
+adds none of its own); and each task's body and settings as Export Flow gave them (the line's
+`exported` tasks, by name): its body as the `command` column, the rest (type, resource, runMode,
+timeout, retries…) as the `task_settings` column (JSON), which Import Flow sends as they were.
+
+A line without them (an older snapshot, an Export Flow that failed, the before file of enable,
+disable or edit) saves and updates as well (Save only references tasks), but a flow created from
+it would run empty tasks: TASK_BODIES_MISSING names them. A line `migrate restore` marks to create
+(`toCreate`) is created inactive, saying so; any other (a `migrate run` over the snapshot, which
+may find the flow or create it) gets the warning for the case it is created.
 
 Not carried, each named by a warning code: DIRECTORY (a flow created anew goes to `[target]
 dir_id` or the root; an existing flow stays where it is) and NODE_ID (a task node not named
@@ -16,6 +24,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from migrate import snapshots
 from migrate.config import SourceSettings
 from migrate.mapping.graph import task_node_id
 from migrate.sources.profiles import FlowRows, Profile, rows_of
@@ -24,8 +33,6 @@ from migrate.sources.readers import SourceError, SourceRow
 
 def _lines(settings: SourceSettings) -> Iterator[tuple[int, Any]]:
     """The flows of the snapshot, each with its line number; the header is checked first."""
-    from migrate import snapshots
-
     try:
         return snapshots.read(settings.path, settings.encoding).lines
     except snapshots.SnapshotError as error:
@@ -90,7 +97,45 @@ def _flow(number: int, data: Any) -> FlowRows:
                    "y": repr(float(t["y"])) if isinstance(t.get("y"), int | float) else _text(t.get("y")),
                    "upstream": ";".join(upstream.get(_text(t.get("taskId")), []))} for t in tasks]
     flow.cells["links"] = json.dumps({"relations": relations, "flows": graph.get("flows") or []}, ensure_ascii=False)
+    _task_bodies(flow, data)
     return flow
+
+
+# What Import takes of an exported task besides its name and its body (`cmd`, the command column).
+NOT_SETTINGS = frozenset({"name", "cmd"})
+
+
+def _task_bodies(flow: FlowRows, data: dict[str, Any]) -> None:
+    """Each task's body and settings as Export Flow gave them (matched by task name), for Import;
+    the tasks the line holds none for are named (TASK_BODIES_MISSING) where the flow may be created."""
+    exported = snapshots.task_bodies(data) or {}
+    missing = []
+    for task in flow.tasks:
+        found = exported.get(task["task_name"])
+        if found is None:
+            missing.append(task["task_name"])
+            continue
+        task["command"] = _text(found.get("cmd"))
+        task["task_settings"] = json.dumps({k: v for k, v in found.items() if k not in NOT_SETTINGS},
+                                           ensure_ascii=False)
+    if not missing:
+        return
+    why = snapshots.bodies_missing_why(data) if not exported else "Export Flow gave no task of these names"
+    names = ", ".join(repr(name) for name in missing)
+    if data.get(snapshots.TO_CREATE):
+        # Import would make tasks that run nothing; a schedule firing them is worse than one that waits.
+        flow.cells["active"] = "0"
+        flow.warn("TASK_BODIES_MISSING", (
+            f"tasks {names} have no body here ({why}): the flow is created with them empty, so it is created "
+            f"inactive (active 0; the snapshot has it {_text(data.get('active')) or 'unset'}); set the tasks' "
+            f"bodies in the service, then `migrate enable CONFIG --id {flow.cells['flow_id']} --apply`"))
+    elif "dirId" in data or "directory" in data:
+        # A line with its place is one that may be created (`migrate restore` keeps it only for
+        # those, engine/runbook.py write_desired); a flow that exists needs no body: Save only
+        # references its tasks.
+        flow.warn("TASK_BODIES_MISSING", (
+            f"tasks {names} have no body here ({why}): a flow the service does not have is created with them "
+            "empty; `migrate restore` creates such a flow inactive; or export it again while it exists"))
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:

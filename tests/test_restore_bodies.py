@@ -1,0 +1,191 @@
+"""A restored flow keeps its tasks' bodies, through the CLI against the embedded emulator kept in
+a SQLite file. Flows made by the emulator's own Import with commands and settings that are not
+the defaults (types, resources, run modes, time-outs, retries) are exported, deleted and restored:
+Export Flow of each restored flow gives the original's tasks, and each is active as before. A
+snapshot without the bodies (made before they were kept) still restores, but a flow it must create
+is created inactive, the plan and the result line saying so (TASK_BODIES_MISSING); a flow that
+exists is updated without a word (Save only references tasks). An Export Flow that fails keeps its
+flow's line, without the bodies, saying why."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, profile_run_config, run_cli
+from test_runbooks import emulated
+
+FIRST_ID = 3000
+
+
+def run_mode(task_mode: int, cpu: float, memory: float, parallel: int) -> str:
+    return json.dumps({"taskMode": task_mode, "cpu": cpu, "memory": memory, "maxParallel": parallel, "keyType": 0,
+                       "datasourceId": 0, "path": "", "content": ""}, separators=(",", ":"))
+
+
+def task(name: str, cmd: str, **settings: Any) -> dict[str, Any]:
+    """An Export Flow task (reference §6), the samples' values where `settings` gives none."""
+    return {"name": name, "resource": "default", "type": "COMMAND", "syncType": 1, "cmd": cmd, "submitter": "etl",
+            "filePackage": "", "cron": "", "priorityLevel": 0, "timeout": 300, "retryLimit": 0, "retryInterval": 0,
+            "successCode": "0", "waitCode": "", "asLink": False, "runMode": run_mode(1, 0.5, 1, 0), **settings}
+
+
+# Each flow: its name, whether it runs, and its tasks in a chain, none with every default.
+FLOWS: list[tuple[str, int, list[dict[str, Any]]]] = [
+    ("nightly_load", 1, [
+        task("extract", "python3 extract.py --day ${day}", resource="big_pool", timeout=1800, retryLimit=3,
+             retryInterval=120, priorityLevel=2, runMode=run_mode(2, 1.5, 3, 4)),
+        task("load", "hive -f load.hql", type="DATA_INTEGRATION", successCode="0,3", filePackage="pkg/load.zip",
+             submitter="loader", waitCode="7"),
+    ]),
+    ("hourly_report", 1, [task("report", "sh /opt/report.sh && echo done", timeout=60, retryLimit=1)]),
+    ("paused_cleanup", 0, [task("cleanup", "find /tmp -mtime +7 -delete", retryLimit=5, retryInterval=30)]),
+]
+
+
+def import_body(flow_id: int, name: str, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    relations = [{"sourceTaskName": a["name"], "targetTaskName": b["name"], "rerun": True}
+                 for a, b in itertools.pairwise(tasks)]
+    return {"flowId": flow_id, "flowName": name, "desc": f"{name} flow", "dirId": "0" * 32, "flowJson": {
+        "name": name, "cycle": "D", "cron": "0 30 2 * * ? *", "parameters": "[]", "submitter": "etl",
+        "owners": "alice", "visitors": "", "type": 1, "desc": f"{name} flow", "startTime": "2026-01-01", "syncType": 1,
+        "alertMode": 1, "tasks": tasks, "relations": relations, "flowLinks": [], "taskLinks": [], "linkRelations": []}}
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    """An emulator in tmp_path/emulator.sqlite holding FLOWS, made by its own Import (so each task
+    has the settings it was given), then enabled as FLOWS says."""
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0, tasks_per_flow=0)), encoding="utf-8")
+    with emulated(tmp_path) as emulator:
+        for offset, (name, active, tasks) in enumerate(FLOWS):
+            made = emulator.import_flow("u1", "o1", import_body(FIRST_ID + offset, name, tasks))
+            assert made == {"flowId": FIRST_ID + offset}
+            if active:
+                emulator.set_active("u1", "o1", {"flowId": FIRST_ID + offset}, 1)
+        emulator._keep_all()
+    return tmp_path
+
+
+def config(folder: Path, faults: dict[str, Any] | None = None) -> Path:
+    if faults is not None:
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        (folder / "state.json").write_text(json.dumps({**state, "faults": faults}), encoding="utf-8")
+    return profile_run_config(folder / "service.toml", "snapshot", "unused.jsonl", rate=5000,
+                              run="backoff_base = 0.01\nbackoff_max = 0.02")
+
+
+def live(folder: Path) -> dict[int, dict[str, Any]]:
+    """Each flow of the emulator's state: Export Flow's tasks (by name) and whether it runs."""
+    with emulated(folder) as service:
+        return {flow_id: {"active": flow.active, "tasks": {t["name"]: t for t in
+                                                            service.export_flow("u1", "o1", flow_id)["tasks"]}}
+                for flow_id, flow in service.flows.items()}
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = run_cli(capsys, *args, "--json")
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def bodies_missing(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TASK_BODIES_MISSING warnings of a plan's action or a result line."""
+    return [w for w in item.get("warnings", []) if w["code"] == "TASK_BODIES_MISSING"]
+
+
+def snapshot_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+
+
+def result_lines(folder: Path, run_id: str) -> list[dict[str, Any]]:
+    text = (folder / "results" / f"{run_id}.jsonl").read_text(encoding="utf-8")
+    return [line for line in map(json.loads, text.splitlines()) if line["status"] != "attempt"]
+
+
+def export_then_delete(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    """`migrate export` of every flow (the snapshot and what the command said), then `migrate
+    delete` of them all (run id `gone`)."""
+    backup = folder / "backup.jsonl"
+    code, out, err = run_cli(capsys, "export", str(config(folder)), "--out", str(backup))
+    assert code == 0, err
+    ids = [arg for offset in range(len(FLOWS)) for arg in ("--id", str(FIRST_ID + offset))]
+    code, report, err = cli(capsys, "delete", str(config(folder)), *ids, "--apply", "--run-id", "gone")
+    assert code == 0 and report["by_status"] == {"deleted": len(FLOWS)}, err
+    assert live(folder) == {}
+    return backup, out
+
+
+def test_export_delete_restore_gives_back_every_task_body_and_setting(service: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    before = live(service)
+    backup, said = export_then_delete(service, capsys)
+    assert "3 get, 3 export" in said, said  # Export Flow counted among the requests, once a flow
+    kept = snapshot_lines(backup)
+    assert [line["exported"]["tasks"] for line in kept] == [list(before[f]["tasks"].values()) for f in sorted(before)]
+    # The delete's before file, what brings the deleted flows back, holds them too.
+    deleted = snapshot_lines(service / "results" / "runbooks" / "gone.before.jsonl")
+    assert [line["exported"] for line in deleted] == [line["exported"] for line in kept]
+
+    code, plan, err = cli(capsys, "restore", str(backup), "--config", str(config(service)))
+    assert code == 3 and plan["by_action"] == {"create": len(FLOWS)}, err
+    assert not [a for a in plan["actions"] if bodies_missing(a)]
+    code, report, err = cli(capsys, "restore", str(backup), "--config", str(config(service)), "--apply",
+                            "--run-id", "back")
+    assert code == 0 and report["by_status"] == {"created": len(FLOWS)}, err
+    after = live(service)
+    assert sorted(after) == sorted(before)  # ids kept
+    for flow_id, was in before.items():
+        assert after[flow_id]["active"] == was["active"], flow_id
+        assert after[flow_id]["tasks"] == was["tasks"], flow_id  # cmd, type, resource, runMode, timeout, retries…
+    assert after[FIRST_ID]["tasks"]["extract"]["cmd"] == "python3 extract.py --day ${day}"
+    assert after[FIRST_ID]["tasks"]["load"]["type"] == "DATA_INTEGRATION"
+    assert json.loads(after[FIRST_ID]["tasks"]["extract"]["runMode"])["taskMode"] == 2
+
+
+def test_a_snapshot_without_bodies_creates_its_flows_inactive_and_says_so(service: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    backup, _ = export_then_delete(service, capsys)
+    header, *lines = backup.read_text(encoding="utf-8").splitlines()
+    older = service / "older.jsonl"  # as `migrate export` wrote it before it kept the bodies
+    older.write_text("\n".join([header, *(json.dumps({k: v for k, v in json.loads(line).items() if k != "exported"})
+                                          for line in lines)]) + "\n", encoding="utf-8")
+
+    code, plan, err = cli(capsys, "restore", str(older), "--config", str(config(service)))
+    assert code == 3 and plan["by_action"] == {"create": len(FLOWS)}, err
+    for action in plan["actions"]:
+        warned = bodies_missing(action)
+        assert len(warned) == 1, action
+        assert "created inactive" in warned[0]["message"] and "migrate enable" in warned[0]["message"]
+    first = next(a for a in plan["actions"] if a["flow_id"] == str(FIRST_ID))
+    assert "'extract', 'load'" in bodies_missing(first)[0]["message"]  # the tasks named
+
+    code, report, err = cli(capsys, "restore", str(older), "--config", str(config(service)), "--apply",
+                            "--run-id", "back")
+    assert code == 0 and report["by_status"] == {"created": len(FLOWS)}, err
+    for line in result_lines(service, "back"):
+        assert len(bodies_missing(line)) == 1, line
+    after = live(service)
+    assert {flow_id: flow["active"] for flow_id, flow in after.items()} == dict.fromkeys(after, 0)
+    assert {t["cmd"] for flow in after.values() for t in flow["tasks"].values()} == {""}  # what the warning said
+
+    # Flows that exist need no bodies: restored from the same snapshot, nothing is said of them.
+    code, plan, err = cli(capsys, "restore", str(older), "--config", str(config(service)), "--force")
+    running = sum(active for _, active, _ in FLOWS)  # their active goes back as the snapshot has it
+    assert code == 3 and plan["by_action"] == {"update": running, "unchanged": len(FLOWS) - running}, err
+    assert not [a for a in plan["actions"] if bodies_missing(a)]
+
+
+def test_an_export_flow_that_fails_keeps_the_line_without_bodies_saying_why(service: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    backup = service / "backup.jsonl"
+    faulty = config(service, faults={"seed": 1, "error_5xx": 1.0, "only_actions": ["export"]})
+    code, out, err = run_cli(capsys, "export", str(faulty), "--out", str(backup))
+    assert code == 0, err
+    assert f"Export Flow failed for {len(FLOWS)} flows ({FIRST_ID}, {FIRST_ID + 1}, {FIRST_ID + 2})" in out, out
+    lines = snapshot_lines(backup)
+    assert [line["flowId"] for line in lines] == [FIRST_ID + offset for offset in range(len(FLOWS))]
+    assert all("tasks" not in line["exported"] and line["exported"]["error"] for line in lines), lines
+    assert all(line["graph"]["tasks"] for line in lines)  # the rest of the flow is there to restore
