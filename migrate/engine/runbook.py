@@ -529,7 +529,10 @@ def _aimed_at_tasks_made_anew(line: dict[str, Any], live: dict[str, Any] | None)
     live_ids = {str(task.get("taskId")) for task in live_graph.get("tasks") or []}
     if not ids or not live_ids or ids & live_ids:
         return line
-    return {**line, "graph": rebind(graph, str(line["flowId"]), live_graph)}
+    try:
+        return {**line, "graph": rebind(graph, str(line["flowId"]), live_graph)}
+    except (KeyError, TypeError):  # a graph without its node ids (edited by hand): the profile says what is wrong
+        return line
 
 
 def conflicts(caller: str | None, force: bool) -> Callable[[RunbookPlan], None]:
