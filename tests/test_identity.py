@@ -332,3 +332,76 @@ def test_a_flow_made_by_name_then_mapped_by_id_is_updated_not_also_disabled(
     assert code == 3 and plan["by_action"] == {"update": 3}, plan["by_action"]
     code, applied = cli_json(capsys, "run", str(config), "--plan", str(plan_file))
     assert code == 0 and applied["by_status"] == {"saved": 3}, applied
+
+
+RUNDECK_JOB = """- name: {name}
+  group: ops
+  uuid: 6a1f0c9e-2b7d-4c3e-9a8f-1d2e3f4a5b6c
+  description: nightly clean-up
+  executionEnabled: true
+  scheduleEnabled: true
+  schedule:
+    time: {{hour: '01', minute: '{minute}', seconds: '0'}}
+    month: '*'
+    weekday: {{day: '*'}}
+    year: '*'
+  sequence:
+    keepgoing: false
+    strategy: node-first
+    commands:
+    - exec: /opt/ops/clean.sh --tmp
+    - exec: /opt/ops/clean.sh --logs
+"""
+
+
+def test_a_job_renamed_in_its_export_keeps_its_flow_and_tasks(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A Rundeck job (its key is its uuid) whose tasks are named after it (`<flow>_step1`):
+    renamed in the export, its flow is found by its marker and renamed, its tasks matched by what
+    follows the flow's name (it was TASKS_DIFFER: the flow frozen as it was); renamed again, the
+    same, though the live tasks keep their first names (Save does not rename tasks)."""
+    service = tmp_path / "emulator.sqlite"
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    jobs = tmp_path / "jobs.yaml"
+    config = profile_run_config(tmp_path / "run.toml", "rundeck", "jobs.yaml", run="create_missing = true",
+                                target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"', rate=500)
+    jobs.write_text(RUNDECK_JOB.format(name="nightly-cleanup", minute="30"), encoding="utf-8")
+    code, first = cli_json(capsys, "run", str(config))
+    assert code == 0 and first["by_status"] == {"created": 1}, first
+    [made] = live_flows(service).values()
+    for renamed, minute in (("nightly-purge", "45"), ("nightly-sweep", "50")):
+        jobs.write_text(RUNDECK_JOB.format(name=renamed, minute=minute), encoding="utf-8")
+        code, planned = cli_json(capsys, "plan", str(config))
+        [update] = planned["actions"]
+        assert code == 3 and update["action"] == "update" and update["flow_id"] == str(made["id"]), update
+        assert {c["field"] for c in update["changes"]} >= {"name", "freq"}, update["changes"]
+        assert "tasks" not in {c["field"] for c in update["changes"]}, update["changes"]
+        code, saved = cli_json(capsys, "run", str(config))
+        assert code == 0 and saved["by_status"] == {"saved": 1}, saved
+        [now] = live_flows(service).values()
+        assert now["id"] == made["id"] and now["freq"] == f"0 {minute} 1 * * ? *", now
+
+
+@pytest.mark.parametrize(("ours", "theirs", "matched"), [
+    (["new_step1", "new_step2"], ["old_step1", "old_step2"], {"new_step1": "old_step1", "new_step2": "old_step2"}),
+    (["new"], ["old"], {"new": "old"}),  # a crontab's one task, named as its flow
+    (["new_step1"], ["a_step1", "b_step1"], None),  # two could be it: not guessed
+    (["new", "new_2"], ["old", "other"], None),  # `other` follows no flow name of `_2`
+    (["run"], ["old"], None),  # not named after its flow: by name only
+])
+def test_tasks_of_a_flow_ours_by_its_marker_are_matched_after_the_flows_name_only_when_one_each_way(
+        ours: list[str], theirs: list[str], matched: dict[str, str] | None) -> None:
+    from migrate.reconcile.targets import RebindError, rebind
+
+    wire = {"name": "new", "id": "0", "tasks": [{"taskName": name, "taskId": str(n), "nodeId": f"t_{n}"}
+                                                for n, name in enumerate(ours)], "relations": []}
+    live = {"name": "old", "tasks": [{"taskName": name, "taskId": str(900 + n)} for n, name in enumerate(theirs)]}
+    if matched is None:
+        with pytest.raises(RebindError):
+            rebind(wire, "7", live, proven=True)
+        return
+    aimed = rebind(wire, "7", live, proven=True)
+    by_live = {t["taskName"]: t["taskId"] for t in live["tasks"]}
+    assert [(t["taskName"], t["taskId"]) for t in aimed["tasks"]] == [(matched[n], by_live[matched[n]]) for n in ours]
+    with pytest.raises(RebindError):  # not proven ours: by name only
+        rebind(wire, "7", live)

@@ -597,7 +597,8 @@ class Runner:
             exchange: Exchange = failed.failure
             return exchange
         try:
-            return _aimed(wire, flow_id, remote_graph(data), status, own_import and found is not None)
+            return _aimed(wire, flow_id, remote_graph(data), status, own_import and found is not None,
+                          proven=found is not None and found.how != "name")
         except RebindError as error:
             return Exchange(attempts=1, msg=f"TASKS_DIFFER: {error}")
 
@@ -843,11 +844,11 @@ def _may_have_landed(exchange: Exchange, earlier_tries: bool = False) -> bool:
 
 
 def _aimed(wire: dict[str, Any], flow_id: str, live: dict[str, Any], status: str,
-           own_import: bool) -> tuple[dict[str, Any], str]:
-    """The payload aimed at the live flow (RebindError: their tasks do not match), with its
-    status; `_MADE_AND_SAVED` when the flow is one an earlier try of this run made (`own_import`)
-    and is already as wanted: its save had landed too."""
-    payload = rebind(wire, flow_id, live)
+           own_import: bool, proven: bool = False) -> tuple[dict[str, Any], str]:
+    """The payload aimed at the live flow (RebindError: their tasks do not match; `proven`: it is
+    ours by its marker, see rebind), with its status; `_MADE_AND_SAVED` when the flow is one an
+    earlier try of this run made (`own_import`) and is already as wanted: its save had landed too."""
+    payload = rebind(wire, flow_id, live, proven)
     if own_import and not changed_fields(payload, live):
         return payload, _MADE_AND_SAVED
     return payload, status

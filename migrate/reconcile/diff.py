@@ -146,7 +146,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
                                                          "true to create it")
                 return action  # create
             match: Match = found
-            wanted = rebind(wire, match.flow_id, remote_graph(match.live))
+            wanted = rebind(wire, match.flow_id, remote_graph(match.live), proven=match.how != "name")
         else:
             try:
                 match = Match(flow.flow_id, await live.read(flow.flow_id), "id")

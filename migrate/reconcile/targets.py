@@ -19,27 +19,55 @@ class RebindError(ValueError):
     """The live flow's tasks do not match ours: Save cannot create or rename tasks."""
 
 
-def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> dict[str, Any]:
-    """Our payload aimed at a live flow: its id, and our tasks matched to its tasks by name."""
+def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any], proven: bool = False) -> dict[str, Any]:
+    """Our payload aimed at a live flow: its id, and our tasks matched to its tasks by name.
+    `proven`: the live flow is ours by its identity marker, so a task whose name is not there is
+    matched by what follows the flow's name in it (several profiles name tasks after their flow:
+    `<flow>`, `<flow>_step2`; a job renamed in its export renames them all), when that matches
+    one task each way. A matched task keeps the live task's name: Save references tasks, it does
+    not rename them."""
     live: dict[str, str] = {}
     for task in live_graph.get("tasks") or []:
         name = str(task.get("taskName"))
         if name in live:
             raise RebindError(f"the live flow has two tasks named {name!r}")
         live[name] = str(task.get("taskId"))
+    named = {t["taskName"]: t["taskName"] for t in wire["tasks"] if t["taskName"] in live}
     missing = sorted(t["taskName"] for t in wire["tasks"] if t["taskName"] not in live)
+    if missing and proven:
+        named.update(_by_suffix(missing, sorted(set(live) - set(named.values())), str(wire.get("name", "")),
+                                str(live_graph.get("name", ""))))
+        missing = sorted(name for name in missing if name not in named)
     if missing:
         raise RebindError(f"tasks {missing} are not in the live flow {flow_id} (it has {sorted(live)}); Save "
                           "cannot create tasks")
-    nodes = {t["nodeId"]: task_node_id(live[t["taskName"]]) for t in wire["tasks"]}
+    nodes = {t["nodeId"]: task_node_id(live[named[t["taskName"]]]) for t in wire["tasks"]}
     return {
         **wire, "id": flow_id,
-        "tasks": [{**t, "taskId": live[t["taskName"]], "nodeId": nodes[t["nodeId"]]} for t in wire["tasks"]],
+        "tasks": [{**t, "taskName": named[t["taskName"]], "taskId": live[named[t["taskName"]]],
+                   "nodeId": nodes[t["nodeId"]]} for t in wire["tasks"]],
         "relations": [
             {**r, "source": nodes.get(r["source"], r["source"]), "target": nodes.get(r["target"], r["target"])}
             for r in wire["relations"]
         ],
     }
+
+
+def _by_suffix(ours: list[str], theirs: list[str], our_flow: str, their_flow: str) -> dict[str, str]:
+    """Our task names matched to the live flow's unmatched ones by what follows each flow's name
+    (or, for the live ones, any prefix: a flow renamed before keeps its tasks' first names), only
+    when each of ours has exactly one and no two share one; else nothing is matched."""
+    suffixes = {name: name[len(our_flow):] for name in ours if our_flow and name.startswith(our_flow)}
+    if len(suffixes) != len(ours):
+        return {}
+    matched: dict[str, str] = {}
+    for name, suffix in suffixes.items():
+        exact = [live for live in theirs if their_flow and live == their_flow + suffix]
+        candidates = exact or [live for live in theirs if live.endswith(suffix) and (suffix or len(theirs) == 1)]
+        if len(candidates) != 1:
+            return {}
+        matched[name] = candidates[0]
+    return matched if len(set(matched.values())) == len(matched) else {}
 
 
 def import_body(flow: ReadyFlow, dir_id: str, flow_id: str | None = None) -> dict[str, Any]:
