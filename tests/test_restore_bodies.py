@@ -189,3 +189,10 @@ def test_an_export_flow_that_fails_keeps_the_line_without_bodies_saying_why(serv
     assert [line["flowId"] for line in lines] == [FIRST_ID + offset for offset in range(len(FLOWS))]
     assert all("tasks" not in line["exported"] and line["exported"]["error"] for line in lines), lines
     assert all(line["graph"]["tasks"] for line in lines)  # the rest of the flow is there to restore
+
+    # A delete whose before file could not bring its flows back whole (no bodies) deletes none.
+    code, report, err = cli(capsys, "delete", str(faulty), "--apply", "--run-id", "gone")
+    assert code == 2 and report["by_status"] == {"failed": len(FLOWS)}, err
+    logged = [json.loads(text) for text in (service / "results" / "gone.jsonl").read_text().splitlines()]
+    assert all(line["msg"].startswith("not deleted: Export Flow failed for it") for line in logged), logged
+    assert set(live(service)) == {FIRST_ID + offset for offset in range(len(FLOWS))}

@@ -57,7 +57,8 @@ class ToggleAction:
     flow_id: str
     name: str
     active: int | None  # as Get Flow said while the selection was read
-    action: str  # the verb, or "unchanged"
+    action: str  # the verb, or "unchanged", or KEPT (a delete's flow whose bodies could not be kept)
+    why: str = ""  # KEPT: why
 
     def as_json(self) -> dict[str, Any]:
         return {"flowId": self.flow_id, "name": self.name, "active": self.active, "action": self.action}
@@ -72,7 +73,7 @@ class TogglePlan:
 
     @property
     def changes(self) -> list[ToggleAction]:
-        return [a for a in self.actions if a.action != "unchanged"]
+        return [a for a in self.actions if a.action not in ("unchanged", KEPT)]
 
     def by_action(self) -> Counter[str]:
         return Counter(a.action for a in self.actions)
@@ -109,11 +110,20 @@ def _active(value: Any) -> int | None:
 
 
 def make_plan(verb: Verb, selection: Selection, read: ExportResult) -> TogglePlan:
+    from migrate.snapshots import EXPORTED, bodies_missing_why
+
     plan = TogglePlan(verb, selection, read)
     for flow in read.flows:
         active = _active(flow.get("active"))
-        plan.actions.append(ToggleAction(str(flow.get("flowId")), str(flow.get("flowName") or ""), active,
-                                         "unchanged" if verb != "delete" and active == WANTED[verb] else verb))
+        action = "unchanged" if verb != "delete" and active == WANTED[verb] else verb
+        exported = flow.get(EXPORTED)
+        if verb == "delete" and isinstance(exported, dict) and exported.get("error"):
+            # Its before file could not bring it back whole (restore would make it with empty tasks).
+            plan.actions.append(ToggleAction(str(flow.get("flowId")), str(flow.get("flowName") or ""), active, KEPT,
+                                             f"not deleted: {bodies_missing_why(flow)}, so its before file could not "
+                                             "bring it back whole; delete it again once Export Flow answers"))
+            continue
+        plan.actions.append(ToggleAction(str(flow.get("flowId")), str(flow.get("flowName") or ""), active, action))
     return plan
 
 
@@ -223,7 +233,7 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
             in_doubt = _in_doubt(path, run_id, failed_too=verb != "delete") if resume else {}
             if in_doubt and verb != "delete":
                 todo = _settled_in_doubt(todo, plan, in_doubt, done, before)
-            if any(a.action != "unchanged" for a in todo) or (resume and before.is_file()):
+            if any(a.action not in ("unchanged", KEPT) for a in todo) or (resume and before.is_file()):
                 _write_before(before, plan, todo, resume)  # first: nothing changes before it is whole
             # The log is opened only now: a selection that matches nothing leaves no file behind.
             log = runner.log = ResultLog(path, run_id=run_id, source_file=f"migrate {verb}",
@@ -312,6 +322,9 @@ class _Toggler:
             return
         if action.action == "unchanged":
             self.record(action, "unchanged", None, begun, action.active, f"already {self.status_done}")
+            return
+        if action.action == KEPT:
+            self.record(action, "failed", None, begun, action.active, action.why)
             return
         if runner.abort_reason is not None:
             self.record(action, "not_attempted", Exchange(code=runner.abort_code), begun, action.active,
@@ -485,6 +498,7 @@ def _record_landed_deletes(log: ResultLog, in_doubt: dict[str, str], plan: Toggl
 
 # On resume, the actions of flows a dead run left in doubt (see `_settled_in_doubt`).
 LANDED, IN_DOUBT = "landed", "in doubt"
+KEPT = "kept"  # a delete's flow whose tasks' bodies Export Flow could not read: not deleted
 
 
 def _settled_in_doubt(todo: list[ToggleAction], plan: TogglePlan, in_doubt: dict[str, str], done: dict[str, str],
@@ -511,7 +525,7 @@ def _write_before(path: Path, plan: TogglePlan, todo: list[ToggleAction], resume
     """The before snapshot: the flows about to change, as read just now. A resume keeps the lines
     of an earlier writing as they are (a flow changed by the interrupted run was read then, before
     it changed) and adds the flows it did not hold."""
-    changing = {a.flow_id for a in todo if a.action not in ("unchanged", LANDED, IN_DOUBT)}  # those were held
+    changing = {a.flow_id for a in todo if a.action not in ("unchanged", LANDED, IN_DOUBT, KEPT)}  # those were held
     kept = list(_snapshot_lines(path)) if resume and path.is_file() else []
     held = {str(flow.get("flowId")) for flow in kept}
     added = [flow for flow in plan.read.flows if str(flow.get("flowId")) in changing - held]
