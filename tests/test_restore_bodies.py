@@ -196,3 +196,21 @@ def test_an_export_flow_that_fails_keeps_the_line_without_bodies_saying_why(serv
     logged = [json.loads(text) for text in (service / "results" / "gone.jsonl").read_text().splitlines()]
     assert all(line["msg"].startswith("not deleted: Export Flow failed for it") for line in logged), logged
     assert set(live(service)) == {FIRST_ID + offset for offset in range(len(FLOWS))}
+
+
+def test_a_run_over_a_snapshot_without_bodies_creates_its_flows_inactive(service: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """`migrate run` of the snapshot profile with create_missing (not a restore, which marks the
+    flows to create): a flow it has to create from a line without bodies is created inactive too,
+    its line saying so; none is left firing empty tasks."""
+    backup, _ = export_then_delete(service, capsys)
+    header, *lines = backup.read_text(encoding="utf-8").splitlines()
+    older = service / "older.jsonl"
+    older.write_text("\n".join([header, *(json.dumps({k: v for k, v in json.loads(line).items() if k != "exported"})
+                                          for line in lines)]) + "\n", encoding="utf-8")
+    run = profile_run_config(service / "run.toml", "snapshot", str(older), rate=5000, run="create_missing = true")
+    code, out, err = run_cli(capsys, "run", str(run), "--json", "--run-id", "plain")
+    assert code == 0 and json.loads(out)["by_status"] == {"created": len(FLOWS)}, err
+    said = {line["flow_id"] for line in result_lines(service, "plain") if line["msg"].startswith("created inactive")}
+    assert said == {str(FIRST_ID + offset) for offset, (_, active, _) in enumerate(FLOWS) if active}, said
+    assert {flow_id: flow["active"] for flow_id, flow in live(service).items()} == dict.fromkeys(live(service), 0)

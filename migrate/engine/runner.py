@@ -319,7 +319,7 @@ class Runner:
         if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
             self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
             return
-        status = "saved"
+        status, note = "saved", ""
         verify = self.settings.verify or doubt_until is not None
         wanted = json.loads(body) if verify or self.settings.compare == "remote" else {}
         flow_id = flow.flow_id
@@ -338,6 +338,10 @@ class Runner:
                 self._record_flow(flow, status, input_sha, found, started, flow_id=found.flow_id)
                 return
             wanted, status = found
+            if status in ("created", _MADE_AND_SAVED) and _bodies_missing(flow) and wanted.get("active") != 0:
+                # Import made its tasks empty (the snapshot holds no bodies): a schedule firing them
+                # is worse than one that waits, as `migrate restore` creates such a flow.
+                wanted, status, note = {**wanted, "active": 0}, "created", CREATED_INACTIVE
             flow_id = str(wanted["id"])
             body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
             sha = payload_sha256(body)
@@ -392,7 +396,7 @@ class Runner:
                 self._record_flow(flow, "failed", sha, saved, started, f"{why}: " + "; ".join(changed),
                                   flow_id=flow_id, input_sha=input_sha)
                 return
-        self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
+        self._record_flow(flow, status, sha, saved, started, note, flow_id=flow_id, input_sha=input_sha, body=body,
                           compared=compared)
 
     async def _reads_as(self, flow_id: str, wanted: dict[str, Any]) -> bool:
@@ -812,6 +816,8 @@ EARLIER_IMPORT_AND_SAVE_LANDED = ("an earlier try of this run's Import had made 
                                   "the live flow is as wanted; nothing sent")
 # A payload `_aimed` finds already live in a flow an earlier try of this run made: nothing to send.
 _MADE_AND_SAVED = "made and saved"
+CREATED_INACTIVE = ("created inactive (active 0): its tasks have no body in the snapshot (TASK_BODIES_MISSING), so "
+                    "Import made them empty; set them in the service, then enable it (`migrate enable`)")
 STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "
                       "--resume finds the flow (by id, name or marker) and saves it as wanted")
 
@@ -821,6 +827,11 @@ class _Sending:
     """Whether a request that may change the flow has left (so its outcome must be recorded)."""
 
     sent: bool = False
+
+
+def _bodies_missing(flow: ReadyFlow) -> bool:
+    """A flow whose tasks have no body in its source (a snapshot without them: TASK_BODIES_MISSING)."""
+    return any(warning.get("code") == "TASK_BODIES_MISSING" for warning in flow.warnings)
 
 
 def never_applied(exchange: Exchange, sent: bool) -> bool:

@@ -11,7 +11,8 @@ A line without them (an older snapshot, an Export Flow that failed, the before f
 disable or edit) saves and updates as well (Save only references tasks), but a flow created from
 it would run empty tasks: TASK_BODIES_MISSING names them. A line `migrate restore` marks to create
 (`toCreate`) is created inactive, saying so; any other (a `migrate run` over the snapshot, which
-may find the flow or create it) gets the warning for the case it is created.
+may find the flow or create it) gets the warning for the case it is created, and the run creates
+it inactive too (engine/runner.py).
 
 Not carried, each named by a warning code: DIRECTORY (a flow created anew goes to `[target]
 dir_id` or the root; an existing flow stays where it is) and NODE_ID (a task node not named
@@ -135,7 +136,7 @@ def _task_bodies(flow: FlowRows, data: dict[str, Any]) -> None:
         # references its tasks.
         flow.warn("TASK_BODIES_MISSING", (
             f"tasks {names} have no body here ({why}): a flow the service does not have is created with them "
-            "empty; `migrate restore` creates such a flow inactive; or export it again while it exists"))
+            "empty, so it is created inactive (active 0); or export it again while it exists"))
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
