@@ -197,6 +197,14 @@ def test_options_no_export_takes_are_refused_not_ignored(tmp_path: Path, capsys:
     alone = _config(tmp_path, "a", REPO / "data" / "examples" / "airflow", "airflow", {"bogus_opt": "1"})
     code, _, err = run_cli(capsys, "plan", str(alone), "--offline")
     assert code == 1 and "the airflow profile takes no options (given: bogus_opt)" in err, err
+    # One file of the folder run on its own with the folder's options: its format's are its own.
+    one = _config(tmp_path, "one", folder / "jobs.cron", "auto", {"crontab.user": "migrator"})
+    code, out, err = run_cli(capsys, "plan", str(one), "--offline", "--json")
+    assert code in (0, 3, 5) and json.loads(out)["profile"] == "crontab, recognised", err
+    folder_plan = _plan(capsys, _config(tmp_path, "m2", folder, "auto", {"crontab.user": "migrator"}), "--offline")
+    crontab_rows = next(span["rows"] for span in folder_plan["sources"] if span["profile"] == "crontab")
+    in_folder = [a for a in folder_plan["actions"] if a["rows"] and crontab_rows[0] <= a["rows"][0] <= crontab_rows[1]]
+    assert _flow_facts(in_folder) == _flow_facts(json.loads(out)["actions"])
 
 
 # A second user's crontab, as `crontab -l -u etl` prints one: other jobs than jobs.cron's.

@@ -31,7 +31,11 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
     name = settings.source.profile
     if name == AUTO:  # the one format the source's own structure says (sources/detect.py)
         name = auto_profile(settings.source.path, profile_names())
-        settings = settings.model_copy(update={"source": settings.source.model_copy(update={"profile": name})})
+        options = settings.source.options
+        if name != MIXED:  # options named with the format, as a folder of several takes them: its own
+            options = {key.removeprefix(f"{name}."): value for key, value in options.items()}
+        settings = settings.model_copy(update={"source": settings.source.model_copy(
+            update={"profile": name, "options": options})})
     names = profile_names()
     if name != MIXED:
         profile = _named_profile(name)  # its module alone imported
