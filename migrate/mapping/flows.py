@@ -290,21 +290,33 @@ def identity_scope(settings: Settings) -> str | None:
 
 def identity_scopes(settings: Settings) -> frozenset[str]:
     """Every scope this source's flows are marked with (none when markers are off): one, but for a
-    folder of several formats (sources/mixed.py), whose flows each carry their own profile's."""
+    folder of several formats (sources/mixed.py), whose flows each carry their own format's
+    (`entry_scope`)."""
     scope = identity_scope(settings)
-    if scope is None or settings.mapping.identity_scope:
-        return frozenset({scope} if scope else ())
+    if scope is None:
+        return frozenset()
     from migrate.sources.detect import AUTO, MIXED, auto_profile
 
-    if scope not in (AUTO, MIXED):
+    profile = settings.source.profile
+    if profile not in (AUTO, MIXED):
         return frozenset({scope})
     from migrate.sources.mixed import formats_in
     from migrate.sources.profiles import registry
 
     profiles = tuple(registry())  # every profile imported: only for a format to recognise
-    if scope == AUTO:  # the format recognised, as the mapping marked the flows (mapping/pipeline.py)
-        scope = auto_profile(settings.source.path, list(profiles))
-    return formats_in(settings.source, profiles) if scope == MIXED else frozenset({scope})
+    if profile == AUTO:  # the format recognised, as the mapping marked the flows (mapping/pipeline.py)
+        profile = auto_profile(settings.source.path, list(profiles))
+    if profile != MIXED:
+        return frozenset({settings.mapping.identity_scope or profile})
+    return frozenset(entry_scope(settings.mapping.identity_scope, name)
+                     for name in formats_in(settings.source, profiles))
+
+
+def entry_scope(given: str | None, profile: str) -> str:
+    """The scope of a folder's flows of one format: the format's own, or with `[mapping]
+    identity_scope` given, `<given>.<format>`: formats whose keys have one shape (a Kubernetes
+    `namespace/name`, an Azkaban `project/flow`) never share a marker, each keeping its own flows."""
+    return f"{given}.{profile}" if given else profile
 
 
 def marker_digest(flow: ReadyFlow | ValidFlow | InvalidFlow) -> str | None:
@@ -896,9 +908,11 @@ def _plans_by_profile(settings: Settings) -> Callable[[SourceRow], FieldPlan]:
         name = row.cells.get(PROFILE_COLUMN, "")
         if name not in plans:
             profile = profiles[name]
+            mapping = standard_mapping(profile.dialect, settings.mapping, profile)
+            if settings.mapping.identity_scope:
+                mapping = mapping.model_copy(update={"identity_scope": entry_scope(mapping.identity_scope, name)})
             plans[name] = FieldPlan.of(settings.model_copy(update={
-                "mapping": standard_mapping(profile.dialect, settings.mapping, profile),
-                "source": settings.source.model_copy(update={"profile": name})}))
+                "mapping": mapping, "source": settings.source.model_copy(update={"profile": name})}))
         return plans[name]
 
     return plan_of
