@@ -141,7 +141,7 @@ YAML_KIND = r"^ {0,4}(?:- +)?kind:"
 def _schtasks(found: Sample) -> bool:
     """A `schtasks /query /fo csv /v` header: the task's name and its next run time, in English or
     in a language the profile reads (a German, French or Chinese Windows)."""
-    from migrate.sources.profiles.schtasks import HEADERS
+    from migrate.sources.profiles.schtasks_headers import HEADERS  # the profile's module would import pandas
 
     names, next_runs = (("TaskName", *HEADERS["TaskName"]), ("Next Run Time", *HEADERS["Next Run Time"]))
     for head in found.heads:

@@ -40,34 +40,14 @@ from migrate.schedule.legacy import convert_windows
 from migrate.schedule.result import NO_TIME_SCHEDULE, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
+from migrate.sources.profiles.schtasks_headers import HEADERS
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("date_order",)
 DATE_ORDERS = ("MDY", "DMY", "YMD")
 NEEDED = ("TaskName", "Schedule Type", "Start Time")
 
-# The columns this profile reads, by their English names, with what schtasks prints for them on a
-# German, French and Chinese (Simplified) Windows. Headers are compared without blanks and case,
-# since French puts a (sometimes non-breaking) space before its colons.
-HEADERS: dict[str, tuple[str, ...]] = {
-    "TaskName": ("Aufgabenname", "Nom de la tâche", "任务名"),
-    "Next Run Time": ("Nächste Laufzeit", "Prochaine exécution", "下次运行时间"),
-    "Last Run Time": ("Letzte Laufzeit", "Heure de la dernière exécution", "上次运行时间"),
-    "Task To Run": ("Auszuführende Aufgabe", "Tâche à exécuter", "要运行的任务"),
-    "Start In": ("Starten in", "Démarrer dans", "起始于"),
-    "Comment": ("Kommentar", "Commentaire", "注释"),
-    "Scheduled Task State": ("Status der geplanten Aufgabe", "État de la tâche planifiée", "计划任务状态"),
-    "Run As User": ("Als Benutzer ausführen", "Exécuter en tant qu'utilisateur", "作为用户运行"),
-    "Schedule Type": ("Zeitplantyp", "Type de planification", "计划类型"),
-    "Start Time": ("Startzeit", "Heure de début", "开始时间"),
-    "Start Date": ("Startdatum", "Date de début", "开始日期"),
-    "End Date": ("Enddatum", "Date de fin", "结束日期"),
-    "Days": ("Tage", "Jours", "天"),
-    "Months": ("Monate", "Mois", "月"),
-    "Repeat: Every": ("Wiederholen: Jede", "Répéter : chaque", "重复: 每"),
-    "Repeat: Until: Time": ("Wiederholen: Bis: Zeit", "Répéter : jusqu'à : heure", "重复: 截止: 时间"),
-    "Repeat: Until: Duration": ("Wiederholen: Bis: Dauer", "Répéter : jusqu'à : durée", "重复: 截止: 持续时间"),
-}
+# HEADERS: the columns this profile reads, in English, German, French and Chinese (schtasks_headers.py).
 ENABLED = ("enabled", "aktiviert", "activé", "已启用")
 DISABLED = ("disabled", "deaktiviert", "désactivé", "已禁用")
 NOT_APPLICABLE = ("", "n/a", "nicht zutreffend", "暂缺")
