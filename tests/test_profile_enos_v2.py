@@ -177,3 +177,26 @@ def test_a_flow_waiting_on_a_flow_the_save_would_be_refused_over_is_refused_by_t
     assert action["action"] == "invalid" and [e["code"] for e in action["errors"]] == [code], action
     assert "it waits on flow 4088" in action["errors"][0]["message"]
     assert inventory["exit_code"] == 5 and inventory["by_action"]["invalid"] == 1
+
+
+@pytest.mark.parametrize("compare", ["none", "remote"])
+def test_flows_a_run_created_are_saved_again_by_the_next_run_and_planned_unchanged(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], compare: str) -> None:
+    """A v2.0 export carries its flows' and tasks' ids. The first run creates the flows the service
+    lacks (Import asks for the flow's id, but makes new tasks); the next run saves them again
+    (its tasks matched by name to the service's own: it failed every night, 62102 'task does not
+    exist'), and the plan between them says unchanged (it said `update tasks`)."""
+    state = base_state(flows=0)
+    state["flows"].append({"flow_id": 4088, "name": "meter_ingest", "owners": ["alice"], "org_id": "o1"})
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
+                                extra='[mapping]\nunscheduled = "manual"',
+                                run=f'create_missing = true\ncompare = "{compare}"')
+    assert main(["run", str(config), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert set(first["by_status"]) == {"created"}, first
+    assert main(["plan", str(config), "--json"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert main(["run", str(config), "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert set(second["by_status"]) <= {"saved", "unchanged"}, second

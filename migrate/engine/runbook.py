@@ -44,7 +44,7 @@ from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, EXIT_SO
 from migrate.reconcile.caller import caller_note
 from migrate.reconcile.diff import Action
 from migrate.reconcile.edits import EditRefused, Edits, apply_edits
-from migrate.reconcile.targets import RebindError, rebind
+from migrate.reconcile.targets import RebindError, aimed_at_live_tasks
 from migrate.selection import Selection
 
 if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help` stays quick
@@ -517,22 +517,17 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
 
 
 def _aimed_at_tasks_made_anew(line: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
-    """A snapshot line whose live flow holds none of its task ids (the flow or its tasks were made
-    anew since the snapshot: a restore of a deleted flow imports new tasks), aimed at the live
-    tasks by name: Save references only tasks the flow has (reference §10), so the snapshot's old
-    ids would point at tasks that are gone. Any task id in common: the line as it is (a task
-    taken out of the graph by hand is put back by id). RebindError: the names do not match."""
+    """A snapshot line aimed at its live flow's tasks when they were made anew since the snapshot
+    (reconcile/targets.py aimed_at_live_tasks: a restore of a deleted flow imports new tasks, so
+    the snapshot's old ids would point at tasks that are gone). RebindError: the names do not match."""
     graph, live_graph = line.get("graph"), (live or {}).get("graph")
     if not isinstance(graph, dict) or not isinstance(live_graph, dict):
         return line
-    ids = {str(task.get("taskId")) for task in graph.get("tasks") or []}
-    live_ids = {str(task.get("taskId")) for task in live_graph.get("tasks") or []}
-    if not ids or not live_ids or ids & live_ids:
-        return line
     try:
-        return {**line, "graph": rebind(graph, str(line["flowId"]), live_graph)}
+        aimed = aimed_at_live_tasks(graph, str(line["flowId"]), live_graph)
     except (KeyError, TypeError):  # a graph without its node ids (edited by hand): the profile says what is wrong
         return line
+    return line if aimed is graph else {**line, "graph": aimed}
 
 
 def conflicts(caller: str | None, force: bool) -> Callable[[RunbookPlan], None]:

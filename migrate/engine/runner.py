@@ -42,7 +42,7 @@ from migrate.reconcile.compare import changed_fields, differences, remote_graph
 from migrate.reconcile.diff import Action, orphan_action, orphan_marker, sent_facts
 from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows, live_marker
 from migrate.reconcile.saved_plan import AS_PLANNED, OUTSIDE_PLAN, PlannedDisable, SavedPlan
-from migrate.reconcile.targets import RebindError, import_body, rebind, root_directory
+from migrate.reconcile.targets import RebindError, aimed_at_live_tasks, import_body, rebind, root_directory
 from migrate.results.log import NAMED_FAILURE, ResultLog, ResultLogError
 from migrate.service.answers import (
     FATAL_CODES,
@@ -353,6 +353,11 @@ class Runner:
         if self.settings.compare == "remote" and status == "saved":
             read = await self._send(lambda: self.client.get_flow(flow_id))
             if read.result == "ok" and read.answer is not None:
+                anew = _anew(wanted, flow_id, remote_graph(read.answer.data)) if not flow.needs_id else None
+                if anew is not None:
+                    wanted, note = anew, TASKS_MADE_ANEW
+                    body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
+                    sha = payload_sha256(body)
                 compared = [name for name, _, _ in changed_fields(wanted, remote_graph(read.answer.data))]
                 if not compared:
                     self._record_flow(flow, "unchanged", sha, read, started, "the live flow already matches",
@@ -365,6 +370,19 @@ class Runner:
                 return
         intent = self._intent(flow, sending, "save", flow_id, sha)
         saved = await self._send(lambda: self.client.save_flow(body, on_send=intent))
+        if saved.answer is not None and saved.answer.code == INVALID_PARAMETER and status == "saved" \
+                and not flow.needs_id and note != TASKS_MADE_ANEW and not self.stopping:
+            # Refused: perhaps its tasks are the service's own since Import made it anew (an earlier
+            # run's create_missing, a restore), which ours do not name by id: aimed at them, once.
+            read = await self._send(lambda: self.client.get_flow(flow_id))
+            live = remote_graph(read.answer.data) if read.result == "ok" and read.answer is not None else None
+            anew = _anew(wanted or json.loads(body), flow_id, live) if live is not None else None
+            if anew is not None:
+                wanted, note = anew, TASKS_MADE_ANEW
+                body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
+                sha = payload_sha256(body)
+                intent = self._intent(flow, sending, "save", flow_id, sha)
+                saved = await self._send(lambda: self.client.save_flow(body, on_send=intent))
         if saved.result != "ok":
             if saved.result == "stopped" and not sending.sent:
                 return
@@ -816,6 +834,8 @@ EARLIER_IMPORT_AND_SAVE_LANDED = ("an earlier try of this run's Import had made 
                                   "the live flow is as wanted; nothing sent")
 # A payload `_aimed` finds already live in a flow an earlier try of this run made: nothing to send.
 _MADE_AND_SAVED = "made and saved"
+TASKS_MADE_ANEW = ("its tasks are the service's own since Import made the flow anew (none has the export's task "
+                   "ids): matched by name")
 CREATED_INACTIVE = ("created inactive (active 0): its tasks have no body in the snapshot (TASK_BODIES_MISSING), so "
                     "Import made them empty; set them in the service, then enable it (`migrate enable`)")
 STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "
@@ -827,6 +847,17 @@ class _Sending:
     """Whether a request that may change the flow has left (so its outcome must be recorded)."""
 
     sent: bool = False
+
+
+def _anew(wanted: dict[str, Any], flow_id: str, live: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload aimed at the live flow's tasks when they were made anew by Import (none of
+    ours by id: reconcile/targets.py aimed_at_live_tasks); None when nothing is to change so, or
+    their names do not match either (the save says what the service makes of it)."""
+    try:
+        aimed = aimed_at_live_tasks(wanted, flow_id, live)
+    except RebindError:
+        return None
+    return None if aimed is wanted else aimed
 
 
 def _bodies_missing(flow: ReadyFlow) -> bool:

@@ -27,7 +27,7 @@ from migrate.mapping.flows import InvalidFlow, ReadyFlow
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
 from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal, live_active
-from migrate.reconcile.targets import RebindError, rebind
+from migrate.reconcile.targets import RebindError, aimed_at_live_tasks, rebind
 from migrate.service.answers import INVALID_PARAMETER
 
 ACTIONS = ("create", "update", "unchanged", "invalid", "orphaned", "disable")
@@ -161,7 +161,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             twins = await live.twins_of(mark[1], [flow.flow_id], flow.flow_id) if mark is not None else None
             if isinstance(twins, Refusal):
                 return _refused(action, twins.code, twins.message)
-            wanted = wire
+            wanted = aimed_at_live_tasks(wire, match.flow_id, remote_graph(match.live))  # as the run saves it
     except ReadFailed as failed:
         return _refused(action, "NOT_READABLE", f"flow {flow.flow_id or flow.name!r} could not be read: "
                                                 f"{getattr(failed.failure, 'msg', '') or failed}")

@@ -53,6 +53,20 @@ def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any], prove
     }
 
 
+def aimed_at_live_tasks(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any]) -> dict[str, Any]:
+    """Our payload for a flow given by id, aimed at the live flow's tasks when it holds none of
+    ours: made anew by Import (a restore of a deleted flow, a run's create_missing), its tasks
+    are the service's new ones, and Save references only tasks the flow has (reference §10), so
+    ours are matched to them by name (rebind, `proven`: the id is the flow's). Any task id in
+    common: as it is (a task taken out of the graph by hand is put back by id). RebindError: the
+    names do not match either."""
+    ids = {str(task.get("taskId")) for task in wire.get("tasks") or []}
+    live_ids = {str(task.get("taskId")) for task in live_graph.get("tasks") or []}
+    if not ids or not live_ids or ids & live_ids:
+        return wire
+    return rebind(wire, flow_id, live_graph, proven=True)
+
+
 def _by_suffix(ours: list[str], theirs: list[str], our_flow: str, their_flow: str) -> dict[str, str]:
     """Our task names matched to the live flow's unmatched ones by what follows each flow's name
     (or, for the live ones, any prefix: a flow renamed before keeps its tasks' first names), only
