@@ -200,3 +200,25 @@ def test_flows_a_run_created_are_saved_again_by_the_next_run_and_planned_unchang
     assert main(["run", str(config), "--json"]) == 0
     second = json.loads(capsys.readouterr().out)
     assert set(second["by_status"]) <= {"saved", "unchanged"}, second
+
+
+def test_a_flow_whose_save_the_service_refuses_after_its_import_is_not_left_half_made(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`run` (no plan first) of grid_settlement, which waits on another organisation's flow 4088:
+    Import makes it, then its save is refused (62103). The flow Import made is deleted again:
+    the service holds nothing of it (it held an inactive flow without its dependency), and its
+    line says so."""
+    state = base_state(flows=0)
+    state["flows"].append({"flow_id": 4088, "name": "meter_ingest", "owners": ["eve"], "org_id": "o2"})
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
+                                run="create_missing = true", extra='[mapping]\nunscheduled = "manual"')
+    assert main(["run", str(config), "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    [line] = [json.loads(text) for text in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()
+              if json.loads(text)["status"] == "failed"]
+    assert line["name"] == "grid_settlement" and "then its save: " in line["msg"], line
+    assert line["msg"].endswith("the flow Import made was deleted again: nothing of it is left"), line
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        names = [json.loads(value)["name"] for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    assert "grid_settlement" not in names and "meter_ingest" in names, names

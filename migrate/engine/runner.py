@@ -398,7 +398,8 @@ class Runner:
                                       "shows it landed")
                 return
             if status == "created":  # the flow exists now, though its save did not go through
-                saved.msg = f"created as flow {flow_id} (Import), then its save: {saved.msg or 'no answer'}"
+                saved.msg = f"created as flow {flow_id} (Import), then its save: {saved.msg or 'no answer'}" \
+                    + await self._unmade(flow_id, saved)
             status = "not_attempted" if never_applied(saved, sending.sent) else "failed"
             self._record_flow(flow, status, sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body,
                               compared=compared)
@@ -416,6 +417,18 @@ class Runner:
                 return
         self._record_flow(flow, status, sha, saved, started, note, flow_id=flow_id, input_sha=input_sha, body=body,
                           compared=compared)
+
+    async def _unmade(self, flow_id: str, saved: Exchange) -> str:
+        """A flow this run's Import just made whose save the service refused outright (its own
+        refusal, not a lost answer or a 5xx): deleted again, so that no half-made flow (inactive,
+        not as the source says) is left behind; what became of it, for its line."""
+        answer = saved.answer
+        if answer is None or is_transient(answer) or answer.code in FATAL_CODES or self.stopping:
+            return ""  # it may yet be saved (a resume, the next run finds it by its marker)
+        gone = await self._send(lambda: self.client.delete_flow(flow_id))
+        if gone.result == "ok":
+            return "; the flow Import made was deleted again: nothing of it is left"
+        return f"; deleting the flow Import made failed too ({gone.msg or 'no answer'}): it is left, inactive"
 
     async def _reads_as(self, flow_id: str, wanted: dict[str, Any]) -> bool:
         """Whether Get Flow shows the flow as `wanted`: a save whose answer was not ok may have
