@@ -6,7 +6,8 @@ A flow given by name is found by its name and confirmed by its identity marker (
 mapping/identity.py): a live flow of that name carrying another key's marker is not ours and is
 never overwritten. When no flow of that name is ours, every flow the caller can edit is read
 once (the marker scan, at most once per run or plan) to find one carrying our marker under
-another name: that flow is ours, renamed, and is updated rather than duplicated. Only when
+another name: that flow is ours, renamed, and is updated rather than duplicated (unless another
+flow holds the new name: NAME_TAKEN, never two flows of one name). Only when
 nothing carries the marker is an unmarked flow of that name adopted (a flow made by hand, or
 before markers existed), and only when it is the one such flow.
 """
@@ -157,8 +158,12 @@ class LiveFlows:
         if digest is not None:
             elsewhere = (await self.markers()).get(digest)
             if elsewhere is not None:
-                return await self.twins_of(digest, [elsewhere[0]]) or Match(elsewhere[0], await self.read(elsewhere[0]),
-                                                                             "renamed")
+                renamed = await self.twins_of(digest, [elsewhere[0]])
+                if renamed is None:
+                    renamed = Match(elsewhere[0], await self.read(elsewhere[0]), "renamed")
+                if isinstance(renamed, Refusal):
+                    return renamed
+                return self.name_held(name, digest, renamed) or renamed
         if len(unmarked) == 1:
             return Match(unmarked[0][0].flow_id, unmarked[0][1], "name")
         ids = sorted(item.flow_id for item in editable)
@@ -171,6 +176,24 @@ class LiveFlows:
         if candidates:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
         return None
+
+    def name_held(self, name: str, digest: str, renamed: Match) -> Refusal | None:
+        """Our flow found by its marker under another name, renamed to `name`: a Refusal when the
+        listing holds another flow of that name (not ours, not a twin), whoever made it. Saving
+        would make two flows of one name, and every later lookup by name (ours, Import's links by
+        name, an operator's) would be ambiguous."""
+        ours = {renamed.flow_id, *self._twins.get(digest, [])}
+        held = sorted((item for item in self.by_name.get(name, []) if item.flow_id not in ours),
+                      key=lambda item: (len(item.flow_id), item.flow_id))
+        if not held:
+            return None
+        which = f"flow{'s' if len(held) > 1 else ''} " + ", ".join(item.flow_id for item in held)
+        unseen = ", ".join(item.flow_id for item in held if not item.editable)
+        return Refusal("NAME_TAKEN", f"flow {renamed.flow_id} ({self.names.get(renamed.flow_id, '')!r}) is this "
+                                     f"flow's by its identity marker, but its new name {name!r} is held by {which}, "
+                                     f"not ours{f' ({unseen} not yours to edit)' if unseen else ''}: renaming would "
+                                     "make two flows of one name, so nothing is saved; rename or delete "
+                                     f"{which}, or choose another name in the export, then run again")
 
     async def twins_of(self, digest: str, found: list[str], saving: str | None = None) -> Match | Refusal | None:
         """Live flows carrying one job's marker (found by name, or by the scan) where more than one
