@@ -177,6 +177,7 @@ def test_a_flow_waiting_on_a_flow_the_save_would_be_refused_over_is_refused_by_t
     assert action["action"] == "invalid" and [e["code"] for e in action["errors"]] == [code], action
     assert "it waits on flow 4088" in action["errors"][0]["message"]
     assert inventory["exit_code"] == 5 and inventory["by_action"]["invalid"] == 1
+    assert inventory["invalid_by_reason"].get(code) == 1, inventory["invalid_by_reason"]  # counted by reason too
 
 
 @pytest.mark.parametrize("compare", ["none", "remote"])

@@ -552,6 +552,10 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     actions, result.reads = asyncio.run(_read_live(settings, result.ready, result.wanted,
                                                    None if blocked else prune))
     result.actions = actions + [invalid_action(f) for f in result.listed()]
+    # Flows the live service makes invalid (NOT_FOUND, NAME_TAKEN, UPSTREAM_MISSING…) count by reason
+    # too, beside the source's own.
+    result.invalid_by_reason.update(str(action.errors[0].get("code") or "LIVE") for action in actions
+                                    if action.action == "invalid" and action.errors)
     by_action = result.by_action()
     result.exit_code = EXIT_INVALID_ROWS if by_action["invalid"] else (
         EXIT_CHANGES if by_action["create"] or by_action["update"] or by_action["disable"] else EXIT_OK)
