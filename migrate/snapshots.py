@@ -13,7 +13,8 @@ the file's suffix:
 A flow line of `migrate export` (and of `migrate delete`'s before file) also holds what only Export
 Flow gives, its tasks' bodies and settings: `"exported": {"tasks": [...]}`, each task as Export
 Flow gives it (by name: `name, resource, type, cmd, runMode, timeout, retryLimit, …`), or, when
-Export Flow failed for that flow, `"exported": {"error": "why"}`. A line without them (a snapshot
+Export Flow failed for that flow, `"exported": {"error": "why"}`. A task entry without its `cmd` (absent or
+null) holds no body, whatever else it gives. A line without them (a snapshot
 made before they were kept, or the before file of enable, disable or edit, whose flows still
 exist) is still a snapshot: the key is added, the format is the same (`"snapshot": 1`).
 
@@ -68,8 +69,45 @@ def bodies_missing_why(line: dict[str, Any]) -> str:
     exported = line.get(EXPORTED)
     if isinstance(exported, dict) and exported.get("error"):
         return f"Export Flow failed for it when the snapshot was made ({exported['error']})"
+    if isinstance(exported, dict) and exported.get("tasks") == []:
+        return "Export Flow gave no tasks for it when the snapshot was made (its `exported.tasks` is empty)"
     return ("the snapshot holds no task bodies (made before `migrate export` kept them, or the before file of "
             "enable, disable or edit)")
+
+
+def body_missing_why(task: dict[str, Any]) -> str | None:
+    """Why an exported task entry holds no body (its `cmd`: absent, null, not text), or None when it
+    holds one (an empty command is one: the service said so)."""
+    if "cmd" not in task or task["cmd"] is None:
+        return "no cmd in the snapshot's entry"
+    return None if isinstance(task["cmd"], str) else f"the snapshot's cmd is not text ({task['cmd']!r:.40})"
+
+
+def _setting(value: Any) -> Any:
+    """A task setting as compared: a JSON object written as text (`runMode`) by what it holds, so
+    that the order of its keys does not count."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def tasks_differ(wanted: dict[str, dict[str, Any]], live: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """The tasks (by name) that both hold whose body or settings differ, each with those fields
+    (`cmd` first): every field both entries give (one given as null, or not at all, says nothing:
+    the snapshot did not keep it, or the service does not give it)."""
+    differing = {}
+    for name, task in wanted.items():
+        found = live.get(name)
+        if found is None:
+            continue
+        fields = [key for key, value in task.items() if key != "name" and value is not None
+                  and found.get(key) is not None and _setting(value) != _setting(found[key])]
+        if fields:
+            differing[name] = sorted(fields, key=lambda key: key != "cmd")
+    return differing
 
 
 def to_create(line: dict[str, Any]) -> dict[str, Any]:

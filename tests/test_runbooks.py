@@ -257,7 +257,7 @@ def test_delete_in_dependency_waves_then_restore_recreates_them(service: Path,
     assert code == 0 and plan["by_action"] == {"unchanged": 50}, err
     assert any("matched to theirs by name" in note for note in plan["notes"]), plan["notes"]
     code, report, err = cli(capsys, *again, "--apply", "--run-id", "again")
-    assert code == 0 and "nothing differs: nothing will be saved" in err, err
+    assert code == 0 and "nothing to save" in err, err
     assert [f["graph"]["tasks"] for f in export(capsys, service, "again.jsonl")] == [f["graph"]["tasks"] for f in end]
     # A snapshot whose tasks are neither the flow's nor named as its tasks: refused, not saved.
     hand = service / "hand.jsonl"

@@ -38,8 +38,7 @@ def print_plan(plan: Any, as_json: bool, applying: bool = False, saving_line: bo
                            [("action", False), ("flow", False), ("id", False), ("freq", False), ("cycle", False),
                             ("what", True)],
                            (action_cells(action, warning_messages=True) for action in result.actions))
-    counts = ", ".join(f"{action} {n}" for action, n in result.by_action().most_common())
-    console.print(f"{len(result.actions)} flows matched of {desired.listed} listed: {counts or 'none'}", markup=False)
+    console.print(plan.count_line, markup=False)
     if result.warnings_by_code:
         console.print("warnings by code: " + ", ".join(f"{k} x{v}" for k, v in result.warnings_by_code.most_common()),
                       markup=False)
@@ -115,7 +114,7 @@ def show_applying(plan: Any, run: Applying) -> None:
         print_plan(plan, False, applying=True, saving_line=False)
     updates = sum(1 for action in plan.changes if action.action == "update")
     before = run.before if updates else None
-    where = ("nothing differs: nothing will be saved" if not plan.changes else
+    where = ("nothing to save" if not plan.changes else
              f"before: {before}, written first" if before is not None else
              "before: none (the flows this run creates do not exist yet)")
     say_applying(run, f"saving {len(plan.changes)} flows{_anew(plan)}; {where}", before, matched=len(plan.actions),

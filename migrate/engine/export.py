@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,11 +92,13 @@ async def _read(settings: Settings, selection: Selection, bodies: bool) -> Expor
 
 
 async def read_flows(reader: Runner, client: BatchClient, selection: Selection, result: ExportResult,
-                     bodies: bool = False) -> None:
+                     bodies: bool | Collection[str] = False) -> None:
     """The selection's flows into `result.flows` (snapshot lines, by id), every request through
     the reader's `_send`; any flow that cannot be read raises ExportReadError. With `bodies`, each
     kept flow's tasks by Export Flow as well (a snapshot that brings flows back: export, delete's
-    before file); one whose Export fails keeps its line, without them (`result.unexported`)."""
+    before file), or, given ids, those flows' only (a restore compares the live tasks with the
+    snapshot's where it holds them); one whose Export fails keeps its line, without them
+    (`exported.error`, `result.unexported`)."""
 
     def counted(action: str, exchange: Exchange, what: str) -> Any:
         result.requests[action] += exchange.attempts
@@ -147,9 +150,15 @@ async def read_flows(reader: Runner, client: BatchClient, selection: Selection, 
     if reader.abort_reason is not None:
         raise ExportAborted(f"aborted by the service: {reader.abort_reason}")
     kept = [data for data in read if flow_matches(selection, data)]
+    def wanted(flow_id: str) -> bool:
+        return bodies if isinstance(bodies, bool) else flow_id in bodies
+
+    async def exported_if_wanted(flow_id: str) -> dict[str, Any] | None:
+        return await export_one(flow_id) if wanted(flow_id) else None
+
     exported: list[dict[str, Any] | None] = [None] * len(kept)
     if bodies:
-        exported = list(await asyncio.gather(*(export_one(str(data.get("flowId"))) for data in kept)))
+        exported = list(await asyncio.gather(*(exported_if_wanted(str(data.get("flowId"))) for data in kept)))
         if reader.abort_reason is not None:
             raise ExportAborted(f"aborted by the service: {reader.abort_reason}")
     result.flows.extend(snapshot_line(data, tree, tasks) for data, tasks in zip(kept, exported, strict=True))

@@ -11,7 +11,8 @@ plan and the saves are `plan`'s and `run`'s, over the same mapping, diff and eng
    given its action: `update` (the fields that differ), `unchanged`, `create` (a restored flow the
    service no longer has), `invalid`; flows left alone are listed too: an edit a flow cannot take
    (`invalid`, code EDIT_REFUSED) and, for a restore, a flow someone else changed since the
-   snapshot (`conflict`, unless `--force`);
+   snapshot (`conflict`, unless `--force`) and one whose live tasks run other bodies than the
+   snapshot's (`invalid`, TASK_BODIES_DIFFER, `--force` or not: Save cannot set a task's body);
 2. with `apply`, under the runbook verbs' lock: the **before snapshot** of exactly the flows that
    will change (as read for the plan) is written first, then the plan itself
    (`results/runbooks/<run-id>.plan.json`), then `run --plan` applies it: only its creates and updates,
@@ -70,6 +71,7 @@ class Desired:
     requests: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     source: str = ""  # what the plan is of: the runbook, the snapshot
+    snapshot_flows: int | None = None  # a restore: the flows the snapshot file holds (the selection picks among them)
 
 
 @dataclass
@@ -93,9 +95,21 @@ class RunbookPlan:
             return EXIT_INVALID_ROWS
         return EXIT_CHANGES if self.changes or by_action["conflict"] else EXIT_OK
 
+    @property
+    def count_line(self) -> str:
+        """What the plan counts, in words: the flows matched of those the service lists (edit), or of
+        the snapshot's (restore: the service's listing says nothing of the snapshot's flows)."""
+        counts = ", ".join(f"{action} {n}" for action, n in self.plan.by_action().most_common()) or "none"
+        matched = len(self.plan.actions)
+        if self.desired.snapshot_flows is None:
+            return f"{matched} flows matched of {self.desired.listed} listed: {counts}"
+        return (f"{matched} flows matched of the snapshot's {self.desired.snapshot_flows}: {counts}; the service "
+                f"lists {self.desired.listed} flows")
+
     def as_json(self) -> dict[str, Any]:
+        counted = {} if self.desired.snapshot_flows is None else {"snapshot_flows": self.desired.snapshot_flows}
         return {"verb": self.verb, "source": self.desired.source, "selection": self.desired.selection.as_json(),
-                "listed": self.desired.listed, "matched": len(self.plan.actions),
+                "listed": self.desired.listed, **counted, "matched": len(self.plan.actions),
                 "by_action": dict(self.plan.by_action()), "requests": dict(self.desired.requests),
                 "exit_code": self.exit_code, "notes": self.plan.notes,
                 "actions": [a.as_json() for a in self.plan.actions]}
@@ -479,31 +493,42 @@ def read_snapshot(path: Path, selection: Selection) -> Snapshot:
 
 def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
     """`restore`: the snapshot's flows as they were, and the live flows they are now (one Get Flow
-    each of those the service still lists)."""
+    each of those the service still lists, and Export Flow of those whose snapshot line holds
+    their tasks' bodies: Save cannot set a task's body, so a flow whose live tasks differ from the
+    snapshot's is left alone, `_bodies_refused`)."""
 
     async def make(connection: Connection, settings: Settings) -> Desired:
+        from migrate import snapshots
+
         ids = Selection(ids=tuple(str(line["flowId"]) for line in snapshot.flows))
+        with_bodies = {str(line["flowId"]) for line in snapshot.flows if snapshots.task_bodies(line)}
         read = ExportResult(settings.target.url)
-        await read_flows(connection.runner, connection.client, ids, read)
+        await read_flows(connection.runner, connection.client, ids, read, bodies=with_bodies)
         live = {str(line["flowId"]): line for line in read.flows}
         taken_from = str(snapshot.header.get("target", ""))
         notes = [] if taken_from == settings.target.url else [
             f"the snapshot was taken from {taken_from or 'an unnamed service'}; this restores it into "
             f"{settings.target.url}"]
+        held = snapshot.header.get("flows")
         desired = Desired(selection, [], live, read.listed, requests=read.requests, notes=notes,
-                          source=str(snapshot.path))
+                          source=str(snapshot.path),
+                          snapshot_flows=held if isinstance(held, int) else len(snapshot.flows))
         anew = 0
         for line in dependencies_first(snapshot.flows):
+            flow_id = str(line["flowId"])
             try:
-                aimed = _aimed_at_tasks_made_anew(line, live.get(str(line["flowId"])))
+                aimed = _aimed_at_tasks_made_anew(line, live.get(flow_id))
             except RebindError as why:
-                flow_id = str(line["flowId"])
                 desired.left_alone.append(Action("invalid", flow_id, str(line.get("flowName", "")), flow_id=flow_id,
                                                  errors=[{"code": "TASKS_MADE_ANEW", "message": (
                                                      f"none of the snapshot's tasks is in the live flow any more "
                                                      f"(made anew since), and they cannot be matched by name: "
                                                      f"{why}; delete the flow, then restore it (Import makes it "
                                                      "with the snapshot's tasks)")}]))
+                continue
+            refused = _bodies_refused(line, live.get(flow_id), snapshot.path, settings)
+            if refused is not None:
+                desired.left_alone.append(refused)
                 continue
             anew += aimed is not line
             desired.lines.append(aimed)
@@ -514,6 +539,42 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         return desired
 
     return make
+
+
+def _bodies_refused(line: dict[str, Any], live: dict[str, Any] | None, path: Path,
+                    settings: Settings) -> Action | None:
+    """A flow the service has whose tasks, as Export Flow gives them now, run other bodies or
+    settings than the snapshot's (compared by task name, each field the snapshot's entry gives):
+    Save only references tasks, it cannot set them, so the restore leaves the flow alone (`invalid`,
+    TASK_BODIES_DIFFER), `--force` or not: a flow is never enabled to run other bodies than the
+    snapshot says. Its live tasks unread (Export Flow failed): left alone too (TASK_BODIES_UNREAD).
+    None: nothing to compare (the line holds no bodies, the flow is to be created) or no difference."""
+    from migrate import snapshots
+
+    wanted = snapshots.task_bodies(line)
+    if not wanted or live is None:
+        return None
+    flow_id, name = str(line["flowId"]), str(line.get("flowName", ""))
+    found = snapshots.task_bodies(live)
+    if found is None:
+        exported = live.get(snapshots.EXPORTED)
+        why = exported.get("error") if isinstance(exported, dict) else None
+        return Action("invalid", flow_id, name, flow_id=flow_id, errors=[{"code": "TASK_BODIES_UNREAD", "message": (
+            f"Export Flow failed for the live flow ({why or 'no answer'}): its tasks' bodies could not be compared "
+            "with the snapshot's, and Save cannot set them, so the flow is left alone; restore it again once "
+            "Export Flow answers")}])
+    differing = snapshots.tasks_differ(wanted, found)
+    if not differing:
+        return None
+    shown = ", ".join(f"{task!r} ({', '.join(fields)})" for task, fields in list(differing.items())[:10])
+    more = f" and {len(differing) - 10} more" if len(differing) > 10 else ""
+    config = settings.config_path
+    return Action("invalid", flow_id, name, flow_id=flow_id, errors=[{"code": "TASK_BODIES_DIFFER", "message": (
+        f"the live flow's tasks differ from the snapshot's: {shown}{more}; Save cannot set a task's body or "
+        "settings (it only references tasks): the flow is left alone as it is, --force or not (never enabled to "
+        f"run other bodies than the snapshot's). To restore it whole, delete it (`migrate delete {config} --id "
+        f"{flow_id} --apply`), then restore it (`migrate restore {path} --config {config} --id {flow_id} "
+        "--apply`): Import makes it with the snapshot's tasks")}])
 
 
 def _aimed_at_tasks_made_anew(line: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:

@@ -8,8 +8,9 @@ adds none of its own); and each task's body and settings as Export Flow gave the
 timeout, retries…) as the `task_settings` column (JSON), which Import Flow sends as they were.
 
 A line without them (an older snapshot, an Export Flow that failed, the before file of enable,
-disable or edit) saves and updates as well (Save only references tasks), but a flow created from
-it would run empty tasks: TASK_BODIES_MISSING names them. A line `migrate restore` marks to create
+disable or edit), or a task entry without its `cmd` (absent or null; its other settings still go),
+saves and updates as well (Save only references tasks), but a flow created from it would run
+empty tasks: TASK_BODIES_MISSING names them. A line `migrate restore` marks to create
 (`toCreate`) is created inactive, saying so; any other (a `migrate run` over the snapshot, which
 may find the flow or create it) gets the warning for the case it is created, and the run creates
 it inactive too (engine/runner.py).
@@ -108,21 +109,28 @@ NOT_SETTINGS = frozenset({"name", "cmd"})
 
 def _task_bodies(flow: FlowRows, data: dict[str, Any]) -> None:
     """Each task's body and settings as Export Flow gave them (matched by task name), for Import;
-    the tasks the line holds none for are named (TASK_BODIES_MISSING) where the flow may be created."""
+    the tasks the line holds no body for (no entry of that name, or one without its `cmd`) are
+    named (TASK_BODIES_MISSING) where the flow may be created."""
     exported = snapshots.task_bodies(data) or {}
-    missing = []
+    missing: dict[str, list[str]] = {}  # why -> the tasks it is said of
+    no_entry = snapshots.bodies_missing_why(data) if not exported else "Export Flow gave no task of these names"
     for task in flow.tasks:
         found = exported.get(task["task_name"])
         if found is None:
-            missing.append(task["task_name"])
+            missing.setdefault(no_entry, []).append(task["task_name"])
             continue
-        task["command"] = _text(found.get("cmd"))
+        # The entry's other settings go to Import all the same: only the body is missing.
         task["task_settings"] = json.dumps({k: v for k, v in found.items() if k not in NOT_SETTINGS},
                                            ensure_ascii=False)
+        if (why := snapshots.body_missing_why(found)) is not None:
+            missing.setdefault(why, []).append(task["task_name"])
+            continue
+        task["command"] = found["cmd"]
     if not missing:
         return
-    why = snapshots.bodies_missing_why(data) if not exported else "Export Flow gave no task of these names"
-    names = ", ".join(repr(name) for name in missing)
+    names = ", ".join(repr(name) for tasks in missing.values() for name in tasks)
+    why = next(iter(missing)) if len(missing) == 1 else "; ".join(
+        f"{', '.join(repr(name) for name in tasks)}: {reason}" for reason, tasks in missing.items())
     if data.get(snapshots.TO_CREATE):
         # Import would make tasks that run nothing; a schedule firing them is worse than one that waits.
         flow.cells["active"] = "0"
