@@ -171,11 +171,16 @@ def test_a_snapshot_without_bodies_creates_its_flows_inactive_and_says_so(servic
     assert {flow_id: flow["active"] for flow_id, flow in after.items()} == dict.fromkeys(after, 0)
     assert {t["cmd"] for flow in after.values() for t in flow["tasks"].values()} == {""}  # what the warning said
 
-    # Flows that exist need no bodies: restored from the same snapshot, nothing is said of them.
+    # Restored again from the same snapshot: the flows exist, but those it would switch on run empty
+    # tasks: left alone, saying so (it switched them on); the others need nothing.
     code, plan, err = cli(capsys, "restore", str(older), "--config", str(config(service)), "--force")
-    running = sum(active for _, active, _ in FLOWS)  # their active goes back as the snapshot has it
-    assert code == 3 and plan["by_action"] == {"update": running, "unchanged": len(FLOWS) - running}, err
-    assert not [a for a in plan["actions"] if bodies_missing(a)]
+    running = sum(active for _, active, _ in FLOWS)
+    assert code == 5 and plan["by_action"] == {"invalid": running, "unchanged": len(FLOWS) - running}, err
+    refused = [a for a in plan["actions"] if a["action"] == "invalid"]
+    assert all(a["errors"][0]["code"] == "TASK_BODIES_MISSING" and "have no body" in a["errors"][0]["message"]
+               for a in refused), refused
+    code, _, err = cli(capsys, "restore", str(older), "--config", str(config(service)), "--force", "--apply")
+    assert code == 5 and set(live(service)[fid]["active"] for fid in live(service)) == {0}, err
 
 
 def test_an_export_flow_that_fails_keeps_the_line_without_bodies_saying_why(service: Path,

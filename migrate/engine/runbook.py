@@ -501,7 +501,10 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         from migrate import snapshots
 
         ids = Selection(ids=tuple(str(line["flowId"]) for line in snapshot.flows))
-        with_bodies = {str(line["flowId"]) for line in snapshot.flows if snapshots.task_bodies(line)}
+        # Export Flow too where the line holds bodies to compare, or where it holds none and would
+        # switch the flow on: its live tasks may be the empty ones a snapshot without bodies made.
+        with_bodies = {str(line["flowId"]) for line in snapshot.flows
+                       if snapshots.task_bodies(line) or str(line.get("active")) == "1"}
         read = ExportResult(settings.target.url)
         await read_flows(connection.runner, connection.client, ids, read, bodies=with_bodies)
         live = {str(line["flowId"]): line for line in read.flows}
@@ -552,10 +555,12 @@ def _bodies_refused(line: dict[str, Any], live: dict[str, Any] | None, path: Pat
     from migrate import snapshots
 
     wanted = snapshots.task_bodies(line)
-    if not wanted or live is None:
+    if live is None:
         return None
     flow_id, name = str(line["flowId"]), str(line.get("flowName", ""))
     found = snapshots.task_bodies(live)
+    if not wanted:
+        return _empty_switched_on(line, live, found, flow_id, name)
     if found is None:
         exported = live.get(snapshots.EXPORTED)
         why = exported.get("error") if isinstance(exported, dict) else None
@@ -575,6 +580,23 @@ def _bodies_refused(line: dict[str, Any], live: dict[str, Any] | None, path: Pat
         f"run other bodies than the snapshot's). To restore it whole, delete it (`migrate delete {config} --id "
         f"{flow_id} --apply`), then restore it (`migrate restore {path} --config {config} --id {flow_id} "
         "--apply`): Import makes it with the snapshot's tasks")}])
+
+
+def _empty_switched_on(line: dict[str, Any], live: dict[str, Any], found: dict[str, dict[str, Any]] | None,
+                       flow_id: str, name: str) -> Action | None:
+    """A line without bodies that would switch on a flow the service holds inactive, whose live
+    tasks run nothing (empty commands: made from a snapshot without bodies) or could not be read:
+    left alone (`invalid`, TASK_BODIES_MISSING), never enabled to run empty tasks."""
+    if str(line.get("active")) != "1" or str(live.get("active")) == "1":
+        return None
+    empty = sorted(task for task, entry in (found or {}).items() if not str(entry.get("cmd") or "").strip())
+    if found is not None and not empty:
+        return None
+    what = f"its live tasks {empty} have no body" if found is not None else "its live tasks could not be read"
+    return Action("invalid", flow_id, name, flow_id=flow_id, errors=[{"code": "TASK_BODIES_MISSING", "message": (
+        f"the snapshot would switch it on, but {what} (Export Flow), and the snapshot holds none to give them "
+        "(Save cannot set them): left alone, inactive; set the tasks' bodies in the service, then `migrate "
+        f"enable` it, or restore it from a snapshot that holds them (`migrate export` keeps them)")}])
 
 
 def _aimed_at_tasks_made_anew(line: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
