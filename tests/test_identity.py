@@ -405,3 +405,27 @@ def test_tasks_of_a_flow_ours_by_its_marker_are_matched_after_the_flows_name_onl
     assert [(t["taskName"], t["taskId"]) for t in aimed["tasks"]] == [(matched[n], by_live[matched[n]]) for n in ours]
     with pytest.raises(RebindError):  # not proven ours: by name only
         rebind(wire, "7", live)
+
+
+def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Save only references tasks: a step's command changed in the export never reaches the flow
+    made before. The plan reads the live tasks' bodies (Export Flow) and says so, naming the task
+    (TASK_BODY_DIFFERS), rather than `unchanged` alone."""
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    jobs = tmp_path / "jobs.yaml"
+    config = profile_run_config(tmp_path / "run.toml", "rundeck", "jobs.yaml", run="create_missing = true",
+                                target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"', rate=500)
+    jobs.write_text(RUNDECK_JOB.format(name="nightly-cleanup", minute="30"), encoding="utf-8")
+    code, first = cli_json(capsys, "run", str(config))
+    assert code == 0 and first["by_status"] == {"created": 1}, first
+    code, planned = cli_json(capsys, "plan", str(config))
+    assert code == 0 and not planned["actions"][0].get("warnings"), planned["actions"]
+    jobs.write_text(RUNDECK_JOB.format(name="nightly-cleanup", minute="30").replace("--logs", "--logs --all"),
+                    encoding="utf-8")
+    code, planned = cli_json(capsys, "plan", str(config))
+    [action] = planned["actions"]
+    said = [w for w in action.get("warnings", []) if w["code"] == "TASK_BODY_DIFFERS"]
+    assert code == 0 and action["action"] == "unchanged" and len(said) == 1, action
+    assert "ops_nightly-cleanup_step2" in said[0]["message"] and "step1" not in said[0]["message"], said
+    assert planned["warnings_by_code"].get("TASK_BODY_DIFFERS") == 1, planned["warnings_by_code"]

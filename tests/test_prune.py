@@ -102,7 +102,8 @@ def test_an_orphan_is_disabled_only_with_prune_and_only_once(tmp_path: Path, cap
     assert disable["changes"] == [{"field": "active", "live": 1, "wanted": 0}]
     assert set(disable["fingerprint"]) == {"updateTime", "graph_sha256"}
     assert any(note.startswith("--prune disable: 1 orphans to disable") for note in planned["notes"])
-    assert planned["reads"] == {"getMyFlow": 1, "get": 6}  # the scan: every flow alice can edit, once
+    # The scan: every flow alice can edit, once; and the two crontab flows' task bodies (Export Flow).
+    assert planned["reads"] == {"getMyFlow": 1, "get": 6, "export": 2}
 
     code, planned = cli(capsys, config, "plan")  # without --prune: reported, as before
     assert code == 0 and planned["by_action"] == {"unchanged": 2, "orphaned": 1}

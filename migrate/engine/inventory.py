@@ -536,6 +536,10 @@ def plan_offline(settings: Settings) -> PlanResult:
     return result
 
 
+# Warnings only the live service can give (reconcile/diff.py), counted beside the mapping's.
+LIVE_WARNINGS = frozenset({"TASK_BODY_DIFFERS"})
+
+
 def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     """Every flow mapped, validated, and compared with the live service (read only): one action a
     flow. Exit 5 when any flow is invalid (whatever else changes), else 3 when any would be created
@@ -556,6 +560,8 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
     # too, beside the source's own.
     result.invalid_by_reason.update(str(action.errors[0].get("code") or "LIVE") for action in actions
                                     if action.action == "invalid" and action.errors)
+    result.warnings_by_code.update(warning["code"] for action in actions for warning in action.warnings
+                                   if warning.get("code") in LIVE_WARNINGS)
     by_action = result.by_action()
     result.exit_code = EXIT_INVALID_ROWS if by_action["invalid"] else (
         EXIT_CHANGES if by_action["create"] or by_action["update"] or by_action["disable"] else EXIT_OK)
@@ -602,11 +608,18 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], wanted: set[str
             counted["get"] += 1
             return await reader.read_flow(flow_id)
 
+        async def export_flow(flow_id: str) -> dict[str, Any]:  # a flow's tasks' bodies: see diff._bodies_said
+            counted["export"] += 1
+            read = await reader._send(lambda: client.export_flow(flow_id))
+            if read.result != "ok" or read.answer is None or not isinstance(read.answer.data, dict):
+                raise ReadFailed(read)
+            return read.answer.data
+
         counted["getMyFlow"] += 1
         listing = await reader._send(client.get_my_flows)
         if listing.result != "ok" or listing.answer is None:
             raise _not_read(reader, "the live flows could not be listed (Get My Flow)", listing.msg)
-        live = LiveFlows(listed_flows(listing.answer.data), identity_scopes(settings), read_flow)
+        live = LiveFlows(listed_flows(listing.answer.data), identity_scopes(settings), read_flow, export_flow)
         try:
             actions = await live_actions(live, ready, wanted, run.create_missing, run.concurrency,
                                          prune)

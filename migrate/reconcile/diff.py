@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -174,7 +175,30 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
     changes = changed_fields(wanted, remote_graph(match.live))
     action.changes = [{"field": name, "live": old, "wanted": new} for name, old, new in changes]
     action.action = "update" if changes else "unchanged"
+    if flow.commands and live.export is not None:
+        await _bodies_said(action, flow, wire, wanted, live.export)
     return action
+
+
+async def _bodies_said(action: Action, flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
+                       export: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+    """The source's task bodies against the live flow's (Export Flow): Save only references tasks,
+    so a command changed in the export never reaches a flow that exists; the plan says so
+    (TASK_BODY_DIFFERS, naming the tasks), rather than `unchanged` alone. Unread: nothing said."""
+    try:
+        exported = await export(action.flow_id)
+    except ReadFailed:
+        return
+    live_bodies = {str(task.get("name")): task.get("cmd") for task in exported.get("tasks") or []
+                   if isinstance(task, dict)}
+    differ = [mine["taskName"] for ours, mine in zip(wire["tasks"], wanted["tasks"], strict=True)
+              if (command := flow.commands.get(str(ours["taskId"]))) is not None
+              and mine["taskName"] in live_bodies and live_bodies[mine["taskName"]] != command]
+    if differ:
+        action.warnings.append({"code": "TASK_BODY_DIFFERS", "message": (
+            f"the export's command of tasks {differ} differs from the live task's: Save only references tasks, "
+            "so a run does not change it; change it in the service, or delete the flow and let the run create it "
+            "anew (Import) with the export's")})
 
 
 def orphan_marker(scope: str, digest: str) -> str:

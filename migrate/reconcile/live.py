@@ -81,11 +81,13 @@ def live_active(live: dict[str, Any]) -> int | None:
 class LiveFlows:
     """The listing, the flows read so far, and (once scanned) where our markers are."""
 
-    def __init__(self, listed: list[Listed], scopes: frozenset[str], read: ReadFlow) -> None:
+    def __init__(self, listed: list[Listed], scopes: frozenset[str], read: ReadFlow,
+                 export: ReadFlow | None = None) -> None:
         # Our markers' scopes: one, or a folder of several formats' (none: markers are off). A
         # digest is made of its scope, so a digest alone names one flow's key in one scope.
         self.scopes = scopes
         self._read = read
+        self.export = export  # Export Flow's data (the tasks' bodies), where a plan compares them
         self.by_name: dict[str, list[Listed]] = {}
         for item in listed:
             self.by_name.setdefault(item.name, []).append(item)
