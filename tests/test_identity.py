@@ -429,3 +429,25 @@ def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
     assert code == 0 and action["action"] == "unchanged" and len(said) == 1, action
     assert "ops_nightly-cleanup_step2" in said[0]["message"] and "step1" not in said[0]["message"], said
     assert planned["warnings_by_code"].get("TASK_BODY_DIFFERS") == 1, planned["warnings_by_code"]
+
+
+def test_a_name_put_back_is_saved_again_with_compare_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`compare = "log"` skips a flow whose last saved payload had the same hash. A job renamed in
+    its export (its flow saved under the new name), then renamed back: the flow holds the new name,
+    so the old name's payload, saved before the rename, is not what it holds; it is saved again
+    (it was `unchanged`: the flow stayed renamed, on the other schedule)."""
+    service = tmp_path / "emulator.sqlite"
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    jobs = tmp_path / "jobs.yaml"
+    config = profile_run_config(tmp_path / "run.toml", "rundeck", "jobs.yaml", target='timezone = "UTC"',
+                                run='create_missing = true\ncompare = "log"',
+                                extra='[mapping]\nsource_timezone = "UTC"', rate=500)
+    for name, minute, status in (("nightly-cleanup", "30", "created"), ("nightly-purge", "45", "saved"),
+                                 ("nightly-cleanup", "30", "saved")):
+        jobs.write_text(RUNDECK_JOB.format(name=name, minute=minute), encoding="utf-8")
+        code, report = cli_json(capsys, "run", str(config))
+        assert code == 0 and report["by_status"] == {status: 1}, (name, report)
+    [now] = live_flows(service).items()
+    assert now[0] == "ops_nightly-cleanup" and now[1]["freq"] == "0 30 1 * * ? *", now
+    code, report = cli_json(capsys, "run", str(config))  # nothing changed since: skipped now
+    assert code == 0 and report["by_status"] == {"unchanged": 1}, report

@@ -143,6 +143,9 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
     ordered = sorted(records, key=lambda line: str(line.get("ts", "")))
     outcomes = _Outcomes({}, {})
     sent: set[str] = set()  # targets with an attempt record since their last line other than UNSETTLED
+    # flow id -> the target whose line saved it last: a flow saved under another target since (its
+    # name changed in the export, a key mapped anew) is no longer as an older target's line left it.
+    holder: dict[str, str] = {}
     for line in ordered:
         target, status = line["target"], line["status"]
         if status == "invalid":
@@ -166,6 +169,11 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
         outcomes.importing.discard(target)
         if status in ("saved", "created", "restored", "unchanged") and line.get("input_sha256"):
             outcomes.last_saved[target] = line["input_sha256"]
+            flow_id = str(line.get("flow_id") or "")
+            if flow_id:
+                if holder.get(flow_id, target) != target:
+                    outcomes.last_saved.pop(holder[flow_id], None)
+                holder[flow_id] = target
     return outcomes
 
 
