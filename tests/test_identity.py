@@ -403,7 +403,7 @@ def test_tasks_of_a_flow_ours_by_its_marker_are_matched_after_the_flows_name_onl
     aimed = rebind(wire, "7", live, proven=True)
     by_live = {t["taskName"]: t["taskId"] for t in live["tasks"]}
     assert [(t["taskName"], t["taskId"]) for t in aimed["tasks"]] == [(matched[n], by_live[matched[n]]) for n in ours]
-    with pytest.raises(RebindError):  # not proven ours: by name only
+    with pytest.raises(RebindError, match=r"delete the flow .*create_missing make it anew"):  # not proven: by name
         rebind(wire, "7", live)
 
 

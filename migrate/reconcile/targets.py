@@ -40,7 +40,8 @@ def rebind(wire: dict[str, Any], flow_id: str, live_graph: dict[str, Any], prove
         missing = sorted(name for name in missing if name not in named)
     if missing:
         raise RebindError(f"tasks {missing} are not in the live flow {flow_id} (it has {sorted(live)}); Save "
-                          "cannot create tasks")
+                          "cannot create tasks: add them in the service, or delete the flow (`migrate delete CONFIG "
+                          f"--id {flow_id} --apply`) and let a run with create_missing make it anew with them")
     nodes = {t["nodeId"]: task_node_id(live[named[t["taskName"]]]) for t in wire["tasks"]}
     return {
         **wire, "id": flow_id,
