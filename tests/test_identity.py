@@ -429,6 +429,15 @@ def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
     assert code == 0 and action["action"] == "unchanged" and len(said) == 1, action
     assert "ops_nightly-cleanup_step2" in said[0]["message"] and "step1" not in said[0]["message"], said
     assert planned["warnings_by_code"].get("TASK_BODY_DIFFERS") == 1, planned["warnings_by_code"]
+    # A run that reads the live flows (compare = "remote") says it on the flow's line too.
+    remote = profile_run_config(tmp_path / "remote.toml", "rundeck", "jobs.yaml", target='timezone = "UTC"',
+                                run='create_missing = true\ncompare = "remote"',
+                                extra='[mapping]\nsource_timezone = "UTC"', rate=500)
+    code, report = cli_json(capsys, "run", str(remote))
+    [line] = [json.loads(text) for text in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()
+              if json.loads(text)["status"] != "attempt"]
+    assert code == 0 and line["status"] == "unchanged", line
+    assert [w["code"] for w in line["warnings"]] == ["TASK_BODY_DIFFERS"], line["warnings"]
 
 
 def test_a_name_put_back_is_saved_again_with_compare_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -189,16 +189,26 @@ async def _bodies_said(action: Action, flow: ReadyFlow, wire: dict[str, Any], wa
         exported = await export(action.flow_id)
     except ReadFailed:
         return
+    warning = body_differs(flow, wire, wanted, exported)
+    if warning is not None:
+        action.warnings.append(warning)
+
+
+def body_differs(flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
+                 exported: dict[str, Any]) -> dict[str, str] | None:
+    """TASK_BODY_DIFFERS when a task's command in the source (`wire`, our task ids) is not the live
+    task's (Export Flow's `exported`, by the name `wanted` aims each task at); else None."""
     live_bodies = {str(task.get("name")): task.get("cmd") for task in exported.get("tasks") or []
                    if isinstance(task, dict)}
     differ = [mine["taskName"] for ours, mine in zip(wire["tasks"], wanted["tasks"], strict=True)
               if (command := flow.commands.get(str(ours["taskId"]))) is not None
               and mine["taskName"] in live_bodies and live_bodies[mine["taskName"]] != command]
-    if differ:
-        action.warnings.append({"code": "TASK_BODY_DIFFERS", "message": (
-            f"the export's command of tasks {differ} differs from the live task's: Save only references tasks, "
-            "so a run does not change it; change it in the service, or delete the flow and let the run create it "
-            "anew (Import) with the export's")})
+    if not differ:
+        return None
+    return {"code": "TASK_BODY_DIFFERS", "message": (
+        f"the export's command of tasks {differ} differs from the live task's: Save only references tasks, so a "
+        "run does not change it; change it in the service, or delete the flow and let the run create it anew "
+        "(Import) with the export's")}
 
 
 def orphan_marker(scope: str, digest: str) -> str:
