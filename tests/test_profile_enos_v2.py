@@ -223,3 +223,28 @@ def test_a_flow_whose_save_the_service_refuses_after_its_import_is_not_left_half
     with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
         names = [json.loads(value)["name"] for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
     assert "grid_settlement" not in names and "meter_ingest" in names, names
+
+
+def test_a_flow_given_by_id_that_another_source_migrated_is_said(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Two sources that give one flow id (this export, and the same flows under another identity
+    scope): the plan of the second says each flow it would save carries the other's marker
+    (ANOTHER_SOURCES_FLOW): a nightly run of each would put its own back."""
+    state = base_state(flows=0)
+    state["flows"].append({"flow_id": 4088, "name": "meter_ingest", "owners": ["alice"], "org_id": "o1"})
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
+                                extra='[mapping]\nunscheduled = "manual"', run="create_missing = true")
+    assert main(["run", str(config), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["plan", str(config), "--json"]) == 0  # its own flows: nothing said
+    assert "ANOTHER_SOURCES_FLOW" not in capsys.readouterr().out
+    other = profile_run_config(tmp_path / "other.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
+                               extra='[mapping]\nunscheduled = "manual"\nidentity_scope = "legacy"',
+                               run="create_missing = true")
+    main(["plan", str(other), "--json"])
+    plan = json.loads(capsys.readouterr().out)
+    said = [a for a in plan["actions"] if any(w["code"] == "ANOTHER_SOURCES_FLOW" for w in a.get("warnings") or [])]
+    assert said and len(said) == plan["flows_found"], plan["actions"]
+    assert "[migrate:enos-v2/" in said[0]["warnings"][-1]["message"], said[0]
+    assert plan["warnings_by_code"]["ANOTHER_SOURCES_FLOW"] == len(said)

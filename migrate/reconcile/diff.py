@@ -27,7 +27,7 @@ import orjson
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
-from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal, live_active
+from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal, live_active, live_marker
 from migrate.reconcile.targets import RebindError, aimed_at_live_tasks, rebind
 from migrate.service.answers import INVALID_PARAMETER
 
@@ -163,6 +163,14 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             if isinstance(twins, Refusal):
                 return _refused(action, twins.code, twins.message)
             wanted = aimed_at_live_tasks(wire, match.flow_id, remote_graph(match.live))  # as the run saves it
+            theirs = live_marker(match.live)
+            if mark is not None and theirs is not None and theirs != mark:
+                # Given by id, so saved into, but another source (or key) migrated it: each run of
+                # either would put its own back.
+                action.warnings.append({"code": "ANOTHER_SOURCES_FLOW", "message": (
+                    f"flow {flow.flow_id} carries the identity marker of another source or key "
+                    f"([migrate:{theirs[0]}/{theirs[1]}]): saving replaces that one's flow with this one, and a run "
+                    "of the other would put it back; give one of them another id")})
     except ReadFailed as failed:
         return _refused(action, "NOT_READABLE", f"flow {flow.flow_id or flow.name!r} could not be read: "
                                                 f"{getattr(failed.failure, 'msg', '') or failed}")
