@@ -169,8 +169,8 @@ FINDINGS = """\
   maps it, from its bytes in the file, with the next 15 parsed in the same go; a proof in a zone of
   one offset (UTC, Etc/*) reads wall times without a transition search, and the Control-M order
   dates of a set of criteria are worked out once (proofs about 3 times cheaper). That took the
-  figure to about 1.7 times what the same machine gave before, measured side by side (4,190 folders
-  a second in BENCHMARKS.md, 12,600 jobs), but the whole still costs some 400 µs of CPU a folder
+  figure to about 1.7 times what the same machine gave before, measured side by side (about 4,000
+  folders a second in BENCHMARKS.md, some 12,000 jobs), but the whole still costs some 400 µs of CPU a folder
   of three jobs all told: the first pass, which must be whole before any folder is converted since
   a condition may come from any folder, about 70, two thirds of it inside pyexpat; the conversion
   about 120; the mapping shared by every profile about 75, a third of it pydantic's validation of
