@@ -460,3 +460,21 @@ def test_a_name_put_back_is_saved_again_with_compare_log(tmp_path: Path, capsys:
     assert now[0] == "ops_nightly-cleanup" and now[1]["freq"] == "0 30 1 * * ? *", now
     code, report = cli_json(capsys, "run", str(config))  # nothing changed since: skipped now
     assert code == 0 and report["by_status"] == {"unchanged": 1}, report
+
+
+def test_a_scope_changed_after_a_migration_is_named_in_the_refusal(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The flows a crontab made carry scope `crontab`; the same crontab planned with another
+    `identity_scope` finds them marked by a scope not its own: NAME_TAKEN, which names that scope
+    and says to put it back (it said only "another source key")."""
+    service = tmp_path / "service" / "emulator.sqlite"
+    service.parent.mkdir()
+    config = machine(tmp_path / "a", "0 3 * * * /opt/job.sh\n", service)
+    code, first = cli_json(capsys, "run", str(config))
+    assert code == 0 and first["by_status"] == {"created": 1}, first
+    config.write_text(config.read_text().replace("[defaults]", '[mapping]\nidentity_scope = "host-a"\n[defaults]'))
+    code, planned = cli_json(capsys, "plan", str(config))
+    [refused] = [a for a in planned["actions"] if a["action"] == "invalid"]
+    message = refused["errors"][0]["message"]
+    assert code == 5 and refused["errors"][0]["code"] == "NAME_TAKEN", refused
+    assert "marked with scope crontab, not this source's (host-a)" in message and "put it back" in message, message

@@ -575,7 +575,8 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
         scopes = ", ".join(sorted(identity_scopes(settings)))
         result.notes.append(f"{orphans} orphans carry the marker of scope {scopes}, the format's default: if this "
                             "account migrates other exports of this format, their flows are among them; give "
-                            "each export its own [mapping] identity_scope before --prune")
+                            "each export its own [mapping] identity_scope before --prune (before its first run: "
+                            "once its flows carry a scope, another makes them another source's, NAME_TAKEN)")
     result.notes.append(f"read the live service: {sum(result.reads.values())} requests "
                         f"({', '.join(f'{n} {a}' for a, n in result.reads.most_common())})")
     if blocked:

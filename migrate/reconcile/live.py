@@ -173,8 +173,16 @@ class LiveFlows:
             return Refusal("AMBIGUOUS_NAME", f"{len(unmarked)} flows you own are named {name!r}: "
                                              f"{sorted(item.flow_id for item, _ in unmarked)}; map the id instead")
         if editable:
+            scopes = sorted({mark[0] for item in editable if (mark := live_marker(await self.read(item.flow_id)))})
+            foreign = [scope for scope in scopes if scope not in self.scopes]
+            # A scope not this source's: another source's flow, or this one's under the scope it had
+            # before [mapping] identity_scope was changed (its flows are then all someone else's).
+            hint = (f"; it is marked with scope {', '.join(foreign)}, not this source's "
+                    f"({', '.join(sorted(self.scopes))}): if that was this source's scope before [mapping] "
+                    "identity_scope was changed, put it back (a scope is for good once flows carry it)"
+                    if foreign else "")
             return Refusal("NAME_TAKEN", f"the flow named {name!r} ({', '.join(ids)}) carries the identity marker "
-                                         "of another source key: it is not this flow's, and is left alone")
+                                         f"of another source key: it is not this flow's, and is left alone{hint}")
         if candidates:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
         return None
