@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,16 @@ import pytest
 from conftest import base_state, export_rows, write_config
 from test_export import FIRST_ID, by_task_names
 from test_faults_resume import emulator_stats, run_json
-from test_restore_resume_doubt import ENV, FLOWS, emulator, exported, migrate, records, seed_service, service_config
+from test_restore_resume_doubt import (
+    FLOWS,
+    emulator,
+    exported,
+    migrate,
+    records,
+    seed_service,
+    service_config,
+    signalled_when,
+)
 
 LANDED = "but reading it back shows it landed"
 EARLIER_SAVE = "an earlier try of this run's save had landed"
@@ -52,16 +58,8 @@ def final_lines(folder: Path, run_id: str) -> dict[str, dict[str, Any]]:
 def stopped_when(command: list[str], ready: Callable[[], bool]) -> None:
     """Start the command, stop it (SIGTERM, as Ctrl-C would) as soon as `ready()` holds: it
     records what it sent and exits 130."""
-    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", *command], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=ENV)
-    deadline = time.monotonic() + 60
-    while not ready():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, out + err
+    code, said = signalled_when(command, ready, signal.SIGTERM)
+    assert code == 130, said
 
 
 def edited_and_one_deleted(folder: Path) -> dict[str, dict[str, Any]]:

@@ -235,30 +235,18 @@ def stored_names(service: Path) -> list[str]:
             "SELECT value FROM state WHERE key LIKE 'flow:%'"))
 
 
+@pytest.mark.parametrize(("step", "said"), [
+    ("get", "created as flow {id}, then "),  # reading it back: it said flow_id null
+    ("save", "created as flow {id} (Import), then its save: "),  # its save: it said only the save's answer
+])
 def test_a_flow_made_before_a_later_step_failed_is_named_on_its_line(tmp_path: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    # The Import made the flow; reading it back was throttled past retry_after_max: the failed line
-    # names the flow the service now holds (it said flow_id null), and the next run saves into it.
+                                                                      capsys: pytest.CaptureFixture[str], step: str,
+                                                                      said: str) -> None:
+    # The Import made the flow; a later step was throttled past retry_after_max: the failed line
+    # names the flow the service now holds and says it was made, and the next run saves into it.
     service = tmp_path / "service" / "emulator.sqlite"
     service.parent.mkdir()
-    faults = {"seed": 1, "throttle_429": 1.0, "retry_after_seconds": 600, "only_actions": ["get"]}
-    (service.parent / "state.json").write_text(json.dumps(base_state(flows=0, faults=faults)), encoding="utf-8")
-    config = machine(tmp_path / "a", "0 3 * * * /opt/job.sh\n", service,
-                     run="create_missing = true\nretry_after_max = 5")
-    code, first = cli_json(capsys, "run", str(config))
-    [line] = [json.loads(text) for text in Path(first["result_log"]).read_text(encoding="utf-8").splitlines()
-              if json.loads(text).get("status") == "failed"]
-    [made] = live_flows(service).values()
-    assert code == 2 and line["flow_id"] == str(made["id"]) and f"created as flow {made['id']}" in line["msg"], line
-
-
-def test_a_flow_made_then_refused_its_save_is_named_on_its_line(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    # The Import made the flow; its save was throttled past retry_after_max: the failed line says
-    # a flow was made (it said only the save's answer), and names it.
-    service = tmp_path / "service" / "emulator.sqlite"
-    service.parent.mkdir()
-    faults = {"seed": 1, "throttle_429": 1.0, "retry_after_seconds": 600, "only_actions": ["save"]}
+    faults = {"seed": 1, "throttle_429": 1.0, "retry_after_seconds": 600, "only_actions": [step]}
     (service.parent / "state.json").write_text(json.dumps(base_state(flows=0, faults=faults)), encoding="utf-8")
     config = machine(tmp_path / "a", "0 3 * * * /opt/job.sh\n", service,
                      run="create_missing = true\nretry_after_max = 5")
@@ -267,7 +255,7 @@ def test_a_flow_made_then_refused_its_save_is_named_on_its_line(tmp_path: Path,
               if json.loads(text).get("status") == "failed"]
     [made] = live_flows(service).values()
     assert code == 2 and line["flow_id"] == str(made["id"]), line
-    assert line["msg"].startswith(f"created as flow {made['id']} (Import), then its save: "), line
+    assert line["msg"].startswith(said.format(id=made["id"])), line
 
 
 def test_names_that_differ_only_in_what_does_not_show_are_one_flow(tmp_path: Path,
@@ -334,9 +322,11 @@ def test_a_flow_made_by_name_then_mapped_by_id_is_updated_not_also_disabled(
     assert code == 0 and applied["by_status"] == {"saved": 3}, applied
 
 
+# One Rundeck job as `rd jobs list --format yaml` exports it (a list of jobs), with its group:
+# the profile names its flow `<group>_<name>` (its tasks `<flow>_step1`…) and keys it by its uuid.
 RUNDECK_JOB = """- name: {name}
   group: ops
-  uuid: 6a1f0c9e-2b7d-4c3e-9a8f-1d2e3f4a5b6c
+  uuid: {uuid}
   description: nightly clean-up
   executionEnabled: true
   scheduleEnabled: true
@@ -352,6 +342,21 @@ RUNDECK_JOB = """- name: {name}
     - exec: /opt/ops/clean.sh --tmp
     - exec: /opt/ops/clean.sh --logs
 """
+CLEANUP_UUID = "6a1f0c9e-2b7d-4c3e-9a8f-1d2e3f4a5b6c"
+
+
+def rundeck_job(name: str, minute: str = "30", uuid: str = CLEANUP_UUID) -> str:
+    return RUNDECK_JOB.format(name=name, minute=minute, uuid=uuid)
+
+
+def rundeck_run(tmp_path: Path, name: str = "run", run: str = "") -> Path:
+    """The config of a run of tmp_path/jobs.yaml (Rundeck, in UTC) with create_missing (and `run`)
+    into an embedded emulator kept in tmp_path/emulator.sqlite, empty at first."""
+    state = tmp_path / "state.json"
+    if not state.exists():
+        state.write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    return profile_run_config(tmp_path / f"{name}.toml", "rundeck", "jobs.yaml", target='timezone = "UTC"',
+                              run=f"create_missing = true\n{run}", extra='[mapping]\nsource_timezone = "UTC"', rate=500)
 
 
 def test_a_job_renamed_in_its_export_keeps_its_flow_and_tasks(tmp_path: Path,
@@ -360,17 +365,13 @@ def test_a_job_renamed_in_its_export_keeps_its_flow_and_tasks(tmp_path: Path,
     renamed in the export, its flow is found by its marker and renamed, its tasks matched by what
     follows the flow's name (it was TASKS_DIFFER: the flow frozen as it was); renamed again, the
     same, though the live tasks keep their first names (Save does not rename tasks)."""
-    service = tmp_path / "emulator.sqlite"
-    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
-    jobs = tmp_path / "jobs.yaml"
-    config = profile_run_config(tmp_path / "run.toml", "rundeck", "jobs.yaml", run="create_missing = true",
-                                target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"', rate=500)
-    jobs.write_text(RUNDECK_JOB.format(name="nightly-cleanup", minute="30"), encoding="utf-8")
+    service, jobs, config = tmp_path / "emulator.sqlite", tmp_path / "jobs.yaml", rundeck_run(tmp_path)
+    jobs.write_text(rundeck_job("nightly-cleanup", "30"), encoding="utf-8")
     code, first = cli_json(capsys, "run", str(config))
     assert code == 0 and first["by_status"] == {"created": 1}, first
     [made] = live_flows(service).values()
     for renamed, minute in (("nightly-purge", "45"), ("nightly-sweep", "50")):
-        jobs.write_text(RUNDECK_JOB.format(name=renamed, minute=minute), encoding="utf-8")
+        jobs.write_text(rundeck_job(renamed, minute), encoding="utf-8")
         code, planned = cli_json(capsys, "plan", str(config))
         [update] = planned["actions"]
         assert code == 3 and update["action"] == "update" and update["flow_id"] == str(made["id"]), update
@@ -412,16 +413,13 @@ def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
     """Save only references tasks: a step's command changed in the export never reaches the flow
     made before. The plan reads the live tasks' bodies (Export Flow) and says so, naming the task
     (TASK_BODY_DIFFERS), rather than `unchanged` alone."""
-    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
-    jobs = tmp_path / "jobs.yaml"
-    config = profile_run_config(tmp_path / "run.toml", "rundeck", "jobs.yaml", run="create_missing = true",
-                                target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"', rate=500)
-    jobs.write_text(RUNDECK_JOB.format(name="nightly-cleanup", minute="30"), encoding="utf-8")
+    jobs, config = tmp_path / "jobs.yaml", rundeck_run(tmp_path)
+    jobs.write_text(rundeck_job("nightly-cleanup", "30"), encoding="utf-8")
     code, first = cli_json(capsys, "run", str(config))
     assert code == 0 and first["by_status"] == {"created": 1}, first
     code, planned = cli_json(capsys, "plan", str(config))
     assert code == 0 and not planned["actions"][0].get("warnings"), planned["actions"]
-    jobs.write_text(RUNDECK_JOB.format(name="nightly-cleanup", minute="30").replace("--logs", "--logs --all"),
+    jobs.write_text(rundeck_job("nightly-cleanup", "30").replace("--logs", "--logs --all"),
                     encoding="utf-8")
     code, planned = cli_json(capsys, "plan", str(config))
     [action] = planned["actions"]
@@ -430,9 +428,7 @@ def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
     assert "ops_nightly-cleanup_step2" in said[0]["message"] and "step1" not in said[0]["message"], said
     assert planned["warnings_by_code"].get("TASK_BODY_DIFFERS") == 1, planned["warnings_by_code"]
     # A run that reads the live flows (compare = "remote") says it on the flow's line too.
-    remote = profile_run_config(tmp_path / "remote.toml", "rundeck", "jobs.yaml", target='timezone = "UTC"',
-                                run='create_missing = true\ncompare = "remote"',
-                                extra='[mapping]\nsource_timezone = "UTC"', rate=500)
+    remote = rundeck_run(tmp_path, "remote", 'compare = "remote"')
     code, report = cli_json(capsys, "run", str(remote))
     [line] = [json.loads(text) for text in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()
               if json.loads(text)["status"] != "attempt"]
@@ -445,15 +441,11 @@ def test_a_name_put_back_is_saved_again_with_compare_log(tmp_path: Path, capsys:
     its export (its flow saved under the new name), then renamed back: the flow holds the new name,
     so the old name's payload, saved before the rename, is not what it holds; it is saved again
     (it was `unchanged`: the flow stayed renamed, on the other schedule)."""
-    service = tmp_path / "emulator.sqlite"
-    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
-    jobs = tmp_path / "jobs.yaml"
-    config = profile_run_config(tmp_path / "run.toml", "rundeck", "jobs.yaml", target='timezone = "UTC"',
-                                run='create_missing = true\ncompare = "log"',
-                                extra='[mapping]\nsource_timezone = "UTC"', rate=500)
+    service, jobs = tmp_path / "emulator.sqlite", tmp_path / "jobs.yaml"
+    config = rundeck_run(tmp_path, run='compare = "log"')
     for name, minute, status in (("nightly-cleanup", "30", "created"), ("nightly-purge", "45", "saved"),
                                  ("nightly-cleanup", "30", "saved")):
-        jobs.write_text(RUNDECK_JOB.format(name=name, minute=minute), encoding="utf-8")
+        jobs.write_text(rundeck_job(name, minute), encoding="utf-8")
         code, report = cli_json(capsys, "run", str(config))
         assert code == 0 and report["by_status"] == {status: 1}, (name, report)
     [now] = live_flows(service).items()

@@ -151,6 +151,21 @@ def test_the_flows_cycle_is_its_own_and_one_that_contradicts_its_freq_is_refused
     assert (stored["graph"]["queue"], stored["graph"]["cycle"]) == ("q_night", "M"), stored
 
 
+METER_INGEST = {"flow_id": 4088, "name": "meter_ingest", "owners": ["alice"], "org_id": "o1"}  # grid_settlement's upstream
+
+
+def graphs_service(tmp_path: Path, upstream: dict[str, Any] | None = METER_INGEST, name: str = "run",
+                   mapping: str = "", run: str = "create_missing = true") -> Path:
+    """The config of a run of GRAPHS (manual flows saved as such) into an embedded emulator kept in
+    tmp_path, which holds `upstream` (the flow grid_settlement waits on) if given."""
+    state = tmp_path / "state.json"
+    if not state.exists():
+        state.write_text(json.dumps(base_state(flows=0) | {"flows": [upstream] if upstream else []}),
+                         encoding="utf-8")
+    return profile_run_config(tmp_path / f"{name}.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
+                              extra=f'[mapping]\nunscheduled = "manual"\n{mapping}', run=run)
+
+
 @pytest.mark.parametrize(("upstream", "code"), [
     ({"flow_id": 4088, "name": "meter_ingest", "owners": ["eve"], "org_id": "o2"}, "UPSTREAM_NOT_VISIBLE"),
     (None, "UPSTREAM_MISSING"),
@@ -162,12 +177,7 @@ def test_a_flow_waiting_on_a_flow_the_save_would_be_refused_over_is_refused_by_t
     caller's listing): another organisation's (Get answers 62103) or not there (62102) makes the
     save fail at the service, so the plan refuses it now, naming the flow; a flow of the
     organisation that the caller does not own is readable: nothing to say."""
-    state = base_state(flows=0)
-    if upstream is not None:
-        state["flows"].append(upstream)
-    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
-    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
-                                run="create_missing = true", extra='[mapping]\nunscheduled = "manual"')
+    config = graphs_service(tmp_path, upstream)
     main(["plan", str(config), "--json"])
     inventory = json.loads(capsys.readouterr().out)
     action = next(a for a in inventory["actions"] if a["name"] == "grid_settlement")
@@ -187,12 +197,7 @@ def test_flows_a_run_created_are_saved_again_by_the_next_run_and_planned_unchang
     lacks (Import asks for the flow's id, but makes new tasks); the next run saves them again
     (its tasks matched by name to the service's own: it failed every night, 62102 'task does not
     exist'), and the plan between them says unchanged (it said `update tasks`)."""
-    state = base_state(flows=0)
-    state["flows"].append({"flow_id": 4088, "name": "meter_ingest", "owners": ["alice"], "org_id": "o1"})
-    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
-    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
-                                extra='[mapping]\nunscheduled = "manual"',
-                                run=f'create_missing = true\ncompare = "{compare}"')
+    config = graphs_service(tmp_path, run=f'create_missing = true\ncompare = "{compare}"')
     assert main(["run", str(config), "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert set(first["by_status"]) == {"created"}, first
@@ -209,11 +214,7 @@ def test_a_flow_whose_save_the_service_refuses_after_its_import_is_not_left_half
     Import makes it, then its save is refused (62103). The flow Import made is deleted again:
     the service holds nothing of it (it held an inactive flow without its dependency), and its
     line says so."""
-    state = base_state(flows=0)
-    state["flows"].append({"flow_id": 4088, "name": "meter_ingest", "owners": ["eve"], "org_id": "o2"})
-    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
-    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
-                                run="create_missing = true", extra='[mapping]\nunscheduled = "manual"')
+    config = graphs_service(tmp_path, {**METER_INGEST, "owners": ["eve"], "org_id": "o2"})
     assert main(["run", str(config), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     [line] = [json.loads(text) for text in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()
@@ -230,18 +231,12 @@ def test_a_flow_given_by_id_that_another_source_migrated_is_said(tmp_path: Path,
     """Two sources that give one flow id (this export, and the same flows under another identity
     scope): the plan of the second says each flow it would save carries the other's marker
     (ANOTHER_SOURCES_FLOW): a nightly run of each would put its own back."""
-    state = base_state(flows=0)
-    state["flows"].append({"flow_id": 4088, "name": "meter_ingest", "owners": ["alice"], "org_id": "o1"})
-    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
-    config = profile_run_config(tmp_path / "run.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
-                                extra='[mapping]\nunscheduled = "manual"', run="create_missing = true")
+    config = graphs_service(tmp_path)
     assert main(["run", str(config), "--json"]) == 0
     capsys.readouterr()
     assert main(["plan", str(config), "--json"]) == 0  # its own flows: nothing said
     assert "ANOTHER_SOURCES_FLOW" not in capsys.readouterr().out
-    other = profile_run_config(tmp_path / "other.toml", "enos-v2", GRAPHS, target='timezone = "UTC"',
-                               extra='[mapping]\nunscheduled = "manual"\nidentity_scope = "legacy"',
-                               run="create_missing = true")
+    other = graphs_service(tmp_path, name="other", mapping='identity_scope = "legacy"')
     main(["plan", str(other), "--json"])
     plan = json.loads(capsys.readouterr().out)
     said = [a for a in plan["actions"] if any(w["code"] == "ANOTHER_SOURCES_FLOW" for w in a.get("warnings") or [])]

@@ -11,51 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, profile_run_config
+from conftest import base_state
+from test_identity import CLEANUP_UUID, cli_json, rundeck_job, rundeck_run
 
-from migrate.cli import main
-
-CLEANUP_UUID = "3c9e1f20-7a4b-4d61-8e2f-5b0a9c7d3e14"
 PURGE_UUID = "b8d2a6f4-1e3c-4f95-a07b-62c4e9d1f3a8"
-
-# One Rundeck job as `rd jobs list --format yaml` exports it (a list of jobs), with its group:
-# the profile names its flow `<group>_<name>` and keys it by its uuid.
-RUNDECK_JOB = """- name: {name}
-  group: ops
-  uuid: {uuid}
-  description: nightly clean-up of scratch space
-  executionEnabled: true
-  scheduleEnabled: true
-  schedule:
-    time: {{hour: '01', minute: '{minute}', seconds: '0'}}
-    month: '*'
-    weekday: {{day: '*'}}
-    year: '*'
-  sequence:
-    keepgoing: false
-    strategy: node-first
-    commands:
-    - exec: /opt/ops/clean.sh --tmp
-    - exec: /opt/ops/clean.sh --logs
-"""
 
 
 def job(name: str, uuid: str = CLEANUP_UUID, minute: str = "30") -> str:
-    return RUNDECK_JOB.format(name=name, uuid=uuid, minute=minute)
+    return rundeck_job(name, minute, uuid)
 
 
 def rundeck_setup(tmp_path: Path, seeded: list[dict[str, Any]]) -> tuple[Path, Path, Path]:
     """The export, its config and the service (the emulator's SQLite state), the service seeded
     with `seeded` flows (made by hand: no identity marker)."""
     (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0) | {"flows": seeded}), encoding="utf-8")
-    config = profile_run_config(tmp_path / "run.toml", "rundeck", "jobs.yaml", run="create_missing = true",
-                                target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"', rate=500)
-    return tmp_path / "jobs.yaml", config, tmp_path / "emulator.sqlite"
-
-
-def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    code = main([*argv, "--json"])
-    return code, json.loads(capsys.readouterr().out)
+    return tmp_path / "jobs.yaml", rundeck_run(tmp_path), tmp_path / "emulator.sqlite"
 
 
 def service_flows(service: Path) -> list[dict[str, Any]]:

@@ -81,17 +81,24 @@ def records(folder: Path, run_id: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
 
 
-def killed_when(command: list[str], ready: Any) -> None:
-    """Start the command, SIGKILL it as soon as `ready()` holds (within 60 s)."""
-    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", *command], stdout=subprocess.DEVNULL,
+def signalled_when(command: list[str], ready: Any, signum: int) -> tuple[int, str]:
+    """Start the command, send it `signum` as soon as `ready()` holds (within 60 s): its exit code
+    and what it printed (stdout, then stderr) once it ended."""
+    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", *command], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=ENV)
     deadline = time.monotonic() + 60
     while not ready():
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out + err
+
+
+def killed_when(command: list[str], ready: Any) -> None:
+    """Start the command, SIGKILL it as soon as `ready()` holds (within 60 s)."""
+    signalled_when(command, ready, signal.SIGKILL)
 
 
 def test_an_import_in_flight_when_the_run_died_is_its_own_flow_created_then_saved(tmp_path: Path) -> None:
