@@ -221,3 +221,16 @@ def test_dropped_connections_never_push_the_rate_over(tmp_path: Path, capsys: py
     assert code == 0 and len(lines) == 40, report
     assert report["emulator"]["faults"].get("drop_before", 0) > 0
     assert report["emulator"]["busiest_one_second_window"] <= 20, report["emulator"]
+
+
+def test_a_flow_id_the_service_lacks_is_not_sent_when_compare_remote_read_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With compare = "remote" the run reads each flow before its save: one the service does not
+    have (and create_missing off) is `failed` NOT_FOUND, as the plan says, never sent to be refused."""
+    config = write_config(tmp_path, state=base_state(flows=3, tasks_per_flow=1), rows=export_rows(4),
+                          run={"compare": "remote"})
+    code, report, lines = run_json(capsys, config)
+    assert code == 2 and report["by_status"] == {"saved": 3, "failed": 1}, report
+    [missing] = [line for line in lines if line["status"] == "failed"]
+    assert missing["flow_id"] == "1004" and missing["msg"].startswith("NOT_FOUND: flow 1004 is not in the service")
+    assert "1004" not in report["emulator"]["saves_by_flow"], report["emulator"]["saves_by_flow"]

@@ -367,6 +367,12 @@ class Runner:
                     return
             elif read.result == "stopped":
                 return
+            elif read.answer is not None and read.answer.code == INVALID_PARAMETER and not flow.needs_id \
+                    and not self.settings.create_missing:  # read: not there, so a save would only be refused
+                self._record_flow(flow, "failed", sha, read, started, f"NOT_FOUND: flow {flow_id} is not in the "
+                                  "service; set run.create_missing = true to create it", flow_id=flow_id,
+                                  input_sha=input_sha)
+                return
             elif read.result == "refused" or self.abort_reason is not None:
                 self._record_flow(flow, "failed", sha, read, started, flow_id=flow_id, input_sha=input_sha)
                 return
