@@ -611,10 +611,7 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], wanted: set[str
 
         async def export_flow(flow_id: str) -> dict[str, Any]:  # a flow's tasks' bodies: see diff._bodies_said
             counted["export"] += 1
-            read = await reader._send(lambda: client.export_flow(flow_id))
-            if read.result != "ok" or read.answer is None or not isinstance(read.answer.data, dict):
-                raise ReadFailed(read)
-            return read.answer.data
+            return await reader.read_exported(flow_id)
 
         counted["getMyFlow"] += 1
         listing = await reader._send(client.get_my_flows)

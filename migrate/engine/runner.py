@@ -343,8 +343,7 @@ class Runner:
                 # is worse than one that waits, as `migrate restore` creates such a flow.
                 wanted, status, note = {**wanted, "active": 0}, "created", CREATED_INACTIVE
             flow_id = str(wanted["id"])
-            body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
-            sha = payload_sha256(body)
+            body, sha = _wire(wanted)
             if status == _MADE_AND_SAVED:
                 self._record_flow(flow, "created", sha, started=started, flow_id=flow_id, input_sha=input_sha,
                                   msg=EARLIER_IMPORT_AND_SAVE_LANDED)
@@ -356,8 +355,7 @@ class Runner:
                 anew = _anew(wanted, flow_id, remote_graph(read.answer.data)) if not flow.needs_id else None
                 if anew is not None:
                     wanted, note = anew, TASKS_MADE_ANEW
-                    body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
-                    sha = payload_sha256(body)
+                    body, sha = _wire(wanted)
                 if flow.commands:  # read anyway: what a save cannot carry is said on its line
                     flow = await self._bodies_said(flow, flow_id, wanted)
                 compared = [name for name, _, _ in changed_fields(wanted, remote_graph(read.answer.data))]
@@ -387,8 +385,7 @@ class Runner:
             anew = _anew(wanted or json.loads(body), flow_id, live) if live is not None else None
             if anew is not None:
                 wanted, note = anew, TASKS_MADE_ANEW
-                body = json.dumps(wanted, ensure_ascii=False, separators=(",", ":")).encode()
-                sha = payload_sha256(body)
+                body, sha = _wire(wanted)
                 intent = self._intent(flow, sending, "save", flow_id, sha)
                 saved = await self._send(lambda: self.client.save_flow(body, on_send=intent))
         if saved.result != "ok":
@@ -430,9 +427,10 @@ class Runner:
         """With compare = "remote": the flow with TASK_BODY_DIFFERS among its warnings when a task's
         command in the source is not the live task's (Export Flow; reconcile/diff.py body_differs):
         Save cannot change it, so its line says so. Unread: as it was."""
-        exported = await self._send(lambda: self.client.export_flow(flow_id))
-        data = exported.answer.data if exported.result == "ok" and exported.answer is not None else None
-        warning = body_differs(flow, json.loads(flow.body), wanted, data) if isinstance(data, dict) else None
+        try:
+            warning = body_differs(flow, json.loads(flow.body), wanted, await self.read_exported(flow_id))
+        except ReadFailed:
+            return flow
         return flow if warning is None else flow._replace(warnings=(*flow.warnings, warning))
 
     async def _unmade(self, flow_id: str, saved: Exchange) -> str:
@@ -614,10 +612,12 @@ class Runner:
 
     async def read_flow(self, flow_id: str) -> dict[str, Any]:
         """Get Flow's data, paced and retried; ReadFailed carries the Exchange."""
-        read = await self._send(lambda: self.client.get_flow(flow_id))
-        if read.result != "ok" or read.answer is None or not isinstance(read.answer.data, dict):
-            raise ReadFailed(read)
-        return read.answer.data
+        return _data(await self._send(lambda: self.client.get_flow(flow_id)))
+
+    async def read_exported(self, flow_id: str) -> dict[str, Any]:
+        """Export Flow's data (each task's body and settings), paced and retried; ReadFailed
+        carries the Exchange."""
+        return _data(await self._send(lambda: self.client.export_flow(flow_id)))
 
     async def _find_or_create(self, flow: ReadyFlow, sending: _Sending) -> tuple[dict[str, Any], str] | Exchange:
         """The payload aimed at our live flow of that name or marker (reconcile/live.py; status
@@ -877,6 +877,19 @@ class _Sending:
     """Whether a request that may change the flow has left (so its outcome must be recorded)."""
 
     sent: bool = False
+
+
+def _data(read: Exchange) -> dict[str, Any]:
+    """The data of a read answered ok; else ReadFailed with the Exchange."""
+    if read.result != "ok" or read.answer is None or not isinstance(read.answer.data, dict):
+        raise ReadFailed(read)
+    return read.answer.data
+
+
+def _wire(payload: dict[str, Any]) -> tuple[bytes, str]:
+    """A payload aimed anew (at a live flow's id or tasks) as it is sent, and its hash."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return body, payload_sha256(body)
 
 
 def _anew(wanted: dict[str, Any], flow_id: str, live: dict[str, Any]) -> dict[str, Any] | None:

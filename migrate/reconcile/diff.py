@@ -152,7 +152,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             try:
                 match = Match(flow.flow_id, await live.read(flow.flow_id), "id")
             except ReadFailed as failed:
-                if getattr(getattr(failed.failure, "answer", None), "code", None) != INVALID_PARAMETER:
+                if _answered_code(failed) != INVALID_PARAMETER:
                     raise
                 # Not there: the run creates it with its id (Import asks for it), as `run` does.
                 if create_missing:
@@ -217,6 +217,11 @@ def body_differs(flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
         f"the export's command of tasks {differ} differs from the live task's: Save only references tasks, so a "
         "run does not change it; change it in the service, or delete the flow and let the run create it anew "
         "(Import) with the export's")}
+
+
+def _answered_code(failed: ReadFailed) -> Any:
+    """The service's code in a read's answer (None: no answer, or a read that never left)."""
+    return getattr(getattr(failed.failure, "answer", None), "code", None)
 
 
 def orphan_marker(scope: str, digest: str) -> str:
@@ -302,7 +307,7 @@ async def _check_upstream_flows(live: LiveFlows, ready: list[ReadyFlow], actions
                 await live.read(upstream)
                 return
             except ReadFailed as failed:
-                answered = getattr(getattr(failed.failure, "answer", None), "code", None)
+                answered = _answered_code(failed)
                 refusal = UPSTREAM_REFUSALS.get(answered) if isinstance(answered, int) else None
         if refusal is not None:
             for action in waiting[upstream]:
