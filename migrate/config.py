@@ -53,6 +53,21 @@ class SourceSettings(Section):
     delimiter: str | None = None
     sheet: str | int = 0
     chunk_rows: Annotated[int, Field(gt=0)] = 10_000
+    # The entries of a folder its profile does not read: set by a mixed folder's read for a
+    # profile that reads folders (the other formats' exports), not written in a config.
+    left_out: tuple[str, ...] = ()
+
+    @field_validator("left_out")
+    @classmethod
+    def _not_a_setting(cls, left_out: tuple[str, ...]) -> tuple[str, ...]:
+        if left_out:
+            raise ValueError("is not a setting: a folder of several formats' exports leaves each format's entries "
+                             "to its own profile (set profile = \"auto\")")
+        return left_out
+
+    def leaves_out(self, path: Path) -> bool:
+        """A file or folder under the source folder that belongs to another format's export."""
+        return bool(self.left_out) and path.relative_to(self.path).parts[:1] in {(name,) for name in self.left_out}
 
     @field_validator("encoding")
     @classmethod

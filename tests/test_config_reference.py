@@ -14,7 +14,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "source": SourceSettings, "mapping": MappingSettings, "mapping.tasks": TaskSettings, "target": TargetSettings,
     "run": RunSettings,
 }
-INTERNAL = {("mapping", "contiguous_groups"), ("mapping", "tasks"), ("mapping", "fields")}  # set by profiles/tables
+INTERNAL = {("mapping", "contiguous_groups"), ("mapping", "tasks"), ("mapping", "fields"),
+            ("source", "left_out")}  # set by profiles, tables and a mixed folder's read
 
 
 def _documented() -> dict[str, set[str]]:

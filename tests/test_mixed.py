@@ -400,3 +400,54 @@ def test_two_formats_naming_one_flow_alike_are_told_so(tmp_path: Path, capsys: p
     message = refused["errors"][0]["message"]
     assert refused["errors"][0]["code"] == "DUPLICATE", refused
     assert "a kubernetes job and a rundeck job would be one flow" in message and "identity_scope" not in message
+
+
+# A folder-reading format's own example, its files directly in the folder (as a copy of
+# /etc/systemd/system, a folder of EventBridge or Airflow pages, or of Oozie applications is).
+FOLDER_FORMATS = ["systemd", "eventbridge", "airflow", "oozie"]
+
+
+def _flat_copy(tmp_path: Path, profile: str) -> Path:
+    folder = tmp_path / "exports"
+    shutil.copytree(REPO / "data" / "examples" / profile, folder, symlinks=True)
+    return folder
+
+
+@pytest.mark.parametrize("profile", FOLDER_FORMATS)
+def test_a_folder_reading_formats_files_keep_their_flows_when_another_format_joins_them(
+        profile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # They were refused ("targets-nightly-etl.json: no known format", "backup.service: no known
+    # format"), or read file by file (an Airflow page alone is short of its DAGs): read together,
+    # as the folder of their own is, less the other format's file.
+    folder = _flat_copy(tmp_path, profile)
+    config = _config(tmp_path, "f", folder, "auto", {})
+    before = _plan(capsys, config, "--offline")
+    assert before["profile"] == f"{profile}, recognised" and before["flows_found"] > 0
+    shutil.copy(REPO / "data" / "examples" / "jobs.cron", folder / "jobs.cron")
+    after = _plan(capsys, config, "--offline")
+    assert after["profile"] == "mixed: " + ", ".join(sorted([profile, "crontab"]))
+    spans = [span for span in after["sources"] if span["profile"] == profile]
+    mine = [a for a in after["actions"] if a["rows"] and any(s["rows"][0] <= a["rows"][0] <= s["rows"][1] for s in spans)]
+    assert _flow_facts(mine) == _flow_facts(before["actions"])
+    assert not any("jobs.cron" in span.get("entries", []) for span in spans)
+
+
+def test_systemd_units_run_alone_are_found_again_once_a_crontab_joins_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _flat_copy(tmp_path, "systemd")
+    config = _config(tmp_path, "f", folder, "auto", {})
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 0, err
+    shutil.copy(REPO / "data" / "examples" / "jobs.cron", folder / "jobs.cron")
+    again = _plan(capsys, config)
+    by_key = {a["source_key"]: a["action"] for a in again["actions"] if a["source_key"].endswith(".timer")}
+    assert by_key and set(by_key.values()) == {"unchanged"}, by_key
+    assert again["by_action"]["create"] == 6, again["by_action"]  # the crontab's six valid jobs, and only they
+
+
+def test_entries_left_out_are_not_a_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, "f", REPO / "data" / "examples" / "systemd", "auto", {})
+    config.write_text(config.read_text(encoding="utf-8").replace("[mapping]", 'left_out = ["backup.timer"]\n[mapping]'),
+                      encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "left_out" in err and "is not a setting" in err and "Traceback" not in err, err

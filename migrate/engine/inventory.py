@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TextIO
 
 import numpy as np
@@ -197,7 +196,7 @@ class PlanResult:
         return self.sources[max(bisect.bisect_right(firsts, row) - 1, 0)]
 
     def _file_of(self, row: int) -> str:
-        return self._span_of(row).path.name
+        return self._span_of(row).label
 
     def _duplicate_across_entries(self, earlier: int, row: int, field: str) -> str:
         """What a duplicate of two entries of a folder says: two exports of one format whose keys
@@ -206,9 +205,9 @@ class PlanResult:
         if not self.sources:
             return ""
         first, this = self._span_of(earlier), self._span_of(row)
-        if first.path == this.path:
+        if first == this:
             return ""
-        files = f" ({first.path.name}; this row: {this.path.name})"
+        files = f" ({first.label}; this row: {this.label})"
         if first.profile == this.profile:
             return f"{files}: two exports of one format meet in one identity scope; give each its own [mapping] " \
                    "identity_scope"
@@ -220,15 +219,15 @@ class PlanResult:
 
     def _sources_json(self) -> list[dict[str, Any]]:
         flows_of = self._flows_by_entry()
-        return [{**span.as_json(), "flows": flows_of.get(span.path, 0)} for span in self.sources]
+        return [{**span.as_json(), "flows": flows_of.get(span, 0)} for span in self.sources]
 
-    def _flows_by_entry(self) -> Counter[Path]:
+    def _flows_by_entry(self) -> Counter[Span]:
         """A mixed folder's flows counted by the entry their first row came from."""
         firsts = [span.first_row for span in self.sources]
-        counted: Counter[Path] = Counter()
+        counted: Counter[Span] = Counter()
         for action in self.all_actions():
             if action.rows:
-                counted[self.sources[max(bisect.bisect_right(firsts, action.rows[0]) - 1, 0)].path] += 1
+                counted[self.sources[max(bisect.bisect_right(firsts, action.rows[0]) - 1, 0)]] += 1
         return counted
 
     def listed(self) -> list[InvalidFlow]:
@@ -298,8 +297,8 @@ class PlanResult:
         if self.sources:
             lines += ["## Sources", "", "| format | export | rows | flows |", "|---|---|---|---|"]
             flows_of = self._flows_by_entry()
-            lines += [f"| {span.profile} | `{span.path.name}` | {span.first_row}-{span.last_row} | "
-                      f"{flows_of.get(span.path, 0)} |" for span in self.sources] + [""]
+            lines += [f"| {span.profile} | `{span.label}` | {span.first_row}-{span.last_row} | "
+                      f"{flows_of.get(span, 0)} |" for span in self.sources] + [""]
         for title, counts in (("Invalid, by reason", self.invalid_by_reason),
                               ("Warnings, by code", self.warnings_by_code)):
             if counts:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable
@@ -230,10 +231,20 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
                         "name the profile")
 
 
-@functools.cache
+def _listing(folder: Path) -> tuple[str, ...]:
+    """What a folder holds, by name: the key its recognition is kept under for a command (read once,
+    not once a caller), and looked at again once an entry joins or leaves it."""
+    return tuple(sorted(os.listdir(folder)))
+
+
 def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
     """The formats a folder's entries (its files, zips and subfolders, not hidden) are recognised
     as, each on its own; an entry recognised as none, or as several, adds none."""
+    return _entry_formats(folder, profiles, _listing(folder))
+
+
+@functools.cache
+def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> frozenset[str]:
     found: set[str] = set()
     for entry in folder.iterdir():
         if not entry.name.startswith("."):
@@ -256,12 +267,41 @@ def _companions(profile: str, entry: Path) -> set[Path]:
     return set()
 
 
-@functools.cache
-def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
-    """A folder of exports of different formats: (format, entry) for each of its entries (a file,
-    a zip, or a folder holding one export, such as an Azkaban project or a directory of systemd
-    units), in name order, each recognised on its own. An entry that is no format, or several,
-    stops the read naming it: an inventory that skipped a file would be silently short."""
+@dataclass(frozen=True)
+class Entry:
+    """What one profile reads of a mixed folder: an export (a file, a zip, a folder), or, for a
+    profile that reads folders, the mixed folder itself with the other formats' entries left out."""
+
+    profile: str
+    path: Path
+    left_out: tuple[str, ...] = ()
+    together: tuple[str, ...] = ()  # the entries a profile reads together (path is then the folder)
+
+
+# The profiles that read a folder's own files together, as they do a folder of their own (Airflow
+# and EventBridge pages, systemd units, an Oozie application's files), less the other formats'
+# entries; a subfolder is an export of its own, read alone. An Azkaban project is read entry by
+# entry: a folder holding one is not the project.
+READ_TOGETHER = FOLDER_READERS - {"azkaban"}
+# What such a profile reads beside its exports, unrecognised on their own: a systemd service and
+# its drop-ins, an EventBridge rule's targets, an Oozie application's properties or its server's
+# jobs list. (suffixes of files, suffixes of folders)
+FOLDER_COMPANIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "systemd": ((".timer", ".service", ".conf"), (".d", ".wants", ".requires")),
+    "eventbridge": ((".json",), ()),
+    "oozie": ((".xml", ".properties", ".json"), ()),
+}
+
+
+def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[Entry, ...]:
+    """A folder of exports of different formats: what each profile reads of it, in name order.
+    Each entry (a file, a zip, or a folder such as an Azkaban project) is recognised on its own. A
+    profile that reads folders reads the folder's own files of its format together, as it does
+    when the folder holds only them, leaving out the other formats' entries (READ_TOGETHER): its
+    flows keep the keys they had before a file of another format joined the folder, and the files
+    it reads beside its exports (a timer's service, a rule's targets, the pages of one listing) are
+    its. An entry that is no format, or several, stops the read naming it: an inventory that
+    skipped a file would be silently short."""
     entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     found: list[tuple[str, Path]] = []
     unknown: list[Path] = []
@@ -272,15 +312,36 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[tuple[str, P
             found.append((matches[0], entry))
         else:
             unknown.append(entry)
+    together = {profile for profile, _ in found if profile in READ_TOGETHER}
     belong = {companion for profile, entry in found for companion in _companions(profile, entry)}
-    unknown = [entry for entry in unknown if entry not in belong]
+    claimed = {entry: [profile for profile in sorted(together) if _companion_of(profile, entry)]
+               for entry in unknown if entry not in belong}
+    unknown = [entry for entry in unknown if entry not in belong and not claimed.get(entry)]
     if unknown:
         named = [f"{entry.name} ({_why_not_read(entry, recognised(entry, profiles))})" for entry in unknown]
         raise NotRecognised(f"{folder}: a folder of exports, read entry by entry; these entries are not one export "
                             f"each: {'; '.join(named)}. Put each export (a file, or a folder of one format's files "
                             "that its profile reads as a whole) directly in the folder, or name the profile and "
                             "point path at one export")
-    return tuple(found)
+    read: dict[Path, Entry] = {}  # each at its first entry's place
+    for profile, entry in found:
+        if profile not in READ_TOGETHER or (entry.is_dir() and not _companion_of(profile, entry)):
+            read[entry] = Entry(profile, entry)
+    for profile in sorted(together):
+        own = {e for p, e in found if p == profile and (not e.is_dir() or _companion_of(profile, e))}
+        if own:  # with what it reads beside them (else those are its subfolders' companions, read by path)
+            own |= {e for e, owners in claimed.items() if profile in owners}
+            read[min(own)] = Entry(profile, folder, tuple(e.name for e in entries if e not in own),
+                                   tuple(e.name for e in sorted(own)))
+    return tuple(read[place] for place in sorted(read))
+
+
+def _companion_of(profile: str, entry: Path) -> bool:
+    """An entry recognised as no format on its own that a folder-reading profile reads beside its exports."""
+    files, folders = FOLDER_COMPANIONS.get(profile, ((), ()))
+    if entry.is_dir():
+        return any(entry.name.endswith(suffix) for suffix in folders)
+    return entry.name.lower().endswith(files)
 
 
 def _readable_entry(entry: Path, matches: list[str]) -> bool:

@@ -1,9 +1,11 @@
 """A folder of exports of several formats (a Control-M XML beside a crontab, a directory of
 systemd units, a Kubernetes listing...) read as one source: one inventory, one run.
 
-Each entry is read by its own profile exactly as it would be on its own, so a flow's key, its
-schedule dialect and its identity marker (scoped by its profile) are the same either way: a
-flow planned here and later run from its own file is found again, not created twice. Rows are
+Each entry is read by its own profile exactly as it would be on its own (a profile that reads
+folders reads the whole folder, as when it holds only its files, less the other formats'
+entries), so a flow's key, its schedule dialect and its identity marker (scoped by its profile)
+are the same either way: a flow planned here and later run from its own file or folder is found
+again, not created twice. Rows are
 numbered through the whole folder; `spans` says which rows came from which entry. A profile's
 options are named with its format (`options = { "controlm.new_day" = "0700" }`)."""
 
@@ -28,9 +30,19 @@ class Span:
     path: Path
     first_row: int
     last_row: int  # first_row - 1 when the entry gave none
+    together: tuple[str, ...] = ()  # the folder's own files a folder-reading profile read as one (path: the folder)
+
+    @property
+    def label(self) -> str:
+        """The entry, or the files read together (the first few, and how many)."""
+        if not self.together:
+            return self.path.name
+        shown = ", ".join(self.together[:3])
+        return shown if len(self.together) <= 3 else f"{shown} … ({len(self.together)} entries)"
 
     def as_json(self) -> dict[str, object]:
-        return {"profile": self.profile, "path": str(self.path), "rows": [self.first_row, self.last_row]}
+        return {"profile": self.profile, "path": str(self.path), "rows": [self.first_row, self.last_row],
+                **({"entries": list(self.together)} if self.together else {})}
 
 
 @dataclass
@@ -46,10 +58,12 @@ class MixedRows:
 
         known = registry()
         number = 0
-        for name, entry in mixed_entries(self.source.path, self.profiles):
+        for entry in mixed_entries(self.source.path, self.profiles):
+            name = entry.profile
             first = number + 1
-            entry_source = self.source.model_copy(update={"path": entry, "profile": name,
-                                                          "options": options_for(self.source, name)})
+            entry_source = self.source.model_copy(update={
+                "path": entry.path, "profile": name, "left_out": entry.left_out,
+                "options": options_for(self.source, name)})
             check_options(known[name], entry_source)
             base = number
             for row in known[name].read(entry_source):
@@ -57,7 +71,7 @@ class MixedRows:
                 # that a row's place in its file is its number less the span's first plus one.
                 number = max(number + 1, base + row.number)
                 yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name})
-            self.spans.append(Span(name, entry, first, number))
+            self.spans.append(Span(name, entry.path, first, number, entry.together))
 
 
 def options_for(source: SourceSettings, profile: str) -> dict[str, Scalar]:
@@ -87,4 +101,4 @@ def unprefixed_options(source: SourceSettings, profiles: tuple[str, ...]) -> lis
 
 def formats_in(source: SourceSettings, profiles: tuple[str, ...]) -> frozenset[str]:
     """The formats of a mixed folder's entries: the identity scopes its flows carry."""
-    return frozenset(name for name, _ in mixed_entries(source.path, profiles))
+    return frozenset(entry.profile for entry in mixed_entries(source.path, profiles))

@@ -190,7 +190,7 @@ def _check_total(source: Path, pages: list[_Page], counted: int) -> None:
 
 def _entries(settings: SourceSettings) -> list[_Entry]:
     """Every DAG of every file, once each, after checking the pages add up to total_entries."""
-    files = json_files(settings.path)
+    files = json_files(settings)
     pages = [_page(path, read_json_file(path, settings.encoding)) for path in files]
     entries: dict[str, _Entry] = {}
     on_pages: set[str] = set()  # DAG ids (or bad entries) of REST pages, to count against total_entries

@@ -175,7 +175,7 @@ def _merged(settings: SourceSettings) -> list[Found]:
     by_name: dict[tuple[str, str, str], str] = {}  # (kind, group or bus, name) -> key
     targets: dict[tuple[str, str], tuple[list[Any], str]] = {}  # (bus, rule) -> (targets, place)
     target_duplicates: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for path in json_files(settings.path):
+    for path in json_files(settings):
         for entry in _entries(read_json_file(path, settings.encoding), path.name):
             if entry.kind == "targets":
                 rule = (_container("rule", entry.facts), str(entry.facts["Name"]))

@@ -44,11 +44,14 @@ def _natural_order(path: Path) -> tuple[str, list[str | int]]:
     return str(path.parent), [int(p) if i % 2 else p for i, p in enumerate(parts)]
 
 
-def json_files(path: Path) -> list[Path]:
-    """The files a source path names: the file itself, every `*.json` file of a folder, or the
-    files a glob such as `pages/dags-*.json` matches; in natural order (page-2 before page-10)."""
+def json_files(settings: SourceSettings) -> list[Path]:
+    """The files a source path names: the file itself, every `*.json` file of a folder (less those
+    of other formats in a folder of several), or the files a glob such as `pages/dags-*.json`
+    matches; in natural order (page-2 before page-10)."""
+    path = settings.path
     if path.is_dir():
-        found = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".json"]
+        found = [p for p in path.iterdir()
+                 if p.is_file() and p.suffix.lower() == ".json" and not settings.leaves_out(p)]
         if not found:
             raise SourceError(f"{path}: a folder with no .json file in it")
     elif not path.exists() and GLOB_CHARACTERS.search(str(path)):

@@ -159,10 +159,13 @@ def _host_and_folder(folder: str) -> tuple[str, int]:
     return folder, len(UNIT_FOLDERS)
 
 
-def _read_folder(root: Path) -> Export:
+def _read_folder(root: Path, settings: SourceSettings) -> Export:
     export = Export()
-    for folder, _, names in os.walk(root):
+    for folder, folders, names in os.walk(root):
+        folders[:] = [name for name in folders if not settings.leaves_out(Path(folder) / name)]
         for name in names:
+            if settings.leaves_out(Path(folder) / name):
+                continue
             path = Path(folder) / name
             relative = path.relative_to(root).as_posix()
             if path.is_symlink():
@@ -242,7 +245,7 @@ def _read_systemctl_cat(text: str) -> Export:
 def read_export(settings: SourceSettings) -> Export:
     path = settings.path
     if path.is_dir():
-        return _read_folder(path)
+        return _read_folder(path, settings)
     if not path.is_file():
         raise SourceError(f"{path}: no such file or folder")
     if zipfile.is_zipfile(path):
@@ -251,7 +254,7 @@ def read_export(settings: SourceSettings) -> Export:
     if any(SYSTEMCTL_CAT_HEADER.match(line) for line in text.splitlines()[:3]):
         return _read_systemctl_cat(text)
     if path.suffix == ".timer":  # its service and drop-ins are beside it
-        export = _read_folder(path.parent)
+        export = _read_folder(path.parent, settings.model_copy(update={"path": path.parent}))
         export.only = path.name
         return export
     raise SourceError(f"{path}: this does not look like a systemd timer export ({EXPECTED}; found a "

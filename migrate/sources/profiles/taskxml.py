@@ -235,7 +235,7 @@ def _include_builtin(settings: SourceSettings) -> bool:
 def _found(settings: SourceSettings) -> list[FoundTask]:
     path = settings.path
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not settings.leaves_out(p))
         found: list[FoundTask] = []
         for file in files:
             head = file.read_bytes()[:400].replace(b"\x00", b"")

@@ -30,12 +30,14 @@ class ExportFiles:
     entry: str | None = None  # a single file given as the source: only its job makes flows
 
 
-def _folder_files(folder: Path) -> dict[str, bytes]:
+def _folder_files(folder: Path, settings: SourceSettings) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     total = 0
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts) or path.suffix.lower() not in SUFFIXES:
+            continue
+        if folder == settings.path and settings.leaves_out(path):
             continue
         if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
             continue
@@ -70,7 +72,7 @@ def _zip_files(path: Path) -> dict[str, bytes]:
 def export_files(settings: SourceSettings) -> ExportFiles:
     path = settings.path
     if path.is_dir():
-        return ExportFiles(path, _folder_files(path))
+        return ExportFiles(path, _folder_files(path, settings))
     if not path.is_file():
         raise SourceError(f"{path}: no such file or folder")
     if not path.stat().st_size:
@@ -80,7 +82,7 @@ def export_files(settings: SourceSettings) -> ExportFiles:
     if path.suffix.lower() not in SUFFIXES:
         raise SourceError(f"{path}: this does not look like an Oozie export ({EXPECTED})")
     # One application file (or job.properties): its folder holds what it refers to.
-    files = _folder_files(path.parent)
+    files = _folder_files(path.parent, settings)
     files[path.name] = path.read_bytes()
     return ExportFiles(path.parent, files, entry=path.name)
 
