@@ -201,5 +201,5 @@ def test_a_setting_that_differs_is_named_and_a_reordered_run_mode_is_not(service
     assert "'load' (timeout)" in refused["errors"][0]["message"] and "'extract'" not in refused["errors"][0]["message"]
     code, report, err = cli(capsys, "restore", str(other), "--config", str(config(service)), "--force", "--apply",
                             "--run-id", "other")
-    assert code == 5 and report["by_status"] == {"invalid": 1}, (err, report)  # nothing else to save
+    assert code == 5 and report["by_status"] == {"invalid": 1, "unchanged": len(FLOWS) - 1}, (err, report)  # nothing saved
     assert live(service) == before

@@ -215,7 +215,7 @@ def test_a_flow_changed_by_someone_else_is_a_conflict_unless_forced(service: Pat
     conflict = next(line for line in lines(service, "u1") if line["status"] == "stale")
     assert conflict["flow_id"] == str(FIRST_ID + 102) and conflict["code"] == "CONFLICT" and "bob" in conflict["msg"]
     code, report, err = cli(capsys, "restore", before, "--config", str(config(service)), "--apply", "--force")
-    assert code == 0 and report["by_status"] == {"restored": 1}, err
+    assert code == 0 and report["by_status"] == {"restored": 1, "unchanged": 32}, err
     assert same_as(start, export(capsys, service, "end.jsonl")) == []
 
 
@@ -513,3 +513,25 @@ def test_a_report_of_a_disable_and_the_enable_after_it_counts_each_flow_once(
     report = json.loads(out)
     assert [run["flows"] for run in report["runs"]] == [3, 2], report
     assert report["flows"] == 3 and report["by_status"] == {"disabled": 1, "enabled": 2}, report
+
+
+def test_an_edit_logs_every_flow_it_matched_even_when_none_changes(service: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # The flows already as wanted had no line (a run that saved nothing had no log at all, though
+    # it named one): a report of the run must account for every flow the selection matched.
+    ones = {str(FIRST_ID + i) for i in range(FLOWS) if i % 4 == 1}
+    code, report, err = cli(capsys, "edit", "--config", str(config(service)), "--name", "*",
+                            "--set", "alertMode=1", "--apply", "--run-id", "alerts")
+    assert code == 0, err
+    assert report["by_status"] == {"saved": FLOWS - len(ones), "unchanged": len(ones)}, report["by_status"]
+    logged = lines(service, "alerts")
+    assert len(logged) == len({line["flow_id"] for line in logged}) == FLOWS
+    assert {line["flow_id"] for line in logged if line["status"] == "unchanged"} == ones
+
+    code, report, err = cli(capsys, "edit", "--config", str(config(service)), "--name", "*",
+                            "--set", "alertMode=1", "--apply", "--run-id", "again")
+    assert code == 0, err
+    assert {line["status"] for line in lines(service, "again")} == {"unchanged"}
+    assert len(lines(service, "again")) == FLOWS
+    code, out, err = run_cli(capsys, "report", str(service / "results" / "again.jsonl"), "--json")
+    assert code == 0 and json.loads(out)["by_status"] == {"unchanged": FLOWS}, err

@@ -317,7 +317,7 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
             except BaseException:  # the plan could not be shown whole (`| head`, an interrupt): nothing sent
                 desired_path.unlink(missing_ok=True)
                 raise
-            _record_left_alone(path, run_id, plan, before)
+            _record_not_sent(path, run_id, plan, before)
             if not plan.changes:
                 desired_path.unlink(missing_ok=True)
                 code = EXIT_OK
@@ -346,14 +346,14 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
                                      resume_hint=hint, saved_status=saved_status,
                                      line_extra={"before": str(before)}))
     code = result.exit_code
-    if plan is not None and plan.desired.left_alone:  # their lines were written before the run's own
+    if plan is not None and _not_sent(plan):  # their lines were written before the run's own
         from migrate.engine.job import read_log_lines
         from migrate.results.log import Summary
 
         elapsed, sent = result.summary.elapsed_seconds, result.summary.sent
         result.summary = Summary.of(read_log_lines(path, run_id), elapsed_seconds=elapsed)
         result.summary.sent_in_elapsed = sent
-        if code == EXIT_OK:  # a conflict is a change not made; an edit refused, an invalid row
+        if code == EXIT_OK and plan.desired.left_alone:  # a conflict is a change not made; an edit refused
             code = EXIT_SOME_FAILED if result.summary.counts["stale"] else EXIT_INVALID_ROWS
     notes = [n for n in result.notes if not n.startswith(("applied the plan", "orphans"))]  # a run's, not ours
     if resume:
@@ -414,9 +414,19 @@ def _write_plan(path: Path, plan: PlanResult, settings: Settings) -> None:
     partial.replace(path)
 
 
-def _record_left_alone(path: Path, run_id: str, plan: RunbookPlan, before: Path) -> None:
-    """One result line for each flow the verb leaves alone (an edit it cannot take, a conflict)."""
-    left = plan.desired.left_alone
+def _not_sent(plan: RunbookPlan) -> list[Action]:
+    """The flows the verb sends nothing for: already as wanted, left alone (an edit it cannot take,
+    a conflict), and, when nothing is saved, those Save would refuse (a run that saves writes their
+    `invalid` lines itself). Each gets its line before the run's own: a run's log has a line for
+    every flow it matched, as `run`'s and `disable`'s have, and exists even when nothing is saved."""
+    left_alone = [id(a) for a in plan.desired.left_alone]
+    return [a for a in plan.actions if a.action == "unchanged" or id(a) in left_alone
+            or (a.action not in CHANGES and not plan.changes)]
+
+
+def _record_not_sent(path: Path, run_id: str, plan: RunbookPlan, before: Path) -> None:
+    """One result line for each flow the verb sends nothing for (`_not_sent`)."""
+    left = _not_sent(plan)
     if not left:
         return
     from migrate.results.log import ResultLog
@@ -425,10 +435,10 @@ def _record_left_alone(path: Path, run_id: str, plan: RunbookPlan, before: Path)
     try:
         for action in left:
             error = action.errors[0] if action.errors else {}
+            status = {"unchanged": "unchanged", "conflict": "stale"}.get(action.action, "invalid")
             log.record(rows=[], source_key=action.source_key, flow_id=action.flow_id or None, name=action.name,
-                       status="invalid" if action.action == "invalid" else "stale", attempts=0,
-                       code=error.get("code"), msg=error.get("message", ""), target=f"flow {action.flow_id}",
-                       before=str(before))
+                       status=status, attempts=0, code=error.get("code"), msg=error.get("message", ""),
+                       target=f"flow {action.flow_id}", before=str(before))
     finally:
         log.close()
 
