@@ -554,3 +554,19 @@ def test_targets_are_matched_by_event_bus_and_name(tmp_path: Path, capsys: pytes
     assert "EventBusName: 'orders'" in messages(archive["__warnings__"])
     code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code == 5 and planned["warnings_by_code"]["TARGETS_OTHER_BUS"] == 1
+
+
+@pytest.mark.parametrize(("field", "said"), [("CreationDate", "CreationDate 2026-03-23T07:45:28"),
+                                              ("StartDate", "28 s earlier")])
+def test_a_rate_counted_from_an_instant_with_seconds_fires_on_its_minute_and_says_so(
+        field: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A real get-schedule answer: its CreationDate has seconds, as nearly all do. The flow fires on
+    # the minute; the proof counted the rate from the second and refused every such flow.
+    path = schedule_file(tmp_path, ScheduleExpression="rate(2 hours)", ScheduleExpressionTimezone="UTC",
+                         **{field: "2026-03-23T07:45:28Z"})
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", path, target='timezone = "UTC"')
+    assert code == 3, (err, planned.get("invalid_flows"))
+    (action,) = planned["actions"]
+    assert action["freq"] == "0 45 1/2 * * ? *" and action["proof"]["verdict"] == "equivalent", action
+    anchor = [w["message"] for w in action["warnings"] if w["code"] == "RATE_ANCHOR"]
+    assert len(anchor) == 1 and said in anchor[0], anchor

@@ -26,7 +26,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -270,10 +270,14 @@ def _eventbridge(source: str, zone: str, anchor: datetime | None, begin: datetim
     text = source.strip()
     if match := EB_RATE.fullmatch(text):
         value, unit = int(match[1]), match[2].lower().rstrip("s")
+        step = timedelta(**{f"{unit}s": value})
+        if anchor is None and step == timedelta(minutes=1):
+            anchor = datetime(2000, 1, 1, tzinfo=UTC)  # every minute: no phase to know
         if anchor is None:
             raise Unchecked("rate(…) with no anchor")
-        step = timedelta(**{f"{unit}s": value})
-        return interval_fires(step, anchor, zone, begin, end)
+        # A flow fires on the minute: a rate counted from an instant with seconds (a CreationDate)
+        # is compared from its minute, a shift the profile says (RATE_ANCHOR).
+        return interval_fires(step, anchor.replace(second=0, microsecond=0), zone, begin, end)
     match = EB_CRON.fullmatch(text)
     if match is None:
         raise Unchecked(f"{text!r} is neither cron(…) nor rate(…)")

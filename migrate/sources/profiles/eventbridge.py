@@ -530,6 +530,9 @@ def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], anchors: 
     flow.cells["timezone"] = "UTC"  # a rate is a fixed interval in absolute time
     if anchor is not None:  # what the proof counts the rate from
         flow.cells["start"] = anchor.isoformat()
+    if start is not None and (start.second or start.microsecond) and rate_seconds(body) != 60:
+        flow.warn("RATE_ANCHOR", f"rate({body}) counted from its StartDate {start.isoformat()}: a flow fires on the "
+                                 f"minute, so each run comes {start.second} s earlier than the source's")
     if start is not None or anchor is None or rate_seconds(body) == 60:  # every minute: no phase to assume
         return
     if anchor is created:
