@@ -366,7 +366,7 @@ def tasks_export(tasks: dict[str, str]) -> str:
 BUILTIN = {
     "\\Microsoft\\Windows\\Defrag\\ScheduledDefrag": DAILY,
     "\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan": DAILY.replace("06:00", "03:10"),
-    "\\Microsoft\\Windows\\Diagnosis\\Scheduled": DAILY.replace("06:00", "04:20"),
+    "Microsoft\\Windows\\Diagnosis\\Scheduled": DAILY.replace("06:00", "04:20"),  # as a script's URI writes it
     "\\Microsoft\\Windows\\WindowsUpdate\\Scheduled Start": DAILY.replace("06:00", "05:30"),
 }
 
@@ -466,3 +466,14 @@ def test_a_one_time_trigger_that_has_passed_leaves_the_others_to_decide(tmp_path
     assert "at system start-up" in flows["boot"]["unscheduled"]
     assert "TRIGGER_PASSED" in codes(flows["boot"]["__warnings__"])
     assert codes(flows["alone"]["__errors__"]) == ["IMPOSSIBLE_DATE"]
+
+
+def test_settings_that_change_how_a_task_runs_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "task.xml"
+    path.write_text(task_xml(DAILY, settings="<Enabled>true</Enabled><AllowHardTerminate>false</AllowHardTerminate>"
+                                             "<Priority>4</Priority><Hidden>true</Hidden>", uri="\\Ops\\Sync"),
+                    encoding="utf-16")
+    (flow,) = flows_of(path, encoding="utf-16").values()
+    said = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "TASK_SETTING"]
+    assert len(said) == 1 and "AllowHardTerminate=false" in said[0] and "Priority=4" in said[0], said
+    assert "Hidden" not in said[0]  # whether the task shows in the list changes nothing it does

@@ -78,6 +78,7 @@ SETTING_DEFAULTS = {
     "StartWhenAvailable": "false", "RunOnlyIfNetworkAvailable": "false", "RunOnlyIfIdle": "false",
     "WakeToRun": "false", "DisallowStartIfOnBatteries": "true", "StopIfGoingOnBatteries": "true",
     "ExecutionTimeLimit": "PT72H", "MultipleInstancesPolicy": "IgnoreNew", "DeleteExpiredTaskAfter": "",
+    "AllowHardTerminate": "true", "Priority": "7",
 }
 OPTIONS = ("include_builtin",)
 BUILTIN_FOLDER = "\\microsoft\\windows\\"  # Windows' own tasks, compared in lower case
@@ -218,8 +219,9 @@ def _tasks_of_document(text: str, path: Path, folder_name: str | None, numbered:
 
 
 def is_builtin(name: str) -> bool:
-    """A task Windows itself installs (\\Microsoft\\Windows\\…), not one the user made."""
-    return name.strip().lower().startswith(BUILTIN_FOLDER)
+    """A task Windows itself installs (\\Microsoft\\Windows\\…), not one the user made; its URI as a
+    script that registers tasks writes it, without the first backslash, too."""
+    return ("\\" + name.strip().lstrip("\\")).lower().startswith(BUILTIN_FOLDER)
 
 
 def _include_builtin(settings: SourceSettings) -> bool:
