@@ -30,7 +30,8 @@ machine (`%H`, `%u`, `%h` …) are kept as written and named (SPECIFIER).
 
 The service: `ExecStartPre=`, `ExecStart=` and `ExecStartPost=` lines are the tasks, one after
 another (each waits for the one before, as systemd runs them; a line's commands parted by a lone
-`;` each a task); their prefixes (`-`, `@`, `+`, `!`, `:`) are reported. A command line is read as
+`;` each a task); their prefixes (`-`, `@`, `+`, `!`, `:`) are reported, `-` (a failure ignored) carried as
+`… || true`. A command line is read as
 systemd reads it (systemd.syntax(7) quoting and C escapes) and written as a shell command passing
 the same words: `${NAME}` one word (`"${NAME}"`, blanks and all), `$NAME` alone split at blanks,
 `$$` a dollar, nothing substituted after `:`; a variable no `Environment=` sets is
@@ -732,10 +733,21 @@ def _task_command(flow: FlowRows, service: Unit, entry: Assignment, marks: str, 
         flow.warn("EXEC_PREFIX", f"{entry.where}: {entry.key}={entry.value}: the program ran with {argv0} as its "
                                  f"argv[0] (@); the task runs {path} with the arguments after that word, the "
                                  "program seeing its path as argv[0]")
-    for mark in dict.fromkeys(marks.replace("!!", "!").replace("@", "")):
-        code = "IGNORE_FAILURE" if mark == "-" else "EXEC_PREFIX"
-        flow.warn(code, f"{entry.where}: {entry.key}={entry.value}: {EXEC_PREFIXES[mark]} ({mark}); the task runs "
-                        "the command as the service runs it")
+    for mark in dict.fromkeys(marks.replace("!!", "!").replace("@", "").replace("-", "")):
+        flow.warn("EXEC_PREFIX", f"{entry.where}: {entry.key}={entry.value}: {EXEC_PREFIXES[mark]} ({mark}); the "
+                                 "task runs the command as the service runs it")
+    command = _shell_command(flow, entry, marks, path, arguments, environment)
+    if "-" not in marks:
+        return command
+    # systemd went on as if the command had succeeded: so does the flow, whose later tasks a failed
+    # one would stop.
+    flow.warn("IGNORE_FAILURE", f"{entry.where}: {entry.key}={entry.value}: {EXEC_PREFIXES['-']} (-); the task runs "
+                                "it as `… || true`, so that its failure does not stop the tasks after it")
+    return f"{command} || true"
+
+
+def _shell_command(flow: FlowRows, entry: Assignment, marks: str, path: str, arguments: list[str],
+                   environment: dict[str, str]) -> str:
     if ":" in marks:  # no substitution: every word as written
         return shlex.join([path, *arguments])
     referenced: list[str] = []
