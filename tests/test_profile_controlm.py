@@ -599,9 +599,11 @@ def test_a_user_daily_orders_at_its_own_time(tmp_path: Path) -> None:
 
 
 def test_first_jobs_that_fire_at_different_times_are_refused(tmp_path: Path) -> None:
-    rows = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100"), job("B", DAYS="ALL", TIMEFROM="0200")))
+    rows = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", RUN_AS="batch"),
+                                job("B", DAYS="ALL", TIMEFROM="0200")))
     message = notes(rows[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]
     assert "A: 0 0 1 * * ? *" in message and "B: 0 0 2 * * ? *" in message
+    assert "RUN_AS" in notes(rows[0])  # the folder's other facts are said with the refusal (they were dropped)
 
 
 def test_a_later_job_ordered_on_other_days_is_refused_and_its_own_time_named(tmp_path: Path) -> None:

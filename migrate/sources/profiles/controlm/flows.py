@@ -68,13 +68,18 @@ def folder_flows(element: Element, producers: Producers, options: Options, index
         relations(folder)
         for task, job in zip(flow.tasks, folder.jobs, strict=True):
             task["upstream"] = ",".join(job.upstream)
-        schedules = schedule(folder, flow)
+        try:
+            schedules, refused = schedule(folder, flow), None
+        except Rejection as rejection:  # the folder's other facts are said all the same
+            schedules, refused = (), rejection
         active_period(folder, flow)
         flow.cells["desc"] = description(folder)
         facts(folder, flow)
         if folder.flow_upstream:
             flow.cells["flow_upstream"] = json.dumps(folder.flow_upstream, ensure_ascii=False)
         folder.notes.write(flow, EXPLANATIONS)
+        if refused is not None:
+            raise refused
     except Rejection as rejection:
         flow.fail(rejection.code, f"folder {name}: {rejection.message}")
         return [flow]
