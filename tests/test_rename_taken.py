@@ -119,3 +119,32 @@ def test_renamed_into_the_name_of_another_jobs_flow_is_refused(tmp_path: Path,
     export.write_text(job("nightly-purge"), encoding="utf-8")
     assert_refused(capsys, config, service, ours, theirs)
     assert_plain_rename_works(capsys, export, config, service, ours, {"ops_nightly-purge": [theirs]})
+
+
+def test_a_planned_rename_into_a_name_taken_since_the_plan_is_stale(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`plan --out` renames our flow into a free name; before `run --plan`, another job's flow is
+    made with that name. The run checked only our flow's fingerprint, and left two flows of one name."""
+    export, config, service = rundeck_setup(tmp_path, [])
+    ours = migrated(capsys, export, config, service, job("nightly-cleanup"))
+    renamed = job("nightly-purge", minute="45")
+    export.write_text(renamed, encoding="utf-8")
+    plan = tmp_path / "rename.plan.json"
+    code, planned = cli_json(capsys, "plan", str(config), "--out", str(plan))
+    [update] = [a for a in planned["actions"] if a["action"] == "update"]
+    assert code == 3 and update["renamed_from"] == "ops_nightly-cleanup", planned
+
+    export.write_text(job("nightly-purge", PURGE_UUID, "10"), encoding="utf-8")  # another job, that name
+    code, made = cli_json(capsys, "run", str(config))
+    assert code == 0 and made["by_status"] == {"created": 1}, made
+    [theirs] = ids_by_name(service)["ops_nightly-purge"]
+
+    export.write_text(renamed, encoding="utf-8")  # the export the plan was made of
+    before = service_flows(service)
+    code, ran = cli_json(capsys, "run", str(config), "--plan", str(plan))
+    assert code == 2 and ran["by_status"] == {"stale": 1}, ran
+    logged = [json.loads(line) for line in Path(ran["result_log"]).read_text(encoding="utf-8").splitlines()]
+    [stale] = [entry for entry in logged if entry.get("status") == "stale"]
+    assert "NAME_TAKEN" in stale["msg"] and str(theirs) in stale["msg"] and str(ours) in stale["msg"], stale
+    assert service_flows(service) == before
+    assert ids_by_name(service) == {"ops_nightly-cleanup": [ours], "ops_nightly-purge": [theirs]}

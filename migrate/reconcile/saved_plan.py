@@ -28,7 +28,7 @@ from migrate.mapping.flows import ReadyFlow
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, remote_graph
 from migrate.reconcile.diff import fingerprint
-from migrate.reconcile.live import LiveFlows, ReadFailed, ReadFlow, live_active
+from migrate.reconcile.live import LiveFlows, Match, ReadFailed, ReadFlow, live_active
 from migrate.reconcile.targets import RebindError, rebind
 
 PLAN_FORMAT = 1
@@ -144,7 +144,7 @@ class SavedPlan:
                 was = (planned.fingerprint or {}).get("updateTime", "")
                 return (f"stale: flow {planned.flow_id} changed since the plan was made (updateTime {was} -> "
                         f"{now['updateTime']}); not touched, plan again")
-            return None
+            return await _name_still_free(flow, planned.flow_id, current, live_flows)
         if own_import:
             return None
         if not flow.needs_id:  # a flow with its own id (a snapshot's): is that id free still?
@@ -157,6 +157,21 @@ class SavedPlan:
         if found is not None:
             return "stale: the plan creates this flow, but a live flow is there now; not touched, plan again"
         return None
+
+
+async def _name_still_free(flow: ReadyFlow, flow_id: str, current: dict[str, Any],
+                           live_flows: Callable[[], Awaitable[LiveFlows | Any]]) -> str | None:
+    """A planned rename: stale when another flow took the new name since the plan (two flows of one
+    name make every later lookup by name ambiguous). The listing is read once a run, and only for
+    a rename."""
+    if str(remote_graph(current).get("name", "")) == flow.name:
+        return None
+    live = await live_flows()
+    if not isinstance(live, LiveFlows):
+        raise ReadFailed(live, "the live flows could not be listed to check the planned rename")
+    mark = marker_of(json.loads(flow.body).get("desc"))
+    held = live.name_held(flow.name, mark[1] if mark is not None else "", Match(flow_id, current, "renamed"))
+    return None if held is None else f"stale: {held.code}: {held.message}"
 
 
 def _is_payload(flow: ReadyFlow, flow_id: str, live: dict[str, Any]) -> bool:
