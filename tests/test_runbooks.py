@@ -535,3 +535,23 @@ def test_an_edit_logs_every_flow_it_matched_even_when_none_changes(service: Path
     assert len(lines(service, "again")) == FLOWS
     code, out, err = run_cli(capsys, "report", str(service / "results" / "again.jsonl"), "--json")
     assert code == 0 and json.loads(out)["by_status"] == {"unchanged": FLOWS}, err
+
+
+def test_a_before_file_edited_by_hand_in_one_place_says_which_value_is_restored(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Get Flow gives freq, owners, alertMode… twice: at the top of the line and in its graph. An
+    # operator's edit of the top one alone was restored as "unchanged", without a word.
+    backup = service / "backup.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--name", "etl_*", "--out", str(backup))
+    assert code == 0, err
+    header, first, *rest = backup.read_text(encoding="utf-8").splitlines()
+    edited = json.loads(first)
+    edited["freq"], edited["owner"] = "0 0 5 * * ? *", ";zed;"
+    backup.write_text("\n".join([header, json.dumps(edited), *rest]) + "\n", encoding="utf-8")
+    code, plan, err = cli(capsys, "restore", str(backup), "--config", str(config(service)))
+    assert code == 0 and plan["by_action"] == {"unchanged": len(rest) + 1}, (err, plan["by_action"])
+    said = {a["flow_id"]: [w["message"] for w in a.get("warnings", []) if w["code"] == "SNAPSHOT_DIFFERS"]
+            for a in plan["actions"]}
+    assert [flow_id for flow_id, messages in said.items() if messages] == [str(edited["flowId"])], said
+    messages = " ".join(said[str(edited["flowId"])])
+    assert "'0 0 5 * * ? *' at the top of the line" in messages and "';zed;'" in messages, messages

@@ -15,9 +15,11 @@ empty tasks: TASK_BODIES_MISSING names them. A line `migrate restore` marks to c
 may find the flow or create it) gets the warning for the case it is created, and the run creates
 it inactive too (engine/runner.py).
 
-Not carried, each named by a warning code: DIRECTORY (a flow created anew goes to `[target]
-dir_id` or the root; an existing flow stays where it is) and NODE_ID (a task node not named
-`t_<taskId>`: it is renamed so, and the relations with it). What the service keeps itself
+A field given twice, at the top of the line and in its graph (freq, owners, alertMode…), is
+restored as the graph has it; where the two differ (a line edited by hand in one place), the
+warning SNAPSHOT_DIFFERS names both. Not carried, each named by a warning code: DIRECTORY (a
+flow created anew goes to `[target] dir_id` or the root; an existing flow stays where it is) and
+NODE_ID (a task node not named `t_<taskId>`: it is renamed so, and the relations with it). What the service keeps itself
 (creator, createTime, updateUser, updateTime, entry, flags) is not the flow's to set."""
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def _flow(number: int, data: Any) -> FlowRows:
         active=_text(data.get("active", graph.get("active"))), alert=fact("alertMode"), desc=fact("desc"),
         start_date=fact("startTime")[:10], params=fact("parameters"),
     )
+    _differing(flow, data, graph)
     if data.get("directory"):
         flow.warn("DIRECTORY", f"the flow was in directory {data['directory']!r} ({data.get('dirId')}): a flow created "
                                "anew goes to [target] dir_id (else the root); an existing one stays where it is")
@@ -101,6 +104,33 @@ def _flow(number: int, data: Any) -> FlowRows:
     flow.cells["links"] = json.dumps({"relations": relations, "flows": graph.get("flows") or []}, ensure_ascii=False)
     _task_bodies(flow, data)
     return flow
+
+
+# A line's fields that Get Flow gives twice, at the top of the line and in its graph: (top, graph).
+# The graph's is what Save stored and what is restored; a line edited by hand in one place only
+# would be restored without the edit, so a difference is said (SNAPSHOT_DIFFERS).
+TWICE = (("flowName", "name"), ("freq", "freq"), ("cycle", "cycle"), ("alertMode", "alertMode"), ("doAs", "doAs"),
+         ("owner", "owners"), ("visitor", "visitors"), ("queue", "queue"), ("type", "type"), ("desc", "desc"),
+         ("startTime", "startTime"), ("parameters", "parameters"))
+
+
+def _same(field: str, top: Any, graph: Any) -> bool:
+    if field in ("owner", "visitor"):  # `;a;b;` at the top, `a;b` in the graph
+        return [n for n in _text(top).split(";") if n] == [n for n in _text(graph).split(";") if n]
+    if field == "parameters":
+        try:
+            return bool(json.loads(_text(top) or "[]") == json.loads(_text(graph) or "[]"))
+        except ValueError:
+            pass
+    return _text(top) == _text(graph)
+
+
+def _differing(flow: FlowRows, data: dict[str, Any], graph: dict[str, Any]) -> None:
+    for top, inner in TWICE:
+        if top in data and inner in graph and not _same(top, data[top], graph[inner]):
+            flow.warn("SNAPSHOT_DIFFERS", f"{top} is {_text(data[top])!r} at the top of the line but "
+                                          f"{_text(graph[inner])!r} in its graph ({inner}): the graph's is restored; "
+                                          "to restore the other, edit it in the graph too")
 
 
 # What Import takes of an exported task besides its name and its body (`cmd`, the command column).
