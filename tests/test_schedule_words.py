@@ -127,3 +127,26 @@ def test_a_list_of_hours_holding_a_range_names_every_time_it_fires(minute: int, 
         assert {f"{t:%H:%M}" for t in fires} <= said or (
             len(fires) > 2 and "between" in words), (freq, words)  # a single range: "between 14:00 and 16:59"
         assert "through" not in words or len(terms) == 1, (freq, words)
+
+
+def test_a_manual_flow_is_not_said_to_run_on_its_placeholder_schedule(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A manual flow's freq is only what Save wants: the plan said "schedule: At 00:00, every day".
+    crontab = tmp_path / "crontab"
+    crontab.write_text("@reboot /usr/local/bin/warm-cache\n0 3 * * * /usr/local/bin/nightly\n", encoding="utf-8")
+    code, planned, _ = plan_profile(tmp_path, capsys, "crontab", crontab, extra='[mapping]\nunscheduled = "manual"')
+    assert code == 3
+    words = {a["source_key"].split("/")[-1]: a["freq_words"] for a in planned["actions"]}
+    assert words == {"warm-cache": "manual: no schedule (its freq a placeholder, never fired)",
+                     "nightly": "At 03:00, every day"}, words
+    config = tmp_path / "crontab-plan.toml"
+    code, out, _ = _plan_text(capsys, config)
+    assert "manual: no schedule" in out and "At 00:00" not in out, out
+
+
+def _plan_text(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str, str]:
+    from migrate.cli import main
+
+    code = main(["plan", str(config), "--offline"])
+    out, err = capsys.readouterr()
+    return code, out, err

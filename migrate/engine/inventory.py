@@ -92,12 +92,11 @@ class Partial:
                 if not flow.needs_id:
                     record["flow_id"] = payload.id
                 record["freq"], record["cycle"] = payload.freq, payload.cycle
-                record["freq_words"] = in_words(payload.freq)
                 if flow.warnings:
                     record["warnings"] = flow.warnings
                 if flow.proof:
                     record["proof"] = flow.proof
-                self.action_lines += orjson.dumps(record)
+                self.action_lines += orjson.dumps(with_words(record))
                 self.action_lines += b"\n"
             self.valid += 1
             self.by_name += flow.needs_id
@@ -632,7 +631,10 @@ def action_cells(action: Action, warning_messages: bool = False) -> list[str]:
     """An action as table cells: action, flow, id, freq, cycle, and what it says (the fields that
     change, live -> wanted; the errors; the warnings, by code, or whole for a runbook's plan)."""
     what = [_change_text(c) for c in action.changes]
-    if action.freq and not any(c["field"] == "freq" for c in action.changes):
+    if action.proof is not None and action.proof.get("verdict") == "manual":
+        # Its freq is only the placeholder Save wants: in words it would read as a schedule it has not.
+        what.insert(0, "manual: no schedule (runs when started; its freq a placeholder, never fired)")
+    elif action.freq and not any(c["field"] == "freq" for c in action.changes):
         what.insert(0, f"schedule: {in_words(action.freq) or action.freq}")
     if action.renamed_from:
         what.insert(0, f"renamed from {action.renamed_from!r} (found by its marker)")
@@ -664,7 +666,9 @@ def _change_text(change: dict[str, Any]) -> str:
 def with_words(action: dict[str, Any]) -> dict[str, Any]:
     """An action as JSON, its schedule in words too: `freq_words`, and a freq change's
     `live_words` and `wanted_words`."""
-    if action.get("freq"):
+    if (action.get("proof") or {}).get("verdict") == "manual":
+        action["freq_words"] = "manual: no schedule (its freq a placeholder, never fired)"
+    elif action.get("freq"):
         action["freq_words"] = in_words(str(action["freq"]))
     for change in action.get("changes", []):
         if change.get("field") == "freq":
