@@ -641,3 +641,18 @@ def test_seconds_and_the_hosts_zone_through_the_plan(tmp_path: Path, capsys: pyt
     assert planned["warnings_by_code"].get("HOST_TIMEZONE") == 1
     (fraction,) = planned["invalid_flows"]
     assert fraction["errors"][0]["code"] == "FRACTIONAL_SECONDS"
+
+
+def test_two_times_in_one_minute_list_are_fired_as_systemd_does_and_said(tmp_path: Path) -> None:
+    # Debian's apt-daily.timer writes `6:00,18:00`: to systemd hour 6, minutes 00 and 18.
+    root = write_units(tmp_path / "units", {
+        "apt-daily.timer": "[Timer]\nOnCalendar=*-*-* 6:00,18:00\n",
+        "apt-daily.service": "[Service]\nExecStart=/usr/lib/apt/apt.systemd.daily update\n",
+        "plain.timer": "[Timer]\nOnCalendar=*-*-* 6,18:00\n",
+        "plain.service": "[Service]\nExecStart=/bin/true\n"})
+    flows = flows_of(root)
+    apt, plain = flows["apt-daily.timer"], flows["plain.timer"]
+    assert apt["schedule"] == "0 0,18 6 * * ? *" and plain["schedule"] == "0 0 6,18 * * ? *"
+    assert "CALENDAR_READING" in codes(apt["__warnings__"]) and "CALENDAR_READING" not in codes(plain["__warnings__"])
+    said = messages(apt["__warnings__"])
+    assert "06:00 and 06:18" in said and "write 6,18:00" in said, said

@@ -107,6 +107,9 @@ SERVICE_CARRIED = ("ExecStart", "ExecStartPre", "ExecStartPost", "Environment", 
                    "WorkingDirectory", "Type")
 UNIT_DEPENDENCIES = ("After", "Before", "Requires", "Wants", "BindsTo", "Requisite", "PartOf", "Conflicts", "Upholds")
 UNIT_DESCRIBED = ("Description", "Documentation")
+# `6:00,18:00`: two times to a reader, but to systemd hour 6 with minutes 00 and 18 (the list is
+# one component's); converted as systemd fires it, and said, since the host likely did not mean it.
+MINUTES_LIKE_TIMES = re.compile(r"(?<![\d:,])(\d{1,2}):(\d{2}),(\d{1,2}):\d{2}(?![\d,])")
 # systemd's unit folders, searched in this order (the first that holds a unit wins).
 UNIT_FOLDERS = ("etc/systemd/system", "etc/systemd/user", "run/systemd/system", "usr/local/lib/systemd/system",
                 "usr/lib/systemd/system", "lib/systemd/system", "usr/lib/systemd/user", ".config/systemd/user")
@@ -632,6 +635,13 @@ def _schedule(flow: FlowRows, timer: Unit) -> None:
     for warning in event.converted.warnings:
         if warning.code == "CALENDARS_MERGED":
             flow.warn(warning.code, f"{timer.path}: {warning.message} ({warning.old} -> {warning.new})")
+    for value in calendars:
+        if (times := MINUTES_LIKE_TIMES.search(value)) and int(times[3]) <= 23:
+            hour, minute, later = times[1], times[2], times[3]
+            flow.warn("CALENDAR_READING", f"{timer.path}: OnCalendar={value}: systemd reads {times[0]!r} as "
+                                          f"{int(hour):02d}:{minute} and {int(hour):02d}:{int(later):02d} (the list "
+                                          f"is the minutes'), and so does the flow; if {later}:00 was meant, the "
+                                          f"host's timer never fired then: write {hour},{later}:{minute} there")
     if monotonic:
         flow.warn("MONOTONIC_TRIGGER", f"{timer.path}: {', '.join(monotonic)} also started the service, counted "
                                        "from boot or its last run; the flow keeps the calendar schedule only")
