@@ -1,7 +1,9 @@
 """A folder mixing every format (sources/mixed.py): `profile = "auto"` reads each entry with its
 own profile into one inventory, each flow exactly as its own profile plans it alone (same key,
 dialect, payload and identity marker), so a flow run from the folder is found again when its
-file is run on its own; an entry that is no format stops the read naming it."""
+file is run on its own (a format read as a tree, from a folder holding only its entry: its keys
+are paths below the folder), and keeps its key when another format joins the folder; an entry
+that is no format stops the read naming it."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import Any
 
 import pytest
 from conftest import REPO, run_cli
+
+from migrate.sources.detect import READ_TREE
 
 SHIPPED = sorted((config, tomllib.loads(config.read_text(encoding="utf-8"))["source"])
                  for config in (REPO / "configs").glob("*.toml"))
@@ -74,9 +78,24 @@ def mixed(tmp_path: Path) -> tuple[Path, dict[str, tuple[Path, dict[str, Any]]]]
         companion = original.parent / str(source.get("options", {}).get("schedules", ""))
         if companion.is_file():  # Azkaban's schedules file, beside its project: part of that export
             shutil.copy(companion, folder / companion.name)
-        entries[source["profile"]] = (entry, dict(source.get("options", {})))
-        options.update({f"{source['profile']}.{key}": value for key, value in source.get("options", {}).items()})
+        own = dict(source.get("options", {}))
+        if source["profile"] in READ_TREE and "jobs" in own:  # a path below [source] path: the folder's
+            own["jobs"] = f"{entry.name}/{own['jobs']}"
+        entries[source["profile"]] = (entry, own)
+        options.update({f"{source['profile']}.{key}": value for key, value in own.items()})
     return _config(tmp_path, "mixed", folder, "auto", options), entries
+
+
+def _alone(tmp_path: Path, entry: Path, profile: str) -> Path:
+    """What a flow of the folder is found again from on its own: its file, or for a format read as
+    a tree (its keys are paths below [source] path) a folder holding only its entry."""
+    if profile not in READ_TREE or not entry.is_dir():
+        return entry
+    solo = tmp_path / f"only-{profile}"
+    if not solo.exists():
+        solo.mkdir()
+        shutil.copytree(entry, solo / entry.name, symlinks=True)
+    return solo
 
 
 def _plan(capsys: pytest.CaptureFixture[str], config: Path, *extra: str) -> dict[str, Any]:
@@ -101,7 +120,8 @@ def test_one_inventory_of_every_format_each_flow_as_its_own_profile_plans_it(
     spans = {span["profile"]: span for span in plan["sources"]}
     assert set(spans) == set(entries)
     for profile, (entry, options) in entries.items():
-        alone = _plan(capsys, _config(tmp_path, profile, entry, profile, options), "--offline")
+        alone = _plan(capsys, _config(tmp_path, profile, _alone(tmp_path, entry, profile), profile, options),
+                      "--offline")
         first, last = spans[profile]["rows"]
         mine = [a for a in plan["actions"] if a["rows"] and first <= a["rows"][0] <= last]
         assert alone["flows_found"] == len(mine) > 0, profile
@@ -127,7 +147,8 @@ def test_a_run_from_the_folder_is_found_again_by_each_file_alone(
     for profile in ("controlm", "kubernetes", "crontab", "systemd"):
         entry, options = entries[profile]
         for named in (profile, "auto"):  # `auto` marks flows with the format it recognised, too
-            alone = _plan(capsys, _config(tmp_path, f"{profile}-{named}", entry, named, options))
+            alone = _plan(capsys, _config(tmp_path, f"{profile}-{named}", _alone(tmp_path, entry, profile), named,
+                                          options))
             assert alone["by_action"].get("unchanged", 0) > 0, (profile, alone["by_action"])
             assert not {"create", "update"} & set(alone["by_action"]), (profile, named, alone["by_action"])
 
@@ -402,47 +423,116 @@ def test_two_formats_naming_one_flow_alike_are_told_so(tmp_path: Path, capsys: p
     assert "a kubernetes job and a rundeck job would be one flow" in message and "identity_scope" not in message
 
 
-# A folder-reading format's own example, its files directly in the folder (as a copy of
-# /etc/systemd/system, a folder of EventBridge or Airflow pages, or of Oozie applications is).
-FOLDER_FORMATS = ["systemd", "eventbridge", "airflow", "oozie"]
+# Exports a folder-reading profile reads as they lie in real folders: its example's files directly
+# in the folder (a copy of /etc/systemd/system, EventBridge or Airflow pages, Oozie applications
+# with the server's jobs list), and the layouts that hold paths below the folder.
+EXAMPLES = REPO / "data" / "examples"
+UNSCHEDULED_TASK = """<?xml version="1.0" encoding="UTF-16"?>
+<Task version="1.4" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <Triggers><CalendarTrigger><StartBoundary>2024-03-01T0{hour}:00:00Z</StartBoundary>
+    <ScheduleByDay><DaysInterval>1</DaysInterval></ScheduleByDay></CalendarTrigger></Triggers>
+  <Actions Context="Author"><Exec><Command>C:\\jobs\\{name}.cmd</Command></Exec></Actions>
+</Task>
+"""
 
 
-def _flat_copy(tmp_path: Path, profile: str) -> Path:
+def _units(folder: Path) -> None:
+    shutil.copytree(EXAMPLES / "systemd", folder, symlinks=True)
+
+
+def _layout(folder: Path, layout: str) -> dict[str, Any]:
+    """Writes the layout into the folder; its options (named by format)."""
+    if layout in ("systemd", "eventbridge", "airflow", "oozie"):
+        shutil.copytree(EXAMPLES / layout, folder, symlinks=True)
+        return {"oozie.jobs": "jobs.json"} if layout == "oozie" else {}
+    folder.mkdir()
+    if layout == "systemd hosts":  # one folder a host: the keys are host1/backup.timer…
+        for host in ("host1", "host2"):
+            _units(folder / host)
+        for name in ("app.socket", "default.target", "var-data.mount", "inbox.path"):  # a real copy's other units
+            (folder / "host1" / name).write_text("[Unit]\nDescription=other\n", encoding="utf-8")
+    elif layout == "systemd units of every type":
+        _units(folder / "units")
+        shutil.rmtree(folder)
+        _units(folder)
+        for name in ("app.socket", "default.target", "var-data.mount", "inbox.path"):
+            (folder / name).write_text("[Unit]\nDescription=other\n", encoding="utf-8")
+    elif layout == "task scheduler tree":  # C:\\Windows\\System32\\Tasks: files named as tasks, no URI
+        for place, hour in (("Ops/Queue poll", 1), ("Backups/Nightly", 2), ("Microsoft/Windows/Defrag/Scheduled", 3)):
+            path = folder / place
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(UNSCHEDULED_TASK.format(hour=hour, name=path.name.replace(" ", "_")), encoding="utf-16")
+    elif layout == "azkaban projects":  # a project folder and its schedules file beside it
+        shutil.copytree(EXAMPLES / "azkaban" / "etl", folder / "etl")
+        shutil.copy(EXAMPLES / "azkaban" / "etl.schedules.json", folder / "etl.schedules.json")
+        return {"azkaban.server_timezone": "UTC"}
+    return {}
+
+
+LAYOUTS = ["systemd", "eventbridge", "airflow", "oozie", "systemd hosts", "systemd units of every type",
+           "task scheduler tree", "azkaban projects"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_folder_reading_formats_flows_keep_their_keys_when_another_format_joins_them(
+        layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # They were refused ("targets-nightly-etl.json: no known format", "app.socket: no known format"),
+    # or each entry was read alone: a host folder's `host1/backup.timer` became `backup.timer` (a
+    # second flow of the job, both active), a Tasks folder's `\\Ops\\Queue poll` became `\\Queue poll`
+    # (and Windows' own tasks were planned), an Oozie application lost its path and its dependency.
     folder = tmp_path / "exports"
-    shutil.copytree(REPO / "data" / "examples" / profile, folder, symlinks=True)
-    return folder
-
-
-@pytest.mark.parametrize("profile", FOLDER_FORMATS)
-def test_a_folder_reading_formats_files_keep_their_flows_when_another_format_joins_them(
-        profile: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # They were refused ("targets-nightly-etl.json: no known format", "backup.service: no known
-    # format"), or read file by file (an Airflow page alone is short of its DAGs): read together,
-    # as the folder of their own is, less the other format's file.
-    folder = _flat_copy(tmp_path, profile)
-    config = _config(tmp_path, "f", folder, "auto", {})
+    options = _layout(folder, layout)
+    config = _config(tmp_path, "f", folder, "auto", options)
     before = _plan(capsys, config, "--offline")
-    assert before["profile"] == f"{profile}, recognised" and before["flows_found"] > 0
-    shutil.copy(REPO / "data" / "examples" / "jobs.cron", folder / "jobs.cron")
+    assert before["flows_found"] > 0, before
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
     after = _plan(capsys, config, "--offline")
-    assert after["profile"] == "mixed: " + ", ".join(sorted([profile, "crontab"]))
-    spans = [span for span in after["sources"] if span["profile"] == profile]
+    assert after["profile"].startswith("mixed: ") and "crontab" in after["profile"], after["profile"]
+    spans = [span for span in after["sources"] if span["profile"] != "crontab"]
     mine = [a for a in after["actions"] if a["rows"] and any(s["rows"][0] <= a["rows"][0] <= s["rows"][1] for s in spans)]
     assert _flow_facts(mine) == _flow_facts(before["actions"])
     assert not any("jobs.cron" in span.get("entries", []) for span in spans)
+    if layout == "task scheduler tree":
+        assert {a["source_key"] for a in mine} == {"\\Ops\\Queue poll", "\\Backups\\Nightly"}
+    if layout == "azkaban projects":  # the schedules file beside the project is read
+        weekly = next(a for a in mine if a["source_key"] == "etl/weekly_report")
+        assert weekly["freq"] == "0 0 15 ? * 2 *", weekly  # Mondays 07:00 UTC, in the service's Shanghai
+
+
+@pytest.mark.parametrize(("stray", "text"), [
+    ("ctm-automation-api.json", '{"DailyLoad": {"Type": "Folder", "Job1": {"Type": "Job:Command"}}}'),
+    ("quartz_data.xml", "<job-scheduling-data><schedule><job><name>sync</name></job></schedule></job-scheduling-data>"),
+    ("README.md", "exported on Monday\n")])
+def test_a_file_of_no_known_format_is_not_taken_for_a_folder_formats_own(
+        stray: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An EventBridge or Oozie folder took every unrecognised .json or .xml as its own, and a run
+    # over the folder went on without the jobs it held (exit 0).
+    folder = tmp_path / "exports"
+    shutil.copytree(EXAMPLES / "eventbridge", folder)
+    shutil.copytree(EXAMPLES / "oozie", folder / "oozie")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    (folder / stray).write_text(text, encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {})), "--offline")
+    assert code == 1 and f"{stray} (no known format)" in err and "Traceback" not in err, err
+    (folder / stray).unlink()
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    read = {span["profile"]: span.get("entries", [Path(span["path"]).name]) for span in plan["sources"]}
+    assert "targets-nightly-etl.json" in read["eventbridge"] and "jobs.json" not in read["eventbridge"], read
 
 
 def test_systemd_units_run_alone_are_found_again_once_a_crontab_joins_them(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = _flat_copy(tmp_path, "systemd")
+    folder = tmp_path / "exports"
+    _layout(folder, "systemd hosts")
     config = _config(tmp_path, "f", folder, "auto", {})
     code, _, err = run_cli(capsys, "run", str(config))
     assert code == 0, err
     shutil.copy(REPO / "data" / "examples" / "jobs.cron", folder / "jobs.cron")
     again = _plan(capsys, config)
     by_key = {a["source_key"]: a["action"] for a in again["actions"] if a["source_key"].endswith(".timer")}
-    assert by_key and set(by_key.values()) == {"unchanged"}, by_key
+    assert len(by_key) == 12 and set(by_key.values()) == {"unchanged"}, by_key  # host1/… and host2/…, as they were
     assert again["by_action"]["create"] == 6, again["by_action"]  # the crontab's six valid jobs, and only they
+    assert "orphaned" not in again["by_action"], again["by_action"]
 
 
 def test_entries_left_out_are_not_a_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

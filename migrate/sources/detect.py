@@ -218,7 +218,7 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     matches = recognised(path, profiles)
     if len(matches) != 1 and path.is_dir() and len(single := entry_formats(path, tuple(profiles))) == 1:
         matches = sorted(single)  # its entries all say one format, which its files' heads together hid
-    if len(matches) == 1 and path.is_dir() and matches[0] not in FOLDER_READERS:
+    if len(matches) == 1 and path.is_dir() and (matches[0] not in FOLDER_READERS or _holds_projects(path, matches[0])):
         mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
         return MIXED
     if len(matches) == 1:
@@ -235,6 +235,21 @@ def _listing(folder: Path) -> tuple[str, ...]:
     """What a folder holds, by name: the key its recognition is kept under for a command (read once,
     not once a caller), and looked at again once an entry joins or leaves it."""
     return tuple(sorted(os.listdir(folder)))
+
+
+AZKABAN_FILES = (".flow", ".job", ".project", ".properties")
+
+
+def _holds_projects(folder: Path, profile: str) -> bool:
+    """A folder of Azkaban projects (each a folder or a zip, a project's `<name>.schedules.json`
+    beside it), not one project: none of a project's own files at its top. Read entry by entry,
+    each project named after its folder and given its schedules, as in a folder of several formats;
+    read as one project, it was named after this folder and its schedules files went unread."""
+    if profile != "azkaban":
+        return False
+    top = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
+    return not any(entry.is_file() and entry.name.lower().endswith(AZKABAN_FILES) for entry in top) and any(
+        (entry.is_dir() or entry.suffix.lower() == ".zip") and recognised(entry, (profile,)) for entry in top)
 
 
 def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
@@ -278,31 +293,60 @@ class Entry:
     together: tuple[str, ...] = ()  # the entries a profile reads together (path is then the folder)
 
 
-# The profiles that read a folder's own files together, as they do a folder of their own (Airflow
-# and EventBridge pages, systemd units, an Oozie application's files), less the other formats'
-# entries; a subfolder is an export of its own, read alone. An Azkaban project is read entry by
-# entry: a folder holding one is not the project.
-READ_TOGETHER = FOLDER_READERS - {"azkaban"}
-# What such a profile reads beside its exports, unrecognised on their own: a systemd service and
-# its drop-ins, an EventBridge rule's targets, an Oozie application's properties or its server's
-# jobs list. (suffixes of files, suffixes of folders)
-FOLDER_COMPANIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "systemd": ((".timer", ".service", ".conf"), (".d", ".wants", ".requires")),
-    "eventbridge": ((".json",), ()),
-    "oozie": ((".xml", ".properties", ".json"), ()),
-}
+# The profiles that read a mixed folder as they read a folder of their own, less the other
+# formats' entries, so that a flow's key and facts do not change when a file of another format
+# joins the folder: the whole tree, where a key, a description or a dependency holds a path below
+# the folder (systemd host folders `host1/backup.timer`, Task Scheduler folders `\\Ops\\Sync`, Oozie
+# applications calling each other), or the folder's own files (Airflow and EventBridge pages; a
+# subfolder of them is an export read alone). An Azkaban project is read entry by entry (a folder
+# holding projects is not one project: see auto_profile).
+READ_TREE = frozenset({"systemd", "taskxml", "oozie"})
+READ_FILES = frozenset({"airflow", "eventbridge"})
+# systemd's unit types, and the folders of a unit's drop-ins and dependency links.
+SYSTEMD_FILES = (".timer", ".service", ".socket", ".target", ".mount", ".automount", ".path", ".slice", ".scope",
+                 ".swap", ".device", ".conf")
+SYSTEMD_FOLDERS = (".d", ".wants", ".requires", ".upholds")
+EVENTBRIDGE_TARGETS = _pattern(r'"Targets"\s*:')
+OOZIE_JOBS_LIST = _pattern(r'"(?:coordinatorjobs|bundlejobs|workflows)"\s*:')
+OOZIE_CONFIGURATION = _pattern(r"<configuration\b")
+
+
+def _companion_of(profile: str, entry: Path) -> bool:
+    """An entry recognised as no format on its own that a folder-reading profile reads beside its
+    exports, told by what it holds (a JSON or XML file of no known format is not claimed): a
+    systemd unit of another type or a drop-in folder, an EventBridge rule's targets, an Oozie
+    application's properties or configuration, or its server's jobs list."""
+    name = entry.name.lower()
+    if profile == "systemd":
+        return name.endswith(SYSTEMD_FOLDERS) if entry.is_dir() else name.endswith(SYSTEMD_FILES)
+    if entry.is_dir():
+        return False
+    try:
+        found = sample(entry)
+    except (OSError, zipfile.BadZipFile, NotRecognised):
+        return False
+    if profile == "eventbridge":
+        return name.endswith(".json") and found.any_json_head(EVENTBRIDGE_TARGETS)
+    if profile == "oozie":
+        return name.endswith(".properties") or (name.endswith(".xml") and found.any_head(OOZIE_CONFIGURATION)) or (
+            name.endswith(".json") and found.any_json_head(OOZIE_JOBS_LIST))
+    return False
 
 
 def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[Entry, ...]:
     """A folder of exports of different formats: what each profile reads of it, in name order.
     Each entry (a file, a zip, or a folder such as an Azkaban project) is recognised on its own. A
-    profile that reads folders reads the folder's own files of its format together, as it does
-    when the folder holds only them, leaving out the other formats' entries (READ_TOGETHER): its
-    flows keep the keys they had before a file of another format joined the folder, and the files
-    it reads beside its exports (a timer's service, a rule's targets, the pages of one listing) are
-    its. An entry that is no format, or several, stops the read naming it: an inventory that
-    skipped a file would be silently short."""
-    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    profile that reads folders reads this one as it does a folder of only its exports, leaving out
+    the other formats' entries (READ_TREE, READ_FILES): its flows keep the keys they had before a
+    file of another format joined the folder, and the files it reads beside its exports (a timer's
+    service, a rule's targets, the pages of one listing) are its. An entry that is no format, or
+    several, stops the read naming it: an inventory that skipped a file would be silently short."""
+    return _mixed_entries(folder, profiles, _listing(folder))
+
+
+@functools.cache
+def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> tuple[Entry, ...]:
+    entries = sorted(folder / name for name in listing if not name.startswith("."))
     found: list[tuple[str, Path]] = []
     unknown: list[Path] = []
     for entry in entries:
@@ -312,7 +356,7 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[Entry, ...]:
             found.append((matches[0], entry))
         else:
             unknown.append(entry)
-    together = {profile for profile, _ in found if profile in READ_TOGETHER}
+    together = {profile for profile, _ in found if profile in READ_TREE | READ_FILES}
     belong = {companion for profile, entry in found for companion in _companions(profile, entry)}
     claimed = {entry: [profile for profile in sorted(together) if _companion_of(profile, entry)]
                for entry in unknown if entry not in belong}
@@ -325,23 +369,15 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[Entry, ...]:
                             "point path at one export")
     read: dict[Path, Entry] = {}  # each at its first entry's place
     for profile, entry in found:
-        if profile not in READ_TOGETHER or (entry.is_dir() and not _companion_of(profile, entry)):
+        if profile not in together or (profile in READ_FILES and entry.is_dir()):
             read[entry] = Entry(profile, entry)
     for profile in sorted(together):
-        own = {e for p, e in found if p == profile and (not e.is_dir() or _companion_of(profile, e))}
+        own = {e for p, e in found if p == profile and (profile in READ_TREE or not e.is_dir())}
         if own:  # with what it reads beside them (else those are its subfolders' companions, read by path)
             own |= {e for e, owners in claimed.items() if profile in owners}
             read[min(own)] = Entry(profile, folder, tuple(e.name for e in entries if e not in own),
                                    tuple(e.name for e in sorted(own)))
     return tuple(read[place] for place in sorted(read))
-
-
-def _companion_of(profile: str, entry: Path) -> bool:
-    """An entry recognised as no format on its own that a folder-reading profile reads beside its exports."""
-    files, folders = FOLDER_COMPANIONS.get(profile, ((), ()))
-    if entry.is_dir():
-        return any(entry.name.endswith(suffix) for suffix in folders)
-    return entry.name.lower().endswith(files)
 
 
 def _readable_entry(entry: Path, matches: list[str]) -> bool:

@@ -19,6 +19,7 @@ from migrate.config import Scalar, SourceSettings
 from migrate.sources.detect import mixed_entries
 from migrate.sources.readers import SourceRow
 
+LABEL_ENTRIES = 20  # the entries a Sources table names of those read together
 PROFILE_COLUMN = "__profile__"  # the format a row was read as: the mapping takes its dialect and identity scope
 
 
@@ -34,11 +35,12 @@ class Span:
 
     @property
     def label(self) -> str:
-        """The entry, or the files read together (the first few, and how many)."""
+        """The entry, or the entries read together (the first LABEL_ENTRIES; the JSON lists all)."""
         if not self.together:
             return self.path.name
-        shown = ", ".join(self.together[:3])
-        return shown if len(self.together) <= 3 else f"{shown} … ({len(self.together)} entries)"
+        shown = ", ".join(self.together[:LABEL_ENTRIES])
+        more = len(self.together) - LABEL_ENTRIES
+        return shown if more <= 0 else f"{shown} and {more} more (every one in --json `sources`)"
 
     def as_json(self) -> dict[str, object]:
         return {"profile": self.profile, "path": str(self.path), "rows": [self.first_row, self.last_row],
