@@ -477,3 +477,12 @@ def test_settings_that_change_how_a_task_runs_are_named(tmp_path: Path) -> None:
     said = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "TASK_SETTING"]
     assert len(said) == 1 and "AllowHardTerminate=false" in said[0] and "Priority=4" in said[0], said
     assert "Hidden" not in said[0]  # whether the task shows in the list changes nothing it does
+
+
+def test_a_broken_task_file_is_said_to_be_broken_not_another_format(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # A real file with `--` inside a comment was "not a Windows Task Scheduler XML export".
+    path = tmp_path / "task.xml"
+    path.write_text(task_xml(DAILY).replace("<Triggers>", "<!-- weekly -- updates --><Triggers>"), encoding="utf-16")
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", path)
+    assert code == 1 and "not well-formed XML" in err and "does not look like" not in err and str(path) in err, err

@@ -81,6 +81,7 @@ SETTING_DEFAULTS = {
     "AllowHardTerminate": "true", "Priority": "7",
 }
 OPTIONS = ("include_builtin",)
+TASK_NAMESPACE = "schemas.microsoft.com/windows/2004/02/mit/task"  # a task file's own, whole or broken
 BUILTIN_FOLDER = "\\microsoft\\windows\\"  # Windows' own tasks, compared in lower case
 # The one-byte code pages a Windows export is written in when it is not UTF-16: cmd.exe's
 # redirection writes the console's OEM code page; Windows PowerShell 5's Out-File and Set-Content
@@ -151,6 +152,10 @@ def _parse(text: str, path: Path) -> Element:
         parser.feed(text)
         root: Element = parser.close()
     except StdElementTree.ParseError as error:
+        if TASK_NAMESPACE in text:  # a task file, broken: say so, not that it is some other file
+            raise SourceError(f"{path}: a Task Scheduler XML file that is not well-formed XML ({error}); Windows "
+                              "writes well-formed files: one edited by hand (`--` inside a comment, say) or cut "
+                              "short; mend it or export the task again") from None
         raise SourceError(f"{path}: this does not look like a Windows Task Scheduler XML export ({EXPECTED}; "
                           f"cannot parse it as XML: {error})") from None
     except RecursionError:
