@@ -533,6 +533,8 @@ def test_an_edit_logs_every_flow_it_matched_even_when_none_changes(service: Path
     assert code == 0, err
     assert {line["status"] for line in lines(service, "again")} == {"unchanged"}
     assert len(lines(service, "again")) == FLOWS
+    assert {line.get("before") for line in lines(service, "again")} == {None}  # no before file: nothing changed
+    assert not before_file(service, "again").exists()
     code, out, err = run_cli(capsys, "report", str(service / "results" / "again.jsonl"), "--json")
     assert code == 0 and json.loads(out)["by_status"] == {"unchanged": FLOWS}, err
 

@@ -142,11 +142,14 @@ def test_a_manual_flow_is_not_said_to_run_on_its_placeholder_schedule(
     config = tmp_path / "crontab-plan.toml"
     code, out, _ = _plan_text(capsys, config)
     assert "manual: no schedule" in out and "At 00:00" not in out, out
+    code, out, _ = _plan_text(capsys, config, "--markdown")
+    [row] = [line for line in out.splitlines() if "warm-cache" in line and "| `0 0 0 * * ? *` |" in line]
+    assert "manual: no schedule" in row and "At 00:00" not in row and "00:00:00" not in row, row
 
 
-def _plan_text(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, str, str]:
+def _plan_text(capsys: pytest.CaptureFixture[str], config: Path, *extra: str) -> tuple[int, str, str]:
     from migrate.cli import main
 
-    code = main(["plan", str(config), "--offline"])
+    code = main(["plan", str(config), "--offline", *extra])
     out, err = capsys.readouterr()
     return code, out, err

@@ -337,11 +337,13 @@ class PlanResult:
             old = str(proof.get("schedule", ""))
             grammar = str(proof.get("grammar", ""))
             shown_old = f"`{old}` ({grammar}{', ' + str(proof['zone']) if proof.get('zone') else ''})" if old else ""
+            manual = proof.get("verdict") == "manual"  # its freq a placeholder: no words, no fire times
             upcoming = fires_in_zone(first_fires(action.freq, zone, _proof_from(proof, begin)), zone) \
-                if action.freq else []
+                if action.freq and not manual else []
+            words = "manual: no schedule (its freq a placeholder, never fired)" if manual else \
+                in_words(action.freq) if action.freq else ""
             cells = [action.name or action.source_key, shown_old, schedule_in_words(old, grammar) if old else "",
-                     f"`{action.freq}`" if action.freq else "", in_words(action.freq) if action.freq else "",
-                     "<br>".join(upcoming), _verdict_text(proof)]
+                     f"`{action.freq}`" if action.freq else "", words, "<br>".join(upcoming), _verdict_text(proof)]
             out.write("| " + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
         out.write("\n")
 

@@ -431,6 +431,7 @@ def _record_not_sent(path: Path, run_id: str, plan: RunbookPlan, before: Path) -
         return
     from migrate.results.log import ResultLog
 
+    written = any(a.action == "update" for a in plan.changes)  # the before file holds the flows to update
     log = ResultLog(path, run_id=run_id, source_file=plan.desired.source, config=None)
     try:
         for action in left:
@@ -438,7 +439,7 @@ def _record_not_sent(path: Path, run_id: str, plan: RunbookPlan, before: Path) -
             status = {"unchanged": "unchanged", "conflict": "stale"}.get(action.action, "invalid")
             log.record(rows=[], source_key=action.source_key, flow_id=action.flow_id or None, name=action.name,
                        status=status, attempts=0, code=error.get("code"), msg=error.get("message", ""),
-                       target=f"flow {action.flow_id}", before=str(before))
+                       target=f"flow {action.flow_id}", before=str(before) if written else None)
     finally:
         log.close()
 
