@@ -445,7 +445,7 @@ def _layout(folder: Path, layout: str) -> dict[str, Any]:
     if layout in ("systemd", "eventbridge", "airflow", "oozie"):
         shutil.copytree(EXAMPLES / layout, folder, symlinks=True)
         return {"oozie.jobs": "jobs.json"} if layout == "oozie" else {}
-    folder.mkdir()
+    folder.mkdir(parents=True)
     if layout == "systemd hosts":  # one folder a host: the keys are host1/backup.timer…
         for host in ("host1", "host2"):
             _units(folder / host)
@@ -541,3 +541,48 @@ def test_entries_left_out_are_not_a_setting(tmp_path: Path, capsys: pytest.Captu
                       encoding="utf-8")
     code, _, err = run_cli(capsys, "plan", str(config), "--offline")
     assert code == 1 and "left_out" in err and "is not a setting" in err and "Traceback" not in err, err
+
+
+def test_a_folder_of_azkaban_projects_inside_the_folder_is_read_project_by_project(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `drop/azk/` holding a project and its schedules was one project `azk`: every flow a new twin of
+    # the project's, its web UI schedule unread; the same folder run alone read project `etl`.
+    folder = tmp_path / "drop"
+    _layout(folder / "azk", "azkaban projects")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    options = {"azkaban.server_timezone": "UTC"}
+    mixed = _plan(capsys, _config(tmp_path, "drop", folder, "auto", options), "--offline")
+    alone = _plan(capsys, _config(tmp_path, "azk", folder / "azk", "auto", options), "--offline")
+    ours = [a for a in mixed["actions"] if not a["source_key"].startswith(":")]
+    assert {a["source_key"] for a in ours} == {"etl/daily_orders", "etl/weekly_report", "etl/clickstream"}, ours
+    assert _flow_facts(ours) == _flow_facts(alone["actions"])
+    assert next(a for a in ours if a["source_key"] == "etl/weekly_report")["freq"] == "0 0 15 ? * 2 *"
+
+
+@pytest.mark.parametrize(("inside", "export"), [("host1/x-cronjobs.yaml", "kubernetes-cronjobs.yaml"),
+                                                ("host2/zz-root", "jobs.cron")])
+@pytest.mark.parametrize("beside", [False, True])
+def test_an_export_dropped_inside_a_folder_a_profile_reads_whole_stops_the_read_naming_it(
+        inside: str, export: str, beside: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The systemd profile passed over it (its CronJobs or crontab jobs left out, exit 0 or 5), alone
+    # or with another format beside the hosts.
+    folder = tmp_path / "drop"
+    _layout(folder, "systemd hosts")
+    shutil.copy(EXAMPLES / export, folder / inside)
+    if beside:
+        shutil.copy(EXAMPLES / "controlm.xml", folder / "controlm.xml")
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {"controlm.new_day": "0700"}
+                                                       if beside else {})), "--offline")
+    assert code == 1 and "Traceback" not in err, err
+    kind = "kubernetes" if export.startswith("kubernetes") else "crontab"
+    assert f"{inside} ({kind})" in err and "passes over" in err and f"Move each directly into {folder}" in err, err
+
+
+def test_a_folder_recognised_as_two_formats_names_the_files_of_each(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "drop"
+    _layout(folder / "Tasks", "task scheduler tree")
+    shutil.copy(EXAMPLES / "controlm.xml", folder / "Tasks" / "Ops" / "a-ctm.xml")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {})), "--offline")
+    assert code == 1 and "controlm in Tasks/Ops/a-ctm.xml" in err, err

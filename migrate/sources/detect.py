@@ -223,6 +223,7 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
         return MIXED
     if len(matches) == 1:
         _check_zip(path, matches[0])
+        check_no_other_exports([path], matches[0], tuple(profiles), path)
         return matches[0]
     if not matches:
         raise NotRecognised(f"{path}: profile \"auto\" recognises it as none of the formats this tool reads "
@@ -369,15 +370,50 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
                             "point path at one export")
     read: dict[Path, Entry] = {}  # each at its first entry's place
     for profile, entry in found:
-        if profile not in together or (profile in READ_FILES and entry.is_dir()):
+        if profile == "azkaban" and entry.is_dir() and _holds_projects(entry, profile):
+            read.update((inner.path, inner) for inner in mixed_entries(entry, profiles))  # project by project
+        elif profile not in together or (profile in READ_FILES and entry.is_dir()):
+            check_no_other_exports([entry], profile, profiles, folder)
             read[entry] = Entry(profile, entry)
     for profile in sorted(together):
         own = {e for p, e in found if p == profile and (profile in READ_TREE or not e.is_dir())}
         if own:  # with what it reads beside them (else those are its subfolders' companions, read by path)
             own |= {e for e, owners in claimed.items() if profile in owners}
+            check_no_other_exports(own, profile, profiles, folder)
             read[min(own)] = Entry(profile, folder, tuple(e.name for e in entries if e not in own),
                                    tuple(e.name for e in sorted(own)))
     return tuple(read[place] for place in sorted(read))
+
+
+def _files_in(entry: Path, whole: bool = True) -> list[Path]:
+    """An entry's files: its whole tree, or a folder's own files (as READ_FILES profiles read
+    them); hidden ones left out, as the profiles leave them out."""
+    if not entry.is_dir():
+        return [entry]
+    if not whole:
+        return sorted(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(Path(root) / name for root, folders, names in os.walk(entry)
+                  if not any(part.startswith(".") for part in Path(root).relative_to(entry).parts)
+                  for name in names if not name.startswith("."))
+
+
+def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tuple[str, ...], root: Path) -> None:
+    """The folders a profile reads whole (entries of the source folder `root`, or the source folder
+    itself) hold no export of another format (a crontab or a CronJob listing dropped among a host's
+    units): its profile would pass over it and its jobs would be left out without a word. Refused,
+    naming the files."""
+    if profile not in READ_TREE | READ_FILES:  # an Azkaban project's files are its resources
+        return
+    others = [(path, matches) for entry in sorted(entries) if entry.is_dir()
+              for path in _files_in(entry, whole=profile in READ_TREE)
+              if (matches := recognised(path, profiles)) and profile not in matches and "snapshot" not in matches]
+    if others:
+        named = "; ".join(f"{path.relative_to(root)} ({' or '.join(matches)})" for path, matches in others[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        raise NotRecognised(f"{root}: {profile} files hold exports of other formats, which the {profile} profile "
+                            f"passes over (their jobs would be left out): {named}{more}. Move each directly into "
+                            f"{root} (with profile = \"auto\", a folder of several formats reads each export with "
+                            "its own profile), or out of it")
 
 
 def _readable_entry(entry: Path, matches: list[str]) -> bool:
@@ -388,6 +424,8 @@ def _readable_entry(entry: Path, matches: list[str]) -> bool:
 
 def _why_not_read(entry: Path, matches: list[str]) -> str:
     """Why an entry of a folder is not read, in a few words for the message that names it."""
+    if len(matches) > 1 and entry.is_dir():
+        return f"{' or '.join(matches)}: {_which_files(entry, matches)}"
     if len(matches) > 1:
         return " or ".join(matches)
     if matches == ["snapshot"]:
@@ -397,6 +435,17 @@ def _why_not_read(entry: Path, matches: list[str]) -> str:
     if entry.is_file() and _holds_nothing(entry):
         return "no known format: nothing in it but comments and blank lines"
     return "no known format"
+
+
+def _which_files(folder: Path, matches: list[str]) -> str:
+    """A folder recognised as several formats: which of its files are which (a few of each), so that
+    the operator need not search a copy of a Tasks folder for the one Control-M file in it."""
+    found: dict[str, list[str]] = {}
+    for path in _files_in(folder):
+        for name in recognised(path, matches):
+            found.setdefault(name, []).append(str(path.relative_to(folder.parent)))
+    return "; ".join(f"{name} in {', '.join(paths[:3])}{f' and {len(paths) - 3} more' if len(paths) > 3 else ''}"
+                     for name, paths in sorted(found.items(), key=lambda item: len(item[1])))
 
 
 def _holds_nothing(path: Path) -> bool:
