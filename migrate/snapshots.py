@@ -3,7 +3,7 @@
 the file's suffix:
 
 - JSON Lines (any other suffix): a header line `{"snapshot": 1, "made": …, "target": …,
-  "selection": {…}, "flows": N}`, then one flow a line (Get Flow's answer, its graph an object,
+  "org_id": …, "selection": {…}, "flows": N}`, then one flow a line (Get Flow's answer, its graph an object,
   and `dirId`/`directory`), ordered as written;
 - Parquet (`.parquet`): one row a flow, the whole line in the `flow` column as JSON text (so that
   nothing is lost to a column's type) beside plain columns to query it by (flowId, flowName,

@@ -557,3 +557,20 @@ def test_a_before_file_edited_by_hand_in_one_place_says_which_value_is_restored(
     assert [flow_id for flow_id, messages in said.items() if messages] == [str(edited["flowId"])], said
     messages = " ".join(said[str(edited["flowId"])])
     assert "'0 0 5 * * ? *' at the top of the line" in messages and "';zed;'" in messages, messages
+
+
+def test_a_backup_restored_with_another_organizations_config_says_so(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Every flow of another organization's backup is a `create` here: the plan said nothing of why.
+    backup = service / "backup.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--name", "etl_1*", "--out", str(backup))
+    assert code == 0, err
+    assert json.loads(backup.read_text(encoding="utf-8").splitlines()[0])["org_id"] == "o1"
+    other = service / "other-org.toml"
+    other.write_text(config(service).read_text(encoding="utf-8").replace('user_id = "u1"', 'user_id = "u4"')
+                     .replace('org_id = "o1"', 'org_id = "o2"'), encoding="utf-8")
+    code, plan, err = cli(capsys, "restore", str(backup), "--config", str(other))
+    assert not {"update", "unchanged"} & set(plan["by_action"]), (err, plan.get("by_action"))  # none of them here
+    assert any("taken from organization o1; this config's is o2" in note for note in plan["notes"]), plan["notes"]
+    code, plan, err = cli(capsys, "restore", str(backup), "--config", str(config(service)))
+    assert not any("organization" in note for note in plan["notes"]), plan["notes"]

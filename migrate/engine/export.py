@@ -52,6 +52,7 @@ def _read_error(reader: Runner, message: str) -> ExportReadError:
 @dataclass
 class ExportResult:
     target: str
+    org: str = ""  # the organization read (a snapshot says it: restoring it into another is told)
     listed: int = 0  # flows Get My Flow lists
     flows: list[dict[str, Any]] = field(default_factory=list)  # the selected flows, by id
     requests: Counter[str] = field(default_factory=Counter)  # requests sent, retries included, by action
@@ -86,7 +87,7 @@ async def _read(settings: Settings, selection: Selection, bodies: bool) -> Expor
     from migrate.engine.pacing import StopSignal
 
     async with connected(settings, StopSignal()) as connection:
-        result = ExportResult(settings.target.url)
+        result = ExportResult(settings.target.url, settings.target.org_id)
         await read_flows(connection.runner, connection.client, selection, result, bodies)
     return result
 
@@ -181,4 +182,5 @@ def snapshot_line(data: dict[str, Any], tree: DirectoryTree, exported: dict[str,
 def write_snapshot(path: Path, result: ExportResult, selection: Selection) -> None:
     """The header and the flows, whole (migrate/snapshots.py: JSON Lines, or Parquet by suffix)."""
     snapshots.write(path, {"made": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "target": result.target,
-                           "selection": selection.as_json()}, result.flows)
+                           **({"org_id": result.org} if result.org else {}), "selection": selection.as_json()},
+                    result.flows)

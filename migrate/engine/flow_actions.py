@@ -214,7 +214,7 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
     async with connected(settings, StopSignal()) as connection:
         runner = connection.runner
         with interrupts_to(runner):
-            read = ExportResult(settings.target.url)
+            read = ExportResult(settings.target.url, settings.target.org_id)
             try:
                 # A delete's before file is what brings its flows back: it holds their tasks' bodies
                 # too (Export Flow); enable and disable leave the flows there, theirs need none.
@@ -531,4 +531,4 @@ def _write_before(path: Path, plan: TogglePlan, todo: list[ToggleAction], resume
     added = [flow for flow in plan.read.flows if str(flow.get("flowId")) in changing - held]
     flows = sorted([*kept, *added], key=lambda flow: (len(str(flow.get("flowId"))), str(flow.get("flowId"))))
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_snapshot(path, ExportResult(plan.read.target, plan.read.listed, flows), plan.selection)
+    write_snapshot(path, ExportResult(plan.read.target, plan.read.org, plan.read.listed, flows), plan.selection)

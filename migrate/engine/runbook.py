@@ -177,12 +177,12 @@ def write_desired(path: Path, desired: Desired) -> None:
 
     lines = [{k: v for k, v in line.items() if k not in PLACE} if str(line.get("flowId")) in desired.live
              else snapshots.to_create(line) for line in desired.lines]
-    write_snapshot(path, ExportResult(desired.source, desired.listed, lines), desired.selection)
+    write_snapshot(path, ExportResult(desired.source, listed=desired.listed, flows=lines), desired.selection)
 
 
 async def read_live(connection: Connection, settings: Settings, selection: Selection) -> ExportResult:
     """The selection's live flows, as `export` reads them; a selection matching none is refused."""
-    read = ExportResult(settings.target.url)
+    read = ExportResult(settings.target.url, settings.target.org_id)
     await read_flows(connection.runner, connection.client, selection, read)
     if not read.flows:
         raise NothingSelected(f"the selection ({selection.describe()}) matches none of the {read.listed} flows you "
@@ -333,7 +333,7 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
             # select every flow as an ids file).
             changing = {a.flow_id for a in plan.changes if a.action == "update"}
             if changing:
-                write_snapshot(before, ExportResult(settings.target.url, plan.desired.listed,
+                write_snapshot(before, ExportResult(settings.target.url, settings.target.org_id, plan.desired.listed,
                                                     [plan.desired.live[i] for i in plan.desired.live if i in changing]),
                                plan.desired.selection)
             _write_plan(plan_path, plan.plan, settings)
@@ -516,13 +516,18 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         # switch the flow on: its live tasks may be the empty ones a snapshot without bodies made.
         with_bodies = {str(line["flowId"]) for line in snapshot.flows
                        if snapshots.task_bodies(line) or str(line.get("active")) == "1"}
-        read = ExportResult(settings.target.url)
+        read = ExportResult(settings.target.url, settings.target.org_id)
         await read_flows(connection.runner, connection.client, ids, read, bodies=with_bodies)
         live = {str(line["flowId"]): line for line in read.flows}
         taken_from = str(snapshot.header.get("target", ""))
         notes = [] if taken_from == settings.target.url else [
             f"the snapshot was taken from {taken_from or 'an unnamed service'}; this restores it into "
             f"{settings.target.url}"]
+        org = str(snapshot.header.get("org_id") or "")
+        if org and org != settings.target.org_id:  # its flows are not this organization's: each would be made anew
+            notes.append(f"the snapshot was taken from organization {org}; this config's is {settings.target.org_id}: "
+                         "a flow of it the service here does not have is created here as a new flow (restore it "
+                         "with the config of organization " + org + " to put that one's flows back)")
         held = snapshot.header.get("flows")
         desired = Desired(selection, [], live, read.listed, requests=read.requests, notes=notes,
                           source=str(snapshot.path),

@@ -262,9 +262,9 @@ def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
 @functools.cache
 def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> frozenset[str]:
     found: set[str] = set()
-    for entry in folder.iterdir():
-        if not entry.name.startswith("."):
-            matches = recognised(entry, profiles)
+    for name in listing:
+        if not name.startswith("."):
+            matches = recognised(folder / name, profiles)
             if len(matches) == 1:
                 found.add(matches[0])
     return frozenset(found)
