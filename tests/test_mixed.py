@@ -561,18 +561,19 @@ def test_a_folder_of_azkaban_projects_inside_the_folder_is_read_project_by_proje
 
 @pytest.mark.parametrize(("inside", "export"), [("host1/x-cronjobs.yaml", "kubernetes-cronjobs.yaml"),
                                                 ("host2/zz-root", "jobs.cron")])
-@pytest.mark.parametrize("beside", [False, True])
+@pytest.mark.parametrize("beside", ["", "controlm.xml", "profile named"])
 def test_an_export_dropped_inside_a_folder_a_profile_reads_whole_stops_the_read_naming_it(
-        inside: str, export: str, beside: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # The systemd profile passed over it (its CronJobs or crontab jobs left out, exit 0 or 5), alone
-    # or with another format beside the hosts.
+        inside: str, export: str, beside: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The systemd profile passed over it (its CronJobs or crontab jobs left out, exit 0 or 5), alone,
+    # with another format beside the hosts, or under `profile = "systemd"`.
     folder = tmp_path / "drop"
     _layout(folder, "systemd hosts")
     shutil.copy(EXAMPLES / export, folder / inside)
-    if beside:
+    if beside == "controlm.xml":
         shutil.copy(EXAMPLES / "controlm.xml", folder / "controlm.xml")
-    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {"controlm.new_day": "0700"}
-                                                       if beside else {})), "--offline")
+    profile = "systemd" if beside == "profile named" else "auto"
+    options = {"controlm.new_day": "0700"} if beside == "controlm.xml" else {}
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, profile, options)), "--offline")
     assert code == 1 and "Traceback" not in err, err
     kind = "kubernetes" if export.startswith("kubernetes") else "crontab"
     assert f"{inside} ({kind})" in err and "passes over" in err and f"Move each directly into {folder}" in err, err

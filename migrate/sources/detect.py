@@ -472,6 +472,7 @@ def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
     matches = recognised(path, profiles)
     if profile in matches:
         _check_zip(path, profile)
+        check_no_other_exports([path], profile, tuple(profiles), path)
     elif matches:
         article = "an" if matches[0][0] in "aeio" else "a"
         raise NotRecognised(f"{path}: this looks like {article} {matches[0]} export, not {profile}: set [source] "
