@@ -455,7 +455,8 @@ def _layout(folder: Path, layout: str) -> dict[str, Any]:
         _units(folder / "units")
         shutil.rmtree(folder)
         _units(folder)
-        for name in ("app.socket", "default.target", "var-data.mount", "inbox.path"):
+        for name in ("app.socket", "default.target", "var-data.mount", "inbox.path", "backup.service.rpmnew",
+                     "backup.timer~", "cleanup.service.dpkg-old"):  # and the copies a package manager keeps
             (folder / name).write_text("[Unit]\nDescription=other\n", encoding="utf-8")
     elif layout == "task scheduler tree":  # C:\\Windows\\System32\\Tasks: files named as tasks, no URI
         for place, hour in (("Ops/Queue poll", 1), ("Backups/Nightly", 2), ("Microsoft/Windows/Defrag/Scheduled", 3)):
@@ -587,3 +588,45 @@ def test_a_folder_recognised_as_two_formats_names_the_files_of_each(
     shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
     code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {})), "--offline")
     assert code == 1 and "controlm in Tasks/Ops/a-ctm.xml" in err, err
+
+
+def _zipped(folder: Path, archive: Path) -> None:
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                out.write(path, path.relative_to(folder).as_posix())
+
+
+@pytest.mark.parametrize("beside", [False, True])
+def test_hosts_zipped_or_linked_beside_a_hosts_folder_are_read(
+        beside: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A folder's read opened no zip and followed no link to a folder: their timers went missing
+    # without a word (the Sources table even listed them), and a nightly --prune disabled them.
+    folder = tmp_path / "drop"
+    _units(folder / "web01")
+    _units(tmp_path / "elsewhere" / "web03")
+    (folder / "web03").symlink_to(tmp_path / "elsewhere" / "web03", target_is_directory=True)
+    _units(tmp_path / "web05")
+    _zipped(tmp_path / "web05", folder / "web05.zip")
+    if beside:
+        shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    timers = {a["source_key"] for a in [*plan["actions"], *plan["invalid_flows"]] if a["source_key"].endswith(".timer")}
+    for host in ("web01/", "web03/"):
+        assert {key for key in timers if key.startswith(host)} == {host + key for key in SYSTEMD_TIMERS}, timers
+    assert set(SYSTEMD_TIMERS) <= timers, timers  # the zip's, keyed as the zip read alone keys them
+
+
+SYSTEMD_TIMERS = ("backup.timer", "cleanup.timer", "heartbeat.timer", "month-end.timer", "old-export.timer",
+                  "report.timer")
+
+
+def test_windows_own_tasks_in_a_tasks_copy_one_folder_down_are_skipped(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "drop"
+    _layout(folder / "Tasks", "task scheduler tree")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    keys = {a["source_key"] for a in plan["actions"] if a["source_key"].startswith("\\")}
+    assert keys == {"\\Tasks\\Ops\\Queue poll", "\\Tasks\\Backups\\Nightly"}, keys
+    assert plan["warnings_by_code"].get("BUILTIN_TASKS_SKIPPED") == 1, plan["warnings_by_code"]

@@ -615,6 +615,16 @@ def test_an_entity_bomb_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 1 and "workflow.xml: refused" in err and "Traceback" not in err
 
 
+def test_other_xml_in_an_application_is_passed_over_its_dtd_and_all(tmp_path: Path) -> None:
+    # A log4j 1.x configuration (it declares a DTD) in an application's folder stopped the whole read.
+    copy = tmp_path / "apps"
+    shutil.copytree(EXAMPLE, copy)
+    (copy / "daily-sales" / "log4j.xml").write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE log4j:configuration SYSTEM "log4j.dtd">\n'
+        '<log4j:configuration xmlns:log4j="http://jakarta.apache.org/log4j/"/>\n', encoding="utf-8")
+    assert read_flows(copy).keys() == read_flows(EXAMPLE).keys()
+
+
 def test_one_malformed_file_is_its_own_invalid_flow(tmp_path: Path) -> None:
     copy = tmp_path / "graphs"
     shutil.copytree(FIXTURES / "graphs", copy)
@@ -657,15 +667,18 @@ def test_keys_are_names_and_survive_editing(tmp_path: Path) -> None:
 
 
 def test_two_jobs_of_one_name(tmp_path: Path) -> None:
-    """Two properties files submitting one coordinator (a copy for another cluster, say): two jobs
-    of the same name, the second refused rather than saved over the first."""
+    """Two properties files submitting one coordinator (a copy for another cluster, job-dev beside
+    job, say): which one the server runs the export does not say, so neither is saved (the first by
+    name was, the dev one over the production one)."""
     copy = tmp_path / "hourly-logs"
     shutil.copytree(EXAMPLE / "hourly-logs", copy)
-    shutil.copy(copy / "job.properties", copy / "job-prod.properties")
+    shutil.copy(copy / "job.properties", copy / "job-dev.properties")
     flows = read_flows(tmp_path)
     assert list(flows) == ["coordinator hourly-logs-coord", "coordinator hourly-logs-coord (hourly-logs/job.properties)"]
-    duplicate = flows["coordinator hourly-logs-coord (hourly-logs/job.properties)"][0]
-    assert "first in hourly-logs/job-prod.properties" in notes(duplicate, "__errors__")["DUPLICATE_JOB"]
+    for key in flows:
+        message = notes(flows[key][0], "__errors__")["DUPLICATE_JOB"]
+        assert "by hourly-logs/job-dev.properties and by hourly-logs/job.properties" in message, message
+        assert "neither is saved" in message
 
 
 def test_a_properties_file_naming_an_application_that_is_not_there(tmp_path: Path) -> None:

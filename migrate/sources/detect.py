@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.exit_codes import CannotRun
+from migrate.sources.tree import tree_files
 
 HEAD_BYTES = 64 * 1024  # enough for a root element, a header line or the first objects
 TAIL_BYTES = 4 * 1024  # enough for a JSON document's last members
@@ -77,7 +78,7 @@ def _head(path: Path) -> str:
 
 def sample(path: Path) -> Sample:
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
+        files = tree_files(path, hidden=True)
         names = tuple(str(p.relative_to(path)) for p in files)
         readable = [p for p in files if p.is_file() and not p.name.startswith(".")]
         return Sample(names, tuple(_head(p) for p in readable[:FOLDER_FILES]))
@@ -218,7 +219,8 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     matches = recognised(path, profiles)
     if len(matches) != 1 and path.is_dir() and len(single := entry_formats(path, tuple(profiles))) == 1:
         matches = sorted(single)  # its entries all say one format, which its files' heads together hid
-    if len(matches) == 1 and path.is_dir() and (matches[0] not in FOLDER_READERS or _holds_projects(path, matches[0])):
+    if len(matches) == 1 and path.is_dir() and (matches[0] not in FOLDER_READERS or _holds_projects(path, matches[0])
+                                                or _holds_zips(path, matches[0])):
         mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
         return MIXED
     if len(matches) == 1:
@@ -251,6 +253,15 @@ def _holds_projects(folder: Path, profile: str) -> bool:
     top = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
     return not any(entry.is_file() and entry.name.lower().endswith(AZKABAN_FILES) for entry in top) and any(
         (entry.is_dir() or entry.suffix.lower() == ".zip") and recognised(entry, (profile,)) for entry in top)
+
+
+def _holds_zips(folder: Path, profile: str) -> bool:
+    """A folder a profile reads whole (READ_TREE, READ_FILES) with zips of its format at its top (a
+    host's copy zipped beside another's folder): read entry by entry, each zip alone, the rest
+    together as before: a folder's read does not open a zip, whose flows went missing."""
+    return profile in READ_TREE | READ_FILES and any(
+        _is_zip(entry) and profile in recognised(entry, (profile,)) for entry in folder.iterdir()
+        if not entry.name.startswith("."))
 
 
 def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
@@ -307,6 +318,10 @@ READ_FILES = frozenset({"airflow", "eventbridge"})
 SYSTEMD_FILES = (".timer", ".service", ".socket", ".target", ".mount", ".automount", ".path", ".slice", ".scope",
                  ".swap", ".device", ".conf")
 SYSTEMD_FOLDERS = (".d", ".wants", ".requires", ".upholds")
+# A unit file a package manager or an editor kept a copy of (`backup.service.rpmnew`, `…~`):
+# systemd reads none of them, and neither does the profile.
+SYSTEMD_KEPT_COPY = re.compile(r"\.(?:timer|service|socket|target|mount|path|conf)"
+                               r"(?:\.(?:rpmnew|rpmsave|rpmorig|orig|bak|old|swp|dpkg-[a-z]+|ucf-[a-z]+)|~)$")
 EVENTBRIDGE_TARGETS = _pattern(r'"Targets"\s*:')
 OOZIE_JOBS_LIST = _pattern(r'"(?:coordinatorjobs|bundlejobs|workflows)"\s*:')
 OOZIE_CONFIGURATION = _pattern(r"<configuration\b")
@@ -315,13 +330,15 @@ OOZIE_CONFIGURATION = _pattern(r"<configuration\b")
 def _companion_of(profile: str, entry: Path) -> bool:
     """An entry recognised as no format on its own that a folder-reading profile reads beside its
     exports, told by what it holds (a JSON or XML file of no known format is not claimed): a
-    systemd unit of another type or a drop-in folder, an EventBridge rule's targets, an Oozie
-    application's properties or configuration, or its server's jobs list."""
+    systemd unit of another type, a kept copy of one or a drop-in folder, an EventBridge rule's
+    targets, an Oozie application's properties or configuration, the `lib` folder of jars its
+    applications share, or its server's jobs list."""
     name = entry.name.lower()
     if profile == "systemd":
-        return name.endswith(SYSTEMD_FOLDERS) if entry.is_dir() else name.endswith(SYSTEMD_FILES)
+        return name.endswith(SYSTEMD_FOLDERS) if entry.is_dir() else name.endswith(SYSTEMD_FILES) or bool(
+            SYSTEMD_KEPT_COPY.search(name))
     if entry.is_dir():
-        return False
+        return profile == "oozie" and name == "lib"  # the jars applications share
     try:
         found = sample(entry)
     except (OSError, zipfile.BadZipFile, NotRecognised):
@@ -372,11 +389,11 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
     for profile, entry in found:
         if profile == "azkaban" and entry.is_dir() and _holds_projects(entry, profile):
             read.update((inner.path, inner) for inner in mixed_entries(entry, profiles))  # project by project
-        elif profile not in together or (profile in READ_FILES and entry.is_dir()):
+        elif profile not in together or (profile in READ_FILES and entry.is_dir()) or _is_zip(entry):
             check_no_other_exports([entry], profile, profiles, folder)
-            read[entry] = Entry(profile, entry)
+            read[entry] = Entry(profile, entry)  # a zip too: a folder's read does not open it
     for profile in sorted(together):
-        own = {e for p, e in found if p == profile and (profile in READ_TREE or not e.is_dir())}
+        own = {e for p, e in found if p == profile and (profile in READ_TREE or not e.is_dir()) and not _is_zip(e)}
         if own:  # with what it reads beside them (else those are its subfolders' companions, read by path)
             own |= {e for e, owners in claimed.items() if profile in owners}
             check_no_other_exports(own, profile, profiles, folder)
@@ -392,9 +409,7 @@ def _files_in(entry: Path, whole: bool = True) -> list[Path]:
         return [entry]
     if not whole:
         return sorted(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
-    return sorted(Path(root) / name for root, folders, names in os.walk(entry)
-                  if not any(part.startswith(".") for part in Path(root).relative_to(entry).parts)
-                  for name in names if not name.startswith("."))
+    return tree_files(entry)
 
 
 def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tuple[str, ...], root: Path) -> None:
@@ -406,14 +421,23 @@ def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tupl
         return
     others = [(path, matches) for entry in sorted(entries) if entry.is_dir()
               for path in _files_in(entry, whole=profile in READ_TREE)
-              if (matches := recognised(path, profiles)) and profile not in matches and "snapshot" not in matches]
+              if (matches := recognised(path, profiles)) and "snapshot" not in matches
+              and (profile not in matches or _is_zip(path))]  # a zip in a folder is not opened
     if others:
-        named = "; ".join(f"{path.relative_to(root)} ({' or '.join(matches)})" for path, matches in others[:5])
+        named = "; ".join(f"{path.relative_to(root)} ({' or '.join(matches)}{', a zip' if _is_zip(path) else ''})"
+                          for path, matches in others[:5])
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
         raise NotRecognised(f"{root}: {profile} files hold exports of other formats, which the {profile} profile "
                             f"passes over (their jobs would be left out): {named}{more}. Move each directly into "
                             f"{root} (with profile = \"auto\", a folder of several formats reads each export with "
                             "its own profile), or out of it")
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        return path.is_file() and zipfile.is_zipfile(path)
+    except OSError:
+        return False
 
 
 def _readable_entry(entry: Path, matches: list[str]) -> bool:

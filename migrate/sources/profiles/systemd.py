@@ -72,6 +72,7 @@ from migrate.schedule.systemd import CalendarEvent, convert_calendar, merge_cale
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.crontab import SECRET_NAME
 from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.tree import tree_files
 
 UNIT_SUFFIXES = (".timer", ".service")
 MONOTONIC = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec")
@@ -165,19 +166,16 @@ def _host_and_folder(folder: str) -> tuple[str, int]:
 
 def _read_folder(root: Path, settings: SourceSettings) -> Export:
     export = Export()
-    for folder, folders, names in os.walk(root):
-        folders[:] = [name for name in folders if not settings.leaves_out(Path(folder) / name)]
-        for name in names:
-            if settings.leaves_out(Path(folder) / name):
+    for path in tree_files(root, hidden=True):
+        if settings.leaves_out(path):
+            continue
+        name, relative = path.name, path.relative_to(root).as_posix()
+        if path.is_symlink():
+            export.links[relative] = os.readlink(path)
+            if not (path.resolve().is_file() and name.endswith(UNIT_SUFFIXES)):
                 continue
-            path = Path(folder) / name
-            relative = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                export.links[relative] = os.readlink(path)
-                if not (path.resolve().is_file() and name.endswith(UNIT_SUFFIXES)):
-                    continue
-            if name.endswith((*UNIT_SUFFIXES, ".conf")):
-                export.files[relative] = _decode(path.read_bytes(), relative)
+        if name.endswith((*UNIT_SUFFIXES, ".conf")):
+            export.files[relative] = _decode(path.read_bytes(), relative)
     return export
 
 

@@ -61,6 +61,7 @@ from migrate.schedule.timezone import UNKNOWN_TIMEZONE
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.tree import tree_files
 
 NO_TIME_TRIGGERS = {
     "BootTrigger": "at system start-up", "LogonTrigger": "at log on", "EventTrigger": "on an event log entry",
@@ -224,9 +225,10 @@ def _tasks_of_document(text: str, path: Path, folder_name: str | None, numbered:
 
 
 def is_builtin(name: str) -> bool:
-    """A task Windows itself installs (\\Microsoft\\Windows\\…), not one the user made; its URI as a
-    script that registers tasks writes it, without the first backslash, too."""
-    return ("\\" + name.strip().lstrip("\\")).lower().startswith(BUILTIN_FOLDER)
+    """A task Windows itself installs (\\Microsoft\\Windows\\…), not one the user made: its URI as a
+    script that registers tasks writes it (without the first backslash), and its path in a copy of
+    the Tasks folder kept in a folder of its own (`\\Tasks\\Microsoft\\Windows\\…`) too."""
+    return BUILTIN_FOLDER in ("\\" + name.strip().lstrip("\\")).lower()
 
 
 def _include_builtin(settings: SourceSettings) -> bool:
@@ -242,7 +244,7 @@ def _include_builtin(settings: SourceSettings) -> bool:
 def _found(settings: SourceSettings) -> list[FoundTask]:
     path = settings.path
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not settings.leaves_out(p))
+        files = [p for p in tree_files(path, hidden=True) if p.is_file() and not settings.leaves_out(p)]
         found: list[FoundTask] = []
         for file in files:
             head = file.read_bytes()[:400].replace(b"\x00", b"")

@@ -44,6 +44,13 @@ class Export:
         return [app for app in self.apps.values() if app.kind == kind]
 
 
+def _names_an_app(data: bytes) -> bool:
+    """Whether an XML file names an application's root element (in UTF-8, or UTF-16 by its mark)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = data.decode("utf-16", errors="replace").encode()
+    return any(root_name.encode() in data for root_name in KINDS)
+
+
 def read_export(settings: SourceSettings) -> Export:
     files = export_files(settings)
     apps: dict[str, App] = {}
@@ -53,11 +60,12 @@ def read_export(settings: SourceSettings) -> Export:
         if path.lower().endswith(".properties"):
             properties[path] = parse_properties(decode(data))
             continue
+        if not _names_an_app(data):
+            continue  # no application (a log4j.xml, a pom.xml, a site configuration): not parsed, a DTD and all
         try:
             root = parse_xml(path, data, files.root)
         except SafeTree.ParseError as error:
-            if any(root_name.encode() in data for root_name in KINDS):
-                broken[path] = f"not well-formed XML ({error})"
+            broken[path] = f"not well-formed XML ({error})"
             continue
         except RecursionError:
             raise SourceError(f"{files.root / path}: refused: nested deeper than an application can be") from None

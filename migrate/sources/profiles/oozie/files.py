@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from migrate.config import SourceSettings
 from migrate.sources.readers import SourceError
+from migrate.sources.tree import tree_files
 
 # Files read from a folder or a zip: the applications and their properties, nothing bigger.
 SUFFIXES = (".xml", ".properties")
@@ -33,7 +34,7 @@ class ExportFiles:
 def _folder_files(folder: Path, settings: SourceSettings) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     total = 0
-    for path in sorted(folder.rglob("*")):
+    for path in tree_files(folder):
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts) or path.suffix.lower() not in SUFFIXES:
             continue

@@ -279,7 +279,7 @@ def flows(settings: SourceSettings) -> Iterator[FlowRows]:
         built = [b for b in built if export.files.entry in (b[0].app.path, b[0].origin)]
         if not built and export.files.entry not in export.broken:
             raise SourceError(f"{settings.path}: this does not look like an Oozie export ({EXPECTED})")
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, FlowRows]] = {}
     for job, flow, _ in built:
         if oozie_options.states is not None and job.app.kind == "coordinator":
             _server_state(flow, job, oozie_options.states)
@@ -287,9 +287,17 @@ def flows(settings: SourceSettings) -> Iterator[FlowRows]:
             flow.warn("KICK_OFF_TIME", note)
         where = job.properties or job.app.path
         if job.key in seen:
-            flow.fail("DUPLICATE_JOB", f"{where} defines {job.key} again (first in {seen[job.key]}): rename one")
+            # Which one the server runs (a job-dev.properties beside job.properties) the export does
+            # not say: neither is saved, rather than the first by name.
+            first, first_flow = seen[job.key]
+            why = (f"{job.key} is defined by {first} and by {where}: which one the server runs the export does not "
+                   "say, so neither is saved; keep only the one it runs in the export (move the other out), or "
+                   "rename one")
+            if not any(e["code"] == "DUPLICATE_JOB" for e in first_flow.errors):
+                first_flow.fail("DUPLICATE_JOB", why)
+            flow.fail("DUPLICATE_JOB", why)
             flow.key = f"{job.key} ({where})"
-        seen.setdefault(job.key, where)
+        seen.setdefault(job.key, (where, flow))
         flows.append(flow)
     for path, problem in sorted(export.broken.items()):
         if export.files.entry not in (None, path):
