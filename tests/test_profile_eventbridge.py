@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile, profile_run_config, standard_cells
+from conftest import REPO, base_state, plan_profile, profile_run_config, standard_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -570,3 +570,18 @@ def test_a_rate_counted_from_an_instant_with_seconds_fires_on_its_minute_and_say
     assert action["freq"] == "0 45 1/2 * * ? *" and action["proof"]["verdict"] == "equivalent", action
     anchor = [w["message"] for w in action["warnings"] if w["code"] == "RATE_ANCHOR"]
     assert len(anchor) == 1 and said in anchor[0], anchor
+
+
+def test_pages_saved_by_windows_powershell_in_utf16_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `aws events list-rules > list-rules.json` in Windows PowerShell 5 writes UTF-16 with its mark:
+    # it stopped the read ("not utf-8-sig text (byte 0)").
+    example = REPO / "data" / "examples" / "eventbridge"
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for page in example.iterdir():
+        (folder / page.name).write_bytes(page.read_text(encoding="utf-8").encode("utf-16"))
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", folder, target='timezone = "UTC"')
+    code_utf8, expected, _ = plan_profile(tmp_path, capsys, "eventbridge", example, target='timezone = "UTC"')
+    assert code == code_utf8 and "Traceback" not in err, err
+    assert [a["source_key"] for a in planned["actions"]] == [a["source_key"] for a in expected["actions"]]
+    assert planned["flows_found"] == expected["flows_found"] > 0

@@ -4,6 +4,7 @@ that name the file and the position. An export that comes in pages (a REST colle
 
 from __future__ import annotations
 
+import codecs
 import glob
 import json
 import re
@@ -24,10 +25,15 @@ def load_json(settings: SourceSettings) -> Any:
 def read_json_file(path: Path, encoding: str) -> Any:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
+    data = path.read_bytes()
+    # Windows PowerShell 5 writes `aws … > file.json` as UTF-16 with its byte-order mark: that
+    # mark says the encoding for certain, whatever [source] encoding says.
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        text = path.read_text(encoding=encoding)
+        text = data.decode("utf-16" if utf16 else encoding)
     except UnicodeDecodeError as error:
-        raise SourceError(f"{path}: not {encoding} text (byte {error.start})") from None
+        raise SourceError(f"{path}: not {'UTF-16' if utf16 else encoding} text (byte {error.start}); "
+                          "set [source] encoding to the file's") from None
     if not text.strip():
         raise SourceError(f"{path}: the file is empty")
     try:
