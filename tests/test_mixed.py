@@ -630,3 +630,20 @@ def test_windows_own_tasks_in_a_tasks_copy_one_folder_down_are_skipped(
     keys = {a["source_key"] for a in plan["actions"] if a["source_key"].startswith("\\")}
     assert keys == {"\\Tasks\\Ops\\Queue poll", "\\Tasks\\Backups\\Nightly"}, keys
     assert plan["warnings_by_code"].get("BUILTIN_TASKS_SKIPPED") == 1, plan["warnings_by_code"]
+
+
+def test_a_link_back_up_the_folder_is_a_loop_for_the_check_too_and_a_zip_inside_is_named_as_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `host1/loop -> ..` reached the crontab beside the hosts a second time and stopped every
+    # format's run; a zip of units inside a host's folder was "an export of another format".
+    folder = tmp_path / "drop"
+    _layout(folder, "systemd hosts")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    (folder / "host1" / "loop").symlink_to("..", target_is_directory=True)
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    assert not any("/loop/" in a["source_key"] for a in plan["actions"]), plan["actions"]
+    other = tmp_path / "drop2"  # another folder: a folder's recognition is kept for its listing, in this process
+    _layout(other, "systemd hosts")
+    _zipped(other / "host2", other / "host1" / "old.zip")
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", other, "auto", {})), "--offline")
+    assert code == 1 and "host1/old.zip (a zip of systemd exports, which a folder's read does not open)" in err, err

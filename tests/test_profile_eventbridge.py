@@ -585,3 +585,11 @@ def test_pages_saved_by_windows_powershell_in_utf16_are_read(tmp_path: Path, cap
     assert code == code_utf8 and "Traceback" not in err, err
     assert [a["source_key"] for a in planned["actions"]] == [a["source_key"] for a in expected["actions"]]
     assert planned["flows_found"] == expected["flows_found"] > 0
+
+
+def test_utf16_without_its_mark_is_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "list-rules.json"
+    page.write_bytes((REPO / "data" / "examples" / "eventbridge" / "list-rules.json").read_text(encoding="utf-8")
+                     .encode("utf-16-le"))
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", page, target='timezone = "UTC"')
+    assert code == 1 and "UTF-16 without a byte-order mark" in err and 'encoding = "utf-16-le"' in err, err

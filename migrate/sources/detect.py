@@ -402,14 +402,15 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
     return tuple(read[place] for place in sorted(read))
 
 
-def _files_in(entry: Path, whole: bool = True) -> list[Path]:
+def _files_in(entry: Path, whole: bool = True, within: Path | None = None) -> list[Path]:
     """An entry's files: its whole tree, or a folder's own files (as READ_FILES profiles read
-    them); hidden ones left out, as the profiles leave them out."""
+    them); hidden ones left out, as the profiles leave them out. `within`: the source folder the
+    entry is in, whose walk (the profile's) takes a link back to it for a loop."""
     if not entry.is_dir():
         return [entry]
     if not whole:
         return sorted(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
-    return tree_files(entry)
+    return tree_files(entry, within=within)
 
 
 def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tuple[str, ...], root: Path) -> None:
@@ -420,17 +421,19 @@ def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tupl
     if profile not in READ_TREE | READ_FILES:  # an Azkaban project's files are its resources
         return
     others = [(path, matches) for entry in sorted(entries) if entry.is_dir()
-              for path in _files_in(entry, whole=profile in READ_TREE)
+              for path in _files_in(entry, whole=profile in READ_TREE, within=root)
               if (matches := recognised(path, profiles)) and "snapshot" not in matches
               and (profile not in matches or _is_zip(path))]  # a zip in a folder is not opened
     if others:
-        named = "; ".join(f"{path.relative_to(root)} ({' or '.join(matches)}{', a zip' if _is_zip(path) else ''})"
+        named = "; ".join(f"{path.relative_to(root)} (" + (f"a zip of {' or '.join(matches)} exports, which a "
+                                                           "folder's read does not open" if _is_zip(path) else
+                                                           ' or '.join(matches)) + ")"
                           for path, matches in others[:5])
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
-        raise NotRecognised(f"{root}: {profile} files hold exports of other formats, which the {profile} profile "
-                            f"passes over (their jobs would be left out): {named}{more}. Move each directly into "
-                            f"{root} (with profile = \"auto\", a folder of several formats reads each export with "
-                            "its own profile), or out of it")
+        raise NotRecognised(f"{root}: the {profile} files hold exports its profile passes over (their jobs would be "
+                            f"left out): {named}{more}. Move each directly into {root} (with profile = \"auto\", a "
+                            "folder of several formats reads each export, a zip too, with its own profile), or out "
+                            "of it")
 
 
 def _is_zip(path: Path) -> bool:

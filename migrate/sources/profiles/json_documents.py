@@ -39,7 +39,10 @@ def read_json_file(path: Path, encoding: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg})") from None
+        hint = ("; its bytes look like UTF-16 without a byte-order mark: set [source] encoding = \"utf-16-le\" (or "
+                "\"utf-16-be\")" if not utf16 and b"\x00" in data[:64] else "")
+        raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg}){hint}") \
+            from None
     except RecursionError:
         raise SourceError(f"{path}: JSON nested too deep to read") from None
 
