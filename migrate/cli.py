@@ -8,12 +8,14 @@ handlers are in place a few milliseconds after start."""
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import os
 import re
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from types import FrameType
 from typing import Any, NoReturn
@@ -177,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         interrupts.install()
         return _main(argv, interrupts)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         interrupts.done = True
+        _let_go_quietly(stop)
         from migrate import console
 
         with console.session(interrupts.log_format):
@@ -189,6 +192,28 @@ def main(argv: list[str] | None = None) -> int:
             interrupts.settle()
         else:
             interrupts.restore()
+
+
+def _let_go_quietly(stop: KeyboardInterrupt) -> None:
+    """What the interrupted frames held, freed now and quietly: a signal that lands while
+    asyncio.run makes its event loop leaves it half made, and freed, its `__del__` fails (no
+    `_signal_handlers` yet), which Python printed as a traceback under our one line "interrupted",
+    with the coroutine it never ran ("never awaited"). Only those two are kept quiet."""
+    hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> object:
+        if isinstance(unraisable.exc_value, AttributeError) and "_signal_handlers" in str(unraisable.exc_value):
+            return None
+        return hook(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
+            stop.__traceback__ = None
+            gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 SIGNED_VALUE = re.compile(r"^-\d+[hm]")
