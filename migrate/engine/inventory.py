@@ -52,6 +52,8 @@ if TYPE_CHECKING:  # the run's requester: imported by a live plan only (engine/c
 
 BATCH_ROWS = 2000
 Keep = Literal["nothing", "actions", "payloads"]
+# A manual flow's schedule in words: its freq is only the placeholder Save wants, never fired.
+MANUAL_WORDS = "manual: no schedule (its freq a placeholder, never fired)"
 
 
 @dataclass
@@ -340,7 +342,7 @@ class PlanResult:
             manual = proof.get("verdict") == "manual"  # its freq a placeholder: no words, no fire times
             upcoming = fires_in_zone(first_fires(action.freq, zone, _proof_from(proof, begin)), zone) \
                 if action.freq and not manual else []
-            words = "manual: no schedule (its freq a placeholder, never fired)" if manual else \
+            words = MANUAL_WORDS if manual else \
                 in_words(action.freq) if action.freq else ""
             cells = [action.name or action.source_key, shown_old, schedule_in_words(old, grammar) if old else "",
                      f"`{action.freq}`" if action.freq else "", words, "<br>".join(upcoming), _verdict_text(proof)]
@@ -635,7 +637,7 @@ def action_cells(action: Action, warning_messages: bool = False) -> list[str]:
     what = [_change_text(c) for c in action.changes]
     if action.proof is not None and action.proof.get("verdict") == "manual":
         # Its freq is only the placeholder Save wants: in words it would read as a schedule it has not.
-        what.insert(0, "manual: no schedule (runs when started; its freq a placeholder, never fired)")
+        what.insert(0, MANUAL_WORDS)
     elif action.freq and not any(c["field"] == "freq" for c in action.changes):
         what.insert(0, f"schedule: {in_words(action.freq) or action.freq}")
     if action.renamed_from:
@@ -669,7 +671,7 @@ def with_words(action: dict[str, Any]) -> dict[str, Any]:
     """An action as JSON, its schedule in words too: `freq_words`, and a freq change's
     `live_words` and `wanted_words`."""
     if (action.get("proof") or {}).get("verdict") == "manual":
-        action["freq_words"] = "manual: no schedule (its freq a placeholder, never fired)"
+        action["freq_words"] = MANUAL_WORDS
     elif action.get("freq"):
         action["freq_words"] = in_words(str(action["freq"]))
     for change in action.get("changes", []):

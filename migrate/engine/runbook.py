@@ -419,7 +419,7 @@ def _not_sent(plan: RunbookPlan) -> list[Action]:
     a conflict), and, when nothing is saved, those Save would refuse (a run that saves writes their
     `invalid` lines itself). Each gets its line before the run's own: a run's log has a line for
     every flow it matched, as `run`'s and `disable`'s have, and exists even when nothing is saved."""
-    left_alone = [id(a) for a in plan.desired.left_alone]
+    left_alone = {id(a) for a in plan.desired.left_alone}
     return [a for a in plan.actions if a.action == "unchanged" or id(a) in left_alone
             or (a.action not in CHANGES and not plan.changes)]
 
