@@ -219,8 +219,8 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     matches = recognised(path, profiles)
     if len(matches) != 1 and path.is_dir() and len(single := entry_formats(path, tuple(profiles))) == 1:
         matches = sorted(single)  # its entries all say one format, which its files' heads together hid
-    if len(matches) == 1 and path.is_dir() and (matches[0] not in FOLDER_READERS or _holds_projects(path, matches[0])
-                                                or _holds_zips(path, matches[0])):
+    if len(matches) == 1 and path.is_dir() and (matches[0] not in FOLDER_READERS
+                                                or _read_entry_by_entry(path, matches[0])):
         mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
         return MIXED
     if len(matches) == 1:
@@ -243,25 +243,18 @@ def _listing(folder: Path) -> tuple[str, ...]:
 AZKABAN_FILES = (".flow", ".job", ".project", ".properties")
 
 
-def _holds_projects(folder: Path, profile: str) -> bool:
-    """A folder of Azkaban projects (each a folder or a zip, a project's `<name>.schedules.json`
-    beside it), not one project: none of a project's own files at its top. Read entry by entry,
-    each project named after its folder and given its schedules, as in a folder of several formats;
-    read as one project, it was named after this folder and its schedules files went unread."""
-    if profile != "azkaban":
-        return False
+def _read_entry_by_entry(folder: Path, profile: str) -> bool:
+    """A folder of one folder-reading format that is read entry by entry (`mixed`), not whole: a
+    folder of Azkaban projects (none of a project's own files at its top; each project named after
+    its folder and given its `<name>.schedules.json`: read whole, it was one project named after
+    this folder, its schedules unread), or a folder a profile reads whole (READ_TREE, READ_FILES)
+    with zips of its format at its top (a folder's read does not open a zip: its flows went
+    missing). The rest is read together as before, each zip or project alone."""
     top = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
-    return not any(entry.is_file() and entry.name.lower().endswith(AZKABAN_FILES) for entry in top) and any(
-        (entry.is_dir() or entry.suffix.lower() == ".zip") and recognised(entry, (profile,)) for entry in top)
-
-
-def _holds_zips(folder: Path, profile: str) -> bool:
-    """A folder a profile reads whole (READ_TREE, READ_FILES) with zips of its format at its top (a
-    host's copy zipped beside another's folder): read entry by entry, each zip alone, the rest
-    together as before: a folder's read does not open a zip, whose flows went missing."""
-    return profile in READ_TREE | READ_FILES and any(
-        _is_zip(entry) and profile in recognised(entry, (profile,)) for entry in folder.iterdir()
-        if not entry.name.startswith("."))
+    if profile == "azkaban":
+        return not any(entry.is_file() and entry.name.lower().endswith(AZKABAN_FILES) for entry in top) and any(
+            (entry.is_dir() or _is_zip(entry)) and recognised(entry, (profile,)) for entry in top)
+    return profile in READ_TREE | READ_FILES and any(_is_zip(entry) and recognised(entry, (profile,)) for entry in top)
 
 
 def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
@@ -282,7 +275,7 @@ def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
 
 
 def _check_zip(path: Path, profile: str) -> None:
-    if path.is_file() and profile not in ZIP_READERS and zipfile.is_zipfile(path):
+    if profile not in ZIP_READERS and _is_zip(path):
         raise NotRecognised(f"{path}: a zip of {profile} exports; this profile reads the files themselves: unzip it "
                             "and point [source] path at the file or the folder")
 
@@ -387,7 +380,7 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
                             "point path at one export")
     read: dict[Path, Entry] = {}  # each at its first entry's place
     for profile, entry in found:
-        if profile == "azkaban" and entry.is_dir() and _holds_projects(entry, profile):
+        if profile == "azkaban" and entry.is_dir() and _read_entry_by_entry(entry, profile):
             read.update((inner.path, inner) for inner in mixed_entries(entry, profiles))  # project by project
         elif profile not in together or (profile in READ_FILES and entry.is_dir()) or _is_zip(entry):
             check_no_other_exports([entry], profile, profiles, folder)
@@ -402,15 +395,14 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
     return tuple(read[place] for place in sorted(read))
 
 
-def _files_in(entry: Path, whole: bool = True, within: Path | None = None) -> list[Path]:
+def _files_in(entry: Path, whole: bool = True) -> list[Path]:
     """An entry's files: its whole tree, or a folder's own files (as READ_FILES profiles read
-    them); hidden ones left out, as the profiles leave them out. `within`: the source folder the
-    entry is in, whose walk (the profile's) takes a link back to it for a loop."""
+    them); hidden ones left out, as the profiles leave them out."""
     if not entry.is_dir():
         return [entry]
     if not whole:
         return sorted(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
-    return tree_files(entry, within=within)
+    return tree_files(entry)
 
 
 def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tuple[str, ...], root: Path) -> None:
@@ -421,7 +413,7 @@ def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tupl
     if profile not in READ_TREE | READ_FILES:  # an Azkaban project's files are its resources
         return
     others = [(path, matches) for entry in sorted(entries) if entry.is_dir()
-              for path in _files_in(entry, whole=profile in READ_TREE, within=root)
+              for path in _files_in(entry, whole=profile in READ_TREE)
               if (matches := recognised(path, profiles)) and "snapshot" not in matches
               and (profile not in matches or _is_zip(path))]  # a zip in a folder is not opened
     if others:

@@ -9,15 +9,12 @@ import os
 from pathlib import Path
 
 
-def tree_files(root: Path, hidden: bool = False, within: Path | None = None) -> list[Path]:
+def tree_files(root: Path, hidden: bool = False) -> list[Path]:
     """Every file under `root` (links to files included, dangling ones too: systemd's masks point
     at /dev/null), in path order; files and folders whose names start with a dot only if `hidden`.
-    `within`: a folder `root` is inside, whose walk this is part of: a link back to it, or to a
-    folder between, is a loop there too."""
+    A link to `root` or to a folder above it is a loop, whoever walks from where: the profile's
+    read from the source folder and the check of one of its entries pass over the same links."""
     found: list[Path] = []
-    between = [root, *(root.parents if within is not None else ())]
-    if within is not None and within in between:
-        between = between[: between.index(within) + 1]
 
     def walk(folder: Path, inside: frozenset[str]) -> None:
         try:
@@ -34,5 +31,5 @@ def tree_files(root: Path, hidden: bool = False, within: Path | None = None) -> 
             elif entry.is_file() or entry.is_symlink():
                 found.append(entry)
 
-    walk(root, frozenset(os.path.realpath(folder) for folder in between))
+    walk(root, frozenset(os.path.realpath(folder) for folder in (root, *root.resolve().parents)))
     return found
