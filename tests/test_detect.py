@@ -173,6 +173,20 @@ def test_another_formats_words_inside_a_job_are_no_sign_of_that_format(tmp_path:
 @pytest.mark.parametrize("export", ["de-DE.csv", "fr-FR.csv"])
 def test_schtasks_of_a_german_or_french_windows_is_recognised(export: str) -> None:
     """The schtasks profile reads the CSV a German or French Windows prints: `auto` knows it too
-    (it knew only the English headers). A Chinese Windows writes GBK, which detection does not
-    guess (decoded as UTF-8, its headers are unreadable): that export names its profile."""
+    (it knew only the English headers)."""
     assert recognised(REPO / "tests" / "fixtures" / "schtasks" / export, list(registry())) == ["schtasks"]
+
+
+@pytest.mark.parametrize(("export", "code_page"), [("de-DE.csv", "cp850"), ("fr-FR.csv", "cp850"),
+                                                   ("zh-CN.csv", "gbk")])
+def test_schtasks_in_the_consoles_code_page_is_recognised(tmp_path: Path, export: str, code_page: str) -> None:
+    """`schtasks /query /fo csv /v > tasks.csv` in cmd.exe writes the console's code page: 850 on
+    a German or French Windows, 936 (GBK) on a Chinese one. Decoded as UTF-8 their headers were
+    unreadable, so `auto` recognised nothing, even with `encoding = "gbk"` set."""
+    fixture = REPO / "tests" / "fixtures" / "schtasks" / export
+    text = fixture.read_bytes().decode("gbk" if export == "zh-CN.csv" else "utf-8-sig")
+    path = tmp_path / export
+    path.write_bytes(text.encode(code_page))
+    assert recognised(path, list(registry())) == ["schtasks"]
+    path.write_bytes(text.encode("utf-8"))  # and as UTF-8 (a PowerShell 7 or a chcp 65001 console)
+    assert recognised(path, list(registry())) == ["schtasks"]

@@ -175,6 +175,21 @@ def test_chinese_headers_in_code_page_936() -> None:
     assert old["active"] == "0" and "已禁用" in messages(old["__warnings__"]) and sync["active"] == "1"
 
 
+def test_a_chinese_export_with_auto_names_its_encoding_then_its_tasks_xml(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A Chinese Windows' export (GBK) with `profile = "auto"`: recognised, and read once its
+    encoding is set. Its trigger values are Chinese, which are refused, each flow saying how to
+    carry it (the tasks' XML, alike in every language)."""
+    code, _, err = plan_profile(tmp_path, capsys, "auto", FIXTURES / "zh-CN.csv")
+    assert code == 1 and "Traceback" not in err
+    assert "zh-CN.csv: not utf-8-sig text" in err and 'encoding = "cp850" or "gbk"' in err
+    code, result, err = plan_profile(tmp_path, capsys, "auto", FIXTURES / "zh-CN.csv",
+                                     source_lines='encoding = "gbk"')
+    assert code == 5 and result["profile"] == "schtasks, recognised" and result["invalid"] == 2, err
+    reasons = [error["message"] for flow in result["invalid_flows"] for error in flow["errors"]]
+    assert len(reasons) == 2 and all("每天 trigger" in r and 'profile = "taskxml"' in r for r in reasons), reasons
+
+
 # -- a file that is not a schtasks export ----------------------------------------------------
 
 @pytest.mark.parametrize("path", [FIXTURES / "not-schtasks.csv",

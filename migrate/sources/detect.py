@@ -40,6 +40,8 @@ class Sample:
 
     names: tuple[str, ...]
     heads: tuple[str, ...]
+    console_lines: tuple[str, ...] = ()  # see console_first_lines
+
 
     def any_name(self, *suffixes: str) -> bool:
         return any(name.lower().endswith(suffixes) for name in self.names)
@@ -64,6 +66,30 @@ def _decoded(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+# The code pages cmd.exe writes `schtasks /query /fo csv /v > tasks.csv` in when its console is
+# not UTF-8: 850 on a German or French Windows (437, the US one, places their letters alike) and
+# 936 (GBK) on a Chinese one. Only schtasks' header is looked for in them: the profile then reads
+# the file in [source] encoding, or says which one to set (profiles/schtasks.py).
+CONSOLE_CODE_PAGES = ("cp850", "gbk")
+
+
+def console_first_lines(data: bytes) -> tuple[str, ...]:
+    """The first line of a head that is not UTF-8 (nor marked as UTF-16), in each console code page."""
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[1:2] == b"\x00":
+        return ()
+    first = data.split(b"\n", 1)[0]
+    try:
+        first.decode("utf-8")
+        return ()
+    except UnicodeDecodeError:
+        return tuple(first.decode(page, errors="replace") for page in CONSOLE_CODE_PAGES)
+
+
+def _head_bytes(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        return stream.read(HEAD_BYTES)
+
+
 def _head(path: Path) -> str:
     """The file's first HEAD_BYTES, and its last TAIL_BYTES when it is longer: a JSON document with
     sorted keys (the API's `CronJobList`, whose items name no kind) says what it is at its end."""
@@ -80,25 +106,29 @@ def sample(path: Path) -> Sample:
     if path.is_dir():
         files = tree_files(path, hidden=True)
         names = tuple(str(p.relative_to(path)) for p in files)
-        readable = [p for p in files if p.is_file() and not p.name.startswith(".")]
-        return Sample(names, tuple(_head(p) for p in readable[:FOLDER_FILES]))
+        readable = [p for p in files if p.is_file() and not p.name.startswith(".")][:FOLDER_FILES]
+        return Sample(names, tuple(_head(p) for p in readable),
+                      tuple(line for p in readable for line in console_first_lines(_head_bytes(p))))
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
-            heads = []
+            heads: list[str] = []
+            console_lines: list[str] = []
             for member in members[:FOLDER_FILES]:
                 if member.flag_bits & 0x1:  # zipfile would raise RuntimeError asking for a password
                     raise NotRecognised(f"{path}: {member.filename} is encrypted in the zip: unzip it with its "
                                         "password first, and point [source] path at the folder")
                 try:
                     with archive.open(member) as stream:
-                        heads.append(_decoded(stream.read(HEAD_BYTES)))
+                        data = stream.read(HEAD_BYTES)
+                    heads.append(_decoded(data))
+                    console_lines += console_first_lines(data)
                 except (NotImplementedError, zipfile.BadZipFile, EOFError) as error:  # an unknown compression
                     raise NotRecognised(f"{path}: {member.filename} cannot be read from the zip ({error})") from None
-            return Sample(tuple(m.filename for m in members), tuple(heads))
+            return Sample(tuple(m.filename for m in members), tuple(heads), tuple(console_lines))
     if path.suffix.lower() == ".parquet":
         return Sample((path.name,), (_parquet_head(path),))
-    return Sample((path.name,), (_head(path),))
+    return Sample((path.name,), (_head(path),), console_first_lines(_head_bytes(path)))
 
 
 def _parquet_head(path: Path) -> str:
@@ -142,11 +172,12 @@ YAML_KIND = r"^ {0,4}(?:- +)?kind:"
 
 def _schtasks(found: Sample) -> bool:
     """A `schtasks /query /fo csv /v` header: the task's name and its next run time, in English or
-    in a language the profile reads (a German, French or Chinese Windows)."""
+    in a language the profile reads (a German, French or Chinese Windows), in UTF-8 or UTF-16 or in
+    the code page of the console that wrote it (CONSOLE_CODE_PAGES)."""
     from migrate.sources.profiles.schtasks_headers import HEADERS  # the profile's module would import pandas
 
     names, next_runs = (("TaskName", *HEADERS["TaskName"]), ("Next Run Time", *HEADERS["Next Run Time"]))
-    for head in found.heads:
+    for head in (*found.heads, *found.console_lines):
         first = next((line for line in head.splitlines() if line.strip()), "").replace(" ", "").replace("\xa0", "")
         if any(n.replace(" ", "") in first for n in names) and any(n.replace(" ", "") in first for n in next_runs):
             return True

@@ -264,7 +264,9 @@ def _options(settings: SourceSettings) -> str | None:
 
 
 LOCALISED_TRIGGERS = (" (this export is in another display language: trigger values are read in English only, "
-                      "so a localised one is refused rather than guessed)")
+                      "so a localised one is refused rather than guessed; the tasks' XML is alike in every "
+                      "language: export them with `schtasks /query /xml` or Export-ScheduledTask and read "
+                      "them with profile = \"taskxml\")")
 
 
 # A trigger with no time (start-up, log-on, an event, idle) beside one with a time schedule.
