@@ -126,7 +126,12 @@ def test_one_inventory_of_every_format_each_flow_as_its_own_profile_plans_it(
         mine = [a for a in plan["actions"] if a["rows"] and first <= a["rows"][0] <= last]
         assert alone["flows_found"] == len(mine) > 0, profile
         assert _flow_facts(mine) == _flow_facts(alone["actions"]), profile
+        # each flow names its format in the JSON, as in the table (a source of one format: no need)
+        assert {a["format"] for a in mine} == {profile} and not any("format" in a for a in alone["actions"])
     assert plan["flows_found"] == sum(1 for a in plan["actions"] if a["rows"])
+    assert plan["invalid_flows"] and all(
+        f["format"] == next(p for p, s in spans.items() if s["rows"][0] <= f["rows"][0] <= s["rows"][1])
+        for f in plan["invalid_flows"])
 
     code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--markdown")
     assert code == 5, err
@@ -380,6 +385,7 @@ def test_formats_whose_keys_meet_keep_their_own_flows_under_one_given_identity_s
     assert code == 0 and json.loads(out)["by_status"] == {"created": 2}, err
     again = _plan(capsys, config)
     assert again["by_action"] == {"unchanged": 2}, again["actions"]
+    assert sorted(a["format"] for a in again["actions"]) == ["azkaban", "kubernetes"]
     kept = {a["name"]: a["flow_id"] for a in again["actions"]}
     assert len(set(kept.values())) == 2, kept
     code, out, _ = run_cli(capsys, "export", str(config), "--out", str(tmp_path / "live.jsonl"))

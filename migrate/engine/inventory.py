@@ -272,9 +272,15 @@ class PlanResult:
             "reads": dict(self.reads), "notes": self.notes,
             "invalid_by_reason": dict(self.invalid_by_reason.most_common()),
             "warnings_by_code": dict(self.warnings_by_code.most_common()),
-            "invalid_flows": [{"rows": f.rows, "source_key": f.source_key, "name": f.name,
-                               "errors": [e.model_dump(exclude_none=True) for e in f.errors]} for f in self.listed()],
+            "invalid_flows": [{**self._format_field(f.rows), "rows": f.rows, "source_key": f.source_key,
+                               "name": f.name, "errors": [e.model_dump(exclude_none=True) for e in f.errors]}
+                              for f in self.listed()],
         }
+
+    def _format_field(self, rows: list[int]) -> dict[str, str]:
+        """A mixed folder's flow names its format in the JSON, as its row of the table does: a
+        script can pick one format's flows out of one plan (nothing for a source of one format)."""
+        return {"format": self._span_of(rows[0]).profile} if self.sources and rows else {}
 
     def write_json(self, out: TextIO, head: dict[str, Any] | None = None) -> None:
         """The plan as one JSON document, its actions written one by one (a million flows never
@@ -283,10 +289,13 @@ class PlanResult:
         out.write(text[:-2] + ',\n  "actions": [')
         separator = "\n    "
         for line in self._spooled_lines():  # already JSON: copied, not parsed and written again
+            if self.sources:  # its format put first: `{"format":"…",` and the rest of the line
+                line = orjson.dumps(self._format_field(orjson.loads(line)["rows"]))[:-1] + b"," + line[1:]
             out.write(separator + line.decode())
             separator = ",\n    "
         for action in self.actions:
-            out.write(separator + _ONE_LINE.encode(with_words(action.as_json())))
+            out.write(separator + _ONE_LINE.encode(with_words({**self._format_field(action.rows),
+                                                               **action.as_json()})))
             separator = ",\n    "
         out.write("\n  ]\n}\n")
 
