@@ -333,8 +333,11 @@ def test_triggers_table_rows_carry_zone_state_end_and_next_fire() -> None:
     daily = found["legacy.daily_end"][0]
     assert (daily["schedule"], daily["timezone"], daily["active"]) == ("0 0 2 * * ?", "America/Los_Angeles", "1")
     assert daily["next_fire"] == "2025-06-11T09:00:00+00:00" and daily["owners"] == "alice"
-    # flowParameters lie under the .properties above the job: queue stays daily in the commands
-    assert "--queue daily" in tasks(found["legacy.daily_end"])["extract"][0]
+    # the schedule's flowParameters lie over the .properties above the job, which Azkaban's FlowRunner
+    # puts under everything else ("least precedence"): queue is nightly in the commands, not daily
+    daily_tasks = tasks(found["legacy.daily_end"])
+    assert "--queue nightly" in daily_tasks["extract"][0] and "--queue nightly" in daily_tasks["transform"][0]
+    assert "/opt/etl/bin/extract.sh" in daily_tasks["extract"][0]  # what only the .properties give: still there
     cleanup = found["legacy.cleanup"][0]  # a period schedule, every day from 03:00 in Shanghai, paused
     assert (cleanup["schedule"], cleanup["timezone"], cleanup["active"]) == ("0 0 3 * * ? *", "Asia/Shanghai", "0")
     assert "trigger 12 is paused" in codes(cleanup)["INACTIVE_SOURCE"]

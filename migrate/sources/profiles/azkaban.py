@@ -40,6 +40,7 @@ project), `server_timezone`. A flow's source key is `project/flow`, its name `pr
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 import shlex
@@ -133,10 +134,11 @@ def _resolve(value: str, props: dict[str, str], found: _Resolution, visiting: tu
     return VARIABLE.sub(replace, value)
 
 
-def _props(job: Job, shared: dict[str, str], flow_parameters: dict[str, str]) -> dict[str, str]:
-    """The job's properties, lowest first: the flow's, the schedule's flow parameters, the embedded
-    flows' and the job's own (as Azkaban's FlowRunner chains them)."""
-    return merged([shared, flow_parameters, *job.own])
+def _props(job: Job, graph: Graph, flow_parameters: dict[str, str]) -> dict[str, str]:
+    """The job's properties, lowest first, as Azkaban's FlowRunner chains them (prepareJobProperties):
+    a 1.0 job's .properties files, the flow's config (2.0), the schedule's flow parameters, the
+    embedded flows' and the job's own."""
+    return merged([*job.chain, graph.shared if graph.shared_by_jobs else {}, flow_parameters, *job.own])
 
 
 def _referenced(props: dict[str, str], texts: list[str]) -> set[str]:
@@ -226,7 +228,7 @@ class _Notes:
 def _body(job: Job, props: dict[str, str], shared: dict[str, str], project: Project, notes: _Notes) -> str:
     """The task's command: a command job's commands, any other job's properties as text."""
     found = _Resolution()
-    own = merged(job.own)
+    own = merged([*job.chain, *job.own])  # what the job's files give it (its .properties too)
     if job.type != "command":
         settings = {k: _resolve(v, props, found) for k, v in sorted(own.items())
                     if k not in RESERVED and not k.startswith("env.")}
@@ -283,7 +285,7 @@ def _without_noop(jobs: list[Job]) -> tuple[list[Job], list[str]]:
                 found.append(name)
         return list(dict.fromkeys(found))
 
-    kept = [Job(j.name, j.type, j.own, through(j.upstream), j.condition, j.source) for j in jobs if j.name not in noop]
+    kept = [dataclasses.replace(j, upstream=through(j.upstream)) for j in jobs if j.name not in noop]
     return kept, list(noop)
 
 
@@ -448,7 +450,7 @@ def _flow(graph: Graph, project: Project, schedules: ProjectSchedules, server_zo
     notes = _Notes()
     ids = {job.name: str(number) for number, job in enumerate(jobs, 1)}
     for job in jobs:
-        body = _body(job, _props(job, graph.shared, flow_parameters), graph.shared, project, notes)
+        body = _body(job, _props(job, graph, flow_parameters), graph.shared, project, notes)
         flow.tasks.append({"task_id": ids[job.name], "task_name": job.name, "command": body,
                            "upstream": ";".join(ids[u] for u in job.upstream)})
     if noop:

@@ -237,6 +237,9 @@ class Job:
     upstream: list[str]
     condition: str
     source: str  # the file that defines it
+    # 1.0: the .properties files above the job's file, outermost first. Azkaban's FlowRunner puts
+    # them under everything else ("least precedence"): the schedule's flow parameters override them.
+    chain: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -246,6 +249,7 @@ class Graph:
     shared: dict[str, str]  # the flow's config (2.0) or the .properties above its last job (1.0)
     email_props: dict[str, str]
     jobs: list[Job] = field(default_factory=list)
+    shared_by_jobs: bool = True  # 2.0's config is every job's; 1.0's jobs have each their own (Job.chain)
     trigger: Any = None
     embedded: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
@@ -581,8 +585,8 @@ def _job_graph(end: str, jobs: dict[str, _JobFile], duplicates: dict[str, list[s
             expanded.entries[name] = sub.entries["*"]
             expanded.exits[name] = sub.exits["*"]
         else:
-            expanded.jobs.append(Job(prefix + name, kind, [*layers, *job.chain, job.props], [],
-                                     job.get("condition").strip(), job.path))
+            expanded.jobs.append(Job(prefix + name, kind, [*layers, job.props], [], job.get("condition").strip(),
+                                     job.path, job.chain))
             expanded.entries[name] = expanded.exits[name] = [prefix + name]
     by_name = {job.name: job for job in expanded.jobs}
     for name in names:
@@ -601,7 +605,7 @@ def job_graphs(project: Project) -> list[Graph]:
     graphs = []
     for end in ends:
         job = jobs[end]
-        graph = Graph(end, job.path, merged(job.chain), {**merged(job.chain), **job.props})
+        graph = Graph(end, job.path, merged(job.chain), {**merged(job.chain), **job.props}, shared_by_jobs=False)
         try:
             graph.jobs = _job_graph(end, jobs, duplicates, graph).jobs
         except _Refused as error:
