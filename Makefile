@@ -47,17 +47,19 @@ bench: setup
 clean:
 	rm -rf $(VENV) build *.egg-info out
 
-# The differential check against real Quartz 2.3.2 (tests/oracle/README.md); outside `make test`
-# since it needs a JVM. Installs Debian's Quartz and a JDK when they are missing.
+# The differential check against real Quartz 2.3.2 and Joda-Time (tests/oracle/README.md); outside
+# `make test` since it needs a JVM. Installs Debian's Quartz, Joda-Time and a JDK when they are missing.
 QUARTZ_JAR   := /usr/share/java/quartz2.jar
+JODA_JAR     := /usr/share/java/joda-time.jar
 ORACLE_BUILD ?= build/oracle
 
 oracle: setup
-	@if ! command -v java >/dev/null || ! command -v javac >/dev/null || [ ! -f $(QUARTZ_JAR) ]; then \
+	@if ! command -v java >/dev/null || ! command -v javac >/dev/null || [ ! -f $(QUARTZ_JAR) ] || [ ! -f $(JODA_JAR) ]; then \
 		sudo=$$(command -v sudo || true); \
 		ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || $$sudo apt-get update; \
-		$$sudo apt-get install -y libquartz2-java default-jre-headless default-jdk-headless; \
+		$$sudo apt-get install -y libquartz2-java libjoda-time-java default-jre-headless default-jdk-headless; \
 	fi
 	mkdir -p $(ORACLE_BUILD)
 	javac -nowarn -cp $(QUARTZ_JAR) -d $(ORACLE_BUILD) tests/oracle/QuartzOracle.java
+	javac -nowarn -cp $(JODA_JAR) -d $(ORACLE_BUILD) tests/oracle/JodaOracle.java
 	ORACLE=1 ORACLE_BUILD=$(abspath $(ORACLE_BUILD)) $(BIN)/python -m pytest tests/oracle -q --timeout=0

@@ -353,7 +353,9 @@ def test_schedules_table_periods_convert_or_are_refused() -> None:
     assert found["legacy.after_wrapper"][0]["schedule"] == "0 0 6 ? * 2 *"  # weekly from a Monday
     cleanup = found["legacy.cleanup"][0]
     assert cleanup["schedule"] == "0 0 1/2 * * ? *" and "daylight-saving" in codes(cleanup)["PERIOD_DAYLIGHT_SAVING"]
-    assert "from day 31" in codes(found["legacy.sub_end"][0], "__errors__")["UNSUPPORTED_INTERVAL"]
+    # every month from 31 January: Joda keeps February's last day, and adds the next month to that
+    sub_end = found["legacy.sub_end"][0]
+    assert sub_end["schedule"] == "0 0 6 28 * ? *" and "a month too short" in codes(sub_end)["PERIOD_MOVED"]
 
 
 def test_fetch_schedules_gives_periods_in_milliseconds_and_no_zone() -> None:
@@ -671,3 +673,56 @@ def test_a_period_that_drifts_across_daylight_saving_is_refused_by_the_proof_unl
     assert code == 5 and found, err  # the malformed flows of the fixture stay invalid
     cleanup = next(a for a in found["actions"] if a["source_key"] == "legacy/cleanup")
     assert cleanup["action"] == "valid" and "NOT_EQUIVALENT" in {w["code"] for w in cleanup["warnings"]}, cleanup
+
+
+def _fetch_schedule(flow: str, period: str, first: str, next_time: str | None) -> dict[str, Any]:
+    """A fetchSchedule answer of a period schedule (wall clocks in the server's zone)."""
+    return {"projectName": "legacy", "flowId": flow, "schedule": {
+        "cronExpression": None, "period": period, "submitUser": "alice", "firstSchedTime": first,
+        "nextExecTime": next_time, "executionOptions": {"flowParameters": {}}}}
+
+
+def test_a_period_moved_for_good_by_a_gap_or_a_short_month_fires_where_azkaban_has_it_now(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Azkaban adds a period to the time before with Joda-Time: a daily 02:30 in New York meets the
+    spring gap, comes out at 03:30 and stays there; a monthly from the 31st is on the 28th from
+    February on (tests/oracle: Joda-Time itself). The flow fires as Azkaban does now, and the proof,
+    which counts as Joda does, finds it equivalent. Before, the flow fired at 02:30, an hour before
+    Azkaban, proved equivalent by a proof that did not count so."""
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text(json.dumps([
+        _fetch_schedule("daily_end", "1 day(s)", "2025-03-08 02:30:00", "2026-11-29 03:30:00"),
+        _fetch_schedule("sub_end", "1 month(s)", "2025-01-31 06:00:00", None)]), encoding="utf-8")
+    options = f'{{ project = "legacy", schedules = "{schedules}", server_timezone = "America/New_York" }}'
+    _, found, err = plan(tmp_path, capsys, LEGACY, options, target='timezone = "America/New_York"')
+    assert found, err
+    by_key = {a["source_key"]: a for a in found["actions"]}
+    daily, monthly = by_key["legacy/daily_end"], by_key["legacy/sub_end"]
+    assert (daily["action"], daily["freq"], daily["proof"]["verdict"]) == ("valid", "0 30 3 * * ? *", "equivalent")
+    assert "a daylight-saving gap" in next(w["message"] for w in daily["warnings"] if w["code"] == "PERIOD_MOVED")
+    assert (monthly["action"], monthly["freq"], monthly["proof"]["verdict"]) == ("valid", "0 0 6 28 * ? *",
+                                                                                 "equivalent"), monthly
+    assert "a month too short" in next(w["message"] for w in monthly["warnings"] if w["code"] == "PERIOD_MOVED")
+
+
+def test_a_period_whose_next_time_the_export_gives_elsewhere_is_refused(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The export's own next fire time must be one of the period's: one the period never reaches
+    says the times were read in another zone than Azkaban's (it was checked for cron schedules
+    only). A daily 01:30 whose next time is 01:30 passes; 07:13 does not, nor does 2h from 01:00
+    whose next time is at an odd hour in the same zone's winter."""
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text(json.dumps([
+        _fetch_schedule("daily_end", "1 day(s)", "2025-03-08 01:30:00", "2026-11-29 01:30:00"),
+        _fetch_schedule("sub_end", "1 day(s)", "2025-03-08 01:30:00", "2026-11-29 07:13:00"),
+        _fetch_schedule("cleanup", "2 hour(s)", "2025-01-08 01:00:00", "2025-01-09 06:00:00")]), encoding="utf-8")
+    options = f'{{ project = "legacy", schedules = "{schedules}", server_timezone = "America/New_York" }}'
+    _, found, err = plan(tmp_path, capsys, LEGACY, options, target='timezone = "America/New_York"')
+    assert found, err
+    by_key = {a["source_key"]: a for a in found["actions"]}
+    assert by_key["legacy/daily_end"]["action"] == "valid", by_key["legacy/daily_end"]
+    for key, said in (("legacy/sub_end", "2026-11-29 07:13"), ("legacy/cleanup", "2025-01-09 06:00")):
+        refused = by_key[key]
+        assert refused["action"] == "invalid", refused
+        [error] = [e for e in refused["errors"] if e["code"] == "TIMEZONE_MISMATCH"]
+        assert f"fires next at {said} (America/New_York)" in error["message"] and "server_timezone" in error["message"]

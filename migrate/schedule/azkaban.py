@@ -14,8 +14,13 @@ fetchSchedules' milliseconds (`86400000`), where a month or a year has no fixed 
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
 
 from migrate.schedule.intervals import from_calendar, from_seconds
 from migrate.schedule.result import INVALID_SYNTAX, UNSUPPORTED_INTERVAL, Converted, Rejection
@@ -70,3 +75,41 @@ def shifts_with_daylight_saving(text: str) -> bool:
     moved, where the Quartz schedule keeps the same hours of the day."""
     count, unit = period_parts(text)
     return unit == "h" and count > 1
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Where a period stands at a time: the fire at or after it as Azkaban counts (`at`), and
+    where it would be had nothing moved it (`planned`, the first time plus whole periods)."""
+
+    at: datetime
+    planned: datetime
+
+    @property
+    def moved(self) -> bool:
+        return self.at != self.planned
+
+
+@functools.lru_cache(maxsize=256)
+def phase(text: str, first: datetime, zone: str, until: datetime) -> Phase:
+    """The fire time at or after `until` (wall clocks in `zone`) of a period counted as Azkaban's
+    Schedule.getNextRuntime counts it: added to the time before with Joda-Time in the schedule's
+    zone. Days, weeks, months and years are added on the wall clock, where Joda moves a time the
+    clocks skip forward by the gap, and a day past a shorter month's end to that month's last day;
+    the next addition starts from the moved time, so a move is for good (a daily 02:30 in New York
+    fires at 03:30 from its first spring on). Hours and shorter are fixed durations (see
+    `shifts_with_daylight_saving`), and a period in milliseconds names no calendar unit: for those,
+    and before `first`, nothing moves."""
+    count, unit = period_parts(text)
+    if unit not in ("d", "w", "M", "y") or MILLISECONDS.match(text) or count <= 0 or first >= until:
+        return Phase(first, first)
+    step = relativedelta(days=count * (7 if unit == "w" else 1)) if unit in ("d", "w") else \
+        relativedelta(months=count * (12 if unit == "y" else 1))
+    tz = ZoneInfo(zone)
+    at, added = first, 0
+    while at < until:
+        landed = at + step
+        # Joda reads a wall time at the offset in force before it (fold 0): one in a gap comes out later.
+        at = landed.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        added += 1
+    return Phase(at, first + step * added)

@@ -9,9 +9,11 @@ each read here from its own documentation, sharing no code with its converter.
   expressions" page: six fields, one of the day fields `?`, `L`, `W`, `#`, names, ranges, steps.
   What the table does not document (`LW`, `dL`, wrapping ranges) is `unchecked`.
 * `azkaban` (a period from the first scheduled time): the period added as Joda-Time adds one in
-  the schedule's zone (Azkaban's Schedule.getNextRuntime): `s`, `m`, `h` as fixed durations, `d`,
-  `w`, `M`, `y` on the wall clock. Where a month added to a 29th-31st lands, and whether
-  fetchSchedules' milliseconds were a fixed duration or a day in a zone with daylight saving, is
+  the schedule's zone, each time to the time before (Azkaban's Schedule.getNextRuntime): `s`, `m`,
+  `h` as fixed durations, `d`, `w`, `M`, `y` on the wall clock, a time a daylight-saving gap skips
+  moved forward by the gap and a day past a shorter month's end kept at its last day (Joda's
+  documented adjustments), for good, since the next addition starts from the moved time. Whether
+  fetchSchedules' milliseconds were a fixed duration or a day in a zone with daylight saving is
   not documented: `unchecked`.
 * `systemd`, `windows` / `schtasks`, `oozie`, `controlm`: schedule/proof_systemd.py,
   proof_windows.py, proof_oozie.py, proof_controlm.py, each from its grammar's documentation.
@@ -348,8 +350,18 @@ def _azkaban(source: str, zone: str, begin: datetime, end: datetime) -> Iterator
                         "flow's start date, which keeps the freq from firing before then, is not compared")
     if unit in AZ_FIXED:  # a fixed duration: on UTC's clock
         return interval_fires(timedelta(seconds=count * AZ_FIXED[unit]), _instant(first, zone), zone, begin, end)
-    if unit in ("d", "w"):
-        return interval_fires(timedelta(days=count * (7 if unit == "w" else 1)), first, zone, begin, end)
-    if first.day > 28:
-        raise Unchecked(f"a period of {period} from day {first.day}: where a month after it lands is not documented")
-    return interval_fires(relativedelta(months=count * (12 if unit == "y" else 1)), first, zone, begin, end)
+    step = relativedelta(days=count * (7 if unit == "w" else 1)) if unit in ("d", "w") else \
+        relativedelta(months=count * (12 if unit == "y" else 1))
+    return _walls_to_instants(_joda_walls(first, step, zone), zone, max(begin, _instant(first, zone)), end)
+
+
+def _joda_walls(first: datetime, step: relativedelta, zone: str) -> Iterator[datetime]:
+    """`first`, and each wall time Joda-Time's DateTime.plus(period) makes from the one before it:
+    the period added on the wall clock (relativedelta, like Joda, keeps a day past a shorter
+    month's end at that month's last day), then read at the offset in force before it (fold 0, as
+    Joda's getOffsetFromLocal), so a time in a daylight-saving gap comes out the gap's length later."""
+    tz = ZoneInfo(zone)
+    wall = first
+    while True:
+        yield wall
+        wall = (wall + step).replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz).replace(tzinfo=None)

@@ -27,14 +27,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from migrate.schedule.azkaban import convert_period, no_period, shifts_with_daylight_saving
+from migrate.schedule.azkaban import (
+    SECONDS,
+    Phase,
+    convert_period,
+    no_period,
+    period_parts,
+    phase,
+    shifts_with_daylight_saving,
+)
 from migrate.schedule.result import Rejection
-from migrate.schedule.timezone import is_known_zone
+from migrate.schedule.timezone import TIMEZONE_MISMATCH, is_known_zone
 from migrate.sources.profiles import FlowRows
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import read_json_file
@@ -303,12 +311,28 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
                                  "the export gives as an instant with no zone: set [source] options "
                                  "server_timezone to the Azkaban server's default.timezone.id")
         return
+    if zone and not _reaches_the_next_time(flow, schedule, anchor, zone):
+        return
+    # Where the period stands now: Joda may have moved it (a daylight-saving gap, a short month), for good.
+    now = phase(schedule.period, anchor, zone, _now(zone)) if zone else Phase(anchor, anchor)
     try:
-        converted = convert_period(schedule.period, anchor)
+        converted = convert_period(schedule.period, now.at if now.moved else anchor)
     except Rejection as rejection:
         flow.fail(rejection.code, f"{schedule.where} repeats every {_period(schedule)} from {anchor:%Y-%m-%d %H:%M}: "
                                   f"{rejection.message}")
         return
+    if now.moved:
+        flow.warn("PERIOD_MOVED", f"{schedule.where} repeats every {_period(schedule)} from {anchor:%Y-%m-%d %H:%M} "
+                                  f"({zone}); Azkaban adds the period to the time before, so {_why_moved(now)} moved "
+                                  f"it for good: it fires next at {now.at:%Y-%m-%d %H:%M}, not {now.planned:%H:%M}"
+                                  f"{'' if now.at.day == now.planned.day else f' on the {now.planned.day}th'}, and "
+                                  f"the flow fires as it does now ({converted.freq})")
+    elif zone and (ahead := phase(schedule.period, now.at, zone, now.at + AHEAD)).moved:
+        flow.warn("PERIOD_DAYLIGHT_SAVING", f"{schedule.where} repeats every {_period(schedule)} from "
+                                            f"{anchor:%Y-%m-%d %H:%M} ({zone}): Azkaban adds the period to the time "
+                                            f"before, so {_why_moved(ahead)} will move it for good (by "
+                                            f"{ahead.at:%Y-%m-%d} it fires at {ahead.at:%H:%M}), where "
+                                            f"{converted.freq} keeps its time")
     flow.schedule = converted.freq
     flow.cells["start_date"] = anchor.date().isoformat()
     # The source, for the proof (mapping/flows.py, schedule/proof_grammars.py): the period as written, from
@@ -319,6 +343,52 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
         flow.warn("PERIOD_DAYLIGHT_SAVING", f"{schedule.where} repeats every {schedule.period} as a fixed duration "
                                             f"from {anchor:%Y-%m-%d %H:%M} ({zone}): across a daylight-saving change "
                                             f"Azkaban's fire times move by an hour, {converted.freq} keeps its hours")
+
+
+AHEAD = timedelta(days=2 * 366)  # as far as the proof compares (schedule/proof.py)
+
+
+def _now(zone: str) -> datetime:
+    return datetime.now(ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
+
+
+def _why_moved(moved: Phase) -> str:
+    if moved.at.time() != moved.planned.time():
+        return "a daylight-saving gap that skipped its time"
+    return "a month too short for its day"
+
+
+def _reaches_the_next_time(flow: FlowRows, schedule: AzkabanSchedule, anchor: datetime, zone: str) -> bool:
+    """The export's own next fire time must be one of the period's, counted from its first time in
+    its zone: when it is not, the zone the times were read in (or the first time) is not the one
+    Azkaban ran them in, and the flow would fire at other times."""
+    if schedule.next_ms is not None:
+        said = _instant(schedule.next_ms).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    elif schedule.next_wall is not None:
+        said = schedule.next_wall
+    else:
+        return True
+    try:
+        count, unit = period_parts(schedule.period)
+    except Rejection:
+        return True  # the conversion names it
+    if said <= anchor or count <= 0:
+        return True
+    if unit in ("d", "w", "M", "y") and not schedule.period.strip().isdigit():
+        reached = phase(schedule.period, anchor, zone, said).at == said
+    else:  # a fixed duration (or milliseconds): counted on UTC's clock
+        tz = ZoneInfo(zone)
+        gone = said.replace(tzinfo=tz).astimezone(UTC) - anchor.replace(tzinfo=tz).astimezone(UTC)
+        duration = timedelta(milliseconds=int(schedule.period)) if schedule.period.strip().isdigit() else \
+            timedelta(seconds=count * SECONDS[unit])
+        reached = duration > timedelta(0) and gone % duration == timedelta(0)
+    if not reached:
+        flow.fail(TIMEZONE_MISMATCH, f"the export says {schedule.where} fires next at {said:%Y-%m-%d %H:%M} ({zone}), "
+                                     f"which every {_period(schedule)} from {anchor:%Y-%m-%d %H:%M} never reaches: the "
+                                     f"times were not read in the zone Azkaban ran them in; set [source] options "
+                                     "server_timezone to the server's default.timezone.id")
+    return reached
+
 
 
 def _end(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> None:
