@@ -74,6 +74,27 @@ def test_a_system_crontab_read_as_a_user_crontab_is_flagged() -> None:
     assert all(codes(r["__warnings__"]) == ["USER_COLUMN", "CRON_ENVIRONMENT"] for r in rows)
 
 
+def test_a_cron_d_file_of_service_accounts_read_as_a_user_crontab_is_flagged(tmp_path: Path) -> None:
+    """A cron.d file whose jobs run as service accounts, not root (Debian's awstats and mailman
+    files): read as a user crontab, every command kept its user column with no word (only `root`
+    was looked for). A job that starts with a command named like an account is not flagged."""
+    export = tmp_path / "webstats"
+    export.write_text(
+        "MAILTO=root\n"
+        "*/10 * * * * www-data [ -x /usr/share/webstats/update.sh ] && /usr/share/webstats/update.sh\n"
+        "0 8 * * * list [ -x /usr/lib/lists/cron/checkdbs ] && /usr/lib/lists/cron/checkdbs\n"
+        "30 3 * * * postgres /usr/bin/vacuumdb --all --analyze\n"
+        "0 4 * * * nginx -s reload\n"
+        "5 4 * * * git -C /srv/site pull\n"
+        "10 4 * * * /usr/local/bin/backup --all\n", encoding="utf-8")
+    flagged = {row["command"].split()[0]: "USER_COLUMN" in codes(row["__warnings__"]) for row in rows_of(export)}
+    assert flagged == {"www-data": True, "list": True, "postgres": True, "nginx": False, "git": False,
+                       "/usr/local/bin/backup": False}
+    rows = rows_of(export, system=True)[:3]  # as the warning says: the user column read, the commands whole
+    assert [(row["owners"], row["command"].split()[0]) for row in rows] == [
+        ("www-data", "["), ("list", "["), ("postgres", "/usr/bin/vacuumdb")]
+
+
 def test_the_user_a_system_job_ran_as_is_named() -> None:
     rows = by_line(CRON_D, system=True)
     for line, user in (("line 4", "root"), ("line 5", "reports")):

@@ -148,6 +148,26 @@ def _invalid(number: int, message: str) -> FlowRows:
     return flow
 
 
+# The accounts that own the jobs of /etc/crontab and /etc/cron.d files (Debian's base-passwd and
+# RHEL's, and those of common services), where a user crontab's command would begin with them: a
+# cron.d file read as a user crontab keeps its user column in every command. Accounts that are
+# commands too (mail, sync, git, hdfs, mysql, yarn, postfix …) are left out: `git pull` is a job.
+SYSTEM_ACCOUNTS = frozenset([
+    "root", "daemon", "bin", "sys", "games", "news", "proxy", "www-data", "backup", "list", "irc", "gnats", "nobody",
+    "_apt", "adm", "operator", "apache", "nginx", "www", "wwwrun", "postgres", "oracle", "tomcat", "jenkins", "kafka",
+    "zookeeper", "elasticsearch", "zabbix", "munin", "nagios", "prometheus", "smmsp", "ubuntu", "centos", "ec2-user",
+    "debian"])
+
+
+def _user_column(command: str) -> str | None:
+    """The account a command begins with, where a system crontab has its user column: followed
+    by a command, not by an option or a redirection (`nginx -s reload` is the command nginx)."""
+    words = command.split(None, 2)
+    if len(words) < 2 or words[0] not in SYSTEM_ACCOUNTS or words[1].startswith(("-", "<", ">", "|", "&", ";")):
+        return None
+    return words[0]
+
+
 def _job(number: int, line: str, words: int, system: bool, owner: str, occurrences: Counter[str]) -> FlowRows:
     """One job line: its schedule, user and command, or an error naming the line."""
     fields = line.split(None, words + (1 if system else 0))
@@ -175,9 +195,10 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     if system:
         flow.warn("RUN_AS", f"line {number}: the job ran as user {owner!r} (the user column); the flow runs as the "
                             "service's doAs account instead")
-    if not system and command.split()[0] == "root":
-        flow.warn("USER_COLUMN", f"line {number}: the command starts with 'root', a user name: if this is /etc/crontab "
-                                 "or a file of /etc/cron.d, set options = { system = true } (a user column)")
+    if not system and (user := _user_column(command)):
+        flow.warn("USER_COLUMN", f"line {number}: the command starts with {user!r}, a system account: if this is "
+                                 "/etc/crontab or a file of /etc/cron.d, set options = { system = true } (a user "
+                                 f"column), else the flow runs {user!r} as a command")
     flow.tasks = [{"task_id": "1", "task_name": flow.name, "command": command}]
     if stdin is not None:
         flow.warn("PERCENT_STDIN", f"the text after % was the job's input ({stdin!r}); a task has none")
