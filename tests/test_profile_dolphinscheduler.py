@@ -112,6 +112,23 @@ def test_the_schedule_zone_goes_to_the_timezone_column_without_a_warning(tmp_pat
     assert flows["daily_sales"]["start"] == "2024-06-01 00:00:00" and flows["daily_sales"]["start_date"] == "2024-06-01"
 
 
+def test_a_schedule_without_a_zone_says_so_until_source_timezone_names_it(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """An export whose schedules name no timezoneId (1.x, early 2.x): DolphinScheduler fired them in
+    its server's zone, which the export does not say. The plan said nothing and took the service's."""
+    exported = json.loads(facts_ending(tmp_path, "2124-06-01 00:00:00").read_text(encoding="utf-8"))
+    for record in exported:
+        if isinstance(record.get("schedule"), dict):
+            record["schedule"].pop("timezoneId", None)
+    source = tmp_path / "no-zone.json"
+    source.write_text(json.dumps(exported), encoding="utf-8")
+    _, plan, err = plan_json(capsys, ds_config(tmp_path, source))
+    scheduled = [a for a in plan["actions"] if a["action"] == "valid" and a["proof"]["verdict"] != "manual"]
+    assert scheduled and all("HOST_TIMEZONE" in {w["code"] for w in a["warnings"]} for a in scheduled), err
+    _, plan, err = plan_json(capsys, ds_config(tmp_path, source, mapping='source_timezone = "Europe/Berlin"'))
+    assert not any("HOST_TIMEZONE" in str(a.get("warnings")) for a in plan["actions"]), err
+
+
 def test_an_end_date_soon_is_reported_and_a_far_one_is_not(tmp_path: Path) -> None:
     soon = (datetime.now() + timedelta(days=200)).strftime("%Y-%m-%d 00:00:00")
     flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, soon)))

@@ -75,6 +75,7 @@ def test_a_workflow_is_keyed_by_project_and_name_with_its_schedule() -> None:
     assert first["flow_name"] == "daily_sales" and first["schedule"] == "0 0 2 * * ? *"
     assert first["start"] == "2024-01-01 00:00:00" and first["start_date"] == "2024-01-01"
     assert first["timezone"] == ""  # 1.x names no zone: [mapping] source_timezone says the server's
+    assert "HOST_TIMEZONE" in codes(first)  # and the flow says so (it was silent: the service's zone assumed)
     assert first["desc"] == "daily sales into the warehouse"
 
 

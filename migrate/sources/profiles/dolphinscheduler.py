@@ -283,6 +283,11 @@ def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[s
                                       "export the workflow again or give the schedule its crontab")
     start = value_text(schedule.get("startTime"))
     flow.cells.update(start=start, start_date=start[:10], timezone=value_text(schedule.get("timezoneId")).strip())
+    if flow.schedule and not flow.cells["timezone"]:  # as Rundeck's and systemd's: the zone is assumed, so it is said
+        flow.warn("HOST_TIMEZONE", "the schedule names no timezoneId (1.x and early 2.x exports never do): "
+                                   "DolphinScheduler fired it in its server's zone, which the export does not say; "
+                                   "set [mapping] source_timezone to it, else the schedule is taken to be in the "
+                                   "service's zone")
     off = []
     state = schedule.get("releaseState") or definition.get("scheduleReleaseState")
     if not _online(state):
