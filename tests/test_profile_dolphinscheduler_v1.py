@@ -298,3 +298,17 @@ def test_one_warning_per_workflow_waited_on_names_its_tasks_and_the_option(
     assert [w["message"] for w in warned if w["code"] == "DEPENDENCY_ON_TASK"] == [
         f"DEPENDENT task wait_clicks waited on task {task} of workflow 41 (hourly_clicks); the flow waits on the whole "
         "flow 2788" for task in ("load_clicks", "dedupe_clicks")]
+
+
+def test_two_projects_workflows_of_one_name_are_told_duplicate_by_name(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Two projects' workflows of one name are one flow of the service (flows without an id are
+    found by name): the second is refused, saying so. The offline plan said "the same flow (the same
+    source key)", though their keys differ."""
+    first = records()[0]
+    other = {**first, "projectName": "marketing"}
+    code, plan, err = plan_profile(tmp_path, capsys, "dolphinscheduler", write(tmp_path, [first, other]))
+    [duplicate] = [f for f in plan["invalid_flows"] if f["errors"][0]["code"] == "DUPLICATE"]
+    message = duplicate["errors"][0]["message"]
+    assert duplicate["source_key"] == f"workflow marketing/{first['processDefinitionName']}", duplicate
+    assert f"duplicate: name {first['processDefinitionName']!r} already comes from row 1" in message, message

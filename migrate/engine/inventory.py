@@ -25,7 +25,15 @@ import orjson
 
 from migrate.config import Settings
 from migrate.exit_codes import EXIT_ABORTED, EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, TargetUnreachable
-from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow, identity_scopes, marker_digest, plan_flows
+from migrate.mapping.flows import (
+    InvalidFlow,
+    ReadyFlow,
+    ValidFlow,
+    flow_target,
+    identity_scopes,
+    marker_digest,
+    plan_flows,
+)
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
 from migrate.mapping.seen import digest
 from migrate.reconcile.caller import caller_note, with_caller_name
@@ -178,7 +186,7 @@ class PlanResult:
         self.actions = [action for action in self.actions if action.rows[0] not in duplicates]
         for row, earlier in duplicates.items():
             flow = kept.get(row)
-            target = str(getattr(flow, "target", "")) if flow else ""
+            target = _target_of(flow)
             name = str(getattr(flow, "name", "")) if flow else ""
             if target.startswith("name ") and f"name {name!r}" != target:
                 target += f" (written {name!r} here)"  # blanks or characters that do not show
@@ -379,6 +387,16 @@ def _verdict_text(proof: dict[str, Any]) -> str:
     if verdict == "unchecked":
         return f"**unchecked**: {proof.get('reason', '')}"
     return f"**{verdict}**" if verdict else ""
+
+
+def _target_of(flow: ReadyFlow | Action | None) -> str:
+    """What a flow saves into (mapping/flows.py's flow_target); an offline plan's `valid` action,
+    read back from its spool, has an id only where the flow is saved under one."""
+    if flow is None:
+        return ""
+    if isinstance(flow, Action):
+        return flow_target(flow.name, flow.flow_id, needs_id=not flow.flow_id)
+    return flow.target
 
 
 class _FormatColumn:
