@@ -95,6 +95,22 @@ def test_a_cron_d_file_of_service_accounts_read_as_a_user_crontab_is_flagged(tmp
         ("www-data", "["), ("list", "["), ("postgres", "/usr/bin/vacuumdb")]
 
 
+def test_cronies_quiet_prefix_and_random_ranges_are_read_as_cronie_reads_them(tmp_path: Path) -> None:
+    """cronie reads two marks Vixie cron does not: `-` before a line (its runs not logged to syslog)
+    and `~` ranges (a time drawn at random when the daemon starts). Both lines were refused as
+    "not a job line" and named `line2`, `line3`, not after their jobs."""
+    export = tmp_path / "cronie"
+    export.write_text("-*/5 * * * * /usr/local/bin/poll.sh\n0~30 2 * * * /usr/local/bin/backup.sh\n"
+                      "15 3 * * 1~5 /usr/local/bin/weekly.sh\n", encoding="utf-8")
+    poll, backup, weekly = rows_of(export)
+    assert (poll["flow"], poll["schedule"], poll["__errors__"]) == (":/usr/local/bin/poll.sh", "*/5 * * * *", "")
+    assert codes(poll["__warnings__"]) == ["NO_SYSLOG"]
+    for row, field in ((backup, "0~30"), (weekly, "1~5")):
+        assert row["flow"].endswith(row["command"]) and row["flow_name"].startswith(row["command"].rsplit("/")[-1])
+        [error] = json.loads(row["__errors__"])
+        assert error["code"] == "RANDOM_TIME" and f"{field} is a time cronie draws at random" in error["message"]
+
+
 def test_the_user_a_system_job_ran_as_is_named() -> None:
     rows = by_line(CRON_D, system=True)
     for line, user in (("line 4", "root"), ("line 5", "reports")):

@@ -308,6 +308,7 @@ def test_two_projects_workflows_of_one_name_are_told_duplicate_by_name(tmp_path:
     first = records()[0]
     other = {**first, "projectName": "marketing"}
     code, plan, err = plan_profile(tmp_path, capsys, "dolphinscheduler", write(tmp_path, [first, other]))
+    assert code == 5, err
     [duplicate] = [f for f in plan["invalid_flows"] if f["errors"][0]["code"] == "DUPLICATE"]
     message = duplicate["errors"][0]["message"]
     assert duplicate["source_key"] == f"workflow marketing/{first['processDefinitionName']}", duplicate

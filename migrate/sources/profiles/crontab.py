@@ -51,6 +51,8 @@ ENVIRONMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 # cron's minute and hour fields: numbers, `*`, ranges, lists and steps, nothing else; a line whose
 # first two words are not such fields is not a job line.
 TIME_FIELD = re.compile(r"^[0-9*][0-9*,/-]*$")
+# cronie's random ranges (1.6 on): `0~30` is a minute drawn once, when the daemon starts.
+RANDOM_FIELD = re.compile(r"^[0-9*,/-]*~[0-9*,/~-]*$")
 # A user name as POSIX (the portable filename characters) and useradd allow it: no `/`, blank,
 # quote or redirection, not starting with `-`; Samba machine accounts end with `$`.
 USER_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$")
@@ -128,9 +130,22 @@ def _schedule_words(line: str) -> int | None:
     if first in MACROS:
         return 1
     words = line.split(None, 2)
-    if len(words) >= 2 and TIME_FIELD.match(words[0]) and TIME_FIELD.match(words[1]):
+    if len(words) >= 2 and all(TIME_FIELD.match(w) or RANDOM_FIELD.match(w) for w in words[:2]):
         return 5
     return None
+
+
+def _cronie_marks(flow: FlowRows, number: int, schedule: list[str], quiet: bool) -> None:
+    """What cronie alone reads in a job line: `-` before it (the job not logged to syslog) and
+    `~` ranges (a time drawn at random when the daemon starts, which no schedule can carry)."""
+    if quiet:
+        flow.warn("NO_SYSLOG", f"line {number}: the '-' before the schedule told cronie not to log the job's runs to "
+                               "syslog; the service keeps a record of every run")
+    random = [field for field in schedule if "~" in field]
+    if random:
+        flow.fail("RANDOM_TIME", f"line {number}: {' '.join(random)} is a time cronie draws at random within the range "
+                                 "each time the daemon starts (a '~' range): no flow schedule fires so; write the "
+                                 "time it should fire at")
 
 
 def _options(settings: SourceSettings) -> tuple[bool, str, bool]:
@@ -261,6 +276,8 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         if match := ENVIRONMENT.match(line):
             environment[match[1]] = environment_value(match[2])
             continue
+        quiet = line.startswith("-") and _schedule_words(line[1:]) is not None  # cronie: not logged to syslog
+        line = line[1:] if quiet else line
         words = _schedule_words(line)
         if words is None:
             flow = _invalid(number, f"{line!r} is not a job line: {expected}")
@@ -277,6 +294,7 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
             yield from held
             held.clear()
         flow = _job(number, line, words, system, default_user, occurrences)
+        _cronie_marks(flow, number, line.split(None, words)[:words], quiet)
         if not flow.errors:
             _environment_facts(flow, environment, cron_tz)
             flow.cells.update(active="1", desc=f"crontab: {line}"[:500])  # no line number: it moves
