@@ -312,6 +312,54 @@ def test_an_export_with_no_jobs_is_not_success(tmp_path: Path, content: str, mes
         rows_of(path)
 
 
+def test_references_to_the_runs_context_are_named_apart_from_options(tmp_path: Path) -> None:
+    """`$RD_JOB_EXECID`, `${job.name}`, `@node.hostname@`: Rundeck set them for each step, nothing
+    sets them in a task. They went without a word (options alone were named)."""
+    path = tmp_path / "jobs.yaml"
+    path.write_text(textwrap.dedent("""
+        - name: tag-release
+          group: ops
+          sequence:
+            commands:
+              - exec: echo "run $RD_JOB_EXECID of ${job.name} by ${job.username}"
+              - script: |
+                  logger -t deploy "@node.hostname@ @option.env@"
+    """), encoding="utf-8")
+    warnings = notes(flows_of(path)["ops_tag-release"][0])
+    [context] = warnings["CONTEXT_REFERENCE"]
+    assert "$RD_JOB_EXECID (step 1), ${job.name} (step 1), ${job.username} (step 1), @node.hostname@ (step 2)" \
+        in context
+    assert "@option.env@ (step 2)" in warnings["OPTION_REFERENCE"][0] and "job" not in warnings["OPTION_REFERENCE"][0]
+
+
+def test_a_day_of_month_beside_a_weekday_fires_on_the_day_as_rundeck_does(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Rundeck's ScheduledExecution.fromMap takes a structured schedule's day of month (but `?`) and
+    sets the weekday to `?`: the weekday is ignored. The flow was refused DOM_AND_DOW; it now fires
+    as Rundeck did, saying so, proved by the proof's own reading of Rundeck's rule. A day of month
+    `?` leaves the weekdays."""
+    path = tmp_path / "jobs.yaml"
+    path.write_text(textwrap.dedent("""
+        - name: month-end-report
+          group: finance
+          sequence: {commands: [{exec: /opt/report.sh}]}
+          schedule: {time: {hour: '02', minute: '30'}, dayofmonth: {day: '15'}, weekday: {day: 'MON'}, month: '*'}
+        - name: weekly-by-question-mark
+          group: finance
+          sequence: {commands: [{exec: /opt/weekly.sh}]}
+          schedule: {time: {hour: '03', minute: '00'}, dayofmonth: {day: '?'}, weekday: {day: 'FRI'}, month: '*'}
+    """), encoding="utf-8")
+    flows = flows_of(path)
+    report, weekly = flows["finance_month-end-report"][0], flows["finance_weekly-by-question-mark"][0]
+    assert (report["schedule"], report["__errors__"]) == ("0 30 02 15 * ? *", "")
+    assert "whatever the weekday" in notes(report)["WEEKDAY_IGNORED"][0]
+    assert (weekly["schedule"], weekly["__errors__"], "WEEKDAY_IGNORED" in notes(weekly)) == ("0 00 03 ? * FRI *", "",
+                                                                                              False)
+    code, inventory, err = plan_of(tmp_path, capsys, path)
+    assert code == 3 and "Traceback" not in err  # 3: flows to save
+    assert {a["proof"]["verdict"] for a in inventory["actions"]} == {"equivalent"}, inventory["actions"]
+
+
 def test_odd_but_plausible_shapes_are_read_and_nonsense_is_refused_per_job(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     flows = flows_of(FIXTURES / "odd-shapes.yaml")

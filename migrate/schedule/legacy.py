@@ -86,19 +86,31 @@ def _reads_differently(old: str, new: str) -> list[str]:
 
 def rundeck_quartz_text(schedule: dict[str, Any]) -> str:
     """Rundeck's structured schedule (`time`, `weekday`, `dayofmonth`, `month`, `year`) as the
-    Quartz expression Rundeck itself builds from it."""
+    Quartz expression Rundeck itself builds from it: ScheduledExecution.fromMap takes a day of month
+    (but `?`) and sets the weekday to `?`, else the weekdays (`*` when neither is given). A weekday
+    beside a day of month is ignored so (see `rundeck_ignored_weekday`)."""
     time = schedule.get("time") or {}
-    weekday = str((schedule.get("weekday") or {}).get("day", "*"))
+    weekday = (schedule.get("weekday") or {}).get("day")
     dayofmonth = (schedule.get("dayofmonth") or {}).get("day")
-    dom, dow = ("?", weekday) if dayofmonth is None else (str(dayofmonth), "?")
-    if dayofmonth is not None and weekday not in ("*", "?"):
-        raise Rejection("DOM_AND_DOW", "a Rundeck schedule with both a day of month and a weekday")
+    if dayofmonth is not None and str(dayofmonth) != "?":
+        dom, dow = str(dayofmonth), "?"
+    else:
+        dom, dow = "?", "*" if weekday is None else str(weekday)
     month = schedule.get("month", "*")
     month = month.get("month", "*") if isinstance(month, dict) else month
     year = schedule.get("year", "*")
     year = year.get("year", "*") if isinstance(year, dict) else year
     return " ".join(str(v) for v in (time.get("seconds", "0"), time.get("minute", "0"), time.get("hour", "0"),
                                      dom, month, dow, year))
+
+
+def rundeck_ignored_weekday(schedule: dict[str, Any]) -> str | None:
+    """The weekdays a structured schedule names beside a day of month, which Rundeck ignores."""
+    weekday = (schedule.get("weekday") or {}).get("day")
+    dayofmonth = (schedule.get("dayofmonth") or {}).get("day")
+    if dayofmonth is None or str(dayofmonth) == "?" or weekday is None or str(weekday) in ("*", "?"):
+        return None
+    return str(weekday)
 
 
 HOURS_MINUTES = re.compile(r"^\s*(\d+)\s*Hour\(s\),\s*(\d+)\s*Minute\(s\)\s*$", re.IGNORECASE)

@@ -30,7 +30,7 @@ import yaml
 from defusedxml import ElementTree
 
 from migrate.config import SourceSettings
-from migrate.schedule.legacy import rundeck_quartz_text
+from migrate.schedule.legacy import rundeck_ignored_weekday, rundeck_quartz_text
 from migrate.schedule.result import Rejection
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
@@ -42,6 +42,10 @@ MANUAL = "a Rundeck job with no schedule, run by hand"
 # (A script may also read the variable by its bare name: os.environ["RD_OPTION_ENV"].)
 OPTION_REFERENCE = re.compile(r"\$\{option\.[A-Za-z0-9_.-]+\}|@option\.[A-Za-z0-9_.-]+@"
                               r"|(?:\$\{?)?\bRD_OPTION_[A-Za-z0-9_]+\b\}?")
+# Rundeck's context of a run: the job's (`${job.execid}`, `$RD_JOB_NAME`) and the node's
+# (`${node.hostname}`, `@node.name@`, `$RD_NODE_NAME`), which Rundeck set for each step.
+CONTEXT_REFERENCE = re.compile(r"\$\{(?:job|node)\.[A-Za-z0-9_.-]+\}|@(?:job|node)\.[A-Za-z0-9_.-]+@"
+                               r"|(?:\$\{?)?\bRD_(?:JOB|NODE)_[A-Za-z0-9_]+\b\}?")
 # An ordinary file expands to about its own size (nodes plus characters); aliases may repeat a
 # little of it, never this much.
 EXPANSION_FACTOR, EXPANSION_FLOOR = 10, 1_000_000
@@ -346,7 +350,12 @@ def _schedule(flow: FlowRows, job: dict[str, Any]) -> None:
         flow.schedule = _text(schedule["crontab"], "schedule.crontab")
         return
     try:
-        flow.schedule = rundeck_quartz_text(_structured_schedule(schedule))
+        structured = _structured_schedule(schedule)
+        flow.schedule = rundeck_quartz_text(structured)
+        if (ignored := rundeck_ignored_weekday(structured)) is not None:
+            flow.warn("WEEKDAY_IGNORED", f"the schedule names day of month {structured['dayofmonth']['day']} and "
+                                         f"weekday {ignored}: Rundeck fires on that day of the month whatever the "
+                                         "weekday (it sets the weekday to ?), and so does the flow")
         # The source, for the proof (mapping/flows.py), which reads the structured fields itself
         flow.cells.update(source_schedule=json.dumps(schedule, sort_keys=True, default=str), source_grammar="rundeck")
     except Malformed as error:
@@ -542,23 +551,31 @@ def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str])
 
 
 def _option_references(flow: FlowRows, steps: list[Any]) -> None:
-    """Option references in the steps' commands, scripts and arguments: kept as written, and named,
-    since nothing replaces them with the values once the text runs as a task."""
-    found: dict[str, list[str]] = {}
+    """Option and context references in the steps' commands, scripts and arguments: kept as
+    written, and named, since nothing replaces them with the values once the text runs as a task."""
     texts = [(task["task_id"], task["command"]) for task in flow.tasks]
     texts += [(str(number), _text(step.get("args"), f"step {number} args"))
               for number, step in enumerate(steps, 1) if isinstance(step, dict) and _given(step.get("args"))]
+    if options := _references(OPTION_REFERENCE, texts):
+        flow.warn("OPTION_REFERENCE", f"the steps refer to Rundeck options {options}, which Rundeck replaced with "
+                                      "the option values before a step ran; EnOS parameters use another syntax, so "
+                                      "the text is kept as written and nothing resolves it: the flow's parameters "
+                                      "carry the values, rewrite the references to use them")
+    if context := _references(CONTEXT_REFERENCE, texts):
+        flow.warn("CONTEXT_REFERENCE", f"the steps refer to Rundeck's context of a run {context} (the job's name, "
+                                       "execution id, user…, the node's name and host), which Rundeck set for each "
+                                       "step; nothing sets them in a task: kept as written, they are empty there")
+
+
+def _references(pattern: re.Pattern[str], texts: list[tuple[str, str]]) -> str:
+    """Each reference the texts make, with the steps that make it."""
+    found: dict[str, list[str]] = {}
     for step, text in texts:
-        for reference in OPTION_REFERENCE.findall(text):
+        for reference in pattern.findall(text):
             found.setdefault(reference, [])
             if step not in found[reference]:
                 found[reference].append(step)
-    if found:
-        named = ", ".join(f"{reference} (step {', '.join(steps_of)})" for reference, steps_of in found.items())
-        flow.warn("OPTION_REFERENCE", f"the steps refer to Rundeck options {named}, which Rundeck replaced with the "
-                                      "option values before a step ran; EnOS parameters use another syntax, so the "
-                                      "text is kept as written and nothing resolves it: the flow's parameters carry "
-                                      "the values, rewrite the references to use them")
+    return ", ".join(f"{reference} (step {', '.join(steps_of)})" for reference, steps_of in found.items())
 
 
 def _execution(flow: FlowRows, job: dict[str, Any]) -> None:
