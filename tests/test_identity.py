@@ -291,6 +291,36 @@ def test_names_that_differ_only_in_what_does_not_show_are_one_flow(tmp_path: Pat
     assert code == 0 and set(again["by_status"]) <= {"saved", "unchanged"}, again
 
 
+def test_a_name_of_another_spelling_finds_the_live_flow_of_that_name_never_a_twin(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The live flows are found by their names as the eye reads them, as the rows are: a row named
+    `job_0042 `, `job_0042` + a zero-width space or `ｊob_0042` met `job_0042`, another source's
+    flow, by its exact name only, and `create_missing` made a second flow that looks the same in
+    every list (found by a fresh operator). It is NAME_TAKEN, as the plain spelling is."""
+    from conftest import write_config
+
+    config = write_config(tmp_path, state=base_state(flows=0), run={"create_missing": True}, rows=[
+        {"flow_id": "", "flow_name": "job_0042", "schedule": "0 0 9 * * ? *", "owners": "alice", "task_id": ""}])
+    config.write_text(config.read_text(encoding="utf-8").replace('id = "flow_id"\n', "").replace(
+        '[mapping.tasks]\ntask_id = "task_id"\n', "").replace(
+        'emulator_config = "state.json"\n', 'emulator_config = "state.json"\nemulator_state = "service.sqlite"\n'),
+        encoding="utf-8")
+    code, run = cli_json(capsys, "run", str(config))
+    assert code == 0 and run["by_status"] == {"created": 1}, run
+    other = config.read_text(encoding="utf-8").replace("[defaults]", '[mapping]\nidentity_scope = "elsewhere"\n'
+                                                                     "[defaults]", 1)
+    config.write_text(other, encoding="utf-8")
+    for spelling in ("job_0042 ", "job_0042\u200b", "\uff4aob_0042", "job_0042"):
+        config.parent.joinpath("export.csv").write_text(
+            f"flow_id,flow_name,schedule,owners,task_id\n,{spelling},0 0 9 * * ? *,alice,\n", encoding="utf-8")
+        code, plan = cli_json(capsys, "plan", str(config))
+        [action] = plan["actions"]
+        assert code == 5 and action["errors"][0]["code"] == "NAME_TAKEN", (spelling, action)
+        code, run = cli_json(capsys, "run", str(config))
+        assert code == 2 and run["errors_by_code"] == {"NAME_TAKEN": 1}, (spelling, run)  # failed: nothing saved
+    assert list(live_flows(config.parent / "service.sqlite")) == ["job_0042"]  # no twin of any spelling
+
+
 def read_lines(log: Path) -> list[dict[str, Any]]:
     return [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines() if text.strip()]
 

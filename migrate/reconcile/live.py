@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from migrate.mapping.identity import marker_of
+from migrate.mapping.identity import marker_of, name_key
 from migrate.reconcile.compare import remote_graph
 
 SCAN_CONCURRENCY = 16  # reads of the marker scan in flight at once (the pacer sets their rate)
@@ -88,9 +88,11 @@ class LiveFlows:
         self.scopes = scopes
         self._read = read
         self.export = export  # Export Flow's data (the tasks' bodies), where a plan compares them
+        # By the name as the eye reads it (identity.name_key): `job_0042 ` finds `job_0042`, and a
+        # flow of the other spelling is never made beside it (two flows that look one in every list).
         self.by_name: dict[str, list[Listed]] = {}
         for item in listed:
-            self.by_name.setdefault(item.name, []).append(item)
+            self.by_name.setdefault(name_key(item.name), []).append(item)
         self.editable = [item for item in listed if item.editable]
         self.names = {item.flow_id: item.name for item in listed}
         self._read_flows: dict[str, dict[str, Any]] = {}
@@ -142,7 +144,7 @@ class LiveFlows:
     async def find(self, name: str, digest: str | None) -> Match | Refusal | None:
         """The live flow a flow of this name and marker digest saves into; None: there is none
         (it would be created); a Refusal when saving would overwrite what is not ours."""
-        candidates = self.by_name.get(name, [])
+        candidates = self.by_name.get(name_key(name), [])
         editable = [item for item in candidates if item.editable]
         unmarked: list[tuple[Listed, dict[str, Any]]] = []
         marked: list[Match] = []
@@ -193,7 +195,7 @@ class LiveFlows:
         would make two flows of one name, and every later lookup by name (ours, Import's links by
         name, an operator's) would be ambiguous."""
         ours = {renamed.flow_id, *self._twins.get(digest, [])}
-        held = sorted((item for item in self.by_name.get(name, []) if item.flow_id not in ours),
+        held = sorted((item for item in self.by_name.get(name_key(name), []) if item.flow_id not in ours),
                       key=lambda item: (len(item.flow_id), item.flow_id))
         if not held:
             return None
