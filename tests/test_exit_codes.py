@@ -62,6 +62,37 @@ def test_an_empty_run_id_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "run id ''" in err and "Traceback" not in err
 
 
+def test_a_run_started_with_sigint_ignored_keeps_it_ignored_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """A script's background job (`migrate run … &`) starts with SIGINT ignored, so that Ctrl-C in
+    the terminal is not for it. The tool kept that while it started, then took SIGINT as a stop
+    once it sent (so `disable` stopped where `edit` went on: found by a fresh operator). SIGINT
+    now stays ignored throughout; SIGTERM stops the run as ever."""
+    def saved() -> int:
+        return sum(log.read_text().count('"status":"saved"') for log in (tmp_path / "results").glob("*.jsonl"))
+
+    def until(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while saved() < count:
+            assert process.poll() is None and time.monotonic() < deadline, process.poll()
+            time.sleep(0.05)
+
+    flows = 120
+    write_config(tmp_path, state=base_state(flows=flows, tasks_per_flow=1), rows=export_rows(flows),
+                 run={"rate_per_second": 20})
+    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", "run.toml"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    until(5)
+    process.send_signal(signal.SIGINT)
+    at_the_signal = saved()
+    until(at_the_signal + 10)  # it went on
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    assert saved() < flows  # SIGTERM stopped it before the end
+
+
 def test_the_resume_command_printed_on_ctrl_c_works_as_printed(tmp_path: Path) -> None:
     flows = 120
     write_config(tmp_path, state=base_state(flows=flows, tasks_per_flow=1), rows=export_rows(flows),

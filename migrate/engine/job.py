@@ -140,20 +140,24 @@ def interrupts_to(runner: Runner) -> Iterator[None]:
     # remove_signal_handler resets to the default, which would make a SIGTERM during the
     # summary exit 143: the handlers from before the run are put back after it.
     before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    for signum in before:
+    # A SIGINT the process was started ignoring (a script's background job: the shell's `cmd &`)
+    # stays ignored, as while the tool starts (cli.py): Ctrl-C in that terminal is not for it.
+    taken = {signum: handler for signum, handler in before.items()
+             if not (signum == signal.SIGINT and handler is signal.SIG_IGN)}
+    for signum in taken:
         loop.add_signal_handler(signum, runner.interrupt)
     try:
         yield
     finally:
         # Blocked while swapped: remove_signal_handler passes through the default, where a
         # SIGTERM would end the process (143); a signal held meanwhile goes to the handler put back.
-        signal.pthread_sigmask(signal.SIG_BLOCK, before)
+        signal.pthread_sigmask(signal.SIG_BLOCK, taken)
         try:
-            for signum, handler in before.items():
+            for signum, handler in taken.items():
                 loop.remove_signal_handler(signum)
                 signal.signal(signum, handler)
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, before)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, taken)
 
 
 def resume_command(settings: Settings, run_id: str, prune: str | None = None, shard: Shard | None = None) -> str:
