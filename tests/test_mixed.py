@@ -328,7 +328,7 @@ def test_two_crontabs_sharing_a_job_name_both_files_in_the_duplicate(tmp_path: P
     plan = _plan(capsys, _config(tmp_path, "hosts", folder, "auto", {"user": "ops"}), "--offline")
     [duplicate] = plan["invalid_flows"]
     [error] = duplicate["errors"]
-    assert error["code"] == "DUPLICATE" and error["field"] == "source", error
+    assert error["code"] == "DUPLICATE" and error["field"] == "name", error  # as a plan against the service says it
     assert "hostA.cron" in error["message"] and "hostB.cron" in error["message"], error
     assert "identity_scope" in error["message"], error
 
