@@ -121,7 +121,7 @@ def snapshot(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def exported_ids(capsys: pytest.CaptureFixture[str], folder: Path, *criteria: str) -> list[int]:
     out = folder / "selected.jsonl"
-    code, _, err = run_cli(capsys, "export", str(config(folder)), "--out", str(out), *criteria)
+    code, _, err = run_cli(capsys, "export", str(config(folder)), "--out", str(out), "--overwrite", *criteria)
     assert code == 0, err
     return [flow["flowId"] for flow in snapshot(out)[1]]
 
@@ -214,6 +214,31 @@ def test_ids_file_and_the_listing_first(service: Path, tmp_path: Path, capsys: p
     assert code == 0, err
     assert [f["flowId"] for f in snapshot(out)[1]] == [2001, 2002]
     assert "6 requests (2 get, 2 export, 1 getMyFlow, 1 listWorkFlowDirs)" in text  # Get and Export only for the two
+
+
+def test_a_backup_is_never_written_over_unless_asked(service: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Yesterday's full backup, exported again over one flow, was replaced without a word (found
+    by a fresh operator): an existing file is refused, untouched, before the service is read;
+    --overwrite replaces it (a nightly backup to one path)."""
+    out = tmp_path / "backup.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--out", str(out))
+    assert code == 0, err
+    full = out.read_bytes()
+    code, text, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids_of(tmp_path, "2001")),
+                              "--out", str(out))
+    assert code == 1 and text == "" and err.strip() == (f"migrate: {out} exists: a backup is never written over; "
+                                                         "choose another file, or add --overwrite to replace it")
+    assert out.read_bytes() == full
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids_of(tmp_path, "2001")),
+                           "--out", str(out), "--overwrite")
+    assert code == 0 and [f["flowId"] for f in snapshot(out)[1]] == [2001], err
+
+
+def ids_of(folder: Path, *ids: str) -> Path:
+    path = folder / "ids.txt"
+    path.write_text("\n".join(ids) + "\n", encoding="utf-8")
+    return path
 
 
 def test_a_selection_that_matches_nothing_exits_1_with_one_line(service: Path, tmp_path: Path,

@@ -18,7 +18,10 @@ def add_parser(verbs: Any) -> None:
     export = verbs.add_parser("export", help="a snapshot of live flows (a selection) to a JSON Lines file")
     export.add_argument("config", type=Path)
     export.add_argument("--out", type=Path, required=True, metavar="FILE",
-                        help="the snapshot (JSON Lines: a header line, then one flow a line)")
+                        help="the snapshot (JSON Lines: a header line, then one flow a line); a file that exists "
+                             "is refused (a backup is never written over) unless --overwrite")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace FILE if it exists (a nightly backup to one path)")
     add_selection_arguments(export)
 
 
@@ -29,6 +32,10 @@ def execute(args: argparse.Namespace) -> int:
     from migrate.selection import selection_from_args
 
     selection = selection_from_args(args)  # a bad criterion is refused before the config is read
+    if not args.overwrite and (args.out.exists() or args.out.is_symlink()):
+        # Yesterday's full backup written over by today's narrower export is a backup lost.
+        return fail(f"{args.out} exists: a backup is never written over; choose another file, or add --overwrite "
+                    "to replace it")
     settings = load_settings(args.config)
     result = read_selection(settings, selection)
     if not result.flows:
