@@ -242,6 +242,9 @@ def test_delete_in_dependency_waves_then_restore_recreates_them(service: Path,
     code, report, err = cli(capsys, "restore", str(before_file(service, "gone")), "--config", str(config(service)),
                             "--apply", "--run-id", "back")
     assert code == 0 and report["by_status"] == {"created": 50}, err
+    # Nothing existed to be saved over: no before file, and no line names one (each named a file never written)
+    assert not before_file(service, "back").exists()
+    assert not any("before" in json.loads(line) for line in Path(report["result_log"]).read_text().splitlines()[1:])
     end = export(capsys, service, "end.jsonl")
     assert [f["flowId"] for f in end] == [f["flowId"] for f in start]
     differences = [(f["flowId"], key) for f, g in zip(start, end, strict=True)

@@ -344,7 +344,8 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
         continues = resume and path.is_file()
         result = asyncio.run(run_job(derived, run_id=run_id, resume=continues, plan=plan_path, held_lock=True,
                                      resume_hint=hint, saved_status=saved_status,
-                                     line_extra={"before": str(before)}))
+                                     # a run that only creates flows has no before file to name
+                                     line_extra={"before": str(before)} if before.is_file() else None))
     code = result.exit_code
     if plan is not None and _not_sent(plan):  # their lines were written before the run's own
         from migrate.engine.job import read_log_lines
