@@ -223,6 +223,11 @@ def test_an_import_whose_answer_is_lost_never_makes_a_twin(tmp_path: Path, capsy
     assert first["emulator"]["faults"], "the faults must have hit some Imports"
     assert stored_names(service) == sorted(live_flows(service)) and len(stored_names(service)) == 12
     assert sum(first["emulator"]["faults"].values()) > 0
+    # Each line says what its Import went through: its tries counted, a lost answer named (a fresh
+    # operator saw "created", attempts 1, "OK" on every line of a run whose Imports all lost their answers)
+    lines = read_lines(Path(first["result_log"]))
+    landed = [line for line in lines if line.get("msg", "").startswith("the Import's answer was lost")]
+    assert landed and all(line["attempts"] >= 2 and line["msg"].endswith("then saved: OK") for line in landed), landed
     code, second = cli_json(capsys, "run", str(config))
     assert code == 0 and len(stored_names(service)) == 12
     assert set(second["by_status"]) <= {"saved", "unchanged"}, second

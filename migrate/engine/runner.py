@@ -420,6 +420,9 @@ class Runner:
                 self._record_flow(flow, "failed", sha, saved, started, f"{why}: " + "; ".join(changed),
                                   flow_id=flow_id, input_sha=input_sha)
                 return
+        if sending.attempts or sending.notes:  # the Import before the save: its tries, what became of it
+            saved.attempts += sending.attempts
+            note = "; then saved: ".join([*sending.notes, note or saved.msg or "OK"])
         self._record_flow(flow, status, sha, saved, started, note, flow_id=flow_id, input_sha=input_sha, body=body,
                           compared=compared)
 
@@ -734,6 +737,9 @@ class Runner:
         data = made.answer.data if made.answer is not None else None
         if made.result != "ok" or not isinstance(data, dict) or "flowId" not in data:
             return made
+        sending.attempts += made.attempts
+        if made.msg == IMPORT_LANDED:
+            sending.notes.append(IMPORT_LANDED)
         return str(data["flowId"])
 
     async def _imported(self, flow: ReadyFlow, flow_id: str | None) -> str | Exchange | None:
@@ -874,9 +880,12 @@ STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sen
 
 @dataclass
 class _Sending:
-    """Whether a request that may change the flow has left (so its outcome must be recorded)."""
+    """Whether a request that may change the flow has left (so its outcome must be recorded), and
+    what the steps before its save (an Import) add to its line."""
 
     sent: bool = False
+    attempts: int = 0  # the Import's tries: `attempts` counts every request sent to change the flow
+    notes: list[str] = field(default_factory=list)  # said on its line before the save's own words
 
 
 def _data(read: Exchange) -> dict[str, Any]:
