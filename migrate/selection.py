@@ -16,6 +16,7 @@ import argparse
 import fnmatch
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -149,10 +150,19 @@ def _ids_in(path: Path) -> list[str]:
     for number, line in enumerate(text.splitlines(), 1):
         text = line.split("#", 1)[0].strip()
         if text:
-            if not text.isdigit():
-                raise SelectionError(f"{path}:{number}: {text!r} is not a flow id")
-            ids.append(text)
+            ids.append(_selected_id(text, f"{path}:{number}: {text!r}"))
     return ids
+
+
+def _selected_id(text: str, where: str) -> str:
+    """A flow id as the service reads it (service/model.py canonical_id): `0005` selects flow 5,
+    as an export's row does; full-width digits, signs and 0 are no id (it matched nothing)."""
+    from migrate.service.model import canonical_id  # pydantic: not at start-up, where the parser is built
+
+    try:
+        return canonical_id(text)
+    except ValueError as error:
+        raise SelectionError(f"{where} is not a flow id: it {error}") from None
 
 
 def _snapshot_ids(path: Path) -> list[str]:
@@ -171,11 +181,8 @@ def make_selection(*, ids: Iterable[str] = (), names: Iterable[str] = (), name_r
                    recursive: bool = False, active: str | None = None, cycles: Iterable[str] = (),
                    modified_since: str | None = None) -> Selection:
     """A Selection, each value checked: a bad one is refused before any request is made."""
-    ids = tuple(dict.fromkeys(str(i).strip() for i in ids))
-    bad = [i for i in ids if not i.isdigit()]
-    if bad:
-        raise SelectionError(f"id {bad[0]!r} is not a flow id")
-    regexes = tuple(name_regexes)
+    ids = tuple(dict.fromkeys(_selected_id(str(i).strip(), f"id {str(i).strip()!r}") for i in ids))
+    regexes = tuple(_composed(pattern) for pattern in name_regexes)
     for pattern in regexes:
         try:
             re.compile(pattern)
@@ -191,7 +198,8 @@ def make_selection(*, ids: Iterable[str] = (), names: Iterable[str] = (), name_r
             date.fromisoformat(modified_since)
         except ValueError:
             raise SelectionError(f"modified since {modified_since!r} is not a date (YYYY-MM-DD)") from None
-    return Selection(ids=ids, names=tuple(names), name_regexes=regexes, owners=tuple(owners), dir_ids=tuple(dir_ids),
+    return Selection(ids=ids, names=tuple(_composed(name) for name in names), name_regexes=regexes,
+                     owners=tuple(owners), dir_ids=tuple(dir_ids),
                      dirs=tuple(d.strip("/") for d in dirs), recursive=recursive,
                      active=None if active is None else int(active), cycles=cycles, modified_since=modified_since)
 
@@ -202,10 +210,16 @@ def listing_matches(selection: Selection, flow_id: str, name: str, cycle: str | 
     if selection.ids and flow_id not in selection.id_set:
         return False
     if (selection.names or selection.name_regexes) and not (
-            any(fnmatch.fnmatchcase(name, glob) for glob in selection.names)
-            or any(re.search(pattern, name) for pattern in selection.name_regexes)):
+            any(fnmatch.fnmatchcase(_composed(name), glob) for glob in selection.names)
+            or any(re.search(pattern, _composed(name)) for pattern in selection.name_regexes)):
         return False
     return not selection.cycles or cycle is None or cycle in selection.cycles
+
+
+def _composed(text: str) -> str:
+    """Unicode's composed form (NFC): `é` typed as e + a combining accent (a Mac's file names, some
+    terminals) is the `é` a name holds; the two look alike and are one name to the eye."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def flow_matches(selection: Selection, flow: Mapping[str, Any]) -> bool:

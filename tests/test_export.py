@@ -235,6 +235,37 @@ def test_a_backup_is_never_written_over_unless_asked(service: Path, tmp_path: Pa
     assert code == 0 and [f["flowId"] for f in snapshot(out)[1]] == [2001], err
 
 
+def test_ids_are_read_as_the_service_reads_them(service: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`0002001` selects flow 2001, as an export's row does; full-width digits are no id (they were
+    taken for one and matched nothing, found by a fresh operator), nor is 0."""
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--id", "02001",
+                           "--ids-file", str(ids_of(tmp_path, "0002002")), "--out", str(tmp_path / "two.jsonl"))
+    assert code == 0 and [f["flowId"] for f in snapshot(tmp_path / "two.jsonl")[1]] == [2001, 2002], err
+    for spelling in ("\uff12\uff10\uff10\uff11", "0", "-2001"):
+        code, _, err = run_cli(capsys, "export", str(config(service)), "--id", spelling, "--out", str(tmp_path / "x"))
+        assert code == 1 and f"id {spelling!r} is not a flow id: it must be a numeric id" in err, err
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids_of(tmp_path, "\uff12001")),
+                           "--out", str(tmp_path / "x"))
+    assert code == 1 and f"{tmp_path / 'ids.txt'}:1: '\uff12001' is not a flow id" in err, err
+
+
+def test_a_name_typed_decomposed_selects_the_composed_name() -> None:
+    """`Ünïcödé` typed as letters and combining accents (NFD, as a Mac's terminal may) is the name
+    the service holds composed (NFC): they look alike, and were not selected alike."""
+    import unicodedata
+
+    from migrate.selection import listing_matches, make_selection
+
+    held = unicodedata.normalize("NFC", "Ünïcödé-naïve")
+    typed = unicodedata.normalize("NFD", held)
+    assert typed != held
+    assert listing_matches(make_selection(names=[typed]), "1", held, None)
+    assert listing_matches(make_selection(name_regexes=[unicodedata.normalize("NFD", "cödé-")]), "1", held, None)
+    assert listing_matches(make_selection(names=["Ünïc*"]), "1", typed, None)  # and a name the service holds so
+    assert not listing_matches(make_selection(names=["Unicode-naive"]), "1", held, None)
+
+
 def ids_of(folder: Path, *ids: str) -> Path:
     path = folder / "ids.txt"
     path.write_text("\n".join(ids) + "\n", encoding="utf-8")
