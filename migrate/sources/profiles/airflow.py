@@ -507,7 +507,8 @@ def _flow(entry: _Entry) -> FlowRows:
         return flow
     dag = entry.dag
     for disagreement in entry.disagreements:
-        flow.warn("DUPLICATE_DAG", f"DAG {entry.key} is listed more than once; {disagreement}")
+        flow.warn("DUPLICATE_DAG", f"DAG {entry.key} is read more than once (a page and its details, or two pages "
+                                   f"fetched while DAGs changed), and they disagree: {disagreement}")
     try:
         _schedule(flow, dag)
         _state(flow, dag)
