@@ -406,9 +406,11 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
     if unknown:
         named = [f"{entry.name} ({_why_not_read(entry, recognised(entry, profiles))})" for entry in unknown]
         raise NotRecognised(f"{folder}: a folder of exports, read entry by entry; these entries are not one export "
-                            f"each: {'; '.join(named)}. Put each export (a file, or a folder of one format's files "
-                            "that its profile reads as a whole) directly in the folder, or name the profile and "
-                            "point path at one export")
+                            f"each: {'; '.join(named)}. Move what is not an export (notes, a README) out of the "
+                            "folder: an entry is never passed over, since it may be an export this tool does not "
+                            "know. Put each export (a file, or a folder of one format's files that its profile "
+                            "reads as a whole) directly in the folder, or name the profile and point path at one "
+                            "export")
     read: dict[Path, Entry] = {}  # each at its first entry's place
     for profile, entry in found:
         if profile == "azkaban" and entry.is_dir() and _read_entry_by_entry(entry, profile):
