@@ -324,9 +324,9 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
     if now.moved:
         flow.warn("PERIOD_MOVED", f"{schedule.where} repeats every {_period(schedule)} from {anchor:%Y-%m-%d %H:%M} "
                                   f"({zone}); Azkaban adds the period to the time before, so {_why_moved(now)} moved "
-                                  f"it for good: it fires next at {now.at:%Y-%m-%d %H:%M}, not {now.planned:%H:%M}"
-                                  f"{'' if now.at.day == now.planned.day else f' on the {now.planned.day}th'}, and "
-                                  f"the flow fires as it does now ({converted.freq})")
+                                  f"it for good: it fires next at {now.at:%Y-%m-%d %H:%M}, not "
+                                  f"{now.planned:%Y-%m-%d %H:%M}, and the flow fires as it does now "
+                                  f"({converted.freq})")
     elif zone and (ahead := phase(schedule.period, now.at, zone, now.at + AHEAD)).moved:
         flow.warn("PERIOD_DAYLIGHT_SAVING", f"{schedule.where} repeats every {_period(schedule)} from "
                                             f"{anchor:%Y-%m-%d %H:%M} ({zone}): Azkaban adds the period to the time "
@@ -388,7 +388,6 @@ def _reaches_the_next_time(flow: FlowRows, schedule: AzkabanSchedule, anchor: da
                                      f"times were not read in the zone Azkaban ran them in; set [source] options "
                                      "server_timezone to the server's default.timezone.id")
     return reached
-
 
 
 def _end(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> None:
