@@ -42,7 +42,6 @@ class Sample:
     heads: tuple[str, ...]
     console_lines: tuple[str, ...] = ()  # see console_first_lines
 
-
     def any_name(self, *suffixes: str) -> bool:
         return any(name.lower().endswith(suffixes) for name in self.names)
 
