@@ -109,6 +109,7 @@ def test_cronies_quiet_prefix_and_random_ranges_are_read_as_cronie_reads_them(tm
         assert row["flow"].endswith(row["command"]) and row["flow_name"].startswith(row["command"].rsplit("/")[-1])
         [error] = json.loads(row["__errors__"])
         assert error["code"] == "RANDOM_TIME" and f"{field} is a time cronie draws at random" in error["message"]
+        assert row["active"] == "1"  # its one fault: no second error ("active is required") beside it
 
 
 def test_the_user_a_system_job_ran_as_is_named() -> None:

@@ -294,8 +294,9 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
             yield from held
             held.clear()
         flow = _job(number, line, words, system, default_user, occurrences)
+        ok = not flow.errors  # before cronie's marks: a random time is the flow's one fault, named alone
         _cronie_marks(flow, number, line.split(None, words)[:words], quiet)
-        if not flow.errors:
+        if ok:
             _environment_facts(flow, environment, cron_tz)
             flow.cells.update(active="1", desc=f"crontab: {line}"[:500])  # no line number: it moves
         yield flow
