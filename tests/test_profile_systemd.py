@@ -400,6 +400,8 @@ def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path:
             Environment="API_TOKEN=abc 123" DB_PASSWORD=hunter2
             EnvironmentFile=-/etc/default/sync
             ExecStop=/usr/bin/true
+            SetCredential=dbpass:s3cret-literal
+            SetCredential=apikey:an0ther-literal
             """,
         "nocommand.timer": "[Timer]\nOnCalendar=hourly\n",
         "nocommand.service": "[Service]\nType=oneshot\n",
@@ -422,6 +424,9 @@ def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path:
     assert {"key": "API_TOKEN", "value": "abc 123"} in json.loads(sync["params"])
     assert "hunter2" not in messages(sync["__warnings__"]) and "API_TOKEN, DB_PASSWORD" in messages(sync["__warnings__"])
     assert "ExecStop=/usr/bin/true" in messages(sync["__warnings__"])
+    # a credential's data is a secret itself: named by its id, never written into a warning (the plan, the log)
+    assert "SetCredential= credentials dbpass, apikey (their data withheld)" in messages(sync["__warnings__"])
+    assert "s3cret-literal" not in json.dumps(sync) and "an0ther-literal" not in json.dumps(sync)
     assert codes(flows["nocommand.timer"]["__errors__"]) == ["EMPTY_COMMAND"]
     orphan = flows["orphan.timer"]
     assert codes(orphan["__errors__"]) == ["MISSING_SERVICE"] and "orphan.service" in messages(orphan["__errors__"])

@@ -848,11 +848,23 @@ def _service_settings(flow: FlowRows, service: Unit) -> None:
         flow.warn("WORKING_DIRECTORY", f"{service.path}: the commands started in {resolved(flow, service, directory)}"
                                        "; a task's command runs where the service runs it: add a cd to the command "
                                        "if it needs that folder")
-    other = [f"{key}={service.value('Service', key)}" for key in service.keys("Service")
+    other = [_setting_shown(service, key) for key in service.keys("Service")
              if key not in (*SERVICE_CARRIED, "DynamicUser")]
     if other:
         flow.warn("SERVICE_SETTING", f"{service.path}: {', '.join(other)} not carried (a flow task has no such "
                                      "setting)")
+
+
+# Settings whose value is a secret itself (`SetCredential=ID:DATA`): named in a warning by their
+# credential's id alone, for a warning reaches the plan, the result log and whoever reads them.
+SECRET_SETTINGS = ("SetCredential", "SetCredentialEncrypted")
+
+
+def _setting_shown(service: Unit, key: str) -> str:
+    if key in SECRET_SETTINGS:  # every credential, by its id
+        ids = ", ".join(value.split(":", 1)[0] for value in service.values("Service", key) if value)
+        return f"{key}= credentials {ids} (their data withheld)"
+    return f"{key}={service.value('Service', key)}"
 
 
 def _unit_section(flow: FlowRows, unit: Unit) -> None:
