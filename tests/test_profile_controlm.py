@@ -725,6 +725,17 @@ def test_a_variable_with_two_values_keeps_the_first_and_says_so(tmp_path: Path) 
     assert "'prod'" in notes(rows[0])["VARIABLE_CONFLICT"] and "'test'" in notes(rows[0])["VARIABLE_CONFLICT"]
 
 
+def test_a_variable_that_looks_like_a_secret_is_named(tmp_path: Path) -> None:
+    """`%%DB_PASSWORD` set in the export becomes a flow parameter every owner and visitor reads: it
+    went without a word (a crontab's environment, a unit's, an Azkaban flow's say so)."""
+    rows = one(tmp_path, folder("F", job("A", element("VARIABLE", {"NAME": "%%DB_PASSWORD", "VALUE": "ctm-secret"}),
+                                         element("VARIABLE", {"NAME": "%%REGION", "VALUE": "emea"}),
+                                         DAYS="ALL", TIMEFROM="0100")))
+    said = notes(rows[0])["SECRET_PARAMETER"]
+    assert said.startswith("%%DB_PASSWORD (these look like secrets") and "REGION" not in said
+    assert "ctm-secret" not in said
+
+
 def test_older_autoedit_variables_are_parameters_too(tmp_path: Path) -> None:
     rows = one(tmp_path, folder("F", job("A", element("AUTOEDIT2", {"NAME": "%%REGION", "VALUE": "emea"}),
                                          element("AUTOEDIT", {"EXP": "%%TIER=gold"}), DAYS="ALL", TIMEFROM="0100")))

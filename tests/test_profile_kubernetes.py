@@ -402,6 +402,25 @@ def test_each_container_is_a_task_and_init_containers_are_reported() -> None:
     assert "seed (busybox:1.36)" in messages(cleanup[0]["__warnings__"])
 
 
+def test_a_secret_written_in_the_manifest_is_named_not_only_carried(tmp_path: Path) -> None:
+    """`env: - {name: DB_PASSWORD, value: …}` is text of the task's command once carried: it went
+    without a word (a crontab's or a unit's environment says ENVIRONMENT_SECRET). One from a Secret
+    (valueFrom) is passed on by name, not carried, and needs no such warning."""
+    path = tmp_path / "ledger.yaml"
+    path.write_text(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: ledger-close, namespace: finance}\n"
+        "spec:\n  schedule: '0 3 1 * *'\n  timeZone: Etc/UTC\n  jobTemplate:\n    spec:\n      template:\n"
+        "        spec:\n          restartPolicy: OnFailure\n          containers:\n          - name: close\n"
+        "            image: registry.example/ledger:3\n            env:\n            - {name: PERIOD, value: monthly}\n"
+        "            - {name: DB_PASSWORD, value: s3cr3t-literal-pw}\n"
+        "            - name: API_TOKEN\n              valueFrom: {secretKeyRef: {name: api, key: token}}\n",
+        encoding="utf-8")
+    [close] = flows_of(path)["finance/ledger-close"]
+    [said] = [m for m in json.loads(close["__warnings__"]) if m["code"] == "ENVIRONMENT_SECRET"]
+    assert "DB_PASSWORD look like secrets" in said["message"] and "API_TOKEN" not in said["message"]
+    assert "s3cr3t-literal-pw" not in said["message"]
+
+
 def test_what_the_job_and_pod_had_is_named() -> None:
     flows = flows_of(FIXTURES / "cronjobs-list.yaml")
     report = codes(flows["analytics/nightly-report"][0]["__warnings__"])

@@ -31,6 +31,7 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ import orjson
 
 from migrate.config import MappingSettings, SourceSettings
 from migrate.sources.readers import SourceRow
+
+# A parameter or variable whose name says it holds a secret (DB_PASSWORD, API_TOKEN): every profile
+# that carries one names it (ENVIRONMENT_SECRET, SECRET_PARAMETER), since owners and visitors read them.
+SECRET_NAME = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",

@@ -51,7 +51,7 @@ from typing import Any
 
 from migrate.config import SourceSettings
 from migrate.schedule.timezone import is_known_zone
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.azkaban_project import (
     EXPECTED,
     Graph,
@@ -73,7 +73,6 @@ from migrate.sources.profiles.azkaban_schedules import (
     apply_schedule,
     project_schedules,
 )
-from migrate.sources.profiles.crontab import SECRET_NAME
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("project", "schedules", "server_timezone")

@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("system", "user", "cron_tz")
@@ -111,7 +111,6 @@ def job_key(owner: str, command: str, occurrence: int) -> str:
 
 
 NAME_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
-SECRET_NAME = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
 
 
 def job_name(command: str, key: str) -> str:

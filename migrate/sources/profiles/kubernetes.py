@@ -67,7 +67,7 @@ import yaml
 from migrate.config import SourceSettings
 from migrate.schedule.result import Rejection
 from migrate.schedule.robfig import EVERY, convert_robfig, split_zone
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.rundeck import EXPANSION_FACTOR, EXPANSION_FLOOR, _check_expansion
 from migrate.sources.readers import SourceError, SourceRow
 
@@ -713,6 +713,12 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
         words += ["--entrypoint", command[0], image, *command[1:], *args]
     else:
         words += [image, *args]
+    secrets = [name for name in known if SECRET_NAME.search(name)]
+    if secrets:  # as a crontab's or a systemd unit's environment: the value is now text of the task
+        flow.warn("ENVIRONMENT_SECRET", f"{where}: {', '.join(secrets)} look like secrets written in the manifest: "
+                                        "carried in the task's command, which every owner and visitor of the flow "
+                                        "can read; move them to a Secret the command reads, or the service's own "
+                                        "secret store")
     if from_cluster:
         flow.warn("ENV_FROM_CLUSTER", f"{where}: {_names(from_cluster)} came from the cluster: not carried as values; "
                                       "the command passes each named variable on from the worker's environment")

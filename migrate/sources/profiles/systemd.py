@@ -69,8 +69,7 @@ from pathlib import Path, PurePosixPath
 from migrate.config import SourceSettings
 from migrate.schedule.result import INVALID_SYNTAX, Rejection
 from migrate.schedule.systemd import CalendarEvent, convert_calendar, merge_calendars, parse_calendar
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
-from migrate.sources.profiles.crontab import SECRET_NAME
+from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 from migrate.sources.tree import tree_files
 

@@ -11,7 +11,7 @@ from collections.abc import Set as AbstractSet
 from xml.etree.ElementTree import Element
 
 from migrate.schedule.controlm import MONTH_FLAGS
-from migrate.sources.profiles import FlowRows, parameters_text
+from migrate.sources.profiles import SECRET_NAME, FlowRows, parameters_text
 from migrate.sources.profiles.controlm.commands import PARM, PLUGIN_VARIABLE, variables
 from migrate.sources.profiles.controlm.elements import (
     RULE_DEFINITIONS,
@@ -80,6 +80,9 @@ def facts(folder: Folder, flow: FlowRows) -> None:
                 notes.add("VARIABLE_CONFLICT", f"{name} is {parameters[key]!r} and, in {label}, {value!r}")
             parameters.setdefault(key, value)
     flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in parameters.items()])
+    for key in parameters:
+        if SECRET_NAME.search(key):  # as a crontab's environment: the value is now a parameter anyone sees
+            notes.add("SECRET_PARAMETER", f"%%{key}")
     flow.cells["owners"] = ",".join(dict.fromkeys(run_as))
     for task in flow.tasks:
         if "%%" in task["command"]:

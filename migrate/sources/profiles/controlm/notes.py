@@ -44,6 +44,8 @@ EXPLANATIONS = {
                           "written: nothing resolves them in a task. Their values set in the export are the flow's "
                           "parameters",
     "VARIABLE_CONFLICT": "one flow has one set of parameters: the first value is kept",
+    "SECRET_PARAMETER": "these look like secrets: carried as flow parameters, which every owner and visitor of the "
+                        "flow can read; move them to the service's own secret store",
     "ATTRIBUTE_NOT_CARRIED": "not carried",
     "CONDITION_DATE": "a relation joins tasks of the same flow run",
     "CONDITION_OR": "carried as relations to all of them: the task waits for every one",
