@@ -555,6 +555,40 @@ def test_a_job_without_criteria_in_a_smart_folder_takes_the_folders_rule(tmp_pat
     assert json.loads(rows[0]["params"]) == [{"key": "LOG_ROOT", "value": "/var/log/apps"}]
 
 
+@pytest.mark.parametrize(("where", "timing", "said"), [
+    ("smart", {"TIMEFROM": "0800", "TIMETO": "1200", "CYCLIC": "1", "INTERVAL": "00030M"},
+     "SMART folder OPS has its own time window or cycle (TIMEFROM=0800, TIMETO=1200, CYCLIC=1, INTERVAL=00030M)"),
+    ("smart", {"TIMEFROM": "0300"}, "SMART folder OPS has its own time window or cycle (TIMEFROM=0300)"),
+    ("sub", {"TIMEFROM": "2200", "TIMETO": ">"}, "SUB_FOLDER NIGHT has its own time window or cycle (TIMEFROM=2200)"),
+])
+def test_a_folders_own_time_window_or_cycle_is_refused_not_dropped(tmp_path: Path, where: str,
+                                                                 timing: dict[str, str], said: str) -> None:
+    """A SMART folder (or SUB_FOLDER) with its own TIMEFROM, TIMETO, CYCLIC and INTERVAL: Control-M
+    ran its jobs only within them. The flow took its jobs' criteria alone, proved them equivalent
+    to themselves, and fired once at New Day (found in a Control-M 9.0.21-shaped export)."""
+    extract = job("EXTRACT", WEEKDAYS="1,2,3,4,5")
+    if where == "smart":
+        made = smart("OPS", extract, **timing)
+    else:
+        made = smart("OPS", element("SUB_FOLDER", {"JOBNAME": "NIGHT", "TASKTYPE": "Sub-Table", **EVERY_MONTH,
+                                                   **timing}, extract))
+    rows = one(tmp_path, made, new_day="0700")
+    errors = notes(rows[0], "__errors__")
+    assert list(errors) == ["FOLDER_TIMING"] and said in errors["FOLDER_TIMING"], errors
+    # the defaults real exports write (not cyclic, an interval of none, no end) are no timing of their own
+    quiet = one(tmp_path, smart("OPS", job("EXTRACT", WEEKDAYS="1,2,3,4,5", TIMEFROM="0800"), CYCLIC="0",
+                                INTERVAL="00001M", TIMETO=">", TIMEFROM=""), new_day="0700")
+    assert quiet[0]["__errors__"] == "" and quiet[0]["schedule"] == "0 0 8 ? * 2-6 *"
+
+
+def test_a_smart_folders_active_period_is_its_jobs(tmp_path: Path) -> None:
+    """ACTIVE_FROM and ACTIVE_TILL on the SMART folder bound its jobs' order dates: the flow's start
+    date and end. They were dropped without a word (the same on a job were carried)."""
+    rows = one(tmp_path, smart("OPS", job("EXTRACT", WEEKDAYS="1,2,3,4,5", TIMEFROM="0800"),
+                               ACTIVE_FROM="20270104", ACTIVE_TILL="20271231"), new_day="0700")
+    assert rows[0]["start_date"] == "2027-01-04" and "20271231" in notes(rows[0])["END_DATE"]
+
+
 def test_a_jobs_own_days_are_within_its_smart_folders(tmp_path: Path) -> None:
     rows = one(tmp_path, smart("S", job("A", TIMEFROM="0600", DAYS="1-7", DAYS_AND_OR="A"),
                                rule("MONDAYS", WEEKDAYS="1")), new_day="0000")

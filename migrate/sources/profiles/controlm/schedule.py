@@ -21,7 +21,7 @@ from migrate.sources.profiles import FlowRows
 from migrate.sources.profiles.controlm.criteria import timing
 from migrate.sources.profiles.controlm.days import job_rules
 from migrate.sources.profiles.controlm.elements import OK_CODES
-from migrate.sources.profiles.controlm.model import Folder, Job, Malformed
+from migrate.sources.profiles.controlm.model import Folder, Job, Malformed, all_subs
 from migrate.sources.profiles.end_dates import report_end
 
 IANA_LIKE = re.compile(r"^(?:[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+|UTC|GMT)$")
@@ -58,8 +58,33 @@ def _zone(folder: Folder, job: Job) -> str:
                                         f"\"{written}=Area/City\"")
 
 
+# A SMART folder's (or SUB_FOLDER's) own time window and cycle: Control-M ran its jobs only within
+# them, which the jobs' own criteria do not say.
+FOLDER_TIMING = ("TIMEFROM", "TIMETO", "FROM_DAYSOFFSET", "TO_DAYSOFFSET", "CYCLIC", "INTERVAL",
+                 "CYCLIC_INTERVAL_SEQUENCE", "CYCLIC_TIMES_SEQUENCE")
+NOT_SET = ("", "0", "+00", "00000M", "N", ">")  # TIMETO `>`: no end, as none written
+
+
+def _folder_timing(folder: Folder) -> None:
+    """Refused: a flow whose jobs' schedule leaves out their folder's own time window or cycle
+    would fire at other times than Control-M ran them (a folder cyclic every 30 minutes from 08:00
+    became one run at New Day)."""
+    for scope in (folder.scope, *all_subs(folder.scope)):
+        cyclic = scope.attributes.get("CYCLIC", "").strip() == "1"
+        written = [f"{name}={scope.attributes[name].strip()}" for name in FOLDER_TIMING
+                   if scope.attributes.get(name, "").strip() not in NOT_SET
+                   and (cyclic or name not in ("INTERVAL", "CYCLIC_INTERVAL_SEQUENCE", "CYCLIC_TIMES_SEQUENCE"))]
+        if written:
+            what = "SUB_FOLDER" if scope.kind == "sub" else "SMART folder" if scope.kind == "smart" else "folder"
+            raise Rejection("FOLDER_TIMING", f"{what} {scope.name()} has its own time window or cycle "
+                                             f"({', '.join(written)}): Control-M ran its jobs only within it, which "
+                                             "their own criteria do not say, so the flow would fire at other times; "
+                                             "set them on the first jobs of the folder in the export")
+
+
 def schedule(folder: Folder, flow: FlowRows) -> tuple[str, ...]:
     """The flow's schedule(s): one Quartz freq, two with split_or, none when unscheduled."""
+    _folder_timing(folder)
     for job in folder.jobs:
         job.rules = job_rules(job, folder.options)
     roots = [job for job in folder.jobs if not job.upstream]
@@ -136,11 +161,13 @@ def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...]) 
 
 
 def active_period(folder: Folder, flow: FlowRows) -> None:
-    """ACTIVE_FROM is the flow's start date; an ACTIVE_TILL that has passed saves it inactive."""
-    if not any("ACTIVE_FROM" in job.attributes or "ACTIVE_TILL" in job.attributes for job in folder.jobs):
+    """ACTIVE_FROM is the flow's start date; an ACTIVE_TILL that has passed saves it inactive. A
+    SMART folder's (or SUB_FOLDER's) own are its jobs' too: Control-M orders none outside them."""
+    holders = [job.attributes for job in folder.jobs] + [s.attributes for s in (folder.scope, *all_subs(folder.scope))]
+    if not any("ACTIVE_FROM" in attributes or "ACTIVE_TILL" in attributes for attributes in holders):
         return
-    starts = {j.attributes.get("ACTIVE_FROM", "").strip() for j in folder.jobs} - {""}
-    ends = {j.attributes.get("ACTIVE_TILL", "").strip() for j in folder.jobs} - {""}
+    starts = {a.get("ACTIVE_FROM", "").strip() for a in holders} - {""}
+    ends = {a.get("ACTIVE_TILL", "").strip() for a in holders} - {""}
     for what, values in (("ACTIVE_FROM", starts), ("ACTIVE_TILL", ends)):
         for value in values:
             if not re.fullmatch(r"\d{8}", value):
