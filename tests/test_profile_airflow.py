@@ -131,9 +131,31 @@ def test_pages_and_details_join_into_one_flow_per_dag(tmp_path: Path) -> None:
 
 # -- interval anchors: next_dagrun, next_dagrun_data_interval_start, start_date ----------------
 
-def test_an_interval_counts_from_next_dagrun_with_its_offset() -> None:
-    assert rows_of(PAGES)["metrics_6h"]["start"] == "2024-01-02T01:03:54+00:00"
-    assert rows_of(V2)["daily_delta"]["start"] == "2025-05-06T04:20:00Z"  # Airflow 3: next_dagrun_logical_date
+def test_an_interval_counts_from_the_next_runs_start_with_its_offset() -> None:
+    # next_dagrun_create_after: the end of the data interval that begins at next_dagrun (01:03:54), on its grid
+    assert rows_of(PAGES)["metrics_6h"]["start"] == "2024-01-02T07:03:54+00:00"
+    assert rows_of(V2)["daily_delta"]["start"] == "2025-05-06T04:20:00Z"  # Airflow 3: next_dagrun_run_after
+
+
+@pytest.mark.parametrize(("summary", "logical", "run_after", "freq"), [
+    ("6:00:00", "2026-11-27T02:17:00Z", "2026-11-27T03:17:00Z", "0 17 3/6 * * ? *"),  # DeltaTriggerTimetable(6h, interval=1h)
+    ("12:00:00", "2026-11-26T22:30:00Z", "2026-11-27T06:30:00Z", "0 30 6/12 * * ? *"),  # and interval=8h
+    ("0 3 * * *", "2026-11-28T02:00:00Z", "2026-11-28T03:00:00Z", "0 0 3 * * ? *"),  # CronTriggerTimetable, interval=1h
+])
+def test_a_trigger_timetable_with_an_interval_fires_when_its_runs_start(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], summary: str, logical: str, run_after: str,
+        freq: str) -> None:
+    """Airflow 3 (`/api/v2/dags`): a trigger timetable with an `interval` runs at `next_dagrun_run_after`,
+    its logical date that less the interval. The interval was counted from the logical date (a flow
+    an hour or eight off, proved equivalent to that reading), and the cron was checked against it
+    (TIMEZONE_MISMATCH, pointing at a zone that would shift it)."""
+    dag = {"dag_id": "trigger", "timetable_summary": summary, "is_paused": False, "is_stale": False,
+           "owners": ["airflow"], "next_dagrun_logical_date": logical, "next_dagrun_data_interval_start": logical,
+           "next_dagrun_data_interval_end": run_after, "next_dagrun_run_after": run_after}
+    code, inventory, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))
+    assert code == 3, err
+    [action] = inventory["actions"]
+    assert (action["action"], action["freq"], action["proof"]["verdict"]) == ("valid", freq, "equivalent"), action
 
 
 def test_anchors_in_order_of_trust_and_none_is_left_empty(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ are read as the schedule they stand for: `Dataset or 0 1 * * *` (Airflow 2.9+, a
 `relativedelta(months=+1)` (a relativedelta schedule) is that RelativeDelta; the crons of a
 MultipleCronTriggerTimetable (`0 1 * * *, 0 13 * * *`) are one cron when they differ in the
 minute, hour or month alone (their union is then exact), else the flow is MULTIPLE_SCHEDULES.
-An interval counts from the export's own facts, in this order of trust: `next_dagrun` (Airflow 3:
+An interval counts from the export's own facts, in this order of trust: when the next run starts
+(`next_dagrun_create_after`; Airflow 3: `next_dagrun_run_after`), `next_dagrun` (Airflow 3:
 `next_dagrun_logical_date`), `next_dagrun_data_interval_start`, `start_date`; each is an instant
 in UTC and keeps its offset in the `start` column. With none of them `start` stays empty and the
 mapping refuses the flow (NEEDS_START): no default date is taken for an anchor.
@@ -81,10 +82,15 @@ EXPECTED = ("expected the answer of GET /api/v1/dags or /api/v2/dags ({\"dags\":
 FACTS = ("schedule_interval", "timetable_summary", "timetable_description", "dataset_expression", "asset_expression",
          "is_paused", "paused", "is_active", "is_stale", "owners", "owner", "description", "tags", "timezone",
          "start_date", "end_date", "params")
-ANCHORS = ("next_dagrun", "next_dagrun_logical_date", "next_dagrun_data_interval_start", "start_date")
+# When the next run starts comes first (`next_dagrun_create_after`, Airflow 3's
+# `next_dagrun_run_after`): for a trigger timetable with an `interval` (DeltaTriggerTimetable,
+# CronTriggerTimetable) the logical date is that instant less the interval, off the grid the
+# runs are on; for a data-interval timetable both are on it.
+ANCHORS = ("next_dagrun_run_after", "next_dagrun_create_after", "next_dagrun", "next_dagrun_logical_date",
+           "next_dagrun_data_interval_start", "start_date")
 # Instants at which the DAG's timetable fires (the ends of its data intervals; start_date is not
 # one): the mapping checks that the converted schedule fires then, in the zone it is read in.
-FIRE_INSTANTS = ("next_dagrun_create_after", "next_dagrun", "next_dagrun_logical_date",
+FIRE_INSTANTS = ("next_dagrun_run_after", "next_dagrun_create_after", "next_dagrun", "next_dagrun_logical_date",
                  "next_dagrun_data_interval_start", "next_dagrun_data_interval_end")
 TIMEZONE_REPR = re.compile(r"^Timezone\('(?P<name>[^']*)'\)$")  # str() of a pendulum 2 zone
 FIXED_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})$")
