@@ -479,6 +479,35 @@ def test_settings_that_change_how_a_task_runs_are_named(tmp_path: Path) -> None:
     assert "Hidden" not in said[0]  # whether the task shows in the list changes nothing it does
 
 
+def test_every_other_setting_is_named_whatever_it_is(tmp_path: Path) -> None:
+    """MaintenanceSettings (Windows also starts the task in Automatic Maintenance), the network and
+    the idle wait a RunOnlyIf… setting names, a remote session's refusal, a setting of a newer
+    Windows: each went without a word (only a fixed list was compared). The idle and network
+    details of a task that does not wait for them, and the defaults every export writes, say nothing."""
+    path = tmp_path / "task.xml"
+    path.write_text(task_xml(DAILY, uri="\\Ops\\NetIdle", settings=(
+        "<Enabled>true</Enabled><RunOnlyIfNetworkAvailable>true</RunOnlyIfNetworkAvailable>"
+        "<NetworkSettings><Name>CorpLAN</Name></NetworkSettings><RunOnlyIfIdle>true</RunOnlyIfIdle>"
+        "<IdleSettings><Duration>PT10M</Duration><WaitTimeout>PT1H</WaitTimeout></IdleSettings>"
+        "<DisallowStartOnRemoteAppSession>true</DisallowStartOnRemoteAppSession>"
+        "<MaintenanceSettings><Period>P1D</Period><Deadline>P2D</Deadline><Exclusive>true</Exclusive>"
+        "</MaintenanceSettings><SomeFutureSetting>on</SomeFutureSetting>"
+        "<AllowStartOnDemand>true</AllowStartOnDemand><UseUnifiedSchedulingEngine>true</UseUnifiedSchedulingEngine>")),
+        encoding="utf-16")
+    (flow,) = flows_of(path, encoding="utf-16").values()
+    [said] = [w["message"] for w in json.loads(flow["__warnings__"]) if w["code"] == "TASK_SETTING"]
+    for named in ("NetworkSettings(Name=CorpLAN)", "IdleSettings(Duration=PT10M, WaitTimeout=PT1H)",
+                  "DisallowStartOnRemoteAppSession=true", "MaintenanceSettings(Period=P1D, Deadline=P2D, Exclusive=true)",
+                  "SomeFutureSetting=on"):
+        assert named in said, (named, said)
+    assert "AllowStartOnDemand" not in said and "UseUnifiedSchedulingEngine" not in said
+    quiet = tmp_path / "quiet.xml"
+    quiet.write_text(task_xml(DAILY, settings="<Enabled>true</Enabled><IdleSettings><StopOnIdleEnd>true</StopOnIdleEnd>"
+                                              "<RestartOnIdle>false</RestartOnIdle></IdleSettings>"), encoding="utf-16")
+    (flow,) = flows_of(quiet, encoding="utf-16").values()
+    assert "TASK_SETTING" not in codes(flow["__warnings__"])
+
+
 def test_a_broken_task_file_is_said_to_be_broken_not_another_format(tmp_path: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     # A real file with `--` inside a comment was "not a Windows Task Scheduler XML export".

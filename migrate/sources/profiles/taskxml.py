@@ -79,8 +79,14 @@ SETTING_DEFAULTS = {
     "StartWhenAvailable": "false", "RunOnlyIfNetworkAvailable": "false", "RunOnlyIfIdle": "false",
     "WakeToRun": "false", "DisallowStartIfOnBatteries": "true", "StopIfGoingOnBatteries": "true",
     "ExecutionTimeLimit": "PT72H", "MultipleInstancesPolicy": "IgnoreNew", "DeleteExpiredTaskAfter": "",
-    "AllowHardTerminate": "true", "Priority": "7",
+    "AllowHardTerminate": "true", "Priority": "7", "DisallowStartOnRemoteAppSession": "false",
+    "AllowStartOnDemand": "true",
 }
+# Settings that say nothing of when or how the task runs (the UI's, the engine's own), and those
+# read elsewhere or only with another: IdleSettings with RunOnlyIfIdle, NetworkSettings with
+# RunOnlyIfNetworkAvailable. Any other child of Settings is named, whatever it is.
+SETTINGS_READ = frozenset({"Enabled", "RestartOnFailure", "Hidden", "UseUnifiedSchedulingEngine", "Volatile",
+                           "IdleSettings", "NetworkSettings", *SETTING_DEFAULTS})
 OPTIONS = ("include_builtin",)
 TASK_NAMESPACE = "schemas.microsoft.com/windows/2004/02/mit/task"  # a task file's own, whole or broken
 BUILTIN_FOLDER = "\\microsoft\\windows\\"  # Windows' own tasks, compared in lower case
@@ -485,8 +491,23 @@ def _settings(flow: FlowRows, task: Element) -> None:
     restart = _child(settings, "RestartOnFailure")
     if restart is not None:
         changed.append(f"RestartOnFailure={_text(restart, 'Count')} times every {_text(restart, 'Interval')}")
+    for name, condition in (("IdleSettings", "RunOnlyIfIdle"), ("NetworkSettings", "RunOnlyIfNetworkAvailable")):
+        found = _child(settings, name)
+        if found is not None and len(found) and _text(settings, condition).lower() == "true":
+            changed.append(_setting(found))
+    changed += [_setting(child) for child in _children(settings) if _local(child.tag) not in SETTINGS_READ]
     if changed:
         flow.warn("TASK_SETTING", f"{', '.join(changed)} not carried (a flow has no such setting)")
+
+
+def _shown(element: Element | None) -> str:
+    """An element's children as `Name=value`, nested ones the same way (MaintenanceSettings' Period)."""
+    return ", ".join(map(_setting, _children(element)))
+
+
+def _setting(element: Element) -> str:
+    name = _local(element.tag)
+    return f"{name}({_shown(element)})" if len(element) else f"{name}={(element.text or '').strip()}"
 
 
 def task_flow(found: FoundTask) -> FlowRows:
