@@ -129,6 +129,30 @@ def test_a_schedule_without_a_zone_says_so_until_source_timezone_names_it(tmp_pa
     assert not any("HOST_TIMEZONE" in str(a.get("warnings")) for a in plan["actions"]), err
 
 
+def test_how_the_schedule_and_the_workflow_ran_their_runs_is_named(tmp_path: Path) -> None:
+    """A 2.x/3.x schedule's worker group, priority, failure strategy and environment, the workflow's
+    time-out and execution type, a task's group and cache: a 1.x export's named them, a 2.x/3.x
+    export's went without a word (found in 3.2 and 3.3 exports). Their defaults say nothing."""
+    exported = json.loads(facts_ending(tmp_path, "2124-06-01 00:00:00").read_text(encoding="utf-8"))
+    record = exported[0]
+    record["schedule"].update(workerGroup="gpu_pool", processInstancePriority="HIGHEST", failureStrategy="END",
+                              environmentCode=99)
+    record["processDefinition"].update(timeout=30, executionType="SERIAL_WAIT")
+    record["taskDefinitionList"][0].update(taskGroupId=6, taskGroupPriority=3, isCache="YES")
+    source = tmp_path / "settings.json"
+    source.write_text(json.dumps(exported), encoding="utf-8")
+    flows = by_flow(flows_of("dolphinscheduler", source))
+    said = codes(flows[record["processDefinition"]["name"]])
+    assert "worker group gpu_pool" in said["WORKER_GROUP"] and "priority HIGHEST" in said["PRIORITY"]
+    assert "failureStrategy END" in said["FAILURE_STRATEGY"] and "environment 99" in said["ENVIRONMENT"]
+    assert "after 30 minute(s)" in said["TIMEOUT"] and "SERIAL_WAIT" in said["CONCURRENT_RUNS"]
+    assert "group 6, priority 3" in said["TASK_GROUP"] and "isCache YES" in said["TASK_CACHE"]
+    quiet = codes(by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2124-06-01 00:00:00")))[
+        record["processDefinition"]["name"]])
+    assert not {"WORKER_GROUP", "FAILURE_STRATEGY", "ENVIRONMENT", "CONCURRENT_RUNS", "TASK_GROUP",
+                "TASK_CACHE"} & set(quiet), quiet
+
+
 def test_an_end_date_soon_is_reported_and_a_far_one_is_not(tmp_path: Path) -> None:
     soon = (datetime.now() + timedelta(days=200)).strftime("%Y-%m-%d 00:00:00")
     flows = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, soon)))

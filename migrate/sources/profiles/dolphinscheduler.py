@@ -532,6 +532,14 @@ def _limits(task: Task) -> str:
     return f"{task.name}: {', '.join(limits)}" if limits else ""
 
 
+def _task_group(task: Task) -> str:
+    group = _setting(task.record, "taskGroupId")
+    if group in ("", "0", "-1"):
+        return ""
+    priority = _setting(task.record, "taskGroupPriority")
+    return f"{task.name}: group {group}" + (f", priority {priority}" if priority not in ("", "0") else "")
+
+
 # Code, how one task's setting reads (or "" when at its default), and what the flow does instead.
 TASK_SETTINGS: tuple[tuple[str, Callable[[Task], str], str], ...] = (
     ("RETRY", _retry, "DolphinScheduler retried the failed tasks"),
@@ -543,6 +551,9 @@ TASK_SETTINGS: tuple[tuple[str, Callable[[Task], str], str], ...] = (
     ("ENVIRONMENT", _one_setting("environmentCode", "-1"), "the tasks ran in a DolphinScheduler environment (its "
                                                            "exported variables and paths)"),
     ("RESOURCE_LIMIT", _limits, "DolphinScheduler capped the tasks' CPU and memory"),
+    ("TASK_GROUP", _task_group, "DolphinScheduler held the tasks until their task group had a free slot"),
+    ("TASK_CACHE", _one_setting("isCache", "NO"), "DolphinScheduler reused a task's earlier output instead of "
+                                                  "running it again (isCache)"),
 )
 
 
@@ -552,6 +563,41 @@ def _task_settings(flow: FlowRows, tasks: list[Task]) -> None:
         found = [text for task in tasks if (text := describe(task))]
         if found:
             flow.warn(code, f"{meaning} ({'; '.join(found)}): not carried")
+
+
+# How DolphinScheduler ran the workflow's scheduled runs (the schedule's keys, 2.x and 3.x
+# spellings) and the workflow as a whole, each with its default: the same facts a 1.x export's
+# `schedule…` keys give (dolphinscheduler_v1.py), named alike.
+SCHEDULE_RUN_SETTINGS = (
+    ("FAILURE_STRATEGY", ("failureStrategy",), "CONTINUE",
+     "when a task failed DolphinScheduler stopped the workflow's other running tasks (failureStrategy {})"),
+    ("PRIORITY", ("workflowInstancePriority", "processInstancePriority"), "MEDIUM",
+     "DolphinScheduler queued the scheduled runs at priority {}"),
+    ("WORKER_GROUP", ("workerGroup",), "default",
+     "the scheduled runs went to DolphinScheduler worker group {}, and so did every task of group default: a "
+     "task runs where the service runs it"),
+    ("ENVIRONMENT", ("environmentCode",), "-1",
+     "the scheduled runs ran in DolphinScheduler environment {} (its exported variables and paths), and so did "
+     "every task of group default"),
+)
+EXECUTION_TYPES = {"SERIAL_WAIT": "queued a run that came while the last one ran, to start after it",
+                   "SERIAL_DISCARD": "discarded a run that came while the last one ran",
+                   "SERIAL_PRIORITY": "ran one run at a time, the newest first"}
+
+
+def _run_settings(flow: FlowRows, definition: dict[str, Any], schedule: dict[str, Any]) -> None:
+    """What the schedule and the workflow set for how its runs ran: named, not carried."""
+    for code, keys, default, sentence in SCHEDULE_RUN_SETTINGS:
+        value = next((value_text(schedule[key]).strip() for key in keys if schedule.get(key) not in (None, "")), "")
+        if value and value.upper() not in (default.upper(), "0") and not (code == "ENVIRONMENT" and value == "0"):
+            flow.warn(code, sentence.format(value) + ": not carried")
+    minutes = code_text(definition.get("timeout"))
+    if minutes not in ("", "0"):
+        flow.warn("TIMEOUT", f"DolphinScheduler timed the whole workflow out after {minutes} minute(s): not carried")
+    execution = value_text(definition.get("executionType")).strip().upper()
+    if execution in EXECUTION_TYPES:
+        flow.warn("CONCURRENT_RUNS", f"DolphinScheduler {EXECUTION_TYPES[execution]} (executionType {execution}); "
+                                     "the service starts every run on time: not carried")
 
 
 def _tenant(flow: FlowRows, definition: dict[str, Any], schedule: dict[str, Any]) -> None:
@@ -789,6 +835,7 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
         flow.unscheduled("a DolphinScheduler workflow with no schedule (started by hand or by another workflow)")
     if off:
         flow.warn("INACTIVE_SOURCE", f"saved inactive: {'; '.join(off)}")
+    _run_settings(flow, definition, schedule or {})
     _tenant(flow, definition, schedule)
     kept = _resolve_dependents(flow, tasks, export, code)
     commands = _describe_tasks(flow, list(kept.values()))
