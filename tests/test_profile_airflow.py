@@ -137,6 +137,30 @@ def test_an_interval_counts_from_the_next_runs_start_with_its_offset() -> None:
     assert rows_of(V2)["daily_delta"]["start"] == "2025-05-06T04:20:00Z"  # Airflow 3: next_dagrun_run_after
 
 
+def test_a_next_run_after_today_starts_the_flow_that_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run starts when its data interval ends: a quarterly DAG whose next logical date is a
+    quarter away runs a quarter after that, and nothing runs at that logical date. The flow starts
+    the day the run does (START_DATE), and the proof, counting from that run, finds it equivalent;
+    before, it counted from the logical date and the flow fired once more than Airflow."""
+    from datetime import UTC, datetime
+
+    from dateutil.relativedelta import relativedelta
+
+    now = datetime.now(UTC)
+    logical = datetime(now.year, 1 + 3 * ((now.month - 1) // 3), 1, tzinfo=UTC) + relativedelta(months=6)
+    run_after = logical + relativedelta(months=3)
+    dag = {"dag_id": "quarterly", "schedule_interval": {"__type": "CronExpression", "value": "@quarterly"},
+           "is_paused": False, "is_active": True, "owners": ["finance"], "next_dagrun": logical.isoformat(),
+           "next_dagrun_data_interval_start": logical.isoformat(), "next_dagrun_data_interval_end": run_after.isoformat(),
+           "next_dagrun_create_after": run_after.isoformat()}
+    code, inventory, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))
+    assert code == 3, err
+    [action] = inventory["actions"]
+    assert action["proof"]["verdict"] == "equivalent", action
+    [said] = [w["message"] for w in action["warnings"] if w["code"] == "START_DATE"]
+    assert f"startTime is {run_after.date()}" in said, said
+
+
 @pytest.mark.parametrize(("summary", "logical", "run_after", "freq"), [
     ("6:00:00", "2026-11-27T02:17:00Z", "2026-11-27T03:17:00Z", "0 17 3/6 * * ? *"),  # DeltaTriggerTimetable(6h, interval=1h)
     ("12:00:00", "2026-11-26T22:30:00Z", "2026-11-27T06:30:00Z", "0 30 6/12 * * ? *"),  # and interval=8h

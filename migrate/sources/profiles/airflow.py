@@ -67,11 +67,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from migrate.config import SourceSettings, known_zone
 from migrate.schedule.airflow import PRESETS
+from migrate.schedule.timezone import is_known_zone
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
-from migrate.sources.profiles.end_dates import report_end
+from migrate.sources.profiles.end_dates import report_end, today
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
 
@@ -426,6 +428,23 @@ def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
     flow.schedule = schedule or text
     flow.cells["start"] = _first_moment(dag, ANCHORS)
     flow.cells["next_fire"] = _first_moment(dag, FIRE_INSTANTS)
+    _first_run(flow, dag)
+
+
+def _first_run(flow: FlowRows, dag: dict[str, Any]) -> None:
+    """A next run that starts after today: the flow starts that day, or it would fire before
+    Airflow does (a run starts when its data interval ends: a quarterly DAG whose next logical date
+    is 1 January runs on 1 April, and nothing runs on 1 January)."""
+    text = _first_moment(dag, ("next_dagrun_run_after", "next_dagrun_create_after"))
+    if not text:
+        return
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    zone = _zone(dag.get("timezone")) or "UTC"
+    day = (at.astimezone(ZoneInfo(zone)) if at.tzinfo is not None and is_known_zone(zone) else at).date()
+    if day > today():
+        flow.cells["start_date"] = day.isoformat()
+        flow.warn("START_DATE", f"the DAG's next run starts at {text} (when its data interval ends): the flow's "
+                                f"startTime is {day}, so that it does not fire before Airflow does")
 
 
 def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
