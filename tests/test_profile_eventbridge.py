@@ -375,6 +375,21 @@ def test_an_end_date_that_has_passed_saves_it_inactive(tmp_path: Path) -> None:
     assert flow["active"] == "0" and "has passed" in messages(flow["__warnings__"])
 
 
+def test_an_end_date_inside_the_proofs_span_leaves_the_proof_unchecked(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A schedule that stops firing in five months (EndDate): the flow fires on, a fact END_DATE
+    says; the proof compared two years and said `equivalent`, as the docs say it must not (taskxml
+    and Oozie said `unchecked`). One rule for every profile's end now: `unchecked`, naming it."""
+    ends = (datetime.now(UTC) + timedelta(days=150)).replace(microsecond=0)
+    code, inventory, err = plan_profile(tmp_path, capsys, "eventbridge", schedule_file(tmp_path, EndDate=ends.isoformat()),
+                                        target='timezone = "UTC"')
+    assert code == 3, err
+    [action] = inventory["actions"]
+    assert action["action"] == "valid" and action["proof"]["verdict"] == "unchecked", action
+    assert f"stops firing after {ends.date()} (END_DATE)" in action["proof"]["reason"]
+    assert "END_DATE" in {w["code"] for w in action["warnings"]}
+
+
 def test_a_start_date_ahead_is_the_flows_start_time(tmp_path: Path) -> None:
     ahead = (datetime.now(UTC) + timedelta(days=400)).replace(hour=22, minute=0, second=0, microsecond=0)
     flow = flows_of(schedule_file(tmp_path, StartDate=ahead.isoformat(), ScheduleExpressionTimezone="Asia/Tokyo"))

@@ -13,7 +13,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -567,6 +567,11 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
+    if (ends := _ends_inside(cells.get("source_end", ""), plan)) is not None:
+        draft.proof = {**unchecked(f"the source stops firing after {ends} (END_DATE), inside the compared span: "
+                                   "a flow has no end date, so a comparison would show that, not the schedule"
+                                   ).as_json(), "schedule": source, "grammar": grammar}
+        return
     proof = prove(source, grammar, zone, start, freqs, plan.target_zone, plan.proof_from, plan.proof_days,
                   _flow_start(draft.body.get("startTime"), plan.target_zone or zone))
     draft.proof = _proof_line(proof, source, grammar, zone)
@@ -584,6 +589,17 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
               'timezone_shift = "approximate"') if drifts else ""
     draft.fail("freq", raw, f"{NOT_EQUIVALENT}: {' + '.join(freqs)} does not fire when {source!r} did: "
                             f"{proof.sentence()}{opt_in}", code=NOT_EQUIVALENT)
+
+
+def _ends_inside(text: str, plan: FieldPlan) -> str | None:
+    """A source's end (a profile's `source_end`, one still ahead) before the proof's span ends."""
+    if not text:
+        return None
+    try:
+        end = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return text if end < (plan.proof_from + timedelta(days=plan.proof_days)).date() else None
 
 
 def _clock_change_note(draft: FlowDraft, freqs: tuple[str, ...], zone: str | None, plan: FieldPlan) -> None:

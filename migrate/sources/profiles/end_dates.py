@@ -45,4 +45,5 @@ def report_end(flow: FlowRows, what: str, written: str, end: date) -> bool:
         flow.cells["active"] = "0"
         return True
     flow.warn("END_DATE", ends_sentence(what, written))
+    flow.cells["source_end"] = end.isoformat()  # the proof compares no span past it (mapping/flows.py)
     return False
