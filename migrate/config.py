@@ -285,6 +285,14 @@ class RunSettings(Section):
     # application key's quota); "own-key", each shard has its own key and the whole rate.
     shard_rate: Literal["split", "own-key"] = "split"
 
+    @field_validator("run_id")
+    @classmethod
+    def _run_id_given(cls, run_id: str | None) -> str | None:
+        # "" would fall back to a new id each run, silently: a resume of it would find nothing.
+        if run_id is not None and not run_id.strip():
+            raise ValueError("an empty run id names no run: leave run_id out (a new id each run) or give one")
+        return run_id
+
 
 class Settings(Section):
     source: SourceSettings
