@@ -61,7 +61,7 @@ def test_an_empty_run_id_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert "run id ''" in err and "Traceback" not in err
     # and so in the config, as documented (it went ahead under a new id each run: found by a fresh user)
-    config.write_text(config.read_text(encoding="utf-8").replace("[run]\n", '[run]\nrun_id = " "\n'), encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace("[run]\n", '[run]\nrun_id = ""\n'), encoding="utf-8")
     assert main(["run", str(config), *(["--resume"] if resume else [])]) == 1
     err = capsys.readouterr().err
     assert "run.run_id: an empty run id names no run" in err and "Traceback" not in err
