@@ -40,3 +40,18 @@ def test_an_owner_change_says_where_the_caller_could_not_be_checked(
     else:  # known: refused before anything is sent
         assert code == 5 and "owners were not checked" not in notes, (plan, err)
         assert "CALLER_NOT_OWNER" in json.dumps(plan["actions"]), plan["actions"]
+
+
+def test_the_embedded_emulators_caller_is_known_by_its_config(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """With the embedded emulator the caller's name is its config's (configuration.md): an owner
+    change that keeps the caller is planned with no note that owners were not checked (the note
+    came on the README's own owner change, telling the user to set what is not needed)."""
+    state = base_state(flows=2, tasks_per_flow=1)
+    config = write_config(tmp_path, state=state, rows=export_rows(2))
+    assert [u["name"] for u in state["users"] if u["user_id"] == "u1"] == ["alice"]  # the caller, an owner
+    code, out, err = run_cli(capsys, "edit", "--config", str(config), "--id", "1001",
+                             "--replace", "owners=dora->bob", "--json")
+    plan = json.loads(out)
+    assert code == 3 and plan["by_action"] == {"update": 1}, (plan, err)
+    assert "owners were not checked" not in " ".join(plan.get("notes", [])), plan["notes"]

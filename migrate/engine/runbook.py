@@ -42,7 +42,7 @@ from migrate.engine.connection import Connection, connected
 from migrate.engine.export import ExportResult, read_flows, write_snapshot
 from migrate.engine.flow_actions import LOCK_SCOPE, NothingSelected, check_new_run, runbook_file
 from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, EXIT_SOME_FAILED, CannotRun
-from migrate.reconcile.caller import caller_note
+from migrate.reconcile.caller import caller_note, with_caller_name
 from migrate.reconcile.diff import Action
 from migrate.reconcile.edits import EditRefused, Edits, apply_edits
 from migrate.reconcile.targets import RebindError, aimed_at_live_tasks
@@ -221,7 +221,7 @@ async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, cre
     result.actions = actions + list(desired.left_alone)
     result.notes += desired.notes
     if any(change.get("field") == "owners" for action in actions for change in action.changes) and (
-            note := caller_note(settings)):
+            note := caller_note(with_caller_name(settings))):  # the embedded emulator's config names the caller
         # A change of owners that leaves the caller out locks it out of the flow for good (Save
         # refuses it, 62103, and the listing no longer shows it): said where it cannot be checked.
         result.notes.append(f"{note}; a flow whose owners leave the caller out also drops out of its listing, and "
