@@ -231,6 +231,14 @@ def test_options_no_export_takes_are_refused_not_ignored(tmp_path: Path, capsys:
     crontab_rows = next(span["rows"] for span in folder_plan["sources"] if span["profile"] == "crontab")
     in_folder = [a for a in folder_plan["actions"] if a["rows"] and crontab_rows[0] <= a["rows"][0] <= crontab_rows[1]]
     assert _flow_facts(in_folder) == _flow_facts(json.loads(out)["actions"])
+    # and the other file of the folder too, the crontab's option being the crontab's (it was refused as
+    # one of rundeck's: found by a fresh user); its own are still checked
+    other = _config(tmp_path, "other", folder / "rundeck-jobs.yaml", "auto", {"crontab.user": "migrator"})
+    code, out, err = run_cli(capsys, "plan", str(other), "--offline", "--json")
+    assert code in (0, 3, 5) and json.loads(out)["profile"] == "rundeck, recognised", err
+    wrong = _config(tmp_path, "wrong", folder / "rundeck-jobs.yaml", "auto", {"rundeck.bogus": "1"})
+    code, _, err = run_cli(capsys, "plan", str(wrong), "--offline")
+    assert code == 1 and "the rundeck profile takes no options (given: bogus)" in err, err
 
 
 # A second user's crontab, as `crontab -l -u etl` prints one: other jobs than jobs.cron's.

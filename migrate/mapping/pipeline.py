@@ -32,8 +32,11 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
     if name == AUTO:  # the one format the source's own structure says (sources/detect.py)
         name = auto_profile(settings.source.path, profile_names())
         options = settings.source.options
-        if name != MIXED:  # options named with the format, as a folder of several takes them: its own
-            options = {key.removeprefix(f"{name}."): value for key, value in options.items()}
+        if name != MIXED:  # options named with the format, as a folder of several takes them: its own;
+            # those named with another format are that format's, as in the folder (a file of it run alone)
+            others = set(profile_names()) - {name}
+            options = {key.removeprefix(f"{name}."): value for key, value in options.items()
+                       if key.partition(".")[0] not in others or "." not in key}
         settings = settings.model_copy(update={"source": settings.source.model_copy(
             update={"profile": name, "options": options})})
     names = profile_names()
