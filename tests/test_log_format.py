@@ -97,6 +97,19 @@ def test_a_file_redirect_holds_every_result_line_whole(tmp_path: Path, target: s
     assert "40 flows: saved 39, invalid 1" in done.stderr  # the human summary, on stderr
 
 
+@pytest.mark.parametrize("log_format", ["json", "human"])
+def test_a_plan_whose_events_stop_being_read_keeps_its_exit_code(tmp_path: Path, log_format: str) -> None:
+    """`plan --log-format json 2>&1 >/dev/null | head -1`: in JSON mode the plan's rows are events
+    on stderr, and a reader that stops early turned its exit code 3 into 1 (found by a fresh user);
+    stdout cut short kept it. Either stream may close: the plan's code stands."""
+    config = write_config(tmp_path, state=base_state(flows=0), rows=export_rows(800))
+    streams = "2>&1 >/dev/null" if log_format == "json" else "2>/dev/null"
+    script = (f"{sys.executable} -m migrate.cli plan {config} --offline --log-format {log_format} {streams} "
+              "| head -1 >/dev/null; echo ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.stdout.strip() == "3", (done.stdout, done.stderr)
+
+
 def test_the_environment_chooses_json_and_a_wrong_value_is_refused(tmp_path: Path) -> None:
     config = stdout_config(tmp_path)
     done = migrate("run", str(config), env={console.ENVIRONMENT_VARIABLE: "json"})

@@ -104,7 +104,21 @@ def output_may_close() -> Iterator[None]:
         yield
         sys.stdout.flush()
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit too
+        # The stream whose reader went: stdout (`| head`), or stderr, where JSON mode's events go
+        # (`2>&1 >/dev/null | head`). Python's own flush at exit writes there too.
+        gone = [stream.fileno() for stream in (sys.__stdout__, sys.__stderr__)
+                if stream is not None and _reader_gone(stream.fileno())]
+        for fd in gone or [sys.stdout.fileno()]:  # a stream poll cannot tell of: stdout, as ever
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+
+
+def _reader_gone(fd: int) -> bool:
+    """True when `fd` is a pipe whose reading end is closed (poll says POLLERR for it)."""
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
 
 
 # The options every verb that changes live flows shares (edit, restore, enable, disable, delete).
