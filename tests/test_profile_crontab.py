@@ -112,6 +112,28 @@ def test_cronies_quiet_prefix_and_random_ranges_are_read_as_cronie_reads_them(tm
         assert row["active"] == "1"  # its one fault: no second error ("active is required") beside it
 
 
+def test_two_jobs_whose_short_names_meet_are_both_named_by_more_of_their_keys(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Six hex digits of the key name a job; two of 20,000 generated jobs met there (found by an
+    engineer planning an estate), and the second, another job, was refused as a DUPLICATE. Both
+    take twelve digits now, whichever line comes first; the other jobs keep their names."""
+    jobs = "50 21 * * * /opt/jobs/cleanup --job 12593\n37 2 * * * /opt/jobs/cleanup --job 16124\n" \
+           "0 3 * * * /opt/jobs/report\n"
+    names = []
+    for order in (jobs, "".join(reversed(jobs.splitlines(keepends=True)))):
+        export = tmp_path / "collide.cron"
+        export.write_text(order, encoding="utf-8")
+        rows = rows_of(export, user="migrator")
+        assert all(row["__errors__"] == "" for row in rows)
+        names.append(sorted(row["flow_name"] for row in rows))
+    assert names[0] == names[1] and len(set(names[0])) == 3, names
+    long_names = [n for n in names[0] if n.startswith("cleanup_")]
+    assert [len(n) for n in long_names] == [len("cleanup_") + 12] * 2
+    assert all(len(n) == len("report_") + 6 for n in names[0] if n.startswith("report_"))
+    code, plan, err = plan_profile(tmp_path, capsys, "crontab", export, source_lines='options = { user = "migrator" }')
+    assert code in (3, 5) and "DUPLICATE" not in json.dumps(plan), err
+
+
 def test_the_user_a_system_job_ran_as_is_named() -> None:
     rows = by_line(CRON_D, system=True)
     for line, user in (("line 4", "root"), ("line 5", "reports")):

@@ -27,7 +27,7 @@ value: such a file is a user crontab.
 A job's source key is its user and command (`alice:/opt/backup.sh --full`), and the n-th line
 with the same user and command gets ` #n`: never its line number, so that adding, removing or
 reordering lines leaves every other job's flow where it was. Its name is the program and six hex
-digits of that key (`backup.sh_3f2a1c`).
+digits of that key (`backup.sh_3f2a1c`); two jobs of the file whose six digits meet both take twelve.
 
 A file in which no line is a job (five time fields or an `@` macro, then a command) is not a
 crontab: it is refused as a whole, so that a wrong file never passes as "0 flows".
@@ -113,11 +113,11 @@ def job_key(owner: str, command: str, occurrence: int) -> str:
 NAME_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
-def job_name(command: str, key: str) -> str:
+def job_name(command: str, key: str, digits: int = 6) -> str:
     """The program and a few digits of the key: stable however the file is edited around it."""
     words = command.split(None, 1)
     program = words[0].rsplit("/", 1)[-1] if words else "job"  # a path's last part, as PurePosixPath.name
-    digest = hashlib.sha256(key.encode()).hexdigest()[:6]
+    digest = hashlib.sha256(key.encode()).hexdigest()[:digits]
     name = f"{program}_{digest}"
     return name if NAME_SAFE.fullmatch(name) and name[0] != "_" else re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
@@ -259,7 +259,31 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
                                         "log_payload); move them to the service's own secret store")
 
 
+# Six hex digits tell a few thousand jobs of one program apart, not always: two keys whose names
+# meet (1 in 20,000 jobs of five programs) each take this many instead, in any order of the lines.
+LONG_NAME_DIGITS = 12
+
+
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
+    """The jobs' flows; two jobs whose names (six digits of their keys) meet are named by more of
+    their keys, both of them, so that neither is refused as the other's duplicate. The file is read
+    twice for that (its names first), keeping one name a job, not the jobs."""
+    first_key: dict[str, str] = {}
+    meet: set[str] = set()
+    for flow in _parsed(settings):
+        if flow.errors:
+            continue
+        if first_key.setdefault(flow.name, flow.key) != flow.key:
+            meet.add(flow.name)
+    for flow in _parsed(settings):
+        if flow.name in meet and not flow.errors:
+            command = flow.tasks[0]["command"] if flow.tasks else ""
+            flow.name = job_name(command, flow.key, LONG_NAME_DIGITS)
+            flow.tasks = [{**task, "task_name": flow.name} for task in flow.tasks]
+        yield flow
+
+
+def _parsed(settings: SourceSettings) -> Iterator[FlowRows]:
     system, default_user, cron_tz = _options(settings)
     environment: dict[str, str] = {}
     occurrences: Counter[str] = Counter()
