@@ -5,8 +5,12 @@ flows by the marker each carries in its desc (docs/reconcile.md)."""
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +328,41 @@ def test_a_name_of_another_spelling_finds_the_live_flow_of_that_name_never_a_twi
         code, run = cli_json(capsys, "run", str(config))
         assert code == 2 and run["errors_by_code"] == {"NAME_TAKEN": 1}, (spelling, run)  # failed: nothing saved
     assert list(live_flows(config.parent / "service.sqlite")) == ["job_0042"]  # no twin of any spelling
+
+
+def test_a_stop_between_an_import_and_its_save_says_so_and_a_resume_saves_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGTERM while an Import is in flight: it finishes and makes the flow, and nothing more is
+    sent. Its line said "created as flow N, then " (nothing after), 0 attempts, NO_ANSWER (found by
+    an engineer killing runs at scale): it names the interruption and the Import, and a resume
+    saves the flow as wanted."""
+    from conftest import write_config
+
+    rows = [{"flow_id": "", "flow_name": "job_a", "schedule": "0 0 9 * * ? *", "owners": "alice", "task_id": ""}]
+    config = write_config(tmp_path, state=base_state(flows=0, faults={"latency_ms": 1500}), rows=rows,
+                          run={"create_missing": True})
+    config.write_text(config.read_text(encoding="utf-8").replace('id = "flow_id"\n', "").replace(
+        '[mapping.tasks]\ntask_id = "task_id"\n', "").replace(
+        'emulator_config = "state.json"\n', 'emulator_config = "state.json"\nemulator_state = "service.sqlite"\n'),
+        encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), "--run-id", "cut"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "results" / "cut.jsonl"
+    deadline = time.monotonic() + 60
+    while not (log.exists() and '"import"' in log.read_text(encoding="utf-8")):  # the Import has left
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    [line] = [r for r in read_lines(log) if r.get("status") not in (None, "attempt")]
+    assert line["status"] == "failed" and line["attempts"] == 1, line
+    assert line["msg"].startswith(f"interrupted after Import made flow {line['flow_id']}, before its save"), line
+    code, report = cli_json(capsys, "report", str(log))
+    assert report["errors_by_code"] == {"INTERRUPTED": 1}, report
+    code, resumed = cli_json(capsys, "run", str(config), "--run-id", "cut", "--resume")
+    assert code == 0 and set(resumed["by_status"]) <= {"created", "saved"}, resumed
+    assert list(live_flows(tmp_path / "service.sqlite")) == ["job_a"]
 
 
 def read_lines(log: Path) -> list[dict[str, Any]]:

@@ -334,6 +334,7 @@ class Runner:
                     return
                 if found.result == "stopped":  # the Import went out; what followed was cut short
                     found.msg = found.msg or STOPPED_AFTER_SEND
+                found.attempts += sending.attempts  # an Import that made the flow before what failed
                 status = "not_attempted" if found.result == "refused" and not found.attempts else "failed"
                 self._record_flow(flow, status, input_sha, found, started, flow_id=found.flow_id)
                 return
@@ -776,7 +777,11 @@ class Runner:
             return await self.read_flow(flow_id)
         except ReadFailed as failed:
             failed.failure.flow_id = flow_id
-            failed.failure.msg = f"created as flow {flow_id}, then {failed.failure.msg}"
+            if failed.failure.result == "stopped":  # a stop request: said as one (INTERRUPTED), not "no answer"
+                failed.failure.msg = (f"interrupted after Import made flow {flow_id}, before its save: the flow "
+                                      "stands as Import made it (inactive) until --resume saves it as wanted")
+            else:
+                failed.failure.msg = f"created as flow {flow_id}, then {failed.failure.msg or 'no answer'}"
             raise
 
     async def _send(self, call: Callable[[], Awaitable[Answer]],
