@@ -134,6 +134,20 @@ def test_two_jobs_whose_short_names_meet_are_both_named_by_more_of_their_keys(
     assert code in (3, 5) and "DUPLICATE" not in json.dumps(plan), err
 
 
+def test_a_file_of_another_encoding_names_its_line_and_byte(tmp_path: Path) -> None:
+    """A crontab of 3,000 ASCII lines and one Latin-1 `café.sh`: the error named line 1 (the first
+    of pandas' chunk); it names the line and byte, and a UTF-16 file says which encoding to set."""
+    export = tmp_path / "latin1.cron"
+    export.write_bytes(b"MAILTO=root\n" + b"".join(b"0 1 * * * /opt/job%d.sh\n" % i for i in range(3000))
+                       + "0 2 * * * /opt/café.sh\n".encode("latin-1"))
+    with pytest.raises(SourceError, match=r"latin1.cron: line 3002: not utf-8-sig text \(byte 19 of the line: 0xE9\)"):
+        rows_of(export)
+    wide = tmp_path / "wide.cron"
+    wide.write_text("0 2 * * * /opt/backup.sh\n", encoding="utf-16")
+    with pytest.raises(SourceError, match=r'UTF-16.s byte-order mark .*set \[source\] encoding = "utf-16"'):
+        rows_of(wide)
+
+
 def test_the_user_a_system_job_ran_as_is_named() -> None:
     rows = by_line(CRON_D, system=True)
     for line, user in (("line 4", "root"), ("line 5", "reports")):

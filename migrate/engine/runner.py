@@ -726,7 +726,8 @@ class Runner:
             if isinstance(landed, Exchange):
                 landed.attempts = failed.attempts
                 if landed.result != "stopped" and not NAMED_FAILURE.match(landed.msg):
-                    landed.msg = f"{IMPORT_UNKNOWN} (asking it: {landed.msg or 'no answer'})"  # not a refusal of its own
+                    # not a refusal of its own
+                    landed.msg = f"{IMPORT_UNKNOWN} (asking it: {landed.msg or 'no answer'})"
                 return landed
             return Exchange(result="ok", attempts=failed.attempts, msg=IMPORT_LANDED,
                             answer=Answer(200, 0, IMPORT_LANDED, {"flowId": landed}, None))

@@ -35,6 +35,7 @@ crontab: it is refused as a whole, so that a wrong file never passes as "0 flows
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
@@ -79,10 +80,30 @@ def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
                     number += 1
                     yield number, line
     except UnicodeDecodeError as error:
-        raise SourceError(
-            f"{settings.path}: line {number + 1}: not {settings.encoding} text ({error.reason})") from None
+        raise SourceError(f"{settings.path}: {_where_undecodable(settings, number + 1, error)}") from None
     except pd.errors.EmptyDataError:
         return
+
+
+def _where_undecodable(settings: SourceSettings, from_line: int, error: UnicodeDecodeError) -> str:
+    """The first line the encoding cannot read, and its byte (pandas names only the chunk's first
+    line): found again in the file's bytes, line by line, from `from_line` on."""
+    with settings.path.open("rb") as stream:
+        head = stream.read(4)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) and not settings.encoding.lower().startswith("utf-16"):
+            return (f"not {settings.encoding} text: it starts with UTF-16's byte-order mark (saved by Windows "
+                    "PowerShell 5, say); set [source] encoding = \"utf-16\"")
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(settings.encoding)()
+        for number, raw in enumerate(stream, 1):
+            try:
+                decoder.decode(raw)
+            except UnicodeDecodeError as found:
+                if number < from_line:
+                    break
+                return (f"line {number}: not {settings.encoding} text (byte {found.start + 1} of the line: "
+                        f"0x{raw[found.start]:02X}); set [source] encoding to the file's (latin-1, cp1252, gbk…)")
+    return f"line {from_line}: not {settings.encoding} text ({error.reason})"
 
 
 def split_percent(command: str) -> tuple[str, str | None]:
