@@ -355,7 +355,7 @@ def apply_edits(line: Mapping[str, Any], edits: Edits) -> dict[str, Any]:
         freq = str(_graph_value(edited, "freq") or "")
         shifted = shift_freq(freq, edits.shift_minutes)
         if isinstance(shifted, Rejected):
-            raise EditRefused(f"{shifted.code}: {shifted.message}")
+            raise EditRefused(shifted.message)  # its code is the edit's, EDIT_REFUSED
         _put(edited, "freq", shifted.freq)
         _put(edited, "cycle", shifted.cycle)
     return edited
