@@ -175,8 +175,12 @@ def test_cron_proof_prints_the_same_for_one_schedule(capsys: pytest.CaptureFixtu
     assert code == 0
     assert "old schedule in words: At 02:00, Monday through Friday" in out
     assert "freq in words: At 18:00, Sunday through Thursday" in out
-    assert re.search(r"next five fire times \(UTC\): (\S+T18:00:00Z(, )?){5}$", out, re.MULTILINE)
+    assert re.search(r"next five fire times \(UTC\): (\S+ 18:00:00(, )?){5}$", out, re.MULTILINE)
     assert "proof: equivalent: the same" in out
+    # in the service's zone, as a plan's Markdown shows them (they were UTC instants whatever the zone)
+    code, out, _ = run_cli(capsys, "cron", "0 2 * * 1-5", "--dialect", "unix", "--zone", "Asia/Shanghai",
+                           "--target-zone", "Asia/Shanghai", "--proof")
+    assert re.search(r"next five fire times \(Asia/Shanghai\): (\S+ 02:00:00(, )?){5}$", out, re.MULTILINE), out
     code, out, _ = run_cli(capsys, "cron", "0 9 * * 1-5", "--dialect", "unix", "--zone", "Europe/Berlin",
                            "--target-zone", "UTC", "--approximate", "--proof", "--json")
     shown = json.loads(out)

@@ -145,7 +145,7 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
     # a split's two flows together fire when the source did: their next five, merged
     fires = sorted({fire for freq in freqs for fire in first_fires(freq, target_zone or zone, begin)})
     shown.update(freq_words=[in_words(freq) for freq in freqs], next_fires=fires[:5], proof=proof.as_json(),
-                 proof_sentence=proof.sentence())
+                 proof_sentence=proof.sentence(), fires_zone=target_zone or zone or "UTC")
     if proof.verdict == "equivalent" and (target_zone or zone):  # the hours the proof left out, as a plan says
         changes = clock_change_fires(freqs, str(target_zone or zone), begin, args.horizon_days or DEFAULT_HORIZON_DAYS)
         shown["dst_hours"] = [f"{fire.wall:%Y-%m-%d %H:%M} ({fire.kind})" for fire in changes]
@@ -177,8 +177,11 @@ def _print_proof(shown: dict[str, Any]) -> None:
     print(f"old schedule in words: {shown['source_words'] or '(no words for this grammar)'}")
     for words in shown.get("freq_words", []):
         print(f"freq in words: {words or '(none)'}")
-    if "next_fires" in shown:
-        print("next five fire times (UTC): " + ", ".join(shown["next_fires"]))
+    if "next_fires" in shown:  # in the service's zone, as a plan's Markdown shows them (JSON: UTC instants)
+        from migrate.schedule.proof import fires_in_zone
+
+        zone = shown.get("fires_zone") or "UTC"
+        print(f"next five fire times ({zone}): " + ", ".join(fires_in_zone(shown["next_fires"], zone)))
         print(f"proof: {shown['proof_sentence']}")
     if shown.get("dst_hours"):
         print("DST_HOURS: fires in an hour a daylight-saving change skips or repeats, which the proof leaves out "
