@@ -112,24 +112,23 @@ def test_cronies_quiet_prefix_and_random_ranges_are_read_as_cronie_reads_them(tm
         assert row["active"] == "1"  # its one fault: no second error ("active is required") beside it
 
 
-def test_two_jobs_whose_short_names_meet_are_both_named_by_more_of_their_keys(
+def test_a_job_whose_short_name_meets_an_earlier_jobs_is_named_by_more_of_its_key(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Six hex digits of the key name a job; two of 20,000 generated jobs met there (found by an
-    engineer planning an estate), and the second, another job, was refused as a DUPLICATE. Both
-    take twelve digits now, whichever line comes first; the other jobs keep their names."""
-    jobs = "50 21 * * * /opt/jobs/cleanup --job 12593\n37 2 * * * /opt/jobs/cleanup --job 16124\n" \
-           "0 3 * * * /opt/jobs/report\n"
-    names = []
-    for order in (jobs, "".join(reversed(jobs.splitlines(keepends=True)))):
-        export = tmp_path / "collide.cron"
-        export.write_text(order, encoding="utf-8")
-        rows = rows_of(export, user="migrator")
-        assert all(row["__errors__"] == "" for row in rows)
-        names.append(sorted(row["flow_name"] for row in rows))
-    assert names[0] == names[1] and len(set(names[0])) == 3, names
-    long_names = [n for n in names[0] if n.startswith("cleanup_")]
-    assert [len(n) for n in long_names] == [len("cleanup_") + 12] * 2
-    assert all(len(n) == len("report_") + 6 for n in names[0] if n.startswith("report_"))
+    engineer planning an estate), and the second, another job, was refused as a DUPLICATE. The
+    later takes twelve digits; the earlier, and every other job, keeps its name."""
+    first, second = "50 21 * * * /opt/jobs/cleanup --job 12593\n", "37 2 * * * /opt/jobs/cleanup --job 16124\n"
+    export = tmp_path / "collide.cron"
+    export.write_text(first + second + "0 3 * * * /opt/jobs/report\n", encoding="utf-8")
+    rows = rows_of(export, user="migrator")
+    assert all(row["__errors__"] == "" for row in rows)
+    assert [len(row["flow_name"]) for row in rows] == [len("cleanup_") + 6, len("cleanup_") + 12, len("report_") + 6]
+    assert rows[0]["flow_name"] == rows[1]["flow_name"][:len("cleanup_") + 6]  # the same key, more of it
+    export.write_text(second + first, encoding="utf-8")  # the other order: the other one is the later
+    swapped = rows_of(export, user="migrator")
+    assert swapped[0]["flow_name"] == rows[0]["flow_name"]  # the short name both keys meet at
+    assert len(swapped[1]["flow_name"]) == len("cleanup_") + 12
+    assert swapped[1]["flow_name"] not in (rows[0]["flow_name"], rows[1]["flow_name"])  # job 12593's twelve digits
     code, plan, err = plan_profile(tmp_path, capsys, "crontab", export, source_lines='options = { user = "migrator" }')
     assert code in (3, 5) and "DUPLICATE" not in json.dumps(plan), err
 

@@ -27,7 +27,7 @@ value: such a file is a user crontab.
 A job's source key is its user and command (`alice:/opt/backup.sh --full`), and the n-th line
 with the same user and command gets ` #n`: never its line number, so that adding, removing or
 reordering lines leaves every other job's flow where it was. Its name is the program and six hex
-digits of that key (`backup.sh_3f2a1c`); two jobs of the file whose six digits meet both take twelve.
+digits of that key (`backup.sh_3f2a1c`); a job whose six digits meet an earlier job's takes twelve.
 
 A file in which no line is a job (five time fields or an `@` macro, then a command) is not a
 crontab: it is refused as a whole, so that a wrong file never passes as "0 flows".
@@ -280,24 +280,18 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
                                         "log_payload); move them to the service's own secret store")
 
 
-# Six hex digits tell a few thousand jobs of one program apart, not always: two keys whose names
-# meet (1 in 20,000 jobs of five programs) each take this many instead, in any order of the lines.
+# Six hex digits tell a few thousand jobs of one program apart, not always: a job whose name meets
+# an earlier job's of another key (1 in 20,000 jobs of five programs) takes this many instead.
 LONG_NAME_DIGITS = 12
 
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
-    """The jobs' flows; two jobs whose names (six digits of their keys) meet are named by more of
-    their keys, both of them, so that neither is refused as the other's duplicate. The file is read
-    twice for that (its names first), keeping one name a job, not the jobs."""
-    first_key: dict[str, str] = {}
-    meet: set[str] = set()
+    """The jobs' flows; a job whose name (six digits of its key) an earlier job of another key
+    holds is named by more of its key, so that it is not refused as that job's duplicate. The
+    earlier keeps its name (its flow, made by an earlier run, stays as it is)."""
+    keys: dict[str, str] = {}
     for flow in _parsed(settings):
-        if flow.errors:
-            continue
-        if first_key.setdefault(flow.name, flow.key) != flow.key:
-            meet.add(flow.name)
-    for flow in _parsed(settings):
-        if flow.name in meet and not flow.errors:
+        if not flow.errors and keys.setdefault(flow.name, flow.key) != flow.key:
             command = flow.tasks[0]["command"] if flow.tasks else ""
             flow.name = job_name(command, flow.key, LONG_NAME_DIGITS)
             flow.tasks = [{**task, "task_name": flow.name} for task in flow.tasks]
