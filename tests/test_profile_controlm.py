@@ -811,7 +811,7 @@ def test_timeto_as_exports_write_it(tmp_path: Path, until: str) -> None:
 
 @pytest.mark.parametrize(("content", "words"), [
     ('<?xml version="1.0"?>\n<DEFTABLE>\n<FOLDER FOLDER_NAME="F">\n<JOB JOBNAME="A" CMDLINE="x"', "line 4"),
-    ('{"jobs": []}', "line 1, column 1"),
+    ('{"jobs": []}', "this is JSON, not a Control-M XML export"),  # the Automation API's JSON: said so
     ("<joblist><job><name>x</name></job></joblist>", "does not look like a Control-M export"),
     ('<DEFTABLE xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"></DEFTABLE>', "holds no folder"),
     ("", "the file is empty"),

@@ -72,6 +72,10 @@ def check_prolog(path: Path, file: Any) -> None:
     file.seek(0)
     encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "latin-1"
     text = head.decode(encoding, errors="replace")
+    if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):  # not XML at all: say what it looks like
+        raise SourceError(f"{path}: this is JSON, not a Control-M XML export (DEFTABLE): the Automation API's "
+                          "JSON definitions (`ctm deploy jobs::get`) are not read; export the folders as XML "
+                          "(Control-M/EM's exportdeftable, or Export in the Planning domain)")
     declaration, root = _ENTITY_DECLARATION.search(text), _ROOT_START.search(re.sub(r"<!--.*?-->", "", text,
                                                                                     flags=re.DOTALL))
     if declaration and (root is None or declaration.start() < root.start()):
