@@ -421,6 +421,24 @@ def test_a_secret_written_in_the_manifest_is_named_not_only_carried(tmp_path: Pa
     assert "s3cr3t-literal-pw" not in said["message"]
 
 
+def test_a_native_sidecar_is_said_to_run_beside_not_first(tmp_path: Path) -> None:
+    """Kubernetes 1.29+: an init container with `restartPolicy: Always` is a sidecar, running beside
+    the main containers for the whole Job; it was said to have run first, in order."""
+    path = tmp_path / "sidecar.yaml"
+    path.write_text(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: sync, namespace: ops}\n"
+        "spec:\n  schedule: '0 4 * * *'\n  timeZone: Etc/UTC\n  jobTemplate:\n    spec:\n      template:\n"
+        "        spec:\n          restartPolicy: OnFailure\n          initContainers:\n"
+        "          - {name: migrate-db, image: 'tools/migrate:1'}\n"
+        "          - {name: proxy, image: 'cloudsql/proxy:2', restartPolicy: Always}\n"
+        "          containers:\n          - {name: main, image: 'ops/sync:3'}\n", encoding="utf-8")
+    [main] = flows_of(path)["ops/sync"]
+    said = [w["message"] for w in json.loads(main["__warnings__"]) if w["code"] == "INIT_CONTAINERS"]
+    assert any("migrate-db (tools/migrate:1) ran first" in m for m in said), said
+    assert any("sidecar containers proxy (cloudsql/proxy:2)" in m and "beside the main containers" in m
+               for m in said), said
+
+
 def test_what_the_job_and_pod_had_is_named() -> None:
     flows = flows_of(FIXTURES / "cronjobs-list.yaml")
     report = codes(flows["analytics/nightly-report"][0]["__warnings__"])

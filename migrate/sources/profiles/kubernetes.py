@@ -773,12 +773,18 @@ def _tasks(flow: FlowRows, pod: dict[str, Any]) -> None:
     if len(containers) > 1:
         flow.warn("POD_CONTAINERS", f"the pod ran {len(containers)} containers side by side, sharing a network and "
                                     "volumes: each is a task, started together, sharing neither")
-    init = [f"{_text(_mapping(c, 'init container').get('name'), 'name')} "
-            f"({_text(_mapping(c, 'init container').get('image'), 'image')})"
-            for c in _sequence(pod.get("initContainers"), "initContainers")] if "initContainers" in pod else []
+    listed = [_mapping(c, "init container") for c in _sequence(pod.get("initContainers"), "initContainers")] \
+        if "initContainers" in pod else []
+    named = [(f"{_text(c.get('name'), 'name')} ({_text(c.get('image'), 'image')})",
+              str(c.get("restartPolicy", "")).strip() == "Always") for c in listed]
+    init = [name for name, sidecar in named if not sidecar]
+    sidecars = [name for name, sidecar in named if sidecar]  # Kubernetes 1.29+: native sidecars
     if init:
         flow.warn("INIT_CONTAINERS", f"init containers {_names(init)} ran first, in order, in the pod: not carried "
                                      "(they prepare what the pod shares, which the tasks do not)")
+    if sidecars:
+        flow.warn("INIT_CONTAINERS", f"sidecar containers {_names(sidecars)} (init containers with restartPolicy "
+                                     "Always) ran beside the main containers for the whole Job: not carried")
 
 
 def _annotations(flow: FlowRows, metadata: dict[str, Any]) -> None:
