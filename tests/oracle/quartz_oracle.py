@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 JARS = ("/usr/share/java/quartz2.jar", "/usr/share/java/slf4j-api.jar", "/usr/share/java/slf4j-nop.jar")
 BUILD = Path(os.environ.get("ORACLE_BUILD", Path(__file__).resolve().parents[2] / "build" / "oracle"))
@@ -72,3 +74,21 @@ class QuartzProcess:
             self.process.stdin.close()
             self.process.wait(timeout=10)
         self.process = None
+
+
+class _Harness(Protocol):
+    def close(self) -> None: ...
+
+
+H = TypeVar("H", bound=_Harness)
+
+
+def harness(name: str, start: Callable[[], H]) -> Iterator[H]:
+    """A compiled harness's process for a test module (a fixture's body): `make oracle` builds it."""
+    import pytest
+
+    if not (Path(BUILD) / f"{name}.class").is_file():
+        pytest.fail(f"{BUILD}/{name}.class is missing: run `make oracle`")
+    process = start()
+    yield process
+    process.close()

@@ -17,7 +17,6 @@ import random
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,7 +27,7 @@ from migrate.schedule.proof import source_fires
 pytestmark = pytest.mark.skipif(os.environ.get("ORACLE") != "1",
                                 reason="needs a JVM and Joda-Time: run `make oracle`")
 
-from quartz_oracle import BUILD  # noqa: E402  (pytest puts this folder on sys.path)
+from quartz_oracle import BUILD, harness  # noqa: E402  (pytest puts this folder on sys.path)
 
 JODA_JAR = "/usr/share/java/joda-time.jar"
 CASES = int(os.environ.get("ORACLE_CASES", "5000")) // 10
@@ -63,11 +62,7 @@ class JodaProcess:
 
 @pytest.fixture(scope="module")
 def joda() -> Iterator[JodaProcess]:
-    if not (Path(BUILD) / "JodaOracle.class").is_file():
-        pytest.fail(f"{BUILD}/JodaOracle.class is missing: run `make oracle`")
-    process = JodaProcess()
-    yield process
-    process.close()
+    yield from harness("JodaOracle", JodaProcess)
 
 
 def cases(count: int, seed: int) -> Iterator[tuple[str, datetime, str]]:

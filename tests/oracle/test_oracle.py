@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import islice, takewhile
-from pathlib import Path
 
 import pytest
 from croniter import croniter
@@ -31,7 +30,7 @@ from migrate.schedule.result import Converted
 pytestmark = pytest.mark.skipif(os.environ.get("ORACLE") != "1",
                                 reason="needs a JVM and Quartz 2.3.2: run `make oracle`")
 
-from quartz_oracle import BUILD, QuartzProcess  # noqa: E402  (pytest puts this folder on sys.path)
+from quartz_oracle import QuartzProcess, harness  # noqa: E402  (pytest puts this folder on sys.path)
 
 CASES = int(os.environ.get("ORACLE_CASES", "5000"))
 SEED = int(os.environ.get("ORACLE_SEED", "20261126"))
@@ -62,11 +61,7 @@ STRICTER = [
 
 @pytest.fixture(scope="module")
 def quartz() -> Iterator[QuartzProcess]:
-    if not (Path(BUILD) / "QuartzOracle.class").is_file():
-        pytest.fail(f"{BUILD}/QuartzOracle.class is missing: run `make oracle`")
-    process = QuartzProcess()
-    yield process
-    process.close()
+    yield from harness("QuartzOracle", QuartzProcess)
 
 
 # -- generated Quartz expressions -----------------------------------------------------------------
