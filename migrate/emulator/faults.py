@@ -105,16 +105,19 @@ class RateLimiter:
     def __init__(self, limits: Limits) -> None:
         self.limit = limits.rate_per_second
         self._windows: dict[str, SlidingWindow] = {}
+        self._latest: dict[str, float] = {}  # the latest instant counted, per application
 
     def retry_after(self, application: str, now: float) -> float | None:
         """None when the request may pass (and is counted), else seconds to wait."""
         if not self.limit:
             return None
         window = self._windows.setdefault(application, SlidingWindow())
+        now = max(now, self._latest.get(application, now))  # arrivals handled out of order: kept in order
         wait = window.seconds_until_room(now, self.limit)
         if wait > 0:
             return wait
         window.add(now)
+        self._latest[application] = now
         return None
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from migrate.emulator.arrivals import ARRIVED_AT
 from migrate.emulator.auth import BAD_PARAMETER, TOKEN_EXPIRED, AuthError, TokenService
 from migrate.emulator.exceptions import ServiceError
 from migrate.emulator.faults import (
@@ -198,7 +199,9 @@ class EmulatorApp:
                 application = self.tokens.verify(request.headers, request.query, body, self.now())
             except AuthError as error:
                 return gateway_refusal(error, self.tokens.rules.token_problems)
-        wait = self.limiter.retry_after(application, time.monotonic())
+        # Counted when the request arrived (the kernel's stamp, arrivals.py), as the busiest-window
+        # counter counts it: a stall of this process must not make a burst the client never sent.
+        wait = self.limiter.retry_after(application, ARRIVED_AT.get() or time.monotonic())
         if wait is not None:
             return self._throttled(wait)
         latency = self.faults.latency_seconds()
