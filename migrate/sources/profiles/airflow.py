@@ -88,12 +88,12 @@ FACTS = ("schedule_interval", "timetable_summary", "timetable_description", "dat
 # `next_dagrun_run_after`): for a trigger timetable with an `interval` (DeltaTriggerTimetable,
 # CronTriggerTimetable) the logical date is that instant less the interval, off the grid the
 # runs are on; for a data-interval timetable both are on it.
-ANCHORS = ("next_dagrun_run_after", "next_dagrun_create_after", "next_dagrun", "next_dagrun_logical_date",
-           "next_dagrun_data_interval_start", "start_date")
+NEXT_RUN = ("next_dagrun_run_after", "next_dagrun_create_after")
+ANCHORS = (*NEXT_RUN, "next_dagrun", "next_dagrun_logical_date", "next_dagrun_data_interval_start", "start_date")
 # Instants at which the DAG's timetable fires (the ends of its data intervals; start_date is not
 # one): the mapping checks that the converted schedule fires then, in the zone it is read in.
-FIRE_INSTANTS = ("next_dagrun_run_after", "next_dagrun_create_after", "next_dagrun", "next_dagrun_logical_date",
-                 "next_dagrun_data_interval_start", "next_dagrun_data_interval_end")
+FIRE_INSTANTS = (*NEXT_RUN, "next_dagrun", "next_dagrun_logical_date", "next_dagrun_data_interval_start",
+                 "next_dagrun_data_interval_end")
 TIMEZONE_REPR = re.compile(r"^Timezone\('(?P<name>[^']*)'\)$")  # str() of a pendulum 2 zone
 FIXED_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})$")
 NO_SCHEDULE = {
@@ -435,7 +435,7 @@ def _first_run(flow: FlowRows, dag: dict[str, Any]) -> None:
     """A next run that starts after today: the flow starts that day, or it would fire before
     Airflow does (a run starts when its data interval ends: a quarterly DAG whose next logical date
     is 1 January runs on 1 April, and nothing runs on 1 January)."""
-    text = _first_moment(dag, ("next_dagrun_run_after", "next_dagrun_create_after"))
+    text = _first_moment(dag, NEXT_RUN)
     if not text:
         return
     at = datetime.fromisoformat(text.replace("Z", "+00:00"))

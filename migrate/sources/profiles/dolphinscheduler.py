@@ -585,15 +585,19 @@ EXECUTION_TYPES = {"SERIAL_WAIT": "queued a run that came while the last one ran
                    "SERIAL_PRIORITY": "ran one run at a time, the newest first"}
 
 
+def workflow_timeout(flow: FlowRows, minutes: str) -> None:
+    """The whole workflow's time-out (minutes, "0" or "" for none), in 1.x and later exports alike."""
+    if minutes not in ("", "0"):
+        flow.warn("TIMEOUT", f"DolphinScheduler timed the whole workflow out after {minutes} minute(s): not carried")
+
+
 def _run_settings(flow: FlowRows, definition: dict[str, Any], schedule: dict[str, Any]) -> None:
     """What the schedule and the workflow set for how its runs ran: named, not carried."""
     for code, keys, default, sentence in SCHEDULE_RUN_SETTINGS:
         value = next((value_text(schedule[key]).strip() for key in keys if schedule.get(key) not in (None, "")), "")
-        if value and value.upper() not in (default.upper(), "0") and not (code == "ENVIRONMENT" and value == "0"):
+        if value and value.upper() not in (default.upper(), "0"):
             flow.warn(code, sentence.format(value) + ": not carried")
-    minutes = code_text(definition.get("timeout"))
-    if minutes not in ("", "0"):
-        flow.warn("TIMEOUT", f"DolphinScheduler timed the whole workflow out after {minutes} minute(s): not carried")
+    workflow_timeout(flow, code_text(definition.get("timeout")))
     execution = value_text(definition.get("executionType")).strip().upper()
     if execution in EXECUTION_TYPES:
         flow.warn("CONCURRENT_RUNS", f"DolphinScheduler {EXECUTION_TYPES[execution]} (executionType {execution}); "

@@ -46,6 +46,7 @@ from migrate.sources.profiles.dolphinscheduler import (
     value_text,
     workflow_flow,
     workflow_names,
+    workflow_timeout,
 )
 
 REQUIRED = ("projectName", "processDefinitionName", "processDefinitionJson")
@@ -213,8 +214,7 @@ def _workflow_timeout(flow: FlowRows, record: dict[str, Any]) -> None:
         minutes = code_text(json_object(record.get("processDefinitionJson"), "").get("timeout"))
     except Malformed:
         return
-    if minutes not in ("", "0"):
-        flow.warn("TIMEOUT", f"DolphinScheduler timed the whole workflow out after {minutes} minute(s): not carried")
+    workflow_timeout(flow, minutes)
 
 
 def _explain_offline(flow: FlowRows) -> None:
