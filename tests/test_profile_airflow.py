@@ -312,6 +312,7 @@ def test_a_dataset_triggered_dag_is_unscheduled_with_its_datasets() -> None:
 
 def test_an_asset_triggered_dag_of_airflow_3(tmp_path: Path) -> None:
     assert rows_of(V2)["asset_consumer"]["unscheduled"].startswith("an Airflow DAG triggered by assets")
+    assert "GET /api/v2/dags/asset_consumer/details" in rows_of(V2)["asset_consumer"]["unscheduled"]  # Airflow 3's
     details = {"dag_id": "a3", "timetable_summary": "Asset", "timetable_description": "Triggered by assets",
                "asset_expression": {"all": [{"asset": {"uri": "s3://b/x", "name": "x_table", "group": "asset", "id": 4}},
                                             {"alias": {"name": "late", "group": "asset"}}]}}
@@ -404,6 +405,31 @@ def test_events_and_partition_timetables_are_unscheduled_with_their_reason() -> 
     assert "EventsTimetable" in rows["match_days"]["unscheduled"] and "4 listed instants" in \
         rows["match_days"]["unscheduled"]
     assert "partition key" in rows["reprocess_on_demand"]["unscheduled"]
+
+
+@pytest.mark.parametrize(("summary", "description"), [
+    ("AfterWorkdayTimetable", "Runs after each workday at 01:00"),  # Timetable.summary's default: the class name
+    ("after_workday(01:00)", None),
+    ("every second Tuesday", "every second Tuesday"),
+    ("runs on the third workday", None),  # five words: five fields, not a cron's
+])
+def test_a_custom_timetable_is_refused_by_name_not_as_a_cron(tmp_path: Path, summary: str,
+                                                              description: str | None) -> None:
+    dag = {"dag_id": "workdays", "schedule_interval": None, "timetable_summary": summary,
+           "timetable_description": description, "next_dagrun": "2026-12-02T01:00:00+00:00"}
+    row = rows_of(write(tmp_path / "workdays.json", {"dags": [dag], "total_entries": 1}))["workdays"]
+    assert codes(row["__errors__"]) == ["CUSTOM_TIMETABLE"] and row["schedule"] == ""
+    assert f"({summary}" + (f": {description})" if description and description != summary else ")") \
+        in row["__errors__"]
+
+
+@pytest.mark.parametrize("summary", ["0 2 * * *", "30 1 * * MON-FRI", "1 day, 0:00:00", "0:30:00", "@daily",
+                                     "0 0 L * ?"])
+def test_the_summaries_of_airflows_own_timetables_are_not_custom(tmp_path: Path, summary: str) -> None:
+    dag = {"dag_id": "own", "schedule_interval": None, "timetable_summary": summary,
+           "next_dagrun": "2026-12-02T01:00:00+00:00"}
+    row = rows_of(write(tmp_path / "own.json", {"dags": [dag], "total_entries": 1}))["own"]
+    assert "CUSTOM_TIMETABLE" not in codes(row["__errors__"]) and row["schedule"] == summary
 
 
 def test_plan_of_the_timetable_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

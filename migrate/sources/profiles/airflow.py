@@ -45,6 +45,8 @@ flow with `[mapping] unscheduled = "manual"`):
 - dataset (Airflow 2.4+) or asset (Airflow 3) triggers: the sentence names them from the
   details' expression. A DAG triggered by datasets *or* a time schedule keeps its time schedule,
   with DATASET_TRIGGER for the triggers not carried.
+A timetable of a plugin's own (its summary is its class name unless it says otherwise) is refused
+as CUSTOM_TIMETABLE: only its code knows when it fires.
 
 State: a paused DAG (`is_paused`) or one whose file Airflow no longer finds (`is_active` false,
 Airflow 3 `is_stale`) is saved with active 0, with PAUSED / INACTIVE_DAG. An `end_date` is END_DATE,
@@ -70,7 +72,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from migrate.config import SourceSettings, known_zone
-from migrate.schedule.airflow import PRESETS
+from migrate.schedule.airflow import PRESETS, TIMEDELTA_TEXT
 from migrate.schedule.timezone import is_known_zone
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.end_dates import report_end, today
@@ -117,6 +119,9 @@ DATA_OR_TIME = re.compile(r"^(?P<kind>Dataset|Asset) or (?P<time>.+)$", re.DOTAL
 EVENTS_SUMMARY = re.compile(r"^(?P<count>\d+) events$")  # an EventsTimetable without a description of its own
 # str() of a dateutil relativedelta, the summary of a relativedelta schedule: relativedelta(months=+1, day=1)
 RELATIVEDELTA_TEXT = re.compile(r"^relativedelta\((?P<arguments>[^()]*)\)$")
+# A cron field as croniter reads it: numbers, names (JAN, MON: no run of letters longer), ranges,
+# lists, steps, L, W, #, ?.
+CRON_FIELD = re.compile(r"^(?:[0-9*/,?#-]|[A-Za-z]{1,3}(?![A-Za-z]))+$")
 RELATIVE_FIELDS = ("years", "months", "days", "hours", "minutes", "seconds", "microseconds")
 # Cron fields whose values a union of two crons can join into one list exactly: minute, hour and
 # month combine with the other fields by AND; the two day fields do not (croniter ORs them).
@@ -345,7 +350,8 @@ def _triggers(dag: dict[str, Any], kind: str) -> str:
     expression = dag.get("asset_expression") or dag.get("dataset_expression")
     if expression:
         return f"{kind}: {_expression(expression)}"
-    return (f"{kind} (the DAG list does not name them; GET /api/v1/dags/{dag.get('dag_id')}/details does, in "
+    api = "v2" if kind == "assets" else "v1"  # assets are Airflow 3's, whose REST API is /api/v2
+    return (f"{kind} (the DAG list does not name them; GET /api/{api}/dags/{dag.get('dag_id')}/details does, in "
             f"its {'asset' if kind == 'assets' else 'dataset'}_expression)")
 
 
@@ -367,6 +373,15 @@ def _relative_delta(flow: FlowRows, text: str) -> str | None:
         flow.fail("UNSUPPORTED_INTERVAL", f"{text}: an interval with leap days is not a schedule")
         return ""
     return json.dumps(fields)
+
+
+def _schedule_form(text: str) -> bool:
+    """Whether the text is a form the airflow dialect reads (a preset, a cron, a timedelta's text,
+    a tagged form's JSON): a custom timetable's summary is none of them (its class name, by
+    default, as `AfterWorkdayTimetable`), and would be refused as a cron with a wrong field count."""
+    text = text.strip()
+    return (text.startswith(("@", "{")) or TIMEDELTA_TEXT.match(text) is not None
+            or (5 <= len(fields := text.split()) <= 7 and all(CRON_FIELD.match(field) for field in fields)))
 
 
 def _cron_fields(text: str) -> list[str]:
@@ -423,6 +438,13 @@ def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
     schedule = _relative_delta(flow, text)
     if schedule is None:
         schedule = _multiple_crons(flow, text)
+    if schedule is None and not _schedule_form(text):
+        flow.fail("CUSTOM_TIMETABLE", f"the DAG runs on a timetable of its own ({text.strip()}"
+                                      + (f": {description}" if (description := dag.get("timetable_description"))
+                                         and description != text else "")
+                                      + "), whose fire times only its plugin's code says: write a cron that fires "
+                                        "the same as its schedule_interval in the export, or make it by hand")
+        return
     if schedule == "":  # the flow's error is said
         return
     flow.schedule = schedule or text
