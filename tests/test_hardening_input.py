@@ -337,6 +337,21 @@ def test_real_encodings_are_accepted(tmp_path: Path, encoding: str) -> None:
     assert load_settings(config).source.encoding == encoding
 
 
+@pytest.mark.parametrize(("verb", "profile"), [("plan", "auto"), ("plan", "crontab"), ("plan", "controlm"),
+                                             ("run", "tabular")])
+def test_a_pipe_as_the_source_is_refused_not_waited_on(tmp_path: Path, verb: str, profile: str) -> None:
+    # An export is read more than once: a pipe's second read would wait forever for a writer. A
+    # process of its own, so that a regression fails on the time limit instead of hanging the suite.
+    config = config_with(tmp_path, 'path = "export.csv"', f'path = "export.fifo"\nprofile = "{profile}"')
+    os.mkfifo(tmp_path / "export.fifo")
+    extra = ["--offline"] if verb == "plan" else []
+    done = subprocess.run([sys.executable, "-m", "migrate.cli", verb, str(config), *extra], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path, env={**os.environ, "MIGRATE_APP_KEY": "k",
+                                                                     "MIGRATE_APP_SECRET": "s"})
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert f"{tmp_path / 'export.fifo'}: a pipe (FIFO), not a file: an export is read more than once" in done.stderr
+
+
 def test_a_missing_ca_bundle_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = config_with(tmp_path, 'url = "embedded"', 'url = "https://apim.example.invalid"\nca_bundle = "ca.pem"')
     code, _, err = run_cli(capsys, "run", str(config))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 import signal
+import stat
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from migrate.config import ConfigError, Settings
 from migrate.mapping.flows import mapped_columns
@@ -18,6 +20,25 @@ from migrate.sources.profiles import (
     standard_mapping,
 )
 from migrate.sources.readers import SourceError, columns_named, read_header, read_rows
+
+# What a source path that is neither a file nor a folder is, by its stat mode.
+_SPECIAL_FILES = ((stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"))
+
+
+def check_file_kind(path: Path) -> None:
+    """Refuse a source that is not a file or a folder: an export is read more than once (to
+    recognise its format, to count what the first pass needs, to read it), which a pipe cannot be
+    (the second read would wait forever for a writer that has gone)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # no such file: said where it is read, with what was expected there
+    for test, kind in _SPECIAL_FILES:
+        if test(mode):
+            raise SourceError(f"{path}: {kind}, not a file: an export is read more than once; save it to a file "
+                              "first (e.g. `kubectl get cronjob -A -o yaml > cronjobs.yaml`) and point [source] "
+                              "path at that")
 
 
 def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
@@ -94,6 +115,7 @@ def source_rows(settings: Settings) -> tuple[Settings, Iterable[Row]]:
     """The settings to map with (a profile's built-in mapping) and the rows of the source, some of
     them perhaps deferred (`expanded_rows` makes them where they are mapped). A table's header is
     checked first: a misspelt column stops the run before any row."""
+    check_file_kind(settings.source.path)
     settings, profile = with_profile(settings)
     if settings.source.profile == "mixed":
         from migrate.sources.mixed import MixedRows
