@@ -59,6 +59,8 @@ def main() -> None:
                 "status": rng.choice(["running", "paused"]), "task_id": task_id,
                 "task_name": f"{name}_step{position}", "upstream": task_ids[position - 1] if position else "",
             }
+            if position:  # a flow's cells are its first row's in every row of it (the draws kept: the same tasks)
+                row.update({column: rows[-1][column] for column in ("alert", "status")})
             if index in BROKEN:
                 column, value = BROKEN[index]
                 if column == "cycle_tasks":

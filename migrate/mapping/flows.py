@@ -428,7 +428,7 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     moves whenever a line is added above), its id, else its name; marked in its desc."""
     key = draft.source_key
     if not plan.mapping.flow_key and key.startswith("row "):
-        key = str(draft.body.get("id") or name_key(str(draft.body.get("name") or "")) or key)
+        key = _id_key(draft.body.get("id")) or name_key(str(draft.body.get("name") or "")) or key
     draft.identity = key
     name = draft.body.get("name")
     if isinstance(name, str) and name and (seen := name_key(name)) != name:
@@ -439,6 +439,17 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     if plan.marker_scope is not None:
         desc = draft.body.get("desc")
         draft.body["desc"] = with_marker(desc if isinstance(desc, str) else "", plan.marker_scope, key)
+
+
+def _id_key(value: object) -> str:
+    """A flow's id as its identity: as the service reads it (`0042` and Excel's `42` are one
+    flow, one marker), or as written where it is no id (its error is said by validation)."""
+    if not value:
+        return ""
+    try:
+        return canonical_id(value, zero_allowed=True)
+    except ValueError:
+        return str(value)
 
 
 def _caller_owns(draft: FlowDraft, plan: FieldPlan) -> None:
@@ -877,6 +888,99 @@ def _key_of(mapping: MappingSettings, row: SourceRow) -> str:
     return f"row {row.number}"
 
 
+class TableKey:
+    """The flow a table's row belongs to, by its `flow_key` cells as the rest of the mapping reads
+    them: an id column's cell as the id it is (`0100` is flow 100, as `id` reads it), any other as
+    its name is read (name_key: a trailing blank or a full-width letter is the same flow). A
+    spreadsheet's rows spell one key several ways (Excel drops leading zeros, a pasted cell keeps a
+    blank): read as written, one flow's rows were two flows, and the later one a DUPLICATE while the
+    first was saved without its tasks. A profile's keys are exact: it makes them.
+
+    The flow's identity (its source key, in its marker) is its id as the id it is, so that Excel's
+    `100` for `0100` is the same flow; a name as its first row writes it, as it always was (a
+    marker made from a name is found by it: read otherwise, a flow saved before would be another's)."""
+
+    def __init__(self, mapping: MappingSettings) -> None:
+        id_rule = mapping.rules().get("id")
+        self.columns = mapping.flow_key
+        self.id_column: str | None = id_rule.column if id_rule is not None and not id_rule.map else None
+
+    def __call__(self, cells: dict[str, str]) -> str:
+        """The key the rows of one flow share ("" when every key cell is blank)."""
+        parts = [self._id(value) if column == self.id_column and (value := cells.get(column, "")) else
+                 name_key(cells.get(column, "")) for column in self.columns]
+        return "/".join(parts) if any(parts) else ""
+
+    def identity(self, cells: dict[str, str]) -> str:
+        """The flow's source key, from its first row."""
+        parts = [self._id(cells.get(column, "")) if column == self.id_column else cells.get(column, "")
+                 for column in self.columns]
+        return "/".join(parts)
+
+    @staticmethod
+    def _id(value: str) -> str:
+        try:
+            return canonical_id(value, zero_allowed=True)
+        except ValueError:
+            return name_key(value)  # not an id: refused as one where the field is read
+
+
+def _flow_columns(mapping: MappingSettings) -> dict[str, str]:
+    """The columns a table's flow fields read, each with the field it fills: the rows of one flow
+    must agree on them, since the flow is made from its first row. The key's columns and those a
+    task field also reads (they differ by task) are left out."""
+    tasks = mapping.tasks
+    task_columns = {c for c in (tasks.json_column, tasks.task_id, tasks.task_name, tasks.upstream, tasks.x, tasks.y,
+                                tasks.command) if c} if tasks is not None else set()
+    columns: dict[str, str] = {}
+    for name, rule in mapping.rules().items():
+        named = [rule.column] if rule.column is not None else []
+        if rule.template is not None:
+            named += [n for _, n, _, _ in string.Formatter().parse(rule.template) if n]
+        for column in named:
+            columns.setdefault(column, name)
+    for setting, name in ((mapping.schedule_start, "schedule_start"), (mapping.schedule_timezone, "schedule_timezone")):
+        if setting:
+            columns.setdefault(setting, name)
+    return {c: n for c, n in columns.items() if c not in task_columns and c not in mapping.flow_key}
+
+
+class _Group:
+    """One flow's rows as they are gathered: its draft, its tasks, and what its first row says of
+    the flow, to find a later row that says otherwise."""
+
+    def __init__(self, draft: FlowDraft, row: SourceRow, flow_columns: dict[str, str]) -> None:
+        self.draft = draft
+        self.tasks: list[_TaskRow] = []
+        self.first_row = row.number
+        self.first = {column: row.cells.get(column, "").strip() for column in flow_columns}
+        self.differing: set[str] = set()
+
+    def check(self, row: SourceRow, flow_columns: dict[str, str]) -> None:
+        """A later row: a flow cell it fills that the first row fills otherwise is the flow's error."""
+        for column, field_name in flow_columns.items():
+            value = row.cells.get(column, "").strip()
+            if value and value != self.first[column] and column not in self.differing:
+                self.differing.add(column)
+                first = self.first[column]
+                self.draft.fail(field_name, value, (
+                    f"FLOW_CELLS_DIFFER: row {row.number} gives column {column!r} as {value!r}, where the flow's "
+                    f"first row {self.first_row} gives {first!r}" if first else
+                    f"FLOW_CELLS_DIFFER: row {row.number} gives column {column!r} as {value!r}, where the flow's "
+                    f"first row {self.first_row} leaves it blank") + (
+                    ": a flow has one of each; make its rows agree (or leave the cell blank in the rows after the "
+                    "first)"), code="FLOW_CELLS_DIFFER")
+
+    def keyless(self, row: SourceRow, columns: list[str]) -> None:
+        """A row with a blank key right after this flow's: perhaps one of its tasks (merged cells are
+        written blank after their first row), so the flow is not saved without it."""
+        self.draft.rows.append(row.number)
+        self.draft.fail("flow_key", "", f"FLOW_KEY_BLANK: row {row.number} leaves the flow key ({', '.join(columns)}) "
+                                        "blank, right after a row of this flow: it may be one of its tasks (merged "
+                                        "cells are written blank after their first row), so the flow is not saved "
+                                        "without it; fill the key in every row", code="FLOW_KEY_BLANK")
+
+
 def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowDraft]:
     """Group rows into drafts. Without a flow key every row is a flow and drafts stream out;
     with one, rows of a flow may be anywhere in the file, so drafts come at the end (unless the
@@ -890,26 +994,41 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
             _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
             yield from _with_split(draft) if draft.split is not None else (draft,)
         return
-    grouped: dict[str, tuple[FlowDraft, list[_TaskRow]]] = {}
+    table_key = TableKey(mapping) if settings.source.profile == "tabular" else None
+    flow_columns = _flow_columns(mapping) if table_key is not None else {}
+    grouped: dict[str, _Group] = {}
+    last: _Group | None = None
     for row in rows:
-        source_key = _key_of(mapping, row)
+        source_key = shared = table_key(row.cells) if table_key is not None else _key_of(mapping, row)
+        if table_key is not None and not shared and last is not None:
+            last.keyless(row, mapping.flow_key)
+            continue
         # A folder of several formats: two formats may use one key, and they are two flows.
-        key = f"{row.cells.get(PROFILE_COLUMN, '')}\x1f{source_key}" if plan_of is not None else source_key
+        key = f"{row.cells.get(PROFILE_COLUMN, '')}\x1f{shared}" if plan_of is not None else shared
         if mapping.contiguous_groups and grouped and key not in grouped:
-            for draft, tasks in grouped.values():  # the previous flow is complete
-                _finish_graph(draft, tasks, mapping)
-                yield from _with_split(draft) if draft.split is not None else (draft,)
+            for done in grouped.values():  # the previous flow is complete
+                _finish_graph(done.draft, done.tasks, mapping)
+                yield from _with_split(done.draft) if done.draft.split is not None else (done.draft,)
             grouped.clear()
-        if key not in grouped:
-            draft = _start_draft(plan_of(row) if plan_of else plan, row, source_key)
-            grouped[key] = (draft, [])
+        group: _Group | None = grouped.get(key)
+        if group is None:
+            if table_key is not None:
+                source_key = table_key.identity(row.cells)
+            group = grouped[key] = _Group(_start_draft(plan_of(row) if plan_of else plan, row, source_key), row,
+                                          flow_columns)
+            if table_key is not None and not shared:  # the file's first rows: of no flow before them
+                group.draft.fail("flow_key", "", f"FLOW_KEY_BLANK: row {row.number} leaves the flow key "
+                                                 f"({', '.join(mapping.flow_key)}) blank: which flow it is a row of is "
+                                                 "not known; fill the key in every row", code="FLOW_KEY_BLANK")
         else:
-            grouped[key][0].rows.append(row.number)
-        draft, tasks = grouped[key]
-        tasks.extend(_task_rows(draft, mapping, row))
-    for draft, tasks in grouped.values():
-        _finish_graph(draft, tasks, mapping)
-        yield from _with_split(draft) if draft.split is not None else (draft,)
+            group.draft.rows.append(row.number)
+            if flow_columns:
+                group.check(row, flow_columns)
+        group.tasks.extend(_task_rows(group.draft, mapping, row))
+        last = group
+    for done in grouped.values():
+        _finish_graph(done.draft, done.tasks, mapping)
+        yield from _with_split(done.draft) if done.draft.split is not None else (done.draft,)
 
 
 def _plans_by_profile(settings: Settings) -> Callable[[SourceRow], FieldPlan]:

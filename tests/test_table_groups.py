@@ -1,0 +1,162 @@
+"""A table of one row per task (`[mapping] flow_key`): which rows make one flow, as the rest of the
+mapping reads a key (an id as the id it is, a name as the eye reads it), and what is refused
+rather than saved short of a task or with a later row's facts dropped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_state, run_cli, write_config
+
+from migrate.engine.inventory import BATCH_ROWS
+from migrate.mapping.identity import marker
+
+TASKS = ('[mapping]\nflow_key = ["flow_id"]\n\n[mapping.fields]', '[mapping.tasks]\ntask_id = "task_id"\n'
+         'task_name = "task_name"\nupstream = "upstream"\n')
+
+
+def table(tmp_path: Path, rows: list[dict[str, str]], key: str = "flow_id") -> Path:
+    config = write_config(tmp_path, state=base_state(), rows=rows, run={"create_missing": True})
+    text = config.read_text(encoding="utf-8").replace("[mapping.fields]", TASKS[0].replace("flow_id", key), 1)
+    text = text.replace('[mapping.tasks]\ntask_id = "task_id"\n', TASKS[1], 1)
+    text = text.replace('emulator_config = "state.json"', 'emulator_config = "state.json"\n'
+                                                          'emulator_state = "emulator.sqlite"', 1)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def task_row(flow_id: str, task_id: str, upstream: str = "", name: str = "etl_sales",
+             schedule: str = "0 0 3 * * ? *", owners: str = "alice") -> dict[str, str]:
+    return {"flow_id": flow_id, "flow_name": name, "schedule": schedule, "owners": owners, "task_id": task_id,
+            "task_name": f"t{task_id}", "upstream": upstream}
+
+
+def plan(capsys: pytest.CaptureFixture[str], config: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    code, out, err = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    assert out, err
+    return code, {a["name"]: a for a in json.loads(out)["actions"]}
+
+
+def codes(action: dict[str, Any]) -> list[str]:
+    return [error["code"] for error in action.get("errors", [])]
+
+
+def live_tasks(capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path) -> dict[str, list[str]]:
+    """Each live flow's task names, as `migrate export` reads them back from the service."""
+    out_file = tmp_path / "snapshot.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config), "--out", str(out_file), "--overwrite")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()[1:]]
+    return {line["flowName"]: sorted(t["taskName"] for t in line["graph"]["tasks"]) for line in lines}
+
+
+@pytest.mark.parametrize("spelling", ["0100", " 100", "100 "])
+def test_a_task_row_with_its_key_spelt_otherwise_is_a_task_of_its_flow(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: str) -> None:
+    # Excel drops leading zeros, a pasted cell keeps a blank: read as written, the row was a flow of
+    # its own (a DUPLICATE, refused) and flow 100 was saved without its `load` task.
+    config = table(tmp_path, [task_row("100", "7001"), task_row("100", "7002", "7001"),
+                              task_row(spelling, "7003", "7002")])
+    code, actions = plan(capsys, config)
+    assert code == 3 and actions["etl_sales"]["action"] == "valid" and actions["etl_sales"]["rows"] == [1, 2, 3]
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 0, err
+    assert live_tasks(capsys, config, tmp_path)["etl_sales"] == ["t7001", "t7002", "t7003"]
+
+
+def test_a_name_key_spelt_with_a_blank_or_a_full_width_letter_is_one_flow(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [task_row("", "7001", name="etl_sales"), task_row("", "7002", "7001", name="etl_sales "),
+            task_row("", "7003", "7002", name="ｅtl_sales")]
+    _, actions = plan(capsys, table(tmp_path, rows, key="flow_name"))
+    assert list(actions) == ["etl_sales"] and actions["etl_sales"]["rows"] == [1, 2, 3], actions
+
+
+def test_a_row_with_a_blank_key_after_a_flow_keeps_that_flow_from_being_saved_short(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Merged cells are written blank after their first row: the row is perhaps the flow's task.
+    blank = task_row("", "7002", "7001") | {"flow_name": "", "schedule": "", "owners": ""}
+    config = table(tmp_path, [task_row("100", "7001"), blank, task_row("200", "7101", name="etl_hr")])
+    code, actions = plan(capsys, config)
+    assert code == 5 and codes(actions["etl_sales"]) == ["FLOW_KEY_BLANK"] and actions["etl_sales"]["rows"] == [1, 2]
+    assert "row 2 leaves the flow key (flow_id) blank" in actions["etl_sales"]["errors"][0]["message"]
+    assert actions["etl_hr"]["action"] == "valid"  # the flows after it are not held up
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 5, err
+    assert "etl_sales" not in live_tasks(capsys, config, tmp_path)
+
+
+def test_a_first_row_with_a_blank_key_is_refused_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = table(tmp_path, [task_row("", "7001", name="orphan"), task_row("100", "7101")])
+    code, actions = plan(capsys, config)
+    assert code == 5 and codes(actions["orphan"]) == ["FLOW_KEY_BLANK"] and actions["etl_sales"]["action"] == "valid"
+
+
+@pytest.mark.parametrize(("column", "later", "shown"), [
+    ("schedule", "0 0 4 * * ? *", "'0 0 4 * * ? *', where the flow's first row 1 gives '0 0 3 * * ? *'"),
+    ("owners", "bob", "'bob', where the flow's first row 1 gives 'alice'"),
+])
+def test_a_later_row_that_says_otherwise_of_the_flow_is_its_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str, later: str, shown: str) -> None:
+    # The flow is made from its first row: a later row's other schedule or owner was dropped unsaid.
+    rows = [task_row("100", "7001"), task_row("100", "7002", "7001") | {column: later}]
+    code, actions = plan(capsys, table(tmp_path, rows))
+    assert code == 5 and codes(actions["etl_sales"]) == ["FLOW_CELLS_DIFFER"]
+    assert f"row 2 gives column {column!r} as {shown}" in actions["etl_sales"]["errors"][0]["message"]
+
+
+def test_later_rows_may_leave_the_flows_cells_blank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [task_row("100", "7001"), task_row("100", "7002", "7001") | {"flow_name": "", "schedule": "", "owners": ""}]
+    code, actions = plan(capsys, table(tmp_path, rows))
+    assert code == 3 and actions["etl_sales"]["action"] == "valid" and actions["etl_sales"]["rows"] == [1, 2]
+
+
+def test_an_id_spelt_otherwise_keeps_its_identity_marker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One row per flow: `0042` saved, then the file opened and saved by Excel (`42`): the same flow,
+    # unchanged, not one that carries "another source's" marker.
+    rows = [{"flow_id": "0042", "flow_name": "nightly", "schedule": "0 0 2 * * ? *", "owners": "alice",
+             "task_id": "7042"}]
+    config = write_config(tmp_path, state=base_state(), rows=rows, run={"create_missing": True})
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'emulator_config = "state.json"', 'emulator_config = "state.json"\nemulator_state = "emulator.sqlite"'),
+        encoding="utf-8")
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 0, err
+    (tmp_path / "export.csv").write_text((tmp_path / "export.csv").read_text(encoding="utf-8").replace("0042", "42"),
+                                         encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--json")
+    action = json.loads(out)["actions"][0]
+    assert code == 0 and action["action"] == "unchanged" and not action.get("warnings"), action
+
+
+def test_a_batch_is_not_cut_between_two_spellings_of_one_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Batches for the worker processes are cut where the key changes (contiguous groups): a row of
+    # another spelling of the same key, or a blank one, is no such place.
+    rows = [task_row(str(1000 + i // 2), str(800000 + i), str(800000 + i - 1) if i % 2 else "", name=f"f{i // 2}")
+            for i in range(BATCH_ROWS)]  # flows of two tasks, filling the first batch
+    last = rows[-1]
+    rows.append(task_row(f"0{last['flow_id']}", "899999", last["task_id"], name=last["flow_name"]))
+    config = table(tmp_path, rows)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'flow_key = ["flow_id"]', 'flow_key = ["flow_id"]\ncontiguous_groups = true'), encoding="utf-8")
+    _, out, err = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    summary = json.loads(out)
+    assert summary["invalid_by_reason"] == {} and summary["flows_found"] == BATCH_ROWS // 2, err
+
+
+def test_a_name_keys_identity_is_its_first_row_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The marker of a flow keyed by name is made from the name as its first row writes it, as it
+    # always was: read otherwise, a flow saved before by a name with a trailing blank would be
+    # another source's (NAME_TAKEN) beside an orphan of its own.
+    rows = [task_row("", "7001", name="etl_sales "), task_row("", "7002", "7001", name="etl_sales")]
+    config = table(tmp_path, rows, key="flow_name")
+    code, _, err = run_cli(capsys, "run", str(config))
+    assert code == 0, err
+    out_file = tmp_path / "snapshot.jsonl"
+    assert run_cli(capsys, "export", str(config), "--out", str(out_file))[0] == 0
+    saved = next(flow for line in out_file.read_text(encoding="utf-8").splitlines()[1:]
+                 if (flow := json.loads(line))["flowName"] == "etl_sales ")
+    assert saved["graph"]["desc"].endswith(marker("tabular", "etl_sales ")), saved["graph"]["desc"]
