@@ -231,7 +231,9 @@ def test_every_task_body_is_kept_in_its_command() -> None:
     assert commands["refresh_proc"] == "stored procedure on datasource 8 (POSTGRESQL):\ncall refresh_marts(${dt})"
     assert commands["copy_datax"].startswith("DataX from datasource 3 (MYSQL) to datasource 9 (HIVE), table ods_orders")
     assert '"srcTable\\":\\"orders' in commands["sync_sqoop"] and commands["sync_sqoop"].startswith("SQOOP task:")
-    assert commands["archive"] == "sh archive.sh"  # a shell script runs as it is
+    # a shell script runs as it is; this one was switched off (flag NO): it keeps its place, doing nothing
+    assert commands["archive"] == "# switched off in DolphinScheduler (flag NO): skipped there, the tasks after it " \
+                                  "still ran\nexit 0\nsh archive.sh"
     assert all(commands.values()) and len(commands) == 11
 
 
@@ -242,9 +244,11 @@ def test_what_is_not_a_runnable_command_is_named() -> None:
         ("extract_orders", "SQL"), ("clean_spark", "SPARK"), ("score", "PYTHON"), ("call_api", "HTTP"),
         ("refresh_proc", "PROCEDURE"), ("copy_datax", "DATAX"), ("sync_sqoop", "SQOOP")])
     assert "archive" not in found["TASK_BODY_AS_TEXT"]
-    assert "child_flow (SUB_WORKFLOW) ran workflow 99" in found["TASK_TYPE_NOT_CARRIED"]
+    # a sub-workflow's work would be left undone by a placeholder: refused, not saved short
+    assert "child_flow (SUB_WORKFLOW) ran workflow 99 inside this one" in codes(
+        flows["all_bodies"], "__errors__")["TASK_TYPE_NOT_CARRIED"]
     assert "archive" in found["TASK_DISABLED"] and "clean.jar" in found["TASK_RESOURCES"]
-    assert flows["all_bodies"]["__errors__"] == ""
+    assert "does nothing (`exit 0` before its body)" in found["TASK_DISABLED"]
     # a CONDITIONS task picks a branch; a flow would run both: refused, not saved wrong
     assert "route (CONDITIONS)" in codes(flows["branches"], "__errors__")["TASK_TYPE_NOT_CARRIED"]
 

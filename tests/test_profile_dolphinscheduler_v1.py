@@ -143,7 +143,7 @@ def test_a_workflow_without_schedule_is_unscheduled_and_branching_refused() -> N
     backfill = flows()["workflow warehouse/manual_backfill"][0]
     assert backfill["schedule"] == "" and "no schedule" in backfill["unscheduled"]
     assert "branch (CONDITIONS)" in codes(backfill, "__errors__")["TASK_TYPE_NOT_CARRIED"]
-    assert "rerun (SUB_PROCESS) ran workflow 41" in codes(backfill)["TASK_TYPE_NOT_CARRIED"]
+    assert "rerun (SUB_PROCESS) ran workflow 41" in codes(backfill, "__errors__")["TASK_TYPE_NOT_CARRIED"]
 
 
 def test_version_1_2_worker_groups_by_id() -> None:

@@ -24,8 +24,10 @@ Every fact of a workflow is carried or named by a code:
   alerted on success too, or only then; `ALERT_GROUP` names the alert group whose recipients stay behind);
 - each task's body (SQL, Spark, Flink, MapReduce, Python, HTTP, stored procedure, DataX, Sqoop …)
   is kept in its command, as a readable text when it is not a shell script (`TASK_BODY_AS_TEXT`);
-  sub-workflows are `TASK_TYPE_NOT_CARRIED` warnings, branching tasks (CONDITIONS, SWITCH,
-  BLOCKING) make the flow invalid (a flow would run every branch);
+  sub-workflows (SUB_PROCESS, SUB_WORKFLOW, DYNAMIC: a flow's task cannot run a flow) and branching
+  tasks (CONDITIONS, SWITCH, BLOCKING: a flow would run every branch) make the flow invalid
+  (`TASK_TYPE_NOT_CARRIED`); a task switched off (flag NO), which DolphinScheduler skipped while
+  running the tasks after it, keeps its place doing nothing (`exit 0` before its body: TASK_DISABLED);
 - a `DEPENDENT` task (a wait on other workflows) is not a task of the flow: its downstream tasks
   wait on its upstream tasks instead, and each workflow it waited on becomes a `flow_upstream` entry
   when its EnOS id is known (option `flow_ids`) and the window has an exact `cycleGap`, else a
@@ -451,7 +453,12 @@ def _local_params(task: Task) -> str:
                      for p in items if value_text(p.get("prop")))
 
 
-def _describe_tasks(flow: FlowRows, tasks: list[Task]) -> dict[str, str]:
+# What a task switched off (flag NO) runs: DolphinScheduler skipped it and ran the tasks after it, so
+# it keeps its place and does nothing; its body stays below, never reached.
+SWITCHED_OFF = "# switched off in DolphinScheduler (flag NO): skipped there, the tasks after it still ran\nexit 0\n"
+
+
+def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[str, str]:
     """Commands by task code, with one warning per kind of thing not carried as it was."""
     commands: dict[str, str] = {}
     as_text, local, resources, disabled = [], [], [], []
@@ -461,17 +468,22 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task]) -> dict[str, str]:
         if parameters:
             command += f"\n# DolphinScheduler local parameters: {parameters}"  # a comment, in a shell script too
             local.append(f"{task.name}: {parameters}")
+        if value_text(task.record.get("flag")).upper() == "NO":
+            disabled.append(task.name)
+            command = SWITCHED_OFF + command
         commands[task.code] = command
         if not runnable and task.type not in SUB_WORKFLOW_TYPES + BRANCHING_TYPES:  # those have their own code
             as_text.append(f"{task.name} ({task.type})")
         if _listed(task.params.get("resourceList")):
             resources.append(f"{task.name}: {_listed(task.params.get('resourceList'))}")
-        if value_text(task.record.get("flag")).upper() == "NO":
-            disabled.append(task.name)
-        if task.type in SUB_WORKFLOW_TYPES:
-            child = _listed(task.params.get("processDefinitionCode") or task.params.get("workflowDefinitionCode"))
-            flow.warn("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) ran workflow {child or '?'}; a task "
-                                               "cannot: it is kept as a text placeholder, make it a flow of its own")
+        if task.type in SUB_WORKFLOW_TYPES and task.name not in disabled:
+            child = _listed(task.params.get("processDefinitionCode") or task.params.get("workflowDefinitionCode")
+                            or task.params.get("processDefinitionId"))
+            flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) ran "
+                                               f"{_workflow(child, export, {}) if child else 'another workflow'} "
+                                               "inside this one, which a flow's task cannot: saved with a placeholder, "
+                                               "the flow would leave that work undone; put its tasks into this "
+                                               "workflow, or make it a flow of its own that waits on this one")
         elif task.type in BRANCHING_TYPES:
             flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) chooses which tasks run next; "
                                                "a flow would run every branch")
@@ -483,8 +495,9 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task]) -> dict[str, str]:
     if resources:
         flow.warn("TASK_RESOURCES", f"tasks use DolphinScheduler resource files {resources}: copy them over")
     if disabled:
-        flow.warn("TASK_DISABLED", f"tasks {disabled} were switched off (flag NO) in DolphinScheduler; "
-                                   "a flow runs every task")
+        flow.warn("TASK_DISABLED", f"tasks {disabled} were switched off (flag NO) in DolphinScheduler, which skipped "
+                                   "them and ran the tasks after them: each keeps its place as a task that does "
+                                   "nothing (`exit 0` before its body)")
     return commands
 
 
@@ -842,7 +855,7 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
     _run_settings(flow, definition, schedule or {})
     _tenant(flow, definition, schedule)
     kept = _resolve_dependents(flow, tasks, export, code)
-    commands = _describe_tasks(flow, list(kept.values()))
+    commands = _describe_tasks(flow, list(kept.values()), export)
     _task_settings(flow, list(kept.values()))
     positions = _positions(definition.get("locations"))
     for task in kept.values():
