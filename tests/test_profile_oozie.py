@@ -171,7 +171,8 @@ def test_without_its_properties_nothing_resolves_and_everything_is_named(tmp_pat
     daily = flows["coordinator cassandra_load_daily-${cassandra_keyspace}-coord"][0]
     assert "${start_time} not defined" in notes(daily, "__errors__")["EL_UNRESOLVED"]
     assert "taken as oozie/cassandra/daily/workflow.xml" in notes(daily)["APP_PATH_ASSUMED"]
-    assert "${datasets_file} (datasets include)" in notes(daily)["EL_UNRESOLVED"]
+    assert "are kept as written): " in notes(daily)["EL_UNRESOLVED"]
+    assert "datasets_file (datasets include)" in notes(daily)["EL_UNRESOLVED"]
 
 
 # -- job.properties as Java reads them; a coordinator in a subfolder ---------------------------------
@@ -197,7 +198,7 @@ def test_a_bank_export_with_continuations_secrets_and_renamed_folders() -> None:
     assert ("--num-executors 10 --executor-cores 3 --files ./application.conf --executor-memory 3G --driver-memory 3g "
             '--conf "spark.executor.extraJavaOptions=-Dlog4j.configuration=log4j-spark.properties"') in spark
     assert "hdfs://nameservice1/awb_preprod/awb_traitement/workflow-vision360/lib/customer360-job.jar" in spark
-    assert "${hbaseSourceTable}" in notes(first)["EL_UNRESOLVED"]  # kept as written, named
+    assert "hbaseSourceTable (" in notes(first)["EL_UNRESOLVED"]  # kept as written, named
     # the folder was renamed when copied (workflow-purge_daily on HDFS): the nearest coordinator is taken
     purge = flows["coordinator coord_preprod_purge_daily"][0]
     assert notes(purge, "__errors__") == {"EL_UNRESOLVED": "workflow-purge/coordinator/coord.xml: frequency "
@@ -691,6 +692,28 @@ def test_a_properties_file_naming_an_application_that_is_not_there(tmp_path: Pat
     flows = read_flows(folder)
     missing = flows["properties hourly-logs/job.properties"][0]
     assert "APP_NOT_FOUND" in notes(missing, "__errors__") and "hourly-logs/coordinator.xml" in missing["__errors__"]
+
+
+def test_an_application_whose_folder_is_named_otherwise_than_on_hdfs_is_one_refusal(tmp_path: Path) -> None:
+    # A repository's copy of an application in a folder named otherwise than its HDFS path: the
+    # properties' coordinator is not found, and its workflow, beside it, was made a manual flow of
+    # its own that nothing submitted (a flow that never ran so in Oozie).
+    folder = tmp_path / "apps"
+    shutil.copytree(EXAMPLE / "hourly-logs", folder / "seoul")
+    flows = read_flows(folder)
+    assert list(flows) == ["properties seoul/job.properties"], list(flows)
+    message = notes(flows["properties seoul/job.properties"][0], "__errors__")["APP_NOT_FOUND"]
+    assert "seoul/coordinator.xml stands beside seoul/job.properties: if it is that one, name its folder" in message
+
+
+def test_a_coordinator_whose_workflow_folder_is_named_otherwise_is_one_refusal(tmp_path: Path) -> None:
+    folder = tmp_path / "apps"
+    shutil.copytree(EXAMPLE / "hourly-logs", folder / "seoul")
+    (folder / "seoul" / "job.properties").unlink()  # the coordinator alone: a job of its own
+    flows = read_flows(folder)
+    assert list(flows) == ["coordinator hourly-logs-coord"], list(flows)
+    message = notes(flows["coordinator hourly-logs-coord"][0], "__errors__")["WORKFLOW_NOT_FOUND"]
+    assert "seoul/workflow.xml stands beside seoul/coordinator.xml" in message
 
 
 def test_the_end_date_ahead_and_passed(tmp_path: Path) -> None:

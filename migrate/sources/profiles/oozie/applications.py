@@ -43,6 +43,11 @@ class Export:
     def of_kind(self, kind: str) -> list[App]:
         return [app for app in self.apps.values() if app.kind == kind]
 
+    def beside(self, near: str) -> list[App]:
+        """The applications in the folder of `near` (a file of the export), but itself."""
+        folder = str(PurePosixPath(near).parent)
+        return [app for app in self.apps.values() if app.folder == folder and app.path != near]
+
 
 def _names_an_app(data: bytes) -> bool:
     """Whether an XML file names an application's root element (in UTF-8, or UTF-16 by its mark)."""
@@ -122,7 +127,12 @@ def find_app(export: Export, written: str, kind: str, near: str) -> Found:
     unresolved = any("${" in part for part in parts)
     if not scored:
         what = "an unresolved path: no" if unresolved else "no"
-        return Found(None, problem=f"{what} {kind} application of the export matches {written!r}")
+        # Deployed folders are often named otherwise than the copy exported (a repository's `seoul/`
+        # is HDFS's `kr_rollup/`): the one beside is named, not taken for it.
+        beside = [app.path for app in export.beside(near) if app.kind == kind]
+        hint = (f"; {beside[0]} stands beside {near}: if it is that one, name its folder in the export as the path "
+                "does" if len(beside) == 1 else "")
+        return Found(None, problem=f"{what} {kind} application of the export matches {written!r}{hint}")
     best = max(score for score, _, _ in scored)
     top = [(assumed, app) for score, assumed, app in scored if score == best]
     if any(assumed for assumed, _ in top):

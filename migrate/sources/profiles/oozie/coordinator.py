@@ -213,6 +213,8 @@ def coordinator_workflow(app: App, scope: Scope, ctx: Context) -> None:
     written = _required_path(scope, text(workflow, "app-path"), ctx)
     found = find_app(ctx.export, written, "workflow", app.path)
     if found.app is None:
+        # A workflow beside it is this coordinator's, most likely: not a manual flow of its own.
+        ctx.used.update(beside.path for beside in ctx.export.beside(app.path) if beside.kind == "workflow")
         raise Malformed("WORKFLOW_NOT_FOUND", f"{app.path}: app-path {written}: {found.problem}")
     if found.assumed:
         ctx.note("APP_PATH_ASSUMED", f"app-path {written} is unresolved: taken as {found.app.path}, the workflow "

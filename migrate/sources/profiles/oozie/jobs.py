@@ -58,11 +58,14 @@ class Job:
     bundle: str = ""  # the bundle that submits this coordinator
 
 
-def _jobs(export: Export) -> tuple[list[Job], list[FlowRows]]:
-    """Each properties file's job, then every application no job or other application uses."""
+def _jobs(export: Export) -> tuple[list[Job], list[FlowRows], set[str]]:
+    """Each properties file's job, then every application no job or other application uses; and
+    the applications beside a properties file whose application was not found (most likely its
+    own, under another folder name: not jobs of their own, the refusal names them)."""
     jobs: list[Job] = []
     failed: list[FlowRows] = []
     explicit: set[str] = set()
+    unfound: set[str] = set()
     for path, values in sorted(export.properties.items()):
         scope = Scope(values)
         named = [(kind, values[key]) for kind, key in PATH_PROPERTIES if key in values]
@@ -77,6 +80,7 @@ def _jobs(export: Export) -> tuple[list[Job], list[FlowRows]]:
             flow.fail("APP_NOT_FOUND", f"{path}: {PATH_PROPERTIES[[k for k, _ in PATH_PROPERTIES].index(kind)][1]} "
                                        f"= {resolved}: {found.problem}")
             failed.append(flow)
+            unfound.update(app.path for app in export.beside(path))
             continue
         explicit.add(found.app.path)
         jobs.append(Job(found.app, path, values, origin=path))
@@ -92,7 +96,7 @@ def _jobs(export: Export) -> tuple[list[Job], list[FlowRows]]:
                 break
             if here:
                 break
-    return jobs, failed
+    return jobs, failed, unfound
 
 
 def _owner_facts(flow: FlowRows, values: dict[str, str], scope: Scope, ctx: Context) -> None:
@@ -124,8 +128,10 @@ def _owner_facts(flow: FlowRows, values: dict[str, str], scope: Scope, ctx: Cont
 def _report(ctx: Context) -> None:
     flow = ctx.flow
     if ctx.undefined:
-        flow.warn("EL_UNRESOLVED", "properties the export does not define, kept as written: " + listed(
-            [f"${{{name}}} ({listed(sorted(set(where)), 2)})" for name, where in ctx.undefined.items()], 12))
+        # Named bare: one is read as ${name} or as wf:conf('name'), and kept as it was written.
+        flow.warn("EL_UNRESOLVED", "properties the export does not define (the expressions that read them are kept "
+                                   "as written): " + listed(
+            [f"{name} ({listed(sorted(set(where)), 2)})" for name, where in ctx.undefined.items()], 12))
     if ctx.runtime:
         flow.warn("EL_RUNTIME", "expressions Oozie evaluated when the job ran, kept as written (nothing evaluates "
                                 "them in a task): " + listed(
@@ -254,12 +260,12 @@ def _expand(jobs: list[Job], export: Export, flows: list[FlowRows], notes: dict[
 def flows(settings: SourceSettings) -> Iterator[FlowRows]:
     oozie_options = options(settings)
     export = read_export(settings)
-    submitted, flows = _jobs(export)
+    submitted, flows, unfound = _jobs(export)
     notes: dict[str, list[str]] = {}
     jobs = _expand(submitted, export, flows, notes)
     # Applications no properties file submits are jobs of their own, unless a bundle, a coordinator
     # or another workflow runs them: bundles first, workflows last.
-    claimed = {job.app.path for job in submitted} | {job.app.path for job in jobs}
+    claimed = {job.app.path for job in submitted} | {job.app.path for job in jobs} | unfound
     for kind in ("bundle", "coordinator"):
         alone = [Job(app, None, {}) for app in sorted(export.of_kind(kind), key=lambda a: a.path)
                  if app.path not in claimed]
