@@ -326,7 +326,8 @@ def test_datasets_or_a_time_schedule_keeps_the_time_schedule(tmp_path: Path) -> 
            "dataset_expression": {"any": ["s3://lake/a", "s3://lake/b"]}}
     row = rows_of(write(tmp_path / "either.json", dag))["either"]
     assert row["unscheduled"] == "" and row["schedule"] == "0 0 * * *"
-    assert codes(row["__warnings__"]) == ["DATASET_TRIGGER"] and "s3://lake/a or s3://lake/b" in row["__warnings__"]
+    assert codes(row["__warnings__"]) == ["DATASET_TRIGGER", "HOST_TIMEZONE"]
+    assert "s3://lake/a or s3://lake/b" in row["__warnings__"]
 
 
 @pytest.mark.parametrize(("schedule", "summary", "says"), [
@@ -379,7 +380,7 @@ def test_a_dataset_or_time_schedule_interval_of_airflow_2_is_its_time_schedule(t
     dag = {"dag_id": "either2", "schedule_interval": {"__type": "CronExpression", "value": "Dataset or @hourly"},
            "timetable_description": "Triggered by datasets or At the start of every hour"}
     row = rows_of(write(tmp_path / "either2.json", dag))["either2"]
-    assert row["schedule"] == "@hourly" and codes(row["__warnings__"]) == ["DATASET_TRIGGER"]
+    assert row["schedule"] == "@hourly" and codes(row["__warnings__"]) == ["DATASET_TRIGGER", "HOST_TIMEZONE"]
 
 
 def test_crons_of_a_multiple_cron_timetable_differing_in_one_field_are_their_union() -> None:
@@ -432,6 +433,25 @@ def test_the_summaries_of_airflows_own_timetables_are_not_custom(tmp_path: Path,
     assert "CUSTOM_TIMETABLE" not in codes(row["__errors__"]) and row["schedule"] == summary
 
 
+@pytest.mark.parametrize(("facts", "warned"), [
+    ({}, True),  # a DAG that never ran: the list names no zone, and no next run to check against
+    ({"next_dagrun": "2026-12-02T02:30:00+00:00"}, False),  # checked against that (TIMEZONE_MISMATCH if off)
+    ({"timezone": "Europe/Berlin"}, False),  # the details name it
+    ({"schedule_interval": {"__type": "TimeDelta", "days": 1, "seconds": 0}, "start_date": "2026-01-01T00:00:00Z"},
+     False),  # an interval counts from an instant
+])
+def test_a_cron_dag_whose_zone_nothing_says_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      facts: dict[str, Any], warned: bool) -> None:
+    dag = {"dag_id": "never_ran", "schedule_interval": {"__type": "CronExpression", "value": "30 2 * * *"},
+           "next_dagrun": None, **facts}
+    source = write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1})
+    assert ("HOST_TIMEZONE" in codes(rows_of(source)["never_ran"]["__warnings__"])) is warned
+    if warned:  # in the plan, and moot there once the installation's zone is named
+        assert "HOST_TIMEZONE" in json.dumps(plan(tmp_path, capsys, source)[1]["actions"])
+        _, inventory, _ = plan(tmp_path, capsys, source, extra='[mapping]\nsource_timezone = "UTC"')
+        assert "HOST_TIMEZONE" not in json.dumps(inventory["actions"])
+
+
 def test_plan_of_the_timetable_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, TIMETABLES)
     freqs = {a["source_key"]: a.get("freq") for a in inventory["actions"]}
@@ -451,7 +471,7 @@ def test_paused_and_vanished_dags_are_saved_inactive_with_a_word(tmp_path: Path)
     assert stale["active"] == "0" and codes(stale["__warnings__"]) == ["INACTIVE_DAG"]
     gone = {"dag_id": "gone", "schedule_interval": "0 1 * * *", "is_active": False, "is_paused": False}
     row = rows_of(write(tmp_path / "gone.json", gone))["gone"]
-    assert row["active"] == "0" and codes(row["__warnings__"]) == ["INACTIVE_DAG"]
+    assert row["active"] == "0" and codes(row["__warnings__"]) == ["INACTIVE_DAG", "HOST_TIMEZONE"]
     assert rows_of(PAGES)["sales_daily"]["active"] == "1"
 
 
@@ -466,7 +486,7 @@ def test_owners_tags_description_and_params_of_the_details() -> None:
 def test_an_end_date_that_has_passed_saves_the_flow_inactive(tmp_path: Path) -> None:
     dag = {"dag_id": "ended", "schedule_interval": "0 1 * * *", "end_date": "2003-12-31T00:00:00+00:00"}
     row = rows_of(write(tmp_path / "ended.json", dag))["ended"]
-    assert row["active"] == "0" and codes(row["__warnings__"]) == ["END_DATE"]
+    assert row["active"] == "0" and codes(row["__warnings__"]) == ["END_DATE", "HOST_TIMEZONE"]
     assert "2003-12-31T00:00:00+00:00 has passed" in messages(row["__warnings__"])
     assert "saved inactive" in messages(row["__warnings__"])
 
@@ -474,7 +494,7 @@ def test_an_end_date_that_has_passed_saves_the_flow_inactive(tmp_path: Path) -> 
 def test_an_end_date_ahead_keeps_the_flow_active_and_names_the_date(tmp_path: Path) -> None:
     dag = {"dag_id": "ends", "schedule_interval": "0 1 * * *", "end_date": "2203-06-30T22:00:00-02:00"}
     row = rows_of(write(tmp_path / "ends.json", dag))["ends"]
-    assert row["active"] == "1" and codes(row["__warnings__"]) == ["END_DATE"]
+    assert row["active"] == "1" and codes(row["__warnings__"]) == ["END_DATE", "HOST_TIMEZONE"]
     assert "2203-06-30T22:00:00-02:00" in messages(row["__warnings__"]) and "stays active" in row["__warnings__"]
 
 
@@ -482,12 +502,12 @@ def test_run_settings_and_a_broken_dag_are_named(tmp_path: Path) -> None:
     dag = {"dag_id": "busy", "schedule_interval": "0 1 * * *", "max_active_runs": 3, "catchup": True,
            "has_import_errors": True}
     row = rows_of(write(tmp_path / "busy.json", dag))["busy"]
-    assert codes(row["__warnings__"]) == ["IMPORT_ERRORS", "MAX_ACTIVE_RUNS", "CATCHUP"]
+    assert codes(row["__warnings__"]) == ["IMPORT_ERRORS", "MAX_ACTIVE_RUNS", "CATCHUP", "HOST_TIMEZONE"]
     assert "up to 3 runs" in row["__warnings__"] and "broken in the source" in row["__warnings__"]
     at_default = rows_of(write(tmp_path / "calm.json", {**dag, "max_active_runs": 16, "catchup": False}))["busy"]
     assert "MAX_ACTIVE_RUNS" not in codes(at_default["__warnings__"])  # Airflow's default: every DAG would say it
     quiet = {"dag_id": "quiet", "schedule_interval": "0 1 * * *", "catchup": False, "has_import_errors": False}
-    assert codes(rows_of(write(tmp_path / "quiet.json", quiet))["quiet"]["__warnings__"]) == []
+    assert codes(rows_of(write(tmp_path / "quiet.json", quiet))["quiet"]["__warnings__"]) == ["HOST_TIMEZONE"]
 
 
 def test_every_flow_says_its_task_triggers_the_dag_through_the_cli() -> None:
@@ -503,7 +523,7 @@ def test_a_param_without_a_default_is_named(tmp_path: Path) -> None:
     row = rows_of(write(tmp_path / "p.json", dag))["p"]
     assert json.loads(row["params"]) == [{"key": "region", "value": ""}, {"key": "limit", "value": ""},
                                          {"key": "env", "value": "x"}]
-    assert codes(row["__warnings__"]) == ["PARAM_NULL"] and "params region, limit" in row["__warnings__"]
+    assert codes(row["__warnings__"]) == ["PARAM_NULL", "HOST_TIMEZONE"] and "params region, limit" in row["__warnings__"]
 
 
 def test_the_cli_list_has_owners_and_state_but_no_schedule() -> None:

@@ -568,6 +568,7 @@ def _flow(entry: _Entry) -> FlowRows:
             timezone=_zone(dag.get("timezone")),
             params=_params(flow, dag.get("params")),
         )
+        _unnamed_zone(flow)
     except MalformedDag as error:
         flow.fail("MALFORMED_DAG", f"{entry.where}: {error}")
     except RecursionError:
@@ -575,6 +576,21 @@ def _flow(entry: _Entry) -> FlowRows:
     flow.tasks = [{"task_id": "1", "task_name": entry.key, "command": f"airflow dags trigger {entry.key}"}]
     flow.warn("DAG_AS_TASK", DAG_AS_TASK)
     return flow
+
+
+def _unnamed_zone(flow: FlowRows) -> None:
+    """A cron DAG whose zone nothing in the export says: no `timezone` (the list endpoint names
+    none) and no next run to check the schedule against (a DAG that never ran, or paused since it
+    was added). Intervals count from an instant, which carries its offset."""
+    text = flow.schedule.strip()
+    if (not text or flow.cells.get("timezone") or flow.cells.get("next_fire") or text.startswith("{")
+            or TIMEDELTA_TEXT.match(text)):
+        return
+    flow.warn("HOST_TIMEZONE", "the export names no zone for this DAG and no next run to check its schedule "
+                               "against: Airflow fired it in the DAG's timezone (GET .../dags/<dag_id>/details "
+                               "says it), else in the installation's [core] default_timezone (UTC unless set); set "
+                               "[mapping] source_timezone to it, else the schedule is taken to be in the service's "
+                               "zone")
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
