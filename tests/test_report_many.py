@@ -254,3 +254,24 @@ def test_a_later_run_that_sent_nothing_does_not_hide_where_a_flow_stands() -> No
     for line in (idle, failed, saved):
         lines.add(line)
     assert dict(lines.summary().counts) == {"failed": 1}  # a later line that did something stays the last
+
+
+def test_a_resumed_run_over_moved_rows_counts_each_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A table read one row per flow is keyed by row number: rows added above between a run and its
+    # resume put other flows on rows 1 and 2, which the report took for the flows saved there first.
+    config = write_config(tmp_path, state=base_state(flows=4), rows=export_rows(2, first_flow=1003))
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'emulator_config = "state.json"', 'emulator_config = "state.json"\nemulator_state = "emulator.sqlite"'),
+        encoding="utf-8")
+    assert run_cli(capsys, "run", str(config), "--run-id", "moved")[0] == 0
+    rows = export_rows(2) + export_rows(2, first_flow=1003)  # 1001 and 1002 now above them
+    (tmp_path / "export.csv").unlink()
+    write_config(tmp_path, state=base_state(flows=4), rows=rows)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'emulator_config = "state.json"', 'emulator_config = "state.json"\nemulator_state = "emulator.sqlite"'),
+        encoding="utf-8")
+    code, out, err = run_cli(capsys, "run", str(config), "--run-id", "moved", "--resume")
+    assert code == 0 and "2 flows already saved were not sent again" in out + err, out + err
+    code, out, _ = run_cli(capsys, "report", str(tmp_path / "results" / "moved.jsonl"), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["flows"] == 4 and report["runs"][0]["flows"] == 4, report

@@ -57,13 +57,13 @@ NAMED_IN_DOUBT = 10
 
 
 def _in_doubt_json(run: Any) -> list[dict[str, Any]]:
-    return [{"source_key": key, "flow_id": line.get("flow_id"), "action": line.get("action"), "ts": line.get("ts")}
-            for key, line in run.in_doubt.items()]
+    return [{"source_key": line.get("source_key"), "flow_id": line.get("flow_id"), "action": line.get("action"),
+             "ts": line.get("ts")} for line in run.in_doubt.values()]
 
 
 def _in_doubt_text(run: Any) -> str:
     """The flows whose request was in flight when the run's log ends, and what to do about it."""
-    keys = list(run.in_doubt)
+    keys = [str(line.get("source_key")) for line in run.in_doubt.values()]
     named = ", ".join(keys[:NAMED_IN_DOUBT]) + (f" and {len(keys) - NAMED_IN_DOUBT} more" if len(keys) > NAMED_IN_DOUBT
                                                 else "")
     return (f"in doubt: {len(keys)} flows whose request was in flight when the log ends, counted in no status above "

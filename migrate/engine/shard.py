@@ -25,6 +25,7 @@ from pathlib import Path
 from migrate.config import Settings
 from migrate.exit_codes import CannotRun
 from migrate.mapping.flows import InvalidFlow, ReadyFlow, ValidFlow
+from migrate.mapping.identity import ROW_KEY
 from migrate.results.history import RUN_ID
 
 INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
@@ -32,9 +33,6 @@ AUTO = "auto"
 MAX_SHARDS = 10_000
 SHARD = re.compile(r"(?P<index>auto|\d+)/(?P<count>\d+)")
 RUN_ID_SUFFIX = re.compile(r"-shard-(\d+)-of-(\d+)$")
-# The source key of a table read one row per flow (mapping/flows.py): a row number, which moves
-# whenever a line is added above.
-ROW_KEY = re.compile(r"row \d+( \(split\))?")
 
 
 class ShardError(CannotRun):

@@ -19,6 +19,9 @@ SCOPE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 # A scope is up to 32 characters, but for a folder of several formats given one: each format's is
 # `<scope>.<profile>` (mapping/flows.py entry_scope), longer.
 MARKER = re.compile(r"\s?\[migrate:([A-Za-z0-9_.-]{1,64})/([0-9a-f]{16})\]\s*$")
+# The source key of a table read one row per flow (mapping/flows.py): a row number, which moves
+# whenever a line is added above.
+ROW_KEY = re.compile(r"row \d+( \(split\))?")
 
 
 def name_key(name: str) -> str:

@@ -17,6 +17,7 @@ import orjson
 
 from migrate import console
 from migrate.exit_codes import CannotRun
+from migrate.mapping.identity import ROW_KEY, name_key
 from migrate.redact import redact_rendered
 from migrate.results.stamps import utc_iso
 from migrate.service.model import error_reason
@@ -182,7 +183,20 @@ def identity(line: dict[str, Any]) -> str:
     touched it: a disable and the enable after it are one flow's two lines, the enable its last."""
     if "action" in line:
         return service_identity(line) or f"service#{line.get('target') or line.get('source_key')}"
-    return f"{PurePath(str(line.get('source_file'))).name}#{line.get('source_key')}"
+    return f"{PurePath(str(line.get('source_file'))).name}#{line_key(line)}"
+
+
+def line_key(line: dict[str, Any]) -> str:
+    """The flow's key in its source, but for a table read row by row, whose row numbers move with
+    every edit: the flow as a resume finds it (its target: its id, else its name as the eye reads
+    it), where its row number would take a flow moved to another row for another."""
+    key = str(line.get("source_key"))
+    if not ROW_KEY.fullmatch(key):
+        return key
+    if line.get("target"):
+        return str(line["target"])
+    flow_id = str(line.get("flow_id") or "")
+    return f"flow {flow_id}" if flow_id not in ("", "0") else f"name {name_key(str(line.get('name') or ''))!r}"
 
 
 def service_identity(line: dict[str, Any]) -> str | None:

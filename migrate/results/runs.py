@@ -23,6 +23,7 @@ from migrate.results.log import (
     Summary,
     check_result_log,
     identity,
+    line_key,
     read_log,
     stamp_of,
 )
@@ -130,9 +131,9 @@ class Report:
         if log not in run.logs:
             run.logs.append(log)
         if line["status"] == ATTEMPT:  # no final line yet: in doubt until one comes (a resume writes it)
-            run.in_doubt[str(line.get("source_key"))] = line
+            run.in_doubt[line_key(line)] = line
             return
-        run.in_doubt.pop(str(line.get("source_key")), None)
+        run.in_doubt.pop(line_key(line), None)
         run.finals.add(line)
         self.together.add(line)
         key = identity(line)
