@@ -232,3 +232,46 @@ def test_resume_without_a_log_is_refused(tmp_path: Path, capsys: pytest.CaptureF
     config = write_config(tmp_path, state=base_state(), rows=export_rows(1))
     assert main(["run", str(config), "--resume"]) == 1
     assert "no result log to resume" in capsys.readouterr().err
+
+
+def test_a_stop_after_the_import_and_before_the_save_left_says_only_the_import_went(tmp_path: Path) -> None:
+    """A flow given by id and created (create_missing): its Import and the read of the flow it made
+    are done, and the save waits for its turn at the rate when SIGTERM comes. Its line said the save
+    "was sent: it may have landed", when it never left (found by an engineer stopping a slow run)."""
+    state = base_state(flows=0, **APP)
+    (tmp_path / "emulator.json").write_text(json.dumps(state), encoding="utf-8")
+    emulator = subprocess.Popen([sys.executable, "-m", "migrate.cli", "emulator", "--port", "0",
+                                 "--config", str(tmp_path / "emulator.json")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().split()[-1]
+        rows = [{"flow_id": "4242", "flow_name": "job_a", "schedule": "0 0 9 * * ? *", "owners": "alice",
+                 "task_id": ""}]
+        config = write_config(tmp_path, state=state, rows=rows, url=url,
+                              run={"rate_per_second": 1, "concurrency": 1, "create_missing": True})
+        # Active: Import makes a flow inactive, so only the save makes it as wanted.
+        config.write_text(config.read_text(encoding="utf-8").replace('[mapping.tasks]\ntask_id = "task_id"\n', "")
+                          .replace("active = 0", "active = 1"), encoding="utf-8")
+        env = {**os.environ, "MIGRATE_APP_KEY": "k-resume", "MIGRATE_APP_SECRET": "s-resume-4242"}
+        process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), "--run-id", "slow"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 60
+        # The probe (62102: not there), the Import, then the read of the flow it made: the save is next,
+        # a second later at this rate.
+        while emulator_stats(url)["requests_by_action"].get("get", 0) < 2:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+        assert process.returncode == 130
+        assert emulator_stats(url)["requests_by_action"].get("save", 0) == 0  # it never left
+        [line] = [r for r in read_log(tmp_path / "results" / "slow.jsonl") if r["status"] != "attempt"]
+        assert line["status"] == "failed" and line["attempts"] == 1, line
+        assert line["msg"].startswith("interrupted after Import made flow 4242, before its save"), line
+        resumed = subprocess.run([sys.executable, "-m", "migrate.cli", "run", str(config), "--run-id", "slow",
+                                  "--resume", "--json"], capture_output=True, text=True, env=env, timeout=120)
+        assert resumed.returncode == 0 and emulator_stats(url)["requests_by_action"].get("save") == 1, (
+            resumed.stdout, emulator_stats(url))
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)

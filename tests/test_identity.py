@@ -330,18 +330,22 @@ def test_a_name_of_another_spelling_finds_the_live_flow_of_that_name_never_a_twi
     assert list(live_flows(config.parent / "service.sqlite")) == ["job_0042"]  # no twin of any spelling
 
 
+@pytest.mark.parametrize("flow_id", ["", "4242"])
 def test_a_stop_between_an_import_and_its_save_says_so_and_a_resume_saves_it(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], flow_id: str) -> None:
     """SIGTERM while an Import is in flight: it finishes and makes the flow, and nothing more is
     sent. Its line said "created as flow N, then " (nothing after), 0 attempts, NO_ANSWER (found by
-    an engineer killing runs at scale): it names the interruption and the Import, and a resume
+    an engineer killing runs at scale), and for a flow given by id that its save "was sent: it may
+    have landed", when only the Import had: it names the interruption and the Import, and a resume
     saves the flow as wanted."""
     from conftest import write_config
 
-    rows = [{"flow_id": "", "flow_name": "job_a", "schedule": "0 0 9 * * ? *", "owners": "alice", "task_id": ""}]
+    rows = [{"flow_id": flow_id, "flow_name": "job_a", "schedule": "0 0 9 * * ? *", "owners": "alice",
+             "task_id": ""}]
     config = write_config(tmp_path, state=base_state(flows=0, faults={"latency_ms": 1500}), rows=rows,
                           run={"create_missing": True})
-    config.write_text(config.read_text(encoding="utf-8").replace('id = "flow_id"\n', "").replace(
+    config.write_text(config.read_text(encoding="utf-8").replace('id = "flow_id"\n', "" if not flow_id else
+                                                                 'id = "flow_id"\n').replace(
         '[mapping.tasks]\ntask_id = "task_id"\n', "").replace(
         'emulator_config = "state.json"\n', 'emulator_config = "state.json"\nemulator_state = "service.sqlite"\n'),
         encoding="utf-8")

@@ -392,6 +392,11 @@ class Runner:
         if saved.result != "ok":
             if saved.result == "stopped" and not sending.sent:
                 return
+            if saved.result == "stopped" and status == "created" and not saved.attempts:
+                saved.msg = _stopped_after_import(flow_id)  # only the Import left: the save was never sent
+                saved.attempts += sending.attempts
+                self._record_flow(flow, "failed", sha, saved, started, flow_id=flow_id, input_sha=input_sha, body=body)
+                return
             if saved.result == "stopped":
                 saved.msg = saved.msg or STOPPED_AFTER_SEND
             elif saved.result == "failed" and not self.stopping and _may_have_landed(saved, earlier_tries=True) \
@@ -779,8 +784,7 @@ class Runner:
         except ReadFailed as failed:
             failed.failure.flow_id = flow_id
             if failed.failure.result == "stopped":  # a stop request: said as one (INTERRUPTED), not "no answer"
-                failed.failure.msg = (f"interrupted after Import made flow {flow_id}, before its save: the flow "
-                                      "stands as Import made it (inactive) until --resume saves it as wanted")
+                failed.failure.msg = _stopped_after_import(flow_id)
             else:
                 failed.failure.msg = f"created as flow {flow_id}, then {failed.failure.msg or 'no answer'}"
             raise
@@ -882,6 +886,11 @@ CREATED_INACTIVE = ("created inactive (active 0): its tasks have no body in the 
                     "Import made them empty; set them in the service, then enable it (`migrate enable`)")
 STOPPED_AFTER_SEND = ("interrupted after a request that changes the flow was sent: it may have landed; "
                       "--resume finds the flow (by id, name or marker) and saves it as wanted")
+
+
+def _stopped_after_import(flow_id: str) -> str:
+    return (f"interrupted after Import made flow {flow_id}, before its save: the flow stands as Import made it "
+            "(inactive) until --resume saves it as wanted")
 
 
 @dataclass
