@@ -101,3 +101,79 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
     path.write_text("id,name\n", encoding="utf-8")
     assert list(read_rows(SourceSettings(path=path))) == []
+
+
+def test_blank_header_cells_to_the_right_are_no_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A spreadsheet's stray cells right of the table are written as empty header cells and `,,` on
+    # every line: the file was refused as naming the column '' twice.
+    from conftest import base_state, run_cli, write_config
+
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    (tmp_path / "export.csv").write_text("flow_id,flow_name,schedule,owners,task_id,,\n"
+                                         "1001,a,0 0 2 * * ? *,alice,500001,,\n1002,b,0 0 3 * * ? *,alice,500002,,\n",
+                                         encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+    assert code == 3 and json.loads(out)["convertible"] == 2, err
+    (tmp_path / "export.csv").write_text("flow_id,flow_name,flow_name\n1001,a,b\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "names column(s) 1: 'flow_name' more than once" in err, err  # a named one twice still is
+
+
+def test_excel_date_and_time_cells_read_as_the_dates_and_times_they_show(tmp_path: Path) -> None:
+    # A date cell came out as "2026-11-27 00:00:00", which no startTime takes (every row invalid).
+    from datetime import date, datetime, time
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["start", "at", "moment", "flag"])
+    sheet.append([date(2026, 11, 27), time(7, 5), datetime(2026, 11, 27, 7, 5, 30), True])
+    path = tmp_path / "x.xlsx"
+    book.save(path)
+    assert cells(path) == [{"start": "2026-11-27", "at": "07:05:00", "moment": "2026-11-27 07:05:30", "flag": "true"}]
+
+
+@pytest.mark.parametrize(("sheet", "found"), [("jobs", "Jobs"), (" JOBS", "Jobs"), (1, "Jobs"), ("Readme", "Readme")])
+def test_a_sheet_is_found_by_name_in_any_case_or_by_place(tmp_path: Path, sheet: str | int, found: str) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    readme = book.active
+    assert readme is not None
+    readme.title = "Readme"
+    readme.append(["note"])
+    readme.append(["the jobs are on the next sheet"])
+    jobs = book.create_sheet("Jobs")
+    jobs.append(["id"])
+    jobs.append(["42"])
+    path = tmp_path / "x.xlsx"
+    book.save(path)
+    assert cells(path, sheet=sheet) == ([{"id": "42"}] if found == "Jobs" else [{"note": "the jobs are on the next sheet"}])
+
+
+@pytest.mark.parametrize("sheet", ["Job", 2])
+def test_a_sheet_that_is_not_there_names_the_sheets(tmp_path: Path, sheet: str | int) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    assert book.active is not None
+    book.active.title = "Jobs"
+    book.create_sheet("Readme")
+    path = tmp_path / "x.xlsx"
+    book.save(path)
+    with pytest.raises(SourceError, match=r"no sheet .* its sheets are 2: 'Jobs', 'Readme'"):
+        cells(path, sheet=sheet)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ISO-8859-1", "latin1"])
+def test_windows_1252_read_as_latin_1_is_refused_naming_the_line_and_byte(tmp_path: Path, encoding: str) -> None:
+    # Its names were planned with C1 control characters where the export shows € and curly quotes.
+    path = tmp_path / "x.csv"
+    path.write_bytes("id,name\n1,caf\u00e9\n2,Kosten\u20ac_Bericht\n".encode("cp1252"))
+    with pytest.raises(SourceError, match=r"line 3 holds byte 0x80, .* set source.encoding = \"cp1252\""):
+        cells(path, encoding=encoding)
+    assert cells(path, encoding="cp1252")[1] == {"id": "2", "name": "Kosten\u20ac_Bericht"}
+    path.write_bytes("id,name\n1,caf\u00e9\n".encode("latin-1"))  # Latin-1 text that is Latin-1: read
+    assert cells(path, encoding=encoding) == [{"id": "1", "name": "caf\u00e9"}]

@@ -4,6 +4,7 @@ a blank stays blank, `1.50` is not turned into 1.5)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
@@ -12,6 +13,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,12 @@ def cell_text(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel stores every number as a float
+    if isinstance(value, datetime):  # an Excel date cell (or Parquet's): a date alone when it has no time
+        if not (value.hour or value.minute or value.second or value.microsecond) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if not value.microsecond else "auto")
+    if isinstance(value, date | time):
+        return value.isoformat()
     return str(value)
 
 
@@ -208,7 +216,9 @@ def read_header(settings: SourceSettings) -> list[str] | None:
     else:
         first = next(iter(_first_frame(settings)), None)
         names = [] if first is None else [str(c) for c in first.columns]
-    repeated = sorted(name for name, count in Counter(names).items() if count > 1)  # linear: 100,000 columns happen
+    # Blank names are not columns anyone maps (a spreadsheet's stray cells to the right of the table
+    # are written as empty header cells): pandas names them apart, `Unnamed: 7`, and they are unread.
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1 and name.strip())  # linear
     if repeated:
         raise SourceError(f"{settings.path}: the header names column(s) {columns_named(repeated)} more than once")
     return names or None
@@ -228,13 +238,57 @@ def _first_frame(settings: SourceSettings) -> Iterator[pd.DataFrame]:
     kind = settings.resolved_format()
     try:
         if kind == "excel":
-            yield pd.read_excel(settings.path, sheet_name=settings.sheet, nrows=0, engine="openpyxl")
+            with pd.ExcelFile(settings.path, engine="openpyxl") as book:
+                yield pd.read_excel(book, sheet_name=_sheet(settings, book), nrows=0)
         else:
             import pyarrow.parquet as pq
 
             yield pq.read_schema(settings.path).empty_table().to_pandas()
     except Exception:
         return
+
+
+# Bytes Latin-1 reads as C1 control characters, which no text holds: Windows-1252 puts €, ‚, „,
+# curly quotes and dashes there, and a file called "Latin-1" is that more often than not.
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+
+
+def _check_latin_1(settings: SourceSettings) -> None:
+    """Refuse a file read as Latin-1 that holds a byte 0x80-0x9F: its names would be saved with
+    invisible control characters where the export shows `€` or quotes."""
+    try:
+        if codecs.lookup(settings.encoding).name != "iso8859-1":
+            return
+    except LookupError:
+        return  # refused where the settings are read
+    line = 1
+    with settings.path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            found = _C1_BYTES.search(block)
+            if found is not None:
+                line += block.count(b"\n", 0, found.start())
+                raise SourceError(f"{settings.path}: line {line} holds byte {found.group()[0]:#04x}, which Latin-1 "
+                                  "reads as an invisible control character: the file is most likely Windows-1252, "
+                                  "as Windows writes Latin-1 text; set source.encoding = \"cp1252\"")
+            line += block.count(b"\n")
+
+
+def _sheet(settings: SourceSettings, book: pd.ExcelFile) -> str | int:
+    """The sheet `[source] sheet` names: by its name (in any case, when one sheet alone matches so)
+    or its place; else the sheets there are, named."""
+    names = [str(name) for name in book.sheet_names]
+    wanted = settings.sheet
+    if isinstance(wanted, int):
+        if 0 <= wanted < len(names):
+            return wanted
+    elif wanted in names:
+        return wanted
+    else:
+        folded = [name for name in names if name.strip().casefold() == wanted.strip().casefold()]
+        if len(folded) == 1:
+            return folded[0]
+    raise SourceError(f"{settings.path}: no sheet {wanted!r} (source.sheet: a name, or a place from 0); its sheets "
+                      f"are {columns_named(names)}")
 
 
 def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
@@ -249,14 +303,17 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
         raise SourceError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise SourceError(f"{path}: the file is empty")
+    if kind in ("csv", "tsv", "json", "jsonl"):
+        _check_latin_1(settings)
     try:
         if kind in ("csv", "tsv"):
             delimiter = _delimiter(settings)
             yield from _short_rows_flagged(_frame_rows(_csv_frames(settings, delimiter), all_text=True),
                                            settings, delimiter)
         elif kind == "excel":
-            frame = pd.read_excel(path, sheet_name=settings.sheet, dtype=object, engine="openpyxl",
-                                  keep_default_na=False, na_filter=False)
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                frame = pd.read_excel(book, sheet_name=_sheet(settings, book), dtype=object,
+                                      keep_default_na=False, na_filter=False)
             yield from _frame_rows(iter([frame]))
         elif kind == "jsonl":
             yield from _frame_rows(_records_frames(_jsonl_records(path, settings.encoding), settings.chunk_rows))
