@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from conftest import base_state, export_rows, write_config
 
@@ -57,3 +58,25 @@ def test_a_mixed_plans_orphan_row_keeps_every_column_of_its_table() -> None:
     assert table[0].startswith("| format | action |")
     assert {row.count("|") for row in table} == {table[0].count("|")}, table
     assert table[-1].startswith("|  | orphaned | gone.sh | 5242 |"), table[-1]
+
+
+def test_the_plan_table_names_the_refused_value_and_the_rows(tmp_path: Path, monkeypatch: Any,
+                                                             capsys: Any) -> None:
+    # The table said `startTime: must be a date written YYYY-MM-DD` and left the reader to find which
+    # value of which row (only --json and --markdown said them).
+    from conftest import run_cli
+
+    monkeypatch.setenv("COLUMNS", "250")
+    rows = export_rows(3)
+    rows[1]["owners"] = ""
+    config = write_config(tmp_path, state=base_state(), rows=rows)
+    text = config.read_text(encoding="utf-8").replace('startTime = "2026-12-01"\n', "")
+    config.write_text(text.replace("[mapping.fields]\n", '[mapping.fields]\nstartTime = "start"\n'),
+                      encoding="utf-8")
+    (tmp_path / "export.csv").write_text("flow_id,flow_name,schedule,owners,task_id,start\n"
+                                         "1001,flow1,0 0 2 * * ? *,alice,500001,11/27/2026\n"
+                                         "1002,flow2,0 0 2 * * ? *,,500002,2026-12-01\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", str(config), "--offline")
+    lines = [line for line in out.splitlines() if "flow1" in line or "flow2" in line]
+    assert code == 5 and '(value "11/27/2026")' in lines[0] and "owners: is required" in out, out
+    assert "row 1 " in out and "row 2 " in out and "(value missing)" not in out, out

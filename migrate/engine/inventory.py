@@ -670,6 +670,8 @@ def action_cells(action: Action, warning_messages: bool = False) -> list[str]:
     if action.renamed_from:
         what.insert(0, f"renamed from {action.renamed_from!r} (found by its marker)")
     what += [_error_text(e) for e in action.errors]
+    if action.action == "invalid" and action.rows:  # where to mend it
+        what.append(f"{'row' if len(action.rows) == 1 else 'rows'} {_rows_text(action.rows)}")
     if action.warnings and warning_messages:
         what += [f"{w.get('code')}: {w.get('message')}" for w in action.warnings]
     elif action.warnings:  # their messages are in --json and --markdown
@@ -680,9 +682,16 @@ def action_cells(action: Action, warning_messages: bool = False) -> list[str]:
 
 def _error_text(error: dict[str, Any]) -> str:
     """An error as a table says it: its field first where the message does not name it (`active: is
-    required`, not `is required` alone)."""
+    required`, not `is required` alone), and the value it refused where the message does not show it."""
     message, field = str(error.get("message", "")), str(error.get("field") or "")
-    return f"{field}: {message}" if field and not message.startswith(field) and field not in message[:60] else message
+    text = f"{field}: {message}" if field and not message.startswith(field) and field not in message[:60] else message
+    value = str(error.get("value") or "")  # a cell's text as JSON; else words standing for one (`missing`)
+    shown = value[1:-1] if len(value) > 2 and value.startswith('"') and value.endswith('"') else ""
+    return f"{text} (value {value})" if shown and shown not in message else text
+
+
+def _rows_text(rows: list[int], most: int = 8) -> str:
+    return ", ".join(map(str, rows[:most])) + (f" and {len(rows) - most} more" if len(rows) > most else "")
 
 
 def _change_text(change: dict[str, Any]) -> str:
