@@ -312,3 +312,61 @@ def test_plan_only_options_and_bad_criteria_are_refused(service: Path, capsys: p
     assert code == 1 and "are for --apply" in err
     code, _, err = run_cli(capsys, "enable", str(config(service)), "--modified-since", "soon", "--apply")
     assert code == 1 and err.strip() == "migrate: modified since 'soon' is not a date (YYYY-MM-DD)"
+
+
+def _as_if_never_reached(folder: Path, run_id: str, flows: list[int]) -> None:
+    """The run's log as a kill -9 leaves it before it reached those flows: no record of them."""
+    log = folder / "results" / f"{run_id}.jsonl"
+    kept = [line for line in log.read_text(encoding="utf-8").splitlines(keepends=True)
+            if json.loads(line).get("flow_id") not in map(str, flows)]
+    log.write_text("".join(kept), encoding="utf-8")
+
+
+def test_a_resume_given_another_selection_names_what_its_run_left_undone(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Killed a third of the way, resumed with another selection: the rest of the first one stayed
+    # active, with no line, and the run ended with exit 0 as if whole (found by an operator).
+    chosen = bob(active_of)[:30]
+    code, _, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, chosen)), "--apply",
+                          "--run-id", "w1")
+    assert code == 0, err
+    undone = chosen[10:]
+    _as_if_never_reached(service, "w1", undone)
+    code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, undone)), "--apply",
+                          "--run-id", "as-before")  # the service as the dead run left it
+    assert code == 0, err
+    other = bob(active_of)[40:45]
+    code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, other)), "--apply",
+                               "--run-id", "w1", "--resume")
+    assert code == 2 and report["by_status"] == {"disabled": 15, "failed": 20}, (err, report["by_status"])
+    last = {line["flow_id"]: line for line in lines(service, "w1")}
+    assert all(last[str(i)]["status"] == "failed" and "the resume's selection (id" in last[str(i)]["msg"]
+               for i in undone)
+    assert all(actives(service)[i] == 1 for i in undone) and all(actives(service)[i] == 0 for i in other)
+    code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, chosen)), "--apply",
+                               "--run-id", "w1", "--resume")  # with its own selection: finished
+    assert code == 0 and report["by_status"] == {"disabled": 35}, (err, report["by_status"])
+    assert all(actives(service)[i] == 0 for i in chosen)
+
+
+def test_a_resumed_delete_keeps_a_flow_changed_since_its_before_file_held_it(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The dead run's before file holds the flow as it was; deleted after a change by hand, the
+    # change was in no file at all, and the restore would bring back the older flow.
+    chosen = bob()[:6]
+    refusing = json.loads((service / "state.json").read_text(encoding="utf-8"))
+    (service / "refusing.json").write_text(json.dumps({**refusing, "faults": {
+        "seed": 1, "error_5xx": 1.0, "only_actions": ["delete"]}}), encoding="utf-8")
+    code, report, err = toggle(capsys, service, "delete", "--ids-file", str(_ids(service, chosen)), "--apply",
+                               "--run-id", "d1", emulator="refusing.json")
+    assert code == 2 and report["by_status"] == {"failed": 6}, err
+    edited = chosen[2]
+    code, _, err = toggle(capsys, service, "disable" if actives(service)[edited] else "enable", "--id", str(edited),
+                          "--apply", "--run-id", "by-hand")
+    assert code == 0, err
+    code, report, err = toggle(capsys, service, "delete", "--ids-file", str(_ids(service, chosen)), "--apply",
+                               "--run-id", "d1", "--resume")
+    assert code == 2 and report["by_status"] == {"deleted": 5, "stale": 1}, (err, report["by_status"])
+    kept = next(line for line in lines(service, "d1") if line["status"] == "stale")
+    assert kept["flow_id"] == str(edited) and "changed since this run's before file" in kept["msg"]
+    assert set(actives(service)) & set(chosen) == {edited}

@@ -73,7 +73,7 @@ class TogglePlan:
 
     @property
     def changes(self) -> list[ToggleAction]:
-        return [a for a in self.actions if a.action not in ("unchanged", KEPT)]
+        return [a for a in self.actions if a.action not in UNSENT]
 
     def by_action(self) -> Counter[str]:
         return Counter(a.action for a in self.actions)
@@ -229,11 +229,15 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
                 raise _nothing_selected(selection, read)
             plan = make_plan(verb, selection, read)
             todo = [a for a in plan.actions if a.flow_id not in done]
+            if resume and verb == "delete":
+                todo = _changed_since_held(todo, read.flows, before)
             # A failed delete is not read again: one the selection no longer finds would be called deleted.
             in_doubt = _in_doubt(path, run_id, failed_too=verb != "delete") if resume else {}
             if in_doubt and verb != "delete":
                 todo = _settled_in_doubt(todo, plan, in_doubt, done, before)
-            if any(a.action not in ("unchanged", KEPT) for a in todo) or (resume and before.is_file()):
+            if resume and _selected_otherwise(before, selection):
+                todo += _left_out(todo, done, in_doubt, before, selection)
+            if any(a.action not in UNSENT for a in todo) or (resume and before.is_file()):
                 _write_before(before, plan, todo, resume)  # first: nothing changes before it is whole
             # The log is opened only now: a selection that matches nothing leaves no file behind.
             log = runner.log = ResultLog(path, run_id=run_id, source_file=f"migrate {verb}",
@@ -323,8 +327,11 @@ class _Toggler:
         if action.action == "unchanged":
             self.record(action, "unchanged", None, begun, action.active, f"already {self.status_done}")
             return
-        if action.action == KEPT:
+        if action.action in (KEPT, LEFT_OUT):
             self.record(action, "failed", None, begun, action.active, action.why)
+            return
+        if action.action == CHANGED:
+            self.record(action, "stale", None, begun, action.active, action.why)
             return
         if runner.abort_reason is not None:
             self.record(action, "not_attempted", Exchange(code=runner.abort_code), begun, action.active,
@@ -499,6 +506,56 @@ def _record_landed_deletes(log: ResultLog, in_doubt: dict[str, str], plan: Toggl
 # On resume, the actions of flows a dead run left in doubt (see `_settled_in_doubt`).
 LANDED, IN_DOUBT = "landed", "in doubt"
 KEPT = "kept"  # a delete's flow whose tasks' bodies Export Flow could not read: not deleted
+CHANGED = "changed"  # a resumed delete's flow changed since the before file held it: not deleted (`stale`)
+LEFT_OUT = "left out"  # a resume's: a flow the run selected first, which this resume's selection does not find
+UNSENT = ("unchanged", KEPT, CHANGED, LEFT_OUT)  # actions that send nothing
+
+
+def _selected_otherwise(before: Path, selection: Selection) -> bool:
+    """Whether a resume was given another selection than its run began with (its before file's
+    header says that one). With the same, a flow it no longer finds moved out of it in the
+    service (a flow left in doubt so is read: `_settled_in_doubt`)."""
+    from migrate import snapshots
+
+    if not before.is_file():
+        return False  # the run died before writing it: it changed nothing
+    started = snapshots.read(before).header.get("selection")
+    return isinstance(started, dict) and started != selection.as_json()
+
+
+def _left_out(todo: list[ToggleAction], done: dict[str, str], in_doubt: dict[str, str], before: Path,
+              selection: Selection) -> list[ToggleAction]:
+    """A resume given another selection than its run's: the flows the run selected first (its
+    before file holds them) that it has not finished and that this selection does not find. Each
+    is `failed`, saying so: left without a line, the run would end as if whole with them undone."""
+    handled = set(done) | set(in_doubt) | {a.flow_id for a in todo}
+    return [ToggleAction(flow_id, str(flow.get("flowName") or ""), _active(flow.get("active")), LEFT_OUT, (
+                f"selected when this run began (its before file {before.name} holds it) and not finished, but the "
+                f"resume's selection ({selection.describe()}) does not find it: not changed; resume with the run's "
+                "first selection to finish it"))
+            for flow_id, flow in sorted(_held_before(before).items()) if flow_id not in handled]
+
+
+def _changed_since_held(todo: list[ToggleAction], flows: list[dict[str, Any]], before: Path) -> list[ToggleAction]:
+    """A resumed delete: a flow its before file holds as the run first read it, but that was
+    changed since (by hand, by another run), is not deleted: its before copy would bring back the
+    older flow, and the change would be lost with no file holding it."""
+    from migrate.reconcile.diff import fingerprint
+
+    held = _held_before(before)
+    live = {str(flow.get("flowId")): flow for flow in flows}
+    settled = []
+    for action in todo:
+        then, now = held.get(action.flow_id), live.get(action.flow_id)
+        if action.action == "delete" and then is not None and now is not None \
+                and fingerprint(then) != fingerprint(now):
+            who = f" by {now.get('updateUser')}" if now.get("updateUser") else ""
+            action = ToggleAction(action.flow_id, action.name, action.active, CHANGED, (
+                f"changed since this run's before file {before.name} held it (updated{who} at "
+                f"{now.get('updateTime') or '?'}): not deleted, since its before copy would bring back the older "
+                "flow; delete it with a new run (a new before file) if it is still to go"))
+        settled.append(action)
+    return settled
 
 
 def _settled_in_doubt(todo: list[ToggleAction], plan: TogglePlan, in_doubt: dict[str, str], done: dict[str, str],
@@ -525,7 +582,7 @@ def _write_before(path: Path, plan: TogglePlan, todo: list[ToggleAction], resume
     """The before snapshot: the flows about to change, as read just now. A resume keeps the lines
     of an earlier writing as they are (a flow changed by the interrupted run was read then, before
     it changed) and adds the flows it did not hold."""
-    changing = {a.flow_id for a in todo if a.action not in ("unchanged", LANDED, IN_DOUBT, KEPT)}  # those were held
+    changing = {a.flow_id for a in todo if a.action not in (*UNSENT, LANDED, IN_DOUBT)}  # those were held
     kept = list(_snapshot_lines(path)) if resume and path.is_file() else []
     held = {str(flow.get("flowId")) for flow in kept}
     added = [flow for flow in plan.read.flows if str(flow.get("flowId")) in changing - held]
