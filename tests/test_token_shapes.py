@@ -115,3 +115,25 @@ def test_a_renewal_that_cannot_be_had_leaves_the_flows_it_stopped_not_attempted(
     met_the_lapse = [line for line in lines if line["status"] == "not_attempted" and line["attempts"] == 0
                      and line.get("code") == 1002]
     assert met_the_lapse and all("appKey does not exist" in line["msg"] for line in met_the_lapse)
+
+
+def test_an_edit_whose_renewal_cannot_be_had_leaves_the_flows_it_stopped_not_attempted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], app_env: None) -> None:
+    """The same with a runbook's edit: each flow is read again to check it against the plan before
+    its save; those whose read met the lapsed token were `failed` ("could not be read to check the
+    plan: not attempted"), where nothing of them was tried (found by an operator revoking a key)."""
+    import json
+
+    from conftest import run_cli
+
+    auth = {"lapse_tokens_after_requests": 200, "revoke_application_after_tokens": 1}  # while it saves
+    state = base_state(flows=120, tasks_per_flow=1, applications=APPS["applications"], auth=auth)
+    config = write_config(tmp_path, state=state, rows=export_rows(1), run={"concurrency": 8, "rate_per_second": 5000})
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'emulator_config = "state.json"', 'emulator_config = "state.json"\nemulator_state = "emulator.sqlite"'),
+        encoding="utf-8")
+    code, out, err = run_cli(capsys, "edit", "--config", str(config), "--set", "queue=q2", "--apply", "--json",
+                             "--run-id", "e1")
+    report = json.loads(out)
+    assert code == 4 and "failed" not in report["by_status"], (err, report["by_status"])
+    assert report["by_status"].get("not_attempted"), report["by_status"]

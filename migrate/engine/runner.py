@@ -295,7 +295,10 @@ class Runner:
                 if exchange.result == "stopped" or self.stopping:
                     return  # the check was cut short by the stop: nothing sent, no line (a resume checks it again)
                 planned = self.saved_plan.planned.get(flow.source_key)
-                self._record_flow(flow, "failed", input_sha, exchange, started,
+                # Refused for the run's credentials (the run aborts): nothing of it was tried, as
+                # every flow after it is `not_attempted`; any other failure to read is its own.
+                refused = exchange.result == "refused" or self.abort_reason is not None
+                self._record_flow(flow, "not_attempted" if refused else "failed", input_sha, exchange, started,
                                   f"{failed}: {exchange.msg}; not touched",
                                   flow_id=planned.flow_id if planned is not None and planned.flow_id else None)
                 return
