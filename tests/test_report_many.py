@@ -211,9 +211,11 @@ def test_a_failure_without_a_service_code_says_why() -> None:
              {"status": "failed", "code": None, "msg": "AMBIGUOUS_NAME: 2 flows you own are named 'x'"},
              {"status": "failed", "code": None, "msg": "TASKS_DIFFER: task 't' is not in the live flow"},
              {"status": "failed", "code": 0, "msg": "saved, but reading it back differs: freq"},
-             {"status": "failed", "code": None, "http_status": 503, "msg": "gave up after 5 attempt(s): HTTP 503"}]
+             {"status": "failed", "code": None, "http_status": 503, "msg": "gave up after 5 attempt(s): HTTP 503"},
+             # a stop request during its retries (the last answer a 503): the stop is what ended it
+             {"status": "failed", "code": None, "http_status": 503, "msg": "stopped after 1 attempt(s): HTTP 503"}]
     summary = Summary.of([{**line, "source_file": "x.csv", "source_key": str(n)} for n, line in enumerate(lines)])
-    assert dict(summary.errors_by_code) == {"62103": 1, "NO_ANSWER": 1, "INTERRUPTED": 1, "AMBIGUOUS_NAME": 1,
+    assert dict(summary.errors_by_code) == {"62103": 1, "NO_ANSWER": 1, "INTERRUPTED": 2, "AMBIGUOUS_NAME": 1,
                                             "TASKS_DIFFER": 1, "VERIFY_FAILED": 1, "HTTP 503": 1}
 
 

@@ -343,10 +343,12 @@ def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
             code = named[1]
         elif code == 0:  # the service said yes; reading the flow back said otherwise (verify)
             code = "VERIFY_FAILED"
+        elif msg.startswith(("interrupted", "stopped")):  # a stop request ended it, whatever its last answer
+            code = "INTERRUPTED"
         elif isinstance(status := line.get("http_status"), int) and status >= 400:
             code = f"HTTP {status}"  # an answer without the service's envelope (a gateway's 503)
         else:
-            code = "INTERRUPTED" if msg.startswith(("interrupted", "stopped")) else "NO_ANSWER"
+            code = "NO_ANSWER"
     latency = line.get("latency_ms")
     return line["status"], code, float(latency) if latency is not None else None
 
