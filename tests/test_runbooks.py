@@ -215,6 +215,10 @@ def test_a_flow_changed_by_someone_else_is_a_conflict_unless_forced(service: Pat
     assert report["by_status"] == {"restored": 32, "stale": 1}  # etl_100, etl_103, … etl_198: 33 flows
     conflict = next(line for line in lines(service, "u1") if line["status"] == "stale")
     assert conflict["flow_id"] == str(FIRST_ID + 102) and conflict["code"] == "CONFLICT" and "bob" in conflict["msg"]
+    # A line of a flow that was not sent has every field a sent one has (docs/reliability.md): its
+    # config was missing, and the answer's fields.
+    assert {"config", "http_status", "elapsed_ms", "latency_ms"} <= set(conflict), conflict
+    assert conflict["config"] == config(service).name and conflict["http_status"] is None
     code, report, err = cli(capsys, "restore", before, "--config", str(config(service)), "--apply", "--force")
     assert code == 0 and report["by_status"] == {"restored": 1, "unchanged": 32}, err
     assert same_as(start, export(capsys, service, "end.jsonl")) == []

@@ -317,7 +317,7 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
             except BaseException:  # the plan could not be shown whole (`| head`, an interrupt): nothing sent
                 desired_path.unlink(missing_ok=True)
                 raise
-            _record_not_sent(path, run_id, plan, before)
+            _record_not_sent(path, run_id, plan, before, settings.config_path.name)
             if not plan.changes:
                 desired_path.unlink(missing_ok=True)
                 code = EXIT_OK
@@ -425,22 +425,24 @@ def _not_sent(plan: RunbookPlan) -> list[Action]:
             or (a.action not in CHANGES and not plan.changes)]
 
 
-def _record_not_sent(path: Path, run_id: str, plan: RunbookPlan, before: Path) -> None:
-    """One result line for each flow the verb sends nothing for (`_not_sent`)."""
+def _record_not_sent(path: Path, run_id: str, plan: RunbookPlan, before: Path, config: str) -> None:
+    """One result line for each flow the verb sends nothing for (`_not_sent`), with every field a
+    line of a flow that was sent has (docs/reliability.md): none of its answer's."""
     left = _not_sent(plan)
     if not left:
         return
     from migrate.results.log import ResultLog
 
     written = any(a.action == "update" for a in plan.changes)  # the before file holds the flows to update
-    log = ResultLog(path, run_id=run_id, source_file=plan.desired.source, config=None)
+    log = ResultLog(path, run_id=run_id, source_file=plan.desired.source, config=config)
     try:
         for action in left:
             error = action.errors[0] if action.errors else {}
             status = {"unchanged": "unchanged", "conflict": "stale"}.get(action.action, "invalid")
             log.record(rows=[], source_key=action.source_key, flow_id=action.flow_id or None, name=action.name,
-                       status=status, attempts=0, code=error.get("code"), msg=error.get("message", ""),
-                       target=f"flow {action.flow_id}", before=str(before) if written else None)
+                       status=status, attempts=0, http_status=None, code=error.get("code"),
+                       msg=error.get("message", ""), elapsed_ms=None, latency_ms=None, target=f"flow {action.flow_id}",
+                       before=str(before) if written else None)
     finally:
         log.close()
 
