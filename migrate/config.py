@@ -405,6 +405,9 @@ def load_settings(path: Path) -> Settings:
                 else f" (value {item.get('input')!r})"
             lines.append(f"{path}: {_where(location)}: {message}{shown}")
         raise ConfigError("\n".join(dict.fromkeys(lines))) from None
+    if "contiguous_groups" in settings.mapping.model_fields_set:  # the profiles' own, kept out of configs
+        raise ConfigError(f"{path}: mapping.contiguous_groups: not a setting: a table's rows of one flow are "
+                          "gathered wherever they are in the file (a source profile knows its rows come together)")
     base = path.parent
     target = settings.target
     target = target.model_copy(update={

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, run_cli, write_config
+from conftest import base_state, run_cli, write_config, write_export
 
-from migrate.engine.inventory import BATCH_ROWS
 from migrate.mapping.identity import marker
 
 TASKS = ('[mapping]\nflow_key = ["flow_id"]\n\n[mapping.fields]', '[mapping.tasks]\ntask_id = "task_id"\n'
@@ -132,25 +131,20 @@ def test_an_id_spelt_otherwise_keeps_its_identity_marker(tmp_path: Path, capsys:
     assert code == 0 and action["action"] == "unchanged" and not action.get("warnings"), action
 
 
-def test_a_batch_is_not_cut_between_two_spellings_of_one_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # Batches for the worker processes are cut where the key changes (contiguous groups): a row of
-    # another spelling of the same key, or a blank one, is no such place.
-    rows = [task_row(str(1000 + i // 2), str(800000 + i), str(800000 + i - 1) if i % 2 else "", name=f"f{i // 2}")
-            for i in range(BATCH_ROWS)]  # flows of two tasks, filling the first batch
-    last = rows[-1]
-    rows.append(task_row(f"0{last['flow_id']}", "899999", last["task_id"], name=last["flow_name"]))
-    config = table(tmp_path, rows)
+def test_contiguous_groups_is_no_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A profile's own: set in a config, a flow's rows apart in the file were two flows, the first
+    # saved without the tasks of the second (a DUPLICATE).
+    config = table(tmp_path, [task_row("100", "7001"), task_row("200", "7101", name="etl_hr"),
+                              task_row("100", "7002", "7001")])
     config.write_text(config.read_text(encoding="utf-8").replace(
         'flow_key = ["flow_id"]', 'flow_key = ["flow_id"]\ncontiguous_groups = true'), encoding="utf-8")
-    _, out, err = run_cli(capsys, "plan", str(config), "--json", "--offline")
-    summary = json.loads(out)
-    assert summary["invalid_by_reason"] == {} and summary["flows_found"] == BATCH_ROWS // 2, err
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "mapping.contiguous_groups: not a setting" in err, err
 
-
-def test_a_name_keys_identity_is_its_first_row_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # The marker of a flow keyed by name is made from the name as its first row writes it, as it
-    # always was: read otherwise, a flow saved before by a name with a trailing blank would be
-    # another source's (NAME_TAKEN) beside an orphan of its own.
+def test_a_name_keys_identity_is_the_key_as_read_whichever_row_comes_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Made from the first row's spelling, the identity moved when the rows were sorted otherwise:
+    # the flow was another source key's (NAME_TAKEN), and renamed as well, made a second time.
     rows = [task_row("", "7001", name="etl_sales "), task_row("", "7002", "7001", name="etl_sales")]
     config = table(tmp_path, rows, key="flow_name")
     code, _, err = run_cli(capsys, "run", str(config))
@@ -159,4 +153,55 @@ def test_a_name_keys_identity_is_its_first_row_as_written(tmp_path: Path, capsys
     assert run_cli(capsys, "export", str(config), "--out", str(out_file))[0] == 0
     saved = next(flow for line in out_file.read_text(encoding="utf-8").splitlines()[1:]
                  if (flow := json.loads(line))["flowName"] == "etl_sales ")
-    assert saved["graph"]["desc"].endswith(marker("tabular", "etl_sales ")), saved["graph"]["desc"]
+    assert saved["graph"]["desc"].endswith(marker("tabular", "etl_sales")), saved["graph"]["desc"]
+    rows.reverse()  # sorted by task, say
+    (tmp_path / "export.csv").unlink()
+    write_export(tmp_path / "export.csv", rows)
+    code, out, err = run_cli(capsys, "plan", str(config), "--json")
+    [action] = json.loads(out)["actions"]
+    assert action["action"] == "update" and [c["field"] for c in action["changes"]] == ["name"], action
+    assert code == 3 and action["flow_id"] == str(saved["flowId"]), (err, action)
+
+
+@pytest.mark.parametrize(("rule", "spellings"), [
+    ('id = { column = "flow_id", map = { alpha = 100 } }', ["alpha", "Alpha", "alpha"]),  # a map reads any case
+    ('id = { template = "{flow_id}" }', ["0100", "100", "100 "]),  # the column, written as a template
+])
+def test_a_key_spelt_as_the_id_reads_it_is_one_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str,
+                                                     spellings: list[str]) -> None:
+    # Grouped as written, the later rows were a DUPLICATE of flow 100, saved without their tasks.
+    rows = [task_row(spelling, str(7001 + n), str(7000 + n) if n else "") for n, spelling in enumerate(spellings)]
+    config = table(tmp_path, rows)
+    config.write_text(config.read_text(encoding="utf-8").replace('id = "flow_id"', rule, 1), encoding="utf-8")
+    code, actions = plan(capsys, config)
+    assert code == 3 and actions["etl_sales"]["action"] == "valid" and actions["etl_sales"]["rows"] == [1, 2, 3], \
+        actions
+
+
+def test_a_key_of_several_cells_one_left_blank_after_its_flow_is_that_flows_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # flow_key = team and id: a merged id cell written blank was a flow of its own, `ops/`, refused for
+    # an unrelated reason, while flow 100 was saved without the task.
+    rows = [task_row("100", "7001") | {"team": "ops"}, task_row("", "7002", "7001") | {"team": "ops"},
+            task_row("200", "7101", name="etl_hr") | {"team": "ops"}]
+    config = table(tmp_path, rows)
+    config.write_text(config.read_text(encoding="utf-8").replace('flow_key = ["flow_id"]', 'flow_key = ["team", '
+                                                                 '"flow_id"]', 1), encoding="utf-8")
+    code, actions = plan(capsys, config)
+    assert code == 5 and codes(actions["etl_sales"]) == ["FLOW_KEY_BLANK"] and actions["etl_sales"]["rows"] == [1, 2]
+    assert actions["etl_hr"]["action"] == "valid" and len(actions) == 2, actions
+
+
+def test_rows_below_the_table_that_map_nothing_are_no_rows_of_its_last_flow(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A note in a column of its own below the table, or a cell with a blank in it: read as keyless
+    # task rows, they kept the last flow from being saved (FLOW_KEY_BLANK).
+    config = table(tmp_path, [task_row("100", "7001"), task_row("100", "7002", "7001")])
+    with (tmp_path / "export.csv").open("a", encoding="utf-8") as export:
+        export.write(",,,,,,\n, ,,,,,\n")
+    text = (tmp_path / "export.csv").read_text(encoding="utf-8").splitlines()
+    lines = [text[0] + ",note"] + [line + "," for line in text[1:]]
+    lines.append(",,,,,,,reviewed by bob")
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, actions = plan(capsys, config)
+    assert code == 3 and actions["etl_sales"]["action"] == "valid" and actions["etl_sales"]["rows"] == [1, 2], actions

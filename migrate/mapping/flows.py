@@ -890,39 +890,57 @@ def _key_of(mapping: MappingSettings, row: SourceRow) -> str:
 
 class TableKey:
     """The flow a table's row belongs to, by its `flow_key` cells as the rest of the mapping reads
-    them: an id column's cell as the id it is (`0100` is flow 100, as `id` reads it), any other as
-    its name is read (name_key: a trailing blank or a full-width letter is the same flow). A
-    spreadsheet's rows spell one key several ways (Excel drops leading zeros, a pasted cell keeps a
-    blank): read as written, one flow's rows were two flows, and the later one a DUPLICATE while the
-    first was saved without its tasks. A profile's keys are exact: it makes them.
-
-    The flow's identity (its source key, in its marker) is its id as the id it is, so that Excel's
-    `100` for `0100` is the same flow; a name as its first row writes it, as it always was (a
-    marker made from a name is found by it: read otherwise, a flow saved before would be another's)."""
+    them: the id's column as the id it is (`0100` is flow 100; through the id's `map`, in any case,
+    as `id` reads it), any other as a name is read (name_key: a trailing blank or a full-width
+    letter is the same flow). A spreadsheet's rows spell one key several ways (Excel drops leading
+    zeros, a pasted cell keeps a blank): read as written, one flow's rows were two flows, and the
+    later one a DUPLICATE while the first was saved without its tasks. The key so read is the flow's
+    identity (its source key, in its marker) too, whichever row comes first. A profile's keys are
+    exact: it makes them."""
 
     def __init__(self, mapping: MappingSettings) -> None:
-        id_rule = mapping.rules().get("id")
         self.columns = mapping.flow_key
-        self.id_column: str | None = id_rule.column if id_rule is not None and not id_rule.map else None
+        rule = mapping.rules().get("id")
+        self.id_column: str | None = None
+        self.id_map: dict[str, Scalar] = {}
+        if rule is not None:
+            alone = _ALONE.fullmatch(rule.template or "")  # "{flow_id}": the column, written another way
+            self.id_column = rule.column or (alone["column"] if alone else None)
+            self.id_map = dict(rule.map)
+        self.folded_map = {str(key).lower(): value for key, value in self.id_map.items()}
+
+    def parts(self, cells: dict[str, str]) -> list[str]:
+        """Each key cell as read ("" where it is blank)."""
+        return [self._id(value) if column == self.id_column and (value := cells.get(column, "")).strip() else
+                name_key(cells.get(column, "")) for column in self.columns]
 
     def __call__(self, cells: dict[str, str]) -> str:
         """The key the rows of one flow share ("" when every key cell is blank)."""
-        parts = [self._id(value) if column == self.id_column and (value := cells.get(column, "")) else
-                 name_key(cells.get(column, "")) for column in self.columns]
+        parts = self.parts(cells)
         return "/".join(parts) if any(parts) else ""
 
-    def identity(self, cells: dict[str, str]) -> str:
-        """The flow's source key, from its first row."""
-        parts = [self._id(cells.get(column, "")) if column == self.id_column else cells.get(column, "")
-                 for column in self.columns]
-        return "/".join(parts)
-
-    @staticmethod
-    def _id(value: str) -> str:
+    def _id(self, value: str) -> str:
+        if self.id_map:
+            key = value
+            if key in self.id_map:
+                value = str(self.id_map[key])
+            elif key.lower() in self.folded_map:
+                value = str(self.folded_map[key.lower()])
         try:
             return canonical_id(value, zero_allowed=True)
         except ValueError:
             return name_key(value)  # not an id: refused as one where the field is read
+
+
+_ALONE = re.compile(r"\{(?P<column>[^{}:!]+)\}")
+
+
+def _continues(parts: list[str], before: list[str]) -> bool:
+    """A key of several cells, some left blank where the row before fills them and the others as
+    it has them: a merged cell of that flow, written blank after its first row."""
+    return len(parts) > 1 and any(not part for part in parts) and all(
+        (part == then) if part else bool(then) for part, then in zip(parts, before, strict=False)) \
+        and len(before) == len(parts)
 
 
 def _flow_columns(mapping: MappingSettings) -> dict[str, str]:
@@ -972,13 +990,14 @@ class _Group:
                     "first)"), code="FLOW_CELLS_DIFFER")
 
     def keyless(self, row: SourceRow, columns: list[str]) -> None:
-        """A row with a blank key right after this flow's: perhaps one of its tasks (merged cells are
-        written blank after their first row), so the flow is not saved without it."""
+        """A row with a blank key (or a part of it) right after this flow's: perhaps one of its
+        tasks (merged cells are written blank after their first row), so the flow is not saved
+        without it."""
         self.draft.rows.append(row.number)
         self.draft.fail("flow_key", "", f"FLOW_KEY_BLANK: row {row.number} leaves the flow key ({', '.join(columns)}) "
-                                        "blank, right after a row of this flow: it may be one of its tasks (merged "
-                                        "cells are written blank after their first row), so the flow is not saved "
-                                        "without it; fill the key in every row", code="FLOW_KEY_BLANK")
+                                        "blank, or a part of it, right after a row of this flow: it may be one of its "
+                                        "tasks (merged cells are written blank after their first row), so the flow is "
+                                        "not saved without it; fill the key in every row", code="FLOW_KEY_BLANK")
 
 
 def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowDraft]:
@@ -996,13 +1015,22 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         return
     table_key = TableKey(mapping) if settings.source.profile == "tabular" else None
     flow_columns = _flow_columns(mapping) if table_key is not None else {}
+    # A row none of whose mapped cells holds anything (a spreadsheet's empty or stray rows below
+    # the table) is no row of a flow.
+    read_columns = sorted(mapped_columns(mapping) - set(mapping.flow_key)) if table_key is not None else []
     grouped: dict[str, _Group] = {}
     last: _Group | None = None
+    last_parts: list[str] = []
     for row in rows:
-        source_key = shared = table_key(row.cells) if table_key is not None else _key_of(mapping, row)
-        if table_key is not None and not shared and last is not None:
-            last.keyless(row, mapping.flow_key)
-            continue
+        parts = table_key.parts(row.cells) if table_key is not None else []
+        source_key = shared = ("/".join(parts) if any(parts) else "") if table_key is not None else \
+            _key_of(mapping, row)
+        if table_key is not None and (not shared or _continues(parts, last_parts)):
+            if not any(row.cells.get(column, "").strip() for column in read_columns):
+                continue
+            if last is not None:
+                last.keyless(row, mapping.flow_key)
+                continue
         # A folder of several formats: two formats may use one key, and they are two flows.
         key = f"{row.cells.get(PROFILE_COLUMN, '')}\x1f{shared}" if plan_of is not None else shared
         if mapping.contiguous_groups and grouped and key not in grouped:
@@ -1012,8 +1040,6 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
             grouped.clear()
         group: _Group | None = grouped.get(key)
         if group is None:
-            if table_key is not None:
-                source_key = table_key.identity(row.cells)
             group = grouped[key] = _Group(_start_draft(plan_of(row) if plan_of else plan, row, source_key), row,
                                           flow_columns)
             if table_key is not None and not shared:  # the file's first rows: of no flow before them
@@ -1025,7 +1051,7 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
             if flow_columns:
                 group.check(row, flow_columns)
         group.tasks.extend(_task_rows(group.draft, mapping, row))
-        last = group
+        last, last_parts = group, parts
     for done in grouped.values():
         _finish_graph(done.draft, done.tasks, mapping)
         yield from _with_split(done.draft) if done.draft.split is not None else (done.draft,)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from migrate.config import ConfigError, Settings
-from migrate.mapping.flows import TableKey, mapped_columns
+from migrate.mapping.flows import mapped_columns
 from migrate.sources.profiles import (
     PROFILE_MODULES,
     DeferredRows,
@@ -138,15 +138,11 @@ def batches_of(rows: Iterable[Row], settings: Settings, size: int) -> Iterator[l
     """Batches of whole flows, of about `size` rows: with a flow key, cut only where the key
     changes (deferred rows are whole flows: a cut before them is always one)."""
     key_columns = settings.mapping.flow_key
-    # A table's key as the mapping groups it (TableKey): a row of another spelling of the same key,
-    # or with a blank key (it is told to the flow before it), is no place to cut.
-    table_key = TableKey(settings.mapping) if key_columns and settings.source.profile == "tabular" else None
     batch: list[Row] = []
     filled = 0
     for row in rows:
         if filled >= size and (not key_columns or isinstance(row, DeferredRows) or isinstance(batch[-1], DeferredRows)
-                               or (_another_flow(table_key, row, batch[-1]) if table_key is not None else
-                                   any(row.cells.get(c) != batch[-1].cells.get(c) for c in key_columns))):
+                               or any(row.cells.get(c) != batch[-1].cells.get(c) for c in key_columns)):
             yield batch
             batch, filled = [], 0
         batch.append(row)
@@ -155,14 +151,9 @@ def batches_of(rows: Iterable[Row], settings: Settings, size: int) -> Iterator[l
         yield batch
 
 
-def _another_flow(table_key: TableKey, row: Row, before: Row) -> bool:
-    assert not isinstance(row, DeferredRows) and not isinstance(before, DeferredRows)  # a table's rows
-    key = table_key(row.cells)
-    return bool(key) and key != table_key(before.cells)
-
-
 def can_batch(settings: Settings) -> bool:
-    """Rows of one flow spread over the file cannot be cut into batches."""
+    """Rows of one flow spread over the file cannot be cut into batches: a profile's come together
+    (its contiguous_groups), a table's may be anywhere."""
     return not settings.mapping.flow_key or settings.mapping.contiguous_groups
 
 
