@@ -4,6 +4,7 @@ cut into batches of whole flows for worker processes where that pays."""
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import stat
 from collections.abc import Iterable, Iterator
@@ -27,18 +28,31 @@ _SPECIAL_FILES = ((stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
 
 
 def check_file_kind(path: Path) -> None:
-    """Refuse a source that is not a file or a folder: an export is read more than once (to
-    recognise its format, to count what the first pass needs, to read it), which a pipe cannot be
-    (the second read would wait forever for a writer that has gone)."""
+    """Refuse a source that is not a file or a folder, or a folder holding one: an export is read
+    more than once (to recognise its format, to count what the first pass needs, to read it), which
+    a pipe cannot be (the second read would wait forever for a writer that has gone)."""
     try:
         mode = path.stat().st_mode
     except OSError:
         return  # no such file: said where it is read, with what was expected there
+    _refuse_special(path, mode)
+    if stat.S_ISDIR(mode):
+        for folder, _, names in os.walk(path, followlinks=True):  # as the readers follow a link to a folder
+            for name in names:
+                entry = Path(folder, name)
+                try:
+                    _refuse_special(entry, entry.stat().st_mode, inside=path)
+                except OSError:
+                    continue  # a broken link: the readers say what they make of it
+
+
+def _refuse_special(path: Path, mode: int, inside: Path | None = None) -> None:
     for test, kind in _SPECIAL_FILES:
         if test(mode):
-            raise SourceError(f"{path}: {kind}, not a file: an export is read more than once; save it to a file "
-                              "first (e.g. `kubectl get cronjob -A -o yaml > cronjobs.yaml`) and point [source] "
-                              "path at that")
+            what = (f"move it out of {inside}, or save what it gives to a file there" if inside is not None else
+                    "save it to a file first (e.g. `kubectl get cronjob -A -o yaml > cronjobs.yaml`) and point "
+                    "[source] path at that")
+            raise SourceError(f"{path}: {kind}, not a file: an export is read more than once; {what}")
 
 
 def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
