@@ -205,3 +205,13 @@ def test_rows_below_the_table_that_map_nothing_are_no_rows_of_its_last_flow(
     (tmp_path / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, actions = plan(capsys, config)
     assert code == 3 and actions["etl_sales"]["action"] == "valid" and actions["etl_sales"]["rows"] == [1, 2], actions
+
+
+@pytest.mark.parametrize(("task_id", "upstream"), [("7001", "07001"), ("07001", "7001"), ("07001", "07001")])
+def test_an_upstream_task_id_is_read_as_the_task_id_is(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        task_id: str, upstream: str) -> None:
+    # Task ids lost their leading zeros and upstream ids kept them: `7001` waited on `07001` was a
+    # relation from a node no task has.
+    config = table(tmp_path, [task_row("100", task_id), task_row("100", "7002", upstream)])
+    code, actions = plan(capsys, config)
+    assert code == 3 and actions["etl_sales"]["action"] == "valid", actions

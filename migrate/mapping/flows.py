@@ -788,16 +788,20 @@ def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSetti
     if len(tasks) == 1 and not tasks[0].upstream and not upstream_flows:  # most flows: one task, no edge
         _one_task(draft, tasks[0])
         return
-    nodes = [task_node_id(t.task_id) for t in tasks]
-    edges = [(task_node_id(u), task_node_id(t.task_id)) for t in tasks for u in t.upstream]
+    # Ids as the payload carries them (`0101` is 101), upstream ones too: a task `101` waiting on
+    # `0101` waits on it, not on a node no task has.
+    ids = [_canonical_or_raw(t.task_id) for t in tasks]
+    nodes = [task_node_id(task_id) for task_id in ids]
+    edges = [(task_node_id(_canonical_or_raw(u)), node) for t, node in zip(tasks, nodes, strict=True)
+             for u in t.upstream]
     positions = layout(nodes, edges) if any(not (t.x and t.y) for t in tasks) else {}
     draft.body["tasks"] = [
-        {"taskName": t.name, "taskId": t.task_id, "nodeId": node,
+        {"taskName": t.name, "taskId": task_id, "nodeId": node,
          "x": _coordinate(draft, t.x, (at := positions.get(node, (0.5, 0.5)))[0], i, "x"),
          "y": _coordinate(draft, t.y, at[1], i, "y")}
-        for i, (t, node) in enumerate(zip(tasks, nodes, strict=True))
+        for i, (t, task_id, node) in enumerate(zip(tasks, ids, nodes, strict=True))
     ]
-    draft.commands = {_canonical_or_raw(t.task_id): t.command for t in tasks if t.command}
+    draft.commands = {task_id: t.command for t, task_id in zip(tasks, ids, strict=True) if t.command}
     _task_settings(draft, tasks)
     gap = f"{draft.body.get('cycle', 'D')}0"
     draft.body["relations"] = [
