@@ -232,8 +232,8 @@ def test_every_task_body_is_kept_in_its_command() -> None:
     assert commands["copy_datax"].startswith("DataX from datasource 3 (MYSQL) to datasource 9 (HIVE), table ods_orders")
     assert '"srcTable\\":\\"orders' in commands["sync_sqoop"] and commands["sync_sqoop"].startswith("SQOOP task:")
     # a shell script runs as it is; this one was switched off (flag NO): it keeps its place, doing nothing
-    assert commands["archive"] == "# switched off in DolphinScheduler (flag NO): skipped there, the tasks after it " \
-                                  "still ran\nexit 0\nsh archive.sh"
+    assert commands["archive"] == "# switched off in DolphinScheduler (flag NO; 1.x: runFlag FORBIDDEN): skipped " \
+                                  "there, the tasks after it still ran\nexit 0\nsh archive.sh"
     assert all(commands.values()) and len(commands) == 11
 
 

@@ -455,7 +455,8 @@ def _local_params(task: Task) -> str:
 
 # What a task switched off (flag NO) runs: DolphinScheduler skipped it and ran the tasks after it, so
 # it keeps its place and does nothing; its body stays below, never reached.
-SWITCHED_OFF = "# switched off in DolphinScheduler (flag NO): skipped there, the tasks after it still ran\nexit 0\n"
+SWITCHED_OFF = ("# switched off in DolphinScheduler (flag NO; 1.x: runFlag FORBIDDEN): skipped there, the tasks "
+                "after it still ran\nexit 0\n")
 
 
 def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[str, str]:
@@ -495,9 +496,9 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[s
     if resources:
         flow.warn("TASK_RESOURCES", f"tasks use DolphinScheduler resource files {resources}: copy them over")
     if disabled:
-        flow.warn("TASK_DISABLED", f"tasks {disabled} were switched off (flag NO) in DolphinScheduler, which skipped "
-                                   "them and ran the tasks after them: each keeps its place as a task that does "
-                                   "nothing (`exit 0` before its body)")
+        flow.warn("TASK_DISABLED", f"tasks {disabled} were switched off (flag NO; 1.x: runFlag FORBIDDEN) in "
+                                   "DolphinScheduler, which skipped them and ran the tasks after them: each keeps its "
+                                   "place as a task that does nothing (`exit 0` before its body)")
     return commands
 
 
