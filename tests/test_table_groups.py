@@ -215,3 +215,14 @@ def test_an_upstream_task_id_is_read_as_the_task_id_is(tmp_path: Path, capsys: p
     config = table(tmp_path, [task_row("100", task_id), task_row("100", "7002", upstream)])
     code, actions = plan(capsys, config)
     assert code == 3 and actions["etl_sales"]["action"] == "valid", actions
+
+
+def test_a_flow_keyed_by_name_may_spell_its_id_otherwise_in_a_later_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [task_row("0100", "7001"), task_row("100", "7002", "7001")]  # `0100` is 100, as `id` reads it
+    code, actions = plan(capsys, table(tmp_path, rows, key="flow_name"))
+    assert code == 3 and actions["etl_sales"]["action"] == "valid", actions
+    rows[1]["flow_id"] = "101"  # another id is another flow's
+    write_export(tmp_path / "export.csv", rows)
+    code, actions = plan(capsys, table(tmp_path, rows, key="flow_name"))
+    assert code == 5 and codes(actions["etl_sales"]) == ["FLOW_CELLS_DIFFER"], actions

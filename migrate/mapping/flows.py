@@ -982,7 +982,8 @@ class _Group:
         """A later row: a flow cell it fills that the first row fills otherwise is the flow's error."""
         for column, field_name in flow_columns.items():
             value = row.cells.get(column, "").strip()
-            if value and value != self.first[column] and column not in self.differing:
+            if value and value != self.first[column] and column not in self.differing \
+                    and not (field_name == "id" and _id_key(value) == _id_key(self.first[column])):  # 0100 is 100
                 self.differing.add(column)
                 first = self.first[column]
                 self.draft.fail(field_name, value, (
