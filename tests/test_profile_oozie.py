@@ -694,26 +694,25 @@ def test_a_properties_file_naming_an_application_that_is_not_there(tmp_path: Pat
     assert "APP_NOT_FOUND" in notes(missing, "__errors__") and "hourly-logs/coordinator.xml" in missing["__errors__"]
 
 
-def test_an_application_whose_folder_is_named_otherwise_than_on_hdfs_is_one_refusal(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("alone", "key", "code", "named"), [
+    (False, "properties seoul/job.properties", "APP_NOT_FOUND",
+     "seoul/coordinator.xml stands beside seoul/job.properties: if it is that one, name its folder"),
+    (True, "coordinator hourly-logs-coord", "WORKFLOW_NOT_FOUND", "seoul/workflow.xml stands beside "
+                                                                  "seoul/coordinator.xml"),
+])
+def test_an_application_whose_folder_is_named_otherwise_than_on_hdfs_is_one_refusal(
+        tmp_path: Path, alone: bool, key: str, code: str, named: str) -> None:
     # A repository's copy of an application in a folder named otherwise than its HDFS path: the
-    # properties' coordinator is not found, and its workflow, beside it, was made a manual flow of
-    # its own that nothing submitted (a flow that never ran so in Oozie).
+    # path is not found, and the workflow beside it was made a manual flow of its own that nothing
+    # submitted (a flow that never ran so in Oozie). `alone`: no properties, the coordinator a job
+    # of its own, whose workflow's path is not found.
     folder = tmp_path / "apps"
     shutil.copytree(EXAMPLE / "hourly-logs", folder / "seoul")
+    if alone:
+        (folder / "seoul" / "job.properties").unlink()
     flows = read_flows(folder)
-    assert list(flows) == ["properties seoul/job.properties"], list(flows)
-    message = notes(flows["properties seoul/job.properties"][0], "__errors__")["APP_NOT_FOUND"]
-    assert "seoul/coordinator.xml stands beside seoul/job.properties: if it is that one, name its folder" in message
-
-
-def test_a_coordinator_whose_workflow_folder_is_named_otherwise_is_one_refusal(tmp_path: Path) -> None:
-    folder = tmp_path / "apps"
-    shutil.copytree(EXAMPLE / "hourly-logs", folder / "seoul")
-    (folder / "seoul" / "job.properties").unlink()  # the coordinator alone: a job of its own
-    flows = read_flows(folder)
-    assert list(flows) == ["coordinator hourly-logs-coord"], list(flows)
-    message = notes(flows["coordinator hourly-logs-coord"][0], "__errors__")["WORKFLOW_NOT_FOUND"]
-    assert "seoul/workflow.xml stands beside seoul/coordinator.xml" in message
+    assert list(flows) == [key], list(flows)
+    assert named in notes(flows[key][0], "__errors__")[code]
 
 
 def test_the_end_date_ahead_and_passed(tmp_path: Path) -> None:

@@ -198,12 +198,13 @@ def test_a_resume_leaves_flows_with_a_final_line_alone(service: Path, capsys: py
     assert code == 1 and "no result log of run 'nope'" in err
 
 
-def _as_if_killed(folder: Path, run_id: str, flows: list[int]) -> None:
-    """The run's log as a kill -9 leaves it with those flows' requests in flight: their attempt
-    records, no final line."""
+def _as_if_killed(folder: Path, run_id: str, flows: list[int], in_flight: bool = True) -> None:
+    """The run's log as a kill -9 leaves it with those flows' requests in flight (their attempt
+    records, no final line), or before it reached them (`in_flight` False: no record of them)."""
     log = folder / "results" / f"{run_id}.jsonl"
     kept = [line for line in log.read_text(encoding="utf-8").splitlines(keepends=True)
-            if json.loads(line)["status"] == "attempt" or json.loads(line).get("flow_id") not in map(str, flows)]
+            if (in_flight and json.loads(line)["status"] == "attempt")
+            or json.loads(line).get("flow_id") not in map(str, flows)]
     log.write_text("".join(kept), encoding="utf-8")
 
 
@@ -314,14 +315,6 @@ def test_plan_only_options_and_bad_criteria_are_refused(service: Path, capsys: p
     assert code == 1 and err.strip() == "migrate: modified since 'soon' is not a date (YYYY-MM-DD)"
 
 
-def _as_if_never_reached(folder: Path, run_id: str, flows: list[int]) -> None:
-    """The run's log as a kill -9 leaves it before it reached those flows: no record of them."""
-    log = folder / "results" / f"{run_id}.jsonl"
-    kept = [line for line in log.read_text(encoding="utf-8").splitlines(keepends=True)
-            if json.loads(line).get("flow_id") not in map(str, flows)]
-    log.write_text("".join(kept), encoding="utf-8")
-
-
 def test_a_resume_given_another_selection_names_what_its_run_left_undone(
         service: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Killed a third of the way, resumed with another selection: the rest of the first one stayed
@@ -331,7 +324,7 @@ def test_a_resume_given_another_selection_names_what_its_run_left_undone(
                           "--run-id", "w1")
     assert code == 0, err
     undone = chosen[10:]
-    _as_if_never_reached(service, "w1", undone)
+    _as_if_killed(service, "w1", undone, in_flight=False)
     code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, undone)), "--apply",
                           "--run-id", "as-before")  # the service as the dead run left it
     assert code == 0, err
