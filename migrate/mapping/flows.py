@@ -205,17 +205,26 @@ class _Blank(dict[str, str]):
 
 def mapped_columns(mapping: MappingSettings) -> set[str]:
     """Every column the mapping reads, to check against a file's header before any row."""
-    columns = set(mapping.flow_key)
+    columns = set(mapping.flow_key) | _task_columns(mapping)
     for rule in mapping.rules().values():
-        if rule.column is not None:
-            columns.add(rule.column)
-        if rule.template is not None:
-            columns.update(n for _, n, _, _ in string.Formatter().parse(rule.template) if n)
-    if mapping.tasks is not None:
-        t = mapping.tasks
-        columns.update(c for c in (t.json_column, t.task_id, t.task_name, t.upstream, t.x, t.y, t.command) if c)
+        columns.update(_rule_columns(rule))
     columns.update(c for c in (mapping.schedule_start, mapping.split_id_column, mapping.schedule_timezone) if c)
     return columns
+
+
+def _rule_columns(rule: FieldRule) -> list[str]:
+    """The columns a field's rule reads: its column, or those its template names."""
+    if rule.template is not None:
+        return [name for _, name, _, _ in string.Formatter().parse(rule.template) if name]
+    return [rule.column] if rule.column is not None else []
+
+
+def _task_columns(mapping: MappingSettings) -> set[str]:
+    tasks = mapping.tasks
+    if tasks is None:
+        return set()
+    return {c for c in (tasks.json_column, tasks.task_id, tasks.task_name, tasks.upstream, tasks.x, tasks.y,
+                        tasks.command) if c}
 
 
 @dataclass(frozen=True)
@@ -340,15 +349,20 @@ def _field_value(draft: FlowDraft, plan: FieldPlan, name: str, rule: FieldRule, 
     else:
         value = rule.const
     if rule.map and value != "":
-        key = str(value)
-        if key in rule.map:
-            value = rule.map[key]
-        elif key.lower() in plan.folded_maps[name]:
-            value = plan.folded_maps[name][key.lower()]
-        else:
+        mapped = mapped_value(str(value), rule.map, plan.folded_maps[name])
+        if mapped is None:
             draft.fail(name, value, f"not one of the mapped values {sorted(rule.map)}")
             return _FAILED
+        value = mapped
     return value
+
+
+def mapped_value(key: str, values: dict[str, Scalar], folded: dict[str, Scalar]) -> Scalar | None:
+    """A `map`'s value for a cell: by the cell as written, else in any case (`folded`: the map's
+    keys in lower case); None: not mapped."""
+    if key in values:
+        return values[key]
+    return folded.get(key.lower())
 
 
 INTEGER_TEXT = re.compile(r"\s*-?[0-9]+\s*")
@@ -924,12 +938,8 @@ class TableKey:
         return "/".join(parts) if any(parts) else ""
 
     def _id(self, value: str) -> str:
-        if self.id_map:
-            key = value
-            if key in self.id_map:
-                value = str(self.id_map[key])
-            elif key.lower() in self.folded_map:
-                value = str(self.folded_map[key.lower()])
+        if self.id_map and (mapped := mapped_value(value, self.id_map, self.folded_map)) is not None:
+            value = str(mapped)
         try:
             return canonical_id(value, zero_allowed=True)
         except ValueError:
@@ -942,24 +952,18 @@ _ALONE = re.compile(r"\{(?P<column>[^{}:!]+)\}")
 def _continues(parts: list[str], before: list[str]) -> bool:
     """A key of several cells, some left blank where the row before fills them and the others as
     it has them: a merged cell of that flow, written blank after its first row."""
-    return len(parts) > 1 and any(not part for part in parts) and all(
-        (part == then) if part else bool(then) for part, then in zip(parts, before, strict=False)) \
-        and len(before) == len(parts)
+    return len(parts) == len(before) > 1 and "" in parts and all(
+        part == then if part else then != "" for part, then in zip(parts, before, strict=True))
 
 
 def _flow_columns(mapping: MappingSettings) -> dict[str, str]:
     """The columns a table's flow fields read, each with the field it fills: the rows of one flow
     must agree on them, since the flow is made from its first row. The key's columns and those a
     task field also reads (they differ by task) are left out."""
-    tasks = mapping.tasks
-    task_columns = {c for c in (tasks.json_column, tasks.task_id, tasks.task_name, tasks.upstream, tasks.x, tasks.y,
-                                tasks.command) if c} if tasks is not None else set()
+    task_columns = _task_columns(mapping)
     columns: dict[str, str] = {}
     for name, rule in mapping.rules().items():
-        named = [rule.column] if rule.column is not None else []
-        if rule.template is not None:
-            named += [n for _, n, _, _ in string.Formatter().parse(rule.template) if n]
-        for column in named:
+        for column in _rule_columns(rule):
             columns.setdefault(column, name)
     for setting, name in ((mapping.schedule_start, "schedule_start"), (mapping.schedule_timezone, "schedule_timezone")):
         if setting:
