@@ -380,8 +380,13 @@ def _schedule_form(text: str) -> bool:
     a tagged form's JSON): a custom timetable's summary is none of them (its class name, by
     default, as `AfterWorkdayTimetable`), and would be refused as a cron with a wrong field count."""
     text = text.strip()
-    return (text.startswith(("@", "{")) or TIMEDELTA_TEXT.match(text) is not None
+    return (text.startswith("@") or _interval(text)
             or (5 <= len(fields := text.split()) <= 7 and all(CRON_FIELD.match(field) for field in fields)))
+
+
+def _interval(text: str) -> bool:
+    """A timedelta's text or a tagged form's JSON (TimeDelta, RelativeDelta): no cron."""
+    return text.startswith("{") or TIMEDELTA_TEXT.match(text) is not None
 
 
 def _cron_fields(text: str) -> list[str]:
@@ -583,8 +588,7 @@ def _unnamed_zone(flow: FlowRows) -> None:
     none) and no next run to check the schedule against (a DAG that never ran, or paused since it
     was added). Intervals count from an instant, which carries its offset."""
     text = flow.schedule.strip()
-    if (not text or flow.cells.get("timezone") or flow.cells.get("next_fire") or text.startswith("{")
-            or TIMEDELTA_TEXT.match(text)):
+    if not text or flow.cells.get("timezone") or flow.cells.get("next_fire") or _interval(text):
         return
     flow.warn("HOST_TIMEZONE", "the export names no zone for this DAG and no next run to check its schedule "
                                "against: Airflow fired it in the DAG's timezone (GET .../dags/<dag_id>/details "

@@ -469,7 +469,8 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[s
         if parameters:
             command += f"\n# DolphinScheduler local parameters: {parameters}"  # a comment, in a shell script too
             local.append(f"{task.name}: {parameters}")
-        if value_text(task.record.get("flag")).upper() == "NO":
+        switched_off = value_text(task.record.get("flag")).upper() == "NO"
+        if switched_off:
             disabled.append(task.name)
             command = SWITCHED_OFF + command
         commands[task.code] = command
@@ -477,7 +478,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[s
             as_text.append(f"{task.name} ({task.type})")
         if _listed(task.params.get("resourceList")):
             resources.append(f"{task.name}: {_listed(task.params.get('resourceList'))}")
-        if task.type in SUB_WORKFLOW_TYPES and task.name not in disabled:
+        if task.type in SUB_WORKFLOW_TYPES and not switched_off:
             child = _listed(task.params.get("processDefinitionCode") or task.params.get("workflowDefinitionCode")
                             or task.params.get("processDefinitionId"))
             flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) ran "
