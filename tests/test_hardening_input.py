@@ -339,23 +339,26 @@ def test_real_encodings_are_accepted(tmp_path: Path, encoding: str) -> None:
 
 @pytest.mark.parametrize(("verb", "profile", "inside"), [
     ("plan", "auto", False), ("plan", "crontab", False), ("plan", "controlm", False), ("run", "tabular", False),
-    ("plan", "auto", True), ("run", "airflow", True)])  # a folder of exports holding a pipe among them
-def test_a_pipe_as_the_source_is_refused_not_waited_on(tmp_path: Path, verb: str, profile: str, inside: bool) -> None:
+    ("plan", "auto", True), ("run", "airflow", True),  # a folder of exports holding a pipe among them
+    ("plan", "airflow", "glob")])  # a glob of pages matching one
+def test_a_pipe_as_the_source_is_refused_not_waited_on(tmp_path: Path, verb: str, profile: str,
+                                                        inside: bool | str) -> None:
     # An export is read more than once: a pipe's second read would wait forever for a writer. A
     # process of its own, so that a regression fails on the time limit instead of hanging the suite.
-    source = "exports" if inside else "export.fifo"
+    source = "exports/dags-*" if inside == "glob" else "exports" if inside else "export.fifo"
     config = config_with(tmp_path, 'path = "export.csv"', f'path = "{source}"\nprofile = "{profile}"')
     if inside:
         (tmp_path / "exports").mkdir()
         (tmp_path / "exports" / "jobs.cron").write_text("0 2 * * * /opt/backup.sh\n", encoding="utf-8")
         (tmp_path / "exports" / "dags-1.json").write_text('{"dags": [], "total_entries": 0}', encoding="utf-8")
-    os.mkfifo(tmp_path / ("exports/export.fifo" if inside else "export.fifo"))
+    fifo = tmp_path / ("exports/dags-2.json" if inside == "glob" else "exports/export.fifo" if inside else
+                       "export.fifo")
+    os.mkfifo(fifo)
     extra = ["--offline"] if verb == "plan" else []
     done = subprocess.run([sys.executable, "-m", "migrate.cli", verb, str(config), *extra], capture_output=True,
                           text=True, timeout=60, cwd=tmp_path, env={**os.environ, "MIGRATE_APP_KEY": "k",
                                                                      "MIGRATE_APP_SECRET": "s"})
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
-    fifo = tmp_path / ("exports/export.fifo" if inside else "export.fifo")
     assert f"{fifo}: a pipe (FIFO), not a file: an export is read more than once" in done.stderr
 
 

@@ -226,3 +226,21 @@ def test_a_flow_keyed_by_name_may_spell_its_id_otherwise_in_a_later_row(
     write_export(tmp_path / "export.csv", rows)
     code, actions = plan(capsys, table(tmp_path, rows, key="flow_name"))
     assert code == 5 and codes(actions["etl_sales"]) == ["FLOW_CELLS_DIFFER"], actions
+
+
+def test_another_flows_key_with_a_part_merged_from_the_row_before_is_its_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A team merged over its jobs: `,j2` after `fin,j1` was flow `/j2`, saved, and another flow
+    # (`fin/j2`) once the cell was filled: two flows for one job.
+    rows = [task_row("100", "7001") | {"team": "fin", "job": "j1"},
+            task_row("200", "7101", name="etl_hr") | {"team": "", "job": "j2"},
+            task_row("200", "7102", "7101", name="etl_hr") | {"team": "", "job": "j2"},
+            task_row("300", "7201", name="etl_grid") | {"team": "grid", "job": "j1"}]
+    config = table(tmp_path, rows)
+    config.write_text(config.read_text(encoding="utf-8").replace('flow_key = ["flow_id"]', 'flow_key = ["team", '
+                                                                 '"job"]', 1), encoding="utf-8")
+    code, actions = plan(capsys, config)
+    assert code == 5 and codes(actions["etl_hr"]) == ["FLOW_KEY_BLANK"], actions
+    assert "leaves team of the flow key blank where the row before gives it" in actions["etl_hr"]["errors"][0]["message"]
+    assert actions["etl_hr"]["rows"] == [2, 3] and actions["etl_sales"]["action"] == "valid"
+    assert actions["etl_grid"]["action"] == "valid"

@@ -332,6 +332,7 @@ def test_a_resume_given_another_selection_names_what_its_run_left_undone(
     code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, other)), "--apply",
                                "--run-id", "w1", "--resume")
     assert code == 2 and report["by_status"] == {"disabled": 15, "failed": 20}, (err, report["by_status"])
+    assert report["errors_by_code"] == {"NOT_RESUMED": 20}, report  # never sent: not NO_ANSWER
     last = {line["flow_id"]: line for line in lines(service, "w1")}
     assert all(last[str(i)]["status"] == "failed" and "the resume's selection (id" in last[str(i)]["msg"]
                for i in undone)

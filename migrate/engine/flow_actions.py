@@ -530,9 +530,9 @@ def _left_out(todo: list[ToggleAction], done: dict[str, str], in_doubt: dict[str
     is `failed`, saying so: left without a line, the run would end as if whole with them undone."""
     handled = set(done) | set(in_doubt) | {a.flow_id for a in todo}
     return [ToggleAction(flow_id, str(flow.get("flowName") or ""), _active(flow.get("active")), LEFT_OUT, (
-                f"selected when this run began (its before file {before.name} holds it) and not finished, but the "
-                f"resume's selection ({selection.describe()}) does not find it: not changed; resume with the run's "
-                "first selection to finish it"))
+                f"NOT_RESUMED: selected when this run began (its before file {before.name} holds it) and not "
+                f"finished, but the resume's selection ({selection.describe()}) does not find it: not changed; "
+                "resume with the run's first selection to finish it"))
             for flow_id, flow in sorted(_held_before(before).items()) if flow_id not in handled]
 
 

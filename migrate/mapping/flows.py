@@ -956,6 +956,13 @@ def _continues(parts: list[str], before: list[str]) -> bool:
         part == then if part else then != "" for part, then in zip(parts, before, strict=True))
 
 
+def _merged_parts(parts: list[str], before: list[str], columns: list[str]) -> str:
+    """The key's columns this row leaves blank where the row before fills them (`team`), "" none."""
+    if len(parts) != len(before):
+        return ""
+    return ", ".join(column for column, part, then in zip(columns, parts, before, strict=True) if then and not part)
+
+
 def _flow_columns(mapping: MappingSettings) -> dict[str, str]:
     """The columns a table's flow fields read, each with the field it fills: the rows of one flow
     must agree on them, since the flow is made from its first row. The key's columns and those a
@@ -1055,6 +1062,13 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
                 group.draft.fail("flow_key", "", f"FLOW_KEY_BLANK: row {row.number} leaves the flow key "
                                                  f"({', '.join(mapping.flow_key)}) blank: which flow it is a row of is "
                                                  "not known; fill the key in every row", code="FLOW_KEY_BLANK")
+            elif table_key is not None and (merged := _merged_parts(parts, last_parts, mapping.flow_key)):
+                # Another flow's key with a part left blank where the row before fills it (a team
+                # merged over its jobs): keyed so, it would be another flow once the cell is filled.
+                group.draft.fail("flow_key", "", f"FLOW_KEY_BLANK: row {row.number} leaves {merged} of the flow "
+                                                 "key blank where the row before gives it (a merged cell?): the "
+                                                 "flow's identity would change once it is filled; fill the key in "
+                                                 "every row", code="FLOW_KEY_BLANK")
         else:
             group.draft.rows.append(row.number)
             if flow_columns:

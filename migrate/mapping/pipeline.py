@@ -3,6 +3,7 @@ cut into batches of whole flows for worker processes where that pays."""
 
 from __future__ import annotations
 
+import glob
 import importlib
 import os
 import signal
@@ -20,6 +21,7 @@ from migrate.sources.profiles import (
     check_options,
     standard_mapping,
 )
+from migrate.sources.profiles.json_documents import GLOB_CHARACTERS
 from migrate.sources.readers import SourceError, columns_named, read_header, read_rows
 
 # What a source path that is neither a file nor a folder is, by its stat mode.
@@ -34,7 +36,10 @@ def check_file_kind(path: Path) -> None:
     try:
         mode = path.stat().st_mode
     except OSError:
-        return  # no such file: said where it is read, with what was expected there
+        if GLOB_CHARACTERS.search(str(path)):  # a glob of pages (json_documents.py): each file it matches
+            for match in sorted(glob.glob(str(path))):
+                check_file_kind(Path(match))
+        return  # else no such file: said where it is read, with what was expected there
     _refuse_special(path, mode)
     if stat.S_ISDIR(mode):
         for folder, _, names in os.walk(path, followlinks=True):  # as the readers follow a link to a folder
