@@ -244,3 +244,12 @@ def test_another_flows_key_with_a_part_merged_from_the_row_before_is_its_error(
     assert "leaves team of the flow key blank where the row before gives it" in actions["etl_hr"]["errors"][0]["message"]
     assert actions["etl_hr"]["rows"] == [2, 3] and actions["etl_sales"]["action"] == "valid"
     assert actions["etl_grid"]["action"] == "valid"
+
+
+def test_a_later_row_may_spell_the_flows_name_as_the_eye_reads_it(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # A trailing blank passed, full-width letters were FLOW_CELLS_DIFFER: names are read as the eye reads them.
+    rows = [task_row("100", "7001"), task_row("100", "7002", "7001", name="ｅｔｌ_ｓａｌｅｓ"),
+            task_row("100", "7003", "7002", name="etl_sales ")]
+    code, actions = plan(capsys, table(tmp_path, rows))
+    assert code == 3 and actions["etl_sales"]["action"] == "valid", actions

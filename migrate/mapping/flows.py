@@ -956,6 +956,12 @@ def _continues(parts: list[str], before: list[str]) -> bool:
         part == then if part else then != "" for part, then in zip(parts, before, strict=True))
 
 
+def _read_as(field_name: str, value: str) -> str:
+    """A flow cell as its field reads it, for telling two rows' apart: an id as the id it is
+    (`0100` is 100), a name as the eye reads it (`ａｌｐｈａ` is `alpha`), any other as written."""
+    return _id_key(value) if field_name == "id" else name_key(value) if field_name == "name" else value
+
+
 def _merged_parts(parts: list[str], before: list[str], columns: list[str]) -> str:
     """The key's columns this row leaves blank where the row before fills them (`team`), "" none."""
     if len(parts) != len(before):
@@ -994,7 +1000,7 @@ class _Group:
         for column, field_name in flow_columns.items():
             value = row.cells.get(column, "").strip()
             if value and value != self.first[column] and column not in self.differing \
-                    and not (field_name == "id" and _id_key(value) == _id_key(self.first[column])):  # 0100 is 100
+                    and _read_as(field_name, value) != _read_as(field_name, self.first[column]):
                 self.differing.add(column)
                 first = self.first[column]
                 self.draft.fail(field_name, value, (
