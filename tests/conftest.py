@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +202,19 @@ def standard_cells(row: SourceRow) -> dict[str, str]:
     from migrate.sources.profiles import STANDARD_COLUMNS
 
     return {**dict.fromkeys(STANDARD_COLUMNS, ""), **row.cells}
+
+
+@contextmanager
+def emulator_process(config: Path, state: dict[str, Any], store: Path | None = None) -> Iterator[str]:
+    """`migrate emulator` in a process of its own (the runs it serves are killed), holding `state`
+    (written to `config`), its state kept in `store` when given: its URL."""
+    config.write_text(json.dumps(state), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "emulator", "--port", "0", "--config",
+                                str(config), *(["--state", str(store)] if store is not None else [])],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().split()[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -3,7 +3,6 @@ re-saves, hostile input. Against the emulator's fault injection, real processes 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
@@ -12,12 +11,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, export_rows, write_config, write_export
+from conftest import base_state, emulator_process, export_rows, write_config, write_export
 
 from migrate.cli import main
 from migrate.results.log import read_log
@@ -136,26 +134,12 @@ def emulator_stats(url: str) -> dict[str, Any]:
         return data
 
 
-@contextlib.contextmanager
-def emulator_process(folder: Path, state: dict[str, Any]) -> Iterator[str]:
-    """The emulator in a process of its own (the runs it serves are killed), holding `state`: its URL."""
-    (folder / "emulator.json").write_text(json.dumps(state), encoding="utf-8")
-    emulator = subprocess.Popen([sys.executable, "-m", "migrate.cli", "emulator", "--port", "0",
-                                 "--config", str(folder / "emulator.json")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert emulator.stdout is not None
-        yield emulator.stdout.readline().split()[-1]
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
-
-
 def test_killed_at_random_points_then_resumed(tmp_path: Path) -> None:
     """SIGKILL three times at random points; every flow ends saved, none missing, and none is
     sent again once its `saved` line was written."""
     flows = 150
     state = base_state(flows=flows, tasks_per_flow=1, **APP)
-    with emulator_process(tmp_path, state) as url:
+    with emulator_process(tmp_path / "emulator.json", state) as url:
         config = write_config(tmp_path, state=state, rows=export_rows(flows), url=url,
                               run={"rate_per_second": 60, "concurrency": 6, "fsync_every": 1})
         env = {**os.environ, "MIGRATE_APP_KEY": "k-resume", "MIGRATE_APP_SECRET": "s-resume-4242"}
@@ -247,7 +231,7 @@ def test_a_stop_after_the_import_and_before_the_save_left_says_only_the_import_w
     are done, and the save waits for its turn at the rate when SIGTERM comes. Its line said the save
     "was sent: it may have landed", when it never left (found by an engineer stopping a slow run)."""
     state = base_state(flows=0, **APP)
-    with emulator_process(tmp_path, state) as url:
+    with emulator_process(tmp_path / "emulator.json", state) as url:
         rows = [{"flow_id": "4242", "flow_name": "job_a", "schedule": "0 0 9 * * ? *", "owners": "alice",
                  "task_id": ""}]
         config = write_config(tmp_path, state=state, rows=rows, url=url,

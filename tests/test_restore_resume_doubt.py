@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conftest import base_state, profile_run_config
+from conftest import base_state, emulator_process, profile_run_config
 from test_export import FIRST_ID, by_task_names, seeded, seeded_emulator
 from test_faults_resume import emulator_stats
 
@@ -42,20 +42,11 @@ def seed_service(folder: Path) -> None:
 @contextmanager
 def emulator(folder: Path, name: str, faults: dict[str, Any] | None = None) -> Iterator[str]:
     """`migrate emulator` over the folder's SQLite state with these faults; yields its URL."""
-    config = folder / f"{name}.json"
     state = base_state(flows=0, applications=[APP])
     if faults:
         state["faults"] = faults
-    config.write_text(json.dumps(state), encoding="utf-8")
-    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "emulator", "--port", "0", "--config",
-                                str(config), "--state", str(folder / "emulator.sqlite")],
-                               stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with emulator_process(folder / f"{name}.json", state, folder / "emulator.sqlite") as url:
+        yield url
 
 
 def service_config(folder: Path, url: str, run: str = "") -> Path:
