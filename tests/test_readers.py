@@ -177,3 +177,17 @@ def test_windows_1252_read_as_latin_1_is_refused_naming_the_line_and_byte(tmp_pa
     assert cells(path, encoding="cp1252")[1] == {"id": "2", "name": "Kosten\u20ac_Bericht"}
     path.write_bytes("id,name\n1,caf\u00e9\n".encode("latin-1"))  # Latin-1 text that is Latin-1: read
     assert cells(path, encoding=encoding) == [{"id": "1", "name": "caf\u00e9"}]
+
+
+def test_rows_of_a_table_that_map_nothing_are_no_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A note in a column of its own below the table, a row of blanks: each was a flow of defaults
+    # alone, refused ("is required"), and the export could never plan with exit 0.
+    from conftest import base_state, run_cli, write_config
+
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    (tmp_path / "export.csv").write_text("flow_id,flow_name,schedule,owners,task_id,note\n"
+                                         "1001,a,0 0 2 * * ? *,alice,500001,\n"
+                                         " , ,,,,\n,,,,,reviewed by bob\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+    plan = json.loads(out)
+    assert code == 3 and plan["flows_found"] == 1 and plan["convertible"] == 1, (err, plan)

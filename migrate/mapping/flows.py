@@ -956,6 +956,11 @@ def _continues(parts: list[str], before: list[str]) -> bool:
         part == then if part else then != "" for part, then in zip(parts, before, strict=True))
 
 
+def _maps_anything(cells: dict[str, str], columns: list[str]) -> bool:
+    """Whether a row holds something in a column the mapping reads (blanks are nothing)."""
+    return any(cells.get(column) for column in columns) and any(cells.get(column, "").strip() for column in columns)
+
+
 def _read_as(field_name: str, value: str) -> str:
     """A flow cell as its field reads it, for telling two rows' apart: an id as the id it is
     (`0100` is 100), a name as the eye reads it (`ａｌｐｈａ` is `alpha`), any other as written."""
@@ -1029,17 +1034,21 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
     mapping = settings.mapping
     plan = FieldPlan.of(settings)
     plan_of = _plans_by_profile(settings) if settings.source.profile == "mixed" else None
+    # A table's row none of whose mapped cells holds anything (empty or stray rows below a sheet's
+    # table, a note in a column of its own) is no row of a flow: a flow of defaults alone, it was
+    # refused, and kept a clean export from ever planning with exit 0.
+    read_columns = sorted(mapped_columns(mapping) - set(mapping.flow_key)) \
+        if settings.source.profile == "tabular" else []
     if not mapping.flow_key:
         for row in rows:
+            if read_columns and not _maps_anything(row.cells, read_columns):
+                continue
             draft = _start_draft(plan_of(row) if plan_of else plan, row, _key_of(mapping, row))
             _finish_graph(draft, _task_rows(draft, mapping, row), mapping)
             yield from _with_split(draft) if draft.split is not None else (draft,)
         return
     table_key = TableKey(mapping) if settings.source.profile == "tabular" else None
     flow_columns = _flow_columns(mapping) if table_key is not None else {}
-    # A row none of whose mapped cells holds anything (a spreadsheet's empty or stray rows below
-    # the table) is no row of a flow.
-    read_columns = sorted(mapped_columns(mapping) - set(mapping.flow_key)) if table_key is not None else []
     grouped: dict[str, _Group] = {}
     last: _Group | None = None
     last_parts: list[str] = []
@@ -1048,7 +1057,7 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
         source_key = shared = ("/".join(parts) if any(parts) else "") if table_key is not None else \
             _key_of(mapping, row)
         if table_key is not None and (not shared or _continues(parts, last_parts)):
-            if not any(row.cells.get(column, "").strip() for column in read_columns):
+            if not _maps_anything(row.cells, read_columns):
                 continue
             if last is not None:
                 last.keyless(row, mapping.flow_key)
