@@ -208,6 +208,19 @@ def _as_if_killed(folder: Path, run_id: str, flows: list[int], in_flight: bool =
     log.write_text("".join(kept), encoding="utf-8")
 
 
+def _disabled_then_killed(capsys: pytest.CaptureFixture[str], service: Path, run_id: str, flows: list[int],
+                          cut: list[int], back: list[int], in_flight: bool = True) -> None:
+    """Run `run_id` disables `flows`; its log then as a kill -9 leaves it for `cut` (see
+    `_as_if_killed`), and `back` enabled again, as if their disable never arrived."""
+    code, _, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, flows)), "--apply",
+                          "--run-id", run_id)
+    assert code == 0, err
+    _as_if_killed(service, run_id, cut, in_flight)
+    code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, back)), "--apply",
+                          "--run-id", f"undo-{run_id}")
+    assert code == 0, err
+
+
 def test_a_resume_gives_flows_left_in_doubt_the_line_of_what_landed(service: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """A flow whose disable was in flight when the run died: the resume reads it. One that the
@@ -249,13 +262,7 @@ def test_a_resume_gives_flows_left_in_doubt_the_line_of_what_landed(service: Pat
 def test_a_flow_left_in_doubt_that_the_selection_no_longer_finds_is_not_sent_again(
         service: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = bob(active_of)[:20]
-    code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, first)), "--apply",
-                               "--run-id", "r2")
-    assert code == 0, err
-    _as_if_killed(service, "r2", first[:2])
-    code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, first[:1])), "--apply",
-                          "--run-id", "undo")
-    assert code == 0, err
+    _disabled_then_killed(capsys, service, "r2", first, cut=first[:2], back=first[:1])
 
     code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, first[2:])), "--apply",
                                "--run-id", "r2", "--resume")
@@ -320,14 +327,8 @@ def test_a_resume_given_another_selection_names_what_its_run_left_undone(
     # Killed a third of the way, resumed with another selection: the rest of the first one stayed
     # active, with no line, and the run ended with exit 0 as if whole (found by an operator).
     chosen = bob(active_of)[:30]
-    code, _, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, chosen)), "--apply",
-                          "--run-id", "w1")
-    assert code == 0, err
-    undone = chosen[10:]
-    _as_if_killed(service, "w1", undone, in_flight=False)
-    code, _, err = toggle(capsys, service, "enable", "--ids-file", str(_ids(service, undone)), "--apply",
-                          "--run-id", "as-before")  # the service as the dead run left it
-    assert code == 0, err
+    undone = chosen[10:]  # not reached by the dead run: the service as it left them
+    _disabled_then_killed(capsys, service, "w1", chosen, cut=undone, back=undone, in_flight=False)
     other = bob(active_of)[40:45]
     code, report, err = toggle(capsys, service, "disable", "--ids-file", str(_ids(service, other)), "--apply",
                                "--run-id", "w1", "--resume")
