@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from conftest import base_state, profile_run_config
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_profiles import flows_of, run_json
 
 from migrate.cli import main
@@ -251,6 +253,165 @@ def test_what_is_not_a_runnable_command_is_named() -> None:
     assert "does nothing (`exit 0` before its body)" in found["TASK_DISABLED"]
     # a CONDITIONS task picks a branch; a flow would run both: refused, not saved wrong
     assert "route (CONDITIONS)" in codes(flows["branches"], "__errors__")["TASK_TYPE_NOT_CARRIED"]
+
+
+# -- SUB_PROCESS / SUB_WORKFLOW tasks: the sub-workflow laid out in the flow ---------------------
+
+SUB_WORKFLOWS = FIXTURES / "sub_workflows.json"
+
+
+def tasks_by_name(rows: list[dict[str, str]], flow: str) -> dict[str, tuple[set[str], str]]:
+    """Task name -> (the names of the tasks before it, its command), for one flow."""
+    own = [row for row in rows if row["flow_name"] == flow]
+    names = {row["task_id"]: row["task_name"] for row in own}
+    return {row["task_name"]: ({names[u] for u in row["upstream"].split(";") if u}, row["command"]) for row in own}
+
+
+def test_a_sub_workflow_in_the_export_is_laid_out_in_the_flow_that_runs_it() -> None:
+    """nightly runs marts (run_marts), which runs refresh_cache (refresh): every task DolphinScheduler
+    ran in nightly's run is a task of the flow, in the order it ran them."""
+    rows = flows_of("dolphinscheduler", SUB_WORKFLOWS)
+    tasks = tasks_by_name(rows, "nightly")
+    assert {name: before for name, (before, _) in tasks.items()} == {
+        "extract": set(), "run_marts.build_a": {"extract"}, "run_marts.build_b": {"run_marts.build_a"},
+        "run_marts.build_c": {"run_marts.build_a"}, "run_marts.refresh.flush": {"run_marts.build_b"},
+        "publish": {"run_marts.build_c", "run_marts.refresh.flush"}, "check": {"extract"}}
+    # a task switched off inside the sub-workflow keeps its place doing nothing, as at the top
+    assert tasks["run_marts.build_c"][1].startswith(SWITCHED_OFF_PREFIX)
+    # the parameters set on the task that ran it are listed in each of its tasks' commands
+    assert tasks["run_marts.refresh.flush"][1] == "sh flush.sh\n# DolphinScheduler local parameters: dt=$[yyyyMMdd-1]"
+    assert tasks["publish"][1] == "sh publish.sh"
+    nightly = by_flow(rows)["nightly"]
+    # the parent's parameters over the sub-workflow's (joinGlobalParams): env stays prod, mart_db comes in
+    assert json.loads(nightly["params"]) == [{"key": "region", "value": "cn"}, {"key": "env", "value": "prod"},
+                                             {"key": "mart_db", "value": "dw"}]
+    found = codes(nightly)
+    assert "task run_marts ran workflow 150002 (marts) inside this one: its 4 task(s)" in found["SUB_WORKFLOW"]
+    assert "task run_marts.refresh ran workflow 150003 (refresh_cache)" in found["SUB_WORKFLOW"]
+    assert "timed sub-workflow marts (run_marts) out after 30 minute(s)" in found["TIMEOUT"]
+    assert "sub-workflow marts (run_marts)'s rows_built" in found["PARAM_NOT_CARRIED"]
+    assert "run_marts.build_c" in found["TASK_DISABLED"]
+    assert "__errors__" not in nightly or not json.loads(nightly["__errors__"] or "[]")
+    # the canvas had one box where four tasks now are: laid out anew
+    assert {row["x"] for row in rows if row["flow_name"] == "nightly"} == {""}
+    # the sub-workflow stays a workflow of its own too (unscheduled there, as in DolphinScheduler)
+    assert {row["task_name"] for row in rows if row["flow_name"] == "marts"} == {
+        "build_a", "build_b", "build_c", "refresh.flush"}
+
+
+SWITCHED_OFF_PREFIX = "# switched off in DolphinScheduler (flag NO"
+
+
+def test_a_sub_workflow_that_cannot_be_laid_out_is_refused_naming_why() -> None:
+    flows = by_flow(flows_of("dolphinscheduler", SUB_WORKFLOWS))
+    refused = codes(flows["loop"], "__errors__")["TASK_TYPE_NOT_CARRIED"]
+    assert "task again (SUB_WORKFLOW) ran workflow 150004 (loop) inside this one, which runs it again" in refused
+    assert "task elsewhere (SUB_WORKFLOW) ran workflow 159999 inside this one, which is not in this export" in refused
+    assert "export that workflow with this one" in refused
+    assert "task fan_out (DYNAMIC) ran workflow 150003 (refresh_cache) once for each value of a list" in refused
+    # a task switched off skipped its sub-workflow whole: it keeps its place doing nothing, nothing laid out
+    skipper = [row for row in flows_of("dolphinscheduler", SUB_WORKFLOWS) if row["flow_name"] == "skipper"]
+    assert [row["task_name"] for row in skipper] == ["before", "marts_off", "after"]
+    assert skipper[1]["command"].startswith(SWITCHED_OFF_PREFIX) and not json.loads(skipper[0]["__errors__"] or "[]")
+
+
+def test_run_creates_the_flow_with_the_sub_workflows_tasks(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """End to end: nightly and the two workflows it runs (saved as manual flows) are created; the
+    service holds nightly's seven tasks joined as DolphinScheduler ran them, and a second plan finds
+    nothing to change."""
+    records = json.loads(SUB_WORKFLOWS.read_text(encoding="utf-8"))
+    export = tmp_path / "nightly.json"
+    export.write_text(json.dumps([r for r in records if r["workflowDefinition"]["name"] in (
+        "nightly", "marts", "refresh_cache")]), encoding="utf-8")
+    config = ds_config(tmp_path, export, mapping='unscheduled = "manual"')
+    code, report = run_json(capsys, config)
+    assert code == 0 and report["by_status"] == {"created": 3}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(v) for (v,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    graph = next(f["graph"] for f in stored if f["name"] == "nightly")
+    names = {t["nodeId"]: t["taskName"] for t in graph["tasks"]}
+    assert {(names[r["source"]], names[r["target"]]) for r in graph["relations"]} == {
+        ("extract", "run_marts.build_a"), ("run_marts.build_a", "run_marts.build_b"),
+        ("run_marts.build_a", "run_marts.build_c"), ("run_marts.build_b", "run_marts.refresh.flush"),
+        ("run_marts.build_c", "publish"), ("run_marts.refresh.flush", "publish"), ("extract", "check")}
+    code = main(["plan", str(config), "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["by_action"] == {"unchanged": 3}
+
+
+# A workflow drawn by hypothesis: per task, the tasks before it (earlier ones) and the later
+# workflow it runs as a sub-workflow, if any (later only: no workflow runs itself again).
+Drawn = list[tuple[list[int], int | None]]
+
+
+@st.composite
+def nested_workflows(draw: st.DrawFn) -> list[Drawn]:
+    count = draw(st.integers(2, 4))
+    workflows: list[Drawn] = []
+    for index in range(count):
+        size = draw(st.integers(1, 4))
+        workflows.append([(draw(st.lists(st.integers(0, max(task - 1, 0)), max_size=2, unique=True)) if task else [],
+                           draw(st.one_of(st.none(), st.integers(index + 1, count - 1))) if index < count - 1 else None)
+                          for task in range(size)])
+    return workflows
+
+
+def _drawn_record(index: int, tasks: Drawn) -> dict[str, Any]:
+    code = 7000 + index
+    return {"workflowDefinition": {"code": code, "name": f"w{index}", "releaseState": "ONLINE", "userName": "u"},
+            "workflowTaskRelationList": [
+                {"workflowDefinitionCode": code, "preTaskCode": code * 10 + pre if pre >= 0 else 0,
+                 "postTaskCode": code * 10 + task} for task, (before, _) in enumerate(tasks) for pre in before or [-1]],
+            "taskDefinitionList": [
+                {"code": code * 10 + task, "name": f"t{task}", "flag": "YES",
+                 "taskType": "SHELL" if runs is None else "SUB_PROCESS",
+                 "taskParams": {"rawScript": "true"} if runs is None else {"processDefinitionCode": 7000 + runs}}
+                for task, (_, runs) in enumerate(tasks)],
+            "schedule": {"crontab": "0 0 2 * * ? *", "releaseState": "ONLINE", "timezoneId": "UTC"}}
+
+
+def _ran_before(workflows: list[Drawn], index: int = 0) -> tuple[set[str], set[tuple[str, str]]]:
+    """What DolphinScheduler ran in a run of workflow `index`: the shell tasks by their path, and
+    which ran before which (a sub-workflow's tasks after what came before its task, and before
+    what came after it)."""
+    names: set[str] = set()
+    order: set[tuple[str, str]] = set()
+    inside: dict[int, set[str]] = {}
+    for task, (_, runs) in enumerate(workflows[index]):
+        if runs is None:
+            inside[task] = {f"t{task}"}
+        else:
+            inner, inner_order = _ran_before(workflows, runs)
+            inside[task] = {f"t{task}.{name}" for name in inner}
+            order |= {(f"t{task}.{a}", f"t{task}.{b}") for a, b in inner_order}
+        names |= inside[task]
+    closure = {task: set(before) for task, (before, _) in enumerate(workflows[index])}
+    for task in range(len(workflows[index])):  # tasks only wait on earlier ones: one pass closes it
+        for before in list(closure[task]):
+            closure[task] |= closure[before]
+    order |= {(a, b) for task, befores in closure.items() for before in befores
+              for a in inside[before] for b in inside[task]}
+    return names, order
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(workflows=nested_workflows())
+def test_sub_workflows_laid_out_run_their_tasks_in_dolphinschedulers_order(tmp_path: Path,
+                                                                           workflows: list[Drawn]) -> None:
+    """Property: the flow of a workflow runs every task DolphinScheduler ran in its run, sub-workflows'
+    (nested ones too) included, each after exactly the tasks it ran after."""
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps([_drawn_record(i, tasks) for i, tasks in enumerate(workflows)]), encoding="utf-8")
+    rows = [row for row in flows_of("dolphinscheduler", path) if row["flow_name"] == "w0"]
+    assert not json.loads(rows[0]["__errors__"] or "[]")
+    names = {row["task_id"]: row["task_name"] for row in rows}
+    closure = {names[row["task_id"]]: {names[u] for u in row["upstream"].split(";") if u} for row in rows}
+    for _ in rows:
+        for name in closure:
+            closure[name] = closure[name].union(*(closure[before] for before in closure[name]))
+    expected_names, expected_order = _ran_before(workflows)
+    assert set(closure) == expected_names and len(rows) == len(expected_names)
+    assert {(before, name) for name, befores in closure.items() for before in befores} == expected_order
 
 
 # -- item 8: DEPENDENT tasks -------------------------------------------------------------------

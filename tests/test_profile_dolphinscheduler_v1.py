@@ -143,7 +143,24 @@ def test_a_workflow_without_schedule_is_unscheduled_and_branching_refused() -> N
     backfill = flows()["workflow warehouse/manual_backfill"][0]
     assert backfill["schedule"] == "" and "no schedule" in backfill["unscheduled"]
     assert "branch (CONDITIONS)" in codes(backfill, "__errors__")["TASK_TYPE_NOT_CARRIED"]
-    assert "rerun (SUB_PROCESS) ran workflow 41" in codes(backfill, "__errors__")["TASK_TYPE_NOT_CARRIED"]
+    refused = codes(backfill, "__errors__")["TASK_TYPE_NOT_CARRIED"]
+    assert "rerun (SUB_PROCESS) ran workflow 41 inside this one, which is not in this export" in refused
+    assert 'add "processDefinitionId": 41 to that workflow\'s record' in refused  # how 1.x names it
+
+
+def test_a_sub_process_of_a_workflow_in_the_export_is_laid_out(tmp_path: Path) -> None:
+    """1.x names a SUB_PROCESS's workflow by processDefinitionId: with that workflow's record in the
+    export (its id given), its tasks are laid out where the SUB_PROCESS task was."""
+    edited = records()
+    sales = next(r for r in edited if r["processDefinitionName"] == "daily_sales")
+    sales["processDefinitionId"] = 41
+    found = flows(write(tmp_path, edited))
+    backfill = found["workflow warehouse/manual_backfill"]
+    inner = {row["task_name"] for row in found["workflow warehouse/daily_sales"]}
+    assert inner and {f"rerun.{name}" for name in inner} <= set(graph(backfill))
+    assert all(graph(backfill)[f"rerun.{name}"] <= {"branch"} | {f"rerun.{n}" for n in inner} for name in inner)
+    assert "rerun" not in codes(backfill[0], "__errors__")["TASK_TYPE_NOT_CARRIED"]  # the CONDITIONS task still is
+    assert "task rerun ran workflow 41 (daily_sales) inside this one" in codes(backfill[0])["SUB_WORKFLOW"]
 
 
 def test_version_1_2_worker_groups_by_id() -> None:

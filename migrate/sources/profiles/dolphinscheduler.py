@@ -24,9 +24,11 @@ Every fact of a workflow is carried or named by a code:
   alerted on success too, or only then; `ALERT_GROUP` names the alert group whose recipients stay behind);
 - each task's body (SQL, Spark, Flink, MapReduce, Python, HTTP, stored procedure, DataX, Sqoop …)
   is kept in its command, as a readable text when it is not a shell script (`TASK_BODY_AS_TEXT`);
-  sub-workflows (SUB_PROCESS, SUB_WORKFLOW, DYNAMIC: a flow's task cannot run a flow) and branching
-  tasks (CONDITIONS, SWITCH, BLOCKING: a flow would run every branch) make the flow invalid
-  (`TASK_TYPE_NOT_CARRIED`); a task switched off (flag NO), which DolphinScheduler skipped while
+- a SUB_PROCESS / SUB_WORKFLOW task whose workflow the export holds is that workflow's tasks, laid
+  out in the flow where the task was (`SUB_WORKFLOW`), with its global parameters under the
+  parent's; one whose workflow is not in the export, a DYNAMIC task (a flow's task cannot run a
+  flow) and branching tasks (CONDITIONS, SWITCH, BLOCKING: a flow would run every branch) make the
+  flow invalid (`TASK_TYPE_NOT_CARRIED`); a task switched off (flag NO), which DolphinScheduler skipped while
   running the tasks after it, keeps its place doing nothing (`exit 0` before its body: TASK_DISABLED);
 - a `DEPENDENT` task (a wait on other workflows) is not a task of the flow: its downstream tasks
   wait on its upstream tasks instead, and each workflow it waited on becomes a `flow_upstream` entry
@@ -186,10 +188,12 @@ def _flow_ids(settings: SourceSettings) -> dict[str, str]:
 
 @dataclass
 class Export:
-    """What every flow of the file may look up: EnOS ids by workflow code, and the workflows' names."""
+    """What every flow of the file may look up: EnOS ids by workflow code, the workflows' names,
+    and their records (a sub-workflow is laid out in the flows that run it)."""
 
     flow_ids: dict[str, str]
     names: dict[str, str]
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -327,23 +331,29 @@ def _apply_alerts(flow: FlowRows, schedule: dict[str, Any]) -> None:
                                  "set who receives the flow's e-mail alerts in EnOS")
 
 
-def _global_params(flow: FlowRows, definition: dict[str, Any]) -> str:
-    raw = definition.get("globalParams")
-    if raw in (None, "", "[]"):
-        raw = definition.get("globalParamList")
+def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any]]]) -> str:
+    """The workflow's global parameters, then those of the sub-workflows laid out in it that it
+    does not set itself: DolphinScheduler gave a sub-workflow's run the parent's parameters over
+    its own (ProcessService.joinGlobalParams). `definitions`: (whose, definition), the workflow first."""
     carried: list[dict[str, str]] = []
     outputs, expressions = [], []
-    for item in json_objects(raw, "globalParams"):
-        key = value_text(item.get("prop")).strip()
-        if not key:
-            continue
-        if value_text(item.get("direct") or "IN").upper() == "OUT":
-            outputs.append(key)
-            continue
-        value = value_text(item.get("value"))
-        if TIME_EXPRESSION.search(value):
-            expressions.append(f"{key}={value}")
-        carried.append({"key": key, "value": value})
+    for whose, definition in definitions:
+        raw = definition.get("globalParams")
+        if raw in (None, "", "[]"):
+            raw = definition.get("globalParamList")
+        for item in json_objects(raw, f"{whose}globalParams"):
+            key = value_text(item.get("prop")).strip()
+            if not key:
+                continue
+            if value_text(item.get("direct") or "IN").upper() == "OUT":
+                outputs.append(f"{whose}{key}")
+                continue
+            if any(pair["key"] == key for pair in carried):
+                continue  # the workflow's own (or an outer sub-workflow's) value is the one its run had
+            value = value_text(item.get("value"))
+            if TIME_EXPRESSION.search(value):
+                expressions.append(f"{key}={value}")
+            carried.append({"key": key, "value": value})
     if outputs:
         flow.warn("PARAM_NOT_CARRIED", f"output parameters {outputs} (direct OUT) are set by tasks at run time; "
                                        "a flow's parameters are inputs")
@@ -445,12 +455,7 @@ def _body(task: Task) -> tuple[str, bool]:
 
 
 def _local_params(task: Task) -> str:
-    try:
-        items = json_objects(task.params.get("localParams"), f"task {task.name}'s localParams")
-    except Malformed:
-        return ""
-    return ", ".join(f"{value_text(p.get('prop'))}={value_text(p.get('value'))}"
-                     for p in items if value_text(p.get("prop")))
+    return _params_text(_local_param_items(task))
 
 
 # What a task switched off (flag NO) runs: DolphinScheduler skipped it and ran the tasks after it, so
@@ -469,7 +474,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[s
         if parameters:
             command += f"\n# DolphinScheduler local parameters: {parameters}"  # a comment, in a shell script too
             local.append(f"{task.name}: {parameters}")
-        switched_off = value_text(task.record.get("flag")).upper() == "NO"
+        switched_off = _switched_off(task)
         if switched_off:
             disabled.append(task.name)
             command = SWITCHED_OFF + command
@@ -479,13 +484,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[s
         if _listed(task.params.get("resourceList")):
             resources.append(f"{task.name}: {_listed(task.params.get('resourceList'))}")
         if task.type in SUB_WORKFLOW_TYPES and not switched_off:
-            child = _listed(task.params.get("processDefinitionCode") or task.params.get("workflowDefinitionCode")
-                            or task.params.get("processDefinitionId"))
-            flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) ran "
-                                               f"{_workflow(child, export, {}) if child else 'another workflow'} "
-                                               "inside this one, which a flow's task cannot: saved with a placeholder, "
-                                               "the flow would leave that work undone; put its tasks into this "
-                                               "workflow, or make it a flow of its own that waits on this one")
+            flow.fail("TASK_TYPE_NOT_CARRIED", _not_laid_out(task, export))
         elif task.type in BRANCHING_TYPES:
             flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) chooses which tasks run next; "
                                                "a flow would run every branch")
@@ -501,6 +500,24 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[s
                                    "DolphinScheduler, which skipped them and ran the tasks after them: each keeps its "
                                    "place as a task that does nothing (`exit 0` before its body)")
     return commands
+
+
+def _not_laid_out(task: Task, export: Export) -> str:
+    """Why a task that ran another workflow could not have that workflow's tasks laid out in the flow."""
+    code = _child_code(task)
+    ran = f"task {task.name} ({task.type}) ran {_workflow(code, export, {}) if code else 'another workflow'}"
+    if task.type == "DYNAMIC":
+        return (f"{ran} once for each value of a list, which a flow cannot: saved with a placeholder, the flow "
+                "would leave that work undone; set it up by hand")
+    if code in export.records:
+        return (f"{ran} inside this one, which runs it again (sub-workflows inside sub-workflows more than "
+                f"{MAX_DEPTH} deep, or calling each other): a flow cannot hold it")
+    found_by = ("export that workflow with this one" if "processDefinitionId" not in task.params else
+                "a DolphinScheduler 1.x export names it by its id, which 1.x does not write into the workflow's own "
+                f"record: add \"processDefinitionId\": {code} to that workflow's record, exported with this one")
+    return (f"{ran} inside this one, which is not in this export: saved with a placeholder, the flow would leave "
+            f"that work undone; {found_by} (its tasks are then laid out in this flow), or make it a flow of its own "
+            "that waits on this one")
 
 
 # -- how DolphinScheduler ran the tasks: settings a flow task has no place for -----------------
@@ -808,6 +825,120 @@ def _resolve_dependents(flow: FlowRows, tasks: dict[str, Task], export: Export, 
     return kept
 
 
+# -- SUB_PROCESS / SUB_WORKFLOW tasks: the sub-workflow's tasks laid out in the flow --------------
+
+MAX_DEPTH = 10  # sub-workflows inside sub-workflows
+
+
+@dataclass
+class Inlined:
+    """The sub-workflows laid out in a flow: their definitions (for their parameters), in the order
+    they were met, and the tasks that ran them (for those tasks' own settings)."""
+
+    definitions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    runners: list[Task] = field(default_factory=list)
+
+
+def _child_code(task: Task) -> str:
+    return _listed(task.params.get("processDefinitionCode") or task.params.get("workflowDefinitionCode")
+                   or task.params.get("processDefinitionId"))
+
+
+def _switched_off(task: Task) -> bool:
+    return value_text(task.record.get("flag")).upper() == "NO"
+
+
+def _inline_sub_workflows(flow: FlowRows, tasks: dict[str, Task], export: Export, stack: tuple[str, ...],
+                          inlined: Inlined, prefix: str = "") -> dict[str, Task]:
+    """The tasks with each SUB_PROCESS / SUB_WORKFLOW task whose workflow the export holds replaced
+    by that workflow's tasks (named `<task>.<its task>`, laid out the same way), as
+    DolphinScheduler ran them: its first tasks after the task's upstream tasks, the tasks after
+    it after its last tasks. A task switched off (flag NO: skipped with all its work), a DYNAMIC
+    task, a workflow not in the export or one that runs itself again stays, and is refused.
+    `prefix`: how the flow names the tasks of the sub-workflow these are (`run_marts.`)."""
+    laid_out: dict[str, Task] = {}
+    next_id = max((int(code) for code in tasks if code.isdigit()), default=0) + 1
+    for task in list(tasks.values()):
+        record = export.records.get(_child_code(task))
+        if (task.type not in ("SUB_PROCESS", "SUB_WORKFLOW") or _switched_off(task) or record is None
+                or _child_code(task) in stack or len(stack) > MAX_DEPTH):
+            laid_out[task.code] = task
+            continue
+        child_code, name = _child_code(task), f"{prefix}{task.name}"
+        whose = f"sub-workflow {export.names.get(child_code) or child_code} ({name})"
+        said = len(flow.warnings)  # this task's warning comes before those of the sub-workflow's own
+        child = _sub_workflow_tasks(flow, record, export, (*stack, child_code), inlined, whose, f"{name}.")
+        ids: dict[str, str] = {}
+        for code in child:
+            ids[code], next_id = str(next_id), next_id + 1
+        passed = _local_param_items(task)
+        for code, own in child.items():
+            upstream = [ids[u] for u in own.upstream] or list(task.upstream)
+            laid_out[ids[code]] = Task(ids[code], f"{task.name}.{own.name}", own.type,
+                                       _with_passed_params(own.params, passed), own.record, upstream)
+        leaves = [ids[code] for code in child if not any(code in other.upstream for other in child.values())]
+        for other in [*tasks.values(), *laid_out.values()]:  # the tasks after it wait on its last tasks
+            if task.code in other.upstream:
+                at = other.upstream.index(task.code)
+                other.upstream[at:at + 1] = [u for u in (leaves or task.upstream) if u not in other.upstream]
+        inlined.runners.append(task)
+        listed = _params_text(passed)
+        flow.warnings.insert(said, {"code": "SUB_WORKFLOW", "message": (
+            f"task {name} ran {_workflow(child_code, export, {})} inside this one: its {len(child)} task(s) are "
+            f"tasks of this flow named {name}.<task>, between the tasks before and after {name}"
+            + (f"; the parameters set on {name} ({listed}) are listed in each of their commands" if listed else ""))})
+    return laid_out
+
+
+def _sub_workflow_tasks(flow: FlowRows, record: dict[str, Any], export: Export, stack: tuple[str, ...],
+                        inlined: Inlined, whose: str, prefix: str) -> dict[str, Task]:
+    """A sub-workflow's tasks, linked, with its own sub-workflows laid out; what its record gets
+    wrong is this flow's, named after it."""
+    generation = _generation(record)
+    if generation is None:
+        raise Malformed(f"{whose} has neither workflowDefinition nor processDefinition")
+    definition_key, relations_key, code_key = generation
+    try:
+        definition = json_object(record.get(definition_key), definition_key)
+        tasks = _tasks(json_objects(record.get("taskDefinitionList"), "taskDefinitionList"))
+        own = FlowRows(key=flow.key, name=flow.name)
+        _link_tasks(own, tasks, json_objects(record.get(relations_key), relations_key), code_key, stack[-1])
+    except Malformed as error:
+        raise Malformed(f"{whose}: {error}") from error
+    flow.errors += [{**error, "message": f"{whose}: {error['message']}"} for error in own.errors]
+    flow.warnings += [{**warning, "message": f"{whose}: {warning['message']}"} for warning in own.warnings]
+    inlined.definitions.append((f"{whose}'s ", definition))
+    minutes = code_text(definition.get("timeout"))
+    if minutes not in ("", "0"):
+        flow.warn("TIMEOUT", f"DolphinScheduler timed {whose} out after {minutes} minute(s): not carried")
+    if not _online(definition.get("releaseState")):
+        flow.warn("SUB_WORKFLOW_OFFLINE", f"{whose} is {definition.get('releaseState') or 'not said to be online'} "
+                                          "in the export: DolphinScheduler may have refused to start it; its tasks "
+                                          "are laid out all the same")
+    return _inline_sub_workflows(flow, tasks, export, stack, inlined, prefix)
+
+
+def _local_param_items(task: Task) -> list[dict[str, Any]]:
+    try:
+        return [p for p in json_objects(task.params.get("localParams"), f"task {task.name}'s localParams")
+                if value_text(p.get("prop"))]
+    except Malformed:
+        return []
+
+
+def _with_passed_params(params: dict[str, Any], passed: list[dict[str, Any]]) -> dict[str, Any]:
+    """A sub-workflow task's parameters, with those the task that ran it passed (its own first)."""
+    if not passed:
+        return params
+    own = _local_param_items(Task("", "", "", params, {}))
+    names = {value_text(p.get("prop")) for p in own}
+    return {**params, "localParams": own + [p for p in passed if value_text(p.get("prop")) not in names]}
+
+
+def _params_text(items: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{value_text(p.get('prop'))}={value_text(p.get('value'))}" for p in items)
+
+
 # -- the flow ----------------------------------------------------------------------------------
 
 def workflow_flow(record: Any, index: int, export: Export) -> FlowRows:
@@ -856,10 +987,13 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
         flow.warn("INACTIVE_SOURCE", f"saved inactive: {'; '.join(off)}")
     _run_settings(flow, definition, schedule or {})
     _tenant(flow, definition, schedule)
+    inlined = Inlined()
+    tasks = _inline_sub_workflows(flow, tasks, export, (code,), inlined)
     kept = _resolve_dependents(flow, tasks, export, code)
     commands = _describe_tasks(flow, list(kept.values()), export)
-    _task_settings(flow, list(kept.values()))
-    positions = _positions(definition.get("locations"))
+    _task_settings(flow, [*kept.values(), *inlined.runners])
+    # Laid out anew when a sub-workflow's tasks came in: the canvas had one box where they now are.
+    positions = {} if inlined.runners else _positions(definition.get("locations"))
     for task in kept.values():
         x, y = positions.get(task.code, ("", ""))
         flow.tasks.append({"task_id": task.code, "task_name": task.name, "upstream": ";".join(task.upstream),
@@ -869,8 +1003,9 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
                                       "laid out anew")
         for row in flow.tasks:
             row["x"] = row["y"] = ""
+    params = _global_params(flow, [("", definition), *inlined.definitions])
     flow.cells.update(desc=value_text(definition.get("description")), active="0" if off else "1",
-                      owners=value_text(definition.get("userName")), params=_global_params(flow, definition))
+                      owners=value_text(definition.get("userName")), params=params)
 
 
 def workflow_names(records: list[Any]) -> dict[str, str]:
@@ -881,6 +1016,17 @@ def workflow_names(records: list[Any]) -> dict[str, str]:
         if isinstance(definition, dict) and code_text(definition.get("code")):
             names[code_text(definition.get("code"))] = value_text(definition.get("name"))
     return names
+
+
+def workflow_records(records: list[Any]) -> dict[str, dict[str, Any]]:
+    """The export's workflows by code (the first of a code), for the flows that run them as sub-workflows."""
+    found: dict[str, dict[str, Any]] = {}
+    for record in records:
+        generation = _generation(record)
+        definition = record.get(generation[0]) if generation else None
+        if isinstance(definition, dict) and code_text(definition.get("code")):
+            found.setdefault(code_text(definition.get("code")), record)
+    return found
 
 
 def _not_an_export(path: Path, records: list[Any]) -> SourceError:
@@ -903,7 +1049,7 @@ def read(settings: SourceSettings) -> Iterator[SourceRow]:
         if dolphinscheduler_v1.recognises(records):
             return rows_of(dolphinscheduler_v1.flows(records, flow_ids))
         raise _not_an_export(settings.path, records)
-    export = Export(flow_ids, workflow_names(records))
+    export = Export(flow_ids, workflow_names(records), workflow_records(records))
     return rows_of(workflow_flow(record, index, export) for index, record in enumerate(records))
 
 

@@ -46,6 +46,7 @@ from migrate.sources.profiles.dolphinscheduler import (
     value_text,
     workflow_flow,
     workflow_names,
+    workflow_records,
     workflow_timeout,
 )
 
@@ -258,6 +259,7 @@ def _shaped(record: dict[str, Any]) -> dict[str, Any] | str:
 
 def flows(records: list[Any], flow_ids: dict[str, str]) -> Iterator[FlowRows]:
     shaped = [_shaped(r) if is_v1_record(r) else None for r in records]
-    export = Export(flow_ids, workflow_names([s for s in shaped if isinstance(s, dict)]))
+    readable = [s for s in shaped if isinstance(s, dict)]
+    export = Export(flow_ids, workflow_names(readable), workflow_records(readable))
     for index, (record, shape) in enumerate(zip(records, shaped, strict=True)):
         yield _not_v1(record, index) if shape is None else _flow_v1(record, shape, index, export)
