@@ -514,6 +514,29 @@ def test_the_same_rule_or_schedule_twice_is_a_duplicate(tmp_path: Path, capsys: 
     assert kept[f"{RULE_ARN}/nightly"] == "0 0 2 * * ? *"  # the first, with its duplicate reported beside it
 
 
+def test_a_listing_without_its_last_page_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aws events list-rules --max-items 2` prints a page and its NextToken: with only such pages the
+    rules of the pages after them would be missing without a word (and `--prune disable` would switch
+    their flows off). Refused, exit 1, naming the page and token; the whole listing plans."""
+    export = tmp_path / "export"
+    rules = [{"Name": f"r{n}", "Arn": f"{RULE_ARN}/r{n}", "State": "ENABLED", "EventBusName": "default",
+              "ScheduleExpression": f"cron(0 {n} * * ? *)", "Targets": [LAMBDA]} for n in range(4)]
+    write_json(export, "rules-1.json", {"Rules": rules[:2], "NextToken": "AAAAAQ=="})
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 1 and "rules-1.json is a page of `aws events list-rules` that ends with NextToken 'AAAAAQ=='" in err
+    assert "the rules of the pages after it are missing" in err
+    write_json(export, "rules-2.json", {"Rules": rules[2:]})  # the last page: no NextToken
+    code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 3 and planned["flows_found"] == 4
+    # the same of list-schedules, also when pages were gathered into one file (`jq -s`)
+    (export / "rules-1.json").unlink()
+    (export / "rules-2.json").unlink()
+    write_json(export, "schedules.json", [{"Schedules": [{"Name": "a", "GroupName": "ops"}], "NextToken": "T1"},
+                                          {"Schedules": [{"Name": "b", "GroupName": "ops"}], "NextToken": "T2"}])
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 1 and "schedules.json[1] is a page of `aws scheduler list-schedules` that ends with NextToken 'T2'" in err
+
+
 def test_each_rate_counts_from_its_own_start(tmp_path: Path) -> None:
     """Two rate rules made at different times fire at different minutes: each takes its own anchor
     (rate_anchor:NAME); a schedule without StartDate counts from its CreationDate; whatever is

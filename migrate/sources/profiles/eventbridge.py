@@ -15,6 +15,8 @@ What each file may hold, recognised by its keys:
   ScheduleExpressionTimezone, StartDate, EndDate, FlexibleTimeWindow, Target (Arn, RoleArn, Input,
   RetryPolicy, DeadLetterConfig, and the Ecs/EventBridge/Kinesis/SageMakerPipeline/Sqs parameters),
   State, Description, ActionAfterCompletion, KmsKeyArn.
+A listing printed a page at a time (`--max-items`: each page but the last ends with a NextToken)
+needs its last page: when every page of a listing has a NextToken, the export is refused.
 A list's item and an answer about the same schedule or rule (a list-schedules summary and its
 get-schedule answer) are one flow, the answer's facts over the summary's; two of the same form
 (the same rule in two list-rules files, a schedule answered twice) are a DUPLICATE: the second a
@@ -175,8 +177,12 @@ def _merged(settings: SourceSettings) -> list[Found]:
     by_name: dict[tuple[str, str, str], str] = {}  # (kind, group or bus, name) -> key
     targets: dict[tuple[str, str], tuple[list[Any], str]] = {}  # (bus, rule) -> (targets, place)
     target_duplicates: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    pages: dict[str, list[tuple[str, str]]] = {"Rules": [], "Schedules": []}  # listing -> (place, NextToken)
     for path in json_files(settings):
-        for entry in _entries(read_json_file(path, settings.encoding), path.name):
+        document = read_json_file(path, settings.encoding)
+        for listing, place, token in _pages(document, path.name):
+            pages[listing].append((place, token))
+        for entry in _entries(document, path.name):
             if entry.kind == "targets":
                 rule = (_container("rule", entry.facts), str(entry.facts["Name"]))
                 if rule in targets:
@@ -188,8 +194,40 @@ def _merged(settings: SourceSettings) -> list[Found]:
     if not found:
         raise SourceError(f"{settings.path}: this does not look like an AWS EventBridge export ({EXPECTED}; found no "
                           "rule and no schedule)")
+    _check_last_pages(settings, pages)
     _match_targets(found, targets, target_duplicates)
     return list(found.values())
+
+
+LISTING_COMMANDS = {"Rules": "aws events list-rules", "Schedules": "aws scheduler list-schedules"}
+
+
+def _pages(document: Any, where: str) -> Iterator[tuple[str, str, str]]:
+    """Each list-rules or list-schedules answer of the document: (its list's key, its place, its
+    NextToken or "" when it is the last page)."""
+    answers = document if isinstance(document, list) else [document]
+    for number, answer in enumerate(answers):
+        if isinstance(answer, dict):
+            for listing in LISTING_COMMANDS:
+                if isinstance(answer.get(listing), list):
+                    place = where if answers is not document else f"{where}[{number}]"
+                    yield listing, place, str(answer.get("NextToken") or "")
+
+
+def _check_last_pages(settings: SourceSettings, pages: dict[str, list[tuple[str, str]]]) -> None:
+    """A listing printed a page at a time (the AWS CLI's --max-items, or the API's own pages)
+    ends each page but the last with a NextToken. When every page of a listing has one, its last
+    page is not in the export: the rules or schedules there would be missing without a word, and
+    `--prune` would switch their flows off. Refused, naming the page and its token."""
+    for listing, found in pages.items():
+        if found and all(token for _, token in found):
+            place, token = found[-1]
+            raise SourceError(
+                f"{settings.path}: {place} is a page of `{LISTING_COMMANDS[listing]}` that ends with NextToken "
+                f"{token!r}, and no page of it in the export is the last (every one has a NextToken): the "
+                f"{listing.lower()} of the pages after it are missing. Export the whole listing (without "
+                f"--max-items the AWS CLI reads every page itself), or add the pages that follow "
+                f"(`{LISTING_COMMANDS[listing]} --starting-token TOKEN`)")
 
 
 def _add(found: dict[str, Found], by_name: dict[tuple[str, str, str], str], entry: Entry) -> None:
