@@ -530,7 +530,18 @@ def test_a_job_forced_on_ok_runs_after_the_one_that_forces_it(tmp_path: Path) ->
     rows = one(tmp_path, folder("F", job("FIRST", force, DAYS="ALL", TIMEFROM="0100"),
                                 job("NEXT", DAYS="", DAYSCAL="")))  # the Datio style: no criteria, forced
     assert [r["upstream"] for r in rows] == ["", "1"] and rows[0]["__errors__"] == ""
-    assert "DOFORCEJOB" in notes(rows[0])["ON_DO"]
+    assert "ON_DO" not in notes(rows[0])  # carried as the relation, not named as an action left behind
+    # forced on another outcome, or another folder's job: named, not carried
+    on_failure = element("ON", {"STMT": "*", "CODE": "NOTOK"},
+                         element("DOFORCEJOB", {"TABLE_NAME": "F", "NAME": "NEXT", "ODATE": "ODAT"}))
+    elsewhere = element("ON", {"STMT": "*", "CODE": "OK"},
+                        element("DOFORCEJOB", {"TABLE_NAME": "G", "NAME": "ELSEWHERE", "ODATE": "ODAT"}))
+    rows = one(tmp_path, folder("F", job("FIRST", force, on_failure, elsewhere, DAYS="ALL", TIMEFROM="0100"),
+                                job("NEXT", DAYS="", DAYSCAL="")))
+    said = notes(rows[0])["ON_DO"]
+    assert "job FIRST on NOTOK: DOFORCEJOB TABLE_NAME=F NAME=NEXT" in said
+    assert "job FIRST on OK: DOFORCEJOB TABLE_NAME=G NAME=ELSEWHERE" in said and "NAME=NEXT;" not in said.split("OK:")[-1]
+    assert said.count("DOFORCEJOB") == 2
 
 
 def test_another_condition_deleted_is_named(tmp_path: Path) -> None:
@@ -696,7 +707,10 @@ def test_what_each_kind_of_job_runs(tmp_path: Path) -> None:
             ("OFF", {"RUN_AS_DUMMY": "Y"}))],
         job("ADF", *plugin, cond("IN", "SCRIPT-OK"), TASKTYPE="Job", CMDLINE=None, APPL_TYPE="FILE_TRANS",
             APPL_FORM="AFT", DAYS="ALL"),
-        job("BARE", cond("IN", "SCRIPT-OK"), noise=False, DAYS="ALL")))
+        job("BARE", cond("IN", "SCRIPT-OK"), noise=False, DAYS="ALL"),
+        # a File Watcher written as a Dummy job (seen in real exports): its settings are not dropped for `exit 0`
+        job("WATCH", element("VARIABLE", {"NAME": "%%FileWatch-FILE_PATH", "VALUE": "/in/*.csv"}),
+            cond("IN", "SCRIPT-OK"), TASKTYPE="Dummy", CMDLINE=None, APPL_TYPE="FileWatch", DAYS="ALL")))
     commands = {r["task_name"]: r["command"] for r in rows}
     assert commands["SCRIPT"] == "/opt/scripts/load.sh %%$ODATE '--full run'"
     assert commands["WIN"] == "D:\\batch\\run.cmd" and commands["JCL"] == "CLM.PROD.JCL(CLMJ010)"
@@ -704,8 +718,11 @@ def test_what_each_kind_of_job_runs(tmp_path: Path) -> None:
     assert commands["MARKER"] == commands["OFF"] == "exit 0" and commands["BARE"] == "/opt/run BARE"
     assert json.loads(commands["ADF"]) == {"APPL_FORM": "AFT", "APPL_TYPE": "FILE_TRANS",
                                            "settings": {"%%FTP-LPATH1": "/out/a.csv", "%%FTP-RHOST": "partner"}}
+    assert json.loads(commands["WATCH"]) == {"APPL_TYPE": "FileWatch", "settings": {"%%FileWatch-FILE_PATH": "/in/*.csv"}}
     said = notes(rows[0])
     assert {"SCRIPT_REFERENCE", "DUMMY_JOB", "TASK_BODY_AS_TEXT"} <= set(said)
+    assert "job WATCH is a Dummy job that names the FileWatch plugin (APPL_TYPE)" in said["TASK_BODY_AS_TEXT"]
+    assert "WATCH" not in said["DUMMY_JOB"]
     assert "%%PARM" not in rows[0]["params"]  # the script's arguments, not parameters
 
 
@@ -759,6 +776,26 @@ def test_a_variable_with_two_values_keeps_the_first_and_says_so(tmp_path: Path) 
     assert "'prod'" in notes(rows[0])["VARIABLE_CONFLICT"] and "'test'" in notes(rows[0])["VARIABLE_CONFLICT"]
 
 
+def test_every_spelling_of_a_variable_is_a_parameter_and_a_nameless_one_is_named(tmp_path: Path) -> None:
+    """AUTOEDIT is written `EXP="%%NAME=value"`, and by some writers NAME and VALUE as AUTOEDIT2: each
+    is a parameter. One without a name was a parameter with an empty key, its value gone unsaid."""
+    rows = one(tmp_path, folder("F", job("A", element("AUTOEDIT", {"EXP": "%%MODE=full"}),
+                                         element("AUTOEDIT", {"NAME": "%%PARM1", "VALUE": "--quick"}),
+                                         element("AUTOEDIT2", {"NAME": "%%REGION", "VALUE": "eu"}),
+                                         element("VARIABLE", {"VALUE": "orphan"}),
+                                         DAYS="ALL", TIMEFROM="0100")))
+    assert json.loads(rows[0]["params"]) == [{"key": "MODE", "value": "full"}, {"key": "PARM1", "value": "--quick"},
+                                             {"key": "REGION", "value": "eu"}]
+    assert "job A: a variable without a name (value 'orphan')" in notes(rows[0])["ATTRIBUTE_NOT_CARRIED"]
+
+
+def test_a_variable_reference_ends_where_controlm_concatenates(tmp_path: Path) -> None:
+    """`..` joins a variable to the text after it (`%%PARM1..csv`): the variable is %%PARM1."""
+    rows = one(tmp_path, folder("F", job("A", CMDLINE="ctmfw /in/x_%%PARM1..csv %%APP.NAME %%ODATE.", DAYS="ALL",
+                                         TIMEFROM="0100")))
+    assert "A: %%APP.NAME, %%ODATE, %%PARM1 (" in notes(rows[0])["VARIABLE_REFERENCE"]
+
+
 def test_a_variable_that_looks_like_a_secret_is_named(tmp_path: Path) -> None:
     """`%%DB_PASSWORD` set in the export becomes a flow parameter every owner and visitor reads: it
     went without a word (a crontab's environment, a unit's, an Azkaban flow's say so)."""
@@ -801,10 +838,12 @@ def test_jobs_waiting_on_each_other_in_a_circle_are_refused(tmp_path: Path) -> N
     assert "no job starts the flow" in notes(rows[0], "__errors__")["CONDITION_CYCLE"]
 
 
-@pytest.mark.parametrize("until", ["0600", "06:00", ">"])
-def test_timeto_as_exports_write_it(tmp_path: Path, until: str) -> None:
+@pytest.mark.parametrize(("until", "said"), [("0600", "could not start after 0600 (TIMETO)"),
+                                             ("06:00", "could not start after 06:00 (TIMETO)"),
+                                             (">", "could still start past the next New Day (TIMETO >)")])
+def test_timeto_as_exports_write_it(tmp_path: Path, until: str, said: str) -> None:
     rows = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMETO=until)))
-    assert rows[0]["schedule"] == "0 0 1 * * ? *" and until in notes(rows[0])["TIME_WINDOW"]
+    assert rows[0]["schedule"] == "0 0 1 * * ? *" and f"job A {said}" in notes(rows[0])["TIME_WINDOW"]
 
 
 # -- files that are not exports, or broken ones --------------------------------------------------

@@ -21,15 +21,16 @@ PARM = re.compile(r"^%%PARM(\d+)$", re.IGNORECASE)
 
 def variables(element: Element) -> list[tuple[str, str]]:
     """(name, value) of each variable: `VARIABLE` and the older `AUTOEDIT2` (NAME, VALUE) and
-    `AUTOEDIT` (EXP="%%NAME=value")."""
+    `AUTOEDIT` (EXP="%%NAME=value", or NAME and VALUE as AUTOEDIT2's). A name may be blank: the
+    caller names such a variable rather than make it a parameter."""
     found = []
     for child in element:
         tag, attributes = tag_of(child), attributes_of(child)
-        if tag in VARIABLE_TAGS[:2]:
-            found.append((attributes.get("NAME", "").strip(), attributes.get("VALUE", "")))
-        elif tag == "AUTOEDIT":
-            name, _, value = attributes.get("EXP", "").partition("=")
+        if tag == "AUTOEDIT" and "EXP" in attributes:
+            name, _, value = attributes["EXP"].partition("=")
             found.append((name.strip(), value))
+        elif tag in VARIABLE_TAGS:
+            found.append((attributes.get("NAME", "").strip(), attributes.get("VALUE", "")))
     return found
 
 
@@ -78,9 +79,14 @@ def command(job: Job, notes: Notes) -> str:
     if attributes.get("RUN_AS_DUMMY", "").strip().upper() in ("Y", "1", "YES"):
         notes.add("DUMMY_JOB", f"job {job.name} is set to run as a dummy (RUN_AS_DUMMY)")
         return DUMMY_COMMAND
-    if kind.upper() == "DUMMY":
+    plugin = attributes.get("APPL_TYPE", "").strip()
+    if kind.upper() == "DUMMY" and plugin.upper() in ("", "OS"):
         notes.add("DUMMY_JOB", f"job {job.name}")
         return DUMMY_COMMAND
+    if kind.upper() == "DUMMY":  # a plugin's job written as Dummy (File Watcher, file transfer): its settings count
+        notes.add("TASK_BODY_AS_TEXT", f"job {job.name} is a Dummy job that names the {plugin} plugin (APPL_TYPE) "
+                                       "and its settings")
+        return _plugin_text(job)
     if attributes.get("USE_INSTREAM_JCL", "").strip().upper() == "Y" and attributes.get("INSTREAM_JCL", "").strip():
         return attributes["INSTREAM_JCL"]
     if attributes.get("CMDLINE", "").strip():

@@ -14,6 +14,7 @@ from migrate.schedule.controlm import MONTH_FLAGS
 from migrate.sources.profiles import SECRET_NAME, FlowRows, parameters_text
 from migrate.sources.profiles.controlm.commands import PARM, PLUGIN_VARIABLE, variables
 from migrate.sources.profiles.controlm.elements import (
+    OK_CODES,
     RULE_DEFINITIONS,
     RULE_REFERENCES,
     SUB_FOLDERS,
@@ -51,7 +52,8 @@ BOOKKEEPING = frozenset({
     "RERUNMEM", "REAL_JOBID", "RULE_BASED_CALENDAR_RELATIONSHIP_CODE"})
 # Values that mean "not set" for any attribute not read into the flow.
 UNSET = ("", "0", "N", "NO", "+00", "IGNORE JOB", "N/A")
-VARIABLE_REFERENCE = re.compile(r"%%[$@\\A-Za-z_][A-Za-z0-9_.\\-]*")
+# A name's dots are its own between letters; `..` is Control-M's concatenation (`%%PARM1..csv`).
+VARIABLE_REFERENCE = re.compile(r"%%[$@\\A-Za-z_](?:[A-Za-z0-9_\\-]|\.(?=[A-Za-z0-9_]))*")
 # Children read into the flow (or by other passes): not named as attributes not carried.
 _READ_CHILDREN = frozenset(("JOB", *VARIABLE_TAGS, "INCOND", "OUTCOND", *SUB_FOLDERS, *RULE_DEFINITIONS,
                             *RULE_REFERENCES))
@@ -66,13 +68,20 @@ def facts(folder: Folder, flow: FlowRows) -> None:
         (f"folder {s.name()}", s.attributes, s.element, _FOLDER_UNNOTED, None, s.child_names)
         for s in scopes if s.element is not None]
     holders += [(f"job {j.name}", j.attributes, j.element, _JOB_UNNOTED, j, j.child_names()) for j in folder.jobs]
+    # DOFORCEJOB on OK of a job of the folder, which relations.py made a relation: carried, not an ON_DO.
+    names_by_id = {j.task_id: j.name for j in folder.jobs}
+    forced = {(f"job {names_by_id.get(by, '')}", j.name) for j in folder.jobs for by, code in j.forced_by
+              if code.upper() in OK_CODES}
     for label, attributes, element, unnoted, job, names in holders:
         _attribute_facts(label, attributes, unnoted, notes, run_as)
         if not _READ_CHILDREN.issuperset(names):  # children all read elsewhere: no fact to name
-            _element_facts(label, element, notes, flow)
+            _element_facts(label, element, notes, flow, forced)
         if names.isdisjoint(VARIABLE_TAGS):
             continue  # no variable
         for name, value in variables(element):
+            if not name.strip("%"):  # nothing to call it by: no parameter, but never dropped in silence
+                notes.add("ATTRIBUTE_NOT_CARRIED", f"{label}: a variable without a name (value {value!r})")
+                continue
             if PLUGIN_VARIABLE.match(name) or (PARM.match(name) and job is not None and job.arguments_used):
                 continue
             key = name[2:] if name.startswith("%%") else name
@@ -142,12 +151,14 @@ def _named_facts(label: str, attributes: dict[str, str], present: AbstractSet[st
     if "TIMETO" in present:
         until = get("TIMETO", "").strip()
         if until and get("CYCLIC", "").strip() != "1" and label.startswith("job"):
-            notes.add("TIME_WINDOW", f"{label} could not start after {until} (TIMETO)")
+            notes.add("TIME_WINDOW", f"{label} could still start past the next New Day (TIMETO >)"
+                                     if until == ">" else f"{label} could not start after {until} (TIMETO)")
     if "DUE_OUT" in present and (due := get("DUE_OUT", "").strip()):
         notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} DUE_OUT={due} (expected end)")
 
 
-def _element_facts(label: str, element: Element, notes: Notes, flow: FlowRows) -> None:
+def _element_facts(label: str, element: Element, notes: Notes, flow: FlowRows,
+                   forced: AbstractSet[tuple[str, str]]) -> None:
     for child in element:
         tag, attributes = tag_of(child), attributes_of(child)
         if tag in ("QUANTITATIVE", "CONTROL"):
@@ -158,13 +169,13 @@ def _element_facts(label: str, element: Element, notes: Notes, flow: FlowRows) -
             notes.add("SHOUT", f"{label} when {attributes.get('WHEN', '')} to {attributes.get('DEST', '')}: "
                                f"{attributes.get('MESSAGE', '')!r}")
         elif tag == "ON":
-            _on_facts(label, child, notes, flow)
+            _on_facts(label, child, notes, flow, forced)
         elif tag not in _READ_CHILDREN:
             shown = " ".join(f"{k}={v}" for k, v in attributes.items())
             notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} <{tag}{' ' + shown if shown else ''}>")
 
 
-def _on_facts(label: str, on: Element, notes: Notes, flow: FlowRows) -> None:
+def _on_facts(label: str, on: Element, notes: Notes, flow: FlowRows, forced: AbstractSet[tuple[str, str]]) -> None:
     code = attributes_of(on).get("CODE", "").strip()
     for action in on:
         tag, attributes = tag_of(action), attributes_of(action)
@@ -172,6 +183,8 @@ def _on_facts(label: str, on: Element, notes: Notes, flow: FlowRows) -> None:
             flow.cells["alert"] = "1"
             notes.add("ALERT_RECIPIENTS", f"{label} mailed {attributes.get('DEST', '')} on failure")
             continue
+        if tag == "DOFORCEJOB" and code.upper() in OK_CODES and (label, attributes.get("NAME", "").strip()) in forced:
+            continue  # a relation: the forced job runs after this one
         shown = " ".join(f"{k}={v}" for k, v in attributes.items() if k in ("ACTION", "NAME", "DEST", "SIGN",
                                                                              "TABLE_NAME", "VALUE", "VARIABLE"))
         notes.add("ON_DO", f"{label} on {code or attributes_of(on).get('STMT', '')}: "
