@@ -156,6 +156,11 @@ def _export(tmp_path: Path) -> Path:
         + _job("CLOSE", '<RULE_BASED_CALENDARS NAME="*" />', TIMEFROM="2300")
         + '<RULE_BASED_CALENDAR NAME="QUARTERS" DAYS="L1" DAYS_AND_OR="O" '
         + " ".join(f'{m}="{int(m in ("MAR", "JUN", "SEP", "DEC"))}"' for m in MONTHS) + " /></SMART_FOLDER>",
+        # a SMART folder that names its own rule-based calendar (as Control-M/EM writes it): weekdays
+        '<SMART_FOLDER DATACENTER="dc" FOLDER_NAME="WORKDAYS" FOLDER_ORDER_METHOD="SYSTEM" DAYS_AND_OR="O">'
+        + '<RULE_BASED_CALENDAR NAME="WORKING" DAYS="ALL" WEEKDAYS="1,2,3,4,5" DAYS_AND_OR="A" />'
+        + '<RULE_BASED_CALENDARS NAME="WORKING" />'
+        + _job("PAYROLL", '<RULE_BASED_CALENDARS NAME="*" />', TIMEFROM="0800") + "</SMART_FOLDER>",
         # a User Daily at 12:00, cyclic every two hours until 18:00
         '<FOLDER DATACENTER="dc" FOLDER_NAME="MIDDAY-SYNC" FOLDER_ORDER_METHOD="PLAN_1200">'
         + _job("SYNC", DAYS="ALL", CYCLIC="1", INTERVAL="002H", TIMETO="1800", IND_CYCLIC="S", CYCLIC_TYPE="C")
@@ -186,7 +191,7 @@ def _export(tmp_path: Path) -> Path:
 def test_an_export_of_each_documented_case_is_proved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     actions = plan_actions(capsys, _export(tmp_path))
     proofs = {name: action["proof"] for name, action in actions.items()}
-    for name in ("FIRST-OF-MONTH", "QUARTER-END", "MIDDAY-SYNC", "SATURDAY-TIMES"):
+    for name in ("FIRST-OF-MONTH", "QUARTER-END", "WORKDAYS", "MIDDAY-SYNC", "SATURDAY-TIMES"):
         assert proofs[name]["verdict"] == "equivalent", (name, proofs[name], actions[name].get("errors"))
         assert proofs[name]["zone"] == "Asia/Tokyo"
     span = proofs["MIDDAY-SYNC"]  # from the flow's start (or the run's day) to the horizon: whole days

@@ -166,8 +166,9 @@ def controlm_source(job: _Job, ordering: _Ordering, split: bool = False) -> str:
     groups = [own, rules] if both and own and rules else [own + rules]
     scope = job.scope
     while scope is not None and scope.kind != "regular":
+        # A folder names its own rule-based calendars (or an outer folder's): looked up from itself outwards.
         groups.append(_own(scope.attributes) + list(_defined(scope.element).values())
-                      + _referenced(scope.element, scope.parent))
+                      + _referenced(scope.element, scope))
         scope = scope.parent
     document: dict[str, Any] = {
         "days": [group for group in groups if group], "time": _kept(job.attributes, TIME_ATTRIBUTES),
