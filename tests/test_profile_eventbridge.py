@@ -368,6 +368,7 @@ def test_a_one_time_schedule_has_no_time_schedule() -> None:
     cutover = flows_of(FIXTURES / "scheduler")["migration-cutover"][0]
     assert cutover["schedule"] == "" and "at(2024-10-01T03:00:00) in Europe/Berlin" in cutover["unscheduled"]
     assert "has passed" in cutover["unscheduled"] and "DELETE" in cutover["unscheduled"]
+    assert not cutover["unscheduled"].endswith(".")  # the plan goes on after it: no ".;" in its sentence
 
 
 def test_an_end_date_that_has_passed_saves_it_inactive(tmp_path: Path) -> None:

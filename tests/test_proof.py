@@ -246,8 +246,16 @@ def test_eventbridge_evaluator_reads_the_documented_table() -> None:
     assert first("cron(15 18 L * ? *)", 2) == ["2026-01-31 18:15", "2026-02-28 18:15"]
     assert first("cron(0 8 ? * 2#1 *)", 2) == ["2026-01-05 08:00", "2026-02-02 08:00"]  # first Mondays
     assert first("cron(0/20 9 ? JAN SUN 2026)") == ["2026-01-04 09:00", "2026-01-04 09:20", "2026-01-04 09:40"]
+    # dL, as AWS's example `6L` (the last Friday of the month), and a range around the field's end (AWS's
+    # example hours 20-2): read by this evaluator, not taken from the converter
+    assert first("cron(15 10 ? * 6L 2026)", 2) == ["2026-01-30 10:15", "2026-02-27 10:15"]
+    assert first("cron(0 22-1/2 ? * FRI-MON 2026)", 4) == ["2026-01-02 00:00", "2026-01-02 22:00",  # Fri 2 Jan
+                                                           "2026-01-03 00:00", "2026-01-03 22:00"]
+    assert first("cron(0 3 ? * FRI-MON 2026)", 5)[3:] == ["2026-01-05 03:00", "2026-01-09 03:00"]  # Mon, then Fri
     assert prove("cron(0 8 ? * 5L *)", "eventbridge", "UTC", None, ("0 0 8 ? * 5L *",), "UTC",
-                 begin).verdict == "unchecked"  # not in the documented table: never "equivalent"
+                 begin).verdict == "equivalent"
+    assert prove("cron(0 8 ? * 5L *)", "eventbridge", "UTC", None, ("0 0 8 ? * 5#4 *",), "UTC",
+                 begin).verdict == "differs"  # the fourth Thursday is not always the last
 
 
 def _cron_proof(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:

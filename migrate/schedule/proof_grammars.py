@@ -194,7 +194,8 @@ def _eb_value(token: str, names: dict[str, int] | None, lo: int, hi: int) -> int
 
 
 def _eb_set(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> frozenset[int]:
-    """`,` lists, `-` ranges, `*`, and `/` increments (from the start to the field's end)."""
+    """`,` lists, `-` ranges, `*`, and `/` increments (from the start to the field's end). A range
+    may wrap past the field's end (AWS's own example: hours `20-2`)."""
     values: set[int] = set()
     for term in text.split(","):
         head, slash, step_text = term.partition("/")
@@ -205,8 +206,10 @@ def _eb_set(text: str, lo: int, hi: int, names: dict[str, int] | None = None) ->
             first, last = lo, hi
         elif "-" in head:
             first, last = (_eb_value(part, names, lo, hi) for part in head.split("-", 1))
-            if first > last:
-                raise Unchecked(f"{term!r}: a range that wraps is not documented")
+            if first > last:  # around the field's end: first..hi, then lo..last, one count of steps
+                values.update(lo + (v - lo) % (hi - lo + 1)
+                              for v in range(first, last + (hi - lo + 1) + 1, step))
+                continue
         else:
             first = _eb_value(head, names, lo, hi)
             last = hi if slash else first
@@ -219,7 +222,7 @@ def _weekday(day: date) -> int:
 
 
 def _eb_day_matcher(dom: str, dow: str) -> tuple[str, object]:
-    """The day rule: ("dom", set | "L" | ("W", n)) or ("dow", set | ("#", day, n))."""
+    """The day rule: ("dom", set | "L" | ("W", n)) or ("dow", set | ("#", day, n) | ("L", day, 0))."""
     if (dom == "?") == (dow == "?"):
         raise Unchecked(f"{dom} {dow}: one of day-of-month and day-of-week must be ?")
     if dow == "?":
@@ -235,6 +238,8 @@ def _eb_day_matcher(dom: str, dow: str) -> tuple[str, object]:
         return "dow", frozenset({7})  # the last day of the week
     if match := re.fullmatch(r"([1-7]|[A-Z]{3})#([1-5])", upper):
         return "dow", ("#", _eb_value(match[1], EB_DAYS, 1, 7), int(match[2]))
+    if match := re.fullmatch(r"([1-7]|[A-Z]{3})L", upper):  # AWS's example `6L`: the last Friday of the month
+        return "dow", ("L", _eb_value(match[1], EB_DAYS, 1, 7), 0)
     if "L" in upper or "#" in upper:  # no day name holds an L: `5L` and the like
         raise Unchecked(f"{dow!r}: not in the documented table")
     return "dow", _eb_set(dow, 1, 7, EB_DAYS)
@@ -262,7 +267,9 @@ def _eb_day_matches(rule: tuple[str, object], day: date) -> bool:
             return day.day == _nearest_weekday(day.year, day.month, spec[1])
         return isinstance(spec, frozenset) and day.day in spec
     if isinstance(spec, tuple):
-        _, weekday, nth = spec
+        kind_of_day, weekday, nth = spec
+        if kind_of_day == "L":  # the last such day: a week later is in the next month
+            return bool(_weekday(day) == weekday and day.day + 7 > calendar.monthrange(day.year, day.month)[1])
         return bool(_weekday(day) == weekday and (day.day - 1) // 7 + 1 == nth)
     return isinstance(spec, frozenset) and _weekday(day) in spec
 

@@ -593,14 +593,15 @@ def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], anchors: 
 def _one_time(flow: FlowRows, body: str, zone: str, entry: dict[str, Any]) -> None:
     at = one_time(body)
     try:
-        passed = " It has passed: it fired, or will not." if at.replace(tzinfo=ZoneInfo(zone)) < datetime.now(UTC) \
+        passed = " (it has passed: it fired, or will not)" if at.replace(tzinfo=ZoneInfo(zone)) < datetime.now(UTC) \
             else ""
     except (KeyError, ValueError, OSError):
         passed = ""
     after = entry.get("ActionAfterCompletion")
-    deleted = " AWS deletes it after it fires (ActionAfterCompletion DELETE)." if after == "DELETE" else ""
-    flow.unscheduled(f"an EventBridge Scheduler one-time schedule at({body}) in {zone}: it fires once, and a flow "
-                     f"cannot.{passed}{deleted}")
+    deleted = " (AWS deletes it after it fires: ActionAfterCompletion DELETE)" if after == "DELETE" else ""
+    # No full stop: the plan goes on after it with what [mapping] unscheduled does.
+    flow.unscheduled(f"an EventBridge Scheduler one-time schedule at({body}) in {zone}: it fires once, which a flow "
+                     f"cannot{passed}{deleted}")
 
 
 def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
