@@ -209,12 +209,14 @@ def test_a_schedule_of_the_web_ui_with_its_execution_options() -> None:
     assert first["schedule"] == "0 0 6 ? * MON" and first["timezone"] == "Asia/Shanghai"
     assert first["next_fire"] == "2025-06-09T06:00:00+08:00" and first["owners"] == "alice"
     # flowParameters lie over the flow's config: ${region} is emea, and it is the carried parameter
-    assert tasks(weekly)["cleanup"][0] == "rm -rf /tmp/weekly_emea"
+    # the schedule disabled cleanup: Azkaban skipped it in every run, and it keeps its place doing nothing
+    assert tasks(weekly)["cleanup"][0] == SKIPPED + "rm -rf /tmp/weekly_emea"
     assert "main.args=--region emea" in tasks(weekly)["aggregate"][0]
     assert {"key": "region", "value": "emea"} in json.loads(first["params"])
     warnings = codes(first)
     assert "ops@example.com" in warnings["ALERT_RECIPIENTS"]  # failureEmailsOverridden
-    assert "['cleanup']" in warnings["TASK_DISABLED"] and "FINISH_ALL_POSSIBLE" in warnings["FAILURE_ACTION"]
+    assert "skipped jobs ['cleanup'] in every run it started" in warnings["TASK_DISABLED"]
+    assert "FINISH_ALL_POSSIBLE" in warnings["FAILURE_ACTION"]
     assert "jdbc.password" in warnings["SECRET_PARAMETER"]
     assert "as alice, who made the schedule" in warnings["RUN_AS"]
     assert "concurrentOption ignore" in codes(flows(FLOW20)["flow20.conditional"][0])["CONCURRENT_RUNS"]
@@ -237,6 +239,36 @@ def test_a_trigger_and_a_schedule_for_one_flow_are_refused(tmp_path: Path) -> No
         "cronExpression": "0 0 3 * * ?", "scheduleId": "9", "submitUser": "x"}}]), encoding="utf-8")
     nightly = flows(FLOW20, schedules=str(schedules))["flow20.nightly"][0]
     assert "trigger in nightly.flow and 1 schedule(s)" in codes(nightly, "__errors__")["MULTIPLE_SCHEDULES"]
+
+
+SKIPPED = "# disabled by the Azkaban schedule (disabledJobs): skipped there, the jobs after it still ran\nexit 0\n"
+
+
+def test_jobs_a_schedule_disabled_do_nothing_inside_embedded_flows_too(tmp_path: Path) -> None:
+    """disabledJobs names a job, an embedded flow (all its jobs), or `{"id": embedded flow,
+    "children": [...]}` for nodes inside it (Azkaban's DisabledJob): each job so skipped keeps its
+    place and runs `exit 0`, the jobs after it run on, as in Azkaban."""
+    project = tmp_path / "flow20"
+    shutil.copytree(FLOW20, project)
+    nightly = project / "nightly.flow"
+    nightly.write_text(nightly.read_text("utf-8").replace("trigger:\n  schedule:\n    type: cron\n"
+                                                          "    value: 0 30 1 ? * MON-FRI\n", ""), "utf-8")
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text(json.dumps([{"projectName": "flow20", "flowId": "nightly", "schedule": {
+        "cronExpression": "0 30 1 ? * MON-FRI", "scheduleId": "44", "submitUser": "x", "executionOptions": {
+            "disabledJobs": ["extract", {"id": "load", "children": ["merge"]}, "gone"]}}}]), encoding="utf-8")
+    found = tasks(flows(project, schedules=str(schedules))["flow20.nightly"])
+    skipped = {name for name, (command, _) in found.items() if command.startswith(SKIPPED)}
+    assert skipped == {"extract", "load:merge"}
+    assert found["load:stage"][1] == {"extract"} and found["load:merge"][1] == {"load:stage"}  # the order stays
+    warnings = codes(flows(project, schedules=str(schedules))["flow20.nightly"][0])["TASK_DISABLED"]
+    assert "skipped jobs ['extract', 'load:merge'] in every run it started" in warnings
+    assert "disabled ['gone'], which are not jobs of this flow" in warnings
+    schedules.write_text(schedules.read_text("utf-8").replace('{"id": "load", "children": ["merge"]}', '"load"'),
+                         encoding="utf-8")
+    found = tasks(flows(project, schedules=str(schedules))["flow20.nightly"])  # the whole embedded flow
+    assert {name for name, (command, _) in found.items() if command.startswith(SKIPPED)} == {
+        "extract", *(name for name in found if name.startswith("load:"))}
 
 
 def test_a_schedules_file_of_other_projects_says_which_and_names_the_option(tmp_path: Path) -> None:

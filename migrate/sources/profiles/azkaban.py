@@ -368,12 +368,41 @@ def _parameters(flow: FlowRows, shared: dict[str, str], flow_parameters: dict[st
         flow.warn("PARAM_NOT_CARRIED", f"Azkaban settings {settings} chose how Azkaban ran the flow: not carried")
 
 
-def _execution_options(flow: FlowRows, options: dict[str, Any], where: str, tasks: set[str]) -> None:
-    disabled = [d if isinstance(d, str) else str(d.get("id", d)) if isinstance(d, dict) else str(d)
-                for d in options.get("disabled") or options.get("disabledJobs") or []]
+# What a job the schedule disabled runs: Azkaban skipped it (SKIPPED counts as a success) and ran the
+# jobs after it, so it keeps its place and does nothing; its command stays below, never reached.
+SKIPPED = "# disabled by the Azkaban schedule (disabledJobs): skipped there, the jobs after it still ran\nexit 0\n"
+
+
+def _disabled_paths(entries: Any, prefix: str = "") -> list[str]:
+    """The nodes a schedule's `disabledJobs` switch off, as task names: a name is a job or an
+    embedded flow of the flow (all of its jobs); `{"id": embedded flow, "children": [...]}` names
+    nodes inside that embedded flow (Azkaban's DisabledJob, FlowUtils.applyDisabledJobs)."""
+    found: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("children"), list):
+            found += _disabled_paths(entry["children"], f"{prefix}{scalar(entry.get('id', ''))}:")
+        elif isinstance(entry, dict):
+            found.append(f"{prefix}{scalar(entry.get('id', ''))}")
+        else:
+            found.append(f"{prefix}{scalar(entry)}")
+    return found
+
+
+def _is_disabled(task: str, disabled: list[str]) -> bool:
+    return any(task == path or task.startswith(f"{path}:") for path in disabled)
+
+
+def _execution_options(flow: FlowRows, options: dict[str, Any], where: str, tasks: set[str],
+                       disabled: list[str]) -> None:
     if disabled:
-        flow.warn("TASK_DISABLED", f"{where} skipped jobs {disabled} in every run it started; a flow runs every task"
-                                   + ("" if set(disabled) <= tasks else " (some are not tasks of this flow)"))
+        skipped = sorted(task for task in tasks if _is_disabled(task, disabled))
+        unknown = [path for path in disabled if not any(_is_disabled(task, [path]) for task in tasks)]
+        if skipped:
+            flow.warn("TASK_DISABLED", f"{where} skipped jobs {skipped} in every run it started, and ran the jobs "
+                                       "after them: each keeps its place doing nothing (`exit 0` before its command)")
+        if unknown:
+            flow.warn("TASK_DISABLED", f"{where} disabled {unknown}, which are not jobs of this flow (a noop job, "
+                                       "or one the flow no longer has): nothing to switch off")
     concurrent = str(options.get("concurrentOption") or "skip")
     if concurrent != "skip":
         flow.warn("CONCURRENT_RUNS", f"{where} started a run while the last one was still running "
@@ -448,8 +477,11 @@ def _flow(graph: Graph, project: Project, schedules: ProjectSchedules, server_zo
         flow.fail("NOTHING_TO_RUN", f"every job of the flow is a noop ({noop}): a flow needs a task that runs")
     notes = _Notes()
     ids = {job.name: str(number) for number, job in enumerate(jobs, 1)}
+    disabled = _disabled_paths(options.get("disabled") or options.get("disabledJobs") or [])
     for job in jobs:
         body = _body(job, _props(job, graph, flow_parameters), graph.shared, project, notes)
+        if _is_disabled(job.name, disabled):
+            body = SKIPPED + body
         flow.tasks.append({"task_id": ids[job.name], "task_name": job.name, "command": body,
                            "upstream": ";".join(ids[u] for u in job.upstream)})
     if noop:
@@ -462,7 +494,7 @@ def _flow(graph: Graph, project: Project, schedules: ProjectSchedules, server_zo
     _alerts(flow, graph, options)
     _parameters(flow, graph.shared, flow_parameters)
     if schedule is not None:
-        _execution_options(flow, options, schedule.where, set(ids))
+        _execution_options(flow, options, schedule.where, set(ids), disabled)
     failure_action = graph.shared.get("failure.action", "").strip()
     if failure_action:
         flow.warn("FAILURE_ACTION", f"the flow sets failure.action {failure_action}: what Azkaban did with the "
