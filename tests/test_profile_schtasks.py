@@ -250,6 +250,30 @@ def _export(tmp_path: Path, *rows: str) -> Path:
     return path
 
 
+def test_triggers_whose_union_is_one_schedule_are_one_flow_schedule_and_proved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A task run at 02:30 and 14:30 has two trigger rows: the flow fires at both (0 30 2,14), the
+    proof reading the rows as written; two triggers that end on different days are refused (their
+    union changes on the day one ends)."""
+    lines = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()
+    nightly = lines[1]
+    afternoon = nightly.replace('","2:30:00 AM","', '","2:30:00 PM","')
+    ending = afternoon.replace('"\\Backups\\nightly"', '"\\Backups\\ending"').replace(
+        '","1/13/2025","N/A","', '","1/13/2025","12/31/2099","')
+    path = _export(tmp_path, nightly, afternoon, nightly.replace("\\Backups\\nightly", "\\Backups\\ending"),
+                   ending)
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, source_lines='encoding = "utf-8-sig"',
+                                    target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"')
+    assert code == 5  # the refused task
+    action = next(a for a in planned["actions"] if a["source_key"] == "\\Backups\\nightly")
+    assert action["freq"] == "0 30 2,14 * * ? *"
+    assert action["proof"]["verdict"] == "equivalent", action["proof"]
+    assert "TRIGGERS_MERGED" in [w["code"] for w in action["warnings"]]
+    (refused,) = planned["invalid_flows"]
+    assert refused["errors"][0]["code"] == "MULTIPLE_TRIGGERS" and "end at different times" in refused["errors"][0][
+        "message"]
+
+
 def _nightly(command: str) -> str:
     """The fixture's nightly row, its Task To Run as schtasks writes it: quoted, nothing escaped."""
     row = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[1]

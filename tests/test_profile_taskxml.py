@@ -424,6 +424,35 @@ def test_a_start_without_an_offset_says_the_machines_zone_is_assumed(
     assert freqs == {"\\Local": "0 0 6 * * ? *", "\\Utc": "30 0 6 * * ? *"}  # the start second is carried
 
 
+def test_triggers_whose_union_is_one_schedule_are_merged_and_proved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A task run twice a day has two triggers (06:00 and 18:00), one run on Mondays and Thursdays
+    two weekly ones: the flow fires at the union of their times, one schedule, proved against the
+    triggers as written. A union no single schedule says, or a trigger that begins later, is
+    refused: merged, it would fire before the source did."""
+    evening = DAILY.replace("06:00:00", "18:00:00")
+    monday, thursday = (("<CalendarTrigger><StartBoundary>2024-03-04T02:00:00Z</StartBoundary><ScheduleByWeek>"
+                         f"<DaysOfWeek><{day} /></DaysOfWeek><WeeksInterval>1</WeeksInterval></ScheduleByWeek>"
+                         "</CalendarTrigger>") for day in ("Monday", "Thursday"))
+    path = tmp_path / "tasks.xml"
+    path.write_text(tasks_export({
+        "\\Twice": DAILY + evening, "\\Two days": monday + thursday,
+        "\\Apart": DAILY + DAILY.replace("06:00:00", "18:30:00"),
+        "\\Later": DAILY + evening.replace("2024-03-01", "2099-03-01")}), encoding="utf-16")
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"',
+                                    extra='[mapping]\nsource_timezone = "UTC"')
+    actions = {a["source_key"]: a for a in planned["actions"]}
+    assert actions["\\Twice"]["freq"] == "0 0 6,18 * * ? *"
+    assert actions["\\Two days"]["freq"] == "0 0 2 ? * 2,5 *"
+    for merged in ("\\Twice", "\\Two days"):
+        assert actions[merged]["proof"]["verdict"] == "equivalent", actions[merged]["proof"]
+        assert "TRIGGERS_MERGED" in [w["code"] for w in actions[merged]["warnings"]]
+    refused = {f["source_key"]: f["errors"][0]["message"] for f in planned["invalid_flows"]}
+    assert "whose union no single flow schedule says" in refused["\\Apart"]  # 06:00 and 18:30: four times
+    assert "one begins on 2099-03-01, after the others" in refused["\\Later"]
+    assert code == 5 and planned["warnings_by_code"]["TRIGGERS_MERGED"] == 2
+
+
 # -- real exports: a StartBoundary set from the clock ------------------------------------------------------
 
 def test_a_start_with_a_fraction_of_a_second_is_taken_at_the_whole_second_and_named(

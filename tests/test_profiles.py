@@ -87,7 +87,9 @@ def test_schtasks_own_fixture(tmp_path: Path) -> None:
     rows = {r["flow_name"]: r for r in flows_of("schtasks", path)}
     assert rows["nightly"]["schedule"] == "0 30 2 * * ? *" and rows["nightly"]["start_date"] == "2025-02-13"
     assert rows["Ops_weekly"]["schedule"] == "0 0 6 ? * 2,6 *" and rows["Ops_weekly"]["active"] == "0"
-    assert "MULTIPLE_TRIGGERS" in rows["Ops_two"]["__errors__"]
+    # two daily triggers, 01:00 and 13:00: the task ran at both, and so does the flow (one schedule)
+    assert rows["Ops_two"]["schedule"] == "0 0 1,13 * * ? *" and rows["Ops_two"]["__errors__"] == ""
+    assert "TRIGGERS_MERGED" in rows["Ops_two"]["__warnings__"]
 
 
 def test_airflow_rest_collection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrate.schedule.cron import to_quartz
-from migrate.schedule.quartz import QuartzError, parse_quartz, set_text
+from migrate.schedule.quartz import set_text
 from migrate.schedule.result import (
     DOM_AND_DOW,
     IMPOSSIBLE_DATE,
@@ -44,6 +44,7 @@ from migrate.schedule.result import (
     Rejection,
     ScheduleWarning,
 )
+from migrate.schedule.union import union_of
 
 FRACTIONAL_SECONDS = "FRACTIONAL_SECONDS"
 LAST_DAYS = "LAST_DAYS"
@@ -459,44 +460,6 @@ def convert_calendar(expression: str) -> CalendarEvent:
 
 # -- several OnCalendar= lines: one schedule when their union is one -------------------------------
 
-_PLAIN_SET_FIELDS = (1, 2, 4, 6)  # minutes, hours, month, year
-
-
-def _merged(first: Converted, second: Converted) -> Converted | None:
-    """The two schedules as one when they differ in one field that is a plain set in both."""
-    a, b = first.freq.split(), second.freq.split()
-    differing = [i for i in range(7) if a[i] != b[i]]
-    if not differing:
-        return first
-    merged = list(a)
-    if len(differing) == 1 and differing[0] in _PLAIN_SET_FIELDS:
-        index = differing[0]
-        one, two = parse_quartz(first.freq), parse_quartz(second.freq)
-        every_year = frozenset(range(1970, QUARTZ_YEAR_MAX + 1))
-        union, low, high = {
-            1: (one.minutes | two.minutes, 0, 59), 2: (one.hours | two.hours, 0, 23),
-            4: (one.months | two.months, 1, 12),
-            6: ((one.years or every_year) | (two.years or every_year), 1970, QUARTZ_YEAR_MAX)}[index]
-        merged[index] = set_text(union, low, high)
-    elif set(differing) <= {3, 5}:
-        plain = re.compile(r"^[0-9*,/-]+$")
-        if a[5] == b[5] == "?" and plain.match(a[3]) and plain.match(b[3]):
-            days = parse_quartz(first.freq).day_of_month.days | parse_quartz(second.freq).day_of_month.days
-            merged[3] = set_text(days, 1, 31)
-        elif a[3] == b[3] == "?" and plain.match(a[5]) and plain.match(b[5]):
-            weekdays = parse_quartz(first.freq).day_of_week.days | parse_quartz(second.freq).day_of_week.days
-            merged[5] = set_text(weekdays, 1, 7)
-        else:
-            return None
-    else:
-        return None
-    try:
-        return to_quartz(merged[0], merged[1], merged[2], (merged[3], merged[5]), merged[4], merged[6],
-                         f"{first.source} + {second.source}")
-    except (Rejection, QuartzError):
-        return None
-
-
 def merge_calendars(events: list[CalendarEvent]) -> CalendarEvent:
     """Several `OnCalendar=` lines fire on the union of their times. One flow has one schedule:
     they are merged when the union is itself one Quartz schedule (the lines differ in one field:
@@ -506,22 +469,12 @@ def merge_calendars(events: list[CalendarEvent]) -> CalendarEvent:
     if len(zones) > 1:
         raise Rejection(MULTIPLE_TRIGGERS, f"the OnCalendar= lines ({listed}) fire in different zones "
                                            f"({', '.join(sorted(z or 'local time' for z in zones))}); a flow has one")
-    pending = [e.converted for e in events]
-    while len(pending) > 1:
-        for i in range(len(pending)):
-            for j in range(i + 1, len(pending)):
-                union = _merged(pending[i], pending[j])
-                if union is not None:
-                    pending = [union, *(c for k, c in enumerate(pending) if k not in (i, j))]
-                    break
-            else:
-                continue
-            break
-        else:
-            freqs = " + ".join(c.freq for c in pending)
-            raise Rejection(MULTIPLE_TRIGGERS, f"the OnCalendar= lines ({listed}) fire on the union of {freqs}, "
-                                               "which no single flow schedule says; split the timer into one unit a "
-                                               "schedule")
+    pending = union_of([e.converted for e in events])
+    if len(pending) > 1:
+        freqs = " + ".join(c.freq for c in pending)
+        raise Rejection(MULTIPLE_TRIGGERS, f"the OnCalendar= lines ({listed}) fire on the union of {freqs}, "
+                                           "which no single flow schedule says; split the timer into one unit a "
+                                           "schedule")
     merged = pending[0]
     if len(events) > 1:
         note = ScheduleWarning("CALENDARS_MERGED", listed, merged.freq,

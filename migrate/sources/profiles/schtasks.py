@@ -1,9 +1,9 @@
 """`schtasks /query /fo csv /v` output: one flow per task.
 
 A task with several triggers comes on several rows, merged here; the header row that schtasks
-repeats for every folder is dropped. Each trigger is converted on its own; a task whose triggers
-disagree cannot be one flow's schedule and is reported; a task started by boot, logon, idle or an
-event has no time schedule (`unscheduled`).
+repeats for every folder is dropped. Each trigger is converted on its own; triggers that disagree
+are one flow schedule only when their union is one (windows_triggers.py), else reported; a task
+started by boot, logon, idle or an event has no time schedule (`unscheduled`).
 
 schtasks prints in the display language of the Windows it runs on:
 - column headers: English, German, French and Chinese (Simplified) headers map to the same
@@ -41,6 +41,7 @@ from migrate.schedule.result import NO_TIME_SCHEDULE, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.schtasks_headers import HEADERS
+from migrate.sources.profiles.windows_triggers import triggers_as_one
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("date_order",)
@@ -273,15 +274,19 @@ LOCALISED_TRIGGERS = (" (this export is in another display language: trigger val
 NO_TIME_TRIGGER = "NO_TIME_TRIGGER"
 
 
-def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool) -> None:
-    """The triggers as one schedule, or the reason there is none."""
+def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: DateOrder) -> None:
+    """The triggers as one schedule (their union, when it is one: windows_triggers.py), or the
+    reason there is none."""
     schedules: list[str] = []
     no_time: list[str] = []
+    dated: list[tuple[str, str, str, str]] = []  # each timed trigger: freq, zone, start date, end date
     for number, (_, trigger) in enumerate(triggers.iterrows(), start=1):
         fields = {str(k): str(v) for k, v in trigger.items()}
         fields["Start Time"] = clock_24h(fields.get("Start Time", ""))
         try:
             schedules.append(convert_windows(fields).freq)
+            dated.append((schedules[-1], "", _date_or_blank(fields.get("Start Date", ""), order),
+                          _date_or_blank(fields.get("End Date", ""), order)))
         except Rejection as rejection:
             if rejection.code == NO_TIME_SCHEDULE:
                 no_time.append(fields.get("Schedule Type", "").strip())
@@ -296,8 +301,10 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool) -> None:
         flow.unscheduled(f"a Windows task started {' / '.join(sorted(set(no_time))).lower() or 'by no trigger'}: "
                          "it has no time schedule")
     elif len(set(timed)) > 1:
-        flow.fail("MULTIPLE_TRIGGERS",
-                  f"{len(timed)} triggers with different schedules {timed}; a flow has one")
+        merged = triggers_as_one(flow, dated)
+        if merged is not None:
+            flow.schedule = merged
+            flow.cells["start_date"] = min(start for _, _, start, _ in dated)
     else:
         flow.schedule = timed[0]
         if no_time:  # beside a time schedule: carried, and the starts it cannot make named
@@ -309,6 +316,15 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool) -> None:
 # start time (on a 24-hour clock).
 PROOF_COLUMNS = ("Schedule Type", "Start Time", "Days", "Months", "Repeat: Every", "Repeat: Until: Time",
                  "Repeat: Until: Duration")
+
+
+def _date_or_blank(written: str, order: DateOrder) -> str:
+    """A trigger's date as ISO, "" when it has none or it cannot be read (the flow's own reading of
+    the first trigger's reports that)."""
+    try:
+        return read_date(written, order)
+    except DateError:
+        return ""
 
 
 def _trigger_rows(triggers: pd.DataFrame, order: DateOrder) -> str:
@@ -376,7 +392,7 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         if (why := malformed.pop(str(task_name), None)) is not None:
             flow.fail("MALFORMED_RECORD", f"{why}: not read (a value schtasks wrote with a quote it did not escape, "
                                           "or a line cut short or edited by hand); export the task again")
-        _schedule(flow, triggers, bool(frame.attrs.get("localised")))
+        _schedule(flow, triggers, bool(frame.attrs.get("localised")), order)
         if flow.schedule:  # the source, for the proof (mapping/flows.py, schedule/proof_windows.py)
             flow.cells.update(source_schedule=_trigger_rows(triggers, order), source_grammar="schtasks")
         _state(flow, str(first.get("Scheduled Task State", "Enabled")))
@@ -385,6 +401,7 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         except DateError as error:
             flow.fail(error.code, f"Start Date: {error}")
             start_date = ""
+        start_date = flow.cells.get("start_date") or start_date  # several triggers merged: the earliest
         comment = str(first.get("Comment", "")).strip()
         flow.cells.update(owners=str(first.get("Run As User", "")), start_date=start_date,
                           desc="" if comment.casefold() in NOT_APPLICABLE else comment)

@@ -16,8 +16,8 @@ wall-clock time is `StartBoundary`'s, in the offset it carries (`Z`, `+08:00`: t
 `timezone` is `UTC` or `Etc/GMT-8`), else in the machine's zone (`[mapping] source_timezone`).
 Boot, logon, event, idle, registration and session triggers have no time schedule
 (`unscheduled`). A disabled trigger does not fire and is named; several triggers are one schedule
-only when they agree, as in the schtasks profile (else MULTIPLE_TRIGGERS). `EndBoundary` is
-END_DATE (a passed one saves the flow inactive); `StartBoundary`'s date is the start date.
+when they agree or their union is one (windows_triggers.py; else MULTIPLE_TRIGGERS). `EndBoundary`
+is END_DATE (a passed one saves the flow inactive); `StartBoundary`'s date is the start date.
 
 A `StartBoundary` without an offset fired in the machine's local zone, which the export does not say:
 HOST_TIMEZONE (as the kubernetes profile's CONTROLLER_TIMEZONE), and `[mapping] source_timezone`
@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as StdElementTree
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePath
 from xml.etree.ElementTree import Element
@@ -60,6 +60,7 @@ from migrate.schedule.taskxml import Trigger, convert_trigger
 from migrate.schedule.timezone import UNKNOWN_TIMEZONE
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
+from migrate.sources.profiles.windows_triggers import triggers_as_one
 from migrate.sources.readers import SourceError, SourceRow
 from migrate.sources.tree import tree_files
 
@@ -414,9 +415,10 @@ def _schedule(flow: FlowRows, task: Element) -> None:
         results = [r for r in results if not r.no_time]
     schedules = {(r.schedule, r.zone) for r in results}
     if len(schedules) > 1:
-        shown = [f"{r.schedule or r.no_time}{f' ({r.zone})' if r.zone else ''}" for r in results]
-        flow.fail("MULTIPLE_TRIGGERS", f"{len(results)} triggers with different schedules {shown}; a flow has one")
-        return
+        merged = triggers_as_one(flow, [(r.schedule, r.zone, r.start[:10], r.end) for r in results])
+        if merged is None:
+            return
+        results = [replace(min(results, key=lambda r: r.start[:10]), schedule=merged)]
     first = results[0]
     flow.schedule = first.schedule
     # The source, for the proof (mapping/flows.py, schedule/proof_windows.py): the triggers as written

@@ -1,0 +1,38 @@
+"""What the two Windows profiles (taskxml, schtasks) share: a task's several time triggers as the
+one schedule of its flow. Task Scheduler starts the task at every trigger's times, so the flow
+fires on their union, when that is one Quartz expression (schedule/union.py: two daily triggers at
+06:00 and 18:00, a weekly one on Monday and one on Thursday at the same time). Only when the union
+is exact over the flow's whole life: the triggers fire in one zone, end together, and began
+together or have all begun (a trigger that starts later would fire early in the union)."""
+
+from __future__ import annotations
+
+from migrate.schedule.union import one_schedule
+from migrate.sources.profiles import FlowRows
+from migrate.sources.profiles.end_dates import today
+
+MULTIPLE_TRIGGERS = "MULTIPLE_TRIGGERS"
+
+
+def triggers_as_one(flow: FlowRows, triggers: list[tuple[str, str, str, str]]) -> str | None:
+    """The union of the triggers (freq, zone, start date as ISO, end as written) as one freq, with
+    TRIGGERS_MERGED; None, with MULTIPLE_TRIGGERS on the flow, when no one schedule is their union."""
+    shown = [f"{freq}{f' ({zone})' if zone else ''}" for freq, zone, _, _ in triggers]
+    refused = f"{len(triggers)} triggers with different schedules {shown}; a flow has one"
+    if len({zone for _, zone, _, _ in triggers}) > 1:
+        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (they fire in different zones)")
+        return None
+    if len({end for _, _, _, end in triggers}) > 1:
+        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (they end at different times)")
+        return None
+    starts = {start for _, _, start, _ in triggers}
+    if len(starts) > 1 and max(starts) > today().isoformat():
+        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (one begins on {max(starts)}, after the others)")
+        return None
+    merged = one_schedule([freq for freq, _, _, _ in triggers])
+    if merged is None:
+        flow.fail(MULTIPLE_TRIGGERS, f"{refused}, whose union no single flow schedule says")
+        return None
+    flow.warn("TRIGGERS_MERGED", f"{len(triggers)} triggers {shown} start the task at the union of their times: "
+                                 f"one schedule, {merged}")
+    return merged
