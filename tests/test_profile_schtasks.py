@@ -274,6 +274,37 @@ def test_triggers_whose_union_is_one_schedule_are_one_flow_schedule_and_proved(
         "message"]
 
 
+def test_a_task_made_with_sc_minute_or_hourly_repeats_from_its_start(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`schtasks /create /sc minute /mo 15` is listed as `One Time Only, Minute`, repeating every 15
+    minutes with no end (`Duration: Disabled`): a schedule from its start's minute, proved against
+    the row; one that stops after a duration, or an interval that does not divide a day, is refused."""
+    nightly = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    daily = '"Daily ","2:30:00 AM","1/13/2025","N/A","Every 1 day(s)","N/A","Disabled","Disabled","Disabled"'
+    assert daily in nightly
+
+    def repeating(name: str, kind: str, every: str, duration: str) -> str:
+        return nightly.replace("\\Backups\\nightly", f"\\Ops\\{name}").replace(
+            daily, f'"{kind}","2:07:00 AM","1/13/2025","N/A","N/A","N/A","{every}","None","{duration}"')
+
+    path = _export(tmp_path, repeating("quarter", "One Time Only, Minute", "0 Hour(s), 15 Minute(s)", "Disabled"),
+                   repeating("hours", "One Time Only, Hourly", "3 Hour(s), 0 Minute(s)", "Disabled"),
+                   repeating("bounded", "One Time Only, Minute", "0 Hour(s), 15 Minute(s)",
+                             "87600 Hour(s), 0 Minute(s)"),
+                   repeating("seven", "One Time Only, Minute", "0 Hour(s), 7 Minute(s)", "Disabled"))
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, source_lines='encoding = "utf-8-sig"',
+                                    target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"')
+    actions = {a["source_key"]: a for a in planned["actions"] if a.get("freq")}
+    assert actions["\\Ops\\quarter"]["freq"] == "0 7/15 * * * ? *"
+    assert actions["\\Ops\\hours"]["freq"] == "0 7 2/3 * * ? *"
+    for key in ("\\Ops\\quarter", "\\Ops\\hours"):
+        assert actions[key]["proof"]["verdict"] == "equivalent", actions[key]["proof"]
+    refused = {f["source_key"]: f["errors"][0]["message"] for f in planned["invalid_flows"]}
+    assert "stops at 87600 Hour(s), 0 Minute(s) from its start" in refused["\\Ops\\bounded"]
+    assert "does not divide a day" in refused["\\Ops\\seven"]
+    assert code == 5
+
+
 def _nightly(command: str) -> str:
     """The fixture's nightly row, its Task To Run as schtasks writes it: quoted, nothing escaped."""
     row = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[1]

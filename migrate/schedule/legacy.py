@@ -125,12 +125,35 @@ def _minutes(text: str) -> int | None:
     return int(match[1]) * 60 + int(match[2]) if match else None
 
 
+def _repeated_once(trigger: dict[str, str], source: str) -> Converted:
+    """`schtasks /create /sc minute|hourly` (listed as `One Time Only, Minute` or `, Hourly`): one
+    start, repeated every interval for ever. Its phase is the start's time of day when the interval
+    divides a day; any other interval drifts against the calendar."""
+    try:
+        at = datetime.strptime(trigger.get("Start Time", "").strip(), "%H:%M:%S")
+    except ValueError:
+        raise Rejection(INVALID_SYNTAX, f"Start Time {trigger.get('Start Time')!r} is not HH:MM:SS") from None
+    step = _minutes(trigger.get("Repeat: Every", "")) or 0
+    duration = trigger.get("Repeat: Until: Duration", "").strip()
+    until = trigger.get("Repeat: Until: Time", "").strip()
+    if _minutes(duration) or until.lower() not in ("", "none", "n/a", "disabled"):
+        raise Rejection(UNSUPPORTED_INTERVAL, f"{source} repeating every {step} min stops at "
+                                              f"{until if _minutes(duration) is None else duration + ' from its start'}"
+                                              ", and a flow schedule does not stop by itself")
+    if 1440 % step:
+        raise Rejection(UNSUPPORTED_INTERVAL, f"{source} repeating every {step} min from its start drifts against "
+                                              "the days (the interval does not divide a day)")
+    return from_seconds(step * 60, at, f"{source} every {step} min")
+
+
 def convert_windows(trigger: dict[str, str]) -> Converted:
     """One `schtasks /query /fo csv /v` trigger row: Schedule Type, Start Time, Days, Months,
     Repeat: Every, Repeat: Until: Duration. A repetition is taken to stop before the end of its
     duration (`until` exclusive)."""
     kind = trigger.get("Schedule Type", "").strip()
     source = f"{kind} {trigger.get('Start Time', '')} {trigger.get('Days', '')} {trigger.get('Months', '')}".strip()
+    if kind.lower().startswith("one time only") and _minutes(trigger.get("Repeat: Every", "")):
+        return _repeated_once(trigger, source)
     if kind.lower() in NO_TIME_TYPES or not kind:
         raise Rejection(NO_TIME_SCHEDULE, f"a {kind or 'missing'} trigger has no time schedule: make the flow manual")
     try:

@@ -240,6 +240,8 @@ def _csv_names(text: str, names: tuple[str, ...], what: str) -> frozenset[int]:
 def _csv_trigger(row: dict[str, str]) -> WindowsTrigger | None:
     """One schtasks CSV trigger row; None for a kind that fires at no time."""
     kind = row.get("Schedule Type", "").strip().lower()
+    if kind.startswith("one time only,"):  # `/sc minute` and `/sc hourly`: one start, repeated
+        kind = "one time only"
     if kind not in ("daily", "weekly", "monthly", "one time only"):
         return None
     hour, minute, second = _clock(row.get("Start Time", ""))
