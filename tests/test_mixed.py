@@ -646,6 +646,27 @@ def test_windows_own_tasks_in_a_tasks_copy_one_folder_down_are_skipped(
     assert plan["warnings_by_code"].get("BUILTIN_TASKS_SKIPPED") == 1, plan["warnings_by_code"]
 
 
+def test_a_link_to_a_folder_beside_it_reads_that_folder_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `web01-link -> web01` beside the host's folder: every timer was read twice, under two paths (two
+    # keys, two names), so a run made each of them twice. One folder is read once, at its first path;
+    # the `*.wants` links inside it (a unit enabled) are read as before.
+    folder = tmp_path / "drop"
+    _units(folder / "web01")
+    (folder / "web01-link").symlink_to(folder / "web01", target_is_directory=True)
+    (folder / "web02").mkdir()
+    (folder / "web02" / "same").symlink_to(folder / "web01", target_is_directory=True)  # one level down too
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    flows = [*plan["actions"], *plan["invalid_flows"]]
+    timers = sorted(a["source_key"] for a in flows if a["source_key"].endswith(".timer"))
+    assert timers == sorted("web01/" + key for key in SYSTEMD_TIMERS), timers
+    alone = _plan(capsys, _config(tmp_path, "g", folder / "web01", "systemd", {}), "--offline")
+    enabled = {a["name"] for a in alone["actions"] if a["action"] == "valid"}
+    assert len(enabled) >= 3, alone["actions"]
+    assert {a["name"].removeprefix("web01_") for a in flows if a["source_key"].startswith("web01/")
+            and a.get("action") == "valid"} == enabled  # the same units enabled, read through the same links
+
+
 def test_a_link_back_up_the_folder_is_a_loop_for_the_check_too_and_a_zip_inside_is_named_as_one(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # `host1/loop -> ..` reached the crontab beside the hosts a second time and stopped every
