@@ -169,6 +169,30 @@ def test_a_deep_json_source_through_the_cli_is_one_line_and_exit_1(tmp_path: Pat
         assert err.count("\n") == 1 and "export.jsonl: line 1: JSON nested too deeply" in err, err
 
 
+@pytest.mark.parametrize("suffix", ["json", "jsonl"])
+def test_a_json_table_missing_a_mapped_column_is_refused_as_a_csv_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str) -> None:
+    """A JSON table has no header, so a misspelt column went unnoticed: every record mapped nothing,
+    and the plan said "0 flows found", exit 0 (a run saved nothing, successfully). The keys any
+    record has are its columns: a mapped column none has stops plan and run, as a CSV's does."""
+    config = write_config(tmp_path, state=base_state(), rows=[{"flow_id": "1001"}])
+    config.write_text(config.read_text(encoding="utf-8").replace('"export.csv"', f'"export.{suffix}"')
+                      .replace('owners = "owners"', 'owners = "owner"'), encoding="utf-8")
+    records = [{"flow_id": "1001", "flow_name": "a", "schedule": "0 0 1 * * ? *", "task_id": "1"},
+               {"flow_id": "1002", "flow_name": "b", "schedule": "0 0 2 * * ? *", "task_id": "1", "owners": "x"}]
+    (tmp_path / f"export.{suffix}").write_text(
+        json.dumps(records) if suffix == "json" else "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    for verb in ("plan", "run"):
+        code, out, err = run_cli(capsys, verb, str(config), "--offline") if verb == "plan" else run_cli(
+            capsys, verb, str(config))
+        assert code == 1 and f"export.{suffix}: the config maps column(s) ['owner'] that the file does not have" in err
+        assert "'owners'" in err  # a key only the second record has is a column all the same
+    config.write_text(config.read_text(encoding="utf-8").replace('owners = "owner"', 'owners = "owners"'),
+                      encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code in (3, 5) and "2 flows found" in out, (out, err)
+
+
 def test_a_deep_json_profile_export_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from migrate.sources.profiles.json_documents import load_json
 

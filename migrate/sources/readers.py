@@ -202,11 +202,17 @@ def _parquet_frames(settings: SourceSettings) -> Iterator[pd.DataFrame]:
 
 
 def read_header(settings: SourceSettings) -> list[str] | None:
-    """The column names of a tabular source; None for JSON, whose records may differ in keys.
-    Raises SourceError for a header that names a column twice: which one would we read?"""
+    """The column names of a tabular source: a JSON table's are every key any record has (records
+    may differ in keys; a key no record has is a misspelt mapping, whose rows all mapped nothing and
+    the plan found "0 flows", exit 0). Raises SourceError for a header that names a column twice:
+    which one would we read?"""
     kind = settings.resolved_format()
     if kind in ("json", "jsonl"):
-        return None
+        records = (_jsonl_records if kind == "jsonl" else _json_records)(settings.path, settings.encoding)
+        keys: dict[str, None] = {}
+        for record in records:  # one pass more over the file: a JSON table is read whole anyway
+            keys.update(dict.fromkeys(map(str, record)))
+        return list(keys) or None
     if kind in ("csv", "tsv"):
         try:
             with settings.path.open(encoding=settings.encoding, newline="") as text:
