@@ -514,6 +514,21 @@ def test_a_folder_reading_formats_flows_keep_their_keys_when_another_format_join
         assert weekly["freq"] == "0 0 15 ? * 2 *", weekly  # Mondays 07:00 UTC, in the service's Shanghai
 
 
+def test_a_folder_of_azkaban_projects_named_so_is_read_project_by_project(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `profile = "azkaban"` over a folder of projects read it as one project named after the folder:
+    # its projects' schedules files unread, a scheduled flow saved as a manual one (and, planned later
+    # with `auto`, every flow a second time under its project's name).
+    folder = tmp_path / "exports"
+    options = _layout(folder, "azkaban projects")
+    named = _plan(capsys, _config(tmp_path, "named", folder, "azkaban",
+                                  {key.removeprefix("azkaban."): value for key, value in options.items()}), "--offline")
+    auto = _plan(capsys, _config(tmp_path, "auto", folder, "auto", options), "--offline")
+    assert _flow_facts(named["actions"]) == _flow_facts(auto["actions"])
+    weekly = next(a for a in named["actions"] if a["source_key"] == "etl/weekly_report")
+    assert weekly["freq"] == "0 0 15 ? * 2 *", weekly
+
+
 @pytest.mark.parametrize(("stray", "text"), [
     ("ctm-automation-api.json", '{"DailyLoad": {"Type": "Folder", "Job1": {"Type": "Job:Command"}}}'),
     ("quartz_data.xml", "<job-scheduling-data><schedule><job><name>sync</name></job></schedule></job-scheduling-data>"),

@@ -66,9 +66,14 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
     dialect and identity scope the mapping takes (mapping/flows.py)."""
     if settings.source.profile == "tabular":
         return settings, None
-    from migrate.sources.detect import AUTO, MIXED, auto_profile, mixed_entries
+    from migrate.sources.detect import AUTO, MIXED, auto_profile, mixed_entries, read_entry_by_entry
 
     name = settings.source.profile
+    if name == "azkaban" and settings.source.path.is_dir() and read_entry_by_entry(settings.source.path, name):
+        # A folder of projects, named so: read project by project, as `auto` reads it (read whole, it
+        # was one project named after the folder, the projects' schedules files unread).
+        settings = settings.model_copy(update={"source": settings.source.model_copy(update={"profile": MIXED})})
+        name = MIXED
     if name == AUTO:  # the one format the source's own structure says (sources/detect.py)
         name = auto_profile(settings.source.path, profile_names())
         options = settings.source.options

@@ -250,7 +250,7 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     if len(matches) != 1 and path.is_dir() and len(single := entry_formats(path, tuple(profiles))) == 1:
         matches = sorted(single)  # its entries all say one format, which its files' heads together hid
     if len(matches) == 1 and path.is_dir() and (matches[0] not in FOLDER_READERS
-                                                or _read_entry_by_entry(path, matches[0])):
+                                                or read_entry_by_entry(path, matches[0])):
         mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
         return MIXED
     if len(matches) == 1:
@@ -273,7 +273,7 @@ def _listing(folder: Path) -> tuple[str, ...]:
 AZKABAN_FILES = (".flow", ".job", ".project", ".properties")
 
 
-def _read_entry_by_entry(folder: Path, profile: str) -> bool:
+def read_entry_by_entry(folder: Path, profile: str) -> bool:
     """A folder of one folder-reading format that is read entry by entry (`mixed`), not whole: a
     folder of Azkaban projects (none of a project's own files at its top; each project named after
     its folder and given its `<name>.schedules.json`: read whole, it was one project named after
@@ -412,7 +412,7 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
                             "export")
     read: dict[Path, Entry] = {}  # each at its first entry's place
     for profile, entry in found:
-        if profile == "azkaban" and entry.is_dir() and _read_entry_by_entry(entry, profile):
+        if profile == "azkaban" and entry.is_dir() and read_entry_by_entry(entry, profile):
             read.update((inner.path, inner) for inner in mixed_entries(entry, profiles))  # project by project
         elif profile not in together or (profile in READ_FILES and entry.is_dir()) or _is_zip(entry):
             check_no_other_exports([entry], profile, profiles, folder)
