@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import shutil
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice, takewhile
@@ -536,6 +537,21 @@ def test_a_listing_without_its_last_page_is_refused(tmp_path: Path, capsys: pyte
                                           {"Schedules": [{"Name": "b", "GroupName": "ops"}], "NextToken": "T2"}])
     code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code == 1 and "schedules.json[1] is a page of `aws scheduler list-schedules` that ends with NextToken 'T2'" in err
+
+
+def test_another_json_file_in_the_folder_stops_the_read_naming_it(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A GCP Cloud Scheduler listing (or a failed answer) among the AWS CLI files was passed over: its
+    jobs were missing from the inventory without a word."""
+    export = tmp_path / "export"
+    shutil.copytree(FIXTURES / "rules", export)
+    write_json(export, "gcp-scheduler.json", {"jobs": [{"name": "projects/p/locations/l/jobs/nightly",
+                                                        "schedule": "0 1 * * *", "timeZone": "UTC"}]})
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 1 and "gcp-scheduler.json: holds no rule, schedule or targets answer of the AWS CLI" in err
+    (export / "gcp-scheduler.json").unlink()
+    code, _, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code in (3, 5)
 
 
 def test_each_rate_counts_from_its_own_start(tmp_path: Path) -> None:

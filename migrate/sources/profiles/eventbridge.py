@@ -178,11 +178,18 @@ def _merged(settings: SourceSettings) -> list[Found]:
     targets: dict[tuple[str, str], tuple[list[Any], str]] = {}  # (bus, rule) -> (targets, place)
     target_duplicates: dict[tuple[str, str], list[tuple[str, str]]] = {}
     pages: dict[str, list[tuple[str, str]]] = {"Rules": [], "Schedules": []}  # listing -> (place, NextToken)
-    for path in json_files(settings):
+    files = json_files(settings)
+    for path in files:
         document = read_json_file(path, settings.encoding)
         for listing, place, token in _pages(document, path.name):
             pages[listing].append((place, token))
-        for entry in _entries(document, path.name):
+        entries = list(_entries(document, path.name))
+        if not entries and not any(_pages(document, path.name)) and len(files) > 1:
+            # A folder's (or a glob's) other JSON file: another scheduler's export, a failed answer.
+            # Passed over, its jobs would be missing from the inventory without a word.
+            raise SourceError(f"{path}: holds no rule, schedule or targets answer of the AWS CLI ({EXPECTED}): "
+                              "move it out of the folder, or name the files of the export with a glob")
+        for entry in entries:
             if entry.kind == "targets":
                 rule = (_container("rule", entry.facts), str(entry.facts["Name"]))
                 if rule in targets:
