@@ -514,6 +514,19 @@ def test_a_folder_reading_formats_flows_keep_their_keys_when_another_format_join
         assert weekly["freq"] == "0 0 15 ? * 2 *", weekly  # Mondays 07:00 UTC, in the service's Shanghai
 
 
+def test_hidden_entries_of_the_folder_are_named_in_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `.b.cron` beside `a.cron` was passed over without a word: seven jobs short, and nothing said so.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "a.cron")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / ".b.cron")
+    (folder / ".git").mkdir()
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    assert "hidden entries of the folder are not read: .b.cron, .git; rename an export among them" in " ".join(
+        plan["notes"]), plan["notes"]
+    assert [span["path"] for span in plan["sources"]] == [str(folder / "a.cron")], plan["sources"]
+
+
 def test_a_folder_of_azkaban_projects_named_so_is_read_project_by_project(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # `profile = "azkaban"` over a folder of projects read it as one project named after the folder:
