@@ -56,6 +56,27 @@ def test_a_named_profile_over_another_format_and_an_unknown_file_stop(tmp_path: 
         assert code == 1 and message in err and "Traceback" not in err, (profile, err)
 
 
+def test_auto_reads_a_glob_of_one_listings_pages_and_names_what_else_it_matches(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A glob of Airflow pages worked with `profile = "airflow"` and was "no such file or folder" with auto.
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for page in sorted((REPO / "data" / "examples" / "airflow").glob("*.json")):
+        (pages / page.name).write_bytes(page.read_bytes())
+    (pages / "jobs.cron").write_bytes((REPO / "data" / "examples" / "jobs.cron").read_bytes())
+    config = tmp_path / "glob.toml"
+    for pattern, expected in [("*.json", "airflow, recognised"), ("*", None), ("nothing-*.json", None)]:
+        config.write_text(f'[source]\npath = "{pages / pattern}"\nprofile = "auto"\n[target]\nuser_id = "u1"\n'
+                          'org_id = "o1"\nurl = "https://apim.example.invalid"\ntimezone = "UTC"\n', encoding="utf-8")
+        code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+        if expected:
+            assert code in (3, 5) and json.loads(out)["profile"] == expected, err
+        elif pattern == "*":
+            assert code == 1 and "jobs.cron (crontab)" in err and "pages of one listing of airflow" in err, err
+        else:
+            assert code == 1 and "no file matches this pattern" in err, err
+
+
 def test_an_encrypted_zip_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import zipfile
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import glob
 import os
 import re
 import zipfile
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.exit_codes import CannotRun
+from migrate.sources.profiles.json_documents import GLOB_CHARACTERS
 from migrate.sources.tree import tree_files
 
 HEAD_BYTES = 64 * 1024  # enough for a root element, a header line or the first objects
@@ -241,6 +243,8 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     recognised as a crontab), and reading it as that one would silently leave the others out.
     A folder of one format whose profile reads one file (a crontab, a Kubernetes listing) is
     `mixed` too: each of its files is an export of its own, read by that profile as it is alone."""
+    if not path.exists() and GLOB_CHARACTERS.search(str(path)):
+        return _glob_profile(path, profiles)
     if not path.exists():
         raise NotRecognised(f"{path}: no such file or folder")
     if path.is_dir() and len(entry_formats(path, tuple(profiles))) > 1:
@@ -261,6 +265,27 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
         raise NotRecognised(f"{path}: profile \"auto\" recognises it as none of the formats this tool reads "
                             f"({', '.join(sorted(profiles))}); name the profile, or `tabular` for a sheet")
     raise NotRecognised(f"{path}: profile \"auto\" recognises it as more than one format ({', '.join(matches)}); "
+                        "name the profile")
+
+
+# The profiles that read the pages of one listing named by a glob (json_documents.py's json_files).
+GLOB_READERS = ("airflow", "eventbridge")
+
+
+def _glob_profile(pattern: Path, profiles: list[str]) -> str:
+    """The profile of the pages a glob names (`pages/dags-*.json`): every file it matches of one
+    format that reads a glob's pages, else NotRecognised naming what it matched."""
+    files = sorted(Path(found) for found in glob.glob(str(pattern)) if Path(found).is_file())
+    if not files:
+        raise NotRecognised(f"{pattern}: no file matches this pattern")
+    formats = {file: recognised(file, profiles) for file in files}
+    found = {match for matches in formats.values() for match in matches}
+    if len(found) == 1 and all(len(matches) == 1 for matches in formats.values()) and found <= set(GLOB_READERS):
+        return found.pop()
+    named = "; ".join(f"{file.name} ({', '.join(matches) or 'no known format'})"
+                      for file, matches in list(formats.items())[:10]) + ("; …" if len(formats) > 10 else "")
+    raise NotRecognised(f"{pattern}: profile \"auto\" reads a glob only as the pages of one listing of "
+                        f"{' or '.join(GLOB_READERS)}; it matches {named}. Point path at a folder of exports, or "
                         "name the profile")
 
 
