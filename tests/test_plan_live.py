@@ -99,6 +99,26 @@ def test_owners_that_leave_out_the_caller_are_refused(tmp_path: Path, capsys: py
     assert report["by_status"] == {"invalid": 2}  # never sent: a save would lock alice out of the flow
 
 
+def test_a_flow_the_caller_may_not_save_is_refused_in_the_plan(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Given by id, a flow whose owners leave the caller out (`hasEditPri` false) or that is locked was
+    planned as an `update`, and the run then failed it (62103): the plan says what the run will do."""
+    config = setup(tmp_path)
+    state = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+    state["flows"][0]["owners"] = ["bob"]  # 1001: another's flow the caller may only see
+    state["flows"][1]["locked"] = True  # 1002: locked in the service
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    code, planned = cli(capsys, "plan", str(config), "--json")
+    refused = {a["flow_id"]: a["errors"][0] for a in planned["actions"] if a["action"] == "invalid"}
+    assert code == 5 and planned["by_action"].get("update") == 1, planned
+    assert [e["code"] for e in refused.values()] == ["NO_PRIVILEGE", "NO_PRIVILEGE"], refused
+    messages = " ".join(e["message"] for e in refused.values())
+    assert "flow 1001 is not yours to save: the calling user is not among its owners bob (the service" in messages
+    assert "flow 1002 is locked in the service" in messages
+    code, report = cli(capsys, "run", str(config), "--json")  # what the run then meets: those two fail
+    assert report["by_status"] == {"failed": 2, "saved": 1}
+
+
 def test_the_caller_can_be_added_to_the_owners_instead(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [{**row, "owners": "bob"} for row in export_rows(2)]
     config = setup(tmp_path, rows, mapping="add_caller_to_owners = true")

@@ -183,9 +183,26 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
     changes = changed_fields(wanted, remote_graph(match.live))
     action.changes = [{"field": name, "live": old, "wanted": new} for name, old, new in changes]
     action.action = "update" if changes else "unchanged"
+    if changes and (refusal := _save_refused(match.flow_id, match.live)):
+        return _refused(action, *refusal)
     if flow.commands and live.export is not None:
         await _bodies_said(action, flow, wire, wanted, live.export)
     return action
+
+
+def _save_refused(flow_id: str, live: dict[str, Any]) -> tuple[str, str] | None:
+    """Why the service will refuse a save into this flow, from its Get Flow answer (reference §4:
+    `hasEditPri` false or `locked` true predicts 62103): the plan says so, where it said `update`
+    and the run then failed the flow."""
+    if live.get("hasEditPri") is False:
+        owners = remote_graph(live).get("owners")
+        return ("NO_PRIVILEGE", f"flow {flow_id} is not yours to save: the calling user is not among its owners"
+                                f"{f' {owners}' if owners else ''} (the service refuses it, 62103); have an owner "
+                                "add you in the service, or leave the flow out")
+    if live.get("locked") is True:
+        return ("NO_PRIVILEGE", f"flow {flow_id} is locked in the service (a save is refused, 62103); unlock it there "
+                                "first")
+    return None
 
 
 async def _bodies_said(action: Action, flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
