@@ -488,6 +488,25 @@ def test_a_plan_read_by_head_keeps_its_exit_code_and_an_apply_sends_nothing(serv
     assert {flow["graph"]["queue"] for flow in flows(service).values()} == {"", "q_big"}
 
 
+def test_a_restore_never_makes_a_twin_of_a_flow_made_again_since(service: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A flow deleted, then made again under another id (a migration's run re-creates a deleted job):
+    restoring the delete's before file created the old one too, two flows of one job, both active.
+    It is refused, NAME_TAKEN naming the flow that holds the name; nothing is created."""
+    gone, again = FIRST_ID + 70, FIRST_ID + 71
+    code, report, err = cli(capsys, "delete", str(config(service)), "--id", str(gone), "--apply", "--run-id", "dx")
+    assert code == 0 and report["by_status"] == {"deleted": 1}, err
+    with emulated(service) as emulator:  # the job made again: another flow takes its name
+        emulator.save_flow("u1", "o1", {**seeded(71), "name": name_of(70)})
+    code, plan, err = cli(capsys, "restore", str(before_file(service, "dx")), "--config", str(config(service)))
+    (refused,) = [a for a in plan["actions"] if a["action"] == "invalid"]
+    assert code == 5 and refused["errors"][0]["code"] == "NAME_TAKEN", (plan, err)
+    assert f"flow {gone} is not in the service, and flow {again} holds its name" in refused["errors"][0]["message"]
+    code, report, err = cli(capsys, "restore", str(before_file(service, "dx")), "--config", str(config(service)),
+                            "--apply")
+    assert code == 5 and report["by_status"] == {"invalid": 1} and gone not in flows(service), err
+
+
 def test_a_restore_says_which_flows_are_in_another_directory_now(service: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """No action moves a flow: a flow moved since the snapshot is named, with both directories."""

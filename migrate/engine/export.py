@@ -58,6 +58,7 @@ class ExportResult:
     requests: Counter[str] = field(default_factory=Counter)  # requests sent, retries included, by action
     missing: list[str] = field(default_factory=list)  # ids the selection names that no listed flow has
     unexported: list[str] = field(default_factory=list)  # ids whose Export Flow failed: lines without bodies
+    names: dict[str, list[str]] = field(default_factory=dict)  # every listed flow's name -> the ids that hold it
 
     def missing_note(self) -> str | None:
         if not self.missing:
@@ -110,6 +111,8 @@ async def read_flows(reader: Runner, client: BatchClient, selection: Selection, 
     listing = counted("getMyFlow", await reader._send(client.get_my_flows), "the live flows (Get My Flow)")
     listed = listed_flows(listing)
     result.listed = len(listed)
+    for item in listed:
+        result.names.setdefault(item.name, []).append(item.flow_id)
     if selection.ids:
         there = {item.flow_id for item in listed}
         result.missing = [flow_id for flow_id in selection.ids if flow_id not in there]

@@ -72,6 +72,7 @@ class Desired:
     notes: list[str] = field(default_factory=list)
     source: str = ""  # what the plan is of: the runbook, the snapshot
     snapshot_flows: int | None = None  # a restore: the flows the snapshot file holds (the selection picks among them)
+    names: dict[str, list[str]] = field(default_factory=dict)  # every listed flow's name -> its ids (a restore's)
 
 
 @dataclass
@@ -213,7 +214,11 @@ async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, cre
     actions = await live_actions(LiveFlows(listed, frozenset(), cached), present, set(), False,
                                  settings.run.concurrency)
     for flow in missing:
-        actions.append(create_action(flow) if create_missing else invalid_action_missing(flow))
+        holders = [flow_id for flow_id in desired.names.get(flow.name, []) if flow_id != flow.flow_id]
+        if holders:  # made again since the snapshot (a run re-created the job): another would be a twin
+            actions.append(invalid_action_name_taken(flow, holders))
+        else:
+            actions.append(create_action(flow) if create_missing else invalid_action_missing(flow))
     actions += [invalid_action(f) for f in result.listed()]
     _where_they_are(actions, desired, result)
     order = {str(line.get("flowId")): n for n, line in enumerate(desired.lines)}
@@ -254,6 +259,17 @@ def _where_they_are(actions: list[Action], desired: Desired, result: PlanResult)
 def invalid_action_missing(flow: Any) -> Action:
     return Action("invalid", flow.source_key, flow.name, flow.rows, flow.flow_id,
                   errors=[{"code": "NOT_FOUND", "message": f"flow {flow.flow_id} is not in the service"}])
+
+
+def invalid_action_name_taken(flow: Any, holders: list[str]) -> Action:
+    """A flow to create again whose name live flows hold: made again since the snapshot (a
+    migration's run re-creates a deleted job, under its own id); created too, the job would run twice."""
+    held = ", ".join(holders[:5]) + (f" and {len(holders) - 5} more" if len(holders) > 5 else "")
+    return Action("invalid", flow.source_key, flow.name, flow.rows, flow.flow_id, errors=[{
+        "code": "NAME_TAKEN", "message": (
+            f"NAME_TAKEN: flow {flow.flow_id} is not in the service, and flow {held} holds its name {flow.name!r} "
+            "(made since the snapshot: perhaps a run made the job again): created too, the job would run twice; "
+            "restore into the flow that holds the name, delete it first, or leave this flow out")}])
 
 
 def plan_runbook(settings: Settings, verb: str, make: MakeDesired, create_missing: bool = False,
@@ -534,7 +550,7 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         held = snapshot.header.get("flows")
         desired = Desired(selection, [], live, read.listed, requests=read.requests, notes=notes,
                           source=str(snapshot.path),
-                          snapshot_flows=held if isinstance(held, int) else len(snapshot.flows))
+                          snapshot_flows=held if isinstance(held, int) else len(snapshot.flows), names=read.names)
         anew = 0
         for line in dependencies_first(snapshot.flows):
             flow_id = str(line["flowId"])
