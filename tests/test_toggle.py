@@ -365,3 +365,26 @@ def test_a_resumed_delete_keeps_a_flow_changed_since_its_before_file_held_it(
     kept = next(line for line in lines(service, "d1") if line["status"] == "stale")
     assert kept["flow_id"] == str(edited) and "changed since this run's before file" in kept["msg"]
     assert set(actives(service)) & set(chosen) == {edited}
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_runbook_stopped_before_its_first_line_names_no_log(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              as_json: bool) -> None:
+    """Stopped while reading its selection, a runbook wrote no result log: it named one all the same,
+    and `--resume` then said there was no such run. It says the same command starts it afresh."""
+    import argparse
+
+    from migrate.commands._flow_actions import _show_result
+    from migrate.engine.flow_actions import ToggleRun
+    from migrate.exit_codes import EXIT_INTERRUPTED
+    from migrate.results.log import Summary
+
+    stopped = ToggleRun(EXIT_INTERRUPTED, None, Summary(), tmp_path / "results" / "pw2.jsonl",
+                        tmp_path / "results" / "runbooks" / "pw2.before.jsonl",
+                        notes=["interrupted while reading the selection: nothing was sent"])
+    _show_result(stopped, argparse.Namespace(json=as_json), None)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    if as_json:
+        assert json.loads(out)["result_log"] is None
+    else:
+        assert "pw2.jsonl" not in out and "no result log was written: run the same command again" in out

@@ -78,11 +78,12 @@ def _show_plan(plan: Any, as_json: bool) -> None:
 
 def _show_result(result: Any, args: argparse.Namespace, run: Applying) -> None:
     before = str(result.before_path) if result.before_path.is_file() else None
-    if say_outcome(result.exit_code, result.summary.text(), result.notes, args.json, result_log=str(result.log_path),
+    log = str(result.log_path) if result.log_path.exists() else None  # none when stopped before its first line
+    if say_outcome(result.exit_code, result.summary.text(), result.notes, args.json, result_log=log,
                    before=before, **result.summary.as_json(), emulator=result.emulator_stats):
         return
     if args.json:
-        print(json.dumps({"exit_code": result.exit_code, "result_log": str(result.log_path), "before": before,
+        print(json.dumps({"exit_code": result.exit_code, "result_log": log, "before": before,
                           **result.summary.as_json(), "notes": result.notes, "emulator": result.emulator_stats},
                          indent=2))
         return
@@ -93,7 +94,10 @@ def _show_result(result: Any, args: argparse.Namespace, run: Applying) -> None:
         stats = result.emulator_stats
         by_action = ", ".join(f"{n} {action}" for action, n in sorted(stats["requests_by_action"].items()))
         print(f"emulator: {stats['requests']} requests ({by_action})")
-    print(f"result log: {result.log_path}")
+    if log is not None:
+        print(f"result log: {log}")
+    else:  # stopped before its first line: no log to resume from, the same command starts it afresh
+        print("no result log was written: run the same command again to start it afresh")
 
 
 def _print_plan(plan: Any) -> None:

@@ -224,7 +224,8 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
                     raise
             if runner.interrupted:  # before any change: nothing was sent, no file written
                 return ToggleRun(EXIT_INTERRUPTED, None, Summary(), path, before,
-                                 notes=["interrupted while reading the selection: nothing was sent"])
+                                 notes=["interrupted while reading the selection: nothing was sent (run the same "
+                                        "command again; there is nothing to resume)"])
             if not read.flows and not done and not resume:
                 raise _nothing_selected(selection, read)
             plan = make_plan(verb, selection, read)
