@@ -59,7 +59,8 @@ def test_systemd_reads_the_man_pages_examples() -> None:
 
 def test_systemd_leaves_what_the_page_does_not_say_unchecked() -> None:
     for text, reason in (("Sat..Mon 12:00", "wraps"), ("*-*-* 05:40:23.5", "fractions"),
-                         ("semi-annually", "weekday name"), ("*-*~07..01/2", "not documented")):
+                         ("semi-annually", "weekday name"), ("*-*~07..01/2", "not documented"),
+                         ("Mon-Fri 09:00", "weekday range written with `-`")):
         with pytest.raises(Unchecked, match=reason):
             fires(text, "systemd", 1)
 

@@ -57,9 +57,17 @@ def _weekday(name: str) -> int:
     raise Unchecked(f"{name!r} is not an English weekday name")
 
 
+def _is_weekday(name: str) -> bool:
+    return name.strip().lower() in (*WEEKDAY_NAMES, *(full[:3] for full in WEEKDAY_NAMES))
+
+
 def _weekdays(text: str) -> frozenset[int]:
     days: set[int] = set()
     for term in text.rstrip(",").split(","):
+        if all(_is_weekday(part) for part in term.split("-")) and "-" in term:  # `Mon-Fri`: read by systemd's
+            # parser (and the converter), but the page documents only `..`
+            raise Unchecked(f"{term!r}: a weekday range written with `-`, which systemd reads but systemd.time(7) "
+                            "does not document (it writes `..`)")
         first, dots, last = term.partition("..")
         low = _weekday(first)
         high = _weekday(last) if dots else low
