@@ -101,6 +101,13 @@ DOCUMENTED = [
     (Trigger("ScheduleByMonth", datetime(2024, 1, 31, 23, 0), days_of_month=("Last",), months=("March", "June")),
      "0 0 23 L 3,6 ? *"),
     (Trigger("ScheduleByDay", datetime(2024, 6, 1, 0, 5), repeat_every="PT15M"), "0 5/15 * * * ? *"),
+    # every day at 20:00, every hour for 12 hours: past midnight, each morning's runs are the evening before's
+    (Trigger("ScheduleByDay", datetime(2024, 1, 1, 20, 0), repeat_every="PT1H", repeat_for="PT12H"),
+     "0 0 0-7,20-23 * * ? *"),
+    # every 7 days from a Wednesday is every Wednesday; the 31st and the last day are the last day
+    (Trigger("ScheduleByDay", datetime(2024, 1, 3, 6, 30), 7), "0 30 6 ? * 4 *"),
+    (Trigger("ScheduleByMonth", datetime(2024, 1, 1, 8, 0), days_of_month=("31", "Last"), months=MONTHS),
+     "0 0 8 L * ? *"),
     (Trigger("TimeTrigger", datetime(2024, 6, 1, 0, 5), repeat_every="PT30M"), "0 5/30 * * * ? *"),
 ]
 

@@ -178,12 +178,18 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
         month = "*"
     elif kind.lower() == "monthly":
         parts = [d.strip() for d in days_text.split(",") if d.strip()]
-        if parts == ["Last"] or parts == ["LAST"]:
-            dom = "L"
-        elif parts and all(p.isdigit() and 1 <= int(p) <= 31 for p in parts):
-            dom = set_text(frozenset(int(p) for p in parts), 1, 31)
-        else:
+        last = [p for p in parts if p.upper() == "LAST"]
+        numbers = [p for p in parts if p.upper() != "LAST"]
+        if not parts or not all(p.isdigit() and 1 <= int(p) <= 31 for p in numbers):
             raise Rejection(UNSUPPORTED_INTERVAL, f"monthly Days {days_text!r} are not day numbers or Last")
+        if last and {int(p) for p in numbers} <= {31}:  # the 31st is always a month's last day: L says both
+            dom = "L"
+        elif last:
+            raise Rejection(UNSUPPORTED_INTERVAL, f"monthly Days {days_text!r}: days of the month and the last day "
+                                                  "together, which one flow schedule cannot say (Quartz's L stands "
+                                                  "alone)")
+        else:
+            dom = set_text(frozenset(int(p) for p in numbers), 1, 31)
         day_pair = (dom, "?")
         names = [m.strip().upper()[:3] for m in months_text.split(",") if m.strip()]
         month = "*" if not names or months_text.lower().startswith("every") else set_text(
@@ -196,16 +202,21 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
     duration = _minutes(trigger.get("Repeat: Until: Duration", "")) or 0
     start = at.hour * 60 + at.minute
     fires = [start + i * step for i in range(max(1, -(-duration // step)))]
+    said = "the repetition is taken to stop before its duration ends"
     if fires[-1] >= 1440:
         if kind.lower() == "daily" and duration >= 1440 - step and 1440 % step == 0:
             return from_seconds(step * 60, at, source)  # around the clock, every day
-        raise Rejection(UNSUPPORTED_INTERVAL, f"repeating every {step} min for {duration} min from "
-                                              f"{at:%H:%M} runs past midnight into other days")
+        wrapped = sorted({f % 1440 for f in fires})
+        if kind.lower() != "daily" or len(wrapped) != len(fires):
+            raise Rejection(UNSUPPORTED_INTERVAL, f"repeating every {step} min for {duration} min from "
+                                                  f"{at:%H:%M} runs past midnight into other days")
+        # Every day: the runs after midnight are the evening's, and each day has the same times.
+        fires = wrapped
+        said += "; past midnight, each morning's runs are the evening before's (none on the first morning)"
     hours = frozenset(f // 60 for f in fires)
     minutes = frozenset(f % 60 for f in fires)
     if len(hours) * len(minutes) != len(fires):
         raise Rejection(UNSUPPORTED_INTERVAL, f"repeating every {step} min from {at:%H:%M} is not the same "
                                               "minutes in every hour")
     return to_quartz(str(at.second), set_text(minutes, 0, 59), set_text(hours, 0, 23), day_pair, month, "*",
-                     source, [ScheduleWarning("REPEAT_WINDOW", source, f"{len(fires)} runs",
-                                              "the repetition is taken to stop before its duration ends")])
+                     source, [ScheduleWarning("REPEAT_WINDOW", source, f"{len(fires)} runs", said)])

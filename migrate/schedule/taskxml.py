@@ -151,6 +151,9 @@ def convert_trigger(trigger: Trigger, now: datetime) -> Converted:
     the trigger's zone) tells a one-time trigger that has passed."""
     if trigger.kind == "TimeTrigger":
         return _time_trigger(trigger, now)
+    if trigger.kind == "ScheduleByDay" and trigger.interval == 7:  # every 7 days from its start: its weekday
+        weekday = DAY_NAMES[trigger.start.weekday()][:3].upper()  # named here, not by the machine's locale
+        return convert_windows(_windows_row(trigger, "Weekly", weekday, "Every 1 week(s)"))
     if trigger.kind == "ScheduleByDay":
         return convert_windows(_windows_row(trigger, "Daily", f"Every {trigger.interval} day(s)", ""))
     if trigger.kind == "ScheduleByWeek":
