@@ -77,6 +77,31 @@ def test_auto_reads_a_glob_of_one_listings_pages_and_names_what_else_it_matches(
             assert code == 1 and "no file matches this pattern" in err, err
 
 
+@pytest.mark.parametrize(("name", "content", "hint"), [
+    ("jobs.cron.gz", None, "a gzip file: decompress it"),
+    ("ctm.json", b'{"Nightly": {"Type": "Folder", "Load": {"Type": "Job:Command", "Command": "x"}}}',
+     "Control-M Automation API JSON (`ctm deploy jobs::get`), which is not read"),
+    ("mixed.cron", b"# a crontab with a stray line\n0 2 * * * /opt/backup.sh\nThis line is garbage text\n",
+     '1 of its 2 lines look like crontab entries: if it is a crontab, name profile = "crontab"'),
+])
+def test_a_file_no_format_recognises_says_what_it_looks_like(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             name: str, content: bytes | None, hint: str) -> None:
+    import gzip
+
+    path = tmp_path / name
+    path.write_bytes(content if content is not None else gzip.compress((REPO / "data" / "examples" / "jobs.cron")
+                                                                       .read_bytes()))
+    config = tmp_path / "auto.toml"
+    config.write_text(f'[source]\npath = "{path}"\nprofile = "auto"\n[target]\nuser_id = "u1"\norg_id = "o1"\n'
+                      'url = "https://apim.example.invalid"\n', encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "recognises it as none of the formats" in err and hint in err, err
+    (tmp_path / "jobs.cron").write_bytes((REPO / "data" / "examples" / "jobs.cron").read_bytes())  # in a folder too
+    config.write_text(config.read_text(encoding="utf-8").replace(str(path), str(tmp_path)), encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and f"{name} (no known format: " in err and hint in err, err
+
+
 def test_an_encrypted_zip_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import zipfile
 

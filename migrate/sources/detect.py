@@ -263,7 +263,8 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
         return matches[0]
     if not matches:
         raise NotRecognised(f"{path}: profile \"auto\" recognises it as none of the formats this tool reads "
-                            f"({', '.join(sorted(profiles))}); name the profile, or `tabular` for a sheet")
+                            f"({', '.join(sorted(profiles))}); name the profile, or `tabular` for a sheet"
+                            + (f" ({hint})" if (hint := looks_like(path)) else ""))
     raise NotRecognised(f"{path}: profile \"auto\" recognises it as more than one format ({', '.join(matches)}); "
                         "name the profile")
 
@@ -510,7 +511,7 @@ def _why_not_read(entry: Path, matches: list[str]) -> str:
         return f"a folder of {matches[0]} files: the {matches[0]} profile reads files, put them directly in the folder"
     if entry.is_file() and _holds_nothing(entry):
         return "no known format: nothing in it but comments and blank lines"
-    return "no known format"
+    return f"no known format: {hint}" if (hint := looks_like(entry)) else "no known format"
 
 
 def _which_files(folder: Path, matches: list[str]) -> str:
@@ -522,6 +523,30 @@ def _which_files(folder: Path, matches: list[str]) -> str:
             found.setdefault(name, []).append(str(path.relative_to(folder.parent)))
     return "; ".join(f"{name} in {', '.join(paths[:3])}{f' and {len(paths) - 3} more' if len(paths) > 3 else ''}"
                      for name, paths in sorted(found.items(), key=lambda item: len(item[1])))
+
+
+CONTROLM_JSON = re.compile(rb'"Type"\s*:\s*"(?:Folder|SimpleFolder|Job:)')
+
+
+def looks_like(path: Path) -> str:
+    """What a file no format recognises resembles, for the message that refuses it ("" nothing)."""
+    try:
+        if not path.is_file():
+            return ""
+        head = _head_bytes(path)
+        if head[:2] == b"\x1f\x8b":
+            return "a gzip file: decompress it, and point path at what it holds"
+        if CONTROLM_JSON.search(head):
+            return ("it looks like Control-M Automation API JSON (`ctm deploy jobs::get`), which is not read: "
+                    "export the folders as XML (exportdeftable)")
+        lines = [line for line in _head(path).splitlines()[:200] if line.strip() and not line.lstrip().startswith("#")]
+    except (OSError, NotRecognised):
+        return ""
+    jobs = sum(bool(CRON_LINE.match(line)) for line in lines)
+    if jobs:
+        return (f"{jobs} of its {len(lines)} lines look like crontab entries: if it is a crontab, name profile = "
+                "\"crontab\", and its other lines are refused one by one")
+    return ""
 
 
 def _holds_nothing(path: Path) -> bool:
