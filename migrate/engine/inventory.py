@@ -52,6 +52,7 @@ from migrate.schedule.proof import (
 )
 from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
+from migrate.sources.detect import left_out
 from migrate.sources.mixed import MixedRows, Span, formats_in
 from migrate.sources.profiles import Row, expanded_rows, rows_in
 
@@ -468,11 +469,11 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
     if isinstance(rows, MixedRows):  # a folder of several formats: which rows each entry gave
         result.sources = rows.spans
         result.profile = "mixed: " + ", ".join(sorted(formats_in(settings.source, rows.profiles)))
-        if hidden := sorted(entry.name for entry in settings.source.path.iterdir() if entry.name.startswith(".")):
-            # Not read (a .git folder, an editor's files), but never without a word: one may be an export.
-            result.notes.append(f"hidden entries of the folder are not read: {', '.join(hidden[:10])}"
-                                + (f" and {len(hidden) - 10} more" if len(hidden) > 10 else "")
-                                + "; rename an export among them to have it read")
+        if unread := sorted(entry.name for entry in settings.source.path.iterdir() if left_out(entry.name)):
+            # Not read (a .git folder, an editor's files, a kept copy), but never without a word: one may be an export.
+            more = f" and {len(unread) - 10} more" if len(unread) > 10 else ""
+            result.notes.append(f"hidden entries and kept copies (`~`, `.bak`, `.orig` …) of the folder are not read: "
+                                f"{', '.join(unread[:10])}{more}; rename an export among them to have it read")
     elif settings.source.profile != named:  # `auto`: the plan names the format it recognised
         result.profile = f"{settings.source.profile}, recognised"
     workers = workers if workers is not None else (os.cpu_count() or 1)

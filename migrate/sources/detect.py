@@ -290,6 +290,18 @@ def _glob_profile(pattern: Path, profiles: list[str]) -> str:
                         "name the profile")
 
 
+# A copy an editor or a package manager kept beside a file (`controlm.xml~`, `jobs.cron.bak`): read, each
+# of its jobs was the original's DUPLICATE and the plan exited 5.
+KEPT_COPY = re.compile(r"(?:~|\.(?:bak|orig|old|swp|swo|rpmnew|rpmsave|rpmorig|dpkg-[a-z]+|ucf-[a-z]+))$",
+                       re.IGNORECASE)
+
+
+def left_out(name: str) -> bool:
+    """An entry of a folder of exports that is not read (and the plan names): a hidden one (`.git`,
+    an editor's files) or a kept copy."""
+    return name.startswith(".") or bool(KEPT_COPY.search(name))
+
+
 def _listing(folder: Path) -> tuple[str, ...]:
     """What a folder holds, by name: the key its recognition is kept under for a command (read once,
     not once a caller), and looked at again once an entry joins or leaves it."""
@@ -323,7 +335,7 @@ def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
 def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> frozenset[str]:
     found: set[str] = set()
     for name in listing:
-        if not name.startswith("."):
+        if not left_out(name):
             matches = recognised(folder / name, profiles)
             if len(matches) == 1:
                 found.add(matches[0])
@@ -413,7 +425,7 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[Entry, ...]:
 
 @functools.cache
 def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> tuple[Entry, ...]:
-    entries = sorted(folder / name for name in listing if not name.startswith("."))
+    entries = sorted(folder / name for name in listing if not left_out(name))
     found: list[tuple[str, Path]] = []
     unknown: list[Path] = []
     for entry in entries:
@@ -448,7 +460,7 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
         if own:  # with what it reads beside them (else those are its subfolders' companions, read by path)
             own |= {e for e, owners in claimed.items() if profile in owners}
             check_no_other_exports(own, profile, profiles, folder)
-            read[min(own)] = Entry(profile, folder, tuple(e.name for e in entries if e not in own),
+            read[min(own)] = Entry(profile, folder, tuple(name for name in listing if folder / name not in own),
                                    tuple(e.name for e in sorted(own)))
     return tuple(read[place] for place in sorted(read))
 
