@@ -315,6 +315,43 @@ def test_a_sub_workflow_that_cannot_be_laid_out_is_refused_naming_why() -> None:
     assert skipper[1]["command"].startswith(SWITCHED_OFF_PREFIX) and not json.loads(skipper[0]["__errors__"] or "[]")
 
 
+def test_two_sub_workflows_that_set_one_parameter_otherwise_are_refused(tmp_path: Path) -> None:
+    """Each sub-workflow ran with its own global parameters, under those of the workflow that ran it:
+    marts (y=one) runs refresh_cache (y=two), whose run there had one. Run beside marts as well, by
+    nightly itself, refresh_cache ran with two: one flow's parameters cannot say both, refused. The
+    parent's own value settles it (it is every run's)."""
+    records = json.loads(SUB_WORKFLOWS.read_text(encoding="utf-8"))
+    named = {r["workflowDefinition"]["name"]: r for r in records}
+    for name, value in (("marts", "one"), ("refresh_cache", "two")):
+        definition = named[name]["workflowDefinition"]
+        params = [*json.loads(definition["globalParams"]), {"prop": "y", "direct": "IN", "type": "VARCHAR",
+                                                             "value": value}]
+        definition["globalParams"], definition["globalParamList"] = json.dumps(params), params
+    path = tmp_path / "clash.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    nightly = by_flow(flows_of("dolphinscheduler", path))["nightly"]  # nested only: marts's value is both runs'
+    assert "__errors__" not in nightly or "PARAM_CONFLICT" not in nightly["__errors__"]
+    assert {"key": "y", "value": "one"} in json.loads(nightly["params"])
+    parent = named["nightly"]
+    beside = json.loads(json.dumps(parent["taskDefinitionList"][1]))  # run_marts, as a task running refresh_cache
+    beside.update(code=1500019, name="direct")
+    beside["taskParams"]["workflowDefinitionCode"] = 150003
+    parent["taskDefinitionList"].append(beside)
+    parent["workflowTaskRelationList"].append({"workflowDefinitionCode": 150001, "preTaskCode": 1500011,
+                                               "postTaskCode": 1500019})
+    path.write_text(json.dumps(records), encoding="utf-8")
+    nightly = by_flow(flows_of("dolphinscheduler", path))["nightly"]
+    refused = codes(nightly, "__errors__")["PARAM_CONFLICT"]
+    assert "y is 'one' in sub-workflow marts (run_marts) and 'two' in sub-workflow refresh_cache (direct)" in refused
+    params = [*json.loads(parent["workflowDefinition"]["globalParams"]),
+              {"prop": "y", "direct": "IN", "type": "VARCHAR", "value": "parent"}]
+    parent["workflowDefinition"]["globalParams"] = json.dumps(params)
+    path.write_text(json.dumps(records), encoding="utf-8")
+    nightly = by_flow(flows_of("dolphinscheduler", path))["nightly"]
+    assert "PARAM_CONFLICT" not in codes(nightly, "__errors__")  # the parent's value is every run's
+    assert {"key": "y", "value": "parent"} in json.loads(nightly["params"])
+
+
 def test_run_creates_the_flow_with_the_sub_workflows_tasks(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """End to end: nightly and the two workflows it runs (saved as manual flows) are created; the

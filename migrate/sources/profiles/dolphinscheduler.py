@@ -331,29 +331,47 @@ def _apply_alerts(flow: FlowRows, schedule: dict[str, Any]) -> None:
                                  "set who receives the flow's e-mail alerts in EnOS")
 
 
-def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any]]]) -> str:
+def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], tuple[str, ...]]]) -> str:
     """The workflow's global parameters, then those of the sub-workflows laid out in it that it
     does not set itself: DolphinScheduler gave a sub-workflow's run the parent's parameters over
-    its own (ProcessService.joinGlobalParams). `definitions`: (whose, definition), the workflow first."""
+    its own (ProcessService.joinGlobalParams), level by level. Two sub-workflows side by side (neither
+    runs the other) that set one name otherwise each ran with their own value: PARAM_CONFLICT.
+    `definitions`: (whose, definition, chain of workflow codes), the workflow first."""
     carried: list[dict[str, str]] = []
     outputs, expressions = [], []
-    for whose, definition in definitions:
+    set_by: dict[str, tuple[str, tuple[str, ...]]] = {}  # a sub-workflow's parameter -> whose, and its chain
+    clashes: list[str] = []
+    for whose, definition, chain in definitions:
+        owned = f"{whose}'s " if whose else ""
         raw = definition.get("globalParams")
         if raw in (None, "", "[]"):
             raw = definition.get("globalParamList")
-        for item in json_objects(raw, f"{whose}globalParams"):
+        for item in json_objects(raw, f"{owned}globalParams"):
             key = value_text(item.get("prop")).strip()
             if not key:
                 continue
             if value_text(item.get("direct") or "IN").upper() == "OUT":
-                outputs.append(f"{whose}{key}")
+                outputs.append(f"{owned}{key}")
                 continue
-            if any(pair["key"] == key for pair in carried):
-                continue  # the workflow's own (or an outer sub-workflow's) value is the one its run had
             value = value_text(item.get("value"))
+            known = next((pair for pair in carried if pair["key"] == key), None)
+            if known is not None:
+                # The workflow's own value is the one its sub-workflows' runs had; two sub-workflows that
+                # set one name otherwise each ran with its own, which one set of flow parameters cannot say.
+                first = set_by.get(key)
+                inside = first is not None and chain[:len(first[1])] == first[1]  # run by it: its value is theirs
+                if first is not None and not inside and known["value"] != value:
+                    clashes.append(f"{key} is {known['value']!r} in {first[0]} and {value!r} in {whose}")
+                continue
+            if whose:
+                set_by[key] = (whose, chain)
             if TIME_EXPRESSION.search(value):
                 expressions.append(f"{key}={value}")
             carried.append({"key": key, "value": value})
+    if clashes:
+        flow.fail("PARAM_CONFLICT", f"sub-workflows laid out in this flow set one parameter to different values "
+                                    f"({'; '.join(clashes)}): each ran with its own, and a flow has one set of "
+                                    "parameters; set it in the parent workflow, or rename it in one of them")
     if outputs:
         flow.warn("PARAM_NOT_CARRIED", f"output parameters {outputs} (direct OUT) are set by tasks at run time; "
                                        "a flow's parameters are inputs")
@@ -835,7 +853,9 @@ class Inlined:
     """The sub-workflows laid out in a flow: their definitions (for their parameters), in the order
     they were met, and the tasks that ran them (for those tasks' own settings)."""
 
-    definitions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # (whose, definition, the workflow codes from the flow's down to it): a sub-workflow's value of a
+    # parameter is that of the sub-workflows inside it too (DolphinScheduler joins them level by level).
+    definitions: list[tuple[str, dict[str, Any], tuple[str, ...]]] = field(default_factory=list)
     runners: list[Task] = field(default_factory=list)
 
 
@@ -907,7 +927,7 @@ def _sub_workflow_tasks(flow: FlowRows, record: dict[str, Any], export: Export, 
         raise Malformed(f"{whose}: {error}") from error
     flow.errors += [{**error, "message": f"{whose}: {error['message']}"} for error in own.errors]
     flow.warnings += [{**warning, "message": f"{whose}: {warning['message']}"} for warning in own.warnings]
-    inlined.definitions.append((f"{whose}'s ", definition))
+    inlined.definitions.append((whose, definition, stack))
     minutes = code_text(definition.get("timeout"))
     if minutes not in ("", "0"):
         flow.warn("TIMEOUT", f"DolphinScheduler timed {whose} out after {minutes} minute(s): not carried")
@@ -1003,7 +1023,7 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
                                       "laid out anew")
         for row in flow.tasks:
             row["x"] = row["y"] = ""
-    params = _global_params(flow, [("", definition), *inlined.definitions])
+    params = _global_params(flow, [("", definition, (code,)), *inlined.definitions])
     flow.cells.update(desc=value_text(definition.get("description")), active="0" if off else "1",
                       owners=value_text(definition.get("userName")), params=params)
 
