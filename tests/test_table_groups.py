@@ -253,3 +253,14 @@ def test_a_later_row_may_spell_the_flows_name_as_the_eye_reads_it(tmp_path: Path
             task_row("100", "7003", "7002", name="etl_sales ")]
     code, actions = plan(capsys, table(tmp_path, rows))
     assert code == 3 and actions["etl_sales"]["action"] == "valid", actions
+
+
+def test_two_tasks_of_one_name_are_refused_before_anything_is_sent(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # Planned valid, the flow's Import was then refused (62102, two tasks named so) and the run failed
+    # it; a flow that exists is bound to its tasks by name, which could not tell the two apart.
+    rows = [task_row("100", "7001"), task_row("100", "7002", "7001")]
+    rows[1]["task_name"] = "t7001"
+    code, actions = plan(capsys, table(tmp_path, rows))
+    assert code == 5 and codes(actions["etl_sales"]) == ["TASK_NAME_REPEATED"], actions
+    assert "tasks 7001 and 7002 are both named 't7001'" in actions["etl_sales"]["errors"][0]["message"]

@@ -817,6 +817,7 @@ def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSetti
     ]
     draft.commands = {task_id: t.command for t, task_id in zip(tasks, ids, strict=True) if t.command}
     _task_settings(draft, tasks)
+    _one_task_a_name(draft, tasks)
     gap = f"{draft.body.get('cycle', 'D')}0"
     draft.body["relations"] = [
         {"cycleGap": gap, "source": source, "target": target, "rerun": settings.tasks.rerun}
@@ -825,6 +826,19 @@ def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSetti
     if upstream_flows:
         roots = [node for node, t in zip(nodes, tasks, strict=True) if not t.upstream]
         _add_upstream_flows(draft, upstream_flows, roots)
+
+
+def _one_task_a_name(draft: FlowDraft, tasks: list[_TaskRow]) -> None:
+    """Two tasks of one name: Import refuses the flow (62102), and a flow that exists is bound to its
+    tasks by name, which could not tell them apart. Refused here, before anything is sent."""
+    seen: dict[str, str] = {}
+    for index, task in enumerate(tasks):
+        if task.name in seen:
+            draft.fail(f"tasks[{index}].taskName", task.name, f"TASK_NAME_REPEATED: tasks {seen[task.name]} and "
+                       f"{task.task_id} are both named {task.name!r}; a flow's tasks need names of their own",
+                       code="TASK_NAME_REPEATED")
+        else:
+            seen[task.name] = task.task_id
 
 
 def _one_task(draft: FlowDraft, task: _TaskRow) -> None:
