@@ -544,6 +544,20 @@ def test_a_job_forced_on_ok_runs_after_the_one_that_forces_it(tmp_path: Path) ->
     assert said.count("DOFORCEJOB") == 2
 
 
+def test_a_job_forced_on_ok_and_ordered_on_its_own_days_too_is_refused(tmp_path: Path) -> None:
+    # NEXT, ordered every day and waiting on nothing, ran at New Day, and again when FIRST forced it:
+    # saved as a task after FIRST, its own run was gone without a word.
+    force = element("ON", {"STMT": "*", "CODE": "OK"},
+                    element("DOFORCEJOB", {"TABLE_NAME": "F", "NAME": "NEXT", "ODATE": "ODAT", "REMOTE": "N"}))
+    rows = one(tmp_path, folder("F", job("FIRST", force, DAYS="ALL", TIMEFROM="0200"), job("NEXT", DAYS="ALL")))
+    refused = notes(rows[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]
+    assert "job NEXT is ordered on its own days, and forced too when job FIRST ends OK: Control-M ran it twice" \
+        in refused
+    waits = one(tmp_path, folder("F", job("FIRST", force, cond("OUT", "F-OK"), DAYS="ALL", TIMEFROM="0200"),
+                                 job("NEXT", cond("IN", "F-OK"), DAYS="ALL")))  # its own order after FIRST: twice too
+    assert "TASK_SCHEDULE_DIFFERS" in notes(waits[0], "__errors__")
+
+
 def test_another_condition_deleted_is_named(tmp_path: Path) -> None:
     rows = one(tmp_path, folder("F", job("A", cond("OUT", "OTHER-FOLDER-READY", sign="-"), DAYS="ALL",
                                          TIMEFROM="0100")))

@@ -142,11 +142,19 @@ def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...]) 
     """A job after the first ones runs on every run of the flow: it must be ordered on the same days."""
     if not job.upstream:
         return
+    forced = [task for task, code in job.forced_by if code.upper() in OK_CODES]
     if job.rules is None:
-        if any(code.upper() in OK_CODES for _, code in job.forced_by):
+        if forced:
             return
         raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} has no scheduling criteria (ordered by hand, or "
                                                  "forced on another outcome), and the flow runs it on every run")
+    if forced:
+        # Ordered on its own days too: Control-M ran that order (at once, or when its conditions came)
+        # and the forced one, a second run; a flow's task runs once a run of the flow.
+        by = next((other.name for other in folder.jobs if other.task_id == forced[0]), f"task {forced[0]}")
+        raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is ordered on its own days, and forced too when "
+                                                 f"job {by} ends OK: Control-M ran it twice (its own order and the "
+                                                 "forced one), a flow's task runs once a run")
     if job.rules is not root_rules and set(job.rules) != set(root_rules):
         raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is ordered on "
                                                  f"{' + '.join(r.text() for r in job.rules)} and the first jobs on "
