@@ -526,7 +526,13 @@ def test_a_listing_without_its_last_page_is_refused(tmp_path: Path, capsys: pyte
     write_json(export, "rules-1.json", {"Rules": rules[:2], "NextToken": "AAAAAQ=="})
     code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code == 1 and "rules-1.json is a page of `aws events list-rules` that ends with NextToken 'AAAAAQ=='" in err
-    assert "the rules of the pages after it are missing" in err
+    assert "the rules of the pages after it are missing" in err and "(rules of event bus default)" in err
+    # another bus's whole listing beside it (the CLI lists one bus a call) does not end this one's
+    write_json(export, "rules-custom.json", {"Rules": [{**rules[0], "Name": "c", "Arn": f"{RULE_ARN}/custom/c",
+                                                        "EventBusName": "custom"}]})
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 1 and "(rules of event bus default)" in err, err
+    (export / "rules-custom.json").unlink()
     write_json(export, "rules-2.json", {"Rules": rules[2:]})  # the last page: no NextToken
     code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code == 3 and planned["flows_found"] == 4

@@ -177,12 +177,12 @@ def _merged(settings: SourceSettings) -> list[Found]:
     by_name: dict[tuple[str, str, str], str] = {}  # (kind, group or bus, name) -> key
     targets: dict[tuple[str, str], tuple[list[Any], str]] = {}  # (bus, rule) -> (targets, place)
     target_duplicates: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    pages: dict[str, list[tuple[str, str]]] = {"Rules": [], "Schedules": []}  # listing -> (place, NextToken)
+    pages: dict[str, list[tuple[str, str]]] = {}  # listing (one bus's rules, the schedules) -> (place, NextToken)
     files = json_files(settings)
     for path in files:
         document = read_json_file(path, settings.encoding)
         for listing, place, token in _pages(document, path.name):
-            pages[listing].append((place, token))
+            pages.setdefault(listing, []).append((place, token))
         entries = list(_entries(document, path.name))
         if not entries and not any(_pages(document, path.name)) and len(files) > 1:
             # A folder's (or a glob's) other JSON file: another scheduler's export, a failed answer.
@@ -210,15 +210,19 @@ LISTING_COMMANDS = {"Rules": "aws events list-rules", "Schedules": "aws schedule
 
 
 def _pages(document: Any, where: str) -> Iterator[tuple[str, str, str]]:
-    """Each list-rules or list-schedules answer of the document: (its list's key, its place, its
-    NextToken or "" when it is the last page)."""
+    """Each list-rules or list-schedules answer of the document: (its listing, its place, its
+    NextToken or "" when it is the last page). A list-rules listing is one event bus's (the CLI
+    lists one bus a call): its pages are told apart by their rules' bus."""
     answers = document if isinstance(document, list) else [document]
     for number, answer in enumerate(answers):
         if isinstance(answer, dict):
             for listing in LISTING_COMMANDS:
                 if isinstance(answer.get(listing), list):
                     place = where if answers is not document else f"{where}[{number}]"
-                    yield listing, place, str(answer.get("NextToken") or "")
+                    buses = sorted({_bus_name(item.get("EventBusName")) for item in answer[listing]
+                                    if isinstance(item, dict)}) if listing == "Rules" else []
+                    named = f"{listing} of event bus {', '.join(buses)}" if buses else listing
+                    yield named, place, str(answer.get("NextToken") or "")
 
 
 def _check_last_pages(settings: SourceSettings, pages: dict[str, list[tuple[str, str]]]) -> None:
@@ -229,12 +233,13 @@ def _check_last_pages(settings: SourceSettings, pages: dict[str, list[tuple[str,
     for listing, found in pages.items():
         if found and all(token for _, token in found):
             place, token = found[-1]
+            command = LISTING_COMMANDS[listing.split()[0]]
             raise SourceError(
-                f"{settings.path}: {place} is a page of `{LISTING_COMMANDS[listing]}` that ends with NextToken "
-                f"{token!r}, and no page of it in the export is the last (every one has a NextToken): the "
-                f"{listing.lower()} of the pages after it are missing. Export the whole listing (without "
-                f"--max-items the AWS CLI reads every page itself), or add the pages that follow "
-                f"(`{LISTING_COMMANDS[listing]} --starting-token TOKEN`)")
+                f"{settings.path}: {place} is a page of `{command}` that ends with NextToken {token!r}, and no "
+                f"page of its listing ({listing.lower()}) in the export is the last (every one has a NextToken): "
+                f"the {listing.split()[0].lower()} of the pages after it are missing. Export the whole listing "
+                "(without --max-items the AWS CLI reads every page itself), or add the pages that follow "
+                f"(`{command} --starting-token TOKEN`)")
 
 
 def _add(found: dict[str, Found], by_name: dict[tuple[str, str, str], str], entry: Entry) -> None:
