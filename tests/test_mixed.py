@@ -533,6 +533,28 @@ def test_hidden_entries_of_the_folder_are_named_in_the_plan(tmp_path: Path, caps
     assert "DUPLICATE" not in plan["invalid_by_reason"], plan["invalid_by_reason"]
 
 
+def test_two_copies_of_one_crontab_are_duplicates_and_a_link_to_one_is_read_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # alice.cron and a copy bob.cron gave one flow of both files' rows, refused as a graph with a node
+    # twice ("nodeId 't_1' appears more than once"); a link beside its file, the same.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "alice.cron")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "bob.cron")
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    duplicates = [flow for flow in plan["invalid_flows"] if flow["errors"][0]["code"] == "DUPLICATE"]
+    assert plan["invalid_by_reason"]["DUPLICATE"] == plan["convertible"] == len(duplicates), plan["invalid_by_reason"]
+    assert all("(alice.cron; this row: bob.cron): two exports of one format meet" in flow["errors"][0]["message"]
+               for flow in duplicates), duplicates
+    assert "GRAPH" not in json.dumps(plan["invalid_by_reason"]) and "appears more than once" not in json.dumps(plan)
+    (folder / "bob.cron").unlink()
+    (folder / "alice-link.cron").symlink_to(folder / "alice.cron")
+    plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
+    assert "DUPLICATE" not in plan["invalid_by_reason"], plan["invalid_by_reason"]
+    assert [Path(span["path"]).name for span in plan["sources"]] == ["alice.cron"]
+    assert "links to entries of the folder are read once, as those entries: alice-link.cron" in plan["notes"]
+
+
 def test_a_folder_of_azkaban_projects_named_so_is_read_project_by_project(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # `profile = "azkaban"` over a folder of projects read it as one project named after the folder:

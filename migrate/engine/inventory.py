@@ -52,7 +52,7 @@ from migrate.schedule.proof import (
 )
 from migrate.schedule.words import in_words
 from migrate.service.model import FieldError
-from migrate.sources.detect import left_out
+from migrate.sources.detect import left_out, links_to_entries
 from migrate.sources.mixed import MixedRows, Span, formats_in
 from migrate.sources.profiles import Row, expanded_rows, rows_in
 
@@ -469,7 +469,10 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
     if isinstance(rows, MixedRows):  # a folder of several formats: which rows each entry gave
         result.sources = rows.spans
         result.profile = "mixed: " + ", ".join(sorted(formats_in(settings.source, rows.profiles)))
-        if unread := sorted(entry.name for entry in settings.source.path.iterdir() if left_out(entry.name)):
+        unread = sorted(entry.name for entry in settings.source.path.iterdir() if left_out(entry.name))
+        if twice := links_to_entries(settings.source.path):
+            result.notes.append(f"links to entries of the folder are read once, as those entries: {', '.join(twice)}")
+        if unread:
             # Not read (a .git folder, an editor's files, a kept copy), but never without a word: one may be an export.
             more = f" and {len(unread) - 10} more" if len(unread) > 10 else ""
             result.notes.append(f"hidden entries and kept copies (`~`, `.bak`, `.orig` …) of the folder are not read: "

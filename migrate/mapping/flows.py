@@ -48,7 +48,7 @@ from migrate.service.model import (
     field_errors,
     payload_sha256,
 )
-from migrate.sources.mixed import PROFILE_COLUMN
+from migrate.sources.mixed import ENTRY_COLUMN, PROFILE_COLUMN
 from migrate.sources.readers import SourceRow
 
 LIST_SEPARATORS = re.compile(r"[;,\s]+")
@@ -1076,8 +1076,9 @@ def draft_flows(rows: Iterable[SourceRow], settings: Settings) -> Iterator[FlowD
             if last is not None:
                 last.keyless(row, mapping.flow_key)
                 continue
-        # A folder of several formats: two formats may use one key, and they are two flows.
-        key = f"{row.cells.get(PROFILE_COLUMN, '')}\x1f{shared}" if plan_of is not None else shared
+        # A folder of several exports: two may use one key (two formats, two copies of one crontab), and
+        # they are two flows (one target twice: a DUPLICATE, named with both files), never one of both's tasks.
+        key = f"{row.cells.get(ENTRY_COLUMN, '')}\x1f{shared}" if plan_of is not None else shared
         if mapping.contiguous_groups and grouped and key not in grouped:
             for done in grouped.values():  # the previous flow is complete
                 _finish_graph(done.draft, done.tasks, mapping)

@@ -302,6 +302,22 @@ def left_out(name: str) -> bool:
     return name.startswith(".") or bool(KEPT_COPY.search(name))
 
 
+def links_to_entries(folder: Path, listing: tuple[str, ...] | None = None) -> list[str]:
+    """The entries of a folder that are links to another entry of it (`alice-link.cron -> alice.cron`):
+    read once, as the entry itself (read twice, each of its jobs was a DUPLICATE of itself)."""
+    names = [name for name in (listing if listing is not None else _listing(folder)) if not left_out(name)]
+    real = {name: os.path.realpath(folder / name) for name in names}
+    plain = {real[name] for name in names if not (folder / name).is_symlink()}
+    kept: set[str] = set()
+    twice = []
+    for name in names:
+        if (folder / name).is_symlink() and (real[name] in plain or real[name] in kept):
+            twice.append(name)
+        elif (folder / name).is_symlink():
+            kept.add(real[name])  # the first link to a target outside the folder is read
+    return twice
+
+
 def _listing(folder: Path) -> tuple[str, ...]:
     """What a folder holds, by name: the key its recognition is kept under for a command (read once,
     not once a caller), and looked at again once an entry joins or leaves it."""
@@ -425,7 +441,8 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[Entry, ...]:
 
 @functools.cache
 def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> tuple[Entry, ...]:
-    entries = sorted(folder / name for name in listing if not left_out(name))
+    twice = set(links_to_entries(folder, listing))
+    entries = sorted(folder / name for name in listing if not left_out(name) and name not in twice)
     found: list[tuple[str, Path]] = []
     unknown: list[Path] = []
     for entry in entries:

@@ -21,6 +21,7 @@ from migrate.sources.readers import SourceRow
 
 LABEL_ENTRIES = 20  # the entries a Sources table names of those read together
 PROFILE_COLUMN = "__profile__"  # the format a row was read as: the mapping takes its dialect and identity scope
+ENTRY_COLUMN = "__entry__"  # the entry of the folder it came from: rows of two exports are never one flow
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class MixedRows:
 
         known = registry()
         number = 0
-        for entry in mixed_entries(self.source.path, self.profiles):
+        for place, entry in enumerate(mixed_entries(self.source.path, self.profiles)):
             name = entry.profile
             first = number + 1
             entry_source = self.source.model_copy(update={
@@ -72,7 +73,7 @@ class MixedRows:
                 # The entry's own numbers (a crontab's lines) past the entries before it, so
                 # that a row's place in its file is its number less the span's first plus one.
                 number = max(number + 1, base + row.number)
-                yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name})
+                yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name, ENTRY_COLUMN: str(place)})
             self.spans.append(Span(name, entry.path, first, number, entry.together))
 
 
