@@ -75,6 +75,32 @@ def test_a_schedule_without_release_state_is_not_assumed_online(tmp_path: Path) 
     assert row["active"] == "0" and "does not say whether the schedule is online" in codes(row)["INACTIVE_SOURCE"]
 
 
+def test_a_schedule_starting_later_in_its_first_day_or_ending_soon_is_said_and_left_unchecked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A schedule from 12:00 on a day ahead: the flow's startTime is that day, and it fires at 02:30
+    too, a run DolphinScheduler never made (the proof said `equivalent`, comparing from midnight);
+    one ending inside the compared span was `equivalent` too."""
+    ahead = (datetime.now() + timedelta(days=30)).date()
+    export = json.loads((FIXTURES / "states.json").read_text(encoding="utf-8"))[:1]
+    export[0]["schedule"].update(crontab="0 30 2 * * ? *", startTime=f"{ahead} 12:00:00",
+                                 endTime="2124-06-01 00:00:00")
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))
+    (action,) = inventory["actions"]
+    assert code == 3 and action["proof"]["verdict"] == "unchecked"  # a warning: the flow is saved
+    assert "inside the flow's first day" in action["proof"]["reason"]
+    (first_day,) = [w["message"] for w in action["warnings"] if w["code"] == "FIRST_DAY"]
+    assert f"the source begins at {ahead} 12:00:00; the flow starts on {ahead}" in first_day and "at 02:30:00" in first_day
+    export[0]["schedule"].update(startTime="2024-01-01 12:00:00", endTime=f"{ahead} 00:00:00")
+    path.write_text(json.dumps(export), encoding="utf-8")
+    code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))
+    (action,) = inventory["actions"]
+    assert code == 3 and action["proof"]["verdict"] == "unchecked"
+    assert f"stops firing after {ahead}" in action["proof"]["reason"]
+    assert "FIRST_DAY" not in [w["code"] for w in action["warnings"]]  # begun long ago
+
+
 def test_plan_counts_the_inactive_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan_json(capsys, ds_config(tmp_path, FIXTURES / "states.json"))
     assert code == 5 and inventory["flows_found"] == 5 and inventory["convertible"] == 4

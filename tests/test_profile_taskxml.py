@@ -460,6 +460,24 @@ def test_triggers_whose_union_is_one_schedule_are_merged_and_proved(
     assert code == 5 and planned["warnings_by_code"]["TRIGGERS_MERGED"] == 2
 
 
+def test_a_trigger_starting_later_in_its_first_day_says_the_flow_fires_earlier_that_day(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every hour from 13:10 on a day ahead: the flow starts that day at midnight, so it fires at 00:10
+    … 12:10 as well (the proof said its start date kept it from firing before then)."""
+    ahead = (datetime.now() + timedelta(days=40)).date()
+    hourly = (f"<TimeTrigger><StartBoundary>{ahead}T13:10:00Z</StartBoundary><Repetition><Interval>PT1H"
+              "</Interval></Repetition></TimeTrigger>")
+    daily = DAILY.replace("2024-03-01T06:00:00", f"{ahead}T06:00:00Z")  # its first fire is its start: nothing said
+    path = tmp_path / "tasks.xml"
+    path.write_text(tasks_export({"\\Hourly": hourly, "\\Daily": daily}), encoding="utf-16")
+    _, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    actions = {a["source_key"]: a for a in planned["actions"]}
+    (said,) = [w["message"] for w in actions["\\Hourly"]["warnings"] if w["code"] == "FIRST_DAY"]
+    assert f"the source begins at {ahead} 13:10:00" in said and "at 00:10:00, 01:10:00" in said
+    assert actions["\\Hourly"]["proof"]["verdict"] == "unchecked"
+    assert "FIRST_DAY" not in [w["code"] for w in actions["\\Daily"].get("warnings", [])]
+
+
 # -- real exports: a StartBoundary set from the clock ------------------------------------------------------
 
 def test_a_start_with_a_fraction_of_a_second_is_taken_at_the_whole_second_and_named(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import json
 import re
 import string
@@ -36,7 +37,7 @@ from migrate.schedule.proof import (
     prove,
     unchecked,
 )
-from migrate.schedule.quartz import parse_quartz
+from migrate.schedule.quartz import QuartzError, parse_quartz
 from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
 from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH
 from migrate.service.model import (
@@ -592,6 +593,15 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
+    if early := _fires_before_the_source_starts(draft, cells.get("source_start", ""), plan, zone, freqs):
+        draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs), "message": (
+            f"the source begins at {early[0]}; the flow starts on {draft.body.get('startTime')} (a day, not a time), "
+            f"and fires that day before then too, at {', '.join(early[1:])}: give the flow the next day as its "
+            "start if those runs must not happen")})
+        draft.proof = {**unchecked(f"the source starts at {early[0]}, inside the flow's first day: the flow fires "
+                                   "earlier that day (FIRST_DAY), a difference of its start, not of its schedule"
+                                   ).as_json(), "schedule": source, "grammar": grammar}
+        return
     if (ends := _ends_inside(cells.get("source_end", ""), plan)) is not None:
         draft.proof = {**unchecked(f"the source stops firing after {ends} (END_DATE), inside the compared span: "
                                    "a flow has no end date, so a comparison would show that, not the schedule"
@@ -614,6 +624,38 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
               'timezone_shift = "approximate"') if drifts else ""
     draft.fail("freq", raw, f"{NOT_EQUIVALENT}: {' + '.join(freqs)} does not fire when {source!r} did: "
                             f"{proof.sentence()}{opt_in}", code=NOT_EQUIVALENT)
+
+
+def _fires_before_the_source_starts(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
+                                    freqs: tuple[str, ...]) -> list[str]:
+    """A source that starts at a time of day (a profile's `source_start`: DolphinScheduler's
+    startTime, a Windows trigger's start) on the flow's first day, still ahead: the flow starts at
+    that day's midnight, so it also fires before the source's first time. [the start, the early
+    fires (at most five), as wall-clock times in the service's zone]; [] when none or it has begun."""
+    try:
+        written = datetime.fromisoformat(text.strip().replace("Z", "+00:00")) if text.strip() else None
+    except ValueError:
+        return []
+    service = ZoneInfo(plan.target_zone or zone or "UTC")
+    flow_start = _flow_start(draft.body.get("startTime"), plan.target_zone or zone)
+    if written is None or flow_start is None:
+        return []
+    begins = (written if written.tzinfo else written.replace(tzinfo=ZoneInfo(zone or "UTC"))).astimezone(UTC)
+    if begins <= flow_start or begins < plan.proof_from:
+        return []
+    early = []
+    for freq in freqs:
+        try:
+            fires = parse_quartz(freq).fire_times(flow_start.astimezone(service).replace(tzinfo=None)
+                                                  - timedelta(seconds=1))
+        except QuartzError:
+            return []
+        for fire in itertools.islice(fires, 6):
+            if fire.replace(tzinfo=service).astimezone(UTC) >= begins:
+                break
+            early.append(fire)
+    return [f"{begins.astimezone(service):%Y-%m-%d %H:%M:%S}", *(f"{fire:%H:%M:%S}" for fire in sorted(early)[:5])] \
+        if early else []
 
 
 def _ends_inside(text: str, plan: FieldPlan) -> str | None:

@@ -288,7 +288,9 @@ def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[s
                                       "malformed (a workflow with no schedule has no schedule object at all); "
                                       "export the workflow again or give the schedule its crontab")
     start = value_text(schedule.get("startTime"))
-    flow.cells.update(start=start, start_date=start[:10], timezone=value_text(schedule.get("timezoneId")).strip())
+    # start_date is the flow's startTime (a day); source_start tells the proof the time the schedule begins.
+    flow.cells.update(start=start, start_date=start[:10], source_start=start,
+                      timezone=value_text(schedule.get("timezoneId")).strip())
     if flow.schedule and not flow.cells["timezone"]:  # as Rundeck's and systemd's: the zone is assumed, so it is said
         flow.warn("HOST_TIMEZONE", "the schedule names no timezoneId (1.x and early 2.x exports never do): "
                                    "DolphinScheduler fired it in its server's zone, which the export does not say; "
@@ -307,6 +309,7 @@ def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[s
         off.append(passed_phrase("the schedule's endTime", end_text))
     elif end is not None and end.date() - today() < END_HORIZON:
         flow.warn("SCHEDULE_ENDS", ends_sentence("the schedule's endTime", end_text))
+        flow.cells["source_end"] = end.date().isoformat()  # the proof compares no span past it
     _apply_alerts(flow, schedule)
     return off
 

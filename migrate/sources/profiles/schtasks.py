@@ -318,6 +318,13 @@ PROOF_COLUMNS = ("Schedule Type", "Start Time", "Days", "Months", "Repeat: Every
                  "Repeat: Until: Duration")
 
 
+def _first_start(triggers: pd.DataFrame, order: DateOrder) -> str:
+    """When the first trigger begins: its Start Date and Start Time as an ISO date-time ("" unread)."""
+    starts = [f"{day}T{clock_24h(str(trigger.get('Start Time', '')))}" for _, trigger in triggers.iterrows()
+              if (day := _date_or_blank(str(trigger.get("Start Date", "")), order))]
+    return min(starts, default="")
+
+
 def _date_or_blank(written: str, order: DateOrder) -> str:
     """A trigger's date as ISO, "" when it has none or it cannot be read (the flow's own reading of
     the first trigger's reports that)."""
@@ -402,6 +409,7 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
             flow.fail(error.code, f"Start Date: {error}")
             start_date = ""
         start_date = flow.cells.get("start_date") or start_date  # several triggers merged: the earliest
+        flow.cells["source_start"] = _first_start(triggers, order)  # the time it begins (the proof's FIRST_DAY)
         comment = str(first.get("Comment", "")).strip()
         flow.cells.update(owners=str(first.get("Run As User", "")), start_date=start_date,
                           desc="" if comment.casefold() in NOT_APPLICABLE else comment)

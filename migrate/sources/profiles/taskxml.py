@@ -430,6 +430,7 @@ def _schedule(flow: FlowRows, task: Element) -> None:
                                    "zone, which the export does not say; set [mapping] source_timezone to it, else the "
                                    "schedule is taken to be in the service's zone")
     flow.cells["start_date"] = first.start[:10]
+    flow.cells["source_start"] = first.start  # the time it begins on that day (the proof's FIRST_DAY)
     ends = [r.end for r in results if r.end]
     if ends:
         try:
