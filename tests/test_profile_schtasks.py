@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +304,38 @@ def test_a_task_made_with_sc_minute_or_hourly_repeats_from_its_start(
     assert "stops at 87600 Hour(s), 0 Minute(s) from its start" in refused["\\Ops\\bounded"]
     assert "does not divide a day" in refused["\\Ops\\seven"]
     assert code == 5
+
+
+def test_a_repetition_until_a_time_of_day_is_its_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`schtasks /create /sc daily /st 09:00 /ri 60 /et 17:00`: every hour until 5:00 PM (Repeat: Until:
+    Time, no Duration). The end time was left out: the freq fired at 09:00 only, and the proof refused it."""
+    nightly = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    daily = '"Daily ","2:30:00 AM","1/13/2025","N/A","Every 1 day(s)","N/A","Disabled","Disabled","Disabled"'
+    path = _export(tmp_path, nightly.replace(daily, '"Daily ","9:00:00 AM","1/13/2025","N/A","Every 1 day(s)","N/A",'
+                                                    '"1 Hour(s), 0 Minute(s)","5:00:00 PM","Disabled"'))
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, source_lines='encoding = "utf-8-sig"',
+                                    target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"')
+    (action,) = planned["actions"]
+    assert code == 3 and action["freq"] == "0 0 9-16 * * ? *" and action["proof"]["verdict"] == "equivalent", action
+
+
+def test_a_task_run_once_ahead_is_that_instant_with_its_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`One Time Only` on a date ahead: saved as a manual flow, inactive, it never ran (the taskxml profile
+    carried the same task). It fires once, at that instant; one that has passed has nothing to schedule."""
+    nightly = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    daily = '"Daily ","2:30:00 AM","1/13/2025","N/A","Every 1 day(s)","N/A","Disabled","Disabled","Disabled"'
+    day = date.today() + timedelta(days=60)
+    once = f'"One Time Only","5:00:00 AM","{day.month}/{day.day}/{day.year}","N/A","N/A","N/A","Disabled","Disabled",' \
+           '"Disabled"'
+    path = _export(tmp_path, nightly.replace(daily, once),
+                   nightly.replace("\\Backups\\nightly", "\\Ops\\gone").replace(daily, once.replace(
+                       f"/{day.year}", "/2020")))
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, source_lines='encoding = "utf-8-sig"',
+                                    target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"')
+    ahead = next(a for a in planned["actions"] if a["source_key"] == "\\Backups\\nightly")
+    assert ahead["freq"] == f"0 0 5 {day.day} {day.month} ? {day.year}", ahead
+    assert ahead["proof"]["verdict"] == "equivalent" and ahead["proof"]["fires"] == 1, ahead["proof"]
+    assert planned["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1} and code == 5  # the one that has passed
 
 
 def _nightly(command: str) -> str:

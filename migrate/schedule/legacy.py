@@ -125,6 +125,22 @@ def _minutes(text: str) -> int | None:
     return int(match[1]) * 60 + int(match[2]) if match else None
 
 
+def _until(trigger: dict[str, str], at: datetime) -> int | None:
+    """`Repeat: Until: Time` (a clock time the same day, as schtasks /create /et writes it) as the
+    repetition's duration in minutes from the start; None when none is written."""
+    until = trigger.get("Repeat: Until: Time", "").strip()
+    if until.lower() in ("", "none", "n/a", "disabled"):
+        return None
+    try:
+        stop = datetime.strptime(until, "%H:%M:%S")
+    except ValueError:
+        raise Rejection(INVALID_SYNTAX, f"Repeat: Until: Time {until!r} is not HH:MM:SS") from None
+    minutes = (stop.hour * 60 + stop.minute) - (at.hour * 60 + at.minute)
+    if minutes <= 0:
+        raise Rejection(UNSUPPORTED_INTERVAL, f"Repeat: Until: Time {until} is not after the start {at:%H:%M}")
+    return minutes
+
+
 def _repeated_once(trigger: dict[str, str], source: str) -> Converted:
     """`schtasks /create /sc minute|hourly` (listed as `One Time Only, Minute` or `, Hourly`): one
     start, repeated every interval for ever. Its phase is the start's time of day when the interval
@@ -199,7 +215,7 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
     step = _minutes(trigger.get("Repeat: Every", ""))
     if not step:
         return to_quartz(str(at.second), str(at.minute), str(at.hour), day_pair, month, "*", source)
-    duration = _minutes(trigger.get("Repeat: Until: Duration", "")) or 0
+    duration = _minutes(trigger.get("Repeat: Until: Duration", "")) or _until(trigger, at) or 0
     start = at.hour * 60 + at.minute
     fires = [start + i * step for i in range(max(1, -(-duration // step)))]
     said = "the repetition is taken to stop before its duration ends"

@@ -31,13 +31,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
 from migrate.config import SourceSettings
 from migrate.schedule.legacy import convert_windows
 from migrate.schedule.result import NO_TIME_SCHEDULE, Rejection
+from migrate.schedule.taskxml import Trigger, convert_trigger
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.schtasks_headers import HEADERS
@@ -283,8 +284,9 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: Da
     for number, (_, trigger) in enumerate(triggers.iterrows(), start=1):
         fields = {str(k): str(v) for k, v in trigger.items()}
         fields["Start Time"] = clock_24h(fields.get("Start Time", ""))
+        fields["Repeat: Until: Time"] = clock_24h(fields.get("Repeat: Until: Time", ""))
         try:
-            schedules.append(convert_windows(fields).freq)
+            schedules.append(_once_ahead(fields, order) or convert_windows(fields).freq)
             dated.append((schedules[-1], "", _date_or_blank(fields.get("Start Date", ""), order),
                           _date_or_blank(fields.get("End Date", ""), order)))
         except Rejection as rejection:
@@ -316,6 +318,20 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: Da
 # start time (on a 24-hour clock).
 PROOF_COLUMNS = ("Schedule Type", "Start Time", "Days", "Months", "Repeat: Every", "Repeat: Until: Time",
                  "Repeat: Until: Duration")
+
+
+def _once_ahead(fields: dict[str, str], order: DateOrder) -> str:
+    """A `One Time Only` trigger still ahead, as the taskxml profile carries a TimeTrigger: that
+    instant, with its year (ONE_TIME); "" for any other trigger, or one that has passed (it never
+    fires again: no time schedule)."""
+    if fields.get("Schedule Type", "").strip().lower() != "one time only":
+        return ""
+    day = _date_or_blank(fields.get("Start Date", ""), order)
+    try:
+        start = datetime.fromisoformat(f"{day}T{fields.get('Start Time', '').strip()}") if day else None
+        return convert_trigger(Trigger("TimeTrigger", start), datetime.now()).freq if start else ""
+    except (ValueError, Rejection):
+        return ""
 
 
 def _first_start(triggers: pd.DataFrame, order: DateOrder) -> str:
