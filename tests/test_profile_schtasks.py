@@ -338,6 +338,16 @@ def test_a_task_run_once_ahead_is_that_instant_with_its_year(tmp_path: Path, cap
     assert planned["invalid_by_reason"] == {"NO_TIME_SCHEDULE": 1} and code == 5  # the one that has passed
 
 
+def test_a_command_with_doubled_quotes_is_named(tmp_path: Path) -> None:
+    # Re-saved by a CSV writer, `-Command "Get-ChildItem"` reads `-Command ""Get-ChildItem""`: another
+    # command line, carried without a word. schtasks itself escapes nothing, so it cannot be undone: named.
+    path = _export(tmp_path, _nightly('powershell.exe -Command ""Get-ChildItem C:\\logs""'))
+    settings = SourceSettings(path=path, profile="schtasks", encoding="utf-8-sig")
+    (flow,) = [standard_cells(row) for row in registry()["schtasks"].read(settings)]
+    assert flow["command"] == 'powershell.exe -Command ""Get-ChildItem C:\\logs""'
+    assert "QUOTES_DOUBLED" in codes(flow["__warnings__"]) and "Export-Csv" in messages(flow["__warnings__"])
+
+
 def _nightly(command: str) -> str:
     """The fixture's nightly row, its Task To Run as schtasks writes it: quoted, nothing escaped."""
     row = (FIXTURES / "en-US.csv").read_text(encoding="utf-8-sig").splitlines()[1]

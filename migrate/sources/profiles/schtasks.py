@@ -431,7 +431,12 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
                           desc="" if comment.casefold() in NOT_APPLICABLE else comment)
         _end_date(flow, first, order)
         _not_carried(flow, first)
-        flow.tasks = [{"task_id": "1", "task_name": name, "command": str(first.get("Task To Run", ""))}]
+        command = str(first.get("Task To Run", ""))
+        if '""' in command:  # schtasks escapes nothing; a CSV writer that saved the file again doubled each quote
+            flow.warn("QUOTES_DOUBLED", f"the command {command!r} holds \"\": schtasks writes quotes as they are, so "
+                                        "it ran so, unless the file was saved again by Excel, PowerShell's Export-Csv "
+                                        "or another CSV writer, which write each \" as \"\": check the command")
+        flow.tasks = [{"task_id": "1", "task_name": name, "command": command}]
         yield flow
     for task_name, why in malformed.items():  # tasks none of whose rows could be read
         flow = FlowRows(key=task_name or "a row with no task name",
