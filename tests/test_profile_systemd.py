@@ -661,3 +661,15 @@ def test_two_times_in_one_minute_list_are_fired_as_systemd_does_and_said(tmp_pat
     assert "CALENDAR_READING" in codes(apt["__warnings__"]) and "CALENDAR_READING" not in codes(plain["__warnings__"])
     said = messages(apt["__warnings__"])
     assert "06:00 and 06:18" in said and "write 6,18:00" in said, said
+
+
+def test_a_hidden_folder_of_old_units_is_not_read(tmp_path: Path) -> None:
+    """`host1/.old/` holding last year's copies of the units: systemd reads no file or folder whose name
+    starts with a dot (hidden_or_backup_file), and neither does the profile (they were more flows)."""
+    host = tmp_path / "host1"
+    shutil.copytree(EXAMPLE, host, symlinks=True)
+    (host / ".old").mkdir()
+    for unit in EXAMPLE.glob("*.timer"):
+        shutil.copy(unit, host / ".old" / unit.name)
+    keys = set(flows_of(host))
+    assert keys and not any(".old" in key for key in keys), keys

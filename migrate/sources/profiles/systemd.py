@@ -165,7 +165,7 @@ def _host_and_folder(folder: str) -> tuple[str, int]:
 
 def _read_folder(root: Path, settings: SourceSettings) -> Export:
     export = Export()
-    for path in tree_files(root, hidden=True):
+    for path in tree_files(root):  # as systemd (hidden_or_backup_file): no file or folder whose name starts with "."
         if settings.leaves_out(path):
             continue
         name, relative = path.name, path.relative_to(root).as_posix()
