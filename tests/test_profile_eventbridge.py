@@ -556,6 +556,10 @@ def test_another_json_file_in_the_folder_stops_the_read_naming_it(tmp_path: Path
     code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code == 1 and "gcp-scheduler.json: holds no rule, schedule or targets answer of the AWS CLI" in err
     (export / "gcp-scheduler.json").unlink()
+    write_json(export, "targets-raw.json", {"Targets": [LAMBDA]})  # list-targets-by-rule without --query
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 1 and "targets-raw.json: a list-targets-by-rule answer that does not name its rule" in err
+    (export / "targets-raw.json").unlink()
     code, _, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code in (3, 5)
 

@@ -187,6 +187,10 @@ def _merged(settings: SourceSettings) -> list[Found]:
         if not entries and not any(_pages(document, path.name)) and len(files) > 1:
             # A folder's (or a glob's) other JSON file: another scheduler's export, a failed answer.
             # Passed over, its jobs would be missing from the inventory without a word.
+            if isinstance(document, dict) and isinstance(document.get("Targets"), list):
+                raise SourceError(f"{path}: a list-targets-by-rule answer that does not name its rule: export it as "
+                                  "aws events list-targets-by-rule --rule NAME --query \"{Name: 'NAME', Targets: "
+                                  "Targets}\", so that its targets can be matched to their rule")
             raise SourceError(f"{path}: holds no rule, schedule or targets answer of the AWS CLI ({EXPECTED}): "
                               "move it out of the folder, or name the files of the export with a glob")
         for entry in entries:
