@@ -68,7 +68,7 @@ def test_a_shift_that_has_no_quartz_form_refuses_that_flow_only() -> None:
 
 @pytest.mark.parametrize(("table", "message"), [
     ({"set": {"active": 0}}, "migrate enable"),
-    ({"set": {"name": "x"}}, "one flow's own"),
+    ({"set": {"name": "x"}}, "rename the job there (the next run renames the flow)"),
     ({"set": {"colour": "red"}}, "not a field an edit sets"),
     ({"set": {"alertMode": 4}}, "not one of 0, 1, 2, 3"),
     ({"set": {"alertMode": True}}, "not one of"),

@@ -41,7 +41,8 @@ TOP_LEVEL = {"owners": "owner", "visitors": "visitor"}
 _SHIFT = re.compile(r"^([+-])(?:(\d+)h)?(?:(\d+)m)?$")
 _REFUSED_FIELDS = {
     "active": "use `migrate enable` or `migrate disable`: the service's own actions, never a re-save",
-    "name": "a name is one flow's own: rename flows one at a time",
+    "name": ("a name is one flow's own, and a migrated flow's comes from its export: rename the job there (the "
+             "next run renames the flow), or the flow in the service by hand"),
     "freq": "use --schedule FREQ or --shift-schedule +1h (in a runbook file: schedule = \"…\", shift_schedule)",
     "cycle": "the cycle follows the schedule: change the schedule",
 }
