@@ -88,8 +88,13 @@ def test_relations_follow_pre_tasks_and_a_dependent_task_is_a_flow_dependency() 
     assert json.loads(daily[0]["flow_upstream"]) == [{"flowId": "2788", "flowName": "hourly_clicks",
                                                       "cycleGap": "D0", "targets": [extract]}]
     without_id = flows()["workflow warehouse/daily_sales"][0]
-    assert "flow_ids" in codes(without_id)["CROSS_FLOW_DEPENDENCY"] and "workflow 41 (hourly_clicks)" in codes(
-        without_id)["CROSS_FLOW_DEPENDENCY"]
+    # 1.3's exporter names the workflow waited on by project and name too: it is this export's hourly_clicks
+    # (it was "workflow 41, not in this export"), given in flow_ids by its code here, project/name
+    said = codes(without_id)["CROSS_FLOW_DEPENDENCY"]
+    assert "waited on workflow warehouse/hourly_clicks (hourly_clicks), in this export" in said, said
+    assert '"warehouse/hourly_clicks=<flow id>"' in said
+    by_name = flows(flow_ids="warehouse/hourly_clicks=2788")["workflow warehouse/daily_sales"][0]
+    assert json.loads(by_name["flow_upstream"])[0]["flowId"] == "2788"
 
 
 def test_a_dependent_item_naming_a_task_waits_on_the_whole_flow_and_says_so(tmp_path: Path) -> None:

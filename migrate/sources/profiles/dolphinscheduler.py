@@ -150,7 +150,8 @@ def _id_pairs(lines: list[str], where: str, header: bool = False) -> dict[str, s
         if not line:
             continue
         parts = [p.strip() for p in re.split(r"[=,;\t]", line) if p.strip()]
-        if len(parts) == 2 and all(p.isdigit() for p in parts):
+        # A code is a number, or a 1.x workflow's `project/name` (its code when its record carries no id).
+        if len(parts) == 2 and parts[1].isdigit() and (parts[0].isdigit() or "/" in parts[0].strip("/")):
             ids[parts[0]] = parts[1]
         elif not (header and number == 1 and len(parts) == 2):  # a header line such as "code,flow_id"
             raise SourceError(f"{where} line {number}: expected a workflow code and an EnOS flow id, got {line!r}")

@@ -257,9 +257,26 @@ def _shaped(record: dict[str, Any]) -> dict[str, Any] | str:
         return str(error)
 
 
+def _named_waits(readable: list[dict[str, Any]], flow_ids: dict[str, str]) -> None:
+    """A DEPENDENT item names its workflow by id, which a 1.x record does not carry (its code is then
+    its `project/name`), and 1.3's exporter adds the project and workflow names to each item: by
+    those, a wait on a workflow of the export is a wait on that record (it was "not in this export")."""
+    codes = {code_text(shape["processDefinition"].get("code")) for shape in readable}
+    for shape in readable:
+        for task in shape["taskDefinitionList"]:
+            dependence = task["taskParams"].get("dependence") if task["taskType"] == "DEPENDENT" else None
+            for group in (dependence or {}).get("dependTaskList", []):
+                for item in group.get("dependItemList", []):
+                    named = f"{value_text(item.get('projectName'))}/{value_text(item.get('definitionName'))}"
+                    written = code_text(item.get("definitionCode"))
+                    if written not in codes and written not in flow_ids and named in codes:  # flow_ids by id: kept
+                        item["definitionCode"] = named
+
+
 def flows(records: list[Any], flow_ids: dict[str, str]) -> Iterator[FlowRows]:
     shaped = [_shaped(r) if is_v1_record(r) else None for r in records]
     readable = [s for s in shaped if isinstance(s, dict)]
+    _named_waits(readable, flow_ids)
     export = Export(flow_ids, workflow_names(readable), workflow_records(readable))
     for index, (record, shape) in enumerate(zip(records, shaped, strict=True)):
         yield _not_v1(record, index) if shape is None else _flow_v1(record, shape, index, export)
