@@ -210,8 +210,11 @@ def read_header(settings: SourceSettings) -> list[str] | None:
     if kind in ("json", "jsonl"):
         records = (_jsonl_records if kind == "jsonl" else _json_records)(settings.path, settings.encoding)
         keys: dict[str, None] = {}
-        for record in records:  # one pass more over the file: a JSON table is read whole anyway
-            keys.update(dict.fromkeys(map(str, record)))
+        try:
+            for record in records:  # one pass more over the file: a JSON table is read whole anyway
+                keys.update(dict.fromkeys(map(str, record)))
+        except (OSError, UnicodeDecodeError):
+            return None  # read_rows reports it with its context
         return list(keys) or None
     if kind in ("csv", "tsv"):
         try:
