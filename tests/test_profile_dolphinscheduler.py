@@ -492,7 +492,8 @@ def test_a_dependent_task_becomes_a_flow_dependency() -> None:
     assert "task 4301 of workflow 43" in found["DEPENDENCY_ON_TASK"]
     crossing = found["CROSS_FLOW_DEPENDENCY"]
     assert "workflow 44, not in this export" in crossing and "day/last7Days" in crossing
-    assert "any one of ['workflow 41 (orders)', 'workflow 45'] (OR)" in crossing
+    assert ("any one of ['the whole of workflow 41 (orders) (day/today)', 'the whole of workflow 45 (day/today)'] "
+            "(OR)") in crossing  # what of each and over which window: the task and window were dropped
     assert ("wait_tail waited on workflow 41 (orders), in this export (the whole workflow): not carried, no task ran "
             "after it") in crossing
     orders = next(r for r in rows if r["flow_name"] == "orders")

@@ -814,13 +814,22 @@ def _dependencies(flow: FlowRows, task: Task, targets: list[str], export: Export
         value_text(g.get("relation")).upper() == "OR" and len(items) > 1
         for g, items in zip(groups, items_of, strict=True))
     if either:
-        others = [_workflow(code_text(i.get("definitionCode")), export, i) for items in items_of for i in items]
+        others = [_or_item(i, export) for items in items_of for i in items]
         flow.warn("CROSS_FLOW_DEPENDENCY", f"DEPENDENT task {task.name} waited on any one of {others} (OR); a flow "
                                            "waits on all of its upstream flows: not carried, set it up by hand")
         return []
     found = [_dependency(flow, task, item, targets, export, own) for items in items_of for item in items]
     _warn_refused(flow, task, [entry for entry in found if isinstance(entry, Refusal)])
     return [entry for entry in found if isinstance(entry, dict)]
+
+
+def _or_item(item: dict[str, Any], export: Export) -> str:
+    """One wait of an OR, in words: what of which workflow, over which window."""
+    task = _depended_task(item)
+    what = f"task {task} of " if task else "the whole of "
+    window = "/".join(w for w in (value_text(item.get("cycle")), value_text(item.get("dateValue"))) if w)
+    waited = _workflow(code_text(item.get("definitionCode")), export, item)
+    return f"{what}{waited}" + (f" ({window})" if window else "")
 
 
 def _merge(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
