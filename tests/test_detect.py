@@ -81,6 +81,9 @@ def test_auto_reads_a_glob_of_one_listings_pages_and_names_what_else_it_matches(
     ("jobs.cron.gz", None, "a gzip file: decompress it"),
     ("ctm.json", b'{"Nightly": {"Type": "Folder", "Load": {"Type": "Job:Command", "Command": "x"}}}',
      "Control-M Automation API JSON (`ctm deploy jobs::get`), which is not read"),
+    ("tasks.txt", b"\r\nFolder: \\\r\nHostName:      APP01\r\nTaskName:      \\Backup\r\nNext Run Time: 1/14/2025 "
+                  b"2:30:00 AM\r\nStatus:        Ready\r\n", "`schtasks /query /fo list` output: export it as `schtasks "
+                                                          "/query /fo csv /v`"),
     ("mixed.cron", b"# a crontab with a stray line\n0 2 * * * /opt/backup.sh\nThis line is garbage text\n",
      '1 of its 2 lines look like crontab entries: if it is a crontab, name profile = "crontab"'),
 ])

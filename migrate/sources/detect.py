@@ -568,9 +568,12 @@ def looks_like(path: Path) -> str:
         if CONTROLM_JSON.search(head):
             return ("it looks like Control-M Automation API JSON (`ctm deploy jobs::get`), which is not read: "
                     "export the folders as XML (exportdeftable)")
-        lines = [line for line in _head(path).splitlines()[:200] if line.strip() and not line.lstrip().startswith("#")]
+        text = _head(path)
+        lines = [line for line in text.splitlines()[:200] if line.strip() and not line.lstrip().startswith("#")]
     except (OSError, NotRecognised):
         return ""
+    if re.search(r"^TaskName:\s", text, re.MULTILINE) and re.search(r"^Next Run Time:", text, re.MULTILINE):
+        return "it looks like `schtasks /query /fo list` output: export it as `schtasks /query /fo csv /v`"
     jobs = sum(bool(CRON_LINE.match(line)) for line in lines)
     if jobs:
         return (f"{jobs} of its {len(lines)} lines look like crontab entries: if it is a crontab, name profile = "
