@@ -798,3 +798,16 @@ def test_auto_recognises_a_large_cronjoblist_whose_kind_comes_last(tmp_path: Pat
                                         target='timezone = "UTC"')
     assert code == 3, err
     assert inventory["profile"] == "kubernetes, recognised" and inventory["flows_found"] == 600
+
+
+@pytest.mark.parametrize("profile", ["kubernetes", "rundeck"])
+def test_a_yaml_export_saved_as_utf16_by_powershell_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             profile: str) -> None:
+    """`kubectl get cronjob -A -o yaml > cronjobs.yaml` in Windows PowerShell 5 writes UTF-16 with its
+    byte-order mark: it was "not utf-8-sig text (byte 0)"; the mark says the encoding, as for JSON."""
+    example = {"kubernetes": "kubernetes-cronjobs.yaml", "rundeck": "rundeck-jobs.yaml"}[profile]
+    source = Path(__file__).resolve().parent.parent / "data" / "examples" / example
+    wide = tmp_path / example
+    wide.write_bytes(source.read_text(encoding="utf-8").encode("utf-16"))  # with its mark
+    runs = [plan_profile(tmp_path, capsys, profile, path, target='timezone = "UTC"') for path in (source, wide)]
+    assert runs[1][0] == runs[0][0] and runs[1][1]["flows_found"] == runs[0][1]["flows_found"] > 0, runs[1][2]

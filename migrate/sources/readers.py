@@ -201,6 +201,19 @@ def _parquet_frames(settings: SourceSettings) -> Iterator[pd.DataFrame]:
         yield batch.to_pandas(types_mapper=None).astype(object)
 
 
+def file_text(path: Path, encoding: str) -> str:
+    """A text export's content. A UTF-16 byte-order mark (Windows PowerShell 5's `>` writes one) says
+    the encoding for certain, whatever [source] encoding says; else the file is read in `encoding`,
+    and a byte it cannot read is named."""
+    data = path.read_bytes()
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        return data.decode("utf-16" if utf16 else encoding)
+    except UnicodeDecodeError as error:
+        raise SourceError(f"{path}: not {'UTF-16' if utf16 else encoding} text (byte {error.start}); "
+                          "set [source] encoding to the file's") from None
+
+
 def read_header(settings: SourceSettings) -> list[str] | None:
     """The column names of a tabular source: a JSON table's are every key any record has (records
     may differ in keys; a key no record has is a misspelt mapping, whose rows all mapped nothing and

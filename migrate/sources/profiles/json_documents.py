@@ -4,7 +4,6 @@ that name the file and the position. An export that comes in pages (a REST colle
 
 from __future__ import annotations
 
-import codecs
 import glob
 import json
 import re
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
-from migrate.sources.readers import SourceError
+from migrate.sources.readers import SourceError, file_text
 
 GLOB_CHARACTERS = re.compile(r"[*?[]")
 DIGITS = re.compile(r"(\d+)")
@@ -25,22 +24,14 @@ def load_json(settings: SourceSettings) -> Any:
 def read_json_file(path: Path, encoding: str) -> Any:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
-    data = path.read_bytes()
-    # Windows PowerShell 5 writes `aws … > file.json` as UTF-16 with its byte-order mark: that
-    # mark says the encoding for certain, whatever [source] encoding says.
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    try:
-        text = data.decode("utf-16" if utf16 else encoding)
-    except UnicodeDecodeError as error:
-        raise SourceError(f"{path}: not {'UTF-16' if utf16 else encoding} text (byte {error.start}); "
-                          "set [source] encoding to the file's") from None
+    text = file_text(path, encoding)  # Windows PowerShell 5 writes `aws … > file.json` as UTF-16
     if not text.strip():
         raise SourceError(f"{path}: the file is empty")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         hint = ("; its bytes look like UTF-16 without a byte-order mark: set [source] encoding = \"utf-16-le\" (or "
-                "\"utf-16-be\")" if not utf16 and b"\x00" in data[:64] else "")
+                "\"utf-16-be\")" if "\x00" in text[:64] else "")
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg}){hint}") \
             from None
     except RecursionError:

@@ -69,7 +69,7 @@ from migrate.schedule.result import Rejection
 from migrate.schedule.robfig import EVERY, convert_robfig, split_zone
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.profiles.rundeck import EXPANSION_FACTOR, EXPANSION_FLOOR, _check_expansion
-from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.readers import SourceError, SourceRow, file_text
 
 OPTIONS = ("namespace",)
 EXPECTED = ("expected `kubectl get cronjob -A -o yaml` (a List of CronJob items), the API's CronJobList, a CronJob "
@@ -199,7 +199,7 @@ def _found(settings: SourceSettings) -> _Found:
     if not path.is_file() or not path.stat().st_size:
         raise SourceError(f"{path}: {'no such file' if not path.is_file() else 'the file is empty'}")
     try:
-        text = path.read_text(encoding=settings.encoding)
+        text = file_text(path, settings.encoding)  # a UTF-16 file with its mark (PowerShell's `>`) too
         documents: list[Any] | None = None
         if text.startswith(("{", "["), _after(_LEADING_SPACE, text, 0)):  # kubectl -o json
             listing = _listing(text)

@@ -33,7 +33,7 @@ from migrate.config import SourceSettings
 from migrate.schedule.legacy import rundeck_ignored_weekday, rundeck_quartz_text
 from migrate.schedule.result import Rejection
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
-from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.readers import SourceError, SourceRow, file_text
 
 EXPECTED = "this does not look like a Rundeck export (expected a list of jobs with name/sequence or <joblist>)"
 MANUAL = "a Rundeck job with no schedule, run by hand"
@@ -269,7 +269,7 @@ def _jobs(settings: SourceSettings) -> list[Any]:
     if not path.is_file() or not path.stat().st_size:
         raise SourceError(f"{path}: {'no such file' if not path.is_file() else 'the file is empty'}")
     try:
-        text = path.read_text(encoding=settings.encoding)
+        text = file_text(path, settings.encoding)  # a UTF-16 file with its mark (PowerShell's `>`) too
         if path.suffix.lower() == ".xml" or text.lstrip().startswith("<"):
             return _xml_jobs(text, path)
         document = load_yaml(text, path)
