@@ -456,7 +456,7 @@ def test_triggers_whose_union_is_one_schedule_are_merged_and_proved(
         assert "TRIGGERS_MERGED" in [w["code"] for w in actions[merged]["warnings"]]
     refused = {f["source_key"]: f["errors"][0]["message"] for f in planned["invalid_flows"]}
     assert "whose union no single flow schedule says" in refused["\\Apart"]  # 06:00 and 18:30: four times
-    assert "one begins on 2099-03-01, after the others" in refused["\\Later"]
+    assert "one begins on 2099-03-01, ahead: merged, the flow would fire before it begins" in refused["\\Later"]
     assert code == 5 and planned["warnings_by_code"]["TRIGGERS_MERGED"] == 2
 
 
@@ -476,6 +476,13 @@ def test_a_trigger_starting_later_in_its_first_day_says_the_flow_fires_earlier_t
     assert f"the source begins at {ahead} 13:10:00" in said and "at 00:10:00, 01:10:00" in said
     assert actions["\\Hourly"]["proof"]["verdict"] == "unchecked"
     assert "FIRST_DAY" not in [w["code"] for w in actions["\\Daily"].get("warnings", [])]
+    # A start without an offset is in the machine's zone, taken (unknown) as the service's, as its schedule is:
+    # read as UTC, a task run once at noon had its one run called early, with advice that would drop it.
+    once = f"<TimeTrigger><StartBoundary>{ahead}T12:00:00</StartBoundary></TimeTrigger>"
+    path.write_text(tasks_export({"\\Once": once}), encoding="utf-16")
+    _, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "Asia/Shanghai"')
+    (action,) = planned["actions"]
+    assert "FIRST_DAY" not in [w["code"] for w in action["warnings"]] and action["proof"]["verdict"] == "equivalent"
 
 
 # -- real exports: a StartBoundary set from the clock ------------------------------------------------------

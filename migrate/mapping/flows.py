@@ -593,14 +593,12 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
-    if early := _fires_before_the_source_starts(draft, cells.get("source_start", ""), plan, zone, freqs):
-        draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs), "message": (
-            f"the source begins at {early[0]}; the flow starts on {draft.body.get('startTime')} (a day, not a time), "
-            f"and fires that day before then too, at {', '.join(early[1:])}: give the flow the next day as its "
-            "start if those runs must not happen")})
-        draft.proof = {**unchecked(f"the source starts at {early[0]}, inside the flow's first day: the flow fires "
-                                   "earlier that day (FIRST_DAY), a difference of its start, not of its schedule"
-                                   ).as_json(), "schedule": source, "grammar": grammar}
+    if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs):
+        draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs),
+                               "message": first_day.message()})
+        draft.proof = {**unchecked(f"the source begins at {first_day.begins} and the flow at {first_day.flow_starts} "
+                                   "(FIRST_DAY): a difference of their starts, not of the schedule").as_json(),
+                       "schedule": source, "grammar": grammar}
         return
     if (ends := _ends_inside(cells.get("source_end", ""), plan)) is not None:
         draft.proof = {**unchecked(f"the source stops firing after {ends} (END_DATE), inside the compared span: "
@@ -626,36 +624,69 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
                             f"{proof.sentence()}{opt_in}", code=NOT_EQUIVALENT)
 
 
-def _fires_before_the_source_starts(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
-                                    freqs: tuple[str, ...]) -> list[str]:
-    """A source that starts at a time of day (a profile's `source_start`: DolphinScheduler's
-    startTime, a Windows trigger's start) on the flow's first day, still ahead: the flow starts at
-    that day's midnight, so it also fires before the source's first time. [the start, the early
-    fires (at most five), as wall-clock times in the service's zone]; [] when none or it has begun."""
+@dataclass(frozen=True)
+class FirstDay:
+    """Where the flow's first day and the source's own start disagree: the source's start and the
+    flow's, as wall-clock times in the service's zone, and the freq's fires between them."""
+
+    begins: str
+    flow_starts: str
+    fires: list[str]
+    more: int
+    early: bool  # the flow fires before the source begins (else it misses the source's first runs)
+
+    def message(self) -> str:
+        listed = ", ".join(self.fires) + (f" and {self.more} more" if self.more else "")
+        if self.early:
+            return (f"the source begins at {self.begins}, and the flow, whose startTime is a day, at "
+                    f"{self.flow_starts}: it also fires before the source does, at {listed}; give the flow a later "
+                    "start if those runs must not happen")
+        return (f"the source begins at {self.begins}, before the flow's start at {self.flow_starts} (its startTime is "
+                f"a day, in the service's zone): the source's runs at {listed} are not made; give the flow the day "
+                "the source begins, in the service's zone, as its start")
+
+
+def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
+               freqs: tuple[str, ...]) -> FirstDay | None:
+    """A source that begins at a time (a profile's `source_start`: DolphinScheduler's startTime, a
+    Windows trigger's start), still ahead, against the flow's start (its startTime's midnight in the
+    service's zone): between the two, the freq fires where the source did not (the source begins
+    later in the flow's first day), or does not where the source did (the source begins before it,
+    as a start in a zone east of the service's lands the day before). None when they agree. A start
+    written without an offset is in the source's zone, which, unknown, is taken as the service's (as
+    the schedule itself is, HOST_TIMEZONE)."""
     try:
         written = datetime.fromisoformat(text.strip().replace("Z", "+00:00")) if text.strip() else None
     except ValueError:
-        return []
+        return None
     service = ZoneInfo(plan.target_zone or zone or "UTC")
     flow_start = _flow_start(draft.body.get("startTime"), plan.target_zone or zone)
     if written is None or flow_start is None:
-        return []
-    begins = (written if written.tzinfo else written.replace(tzinfo=ZoneInfo(zone or "UTC"))).astimezone(UTC)
-    if begins <= flow_start or begins < plan.proof_from:
-        return []
-    early = []
+        return None
+    source_zone = ZoneInfo(zone) if zone else service
+    begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
+    first, last = sorted((begins, flow_start))
+    if first == last or max(begins, flow_start) < plan.proof_from:
+        return None
+    between: list[datetime] = []
     for freq in freqs:
         try:
-            fires = parse_quartz(freq).fire_times(flow_start.astimezone(service).replace(tzinfo=None)
-                                                  - timedelta(seconds=1))
+            fires = parse_quartz(freq).fire_times(first.astimezone(service).replace(tzinfo=None) - timedelta(seconds=1))
         except QuartzError:
-            return []
-        for fire in itertools.islice(fires, 6):
-            if fire.replace(tzinfo=service).astimezone(UTC) >= begins:
+            return None
+        for fire in itertools.islice(fires, 200):
+            instant = fire.replace(tzinfo=service).astimezone(UTC)
+            if instant >= last:
                 break
-            early.append(fire)
-    return [f"{begins.astimezone(service):%Y-%m-%d %H:%M:%S}", *(f"{fire:%H:%M:%S}" for fire in sorted(early)[:5])] \
-        if early else []
+            if instant >= first:
+                between.append(fire)
+    if not between:
+        return None
+    day = first.astimezone(service).date()
+    shown = [f"{fire:%H:%M:%S}" if fire.date() == day else f"{fire:%Y-%m-%d %H:%M:%S}" for fire in sorted(between)]
+    return FirstDay(f"{begins.astimezone(service):%Y-%m-%d %H:%M:%S}",
+                    f"{flow_start.astimezone(service):%Y-%m-%d %H:%M}", shown[:5], max(len(shown) - 5, 0),
+                    early=begins > flow_start)
 
 
 def _ends_inside(text: str, plan: FieldPlan) -> str | None:

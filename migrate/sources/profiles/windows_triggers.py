@@ -2,8 +2,8 @@
 one schedule of its flow. Task Scheduler starts the task at every trigger's times, so the flow
 fires on their union, when that is one Quartz expression (schedule/union.py: two daily triggers at
 06:00 and 18:00, a weekly one on Monday and one on Thursday at the same time). Only when the union
-is exact over the flow's whole life: the triggers fire in one zone, end together, and began
-together or have all begun (a trigger that starts later would fire early in the union)."""
+is exact over the flow's whole life: the triggers fire in one zone, end together, and have all
+begun (one that begins later, even on the same day at another time, would fire early in the union)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def triggers_as_one(flow: FlowRows, triggers: list[tuple[str, str, str, str]]) -
         flow.fail(MULTIPLE_TRIGGERS, f"{refused} (they end at different times)")
         return None
     starts = {start for _, _, start, _ in triggers}
-    if len(starts) > 1 and max(starts) > today().isoformat():
-        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (one begins on {max(starts)}, after the others)")
+    if max(starts) > today().isoformat():  # each begins at its own time: merged, the flow would fire before some
+        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (one begins on {max(starts)}, ahead: merged, the flow would fire "
+                                     "before it begins)")
         return None
     merged = one_schedule([freq for freq, _, _, _ in triggers])
     if merged is None:
