@@ -77,6 +77,21 @@ def test_auto_reads_a_glob_of_one_listings_pages_and_names_what_else_it_matches(
             assert code == 1 and "no file matches this pattern" in err, err
 
 
+def test_auto_reads_a_glob_of_eventbridge_files_with_their_rules_targets(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # A default bus's targets answer, `{"Name", "Targets"}`, is no format alone: the glob was refused.
+    folder = tmp_path / "eb"
+    folder.mkdir()
+    for page in sorted((REPO / "data" / "examples" / "eventbridge").glob("*.json")):
+        (folder / page.name).write_bytes(page.read_bytes())
+    assert any(not recognised(path, list(RECOGNISERS)) for path in folder.iterdir())  # a targets answer is there
+    config = tmp_path / "glob.toml"
+    config.write_text(f'[source]\npath = "{folder / "*.json"}"\nprofile = "auto"\n[target]\nuser_id = "u1"\n'
+                      'org_id = "o1"\nurl = "https://apim.example.invalid"\ntimezone = "UTC"\n', encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+    assert code in (3, 5) and json.loads(out)["profile"] == "eventbridge, recognised", err
+
+
 @pytest.mark.parametrize(("name", "content", "hint"), [
     ("jobs.cron.gz", None, "a gzip file: decompress it"),
     ("ctm.json", b'{"Nightly": {"Type": "Folder", "Load": {"Type": "Job:Command", "Command": "x"}}}',

@@ -281,7 +281,9 @@ def _glob_profile(pattern: Path, profiles: list[str]) -> str:
         raise NotRecognised(f"{pattern}: no file matches this pattern")
     formats = {file: recognised(file, profiles) for file in files}
     found = {match for matches in formats.values() for match in matches}
-    if len(found) == 1 and all(len(matches) == 1 for matches in formats.values()) and found <= set(GLOB_READERS):
+    if len(found) == 1 and found <= set(GLOB_READERS) and all(
+            len(matches) == 1 or (not matches and _companion_of(next(iter(found)), file))  # a rule's targets answer
+            for file, matches in formats.items()):
         return found.pop()
     named = "; ".join(f"{file.name} ({', '.join(matches) or 'no known format'})"
                       for file, matches in list(formats.items())[:10]) + ("; …" if len(formats) > 10 else "")
