@@ -523,12 +523,13 @@ def test_hidden_entries_of_the_folder_are_named_in_the_plan(tmp_path: Path, caps
     (folder / ".git").mkdir()
     # kept copies an editor or a package manager left: each of their jobs was a DUPLICATE, exit 5
     shutil.copy(EXAMPLES / "jobs.cron", folder / "a.cron~")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "a.cron.save")  # nano's
     shutil.copy(EXAMPLES / "controlm.xml", folder / "controlm.xml")
     shutil.copy(EXAMPLES / "controlm.xml", folder / "controlm.xml.bak")
     shutil.copytree(EXAMPLES / "systemd", folder / "systemd", symlinks=True)  # a folder-reading format beside them
     plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
     assert ("hidden entries and kept copies (`~`, `.bak`, `.orig` …) of the folder are not read: .b.cron, .git, "
-            "a.cron~, controlm.xml.bak; rename an export among them") in " ".join(plan["notes"]), plan["notes"]
+            "a.cron.save, a.cron~, controlm.xml.bak; rename an export among them") in " ".join(plan["notes"]), plan["notes"]
     assert [Path(span["path"]).name for span in plan["sources"]] == ["a.cron", "controlm.xml", "exports"]  # systemd: the folder
     assert "DUPLICATE" not in plan["invalid_by_reason"], plan["invalid_by_reason"]
 
@@ -545,6 +546,7 @@ def test_two_copies_of_one_crontab_are_duplicates_and_a_link_to_one_is_read_once
     duplicates = [flow for flow in plan["invalid_flows"] if flow["errors"][0]["code"] == "DUPLICATE"]
     assert plan["invalid_by_reason"]["DUPLICATE"] == plan["convertible"] == len(duplicates), plan["invalid_by_reason"]
     assert all("(alice.cron; this row: bob.cron): two exports of one format meet" in flow["errors"][0]["message"]
+               and "remove one if it is a copy of the other" in flow["errors"][0]["message"]
                for flow in duplicates), duplicates
     assert "GRAPH" not in json.dumps(plan["invalid_by_reason"]) and "appears more than once" not in json.dumps(plan)
     (folder / "bob.cron").unlink()

@@ -553,6 +553,10 @@ def test_a_job_forced_on_ok_and_ordered_on_its_own_days_too_is_refused(tmp_path:
     refused = notes(rows[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]
     assert "job NEXT is ordered on its own days, and forced too when job FIRST ends OK: Control-M ran it twice" \
         in refused
+    on_failure = element("ON", {"STMT": "*", "CODE": "NOTOK"},
+                         element("DOFORCEJOB", {"TABLE_NAME": "F", "NAME": "NEXT", "ODATE": "ODAT"}))
+    alone = one(tmp_path, folder("F", job("FIRST", on_failure, DAYS="ALL", TIMEFROM="0200"), job("NEXT")))
+    assert "forced when job FIRST ends NOTOK" in notes(alone[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]  # not "task 1"
     waits = one(tmp_path, folder("F", job("FIRST", force, cond("OUT", "F-OK"), DAYS="ALL", TIMEFROM="0200"),
                                  job("NEXT", cond("IN", "F-OK"), DAYS="ALL")))  # its own order after FIRST: twice too
     assert "TASK_SCHEDULE_DIFFERS" in notes(waits[0], "__errors__")

@@ -97,6 +97,14 @@ def test_relations_follow_pre_tasks_and_a_dependent_task_is_a_flow_dependency() 
     assert json.loads(by_name["flow_upstream"])[0]["flowId"] == "2788"
 
 
+def test_flow_ids_in_a_csv_written_with_quotes(tmp_path: Path) -> None:
+    # A spreadsheet saves `"warehouse/hourly_clicks","2788"`: the quotes were kept, and the code matched nothing.
+    path = write(tmp_path, records())
+    (tmp_path / "ids.csv").write_text('code,flow_id\n"warehouse/hourly_clicks","2788"\n', encoding="utf-8")
+    daily = flows(path, flow_ids="ids.csv")["workflow warehouse/daily_sales"][0]
+    assert json.loads(daily["flow_upstream"])[0]["flowId"] == "2788"
+
+
 def test_a_dependent_item_naming_a_task_waits_on_the_whole_flow_and_says_so(tmp_path: Path) -> None:
     edited = records()[:1]
     data = json.loads(edited[0]["processDefinitionJson"])

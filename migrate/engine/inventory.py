@@ -219,8 +219,8 @@ class PlanResult:
             return ""
         files = f" ({first.label}; this row: {this.label})"
         if first.profile == this.profile:
-            return f"{files}: two exports of one format meet in one identity scope; give each its own [mapping] " \
-                   "identity_scope"
+            return f"{files}: two exports of one format meet in one identity scope; remove one if it is a copy of " \
+                   "the other, else give each its own config and [mapping] identity_scope"
         return (f"{files}: a {first.profile} job and a {this.profile} job would be one flow (one {field}; the "
                 "service has one flow of a name): rename one of them in its export, or keep only one")
 

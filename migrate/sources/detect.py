@@ -294,7 +294,7 @@ def _glob_profile(pattern: Path, profiles: list[str]) -> str:
 
 # A copy an editor or a package manager kept beside a file (`controlm.xml~`, `jobs.cron.bak`): read, each
 # of its jobs was the original's DUPLICATE and the plan exited 5.
-KEPT_COPY = re.compile(r"(?:~|\.(?:bak|orig|old|swp|swo|rpmnew|rpmsave|rpmorig|dpkg-[a-z]+|ucf-[a-z]+))$",
+KEPT_COPY = re.compile(r"(?:~|\.(?:bak|orig|old|save|swp|swo|rpmnew|rpmsave|rpmorig|dpkg-[a-z]+|ucf-[a-z]+))$",
                        re.IGNORECASE)
 
 

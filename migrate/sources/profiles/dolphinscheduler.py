@@ -149,7 +149,7 @@ def _id_pairs(lines: list[str], where: str, header: bool = False) -> dict[str, s
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        parts = [p.strip() for p in re.split(r"[=,;\t]", line) if p.strip()]
+        parts = [p.strip().strip('"').strip() for p in re.split(r"[=,;\t]", line) if p.strip().strip('"').strip()]
         # A code is a number, or a 1.x workflow's `project/name` (its code when its record carries no id).
         if len(parts) == 2 and parts[1].isdigit() and (parts[0].isdigit() or "/" in parts[0].strip("/")):
             ids[parts[0]] = parts[1]

@@ -433,7 +433,7 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         _not_carried(flow, first)
         command = str(first.get("Task To Run", ""))
         if '""' in command:  # schtasks escapes nothing; a CSV writer that saved the file again doubled each quote
-            flow.warn("QUOTES_DOUBLED", f"the command {command!r} holds \"\": schtasks writes quotes as they are, so "
+            flow.warn("QUOTES_DOUBLED", f"the command `{command}` holds \"\": schtasks writes quotes as they are, so "
                                         "it ran so, unless the file was saved again by Excel, PowerShell's Export-Csv "
                                         "or another CSV writer, which write each \" as \"\": check the command")
         flow.tasks = [{"task_id": "1", "task_name": name, "command": command}]

@@ -101,7 +101,9 @@ def schedule(folder: Folder, flow: FlowRows) -> tuple[str, ...]:
     freqs: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for job in roots:
         if job.rules is None:
-            how = (f"forced when {', '.join(f'task {t} ends {c}' for t, c in job.forced_by)}" if job.forced_by
+            named = {other.task_id: other.name for other in folder.jobs}
+            how = (f"forced when {', '.join(f'job {named.get(t, t)} ends {c}' for t, c in job.forced_by)}"
+                   if job.forced_by
                    else "ordered only by hand or by another folder")
             raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} has no scheduling criteria ({how}), and the "
                                                      "flow runs it on every run")
