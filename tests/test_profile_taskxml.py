@@ -14,7 +14,7 @@ import itertools
 import json
 import sqlite3
 import textwrap
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -456,8 +456,35 @@ def test_triggers_whose_union_is_one_schedule_are_merged_and_proved(
         assert "TRIGGERS_MERGED" in [w["code"] for w in actions[merged]["warnings"]]
     refused = {f["source_key"]: f["errors"][0]["message"] for f in planned["invalid_flows"]}
     assert "whose union no single flow schedule says" in refused["\\Apart"]  # 06:00 and 18:30: four times
-    assert "one begins on 2099-03-01, ahead: merged, the flow would fire before it begins" in refused["\\Later"]
+    assert "one begins at 2099-03-01T18:00:00, ahead: merged, the flow would fire before it begins" \
+        in refused["\\Later"]
     assert code == 5 and planned["warnings_by_code"]["TRIGGERS_MERGED"] == 2
+
+
+def test_triggers_merge_once_each_has_begun_by_the_instant_not_the_date(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Compared by date with today's UTC date: one starting later today was merged (the flow fired before
+    # it began), and one begun an hour ago at +14:00, whose date there is ahead of UTC's, was refused.
+    now = datetime.now(UTC).replace(microsecond=0)
+    later = (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    east = (now - timedelta(hours=1)).astimezone(timezone(timedelta(hours=14)))
+    begun = east.strftime("%Y-%m-%dT%H:%M:%S+14:00")
+    first = east.replace(year=2024, hour=(east.hour + 3) % 24).strftime("%Y-%m-%dT%H:%M:%S+14:00")  # same minute
+    daily = DAILY.replace("2024-03-01T06:00:00", "2024-03-01T06:00:00Z")
+
+    def hourly(start: str) -> str:
+        return (f"<TimeTrigger><StartBoundary>{start}</StartBoundary><Repetition><Interval>PT1H</Interval>"
+                "</Repetition></TimeTrigger>")
+
+    path = tmp_path / "tasks.xml"
+    path.write_text(tasks_export({"\\Later": daily + hourly(later)}), encoding="utf-16")
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    assert code == 5 and planned["invalid_by_reason"] == {"MULTIPLE_TRIGGERS": 1}
+    path.write_text(tasks_export({"\\Begun": DAILY.replace("2024-03-01T06:00:00", first)
+                                  + DAILY.replace("2024-03-01T06:00:00", begun)}), encoding="utf-16")
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    assert "MULTIPLE_TRIGGERS" not in planned["invalid_by_reason"], planned["invalid_flows"]
+    assert "TRIGGERS_MERGED" in planned["warnings_by_code"]
 
 
 def test_a_trigger_starting_later_in_its_first_day_says_the_flow_fires_earlier_that_day(

@@ -287,7 +287,8 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: Da
         fields["Repeat: Until: Time"] = clock_24h(fields.get("Repeat: Until: Time", ""))
         try:
             schedules.append(_once_ahead(fields, order) or convert_windows(fields).freq)
-            dated.append((schedules[-1], "", _date_or_blank(fields.get("Start Date", ""), order),
+            day = _date_or_blank(fields.get("Start Date", ""), order)
+            dated.append((schedules[-1], "", f"{day}T{fields['Start Time'].strip()}" if day else "",
                           _date_or_blank(fields.get("End Date", ""), order)))
         except Rejection as rejection:
             if rejection.code == NO_TIME_SCHEDULE:
@@ -306,7 +307,7 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: Da
         merged = triggers_as_one(flow, dated)
         if merged is not None:
             flow.schedule = merged
-            flow.cells["start_date"] = min(start for _, _, start, _ in dated)
+            flow.cells["start_date"] = min(start for _, _, start, _ in dated)[:10]
     else:
         flow.schedule = timed[0]
         if no_time:  # beside a time schedule: carried, and the starts it cannot make named

@@ -415,7 +415,7 @@ def _schedule(flow: FlowRows, task: Element) -> None:
         results = [r for r in results if not r.no_time]
     schedules = {(r.schedule, r.zone) for r in results}
     if len(schedules) > 1:
-        merged = triggers_as_one(flow, [(r.schedule, r.zone, r.start[:10], r.end) for r in results])
+        merged = triggers_as_one(flow, [(r.schedule, r.zone, r.start, r.end) for r in results])
         if merged is None:
             return
         results = [replace(min(results, key=lambda r: r.start[:10]), schedule=merged)]

@@ -7,16 +7,37 @@ begun (one that begins later, even on the same day at another time, would fire e
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from migrate.schedule.union import one_schedule
 from migrate.sources.profiles import FlowRows
-from migrate.sources.profiles.end_dates import today
 
 MULTIPLE_TRIGGERS = "MULTIPLE_TRIGGERS"
+# The furthest west a clock runs (UTC-12): a start written without its zone has begun everywhere
+# once this long has passed since that wall-clock time read as UTC.
+WESTMOST = timedelta(hours=12)
+
+
+def _begun(start: str, zone: str) -> bool:
+    """Whether a trigger's start (ISO date-time as written, with or without its offset) has passed,
+    in its zone; one whose zone is not known only once it has passed in every zone."""
+    try:
+        at = datetime.fromisoformat(start.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    now = datetime.now(UTC)
+    if at.tzinfo is not None:
+        return at <= now
+    try:
+        return at.replace(tzinfo=ZoneInfo(zone)) <= now if zone else at.replace(tzinfo=UTC) + WESTMOST <= now
+    except (ZoneInfoNotFoundError, ValueError):
+        return at.replace(tzinfo=UTC) + WESTMOST <= now
 
 
 def triggers_as_one(flow: FlowRows, triggers: list[tuple[str, str, str, str]]) -> str | None:
-    """The union of the triggers (freq, zone, start date as ISO, end as written) as one freq, with
-    TRIGGERS_MERGED; None, with MULTIPLE_TRIGGERS on the flow, when no one schedule is their union."""
+    """The union of the triggers (freq, zone, start as an ISO date-time, end as written) as one freq,
+    with TRIGGERS_MERGED; None, with MULTIPLE_TRIGGERS on the flow, when no one schedule is their union."""
     shown = [f"{freq}{f' ({zone})' if zone else ''}" for freq, zone, _, _ in triggers]
     refused = f"{len(triggers)} triggers with different schedules {shown}; a flow has one"
     if len({zone for _, zone, _, _ in triggers}) > 1:
@@ -25,9 +46,9 @@ def triggers_as_one(flow: FlowRows, triggers: list[tuple[str, str, str, str]]) -
     if len({end for _, _, _, end in triggers}) > 1:
         flow.fail(MULTIPLE_TRIGGERS, f"{refused} (they end at different times)")
         return None
-    starts = {start for _, _, start, _ in triggers}
-    if max(starts) > today().isoformat():  # each begins at its own time: merged, the flow would fire before some
-        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (one begins on {max(starts)}, ahead: merged, the flow would fire "
+    ahead = sorted(start for _, zone, start, _ in triggers if not _begun(start, zone))
+    if ahead:  # each begins at its own time: merged, the flow would fire before the one still to begin
+        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (one begins at {ahead[-1]}, ahead: merged, the flow would fire "
                                      "before it begins)")
         return None
     merged = one_schedule([freq for freq, _, _, _ in triggers])
