@@ -10,6 +10,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import base_state, profile_run_config
@@ -92,7 +93,7 @@ def test_a_schedule_starting_later_in_its_first_day_or_ending_soon_is_said_and_l
     assert "(FIRST_DAY)" in action["proof"]["reason"]
     (first_day,) = [w["message"] for w in action["warnings"] if w["code"] == "FIRST_DAY"]
     assert (f"the source begins at {ahead} 12:00:00, and the flow, whose startTime is a day, at {ahead} 00:00: it "
-            "also fires before the source does, at 02:30:00") in first_day
+            f"also fires before the source does, at {ahead} 02:30:00") in first_day
     # A start in a zone east of the service's lands the day before there: the source's first run (00:15 in
     # Tokyo, 23:15 the day before in Shanghai) came before the flow's start, lost (the proof said equivalent).
     export[0]["schedule"].update(crontab="0 15 0 * * ? *", startTime=f"{ahead} 00:00:00", timezoneId="Asia/Tokyo")
@@ -102,9 +103,18 @@ def test_a_schedule_starting_later_in_its_first_day_or_ending_soon_is_said_and_l
     (first_day,) = [w["message"] for w in action["warnings"] if w["code"] == "FIRST_DAY"]
     before = ahead - timedelta(days=1)
     assert (f"the source begins at {before} 23:00:00, before the flow's start at {ahead} 00:00 (its startTime is a "
-            "day, in the service's zone): the source's runs at 23:15:00 are not made") in first_day, first_day
+            f"day, in the service's zone): the source's runs at {before} 23:15:00 are not made") in first_day, first_day
     assert action["proof"]["verdict"] == "unchecked"
     export[0]["schedule"]["timezoneId"] = "Asia/Shanghai"
+    # Begun half an hour ago (today's run an hour ago): nothing between the two starts is still to come
+    local = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+    fire = local - timedelta(hours=1)
+    export[0]["schedule"].update(crontab=f"0 {fire.minute} {fire.hour} * * ? *",
+                                 startTime=f"{local - timedelta(minutes=30):%Y-%m-%d %H:%M:%S}")
+    path.write_text(json.dumps(export), encoding="utf-8")
+    code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))
+    (action,) = inventory["actions"]
+    assert "FIRST_DAY" not in [w["code"] for w in action.get("warnings", [])], action["warnings"]
     export[0]["schedule"].update(startTime="2024-01-01 12:00:00", endTime=f"{ahead} 00:00:00")
     path.write_text(json.dumps(export), encoding="utf-8")
     code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))

@@ -666,8 +666,10 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
     source_zone = ZoneInfo(zone) if zone else service
     begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
     first, last = sorted((begins, flow_start))
-    if first == last or max(begins, flow_start) < plan.proof_from:
+    now = datetime.now(UTC)
+    if first == last or last <= now:  # both begun: nothing between them is still to come
         return None
+    first = max(first, now)  # runs already past are no difference to make or miss now
     between: list[datetime] = []
     for freq in freqs:
         try:
@@ -682,8 +684,7 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
                 between.append(fire)
     if not between:
         return None
-    day = first.astimezone(service).date()
-    shown = [f"{fire:%H:%M:%S}" if fire.date() == day else f"{fire:%Y-%m-%d %H:%M:%S}" for fire in sorted(between)]
+    shown = [f"{fire:%Y-%m-%d %H:%M:%S}" for fire in sorted(between)]  # dated: they may span the two days
     return FirstDay(f"{begins.astimezone(service):%Y-%m-%d %H:%M:%S}",
                     f"{flow_start.astimezone(service):%Y-%m-%d %H:%M}", shown[:5], max(len(shown) - 5, 0),
                     early=begins > flow_start)
