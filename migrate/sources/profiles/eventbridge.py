@@ -234,26 +234,21 @@ def _check_last_pages(settings: SourceSettings, pages: dict[str, list[tuple[str,
     ends each page but the last with a NextToken. When every page of a listing has one, its last
     page is not in the export: the rules or schedules there would be missing without a word, and
     `--prune` would switch their flows off. Refused, naming the page and its token."""
-    # An empty page of rules without a token (an API's last page can hold nothing) names no bus: it
-    # ends one bus's listing, whichever; each such page is counted against the buses left open.
-    open_ended = {listing: found for listing, found in pages.items() if found and all(token for _, token in found)}
-    endings = sum(1 for _, token in pages.get("Rules", []) if not token)
-    buses = [listing for listing in open_ended if listing.startswith("Rules of")]
-    others = [listing for listing in open_ended if not listing.startswith("Rules of")]
-    if not others and len(buses) <= endings:
-        return
-    listing = others[0] if others else buses[0]
-    place, token = open_ended[listing][-1]
-    command = LISTING_COMMANDS[listing.split()[0]]
-    which = (f"no page of its listing ({listing.lower()}) in the export is the last (every page has a NextToken)"
-             if others or not endings else
-             f"the export's {endings} empty last page(s) end at most {endings} of the listings of "
-             f"{', '.join(b.lower() for b in buses)}, whose other pages all have a NextToken")
-    raise SourceError(
-        f"{settings.path}: {place} is a page of `{command}` that ends with NextToken {token!r}, and {which}: the "
-        f"{listing.split()[0].lower()} of the pages after it are missing. Export the "
-        "whole listing (without --max-items the AWS CLI reads every page itself), or add the pages that follow "
-        f"(`{command} --starting-token TOKEN`)")
+    # An empty answer names no bus: it may be the last page of a bus's listing, or the whole listing of
+    # a bus with no rules (`list-rules --event-bus-name archive`). It ends no listing: the safer reading.
+    empties = sum(1 for _, token in pages.get("Rules", []) if not token)
+    for listing, found in pages.items():
+        if found and all(token for _, token in found):
+            place, token = found[-1]
+            command = LISTING_COMMANDS[listing.split()[0]]
+            empty = (f"; the export's {empties} empty answer(s) name no event bus, so none is taken for its last "
+                     "page: export the listing whole" if empties and listing.startswith("Rules of") else "")
+            raise SourceError(
+                f"{settings.path}: {place} is a page of `{command}` that ends with NextToken {token!r}, and no "
+                f"page of its listing ({listing.lower()}) in the export is the last (every page has a NextToken): "
+                f"the {listing.split()[0].lower()} of the pages after it are missing{empty}. Export the whole "
+                "listing (without --max-items the AWS CLI reads every page itself), or add the pages that follow "
+                f"(`{command} --starting-token TOKEN`)")
 
 
 def _add(found: dict[str, Found], by_name: dict[tuple[str, str, str], str], entry: Entry) -> None:
