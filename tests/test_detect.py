@@ -85,6 +85,7 @@ def test_auto_reads_a_glob_of_eventbridge_files_with_their_rules_targets(tmp_pat
     for page in sorted((REPO / "data" / "examples" / "eventbridge").glob("*.json")):
         (folder / page.name).write_bytes(page.read_bytes())
     assert any(not recognised(path, list(RECOGNISERS)) for path in folder.iterdir())  # a targets answer is there
+    (folder / "list-schedules-empty.json").write_text('{"Schedules": []}', encoding="utf-8")  # an empty answer too
     config = tmp_path / "glob.toml"
     config.write_text(f'[source]\npath = "{folder / "*.json"}"\nprofile = "auto"\n[target]\nuser_id = "u1"\n'
                       'org_id = "o1"\nurl = "https://apim.example.invalid"\ntimezone = "UTC"\n', encoding="utf-8")
