@@ -86,6 +86,13 @@ def test_auto_reads_a_glob_of_eventbridge_files_with_their_rules_targets(tmp_pat
         (folder / page.name).write_bytes(page.read_bytes())
     assert any(not recognised(path, list(RECOGNISERS)) for path in folder.iterdir())  # a targets answer is there
     (folder / "list-schedules-empty.json").write_text('{"Schedules": []}', encoding="utf-8")  # an empty answer too
+    (folder / "list-schedules.json").write_text(json.dumps({"Schedules": [  # a summary, answered by get-schedule
+        {"Name": "s1", "GroupName": "default", "State": "ENABLED", "Target": {"Arn": "arn:aws:lambda:x"}}]}),
+        encoding="utf-8")
+    (folder / "get-s1.json").write_text(json.dumps({
+        "Name": "s1", "GroupName": "default", "State": "ENABLED", "ScheduleExpression": "cron(0 2 * * ? *)",
+        "FlexibleTimeWindow": {"Mode": "OFF"}, "Target": {"Arn": "arn:aws:lambda:us-east-1:1:function:f",
+                                                          "RoleArn": "arn:aws:iam::1:role/r"}}), encoding="utf-8")
     config = tmp_path / "glob.toml"
     config.write_text(f'[source]\npath = "{folder / "*.json"}"\nprofile = "auto"\n[target]\nuser_id = "u1"\n'
                       'org_id = "o1"\nurl = "https://apim.example.invalid"\ntimezone = "UTC"\n', encoding="utf-8")

@@ -536,7 +536,7 @@ def test_a_listing_without_its_last_page_is_refused(tmp_path: Path, capsys: pyte
     # an empty answer names no bus: another bus's whole (empty) listing, or this one's last page? It ends none
     write_json(export, "rules-archive.json", {"Rules": []})
     code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
-    assert code == 1 and "empty answer(s) name no event bus, so none is taken for its last page" in err, err
+    assert code == 1 and "empty answer(s) name no event bus or group, so none is taken for its last page" in err, err
     (export / "rules-archive.json").unlink()
     write_json(export, "rules-2.json", {"Rules": rules[2:]})  # the last page: no NextToken
     code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
@@ -548,6 +548,9 @@ def test_a_listing_without_its_last_page_is_refused(tmp_path: Path, capsys: pyte
                                           {"Schedules": [{"Name": "b", "GroupName": "ops"}], "NextToken": "T2"}])
     code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code == 1 and "schedules.json[1] is a page of `aws scheduler list-schedules` that ends with NextToken 'T2'" in err
+    write_json(export, "schedules-other.json", {"Schedules": []})  # another group's whole listing: it ends none
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 1 and "empty answer(s) name no event bus or group" in err, err
 
 
 def test_another_json_file_in_the_folder_stops_the_read_naming_it(tmp_path: Path,

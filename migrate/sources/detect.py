@@ -402,7 +402,7 @@ SYSTEMD_FOLDERS = (".d", ".wants", ".requires", ".upholds")
 SYSTEMD_KEPT_COPY = re.compile(r"\.(?:timer|service|socket|target|mount|path|conf)"
                                r"(?:\.(?:rpmnew|rpmsave|rpmorig|orig|bak|old|swp|dpkg-[a-z]+|ucf-[a-z]+)|~)$")
 EVENTBRIDGE_TARGETS = _pattern(r'"Targets"\s*:')
-EVENTBRIDGE_EMPTY_PAGE = _pattern(r'"(?:Rules|Schedules)"\s*:\s*\[\s*\]')  # a listing's page that holds nothing
+EVENTBRIDGE_PAGE = _pattern(r'"(?:Rules|Schedules)"\s*:\s*\[')  # a listing's page (an empty one, a summary)
 OOZIE_JOBS_LIST = _pattern(r'"(?:coordinatorjobs|bundlejobs|workflows)"\s*:')
 OOZIE_CONFIGURATION = _pattern(r"<configuration\b")
 
@@ -425,7 +425,7 @@ def _companion_of(profile: str, entry: Path) -> bool:
         return False
     if profile == "eventbridge":
         return name.endswith(".json") and (found.any_json_head(EVENTBRIDGE_TARGETS)
-                                           or found.any_json_head(EVENTBRIDGE_EMPTY_PAGE))
+                                           or found.any_json_head(EVENTBRIDGE_PAGE))
     if profile == "oozie":
         return name.endswith(".properties") or (name.endswith(".xml") and found.any_head(OOZIE_CONFIGURATION)) or (
             name.endswith(".json") and found.any_json_head(OOZIE_JOBS_LIST))

@@ -225,7 +225,9 @@ def _pages(document: Any, where: str) -> Iterator[tuple[str, str, str]]:
                     place = where if answers is not document else f"{where}[{number}]"
                     buses = sorted({_bus_name(item.get("EventBusName")) for item in answer[listing]
                                     if isinstance(item, dict)}) if listing == "Rules" else []
-                    named = f"{listing} of event bus {', '.join(buses)}" if buses else listing
+                    # An empty answer is a listing of its own: it may be another bus's or group's whole one.
+                    named = f"{listing} of event bus {', '.join(buses)}" if buses else \
+                        f"{listing} (an empty answer)" if not answer[listing] else listing
                     yield named, place, str(answer.get("NextToken") or "")
 
 
@@ -236,13 +238,13 @@ def _check_last_pages(settings: SourceSettings, pages: dict[str, list[tuple[str,
     `--prune` would switch their flows off. Refused, naming the page and its token."""
     # An empty answer names no bus: it may be the last page of a bus's listing, or the whole listing of
     # a bus with no rules (`list-rules --event-bus-name archive`). It ends no listing: the safer reading.
-    empties = sum(1 for _, token in pages.get("Rules", []) if not token)
     for listing, found in pages.items():
         if found and all(token for _, token in found):
             place, token = found[-1]
             command = LISTING_COMMANDS[listing.split()[0]]
-            empty = (f"; the export's {empties} empty answer(s) name no event bus, so none is taken for its last "
-                     "page: export the listing whole" if empties and listing.startswith("Rules of") else "")
+            empties = sum(1 for _, end in pages.get(f"{listing.split()[0]} (an empty answer)", []) if not end)
+            empty = (f"; the export's {empties} empty answer(s) name no event bus or group, so none is taken for its "
+                     "last page: export the listing whole" if empties else "")
             raise SourceError(
                 f"{settings.path}: {place} is a page of `{command}` that ends with NextToken {token!r}, and no "
                 f"page of its listing ({listing.lower()}) in the export is the last (every page has a NextToken): "
