@@ -504,6 +504,18 @@ def test_a_trigger_starting_later_in_its_first_day_says_the_flow_fires_earlier_t
     assert "and 8 more" in said  # 13 runs before 13:10, five named
     assert actions["\\Hourly"]["proof"]["verdict"] == "unchecked"
     assert "FIRST_DAY" not in [w["code"] for w in actions["\\Daily"].get("warnings", [])]
+    # Run once at 05:00 on day D+1 at +14:00, which is 15:00 on day D in UTC: saved with its written day as
+    # its start, the flow's one run fell before it, and it never fired (exit 0). It starts on day D now.
+    run_at = datetime.combine(ahead, datetime.min.time(), tzinfo=UTC).replace(hour=15)
+    east = run_at.astimezone(timezone(timedelta(hours=14)))
+    path.write_text(tasks_export({"\\East": f"<TimeTrigger><StartBoundary>{east:%Y-%m-%dT%H:%M:%S}+14:00"
+                                              "</StartBoundary></TimeTrigger>"}), encoding="utf-16")
+    code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    (action,) = planned["actions"]
+    assert action["freq"] == f"0 0 15 {ahead.day} {ahead.month} ? {ahead.year}", action
+    assert action["proof"]["verdict"] == "equivalent" and action["proof"]["fires"] == 1, action["proof"]
+    (moved,) = [w for w in action["warnings"] if w["code"] == "START_DATE_SHIFTED"]
+    assert moved["from"] == f"{east.date()}" and moved["to"] == f"{ahead}"
     # A start without an offset is in the machine's zone, taken (unknown) as the service's, as its schedule is:
     # read as UTC, a task run once at noon had its one run called early, with advice that would drop it.
     once = f"<TimeTrigger><StartBoundary>{ahead}T12:00:00</StartBoundary></TimeTrigger>"

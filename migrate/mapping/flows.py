@@ -684,10 +684,29 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
                 between.append(fire)
     if not between:
         return None
+    if begins < flow_start and _never_from(freqs, flow_start, service):
+        # A schedule of one run (a task run once, its year in the freq) that lands before the flow's day:
+        # saved so, it would never fire. The flow starts on that run's day instead: exact, said.
+        moved = min(between).date().isoformat()
+        draft.warnings.append({"code": "START_DATE_SHIFTED", "from": str(draft.body.get("startTime")), "to": moved,
+                               "message": f"the source's only run, at {min(between):%Y-%m-%d %H:%M:%S} in the "
+                                          f"service's zone, falls before {draft.body.get('startTime')}: the flow "
+                                          f"starts on {moved}"})
+        draft.body["startTime"] = moved
+        return None
     shown = [f"{fire:%Y-%m-%d %H:%M:%S}" for fire in sorted(between)]  # dated: they may span the two days
     return FirstDay(f"{begins.astimezone(service):%Y-%m-%d %H:%M:%S}",
                     f"{flow_start.astimezone(service):%Y-%m-%d %H:%M}", shown[:5], max(len(shown) - 5, 0),
                     early=begins > flow_start)
+
+
+def _never_from(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> bool:
+    """Whether no freq fires at or after the instant (a one-run schedule, its year in it, all past it)."""
+    after = instant.astimezone(zone).replace(tzinfo=None) - timedelta(seconds=1)
+    try:
+        return all(next(iter(parse_quartz(freq).fire_times(after)), None) is None for freq in freqs)
+    except QuartzError:
+        return False
 
 
 def _ends_inside(text: str, plan: FieldPlan) -> str | None:
