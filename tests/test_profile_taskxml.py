@@ -512,7 +512,7 @@ def test_a_trigger_starting_later_in_its_first_day_says_the_flow_fires_earlier_t
                                               "</StartBoundary></TimeTrigger>"}), encoding="utf-16")
     code, planned, _ = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
     (action,) = planned["actions"]
-    assert action["freq"] == f"0 0 15 {ahead.day} {ahead.month} ? {ahead.year}", action
+    assert code == 3 and action["freq"] == f"0 0 15 {ahead.day} {ahead.month} ? {ahead.year}", action
     assert action["proof"]["verdict"] == "equivalent" and action["proof"]["fires"] == 1, action["proof"]
     (moved,) = [w for w in action["warnings"] if w["code"] == "START_DATE_SHIFTED"]
     assert moved["from"] == f"{east.date()}" and moved["to"] == f"{ahead}"
