@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, base_state, plan_profile, profile_run_config, standard_cells
+from conftest import REPO, base_state, plan_profile, profile_run_config, run_cli, standard_cells
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -456,6 +456,15 @@ def test_triggers_whose_union_is_one_schedule_are_merged_and_proved(
         assert "TRIGGERS_MERGED" in [w["code"] for w in actions[merged]["warnings"]]
     refused = {f["source_key"]: f["errors"][0]["message"] for f in planned["invalid_flows"]}
     assert "whose union no single flow schedule says" in refused["\\Apart"]  # 06:00 and 18:30: four times
+    # Without a [defaults] startTime, a refused task got "startTime missing" beside its one real reason
+    config = tmp_path / "no-start.toml"
+    config.write_text("\n".join(["[source]", f'path = "{path}"', 'profile = "taskxml"', "[mapping]",
+                                 'source_timezone = "UTC"', "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"',
+                                 'visitors = ""', 'owners = "alice"', "[target]", 'url = "https://apim.example.invalid"',
+                                 'user_id = "u1"', 'org_id = "o1"', 'timezone = "UTC"', ""]), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    invalid = json.loads(out)["invalid_flows"]
+    assert code == 5 and invalid and all(len(f["errors"]) == 1 for f in invalid), invalid
     assert "one begins at 2099-03-01T18:00:00, ahead: merged, the flow would fire before it begins" \
         in refused["\\Later"]
     assert code == 5 and planned["warnings_by_code"]["TRIGGERS_MERGED"] == 2

@@ -416,7 +416,8 @@ def _schedule(flow: FlowRows, task: Element) -> None:
     schedules = {(r.schedule, r.zone) for r in results}
     if len(schedules) > 1:
         merged = triggers_as_one(flow, [(r.schedule, r.zone, r.start, r.end) for r in results])
-        if merged is None:
+        if merged is None:  # refused: its start date still given, so the refusal is its only error
+            flow.cells["start_date"] = min(r.start[:10] for r in results)
             return
         results = [replace(min(results, key=lambda r: r.start[:10]), schedule=merged)]
     first = results[0]
