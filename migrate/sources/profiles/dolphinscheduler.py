@@ -477,7 +477,7 @@ def _body(task: Task) -> tuple[str, bool]:
 
 
 def _local_params(task: Task) -> str:
-    return _params_text(_local_param_items(task))
+    return _params_text(_local_param_items(task.params, task.name))
 
 
 # What a task switched off (flag NO) runs: DolphinScheduler skipped it and ran the tasks after it, so
@@ -892,19 +892,19 @@ def _inline_sub_workflows(flow: FlowRows, tasks: dict[str, Task], export: Export
     laid_out: dict[str, Task] = {}
     next_id = max((int(code) for code in tasks if code.isdigit()), default=0) + 1
     for task in list(tasks.values()):
-        record = export.records.get(_child_code(task))
+        child_code, name = _child_code(task), f"{prefix}{task.name}"
+        record = export.records.get(child_code)
         if (task.type not in ("SUB_PROCESS", "SUB_WORKFLOW") or _switched_off(task) or record is None
-                or _child_code(task) in stack or len(stack) > MAX_DEPTH):
+                or child_code in stack or len(stack) > MAX_DEPTH):
             laid_out[task.code] = task
             continue
-        child_code, name = _child_code(task), f"{prefix}{task.name}"
         whose = f"sub-workflow {export.names.get(child_code) or child_code} ({name})"
         said = len(flow.warnings)  # this task's warning comes before those of the sub-workflow's own
         child = _sub_workflow_tasks(flow, record, export, (*stack, child_code), inlined, whose, f"{name}.")
         ids: dict[str, str] = {}
         for code in child:
             ids[code], next_id = str(next_id), next_id + 1
-        passed = _local_param_items(task)
+        passed = _local_param_items(task.params, task.name)
         for code, own in child.items():
             upstream = [ids[u] for u in own.upstream] or list(task.upstream)
             laid_out[ids[code]] = Task(ids[code], f"{task.name}.{own.name}", own.type,
@@ -951,9 +951,9 @@ def _sub_workflow_tasks(flow: FlowRows, record: dict[str, Any], export: Export, 
     return _inline_sub_workflows(flow, tasks, export, stack, inlined, prefix)
 
 
-def _local_param_items(task: Task) -> list[dict[str, Any]]:
+def _local_param_items(params: dict[str, Any], task_name: str) -> list[dict[str, Any]]:
     try:
-        return [p for p in json_objects(task.params.get("localParams"), f"task {task.name}'s localParams")
+        return [p for p in json_objects(params.get("localParams"), f"task {task_name}'s localParams")
                 if value_text(p.get("prop"))]
     except Malformed:
         return []
@@ -963,7 +963,7 @@ def _with_passed_params(params: dict[str, Any], passed: list[dict[str, Any]]) ->
     """A sub-workflow task's parameters, with those the task that ran it passed (its own first)."""
     if not passed:
         return params
-    own = _local_param_items(Task("", "", "", params, {}))
+    own = _local_param_items(params, "")
     names = {value_text(p.get("prop")) for p in own}
     return {**params, "localParams": own + [p for p in passed if value_text(p.get("prop")) not in names]}
 

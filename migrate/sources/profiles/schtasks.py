@@ -358,10 +358,7 @@ def _trigger_rows(triggers: pd.DataFrame, order: DateOrder) -> str:
         row = {column: str(trigger.get(column, "")).strip() for column in PROOF_COLUMNS}
         row["Start Time"] = clock_24h(row["Start Time"])
         for column in ("Start Date", "End Date"):
-            try:
-                row[column] = read_date(str(trigger.get(column, "")), order)
-            except DateError:
-                row[column] = ""  # already reported by the flow's own reading
+            row[column] = _date_or_blank(str(trigger.get(column, "")), order)
         rows.append(row)
     return json.dumps(rows, ensure_ascii=False)
 
