@@ -13,9 +13,14 @@ caller waits at a time; the others queue on a lock without polling.
 The send record (`RequestPacer.sent`) is the throttler's own time stamp of every release, the
 instant the request is handed to the connection: at most the rate in any one-second window
 whatever the event loop's delays (tests/test_rate_promise.py proves it over arbitrary stalls).
-What it cannot bound is what happens after: a stall of this process between the release and
-the write, and the network, move arrivals by their own jitter; the schedule's slack absorbs that
-(docs/reliability.md, "What the rate promises").
+Between the release and the write to the socket the event loop runs other work (and on Python
+before 3.12 aiohttp writes a body in a task of its own), and under a loaded CPU that gap differs
+from one request to the next by more than the limit's extra 10 ms: a request held up after its
+release and those released a second later then arrived in one second, 101 at 100/s. So each
+request's place in the limit's log moves from its release to its write (`Turn.written`, called
+by the session's request class, service/client.py): the writes, too, are at most the rate in
+any window, whatever the gap, up to one window long. What is left is the network's jitter; the
+schedule's slack absorbs that (docs/reliability.md, "What the rate promises").
 
 Every wait here, and every other wait of a run (retry backoff, Retry-After pauses, an in-doubt
 flow's wait), goes through one StopSignal, so that a stop request (SIGINT, SIGTERM) ends it at
@@ -28,7 +33,10 @@ import asyncio
 import math
 import time
 from collections import deque
+from contextvars import ContextVar
+from typing import Any
 
+import aiohttp
 from asyncio_throttle.throttler import Throttler
 
 CATCH_UP = 1  # requests that may go back to back to catch up a schedule running late
@@ -97,6 +105,61 @@ def _limit(rate_per_second: float) -> Throttler:
         return Throttler(rate_limit=1, period=1 / rate_per_second + JITTER_SECONDS, retry_interval=0.01)
     return Throttler(rate_limit=math.floor(rate_per_second), period=1.0 + JITTER_SECONDS,
                      retry_interval=min(0.01, 0.1 / rate_per_second))
+
+
+class Turn:
+    """One released request's place in the limit's log, until the request is written."""
+
+    __slots__ = ("_log", "stamp")
+
+    def __init__(self, log: deque[float], stamp: float) -> None:
+        self._log = log
+        self.stamp = stamp
+
+    def written(self) -> None:
+        """The request is on its socket: it counts from now, in place of its release (the log
+        stays in time order: every entry is at most now). Called again (headers, then a body
+        written apart), it moves on again: one place a request. A release that has already left
+        the window (a write more than a window late) is not found, and the write counts anyway."""
+        log, now = self._log, time.monotonic()
+        for index in range(len(log) - 1, -1, -1):  # a recent release: near the end
+            entry = log[index]
+            if entry == self.stamp:
+                del log[index]
+                break
+            if entry < self.stamp:
+                break
+        log.append(now)
+        self.stamp = now
+
+
+# The task's latest turn, not yet written: set by the pacer in the task that will send the request,
+# read by the session's request class (and by the task aiohttp writes a body in, whose context is a
+# copy of the sender's).
+TURN: ContextVar[Turn | None] = ContextVar("TURN", default=None)
+
+
+class PacedRequest(aiohttp.ClientRequest):
+    """aiohttp's request, telling its turn (if the pacer gave its task one) when it is written:
+    after `send` for the status line and headers, and after `write_bytes` for a body, which
+    aiohttp writes in a task of its own (before Python 3.12) once the loop gets round to it."""
+
+    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+        turn = TURN.get()
+        try:
+            return await super().send(conn)
+        finally:
+            if turn is not None:
+                TURN.set(None)  # taken: a request the pacer did not release (a token's) moves nothing
+                turn.written()
+
+    async def write_bytes(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().write_bytes(*args, **kwargs)
+        finally:
+            turn = TURN.get()  # the sender's, as it was when aiohttp made this task
+            if turn is not None:
+                turn.written()
 
 
 class Stopped(Exception):
@@ -201,6 +264,7 @@ class RequestPacer:
         stamp = time.monotonic()
         throttler._task_logs.append(stamp)
         self.sent.add(stamp)
+        TURN.set(Turn(throttler._task_logs, stamp))
         return True
 
     async def _acquire_in_turn(self) -> None:
@@ -222,4 +286,6 @@ class RequestPacer:
             await self._throttler.acquire()  # type: ignore[no-untyped-call]
             # The throttler's own stamp, the one its limit was checked against: the record and the
             # guarantee are the same numbers (a second clock reading would be a little later).
-            self.sent.add(self._throttler._task_logs[-1])
+            stamp = self._throttler._task_logs[-1]
+            self.sent.add(stamp)
+            TURN.set(Turn(self._throttler._task_logs, stamp))

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from migrate.engine.pacing import PacedRequest
 from migrate.service.answers import (
     APIM_NEW_TOKEN,
     TOKEN_PROBLEMS,
@@ -34,8 +35,8 @@ def new_session(connector: aiohttp.TCPConnector, timeout: aiohttp.ClientTimeout)
     idempotent request) again by itself when a reused connection drops, past our pacer and our
     count of attempts: at 20 a second, reads on dropped connections reached 23 in the emulator's
     busiest second. Off, as aiohttp's own test client turns it off: every resend is ours, paced
-    and counted."""
-    session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+    and counted. Its requests tell the pacer when they are written (pacing.PacedRequest)."""
+    session = aiohttp.ClientSession(connector=connector, timeout=timeout, request_class=PacedRequest)
     if hasattr(session, "_retry_connection"):  # aiohttp 3.10 on; before it, no such resend
         session._retry_connection = False
     return session
