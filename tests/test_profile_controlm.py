@@ -399,6 +399,14 @@ def test_new_day_moves_the_days_of_an_early_job_and_is_needed_when_it_matters() 
     with pytest.raises(Rejection) as refused:  # day 28 moved by a day is not in every month
         convert({"DAYS": "28", "TIMEFROM": "0300"}, 7 * 60)
     assert refused.value.code == "DAY_RULE"
+    # The last day of the year's working day ends on 1 January; the 31st of the months that have
+    # one ends on the 1st of the next: the same dates every year, so they have a Quartz form.
+    year_end = {"DAYS": "31", **dict.fromkeys(MONTHS, "0"), "DEC": "1", "TIMEFROM": "0200"}
+    assert convert(year_end, 7 * 60) == ["0 0 2 1 1 ? *"]
+    assert quartz_fires("0 0 2 1 1 ? *", *WINDOW) == control_m_fires(year_end, 7 * 60, *WINDOW) != []
+    month_ends = {"DAYS": "31", "TIMEFROM": "0200"}
+    assert convert(month_ends, 7 * 60) == ["0 0 2 1 1,2,4,6,8,9,11 ? *"]
+    assert quartz_fires(convert(month_ends, 7 * 60)[0], *WINDOW) == control_m_fires(month_ends, 7 * 60, *WINDOW)
 
 
 def test_a_job_with_no_time_starts_when_its_folder_is_ordered() -> None:

@@ -85,6 +85,11 @@ def test_same_clock_is_unchanged(source: str, target: str) -> None:
     ("0 0 2 1 3,6 ?", "Asia/Shanghai", "UTC", "0 0 18 L 2,5 ? *", "M"),
     ("0 0 20 L * ?", "UTC", "Asia/Shanghai", "0 0 4 1 * ? *", "M"),
     ("0 0 20 L-2 * ?", "UTC", "Asia/Shanghai", "0 0 4 L-1 * ? *", "M"),
+    # Across a month's end, where every year's days are the same: 31 December the next day is
+    # 1 January; the 31st, which only months of 31 days have, the day before is their 30th.
+    ("0 0 20 31 12 ?", "UTC", "Asia/Shanghai", "0 0 4 1 1 ? *", "M"),
+    ("0 0 2 31 * ?", "Asia/Shanghai", "UTC", "0 0 18 30 1,3,5,7,8,10,12 ? *", "M"),
+    ("0 0 20 30 4,6,9,11 ?", "UTC", "Asia/Shanghai", "0 0 4 1 5,7,10,12 ? *", "M"),
     # Europe/Berlin and Europe/Helsinki change their clocks at the same instant: one hour apart always.
     ("0 30 23 ? * 6", "Europe/Berlin", "Europe/Helsinki", "0 30 0 ? * 7 *", "W"),
 ])
@@ -134,7 +139,9 @@ def test_two_zones_changing_at_different_instants_are_refused() -> None:
     # Days of the month that move out of some month, or onto a day some months lack.
     ("0 0 2 1,15 * ?", "Asia/Shanghai", "UTC", "in another month"),
     ("0 0 20 28 * ?", "UTC", "Asia/Shanghai", "in another month"),  # 28 Feb + 1 is 1 March in 2027
-    ("0 0 2 31 * ?", "Asia/Shanghai", "UTC", "in another month"),
+    ("0 0 20 30 * ?", "UTC", "Asia/Shanghai", "in another month"),  # the 31st of some months, the 1st of others
+    ("0 0 20 28 2 ?", "UTC", "Asia/Shanghai", "in another month"),  # 29 February in leap years
+    ("0 0 2 1,16 3 ?", "Asia/Shanghai", "UTC", "in another month"),  # the day before: 28 or 29 February
     ("0 0 2 15W * ?", "Asia/Shanghai", "UTC", "nearest a date"),
     ("0 0 2 ? * 2#1", "Asia/Shanghai", "UTC", "n-th or last weekday"),
     ("0 0 2 ? * 6L", "Asia/Shanghai", "UTC", "n-th or last weekday"),
@@ -289,7 +296,7 @@ def quartz_expressions(draw: st.DrawFn) -> str:
     hours = draw(st.one_of(st.integers(0, 23).map(lambda hour: frozenset([hour])),
                            st.sets(st.integers(0, 23), min_size=1, max_size=2), st.just(frozenset(range(24)))))
     minutes = draw(st.sets(st.sampled_from([0, 5, 15, 30, 45]), min_size=1, max_size=1 if len(hours) > 2 else 2))
-    months = draw(st.sampled_from(["*", "*", "*", "3", "1,7", "12"]))
+    months = draw(st.sampled_from(["*", "*", "*", "3", "1,7", "12", "2", "4,11", "1,4"]))
     if draw(st.booleans()):
         weekdays = draw(st.one_of(st.sets(st.integers(1, 7), min_size=1, max_size=7).map(
             lambda days: set_text(frozenset(days), 1, 7)), st.sampled_from(["2#1", "6L"])))
@@ -297,6 +304,8 @@ def quartz_expressions(draw: st.DrawFn) -> str:
     else:
         dom = draw(st.sampled_from(["*", "1", "2", "15", "27", "28", "30", "31", "1,15", "L", "L-1", "L-27",
                                     "15W"]))
+        if (months, dom) in (("2", "30"), ("2", "31"), ("4,11", "31")):
+            dom = "28" if months == "2" else "30"  # a date that never comes is refused before any zone
         dow = "?"
     return f"0 {set_text(frozenset(minutes), 0, 59)} {set_text(frozenset(hours), 0, 23)} {dom} {months} {dow} *"
 

@@ -344,8 +344,50 @@ def _shifted_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, 
         return set_text(frozenset(day + moved for day in days), 1, 31), fields[4], "?", fields[6]
     if days == {1} and moved in (-1, -2):  # the last day (or the one before) of the previous month
         return ("L" if moved == -1 else "L-1"), *_months_moved(schedule, -1)
+    landed = _landing_days(schedule, moved)
+    if landed is not None:
+        return landed
     raise _NoQuartzForm(f"{direction} of day(s) {fields[3]} of the month is in another month for some of them, "
                         "or on a day not every month has")
+
+
+# The months whose length never changes: February's does, so a day moved across its end is not
+# always the same day.
+FIXED_MONTH_DAYS = {1: 31, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _landing_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, str] | None:
+    """(day-of-month, month, day-of-week, year) when days of the month moved `moved` days land on
+    the same days of the same months every year, across a month's end included: 31 December
+    the next day is 1 January, the 31st (which only months of 31 days have) the day before is
+    the 30th of those months. None when they do not (a day whose next is 1 March or 29
+    February; the 1st the day before, in months after ones of 30 and of 31 days)."""
+    landed: set[tuple[int, int]] = set()
+    crosses_year = False
+    for month in schedule.months:
+        length = FIXED_MONTH_DAYS.get(month, 28)  # February: only its first 28 days are every year's
+        for day in schedule.day_of_month.days:
+            if day > FIXED_MONTH_DAYS.get(month, 29):
+                continue  # no such day that month: the schedule never fires there
+            target = day + moved
+            if month == 2 and (day > 28 or target > 28):
+                return None  # the 29th, or past the 28th: leap years differ
+            if 1 <= target <= length:
+                landed.add((month, target))
+            elif target > length:
+                following = month % 12 + 1
+                landed.add((following, target - length))
+                crosses_year = crosses_year or month == 12
+            else:
+                previous = (month - 2) % 12 + 1
+                if previous == 2:
+                    return None  # the day before the 1st of March: the 28th or the 29th
+                landed.add((previous, FIXED_MONTH_DAYS[previous] + target))
+                crosses_year = crosses_year or month == 1
+    months, days = {month for month, _ in landed}, {day for _, day in landed}
+    if not landed or len(landed) != len(months) * len(days) or (crosses_year and schedule.years is not None):
+        return None  # not one set of days in one set of months, or into a year the schedule does not name
+    return set_text(frozenset(days), 1, 31), set_text(frozenset(months), 1, 12), "?", schedule.text.split()[6]
 
 
 def _months_moved(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str]:
