@@ -775,3 +775,32 @@ def test_a_processing_timezone_option_that_oozie_does_not_take(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = plan(tmp_path, capsys, EXAMPLE, '{ processing_timezone = "Asia/Shanghai" }')
     assert code == 1 and "processing_timezone" in err and "GMT+0800" in err
+
+
+def test_a_coordinator_beginning_ahead_in_a_zone_east_of_the_services_names_its_first_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A daily coordinator in Kolkata from 20:45 UTC on a day ahead: its first run is at 20:45 UTC
+    that day, but its start date (02:15 in Kolkata is the next day) made the flow begin at the next
+    midnight in UTC, a run lost while the proof said `equivalent`. Now FIRST_DAY names it, and the
+    proof is unchecked; a coordinator in the service's own zone is unchanged."""
+    ahead = (datetime.now(UTC) + timedelta(days=30)).date()
+    for zone, expected in (("Asia/Kolkata", f"the source's runs at {ahead} 20:45:00 are not made"), ("UTC", None)):
+        folder = tmp_path / zone.replace("/", "-")
+        folder.mkdir()
+        (folder / "coordinator.xml").write_text(
+            f'<coordinator-app name="daily" frequency="${{coord:days(1)}}" start="{ahead}T20:45Z" '
+            f'end="2099-01-01T00:00Z" timezone="{zone}" xmlns="uri:oozie:coordinator:0.4"><action><workflow>'
+            '<app-path>hdfs://ns1/apps/daily</app-path></workflow></action></coordinator-app>', encoding="utf-8")
+        (folder / "workflow.xml").write_text(
+            '<workflow-app name="daily-wf" xmlns="uri:oozie:workflow:0.5"><start to="run"/><action name="run">'
+            '<shell xmlns="uri:oozie:shell-action:0.3"><exec>run.sh</exec></shell><ok to="end"/><error to="fail"/>'
+            '</action><kill name="fail"><message>failed</message></kill><end name="end"/></workflow-app>',
+            encoding="utf-8")
+        code, inventory, err = plan(tmp_path, capsys, folder)
+        (action,) = inventory["actions"]
+        first_day = [w["message"] for w in action.get("warnings", []) if w["code"] == "FIRST_DAY"]
+        if expected is None:
+            assert not first_day and "(FIRST_DAY)" not in action["proof"].get("reason", ""), action["proof"]
+        else:
+            assert len(first_day) == 1 and expected in first_day[0], action["warnings"]
+            assert action["proof"]["verdict"] == "unchecked" and "(FIRST_DAY)" in action["proof"]["reason"]

@@ -77,6 +77,10 @@ def schedule(flow: FlowRows, app: App, scope: Scope, options: Settings, ctx: Con
     _proof_source(flow, app, scope, resolved.text, zone_text, options)
     if known_start is not None:
         flow.cells["start_date"] = zone.local(placed.first or known_start[0]).date().isoformat()
+        # The instant it begins: the flow's start is a day in the service's zone, which may begin
+        # before or after it (a coordinator in a zone east of the service's), and the mapping names
+        # the runs between them (FIRST_DAY).
+        flow.cells["source_start"] = known_start[0].isoformat()
     if known_end is not None:
         written = app.root.get("end", "")
         resolved_end = scope.resolve(written).text
