@@ -797,6 +797,7 @@ def test_a_coordinator_beginning_ahead_in_a_zone_east_of_the_services_names_its_
             '</action><kill name="fail"><message>failed</message></kill><end name="end"/></workflow-app>',
             encoding="utf-8")
         code, inventory, err = plan(tmp_path, capsys, folder)
+        assert code == 3, err  # FIRST_DAY or the unchecked proof: warnings, the flow valid
         (action,) = inventory["actions"]
         first_day = [w["message"] for w in action.get("warnings", []) if w["code"] == "FIRST_DAY"]
         if expected is None:
