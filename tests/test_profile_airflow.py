@@ -604,3 +604,16 @@ def test_malformed_entries_are_their_own_flows_errors(tmp_path: Path, capsys: py
     code, inventory, err = plan(tmp_path, capsys, source)
     assert code == 5 and inventory["convertible"] == 1 and inventory["invalid_by_reason"] == {"MALFORMED_DAG": 6}
     assert "Traceback" not in err
+
+
+def test_params_whose_names_say_they_hold_a_secret_are_named(tmp_path: Path) -> None:
+    """A DAG's params carried as flow parameters, which every owner and visitor of the flow reads:
+    a password or a key among them is named (SECRET_PARAMETER), as every profile names them."""
+    details = {"dag_id": "loader", "schedule_interval": "0 1 * * *", "timezone": "UTC", "params": {
+        "db_password": {"__class": "airflow.models.param.Param", "value": "not-a-real-one", "description": None,
+                        "schema": {}},
+        "aws_secret_access_key": "not-a-real-key", "region": "emea", "api_token": None}}
+    row = rows_of(write(tmp_path / "details-loader.json", details))["loader"]
+    warned = json.loads(row["__warnings__"])
+    (secret,) = [entry["message"] for entry in warned if entry["code"] == "SECRET_PARAMETER"]
+    assert secret.startswith("db_password, aws_secret_access_key look like secrets")  # api_token: no value

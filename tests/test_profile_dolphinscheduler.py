@@ -235,6 +235,17 @@ def test_global_parameters_become_flow_parameters(tmp_path: Path) -> None:
     # globalParams written as a list, not as a JSON string
     assert json.loads(flows["success_mail"]["params"]) == [{"key": "region", "value": "cn-north"}]
     assert flows["all_alerts"]["params"] == ""
+    assert "SECRET_PARAMETER" not in codes(sales)
+
+
+def test_a_global_parameter_named_as_a_secret_is_named(tmp_path: Path) -> None:
+    export = json.loads(facts_ending(tmp_path, "2124-06-01 00:00:00").read_text(encoding="utf-8"))
+    text = json.dumps(export).replace('\\"prop\\":\\"env\\"', '\\"prop\\":\\"db_passwd\\"')
+    path = tmp_path / "secret.json"
+    path.write_text(text, encoding="utf-8")
+    sales = by_flow(flows_of("dolphinscheduler", path))["daily_sales"]
+    assert {"key": "db_passwd", "value": "prod"} in json.loads(sales["params"])
+    assert codes(sales)["SECRET_PARAMETER"].startswith("db_passwd look like secrets")
 
 
 def test_task_local_parameters_are_listed_in_the_command_and_reported(tmp_path: Path) -> None:

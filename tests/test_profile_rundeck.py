@@ -518,3 +518,15 @@ def test_overlapping_runs_and_a_log_limit_are_named(tmp_path: Path) -> None:
     warned = notes(flows_of(path)["ops_list-projects"][0])
     assert "at most 2" in warned["CONCURRENCY"][0] and "100MB" in warned["LOG_LIMIT"][0]
     assert "halt" in warned["LOG_LIMIT"][0]
+
+
+def test_an_option_that_is_not_secure_but_named_as_a_secret_is_named(tmp_path: Path) -> None:
+    """An option left not secure whose name says it holds a password: its default is carried as a
+    parameter (Rundeck showed it to anyone who could read the job), and named, SECRET_PARAMETER."""
+    path = tmp_path / "jobs.yaml"
+    path.write_text("- name: load\n  group: ops\n  uuid: 6a1e4f1c-0000-4000-8000-000000000001\n"
+                    "  options:\n  - name: db_password\n    value: not-a-real-one\n  - name: env\n    value: prod\n"
+                    "  sequence:\n    commands:\n    - exec: /opt/load.sh\n", encoding="utf-8")
+    (row,) = flows_of(path)["ops_load"]
+    assert json.loads(row["params"]) == [{"key": "db_password", "value": "not-a-real-one"}, {"key": "env", "value": "prod"}]
+    assert notes(row)["SECRET_PARAMETER"][0].startswith("db_password look like secrets")

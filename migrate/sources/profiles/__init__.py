@@ -84,6 +84,16 @@ def parameters_text(pairs: list[dict[str, str]]) -> str:
     return orjson.dumps(pairs).decode() if pairs else ""
 
 
+def warn_secret_parameters(flow: FlowRows, pairs: list[dict[str, str]]) -> None:
+    """SECRET_PARAMETER for the carried parameters whose names say they hold a secret and that have
+    a value: every owner and visitor of the flow can read its parameters."""
+    secrets = [pair["key"] for pair in pairs if pair["value"] and SECRET_NAME.search(pair["key"])]
+    if secrets:
+        flow.warn("SECRET_PARAMETER", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
+                                      "every owner and visitor of the flow can read; move them to the service's "
+                                      "own secret store")
+
+
 def flow_rows(flow: FlowRows, first_number: int) -> list[SourceRow]:
     """One row per task (at least one row). A standard column left out is blank: the mapping reads
     every cell with a default, and rows cross to the mapping processes by the thousand, where

@@ -74,7 +74,7 @@ from zoneinfo import ZoneInfo
 from migrate.config import SourceSettings, known_zone
 from migrate.schedule.airflow import PRESETS, TIMEDELTA_TEXT
 from migrate.schedule.timezone import is_known_zone
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
 from migrate.sources.profiles.end_dates import report_end, today
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
@@ -541,6 +541,7 @@ def _params(flow: FlowRows, value: Any) -> str:
     if empty:
         flow.warn("PARAM_NULL", f"params {', '.join(empty)} have no default (null in Airflow): carried as the empty "
                                 "text \"\"; a run that needs a value must be given one")
+    warn_secret_parameters(flow, pairs)
     return parameters_text(pairs)
 
 

@@ -51,7 +51,7 @@ from typing import Any
 
 from migrate.config import SourceSettings
 from migrate.schedule.timezone import is_known_zone
-from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
 from migrate.sources.profiles.azkaban_project import (
     EXPECTED,
     Graph,
@@ -356,12 +356,9 @@ def _report(flow: FlowRows, notes: _Notes, submit_user: str) -> None:
 def _parameters(flow: FlowRows, shared: dict[str, str], flow_parameters: dict[str, str]) -> None:
     carried = {k: v for k, v in {**shared, **flow_parameters}.items()
                if k not in RESERVED and not k.startswith(("azkaban.", "env.")) and not COMMAND_N.match(k)}
-    flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in carried.items()])
-    secrets = [k for k in carried if SECRET_NAME.search(k)]
-    if secrets:
-        flow.warn("SECRET_PARAMETER", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
-                                      "every owner and visitor of the flow can read; move them to the service's "
-                                      "own secret store")
+    pairs = [{"key": k, "value": v} for k, v in carried.items()]
+    flow.cells["params"] = parameters_text(pairs)
+    warn_secret_parameters(flow, pairs)
     given = {**shared, **flow_parameters}
     settings = [f"{k}={given[k]}" for k in ("flow.num.job.threads", "useExecutor") if k in given]
     if settings:

@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
 from migrate.sources.profiles.end_dates import ends_sentence, has_ended, passed_phrase, today
 from migrate.sources.profiles.json_documents import load_json
 from migrate.sources.readers import SourceError, SourceRow
@@ -382,6 +382,7 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
     if expressions:
         flow.warn("PARAM_EXPRESSION", f"parameters {expressions} are DolphinScheduler expressions, carried as "
                                       "written: check that EnOS gives them the same value")
+    warn_secret_parameters(flow, carried)
     return parameters_text(carried)
 
 

@@ -32,7 +32,7 @@ from defusedxml import ElementTree
 from migrate.config import SourceSettings
 from migrate.schedule.legacy import rundeck_ignored_weekday, rundeck_quartz_text
 from migrate.schedule.result import Rejection
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
 from migrate.sources.readers import SourceError, SourceRow, file_text
 
 EXPECTED = "this does not look like a Rundeck export (expected a list of jobs with name/sequence or <joblist>)"
@@ -400,6 +400,7 @@ def _parameters(flow: FlowRows, job: dict[str, Any]) -> None:
         else:
             without_default.append(f"{name}{' (required)' if _flag(option.get('required'), False) else ''}")
     flow.cells["params"] = parameters_text(parameters)
+    warn_secret_parameters(flow, parameters)
     if secure:
         flow.warn("SECURE_OPTION", f"secure options {', '.join(secure)} are not carried: give the flow their values "
                                    "another way (a secret store), never as parameters")
