@@ -333,13 +333,15 @@ def test_one_warning_per_workflow_waited_on_names_its_tasks_and_the_option(
 def test_two_projects_workflows_of_one_name_are_told_duplicate_by_name(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """Two projects' workflows of one name are one flow of the service (flows without an id are
-    found by name): the second is refused, saying so. The offline plan said "the same flow (the same
-    source key)", though their keys differ."""
+    found by name): the second is refused, saying so (NAME_COLLISION, naming the first). The offline
+    plan said "the same flow (the same source key)", though their keys differ, and then "duplicate",
+    though they are two jobs."""
     first = records()[0]
     other = {**first, "projectName": "marketing"}
     code, plan, err = plan_profile(tmp_path, capsys, "dolphinscheduler", write(tmp_path, [first, other]))
     assert code == 5, err
-    [duplicate] = [f for f in plan["invalid_flows"] if f["errors"][0]["code"] == "DUPLICATE"]
+    [duplicate] = [f for f in plan["invalid_flows"] if f["errors"][0]["code"] == "NAME_COLLISION"]
     message = duplicate["errors"][0]["message"]
     assert duplicate["source_key"] == f"workflow marketing/{first['processDefinitionName']}", duplicate
-    assert f"duplicate: name {first['processDefinitionName']!r} already comes from row 1" in message, message
+    assert (f"name {first['processDefinitionName']!r} is also the flow name of 'workflow "
+            f"{first['projectName']}/{first['processDefinitionName']}' (row 1): two jobs would be one flow") in message

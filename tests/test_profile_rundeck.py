@@ -530,3 +530,35 @@ def test_an_option_that_is_not_secure_but_named_as_a_secret_is_named(tmp_path: P
     (row,) = flows_of(path)["ops_load"]
     assert json.loads(row["params"]) == [{"key": "db_password", "value": "not-a-real-one"}, {"key": "env", "value": "prod"}]
     assert notes(row)["SECRET_PARAMETER"][0].startswith("db_password look like secrets")
+
+
+def test_two_jobs_whose_names_meet_are_a_name_collision_not_a_duplicate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`ops/db` `backup` and `ops` `db_backup` both become the flow name ops_db_backup: the plan
+    and the run said the second was a duplicate of the first ("not saved twice"), though they are
+    two jobs. Now NAME_COLLISION names the first job; the first is saved."""
+    source = tmp_path / "jobs.yaml"
+    source.write_text("".join(
+        f"- name: {name}\n  group: {group}\n  uuid: 6a1e4f1c-0000-4000-8000-00000000000{n}\n"
+        f"  schedule:\n    crontab: 0 0 2 ? * * *\n  sequence:\n    commands:\n    - exec: /opt/{n}.sh\n"
+        for n, (group, name) in
+        enumerate([("ops/db", "backup"), ("ops", "db_backup")], 1)), encoding="utf-8")
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    config = write_config(tmp_path, source, run="create_missing = true",
+                          target='emulator_config = "state.json"\nemulator_state = "emulator.sqlite"')
+    said = "name 'ops_db_backup' is also the flow name of '6a1e4f1c-0000-4000-8000-000000000001' (row 1)"
+    for verb in (["plan", "--offline"], ["run"]):
+        code = main([verb[0], str(config), "--json", *verb[1:]])
+        report = json.loads(capsys.readouterr().out)
+        assert code == 5, report
+        if verb[0] == "plan":
+            assert report["invalid_by_reason"] == {"NAME_COLLISION": 1}, report
+            (refused,) = report["invalid_flows"]
+            assert said in refused["errors"][0]["message"], refused
+        else:
+            lines = {line["source_key"]: line for line in read_log(Path(report["result_log"]))}
+            assert lines["6a1e4f1c-0000-4000-8000-000000000001"]["status"] == "created"
+            second = lines["6a1e4f1c-0000-4000-8000-000000000002"]
+            # A run keeps only a digest of each name's first job: it names its row
+            assert second["status"] == "invalid" and second["errors"][0]["code"] == "NAME_COLLISION", second
+            assert "'ops_db_backup' is also the flow name of another job of the source (row 1)" in second["msg"]

@@ -32,6 +32,7 @@ from migrate.mapping.flows import (
     flow_target,
     identity_scopes,
     marker_digest,
+    name_collision,
     plan_flows,
 )
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
@@ -172,33 +173,38 @@ class PlanResult:
         run_starts = np.nonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))[0]
         first_of = run_starts[np.searchsorted(run_starts, repeated, side="right") - 1]
         self.valid -= len(repeated)
-        self.invalid_by_reason["DUPLICATE"] += len(repeated)
         duplicates: dict[int, int] = {}  # row -> the earlier row of the same target
         for index, first in zip(repeated.tolist(), first_of.tolist(), strict=True):
             duplicates[int(rows[order[index]])] = int(rows[order[first]])
+        wanted = set(duplicates) | set(duplicates.values())  # the earlier ones too: whose key they are
         kept: dict[int, ReadyFlow | Action] = {flow.rows[0]: flow for flow in self.ready}
         kept.update((action.rows[0], action) for action in self.actions)
         if self._spool is not None:  # one pass over the spool, for the few rows that are duplicates
             kept.update((action.rows[0], action) for action in self._spooled_actions()
-                        if action.rows[0] in duplicates)
+                        if action.rows[0] in wanted)
             self._dropped_rows.update(duplicates)
             self._spooled -= sum(1 for row in duplicates if isinstance(kept.get(row), Action))
         self.ready = [flow for flow in self.ready if flow.rows[0] not in duplicates]
         self.actions = [action for action in self.actions if action.rows[0] not in duplicates]
         for row, earlier in duplicates.items():
-            flow = kept.get(row)
+            flow, earlier_flow = kept.get(row), kept.get(earlier)
             target = _target_of(flow)
             name = str(getattr(flow, "name", "")) if flow else ""
             if target.startswith("name ") and f"name {name!r}" != target:
                 target += f" (written {name!r} here)"  # blanks or characters that do not show
             field = "name" if target.startswith("name ") else "id" if target else "source"
             files = self._duplicate_across_entries(earlier, row, field)
+            if target == f"name {name!r}" and earlier_flow and flow and earlier_flow.source_key != flow.source_key \
+                    and not files:  # written alike by two jobs (a twin spelt otherwise is said as such)
+                error = name_collision(target, earlier_flow.source_key, earlier)
+            else:
+                error = FieldError(field=field, value=json.dumps(target or f"row {row}"), code="DUPLICATE",
+                                   message=f"duplicate: {target or 'the same flow (the same source key)'} already "
+                                           f"comes from row {earlier}{files}; not saved twice")
+            self.invalid_by_reason[error.reason] += 1
             self.invalid.append(InvalidFlow(
                 source_key=flow.source_key if flow else f"row {row}", rows=flow.rows if flow else [row],
-                name=flow.name if flow else "", flow_id="", proof=flow.proof if flow else None, errors=[
-                    FieldError(field=field, value=json.dumps(target or f"row {row}"), code="DUPLICATE",
-                               message=f"duplicate: {target or 'the same flow (the same source key)'} already comes "
-                                       f"from row {earlier}{files}; not saved twice")]))
+                name=flow.name if flow else "", flow_id="", proof=flow.proof if flow else None, errors=[error]))
 
     def _span_of(self, row: int) -> Span:
         """The entry of a folder a row came from."""

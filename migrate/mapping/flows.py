@@ -1298,12 +1298,28 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = Tru
         checked = validate(draft)
         if dedupe and isinstance(checked, ValidFlow):
             target = checked.target
-            first = seen.first_row(target, checked.rows[0])
-            if first is not None:
+            first = seen.first_row(target, checked.rows[0], checked.source_key)
+            if first is not None and target == f"name {checked.name!r}" \
+                    and seen.met_by_another(target, checked.source_key):  # written alike by two jobs
+                checked = InvalidFlow(source_key=checked.source_key, rows=checked.rows, name=checked.name, flow_id="",
+                                      warnings=checked.warnings, identity=checked.identity, scope=draft.scope,
+                                      proof=checked.proof, errors=[name_collision(target, "", first)])
+            elif first is not None:
                 checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.name,
                                        checked.rows, checked.warnings, spelt=str(draft.body.get("id", "")),
                                        identity=checked.identity, scope=draft.scope, proof=checked.proof)
         yield checked
+
+
+def name_collision(target: str, first_key: str, first_row: int) -> FieldError:
+    """Two jobs of the source (two source keys) whose flows come to one name: the service has one
+    flow of a name, so the later is refused, and said to be another job, not a copy of the first."""
+    whose = f"{first_key!r} (row {first_row})" if first_key else f"another job of the source (row {first_row})"
+    return FieldError(field="name", value=json.dumps(target.removeprefix("name "), ensure_ascii=False),
+                      code="NAME_COLLISION",
+                      message=f"{target} is also the flow name of {whose}: two jobs would be one flow, and the "
+                              "service has one flow of a name; rename one of them in the export, or map "
+                              "[mapping.fields] name to names of your own")
 
 
 def duplicate_of(target: str, first: int, row: int, key: str, name: str, rows: list[int] | None = None,
