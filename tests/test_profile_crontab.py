@@ -16,6 +16,7 @@ from conftest import base_state, plan_profile, profile_run_config, standard_cell
 from migrate.cli import main
 from migrate.config import SourceSettings
 from migrate.sources.profiles import registry
+from migrate.sources.profiles.crontab import split_percent
 from migrate.sources.readers import SourceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crontab"
@@ -377,3 +378,28 @@ def test_the_plan_table_names_the_field_a_row_lacks(tmp_path: Path, capsys: pyte
                       '[target]\nurl = "https://apim.example.invalid"\nuser_id = "u1"\norg_id = "o1"\n', encoding="utf-8")
     code, out, err = run_cli(capsys, "plan", str(config), "--offline")
     assert code == 5 and "doAs: is required" in out, out + err
+
+
+@pytest.mark.parametrize(("written", "command", "stdin"), [
+    # cron's own loop (vixie cron, cronie, Debian's: do_command.c): a backslash escapes the
+    # character after it, so backslashes go in pairs.
+    ("date +\\%Y", "date +%Y", None),  # an escaped %: a %
+    ("echo a\\\\%b", "echo a\\\\", "b"),  # \\ escape each other (both kept): the % ends the command
+    ('echo "50\\\\\\\\%"', 'echo "50\\\\\\\\', '"'),  # two pairs, then the end of the command
+    ("echo a\\\\\\%b", "echo a\\\\%b", None),  # a pair, then an escaped %
+    ("grep \\d x", "grep \\d x", None),  # no % in the line: as written
+    ("cat\\q%x", "cat\\q", "x"),  # any other escaped character keeps its backslash
+    ("mail -s hi root%line 1%line 2\\%%", "mail -s hi root", "line 1\nline 2%\n"),
+    ("cat%a\\\\%b\\qc\\", "cat", "a\\%b\\qc\\"),  # standard input as cron writes it to the job
+])
+def test_percent_signs_as_cron_reads_them(written: str, command: str, stdin: str | None) -> None:
+    """`\\\\%` was read as an escaped `%`: the command saved as `echo a\\%b`, where cron ran
+    `echo a\\\\` with `b` as its input, and no PERCENT_STDIN said so."""
+    assert split_percent(written) == (command, stdin)
+
+
+def test_a_percent_after_a_pair_of_backslashes_ends_the_command_and_is_said(tmp_path: Path) -> None:
+    path = tmp_path / "user.cron"
+    path.write_text("0 1 * * * echo a\\\\%b\n", encoding="utf-8")
+    (row,) = rows_of(path)
+    assert row["command"] == "echo a\\\\" and codes(row["__warnings__"]) == ["PERCENT_STDIN"]

@@ -107,12 +107,48 @@ def _where_undecodable(settings: SourceSettings, from_line: int, error: UnicodeD
 
 
 def split_percent(command: str) -> tuple[str, str | None]:
-    """cron's `%`: the command ends at the first unescaped one; the rest is standard input."""
+    """cron's `%`, as vixie cron, cronie and Debian's cron read it (do_command.c): the command ends
+    at the first `%` that no backslash escapes, and the rest is standard input. A backslash escapes
+    the character after it, so they go in pairs: `\\%` is an escaped `%`, written `%`, but in
+    `\\\\%` the backslashes escape each other (both kept) and the `%` ends the command. Any other
+    escaped character keeps its backslash."""
     if "%" not in command:  # most commands: nothing to split
         return command, None
-    parts = re.split(r"(?<!\\)%", command, maxsplit=1)
-    head = parts[0].replace("\\%", "%")
-    return head, (parts[1].replace("\\%", "%").replace("%", "\n") if len(parts) > 1 else None)
+    head: list[str] = []
+    escaped = False
+    for index, character in enumerate(command):
+        if escaped:
+            if character == "%":
+                head[-1] = "%"  # the backslash gives way to the % it escapes
+            else:
+                head.append(character)
+            escaped = False
+        elif character == "\\":
+            head.append(character)
+            escaped = True
+        elif character == "%":
+            return "".join(head), _standard_input(command[index + 1:])
+        else:
+            head.append(character)
+    return "".join(head), None
+
+
+def _standard_input(text: str) -> str:
+    """The text after the command's `%`, as cron writes it to the job: each `%` a newline but an
+    escaped one, which is a `%`; any other escaped character keeps its backslash, as does a
+    backslash at the end."""
+    written: list[str] = []
+    escaped = False
+    for character in text:
+        if escaped and character != "%":
+            written.append("\\")
+        shown = "\n" if character == "%" and not escaped else character
+        escaped = character == "\\"
+        if not escaped:
+            written.append(shown)
+    if escaped:
+        written.append("\\")
+    return "".join(written)
 
 
 def environment_value(text: str) -> str:
