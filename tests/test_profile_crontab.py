@@ -403,3 +403,17 @@ def test_a_percent_after_a_pair_of_backslashes_ends_the_command_and_is_said(tmp_
     path.write_text("0 1 * * * echo a\\\\%b\n", encoding="utf-8")
     (row,) = rows_of(path)
     assert row["command"] == "echo a\\\\" and codes(row["__warnings__"]) == ["PERCENT_STDIN"]
+
+
+def test_an_anacrontab_line_is_refused_not_saved_with_its_delay_as_a_command(tmp_path: Path) -> None:
+    """RHEL's /etc/anacrontab read as a crontab: `@monthly 15 cron.monthly run-parts …` was a flow
+    whose command was `15 cron.monthly run-parts …`, which cannot run; a crontab's own @monthly
+    line is unchanged."""
+    path = tmp_path / "anacrontab"
+    path.write_text("RANDOM_DELAY=45\nSTART_HOURS_RANGE=3-22\n@monthly 15\tcron.monthly\trun-parts --report "
+                    "/etc/cron.monthly\n@monthly /opt/report.sh --month\n", encoding="utf-8")
+    rows = {row["flow"]: row for row in rows_of(path)}
+    refused = rows["line 3"]
+    assert codes(refused["__errors__"]) == ["INVALID_SYNTAX"]
+    assert "is an anacrontab line (period @monthly, delay 15 minutes, job 'cron.monthly')" in refused["__errors__"]
+    assert [row["command"] for row in rows.values() if row["command"]] == ["/opt/report.sh --month"]

@@ -230,6 +230,11 @@ SYSTEM_ACCOUNTS = frozenset([
     "debian"])
 
 
+# What follows an anacrontab period (`@monthly 15 cron.monthly run-parts …`): a delay in minutes,
+# a job identifier (any word, no /), then the command.
+ANACRON_JOB = re.compile(r"^(\d+)\s+([^\s/]+)\s+\S")
+
+
 def _user_column(command: str) -> str | None:
     """The account a command begins with, where a system crontab has its user column: followed
     by a command, not by an option or a redirection (`nginx -s reload` is the command nginx)."""
@@ -254,6 +259,13 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
                                     "user name (letters, digits, _ . -, not starting with -, an optional final $): "
                                     "this looks like a user crontab, whose jobs have no user column; set "
                                     "options = { system = false }")
+    if words == 1 and rest and (anacron := ANACRON_JOB.match(rest[0])):
+        # anacrontab(5): period, delay in minutes, job identifier, command. Read as a crontab the
+        # delay and the identifier became the command's first words, a command that cannot run.
+        return _invalid(number, f"{line!r} is an anacrontab line (period {schedule[0]}, delay {anacron[1]} minutes, "
+                                f"job {anacron[2]!r}): anacron runs the job once a period when the machine is up, "
+                                "after that delay, not at a time of day, which a flow's schedule cannot say; "
+                                "migrate its job by hand, or as the cron job that starts anacron")
     command, stdin = split_percent(rest[0] if rest else "")
     command = command.strip()
     if not command:
