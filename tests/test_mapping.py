@@ -57,6 +57,22 @@ def test_parameters_from_pairs_round_trip(pairs: dict[str, str]) -> None:
         k: v.strip() for k, v in pairs.items()}
 
 
+def test_a_parameter_given_twice_is_kept_once_or_refused_when_its_values_differ() -> None:
+    """`a=1;a=2` was sent as two parameters of one key, which the service keeps one of, no one
+    says which: now the flow is refused, PARAM_REPEATED, naming both values. The same pair twice
+    (a spreadsheet's copy) is one parameter."""
+    assert json.loads(parameters_json("a=1;b=x;a=1")) == [{"key": "a", "value": "1"}, {"key": "b", "value": "x"}]
+    assert json.loads(parameters_json('[{"key": "a", "value": "1"}, {"key": "a", "value": "1"}]')) == [
+        {"key": "a", "value": "1"}]
+    s = settings(fields={**FIELDS, "parameters": "params"})
+    for written in ("a=1;a=2;b=x", '[{"key": "a", "value": "1"}, {"key": "a", "value": "2"}]'):
+        [flow] = plan_flows(rows({"id": "7", "name": "n", "freq": "0 0 2 * * ? *", "params": written}), s)
+        assert isinstance(flow, InvalidFlow), flow
+        [error] = flow.errors
+        assert error.code == "PARAM_REPEATED" and error.field == "parameters"
+        assert "parameter 'a' is given twice, as '1' and as '2'" in error.message
+
+
 def test_a_row_becomes_a_payload_with_templates_maps_and_derived_cycle() -> None:
     s = settings(fields={**FIELDS, "desc": {"template": "from {team}/{name}"},
                          "active": {"column": "state", "map": {"Running": 1, "paused": 0}}})

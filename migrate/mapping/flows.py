@@ -179,9 +179,14 @@ def names_list(text: str) -> str:
     return ";".join(dict.fromkeys(p for p in LIST_SEPARATORS.split(text) if p))
 
 
+class RepeatedParameter(ValueError):
+    """One parameter given twice with two values: which one the service keeps is not documented."""
+
+
 @functools.lru_cache(maxsize=4096)
 def parameters_json(text: str) -> str:
-    """`[{"key":..,"value":..}]`, `{"k": "v"}` or `k=v;k2=v2` -> the documented JSON string."""
+    """`[{"key":..,"value":..}]`, `{"k": "v"}` or `k=v;k2=v2` -> the documented JSON string. A key
+    given twice with one value is kept once; with two values it is RepeatedParameter."""
     text = text.strip()
     if not text:
         return "[]"
@@ -189,6 +194,8 @@ def parameters_json(text: str) -> str:
         parsed = json.loads(text)
         if isinstance(parsed, dict):
             parsed = [{"key": str(k), "value": str(v)} for k, v in parsed.items()]
+        elif isinstance(parsed, list) and all(isinstance(pair, dict) for pair in parsed):
+            parsed = _once_each(parsed)
         return json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
     pairs = []
     for item in filter(None, (p.strip() for p in text.split(";"))):
@@ -196,7 +203,23 @@ def parameters_json(text: str) -> str:
         if not equals or not key.strip():
             raise ValueError(f"{item!r} is not key=value")
         pairs.append({"key": key.strip(), "value": value.strip()})
-    return json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(_once_each(pairs), ensure_ascii=False, separators=(",", ":"))
+
+
+def _once_each(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    first: dict[Any, Any] = {}
+    kept = []
+    for pair in pairs:
+        key, value = pair.get("key"), pair.get("value")
+        if not isinstance(key, str):
+            kept.append(pair)  # not a parameter's shape: validation says what is wrong with it
+        elif key not in first:
+            first[key] = value
+            kept.append(pair)
+        elif first[key] != value:
+            raise RepeatedParameter(f"parameter {key!r} is given twice, as {first[key]!r} and as {value!r}: which "
+                                    "one the service keeps is not documented; give it once")
+    return kept
 
 
 class _Blank(dict[str, str]):
@@ -382,6 +405,9 @@ def _parameters(draft: FlowDraft, name: str, value: Any) -> Any:
         return value
     try:
         return parameters_json(value)
+    except RepeatedParameter as error:
+        draft.fail(name, value, str(error), code="PARAM_REPEATED")
+        return None
     except (ValueError, json.JSONDecodeError) as error:
         draft.fail(name, value, f"is not JSON or k=v;k2=v2 ({error})")
         return None
