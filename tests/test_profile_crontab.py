@@ -69,10 +69,17 @@ def test_debian_system_crontab_keeps_every_command_whole() -> None:
     assert rows[1]["flow_name"].startswith("test_") and rows[1]["flow_name"] != rows[2]["flow_name"]
 
 
-def test_a_system_crontab_read_as_a_user_crontab_is_flagged() -> None:
-    rows = rows_of(DEBIAN)  # system = true forgotten: "root" would be run as a command
+def test_a_system_crontab_read_as_a_user_crontab_is_refused_or_flagged() -> None:
+    """system = true forgotten: every flow's command began with `root`, a command that cannot run,
+    each with only a warning. Every job line so: the file is refused, saying what to set; with
+    system = false said, the jobs are read as written, each flagged."""
+    with pytest.raises(SourceError) as refused:
+        rows_of(DEBIAN)
+    assert "the command of every job line begins with a system account (root)" in str(refused.value)
+    assert "set [source] options = { system = true }" in str(refused.value)
+    rows = rows_of(DEBIAN, system=False)
     # (and SHELL=/bin/sh, PATH=… above the jobs: how cron ran them, carried as parameters only)
-    assert all(codes(r["__warnings__"]) == ["USER_COLUMN", "CRON_ENVIRONMENT"] for r in rows)
+    assert rows and all(codes(r["__warnings__"]) == ["USER_COLUMN", "CRON_ENVIRONMENT"] for r in rows)
 
 
 def test_a_cron_d_file_of_service_accounts_read_as_a_user_crontab_is_flagged(tmp_path: Path) -> None:

@@ -347,6 +347,37 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
 
 
 def _parsed(settings: SourceSettings) -> Iterator[FlowRows]:
+    """The file's flows; with `system` not said, refused when every job line's command begins
+    with a system account (USER_COLUMN): that is a system crontab's user column, and each flow's
+    command would begin with a user name, a command that cannot run."""
+    if "system" in settings.options:
+        yield from _lines_read(settings)
+        return
+    waiting: list[FlowRows] = []  # until a job line shows the file is a user crontab
+    users: list[str] = []
+    user_crontab = False
+    for flow in _lines_read(settings):
+        if user_crontab:
+            yield flow
+            continue
+        waiting.append(flow)
+        if not flow.errors and flow.tasks:
+            user = _user_column(flow.tasks[0]["command"])
+            if user is None:  # a command that is one: a user crontab
+                user_crontab = True
+                yield from waiting
+                waiting.clear()
+            else:
+                users.append(user)
+    if users and not user_crontab:
+        accounts = ", ".join(dict.fromkeys(users))
+        raise SourceError(f"{settings.path}: the command of every job line begins with a system account ({accounts}), "
+                          "as in /etc/crontab and the files of /etc/cron.d, which have a user column: set [source] "
+                          "options = { system = true }; if these are commands, set options = { system = false }")
+    yield from waiting
+
+
+def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
     system, default_user, cron_tz = _options(settings)
     environment: dict[str, str] = {}
     occurrences: Counter[str] = Counter()
