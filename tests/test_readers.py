@@ -82,6 +82,9 @@ def test_row_numbers_continue_across_chunks(tmp_path: Path) -> None:
         ("empty.csv", b"", "empty"),
         ("blank.csv", b"\n\n", "no header"),
         ("latin.csv", "id,name\n1,caf\xe9\n".encode("latin-1"), "not utf-8-sig text"),
+        # Excel's "Unicode text" and PowerShell 5's `>`: the byte-order mark names the encoding to set
+        ("excel-unicode.csv", "id,name\n1,café\n".encode("utf-16"),
+         'it begins with a UTF-16 byte-order mark: set source.encoding = "utf-16"'),
         ("broken.json", b'[{"id": 1}', "not valid JSON"),
         ("scalar.json", b'"hello"', "list of objects"),
         ("broken.jsonl", b'{"id": 1}\n{"id": \n', "line 2"),

@@ -201,6 +201,19 @@ def _parquet_frames(settings: SourceSettings) -> Iterator[pd.DataFrame]:
         yield batch.to_pandas(types_mapper=None).astype(object)
 
 
+def _encoding_hint(path: Path) -> str:
+    """What to set: a UTF-16 byte-order mark at the start (Windows PowerShell 5's `>`, Excel's
+    "Unicode text") names its encoding."""
+    try:
+        with path.open("rb") as file:
+            start = file.read(2)
+    except OSError:
+        start = b""
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "it begins with a UTF-16 byte-order mark: set source.encoding = \"utf-16\""
+    return "set source.encoding"
+
+
 def file_text(path: Path, encoding: str) -> str:
     """A text export's content. A UTF-16 byte-order mark (Windows PowerShell 5's `>` writes one) says
     the encoding for certain, whatever [source] encoding says; else the file is read in `encoding`,
@@ -346,10 +359,8 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
     except SourceError:
         raise
     except UnicodeDecodeError as error:
-        raise SourceError(
-            f"{path}: not {settings.encoding} text (byte {error.start}: {error.object[error.start:error.start + 1]!r});"
-            " set source.encoding"
-        ) from None
+        raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start}: "
+                          f"{error.object[error.start:error.start + 1]!r}); {_encoding_hint(path)}") from None
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: no header row: the file has no columns") from None
     except pd.errors.ParserError as error:
