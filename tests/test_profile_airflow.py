@@ -452,6 +452,34 @@ def test_a_cron_dag_whose_zone_nothing_says_is_named(tmp_path: Path, capsys: pyt
         assert "HOST_TIMEZONE" not in json.dumps(inventory["actions"])
 
 
+@pytest.mark.parametrize(("next_run", "target", "alike"), [
+    # A winter next run agrees with UTC, and with Dublin, London and Lisbon, whose clocks read UTC's
+    # then and not in summer: a DAG of an installation in London would fire an hour off from March.
+    ("2026-11-20T02:30:00+00:00", "UTC", "Europe/Dublin"),
+    ("2026-07-02T02:30:00+00:00", "UTC", "Atlantic/Azores"),  # in summer: the Azores are on UTC then
+    ("2026-11-20T18:30:00+00:00", "Asia/Shanghai", None),  # no zone reads +08:00 now and otherwise later
+])
+def test_a_next_run_that_cannot_tell_the_zone_from_others_is_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], next_run: str, target: str, alike: str | None) -> None:
+    """The list names no zone, and the next run agreed with the service's: the schedule was taken
+    to be in the service's zone with no word, though one instant cannot tell UTC from London's
+    winter clock. HOST_TIMEZONE now names zones it cannot tell apart; none where there are none."""
+    dag = {"dag_id": "nightly", "schedule_interval": {"__type": "CronExpression", "value": "30 2 * * *"},
+           "next_dagrun": next_run}
+    source = write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1})
+    code, inventory, err = plan(tmp_path, capsys, source, target=f'timezone = "{target}"')
+    (action,) = inventory["actions"]
+    assert action["action"] == "valid", action
+    said = [w["message"] for w in action.get("warnings", []) if w["code"] == "HOST_TIMEZONE"]
+    if alike is None:
+        assert not said and code == 3, said  # DAG_AS_TASK: a warning on every DAG
+    else:
+        assert len(said) == 1 and f"agrees with the service's zone {target}, and as well with {alike}" in said[0]
+    _, inventory, _ = plan(tmp_path, capsys, source, extra='[mapping]\nsource_timezone = "UTC"',
+                           target=f'timezone = "{target}"')
+    assert "HOST_TIMEZONE" not in json.dumps(inventory["actions"])  # the zone named: nothing left to say
+
+
 def test_plan_of_the_timetable_summaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, inventory, _ = plan(tmp_path, capsys, TIMETABLES)
     freqs = {a["source_key"]: a.get("freq") for a in inventory["actions"]}

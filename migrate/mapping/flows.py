@@ -39,7 +39,7 @@ from migrate.schedule.proof import (
 )
 from migrate.schedule.quartz import QuartzError, parse_quartz
 from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
-from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH
+from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, zones_alike_then
 from migrate.service.model import (
     CYCLE_GRAIN,
     ID_RANGE,
@@ -805,6 +805,14 @@ def _fires_when_the_source_said(draft: FlowDraft, plan: FieldPlan, placed: Conve
     # A split schedule fires when either of its two flows does (the weekday half may be next).
     freqs = (placed.freq,) if placed.split is None else (placed.freq, placed.split.freq)
     if any(next(parse_quartz(freq).fire_times(wall - timedelta(seconds=1)), None) == wall for freq in freqs):
+        if zone is None and (alike := zones_alike_then(plan.target_zone, instant.astimezone(UTC))):
+            # One instant rules out the zones of other offsets that day, not one whose clock reads
+            # the same then and otherwise at other dates (UTC and Europe/London in winter).
+            draft.warnings.append({"code": "HOST_TIMEZONE", "from": raw, "to": " + ".join(freqs), "message": (
+                f"the export names no zone for this schedule: its next run, {witness.strip()}, agrees with the "
+                f"service's zone {plan.target_zone}, and as well with {', '.join(alike)}, whose clocks read the "
+                "same then but differ on other dates (daylight saving); if the source fired in such a zone, set "
+                "[mapping] source_timezone to it, else the schedule is taken to be in the service's zone")})
         return True
     assumed = f"{zone}, shifted to the service's {plan.target_zone}" if zone else f"the service's {plan.target_zone}"
     saved = f"{freqs[0]!r} does not" if len(freqs) == 1 else f"neither {freqs[0]!r} nor {freqs[1]!r} does"

@@ -13,8 +13,11 @@ that names the dates on which it fires off.
 from __future__ import annotations
 
 import functools
+import itertools
+import zoneinfo
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
@@ -398,3 +401,54 @@ def _months_moved(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str]:
         raise _NoQuartzForm(f"the days move into another year, and the schedule is limited to years {fields[6]}")
     months = frozenset((month - 1 + moved) % 12 + 1 for month in schedule.months)
     return set_text(months, 1, 12), "?", fields[6]
+
+
+# Zones preferred as examples, as the ones a reader knows: the rest follow in name order.
+_KNOWN_REGIONS = ("Europe/", "America/", "Australia/", "Asia/")
+
+
+def zones_alike_then(zone: str, instant: datetime) -> tuple[str, ...]:
+    """Up to three zones whose clocks read as `zone`'s at `instant` but differ from it on other
+    dates of the two years from then: the zones one next-run instant cannot tell from it."""
+    return _zones_alike_at(zone, instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=4096)  # clocks change on the hour: next runs share a few hours
+def _zones_alike_at(zone: str, hour: datetime) -> tuple[str, ...]:
+    own = hour.astimezone(ZoneInfo(zone)).utcoffset()
+    alike = (name for name in _zones_apart(zone, hour.year, hour.month)
+             if hour.astimezone(ZoneInfo(name)).utcoffset() == own)
+    return tuple(itertools.islice(alike, 3))
+
+
+@functools.lru_cache(maxsize=64)
+def _zones_apart(zone: str, year: int, month: int) -> tuple[str, ...]:
+    """The zones whose clocks differ from `zone`'s on the first of some month of the two years
+    from this month's, the ones a reader knows first."""
+    probes = [datetime(year + (month - 1 + n) // 12, (month - 1 + n) % 12 + 1, 1, 12, tzinfo=UTC) for n in range(25)]
+    own = [probe.astimezone(ZoneInfo(zone)).utcoffset() for probe in probes]
+    apart: dict[tuple[timedelta | None, ...], str] = {}  # one name for each set of clocks: the first
+    canonical = _canonical_zones()
+    for name in sorted(zoneinfo.available_timezones(),
+                       key=lambda n: (not n.startswith(_KNOWN_REGIONS), n not in canonical, n)):
+        try:
+            other = ZoneInfo(name)
+        except (ValueError, OSError):
+            continue
+        clocks = tuple(probe.astimezone(other).utcoffset() for probe in probes)
+        if any(a != b for a, b in zip(clocks, own, strict=True)):
+            apart.setdefault(clocks, name)
+    return tuple(apart.values())
+
+
+@functools.lru_cache(maxsize=1)
+def _canonical_zones() -> frozenset[str]:
+    """The zone database's own names (zone1970.tab), not its old aliases (Europe/Belfast)."""
+    for folder in zoneinfo.TZPATH:
+        try:
+            text = (Path(folder) / "zone1970.tab").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        return frozenset(line.split("\t")[2] for line in text.splitlines()
+                         if line and not line.startswith("#") and line.count("\t") >= 2)
+    return frozenset()
