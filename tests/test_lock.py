@@ -117,3 +117,34 @@ def test_the_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
         assert resumed.returncode == 0, resumed.stderr
     finals = {line["flow_id"] for line in read_log(tmp_path / "results" / "crash.jsonl")}
     assert len(finals) == FLOWS
+
+
+def test_a_run_and_a_runbook_never_go_side_by_side(tmp_path: Path) -> None:
+    """An `edit` beside a `run` on one target undid 146 of the run's saves (it checks a flow, then
+    saves it: two requests), both logs saying `saved`. A runbook verb now refuses to start while a
+    run holds the target, and a run while a runbook does, each naming the other (exit 1, nothing
+    sent); runs of the target still go side by side with each other as before (test above)."""
+    state = base_state(flows=FLOWS, tasks_per_flow=1, **APP)
+    with emulator_process(state, tmp_path) as emulator:
+        config = write_config(tmp_path, state=state, rows=export_rows(FLOWS), url=emulator.url,
+                              run={"concurrency": 2, "rate_per_second": 2})
+        first = _slow_first_run(config, "first")
+        try:
+            poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the run to save")
+            _held_message(cli("disable", str(config), "--apply", "--run-id", "pause", env=ENV), first)
+        finally:
+            _finish(first, config, "first")
+        assert emulator.stats()["requests_by_action"].get("disable", 0) == 0
+        before = emulator.stats()["requests"]
+        runbook = subprocess.Popen([sys.executable, "-m", "migrate.cli", "disable", str(config), "--apply",
+                                    "--run-id", "pause"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            poll(lambda: emulator.stats()["requests"] >= before + 2, what="the runbook to read the flows")
+            saves = sum(emulator.stats()["saves_by_flow"].values())
+            _held_message(cli("run", str(_fast_copy(config)), "--run-id", "again", env=ENV), runbook)
+            assert sum(emulator.stats()["saves_by_flow"].values()) == saves  # the refused run sent nothing
+        finally:
+            runbook.send_signal(signal.SIGINT)
+            _, err = runbook.communicate(timeout=120)
+        assert runbook.returncode == 130, err

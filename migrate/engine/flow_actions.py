@@ -41,10 +41,10 @@ if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help`
 Verb = Literal["enable", "disable", "delete"]
 WANTED: dict[str, int] = {"enable": 1, "disable": 0}
 DONE_STATUS: dict[str, str] = {"enable": "enabled", "disable": "disabled", "delete": "deleted"}
-# The runbook verbs share one lock per target: two of them at once could undo each other's work.
-LOCK_SCOPE = "runbook verbs"
-# A resumed run does not touch again a flow whose last line says it is as wanted; a `failed` or
-# `not_attempted` flow is tried again, as `run --resume` sends what it did not save.
+# The runbook verbs share one lock per target (lock.RUNBOOK_SCOPE): two of them at once could undo
+# each other's work, as could a run beside one. A resumed run does not touch again a flow whose
+# last line says it is as wanted; a `failed` or `not_attempted` flow is tried again, as
+# `run --resume` sends what it did not save.
 FINAL = ("enabled", "disabled", "deleted", "unchanged")
 
 
@@ -147,7 +147,7 @@ def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: s
                  show: Callable[[TogglePlan], None] = lambda plan: None) -> ToggleRun:
     """`show`: called once the plan is made and the before file written, before the first change."""
     from migrate.engine.job import new_run_id
-    from migrate.engine.lock import run_lock
+    from migrate.engine.lock import RUNBOOK_SCOPE, run_lock
     from migrate.results.history import checked_run_id, log_path
 
     if resume and run_id is None:
@@ -158,7 +158,7 @@ def apply_toggle(settings: Settings, verb: Verb, selection: Selection, run_id: s
         raise CannotRun(f"no result log of run {run_id!r} at {path}")
     given = before is not None
     before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
-    with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
+    with run_lock(settings, path, run_id, RUNBOOK_SCOPE):  # before anything is read: a resume too
         if not resume:
             check_new_run(path, before, run_id, given)
         hint = f"{resume_hint or f'migrate {verb} {settings.config_path} [the same selection] --apply'} " \

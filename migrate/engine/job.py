@@ -219,7 +219,9 @@ async def run_job(settings: Settings, run_id: str | None = None, show_progress: 
     scopes = identity_scopes(settings)
     owner = f"identity scope {', '.join(sorted(scopes))}" if scopes else f"source {settings.source.path}"
     part = None if shard is None else f"shard {shard}"
-    with run_lock(settings, log_path, run_id, owner, part):  # before reading what earlier runs did: a resume too
+    # Before reading what earlier runs did (a resume too); with the runbook verbs' lock, shared: runs
+    # go side by side, never beside a runbook.
+    with run_lock(settings, log_path, run_id, owner, part, beside_runbooks=True):
         return await _run_locked(settings, run_id, log_path, show_progress, resume, saved_plan, prune, runbook,
                                  shard)
 

@@ -27,8 +27,14 @@ class LockHeld(CannotRun):
     """Another run holds the lock: nothing was sent."""
 
 
+# The runbook verbs' scope: one of them at a time per target, alone; a run holds it shared, so
+# that runs go side by side but never beside a runbook (an edit's check of a flow and its save
+# are two requests: a run saving the flow between them was undone, both saying `saved`).
+RUNBOOK_SCOPE = "runbook verbs"
+
+
 def lock_paths(settings: Settings, log_path: Path, scope: str | None = None,
-               part: str | None = None) -> list[tuple[Path, str, bool]]:
+               part: str | None = None, beside_runbooks: bool = False) -> list[tuple[Path, str, bool]]:
     """The locks of a run, beside the result log, each with what it guards and whether it is
     shared: the lock of this target and scope (any run id, any config naming them; `scope` stands
     for the source when not given: the runbook verbs give theirs, one at a time per target), and
@@ -48,6 +54,9 @@ def lock_paths(settings: Settings, log_path: Path, scope: str | None = None,
     locks = [(log_path.parent / f".target-{digest(source)}.lock", guards, part is not None)]
     if part is not None:
         locks.append((log_path.parent / f".target-{digest(source, part)}.lock", f"{guards[:-1]}, {part})", False))
+    if beside_runbooks:
+        locks.append((log_path.parent / f".target-{digest(RUNBOOK_SCOPE)}.lock",
+                      f"target ({where}, {RUNBOOK_SCOPE})", True))
     return [*locks, (log_path.with_name(log_path.name + ".lock"), f"result log {log_path.name}", False)]
 
 
@@ -93,10 +102,10 @@ def _one(path: Path, guards: str, about: dict[str, object], shared: bool = False
 
 @contextlib.contextmanager
 def run_lock(settings: Settings, log_path: Path, run_id: str, scope: str | None = None,
-             part: str | None = None) -> Iterator[None]:
+             part: str | None = None, beside_runbooks: bool = False) -> Iterator[None]:
     """Every lock for the whole run, or LockHeld naming the run that holds one."""
     about = {"pid": os.getpid(), "started": utc_iso(), "run_id": run_id, "config": settings.config_path.name}
     with contextlib.ExitStack() as held:
-        for path, guards, shared in lock_paths(settings, log_path, scope, part):
+        for path, guards, shared in lock_paths(settings, log_path, scope, part, beside_runbooks):
             held.enter_context(_one(path, guards, about, shared))
         yield

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from migrate.config import MappingSettings, Settings, SourceSettings
 from migrate.engine.connection import Connection, connected
 from migrate.engine.export import ExportResult, read_flows, write_snapshot
-from migrate.engine.flow_actions import LOCK_SCOPE, NothingSelected, check_new_run, runbook_file
+from migrate.engine.flow_actions import NothingSelected, check_new_run, runbook_file
 from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, EXIT_SOME_FAILED, CannotRun
 from migrate.reconcile.caller import caller_note, with_caller_name
 from migrate.reconcile.diff import Action
@@ -295,7 +295,7 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
     """Plan, show it, write the before snapshot and the plan, apply it; or continue run ID
     (`show_resumed`: told the plan's changes, its file and the before file, before the first)."""
     from migrate.engine.job import new_run_id, run_job
-    from migrate.engine.lock import run_lock
+    from migrate.engine.lock import RUNBOOK_SCOPE, run_lock
     from migrate.results.history import checked_run_id, log_path
 
     if resume and run_id is None:
@@ -307,7 +307,7 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
     given = before is not None
     before = before if before is not None else runbook_file(path, run_id, "before.jsonl")
     hint = f"{resume_hint} --run-id {run_id} --resume"  # the command line, run id and --resume added
-    with run_lock(settings, path, run_id, LOCK_SCOPE):  # before anything is read: a resume too
+    with run_lock(settings, path, run_id, RUNBOOK_SCOPE):  # before anything is read: a resume too
         if resume:
             _check_resumable(run_id, desired_path, plan_path)
             plan = None
