@@ -27,6 +27,23 @@ class LockHeld(CannotRun):
     """Another run holds the lock: nothing was sent."""
 
 
+# The descriptors of the locks this process holds. A process forked while they are held (the
+# run's mapping process) closes its copies at once: a flock lives as long as any descriptor of
+# it, and a killed run's child, which lingers until its pipe breaks, held both of its locks for
+# seconds, so that a resume at once was refused, naming a dead PID.
+_HELD: set[int] = set()
+
+
+def _close_in_child() -> None:
+    for descriptor in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
+
+
 # The runbook verbs' scope: one of them at a time per target, alone; a run holds it shared, so
 # that runs go side by side but never beside a runbook (an edit's check of a flow and its save
 # are two requests: a run saving the flow between them was undone, both saying `saved`).
@@ -84,6 +101,7 @@ def _holder(path: Path) -> str:
 def _one(path: Path, guards: str, about: dict[str, object], shared: bool = False) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    _HELD.add(descriptor)
     try:
         try:
             fcntl.flock(descriptor, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
@@ -97,6 +115,7 @@ def _one(path: Path, guards: str, about: dict[str, object], shared: bool = False
         os.pwrite(descriptor, json.dumps({**about, **({"shared": True} if shared else {})}).encode(), 0)
         yield
     finally:
+        _HELD.discard(descriptor)
         os.close(descriptor)  # releases the lock
 
 
