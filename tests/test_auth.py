@@ -117,6 +117,8 @@ def test_a_wrong_secret_aborts_with_4_and_one_token_request(tmp_path: Path, caps
     assert {line["status"] for line in lines} == {"not_attempted"} and len(lines) == 20
     assert all(line["code"] == 1003 for line in lines)
     assert "encryption invalid" in lines[0]["msg"]
+    # --json is all a script reads: why the run stopped is in it (it was only in the human summary)
+    assert any(note.startswith("aborted: access refused (1003)") for note in report["notes"]), report["notes"]
 
 
 def test_clock_skew_is_refused_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str], app_env: None) -> None:

@@ -264,6 +264,29 @@ def test_a_stopped_runs_json_console_says_error_and_how_to_resume_in_json(tmp_pa
     assert resume and "--log-format json" in resume[0], events
 
 
+def test_a_stopped_runs_json_summary_says_how_to_resume(tmp_path: Path) -> None:
+    """With --json the summary is all a script reads: a run stopped by SIGTERM said "its notes say
+    how to complete it" on stderr, and no note was anywhere. The notes are in the JSON now."""
+    faults, run, waiting = WAITS["retry_after"]
+    state = base_state(flows=5, tasks_per_flow=1, **APP, faults=faults)
+    with emulator_process(state, tmp_path) as emulator:
+        config = write_config(tmp_path, state=state, rows=export_rows(5), url=emulator.url,
+                              run={"concurrency": 2, "retry_after_max": 300, **run})
+        process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), "--json",
+                                    "--run-id", "stopped"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        poll(lambda: waiting(emulator.stats()), what="the run to wait")
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    no_traceback(out, err)
+    summary = json.loads(out)
+    assert process.returncode == 130 == summary["exit_code"], (out, err)
+    assert any("--run-id stopped --resume" in note for note in summary["notes"]), summary["notes"]
+
+
 # -- item 5: the token service's hiccups -------------------------------------------------------
 
 

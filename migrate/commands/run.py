@@ -62,6 +62,8 @@ def _print_result(result: Any, as_json: bool) -> None:
 
     facts = {"exit_code": result.exit_code, "result_log": str(result.log_path), **result.summary.as_json(),
              "sent": result.sent, "emulator": result.emulator_stats}
+    if as_json:  # why a run stopped and how to complete it: --json is all a script reads
+        facts["notes"] = list(result.notes)
     if result.exit_code == EXIT_INTERRUPTED:
         console.stopped_by_signal(EXIT_INTERRUPTED)
     if as_json:
