@@ -158,7 +158,30 @@ def test_a_next_run_after_today_starts_the_flow_that_day(tmp_path: Path, capsys:
     [action] = inventory["actions"]
     assert action["proof"]["verdict"] == "equivalent", action
     [said] = [w["message"] for w in action["warnings"] if w["code"] == "START_DATE"]
-    assert f"startTime is {run_after.date()}" in said, said
+    assert f"next run starts at {run_after.isoformat()}" in said and "the flow starts on that day" in said, said
+
+
+def test_a_next_run_on_a_later_day_in_the_services_zone_starts_the_flow_that_day(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A daily timedelta DAG whose next run is at 20:00 UTC ten days ahead, the service in Tokyo,
+    where that is 05:00 the next day: the flow started on the day in UTC, fired at 05:00 Tokyo
+    that day, a run Airflow does not make, and was refused NOT_EQUIVALENT. It starts on the day
+    in Tokyo now (START_DATE_SHIFTED), and fires exactly as Airflow does."""
+    from datetime import UTC, datetime, timedelta
+
+    run_after = (datetime.now(UTC) + timedelta(days=10)).replace(hour=20, minute=0, second=0, microsecond=0)
+    dag = {"dag_id": "tokyo_delta", "schedule_interval": {"__type": "TimeDelta", "days": 1, "seconds": 0,
+                                                          "microseconds": 0},
+           "next_dagrun": (run_after - timedelta(days=1)).isoformat(),
+           "next_dagrun_data_interval_start": (run_after - timedelta(days=1)).isoformat(),
+           "next_dagrun_data_interval_end": run_after.isoformat(), "next_dagrun_create_after": run_after.isoformat()}
+    code, inventory, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}),
+                                target='timezone = "Asia/Tokyo"')
+    [action] = inventory["actions"]
+    assert code == 3 and action["action"] == "valid", (action, err)
+    assert action["freq"] == "0 0 5 * * ? *" and action["proof"]["verdict"] == "equivalent", action
+    [shifted] = [w for w in action["warnings"] if w["code"] == "START_DATE_SHIFTED"]
+    assert shifted["to"] == (run_after + timedelta(hours=9)).date().isoformat(), shifted
 
 
 @pytest.mark.parametrize(("summary", "logical", "run_after", "freq"), [

@@ -691,6 +691,19 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
         return None
     source_zone = ZoneInfo(zone) if zone else service
     begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
+    begins_on = begins.astimezone(service).date()
+    if begins_on > flow_start.astimezone(service).date() and begins > datetime.now(UTC):
+        # The source begins on a later day in the service's zone than the flow would (its start
+        # date was the day in the source's zone, east of the service's: an Airflow next run, an
+        # Oozie start): every day before it the flow would fire and the source not. The flow
+        # starts that day instead, which makes no run miss.
+        draft.warnings.append({"code": "START_DATE_SHIFTED", "from": str(draft.body.get("startTime")),
+                               "to": begins_on.isoformat(),
+                               "message": f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} in "
+                                          f"the service's zone, a later day than {draft.body.get('startTime')}: the "
+                                          f"flow starts on {begins_on}"})
+        draft.body["startTime"] = begins_on.isoformat()
+        flow_start = _flow_start(draft.body["startTime"], plan.target_zone or zone) or flow_start
     first, last = sorted((begins, flow_start))
     now = datetime.now(UTC)
     if first == last or last <= now:  # both begun: nothing between them is still to come

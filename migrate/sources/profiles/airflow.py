@@ -470,8 +470,10 @@ def _first_run(flow: FlowRows, dag: dict[str, Any]) -> None:
     day = (at.astimezone(ZoneInfo(zone)) if at.tzinfo is not None and is_known_zone(zone) else at).date()
     if day > today():
         flow.cells["start_date"] = day.isoformat()
-        flow.warn("START_DATE", f"the DAG's next run starts at {text} (when its data interval ends): the flow's "
-                                f"startTime is {day}, so that it does not fire before Airflow does")
+        flow.cells["source_start"] = text  # the instant: the mapping places the day in the service's zone
+        flow.warn("START_DATE", f"the DAG's next run starts at {text} (when its data interval ends): the flow "
+                                "starts on that day in the service's zone, so that it does not fire before Airflow "
+                                "does")
 
 
 def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
