@@ -392,7 +392,8 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
     crontabs: list[tuple[int, str]] = []  # the lines that say a user's crontab begins (or is none) there
     for number, raw in _lines(settings):
         line = raw.strip()
-        if JOINED_CRONTAB.match(line) and len(crontabs := [*crontabs, (number, line[:60])]) > 1:
+        if JOINED_CRONTAB.match(line) and not (crontabs and number - crontabs[-1][0] <= 3) \
+                and len(crontabs := [*crontabs, (number, line[:60])]) > 1:  # (a marker, then its header)
             found = "; ".join(f"line {at}: {text!r}" for at, text in crontabs)
             raise SourceError(f"{settings.path}: this looks like several crontabs joined in one file ({found}): the "
                               "environment lines of one (MAILTO, CRON_TZ, PATH …) would apply to the next one's jobs, "
