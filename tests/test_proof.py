@@ -398,3 +398,17 @@ def test_a_zone_read_as_one_offset_never_changes_it() -> None:
         assert [_instant(wall, name) for wall in walls] == read_by_zoneinfo, name
         assert list(_walls_to_instants(iter(walls), name, begin, end)) == [
             t for t in read_by_zoneinfo if begin <= t < end], name
+
+
+def test_a_difference_says_who_fires_when_and_nothing_of_a_side_with_no_time() -> None:
+    """"only the source fires at no other time; only the saved freq at …" read as the opposite of
+    what happened (a user took it that the source fired where the freq did not)."""
+    from migrate.schedule.proof import Proof
+
+    one_sided = Proof("differs", begin="2026-12-01T00:00:00Z", until="2028-11-26T00:00:00Z",
+                      saved=("2026-12-01T00:00:00Z",))
+    assert one_sided.sentence() == ("differs (compared from 2026-12-01T00:00:00Z until 2028-11-26T00:00:00Z): the "
+                                    "saved freq fires at 2026-12-01T00:00:00Z, and the source does not")
+    both = Proof("differs", begin="a", until="b", source=("s1", "s2"), saved=("f1",))
+    assert both.sentence() == ("differs (compared from a until b): the source fires at s1, s2, and the saved freq "
+                               "does not; the saved freq fires at f1, and the source does not")

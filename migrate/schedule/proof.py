@@ -74,9 +74,9 @@ class Proof:
         if self.verdict == "equivalent":
             return f"equivalent: the same {self.fires} fire times from {self.begin} until {self.until}"
         if self.verdict == "differs":
-            return (f"differs (compared from {self.begin} until {self.until}): only the source fires at "
-                    f"{', '.join(self.source) or 'no other time'}; only the saved freq at "
-                    f"{', '.join(self.saved) or 'no other time'}")
+            sides = [f"{whose} fires at {', '.join(times)}, and {other} does not" for whose, times, other in (
+                ("the source", self.source, "the saved freq"), ("the saved freq", self.saved, "the source")) if times]
+            return f"differs (compared from {self.begin} until {self.until}): {'; '.join(sides)}"
         if self.verdict == "unchecked":
             return f"unchecked: {self.reason}"
         return "manual: no time schedule, nothing fires"
