@@ -412,3 +412,16 @@ def test_a_difference_says_who_fires_when_and_nothing_of_a_side_with_no_time() -
     both = Proof("differs", begin="a", until="b", source=("s1", "s2"), saved=("f1",))
     assert both.sentence() == ("differs (compared from a until b): the source fires at s1, s2, and the saved freq "
                                "does not; the saved freq fires at f1, and the source does not")
+
+
+def test_a_relativedelta_of_hours_is_proved_as_a_fixed_step() -> None:
+    """Airflow's `relativedelta(hours=+6)` converted, and its proof said "months mixed with shorter
+    units", unchecked, though it has no months: it is a fixed step, proved as a timedelta is."""
+    from datetime import UTC, datetime
+
+    begin = datetime(2026, 12, 1, tzinfo=UTC)
+    anchor = datetime(2026, 11, 20, 3, 15, tzinfo=UTC)
+    source = '{"__type": "RelativeDelta", "hours": 6.0}'
+    assert prove(source, "airflow", "UTC", anchor, ("0 15 3/6 * * ? *",), "UTC", begin).verdict == "equivalent"
+    differs = prove(source, "airflow", "UTC", anchor, ("0 15 3/8 * * ? *",), "UTC", begin)
+    assert differs.verdict == "differs", differs

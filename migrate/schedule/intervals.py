@@ -59,8 +59,10 @@ def from_calendar(months: int, years: int, start: datetime | None, source: str) 
     if (months, years) not in ((1, 0), (0, 1), (12, 0)):
         raise Rejection(UNSUPPORTED_INTERVAL, f"{source!r}: only every month or every year has a flow schedule")
     if at.day > 28 and months == 1:
-        raise Rejection(UNSUPPORTED_INTERVAL, f"{source!r} from day {at.day}: months shorter than that would be "
-                                              "skipped; start on day 28 or earlier, or use L (last day)")
+        raise Rejection(UNSUPPORTED_INTERVAL, f"{source!r} from day {at.day}: not every month has that day, and "
+                                              "the source then fires on another one (the month's last, or a day "
+                                              "that drifts from it), which one Quartz day of the month cannot say; "
+                                              "start on day 28 or earlier, or use L (last day)")
     if (at.month, at.day) == (2, 29):  # a yearly schedule on 29 February would fire only in leap years
         raise Rejection(UNSUPPORTED_INTERVAL, f"{source!r} from 29 February: a flow schedule on that day fires only "
                                               "in leap years; start on another day")

@@ -322,6 +322,9 @@ def interval_fires(step: Interval, anchor: datetime, zone: str, begin: datetime,
         k = max(0, math.floor((first - anchor) / step))
         delta: timedelta = step
         walls: Iterator[datetime] = (anchor + n * delta for n in itertools.count(k))
+    elif not step.years and not step.months:  # days, hours …: a fixed step, as a timedelta's
+        return interval_fires(timedelta(days=step.days, hours=step.hours, minutes=step.minutes,
+                                        seconds=step.seconds), anchor, zone, begin, end)
     else:
         months = step.years * 12 + step.months
         if months <= 0 or any((step.weeks, step.days, step.hours, step.minutes, step.seconds)):
