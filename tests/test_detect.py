@@ -109,6 +109,11 @@ def test_auto_reads_a_glob_of_eventbridge_files_with_their_rules_targets(tmp_pat
                                                           "/query /fo csv /v`"),
     ("mixed.cron", b"# a crontab with a stray line\n0 2 * * * /opt/backup.sh\nThis line is garbage text\n",
      '1 of its 2 lines look like crontab entries: if it is a crontab, name profile = "crontab"'),
+    ("dags.yaml", b"- dag_id: etl_daily\n  fileloc: /opt/airflow/dags/etl.py\n  owners: data\n  is_paused: 'False'\n",
+     "`airflow dags list -o yaml` or `-o plain`/`-o table`, which is not read: export it with `-o json`"),
+    ("dags.txt", b"dag_id    | fileloc                  | owners | is_paused\n==========+==========================+"
+                 b"========+==========\netl_daily | /opt/airflow/dags/etl.py | data   | False\n",
+     "`airflow dags list -o yaml` or `-o plain`/`-o table`, which is not read: export it with `-o json`"),
 ])
 def test_a_file_no_format_recognises_says_what_it_looks_like(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                              name: str, content: bytes | None, hint: str) -> None:

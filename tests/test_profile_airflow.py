@@ -668,3 +668,13 @@ def test_params_whose_names_say_they_hold_a_secret_are_named(tmp_path: Path) -> 
     warned = json.loads(row["__warnings__"])
     (secret,) = [entry["message"] for entry in warned if entry["code"] == "SECRET_PARAMETER"]
     assert secret.startswith("db_password, aws_secret_access_key look like secrets")  # api_token: no value
+
+
+def test_the_clis_yaml_or_plain_listing_is_refused_saying_to_export_json(tmp_path: Path) -> None:
+    """`airflow dags list -o yaml` read by the airflow profile said only "not valid JSON at line 1"."""
+    path = tmp_path / "dags.yaml"
+    path.write_text("- dag_id: etl_daily\n  fileloc: /opt/airflow/dags/etl.py\n  owners: data\n", encoding="utf-8")
+    with pytest.raises(SourceError) as refused:
+        rows_of(path)
+    assert "this looks like `airflow dags list -o yaml`" in str(refused.value)
+    assert "export it with `-o json`" in str(refused.value)

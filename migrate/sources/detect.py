@@ -578,6 +578,11 @@ def looks_like(path: Path) -> str:
         return ""
     if re.search(r"^TaskName:\s", text, re.MULTILINE) and re.search(r"^Next Run Time:", text, re.MULTILINE):
         return "it looks like `schtasks /query /fo list` output: export it as `schtasks /query /fo csv /v`"
+    from migrate.sources.profiles.airflow import CLI_NOT_JSON
+
+    if CLI_NOT_JSON.search(text):
+        return ("it looks like `airflow dags list -o yaml` or `-o plain`/`-o table`, which is not read: export it "
+                "with `-o json`")
     jobs = sum(bool(CRON_LINE.match(line)) for line in lines)
     if jobs:
         return (f"{jobs} of its {len(lines)} lines look like crontab entries: if it is a crontab, name profile = "

@@ -201,10 +201,29 @@ def _check_total(source: Path, pages: list[_Page], counted: int) -> None:
             f"\"dags-*.json\"")
 
 
+# How `airflow dags list -o yaml` and `-o plain`/`-o table` begin a DAG: `- dag_id: …`, or a header.
+CLI_NOT_JSON = re.compile(r"^\s*(-\s+)?dag_id\s*[:|]|^\s*dag_id\s+\|?\s*(fileloc|filepath|owners)", re.MULTILINE)
+
+
+def _json_of(path: Path, encoding: str) -> Any:
+    try:
+        return read_json_file(path, encoding)
+    except SourceError as error:
+        try:
+            start = path.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            raise error from None
+        if CLI_NOT_JSON.search(start):
+            raise SourceError(f"{error}: this looks like `airflow dags list -o yaml` or `-o plain`/`-o table`, whose "
+                              "lines drop facts (the schedule's zone, next runs); export it with `-o json`, or list "
+                              "the DAGs through the REST API (/api/v1/dags, /api/v2/dags)") from None
+        raise
+
+
 def _entries(settings: SourceSettings) -> list[_Entry]:
     """Every DAG of every file, once each, after checking the pages add up to total_entries."""
     files = json_files(settings)
-    pages = [_page(path, read_json_file(path, settings.encoding)) for path in files]
+    pages = [_page(path, _json_of(path, settings.encoding)) for path in files]
     entries: dict[str, _Entry] = {}
     on_pages: set[str] = set()  # DAG ids (or bad entries) of REST pages, to count against total_entries
     for page in pages:
