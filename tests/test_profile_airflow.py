@@ -678,3 +678,12 @@ def test_the_clis_yaml_or_plain_listing_is_refused_saying_to_export_json(tmp_pat
         rows_of(path)
     assert "this looks like `airflow dags list -o yaml`" in str(refused.value)
     assert "export it with `-o json`" in str(refused.value)
+
+
+def test_an_hourly_dag_whose_zone_cannot_matter_is_not_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every hour at :00 fires at the same instants in UTC and in London: nothing to say."""
+    dag = {"dag_id": "hourly", "schedule_interval": {"__type": "CronExpression", "value": "0 * * * *"},
+           "next_dagrun": "2026-11-20T02:00:00+00:00"}
+    _, inventory, _ = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))
+    (action,) = inventory["actions"]
+    assert action["action"] == "valid" and "HOST_TIMEZONE" not in json.dumps(action), action

@@ -39,7 +39,7 @@ from migrate.schedule.proof import (
 )
 from migrate.schedule.quartz import QuartzError, parse_quartz
 from migrate.schedule.result import NO_TIME_SCHEDULE, Converted, Rejected
-from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, zones_alike_then
+from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, fires_every_hour, zones_alike_then
 from migrate.service.model import (
     CYCLE_GRAIN,
     ID_RANGE,
@@ -818,7 +818,8 @@ def _fires_when_the_source_said(draft: FlowDraft, plan: FieldPlan, placed: Conve
     # A split schedule fires when either of its two flows does (the weekday half may be next).
     freqs = (placed.freq,) if placed.split is None else (placed.freq, placed.split.freq)
     if any(next(parse_quartz(freq).fire_times(wall - timedelta(seconds=1)), None) == wall for freq in freqs):
-        if zone is None and (alike := zones_alike_then(plan.target_zone, instant.astimezone(UTC))):
+        if zone is None and not fires_every_hour(freqs) and (
+                alike := zones_alike_then(plan.target_zone, instant.astimezone(UTC))):
             # One instant rules out the zones of other offsets that day, not one whose clock reads
             # the same then and otherwise at other dates (UTC and Europe/London in winter).
             draft.warnings.append({"code": "HOST_TIMEZONE", "from": raw, "to": " + ".join(freqs), "message": (

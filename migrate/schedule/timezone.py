@@ -407,6 +407,15 @@ def _months_moved(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str]:
 _KNOWN_REGIONS = ("Europe/", "America/", "Australia/", "Asia/")
 
 
+def fires_every_hour(freqs: tuple[str, ...]) -> bool:
+    """Whether the freqs fire at every hour of every day: the same instants in any zone whose
+    clock is whole hours from the service's, so the zone read is no matter (ZONE_FREE)."""
+    try:
+        return any(len((schedule := parse_quartz(freq)).hours) == 24 and _every_day(schedule) for freq in freqs)
+    except QuartzError:
+        return False
+
+
 def zones_alike_then(zone: str, instant: datetime) -> tuple[str, ...]:
     """Up to three zones whose clocks read as `zone`'s at `instant` but differ from it on other
     dates of the two years from then: the zones one next-run instant cannot tell from it."""
