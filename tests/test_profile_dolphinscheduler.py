@@ -96,7 +96,9 @@ def test_a_schedule_starting_later_in_its_first_day_or_ending_soon_is_said_and_l
             f"also fires before the source does, at {ahead} 02:30:00") in first_day
     # A start in a zone east of the service's lands the day before there: the source's first run (00:15 in
     # Tokyo, 23:15 the day before in Shanghai) came before the flow's start, lost (the proof said equivalent).
-    export[0]["schedule"].update(crontab="0 15 0 * * ? *", startTime=f"{ahead} 00:00:00", timezoneId="Asia/Tokyo")
+    # (At 00:15 alone the flow now starts that day before, where it fires no earlier than the source: see
+    # the next test. At 12:15 too it would fire at 11:15 that day, before the source: the start stays.)
+    export[0]["schedule"].update(crontab="0 15 0,12 * * ? *", startTime=f"{ahead} 00:00:00", timezoneId="Asia/Tokyo")
     path.write_text(json.dumps(export), encoding="utf-8")
     code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))
     (action,) = inventory["actions"]
@@ -224,6 +226,26 @@ def test_an_end_date_ahead_keeps_the_flow_active_and_names_the_date(tmp_path: Pa
     assert flows["daily_sales"]["active"] == "1" and "INACTIVE_SOURCE" not in codes(flows["daily_sales"])
     assert "2031-06-30 00:00:00" in codes(flows["daily_sales"])["SCHEDULE_ENDS"]
     assert "stays active" in codes(flows["daily_sales"])["SCHEDULE_ENDS"]
+
+
+def test_a_start_east_of_the_services_zone_starts_the_flow_the_day_before_when_that_is_exact(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """00:15 every day in Tokyo from a day ahead: its first run is 23:15 the day before in Shanghai.
+    The flow started on the Tokyo date and missed that run (FIRST_DAY); it starts the day before
+    now (START_DATE_SHIFTED), on which it fires only at 23:15, when the source does: exact."""
+    ahead = (datetime.now() + timedelta(days=30)).date()
+    export = json.loads((FIXTURES / "states.json").read_text(encoding="utf-8"))[:1]
+    export[0]["schedule"].update(crontab="0 15 0 * * ? *", startTime=f"{ahead} 00:00:00", timezoneId="Asia/Tokyo",
+                                 endTime="2124-06-01 00:00:00")
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))
+    (action,) = inventory["actions"]
+    assert code == 3 and action["action"] == "valid", action
+    codes_said = [w["code"] for w in action["warnings"]]
+    assert "FIRST_DAY" not in codes_said and "START_DATE_SHIFTED" in codes_said, action["warnings"]
+    (shifted,) = [w for w in action["warnings"] if w["code"] == "START_DATE_SHIFTED"]
+    assert shifted["to"] == (ahead - timedelta(days=1)).isoformat(), shifted
 
 
 def test_global_parameters_become_flow_parameters(tmp_path: Path) -> None:

@@ -781,10 +781,11 @@ def test_a_coordinator_beginning_ahead_in_a_zone_east_of_the_services_names_its_
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A daily coordinator in Kolkata from 20:45 UTC on a day ahead: its first run is at 20:45 UTC
     that day, but its start date (02:15 in Kolkata is the next day) made the flow begin at the next
-    midnight in UTC, a run lost while the proof said `equivalent`. Now FIRST_DAY names it, and the
-    proof is unchecked; a coordinator in the service's own zone is unchanged."""
+    midnight in UTC, a run lost while the proof said `equivalent`. Now the flow starts on the day in
+    UTC (START_DATE_SHIFTED), on which it fires no earlier than the coordinator: nothing lost, nothing
+    added; a coordinator in the service's own zone is unchanged."""
     ahead = (datetime.now(UTC) + timedelta(days=30)).date()
-    for zone, expected in (("Asia/Kolkata", f"the source's runs at {ahead} 20:45:00 are not made"), ("UTC", None)):
+    for zone, expected in (("Asia/Kolkata", ahead.isoformat()), ("UTC", None)):
         folder = tmp_path / zone.replace("/", "-")
         folder.mkdir()
         (folder / "coordinator.xml").write_text(
@@ -797,11 +798,11 @@ def test_a_coordinator_beginning_ahead_in_a_zone_east_of_the_services_names_its_
             '</action><kill name="fail"><message>failed</message></kill><end name="end"/></workflow-app>',
             encoding="utf-8")
         code, inventory, err = plan(tmp_path, capsys, folder)
-        assert code == 3, err  # FIRST_DAY or the unchecked proof: warnings, the flow valid
+        assert code == 3, err  # the shift, or the unchecked proof (it begins ahead): warnings, the flow valid
         (action,) = inventory["actions"]
-        first_day = [w["message"] for w in action.get("warnings", []) if w["code"] == "FIRST_DAY"]
+        said = {w["code"]: w for w in action.get("warnings", [])}
+        assert "FIRST_DAY" not in said and "(FIRST_DAY)" not in action["proof"].get("reason", ""), action
         if expected is None:
-            assert not first_day and "(FIRST_DAY)" not in action["proof"].get("reason", ""), action["proof"]
+            assert "START_DATE_SHIFTED" not in said, said
         else:
-            assert len(first_day) == 1 and expected in first_day[0], action["warnings"]
-            assert action["proof"]["verdict"] == "unchecked" and "(FIRST_DAY)" in action["proof"]["reason"]
+            assert said["START_DATE_SHIFTED"]["to"] == expected, said

@@ -691,16 +691,18 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
         return None
     source_zone = ZoneInfo(zone) if zone else service
     begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
-    begins_on = begins.astimezone(service).date()
-    if begins_on > flow_start.astimezone(service).date() and begins > datetime.now(UTC):
-        # The source begins on a later day in the service's zone than the flow would (its start
-        # date was the day in the source's zone, east of the service's: an Airflow next run, an
-        # Oozie start): every day before it the flow would fire and the source not. The flow
-        # starts that day instead, which makes no run miss.
+    begins_on, flow_on = begins.astimezone(service).date(), flow_start.astimezone(service).date()
+    if begins_on != flow_on and begins > datetime.now(UTC) and (
+            begins_on > flow_on or not _fires_before(freqs, begins, service)):
+        # The flow starts on the day the source begins, in the service's zone, where its start date
+        # was the day in the source's zone (an Airflow next run, an Oozie start, a DolphinScheduler
+        # start in another zone): a later day always (every day before it the flow would fire and
+        # the source not); an earlier one when the flow does not fire that day before the source
+        # begins (else the source's first runs are missed, FIRST_DAY, rather than runs added).
         draft.warnings.append({"code": "START_DATE_SHIFTED", "from": str(draft.body.get("startTime")),
                                "to": begins_on.isoformat(),
                                "message": f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} in "
-                                          f"the service's zone, a later day than {draft.body.get('startTime')}: the "
+                                          f"the service's zone, another day than {draft.body.get('startTime')}: the "
                                           f"flow starts on {begins_on}"})
         draft.body["startTime"] = begins_on.isoformat()
         flow_start = _flow_start(draft.body["startTime"], plan.target_zone or zone) or flow_start
@@ -737,6 +739,17 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
     return FirstDay(f"{begins.astimezone(service):%Y-%m-%d %H:%M:%S}",
                     f"{flow_start.astimezone(service):%Y-%m-%d %H:%M}", shown[:5], max(len(shown) - 5, 0),
                     early=begins > flow_start)
+
+
+def _fires_before(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> bool:
+    """Whether a freq fires on the instant's day (in `zone`) before the instant."""
+    wall = instant.astimezone(zone).replace(tzinfo=None)
+    midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        return any((fire := next(iter(parse_quartz(freq).fire_times(midnight - timedelta(seconds=1))), None))
+                   is not None and fire < wall for freq in freqs)
+    except QuartzError:
+        return True  # not known: no move
 
 
 def _never_from(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> bool:
