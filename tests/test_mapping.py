@@ -65,7 +65,9 @@ def test_a_parameter_given_twice_is_kept_once_or_refused_when_its_values_differ(
     assert json.loads(parameters_json('[{"key": "a", "value": "1"}, {"key": "a", "value": "1"}]')) == [
         {"key": "a", "value": "1"}]
     s = settings(fields={**FIELDS, "parameters": "params"})
-    for written in ("a=1;a=2;b=x", '[{"key": "a", "value": "1"}, {"key": "a", "value": "2"}]'):
+    assert json.loads(parameters_json('{"a": "1", "a": "1"}')) == [{"key": "a", "value": "1"}]
+    for written in ("a=1;a=2;b=x", '[{"key": "a", "value": "1"}, {"key": "a", "value": "2"}]',
+                    '{"a": "1", "a": "2"}'):  # a JSON object: json kept the last, without a word
         [flow] = plan_flows(rows({"id": "7", "name": "n", "freq": "0 0 2 * * ? *", "params": written}), s)
         assert isinstance(flow, InvalidFlow), flow
         [error] = flow.errors

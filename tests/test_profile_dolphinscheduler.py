@@ -260,6 +260,21 @@ def test_global_parameters_become_flow_parameters(tmp_path: Path) -> None:
     assert "SECRET_PARAMETER" not in codes(sales)
 
 
+def test_a_global_parameter_set_twice_with_two_values_is_refused(tmp_path: Path) -> None:
+    """env=prod then env=dev in one workflow's globalParams: the second was dropped without a word."""
+    export = json.loads(facts_ending(tmp_path, "2124-06-01 00:00:00").read_text(encoding="utf-8"))
+    text = json.dumps(export).replace('{\\"prop\\":\\"env\\",\\"direct\\":\\"IN\\",\\"type\\":\\"VARCHAR\\",'
+                                      '\\"value\\":\\"prod\\"}',
+                                      '{\\"prop\\":\\"env\\",\\"value\\":\\"prod\\"},{\\"prop\\":\\"env\\",'
+                                      '\\"value\\":\\"dev\\"},{\\"prop\\":\\"dt\\",\\"value\\":\\"$[yyyyMMdd-1]\\"}')
+    path = tmp_path / "twice.json"
+    path.write_text(text, encoding="utf-8")
+    sales = by_flow(flows_of("dolphinscheduler", path))["daily_sales"]
+    assert "env is 'prod' and 'dev'" in codes(sales, "__errors__")["PARAM_REPEATED"], sales["__errors__"]
+    # the same value twice (dt, as the list gave it first) is one parameter, said nothing of
+    assert "dt is" not in codes(sales, "__errors__")["PARAM_REPEATED"]
+
+
 def test_a_global_parameter_named_as_a_secret_is_named(tmp_path: Path) -> None:
     export = json.loads(facts_ending(tmp_path, "2124-06-01 00:00:00").read_text(encoding="utf-8"))
     text = json.dumps(export).replace('\\"prop\\":\\"env\\"', '\\"prop\\":\\"db_passwd\\"')

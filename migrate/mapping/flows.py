@@ -191,7 +191,7 @@ def parameters_json(text: str) -> str:
     if not text:
         return "[]"
     if text[0] in "[{":
-        parsed = json.loads(text)
+        parsed = json.loads(text, object_pairs_hook=_pairs_once)
         if isinstance(parsed, dict):
             parsed = [{"key": str(k), "value": str(v)} for k, v in parsed.items()]
         elif isinstance(parsed, list) and all(isinstance(pair, dict) for pair in parsed):
@@ -204,6 +204,17 @@ def parameters_json(text: str) -> str:
             raise ValueError(f"{item!r} is not key=value")
         pairs.append({"key": key.strip(), "value": value.strip()})
     return json.dumps(_once_each(pairs), ensure_ascii=False, separators=(",", ":"))
+
+
+def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing one that names a key twice with two values (json keeps the last)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found and found[key] != value:
+            raise RepeatedParameter(f"parameter {key!r} is given twice, as {found[key]!r} and as {value!r}: which "
+                                    "one the service keeps is not documented; give it once")
+        found[key] = value
+    return found
 
 
 def _once_each(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:

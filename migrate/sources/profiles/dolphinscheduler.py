@@ -345,6 +345,8 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
     outputs, expressions = [], []
     set_by: dict[str, tuple[str, tuple[str, ...]]] = {}  # a sub-workflow's parameter -> whose, and its chain
     clashes: list[str] = []
+    own_values: dict[tuple[str, str], str] = {}  # (whose, name) -> the first value its own list gives
+    repeated: list[str] = []
     for whose, definition, chain in definitions:
         owned = f"{whose}'s " if whose else ""
         raw = definition.get("globalParams")
@@ -358,6 +360,10 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
                 outputs.append(f"{owned}{key}")
                 continue
             value = value_text(item.get("value"))
+            own = own_values.setdefault((whose, key), value)
+            if own != value:  # one workflow's list sets it twice: which value ran is not documented
+                repeated.append(f"{owned}{key} is {own!r} and {value!r}")
+                continue
             known = next((pair for pair in carried if pair["key"] == key), None)
             if known is not None:
                 # The workflow's own value is the one its sub-workflows' runs had; two sub-workflows that
@@ -372,6 +378,9 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
             if TIME_EXPRESSION.search(value):
                 expressions.append(f"{key}={value}")
             carried.append({"key": key, "value": value})
+    if repeated:
+        flow.fail("PARAM_REPEATED", f"globalParams set one parameter twice ({'; '.join(repeated)}): which value "
+                                    "DolphinScheduler ran with is not documented; give it once")
     if clashes:
         flow.fail("PARAM_CONFLICT", f"sub-workflows laid out in this flow set one parameter to different values "
                                     f"({'; '.join(clashes)}): each ran with its own, and a flow has one set of "
