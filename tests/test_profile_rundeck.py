@@ -542,19 +542,21 @@ def test_two_jobs_whose_names_meet_are_a_name_collision_not_a_duplicate(
         f"- name: {name}\n  group: {group}\n  uuid: 6a1e4f1c-0000-4000-8000-00000000000{n}\n"
         f"  schedule:\n    crontab: 0 0 2 ? * * *\n  sequence:\n    commands:\n    - exec: /opt/{n}.sh\n"
         for n, (group, name) in
-        enumerate([("ops/db", "backup"), ("ops", "db_backup")], 1)), encoding="utf-8")
+        enumerate([("ops/db", "backup"), ("ops", "db_backup"), ("ops/db", "'backup '")], 1)), encoding="utf-8")
     (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
     config = write_config(tmp_path, source, run="create_missing = true",
                           target='emulator_config = "state.json"\nemulator_state = "emulator.sqlite"')
-    said = "name 'ops_db_backup' is also the flow name of '6a1e4f1c-0000-4000-8000-000000000001' (row 1)"
+    said = "is also the flow name of '6a1e4f1c-0000-4000-8000-000000000001' (row 1)"
     for verb in (["plan", "--offline"], ["run"]):
         code = main([verb[0], str(config), "--json", *verb[1:]])
         report = json.loads(capsys.readouterr().out)
         assert code == 5, report
         if verb[0] == "plan":
-            assert report["invalid_by_reason"] == {"NAME_COLLISION": 1}, report
-            (refused,) = report["invalid_flows"]
-            assert said in refused["errors"][0]["message"], refused
+            # the third, a blank after its name, is a third job too: not a copy, not "not saved twice"
+            assert report["invalid_by_reason"] == {"NAME_COLLISION": 2}, report
+            second, third = report["invalid_flows"]
+            assert f"name 'ops_db_backup' {said}" in second["errors"][0]["message"], second
+            assert f"name 'ops_db_backup' (written 'ops_db_backup ' here) {said}" in third["errors"][0]["message"]
         else:
             lines = {line["source_key"]: line for line in read_log(Path(report["result_log"]))}
             assert lines["6a1e4f1c-0000-4000-8000-000000000001"]["status"] == "created"

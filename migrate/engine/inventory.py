@@ -34,6 +34,7 @@ from migrate.mapping.flows import (
     marker_digest,
     name_collision,
     plan_flows,
+    two_jobs,
 )
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
 from migrate.mapping.seen import digest
@@ -194,8 +195,8 @@ class PlanResult:
                 target += f" (written {name!r} here)"  # blanks or characters that do not show
             field = "name" if target.startswith("name ") else "id" if target else "source"
             files = self._duplicate_across_entries(earlier, row, field)
-            if target == f"name {name!r}" and earlier_flow and flow and earlier_flow.source_key != flow.source_key \
-                    and not files:  # written alike by two jobs (a twin spelt otherwise is said as such)
+            if field == "name" and earlier_flow and flow and not files \
+                    and two_jobs(earlier_flow.source_key, flow.source_key):
                 error = name_collision(target, earlier_flow.source_key, earlier)
             else:
                 error = FieldError(field=field, value=json.dumps(target or f"row {row}"), code="DUPLICATE",

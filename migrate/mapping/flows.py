@@ -1370,12 +1370,14 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = Tru
         checked = validate(draft)
         if dedupe and isinstance(checked, ValidFlow):
             target = checked.target
-            first = seen.first_row(target, checked.rows[0], checked.source_key)
-            if first is not None and target == f"name {checked.name!r}" \
-                    and seen.met_by_another(target, checked.source_key):  # written alike by two jobs
+            # Two jobs (two source keys, however spelt), not one job met twice (a spreadsheet's twin)
+            job = target if _row_keyed(checked.source_key) else name_key(checked.source_key)
+            first = seen.first_row(target, checked.rows[0], job)
+            if first is not None and target.startswith("name ") and seen.met_by_another(target, job):
+                written = f" (written {checked.name!r} here)" if target != f"name {checked.name!r}" else ""
                 checked = InvalidFlow(source_key=checked.source_key, rows=checked.rows, name=checked.name, flow_id="",
                                       warnings=checked.warnings, identity=checked.identity, scope=draft.scope,
-                                      proof=checked.proof, errors=[name_collision(target, "", first)])
+                                      proof=checked.proof, errors=[name_collision(target + written, "", first)])
             elif first is not None:
                 checked = duplicate_of(target, first, checked.rows[0], checked.source_key, checked.name,
                                        checked.rows, checked.warnings, spelt=str(draft.body.get("id", "")),
@@ -1383,11 +1385,23 @@ def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = Tru
         yield checked
 
 
+def _row_keyed(key: str) -> bool:
+    """A table read row by row (no flow_key): its key is the row's number, no job's."""
+    return key.startswith("row ")
+
+
+def two_jobs(first_key: str, key: str) -> bool:
+    """Whether two flows aimed at one name are two jobs of the source (two keys, however spelt),
+    not one job met twice; rows of a table read row by row are one job when their names are."""
+    return not _row_keyed(first_key) and not _row_keyed(key) and name_key(first_key) != name_key(key)
+
+
 def name_collision(target: str, first_key: str, first_row: int) -> FieldError:
     """Two jobs of the source (two source keys) whose flows come to one name: the service has one
     flow of a name, so the later is refused, and said to be another job, not a copy of the first."""
     whose = f"{first_key!r} (row {first_row})" if first_key else f"another job of the source (row {first_row})"
-    return FieldError(field="name", value=json.dumps(target.removeprefix("name "), ensure_ascii=False),
+    return FieldError(field="name", value=json.dumps(target.removeprefix("name ").split(" (written ")[0],
+                                                      ensure_ascii=False),
                       code="NAME_COLLISION",
                       message=f"{target} is also the flow name of {whose}: two jobs would be one flow, and the "
                               "service has one flow of a name; rename one of them in the export, or map "
