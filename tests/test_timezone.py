@@ -90,6 +90,8 @@ def test_same_clock_is_unchanged(source: str, target: str) -> None:
     ("0 0 20 31 12 ?", "UTC", "Asia/Shanghai", "0 0 4 1 1 ? *", "M"),
     ("0 0 2 31 * ?", "Asia/Shanghai", "UTC", "0 0 18 30 1,3,5,7,8,10,12 ? *", "M"),
     ("0 0 20 30 4,6,9,11 ?", "UTC", "Asia/Shanghai", "0 0 4 1 5,7,10,12 ? *", "M"),
+    # ... in the years named: the years move with the days (31 December 2027 is 1 January 2028 there)
+    ("0 0 20 31 12 ? 2027", "UTC", "Asia/Shanghai", "0 0 4 1 1 ? 2028", "M"),
     # Europe/Berlin and Europe/Helsinki change their clocks at the same instant: one hour apart always.
     ("0 30 23 ? * 6", "Europe/Berlin", "Europe/Helsinki", "0 30 0 ? * 7 *", "W"),
 ])
@@ -141,6 +143,7 @@ def test_two_zones_changing_at_different_instants_are_refused() -> None:
     ("0 0 20 28 * ?", "UTC", "Asia/Shanghai", "in another month"),  # 28 Feb + 1 is 1 March in 2027
     ("0 0 20 30 * ?", "UTC", "Asia/Shanghai", "in another month"),  # the 31st of some months, the 1st of others
     ("0 0 20 28 2 ?", "UTC", "Asia/Shanghai", "in another month"),  # 29 February in leap years
+    ("0 0 20 31 1,12 ? 2027", "UTC", "Asia/Shanghai", "some fire days move into another year and some do not"),
     ("0 0 2 1,16 3 ?", "Asia/Shanghai", "UTC", "in another month"),  # the day before: 28 or 29 February
     ("0 0 2 15W * ?", "Asia/Shanghai", "UTC", "nearest a date"),
     ("0 0 2 ? * 2#1", "Asia/Shanghai", "UTC", "n-th or last weekday"),

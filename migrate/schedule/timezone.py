@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
-from migrate.schedule.quartz import QuartzError, QuartzSchedule, parse_quartz, set_text
+from migrate.schedule.quartz import YEAR_MAX, YEAR_MIN, QuartzError, QuartzSchedule, parse_quartz, set_text
 from migrate.schedule.result import Converted, Rejected, ScheduleWarning
 
 TIMEZONE_MISMATCH = "TIMEZONE_MISMATCH"
@@ -366,7 +366,7 @@ def _landing_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, 
     the 30th of those months. None when they do not (a day whose next is 1 March or 29
     February; the 1st the day before, in months after ones of 30 and of 31 days)."""
     landed: set[tuple[int, int]] = set()
-    crosses_year = False
+    crossings: list[bool] = []  # for each fire day, whether it moved into another year
     for month in schedule.months:
         length = FIXED_MONTH_DAYS.get(month, 28)  # February: only its first 28 days are every year's
         for day in schedule.day_of_month.days:
@@ -377,20 +377,31 @@ def _landing_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, 
                 return None  # the 29th, or past the 28th: leap years differ
             if 1 <= target <= length:
                 landed.add((month, target))
+                crossings.append(False)
             elif target > length:
                 following = month % 12 + 1
                 landed.add((following, target - length))
-                crosses_year = crosses_year or month == 12
+                crossings.append(month == 12)
             else:
                 previous = (month - 2) % 12 + 1
                 if previous == 2:
                     return None  # the day before the 1st of March: the 28th or the 29th
                 landed.add((previous, FIXED_MONTH_DAYS[previous] + target))
-                crosses_year = crosses_year or month == 1
+                crossings.append(month == 1)
     months, days = {month for month, _ in landed}, {day for _, day in landed}
-    if not landed or len(landed) != len(months) * len(days) or (crosses_year and schedule.years is not None):
-        return None  # not one set of days in one set of months, or into a year the schedule does not name
-    return set_text(frozenset(days), 1, 31), set_text(frozenset(months), 1, 12), "?", schedule.text.split()[6]
+    if not landed or len(landed) != len(months) * len(days):
+        return None  # not one set of days in one set of months
+    year = schedule.text.split()[6]
+    if any(crossings) and schedule.years is not None:
+        if not all(crossings):
+            raise _NoQuartzForm(f"some fire days move into another year and some do not, and the schedule is "
+                                f"limited to years {year}")
+        step = 1 if moved > 0 else -1  # every one of them: the years move with them (31 December 2027: 1 January 2028)
+        years = frozenset(y + step for y in schedule.years)
+        if min(years) < YEAR_MIN or max(years) > YEAR_MAX:
+            raise _NoQuartzForm(f"the days move into a year outside {YEAR_MIN}-{YEAR_MAX}")
+        year = set_text(years, YEAR_MIN, YEAR_MAX)
+    return set_text(frozenset(days), 1, 31), set_text(frozenset(months), 1, 12), "?", year
 
 
 def _months_moved(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str]:
