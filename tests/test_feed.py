@@ -114,14 +114,21 @@ def slow_emulator(tmp_path: Path) -> Any:
 def test_a_killed_mapping_process_stops_the_run_and_resume_finishes_it(tmp_path: Path, slow_emulator: Any) -> None:
     config, url, flows = slow_emulator
     command = [sys.executable, "-m", "migrate.cli", "run", str(config), "--run-id", "child"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    process = subprocess.Popen([*command, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=ENV)
     log = tmp_path / "results" / "child.jsonl"
     wait_for_lines(log, 10, process)
     (child,) = children_of(process.pid)
     os.kill(child, signal.SIGKILL)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 1, out + err
-    assert "the mapping process stopped unexpectedly" in err and "--resume" in err and "Traceback" not in err
+    # Some flows were sent: 2 (1 said "nothing was sent"), and the JSON summary, counts and notes, is
+    # there for a script (it had only {"exit_code": 1, "error": …}), saying how to continue.
+    summary = json.loads(out)
+    assert process.returncode == 2 == summary["exit_code"], out + err
+    assert "the mapping process stopped unexpectedly" in err and "Traceback" not in err
+    (stopped,) = [note for note in summary["notes"] if note.startswith("stopped: the mapping process stopped")]
+    assert "--run-id child --resume" in stopped, stopped
+    assert summary["by_status"]["saved"] >= 10
     sent = list(read_log(log))
     assert 10 <= len(sent) < flows and {line["status"] for line in sent} == {"saved"}
     done = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True, env=ENV, timeout=120)

@@ -22,7 +22,7 @@ from migrate import console
 from migrate.config import EMBEDDED, ConfigError, Settings
 from migrate.emulator.config import load_emulator_config
 from migrate.emulator.server import EmulatorServer
-from migrate.engine.feed import mapped
+from migrate.engine.feed import MappingProcessError, mapped
 from migrate.engine.lock import run_lock
 from migrate.engine.pacing import RequestPacer, StopSignal
 from migrate.engine.progress import Progress, counted_total
@@ -118,7 +118,7 @@ def _tls(settings: Settings) -> ssl.SSLContext | bool:
 
 
 def _exit_code(summary: Summary, runner: Runner) -> int:
-    if runner.log_error is not None:  # "could not run" only when nothing was sent
+    if runner.log_error is not None or runner.mapping_error is not None:  # "could not run": nothing was sent
         return EXIT_SOME_FAILED if runner.sent_flows else EXIT_CANNOT_RUN
     if runner.interrupted:
         return EXIT_INTERRUPTED
@@ -265,8 +265,12 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
             runner.saved_status, runner.line_extra = runbook.saved_status, runbook.line_extra
             try:
                 with interrupts_to(runner), progress:
-                    await runner.run(flows() if shard is None else in_shard(flows(), shard))
-                    await runner.disable_orphans()  # only once every flow went through
+                    try:
+                        await runner.run(flows() if shard is None else in_shard(flows(), shard))
+                    except MappingProcessError as error:  # a bug, or it was killed: the run stops, to be resumed
+                        runner.mapping_error = str(error)
+                    else:
+                        await runner.disable_orphans()  # only once every flow went through
             finally:
                 try:
                     log.close()
@@ -285,6 +289,11 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
                              "rate_per_second": settings.run.rate_per_second})
     if runner.log_error is not None:
         note = _log_failure_note(settings, runner, run_id, runbook.resume_hint, shard)
+        console.error(note)
+        result.notes.append(note)
+    if runner.mapping_error is not None:
+        note = (f"stopped: {runner.mapping_error}; {runner.sent_flows} flows were sent before; continue with: "
+                + (runbook.resume_hint or resume_command(settings, run_id, prune, shard)))
         console.error(note)
         result.notes.append(note)
     if runner.abort_reason:

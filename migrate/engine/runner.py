@@ -118,6 +118,7 @@ class Runner:
         self.abort_code: int | None = None
         self.interrupted = False
         self.log_error: ResultLogError | None = None  # the result log could not be written: stop
+        self.mapping_error: str | None = None  # the mapping process stopped unexpectedly: the run stopped
         self.sent_flows = 0  # flows with at least one save or import request sent
         self.unrecorded = 0  # of those, flows whose final line could not be written
         self.skipped = 0  # flows a resumed run found already saved
