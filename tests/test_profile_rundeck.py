@@ -564,3 +564,16 @@ def test_two_jobs_whose_names_meet_are_a_name_collision_not_a_duplicate(
             # A run keeps only a digest of each name's first job: it names its row
             assert second["status"] == "invalid" and second["errors"][0]["code"] == "NAME_COLLISION", second
             assert "'ops_db_backup' is also the flow name of another job of the source (row 1)" in second["msg"]
+
+
+@pytest.mark.parametrize("name", ["Authorization", "bearer", "github_pat", "SLACK_WEBHOOK", "ｐａｓｓｗｏｒｄ",
+                                  "kennwort", "密码"])
+def test_secret_names_of_other_shapes_and_languages_are_named(tmp_path: Path, name: str) -> None:
+    """A header, a webhook, a personal access token, full-width letters, German and Chinese: each
+    carried as a parameter without a word."""
+    path = tmp_path / "jobs.yaml"
+    path.write_text(f"- name: call\n  group: ops\n  uuid: 6a1e4f1c-0000-4000-8000-000000000009\n  options:\n"
+                    f"  - name: {name}\n    value: not-a-real-one\n  - name: region\n    value: eu\n"
+                    "  sequence:\n    commands:\n    - exec: /opt/call.sh\n", encoding="utf-8")
+    (row,) = flows_of(path)["ops_call"]
+    assert notes(row)["SECRET_PARAMETER"][0].startswith(f"{name} look like secrets")  # region: not named

@@ -32,6 +32,7 @@ Three more carry facts the old scheduler had and a flow must keep or report:
 from __future__ import annotations
 
 import re
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,9 +43,21 @@ import orjson
 from migrate.config import MappingSettings, SourceSettings
 from migrate.sources.readers import SourceRow
 
+
 # A parameter or variable whose name says it holds a secret (DB_PASSWORD, API_TOKEN): every profile
 # that carries one names it (ENVIRONMENT_SECRET, SECRET_PARAMETER), since owners and visitors read them.
-SECRET_NAME = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL", re.IGNORECASE)
+class _SecretName:
+    """`SECRET_NAME.search(name)`: the name as the eye reads it (NFKC: full-width letters as
+    letters) holds a word for a secret, in English or another language a migration meets."""
+
+    WORDS = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTHORIZATION|BEARER|WEBHOOK|KENNWORT|CONTRASE|SENHA"
+                       r"|(?<![A-Z])PAT(?![A-Z])|密码|密碼|口令|密钥|密鑰|秘密|パスワード|비밀번호", re.IGNORECASE)
+
+    def search(self, name: str) -> bool:
+        return self.WORDS.search(unicodedata.normalize("NFKC", name)) is not None
+
+
+SECRET_NAME = _SecretName()
 
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
