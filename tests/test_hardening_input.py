@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, base_state, run_cli, write_config
+from conftest import REPO, base_state, export_rows, run_cli, write_config
 from pydantic import ValidationError
 
 from migrate.config import ConfigError, load_settings
@@ -529,3 +529,18 @@ def test_a_signal_while_the_event_loop_is_being_made_exits_130_without_a_traceba
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
     assert "never awaited" not in done.stderr, done.stderr
     assert "interrupted" in done.stderr
+
+
+def test_a_utf16_table_without_its_byte_order_mark_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """UTF-16 text with no byte-order mark reads as UTF-8 with a NUL after each letter: the columns
+    were named `'f\\x00l\\x00o\\x00w…'` and nothing said why."""
+    config = write_config(tmp_path, state=base_state(flows=1), rows=export_rows(1))
+    text = (tmp_path / "export.csv").read_text(encoding="utf-8")
+    (tmp_path / "export.csv").write_bytes(text.encode("utf-16-le"))
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "the file does not have" in err, err
+    assert 'UTF-16 text without a byte-order mark: set source.encoding = "utf-16-le"' in err, err
+    config.write_text(config.read_text(encoding="utf-8").replace("[source]\n", '[source]\nencoding = "utf-16-le"\n'),
+                      encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code in (0, 3), err  # as the message says: read

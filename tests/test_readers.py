@@ -85,6 +85,8 @@ def test_row_numbers_continue_across_chunks(tmp_path: Path) -> None:
         # Excel's "Unicode text" and PowerShell 5's `>`: the byte-order mark names the encoding to set
         ("excel-unicode.csv", "id,name\n1,café\n".encode("utf-16"),
          'it begins with a UTF-16 byte-order mark: set source.encoding = "utf-16"'),
+        ("utf32.csv", "id,name\n1,café\n".encode("utf-32"),
+         'it begins with a UTF-32 byte-order mark: set source.encoding = "utf-32"'),
         ("broken.json", b'[{"id": 1}', "not valid JSON"),
         ("scalar.json", b'"hello"', "list of objects"),
         ("broken.jsonl", b'{"id": 1}\n{"id": \n', "line 2"),

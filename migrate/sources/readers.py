@@ -206,10 +206,12 @@ def _encoding_hint(path: Path) -> str:
     "Unicode text") names its encoding."""
     try:
         with path.open("rb") as file:
-            start = file.read(2)
+            start = file.read(4)
     except OSError:
         start = b""
-    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+    if start in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
+        return "it begins with a UTF-32 byte-order mark: set source.encoding = \"utf-32\""
+    if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "it begins with a UTF-16 byte-order mark: set source.encoding = \"utf-16\""
     return "set source.encoding"
 
