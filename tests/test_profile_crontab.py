@@ -69,14 +69,23 @@ def test_debian_system_crontab_keeps_every_command_whole() -> None:
     assert rows[1]["flow_name"].startswith("test_") and rows[1]["flow_name"] != rows[2]["flow_name"]
 
 
-def test_a_system_crontab_read_as_a_user_crontab_is_refused_or_flagged() -> None:
+def test_a_system_crontab_read_as_a_user_crontab_is_refused_or_flagged(tmp_path: Path) -> None:
     """system = true forgotten: every flow's command began with `root`, a command that cannot run,
     each with only a warning. Every job line so: the file is refused, saying what to set; with
     system = false said, the jobs are read as written, each flagged."""
     with pytest.raises(SourceError) as refused:
         rows_of(DEBIAN)
-    assert "the command of every job line begins with a system account (root)" in str(refused.value)
+    assert "4 of the first 4 job lines begin with a system account (root)" in str(refused.value)
     assert "set [source] options = { system = true }" in str(refused.value)
+    # An /etc/crontab with one other user's line too (alice: no system account) is one all the same
+    mixed = tmp_path / "crontab"
+    mixed.write_text(DEBIAN.read_text(encoding="utf-8") + "0 7 * * * alice /home/alice/backup.sh\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="4 of the first 5 job lines begin with a system account"):
+        rows_of(mixed)
+    # one line of a user crontab that begins with an account's name is said, not refused
+    user = tmp_path / "user.cron"
+    user.write_text("0 1 * * * /opt/a.sh\n0 2 * * * backup /data\n0 3 * * * /opt/c.sh\n", encoding="utf-8")
+    assert [codes(row["__warnings__"]) for row in rows_of(user)] == [[], ["USER_COLUMN"], []]
     rows = rows_of(DEBIAN, system=False)
     # (and SHELL=/bin/sh, PATH=… above the jobs: how cron ran them, carried as parameters only)
     assert rows and all(codes(r["__warnings__"]) == ["USER_COLUMN", "CRON_ENVIRONMENT"] for r in rows)
@@ -418,11 +427,15 @@ def test_an_anacrontab_line_is_refused_not_saved_with_its_delay_as_a_command(tmp
     line is unchanged."""
     path = tmp_path / "anacrontab"
     path.write_text("RANDOM_DELAY=45\nSTART_HOURS_RANGE=3-22\n@monthly 15\tcron.monthly\trun-parts --report "
-                    "/etc/cron.monthly\n@monthly /opt/report.sh --month\n", encoding="utf-8")
+                    "/etc/cron.monthly\n@monthly /opt/report.sh --month\n1\t5\tcron.daily\t\tnice run-parts "
+                    "/etc/cron.daily\n", encoding="utf-8")
     rows = {row["flow"]: row for row in rows_of(path)}
     refused = rows["line 3"]
     assert codes(refused["__errors__"]) == ["INVALID_SYNTAX"]
     assert "is an anacrontab line (period @monthly, delay 15 minutes, job 'cron.monthly')" in refused["__errors__"]
+    # a period in days: the identifier stood where the day of the month is (it was "has no command",
+    # or a flow whose schedule failed on a day of the month `cron.daily`)
+    assert "is an anacrontab line (period 1 days, delay 5 minutes, job 'cron.daily')" in rows["line 5"]["__errors__"]
     assert [row["command"] for row in rows.values() if row["command"]] == ["/opt/report.sh --month"]
 
 

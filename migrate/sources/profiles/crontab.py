@@ -247,6 +247,12 @@ def _user_column(command: str) -> str | None:
     return words[0]
 
 
+def _anacron(line: str, period: str, delay: str, job: str) -> str:
+    return (f"{line!r} is an anacrontab line (period {period}, delay {delay} minutes, job {job!r}): anacron runs "
+            "the job once a period when the machine is up, after that delay, not at a time of day, which a flow's "
+            "schedule cannot say; migrate its job by hand, or as the cron job that starts anacron")
+
+
 def _job(number: int, line: str, words: int, system: bool, owner: str, occurrences: Counter[str]) -> FlowRows:
     """One job line: its schedule, user and command, or an error naming the line."""
     fields = line.split(None, words + (1 if system else 0))
@@ -262,13 +268,14 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
                                     "user name (letters, digits, _ . -, not starting with -, an optional final $): "
                                     "this looks like a user crontab, whose jobs have no user column; set "
                                     "options = { system = false }")
+    # anacrontab(5): period (days, or @monthly), delay in minutes, job identifier, command. Read as a
+    # crontab the delay and the identifier became the command's first words, a command that cannot
+    # run; or, after a period in days, the identifier stood where the day of the month is.
     if words == 1 and rest and (anacron := ANACRON_JOB.match(rest[0])):
-        # anacrontab(5): period, delay in minutes, job identifier, command. Read as a crontab the
-        # delay and the identifier became the command's first words, a command that cannot run.
-        return _invalid(number, f"{line!r} is an anacrontab line (period {schedule[0]}, delay {anacron[1]} minutes, "
-                                f"job {anacron[2]!r}): anacron runs the job once a period when the machine is up, "
-                                "after that delay, not at a time of day, which a flow's schedule cannot say; "
-                                "migrate its job by hand, or as the cron job that starts anacron")
+        return _invalid(number, _anacron(line, schedule[0], anacron[1], anacron[2]))
+    if words == 5 and schedule[0].isdigit() and schedule[1].isdigit() and "/" not in schedule[2] \
+            and any(c.isalpha() for c in schedule[2]):  # no name is a day of the month: a job identifier
+        return _invalid(number, _anacron(line, f"{schedule[0]} days", schedule[1], schedule[2]))
     command, stdin = split_percent(rest[0] if rest else "")
     command = command.strip()
     if not command:
@@ -350,34 +357,46 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
 
 
 def _parsed(settings: SourceSettings) -> Iterator[FlowRows]:
-    """The file's flows; with `system` not said, refused when every job line's command begins
-    with a system account (USER_COLUMN): that is a system crontab's user column, and each flow's
-    command would begin with a user name, a command that cannot run."""
+    """The file's flows; with `system` not said, refused when most of its first job lines begin
+    with a system account (USER_COLUMN: `root cd / && run-parts …`): that is a system crontab's
+    user column (an /etc/crontab has a few `root` lines and some other user's), and each flow's
+    command would begin with a user name, a command that cannot run. One such line among commands
+    is said on its own (USER_COLUMN): `backup /data` may be a command named so."""
     if "system" in settings.options:
         yield from _lines_read(settings)
         return
-    waiting: list[FlowRows] = []  # until a job line shows the file is a user crontab
-    users: list[str] = []
-    user_crontab = False
+    waiting: list[FlowRows] = []  # until JUDGED_JOB_LINES job lines say what the file is
+    jobs, users = 0, []
+    decided = False
     for flow in _lines_read(settings):
-        if user_crontab:
+        if decided:
             yield flow
             continue
         waiting.append(flow)
         if not flow.errors and flow.tasks:
-            user = _user_column(flow.tasks[0]["command"])
-            if user is None:  # a command that is one: a user crontab
-                user_crontab = True
+            jobs += 1
+            if (user := _user_column(flow.tasks[0]["command"])) is not None:
+                users.append(user)
+            if jobs >= JUDGED_JOB_LINES:
+                _judge(settings, jobs, users)
+                decided = True
                 yield from waiting
                 waiting.clear()
-            else:
-                users.append(user)
-    if users and not user_crontab:
-        accounts = ", ".join(dict.fromkeys(users))
-        raise SourceError(f"{settings.path}: the command of every job line begins with a system account ({accounts}), "
-                          "as in /etc/crontab and the files of /etc/cron.d, which have a user column: set [source] "
-                          "options = { system = true }; if these are commands, set options = { system = false }")
+    if not decided:
+        _judge(settings, jobs, users)
     yield from waiting
+
+
+JUDGED_JOB_LINES = 20  # the first job lines that say whether a file has a user column
+
+
+def _judge(settings: SourceSettings, jobs: int, users: list[str]) -> None:
+    if users and 2 * len(users) > jobs:
+        accounts = ", ".join(dict.fromkeys(users))
+        raise SourceError(f"{settings.path}: {len(users)} of the first {jobs} job lines begin with a system account "
+                          f"({accounts}), as in /etc/crontab and the files of /etc/cron.d, which have a user column: "
+                          "set [source] options = { system = true }; if these are commands, set options = "
+                          "{ system = false }")
 
 
 def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
