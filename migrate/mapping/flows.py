@@ -182,6 +182,10 @@ def names_list(text: str) -> str:
 class RepeatedParameter(ValueError):
     """One parameter given twice with two values: which one the service keeps is not documented."""
 
+    def __init__(self, key: object, first: object, then: object) -> None:
+        super().__init__(f"parameter {key!r} is given twice, as {first!r} and as {then!r}: which one the service "
+                         "keeps is not documented; give it once")
+
 
 @functools.lru_cache(maxsize=4096)
 def parameters_json(text: str) -> str:
@@ -211,8 +215,7 @@ def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in pairs:
         if key in found and found[key] != value:
-            raise RepeatedParameter(f"parameter {key!r} is given twice, as {found[key]!r} and as {value!r}: which "
-                                    "one the service keeps is not documented; give it once")
+            raise RepeatedParameter(key, found[key], value)
         found[key] = value
     return found
 
@@ -228,8 +231,7 @@ def _once_each(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             first[key] = value
             kept.append(pair)
         elif first[key] != value:
-            raise RepeatedParameter(f"parameter {key!r} is given twice, as {first[key]!r} and as {value!r}: which "
-                                    "one the service keeps is not documented; give it once")
+            raise RepeatedParameter(key, first[key], value)
     return kept
 
 
