@@ -236,6 +236,9 @@ SYSTEM_ACCOUNTS = frozenset([
 # What follows an anacrontab period (`@monthly 15 cron.monthly run-parts …`): a delay in minutes,
 # a job identifier (any word, no /), then the command.
 ANACRON_JOB = re.compile(r"^(\d+)\s+([^\s/]+)\s+\S")
+# A job identifier where a day of the month stands (`cron.daily`): a word no cron reads as days
+# (which are digits, `*`, and Quartz's `L`, `W`, `?`, `#` in some crons).
+ANACRON_ID = re.compile(r"(?![\dLW#?,*/-]+$)[^\s/]*[A-Za-z][^\s/]*")
 
 
 def _user_column(command: str) -> str | None:
@@ -273,8 +276,7 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     # run; or, after a period in days, the identifier stood where the day of the month is.
     if words == 1 and rest and (anacron := ANACRON_JOB.match(rest[0])):
         return _invalid(number, _anacron(line, schedule[0], anacron[1], anacron[2]))
-    if words == 5 and schedule[0].isdigit() and schedule[1].isdigit() and "/" not in schedule[2] \
-            and any(c.isalpha() for c in schedule[2]):  # no name is a day of the month: a job identifier
+    if words == 5 and schedule[0].isdigit() and schedule[1].isdigit() and ANACRON_ID.fullmatch(schedule[2]):
         return _invalid(number, _anacron(line, f"{schedule[0]} days", schedule[1], schedule[2]))
     command, stdin = split_percent(rest[0] if rest else "")
     command = command.strip()
