@@ -544,3 +544,26 @@ def test_a_utf16_table_without_its_byte_order_mark_says_so(tmp_path: Path, capsy
                       encoding="utf-8")
     code, _, err = run_cli(capsys, "plan", str(config), "--offline")
     assert code in (0, 3), err  # as the message says: read
+    # UTF-32 without its mark, read as UTF-8: three NULs a letter (it said UTF-16)
+    (tmp_path / "export.csv").write_bytes(text.encode("utf-32-le"))
+    config.write_text(config.read_text(encoding="utf-8").replace('encoding = "utf-16-le"\n', ""), encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and 'UTF-32 text without a byte-order mark: set source.encoding = "utf-32-le"' in err, err
+
+
+@pytest.mark.parametrize(("name", "profile", "text"), [
+    ("export.csv", None, "flow_id,flow_name\n1001,a\n"),
+    ("user.cron", "crontab", "0 1 * * * /opt/a.sh\n"),
+])
+def test_utf16_named_for_a_file_without_its_byte_order_mark_is_one_line_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, profile: str | None, text: str) -> None:
+    """`encoding = "utf-16"` over UTF-8 text: Python's codec refuses it ("UTF-16 stream does not start
+    with BOM", a UnicodeError but no UnicodeDecodeError), which came out as a traceback."""
+    config = write_config(tmp_path, state=base_state(flows=1), rows=export_rows(1))
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    source = '[source]\nencoding = "utf-16"\n' + (f'profile = "{profile}"\n' if profile else "")
+    config.write_text(config.read_text(encoding="utf-8").replace('path = "export.csv"', f'path = "{name}"')
+                      .replace("[source]\n", source), encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1, err
+    assert f"{name}: not utf-16 text (UTF-16 stream does not start with BOM)" in err, err

@@ -151,13 +151,14 @@ def source_rows(settings: Settings) -> tuple[Settings, Iterable[Row]]:
     if header is not None:
         absent = sorted(mapped_columns(settings.mapping) - set(header))
         if absent:
-            # Letters each followed by a NUL byte: UTF-16 text without its byte-order mark, read as UTF-8.
-            utf16 = any("\x00" in column for column in header)
+            # Letters each with one NUL byte (three: UTF-32): UTF-16 text without its byte-order mark, read as UTF-8.
+            width = "32" if any("\x00\x00\x00" in column for column in header) else "16"
+            nuls = any("\x00" in column for column in header)
             raise SourceError(
                 f"{settings.source.path}: the config maps column(s) {absent} that the file does not have; "
                 f"its columns are {columns_named(header)}"
-                + ("; their NUL bytes say the file is UTF-16 text without a byte-order mark: set source.encoding "
-                   "= \"utf-16-le\" (or \"utf-16-be\")" if utf16 else "")
+                + (f"; their NUL bytes say the file is UTF-{width} text without a byte-order mark: set "
+                   f"source.encoding = \"utf-{width}-le\" (or \"utf-{width}-be\")" if nuls else "")
             )
     return settings, read_rows(settings.source)
 

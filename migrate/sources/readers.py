@@ -241,14 +241,14 @@ def read_header(settings: SourceSettings) -> list[str] | None:
         try:
             for record in records:  # one pass more over the file: a JSON table is read whole anyway
                 keys.update(dict.fromkeys(map(str, record)))
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeError):
             return None  # read_rows reports it with its context
         return list(keys) or None
     if kind in ("csv", "tsv"):
         try:
             with settings.path.open(encoding=settings.encoding, newline="") as text:
                 names = next(csv.reader(text, delimiter=_delimiter(settings)), [])
-        except (OSError, UnicodeDecodeError, csv.Error):
+        except (OSError, UnicodeError, csv.Error):  # UnicodeError: utf-16 meeting no byte-order mark
             return None  # read_rows reports it with its context
     else:
         first = next(iter(_first_frame(settings)), None)
@@ -363,6 +363,8 @@ def read_rows(settings: SourceSettings) -> Iterator[SourceRow]:
     except UnicodeDecodeError as error:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start}: "
                           f"{error.object[error.start:error.start + 1]!r}); {_encoding_hint(path)}") from None
+    except UnicodeError as error:  # the codec's own refusal: "UTF-16 stream does not start with BOM"
+        raise SourceError(f"{path}: not {settings.encoding} text ({error}); {_encoding_hint(path)}") from None
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: no header row: the file has no columns") from None
     except pd.errors.ParserError as error:

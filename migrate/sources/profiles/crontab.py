@@ -84,6 +84,9 @@ def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
                     yield number, line
     except UnicodeDecodeError as error:
         raise SourceError(f"{settings.path}: {_where_undecodable(settings, number + 1, error)}") from None
+    except UnicodeError as error:  # the codec's own refusal: "UTF-16 stream does not start with BOM"
+        raise SourceError(f"{settings.path}: not {settings.encoding} text ({error}); set [source] encoding to the "
+                          "file's") from None
     except pd.errors.EmptyDataError:
         return
 
