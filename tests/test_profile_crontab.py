@@ -454,8 +454,15 @@ def test_several_users_crontabs_joined_in_one_file_are_refused(tmp_path: Path, b
                     f"{between}15 4 * * * /home/bob/bin/sync.sh\n", encoding="utf-8")
     with pytest.raises(SourceError) as refused:
         rows_of(path)
-    assert "this looks like several crontabs joined in one file (line 1:" in str(refused.value)
+    assert f"this looks like several crontabs joined in one file (line 5: {between.strip()[:60]!r}, after line 2: " \
+           "'MAILTO=alice@example.com')" in str(refused.value), str(refused.value)
     assert "save each crontab as a file of its own in a folder" in str(refused.value)
+    # close together: alice's one job, then bob's marker (it got through within three lines, and
+    # alice's CRON_TZ moved bob's job by nine hours)
+    path.write_text(f"{first}CRON_TZ=Asia/Tokyo\n0 2 * * * /home/alice/a.sh\n{between}15 4 * * * /home/bob/b.sh\n",
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match="several crontabs joined in one file \\(line 4:"):
+        rows_of(path)
     path.write_text(f"{first}MAILTO=alice@example.com\n0 2 * * * /home/alice/a.sh\n", encoding="utf-8")
     assert [row["command"] for row in rows_of(path) if row["command"]] == ["/home/alice/a.sh"]  # one crontab
     # `echo "### crontab -u alice -l"; crontab -u alice -l` on an older cron: a marker, then its header

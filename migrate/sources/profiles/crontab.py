@@ -413,18 +413,21 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
     held: list[FlowRows] = []
     first_unrecognised = ""
     expected = EXPECTED.format(user="a user and " if system else "")
-    crontabs: list[tuple[int, str]] = []  # the lines that say a user's crontab begins (or is none) there
+    # A line that says a user's crontab begins (or is none) there, after a job or an environment
+    # line: another crontab follows one already read (its own marker and header above its first line
+    # are one crontab's).
+    first_content = ""
     for number, raw in _lines(settings):
         line = raw.strip()
-        if JOINED_CRONTAB.match(line) and not (crontabs and number - crontabs[-1][0] <= 3) \
-                and len(crontabs := [*crontabs, (number, line[:60])]) > 1:  # (a marker, then its header)
-            found = "; ".join(f"line {at}: {text!r}" for at, text in crontabs)
-            raise SourceError(f"{settings.path}: this looks like several crontabs joined in one file ({found}): the "
-                              "environment lines of one (MAILTO, CRON_TZ, PATH …) would apply to the next one's jobs, "
-                              "and every job would be one user's; save each crontab as a file of its own in a folder, "
-                              "which is read file by file")
+        marker = JOINED_CRONTAB.match(line) is not None
+        if first_content and marker:
+            raise SourceError(f"{settings.path}: this looks like several crontabs joined in one file (line {number}: "
+                              f"{line[:60]!r}, after {first_content}): the environment lines of one (MAILTO, CRON_TZ, "
+                              "PATH …) would apply to the next one's jobs, and every job would be one user's; save "
+                              "each crontab as a file of its own in a folder, which is read file by file")
         if not line or line.startswith("#"):
             continue
+        first_content = first_content or ("" if marker else f"line {number}: {line[:40]!r}")
         if match := ENVIRONMENT.match(line):
             environment[match[1]] = environment_value(match[2])
             continue
