@@ -214,10 +214,15 @@ def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object, refusing one that names a key twice with two values (json keeps the last)."""
     found: dict[str, Any] = {}
     for key, value in pairs:
-        if key in found and found[key] != value:
+        if key in found and not _same(found[key], value):
             raise RepeatedParameter(key, found[key], value)
         found[key] = value
     return found
+
+
+def _same(one: Any, other: Any) -> bool:
+    """One JSON value: `true` is not `1`, nor `1` `1.0`, though Python holds them equal."""
+    return type(one) is type(other) and one == other
 
 
 def _once_each(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -230,7 +235,7 @@ def _once_each(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif key not in first:
             first[key] = value
             kept.append(pair)
-        elif first[key] != value:
+        elif not _same(first[key], value):
             raise RepeatedParameter(key, first[key], value)
     return kept
 
