@@ -548,6 +548,23 @@ def test_sub_workflows_laid_out_run_their_tasks_in_dolphinschedulers_order(tmp_p
     assert {(before, name) for name, befores in closure.items() for before in befores} == expected_order
 
 
+def test_a_sub_workflows_repeated_parameter_the_parent_sets_is_moot(tmp_path: Path) -> None:
+    """A sub-workflow whose own globalParams set y to 1 and to 2, run by a parent that sets y=9: the
+    parent's value is the one the run had (joinGlobalParams), so neither repeat ran, and the parent
+    was refused PARAM_REPEATED. Without the parent's own y the repeat is its flow's error."""
+    child, parent = _drawn_record(1, [([], None)]), _drawn_record(0, [([], 1)])
+    child["workflowDefinition"]["globalParams"] = json.dumps([{"prop": "y", "direct": "IN", "value": "1"},
+                                                              {"prop": "y", "direct": "IN", "value": "2"}])
+    for sets, refused in (([{"prop": "y", "direct": "IN", "value": "9"}], False), ([], True)):
+        parent["workflowDefinition"]["globalParams"] = json.dumps(sets)
+        path = tmp_path / "sub.json"
+        path.write_text(json.dumps([parent, child]), encoding="utf-8")
+        row = next(row for row in flows_of("dolphinscheduler", path) if row["flow_name"] == "w0")
+        assert ("PARAM_REPEATED" in codes(row, "__errors__")) is refused, row["__errors__"]
+        if not refused:
+            assert json.loads(row["params"]) == [{"key": "y", "value": "9"}]
+
+
 # -- item 8: DEPENDENT tasks -------------------------------------------------------------------
 
 def test_a_dependent_task_becomes_a_flow_dependency() -> None:

@@ -346,6 +346,7 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
     set_by: dict[str, tuple[str, tuple[str, ...]]] = {}  # a sub-workflow's parameter -> whose, and its chain
     clashes: list[str] = []
     own_values: dict[tuple[str, str], str] = {}  # (whose, name) -> the first value its own list gives
+    carried_from: dict[str, str] = {}  # name -> the workflow whose value is carried
     repeated: list[str] = []
     for whose, definition, chain in definitions:
         owned = f"{whose}'s " if whose else ""
@@ -362,7 +363,8 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
             value = value_text(item.get("value"))
             own = own_values.setdefault((whose, key), value)
             if own != value:  # one workflow's list sets it twice: which value ran is not documented
-                repeated.append(f"{owned}{key} is {own!r} and {value!r}")
+                if carried_from.get(key) == whose:  # (set by a workflow above it, neither value ran)
+                    repeated.append(f"{owned}{key} is {own!r} and {value!r}")
                 continue
             known = next((pair for pair in carried if pair["key"] == key), None)
             if known is not None:
@@ -378,6 +380,7 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
             if TIME_EXPRESSION.search(value):
                 expressions.append(f"{key}={value}")
             carried.append({"key": key, "value": value})
+            carried_from[key] = whose
     if repeated:
         flow.fail("PARAM_REPEATED", f"globalParams set one parameter twice ({'; '.join(repeated)}): which value "
                                     "DolphinScheduler ran with is not documented; give it once")
