@@ -205,6 +205,24 @@ def test_windows_triggers() -> None:
     assert monthly.freq == "0 0 1 1,15 1/6 ? *"
 
 
+
+def test_a_windows_repetition_with_no_duration_runs_indefinitely_and_an_unread_one_is_refused() -> None:
+    """`Repeat: Until: Duration` Disabled (and no end time) is schtasks' word for indefinitely: a
+    daily 02:00 repeated every 12 hours was saved once a day. A `Repeat: Every` in another language
+    (or any text not read) was taken for none, and the repetition dropped, without a word."""
+    daily = {"Schedule Type": "Daily", "Start Time": "02:00:00", "Days": "Every 1 day(s)", "Months": "",
+             "Repeat: Every": "12 Hour(s), 0 Minute(s)", "Repeat: Until: Time": "None",
+             "Repeat: Until: Duration": "Disabled"}
+    assert convert_windows(daily).freq == "0 0 2,14 * * ? *"
+    with pytest.raises(Rejection) as raised:  # a weekly one would run on through the days between
+        convert_windows({**daily, "Schedule Type": "Weekly", "Days": "MON", "Months": "Every 1 week(s)"})
+    assert raised.value.code == "UNSUPPORTED_INTERVAL" and "indefinitely" in raised.value.message
+    for unread in ("12 Stunde(n), 0 Minute(n)", "12:00:00", "abc"):
+        with pytest.raises(Rejection) as raised:
+            convert_windows({**daily, "Repeat: Every": unread})
+        assert raised.value.code == "INVALID_SYNTAX" and f"Repeat: Every {unread!r}" in raised.value.message
+
+
 def test_rundeck_structured_schedule() -> None:
     every_five_seconds = {"month": "*", "time": {"hour": "*", "minute": "*", "seconds": "*/5"},
                           "weekday": {"day": "*"}, "year": "*"}

@@ -125,6 +125,18 @@ def _minutes(text: str) -> int | None:
     return int(match[1]) * 60 + int(match[2]) if match else None
 
 
+def _read_minutes(trigger: dict[str, str], column: str) -> int | None:
+    """`h Hour(s), m Minute(s)` in `column` as minutes; None when it says none (blank, None, N/A,
+    Disabled); INVALID_SYNTAX for anything else, which would otherwise be taken for none (a
+    localised `12 Stunde(n), 0 Minute(n)` dropped a repetition without a word)."""
+    text = trigger.get(column, "").strip()
+    minutes = _minutes(text)
+    if minutes is None and text.lower() not in ("", "none", "n/a", "disabled"):
+        raise Rejection(INVALID_SYNTAX, f"{column} {text!r} is not 'h Hour(s), m Minute(s)' (values are read in "
+                                        "English only)")
+    return minutes
+
+
 def _until(trigger: dict[str, str], at: datetime) -> int | None:
     """`Repeat: Until: Time` (a clock time the same day, as schtasks /create /et writes it) as the
     repetition's duration in minutes from the start; None when none is written."""
@@ -212,10 +224,15 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
             frozenset(MONTH_NAMES.index(n) + 1 for n in names if n in MONTH_NAMES), 1, 12)
     else:
         raise Rejection(UNSUPPORTED_INTERVAL, f"a {kind} trigger is not a schedule this tool converts")
-    step = _minutes(trigger.get("Repeat: Every", ""))
+    step = _read_minutes(trigger, "Repeat: Every")
     if not step:
         return to_quartz(str(at.second), str(at.minute), str(at.hour), day_pair, month, "*", source)
-    duration = _minutes(trigger.get("Repeat: Until: Duration", "")) or _until(trigger, at) or 0
+    duration = _read_minutes(trigger, "Repeat: Until: Duration") or _until(trigger, at)
+    if duration is None:  # no duration and no end time: repeated indefinitely (schtasks lists it "Disabled")
+        if kind.lower() != "daily":
+            raise Rejection(UNSUPPORTED_INTERVAL, f"a {kind.lower()} trigger repeating every {step} min indefinitely "
+                                                  "runs on through the days between its dates")
+        duration = 1440  # each day's repetition runs into the next day's, as a task XML's does
     start = at.hour * 60 + at.minute
     fires = [start + i * step for i in range(max(1, -(-duration // step)))]
     said = "the repetition is taken to stop before its duration ends"
