@@ -92,6 +92,8 @@ def test_same_clock_is_unchanged(source: str, target: str) -> None:
     ("0 0 20 30 4,6,9,11 ?", "UTC", "Asia/Shanghai", "0 0 4 1 5,7,10,12 ? *", "M"),
     # ... in the years named: the years move with the days (31 December 2027 is 1 January 2028 there)
     ("0 0 20 31 12 ? 2027", "UTC", "Asia/Shanghai", "0 0 4 1 1 ? 2028", "M"),
+    ("0 0 20 L 12 ? 2027", "UTC", "Asia/Shanghai", "0 0 4 1 1 ? 2028", "M"),
+    ("0 0 2 1 1 ? 2028", "Asia/Shanghai", "UTC", "0 0 18 L 12 ? 2027", "M"),
     # Europe/Berlin and Europe/Helsinki change their clocks at the same instant: one hour apart always.
     ("0 30 23 ? * 6", "Europe/Berlin", "Europe/Helsinki", "0 30 0 ? * 7 *", "W"),
 ])
@@ -150,8 +152,8 @@ def test_two_zones_changing_at_different_instants_are_refused() -> None:
     ("0 0 2 ? * 6L", "Asia/Shanghai", "UTC", "n-th or last weekday"),
     # Weekdays in some months only: the day before a Monday 1 March is in February.
     ("0 0 2 ? 3 MON", "Asia/Shanghai", "UTC", "limited to some months"),
-    # The last day of December moved forward is in another year.
-    ("0 0 20 L 12 ? 2027", "UTC", "Asia/Shanghai", "another year"),
+    # The last day of December and of June moved forward: one of them into another year.
+    ("0 0 20 L 6,12 ? 2027", "UTC", "Asia/Shanghai", "some fire days move into another year and some do not"),
     # Some times cross midnight, some do not, and only some days fire.
     ("0 0 2,10 ? * MON-FRI", "Asia/Shanghai", "UTC", "only some fire times cross midnight"),
     # 09:00 and 09:30 in India are 03:30 and 04:00 UTC: no hours x minutes product.

@@ -407,11 +407,18 @@ def _landing_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, 
 def _months_moved(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str]:
     """(month, day-of-week, year) when every fire day moves into the next (1) or previous (-1) month."""
     fields = schedule.text.split()
-    crosses_year = (12 if moved > 0 else 1) in schedule.months
-    if schedule.years is not None and crosses_year:
-        raise _NoQuartzForm(f"the days move into another year, and the schedule is limited to years {fields[6]}")
+    crossing = 12 if moved > 0 else 1  # the month whose days move into another year
+    year = fields[6]
+    if schedule.years is not None and crossing in schedule.months:
+        if schedule.months != {crossing}:
+            raise _NoQuartzForm(f"some fire days move into another year and some do not, and the schedule is "
+                                f"limited to years {year}")
+        years = frozenset(y + moved for y in schedule.years)  # every one of them: the years move with them
+        if min(years) < YEAR_MIN or max(years) > YEAR_MAX:
+            raise _NoQuartzForm(f"the days move into a year outside {YEAR_MIN}-{YEAR_MAX}")
+        year = set_text(years, YEAR_MIN, YEAR_MAX)
     months = frozenset((month - 1 + moved) % 12 + 1 for month in schedule.months)
-    return set_text(months, 1, 12), "?", fields[6]
+    return set_text(months, 1, 12), "?", year
 
 
 # Zones preferred as examples, as the ones a reader knows: the rest follow in name order.
