@@ -78,9 +78,10 @@ def test_a_schedule_without_release_state_is_not_assumed_online(tmp_path: Path) 
 
 def test_a_schedule_starting_later_in_its_first_day_or_ending_soon_is_said_and_left_unchecked(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A schedule from 12:00 on a day ahead: the flow's startTime is that day, and it fires at 02:30
-    too, a run DolphinScheduler never made (the proof said `equivalent`, comparing from midnight);
-    one ending inside the compared span was `equivalent` too."""
+    """A schedule from 12:00 on a day ahead, at 02:30 and 14:30: the flow's startTime is that day, and
+    it fires at 02:30 too, a run DolphinScheduler never made (the proof said `equivalent`, comparing
+    from midnight); one ending inside the compared span was `equivalent` too. At 02:30 alone, the
+    flow starts the next day, on which the schedule first runs: exact (START_DATE_SHIFTED)."""
     ahead = (datetime.now() + timedelta(days=30)).date()
     export = json.loads((FIXTURES / "states.json").read_text(encoding="utf-8"))[:1]
     export[0]["schedule"].update(crontab="0 30 2 * * ? *", startTime=f"{ahead} 12:00:00",
@@ -89,11 +90,18 @@ def test_a_schedule_starting_later_in_its_first_day_or_ending_soon_is_said_and_l
     path.write_text(json.dumps(export), encoding="utf-8")
     code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))
     (action,) = inventory["actions"]
+    said = {w["code"]: w for w in action["warnings"]}
+    assert "FIRST_DAY" not in said and said["START_DATE_SHIFTED"]["to"] == str(ahead + timedelta(days=1)), said
+    export[0]["schedule"]["crontab"] = "0 30 2,14 * * ? *"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    code, inventory, _ = plan_json(capsys, ds_config(tmp_path, path))
+    (action,) = inventory["actions"]
     assert code == 3 and action["proof"]["verdict"] == "unchecked"  # a warning: the flow is saved
     assert "(FIRST_DAY)" in action["proof"]["reason"]
     (first_day,) = [w["message"] for w in action["warnings"] if w["code"] == "FIRST_DAY"]
     assert (f"the source begins at {ahead} 12:00:00, and the flow, whose startTime is a day, at {ahead} 00:00: it "
             f"also fires before the source does, at {ahead} 02:30:00") in first_day
+    export[0]["schedule"]["crontab"] = "0 30 2 * * ? *"
     # A start in a zone east of the service's lands the day before there: the source's first run (00:15 in
     # Tokyo, 23:15 the day before in Shanghai) came before the flow's start, lost (the proof said equivalent).
     # (At 00:15 alone the flow now starts that day before, where it fires no earlier than the source: see

@@ -14,7 +14,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -709,20 +709,23 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
         return None
     source_zone = ZoneInfo(zone) if zone else service
     begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
-    begins_on, flow_on = begins.astimezone(service).date(), flow_start.astimezone(service).date()
-    if begins_on != flow_on and begins > datetime.now(UTC) and (
-            begins_on > flow_on or not _fires_before(freqs, begins, service)):
-        # The flow starts on the day the source begins, in the service's zone, where its start date
-        # was the day in the source's zone (an Airflow next run, an Oozie start, a DolphinScheduler
-        # start in another zone): a later day always (every day before it the flow would fire and
-        # the source not); an earlier one when the flow does not fire that day before the source
-        # begins (else the source's first runs are missed, FIRST_DAY, rather than runs added).
+    flow_on = flow_start.astimezone(service).date()
+    if begins > datetime.now(UTC) and (first_run := _first_fire(freqs, begins, service)) is not None \
+            and (run_on := first_run.date()) != flow_on \
+            and (run_on > flow_on or not _fires_between(freqs, datetime.combine(run_on, time()), begins, service)):
+        # The flow starts on the day of the source's first run, in the service's zone, where its
+        # start date was a day in the source's zone (an Airflow next run, an Oozie start, a
+        # DolphinScheduler start in another zone, or later that day): a later day always (every day
+        # before it the flow would fire and the source not); an earlier one when the flow does not
+        # fire that day before the source begins (else the source's first runs are missed,
+        # FIRST_DAY, rather than runs added).
         draft.warnings.append({"code": "START_DATE_SHIFTED", "from": str(draft.body.get("startTime")),
-                               "to": begins_on.isoformat(),
+                               "to": run_on.isoformat(),
                                "message": f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} in "
-                                          f"the service's zone, another day than {draft.body.get('startTime')}: the "
-                                          f"flow starts on {begins_on}"})
-        draft.body["startTime"] = begins_on.isoformat()
+                                          f"the service's zone, and first runs at {first_run:%Y-%m-%d %H:%M:%S}, "
+                                          f"another day than {draft.body.get('startTime')}: the flow starts on "
+                                          f"{run_on}"})
+        draft.body["startTime"] = run_on.isoformat()
         flow_start = _flow_start(draft.body["startTime"], plan.target_zone or zone) or flow_start
     first, last = sorted((begins, flow_start))
     now = datetime.now(UTC)
@@ -759,15 +762,22 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
                     early=begins > flow_start)
 
 
-def _fires_before(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> bool:
-    """Whether a freq fires on the instant's day (in `zone`) before the instant."""
+def _first_fire(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> datetime | None:
+    """The first wall time in `zone` at or after the instant at which a freq fires; None: none
+    does (or a freq cannot be read)."""
     wall = instant.astimezone(zone).replace(tzinfo=None)
-    midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        return any((fire := next(iter(parse_quartz(freq).fire_times(midnight - timedelta(seconds=1))), None))
-                   is not None and fire < wall for freq in freqs)
+        fires = [fire for freq in freqs
+                 if (fire := next(iter(parse_quartz(freq).fire_times(wall - timedelta(seconds=1))), None)) is not None]
     except QuartzError:
-        return True  # not known: no move
+        return None
+    return min(fires, default=None)
+
+
+def _fires_between(freqs: tuple[str, ...], wall: datetime, instant: datetime, zone: ZoneInfo) -> bool:
+    """Whether a freq fires from the wall time (in `zone`) until before the instant."""
+    first = _first_fire(freqs, wall.replace(tzinfo=zone), zone)
+    return first is not None and first.replace(tzinfo=zone) < instant
 
 
 def _never_from(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> bool:
