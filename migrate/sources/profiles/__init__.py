@@ -47,14 +47,24 @@ from migrate.sources.readers import SourceRow
 # A parameter or variable whose name says it holds a secret (DB_PASSWORD, API_TOKEN): every profile
 # that carries one names it (ENVIRONMENT_SECRET, SECRET_PARAMETER), since owners and visitors read them.
 class _SecretName:
-    """`SECRET_NAME.search(name)`: the name as the eye reads it (NFKC: full-width letters as
-    letters) holds a word for a secret, in English or another language a migration meets."""
+    """`SECRET_NAME.search(name)`: the name, read as the eye reads it (NFKC: full-width letters as
+    letters), holds a word for a secret: as a word of its own (`db_password`, `apiKey`, `PAT`), not
+    inside another (`keyspace`, `monkey`, `passport`, `tokenizer`), or one of the long words that
+    say it wherever they stand (`dbpassword`), in English or another language a migration meets."""
 
-    WORDS = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTHORIZATION|BEARER|WEBHOOK|KENNWORT|CONTRASE|SENHA"
-                       r"|(?<![A-Z])PAT(?![A-Z])|密码|密碼|口令|密钥|密鑰|秘密|パスワード|비밀번호", re.IGNORECASE)
+    WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "secret", "secrets", "token", "credential",
+                       "credentials", "key", "apikey", "keytab", "passphrase", "bearer", "authorization", "auth",
+                       "webhook", "pat", "kennwort", "passwort", "geheim", "contraseña", "contrasena", "clave",
+                       "senha", "motdepasse"})
+    INSIDE = re.compile(r"password|passwd|passphrase|credential|apikey|secretkey|accesskey|privatekey|authorization"
+                        r"|mot.?de.?passe|webhook|passwort|kennwort|contrase|senha|密码|密碼|口令|密钥|密鑰|秘密|令牌|パスワード|トークン"
+                        r"|비밀번호|암호", re.IGNORECASE)
+    NAME_WORDS = re.compile(r"[A-Z]?[a-zà-ÿ]+|[A-Z]+(?![a-z])|\d+")
 
     def search(self, name: str) -> bool:
-        return self.WORDS.search(unicodedata.normalize("NFKC", name)) is not None
+        read = unicodedata.normalize("NFKC", name)
+        return self.INSIDE.search(read) is not None or any(
+            word.lower() in self.WORDS for word in self.NAME_WORDS.findall(read))
 
 
 SECRET_NAME = _SecretName()

@@ -6,13 +6,12 @@ flow of the export.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles import FlowRows, parameters_text
+from migrate.sources.profiles import SECRET_NAME, FlowRows, parameters_text
 from migrate.sources.profiles.oozie.applications import App, Export, find_app, read_export
 from migrate.sources.profiles.oozie.context import Context, parameters
 from migrate.sources.profiles.oozie.coordinator import (
@@ -36,15 +35,12 @@ RUNNING_STATES = ("RUNNING", "RUNNINGWITHERROR", "PREP")
 HELD_STATES = ("SUSPENDED", "SUSPENDEDWITHERROR", "PREPSUSPENDED", "PAUSED", "PAUSEDWITHERROR", "PREPPAUSED")
 PATH_PROPERTIES = (("bundle", "oozie.bundle.application.path"), ("coordinator", "oozie.coord.application.path"),
                    ("workflow", "oozie.wf.application.path"))
-# Words of a property name that say its value is a secret (`cassandra_password`, `esKeystorePassword`,
-# `api.key`), not words that merely contain one (`cassandra_keyspace`, `primary_keys`).
-SECRET_WORDS = frozenset({"password", "passwd", "pass", "pwd", "secret", "token", "credential", "credentials", "key",
-                          "apikey", "keytab"})
-_NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def looks_secret(name: str) -> bool:
-    return any(word.lower() in SECRET_WORDS for word in _NAME_WORDS.findall(name))
+    """A property whose name says its value is a secret (`cassandra_password`, `esKeystorePassword`,
+    `api.key`), not one whose words merely contain one (`cassandra_keyspace`): SECRET_NAME's rule."""
+    return SECRET_NAME.search(name)
 
 
 @dataclass
