@@ -470,3 +470,13 @@ def test_several_users_crontabs_joined_in_one_file_are_refused(tmp_path: Path, b
                     "# (/tmp/crontab.XXXXQ2m3 installed on Tue Mar  3 10:12:01 2026)\n0 2 * * * /home/alice/a.sh\n",
                     encoding="utf-8")
     assert [row["command"] for row in rows_of(path)] == ["/home/alice/a.sh"]
+
+
+def test_environment_names_in_any_script_are_environment_lines(tmp_path: Path) -> None:
+    """cron takes any name before `=`: `密码=…` and `ＰＡＳＳＷＯＲＤ=…` were refused as "not a job line", and
+    the job below them saved without them (and without the warning their names call for)."""
+    path = tmp_path / "user.cron"
+    path.write_text("密码=not-a-real-one\ncontraseña=x\n0 1 * * * /opt/a.sh\n", encoding="utf-8")
+    (row,) = rows_of(path)
+    assert json.loads(row["params"]) == [{"key": "密码", "value": "not-a-real-one"}, {"key": "contraseña", "value": "x"}]
+    assert "ENVIRONMENT_SECRET" in codes(row["__warnings__"])

@@ -48,7 +48,9 @@ from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_
 from migrate.sources.readers import SourceError, SourceRow
 
 OPTIONS = ("system", "user", "cron_tz")
-ENVIRONMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+# cron takes any name before `=` (its bytes, any script: `密码=…`), but what begins a job line: a
+# digit, `*`, `@`, or cronie's `-`.
+ENVIRONMENT = re.compile(r"^\s*([^\s=#*@\d-][^\s=]*)\s*=\s*(.*)$")
 # cron's minute and hour fields: numbers, `*`, ranges, lists and steps, nothing else; a line whose
 # first two words are not such fields is not a job line.
 TIME_FIELD = re.compile(r"^[0-9*][0-9*,/-]*$")
