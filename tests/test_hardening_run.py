@@ -240,15 +240,15 @@ def test_every_wait_ends_at_once_on_a_stop_request(tmp_path: Path, wait: str, si
         assert process.returncode == 130 and "--resume" in out
 
 
-def test_a_stopped_runs_json_console_says_error_and_how_to_resume_in_json(tmp_path: Path) -> None:
-    """With --log-format json, a run stopped by SIGTERM emits an `error` event (what a collector
-    alerts on), then its summary and notes: the resume command keeps --log-format json."""
+def _stopped_in_a_wait(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str, str]:
+    """`migrate run CONFIG ARGS` stopped by SIGTERM while it waits out a Retry-After: the process,
+    its output and its errors (no traceback in them)."""
     faults, run, waiting = WAITS["retry_after"]
     state = base_state(flows=5, tasks_per_flow=1, **APP, faults=faults)
     with emulator_process(state, tmp_path) as emulator:
         config = write_config(tmp_path, state=state, rows=export_rows(5), url=emulator.url,
                               run={"concurrency": 2, "retry_after_max": 300, **run})
-        process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), "--log-format", "json"],
+        process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), *args],
                                    env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         poll(lambda: waiting(emulator.stats()), what="the run to wait")
         process.send_signal(signal.SIGTERM)
@@ -257,6 +257,13 @@ def test_a_stopped_runs_json_console_says_error_and_how_to_resume_in_json(tmp_pa
         finally:
             process.kill()
     no_traceback(out, err)
+    return process, out, err
+
+
+def test_a_stopped_runs_json_console_says_error_and_how_to_resume_in_json(tmp_path: Path) -> None:
+    """With --log-format json, a run stopped by SIGTERM emits an `error` event (what a collector
+    alerts on), then its summary and notes: the resume command keeps --log-format json."""
+    process, out, err = _stopped_in_a_wait(tmp_path, "--log-format", "json")
     events = [json.loads(line) for line in err.splitlines() if line.strip()]
     assert process.returncode == 130 and not out.strip(), (out, err)
     assert any(e["event"] == "error" and e.get("exit_code") == 130 for e in events), events
@@ -267,21 +274,7 @@ def test_a_stopped_runs_json_console_says_error_and_how_to_resume_in_json(tmp_pa
 def test_a_stopped_runs_json_summary_says_how_to_resume(tmp_path: Path) -> None:
     """With --json the summary is all a script reads: a run stopped by SIGTERM said "its notes say
     how to complete it" on stderr, and no note was anywhere. The notes are in the JSON now."""
-    faults, run, waiting = WAITS["retry_after"]
-    state = base_state(flows=5, tasks_per_flow=1, **APP, faults=faults)
-    with emulator_process(state, tmp_path) as emulator:
-        config = write_config(tmp_path, state=state, rows=export_rows(5), url=emulator.url,
-                              run={"concurrency": 2, "retry_after_max": 300, **run})
-        process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "run", str(config), "--json",
-                                    "--run-id", "stopped"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
-        poll(lambda: waiting(emulator.stats()), what="the run to wait")
-        process.send_signal(signal.SIGTERM)
-        try:
-            out, err = process.communicate(timeout=60)
-        finally:
-            process.kill()
-    no_traceback(out, err)
+    process, out, err = _stopped_in_a_wait(tmp_path, "--json", "--run-id", "stopped")
     summary = json.loads(out)
     assert process.returncode == 130 == summary["exit_code"], (out, err)
     assert any("--run-id stopped --resume" in note for note in summary["notes"]), summary["notes"]

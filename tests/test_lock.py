@@ -4,13 +4,16 @@ with exit 1 naming the holder, and sends nothing; the lock of a dead run is take
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import base_state, export_rows, write_config
@@ -122,6 +125,16 @@ def test_the_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     assert len(finals) == FLOWS
 
 
+@contextlib.contextmanager
+def _slow_target(tmp_path: Path, flows: int = FLOWS) -> Iterator[tuple[Any, Path]]:
+    """An emulator of `flows` flows and a config that saves them two a second: a run goes on long
+    enough for what the test does beside it."""
+    state = base_state(flows=flows, tasks_per_flow=1, **APP)
+    with emulator_process(state, tmp_path) as emulator:
+        yield emulator, write_config(tmp_path, state=state, rows=export_rows(flows), url=emulator.url,
+                                     run={"concurrency": 2, "rate_per_second": 2})
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the processes' descriptors in /proc (Linux)")
 def test_a_killed_runs_mapping_process_holds_none_of_its_locks(tmp_path: Path) -> None:
     """The run's mapping process, forked while the run held its locks, held them too, and lingered
@@ -129,11 +142,7 @@ def test_a_killed_runs_mapping_process_holds_none_of_its_locks(tmp_path: Path) -
     dead PID. Now the child closes its copies as it starts: the locks are free the moment the run
     dies, while its child may still be there (enough flows that it is still mapping: it waits for
     the run to take what it mapped)."""
-    flows = 3000
-    state = base_state(flows=flows, tasks_per_flow=1, **APP)
-    with emulator_process(state, tmp_path) as emulator:
-        config = write_config(tmp_path, state=state, rows=export_rows(flows), url=emulator.url,
-                              run={"concurrency": 2, "rate_per_second": 2})
+    with _slow_target(tmp_path, flows=3000) as (emulator, config):
         first = _slow_first_run(config, "crash")
         try:
             poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 2, what="the run to save")
@@ -160,10 +169,7 @@ def test_a_run_and_a_runbook_never_go_side_by_side(tmp_path: Path) -> None:
     saves it: two requests), both logs saying `saved`. A runbook verb now refuses to start while a
     run holds the target, and a run while a runbook does, each naming the other (exit 1, nothing
     sent); runs of other sources on the target still go side by side with each other."""
-    state = base_state(flows=FLOWS, tasks_per_flow=1, **APP)
-    with emulator_process(state, tmp_path) as emulator:
-        config = write_config(tmp_path, state=state, rows=export_rows(FLOWS), url=emulator.url,
-                              run={"concurrency": 2, "rate_per_second": 2})
+    with _slow_target(tmp_path) as (emulator, config):
         first = _slow_first_run(config, "first")
         try:
             poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the run to save")
