@@ -221,6 +221,19 @@ def test_a_windows_repetition_with_no_duration_runs_indefinitely_and_an_unread_o
         with pytest.raises(Rejection) as raised:
             convert_windows({**daily, "Repeat: Every": unread})
         assert raised.value.code == "INVALID_SYNTAX" and f"Repeat: Every {unread!r}" in raised.value.message
+    # odd values: no interval (it crashed the proof), one that does not divide a day (saved once a day),
+    # an end time and a duration that disagree (the duration was taken, the end time dropped)
+    cases = [({"Repeat: Every": "0 Hour(s), 0 Minute(s)"}, "INVALID_SYNTAX"),
+             ({"Repeat: Every": "25 Hour(s), 0 Minute(s)"}, "UNSUPPORTED_INTERVAL"),
+             ({"Repeat: Until: Time": "17:00:00", "Repeat: Until: Duration": "24 Hour(s), 0 Minute(s)"},
+              "UNSUPPORTED_INTERVAL")]
+    for changed, code in cases:
+        with pytest.raises(Rejection) as raised:
+            convert_windows({**daily, "Start Time": "09:00:00", **changed})
+        assert raised.value.code == code, (changed, raised.value)
+    agreeing = {"Start Time": "09:00:00", "Repeat: Every": "1 Hour(s), 0 Minute(s)", "Repeat: Until: Time": "17:00:00",
+                "Repeat: Until: Duration": "8 Hour(s), 0 Minute(s)"}
+    assert convert_windows({**daily, **agreeing}).freq == "0 0 9-16 * * ? *"
 
 
 def test_rundeck_structured_schedule() -> None:

@@ -225,13 +225,23 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
     else:
         raise Rejection(UNSUPPORTED_INTERVAL, f"a {kind} trigger is not a schedule this tool converts")
     step = _read_minutes(trigger, "Repeat: Every")
-    if not step:
+    if step is None:
         return to_quartz(str(at.second), str(at.minute), str(at.hour), day_pair, month, "*", source)
-    duration = _read_minutes(trigger, "Repeat: Until: Duration") or _until(trigger, at)
+    if step == 0:
+        raise Rejection(INVALID_SYNTAX, "Repeat: Every 0 minutes is no interval")
+    lasting, until = _read_minutes(trigger, "Repeat: Until: Duration"), _until(trigger, at)
+    if lasting and until is not None and lasting != until:
+        raise Rejection(UNSUPPORTED_INTERVAL, f"Repeat: Until: Time ({until} min from the start) and Repeat: Until: "
+                                              f"Duration ({lasting} min) disagree: which one stops the repetition is "
+                                              "not said")
+    duration = lasting or until
     if duration is None:  # no duration and no end time: repeated indefinitely (schtasks lists it "Disabled")
         if kind.lower() != "daily":
             raise Rejection(UNSUPPORTED_INTERVAL, f"a {kind.lower()} trigger repeating every {step} min indefinitely "
                                                   "runs on through the days between its dates")
+        if 1440 % step:
+            raise Rejection(UNSUPPORTED_INTERVAL, f"repeating every {step} min indefinitely drifts against the days "
+                                                  "(the interval does not divide a day)")
         duration = 1440  # each day's repetition runs into the next day's, as a task XML's does
     start = at.hour * 60 + at.minute
     fires = [start + i * step for i in range(max(1, -(-duration // step)))]

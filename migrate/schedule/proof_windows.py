@@ -330,6 +330,8 @@ def _repeated(at: datetime, every: timedelta | None, lasting: timedelta | None, 
         if at >= first:
             yield at
         return
+    if every <= timedelta(0):
+        raise Unchecked(f"a repetition every {every} is no interval")
     k = max(0, (first - at) // every)
     while (lasting is None or k * every < lasting) and at + k * every <= last:
         yield at + k * every
