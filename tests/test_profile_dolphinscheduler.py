@@ -236,6 +236,30 @@ def test_an_end_date_ahead_keeps_the_flow_active_and_names_the_date(tmp_path: Pa
     assert "stays active" in codes(flows["daily_sales"])["SCHEDULE_ENDS"]
 
 
+def test_a_schedule_that_ends_before_its_first_run_is_saved_inactive(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """From 12:00 to 23:00 of a day ahead, at 02:30 every day: DolphinScheduler never runs it. The
+    flow was saved active from the next day, firing every day for ever (START_DATE_SHIFTED said its
+    first run was then)."""
+    ahead = (datetime.now() + timedelta(days=30)).date()
+    export = json.loads((FIXTURES / "states.json").read_text(encoding="utf-8"))[:1]
+    export[0]["schedule"].update(crontab="0 30 2 * * ? *", startTime=f"{ahead} 12:00:00",
+                                 endTime=f"{ahead} 23:00:00")
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    config = ds_config(tmp_path, path)
+    code, inventory, _ = plan_json(capsys, config)
+    (action,) = inventory["actions"]
+    said = {w["code"]: w["message"] for w in action["warnings"]}
+    assert "START_DATE_SHIFTED" not in said and f"before its first run at {ahead + timedelta(days=1)} 02:30:00: it " \
+        "never runs, and the flow is saved inactive" in said["NEVER_RUNS"], said
+    code, report = run_json(capsys, config)
+    assert code == 0 and report["by_status"] == {"created": 1}, report
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        (stored,) = [json.loads(v) for (v,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    assert stored["active"] == 0  # saved, as the source is, never running
+
+
 def test_a_start_east_of_the_services_zone_starts_the_flow_the_day_before_when_that_is_exact(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """00:15 every day in Tokyo from a day ahead: its first run is 23:15 the day before in Shanghai.

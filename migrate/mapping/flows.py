@@ -637,7 +637,7 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
-    if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs):
+    if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs, cells.get("source_end", "")):
         draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs),
                                "message": first_day.message()})
         draft.proof = {**unchecked(f"the source begins at {first_day.begins} and the flow at {first_day.flow_starts} "
@@ -691,7 +691,7 @@ class FirstDay:
 
 
 def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
-               freqs: tuple[str, ...]) -> FirstDay | None:
+               freqs: tuple[str, ...], end_text: str = "") -> FirstDay | None:
     """A source that begins at a time (a profile's `source_start`: DolphinScheduler's startTime, a
     Windows trigger's start), still ahead, against the flow's start (its startTime's midnight in the
     service's zone): between the two, the freq fires where the source did not (the source begins
@@ -710,7 +710,17 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
     source_zone = ZoneInfo(zone) if zone else service
     begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
     flow_on = flow_start.astimezone(service).date()
-    if begins > datetime.now(UTC) and (first_run := _first_fire(freqs, begins, service)) is not None \
+    first_run = _first_fire(freqs, begins, service) if begins > datetime.now(UTC) else None
+    if first_run is not None and (ends := _source_end(end_text, source_zone)) is not None \
+            and first_run.replace(tzinfo=service) >= ends:
+        # Begun ahead and ended before its first run: the source never runs; a flow has no end date.
+        draft.body["active"] = 0
+        draft.warnings.append({"code": "NEVER_RUNS", "from": text, "to": end_text, "message": (
+            f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} and ends at "
+            f"{ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, before its first run at "
+            f"{first_run:%Y-%m-%d %H:%M:%S}: it never runs, and the flow is saved inactive (active 0)")})
+        return None
+    if first_run is not None \
             and (run_on := first_run.date()) != flow_on \
             and (run_on > flow_on or not _fires_between(freqs, datetime.combine(run_on, time()), begins, service)):
         # The flow starts on the day of the source's first run, in the service's zone, where its
@@ -762,6 +772,17 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
                     early=begins > flow_start)
 
 
+def _source_end(text: str, zone: ZoneInfo) -> datetime | None:
+    """A profile's `source_end` as an instant: a time in the source's zone, or a day (its end)."""
+    try:
+        if len(text.strip()) == 10:
+            return datetime.combine(date.fromisoformat(text.strip()) + timedelta(days=1), time(), zone)
+        written = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return written if written.tzinfo else written.replace(tzinfo=zone)
+
+
 def _first_fire(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> datetime | None:
     """The first wall time in `zone` at or after the instant at which a freq fires; None: none
     does (or a freq cannot be read)."""
@@ -794,10 +815,10 @@ def _ends_inside(text: str, plan: FieldPlan) -> str | None:
     if not text:
         return None
     try:
-        end = date.fromisoformat(text)
+        end = datetime.fromisoformat(text).date()
     except ValueError:
         return None
-    return text if end < (plan.proof_from + timedelta(days=plan.proof_days)).date() else None
+    return text[:10] if end < (plan.proof_from + timedelta(days=plan.proof_days)).date() else None
 
 
 def _clock_change_note(draft: FlowDraft, freqs: tuple[str, ...], zone: str | None, plan: FieldPlan) -> None:

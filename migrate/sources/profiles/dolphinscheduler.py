@@ -310,7 +310,7 @@ def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[s
         off.append(passed_phrase("the schedule's endTime", end_text))
     elif end is not None and end.date() - today() < END_HORIZON:
         flow.warn("SCHEDULE_ENDS", ends_sentence("the schedule's endTime", end_text))
-        flow.cells["source_end"] = end.date().isoformat()  # the proof compares no span past it
+        flow.cells["source_end"] = end.isoformat()  # the proof compares no span past it; before a first run: none
     _apply_alerts(flow, schedule)
     return off
 
