@@ -265,11 +265,13 @@ def test_a_live_flow_with_other_tasks_is_not_overwritten(tmp_path: Path, capsys:
 @pytest.mark.parametrize(("name", "secret"), [
     *((name, True) for name in ("db_password", "apiKey", "dbpassword", "esKeystorePassword", "api.key", "GH_TOKEN",
                                 "github_pat", "Authorization", "SLACK_WEBHOOK", "ｐａｓｓｗｏｒｄ", "mot_de_passe",
-                                "geheim", "contraseña", "密码", "トークン", "암호", "AWS_SECRET_ACCESS_KEY")),
+                                "geheim", "contraseña", "密码", "トークン", "암호", "AWS_SECRET_ACCESS_KEY",
+                                "CLIENTSECRET", "ACCESSTOKEN", "APITOKEN", "AUTHTOKEN", "DBPASS", "SSHPASS",
+                                "DB_PWD")),
     # words that merely contain one (they were named secrets, and a reader learns to skip the warning)
     *((name, False) for name in ("keyspace", "KEYBOARD", "MONKEY", "turkey", "TOKENIZER", "tokens_per_batch",
                                  "SECRETARY", "PASSAGE", "BYPASS_CACHE", "passenger", "passport_no", "primary_keys",
-                                 "PATH", "PATTERN", "author", "region")),
+                                 "PATH", "PATTERN", "author", "region", "PWD", "BYPASS", "COMPASS_URL")),
 ])
 def test_a_secret_looking_name_is_one_whose_words_say_so(name: str, secret: bool) -> None:
     from migrate.sources.profiles import SECRET_NAME

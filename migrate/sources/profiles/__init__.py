@@ -57,12 +57,15 @@ class _SecretName:
                        "webhook", "pat", "kennwort", "passwort", "geheim", "contraseña", "contrasena", "clave",
                        "senha", "motdepasse"})
     INSIDE = re.compile(r"password|passwd|passphrase|credential|apikey|secretkey|accesskey|privatekey|authorization"
-                        r"|mot.?de.?passe|webhook|passwort|kennwort|contrase|senha|密码|密碼|口令|密钥|密鑰|秘密|令牌|パスワード|トークン"
+                        r"|mot.?de.?passe|(?:client|app|api|access|auth|refresh|session|bearer)(?:secret|token)"
+                        r"|(?:db|ssh|ldap|smtp|mysql|pg|redis|ftp|admin|root)pass|webhook|passwort|kennwort|contrase|senha|密码|密碼|口令|密钥|密鑰|秘密|令牌|パスワード|トークン"
                         r"|비밀번호|암호", re.IGNORECASE)
     NAME_WORDS = re.compile(r"[A-Z]?[a-zà-ÿ]+|[A-Z]+(?![a-z])|\d+")
 
     def search(self, name: str) -> bool:
         read = unicodedata.normalize("NFKC", name)
+        if read.upper() == "PWD":  # the shell's working directory, not a password
+            return False
         return self.INSIDE.search(read) is not None or any(
             word.lower() in self.WORDS for word in self.NAME_WORDS.findall(read))
 
