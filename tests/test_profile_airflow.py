@@ -158,7 +158,8 @@ def test_a_next_run_after_today_starts_the_flow_that_day(tmp_path: Path, capsys:
     [action] = inventory["actions"]
     assert action["proof"]["verdict"] == "equivalent", action
     [said] = [w["message"] for w in action["warnings"] if w["code"] == "START_DATE"]
-    assert f"next run starts at {run_after.isoformat()}" in said and "the flow starts on that day" in said, said
+    assert f"next run starts at {run_after.isoformat()}" in said and "the flow starts no earlier than that run's day" \
+        in said, said
 
 
 def test_a_next_run_on_a_later_day_in_the_services_zone_starts_the_flow_that_day(

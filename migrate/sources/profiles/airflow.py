@@ -491,8 +491,7 @@ def _first_run(flow: FlowRows, dag: dict[str, Any]) -> None:
         flow.cells["start_date"] = day.isoformat()
         flow.cells["source_start"] = text  # the instant: the mapping places the day in the service's zone
         flow.warn("START_DATE", f"the DAG's next run starts at {text} (when its data interval ends): the flow "
-                                "starts on that day in the service's zone, so that it does not fire before Airflow "
-                                "does")
+                                "starts no earlier than that run's day, so that it does not fire before Airflow does")
 
 
 def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
