@@ -129,9 +129,12 @@ def test_windows_leaves_open_cases_unchecked() -> None:
              "</DaysInterval></ScheduleByDay></CalendarTrigger>")
     ending = ("<CalendarTrigger><StartBoundary>2025-06-01T08:00:00</StartBoundary><EndBoundary>2026-03-01T00:00:00"
               "</EndBoundary><ScheduleByDay><DaysInterval>1</DaysInterval></ScheduleByDay></CalendarTrigger>")
-    for xml, reason in ((every_two_weeks, "which week"), (later, "after the compared span"), (ending, "inside")):
+    for xml, reason in ((every_two_weeks, "which week"), (ending, "inside")):
         with pytest.raises(Unchecked, match=reason):
             fires(triggers(xml), "windows", 1)
+    # A trigger that starts inside the compared span fires from its start (it was left unchecked; the
+    # flow's start day, which the mapping sets from the first run, is what is compared)
+    assert fires(triggers(later), "windows", 2) == ["2026-06-01 08:00:00", "2026-06-02 08:00:00"]
 
 
 def test_schtasks_rows_are_read_as_the_csv_prints_them() -> None:
@@ -275,3 +278,9 @@ def test_prove_joins_both_sides_for_a_systemd_timer() -> None:
     proof = prove("Mon..Fri *-*-* 07:00:00 UTC", "systemd", "UTC", None, ("0 0 15 ? * 2-6 *",), "Asia/Shanghai",
                   BEGIN, 365)
     assert proof.verdict == "equivalent" and proof.fires == 261
+
+
+def test_a_coordinator_that_starts_inside_the_span_fires_from_its_start() -> None:
+    """It was left unchecked; the flow's start day, set from the first run, is what is compared."""
+    assert fires(coordinator("${coord:days(1)}", "2026-06-01T08:00Z", "UTC"), "oozie", 2) == [
+        "2026-06-01 08:00:00", "2026-06-02 08:00:00"]

@@ -345,10 +345,9 @@ def _to_instant(wall: datetime, offset: timedelta | None, zone: str) -> datetime
 
 
 def _trigger_instants(trigger: WindowsTrigger, zone: str, begin: datetime, end: datetime) -> Iterator[datetime]:
+    # A trigger that starts inside the span fires from its start: the flow's start day (the mapping
+    # moves it to the day of the first run, and names what differs on that day, FIRST_DAY) is compared.
     start = _to_instant(trigger.start, trigger.offset, zone)
-    if start > begin and (trigger.kind != "once" or trigger.repeat_every is not None):
-        raise Unchecked(f"the trigger starts at {trigger.start:%Y-%m-%dT%H:%M:%S}, after the compared span begins: "
-                        "the flow's start date, which keeps the freq from firing before then, is not compared")
     if trigger.end is not None and begin < _to_instant(trigger.end, trigger.end_offset or trigger.offset, zone) < end:
         raise Unchecked(f"the trigger ends at {trigger.end:%Y-%m-%dT%H:%M:%S}, inside the compared span: a flow has "
                         "no end (END_DATE names it), so the freq fires on after it")
@@ -366,7 +365,7 @@ def _trigger_instants(trigger: WindowsTrigger, zone: str, begin: datetime, end: 
         instant = _to_instant(wall, trigger.offset, zone)
         if instant > end:
             return
-        if instant >= begin:
+        if instant >= begin and instant >= start:
             yield instant
 
 
