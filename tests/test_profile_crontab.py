@@ -436,6 +436,9 @@ def test_an_anacrontab_line_is_refused_not_saved_with_its_delay_as_a_command(tmp
     # a period in days: the identifier stood where the day of the month is (it was "has no command",
     # or a flow whose schedule failed on a day of the month `cron.daily`)
     assert "is an anacrontab line (period 1 days, delay 5 minutes, job 'cron.daily')" in rows["line 5"]["__errors__"]
+    short = tmp_path / "short.anacrontab"  # four words: it said "fewer than 5 time fields"
+    short.write_text("3\t10\tbackup.job\t/opt/backup.sh\n", encoding="utf-8")
+    assert "is an anacrontab line (period 3 days, delay 10 minutes, job 'backup.job')" in json.dumps(rows_of(short))
     # a crontab's own `L` (last day, which some crons read) in that place is no job identifier
     last = tmp_path / "last.cron"
     last.write_text("0 5 L * * /opt/month-end.sh\n", encoding="utf-8")

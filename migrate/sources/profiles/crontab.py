@@ -270,6 +270,10 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     """One job line: its schedule, user and command, or an error naming the line."""
     fields = line.split(None, words + (1 if system else 0))
     schedule, rest = fields[:words], fields[words:]
+    if words == 5 and len(fields) >= 3 and fields[0].isdigit() and fields[1].isdigit() \
+            and ANACRON_ID.fullmatch(fields[2]):
+        # anacrontab(5) with a period in days: the job identifier stands where the day of the month is
+        return _invalid(number, _anacron(line, f"{fields[0]} days", fields[1], fields[2]))
     if len(schedule) < words:
         return _invalid(number, f"{line!r} has fewer than {words} time fields")
     if system:
@@ -286,8 +290,6 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
     # run; or, after a period in days, the identifier stood where the day of the month is.
     if words == 1 and rest and (anacron := ANACRON_JOB.match(rest[0])):
         return _invalid(number, _anacron(line, schedule[0], anacron[1], anacron[2]))
-    if words == 5 and schedule[0].isdigit() and schedule[1].isdigit() and ANACRON_ID.fullmatch(schedule[2]):
-        return _invalid(number, _anacron(line, f"{schedule[0]} days", schedule[1], schedule[2]))
     command, stdin = split_percent(rest[0] if rest else "")
     command = command.strip()
     if not command:
