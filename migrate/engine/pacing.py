@@ -263,9 +263,14 @@ class RequestPacer:
         # counts, which is also the record's.
         stamp = time.monotonic()
         throttler._task_logs.append(stamp)
-        self.sent.add(stamp)
-        TURN.set(Turn(throttler._task_logs, stamp))
+        self._released(stamp)
         return True
+
+    def _released(self, stamp: float) -> None:
+        """A turn given at `stamp` (the throttler's own): in the send record, and the task's, for its
+        request to move to its write."""
+        self.sent.add(stamp)
+        TURN.set(Turn(self._throttler._task_logs, stamp))
 
     async def _acquire_in_turn(self) -> None:
         async with self._lock:
@@ -286,6 +291,4 @@ class RequestPacer:
             await self._throttler.acquire()  # type: ignore[no-untyped-call]
             # The throttler's own stamp, the one its limit was checked against: the record and the
             # guarantee are the same numbers (a second clock reading would be a little later).
-            stamp = self._throttler._task_logs[-1]
-            self.sent.add(stamp)
-            TURN.set(Turn(self._throttler._task_logs, stamp))
+            self._released(self._throttler._task_logs[-1])

@@ -61,7 +61,7 @@ class SeenKeys:
 
     def _grow(self) -> None:
         """Rehash into twice the room, vectorised: no Python object per key, so growing a large
-        table costs no more memory than the two tables."""
+        table costs no more memory than the tables."""
         occupied = self._keys != EMPTY
         pending_keys, pending_rows, pending_owners = self._keys[occupied], self._rows[occupied], self._owners[occupied]
         size = len(self._keys) * 2

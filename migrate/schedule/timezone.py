@@ -299,13 +299,7 @@ def _same_in_every_zone(freq: str, pieces: tuple[_Piece, ...]) -> bool:
     """Whether the freq fires at the same instants whatever the zone's offset, as long as the
     offsets differ by whole hours: every hour of every day at the same minutes and seconds (a
     Kubernetes CronJob `*/5 * * * *` with a timeZone, a crontab `0 * * * *` in a zone with DST)."""
-    if any(piece.difference % timedelta(hours=1) for piece in pieces):
-        return False
-    try:
-        schedule = parse_quartz(freq)
-    except QuartzError:
-        return False
-    return schedule.hours == frozenset(range(24)) and _every_day(schedule)
+    return not any(piece.difference % timedelta(hours=1) for piece in pieces) and fires_every_hour((freq,))
 
 
 def _every_day(schedule: QuartzSchedule) -> bool:
@@ -391,16 +385,7 @@ def _landing_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, 
     months, days = {month for month, _ in landed}, {day for _, day in landed}
     if not landed or len(landed) != len(months) * len(days):
         return None  # not one set of days in one set of months
-    year = schedule.text.split()[6]
-    if any(crossings) and schedule.years is not None:
-        if not all(crossings):
-            raise _NoQuartzForm(f"some fire days move into another year and some do not, and the schedule is "
-                                f"limited to years {year}")
-        step = 1 if moved > 0 else -1  # every one of them: the years move with them (31 December 2027: 1 January 2028)
-        years = frozenset(y + step for y in schedule.years)
-        if min(years) < YEAR_MIN or max(years) > YEAR_MAX:
-            raise _NoQuartzForm(f"the days move into a year outside {YEAR_MIN}-{YEAR_MAX}")
-        year = set_text(years, YEAR_MIN, YEAR_MAX)
+    year = _years_moved(schedule, 1 if moved > 0 else -1, crossings) if any(crossings) else schedule.text.split()[6]
     return set_text(frozenset(days), 1, 31), set_text(frozenset(months), 1, 12), "?", year
 
 
@@ -408,17 +393,25 @@ def _months_moved(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str]:
     """(month, day-of-week, year) when every fire day moves into the next (1) or previous (-1) month."""
     fields = schedule.text.split()
     crossing = 12 if moved > 0 else 1  # the month whose days move into another year
-    year = fields[6]
-    if schedule.years is not None and crossing in schedule.months:
-        if schedule.months != {crossing}:
-            raise _NoQuartzForm(f"some fire days move into another year and some do not, and the schedule is "
-                                f"limited to years {year}")
-        years = frozenset(y + moved for y in schedule.years)  # every one of them: the years move with them
-        if min(years) < YEAR_MIN or max(years) > YEAR_MAX:
-            raise _NoQuartzForm(f"the days move into a year outside {YEAR_MIN}-{YEAR_MAX}")
-        year = set_text(years, YEAR_MIN, YEAR_MAX)
+    crossings = [month == crossing for month in schedule.months]
+    year = _years_moved(schedule, moved, crossings) if any(crossings) else fields[6]
     months = frozenset((month - 1 + moved) % 12 + 1 for month in schedule.months)
     return set_text(months, 1, 12), "?", year
+
+
+def _years_moved(schedule: QuartzSchedule, step: int, crossings: list[bool]) -> str:
+    """The year field when fire days move across the year's end (`crossings`: for each, whether it
+    does): every year when the schedule names none; the years named, moved by `step`, when every
+    fire day moves with them (31 December 2027 the next day is 1 January 2028); else no form."""
+    if schedule.years is None:
+        return "*"
+    if not all(crossings):
+        raise _NoQuartzForm(f"some fire days move into another year and some do not, and the schedule is limited "
+                            f"to years {schedule.text.split()[6]}")
+    years = frozenset(y + step for y in schedule.years)
+    if min(years) < YEAR_MIN or max(years) > YEAR_MAX:
+        raise _NoQuartzForm(f"the days move into a year outside {YEAR_MIN}-{YEAR_MAX}")
+    return set_text(years, YEAR_MIN, YEAR_MAX)
 
 
 # Zones preferred as examples, as the ones a reader knows: the rest follow in name order.

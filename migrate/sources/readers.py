@@ -202,8 +202,8 @@ def _parquet_frames(settings: SourceSettings) -> Iterator[pd.DataFrame]:
 
 
 def _encoding_hint(path: Path) -> str:
-    """What to set: a UTF-16 byte-order mark at the start (Windows PowerShell 5's `>`, Excel's
-    "Unicode text") names its encoding."""
+    """What to set: a UTF-16 or UTF-32 byte-order mark at the start (Windows PowerShell 5's `>`,
+    Excel's "Unicode text") names its encoding."""
     try:
         with path.open("rb") as file:
             start = file.read(4)
