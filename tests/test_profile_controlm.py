@@ -366,6 +366,7 @@ def test_documented_shapes_convert_as_written(criteria: dict[str, str], freq: st
 
 @pytest.mark.parametrize(("criteria", "code", "words"), [
     ({"DAYS": "1,L1", "TIMEFROM": "0100"}, "DAY_RULE", "counted from the month's end"),
+    ({"DAYS": "1,31,L2", "TIMEFROM": "0100"}, "DAY_RULE", "mixes days (1, 31)"),  # not Quartz's `1/30`
     ({"DAYS": "L1,L2", "TIMEFROM": "0100"}, "DAY_RULE", "Quartz takes one"),
     ({"DAYS": "1", "WEEKDAYS": "1", "TIMEFROM": "0100"}, "DOM_OR_DOW", "OR"),
     ({"DAYS": "2,3", "WEEKDAYS": "1", "DAYS_AND_OR": "A", "TIMEFROM": "0100"}, "DOM_AND_DOW", "AND"),

@@ -136,6 +136,13 @@ def test_every_example_of_the_man_page(expression: str, normalized: str, expecte
         assert refusal(expression) == expected
 
 
+def test_a_refusal_lists_the_days_it_names() -> None:
+    """Days 1 and 31 are `1/30` in Quartz's canonical form, which reads as neither."""
+    with pytest.raises(Rejection) as caught:
+        convert_calendar("Mon *-*-1,31 02:00")
+    assert "only when it is day 1, 31 of the month" in caught.value.message
+
+
 @needs_analyze
 @pytest.mark.parametrize(("expression", "normalized", "expected"), MAN_PAGE, ids=[m[0] for m in MAN_PAGE])
 def test_the_man_page_examples_fire_as_systemd_fires_them(expression: str, normalized: str, expected: str) -> None:

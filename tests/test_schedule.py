@@ -136,6 +136,21 @@ def test_quartz_sources_are_validated_and_canonicalised(source: str, freq: str, 
     assert "CANONICALISED" not in {w.code for w in result.warnings}  # the same meaning, written one way
 
 
+@pytest.mark.parametrize(("source", "yearly"), [
+    ("0 0 2 31 12 ?", True),
+    ("0 0 2 L 12 ?", True),  # the last day of December, as once a year as the 31st
+    ("0 0 2 L-1 12 ?", True),
+    ("0 0 2 15W 6 ?", True),
+    ("0 0 2 ? 11 5#4", True),  # Thanksgiving
+    ("0 0 2 ? 5 2L", True),
+    ("0 0 2,14 31 12 ?", False),  # twice on that day: an hourly cycle, not once a year
+    ("0 0 2 1,15 12 ?", False),
+    ("0 0 2 ? 12 2", False),  # every Monday of December
+])
+def test_yearly_is_said_of_every_once_a_year_schedule(source: str, yearly: bool) -> None:
+    assert ("YEARLY" in {w.code for w in converted(source, "quartz").warnings}) is yearly
+
+
 def test_the_seed_sample_minute_1_slash_1_is_accepted_with_a_warning() -> None:
     result = converted("0 1/1 * * * ? *", "quartz")
     assert result.freq == "0 1-59 * * * ? *" and "SKIPS_MINUTE_0" in {w.code for w in result.warnings}

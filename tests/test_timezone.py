@@ -141,7 +141,9 @@ def test_two_zones_changing_at_different_instants_are_refused() -> None:
 
 @pytest.mark.parametrize(("freq", "source", "target", "why"), [
     # Days of the month that move out of some month, or onto a day some months lack.
-    ("0 0 2 1,15 * ?", "Asia/Shanghai", "UTC", "in another month"),
+    ("0 0 2 1,15 * ?", "Asia/Shanghai", "UTC", "day(s) 1, 15 of the month is in another month"),
+    # Days 1 and 31 are `1/30` in Quartz's canonical form: the message lists them.
+    ("0 0 2 1,31 * ?", "Asia/Shanghai", "UTC", "day(s) 1, 31 of the month is in another month"),
     ("0 0 20 28 * ?", "UTC", "Asia/Shanghai", "in another month"),  # 28 Feb + 1 is 1 March in 2027
     ("0 0 20 30 * ?", "UTC", "Asia/Shanghai", "in another month"),  # the 31st of some months, the 1st of others
     ("0 0 20 28 2 ?", "UTC", "Asia/Shanghai", "in another month"),  # 29 February in leap years
@@ -151,7 +153,9 @@ def test_two_zones_changing_at_different_instants_are_refused() -> None:
     ("0 0 2 ? * 2#1", "Asia/Shanghai", "UTC", "n-th or last weekday"),
     ("0 0 2 ? * 6L", "Asia/Shanghai", "UTC", "n-th or last weekday"),
     # Weekdays in some months only: the day before a Monday 1 March is in February.
-    ("0 0 2 ? 3 MON", "Asia/Shanghai", "UTC", "limited to some months"),
+    ("0 0 2 ? 3 MON", "Asia/Shanghai", "UTC", "limited to months 3"),
+    ("0 0 2 ? 1,4,7,10 MON", "Asia/Shanghai", "UTC", "limited to months 1, 4, 7, 10"),  # `1/3` in Quartz
+    ("0 0 2 ? * MON 2027-2029", "Asia/Shanghai", "UTC", "limited to years 2027-2029"),
     # The last day of December and of June moved forward: one of them into another year.
     ("0 0 20 L 6,12 ? 2027", "UTC", "Asia/Shanghai", "some fire days move into another year and some do not"),
     # Some times cross midnight, some do not, and only some days fire.

@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, field
 
 from migrate.schedule.cron import to_quartz
-from migrate.schedule.quartz import set_text
+from migrate.schedule.quartz import listed, set_text
 from migrate.schedule.result import (
     DOM_AND_DOW,
     DOM_OR_DOW,
@@ -238,7 +238,7 @@ def _month_days(text: str) -> DayRule | None:
     if every or (not fixed and not last):  # ALL, or only days not to run on: every other day
         fixed, every = set(ALL_DAYS), True
     if fixed and last and not every:
-        raise Rejection(DAY_RULE, f"DAYS={text} mixes days ({set_text(frozenset(fixed), 1, 31)}) with days "
+        raise Rejection(DAY_RULE, f"DAYS={text} mixes days ({listed(frozenset(fixed))}) with days "
                                   f"counted from the month's end ({', '.join(f'L{n}' for n in sorted(last))}): "
                                   "Quartz cannot list both")
     if last and not every:

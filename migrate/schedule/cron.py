@@ -339,11 +339,20 @@ def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
         warn("HOUR_LIST", "an hourly cycle on a list of hours")
     if fields[4] != "*":
         warn("MONTH_RESTRICTED", "runs in some months only")
-    if len(schedule.months) == 1 and len(schedule.day_of_month.days) == 1:
+    if cycle == "M" and len(schedule.months) == 1 and _one_day_a_month(schedule):
         warn("YEARLY", "once a year; there is no yearly cycle code, so the cycle is M")
     if fields[6] != "*":
         warn("YEAR_BOUNDED", "limited to some years")
     return found
+
+
+def _one_day_a_month(schedule: QuartzSchedule) -> bool:
+    """Whether the days fire on one day of a month: a date, the last day or one counted from it,
+    the weekday nearest a date, or the n-th or last of one weekday (`31`, `L`, `L-2`, `15W`, `6#2`)."""
+    dom, dow = schedule.day_of_month, schedule.day_of_week
+    if not dom.any_day:
+        return len(dom.days) == 1 or dom.last_offset is not None or dom.nearest_weekday is not None
+    return dow.nth is not None or dow.last_of is not None
 
 
 def to_quartz(seconds: str, minutes: str, hours: str, days: tuple[str, str], months: str, year: str,

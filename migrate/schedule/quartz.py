@@ -379,16 +379,24 @@ def set_text(values: frozenset[int], lo: int, hi: int) -> str:
             return f"{first}-{last}"
         if len(ordered) >= 3 or (first == lo and last + step > hi):  # else a list reads better: 9,18
             return f"{first}/{step}" if last + step > hi else f"{first}-{last}/{step}"
+    return listed(values, ",")
+
+
+def listed(values: frozenset[int], separator: str = ", ") -> str:
+    """Values as a list: runs of three or more as `a-b`, the others one by one (`1,2,5-9`); never
+    a step. Messages use it (with ", "): a step such as `1/30`, the canonical form of days 1 and
+    31, reads as neither."""
     parts: list[str] = []
-    run = [ordered[0]]
-    for value in ordered[1:]:
-        if value == run[-1] + 1:
+    run: list[int] = []
+    for value in sorted(values):
+        if run and value == run[-1] + 1:
             run.append(value)
             continue
-        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ",".join(map(str, run)))
+        if run:
+            parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else separator.join(map(str, run)))
         run = [value]
-    parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ",".join(map(str, run)))
-    return ",".join(parts)
+    parts.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else separator.join(map(str, run)))
+    return separator.join(parts)
 
 
 def _day_of_month_text(dom: DayOfMonth) -> str:

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrate.schedule.cron import to_quartz
-from migrate.schedule.quartz import set_text
+from migrate.schedule.quartz import listed, set_text
 from migrate.schedule.result import (
     DOM_AND_DOW,
     IMPOSSIBLE_DATE,
@@ -418,7 +418,7 @@ def _quartz_days(spec: CalendarSpec, source: str) -> tuple[str, str]:
             if days == frozenset(range(1 + 7 * week, min(8 + 7 * week, 32))):
                 return ("?", f"{weekday[0]}#{week + 1}")  # the n-th such weekday of the month
     raise Rejection(DOM_AND_DOW, f"{source!r} runs on {_weekday_names(spec)} only when it is day "
-                                 f"{set_text(days, 1, 31)} of the month; Quartz can say one or the other, or one "
+                                 f"{listed(days)} of the month; Quartz can say one or the other, or one "
                                  "weekday in one week of the month (d#n), not both")
 
 

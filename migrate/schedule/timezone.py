@@ -21,7 +21,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
-from migrate.schedule.quartz import YEAR_MAX, YEAR_MIN, QuartzError, QuartzSchedule, parse_quartz, set_text
+from migrate.schedule.quartz import (
+    YEAR_MAX,
+    YEAR_MIN,
+    QuartzError,
+    QuartzSchedule,
+    listed,
+    parse_quartz,
+    set_text,
+)
 from migrate.schedule.result import Converted, Rejected, ScheduleWarning
 
 TIMEZONE_MISMATCH = "TIMEZONE_MISMATCH"
@@ -310,6 +318,13 @@ def _every_day(schedule: QuartzSchedule) -> bool:
     return all_days and len(schedule.months) == 12 and schedule.years is None
 
 
+def _limits(schedule: QuartzSchedule) -> str:
+    """The months and years a schedule is limited to, for a message."""
+    months = f"months {listed(schedule.months)}" if len(schedule.months) < 12 else ""
+    years = f"years {listed(schedule.years)}" if schedule.years is not None else ""
+    return " and ".join(part for part in (months, years) if part)
+
+
 def _shifted_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, str]:
     """(day-of-month, month, day-of-week, year) for fire days moved `moved` days (a few, ±)."""
     fields = schedule.text.split()
@@ -324,7 +339,7 @@ def _shifted_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, 
                                 "the n-th or last of another weekday")
         if months_or_years:
             raise _NoQuartzForm(f"moving weekdays to {direction} crosses into another month on some dates, and "
-                                f"the schedule is limited to some months or years ({fields[4]} {fields[6]})")
+                                f"the schedule is limited to {_limits(schedule)}")
         weekdays = frozenset((day - 1 + moved) % 7 + 1 for day in dow.days)
         return "?", fields[4], set_text(weekdays, 1, 7), fields[6]
     if dom.nearest_weekday is not None or dom.last_weekday:
@@ -344,7 +359,7 @@ def _shifted_days(schedule: QuartzSchedule, moved: int) -> tuple[str, str, str, 
     landed = _landing_days(schedule, moved)
     if landed is not None:
         return landed
-    raise _NoQuartzForm(f"{direction} of day(s) {fields[3]} of the month is in another month for some of them, "
+    raise _NoQuartzForm(f"{direction} of day(s) {listed(days)} of the month is in another month for some of them, "
                         "or on a day not every month has")
 
 
@@ -407,7 +422,7 @@ def _years_moved(schedule: QuartzSchedule, step: int, crossings: list[bool]) -> 
         return "*"
     if not all(crossings):
         raise _NoQuartzForm(f"some fire days move into another year and some do not, and the schedule is limited "
-                            f"to years {schedule.text.split()[6]}")
+                            f"to years {listed(schedule.years)}")
     years = frozenset(y + step for y in schedule.years)
     if min(years) < YEAR_MIN or max(years) > YEAR_MAX:
         raise _NoQuartzForm(f"the days move into a year outside {YEAR_MIN}-{YEAR_MAX}")
