@@ -14,7 +14,7 @@ import json
 import shutil
 import sqlite3
 import zipfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice, takewhile
 from pathlib import Path
 from typing import Any
@@ -758,3 +758,25 @@ def test_a_period_whose_next_time_the_export_gives_elsewhere_is_refused(tmp_path
         assert refused["action"] == "invalid", refused
         [error] = [e for e in refused["errors"] if e["code"] == "TIMEZONE_MISMATCH"]
         assert f"fires next at {said} (America/New_York)" in error["message"] and "server_timezone" in error["message"]
+
+
+def test_a_period_that_begins_ahead_is_proved_from_its_first_time(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A daily period whose first time is ahead starts the flow on that day and is proved from then
+    (it was left unchecked); one every 6 hours from 14:00 would also fire at 02:00 and 08:00 on its
+    first day, which FIRST_DAY names."""
+    first = datetime.now(UTC).date() + timedelta(days=30)
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text(json.dumps([
+        _fetch_schedule("daily_end", "1 day(s)", f"{first} 14:00:00", f"{first} 14:00:00"),
+        _fetch_schedule("cleanup", "6 hour(s)", f"{first} 14:00:00", f"{first} 14:00:00")]), encoding="utf-8")
+    options = f'{{ project = "legacy", schedules = "{schedules}", server_timezone = "UTC" }}'
+    _, found, err = plan(tmp_path, capsys, LEGACY, options, target='timezone = "UTC"')
+    assert found, err
+    by_key = {a["source_key"]: a for a in found["actions"]}
+    daily, cleanup = by_key["legacy/daily_end"], by_key["legacy/cleanup"]
+    assert (daily["freq"], daily["proof"]["verdict"]) == ("0 0 14 * * ? *", "equivalent"), daily
+    assert daily["proof"]["from"].startswith(f"{first}T00:00:00")
+    assert cleanup["proof"]["verdict"] == "unchecked" and "FIRST_DAY" in cleanup["proof"]["reason"], cleanup
+    said = next(w["message"] for w in cleanup["warnings"] if w["code"] == "FIRST_DAY")
+    assert f"{first} 02:00:00, {first} 08:00:00" in said, said

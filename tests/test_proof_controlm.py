@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import fromstring
@@ -48,6 +48,14 @@ def test_new_day_decides_the_calendar_day_of_a_time() -> None:
     assert fires(source(august_4th, new_day="0600", TIMEFROM="0300"), 2) == ["2026-08-05 03:00", "2027-08-05 03:00"]
     assert fires(source(august_4th, new_day="0600", TIMEFROM="0700"), 1) == ["2026-08-04 07:00"]
     assert fires(source(august_4th, new_day="0600"), 1) == ["2026-08-04 06:00"]  # ordered at New Day, no TIMEFROM
+
+
+def test_no_order_date_before_active_from() -> None:
+    """ACTIVE_FROM is the first order date; a run before New Day is the next calendar day's."""
+    early = source({"DAYS": "ALL"}, new_day="0700", TIMEFROM="0300", ACTIVE_FROM="20260810")
+    assert fires(early, 2) == ["2026-08-11 03:00", "2026-08-12 03:00"]
+    late = source({"WEEKDAYS": "1"}, new_day="0700", TIMEFROM="0900", ACTIVE_FROM="20260811")  # a Tuesday
+    assert fires(late, 2) == ["2026-08-17 09:00", "2026-08-24 09:00"]
 
 
 def test_days_values() -> None:
@@ -104,7 +112,8 @@ def test_unknown_new_day_is_read_only_where_it_moves_nothing() -> None:
     (source({"DAYS": "ALL"}, CYCLIC="1", INTERVAL="00010M"), "IND_CYCLIC"),
     (source({"DAYS": "ALL"}, CYCLIC="1", CYCLIC_TYPE="V", CYCLIC_INTERVAL_SEQUENCE="+10M,+20M", IND_CYCLIC="S"),
      "uneven"),
-    (source({"DAYS": "ALL"}, ACTIVE_FROM="20270101"), "ACTIVE_FROM"),
+    (source({"DAYS": "ALL"}, new_day=None, TIMEFROM="0300", ACTIVE_FROM="20270101"), "New Day time"),
+    (source({"DAYS": "ALL"}, TIMEFROM="0300", ACTIVE_TILL="20270101"), "ACTIVE_TILL"),
     (source({"DAYS": "ALL"}, new_day="0700", order_at=None, TIMEFROM="0900").replace('"user_daily": false',
                                                                                     '"user_daily": true'),
      "User Daily"),
@@ -145,9 +154,9 @@ def _job(name: str, inner: str = "", **attributes: str) -> str:
     return f"<JOB {shown}>{inner}</JOB>"
 
 
-def _export(tmp_path: Path) -> Path:
+def _export(tmp_path: Path, *more: str) -> Path:
     """An export in the shape Control-M/EM's exportdeftable writes, one folder per case."""
-    folders = [
+    folders = [*more,
         # a time before New Day on restricted days: the calendar day after the order date
         '<FOLDER DATACENTER="dc" FOLDER_NAME="FIRST-OF-MONTH" FOLDER_ORDER_METHOD="SYSTEM">'
         + _job("BILLING", DAYS="1,15,-15", TIMEFROM="0300") + "</FOLDER>",
@@ -200,6 +209,23 @@ def test_an_export_of_each_documented_case_is_proved(tmp_path: Path, capsys: pyt
     assert span["fires"] in (4 * days, 4 * days + 4)  # 12:00, 14:00, 16:00, 18:00 each day
     assert proofs["CATCH-UP"]["verdict"] == "unchecked" and "RETRO" in proofs["CATCH-UP"]["reason"]
     assert actions["CATCH-UP"]["action"] != "invalid"
+
+
+def test_a_folder_active_from_ahead_starts_on_its_first_runs_day(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Its first order date's run at 03:00, before New Day (07:00), is the next calendar day's: the
+    flow starts then, and is proved from there (it started on ACTIVE_FROM, firing that day too,
+    with the proof unchecked)."""
+    ahead = date.today() + timedelta(days=40)
+    actions = plan_actions(capsys, _export(tmp_path, '<FOLDER DATACENTER="dc" FOLDER_NAME="LATER" '
+                                           'FOLDER_ORDER_METHOD="SYSTEM">'
+                                           + _job("START", DAYS="ALL", TIMEFROM="0300",
+                                                  ACTIVE_FROM=f"{ahead:%Y%m%d}") + "</FOLDER>"))
+    later = actions["LATER"]
+    assert later["proof"]["verdict"] == "equivalent", later["proof"]
+    shifted = {w["code"]: w for w in later["warnings"]}["START_DATE_SHIFTED"]
+    assert shifted["to"] == f"{ahead + timedelta(days=1)}"  # 03:00 Tokyo is 02:00 in Shanghai, the same day
+    assert later["proof"]["from"].startswith(f"{ahead}T16:00:00")  # the next day's midnight in Shanghai
 
 
 @pytest.fixture

@@ -397,21 +397,31 @@ def _runs(time: dict[str, str], new_day: int, order_at: int) -> list[int]:
 # -- the fire times --------------------------------------------------------------------------------
 
 
-def _active_period(time: dict[str, str], begin: datetime, end: datetime, zone: str) -> None:
-    """ACTIVE_FROM and ACTIVE_TILL are the flow's start date and end, which the freq does not carry."""
+def _active_from(time: dict[str, str], begin: datetime, end: datetime, zone: str, new_day: bool) -> date | None:
+    """ACTIVE_FROM, the first order date (None: none, or one before the span). ACTIVE_TILL is the
+    flow's end, which the freq does not carry: one inside the span is not compared. An ACTIVE_FROM
+    ahead is compared only with a New Day time: the flow starts at the first order date's first run
+    (the profile's source_start), which New Day decides."""
+    values = {}
     for name in ("ACTIVE_FROM", "ACTIVE_TILL"):
         value = time.get(name, "")
         if not value:
             continue
         if not re.fullmatch(r"\d{8}", value):
             raise Unchecked(f"{name} {value!r} is not a date YYYYMMDD")
-        day = date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        first = _search_start(begin, zone).date()
-        if name == "ACTIVE_FROM" and day > first:
-            raise Unchecked(f"ACTIVE_FROM {value} is after the compared span begins: the flow's start date, which "
-                            "keeps the freq from firing before then, is not compared")
-        if name == "ACTIVE_TILL" and first <= day <= end.date():
-            raise Unchecked(f"ACTIVE_TILL {value} falls inside the compared span: the flow's end is not compared")
+        values[name] = date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    first = _search_start(begin, zone).date()
+    till = values.get("ACTIVE_TILL")
+    if till is not None and first <= till <= end.date():
+        raise Unchecked(f"ACTIVE_TILL {time['ACTIVE_TILL']} falls inside the compared span: the flow's end is not "
+                        "compared")
+    starts = values.get("ACTIVE_FROM")
+    if starts is None or starts <= first:
+        return None
+    if not new_day:
+        raise Unchecked(f"ACTIVE_FROM {time['ACTIVE_FROM']} is after the compared span begins, and the New Day time, "
+                        "which decides the calendar day of its first run, is not known")
+    return starts
 
 
 # Days from the first order date read that must all be order dates for a job with no New Day
@@ -431,12 +441,15 @@ def controlm_fires(source: str, zone: str, begin: datetime, end: datetime) -> It
                         "one side of the OR")
     if time.get("RETRO", "0") not in ("", "0", "N"):
         raise Unchecked("RETRO=1: Control-M ordered the job for the order dates it missed")
-    _active_period(time, begin, end, zone)
+    new_day_text = document.get("new_day")
+    active_from = _active_from(time, begin, end, zone, new_day_text is not None)
     first = _search_start(begin, zone).date() - timedelta(days=2)  # a run may be a day or two after its ODATE
     days = (end.date() + timedelta(days=1) - first).days + 1  # the order dates read: to the day after the end
-    new_day_text = document.get("new_day")
     ordered = _order_dates(json.dumps(groups, sort_keys=True), first,
                            days if new_day_text is not None else max(days, EVERY_DAY_CHECKED))
+    if active_from is not None:  # not ordered before it
+        before = min(max(0, (active_from - first).days), len(ordered))
+        ordered = bytes(before) + ordered[before:]
     if new_day_text is None:
         if (document.get("user_daily") or "TIMEFROM" not in time or time.get("CYCLIC") == "1"
                 or not all(ordered[:EVERY_DAY_CHECKED])):

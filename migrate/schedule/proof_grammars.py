@@ -352,9 +352,7 @@ def _azkaban(source: str, zone: str, begin: datetime, end: datetime) -> Iterator
     count, unit = _azkaban_period(period, zone)
     if count <= 0:
         raise Unchecked(f"a period of {period!r}")
-    if _instant(first, zone) > begin:
-        raise Unchecked(f"the schedule's first time {first:%Y-%m-%dT%H:%M} is after the compared span begins: the "
-                        "flow's start date, which keeps the freq from firing before then, is not compared")
+    # From its first time on, which may be inside the span: the flow starts that day (source_start).
     if unit in AZ_FIXED:  # a fixed duration: on UTC's clock
         return interval_fires(timedelta(seconds=count * AZ_FIXED[unit]), _instant(first, zone), zone, begin, end)
     step = relativedelta(days=count * (7 if unit == "w" else 1)) if unit in ("d", "w") else \

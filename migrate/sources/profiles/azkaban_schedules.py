@@ -335,6 +335,7 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
                                             f"{converted.freq} keeps its time")
     flow.schedule = converted.freq
     flow.cells["start_date"] = anchor.date().isoformat()
+    flow.cells["source_start"] = anchor.isoformat()  # the time it begins on that day (the proof's FIRST_DAY)
     # The source, for the proof (mapping/flows.py, schedule/proof_grammars.py): the period as written, from
     # its first time (a wall-clock time in its zone)
     flow.cells.update(source_schedule=json.dumps({"period": schedule.period, "first": anchor.isoformat(),

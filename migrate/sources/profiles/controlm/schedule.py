@@ -189,6 +189,11 @@ def active_period(folder: Folder, flow: FlowRows) -> None:
     if starts:
         first = max(starts)
         flow.cells["start_date"] = f"{first[:4]}-{first[4:6]}-{first[6:]}"
+        if folder.options.new_day is not None:
+            # Its first working day begins at New Day: a run before New Day is the next calendar
+            # day's. The mapping starts the flow on its first run's day (START_DATE_SHIFTED).
+            hours, minutes = divmod(folder.options.new_day, 60)
+            flow.cells["source_start"] = f"{flow.cells['start_date']}T{hours:02d}:{minutes:02d}:00"
     if ends:
         last = min(ends)
         try:
