@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, plan_profile, profile_run_config, shared_file, standard_cells
+from conftest import base_state, plan_profile, profile_run_config, run_cli, shared_file, standard_cells
 
 from migrate.cli import main
 from migrate.config import SourceSettings
@@ -277,3 +277,39 @@ def test_a_secret_looking_name_is_one_whose_words_say_so(name: str, secret: bool
     from migrate.sources.profiles import SECRET_NAME
 
     assert SECRET_NAME.search(name) is secret
+
+
+@pytest.mark.parametrize(("value", "secret"), [
+    ("postgres://etl:s3cret@db.internal:5432/prod", True),
+    ("redis://:s3cret@cache:6379/0", True),  # a password and no user
+    ("mysql+pymysql://app:p%40ss@db/app", True),
+    ("https://user:token123@git.example.com/repo.git", True),
+    ("postgres://etl@db.internal/prod", False),  # a user, no password
+    ("postgres://etl:${DB_PASSWORD}@db/prod", False),  # where the password is, not the password
+    ("jdbc:mysql://db:3306/app", False),  # a port, not a password
+    ("https://example.com/a:b@c", False),  # past the host: a path
+    ("plain text: with @ and //", False),
+])
+def test_a_url_with_a_password_in_it_is_a_secret_whatever_its_name(value: str, secret: bool) -> None:
+    from migrate.sources.profiles import SECRET_NAME
+
+    assert SECRET_NAME.held("DATABASE_URL", value) is secret
+
+
+def test_a_crontab_environment_url_with_a_password_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text("DATABASE_URL=postgres://etl:s3cret@db/prod\nREPORT_URL=https://reports.example/daily\n"
+                       "0 2 * * * /bin/backup\n", encoding="utf-8")
+    config = tmp_path / "crontab.toml"
+    config.write_text("\n".join([
+        "[source]", f'path = "{crontab}"', 'profile = "crontab"', 'options = { user = "alice" }',
+        "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
+        'startTime = "2026-12-01"',
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', 'timezone = "UTC"',
+        ""]), encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    assert code == 3, err  # a flow to save
+    [action] = json.loads(out)["actions"]
+    said = {w["code"]: w["message"] for w in action["warnings"]}
+    assert said["ENVIRONMENT_SECRET"].startswith("DATABASE_URL look"), said  # REPORT_URL is not named
+    assert "s3cret" not in said["ENVIRONMENT_SECRET"]

@@ -62,6 +62,14 @@ class _SecretName:
                         r"|비밀번호|암호", re.IGNORECASE)
     NAME_WORDS = re.compile(r"[A-Z]?[a-zà-ÿ]+|[A-Z]+(?![a-z])|\d+")
 
+    # A URL with a password in it (`postgres://etl:s3cret@db/prod`, `redis://:s3cret@cache`), not one
+    # naming where the password is (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
+    URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:(?![$%{])[^\s/@]+@")
+
+    def held(self, name: str, value: str) -> bool:
+        """Whether the parameter holds a secret: by its name, or a password written in a URL."""
+        return self.search(name) or self.URL_PASSWORD.search(value) is not None
+
     def search(self, name: str) -> bool:
         read = unicodedata.normalize("NFKC", name)
         if read.upper() == "PWD":  # the shell's working directory, not a password
@@ -113,7 +121,7 @@ def parameters_text(pairs: list[dict[str, str]]) -> str:
 def warn_secret_parameters(flow: FlowRows, pairs: list[dict[str, str]]) -> None:
     """SECRET_PARAMETER for the carried parameters whose names say they hold a secret and that have
     a value: every owner and visitor of the flow can read its parameters."""
-    secrets = [pair["key"] for pair in pairs if pair["value"] and SECRET_NAME.search(pair["key"])]
+    secrets = [pair["key"] for pair in pairs if pair["value"] and SECRET_NAME.held(pair["key"], pair["value"])]
     if secrets:
         flow.warn("SECRET_PARAMETER", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
                                       "every owner and visitor of the flow can read; move them to the service's "

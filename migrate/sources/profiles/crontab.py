@@ -345,7 +345,7 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
         flow.warn("CRON_ENVIRONMENT", f"{said} set how cron ran the command (its shell, where it found programs, "
                                       "what bash read first): carried as parameters only; the service's worker runs "
                                       "the task with its own shell and PATH")
-    secrets = [name for name in environment if SECRET_NAME.search(name)]
+    secrets = [name for name, value in environment.items() if SECRET_NAME.held(name, value)]
     if secrets:
         flow.warn("ENVIRONMENT_SECRET", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
                                         "every owner and visitor of the flow can read (and a result log with "

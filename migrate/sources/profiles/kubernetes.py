@@ -713,7 +713,7 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
         words += ["--entrypoint", command[0], image, *command[1:], *args]
     else:
         words += [image, *args]
-    secrets = [name for name in known if SECRET_NAME.search(name)]
+    secrets = [name for name, value in known.items() if SECRET_NAME.held(name, value)]
     if secrets:  # as a crontab's or a systemd unit's environment: the value is now text of the task
         flow.warn("ENVIRONMENT_SECRET", f"{where}: {', '.join(secrets)} look like secrets written in the manifest: "
                                         "carried in the task's command, which every owner and visitor of the flow "

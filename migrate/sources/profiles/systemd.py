@@ -825,7 +825,7 @@ def _environment(flow: FlowRows, service: Unit) -> dict[str, str]:
                                             "that word")
     if pairs:
         flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in pairs.items()])
-    secrets = [name for name in pairs if SECRET_NAME.search(name)]
+    secrets = [name for name, value in pairs.items() if SECRET_NAME.held(name, value)]
     if secrets:
         flow.warn("ENVIRONMENT_SECRET", f"{service.path}: {', '.join(secrets)} look like secrets: carried as flow "
                                         "parameters, which every owner and visitor of the flow can read (and a "

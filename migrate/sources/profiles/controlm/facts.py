@@ -89,8 +89,8 @@ def facts(folder: Folder, flow: FlowRows) -> None:
                 notes.add("VARIABLE_CONFLICT", f"{name} is {parameters[key]!r} and, in {label}, {value!r}")
             parameters.setdefault(key, value)
     flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in parameters.items()])
-    for key in parameters:
-        if SECRET_NAME.search(key):  # as a crontab's environment: the value is now a parameter anyone sees
+    for key, value in parameters.items():
+        if SECRET_NAME.held(key, value):  # as a crontab's environment: the value is now a parameter anyone sees
             notes.add("SECRET_PARAMETER", f"%%{key}")
     flow.cells["owners"] = ",".join(dict.fromkeys(run_as))
     for task in flow.tasks:

@@ -37,12 +37,6 @@ PATH_PROPERTIES = (("bundle", "oozie.bundle.application.path"), ("coordinator", 
                    ("workflow", "oozie.wf.application.path"))
 
 
-def looks_secret(name: str) -> bool:
-    """A property whose name says its value is a secret (`cassandra_password`, `esKeystorePassword`,
-    `api.key`), not one whose words merely contain one (`cassandra_keyspace`): SECRET_NAME's rule."""
-    return SECRET_NAME.search(name)
-
-
 @dataclass
 class Job:
     app: App
@@ -105,7 +99,7 @@ def _owner_facts(flow: FlowRows, values: dict[str, str], scope: Scope, ctx: Cont
             continue
         value = scope.resolve(values[name]).text
         pairs.append({"key": name, "value": value})
-        if looks_secret(name):
+        if SECRET_NAME.held(name, value):  # `cassandra_password`, not `cassandra_keyspace`
             secrets.append(name)
     flow.cells["params"] = parameters_text(pairs)
     if settings:
