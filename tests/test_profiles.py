@@ -4,6 +4,7 @@ and flows found by name or created by Import, end to end against the emulator.""
 from __future__ import annotations
 
 import json
+import sqlite3
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,46 @@ def test_without_create_missing_an_unknown_name_fails(tmp_path: Path, capsys: py
     lines = list(read_log(Path(report["result_log"])))
     assert code == 2 and lines[0]["status"] == "failed" and lines[0]["msg"].startswith("NOT_FOUND")
     assert "save" not in report["emulator"]["requests_by_action"]
+
+
+def _hand_over(state: Path, flow_id: str, owners: list[str] | None) -> None:
+    """Someone in the service gives the flow to other owners (None: deletes it), behind migrate's back."""
+    with sqlite3.connect(state) as db:
+        if owners is None:
+            db.execute("DELETE FROM state WHERE key = ?", (f"flow:{flow_id}",))
+            return
+        [(value,)] = db.execute("SELECT value FROM state WHERE key = ?", (f"flow:{flow_id}",)).fetchall()
+        flow = json.loads(value)
+        flow["owners"], flow["visitors"] = owners, []
+        flow["graph"]["owners"], flow["graph"]["visitors"] = ";".join(owners), ""
+        db.execute("UPDATE state SET value = ? WHERE key = ?", (json.dumps(flow), f"flow:{flow_id}"))
+
+
+def test_a_flow_handed_over_to_others_is_not_made_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The caller neither owner nor visitor of the flow an earlier run made: the listing no longer
+    shows it, and create_missing made the job again, a second flow running it. Now the earlier
+    run's log names that flow, which is read: still there, so not made twice; deleted, made anew."""
+    config = crontab_run(tmp_path, "0 2 * * * /bin/backup\n", "create_missing = true")
+    code, first = run_json(capsys, config)
+    assert code == 0 and first["by_status"] == {"created": 1}
+    [made] = list(read_log(Path(first["result_log"])))
+    _hand_over(tmp_path / "emulator.sqlite", made["flow_id"], ["bob"])
+
+    code, out, err = run_cli(capsys, "plan", str(config), "--json")
+    assert code == 5, err
+    [planned] = json.loads(out)["actions"]
+    assert planned["action"] == "invalid" and planned["errors"][0]["code"] == "MADE_BEFORE", planned
+    assert f"as flow {made['flow_id']}" in planned["errors"][0]["message"]
+    assert "owners bob)" in planned["errors"][0]["message"] and made["run_id"] in planned["errors"][0]["message"]
+
+    code, second = run_json(capsys, config)
+    [line] = list(read_log(Path(second["result_log"])))
+    assert code == 2 and line["status"] == "failed" and line["msg"].startswith("MADE_BEFORE"), line
+    assert "import" not in second["emulator"]["requests_by_action"]
+
+    _hand_over(tmp_path / "emulator.sqlite", made["flow_id"], None)  # deleted: the job is made anew
+    code, third = run_json(capsys, config)
+    assert code == 0 and third["by_status"] == {"created": 1}, third
 
 
 def test_a_live_flow_with_other_tasks_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

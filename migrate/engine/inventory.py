@@ -662,7 +662,10 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], wanted: set[str
         listing = await reader._send(client.get_my_flows)
         if listing.result != "ok" or listing.answer is None:
             raise _not_read(reader, "the live flows could not be listed (Get My Flow)", listing.msg)
-        live = LiveFlows(listed_flows(listing.answer.data), identity_scopes(settings), read_flow, export_flow)
+        from migrate.results.history import made_before  # a live plan only: it reads the run's modules
+
+        live = LiveFlows(listed_flows(listing.answer.data), identity_scopes(settings), read_flow, export_flow,
+                         made_before(settings))
         try:
             actions = await live_actions(live, ready, wanted, run.create_missing, run.concurrency,
                                          prune)

@@ -40,7 +40,7 @@ from migrate.exit_codes import (
 from migrate.mapping.flows import identity_scopes
 from migrate.reconcile.caller import with_caller_name
 from migrate.reconcile.saved_plan import SavedPlan
-from migrate.results.history import checked_run_id, load_memory, run_to_resume
+from migrate.results.history import checked_run_id, load_memory, made_before, run_to_resume
 from migrate.results.history import log_path as history_log_path
 from migrate.results.log import ResultLog, ResultLogError, Summary, read_log
 from migrate.service.answers import describe_error
@@ -260,6 +260,7 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
             runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
                             settings_dir_id=settings.target.dir_id, stop=stop, pacer=pacer)
             runner.marker_scopes = identity_scopes(settings)
+            runner.made_before = made_before(settings)
             runner.saved_plan = saved_plan
             runner.prune = prune
             runner.saved_status, runner.line_extra = runbook.saved_status, runbook.line_extra

@@ -40,7 +40,7 @@ from migrate.mapping.flows import InvalidFlow, ReadyFlow, marker_digest
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, differences, remote_graph
 from migrate.reconcile.diff import Action, body_differs, orphan_action, orphan_marker, sent_facts
-from migrate.reconcile.live import LiveFlows, ReadFailed, Refusal, listed_flows, live_marker
+from migrate.reconcile.live import LiveFlows, MadeBefore, ReadFailed, Refusal, listed_flows, live_marker
 from migrate.reconcile.saved_plan import AS_PLANNED, OUTSIDE_PLAN, PlannedDisable, SavedPlan
 from migrate.reconcile.targets import RebindError, aimed_at_live_tasks, import_body, rebind, root_directory
 from migrate.results.log import NAMED_FAILURE, ResultLog, ResultLogError
@@ -126,6 +126,7 @@ class Runner:
         self._bug: BaseException | None = None
         self._live: LiveFlows | None = None
         self.marker_scopes: frozenset[str] = frozenset()  # our identity markers' scopes (none: found by name only)
+        self.made_before: MadeBefore | None = None  # an earlier run's flow of a source key (results/history.py)
         self._names_lock = asyncio.Lock()
         self._dir_id: str | None = settings_dir_id
         self.saved_plan: SavedPlan | None = None  # run --plan: only its changes, only if still current
@@ -620,7 +621,8 @@ class Runner:
                 read = await self._send(self.client.get_my_flows)
                 if read.result != "ok" or read.answer is None:
                     return read
-                self._live = LiveFlows(listed_flows(read.answer.data), self.marker_scopes, self.read_flow)
+                self._live = LiveFlows(listed_flows(read.answer.data), self.marker_scopes, self.read_flow,
+                                       made_before=self.made_before)
             return self._live
 
     async def read_flow(self, flow_id: str) -> dict[str, Any]:
@@ -641,7 +643,8 @@ class Runner:
         wire = json.loads(flow.body)
         mark = marker_of(wire.get("desc"))
         try:
-            found = await live.find(flow.name, mark[1] if mark is not None else None)
+            found = await live.find(flow.name, mark[1] if mark is not None else None,
+                                    flow.source_key if self.settings.create_missing else None)
             if isinstance(found, Refusal):
                 return Exchange(msg=f"{found.code}: {found.message}")
             # A flow the resumed run had an Import in flight for, found now: the one it made.

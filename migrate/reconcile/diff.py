@@ -27,9 +27,17 @@ import orjson
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
-from migrate.reconcile.live import LiveFlows, Match, ReadFailed, Refusal, live_active, live_marker
+from migrate.reconcile.live import (
+    LiveFlows,
+    Match,
+    ReadFailed,
+    Refusal,
+    answered_code,
+    live_active,
+    live_marker,
+)
 from migrate.reconcile.targets import RebindError, aimed_at_live_tasks, rebind
-from migrate.service.answers import INVALID_PARAMETER
+from migrate.service.answers import INVALID_PARAMETER, NO_PRIVILEGE
 
 ACTIONS = ("create", "update", "unchanged", "invalid", "orphaned", "disable")
 ORPHANED = "carries this source's marker, but its key is no longer in the export"
@@ -138,7 +146,8 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
     mark = marker_of(wire.get("desc"))
     try:
         if flow.needs_id:
-            found = await live.find(flow.name, mark[1] if mark is not None else None)
+            found = await live.find(flow.name, mark[1] if mark is not None else None,
+                                    flow.source_key if create_missing else None)
             if isinstance(found, Refusal):
                 return _refused(action, found.code, found.message)
             if found is None:
@@ -152,7 +161,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             try:
                 match = Match(flow.flow_id, await live.read(flow.flow_id), "id")
             except ReadFailed as failed:
-                if _answered_code(failed) != INVALID_PARAMETER:
+                if answered_code(failed) != INVALID_PARAMETER:
                     raise
                 # Not there: the run creates it with its id (Import asks for it), as `run` does.
                 if create_missing:
@@ -236,11 +245,6 @@ def body_differs(flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
         "(Import) with the export's")}
 
 
-def _answered_code(failed: ReadFailed) -> Any:
-    """The service's code in a read's answer (None: no answer, or a read that never left)."""
-    return getattr(getattr(failed.failure, "answer", None), "code", None)
-
-
 def orphan_marker(scope: str, digest: str) -> str:
     """An orphan's source key in a plan and a result line: its key is gone, its marker is what is left."""
     return f"[migrate:{scope}/{digest}]"
@@ -293,7 +297,6 @@ async def live_actions(live: LiveFlows, ready: list[ReadyFlow], wanted: set[str]
 
 # What Get Flow answers for an upstream flow the save would be refused over (the service answers
 # the save with the same code: 62103 for a flow of another organisation, 62102 for one not there).
-NO_PRIVILEGE = 62103
 UPSTREAM_REFUSALS = {
     NO_PRIVILEGE: ("UPSTREAM_NOT_VISIBLE", "which the caller cannot read (62103, no privilege: another "
                                            "organisation's?); the service refuses a save that waits on it"),
@@ -324,7 +327,7 @@ async def _check_upstream_flows(live: LiveFlows, ready: list[ReadyFlow], actions
                 await live.read(upstream)
                 return
             except ReadFailed as failed:
-                answered = _answered_code(failed)
+                answered = answered_code(failed)
                 refusal = UPSTREAM_REFUSALS.get(answered) if isinstance(answered, int) else None
         if refusal is not None:
             for action in waiting[upstream]:

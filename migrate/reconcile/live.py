@@ -21,6 +21,7 @@ from typing import Any
 
 from migrate.mapping.identity import marker_of, name_key
 from migrate.reconcile.compare import remote_graph
+from migrate.service.answers import INVALID_PARAMETER, NO_PRIVILEGE
 
 SCAN_CONCURRENCY = 16  # reads of the marker scan in flight at once (the pacer sets their rate)
 
@@ -49,6 +50,13 @@ class ReadFailed(Exception):
 
 # Get Flow's `data` for a flow id, or ReadFailed: paced and retried by whoever supplies it.
 ReadFlow = Callable[[str], Awaitable[dict[str, Any]]]
+# A source key -> the flow an earlier run saved its job into, and which run (results/history.py).
+MadeBefore = Callable[[str], "tuple[str, str] | None"]
+
+
+def answered_code(failed: ReadFailed) -> Any:
+    """The service's code in a read's answer (None: no answer, or a read that never left)."""
+    return getattr(getattr(failed.failure, "answer", None), "code", None)
 
 
 @dataclass(frozen=True)
@@ -82,12 +90,13 @@ class LiveFlows:
     """The listing, the flows read so far, and (once scanned) where our markers are."""
 
     def __init__(self, listed: list[Listed], scopes: frozenset[str], read: ReadFlow,
-                 export: ReadFlow | None = None) -> None:
+                 export: ReadFlow | None = None, made_before: MadeBefore | None = None) -> None:
         # Our markers' scopes: one, or a folder of several formats' (none: markers are off). A
         # digest is made of its scope, so a digest alone names one flow's key in one scope.
         self.scopes = scopes
         self._read = read
         self.export = export  # Export Flow's data (the tasks' bodies), where a plan compares them
+        self.made_before = made_before
         # By the name as the eye reads it (identity.name_key): `job_0042 ` finds `job_0042`, and a
         # flow of the other spelling is never made beside it (two flows that look one in every list).
         self.by_name: dict[str, list[Listed]] = {}
@@ -141,9 +150,10 @@ class LiveFlows:
                         self._markers[digest] = (flow_id, scope)
             return self._markers
 
-    async def find(self, name: str, digest: str | None) -> Match | Refusal | None:
+    async def find(self, name: str, digest: str | None, key: str | None = None) -> Match | Refusal | None:
         """The live flow a flow of this name and marker digest saves into; None: there is none
-        (it would be created); a Refusal when saving would overwrite what is not ours."""
+        (it would be created); a Refusal when saving would overwrite what is not ours, or when an
+        earlier run's flow of this source key is still there, out of sight (made_again)."""
         candidates = self.by_name.get(name_key(name), [])
         editable = [item for item in candidates if item.editable]
         unmarked: list[tuple[Listed, dict[str, Any]]] = []
@@ -187,7 +197,39 @@ class LiveFlows:
                                          f"of another source key: it is not this flow's, and is left alone{hint}")
         if candidates:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
-        return None
+        return await self.made_again(key) if key is not None else None
+
+    async def made_again(self, key: str) -> Refusal | None:
+        """MADE_BEFORE when an earlier run saved this key's job into a flow the service still has,
+        though neither its name nor its marker finds it among the caller's flows: handed over to
+        other owners (the caller neither owner nor visitor), or renamed with its marker taken out.
+        Made again, the job would run twice. A flow deleted since is made anew (None)."""
+        earlier = self.made_before(key) if self.made_before is not None else None
+        if earlier is None:
+            return None
+        flow_id, by = earlier
+        live: dict[str, Any] | None
+        try:
+            live = await self.read(flow_id)
+        except ReadFailed as failed:
+            code = answered_code(failed)
+            if code == INVALID_PARAMETER:
+                return None  # not there: deleted since
+            if code != NO_PRIVILEGE:
+                raise
+            live = None
+        named = ""
+        if live is not None:
+            owners = [o for o in str(live.get("owner") or remote_graph(live).get("owners") or "").split(";") if o]
+            named = f" ({live.get('flowName') or remote_graph(live).get('name')!r}, owners {', '.join(owners)})"
+        if live is not None and live.get("hasEditPri"):
+            why = ("yours to edit, but it carries neither this job's name nor its identity marker (renamed, its "
+                   "desc changed by hand?)")
+        else:
+            why = "not yours to edit or see any more (handed over to other owners?)"
+        return Refusal("MADE_BEFORE", f"{by} saved this job as flow {flow_id}{named}, which the service still has: "
+                                      f"{why}; made again, the job would run twice. Delete that flow, take the job "
+                                      "out of the export, or make the caller its owner again")
 
     def name_held(self, name: str, digest: str, renamed: Match) -> Refusal | None:
         """Our flow found by its marker under another name, renamed to `name`: a Refusal when the

@@ -8,7 +8,7 @@ from __future__ import annotations
 import glob
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 from migrate.config import ConfigError, Settings, logs_to_stdout
 from migrate.engine.runner import Memory
 from migrate.exit_codes import CannotRun
+from migrate.mapping.identity import ROW_KEY
 from migrate.results.log import ATTEMPT, echo_to_stdout, read_log
 
 RUN_ID = "{run_id}"
@@ -175,6 +176,37 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
                     outcomes.last_saved.pop(holder[flow_id], None)
                 holder[flow_id] = target
     return outcomes
+
+
+# Lines that leave a flow saved as the export had it: the flow id they name is the job's flow.
+SAVING = ("saved", "created", "restored", "unchanged")
+
+
+def made_before(settings: Settings) -> Callable[[str], tuple[str, str] | None]:
+    """A source key -> the flow that the newest saving line of this config's logs names for it,
+    and which run wrote that line: what a flow about to be created was made as before (one handed
+    over to other owners since is out of the caller's sight, reconcile/live.py made_again). The
+    logs are read at the first question only (a run that creates nothing reads none), once."""
+    found: dict[str, tuple[str, str, str]] | None = None
+    config_name = settings.config_path.name
+
+    def lookup(key: str) -> tuple[str, str] | None:
+        nonlocal found
+        if found is None:
+            found = {}
+            for path in all_logs(settings):
+                for line in read_log(path):
+                    flow_id, ts = str(line.get("flow_id") or ""), str(line.get("ts") or "")
+                    if line.get("config") != config_name or line["status"] not in SAVING or not flow_id \
+                            or ROW_KEY.fullmatch(str(line.get("source_key"))):  # a row number names no job for good
+                        continue
+                    known = found.get(str(line.get("source_key")))
+                    if known is None or known[2] <= ts:
+                        found[str(line.get("source_key"))] = (flow_id, f"run {line.get('run_id')} ({ts[:10]})", ts)
+        earlier = found.get(key)
+        return (earlier[0], earlier[1]) if earlier is not None else None
+
+    return lookup
 
 
 def load_memory(settings: Settings, run_id: str, resume: bool) -> Memory:

@@ -45,6 +45,8 @@ class Answer:
 RETRYABLE_CODES = frozenset({429, 1001, 1005, 62109})
 # "Invalid parameter": what Get Flow of an id that names no flow answers (an inference: README).
 INVALID_PARAMETER = 62102
+# "User has no privilege" (reference §9): a flow of another organisation read, a non-owner's save.
+NO_PRIVILEGE = 62103
 # A token the gateway no longer takes, in either shape: the documented 1203 (in `status`, with
 # HTTP 401 from the emulator), or the vendor SDK's `apim_status` in an HTTP 200 answer with
 # neither `code` nor `status` (4011: renew the token; 4012: get a new one), an inference from
