@@ -476,6 +476,62 @@ def test_enablement_links_masks_and_template_instances(tmp_path: Path) -> None:
     assert codes(flows["motd-news.timer"]["__errors__"]) == ["MASKED"]  # masked, with no unit file left
 
 
+def test_more_than_one_execstart_is_refused_unless_oneshot(tmp_path: Path) -> None:
+    """systemd refuses a service of several ExecStart= commands but of Type=oneshot: a drop-in that
+    adds one without resetting the list made a flow running both, where the host ran neither."""
+    root = write_units(tmp_path, {
+        **{f"{name}.timer": "[Timer]\nOnCalendar=*-*-* 06:00\n" for name in ("report", "twice", "steps", "reset")},
+        "report.service": "[Service]\nExecStart=/usr/bin/report --all\n",
+        "report.service.d/override.conf": "[Service]\nExecStart=/usr/bin/report --all --mail\n",
+        "twice.service": "[Service]\nType=forking\nExecStart=/opt/a\nExecStart=/opt/b\n",
+        "steps.service": "[Service]\nType=oneshot\nExecStart=/opt/a\nExecStart=/opt/b\n",
+        "reset.service": "[Service]\nExecStart=/usr/bin/report --all\n",
+        "reset.service.d/override.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/report --all --mail\n",
+    })
+    flows = flows_of(root)
+    for name, kind in (("report", "simple (the default)"), ("twice", "forking")):
+        said = messages(flows[f"{name}.timer"]["__errors__"])
+        assert codes(flows[f"{name}.timer"]["__errors__"]) == ["INVALID_COMMAND"], said
+        assert "2 ExecStart= commands" in said and f"Type={kind} service" in said, said
+    assert [task[3] for task in flows["steps.timer"]["tasks"]] == ["/opt/a", "/opt/b"]  # oneshot: in turn
+    assert flows["reset.timer"]["__errors__"] == ""
+    assert [task[3] for task in flows["reset.timer"]["tasks"]] == ["/usr/bin/report --all --mail"]
+
+
+def test_drop_ins_of_a_name_prefix_and_of_the_unit_type_are_read_as_systemd_reads_them(tmp_path: Path) -> None:
+    """systemd reads `a-b-.service.d/`, `a-.service.d/` (239 on) and `service.d/` (246 on) for
+    `a-b-c.service` besides `a-b-c.service.d/`, and its own test (TEST-15-DROPIN, hierarchical
+    drop-ins) has the most specific of same-named files win; files of other names apply in name
+    order wherever they are, and a folder of higher priority (/etc) wins before specificity. They
+    were not read: the flow fired at the unit's own time as its own user."""
+    etc, lib = "etc/systemd/system", "usr/lib/systemd/system"
+    root = write_units(tmp_path, {
+        f"{etc}/a-b-c.timer": "[Timer]\nOnCalendar=*-*-* 22:00\n",
+        f"{etc}/a-b-c.service": "[Service]\nExecStart=/opt/job\n",
+        f"{etc}/timer.d/50-later.conf": "[Timer]\nOnCalendar=\nOnCalendar=*-*-* 23:30\n",
+        # same-named override.conf at every level: the most specific wins
+        **{f"{lib}/{folder}/override.conf": f"[Service]\nUser={folder.split('.')[0] or 'typed'}\n"
+           for folder in ("service.d", "a-.service.d", "a-b-.service.d", "a-b-c.service.d")},
+        f"{etc}/a-.service.d/05-pre.conf": "[Service]\nExecStartPre=/opt/pre\n",
+        f"{lib}/service.d/90-post.conf": "[Service]\nExecStartPost=/opt/post\n",
+        # /etc's generic one wins over /usr/lib's specific one of the same name
+        f"{etc}/a-.service.d/zz.conf": "[Service]\nEnvironment=FROM=etc-prefix\n",
+        f"{lib}/a-b-c.service.d/zz.conf": "[Service]\nEnvironment=FROM=lib-own\n",
+        # another unit with no dash: the prefix folders are not its, the type's are
+        f"{etc}/solo.timer": "[Timer]\nOnCalendar=*-*-* 01:00\n",
+        f"{etc}/solo.service": "[Service]\nExecStart=/opt/solo\n",
+    })
+    flows = flows_of(root)
+    job, solo = flows["a-b-c.timer"], flows["solo.timer"]
+    assert job["schedule"] == "0 30 23 * * ? *" and solo["schedule"] == "0 30 23 * * ? *"
+    assert [task[3] for task in job["tasks"]] == ["/opt/pre", "/opt/job", "/opt/post"]
+    assert [task[3] for task in solo["tasks"]] == ["/opt/solo", "/opt/post"]
+    said = messages(job["__warnings__"])
+    assert "ran as User=a-b-c" in said and json.loads(job["params"]) == [{"key": "FROM", "value": "etc-prefix"}], said
+    assert "a-.service.d/05-pre.conf: a drop-in of every service whose name begins a- (systemd 239" in said
+    assert "timer.d/50-later.conf: a drop-in of every timer (systemd 246" in said
+
+
 def test_a_zip_systemctl_cat_output_and_one_timer_file(tmp_path: Path) -> None:
     archive = tmp_path / "units.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -533,6 +589,22 @@ def test_plan_of_the_example(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code, inventory, _ = plan_profile(tmp_path, capsys, "systemd", EXAMPLE, extra='[mapping]\nunscheduled = "manual"',
                                       target='timezone = "Asia/Shanghai"')
     assert code == 3 and inventory["convertible"] == 6
+
+
+def test_a_folder_with_a_masked_unit_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`systemctl mask` links a unit to /dev/null: a copied folder holds the link. The check that
+    refuses pipes and devices in a folder (read more than once, a pipe would hang) refused the
+    whole export over it, exit 1; it is the unit's state, as in a zip."""
+    root = write_units(tmp_path / "units", {
+        "apt-daily.service": "[Service]\nExecStart=/usr/lib/apt/apt.systemd.daily\n",
+        "report.timer": "[Timer]\nOnCalendar=*-*-* 06:00\n",
+        "report.service": "[Service]\nExecStart=/usr/bin/report\n",
+    }, links={"apt-daily.timer": "/dev/null", "timers.target.wants/report.timer": "../report.timer"})
+    code, inventory, err = plan_profile(tmp_path, capsys, "systemd", root, target='timezone = "UTC"')
+    assert code == 5, err  # the masked timer, with no unit file left, is MASKED; the other is saved
+    by_key = {a["source_key"]: a for a in inventory["actions"]}
+    assert by_key["report.timer"]["action"] == "valid"
+    assert [e["code"] for e in by_key["apt-daily.timer"]["errors"]] == ["MASKED"], by_key["apt-daily.timer"]
 
 
 def test_run_saves_the_timers_with_their_commands_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

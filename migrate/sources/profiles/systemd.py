@@ -74,6 +74,9 @@ from migrate.sources.readers import SourceError, SourceRow
 from migrate.sources.tree import tree_files
 
 UNIT_SUFFIXES = (".timer", ".service")
+# The drop-in folders of every unit of a type (systemd 246 on: `service.d/`, `timer.d/`).
+TYPE_DROPINS = ("service.d", "timer.d")
+TYPE_AFTER = 1000  # a type's drop-in folders rank after every other folder of every priority
 MONOTONIC = ("OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec")
 TIMER_REPORTED = {
     "Persistent": ("PERSISTENT", "a run missed while the machine was off was started at the next boot; the service "
@@ -280,6 +283,7 @@ class Unit:
     path: str
     assignments: list[Assignment] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)  # drop-ins of a name prefix or of the unit type it took
 
     def entries(self, section: str, key: str) -> list[Assignment]:
         """A list setting: every assignment in order; an empty one resets the list."""
@@ -375,7 +379,8 @@ def catalogue(export: Export) -> Catalogue:
             found.has_wants.add(host)
             found.enabled.setdefault(host, set()).add(parts.name)
             found.linked_from.setdefault((host, parts.name), path)
-        elif parts.suffix == ".conf" and parts.parent.name.endswith(tuple(f"{s}.d" for s in UNIT_SUFFIXES)):
+        elif parts.suffix == ".conf" and (parts.parent.name.endswith(tuple(f"{s}.d" for s in UNIT_SUFFIXES))
+                                          or parts.parent.name in TYPE_DROPINS):
             host, rank = _host_and_folder(parts.parent.parent.as_posix())
             confs = found.dropins.setdefault((host, parts.parent.name.removesuffix(".d")), {})
             if parts.name not in confs or rank < confs[parts.name][0]:
@@ -395,20 +400,44 @@ def _template_of(name: str) -> str | None:
 
 
 def load_unit(export: Export, found: Catalogue, host: str, name: str) -> Unit | None:
-    """A unit with its drop-ins (a template's first, then the instance's), or None when absent."""
+    """A unit with its drop-ins, or None when absent. systemd reads the drop-in folders of the
+    unit's name, its template's (`backup@.timer.d`), each prefix of its name ending in a dash
+    (`backup-db.service`: `backup-.service.d`, systemd 239 on) and its type (`service.d`, systemd
+    246 on), and applies their `.conf` files in the order of their file names, wherever they are;
+    of two files of one name, the one in the folder of higher priority (/etc before /usr/lib), then
+    of the more specific name, is read and the other not."""
     template = _template_of(name)
     source = found.units.get((host, name)) or (found.units.get((host, template)) if template else None)
     if source is None:
         return None
     unit = Unit(name, source[1])
     parse_unit(export.files[source[1]], source[1], unit)
-    for owner in (template, name):
-        if owner is None:
-            continue
-        for conf in sorted(found.dropins.get((host, owner), {})):
-            path = found.dropins[(host, owner)][conf][1]
-            parse_unit(export.files[path], path, unit)
+    owners = [name, *([template] if template else []), *_prefixes(name)]
+    chosen: dict[str, tuple[tuple[int, int], str]] = {}  # file name -> ((priority, specificity), path)
+    for specific, owner in enumerate([*owners, name.rsplit(".", 1)[-1]]):
+        for conf, (rank, path) in found.dropins.get((host, owner), {}).items():
+            # the type's folders come after every other, in every priority (systemd's dropin.c)
+            order = (rank, specific) if specific < len(owners) else (TYPE_AFTER + rank, specific)
+            if conf not in chosen or order < chosen[conf][0]:
+                chosen[conf] = (order, path)
+    for conf in sorted(chosen):
+        (_, specific), path = chosen[conf]
+        parse_unit(export.files[path], path, unit)
+        if specific >= (2 if template else 1):
+            unit.shared.append(path)
     return unit
+
+
+def _prefixes(name: str) -> list[str]:
+    """`a-b-c.service` -> `a-b-.service`, `a-.service`: the prefix before an instance, cut at each
+    dash from the last (a leading dash is no prefix), the most specific first."""
+    base, suffix = name.rsplit(".", 1)
+    prefix = base.split("@", 1)[0]
+    found = []
+    while (dash := prefix.rfind("-")) > 0:
+        found.append(f"{prefix[:dash + 1]}.{suffix}")
+        prefix = prefix[:dash]
+    return found
 
 
 # -- values as systemd reads them: specifiers, time spans, booleans, command lines -------------------
@@ -780,6 +809,8 @@ def _tasks(flow: FlowRows, service: Unit, environment: dict[str, str]) -> None:
     if not any(entry.key == "ExecStart" for entry in lines):
         flow.fail("EMPTY_COMMAND", f"{service.path}: the service has no ExecStart=: nothing to run")
         return
+    if _refused_starts(flow, service, lines):
+        return
     counts: dict[str, int] = {}
     previous = ""
     for entry in lines:
@@ -802,6 +833,28 @@ def _tasks(flow: FlowRows, service: Unit, environment: dict[str, str]) -> None:
             flow.tasks.append({"task_id": number, "task_name": f"{flow.name}{suffix}", "upstream": previous,
                                "command": command})
             previous = number
+
+
+def _refused_starts(flow: FlowRows, service: Unit, lines: list[Assignment]) -> bool:
+    """systemd refuses a service with more than one ExecStart= command unless it is Type=oneshot
+    ("only allowed for Type=oneshot services. Refusing."): its timer never started it. A drop-in
+    that adds an ExecStart= without the empty one that resets the list makes one so."""
+    starts = 0
+    for entry in lines:
+        if entry.key == "ExecStart":
+            try:
+                starts += len(_exec_commands(entry.value))
+            except ValueError:
+                starts += 1  # refused on its own below
+    kind = service.value("Service", "Type").strip()  # none, or an empty one: the default, simple
+    if starts < 2 or kind == "oneshot":
+        return False
+    where = ", ".join(entry.where for entry in lines if entry.key == "ExecStart")
+    flow.fail("INVALID_COMMAND", f"{service.path}: {starts} ExecStart= commands ({where}) in a Type="
+                                 f"{kind or 'simple (the default)'} service: systemd refuses it (more "
+                                 "than one is only allowed for Type=oneshot), so its timer never ran it; a drop-in "
+                                 "that replaces the command starts with an empty ExecStart=")
+    return True
 
 
 def _environment(flow: FlowRows, service: Unit) -> dict[str, str]:
@@ -893,6 +946,12 @@ def timer_flow(export: Export, found: Catalogue, host: str, timer: Unit) -> Flow
     for problem in timer.problems:
         flow.warn("MALFORMED_LINE", problem)
     service = load_unit(export, found, host, service_name)
+    for path in [*timer.shared, *(service.shared if service is not None else [])]:
+        prefix, _, kind = PurePosixPath(path).parent.name.removesuffix(".d").rpartition(".")
+        flow.warn("SHARED_DROPIN", f"{path}: a drop-in of every {kind}"
+                                   + (f" whose name begins {prefix} (systemd 239 and later read it)" if prefix
+                                      else " (systemd 246 and later read it)")
+                                   + ": applied, as the host's systemd did if it is that recent")
     description = _description(flow, timer)
     if service is None:
         where = f"{host}/" if host else ""
