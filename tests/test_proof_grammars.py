@@ -52,6 +52,7 @@ def test_systemd_reads_the_man_pages_examples() -> None:
     assert fires("*:2/3", "systemd", 3) == ["2026-01-01 00:02:00", "2026-01-01 00:05:00", "2026-01-01 00:08:00"]
     assert fires("quarterly", "systemd", 2) == ["2026-01-01 00:00:00", "2026-04-01 00:00:00"]
     assert fires("weekly Pacific/Auckland", "systemd", 1) == ["2026-01-04 11:00:00"]  # Monday 00:00 NZDT
+    assert fires("*-*-* 04:00:00.000", "systemd", 1) == ["2026-01-01 04:00:00"]  # a fraction of none
     # several OnCalendar= lines: their union, a time both name once
     assert fires('["*-*-* 06:00", "*-*-* 18:00", "*-*-* 06:00:00"]', "systemd", 3) == [
         "2026-01-01 06:00:00", "2026-01-01 18:00:00", "2026-01-02 06:00:00"]

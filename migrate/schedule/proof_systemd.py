@@ -78,6 +78,9 @@ def _weekdays(text: str) -> frozenset[int]:
 
 
 def _number(text: str) -> int:
+    whole, dot, fraction = text.partition(".")
+    if dot and whole.isdigit() and fraction and not fraction.strip("0"):
+        return int(whole)  # `04:00:00.000`: a fraction of none, as systemd-analyze normalizes it
     if not text.isdigit():
         if "." in text:
             raise Unchecked(f"{text!r}: fractions of a second are not a freq's")
