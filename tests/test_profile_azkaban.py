@@ -229,8 +229,14 @@ def test_a_schedule_of_a_flow_the_project_lacks_is_an_invalid_flow_and_other_pro
     assert not any(name.startswith("marketing") for name in found)
 
 
-def test_a_flow_without_a_schedule_is_unscheduled() -> None:
-    assert "no schedule or trigger" in flows(FLOW20)["flow20.placeholder"][0]["unscheduled"]
+def test_a_flow_without_a_schedule_is_unscheduled(tmp_path: Path) -> None:
+    said = flows(FLOW20)["flow20.placeholder"][0]["unscheduled"]
+    assert "no schedule or trigger" in said and "no schedules file" not in said  # flow20.schedules.json was read
+    # A copy of the project with no schedules file beside it: the message says none was read, and
+    # where web-UI schedules are (a misnamed file turned scheduled flows into manual ones unsaid).
+    shutil.copytree(FLOW20, tmp_path / "etl")
+    said = flows(tmp_path / "etl")["etl.placeholder"][0]["unscheduled"]
+    assert "no schedules file was read (etl.schedules.json is not beside the project" in said, said
 
 
 def test_a_trigger_and_a_schedule_for_one_flow_are_refused(tmp_path: Path) -> None:

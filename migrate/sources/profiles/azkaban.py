@@ -454,6 +454,10 @@ def _schedule(flow: FlowRows, graph: Graph, schedules: ProjectSchedules, server_
         project = flow.key.split("/")[0]
         hint = (f"; {schedules.path} schedules flows of projects {schedules.other_projects[:5]} but none of "
                 f"{project!r}: set [source] options project to the project's name in Azkaban")
+    elif schedules.path is None and schedules.looked_for is not None:
+        hint = (f"; no schedules file was read ({schedules.looked_for.name} is not beside the project, and [source] "
+                "options schedules names none): a schedule made in Azkaban's web UI is in its database, not in "
+                "the project, so export the schedules (docs/sources.md, Azkaban schedules) if the flow had one")
     flow.unscheduled(f"an Azkaban flow with no schedule or trigger (run by hand or through the API){hint}")
     return None
 
@@ -499,18 +503,19 @@ def _flow(graph: Graph, project: Project, schedules: ProjectSchedules, server_zo
     return flow
 
 
-def _schedules_path(settings: SourceSettings, option: str) -> Path | None:
+def _schedules_path(settings: SourceSettings, option: str) -> tuple[Path | None, Path]:
     """The schedules file: the option's (relative to the folder holding the project), else
-    `<name>.schedules.json` beside the zip `<name>.zip` or the folder `<name>`, when there is one."""
+    `<name>.schedules.json` beside the zip `<name>.zip` or the folder `<name>`, when there is one;
+    and the file looked for."""
     folder = settings.path.parent
     if option:
         path = Path(option) if Path(option).is_absolute() else folder / option
         if not path.is_file():
             raise SourceError(f"{path}: the schedules file (option schedules) does not exist")
-        return path
+        return path, path
     stem = settings.path.name if settings.path.is_dir() else settings.path.stem
     default = folder / f"{stem}.schedules.json"
-    return default if default.is_file() else None
+    return (default if default.is_file() else None), default
 
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
@@ -524,7 +529,8 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
                 if suffixed(project, ".flow") else "")
         raise SourceError(f"{settings.path}: this does not look like an Azkaban project ({EXPECTED}; found "
                           f"{found}){hint}")
-    schedules = project_schedules(_schedules_path(settings, schedules_option), settings.encoding, project.name)
+    path, looked_for = _schedules_path(settings, schedules_option)
+    schedules = project_schedules(path, settings.encoding, project.name, looked_for)
     ignored = ignored_files(project, version)
     for graph in graphs:
         flow = _flow(graph, project, schedules, server_zone)

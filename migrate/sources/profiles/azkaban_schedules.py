@@ -255,6 +255,7 @@ class ProjectSchedules:
     path: Path | None
     by_flow: dict[str, list[AzkabanSchedule]]
     other_projects: list[str]
+    looked_for: Path | None = None  # with no file: the default one, which is not there
 
     def of(self, flow: str) -> list[AzkabanSchedule]:
         return self.by_flow.get(flow, [])
@@ -266,9 +267,10 @@ class ProjectSchedules:
                 yield from schedules
 
 
-def project_schedules(path: Path | None, encoding: str, project: str) -> ProjectSchedules:
+def project_schedules(path: Path | None, encoding: str, project: str,
+                      looked_for: Path | None = None) -> ProjectSchedules:
     if path is None:
-        return ProjectSchedules(None, {}, [])
+        return ProjectSchedules(None, {}, [], looked_for)
     by_flow: dict[str, list[AzkabanSchedule]] = {}
     others: set[str] = set()
     for schedule in read_schedules(path, encoding):
