@@ -404,6 +404,11 @@ def test_fetch_schedules_gives_periods_in_milliseconds_and_no_zone() -> None:
     assert zoned["legacy.cleanup"][0]["schedule"] == "0 0 3 * * ? *"
     assert "a month measured on one day" in codes(zoned["legacy.sub_end"][0], "__errors__")["UNSUPPORTED_INTERVAL"]
     assert not any(name.startswith("flow20") for name in zoned)  # another project's schedule
+    assert "PERIOD_AMBIGUOUS" not in codes(zoned["legacy.cleanup"][0])  # Shanghai keeps one offset: the same
+    # In a zone with daylight saving, 86400000 ms is 1d (the wall clock's day) or 24h (an hour off from a change)
+    american = flows(LEGACY, schedules="legacy.fetch-schedules.json", server_timezone="America/Los_Angeles")
+    said = codes(american["legacy.cleanup"][0])["PERIOD_AMBIGUOUS"]
+    assert "86400000 ms (24 hours)" in said and "1d, a day on the wall clock of America/Los_Angeles" in said, said
 
 
 # -- bad input ------------------------------------------------------------------------------------------

@@ -335,6 +335,13 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
                                             f"before, so {_why_moved(ahead)} will move it for good (by "
                                             f"{ahead.at:%Y-%m-%d} it fires at {ahead.at:%H:%M}), where "
                                             f"{converted.freq} keeps its time")
+    if zone and schedule.period.strip().isdigit() and int(schedule.period) % DAY_MS == 0 and _daylight_saving(zone):
+        days = int(schedule.period) // DAY_MS
+        flow.warn("PERIOD_AMBIGUOUS", f"{schedule.where} repeats every {schedule.period} ms ({days * 24} hours), as "
+                                      f"fetchSchedules gives periods: Azkaban's {days}d, a day on the wall clock of "
+                                      f"{zone}, as the flow fires ({converted.freq}), or its {days * 24}h, a fixed "
+                                      "duration an hour off that time from each daylight-saving change on; "
+                                      "fetchSchedule and the triggers table name the period")
     flow.schedule = converted.freq
     flow.cells["start_date"] = anchor.date().isoformat()
     flow.cells["source_start"] = anchor.isoformat()  # the time it begins on that day (the proof's FIRST_DAY)
@@ -348,6 +355,7 @@ def _period_schedule(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> No
                                             f"Azkaban's fire times move by an hour, {converted.freq} keeps its hours")
 
 
+DAY_MS = 86_400_000  # a day of fetchSchedules's milliseconds
 AHEAD = timedelta(days=2 * 366)  # as far as the proof compares (schedule/proof.py)
 
 
