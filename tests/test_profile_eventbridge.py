@@ -447,6 +447,16 @@ def test_a_file_that_is_not_an_eventbridge_export(tmp_path: Path, capsys: pytest
         list(registry()["eventbridge"].read(SourceSettings(path=other, profile="eventbridge")))
 
 
+def test_pages_appended_into_one_file_are_named_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aws events list-rules … >> rules.json` twice: two documents in one file. Refused, saying so
+    (it said only 'Extra data')."""
+    page = {"Rules": [{"Name": "nightly", "ScheduleExpression": "cron(0 2 * * ? *)", "State": "ENABLED"}]}
+    joined = tmp_path / "rules.json"
+    joined.write_text(json.dumps(page, indent=2) + "\n" + json.dumps(page, indent=2) + "\n", encoding="utf-8")
+    code, _, err = plan_profile(tmp_path, capsys, "eventbridge", joined)
+    assert code == 1 and "a second JSON document begins there (two exports or pages joined" in err, err
+
+
 def test_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = plan_profile(tmp_path, capsys, "eventbridge", FIXTURES / "rules",
                                 source_lines='options = { rate_anchor = "yesterday" }')

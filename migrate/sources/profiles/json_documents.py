@@ -31,7 +31,11 @@ def read_json_file(path: Path, encoding: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         hint = ("; its bytes look like UTF-16 without a byte-order mark: set [source] encoding = \"utf-16-le\" (or "
-                "\"utf-16-be\")" if "\x00" in text[:64] else "")
+                "\"utf-16-be\")" if "\x00" in text[:64] else
+                "; a second JSON document begins there (two exports or pages joined into one file, as `>>` appends "
+                "them): a file holds one; docs/sources.md says how each profile takes several (a folder of files, "
+                "or one list of them)"
+                if error.msg == "Extra data" else "")
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg}){hint}") \
             from None
     except RecursionError:
