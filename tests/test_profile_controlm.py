@@ -633,6 +633,63 @@ def test_a_jobs_own_days_are_within_its_smart_folders(tmp_path: Path) -> None:
     assert rows[0]["schedule"] == "0 0 6 ? * 2#1 *"  # the folder's Mondays AND the job's days 1-7
 
 
+def weekday_folder(relationship: str) -> str:
+    """A SMART folder ordered Monday to Friday (its rule WKDAYS) and its one job ordered on day 1
+    and (`A`) or (`O`) the folder's rules, as the reviewer's export wrote it."""
+    return smart("S-RBC-OR", job("S-JOB", uses("*"), noise=False, TIMEFROM="0900", DAYS="1", DAYS_AND_OR="O",
+                                 RULE_BASED_CALENDAR_RELATIONSHIP=relationship),
+                 rule("WKDAYS", WEEKDAYS="1,2,3,4,5"), DAYS_AND_OR="O")
+
+
+@pytest.mark.parametrize("split_or", ["false", "true"])
+def test_a_jobs_days_or_its_calendars_are_taken_within_its_smart_folders(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], split_or: str) -> None:
+    """Day 1 OR the calendar's Monday to Friday, within the folder's Monday to Friday, is Monday to
+    Friday: one Quartz expression, proved. Each part was put within the folder's days on its own,
+    and day 1 within Monday to Friday, no one expression, was refused (DOM_AND_DOW) before the parts
+    were joined again; without split_or, day 1 OR Monday to Friday was refused before that."""
+    path = write(tmp_path, weekday_folder("O"))
+    code, plan, _ = plan_profile(tmp_path, capsys, "controlm", path,
+                                 source_lines=f'options = {{ new_day = "0700", split_or = {split_or} }}')
+    assert code == 3 and plan["invalid"] == 0, plan
+    [action] = plan["actions"]
+    assert action["freq"] == "0 0 9 ? * 2-6 *"
+    assert action["proof"]["verdict"] == "equivalent", action["proof"]
+
+
+def test_a_jobs_days_and_its_calendars_that_quartz_cannot_say_are_refused_as_asked(tmp_path: Path) -> None:
+    """With RULE_BASED_CALENDAR_RELATIONSHIP A it is day 1 when that is Monday to Friday: no one Quartz
+    expression. The refusal says the days asked for, the folder's too."""
+    rows = one(tmp_path, weekday_folder("A"), new_day="0700")
+    message = notes(rows[0], "__errors__")["DOM_AND_DOW"]
+    assert ("job S-JOB is ordered on 1 * ? AND ? * 2-6 (day-of-month month day-of-week), within its SMART folder "
+            "S-RBC-OR's ? * 2-6: ") in message, message
+
+
+def test_a_jobs_days_or_its_calendars_that_quartz_cannot_say_are_refused_or_split(tmp_path: Path) -> None:
+    """Day 1 OR the calendar's Mondays in a folder ordered every day: no one expression. Refused,
+    saying so, or two flows with split_or."""
+    export = smart("S", job("A", uses("MONDAYS"), TIMEFROM="0600", DAYS="1"),
+                   rule("MONDAYS", WEEKDAYS="1"), rule("EVERY_DAY", DAYS="ALL"))
+    refused = notes(one(tmp_path, export, new_day="0000")[0], "__errors__")
+    assert list(refused) == ["DOM_OR_DOW"] and refused["DOM_OR_DOW"].startswith(
+        "folder S: job A is ordered on 1 * ? OR ? * 2 (day-of-month month day-of-week): "), refused
+    flows = flows_of(write(tmp_path, export), split_or=True, new_day="0000")
+    assert {name: rows[0]["schedule"] for name, rows in flows.items()} == {
+        "S": "0 0 6 1 * ? *", "S (weekdays)": "0 0 6 ? * 2 *"}
+
+
+def test_a_jobs_days_that_join_are_joined_before_the_folders_are_applied(tmp_path: Path) -> None:
+    """Saturday and Sunday OR the calendar's Monday to Friday is every day: within a folder of days
+    8-14 OR Monday to Friday, the folder's days (two flows with split_or), not weekend days 8-14, which
+    no one expression says."""
+    export = smart("S", job("A", uses("*"), TIMEFROM="0600", WEEKDAYS="0,6"), rule("WEEK", WEEKDAYS="1-5"),
+                   DAYS="8-14")
+    flows = flows_of(write(tmp_path, export), split_or=True, new_day="0000")
+    assert {name: (rows[0]["schedule"], rows[0]["__errors__"]) for name, rows in flows.items()} == {
+        "S": ("0 0 6 8-14 * ? *", ""), "S (weekdays)": ("0 0 6 ? * 2-6 *", "")}
+
+
 def test_a_rule_the_folder_does_not_define_is_a_calendar_of_the_server(tmp_path: Path) -> None:
     rows = one(tmp_path, folder("F", job("A", uses("GLOBAL_MONTH_END"), TIMEFROM="0100")))
     assert "GLOBAL_MONTH_END" in notes(rows[0], "__errors__")["CALENDAR"]
