@@ -317,10 +317,13 @@ def test_a_global_parameter_named_as_a_secret_is_named(tmp_path: Path) -> None:
     assert codes(sales)["SECRET_PARAMETER"].startswith("db_passwd look like secrets")
 
 
-def test_task_local_parameters_are_listed_in_the_command_and_reported(tmp_path: Path) -> None:
+def test_a_task_local_parameter_is_put_in_its_shell_script_as_dolphinscheduler_put_it(tmp_path: Path) -> None:
+    """${batch} was saved as is, 500 only in a comment: empty when the flow ran. (More in
+    test_profile_dolphinscheduler_parameters.py.)"""
     sales = by_flow(flows_of("dolphinscheduler", facts_ending(tmp_path, "2124-06-01 00:00:00")))["daily_sales"]
-    assert sales["command"] == "sh /opt/load.sh ${dt} ${batch}\n# DolphinScheduler local parameters: batch=500"
-    assert "load: batch=500" in codes(sales)["LOCAL_PARAMS"]
+    # ${dt}, a global parameter, is the flow's parameter's to give
+    assert sales["command"] == "sh /opt/load.sh ${dt} 500"
+    assert "LOCAL_PARAMS" not in codes(sales) and "RUNTIME_PARAMETER" not in codes(sales)
     assert "batch" not in sales["params"]
 
 
@@ -407,7 +410,7 @@ def test_a_sub_workflow_in_the_export_is_laid_out_in_the_flow_that_runs_it() -> 
         "publish": {"run_marts.build_c", "run_marts.refresh.flush"}, "check": {"extract"}}
     # a task switched off inside the sub-workflow keeps its place doing nothing, as at the top
     assert tasks["run_marts.build_c"][1].startswith(SWITCHED_OFF_PREFIX)
-    # the parameters set on the task that ran it are listed in each of its tasks' commands
+    # the parameters set on the task that ran it are its tasks' own: listed where no shell script uses them
     assert tasks["run_marts.refresh.flush"][1] == "sh flush.sh\n# DolphinScheduler local parameters: dt=$[yyyyMMdd-1]"
     assert tasks["publish"][1] == "sh publish.sh"
     nightly = by_flow(rows)["nightly"]

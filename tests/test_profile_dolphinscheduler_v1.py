@@ -117,7 +117,8 @@ def test_a_dependent_item_naming_a_task_waits_on_the_whole_flow_and_says_so(tmp_
 
 def test_task_bodies_parameters_and_settings_are_carried_or_named() -> None:
     daily = {row["task_name"]: row for row in flows()["workflow warehouse/daily_sales"]}
-    assert daily["extract"]["command"].startswith("#!/bin/bash\nset -e\nsh /opt/etl/extract.sh ${dt} ${batch}")
+    # its local parameter batch=500 in its place, as DolphinScheduler put it; dt is the flow's parameter
+    assert daily["extract"]["command"].startswith("#!/bin/bash\nset -e\nsh /opt/etl/extract.sh ${dt} 500\n")
     assert daily["load_hive"]["command"].startswith("SQL on datasource 3 (HIVE):\nINSERT OVERWRITE TABLE dw.sales")
     assert "main class: com.example.Aggregate" in daily["spark_agg"]["command"]
     assert json.loads(daily["extract"]["params"]) == [{"key": "dt", "value": "$[yyyyMMdd-1]"},
@@ -129,7 +130,7 @@ def test_task_bodies_parameters_and_settings_are_carried_or_named() -> None:
     assert "extract: taskPriority HIGH" in warnings["PRIORITY"] and "extract: workerGroup etl" in warnings[
         "WORKER_GROUP"]
     assert "['spark_agg']" in warnings["TASK_DISABLED"]  # runFlag FORBIDDEN
-    assert "scripts/extract.sh" in warnings["TASK_RESOURCES"] and "batch=500" in warnings["LOCAL_PARAMS"]
+    assert "scripts/extract.sh" in warnings["TASK_RESOURCES"] and "LOCAL_PARAMS" not in warnings
     assert "tenant id 2" in warnings["RUN_AS"] and "rows_out" in warnings["PARAM_NOT_CARRIED"]
     assert "scheduleFailureStrategy END" in warnings["FAILURE_STRATEGY"]
     assert "alert group 2" in warnings["ALERT_GROUP"] and daily["extract"]["alert"] == "1"

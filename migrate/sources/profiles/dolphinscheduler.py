@@ -18,8 +18,12 @@ Every fact of a workflow is carried or named by a code:
   timeoutNotifyStrategy), `DELAY` (delayTime), `PRIORITY` (taskPriority), `WORKER_GROUP`,
   `ENVIRONMENT` (environmentCode), `RESOURCE_LIMIT` (cpuQuota, memoryMax);
 - `globalParams` become the flow's parameters (`PARAM_EXPRESSION` when a value is a
-  DolphinScheduler time expression, `PARAM_NOT_CARRIED` for OUT parameters); a task's
-  `localParams` are listed in its command (`LOCAL_PARAMS`);
+  DolphinScheduler time expression, `PARAM_NOT_CARRIED` for OUT parameters); in a shell task's
+  script, a `${name}` of the task's own IN parameter (`localParams`) whose value is known before
+  the run is replaced with it, as DolphinScheduler replaced it; a value known only at run time (a
+  time expression, a built-in, another task's OUT parameter) stays as written (`RUNTIME_PARAMETER`),
+  as does a name no parameter has (`UNDEFINED_PARAMETER`); the local parameters not so put in are
+  listed in the command (`LOCAL_PARAMS`);
 - the schedule's `warningType` turns on e-mail alerts (`ALERT_APPROXIMATE` when DolphinScheduler
   alerted on success too, or only then; `ALERT_GROUP` names the alert group whose recipients stay behind);
 - each task's body (SQL, Spark, Flink, MapReduce, Python, HTTP, stored procedure, DataX, Sqoop …)
@@ -335,7 +339,16 @@ def _apply_alerts(flow: FlowRows, schedule: dict[str, Any]) -> None:
                                  "set who receives the flow's e-mail alerts in EnOS")
 
 
-def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], tuple[str, ...]]]) -> str:
+@dataclass
+class Globals:
+    """The flow's parameters (the workflow's global IN parameters, its sub-workflows' joined under
+    them) and the names of the global OUT parameters, which tasks set as they ran."""
+
+    carried: list[dict[str, str]]
+    outputs: set[str]
+
+
+def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], tuple[str, ...]]]) -> Globals:
     """The workflow's global parameters, then those of the sub-workflows laid out in it that it
     does not set itself: DolphinScheduler gave a sub-workflow's run the parent's parameters over
     its own (ProcessService.joinGlobalParams), level by level. Two sub-workflows side by side (neither
@@ -343,6 +356,7 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
     `definitions`: (whose, definition, chain of workflow codes), the workflow first."""
     carried: list[dict[str, str]] = []
     outputs, expressions = [], []
+    output_names: set[str] = set()
     set_by: dict[str, tuple[str, tuple[str, ...]]] = {}  # a sub-workflow's parameter -> whose, and its chain
     clashes: list[str] = []
     own_values: dict[tuple[str, str], str] = {}  # (whose, name) -> the first value its own list gives
@@ -359,6 +373,7 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
                 continue
             if value_text(item.get("direct") or "IN").upper() == "OUT":
                 outputs.append(f"{owned}{key}")
+                output_names.add(key)
                 continue
             value = value_text(item.get("value"))
             own = own_values.setdefault((whose, key), value)
@@ -395,7 +410,7 @@ def _global_params(flow: FlowRows, definitions: list[tuple[str, dict[str, Any], 
         flow.warn("PARAM_EXPRESSION", f"parameters {expressions} are DolphinScheduler expressions, carried as "
                                       "written: check that EnOS gives them the same value")
     warn_secret_parameters(flow, carried)
-    return parameters_text(carried)
+    return Globals(carried, output_names)
 
 
 # -- task bodies -------------------------------------------------------------------------------
@@ -489,8 +504,173 @@ def _body(task: Task) -> tuple[str, bool]:
     return _other_body(task), False
 
 
-def _local_params(task: Task) -> str:
-    return _params_text(_local_param_items(task.params, task.name))
+# -- parameters in shell scripts, replaced as DolphinScheduler replaced them ---------------------
+#
+# Before a shell task ran, DolphinScheduler replaced each `${name}` in its script with the value of
+# that parameter (ParameterUtils.convertParameterPlaceholders): the task's own IN parameters over the
+# OUT parameters of the tasks before it (varPool) over the workflow's global ones over its built-in
+# values (`system.biz.date` …), a value's own `${name}` resolved the same way; a name it did not know
+# stayed as written; then each `$[yyyyMMdd-1]` became the run's date. Startup and project-level
+# parameters, above and below all of these, are not in an export.
+
+# A placeholder as its PropertyPlaceholderHelper reads one (`${` to `}`), and a time expression as
+# its dateTemplateParse does (`$[…]`, but for a lone digit, `$[1]`, which it leaves alone).
+PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
+TIME_TEMPLATE = re.compile(r"\$\[(?![0-9]\])[^$\]]+\]")
+# A name a placeholder may give that a shell could also read as a variable of its own.
+PARAMETER_NAME = re.compile(r"[A-Za-z_][\w.]*")
+# `${setValue(name=value)}` printed by a shell task: how it set its OUT parameter for the tasks after it.
+SET_VALUE = re.compile(r"setValue\(.*=")
+# Variables a script sets itself (NAME=…, export NAME=…, for NAME in, read NAME): its own `${NAME}`.
+SHELL_ASSIGNED = re.compile(r"(?:^|[\s;&|(`])(?:(?:export|local|readonly|declare|typeset)(?:\s+-\w+)*\s+)?"
+                            r"([A-Za-z_]\w*)(?:\[[^\]]*\])?\+?=")
+SHELL_LOOP_OR_READ = re.compile(r"\bfor\s+([A-Za-z_]\w*)\s+in\b|\bread(?:\s+-\w+)*((?:\s+[A-Za-z_]\w*)+)")
+
+
+@dataclass
+class Scope:
+    """What a `${name}` in one task's script named: its own IN parameters, the OUT parameters that
+    other tasks set as they ran (name -> who set it), the flow's global IN parameters."""
+
+    local: dict[str, str]
+    outputs: dict[str, list[str]]
+    globals: dict[str, str]
+
+
+@dataclass
+class Placeholders:
+    """What the flow's shell scripts name and could not be given its value, by task: `task: ${name} …`."""
+
+    run_time: list[str] = field(default_factory=list)
+    undefined: list[str] = field(default_factory=list)
+
+
+def _is_in(item: dict[str, Any]) -> bool:
+    return value_text(item.get("direct") or "IN").strip().upper() != "OUT"
+
+
+def _setters(tasks: list[Task], parameters: Globals) -> dict[str, list[str]]:
+    """OUT parameter -> who set it as it ran: the tasks that declare it, or the workflow (a global OUT one)."""
+    found: dict[str, list[str]] = {name: ["a task of the workflow (a global OUT parameter)"]
+                                   for name in sorted(parameters.outputs)}
+    for task in tasks:
+        for item in _local_param_items(task.params, task.name):
+            if not _is_in(item):
+                found.setdefault(value_text(item.get("prop")), []).append(f"task {task.name}")
+    return found
+
+
+def _scope(task: Task, setters: dict[str, list[str]], parameters: Globals) -> Scope:
+    items = _local_param_items(task.params, task.name)
+    local = {value_text(p.get("prop")): value_text(p.get("value")) for p in items if _is_in(p)}  # the last wins
+    own = f"task {task.name}"  # its own OUT parameters were not given to it: the tasks before it set theirs
+    outputs = {name: [who for who in setters[name] if who != own] for name in setters}
+    return Scope(local, {name: who for name, who in outputs.items() if who},
+                 {pair["key"]: pair["value"] for pair in parameters.carried})
+
+
+@dataclass
+class Lookup:
+    """What resolving one placeholder met: the local parameters whose values it took, the names it
+    did not know (kept as written, as DolphinScheduler kept them)."""
+
+    used: set[str] = field(default_factory=set)
+    missing: list[str] = field(default_factory=list)
+
+
+def _value_of(name: str, scope: Scope, visiting: tuple[str, ...], lookup: Lookup) -> tuple[str | None, str]:
+    """The value DolphinScheduler gave `${name}` when it is known before the run, else None and why not.
+    `visiting`: the parameters whose values lead here; a local parameter's `${its own name}` is the
+    global one ("local parameter refers to global parameter with the same name")."""
+    if name in scope.local and f"local parameter {name}" not in visiting:
+        raw, whose = scope.local[name], f"local parameter {name}"
+    elif name in scope.outputs:
+        return None, (f"{name} is the OUT parameter that {' and '.join(scope.outputs[name])} set as it ran, "
+                      "which DolphinScheduler passed on at run time")
+    elif name in scope.globals and f"global parameter {name}" not in visiting:
+        raw, whose = scope.globals[name], f"global parameter {name}"
+    elif name in scope.local or name in scope.globals:
+        chain = " -> ".join([*(v.rsplit(" ", 1)[-1] for v in visiting), name])
+        return None, f"it refers to itself ({chain}), which DolphinScheduler refused"
+    elif name.startswith("system."):
+        return None, f"${{{name}}} is a built-in value DolphinScheduler gave each run"
+    else:
+        lookup.missing.append(f"${{{name}}}")
+        return f"${{{name}}}", ""
+    if TIME_TEMPLATE.search(raw):
+        return None, f"{whose} is {raw}, a time expression DolphinScheduler evaluated for each run"
+    why_not: list[str] = []
+
+    def inner(match: re.Match[str]) -> str:
+        value, why = _value_of(match[1], scope, (*visiting, whose), lookup)
+        if value is None:
+            why_not.append(f"{whose} is {raw}: {why}")
+            return match[0]
+        return value
+
+    resolved = PLACEHOLDER.sub(inner, raw)
+    if why_not:
+        return None, why_not[0]
+    if whose.startswith("local"):
+        lookup.used.add(name)
+    return resolved, ""
+
+
+def _shell_variables(script: str) -> set[str]:
+    found = set(SHELL_ASSIGNED.findall(script))
+    for loop, read in SHELL_LOOP_OR_READ.findall(script):
+        found |= {loop} if loop else set(read.split())
+    return found
+
+
+def _put_parameters(task: Task, script: str, scope: Scope, placeholders: Placeholders) -> tuple[str, set[str]]:
+    """The script with each `${name}` whose value was known before the run replaced by it, as
+    DolphinScheduler replaced it, and the local parameters so put in; what stays is named."""
+    put: set[str] = set()
+    shell_own = _shell_variables(script)
+
+    def replace(match: re.Match[str]) -> str:
+        name, written = match[1], match[0]
+        if name in scope.local:
+            lookup = Lookup()
+            value, why = _value_of(name, scope, (), lookup)
+            if value is None:
+                placeholders.run_time.append(f"{task.name}: {written} ({why})")
+                return written
+            placeholders.undefined += [f"{task.name}: {m} (in local parameter {name})" for m in lookup.missing]
+            put.update(lookup.used)
+            return value
+        if name in scope.outputs:
+            placeholders.run_time.append(f"{task.name}: {written} (the OUT parameter {name} that "
+                                         f"{' and '.join(scope.outputs[name])} set as it ran, which DolphinScheduler "
+                                         "passed to the tasks after it)")
+        elif name in scope.globals:
+            pass  # the flow's parameter of that name carries it
+        elif name.startswith("system."):
+            placeholders.run_time.append(f"{task.name}: {written} (a built-in value DolphinScheduler gave each run)")
+        elif not SET_VALUE.match(name) and PARAMETER_NAME.fullmatch(name) and name not in shell_own:
+            placeholders.undefined.append(f"{task.name}: {written}")
+        return written
+
+    replaced = PLACEHOLDER.sub(replace, script)
+    placeholders.run_time += [f"{task.name}: {expression} (a time expression DolphinScheduler replaced with the "
+                              "run's date; a shell reads $[…] as arithmetic)" for expression in
+                              dict.fromkeys(m[0] for m in TIME_TEMPLATE.finditer(script))]
+    return replaced, put
+
+
+def _warn_placeholders(flow: FlowRows, placeholders: Placeholders) -> None:
+    if placeholders.run_time:
+        flow.warn("RUNTIME_PARAMETER", f"shell scripts name values DolphinScheduler knew only when the task ran: "
+                                       f"{'; '.join(dict.fromkeys(placeholders.run_time))}: kept as written, and "
+                                       "nothing gives them that value here; rewrite them (with a flow parameter, "
+                                       "or the value itself)")
+    if placeholders.undefined:
+        flow.warn("UNDEFINED_PARAMETER", f"shell scripts name parameters that neither the task nor its workflow "
+                                         f"sets: {'; '.join(dict.fromkeys(placeholders.undefined))}: kept as "
+                                         "written, as DolphinScheduler kept them (its startup and project-level "
+                                         "parameters are not in the export); the task's shell reads them from its "
+                                         "environment")
 
 
 # What a task switched off (flag NO) runs: DolphinScheduler skipped it and ran the tasks after it, so
@@ -499,16 +679,21 @@ SWITCHED_OFF = ("# switched off in DolphinScheduler (flag NO; 1.x: runFlag FORBI
                 "after it still ran\nexit 0\n")
 
 
-def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[str, str]:
+def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameters: Globals) -> dict[str, str]:
     """Commands by task code, with one warning per kind of thing not carried as it was."""
     commands: dict[str, str] = {}
     as_text, local, resources, disabled = [], [], [], []
+    setters, placeholders = _setters(tasks, parameters), Placeholders()
     for task in tasks:
         command, runnable = _body(task)
-        parameters = _local_params(task)
-        if parameters:
-            command += f"\n# DolphinScheduler local parameters: {parameters}"  # a comment, in a shell script too
-            local.append(f"{task.name}: {parameters}")
+        put: set[str] = set()
+        if runnable:
+            command, put = _put_parameters(task, command, _scope(task, setters, parameters), placeholders)
+        listed = _params_text([p for p in _local_param_items(task.params, task.name)
+                               if value_text(p.get("prop")) not in put])
+        if listed:
+            command += f"\n# DolphinScheduler local parameters: {listed}"  # a comment, in a shell script too
+            local.append(f"{task.name}: {listed}")
         switched_off = _switched_off(task)
         if switched_off:
             disabled.append(task.name)
@@ -527,7 +712,11 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export) -> dict[s
         flow.warn("TASK_BODY_AS_TEXT", f"tasks {as_text} are not shell commands: their bodies are kept as text in "
                                        "the command, rework them before they run as COMMAND tasks")
     if local:
-        flow.warn("LOCAL_PARAMS", f"task parameters {local} are not flow parameters: listed in each command")
+        flow.warn("LOCAL_PARAMS", f"task parameters {local} are not flow parameters, and were not put in the "
+                                  "commands (a shell script that names an IN parameter whose value is known before "
+                                  "the run has that value in its place, as DolphinScheduler put it; an OUT one was "
+                                  "set by the task as it ran, for the tasks after it): listed in each command")
+    _warn_placeholders(flow, placeholders)
     if resources:
         flow.warn("TASK_RESOURCES", f"tasks use DolphinScheduler resource files {resources}: copy them over")
     if disabled:
@@ -932,7 +1121,8 @@ def _inline_sub_workflows(flow: FlowRows, tasks: dict[str, Task], export: Export
         flow.warnings.insert(said, {"code": "SUB_WORKFLOW", "message": (
             f"task {name} ran {_workflow(child_code, export, {})} inside this one: its {len(child)} task(s) are "
             f"tasks of this flow named {name}.<task>, between the tasks before and after {name}"
-            + (f"; the parameters set on {name} ({listed}) are listed in each of their commands" if listed else ""))})
+            + (f"; the parameters set on {name} ({listed}) are each of those tasks' own, as DolphinScheduler passed "
+               "them on (put in the shell scripts that use them, else listed in the command)" if listed else ""))})
     return laid_out
 
 
@@ -982,7 +1172,8 @@ def _with_passed_params(params: dict[str, Any], passed: list[dict[str, Any]]) ->
 
 
 def _params_text(items: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{value_text(p.get('prop'))}={value_text(p.get('value'))}" for p in items)
+    return ", ".join(f"{value_text(p.get('prop'))}={value_text(p.get('value'))}" if _is_in(p)
+                     else f"{value_text(p.get('prop'))} (OUT)" for p in items)
 
 
 # -- the flow ----------------------------------------------------------------------------------
@@ -1036,7 +1227,9 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
     inlined = Inlined()
     tasks = _inline_sub_workflows(flow, tasks, export, (code,), inlined)
     kept = _resolve_dependents(flow, tasks, export, code)
-    commands = _describe_tasks(flow, list(kept.values()), export)
+    # Before the commands: a task's `${name}` of a global parameter is left to the flow's parameter.
+    parameters = _global_params(flow, [("", definition, (code,)), *inlined.definitions])
+    commands = _describe_tasks(flow, list(kept.values()), export, parameters)
     _task_settings(flow, [*kept.values(), *inlined.runners])
     # Laid out anew when a sub-workflow's tasks came in: the canvas had one box where they now are.
     positions = {} if inlined.runners else _positions(definition.get("locations"))
@@ -1049,9 +1242,8 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
                                       "laid out anew")
         for row in flow.tasks:
             row["x"] = row["y"] = ""
-    params = _global_params(flow, [("", definition, (code,)), *inlined.definitions])
     flow.cells.update(desc=value_text(definition.get("description")), active="0" if off else "1",
-                      owners=value_text(definition.get("userName")), params=params)
+                      owners=value_text(definition.get("userName")), params=parameters_text(parameters.carried))
 
 
 def workflow_names(records: list[Any]) -> dict[str, str]:
