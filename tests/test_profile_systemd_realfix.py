@@ -119,6 +119,7 @@ def test_the_shell_gets_the_arguments_systemd_passed(tmp_path: Path) -> None:
         "check.timer": "[Timer]\nOnCalendar=daily UTC\n",
         "check.service": """
             [Service]
+            Type=oneshot
             Environment="DURATION=6 hours" 'FLAGS=-v  -q' PRICE=5
             ExecStart=/usr/bin/check --duration ${DURATION} --for=${DURATION}h "all ${DURATION}" $FLAGS $$PRICE "a\\.b\\tc"
             ExecStart=:/usr/bin/check ${DURATION} ; @/usr/bin/sleep sleeper 5 \\; 'it''s'
