@@ -548,3 +548,41 @@ def test_a_scope_changed_after_a_migration_is_named_in_the_refusal(tmp_path: Pat
     message = refused["errors"][0]["message"]
     assert code == 5 and refused["errors"][0]["code"] == "NAME_TAKEN", refused
     assert "marked with scope crontab, not this source's (host-a)" in message and "put it back" in message, message
+
+
+# -- an earlier run's flow, out of the caller's sight (reconcile/live.py made_again) -------------------
+
+def _made_again(key: str, name: str, live: dict[str, Any] | int, digest: str | None = "0123456789abcdef") -> str:
+    """What LiveFlows makes of `key` when earlier runs' logs name flow 7 for it (for two keys),
+    read as `live` (a code: Get's refusal); the code of its Refusal, or "create"."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from migrate.reconcile.live import LiveFlows, ReadFailed
+
+    async def read(flow_id: str) -> dict[str, Any]:
+        if isinstance(live, int):
+            raise ReadFailed(SimpleNamespace(answer=SimpleNamespace(code=live)))
+        return live
+
+    earlier = {"alice:/bin/backup": ("7", "run r1"), "row 5": ("7", "run r1")}  # what the logs say
+    flows = LiveFlows([], frozenset({"crontab"}), read, made_before=earlier.get)
+    refusal = asyncio.run(flows.find(name, digest, key))
+    return "create" if refusal is None else refusal.code  # type: ignore[union-attr]
+
+
+def test_an_earlier_runs_flow_is_this_jobs_by_its_marker_or_name() -> None:
+    ours = {"flowName": "backup", "owner": ";bob;", "desc": "nightly [migrate:crontab/0123456789abcdef]"}
+    assert _made_again("alice:/bin/backup", "backup", ours) == "MADE_BEFORE"
+    assert _made_again("alice:/bin/backup", "renamed", ours) == "MADE_BEFORE"  # its marker: this job's
+    theirs = {**ours, "desc": "[migrate:other/0123456789abcdef]"}  # another scope's: its id given again
+    assert _made_again("alice:/bin/backup", "backup", theirs) == "create"
+    unmarked = {"flowName": "backup", "owner": ";bob;", "desc": ""}
+    assert _made_again("alice:/bin/backup", "backup", unmarked) == "MADE_BEFORE"
+    assert _made_again("alice:/bin/backup", "other", unmarked) == "create"
+    # a row number names no job for good: the name alone says whether it is this job's flow
+    assert _made_again("row 5", "backup", ours) == "MADE_BEFORE"
+    assert _made_again("row 5", "report", ours) == "create"
+    assert _made_again("alice:/bin/backup", "backup", 62102) == "create"  # deleted since
+    assert _made_again("alice:/bin/backup", "backup", 62103) == "MADE_BEFORE"  # there, not to be read
+    assert _made_again("alice:/bin/other", "backup", ours) == "create"  # no earlier run of that key

@@ -254,8 +254,9 @@ def test_without_create_missing_an_unknown_name_fails(tmp_path: Path, capsys: py
     assert "save" not in report["emulator"]["requests_by_action"]
 
 
-def _hand_over(state: Path, flow_id: str, owners: list[str] | None) -> None:
-    """Someone in the service gives the flow to other owners (None: deletes it), behind migrate's back."""
+def _hand_over(state: Path, flow_id: str, owners: list[str] | None, **graph: str) -> None:
+    """Someone in the service gives the flow to other owners (None: deletes it), behind migrate's
+    back; `graph`: other fields changed too (its name, its desc)."""
     with sqlite3.connect(state) as db:
         if owners is None:
             db.execute("DELETE FROM state WHERE key = ?", (f"flow:{flow_id}",))
@@ -263,7 +264,8 @@ def _hand_over(state: Path, flow_id: str, owners: list[str] | None) -> None:
         [(value,)] = db.execute("SELECT value FROM state WHERE key = ?", (f"flow:{flow_id}",)).fetchall()
         flow = json.loads(value)
         flow["owners"], flow["visitors"] = owners, []
-        flow["graph"]["owners"], flow["graph"]["visitors"] = ";".join(owners), ""
+        flow["graph"].update(owners=";".join(owners), visitors="", **graph)
+        flow["name"] = graph.get("name", flow["name"])
         db.execute("UPDATE state SET value = ? WHERE key = ?", (json.dumps(flow), f"flow:{flow_id}"))
 
 
@@ -288,6 +290,18 @@ def test_a_flow_handed_over_to_others_is_not_made_again(tmp_path: Path, capsys: 
     [line] = list(read_log(Path(second["result_log"])))
     assert code == 2 and line["status"] == "failed" and line["msg"].startswith("MADE_BEFORE"), line
     assert "import" not in second["emulator"]["requests_by_action"]
+
+    # The same config under another name (a copy beside it) knows the flow too: by its marker
+    renamed = config.with_name("nightly.toml")
+    renamed.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(renamed), "--json")
+    assert code == 5 and json.loads(out)["actions"][0]["errors"][0]["code"] == "MADE_BEFORE", out
+
+    # Another flow holds that id now (another source's marker and name): not this job's, which is made
+    _hand_over(tmp_path / "emulator.sqlite", made["flow_id"], ["bob"], name="other_job",
+               desc="[migrate:other/0123456789abcdef]")
+    code, out, err = run_cli(capsys, "plan", str(config), "--json")
+    assert code == 3 and json.loads(out)["actions"][0]["action"] == "create", out
 
     _hand_over(tmp_path / "emulator.sqlite", made["flow_id"], None)  # deleted: the job is made anew
     code, third = run_json(capsys, config)

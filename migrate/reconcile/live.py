@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from migrate.mapping.identity import marker_of, name_key
+from migrate.mapping.identity import ROW_KEY, marker_of, name_key
 from migrate.reconcile.compare import remote_graph
 from migrate.service.answers import INVALID_PARAMETER, NO_PRIVILEGE
 
@@ -197,13 +197,16 @@ class LiveFlows:
                                          f"of another source key: it is not this flow's, and is left alone{hint}")
         if candidates:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
-        return await self.made_again(key) if key is not None else None
+        return await self.made_again(key, name, digest) if key is not None else None
 
-    async def made_again(self, key: str) -> Refusal | None:
+    async def made_again(self, key: str, name: str, digest: str | None) -> Refusal | None:
         """MADE_BEFORE when an earlier run saved this key's job into a flow the service still has,
-        though neither its name nor its marker finds it among the caller's flows: handed over to
-        other owners (the caller neither owner nor visitor), or renamed with its marker taken out.
-        Made again, the job would run twice. A flow deleted since is made anew (None)."""
+        which neither its name nor its marker finds among the caller's flows: handed over to other
+        owners (the caller neither owner nor visitor). Made again, the job would run twice. The
+        flow read must still be this job's: its marker (none: its name; a row-number key, which
+        names no job for good: its name alone); a flow of another marker or name holds that id now
+        (the first deleted since, its id given again), and one not there at all was deleted: the
+        job is made anew (None)."""
         earlier = self.made_before(key) if self.made_before is not None else None
         if earlier is None:
             return None
@@ -217,19 +220,26 @@ class LiveFlows:
                 return None  # not there: deleted since
             if code != NO_PRIVILEGE:
                 raise
-            live = None
+            live = None  # there, and not to be read: taken as this job's (the safer reading)
         named = ""
         if live is not None:
+            live_name = str(live.get("flowName") or remote_graph(live).get("name") or "")
+            mark = live_marker(live)
+            same_name = name_key(live_name) == name_key(name)
+            if ROW_KEY.fullmatch(key):
+                ours = same_name
+            elif mark is not None:
+                ours = digest is not None and mark[1] == digest and mark[0] in self.scopes
+            else:
+                ours = same_name
+            if not ours:
+                return None
             owners = [o for o in str(live.get("owner") or remote_graph(live).get("owners") or "").split(";") if o]
-            named = f" ({live.get('flowName') or remote_graph(live).get('name')!r}, owners {', '.join(owners)})"
-        if live is not None and live.get("hasEditPri"):
-            why = ("yours to edit, but it carries neither this job's name nor its identity marker (renamed, its "
-                   "desc changed by hand?)")
-        else:
-            why = "not yours to edit or see any more (handed over to other owners?)"
-        return Refusal("MADE_BEFORE", f"{by} saved this job as flow {flow_id}{named}, which the service still has: "
-                                      f"{why}; made again, the job would run twice. Delete that flow, take the job "
-                                      "out of the export, or make the caller its owner again")
+            named = f" ({live_name!r}, owners {', '.join(owners)})"
+        return Refusal("MADE_BEFORE", f"{by} saved this job as flow {flow_id}{named}, which the service still has, "
+                                      "out of the caller's sight (handed over to other owners?): made again, the job "
+                                      "would run twice. Delete that flow, take the job out of the export, or make "
+                                      "the caller its owner again")
 
     def name_held(self, name: str, digest: str, renamed: Match) -> Refusal | None:
         """Our flow found by its marker under another name, renamed to `name`: a Refusal when the

@@ -17,7 +17,6 @@ from typing import Any
 from migrate.config import ConfigError, Settings, logs_to_stdout
 from migrate.engine.runner import Memory
 from migrate.exit_codes import CannotRun
-from migrate.mapping.identity import ROW_KEY
 from migrate.results.log import ATTEMPT, echo_to_stdout, read_log
 
 RUN_ID = "{run_id}"
@@ -178,17 +177,18 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
     return outcomes
 
 
-# Lines that leave a flow saved as the export had it: the flow id they name is the job's flow.
-SAVING = ("saved", "created", "restored", "unchanged")
+# Lines that name the flow a source key's job is in: saved, or made by Import and its save failed.
+NAMING_THE_FLOW = ("saved", "created", "restored", "unchanged", "failed")
 
 
 def made_before(settings: Settings) -> Callable[[str], tuple[str, str] | None]:
-    """A source key -> the flow that the newest saving line of this config's logs names for it,
-    and which run wrote that line: what a flow about to be created was made as before (one handed
-    over to other owners since is out of the caller's sight, reconcile/live.py made_again). The
-    logs are read at the first question only (a run that creates nothing reads none), once."""
+    """A source key -> the flow that the newest line of the logs in this config's results folder
+    names for it, and which run wrote that line: what a flow about to be created was made as
+    before (one handed over to other owners since is out of the caller's sight; reconcile/live.py
+    made_again reads it and checks it is still this job's, by its marker or name, whichever config
+    or scope wrote the line). The logs are read at the first question only (a run that creates
+    nothing reads none), once."""
     found: dict[str, tuple[str, str, str]] | None = None
-    config_name = settings.config_path.name
 
     def lookup(key: str) -> tuple[str, str] | None:
         nonlocal found
@@ -197,8 +197,7 @@ def made_before(settings: Settings) -> Callable[[str], tuple[str, str] | None]:
             for path in all_logs(settings):
                 for line in read_log(path):
                     flow_id, ts = str(line.get("flow_id") or ""), str(line.get("ts") or "")
-                    if line.get("config") != config_name or line["status"] not in SAVING or not flow_id \
-                            or ROW_KEY.fullmatch(str(line.get("source_key"))):  # a row number names no job for good
+                    if line["status"] not in NAMING_THE_FLOW or not flow_id:
                         continue
                     known = found.get(str(line.get("source_key")))
                     if known is None or known[2] <= ts:
