@@ -607,6 +607,24 @@ def test_a_folder_with_a_masked_unit_is_read(tmp_path: Path, capsys: pytest.Capt
     assert [e["code"] for e in by_key["apt-daily.timer"]["errors"]] == ["MASKED"], by_key["apt-daily.timer"]
 
 
+def test_a_timer_whose_service_is_masked_ran_nothing(tmp_path: Path) -> None:
+    """`systemctl mask m1.service` over a unit in /usr/lib: systemd refuses to start it, so its timer
+    ran nothing. It was saved active, running the /usr/lib unit's command, without a word: now
+    inactive, as a masked timer is; one with no unit file left was MISSING_SERVICE: now MASKED."""
+    etc, lib = "etc/systemd/system", "usr/lib/systemd/system"
+    root = write_units(tmp_path, {
+        f"{lib}/m1.service": "[Service]\nExecStart=/bin/m1\n",
+        f"{etc}/m1.timer": "[Timer]\nOnCalendar=*-*-* 03:00:00 UTC\n",
+        f"{etc}/m2.timer": "[Timer]\nOnCalendar=*-*-* 04:00:00 UTC\n",
+    }, links={f"{etc}/m1.service": "/dev/null", f"{etc}/m2.service": "/dev/null",
+              f"{etc}/timers.target.wants/m1.timer": "../m1.timer", f"{etc}/timers.target.wants/m2.timer": "../m2.timer"})
+    flows = flows_of(root)
+    m1, m2 = flows["m1.timer"], flows["m2.timer"]
+    assert m1["active"] == "0" and m1["__errors__"] == "" and [task[3] for task in m1["tasks"]] == ["/bin/m1"]
+    assert "m1.service, is masked (linked to /dev/null): systemd refused to start it" in messages(m1["__warnings__"])
+    assert m2["active"] == "0" and codes(m2["__errors__"]) == ["MASKED"], m2  # and nothing left to run
+
+
 def test_run_saves_the_timers_with_their_commands_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
     config = profile_run_config(tmp_path / "run.toml", "systemd", EXAMPLE, run="create_missing = true",

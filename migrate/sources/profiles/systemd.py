@@ -946,6 +946,7 @@ def timer_flow(export: Export, found: Catalogue, host: str, timer: Unit) -> Flow
     for problem in timer.problems:
         flow.warn("MALFORMED_LINE", problem)
     service = load_unit(export, found, host, service_name)
+    masked = service_name in found.masked.get(host, set())  # `systemctl mask`: over any unit file
     for path in [*timer.shared, *(service.shared if service is not None else [])]:
         prefix, _, kind = PurePosixPath(path).parent.name.removesuffix(".d").rpartition(".")
         flow.warn("SHARED_DROPIN", f"{path}: a drop-in of every {kind}"
@@ -953,12 +954,20 @@ def timer_flow(export: Export, found: Catalogue, host: str, timer: Unit) -> Flow
                                       else " (systemd 246 and later read it)")
                                    + ": applied, as the host's systemd did if it is that recent")
     description = _description(flow, timer)
-    if service is None:
+    said = (f"{timer.path}: the service it starts, {service_name}, is masked (linked to /dev/null): systemd refused "
+            "to start it, so the timer ran nothing")
+    if masked:  # as a masked timer, saved inactive (with the commands it would run unmasked, when there)
+        flow.cells["active"] = "0"
+    if service is None and masked:
+        flow.fail("MASKED", f"{said}, and the export holds no unit file for it")
+    elif service is None:
         where = f"{host}/" if host else ""
         flow.fail("MISSING_SERVICE", f"{timer.path}: the unit it starts, {where}{service_name}, is not in the export")
     elif not service_name.endswith(".service"):
         flow.fail("MISSING_SERVICE", f"{timer.path}: Unit={service_name} is not a service: only services run commands")
     else:
+        if masked:
+            flow.warn("SOURCE_DISABLED", f"{said}: saved inactive, with the masked unit's commands")
         description = description or _description(flow, service)
         _tasks(flow, service, _environment(flow, service))
         _service_settings(flow, service)
