@@ -168,3 +168,29 @@ def test_a_parameter_set_on_the_task_that_ran_a_sub_workflow_is_its_tasks_own(tm
                 in warnings["RUNTIME_PARAMETER"])
     else:
         assert "RUNTIME_PARAMETER" not in warnings
+
+
+def test_local_secrets_written_into_commands_are_named(tmp_path: Path) -> None:
+    """A local parameter that holds a password (by its name, or in a URL), put in the script or
+    listed in the command, is text every owner and visitor reads: SECRET_PARAMETER names it."""
+    commands, warnings = commands_and_warnings(export_3x(tmp_path, [
+        shell(1, "a", 'mysql -p${db_password} -e "select 1"; echo ${lconn}', param("db_password", "Hunter2xyz"),
+              param("lconn", "postgres://etl:s3cret@db.example.com/prod")),
+        shell(2, "b", "echo ok", param("region", "cn")),
+    ], []))
+    assert commands["a"].startswith('mysql -pHunter2xyz -e "select 1"; echo postgres://etl:s3cret@')
+    said = warnings["SECRET_PARAMETER"]
+    assert "a: db_password, a: lconn look like secrets" in said and "region" not in said, said
+    assert "Hunter2xyz" not in said and "s3cret" not in said
+
+
+def test_an_empty_local_parameter_named_as_an_upstream_out_one_is_its_value_at_run_time(tmp_path: Path) -> None:
+    """Task b declares out_x IN with no value, to take what task a set as it ran: it was put in as
+    "" (`echo b got  and …`), silently."""
+    commands, warnings = commands_and_warnings(export_3x(tmp_path, [
+        shell(1, "a", "echo '${setValue(out_x=123)}'", param("out_x", direct="OUT")),
+        shell(2, "b", "echo b got ${out_x}", param("out_x")),
+    ], []))
+    assert commands["b"].startswith("echo b got ${out_x}")
+    assert "b: ${out_x} (its local parameter out_x is empty, to take the OUT parameter out_x that task a set" in \
+        warnings["RUNTIME_PARAMETER"]

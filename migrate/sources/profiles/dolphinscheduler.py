@@ -66,7 +66,14 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
+from migrate.sources.profiles import (
+    SECRET_NAME,
+    FlowRows,
+    Profile,
+    parameters_text,
+    rows_of,
+    warn_secret_parameters,
+)
 from migrate.sources.profiles.end_dates import ends_sentence, has_ended, passed_phrase, today
 from migrate.sources.profiles.json_documents import load_json
 from migrate.sources.readers import SourceError, SourceRow
@@ -631,6 +638,12 @@ def _put_parameters(task: Task, script: str, scope: Scope, placeholders: Placeho
 
     def replace(match: re.Match[str]) -> str:
         name, written = match[1], match[0]
+        if name in scope.local and not scope.local[name] and name in scope.outputs:
+            # declared empty to take what a task before it set (DolphinScheduler passed that value on)
+            placeholders.run_time.append(f"{task.name}: {written} (its local parameter {name} is empty, to take the "
+                                         f"OUT parameter {name} that {' and '.join(scope.outputs[name])} set as it "
+                                         "ran)")
+            return written
         if name in scope.local:
             lookup = Lookup()
             value, why = _value_of(name, scope, (), lookup)
@@ -682,10 +695,13 @@ SWITCHED_OFF = ("# switched off in DolphinScheduler (flag NO; 1.x: runFlag FORBI
 def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameters: Globals) -> dict[str, str]:
     """Commands by task code, with one warning per kind of thing not carried as it was."""
     commands: dict[str, str] = {}
-    as_text, local, resources, disabled = [], [], [], []
+    as_text, local, resources, disabled, secrets = [], [], [], [], []
     setters, placeholders = _setters(tasks, parameters), Placeholders()
     for task in tasks:
         command, runnable = _body(task)
+        pairs = [(value_text(item.get("prop")), value_text(item.get("value")))
+                 for item in _local_param_items(task.params, task.name) if _is_in(item)]
+        secrets += [f"{task.name}: {name}" for name, value in pairs if value and SECRET_NAME.held(name, value)]
         put: set[str] = set()
         if runnable:
             command, put = _put_parameters(task, command, _scope(task, setters, parameters), placeholders)
@@ -717,6 +733,10 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
                                   "the run has that value in its place, as DolphinScheduler put it; an OUT one was "
                                   "set by the task as it ran, for the tasks after it): listed in each command")
     _warn_placeholders(flow, placeholders)
+    if secrets:  # put in or listed, the value is text of the command now
+        flow.warn("SECRET_PARAMETER", f"task parameters {', '.join(secrets)} look like secrets: written in the "
+                                      "tasks' commands, which every owner and visitor of the flow can read; move "
+                                      "them to the service's own secret store")
     if resources:
         flow.warn("TASK_RESOURCES", f"tasks use DolphinScheduler resource files {resources}: copy them over")
     if disabled:
