@@ -344,6 +344,11 @@ def test_a_secret_looking_name_is_one_whose_words_say_so(name: str, secret: bool
     ("jdbc:mysql://db:3306/app", False),  # a port, not a password
     ("https://example.com/a:b@c", False),  # past the host: a path
     ("plain text: with @ and //", False),
+    ("jdbc:postgresql://db/prod?user=etl&password=hunter3", True),  # in the query
+    ("https://api.example.com/v1?api_key=abc123&x=1", True),
+    ("jdbc:postgresql://db/prod?user=etl&password=${PGPASS}", False),
+    ("jdbc:postgresql://db/prod?user=etl&password=", False),
+    ("https://example.com/search?q=password", False),  # the word as a value, not a key
 ])
 def test_a_url_with_a_password_in_it_is_a_secret_whatever_its_name(value: str, secret: bool) -> None:
     from migrate.sources.profiles import SECRET_NAME

@@ -62,9 +62,12 @@ class _SecretName:
                         r"|비밀번호|암호", re.IGNORECASE)
     NAME_WORDS = re.compile(r"[A-Z]?[a-zà-ÿ]+|[A-Z]+(?![a-z])|\d+")
 
-    # A URL with a password in it (`postgres://etl:s3cret@db/prod`, `redis://:s3cret@cache`), not one
-    # naming where the password is (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
-    URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:(?![$%{])[^\s/@]+@")
+    # A URL with a password in it (`postgres://etl:s3cret@db/prod`, `redis://:s3cret@cache`, or in
+    # its query: `jdbc:postgresql://db/prod?user=etl&password=s3cret`), not one naming where the
+    # password is (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
+    URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^\s/:@]*:(?![$%{])[^\s/@]+@|[^\s?]*\?(?:[^\s#]*[&;])?"
+                              r"(?:password|passwd|pwd|secret|token|access_token|api_?key|apikey)=(?![$%{&;#\s]|$))",
+                              re.IGNORECASE)
 
     def held(self, name: str, value: str) -> bool:
         """Whether the parameter holds a secret: by its name, or a password written in a URL."""
