@@ -228,6 +228,24 @@ def test_a_folder_active_from_ahead_starts_on_its_first_runs_day(tmp_path: Path,
     assert later["proof"]["from"].startswith(f"{ahead}T16:00:00")  # the next day's midnight in Shanghai
 
 
+def test_active_till_is_the_last_order_date_whose_runs_end_at_new_day(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """ACTIVE_FROM and ACTIVE_TILL the same day: ordered once, its 03:00 run the next calendar day
+    (before New Day, 07:00). The end was read as that day's midnight, before the run: the flow was
+    saved inactive, NEVER_RUNS. An ACTIVE_TILL before ACTIVE_FROM is never ordered."""
+    ahead = date.today() + timedelta(days=40)
+    once, never = (_job(name, DAYS="ALL", TIMEFROM="0300", ACTIVE_FROM=f"{ahead:%Y%m%d}",
+                        ACTIVE_TILL=f"{till:%Y%m%d}") for name, till in (("A", ahead), ("B", ahead - timedelta(days=1))))
+    actions = plan_actions(capsys, _export(tmp_path, *(f'<FOLDER DATACENTER="dc" FOLDER_NAME="{name}" '
+                                                       f'FOLDER_ORDER_METHOD="SYSTEM">{job}</FOLDER>'
+                                                       for name, job in (("ONCE", once), ("NEVER", never)))))
+    said = {w["code"]: w["message"] for w in actions["ONCE"]["warnings"]}
+    assert "NEVER_RUNS" not in said and "START_DATE_SHIFTED" in said, said
+    assert f"whose working day ends at New Day, {ahead + timedelta(days=1)} 07:00" in said["END_DATE"]
+    never_said = {w["code"]: w["message"] for w in actions["NEVER"]["warnings"]}
+    assert "NEVER_RUNS" in never_said and "END_DATE" not in never_said, never_said  # not "it stays active"
+
+
 @pytest.fixture
 def fresh_conversions() -> Iterator[None]:
     """The converter's and profile's caches emptied around a test that patches a converter rule."""

@@ -715,6 +715,7 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
             and first_run.replace(tzinfo=service) >= ends:
         # Begun ahead and ended before its first run: the source never runs; a flow has no end date.
         draft.body["active"] = 0
+        draft.warnings[:] = [w for w in draft.warnings if w.get("code") != "END_DATE"]  # "it stays active": no more
         draft.warnings.append({"code": "NEVER_RUNS", "from": text, "to": end_text, "message": (
             f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} and ends at "
             f"{ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, before its first run at "

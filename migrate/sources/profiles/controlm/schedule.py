@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from migrate.schedule.controlm import DayRule, Ordering, convert_controlm
 from migrate.schedule.cron import flags
@@ -197,6 +197,15 @@ def active_period(folder: Folder, flow: FlowRows) -> None:
     if ends:
         last = min(ends)
         try:
-            report_end(flow, "ACTIVE_TILL", last, date(int(last[:4]), int(last[4:6]), int(last[6:])))
+            till = date(int(last[:4]), int(last[4:6]), int(last[6:]))
         except ValueError:
             raise Malformed(f"ACTIVE_TILL {last!r} is not a calendar date") from None
+        new_day = folder.options.new_day
+        if new_day is None:
+            report_end(flow, "ACTIVE_TILL", last, till)
+            return
+        # The last order date: its working day, and its runs, end at the next New Day.
+        until = f"{till + timedelta(days=1)}T{new_day // 60:02d}:{new_day % 60:02d}:00"
+        if not report_end(flow, "ACTIVE_TILL", f"{last} (the last order date, whose working day ends at New Day, "
+                                               f"{until.replace('T', ' ')[:16]})", till):
+            flow.cells["source_end"] = until
