@@ -662,7 +662,8 @@ def test_a_jobs_days_and_its_calendars_that_quartz_cannot_say_are_refused_as_ask
     expression. The refusal says the days asked for, the folder's too."""
     rows = one(tmp_path, weekday_folder("A"), new_day="0700")
     message = notes(rows[0], "__errors__")["DOM_AND_DOW"]
-    assert ("job S-JOB is ordered on 1 * ? AND ? * 2-6 (day-of-month month day-of-week), within its SMART folder "
+    assert ("job S-JOB is ordered on 1 * ? AND ? * 2-6 (day-of-month month day-of-week, in Quartz's fields: "
+            "Sunday is 1), within its SMART folder "
             "S-RBC-OR's ? * 2-6: ") in message, message
 
 
@@ -673,7 +674,8 @@ def test_a_jobs_days_or_its_calendars_that_quartz_cannot_say_are_refused_or_spli
                    rule("MONDAYS", WEEKDAYS="1"), rule("EVERY_DAY", DAYS="ALL"))
     refused = notes(one(tmp_path, export, new_day="0000")[0], "__errors__")
     assert list(refused) == ["DOM_OR_DOW"] and refused["DOM_OR_DOW"].startswith(
-        "folder S: job A is ordered on 1 * ? OR ? * 2 (day-of-month month day-of-week): "), refused
+        "folder S: job A is ordered on 1 * ? OR ? * 2 (day-of-month month day-of-week, in Quartz's fields: "
+        "Sunday is 1): "), refused
     flows = flows_of(write(tmp_path, export), split_or=True, new_day="0000")
     assert {name: rows[0]["schedule"] for name, rows in flows.items()} == {
         "S": "0 0 6 1 * ? *", "S (weekdays)": "0 0 6 ? * 2 *"}

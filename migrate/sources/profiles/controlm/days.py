@@ -206,7 +206,8 @@ def _said(asked: Asked) -> str:
 def _as_asked(rejection: Rejection, what: str, asked: Asked, outer: Sequence[DayRule], outer_what: str) -> Rejection:
     """`rejection` saying the days truly asked for, not just the part of them refused."""
     within = "" if list(outer) == [EVERY_DAY] else f", within its {outer_what}'s {_said([(r,) for r in outer])}"
-    return Rejection(rejection.code, f"{what} is ordered on {_said(asked)} (day-of-month month day-of-week){within}: "
+    return Rejection(rejection.code, f"{what} is ordered on {_said(asked)} (day-of-month month day-of-week, in "
+                                     f"Quartz's fields: Sunday is 1){within}: "
                                      f"{rejection.message}", rejection.extra)
 
 
