@@ -8,6 +8,7 @@ Quartz cannot say exactly is rejected with a code.
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
-from migrate.schedule.quartz import QuartzError, QuartzSchedule, days_in_month, parse_quartz
+from migrate.schedule.quartz import QuartzError, QuartzSchedule, days_in_month, listed, parse_quartz
 from migrate.schedule.quartz import set_text as set_text  # re-exported: timezone.py imports it from here
 from migrate.schedule.result import (
     AMBIGUOUS_DIALECT,
@@ -315,7 +316,9 @@ def never_fires(schedule: QuartzSchedule, source: str) -> Rejection | None:
     years = sorted(schedule.years) if schedule.years is not None else range(2000, 2028)
     if any(days_in_month(schedule, y, m) for y in years for m in schedule.months):
         return None
-    return Rejection(IMPOSSIBLE_DATE, f"{source!r} names a date that never comes (such as 30 February)")
+    months = ", ".join(calendar.month_abbr[m] for m in sorted(schedule.months))
+    return Rejection(IMPOSSIBLE_DATE, f"{source!r} names a date that never comes: day(s) {listed(dom.days)} of "
+                                      f"{months}, which {'has' if len(schedule.months) == 1 else 'have'} no such day")
 
 
 def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
