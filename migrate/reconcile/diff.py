@@ -139,8 +139,10 @@ def _refused(action: Action, code: str, message: str) -> Action:
     return action
 
 
-async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) -> Action:
-    """What a run would do with this flow, read but not written."""
+async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool, reads_each: bool = True) -> Action:
+    """What a run would do with this flow, read but not written. `reads_each`: the run reads each
+    flow before its save (compare = "remote", a restore), so it aims a flow given by id at its live
+    tasks when Import made them anew; else it saves the export's task ids as they are."""
     wire = json.loads(flow.body)
     action = _base(flow, wire)
     mark = marker_of(wire.get("desc"))
@@ -171,7 +173,15 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             twins = await live.twins_of(mark[1], [flow.flow_id], flow.flow_id) if mark is not None else None
             if isinstance(twins, Refusal):
                 return _refused(action, twins.code, twins.message)
-            wanted = aimed_at_live_tasks(wire, match.flow_id, remote_graph(match.live))  # as the run saves it
+            wanted = aimed_at_live_tasks(wire, match.flow_id, remote_graph(match.live))
+            if wanted is not wire and not reads_each:  # the run saves the export's tasks, as the plan shows
+                wanted = wire
+                action.warnings.append({"code": "TASKS_MADE_ANEW", "message": (
+                    f"flow {flow.flow_id}'s tasks share no id with the export's: Import made them anew (a restore of "
+                    "the deleted flow, an earlier create_missing); a run that does not read the flow (compare = "
+                    "\"none\" or \"log\") saves the export's task ids, pointing the flow back at those tasks, "
+                    "which the service still has (a save it refuses is aimed at the live ones); compare = "
+                    "\"remote\" keeps the live ones")})
             theirs = live_marker(match.live)
             if mark is not None and theirs is not None and theirs != mark:
                 # Given by id, so saved into, but another source (or key) migrated it: each run of
@@ -271,14 +281,14 @@ def orphan_action(scope: str, digest: str, flow_id: str, name: str, live: dict[s
 
 
 async def live_actions(live: LiveFlows, ready: list[ReadyFlow], wanted: set[str], create_missing: bool,
-                       concurrency: int, prune: str | None = None) -> list[Action]:
+                       concurrency: int, prune: str | None = None, reads_each: bool = True) -> list[Action]:
     """Each flow's action; then, with our markers on (`live.scopes`), the orphans: live flows marked
     by this source whose digest is not `wanted` (the marker digests of every flow of the export)."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(flow: ReadyFlow) -> Action:
         async with gate:
-            return await flow_action(flow, live, create_missing)
+            return await flow_action(flow, live, create_missing, reads_each)
 
     if live.scopes:
         await live.markers()  # the scan the orphans need anyway, first: twins are found wherever they are
