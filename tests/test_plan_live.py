@@ -230,3 +230,20 @@ def test_a_flow_whose_tasks_import_made_anew_is_planned_as_the_run_saves_it(tmp_
     assert cli(capsys, "run", str(config), "--json")[0] == 0  # as planned: then nothing is left to change
     code, planned = cli(capsys, "plan", str(config), "--json")
     assert code == 0 and planned["by_action"] == {"unchanged": 4}, planned["by_action"]
+
+
+def test_a_flow_to_create_by_id_whose_name_another_flow_holds_is_refused(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Flow 1004 is not in the service, and flow 1003 (made by hand) has its name: created too, two
+    flows of one name, the job twice. Refused NAME_TAKEN in plan and run (it was created)."""
+    rows = [*export_rows(3), {"flow_id": "1004", "flow_name": "flow3", "schedule": "0 0 2 * * ? *",
+                              "owners": "alice", "task_id": "500001"}]
+    config = setup(tmp_path, rows=[row for row in rows if row["flow_id"] != "1003"], run={"create_missing": True})
+    code, planned = cli(capsys, "plan", str(config), "--json")
+    held = {a["flow_id"]: a for a in planned["actions"]}["1004"]
+    assert code == 5 and held["action"] == "invalid" and held["errors"][0]["code"] == "NAME_TAKEN", held
+    assert "flow 1003 holds its name 'flow3'" in held["errors"][0]["message"]
+    code, report = cli(capsys, "run", str(config), "--json")
+    [line] = [line for line in read_log(Path(report["result_log"])) if line["flow_id"] == "1004"]
+    assert code == 2 and line["status"] == "failed" and line["msg"].startswith("NAME_TAKEN"), line
+    assert "import" not in report["emulator"]["requests_by_action"]

@@ -694,6 +694,8 @@ class Runner:
                 return None  # it exists: saved as it is (refused there if it is not the caller's)
             if probe.answer is None or probe.answer.code != INVALID_PARAMETER:
                 return probe
+            if (held := live.name_held_for_create(flow.name, flow.flow_id)) is not None:
+                return Exchange(msg=f"{held.code}: {held.message}")
         created = await self._create(flow, sending, flow.flow_id)
         if isinstance(created, Exchange):
             return created

@@ -167,7 +167,8 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool, re
                     raise
                 # Not there: the run creates it with its id (Import asks for it), as `run` does.
                 if create_missing:
-                    return action  # create
+                    held = live.name_held_for_create(flow.name, flow.flow_id)
+                    return _refused(action, held.code, held.message) if held is not None else action  # create
                 return _refused(action, "NOT_FOUND", f"flow {flow.flow_id} is not in the service; set "
                                                      "run.create_missing = true to create it")
             twins = await live.twins_of(mark[1], [flow.flow_id], flow.flow_id) if mark is not None else None
