@@ -565,8 +565,10 @@ def _made_again(key: str, name: str, live: dict[str, Any] | int, digest: str | N
             raise ReadFailed(SimpleNamespace(answer=SimpleNamespace(code=live)))
         return live
 
-    earlier = {"alice:/bin/backup": ("7", "run r1"), "row 5": ("7", "run r1")}  # what the logs say
-    flows = LiveFlows([], frozenset({"crontab"}), read, made_before=earlier.get)
+    def earlier(key: str, name: str) -> list[tuple[str, str]]:  # what the logs say
+        return [("7", "run r1")] if key in ("alice:/bin/backup", "row 5") else []
+
+    flows = LiveFlows([], frozenset({"crontab"}), read, made_before=earlier)
     refusal = asyncio.run(flows.find(name, digest, key))
     return "create" if refusal is None else refusal.code  # type: ignore[union-attr]
 
@@ -586,3 +588,45 @@ def test_an_earlier_runs_flow_is_this_jobs_by_its_marker_or_name() -> None:
     assert _made_again("alice:/bin/backup", "backup", 62102) == "create"  # deleted since
     assert _made_again("alice:/bin/backup", "backup", 62103) == "MADE_BEFORE"  # there, not to be read
     assert _made_again("alice:/bin/other", "backup", ours) == "create"  # no earlier run of that key
+
+
+def test_every_flow_the_logs_name_for_a_job_is_tried_newest_first(tmp_path: Path) -> None:
+    """The logs of one results folder name the flows a job was left in, by any config or scope: the
+    newest was another scope's (the same crontab line of another host), the older this job's, handed
+    over since; only the newest was read, so the job was made again. A row-number key is looked up
+    by the job's name (rows reordered), and a line whose flow id names no flow is passed over."""
+    import asyncio
+
+    from conftest import write_config
+
+    from migrate.config import load_settings
+    from migrate.reconcile.live import LiveFlows
+    from migrate.results.history import made_before
+
+    config = write_config(tmp_path, state=base_state(flows=0), rows=[{"flow_id": "1", "flow_name": "x",
+                                                                      "schedule": "0 0 2 * * ? *",
+                                                                      "owners": "alice", "task_id": "500001"}])
+    results = tmp_path / "results"
+    results.mkdir()
+    lines = [("r1", "alice:/bin/backup", "backup", "1001", "2026-11-01"), ("r2", "alice:/bin/backup", "backup",
+                                                                          "1003", "2026-11-02"),
+             ("r3", "alice:/bin/backup", "backup", "abc", "2026-11-03"),  # no flow has such an id
+             ("r1", "row 2", "alpha", "1010", "2026-11-01"), ("r2", "row 2", "beta", "1011", "2026-11-02")]
+    (results / "old.jsonl").write_text("".join(json.dumps({
+        "run_id": run, "source_key": key, "name": name, "flow_id": flow_id, "status": "saved", "rows": [1],
+        "attempts": 1, "ts": f"{day}T02:00:00.000+00:00"}) + "\n" for run, key, name, flow_id, day in lines),
+        encoding="utf-8")
+    live = {"1001": {"flowName": "backup", "owner": ";bob;", "desc": "[migrate:crontab/0123456789abcdef]"},
+            "1003": {"flowName": "backup", "owner": ";bob;", "desc": "[migrate:hostB/fedcba9876543210]"},
+            "1010": {"flowName": "alpha", "owner": ";bob;", "desc": ""},
+            "1011": {"flowName": "beta", "owner": ";alice;", "desc": ""}}
+
+    async def read(flow_id: str) -> dict[str, Any]:
+        return live[flow_id]
+
+    flows = LiveFlows([], frozenset({"crontab"}), read, made_before=made_before(load_settings(config)))
+    backup = asyncio.run(flows.find("backup", "0123456789abcdef", "alice:/bin/backup"))
+    assert backup is not None and "run r1 (2026-11-01) left this job in flow 1001" in backup.message  # type: ignore[union-attr]
+    # alpha was row 2, and is row 3 now: its flow is found by its name, not by the row's number
+    alpha = asyncio.run(flows.find("alpha", None, "row 3"))
+    assert alpha is not None and "flow 1010 ('alpha', owners bob)" in alpha.message  # type: ignore[union-attr]

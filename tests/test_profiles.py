@@ -283,7 +283,7 @@ def test_a_flow_handed_over_to_others_is_not_made_again(tmp_path: Path, capsys: 
     assert code == 5, err
     [planned] = json.loads(out)["actions"]
     assert planned["action"] == "invalid" and planned["errors"][0]["code"] == "MADE_BEFORE", planned
-    assert f"as flow {made['flow_id']}" in planned["errors"][0]["message"]
+    assert f"left this job in flow {made['flow_id']}" in planned["errors"][0]["message"]
     assert "owners bob)" in planned["errors"][0]["message"] and made["run_id"] in planned["errors"][0]["message"]
 
     code, second = run_json(capsys, config)

@@ -50,8 +50,9 @@ class ReadFailed(Exception):
 
 # Get Flow's `data` for a flow id, or ReadFailed: paced and retried by whoever supplies it.
 ReadFlow = Callable[[str], Awaitable[dict[str, Any]]]
-# A source key -> the flow an earlier run saved its job into, and which run (results/history.py).
-MadeBefore = Callable[[str], "tuple[str, str] | None"]
+# (source key, name) -> the flows earlier runs left a job in, newest first, each with which run
+# (results/history.py).
+MadeBefore = Callable[[str, str], "list[tuple[str, str]]"]
 
 
 def answered_code(failed: ReadFailed) -> Any:
@@ -200,46 +201,44 @@ class LiveFlows:
         return await self.made_again(key, name, digest) if key is not None else None
 
     async def made_again(self, key: str, name: str, digest: str | None) -> Refusal | None:
-        """MADE_BEFORE when an earlier run saved this key's job into a flow the service still has,
-        which neither its name nor its marker finds among the caller's flows: handed over to other
-        owners (the caller neither owner nor visitor). Made again, the job would run twice. The
-        flow read must still be this job's: its marker (none: its name; a row-number key, which
-        names no job for good: its name alone); a flow of another marker or name holds that id now
-        (the first deleted since, its id given again), and one not there at all was deleted: the
-        job is made anew (None)."""
-        earlier = self.made_before(key) if self.made_before is not None else None
-        if earlier is None:
-            return None
-        flow_id, by = earlier
-        live: dict[str, Any] | None
-        try:
-            live = await self.read(flow_id)
-        except ReadFailed as failed:
-            code = answered_code(failed)
-            if code == INVALID_PARAMETER:
-                return None  # not there: deleted since
-            if code != NO_PRIVILEGE:
-                raise
-            live = None  # there, and not to be read: taken as this job's (the safer reading)
-        named = ""
-        if live is not None:
-            live_name = str(live.get("flowName") or remote_graph(live).get("name") or "")
-            mark = live_marker(live)
-            same_name = name_key(live_name) == name_key(name)
-            if ROW_KEY.fullmatch(key):
-                ours = same_name
-            elif mark is not None:
-                ours = digest is not None and mark[1] == digest and mark[0] in self.scopes
-            else:
-                ours = same_name
-            if not ours:
-                return None
-            owners = [o for o in str(live.get("owner") or remote_graph(live).get("owners") or "").split(";") if o]
-            named = f" ({live_name!r}, owners {', '.join(owners)})"
-        return Refusal("MADE_BEFORE", f"{by} saved this job as flow {flow_id}{named}, which the service still has, "
-                                      "out of the caller's sight (handed over to other owners?): made again, the job "
-                                      "would run twice. Delete that flow, take the job out of the export, or make "
-                                      "the caller its owner again")
+        """MADE_BEFORE when an earlier run left this job in a flow the service still has, which
+        neither its name nor its marker finds among the caller's flows: handed over to other owners
+        (the caller neither owner nor visitor). Made again, the job would run twice. Each flow the
+        logs name for the job is read, newest first, until one is still this job's: its marker
+        (none: its name; a row-number key, which names no job for good: its name alone). A flow of
+        another marker or name holds that id now (the first deleted since, its id given again; the
+        job under another scope), and one not there at all was deleted: the next is read, and with
+        none left the job is made anew (None)."""
+        for flow_id, by in self.made_before(key, name) if self.made_before is not None else []:
+            live: dict[str, Any] | None
+            try:
+                live = await self.read(flow_id)
+            except ReadFailed as failed:
+                code = answered_code(failed)
+                if code == INVALID_PARAMETER:
+                    continue  # not there: deleted since
+                if code != NO_PRIVILEGE:
+                    raise
+                live = None  # there, and not to be read: taken as this job's (the safer reading)
+            named = ""
+            if live is not None:
+                live_name = str(live.get("flowName") or remote_graph(live).get("name") or "")
+                if not self._is_this_jobs(key, name, digest, live_name, live_marker(live)):
+                    continue
+                owners = [o for o in str(live.get("owner") or remote_graph(live).get("owners") or "").split(";") if o]
+                named = f" ({live_name!r}, owners {', '.join(owners)})"
+            return Refusal("MADE_BEFORE", f"{by} left this job in flow {flow_id}{named}, which the service still has, "
+                                          "out of the caller's sight (handed over to other owners?): made again, the "
+                                          "job would run twice. Delete that flow, take the job out of the export, or "
+                                          "make the caller its owner again")
+        return None
+
+    def _is_this_jobs(self, key: str, name: str, digest: str | None, live_name: str,
+                      mark: tuple[str, str] | None) -> bool:
+        same_name = name_key(live_name) == name_key(name)
+        if ROW_KEY.fullmatch(key) or mark is None:
+            return same_name and (mark is None or mark[0] in self.scopes or not self.scopes)
+        return digest is not None and mark[1] == digest and mark[0] in self.scopes
 
     def name_held_for_create(self, name: str, flow_id: str) -> Refusal | None:
         """NAME_TAKEN when a flow to be created by its id (the export gives it, the service has

@@ -17,7 +17,9 @@ from typing import Any
 from migrate.config import ConfigError, Settings, logs_to_stdout
 from migrate.engine.runner import Memory
 from migrate.exit_codes import CannotRun
+from migrate.mapping.identity import ROW_KEY
 from migrate.results.log import ATTEMPT, echo_to_stdout, read_log
+from migrate.service.model import ASCII_DIGITS
 
 RUN_ID = "{run_id}"
 # A run id names a file in the results folder: a plain name, never a path.
@@ -179,31 +181,39 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
 
 # Lines that name the flow a source key's job is in: saved, or made by Import and its save failed.
 NAMING_THE_FLOW = ("saved", "created", "restored", "unchanged", "failed")
+# The flows an earlier run named for one job that are read, newest first: enough for a job moved
+# between scopes or made again a few times, bounded for one made again every night.
+EARLIER_FLOWS_READ = 5
 
 
-def made_before(settings: Settings) -> Callable[[str], tuple[str, str] | None]:
-    """A source key -> the flow that the newest line of the logs in this config's results folder
-    names for it, and which run wrote that line: what a flow about to be created was made as
-    before (one handed over to other owners since is out of the caller's sight; reconcile/live.py
-    made_again reads it and checks it is still this job's, by its marker or name, whichever config
-    or scope wrote the line). The logs are read at the first question only (a run that creates
-    nothing reads none), once."""
-    found: dict[str, tuple[str, str, str]] | None = None
+def made_before(settings: Settings) -> Callable[[str, str], list[tuple[str, str]]]:
+    """(source key, name) -> the flows the lines of the logs in this config's results folder name
+    for that job, newest first, each with the run that wrote the line: what a flow about to be
+    created was made as before (one handed over to other owners since is out of the caller's
+    sight; reconcile/live.py made_again reads them and takes the first that is still this job's,
+    by its marker or name, whichever config or scope wrote the line). A key that is a row number
+    names no job for good: such a job is looked up by its name. The logs are read at the first
+    question only (a run that creates nothing reads none), once."""
+    by_key: dict[str, dict[str, tuple[str, str]]] | None = None  # key -> flow id -> (ts, run)
 
-    def lookup(key: str) -> tuple[str, str] | None:
-        nonlocal found
-        if found is None:
-            found = {}
+    def lookup(key: str, name: str) -> list[tuple[str, str]]:
+        nonlocal by_key
+        if by_key is None:
+            by_key = {}
             for path in all_logs(settings):
                 for line in read_log(path):
-                    flow_id, ts = str(line.get("flow_id") or ""), str(line.get("ts") or "")
-                    if line["status"] not in NAMING_THE_FLOW or not flow_id:
+                    flow_id, ts = line.get("flow_id"), str(line.get("ts") or "")
+                    if line["status"] not in NAMING_THE_FLOW or not isinstance(flow_id, str) \
+                            or not ASCII_DIGITS.fullmatch(flow_id):  # no flow id, or one no flow has
                         continue
-                    known = found.get(str(line.get("source_key")))
-                    if known is None or known[2] <= ts:
-                        found[str(line.get("source_key"))] = (flow_id, f"run {line.get('run_id')} ({ts[:10]})", ts)
-        earlier = found.get(key)
-        return (earlier[0], earlier[1]) if earlier is not None else None
+                    source_key = str(line.get("source_key"))
+                    found = by_key.setdefault(f"name {line.get('name')}" if ROW_KEY.fullmatch(source_key)
+                                              else source_key, {})
+                    if flow_id not in found or found[flow_id][0] < ts:
+                        found[flow_id] = (ts, f"run {line.get('run_id')} ({ts[:10]})")
+        flows = by_key.get(f"name {name}" if ROW_KEY.fullmatch(key) else key, {})
+        newest = sorted(flows.items(), key=lambda item: item[1][0], reverse=True)[:EARLIER_FLOWS_READ]
+        return [(flow_id, run) for flow_id, (_, run) in newest]
 
     return lookup
 
