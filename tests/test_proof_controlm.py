@@ -246,6 +246,19 @@ def test_active_till_is_the_last_order_date_whose_runs_end_at_new_day(tmp_path: 
     assert "NEVER_RUNS" in never_said and "END_DATE" not in never_said, never_said  # not "it stays active"
 
 
+def test_an_active_till_of_yesterday_still_runs_until_new_day(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Yesterday's order date's working day ends at New Day today (23:00 here), its 22:00 run still
+    to come: not passed. It was saved inactive, the message saying both."""
+    yesterday = date.today() - timedelta(days=1)
+    job = _job("A", DAYS="ALL", TIMEFROM="2200", ACTIVE_TILL=f"{yesterday:%Y%m%d}")
+    export = _export(tmp_path, f'<FOLDER DATACENTER="dc" FOLDER_NAME="LAST" FOLDER_ORDER_METHOD="SYSTEM">{job}</FOLDER>')
+    config = export.read_text(encoding="utf-8").replace('new_day = "0700"', 'new_day = "2300"')
+    export.write_text(config, encoding="utf-8")
+    said = {w["code"]: w["message"] for w in plan_actions(capsys, export)["LAST"]["warnings"]}
+    assert "has passed" not in said["END_DATE"] and f"New Day, {date.today()} 23:00" in said["END_DATE"], said
+
+
 @pytest.fixture
 def fresh_conversions() -> Iterator[None]:
     """The converter's and profile's caches emptied around a test that patches a converter rule."""

@@ -206,6 +206,7 @@ def active_period(folder: Folder, flow: FlowRows) -> None:
             return
         # The last order date: its working day, and its runs, end at the next New Day.
         until = f"{till + timedelta(days=1)}T{new_day // 60:02d}:{new_day % 60:02d}:00"
+        # Passed once that working day has: the day after ACTIVE_TILL, not ACTIVE_TILL itself.
         if not report_end(flow, "ACTIVE_TILL", f"{last} (the last order date, whose working day ends at New Day, "
-                                               f"{until.replace('T', ' ')[:16]})", till):
+                                               f"{until.replace('T', ' ')[:16]})", till + timedelta(days=1)):
             flow.cells["source_end"] = until
