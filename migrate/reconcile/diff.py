@@ -142,7 +142,8 @@ def _refused(action: Action, code: str, message: str) -> Action:
 async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool, reads_each: bool = True) -> Action:
     """What a run would do with this flow, read but not written. `reads_each`: the run reads each
     flow before its save (compare = "remote", a restore), so it aims a flow given by id at its live
-    tasks when Import made them anew; else it saves the export's task ids as they are."""
+    tasks when Import made them anew; else it saves the export's task ids as they are, which the
+    service may take or refuse (TASKS_MADE_ANEW says so)."""
     wire = json.loads(flow.body)
     action = _base(flow, wire)
     mark = marker_of(wire.get("desc"))
@@ -175,14 +176,13 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool, re
             if isinstance(twins, Refusal):
                 return _refused(action, twins.code, twins.message)
             wanted = aimed_at_live_tasks(wire, match.flow_id, remote_graph(match.live))
-            if wanted is not wire and not reads_each:  # the run saves the export's tasks, as the plan shows
-                wanted = wire
+            if wanted is not wire and not reads_each:  # what the run makes of it depends on the service
                 action.warnings.append({"code": "TASKS_MADE_ANEW", "message": (
                     f"flow {flow.flow_id}'s tasks share no id with the export's: Import made them anew (a restore of "
-                    "the deleted flow, an earlier create_missing); a run that does not read the flow (compare = "
-                    "\"none\" or \"log\") saves the export's task ids, pointing the flow back at those tasks, "
-                    "which the service still has (a save it refuses is aimed at the live ones); compare = "
-                    "\"remote\" keeps the live ones")})
+                    "the deleted flow, an earlier create_missing), and they are compared by name; a run that does "
+                    "not read the flow (compare = \"none\" or \"log\") saves the export's task ids: where the "
+                    "service still has those tasks (a deleted flow's), it points the flow back at them; where not, "
+                    "the save is refused and aimed at these. compare = \"remote\" keeps these")})
             theirs = live_marker(match.live)
             if mark is not None and theirs is not None and theirs != mark:
                 # Given by id, so saved into, but another source (or key) migrated it: each run of
