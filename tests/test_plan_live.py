@@ -247,3 +247,19 @@ def test_a_flow_to_create_by_id_whose_name_another_flow_holds_is_refused(tmp_pat
     [line] = [line for line in read_log(Path(report["result_log"])) if line["flow_id"] == "1004"]
     assert code == 2 and line["status"] == "failed" and line["msg"].startswith("NAME_TAKEN"), line
     assert "import" not in report["emulator"]["requests_by_action"]
+
+
+def test_run_plan_says_what_the_plan_found_invalid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plan with a flow the live service makes invalid (flow 1004 is not there: NOT_FOUND, exit 5):
+    `run --plan` applied the rest, counted that one among the flows it does not change, with no line,
+    and exited 0. Now its line says it, as the plan did, and the run exits 5."""
+    rows = [*export_rows(3), {"flow_id": "1004", "flow_name": "flow4", "schedule": "0 0 2 * * ? *",
+                              "owners": "alice", "task_id": "500001"}]
+    config = setup(tmp_path, rows=rows)
+    plan_file = tmp_path / "plan.json"
+    assert cli(capsys, "plan", str(config), "--out", str(plan_file))[0] == 5
+    code, report = cli(capsys, "run", str(config), "--plan", str(plan_file), "--json")
+    lines = {line["flow_id"]: line for line in read_log(Path(report["result_log"]))}
+    assert code == 5 and report["by_status"] == {"saved": 3, "invalid": 1}, report["by_status"]
+    assert lines["1004"]["msg"].startswith("NOT_FOUND: flow 1004 is not in the service") and \
+        "so found by the plan plan.json; not touched" in lines["1004"]["msg"], lines["1004"]

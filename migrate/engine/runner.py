@@ -305,6 +305,11 @@ class Runner:
                                   flow_id=planned.flow_id if planned is not None and planned.flow_id else None)
                 return
             if verdict == OUTSIDE_PLAN:
+                why = self.saved_plan.refused.get(flow.source_key)
+                if why is not None:  # said again, as the plan said it: the run does not end as if all went well
+                    self._record_flow(flow, "invalid", input_sha, started=started,
+                                      msg=f"{why} (so found by the plan {self.saved_plan.path.name}; not touched)")
+                    return
                 self.outside_plan += 1
                 return
             if verdict is not None and self.stopping:

@@ -68,10 +68,14 @@ class DisableVerdict:
 
 
 class SavedPlan:
-    def __init__(self, path: Path, planned: dict[str, Planned], disables: list[PlannedDisable] | None = None) -> None:
+    def __init__(self, path: Path, planned: dict[str, Planned], disables: list[PlannedDisable] | None = None,
+                 refused: dict[str, str] | None = None) -> None:
         self.path = path
         self.planned = planned
         self.disables = disables or []
+        # Source key -> why the plan found the flow invalid against the live service (NOT_FOUND,
+        # DUPLICATE_MARKER …): not touched, but said, as the plan said it.
+        self.refused = refused or {}
 
     @classmethod
     def load(cls, path: Path) -> SavedPlan:
@@ -88,6 +92,7 @@ class SavedPlan:
                               f"(format {PLAN_FORMAT})")
         planned: dict[str, Planned] = {}
         disables: list[PlannedDisable] = []
+        refused: dict[str, str] = {}
         for action in document["actions"]:
             if not isinstance(action, dict) or "source_key" not in action:
                 continue
@@ -99,7 +104,10 @@ class SavedPlan:
             elif action.get("action") == DISABLE and action.get("flow_id"):
                 disables.append(PlannedDisable(str(action["source_key"]), str(action["flow_id"]),
                                                str(action.get("name", "")), seen))
-        return cls(path, planned, disables)
+            elif action.get("action") == "invalid" and isinstance(action.get("errors"), list) and action["errors"]:
+                first = action["errors"][0]
+                refused[str(action["source_key"])] = str(first.get("message", "") if isinstance(first, dict) else first)
+        return cls(path, planned, disables, refused)
 
     @staticmethod
     async def disable_verdict(planned: PlannedDisable, read: ReadFlow) -> DisableVerdict:
