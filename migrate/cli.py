@@ -50,8 +50,12 @@ EXIT_USAGE = EXIT_CANNOT_RUN  # argparse's own 2 would mean "some flows failed" 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a command line it cannot use exits 1 (with the usage line and the reason)."""
 
+    json_wanted = False  # the command line asks for --json: its reader parses stdout
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
+        if _Parser.json_wanted:  # a document on stdout too
+            print(json.dumps({"exit_code": EXIT_USAGE, "error": f"{self.prog}: {message}"}))
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
@@ -233,6 +237,7 @@ def _signed_values(words: list[str]) -> list[str]:
 
 def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     words = _signed_values(list(sys.argv[1:] if argv is None else argv))
+    _Parser.json_wanted = "--json" in words
     args = _parser().parse_args(words)
     args.command_line = words  # what a resume repeats
     interrupts.verb = args.verb

@@ -9,6 +9,7 @@ touching a flow twice (an emulator in its own process, SIGKILL)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -447,6 +448,13 @@ def test_what_a_careless_hand_does_is_refused_or_said(service: Path, capsys: pyt
     code, out, err = run_cli(capsys, "edit", "--config", service_config, "--name", "nothing_*", "--set", "queue=q",
                              "--json")
     assert code == 1 and json.loads(out)["exit_code"] == 1 and "matches none" in json.loads(out)["error"]
+    # An edit it cannot make, and an option argparse refuses: a document on stdout too (there was none)
+    for options, said in ((("--id", str(FIRST_ID), "--set", "alertMode=9"), "'9' is not one of 0, 1, 2, 3"),
+                          (("--id", str(FIRST_ID), "--cycle", "X"), "invalid choice: 'X'")):
+        with pytest.raises(SystemExit) if "--cycle" in options else contextlib.nullcontext():
+            code, out, err = run_cli(capsys, "edit", "--config", service_config, *options, "--json")
+        out = out if "--cycle" not in options else capsys.readouterr().out
+        assert json.loads(out)["exit_code"] == 1 and said in json.loads(out)["error"], (options, out)
 
 
 def test_a_new_desc_keeps_the_identity_marker_and_a_bad_snapshot_is_never_guessed_at(

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 
 def fail(message: str) -> int:
@@ -22,6 +22,14 @@ def fail(message: str) -> int:
 
     console.error(message)
     return 1
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop a verb before it does anything: the CLI says `message` as `fail` does, and, with
+    --json, as a document on stdout too (`{"exit_code": 1, "error": …}`), which a script reads."""
+    from migrate.exit_codes import CannotRun
+
+    raise CannotRun(message)
 
 
 class _EventTable:

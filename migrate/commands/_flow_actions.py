@@ -28,7 +28,7 @@ def add_toggle_parser(verbs: Any, verb: str) -> None:
 
 
 def execute_toggle(args: argparse.Namespace, verb: str) -> int:
-    from migrate.commands import check_apply_arguments, fail, output_may_close, resume_hint
+    from migrate.commands import check_apply_arguments, output_may_close, refuse, resume_hint
     from migrate.config import load_settings
     from migrate.engine.flow_actions import apply_toggle, plan_toggle
     from migrate.selection import selection_from_args
@@ -37,7 +37,7 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
     apply = args.apply or args.yes
     problem = check_apply_arguments(args)
     if problem:
-        return fail(problem)
+        return refuse(problem)
     settings = load_settings(args.config)
     if not apply:
         plan = plan_toggle(settings, verb, selection)  # type: ignore[arg-type]  # argparse: the verb's name

@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from migrate.commands import fail
+from migrate.commands import refuse
 
 # Schedules a profile reads in its own grammar (converted to Quartz by its schedule module, as the
 # profile does), then placed in the service's zone as every schedule is.
@@ -61,7 +61,7 @@ def execute(args: argparse.Namespace) -> int:
     try:
         start = datetime.fromisoformat(args.start.replace("Z", "+00:00")) if args.start else None
     except ValueError:
-        return fail(f"--start {args.start!r} is not an ISO date or date-time")
+        return refuse(f"--start {args.start!r} is not an ISO date or date-time")
     if args.dialect == "eventbridge" and start is not None and start.tzinfo is None:
         from datetime import UTC
 
@@ -69,12 +69,12 @@ def execute(args: argparse.Namespace) -> int:
     if args.split and args.dialect not in SPLITTING_DIALECTS:
         reason = _NOT_SPLIT.get(args.dialect, f"{_article(args.dialect)} {args.dialect} schedule cannot OR its day "
                                               "fields")
-        return fail(f"--split splits a cron schedule of the {', '.join(SPLITTING_DIALECTS)} dialects that ORs its "
+        return refuse(f"--split splits a cron schedule of the {', '.join(SPLITTING_DIALECTS)} dialects that ORs its "
                     f"day fields; not {_article(args.dialect)} {args.dialect} one: {reason}")
     try:
         zone, target_zone = known_zone(args.zone), known_zone(args.target_zone)
     except ValueError as error:
-        return fail(f"--zone/--target-zone: {error}")
+        return refuse(f"--zone/--target-zone: {error}")
     if args.dialect in NATIVE_DIALECTS:
         result = _native(args.expression, args.dialect, start, zone, target_zone, args.approximate)
     else:

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from migrate.commands import fail
+from migrate.commands import refuse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO_ROOT / "configs" / "demo.toml"
@@ -26,5 +26,5 @@ def execute(args: argparse.Namespace) -> int:
     from migrate.commands.run import run_config
 
     if not args.config.is_file():
-        return fail(f"demo config {args.config} not found: run the demo from a checkout (make demo)")
+        return refuse(f"demo config {args.config} not found: run the demo from a checkout (make demo)")
     return run_config(args.config, None, False)

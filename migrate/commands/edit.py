@@ -60,7 +60,7 @@ def _runbook(path: Path) -> dict[str, Any]:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail, output_may_close
+    from migrate.commands import output_may_close, refuse
     from migrate.config import load_settings
     from migrate.engine.runbook import edit_desired, plan_runbook
     from migrate.reconcile.edits import EditError, Edits, edits_from_arguments, edits_from_table, merged
@@ -68,26 +68,26 @@ def execute(args: argparse.Namespace) -> int:
 
     problem = check_apply_arguments(args)
     if problem:
-        return fail(problem)
+        return refuse(problem)
     book = _runbook(args.runbook) if args.runbook is not None else {}
     base = args.runbook.parent if args.runbook is not None else Path.cwd()
     for option, given in (("--schedule", args.schedule), ("--shift-schedule", args.shift_schedule)):
         if len(set(given)) > 1:
-            return fail(f"{option} is given {len(given)} times ({', '.join(given)}): choose one")
+            return refuse(f"{option} is given {len(given)} times ({', '.join(given)}): choose one")
     try:
         edits = merged(edits_from_table(book["edit"]) if "edit" in book else Edits(),
                        edits_from_arguments(args.set, args.replace, args.add_parameter, args.remove_parameter,
                                             next(iter(args.schedule), None), next(iter(args.shift_schedule), None)))
     except EditError as error:
         where = f"{args.runbook}: " if args.runbook is not None and "edit" in book else ""
-        return fail(f"{where}{error}")
+        return refuse(f"{where}{error}")
     if edits.empty:
-        return fail("nothing to edit: give an [edit] table in the runbook, or --set, --replace, --add-parameter, "
+        return refuse("nothing to edit: give an [edit] table in the runbook, or --set, --replace, --add-parameter, "
                     "--remove-parameter, --schedule, --shift-schedule")
     selection = _selection(args, book, base, selection_from_args, selection_from_table)
     config = args.config or (base / book["config"] if "config" in book else None)
     if config is None:
-        return fail("which service? give the runbook a `config = \"…\"` line, or --config CONFIG")
+        return refuse("which service? give the runbook a `config = \"…\"` line, or --config CONFIG")
     settings = load_settings(Path(config))
     source = str(args.runbook) if args.runbook is not None else "the command line"
     make = edit_desired(selection, edits, f"{source}: {edits.describe()}")

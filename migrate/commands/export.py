@@ -26,7 +26,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail
+    from migrate.commands import refuse
     from migrate.config import load_settings
     from migrate.engine.export import read_selection, write_snapshot
     from migrate.selection import selection_from_args
@@ -34,12 +34,12 @@ def execute(args: argparse.Namespace) -> int:
     selection = selection_from_args(args)  # a bad criterion is refused before the config is read
     if not args.overwrite and (args.out.exists() or args.out.is_symlink()):
         # Yesterday's full backup written over by today's narrower export is a backup lost.
-        return fail(f"{args.out} exists: a backup is never written over; choose another file, or add --overwrite "
+        return refuse(f"{args.out} exists: a backup is never written over; choose another file, or add --overwrite "
                     "to replace it")
     settings = load_settings(args.config)
     result = read_selection(settings, selection)
     if not result.flows:
-        return fail(f"the selection ({selection.describe()}) matches none of the {result.listed} flows you can see; "
+        return refuse(f"the selection ({selection.describe()}) matches none of the {result.listed} flows you can see; "
                     f"nothing written ({result.requests_text()})")
     write_snapshot(args.out, result, selection)
     print(f"{len(result.flows)} flows matched of {result.listed} listed; {len(result.flows)} written to {args.out}")

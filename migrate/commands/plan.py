@@ -34,12 +34,12 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail, output_may_close
+    from migrate.commands import output_may_close, refuse
     from migrate.config import load_settings
     from migrate.engine.inventory import plan_live, plan_offline
 
     if args.prune and args.offline:
-        return fail("--prune needs the live service (orphans are live flows): not with --offline")
+        return refuse("--prune needs the live service (orphans are live flows): not with --offline")
     settings = load_settings(args.config)
     result = plan_offline(settings) if args.offline else plan_live(settings, args.prune)
     if args.out is not None:

@@ -29,7 +29,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail, output_may_close
+    from migrate.commands import output_may_close, refuse
     from migrate.config import load_settings
     from migrate.engine.runbook import conflicts, plan_runbook, read_snapshot, restore_desired
     from migrate.reconcile.caller import with_caller_name
@@ -37,7 +37,7 @@ def execute(args: argparse.Namespace) -> int:
 
     problem = check_apply_arguments(args)
     if problem:
-        return fail(problem)
+        return refuse(problem)
     selection = selection_from_args(args)  # a bad criterion is refused before the config is read
     settings = with_caller_name(load_settings(args.config))
     snapshot = read_snapshot(args.snapshot, selection)  # a file that is not one: refused before any request

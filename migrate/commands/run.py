@@ -32,10 +32,10 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import fail
+    from migrate.commands import refuse
 
     if args.prune is not None and args.plan is not None:
-        return fail("--prune is not for --plan: a plan made with `plan --prune disable` holds its disables")
+        return refuse("--prune is not for --plan: a plan made with `plan --prune disable` holds its disables")
     return run_config(args.config, args.run_id, args.json, args.resume, args.plan, args.prune, args.shard)
 
 
