@@ -388,3 +388,34 @@ def test_a_runbook_stopped_before_its_first_line_names_no_log(tmp_path: Path, ca
         assert json.loads(out)["result_log"] is None
     else:
         assert "pw2.jsonl" not in out and "no result log was written: run the same command again" in out
+
+
+def test_a_stop_during_the_retries_is_said_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`enable` stopped (SIGTERM) while it waits to try again after a 429: its line says so ("stopped
+    after 2 attempt(s)", with its last answer), which the report counted as a 429, not as the stop
+    it was (INTERRUPTED)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    seed(tmp_path, faults={"throttle_429": 1.0, "retry_after_seconds": 2, "only_actions": ["enable"]})
+    faulty = config(tmp_path, "faulty.json")
+    flow_id = str(FIRST_ID + 3)  # inactive: enable sends its request
+    process = subprocess.Popen([sys.executable, "-m", "migrate.cli", "enable", str(faulty), "--id", flow_id,
+                                "--apply", "--yes", "--run-id", "cut"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "results" / "cut.jsonl"
+    deadline = time.monotonic() + 60
+    # A second attempt record: the first try's 429 has come back; the stop comes in the wait after the second's.
+    while not (log.exists() and log.read_text(encoding="utf-8").count('"attempt"') >= 2):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    [line] = [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines()
+              if json.loads(text).get("status") not in (None, "attempt")]
+    assert line["status"] == "failed" and line["msg"].startswith("stopped after 2 attempt(s)"), line
+    _, out, _ = run_cli(capsys, "report", str(log), "--json")
+    assert json.loads(out)["errors_by_code"] == {"INTERRUPTED": 1}, out

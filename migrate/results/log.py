@@ -328,6 +328,7 @@ def check_result_log(path: Path) -> None:
 
 # A failure the run names itself, at the start of its message: "AMBIGUOUS_NAME: 2 flows you own …".
 NAMED_FAILURE = re.compile(r"^([A-Z][A-Z0-9_]{2,}): ")
+STOPPED = ("interrupted", "stopped after")  # how a line cut short by a stop request begins (engine/runner.py)
 
 
 def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
@@ -336,6 +337,8 @@ def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
     code = line.get("code")
     if code is None and line.get("errors"):
         code = error_reason(None, str(line["errors"][0].get("field", "")))
+    elif line["status"] == "failed" and str(line.get("msg", "")).startswith(STOPPED):
+        code = "INTERRUPTED"  # a stop request ended it, whatever its last answer (a 429 it waited after)
     elif line["status"] == "failed" and code in (None, 0):  # no service code to go by: say why
         msg = str(line.get("msg", ""))
         named = NAMED_FAILURE.match(msg)
