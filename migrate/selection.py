@@ -139,7 +139,7 @@ def _ids_in(path: Path) -> list[str]:
     if path.suffix.lower() == ".parquet":
         return _snapshot_ids(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad's UTF-8) is no part of the first id
     except OSError as error:
         raise SelectionError(f"{path}: cannot read the ids file: {error.strerror or error}") from None
     except UnicodeDecodeError:

@@ -208,7 +208,8 @@ def test_each_criterion_selects_exactly_the_expected_flows(service: Path, capsys
 
 def test_ids_file_and_the_listing_first(service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ids = tmp_path / "ids.txt"
-    ids.write_text("# the flows of ticket 14\n2001\n\n2002  # and this one\n", encoding="utf-8")
+    # saved by Notepad: a byte-order mark before the first id (it was read as part of it, and refused)
+    ids.write_text("2001\n\n2002  # and this one\n# the flows of ticket 14\n", encoding="utf-8-sig")
     out = tmp_path / "two.jsonl"
     code, text, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids), "--out", str(out))
     assert code == 0, err
