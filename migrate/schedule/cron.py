@@ -317,8 +317,10 @@ def never_fires(schedule: QuartzSchedule, source: str) -> Rejection | None:
     if any(days_in_month(schedule, y, m) for y in years for m in schedule.months):
         return None
     months = ", ".join(calendar.month_abbr[m] for m in sorted(schedule.months))
+    of_years = f" of {listed(schedule.years)}" if schedule.years is not None else ""
+    one = len(schedule.months) == 1 and (schedule.years is None or len(schedule.years) == 1)
     return Rejection(IMPOSSIBLE_DATE, f"{source!r} names a date that never comes: day(s) {listed(dom.days)} of "
-                                      f"{months}, which {'has' if len(schedule.months) == 1 else 'have'} no such day")
+                                      f"{months}{of_years}, which {'has' if one else 'have'} no such day")
 
 
 def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
