@@ -322,7 +322,7 @@ def test_a_live_flow_with_other_tasks_is_not_overwritten(tmp_path: Path, capsys:
                                 "github_pat", "Authorization", "SLACK_WEBHOOK", "ｐａｓｓｗｏｒｄ", "mot_de_passe",
                                 "geheim", "contraseña", "密码", "トークン", "암호", "AWS_SECRET_ACCESS_KEY",
                                 "CLIENTSECRET", "ACCESSTOKEN", "APITOKEN", "AUTHTOKEN", "DBPASS", "SSHPASS",
-                                "DB_PWD")),
+                                "DB_PWD", "pwd")),  # a lower-case pwd is a parameter's, not the shell's PWD
     # words that merely contain one (they were named secrets, and a reader learns to skip the warning)
     *((name, False) for name in ("keyspace", "KEYBOARD", "MONKEY", "turkey", "TOKENIZER", "tokens_per_batch",
                                  "SECRETARY", "PASSAGE", "BYPASS_CACHE", "passenger", "passport_no", "primary_keys",
@@ -349,6 +349,10 @@ def test_a_secret_looking_name_is_one_whose_words_say_so(name: str, secret: bool
     ("jdbc:postgresql://db/prod?user=etl&password=${PGPASS}", False),
     ("jdbc:postgresql://db/prod?user=etl&password=", False),
     ("https://example.com/search?q=password", False),  # the word as a value, not a key
+    ("https://hooks.example.com/x?client_secret=CS1", True),  # a query key named as a secret, as a name is
+    ("https://x.example.com/a?x=1&api-key=abc", True),
+    ("https://x.example.com/a?access_key=AKIA1&sort=name", True),
+    ("https://x.example.com/a?page=2&sort=name", False),
 ])
 def test_a_url_with_a_password_in_it_is_a_secret_whatever_its_name(value: str, secret: bool) -> None:
     from migrate.sources.profiles import SECRET_NAME

@@ -62,20 +62,25 @@ class _SecretName:
                         r"|비밀번호|암호", re.IGNORECASE)
     NAME_WORDS = re.compile(r"[A-Z]?[a-zà-ÿ]+|[A-Z]+(?![a-z])|\d+")
 
-    # A URL with a password in it (`postgres://etl:s3cret@db/prod`, `redis://:s3cret@cache`, or in
-    # its query: `jdbc:postgresql://db/prod?user=etl&password=s3cret`), not one naming where the
-    # password is (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
-    URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^\s/:@]*:(?![$%{])[^\s/@]+@|[^\s?]*\?(?:[^\s#]*[&;])?"
-                              r"(?:password|passwd|pwd|secret|token|access_token|api_?key|apikey)=(?![$%{&;#\s]|$))",
-                              re.IGNORECASE)
+    # A URL with a password in it (`postgres://etl:s3cret@db/prod`, `redis://:s3cret@cache`), or a
+    # query parameter whose name says it holds a secret (`?user=etl&password=s3cret`, `?client_secret=…`,
+    # `?api-key=…`: the same rule as a parameter's name); not one naming where the secret is
+    # (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
+    URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:(?![$%{])[^\s/@]+@")
+    URL_QUERY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s?#]*\?([^\s#]*)")
+    QUERY_PAIR = re.compile(r"([^=&;]+)=([^&;]*)")
 
     def held(self, name: str, value: str) -> bool:
-        """Whether the parameter holds a secret: by its name, or a password written in a URL."""
-        return self.search(name) or self.URL_PASSWORD.search(value) is not None
+        """Whether the parameter holds a secret: by its name, or in a URL (a password, or a query
+        parameter named as a secret, with a value)."""
+        if self.search(name) or self.URL_PASSWORD.search(value) is not None:
+            return True
+        return any(secret and secret[0] not in "$%{" and self.search(key)
+                   for query in self.URL_QUERY.findall(value) for key, secret in self.QUERY_PAIR.findall(query))
 
     def search(self, name: str) -> bool:
         read = unicodedata.normalize("NFKC", name)
-        if read.upper() == "PWD":  # the shell's working directory, not a password
+        if read == "PWD":  # the shell's working directory, not a password (`pwd`, `db_pwd` are)
             return False
         return self.INSIDE.search(read) is not None or any(
             word.lower() in self.WORDS for word in self.NAME_WORDS.findall(read))
