@@ -209,29 +209,6 @@ def test_run_plan_refuses_a_file_that_is_not_a_plan(tmp_path: Path, capsys: pyte
     assert not (tmp_path / "results").exists() or not list((tmp_path / "results").glob("*.jsonl"))
 
 
-def test_a_flow_whose_tasks_import_made_anew_says_what_a_run_may_do(tmp_path: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    """Flow 1004 is not in the service: create_missing makes it by Import, whose tasks are new ones.
-    The plan compares its tasks by name (unchanged); a run that does not read the flow (compare
-    "none") saves the export's task ids, which points the flow back at them where the service still
-    has them (the emulator keeps every task): the plan said nothing of it. Now TASKS_MADE_ANEW says
-    so; with compare "remote", which keeps the live tasks, nothing is said."""
-    rows = [*export_rows(3), {"flow_id": "1004", "flow_name": "flow4", "schedule": "0 0 2 * * ? *",
-                              "owners": "alice", "task_id": "500009"}]
-    config = setup(tmp_path, rows=rows, run={"create_missing": True})
-    assert cli(capsys, "run", str(config), "--json")[0] == 0
-    code, planned = cli(capsys, "plan", str(config), "--json")
-    made = {a["flow_id"]: a for a in planned["actions"]}["1004"]
-    assert code == 0 and made["action"] == "unchanged", made
-    said = {w["code"]: w["message"] for w in made["warnings"]}["TASKS_MADE_ANEW"]
-    assert "saves the export's task ids: where the service still has those tasks" in said, said
-    reading = tmp_path / "remote.toml"
-    reading.write_text(config.read_text().replace("[run]\n", '[run]\ncompare = "remote"\n'), encoding="utf-8")
-    code, planned = cli(capsys, "plan", str(reading), "--json")
-    kept = {a["flow_id"]: a for a in planned["actions"]}["1004"]
-    assert code == 0 and "TASKS_MADE_ANEW" not in {w["code"] for w in kept.get("warnings") or []}, kept
-
-
 def test_a_flow_to_create_by_id_whose_name_another_flow_holds_is_refused(tmp_path: Path,
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """Flow 1004 is not in the service, and flow 1003 (made by hand) has its name: created too, two

@@ -668,7 +668,7 @@ async def _read_live(settings: Settings, ready: list[ReadyFlow], wanted: set[str
                          made_before(settings))
         try:
             actions = await live_actions(live, ready, wanted, run.create_missing, run.concurrency,
-                                         prune, reads_each=run.compare == "remote")
+                                         prune)
         except ReadFailed as failed:
             raise _not_read(reader, "a live flow could not be read for the marker scan",
                             getattr(failed.failure, "msg", "")) from None

@@ -139,11 +139,8 @@ def _refused(action: Action, code: str, message: str) -> Action:
     return action
 
 
-async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool, reads_each: bool = True) -> Action:
-    """What a run would do with this flow, read but not written. `reads_each`: the run reads each
-    flow before its save (compare = "remote", a restore), so it aims a flow given by id at its live
-    tasks when Import made them anew; else it saves the export's task ids as they are, which the
-    service may take or refuse (TASKS_MADE_ANEW says so)."""
+async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) -> Action:
+    """What a run would do with this flow, read but not written."""
     wire = json.loads(flow.body)
     action = _base(flow, wire)
     mark = marker_of(wire.get("desc"))
@@ -175,14 +172,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool, re
             twins = await live.twins_of(mark[1], [flow.flow_id], flow.flow_id) if mark is not None else None
             if isinstance(twins, Refusal):
                 return _refused(action, twins.code, twins.message)
-            wanted = aimed_at_live_tasks(wire, match.flow_id, remote_graph(match.live))
-            if wanted is not wire and not reads_each:  # what the run makes of it depends on the service
-                action.warnings.append({"code": "TASKS_MADE_ANEW", "message": (
-                    f"flow {flow.flow_id}'s tasks share no id with the export's: Import made them anew (a restore of "
-                    "the deleted flow, an earlier create_missing), and they are compared by name; a run that does "
-                    "not read the flow (compare = \"none\" or \"log\") saves the export's task ids: where the "
-                    "service still has those tasks (a deleted flow's), it points the flow back at them; where not, "
-                    "the save is refused and aimed at these. compare = \"remote\" keeps these")})
+            wanted = aimed_at_live_tasks(wire, match.flow_id, remote_graph(match.live))  # docs/reconcile.md
             theirs = live_marker(match.live)
             if mark is not None and theirs is not None and theirs != mark:
                 # Given by id, so saved into, but another source (or key) migrated it: each run of
@@ -282,14 +272,14 @@ def orphan_action(scope: str, digest: str, flow_id: str, name: str, live: dict[s
 
 
 async def live_actions(live: LiveFlows, ready: list[ReadyFlow], wanted: set[str], create_missing: bool,
-                       concurrency: int, prune: str | None = None, reads_each: bool = True) -> list[Action]:
+                       concurrency: int, prune: str | None = None) -> list[Action]:
     """Each flow's action; then, with our markers on (`live.scopes`), the orphans: live flows marked
     by this source whose digest is not `wanted` (the marker digests of every flow of the export)."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(flow: ReadyFlow) -> Action:
         async with gate:
-            return await flow_action(flow, live, create_missing, reads_each)
+            return await flow_action(flow, live, create_missing)
 
     if live.scopes:
         await live.markers()  # the scan the orphans need anyway, first: twins are found wherever they are
