@@ -240,3 +240,10 @@ def test_run_plan_says_what_the_plan_found_invalid(tmp_path: Path, capsys: pytes
     assert code == 5 and report["by_status"] == {"saved": 3, "invalid": 1}, report["by_status"]
     assert lines["1004"]["msg"].startswith("NOT_FOUND: flow 1004 is not in the service") and \
         "so found by the plan plan.json; not touched" in lines["1004"]["msg"], lines["1004"]
+    assert report["errors_by_code"] == {"NOT_FOUND": 1}, report  # its reason, not "invalid"
+    # The export changed since the plan (flow 1004 at another time): stale, not the plan's reason again
+    rows[3]["schedule"] = "0 0 4 * * ? *"
+    write_export(tmp_path / "export.csv", rows)
+    code, report = cli(capsys, "run", str(config), "--plan", str(plan_file), "--json")
+    [line] = [line for line in read_log(Path(report["result_log"])) if line["flow_id"] == "1004"]
+    assert code == 2 and line["status"] == "stale" and "export changed since the plan" in line["msg"], line

@@ -305,10 +305,16 @@ class Runner:
                                   flow_id=planned.flow_id if planned is not None and planned.flow_id else None)
                 return
             if verdict == OUTSIDE_PLAN:
-                why = self.saved_plan.refused.get(flow.source_key)
-                if why is not None:  # said again, as the plan said it: the run does not end as if all went well
+                found_invalid = self.saved_plan.refused.get(flow.source_key)
+                if found_invalid is not None and found_invalid[0] not in ("", flow.sha256):  # the export changed
+                    self._record_flow(flow, "stale", input_sha, started=started,
+                                      msg="stale: the export changed since the plan was made (another payload); "
+                                          "plan again")
+                    return
+                if found_invalid is not None:  # said again, as the plan said it: no run ends as if all went well
                     self._record_flow(flow, "invalid", input_sha, started=started,
-                                      msg=f"{why} (so found by the plan {self.saved_plan.path.name}; not touched)")
+                                      msg=f"{found_invalid[1]} (so found by the plan {self.saved_plan.path.name}; "
+                                          "not touched)")
                     return
                 self.outside_plan += 1
                 return

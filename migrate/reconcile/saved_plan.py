@@ -69,12 +69,12 @@ class DisableVerdict:
 
 class SavedPlan:
     def __init__(self, path: Path, planned: dict[str, Planned], disables: list[PlannedDisable] | None = None,
-                 refused: dict[str, str] | None = None) -> None:
+                 refused: dict[str, tuple[str, str]] | None = None) -> None:
         self.path = path
         self.planned = planned
         self.disables = disables or []
-        # Source key -> why the plan found the flow invalid against the live service (NOT_FOUND,
-        # DUPLICATE_MARKER …): not touched, but said, as the plan said it.
+        # Source key -> (the payload's hash, why the plan found the flow invalid against the live
+        # service: NOT_FOUND, DUPLICATE_MARKER …): not touched, but said, as the plan said it.
         self.refused = refused or {}
 
     @classmethod
@@ -92,7 +92,7 @@ class SavedPlan:
                               f"(format {PLAN_FORMAT})")
         planned: dict[str, Planned] = {}
         disables: list[PlannedDisable] = []
-        refused: dict[str, str] = {}
+        refused: dict[str, tuple[str, str]] = {}
         for action in document["actions"]:
             if not isinstance(action, dict) or "source_key" not in action:
                 continue
@@ -106,7 +106,8 @@ class SavedPlan:
                                                str(action.get("name", "")), seen))
             elif action.get("action") == "invalid" and isinstance(action.get("errors"), list) and action["errors"]:
                 first = action["errors"][0]
-                refused[str(action["source_key"])] = str(first.get("message", "") if isinstance(first, dict) else first)
+                refused[str(action["source_key"])] = (str(action.get("payload_sha256", "")), str(
+                    first.get("message", "") if isinstance(first, dict) else first))
         return cls(path, planned, disables, refused)
 
     @staticmethod

@@ -339,6 +339,8 @@ def _essentials(line: dict[str, Any]) -> tuple[str, Any, float | None]:
         code = error_reason(None, str(line["errors"][0].get("field", "")))
     elif line["status"] == "failed" and str(line.get("msg", "")).startswith(STOPPED):
         code = "INTERRUPTED"  # a stop request ended it, whatever its last answer (a 429 it waited after)
+    elif line["status"] == "invalid" and code is None and (named := NAMED_FAILURE.match(str(line.get("msg", "")))):
+        code = named[1]  # a refusal against the live service (run --plan, a runbook): its code leads its message
     elif line["status"] == "failed" and code in (None, 0):  # no service code to go by: say why
         msg = str(line.get("msg", ""))
         named = NAMED_FAILURE.match(msg)
