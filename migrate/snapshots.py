@@ -178,6 +178,8 @@ def _checked(path: Path, header: Any, found: str, held: int) -> dict[str, Any]:
 
 
 def _read_lines(path: Path, encoding: str) -> Snapshot:
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # a byte-order mark (a file saved again by Notepad) is no part of the header
     try:
         with path.open(encoding=encoding) as lines:
             first = lines.readline()

@@ -215,6 +215,13 @@ def test_ids_file_and_the_listing_first(service: Path, tmp_path: Path, capsys: p
     assert code == 0, err
     assert [f["flowId"] for f in snapshot(out)[1]] == [2001, 2002]
     assert "6 requests (2 get, 2 export, 1 getMyFlow, 1 listWorkFlowDirs)" in text  # Get and Export only for the two
+    # the snapshot itself as the ids file, saved again with a byte-order mark: its flows
+    saved_again = tmp_path / "again.jsonl"
+    saved_again.write_text(out.read_text(encoding="utf-8"), encoding="utf-8-sig")
+    again = tmp_path / "again-out.jsonl"
+    code, text, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(saved_again),
+                              "--out", str(again))
+    assert code == 0 and [f["flowId"] for f in snapshot(again)[1]] == [2001, 2002], err
 
 
 def test_a_backup_is_never_written_over_unless_asked(service: Path, tmp_path: Path,
