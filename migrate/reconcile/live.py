@@ -243,14 +243,14 @@ class LiveFlows:
     def name_held_for_create(self, name: str, flow_id: str) -> Refusal | None:
         """NAME_TAKEN when a flow to be created by its id (the export gives it, the service has
         none) has a name the caller's listing already holds under another id: made by hand, or
-        the job made again under another id. Created too, two flows of one name (and the job twice)."""
+        the job made again under another id: created, there would be two flows of one name."""
         holders = sorted(item.flow_id for item in self.by_name.get(name_key(name), []) if item.flow_id != flow_id)
         if not holders:
             return None
         return Refusal("NAME_TAKEN", f"flow {flow_id} is not in the service, and flow {', '.join(holders[:5])} holds "
-                                     f"its name {name!r}: created too, there would be two flows of one name (the job "
-                                     "twice, if that one runs it); give the export that flow's id, or rename or "
-                                     "delete it")
+                                     f"its name {name!r}: creating it would make two flows of one name (the job twice, "
+                                     "if that one runs it), so it is not created; give the export that flow's id, or "
+                                     "rename or delete that flow")
 
     def name_held(self, name: str, digest: str, renamed: Match) -> Refusal | None:
         """Our flow found by its marker under another name, renamed to `name`: a Refusal when the
