@@ -419,3 +419,28 @@ def test_a_stop_during_the_retries_is_said_as_one(tmp_path: Path, capsys: pytest
     assert line["status"] == "failed" and line["msg"].startswith("stopped after 2 attempt(s)"), line
     _, out, _ = run_cli(capsys, "report", str(log), "--json")
     assert json.loads(out)["errors_by_code"] == {"INTERRUPTED": 1}, out
+
+
+def test_a_restore_does_not_create_a_flow_the_caller_no_longer_sees(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Flow 3000 in the snapshot was handed to bob since (alice neither owner nor visitor): the
+    listing no longer shows it, and the restore planned `create`, then its apply said `stale` (a flow
+    with that id is there), plan after plan. It is left alone now, NO_PRIVILEGE, saying why."""
+    seed(tmp_path)
+    backup = tmp_path / "backup.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(tmp_path)), "--id", str(FIRST_ID), "--id", str(FIRST_ID + 1),
+                           "--out", str(backup))
+    assert code == 0, err
+    service = BatchService(load_emulator_config(tmp_path / "state.json"), Store(tmp_path / "emulator.sqlite"))
+    try:
+        graph = json.loads(service.get_flow("u2", "o1", FIRST_ID)["graph"])
+        graph.pop("creator", None)
+        service.save_flow("u2", "o1", {**graph, "owners": "bob", "visitors": ""})  # bob hands it to himself
+    finally:
+        service.store.close()
+    code, out, err = run_cli(capsys, "restore", str(backup), "--config", str(config(tmp_path)), "--json")
+    actions = {a["flow_id"]: a for a in json.loads(out)["actions"]}
+    assert actions[str(FIRST_ID)]["action"] == "invalid", actions[str(FIRST_ID)]
+    assert actions[str(FIRST_ID)]["errors"][0]["code"] == "NO_PRIVILEGE", actions[str(FIRST_ID)]
+    assert "not created again beside it" in actions[str(FIRST_ID)]["errors"][0]["message"]
+    assert actions[str(FIRST_ID + 1)]["action"] != "invalid", actions[str(FIRST_ID + 1)]

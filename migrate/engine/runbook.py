@@ -551,9 +551,16 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         desired = Desired(selection, [], live, read.listed, requests=read.requests, notes=notes,
                           source=str(snapshot.path),
                           snapshot_flows=held if isinstance(held, int) else len(snapshot.flows), names=read.names)
+        unlisted = await _there_unlisted(connection, [str(line["flowId"]) for line in snapshot.flows
+                                                      if str(line["flowId"]) not in live], desired)
         anew = 0
         for line in dependencies_first(snapshot.flows):
             flow_id = str(line["flowId"])
+            if flow_id in unlisted:  # there, and not the caller's to save: never created again beside it
+                desired.left_alone.append(Action("invalid", flow_id, str(line.get("flowName", "")), flow_id=flow_id,
+                                                 errors=[{"code": unlisted[flow_id].split(":")[0],
+                                                          "message": unlisted[flow_id]}]))
+                continue
             try:
                 aimed = _aimed_at_tasks_made_anew(line, live.get(flow_id))
             except RebindError as why:
@@ -577,6 +584,35 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         return desired
 
     return make
+
+
+async def _there_unlisted(connection: Connection, ids: list[str], desired: Desired) -> dict[str, str]:
+    """Of the snapshot's flows the caller's listing does not show, those the service has all the
+    same (its owners others now, the caller not even a visitor): flow id -> why it is left alone.
+    One Get Flow each; a flow Get says is not there (62102) is one to create."""
+    from migrate.reconcile.live import ReadFailed, answered_code
+    from migrate.service.answers import INVALID_PARAMETER, NO_PRIVILEGE
+
+    found: dict[str, str] = {}
+    for flow_id in ids:
+        desired.requests["get"] += 1
+        try:
+            await connection.runner.read_flow(flow_id)
+        except ReadFailed as failed:
+            if answered_code(failed) == INVALID_PARAMETER:
+                continue  # not there: restored by creating it
+            if answered_code(failed) != NO_PRIVILEGE:  # no answer to go by: neither created nor said to be there
+                found[flow_id] = (f"NOT_READABLE: flow {flow_id}, which the caller's flows do not list, could not be "
+                                  f"read to tell whether the service has it ({getattr(failed.failure, 'msg', '')}); "
+                                  "restore it again")
+                continue
+            found[flow_id] = (f"NO_PRIVILEGE: flow {flow_id} is in the service, but the caller may not read it "
+                              "(62103): not created again beside it; restore it as one of its owners")
+            continue
+        found[flow_id] = (f"NO_PRIVILEGE: flow {flow_id} is in the service, but not among the caller's flows (neither "
+                          "owner nor visitor now): not created again beside it; restore it as one of its owners, or "
+                          "make the caller one first")
+    return found
 
 
 def _bodies_refused(line: dict[str, Any], live: dict[str, Any] | None, path: Path,
