@@ -241,9 +241,19 @@ def test_run_plan_says_what_the_plan_found_invalid(tmp_path: Path, capsys: pytes
     assert lines["1004"]["msg"].startswith("NOT_FOUND: flow 1004 is not in the service") and \
         "so found by the plan plan.json; not touched" in lines["1004"]["msg"], lines["1004"]
     assert report["errors_by_code"] == {"NOT_FOUND": 1}, report  # its reason, not "invalid"
+    assert lines["1004"]["code"] == "NOT_FOUND", lines["1004"]  # on the line too, for a collector
     # The export changed since the plan (flow 1004 at another time): stale, not the plan's reason again
     rows[3]["schedule"] = "0 0 4 * * ? *"
     write_export(tmp_path / "export.csv", rows)
     code, report = cli(capsys, "run", str(config), "--plan", str(plan_file), "--json")
     [line] = [line for line in read_log(Path(report["result_log"])) if line["flow_id"] == "1004"]
     assert code == 2 and line["status"] == "stale" and "export changed since the plan" in line["msg"], line
+    # A row the plan found invalid in itself, mended since: stale too, not its old reason again
+    rows[3]["schedule"] = "0 0 99 * * ? *"
+    write_export(tmp_path / "export.csv", rows)
+    assert cli(capsys, "plan", str(config), "--out", str(plan_file))[0] == 5
+    rows[3]["schedule"] = "0 0 4 * * ? *"
+    write_export(tmp_path / "export.csv", rows)
+    code, report = cli(capsys, "run", str(config), "--plan", str(plan_file), "--json")
+    [line] = [line for line in read_log(Path(report["result_log"])) if line["flow_id"] == "1004"]
+    assert line["status"] == "stale", line

@@ -429,18 +429,21 @@ def test_a_restore_does_not_create_a_flow_the_caller_no_longer_sees(tmp_path: Pa
     seed(tmp_path)
     backup = tmp_path / "backup.jsonl"
     code, _, err = run_cli(capsys, "export", str(config(tmp_path)), "--id", str(FIRST_ID), "--id", str(FIRST_ID + 1),
-                           "--out", str(backup))
+                           "--id", str(FIRST_ID + 4), "--out", str(backup))
     assert code == 0, err
     service = BatchService(load_emulator_config(tmp_path / "state.json"), Store(tmp_path / "emulator.sqlite"))
     try:
-        graph = json.loads(service.get_flow("u2", "o1", FIRST_ID)["graph"])
-        graph.pop("creator", None)
-        service.save_flow("u2", "o1", {**graph, "owners": "bob", "visitors": ""})  # bob hands it to himself
+        for flow_id, name in ((FIRST_ID, None), (FIRST_ID + 4, "another_job")):
+            graph = json.loads(service.get_flow("u2", "o1", flow_id)["graph"])
+            graph.pop("creator", None)
+            # bob hands 3000 to himself; 3004 becomes another flow of his (another name): not the snapshot's
+            service.save_flow("u2", "o1", {**graph, "owners": "bob", "visitors": "", "name": name or graph["name"]})
     finally:
         service.store.close()
     code, out, err = run_cli(capsys, "restore", str(backup), "--config", str(config(tmp_path)), "--json")
     actions = {a["flow_id"]: a for a in json.loads(out)["actions"]}
     assert actions[str(FIRST_ID)]["action"] == "invalid", actions[str(FIRST_ID)]
     assert actions[str(FIRST_ID)]["errors"][0]["code"] == "NO_PRIVILEGE", actions[str(FIRST_ID)]
-    assert "not created again beside it" in actions[str(FIRST_ID)]["errors"][0]["message"]
+    assert "owned by bob, but not among the caller's flows" in actions[str(FIRST_ID)]["errors"][0]["message"]
     assert actions[str(FIRST_ID + 1)]["action"] != "invalid", actions[str(FIRST_ID + 1)]
+    assert actions[str(FIRST_ID + 4)]["action"] == "create", actions[str(FIRST_ID + 4)]  # its id held by another

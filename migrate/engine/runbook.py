@@ -551,7 +551,7 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         desired = Desired(selection, [], live, read.listed, requests=read.requests, notes=notes,
                           source=str(snapshot.path),
                           snapshot_flows=held if isinstance(held, int) else len(snapshot.flows), names=read.names)
-        unlisted = await _there_unlisted(connection, [str(line["flowId"]) for line in snapshot.flows
+        unlisted = await _there_unlisted(connection, [line for line in snapshot.flows
                                                       if str(line["flowId"]) not in live], desired)
         anew = 0
         for line in dependencies_first(snapshot.flows):
@@ -586,32 +586,39 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
     return make
 
 
-async def _there_unlisted(connection: Connection, ids: list[str], desired: Desired) -> dict[str, str]:
+async def _there_unlisted(connection: Connection, lines: list[dict[str, Any]], desired: Desired) -> dict[str, str]:
     """Of the snapshot's flows the caller's listing does not show, those the service has all the
-    same (its owners others now, the caller not even a visitor): flow id -> why it is left alone.
-    One Get Flow each; a flow Get says is not there (62102) is one to create."""
-    from migrate.reconcile.live import ReadFailed, answered_code
+    same, still that flow (its name or its marker), with other owners now, the caller not even a
+    visitor: flow id -> why it is left alone. One Get Flow each. Not there (62102), another flow
+    holding the id now (another name and marker), or another organisation's (62103): created,
+    Import giving it a new id where its own is taken."""
+    from migrate.mapping.identity import marker_of, name_key
+    from migrate.reconcile.compare import remote_graph
+    from migrate.reconcile.live import ReadFailed, answered_code, live_marker
     from migrate.service.answers import INVALID_PARAMETER, NO_PRIVILEGE
 
     found: dict[str, str] = {}
-    for flow_id in ids:
+    for line in lines:
+        flow_id = str(line["flowId"])
         desired.requests["get"] += 1
         try:
-            await connection.runner.read_flow(flow_id)
+            live = await connection.runner.read_flow(flow_id)
         except ReadFailed as failed:
-            if answered_code(failed) == INVALID_PARAMETER:
-                continue  # not there: restored by creating it
-            if answered_code(failed) != NO_PRIVILEGE:  # no answer to go by: neither created nor said to be there
-                found[flow_id] = (f"NOT_READABLE: flow {flow_id}, which the caller's flows do not list, could not be "
-                                  f"read to tell whether the service has it ({getattr(failed.failure, 'msg', '')}); "
-                                  "restore it again")
-                continue
-            found[flow_id] = (f"NO_PRIVILEGE: flow {flow_id} is in the service, but the caller may not read it "
-                              "(62103): not created again beside it; restore it as one of its owners")
+            if answered_code(failed) in (INVALID_PARAMETER, NO_PRIVILEGE):
+                continue  # not there, or another organisation's: restored by creating it
+            found[flow_id] = (f"NOT_READABLE: flow {flow_id}, which the caller's flows do not list, could not be "
+                              f"read to tell whether the service has it ({getattr(failed.failure, 'msg', '')}); "
+                              "restore it again")
             continue
-        found[flow_id] = (f"NO_PRIVILEGE: flow {flow_id} is in the service, but not among the caller's flows (neither "
-                          "owner nor visitor now): not created again beside it; restore it as one of its owners, or "
-                          "make the caller one first")
+        mark, theirs = live_marker(live), marker_of(remote_graph(line).get("desc") or line.get("desc"))
+        same = (mark is not None and mark == theirs) or (
+            (mark is None or theirs is None) and name_key(str(live.get("flowName", ""))) == name_key(
+                str(line.get("flowName", ""))))
+        if same:
+            owners = ", ".join(o for o in str(live.get("owner") or "").split(";") if o)
+            found[flow_id] = (f"NO_PRIVILEGE: flow {flow_id} is in the service, owned by {owners or 'others'}, but not "
+                              "among the caller's flows (neither owner nor visitor now): not created again beside "
+                              "it; restore it as one of its owners, or make the caller one first")
     return found
 
 

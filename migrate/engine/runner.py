@@ -184,13 +184,14 @@ class Runner:
     def _record_flow(self, flow: ReadyFlow, status: str, sha: str, exchange: Exchange | None = None,
                      started: float | None = None, msg: str = "", flow_id: str | None = None,
                      input_sha: str | None = None, body: bytes | None = None,
-                     compared: list[str] | None = None) -> None:
+                     compared: list[str] | None = None, code: str | None = None) -> None:
         exchange = exchange or Exchange()
         answer = exchange.answer
         line: dict[str, Any] = {
             "flow_id": flow_id or (None if flow.needs_id else flow.flow_id), "name": flow.name, "status": status,
             "attempts": exchange.attempts, "http_status": answer.http_status if answer else None,
-            "code": answer.code if answer else exchange.code, "msg": msg or exchange.msg,
+            "code": code if code is not None else answer.code if answer else exchange.code,
+            "msg": msg or exchange.msg,
             "elapsed_ms": round((time.monotonic() - started) * 1000, 1) if started else None,
             "latency_ms": exchange.latency_ms, "payload_sha256": sha, "target": flow.target,
             "input_sha256": input_sha or sha,
@@ -306,15 +307,17 @@ class Runner:
                 return
             if verdict == OUTSIDE_PLAN:
                 found_invalid = self.saved_plan.refused.get(flow.source_key)
-                if found_invalid is not None and found_invalid[0] not in ("", flow.sha256):  # the export changed
+                if found_invalid is not None and found_invalid[0] != flow.sha256:  # the export changed (or the row
+                    # the plan found invalid is one now, with no payload planned)
                     self._record_flow(flow, "stale", input_sha, started=started,
                                       msg="stale: the export changed since the plan was made (another payload); "
                                           "plan again")
                     return
                 if found_invalid is not None:  # said again, as the plan said it: no run ends as if all went well
+                    named = NAMED_FAILURE.match(found_invalid[1])
                     self._record_flow(flow, "invalid", input_sha, started=started,
                                       msg=f"{found_invalid[1]} (so found by the plan {self.saved_plan.path.name}; "
-                                          "not touched)")
+                                          "not touched)", code=named[1] if named else None)
                     return
                 self.outside_plan += 1
                 return
