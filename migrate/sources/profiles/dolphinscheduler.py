@@ -699,14 +699,13 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
     setters, placeholders = _setters(tasks, parameters), Placeholders()
     for task in tasks:
         command, runnable = _body(task)
-        pairs = [(value_text(item.get("prop")), value_text(item.get("value")))
-                 for item in _local_param_items(task.params, task.name) if _is_in(item)]
+        items = _local_param_items(task.params, task.name)
+        pairs = [(value_text(item.get("prop")), value_text(item.get("value"))) for item in items if _is_in(item)]
         secrets += [f"{task.name}: {name}" for name, value in pairs if value and SECRET_NAME.held(name, value)]
         put: set[str] = set()
         if runnable:
             command, put = _put_parameters(task, command, _scope(task, setters, parameters), placeholders)
-        listed = _params_text([p for p in _local_param_items(task.params, task.name)
-                               if value_text(p.get("prop")) not in put])
+        listed = _params_text([p for p in items if value_text(p.get("prop")) not in put])
         if listed:
             command += f"\n# DolphinScheduler local parameters: {listed}"  # a comment, in a shell script too
             local.append(f"{task.name}: {listed}")
