@@ -50,3 +50,21 @@ def test_a_profile_not_named_after_its_module_is_still_found() -> None:
     found = pipeline._named_profile("enos-v2")
     assert found is not None and found.name == "enos-v2"
     assert pipeline._named_profile("no-such") is None
+
+
+OFFLINE_PLAN_IMPORTS = """
+import contextlib, io, json, sys
+from migrate.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main(["plan", sys.argv[1], "--offline", "--json"])
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {"aiohttp", "asyncio_throttle"}
+                        or m == "migrate.emulator.server")))
+"""
+
+
+def test_an_offline_plan_imports_no_http_client() -> None:
+    """`plan --offline` never sends: aiohttp alone cost every such plan 0.13 s (it came with the
+    service's answer codes that the live comparison reads)."""
+    done = subprocess.run([sys.executable, "-c", OFFLINE_PLAN_IMPORTS, str(REPO / "configs" / "controlm.toml")],
+                          capture_output=True, text=True, cwd=REPO, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == []
