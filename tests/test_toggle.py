@@ -447,3 +447,35 @@ def test_a_restore_does_not_create_a_flow_the_caller_no_longer_sees(tmp_path: Pa
     assert "owned by bob, but not among the caller's flows" in actions[str(FIRST_ID)]["errors"][0]["message"]
     assert actions[str(FIRST_ID + 1)]["action"] != "invalid", actions[str(FIRST_ID + 1)]
     assert actions[str(FIRST_ID + 4)]["action"] == "create", actions[str(FIRST_ID + 4)]  # its id held by another
+
+
+@pytest.mark.parametrize("verb", ["disable", "delete"])
+def test_a_flow_the_caller_may_not_change_is_invalid_in_the_plan_and_never_sent(
+        verb: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Enable, Disable and Delete need an owner, and a flow not locked (reference §8). A flow alice
+    only sees (bob's, she a visitor) and one that is locked were planned `disable`, and the apply
+    then failed 62103: now the plan says NO_PRIVILEGE and exits 5, and the apply sends nothing for
+    them (an `invalid` line each) while it changes the others."""
+    state = base_state(flows=0, tasks_per_flow=0)
+    state["flows"] = [{"flow_id": 3000, "name": "mine", "owners": ["alice"], "org_id": "o1", "active": 1},
+                      {"flow_id": 3001, "name": "bobs", "owners": ["bob"], "visitors": ["alice"], "org_id": "o1",
+                       "active": 1},
+                      {"flow_id": 3002, "name": "locked", "owners": ["alice"], "org_id": "o1", "active": 1,
+                       "locked": True}]
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    BatchService(load_emulator_config(tmp_path / "state.json"), Store(tmp_path / "emulator.sqlite")).store.close()
+    code, plan, err = toggle(capsys, tmp_path, verb)
+    assert code == 5, (plan, err)
+    flows = {f["flowId"]: f["action"] for f in plan["flows"]}
+    assert flows == {"3000": verb, "3001": "invalid", "3002": "invalid"}, plan
+    code, result, err = toggle(capsys, tmp_path, verb, "--apply", "--run-id", "r1")
+    assert code == 5, (result, err)
+    by_flow = {line["flow_id"]: line for line in lines(tmp_path, "r1")}
+    assert by_flow["3000"]["status"] == ("disabled" if verb == "disable" else "deleted")
+    for refused in ("3001", "3002"):
+        assert by_flow[refused]["status"] == "invalid" and by_flow[refused]["code"] == "NO_PRIVILEGE", by_flow
+        assert refused in by_flow[refused]["msg"]
+    assert {flow_id: active for flow_id, (active, _) in live(tmp_path).items()} == (
+        {3000: 0, 3001: 1, 3002: 1} if verb == "disable" else {3001: 1, 3002: 1})
+    _, before = snapshot(tmp_path / "results" / "runbooks" / "r1.before.jsonl")
+    assert [str(flow["flowId"]) for flow in before] == ["3000"]  # the before file holds what changed only

@@ -103,10 +103,12 @@ def _show_result(result: Any, args: argparse.Namespace, run: Applying) -> None:
 def _print_plan(plan: Any) -> None:
     from migrate.commands import print_tables
 
+    why = any(a.why for a in plan.actions)  # a flow left alone says why (NO_PRIVILEGE, its bodies unread)
     console = print_tables(f"migrate {plan.verb}: {plan.selection.describe()}",
-                           [("action", False), ("id", False), ("flow", False), ("active", False)],
-                           ([a.action, a.flow_id, a.name, "" if a.active is None else str(a.active)]
-                            for a in plan.actions))
+                           [("action", False), ("id", False), ("flow", False), ("active", False),
+                            *([("why", True)] if why else [])],
+                           ([a.action, a.flow_id, a.name, "" if a.active is None else str(a.active),
+                             *([a.why] if why else [])] for a in plan.actions))
     counts = ", ".join(f"{action} {n}" for action, n in plan.by_action().most_common())
     console.print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed: {counts}", markup=False)
     console.print(f"read the live service: {plan.read.requests_text()}", markup=False)

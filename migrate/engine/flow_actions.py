@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from migrate.config import Settings
 from migrate.engine.connection import connected
 from migrate.engine.export import ExportReadError, ExportResult, read_flows, write_snapshot
-from migrate.exit_codes import EXIT_CHANGES, EXIT_INTERRUPTED, EXIT_OK, CannotRun
+from migrate.exit_codes import EXIT_CHANGES, EXIT_INTERRUPTED, EXIT_INVALID_ROWS, EXIT_OK, CannotRun
 from migrate.selection import Selection
 
 if TYPE_CHECKING:  # the heavy modules are imported where used: `migrate --help` stays quick
@@ -57,11 +57,12 @@ class ToggleAction:
     flow_id: str
     name: str
     active: int | None  # as Get Flow said while the selection was read
-    action: str  # the verb, or "unchanged", or KEPT (a delete's flow whose bodies could not be kept)
-    why: str = ""  # KEPT: why
+    action: str  # the verb, or "unchanged", or KEPT (a delete's flow whose bodies could not be kept), or NOT_ALLOWED
+    why: str = ""  # KEPT, NOT_ALLOWED: why
 
     def as_json(self) -> dict[str, Any]:
-        return {"flowId": self.flow_id, "name": self.name, "active": self.active, "action": self.action}
+        return {"flowId": self.flow_id, "name": self.name, "active": self.active, "action": self.action,
+                **({"why": self.why} if self.why else {})}
 
 
 @dataclass
@@ -80,6 +81,8 @@ class TogglePlan:
 
     @property
     def exit_code(self) -> int:
+        if self.by_action()[NOT_ALLOWED]:
+            return EXIT_INVALID_ROWS  # as edit's plan: a flow it cannot change
         return EXIT_CHANGES if self.changes else EXIT_OK
 
     def as_json(self) -> dict[str, Any]:
@@ -123,8 +126,31 @@ def make_plan(verb: Verb, selection: Selection, read: ExportResult) -> TogglePla
                                              f"not deleted: {bodies_missing_why(flow)}, so its before file could not "
                                              "bring it back whole; delete it again once Export Flow answers"))
             continue
+        if action != "unchanged" and (refused := _not_allowed(verb, flow)):
+            plan.actions.append(ToggleAction(str(flow.get("flowId")), str(flow.get("flowName") or ""), active,
+                                             NOT_ALLOWED, refused))
+            continue
         plan.actions.append(ToggleAction(str(flow.get("flowId")), str(flow.get("flowName") or ""), active, action))
     return plan
+
+
+def _not_allowed(verb: Verb, flow: dict[str, Any]) -> str:
+    """Why the service will refuse this verb for this flow, from its Get Flow answer: Enable,
+    Disable and Delete need the caller to be an owner, and neither the flow nor the caller may be
+    locked (reference §8, §4's `hasEditPri`, `locked`, `isUserLocked`). The plan says so, where it
+    said `disable` and the apply then failed 62103. Empty: nothing against it."""
+    flow_id = flow.get("flowId")
+    if flow.get("hasEditPri") is False:
+        owners = str(flow.get("owner") or flow.get("owners") or "")
+        return (f"NO_PRIVILEGE: flow {flow_id} is not yours to {verb}: the calling user is not among its owners"
+                f"{f' ({owners})' if owners else ''}, only sees it (the service refuses it, 62103); have an owner add "
+                "you, or leave it out of the selection")
+    if flow.get("locked") is True:
+        return f"NO_PRIVILEGE: flow {flow_id} is locked in the service (the service refuses to {verb} it, 62103)"
+    if flow.get("isUserLocked") is True:
+        return (f"NO_PRIVILEGE: the calling user is locked for flow {flow_id} in the service (the service refuses to "
+                f"{verb} it)")
+    return ""
 
 
 def _nothing_selected(selection: Selection, read: ExportResult) -> NothingSelected:
@@ -295,7 +321,7 @@ class _Toggler:
         self.wanted, self.status_done = WANTED.get(verb), DONE_STATUS[verb]
 
     def record(self, action: ToggleAction, status: str, exchange: Exchange | None, begun: float,
-               active_after: int | None, msg: str = "") -> None:
+               active_after: int | None, msg: str = "", code: str | None = None) -> None:
         from migrate.engine.runner import Exchange
 
         exchange = exchange or Exchange()
@@ -303,7 +329,7 @@ class _Toggler:
         self.log.record(
             rows=[], source_key=f"flow {action.flow_id}", flow_id=action.flow_id, name=action.name or None,
             status=status, attempts=exchange.attempts, http_status=answer.http_status if answer else None,
-            code=answer.code if answer else exchange.code, msg=msg or exchange.msg,
+            code=code or (answer.code if answer else exchange.code), msg=msg or exchange.msg,
             elapsed_ms=round((time.monotonic() - begun) * 1000, 1), latency_ms=exchange.latency_ms,
             target=f"flow {action.flow_id}", action=self.verb, active_before=action.active,
             active_after=active_after, before=self.before,
@@ -330,6 +356,9 @@ class _Toggler:
             return
         if action.action in (KEPT, LEFT_OUT):
             self.record(action, "failed", None, begun, action.active, action.why)
+            return
+        if action.action == NOT_ALLOWED:
+            self.record(action, "invalid", None, begun, action.active, action.why, code="NO_PRIVILEGE")
             return
         if action.action == CHANGED:
             self.record(action, "stale", None, begun, action.active, action.why)
@@ -509,7 +538,8 @@ LANDED, IN_DOUBT = "landed", "in doubt"
 KEPT = "kept"  # a delete's flow whose tasks' bodies Export Flow could not read: not deleted
 CHANGED = "changed"  # a resumed delete's flow changed since the before file held it: not deleted (`stale`)
 LEFT_OUT = "left out"  # a resume's: a flow the run selected first, which this resume's selection does not find
-UNSENT = ("unchanged", KEPT, CHANGED, LEFT_OUT)  # actions that send nothing
+NOT_ALLOWED = "invalid"  # a flow the service will not let the caller change (`_not_allowed`): not sent
+UNSENT = ("unchanged", KEPT, CHANGED, LEFT_OUT, NOT_ALLOWED)  # actions that send nothing
 
 
 def _selected_otherwise(before: Path, selection: Selection) -> bool:
