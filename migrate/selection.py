@@ -13,6 +13,7 @@ Light imports only: `add_selection_arguments` runs when `migrate --help` is buil
 from __future__ import annotations
 
 import argparse
+import codecs
 import fnmatch
 import functools
 import re
@@ -139,11 +140,14 @@ def _ids_in(path: Path) -> list[str]:
     if path.suffix.lower() == ".parquet":
         return _snapshot_ids(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad's UTF-8) is no part of the first id
+        raw = path.read_bytes()
+        # A byte-order mark is no part of the first id: Notepad's UTF-8, or the UTF-16 that Windows
+        # PowerShell 5.1's `>` and Out-File write.
+        text = raw.decode("utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig")
     except OSError as error:
         raise SelectionError(f"{path}: cannot read the ids file: {error.strerror or error}") from None
     except UnicodeDecodeError:
-        raise SelectionError(f"{path}: not UTF-8 text (an ids file holds one flow id a line)") from None
+        raise SelectionError(f"{path}: not UTF-8 or UTF-16 text (an ids file holds one flow id a line)") from None
     if text.startswith('{"snapshot"'):
         return _snapshot_ids(path)
     ids = []

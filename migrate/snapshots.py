@@ -24,6 +24,7 @@ name. Read back with the header checked first: a file that is not a snapshot, or
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -177,9 +178,19 @@ def _checked(path: Path, header: Any, found: str, held: int) -> dict[str, Any]:
     return header
 
 
+def _starts_utf16(path: Path) -> bool:
+    try:
+        with path.open("rb") as raw:
+            return raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    except OSError:
+        return False  # said by the reading that follows
+
+
 def _read_lines(path: Path, encoding: str) -> Snapshot:
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        encoding = "utf-8-sig"  # a byte-order mark (a file saved again by Notepad) is no part of the header
+        # A byte-order mark is no part of the header: a file saved again by Notepad (UTF-8), or
+        # passed through Windows PowerShell 5.1's `>` or Out-File (UTF-16).
+        encoding = "utf-16" if _starts_utf16(path) else "utf-8-sig"
     try:
         with path.open(encoding=encoding) as lines:
             first = lines.readline()

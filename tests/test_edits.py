@@ -80,6 +80,7 @@ def test_a_shift_that_has_no_quartz_form_refuses_that_flow_only() -> None:
     ({"set": {"owners": "a"}, "replace": {"owners": "a -> b"}}, "both set and replaced"),
     ({"add_parameters": {"k": "v"}, "remove_parameters": ["k"]}, "both added and removed"),
     ({"add_parameters": {"k": [1]}}, "a string or a number"),
+    ({"remove_parameters": [" "]}, "names no parameter"),  # it removed nothing, and the plan said nothing
     ({"schedule": "0 0 2 30 2 ? *"}, "IMPOSSIBLE_DATE"),
     ({"schedule": "0 0 2 * * ? *", "shift_schedule": "+1h"}, "choose one"),
     ({"shift_schedule": "1h"}, "a signed time"),

@@ -224,6 +224,24 @@ def test_ids_file_and_the_listing_first(service: Path, tmp_path: Path, capsys: p
     assert code == 0 and [f["flowId"] for f in snapshot(again)[1]] == [2001, 2002], err
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_an_ids_file_or_snapshot_passed_through_windows_powershell_is_read(
+        encoding: str, service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Windows PowerShell 5.1's `>` and Out-File write UTF-16 with a byte-order mark: such an ids
+    file, and a snapshot that went through it, were refused as not UTF-8."""
+    bom = {"utf-16": "", "utf-16-be": "\ufeff"}[encoding]  # Python's utf-16 writes its mark itself
+    ids = tmp_path / "ids.txt"
+    ids.write_text(bom + "2001\r\n2002\r\n", encoding=encoding)
+    out = tmp_path / "two.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids), "--out", str(out))
+    assert code == 0 and [f["flowId"] for f in snapshot(out)[1]] == [2001, 2002], err
+    redirected = tmp_path / "redirected.jsonl"
+    redirected.write_text(bom + out.read_text(encoding="utf-8"), encoding=encoding)
+    again = tmp_path / "again-out.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(redirected), "--out", str(again))
+    assert code == 0 and [f["flowId"] for f in snapshot(again)[1]] == [2001, 2002], err
+
+
 def test_a_backup_is_never_written_over_unless_asked(service: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """Yesterday's full backup, exported again over one flow, was replaced without a word (found

@@ -425,3 +425,11 @@ def test_a_relativedelta_of_hours_is_proved_as_a_fixed_step() -> None:
     assert prove(source, "airflow", "UTC", anchor, ("0 15 3/6 * * ? *",), "UTC", begin).verdict == "equivalent"
     differs = prove(source, "airflow", "UTC", anchor, ("0 15 3/8 * * ? *",), "UTC", begin)
     assert differs.verdict == "differs", differs
+
+
+def test_the_plan_is_shown_one_way_json_or_markdown_not_both(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--json --markdown` printed JSON and dropped the Markdown, saying nothing."""
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(capsys, "plan", str(REPO / "configs" / "crontab.toml"), "--markdown", "--json", "--offline")
+    assert stopped.value.code == 1
+    assert "not allowed with argument --markdown" in json.loads(capsys.readouterr().out)["error"]

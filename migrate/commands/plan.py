@@ -22,8 +22,9 @@ def preload(args: argparse.Namespace) -> tuple[str, ...]:
 def add_parser(verbs: Any) -> None:
     plan = verbs.add_parser("plan", help="everything but the writes: per-flow actions against the live service")
     plan.add_argument("config", type=Path)
-    plan.add_argument("--json", action="store_true", help="the plan as JSON")
-    plan.add_argument("--markdown", action="store_true", help="the plan as Markdown, for a migration review")
+    shown = plan.add_mutually_exclusive_group()  # one output: neither silently wins
+    shown.add_argument("--json", action="store_true", help="the plan as JSON")
+    shown.add_argument("--markdown", action="store_true", help="the plan as Markdown, for a migration review")
     plan.add_argument("--offline", action="store_true",
                       help="do not read the live service: the inventory and every flow's conversion only")
     plan.add_argument("--out", type=Path, metavar="PLAN",

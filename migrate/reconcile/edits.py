@@ -204,6 +204,9 @@ def make_edits(*, set_values: Mapping[str, Any], replace: Mapping[str, list[tupl
             raise EditError(f"replace works in {' and '.join(LISTS)}, not in {name!r}")
         if name in checked:
             raise EditError(f"{name} is both set and replaced in: choose one")
+    blank = next((key for key in remove_parameters if not key.strip()), None)
+    if blank is not None:  # no parameter has an empty name: it would remove nothing, silently
+        raise EditError(f"remove_parameters: {blank!r} names no parameter: give a parameter's name")
     both = set(add_parameters) & set(remove_parameters)
     if both:
         raise EditError(f"parameter {sorted(both)[0]!r} is both added and removed: choose one")
