@@ -269,8 +269,8 @@ def test_converted_events_fire_exactly_when_systemd_fires_them(expression: str) 
         event = convert_calendar(expression)
     except Rejection as rejection:
         assert (rejection.code == "INVALID_SYNTAX") == (wanted is None), (expression, rejection, wanted)
-        if rejection.code == "IMPOSSIBLE_DATE":
-            assert wanted == []
+        if rejection.code == "IMPOSSIBLE_DATE":  # never again: none left since yesterday (a zone's slack)
+            assert wanted is not None and all(w < datetime.now(UTC).replace(tzinfo=None) for w in wanted), wanted
         return
     assert wanted is not None, (expression, event)
     assert quartz_fires(event.converted.freq, len(wanted) or 1) == wanted, (expression, event.converted.freq)

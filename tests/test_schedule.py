@@ -73,6 +73,46 @@ def test_a_date_that_never_comes_names_its_days_and_months(source: str, said: st
     assert isinstance(result, Rejected) and result.code == "IMPOSSIBLE_DATE" and said in result.message, result
 
 
+@pytest.mark.parametrize(("source", "said"), [
+    # February 2027 has four Fridays: the flow would sit in the service and never run (the proof
+    # could only say `unchecked`)
+    ("0 0 2 ? 2 6#5 2027", "the fifth Friday of Feb of 2027, which has no such day"),
+    ("0 0 2 ? 2,3 6#5 2027", "the fifth Friday of Feb, Mar of 2027, which have no such day"),
+    ("0 0 2 L-29 2 ? *", "29 days before the last day of Feb, which has no such day"),
+])
+def test_a_day_rule_that_never_finds_a_day_is_refused(source: str, said: str) -> None:
+    result = convert(source, "quartz")
+    assert isinstance(result, Rejected) and result.code == "IMPOSSIBLE_DATE" and said in result.message, result
+
+
+def test_a_schedule_whose_last_year_is_this_one_and_whose_times_have_passed_is_refused() -> None:
+    now = datetime.now()
+    if now < datetime(now.year, 1, 3):
+        pytest.skip("the first days of a year: 1 January may not have passed in every zone yet")
+    result = convert(f"0 0 0 1 1 ? {now.year}", "quartz")
+    assert isinstance(result, Rejected) and result.code == "IMPOSSIBLE_DATE", result
+    assert f"none is left in {now.year}" in result.message
+    assert isinstance(convert(f"0 0 0 1 1 ? {now.year}-{now.year + 1}", "quartz"), Converted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(month=st.sets(st.integers(1, 12), min_size=1, max_size=3), weekday=st.integers(1, 7),
+       nth=st.integers(1, 5), offset=st.integers(0, 30), rule=st.sampled_from(["nth", "last"]),
+       years=st.one_of(st.none(), st.sets(st.integers(2027, 2034), min_size=1, max_size=2)))
+def test_a_schedule_is_refused_as_never_firing_exactly_when_it_has_no_fire_time(
+        month: set[int], weekday: int, nth: int, offset: int, rule: str, years: set[int] | None) -> None:
+    """Against the Quartz evaluator (itself checked against real Quartz by `make oracle`)."""
+    months = ",".join(map(str, sorted(month)))
+    year = ",".join(map(str, sorted(years))) if years else "*"
+    days = f"? {months} {weekday}#{nth}" if rule == "nth" else f"L-{offset} {months} ?"
+    source = f"0 0 2 {days} {year}"
+    fires = next(iter(parse_quartz(source).fire_times(datetime(2026, 12, 31))), None) is not None
+    result = convert(source, "quartz")
+    assert isinstance(result, Converted) == fires, (source, result)
+    if not fires:
+        assert isinstance(result, Rejected) and result.code == "IMPOSSIBLE_DATE", result
+
+
 @pytest.mark.parametrize(
     ("source", "dialect", "code"),
     [

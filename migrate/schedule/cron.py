@@ -12,7 +12,7 @@ import calendar
 import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from migrate.schedule.cycle import SubMinuteSchedule, cycle_of
@@ -304,23 +304,63 @@ def _croniter_dominant_rule(dom_text: str, dow_text: str, days: frozenset[int] |
 
 
 def never_fires(schedule: QuartzSchedule, source: str) -> Rejection | None:
-    """Why no fire time ever comes, if none does: a date that does not exist (30 February;
-    checked over 28 years, every calendar), or years that are all past. A flow saved so would
-    sit in the service and never run."""
+    """Why no fire time ever comes, if none does: a date that does not exist (30 February, the
+    fifth Friday of a February of four, 29 days before the end of February; checked over 28 years,
+    every calendar, or over the years given), years that are all past, or a last year (this one)
+    whose times have all passed. A flow saved so would sit in the service and never run."""
     if schedule.years is not None and max(schedule.years) < datetime.now(UTC).year:
         return Rejection(IMPOSSIBLE_DATE, f"{source!r} fires only in years that are past ({max(schedule.years)} "
                                           "at the latest)")
-    dom = schedule.day_of_month
-    if dom.any_day or dom.last_offset is not None or (dom.days and min(dom.days) <= 28):
+    return _no_such_day(schedule, source) or _all_passed(schedule, source)
+
+
+def _all_passed(schedule: QuartzSchedule, source: str) -> Rejection | None:
+    """Years that end with this one, and no fire time left in it (`0 0 2 1 1 ? 2026` in November)."""
+    if schedule.years is None or max(schedule.years) != datetime.now(UTC).year:
         return None
-    years = sorted(schedule.years) if schedule.years is not None else range(2000, 2028)
+    # A day of slack for the zone the service reads freq in (the safer reading: kept when in doubt).
+    since = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
+    if next(iter(schedule.fire_times(since)), None) is not None:
+        return None
+    return Rejection(IMPOSSIBLE_DATE, f"{source!r} fires only at times that have passed (none is left in "
+                                      f"{max(schedule.years)})")
+
+
+def _no_such_day(schedule: QuartzSchedule, source: str) -> Rejection | None:
+    dom, dow = schedule.day_of_month, schedule.day_of_week
+    if _some_day_every_month(schedule):
+        return None
+    years = sorted(schedule.years) if schedule.years is not None else range(2000, 2028)  # every calendar
     if any(days_in_month(schedule, y, m) for y in years for m in schedule.months):
         return None
     months = ", ".join(calendar.month_abbr[m] for m in sorted(schedule.months))
     of_years = f" of {listed(schedule.years)}" if schedule.years is not None else ""
     one = len(schedule.months) == 1 and (schedule.years is None or len(schedule.years) == 1)
-    return Rejection(IMPOSSIBLE_DATE, f"{source!r} names a date that never comes: day(s) {listed(dom.days)} of "
-                                      f"{months}{of_years}, which {'has' if one else 'have'} no such day")
+    if dom.any_day and dow.nth is not None:  # `6#5` in a February with four Fridays
+        weekday, nth = dow.nth
+        what = f"the {ORDINALS[nth]} {calendar.day_name[(weekday - 2) % 7]}"
+    elif dom.last_offset is not None:
+        what = f"{dom.last_offset} days before the last day"
+    else:
+        what = f"day(s) {listed(dom.days)}" if dom.days else f"the weekday nearest day {dom.nearest_weekday}"
+    return Rejection(IMPOSSIBLE_DATE, f"{source!r} names a date that never comes: {what} of {months}{of_years}, "
+                                      f"which {'has' if one else 'have'} no such day")
+
+
+ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def _some_day_every_month(schedule: QuartzSchedule) -> bool:
+    """A day rule that finds a day in every month of every year (the shortest has 28 days, four of
+    each weekday): the cheap answer, before `days_in_month` is asked month by month."""
+    dom, dow = schedule.day_of_month, schedule.day_of_week
+    if dom.any_day:
+        return dow.nth is None or dow.nth[1] <= 4
+    if dom.last_offset is not None:
+        return dom.last_offset <= 27
+    if dom.nearest_weekday is not None:
+        return dom.nearest_weekday <= 28
+    return bool(dom.days) and min(dom.days) <= 28
 
 
 def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
