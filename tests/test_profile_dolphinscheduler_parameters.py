@@ -27,10 +27,14 @@ def shell(code: int, name: str, script: str, *local: dict[str, str], kind: str =
             "taskParams": {"localParams": list(local), "rawScript": script, "resourceList": []}}
 
 
-def export_3x(tmp_path: Path, tasks: list[dict[str, Any]], global_params: list[dict[str, str]]) -> Path:
-    """One unscheduled 3.x workflow whose tasks run one after the other, in the order given."""
-    relations = [{"preTaskCode": before, "postTaskCode": task["code"], "processDefinitionCode": 900}
-                 for before, task in zip([0] + [t["code"] for t in tasks], tasks, strict=False)]
+def export_3x(tmp_path: Path, tasks: list[dict[str, Any]], global_params: list[dict[str, str]],
+              upstream: dict[int, list[int]] | None = None) -> Path:
+    """One unscheduled 3.x workflow whose tasks run one after the other, in the order given (or
+    after the tasks `upstream` names for each: none, a task that starts the run)."""
+    pairs = ([(before, task["code"]) for before, task in zip([0] + [t["code"] for t in tasks], tasks, strict=False)]
+             if upstream is None else
+             [(before, task["code"]) for task in tasks for before in upstream.get(task["code"], []) or [0]])
+    relations = [{"preTaskCode": before, "postTaskCode": after, "processDefinitionCode": 900} for before, after in pairs]
     record = {"processDefinition": {"code": 900, "name": "params_wf", "releaseState": "ONLINE",
                                     "globalParams": json.dumps(global_params), "userName": "admin"},
               "processTaskRelationList": relations, "taskDefinitionList": tasks}
@@ -194,3 +198,28 @@ def test_an_empty_local_parameter_named_as_an_upstream_out_one_is_its_value_at_r
     assert commands["b"].startswith("echo b got ${out_x}")
     assert "b: ${out_x} (its local parameter out_x is empty, to take the OUT parameter out_x that task a set" in \
         warnings["RUNTIME_PARAMETER"]
+
+
+def test_an_out_parameter_reaches_only_the_tasks_after_its_task(tmp_path: Path) -> None:
+    """DolphinScheduler passes a task's OUT parameters down its varPool, to the tasks after it: a
+    task beside it (`side`) or before it (`first`) never had the value, and their `${out_x}` stayed
+    as written, the global parameter of that name given where there is one. All were named as
+    run-time values set by task a."""
+    commands, warnings = commands_and_warnings(export_3x(tmp_path, [
+        shell(1, "first", "echo first ${out_x} ${mode}"),
+        shell(2, "a", "echo '${setValue(out_x=1)}'; echo '${setValue(mode=x)}'", param("out_x", direct="OUT"),
+              param("mode", direct="OUT")),
+        shell(3, "b", "echo b ${out_x} ${mode}"),
+        shell(4, "side", "echo side ${out_x} ${mode}"),
+        shell(5, "c", "echo c ${out_x}"),
+    ], [param("mode", "full")], upstream={2: [1], 3: [2], 4: [1], 5: [3, 4]}))
+    run_time, undefined = warnings["RUNTIME_PARAMETER"], warnings["UNDEFINED_PARAMETER"]
+    for after in ("b", "c"):  # c after b after a: through b too
+        assert f"{after}: ${{out_x}} (the OUT parameter out_x that task a set as it ran" in run_time
+    assert "b: ${mode} (the OUT parameter mode that task a set" in run_time
+    for before in ("first", "side"):
+        assert f"{before}: ${{out_x}}" not in run_time and f"{before}: ${{mode}}" not in run_time
+        assert (f"{before}: ${{out_x}} (the OUT parameter of task a, which does not run before it: "
+                "DolphinScheduler passed it only to the tasks after that one)") in undefined
+        assert f"{before}: ${{mode}}" not in undefined  # the workflow's parameter mode: the flow's carries it
+    assert commands["side"] == "echo side ${out_x} ${mode}"

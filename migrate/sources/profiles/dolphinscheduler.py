@@ -542,6 +542,7 @@ class Scope:
     local: dict[str, str]
     outputs: dict[str, list[str]]
     globals: dict[str, str]
+    not_before: dict[str, list[str]] = field(default_factory=dict)  # OUT set only by tasks that do not run before it
 
 
 @dataclass
@@ -556,24 +557,33 @@ def _is_in(item: dict[str, Any]) -> bool:
     return value_text(item.get("direct") or "IN").strip().upper() != "OUT"
 
 
-def _setters(tasks: list[Task], parameters: Globals) -> dict[str, list[str]]:
+# Who set an OUT parameter as it ran: a task (its code), or the workflow (None: a global OUT one).
+Setter = tuple[str, str | None]
+
+
+def _setters(tasks: list[Task], parameters: Globals) -> dict[str, list[Setter]]:
     """OUT parameter -> who set it as it ran: the tasks that declare it, or the workflow (a global OUT one)."""
-    found: dict[str, list[str]] = {name: ["a task of the workflow (a global OUT parameter)"]
-                                   for name in sorted(parameters.outputs)}
+    found: dict[str, list[Setter]] = {name: [("a task of the workflow (a global OUT parameter)", None)]
+                                      for name in sorted(parameters.outputs)}
     for task in tasks:
         for item in _local_param_items(task.params, task.name):
             if not _is_in(item):
-                found.setdefault(value_text(item.get("prop")), []).append(f"task {task.name}")
+                found.setdefault(value_text(item.get("prop")), []).append((f"task {task.name}", task.code))
     return found
 
 
-def _scope(task: Task, setters: dict[str, list[str]], parameters: Globals) -> Scope:
+def _scope(task: Task, setters: dict[str, list[Setter]], parameters: Globals, tasks: dict[str, Task]) -> Scope:
     items = _local_param_items(task.params, task.name)
     local = {value_text(p.get("prop")): value_text(p.get("value")) for p in items if _is_in(p)}  # the last wins
-    own = f"task {task.name}"  # its own OUT parameters were not given to it: the tasks before it set theirs
-    outputs = {name: [who for who in setters[name] if who != own] for name in setters}
+    # A task's OUT parameters reach only the tasks after it (its varPool goes downstream): not the
+    # task itself, nor one beside it or before it, whose `${name}` stays unknown there.
+    before = _ancestors(task.code, tasks) if task.code in tasks else set()
+    outputs = {name: [who for who, code in setters[name] if code is None or code in before] for name in setters}
+    elsewhere = {name: [who for who, code in setters[name] if code is not None and code not in before
+                        and code != task.code] for name in setters}
     return Scope(local, {name: who for name, who in outputs.items() if who},
-                 {pair["key"]: pair["value"] for pair in parameters.carried})
+                 {pair["key"]: pair["value"] for pair in parameters.carried},
+                 {name: who for name, who in elsewhere.items() if who and not outputs[name]})
 
 
 @dataclass
@@ -662,7 +672,10 @@ def _put_parameters(task: Task, script: str, scope: Scope, placeholders: Placeho
         elif name.startswith("system."):
             placeholders.run_time.append(f"{task.name}: {written} (a built-in value DolphinScheduler gave each run)")
         elif not SET_VALUE.match(name) and PARAMETER_NAME.fullmatch(name) and name not in shell_own:
-            placeholders.undefined.append(f"{task.name}: {written}")
+            later = scope.not_before.get(name)
+            placeholders.undefined.append(f"{task.name}: {written}" + (
+                f" (the OUT parameter of {' and '.join(later)}, which does not run before it: DolphinScheduler "
+                "passed it only to the tasks after that one)" if later else ""))
         return written
 
     replaced = PLACEHOLDER.sub(replace, script)
@@ -697,6 +710,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
     commands: dict[str, str] = {}
     as_text, local, resources, disabled, secrets = [], [], [], [], []
     setters, placeholders = _setters(tasks, parameters), Placeholders()
+    by_code = {task.code: task for task in tasks}
     for task in tasks:
         command, runnable = _body(task)
         items = _local_param_items(task.params, task.name)
@@ -704,7 +718,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
         secrets += [f"{task.name}: {name}" for name, value in pairs if value and SECRET_NAME.held(name, value)]
         put: set[str] = set()
         if runnable:
-            command, put = _put_parameters(task, command, _scope(task, setters, parameters), placeholders)
+            command, put = _put_parameters(task, command, _scope(task, setters, parameters, by_code), placeholders)
         listed = _params_text([p for p in items if value_text(p.get("prop")) not in put])
         if listed:
             command += f"\n# DolphinScheduler local parameters: {listed}"  # a comment, in a shell script too
