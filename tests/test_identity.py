@@ -489,8 +489,9 @@ def test_tasks_of_a_flow_ours_by_its_marker_are_matched_after_the_flows_name_onl
 def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     """Save only references tasks: a step's command changed in the export never reaches the flow
-    made before. The plan reads the live tasks' bodies (Export Flow) and says so, naming the task
-    (TASK_BODY_DIFFERS), rather than `unchanged` alone."""
+    made before. The plan reads the live tasks' bodies (Export Flow) and finds the flow invalid,
+    naming the task (TASK_BODY_DIFFERS, exit 5): it said `unchanged` with a warning, exit 0, a drift
+    check passing on a flow that runs what the source no longer says."""
     jobs, config = tmp_path / "jobs.yaml", rundeck_run(tmp_path)
     jobs.write_text(rundeck_job("nightly-cleanup", "30"), encoding="utf-8")
     code, first = cli_json(capsys, "run", str(config))
@@ -501,17 +502,41 @@ def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
                     encoding="utf-8")
     code, planned = cli_json(capsys, "plan", str(config))
     [action] = planned["actions"]
-    said = [w for w in action.get("warnings", []) if w["code"] == "TASK_BODY_DIFFERS"]
-    assert code == 0 and action["action"] == "unchanged" and len(said) == 1, action
+    said = [e for e in action.get("errors", []) if e.get("code") == "TASK_BODY_DIFFERS"]
+    assert code == 5 and action["action"] == "invalid" and len(said) == 1, action
     assert "ops_nightly-cleanup_step2" in said[0]["message"] and "step1" not in said[0]["message"], said
-    assert planned["warnings_by_code"].get("TASK_BODY_DIFFERS") == 1, planned["warnings_by_code"]
-    # A run that reads the live flows (compare = "remote") says it on the flow's line too.
+    # A run that reads the live flows (compare = "remote") finds it too: an `invalid` line, nothing saved.
     remote = rundeck_run(tmp_path, "remote", 'compare = "remote"')
     code, report = cli_json(capsys, "run", str(remote))
     [line] = [json.loads(text) for text in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()
               if json.loads(text)["status"] != "attempt"]
-    assert code == 0 and line["status"] == "unchanged", line
-    assert [w["code"] for w in line["warnings"]] == ["TASK_BODY_DIFFERS"], line["warnings"]
+    assert code == 5 and line["status"] == "invalid" and line["code"] == "TASK_BODY_DIFFERS", line
+    assert "ops_nightly-cleanup_step2" in line["msg"], line
+
+
+def test_a_first_step_removed_from_a_job_is_no_flow_running_the_removed_step(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Rundeck job's steps are tasks by place (`_step1`, `_step2`): its first step removed, the
+    export's step1 is the old step2's command. The run saved the flow (`saved`, exit 0; the next
+    plan `unchanged`, exit 0) still running the removed step and no longer the last one (found by
+    a reviewer). Now the plan and a run that reads the flow call it invalid, TASK_BODY_DIFFERS,
+    naming the task, and nothing is saved."""
+    service, jobs, config = tmp_path / "emulator.sqlite", tmp_path / "jobs.yaml", rundeck_run(tmp_path)
+    jobs.write_text(rundeck_job("nightly-cleanup", "30"), encoding="utf-8")
+    code, first = cli_json(capsys, "run", str(config))
+    assert code == 0 and first["by_status"] == {"created": 1}, first
+    before = live_flows(service)
+    jobs.write_text(rundeck_job("nightly-cleanup", "30").replace("    - exec: /opt/ops/clean.sh --tmp\n", ""),
+                    encoding="utf-8")
+    code, planned = cli_json(capsys, "plan", str(config))
+    [action] = planned["actions"]
+    assert code == 5 and action["action"] == "invalid", action
+    assert [e["code"] for e in action["errors"]] == ["TASK_BODY_DIFFERS"], action
+    assert "ops_nightly-cleanup_step1" in action["errors"][0]["message"], action
+    remote = rundeck_run(tmp_path, "remote", 'compare = "remote"')
+    code, report = cli_json(capsys, "run", str(remote))
+    assert code == 5 and report["by_status"] == {"invalid": 1}, report
+    assert live_flows(service) == before  # nothing saved
 
 
 def test_a_name_put_back_is_saved_again_with_compare_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

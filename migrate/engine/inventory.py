@@ -582,7 +582,7 @@ def plan_offline(settings: Settings) -> PlanResult:
 
 
 # Warnings only the live service can give (reconcile/diff.py), counted beside the mapping's.
-LIVE_WARNINGS = frozenset({"TASK_BODY_DIFFERS", "ANOTHER_SOURCES_FLOW"})
+LIVE_WARNINGS = frozenset({"ANOTHER_SOURCES_FLOW"})
 
 
 def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:

@@ -39,7 +39,7 @@ from migrate.engine.pacing import RequestPacer, Stopped, StopSignal
 from migrate.mapping.flows import InvalidFlow, ReadyFlow, marker_digest
 from migrate.mapping.identity import marker_of
 from migrate.reconcile.compare import changed_fields, differences, remote_graph
-from migrate.reconcile.diff import Action, body_differs, orphan_action, orphan_marker, sent_facts
+from migrate.reconcile.diff import TASK_BODY_DIFFERS, Action, body_differs, orphan_action, orphan_marker, sent_facts
 from migrate.reconcile.live import LiveFlows, MadeBefore, ReadFailed, Refusal, listed_flows, live_marker
 from migrate.reconcile.saved_plan import AS_PLANNED, OUTSIDE_PLAN, PlannedDisable, SavedPlan
 from migrate.reconcile.targets import RebindError, aimed_at_live_tasks, import_body, rebind, root_directory
@@ -376,8 +376,12 @@ class Runner:
                 if anew is not None:
                     wanted, note = anew, TASKS_MADE_ANEW
                     body, sha = _wire(wanted)
-                if flow.commands:  # read anyway: what a save cannot carry is said on its line
-                    flow = await self._bodies_said(flow, flow_id, wanted)
+                if flow.commands:  # read anyway: a flow whose tasks a save cannot make the export's is not saved
+                    differs = await self._bodies_differ(flow, flow_id, wanted)
+                    if differs:
+                        self._record_flow(flow, "invalid", sha, started=started, flow_id=flow_id, input_sha=input_sha,
+                                          msg=f"{TASK_BODY_DIFFERS}: {differs}", code=TASK_BODY_DIFFERS)
+                        return
                 compared = [name for name, _, _ in changed_fields(wanted, remote_graph(read.answer.data))]
                 if not compared:
                     self._record_flow(flow, "unchanged", sha, read, started, "the live flow already matches",
@@ -451,15 +455,13 @@ class Runner:
         self._record_flow(flow, status, sha, saved, started, note, flow_id=flow_id, input_sha=input_sha, body=body,
                           compared=compared)
 
-    async def _bodies_said(self, flow: ReadyFlow, flow_id: str, wanted: dict[str, Any]) -> ReadyFlow:
-        """With compare = "remote": the flow with TASK_BODY_DIFFERS among its warnings when a task's
-        command in the source is not the live task's (Export Flow; reconcile/diff.py body_differs):
-        Save cannot change it, so its line says so. Unread: as it was."""
+    async def _bodies_differ(self, flow: ReadyFlow, flow_id: str, wanted: dict[str, Any]) -> str:
+        """With compare = "remote": why, when a task's command in the source is not the live task's
+        (Export Flow; reconcile/diff.py body_differs): Save cannot change it. Unread: empty."""
         try:
-            warning = body_differs(flow, json.loads(flow.body), wanted, await self.read_exported(flow_id))
+            return body_differs(flow, json.loads(flow.body), wanted, await self.read_exported(flow_id))
         except ReadFailed:
-            return flow
-        return flow if warning is None else flow._replace(warnings=(*flow.warnings, warning))
+            return ""
 
     async def _unmade(self, flow_id: str, saved: Exchange) -> str:
         """A flow this run's Import just made whose save the service refused outright (its own

@@ -195,8 +195,9 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
     action.action = "update" if changes else "unchanged"
     if changes and (refusal := _save_refused(match.flow_id, match.live)):
         return _refused(action, *refusal)
-    if flow.commands and live.export is not None:
-        await _bodies_said(action, flow, wire, wanted, live.export)
+    if flow.commands and live.export is not None and (differs := await _bodies_differ(action, flow, wire, wanted,
+                                                                                   live.export)):
+        return _refused(action, TASK_BODY_DIFFERS, differs)
     return action
 
 
@@ -215,35 +216,37 @@ def _save_refused(flow_id: str, live: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-async def _bodies_said(action: Action, flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
-                       export: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+async def _bodies_differ(action: Action, flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
+                         export: Callable[[str], Awaitable[dict[str, Any]]]) -> str:
     """The source's task bodies against the live flow's (Export Flow): Save only references tasks,
-    so a command changed in the export never reaches a flow that exists; the plan says so
-    (TASK_BODY_DIFFERS, naming the tasks), rather than `unchanged` alone. Unread: nothing said."""
+    so a command changed in the export never reaches a flow that exists. Unread: nothing said."""
     try:
         exported = await export(action.flow_id)
     except ReadFailed:
-        return
-    warning = body_differs(flow, wire, wanted, exported)
-    if warning is not None:
-        action.warnings.append(warning)
+        return ""
+    return body_differs(flow, wire, wanted, exported)
 
 
-def body_differs(flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any],
-                 exported: dict[str, Any]) -> dict[str, str] | None:
-    """TASK_BODY_DIFFERS when a task's command in the source (`wire`, our task ids) is not the live
-    task's (Export Flow's `exported`, by the name `wanted` aims each task at); else None."""
+# A flow whose tasks run other commands than the export's: invalid, in the plan and in a run that reads
+# them, never `unchanged` or `saved` (it would run what the source no longer says: a step removed
+# from a Rundeck job shifts every later step's command into the task before it).
+TASK_BODY_DIFFERS = "TASK_BODY_DIFFERS"
+
+
+def body_differs(flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any], exported: dict[str, Any]) -> str:
+    """Why, when a task's command in the source (`wire`, our task ids) is not the live task's
+    (Export Flow's `exported`, by the name `wanted` aims each task at); else empty."""
     live_bodies = {str(task.get("name")): task.get("cmd") for task in exported.get("tasks") or []
                    if isinstance(task, dict)}
     differ = [mine["taskName"] for ours, mine in zip(wire["tasks"], wanted["tasks"], strict=True)
               if (command := flow.commands.get(str(ours["taskId"]))) is not None
               and mine["taskName"] in live_bodies and live_bodies[mine["taskName"]] != command]
     if not differ:
-        return None
-    return {"code": "TASK_BODY_DIFFERS", "message": (
-        f"the export's command of tasks {differ} differs from the live task's: Save only references tasks, so a "
-        "run does not change it; change it in the service, or delete the flow and let the run create it anew "
-        "(Import) with the export's")}
+        return ""
+    return (f"the export's command of tasks {differ} differs from the live task's: Save only references tasks, so "
+            "no save can change it, and the flow would run the old one; nothing is saved. Change it in the service, "
+            "or delete the flow (`migrate delete … --id`) and let the run create it anew (Import) with the "
+            "export's (`[run] create_missing = true`)")
 
 
 def orphan_marker(scope: str, digest: str) -> str:
