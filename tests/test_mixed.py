@@ -341,6 +341,30 @@ def test_two_crontabs_sharing_a_job_name_both_files_in_the_duplicate(tmp_path: P
     assert "identity_scope" in error["message"], error
 
 
+def test_a_spool_folder_of_users_crontabs_keys_each_job_by_its_files_user(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """/var/spool/cron/crontabs: each file a user's crontab, named after the user, and no user in
+    it. One command in alice's and bob's was one key (`:/opt/shared/cleanup.sh`): alice's line took
+    over the flow made from bob's, and bob's was DUPLICATE. With `user_from_file` each is its
+    user's job; without it, the DUPLICATE says so."""
+    folder = tmp_path / "crontabs"
+    folder.mkdir()
+    (folder / "alice").write_text("0 1 * * * /home/alice/bin/sync.sh\n0 3 * * * /opt/shared/cleanup.sh\n",
+                                  encoding="utf-8")
+    (folder / "bob").write_text("0 2 * * * /opt/shared/cleanup.sh\n", encoding="utf-8")
+    plan = _plan(capsys, _config(tmp_path, "spool", folder, "auto", {"crontab.user_from_file": True}), "--offline")
+    assert sorted((a["source_key"], a["freq_words"]) for a in plan["actions"]) == [
+        ("alice:/home/alice/bin/sync.sh", "At 09:00, every day"), ("alice:/opt/shared/cleanup.sh", "At 11:00, every day"),
+        ("bob:/opt/shared/cleanup.sh", "At 10:00, every day")], plan["actions"]  # the service's zone, UTC+8
+    assert not plan["invalid_flows"]
+    plan = _plan(capsys, _config(tmp_path, "nouser", folder, "auto", {}), "--offline")
+    [duplicate] = plan["invalid_flows"]
+    assert '"crontab.user_from_file" = true' in duplicate["errors"][0]["message"], duplicate
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "both", folder, "auto", {
+        "crontab.user_from_file": True, "crontab.user": "ops"})), "--offline")
+    assert code == 1 and "user and user_from_file: choose one" in err, err
+
+
 CRONJOB_OPS_DB_BACKUP = """apiVersion: batch/v1
 kind: CronJob
 metadata:
@@ -545,7 +569,7 @@ def test_two_copies_of_one_crontab_are_duplicates_and_a_link_to_one_is_read_once
     plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
     duplicates = [flow for flow in plan["invalid_flows"] if flow["errors"][0]["code"] == "DUPLICATE"]
     assert plan["invalid_by_reason"]["DUPLICATE"] == plan["convertible"] == len(duplicates), plan["invalid_by_reason"]
-    assert all("(alice.cron; this row: bob.cron): two exports of one format meet" in flow["errors"][0]["message"]
+    assert all("(alice.cron; this row: bob.cron): two crontabs hold one job" in flow["errors"][0]["message"]
                and "remove one if it is a copy of the other" in flow["errors"][0]["message"]
                for flow in duplicates), duplicates
     assert "GRAPH" not in json.dumps(plan["invalid_by_reason"]) and "appears more than once" not in json.dumps(plan)

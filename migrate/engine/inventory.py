@@ -225,6 +225,11 @@ class PlanResult:
         if first == this:
             return ""
         files = f" ({first.label}; this row: {this.label})"
+        if first.profile == this.profile == "crontab":  # users' crontabs of a spool, each named after its user
+            return f"{files}: two crontabs hold one job of one user; if each file is a user's crontab named after " \
+                   "its user (a spool folder), set options = { \"crontab.user_from_file\" = true }; if they are two " \
+                   "hosts', give each its own config and [mapping] identity_scope; else remove one if it is a copy " \
+                   "of the other"
         if first.profile == this.profile:
             return f"{files}: two exports of one format meet in one identity scope; remove one if it is a copy of " \
                    "the other, else give each its own config and [mapping] identity_scope"

@@ -19,7 +19,8 @@ command: what follows is the job's standard input, which a flow task cannot take
 flagged.
 
 Options: `system = true` for a system crontab (a user column), `user = "name"` as the owner of a
-user crontab's jobs, `cron_tz = false` for a crontab run by a cron that ignores CRON_TZ. In a
+user crontab's jobs (`user_from_file = true`: the file's name, as in a spool folder of users'
+crontabs), `cron_tz = false` for a crontab run by a cron that ignores CRON_TZ. In a
 system crontab the user a job ran as is RUN_AS (the flow runs as the service's doAs account), and
 a user column that cannot be a user name (`/opt/run.sh`, `>`, `-x`) fails its line, naming the
 value: such a file is a user crontab.
@@ -42,12 +43,13 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 from migrate.config import SourceSettings
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
-OPTIONS = ("system", "user", "cron_tz")
+OPTIONS = ("system", "user", "user_from_file", "cron_tz")
 # cron takes any name before `=` (its bytes, any script: `密码=…`), but what begins a job line: a
 # digit, `*`, `@`, or cronie's `-`.
 ENVIRONMENT = re.compile(r"^\s*([^\s=#*@\d-][^\s=]*)\s*=\s*(.*)$")
@@ -221,8 +223,14 @@ def _options(settings: SourceSettings) -> tuple[bool, str, bool]:
     unknown = sorted(set(settings.options) - set(OPTIONS))
     if unknown:
         raise SourceError(f"{settings.path}: crontab options {unknown} are unknown (known: {', '.join(OPTIONS)})")
-    return (bool(settings.options.get("system", False)), str(settings.options.get("user", "")),
-            bool(settings.options.get("cron_tz", True)))
+    user = str(settings.options.get("user", ""))
+    if settings.options.get("user_from_file", False):
+        if user:
+            raise SourceError(f"{settings.path}: crontab options user and user_from_file: choose one")
+        # A spool's crontab is named after its user (/var/spool/cron/crontabs/alice): so is the key,
+        # so that one command in two users' crontabs is two jobs.
+        user = Path(settings.path).name
+    return bool(settings.options.get("system", False)), user, bool(settings.options.get("cron_tz", True))
 
 
 def _invalid(number: int, message: str) -> FlowRows:
