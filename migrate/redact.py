@@ -4,6 +4,7 @@ passes through `redact`, which knows the secrets this process holds."""
 from __future__ import annotations
 
 import json
+import re
 
 import orjson
 
@@ -32,3 +33,19 @@ def redact_rendered(line: bytes) -> bytes:
         if form in line:
             line = line.replace(form, MASK.encode())
     return line
+
+
+# A line that sets something a secret's name names (`app_secret = "…"`, `export DB_PASSWORD=…`,
+# `token: …`), or a URL with a password in it: a file read by mistake (the credentials file given as
+# an ids file, or as the source) must not have its secret echoed by the message that refuses it.
+_SECRET_SETTING = re.compile(r"(?i)(?:pass|pwd|secret|token|key|credential|auth|bearer|cookie)[\w.-]*[\"']?\s*[=:]"
+                             r"|[a-z][a-z0-9+.-]*://[^\s/:@]*:[^\s/@]+@")
+NOT_SHOWN = "(a line that looks like it sets a secret: not shown)"
+
+
+def shown(text: str, width: int = 80) -> str:
+    """A line of a file for a message: quoted and cut to `width`, unless it looks like it sets a
+    secret or holds one this process knows."""
+    if _SECRET_SETTING.search(text) or redact(text) != text:
+        return NOT_SHOWN
+    return repr(text[:width])

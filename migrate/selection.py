@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.exit_codes import CannotRun
+from migrate.redact import shown
 
 # The `[select]` keys; the command line spells them with dashes (`--name-regex`).
 SELECT_KEYS = ("id", "ids_file", "name", "name_regex", "owner", "dir_id", "dir", "recursive", "active", "cycle",
@@ -154,7 +155,7 @@ def _ids_in(path: Path) -> list[str]:
     for number, line in enumerate(text.splitlines(), 1):
         text = line.split("#", 1)[0].strip()
         if text:
-            ids.append(_selected_id(text, f"{path}:{number}: {text!r}"))
+            ids.append(_selected_id(text, f"{path}:{number}: {shown(text)}"))
     return ids
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.exit_codes import CannotRun
+from migrate.redact import shown
 
 SNAPSHOT_FORMAT = 1
 PARQUET_KEY = b"migrate.snapshot"
@@ -167,7 +168,7 @@ def read(path: Path, encoding: str = "utf-8") -> Snapshot:
 
 def _not_a_snapshot(path: Path, found: str) -> SnapshotError:
     return SnapshotError(f"{path}: this does not look like a snapshot of `migrate export` (expected a first line "
-                         f"{{\"snapshot\": {SNAPSHOT_FORMAT}, …}}; found {found[:80]!r})")
+                         f"{{\"snapshot\": {SNAPSHOT_FORMAT}, …}}; found {shown(found)})")
 
 
 def _checked(path: Path, header: Any, found: str, held: int) -> dict[str, Any]:

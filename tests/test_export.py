@@ -358,3 +358,22 @@ def test_a_parquet_snapshot_holds_the_same_flows_and_restores_as_one(service: Pa
     pq.write_table(whole.slice(0, 0).replace_schema_metadata(whole.schema.metadata), cut)
     code, _, err = run_cli(capsys, "restore", str(cut), "--config", str(config(tmp_path)))
     assert code == 1 and "the header says 1 flows, the file holds 0" in err
+
+
+SECRET = "SECRETxyzzy4242"
+
+
+@pytest.mark.parametrize("line", [f'app_secret = "{SECRET}"', f"MIGRATE_APP_SECRET={SECRET}",
+                                  f"export DB_PASSWORD={SECRET}", f"postgres://etl:{SECRET}@db/prod"])
+def test_a_secret_file_given_by_mistake_is_refused_without_echoing_the_secret(
+        line: str, service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The credentials file given as an ids file, or as a snapshot to restore: its first line was
+    echoed by the refusal, secret and all, on the console and in the --json error (found by a
+    reviewer)."""
+    secrets = tmp_path / "cred.toml"
+    secrets.write_text(line + '\napp_key = "KEYzq81"\n', encoding="utf-8")
+    for command in (("export", str(config(service)), "--ids-file", str(secrets), "--out", str(tmp_path / "o.jsonl")),
+                    ("restore", str(secrets), "--config", str(config(service)), "--json")):
+        code, out, err = run_cli(capsys, *command)
+        assert code == 1 and SECRET not in out + err, (command, out, err)
+        assert "looks like it sets a secret: not shown" in out + err, (out, err)

@@ -492,3 +492,19 @@ def test_a_comment_that_only_mentions_crontab_u_is_no_second_crontab(tmp_path: P
     path.write_text("0 1 * * * /opt/a.sh\n# the job below prints: crontab -u bob -l | grep x\n"
                     "0 2 * * * /opt/b.sh\n", encoding="utf-8")
     assert [row["command"] for row in rows_of(path)] == ["/opt/a.sh", "/opt/b.sh"]
+
+
+def test_a_line_that_sets_a_secret_is_never_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`export DB_PASSWORD=…` is no job line (nor an environment line: cron reads no `export`): its
+    refusal quoted it, putting the password in the plan and the result log; a credentials file
+    given as the crontab, the same in the refusal of the whole file."""
+    secret = "hunter2hunter2"
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text(f"export DB_PASSWORD={secret}\n0 2 * * * /opt/backup.sh\n", encoding="utf-8")
+    code, plan, err = plan_profile(tmp_path, capsys, "crontab", crontab)
+    assert code == 5 and secret not in json.dumps(plan) + err, plan
+    assert any("looks like it sets a secret: not shown" in e["message"] for f in plan["invalid_flows"]
+               for e in f["errors"]), plan["invalid_flows"]
+    crontab.write_text(f'app_secret = "{secret}"\n', encoding="utf-8")
+    code, plan, err = plan_profile(tmp_path, capsys, "crontab", crontab)
+    assert code == 1 and secret not in json.dumps(plan) + err and "does not look like a crontab" in err, err

@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.config import SourceSettings
+from migrate.redact import shown
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 
@@ -439,12 +440,12 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
         marker = JOINED_CRONTAB.match(line) is not None
         if first_content and marker:
             raise SourceError(f"{settings.path}: this looks like several crontabs joined in one file (line {number}: "
-                              f"{line[:60]!r}, after {first_content}): the environment lines of one (MAILTO, CRON_TZ, "
-                              "PATH …) would apply to the next one's jobs, and every job would be one user's; save "
-                              "each crontab as a file of its own in a folder, which is read file by file")
+                              f"{shown(line, 60)}, after {first_content}): the environment lines of one (MAILTO, "
+                              "CRON_TZ, PATH …) would apply to the next one's jobs, and every job would be one user's; "
+                              "save each crontab as a file of its own in a folder, which is read file by file")
         if not line or line.startswith("#"):
             continue
-        first_content = first_content or ("" if marker else f"line {number}: {line[:40]!r}")
+        first_content = first_content or ("" if marker else f"line {number}: {shown(line, 40)}")
         if match := ENVIRONMENT.match(line):
             environment[match[1]] = environment_value(match[2])
             continue
@@ -452,12 +453,12 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
         line = line[1:] if quiet else line
         words = _schedule_words(line)
         if words is None:
-            flow = _invalid(number, f"{line!r} is not a job line: {expected}")
+            flow = _invalid(number, f"{shown(line, 200)} is not a job line: {expected}")
             if recognised:
                 yield flow
             else:
                 held.append(flow)
-                first_unrecognised = first_unrecognised or f"line {number}: {line[:80]!r}"
+                first_unrecognised = first_unrecognised or f"line {number}: {shown(line)}"
                 if len(held) >= UNRECOGNISED_BEFORE_REFUSAL:
                     break
             continue

@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from migrate.config import SourceSettings
+from migrate.redact import shown
 from migrate.schedule.result import INVALID_SYNTAX, Rejection
 from migrate.schedule.systemd import CalendarEvent, convert_calendar, merge_calendars, parse_calendar
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
@@ -331,16 +332,17 @@ def parse_unit(text: str, where: str, unit: Unit) -> None:
             continue
         if line.startswith("["):
             if not line.endswith("]"):
-                unit.problems.append(f"{where}: line {first}: {line[:60]!r} is not a [Section] header")
+                unit.problems.append(f"{where}: line {first}: {shown(line, 60)} is not a [Section] header")
                 continue
             section = line[1:-1]
             continue
         key, equals, value = line.partition("=")
         if not equals or not key.strip():
-            unit.problems.append(f"{where}: line {first}: {line[:60]!r} is not a Key=Value line (ignored by systemd)")
+            unit.problems.append(f"{where}: line {first}: {shown(line, 60)} is not a Key=Value line (ignored by "
+                                 "systemd)")
             continue
         if not section:
-            unit.problems.append(f"{where}: line {first}: {line[:60]!r} stands before any [Section] (ignored by "
+            unit.problems.append(f"{where}: line {first}: {shown(line, 60)} stands before any [Section] (ignored by "
                                  "systemd)")
             continue
         unit.assignments.append(Assignment(section, key.strip(), value.strip(), f"{where}: line {first}"))
