@@ -55,3 +55,28 @@ def test_the_embedded_emulators_caller_is_known_by_its_config(tmp_path: Path,
     plan = json.loads(out)
     assert code == 3 and plan["by_action"] == {"update": 1}, (plan, err)
     assert "owners were not checked" not in " ".join(plan.get("notes", [])), plan["notes"]
+
+
+def test_a_flow_the_caller_only_sees_is_unchanged_where_the_verb_changes_nothing_of_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Flow 1003 is bob's, alice (the caller) a visitor. An owner change that does not touch it, and
+    a restore of a snapshot of every flow as they are, called it invalid, CALLER_NOT_OWNER (with a
+    migration's advice), exit 5: a clean roll back could not be told from a broken one (found by a
+    reviewer). It is `unchanged` now; an edit that would change it is NO_PRIVILEGE."""
+    state = base_state(flows=3, tasks_per_flow=1)
+    state["flows"][2].update(owners=["bob"], visitors=["alice"])
+    config = write_config(tmp_path, state=state, rows=export_rows(3))
+    code, out, err = run_cli(capsys, "edit", "--config", str(config), "--replace", "owners=dora->carol", "--json")
+    actions = {a["flow_id"]: a for a in json.loads(out)["actions"]}
+    assert code == 3 and actions["1003"]["action"] == "unchanged", (actions, err)
+    assert {actions[i]["action"] for i in ("1001", "1002")} == {"update"}, actions
+    snapshot = tmp_path / "all.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config), "--out", str(snapshot))
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "restore", str(snapshot), "--config", str(config), "--json")
+    plan = json.loads(out)
+    assert code == 0 and plan["by_action"] == {"unchanged": 3}, (plan, err)
+    code, out, err = run_cli(capsys, "edit", "--config", str(config), "--id", "1003", "--set", "alertMode=1", "--json")
+    [action] = json.loads(out)["actions"]
+    assert code == 5 and action["action"] == "invalid", action
+    assert [e["code"] for e in action["errors"]] == ["NO_PRIVILEGE"] and "only sees it" in action["errors"][0]["message"]

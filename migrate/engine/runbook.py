@@ -219,7 +219,7 @@ async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, cre
             actions.append(invalid_action_name_taken(flow, holders))
         else:
             actions.append(create_action(flow) if create_missing else invalid_action_missing(flow))
-    actions += [invalid_action(f) for f in result.listed()]
+    actions += [_only_seen(invalid_action(f), desired) for f in result.listed()]
     _where_they_are(actions, desired, result)
     order = {str(line.get("flowId")): n for n, line in enumerate(desired.lines)}
     actions.sort(key=lambda a: order.get(a.flow_id or a.source_key, len(order)))
@@ -254,6 +254,36 @@ def _where_they_are(actions: list[Action], desired: Desired, result: PlanResult)
             f"the flow is in directory {live.get('directory')!r} now, the snapshot has it in "
             f"{line.get('directory')!r}: the service has no action that moves a flow; move it by hand")})
         result.warnings_by_code["DIRECTORY"] += 1
+
+
+def _only_seen(action: Action, desired: Desired) -> Action:
+    """A flow the caller only sees (not among its live owners, which the verb does not change) is
+    refused by the mapping, CALLER_NOT_OWNER, with a migration's advice: it is `unchanged` when
+    the verb changes nothing of it (an edit that matches nothing there, a restore of it as it is),
+    else `NO_PRIVILEGE` (Save would refuse it, 62103). It made every restore of a whole account
+    exit 5 (found by a reviewer)."""
+    from migrate.reconcile.compare import changed_fields, remote_graph
+
+    codes = {error.get("code") for error in action.errors}
+    live = desired.live.get(action.source_key)
+    line = next((line for line in desired.lines if str(line.get("flowId")) == action.source_key), None)
+    if codes != {"CALLER_NOT_OWNER"} or live is None or line is None:
+        return action
+    wanted, held = remote_graph(line), remote_graph(live)
+    changes = changed_fields(wanted, held)
+    if any(name == "owners" for name, _, _ in changes):
+        return action  # the verb leaves the caller out of the owners: the mapping's refusal stands
+    action.flow_id = action.source_key
+    if not changes:
+        action.action, action.errors = "unchanged", []
+        return action
+    action.changes = [{"field": name, "live": old, "wanted": new} for name, old, new in changes]
+    owners = held.get("owners") or live.get("owner") or ""
+    action.errors = [{"code": "NO_PRIVILEGE", "message": (
+        f"NO_PRIVILEGE: flow {action.source_key} is not yours to save: the calling user is not among its owners "
+        f"({owners}), only sees it (the service refuses the save, 62103); have an owner add you, or leave it out of "
+        "the selection")}]
+    return action
 
 
 def invalid_action_missing(flow: Any) -> Action:
