@@ -529,6 +529,10 @@ def test_a_restore_says_which_flows_are_in_another_directory_now(service: Path,
     assert code == 0, err  # nothing to save
     assert "DIRECTORY: the flow is in directory '' now, the snapshot has it in 'team_a'" in out
     assert "warnings by code: DIRECTORY x1" in out
+    code, out, err = run_cli(capsys, "restore", str(service / "start.jsonl"), "--config", str(config(service)),
+                             "--json")
+    [said] = [w for a in json.loads(out)["actions"] for w in a.get("warnings", []) if w["code"] == "DIRECTORY"]
+    assert (said["from"], said["to"]) == ("", "team_a"), said  # both were empty, the message naming them
 
 
 def test_a_report_of_a_disable_and_the_enable_after_it_counts_each_flow_once(

@@ -250,7 +250,8 @@ def _where_they_are(actions: list[Action], desired: Desired, result: PlanResult)
         line, live = wanted.get(action.flow_id), desired.live.get(action.flow_id)
         if line is None or live is None or line.get("dirId") == live.get("dirId"):
             continue
-        action.warnings.append({"code": "DIRECTORY", "message": (
+        action.warnings.append({"code": "DIRECTORY", "from": str(live.get("directory") or ""),
+                                "to": str(line.get("directory") or ""), "message": (
             f"the flow is in directory {live.get('directory')!r} now, the snapshot has it in "
             f"{line.get('directory')!r}: the service has no action that moves a flow; move it by hand")})
         result.warnings_by_code["DIRECTORY"] += 1
