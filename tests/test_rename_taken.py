@@ -62,6 +62,9 @@ def assert_refused(capsys: pytest.CaptureFixture[str], config: Path, service: Pa
     assert error["code"] == "NAME_TAKEN", error
     assert str(other) in error["message"] and str(ours) in error["message"], error
     assert "'ops_nightly-purge'" in error["message"] and "choose another name" in error["message"], error
+    # never "not ours" nor "delete it": the holder may be another job's flow of this very export (two swapped names)
+    assert "not ours" not in error["message"] and "delete" not in error["message"], error
+    assert "swapped names, give one a third name first" in error["message"], error
     code, ran = cli_json(capsys, "run", str(config))
     assert code == 2 and ran["by_status"] == {"failed": 1} and ran["errors_by_code"] == {"NAME_TAKEN": 1}, ran
     assert ran["emulator"]["saves_by_flow"] == {}, ran

@@ -266,9 +266,10 @@ class LiveFlows:
         unseen = ", ".join(item.flow_id for item in held if not item.editable)
         return Refusal("NAME_TAKEN", f"flow {renamed.flow_id} ({self.names.get(renamed.flow_id, '')!r}) is this "
                                      f"flow's by its identity marker, but its new name {name!r} is held by {which}, "
-                                     f"not ours{f' ({unseen} not yours to edit)' if unseen else ''}: renaming would "
-                                     "make two flows of one name, so nothing is saved; rename or delete "
-                                     f"{which}, or choose another name in the export, then run again")
+                                     f"not this job's{f' ({unseen} not yours to edit)' if unseen else ''}: renaming "
+                                     "would make two flows of one name, so nothing is saved. If two jobs of the export "
+                                     "swapped names, give one a third name first, run, then its new one; else rename "
+                                     f"{which} in the service, or choose another name in the export")
 
     async def twins_of(self, digest: str, found: list[str], saving: str | None = None) -> Match | Refusal | None:
         """Live flows carrying one job's marker (found by name, or by the scan) where more than one
