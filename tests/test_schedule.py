@@ -95,6 +95,27 @@ def test_a_schedule_whose_last_year_is_this_one_and_whose_times_have_passed_is_r
     assert isinstance(convert(f"0 0 0 1 1 ? {now.year}-{now.year + 1}", "quartz"), Converted)
 
 
+def test_a_one_time_schedule_earlier_today_is_refused_on_the_services_clock() -> None:
+    """`0 0 2 28 11 ? 2026` at 04:14 UTC that day was kept (a day of slack for a zone the
+    conversion does not know): with the service's zone known, a time that has passed is refused;
+    without it, a time the last 14 hours hold is kept (it may be ahead in a zone behind UTC)."""
+    from datetime import UTC
+
+    from migrate.schedule.convert import convert_for_service
+
+    now = datetime.now(UTC)
+    before, after = now - timedelta(hours=2), now + timedelta(hours=2)
+    if not before.year == now.year == after.year:
+        pytest.skip("two hours from a new year: the times would be in two years")
+    passed = f"0 {before.minute} {before.hour} {before.day} {before.month} ? {before.year}"
+    ahead = f"0 {after.minute} {after.hour} {after.day} {after.month} ? {after.year}"
+    result = convert_for_service(passed, "quartz", None, "UTC", "UTC")
+    assert isinstance(result, Rejected) and result.code == "IMPOSSIBLE_DATE", result
+    assert "none is left on the service's clock" in result.message
+    assert isinstance(convert(passed, "quartz"), Converted)  # no zone: kept, the safer reading
+    assert isinstance(convert_for_service(ahead, "quartz", None, "UTC", "UTC"), Converted)
+
+
 @settings(max_examples=300, deadline=None)
 @given(month=st.sets(st.integers(1, 12), min_size=1, max_size=3), weekday=st.integers(1, 7),
        nth=st.integers(1, 5), offset=st.integers(0, 30), rule=st.sampled_from(["nth", "last"]),

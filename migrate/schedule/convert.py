@@ -12,7 +12,16 @@ from migrate.schedule.airflow import convert_airflow
 from migrate.schedule.cron import convert_cron
 from migrate.schedule.intervals import from_iso8601
 from migrate.schedule.legacy import convert_quartz, keep_service_freq
-from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Converted, Rejected, Rejection, ScheduleWarning
+from migrate.schedule.quartz import QuartzError, parse_quartz
+from migrate.schedule.result import (
+    IMPOSSIBLE_DATE,
+    INVALID_SYNTAX,
+    NEEDS_START,
+    Converted,
+    Rejected,
+    Rejection,
+    ScheduleWarning,
+)
 from migrate.schedule.timezone import TIMEZONE_APPROXIMATE, TIMEZONE_MISMATCH, place_in_zone
 
 Dialect = Literal["quartz", "unix", "croniter", "airflow", "iso8601", "service"]
@@ -48,7 +57,33 @@ def convert_for_service(value: str, dialect: Dialect, start: datetime | None, so
                         split_or: bool = False) -> Converted | Rejected:
     """The schedule as the service will fire it: converted, counted from its anchor when it is an
     interval, and placed in the service's zone. An anchor with an offset is an instant, and
-    intervals of fixed length run in absolute time (as Airflow's do): the clock they keep is UTC's."""
+    intervals of fixed length run in absolute time (as Airflow's do): the clock they keep is UTC's.
+    One whose last year is this one and whose times have all passed on the service's clock is
+    refused (the conversion alone, knowing no zone, keeps a time the last 14 hours may hold)."""
+    result = _placed(value, dialect, start, source_zone, target_zone, approximate, split_or)
+    if isinstance(result, Converted) and target_zone is not None and _all_passed_in(result, target_zone):
+        return Rejected(IMPOSSIBLE_DATE, f"{value!r} fires only at times that have passed (none is left on the "
+                                         f"service's clock, {target_zone})", value)
+    return result
+
+
+def _all_passed_in(result: Converted, zone: str) -> bool:
+    """No fire time left on `zone`'s clock, of the flow or of its split's second flow."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
+    for freq in (result.freq, *([result.split.freq] if result.split is not None else [])):
+        try:
+            schedule = parse_quartz(freq)
+        except QuartzError:
+            return False
+        if schedule.years is None or max(schedule.years) > now.year or next(iter(schedule.fire_times(now)), None):
+            return False
+    return True
+
+
+def _placed(value: str, dialect: Dialect, start: datetime | None, source_zone: str | None, target_zone: str | None,
+            approximate: bool, split_or: bool) -> Converted | Rejected:
     result = convert(value, dialect, None, split_or)
     if isinstance(result, Rejected) and result.code == NEEDS_START and start is not None:
         if start.tzinfo is not None:

@@ -318,8 +318,10 @@ def _all_passed(schedule: QuartzSchedule, source: str) -> Rejection | None:
     """Years that end with this one, and no fire time left in it (`0 0 2 1 1 ? 2026` in November)."""
     if schedule.years is None or max(schedule.years) != datetime.now(UTC).year:
         return None
-    # A day of slack for the zone the service reads freq in (the safer reading: kept when in doubt).
-    since = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
+    # The zone the service reads freq in is not known here: a wall time the last 14 hours hold may be
+    # ahead yet in a zone behind UTC (kept: the safer reading; convert_for_service, which knows the
+    # zone, tells exactly).
+    since = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=14)
     if next(iter(schedule.fire_times(since)), None) is not None:
         return None
     return Rejection(IMPOSSIBLE_DATE, f"{source!r} fires only at times that have passed (none is left in "
