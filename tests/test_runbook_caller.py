@@ -66,6 +66,9 @@ def test_a_flow_the_caller_only_sees_is_unchanged_where_the_verb_changes_nothing
     state = base_state(flows=3, tasks_per_flow=1)
     state["flows"][2].update(owners=["bob"], visitors=["alice"])
     config = write_config(tmp_path, state=state, rows=export_rows(3))
+    config.write_text(config.read_text(encoding="utf-8").replace(  # kept between the plan and the apply
+        'emulator_config = "state.json"\n', 'emulator_config = "state.json"\nemulator_state = "emulator.sqlite"\n'),
+        encoding="utf-8")
     code, out, err = run_cli(capsys, "edit", "--config", str(config), "--replace", "owners=dora->carol", "--json")
     actions = {a["flow_id"]: a for a in json.loads(out)["actions"]}
     assert code == 3 and actions["1003"]["action"] == "unchanged", (actions, err)
@@ -80,3 +83,15 @@ def test_a_flow_the_caller_only_sees_is_unchanged_where_the_verb_changes_nothing
     [action] = json.loads(out)["actions"]
     assert code == 5 and action["action"] == "invalid", action
     assert [e["code"] for e in action["errors"]] == ["NO_PRIVILEGE"] and "only sees it" in action["errors"][0]["message"]
+    # Applied, as planned: one line a flow, the plan's own (they came twice, `unchanged` and then
+    # CALLER_NOT_OWNER from the run's own mapping, exit 5)
+    for command, wanted, code_wanted in (
+            (("edit", "--config", str(config), "--replace", "owners=dora->carol"), {"saved": 2, "unchanged": 1}, 0),
+            (("restore", str(snapshot), "--config", str(config)), {"restored": 2, "unchanged": 1}, 0),
+            (("edit", "--config", str(config), "--set", "alertMode=1"), {"saved": 2, "invalid": 1}, 5)):
+        code, out, err = run_cli(capsys, *command, "--apply", "--json")
+        report = json.loads(out)
+        assert code == code_wanted and report["by_status"] == wanted, (command, report, err)
+        lines = [json.loads(line) for line in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()]
+        mine = [line for line in lines if line.get("flow_id") == "1003" and line["status"] != "attempt"]
+        assert len(mine) == 1 and mine[0].get("code") in (None, "NO_PRIVILEGE"), mine

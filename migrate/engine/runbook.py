@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,9 @@ class Desired:
     source: str = ""  # what the plan is of: the runbook, the snapshot
     snapshot_flows: int | None = None  # a restore: the flows the snapshot file holds (the selection picks among them)
     names: dict[str, list[str]] = field(default_factory=dict)  # every listed flow's name -> its ids (a restore's)
+    # Flows the caller only sees, whose action the plan decided from the live flow (`_only_seen`):
+    # their lines are written before the run's, which does not map them again.
+    only_seen: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -275,6 +278,7 @@ def _only_seen(action: Action, desired: Desired) -> Action:
     if any(name == "owners" for name, _, _ in changes):
         return action  # the verb leaves the caller out of the owners: the mapping's refusal stands
     action.flow_id = action.source_key
+    desired.only_seen.add(action.source_key)
     if not changes:
         action.action, action.errors = "unchanged", []
         return action
@@ -384,6 +388,9 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
                                                     [plan.desired.live[i] for i in plan.desired.live if i in changing]),
                                plan.desired.selection)
             _write_plan(plan_path, plan.plan, settings)
+            if plan.desired.only_seen:  # their lines are written: the run maps the others only
+                write_desired(desired_path, replace(plan.desired, lines=[
+                    line for line in plan.desired.lines if str(line.get("flowId")) not in plan.desired.only_seen]))
         serial = (plan is not None and serial_creates(plan)) or (resume and _planned_serial(plan_path))
         derived = snapshot_settings(settings, desired_path, create_missing, serial)
         # A run killed after its plan and before its first line has no log: nothing was sent, so
@@ -401,7 +408,8 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
         elapsed, sent = result.summary.elapsed_seconds, result.summary.sent
         result.summary = Summary.of(read_log_lines(path, run_id), elapsed_seconds=elapsed)
         result.summary.sent_in_elapsed = sent
-        if code == EXIT_OK and plan.desired.left_alone:  # a conflict is a change not made; an edit refused
+        if code == EXIT_OK and (plan.desired.left_alone or result.summary.counts["invalid"]):
+            # a conflict is a change not made; an edit refused; a flow the caller only sees, not saved
             code = EXIT_SOME_FAILED if result.summary.counts["stale"] else EXIT_INVALID_ROWS
     notes = [n for n in result.notes if not n.startswith(("applied the plan", "orphans"))]  # a run's, not ours
     if resume:
@@ -469,7 +477,7 @@ def _not_sent(plan: RunbookPlan) -> list[Action]:
     every flow it matched, as `run`'s and `disable`'s have, and exists even when nothing is saved."""
     left_alone = {id(a) for a in plan.desired.left_alone}
     return [a for a in plan.actions if a.action == "unchanged" or id(a) in left_alone
-            or (a.action not in CHANGES and not plan.changes)]
+            or (a.action not in CHANGES and (not plan.changes or a.flow_id in plan.desired.only_seen))]
 
 
 def _record_not_sent(path: Path, run_id: str, plan: RunbookPlan, before: Path, config: str) -> None:
