@@ -764,3 +764,130 @@ def test_a_link_back_up_the_folder_is_a_loop_for_the_check_too_and_a_zip_inside_
     _zipped(other / "host2", other / "host1" / "old.zip")
     code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", other, "auto", {})), "--offline")
     assert code == 1 and "host1/old.zip (a zip of systemd exports, which a folder's read does not open)" in err, err
+
+
+def _with_encoding(config: Path, encoding: str) -> Path:
+    config.write_text(config.read_text(encoding="utf-8").replace("[source]\n", f'[source]\nencoding = "{encoding}"\n', 1),
+                      encoding="utf-8")
+    return config
+
+
+def test_encoding_is_for_the_entries_that_are_not_utf8_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The refusal of a GBK schtasks CSV asks for `encoding = "gbk"`; set, it read every entry in GBK:
+    # a UTF-8 crontab's `rapport-générer.sh --schön` became `rapport-g茅n茅rer.sh --sch枚n`, a
+    # DolphinScheduler workflow `hx_ds_a_größe` became `hx_ds_a_gr枚脽e`, without a word.
+    schtasks = (EXAMPLES / "schtasks.csv").read_text(encoding="utf-8").replace("\\Backups\\nightly", "\\Backups\\夜间备份")
+    workflows = (EXAMPLES / "dolphinscheduler.json").read_text(encoding="utf-8").replace('"etl_orders"', '"hx_ds_a_größe"')
+    folder = _folder_of(tmp_path, {"etc-crontab": "5 3 * * * root /opt/hx/rapport-générer.sh --schön\n",
+                                   "dolphinscheduler.json": workflows})
+    (folder / "tasks.csv").write_bytes(schtasks.encode("gbk"))
+    # UTF-16 with its byte-order mark (PowerShell 5's `>`): read by the mark, whatever encoding says
+    (folder / "cron.d-hx").write_text("7 4 * * * root /opt/hx/überwachung.sh\n", encoding="utf-16")
+    config = _with_encoding(_config(tmp_path, "f", folder, "auto", {"crontab.system": True,
+                                                                     "schtasks.date_order": "MDY"}), "gbk")
+    plan = _plan(capsys, config, "--offline")
+    keys = {a["source_key"] for a in [*plan["actions"], *plan["invalid_flows"]]}
+    names = {a.get("name") for a in [*plan["actions"], *plan["invalid_flows"]]}
+    assert {"root:/opt/hx/rapport-générer.sh --schön", "root:/opt/hx/überwachung.sh", "\\Backups\\夜间备份"} <= keys, keys
+    assert "hx_ds_a_größe" in names, names
+    assert not any("枚" in text or "茅" in text for text in (*keys, *(str(name) for name in names))), keys
+
+
+def test_a_folders_export_of_utf8_and_other_files_is_refused_in_another_encoding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A Tasks copy read in one encoding: a UTF-8 task beside a cp1252 one would be misread either way.
+    folder = tmp_path / "drop"
+    _layout(folder / "Tasks", "task scheduler tree")
+    task = UNSCHEDULED_TASK.replace('encoding="UTF-16"', 'encoding="UTF-8"')
+    (folder / "Tasks" / "Ops" / "Rapport généré").write_text(task.format(hour=4, name="généré"), encoding="utf-8")
+    (folder / "Tasks" / "Ops" / "Prüfung").write_bytes(task.format(hour=5, name="Prüfung").encode("cp1252"))
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    config = _with_encoding(_config(tmp_path, "f", folder, "auto", {}), "cp1252")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "Traceback" not in err, err
+    assert "Rapport généré is UTF-8 text and" in err and "Prüfung is not" in err and "in two encodings" in err, err
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("profile", ["auto", "systemd"])
+def test_a_chain_of_links_that_loops_ends_fast_naming_the_links(profile: str, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # `loopdir/up -> ..` and `selfloop -> loopdir/up`: the plan (and a systemd run) spun for ever in the
+    # check for pipes, whose os.walk went round the loop; `here -> .` and `selfloop` were read as the
+    # folder again ("a folder of controlm files").
+    folder = tmp_path / "lc"
+    if profile == "systemd":
+        _units(folder)
+    else:
+        folder.mkdir()
+        shutil.copy(EXAMPLES / "jobs.cron", folder / "etc-crontab")
+        shutil.copy(EXAMPLES / "controlm.xml", folder / "ctm_export.xml")
+        (folder / "here").symlink_to(".", target_is_directory=True)
+    (folder / "loopdir").mkdir()
+    (folder / "loopdir" / "up").symlink_to("..", target_is_directory=True)
+    (folder / "selfloop").symlink_to("loopdir/up", target_is_directory=True)
+    config = _config(tmp_path, "f", folder, profile, {})
+    if profile == "systemd":  # a link back up the folder is not followed: the units read once, as alone
+        code, out, err = run_cli(capsys, "run", str(config))
+        assert code == 0 and "6 flows: created 6" in out, out + err
+        return
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "Traceback" not in err, err
+    assert "here (a link back up the folder, which is never followed" in err, err
+    assert "selfloop (a link back up the folder, which is never followed" in err, err
+    assert "loopdir (a folder with no file in it but links back up the folder, which are never followed: loopdir/up)" \
+        in err, err
+    assert "controlm files" not in err, err
+
+
+def test_azkaban_named_over_a_folder_of_several_formats_is_refused_as_every_named_profile(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # It read and saved every format ("5 flows: created 5", crontab and DolphinScheduler flows among
+    # them) where systemd, taskxml, crontab … over the same folder stop.
+    folder = tmp_path / "exports"
+    _layout(folder, "azkaban projects")
+    refused = {}
+    for profile in ("azkaban", "crontab"):
+        shutil.copy(EXAMPLES / "jobs.cron", folder / "etc-crontab")
+        shutil.copy(EXAMPLES / "dolphinscheduler.json", folder / "dolphinscheduler.json")
+        code, out, err = run_cli(capsys, "run", str(_config(tmp_path, profile, folder, profile, {})))
+        assert code == 1 and "Traceback" not in err and "created" not in out, out + err
+        refused[profile] = err
+    assert "a folder of exports of several formats (azkaban, crontab, dolphinscheduler), not one azkaban export" \
+        in refused["azkaban"], refused
+    (folder / "etc-crontab").unlink()
+    (folder / "dolphinscheduler.json").unlink()
+    alone = _plan(capsys, _config(tmp_path, "alone", folder, "azkaban", {"server_timezone": "UTC"}), "--offline")
+    assert {a["source_key"] for a in alone["actions"]} >= {"etl/daily_orders", "etl/weekly_report"}, alone["actions"]
+
+
+SYSTEM_CRONTAB = "SHELL=/bin/sh\n17 * * * * root cd / && run-parts --report /etc/cron.hourly\n5 3 * * * root /opt/hx/r.sh\n"
+
+
+def test_a_system_crontab_in_a_folder_is_told_the_option_as_the_folder_takes_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "set [source] options = { system = true }": the folder refuses an option without its format's name.
+    folder = _folder_of(tmp_path, {"etc-crontab": SYSTEM_CRONTAB, "controlm.xml": EXAMPLES / "controlm.xml"})
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {})), "--offline")
+    assert code == 1 and "Traceback" not in err, err
+    assert 'set [source] options = { "crontab.system" = true }' in err and "{ system = true }" not in err, err
+    assert "a user crontab (no user column) and a system crontab need two configs, or two folders" in err, err
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "a", folder / "etc-crontab", "crontab", {})),
+                           "--offline")
+    assert code == 1 and "set [source] options = { system = true }" in err and "crontab.system" not in err, err
+    plan = _plan(capsys, _config(tmp_path, "s", folder, "auto", {"crontab.system": True}), "--offline")
+    assert any(a["source_key"] == "root:/opt/hx/r.sh" for a in plan["actions"]), plan["actions"]
+
+
+def test_a_rules_targets_at_the_top_beside_its_listing_in_a_subfolder_is_named_not_passed_over(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The subfolder's listing is read alone (its own files); the targets file at the top was read by no
+    # one, without a word: the rule's flow lost its targets.
+    folder = tmp_path / "exports"
+    _layout(folder / "rules", "eventbridge")
+    (folder / "rules" / "targets-nightly-etl.json").rename(folder / "targets-nightly-etl.json")
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "jobs.cron")
+    code, _, err = run_cli(capsys, "plan", str(_config(tmp_path, "f", folder, "auto", {})), "--offline")
+    assert code == 1 and "Traceback" not in err, err
+    assert "targets-nightly-etl.json (read beside eventbridge exports at the top of the folder, and there is none" \
+        in err, err

@@ -23,6 +23,7 @@ from migrate.sources.profiles import (
 )
 from migrate.sources.profiles.json_documents import GLOB_CHARACTERS
 from migrate.sources.readers import SourceError, columns_named, read_header, read_rows
+from migrate.sources.tree import tree_files
 
 # What a source path that is neither a file nor a folder is, by its stat mode.
 _SPECIAL_FILES = ((stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
@@ -42,15 +43,15 @@ def check_file_kind(path: Path) -> None:
         return  # else no such file: said where it is read, with what was expected there
     _refuse_special(path, mode)
     if stat.S_ISDIR(mode):
-        for folder, _, names in os.walk(path, followlinks=True):  # as the readers follow a link to a folder
-            for name in names:
-                entry = Path(folder, name)
-                if entry.is_symlink() and os.path.realpath(entry) == os.devnull:
-                    continue  # a masked systemd unit: a fact of the export (reads as empty, never waits)
-                try:
-                    _refuse_special(entry, entry.stat().st_mode, inside=path)
-                except OSError:
-                    continue  # a broken link: the readers say what they make of it
+        # The files the readers reach, through links to folders as they follow them and never round a
+        # loop (os.walk's followlinks goes round one for ever: a link back up the folder hung the plan).
+        for entry in tree_files(path, hidden=True, special=True):
+            if entry.is_symlink() and os.path.realpath(entry) == os.devnull:
+                continue  # a masked systemd unit: a fact of the export (reads as empty, never waits)
+            try:
+                _refuse_special(entry, entry.stat().st_mode, inside=path)
+            except OSError:
+                continue  # a broken link: the readers say what they make of it
 
 
 def _refuse_special(path: Path, mode: int, inside: Path | None = None) -> None:
@@ -68,12 +69,15 @@ def with_profile(settings: Settings) -> tuple[Settings, Profile | None]:
     dialect and identity scope the mapping takes (mapping/flows.py)."""
     if settings.source.profile == "tabular":
         return settings, None
-    from migrate.sources.detect import AUTO, MIXED, auto_profile, mixed_entries, read_entry_by_entry
+    from migrate.sources.detect import AUTO, MIXED, auto_profile, entry_formats, mixed_entries, read_entry_by_entry
 
     name = settings.source.profile
-    if name == "azkaban" and settings.source.path.is_dir() and read_entry_by_entry(settings.source.path, name):
+    if (name == "azkaban" and settings.source.path.is_dir() and read_entry_by_entry(settings.source.path, name)
+            and entry_formats(settings.source.path, tuple(profile_names())) == {name}):
         # A folder of projects, named so: read project by project, as `auto` reads it (read whole, it
-        # was one project named after the folder, the projects' schedules files unread).
+        # was one project named after the folder, the projects' schedules files unread). Of projects
+        # alone: one beside exports of other formats is refused as a named profile's is (check_profile),
+        # not read as `auto` (every format's flows saved under `profile = "azkaban"`).
         settings = settings.model_copy(update={"source": settings.source.model_copy(update={"profile": MIXED})})
         name = MIXED
     if name == AUTO:  # the one format the source's own structure says (sources/detect.py)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from migrate.exit_codes import CannotRun
 from migrate.sources.profiles.json_documents import GLOB_CHARACTERS
-from migrate.sources.tree import tree_files
+from migrate.sources.tree import links_back_up, tree_files
 
 HEAD_BYTES = 64 * 1024  # enough for a root element, a header line or the first objects
 TAIL_BYTES = 4 * 1024  # enough for a JSON document's last members
@@ -308,6 +308,7 @@ def links_to_entries(folder: Path, listing: tuple[str, ...] | None = None) -> li
     """The entries of a folder that are links to another entry of it (`alice-link.cron -> alice.cron`):
     read once, as the entry itself (read twice, each of its jobs was a DUPLICATE of itself)."""
     names = [name for name in (listing if listing is not None else _listing(folder)) if not left_out(name)]
+    names = [name for name in names if name not in links_back_up(folder, names)]  # no entry: a loop
     real = {name: os.path.realpath(folder / name) for name in names}
     plain = {real[name] for name in names if not (folder / name).is_symlink()}
     kept: set[str] = set()
@@ -339,8 +340,8 @@ def read_entry_by_entry(folder: Path, profile: str) -> bool:
     top = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
     if profile == "azkaban":
         return not any(entry.is_file() and entry.name.lower().endswith(AZKABAN_FILES) for entry in top) and any(
-            (entry.is_dir() or _is_zip(entry)) and recognised(entry, (profile,)) for entry in top)
-    return profile in READ_TREE | READ_FILES and any(_is_zip(entry) and recognised(entry, (profile,)) for entry in top)
+            (entry.is_dir() or is_zip(entry)) and recognised(entry, (profile,)) for entry in top)
+    return profile in READ_TREE | READ_FILES and any(is_zip(entry) and recognised(entry, (profile,)) for entry in top)
 
 
 def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
@@ -352,8 +353,9 @@ def entry_formats(folder: Path, profiles: tuple[str, ...]) -> frozenset[str]:
 @functools.cache
 def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> frozenset[str]:
     found: set[str] = set()
+    loops = links_back_up(folder, listing)
     for name in listing:
-        if not left_out(name):
+        if not left_out(name) and name not in loops:
             matches = recognised(folder / name, profiles)
             if len(matches) == 1:
                 found.add(matches[0])
@@ -361,12 +363,12 @@ def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
 
 
 def _check_zip(path: Path, profile: str) -> None:
-    if profile not in ZIP_READERS and _is_zip(path):
+    if profile not in ZIP_READERS and is_zip(path):
         raise NotRecognised(f"{path}: a zip of {profile} exports; this profile reads the files themselves: unzip it "
                             "and point [source] path at the file or the folder")
 
 
-def _companions(profile: str, entry: Path) -> set[Path]:
+def companions(profile: str, entry: Path) -> set[Path]:
     """Files beside an export that belong to it: an Azkaban project's schedules file."""
     if profile == "azkaban":
         return {entry.with_name(f"{entry.name.removesuffix('.zip')}.schedules.json")}
@@ -446,7 +448,9 @@ def mixed_entries(folder: Path, profiles: tuple[str, ...]) -> tuple[Entry, ...]:
 @functools.cache
 def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, ...]) -> tuple[Entry, ...]:
     twice = set(links_to_entries(folder, listing))
-    entries = sorted(folder / name for name in listing if not left_out(name) and name not in twice)
+    loops = links_back_up(folder, listing)  # never followed (recognised, one to `/` walked the whole machine)
+    entries = sorted(folder / name for name in listing if not left_out(name) and name not in twice
+                     and name not in loops)
     found: list[tuple[str, Path]] = []
     unknown: list[Path] = []
     for entry in entries:
@@ -457,12 +461,21 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
         else:
             unknown.append(entry)
     together = {profile for profile, _ in found if profile in READ_TREE | READ_FILES}
-    belong = {companion for profile, entry in found for companion in _companions(profile, entry)}
+    belong = {companion for profile, entry in found for companion in companions(profile, entry)}
     claimed = {entry: [profile for profile in sorted(together) if _companion_of(profile, entry)]
                for entry in unknown if entry not in belong}
     unknown = [entry for entry in unknown if entry not in belong and not claimed.get(entry)]
-    if unknown:
-        named = [f"{entry.name} ({_why_not_read(entry, recognised(entry, profiles))})" for entry in unknown]
+    # A file a folder-reading profile reads beside its exports, with none of them at the folder's top
+    # (an EventBridge rule's targets here, its listing in a subfolder, which reads its own files): no
+    # read reached it, and it was passed over without a word.
+    reading = {profile for profile, entry in found if _read_together(profile, entry)}
+    stray = {entry: owners for entry, owners in claimed.items() if owners and not reading & set(owners)}
+    if unknown or loops or stray:
+        named = [f"{entry.name} ({LOOP_LINK})" if entry.name in loops else
+                 f"{entry.name} (read beside {' or '.join(stray[entry])} exports at the top of the folder, and "
+                 "there is none: move it into the folder of the export it belongs to)" if entry in stray else
+                 f"{entry.name} ({_why_not_read(entry, recognised(entry, profiles))})"
+                 for entry in sorted([*unknown, *stray, *(folder / name for name in loops)])]
         raise NotRecognised(f"{folder}: a folder of exports, read entry by entry; these entries are not one export "
                             f"each: {'; '.join(named)}. Move what is not an export (notes, a README) out of the "
                             "folder: an entry is never passed over, since it may be an export this tool does not "
@@ -473,17 +486,24 @@ def _mixed_entries(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
     for profile, entry in found:
         if profile == "azkaban" and entry.is_dir() and read_entry_by_entry(entry, profile):
             read.update((inner.path, inner) for inner in mixed_entries(entry, profiles))  # project by project
-        elif profile not in together or (profile in READ_FILES and entry.is_dir()) or _is_zip(entry):
+        elif profile not in together or (profile in READ_FILES and entry.is_dir()) or is_zip(entry):
             check_no_other_exports([entry], profile, profiles, folder)
             read[entry] = Entry(profile, entry)  # a zip too: a folder's read does not open it
     for profile in sorted(together):
-        own = {e for p, e in found if p == profile and (profile in READ_TREE or not e.is_dir()) and not _is_zip(e)}
-        if own:  # with what it reads beside them (else those are its subfolders' companions, read by path)
+        own = {e for p, e in found if p == profile and _read_together(p, e)}
+        if own:  # with what it reads beside them (none else: refused above)
             own |= {e for e, owners in claimed.items() if profile in owners}
             check_no_other_exports(own, profile, profiles, folder)
             read[min(own)] = Entry(profile, folder, tuple(name for name in listing if folder / name not in own),
                                    tuple(e.name for e in sorted(own)))
     return tuple(read[place] for place in sorted(read))
+
+
+def _read_together(profile: str, entry: Path) -> bool:
+    """An entry a folder-reading profile reads with the folder's other entries of its format: the
+    tree's (READ_TREE), or the folder's own files (READ_FILES: a subfolder of them is read alone); a
+    zip is read alone."""
+    return (profile in READ_TREE or (profile in READ_FILES and not entry.is_dir())) and not is_zip(entry)
 
 
 def _files_in(entry: Path, whole: bool = True) -> list[Path]:
@@ -506,10 +526,10 @@ def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tupl
     others = [(path, matches) for entry in sorted(entries) if entry.is_dir()
               for path in _files_in(entry, whole=profile in READ_TREE)
               if (matches := recognised(path, profiles)) and "snapshot" not in matches
-              and (profile not in matches or _is_zip(path))]  # a zip in a folder is not opened
+              and (profile not in matches or is_zip(path))]  # a zip in a folder is not opened
     if others:
         named = "; ".join(f"{path.relative_to(root)} (" + (f"a zip of {' or '.join(matches)} exports, which a "
-                                                           "folder's read does not open" if _is_zip(path) else
+                                                           "folder's read does not open" if is_zip(path) else
                                                            ' or '.join(matches)) + ")"
                           for path, matches in others[:5])
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
@@ -519,7 +539,7 @@ def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tupl
                             "of it")
 
 
-def _is_zip(path: Path) -> bool:
+def is_zip(path: Path) -> bool:
     try:
         return path.is_file() and zipfile.is_zipfile(path)
     except OSError:
@@ -532,8 +552,16 @@ def _readable_entry(entry: Path, matches: list[str]) -> bool:
     return len(matches) == 1 and matches[0] != "snapshot" and (matches[0] in FOLDER_READERS or not entry.is_dir())
 
 
+LOOP_LINK = "a link back up the folder, which is never followed: a loop; remove it"
+
+
 def _why_not_read(entry: Path, matches: list[str]) -> str:
     """Why an entry of a folder is not read, in a few words for the message that names it."""
+    loops: list[Path] = []
+    if not matches and entry.is_dir() and not tree_files(entry, loops=loops):
+        return "a folder with no file in it" + (f" but links back up the folder, which are never followed: "
+                                                f"{', '.join(str(link.relative_to(entry.parent)) for link in loops)}"
+                                                if loops else "")
     if len(matches) > 1 and entry.is_dir():
         return f"{' or '.join(matches)}: {_which_files(entry, matches)}"
     if len(matches) > 1:

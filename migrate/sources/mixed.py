@@ -7,17 +7,23 @@ entries), so a flow's key, its schedule dialect and its identity marker (scoped 
 are the same either way: a flow planned here and later run from its own file or folder is found
 again, not created twice. Rows are
 numbered through the whole folder; `spans` says which rows came from which entry. A profile's
-options are named with its format (`options = { "controlm.new_day" = "0700" }`)."""
+options are named with its format (`options = { "controlm.new_day" = "0700" }`). `[source] encoding`
+is for the entries that are not UTF-8 text: one that is (or says its encoding by a byte-order mark)
+is read as such, whatever it says (see entry_encoding)."""
 
 from __future__ import annotations
 
+import codecs
+import itertools
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.config import Scalar, SourceSettings
-from migrate.sources.detect import mixed_entries
-from migrate.sources.readers import SourceRow
+from migrate.sources.detect import READ_FILES, Entry, companions, is_zip, mixed_entries
+from migrate.sources.readers import OptionNeeded, SourceError, SourceRow
+from migrate.sources.tree import tree_files
 
 LABEL_ENTRIES = 20  # the entries a Sources table names of those read together
 PROFILE_COLUMN = "__profile__"  # the format a row was read as: the mapping takes its dialect and identity scope
@@ -66,14 +72,17 @@ class MixedRows:
             first = number + 1
             entry_source = self.source.model_copy(update={
                 "path": entry.path, "profile": name, "left_out": entry.left_out,
-                "options": options_for(self.source, name)})
+                "options": options_for(self.source, name), "encoding": entry_encoding(entry, self.source.encoding)})
             check_options(known[name], entry_source)
             base = number
-            for row in known[name].read(entry_source):
-                # The entry's own numbers (a crontab's lines) past the entries before it, so
-                # that a row's place in its file is its number less the span's first plus one.
-                number = max(number + 1, base + row.number)
-                yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name, ENTRY_COLUMN: str(place)})
+            try:
+                for row in known[name].read(entry_source):
+                    # The entry's own numbers (a crontab's lines) past the entries before it, so
+                    # that a row's place in its file is its number less the span's first plus one.
+                    number = max(number + 1, base + row.number)
+                    yield SourceRow(number, {**row.cells, PROFILE_COLUMN: name, ENTRY_COLUMN: str(place)})
+            except OptionNeeded as refused:  # the option as this folder takes it, named with its format
+                raise SourceError(refused.in_folder) from None
             self.spans.append(Span(name, entry.path, first, number, entry.together))
 
 
@@ -105,3 +114,89 @@ def unprefixed_options(source: SourceSettings, profiles: tuple[str, ...]) -> lis
 def formats_in(source: SourceSettings, profiles: tuple[str, ...]) -> frozenset[str]:
     """The formats of a mixed folder's entries: the identity scopes its flows carry."""
     return frozenset(entry.profile for entry in mixed_entries(source.path, profiles))
+
+
+# Byte-order marks and the encoding each says, UTF-32's first (UTF-32 LE's begins with UTF-16 LE's).
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+                    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+UTF_8 = "utf-8-sig"  # as [source] encoding's default: a UTF-8 byte-order mark read as nothing
+BLOCK_BYTES = 1 << 20
+
+
+def entry_encoding(entry: Entry, encoding: str) -> str:
+    """The encoding an entry of a mixed folder is read in. `[source] encoding` is set for the files
+    that are not UTF-8 (a schtasks CSV in a Chinese console's GBK), and the folder's other entries
+    are most often UTF-8: read in GBK, a crontab's `générer` became `g茅n茅rer` without a word. So a
+    file that is UTF-8 text is read as UTF-8, one with a byte-order mark in the encoding the mark
+    says, and only the others in `encoding`. An entry of several files (a folder, a zip, the folder's
+    own files a profile reads together) is read in one encoding: UTF-8 when all of them are UTF-8
+    text, `encoding` when none holds UTF-8 beyond ASCII (which reads alike in both), and refused
+    when some do and others are not UTF-8: either way some of them would be misread."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return encoding  # a UTF-8 file is read so already; the byte-order marks as the profile reads them alone
+    files = _entry_files(entry)
+    if len(files) == 1 and not is_zip(files[0]):
+        return _said_encoding(files[0]) or encoding
+    said = {path: _said_encoding(path) for path in files}
+    others = sorted(path for path, found in said.items() if found is None)
+    if not others:
+        return UTF_8
+    utf8 = sorted(path for path, found in said.items() if found == UTF_8 and not _ascii(path))
+    if utf8:
+        raise SourceError(f"{entry.path}: the {entry.profile} export's files are in two encodings: {utf8[0]} is UTF-8 "
+                          f"text and {others[0]} is not ([source] encoding = \"{encoding}\" reads it), and its "
+                          "profile reads them in one; save one of them in the other's encoding")
+    return encoding
+
+
+def _entry_files(entry: Entry) -> list[Path]:
+    """The files a profile reads of an entry (as far as their encoding goes): the file, a zip, a
+    folder's tree (or its own files, for a profile that reads only those), the files beside it that
+    belong to it (an Azkaban project's schedules), less the other formats' entries."""
+    path = entry.path
+    beside = [companion for companion in companions(entry.profile, path) if companion.is_file()]
+    if not path.is_dir():
+        return [path, *beside]
+    if entry.profile in READ_FILES:
+        found = [p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
+    else:
+        found = [p for p in tree_files(path) if p.is_file()]
+    return [p for p in found if p.relative_to(path).parts[0] not in entry.left_out] + beside
+
+
+def _said_encoding(path: Path) -> str | None:
+    """The encoding a file's bytes say for certain (a zip's: every member's alike): a byte-order
+    mark's, UTF-8 for UTF-8 text (no NUL byte: UTF-16 without a mark is valid UTF-8 too), else None."""
+    if is_zip(path):
+        with zipfile.ZipFile(path) as archive:
+            found = {_bytes_encoding(iter((archive.read(member),))) for member in archive.infolist()
+                     if not member.is_dir()}
+        return found.pop() if len(found) == 1 else None
+    with path.open("rb") as stream:
+        return _bytes_encoding(iter(lambda: stream.read(BLOCK_BYTES), b""))
+
+
+def _bytes_encoding(blocks: Iterator[bytes]) -> str | None:
+    """_said_encoding of a file's bytes, given block by block (an export may be large)."""
+    first = next(blocks, b"")
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if first.startswith(mark):
+            return encoding
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for block in itertools.chain((first,), blocks):
+            if b"\x00" in block:
+                return None
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    return UTF_8
+
+
+def _ascii(path: Path) -> bool:
+    """A file of ASCII bytes alone, which every encoding a folder is given reads alike."""
+    if is_zip(path):
+        return False
+    with path.open("rb") as stream:
+        return all(block.isascii() for block in iter(lambda: stream.read(BLOCK_BYTES), b""))

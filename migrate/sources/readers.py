@@ -29,6 +29,16 @@ class SourceError(CannotRun):
     """An input that cannot be read; the message names the file and, where known, the row."""
 
 
+class OptionNeeded(SourceError):
+    """A refusal that says which of its profile's options to set: the message for an export read on
+    its own, and `in_folder` for one read as an entry of a folder of several formats, whose options
+    are named with their format (`"crontab.system"`) and given to every export of that format in it."""
+
+    def __init__(self, message: str, in_folder: str) -> None:
+        super().__init__(message)
+        self.in_folder = in_folder
+
+
 @dataclass(frozen=True)
 class SourceRow:
     number: int  # 1-based record number after the header (spreadsheet row number - 1)

@@ -7,17 +7,20 @@ folder beside it: its files were read twice, under two paths, so every flow in i
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def tree_files(root: Path, hidden: bool = False) -> list[Path]:
+def tree_files(root: Path, hidden: bool = False, special: bool = False, loops: list[Path] | None = None) -> list[Path]:
     """Every file under `root` (links to files included, dangling ones too: systemd's masks point
-    at /dev/null), in path order; files and folders whose names start with a dot only if `hidden`.
+    at /dev/null), in path order; files and folders whose names start with a dot only if `hidden`;
+    pipes, sockets and devices only if `special` (to refuse them: a read of one may wait for ever).
     A link to `root` or to a folder above it is a loop, whoever walks from where: the profile's
     read from the source folder and the check of one of its entries pass over the same links. A
     folder reached a second time (a link to a folder walked already, or to be walked) is read once,
     at its first path in path order. Links to files are kept, each: systemd's `*.wants` links are
-    facts of their own (a unit enabled), not second copies."""
+    facts of their own (a unit enabled), not second copies. `loops` gets the links not followed as
+    loops, for a message that names them."""
     found: list[Path] = []
     walked: set[str] = set()
 
@@ -34,8 +37,19 @@ def tree_files(root: Path, hidden: bool = False) -> list[Path]:
                 if real not in inside and real not in walked:
                     walked.add(real)
                     walk(entry, inside | {real})
-            elif entry.is_file() or entry.is_symlink():
+                elif real in inside and loops is not None:
+                    loops.append(entry)
+            elif entry.is_file() or entry.is_symlink() or special:
                 found.append(entry)
 
     walk(root, frozenset(os.path.realpath(folder) for folder in (root, *root.resolve().parents)))
     return found
+
+
+def links_back_up(folder: Path, names: Iterable[str]) -> list[str]:
+    """Those of a folder's entries (by name) that are links to it or to a folder above it (`here -> .`,
+    `up -> ..`, a chain of links that ends there): a loop, which is never followed. Read as an entry,
+    such a link was the folder again (its exports a second time, as a folder of some format), and a
+    link to `/` was the whole machine."""
+    above = frozenset(os.path.realpath(place) for place in (folder, *folder.resolve().parents))
+    return [name for name in names if (folder / name).is_symlink() and os.path.realpath(folder / name) in above]

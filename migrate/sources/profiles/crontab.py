@@ -48,7 +48,7 @@ from pathlib import Path
 from migrate.config import SourceSettings
 from migrate.redact import shown
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
-from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.readers import OptionNeeded, SourceError, SourceRow
 
 OPTIONS = ("system", "user", "user_from_file", "cron_tz")
 # cron takes any name before `=` (its bytes, any script: `密码=…`), but what begins a job line: a
@@ -416,10 +416,15 @@ JUDGED_JOB_LINES = 20  # the first job lines that say whether a file has a user 
 def _judge(settings: SourceSettings, jobs: int, users: list[str]) -> None:
     if users and 2 * len(users) > jobs:
         accounts = ", ".join(dict.fromkeys(users))
-        raise SourceError(f"{settings.path}: {len(users)} of the first {jobs} job lines begin with a system account "
-                          f"({accounts}), as in /etc/crontab and the files of /etc/cron.d, which have a user column: "
-                          "set [source] options = { system = true }; if these are commands, set options = "
-                          "{ system = false }")
+        found = (f"{settings.path}: {len(users)} of the first {jobs} job lines begin with a system account "
+                 f"({accounts}), as in /etc/crontab and the files of /etc/cron.d, which have a user column: ")
+        raise OptionNeeded(
+            found + "set [source] options = { system = true }; if these are commands, set options = "
+                    "{ system = false }",
+            # A folder takes its options by format (a bare `system` is refused there), for every crontab in it.
+            found + "set [source] options = { \"crontab.system\" = true } (false if these are commands). The option "
+                    "is for every crontab of the folder: a user crontab (no user column) and a system crontab need "
+                    "two configs, or two folders")
 
 
 def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
