@@ -236,6 +236,9 @@ def _signed_values(words: list[str]) -> list[str]:
 
 
 def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
+    from migrate.redact import remember_configured
+
+    remember_configured()  # the environment's secret, masked from the first message on
     words = _signed_values(list(sys.argv[1:] if argv is None else argv))
     _Parser.json_wanted = "--json" in words
     args = _parser().parse_args(words)

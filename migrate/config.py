@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from migrate.exit_codes import CannotRun
+from migrate.redact import remember_configured
 
 SourceFormat = Literal["csv", "tsv", "excel", "json", "jsonl", "parquet"]
 SUFFIX_FORMATS: dict[str, SourceFormat] = {
@@ -416,6 +417,7 @@ def load_settings(path: Path) -> Settings:
     })
     if target.ca_bundle is not None:
         _check_ca_bundle(path, target.ca_bundle)
+    remember_configured(target.credentials_file)  # masked before the service is read (redact.py)
     return settings.model_copy(update={
         "source": settings.source.model_copy(update={"path": _resolve(base, settings.source.path)}),
         "target": target,

@@ -99,6 +99,19 @@ class _EventLines(io.TextIOBase):
         return False
 
 
+class _Redacting:
+    """A text stream whose writes are redacted first (the secrets known when each is written)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(redact(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _line_as_event(line: str) -> None:
     """`migrate: warning: …` is a warning, `migrate: …` an error (cli.fail's form), the rest
     (a summary's lines, a note) information."""
@@ -126,6 +139,9 @@ def session(log_format: LogFormat, documents_on_stdout: bool = False) -> Iterato
     global _session
     outer, found_stdout, found_stderr = _session, sys.stdout, sys.stderr
     _session = _Session(log_format, found_stdout, found_stderr)
+    # Whatever a verb prints, a plan's table or document too, passes through redact: a secret the
+    # tool holds (the app secret, a token) is masked wherever it turns up (a crontab's command).
+    sys.stdout, sys.stderr = _Redacting(found_stdout), _Redacting(found_stderr)
     if log_format == "json":
         sys.stderr = _EventLines()
         if not documents_on_stdout:

@@ -4,7 +4,10 @@ passes through `redact`, which knows the secrets this process holds."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import tomllib
+from pathlib import Path
 
 import orjson
 
@@ -18,6 +21,25 @@ def remember(secret: str) -> None:
     if len(secret) >= 4:  # shorter strings would mask ordinary text
         _forms.update((secret, json.dumps(secret, ensure_ascii=False)[1:-1]))
         _rendered_forms.update((secret.encode(), orjson.dumps(secret)[1:-1]))
+
+
+# Where the application's secret comes from (service/tokens.py reads it there).
+SECRET_VARIABLE = "MIGRATE_APP_SECRET"
+
+
+def remember_configured(credentials_file: Path | None = None) -> None:
+    """The app secret of the environment, or of the credentials file, known from the start: a
+    message about a file read before the service is (an ids file that is the credentials file by
+    mistake) masks it too. A file that cannot be read is said where it is used."""
+    if secret := os.environ.get(SECRET_VARIABLE):
+        remember(secret)
+    if credentials_file is not None:
+        try:
+            found = tomllib.loads(credentials_file.read_text(encoding="utf-8")).get("app_secret")
+        except (OSError, ValueError):
+            return
+        if isinstance(found, str):
+            remember(found)
 
 
 def redact(text: str) -> str:
@@ -38,8 +60,9 @@ def redact_rendered(line: bytes) -> bytes:
 # A line that sets something a secret's name names (`app_secret = "…"`, `export DB_PASSWORD=…`,
 # `token: …`), or a URL with a password in it: a file read by mistake (the credentials file given as
 # an ids file, or as the source) must not have its secret echoed by the message that refuses it.
-_SECRET_SETTING = re.compile(r"(?i)(?:pass|pwd|secret|token|key|credential|auth|bearer|cookie)[\w.-]*[\"']?\s*[=:]"
-                             r"|[a-z][a-z0-9+.-]*://[^\s/:@]*:[^\s/@]+@")
+# Also `password S3cret` (a .netrc line, `client_secret S3cret`) and `mysql -pS3cret`.
+_SECRET_SETTING = re.compile(r"(?i)(?:pass|pwd|secret|token|key|credential|auth|bearer|cookie)[\w.-]*[\"']?"
+                             r"(?:\s*[=:]|\s+\S)|[a-z][a-z0-9+.-]*://[^\s/:@]*:[^\s/@]+@|(?:^|\s)-p\S")
 NOT_SHOWN = "(a line that looks like it sets a secret: not shown)"
 
 
@@ -49,3 +72,12 @@ def shown(text: str, width: int = 80) -> str:
     if _SECRET_SETTING.search(text) or redact(text) != text:
         return NOT_SHOWN
     return repr(text[:width])
+
+
+def shown_setting(key: str, value: str, plain_keys: frozenset[str] = frozenset()) -> str:
+    """`key=value` for a message, the value withheld when the setting looks like a secret
+    (`plain_keys`: keys whose name reads like one and whose values are not, systemd's
+    `PassEnvironment=` of variable names)."""
+    text = f"{key}={value}"
+    looks = _SECRET_SETTING.search(value) or (key not in plain_keys and _SECRET_SETTING.search(text))
+    return f"{key}=(not shown: it looks like a secret)" if looks or redact(text) != text else text

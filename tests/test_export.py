@@ -364,7 +364,9 @@ SECRET = "SECRETxyzzy4242"
 
 
 @pytest.mark.parametrize("line", [f'app_secret = "{SECRET}"', f"MIGRATE_APP_SECRET={SECRET}",
-                                  f"export DB_PASSWORD={SECRET}", f"postgres://etl:{SECRET}@db/prod"])
+                                  f"export DB_PASSWORD={SECRET}", f"postgres://etl:{SECRET}@db/prod",
+                                  f"password {SECRET}", f"client_secret {SECRET}", f"mysql -p{SECRET}",
+                                  f"machine apim.example.com login bob password {SECRET}"])
 def test_a_secret_file_given_by_mistake_is_refused_without_echoing_the_secret(
         line: str, service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The credentials file given as an ids file, or as a snapshot to restore: its first line was
@@ -377,3 +379,16 @@ def test_a_secret_file_given_by_mistake_is_refused_without_echoing_the_secret(
         code, out, err = run_cli(capsys, *command)
         assert code == 1 and SECRET not in out + err, (command, out, err)
         assert "looks like it sets a secret: not shown" in out + err, (out, err)
+
+
+def test_the_secret_the_tool_holds_is_masked_in_a_message_about_a_file_read_before_the_service(
+        service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app secret alone on a line of an ids file was echoed by the refusal: the tool knew it
+    (the environment's) only once it connected, after the ids file was read."""
+    monkeypatch.setenv("MIGRATE_APP_KEY", "KEYzq81")
+    monkeypatch.setenv("MIGRATE_APP_SECRET", SECRET)
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"{SECRET}\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids), "--out",
+                             str(tmp_path / "o.jsonl"))
+    assert code == 1 and SECRET not in out + err and "not shown" in out + err, (out, err)

@@ -508,3 +508,21 @@ def test_a_line_that_sets_a_secret_is_never_echoed(tmp_path: Path, capsys: pytes
     crontab.write_text(f'app_secret = "{secret}"\n', encoding="utf-8")
     code, plan, err = plan_profile(tmp_path, capsys, "crontab", crontab)
     assert code == 1 and secret not in json.dumps(plan) + err and "does not look like a crontab" in err, err
+
+
+def test_the_secret_the_tool_holds_is_masked_in_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crontab job that passes the app secret on its command line: `plan` (table, JSON, Markdown)
+    printed it, where `run` masked it (found by a reviewer)."""
+    secret = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    monkeypatch.setenv("MIGRATE_APP_KEY", "k1")
+    monkeypatch.setenv("MIGRATE_APP_SECRET", secret)
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text(f"0 2 * * * /opt/a.sh --token {secret}\n{secret}\n", encoding="utf-8")
+    code, plan, err = plan_profile(tmp_path, capsys, "crontab", crontab)
+    assert code == 5 and plan["actions"] and secret not in json.dumps(plan) + err, plan
+    assert "[redacted]" in json.dumps(plan)
+    for shown in ("--markdown", None):
+        code = main(["plan", str(tmp_path / "crontab-plan.toml"), "--offline", *([shown] if shown else [])])
+        out, err = capsys.readouterr()
+        assert code == 5 and secret not in out + err, [line for line in out.splitlines() if secret in line]

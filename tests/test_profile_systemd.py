@@ -394,6 +394,7 @@ def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path:
             OnCalendar=*-*-* 01:15
             WakeSystem=true
             RemainAfterElapse=no
+            DB_PASSWORD=S3cretF3 oops
             """,
         "sync.service": """
             [Service]
@@ -431,6 +432,9 @@ def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path:
     assert {"key": "API_TOKEN", "value": "abc 123"} in json.loads(sync["params"])
     assert "hunter2" not in messages(sync["__warnings__"]) and "API_TOKEN, DB_PASSWORD" in messages(sync["__warnings__"])
     assert "ExecStop=/usr/bin/true" in messages(sync["__warnings__"])
+    # a setting systemd does not know, holding a secret: named, its value not written (it was, in the plan and log)
+    assert "DB_PASSWORD=(not shown: it looks like a secret)" in messages(sync["__warnings__"])
+    assert "S3cretF3" not in json.dumps(sync)
     # a credential's data is a secret itself: named by its id, never written into a warning (the plan, the log)
     assert "SetCredential= credentials dbpass, apikey (their data withheld)" in messages(sync["__warnings__"])
     assert "s3cret-literal" not in json.dumps(sync) and "an0ther-literal" not in json.dumps(sync)

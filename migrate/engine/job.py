@@ -40,6 +40,7 @@ from migrate.exit_codes import (
 from migrate.mapping.flows import identity_scopes
 from migrate.reconcile.caller import with_caller_name
 from migrate.reconcile.saved_plan import SavedPlan
+from migrate.redact import SECRET_VARIABLE
 from migrate.results.history import checked_run_id, load_memory, made_before, run_to_resume
 from migrate.results.history import log_path as history_log_path
 from migrate.results.log import ResultLog, ResultLogError, Summary, read_log
@@ -47,7 +48,6 @@ from migrate.service.answers import describe_error
 from migrate.service.client import BatchClient, new_session
 from migrate.service.tokens import (
     KEY_VARIABLE,
-    SECRET_VARIABLE,
     AccessTokens,
     Credentials,
     CredentialsError,

@@ -27,7 +27,7 @@ import aiohttp
 
 from migrate.engine.pacing import StopSignal
 from migrate.exit_codes import CannotRun
-from migrate.redact import remember
+from migrate.redact import SECRET_VARIABLE, remember
 from migrate.service.answers import (
     MAX_TOKEN_ANSWER_BYTES,
     Answer,
@@ -41,7 +41,7 @@ from migrate.service.answers import (
 )
 from migrate.service.signing import token_encryption
 
-KEY_VARIABLE, SECRET_VARIABLE = "MIGRATE_APP_KEY", "MIGRATE_APP_SECRET"
+KEY_VARIABLE = "MIGRATE_APP_KEY"
 TOKEN_PATH = "/apim-token-service/v2.0/token"
 
 

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from migrate.config import SourceSettings
-from migrate.redact import shown
+from migrate.redact import shown, shown_setting
 from migrate.schedule.result import INVALID_SYNTAX, Rejection
 from migrate.schedule.systemd import CalendarEvent, convert_calendar, merge_calendars, parse_calendar
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
@@ -709,9 +709,9 @@ def _timer_settings(flow: FlowRows, timer: Unit) -> str:
             continue
         if key in TIMER_REPORTED:
             code, meaning = TIMER_REPORTED[key]
-            flow.warn(code, f"{timer.path}: {key}={entry.value}: {meaning}")
+            flow.warn(code, f"{timer.path}: {shown_setting(key, entry.value, NAMES_NOT_SECRETS)}: {meaning}")
         else:
-            other.append(f"{key}={entry.value}")
+            other.append(shown_setting(key, entry.value, NAMES_NOT_SECRETS))
     if other:
         flow.warn("TIMER_SETTING", f"{timer.path}: {', '.join(other)} not carried (a flow has no such setting)")
     unit = timer.last("Timer", "Unit")
@@ -914,11 +914,15 @@ def _service_settings(flow: FlowRows, service: Unit) -> None:
 SECRET_SETTINGS = ("SetCredential", "SetCredentialEncrypted")
 
 
+# Settings whose names read like a secret's and whose values are names (of variables, of a mode).
+NAMES_NOT_SECRETS = frozenset({"PassEnvironment", "UnsetEnvironment", "KeyringMode", "PAMName"})
+
+
 def _setting_shown(service: Unit, key: str) -> str:
     if key in SECRET_SETTINGS:  # every credential, by its id
         ids = ", ".join(value.split(":", 1)[0] for value in service.values("Service", key) if value)
         return f"{key}= credentials {ids} (their data withheld)"
-    return f"{key}={service.value('Service', key)}"
+    return shown_setting(key, service.value('Service', key) or "", NAMES_NOT_SECRETS)
 
 
 def _unit_section(flow: FlowRows, unit: Unit) -> None:
@@ -927,7 +931,7 @@ def _unit_section(flow: FlowRows, unit: Unit) -> None:
     if dependencies:
         flow.warn("UNIT_DEPENDENCY", f"{unit.path}: {'; '.join(dependencies)}: ordering and dependencies on other "
                                      "units are not carried")
-    other = [f"{key}={unit.value('Unit', key)}" for key in unit.keys("Unit")
+    other = [shown_setting(key, unit.value('Unit', key) or "", NAMES_NOT_SECRETS) for key in unit.keys("Unit")
              if key not in (*UNIT_DEPENDENCIES, *UNIT_DESCRIBED)]
     if other:
         flow.warn("UNIT_SETTING", f"{unit.path}: {', '.join(other)} not carried")
