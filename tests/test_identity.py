@@ -498,6 +498,11 @@ def test_a_command_changed_in_the_export_is_said_by_the_plan(tmp_path: Path,
     assert code == 0 and first["by_status"] == {"created": 1}, first
     code, planned = cli_json(capsys, "plan", str(config))
     assert code == 0 and not planned["actions"][0].get("warnings"), planned["actions"]
+    # blanks around a command line change nothing a shell runs: no difference
+    jobs.write_text(rundeck_job("nightly-cleanup", "30").replace("exec: /opt/ops/clean.sh --tmp",
+                                                                 'exec: "  /opt/ops/clean.sh --tmp  "'), encoding="utf-8")
+    code, planned = cli_json(capsys, "plan", str(config))
+    assert code == 0 and planned["actions"][0]["action"] == "unchanged", planned["actions"]
     jobs.write_text(rundeck_job("nightly-cleanup", "30").replace("--logs", "--logs --all"),
                     encoding="utf-8")
     code, planned = cli_json(capsys, "plan", str(config))
@@ -537,6 +542,15 @@ def test_a_first_step_removed_from_a_job_is_no_flow_running_the_removed_step(
     code, report = cli_json(capsys, "run", str(remote))
     assert code == 5 and report["by_status"] == {"invalid": 1}, report
     assert live_flows(service) == before  # nothing saved
+    # applied from the plan: its invalid line names the flow (it said flow_id null)
+    plan = tmp_path / "plan.json"
+    code, _ = cli_json(capsys, "plan", str(config), "--out", str(plan))
+    code, report = cli_json(capsys, "run", str(config), "--plan", str(plan))
+    [line] = [json.loads(text) for text in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()
+              if json.loads(text)["status"] != "attempt"]
+    assert code == 5 and line["status"] == "invalid" and line["code"] == "TASK_BODY_DIFFERS", line
+    assert line["flow_id"] == action["flow_id"] and line["flow_id"], line
+    assert live_flows(service) == before
 
 
 def test_a_name_put_back_is_saved_again_with_compare_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

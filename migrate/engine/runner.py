@@ -317,7 +317,8 @@ class Runner:
                     named = NAMED_FAILURE.match(found_invalid[1])
                     self._record_flow(flow, "invalid", input_sha, started=started,
                                       msg=f"{found_invalid[1]} (so found by the plan {self.saved_plan.path.name}; "
-                                          "not touched)", code=named[1] if named else None)
+                                          "not touched)", code=named[1] if named else None,
+                                      flow_id=found_invalid[2] or None)
                     return
                 self.outside_plan += 1
                 return

@@ -238,15 +238,23 @@ def body_differs(flow: ReadyFlow, wire: dict[str, Any], wanted: dict[str, Any], 
     (Export Flow's `exported`, by the name `wanted` aims each task at); else empty."""
     live_bodies = {str(task.get("name")): task.get("cmd") for task in exported.get("tasks") or []
                    if isinstance(task, dict)}
-    differ = [mine["taskName"] for ours, mine in zip(wire["tasks"], wanted["tasks"], strict=True)
+    differ = [ours["taskName"] if mine["taskName"] == ours["taskName"]
+              else f"{ours['taskName']} (live {mine['taskName']})"
+              for ours, mine in zip(wire["tasks"], wanted["tasks"], strict=True)
               if (command := flow.commands.get(str(ours["taskId"]))) is not None
-              and mine["taskName"] in live_bodies and live_bodies[mine["taskName"]] != command]
+              and mine["taskName"] in live_bodies and not _same_command(live_bodies[mine["taskName"]], command)]
     if not differ:
         return ""
     return (f"the export's command of tasks {differ} differs from the live task's: Save only references tasks, so "
             "no save can change it, and the flow would run the old one; nothing is saved. Change it in the service, "
-            "or delete the flow (`migrate delete … --id`) and let the run create it anew (Import) with the "
-            "export's (`[run] create_missing = true`)")
+            "or delete the flow (`migrate delete … --id`; a flow others depend on is refused, 62104: change those "
+            "first) and let the run create it anew (Import) with the export's (`[run] create_missing = true`; flows "
+            "that named it by id, through `flow_ids`, then name its new id)")
+
+
+def _same_command(live: Any, command: str) -> bool:
+    """Blanks before and after a command line change nothing a shell runs; any other byte may."""
+    return isinstance(live, str) and live.strip() == command.strip()
 
 
 def orphan_marker(scope: str, digest: str) -> str:

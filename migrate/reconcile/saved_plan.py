@@ -69,7 +69,7 @@ class DisableVerdict:
 
 class SavedPlan:
     def __init__(self, path: Path, planned: dict[str, Planned], disables: list[PlannedDisable] | None = None,
-                 refused: dict[str, tuple[str, str]] | None = None) -> None:
+                 refused: dict[str, tuple[str, str, str]] | None = None) -> None:
         self.path = path
         self.planned = planned
         self.disables = disables or []
@@ -92,7 +92,7 @@ class SavedPlan:
                               f"(format {PLAN_FORMAT})")
         planned: dict[str, Planned] = {}
         disables: list[PlannedDisable] = []
-        refused: dict[str, tuple[str, str]] = {}
+        refused: dict[str, tuple[str, str, str]] = {}  # source key -> payload sha, why, the flow's id
         for action in document["actions"]:
             if not isinstance(action, dict) or "source_key" not in action:
                 continue
@@ -107,7 +107,7 @@ class SavedPlan:
             elif action.get("action") == "invalid" and isinstance(action.get("errors"), list) and action["errors"]:
                 first = action["errors"][0]
                 refused[str(action["source_key"])] = (str(action.get("payload_sha256", "")), str(
-                    first.get("message", "") if isinstance(first, dict) else first))
+                    first.get("message", "") if isinstance(first, dict) else first), str(action.get("flow_id") or ""))
         return cls(path, planned, disables, refused)
 
     @staticmethod
