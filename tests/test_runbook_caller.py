@@ -72,6 +72,7 @@ def test_a_flow_the_caller_only_sees_is_unchanged_where_the_verb_changes_nothing
     code, out, err = run_cli(capsys, "edit", "--config", str(config), "--replace", "owners=dora->carol", "--json")
     actions = {a["flow_id"]: a for a in json.loads(out)["actions"]}
     assert code == 3 and actions["1003"]["action"] == "unchanged", (actions, err)
+    assert (actions["1003"]["freq"], actions["1003"]["cycle"]) == ("0 0 0 * * ? *", "D"), actions["1003"]  # were empty
     assert {actions[i]["action"] for i in ("1001", "1002")} == {"update"}, actions
     snapshot = tmp_path / "all.jsonl"
     code, _, err = run_cli(capsys, "export", str(config), "--out", str(snapshot))

@@ -278,6 +278,7 @@ def _only_seen(action: Action, desired: Desired) -> Action:
     if any(name == "owners" for name, _, _ in changes):
         return action  # the verb leaves the caller out of the owners: the mapping's refusal stands
     action.flow_id = action.source_key
+    action.freq, action.cycle = str(wanted.get("freq") or ""), str(wanted.get("cycle") or "")
     desired.only_seen.add(action.source_key)
     if not changes:
         action.action, action.errors = "unchanged", []
