@@ -142,6 +142,9 @@ def _ids_in(path: Path) -> list[str]:
         return _snapshot_ids(path)
     try:
         raw = path.read_bytes()
+        if b"\x00" in raw and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise SelectionError(f"{path}: holds NUL bytes, as UTF-16 without a byte-order mark does: save it as UTF-8 "
+                                 "(an ids file holds one flow id a line)")
         # A byte-order mark is no part of the first id: Notepad's UTF-8, or the UTF-16 that Windows
         # PowerShell 5.1's `>` and Out-File write.
         text = raw.decode("utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig")

@@ -235,6 +235,10 @@ def test_an_ids_file_or_snapshot_passed_through_windows_powershell_is_read(
     out = tmp_path / "two.jsonl"
     code, _, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids), "--out", str(out))
     assert code == 0 and [f["flowId"] for f in snapshot(out)[1]] == [2001, 2002], err
+    bare = tmp_path / "bare.txt"  # UTF-16 without its mark: named so, not "'1\x00' is not a flow id"
+    bare.write_bytes("2001\r\n".encode("utf-16-le"))
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(bare), "--out", str(out))
+    assert code == 1 and "UTF-16 without a byte-order mark" in err and "\\x00" not in err, err
     redirected = tmp_path / "redirected.jsonl"
     redirected.write_text(bom + out.read_text(encoding="utf-8"), encoding=encoding)
     again = tmp_path / "again-out.jsonl"
