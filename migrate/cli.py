@@ -17,6 +17,7 @@ import signal
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -82,7 +83,6 @@ def version() -> str:
         return metadata.version("migrate")
     except metadata.PackageNotFoundError:
         import tomllib
-        from pathlib import Path
 
         pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
         try:
@@ -242,6 +242,10 @@ def _main(argv: list[str] | None, interrupts: _Interrupts) -> int:
     words = _signed_values(list(sys.argv[1:] if argv is None else argv))
     _Parser.json_wanted = "--json" in words
     args = _parser().parse_args(words)
+    if isinstance(config := getattr(args, "config", None), Path):
+        from migrate.redact import remember_from_config
+
+        remember_from_config(config)  # its credentials file's secret, before an ids file is read
     args.command_line = words  # what a resume repeats
     interrupts.verb = args.verb
     verb = COMMANDS[args.verb]

@@ -42,6 +42,19 @@ def remember_configured(credentials_file: Path | None = None) -> None:
             remember(found)
 
 
+def remember_from_config(config: Path) -> None:
+    """remember_configured for the credentials file a config names, read before anything else of
+    the command (its selection's ids file may be read before the config is). Best effort: a config
+    that cannot be read is said where it is loaded."""
+    try:
+        target = tomllib.loads(config.read_text(encoding="utf-8")).get("target") or {}
+    except (OSError, ValueError):
+        return
+    named = target.get("credentials_file") if isinstance(target, dict) else None
+    if isinstance(named, str) and named:
+        remember_configured(config.parent / named)
+
+
 def redact(text: str) -> str:
     for form in _forms:
         if form in text:
@@ -79,5 +92,5 @@ def shown_setting(key: str, value: str, plain_keys: frozenset[str] = frozenset()
     (`plain_keys`: keys whose name reads like one and whose values are not, systemd's
     `PassEnvironment=` of variable names)."""
     text = f"{key}={value}"
-    looks = _SECRET_SETTING.search(value) or (key not in plain_keys and _SECRET_SETTING.search(text))
+    looks = key not in plain_keys and _SECRET_SETTING.search(text)  # a plain key's value is names, never one
     return f"{key}=(not shown: it looks like a secret)" if looks or redact(text) != text else text

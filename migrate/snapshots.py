@@ -175,7 +175,9 @@ def _checked(path: Path, header: Any, found: str, held: int) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("snapshot") != SNAPSHOT_FORMAT:
         raise _not_a_snapshot(path, found)
     if held != header.get("flows"):  # a snapshot cut short (or added to) by hand
-        raise SnapshotError(f"{path}: the header says {header.get('flows')} flows, the file holds {held}")
+        said = (f"says {header['flows']} flows" if isinstance(header.get("flows"), int) else
+                "has no flow count (`flows`)")
+        raise SnapshotError(f"{path}: the header {said}, the file holds {held}")
     return header
 
 

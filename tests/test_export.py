@@ -362,6 +362,10 @@ def test_a_parquet_snapshot_holds_the_same_flows_and_restores_as_one(service: Pa
     pq.write_table(whole.slice(0, 0).replace_schema_metadata(whole.schema.metadata), cut)
     code, _, err = run_cli(capsys, "restore", str(cut), "--config", str(config(tmp_path)))
     assert code == 1 and "the header says 1 flows, the file holds 0" in err
+    uncounted = tmp_path / "uncounted.jsonl"
+    uncounted.write_text('{"snapshot": 1}\n{"flowId": 1}\n', encoding="utf-8")  # not "says None flows"
+    code, _, err = run_cli(capsys, "restore", str(uncounted), "--config", str(config(tmp_path)))
+    assert code == 1 and "the header has no flow count (`flows`), the file holds 1" in err, err
 
 
 SECRET = "SECRETxyzzy4242"
@@ -396,3 +400,21 @@ def test_the_secret_the_tool_holds_is_masked_in_a_message_about_a_file_read_befo
     code, out, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids), "--out",
                              str(tmp_path / "o.jsonl"))
     assert code == 1 and SECRET not in out + err and "not shown" in out + err, (out, err)
+
+
+def test_the_credentials_files_secret_is_masked_in_a_message_about_an_ids_file(
+        service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The config's credentials_file was read only when the service was, after the ids file: its
+    secret, on a line of the ids file, was echoed by the refusal."""
+    credentials = tmp_path / "creds.toml"
+    credentials.write_text(f'app_key = "k1"\napp_secret = "{SECRET}"\n', encoding="utf-8")
+    credentials.chmod(0o600)
+    configured = config(service)
+    configured.write_text(configured.read_text(encoding="utf-8").replace(
+        "[target]\n", f'[target]\ncredentials_file = "{credentials}"\n', 1), encoding="utf-8")
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"2001\n{SECRET}\n", encoding="utf-8")
+    for verb in ("disable", "export"):
+        code, out, err = run_cli(capsys, verb, str(configured), "--ids-file", str(ids),
+                                 *(["--out", str(tmp_path / "o.jsonl")] if verb == "export" else []))
+        assert code == 1 and SECRET not in out + err and "not shown" in err, (verb, out, err)

@@ -408,6 +408,7 @@ def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path:
             Environment="API_TOKEN=abc 123" DB_PASSWORD=hunter2
             EnvironmentFile=-/etc/default/sync
             ExecStop=/usr/bin/true
+            PassEnvironment=DB_PASSWORD HOME
             SetCredential=dbpass:s3cret-literal
             SetCredential=apikey:an0ther-literal
             """,
@@ -435,6 +436,7 @@ def test_list_settings_reset_and_commands_with_prefixes_and_specifiers(tmp_path:
     # a setting systemd does not know, holding a secret: named, its value not written (it was, in the plan and log)
     assert "DB_PASSWORD=(not shown: it looks like a secret)" in messages(sync["__warnings__"])
     assert "S3cretF3" not in json.dumps(sync)
+    assert "PassEnvironment=DB_PASSWORD HOME" in messages(sync["__warnings__"])  # names, never values: shown
     # a credential's data is a secret itself: named by its id, never written into a warning (the plan, the log)
     assert "SetCredential= credentials dbpass, apikey (their data withheld)" in messages(sync["__warnings__"])
     assert "s3cret-literal" not in json.dumps(sync) and "an0ther-literal" not in json.dumps(sync)

@@ -80,10 +80,14 @@ def test_a_flow_the_caller_only_sees_is_unchanged_where_the_verb_changes_nothing
     code, out, err = run_cli(capsys, "restore", str(snapshot), "--config", str(config), "--json")
     plan = json.loads(out)
     assert code == 0 and plan["by_action"] == {"unchanged": 3}, (plan, err)
-    code, out, err = run_cli(capsys, "edit", "--config", str(config), "--id", "1003", "--set", "alertMode=1", "--json")
-    [action] = json.loads(out)["actions"]
-    assert code == 5 and action["action"] == "invalid", action
-    assert [e["code"] for e in action["errors"]] == ["NO_PRIVILEGE"] and "only sees it" in action["errors"][0]["message"]
+    for edit in (("--set", "alertMode=1"), ("--set", "owners=dora"), ("--replace", "owners=bob->dora")):
+        # an owner change too: the service refuses any save of it (CALLER_NOT_OWNER's advice, to add the
+        # caller to the owners, could not help)
+        code, out, err = run_cli(capsys, "edit", "--config", str(config), "--id", "1003", *edit, "--json")
+        [action] = json.loads(out)["actions"]
+        assert code == 5 and action["action"] == "invalid", (edit, action)
+        assert [e["code"] for e in action["errors"]] == ["NO_PRIVILEGE"], (edit, action)
+        assert "only sees it" in action["errors"][0]["message"]
     # Applied, as planned: one line a flow, the plan's own (they came twice, `unchanged` and then
     # CALLER_NOT_OWNER from the run's own mapping, exit 5)
     for command, wanted, code_wanted in (

@@ -275,8 +275,8 @@ def _only_seen(action: Action, desired: Desired) -> Action:
         return action
     wanted, held = remote_graph(line), remote_graph(live)
     changes = changed_fields(wanted, held)
-    if any(name == "owners" for name, _, _ in changes):
-        return action  # the verb leaves the caller out of the owners: the mapping's refusal stands
+    if live.get("hasEditPri") is not False and any(name == "owners" for name, _, _ in changes):
+        return action  # an owner now, whom the verb leaves out of the owners: the mapping's refusal stands
     action.flow_id = action.source_key
     action.freq, action.cycle = str(wanted.get("freq") or ""), str(wanted.get("cycle") or "")
     desired.only_seen.add(action.source_key)

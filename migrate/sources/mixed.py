@@ -145,7 +145,7 @@ def entry_encoding(entry: Entry, encoding: str) -> str:
     if utf8:
         raise SourceError(f"{entry.path}: the {entry.profile} export's files are in two encodings: {utf8[0]} is UTF-8 "
                           f"text and {others[0]} is not ([source] encoding = \"{encoding}\" reads it), and its "
-                          "profile reads them in one; save one of them in the other's encoding")
+                          f"profile reads them in one; save {others[0].name} and the files like it as UTF-8")
     return encoding
 
 
