@@ -186,6 +186,7 @@ def test_run_plan_applies_exactly_the_saved_plan(tmp_path: Path, capsys: pytest.
     code, report = cli(capsys, "run", str(config), "--plan", str(plan_file), "--json")
     lines = {line["flow_id"]: line for line in read_log(Path(report["result_log"]))}
     assert code == 2 and report["by_status"] == {"saved": 1, "stale": 2}  # stale: not applied, alert
+    assert any(note.startswith("2 flows were stale") and "make the plan again" in note for note in report["notes"])
     assert lines["1001"]["status"] == "saved"
     assert lines["1002"]["status"] == "stale" and "changed since the plan" in lines["1002"]["msg"]
     assert lines["1003"]["status"] == "stale" and "export changed" in lines["1003"]["msg"]

@@ -526,3 +526,47 @@ def test_the_secret_the_tool_holds_is_masked_in_the_plan(tmp_path: Path, capsys:
         code = main(["plan", str(tmp_path / "crontab-plan.toml"), "--offline", *([shown] if shown else [])])
         out, err = capsys.readouterr()
         assert code == 5 and secret not in out + err, [line for line in out.splitlines() if secret in line]
+
+
+def test_a_secret_in_a_command_never_names_the_flow_and_is_said(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`PGPASSWORD=s3cr3t pg_dump` was the flow `PGPASSWORD_s3cr3t_f52f0b`, a name every user lists,
+    with no warning; `curl -u admin:…` and `mysqldump -p…` went unsaid (found by a new user)."""
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text("0 1 * * * PGPASSWORD=s3cr3t /usr/bin/pg_dump -h db prod\n"
+                       "0 2 * * * curl -u admin:Pa55word https://example.invalid/hook\n"
+                       "0 3 * * * mysqldump -uroot -pTopSecret1 prod\n"
+                       "0 4 * * * PGPASSWORD=$PW pg_dump prod\n", encoding="utf-8")
+    code, plan, err = plan_profile(tmp_path, capsys, "crontab", crontab)
+    assert code == 3, (plan, err)
+    names = [action["name"] for action in plan["actions"]]
+    assert names[0].startswith("pg_dump_") and names[3].startswith("pg_dump_"), names
+    assert not any(secret in json.dumps(names) for secret in ("s3cr3t", "PGPASSWORD")), names
+    said = [next((w["message"] for w in a.get("warnings", []) if w["code"] == "SECRET_IN_COMMAND"), "")
+            for a in plan["actions"]]
+    assert "PGPASSWORD=" in said[0] and "curl's -u user:password" in said[1] and "MySQL -p" in said[2], said
+    assert said[3] == ""  # a reference, $PW, holds no secret
+    assert not any(secret in " ".join(said) for secret in ("s3cr3t", "Pa55word", "TopSecret1")), said
+
+
+def test_a_run_that_creates_flows_says_where_orphans_may_be_left_running(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A command edited is a new job (its key is its command): the run created it and said nothing
+    of the old flow, which fired on beside it (found by a new user). The run now says where to look."""
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text("0 1 * * * /srv/bin/a.sh\n0 2 * * * /srv/bin/b.sh\n", encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "crontab", crontab, run="create_missing = true")
+    assert main(["run", str(config), "--json"]) == 0
+    capsys.readouterr()
+    crontab.write_text("0 1 * * * /srv/bin/a.sh\n0 2 * * * /srv/bin/b.sh --fast\n", encoding="utf-8")
+    code = main(["run", str(config), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["by_status"].get("created") == 1, report
+    assert any("its old flow is an orphan that still runs" in note and "--prune disable" in note
+               for note in report["notes"]), report["notes"]
+    code = main(["plan", str(config), "--json"])
+    plan = json.loads(capsys.readouterr().out)
+    assert [a["action"] for a in plan["actions"]].count("orphaned") == 1, plan["actions"]
+    main(["plan", str(config)])  # the table's count adds up: the orphan is no flow of the export
+    assert "2 flows found: unchanged 2; live flows whose job left the export: orphaned 1" in capsys.readouterr().out

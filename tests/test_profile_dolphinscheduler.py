@@ -314,7 +314,7 @@ def test_a_global_parameter_named_as_a_secret_is_named(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     sales = by_flow(flows_of("dolphinscheduler", path))["daily_sales"]
     assert {"key": "db_passwd", "value": "prod"} in json.loads(sales["params"])
-    assert codes(sales)["SECRET_PARAMETER"].startswith("db_passwd look like secrets")
+    assert codes(sales)["SECRET_PARAMETER"].startswith("db_passwd looks like a secret")
 
 
 def test_a_task_local_parameter_is_put_in_its_shell_script_as_dolphinscheduler_put_it(tmp_path: Path) -> None:

@@ -417,7 +417,7 @@ def test_a_secret_written_in_the_manifest_is_named_not_only_carried(tmp_path: Pa
         encoding="utf-8")
     [close] = flows_of(path)["finance/ledger-close"]
     [said] = [m for m in json.loads(close["__warnings__"]) if m["code"] == "ENVIRONMENT_SECRET"]
-    assert "DB_PASSWORD look like secrets" in said["message"] and "API_TOKEN" not in said["message"]
+    assert "DB_PASSWORD looks like a secret, written" in said["message"] and "API_TOKEN" not in said["message"]
     assert "s3cr3t-literal-pw" not in said["message"]
 
 

@@ -529,7 +529,7 @@ def test_an_option_that_is_not_secure_but_named_as_a_secret_is_named(tmp_path: P
                     "  sequence:\n    commands:\n    - exec: /opt/load.sh\n", encoding="utf-8")
     (row,) = flows_of(path)["ops_load"]
     assert json.loads(row["params"]) == [{"key": "db_password", "value": "not-a-real-one"}, {"key": "env", "value": "prod"}]
-    assert notes(row)["SECRET_PARAMETER"][0].startswith("db_password look like secrets")
+    assert notes(row)["SECRET_PARAMETER"][0].startswith("db_password looks like a secret")
 
 
 def test_two_jobs_whose_names_meet_are_a_name_collision_not_a_duplicate(
@@ -576,4 +576,4 @@ def test_secret_names_of_other_shapes_and_languages_are_named(tmp_path: Path, na
                     f"  - name: {name}\n    value: not-a-real-one\n  - name: region\n    value: eu\n"
                     "  sequence:\n    commands:\n    - exec: /opt/call.sh\n", encoding="utf-8")
     (row,) = flows_of(path)["ops_call"]
-    assert notes(row)["SECRET_PARAMETER"][0].startswith(f"{name} look like secrets")  # region: not named
+    assert notes(row)["SECRET_PARAMETER"][0].startswith(f"{name} looks like a secret")  # region: not named

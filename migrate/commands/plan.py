@@ -74,8 +74,14 @@ def _print_table(result: Any) -> None:
                            [("action", False), ("flow", False), ("id", False), ("freq", False), ("cycle", False),
                             ("what", True)],
                            (action_cells(action) for action in result.all_actions()))
-    counts = ", ".join(f"{action} {n}" for action, n in result.by_action().most_common())
-    console.print(f"{result.found} flows found: {counts or 'none'}", markup=False)
+    by_action = result.by_action()
+    # Orphans are live flows, not flows of the export: said apart, so that the counts add up.
+    orphans = {action: by_action.pop(action) for action in ("orphaned", "disable") if action in by_action
+               and any(a.action == action and a.source_key.startswith("[migrate:") for a in result.all_actions())}
+    counts = ", ".join(f"{action} {n}" for action, n in by_action.most_common())
+    beside = "; live flows whose job left the export: " + ", ".join(f"{action} {n}" for action, n in orphans.items()) \
+        if orphans else ""
+    console.print(f"{result.found} flows found: {counts or 'none'}{beside}", markup=False)
     if result.invalid_by_reason:
         console.print("invalid by reason: " + ", ".join(f"{k} x{v}" for k, v in result.invalid_by_reason.most_common()),
                       markup=False)

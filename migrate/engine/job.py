@@ -305,8 +305,19 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
     if saved_plan is not None:
         result.notes.append(f"applied the plan {saved_plan.path}: {runner.outside_plan} flows it does not change "
                             "were not touched")
+        if stale := summary.counts["stale"]:
+            result.notes.append(f"{stale} flows were stale (the live flow, or the export, changed since the plan): not "
+                                "touched; make the plan again (`migrate plan CONFIG --out PLAN`), read it, and apply "
+                                "that one")
     if runner.prune_note:
         result.notes.append(runner.prune_note)
+    elif (created := summary.counts["created"]) and prune is None and saved_plan is None and not runbook.resume_hint \
+            and settings.mapping.identity_marker != "off":
+        # A job whose key changed (a crontab command edited) is created anew; its old flow, an orphan,
+        # still fires beside it, and only a plan looks for orphans (it reads every flow).
+        result.notes.append(f"{created} flows were created: where one is a job whose key changed (a crontab's "
+                            "command edited, say), its old flow is an orphan that still runs; `migrate plan` lists "
+                            "orphans, `migrate run … --prune disable` switches them off")
     if runner.skipped:
         result.notes.append(f"resumed run {run_id}: {runner.skipped} flows already saved were not sent again")
     if runner.in_doubt_sent:

@@ -1396,9 +1396,24 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
             flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
             identity=draft.identity, scope=draft.scope, proof=proof,
         )
+    _secrets_in_commands(draft)
     return ValidFlow(payload=payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
                      needs_id=needs_id, commands=draft.commands, identity=draft.identity, proof=proof,
                      task_settings=draft.task_settings)
+
+
+def _secrets_in_commands(draft: FlowDraft) -> None:
+    """SECRET_IN_COMMAND, every profile's: a task command that holds a secret written into it
+    (`PGPASSWORD=… pg_dump`, `curl -u admin:…`) runs as it is, and every owner and visitor of the
+    flow reads it; named, by task, never its value."""
+    from migrate.sources.profiles import secrets_in_command
+
+    found = [f"{task_id}: {', '.join(kinds)}" for task_id, command in draft.commands.items()
+             if (kinds := secrets_in_command(command))]
+    if found:
+        draft.warnings.append({"code": "SECRET_IN_COMMAND", "from": "", "to": "", "message": (
+            f"task commands hold what looks like a secret (task {'; '.join(found)}): carried as written, and every "
+            "owner and visitor of the flow can read it; move it to the service's own secret store")})
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = True) -> Iterator[ValidFlow | InvalidFlow]:

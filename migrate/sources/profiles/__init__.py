@@ -88,6 +88,26 @@ class _SecretName:
 
 SECRET_NAME = _SecretName()
 
+# What in a command line holds a secret, by its shape: an assignment before the command
+# (`PGPASSWORD=s3cr3t pg_dump`), a URL with a password, curl's `-u user:password`, a password option
+# (`--password=…`, `sshpass -p …`, MySQL's `-p…`). A reference (`$PGPASSWORD`, `${TOKEN}`) is none.
+_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_]\w*)=(?![$'\"]?\$)(\S+)")
+_COMMAND_SECRETS = (
+    (re.compile(r"(?:^|\s)(?:-u|--user)[\s=]*(?![$'\"]?\$)[^\s:]+:(?![$'\"]?\$)\S+"), "curl's -u user:password"),
+    (re.compile(r"(?:^|\s)--(?:password|passwd|pass)[\s=]+(?![$'\"]?\$)\S", re.IGNORECASE), "a --password option"),
+    (re.compile(r"\bsshpass\s+-p\s*(?![$'\"]?\$)\S"), "sshpass -p"),
+    (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p(?![$'\"]?\$)\S+"), "a MySQL -p password"),
+)
+
+
+def secrets_in_command(command: str) -> list[str]:
+    """What in a command looks like a secret written into it, named, never its value: carried as
+    it is (it is the task's content), and every owner and visitor of the flow can read it."""
+    found = [f"{name}=" for name, value in _ASSIGNED.findall(command) if SECRET_NAME.held(name, value)]
+    if SECRET_NAME.URL_PASSWORD.search(command):
+        found.append("a password in a URL")
+    return found + [what for pattern, what in _COMMAND_SECRETS if pattern.search(command)]
+
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
                     "unscheduled", "flow_upstream", "next_fire", "links", "source_schedule", "source_grammar",
@@ -126,12 +146,17 @@ def parameters_text(pairs: list[dict[str, str]]) -> str:
     return orjson.dumps(pairs).decode() if pairs else ""
 
 
+def look_like_secrets(names: list[str]) -> str:
+    """`db_password looks like a secret`, `a, b look like secrets`."""
+    return f"{', '.join(names)} {'looks like a secret' if len(names) == 1 else 'look like secrets'}"
+
+
 def warn_secret_parameters(flow: FlowRows, pairs: list[dict[str, str]]) -> None:
     """SECRET_PARAMETER for the carried parameters whose names say they hold a secret and that have
     a value: every owner and visitor of the flow can read its parameters."""
     secrets = [pair["key"] for pair in pairs if pair["value"] and SECRET_NAME.held(pair["key"], pair["value"])]
     if secrets:
-        flow.warn("SECRET_PARAMETER", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
+        flow.warn("SECRET_PARAMETER", f"{look_like_secrets(secrets)}: carried as flow parameters, which "
                                       "every owner and visitor of the flow can read; move them to the service's "
                                       "own secret store")
 

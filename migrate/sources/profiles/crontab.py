@@ -47,7 +47,7 @@ from pathlib import Path
 
 from migrate.config import SourceSettings
 from migrate.redact import shown
-from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, look_like_secrets, parameters_text, rows_of
 from migrate.sources.readers import OptionNeeded, SourceError, SourceRow
 
 OPTIONS = ("system", "user", "user_from_file", "cron_tz")
@@ -186,9 +186,14 @@ def job_key(owner: str, command: str, occurrence: int) -> str:
 NAME_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
+# Assignments a shell reads before the program (`PGPASSWORD=… pg_dump`): never the flow's name, which
+# every user of the organisation lists (a secret's value was a flow name).
+LEADING_ASSIGNMENTS = re.compile(r"^(?:[A-Za-z_]\w*=(?:\"[^\"]*\"|'[^']*'|\S)*\s+)+")
+
+
 def job_name(command: str, key: str, digits: int = 6) -> str:
     """The program and a few digits of the key: stable however the file is edited around it."""
-    words = command.split(None, 1)
+    words = LEADING_ASSIGNMENTS.sub("", command).split(None, 1)
     program = words[0].rsplit("/", 1)[-1] if words else "job"  # a path's last part, as PurePosixPath.name
     digest = hashlib.sha256(key.encode()).hexdigest()[:digits]
     name = f"{program}_{digest}"
@@ -356,7 +361,7 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
                                       "the task with its own shell and PATH")
     secrets = [name for name, value in environment.items() if SECRET_NAME.held(name, value)]
     if secrets:
-        flow.warn("ENVIRONMENT_SECRET", f"{', '.join(secrets)} look like secrets: carried as flow parameters, which "
+        flow.warn("ENVIRONMENT_SECRET", f"{look_like_secrets(secrets)}: carried as flow parameters, which "
                                         "every owner and visitor of the flow can read (and a result log with "
                                         "log_payload); move them to the service's own secret store")
 

@@ -70,6 +70,7 @@ from migrate.sources.profiles import (
     SECRET_NAME,
     FlowRows,
     Profile,
+    look_like_secrets,
     parameters_text,
     rows_of,
     warn_secret_parameters,
@@ -747,7 +748,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
                                   "set by the task as it ran, for the tasks after it): listed in each command")
     _warn_placeholders(flow, placeholders)
     if secrets:  # put in or listed, the value is text of the command now
-        flow.warn("SECRET_PARAMETER", f"task parameters {', '.join(secrets)} look like secrets: written in the "
+        flow.warn("SECRET_PARAMETER", f"task parameters {look_like_secrets(secrets)}: written in the "
                                       "tasks' commands, which every owner and visitor of the flow can read; move "
                                       "them to the service's own secret store")
     if resources:

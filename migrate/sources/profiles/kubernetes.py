@@ -67,7 +67,7 @@ import yaml
 from migrate.config import SourceSettings
 from migrate.schedule.result import Rejection
 from migrate.schedule.robfig import EVERY, convert_robfig, split_zone
-from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, look_like_secrets, parameters_text, rows_of
 from migrate.sources.profiles.rundeck import EXPANSION_FACTOR, EXPANSION_FLOOR, _check_expansion
 from migrate.sources.readers import SourceError, SourceRow, file_text
 
@@ -715,7 +715,7 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
         words += [image, *args]
     secrets = [name for name, value in known.items() if SECRET_NAME.held(name, value)]
     if secrets:  # as a crontab's or a systemd unit's environment: the value is now text of the task
-        flow.warn("ENVIRONMENT_SECRET", f"{where}: {', '.join(secrets)} look like secrets written in the manifest: "
+        flow.warn("ENVIRONMENT_SECRET", f"{where}: {look_like_secrets(secrets)}, written in the manifest: "
                                         "carried in the task's command, which every owner and visitor of the flow "
                                         "can read; move them to a Secret the command reads, or the service's own "
                                         "secret store")

@@ -70,7 +70,7 @@ from migrate.config import SourceSettings
 from migrate.redact import shown, shown_setting
 from migrate.schedule.result import INVALID_SYNTAX, Rejection
 from migrate.schedule.systemd import CalendarEvent, convert_calendar, merge_calendars, parse_calendar
-from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, parameters_text, rows_of
+from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, look_like_secrets, parameters_text, rows_of
 from migrate.sources.readers import SourceError, SourceRow
 from migrate.sources.tree import tree_files
 
@@ -882,7 +882,7 @@ def _environment(flow: FlowRows, service: Unit) -> dict[str, str]:
         flow.cells["params"] = parameters_text([{"key": k, "value": v} for k, v in pairs.items()])
     secrets = [name for name, value in pairs.items() if SECRET_NAME.held(name, value)]
     if secrets:
-        flow.warn("ENVIRONMENT_SECRET", f"{service.path}: {', '.join(secrets)} look like secrets: carried as flow "
+        flow.warn("ENVIRONMENT_SECRET", f"{service.path}: {look_like_secrets(secrets)}: carried as flow "
                                         "parameters, which every owner and visitor of the flow can read (and a "
                                         "result log with log_payload); move them to the service's own secret store")
     for entry in service.entries("Service", "EnvironmentFile"):
