@@ -776,3 +776,24 @@ def test_a_hidden_folder_of_old_units_is_not_read(tmp_path: Path) -> None:
         shutil.copy(unit, host / ".old" / unit.name)
     keys = set(flows_of(host))
     assert keys and not any(".old" in key for key in keys), keys
+
+
+def test_a_secret_in_a_command_is_withheld_from_every_message_of_its_flow(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """SECRET_IN_COMMAND named no value, but EXEC_PREFIX and IGNORE_FAILURE quoted the command lines,
+    passwords and all, into the plan and the result log (found by a reviewer)."""
+    root = write_units(tmp_path / "units", {
+        "dump.timer": "[Timer]\nOnCalendar=*-*-* 02:00:00 UTC\n",
+        "dump.service": """
+            [Service]
+            Type=oneshot
+            ExecStart=+/usr/bin/mysql -uroot -pXsd5 -e 'select 1'
+            ExecStart=:/usr/bin/curl -u admin:Xsd7 https://hc/ping
+            ExecStartPost=-/usr/bin/sshpass -p Xsd4 ssh host true
+            """})
+    _, plan, _ = plan_profile(tmp_path, capsys, "systemd", root)
+    [action] = plan["actions"]
+    said = json.dumps(action)
+    assert "EXEC_PREFIX" in said and "IGNORE_FAILURE" in said and "SECRET_IN_COMMAND" in said, said
+    assert not any(secret in said for secret in ("Xsd5", "Xsd7", "Xsd4")), said
+    assert "[not shown]" in said

@@ -117,6 +117,10 @@ def _tls(settings: Settings) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=str(settings.target.ca_bundle))
 
 
+def _flows(count: int) -> str:
+    return "1 flow was" if count == 1 else f"{count} flows were"
+
+
 def _exit_code(summary: Summary, runner: Runner) -> int:
     if runner.log_error is not None or runner.mapping_error is not None:  # "could not run": nothing was sent
         return EXIT_SOME_FAILED if runner.sent_flows else EXIT_CANNOT_RUN
@@ -306,18 +310,20 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
         result.notes.append(f"applied the plan {saved_plan.path}: {runner.outside_plan} flows it does not change "
                             "were not touched")
         if stale := summary.counts["stale"]:
-            result.notes.append(f"{stale} flows were stale (the live flow, or the export, changed since the plan): not "
+            result.notes.append(f"{_flows(stale)} stale (the live flow, or the export, changed since the plan): not "
                                 "touched; make the plan again (`migrate plan CONFIG --out PLAN`), read it, and apply "
                                 "that one")
     if runner.prune_note:
         result.notes.append(runner.prune_note)
     elif (created := summary.counts["created"]) and prune is None and saved_plan is None and not runbook.resume_hint \
-            and settings.mapping.identity_marker != "off":
-        # A job whose key changed (a crontab command edited) is created anew; its old flow, an orphan,
-        # still fires beside it, and only a plan looks for orphans (it reads every flow).
-        result.notes.append(f"{created} flows were created: where one is a job whose key changed (a crontab's "
-                            "command edited, say), its old flow is an orphan that still runs; `migrate plan` lists "
-                            "orphans, `migrate run … --prune disable` switches them off")
+            and settings.mapping.identity_marker != "off" and (summary.counts["saved"] or summary.counts["unchanged"]):
+        # Not a first migration (some flows were there already): a job whose key changed (a crontab
+        # command edited) is created anew, and its old flow, an orphan, still fires beside it; only a
+        # plan looks for orphans (it reads every flow).
+        result.notes.append(f"{_flows(created)} created beside flows made before: where one is a job whose key "
+                            "changed (an edited crontab command, a renamed file or unit), its old flow is an orphan "
+                            "that still runs; `migrate plan` lists orphans, `migrate run … --prune disable` switches "
+                            "them off")
     if runner.skipped:
         result.notes.append(f"resumed run {run_id}: {runner.skipped} flows already saved were not sent again")
     if runner.in_doubt_sent:

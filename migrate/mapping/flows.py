@@ -1390,30 +1390,46 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
     if payload is not None and not needs_id and payload.id == NO_ID:  # 0 (or 00) stands for "found by name"
         errors.append(FieldError(field="id", value=json.dumps(draft.body.get("id"), ensure_ascii=False),
                                  message=f"must be a numeric id {ID_RANGE}: 0 names nothing"))
+    errors = _secrets_in_commands(draft, errors)
     if errors or payload is None:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
             flow_id="" if needs_id else str(draft.body.get("id", "")), errors=errors, warnings=tuple(draft.warnings),
             identity=draft.identity, scope=draft.scope, proof=proof,
         )
-    _secrets_in_commands(draft)
     return ValidFlow(payload=payload, source_key=draft.source_key, rows=draft.rows, warnings=tuple(draft.warnings),
                      needs_id=needs_id, commands=draft.commands, identity=draft.identity, proof=proof,
                      task_settings=draft.task_settings)
 
 
-def _secrets_in_commands(draft: FlowDraft) -> None:
+def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[FieldError]:
     """SECRET_IN_COMMAND, every profile's: a task command that holds a secret written into it
     (`PGPASSWORD=… pg_dump`, `curl -u admin:…`) runs as it is, and every owner and visitor of the
-    flow reads it; named, by task, never its value."""
-    from migrate.sources.profiles import secrets_in_command
+    flow reads it; named, by task, never its value, which every other warning and error of the
+    flow that quotes the command withholds too. The errors, so withheld."""
+    from migrate.sources.profiles import command_secrets
 
-    found = [f"{task_id}: {', '.join(kinds)}" for task_id, command in draft.commands.items()
-             if (kinds := secrets_in_command(command))]
-    if found:
-        draft.warnings.append({"code": "SECRET_IN_COMMAND", "from": "", "to": "", "message": (
-            f"task commands hold what looks like a secret (task {'; '.join(found)}): carried as written, and every "
-            "owner and visitor of the flow can read it; move it to the service's own secret store")})
+    found: list[str] = []
+    values: set[str] = set()
+    for task_id, command in draft.commands.items():
+        if secrets := command_secrets(command):
+            found.append(f"{task_id}: {', '.join(dict.fromkeys(what for what, _ in secrets))}")
+            values.update(value for _, value in secrets if len(value) >= 3)
+    if not found:
+        return errors
+    masked = sorted(values, key=len, reverse=True)
+
+    def withheld(text: str) -> str:
+        for value in masked:
+            text = text.replace(value, "[not shown]")
+        return text
+
+    draft.warnings[:] = [{**w, **{k: withheld(w[k]) for k in ("message", "from", "to") if isinstance(w.get(k), str)}}
+                         for w in draft.warnings]
+    draft.warnings.append({"code": "SECRET_IN_COMMAND", "from": "", "to": "", "message": (
+        f"task commands hold what looks like a secret (task {'; '.join(found)}): carried as written, and every "
+        "owner and visitor of the flow can read it; move it to the service's own secret store")})
+    return [e.model_copy(update={"message": withheld(e.message), "value": withheld(e.value)}) for e in errors]
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = True) -> Iterator[ValidFlow | InvalidFlow]:

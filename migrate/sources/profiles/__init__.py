@@ -88,25 +88,58 @@ class _SecretName:
 
 SECRET_NAME = _SecretName()
 
-# What in a command line holds a secret, by its shape: an assignment before the command
-# (`PGPASSWORD=s3cr3t pg_dump`), a URL with a password, curl's `-u user:password`, a password option
-# (`--password=…`, `sshpass -p …`, MySQL's `-p…`). A reference (`$PGPASSWORD`, `${TOKEN}`) is none.
-_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_]\w*)=(?![$'\"]?\$)(\S+)")
+# What in a command line holds a secret, by its shape, each with the secret's value as group 1 (or,
+# for an assignment, group 2): an assignment before the program (`PGPASSWORD=s3cr3t pg_dump`), a URL
+# with a password, curl's `-u user:password`, a password option (`--password=…`, `--db-password …`,
+# PowerShell's `-Password …`), `sshpass -p`, MySQL's `-p…`, `redis-cli -a`, `sqlcmd -P`, an
+# Authorization header, a connection string's `Password=…;`. A reference is none: `$VAR`, `${VAR}`,
+# `$(…)`, Control-M's `%%VAR`, Windows' `%VAR%`, Rundeck's `@option.x@`.
+_NOT_A_REFERENCE = r"(?![\"']?[$%@`])"
+_VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s;&|]+)"
+_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_]\w*)=" + _NOT_A_REFERENCE + _VALUE)
+_MYSQL = re.compile(r"\b(?:mysql\w*|mariadb\w*)\b")
 _COMMAND_SECRETS = (
-    (re.compile(r"(?:^|\s)(?:-u|--user)[\s=]*(?![$'\"]?\$)[^\s:]+:(?![$'\"]?\$)\S+"), "curl's -u user:password"),
-    (re.compile(r"(?:^|\s)--(?:password|passwd|pass)[\s=]+(?![$'\"]?\$)\S", re.IGNORECASE), "a --password option"),
-    (re.compile(r"\bsshpass\s+-p\s*(?![$'\"]?\$)\S"), "sshpass -p"),
-    (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p(?![$'\"]?\$)\S+"), "a MySQL -p password"),
+    (re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:((?![$%{])[^\s/@]+)@"), "a password in a URL"),
+    (re.compile(r"\bcurl\b[^|;&\n]*?\s(?:-u|--user)[\s=]*" + _NOT_A_REFERENCE + r"[^\s:]+:" + _NOT_A_REFERENCE
+                + r"([^\s'\"]+)"), "curl's -u user:password"),
+    (re.compile(r"(?:^|\s)--?[\w-]*(?:password|passwd)(=|\s+)" + _NOT_A_REFERENCE + _VALUE, re.IGNORECASE),
+     "a password option"),
+    (re.compile(r"\bsshpass\s+-p\s*" + _NOT_A_REFERENCE + _VALUE), "sshpass -p"),
+    (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p" + _NOT_A_REFERENCE + r"([^\s;&|]+)"),
+     "a MySQL -p password"),
+    (re.compile(r"\bredis-cli\b[^|;&\n]*\s-a\s+" + _NOT_A_REFERENCE + _VALUE), "redis-cli -a"),
+    (re.compile(r"\b(?:sqlcmd|bcp|osql)\b[^|;&\n]*\s-P\s*" + _NOT_A_REFERENCE + _VALUE), "sqlcmd -P"),
+    (re.compile(r"(?i)authorization:\s*(?:bearer|basic|token)\s+" + _NOT_A_REFERENCE + r"([^\s'\"]+)"),
+     "an Authorization header"),
+    (re.compile(r"(?i)(?:^|[;\s\"'])(?:password|pwd)=" + _NOT_A_REFERENCE + r"([^;'\"\s]+)"),
+     "a connection string's password"),
 )
+
+
+def _a_path(value: str) -> bool:
+    """`TOKEN_FILE=/etc/tok`: where a secret is, not the secret."""
+    return value.strip("\"'").startswith(("/", "./", "../", "~/"))
+
+
+def command_secrets(command: str) -> list[tuple[str, str]]:
+    """(what, its value) for each secret written into a command (the value, to withhold it from
+    every message that would quote the command)."""
+    found = [(f"{name}=", value) for name, value in _ASSIGNED.findall(command)
+             if SECRET_NAME.held(name, value.strip("\"'")) and not _a_path(value)]
+    for pattern, what in _COMMAND_SECRETS:
+        for match in pattern.finditer(command):
+            value = match.group(match.lastindex or 1)
+            if what == "a password option" and match.group(1) != "=" and _MYSQL.search(command):
+                continue  # MySQL's `--password db`: a prompt, then the database
+            if not _a_path(value) and value.strip("\"'"):
+                found.append((what, value))
+    return found
 
 
 def secrets_in_command(command: str) -> list[str]:
     """What in a command looks like a secret written into it, named, never its value: carried as
     it is (it is the task's content), and every owner and visitor of the flow can read it."""
-    found = [f"{name}=" for name, value in _ASSIGNED.findall(command) if SECRET_NAME.held(name, value)]
-    if SECRET_NAME.URL_PASSWORD.search(command):
-        found.append("a password in a URL")
-    return found + [what for pattern, what in _COMMAND_SECRETS if pattern.search(command)]
+    return list(dict.fromkeys(what for what, _ in command_secrets(command)))
 
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",

@@ -188,7 +188,8 @@ NAME_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 
 # Assignments a shell reads before the program (`PGPASSWORD=… pg_dump`): never the flow's name, which
 # every user of the organisation lists (a secret's value was a flow name).
-LEADING_ASSIGNMENTS = re.compile(r"^(?:[A-Za-z_]\w*=(?:\"[^\"]*\"|'[^']*'|\S)*\s+)+")
+LEADING_ASSIGNMENTS = re.compile(r"^[\s({]*(?:[A-Za-z_]\w*=(?:\"[^\"]*\"|'[^']*'|\$\([^)]*\)|`[^`]*`|\\.|[^\s\\])*"
+                                 r"(?:\s+|$))+")
 
 
 def job_name(command: str, key: str, digits: int = 6) -> str:
