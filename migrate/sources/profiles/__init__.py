@@ -121,9 +121,16 @@ def _a_path(value: str) -> bool:
     return value.strip("\"'").startswith(("/", "./", "../", "~/"))
 
 
+# What every shape above needs somewhere in the command: most commands have none of it, and are
+# passed by this one search (a plan reads every task's command).
+_SUSPECT = re.compile(r"=|://|\s--?[upaP]|uthorization|pass", re.IGNORECASE)
+
+
 def command_secrets(command: str) -> list[tuple[str, str]]:
     """(what, its value) for each secret written into a command (the value, to withhold it from
     every message that would quote the command)."""
+    if not _SUSPECT.search(command):
+        return []
     found = [(f"{name}=", value) for name, value in _ASSIGNED.findall(command)
              if SECRET_NAME.held(name, value.strip("\"'")) and not _a_path(value)]
     for pattern, what in _COMMAND_SECRETS:
