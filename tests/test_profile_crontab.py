@@ -581,7 +581,9 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
 @pytest.mark.parametrize(("command", "secret"), [
     ("redis-cli -a Xredis11 ping", "Xredis11"), ('curl -H "Authorization: Bearer Xbearer17" https://h', "Xbearer17"),
     ("/opt/tool --db-password Xdbpw4", "Xdbpw4"), ("sqlcmd -S db -U sa -P Xst3 -Q x", "Xst3"),
-    ("curl --user admin:Xcurl6 https://h", "Xcurl6")])
+    ("curl --user admin:Xcurl6 https://h", "Xcurl6"), ("/opt/load --token Tok5566aa", "Tok5566aa"),
+    ("/opt/load --api-key=Key9911bb", "Key9911bb"), ('curl -H "X-Api-Key: K12345678" https://h', "K12345678"),
+    ("HIVE.PASSWORD=HivePw5566 /opt/hive.sh", "HivePw5566")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes a reviewer found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P."""

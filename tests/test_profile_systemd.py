@@ -787,13 +787,23 @@ def test_a_secret_in_a_command_is_withheld_from_every_message_of_its_flow(tmp_pa
         "dump.service": """
             [Service]
             Type=oneshot
-            ExecStart=+/usr/bin/mysql -uroot -pXsd5 -e 'select 1'
-            ExecStart=:/usr/bin/curl -u admin:Xsd7 https://hc/ping
-            ExecStartPost=-/usr/bin/sshpass -p Xsd4 ssh host true
-            """})
+            ExecStart=+/usr/bin/mysql -uroot -pXsd5aaa -e 'select 1'
+            ExecStart=:/usr/bin/curl -u admin:Xsd7bbb https://hc/ping
+            ExecStartPost=-/usr/bin/sshpass -p Xsd4ccc ssh host true
+            """,
+        # a command line systemd cannot read: its error quoted it whole
+        "bad.timer": "[Timer]\nOnCalendar=*-*-* 03:00:00 UTC\n",
+        "bad.service": "[Service]\nType=oneshot\nExecStart=/usr/bin/mysql -pHunter42xy -e \"select 1\n",
+        # a short secret is named, but left in the messages: masked, `root` hid every `root` in them
+        "short.timer": "[Timer]\nOnCalendar=*-*-* 04:00:00 UTC\n",
+        "short.service": "[Service]\nType=oneshot\nExecStart=-/usr/bin/mysql -uroot -proot -e 'select 1'\n"})
     _, plan, _ = plan_profile(tmp_path, capsys, "systemd", root)
-    [action] = plan["actions"]
-    said = json.dumps(action)
+    actions = {a["source_key"]: a for a in plan["actions"]}
+    said = json.dumps(actions["dump.timer"])
     assert "EXEC_PREFIX" in said and "IGNORE_FAILURE" in said and "SECRET_IN_COMMAND" in said, said
-    assert not any(secret in said for secret in ("Xsd5", "Xsd7", "Xsd4")), said
+    assert not any(secret in said for secret in ("Xsd5aaa", "Xsd7bbb", "Xsd4ccc")), said
     assert "[not shown]" in said
+    bad = json.dumps(actions["bad.timer"])
+    assert "INVALID_COMMAND" in bad and "Hunter42xy" not in bad and "[not shown]" in bad, bad
+    short = json.dumps(actions["short.timer"])
+    assert "SECRET_IN_COMMAND" in short and "[not shown]" not in short and "-uroot" in short, short

@@ -1402,11 +1402,17 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
                      task_settings=draft.task_settings)
 
 
+# A secret shorter than this is left in the messages that quote it (named all the same): masked, `etl`
+# or `root` hid every job, user and address of the same name, and no message made sense.
+MASKED_LENGTH = 6
+
+
 def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[FieldError]:
     """SECRET_IN_COMMAND, every profile's: a task command that holds a secret written into it
     (`PGPASSWORD=… pg_dump`, `curl -u admin:…`) runs as it is, and every owner and visitor of the
-    flow reads it; named, by task, never its value, which every other warning and error of the
-    flow that quotes the command withholds too. The errors, so withheld."""
+    flow reads it; named, by task, never its value, which every warning and error of the flow that
+    quotes it (or quotes a command line the profile could not read, or a step's arguments) withholds
+    too. The errors, so withheld."""
     from migrate.sources.profiles import command_secrets
 
     found: list[str] = []
@@ -1414,21 +1420,25 @@ def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[Fie
     for task_id, command in draft.commands.items():
         if secrets := command_secrets(command):
             found.append(f"{task_id}: {', '.join(dict.fromkeys(what for what, _ in secrets))}")
-            values.update(value for _, value in secrets if len(value) >= 3)
-    if not found:
-        return errors
-    masked = sorted(values, key=len, reverse=True)
+            values.update(value for _, value in secrets)
+    for text in [*(str(w.get("message", "")) for w in draft.warnings), *(e.message for e in errors)]:
+        values.update(value for _, value in command_secrets(text))
+    masked = sorted((value for value in values if len(value.strip("\"'")) >= MASKED_LENGTH), key=len, reverse=True)
 
     def withheld(text: str) -> str:
         for value in masked:
             text = text.replace(value, "[not shown]")
         return text
 
-    draft.warnings[:] = [{**w, **{k: withheld(w[k]) for k in ("message", "from", "to") if isinstance(w.get(k), str)}}
-                         for w in draft.warnings]
-    draft.warnings.append({"code": "SECRET_IN_COMMAND", "from": "", "to": "", "message": (
-        f"task commands hold what looks like a secret (task {'; '.join(found)}): carried as written, and every "
-        "owner and visitor of the flow can read it; move it to the service's own secret store")})
+    if masked:
+        draft.warnings[:] = [{**w, **{k: withheld(w[k]) for k in ("message", "from", "to")
+                                      if isinstance(w.get(k), str)}} for w in draft.warnings]
+    if found:
+        draft.warnings.append({"code": "SECRET_IN_COMMAND", "from": "", "to": "", "message": (
+            f"task commands hold what looks like a secret (task {'; '.join(found)}): carried as written, and every "
+            "owner and visitor of the flow can read it; move it to the service's own secret store")})
+    if not masked:
+        return errors
     return [e.model_copy(update={"message": withheld(e.message), "value": withheld(e.value)}) for e in errors]
 
 

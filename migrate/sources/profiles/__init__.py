@@ -96,21 +96,27 @@ SECRET_NAME = _SecretName()
 # `$(…)`, Control-M's `%%VAR`, Windows' `%VAR%`, Rundeck's `@option.x@`.
 _NOT_A_REFERENCE = r"(?![\"']?[$%@`])"
 _VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s;&|]+)"
-_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_]\w*)=" + _NOT_A_REFERENCE + _VALUE)
+_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][\w.]*)=" + _NOT_A_REFERENCE + _VALUE)
 _MYSQL = re.compile(r"\b(?:mysql\w*|mariadb\w*)\b")
 _COMMAND_SECRETS = (
     (re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:((?![$%{])[^\s/@]+)@"), "a password in a URL"),
     (re.compile(r"\bcurl\b[^|;&\n]*?\s(?:-u|--user)[\s=]*" + _NOT_A_REFERENCE + r"[^\s:]+:" + _NOT_A_REFERENCE
                 + r"([^\s'\"]+)"), "curl's -u user:password"),
-    (re.compile(r"(?:^|\s)--?[\w-]*(?:password|passwd)(=|\s+)" + _NOT_A_REFERENCE + _VALUE, re.IGNORECASE),
-     "a password option"),
+    (re.compile(r"(?:^|\s)--?[\w-]*(?:password|passwd|token|secret|api-?key|access-?key)(=|\s+)" + _NOT_A_REFERENCE
+                + _VALUE, re.IGNORECASE), "a password option"),
+    (re.compile(r"(?i)(?:^|\s)/(?:password|pwd|p):" + _NOT_A_REFERENCE + r"([^\s\"]+)"), "a /password: option"),
+    (re.compile(r"(?i)\bnet\s+use\b[^|&\n]*?/user:\S+\s+(?!/)" + _NOT_A_REFERENCE + r"([^\s/]\S*)"),
+     "net use's password"),
+    (re.compile(r"(?i)\"(?:password|passwd|pwd|secret|token|api_?key|access_?key)\"\s*:\s*\"" + _NOT_A_REFERENCE
+                + r"([^\"]+)\""), "a password in JSON"),
+    (re.compile(r"(?i)\b(?:x-)?api-?key\s*:\s*" + _NOT_A_REFERENCE + r"([^\s'\"]+)"), "an API key header"),
     (re.compile(r"\bsshpass\s+-p\s*" + _NOT_A_REFERENCE + _VALUE), "sshpass -p"),
     (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p" + _NOT_A_REFERENCE + r"([^\s;&|]+)"),
      "a MySQL -p password"),
     (re.compile(r"\bredis-cli\b[^|;&\n]*\s-a\s+" + _NOT_A_REFERENCE + _VALUE), "redis-cli -a"),
     (re.compile(r"\b(?:sqlcmd|bcp|osql)\b[^|;&\n]*\s-P\s*" + _NOT_A_REFERENCE + _VALUE), "sqlcmd -P"),
-    (re.compile(r"(?i)authorization:\s*(?:bearer|basic|token)\s+" + _NOT_A_REFERENCE + r"([^\s'\"]+)"),
-     "an Authorization header"),
+    (re.compile(r"(?i)authorization[^:=\n]{0,20}[:=]\s*(?:bearer|basic|token)\s+" + _NOT_A_REFERENCE
+                + r"([^\s'\"]+)"), "an Authorization header"),
     (re.compile(r"(?i)(?:^|[;\s\"'])(?:password|pwd)=" + _NOT_A_REFERENCE + r"([^;'\"\s]+)"),
      "a connection string's password"),
 )
@@ -123,7 +129,7 @@ def _a_path(value: str) -> bool:
 
 # What every shape above needs somewhere in the command: most commands have none of it, and are
 # passed by this one search (a plan reads every task's command).
-_SUSPECT = re.compile(r"=|://|\s--?[upaP]|uthorization|pass", re.IGNORECASE)
+_SUSPECT = re.compile(r"=|://|\s--?[upaP]|uthorization|pass|token|secret|key|/[pu]", re.IGNORECASE)
 
 
 def command_secrets(command: str) -> list[tuple[str, str]]:
