@@ -129,7 +129,8 @@ def _a_path(value: str) -> bool:
 
 # What every shape above needs somewhere in the command: most commands have none of it, and are
 # passed by this one search (a plan reads every task's command).
-_SUSPECT = re.compile(r"=|://|\s--?[upaP]|uthorization|pass|token|secret|key|/(?:user|p|pwd):", re.IGNORECASE)
+_SUSPECT = re.compile(r"(?:^|[\s;&|(])[A-Za-z_][\w.]*=|://|\s--?[upaP]|uthorization|pass|pwd|token|secret|key"
+                      r"|/(?:user|p|pwd):", re.IGNORECASE)
 
 
 def command_secrets(command: str) -> list[tuple[str, str]]:
