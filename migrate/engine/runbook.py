@@ -222,7 +222,8 @@ async def _plan(settings: Settings, verb: str, desired: Desired, path: Path, cre
             actions.append(invalid_action_name_taken(flow, holders))
         else:
             actions.append(create_action(flow) if create_missing else invalid_action_missing(flow))
-    actions += [_only_seen(invalid_action(f), desired) for f in result.listed()]
+    lines = {str(line.get("flowId")): line for line in desired.lines}
+    actions += [_only_seen(invalid_action(f), desired, lines) for f in result.listed()]
     _where_they_are(actions, desired, result)
     order = {str(line.get("flowId")): n for n, line in enumerate(desired.lines)}
     actions.sort(key=lambda a: order.get(a.flow_id or a.source_key, len(order)))
@@ -260,7 +261,7 @@ def _where_they_are(actions: list[Action], desired: Desired, result: PlanResult)
         result.warnings_by_code["DIRECTORY"] += 1
 
 
-def _only_seen(action: Action, desired: Desired) -> Action:
+def _only_seen(action: Action, desired: Desired, lines: dict[str, dict[str, Any]]) -> Action:
     """A flow the caller only sees (not among its live owners, which the verb does not change) is
     refused by the mapping, CALLER_NOT_OWNER, with a migration's advice: it is `unchanged` when
     the verb changes nothing of it (an edit that matches nothing there, a restore of it as it is),
@@ -270,7 +271,7 @@ def _only_seen(action: Action, desired: Desired) -> Action:
 
     codes = {error.get("code") for error in action.errors}
     live = desired.live.get(action.source_key)
-    line = next((line for line in desired.lines if str(line.get("flowId")) == action.source_key), None)
+    line = lines.get(action.source_key)
     if codes != {"CALLER_NOT_OWNER"} or live is None or line is None:
         return action
     wanted, held = remote_graph(line), remote_graph(live)
