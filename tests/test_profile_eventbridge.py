@@ -676,3 +676,19 @@ def test_utf16_without_its_mark_is_named_as_such(tmp_path: Path, capsys: pytest.
                      .encode("utf-16-le"))
     code, _, err = plan_profile(tmp_path, capsys, "eventbridge", page, target='timezone = "UTC"')
     assert code == 1 and "UTF-16 without a byte-order mark" in err and 'encoding = "utf-16-le"' in err, err
+
+
+def test_dates_in_seconds_since_1970_are_read_as_the_api_writes_them(tmp_path: Path) -> None:
+    """The Scheduler API's own dates are numbers (AWS CLI v1 prints them so, v2 with
+    cli_timestamp_format = wire): read as absent, a passed EndDate left the flow active, a StartDate
+    ahead let it fire months early, and a rate counted from the wrong instant (found by a reviewer)."""
+    passed = flows_of(schedule_file(tmp_path, EndDate=1751241600.0))["one"][0]  # 2025-06-30
+    assert passed["active"] == "0" and "has passed" in messages(passed["__warnings__"]), passed
+    ahead = datetime.now(UTC) + timedelta(days=400)
+    started = flows_of(schedule_file(tmp_path, StartDate=ahead.timestamp()))["one"][0]
+    assert started["start_date"] == ahead.date().isoformat() and "START_DATE" in codes(started["__warnings__"])
+    rate = flows_of(schedule_file(tmp_path, ScheduleExpression="rate(6 hours)", StartDate=1767229200,
+                                  CreationDate=1706778764.118))["one"][0]  # 2026-01-01T01:00Z
+    assert (rate["schedule"], rate["timezone"]) == ("0 0 1/6 * * ? *", "UTC"), rate
+    unread = flows_of(schedule_file(tmp_path, EndDate="next tuesday"))["one"][0]
+    assert codes(unread["__errors__"]) == ["INVALID_DATE"] and "EndDate next tuesday" in messages(unread["__errors__"])

@@ -342,7 +342,14 @@ class Anchors:
 
 def _instant(value: Any) -> datetime | None:
     """An AWS CLI date (`2024-05-01T10:00:00+00:00`, with or without fractions), as UTC; a date
-    without an offset is UTC, as AWS writes it."""
+    without an offset is UTC, as AWS writes it. Or seconds since 1970 (`1767229200.0`): the API's own
+    form, which AWS CLI v1 prints, and v2 with `cli_timestamp_format = wire` (read as absent, a
+    passed EndDate left the flow active, a StartDate ahead let it fire months early)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     try:
@@ -628,6 +635,11 @@ def _one_time(flow: FlowRows, body: str, zone: str, entry: dict[str, Any]) -> No
 
 
 def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
+    for key in ("StartDate", "EndDate"):
+        if entry.get(key) not in (None, "") and _instant(entry.get(key)) is None:
+            # Unread, the schedule would fire before its start or after its end, unsaid.
+            flow.fail("INVALID_DATE", f"{key} {_text(entry.get(key))} is no date this tool reads (ISO 8601, or "
+                                      "seconds since 1970): the schedule's start or end would be lost")
     start, end = _instant(entry.get("StartDate")), _instant(entry.get("EndDate"))
     if end is not None:
         report_end(flow, "EndDate", _text(entry.get("EndDate")), _in_zone(end, zone).date())
