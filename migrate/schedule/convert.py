@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Literal, get_args
 
 from migrate.schedule.airflow import convert_airflow
-from migrate.schedule.cron import convert_cron
+from migrate.schedule.cron import convert_cron, fires_after
 from migrate.schedule.intervals import from_iso8601
 from migrate.schedule.legacy import convert_quartz, keep_service_freq
 from migrate.schedule.quartz import QuartzError, parse_quartz
@@ -72,14 +72,11 @@ def _all_passed_in(result: Converted, zone: str) -> bool:
     from zoneinfo import ZoneInfo
 
     now = datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
-    for freq in (result.freq, *([result.split.freq] if result.split is not None else [])):
-        try:
-            schedule = parse_quartz(freq)
-        except QuartzError:
-            return False
-        if schedule.years is None or max(schedule.years) > now.year or next(iter(schedule.fire_times(now)), None):
-            return False
-    return True
+    try:
+        return not any(fires_after(parse_quartz(freq), now)
+                       for freq in (result.freq, *([result.split.freq] if result.split is not None else [])))
+    except QuartzError:
+        return False
 
 
 def _placed(value: str, dialect: Dialect, start: datetime | None, source_zone: str | None, target_zone: str | None,

@@ -314,18 +314,22 @@ def never_fires(schedule: QuartzSchedule, source: str) -> Rejection | None:
     return _no_such_day(schedule, source) or _all_passed(schedule, source)
 
 
+def fires_after(schedule: QuartzSchedule, since: datetime) -> bool:
+    """Whether a fire time comes after `since` (a wall time); one of every year always does."""
+    if schedule.years is None or max(schedule.years) > since.year:
+        return True
+    return next(iter(schedule.fire_times(since)), None) is not None
+
+
 def _all_passed(schedule: QuartzSchedule, source: str) -> Rejection | None:
-    """Years that end with this one, and no fire time left in it (`0 0 2 1 1 ? 2026` in November)."""
-    if schedule.years is None or max(schedule.years) != datetime.now(UTC).year:
-        return None
-    # The zone the service reads freq in is not known here: a wall time the last 14 hours hold may be
-    # ahead yet in a zone behind UTC (kept: the safer reading; convert_for_service, which knows the
-    # zone, tells exactly).
-    since = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=14)
-    if next(iter(schedule.fire_times(since)), None) is not None:
+    """Years that end with this one, and no fire time left in it (`0 0 2 1 1 ? 2026` in November).
+    The zone the service reads freq in is not known here: a wall time the last 14 hours hold may be
+    ahead yet in a zone behind UTC (kept: the safer reading; convert_for_service, which knows the
+    zone, tells exactly)."""
+    if fires_after(schedule, datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=14)):
         return None
     return Rejection(IMPOSSIBLE_DATE, f"{source!r} fires only at times that have passed (none is left in "
-                                      f"{max(schedule.years)})")
+                                      f"{max(schedule.years or ())})")
 
 
 def _no_such_day(schedule: QuartzSchedule, source: str) -> Rejection | None:
