@@ -506,7 +506,7 @@ def _read_together(profile: str, entry: Path) -> bool:
     return (profile in READ_TREE or (profile in READ_FILES and not entry.is_dir())) and not is_zip(entry)
 
 
-def _files_in(entry: Path, whole: bool = True) -> list[Path]:
+def files_in(entry: Path, whole: bool = True) -> list[Path]:
     """An entry's files: its whole tree, or a folder's own files (as READ_FILES profiles read
     them); hidden ones left out, as the profiles leave them out."""
     if not entry.is_dir():
@@ -524,7 +524,7 @@ def check_no_other_exports(entries: Iterable[Path], profile: str, profiles: tupl
     if profile not in READ_TREE | READ_FILES:  # an Azkaban project's files are its resources
         return
     others = [(path, matches) for entry in sorted(entries) if entry.is_dir()
-              for path in _files_in(entry, whole=profile in READ_TREE)
+              for path in files_in(entry, whole=profile in READ_TREE)
               if (matches := recognised(path, profiles)) and "snapshot" not in matches
               and (profile not in matches or is_zip(path))]  # a zip in a folder is not opened
     if others:
@@ -579,7 +579,7 @@ def _which_files(folder: Path, matches: list[str]) -> str:
     """A folder recognised as several formats: which of its files are which (a few of each), so that
     the operator need not search a copy of a Tasks folder for the one Control-M file in it."""
     found: dict[str, list[str]] = {}
-    for path in _files_in(folder):
+    for path in files_in(folder):
         for name in recognised(path, matches):
             found.setdefault(name, []).append(str(path.relative_to(folder.parent)))
     return "; ".join(f"{name} in {', '.join(paths[:3])}{f' and {len(paths) - 3} more' if len(paths) > 3 else ''}"

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.config import Scalar, SourceSettings
-from migrate.sources.detect import READ_FILES, Entry, companions, is_zip, mixed_entries
+from migrate.sources.detect import READ_FILES, Entry, companions, files_in, is_zip, mixed_entries
 from migrate.sources.readers import OptionNeeded, SourceError, SourceRow
-from migrate.sources.tree import tree_files
 
 LABEL_ENTRIES = 20  # the entries a Sources table names of those read together
 PROFILE_COLUMN = "__profile__"  # the format a row was read as: the mapping takes its dialect and identity scope
@@ -155,13 +154,8 @@ def _entry_files(entry: Entry) -> list[Path]:
     belong to it (an Azkaban project's schedules), less the other formats' entries."""
     path = entry.path
     beside = [companion for companion in companions(entry.profile, path) if companion.is_file()]
-    if not path.is_dir():
-        return [path, *beside]
-    if entry.profile in READ_FILES:
-        found = [p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
-    else:
-        found = [p for p in tree_files(path) if p.is_file()]
-    return [p for p in found if p.relative_to(path).parts[0] not in entry.left_out] + beside
+    found = [p for p in files_in(path, whole=entry.profile not in READ_FILES) if p.is_file()]
+    return [p for p in found if p == path or p.relative_to(path).parts[0] not in entry.left_out] + beside
 
 
 def _said_encoding(path: Path) -> str | None:

@@ -150,11 +150,6 @@ def command_secrets(command: str) -> list[tuple[str, str]]:
     return found
 
 
-def secrets_in_command(command: str) -> list[str]:
-    """What in a command looks like a secret written into it, named, never its value: carried as
-    it is (it is the task's content), and every owner and visitor of the flow can read it."""
-    return list(dict.fromkeys(what for what, _ in command_secrets(command)))
-
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
                     "unscheduled", "flow_upstream", "next_fire", "links", "source_schedule", "source_grammar",
