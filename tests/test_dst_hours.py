@@ -86,3 +86,34 @@ def test_a_plan_and_migrate_cron_say_it(tmp_path: Path, capsys: pytest.CaptureFi
     code, out, _ = run_cli(capsys, "cron", "--dialect", "unix", "--zone", "Europe/Berlin", "--target-zone",
                            "Europe/Berlin", "--proof", "30 2 * * *")
     assert code == 0 and "DST_HOURS" in out and "(skipped)" in out and "(repeated)" in out, out
+
+
+def test_a_flow_firing_only_around_a_change_is_not_said_to_never_fire(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A one-time run at 02:30 on the night Berlin's clock goes forward, and a last Sunday of March
+    at 02:30, fire only in the hours the proof leaves out: the proof said "neither schedule fires"
+    (false: the plan's own next fire time showed the run) and no DST_HOURS was given. Found by a
+    hunt over Windows Task Scheduler one-time triggers on DST nights."""
+    import json
+
+    (tmp_path / "e.csv").write_text(
+        "flow_id,flow_name,schedule,owners\n1001,gap,0 30 2 28 3 ? 2027,alice\n1002,lastsun,0 30 2 ? 3 1L *,alice\n"
+        "1003,overlap,0 30 2 31 10 ? 2027,alice\n1004,before,0 30 1 28 3 ? 2027,alice\n", encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        '[source]\npath = "e.csv"\n[mapping]\nschedule_dialect = "quartz"\n[mapping.fields]\nid = "flow_id"\n'
+        'name = "flow_name"\nfreq = "schedule"\nowners = "owners"\n[defaults]\ntype = 1\nalertMode = 0\n'
+        'doAs = "db"\nvisitors = ""\nstartTime = "2026-12-01"\nactive = 0\n[target]\nurl = "https://x.invalid"\n'
+        'user_id = "u1"\norg_id = "o1"\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(tmp_path / "c.toml"), "--offline", "--json")
+    actions = {action["name"]: action for action in json.loads(out)["actions"]}
+    assert code == 3, err
+    for name, first, dst in (("gap", "2027-03-28T01:30:00Z", ["DST_HOURS"]),
+                             ("lastsun", "2027-03-28T01:30:00Z", ["DST_HOURS"]),
+                             ("overlap", "2027-10-31T00:30:00Z", ["DST_HOURS"]), ("before", "2027-03-28T00:30:00Z", [])):
+        proof, codes = actions[name]["proof"], [w["code"] for w in actions[name].get("warnings", [])]
+        assert proof["verdict"] == "unchecked" and "neither" not in proof["reason"], (name, proof)
+        assert f"the source fires at {first}" in proof["reason"] and f"the saved freq at {first}" in proof["reason"]
+        assert [code for code in codes if code == "DST_HOURS"] == dst, (name, codes)
+    code, out, _ = run_cli(capsys, "cron", "--dialect", "quartz", "--zone", "Europe/Berlin", "--target-zone",
+                           "Europe/Berlin", "--proof", "0 30 2 28 3 ? 2027")
+    assert code == 0 and "neither" not in out and "DST_HOURS" in out and "2027-03-28 02:30 (skipped)" in out, out

@@ -146,7 +146,7 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
     fires = sorted({fire for freq in freqs for fire in first_fires(freq, target_zone or zone, begin)})
     shown.update(freq_words=[in_words(freq) for freq in freqs], next_fires=fires[:5], proof=proof.as_json(),
                  proof_sentence=proof.sentence(), fires_zone=target_zone or zone or "UTC")
-    if proof.verdict == "equivalent" and (target_zone or zone):  # the hours the proof left out, as a plan says
+    if proof.verdict != "differs" and (target_zone or zone):  # the hours the proof left out, as a plan says
         changes = clock_change_fires(freqs, str(target_zone or zone), begin, args.horizon_days or DEFAULT_HORIZON_DAYS)
         shown["dst_hours"] = [f"{fire.wall:%Y-%m-%d %H:%M} ({fire.kind})" for fire in changes]
     return shown

@@ -652,9 +652,8 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
     proof = prove(source, grammar, zone, start, freqs, plan.target_zone, plan.proof_from, plan.proof_days,
                   _flow_start(draft.body.get("startTime"), plan.target_zone or zone))
     draft.proof = _proof_line(proof, source, grammar, zone)
-    if proof.verdict == "equivalent":
+    if proof.verdict != "differs":  # unchecked too: a flow firing only on a change's night is said
         _clock_change_note(draft, freqs, plan.target_zone or zone, plan)
-    if proof.verdict != "differs":
         return
     drifts = any(w.get("code") in PROFILE_DRIFTS for w in draft.warnings)  # a profile said so already
     if any(w.code in APPROXIMATIONS for w in result.warnings) or (

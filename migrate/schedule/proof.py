@@ -43,6 +43,7 @@ from migrate.schedule.quartz import QuartzError, parse_quartz
 DEFAULT_HORIZON_DAYS = 730  # two years from the run
 MAX_FIRES = 10_000  # a side: an every-minute schedule is compared over its first week
 EVIDENCE = 3  # differing instants shown on each side
+NEITHER_FIRES = "neither schedule fires"
 NOT_EQUIVALENT = "NOT_EQUIVALENT"
 
 Verdict = Literal["equivalent", "differs", "unchecked", "manual"]
@@ -389,7 +390,7 @@ def compare(source: Iterator[datetime], saved: Iterator[datetime], begin: dateti
     ours = [t for t in ours if t <= until and t < end]
     theirs = [t for t in theirs if t <= until and t < end]
     if ours == theirs and not ours:  # nothing to compare: no evidence either way
-        return unchecked(f"neither schedule fires from {_text(begin)} to {_text(end)}")
+        return unchecked(f"{NEITHER_FIRES} from {_text(begin)} to {_text(end)}")
     if ours == theirs:
         return Proof("equivalent", fires=len(ours), begin=_text(begin), until=_text(until))
     only_source, only_saved = sorted(set(ours) - set(theirs)), sorted(set(theirs) - set(ours))
@@ -469,6 +470,11 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
                                hours)
         saved_side = _outside(_merged(*(saved_fires(freq, target, saved_begin, end) for freq in freqs)), hours)
         proof = compare(source_side, saved_side, begin, end)
+        if proof.verdict == "unchecked" and proof.reason.startswith(NEITHER_FIRES) and hours[0]:
+            return _fires_only_around_changes(
+                proof, _not_before(source_fires(source, grammar, source_zone, anchor, begin, end), first),
+                _merged(*(saved_fires(freq, target, saved_begin, end) for freq in freqs)),
+                sorted({source_zone, target}))
         if proof.verdict != "equivalent" or proof.until == _text(end):
             return proof
         for change in _offset_changes(source_zone, target, datetime.fromisoformat(proof.until[:-1] + "+00:00"),
@@ -484,6 +490,25 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
         return unchecked(str(reason))
     except (ValueError, OverflowError, QuartzError) as error:  # an evaluator's own refusal: never a verdict
         return unchecked(f"{type(error).__name__}: {error}")
+
+
+def _fires_only_around_changes(proof: Proof, source: Iterator[datetime], saved: Iterator[datetime],
+                               zones: list[str]) -> Proof:
+    """Where neither side fires outside the hours left out around the changes of the zones' offsets,
+    the proof has no evidence, but "neither fires" would be false: a one-time run at 02:30 on the
+    night the clock goes forward, a last Sunday of March at 02:30, fire only there. Said so, with
+    their first fire times (the flow's DST_HOURS names those in a skipped or repeated hour)."""
+    ours = list(itertools.islice(source, EVIDENCE + 1))
+    theirs = list(itertools.islice(saved, EVIDENCE + 1))
+    if not ours and not theirs:
+        return proof
+
+    def listed(instants: list[datetime]) -> str:
+        return ", ".join(map(_text, instants[:EVIDENCE])) + (" …" if len(instants) > EVIDENCE else "") or "never"
+
+    return unchecked(f"every fire time of both falls in the hours around a change of {' or '.join(zones)}'s UTC "
+                     f"offset, which the proof leaves out (schedulers differ there): the source fires at "
+                     f"{listed(ours)}; the saved freq at {listed(theirs)}")
 
 
 @dataclass(frozen=True)
