@@ -37,7 +37,8 @@ that declares entities is refused before parsing: no export has one, and an enti
 Options: `new_day = "0700"` (the Control-M/Server's New Day time: when the working day begins),
 `user_dailies = "PLAN_1200=1200; ..."` (when each User Daily orders its folders), `flow_ids =
 "FOLDER=2788; DC/FOLDER=2790"` (EnOS ids of other folders' flows, for cross-folder conditions),
-`timezones = "EST=America/New_York"` (Control-M time zone codes as IANA zones), `split_or = true`
+`timezones = "EST=Etc/GMT+5"` (Control-M time zone codes as IANA zones, as the server's TimeZone.dat
+defines each: a code with no daylight-saving dates there is a fixed offset), `split_or = true`
 (a day-of-month OR day-of-week schedule as two flows, the second keyed and named `… (weekdays)`).
 
 Where things are: options.py reads the options; reading.py checks the file's prolog and streams it
