@@ -161,6 +161,27 @@ def test_weekday_and_date_are_anded_into_the_nth_weekday() -> None:
     assert refusal("Mon *-*-1..14") == "DOM_AND_DOW"
 
 
+@needs_analyze
+@pytest.mark.parametrize(("expression", "freq"), [
+    ("Sun *-03-25..31 02:30", "0 30 2 ? 3 1L *"),  # the last Sunday of March: a DST night's job
+    ("Sun *-03,10-25..31 01:00", "0 0 1 ? 3,10 1L *"),
+    ("Fri *-04-24..31 17:00", "0 0 17 ? 4 6L *"),  # day 31 never comes in April
+    ("Mon *-04,06,09,11-24..30", "0 0 0 ? 4,6,9,11 2L *")])
+def test_the_last_week_of_months_of_one_length_is_the_last_weekday(expression: str, freq: str) -> None:
+    """Found by a hunt over DST-night jobs: `Sun *-03-25..31` was refused DOM_AND_DOW, though in
+    March days 25 to 31 are the last seven days, as systemd-analyze shows."""
+    assert freq_of(expression) == freq
+    wanted = systemd_elapses(expression)
+    assert wanted is not None and quartz_fires(freq, len(wanted)) == wanted
+
+
+def test_the_last_week_of_february_or_of_months_of_two_lengths_is_refused() -> None:
+    assert freq_of("Sun *-02-22..28") == "0 0 0 ? 2 1#4 *"  # the fourth Sunday, in every year
+    assert refusal("Sun *-02-23..29") == "DOM_AND_DOW"  # the last week of a leap year's February only
+    assert refusal("Sun *-04,05-25..31") == "DOM_AND_DOW"
+    assert refusal("Fri *-*-25..31") == "DOM_AND_DOW"
+
+
 def test_days_from_the_months_end() -> None:
     assert freq_of("*-*~01 23:00") == "0 0 23 L * ? *"
     assert freq_of("*-*~03") == "0 0 0 L-2 * ? *"

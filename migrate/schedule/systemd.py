@@ -21,7 +21,8 @@ What Quartz cannot say is refused:
   (`*` seconds, `00/15`) SUB_MINUTE: Quartz could say it, but a flow runs at most once a minute;
 - weekdays AND days of the month: one weekday with the days of one week of the month (`Sat
   *-*-01..07` is the first Saturday, `d#1`; 29..31 the fifth, `d#5`) or with the last seven days
-  (`Mon *-05~07/1`: the last Monday of May, `dL`); anything else DOM_AND_DOW;
+  (`Mon *-05~07/1`: the last Monday of May, `dL`; `Sun *-03-25..31` too, in months of one length);
+  anything else DOM_AND_DOW;
 - several days counted from the month's end (`*-*~01..03`): Quartz has one `L-n` (LAST_DAYS);
 - a date that never comes (`*-02-30`, years past): IMPOSSIBLE_DATE.
 """
@@ -417,9 +418,24 @@ def _quartz_days(spec: CalendarSpec, source: str) -> tuple[str, str]:
         for week in range(5):
             if days == frozenset(range(1 + 7 * week, min(8 + 7 * week, 32))):
                 return ("?", f"{weekday[0]}#{week + 1}")  # the n-th such weekday of the month
+        if (length := _month_length(spec)) is not None and days & frozenset(range(1, length + 1)) == frozenset(
+                range(length - 6, length + 1)):
+            return ("?", f"{weekday[0]}L")  # `Sun *-03-25..31`: the last Sunday of March
     raise Rejection(DOM_AND_DOW, f"{source!r} runs on {_weekday_names(spec)} only when it is day "
                                  f"{listed(days)} of the month; Quartz can say one or the other, or one "
                                  "weekday in one week of the month (d#n), not both")
+
+
+MONTH_LENGTHS = {1: 31, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}  # not February's
+
+
+def _month_length(spec: CalendarSpec) -> int | None:
+    """The one length of every month the event names, where they all have one (March and October:
+    31); None for every month, February (leap years), or months of two lengths."""
+    if spec.months is None:
+        return None
+    lengths = {MONTH_LENGTHS.get(month) for month in expand(spec.months, 1, 12)}
+    return lengths.pop() if len(lengths) == 1 and None not in lengths else None
 
 
 def _offsets_text(offsets: frozenset[int]) -> str:
