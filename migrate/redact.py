@@ -74,8 +74,11 @@ def redact_rendered(line: bytes) -> bytes:
 # `token: …`), or a URL with a password in it: a file read by mistake (the credentials file given as
 # an ids file, or as the source) must not have its secret echoed by the message that refuses it.
 # Also `password S3cret` (a .netrc line, `client_secret S3cret`) and `mysql -pS3cret`.
-_SECRET_SETTING = re.compile(r"(?i)(?:pass|pwd|secret|token|key|credential|auth|bearer|cookie)[\w.-]*[\"']?"
-                             r"(?:\s*[=:]|\s+\S)|[a-z][a-z0-9+.-]*://[^\s/:@]*:[^\s/@]+@|(?:^|\s)-p\S")
+# Each part scans a bounded run from where it starts (a scheme only at a word's start): on a line of
+# one long word, `[a-z][a-z0-9+.-]*://` from every letter took seconds (quadratic), for a message.
+_SECRET_SETTING = re.compile(r"(?i)(?:pass|pwd|secret|token|key|credential|auth|bearer|cookie)[\w.-]{0,200}[\"']?"
+                             r"(?:\s*[=:]|\s+\S)|(?<![a-z0-9+.-])[0-9+.-]*[a-z][a-z0-9+.-]*://[^\s/:@]*:[^\s/@]+@"
+                             r"|(?:^|\s)-p\S")
 NOT_SHOWN = "(a line that looks like it sets a secret: not shown)"
 
 

@@ -567,3 +567,60 @@ def test_utf16_named_for_a_file_without_its_byte_order_mark_is_one_line_not_a_tr
     code, _, err = run_cli(capsys, "plan", str(config), "--offline")
     assert code == 1 and "Traceback" not in err and err.count("\n") == 1, err
     assert f"{name}: not utf-16 text (UTF-16 stream does not start with BOM)" in err, err
+
+
+def _profile_config(tmp_path: Path, profile: str, source: Path, encoding: str = "") -> Path:
+    config = tmp_path / f"{profile}.toml"
+    config.write_text(f'[source]\npath = "{source.name}"\nprofile = "{profile}"\n'
+                      + (f'encoding = "{encoding}"\n' if encoding else "")
+                      + '[target]\nurl = "https://x.invalid"\nuser_id = "u1"\norg_id = "o1"\ntimezone = "UTC"\n',
+                      encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    (b"30 2 * * * /opt/backup.sh\n\x00@reboot /opt/warm.sh\n", "line 2 holds a NUL byte (byte 1 of the line)"),
+    (b"30 2 * * * /opt/backup.sh --fu\x00ll\n15 3 * * * /opt/b.sh\n", "line 1 holds a NUL byte (byte 31 of the line)"),
+    ("# nightly\n30 2 * * * /opt/backup.sh\n15 3 * * * /opt/b.sh\n".encode("utf-16-le"), "UTF-16 text without a "
+                                                                                         "byte-order mark")])
+def test_a_crontab_with_nul_bytes_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            content: bytes, said: str) -> None:
+    """A NUL (the separator the lines are read with) made a pandas traceback, or, in the first line,
+    shifted it: 'line 1: ll' was quoted as the crontab's first line. Found by a fuzzing reviewer."""
+    (tmp_path / "jobs.cron").write_bytes(content)
+    code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "crontab", tmp_path / "jobs.cron")),
+                             "--offline")
+    assert code == 1 and said in err and "Traceback" not in err and "ParserError" not in err, err
+
+
+def test_a_schtasks_export_with_lone_cr_line_ends_or_utf16_without_bom(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Lone CR line ends were an AttributeError traceback; UTF-16 without its mark a pandas warning and
+    a message quoting NUL-strewn fields."""
+    example = (REPO / "data" / "examples" / "schtasks.csv").read_bytes().replace(b"\r\n", b"\n")
+    (tmp_path / "tasks.csv").write_bytes(example)
+    code, expected, _ = run_cli(capsys, "plan", str(_profile_config(tmp_path, "schtasks", tmp_path / "tasks.csv")),
+                                "--offline", "--json")
+    (tmp_path / "tasks.csv").write_bytes(example.replace(b"\n", b"\r"))
+    code_cr, out, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "schtasks", tmp_path / "tasks.csv")),
+                                "--offline", "--json")
+    assert (code_cr, json.loads(out)["actions"]) == (code, json.loads(expected)["actions"]), err
+    (tmp_path / "tasks.csv").write_bytes(example.decode("utf-8").encode("utf-16-le"))
+    code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "schtasks", tmp_path / "tasks.csv")),
+                           "--offline")
+    assert code == 1 and 'set [source] encoding = "utf-16-le"' in err and "\\x00" not in err, err
+    code, out, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "schtasks", tmp_path / "tasks.csv",
+                                                                 "utf-16-le")), "--offline", "--json")
+    assert len(json.loads(out)["actions"]) == len(json.loads(expected)["actions"]), err
+
+
+@pytest.mark.timeout(60)
+def test_a_long_word_in_a_crontab_is_read_in_linear_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A line of 1,000,000 letters (a pasted blob), and a command of 'pass' 50,000 times: the secret
+    checks searched a URL's scheme from every letter (quadratic): 40,000 letters took 12 s, these
+    hours. Linear, a second or two; the suite's timeout is the fence."""
+    (tmp_path / "jobs.cron").write_text("30 2 * * * /opt/x.sh\n" + "a" * 1_000_000 + "\n"
+                                        + "15 3 * * * " + "pass" * 50_000 + "\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "crontab", tmp_path / "jobs.cron")),
+                             "--offline", "--json")
+    assert code == 5 and len(json.loads(out)["actions"]) == 3, err

@@ -89,9 +89,13 @@ def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
                              chunksize=settings.chunk_rows, engine="c")
         with chunks:
             for chunk in chunks:
+                if not isinstance(chunk.index, pd.RangeIndex):  # a NUL, the separator, made a line two fields
+                    raise SourceError(f"{settings.path}: {_where_nul(settings)}")
                 for line in chunk["line"].tolist():  # plain str: iterating Arrow strings is slower
                     number += 1
                     yield number, line
+    except pd.errors.ParserError:  # a line with more NULs than the first line had
+        raise SourceError(f"{settings.path}: {_where_nul(settings)}") from None
     except UnicodeDecodeError as error:
         raise SourceError(f"{settings.path}: {_where_undecodable(settings, number + 1, error)}") from None
     except UnicodeError as error:  # the codec's own refusal: "UTF-16 stream does not start with BOM"
@@ -99,6 +103,24 @@ def _lines(settings: SourceSettings) -> Iterator[tuple[int, str]]:
                           "file's") from None
     except pd.errors.EmptyDataError:
         return
+
+
+def _where_nul(settings: SourceSettings) -> str:
+    """The first line holding a NUL byte, which no crontab has (the lines are read with NUL as the
+    separator, so that no character of a line splits it): UTF-16 text without its byte-order mark
+    has one in every other byte, else the file is binary or a damaged copy."""
+    with settings.path.open("rb") as stream:
+        head = stream.read(200)
+        stream.seek(0)
+        found = next(((number, raw.find(b"\x00")) for number, raw in enumerate(stream, 1) if b"\x00" in raw), None)
+    if found is None:
+        return "a line could not be read as one field"
+    number, at = found
+    if head.count(b"\x00") * 3 >= len(head):
+        return (f"line {number} holds NUL bytes, as UTF-16 text without a byte-order mark does: set [source] "
+                "encoding = \"utf-16-le\" (or \"utf-16-be\"), or save it as UTF-8")
+    return (f"line {number} holds a NUL byte (byte {at + 1} of the line), which no crontab has: a binary file or a "
+            "damaged copy; remove it, or export the crontab again")
 
 
 def _where_undecodable(settings: SourceSettings, from_line: int, error: UnicodeDecodeError) -> str:

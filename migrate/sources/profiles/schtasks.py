@@ -181,6 +181,9 @@ def _text(settings: SourceSettings) -> str:
         raise SourceError(f"{settings.path}: cannot read ({error.strerror})") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="strict")
+    if b"\x00" in data[:200] and not settings.encoding.lower().replace("_", "-").startswith("utf-16"):
+        raise SourceError(f"{settings.path}: holds NUL bytes, as UTF-16 text without a byte-order mark does: set "
+                          "[source] encoding = \"utf-16-le\" (or \"utf-16-be\")")
     try:
         return data.decode(settings.encoding)
     except UnicodeDecodeError as error:
@@ -196,6 +199,8 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
     expected = ("expected `schtasks /query /fo csv /v` output, with the columns " + ", ".join(NEEDED) +
                 " or their German, French or Chinese names")
     text = _text(settings)
+    if "\r" in text and "\n" not in text:  # lone CRs (a classic Mac editor's save): one line to the reader
+        text = text.replace("\r", "\n")
     first_line = text.lstrip("\ufeff").split("\n", 1)[0].strip()
     as_written = first_line.startswith('"') and first_line.endswith('"') and SCHTASKS_SEPARATOR in first_line
     extra: list[list[str]] = []
