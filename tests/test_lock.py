@@ -174,6 +174,14 @@ def test_a_run_and_a_runbook_never_go_side_by_side(tmp_path: Path) -> None:
         try:
             poll(lambda: emulator.stats()["requests_by_action"].get("save", 0) >= 3, what="the run to save")
             _held_message(cli("disable", str(config), "--apply", "--run-id", "pause", env=ENV), first)
+            # Nor a colleague's runbook, under another user of the organisation (an on-call engineer who
+            # co-owns the flows): the lock was the user's, and an edit as bob undid every save of the run.
+            as_bob = config.with_name("bob.toml")
+            as_bob.write_text(config.read_text(encoding="utf-8").replace('user_id = "u1"', 'user_id = "u2"'),
+                              encoding="utf-8")
+            _held_message(cli("edit", "--config", str(as_bob), "--set", "alertMode=3", "--apply", "--run-id", "e",
+                              env=ENV), first)
+            _held_message(cli("run", str(as_bob), "--run-id", "bobs", env=ENV), first)  # and the same scope
         finally:
             _finish(first, config, "first")
         assert emulator.stats()["requests_by_action"].get("disable", 0) == 0
@@ -190,3 +198,11 @@ def test_a_run_and_a_runbook_never_go_side_by_side(tmp_path: Path) -> None:
             runbook.send_signal(signal.SIGINT)
             _, err = runbook.communicate(timeout=120)
         assert runbook.returncode == 130, err
+
+
+def test_spellings_of_one_url_are_one_lock() -> None:
+    from migrate.engine.lock import _same_url
+
+    assert len({_same_url(url) for url in ("https://apim.example.com", "https://APIM.example.com./",
+                                           "https://apim.example.com:443", "HTTPS://apim.example.com.:443/")}) == 1
+    assert _same_url("https://apim.example.com") != _same_url("https://apim.example.com:8443")

@@ -65,8 +65,8 @@ def lock_paths(settings: Settings, log_path: Path, scope: str | None = None,
     source = str(settings.source.path) if scope is None else scope
     guards = f"target ({where}, {scope})" if scope else f"target and source ({where}, {settings.source.path.name})"
 
-    def digest(*parts: str) -> str:
-        return hashlib.sha256("\n".join((where, target.user_id, target.org_id, *parts)).encode()).hexdigest()[:16]
+    def digest(*parts: str) -> str:  # not the user's: a colleague of the organisation acts on the same flows
+        return hashlib.sha256("\n".join((where, target.org_id, *parts)).encode()).hexdigest()[:16]
 
     locks = [(log_path.parent / f".target-{digest(source)}.lock", guards, part is not None)]
     if part is not None:
@@ -78,13 +78,15 @@ def lock_paths(settings: Settings, log_path: Path, scope: str | None = None,
 
 
 def _same_url(url: str) -> str:
-    """A target URL as one service: `…/` and `…`, `HTTP://Host` and `http://host`, `:443` on https
-    and none are one (two runs that spell it apart must still meet at its lock)."""
+    """A target URL as one service: `…/` and `…`, `HTTP://Host` and `http://host`, `host.` and
+    `host`, `:443` on https and none are one (two runs that spell it apart must still meet at its
+    lock). An address and a host name that resolves to it are not: what a name resolves to changes."""
     from yarl import URL
 
     try:
         parsed = URL(url)
-        return f"{parsed.scheme.lower()}://{(parsed.host or '').lower()}:{parsed.port}{parsed.path.rstrip('/')}"
+        host = (parsed.host or "").lower().rstrip(".")  # `example.com.`, the fully qualified spelling, is one
+        return f"{parsed.scheme.lower()}://{host}:{parsed.port}{parsed.path.rstrip('/')}"
     except (ValueError, TypeError):
         return url.rstrip("/")
 
