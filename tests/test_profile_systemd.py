@@ -693,6 +693,29 @@ def test_an_enabled_timer_whose_unit_is_not_in_the_copy_is_a_failing_flow(
     assert "timers.target.wants/logrotate.timer -> /usr/lib/systemd/system/logrotate.timer" in error["message"]
 
 
+def test_a_timer_linked_into_the_folder_whose_file_is_not_in_the_copy_is_a_failing_flow(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A timer linked into /etc/systemd/system (`systemctl link`, or a link into /lib) whose file the
+    copy does not hold was passed over without a word: the timer was lost. Found by a fuzzing reviewer."""
+    root = write_units(tmp_path / "etc-systemd-system", {
+        "backup.timer": "[Timer]\nOnCalendar=*-*-* 02:00:00 UTC\n",
+        "backup.service": "[Service]\nExecStart=/usr/local/bin/backup\n",
+    }, links={
+        "report.timer": "/opt/units/report.timer",
+        "logrotate.timer": "/usr/lib/systemd/system/logrotate.timer",
+        "timers.target.wants/logrotate.timer": "/usr/lib/systemd/system/logrotate.timer",  # both: one flow
+        "old.timer": "/dev/null",
+    })
+    code, planned, _ = plan_profile(tmp_path, capsys, "systemd", root, target='timezone = "UTC"')
+    missing = {flow["source_key"]: flow["errors"][0] for flow in planned["invalid_flows"]}
+    assert code == 5 and planned["flows_found"] == 4 and set(missing) == {"report.timer", "logrotate.timer",
+                                                                          "old.timer"}, missing
+    assert missing["report.timer"]["code"] == "MISSING_UNIT"
+    assert "is a link (report.timer -> /opt/units/report.timer)" in missing["report.timer"]["message"]
+    assert "is enabled (timers.target.wants/logrotate.timer" in missing["logrotate.timer"]["message"]
+    assert missing["old.timer"]["code"] == "MASKED"
+
+
 def test_flow_names_keep_letters_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """backup-été and backup-ete were one flow name once (non-ASCII stripped); Save Flow takes any
     name, so both keep theirs. Names that still meet (`:` and `_`) are refused, naming the other."""

@@ -360,6 +360,8 @@ class Catalogue:
     linked_from: dict[tuple[str, str], str] = field(default_factory=dict)  # (host, unit) -> its first link's path
     masked: dict[str, set[str]] = field(default_factory=dict)
     has_wants: set[str] = field(default_factory=set)  # hosts with *.wants folders
+    # A unit linked into a unit folder (`systemctl link`, /etc's links into /lib) -> the link, as written
+    linked_units: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def catalogue(export: Export) -> Catalogue:
@@ -374,6 +376,8 @@ def catalogue(export: Export) -> Catalogue:
             found.linked_from.setdefault((host, parts.name), f"{path} -> {target}")
         elif target == "/dev/null":
             found.masked.setdefault(host, set()).add(parts.name)
+        else:
+            found.linked_units.setdefault((host, parts.name), f"{path} -> {target}")
     for path in export.files:
         parts = PurePosixPath(path)
         if parts.parent.name.endswith((".wants", ".requires", ".upholds")):
@@ -994,18 +998,22 @@ def _template_without_instance(host: str, name: str, path: str) -> FlowRows:
 
 
 def _enabled_without_unit(export: Export, found: Catalogue) -> list[tuple[str, str]]:
-    """Timers linked from a *.wants folder (enabled) whose unit file, and template, the export lacks."""
+    """Timers linked from a *.wants folder (enabled), or linked into a unit folder, whose unit file,
+    and template, the export lacks (a copy of /etc/systemd/system whose links point into /lib)."""
     if export.only is not None:
         return []
     missing = []
-    for host, names in found.enabled.items():
+    linked: dict[str, set[str]] = {}
+    for host, name in found.linked_units:
+        linked.setdefault(host, set()).add(name)
+    for host, names in (*found.enabled.items(), *linked.items()):
         for name in names:
             template = _template_of(name)
             masked = name in found.masked.get(host, set())
             if (name.endswith(".timer") and (host, name) not in found.units and not masked
                     and (template is None or (host, template) not in found.units)):
                 missing.append((host, name))
-    return sorted(missing)
+    return sorted(set(missing))
 
 
 def _missing_unit(found: Catalogue, host: str, name: str) -> FlowRows:
@@ -1014,8 +1022,11 @@ def _missing_unit(found: Catalogue, host: str, name: str) -> FlowRows:
     failure keeps `plan` from saying all is well (exit 5) until the copy is completed."""
     key, flow_name = flow_identity(host, name)
     flow = FlowRows(key=key, name=flow_name)
-    link = found.linked_from.get((host, name), name)
-    flow.fail("MISSING_UNIT", f"{name} is enabled ({link}) but the export holds no unit file for it (nor a "
+    if (host, name) in found.linked_from:
+        said = f"is enabled ({found.linked_from[host, name]})"
+    else:
+        said = f"is a link ({found.linked_units[host, name]})"
+    flow.fail("MISSING_UNIT", f"{name} {said} but the export holds no unit file for it (nor a "
                               "template): copy the .timer and its .service too (systemctl cat "
                               f"{name} shows where they are)")
     flow.cells["active"] = "1"
