@@ -692,3 +692,18 @@ def test_dates_in_seconds_since_1970_are_read_as_the_api_writes_them(tmp_path: P
     assert (rate["schedule"], rate["timezone"]) == ("0 0 1/6 * * ? *", "UTC"), rate
     unread = flows_of(schedule_file(tmp_path, EndDate="next tuesday"))["one"][0]
     assert codes(unread["__errors__"]) == ["INVALID_DATE"] and "EndDate next tuesday" in messages(unread["__errors__"])
+
+
+
+def test_a_link_to_a_page_that_is_not_there_is_named(tmp_path: Path, capsys: Any) -> None:
+    """A folder whose .json link points at a file not copied was read without it, its rules and
+    schedules left out without a word. Found by a fuzzing reviewer (Airflow's pages too)."""
+    import shutil
+
+    folder = tmp_path / "eventbridge"
+    shutil.copytree(REPO / "data" / "examples" / "eventbridge", folder)
+    code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", folder)
+    assert code in (3, 5) and planned["flows_found"], planned
+    (folder / "more-rules.json").symlink_to(tmp_path / "elsewhere" / "more-rules.json")
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", folder)
+    assert code == 1 and "more-rules.json: a link to a file that is not there" in planned["error"], err

@@ -56,6 +56,13 @@ def json_files(settings: SourceSettings) -> list[Path]:
     if path.is_dir():
         found = [p for p in path.iterdir()
                  if p.is_file() and p.suffix.lower() == ".json" and not settings.leaves_out(p)]
+        # A link whose file is not there (a copy of links into another folder): its pages would be
+        # left out without a word, and with them their jobs.
+        dangling = sorted(p.name for p in path.iterdir() if p.is_symlink() and not p.exists()
+                          and p.suffix.lower() == ".json" and not settings.leaves_out(p))
+        if dangling:
+            raise SourceError(f"{path}: {', '.join(dangling[:5])}{' …' if len(dangling) > 5 else ''}: a link to a file "
+                              "that is not there (copy the file it points to, or remove the link)")
         if not found:
             raise SourceError(f"{path}: a folder with no .json file in it")
     elif not path.exists() and GLOB_CHARACTERS.search(str(path)):
