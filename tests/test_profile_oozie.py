@@ -616,6 +616,16 @@ def test_an_entity_bomb_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 1 and "workflow.xml: refused" in err and "Traceback" not in err
 
 
+def test_a_dtd_is_refused_in_words_naming_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # defusedxml's own words were printed: "refused: DTDForbidden: DTDForbidden(name='workflow-app', ...)".
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "workflow.xml").write_text('<?xml version="1.0"?>\n<!DOCTYPE workflow-app>\n<workflow-app name="x"/>\n')
+    code, _, err = plan(tmp_path, capsys, folder)
+    assert code == 1 and f"{folder / 'workflow.xml'}: refused: line 2 declares a DTD (<!DOCTYPE workflow-app …>), " \
+                         "which no Oozie application has" in err and "Forbidden" not in err
+
+
 def test_other_xml_in_an_application_is_passed_over_its_dtd_and_all(tmp_path: Path) -> None:
     # A log4j 1.x configuration (it declares a DTD) in an application's folder stopped the whole read.
     copy = tmp_path / "apps"
@@ -634,6 +644,63 @@ def test_one_malformed_file_is_its_own_invalid_flow(tmp_path: Path) -> None:
     assert notes(flows["file cycle/workflow.xml"][0], "__errors__")["MALFORMED_XML"].startswith(
         "cycle/workflow.xml: not well-formed XML")
     assert not flows["workflow forks-wf"][0]["__errors__"]
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    (b"", "the file is empty"),
+    (b" \r\n\t\n", "the file is empty"),
+    ((EXAMPLE / "daily-sales" / "workflow.xml").read_text().encode("utf-16-le"),
+     'UTF-16 text without a byte-order mark, which does not say its encoding: set [source] encoding = "utf-16-le" '
+     "to read it (or save the file as UTF-8)"),
+])
+def test_a_workflow_that_cannot_be_read_is_named_by_its_coordinator(tmp_path: Path, content: bytes, why: str) -> None:
+    # An empty or UTF-16 workflow was passed over: its coordinator said no workflow of the export matched.
+    copy = tmp_path / "apps"
+    shutil.copytree(EXAMPLE, copy)
+    (copy / "daily-sales" / "workflow.xml").write_bytes(content)
+    flows = read_flows(copy)
+    assert notes(flows["coordinator daily-sales-coord"][0], "__errors__") == {"MALFORMED_XML": (
+        "daily-sales/coordinator.xml: app-path hdfs://nameservice1/apps/sales/daily-sales: its workflow "
+        f"daily-sales/workflow.xml cannot be read: {why}")}
+    assert notes(flows["file daily-sales/workflow.xml"][0], "__errors__") == {
+        "MALFORMED_XML": f"daily-sales/workflow.xml: {why}"}  # its own invalid flow, as a truncated one is
+
+
+def test_a_utf16_workflow_without_its_mark_is_read_in_the_encoding_named(tmp_path: Path) -> None:
+    copy = tmp_path / "apps"
+    shutil.copytree(EXAMPLE, copy)
+    workflow = copy / "daily-sales" / "workflow.xml"
+    workflow.write_bytes(workflow.read_text().encode("utf-16-le"))
+    settings = SourceSettings(path=copy, profile="oozie", encoding="utf-16-le", options={"jobs": "jobs.json"})
+    utf16 = [standard_cells(row) for row in registry()["oozie"].read(settings)]
+    assert utf16 == [standard_cells(row) for row in registry()["oozie"].read(
+        SourceSettings(path=EXAMPLE, profile="oozie", options={"jobs": "jobs.json"}))]  # jobs.json still UTF-8
+
+
+def test_a_truncated_workflow_is_named_by_its_coordinator_too(tmp_path: Path) -> None:
+    copy = tmp_path / "apps"
+    shutil.copytree(EXAMPLE, copy)
+    workflow = copy / "daily-sales" / "workflow.xml"
+    workflow.write_bytes(workflow.read_bytes()[:200])
+    message = notes(read_flows(copy)["coordinator daily-sales-coord"][0], "__errors__")["MALFORMED_XML"]
+    assert message.startswith("daily-sales/coordinator.xml: app-path hdfs://nameservice1/apps/sales/daily-sales: its "
+                              "workflow daily-sales/workflow.xml cannot be read: not well-formed XML (")
+
+
+def test_a_sub_workflow_that_cannot_be_read_is_its_parents_error(tmp_path: Path) -> None:
+    # It was a placeholder task, "not in the export", though it is there.
+    copy = tmp_path / "graphs"
+    shutil.copytree(FIXTURES / "graphs", copy)
+    (copy / "common" / "publish" / "workflow.xml").write_bytes(b"")
+    assert notes(read_flows(copy)["workflow forks-wf"][0], "__errors__") == {"MALFORMED_XML": (
+        "forks/workflow.xml: sub-workflow publish: app-path hdfs://nn/apps/common/publish: "
+        "common/publish/workflow.xml cannot be read: the file is empty")}
+
+
+def test_a_missing_export_is_named_not_its_jobs_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The jobs list is read first, beside the export: "…/jobs.json: no such file" was all it said.
+    code, _, err = plan(tmp_path, capsys, tmp_path / "in", '{ jobs = "jobs.json" }')
+    assert code == 1 and f"{tmp_path / 'in'}: no such file or folder" in err and "jobs.json" not in err
 
 
 def test_an_unknown_option_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -420,6 +420,41 @@ def test_a_file_in_an_oem_code_page_names_the_guess_and_the_re_export(
     assert code == 3 and [a["name"] for a in planned["actions"]] == ["Compta_Clôture_mensuelle"]
 
 
+def test_a_file_in_an_ansi_code_page_says_so_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The message said "its bytes are one a character".
+    path = tmp_path / "task.xml"
+    path.write_bytes(task_xml(DAILY, uri="\\Compta\\Clôture").replace('encoding="UTF-16"', 'encoding="UTF-8"')
+                     .encode("cp1252"))
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", path)
+    assert code == 1 and "it is not UTF-8 either, and each character is one byte: a Windows ANSI code page" in err
+    assert 'encoding = "cp1252"' in err and "one a character" not in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_cut_at_an_odd_byte_looks_truncated(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         encoding: str) -> None:
+    # It was told it was in a Windows ANSI code page, and to set [source] encoding = "cp1252".
+    path = tmp_path / "tasks.xml"
+    data = tasks_export({"\\Finance\\Close books": DAILY}).encode(encoding)
+    path.write_bytes(data[:len(data) // 2 * 2 - 101])
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", path)
+    assert code == 1 and "UTF-16 text cut in the middle of a character" in err and "looks truncated" in err
+    assert "code page" not in err and "Traceback" not in err
+
+
+def test_an_entity_is_refused_in_words_naming_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # defusedxml's own words were printed: "refused: EntitiesForbidden: EntitiesForbidden(name='a', ...)".
+    document = task_xml(DAILY, uri="\\A")
+    bomb = ('<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE Task [\n  <!ENTITY a "aaaa">\n  <!ENTITY b "&a;&a;">\n'
+            ']>\n<Task>&b;</Task>\n')
+    path = tmp_path / "tasks.xml"
+    path.write_text(document + bomb, encoding="utf-16")  # the second document of schtasks /query /xml
+    code, _, err = plan_profile(tmp_path, capsys, "taskxml", path)
+    line = document.count("\n") + 3
+    assert code == 1 and f"{path}: refused: line {line} declares an XML entity (<!ENTITY a …>), which Task " \
+                         "Scheduler never writes" in err and "Forbidden" not in err
+
+
 def test_a_start_without_an_offset_says_the_machines_zone_is_assumed(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "tasks.xml"

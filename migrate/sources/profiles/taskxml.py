@@ -4,8 +4,9 @@ What it reads (`[source] path`): `schtasks /query /xml ONE` output (a `<Tasks>` 
 task, each after a `<!-- \\Folder\\Name -->` comment), `schtasks /query /xml` output without `ONE`
 (every task an XML document of its own, one after the other), an `Export-ScheduledTask` file (one
 `<Task>`), or a folder of either, such as a copy of C:\\Windows\\System32\\Tasks (files without a
-suffix, named as the tasks are). Files are UTF-16 with a byte-order mark as Windows writes them,
-or UTF-8; the XML is read with defusedxml.
+suffix, named as the tasks are). Files are UTF-16 with a byte-order mark as Windows writes them
+(or without one: NUL bytes every other byte), or UTF-8; a UTF-16 file cut at an odd byte is named
+as truncated. The XML is read with defusedxml: an entity declaration is refused naming its line.
 
 A task's name, and its flow's key, is the comment before it, else `RegistrationInfo/URI`, else its
 path in the folder (`\\Folder\\Name`); the flow name is that with `\\` and blanks as `_`.
@@ -52,7 +53,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePath
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from migrate.config import SourceSettings
 from migrate.schedule.result import IMPOSSIBLE_DATE, Rejection
@@ -60,6 +61,7 @@ from migrate.schedule.taskxml import Trigger, convert_trigger
 from migrate.schedule.timezone import UNKNOWN_TIMEZONE
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
+from migrate.sources.profiles.oozie.elements import declaration_refused, utf16_without_mark
 from migrate.sources.profiles.windows_triggers import triggers_as_one
 from migrate.sources.readers import SourceError, SourceRow
 from migrate.sources.tree import tree_files
@@ -92,8 +94,8 @@ OPTIONS = ("include_builtin",)
 TASK_NAMESPACE = "schemas.microsoft.com/windows/2004/02/mit/task"  # a task file's own, whole or broken
 BUILTIN_FOLDER = "\\microsoft\\windows\\"  # Windows' own tasks, compared in lower case
 # The one-byte code pages a Windows export is written in when it is not UTF-16: cmd.exe's
-# redirection writes the console's OEM code page; Windows PowerShell 5's Out-File and Set-Content
-# default to the ANSI code page.
+# redirection writes the console's OEM code page; Windows PowerShell 5's Set-Content defaults to the
+# ANSI code page (its Out-File and `>` to UTF-16, which is read as such).
 OEM_GUESS, ANSI_GUESS = "cp850", "cp1252"
 REEXPORT = ("re-export it in PowerShell, which keeps every character: Export-ScheduledTask -TaskName NAME "
             "-TaskPath \\FOLDER\\ | Out-File -Encoding utf8 NAME.xml (one file a task; a folder of them is read), "
@@ -126,17 +128,20 @@ def _children(element: Element | None, *path: str) -> list[Element]:
 
 
 def _decode(data: bytes, path: Path, encoding: str) -> str:
-    """UTF-16 with a byte-order mark as Windows writes it, UTF-16 without one, else the configured encoding."""
+    """UTF-16 with a byte-order mark as Windows writes it, UTF-16 without one (NUL bytes every other
+    byte), else the configured encoding."""
+    utf16 = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else utf16_without_mark(data)
     try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16")
-        if data[:2] == b"<\x00":
-            return data.decode("utf-16-le")
-        if data[:2] == b"\x00<":
-            return data.decode("utf-16-be")
-        return data.decode(encoding)
+        return data.decode(utf16 or encoding)
     except UnicodeDecodeError as error:
-        raise SourceError(_encoding_message(data, path, encoding, error.start)) from None
+        if utf16 is None:
+            raise SourceError(_encoding_message(data, path, encoding, error.start)) from None
+        if len(data) % 2 and error.end == len(data):  # every UTF-16 character is two bytes (or four)
+            raise SourceError(f"{path}: UTF-16 text cut in the middle of a character (its {len(data):,} bytes are an "
+                              "odd number): the file looks truncated; copy it again whole, or export the task "
+                              "again") from None
+        raise SourceError(f"{path}: UTF-16 text with bytes that are no character at byte {error.start} "
+                          f"({error.reason}): the file is damaged; copy it again, or export the task again") from None
 
 
 def _encoding_message(data: bytes, path: Path, encoding: str, at: int) -> str:
@@ -146,15 +151,16 @@ def _encoding_message(data: bytes, path: Path, encoding: str, at: int) -> str:
     guess, why = (OEM_GUESS, "its declaration says UTF-16 but each character is one byte: schtasks /query /xml "
                              "redirected by cmd.exe, which writes the console's OEM code page (850 in Western "
                              "Europe, 437 in the US: chcp tells)") if says_utf16 else (
-        ANSI_GUESS, "its bytes are one a character: a Windows ANSI code page, as Windows PowerShell 5's Out-File "
-                    "writes by default")
+        ANSI_GUESS, "it is not UTF-8 either, and each character is one byte: a Windows ANSI code page, as "
+                    "Windows PowerShell 5's Set-Content writes by default")
     around = data[max(0, at - 30):at + 30].decode(guess, "replace").replace("\r", " ").replace("\n", " ")
     return (f"{path}: not UTF-16 or {encoding} text (byte {at}: 0x{data[at]:02X}); {why}. Read as {guess} (a "
             f"guess) it says ...{around.strip()}...: if that reads right, set [source] encoding = \"{guess}\" (or "
             f"the code page the machine used); else {REEXPORT}")
 
 
-def _parse(text: str, path: Path) -> Element:
+def _parse(text: str, path: Path, first_line: int = 1) -> Element:
+    """One XML document, which begins at `first_line` of its file."""
     parser = ElementTree.XMLParser(target=StdElementTree.TreeBuilder(insert_comments=True))
     try:
         parser.feed(text)
@@ -168,8 +174,8 @@ def _parse(text: str, path: Path) -> Element:
                           f"cannot parse it as XML: {error})") from None
     except RecursionError:
         raise SourceError(f"{path}: refused: nested deeper than a task export can be") from None
-    except Exception as error:  # defusedxml refuses entity tricks with its own exceptions
-        raise SourceError(f"{path}: refused: {type(error).__name__}: {error}") from None
+    except DefusedXmlException as error:  # defusedxml refuses entities with its own exceptions
+        raise SourceError(declaration_refused(path, text, error, "Task Scheduler never writes", first_line)) from None
     return root
 
 
@@ -197,21 +203,26 @@ def _documents(text: str) -> list[str]:
 
 
 def _tasks_of(path: Path, encoding: str, folder_name: str | None) -> list[FoundTask]:
-    documents = _documents(_decode(path.read_bytes(), path, encoding))
+    text = _decode(path.read_bytes(), path, encoding)
+    documents = _documents(text)
     if len(documents) > 1:
         found: list[FoundTask] = []
+        first_line = 1 + text[:len(text) - sum(map(len, documents))].count("\n")  # the blank lines before the first
         for number, document in enumerate(documents, 1):
             named = _NAME_COMMENT.search(document)
-            for task in _tasks_of_document(document, path, named[1] if named else None):
+            for task in _tasks_of_document(document, path, named[1] if named else None, first_line=first_line):
                 found.append(task if task.name else FoundTask(f"\\{path.stem} task {number}", task.task, path))
+            first_line += document.count("\n")
         return found
     return _tasks_of_document(documents[0], path, folder_name, numbered=True)
 
 
-def _tasks_of_document(text: str, path: Path, folder_name: str | None, numbered: bool = False) -> list[FoundTask]:
-    """The tasks of one XML document: a <Task>, or the <Tasks> of `schtasks /query /xml ONE`, each
-    named by the comment before it. A task no name says is named "" unless `numbered`."""
-    root = _parse(text, path)
+def _tasks_of_document(text: str, path: Path, folder_name: str | None, numbered: bool = False,
+                       first_line: int = 1) -> list[FoundTask]:
+    """The tasks of one XML document (beginning at `first_line` of its file): a <Task>, or the <Tasks>
+    of `schtasks /query /xml ONE`, each named by the comment before it. A task no name says is named
+    "" unless `numbered`."""
+    root = _parse(text, path, first_line)
     if _local(root.tag) == "Task":
         uri = _text(root, "RegistrationInfo", "URI")
         return [FoundTask(uri or folder_name or ("\\" + path.stem if numbered else ""), root, path)]

@@ -59,8 +59,10 @@ Identity: `coordinator <name>`, `bundle <bundle>/<coordinator>` or `workflow <na
 resolved; the flow's name is the coordinator's (a bundle's name for it, or the workflow's). An
 application no properties file submits and no other application runs is a job of its own (its
 `${…}` then unresolved). A folder with no Oozie application is refused; a file that names an Oozie
-root element but is not well-formed XML is its own invalid flow (MALFORMED_XML); DTDs and entities
-are refused (defusedxml).
+root element but is not well-formed XML, or is UTF-16 without a byte-order mark (`[source] encoding
+= "utf-16-le"` reads it), and an empty `workflow.xml`, `coordinator.xml` or `bundle.xml`, is its own
+invalid flow (MALFORMED_XML), and the error of each flow whose path names it, saying why it cannot be
+read; DTDs and entities are refused (defusedxml), naming the file and the line that declares them.
 
 Where things are: files.py reads the export's files and the Java properties; expressions.py
 resolves `${…}`; elements.py reads XML; applications.py finds the applications of the export and

@@ -216,6 +216,8 @@ def coordinator_workflow(app: App, scope: Scope, ctx: Context) -> None:
         ctx.note("SLA", f"{app.path} (the coordinator's actions)")
     written = _required_path(scope, text(workflow, "app-path"), ctx)
     found = find_app(ctx.export, written, "workflow", app.path)
+    if found.unreadable:
+        raise Malformed("MALFORMED_XML", f"{app.path}: app-path {written}: its workflow {found.problem}")
     if found.app is None:
         # A workflow beside it is this coordinator's, most likely: not a manual flow of its own.
         ctx.used.update(beside.path for beside in ctx.export.beside(app.path) if beside.kind == "workflow")

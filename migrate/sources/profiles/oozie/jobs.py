@@ -67,8 +67,9 @@ def _jobs(export: Export) -> tuple[list[Job], list[FlowRows], set[str]]:
         if found.app is None:
             flow = FlowRows(key=f"properties {path}", name=path.rsplit(".", 1)[0].replace("/", "_"),
                             cells={"active": "0"})
-            flow.fail("APP_NOT_FOUND", f"{path}: {PATH_PROPERTIES[[k for k, _ in PATH_PROPERTIES].index(kind)][1]} "
-                                       f"= {resolved}: {found.problem}")
+            flow.fail("MALFORMED_XML" if found.unreadable else "APP_NOT_FOUND",
+                      f"{path}: {PATH_PROPERTIES[[k for k, _ in PATH_PROPERTIES].index(kind)][1]} = {resolved}: "
+                      f"{found.problem}")
             failed.append(flow)
             unfound.update(app.path for app in export.beside(path))
             continue
@@ -224,7 +225,8 @@ def _bundle_jobs(job: Job, export: Export) -> tuple[list[Job], list[FlowRows], l
         key = f"bundle {bundle}/{name}"
         if found.app is None:
             flow = FlowRows(key=key, name=name, cells={"active": "0"})
-            flow.fail("APP_NOT_FOUND", f"{app.path}: coordinator {name}: app-path {written}: {found.problem}")
+            flow.fail("MALFORMED_XML" if found.unreadable else "APP_NOT_FOUND",
+                      f"{app.path}: coordinator {name}: app-path {written}: {found.problem}")
             failed.append(flow)
             continue
         jobs.append(Job(found.app, job.properties, {**scope.values, **configuration}, key, name,

@@ -13,6 +13,7 @@ from migrate.config import SourceSettings
 from migrate.schedule.oozie import WEEKDAYS, read_zone
 from migrate.schedule.result import Rejection
 from migrate.sources.profiles.json_documents import read_json_file
+from migrate.sources.profiles.oozie.elements import utf16_without_mark
 from migrate.sources.readers import SourceError
 
 OPTIONS = ("processing_timezone", "oozie_version", "first_day_of_week", "jobs")
@@ -61,10 +62,12 @@ def options(settings: SourceSettings) -> Settings:
 def _states(settings: SourceSettings, written: str) -> dict[tuple[str, str], list[str]]:
     """The jobs list of the Oozie server (`GET /oozie/v1/jobs?jobtype=coordinator`, and `bundle`):
     each coordinator's and bundle's states, by name. A list with pages missing is refused."""
+    if not settings.path.exists():  # the list is read beside the export: the export missing is what to name
+        raise SourceError(f"{settings.path}: no such file or folder")
     path = Path(written)
     if not path.is_absolute():
         path = (settings.path if settings.path.is_dir() else settings.path.parent) / path
-    document = read_json_file(path, settings.encoding)
+    document = read_json_file(path, _encoding_of(path, settings.encoding))
     if isinstance(document, list) and all(isinstance(d, dict) and any(k in d for k in LISTS) for d in document):
         pages = document  # several pages, saved as a list of the answers
     else:
@@ -93,3 +96,16 @@ def _states(settings: SourceSettings, written: str) -> dict[tuple[str, str], lis
                           "/oozie/v1/jobs?jobtype=coordinator: {\"coordinatorjobs\": [{\"coordJobName\": …, "
                           "\"status\": …}]})")
     return states
+
+
+def _encoding_of(path: Path, encoding: str) -> str:
+    """The jobs list's encoding: UTF-8 text is read as such whatever `[source] encoding` says, which is
+    for the files that are not (a workflow saved as UTF-16 without a byte-order mark)."""
+    try:
+        data = path.read_bytes()
+        if utf16_without_mark(data) is None:
+            data.decode("utf-8")
+            return "utf-8-sig"
+    except (OSError, UnicodeDecodeError):
+        pass  # not UTF-8, or not there: read_json_file names it
+    return encoding

@@ -252,6 +252,8 @@ def _sub_workflow(app: App, node: Node, body: Element, scope: Scope, ctx: Contex
     name = f"{prefix}{node.name}"
     written = ctx.text(scope, text(body, "app-path"), name)
     found = find_app(ctx.export, written, "workflow", app.path)
+    if found.unreadable:  # in the export, but Oozie would fail the action: not a placeholder
+        raise Malformed("MALFORMED_XML", f"{app.path}: sub-workflow {name}: app-path {written}: {found.problem}")
     if found.app is None:
         ctx.note("SUB_WORKFLOW", f"{name} ran workflow {written}, which is not in the export ({found.problem}): a "
                                  "placeholder task stands for it")
