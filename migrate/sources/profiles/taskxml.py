@@ -61,10 +61,10 @@ from migrate.schedule.taskxml import Trigger, convert_trigger
 from migrate.schedule.timezone import UNKNOWN_TIMEZONE
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
-from migrate.sources.profiles.oozie.elements import declaration_refused, utf16_without_mark
 from migrate.sources.profiles.windows_triggers import triggers_as_one
 from migrate.sources.readers import SourceError, SourceRow
 from migrate.sources.tree import tree_files
+from migrate.sources.xml_text import declaration_refused, utf16_without_mark
 
 NO_TIME_TRIGGERS = {
     "BootTrigger": "at system start-up", "LogonTrigger": "at log on", "EventTrigger": "on an event log entry",

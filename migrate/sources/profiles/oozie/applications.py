@@ -16,10 +16,11 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree as SafeTree
 
 from migrate.config import SourceSettings
-from migrate.sources.profiles.oozie.elements import local, parse_xml, utf16_without_mark
+from migrate.sources.profiles.oozie.elements import local, parse_xml
 from migrate.sources.profiles.oozie.files import EXPECTED, ExportFiles, decode, export_files, parse_properties
 from migrate.sources.profiles.oozie.messages import listed
 from migrate.sources.readers import SourceError
+from migrate.sources.xml_text import utf16_without_mark
 
 KINDS = {"coordinator-app": "coordinator", "workflow-app": "workflow", "bundle-app": "bundle"}
 DEFAULT_FILES = {"coordinator": "coordinator.xml", "workflow": "workflow.xml", "bundle": "bundle.xml"}

@@ -13,8 +13,8 @@ from migrate.config import SourceSettings
 from migrate.schedule.oozie import WEEKDAYS, read_zone
 from migrate.schedule.result import Rejection
 from migrate.sources.profiles.json_documents import read_json_file
-from migrate.sources.profiles.oozie.elements import utf16_without_mark
 from migrate.sources.readers import SourceError
+from migrate.sources.xml_text import utf16_without_mark
 
 OPTIONS = ("processing_timezone", "oozie_version", "first_day_of_week", "jobs")
 # The lists a jobs answer holds its jobs in (jobtype=coordinator, jobtype=bundle, or either).
