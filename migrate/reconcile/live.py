@@ -194,8 +194,11 @@ class LiveFlows:
                     f"({', '.join(sorted(self.scopes))}): if that was this source's scope before [mapping] "
                     "identity_scope was changed, put it back (a scope is for good once flows carry it)"
                     if foreign else "")
-            return Refusal("NAME_TAKEN", f"the flow named {name!r} ({', '.join(ids)}) carries the identity marker "
-                                         f"of another source key: it is not this flow's, and is left alone{hint}")
+            held_name = self.names.get(ids[0], name) if ids else name  # the service's spelling, which may differ
+            spelt = f" (which {name!r} reads as)" if held_name != name else ""
+            return Refusal("NAME_TAKEN", f"the flow named {held_name!r} ({', '.join(ids)}){spelt} carries the identity "
+                                         f"marker of another source key: it is not this flow's, and is left "
+                                         f"alone{hint}")
         if candidates:
             return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
         return await self.made_again(key, name, digest) if key is not None else None
