@@ -704,18 +704,30 @@ def _bodies_refused(line: dict[str, Any], live: dict[str, Any] | None, path: Pat
 def _empty_switched_on(line: dict[str, Any], live: dict[str, Any], found: dict[str, dict[str, Any]] | None,
                        flow_id: str, name: str) -> Action | None:
     """A line without bodies that would switch on a flow the service holds inactive, whose live
-    tasks run nothing (empty commands: made from a snapshot without bodies) or could not be read:
-    left alone (`invalid`, TASK_BODIES_MISSING), never enabled to run empty tasks."""
+    tasks run nothing (empty commands: made from a snapshot without bodies, their ids the service's
+    new ones) or could not be read: left alone (`invalid`, TASK_BODIES_MISSING), never enabled to
+    run empty tasks. The very tasks the line lists (by id: a disable's before file, undone) are
+    switched on as they were when it was written, empty or not: that is the state it puts back."""
     if str(line.get("active")) != "1" or str(live.get("active")) == "1":
         return None
     empty = sorted(task for task, entry in (found or {}).items() if not str(entry.get("cmd") or "").strip())
-    if found is not None and not empty:
+    if found is not None and (not empty or _same_task_ids(line, live)):
         return None
     what = f"its live tasks {empty} have no body" if found is not None else "its live tasks could not be read"
     return Action("invalid", flow_id, name, flow_id=flow_id, errors=[{"code": "TASK_BODIES_MISSING", "message": (
         f"the snapshot would switch it on, but {what} (Export Flow), and the snapshot holds none to give them "
         "(Save cannot set them): left alone, inactive; set the tasks' bodies in the service, then `migrate "
         f"enable` it, or restore it from a snapshot that holds them (`migrate export` keeps them)")}])
+
+
+def _same_task_ids(line: dict[str, Any], live: dict[str, Any]) -> bool:
+    from migrate.reconcile.compare import remote_graph
+
+    def ids(flow: dict[str, Any]) -> set[str]:
+        return {str(task.get("taskId")) for task in remote_graph(flow).get("tasks") or [] if isinstance(task, dict)}
+
+    written = ids(line)
+    return bool(written) and written == ids(live)
 
 
 def _aimed_at_tasks_made_anew(line: dict[str, Any], live: dict[str, Any] | None) -> dict[str, Any]:
