@@ -379,6 +379,32 @@ def test_an_account_locked_mid_edit_aborts_with_4_and_a_resume_completes(service
     assert {after[FIRST_ID + i]["graph"]["doAs"] for i in range(0, FLOWS, 3)} == {"db_new"}
 
 
+def test_a_flow_changed_between_a_stop_and_the_resume_is_stale_and_the_way_on_is_the_runbook_again(
+        service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The note of stale lines said to make the plan again with `migrate plan CONFIG`: for a runbook,
+    CONFIG is a migration's config, whose plan applied would save the export over the edits (found
+    by an operator's kill test). It says to run the runbook again, under a new run id."""
+    state = json.loads((service / "state.json").read_text(encoding="utf-8"))
+    (service / "locked.json").write_text(json.dumps({**state, "faults": {"lock_user_after_saves": 20}}),
+                                         encoding="utf-8")
+    locked = profile_run_config(service / "locked.toml", "snapshot", "unused.jsonl", emulator_config="locked.json",
+                                rate=5000, run="concurrency = 4")
+    options = ["--name", "etl_*", "--set", "doAs=db_new", "--apply", "--run-id", "lock"]
+    code, out, err = run_cli(capsys, "edit", "--config", str(locked), *options)
+    assert code == 4, out + err
+    unsaved = next(int(line["flow_id"]) for line in lines(service, "lock") if line["status"] != "saved")
+    store = Store(service / "emulator.sqlite")  # someone else changes a flow the edit has not saved yet
+    emulated = BatchService(load_emulator_config(service / "state.json"), store)
+    emulated._bump(emulated.flows[unsaved], emulated.user("u2", "o1"))
+    emulated.flows[unsaved].graph["alertMode"] = 3
+    emulated.store.save_flow(emulated.flows[unsaved])
+    store.close()
+    code, report, err = cli(capsys, "edit", "--config", str(config(service)), *options, "--resume")
+    assert code == 2 and report["by_status"] == {"saved": 399, "stale": 1}, (report, err)
+    stale_note = next(note for note in report["notes"] if "stale" in note)
+    assert "run the same command again under a new --run-id" in stale_note and "migrate plan" not in stale_note
+
+
 def test_a_flow_that_cannot_take_the_shift_is_left_alone_and_named(service: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     """Flows at 02:00 and 23:00 on Mondays, shifted two hours: the 23:00 runs would move to

@@ -310,9 +310,11 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
         result.notes.append(f"applied the plan {saved_plan.path}: {runner.outside_plan} flows it does not change "
                             "were not touched")
         if stale := summary.counts["stale"]:
+            again = ("run the same command again under a new --run-id, not --resume (its plan reads the flows as "
+                     "they are now), read that plan, and apply it" if runbook.resume_hint else
+                     "make the plan again (`migrate plan CONFIG --out PLAN`), read it, and apply that one")
             result.notes.append(f"{_flows(stale)} stale (the live flow, or the export, changed since the plan): not "
-                                "touched; make the plan again (`migrate plan CONFIG --out PLAN`), read it, and apply "
-                                "that one")
+                                f"touched; {again}")
     if runner.prune_note:
         result.notes.append(runner.prune_note)
     elif (created := summary.counts["created"]) and prune is None and saved_plan is None and not runbook.resume_hint \
