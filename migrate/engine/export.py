@@ -66,13 +66,15 @@ class ExportResult:
         shown = ", ".join(self.missing[:10]) + (f" and {len(self.missing) - 10} more" if len(self.missing) > 10 else "")
         return f"{len(self.missing)} ids of the selection are not among the flows you can see: {shown}"
 
-    def unexported_note(self) -> str | None:
+    def unexported_note(self, consequence: str = "") -> str | None:
+        """`consequence`: what it means for the verb (a delete deletes none of them), else for the lines."""
         if not self.unexported:
             return None
         ids = sorted(self.unexported, key=lambda flow_id: (len(flow_id), flow_id))  # as the lines are, not as answered
         shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
-        return (f"Export Flow failed for {len(self.unexported)} flows ({shown}): their lines hold no task bodies "
-                "(`exported.error` says why); a restore that must create one creates it inactive, saying so")
+        return (f"Export Flow failed for {len(self.unexported)} flows ({shown}): " + (consequence or (
+            "their lines hold no task bodies (`exported.error` says why); a restore that must create one creates it "
+            "inactive, saying so")))
 
     def requests_text(self) -> str:
         return f"{sum(self.requests.values())} requests " \

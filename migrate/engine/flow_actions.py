@@ -307,7 +307,10 @@ async def _apply(settings: Settings, verb: Verb, selection: Selection, run_id: s
         result.notes.append(f"interrupted: flows without a line were not sent; continue with: {hint}")
     if done:
         result.notes.append(f"resumed run {run_id}: {len(done)} flows with a final line were not touched again")
-    result.notes += [note for note in (read.missing_note(), read.unexported_note()) if note]
+    unexported = read.unexported_note() if verb != "delete" else read.unexported_note(
+        "so they were not deleted: their before copy could not bring them back whole; delete them again once "
+        "Export Flow answers")
+    result.notes += [note for note in (read.missing_note(), unexported) if note]
     return result
 
 
