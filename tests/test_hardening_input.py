@@ -624,3 +624,22 @@ def test_a_long_word_in_a_crontab_is_read_in_linear_time(tmp_path: Path, capsys:
     code, out, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "crontab", tmp_path / "jobs.cron")),
                              "--offline", "--json")
     assert code == 5 and len(json.loads(out)["actions"]) == 3, err
+
+
+@pytest.mark.parametrize(("profile", "name", "text", "said"), [
+    ("kubernetes", "cronjobs.yaml", "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: hello\nspec:\n"
+     "  schedule: '*/5 * * * *'\n  schedule: '0 0 1 1 *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+     "          containers:\n          - name: main\n            image: busybox\n",
+     "line 7: the key 'schedule' is given again (first at line 6)"),
+    ("rundeck", "jobs.yaml", "- name: sync\n  name: other\n  group: ops\n  schedule:\n    crontab: '0 0 2 ? * * *'\n"
+     "  sequence:\n    commands:\n    - exec: /opt/sync.sh\n", "line 2: the key 'name' is given again (first at line 1)"),
+    ("enos-v2", "flows.json", '[{"flowId": 5001, "flowName": "a", "flowName": "b"}]',
+     "the key 'flowName' is given twice in one object (\"a\", then \"b\")")])
+def test_a_key_given_twice_is_refused_never_its_last_value_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  profile: str, name: str, text: str,
+                                                                  said: str) -> None:
+    """A second `schedule:` made a CronJob yearly, a second `name:` renamed a Rundeck job, a second
+    flowName an EnOS v2 flow, without a word (the last value taken). Found by a fuzzing reviewer."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, profile, tmp_path / name)), "--offline")
+    assert code == 1 and said in err and "remove one" in err, err

@@ -133,6 +133,8 @@ def _check_expansion(root: yaml.Node, budget: int, path: Path) -> None:
             sizes[key] = 1 + len(str(node.value))
             continue
         children = _children(node)
+        if isinstance(node, yaml.MappingNode) and not children_counted:
+            _unique_keys(node, path)
         if not children_counted:
             if key in in_progress:
                 raise SourceError(f"{path}: refused: a YAML alias refers to itself (line {node.start_mark.line + 1})")
@@ -145,6 +147,22 @@ def _check_expansion(root: yaml.Node, budget: int, path: Path) -> None:
         if sizes[key] > budget:
             raise SourceError(f"{path}: refused: its YAML aliases expand to more than {budget:,} nodes and "
                               f"characters (line {node.start_mark.line + 1}); an alias bomb is not an export")
+
+
+def _unique_keys(node: yaml.MappingNode, path: Path) -> None:
+    """A mapping's keys each given once, as YAML requires: PyYAML takes a key given twice as its
+    last value, silently (a hand edit's `schedule:` twice made a CronJob yearly)."""
+    seen: dict[str, int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        line = key.start_mark.line + 1
+        if key.value in seen and key.value != "<<":  # `<<:` merges, and may be given twice
+            raise SourceError(f"{path}: line {line}: the key {key.value!r} is given again (first at line "
+                              f"{seen[key.value]}) in one mapping, which YAML does not allow: which one the export "
+                              "meant is not known (Rundeck's and Azkaban's readers took the last, the Kubernetes API "
+                              "refuses it, an exporter never writes it: a hand edit?); remove one")
+        seen.setdefault(key.value, line)
 
 
 def load_yaml(text: str, path: Path) -> Any:
