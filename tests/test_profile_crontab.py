@@ -617,17 +617,3 @@ def test_a_run_that_creates_flows_says_where_orphans_may_be_left_running(
     assert [a["action"] for a in plan["actions"]].count("orphaned") == 1, plan["actions"]
     main(["plan", str(config)])  # the table's count adds up: the orphan is no flow of the export
     assert "2 flows found: unchanged 2; live flows whose job left the export: orphaned 1" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(("line", "program"), [
-    ("/opt/jobs/ｒｕｎ.sh", "ｒｕｎ.sh"), ("/opt/café.sh", "café.sh"), ("/opt/cafe\u0301.sh", "café.sh"),
-    ("/srv/备份.sh --full", "备份.sh"), ("'/opt/my job.sh' -x", "my")])
-def test_a_flow_name_keeps_the_programs_letters_of_any_script(line: str, program: str, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """`ｒｕｎ.sh` was the flow `.sh_7a68ac` and `café.sh` `caf_.sh_…` (found by a reviewer trying
-    spellings): letters and digits of any script are kept, as systemd's flow names keep them."""
-    crontab = tmp_path / "jobs.cron"
-    crontab.write_text(f"0 1 * * * {line}\n", encoding="utf-8")
-    _, plan, err = plan_profile(tmp_path, capsys, "crontab", crontab)
-    [name] = [action["name"] for action in plan["actions"]]
-    assert name.rsplit("_", 1)[0] == program and len(name.rsplit("_", 1)[1]) == 6, (name, err)

@@ -41,7 +41,6 @@ import csv
 import functools
 import hashlib
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -206,9 +205,7 @@ def job_key(owner: str, command: str, occurrence: int) -> str:
     return key if occurrence == 1 else f"{key} #{occurrence}"
 
 
-# Letters and digits of any script, as systemd's flow names keep them (Save Flow takes any name): a
-# program `ｒｕｎ.sh` or `café.sh` was `.sh_7a68ac`, `caf_.sh_…`. Blanks, quotes, `$`, `/` … become `_`.
-NAME_SAFE = re.compile(r"[\w.-]+")
+NAME_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 # Assignments a shell reads before the program (`PGPASSWORD=… pg_dump`): never the flow's name, which
@@ -222,8 +219,8 @@ def job_name(command: str, key: str, digits: int = 6) -> str:
     words = LEADING_ASSIGNMENTS.sub("", command).split(None, 1)
     program = words[0].rsplit("/", 1)[-1] if words else "job"  # a path's last part, as PurePosixPath.name
     digest = hashlib.sha256(key.encode()).hexdigest()[:digits]
-    name = unicodedata.normalize("NFC", f"{program}_{digest}")  # e and a combining accent: é, a letter
-    return name if NAME_SAFE.fullmatch(name) and name[0] != "_" else re.sub(r"[^\w.-]+", "_", name).strip("_")
+    name = f"{program}_{digest}"
+    return name if NAME_SAFE.fullmatch(name) and name[0] != "_" else re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
 
 def _schedule_words(line: str) -> int | None:
