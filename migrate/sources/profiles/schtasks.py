@@ -29,6 +29,7 @@ import csv
 import io
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -201,6 +202,10 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
     text = _text(settings)
     if "\r" in text and "\n" not in text:  # lone CRs (a classic Mac editor's save): one line to the reader
         text = text.replace("\r", "\n")
+    # A lone CR between a row's closing quote and the next row's opening one ends the row, as schtasks
+    # quotes every field: read as part of one line, it lost the next task without a word. One inside
+    # a field ("nightly\rbackup") stays the field's.
+    text = re.sub(r'"\r(?=")', '"\n', text)
     first_line = text.lstrip("\ufeff").split("\n", 1)[0].strip()
     as_written = first_line.startswith('"') and first_line.endswith('"') and SCHTASKS_SEPARATOR in first_line
     extra: list[list[str]] = []
@@ -210,14 +215,16 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
         return None
 
     try:
-        if as_written:
-            frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=SCHTASKS_SEPARATOR, engine="python",
-                                quoting=3, dtype=str, keep_default_na=False, na_filter=False,  # 3: QUOTE_NONE
-                                index_col=False, on_bad_lines=set_aside)
-            frame.columns = [_unquoted(str(c)) for c in frame.columns]
-        else:  # re-saved by a spreadsheet: plain CSV quoting
-            frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False,
-                                na_filter=False, index_col=False, engine="python", on_bad_lines=set_aside)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)  # a short row is set aside and named, below
+            if as_written:
+                frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=SCHTASKS_SEPARATOR, engine="python",
+                                    quoting=3, dtype=str, keep_default_na=False, na_filter=False,  # 3: QUOTE_NONE
+                                    index_col=False, on_bad_lines=set_aside)
+                frame.columns = [_unquoted(str(c)) for c in frame.columns]
+            else:  # re-saved by a spreadsheet: plain CSV quoting
+                frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False,
+                                    na_filter=False, index_col=False, engine="python", on_bad_lines=set_aside)
     except pd.errors.EmptyDataError:
         raise SourceError(f"{settings.path}: the file is empty") from None
     except (pd.errors.ParserError, csv.Error) as error:
