@@ -702,14 +702,18 @@ def test_a_timer_linked_into_the_folder_whose_file_is_not_in_the_copy_is_a_faili
         "backup.service": "[Service]\nExecStart=/usr/local/bin/backup\n",
     }, links={
         "report.timer": "/opt/units/report.timer",
+        # the source host's /lib file, which the copy lacks: a file at that path here is another host's
+        "apt-daily.timer": str(tmp_path / "lib" / "apt-daily.timer"),
         "logrotate.timer": "/usr/lib/systemd/system/logrotate.timer",
         "timers.target.wants/logrotate.timer": "/usr/lib/systemd/system/logrotate.timer",  # both: one flow
         "old.timer": "/dev/null",
     })
+    write_units(tmp_path / "lib", {"apt-daily.timer": "[Timer]\nOnCalendar=*-*-* 6,18:00\n"})
     code, planned, _ = plan_profile(tmp_path, capsys, "systemd", root, target='timezone = "UTC"')
     missing = {flow["source_key"]: flow["errors"][0] for flow in planned["invalid_flows"]}
-    assert code == 5 and planned["flows_found"] == 4 and set(missing) == {"report.timer", "logrotate.timer",
-                                                                          "old.timer"}, missing
+    assert code == 5 and planned["flows_found"] == 5 and set(missing) == {"report.timer", "logrotate.timer",
+                                                                          "old.timer", "apt-daily.timer"}, missing
+    assert missing["apt-daily.timer"]["code"] == "MISSING_UNIT"
     assert missing["report.timer"]["code"] == "MISSING_UNIT"
     assert "is a link (report.timer -> /opt/units/report.timer)" in missing["report.timer"]["message"]
     assert "is enabled (timers.target.wants/logrotate.timer" in missing["logrotate.timer"]["message"]

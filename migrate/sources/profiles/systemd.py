@@ -169,13 +169,18 @@ def _host_and_folder(folder: str) -> tuple[str, int]:
 
 def _read_folder(root: Path, settings: SourceSettings) -> Export:
     export = Export()
+    inside = root.resolve()
     for path in tree_files(root):  # as systemd (hidden_or_backup_file): no file or folder whose name starts with "."
         if settings.leaves_out(path):
             continue
         name, relative = path.name, path.relative_to(root).as_posix()
         if path.is_symlink():
             export.links[relative] = os.readlink(path)
-            if not (path.resolve().is_file() and name.endswith(UNIT_SUFFIXES)):
+            # Only a link to a file of the copy is read: `/lib/systemd/system/apt-daily.timer` is the
+            # source host's file, which the copy lacks (MISSING_UNIT); the file at that path on the
+            # machine running this is another host's, never read as the source's.
+            target = path.resolve()
+            if not (target.is_file() and target.is_relative_to(inside) and name.endswith(UNIT_SUFFIXES)):
                 continue
         if name.endswith((*UNIT_SUFFIXES, ".conf")):
             export.files[relative] = _decode(path.read_bytes(), relative)
