@@ -587,26 +587,40 @@ def _shell_word(word: str, environment: dict[str, str], referenced: list[str], s
             split.append(name)
         return f"${name}"
     pieces: list[str] = []
-    literal, at = "", 0
+    literal: list[str] = []  # text since the last substitution, in chunks (joined once: a 1 MB word was quadratic)
+    at = 0
+
+    def text_so_far() -> None:
+        if literal:
+            pieces.append(shlex.quote("".join(literal)))
+            literal.clear()
+
     while at < len(word):
         if word.startswith("$$", at):
-            literal, at = literal + "$", at + 2
+            literal.append("$")
+            at += 2
         elif word.startswith("${", at):
             close = re.compile(r"[}:]").search(word, at + 2)
             if close is None or close[0] == ":":  # `${NAME:-x}` is no substitution in a command line
                 stop = len(word) if close is None else close.end()
-                literal, at = literal + word[at:stop], stop
+                literal.append(word[at:stop])
+                at = stop
                 continue
             name = word[at + 2:close.start()]
-            pieces += [shlex.quote(literal)] if literal else []
-            literal, at = "", close.end()
+            text_so_far()
+            at = close.end()
             if ENVIRONMENT_NAME.fullmatch(name):  # an invalid name is an unset one: nothing
                 referenced.append(name)
                 pieces.append(f'"${{{name}}}"')
-        else:  # a `$` before anything else is text, and so is the letter after it
-            step = 2 if word[at] == "$" else 1
-            literal, at = literal + word[at:at + step], at + step
-    pieces += [shlex.quote(literal)] if literal else []
+        elif word[at] == "$":  # a `$` before anything else is text, and so is the letter after it
+            literal.append(word[at:at + 2])
+            at += 2
+        else:  # text up to the next `$` at once
+            stop = word.find("$", at)
+            stop = len(word) if stop < 0 else stop
+            literal.append(word[at:stop])
+            at = stop
+    text_so_far()
     return "".join(pieces) or "''"
 
 
