@@ -246,3 +246,38 @@ def test_a_disable_of_flows_with_empty_tasks_is_undone_by_restoring_its_before_f
                             "--run-id", "back")
     assert code == 0 and report["by_status"] == {"restored": 3}, (report, err)
     assert {fid: flow["active"] for fid, flow in live(tmp_path).items()} == dict.fromkeys(live(tmp_path), 1)
+
+
+def test_a_flow_whose_id_another_flow_holds_here_is_never_saved_into(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A snapshot restored into another service, whose ids are its own: flow 3001's id is held
+    there by an unrelated flow (another name, other tasks) the caller sees. The restore planned an
+    `update`, renamed that flow and saved a graph naming other flows' tasks. It is `invalid`,
+    ID_HELD, left as it is; the others are created. Found by a reviewer's round trip."""
+    source, target = tmp_path / "a", tmp_path / "b"
+    source.mkdir(), target.mkdir()
+    for folder, flows in ((source, FLOWS), (target, [("squatter", 1, [task("z_step", "echo other")])])):
+        (folder / "state.json").write_text(json.dumps(base_state(flows=0, tasks_per_flow=0)), encoding="utf-8")
+        with emulated(folder) as emulator:
+            for offset, (name, active, tasks) in enumerate(flows, 0 if folder is source else 1):
+                assert emulator.import_flow("u1", "o1", import_body(FIRST_ID + offset, name, tasks)) == {
+                    "flowId": FIRST_ID + offset}
+                if active:
+                    emulator.set_active("u1", "o1", {"flowId": FIRST_ID + offset}, 1)
+            emulator._keep_all()
+    backup = tmp_path / "backup.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(source)), "--out", str(backup))
+    assert code == 0, err
+    held_before = live(target)[FIRST_ID + 1]
+    code, plan, err = cli(capsys, "restore", str(backup), "--config", str(config(target)))
+    actions = {a["flow_id"]: a for a in plan["actions"]}
+    assert code == 5 and actions[str(FIRST_ID + 1)]["action"] == "invalid", actions
+    assert actions[str(FIRST_ID + 1)]["errors"][0]["code"] == "ID_HELD"
+    assert "'squatter'" in actions[str(FIRST_ID + 1)]["errors"][0]["message"]
+    assert {actions[str(FIRST_ID)]["action"], actions[str(FIRST_ID + 2)]["action"]} == {"create"}
+    code, report, err = cli(capsys, "restore", str(backup), "--config", str(config(target)), "--apply",
+                            "--run-id", "back")
+    assert code == 5 and report["by_status"] == {"created": 2, "invalid": 1}, (report, err)
+    with emulated(target) as emulator:
+        assert emulator.flows[FIRST_ID + 1].name == "squatter"  # not renamed, not saved into
+    assert live(target)[FIRST_ID + 1] == held_before

@@ -595,8 +595,17 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
         unlisted = await _there_unlisted(connection, [line for line in snapshot.flows
                                                       if str(line["flowId"]) not in live], desired)
         anew = 0
+        held = {flow_id for flow_id, why in unlisted.items() if why.startswith(ID_HELD)}
         for line in dependencies_first(snapshot.flows):
             flow_id = str(line["flowId"])
+            if flow_id in live and not _same_flow(line, live[flow_id]):
+                unlisted[flow_id] = _held_by_another(flow_id, live[flow_id])
+                held.add(flow_id)
+            if flow_id not in unlisted and (upstream := sorted(_depends_on(line) & held)):
+                unlisted[flow_id] = (f"{UPSTREAM_HELD}: it depends on flow {', '.join(upstream)}, whose id here is "
+                                     "another flow's (ID_HELD): restored, it would wait on that flow instead; left "
+                                     "alone")
+                held.add(flow_id)  # and what depends on it, in turn
             if flow_id in unlisted:  # there, and not the caller's to save: never created again beside it
                 desired.left_alone.append(Action("invalid", flow_id, str(line.get("flowName", "")), flow_id=flow_id,
                                                  errors=[{"code": unlisted[flow_id].split(":")[0],
@@ -629,13 +638,11 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
 
 async def _there_unlisted(connection: Connection, lines: list[dict[str, Any]], desired: Desired) -> dict[str, str]:
     """Of the snapshot's flows the caller's listing does not show, those the service has all the
-    same, still that flow (its name or its marker), with other owners now, the caller not even a
-    visitor: flow id -> why it is left alone. One Get Flow each. Not there (62102), another flow
-    holding the id now (another name and marker), or another organisation's (62103): created,
-    Import giving it a new id where its own is taken."""
-    from migrate.mapping.identity import marker_of, name_key
-    from migrate.reconcile.compare import remote_graph
-    from migrate.reconcile.live import ReadFailed, answered_code, live_marker
+    same: still that flow (`_same_flow`), with other owners now, the caller not even a visitor
+    (NO_PRIVILEGE), or another flow holding the id (ID_HELD: another name, marker and tasks; or one
+    the caller may not read, 62103, which cannot be told apart): flow id -> why it is left alone.
+    One Get Flow each. Not there (62102): created under its own id."""
+    from migrate.reconcile.live import ReadFailed, answered_code
     from migrate.service.answers import INVALID_PARAMETER, NO_PRIVILEGE
 
     found: dict[str, str] = {}
@@ -645,22 +652,56 @@ async def _there_unlisted(connection: Connection, lines: list[dict[str, Any]], d
         try:
             live = await connection.runner.read_flow(flow_id)
         except ReadFailed as failed:
-            if answered_code(failed) in (INVALID_PARAMETER, NO_PRIVILEGE):
-                continue  # not there, or another organisation's: restored by creating it
+            if answered_code(failed) == INVALID_PARAMETER:
+                continue  # not there: restored by creating it, under its own id
+            if answered_code(failed) == NO_PRIVILEGE:  # a flow holds the id, which the caller may not read
+                found[flow_id] = (f"{ID_HELD}: flow {flow_id} is in the service, and the caller may not read it "
+                                  "(another organisation's, or one the caller neither owns nor sees): whether it is "
+                                  "this flow cannot be told, so nothing is saved into it or created for it; restore "
+                                  "it as a user who can read that flow")
+                continue
             found[flow_id] = (f"NOT_READABLE: flow {flow_id}, which the caller's flows do not list, could not be "
                               f"read to tell whether the service has it ({getattr(failed.failure, 'msg', '')}); "
                               "restore it again")
             continue
-        mark, theirs = live_marker(live), marker_of(remote_graph(line).get("desc") or line.get("desc"))
-        same = (mark is not None and mark == theirs) or (
-            (mark is None or theirs is None) and name_key(str(live.get("flowName", ""))) == name_key(
-                str(line.get("flowName", ""))))
-        if same:
+        if not _same_flow(line, live):
+            found[flow_id] = _held_by_another(flow_id, live)
+        else:
             owners = ", ".join(o for o in str(live.get("owner") or "").split(";") if o)
             found[flow_id] = (f"NO_PRIVILEGE: flow {flow_id} is in the service, owned by {owners or 'others'}, but not "
                               "among the caller's flows (neither owner nor visitor now): not created again beside "
                               "it; restore it as one of its owners, or make the caller one first")
     return found
+
+
+ID_HELD, UPSTREAM_HELD = "ID_HELD", "UPSTREAM_HELD"
+
+
+def _same_flow(line: dict[str, Any], live: dict[str, Any]) -> bool:
+    """Whether the live flow of a snapshot line's id is that flow (renamed, edited, its tasks made
+    anew) or another that holds the id now, as a snapshot restored into another service meets
+    (ids are numbered per service): the same marker, the same name, or a task name in common."""
+    from migrate.mapping.identity import marker_of, name_key
+    from migrate.reconcile.compare import remote_graph
+    from migrate.reconcile.live import live_marker
+
+    mark, theirs = live_marker(live), marker_of(remote_graph(line).get("desc") or line.get("desc"))
+    if mark is not None and theirs is not None:
+        return mark == theirs
+    if name_key(str(live.get("flowName", ""))) == name_key(str(line.get("flowName", ""))):
+        return True
+
+    def task_names(flow: dict[str, Any]) -> set[str]:
+        return {str(task.get("taskName")) for task in remote_graph(flow).get("tasks") or [] if isinstance(task, dict)}
+
+    return bool(task_names(line) & task_names(live))
+
+
+def _held_by_another(flow_id: str, live: dict[str, Any]) -> str:
+    return (f"{ID_HELD}: flow {flow_id} in the service is another flow ({str(live.get('flowName', ''))!r}: another "
+            "name, marker and tasks), as in a service other than the snapshot's, whose ids are its own: never saved "
+            "into, and this flow is not restored under another id (flows that depend on it would wait on that "
+            "one); if it is this flow, renamed with all its tasks since, delete it, then restore")
 
 
 def _bodies_refused(line: dict[str, Any], live: dict[str, Any] | None, path: Path,
