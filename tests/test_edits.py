@@ -137,3 +137,15 @@ def test_a_shift_fires_every_time_exactly_that_much_later(freq: str, minutes: in
     old = [t + timedelta(minutes=minutes) for t in islice(parse_quartz(freq).fire_times(datetime(2026, 12, 1)), 60)]
     new = list(islice(parse_quartz(shifted.freq).fire_times(old[0] - timedelta(seconds=1)), 60))
     assert new == old
+
+
+@pytest.mark.parametrize("as_text", [True, False])
+def test_a_parameter_that_is_there_gets_the_new_value_alone(as_text: bool) -> None:
+    """`--add-parameter env=staging` on a flow with env=prod, and no other change: the value was set
+    in place in the very dict the unedited list held, so the two compared equal and the flow was
+    `unchanged` (found by a reviewer's round trip)."""
+    pairs = [{"key": "env", "value": "prod"}, {"key": "x", "value": "1"}]
+    edited = apply_edits(line(parameters=json.dumps(pairs) if as_text else pairs), one(add_parameters={"env": "staging"}))
+    parameters = edited["graph"]["parameters"]
+    assert (json.loads(parameters) if as_text else parameters) == [{"key": "env", "value": "staging"},
+                                                                   {"key": "x", "value": "1"}]

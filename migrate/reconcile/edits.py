@@ -339,7 +339,8 @@ def apply_edits(line: Mapping[str, Any], edits: Edits) -> dict[str, Any]:
             _put(edited, key, ";".join(after))
     if edits.add_parameters or edits.remove_parameters:
         parameters, as_text = _parameters(_graph_value(edited, "parameters"))
-        kept = [p for p in parameters if str(p.get("key")) not in edits.remove_parameters]
+        # copies: a value changed in place would change `parameters` too, and the two would compare equal
+        kept = [dict(p) for p in parameters if str(p.get("key")) not in edits.remove_parameters]
         for key, value in edits.add_parameters.items():
             at = next((p for p in kept if str(p.get("key")) == key), None)
             if at is None:
