@@ -640,3 +640,14 @@ def test_a_backup_restored_with_another_organizations_config_says_so(
     assert any("taken from organization o1; this config's is o2" in note for note in plan["notes"]), plan["notes"]
     code, plan, err = cli(capsys, "restore", str(backup), "--config", str(config(service)))
     assert not any("organization" in note for note in plan["notes"]), plan["notes"]
+
+
+def test_an_export_whose_reader_is_gone_keeps_its_exit_code_and_its_file(service: Path) -> None:
+    """`migrate export … | true` (a reader gone before the summary is printed): it wrote the snapshot
+    whole, then exited 1 saying that "nothing was sent" and to read the plan first; a nightly backup
+    reported a backup made as failed (found by a reviewer's round trip)."""
+    out = service / "piped.jsonl"
+    script = f"{sys.executable} -m migrate.cli export {config(service)} --out {out} | true; echo ${{PIPESTATUS[0]}}"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "0" and "nothing was sent" not in done.stderr, done.stderr
+    assert sum(1 for _ in out.open(encoding="utf-8")) == FLOWS + 1  # the header and every flow

@@ -26,7 +26,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from migrate.commands import refuse
+    from migrate.commands import output_may_close, refuse
     from migrate.config import load_settings
     from migrate.engine.export import read_selection, write_snapshot
     from migrate.selection import selection_from_args
@@ -42,9 +42,11 @@ def execute(args: argparse.Namespace) -> int:
         return refuse(f"the selection ({selection.describe()}) matches none of the {result.listed} flows you can see; "
                     f"nothing written ({result.requests_text()})")
     write_snapshot(args.out, result, selection)
-    print(f"{len(result.flows)} flows matched of {result.listed} listed; {len(result.flows)} written to {args.out}")
-    print(f"read the live service: {result.requests_text()}")
-    for note in (result.missing_note(), result.unexported_note()):
-        if note:
-            print(note)
+    with output_may_close():  # the snapshot is written whole: a reader gone (`| head`) does not make it fail
+        print(f"{len(result.flows)} flows matched of {result.listed} listed; {len(result.flows)} written to "
+              f"{args.out}")
+        print(f"read the live service: {result.requests_text()}")
+        for note in (result.missing_note(), result.unexported_note()):
+            if note:
+                print(note)
     return 0
