@@ -117,3 +117,15 @@ def test_a_flow_firing_only_around_a_change_is_not_said_to_never_fire(tmp_path: 
     code, out, _ = run_cli(capsys, "cron", "--dialect", "quartz", "--zone", "Europe/Berlin", "--target-zone",
                            "Europe/Berlin", "--proof", "0 30 2 28 3 ? 2027")
     assert code == 0 and "neither" not in out and "DST_HOURS" in out and "2027-03-28 02:30 (skipped)" in out, out
+
+
+def test_an_approximate_shift_firing_otherwise_on_a_change_night_is_a_difference(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """02:30 in Berlin on the night its clock goes forward, shifted to New York by today's offset
+    (--approximate): 00:30 UTC, an hour before any reading of the source (skipped, or run at 01:00
+    or 01:30 UTC). Both fire only in the hours left out, and the proof said `unchecked`, hiding it
+    (found by a reviewer of the fix): it differs, with the evidence."""
+    code, out, _ = run_cli(capsys, "cron", "--dialect", "quartz", "--zone", "Europe/Berlin", "--target-zone",
+                           "America/New_York", "--approximate", "--proof", "0 30 2 28 3 ? 2027")
+    assert code == 0 and "proof: differs" in out, out
+    assert "the source fires at 2027-03-28T01:30:00Z" in out and "the saved freq fires at 2027-03-28T00:30:00Z" in out

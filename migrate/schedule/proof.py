@@ -472,9 +472,9 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
         proof = compare(source_side, saved_side, begin, end)
         if proof.verdict == "unchecked" and proof.reason.startswith(NEITHER_FIRES) and hours[0]:
             return _fires_only_around_changes(
-                proof, _not_before(source_fires(source, grammar, source_zone, anchor, begin, end), first),
+                _not_before(source_fires(source, grammar, source_zone, anchor, begin, end), first),
                 _merged(*(saved_fires(freq, target, saved_begin, end) for freq in freqs)),
-                sorted({source_zone, target}))
+                sorted({source_zone, target}), begin, end) or proof
         if proof.verdict != "equivalent" or proof.until == _text(end):
             return proof
         for change in _offset_changes(source_zone, target, datetime.fromisoformat(proof.until[:-1] + "+00:00"),
@@ -492,19 +492,25 @@ def _prove(source: str, grammar: str, zone: str | None, anchor: datetime | None,
         return unchecked(f"{type(error).__name__}: {error}")
 
 
-def _fires_only_around_changes(proof: Proof, source: Iterator[datetime], saved: Iterator[datetime],
-                               zones: list[str]) -> Proof:
+def _fires_only_around_changes(source: Iterator[datetime], saved: Iterator[datetime], zones: list[str],
+                               begin: datetime, end: datetime) -> Proof | None:
     """Where neither side fires outside the hours left out around the changes of the zones' offsets,
-    the proof has no evidence, but "neither fires" would be false: a one-time run at 02:30 on the
-    night the clock goes forward, a last Sunday of March at 02:30, fire only there. Said so, with
-    their first fire times (the flow's DST_HOURS names those in a skipped or repeated hour)."""
-    ours = list(itertools.islice(source, EVIDENCE + 1))
-    theirs = list(itertools.islice(saved, EVIDENCE + 1))
+    "neither fires" would be false: a one-time run at 02:30 on the night the clock goes forward, a
+    last Sunday of March at 02:30, fire only there. The same instants on both sides (read alike,
+    fold 0): no evidence either way, said so with their first fire times (the flow's DST_HOURS names
+    those in a skipped or repeated hour). Other instants on one side: a difference (an approximate
+    shift firing an hour before any reading of the source). None: neither fires at all."""
+    ours = list(itertools.islice(source, MAX_FIRES))
+    theirs = list(itertools.islice(saved, MAX_FIRES))
     if not ours and not theirs:
-        return proof
+        return None
+    if ours != theirs:
+        only_source, only_saved = sorted(set(ours) - set(theirs)), sorted(set(theirs) - set(ours))
+        return Proof("differs", source=tuple(map(_text, only_source[:EVIDENCE])),
+                     saved=tuple(map(_text, only_saved[:EVIDENCE])), begin=_text(begin), until=_text(end))
 
     def listed(instants: list[datetime]) -> str:
-        return ", ".join(map(_text, instants[:EVIDENCE])) + (" …" if len(instants) > EVIDENCE else "") or "never"
+        return ", ".join(map(_text, instants[:EVIDENCE])) + (" …" if len(instants) > EVIDENCE else "")
 
     return unchecked(f"every fire time of both falls in the hours around a change of {' or '.join(zones)}'s UTC "
                      f"offset, which the proof leaves out (schedulers differ there): the source fires at "
