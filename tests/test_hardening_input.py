@@ -581,8 +581,11 @@ def _profile_config(tmp_path: Path, profile: str, source: Path, encoding: str = 
 @pytest.mark.parametrize(("content", "said"), [
     (b"30 2 * * * /opt/backup.sh\n\x00@reboot /opt/warm.sh\n", "line 2 holds a NUL byte (byte 1 of the line)"),
     (b"30 2 * * * /opt/backup.sh --fu\x00ll\n15 3 * * * /opt/b.sh\n", "line 1 holds a NUL byte (byte 31 of the line)"),
-    ("# nightly\n30 2 * * * /opt/backup.sh\n15 3 * * * /opt/b.sh\n".encode("utf-16-le"), "UTF-16 text without a "
-                                                                                         "byte-order mark")])
+    ("# nightly\n30 2 * * * /opt/backup.sh\n15 3 * * * /opt/b.sh\n".encode("utf-16-le"), 'UTF-16 text without a '
+                                                                                         'byte-order mark does: set '
+                                                                                         '[source] encoding = '
+                                                                                         '"utf-16-le"'),
+    ("# nightly\n30 2 * * * /opt/backup.sh\n15 3 * * * /opt/b.sh\n".encode("utf-16-be"), 'encoding = "utf-16-be"')])
 def test_a_crontab_with_nul_bytes_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                             content: bytes, said: str) -> None:
     """A NUL (the separator the lines are read with) made a pandas traceback, or, in the first line,
@@ -621,6 +624,13 @@ def test_a_schtasks_export_with_lone_cr_line_ends_or_utf16_without_bom(tmp_path:
     assert code == 1 and 'set [source] encoding = "utf-16-le"' in err and "\\x00" not in err, err
     code, out, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "schtasks", tmp_path / "tasks.csv",
                                                                  "utf-16-le")), "--offline", "--json")
+    assert len(json.loads(out)["actions"]) == len(json.loads(expected)["actions"]), err
+    # big-endian, and found by profile = "auto" too (it recognised none of the formats), which then names it
+    (tmp_path / "tasks.csv").write_bytes(example.decode("utf-8").encode("utf-16-be"))
+    code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "auto", tmp_path / "tasks.csv")), "--offline")
+    assert code == 1 and 'set [source] encoding = "utf-16-be"' in err, err
+    code, out, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, "auto", tmp_path / "tasks.csv",
+                                                                 "utf-16-be")), "--offline", "--json")
     assert len(json.loads(out)["actions"]) == len(json.loads(expected)["actions"]), err
 
 

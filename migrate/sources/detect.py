@@ -64,6 +64,8 @@ def _decoded(data: bytes) -> str:
             return data.decode(encoding, errors="replace")
     if len(data) > 1 and data[1:2] == b"\x00":  # UTF-16 without a mark
         return data.decode("utf-16-le", errors="replace")
+    if len(data) > 1 and data[0:1] == b"\x00" and data[1:2] != b"\x00":  # the same, big-endian
+        return data.decode("utf-16-be", errors="replace")
     return data.decode("utf-8", errors="replace")
 
 
@@ -76,7 +78,7 @@ CONSOLE_CODE_PAGES = ("cp850", "gbk")
 
 def console_first_lines(data: bytes) -> tuple[str, ...]:
     """The first line of a head that is not UTF-8 (nor marked as UTF-16), in each console code page."""
-    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[1:2] == b"\x00":
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:2]:
         return ()
     first = data.split(b"\n", 1)[0]
     try:

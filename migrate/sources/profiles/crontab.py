@@ -117,8 +117,9 @@ def _where_nul(settings: SourceSettings) -> str:
         return "a line could not be read as one field"
     number, at = found
     if head.count(b"\x00") * 3 >= len(head):
+        codec = "utf-16-be" if head[:1] == b"\x00" else "utf-16-le"  # ASCII first: its NUL first or second
         return (f"line {number} holds NUL bytes, as UTF-16 text without a byte-order mark does: set [source] "
-                "encoding = \"utf-16-le\" (or \"utf-16-be\"), or save it as UTF-8")
+                f"encoding = \"{codec}\", or save it as UTF-8")
     return (f"line {number} holds a NUL byte (byte {at + 1} of the line), which no crontab has: a binary file or a "
             "damaged copy; remove it, or export the crontab again")
 

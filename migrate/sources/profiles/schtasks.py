@@ -183,8 +183,9 @@ def _text(settings: SourceSettings) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="strict")
     if b"\x00" in data[:200] and not settings.encoding.lower().replace("_", "-").startswith("utf-16"):
+        codec = "utf-16-be" if data[:1] == b"\x00" else "utf-16-le"  # ASCII first: its NUL first or second
         raise SourceError(f"{settings.path}: holds NUL bytes, as UTF-16 text without a byte-order mark does: set "
-                          "[source] encoding = \"utf-16-le\" (or \"utf-16-be\")")
+                          f"[source] encoding = \"{codec}\"")
     try:
         return data.decode(settings.encoding)
     except UnicodeDecodeError as error:
