@@ -97,6 +97,20 @@ def test_a_jobs_time_zone_is_carried_never_dropped() -> None:
     assert all("TIMEZONE" not in notes(rows[0]) for rows in (*yaml_flows.values(), *xml_flows.values()))
 
 
+@pytest.mark.parametrize(("written", "zone"), [("IST", "Asia/Kolkata"), ("CST", "America/Chicago"),
+                                                ("CTT", "Asia/Shanghai"), ("PST", "America/Los_Angeles"),
+                                                ("GMT+08:00", "Etc/GMT-8"), ("GMT-5", "Etc/GMT+5"), ("GMT+0000", "UTC")])
+def test_a_java_zone_id_is_the_zone_rundeck_read(tmp_path: Path, written: str, zone: str) -> None:
+    """Rundeck reads timeZone with java.util.TimeZone: `IST`, `CTT`, `GMT+08:00` were refused
+    UNKNOWN_TIMEZONE, the job never migrated (found by a hunt over Rundeck's own codecs)."""
+    source = tmp_path / "jobs.yaml"
+    source.write_text(f"- name: a\n  group: ops\n  uuid: u-1\n  timeZone: '{written}'\n  schedule:\n"
+                      "    time: {hour: '02', minute: '00', seconds: '0'}\n    month: '*'\n    weekday: {day: '*'}\n"
+                      "  sequence:\n    commands:\n    - exec: /opt/a.sh\n", encoding="utf-8")
+    [rows] = flows_of(source).values()
+    assert rows[0]["timezone"] == zone and notes(rows[0])["TIMEZONE_ALIAS"] == [f"timeZone {written} is Java's {zone}"]
+
+
 def test_a_schedule_without_a_time_zone_says_the_zone_is_assumed(tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """A job with no timeZone fired in the Rundeck server's zone, which no export says: named, never

@@ -352,6 +352,28 @@ def _structured_schedule(schedule: dict[str, Any]) -> dict[str, Any]:
     return normal
 
 
+# java.util.TimeZone's custom ids: GMT, a sign, hours (one or two digits), minutes after a colon or not.
+JAVA_CUSTOM_ID = re.compile(r"^GMT([+-])(\d{1,2})(?::?(\d{2}))?$")
+
+
+def _zone(flow: FlowRows, written: str) -> str:
+    """The job's `timeZone` as Rundeck read it, with java.util.TimeZone (Rundeck refuses a job whose
+    zone Java does not know): one of Java's three-letter ids (`IST` is Asia/Kolkata, `CST`
+    America/Chicago, `CTT` Asia/Shanghai) and `GMT+08:00` (a fixed offset) as the IANA zone they
+    are, said (TIMEZONE_ALIAS); an IANA name as it is."""
+    from migrate.schedule.oozie import JAVA_SHORT_IDS
+
+    if written in JAVA_SHORT_IDS:
+        zone = JAVA_SHORT_IDS[written]
+    elif (match := JAVA_CUSTOM_ID.match(written)) and int(match[2]) <= 14 and (match[3] or "00") == "00":
+        hours = int(match[2])  # Etc/GMT's sign is POSIX's: GMT+08:00 is Etc/GMT-8
+        zone = "UTC" if hours == 0 else f"Etc/GMT{'-' if match[1] == '+' else '+'}{hours}"
+    else:
+        return written  # an IANA name, or one the mapping names as unknown (GMT+05:30 has no Etc/ zone)
+    flow.warn("TIMEZONE_ALIAS", f"timeZone {written} is Java's {zone}")
+    return zone
+
+
 def _schedule(flow: FlowRows, job: dict[str, Any]) -> None:
     schedule = job.get("schedule")
     if schedule in (None, "", {}):
@@ -644,7 +666,7 @@ def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
     try:
         flow.name = _flow_name(job) or flow.name
         flow.cells["desc"] = _text(job.get("description"), "description")
-        flow.cells["timezone"] = _text(job.get("timeZone"), "timeZone").strip()
+        flow.cells["timezone"] = _zone(flow, _text(job.get("timeZone"), "timeZone").strip())
         _schedule(flow, job)
         _state(flow, job)
         _parameters(flow, job)
