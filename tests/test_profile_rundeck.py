@@ -243,6 +243,7 @@ def test_every_step_keeps_its_body_and_what_a_flow_cannot_do_is_named() -> None:
     assert report[2]["command"] == "/opt/reports/publish.sh --to s3://reports"
     warned = notes(report[0])
     assert "python3 -u" in warned["SCRIPT_INVOCATION"][0] and "--date yesterday" in warned["SCRIPT_INVOCATION"][0]
+    assert "runs as shell commands, not with the interpreter" in warned["SCRIPT_INVOCATION"][0]  # said plainly
     assert "step 3" in warned["ERROR_HANDLER"][0] and "/opt/reports/cleanup.sh" in warned["ERROR_HANDLER"][0]
     assert "/opt/reports/publish.sh" in warned["SCRIPT_REFERENCE"][0]
     assert not {"KEEPGOING", "NODE_FILTER", "RETRY", "TIMEOUT", "WORKFLOW_STRATEGY"} & set(warned)

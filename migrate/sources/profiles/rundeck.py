@@ -520,8 +520,12 @@ def _step_body(step_number: int, step: dict[str, Any], flows_by_job: dict[str, s
     if _given(step.get("script")):
         if _given(step.get("scriptInterpreter")) or _given(step.get("args")):
             invocation = _script_invocation(step, f"script{_text(step.get('fileExtension'), 'fileExtension')}")
+            interpreter = _given(step.get("scriptInterpreter"))
             flow.warn("SCRIPT_INVOCATION", f"{where} ran its script as `{invocation}`: the interpreter and arguments "
-                                           "are not part of the task's body")
+                                           "are not part of the task's body"
+                      + (", whose text the task runs as shell commands, not with the interpreter: have the "
+                         "interpreter read it, as a here-document after it (`<<'EOF'` … `EOF`), before the flow runs"
+                         if interpreter else ""))
         return _text(step["script"], f"{where} script")
     if _given(step.get("scriptfile")):
         command = _script_invocation(step, _text(step["scriptfile"], f"{where} scriptfile"))
