@@ -707,3 +707,5 @@ def test_a_link_to_a_page_that_is_not_there_is_named(tmp_path: Path, capsys: Any
     (folder / "more-rules.json").symlink_to(tmp_path / "elsewhere" / "more-rules.json")
     code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", folder)
     assert code == 1 and "more-rules.json: a link to a file that is not there" in planned["error"], err
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", folder / "*.json")  # a glob of the pages
+    assert code == 1 and "more-rules.json: a link to a file that is not there" in planned["error"], err

@@ -74,6 +74,15 @@ def _natural_order(path: Path) -> tuple[str, list[str | int]]:
     return str(path.parent), [int(p) if i % 2 else p for i, p in enumerate(parts)]
 
 
+def _no_dangling(source: Path, paths: list[Path]) -> None:
+    """A link whose file is not there (a copy of links into another folder): its pages would be
+    left out without a word, and with them their jobs. Refused, naming it."""
+    dangling = sorted(p.name for p in paths if p.is_symlink() and not p.exists())
+    if dangling:
+        raise SourceError(f"{source}: {', '.join(dangling[:5])}{' …' if len(dangling) > 5 else ''}: a link to a file "
+                          "that is not there (copy the file it points to, or remove the link)")
+
+
 def json_files(settings: SourceSettings) -> list[Path]:
     """The files a source path names: the file itself, every `*.json` file of a folder (less those
     of other formats in a folder of several), or the files a glob such as `pages/dags-*.json`
@@ -82,17 +91,13 @@ def json_files(settings: SourceSettings) -> list[Path]:
     if path.is_dir():
         found = [p for p in path.iterdir()
                  if p.is_file() and p.suffix.lower() == ".json" and not settings.leaves_out(p)]
-        # A link whose file is not there (a copy of links into another folder): its pages would be
-        # left out without a word, and with them their jobs.
-        dangling = sorted(p.name for p in path.iterdir() if p.is_symlink() and not p.exists()
-                          and p.suffix.lower() == ".json" and not settings.leaves_out(p))
-        if dangling:
-            raise SourceError(f"{path}: {', '.join(dangling[:5])}{' …' if len(dangling) > 5 else ''}: a link to a file "
-                              "that is not there (copy the file it points to, or remove the link)")
+        _no_dangling(path, [p for p in path.iterdir() if p.suffix.lower() == ".json" and not settings.leaves_out(p)])
         if not found:
             raise SourceError(f"{path}: a folder with no .json file in it")
     elif not path.exists() and GLOB_CHARACTERS.search(str(path)):
-        found = [Path(p) for p in glob.glob(str(path)) if Path(p).is_file()]
+        matched = [Path(p) for p in glob.glob(str(path))]
+        _no_dangling(path, matched)
+        found = [p for p in matched if p.is_file()]
         if not found:
             raise SourceError(f"{path}: no file matches this pattern")
     else:
