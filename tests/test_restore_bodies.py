@@ -248,20 +248,26 @@ def test_a_disable_of_flows_with_empty_tasks_is_undone_by_restoring_its_before_f
     assert {fid: flow["active"] for fid, flow in live(tmp_path).items()} == dict.fromkeys(live(tmp_path), 1)
 
 
-def test_a_flow_whose_id_another_flow_holds_here_is_never_saved_into(tmp_path: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("marked", [False, True])
+def test_a_flow_whose_id_another_flow_holds_here_is_never_saved_into(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                     marked: bool) -> None:
     """A snapshot restored into another service, whose ids are its own: flow 3001's id is held
     there by an unrelated flow (another name, other tasks) the caller sees. The restore planned an
     `update`, renamed that flow and saved a graph naming other flows' tasks. It is `invalid`,
-    ID_HELD, left as it is; the others are created. Found by a reviewer's round trip."""
+    ID_HELD, left as it is; the others are created. Found by a reviewer's round trip. `marked`: both
+    carry one identity marker, as flows of a profile keyed by the flow's own id (enos-v2) do: a
+    marker alone does not make them one flow (found by a reviewer of the fix)."""
     source, target = tmp_path / "a", tmp_path / "b"
     source.mkdir(), target.mkdir()
+    marker = " [migrate:enos-v2/0123456789abcdef]" if marked else ""
     for folder, flows in ((source, FLOWS), (target, [("squatter", 1, [task("z_step", "echo other")])])):
         (folder / "state.json").write_text(json.dumps(base_state(flows=0, tasks_per_flow=0)), encoding="utf-8")
         with emulated(folder) as emulator:
             for offset, (name, active, tasks) in enumerate(flows, 0 if folder is source else 1):
-                assert emulator.import_flow("u1", "o1", import_body(FIRST_ID + offset, name, tasks)) == {
-                    "flowId": FIRST_ID + offset}
+                body = import_body(FIRST_ID + offset, name, tasks)
+                if offset == 1:
+                    body["desc"] = body["flowJson"]["desc"] = body["desc"] + marker
+                assert emulator.import_flow("u1", "o1", body) == {"flowId": FIRST_ID + offset}
                 if active:
                     emulator.set_active("u1", "o1", {"flowId": FIRST_ID + offset}, 1)
             emulator._keep_all()

@@ -680,20 +680,21 @@ ID_HELD, UPSTREAM_HELD = "ID_HELD", "UPSTREAM_HELD"
 def _same_flow(line: dict[str, Any], live: dict[str, Any]) -> bool:
     """Whether the live flow of a snapshot line's id is that flow (renamed, edited, its tasks made
     anew) or another that holds the id now, as a snapshot restored into another service meets
-    (ids are numbered per service): the same marker, the same name, or a task name in common."""
+    (ids are numbered per service): the same name; else a task name in common, and no other marker."""
     from migrate.mapping.identity import marker_of, name_key
     from migrate.reconcile.compare import remote_graph
     from migrate.reconcile.live import live_marker
 
-    mark, theirs = live_marker(live), marker_of(remote_graph(line).get("desc") or line.get("desc"))
-    if mark is not None and theirs is not None:
-        return mark == theirs
-    if name_key(str(live.get("flowName", ""))) == name_key(str(line.get("flowName", ""))):
-        return True
-
     def task_names(flow: dict[str, Any]) -> set[str]:
         return {str(task.get("taskName")) for task in remote_graph(flow).get("tasks") or [] if isinstance(task, dict)}
 
+    if name_key(str(live.get("flowName", ""))) == name_key(str(line.get("flowName", ""))):
+        return True
+    mark, theirs = live_marker(live), marker_of(remote_graph(line).get("desc") or line.get("desc"))
+    if mark is not None and theirs is not None and mark != theirs:
+        return False
+    # Another name, and the same marker or none: a task name in common says it is this flow. A marker
+    # alone does not: a profile keyed by the flow's own id (enos-v2) marks whatever flow holds the id.
     return bool(task_names(line) & task_names(live))
 
 
