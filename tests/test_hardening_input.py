@@ -663,3 +663,17 @@ def test_a_key_given_twice_is_refused_never_its_last_value_taken(tmp_path: Path,
     (tmp_path / name).write_text(text, encoding="utf-8")
     code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, profile, tmp_path / name)), "--offline")
     assert code == 1 and said in err and "remove one" in err, err
+
+
+@pytest.mark.parametrize(("profile", "name"), [("kubernetes", "kubernetes-cronjobs.yaml"),
+                                               ("rundeck", "rundeck-jobs.yaml"), ("enos-v2", "enos-v2-flows.json")])
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_yaml_or_json_export_in_utf16_without_its_mark_names_the_encoding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, name: str, codec: str) -> None:
+    """YAML said only "unacceptable character #x0000", and JSON named little-endian first for a
+    big-endian file (found by a reviewer): each names the encoding its NUL bytes say."""
+    (tmp_path / name).write_bytes((REPO / "data" / "examples" / name).read_text(encoding="utf-8").encode(codec))
+    code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, profile, tmp_path / name)), "--offline")
+    assert code == 1 and f'set [source] encoding = "{codec}"' in err and "or \"utf" not in err, err
+    code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, profile, tmp_path / name, codec)), "--offline")
+    assert code in (3, 5), err

@@ -226,6 +226,16 @@ def _encoding_hint(path: Path) -> str:
     return "set source.encoding"
 
 
+def utf16_hint(text: str) -> str:
+    """For a message about a file that could not be parsed: what its NUL bytes say, when the text
+    read holds them as UTF-16 without a byte-order mark does (ASCII's every other byte), else ""."""
+    head = text[:64]
+    if "\x00" not in head:
+        return ""
+    codec = "utf-16-be" if head[:1] == "\x00" else "utf-16-le"  # ASCII first: its NUL before it or after
+    return f"; its bytes look like UTF-16 without a byte-order mark: set [source] encoding = \"{codec}\""
+
+
 def file_text(path: Path, encoding: str) -> str:
     """A text export's content. A UTF-16 byte-order mark (Windows PowerShell 5's `>` writes one) says
     the encoding for certain, whatever [source] encoding says; else the file is read in `encoding`,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
-from migrate.sources.readers import SourceError, file_text
+from migrate.sources.readers import SourceError, file_text, utf16_hint
 
 GLOB_CHARACTERS = re.compile(r"[*?[]")
 DIGITS = re.compile(r"(\d+)")
@@ -56,12 +56,10 @@ def read_json_file(path: Path, encoding: str) -> Any:
     except DuplicateKey as duplicate:
         raise SourceError(f"{path}: {duplicate}") from None
     except json.JSONDecodeError as error:
-        hint = ("; its bytes look like UTF-16 without a byte-order mark: set [source] encoding = \"utf-16-le\" (or "
-                "\"utf-16-be\")" if "\x00" in text[:64] else
-                "; a second JSON document begins there (two exports or pages joined into one file, as `>>` appends "
-                "them): a file holds one; docs/sources.md says how each profile takes several (a folder of files, "
-                "or one list of them)"
-                if error.msg == "Extra data" else "")
+        hint = utf16_hint(text) or (
+            "; a second JSON document begins there (two exports or pages joined into one file, as `>>` appends "
+            "them): a file holds one; docs/sources.md says how each profile takes several (a folder of files, "
+            "or one list of them)" if error.msg == "Extra data" else "")
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg}){hint}") \
             from None
     except RecursionError:

@@ -69,7 +69,7 @@ from migrate.schedule.result import Rejection
 from migrate.schedule.robfig import EVERY, convert_robfig, split_zone
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, look_like_secrets, parameters_text, rows_of
 from migrate.sources.profiles.rundeck import EXPANSION_FACTOR, EXPANSION_FLOOR, _check_expansion
-from migrate.sources.readers import SourceError, SourceRow, file_text
+from migrate.sources.readers import SourceError, SourceRow, file_text, utf16_hint
 
 OPTIONS = ("namespace",)
 EXPECTED = ("expected `kubectl get cronjob -A -o yaml` (a List of CronJob items), the API's CronJobList, a CronJob "
@@ -212,7 +212,7 @@ def _found(settings: SourceSettings) -> _Found:
     except UnicodeDecodeError as error:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
     except yaml.YAMLError as error:
-        raise SourceError(f"{path}: cannot parse: {error}".replace("\n", " ")) from None
+        raise SourceError(f"{path}: cannot parse: {error}{utf16_hint(text)}".replace("\n", " ")) from None
     except RecursionError:
         raise SourceError(f"{path}: refused: nested deeper than a Kubernetes export can be") from None
     cronjobs: list[dict[str, Any]] = []

@@ -33,7 +33,7 @@ from migrate.config import SourceSettings
 from migrate.schedule.legacy import rundeck_ignored_weekday, rundeck_quartz_text
 from migrate.schedule.result import Rejection
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
-from migrate.sources.readers import SourceError, SourceRow, file_text
+from migrate.sources.readers import SourceError, SourceRow, file_text, utf16_hint
 
 EXPECTED = "this does not look like a Rundeck export (expected a list of jobs with name/sequence or <joblist>)"
 MANUAL = "a Rundeck job with no schedule, run by hand"
@@ -294,7 +294,7 @@ def _jobs(settings: SourceSettings) -> list[Any]:
     except UnicodeDecodeError as error:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
     except (yaml.YAMLError, ElementTree.ParseError) as error:
-        raise SourceError(f"{path}: cannot parse: {error}".replace("\n", " ")) from None
+        raise SourceError(f"{path}: cannot parse: {error}{utf16_hint(text)}".replace("\n", " ")) from None
     except RecursionError:
         raise SourceError(f"{path}: refused: nested deeper than a job export can be") from None
     except SourceError:
