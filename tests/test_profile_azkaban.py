@@ -305,7 +305,8 @@ def test_properties_files_chain_from_the_top_folder_down() -> None:
     assert daily["transform"][0] == "spark-submit --queue daily transform.py"  # `key value` and ` : `
     assert daily["daily_end"][0] == f'echo "daily 完成 for {runtime}"'  # CRLF lines, \\u escapes
     params = {p["key"]: p["value"] for p in json.loads(flows(LEGACY)["legacy.daily_end"][0]["params"])}
-    assert params == {"base.dir": "/opt/etl", "dt": runtime, "queue": "daily", "out.dir": "${base.dir}/out/daily"}
+    # resolved as the commands are: the value the jobs had (a run-time value stays as written)
+    assert params == {"base.dir": "/opt/etl", "dt": runtime, "queue": "daily", "out.dir": "/opt/etl/out/daily"}
 
 
 def test_a_command_n_after_a_gap_never_ran_and_is_named() -> None:
@@ -791,3 +792,19 @@ def test_a_period_that_begins_ahead_is_proved_from_its_first_time(tmp_path: Path
     assert cleanup["proof"]["verdict"] == "unchecked" and "FIRST_DAY" in cleanup["proof"]["reason"], cleanup
     said = next(w["message"] for w in cleanup["warnings"] if w["code"] == "FIRST_DAY")
     assert f"{first} 02:00:00, {first} 08:00:00" in said, said
+
+
+def test_a_config_value_naming_another_is_carried_resolved(tmp_path: Path) -> None:
+    """`out: /data/${region}` was carried as written while the commands got /data/eu: a parameter
+    value Azkaban never had (found by a hunt over real Flow 2.0 projects)."""
+    project = tmp_path / "p3"
+    project.mkdir()
+    (project / "p3.project").write_text("azkaban-flow-version: 2.0\n", encoding="utf-8")
+    (project / "f.flow").write_text(
+        "config:\n  region: eu\n  out: /data/${region}\n  run: ${azkaban.flow.execid}\n"
+        "trigger:\n  schedule:\n    type: cron\n    value: 0 0 2 ? * *\n"
+        "nodes:\n  - name: a\n    type: command\n    config:\n      command: echo ${out}\n", encoding="utf-8")
+    [rows] = flows(project, server_timezone="UTC").values()
+    assert json.loads(rows[0]["params"]) == [{"key": "region", "value": "eu"}, {"key": "out", "value": "/data/eu"},
+                                             {"key": "run", "value": "${azkaban.flow.execid}"}]  # run time: as written
+    assert rows[0]["command"] == "echo /data/eu"

@@ -354,12 +354,15 @@ def _report(flow: FlowRows, notes: _Notes, submit_user: str) -> None:
 
 
 def _parameters(flow: FlowRows, shared: dict[str, str], flow_parameters: dict[str, str]) -> None:
-    carried = {k: v for k, v in {**shared, **flow_parameters}.items()
+    """The flow's parameters, each value resolved as its jobs' commands are (`out: /data/${region}`
+    with the schedule's region=us is /data/us: the unresolved text is a value Azkaban never had)."""
+    given = {**shared, **flow_parameters}
+    found = _Resolution()
+    carried = {k: _resolve(v, given, found) for k, v in given.items()
                if k not in RESERVED and not k.startswith(("azkaban.", "env.")) and not COMMAND_N.match(k)}
     pairs = [{"key": k, "value": v} for k, v in carried.items()]
     flow.cells["params"] = parameters_text(pairs)
     warn_secret_parameters(flow, pairs)
-    given = {**shared, **flow_parameters}
     settings = [f"{k}={given[k]}" for k in ("flow.num.job.threads", "useExecutor") if k in given]
     if settings:
         flow.warn("PARAM_NOT_CARRIED", f"Azkaban settings {settings} chose how Azkaban ran the flow: not carried")
