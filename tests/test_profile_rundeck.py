@@ -99,7 +99,8 @@ def test_a_jobs_time_zone_is_carried_never_dropped() -> None:
 
 @pytest.mark.parametrize(("written", "zone"), [("IST", "Asia/Kolkata"), ("CST", "America/Chicago"),
                                                 ("CTT", "Asia/Shanghai"), ("PST", "America/Los_Angeles"),
-                                                ("GMT+08:00", "Etc/GMT-8"), ("GMT-5", "Etc/GMT+5"), ("GMT+0000", "UTC")])
+                                                ("GMT+08:00", "Etc/GMT-8"), ("GMT-5", "Etc/GMT+5"), ("GMT+0000", "UTC"),
+                                                ("GMT+05:30", "Asia/Kolkata"), ("GMT+0545", "Asia/Kathmandu")])
 def test_a_java_zone_id_is_the_zone_rundeck_read(tmp_path: Path, written: str, zone: str) -> None:
     """Rundeck reads timeZone with java.util.TimeZone: `IST`, `CTT`, `GMT+08:00` were refused
     UNKNOWN_TIMEZONE, the job never migrated (found by a hunt over Rundeck's own codecs)."""

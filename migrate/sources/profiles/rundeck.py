@@ -352,6 +352,10 @@ def _structured_schedule(schedule: dict[str, Any]) -> dict[str, Any]:
     return normal
 
 
+# Offsets of a fraction of an hour, which no Etc/ zone has, as the zone that has kept that offset, with
+# no daylight saving, for decades (a proof compares their fire times over its horizon).
+FIXED_OFFSET_ZONES = {"+05:30": "Asia/Kolkata", "+05:45": "Asia/Kathmandu", "+06:30": "Asia/Yangon",
+                      "+04:30": "Asia/Kabul", "+09:30": "Australia/Darwin", "-09:30": "Pacific/Marquesas"}
 # java.util.TimeZone's custom ids: GMT, a sign, hours (one or two digits), minutes after a colon or not.
 JAVA_CUSTOM_ID = re.compile(r"^GMT([+-])(\d{1,2})(?::?(\d{2}))?$")
 
@@ -363,11 +367,14 @@ def _zone(flow: FlowRows, written: str) -> str:
     are, said (TIMEZONE_ALIAS); an IANA name as it is."""
     from migrate.schedule.oozie import JAVA_SHORT_IDS
 
+    match = JAVA_CUSTOM_ID.match(written)
     if written in JAVA_SHORT_IDS:
         zone = JAVA_SHORT_IDS[written]
-    elif (match := JAVA_CUSTOM_ID.match(written)) and int(match[2]) <= 14 and (match[3] or "00") == "00":
+    elif match and int(match[2]) <= 14 and (match[3] or "00") == "00":
         hours = int(match[2])  # Etc/GMT's sign is POSIX's: GMT+08:00 is Etc/GMT-8
         zone = "UTC" if hours == 0 else f"Etc/GMT{'-' if match[1] == '+' else '+'}{hours}"
+    elif match and (offset := f"{match[1]}{int(match[2]):02d}:{match[3]}") in FIXED_OFFSET_ZONES:
+        zone = FIXED_OFFSET_ZONES[offset]
     else:
         return written  # an IANA name, or one the mapping names as unknown (GMT+05:30 has no Etc/ zone)
     flow.warn("TIMEZONE_ALIAS", f"timeZone {written} is Java's {zone}")
