@@ -679,30 +679,30 @@ ID_HELD, UPSTREAM_HELD = "ID_HELD", "UPSTREAM_HELD"
 
 def _same_flow(line: dict[str, Any], live: dict[str, Any]) -> bool:
     """Whether the live flow of a snapshot line's id is that flow (renamed, edited, its tasks made
-    anew) or another that holds the id now, as a snapshot restored into another service meets
-    (ids are numbered per service): the same name; else a task name in common, and no other marker."""
-    from migrate.mapping.identity import marker_of, name_key
+    anew) or another that holds the id now: in another service, whose ids are its own, or a flow
+    made since under this id (Import asks for an id). The same name says it is this flow; else only
+    the very tasks the line lists (the same task ids, all of them: a rename keeps them). A marker
+    does not (a profile keyed by the flow's own id, enos-v2 or a table's id column, marks whatever
+    flow holds the id), nor a task name in common (`extract`, `load`: any flow's)."""
+    from migrate.mapping.identity import name_key
     from migrate.reconcile.compare import remote_graph
-    from migrate.reconcile.live import live_marker
-
-    def task_names(flow: dict[str, Any]) -> set[str]:
-        return {str(task.get("taskName")) for task in remote_graph(flow).get("tasks") or [] if isinstance(task, dict)}
 
     if name_key(str(live.get("flowName", ""))) == name_key(str(line.get("flowName", ""))):
         return True
-    mark, theirs = live_marker(live), marker_of(remote_graph(line).get("desc") or line.get("desc"))
-    if mark is not None and theirs is not None and mark != theirs:
-        return False
-    # Another name, and the same marker or none: a task name in common says it is this flow. A marker
-    # alone does not: a profile keyed by the flow's own id (enos-v2) marks whatever flow holds the id.
-    return bool(task_names(line) & task_names(live))
+
+    def task_ids(flow: dict[str, Any]) -> set[str]:
+        return {str(task.get("taskId")) for task in remote_graph(flow).get("tasks") or [] if isinstance(task, dict)}
+
+    listed = task_ids(line)
+    return bool(listed) and listed == task_ids(live)
 
 
 def _held_by_another(flow_id: str, live: dict[str, Any]) -> str:
-    return (f"{ID_HELD}: flow {flow_id} in the service is another flow ({str(live.get('flowName', ''))!r}: another "
-            "name, marker and tasks), as in a service other than the snapshot's, whose ids are its own: never saved "
-            "into, and this flow is not restored under another id (flows that depend on it would wait on that "
-            "one); if it is this flow, renamed with all its tasks since, delete it, then restore")
+    return (f"{ID_HELD}: flow {flow_id} in the service is named {str(live.get('flowName', ''))!r}, not as the "
+            "snapshot has it, and does not hold the snapshot's tasks (by id): another flow holds the id (in another "
+            "service, whose ids are its own, or one made since under it), so it is never saved into, and this flow "
+            "is not restored under another id (flows that depend on it would wait on that one); if it is this "
+            "flow, renamed since and its tasks changed, delete it, then restore")
 
 
 def _bodies_refused(line: dict[str, Any], live: dict[str, Any] | None, path: Path,
