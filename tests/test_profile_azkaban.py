@@ -808,3 +808,19 @@ def test_a_config_value_naming_another_is_carried_resolved(tmp_path: Path) -> No
     assert json.loads(rows[0]["params"]) == [{"key": "region", "value": "eu"}, {"key": "out", "value": "/data/eu"},
                                              {"key": "run", "value": "${azkaban.flow.execid}"}]  # run time: as written
     assert rows[0]["command"] == "echo /data/eu"
+
+
+def test_a_loop_or_an_undefined_name_in_the_config_is_the_flows_as_in_a_command(tmp_path: Path) -> None:
+    """`loopa: ${loopb}`, `loopb: ${loopa}` (no command uses them) were saved as loopa=${loopb},
+    loopb=${loopb}, a value altered without a word (found by a reviewer): Azkaban resolved every
+    property of every job and failed on a loop, so the flow is refused as when a command uses it;
+    `${nope}` defined nowhere is named."""
+    project = tmp_path / "p1"
+    project.mkdir()
+    (project / "p1.project").write_text("azkaban-flow-version: 2.0\n", encoding="utf-8")
+    (project / "f1.flow").write_text(
+        "config:\n  loopa: ${loopb}\n  loopb: ${loopa}\n  missing: x-${nope}\n"
+        "nodes:\n  - name: a\n    type: command\n    config:\n      command: echo hi\n", encoding="utf-8")
+    [rows] = flows(project, server_timezone="UTC").values()
+    assert "loopb -> loopa -> loopb" in codes(rows[0], "__errors__")["MALFORMED_FLOW"]
+    assert "the parameters: ${nope}" in codes(rows[0])["UNDEFINED_VARIABLE"]

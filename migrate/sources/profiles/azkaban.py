@@ -353,13 +353,18 @@ def _report(flow: FlowRows, notes: _Notes, submit_user: str) -> None:
                                        f"($JOB_PROP_FILE) and no command uses: {'; '.join(notes.not_carried)}")
 
 
-def _parameters(flow: FlowRows, shared: dict[str, str], flow_parameters: dict[str, str]) -> None:
+def _parameters(flow: FlowRows, shared: dict[str, str], flow_parameters: dict[str, str], notes: _Notes) -> None:
     """The flow's parameters, each value resolved as its jobs' commands are (`out: /data/${region}`
-    with the schedule's region=us is /data/us: the unresolved text is a value Azkaban never had)."""
+    with the schedule's region=us is /data/us: the unresolved text is a value Azkaban never had).
+    A loop or an undefined name among them is the flow's, as in a command: Azkaban resolved every
+    property of every job, and failed the job on either."""
     given = {**shared, **flow_parameters}
     found = _Resolution()
     carried = {k: _resolve(v, given, found) for k, v in given.items()
                if k not in RESERVED and not k.startswith(("azkaban.", "env.")) and not COMMAND_N.match(k)}
+    notes.cycles |= found.cycles
+    notes.undefined |= {f"the parameters: ${{{name}}}" for name in found.undefined}
+    notes.runtime |= found.runtime
     pairs = [{"key": k, "value": v} for k, v in carried.items()]
     flow.cells["params"] = parameters_text(pairs)
     warn_secret_parameters(flow, pairs)
@@ -494,9 +499,9 @@ def _flow(graph: Graph, project: Project, schedules: ProjectSchedules, server_zo
     if graph.embedded:
         flow.warn("EMBEDDED_FLOW", f"embedded flows {graph.embedded} are flattened: their jobs are tasks named "
                                    "embedded:job, after what the embedded flow waited on and before what waited on it")
+    _parameters(flow, graph.shared, flow_parameters, notes)
     _report(flow, notes, schedule.submit_user if schedule is not None else "")
     _alerts(flow, graph, options)
-    _parameters(flow, graph.shared, flow_parameters)
     if schedule is not None:
         _execution_options(flow, options, schedule.where, set(ids), disabled)
     failure_action = graph.shared.get("failure.action", "").strip()
