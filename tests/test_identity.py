@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, profile_run_config, write_export
+from conftest import base_state, profile_run_config, run_cli, write_export
 
 from migrate.cli import main
 from migrate.mapping.identity import key_digest, marker, marker_of, with_marker, without_marker
@@ -49,8 +49,8 @@ def live_flows(service: Path) -> dict[str, dict[str, Any]]:
     """The service's flows by name: freq, desc, id."""
     with sqlite3.connect(service) as db:
         stored = [json.loads(value) for (value,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
-    return {flow["name"]: {"id": flow["flow_id"], "freq": flow["graph"]["freq"], "desc": flow["graph"]["desc"]}
-            for flow in stored}
+    return {flow["name"]: {"id": flow["flow_id"], "freq": flow["graph"]["freq"], "desc": flow["graph"]["desc"],
+                           "active": flow["active"]} for flow in stored}
 
 
 def by_command(flows: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -672,3 +672,26 @@ def test_every_flow_the_logs_name_for_a_job_is_tried_newest_first(tmp_path: Path
     # alpha was row 2, and is row 3 now: its flow is found by its name, not by the row's number
     alpha = asyncio.run(flows.find("alpha", None, "row 3"))
     assert alpha is not None and "flow 1010 ('alpha', owners bob)" in alpha.message  # type: ignore[union-attr]
+
+
+def test_a_flow_this_tool_disabled_or_deleted_is_not_skipped_by_compare_log(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`compare = "log"` skipped a job whose last saved payload had the same hash even when this
+    tool had since deleted its flow (`migrate delete`) or disabled it (`migrate disable`, a prune):
+    the nightly run said `unchanged`, exit 0, and the job had no running flow. Their lines are in
+    the same results folder: such a flow is saved again (found by an operator's week of nights)."""
+    service, jobs = tmp_path / "emulator.sqlite", tmp_path / "jobs.yaml"
+    config = rundeck_run(tmp_path, run='compare = "log"')
+    jobs.write_text(rundeck_job("nightly-cleanup", "30"), encoding="utf-8")
+    code, report = cli_json(capsys, "run", str(config))
+    assert code == 0 and report["by_status"] == {"created": 1}, report
+    [name] = list(live_flows(service))
+    code, _, err = run_cli(capsys, "disable", str(config), "--name", name, "--apply")
+    assert code == 0 and live_flows(service)[name]["active"] == 0, err
+    code, report = cli_json(capsys, "run", str(config))
+    assert code == 0 and report["by_status"] == {"saved": 1}, report
+    assert live_flows(service)[name]["active"] == 1
+    code, _, err = run_cli(capsys, "delete", str(config), "--name", name, "--apply")
+    assert code == 0 and not live_flows(service), err
+    code, report = cli_json(capsys, "run", str(config))
+    assert code == 0 and report["by_status"] == {"created": 1} and list(live_flows(service)) == [name], report

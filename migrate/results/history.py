@@ -169,6 +169,11 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
             continue
         sent.discard(target)
         outcomes.importing.discard(target)
+        if status in ("enabled", "disabled", "deleted") and str(line.get("flow_id") or "") in holder:
+            # This tool's own runbook or prune changed the flow since a run saved it: the payload that
+            # run saved is no longer what the service holds (a job back in the export after a prune
+            # was `unchanged`, its flow left disabled; a deleted one was never made again).
+            outcomes.last_saved.pop(holder[str(line["flow_id"])], None)
         if status in ("saved", "created", "restored", "unchanged") and line.get("input_sha256"):
             outcomes.last_saved[target] = line["input_sha256"]
             flow_id = str(line.get("flow_id") or "")
