@@ -639,7 +639,7 @@ def restore_desired(snapshot: Snapshot, selection: Selection) -> MakeDesired:
 async def _there_unlisted(connection: Connection, lines: list[dict[str, Any]], desired: Desired) -> dict[str, str]:
     """Of the snapshot's flows the caller's listing does not show, those the service has all the
     same: still that flow (`_same_flow`), with other owners now, the caller not even a visitor
-    (NO_PRIVILEGE), or another flow holding the id (ID_HELD: another name, marker and tasks; or one
+    (NO_PRIVILEGE), or another flow holding the id (ID_HELD: another name and other tasks; or one
     the caller may not read, 62103, which cannot be told apart): flow id -> why it is left alone.
     One Get Flow each. Not there (62102): created under its own id."""
     from migrate.reconcile.live import ReadFailed, answered_code
@@ -685,16 +685,9 @@ def _same_flow(line: dict[str, Any], live: dict[str, Any]) -> bool:
     does not (a profile keyed by the flow's own id, enos-v2 or a table's id column, marks whatever
     flow holds the id), nor a task name in common (`extract`, `load`: any flow's)."""
     from migrate.mapping.identity import name_key
-    from migrate.reconcile.compare import remote_graph
 
-    if name_key(str(live.get("flowName", ""))) == name_key(str(line.get("flowName", ""))):
-        return True
-
-    def task_ids(flow: dict[str, Any]) -> set[str]:
-        return {str(task.get("taskId")) for task in remote_graph(flow).get("tasks") or [] if isinstance(task, dict)}
-
-    listed = task_ids(line)
-    return bool(listed) and listed == task_ids(live)
+    same_name = name_key(str(live.get("flowName", ""))) == name_key(str(line.get("flowName", "")))
+    return same_name or _same_task_ids(line, live)
 
 
 def _held_by_another(flow_id: str, live: dict[str, Any]) -> str:
@@ -763,6 +756,7 @@ def _empty_switched_on(line: dict[str, Any], live: dict[str, Any], found: dict[s
 
 
 def _same_task_ids(line: dict[str, Any], live: dict[str, Any]) -> bool:
+    """Whether the live flow holds the very tasks the line lists: the same task ids, all of them."""
     from migrate.reconcile.compare import remote_graph
 
     def ids(flow: dict[str, Any]) -> set[str]:
