@@ -70,15 +70,21 @@ def test_a_zone_without_changes_and_a_time_clear_of_them_say_nothing() -> None:
                                                      date(2027, 10, 31)]
 
 
-def test_a_plan_and_migrate_cron_say_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "e.csv").write_text("flow_id,flow_name,schedule,owners\n1001,a,30 2 * * *,alice\n"
-                                    "1002,b,30 4 * * *,alice\n", encoding="utf-8")
+def plan_in_berlin(tmp_path: Path, capsys: pytest.CaptureFixture[str], dialect: str,
+                   rows: str) -> tuple[int, str, str]:
+    """`migrate plan --offline --json` of a table of flows (flow_id,flow_name,schedule,owners rows) in
+    that schedule dialect, the service in Europe/Berlin."""
+    (tmp_path / "e.csv").write_text("flow_id,flow_name,schedule,owners\n" + rows, encoding="utf-8")
     (tmp_path / "c.toml").write_text(
-        '[source]\npath = "e.csv"\n[mapping]\nschedule_dialect = "unix"\n[mapping.fields]\nid = "flow_id"\n'
+        f'[source]\npath = "e.csv"\n[mapping]\nschedule_dialect = "{dialect}"\n[mapping.fields]\nid = "flow_id"\n'
         'name = "flow_name"\nfreq = "schedule"\nowners = "owners"\n[defaults]\ntype = 1\nalertMode = 0\n'
         'doAs = "db"\nvisitors = ""\nstartTime = "2026-12-01"\nactive = 0\n[target]\nurl = "https://x.invalid"\n'
         'user_id = "u1"\norg_id = "o1"\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
-    code, out, err = run_cli(capsys, "plan", str(tmp_path / "c.toml"), "--offline", "--json")
+    return run_cli(capsys, "plan", str(tmp_path / "c.toml"), "--offline", "--json")
+
+
+def test_a_plan_and_migrate_cron_say_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = plan_in_berlin(tmp_path, capsys, "unix", "1001,a,30 2 * * *,alice\n1002,b,30 4 * * *,alice\n")
     import json
 
     warned = {action["name"]: [w["code"] for w in action.get("warnings", [])] for action in json.loads(out)["actions"]}
@@ -96,15 +102,9 @@ def test_a_flow_firing_only_around_a_change_is_not_said_to_never_fire(tmp_path: 
     hunt over Windows Task Scheduler one-time triggers on DST nights."""
     import json
 
-    (tmp_path / "e.csv").write_text(
-        "flow_id,flow_name,schedule,owners\n1001,gap,0 30 2 28 3 ? 2027,alice\n1002,lastsun,0 30 2 ? 3 1L *,alice\n"
-        "1003,overlap,0 30 2 31 10 ? 2027,alice\n1004,before,0 30 1 28 3 ? 2027,alice\n", encoding="utf-8")
-    (tmp_path / "c.toml").write_text(
-        '[source]\npath = "e.csv"\n[mapping]\nschedule_dialect = "quartz"\n[mapping.fields]\nid = "flow_id"\n'
-        'name = "flow_name"\nfreq = "schedule"\nowners = "owners"\n[defaults]\ntype = 1\nalertMode = 0\n'
-        'doAs = "db"\nvisitors = ""\nstartTime = "2026-12-01"\nactive = 0\n[target]\nurl = "https://x.invalid"\n'
-        'user_id = "u1"\norg_id = "o1"\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
-    code, out, err = run_cli(capsys, "plan", str(tmp_path / "c.toml"), "--offline", "--json")
+    code, out, err = plan_in_berlin(tmp_path, capsys, "quartz", "1001,gap,0 30 2 28 3 ? 2027,alice\n"
+                                    "1002,lastsun,0 30 2 ? 3 1L *,alice\n1003,overlap,0 30 2 31 10 ? 2027,alice\n"
+                                    "1004,before,0 30 1 28 3 ? 2027,alice\n")
     actions = {action["name"]: action for action in json.loads(out)["actions"]}
     assert code == 3, err
     for name, first, dst in (("gap", "2027-03-28T01:30:00Z", ["DST_HOURS"]),

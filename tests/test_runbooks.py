@@ -352,18 +352,24 @@ def test_an_edit_killed_halfway_resumes_without_touching_a_flow_twice(tmp_path: 
         emulator.wait(timeout=10)
 
 
-def test_an_account_locked_mid_edit_aborts_with_4_and_a_resume_completes(service: Path,
-                                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    """The service locks the caller after 20 saves: the edit stops with exit 4, every flow not
-    attempted has its line; unlocked, the printed resume saves the rest and nothing twice."""
+def edit_until_locked(service: Path, capsys: pytest.CaptureFixture[str], options: list[str]) -> tuple[int, str, str]:
+    """The edit, applied by a service that locks the caller after 20 saves (its exit 4 checked)."""
     state = json.loads((service / "state.json").read_text(encoding="utf-8"))
     (service / "locked.json").write_text(json.dumps({**state, "faults": {"lock_user_after_saves": 20}}),
                                          encoding="utf-8")
     locked = profile_run_config(service / "locked.toml", "snapshot", "unused.jsonl", emulator_config="locked.json",
                                 rate=5000, run="concurrency = 4")
-    options = ["--name", "etl_*", "--set", "doAs=db_new", "--apply", "--run-id", "lock"]
     code, out, err = run_cli(capsys, "edit", "--config", str(locked), *options)
     assert code == 4, out + err
+    return code, out, err
+
+
+def test_an_account_locked_mid_edit_aborts_with_4_and_a_resume_completes(service: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The service locks the caller after 20 saves: the edit stops with exit 4, every flow not
+    attempted has its line; unlocked, the printed resume saves the rest and nothing twice."""
+    options = ["--name", "etl_*", "--set", "doAs=db_new", "--apply", "--run-id", "lock"]
+    code, out, err = edit_until_locked(service, capsys, options)
     first = lines(service, "lock")
     saved_first = {line["flow_id"] for line in first if line["status"] == "saved"}
     assert len(saved_first) == 20 and len(first) == 400  # one line a flow: saved, or failed/not attempted
@@ -384,14 +390,8 @@ def test_a_flow_changed_between_a_stop_and_the_resume_is_stale_and_the_way_on_is
     """The note of stale lines said to make the plan again with `migrate plan CONFIG`: for a runbook,
     CONFIG is a migration's config, whose plan applied would save the export over the edits (found
     by an operator's kill test). It says to run the runbook again, under a new run id."""
-    state = json.loads((service / "state.json").read_text(encoding="utf-8"))
-    (service / "locked.json").write_text(json.dumps({**state, "faults": {"lock_user_after_saves": 20}}),
-                                         encoding="utf-8")
-    locked = profile_run_config(service / "locked.toml", "snapshot", "unused.jsonl", emulator_config="locked.json",
-                                rate=5000, run="concurrency = 4")
     options = ["--name", "etl_*", "--set", "doAs=db_new", "--apply", "--run-id", "lock"]
-    code, out, err = run_cli(capsys, "edit", "--config", str(locked), *options)
-    assert code == 4, out + err
+    edit_until_locked(service, capsys, options)
     unsaved = next(int(line["flow_id"]) for line in lines(service, "lock") if line["status"] != "saved")
     store = Store(service / "emulator.sqlite")  # someone else changes a flow the edit has not saved yet
     emulated = BatchService(load_emulator_config(service / "state.json"), store)
