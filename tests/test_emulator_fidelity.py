@@ -231,3 +231,21 @@ def test_the_inference_list_names_every_rule_with_its_switch() -> None:
     for rule in Rules.model_fields:
         assert f"`rules.{rule}`" in inferences, rule
     assert "token_problems" in AuthRules.model_fields and "`auth.token_problems`" in inferences
+
+
+async def test_a_save_naming_another_flows_task_is_refused(start_emulator: Any) -> None:
+    """Save references tasks the flow has (reference §10); the emulator took a task another flow's
+    graph holds, so two flows ran one task: a reviewer's enos-v2 re-run, its task renamed, sent the
+    v2.0 task id, here another flow's, and was `saved`. Refused now, 62102; switched by
+    `rules.tasks_of_their_flow`. A task taken out of its flow's graph may be put back."""
+    first = save_body(1001, tasks=[TASK_500001])
+    second = save_body(1002, tasks=[{**TASK_500001, "taskName": "borrowed"}])
+    async with start_emulator(base_state()) as server:
+        assert (await call(server, "save", first))[1]["code"] == 0
+        answer = (await call(server, "save", second))[1]
+        assert answer["code"] == 62102 and "task 500001 is a task of flow 1001, not of flow 1002" in answer["msg"]
+        assert (await call(server, "save", save_body(1001, tasks=[])))[1]["code"] == 0  # 1001 lets it go
+        assert (await call(server, "save", second))[1]["code"] == 0
+    async with start_emulator({**base_state(), "rules": {"tasks_of_their_flow": False}}) as server:
+        assert (await call(server, "save", first))[1]["code"] == 0
+        assert (await call(server, "save", second))[1]["code"] == 0

@@ -59,6 +59,7 @@ class Rules(Strict):
     require_do_as: bool = True
     require_graph_lists: bool = True  # tasks, flows, relations (mandatory in the zh pages)
     check_references: bool = True  # taskIds and upstream flowIds must exist
+    tasks_of_their_flow: bool = True  # a Save names no task another flow's graph holds: 62102
     graph_as_string: bool = True  # Get Flow's `graph` as a JSON string (English samples)
     # Saves the real service very likely refuses, though no page says so (docs/emulator.md):
     refuse_foreign_upstream: bool = True  # an upstream flow of another organization: 62103, as Get gives

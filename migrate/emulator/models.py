@@ -185,6 +185,9 @@ class BatchService:
         # Search's answers before paging, until the next change to any flow: paging through
         # 50,000 flows filters and sorts them once, not once a page.
         self._listings: dict[tuple[str, str, Sorters], list[StoredFlow]] = {}
+        # taskId -> the flow whose graph holds it (rules.tasks_of_their_flow), built at the first
+        # Save that asks and kept up to date by every Save, Import and Delete after it.
+        self._task_holders: dict[str, int] | None = None
         kept = self.store.load()
         if kept is None:
             self._seed(config)
@@ -224,6 +227,7 @@ class BatchService:
         self.store.save_all(self.flows.values(), self.tasks, self.directories)
 
     def restore(self, snapshot: dict[str, Any]) -> None:
+        self._task_holders = None
         self.flows = {f["flow_id"]: StoredFlow(**f) for f in snapshot["flows"]}
         self.tasks = dict(snapshot["tasks"])
         self.directories = {k: (v[0], v[1]) for k, v in snapshot["directories"].items()}
@@ -301,8 +305,11 @@ class BatchService:
             raise invalid("; ".join(e.sentence() for e in field_errors(error))) from None
         flow = self._owned(user, payload.id)
         self._check_references(user, payload)
+        self._check_tasks_are_its_own(flow, payload)
         self._check_owners(user, payload.owners)
+        self._hold_tasks(flow, held=False)
         flow.graph = {**payload.wire(), "creator": flow.creator}
+        self._hold_tasks(flow, held=True)
         flow.name, flow.active = payload.name, payload.active
         flow.owners, flow.visitors = _names(payload.owners), _names(payload.visitors)
         self._bump(flow, user)
@@ -331,6 +338,37 @@ class BatchService:
             if found is not None and found.org_id != user.org_id and self.rules.refuse_foreign_upstream:
                 # The saving user cannot even read that flow (Get Flow: 62103), so it cannot wait on it.
                 raise no_privilege(f"field flows: flow {upstream.flowId} is not in your organization")
+
+    def _check_tasks_are_its_own(self, flow: StoredFlow, payload: FlowPayload) -> None:
+        """A Save names only tasks the flow has (reference §10: Save references tasks, Import makes
+        them): a task another flow's graph holds is refused (`rules.tasks_of_their_flow`), as the
+        safer reading; two flows running one task is what the real service's would not allow."""
+        if not self.rules.tasks_of_their_flow:
+            return
+        holders = self._holders()
+        for task in payload.tasks:
+            holder = holders.get(task.taskId)
+            if holder is not None and holder != flow.flow_id and holder in self.flows:
+                raise invalid(f"field tasks: task {task.taskId} is a task of flow {holder}, not of flow {flow.flow_id}")
+
+    def _holders(self) -> dict[str, int]:
+        if self._task_holders is None:
+            self._task_holders = {str(task.get("taskId")): flow.flow_id for flow in self.flows.values()
+                                  for task in flow.graph.get("tasks") or [] if isinstance(task, dict)}
+        return self._task_holders
+
+    def _hold_tasks(self, flow: StoredFlow, held: bool) -> None:
+        """The index of task holders, kept as a flow's graph comes (`held`) or goes."""
+        if self._task_holders is None:
+            return
+        for task in flow.graph.get("tasks") or []:
+            task_id = str(task.get("taskId")) if isinstance(task, dict) else None
+            if task_id is None:
+                continue
+            if held:
+                self._task_holders[task_id] = flow.flow_id
+            elif self._task_holders.get(task_id) == flow.flow_id:
+                del self._task_holders[task_id]
 
     def _check_owners(self, user: UserSpec, owners: str) -> None:
         """Owners are users of the saving (or importing) user's organization (`rules.owners_must_be_users`):
@@ -525,6 +563,7 @@ class BatchService:
             entry=1, task_details=details,
         )
         self.flows[flow_id] = flow
+        self._hold_tasks(flow, held=True)
         self.tasks.update(new_tasks)
         self._last_task_id = last_task_id
         self._changed()
@@ -598,6 +637,7 @@ class BatchService:
                     DEPENDED_ON, "This workflow is relied on by other workflows and cannot be deleted."
                 )
         del self.flows[flow.flow_id]
+        self._hold_tasks(flow, held=False)
         self._changed()
         self.store.delete_flow(flow.flow_id)
         return ""
