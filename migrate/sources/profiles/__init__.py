@@ -43,6 +43,13 @@ import orjson
 from migrate.config import MappingSettings, SourceSettings
 from migrate.sources.readers import SourceRow
 
+# A URL's scheme from its word's start only (leading digits or dots skipped, as the leftmost match did):
+# from every letter of one long word, the search was quadratic (a crontab line of 200,000 letters:
+# minutes). A password in a URL (`postgres://etl:s3cret@db/prod`), the password its group, unless it
+# names where the secret is (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
+_SCHEME = r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*[A-Za-z][A-Za-z0-9+.\-]*://"
+_URL_PASSWORD = re.compile(_SCHEME + r"[^\s/:@]*:((?![$%{])[^\s/@]+)@")
+
 
 # A parameter or variable whose name says it holds a secret (DB_PASSWORD, API_TOKEN): every profile
 # that carries one names it (ENVIRONMENT_SECRET, SECRET_PARAMETER), since owners and visitors read them.
@@ -66,8 +73,8 @@ class _SecretName:
     # query parameter whose name says it holds a secret (`?user=etl&password=s3cret`, `?client_secret=…`,
     # `?api-key=…`: the same rule as a parameter's name); not one naming where the secret is
     # (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
-    URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*:(?![$%{])[^\s/@]+@")
-    URL_QUERY = re.compile(r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*[A-Za-z][A-Za-z0-9+.\-]*://[^\s?#]*\?([^\s#]*)")
+    URL_PASSWORD = _URL_PASSWORD
+    URL_QUERY = re.compile(_SCHEME + r"[^\s?#]*\?([^\s#]*)")
     QUERY_PAIR = re.compile(r"([^=&;]+)=([^&;]*)")
 
     def held(self, name: str, value: str) -> bool:
@@ -98,11 +105,8 @@ _NOT_A_REFERENCE = r"(?![\"']?[$%@`])"
 _VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s;&|]+)"
 _ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][\w.]*)=" + _NOT_A_REFERENCE + _VALUE)
 _MYSQL = re.compile(r"\b(?:mysql\w*|mariadb\w*)\b")
-# A scheme from its word's start only (leading digits or dots skipped, as the leftmost match did): from
-# every letter of one long word, the search was quadratic (a crontab line of 200,000 letters: minutes).
-_SCHEME = r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*[A-Za-z][A-Za-z0-9+.\-]*://"
 _COMMAND_SECRETS = (
-    (re.compile(_SCHEME + r"[^\s/:@]*:((?![$%{])[^\s/@]+)@"), "a password in a URL"),
+    (_URL_PASSWORD, "a password in a URL"),
     (re.compile(r"\bcurl\b[^|;&\n]*?\s(?:-u|--user)[\s=]*" + _NOT_A_REFERENCE + r"[^\s:]+:" + _NOT_A_REFERENCE
                 + r"([^\s'\"]+)"), "curl's -u user:password"),
     (re.compile(r"(?:^|\s)--?[\w-]*(?:password|passwd|token|secret|api-?key|access-?key)(=|\s+)" + _NOT_A_REFERENCE
