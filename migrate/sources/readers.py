@@ -226,14 +226,19 @@ def _encoding_hint(path: Path) -> str:
     return "set source.encoding"
 
 
+def utf16_codec(head: bytes | str) -> str:
+    """The byte order of UTF-16 text without a byte-order mark, from its first character (ASCII: its
+    NUL byte before it, big-endian, or after it, little-endian), read as bytes or as text."""
+    return "utf-16-be" if head[:1] in (b"\x00", "\x00") else "utf-16-le"
+
+
 def utf16_hint(text: str) -> str:
     """For a message about a file that could not be parsed: what its NUL bytes say, when the text
     read holds them as UTF-16 without a byte-order mark does (ASCII's every other byte), else ""."""
     head = text[:64]
     if "\x00" not in head:
         return ""
-    codec = "utf-16-be" if head[:1] == "\x00" else "utf-16-le"  # ASCII first: its NUL before it or after
-    return f"; its bytes look like UTF-16 without a byte-order mark: set [source] encoding = \"{codec}\""
+    return f"; its bytes look like UTF-16 without a byte-order mark: set [source] encoding = \"{utf16_codec(head)}\""
 
 
 def file_text(path: Path, encoding: str) -> str:

@@ -48,7 +48,7 @@ from pathlib import Path
 from migrate.config import SourceSettings
 from migrate.redact import shown
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, look_like_secrets, parameters_text, rows_of
-from migrate.sources.readers import OptionNeeded, SourceError, SourceRow
+from migrate.sources.readers import OptionNeeded, SourceError, SourceRow, utf16_codec
 
 OPTIONS = ("system", "user", "user_from_file", "cron_tz")
 # cron takes any name before `=` (its bytes, any script: `密码=…`), but what begins a job line: a
@@ -117,9 +117,8 @@ def _where_nul(settings: SourceSettings) -> str:
         return "a line could not be read as one field"
     number, at = found
     if head.count(b"\x00") * 3 >= len(head):
-        codec = "utf-16-be" if head[:1] == b"\x00" else "utf-16-le"  # ASCII first: its NUL first or second
         return (f"line {number} holds NUL bytes, as UTF-16 text without a byte-order mark does: set [source] "
-                f"encoding = \"{codec}\", or save it as UTF-8")
+                f"encoding = \"{utf16_codec(head)}\", or save it as UTF-8")
     return (f"line {number} holds a NUL byte (byte {at + 1} of the line), which no crontab has: a binary file or a "
             "damaged copy; remove it, or export the crontab again")
 

@@ -44,7 +44,7 @@ from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.schtasks_headers import HEADERS
 from migrate.sources.profiles.windows_triggers import triggers_as_one
-from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.readers import SourceError, SourceRow, utf16_codec
 
 OPTIONS = ("date_order",)
 DATE_ORDERS = ("MDY", "DMY", "YMD")
@@ -183,9 +183,8 @@ def _text(settings: SourceSettings) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="strict")
     if b"\x00" in data[:200] and not settings.encoding.lower().replace("_", "-").startswith("utf-16"):
-        codec = "utf-16-be" if data[:1] == b"\x00" else "utf-16-le"  # ASCII first: its NUL first or second
         raise SourceError(f"{settings.path}: holds NUL bytes, as UTF-16 text without a byte-order mark does: set "
-                          f"[source] encoding = \"{codec}\"")
+                          f"[source] encoding = \"{utf16_codec(data)}\"")
     try:
         return data.decode(settings.encoding)
     except UnicodeDecodeError as error:
