@@ -33,6 +33,7 @@ from typing import Any
 
 from migrate.exit_codes import CannotRun
 from migrate.redact import shown
+from migrate.sources.readers import DuplicateKey, unique_keys
 
 SNAPSHOT_FORMAT = 1
 PARQUET_KEY = b"migrate.snapshot"
@@ -212,9 +213,11 @@ def _read_lines(path: Path, encoding: str) -> Snapshot:
             for number, line in enumerate(lines, 2):
                 if line.strip():
                     try:
-                        yield number, json.loads(line)
+                        yield number, json.loads(line, object_pairs_hook=unique_keys)
                     except json.JSONDecodeError as error:
                         yield number, f"line {number} is not JSON ({error.msg} at column {error.colno})"
+                    except DuplicateKey as duplicate:  # a hand edit: which value was meant is not known
+                        yield number, f"line {number}: {duplicate}"
 
     return Snapshot(path, header, flows())
 

@@ -368,6 +368,25 @@ def test_a_parquet_snapshot_holds_the_same_flows_and_restores_as_one(service: Pa
     assert code == 1 and "the header has no flow count (`flows`), the file holds 1" in err, err
 
 
+def test_a_snapshot_line_giving_a_key_twice_is_refused(service: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A snapshot edited by hand with a key given twice (a second `owners`) was restored with the
+    last value, which the editor may not have meant: refused, as a line that is not JSON is,
+    naming the line and the key, before any flow is touched."""
+    for name in ("state.json", "emulator.sqlite"):
+        (tmp_path / name).write_bytes((service / name).read_bytes())
+    two = tmp_path / "two.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(tmp_path)), "--id", "2001", "--id", "2002", "--out", str(two))
+    assert code == 0, err
+    header, *lines = two.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace('"owners": ', '"owners": "mallory", "owners": ', 1)
+    assert '"mallory"' in lines[1]
+    two.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "restore", str(two), "--config", str(config(tmp_path)), "--apply")
+    assert code == 1 and "two.jsonl: line 3: the key 'owners' is given twice in one object (\"mallory\", then" in err
+    assert not (tmp_path / "results").exists() or not list((tmp_path / "results").glob("*.jsonl")), out
+
+
 SECRET = "SECRETxyzzy4242"
 
 

@@ -665,6 +665,55 @@ def test_a_key_given_twice_is_refused_never_its_last_value_taken(tmp_path: Path,
     assert code == 1 and said in err and "remove one" in err, err
 
 
+_CRONJOB = ('{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "a", "namespace": "ns"}, "spec": '
+            '{"schedule": "0 1 * * *", %s"jobTemplate": {"spec": {"template": {"spec": {"containers": '
+            '[{"name": "c", "image": "busybox", "command": ["echo", "hi"]}]}}}}}}')
+
+
+@pytest.mark.parametrize(("profile", "name", "text", "said"), [
+    ("kubernetes", "cronjobs.json", '{"apiVersion": "v1", "kind": "List", "items": [%s]}' % (
+        _CRONJOB % '"schedule": "0 2 1 1 *", '), "the key 'schedule' is given twice in one object (\"0 1 * * *\", "
+                                                 "then \"0 2 1 1 *\")"),
+    ("kubernetes", "cronjobs.json", '{"apiVersion": "v1", "kind": "List", "items": [], "items": [%s]}' % (
+        _CRONJOB % ""), "the key 'items' is given twice in one object ([], then"),
+    ("kubernetes", "cronjob.json", _CRONJOB % '"suspend": false, "suspend": true, ',
+     "the key 'suspend' is given twice in one object (false, then true)"),
+    ("tabular", "jobs.jsonl", '{"id": "1", "name": "a", "cron": "0 1 * * *"}\n{"id": "2", "name": "b", "name": "c"}\n',
+     "line 2: the key 'name' is given twice in one object"),
+    ("tabular", "jobs.json", '[{"id": "1", "name": "a", "cron": "0 1 * * *", "cron": "0 2 * * *"}]',
+     "the key 'cron' is given twice in one object (\"0 1 * * *\", then \"0 2 * * *\")")])
+def test_a_key_given_twice_in_a_json_listing_or_table_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                profile: str, name: str, text: str, said: str) -> None:
+    """`kubectl get -o json` listings were read by a faster path than other JSON exports, and tables
+    (JSON, JSON Lines) by pandas' own: a key given twice in one object was taken as its last value
+    without a word (a CronJob made yearly, suspended, a job renamed)."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, profile, tmp_path / name)), "--offline")
+    assert code == 1 and said in err and "remove one" in err, err
+
+
+def test_a_key_given_twice_in_json_held_as_text_makes_that_flow_invalid(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON written as text inside an export (DolphinScheduler 1.x `processDefinitionJson`, an EnOS
+    v2 `graph`) was read without the check: a task's script or a flow's tasks taken from the last
+    of two keys. That flow is refused, naming the key; the others go on."""
+    ds = json.loads((REPO / "data" / "examples" / "dolphinscheduler-1.x.json").read_text(encoding="utf-8"))
+    ds[0]["processDefinitionJson"] = ds[0]["processDefinitionJson"].replace(
+        '"rawScript":"pg_dump', '"rawScript":"echo first","rawScript":"pg_dump', 1)
+    enos = json.loads((REPO / "data" / "examples" / "enos-v2-flows.json").read_text(encoding="utf-8"))
+    enos[0]["data"]["graph"] = enos[0]["data"]["graph"].replace('"relations"', '"flows":[],"relations"', 1)
+    for profile, name, document, said in (
+            ("dolphinscheduler", "ds.json", ds, "the key 'rawScript' is given twice in one object"),
+            ("enos-v2", "flows.json", enos, "the key 'flows' is given twice in one object")):
+        (tmp_path / name).write_text(json.dumps(document), encoding="utf-8")
+        code, out, err = run_cli(capsys, "plan", str(_profile_config(tmp_path, profile, tmp_path / name)),
+                                 "--offline", "--json")
+        actions = json.loads(out)["actions"]
+        refused = [a for a in actions if said in json.dumps(a)]
+        assert code == 5 and len(actions) == len(document), err
+        assert [a["action"] for a in refused] == ["invalid"] and refused[0]["rows"] == [1], actions
+
+
 @pytest.mark.parametrize(("profile", "name"), [("kubernetes", "kubernetes-cronjobs.yaml"),
                                                ("rundeck", "rundeck-jobs.yaml"), ("enos-v2", "enos-v2-flows.json")])
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])

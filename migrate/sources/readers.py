@@ -90,9 +90,33 @@ def _records_frames(records: Iterator[dict[str, Any]], chunk_rows: int) -> Itera
         yield pd.DataFrame.from_records(chunk).astype(object)
 
 
+class DuplicateKey(ValueError):
+    """One object giving a key twice: which value the exporter meant is not known."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are each given once. A key given twice (a hand edit, two exports
+    merged) was taken silently as its last value: a flow named, scheduled or keyed otherwise than
+    the first value says, which the scheduler's own reader may have taken."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise DuplicateKey(f"the key {key!r} is given twice in one object ({_short_json(seen[key])}, then "
+                                   f"{_short_json(value)}): which one was meant is not known; remove one")
+            seen[key] = value
+    return found
+
+
+def _short_json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _exact_json(text: str) -> Any:
     # Numbers keep their exact text: an id 12345678901234567890 or a value 1.50 stays as written.
-    return json.loads(text, parse_int=str, parse_float=str)
+    return json.loads(text, parse_int=str, parse_float=str, object_pairs_hook=unique_keys)
 
 
 TOO_DEEP = "JSON nested too deeply to read (past Python's recursion limit)"
@@ -107,6 +131,8 @@ def _jsonl_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
                 record = _exact_json(line)
             except json.JSONDecodeError as error:
                 raise SourceError(f"{path}: line {line_number}: not valid JSON ({error.msg})") from None
+            except DuplicateKey as duplicate:
+                raise SourceError(f"{path}: line {line_number}: {duplicate}") from None
             except RecursionError:
                 raise SourceError(f"{path}: line {line_number}: {TOO_DEEP}") from None
             if not isinstance(record, dict):
@@ -119,6 +145,8 @@ def _json_records(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
         document = _exact_json(path.read_text(encoding=encoding))
     except json.JSONDecodeError as error:
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} column {error.colno} ({error.msg})") from None
+    except DuplicateKey as duplicate:
+        raise SourceError(f"{path}: {duplicate}") from None
     except RecursionError:
         raise SourceError(f"{path}: {TOO_DEEP}") from None
     if isinstance(document, dict):

@@ -46,7 +46,7 @@ from migrate.schedule.timezone import TIMEZONE_MISMATCH, is_known_zone
 from migrate.sources.profiles import FlowRows
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import read_json_file
-from migrate.sources.readers import SourceError
+from migrate.sources.readers import DuplicateKey, SourceError, unique_keys
 
 # Azkaban's "no end": Constants.DEFAULT_SCHEDULE_END_EPOCH_TIME (2050-01-01), set on every schedule
 # made without an end.
@@ -111,9 +111,11 @@ def _wall(value: Any, what: str) -> datetime | None:
 def _object(value: Any, what: str) -> dict[str, Any]:
     if isinstance(value, str) and value.strip():
         try:
-            value = json.loads(value)
+            value = json.loads(value, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as error:
             raise Malformed(f"{what} is not valid JSON ({error.msg} at column {error.colno})") from None
+        except DuplicateKey as duplicate:
+            raise Malformed(f"{what}: {duplicate}") from None
     if value in (None, ""):
         return {}
     if not isinstance(value, dict):

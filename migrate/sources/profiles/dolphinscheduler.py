@@ -77,7 +77,7 @@ from migrate.sources.profiles import (
 )
 from migrate.sources.profiles.end_dates import ends_sentence, has_ended, passed_phrase, today
 from migrate.sources.profiles.json_documents import load_json
-from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.readers import DuplicateKey, SourceError, SourceRow, unique_keys
 
 GENERATIONS = (("workflowDefinition", "workflowTaskRelationList", "workflowDefinitionCode"),
                ("processDefinition", "processTaskRelationList", "processDefinitionCode"))
@@ -114,9 +114,11 @@ def _parsed(value: Any, what: str) -> Any:
         if not value.strip():
             return None
         try:
-            return json.loads(value)
+            return json.loads(value, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as error:
             raise Malformed(f"{what} is not valid JSON ({error.msg} at column {error.colno})") from None
+        except DuplicateKey as duplicate:
+            raise Malformed(f"{what}: {duplicate}") from None
         except RecursionError:
             raise Malformed(f"{what} is JSON nested too deep to read") from None
     return value
@@ -189,9 +191,11 @@ def _flow_ids(settings: SourceSettings) -> dict[str, str]:
     if path.suffix.lower() != ".json":
         return _id_pairs(content.splitlines(), str(path), header=True)
     try:
-        table = json.loads(content)
+        table = json.loads(content, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as error:
         raise SourceError(f"{path}: not valid JSON at line {error.lineno} ({error.msg})") from None
+    except DuplicateKey as duplicate:
+        raise SourceError(f"{path}: {duplicate}") from None
     if not isinstance(table, dict):
         raise SourceError(f"{path}: expected an object of workflow code -> EnOS flow id")
     return _id_pairs([f"{code_text(k)}={code_text(v)}" for k, v in table.items()], str(path))

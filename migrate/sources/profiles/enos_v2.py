@@ -28,7 +28,7 @@ from typing import Any
 from migrate.config import SourceSettings
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.json_documents import load_json
-from migrate.sources.readers import SourceError, SourceRow
+from migrate.sources.readers import DuplicateKey, SourceError, SourceRow, unique_keys
 
 SNAKE = {"alert_mode": "alertMode", "do_as": "doAs", "start_time": "startTime", "flow_id": "flowId",
          "flow_name": "flowName", "task_id": "taskId", "task_name": "taskName", "node_id": "nodeId",
@@ -135,9 +135,11 @@ def _flow(data: dict[str, Any]) -> FlowRows:
     unreadable = ""
     if isinstance(graph, str):
         try:
-            graph = _camel(json.loads(graph))
+            graph = _camel(json.loads(graph, object_pairs_hook=unique_keys))
         except json.JSONDecodeError as error:
             graph, unreadable = {}, f"its graph is not JSON ({error.msg} at column {error.colno})"
+        except DuplicateKey as duplicate:
+            graph, unreadable = {}, f"its graph: {duplicate}"
         except RecursionError:
             graph, unreadable = {}, "its graph is JSON nested too deep to read"
     flow_id = str(data.get("flowId", graph.get("id", "")))

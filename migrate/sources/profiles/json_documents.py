@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import SourceSettings
-from migrate.sources.readers import SourceError, file_text, utf16_hint
+from migrate.sources.readers import DuplicateKey, SourceError, file_text, unique_keys, utf16_hint
 
 GLOB_CHARACTERS = re.compile(r"[*?[]")
 DIGITS = re.compile(r"(\d+)")
@@ -21,30 +21,6 @@ def load_json(settings: SourceSettings) -> Any:
     return read_json_file(settings.path, settings.encoding)
 
 
-class DuplicateKey(ValueError):
-    """One object giving a key twice: which value the exporter meant is not known."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object whose keys are each given once. A key given twice (a hand edit, two exports
-    merged) was taken silently as its last value: a flow named, scheduled or keyed otherwise than
-    the first value says, which the scheduler's own reader may have taken."""
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        seen: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in seen:
-                raise DuplicateKey(f"the key {key!r} is given twice in one object ({_short(seen[key])}, then "
-                                   f"{_short(value)}): which one the export meant is not known; remove one")
-            seen[key] = value
-    return found
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def read_json_file(path: Path, encoding: str) -> Any:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
@@ -52,7 +28,7 @@ def read_json_file(path: Path, encoding: str) -> Any:
     if not text.strip():
         raise SourceError(f"{path}: the file is empty")
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=unique_keys)
     except DuplicateKey as duplicate:
         raise SourceError(f"{path}: {duplicate}") from None
     except json.JSONDecodeError as error:

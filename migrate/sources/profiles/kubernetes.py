@@ -69,7 +69,7 @@ from migrate.schedule.result import Rejection
 from migrate.schedule.robfig import EVERY, convert_robfig, split_zone
 from migrate.sources.profiles import SECRET_NAME, FlowRows, Profile, look_like_secrets, parameters_text, rows_of
 from migrate.sources.profiles.rundeck import EXPANSION_FACTOR, EXPANSION_FLOOR, _check_expansion
-from migrate.sources.readers import SourceError, SourceRow, file_text, utf16_hint
+from migrate.sources.readers import DuplicateKey, SourceError, SourceRow, file_text, unique_keys, utf16_hint
 
 OPTIONS = ("namespace",)
 EXPECTED = ("expected `kubectl get cronjob -A -o yaml` (a List of CronJob items), the API's CronJobList, a CronJob "
@@ -213,6 +213,8 @@ def _found(settings: SourceSettings) -> _Found:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
     except yaml.YAMLError as error:
         raise SourceError(f"{path}: cannot parse: {error}{utf16_hint(text)}".replace("\n", " ")) from None
+    except DuplicateKey as duplicate:
+        raise SourceError(f"{path}: {duplicate}") from None
     except RecursionError:
         raise SourceError(f"{path}: refused: nested deeper than a Kubernetes export can be") from None
     cronjobs: list[dict[str, Any]] = []
@@ -248,7 +250,7 @@ def _json(text: str) -> Any:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=unique_keys)
     finally:
         if paused:
             gc.enable()
@@ -266,7 +268,8 @@ def _listing(text: str) -> _Found | None:
     whole text is JSON as `json.loads` reads it, finds the List's kind (kubectl writes it after
     its items) and which items hold CronJobs, keeping only where those begin; each is parsed again
     when its turn comes. None for any other text (a List whose items are not an array, another
-    document, not JSON): `json.loads` reads it whole then, or says why it cannot."""
+    document, not JSON, a key given twice in one object): `json.loads` reads it whole then, or
+    says why it cannot."""
     end = _after(_JSON_SPACE, text, 0)
     if text[end:end + 1] != "{":
         return None
@@ -274,12 +277,16 @@ def _listing(text: str) -> _Found | None:
     api_version: Any = ""
     items: _Items | None = None
     items_at, typed_as = 0, ("", "")
+    keys: set[str] = set()
     end = _after(_JSON_SPACE, text, end + 1)
     try:
         while True:  # the document's members, as json's scanner reads an object
             if text[end:end + 1] != '"':
                 return None
             key, end = _decode(text, end)
+            if key in keys:
+                return None  # a key given twice: json.loads says which (see unique_keys)
+            keys.add(key)
             end = _after(_JSON_SPACE, text, end)
             if text[end:end + 1] != ":":
                 return None
@@ -295,8 +302,6 @@ def _listing(text: str) -> _Found | None:
                     kind = value
                 elif key == "apiVersion":
                     api_version = value
-                elif key == "items":  # a later member replaces an earlier one, as in a dict
-                    items = None
             end = _after(_JSON_SPACE, text, end)
             if text[end:end + 1] == "}":
                 break
@@ -333,7 +338,7 @@ def _list_items(text: str, end: int, list_kind: Any, list_api_version: Any) -> t
     found = _Items(array("q"), 0, [], False)
     spans, skipped = found.spans, found.skipped
     wide = _WideIntegers()
-    decode = json.JSONDecoder(parse_int=wide).raw_decode
+    decode = json.JSONDecoder(parse_int=wide, object_pairs_hook=unique_keys).raw_decode
     end = _after(_JSON_SPACE, text, end)
     if text[end:end + 1] == "]":
         return found, end + 1
