@@ -329,7 +329,8 @@ def test_a_name_of_another_spelling_finds_the_live_flow_of_that_name_never_a_twi
         assert "the flow named 'job_0042' (" in action["errors"][0]["message"], action
         assert (f"(which {spelling!r} reads as)" in action["errors"][0]["message"]) == (spelling != "job_0042")
         code, run = cli_json(capsys, "run", str(config))
-        assert code == 2 and run["errors_by_code"] == {"NAME_TAKEN": 1}, (spelling, run)  # failed: nothing saved
+        assert code == 5 and run["by_status"] == {"invalid": 1} and run["errors_by_code"] == {"NAME_TAKEN": 1}, \
+            (spelling, run)  # as the plan says: nothing saved
     assert list(live_flows(config.parent / "service.sqlite")) == ["job_0042"]  # no twin of any spelling
 
 

@@ -223,7 +223,7 @@ def test_a_flow_to_create_by_id_whose_name_another_flow_holds_is_refused(tmp_pat
     assert "flow 1003 holds its name 'flow3'" in held["errors"][0]["message"]
     code, report = cli(capsys, "run", str(config), "--json")
     [line] = [line for line in read_log(Path(report["result_log"])) if line["flow_id"] == "1004"]
-    assert code == 2 and line["status"] == "failed" and line["msg"].startswith("NAME_TAKEN"), line
+    assert code == 5 and line["status"] == "invalid" and line["code"] == "NAME_TAKEN", line
     assert "import" not in report["emulator"]["requests_by_action"]
 
 

@@ -288,7 +288,8 @@ def test_a_flow_handed_over_to_others_is_not_made_again(tmp_path: Path, capsys: 
 
     code, second = run_json(capsys, config)
     [line] = list(read_log(Path(second["result_log"])))
-    assert code == 2 and line["status"] == "failed" and line["msg"].startswith("MADE_BEFORE"), line
+    assert code == 5 and line["status"] == "invalid" and line["code"] == "MADE_BEFORE", line  # as the plan says
+    assert line["msg"].startswith("MADE_BEFORE: ") and planned["errors"][0]["message"] in line["msg"], line
     assert "import" not in second["emulator"]["requests_by_action"]
 
     # The same config under another name (a copy beside it) knows the flow too: by its marker
@@ -308,12 +309,58 @@ def test_a_flow_handed_over_to_others_is_not_made_again(tmp_path: Path, capsys: 
     assert code == 0 and third["by_status"] == {"created": 1}, third
 
 
+def _made_by_hand(state: Path, flow_id: str, cmd: str) -> None:
+    """The flow as a colleague made it by hand before the migration: the job's name and task, no
+    marker of ours, and its task running `cmd`."""
+    with sqlite3.connect(state) as db:
+        [(value,)] = db.execute("SELECT value FROM state WHERE key = ?", (f"flow:{flow_id}",)).fetchall()
+        flow = json.loads(value)
+        flow["graph"].update(desc="made by hand", active=0)
+        flow["active"] = 0
+        for task in flow["task_details"].values():
+            task["cmd"] = cmd
+        db.execute("UPDATE state SET value = ? WHERE key = ?", (json.dumps(flow), f"flow:{flow_id}"))
+
+
+@pytest.mark.parametrize("compare", ["none", "log"])
+def test_a_hand_made_flow_of_the_jobs_name_running_another_command_is_not_taken_over(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], compare: str) -> None:
+    """A run that reads no flow (compare none, the default, or log) took over a flow of the job's
+    name made by hand, whose task runs another command (which a save cannot change), and switched
+    it on: the colleague's command then ran on the export's schedule, the plan alone saying
+    TASK_BODY_DIFFERS. A flow taken over without a marker is read once (Export Flow) first."""
+    config = crontab_run(tmp_path, "0 2 * * * /bin/backup\n", f'create_missing = true\ncompare = "{compare}"')
+    code, first = run_json(capsys, config)
+    assert code == 0 and first["by_status"] == {"created": 1}, first
+    [made] = list(read_log(Path(first["result_log"])))
+    for log in (tmp_path / "results").glob("*.jsonl"):
+        log.unlink()  # a results folder that never saw it: the flow is known by its name alone
+    _made_by_hand(tmp_path / "emulator.sqlite", made["flow_id"], "echo ping")
+
+    code, out, _ = run_cli(capsys, "plan", str(config), "--json")
+    [planned] = json.loads(out)["actions"]
+    assert code == 5 and planned["errors"][0]["code"] == "TASK_BODY_DIFFERS", planned
+    code, second = run_json(capsys, config)
+    [line] = list(read_log(Path(second["result_log"])))
+    assert code == 5 and line["status"] == "invalid" and line["code"] == "TASK_BODY_DIFFERS", line
+    assert line["flow_id"] == made["flow_id"] and "backup_75631b" in line["msg"], line
+    assert "save" not in second["emulator"]["requests_by_action"], second  # never switched on
+    assert second["emulator"]["requests_by_action"].get("export") == 1, second
+
+    _made_by_hand(tmp_path / "emulator.sqlite", made["flow_id"], "/bin/backup")  # the same command: taken over
+    code, third = run_json(capsys, config)
+    assert code == 0 and third["by_status"] == {"saved": 1}, third
+    code, fourth = run_json(capsys, config)  # its marker now: found by it, not read again
+    assert code == 0 and "export" not in fourth["emulator"]["requests_by_action"], fourth
+
+
 def test_a_live_flow_with_other_tasks_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = base_state(flows=0)
     state["flows"] = [{"flow_id": 4000, "name": job_name("/bin/backup", job_key("alice", "/bin/backup", 1)), "owners": ["alice"], "org_id": "o1"}]
     code, report = run_json(capsys, crontab_run(tmp_path, "0 2 * * * /bin/backup\n", state=state))
     lines = list(read_log(Path(report["result_log"])))
-    assert code == 2 and lines[0]["msg"].startswith("TASKS_DIFFER")
+    assert code == 5 and lines[0]["status"] == "invalid" and lines[0]["code"] == "TASKS_DIFFER", lines
+    assert lines[0]["flow_id"] == "4000" and lines[0]["msg"].startswith("TASKS_DIFFER: "), lines
     assert "save" not in report["emulator"]["requests_by_action"]
 
 

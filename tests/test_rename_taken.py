@@ -66,11 +66,11 @@ def assert_refused(capsys: pytest.CaptureFixture[str], config: Path, service: Pa
     assert "not ours" not in error["message"] and "delete" not in error["message"], error
     assert "swapped names, give one a third name first" in error["message"], error
     code, ran = cli_json(capsys, "run", str(config))
-    assert code == 2 and ran["by_status"] == {"failed": 1} and ran["errors_by_code"] == {"NAME_TAKEN": 1}, ran
+    assert code == 5 and ran["by_status"] == {"invalid": 1} and ran["errors_by_code"] == {"NAME_TAKEN": 1}, ran
     assert ran["emulator"]["saves_by_flow"] == {}, ran
     logged = [json.loads(line) for line in Path(ran["result_log"]).read_text(encoding="utf-8").splitlines()]
-    [failed] = [entry for entry in logged if entry.get("status") == "failed"]
-    assert failed["msg"] == error["message"], failed  # the run says what the plan said
+    [refused] = [entry for entry in logged if entry.get("status") == "invalid"]
+    assert refused["msg"] == error["message"] and refused["code"] == "NAME_TAKEN", refused  # what the plan said
     assert service_flows(service) == before  # not a field of any flow changed
     return str(error["message"])
 

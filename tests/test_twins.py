@@ -71,7 +71,7 @@ def test_twins_made_by_two_runs_at_once_are_named_and_never_saved_into(tmp_path:
         again = subprocess.run([sys.executable, "-m", "migrate.cli", "run", str(first), "--json"], env=env,
                                capture_output=True, text=True, timeout=120)
         report = json.loads(again.stdout)
-        assert again.returncode == 2 and report["by_status"] == {"failed": 8}, report
+        assert again.returncode == 5 and report["by_status"] == {"invalid": 8}, report
         assert report["errors_by_code"] == {"DUPLICATE_MARKER": 8}, report
         assert sum(service_names(url).values()) == 16  # nothing made, nothing saved into a twin
 

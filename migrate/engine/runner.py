@@ -68,6 +68,9 @@ class Exchange:
     code: int | None = None
     latency_ms: float | None = None
     flow_id: str | None = None  # a flow made on the way (an Import that landed), when a later step failed
+    # Why the job cannot be saved into the live service as it is (a code the plan gives too:
+    # NAME_TAKEN, TASKS_DIFFER…): nothing was sent that changes a flow; an `invalid` line, as in the plan.
+    invalid: str | None = None
 
 
 @dataclass
@@ -350,6 +353,10 @@ class Runner:
             found = await self._create_with_id(flow, sending)
         if found is not None:
             if isinstance(found, Exchange):
+                if found.invalid is not None:
+                    self._record_flow(flow, "invalid", input_sha, found, started, flow_id=found.flow_id,
+                                      code=found.invalid)
+                    return
                 if found.result == "stopped" and not sending.sent:
                     return
                 if found.result == "stopped":  # the Import went out; what followed was cut short
@@ -663,7 +670,7 @@ class Runner:
             found = await live.find(flow.name, mark[1] if mark is not None else None,
                                     flow.source_key if self.settings.create_missing else None)
             if isinstance(found, Refusal):
-                return Exchange(msg=f"{found.code}: {found.message}")
+                return Exchange(msg=f"{found.code}: {found.message}", invalid=found.code)
             # A flow the resumed run had an Import in flight for, found now: the one it made.
             own_import = flow.target in self.memory.imports_in_doubt
             status = "created" if own_import else "saved"
@@ -682,10 +689,28 @@ class Runner:
             exchange: Exchange = failed.failure
             return exchange
         try:
-            return _aimed(wire, flow_id, remote_graph(data), status, own_import and found is not None,
-                          proven=found is not None and found.how != "name")
+            aimed = _aimed(wire, flow_id, remote_graph(data), status, own_import and found is not None,
+                           proven=found is not None and found.how != "name")
         except RebindError as error:
-            return Exchange(attempts=1, msg=f"TASKS_DIFFER: {error}")
+            if found is None:  # made now by Import: a request that changed the service went out
+                return Exchange(attempts=1, msg=f"TASKS_DIFFER: {error}", flow_id=flow_id)
+            return Exchange(msg=f"TASKS_DIFFER: {error}", invalid="TASKS_DIFFER", flow_id=flow_id)
+        if found is not None and found.how == "name" and flow.commands and self.settings.compare != "remote":
+            # A flow of the job's name that no run of ours made (made by hand, or by another tool),
+            # taken over now: its tasks may run other commands, which no save can change, and the
+            # save would schedule them as the export's. Read once, as a plan does; after this save
+            # it carries the marker, and later runs find it by that. (compare = "remote" reads every flow.)
+            try:
+                differs = body_differs(flow, wire, aimed[0], await self.read_exported(flow_id))
+            except ReadFailed as failed:
+                unread: Exchange = failed.failure
+                unread.msg = (f"the live flow {flow_id} of that name, not made by this tool, could not be read to "
+                              f"check its tasks' commands before taking it over: {unread.msg or 'no answer'}")
+                unread.flow_id = flow_id
+                return unread
+            if differs:
+                return Exchange(msg=f"{TASK_BODY_DIFFERS}: {differs}", invalid=TASK_BODY_DIFFERS, flow_id=flow_id)
+        return aimed
 
     async def _create_with_id(self, flow: ReadyFlow, sending: _Sending) -> tuple[dict[str, Any], str] | Exchange | None:
         """A flow mapped with an id that the listing does not hold (a snapshot restored into
@@ -712,7 +737,7 @@ class Runner:
             if probe.answer is None or probe.answer.code != INVALID_PARAMETER:
                 return probe
             if (held := live.name_held_for_create(flow.name, flow.flow_id)) is not None:
-                return Exchange(msg=f"{held.code}: {held.message}")
+                return Exchange(msg=f"{held.code}: {held.message}", invalid=held.code)
         created = await self._create(flow, sending, flow.flow_id)
         if isinstance(created, Exchange):
             return created
