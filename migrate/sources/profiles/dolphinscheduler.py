@@ -33,8 +33,14 @@ Every fact of a workflow is carried or named by a code:
   parent's; one whose workflow is not in the export, a DYNAMIC task (a flow's task cannot run a
   flow) and branching tasks (CONDITIONS, SWITCH, BLOCKING: a flow would run every branch) make the
   flow invalid (`TASK_TYPE_NOT_CARRIED`); a task switched off (flag NO), which DolphinScheduler skipped while
-  running the tasks after it, keeps its place doing nothing (`exit 0` before its body: TASK_DISABLED);
-- a `DEPENDENT` task (a wait on other workflows) is not a task of the flow: its downstream tasks
+  running the tasks after it, keeps its place doing nothing (`exit 0` before its body: TASK_DISABLED), whatever
+  its type: a DEPENDENT task so switched off waited on nothing (no `flow_upstream` entry, its workflows named in
+  TASK_DISABLED), nor did a SUB_PROCESS, DYNAMIC or BLOCKING one run or hold anything. A CONDITIONS or SWITCH
+  task switched off is refused still when tasks come after it in an export older than 3.3 (keys
+  `processDefinition…`, and 1.x): DolphinScheduler before 3.3 went from it only to the branch its run chose, so
+  with no run to none (DagHelper.parsePostNodes), and a flow would run them all; 3.3's engine passes a task
+  switched off on to every task after it (SuccessorFlowAdjuster), as a flow does;
+- a `DEPENDENT` task switched on (a wait on other workflows) is not a task of the flow: its downstream tasks
   wait on its upstream tasks instead, and each workflow it waited on becomes a `flow_upstream` entry
   when its EnOS id is known (option `flow_ids`) and the window has an exact `cycleGap`, else a
   `CROSS_FLOW_DEPENDENCY` warning that says why and what to do: one per DEPENDENT task and workflow
@@ -96,6 +102,10 @@ EXACT_WINDOWS = {
     ("month", "thisMonth"): "M0", ("month", "lastMonth"): "M-1",
 }
 BRANCHING_TYPES = ("CONDITIONS", "SWITCH", "BLOCKING")
+# Branching tasks whose successors DolphinScheduler before 3.3 chose from the task's own run
+# (DagHelper.parsePostNodes, parseConditionTask, parseSwitchTask): switched off, it had no run, and
+# went on to none of them. A BLOCKING task switched off never blocked: the tasks after it ran.
+CHOOSING_TYPES = ("CONDITIONS", "SWITCH")
 SUB_WORKFLOW_TYPES = ("SUB_PROCESS", "SUB_WORKFLOW", "DYNAMIC")
 DEPENDENT = "DEPENDENT"
 # DolphinScheduler's own expressions ($[yyyyMMdd-1], ${system.biz.date}): evaluated by it at run time.
@@ -710,12 +720,16 @@ SWITCHED_OFF = ("# switched off in DolphinScheduler (flag NO; 1.x: runFlag FORBI
                 "after it still ran\nexit 0\n")
 
 
-def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameters: Globals) -> dict[str, str]:
-    """Commands by task code, with one warning per kind of thing not carried as it was."""
+def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameters: Globals,
+                    passes_switched_off_on: bool) -> dict[str, str]:
+    """Commands by task code, with one warning per kind of thing not carried as it was.
+    `passes_switched_off_on`: the export is of DolphinScheduler 3.3 or later, whose engine went from a
+    task switched off to every task after it, a CONDITIONS or SWITCH task's too."""
     commands: dict[str, str] = {}
-    as_text, local, resources, disabled, secrets = [], [], [], [], []
+    as_text, local, resources, disabled, secrets, not_waited = [], [], [], [], [], []
     setters, placeholders = _setters(tasks, parameters), Placeholders()
     by_code = {task.code: task for task in tasks}
+    followed = {code for task in tasks for code in task.upstream}
     for task in tasks:
         command, runnable = _body(task)
         items = _local_param_items(task.params, task.name)
@@ -732,16 +746,26 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
         if switched_off:
             disabled.append(task.name)
             command = SWITCHED_OFF + command
+        if switched_off and task.type == DEPENDENT:  # (one switched on is no task of the flow)
+            not_waited.append(f"task {task.name} waits on {_waited_workflows(task, export)}")
         commands[task.code] = command
-        if not runnable and task.type not in SUB_WORKFLOW_TYPES + BRANCHING_TYPES:  # those have their own code
+        if not runnable and task.type not in (*SUB_WORKFLOW_TYPES, *BRANCHING_TYPES, DEPENDENT):  # own codes
             as_text.append(f"{task.name} ({task.type})")
         if _listed(task.params.get("resourceList")):
             resources.append(f"{task.name}: {_listed(task.params.get('resourceList'))}")
         if task.type in SUB_WORKFLOW_TYPES and not switched_off:
             flow.fail("TASK_TYPE_NOT_CARRIED", _not_laid_out(task, export))
-        elif task.type in BRANCHING_TYPES:
+        elif task.type in BRANCHING_TYPES and not switched_off:
             flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) chooses which tasks run next; "
                                                "a flow would run every branch")
+        elif task.type in CHOOSING_TYPES and not passes_switched_off_on and task.code in followed:
+            flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) is switched off (flag NO; 1.x: "
+                                               "runFlag FORBIDDEN): DolphinScheduler before 3.3 went from it only "
+                                               "to the branch its run chose, and with no run to none (a task after "
+                                               "it ran only where another task before it led there), and a flow "
+                                               "would run every task after it: delete in DolphinScheduler the "
+                                               "tasks only it leads to (they never ran), or the task itself if they "
+                                               "should run, and export again")
     if as_text:
         flow.warn("TASK_BODY_AS_TEXT", f"tasks {as_text} are not shell commands: their bodies are kept as text in "
                                        "the command, rework them before they run as COMMAND tasks")
@@ -758,10 +782,26 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
     if resources:
         flow.warn("TASK_RESOURCES", f"tasks use DolphinScheduler resource files {resources}: copy them over")
     if disabled:
+        waits = (f"; switched on, DEPENDENT {'; '.join(not_waited)}: switched off, DolphinScheduler did not "
+                 "wait, and the flow does not either (no flow node, no relation to another flow)"
+                 if not_waited else "")
         flow.warn("TASK_DISABLED", f"tasks {disabled} were switched off (flag NO; 1.x: runFlag FORBIDDEN) in "
                                    "DolphinScheduler, which skipped them and ran the tasks after them: each keeps its "
-                                   "place as a task that does nothing (`exit 0` before its body)")
+                                   f"place as a task that does nothing (`exit 0` before its body){waits}")
     return commands
+
+
+def _waited_workflows(task: Task, export: Export) -> str:
+    """The workflows a DEPENDENT task names in its dependence, in words (for one switched off, whose
+    dependence is never followed: one that cannot be read is said so, not the flow's failure)."""
+    try:
+        dependence = json_object(task.params.get("dependence"), "dependence")
+        items = [item for group in json_objects(dependence.get("dependTaskList"), "dependTaskList")
+                 for item in json_objects(group.get("dependItemList"), "dependItemList")]
+    except Malformed:
+        return "other workflows (its dependence cannot be read)"
+    waited = dict.fromkeys(_workflow(code_text(item.get("definitionCode")), export, item) for item in items)
+    return " and ".join(waited) or "no workflow (its dependence names none)"
 
 
 def _not_laid_out(task: Task, export: Export) -> str:
@@ -915,13 +955,19 @@ def _tenant(flow: FlowRows, definition: dict[str, Any], schedule: dict[str, Any]
 
 # -- DEPENDENT tasks: waits on other workflows ---------------------------------------------------
 
+def _waits_on_flows(task: Task) -> bool:
+    """A DEPENDENT task that waited on other workflows; switched off (flag NO), DolphinScheduler skipped
+    it without waiting and ran the tasks after it: that one is a task of the flow doing nothing."""
+    return task.type == DEPENDENT and not _switched_off(task)
+
+
 def _through_dependents(codes: list[str], tasks: dict[str, Task], seen: frozenset[str] = frozenset()) -> list[str]:
-    """Upstream task codes with every DEPENDENT task replaced by its own upstream tasks."""
+    """Upstream task codes with every DEPENDENT task that waited replaced by its own upstream tasks."""
     found: list[str] = []
     for code in codes:
         if code in seen:
             continue
-        if tasks[code].type == DEPENDENT:
+        if _waits_on_flows(tasks[code]):
             found += _through_dependents(tasks[code].upstream, tasks, seen | {code})
         else:
             found.append(code)
@@ -929,11 +975,11 @@ def _through_dependents(codes: list[str], tasks: dict[str, Task], seen: frozense
 
 
 def _targets(code: str, tasks: dict[str, Task], seen: frozenset[str] = frozenset()) -> list[str]:
-    """The tasks that waited on a DEPENDENT task, through other DEPENDENT tasks."""
+    """The tasks that waited on a DEPENDENT task, through other DEPENDENT tasks that waited."""
     found: list[str] = []
     for task in tasks.values():
         if code in task.upstream and task.code not in seen:
-            found += _targets(task.code, tasks, seen | {code}) if task.type == DEPENDENT else [task.code]
+            found += _targets(task.code, tasks, seen | {code}) if _waits_on_flows(task) else [task.code]
     return list(dict.fromkeys(found))
 
 
@@ -1082,12 +1128,13 @@ def _merge(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _resolve_dependents(flow: FlowRows, tasks: dict[str, Task], export: Export, own_code: str) -> dict[str, Task]:
-    """The flow's tasks without DEPENDENT ones; their waits become `flow_upstream` entries."""
+    """The flow's tasks without the DEPENDENT ones that waited; their waits become `flow_upstream`
+    entries. One switched off stays, as a task that does nothing (_describe_tasks)."""
     entries: list[dict[str, Any]] = []
     for task in tasks.values():
-        if task.type == DEPENDENT:
+        if _waits_on_flows(task):
             entries += _dependencies(flow, task, _targets(task.code, tasks), export, (own_code, tasks))
-    kept = {code: task for code, task in tasks.items() if task.type != DEPENDENT}
+    kept = {code: task for code, task in tasks.items() if not _waits_on_flows(task)}
     rewired = {code: _through_dependents(task.upstream, tasks) for code, task in kept.items()}
     for code, upstream in rewired.items():
         kept[code].upstream = upstream
@@ -1267,7 +1314,8 @@ def _fill(flow: FlowRows, record: dict[str, Any], definition: dict[str, Any], ge
     kept = _resolve_dependents(flow, tasks, export, code)
     # Before the commands: a task's `${name}` of a global parameter is left to the flow's parameter.
     parameters = _global_params(flow, [("", definition, (code,)), *inlined.definitions])
-    commands = _describe_tasks(flow, list(kept.values()), export, parameters)
+    commands = _describe_tasks(flow, list(kept.values()), export, parameters,
+                               passes_switched_off_on=generation[0] == "workflowDefinition")
     _task_settings(flow, [*kept.values(), *inlined.runners])
     # Laid out anew when a sub-workflow's tasks came in: the canvas had one box where they now are.
     positions = {} if inlined.runners else _positions(definition.get("locations"))
