@@ -17,6 +17,10 @@ schtasks prints in the display language of the Windows it runs on:
 - the task state: a disabled task (`Disabled`, `Deaktiviert`, `Désactivé`, `已禁用`) is saved
   inactive with a warning naming the state.
 
+Windows' own tasks (under `\\Microsoft\\Windows\\`: a whole machine's export holds well over a
+hundred) are skipped, counted in one BUILTIN_TASKS_SKIPPED warning on the export's first flow, by the
+taskxml profile's rule and option: `options = { include_builtin = true }` plans them too.
+
 A trigger's End Date that has passed (against today in UTC) saves the flow inactive, one ahead
 keeps it active, both with END_DATE naming it (a flow has no end date). The account the task ran
 as (`Run As User`) is RUN_AS: the flow runs as the service's doAs account. `Start In` is
@@ -43,10 +47,11 @@ from migrate.schedule.taskxml import Trigger, convert_trigger
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.schtasks_headers import HEADERS
+from migrate.sources.profiles.taskxml import is_builtin
 from migrate.sources.profiles.windows_triggers import triggers_as_one
 from migrate.sources.readers import SourceError, SourceRow, utf16_codec
 
-OPTIONS = ("date_order",)
+OPTIONS = ("date_order", "include_builtin")
 DATE_ORDERS = ("MDY", "DMY", "YMD")
 NEEDED = ("TaskName", "Schedule Type", "Start Time")
 
@@ -169,6 +174,8 @@ def clock_24h(text: str) -> str:
 # is written `"reg query "HKLM\\…" /v "SD""`, which a CSV reader splits wrongly. Its fields are
 # therefore split where `","` separates them (the outer quotes stripped), as schtasks wrote them.
 SCHTASKS_SEPARATOR = '","'
+# Where a line of the file ends: schtasks writes CRLF, an editor LF, a classic Mac editor a lone CR.
+LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 REENCODE = ("`schtasks /query /fo csv /v > tasks.csv` in cmd.exe writes the console's code page (chcp tells: 850 or "
             "437 in Western Europe and the US, 936 (gbk) in Chinese); PowerShell 5's `>` writes UTF-16, which is read "
             "as such")
@@ -199,14 +206,8 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
     (`frame.attrs["malformed"]`: task name -> why), never read shifted into other columns."""
     expected = ("expected `schtasks /query /fo csv /v` output, with the columns " + ", ".join(NEEDED) +
                 " or their German, French or Chinese names")
-    text = _text(settings)
-    if "\r" in text and "\n" not in text:  # lone CRs (a classic Mac editor's save): one line to the reader
-        text = text.replace("\r", "\n")
-    # A lone CR between a row's closing quote and the next row's opening one ends the row, as schtasks
-    # quotes every field: read as part of one line, it lost the next task without a word. One inside
-    # a field ("nightly\rbackup") stays the field's.
-    text = re.sub(r'"\r(?=")', '"\n', text)
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    text = _text(settings).lstrip("\ufeff")
+    first_line = LINE_BREAK.split(text, maxsplit=1)[0].strip()
     as_written = first_line.startswith('"') and first_line.endswith('"') and SCHTASKS_SEPARATOR in first_line
     extra: list[list[str]] = []
 
@@ -218,12 +219,14 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)  # a short row is set aside and named, below
             if as_written:
-                frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=SCHTASKS_SEPARATOR, engine="python",
-                                    quoting=3, dtype=str, keep_default_na=False, na_filter=False,  # 3: QUOTE_NONE
-                                    index_col=False, on_bad_lines=set_aside)
-                frame.columns = [_unquoted(str(c)) for c in frame.columns]
+                frame = _as_written(text, extra)
             else:  # re-saved by a spreadsheet: plain CSV quoting
-                frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False,
+                if "\r" in text and "\n" not in text:  # lone CRs (a classic Mac editor's save): one line to pandas
+                    text = text.replace("\r", "\n")
+                # A lone CR between a row's closing quote and the next row's opening one ends the row: read
+                # as part of one line, it lost the next task without a word. One inside a field stays the field's.
+                text = re.sub(r'"\r(?=")', '"\n', text)
+                frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                                     na_filter=False, index_col=False, engine="python", on_bad_lines=set_aside)
     except pd.errors.EmptyDataError:
         raise SourceError(f"{settings.path}: the file is empty") from None
@@ -259,9 +262,67 @@ def _frame(settings: SourceSettings) -> pd.DataFrame:
     return frame
 
 
+def _as_written(text: str, extra: list[list[str]]) -> pd.DataFrame:
+    """The rows of an export as schtasks wrote it, each split at `","`, the first and last fields
+    keeping their outer quote (a row cut short has a last field without one). A row of more fields
+    than the header goes to `extra`; one of fewer is padded with blanks, as a CSV reader pads it."""
+    header, *rows = [row for row in _rows(text) if row.strip()]
+    columns = _distinct([_unquoted(name) for name in header.split(SCHTASKS_SEPARATOR)])
+    kept: list[list[str]] = []
+    for row in rows:
+        fields = row.split(SCHTASKS_SEPARATOR)
+        if len(fields) > len(columns):
+            extra.append(fields)
+        else:
+            kept.append(fields + [""] * (len(columns) - len(fields)))
+    return pd.DataFrame(kept, columns=columns, dtype=str)
+
+
+def _rows(text: str) -> list[str]:
+    """The file's rows. schtasks writes a value as it is between its quotes, line breaks too (a
+    Comment of several lines, CR, LF or CRLF): a line that carries on a field of the row before is
+    joined to it, with its line break. A line carries on a row short of the header's fields when the
+    two together are not over that count, and it does not begin a row itself (`"…","\\Task…`: every
+    task's name begins with a backslash), so that two rows each cut short stay two rows, each failing
+    by its own name, and a comment line that begins with a quote is still the comment's."""
+    lines = LINE_BREAK.split(text)  # line, its break, line, its break, …, the last line
+    header = [_unquoted(name) for name in lines[0].split(SCHTASKS_SEPARATOR)]
+    width = len(header)
+    task_column = next((n for n, name in enumerate(header) if CANONICAL.get(_folded(name)) == "TaskName"), 1)
+    rows = [lines[0]]
+    for line_break, line in zip(lines[1::2], lines[2::2], strict=True):
+        fields = line.split(SCHTASKS_SEPARATOR)
+        begins_row = (line.startswith('"') and len(fields) > task_column
+                      and _unquoted(fields[task_column]).startswith("\\"))
+        have = rows[-1].count(SCHTASKS_SEPARATOR) + 1
+        if have < width and have + len(fields) - 1 <= width and len(fields) < width and not begins_row:
+            rows[-1] += line_break + line
+        else:
+            rows.append(line)
+    return rows
+
+
+def _distinct(columns: list[str]) -> list[str]:
+    """Header names made distinct as a CSV reader makes them (`Status`, `Status.1`)."""
+    seen: dict[str, int] = {}
+    distinct: list[str] = []
+    for name in columns:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        distinct.append(f"{name}.{count}" if count else name)
+    return distinct
+
+
 def _unquoted(value: str) -> str:
     """A field of a line split at `","`: the line's first and last fields keep one outer quote."""
     return value[1:] if value.startswith('"') else value[:-1] if value.endswith('"') else value
+
+
+def _include_builtin(settings: SourceSettings) -> bool:
+    value = settings.options.get("include_builtin", False)
+    if not isinstance(value, bool):
+        raise SourceError(f"{settings.path}: schtasks option include_builtin = {value!r} is not true or false")
+    return value
 
 
 def _options(settings: SourceSettings) -> str | None:
@@ -415,9 +476,31 @@ def _not_carried(flow: FlowRows, first: pd.Series) -> None:
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
     option = _options(settings)
+    include_builtin = _include_builtin(settings)
     frame = _frame(settings)
-    order = _file_date_order(frame, option)
+    order = _file_date_order(frame, option)  # Windows' own tasks' dates, in the same locale, tell it too
     malformed: dict[str, str] = dict(frame.attrs.get("malformed", {}))
+    builtin = [] if include_builtin else [name for name in dict.fromkeys((*frame["TaskName"], *malformed))
+                                          if is_builtin(str(name))]
+    if builtin:
+        frame = frame[~frame["TaskName"].isin(builtin)]
+        malformed = {name: why for name, why in malformed.items() if name not in builtin}
+        if frame.empty and not malformed:
+            raise SourceError(f"{settings.path}: the export holds only Windows' own tasks ({len(builtin)} under "
+                              "\\Microsoft\\Windows\\, skipped by default): set [source] options = "
+                              "{ include_builtin = true } to plan them")
+    for number, flow in enumerate(_task_flows(frame, malformed, order)):
+        if number == 0 and builtin:  # one note for the export, not one flow each: it rides on the first
+            shown = ", ".join(str(name).strip() for name in builtin[:3]) + (", ..." if len(builtin) > 3 else "")
+            flow.warn("BUILTIN_TASKS_SKIPPED", f"{len(builtin)} of Windows' own tasks (under \\Microsoft\\Windows\\: "
+                                               f"{shown}) were skipped, not planned; [source] options = "
+                                               "{ include_builtin = true } plans them")
+        yield flow
+
+
+def _task_flows(frame: pd.DataFrame, malformed: dict[str, str], order: DateOrder) -> Iterator[FlowRows]:
+    """A flow per task of the frame, then one per task none of whose rows could be read (`malformed`,
+    emptied as its tasks are met in the frame)."""
     for task_name, triggers in frame.groupby("TaskName", sort=False):
         first = triggers.iloc[0]
         name = str(task_name).strip("\\").replace("\\", "_").replace(" ", "_")
