@@ -111,3 +111,33 @@ def test_rows_cut_short_one_after_the_other_each_fail_by_name(tmp_path: Path,
     assert code == 5 and keys(planned) == ["\\Ops\\Whole", "\\Ops\\Cut one", "\\Ops\\Cut two"], err
     failed = {flow["source_key"]: [e["code"] for e in flow["errors"]] for flow in planned["invalid_flows"]}
     assert failed == {"\\Ops\\Cut one": ["MALFORMED_RECORD"], "\\Ops\\Cut two": ["MALFORMED_RECORD"]}, failed
+
+
+# -- several machines in one export --------------------------------------------------------------
+
+def on_host(row: str, host: str, command: str = "") -> str:
+    """The fixture's row as `schtasks /query /s HOST /fo csv /v` writes it for that machine."""
+    row = row.replace(row.split('","', 1)[0], f'"{host}', 1)
+    return row.replace("C:\\ops\\nightly.cmd", command) if command else row
+
+
+def test_one_task_name_on_two_machines_is_never_one_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A loop of `schtasks /query /s HOST …` over two machines: `\\Backup` on each, other commands,
+    was one flow of the first machine's command without a word (at other times, one flow firing at
+    both). The second machine's task is DUPLICATE_TASK naming both machines and the option;
+    host_in_name makes a flow of each, named after its machine."""
+    first, second = on_host(task("\\Backup"), "APP01"), on_host(task("\\Backup"), "APP02")
+    second = second.replace("2:30:00 AM", "3:30:00 AM")
+    path = export(tmp_path, [first, HEADER, second, on_host(task("\\Only"), "APP02")])
+    code, planned, err = plan(tmp_path, capsys, path)
+    assert code == 5 and sorted(keys(planned)) == ["\\Backup", "\\Backup on APP02", "\\Only"], err
+    by_key = {action["source_key"]: action for action in planned["actions"]}
+    assert by_key["\\Backup"]["action"] == "valid" and by_key["\\Backup"]["freq"] == "0 30 2 * * ? *", by_key
+    [refused] = by_key["\\Backup on APP02"]["errors"]
+    assert refused["code"] == "DUPLICATE_TASK" and "the machines APP01 and APP02" in refused["message"], refused
+    assert "host_in_name = true" in refused["message"], refused
+
+    code, planned, err = plan(tmp_path, capsys, path, "{ host_in_name = true }")
+    assert code == 3 and sorted(keys(planned)) == ["APP01\\Backup", "APP02\\Backup", "APP02\\Only"], err
+    assert sorted((a["name"], a["freq"]) for a in planned["actions"]) == [
+        ("APP01_Backup", "0 30 2 * * ? *"), ("APP02_Backup", "0 30 3 * * ? *"), ("APP02_Only", "0 30 2 * * ? *")]

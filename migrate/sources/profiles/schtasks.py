@@ -51,7 +51,7 @@ from migrate.sources.profiles.taskxml import is_builtin
 from migrate.sources.profiles.windows_triggers import triggers_as_one
 from migrate.sources.readers import SourceError, SourceRow, utf16_codec
 
-OPTIONS = ("date_order", "include_builtin")
+OPTIONS = ("date_order", "include_builtin", "host_in_name")
 DATE_ORDERS = ("MDY", "DMY", "YMD")
 NEEDED = ("TaskName", "Schedule Type", "Start Time")
 
@@ -318,10 +318,10 @@ def _unquoted(value: str) -> str:
     return value[1:] if value.startswith('"') else value[:-1] if value.endswith('"') else value
 
 
-def _include_builtin(settings: SourceSettings) -> bool:
-    value = settings.options.get("include_builtin", False)
+def _switch(settings: SourceSettings, name: str) -> bool:
+    value = settings.options.get(name, False)
     if not isinstance(value, bool):
-        raise SourceError(f"{settings.path}: schtasks option include_builtin = {value!r} is not true or false")
+        raise SourceError(f"{settings.path}: schtasks option {name} = {value!r} is not true or false")
     return value
 
 
@@ -476,7 +476,8 @@ def _not_carried(flow: FlowRows, first: pd.Series) -> None:
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
     option = _options(settings)
-    include_builtin = _include_builtin(settings)
+    include_builtin = _switch(settings, "include_builtin")
+    host_in_name = _switch(settings, "host_in_name")
     frame = _frame(settings)
     order = _file_date_order(frame, option)  # Windows' own tasks' dates, in the same locale, tell it too
     malformed: dict[str, str] = dict(frame.attrs.get("malformed", {}))
@@ -489,6 +490,8 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
             raise SourceError(f"{settings.path}: the export holds only Windows' own tasks ({len(builtin)} under "
                               "\\Microsoft\\Windows\\, skipped by default): set [source] options = "
                               "{ include_builtin = true } to plan them")
+    if host_in_name:
+        frame = _named_by_host(frame, settings)
     for number, flow in enumerate(_task_flows(frame, malformed, order)):
         if number == 0 and builtin:  # one note for the export, not one flow each: it rides on the first
             shown = ", ".join(str(name).strip() for name in builtin[:3]) + (", ..." if len(builtin) > 3 else "")
@@ -498,10 +501,45 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         yield flow
 
 
+def _named_by_host(frame: pd.DataFrame, settings: SourceSettings) -> pd.DataFrame:
+    """`host_in_name`: each task known by its machine and its name (`APP01\\Backup`), for an export
+    of several machines (a loop of `schtasks /query /s HOST …`) whose tasks share names."""
+    if "HostName" not in frame.columns:
+        raise SourceError(f"{settings.path}: schtasks option host_in_name is set, but the export has no HostName "
+                          "column (`schtasks /query /fo csv /v` writes one)")
+    named = frame.copy()
+    named["TaskName"] = named["HostName"].str.strip() + named["TaskName"].where(
+        named["TaskName"].str.startswith("\\"), "\\" + named["TaskName"])
+    return named
+
+
+def _hosts_apart(task_name: str, triggers: pd.DataFrame) -> tuple[pd.DataFrame, list[FlowRows]]:
+    """A task's rows from one machine, and a refused flow for each other machine that has a task of
+    that name in the export (a loop of `schtasks /query /s HOST …`): one flow cannot be both, and
+    merged, the second machine's command, account, times and state were lost or mixed in."""
+    if "HostName" not in triggers.columns:
+        return triggers, []
+    hosts = list(dict.fromkeys(str(host).strip() for host in triggers["HostName"]))
+    if len(hosts) < 2:
+        return triggers, []
+    name = task_name.strip("\\").replace("\\", "_").replace(" ", "_")
+    others = []
+    for host in hosts[1:]:
+        other = FlowRows(key=f"{task_name} on {host}", name=name)
+        other.fail("DUPLICATE_TASK", f"{task_name} comes from the machines {hosts[0]} and {host} in this export: each "
+                                     "is a task of its own, which one flow cannot carry; the flow is planned from "
+                                     f"{hosts[0]}'s rows alone. Set [source] options = {{ host_in_name = true }} to "
+                                     "make a flow of each machine's task, named after both (APP01_Backup)")
+        other.cells["active"] = "1"  # its state is unread: the error says why, nothing more
+        others.append(other)
+    return triggers[triggers["HostName"].str.strip() == hosts[0]], others
+
+
 def _task_flows(frame: pd.DataFrame, malformed: dict[str, str], order: DateOrder) -> Iterator[FlowRows]:
     """A flow per task of the frame, then one per task none of whose rows could be read (`malformed`,
     emptied as its tasks are met in the frame)."""
-    for task_name, triggers in frame.groupby("TaskName", sort=False):
+    for task_name, rows in frame.groupby("TaskName", sort=False):
+        triggers, other_hosts = _hosts_apart(str(task_name), rows)
         first = triggers.iloc[0]
         name = str(task_name).strip("\\").replace("\\", "_").replace(" ", "_")
         flow = FlowRows(key=str(task_name), name=name)
@@ -531,6 +569,7 @@ def _task_flows(frame: pd.DataFrame, malformed: dict[str, str], order: DateOrder
                                         "or another CSV writer, which write each \" as \"\": check the command")
         flow.tasks = [{"task_id": "1", "task_name": name, "command": command}]
         yield flow
+        yield from other_hosts
     for task_name, why in malformed.items():  # tasks none of whose rows could be read
         flow = FlowRows(key=task_name or "a row with no task name",
                         name=task_name.strip("\\").replace("\\", "_").replace(" ", "_") or "unnamed")

@@ -6,6 +6,7 @@ detection (sources/detect.py) recognises the header by them without importing th
 # German, French and Chinese (Simplified) Windows. Headers are compared without blanks and case,
 # since French puts a (sometimes non-breaking) space before its colons.
 HEADERS: dict[str, tuple[str, ...]] = {
+    "HostName": ("Hostname", "Nom de l'hôte", "主机名"),
     "TaskName": ("Aufgabenname", "Nom de la tâche", "任务名"),
     "Next Run Time": ("Nächste Laufzeit", "Prochaine exécution", "下次运行时间"),
     "Last Run Time": ("Letzte Laufzeit", "Heure de la dernière exécution", "上次运行时间"),
