@@ -290,6 +290,7 @@ def test_a_flow_handed_over_to_others_is_not_made_again(tmp_path: Path, capsys: 
     [line] = list(read_log(Path(second["result_log"])))
     assert code == 5 and line["status"] == "invalid" and line["code"] == "MADE_BEFORE", line  # as the plan says
     assert line["msg"].startswith("MADE_BEFORE: ") and planned["errors"][0]["message"] in line["msg"], line
+    assert line["flow_id"] == planned["flow_id"] == made["flow_id"], (line, planned)  # the flow it names
     assert "import" not in second["emulator"]["requests_by_action"]
 
     # The same config under another name (a copy beside it) knows the flow too: by its marker

@@ -69,8 +69,9 @@ def assert_refused(capsys: pytest.CaptureFixture[str], config: Path, service: Pa
     assert code == 5 and ran["by_status"] == {"invalid": 1} and ran["errors_by_code"] == {"NAME_TAKEN": 1}, ran
     assert ran["emulator"]["saves_by_flow"] == {}, ran
     logged = [json.loads(line) for line in Path(ran["result_log"]).read_text(encoding="utf-8").splitlines()]
-    [refused] = [entry for entry in logged if entry.get("status") == "invalid"]
-    assert refused["msg"] == error["message"] and refused["code"] == "NAME_TAKEN", refused  # what the plan said
+    [line] = [entry for entry in logged if entry.get("status") == "invalid"]
+    assert line["msg"] == error["message"] and line["code"] == "NAME_TAKEN", line  # what the plan said
+    assert line["flow_id"] == refused["flow_id"] == str(ours), (line, refused)  # the job's own flow, renamed
     assert service_flows(service) == before  # not a field of any flow changed
     return str(error["message"])
 

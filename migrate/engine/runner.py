@@ -670,7 +670,7 @@ class Runner:
             found = await live.find(flow.name, mark[1] if mark is not None else None,
                                     flow.source_key if self.settings.create_missing else None)
             if isinstance(found, Refusal):
-                return Exchange(msg=f"{found.code}: {found.message}", invalid=found.code)
+                return Exchange(msg=f"{found.code}: {found.message}", invalid=found.code, flow_id=found.flow_id or None)
             # A flow the resumed run had an Import in flight for, found now: the one it made.
             own_import = flow.target in self.memory.imports_in_doubt
             status = "created" if own_import else "saved"

@@ -149,6 +149,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
             found = await live.find(flow.name, mark[1] if mark is not None else None,
                                     flow.source_key if create_missing else None)
             if isinstance(found, Refusal):
+                action.flow_id = found.flow_id
                 return _refused(action, found.code, found.message)
             if found is None:
                 if not create_missing:
@@ -156,6 +157,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
                                                          "true to create it")
                 return action  # create
             match: Match = found
+            action.flow_id = match.flow_id  # named by a refusal below (TASKS_DIFFER) too
             wanted = rebind(wire, match.flow_id, remote_graph(match.live), proven=match.how != "name")
         else:
             try:

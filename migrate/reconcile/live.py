@@ -71,6 +71,7 @@ class Match:
 class Refusal:
     code: str
     message: str
+    flow_id: str = ""  # the live flow that is this job's, where one is (MADE_BEFORE, a rename's NAME_TAKEN)
 
 
 def live_marker(live: dict[str, Any]) -> tuple[str, str] | None:
@@ -200,7 +201,8 @@ class LiveFlows:
                                          f"marker of another source key: it is not this flow's, and is left "
                                          f"alone{hint}")
         if candidates:
-            return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit")
+            return Refusal("NO_PRIVILEGE", f"the flow named {name!r} is not yours to edit",
+                           candidates[0].flow_id if len(candidates) == 1 else "")
         return await self.made_again(key, name, digest) if key is not None else None
 
     async def made_again(self, key: str, name: str, digest: str | None) -> Refusal | None:
@@ -233,7 +235,7 @@ class LiveFlows:
             return Refusal("MADE_BEFORE", f"{by} left this job in flow {flow_id}{named}, which the service still has, "
                                           "out of the caller's sight (handed over to other owners?): made again, the "
                                           "job would run twice. Delete that flow, take the job out of the export, or "
-                                          "make the caller its owner again")
+                                          "make the caller its owner again", flow_id)
         return None
 
     def _is_this_jobs(self, key: str, name: str, digest: str | None, live_name: str,
@@ -272,7 +274,7 @@ class LiveFlows:
                                      f"not this job's{f' ({unseen} not yours to edit)' if unseen else ''}: renaming "
                                      "would make two flows of one name, so nothing is saved. If two jobs of the export "
                                      "swapped names, give one a third name first, run, then its new one; else rename "
-                                     f"{which} in the service, or choose another name in the export")
+                                     f"{which} in the service, or choose another name in the export", renamed.flow_id)
 
     async def twins_of(self, digest: str, found: list[str], saving: str | None = None) -> Match | Refusal | None:
         """Live flows carrying one job's marker (found by name, or by the scan) where more than one
