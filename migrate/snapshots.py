@@ -202,9 +202,11 @@ def _read_lines(path: Path, encoding: str) -> Snapshot:
     except UnicodeDecodeError:
         raise SnapshotError(f"{path}: not {encoding} text: not a snapshot of `migrate export`") from None
     try:
-        header = json.loads(first) if first.strip() else None
-    except json.JSONDecodeError:
+        header = json.loads(first, object_pairs_hook=unique_keys) if first.strip() else None
+    except (json.JSONDecodeError, RecursionError):
         header = None
+    except DuplicateKey as duplicate:  # its target and org_id say which service it came from
+        raise SnapshotError(f"{path}: the header (line 1): {duplicate}") from None
     header = _checked(path, header, first.strip(), held)
 
     def flows() -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -218,6 +220,8 @@ def _read_lines(path: Path, encoding: str) -> Snapshot:
                         yield number, f"line {number} is not JSON ({error.msg} at column {error.colno})"
                     except DuplicateKey as duplicate:  # a hand edit: which value was meant is not known
                         yield number, f"line {number}: {duplicate}"
+                    except RecursionError:
+                        yield number, f"line {number} is JSON nested too deep to read"
 
     return Snapshot(path, header, flows())
 
@@ -243,9 +247,11 @@ def _read_parquet(path: Path) -> Snapshot:
         for batch in found.iter_batches(columns=["flow"]):
             for text in batch.column(0).to_pylist():
                 try:
-                    yield number, json.loads(text)
-                except (TypeError, json.JSONDecodeError):
-                    yield number, f"row {number - 1} is not a flow (its `flow` column is not JSON)"
+                    yield number, json.loads(text, object_pairs_hook=unique_keys)
+                except (TypeError, json.JSONDecodeError, RecursionError):
+                    yield number, f"row {number - 1} is not a flow (its `flow` column is not JSON it can read)"
+                except DuplicateKey as duplicate:
+                    yield number, f"row {number - 1}: {duplicate}"
                 number += 1
 
     return Snapshot(path, header, flows())
