@@ -661,6 +661,18 @@ def test_plan_shows_the_dependency_codes(tmp_path: Path, capsys: pytest.CaptureF
     assert inventory["warnings_by_code"] == {"CROSS_FLOW_DEPENDENCY": 3, "DEPENDENCY_ON_TASK": 1, "RUN_AS": 2}
 
 
+def created_report(tmp_path: Path, capsys: pytest.CaptureFixture[str], export: Path) -> dict[str, Any]:
+    """`migrate run` of the export, the workflows it waits on in EnOS as flows 1001 and 1002: the
+    stored flow `report`, created by Import and saved."""
+    config = ds_config(tmp_path, export, options='options = { flow_ids = "41=1001; 43=1002" }',
+                       state=base_state(flows=2))
+    code, report = run_json(capsys, config)
+    assert code == 0 and report["by_status"] == {"created": 1}
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        stored = [json.loads(v) for (v,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
+    return next(f for f in stored if f["name"] == "report")
+
+
 def test_run_saves_the_dependency_as_a_flow_node_with_its_relation(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """End to end: the report workflow alone (what it waits on lives in EnOS as flows 1001 and 1002)
@@ -668,13 +680,7 @@ def test_run_saves_the_dependency_as_a_flow_node_with_its_relation(tmp_path: Pat
     records = json.loads((FIXTURES / "dependent.json").read_text(encoding="utf-8"))
     export = tmp_path / "report.json"
     export.write_text(json.dumps([r for r in records if r["processDefinition"]["name"] == "report"]), encoding="utf-8")
-    config = ds_config(tmp_path, export, options='options = { flow_ids = "41=1001; 43=1002" }',
-                       state=base_state(flows=2))
-    code, report = run_json(capsys, config)
-    assert code == 0 and report["by_status"] == {"created": 1}
-    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
-        stored = [json.loads(v) for (v,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
-    graph = next(f["graph"] for f in stored if f["name"] == "report")
+    graph = created_report(tmp_path, capsys, export)["graph"]
     build = next(t["nodeId"] for t in graph["tasks"] if t["taskName"] == "build")
     assert sorted(f["nodeId"] for f in graph["flows"]) == ["f_1001", "f_1002"]
     assert {(r["source"], r["target"], r["cycleGap"]) for r in graph["relations"] if r["source"].startswith("f_")} == {

@@ -8,14 +8,12 @@ rows, `migrate plan --json` and a `migrate run` against the emulator."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state
-from test_profile_dolphinscheduler import by_flow, codes, ds_config, plan_json
-from test_profiles import flows_of, run_json
+from test_profile_dolphinscheduler import by_flow, codes, created_report, ds_config, plan_json
+from test_profiles import flows_of
 
 SWITCHED_OFF_PREFIX = "# switched off in DolphinScheduler (flag NO"
 V1_EXPORT = Path(__file__).resolve().parent / "fixtures" / "dolphinscheduler_v1" / "export.json"
@@ -119,14 +117,7 @@ def test_run_saves_a_dependent_task_switched_off_as_a_task_and_no_flow_node(tmp_
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """End to end: report is created with the one flow node of the wait that was made (f_1001), and
     wait_off a task of its own in its place, between the waits and work."""
-    export = write(tmp_path, dependents_in_a_row()[1:])
-    config = ds_config(tmp_path, export, options='options = { flow_ids = "41=1001; 43=1002" }',
-                       state=base_state(flows=2))
-    code, report = run_json(capsys, config)
-    assert code == 0 and report["by_status"] == {"created": 1}
-    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
-        stored = [json.loads(v) for (v,) in db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'")]
-    saved = next(f for f in stored if f["name"] == "report")
+    saved = created_report(tmp_path, capsys, write(tmp_path, dependents_in_a_row()[1:]))
     graph = saved["graph"]
     names = {t["nodeId"]: t["taskName"] for t in graph["tasks"]} | {f["nodeId"]: f["nodeId"] for f in graph["flows"]}
     assert [f["nodeId"] for f in graph["flows"]] == ["f_1001"]
