@@ -725,13 +725,19 @@ def container_command(container: dict[str, Any], pod: dict[str, Any], flow: Flow
                                         "can read; move them to a Secret the command reads, or the service's own "
                                         "secret store")
     if from_cluster:
-        flow.warn("ENV_FROM_CLUSTER", f"{where}: {_names(from_cluster)} came from the cluster: not carried as values; "
-                                      "the command passes each named variable on from the worker's environment")
+        passed = ("the command passes each variable named by env on from the worker's environment (--env NAME)"
+                  if valued_by_cluster else "")
+        unnamed = ("the keys of a ConfigMap or Secret given whole (envFrom) are not named in the CronJob, so none is "
+                   "passed on" if container.get("envFrom") else "")
+        flow.warn("ENV_FROM_CLUSTER", f"{where}: {_names(from_cluster)} came from the cluster as each pod started "
+                                      "(even a ConfigMap or Secret this file holds may have been changed there since): "
+                                      "not carried as values; " + "; ".join(filter(None, (passed, unnamed))))
     unresolved = {name for name in unresolved if _may_be_defined(name, valued_by_cluster, prefixes)}
     if unresolved:
         flow.warn("ENV_REFERENCE", f"{where}: $({'), $('.join(sorted(unresolved))}) were expanded by the kubelet from "
-                                   "values this export does not hold (from the cluster, or no variable of the "
-                                   "container): kept as written, so the program receives that text")
+                                   "values the cluster gave the container (a ConfigMap's or a Secret's, a Service's "
+                                   "own such as DB_SERVICE_HOST), which are not carried, or were no variable of it: "
+                                   "kept as written, so the program receives that text")
     return _DOCKER_RUN + " ".join(map(_quoted, words))
 
 
