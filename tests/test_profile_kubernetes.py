@@ -447,6 +447,10 @@ def test_what_the_job_and_pod_had_is_named() -> None:
         assert code in report, code
     annotations = messages(flows["analytics/nightly-report"][0]["__warnings__"])
     assert "owner.example.com/contact" in annotations and "last-applied-configuration" not in annotations
+    # a variable by env is passed on by name; nothing said of envFrom's keys, which it has none of
+    [from_cluster] = [w["message"] for w in json.loads(flows["analytics/nightly-report"][0]["__warnings__"])
+                      if w["code"] == "ENV_FROM_CLUSTER"]
+    assert "passes each variable named by env on" in from_cluster and "envFrom" not in from_cluster, from_cluster
     backup = codes(flows["ops/db-backup"][0]["__warnings__"])
     assert {"TIMEOUT", "SERVICE_ACCOUNT", "STARTING_DEADLINE", "CONCURRENCY_POLICY"} <= set(backup)
     assert "RETRY" not in backup  # backoffLimit 0
