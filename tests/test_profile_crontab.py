@@ -85,10 +85,11 @@ def test_a_system_crontab_read_as_a_user_crontab_is_refused_or_flagged(tmp_path:
     # one line of a user crontab that begins with an account's name is said, not refused
     user = tmp_path / "user.cron"
     user.write_text("0 1 * * * /opt/a.sh\n0 2 * * * backup /data\n0 3 * * * /opt/c.sh\n", encoding="utf-8")
-    assert [codes(row["__warnings__"]) for row in rows_of(user)] == [[], ["USER_COLUMN"], []]
+    assert [codes(row["__warnings__"]) for row in rows_of(user)] == [["HOST_TIMEZONE"], ["USER_COLUMN", "HOST_TIMEZONE"],
+                                                                    ["HOST_TIMEZONE"]]
     rows = rows_of(DEBIAN, system=False)
     # (and SHELL=/bin/sh, PATH=… above the jobs: how cron ran them, carried as parameters only)
-    assert rows and all(codes(r["__warnings__"]) == ["USER_COLUMN", "CRON_ENVIRONMENT"] for r in rows)
+    assert rows and all(codes(r["__warnings__"]) == ["USER_COLUMN", "HOST_TIMEZONE", "CRON_ENVIRONMENT"] for r in rows)
 
 
 def test_a_cron_d_file_of_service_accounts_read_as_a_user_crontab_is_flagged(tmp_path: Path) -> None:
@@ -121,7 +122,7 @@ def test_cronies_quiet_prefix_and_random_ranges_are_read_as_cronie_reads_them(tm
                       "15 3 * * 1~5 /usr/local/bin/weekly.sh\n", encoding="utf-8")
     poll, backup, weekly = rows_of(export)
     assert (poll["flow"], poll["schedule"], poll["__errors__"]) == (":/usr/local/bin/poll.sh", "*/5 * * * *", "")
-    assert codes(poll["__warnings__"]) == ["NO_SYSLOG"]
+    assert codes(poll["__warnings__"]) == ["NO_SYSLOG", "HOST_TIMEZONE"]
     for row, field in ((backup, "0~30"), (weekly, "1~5")):
         assert row["flow"].endswith(row["command"]) and row["flow_name"].startswith(row["command"].rsplit("/")[-1])
         [error] = json.loads(row["__errors__"])
@@ -346,9 +347,9 @@ def test_environment_lines_that_look_like_secrets_are_carried_with_a_warning(tmp
     crontab.write_text("DB_PASSWORD=hunter2\nAPI_Token = 'x'\nPATH=/usr/bin\n0 1 * * * /opt/load.sh\n", encoding="utf-8")
     row = by_line(crontab)["line 4"]
     warned = json.loads(row["__warnings__"])
-    assert [w["code"] for w in warned] == ["CRON_ENVIRONMENT", "ENVIRONMENT_SECRET"]  # PATH=/usr/bin, and the two
-    assert "DB_PASSWORD, API_Token" in warned[1]["message"] and "hunter2" not in warned[1]["message"]
-    assert "PATH=/usr/bin" in warned[0]["message"]
+    assert [w["code"] for w in warned] == ["HOST_TIMEZONE", "CRON_ENVIRONMENT", "ENVIRONMENT_SECRET"]  # PATH, the two
+    assert "DB_PASSWORD, API_Token" in warned[2]["message"] and "hunter2" not in warned[2]["message"]
+    assert "PATH=/usr/bin" in warned[1]["message"]
     assert {"key": "DB_PASSWORD", "value": "hunter2"} in json.loads(row["params"])
 
 
@@ -418,7 +419,7 @@ def test_a_percent_after_a_pair_of_backslashes_ends_the_command_and_is_said(tmp_
     path = tmp_path / "user.cron"
     path.write_text("0 1 * * * echo a\\\\%b\n", encoding="utf-8")
     (row,) = rows_of(path)
-    assert row["command"] == "echo a\\\\" and codes(row["__warnings__"]) == ["PERCENT_STDIN"]
+    assert row["command"] == "echo a\\\\" and codes(row["__warnings__"]) == ["PERCENT_STDIN", "HOST_TIMEZONE"]
 
 
 def test_an_anacrontab_line_is_refused_not_saved_with_its_delay_as_a_command(tmp_path: Path) -> None:
@@ -622,3 +623,18 @@ def test_a_run_that_creates_flows_says_where_orphans_may_be_left_running(
     assert [a["action"] for a in plan["actions"]].count("orphaned") == 1, plan["actions"]
     main(["plan", str(config)])  # the table's count adds up: the orphan is no flow of the export
     assert "2 flows found: unchanged 2; live flows whose job left the export: orphaned 1" in capsys.readouterr().out
+
+
+def test_a_job_without_cron_tz_says_its_zone_is_the_hosts_until_source_timezone_names_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crontab fires on its host's clock, which the file does not say: the schedule was taken to
+    be in the service's zone without a word (systemd's, Windows' and Rundeck's profiles said
+    HOST_TIMEZONE). A job below CRON_TZ has its zone; `[mapping] source_timezone` names the host's."""
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text("0 1 * * * /opt/a.sh\nCRON_TZ=UTC\n0 2 * * * /opt/b.sh\n", encoding="utf-8")
+    code, planned, err = plan_profile(tmp_path, capsys, "crontab", crontab, target='timezone = "UTC"')
+    warned = {a["name"][:4]: [w["code"] for w in a.get("warnings", [])] for a in planned["actions"]}
+    assert code == 3 and warned == {"a.sh": ["HOST_TIMEZONE"], "b.sh": []}, (warned, err)
+    code, planned, err = plan_profile(tmp_path, capsys, "crontab", crontab,
+                                      extra='[mapping]\nsource_timezone = "UTC"', target='timezone = "UTC"')
+    assert code == 3 and not any(w["code"] == "HOST_TIMEZONE" for a in planned["actions"] for w in a.get("warnings", [])), err

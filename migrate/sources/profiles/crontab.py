@@ -371,6 +371,10 @@ def _environment_facts(flow: FlowRows, environment: dict[str, str], cron_tz: boo
     elif zone:
         flow.warn("CRON_TZ_IGNORED", f"CRON_TZ={zone} is ignored by this cron (cron_tz = false): the job fired on the "
                                      "host's clock; set [mapping] source_timezone to the host's zone")
+    else:  # as the systemd profile's: the zone is assumed, so it is said (moot once source_timezone names it)
+        flow.warn("HOST_TIMEZONE", "no CRON_TZ above the job: cron fired it on the host's clock (its /etc/localtime), "
+                                   "which the export does not say; set [mapping] source_timezone to that zone, else "
+                                   "the schedule is taken to be in the service's zone")
     if "TZ" in environment:
         flow.warn("TZ_ENVIRONMENT", f"TZ={environment['TZ']} was the command's environment (kept as a parameter); "
                                     "cronie and Debian's cron fire on the host's clock (CRON_TZ, where honoured, "
