@@ -4,6 +4,7 @@ comments of several lines, which schtasks writes inside their quotes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,34 @@ def test_one_task_name_on_two_machines_is_never_one_flow(tmp_path: Path, capsys:
     assert code == 3 and sorted(keys(planned)) == ["APP01\\Backup", "APP02\\Backup", "APP02\\Only"], err
     assert sorted((a["name"], a["freq"]) for a in planned["actions"]) == [
         ("APP01_Backup", "0 30 2 * * ? *"), ("APP02_Backup", "0 30 3 * * ? *"), ("APP02_Only", "0 30 2 * * ? *")]
+
+
+@pytest.mark.parametrize("between", ["other task", "header"])
+def test_one_machines_task_listed_twice_is_never_taken_for_more_triggers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], between: str) -> None:
+    """A machine queried twice, or two days' exports joined: its `\\A` on Mondays, then again on
+    Tuesdays, was one flow firing on both days (TRIGGERS_MERGED). schtasks writes a task's triggers
+    together: the second listing is DUPLICATE_TASK, the flow planned from the first (found by a reviewer)."""
+    monday = on_host(task("\\A"), "APP01")
+    tuesday = monday.replace("2:30:00 AM", "3:30:00 AM")
+    rows = [monday, HEADER, on_host(task("\\B"), "APP02"), HEADER, tuesday] if between == "other task" else \
+        [monday, HEADER, tuesday]
+    code, planned, err = plan(tmp_path, capsys, export(tmp_path, rows))
+    by_key = {action["source_key"]: action for action in planned["actions"]}
+    assert code == 5 and by_key["\\A"]["freq"] == "0 30 2 * * ? *", (by_key, err)
+    [again] = [action for key, action in by_key.items() if key.startswith("\\A listed again")]
+    assert again["errors"][0]["code"] == "DUPLICATE_TASK" and "of APP01 is listed twice" in again["errors"][0]["message"]
+    # two triggers of one task, written together as schtasks writes them: one flow, both times
+    code, planned, err = plan(tmp_path, capsys, export(tmp_path, [monday, tuesday]))
+    assert code == 3 and [a["freq"] for a in planned["actions"]] == ["0 30 2-3 * * ? *"], err
+
+
+def test_a_machine_name_in_other_letter_case_is_one_machine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`schtasks /s app01` one night and `/s APP01` the next: one machine (Windows' names are not
+    case-sensitive). Its task was DUPLICATE_TASK against itself, and with host_in_name a second
+    flow (app01_Backup beside APP01_Backup)."""
+    upper, lower = on_host(task("\\Backup"), "APP01"), on_host(task("\\Other"), "app01")
+    code, planned, err = plan(tmp_path, capsys, export(tmp_path, [upper, lower]), "{ host_in_name = true }")
+    assert code == 3 and sorted(a["name"] for a in planned["actions"]) == ["APP01_Backup", "APP01_Other"], err
+    code, planned, err = plan(tmp_path, capsys, export(tmp_path, [upper, HEADER, on_host(task("\\Backup"), "app01")]))
+    assert code == 5 and "machines" not in json.dumps(planned), planned  # not two machines: listed twice

@@ -501,6 +501,12 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         yield flow
 
 
+def _machine(host: pd.Series) -> pd.Series:
+    """A machine's name as one spelling: Windows' computer names are not case-sensitive, and
+    `schtasks /s app01` and a later `/s APP01` name one machine."""
+    return host.str.strip().str.upper()
+
+
 def _named_by_host(frame: pd.DataFrame, settings: SourceSettings) -> pd.DataFrame:
     """`host_in_name`: each task known by its machine and its name (`APP01\\Backup`), for an export
     of several machines (a loop of `schtasks /query /s HOST …`) whose tasks share names."""
@@ -508,38 +514,60 @@ def _named_by_host(frame: pd.DataFrame, settings: SourceSettings) -> pd.DataFram
         raise SourceError(f"{settings.path}: schtasks option host_in_name is set, but the export has no HostName "
                           "column (`schtasks /query /fo csv /v` writes one)")
     named = frame.copy()
-    named["TaskName"] = named["HostName"].str.strip() + named["TaskName"].where(
+    named["TaskName"] = _machine(named["HostName"]) + named["TaskName"].where(
         named["TaskName"].str.startswith("\\"), "\\" + named["TaskName"])
     return named
 
 
-def _hosts_apart(task_name: str, triggers: pd.DataFrame) -> tuple[pd.DataFrame, list[FlowRows]]:
-    """A task's rows from one machine, and a refused flow for each other machine that has a task of
-    that name in the export (a loop of `schtasks /query /s HOST …`): one flow cannot be both, and
-    merged, the second machine's command, account, times and state were lost or mixed in."""
-    if "HostName" not in triggers.columns:
-        return triggers, []
-    hosts = list(dict.fromkeys(str(host).strip() for host in triggers["HostName"]))
-    if len(hosts) < 2:
-        return triggers, []
+def _listings(frame: pd.DataFrame) -> pd.Series:
+    """Which listing of its task each row is part of. schtasks writes a task's trigger rows one
+    after another; a row of the same machine and task after other rows or a header between them is
+    the task listed again (a machine queried twice, two days' exports joined), not another trigger
+    of it (the frame keeps the file's row numbers: a header dropped leaves a gap)."""
+    who = frame["TaskName"] if "HostName" not in frame.columns else _machine(frame["HostName"]) + frame["TaskName"]
+    rows = pd.Series(frame.index, index=frame.index)
+    return ((who != who.shift()) | (rows.diff() != 1)).cumsum()
+
+
+def _one_listing(task_name: str, rows: pd.DataFrame, listing: pd.Series) -> tuple[pd.DataFrame, list[FlowRows]]:
+    """A task's rows from one machine's one listing, and a refused flow for each other machine that
+    has a task of that name in the export (a loop of `schtasks /query /s HOST …`: one flow cannot be
+    both, and merged, the second machine's command, account, times and state were lost or mixed in)
+    and for each further listing of it (merged, its rows were taken for more triggers: the flow
+    fired at the times of both)."""
     name = task_name.strip("\\").replace("\\", "_").replace(" ", "_")
-    others = []
+    machines = _machine(rows["HostName"]) if "HostName" in rows.columns else pd.Series("", index=rows.index)
+    hosts = list(dict.fromkeys(machines))
+    refused = []
     for host in hosts[1:]:
         other = FlowRows(key=f"{task_name} on {host}", name=name)
         other.fail("DUPLICATE_TASK", f"{task_name} comes from the machines {hosts[0]} and {host} in this export: each "
                                      "is a task of its own, which one flow cannot carry; the flow is planned from "
                                      f"{hosts[0]}'s rows alone. Set [source] options = {{ host_in_name = true }} to "
-                                     "make a flow of each machine's task, named after both (APP01_Backup)")
+                                     f"make a flow of each machine's task, named after both ({hosts[0]}_{name})")
+        refused.append(other)
+    kept = rows[machines == hosts[0]]
+    listed = list(dict.fromkeys(listing.loc[kept.index]))
+    for again in listed[1:]:
+        rows_again = kept[listing.loc[kept.index] == again]
+        other = FlowRows(key=f"{task_name} listed again (row {rows_again.index[0] + 1})", name=name)
+        other.fail("DUPLICATE_TASK", f"{task_name}{f' of {hosts[0]}' if hosts[0] else ''} is listed twice in this "
+                                     f"export (rows {kept.index[0] + 1} and {rows_again.index[0] + 1}, with other rows "
+                                     "or a header between them: a machine queried twice, or two exports joined); "
+                                     "schtasks writes a task's triggers together, so these are not more triggers of "
+                                     "it: the flow is planned from the first listing alone; remove the other")
+        refused.append(other)
+    for other in refused:
         other.cells["active"] = "1"  # its state is unread: the error says why, nothing more
-        others.append(other)
-    return triggers[triggers["HostName"].str.strip() == hosts[0]], others
+    return kept[listing.loc[kept.index] == listed[0]], refused
 
 
 def _task_flows(frame: pd.DataFrame, malformed: dict[str, str], order: DateOrder) -> Iterator[FlowRows]:
     """A flow per task of the frame, then one per task none of whose rows could be read (`malformed`,
     emptied as its tasks are met in the frame)."""
+    listing = _listings(frame)
     for task_name, rows in frame.groupby("TaskName", sort=False):
-        triggers, other_hosts = _hosts_apart(str(task_name), rows)
+        triggers, refused = _one_listing(str(task_name), rows, listing)
         first = triggers.iloc[0]
         name = str(task_name).strip("\\").replace("\\", "_").replace(" ", "_")
         flow = FlowRows(key=str(task_name), name=name)
@@ -569,7 +597,7 @@ def _task_flows(frame: pd.DataFrame, malformed: dict[str, str], order: DateOrder
                                         "or another CSV writer, which write each \" as \"\": check the command")
         flow.tasks = [{"task_id": "1", "task_name": name, "command": command}]
         yield flow
-        yield from other_hosts
+        yield from refused
     for task_name, why in malformed.items():  # tasks none of whose rows could be read
         flow = FlowRows(key=task_name or "a row with no task name",
                         name=task_name.strip("\\").replace("\\", "_").replace(" ", "_") or "unnamed")
