@@ -203,8 +203,10 @@ def _read_lines(path: Path, encoding: str) -> Snapshot:
         raise SnapshotError(f"{path}: not {encoding} text: not a snapshot of `migrate export`") from None
     try:
         header = json.loads(first, object_pairs_hook=unique_keys) if first.strip() else None
-    except (json.JSONDecodeError, RecursionError):
+    except json.JSONDecodeError:
         header = None
+    except RecursionError:
+        raise SnapshotError(f"{path}: the header (line 1) is JSON nested too deep to read") from None
     except DuplicateKey as duplicate:  # its target and org_id say which service it came from
         raise SnapshotError(f"{path}: the header (line 1): {duplicate}") from None
     header = _checked(path, header, first.strip(), held)

@@ -391,7 +391,9 @@ def test_a_snapshot_line_giving_a_key_twice_is_refused(service: Path, tmp_path: 
     deep = lines[1][:-1] + ', "zz": ' + "[" * 200_000 + "]" * 200_000 + "}"
     for written, said in (([header.replace('"flows": 2', '"flows": 5, "flows": 2', 1), *lines],
                            "two.jsonl: the header (line 1): the key 'flows' is given twice in one object (5, then 2)"),
-                          ([header, lines[0], deep], "line 3 is JSON nested too deep to read")):
+                          ([header, lines[0], deep], "line 3 is JSON nested too deep to read"),
+                          ([header[:-1] + ', "x": ' + "[" * 200_000 + "]" * 200_000 + "}", *lines],
+                           "two.jsonl: the header (line 1) is JSON nested too deep to read")):
         two.write_text("\n".join(written) + "\n", encoding="utf-8")
         code, out, err = run_cli(capsys, "restore", str(two), "--config", str(config(tmp_path)), "--apply")
         assert code == 1 and said in err and "Traceback" not in err, err
