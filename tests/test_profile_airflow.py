@@ -206,6 +206,32 @@ def test_a_trigger_timetable_with_an_interval_fires_when_its_runs_start(
     assert (action["action"], action["freq"], action["proof"]["verdict"]) == ("valid", freq, "equivalent"), action
 
 
+def test_an_interval_from_an_instant_keeps_utcs_clock_and_leaves_no_zone_unknown(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Airflow adds a timedelta to its anchor in UTC, whatever the DAG's zone: the interval runs on
+    UTC's clock (docs/schedules.md), and is placed from UTC. Its flow still warned HOST_TIMEZONE, as
+    though the DAG's zone, which the list endpoint does not name, could move it. A cron DAG of the
+    same list still does."""
+    every_day = {"__type": "TimeDelta", "days": 1, "seconds": 0, "microseconds": 0}
+    dags = [{"dag_id": "a3_delta", "timetable_summary": "1 day, 0:00:00", "is_paused": False, "is_stale": False,
+             "next_dagrun_logical_date": "2026-12-02T02:15:00Z", "next_dagrun_run_after": "2026-12-02T02:15:00Z"},
+            {"dag_id": "a2_delta", "schedule_interval": every_day, "next_dagrun": "2026-12-02T02:15:00+00:00",
+             "next_dagrun_create_after": "2026-12-03T02:15:00+00:00"},
+            {"dag_id": "a3_cron", "timetable_summary": "15 2 * * *", "next_dagrun_run_after": "2026-12-02T02:15:00Z"}]
+    source = write(tmp_path / "dags.json", {"dags": dags, "total_entries": 3})
+    assert {key: row["timezone"] for key, row in rows_of(source).items()} == {"a3_delta": "UTC", "a2_delta": "UTC",
+                                                                              "a3_cron": ""}
+    code, inventory, err = plan(tmp_path, capsys, source)
+    assert code == 3, err
+    actions = {action["name"]: action for action in inventory["actions"]}
+    for name in ("a3_delta", "a2_delta"):
+        action = actions[name]
+        assert (action["action"], action["freq"], action["proof"]["verdict"]) == (
+            "valid", "0 15 2 * * ? *", "equivalent"), action
+        assert "HOST_TIMEZONE" not in [w["code"] for w in action["warnings"]], action["warnings"]
+    assert "HOST_TIMEZONE" in [w["code"] for w in actions["a3_cron"]["warnings"]]
+
+
 def test_anchors_in_order_of_trust_and_none_is_left_empty(tmp_path: Path) -> None:
     every_day = {"__type": "TimeDelta", "days": 1, "seconds": 0, "microseconds": 0}
     dags = [
@@ -446,6 +472,20 @@ def test_a_custom_timetable_is_refused_by_name_not_as_a_cron(tmp_path: Path, sum
     assert codes(row["__errors__"]) == ["CUSTOM_TIMETABLE"] and row["schedule"] == ""
     assert f"({summary}" + (f": {description})" if description and description != summary else ")") \
         in row["__errors__"]
+
+
+def test_a_custom_timetables_advice_names_the_field_of_its_airflow_version(tmp_path: Path) -> None:
+    """Airflow 3's list (/api/v2) has no schedule_interval, where the advice sent its users to write
+    a cron: the cron goes where the profile reads it, each version's field."""
+    airflow_2 = {"dag_id": "v1", "schedule_interval": None, "timetable_summary": "AfterWorkdayTimetable",
+                 "next_dagrun": "2026-12-02T01:00:00+00:00"}
+    airflow_3 = {"dag_id": "v2", "timetable_summary": "AfterWorkdayTimetable", "is_stale": False,
+                 "next_dagrun_run_after": "2026-12-02T01:00:00Z"}
+    rows = rows_of(write(tmp_path / "dags.json", {"dags": [airflow_2, airflow_3], "total_entries": 2}))
+    assert "a cron that fires as it does in the DAG's schedule_interval (null for such a timetable)" in messages(
+        rows["v1"]["__errors__"])
+    said = messages(rows["v2"]["__errors__"])
+    assert "in the DAG's timetable_summary (Airflow 3's DAG list has no schedule_interval)" in said
 
 
 @pytest.mark.parametrize("summary", ["0 2 * * *", "30 1 * * MON-FRI", "1 day, 0:00:00", "0:30:00", "@daily",

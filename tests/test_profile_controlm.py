@@ -761,6 +761,12 @@ def test_time_zones_are_carried_or_refused(tmp_path: Path) -> None:
     assert iana[0]["timezone"] == "America/New_York"
     code = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMEZONE="EST")))
     assert "timezones" in notes(code[0], "__errors__")["UNKNOWN_TIMEZONE"]
+    # EST and CET are names of the tz database too: refused for what is so, that the code is the
+    # server's TimeZone.dat's, not for "not being an IANA name".
+    said = notes(code[0], "__errors__")["UNKNOWN_TIMEZONE"]
+    assert "not an IANA zone name" not in said and "TimeZone.dat" in said and "the tz database's EST only" in said
+    japan = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMEZONE="JST")))
+    assert "TimeZone.dat" in (said := notes(japan[0], "__errors__")["UNKNOWN_TIMEZONE"]) and "tz database" not in said
     mapped = one(tmp_path, folder("F", job("A", DAYS="ALL", TIMEFROM="0100", TIMEZONE="EST")),
                  timezones="EST=America/New_York")
     assert mapped[0]["timezone"] == "America/New_York"
@@ -846,6 +852,24 @@ def test_every_fact_of_a_job_is_carried_or_reported(tmp_path: Path) -> None:
     assert "SCHEDULING_ENVIRONMENT=LPAR2" in said["ATTRIBUTE_NOT_CARRIED"] and "DUE_OUT=0500" in said[
         "ATTRIBUTE_NOT_CARRIED"]
     assert "Load the ledger" in rows[0]["desc"] and "application APP / SUB" in rows[0]["desc"]
+
+
+def test_attributes_that_change_what_runs_are_named_not_taken_for_bookkeeping(tmp_path: Path) -> None:
+    """RERUNMEM (the script an automatic rerun runs), MULTY_AGENT (the job runs on every agent of its
+    host group), a SMART folder's ADJUST_COND, END_FOLDER and PREV_DAY (SAC) were left out as
+    bookkeeping: a job rerunning another script, or run once on each of ten hosts, said nothing of it."""
+    rows = one(tmp_path, smart("S", job("A", cond("OUT", "A-OK"), DAYS="ALL", TIMEFROM="0100", MAXRERUN="3",
+                                        RERUNMEM="rerun.sh", MULTY_AGENT="Y", NODEID="etl-hosts"),
+                               job("B", cond("IN", "A-OK"), DAYS="ALL", RERUNMEM="fix.sh", END_FOLDER="Y",
+                                   PREV_DAY="P"),
+                               ADJUST_COND="Y"))
+    said = notes(rows[0])
+    assert said["RETRY"].startswith("job A up to 3 times, each rerun running rerun.sh (RERUNMEM)")
+    assert said["NODE"].startswith("job A ran on every agent of the host group etl-hosts (MULTY_AGENT)")
+    not_carried = said["ATTRIBUTE_NOT_CARRIED"]
+    for written in ("folder S ADJUST_COND=Y (its jobs did not wait", "job B RERUNMEM=fix.sh (the script an "
+                    "automatic rerun runs)", "job B END_FOLDER=Y (the SMART folder ended", "job B PREV_DAY=P ("):
+        assert written in not_carried, (written, not_carried)
 
 
 def test_bookkeeping_and_defaults_are_not_reported(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ Time zone: a cron DAG fires in its own `timezone` (details only), else in the in
 (`Timezone('Europe/Berlin')` and fixed offsets such as `+02:00` are read as IANA names). The list
 endpoint names no zone: the column stays empty, and the schedules are taken to be in the
 target's zone unless you set `[mapping] source_timezone` to the installation's
-`default_timezone` (`airflow config get-value core default_timezone`).
+`default_timezone` (`airflow config get-value core default_timezone`). An interval counted from
+an instant with an offset (all the API writes) keeps UTC's clock whatever the DAG's zone: with no
+zone of the DAG's own, its column is `UTC`, and nothing about its zone is left unknown.
 
 No time schedule (`flow.unscheduled`: refused as NO_TIME_SCHEDULE with the sentence, or a manual
 flow with `[mapping] unscheduled = "manual"`):
@@ -463,11 +465,16 @@ def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
     if schedule is None:
         schedule = _multiple_crons(flow, text)
     if schedule is None and not _schedule_form(text):
+        # Where a cron written into the export is read from: Airflow 2's list has schedule_interval
+        # (null for a custom timetable, and read first); Airflow 3's (/api/v2) has no such field,
+        # only timetable_summary.
+        field = ("schedule_interval (null for such a timetable)" if "schedule_interval" in dag
+                 else "timetable_summary (Airflow 3's DAG list has no schedule_interval)")
         flow.fail("CUSTOM_TIMETABLE", f"the DAG runs on a timetable of its own ({text.strip()}"
                                       + (f": {description}" if (description := dag.get("timetable_description"))
                                          and description != text else "")
                                       + "), whose fire times only its plugin's code says: write a cron that fires "
-                                        "the same as its schedule_interval in the export, or make it by hand")
+                                        f"as it does in the DAG's {field} in the export, or make the flow by hand")
         return
     if schedule == "":  # the flow's error is said
         return
@@ -591,7 +598,7 @@ def _flow(entry: _Entry) -> FlowRows:
         flow.cells.update(
             owners=";".join(_names(dag.get("owners", dag.get("owner")), "owners")),
             desc=(description + (f" [tags: {', '.join(tags)}]" if tags else "")).strip(),
-            timezone=_zone(dag.get("timezone")),
+            timezone=_zone(dag.get("timezone")) or _interval_clock(flow),
             params=_params(flow, dag.get("params")),
         )
         _unnamed_zone(flow)
@@ -602,6 +609,17 @@ def _flow(entry: _Entry) -> FlowRows:
     flow.tasks = [{"task_id": "1", "task_name": entry.key, "command": f"airflow dags trigger {entry.key}"}]
     flow.warn("DAG_AS_TASK", DAG_AS_TASK)
     return flow
+
+
+def _interval_clock(flow: FlowRows) -> str:
+    """"UTC" for an interval (a timedelta, a relativedelta) counted from an instant with an offset,
+    as the API writes every one: Airflow adds the interval to that instant in UTC, so UTC's clock is
+    the one its runs keep whatever the DAG's zone (docs/schedules.md), and the list endpoint, which
+    names no zone, leaves nothing unknown about it. "" for any other schedule or anchor."""
+    anchor = flow.cells.get("start", "")
+    if not anchor or not _interval(flow.schedule.strip()):
+        return ""
+    return "UTC" if datetime.fromisoformat(anchor.replace("Z", "+00:00")).tzinfo is not None else ""
 
 
 def _unnamed_zone(flow: FlowRows) -> None:

@@ -39,17 +39,26 @@ FOLDER_ATTRIBUTES = JOB_ATTRIBUTES | {
     "FOLDER_NAME", "TABLE_NAME", "DATACENTER", "FOLDER_ORDER_METHOD", "TABLE_USERDAILY"}
 # Bookkeeping of Control-M itself: they describe the export (who created or changed a definition
 # and when, its version and the host that wrote it, ids, the folder a job sits in, the platform of
-# the Control-M/Server, statistics, output retention), not the job: not facts of how or when it
-# runs, so neither carried nor reported (no ATTRIBUTE_NOT_CARRIED).
+# the Control-M/Server, statistics, documentation, how long output and ended jobs are kept), not
+# the job: not facts of how or when it runs, so neither carried nor reported (no
+# ATTRIBUTE_NOT_CARRIED). Not here, since they change what runs or when: RERUNMEM (the script a
+# rerun runs), MULTY_AGENT (every agent of the host group runs the job), ADJUST_COND (a SMART
+# folder's jobs stop waiting on jobs not ordered that day), END_FOLDER (the job ends its SMART
+# folder), PREV_DAY (Control-M for z/OS's SAC: the job ordered a day before or after its days).
 BOOKKEEPING = frozenset({
     "JOBISN", "CREATED_BY", "CREATION_USER", "CREATION_DATE", "CREATION_TIME", "CHANGE_USERID", "CHANGE_USERDAILY",
     "CHANGE_DATE", "CHANGE_TIME", "PARENT_FOLDER", "PARENT_TABLE", "PLATFORM", "VERSION", "JOB_VERSION",
     "VERSION_OPCODE", "IS_CURRENT_VERSION", "VERSION_SERIAL", "VERSION_HOST", "MODIFIED", "LAST_UPLOAD",
     "REAL_FOLDER_ID", "REAL_TABLEID", "TYPE", "USED_BY", "USED_BY_CODE",
     "ENFORCE_VALIDATION", "SITE_STANDARD_NAME", "JOBS_IN_GROUP", "LARGE_SIZE", "SYSDB", "AUTOARCH", "MAXDAYS",
-    "MAXRUNS", "STAT_CAL", "PREV_DAY", "ADJUST_COND", "MULTY_AGENT", "END_FOLDER", "REMOVEATONCE",
-    "DAYSKEEPINNOTOK", "FOLDER_DSN", "TABLE_DSN", "ORDERID", "DOCLIB", "DOCMEM", "CATEGORY", "AUTHOR", "GROUP",
-    "RERUNMEM", "REAL_JOBID", "RULE_BASED_CALENDAR_RELATIONSHIP_CODE"})
+    "MAXRUNS", "STAT_CAL", "REMOVEATONCE", "DAYSKEEPINNOTOK", "FOLDER_DSN", "TABLE_DSN", "ORDERID", "DOCLIB",
+    "DOCMEM", "CATEGORY", "AUTHOR", "GROUP", "REAL_JOBID", "RULE_BASED_CALENDAR_RELATIONSHIP_CODE"})
+# What an attribute named as ATTRIBUTE_NOT_CARRIED did in Control-M, where its name does not say.
+_MEANINGS = {
+    "ADJUST_COND": "its jobs did not wait on conditions of jobs not ordered that day",
+    "END_FOLDER": "the SMART folder ended when this job did, submitting none of its jobs after it",
+    "PREV_DAY": "Control-M for z/OS's SAC: ordered a day before or after the days its criteria say",
+}
 # Values that mean "not set" for any attribute not read into the flow.
 UNSET = ("", "0", "N", "NO", "+00", "IGNORE JOB", "N/A")
 # A name's dots are its own between letters; `..` is Control-M's concatenation (`%%PARM1..csv`).
@@ -100,14 +109,13 @@ def facts(folder: Folder, flow: FlowRows) -> None:
                 notes.add("VARIABLE_REFERENCE", f"{task['task_name']}: {', '.join(references)}")
 
 
-# The attributes `_attribute_facts` never names one by one: read into the flow, bookkeeping, DUE_OUT.
-_JOB_UNNOTED = JOB_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
-_FOLDER_UNNOTED = FOLDER_ATTRIBUTES | BOOKKEEPING | {"DUE_OUT"}
-
-
 # The attributes `_attribute_facts` names one by one.
-_NAMED = frozenset(("RUN_AS", "OWNER", "NODEID", "PRIORITY", "CRITICAL", "CONFIRM", "RETRO", "MAXRERUN", "MAXWAIT",
-                    "TIMETO", "DUE_OUT"))
+_NAMED = frozenset(("RUN_AS", "OWNER", "NODEID", "MULTY_AGENT", "PRIORITY", "CRITICAL", "CONFIRM", "RETRO",
+                    "MAXRERUN", "RERUNMEM", "MAXWAIT", "TIMETO", "DUE_OUT"))
+# The attributes `_attribute_facts` never names as ATTRIBUTE_NOT_CARRIED: read into the flow,
+# bookkeeping, and those it names one by one.
+_JOB_UNNOTED = JOB_ATTRIBUTES | BOOKKEEPING | _NAMED
+_FOLDER_UNNOTED = FOLDER_ATTRIBUTES | BOOKKEEPING | _NAMED
 
 
 def _attribute_facts(label: str, attributes: dict[str, str], unnoted: frozenset[str], notes: Notes,
@@ -123,7 +131,8 @@ def _attribute_facts(label: str, attributes: dict[str, str], unnoted: frozenset[
             continue
         if name in ("INTERVAL", "IND_CYCLIC", "CYCLIC_TYPE") or name.endswith("XMLNS") or ":" in name:
             continue
-        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} {name}={value.strip()}")
+        meaning = _MEANINGS.get(name)
+        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} {name}={value.strip()}{f' ({meaning})' if meaning else ''}")
 
 
 def _named_facts(label: str, attributes: dict[str, str], present: AbstractSet[str], notes: Notes,
@@ -135,7 +144,11 @@ def _named_facts(label: str, attributes: dict[str, str], present: AbstractSet[st
         if user:
             run_as.append(user)
             notes.add("RUN_AS", f"{label} ran as {user}")
-    if "NODEID" in present and (node := get("NODEID", "").strip()):
+    node = get("NODEID", "").strip()
+    if "MULTY_AGENT" in present and get("MULTY_AGENT", "").strip().upper() in ("Y", "YES", "1"):
+        notes.add("NODE", f"{label} ran on every agent of {f'the host group {node}' if node else 'its host group'} "
+                          "(MULTY_AGENT), once on each")
+    elif node:
         notes.add("NODE", f"{label} ran on {node}")
     if "PRIORITY" in present:
         priority = get("PRIORITY", "").strip()
@@ -144,8 +157,12 @@ def _named_facts(label: str, attributes: dict[str, str], present: AbstractSet[st
     for name in ("CRITICAL", "CONFIRM", "RETRO"):
         if name in present and get(name, "").strip() not in ("", "0", "N"):
             notes.add(name, label)
-    if "MAXRERUN" in present and (reruns := get("MAXRERUN", "").strip()) not in ("", "0"):
-        notes.add("RETRY", f"{label} up to {reruns} times")
+    reruns, rerun_member = get("MAXRERUN", "").strip(), get("RERUNMEM", "").strip()
+    if reruns not in ("", "0"):
+        notes.add("RETRY", f"{label} up to {reruns} times" + (f", each rerun running {rerun_member} (RERUNMEM) "
+                                                              "instead of its own script" if rerun_member else ""))
+    elif rerun_member:  # no automatic rerun to run it: still written, so named
+        notes.add("ATTRIBUTE_NOT_CARRIED", f"{label} RERUNMEM={rerun_member} (the script an automatic rerun runs)")
     if "MAXWAIT" in present and (wait := get("MAXWAIT", "").strip()) not in ("", "0", "00"):
         notes.add("MAXWAIT", f"{label} MAXWAIT={wait}")
     if "TIMETO" in present:

@@ -16,7 +16,7 @@ from migrate.schedule.cron import flags
 from migrate.schedule.proof_controlm import controlm_source
 from migrate.schedule.quartz import QuartzError, parse_quartz
 from migrate.schedule.result import Rejection
-from migrate.schedule.timezone import UNKNOWN_TIMEZONE
+from migrate.schedule.timezone import UNKNOWN_TIMEZONE, is_known_zone
 from migrate.sources.profiles import FlowRows
 from migrate.sources.profiles.controlm.criteria import timing
 from migrate.sources.profiles.controlm.days import job_rules
@@ -53,9 +53,18 @@ def _zone(folder: Folder, job: Job) -> str:
         return folder.options.timezones[written]
     if IANA_LIKE.match(written):
         return written
-    raise Rejection(UNKNOWN_TIMEZONE, f"job {job.name} runs in the Control-M time zone {written}, which is not an "
-                                        "IANA zone name: say which it is in [source] options timezones = "
-                                        f"\"{written}=Area/City\"")
+    # A code of Control-M's own (EST, CET, JST...): the Control-M/Server's TimeZone.dat defines it, an
+    # offset from GMT with or without daylight-saving dates, and the export does not hold that file.
+    # The tz database's zone of the same name (its legacy EST, CET) is not that definition: its EST
+    # never changes, its CET keeps the EU's dates, where the server's may keep others or none.
+    same_name = (f"; the tz database's {written} only shares its name" if is_known_zone(written)
+                 else "")
+    raise Rejection(UNKNOWN_TIMEZONE, f"job {job.name} runs in the Control-M time zone {written}, a code the "
+                                        "Control-M/Server's TimeZone.dat defines (an offset from GMT, with or "
+                                        f"without daylight-saving dates), a file the export does not hold{same_name}: "
+                                        "say which zone it is in [source] options timezones = "
+                                        f"\"{written}=Area/City\" (a code with no daylight-saving dates is a fixed "
+                                        "offset: Etc/GMT+5 for GMT-05.00)")
 
 
 # A SMART folder's (or SUB_FOLDER's) own time window and cycle: Control-M ran its jobs only within
