@@ -9,12 +9,17 @@ What each file may hold, recognised by its keys:
   `aws events list-targets-by-rule --rule NAME --query "{Name: 'NAME', Targets: Targets}"` files
   (a `Targets` list beside a rule's `Name`, and `EventBusName` for another bus), or a rule object
   that holds its own `Targets`; a rule with none is TARGETS_NOT_EXPORTED;
+- an `aws events describe-rule --name NAME` answer (a rule object with its rule ARN), read as a
+  list-rules item, its targets from the same files;
 - `{"Schedules": [...]}`: list-schedules (Name, GroupName, State, Target.Arn, no expression): each
   needs its `aws scheduler get-schedule --name NAME --group-name GROUP` answer, else MISSING_SCHEDULE;
 - a get-schedule answer (or a list of them, `jq -s`): ScheduleExpression,
   ScheduleExpressionTimezone, StartDate, EndDate, FlexibleTimeWindow, Target (Arn, RoleArn, Input,
   RetryPolicy, DeadLetterConfig, and the Ecs/EventBridge/Kinesis/SageMakerPipeline/Sqs parameters),
   State, Description, ActionAfterCompletion, KmsKeyArn.
+An object is told by its ARN (`:rule/`, `:schedule/`), else by keys only one of them has. One that
+holds a rule's Targets beside its ScheduleExpression or EventPattern and no Arn is no answer of the
+AWS CLI: the Properties of a CloudFormation AWS::Events::Rule, refused naming it.
 A listing printed a page at a time (`--max-items`: each page but the last ends with a NextToken)
 needs its last page: when every page of a listing has a NextToken, the export is refused.
 A list's item and an answer about the same schedule or rule (a list-schedules summary and its
@@ -39,7 +44,9 @@ so it needs one of them (NEEDS_START otherwise) unless it is `rate(1 minute)`.
 an event pattern has no time schedule either (unscheduled, naming the pattern).
 
 State: DISABLED saves the flow inactive (SOURCE_DISABLED). EndDate is END_DATE (one that has passed
-saves the flow inactive); a StartDate still ahead becomes the flow's startTime (START_DATE).
+saves the flow inactive); a StartDate still ahead becomes the flow's startTime (START_DATE), as an
+instant (`source_start`): the mapping starts the flow on the day of its first run in the service's
+zone (START_DATE_SHIFTED), or names the runs a day's start adds or misses (FIRST_DAY).
 Reported: FLEXIBLE_WINDOW, RETRY, DEAD_LETTER_QUEUE, TARGET_ROLE, EVENT_PAYLOAD (the target got
 EventBridge's own event, or a part of it, which a task cannot send), INPUT_PLACEHOLDER
 (`<aws.scheduler.scheduled-time>` and the like, kept as written), KMS_KEY, MANAGED_RULE,
@@ -66,13 +73,16 @@ from migrate.config import SourceSettings
 from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, rate_seconds, read_expression
 from migrate.schedule.result import NEEDS_START, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
-from migrate.sources.profiles.end_dates import report_end, today
+from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
 
-EXPECTED = ("expected AWS CLI JSON: aws events list-rules ({\"Rules\": [...]}), aws scheduler list-schedules "
-            "({\"Schedules\": [...]}) or aws scheduler get-schedule answers")
-SCHEDULE_KEYS = ("ScheduleExpression", "FlexibleTimeWindow", "GroupName", "ScheduleExpressionTimezone", "Target")
+EXPECTED = ("expected AWS CLI JSON: aws events list-rules ({\"Rules\": [...]}) or describe-rule answers, aws "
+            "scheduler list-schedules ({\"Schedules\": [...]}) or get-schedule answers")
+# Keys only a get-schedule answer has, and only a rule (describe-rule, a list-rules item) has: what an
+# answer without an Arn is told by. A ScheduleExpression alone is a schedule's, as before.
+SCHEDULE_ONLY_KEYS = ("FlexibleTimeWindow", "GroupName", "ScheduleExpressionTimezone", "Target")
+RULE_ONLY_KEYS = ("EventPattern", "EventBusName", "ManagedBy", "CreatedBy")
 PLACEHOLDER = re.compile(r"<aws\.scheduler\.[a-z-]+>")
 UNIVERSAL = re.compile(r"^arn:aws[a-z-]*:scheduler:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$")
 # Scheduler's universal targets name SDK clients; the AWS CLI calls a few of them otherwise.
@@ -116,12 +126,27 @@ def _entries(document: Any, where: str) -> Iterator[Entry]:
             yield from (Entry(kind, item, True, f"{where} {key}[{number}]")
                         for number, item in enumerate(document[key]) if isinstance(item, dict))
             return
-    if ":schedule/" in str(document.get("Arn", "")) or any(key in document for key in SCHEDULE_KEYS):
+    arn = str(document.get("Arn") or "")
+    targets = isinstance(document.get("Targets"), list)
+    timed = "ScheduleExpression" in document or "EventPattern" in document
+    # The ARN says which it is: a describe-rule answer has a ScheduleExpression too, and was read
+    # as a schedule without its Target (MISSING_TARGET), its targets file passed over.
+    if ":schedule/" in arn:
         yield Entry("schedule", document, False, where)
-    elif ":rule/" in str(document.get("Arn", "")) or "EventPattern" in document:
+    elif ":rule/" in arn:
         yield Entry("rule", document, False, where)
-    elif isinstance(document.get("Targets"), list) and isinstance(document.get("Name"), str):
+    elif not arn and targets and timed:
+        # No AWS CLI answer holds a rule's Targets without its Arn: CloudFormation's AWS::Events::Rule
+        # Properties (or Terraform's, hand-copied) do, and describe what was deployed, not what runs.
+        yield Entry("cloudformation", document, False, where)
+    elif targets and isinstance(document.get("Name"), str):
         yield Entry("targets", document, False, where)
+    elif any(key in document for key in SCHEDULE_ONLY_KEYS):
+        yield Entry("schedule", document, False, where)
+    elif any(key in document for key in RULE_ONLY_KEYS):
+        yield Entry("rule", document, False, where)
+    elif "ScheduleExpression" in document:
+        yield Entry("schedule", document, False, where)
 
 
 def _bus_name(value: Any) -> str:
@@ -194,6 +219,13 @@ def _merged(settings: SourceSettings) -> list[Found]:
             raise SourceError(f"{path}: holds no rule, schedule or targets answer of the AWS CLI ({EXPECTED}): "
                               "move it out of the folder, or name the files of the export with a glob")
         for entry in entries:
+            if entry.kind == "cloudformation":
+                raise SourceError(
+                    f"{path}{entry.place.removeprefix(path.name)}: looks like the Properties of a CloudFormation "
+                    "AWS::Events::Rule (a rule's Name, ScheduleExpression or EventPattern and Targets, and no Arn), "
+                    f"not an answer of the AWS CLI ({EXPECTED}): a template says what was deployed, not what runs "
+                    "now; export the rules as they are, with aws events list-rules (or describe-rule --name NAME) "
+                    "and aws events list-targets-by-rule --rule NAME --query \"{Name: 'NAME', Targets: Targets}\"")
             if entry.kind == "targets":
                 rule = (_container("rule", entry.facts), str(entry.facts["Name"]))
                 if rule in targets:
@@ -643,11 +675,17 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
     start, end = _instant(entry.get("StartDate")), _instant(entry.get("EndDate"))
     if end is not None:
         report_end(flow, "EndDate", _text(entry.get("EndDate")), _in_zone(end, zone).date())
-    if start is not None and start.date() > today():
+    if start is not None and start > datetime.now(UTC):
         first: date = _in_zone(start, zone).date()
         flow.cells["start_date"] = first.isoformat()
-        flow.warn("START_DATE", f"StartDate {entry['StartDate']}: the schedule fired only from then; the flow's "
-                                f"startTime is {first} (a date: the day's earlier times fire too)")
+        # The instant, for the mapping: the flow's startTime is a day in the service's zone, which it
+        # moves to the day of the first run there (START_DATE_SHIFTED) or names the runs it adds or
+        # loses (FIRST_DAY). The day in the schedule's zone alone lost the 08:00 Tokyo run of a start
+        # at 15:00 UTC the day before, and the proof, which counts from the flow's day, did not see it.
+        flow.cells["source_start"] = start.isoformat()
+        flow.warn("START_DATE", f"StartDate {_text(entry['StartDate'])}: the schedule fired only from then; the "
+                                f"flow's startTime is {first} (a date: the day of its first run in the service's "
+                                "zone where that is another)")
 
 
 def _state(flow: FlowRows, entry: dict[str, Any]) -> None:
