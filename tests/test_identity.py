@@ -696,3 +696,27 @@ def test_a_flow_this_tool_disabled_or_deleted_is_not_skipped_by_compare_log(tmp_
     assert code == 0 and not live_flows(service), err
     code, report = cli_json(capsys, "run", str(config))
     assert code == 0 and report["by_status"] == {"created": 1} and list(live_flows(service)) == [name], report
+
+
+def test_a_flow_deleted_in_the_service_is_made_again_by_compare_log(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Deleted by hand in the service (no line of this tool says so), a job's flow stayed deleted
+    night after night: `compare = "log"` trusted the last saved payload and said `unchanged`, exit
+    0 (found by a reviewer). The caller's listing, read once a run, no longer holds it: the job is
+    made again. A flow still there costs that one listing, no Save."""
+    service, jobs = tmp_path / "emulator.sqlite", tmp_path / "jobs.yaml"
+    config = rundeck_run(tmp_path, run='compare = "log"')
+    jobs.write_text(rundeck_job("nightly-cleanup", "30"), encoding="utf-8")
+    code, report = cli_json(capsys, "run", str(config))
+    assert code == 0 and report["by_status"] == {"created": 1}, report
+    [(name, made)] = list(live_flows(service).items())
+    code, report = cli_json(capsys, "run", str(config))
+    assert code == 0 and report["by_status"] == {"unchanged": 1}, report
+    assert report["emulator"]["requests_by_action"] == {"getMyFlow": 1}, report["emulator"]
+    [line] = [json.loads(text) for text in Path(report["result_log"]).read_text(encoding="utf-8").splitlines()
+              if '"status"' in text]
+    assert line["flow_id"] == str(made["id"]), line  # the flow it is in, which the line did not name
+    with sqlite3.connect(service) as db:
+        db.execute("DELETE FROM state WHERE key = ?", (f"flow:{made['id']}",))
+    code, report = cli_json(capsys, "run", str(config))
+    assert code == 0 and report["by_status"] == {"created": 1} and list(live_flows(service)) == [name], report

@@ -81,6 +81,7 @@ class Memory:
 
     done: Mapping[str, str] = field(default_factory=dict)
     last_saved: Mapping[str, str] = field(default_factory=dict)
+    saved_in: Mapping[str, str] = field(default_factory=dict)  # target -> the flow its last_saved line names
     # target -> when (epoch seconds) the last request of a dead run may no longer land: flows
     # whose last record is an `attempt` with no final line after it.
     in_doubt: Mapping[str, float] = field(default_factory=dict)
@@ -339,8 +340,10 @@ class Runner:
                 else:
                     self._record_flow(flow, "stale", input_sha, started=started, msg=verdict, flow_id=planned_id)
                 return
-        if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha:
-            self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run")
+        if self.settings.compare == "log" and self.memory.last_saved.get(flow.target) == input_sha \
+                and await self._still_listed(self.memory.saved_in.get(flow.target)):
+            self._record_flow(flow, "unchanged", input_sha, msg="the same payload was saved by an earlier run",
+                              flow_id=self.memory.saved_in.get(flow.target) or None)
             return
         status, note = "saved", ""
         verify = self.settings.verify or doubt_until is not None
@@ -637,6 +640,16 @@ class Runner:
             target=f"flow {flow_id}", **({"changed": ["active"]} if status == "disabled" else {}),
         )
         self.on_record(status)
+
+    async def _still_listed(self, flow_id: str | None) -> bool:
+        """compare = "log": whether the flow an earlier run saved this payload into is still among
+        the caller's flows (Get My Flow, once a run). One deleted in the service, or handed over,
+        is gone from there: its job is saved as without the log (made again, or MADE_BEFORE), never
+        called `unchanged`. A line that names no flow is trusted; a listing that fails trusts none."""
+        if not flow_id:
+            return True
+        live = await self._live_flows()
+        return not isinstance(live, Exchange) and flow_id in live.names
 
     async def _live_flows(self) -> LiveFlows | Exchange:
         """Get My Flow, once for the whole run."""

@@ -132,6 +132,7 @@ def _deadline(line: dict[str, Any], timeout: float) -> float:
 class _Outcomes:
     last_saved: dict[str, str]  # target -> input hash of its last line, when that is saved/created/unchanged
     in_doubt: dict[str, float]  # target -> deadline, when its last record is an attempt
+    saved_in: dict[str, str] = field(default_factory=dict)  # target -> the flow id its last_saved line names
     # Targets with an Import among their attempt records since their last line other than `failed`
     # or `not_attempted` (in doubt, or failed after it left): a flow found there is the one that
     # Import made.
@@ -177,6 +178,8 @@ def _outcomes(records: Iterable[dict[str, Any]], timeout: float) -> _Outcomes:
         if status in ("saved", "created", "restored", "unchanged") and line.get("input_sha256"):
             outcomes.last_saved[target] = line["input_sha256"]
             flow_id = str(line.get("flow_id") or "")
+            if flow_id or outcomes.saved_in.get(target) is None:
+                outcomes.saved_in[target] = flow_id or ""
             if flow_id:
                 if holder.get(flow_id, target) != target:
                     outcomes.last_saved.pop(holder[flow_id], None)
@@ -234,5 +237,6 @@ def load_memory(settings: Settings, run_id: str, resume: bool) -> Memory:
     theirs = _outcomes(_records(others, run_id, same_run=False), timeout) if others else _Outcomes({}, {})
     in_doubt = {target: until for target, until in theirs.in_doubt.items() if until > now}
     in_doubt.update(mine.in_doubt)  # this run's own: read back after the save, however long ago
-    return Memory(done=mine.last_saved, last_saved=theirs.last_saved if reads_all else {}, in_doubt=in_doubt,
+    return Memory(done=mine.last_saved, last_saved=theirs.last_saved if reads_all else {},
+                  saved_in=theirs.saved_in if reads_all else {}, in_doubt=in_doubt,
                   imports_in_doubt=frozenset(mine.importing), sent_before=frozenset(mine.sent_then_failed))
