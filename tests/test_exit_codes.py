@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_state, export_rows, write_config
+from conftest import base_state, export_rows, run_cli, write_config
 
 from migrate.cli import main
 from migrate.results.log import read_log
@@ -117,3 +117,11 @@ def test_the_resume_command_printed_on_ctrl_c_works_as_printed(tmp_path: Path) -
     assert resumed.returncode == 0, (command, resumed.stderr)
     (log,) = (tmp_path / "results").glob("*.jsonl")
     assert sorted(line["flow_id"] for line in read_log(log)) == [str(1001 + i) for i in range(flows)]
+
+
+@pytest.mark.parametrize("verb", ["plan", "run"])
+def test_a_folder_given_for_the_config_is_said_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], verb: str) -> None:
+    """A new user gave the export's folder where the config goes: "cannot read: [Errno 21] Is a
+    directory" said nothing of what was expected."""
+    code, _, err = run_cli(capsys, verb, str(tmp_path))
+    assert code == 1 and "a folder, not a config file (a TOML file" in err and "Errno" not in err, err
