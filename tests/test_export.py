@@ -449,3 +449,23 @@ def test_the_credentials_files_secret_is_masked_in_a_message_about_an_ids_file(
         code, out, err = run_cli(capsys, verb, str(configured), "--ids-file", str(ids),
                                  *(["--out", str(tmp_path / "o.jsonl")] if verb == "export" else []))
         assert code == 1 and SECRET not in out + err and "not shown" in err, (verb, out, err)
+
+
+def test_a_snapshot_line_whose_tasks_are_not_a_list_is_that_flows_refusal(
+        service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`"tasks": "x"` in a hand-edited line was an AttributeError traceback, the restore lost: that
+    flow is MALFORMED_FLOW, the other restored (found by a fuzzing reviewer)."""
+    for name in ("state.json", "emulator.sqlite"):
+        (tmp_path / name).write_bytes((service / name).read_bytes())
+    two = tmp_path / "two.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(tmp_path)), "--id", "2001", "--id", "2002", "--out", str(two))
+    assert code == 0, err
+    header, first, second = two.read_text(encoding="utf-8").splitlines()
+    edited = json.loads(first)
+    edited["graph"]["tasks"] = "notalist"
+    two.write_text("\n".join([header, json.dumps(edited), second]) + "\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "restore", str(two), "--config", str(config(tmp_path)), "--json")
+    actions = {a.get("flow_id") or a.get("source_key"): a for a in json.loads(out)["actions"]}
+    assert code == 5 and "Traceback" not in err, err
+    assert actions["2001"]["action"] == "invalid" and "MALFORMED_FLOW" in json.dumps(actions["2001"]), actions
+    assert actions["2002"]["action"] == "unchanged", actions

@@ -61,11 +61,17 @@ def aimed_at_live_tasks(wire: dict[str, Any], flow_id: str, live_graph: dict[str
     ours are matched to them by name (rebind, `proven`: the id is the flow's). Any task id in
     common: as it is (a task taken out of the graph by hand is put back by id). RebindError: the
     names do not match either."""
-    ids = {str(task.get("taskId")) for task in wire.get("tasks") or []}
-    live_ids = {str(task.get("taskId")) for task in live_graph.get("tasks") or []}
+    ids = {str(task.get("taskId")) for task in _listed(wire.get("tasks")) if isinstance(task, dict)}
+    live_ids = {str(task.get("taskId")) for task in _listed(live_graph.get("tasks")) if isinstance(task, dict)}
     if not ids or not live_ids or ids & live_ids:
         return wire
     return rebind(wire, flow_id, live_graph, proven=True)
+
+
+def _listed(value: Any) -> list[Any]:
+    """A graph's list as it should be; anything else (a snapshot edited by hand: `"tasks": "x"`) as
+    none, which the mapping then refuses, naming it."""
+    return value if isinstance(value, list) else []
 
 
 def _by_suffix(ours: list[str], theirs: list[str], our_flow: str, their_flow: str) -> dict[str, str]:
