@@ -173,3 +173,11 @@ def test_a_machine_name_in_other_letter_case_is_one_machine(tmp_path: Path, caps
     assert code == 3 and sorted(a["name"] for a in planned["actions"]) == ["APP01_Backup", "APP01_Other"], err
     code, planned, err = plan(tmp_path, capsys, export(tmp_path, [upper, HEADER, on_host(task("\\Backup"), "app01")]))
     assert code == 5 and "machines" not in json.dumps(planned), planned  # not two machines: listed twice
+
+
+def test_a_nul_character_is_refused_never_carried_into_a_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`\\Backups\\nigh<NUL>tly` was planned valid and saved as the flow `Backups_nigh\\u0000tly` (found
+    by a fuzzing reviewer); schtasks writes no NUL: the file is refused, naming the line."""
+    path = export(tmp_path, [task("\\Ops\\Other"), task("\\Backups\\nigh\x00tly")])
+    code, planned, err = plan(tmp_path, capsys, path)
+    assert code == 1 and "line 3 holds a NUL character" in err, (planned, err)

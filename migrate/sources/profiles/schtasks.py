@@ -182,7 +182,18 @@ REENCODE = ("`schtasks /query /fo csv /v > tasks.csv` in cmd.exe writes the cons
 
 
 def _text(settings: SourceSettings) -> str:
-    """The file's text: UTF-16 with a byte-order mark as PowerShell 5 writes it, else the configured encoding."""
+    """The file's text: UTF-16 with a byte-order mark as PowerShell 5 writes it, else the configured
+    encoding; one that holds a NUL, which schtasks never writes, refused (a damaged copy: the
+    character would go into a flow's name or command)."""
+    text = _decoded(settings)
+    if (at := text.find("\x00")) >= 0:
+        line = text.count("\n", 0, at) + 1
+        raise SourceError(f"{settings.path}: line {line} holds a NUL character, which schtasks never writes: a "
+                          "damaged or binary copy; export the tasks again")
+    return text
+
+
+def _decoded(settings: SourceSettings) -> str:
     try:
         data = settings.path.read_bytes()
     except OSError as error:
@@ -548,14 +559,14 @@ def _one_listing(task_name: str, rows: pd.DataFrame, listing: pd.Series) -> tupl
         refused.append(other)
     kept = rows[machines == hosts[0]]
     listed = list(dict.fromkeys(listing.loc[kept.index]))
-    for again in listed[1:]:
-        rows_again = kept[listing.loc[kept.index] == again]
-        other = FlowRows(key=f"{task_name} listed again (row {rows_again.index[0] + 1})", name=name)
-        other.fail("DUPLICATE_TASK", f"{task_name}{f' of {hosts[0]}' if hosts[0] else ''} is listed twice in this "
-                                     f"export (rows {kept.index[0] + 1} and {rows_again.index[0] + 1}, with other rows "
-                                     "or a header between them: a machine queried twice, or two exports joined); "
-                                     "schtasks writes a task's triggers together, so these are not more triggers of "
-                                     "it: the flow is planned from the first listing alone; remove the other")
+    for count, _ in enumerate(listed[1:], 2):
+        other = FlowRows(key=f"{task_name} listed again" + (f" ({count - 1})" if len(listed) > 2 else ""), name=name)
+        times = "twice" if count == 2 else f"{count} times"
+        other.fail("DUPLICATE_TASK", f"{task_name}{f' of {hosts[0]}' if hosts[0] else ''} is listed {times} in this "
+                                     "export (other tasks' rows or a header between the listings: a machine queried "
+                                     "twice, or two exports joined); schtasks writes a task's triggers together, so "
+                                     "these are not more triggers of it: the flow is planned from the first listing "
+                                     "alone; remove the others")
         refused.append(other)
     for other in refused:
         other.cells["active"] = "1"  # its state is unread: the error says why, nothing more
