@@ -488,6 +488,21 @@ def test_a_custom_timetables_advice_names_the_field_of_its_airflow_version(tmp_p
     assert "in the DAG's timetable_summary (Airflow 3's DAG list has no schedule_interval)" in said
 
 
+def test_a_custom_timetables_advice_says_what_the_exports_schedule_interval_holds(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A schedule_interval that holds the timetable's name as a CronExpression, not null: the advice
+    said "(null for such a timetable)", sending its user to look for a null that is not there."""
+    dag = {"dag_id": "custom2b", "is_active": True, "is_paused": False, "owners": ["a"],
+           "schedule_interval": {"__type": "CronExpression", "value": "MyPluginTimetable"},
+           "timetable_description": "Runs on business days", "next_dagrun": "2026-11-29T02:30:00+00:00"}
+    code, inventory, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))
+    said = errors_of(inventory, "custom2b")
+    assert code == 5 and "CUSTOM_TIMETABLE" in said, (inventory, err)
+    assert ('in the DAG\'s schedule_interval (it holds {"__type": "CronExpression", "value": "MyPluginTimetable"}: '
+            "the cron goes in its value) in the export") in said, said
+    assert "null" not in said, said
+
+
 @pytest.mark.parametrize("summary", ["0 2 * * *", "30 1 * * MON-FRI", "1 day, 0:00:00", "0:30:00", "@daily",
                                      "0 0 L * ?"])
 def test_the_summaries_of_airflows_own_timetables_are_not_custom(tmp_path: Path, summary: str) -> None:

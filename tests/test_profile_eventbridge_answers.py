@@ -137,3 +137,79 @@ def test_cloudformation_rule_properties_are_refused_naming_them(
     assert code == 1 and not planned.get("actions"), planned
     assert f"{source}: looks like the Properties of a CloudFormation AWS::Events::Rule" in err, err
     assert "aws events list-rules (or describe-rule --name NAME)" in err, err
+
+
+def schedule_ending(tmp_path: Path, expression: str, start: str, end: str) -> Path:
+    """A folder holding one get-schedule answer, in UTC, with its StartDate and EndDate."""
+    answer = {**get_schedule("ends", expression, "UTC", start), "EndDate": end}
+    return write_json(tmp_path / "export" / "get-schedule.json", answer).parent
+
+
+@pytest.mark.parametrize(("expression", "start", "end"), [
+    # a daily 09:00 from 10:00 that ends at 08:00 the next day: its first run, at 09:00, is after the end
+    ("cron(0 9 * * ? *)", "T10:00:00Z", "+1T08:00:00Z"),
+    # ending the same day, an hour after the start: taken as the whole day, it ended at midnight (said so)
+    ("cron(0 9 * * ? *)", "T10:00:00Z", "T11:00:00Z"),
+    # a rate counted from 10:00 that ends a minute before its first run
+    ("rate(1 day)", "T10:00:00Z", "T09:59:00Z"),
+])
+def test_an_end_date_before_the_first_run_is_an_instant_and_the_schedule_never_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], expression: str, start: str, end: str) -> None:
+    """Scheduler fires only before its EndDate, an instant. Compared as its whole day, it let a
+    schedule whose StartDate is ahead and whose EndDate comes before its first run be saved active
+    (END_DATE: "it stays active"), where docs/schedules.md promises NEVER_RUNS and an inactive flow."""
+    ahead = datetime.now(UTC).date() + timedelta(days=60)
+    start_text = f"{ahead}{start}"
+    end_text = f"{ahead + timedelta(days=1)}{end[2:]}" if end.startswith("+1") else f"{ahead}{end}"
+    export = schedule_ending(tmp_path, expression, start_text, end_text)
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    [action] = planned["actions"]
+    assert code == 3 and action["action"] == "valid", (action, err)
+    warnings = said(action)
+    assert "END_DATE" not in warnings and "START_DATE_SHIFTED" not in warnings, warnings
+    ends = datetime.fromisoformat(end_text.replace("Z", "+00:00"))
+    assert f"ends at {ends:%Y-%m-%d %H:%M:%S} in the service's zone" in warnings["NEVER_RUNS"]["message"], warnings
+    assert "it never runs, and the flow is saved inactive (active 0)" in warnings["NEVER_RUNS"]["message"]
+
+
+def test_an_end_date_after_the_first_run_keeps_the_flow_and_one_earlier_today_has_passed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An EndDate after the first run leaves the flow active, END_DATE naming it; one at today's
+    midnight UTC has passed (taken as its day, it was still to come: the flow stayed active)."""
+    ahead = datetime.now(UTC).date() + timedelta(days=60)
+    export = schedule_ending(tmp_path, "cron(0 9 * * ? *)", f"{ahead}T10:00:00Z",
+                             f"{ahead + timedelta(days=1)}T09:30:00Z")
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    [action] = planned["actions"]
+    assert code == 3 and "NEVER_RUNS" not in said(action) and "stays active" in said(action)["END_DATE"]["message"]
+    midnight = f"{datetime.now(UTC).date()}T00:00:00Z"
+    export = schedule_ending(tmp_path, "cron(0 9 * * ? *)", "2026-01-01T00:00:00Z", midnight)
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    [action] = planned["actions"]
+    assert f"EndDate {midnight} has passed" in said(action)["END_DATE"]["message"], (action, err)
+    assert "saved inactive (active 0)" in said(action)["END_DATE"]["message"]
+
+
+@pytest.mark.parametrize(("list_file", "describe_file"), [("aa-list.json", "zz-describe.json"),
+                                                          ("zz-list.json", "aa-describe.json")])
+def test_a_list_rules_item_and_a_describe_rule_answer_that_differ_refuse_the_rule(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], list_file: str, describe_file: str) -> None:
+    """The two answers for one rule were merged, the file that sorted last winning: ENABLED at 02:00
+    or DISABLED at 03:00 by the files' names. Which is current the export does not say: the rule
+    is refused, naming both files and what differs, whatever their order."""
+    export = describe_rule_export(tmp_path / "export")
+    (export / "describe-rule.json").rename(export / describe_file)
+    write_json(export / describe_file, {**json.loads((export / describe_file).read_text(encoding="utf-8")),
+                                        "State": "DISABLED", "ScheduleExpression": "cron(0 3 * * ? *)"})
+    write_json(export / list_file, {"Rules": [{
+        "Name": "desc-rule", "Arn": f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/desc-rule",
+        "ScheduleExpression": "cron(0 2 * * ? *)", "State": "ENABLED", "EventBusName": "default"}]})
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 5 and planned["flows_found"] == 1, (planned, err)
+    [refused] = planned["invalid_flows"]
+    [duplicate] = [error for error in refused["errors"] if error.get("code") == "DUPLICATE"]
+    assert refused["source_key"] == f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/desc-rule"
+    assert (f"{list_file} Rules[0] lists rule default/desc-rule with ScheduleExpression 'cron(0 2 * * ? *)', State "
+            f"'ENABLED', and {describe_file}, a describe-rule answer for it, says ScheduleExpression 'cron(0 3 * * ? *)'"
+            ", State 'DISABLED'") in duplicate["message"], duplicate
+    assert not any(action.get("freq") for action in planned["actions"]), planned["actions"]

@@ -467,8 +467,13 @@ def _schedule(flow: FlowRows, dag: dict[str, Any]) -> None:
     if schedule is None and not _schedule_form(text):
         # Where a cron written into the export is read from: Airflow 2's list has schedule_interval
         # (null for a custom timetable, and read first); Airflow 3's (/api/v2) has no such field,
-        # only timetable_summary.
-        field = ("schedule_interval (null for such a timetable)" if "schedule_interval" in dag
+        # only timetable_summary. One not null is said as it is: "null" sent its user looking for a
+        # null where the export held the timetable's name as a CronExpression.
+        interval = dag.get("schedule_interval")
+        holds = "null for such a timetable" if interval is None else \
+            f"it holds {json.dumps(interval)[:120]}" + (
+                ": the cron goes in its value" if isinstance(interval, dict) and "value" in interval else "")
+        field = (f"schedule_interval ({holds})" if "schedule_interval" in dag
                  else "timetable_summary (Airflow 3's DAG list has no schedule_interval)")
         flow.fail("CUSTOM_TIMETABLE", f"the DAG runs on a timetable of its own ({text.strip()}"
                                       + (f": {description}" if (description := dag.get("timetable_description"))

@@ -23,11 +23,13 @@ AWS CLI: the Properties of a CloudFormation AWS::Events::Rule, refused naming it
 A listing printed a page at a time (`--max-items`: each page but the last ends with a NextToken)
 needs its last page: when every page of a listing has a NextToken, the export is refused.
 A list's item and an answer about the same schedule or rule (a list-schedules summary and its
-get-schedule answer) are one flow, the answer's facts over the summary's; two of the same form
-(the same rule in two list-rules files, a schedule answered twice) are a DUPLICATE: the second a
-failing flow naming the first's file and place. Targets are matched to rules by event bus and name
-(`EventBusName` as a name or an ARN; none is the default bus's, never taken for a rule on another
-bus: TARGETS_OTHER_BUS).
+get-schedule answer) are one flow, the answer's facts over the summary's; but a list-rules item and
+a describe-rule answer that differ in what both say (State, ScheduleExpression, ...) make the rule's
+flow a DUPLICATE error naming both places and what differs: which is current no file says, and
+merged, the one whose file sorted last won. Two of the same form (the same rule in two list-rules
+files, a schedule answered twice) are a DUPLICATE: the second a failing flow naming the first's
+file and place. Targets are matched to rules by event bus and name (`EventBusName` as a name or an
+ARN; none is the default bus's, never taken for a rule on another bus: TARGETS_OTHER_BUS).
 
 Identity: the key is the rule's or schedule's ARN (it holds the region and the account), else
 `rule BUS/NAME` or `schedule GROUP/NAME`; the flow name is the name, after `GROUP_` or `BUS_` when
@@ -43,10 +45,12 @@ so it needs one of them (NEEDS_START otherwise) unless it is `rate(1 minute)`.
 `at(…)` fires once, which a flow cannot: unscheduled, like other one-time jobs. A rule triggered by
 an event pattern has no time schedule either (unscheduled, naming the pattern).
 
-State: DISABLED saves the flow inactive (SOURCE_DISABLED). EndDate is END_DATE (one that has passed
-saves the flow inactive); a StartDate still ahead becomes the flow's startTime (START_DATE), as an
-instant (`source_start`): the mapping starts the flow on the day of its first run in the service's
-zone (START_DATE_SHIFTED), or names the runs a day's start adds or misses (FIRST_DAY).
+State: DISABLED saves the flow inactive (SOURCE_DISABLED). EndDate, an instant (Scheduler fires only
+before it), is END_DATE: one that has passed saves the flow inactive; one ahead is `source_end`, the
+instant, so that the mapping saves a schedule ending before its first run inactive (NEVER_RUNS).
+A StartDate still ahead becomes the flow's startTime (START_DATE), as an instant (`source_start`):
+the mapping starts the flow on the day of its first run in the service's zone (START_DATE_SHIFTED),
+or names the runs a day's start adds or misses (FIRST_DAY).
 Reported: FLEXIBLE_WINDOW, RETRY, DEAD_LETTER_QUEUE, TARGET_ROLE, EVENT_PAYLOAD (the target got
 EventBridge's own event, or a part of it, which a task cannot send), INPUT_PLACEHOLDER
 (`<aws.scheduler.scheduled-time>` and the like, kept as written), KMS_KEY, MANAGED_RULE,
@@ -73,7 +77,7 @@ from migrate.config import SourceSettings
 from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, rate_seconds, read_expression
 from migrate.schedule.result import NEEDS_START, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
-from migrate.sources.profiles.end_dates import report_end
+from migrate.sources.profiles.end_dates import ended_sentence, ends_sentence
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
 
@@ -187,6 +191,7 @@ class Found:
     places: dict[bool, str] = field(default_factory=dict)  # listed or not -> the first place of that form
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (this place, the first's place)
     notes: list[tuple[str, str]] = field(default_factory=list)  # warnings found while matching (code, message)
+    disagreement: str = ""  # a list-rules item and a describe-rule answer that differ: why the rule is refused
 
 
 def _duplicate_message(kind: str, name: str, place: str, first: str) -> str:
@@ -300,9 +305,31 @@ def _add(found: dict[str, Found], by_name: dict[tuple[str, str, str], str], entr
         known.duplicates.append((entry.place, known.places[entry.listed]))
         return
     known.places[entry.listed] = entry.place
+    if entry.kind == "rule":
+        known.disagreement = _disagreement(known, given, entry)
     # A get-schedule answer (it has the expression) wins over a list's summary, whatever the file order.
     over = "ScheduleExpression" in given or "ScheduleExpression" not in known.facts
     known.facts = _merge(known.facts, given) if over else _merge(given, known.facts)
+
+
+def _disagreement(known: Found, given: dict[str, Any], entry: Entry) -> str:
+    """A list-rules item and a describe-rule answer of one rule complete each other when what they
+    both say agrees. Where they differ (exported at other times, the rule changed between), which is
+    the rule as it runs the files do not say: merged, the file that sorted last won (a rule saved
+    ENABLED at 02:00 or DISABLED at 03:00 by its files' names). The DUPLICATE error, or ""."""
+    listed, answer = (given, known.facts) if entry.listed else (known.facts, given)
+    # An event bus is a name in one and may be its ARN in the other: the same bus.
+    differs = sorted(key for key in listed.keys() & answer.keys() if (
+        _bus_name(listed[key]) != _bus_name(answer[key]) if key == "EventBusName" else listed[key] != answer[key]))
+    if not differs:
+        return ""
+    def facts(of: dict[str, Any]) -> str:
+        return ", ".join(f"{key} {_text(of[key])!r}" for key in differs)
+
+    return (f"{known.places[True]} lists rule {_container('rule', answer)}/{answer.get('Name')} with {facts(listed)}, "
+            f"and {known.places[False]}, a describe-rule answer for it, says {facts(answer)}: one of them is out of "
+            "date, and the export does not say which, so the rule is not planned: export list-rules and describe-rule "
+            "again, or remove the one that is out of date")
 
 
 def _match_targets(found: dict[str, Found], targets: dict[tuple[str, str], tuple[list[Any], str]],
@@ -674,7 +701,7 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
                                       "seconds since 1970): the schedule's start or end would be lost")
     start, end = _instant(entry.get("StartDate")), _instant(entry.get("EndDate"))
     if end is not None:
-        report_end(flow, "EndDate", _text(entry.get("EndDate")), _in_zone(end, zone).date())
+        _end(flow, _text(entry.get("EndDate")), end)
     if start is not None and start > datetime.now(UTC):
         first: date = _in_zone(start, zone).date()
         flow.cells["start_date"] = first.isoformat()
@@ -686,6 +713,18 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
         flow.warn("START_DATE", f"StartDate {_text(entry['StartDate'])}: the schedule fired only from then; the "
                                 f"flow's startTime is {first} (a date: the day of its first run in the service's "
                                 "zone where that is another)")
+
+
+def _end(flow: FlowRows, written: str, end: datetime) -> None:
+    """END_DATE of an EndDate, an instant: Scheduler stops firing at it, not at the end of its day.
+    Taken as a day, an EndDate at 08:00 before the first run at 09:00 let the mapping keep the flow
+    active (no NEVER_RUNS), and one earlier today was not yet passed."""
+    if end <= datetime.now(UTC):
+        flow.warn("END_DATE", ended_sentence("EndDate", written))
+        flow.cells["active"] = "0"
+        return
+    flow.warn("END_DATE", ends_sentence("EndDate", written))
+    flow.cells["source_end"] = end.isoformat()  # the mapping compares runs with it (NEVER_RUNS, the proof's span)
 
 
 def _state(flow: FlowRows, entry: dict[str, Any]) -> None:
@@ -716,6 +755,9 @@ def _flow(found: Found, anchors: Anchors) -> FlowRows:
     flow = FlowRows(key=_identity(kind, entry), name=name if container == "default" else f"{container}_{name}")
     if not name:
         flow.fail("MALFORMED_ENTRY", f"a {kind} without a Name: {json.dumps(entry, default=str)[:120]}")
+        return flow
+    if found.disagreement:
+        flow.fail("DUPLICATE", found.disagreement)
         return flow
     flow.cells["desc"] = _text(entry.get("Description"))
     for code, message in found.notes:
