@@ -425,3 +425,26 @@ def test_a_crontab_environment_url_with_a_password_is_named(tmp_path: Path, caps
     said = {w["code"]: w["message"] for w in action["warnings"]}
     assert said["ENVIRONMENT_SECRET"].startswith("DATABASE_URL look"), said  # REPORT_URL is not named
     assert "s3cret" not in said["ENVIRONMENT_SECRET"]
+
+
+def test_a_secret_parameter_that_changes_is_shown_without_its_value(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A password in the export's environment changed: the plan's table, JSON and Markdown printed
+    `parameters: [["DB_PASSWORD", "hunter2"]] -> …` on the screen and into CI logs, though the
+    same plan warned that the name looks like a secret (found by a new user). The key is shown,
+    the value withheld; the flow is saved with it, as the export says."""
+    config = crontab_run(tmp_path, "DB_PASSWORD=hunter2\nREGION=eu\n0 2 * * * /bin/backup\n", "create_missing = true")
+    code, first = run_json(capsys, config)
+    assert code == 0 and first["by_status"] == {"created": 1}, first
+    (tmp_path / "jobs.cron").write_text("DB_PASSWORD=swordfish\nREGION=us\n0 2 * * * /bin/backup\n", encoding="utf-8")
+    for shown in ("--json", "--markdown", None):
+        code, out, err = run_cli(capsys, "plan", str(config), *([shown] if shown else []))
+        assert code == 3 and "REGION" in out and "DB_PASSWORD" in out, out + err
+        assert "hunter2" not in out + err and "swordfish" not in out + err, out
+        assert "not shown: looks like a secret" in out, out
+    code, second = run_json(capsys, config)
+    assert code == 0 and second["by_status"] == {"saved": 1}, second
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        [(value,)] = db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'").fetchall()
+    assert json.loads(json.loads(value)["graph"]["parameters"]) == [{"key": "DB_PASSWORD", "value": "swordfish"},
+                                                                    {"key": "REGION", "value": "us"}]

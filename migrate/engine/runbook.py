@@ -267,7 +267,7 @@ def _only_seen(action: Action, desired: Desired, lines: dict[str, dict[str, Any]
     the verb changes nothing of it (an edit that matches nothing there, a restore of it as it is),
     else `NO_PRIVILEGE` (Save would refuse it, 62103). It made every restore of a whole account
     exit 5 (found by a reviewer)."""
-    from migrate.reconcile.compare import changed_fields, remote_graph
+    from migrate.reconcile.compare import changed_fields, remote_graph, shown_changes
 
     codes = {error.get("code") for error in action.errors}
     live = desired.live.get(action.source_key)
@@ -284,7 +284,7 @@ def _only_seen(action: Action, desired: Desired, lines: dict[str, dict[str, Any]
     if not changes:
         action.action, action.errors = "unchanged", []
         return action
-    action.changes = [{"field": name, "live": old, "wanted": new} for name, old, new in changes]
+    action.changes = shown_changes(changes)
     owners = held.get("owners") or live.get("owner") or ""
     action.errors = [{"code": "NO_PRIVILEGE", "message": (
         f"NO_PRIVILEGE: flow {action.source_key} is not yours to save: the calling user is not among its owners "

@@ -79,9 +79,31 @@ def changed_fields(wanted: dict[str, Any], live: dict[str, Any]) -> list[tuple[s
     return [(key, _plain(theirs[key]), _plain(ours[key])) for key in ours if ours[key] != theirs[key]]
 
 
+SECRET_NOT_SHOWN = "[not shown: looks like a secret]"
+
+
+def shown_changes(changes: list[tuple[str, Any, Any]]) -> list[dict[str, Any]]:
+    """changed_fields as a plan, a result line or a message shows them: a parameter that looks
+    like it holds a secret (by its name, or a password in a URL: the profiles' SECRET_PARAMETER
+    rule) keeps its key, its value withheld, so that a review on a screen or in a CI log shows
+    which parameter changes without the secret itself (it is sent, and saved in the flow)."""
+    return [{"field": name, "live": _withheld(name, old), "wanted": _withheld(name, new)} for name, old, new in changes]
+
+
+def _withheld(field: str, value: Any) -> Any:
+    if field != "parameters" or not isinstance(value, list):
+        return value
+    from migrate.sources.profiles import SECRET_NAME  # the one rule every profile names secrets by
+
+    return [[key, SECRET_NOT_SHOWN] if SECRET_NAME.held(str(key), str(secret)) else [key, secret]
+            for key, secret in value]
+
+
 def differences(wanted: dict[str, Any], live: dict[str, Any]) -> list[str]:
-    """The fields that differ, as `field: live -> wanted`; empty when nothing needs saving."""
-    return [f"{key}: {_short(old)} -> {_short(new)}" for key, old, new in changed_fields(wanted, live)]
+    """The fields that differ, as `field: live -> wanted` (secrets withheld); empty when nothing
+    needs saving."""
+    return [f"{change['field']}: {_short(change['live'])} -> {_short(change['wanted'])}"
+            for change in shown_changes(changed_fields(wanted, live))]
 
 
 def graph_fingerprint(graph: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ import orjson
 
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
 from migrate.mapping.identity import marker_of
-from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph
+from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph, shown_changes
 from migrate.reconcile.live import (
     LiveFlows,
     Match,
@@ -193,7 +193,7 @@ async def flow_action(flow: ReadyFlow, live: LiveFlows, create_missing: bool) ->
     if match.how == "renamed":
         action.renamed_from = str(match.live.get("flowName", ""))
     changes = changed_fields(wanted, remote_graph(match.live))
-    action.changes = [{"field": name, "live": old, "wanted": new} for name, old, new in changes]
+    action.changes = shown_changes(changes)
     action.action = "update" if changes else "unchanged"
     if changes and (refusal := _save_refused(match.flow_id, match.live)):
         return _refused(action, *refusal)
