@@ -356,6 +356,31 @@ def test_a_zip_reads_as_its_folder(tmp_path: Path, top: str) -> None:
         (r["flow"], r["task_name"], r["command"], r["upstream"]) for r in from_folder]
 
 
+@pytest.mark.parametrize(("member", "why"), [
+    ("../../evil.flow", "`..` climbs out of it: Azkaban refuses to upload such a zip"),  # was planned as flow `evil`
+    ("scripts/../../evil.flow", "`..` climbs out of it"),
+    ("..\\evil.job", "`..` climbs out of it"),
+    ("/abs/evil.job", "an absolute path"),
+    ("C:/evil.flow", "a drive letter"),
+])
+def test_a_zip_member_outside_the_project_refuses_the_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          member: str, why: str) -> None:
+    archive = zipped(FLOW20, tmp_path / "etl.zip")
+    with zipfile.ZipFile(archive, "a") as writing:
+        writing.writestr(member, "nodes:\n  - name: evil\n    type: command\n    config:\n      command: /opt/evil.sh\n")
+    code, _, err = plan(tmp_path, capsys, archive)
+    assert code == 1 and f"{archive}: refused: its member {member!r} lies outside the project ({why}" in err
+    assert "Traceback" not in err
+
+
+def test_a_zip_member_that_stays_inside_is_read_where_it_unzips(tmp_path: Path) -> None:
+    archive = zipped(FLOW20, tmp_path / "etl.zip")
+    with zipfile.ZipFile(archive, "a") as writing:
+        writing.writestr("scripts/.././extra.flow", "nodes:\n  - name: extra\n    type: command\n    config:\n"
+                                                    "      command: echo extra\n")
+    assert "etl.extra" in flows(archive)
+
+
 def test_a_bad_escape_refuses_only_the_flows_that_read_it(tmp_path: Path) -> None:
     project = tmp_path / "legacy"
     shutil.copytree(LEGACY, project)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -979,6 +980,34 @@ def test_a_file_that_is_not_a_whole_export_stops_with_a_sentence(tmp_path: Path,
     # Through the CLI, a file recognised as another format is named as that one first (sources/detect.py).
     expected = "looks like a rundeck export, not controlm" if "<joblist>" in content else words
     assert code == 1 and expected in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("doctype", "body", "words"), [
+    # An internal entity after the export's comment was planned, its value saved as the command.
+    ('<!DOCTYPE DEFTABLE [<!ENTITY cmd "/opt/evil.sh">]>', 'CMDLINE="&cmd;"',
+     "line 3 declares an XML entity (<!ENTITY cmd …>)"),
+    ('<!DOCTYPE DEFTABLE [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>', "", "line 3 declares an XML entity "
+     "(<!ENTITY p …>)"),
+    # One read from another file, in element content: "changed while it was read" was said, falsely.
+    ('<!DOCTYPE DEFTABLE [<!ENTITY x SYSTEM "file:///etc/passwd">]>', "&x;", "line 3 declares an XML entity "
+     "(<!ENTITY x …>)"),
+    # No entity, but a default the job's attributes take: a command the file does not show.
+    ('<!DOCTYPE DEFTABLE [<!ATTLIST JOB CMDLINE CDATA "/opt/evil.sh">]>', "", "line 3 declares a DTD "
+     "(<!DOCTYPE DEFTABLE …>)"),
+])
+def test_a_dtd_after_the_exports_comment_is_refused_naming_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], doctype: str, body: str, words: str) -> None:
+    lines = (REPO / "data" / "examples" / "controlm.xml").read_text(encoding="utf-8").splitlines(keepends=True)
+    job_line = next(number for number, line in enumerate(lines) if 'CMDLINE="' in line)
+    if body.startswith("CMDLINE"):
+        lines[job_line] = re.sub(r'CMDLINE="[^"]*"', body, lines[job_line])
+    else:
+        lines[job_line] = body + lines[job_line]
+    path = tmp_path / "export.xml"
+    path.write_text("".join([*lines[:2], doctype + "\n", *lines[2:]]), encoding="utf-8")
+    code, _, err = plan_profile(tmp_path, capsys, "controlm", path)
+    assert code == 1 and f"{path}: refused: {words}, which no Control-M export has: " in err
+    assert "changed while it was read" not in err and "Traceback" not in err
 
 
 def test_a_doctype_naming_the_dtd_is_read(tmp_path: Path) -> None:

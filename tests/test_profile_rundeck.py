@@ -320,6 +320,20 @@ def test_a_file_that_is_not_a_rundeck_export_is_refused(tmp_path: Path, capsys: 
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("doctype", ['<!DOCTYPE joblist [<!ENTITY c "/opt/evil.sh">]>',
+                                     '<!DOCTYPE joblist [<!ATTLIST time hour CDATA "02">]>'])
+def test_a_dtd_is_refused_in_words_naming_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    doctype: str) -> None:
+    # defusedxml's own words were all that was said: "refused: EntitiesForbidden: EntitiesForbidden(name='c', …)".
+    path = tmp_path / "jobs.xml"
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}\n<joblist>\n  <job><name>nightly</name>'
+                    "<group>ops</group><sequence><command><exec>&c;</exec></command></sequence></job>\n</joblist>\n",
+                    encoding="utf-8")
+    code, _, err = plan_of(tmp_path, capsys, path)
+    assert code == 1 and f"{path}: refused: line 2 declares a DTD (<!DOCTYPE joblist …>), which no Rundeck export " \
+                         "has: a DTD declares the entities" in err and "Forbidden" not in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(("content", "message"), [("[]\n", "holds no jobs"), ("<joblist>\n</joblist>\n", "holds no jobs")])
 def test_an_export_with_no_jobs_is_not_success(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "jobs.yaml"

@@ -1,13 +1,49 @@
-"""What the XML profiles that parse with defusedxml (Oozie, Task Scheduler XML; Control-M checks its
-prolog before it streams the file) say of a file they cannot read as an export:
-`declaration_refused`, defusedxml's refusal of a DTD or an entity in words with its line, and
-`utf16_without_mark`, the codec of UTF-16 text that has no byte-order mark to say it."""
+"""What the XML profiles that parse with defusedxml (Oozie, Task Scheduler XML, Rundeck; Control-M's
+first pass, a plain expat parser, with `refuse_declarations`) say of a file they cannot read as an
+export: `declaration_refused`, defusedxml's refusal of a DTD or an entity in words with its line,
+and `utf16_without_mark`, the codec of UTF-16 text that has no byte-order mark to say it."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
+from xml.parsers.expat import XMLParserType
 
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+
+
+def refuse_declarations(parser: XMLParserType) -> None:
+    """Make an expat parser refuse what defusedxml refuses, with its exceptions (so
+    `declaration_refused` says them): an entity declaration (a parameter entity's too) and a
+    reference to another file; and a DOCTYPE with declarations of its own (`<!DOCTYPE x [...]>`),
+    whose `<!ATTLIST>` would give an element attribute values the file does not show. A DOCTYPE that
+    only names its DTD (`SYSTEM "x.dtd"`) is read: the DTD itself is never read."""
+    internal: list[tuple[str, str | None, str | None]] = []  # the DOCTYPE that has declarations, while read
+
+    def entity(name: str, _parameter: bool, value: str | None, base: str | None, system: str | None,
+               public: str | None, notation: str | None) -> None:
+        raise EntitiesForbidden(name, value, base, system, public, notation)
+
+    def unparsed_entity(name: str, base: str | None, system: str | None, public: str | None,
+                        notation: str | None) -> None:
+        raise EntitiesForbidden(name, None, base, system, public, notation)
+
+    def external(context: str | None, base: str | None, system: str | None, public: str | None) -> Any:
+        raise ExternalReferenceForbidden(context, base, system, public)
+
+    def doctype_start(name: str, system: str | None, public: str | None, has_internal_subset: bool) -> None:
+        if has_internal_subset:
+            internal.append((name, system, public))
+
+    def doctype_end() -> None:  # its entities, if any, were refused as entities first, naming them
+        if internal:
+            raise DTDForbidden(*internal[0])
+
+    parser.EntityDeclHandler = entity
+    parser.UnparsedEntityDeclHandler = unparsed_entity
+    parser.ExternalEntityRefHandler = external
+    parser.StartDoctypeDeclHandler = doctype_start
+    parser.EndDoctypeDeclHandler = doctype_end
 
 
 def declaration_refused(where: object, text: str, error: DefusedXmlException, whose: str, first_line: int = 1) -> str:
@@ -21,7 +57,8 @@ def declaration_refused(where: object, text: str, error: DefusedXmlException, wh
     elif isinstance(error, DTDForbidden):
         written = re.compile(r"<!DOCTYPE\b")
         declares = (f"declares a DTD (<!DOCTYPE {error.name} …>)", "a DTD declares the entities that expand far "
-                    "beyond the file (an entity bomb) or read other files")
+                    "beyond the file (an entity bomb) or read other files, and attribute values the file does not "
+                    "show")
     else:  # an external reference: a DTD or an entity read from another file
         written = re.compile(r"<!(?:DOCTYPE|ENTITY)\b")
         declares = (f"refers to another file ({getattr(error, 'sysid', None) or 'an external DTD or entity'})",

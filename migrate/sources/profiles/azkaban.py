@@ -1,7 +1,9 @@
 """Azkaban projects, as uploaded (a project zip, or its folder): one flow per Azkaban flow.
 
 The project is read as Azkaban reads it (`azkaban_project.py`: Flow 2.0 `.flow` files or the older
-`.job` files; files of the other format are ignored by Azkaban and named, IGNORED_FILES). A flow's
+`.job` files; files of the other format are ignored by Azkaban and named, IGNORED_FILES; a zip with
+a member outside the project, `../`, an absolute path or a drive letter, is refused naming it, as
+Azkaban's upload refuses one that climbs out with `..`). A flow's
 jobs are its tasks and `dependsOn` / `dependencies` its relations, with three kinds of node
 rewritten so that what runs stays the same:
 - `noop` jobs run nothing: they are left out and the jobs after them wait on the jobs before them

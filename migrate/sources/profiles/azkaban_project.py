@@ -1,8 +1,9 @@
 """An Azkaban project read the way Azkaban reads it on upload, into one graph of jobs per flow.
 
-The project is a zip or a folder. Azkaban's FlowLoaderFactory chooses its format: a `.project`
-file (in the top folder, else in a sub-folder) saying `azkaban-flow-version: 2.0` makes it Flow
-2.0, whose every `.flow` file (in any folder) is a flow named after the file, checked as
+The project is a zip or a folder (a zip whose member would unzip outside the project is refused,
+as Azkaban's upload refuses it: `_member_path`). Azkaban's FlowLoaderFactory chooses its format:
+a `.project` file (in the top folder, else in a sub-folder) saying `azkaban-flow-version: 2.0`
+makes it Flow 2.0, whose every `.flow` file (in any folder) is a flow named after the file, checked as
 NodeBeanLoader checks it (unique node names, known dependencies, no cycle, a valid trigger);
 otherwise it is the older format (DirectoryFlowLoader): `.job` files read as java.util.Properties,
 under the `.properties` files of their folder and its parents (each folder's files chained in name
@@ -136,6 +137,27 @@ def _decode(data: bytes, where: str, encoding: str) -> str:
         raise SourceError(f"{where}: not {encoding} text (byte {error.start})") from None
 
 
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def _member_path(path: Path, member: str) -> str:
+    """A member's path in the project, as it unzips (`./` and `a/../` taken out); or the zip refused
+    when the member lies outside the project: Azkaban's upload (Utils.unzip) refuses a zip whose
+    member would unzip outside the project's folder (`..`), and an absolute path or a drive letter
+    is no project's file either (an archiver makes neither from a folder)."""
+    name = member.replace("\\", "/")  # a zip made on Windows may separate its folders so
+    normal = posixpath.normpath(name)
+    if normal == ".." or normal.startswith("../"):
+        why = "`..` climbs out of it: Azkaban refuses to upload such a zip"
+    elif name.startswith("/") or _DRIVE.match(name):
+        why = ("an absolute path" if name.startswith("/") else "a drive letter") + ", which no zip of a " \
+              "project's folder holds"
+    else:
+        return normal
+    raise SourceError(f"{path}: refused: its member {member!r} lies outside the project ({why}); the project is "
+                      "not read")
+
+
 def _zip_files(path: Path, encoding: str) -> tuple[dict[str, str], set[str]]:
     texts: dict[str, str] = {}
     others: set[str] = set()
@@ -143,7 +165,7 @@ def _zip_files(path: Path, encoding: str) -> tuple[dict[str, str], set[str]]:
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
-                name = info.filename.replace("\\", "/").lstrip("/")  # a path as the project unzips to
+                name = _member_path(path, info.filename)  # a path as the project unzips to
                 if info.is_dir() or _metadata(name):
                     continue
                 if not name.lower().endswith(TEXT_SUFFIXES):

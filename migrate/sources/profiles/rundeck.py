@@ -14,7 +14,9 @@ unscheduled: the mapping refuses it or saves a manual flow. A job definition nam
 runs as (that is the node's or the API caller's), so there is no RUN_AS here.
 
 A YAML file is composed before it is built, and refused when its aliases would expand it far
-beyond its own size (an alias bomb), so that nothing downstream can turn it into gigabytes."""
+beyond its own size (an alias bomb), so that nothing downstream can turn it into gigabytes. An XML
+file is read with defusedxml, a DTD refused naming its line (sources/xml_text.py): Rundeck writes
+none, and one declares entities (a bomb, a file read) or attribute values the file does not show."""
 
 from __future__ import annotations
 
@@ -27,13 +29,14 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import yaml
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from migrate.config import SourceSettings
 from migrate.schedule.legacy import rundeck_ignored_weekday, rundeck_quartz_text
 from migrate.schedule.result import Rejection
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
 from migrate.sources.readers import SourceError, SourceRow, file_text, utf16_hint
+from migrate.sources.xml_text import declaration_refused
 
 EXPECTED = "this does not look like a Rundeck export (expected a list of jobs with name/sequence or <joblist>)"
 MANUAL = "a Rundeck job with no schedule, run by hand"
@@ -268,7 +271,10 @@ def _xml_job(element: Element) -> dict[str, Any]:
 
 
 def _xml_jobs(text: str, path: Path) -> list[Any]:
-    root = ElementTree.fromstring(text)
+    try:  # Rundeck writes no DOCTYPE: one declares entities (a bomb, a file read) or attribute defaults
+        root = ElementTree.fromstring(text, forbid_dtd=True)
+    except DefusedXmlException as error:
+        raise SourceError(declaration_refused(path, text, error, "no Rundeck export has")) from None
     if root.tag != "joblist":
         raise SourceError(f"{path}: {EXPECTED}")
     jobs = [_xml_job(job) for job in root.findall("job")]
@@ -299,7 +305,7 @@ def _jobs(settings: SourceSettings) -> list[Any]:
         raise SourceError(f"{path}: refused: nested deeper than a job export can be") from None
     except SourceError:
         raise
-    except Exception as error:  # defusedxml refuses entity tricks with its own exceptions
+    except Exception as error:  # what no export makes a parser raise: said as it is
         raise SourceError(f"{path}: refused: {type(error).__name__}: {error}") from None
     if isinstance(document, list) and not document:
         raise SourceError(f"{path}: the export holds no jobs: nothing to migrate")

@@ -4,8 +4,10 @@ and Control-M Planning write them): one flow per folder, one task per job.
 Folders are `FOLDER` and `SMART_FOLDER` (older `SCHED_TABLE`/`TABLE` and `SCHED_GROUP`/
 `SMART_TABLE`); a SMART folder's `SUB_FOLDER`s are part of its flow. The file is read twice,
 streamed: first, building no tree, for which jobs post which conditions (and whether the file is
-well-formed XML, naming the line where it is not), then one folder at a time for the flows. A DTD
-that declares entities is refused before parsing: no export has one, and an entity bomb needs one.
+well-formed XML, naming the line where it is not), then one folder at a time for the flows. The
+first pass refuses a DTD's entities (an entity bomb, a file read) and any DTD declared in the file
+(its `<!ATTLIST>` gives attributes values the file does not show) before it reads on, naming the
+line, as the other XML profiles do: no export has one. A DOCTYPE naming its DTD file is read.
 
 - Identity: `DATACENTER/FOLDER_NAME` (the folder name alone without a data center); the flow is
   named after the folder; tasks after their jobs (a repeated job name gets `_2`, `_3`).

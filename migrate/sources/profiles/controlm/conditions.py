@@ -1,6 +1,8 @@
 """The conditions of the whole export: the first pass over the file (`index`, expat's handlers,
 building no tree) finds which folder and job posts each condition (`Producers`), and whether the
-file is well-formed; and the order dates (`ODAT`, `ANY_DATE`) and signs that say which conditions
+file is well-formed, refusing a DTD's entities and declarations as it meets them (no export has
+one: they expand far beyond the file, read other files or give attributes values it does not
+show); and the order dates (`ODAT`, `ANY_DATE`) and signs that say which conditions
 one run of a folder posts.
 """
 
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
+from defusedxml import DefusedXmlException
+
 from migrate.sources.profiles.controlm.elements import (
     EXPECTED,
     FOLDER_TAGS,
@@ -21,8 +25,9 @@ from migrate.sources.profiles.controlm.elements import (
     folder_name,
     runs_nothing,
 )
-from migrate.sources.profiles.controlm.reading import check_prolog, normal_attributes
+from migrate.sources.profiles.controlm.reading import check_prolog, declaration_refused_here, normal_attributes
 from migrate.sources.readers import SourceError
+from migrate.sources.xml_text import refuse_declarations
 
 ODAT = "ODAT"
 ANY_DATE = ("****", "$$$$")
@@ -217,6 +222,7 @@ def index(path: Path) -> Producers:
 def index_and_outline(path: Path) -> tuple[Producers, Outline]:
     """`index`, and where each folder is and what rows it makes (Outline)."""
     parser = expat.ParserCreate()
+    refuse_declarations(parser)  # the one parse of the whole file: the later ones read what it read
     indexing = _Indexing(path, parser)
     parser.StartElementHandler = indexing.start
     parser.EndElementHandler = indexing.end
@@ -229,6 +235,8 @@ def index_and_outline(path: Path) -> tuple[Producers, Outline]:
             raise SourceError(f"{path}: the file is empty") from None
         raise SourceError(f"{path}: line {error.lineno}, column {error.offset + 1}: {expat.ErrorString(error.code)}: "
                           "not well-formed XML (truncated, or not a Control-M export)") from None
+    except DefusedXmlException as error:
+        raise declaration_refused_here(path, error) from None
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from None
     if not indexing.found:

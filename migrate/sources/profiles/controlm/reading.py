@@ -1,18 +1,20 @@
-"""Reading the export file: its prolog checked (`check_prolog`: no entity declarations), then
+"""Reading the export file: its prolog checked (`check_prolog`: not JSON), then
 streamed one folder at a time (`folders`), each folder's tags and attribute names normalised to the
 upper case, namespace-free names Control-M writes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
+from defusedxml import DefusedXmlException
+
 from migrate.sources.profiles.controlm.elements import EXPECTED
 from migrate.sources.readers import SourceError
+from migrate.sources.xml_text import declaration_refused
 
 _NORMAL_TAGS: set[str] = set()  # names seen written as Control-M writes them
 # The attribute names of an element, in order, seen written as Control-M writes them: an export
@@ -59,29 +61,33 @@ def normalised(folder: Element) -> Element:
     return folder
 
 
-# How far into a file its root element must start: prologs of real exports are a few lines.
+# How much of a file is read to tell what it is and to find the line of a declaration refused: the
+# prologs of real exports are a few lines.
 PROLOG_LIMIT = 1 << 20
-_ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
-_ROOT_START = re.compile(r"<[A-Za-z_]")
 
 
-def check_prolog(path: Path, file: Any) -> None:
-    """Refuse a DTD that declares entities before parsing: no export does, and entities are the one
-    way an XML file expands far beyond its size (an entity bomb) or reaches out to other files."""
+def head_text(file: Any) -> str:
+    """The file's first PROLOG_LIMIT bytes as text, enough to read its prolog (the file is left at its start)."""
     head = file.read(PROLOG_LIMIT)
     file.seek(0)
     encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "latin-1"
-    text = head.decode(encoding, errors="replace")
-    if text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):  # not XML at all: say what it looks like
+    return str(head.decode(encoding, errors="replace"))
+
+
+def check_prolog(path: Path, file: Any) -> None:
+    """Refuse JSON, saying what it looks like. (A DTD's entities and declarations are refused by the
+    first pass's parser as it meets them, before any is expanded: conditions.py.)"""
+    if head_text(file).lstrip("\ufeff \t\r\n").startswith(("{", "[")):
         raise SourceError(f"{path}: this is JSON, not a Control-M XML export (DEFTABLE): the Automation API's "
                           "JSON definitions (`ctm deploy jobs::get`) are not read; export the folders as XML "
                           "(Control-M/EM's exportdeftable, or Export in the Planning domain)")
-    declaration, root = _ENTITY_DECLARATION.search(text), _ROOT_START.search(re.sub(r"<!--.*?-->", "", text,
-                                                                                    flags=re.DOTALL))
-    if declaration and (root is None or declaration.start() < root.start()):
-        line = text[:declaration.start()].count("\n") + 1
-        raise SourceError(f"{path}: refused: line {line} declares an XML entity (<!ENTITY …>), which no Control-M "
-                          "export does: an entity bomb or a reference to another file is not an export")
+
+
+def declaration_refused_here(path: Path, error: DefusedXmlException) -> SourceError:
+    """The first pass's refusal of a DTD's declaration, in the words the other XML profiles use, naming its line."""
+    with path.open("rb") as file:
+        text = head_text(file)
+    return SourceError(declaration_refused(path, text, error, "no Control-M export has"))
 
 
 def folders(path: Path) -> Iterator[Element]:
