@@ -322,6 +322,9 @@ def test_actions_that_are_not_commands(tmp_path: Path) -> None:
     ('<?xml version="1.0"?><joblist><job><name>x</name></job></joblist>', "looks like a rundeck export, not taskxml"),
     ("<Task><Triggers>", "cannot parse it as XML"),
     ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><Task>&b;</Task>', "refused"),
+    # an in-file DTD without entities: an attribute default the file does not show (found by a reviewer)
+    ('<?xml version="1.0"?>\n<!DOCTYPE Task [<!ATTLIST Task version CDATA "1.2">]>\n<Task><Triggers/></Task>',
+     "line 2 declares a DTD"),
     ("<Tasks></Tasks>", "holds no <Task>"),
 ])
 def test_files_that_are_not_task_exports_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -1,7 +1,8 @@
 """What the XML profiles that parse with defusedxml (Oozie, Task Scheduler XML, Rundeck; Control-M's
-first pass, a plain expat parser, with `refuse_declarations`) say of a file they cannot read as an
-export: `declaration_refused`, defusedxml's refusal of a DTD or an entity in words with its line,
-and `utf16_without_mark`, the codec of UTF-16 text that has no byte-order mark to say it."""
+first pass, a plain expat parser; Control-M and Task Scheduler XML with `refuse_declarations`) say
+of a file they cannot read as an export: `declaration_refused`, defusedxml's refusal of a DTD or an
+entity in words with its line, and `utf16_without_mark`, the codec of UTF-16 text that has no
+byte-order mark to say it."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.windows_triggers import triggers_as_one
 from migrate.sources.readers import SourceError, SourceRow
 from migrate.sources.tree import tree_files
-from migrate.sources.xml_text import declaration_refused, utf16_without_mark
+from migrate.sources.xml_text import declaration_refused, refuse_declarations, utf16_without_mark
 
 NO_TIME_TRIGGERS = {
     "BootTrigger": "at system start-up", "LogonTrigger": "at log on", "EventTrigger": "on an event log entry",
@@ -162,6 +162,9 @@ def _encoding_message(data: bytes, path: Path, encoding: str, at: int) -> str:
 def _parse(text: str, path: Path, first_line: int = 1) -> Element:
     """One XML document, which begins at `first_line` of its file."""
     parser = ElementTree.XMLParser(target=StdElementTree.TreeBuilder(insert_comments=True))
+    # Entities, as defusedxml refuses them, and an in-file DTD: Task Scheduler writes none, and its
+    # `<!ATTLIST …>` defaults would give attributes values the file does not show.
+    refuse_declarations(parser.parser)
     try:
         parser.feed(text)
         root: Element = parser.close()
