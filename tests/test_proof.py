@@ -268,9 +268,12 @@ def test_the_review_cases_each_get_the_honest_verdict(capsys: pytest.CaptureFixt
     """A fresh review's cases: a source starting later than the flow, a frequent schedule whose
     approximate shift shows only at a DST change past the first 10,000 fires, nothing to compare,
     a year-bounded croniter line, a half-open span, EventBridge's UTC start."""
-    code, later = _cron_proof(capsys, "0 0 * * *", "--dialect", "airflow", "--start", "2027-06-01T00:00:00",
-                              "--target-zone", "UTC")
-    assert code == 2 and later["verdict"] == "differs" and later["saved"] and not later["source"]
+    # a flow starting before its source (a plan's startTime; `migrate cron --start` gives the flow the
+    # source's start, tests/test_cron_command_start.py): the flow would fire first
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    later = prove("0 0 * * *", "airflow", "UTC", today + timedelta(days=200), ("0 0 0 * * ? *",), "UTC", today,
+                  saved_start=today + timedelta(days=10))
+    assert later.verdict == "differs" and later.saved and not later.source, later
     code, shifted = _cron_proof(capsys, "*/10 0-22 * * *", "--dialect", "unix", "--zone", "Europe/Berlin",
                                 "--target-zone", "UTC", "--approximate")
     assert code == 0 and shifted["verdict"] == "differs", shifted  # opted in: said, not refused

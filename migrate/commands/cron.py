@@ -26,6 +26,11 @@ SPLITTING_DIALECTS = ("unix", "croniter", "airflow")
 PRELOAD = ("migrate.config", "migrate.schedule.convert")
 
 
+def preload(args: argparse.Namespace) -> tuple[str, ...]:
+    """With --start, the mapping's own rules for the flow's startTime (mapping/flows.py) too."""
+    return (*PRELOAD, "migrate.mapping.flows") if args.start else PRELOAD
+
+
 def add_parser(verbs: Any) -> None:
     cron = verbs.add_parser("cron", help="convert one schedule: prints freq, cycle and warnings, or why not")
     cron.add_argument("expression")
@@ -33,9 +38,10 @@ def add_parser(verbs: Any) -> None:
                                             *NATIVE_DIALECTS], required=True,
                       help="the source's dialect: never guessed from the text (kubernetes: a CronJob's schedule, "
                            "robfig/cron with CRON_TZ=; eventbridge: cron(…), rate(…); systemd: an OnCalendar= value)")
-    cron.add_argument("--start", help="for intervals (airflow, iso8601, kubernetes @every, eventbridge rate): the "
-                                      "date-time they count from; with an offset it is an instant, and the interval "
-                                      "keeps UTC's clock")
+    cron.add_argument("--start", help="when the source begins: for intervals (airflow, iso8601, kubernetes @every, "
+                                      "eventbridge rate) the date-time they count from; with an offset it is an "
+                                      "instant, and the interval keeps UTC's clock. The flow starts on the day of "
+                                      "its first run from then (startTime), and the proof compares from there")
     cron.add_argument("--zone", help="the IANA zone the schedule fires in (CRON_TZ, timeZone, timezoneId…)")
     cron.add_argument("--target-zone", help="the service's zone ([target] timezone): the schedule is shifted "
                                             "into it exactly, or refused")
@@ -81,12 +87,17 @@ def execute(args: argparse.Namespace) -> int:
         result = convert_for_service(args.expression, args.dialect, start, zone, target_zone, args.approximate,
                                      args.split)
     result = _in_flags(result)
-    shown = _with_proof(args, result, zone, target_zone, start) if args.proof else None
+    zone = _source_zone(args.expression, args.dialect, zone)
+    start_time = _start_time(result, start, zone, target_zone)
+    shown = _with_proof(args, result, zone, target_zone, start, start_time) if args.proof else None
     if args.json:
-        print(json.dumps({**result.as_json(), **(shown or {})}))
+        print(json.dumps({**result.as_json(), **({"startTime": start_time} if start_time else {}), **(shown or {})}))
     elif isinstance(result, Converted):
         for converted in (result, result.split) if result.split else (result,):
             print(f"freq: {converted.freq}\ncycle: {converted.cycle}")
+        if start_time:
+            print(f"startTime: {start_time} (the day of the first run from --start, in the service's zone: "
+                  "the flow fires from its midnight)")
         for warning in result.warnings:
             print(f"warning {warning.code}: {warning.message} ({warning.old} -> {warning.new})")
     else:
@@ -118,10 +129,33 @@ def _horizon_days(text: str) -> int:
 PROOF_GRAMMARS = {"kubernetes": "robfig", "eventbridge": "eventbridge", "systemd": "systemd"}
 
 
+def _start_time(result: Any, start: Any, zone: str | None, target_zone: str | None) -> str | None:
+    """The startTime (a day) a run gives the flow of a source that begins at --start: the day, in
+    the service's zone, of the freq's first run from then, as a plan moves a flow to its source's
+    first run (mapping/flows.py, START_DATE_SHIFTED), so that the flow does not fire on the days
+    before it. A start without an offset is in the source's zone (else the service's), as the
+    proof reads it. None without --start (the flow's day is then the run's)."""
+    from zoneinfo import ZoneInfo
+
+    from migrate.mapping.flows import _first_fire
+    from migrate.schedule.result import Converted
+
+    if start is None or not isinstance(result, Converted):
+        return None
+    service = ZoneInfo(target_zone or zone or "UTC")
+    begins = start if start.tzinfo is not None else start.replace(tzinfo=ZoneInfo(zone or target_zone or "UTC"))
+    freqs = (result.freq,) if result.split is None else (result.freq, result.split.freq)
+    first_run = _first_fire(freqs, begins, service)
+    return (first_run.date() if first_run is not None else begins.astimezone(service).date()).isoformat()
+
+
 def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_zone: str | None,
-                start: Any) -> dict[str, Any]:
+                start: Any, start_time: str | None) -> dict[str, Any]:
     """The proof of one schedule, as a plan shows it per flow: both sides in words, the freq's next
-    five fire times in the service's zone, and the verdict."""
+    five fire times in the service's zone, and the verdict; both sides from the flow's startTime
+    when it is later than today, as a plan proves a flow with that start (the service fires
+    nothing before it, and the source began at --start)."""
+    from migrate.mapping.flows import _flow_start
     from migrate.schedule.proof import (
         DEFAULT_HORIZON_DAYS,
         clock_change_fires,
@@ -139,17 +173,25 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
         return shown
     freqs = (result.freq,) if result.split is None else (result.freq, result.split.freq)
     begin = proof_begin()
-    zone = _named_zone(args.expression, args.dialect) or zone  # as the profile gives it: the text's own first
+    flow_start = _flow_start(start_time, target_zone or zone) if start_time else None
     proof = prove(args.expression, grammar, zone, start, freqs, target_zone, begin,
-                  args.horizon_days or DEFAULT_HORIZON_DAYS)
-    # a split's two flows together fire when the source did: their next five, merged
-    fires = sorted({fire for freq in freqs for fire in first_fires(freq, target_zone or zone, begin)})
+                  args.horizon_days or DEFAULT_HORIZON_DAYS, flow_start)
+    # a split's two flows together fire when the source did: their next five, merged, from the flow's start
+    fires_from = begin if flow_start is None else max(begin, flow_start)
+    fires = sorted({fire for freq in freqs for fire in first_fires(freq, target_zone or zone, fires_from)})
     shown.update(freq_words=[in_words(freq) for freq in freqs], next_fires=fires[:5], proof=proof.as_json(),
                  proof_sentence=proof.sentence(), fires_zone=target_zone or zone or "UTC")
     if proof.verdict != "differs" and (target_zone or zone):  # the hours the proof left out, as a plan says
         changes = clock_change_fires(freqs, str(target_zone or zone), begin, args.horizon_days or DEFAULT_HORIZON_DAYS)
         shown["dst_hours"] = [f"{fire.wall:%Y-%m-%d %H:%M} ({fire.kind})" for fire in changes]
     return shown
+
+
+def _source_zone(expression: str, dialect: str, zone: str | None) -> str | None:
+    """The zone the source fires in, as the conversion took it (`_native`): the text's own first,
+    then --zone; an EventBridge schedule's UTC without one (not the service's zone, which would have
+    the proof read `cron(0 18 …)` at 18:00 in Tokyo). None: the service's zone."""
+    return _named_zone(expression, dialect) or zone or ("UTC" if dialect == "eventbridge" else None)
 
 
 def _named_zone(expression: str, dialect: str) -> str | None:
