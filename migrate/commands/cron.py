@@ -137,7 +137,7 @@ def _start_time(result: Any, start: Any, zone: str | None, target_zone: str | No
     proof reads it. None without --start (the flow's day is then the run's)."""
     from zoneinfo import ZoneInfo
 
-    from migrate.mapping.flows import _first_fire
+    from migrate.mapping.flows import first_fire
     from migrate.schedule.result import Converted
 
     if start is None or not isinstance(result, Converted):
@@ -145,7 +145,7 @@ def _start_time(result: Any, start: Any, zone: str | None, target_zone: str | No
     service = ZoneInfo(target_zone or zone or "UTC")
     begins = start if start.tzinfo is not None else start.replace(tzinfo=ZoneInfo(zone or target_zone or "UTC"))
     freqs = (result.freq,) if result.split is None else (result.freq, result.split.freq)
-    first_run = _first_fire(freqs, begins, service)
+    first_run = first_fire(freqs, begins, service)
     return (first_run.date() if first_run is not None else begins.astimezone(service).date()).isoformat()
 
 
@@ -155,7 +155,7 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
     five fire times in the service's zone, and the verdict; both sides from the flow's startTime
     when it is later than today, as a plan proves a flow with that start (the service fires
     nothing before it, and the source began at --start)."""
-    from migrate.mapping.flows import _flow_start
+    from migrate.mapping.flows import flow_start_instant
     from migrate.schedule.proof import (
         DEFAULT_HORIZON_DAYS,
         clock_change_fires,
@@ -173,7 +173,7 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
         return shown
     freqs = (result.freq,) if result.split is None else (result.freq, result.split.freq)
     begin = proof_begin()
-    flow_start = _flow_start(start_time, target_zone or zone) if start_time else None
+    flow_start = flow_start_instant(start_time, target_zone or zone) if start_time else None
     proof = prove(args.expression, grammar, zone, start, freqs, target_zone, begin,
                   args.horizon_days or DEFAULT_HORIZON_DAYS, flow_start)
     # a split's two flows together fire when the source did: their next five, merged, from the flow's start

@@ -650,7 +650,7 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
                                    ).as_json(), "schedule": source, "grammar": grammar}
         return
     proof = prove(source, grammar, zone, start, freqs, plan.target_zone, plan.proof_from, plan.proof_days,
-                  _flow_start(draft.body.get("startTime"), plan.target_zone or zone))
+                  flow_start_instant(draft.body.get("startTime"), plan.target_zone or zone))
     draft.proof = _proof_line(proof, source, grammar, zone)
     if proof.verdict != "differs":  # unchecked too: a flow firing only on a change's night is said
         _clock_change_note(draft, freqs, plan.target_zone or zone, plan)
@@ -703,13 +703,13 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
     except ValueError:
         return None
     service = ZoneInfo(plan.target_zone or zone or "UTC")
-    flow_start = _flow_start(draft.body.get("startTime"), plan.target_zone or zone)
+    flow_start = flow_start_instant(draft.body.get("startTime"), plan.target_zone or zone)
     if written is None or flow_start is None:
         return None
     source_zone = ZoneInfo(zone) if zone else service
     begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
     flow_on = flow_start.astimezone(service).date()
-    first_run = _first_fire(freqs, begins, service) if begins > datetime.now(UTC) else None
+    first_run = first_fire(freqs, begins, service) if begins > datetime.now(UTC) else None
     if first_run is not None and (ends := _source_end(end_text, source_zone)) is not None \
             and first_run.replace(tzinfo=service) >= ends:
         # Begun ahead and ended before its first run: the source never runs; a flow has no end date.
@@ -736,7 +736,7 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
                                           f"another day than {draft.body.get('startTime')}: the flow starts on "
                                           f"{run_on}"})
         draft.body["startTime"] = run_on.isoformat()
-        flow_start = _flow_start(draft.body["startTime"], plan.target_zone or zone) or flow_start
+        flow_start = flow_start_instant(draft.body["startTime"], plan.target_zone or zone) or flow_start
     first, last = sorted((begins, flow_start))
     now = datetime.now(UTC)
     if first == last or last <= now:  # both begun: nothing between them is still to come
@@ -783,7 +783,7 @@ def _source_end(text: str, zone: ZoneInfo) -> datetime | None:
     return written if written.tzinfo else written.replace(tzinfo=zone)
 
 
-def _first_fire(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> datetime | None:
+def first_fire(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> datetime | None:
     """The first wall time in `zone` at or after the instant at which a freq fires; None: none
     does (or a freq cannot be read)."""
     wall = instant.astimezone(zone).replace(tzinfo=None)
@@ -797,7 +797,7 @@ def _first_fire(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> da
 
 def _fires_between(freqs: tuple[str, ...], wall: datetime, instant: datetime, zone: ZoneInfo) -> bool:
     """Whether a freq fires from the wall time (in `zone`) until before the instant."""
-    first = _first_fire(freqs, wall.replace(tzinfo=zone), zone)
+    first = first_fire(freqs, wall.replace(tzinfo=zone), zone)
     return first is not None and first.replace(tzinfo=zone) < instant
 
 
@@ -844,7 +844,7 @@ def _proof_line(proof: Proof, source: str, grammar: str, zone: str | None) -> di
 
 
 @functools.lru_cache(maxsize=1024)
-def _flow_start(text: object, zone: str | None) -> datetime | None:
+def flow_start_instant(text: object, zone: str | None) -> datetime | None:
     """The flow's startTime (a date: the service fires it from that day's midnight in its zone)
     as an instant; None when it is not a date (validation reports it)."""
     try:
