@@ -442,9 +442,17 @@ def test_a_secret_parameter_that_changes_is_shown_without_its_value(tmp_path: Pa
         assert code == 3 and "REGION" in out and "DB_PASSWORD" in out, out + err
         assert "hunter2" not in out + err and "swordfish" not in out + err, out
         assert "not shown: looks like a secret" in out, out
+        if shown == "--json":  # why it is an update, without the value (a table wraps the words)
+            assert "not shown: looks like a secret; changed" in out, out
     code, second = run_json(capsys, config)
     assert code == 0 and second["by_status"] == {"saved": 1}, second
     with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
         [(value,)] = db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'").fetchall()
     assert json.loads(json.loads(value)["graph"]["parameters"]) == [{"key": "DB_PASSWORD", "value": "swordfish"},
                                                                     {"key": "REGION", "value": "us"}]
+    # a runbook's plan, its title (what the command line asks) included
+    for shown in ("--json", None):
+        code, out, err = run_cli(capsys, "edit", "--config", str(config), "--name-regex", ".",
+                                 "--add-parameter", "API_TOKEN=tok-0451", "--add-parameter", "TIER=gold",
+                                 *([shown] if shown else []))
+        assert code == 3 and "API_TOKEN" in out and "gold" in out and "tok-0451" not in out + err, out + err

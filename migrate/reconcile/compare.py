@@ -80,23 +80,35 @@ def changed_fields(wanted: dict[str, Any], live: dict[str, Any]) -> list[tuple[s
 
 
 SECRET_NOT_SHOWN = "[not shown: looks like a secret]"
+SECRET_CHANGED = "[not shown: looks like a secret; changed]"
 
 
 def shown_changes(changes: list[tuple[str, Any, Any]]) -> list[dict[str, Any]]:
     """changed_fields as a plan, a result line or a message shows them: a parameter that looks
     like it holds a secret (by its name, or a password in a URL: the profiles' SECRET_PARAMETER
-    rule) keeps its key, its value withheld, so that a review on a screen or in a CI log shows
-    which parameter changes without the secret itself (it is sent, and saved in the flow)."""
-    return [{"field": name, "live": _withheld(name, old), "wanted": _withheld(name, new)} for name, old, new in changes]
+    rule) keeps its key, its value withheld (said changed where it is), so that a review on a
+    screen or in a CI log shows which parameter changes without the secret itself (it is sent,
+    and saved in the flow)."""
+    shown = []
+    for name, old, new in changes:
+        if name == "parameters" and isinstance(old, list) and isinstance(new, list):
+            was = {str(key): value for key, value in old}
+            old, new = _withheld(old, {}), _withheld(new, was)
+        shown.append({"field": name, "live": old, "wanted": new})
+    return shown
 
 
-def _withheld(field: str, value: Any) -> Any:
-    if field != "parameters" or not isinstance(value, list):
-        return value
+def _withheld(pairs: list[Any], was: dict[str, Any]) -> list[list[Any]]:
+    """Each [key, value] with a secret's value withheld; `was` the live pairs, against which a
+    wanted secret that differs is said changed."""
     from migrate.sources.profiles import SECRET_NAME  # the one rule every profile names secrets by
 
-    return [[key, SECRET_NOT_SHOWN] if SECRET_NAME.held(str(key), str(secret)) else [key, secret]
-            for key, secret in value]
+    def shown(key: Any, value: Any) -> Any:
+        if not SECRET_NAME.held(str(key), str(value)):
+            return value
+        return SECRET_CHANGED if was and str(key) in was and was[str(key)] != value else SECRET_NOT_SHOWN
+
+    return [[key, shown(key, value)] for key, value in pairs]
 
 
 def differences(wanted: dict[str, Any], live: dict[str, Any]) -> list[str]:

@@ -71,10 +71,19 @@ class Edits:
         return not (self.set or self.replace or self.add_parameters or self.remove_parameters
                     or self.schedule is not None or self.shift_minutes is not None)
 
+    def _parameters_shown(self) -> dict[str, str]:
+        """The parameters to add as a plan's title and JSON show them: one that looks like it holds
+        a secret (the profiles' SECRET_PARAMETER rule) by its key, its value withheld."""
+        from migrate.reconcile.compare import SECRET_NOT_SHOWN
+        from migrate.sources.profiles import SECRET_NAME
+
+        return {key: SECRET_NOT_SHOWN if SECRET_NAME.held(key, value) else value
+                for key, value in self.add_parameters.items()}
+
     def describe(self) -> str:
         parts = [f"set {key} = {value!r}" for key, value in self.set.items()]
         parts += [f"{key}: {old} -> {new}" for key, pairs in self.replace.items() for old, new in pairs]
-        parts += [f"parameter {key} = {value!r}" for key, value in self.add_parameters.items()]
+        parts += [f"parameter {key} = {value!r}" for key, value in self._parameters_shown().items()]
         parts += [f"parameter {key} removed" for key in self.remove_parameters]
         if self.schedule is not None:
             parts.append(f"schedule {self.schedule}")
@@ -85,7 +94,7 @@ class Edits:
     def as_json(self) -> dict[str, Any]:
         given: dict[str, Any] = {
             "set": dict(self.set), "replace": {k: [f"{a} -> {b}" for a, b in v] for k, v in self.replace.items()},
-            "add_parameters": dict(self.add_parameters), "remove_parameters": list(self.remove_parameters),
+            "add_parameters": self._parameters_shown(), "remove_parameters": list(self.remove_parameters),
             "schedule": self.schedule,
             "shift_schedule": None if self.shift_minutes is None else shift_text(self.shift_minutes)}
         return {key: value for key, value in given.items() if value not in ({}, [], None)}
