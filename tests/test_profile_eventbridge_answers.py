@@ -213,3 +213,25 @@ def test_a_list_rules_item_and_a_describe_rule_answer_that_differ_refuse_the_rul
             f"'ENABLED', and {describe_file}, a describe-rule answer for it, says ScheduleExpression 'cron(0 3 * * ? *)'"
             ", State 'DISABLED'") in duplicate["message"], duplicate
     assert not any(action.get("freq") for action in planned["actions"]), planned["actions"]
+
+
+@pytest.mark.parametrize("start", ["", "2026-01-01T00:00:00Z"])
+def test_a_schedule_begun_whose_end_comes_before_its_next_run_never_runs_again(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], start: str) -> None:
+    """No StartDate (or one passed) and an EndDate ahead, but before the next run: AWS fires it no
+    more, and it was saved active for ever, END_DATE saying "it stays active" (found by a
+    reviewer). NEVER_RUNS, inactive; an end after the next run still keeps it."""
+    next_run = datetime.now(UTC).date() + timedelta(days=60)
+    expression = f"cron(0 6 {next_run.day} {next_run.month} ? *)"
+    for end, never in ((next_run - timedelta(days=30), True), (next_run + timedelta(days=1), False)):
+        answer = {**get_schedule("ends", expression, "UTC", start), "EndDate": f"{end}T05:00:00Z"}
+        if not start:
+            answer.pop("StartDate")
+        export = write_json(tmp_path / "export" / "get-schedule.json", answer).parent
+        code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+        [action] = planned["actions"]
+        assert code == 3 and action["action"] == "valid", (action, err)
+        warnings = said(action)
+        assert ("NEVER_RUNS" in warnings) == never and ("END_DATE" in warnings) != never, warnings
+        if never:
+            assert f"before its next run at {next_run} 06:00:00" in warnings["NEVER_RUNS"]["message"], warnings

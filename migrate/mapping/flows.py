@@ -637,6 +637,7 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
+    _no_run_left(draft, cells.get("source_start", ""), cells.get("source_end", ""), plan, zone, freqs)
     if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs, cells.get("source_end", "")):
         draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs),
                                "message": first_day.message()})
@@ -770,6 +771,36 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
     return FirstDay(f"{begins.astimezone(service):%Y-%m-%d %H:%M:%S}",
                     f"{flow_start.astimezone(service):%Y-%m-%d %H:%M}", shown[:5], max(len(shown) - 5, 0),
                     early=begins > flow_start)
+
+
+def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPlan, zone: str | None,
+                 freqs: tuple[str, ...]) -> None:
+    """NEVER_RUNS for a source begun (or with no start) whose end, still ahead, comes before its
+    next run: it fires no more (a monthly run on the 10th, ended on the 5th), and a flow has no end
+    date: saved inactive. (One that begins ahead is _first_day's.)"""
+    if not end_text.strip():
+        return
+    service = ZoneInfo(plan.target_zone or zone or "UTC")
+    source_zone = ZoneInfo(zone) if zone else service
+    now = datetime.now(UTC)
+    try:
+        begins = datetime.fromisoformat(start_text.strip().replace("Z", "+00:00")) if start_text.strip() else None
+    except ValueError:
+        return
+    if begins is not None and (begins if begins.tzinfo else begins.replace(tzinfo=source_zone)) > now:
+        return
+    ends = _source_end(end_text, source_zone)
+    if ends is None or ends <= now:
+        return  # passed: the profile said so (END_DATE, saved inactive)
+    next_run = first_fire(freqs, now, service)
+    if next_run is not None and next_run.replace(tzinfo=service) < ends:
+        return
+    draft.body["active"] = 0
+    draft.warnings[:] = [w for w in draft.warnings if w.get("code") != "END_DATE"]  # "it stays active": no more
+    after = f"before its next run at {next_run:%Y-%m-%d %H:%M:%S}" if next_run else "and it fires no more"
+    draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": (
+        f"the source ends at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, {after}: it "
+        "never runs again, and the flow is saved inactive (active 0)")})
 
 
 def _source_end(text: str, zone: ZoneInfo) -> datetime | None:
