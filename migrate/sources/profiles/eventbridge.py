@@ -758,6 +758,7 @@ def _flow(found: Found, anchors: Anchors) -> FlowRows:
         return flow
     if found.disagreement:
         flow.fail("DUPLICATE", found.disagreement)
+        flow.cells["active"] = "1"  # its state is not read (the answers disagree): the error says why, nothing more
         return flow
     flow.cells["desc"] = _text(entry.get("Description"))
     for code, message in found.notes:
@@ -787,6 +788,7 @@ def _duplicate(found: Found, place: str, first: str) -> FlowRows:
     flow = FlowRows(key=f"{_identity(kind, entry)} (again at {place})",
                     name=name if container == "default" else f"{container}_{name}")
     flow.fail("DUPLICATE", _duplicate_message(kind, f"{container}/{name}", place, first))
+    flow.cells["active"] = "1"  # its state is not read: the error says why, nothing more
     return flow
 
 
