@@ -633,6 +633,9 @@ def test_targets_are_matched_by_event_bus_and_name(tmp_path: Path, capsys: pytes
     assert flows["orders_settle"][0]["task_name"] == "orders-settle"
     archive = flows["orders_archive"][0]
     assert codes(archive["__errors__"]) == ["TARGETS_NOT_EXPORTED"]
+    # the command that exports them asks the rule's own bus (else the CLI answers the default bus's)
+    assert "--rule archive --event-bus-name orders --query \"{Name: 'archive', EventBusName: 'orders', Targets: " \
+           "Targets}\"" in messages(archive["__errors__"])
     assert "TARGETS_OTHER_BUS" in codes(archive["__warnings__"])
     assert "EventBusName: 'orders'" in messages(archive["__warnings__"])
     code, planned, _ = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')

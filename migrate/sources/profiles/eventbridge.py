@@ -572,10 +572,13 @@ def _tasks(flow: FlowRows, kind: str, entry: dict[str, Any]) -> None:
     if kind == "rule":
         targets = entry.get("Targets")
         if not isinstance(targets, list) or not targets:
-            rule = entry.get("Name")
-            flow.fail("TARGETS_NOT_EXPORTED", f"the rule's targets are not in the export (list-rules names none): add "
-                                              f"aws events list-targets-by-rule --rule {rule} --query "
-                                              f"\"{{Name: '{rule}', Targets: Targets}}\" as a file beside it")
+            rule, bus = entry.get("Name"), _container(kind, entry)
+            # a rule of another bus is asked for with it (else the CLI answers the default bus's rule of that name)
+            on_bus = f" --event-bus-name {bus}" if bus != "default" else ""
+            bus_key = f", EventBusName: '{bus}'" if bus != "default" else ""
+            flow.fail("TARGETS_NOT_EXPORTED", f"the rule's targets are not in the export: add aws events "
+                                              f"list-targets-by-rule --rule {rule}{on_bus} --query "
+                                              f"\"{{Name: '{rule}'{bus_key}, Targets: Targets}}\" as a file beside it")
             return
     else:
         targets = [entry.get("Target")]
