@@ -573,7 +573,8 @@ def test_a_flow_is_named_after_the_program_past_any_assignment(line: str, progra
     "docker run --rm -u 1000:1000 busybox true", "beeline -u jdbc:hive2://hs2:10000/default -e 'select 1'",
     "/opt/recon --password %%PASS", "/opt/tool --password @option.db_password@", "mysql --user=root --password prod",
     "TOKEN_FILE=/etc/tok /opt/run.sh", "psql -p 5432 prod", "mkdir -p /x && find . -print",
-    "docker login --password-stdin", "/opt/tool --password-file /etc/pw"])
+    "docker login --password-stdin", "/opt/tool --password-file /etc/pw", "sqlplus -s /nolog @r.sql",
+    "sqlplus scott/$ORA_PW@orcl", "/opt/etl --url jdbc:oracle:thin:@db:1521/x"])
 def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     """`-u 1000:1000` (docker; Kubernetes' own runAsUser and runAsGroup) and a JDBC URL were "curl's
@@ -590,7 +591,8 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     ("/opt/tool --db-password Xdbpw4", "Xdbpw4"), ("sqlcmd -S db -U sa -P Xst3 -Q x", "Xst3"),
     ("curl --user admin:Xcurl6 https://h", "Xcurl6"), ("/opt/load --token Tok5566aa", "Tok5566aa"),
     ("/opt/load --api-key=Key9911bb", "Key9911bb"), ('curl -H "X-Api-Key: K12345678" https://h', "K12345678"),
-    ("HIVE.PASSWORD=HivePw5566 /opt/hive.sh", "HivePw5566")])
+    ("HIVE.PASSWORD=HivePw5566 /opt/hive.sh", "HivePw5566"), ("sqlplus -s scott/Xtiger7@orcl @r.sql", "Xtiger7"),
+    ("/opt/etl --url jdbc:oracle:thin:scott/Xthin8@db:1521/x", "Xthin8")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes a reviewer found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P."""

@@ -49,6 +49,9 @@ from migrate.sources.readers import SourceRow
 # names where the secret is (`${DB_PASSWORD}`, `%%PASS`, `{{ secret }}`).
 _SCHEME = r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*[A-Za-z][A-Za-z0-9+.\-]*://"
 _URL_PASSWORD = re.compile(_SCHEME + r"[^\s/:@]*:((?![$%{])[^\s/@]+)@")
+# Oracle's own `user/password@db` (a JDBC thin or OCI URL, sqlplus's and sqlldr's login), which is no URL
+_ORACLE_LOGIN = re.compile(r"(?i)(?:\bjdbc:oracle:(?:thin|oci8?):|\b(?:sqlplus|sqlldr|exp|imp|expdp|impdp|rman)"
+                           r"(?:\s+-\w+)*\s+)[^\s/@:'\"]+/((?![$%{])[^\s/@'\"]+)@")
 
 
 # A parameter or variable whose name says it holds a secret (DB_PASSWORD, API_TOKEN): every profile
@@ -80,7 +83,7 @@ class _SecretName:
     def held(self, name: str, value: str) -> bool:
         """Whether the parameter holds a secret: by its name, or in a URL (a password, or a query
         parameter named as a secret, with a value)."""
-        if self.search(name) or self.URL_PASSWORD.search(value) is not None:
+        if self.search(name) or self.URL_PASSWORD.search(value) is not None or _ORACLE_LOGIN.search(value):
             return True
         return any(secret and secret[0] not in "$%{" and self.search(key)
                    for query in self.URL_QUERY.findall(value) for key, secret in self.QUERY_PAIR.findall(query))
@@ -107,6 +110,7 @@ _ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][\w.]*)=" + _NOT_
 _MYSQL = re.compile(r"\b(?:mysql\w*|mariadb\w*)\b")
 _COMMAND_SECRETS = (
     (_URL_PASSWORD, "a password in a URL"),
+    (_ORACLE_LOGIN, "an Oracle user/password@ login"),
     (re.compile(r"\bcurl\b[^|;&\n]*?\s(?:-u|--user)[\s=]*" + _NOT_A_REFERENCE + r"[^\s:]+:" + _NOT_A_REFERENCE
                 + r"([^\s'\"]+)"), "curl's -u user:password"),
     (re.compile(r"(?:^|\s)--?[\w-]*(?:password|passwd|token|secret|api-?key|access-?key)(=|\s+)" + _NOT_A_REFERENCE
@@ -137,7 +141,7 @@ def _a_path(value: str) -> bool:
 # What every shape above needs somewhere in the command: most commands have none of it, and are
 # passed by this one search (a plan reads every task's command).
 _SUSPECT = re.compile(r"(?:^|[\s;&|(])[A-Za-z_][\w.]*=|://|\s--?[upaP]|uthorization|pass|pwd|token|secret|key"
-                      r"|/(?:user|p|pwd):", re.IGNORECASE)
+                      r"|/(?:user|p|pwd):|/[^\s/@]+@", re.IGNORECASE)
 
 
 def command_secrets(command: str) -> list[tuple[str, str]]:
