@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import base_state, profile_run_config
+from conftest import REPO, base_state, profile_run_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_profiles import flows_of, run_json
@@ -855,3 +855,22 @@ def test_a_wait_on_its_own_workflow_is_never_a_flow_node_of_itself(tmp_path: Pat
     stock = next(a for a in plan["actions"] if a["name"] == "stock_refresh")
     assert code == 3 and "Traceback" not in err and stock["action"] == "valid"
     assert {"SELF_DEPENDENCY", "CROSS_FLOW_DEPENDENCY"} <= {w["code"] for w in stock["warnings"]}
+
+
+@pytest.mark.parametrize(("end_hour", "runs_left"), [(3, False), (4, True), (5, True)])
+def test_an_end_time_is_quartz_s_the_last_run_at_it_fires(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           end_hour: int, runs_left: bool) -> None:
+    """A yearly 04:00 that ends at 03:00 on the day of its next run runs no more (NEVER_RUNS,
+    inactive); one that ends at 04:00 still fires then: Quartz fires up to and including its
+    endTime, and it was saved inactive, a run lost (found by a reviewer against real Quartz). The
+    end's SCHEDULE_ENDS ("it stays active") is not said beside NEVER_RUNS."""
+    records = json.loads((REPO / "data" / "examples" / "dolphinscheduler.json").read_text(encoding="utf-8"))
+    next_day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=2)
+    records[0]["schedule"].update(crontab=f"0 0 4 {next_day.day} {next_day.month} ? *",
+                                  endTime=f"{next_day} {end_hour:02d}:00:00")
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records[:1]), encoding="utf-8")
+    code, planned, err = plan_json(capsys, ds_config(tmp_path, export))
+    [action] = planned["actions"]
+    said = [warning["code"] for warning in action.get("warnings", [])]
+    assert code == 3 and ("NEVER_RUNS" in said) != runs_left and ("SCHEDULE_ENDS" in said) == runs_left, (said, err)

@@ -663,3 +663,22 @@ def test_a_broken_task_file_is_said_to_be_broken_not_another_format(tmp_path: Pa
     path.write_text(task_xml(DAILY).replace("<Triggers>", "<!-- weekly -- updates --><Triggers>"), encoding="utf-16")
     code, _, err = plan_profile(tmp_path, capsys, "taskxml", path)
     assert code == 1 and "not well-formed XML" in err and "does not look like" not in err and str(path) in err, err
+
+
+@pytest.mark.parametrize(("end", "runs_left"), [("T05:59:00+00:00", False), ("T06:00:00+00:00", False),
+                                                ("T06:01:00+00:00", True)])
+def test_an_end_boundary_before_the_next_run_leaves_no_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           end: str, runs_left: bool) -> None:
+    """A yearly 06:00 UTC whose EndBoundary is on the morning of its next run, before 06:00: Task
+    Scheduler starts no run at or after it, so it runs no more; it was saved active, END_DATE saying
+    "it stays active" (the end was taken as its whole day; found by a reviewer)."""
+    day = datetime.now(UTC).date() + timedelta(days=2)
+    trigger = ("<CalendarTrigger><StartBoundary>2024-03-01T06:00:00Z</StartBoundary>"
+               f"<EndBoundary>{day}{end}</EndBoundary><ScheduleByMonth><DaysOfMonth><Day>{day.day}</Day>"
+               f"</DaysOfMonth><Months><{day:%B}/></Months></ScheduleByMonth></CalendarTrigger>")
+    path = tmp_path / "task.xml"
+    path.write_text(task_xml(trigger), encoding="utf-16")
+    code, planned, err = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    [action] = planned["actions"]
+    said = [warning["code"] for warning in action.get("warnings", [])]
+    assert code == 3 and ("NEVER_RUNS" in said) != runs_left and ("END_DATE" in said) == runs_left, (said, err)

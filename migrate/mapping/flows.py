@@ -715,7 +715,7 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
             and first_run.replace(tzinfo=service) >= ends:
         # Begun ahead and ended before its first run: the source never runs; a flow has no end date.
         draft.body["active"] = 0
-        draft.warnings[:] = [w for w in draft.warnings if w.get("code") != "END_DATE"]  # "it stays active": no more
+        draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
         draft.warnings.append({"code": "NEVER_RUNS", "from": text, "to": end_text, "message": (
             f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} and ends at "
             f"{ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, before its first run at "
@@ -773,6 +773,10 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
                     early=begins > flow_start)
 
 
+# The warnings of an end still ahead, which say the flow stays active: said no more by NEVER_RUNS.
+STAYS_ACTIVE = frozenset({"END_DATE", "SCHEDULE_ENDS"})
+
+
 def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPlan, zone: str | None,
                  freqs: tuple[str, ...]) -> None:
     """NEVER_RUNS for a source begun (or with no start) whose end, still ahead, comes before its
@@ -796,7 +800,7 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     if next_run is not None and next_run.replace(tzinfo=service) < ends:
         return
     draft.body["active"] = 0
-    draft.warnings[:] = [w for w in draft.warnings if w.get("code") != "END_DATE"]  # "it stays active": no more
+    draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
     after = f"before its next run at {next_run:%Y-%m-%d %H:%M:%S}" if next_run else "and it fires no more"
     draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": (
         f"the source ends at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, {after}: it "

@@ -336,7 +336,8 @@ def _apply_schedule(flow: FlowRows, schedule: dict[str, Any], definition: dict[s
         off.append(passed_phrase("the schedule's endTime", end_text))
     elif end is not None and end.date() - today() < END_HORIZON:
         flow.warn("SCHEDULE_ENDS", ends_sentence("the schedule's endTime", end_text))
-        flow.cells["source_end"] = end.isoformat()  # the proof compares no span past it; before a first run: none
+        # The first instant it no longer fires: Quartz fires up to and including its endTime (to the second)
+        flow.cells["source_end"] = (end + timedelta(seconds=1)).isoformat()
     _apply_alerts(flow, schedule)
     return off
 

@@ -38,12 +38,14 @@ def ends_sentence(what: str, written: str) -> str:
             "disable it on that date")
 
 
-def report_end(flow: FlowRows, what: str, written: str, end: date) -> bool:
-    """END_DATE on the flow; an end that has passed also makes it inactive. True when it has."""
+def report_end(flow: FlowRows, what: str, written: str, end: date, until: datetime | None = None) -> bool:
+    """END_DATE on the flow; an end that has passed also makes it inactive. True when it has.
+    `until`: the end's instant where the source gives one (the first instant it no longer fires),
+    else its day counts whole: the mapping compares the runs left with it (NEVER_RUNS, the proof's span)."""
     if has_ended(end):
         flow.warn("END_DATE", ended_sentence(what, written))
         flow.cells["active"] = "0"
         return True
     flow.warn("END_DATE", ends_sentence(what, written))
-    flow.cells["source_end"] = end.isoformat()  # the proof compares no span past it (mapping/flows.py)
+    flow.cells["source_end"] = (until or end).isoformat()  # the proof compares no span past it (mapping/flows.py)
     return False

@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePath
 from xml.etree.ElementTree import Element
+from zoneinfo import ZoneInfo
 
 from defusedxml import DefusedXmlException, ElementTree
 
@@ -449,11 +450,14 @@ def _schedule(flow: FlowRows, task: Element) -> None:
     ends = [r.end for r in results if r.end]
     if ends:
         try:
-            end, _ = boundary(max(ends))
+            end, end_zone = boundary(max(ends))
         except ValueError as error:
             flow.fail("INVALID_DATE", f"EndBoundary {error}")
             return
-        report_end(flow, "the trigger's EndBoundary", max(ends), date(end.year, end.month, end.day))
+        # Task Scheduler starts no run at or after EndBoundary; one without an offset is a wall time
+        # of the zone the schedule is taken in (the mapping's)
+        report_end(flow, "the trigger's EndBoundary", max(ends), date(end.year, end.month, end.day),
+                   end.replace(tzinfo=ZoneInfo(end_zone)) if end_zone else end)
 
 
 def _command(exec_action: Element) -> str:

@@ -85,7 +85,8 @@ def schedule(flow: FlowRows, app: App, scope: Scope, options: Settings, ctx: Con
         written = app.root.get("end", "")
         resolved_end = scope.resolve(written).text
         shown = written if written == resolved_end else f"{written} ({resolved_end})"
-        report_end(flow, "the coordinator's end", shown, known_end[0].astimezone(UTC).date())
+        # Oozie materialises no action whose nominal time is at or after its end
+        report_end(flow, "the coordinator's end", shown, known_end[0].astimezone(UTC).date(), known_end[0])
 
 
 def _proof_source(flow: FlowRows, app: App, scope: Scope, frequency: str, zone_text: str, options: Settings) -> None:
