@@ -456,3 +456,29 @@ def test_a_secret_parameter_that_changes_is_shown_without_its_value(tmp_path: Pa
                                  "--add-parameter", "API_TOKEN=tok-0451", "--add-parameter", "TIER=gold",
                                  *([shown] if shown else []))
         assert code == 3 and "API_TOKEN" in out and "gold" in out and "tok-0451" not in out + err, out + err
+
+
+def test_a_crontab_job_whose_command_holds_a_secret_is_named_without_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crontab job's source key is its user and command: `PGPASSWORD=… pg_dump`, `sqlplus
+    scott/…@orcl` put the password into every plan (`source_key`), result line and the flow's
+    description, though SECRET_IN_COMMAND said it was withheld (found by a reviewer). They show it
+    withheld; the identity marker is still made of the whole key, so the flow stays the job's."""
+    from migrate.mapping.identity import key_digest
+
+    command = "PGPASSWORD=s3cretpw9 pg_dump prod"
+    config = crontab_run(tmp_path, f"0 2 * * * {command}\n", "create_missing = true")
+    code, out, err = run_cli(capsys, "plan", str(config), "--json")
+    assert code == 3 and "s3cretpw9" not in out + err, out
+    [planned] = json.loads(out)["actions"]
+    assert planned["source_key"] == "alice:PGPASSWORD=[not shown] pg_dump prod", planned
+    code, report = run_json(capsys, config)
+    assert code == 0 and report["by_status"] == {"created": 1}, report
+    assert "s3cretpw9" not in Path(report["result_log"]).read_text(encoding="utf-8")
+    with sqlite3.connect(tmp_path / "emulator.sqlite") as db:
+        [(value,)] = db.execute("SELECT value FROM state WHERE key LIKE 'flow:%'").fetchall()
+    flow = json.loads(value)
+    assert "s3cretpw9" not in flow["graph"]["desc"] and "s3cretpw9" in json.dumps(flow["task_details"])
+    assert f"[migrate:crontab/{key_digest('crontab', job_key('alice', command, 1))}]" in flow["graph"]["desc"]
+    code, report = run_json(capsys, config)  # the same job again: its flow, found by marker and name
+    assert code == 0 and report["by_status"] == {"saved": 1}, report

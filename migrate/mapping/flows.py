@@ -1425,6 +1425,8 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
         errors.append(FieldError(field="id", value=json.dumps(draft.body.get("id"), ensure_ascii=False),
                                  message=f"must be a numeric id {ID_RANGE}: 0 names nothing"))
     errors = _secrets_in_commands(draft, errors)
+    if payload is not None and payload.desc != draft.body.get("desc"):  # a secret withheld from it
+        payload = payload.model_copy(update={"desc": draft.body["desc"]})
     if errors or payload is None:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
@@ -1471,6 +1473,12 @@ def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[Fie
     if masked:
         draft.warnings[:] = [{**w, **{k: withheld(w[k]) for k in ("message", "from", "to")
                                       if isinstance(w.get(k), str)}} for w in draft.warnings]
+        # The source key names the job in every plan, result line and message (a crontab's is its
+        # command): shown withheld, while the marker keeps the key it was made of (its identity).
+        draft.identity = draft.identity or draft.source_key
+        draft.source_key = withheld(draft.source_key)
+        if isinstance(desc := draft.body.get("desc"), str):  # a crontab's line, quoted as the flow's description
+            draft.body["desc"] = withheld(desc)
     if found:
         draft.warnings.append({"code": "SECRET_IN_COMMAND", "from": "", "to": "", "message": (
             f"task commands hold what looks like a secret (task {'; '.join(found)}): carried as written, and every "
