@@ -593,7 +593,8 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     ("curl --user admin:Xcurl6 https://h", "Xcurl6"), ("/opt/load --token Tok5566aa", "Tok5566aa"),
     ("/opt/load --api-key=Key9911bb", "Key9911bb"), ('curl -H "X-Api-Key: K12345678" https://h', "K12345678"),
     ("HIVE.PASSWORD=HivePw5566 /opt/hive.sh", "HivePw5566"), ("sqlplus -s scott/Xtiger7@orcl @r.sql", "Xtiger7"),
-    ("/opt/etl --url jdbc:oracle:thin:scott/Xthin8@db:1521/x", "Xthin8")])
+    ("/opt/etl --url jdbc:oracle:thin:scott/Xthin8@db:1521/x", "Xthin8"),
+    ('sqlplus -s "scott/Xquoted9@orcl" @r.sql', "Xquoted9"), ("rman target sys/Xrman10@prod", "Xrman10")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes a reviewer found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P."""

@@ -51,7 +51,8 @@ _SCHEME = r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*[A-Za-z][A-Za-z0-9+.\-]*://"
 _URL_PASSWORD = re.compile(_SCHEME + r"[^\s/:@]*:((?![$%{])[^\s/@]+)@")
 # Oracle's own `user/password@db` (a JDBC thin or OCI URL, sqlplus's and sqlldr's login), which is no URL
 _ORACLE_LOGIN = re.compile(r"(?i)(?:\bjdbc:oracle:(?:thin|oci8?):|\b(?:sqlplus|sqlldr|exp|imp|expdp|impdp|rman)"
-                           r"(?:\s+-\w+)*\s+)[^\s/@:'\"]+/((?![$%{])[^\s/@'\"]+)@")
+                           r"(?:\s+-\w+)*\s+(?:target\s+|catalog\s+|userid=)?[\"']?)[^\s/@:'\"]+/[\"']?"
+                           r"((?![$%{])[^\s/@'\"]+)[\"']?@")
 
 
 # A parameter or variable whose name says it holds a secret (DB_PASSWORD, API_TOKEN): every profile
