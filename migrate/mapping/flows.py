@@ -1438,10 +1438,6 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
                      task_settings=draft.task_settings)
 
 
-# A secret shorter than this is left in the messages that quote it (named all the same): masked, `etl`
-# or `root` hid every job, user and address of the same name, and no message made sense.
-MASKED_LENGTH = 6
-
 
 def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[FieldError]:
     """SECRET_IN_COMMAND, every profile's: a task command that holds a secret written into it
@@ -1449,7 +1445,7 @@ def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[Fie
     flow reads it; named, by task, never its value, which every warning and error of the flow that
     quotes it (or quotes a command line the profile could not read, or a step's arguments) withholds
     too. The errors, so withheld."""
-    from migrate.sources.profiles import command_secrets
+    from migrate.sources.profiles import MASKED_LENGTH, command_secrets, withholding
 
     found: list[str] = []
     values: set[str] = set()
@@ -1463,13 +1459,8 @@ def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[Fie
     quoting = [*(str(w.get("message", "")) for w in draft.warnings)] if found else []
     for text in [*quoting, *(e.message for e in errors)]:
         values.update(value for _, value in command_secrets(text))
-    masked = sorted((value for value in values if len(value.strip("\"'")) >= MASKED_LENGTH), key=len, reverse=True)
-
-    def withheld(text: str) -> str:
-        for value in masked:
-            text = text.replace(value, "[not shown]")
-        return text
-
+    masked = any(len(value.strip("\"'")) >= MASKED_LENGTH for value in values)
+    withheld = withholding(values)
     if masked:
         draft.warnings[:] = [{**w, **{k: withheld(w[k]) for k in ("message", "from", "to")
                                       if isinstance(w.get(k), str)}} for w in draft.warnings]

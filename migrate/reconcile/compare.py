@@ -104,12 +104,9 @@ def _without_command_secrets(text: Any) -> Any:
     """A description with the secrets a command line in it holds (PGPASSWORD=…, mysql -p…) withheld."""
     if not isinstance(text, str):
         return text
-    from migrate.sources.profiles import command_secrets
+    from migrate.sources.profiles import command_secrets, withholding
 
-    for _, secret in sorted(command_secrets(text), key=lambda found: len(found[1]), reverse=True):
-        if len(secret.strip("\"'")) >= 6:  # as a flow's own messages withhold them (mapping/flows.py)
-            text = text.replace(secret, "[not shown]")
-    return text
+    return withholding(secret for _, secret in command_secrets(text))(text)
 
 
 def _withheld(pairs: list[Any], was: dict[str, Any]) -> list[list[Any]]:

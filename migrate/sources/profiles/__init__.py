@@ -162,6 +162,25 @@ def command_secrets(command: str) -> list[tuple[str, str]]:
     return found
 
 
+# A secret shorter than this is left in the messages that quote it (named all the same): masked, `etl`
+# or `root` hid every job, user and address of the same name, and no message made sense.
+MASKED_LENGTH = 6
+
+
+def withholding(values: Iterable[str]) -> Callable[[str], str]:
+    """A function that withholds these secrets from a text (`[not shown]`), the longest first, so
+    that one inside another is not half shown; those shorter than MASKED_LENGTH are left."""
+    masked = sorted((value for value in set(values) if len(value.strip("\"'")) >= MASKED_LENGTH), key=len,
+                    reverse=True)
+
+    def withheld(text: str) -> str:
+        for value in masked:
+            text = text.replace(value, "[not shown]")
+        return text
+
+    return withheld
+
+
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
                     "unscheduled", "flow_upstream", "next_fire", "links", "source_schedule", "source_grammar",
