@@ -682,3 +682,19 @@ def test_an_end_boundary_before_the_next_run_leaves_no_run(tmp_path: Path, capsy
     [action] = planned["actions"]
     said = [warning["code"] for warning in action.get("warnings", [])]
     assert code == 3 and ("NEVER_RUNS" in said) != runs_left and ("END_DATE" in said) == runs_left, (said, err)
+
+
+def test_an_end_boundary_earlier_today_has_passed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An EndBoundary with its offset, a minute ago: taken as its day it was still to come, the flow
+    saved active, END_DATE saying "it stays active", and the mapping, finding the instant past, said
+    nothing more. It has passed: saved inactive."""
+    ended = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0)
+    trigger = ("<CalendarTrigger><StartBoundary>2024-03-01T06:00:00Z</StartBoundary>"
+               f"<EndBoundary>{ended:%Y-%m-%dT%H:%M:%S}Z</EndBoundary><ScheduleByDay><DaysInterval>1</DaysInterval>"
+               "</ScheduleByDay></CalendarTrigger>")
+    path = tmp_path / "task.xml"
+    path.write_text(task_xml(trigger), encoding="utf-16")
+    code, planned, err = plan_profile(tmp_path, capsys, "taskxml", path, target='timezone = "UTC"')
+    [action] = planned["actions"]
+    said = {warning["code"]: warning["message"] for warning in action.get("warnings", [])}
+    assert code == 3 and "has passed" in said["END_DATE"] and "saved inactive" in said["END_DATE"], (said, err)

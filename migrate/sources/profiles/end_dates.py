@@ -41,8 +41,10 @@ def ends_sentence(what: str, written: str) -> str:
 def report_end(flow: FlowRows, what: str, written: str, end: date, until: datetime | None = None) -> bool:
     """END_DATE on the flow; an end that has passed also makes it inactive. True when it has.
     `until`: the end's instant where the source gives one (the first instant it no longer fires),
-    else its day counts whole: the mapping compares the runs left with it (NEVER_RUNS, the proof's span)."""
-    if has_ended(end):
+    else its day counts whole: the mapping compares the runs left with it (NEVER_RUNS, the proof's span).
+    An instant with its offset has passed once it has: one earlier today, taken as its day, was still
+    to come, the flow kept active, and the mapping, finding it past, said no more."""
+    if has_ended(end) or (until is not None and until.tzinfo is not None and until <= datetime.now(UTC)):
         flow.warn("END_DATE", ended_sentence(what, written))
         flow.cells["active"] = "0"
         return True
