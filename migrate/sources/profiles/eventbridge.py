@@ -77,7 +77,7 @@ from migrate.config import SourceSettings
 from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, rate_seconds, read_expression
 from migrate.schedule.result import NEEDS_START, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
-from migrate.sources.profiles.end_dates import ended_sentence, ends_sentence
+from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import json_files, read_json_file
 from migrate.sources.readers import SourceError, SourceRow
 
@@ -704,7 +704,8 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
                                       "seconds since 1970): the schedule's start or end would be lost")
     start, end = _instant(entry.get("StartDate")), _instant(entry.get("EndDate"))
     if end is not None:
-        _end(flow, _text(entry.get("EndDate")), end)
+        # an instant: Scheduler stops firing at it, not at the end of its day
+        report_end(flow, "EndDate", _text(entry.get("EndDate")), end.date(), end)
     if start is not None and start > datetime.now(UTC):
         first: date = _in_zone(start, zone).date()
         flow.cells["start_date"] = first.isoformat()
@@ -716,18 +717,6 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
         flow.warn("START_DATE", f"StartDate {_text(entry['StartDate'])}: the schedule fired only from then; the "
                                 f"flow's startTime is {first} (a date: the day of its first run in the service's "
                                 "zone where that is another)")
-
-
-def _end(flow: FlowRows, written: str, end: datetime) -> None:
-    """END_DATE of an EndDate, an instant: Scheduler stops firing at it, not at the end of its day.
-    Taken as a day, an EndDate at 08:00 before the first run at 09:00 let the mapping keep the flow
-    active (no NEVER_RUNS), and one earlier today was not yet passed."""
-    if end <= datetime.now(UTC):
-        flow.warn("END_DATE", ended_sentence("EndDate", written))
-        flow.cells["active"] = "0"
-        return
-    flow.warn("END_DATE", ends_sentence("EndDate", written))
-    flow.cells["source_end"] = end.isoformat()  # the mapping compares runs with it (NEVER_RUNS, the proof's span)
 
 
 def _state(flow: FlowRows, entry: dict[str, Any]) -> None:
