@@ -14,6 +14,7 @@ from migrate.config import Settings
 from migrate.mapping.flows import InvalidFlow, ValidFlow, names_list, parameters_json, plan_flows
 from migrate.mapping.identity import marker
 from migrate.sources.readers import SourceRow
+from tests.conftest import PROFILE_DEFAULTS, run_cli
 
 
 def settings(**mapping: Any) -> Settings:
@@ -210,3 +211,21 @@ def test_seen_keys_behaves_like_a_dict(keys: list[str]) -> None:
         assert seen.first_row(key, row) == reference.get(key)
         reference.setdefault(key, row)
     assert len(seen) == len(reference)
+
+
+def test_a_parameters_cell_that_is_not_pairs_is_refused_with_the_whole_sentence(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sql=select 1;select 2` is refused (`select 2` is no pair), and the message said so as
+    "'select 2' is not key=[not shown]": "key=value)" read as a secret setting to the redaction of
+    messages, which withheld the rest of the sentence. The message now reads whole."""
+    (tmp_path / "jobs.csv").write_text("name,schedule,params\np_sql,0 4 * * *,sql=select 1;select 2\n",
+                                       encoding="utf-8")
+    config = tmp_path / "plan.toml"
+    config.write_text("\n".join([
+        "[source]", 'path = "jobs.csv"', "[mapping]", 'schedule_dialect = "unix"', "[mapping.fields]",
+        'name = "name"', 'freq = "schedule"', 'parameters = "params"', *PROFILE_DEFAULTS,
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', ""]), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 5, out
+    assert "'select 2' is not name=value)" in out, out
+    assert "not shown" not in out, out

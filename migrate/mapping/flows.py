@@ -205,7 +205,9 @@ def parameters_json(text: str) -> str:
     for item in filter(None, (p.strip() for p in text.split(";"))):
         key, equals, value = item.partition("=")
         if not equals or not key.strip():
-            raise ValueError(f"{item!r} is not key=value")
+            # "name=value": a message saying "key=value" reads as a setting of a secret-looking name
+            # to the redaction of messages, which withheld the rest of the sentence.
+            raise ValueError(f"{item!r} is not name=value")
         pairs.append({"key": key.strip(), "value": value.strip()})
     return json.dumps(_once_each(pairs), ensure_ascii=False, separators=(",", ":"))
 
@@ -427,7 +429,7 @@ def _parameters(draft: FlowDraft, name: str, value: Any) -> Any:
         draft.fail(name, value, str(error), code="PARAM_REPEATED")
         return None
     except (ValueError, json.JSONDecodeError) as error:
-        draft.fail(name, value, f"is not JSON or k=v;k2=v2 ({error})")
+        draft.fail(name, value, f"is neither JSON nor name=value pairs joined by ';' ({error})")
         return None
     except RecursionError:
         draft.fail(name, value, "is JSON nested too deep to read")
