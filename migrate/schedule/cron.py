@@ -382,7 +382,10 @@ def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
             warn("IRREGULAR_STEP", f"the {name} step does not divide {modulus}: the last gap of each cycle is shorter")
     cycle = cycle_of(schedule)
     if "/" in fields[3]:
-        warn("EVERY_N_DAYS_APPROX", "every n days restarts each month (31 then 1 are consecutive)")
+        # A source's cron restarts the step each month too (its proof says whether the flow is exact):
+        # what is approximate is the reading "every n days".
+        warn("EVERY_N_DAYS_APPROX", "a day-of-month step restarts each month, as a cron's does (the 31st then "
+                                    "the 1st are consecutive days): not every n days")
     if cycle in ("mi", "H") and ((fields[2] != "*" and cycle == "mi") or fields[3] not in ("*", "?")
                                  or fields[5] not in ("*", "?") or fields[4] != "*"):
         warn("WINDOWED", f"a {cycle} cycle limited to some hours, days or months")
