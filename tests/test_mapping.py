@@ -229,3 +229,25 @@ def test_a_parameters_cell_that_is_not_pairs_is_refused_with_the_whole_sentence(
     assert code == 5, out
     assert "'select 2' is not name=value)" in out, out
     assert "not shown" not in out, out
+
+
+def test_an_upstream_that_is_no_task_of_the_flow_is_refused_saying_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A sheet of one job a row whose `depends_on` names another job's id was refused with the
+    graph's "relation t_1->t_2: source 't_1' is not a node", which did not say that the upstream
+    is another flow: now UPSTREAM_NOT_IN_FLOW, naming both tasks; the job it waits on is still valid."""
+    (tmp_path / "jobs.csv").write_text("job_id,name,schedule,depends_on\n1,load,0 2 * * *,\n2,build,0 3 * * *,1\n",
+                                       encoding="utf-8")
+    config = tmp_path / "plan.toml"
+    config.write_text("\n".join([
+        "[source]", 'path = "jobs.csv"', "[mapping]", 'schedule_dialect = "unix"', "[mapping.fields]",
+        'name = "name"', 'freq = "schedule"', "[mapping.tasks]", 'task_id = "job_id"', 'upstream = "depends_on"',
+        *PROFILE_DEFAULTS, "active = 1", "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"',
+        'org_id = "o1"', ""]), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", str(config), "--offline", "--json")
+    assert code == 5, out
+    by_name = {flow["name"]: flow for flow in json.loads(out)["actions"]}
+    assert by_name["load"]["action"] == "valid", by_name
+    [error] = by_name["build"]["errors"]
+    assert error["code"] == "UPSTREAM_NOT_IN_FLOW", error
+    assert error["message"].startswith("task 2 waits on task 1, which is not a task of this flow"), error

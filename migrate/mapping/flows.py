@@ -1048,6 +1048,7 @@ def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSetti
     nodes = [task_node_id(task_id) for task_id in ids]
     edges = [(task_node_id(_canonical_or_raw(u)), node) for t, node in zip(tasks, nodes, strict=True)
              for u in t.upstream]
+    edges = _edges_within(draft, tasks, edges, set(nodes))
     positions = layout(nodes, edges) if any(not (t.x and t.y) for t in tasks) else {}
     draft.body["tasks"] = [
         {"taskName": t.name, "taskId": task_id, "nodeId": node,
@@ -1066,6 +1067,23 @@ def _build_graph(draft: FlowDraft, tasks: list[_TaskRow], settings: MappingSetti
     if upstream_flows:
         roots = [node for node, t in zip(nodes, tasks, strict=True) if not t.upstream]
         _add_upstream_flows(draft, upstream_flows, roots)
+
+
+def _edges_within(draft: FlowDraft, tasks: list[_TaskRow], edges: list[tuple[str, str]],
+                  nodes: set[str]) -> list[tuple[str, str]]:
+    """The edges between tasks of this flow. An upstream that is no task of it (a spreadsheet's
+    `depends_on` naming another job, one flow a row) fails the flow saying so, where the graph's
+    check would only say that a node is missing."""
+    for source, target in edges:
+        if source not in nodes:
+            waiting = next(t.task_id for t in tasks if task_node_id(_canonical_or_raw(t.task_id)) == target)
+            upstream = source.removeprefix("t_")
+            draft.fail("upstream", upstream, f"task {waiting} waits on task {upstream}, which is not a task of this "
+                       "flow: [mapping.tasks] upstream names tasks of the same flow (the rows of one [mapping] "
+                       "flow_key); a wait on another flow is a flow node, which a table does not carry: give both "
+                       "jobs one flow_key to make them tasks of one flow, or add the flow node in the service",
+                       code="UPSTREAM_NOT_IN_FLOW")
+    return [(source, target) for source, target in edges if source in nodes]
 
 
 def _one_task_a_name(draft: FlowDraft, tasks: list[_TaskRow]) -> None:
