@@ -747,6 +747,20 @@ def test_a_later_job_ordered_on_other_days_is_refused_and_its_own_time_named(tmp
     assert timed[0]["__errors__"] == "" and "B waited for 0500" in notes(timed[0])["TASK_TIME_WINDOW"]
 
 
+def test_a_job_after_a_cyclic_first_job_is_refused_as_it_would_run_every_cycle(tmp_path: Path) -> None:
+    """A folder whose first job polls every hour (CYCLIC) and whose next job, ordered once a day,
+    waits on its condition was saved as one hourly flow: Control-M ran the next job once, when the
+    condition first came; the flow ran it ten times a day. Refused, as a cyclic job after others is."""
+    poll = job("POLL", cond("OUT", "POLL-OK"), DAYS="ALL", CYCLIC="1", INTERVAL="00060M", TIMEFROM="0800",
+               TIMETO="1700")
+    rows = one(tmp_path, folder("F", poll, job("LOAD", cond("IN", "POLL-OK"), DAYS="ALL")), new_day="0700")
+    message = notes(rows[0], "__errors__")["TASK_SCHEDULE_DIFFERS"]
+    assert "job LOAD runs once an order date, after POLL, which is cyclic" in message, message
+    assert "every cycle" in message
+    alone = one(tmp_path, folder("F", poll), new_day="0700")  # a cyclic job alone is its flow's schedule
+    assert alone[0]["__errors__"] == "" and alone[0]["schedule"] == "0 0 8-17 * * ? *", alone[0]
+
+
 def test_split_or_saves_two_flows(tmp_path: Path) -> None:
     export = folder("F", job("A", DAYS="1,15", WEEKDAYS="5", TIMEFROM="0600"))
     refused = one(tmp_path, export, new_day="0000")

@@ -133,8 +133,9 @@ def schedule(folder: Folder, flow: FlowRows) -> tuple[str, ...]:
     if key[-1]:
         flow.cells["timezone"] = key[-1]
     root_rules = roots[0].rules or ()
+    cyclic_roots = [job for job in roots if _cyclic(job)]
     for job in folder.jobs:
-        _check_later_job(folder, job, root_rules)
+        _check_later_job(folder, job, root_rules, cyclic_roots)
     return key[:-1]
 
 
@@ -149,10 +150,22 @@ def _said_of_the_freq(freq: str) -> frozenset[str]:
         return frozenset()
 
 
-def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...]) -> None:
-    """A job after the first ones runs on every run of the flow: it must be ordered on the same days."""
+def _cyclic(job: Job) -> bool:
+    return job.attributes.get("CYCLIC", "0").strip() == "1"  # Timing.cyclic
+
+
+def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...], cyclic_roots: list[Job]) -> None:
+    """A job after the first ones runs on every run of the flow: it must be ordered on the same days,
+    and once a run of the first ones."""
     if not job.upstream:
         return
+    if cyclic_roots and not _cyclic(job):
+        # The flow fires on each cycle of the first job and runs every task each time; Control-M ran
+        # a job ordered once a day once, when the conditions it waits on first came.
+        raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} runs once an order date, after "
+                                                 f"{cyclic_roots[0].name}, which is cyclic "
+                                                 f"({timing(cyclic_roots[0].attributes).source()}): the flow would "
+                                                 "run it on every cycle")
     forced = [task for task, code in job.forced_by if code.upper() in OK_CODES]
     if job.rules is None:
         if forced:
@@ -171,7 +184,7 @@ def _check_later_job(folder: Folder, job: Job, root_rules: tuple[DayRule, ...]) 
                                                  f"{' + '.join(r.text() for r in job.rules)} and the first jobs on "
                                                  f"{' + '.join(r.text() for r in root_rules)} (day-of-month month "
                                                  "day-of-week): a task runs on every run of its flow")
-    if job.attributes.get("CYCLIC", "0").strip() == "1":  # Timing.cyclic
+    if _cyclic(job):
         raise Rejection("TASK_SCHEDULE_DIFFERS", f"job {job.name} is cyclic ({timing(job.attributes).source()}) after "
                                                  "other jobs: a task runs once per run of its flow")
     time_from = job.attributes.get("TIMEFROM", "").strip()  # Timing.time_from
