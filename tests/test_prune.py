@@ -153,6 +153,18 @@ def test_the_flow_of_an_invalid_row_is_not_an_orphan(tmp_path: Path, capsys: pyt
     assert ours(tmp_path)[CLEANUP]["active"] == 1
 
 
+def test_the_flow_of_a_job_its_profile_refuses_is_not_an_orphan(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A job the profile itself refuses (here the last line, with no line end: TRUNCATED) is still
+    in the export, under its key: its flow was listed `orphaned` beside the job's own `invalid` line
+    (a Control-M folder refused TASK_SCHEDULE_DIFFERS, counted twice), as a refusal by the profile
+    left the flow without its identity."""
+    config = setup(tmp_path, capsys)
+    (tmp_path / "jobs.cron").write_text(CRONTAB.rstrip("\n"), encoding="utf-8")
+    code, planned = cli(capsys, config, "plan", "--prune", "disable")
+    assert code == 5 and planned["by_action"] == {"unchanged": 2, "invalid": 1}, planned
+
+
 def test_a_typo_that_changes_a_jobs_key_disables_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A line cut short (a time field lost) is read as no job at all: its key is the line, not the
     job's, so the job's flow looks orphaned. While any row is invalid, nothing is disabled."""

@@ -474,6 +474,8 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
     draft.flow_upstream = cells.get("flow_upstream", "")
     draft.links = cells.get("links", "")
     if draft.errors and any(e.field == "source" for e in draft.errors):
+        # Refused by its profile, the job is in the export all the same: its flow is no orphan.
+        draft.identity, draft.scope = _identity_key(draft, plan), plan.marker_scope
         return draft
     _identify(draft, plan)
     _caller_owns(draft, plan)
@@ -487,10 +489,7 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
 def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     """The flow's identity: its source key, or, for a table read row by row (whose row number
     moves whenever a line is added above), its id, else its name; marked in its desc."""
-    key = draft.source_key
-    if not plan.mapping.flow_key and key.startswith("row "):
-        key = _id_key(draft.body.get("id")) or name_key(str(draft.body.get("name") or "")) or key
-    draft.identity = key
+    key = draft.identity = _identity_key(draft, plan)
     name = draft.body.get("name")
     if isinstance(name, str) and name and (seen := name_key(name)) != name:
         draft.warnings.append({"code": "NAME_SPELLING", "from": name, "to": seen, "message": (
@@ -500,6 +499,13 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     if plan.marker_scope is not None:
         desc = draft.body.get("desc")
         draft.body["desc"] = with_marker(desc if isinstance(desc, str) else "", plan.marker_scope, key)
+
+
+def _identity_key(draft: FlowDraft, plan: FieldPlan) -> str:
+    key = draft.source_key
+    if not plan.mapping.flow_key and key.startswith("row "):
+        return _id_key(draft.body.get("id")) or name_key(str(draft.body.get("name") or "")) or key
+    return key
 
 
 def _id_key(value: object) -> str:
