@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.exit_codes import CannotRun
+from migrate.private_files import written_whole
 from migrate.redact import shown
 from migrate.sources.readers import DuplicateKey, unique_keys
 
@@ -136,10 +137,15 @@ def is_parquet(path: Path) -> bool:
 
 
 def write(path: Path, header: dict[str, Any], flows: list[dict[str, Any]]) -> None:
-    """The header and the flows, whole, to PATH.partial, then renamed into place."""
-    partial = path.with_name(path.name + ".partial")
+    """The header and the flows, whole, to PATH.partial, then renamed into place; the owner's alone
+    (`private_files`: a flow's parameters may hold secrets)."""
     header = {"snapshot": SNAPSHOT_FORMAT, **header, "flows": len(flows)}
-    if is_parquet(path):
+    with written_whole(path) as partial:
+        _write(partial, header, flows, parquet=is_parquet(path))
+
+
+def _write(partial: Path, header: dict[str, Any], flows: list[dict[str, Any]], parquet: bool) -> None:
+    if parquet:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -157,7 +163,6 @@ def write(path: Path, header: dict[str, Any], flows: list[dict[str, Any]]) -> No
             out.write(json.dumps(header, ensure_ascii=False) + "\n")
             for flow in flows:
                 out.write(json.dumps(flow, ensure_ascii=False) + "\n")
-    partial.replace(path)
 
 
 def read(path: Path, encoding: str = "utf-8") -> Snapshot:

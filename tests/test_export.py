@@ -6,6 +6,8 @@ compared field by field; each selection criterion against a filter over the seed
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +265,21 @@ def test_a_backup_is_never_written_over_unless_asked(service: Path, tmp_path: Pa
     code, _, err = run_cli(capsys, "export", str(config(service)), "--ids-file", str(ids_of(tmp_path, "2001")),
                            "--out", str(out), "--overwrite")
     assert code == 0 and [f["flowId"] for f in snapshot(out)[1]] == [2001], err
+
+
+def test_a_snapshot_is_its_owners_alone(service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A snapshot holds every parameter and command of its flows, the secrets an export carried
+    too, and was made -rw-r--r-- (the umask's): now 0600, JSON Lines and Parquet alike, whatever the
+    umask, and a backup written over (--overwrite) too."""
+    old = os.umask(0o022)
+    try:
+        for name in ("backup.jsonl", "backup.parquet", "backup.jsonl"):
+            out = tmp_path / name
+            code, _, err = run_cli(capsys, "export", str(config(service)), "--out", str(out), "--overwrite")
+            assert code == 0, err
+            assert stat.S_IMODE(out.stat().st_mode) == 0o600, oct(out.stat().st_mode)
+    finally:
+        os.umask(old)
 
 
 def test_ids_are_read_as_the_service_reads_them(service: Path, tmp_path: Path,

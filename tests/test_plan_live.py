@@ -4,6 +4,7 @@ action a flow, the fields that differ, exit codes 0 / 3 / 5, the owners trap, a 
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def test_plan_out_keeps_each_live_flows_fingerprint(tmp_path: Path, capsys: pyte
     code, _ = cli(capsys, "plan", str(config), "--out", str(tmp_path / "plan.json"))
     saved = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert code == 3 and saved["format"] == 1 and len(saved["actions"]) == 3
+    assert stat.S_IMODE((tmp_path / "plan.json").stat().st_mode) == 0o600  # its payloads: the owner's alone
     first = saved["actions"][0]
     assert first["action"] == "update" and first["fingerprint"]["updateTime"]
     assert len(first["fingerprint"]["graph_sha256"]) == 64 and len(first["payload_sha256"]) == 64

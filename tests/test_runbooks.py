@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -153,6 +154,7 @@ def test_replace_an_owner_plan_apply_then_restore_the_before_file(service: Path,
         else:  # not touched at all
             assert flow == state[flow_id]
     held = snapshot_flows(before_file(service, "swap"))
+    assert stat.S_IMODE(before_file(service, "swap").stat().st_mode) == 0o600  # every parameter: the owner's alone
     assert [f["flowId"] for f in held] == bobs and all("bob" in f["owner"] for f in held)
     assert {line["before"] for line in lines(service, "swap")} == {str(before_file(service, "swap"))}
 

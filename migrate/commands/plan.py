@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,9 @@ def execute(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     result = plan_offline(settings) if args.offline else plan_live(settings, args.prune)
     if args.out is not None:
-        _write_plan(args.out, args.config, result)
+        from migrate.reconcile.saved_plan import write_plan  # here: it brings pandas, and --help must be quick
+
+        write_plan(args.out, args.config, result)
     with output_may_close():  # `plan | head`: the plan's exit code stands
         if args.json:
             result.write_json(sys.stdout)
@@ -53,17 +54,6 @@ def execute(args: argparse.Namespace) -> int:
         else:
             _print_table(result)
     return result.exit_code
-
-
-def _write_plan(path: Path, config: Path, plan: Any) -> None:
-    """The plan as a file `run --plan` can apply: written whole, then renamed into place."""
-    from migrate.reconcile.saved_plan import PLAN_FORMAT  # here: it brings pandas, and --help must be quick
-
-    head = {"format": PLAN_FORMAT, "config": str(config.resolve()), "made": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as out:
-        plan.write_json(out, head)
-    partial.replace(path)
 
 
 def _print_table(result: Any) -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -45,6 +44,7 @@ from migrate.exit_codes import EXIT_CHANGES, EXIT_INVALID_ROWS, EXIT_OK, EXIT_SO
 from migrate.reconcile.caller import caller_note, with_caller_name
 from migrate.reconcile.diff import Action
 from migrate.reconcile.edits import EditRefused, Edits, apply_edits
+from migrate.reconcile.saved_plan import write_plan
 from migrate.reconcile.targets import RebindError, aimed_at_live_tasks
 from migrate.selection import Selection
 
@@ -389,7 +389,7 @@ def apply_runbook(settings: Settings, verb: str, make: MakeDesired, *, create_mi
                 write_snapshot(before, ExportResult(settings.target.url, settings.target.org_id, plan.desired.listed,
                                                     [plan.desired.live[i] for i in plan.desired.live if i in changing]),
                                plan.desired.selection)
-            _write_plan(plan_path, plan.plan, settings)
+            write_plan(plan_path, settings.config_path, plan.plan)
             if plan.desired.only_seen:  # their lines are written: the run maps the others only
                 write_desired(desired_path, replace(plan.desired, lines=[
                     line for line in plan.desired.lines if str(line.get("flowId")) not in plan.desired.only_seen]))
@@ -459,17 +459,6 @@ def _planned_serial(plan_path: Path) -> bool:
         return any("one at a time" in str(note) for note in notes)
     except (OSError, ValueError, AttributeError):
         return False
-
-
-def _write_plan(path: Path, plan: PlanResult, settings: Settings) -> None:
-    from migrate.reconcile.saved_plan import PLAN_FORMAT
-
-    head = {"format": PLAN_FORMAT, "config": str(settings.config_path.resolve()),
-            "made": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as out:
-        plan.write_json(out, head)
-    partial.replace(path)
 
 
 def _not_sent(plan: RunbookPlan) -> list[Action]:

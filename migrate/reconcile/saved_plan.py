@@ -18,24 +18,37 @@ one found inactive already is left as it is (`orphaned`). A plan made without `-
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate.config import ConfigError
 from migrate.mapping.flows import ReadyFlow
 from migrate.mapping.identity import marker_of
+from migrate.private_files import written_whole
 from migrate.reconcile.compare import changed_fields, remote_graph
 from migrate.reconcile.diff import fingerprint
 from migrate.reconcile.live import LiveFlows, Match, ReadFailed, ReadFlow, live_active
 from migrate.reconcile.targets import RebindError, rebind
+
+if TYPE_CHECKING:  # a plan is written by the verbs that make one, which hold it
+    from migrate.engine.inventory import PlanResult
 
 PLAN_FORMAT = 1
 CHANGES = ("create", "update")  # the actions on a flow of the source that a run applies
 DISABLE = "disable"  # the action on an orphan (plan --prune disable) that a run applies
 OUTSIDE_PLAN = "outside the plan"  # the verdict for a flow the plan does not change
 AS_PLANNED = "as planned"  # the verdict for a flow to update that moved, to the planned payload
+
+
+def write_plan(path: Path, config: Path, plan: PlanResult) -> None:
+    """The plan as a file `run --plan` can apply: written whole, its owner's alone (it holds each
+    flow's payload, parameters and all), with the config it was made from and when."""
+    head = {"format": PLAN_FORMAT, "config": str(config.resolve()), "made": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    with written_whole(path) as partial, partial.open("w", encoding="utf-8") as out:
+        plan.write_json(out, head)
 
 
 @dataclass(frozen=True)
