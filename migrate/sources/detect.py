@@ -14,6 +14,7 @@ import codecs
 import functools
 import glob
 import os
+import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterable
@@ -205,7 +206,7 @@ RECOGNISERS: dict[str, Callable[[Sample], bool]] = {
     "kubernetes": lambda s: s.any_head(_pattern(YAML_KIND + r'\s*["\']?CronJob(?:List)?\b'))
     or s.any_json_head(_pattern(r'"kind"\s*:\s*"CronJob(?:List)?"')),
     "rundeck": lambda s: s.any_head(_pattern(r"<joblist\b")) or (
-        s.any_head(_pattern(r"^\s*sequence:\s*$")) and not s.any_head(_pattern(YAML_KIND))),
+        s.any_head(_pattern(r"^\s*sequence:\s*$")) and not s.any_head(_pattern(YAML_KIND))) or _rundeck_archive(s),
     "controlm": lambda s: s.any_head(_pattern(r"<DEFTABLE\b")),
     "taskxml": lambda s: s.any_head(_pattern(r"schemas\.microsoft\.com/windows/2004/02/mit/task")),
     "oozie": lambda s: s.any_head(_pattern(r"<(?:coordinator-app|workflow-app|bundle-app)\b"))
@@ -215,6 +216,23 @@ RECOGNISERS: dict[str, Callable[[Sample], bool]] = {
     "schtasks": _schtasks,
     "crontab": _crontab,
 }
+
+
+def _rundeck_archive(found: Sample) -> bool:
+    """A Rundeck project archive's jobs, `rundeck-<project>/jobs/job-<uuid>.xml`, at the top of a zip
+    or folder (its executions and files may fill the heads sampled)."""
+    from migrate.sources.profiles.rundeck import ARCHIVE_JOB
+
+    return any(ARCHIVE_JOB.match(posixpath.normpath(name.replace("\\", "/"))) for name in found.names)
+
+
+def rundeck_archive(path: Path) -> bool:
+    """A Rundeck project archive (`rd projects archives export`), zipped or unzipped: the rundeck
+    profile reads it whole, its jobs alone."""
+    try:
+        return (path.is_dir() or is_zip(path)) and _rundeck_archive(sample(path))
+    except (OSError, zipfile.BadZipFile, NotRecognised):
+        return False
 
 
 def recognised(path: Path, among: Iterable[str]) -> list[str]:
@@ -228,7 +246,8 @@ def recognised(path: Path, among: Iterable[str]) -> list[str]:
 
 
 # The profiles that read a zip themselves; another format zipped is refused with a hint to unzip
-# it, rather than recognised and then failed by a reader that expects text.
+# it, rather than recognised and then failed by a reader that expects text. The rundeck profile
+# reads one zip, a project archive (rundeck_archive), and one folder, an unzipped archive.
 ZIP_READERS = frozenset({"azkaban", "oozie", "systemd"})
 # The profiles that read a folder themselves (an Airflow or EventBridge folder of JSON pages, a
 # copy of /etc/systemd/system or of C:\Windows\System32\Tasks, an Oozie or Azkaban project). The
@@ -255,6 +274,8 @@ def auto_profile(path: Path, profiles: list[str]) -> str:
     matches = recognised(path, profiles)
     if len(matches) != 1 and path.is_dir() and len(single := entry_formats(path, tuple(profiles))) == 1:
         matches = sorted(single)  # its entries all say one format, which its files' heads together hid
+    if matches == ["rundeck"] and rundeck_archive(path):
+        return "rundeck"  # a project archive, a zip or its folder, read whole
     if len(matches) == 1 and path.is_dir() and (matches[0] not in FOLDER_READERS
                                                 or read_entry_by_entry(path, matches[0])):
         mixed_entries(path, tuple(profiles))  # each entry one format, or NotRecognised naming the others
@@ -365,7 +386,7 @@ def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
 
 
 def _check_zip(path: Path, profile: str) -> None:
-    if profile not in ZIP_READERS and is_zip(path):
+    if profile not in ZIP_READERS and is_zip(path) and not (profile == "rundeck" and rundeck_archive(path)):
         raise NotRecognised(f"{path}: a zip of {profile} exports; this profile reads the files themselves: unzip it "
                             "and point [source] path at the file or the folder")
 
@@ -550,8 +571,10 @@ def is_zip(path: Path) -> bool:
 
 def _readable_entry(entry: Path, matches: list[str]) -> bool:
     """An entry its one format's profile reads on its own: a snapshot is a source of its own (its
-    flows carry their markers as they are), and a folder is read only by a profile that reads folders."""
-    return len(matches) == 1 and matches[0] != "snapshot" and (matches[0] in FOLDER_READERS or not entry.is_dir())
+    flows carry their markers as they are), and a folder is read only by a profile that reads folders
+    (or, for rundeck, when it is an unzipped project archive)."""
+    return len(matches) == 1 and matches[0] != "snapshot" and (matches[0] in FOLDER_READERS or not entry.is_dir()
+                                                               or (matches[0] == "rundeck" and rundeck_archive(entry)))
 
 
 LOOP_LINK = "a link back up the folder, which is never followed: a loop; remove it"
@@ -637,7 +660,7 @@ def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
         raise NotRecognised(f"{path}: a folder of exports of several formats ({', '.join(sorted(several))}), not "
                             f"one {profile} export: set [source] profile = \"auto\" to read each with its own "
                             "profile, or point path at one export")
-    if path.is_dir() and profile not in FOLDER_READERS:
+    if path.is_dir() and profile not in FOLDER_READERS and not (profile == "rundeck" and rundeck_archive(path)):
         raise NotRecognised(f"{path}: a folder, and the {profile} profile reads one file: point [source] path at "
                             "the file, or set profile = \"auto\" to read each file of the folder as an export of "
                             "its own")

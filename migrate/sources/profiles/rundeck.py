@@ -16,15 +16,30 @@ runs as (that is the node's or the API caller's), so there is no RUN_AS here.
 A YAML file is composed before it is built, and refused when its aliases would expand it far
 beyond its own size (an alias bomb), so that nothing downstream can turn it into gigabytes. An XML
 file is read with defusedxml, a DTD refused naming its line (sources/xml_text.py): Rundeck writes
-none, and one declares entities (a bomb, a file read) or attribute values the file does not show."""
+none, and one declares entities (a bomb, a file read) or attribute values the file does not show.
+
+A project archive (`rd projects archives export`, the GUI's Export Archive), zipped or unzipped, is
+read for its jobs alone: `rundeck-<project>/jobs/job-<uuid>.xml`, one `<joblist>` each (Rundeck's
+export writes its jobs in XML only, and its import reads no other file of the folder), each job of
+the project its folder names unless the XML names its own (`<context><project>`). Its executions,
+reports, ACLs, SCM settings and files/ hold no job and are not read; anything beside META-INF and
+the `rundeck-<project>` folders at its top is no part of an archive and refuses it, naming it (an
+export dropped there would be passed over). Only such an archive is read as a zip: a zip of job
+files is refused with a hint to unzip it (sources/detect.py), and in an archive a member outside it
+(`../`, an absolute path, a drive letter) refuses the zip, naming it, as do job files inflating past
+MAX_ARCHIVE_JOB_BYTES. A job that names no project for a job reference runs it in its own project,
+as Rundeck does: the task's `rd run` says which, and a reference by name finds a job of the export
+in that project."""
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shlex
+import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -52,6 +67,13 @@ CONTEXT_REFERENCE = re.compile(r"\$\{(?:job|node)\.[A-Za-z0-9_.-]+\}|@(?:job|nod
 # An ordinary file expands to about its own size (nodes plus characters); aliases may repeat a
 # little of it, never this much.
 EXPANSION_FACTOR, EXPANSION_FLOOR = 10, 1_000_000
+# A project archive's jobs, one <joblist> file each, in its project's folder (see the module's text).
+ARCHIVE_JOB = re.compile(r"^rundeck-(?P<project>[^/]+)/jobs/job-[^/]+\.xml$")
+ARCHIVE_FOLDER, ARCHIVE_MANIFEST = "rundeck-", "META-INF"
+# The job files of one zipped archive together, counted as they inflate: far beyond a project's
+# jobs, far below what a zip bomb inflates to.
+MAX_ARCHIVE_JOB_BYTES = 256 * 1024 * 1024
+_DRIVE = re.compile(r"[A-Za-z]:")
 
 
 class Malformed(Exception):
@@ -242,6 +264,8 @@ def _xml_job(element: Element) -> dict[str, Any]:
     context = job.pop("context", None)
     if isinstance(context, dict) and isinstance(context.get("options"), dict):
         job["options"] = _listed(context["options"].get("option"))
+    if isinstance(context, dict) and _given(context.get("project")):  # older exports: <context><project>
+        job["project"] = context["project"]
     if isinstance(job.get("options"), dict) and "option" in job["options"]:  # newer exports: <job><options>
         job["options"] = _listed(job["options"]["option"])
     if "dispatch" in job:
@@ -270,7 +294,8 @@ def _xml_job(element: Element) -> dict[str, Any]:
     return job
 
 
-def _xml_jobs(text: str, path: Path) -> list[Any]:
+def _xml_jobs(text: str, path: object) -> list[Any]:
+    """The jobs of an XML export (`path`, the file or an archive's member, names it in messages)."""
     try:  # Rundeck writes no DOCTYPE: one declares entities (a bomb, a file read) or attribute defaults
         root = ElementTree.fromstring(text, forbid_dtd=True)
     except DefusedXmlException as error:
@@ -288,8 +313,11 @@ def _looks_like_a_job(item: Any) -> bool:
 
 
 def _jobs(settings: SourceSettings) -> list[Any]:
-    """The jobs of the file (each a map in the YAML form, or whatever stands in a job's place)."""
+    """The jobs of the file or project archive (each a map in the YAML form, or whatever stands in a
+    job's place)."""
     path = settings.path
+    if path.is_dir() or _is_zip(path):
+        return _archive_jobs(settings)
     if not path.is_file() or not path.stat().st_size:
         raise SourceError(f"{path}: {'no such file' if not path.is_file() else 'the file is empty'}")
     try:
@@ -312,6 +340,127 @@ def _jobs(settings: SourceSettings) -> list[Any]:
     if not isinstance(document, list) or not any(_looks_like_a_job(item) for item in document):
         raise SourceError(f"{path}: {EXPECTED}")
     return document
+
+
+# -- a project archive ----------------------------------------------------------------------------
+
+def _is_zip(path: Path) -> bool:
+    try:
+        return path.is_file() and zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+def _member_text(data: bytes, where: str, encoding: str) -> str:
+    """A job file's text, as file_text reads a file: a UTF-16 byte-order mark says its encoding."""
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    try:
+        return data.decode("utf-16" if utf16 else encoding)
+    except UnicodeDecodeError as error:
+        raise SourceError(f"{where}: not {'UTF-16' if utf16 else encoding} text (byte {error.start}); set [source] "
+                          "encoding to the file's") from None
+
+
+def _archive_xml_jobs(text: str, where: str, project: str) -> list[Any]:
+    """One job file's jobs, each of the archive folder's project unless its XML names its own."""
+    try:
+        jobs = _xml_jobs(text, where)
+    except ElementTree.ParseError as error:
+        raise SourceError(f"{where}: cannot parse: {error}".replace("\n", " ")) from None
+    except RecursionError:
+        raise SourceError(f"{where}: refused: nested deeper than a job export can be") from None
+    except SourceError:
+        raise
+    except Exception as error:  # what no export makes a parser raise: said as it is
+        raise SourceError(f"{where}: refused: {type(error).__name__}: {error}") from None
+    for job in jobs:
+        if isinstance(job, dict) and not _given(job.get("project")):
+            job["project"] = project
+    return jobs
+
+
+def _member_path(path: Path, member: str) -> str:
+    """A member's path in the archive as it unzips (`./` and `a/../` taken out); the zip refused
+    when the member lies outside it, as the azkaban profile refuses one: `..` climbs out of the
+    folder it unzips to, and an absolute path or a drive letter is no archive's file."""
+    name = member.replace("\\", "/")  # a zip made on Windows may separate its folders so
+    normal = posixpath.normpath(name)
+    if normal == ".." or normal.startswith("../"):
+        why = "`..` climbs out of it"
+    elif name.startswith("/") or _DRIVE.match(name):
+        why = ("an absolute path" if name.startswith("/") else "a drive letter") + ", which no archive holds"
+    else:
+        return normal
+    raise SourceError(f"{path}: refused: its member {member!r} lies outside the archive ({why}); nothing of it is "
+                      "read")
+
+
+def _zip_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]]:
+    """The jobs of a zipped archive, and what lies at its top that is no part of an archive."""
+    path = settings.path
+    found: list[tuple[str, str, bytes]] = []  # member, project, bytes
+    foreign: set[str] = set()
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                name = _member_path(path, info.filename)
+                parts = PurePosixPath(name).parts
+                if info.is_dir() or not parts or parts[0] == "__MACOSX" or parts[-1].startswith("."):
+                    continue  # a folder, or what a zip tool adds (macOS resource forks, .DS_Store)
+                if len(parts) == 1 or not (parts[0] == ARCHIVE_MANIFEST or parts[0].startswith(ARCHIVE_FOLDER)):
+                    foreign.add(parts[0])
+                    continue
+                if not (match := ARCHIVE_JOB.match(name)):
+                    continue  # executions, reports, ACLs, files/: no job
+                with archive.open(info) as member:  # counted as it inflates: a zip's sizes can lie
+                    data = member.read(MAX_ARCHIVE_JOB_BYTES - total + 1)
+                total += len(data)
+                if total > MAX_ARCHIVE_JOB_BYTES:
+                    raise SourceError(f"{path}: refused: its job files inflate past {MAX_ARCHIVE_JOB_BYTES:,} bytes, "
+                                      "far more than a project's jobs (a zip bomb?)")
+                found.append((name, match["project"], data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+        raise SourceError(f"{path}: cannot read the zip ({error})") from None
+    except (RuntimeError, NotImplementedError) as error:  # an encrypted member, an unknown compression
+        raise SourceError(f"{path}: cannot read the zip ({error}): unzip it, and point [source] path at the "
+                          "folder") from None
+    return [job for name, project, data in sorted(found)
+            for job in _archive_xml_jobs(_member_text(data, f"{path}!{name}", settings.encoding), f"{path}!{name}",
+                                         project)], sorted(foreign)
+
+
+def _folder_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]]:
+    """The jobs of an unzipped archive, and what lies at its top that is no part of an archive."""
+    path = settings.path
+    top = sorted(entry for entry in path.iterdir() if not entry.name.startswith("."))
+    foreign = [entry.name for entry in top if not entry.is_dir() or not (
+        entry.name == ARCHIVE_MANIFEST or entry.name.startswith(ARCHIVE_FOLDER))]
+    jobs = []
+    for folder in top:
+        for file in sorted(folder.glob("jobs/job-*.xml")) if folder.name.startswith(ARCHIVE_FOLDER) else []:
+            if file.is_file():
+                project = folder.name.removeprefix(ARCHIVE_FOLDER)
+                jobs += _archive_xml_jobs(_member_text(file.read_bytes(), str(file), settings.encoding), str(file),
+                                          project)
+    return jobs, foreign
+
+
+def _archive_jobs(settings: SourceSettings) -> list[Any]:
+    """The jobs of a project archive: a folder (unzipped) or a zip holding META-INF and
+    `rundeck-<project>/` folders."""
+    path = settings.path
+    jobs, foreign = _folder_archive_jobs(settings) if path.is_dir() else _zip_archive_jobs(settings)
+    if not jobs:
+        raise SourceError(f"{path}: {'a folder' if path.is_dir() else 'a zip'} with no Rundeck project archive's job "
+                          "in it (rundeck-<project>/jobs/job-<uuid>.xml): the profile reads a job export, YAML or "
+                          "XML, or such an archive; nothing to migrate")
+    if foreign:  # no part of an archive: an export dropped in it would be passed over without a word
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        raise SourceError(f"{path}: a Rundeck project archive holds {ARCHIVE_MANIFEST}/ and rundeck-<project>/ "
+                          f"folders at its top, and this one holds {', '.join(foreign[:5])}{more} too, which would "
+                          "be passed over: move them out (an export beside it is read on its own)")
+    return jobs
 
 
 # -- one job --------------------------------------------------------------------------------------
@@ -462,18 +611,31 @@ def _parameters(flow: FlowRows, job: dict[str, Any]) -> None:
                                             "run): not carried as parameters")
 
 
-def _notification_kinds(settings: Any, trigger: str) -> tuple[str, list[str]]:
-    """A trigger's e-mail recipients and a description of each of its other notifications."""
+def _email_settings(settings: dict[str, Any], email: dict[str, Any], trigger: str) -> str:
+    """How the e-mail was written beyond its recipients: its subject and the run's log attached
+    (`attachLog`, in a file or inline), which no alert of a flow carries ("" none)."""
+    subject = _text(email.get("subject", settings.get("subject")), f"notification.{trigger} subject").strip()
+    attached = [key for key in ("attachLog", "attachLogInFile", "attachLogInline")
+                if _flag(email.get(key, settings.get(key)), False)]
+    how = "in a file" if "attachLogInFile" in attached else "inline" if "attachLogInline" in attached else ""
+    said = [*([f"the subject {subject!r}"] if subject else []),
+            *([f"the run's log attached{f' {how}' if how else ''}"] if attached else [])]
+    return f" with {' and '.join(said)}" if said else ""
+
+
+def _notification_kinds(settings: Any, trigger: str) -> tuple[str, str, list[str]]:
+    """A trigger's e-mail recipients, how its e-mail was written beyond them (_email_settings), and
+    a description of each of its other notifications."""
     settings = _mapping(settings, f"notification.{trigger}")
-    email = settings.get("email")
-    recipients = _text(settings.get("recipients") or (_mapping(email, "email").get("recipients") if email else ""),
-                       f"notification.{trigger} recipients")
+    email = _mapping(settings.get("email"), "email")
+    recipients = _text(settings.get("recipients") or email.get("recipients"), f"notification.{trigger} recipients")
+    written = _email_settings(settings, email, trigger) if recipients else ""
     others = []
     if settings.get("urls"):
         others.append(f"webhook {_text(settings['urls'], f'notification.{trigger} urls')}")
     for plugin in _listed(settings.get("plugin")):
         others.append(f"plugin {_text(_mapping(plugin, 'a notification plugin').get('type'), 'plugin type')}")
-    return recipients, others
+    return recipients, written, others
 
 
 def _alerts(flow: FlowRows, job: dict[str, Any]) -> None:
@@ -482,13 +644,14 @@ def _alerts(flow: FlowRows, job: dict[str, Any]) -> None:
     threshold = _text(job.get("notifyAvgDurationThreshold"), "notifyAvgDurationThreshold")
     not_carried: list[str] = []
     for trigger, settings in notification.items():
-        recipients, others = _notification_kinds(settings, str(trigger))
+        recipients, written, others = _notification_kinds(settings, str(trigger))
         if trigger == "onfailure" and recipients:
             flow.cells["alert"] = "1"
-            flow.warn("ALERT_RECIPIENTS", f"failure e-mails went to {recipients}: the flow's e-mail alert goes to "
-                                          "its EnOS users, not to these addresses")
+            flow.warn("ALERT_RECIPIENTS", f"failure e-mails went to {recipients}{written}: the flow's e-mail alert "
+                                          "goes to its EnOS users, not to these addresses"
+                      + (", in the service's own words, with no log attached" if written else ""))
         elif recipients:
-            others.insert(0, f"e-mail to {recipients}")
+            others.insert(0, f"e-mail to {recipients}{written}")
         when = f" (threshold {threshold})" if trigger == "onavgduration" and threshold else ""
         not_carried.extend(f"{trigger}{when}: {other}" for other in others)
     if not_carried:
@@ -505,17 +668,20 @@ def _script_invocation(step: dict[str, Any], script: str) -> str:
 
 
 def _job_reference(step_number: int, reference: dict[str, Any], flows_by_job: dict[str, str],
-                   flow: FlowRows) -> str:
-    """`rd run`, Rundeck's own CLI call that runs the referenced job and follows it to its end."""
+                   flow: FlowRows, own_project: str) -> str:
+    """`rd run`, Rundeck's own CLI call that runs the referenced job and follows it to its end; a
+    reference naming no project is to a job of the job's own project, as Rundeck reads it."""
     path = _job_path({"group": reference.get("group"), "name": reference.get("name")})
     uuid = _text(reference.get("uuid"), "jobref uuid")
     if not path and not uuid:
         raise NothingToRun(f"step {step_number} refers to a job with neither a name nor a uuid")
-    project = _text(reference.get("project"), "jobref project")
+    project = _text(reference.get("project"), "jobref project") or own_project
     call = ["rd", "run", "-f", *(["-p", project] if project else []), *(["-i", uuid] if uuid else ["-j", path])]
     arguments = _text(reference.get("args"), "jobref args")
     command = shlex.join(call) + (f" -- {arguments}" if arguments else "")
-    target = flows_by_job.get(uuid) or flows_by_job.get(path)
+    # By uuid, else by name in its project, else (an export that names no project) by name alone
+    target = flows_by_job.get(uuid) or flows_by_job.get(_path_key(project, path)) or flows_by_job.get(
+        _path_key("", path))
     label = " ".join(p for p in (path, f"(uuid {uuid})" if uuid else "") if p)
     where = f"in this export as flow {target!r}" if target else "not in this export"
     flow.warn("JOB_REFERENCE", f"step {step_number} runs the Rundeck job {label}, {where}: a flow cannot run another "
@@ -525,7 +691,8 @@ def _job_reference(step_number: int, reference: dict[str, Any], flows_by_job: di
     return command
 
 
-def _step_body(step_number: int, step: dict[str, Any], flows_by_job: dict[str, str], flow: FlowRows) -> str:
+def _step_body(step_number: int, step: dict[str, Any], flows_by_job: dict[str, str], flow: FlowRows,
+               project: str) -> str:
     """The text a task runs for one workflow step; what it cannot carry is named on the flow."""
     where = f"step {step_number}"
     if _given(step.get("exec")):
@@ -553,7 +720,7 @@ def _step_body(step_number: int, step: dict[str, Any], flows_by_job: dict[str, s
                                       "the task")
         return command
     if _given(step.get("jobref")):
-        return _job_reference(step_number, _mapping(step["jobref"], f"{where} jobref"), flows_by_job, flow)
+        return _job_reference(step_number, _mapping(step["jobref"], f"{where} jobref"), flows_by_job, flow, project)
     if _given(step.get("type")):
         plugin = {"type": _text(step["type"], f"{where} type"), "nodeStep": _flag(step.get("nodeStep"), False),
                   "configuration": _mapping(step.get("configuration"), f"{where} configuration")}
@@ -575,7 +742,7 @@ def _error_handler(step_number: int, step: dict[str, Any], flow: FlowRows) -> No
                                f"failed{then}: a flow has no such branch; not carried")
 
 
-def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str]) -> None:
+def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str], project: str) -> None:
     """One task per step, in order; Rundeck's parallel strategy runs them all at once."""
     sequence = _mapping(job.get("sequence"), "sequence")
     steps = _listed(sequence.get("commands"))
@@ -594,7 +761,7 @@ def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str])
     for number, item in enumerate(steps, 1):
         try:
             step = _mapping(item, f"step {number}")
-            command = _step_body(number, step, flows_by_job, flow)
+            command = _step_body(number, step, flows_by_job, flow, project)
             _error_handler(number, step, flow)
         except NothingToRun as error:
             flow.fail("EMPTY_COMMAND", str(error))
@@ -637,16 +804,23 @@ def _references(pattern: re.Pattern[str], texts: list[tuple[str, str]]) -> str:
 
 
 def _execution(flow: FlowRows, job: dict[str, Any]) -> None:
-    """Where and how Rundeck ran the job: node filters, retries, time-out; none of it is carried."""
+    """Where and how Rundeck ran the job: node filters and the orchestrator over its nodes, retries,
+    time-out; none of it is carried."""
     filters = _mapping(job.get("nodefilters"), "nodefilters")
     chosen = filters.get("filter") or {k: v for k, v in filters.items() if k in ("include", "exclude") and v}
+    orchestrator = _orchestrator(job)
     if chosen:
         dispatch = _mapping(filters.get("dispatch"), "nodefilters.dispatch")
-        how = ", ".join(f"{key} {_text(dispatch[key], key)}" for key in ("threadcount", "keepgoing", "rankOrder")
-                        if _given(dispatch.get(key))) or "one node at a time"
+        how = ", ".join([*(f"{key} {_text(dispatch[key], key)}" for key in ("threadcount", "keepgoing", "rankOrder")
+                           if _given(dispatch.get(key))), *([orchestrator] if orchestrator else [])])
         strategy = _text(_mapping(job.get("sequence"), "sequence").get("strategy"), "strategy") or "node-first"
-        flow.warn("NODE_FILTER", f"the job ran on the Rundeck nodes matching {_preview(chosen)} ({how}; strategy "
-                                 f"{strategy}): a task runs where the service runs it; not carried")
+        flow.warn("NODE_FILTER", f"the job ran on the Rundeck nodes matching {_preview(chosen)} "
+                                 f"({how or 'one node at a time'}; strategy {strategy}): a task runs where the "
+                                 "service runs it; not carried")
+    elif orchestrator:
+        flow.warn("NODE_FILTER", f"the job names the {orchestrator}, which chose the order and number of the "
+                                 "Rundeck nodes it ran on at once, and no node filter (it ran on the Rundeck "
+                                 "server): a task runs where the service runs it; not carried")
     retry = job.get("retry")
     retries, delay = (retry.get("retry"), retry.get("delay")) if isinstance(retry, dict) else (retry, None)
     if _text(retries, "retry") not in ("", "0"):
@@ -662,6 +836,17 @@ def _execution(flow: FlowRows, job: dict[str, Any]) -> None:
         action = _text(job.get("loglimitAction"), "loglimitAction").strip() or "halt"
         flow.warn("LOG_LIMIT", f"Rundeck limited the job's output to {_text(job['loglimit'], 'loglimit')} (then "
                                f"{action}): not carried")
+
+
+def _orchestrator(job: dict[str, Any]) -> str:
+    """The orchestrator of the job's node dispatch (`orchestrator: {type: rankTiered, configuration:
+    …}`, or its XML element), in words ("" none)."""
+    orchestrator = _mapping(job.get("orchestrator"), "orchestrator")
+    if not orchestrator:
+        return ""
+    kind = _text(orchestrator.get("type"), "orchestrator type") or "(no type)"
+    configuration = orchestrator.get("configuration")
+    return f"orchestrator {kind}" + (f" {_preview(configuration)}" if configuration not in (None, "", {}) else "")
 
 
 def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
@@ -688,20 +873,31 @@ def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
         _state(flow, job)
         _parameters(flow, job)
         _alerts(flow, job)
-        _workflow(flow, job, flows_by_job)
+        _workflow(flow, job, flows_by_job, _project(job))
         _execution(flow, job)
     except Malformed as error:
         flow.fail("MALFORMED_JOB", str(error))
     return flow
 
 
+def _project(job: dict[str, Any]) -> str:
+    """The job's project: its archive folder's, or its XML's `<context><project>` ("" unsaid)."""
+    return _text(job.get("project"), "project").strip()
+
+
+def _path_key(project: str, path: str) -> str:
+    """A job's `group/name` in its project ("" unsaid): a project's name holds no `:` in Rundeck."""
+    return f"{project}:{path}"
+
+
 def _flows_by_job(jobs: list[Any]) -> dict[str, str]:
-    """Each job of the export by uuid and by `group/name`: the flow a job reference points at."""
+    """Each job of the export by uuid and by `group/name` in its project: the flow a job reference
+    points at."""
     found: dict[str, str] = {}
     for job in jobs:
         try:
             if isinstance(job, dict) and job.get("name"):
-                found[_job_path(job)] = _flow_name(job)
+                found[_path_key(_project(job), _job_path(job))] = _flow_name(job)
                 for key in ("uuid", "id"):
                     if isinstance(job.get(key), str) and job[key]:
                         found[job[key]] = _flow_name(job)
