@@ -499,6 +499,12 @@ def test_a_comment_that_only_mentions_crontab_u_is_no_second_crontab(tmp_path: P
     path.write_text("0 1 * * * /opt/a.sh\n### reports ###\n# user: the reporting team\n# User: jo.doe@example.com\n"
                     "USER=postgres\n0 2 * * * /opt/b.sh\n", encoding="utf-8")
     assert [row["command"] for row in rows_of(path)] == ["/opt/a.sh", "/opt/b.sh"]
+    # an empty value after a job (`CRON_TZ=`, the host's zone again; `MAILTO=`) is a NAME=value line,
+    # not a name framed by `=`: the crontab was refused as several joined
+    path.write_text("CRON_TZ=Europe/Berlin\n30 2 * * * /opt/a.sh\nCRON_TZ=\nMAILTO=\n0 3 * * * /opt/d.sh\n",
+                    encoding="utf-8")
+    assert [(row["command"], row["timezone"]) for row in rows_of(path)] == [("/opt/a.sh", "Europe/Berlin"),
+                                                                           ("/opt/d.sh", "")]
 
 
 def test_a_line_that_sets_a_secret_is_never_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

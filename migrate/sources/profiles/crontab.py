@@ -514,7 +514,9 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
     first_content = ""
     for number, raw, last in _with_last(_lines(settings)):
         line = raw.strip()
-        marker = JOINED_CRONTAB.match(line) is not None or USER_HEADER.fullmatch(line) is not None
+        # `CRON_TZ=` (a zone reset to the host's) is a NAME=value line, not a name framed by `=`.
+        marker = JOINED_CRONTAB.match(line) is not None or (
+            USER_HEADER.fullmatch(line) is not None and ENVIRONMENT.match(line) is None)
         if first_content and marker:
             raise SourceError(f"{settings.path}: this looks like several crontabs joined in one file (line {number}: "
                               f"{shown(line, 60)}, after {first_content}): the environment lines of one (MAILTO, "
