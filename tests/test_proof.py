@@ -436,3 +436,20 @@ def test_the_plan_is_shown_one_way_json_or_markdown_not_both(capsys: pytest.Capt
         run_cli(capsys, "plan", str(REPO / "configs" / "crontab.toml"), "--markdown", "--json", "--offline")
     assert stopped.value.code == 1
     assert "not allowed with argument --markdown" in json.loads(capsys.readouterr().out)["error"]
+
+
+@pytest.mark.parametrize(("schedule", "freq", "days"), [
+    ("30 6 * * 1/1", "0 30 6 ? * 2-7 *", "Monday through Saturday"),
+    ("0 0 * * 5/1", "0 0 0 ? * 6-7 *", "Friday through Saturday"),
+    ("0 0 * * MON/2", "0 0 0 ? * 2/2 *", "Monday through Saturday"),
+])
+def test_a_robfig_day_of_week_step_ends_on_saturday(capsys: pytest.CaptureFixture[str], schedule: str, freq: str,
+                                                    days: str) -> None:
+    """robfig reads `N/step` as `N-max/step`, and its day of the week ends at 6: `5/1` is Friday and
+    Saturday. The proof read it with cronsim, whose day of the week runs to 7 (Sunday), and refused a
+    right conversion, NOT_EQUIVALENT, saying the CronJob fired on Sundays; the words said every day."""
+    code, out, _ = run_cli(capsys, "cron", schedule, "--dialect", "kubernetes", "--proof")
+    assert code == 0, out
+    assert f"freq: {freq}\n" in out and "proof: equivalent" in out, out
+    assert f"old schedule in words: At {schedule.split()[1].zfill(2)}:{schedule.split()[0].zfill(2)}" in out
+    assert days in out.split("old schedule in words:")[1].splitlines()[0], out

@@ -639,6 +639,10 @@ def schedule_in_words(source: str, grammar: str) -> str:
         return in_words(text)
     if grammar == "robfig" and text.startswith(("CRON_TZ=", "TZ=")):  # the zone is shown beside it
         text = text.partition(" ")[2].strip()
+    if grammar == "robfig" and len(fields := text.split()) == 5:  # `1/1`: Monday to Saturday, not every day
+        from migrate.schedule.proof_grammars import robfig_day_of_week
+
+        text = " ".join([*fields[:4], robfig_day_of_week(fields[4])])
     if grammar == "airflow" and text.lower() in AIRFLOW_PRESETS:
         text = AIRFLOW_PRESETS[text.lower()]
     elif grammar == "unix" and text in VIXIE_MACROS:

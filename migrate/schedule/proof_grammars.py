@@ -146,6 +146,17 @@ def _robfig_star(field: str) -> bool:
     return False
 
 
+def robfig_day_of_week(field: str) -> str:
+    """A robfig day of the week as cronsim reads it. robfig reads `N/step` as `N-max/step`, and its
+    day of the week ends at 6 (Saturday): `5/1` is Friday and Saturday. cronsim's runs to 7, Sunday
+    again, so `5/1` was Friday, Saturday and Sunday: the end is written out."""
+    terms = []
+    for term in field.split(","):
+        head, slash, step = term.partition("/")
+        terms.append(f"{head}-6/{step}" if slash and "-" not in head and head != "*" else term)
+    return ",".join(terms)
+
+
 def _robfig(source: str, zone: str, anchor: datetime | None, begin: datetime, end: datetime) -> Iterator[datetime]:
     text = source.strip()
     for prefix in ("CRON_TZ=", "TZ="):
@@ -165,6 +176,7 @@ def _robfig(source: str, zone: str, anchor: datetime | None, begin: datetime, en
     if len(fields) != 5:
         raise Unchecked(f"{text!r}: robfig's standard parser takes 5 fields")
     minute, hour, dom, month, dow = (f.replace("?", "*") for f in fields)
+    dow = robfig_day_of_week(dow)
     after = _search_start(begin, zone)
     if _robfig_star(fields[2]) or _robfig_star(fields[4]):  # AND: a star field holds every day
         dom, dow = ("*" if _robfig_star(fields[2]) else dom), ("*" if _robfig_star(fields[4]) else dow)
