@@ -876,8 +876,9 @@ def _clock_change_note(draft: FlowDraft, freqs: tuple[str, ...], zone: str | Non
     draft.warnings.append({"code": "DST_HOURS", "from": " + ".join(freqs), "to": zone, "message": (
         f"fires in an hour a daylight-saving change of {zone} skips or repeats: {said}"
         f"{' …' if len(fires) > 4 else ''}. There schedulers differ (cron runs a skipped time as the clock "
-        "jumps and a repeated one once, systemd and Quartz skip it; the service's may skip it or run it twice): "
-        "the proof leaves those hours out")})
+        "jumps, systemd and Quartz skip it; cron runs a repeated time once, at its first occurrence, Quartz once, "
+        "at its second, an hour later; the service's may skip it or run it twice): the proof leaves those hours "
+        "out")})
 
 
 @functools.lru_cache(maxsize=4096)  # shared by the flows of one schedule, never changed
