@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from migrate.mapping.flows import InvalidFlow, ReadyFlow
-from migrate.mapping.identity import marker_of
+from migrate.mapping.identity import marker_of, name_key
 from migrate.reconcile.compare import changed_fields, graph_fingerprint, remote_graph, shown_changes
 from migrate.reconcile.live import (
     LiveFlows,
@@ -319,33 +319,94 @@ UPSTREAM_REFUSALS = {
 }
 
 
+# A flow node whose flowName is a flow of this plan, under another id: it waits on another flow
+# than the source's, for sure (a wrong id in `flow_ids`). Refused, in the plan: nothing else says it.
+UPSTREAM_ID_DIFFERS = "UPSTREAM_ID_DIFFERS"
+# A flow node whose id the service (or this plan) names otherwise: said, the plan goes on.
+UPSTREAM_NAME_DIFFERS = "UPSTREAM_NAME_DIFFERS"
+
+
 async def _check_upstream_flows(live: LiveFlows, ready: list[ReadyFlow], actions: list[Action],
                                 gate: asyncio.Semaphore) -> None:
-    """A flow to save that waits on another flow (a flow node) which neither this plan makes nor
-    the caller's listing holds: read once; one the service answers 62103 or 62102 for makes the
-    save fail there, so it is refused here (its code, the flow named). Other failures to read
-    it are not refusals (the run will see)."""
+    """Each flow node of a flow to save, or left as it is, against the flow it names. Its
+    `flowName` the name of a flow of this plan under another id (or one this plan creates): the
+    node names the wrong flow (a wrong id in the profile's `flow_ids`), which no run would ever
+    tell, so the waiting flow is refused (UPSTREAM_ID_DIFFERS). Else, the service (or this plan)
+    naming its id otherwise than `flowName`: said (UPSTREAM_NAME_DIFFERS), not refused, as a name
+    template or a rename in the service makes names differ rightly. A node of a flow to save which
+    neither this plan makes nor the caller's listing holds is read once: one the service answers
+    62103 or 62102 for makes the save fail there, so it is refused here (its code, the flow
+    named). Other failures to read it are not refusals (the run will see)."""
     planned = {flow.flow_id for flow in ready if flow.flow_id}
-    waiting: dict[str, list[Action]] = {}
-    for flow, action in zip(ready, actions, strict=True):
-        if action.action not in ("create", "update"):
-            continue
+    checked = [(flow, action, action.action) for flow, action in zip(ready, actions, strict=True)
+               if action.action in ("create", "update", "unchanged")]
+    # The flows this plan makes or keeps, by name (as the eye reads it): their ids ("" where the
+    # run creates it and the service gives the id) and the names it gives each id.
+    ids_by_name: dict[str, set[str]] = {}
+    names_by_id: dict[str, str] = {}
+    for flow, action, _ in checked:
+        ids_by_name.setdefault(name_key(flow.name), set()).add(action.flow_id)
+        if action.flow_id:
+            names_by_id[action.flow_id] = flow.name
+    waiting: dict[str, list[Action]] = {}  # unlisted upstream -> the flows to save that wait on it
+    unread: dict[str, list[tuple[Action, str]]] = {}  # unlisted upstream -> (waiting flow, the name it gives)
+    for flow, action, kind in checked:
         for node in json.loads(flow.body).get("flows") or []:
             upstream = str(node.get("flowId") or "")
-            if upstream and upstream not in planned and upstream not in live.names:
-                waiting.setdefault(upstream, []).append(action)
+            if not upstream:
+                continue
+            # No name in the source: the mapping names the node by its id, which says nothing; a
+            # virtual node (a snapshot's task link) is named after a task of the flow, `taskId(taskName)`.
+            named = str(node.get("flowName") or "")
+            named = "" if named == upstream or bool(node.get("isVirtual")) else named
+            ours = ids_by_name.get(name_key(named)) if named else None
+            if ours is not None and upstream not in ours:
+                _refused(action, UPSTREAM_ID_DIFFERS,
+                         _id_differs(upstream, named, ours, names_by_id.get(upstream) or live.names.get(upstream)))
+                continue
+            said = names_by_id.get(upstream) or live.names.get(upstream)
+            if said is not None:
+                if named and ours is None and name_key(said) != name_key(named):
+                    action.warnings.append(_name_differs(upstream, named, said, upstream in names_by_id))
+            elif upstream not in planned:
+                unread.setdefault(upstream, []).append((action, named))
+                if kind in ("create", "update"):
+                    waiting.setdefault(upstream, []).append(action)
 
     async def check(upstream: str) -> None:
         async with gate:
             try:
-                await live.read(upstream)
-                return
+                found = await live.read(upstream)
             except ReadFailed as failed:
                 answered = answered_code(failed)
                 refusal = UPSTREAM_REFUSALS.get(answered) if isinstance(answered, int) else None
-        if refusal is not None:
-            for action in waiting[upstream]:
-                _refused(action, refusal[0], f"it waits on flow {upstream}, {refusal[1]}")
+                if refusal is not None:
+                    for action in waiting[upstream]:
+                        _refused(action, refusal[0], f"it waits on flow {upstream}, {refusal[1]}")
+                return
+        said = str(found.get("flowName") or remote_graph(found).get("name") or "")
+        for action, named in unread[upstream]:
+            if named and said and name_key(said) != name_key(named):
+                action.warnings.append(_name_differs(upstream, named, said, False))
 
     await asyncio.gather(*(check(upstream) for upstream in waiting))
 
+
+def _id_differs(upstream: str, named: str, ours: set[str], held: str | None) -> str:
+    """Why a flow node names the wrong flow: `ours`, the ids this plan gives the flows of its name
+    ("" for one it creates, whose id the service gives)."""
+    ids = sorted((flow_id for flow_id in ours if flow_id), key=lambda flow_id: (len(flow_id), flow_id))
+    which = [f"flow{'s' if len(ids) > 1 else ''} {', '.join(ids)} of this plan"] if ids else []
+    if "" in ours:
+        which.append("created by this run")
+    other = f" ({held!r})" if held is not None else ""
+    then = "" if ids else " (give its id once the run has made it)"
+    return (f"it waits on flow {upstream} for {named}, but {named} is {' and '.join(which)}: it would wait on "
+            f"another flow{other}; correct the profile's flow_ids{then}")
+
+
+def _name_differs(upstream: str, named: str, said: str, by_plan: bool) -> dict[str, str]:
+    return {"code": UPSTREAM_NAME_DIFFERS, "message": (
+        f"it waits on flow {upstream} for {named}, but {'this plan' if by_plan else 'the service'} names flow "
+        f"{upstream} {said!r}: if that is not the flow meant, correct the profile's flow_ids (a [mapping.fields] "
+        "name template, or a rename in the service, can make the names differ rightly)")}
