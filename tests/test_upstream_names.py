@@ -137,6 +137,7 @@ def test_an_upstream_the_service_names_otherwise_is_said(tmp_path: Path, capsys:
     assert code == 3 and build["action"] == "create" and upstream_codes(build) == ["UPSTREAM_NAME_DIFFERS"], build
     [warning] = [w for w in build["warnings"] if w["code"] == "UPSTREAM_NAME_DIFFERS"]
     assert "it waits on flow 5001 for ods_load, but the service names flow 5001 'grid_job_001'" in warning["message"]
+    assert plan["warnings_by_code"]["UPSTREAM_NAME_DIFFERS"] == 1, plan["warnings_by_code"]  # counted in the summary
     # The listing and the marker scan of the caller's two flows, or the listing and the one read of 5001.
     reads = "3 requests (2 get, 1 getMyFlow)" if owners == ["alice"] else "2 requests (1 getMyFlow, 1 get)"
     assert plan["notes"][-1] == f"read the live service: {reads}", plan["notes"]

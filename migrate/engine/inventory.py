@@ -39,7 +39,7 @@ from migrate.mapping.flows import (
 from migrate.mapping.pipeline import batches_of, can_batch, chain, source_rows, start_worker, worker_settings
 from migrate.mapping.seen import digest
 from migrate.reconcile.caller import caller_note, with_caller_name
-from migrate.reconcile.diff import Action, invalid_action, live_actions
+from migrate.reconcile.diff import UPSTREAM_NAME_DIFFERS, Action, invalid_action, live_actions
 from migrate.reconcile.live import LiveFlows, ReadFailed, listed_flows
 from migrate.schedule.proof import (
     Proof,
@@ -587,7 +587,7 @@ def plan_offline(settings: Settings) -> PlanResult:
 
 
 # Warnings only the live service can give (reconcile/diff.py), counted beside the mapping's.
-LIVE_WARNINGS = frozenset({"ANOTHER_SOURCES_FLOW"})
+LIVE_WARNINGS = frozenset({"ANOTHER_SOURCES_FLOW", UPSTREAM_NAME_DIFFERS})
 
 
 def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
