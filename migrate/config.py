@@ -10,6 +10,7 @@ import difflib
 import tomllib
 import types
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -195,6 +196,11 @@ class MappingSettings(Section):
     # A job with no time schedule (run by hand, triggered by data): refused with the reason, or
     # saved as a manual flow (type 0) with its tasks and relations.
     unscheduled: Literal["refuse", "manual"] = "refuse"
+    # The cut-over: no flow starts before this day, whatever start the source gives (a Windows
+    # trigger's StartBoundary of 2015, an Airflow DAG's next run tomorrow), so that a flow does not
+    # fire beside its job while the old scheduler still runs it. None: the source's start, else
+    # [defaults] startTime.
+    not_before: date | None = None
     # Each flow's identity marker, `[migrate:<scope>/<digest of its source key>]` at the end of its
     # desc, by which any machine finds the flows a run made (docs/reconcile.md); "off": by name only.
     identity_marker: Literal["desc", "off"] = "desc"

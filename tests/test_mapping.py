@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,33 @@ def test_an_upstream_that_is_no_task_of_the_flow_is_refused_saying_so(
     [error] = by_name["build"]["errors"]
     assert error["code"] == "UPSTREAM_NOT_IN_FLOW", error
     assert error["message"].startswith("task 2 waits on task 1, which is not a task of this flow"), error
+
+
+def test_not_before_holds_every_flow_to_the_cut_over(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """[defaults] startTime is a default: a start the source gives wins, and a Windows trigger's
+    StartBoundary of years ago, or an Airflow DAG's next run tomorrow, started the flow then, while
+    the old scheduler still ran the job (a reviewer's cut-over ignored). `[mapping] not_before`: no
+    flow starts earlier (the proof compares from there); a later start of the source is kept."""
+    cut_over = date.today() + timedelta(days=20)
+    later = cut_over + timedelta(days=10)
+    (tmp_path / "jobs.csv").write_text(
+        f"name,schedule,start\nold,0 2 * * *,2015-03-01\nlater,0 2 * * *,{later}\n", encoding="utf-8")
+    config = tmp_path / "plan.toml"
+
+    def plan(not_before: str) -> dict[str, dict[str, Any]]:
+        config.write_text("\n".join([
+            "[source]", 'path = "jobs.csv"', "[mapping]", 'schedule_dialect = "unix"', not_before,
+            "[mapping.fields]", 'name = "name"', 'freq = "schedule"', 'startTime = "start"',
+            *PROFILE_DEFAULTS, "active = 1", "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"',
+            'org_id = "o1"', 'timezone = "UTC"', ""]), encoding="utf-8")
+        code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+        assert code == 3, out + err
+        return {action["name"]: action for action in json.loads(out)["actions"]}
+
+    before = plan("")
+    assert before["old"]["proof"]["from"] == f"{date.today()}T00:00:00Z"  # the source's start, long past
+    held = plan(f"not_before = {cut_over}")
+    assert held["old"]["proof"]["from"] == f"{cut_over}T00:00:00Z", held["old"]
+    assert held["later"]["proof"]["from"] == f"{later}T00:00:00Z", held["later"]
+    assert held["old"]["proof"]["verdict"] == held["later"]["proof"]["verdict"] == "equivalent"
+    assert not any(w["code"] in ("FIRST_DAY", "START_DATE_SHIFTED") for w in held["old"].get("warnings", []))

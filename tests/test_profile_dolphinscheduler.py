@@ -874,3 +874,21 @@ def test_an_end_time_is_quartz_s_the_last_run_at_it_fires(tmp_path: Path, capsys
     [action] = planned["actions"]
     said = [warning["code"] for warning in action.get("warnings", [])]
     assert code == 3 and ("NEVER_RUNS" in said) != runs_left and ("SCHEDULE_ENDS" in said) == runs_left, (said, err)
+
+
+@pytest.mark.parametrize("cut_over", [False, True])
+def test_a_schedule_that_ends_before_the_cut_over_never_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             cut_over: bool) -> None:
+    """A daily schedule begun long ago that ends in five days: without a cut-over the flow runs
+    until then, and stays active after (SCHEDULE_ENDS); with `[mapping] not_before` twenty days
+    ahead its first run would come after the end: it never runs, saved inactive (NEVER_RUNS)."""
+    records = json.loads((REPO / "data" / "examples" / "dolphinscheduler.json").read_text(encoding="utf-8"))
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    records[0]["schedule"].update(endTime=f"{today + timedelta(days=5)} 12:00:00")
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records[:1]), encoding="utf-8")
+    mapping = f"not_before = {today + timedelta(days=20)}" if cut_over else ""
+    code, planned, err = plan_json(capsys, ds_config(tmp_path, export, mapping=mapping))
+    [action] = planned["actions"]
+    said = [warning["code"] for warning in action.get("warnings", [])]
+    assert code == 3 and ("NEVER_RUNS" in said) == cut_over and ("SCHEDULE_ENDS" in said) != cut_over, (said, err)

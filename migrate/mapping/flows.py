@@ -53,6 +53,7 @@ from migrate.sources.mixed import ENTRY_COLUMN, PROFILE_COLUMN
 from migrate.sources.readers import SourceRow
 
 LIST_SEPARATORS = re.compile(r"[;,\s]+")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # a startTime as the service takes it
 
 
 @dataclass(slots=True)
@@ -479,6 +480,8 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
         return draft
     _identify(draft, plan)
     _caller_owns(draft, plan)
+    if plan.mapping.not_before is not None:
+        cells = _from_cut_over(draft, plan, cells)
     if cells.get("unscheduled"):
         _unscheduled(draft, plan, cells["unscheduled"])
     elif isinstance(body.get("freq"), str):
@@ -499,6 +502,19 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     if plan.marker_scope is not None:
         desc = draft.body.get("desc")
         draft.body["desc"] = with_marker(desc if isinstance(desc, str) else "", plan.marker_scope, key)
+
+
+def _from_cut_over(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> dict[str, str]:
+    """`[mapping] not_before`: a flow whose startTime (the source's, or the default) is an earlier
+    day starts on the cut-over instead; the source's own start, before it, is no longer compared
+    with the flow's (FIRST_DAY, START_DATE_SHIFTED): the runs before the cut-over are the old
+    scheduler's. (A source that ends before its first run from the cut-over: _no_run_left.)"""
+    floor = str(plan.mapping.not_before)
+    start = draft.body.get("startTime")
+    if not isinstance(start, str) or not ISO_DAY.fullmatch(start) or start >= floor:
+        return cells
+    draft.body["startTime"] = floor
+    return {**cells, "source_start": ""}
 
 
 def _identity_key(draft: FlowDraft, plan: FieldPlan) -> str:
@@ -804,12 +820,15 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     ends = _source_end(end_text, source_zone)
     if ends is None or ends <= now:
         return  # passed: the profile said so (END_DATE, saved inactive)
+    if plan.mapping.not_before is not None:  # the flow's runs begin at the cut-over, not now
+        now = max(now, flow_start_instant(str(plan.mapping.not_before), plan.target_zone or zone) or now)
     next_run = first_fire(freqs, now, service)
     if next_run is not None and next_run.replace(tzinfo=service) < ends:
         return
     draft.body["active"] = 0
     draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
-    after = f"before its next run at {next_run:%Y-%m-%d %H:%M:%S}" if next_run else "and it fires no more"
+    run = "first run from the cut-over ([mapping] not_before)" if plan.mapping.not_before is not None else "next run"
+    after = f"before its {run} at {next_run:%Y-%m-%d %H:%M:%S}" if next_run else "and it fires no more"
     draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": (
         f"the source ends at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, {after}: it "
         "never runs again, and the flow is saved inactive (active 0)")})

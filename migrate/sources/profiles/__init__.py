@@ -359,7 +359,9 @@ def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | Non
     }
     fields.update(profile.fields if profile is not None else {})
     fields.update(user.fields)
+    # Every other setting of the user's [mapping] as given (a setting added later is carried too).
     return MappingSettings.model_validate({
+        **user.model_dump(),
         "fields": fields,
         "flow_key": user.flow_key or ["flow"],
         "contiguous_groups": not user.flow_key,
@@ -368,15 +370,8 @@ def standard_mapping(dialect: str, user: MappingSettings, profile: Profile | Non
             "command": "command"},
         "schedule_dialect": dialect,
         "schedule_start": user.schedule_start or "start",
-        "split_id_column": user.split_id_column,
         "schedule_timezone": user.schedule_timezone or "timezone",
-        "source_timezone": user.source_timezone,
-        "timezone_shift": user.timezone_shift,
-        "unscheduled": user.unscheduled,
         "identity_marker": user.identity_marker if profile is None or profile.identity_marker else "off",
-        "identity_scope": user.identity_scope,
-        "add_caller_to_owners": user.add_caller_to_owners,
-        "proof_horizon_days": user.proof_horizon_days,
     })
 
 
