@@ -248,6 +248,23 @@ def test_a_disable_of_flows_with_empty_tasks_is_undone_by_restoring_its_before_f
     assert {fid: flow["active"] for fid, flow in live(tmp_path).items()} == dict.fromkeys(live(tmp_path), 1)
 
 
+def test_a_disables_before_file_is_undone_when_export_flow_fails(service: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The disable's before file restored while Export Flow answered 5xx left every flow paused,
+    TASK_BODIES_MISSING ("its live tasks could not be read"), exit 5 (an operator's fault test): its
+    tasks are the very ones the file lists, as Get Flow reads them, so their bodies are not needed:
+    switched on, as the docs promise."""
+    code, _, err = cli(capsys, "disable", str(config(service)), "--apply", "--run-id", "pause")
+    assert code == 0, err
+    before = next((service / "results").rglob("pause.before.jsonl"))
+    paused = [line["flowId"] for line in snapshot_lines(before)]
+    assert paused and all(live(service)[fid]["active"] == 0 for fid in paused)
+    faulty = config(service, faults={"seed": 1, "error_5xx": 1.0, "only_actions": ["export"]})
+    code, report, err = cli(capsys, "restore", str(before), "--config", str(faulty), "--apply", "--run-id", "back")
+    assert code == 0 and report["by_status"] == {"restored": len(paused)}, (report, err)
+    assert all(live(service)[fid]["active"] == 1 for fid in paused)
+
+
 @pytest.mark.parametrize(("marked", "task_name"), [(False, "z_step"), (True, "z_step"), (True, "report")])
 def test_a_flow_whose_id_another_flow_holds_here_is_never_saved_into(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                      marked: bool, task_name: str) -> None:

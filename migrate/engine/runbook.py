@@ -734,8 +734,10 @@ def _empty_switched_on(line: dict[str, Any], live: dict[str, Any], found: dict[s
     switched on as they were when it was written, empty or not: that is the state it puts back."""
     if str(line.get("active")) != "1" or str(live.get("active")) == "1":
         return None
+    if _same_task_ids(line, live):  # read by Get Flow: what Export Flow says of them (or fails to) matters not
+        return None
     empty = sorted(task for task, entry in (found or {}).items() if not str(entry.get("cmd") or "").strip())
-    if found is not None and (not empty or _same_task_ids(line, live)):
+    if found is not None and not empty:
         return None
     what = f"its live tasks {empty} have no body" if found is not None else "its live tasks could not be read"
     return Action("invalid", flow_id, name, flow_id=flow_id, errors=[{"code": "TASK_BODIES_MISSING", "message": (
