@@ -45,7 +45,8 @@ READ_ONLY_VERBS = frozenset({"plan", "export", "report", "cron"})  # what an int
 WRITES_NOTHING = "nothing was written to the service"
 SENT_OR_SAID = ("flows without a line in the result log were not sent (a `failed` line says when one was cut "
                 "short after its request left); where no result log was made yet (stopped while the live service "
-                "or the source was being read), nothing was sent: give the same command again")
+                "or the source was being read), nothing was sent: give the same command again (one that named "
+                "its --run-id made that run: add --resume to it, or give another run id)")
 EXIT_USAGE = EXIT_CANNOT_RUN  # argparse's own 2 would mean "some flows failed" here
 
 
