@@ -743,3 +743,25 @@ def test_an_hourly_dag_whose_zone_cannot_matter_is_not_said(tmp_path: Path, caps
     _, inventory, _ = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))
     (action,) = inventory["actions"]
     assert action["action"] == "valid" and "HOST_TIMEZONE" not in json.dumps(action), action
+
+
+def test_pages_of_two_moments_are_refused_as_such(tmp_path: Path) -> None:
+    """Two pages saved while a DAG was added: the second counts one DAG more and holds again the
+    last DAG of the first (it moved a page down). The refusal said "1 missing: save every page",
+    where no page is missing: it says the pages are of two moments, to be saved again together.
+    Every DAG there (one added at the end), they are read."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    first, second = page(1), page(2)
+    write(folder / "dags-0.json", {**first, "total_entries": 6})
+    write(folder / "dags-3.json", {"dags": [first["dags"][-1], *second["dags"][:2]], "total_entries": 7})
+    with pytest.raises(SourceError) as refused:
+        rows_of(folder)
+    message = str(refused.value)
+    assert "saved at different moments" in message and "6 in dags-0.json, 7 in dags-3.json" in message, message
+    assert "missing" not in message
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    write(whole / "dags-0.json", {**first, "total_entries": 3})
+    write(whole / "dags-3.json", {"dags": second["dags"][1:2], "total_entries": 4})  # one DAG added at the end
+    assert len(rows_of(whole)) == 4

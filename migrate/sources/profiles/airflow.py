@@ -193,6 +193,15 @@ def _add(entries: dict[str, _Entry], dag_id: str, entry: dict[str, Any], where: 
 
 def _check_total(source: Path, pages: list[_Page], counted: int) -> None:
     totals = [p.total_entries for p in pages if p.total_entries is not None]
+    if len(set(totals)) > 1 and counted < max(totals):
+        # Pages of two moments: a DAG added or removed between them shifted the offsets, so a DAG
+        # may be on two pages and another on none, which no page is missing.
+        said = ", ".join(f"{p.total_entries} in {p.path.name}" for p in pages if p.total_entries is not None)
+        raise SourceError(
+            f"{source}: the pages were saved at different moments: Airflow counted a different number of DAGs for "
+            f"each (total_entries {said}), so a DAG added or removed between them may have moved another from one "
+            f"page to the next, leaving it on two pages or on none: save every page again, one after another "
+            f"(`curl '<airflow>/api/v1/dags?limit=100&offset=N' -o dags-N.json`)")
     if totals and counted < max(totals):
         total = max(totals)
         raise SourceError(
