@@ -504,13 +504,28 @@ def _cyclic_offsets(timing: Timing, start: int, end: int, new_day: int, warnings
     return list(range(start, end + 1, step))
 
 
+def _odd_hours(times: frozenset[int]) -> str:
+    """The hours whose runs fall on other minutes than most hours', named with them (the run the
+    window's end cuts off is otherwise hidden past the first runs shown)."""
+    by_hour: dict[int, tuple[int, ...]] = {}
+    for t in sorted(times):
+        by_hour[t // 60] = (*by_hour.get(t // 60, ()), t % 60)
+    usual = max(set(by_hour.values()), key=list(by_hour.values()).count)
+    odd = [f"{hour:02d}:" + "/".join(f"{m:02d}" for m in minutes) for hour, minutes in by_hour.items()
+           if minutes != usual]
+    return (f"most hours at :{'/:'.join(f'{m:02d}' for m in usual)}, but "
+            f"{', '.join(odd[:3])}{' …' if len(odd) > 3 else ''}")
+
+
 def _quartz_of(times: frozenset[int], rule: DayRule, source: str, warnings: list[ScheduleWarning]) -> Converted:
     hours = frozenset(t // 60 for t in times)
     minutes = frozenset(t % 60 for t in times)
     if len(hours) * len(minutes) != len(times):
         shown = ", ".join(f"{t // 60:02d}:{t % 60:02d}" for t in sorted(times)[:6])
         raise Rejection(UNSUPPORTED_INTERVAL, f"the runs ({shown}{', …' if len(times) > 6 else ''}) are not the "
-                                              "same minutes in every hour they fall in: not one Quartz expression")
+                                              f"same minutes in every hour they fall in ({_odd_hours(times)}): not "
+                                              "one Quartz expression; a window of whole hours (TIMEFROM and TIMETO "
+                                              "that keep every hour's runs alike) makes one")
     return to_quartz("0", set_text(minutes, 0, 59), set_text(hours, 0, 23), rule.quartz_days(),
                      set_text(rule.months, 1, 12), "*", source, warnings)
 
