@@ -348,7 +348,7 @@ class PlanResult:
             out.write(f"## Flows\n\n| {format_of.title}action | flow | id | freq | cycle | what |\n"
                       f"|{format_of.rule}---|---|---|---|---|---|\n")
             for action in self.all_actions():
-                cells = action_cells(action)
+                cells = action_cells(action, warning_messages=True)  # a review reads what each warning says
                 out.write(f"| {format_of(action.rows)}"
                           + " | ".join(c.replace("|", "\\|").replace("\n", "<br>") for c in cells) + " |\n")
             out.write("\n")
