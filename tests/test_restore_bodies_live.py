@@ -203,3 +203,18 @@ def test_a_setting_that_differs_is_named_and_a_reordered_run_mode_is_not(service
                             "--run-id", "other")
     assert code == 5 and report["by_status"] == {"invalid": 1, "unchanged": len(FLOWS) - 1}, (err, report)  # nothing saved
     assert live(service) == before
+
+
+def test_a_manual_flow_of_the_snapshot_is_planned_as_manual(service: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A manual flow (type 0) of a backup was shown in the restore's plan as "At 02:30, every day",
+    its placeholder freq in words (the migration's plan says "manual: no schedule")."""
+    backup, _ = export_then_delete(service, capsys)
+    manual = rewritten(backup, service / "manual.jsonl",
+                       lambda line: {**line, "graph": {**line["graph"], "type": 0}} if line["flowId"] == FIRST_ID else line)
+    code, plan, err = cli(capsys, "restore", str(manual), "--config", str(config(service)))
+    by_id = {action["flow_id"]: action for action in plan["actions"]}
+    assert code == 3 and by_id[str(FIRST_ID)]["proof"]["verdict"] == "manual", (err, by_id[str(FIRST_ID)])
+    assert by_id[str(FIRST_ID + 1)].get("proof", {}).get("verdict") != "manual"
+    code, table, _ = run_cli(capsys, "restore", str(manual), "--config", str(config(service)))
+    row = next(line for line in table.splitlines() if FLOWS[0][0] in line)
+    assert "manual: no schedule" in row and "every day" not in row, table

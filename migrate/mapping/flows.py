@@ -624,7 +624,12 @@ def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
         return
     draft.body["freq"] = result.freq
     draft.warnings.extend(w.as_json() for w in result.warnings)
-    _prove(draft, plan, cells, raw, zone, start, result)
+    if plan.profile == "snapshot" and str(draft.body.get("type")) == "0":
+        # A manual flow of the service (a snapshot's): its freq is the placeholder Save wants, never
+        # fired; said so, not in words of a schedule it has not.
+        draft.proof = MANUAL.as_json()
+    else:
+        _prove(draft, plan, cells, raw, zone, start, result)
     mapped_cycle = draft.body.setdefault("cycle", result.cycle)
     # Only a coarser cycle is kept; a finer one (or none of the service's) is refused by the
     # payload's validation (CYCLE_CONTRADICTS_FREQ), which a "kept" beside it would contradict.
