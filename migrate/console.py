@@ -50,6 +50,11 @@ class _Session:
 _session: _Session | None = None
 
 
+def flows_text(count: int) -> str:
+    """`1 flow`, `2 flows`: a count as a line says it."""
+    return f"{count} flow{'' if count == 1 else 's'}"
+
+
 def add_arguments(parser: argparse.ArgumentParser, verbs: argparse._SubParsersAction[Any]) -> None:
     """`--log-format` before the verb (`migrate --log-format json run …`) or after it
     (`migrate run CONFIG --log-format json`): the verb's copy only sets it when given."""

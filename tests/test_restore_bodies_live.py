@@ -174,7 +174,7 @@ def test_the_plan_line_says_what_it_counts(service: Path, capsys: pytest.Capture
     code, out, err = run_cli(capsys, "restore", str(backup), "--config", str(config(service)), "--id", IDS[0])
     assert code == 3, err
     assert "matched of 0 listed" not in out, out
-    assert f"1 flows matched of the snapshot's {len(FLOWS)}: create 1" in out, out
+    assert f"1 flow matched of the snapshot's {len(FLOWS)}: create 1" in out, out
     assert "the service lists 0 flows" in out, out
 
 

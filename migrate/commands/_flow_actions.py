@@ -10,6 +10,7 @@ from typing import Any
 
 from migrate.commands import add_apply_arguments
 from migrate.commands._runbook import Applying, applying, say_applying, say_outcome
+from migrate.console import flows_text
 from migrate.selection import add_selection_arguments
 
 # Imported before signals may interrupt (see cli._Interrupts): what execute needs, nothing more.
@@ -53,7 +54,7 @@ def execute_toggle(args: argparse.Namespace, verb: str) -> int:
 
 
 def _planned_text(plan: Any, before: str | None, config: Path) -> str:
-    text = (f"{len(plan.actions)} flows matched of {plan.read.listed} listed; "
+    text = (f"{flows_text(len(plan.actions))} matched of {plan.read.listed} listed; "
             f"{len(plan.changes)} to {plan.verb}; before: {before or 'none (nothing to change)'}")
     if plan.verb == "delete" and before:
         text += f"\nto put them back: migrate restore {before} --config {config}"
@@ -110,9 +111,9 @@ def _print_plan(plan: Any) -> None:
                            ([a.action, a.flow_id, a.name, "" if a.active is None else str(a.active),
                              *([a.why] if why else [])] for a in plan.actions))
     counts = ", ".join(f"{action} {n}" for action, n in plan.by_action().most_common())
-    console.print(f"{len(plan.actions)} flows matched of {plan.read.listed} listed: {counts}", markup=False)
+    console.print(f"{flows_text(len(plan.actions))} matched of {plan.read.listed} listed: {counts}", markup=False)
     console.print(f"read the live service: {plan.read.requests_text()}", markup=False)
     if plan.read.missing_note():
         console.print(plan.read.missing_note(), markup=False)
     if plan.changes:
-        console.print(f"nothing was changed; `--apply` would {plan.verb} {len(plan.changes)} flows", markup=False)
+        console.print(f"nothing was changed; `--apply` would {plan.verb} {flows_text(len(plan.changes))}", markup=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrate import console
+from migrate.console import flows_text
 
 if TYPE_CHECKING:
     from migrate.config import Settings
@@ -46,9 +47,9 @@ def print_plan(plan: Any, as_json: bool, applying: bool = False, saving_line: bo
         console.print(note, markup=False)
     by_action = result.by_action()
     if plan.changes and saving_line:
-        console.print(f"saving {len(plan.changes)} flows{_anew(plan)}, after a before snapshot of them" if applying
-                      else f"nothing was changed; `--apply` would save {len(plan.changes)} flows{_anew(plan)}",
-                      markup=False)
+        changes = f"{flows_text(len(plan.changes))}{_anew(plan)}"
+        console.print(f"saving {changes}, after a before snapshot of them" if applying
+                      else f"nothing was changed; `--apply` would save {changes}", markup=False)
     if by_action["conflict"]:
         console.print(f"{by_action['conflict']} conflicts are left alone; `--force` would restore them too",
                       markup=False)
@@ -117,7 +118,8 @@ def show_applying(plan: Any, run: Applying) -> None:
     where = ("nothing to save" if not plan.changes else
              f"before: {before}, written first" if before is not None else
              "before: none (the flows this run creates do not exist yet)")
-    say_applying(run, f"saving {len(plan.changes)} flows{_anew(plan)}; {where}", before, matched=len(plan.actions),
+    changes = f"{flows_text(len(plan.changes))}{_anew(plan)}"
+    say_applying(run, f"saving {changes}; {where}", before, matched=len(plan.actions),
                  listed=plan.desired.listed, changes=len(plan.changes), by_action=dict(plan.plan.by_action()))
 
 
@@ -182,7 +184,7 @@ def _print_run(run: Any, as_json: bool, config: Path) -> None:
         return
     if result is not None and run.plan is not None:
         held = sum(1 for action in run.plan.changes if action.action == "update")
-        print(f"before: {run.before_path} ({held} flows as they were before this run; `migrate restore "
+        print(f"before: {run.before_path} ({flows_text(held)} as they were before this run; `migrate restore "
               f"{run.before_path} --config {config}` puts them back)" if held else
               "before: none (the flows this run created did not exist before it)")
     if summary is not None:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migrate.config import MappingSettings, Settings, SourceSettings
+from migrate.console import flows_text
 from migrate.engine.connection import Connection, connected
 from migrate.engine.export import ExportResult, read_flows, write_snapshot
 from migrate.engine.flow_actions import NothingSelected, check_new_run, runbook_file
@@ -106,8 +107,8 @@ class RunbookPlan:
         counts = ", ".join(f"{action} {n}" for action, n in self.plan.by_action().most_common()) or "none"
         matched = len(self.plan.actions)
         if self.desired.snapshot_flows is None:
-            return f"{matched} flows matched of {self.desired.listed} listed: {counts}"
-        return (f"{matched} flows matched of the snapshot's {self.desired.snapshot_flows}: {counts}; the service "
+            return f"{flows_text(matched)} matched of {self.desired.listed} listed: {counts}"
+        return (f"{flows_text(matched)} matched of the snapshot's {self.desired.snapshot_flows}: {counts}; the service "
                 f"lists {self.desired.listed} flows")
 
     def as_json(self) -> dict[str, Any]:
