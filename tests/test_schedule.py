@@ -417,3 +417,17 @@ def test_croniter_extensions_fire_as_croniter(base: str, special: str, start: da
     oracle = first_fires(croniter(expression, start, ret_type=datetime).all_next(datetime), start + WINDOW, 25)
     ours = first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW, 25)
     assert ours == oracle, (expression, result.freq)
+
+
+@pytest.mark.parametrize("expression", ["0 0 31 2 1", "0 0 30 2 1-5", "0 0 31 2,4 1", "15 6 30,31 2 SAT"])
+@pytest.mark.parametrize("split_or", [False, True])
+def test_an_or_whose_day_of_month_never_comes_is_the_day_of_week_alone(expression: str, split_or: bool) -> None:
+    """cron ORs the day fields: `0 0 31 2 1` runs on the Mondays of February, the 31st never coming.
+    It was refused DOM_OR_DOW, or with a split IMPOSSIBLE_DATE ("names a date that never comes"),
+    inviting the user to drop a job that runs. Now the day of week alone, exactly (cronsim), said."""
+    result = convert(expression, "unix", split_or=split_or)
+    assert isinstance(result, Converted) and result.split is None, result
+    assert "OR_HALF_NEVER" in {warning.code for warning in result.warnings}
+    start = datetime(2026, 11, 28)
+    assert first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW) == first_fires(
+        CronSim(expression, start), start + WINDOW), result.freq

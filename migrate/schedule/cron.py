@@ -426,6 +426,18 @@ def to_quartz(seconds: str, minutes: str, hours: str, days: tuple[str, str], mon
     return Converted(schedule.text, cycle, source, tuple([*(extra or []), *flags(schedule, source)]))
 
 
+def _coming(pairs: list[tuple[str, str]], parts: list[str], expression: str) -> list[tuple[int, Converted]]:
+    """The halves of a day OR (day of the month, then of the week) whose days ever come."""
+    found = []
+    for half, pair in enumerate(pairs):
+        try:
+            found.append((half, to_quartz(parts[0], parts[1], parts[2], pair, parts[3], parts[4], expression)))
+        except Rejection as refused:
+            if refused.code != IMPOSSIBLE_DATE:
+                raise
+    return found
+
+
 def convert_cron(expression: str, dialect: CronDialect, split_or: bool = False) -> Converted:
     """A Unix (5 fields) or croniter (5-7 fields, L W # ?) expression, converted exactly."""
     text = expression.strip()
@@ -448,7 +460,20 @@ def convert_cron(expression: str, dialect: CronDialect, split_or: bool = False) 
         set_text(expand(month, 1, 12, "month", dialect, MONTHS), 1, 12),
         "*" if year == "*" else set_text(expand(year, 1970, 2099, "year", dialect), 1970, 2099),
     ]
-    pairs = _quartz_days(dom, dow, dialect, split_or)
+    try:
+        pairs = _quartz_days(dom, dow, dialect, split_or)
+    except Rejection as refused:
+        if refused.code != DOM_OR_DOW or len(_coming(_quartz_days(dom, dow, dialect, True), parts, expression)) != 1:
+            raise
+        pairs = _quartz_days(dom, dow, dialect, True)
+    if len(pairs) == 2 and len(coming := _coming(pairs, parts, expression)) == 1:
+        # cron's OR where one field's days never come in the months (`0 0 31 2 1`: the 31st of
+        # February never, so Mondays of February): the other field alone, exactly.
+        (half, converted), = coming
+        never = f"day(s) {dow} of the week" if half == 0 else f"day(s) {dom} of the month"
+        return Converted(converted.freq, converted.cycle, expression, (*converted.warnings, ScheduleWarning(
+            "OR_HALF_NEVER", expression, converted.freq,
+            f"{never} never come in its months: cron's OR of the day fields is the other one alone")))
     first = to_quartz(parts[0], parts[1], parts[2], pairs[0], parts[3], parts[4], expression)
     if len(pairs) == 1:
         return first
