@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import shlex
 import shutil
 import sqlite3
 import zipfile
@@ -873,3 +874,27 @@ def test_a_coordinator_beginning_ahead_in_a_zone_east_of_the_services_names_its_
             assert "START_DATE_SHIFTED" not in said, said
         else:
             assert said["START_DATE_SHIFTED"]["to"] == expected, said
+
+
+def test_an_ssh_arg_keeps_its_spaces_on_the_remote_host(tmp_path: Path) -> None:
+    """ssh joins its arguments for the remote shell, which splits them again: `<arg>hello world</arg>`
+    reached the script as two arguments, where Oozie (SshActionExecutor: "arguments in an <arg> are
+    preserved, even with spaces") escapes the spaces and passed one. An `<args>` value is split at
+    its spaces, by Oozie as by the remote shell; an `<arg>` without a space is written as before."""
+    app = tmp_path / "ssh-app"
+    app.mkdir()
+    (app / "workflow.xml").write_text(
+        '<workflow-app name="ssh-wf" xmlns="uri:oozie:workflow:0.5"><start to="load"/>'
+        '<action name="load"><ssh xmlns="uri:oozie:ssh-action:0.2"><host>batch@edge01</host>'
+        '<command>/opt/jobs/load.sh</command><arg>hello world</arg><arg>--date=2025-01-01</arg></ssh>'
+        '<ok to="old"/><error to="end"/></action>'
+        '<action name="old"><ssh xmlns="uri:oozie:ssh-action:0.1"><host>batch@edge01</host>'
+        '<command>/opt/jobs/old.sh</command><args>a b</args></ssh><ok to="end"/><error to="end"/></action>'
+        '<end name="end"/></workflow-app>', encoding="utf-8")
+    commands = {name: command for name, (_, command) in tasks(read_flows(tmp_path)["workflow ssh-wf"]).items()}
+    line = commands["load"].splitlines()[-1]
+    assert line == "ssh batch@edge01 /opt/jobs/load.sh 'hello\\ world' --date=2025-01-01", line
+    # as the remote host's shell reads what ssh sends it: one argument, then the date
+    sent = " ".join(shlex.split(line)[3:])
+    assert shlex.split(sent) == ["hello world", "--date=2025-01-01"]
+    assert commands["old"].splitlines()[-1] == "ssh batch@edge01 /opt/jobs/old.sh 'a b'"  # split remotely, as Oozie

@@ -61,9 +61,15 @@ def _shell(body: Element, scope: Scope, ctx: Context, where: str) -> str:
 
 
 def _ssh(body: Element, scope: Scope, ctx: Context, where: str) -> str:
+    """ssh joins its arguments with spaces for the remote shell, which splits them again: Oozie
+    (SshActionExecutor, "arguments in an <arg> are preserved, even with spaces") escapes each
+    `<arg>`'s spaces, and only those; an `<args>` value is split at its spaces, as Oozie splits it."""
     host = ctx.text(scope, text(body, "host"), where)
     command = ctx.text(scope, text(body, "command"), where)
-    return " ".join(["ssh", _quoted(host), command, *_arguments(body, scope, ctx, where, "args", "arg")])
+    arguments = [_quoted(ctx.text(scope, text(e), where)) if local(e.tag) == "args" else
+                 _quoted(ctx.text(scope, text(e), where).replace(" ", "\\ "))
+                 for e in items(body) if local(e.tag) in ("args", "arg")]
+    return " ".join(["ssh", _quoted(host), command, *arguments])
 
 
 def _java(body: Element, scope: Scope, ctx: Context, where: str) -> str:
