@@ -439,9 +439,12 @@ def test_the_plan_is_shown_one_way_json_or_markdown_not_both(capsys: pytest.Capt
 
 
 @pytest.mark.parametrize(("schedule", "freq", "days"), [
-    ("30 6 * * 1/1", "0 30 6 ? * 2-7 *", "Monday through Saturday"),
-    ("0 0 * * 5/1", "0 0 0 ? * 6-7 *", "Friday through Saturday"),
-    ("0 0 * * MON/2", "0 0 0 ? * 2/2 *", "Monday through Saturday"),
+    ("30 6 * * 1/1", "0 30 6 ? * 2-7 *", "Monday, Tuesday, Wednesday, Thursday, Friday, and Saturday"),
+    ("0 0 * * 5/1", "0 0 0 ? * 6-7 *", "Friday and Saturday"),
+    ("0 0 * * MON/2", "0 0 0 ? * 2/2 *", "Monday, Wednesday, and Friday"),
+    ("0 3 * * 6/1", "0 0 3 ? * 7 *", "only on Saturday"),  # `6-6/1` to cronsim, which read it as 6 and 7
+    ("0 3 * * SAT/1", "0 0 3 ? * 7 *", "only on Saturday"),
+    ("0 0 * * 5/2", "0 0 0 ? * 6 *", "only on Friday"),  # the words said "every 2 weeks"
 ])
 def test_a_robfig_day_of_week_step_ends_on_saturday(capsys: pytest.CaptureFixture[str], schedule: str, freq: str,
                                                     days: str) -> None:

@@ -146,15 +146,31 @@ def _robfig_star(field: str) -> bool:
     return False
 
 
+ROBFIG_DAYS = {name: number for number, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+
+
 def robfig_day_of_week(field: str) -> str:
-    """A robfig day of the week as cronsim reads it. robfig reads `N/step` as `N-max/step`, and its
-    day of the week ends at 6 (Saturday): `5/1` is Friday and Saturday. cronsim's runs to 7, Sunday
-    again, so `5/1` was Friday, Saturday and Sunday: the end is written out."""
-    terms = []
+    """A robfig day of the week as the days it names, a list cronsim (and the words) read alike.
+    robfig reads `N/step` as `N-max/step`, and its day of the week ends at 6 (Saturday): `5/1` is
+    Friday and Saturday, `6/1` Saturday alone. cronsim's runs to 7, Sunday again, and reads an
+    `a-a` range oddly: the days are written out (robfig/cron v3 parser.go, getRange). A term robfig
+    would not read is left as written, for cronsim to refuse."""
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
     for term in field.split(","):
         head, slash, step = term.partition("/")
-        terms.append(f"{head}-6/{step}" if slash and "-" not in head and head != "*" else term)
-    return ",".join(terms)
+        low, dash, high = head.partition("-")
+        first, last = (0, 6) if head in ("*", "?") else (_robfig_day(low), _robfig_day(high) if dash else None)
+        if first is None or (slash and not step.isdigit()) or (dash and last is None):
+            return field
+        last = last if last is not None else 6 if slash else first
+        days.update(range(first, last + 1, int(step) if slash else 1))
+    return ",".join(str(day) for day in sorted(days)) if days else field
+
+
+def _robfig_day(text: str) -> int | None:
+    return int(text) if text.isdigit() else ROBFIG_DAYS.get(text.upper())
 
 
 def _robfig(source: str, zone: str, anchor: datetime | None, begin: datetime, end: datetime) -> Iterator[datetime]:
