@@ -381,7 +381,10 @@ def test_documented_shapes_convert_as_written(criteria: dict[str, str], freq: st
     ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00090M"}, "UNSUPPORTED_INTERVAL", "same minutes"),
     # the run the window's end cuts off is named, not hidden past the first six runs shown
     ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00030M", "TIMEFROM": "0800", "TIMETO": "1800"},
-     "UNSUPPORTED_INTERVAL", "most hours at :00/:30, but 18:00"),
+     "UNSUPPORTED_INTERVAL", "08-17 at :00/:30, 18 at :00"),
+    # no hour like most: each said ("most hours at :30" was one hour of four)
+    ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00035M", "TIMEFROM": "0800", "TIMETO": "1130"},
+     "UNSUPPORTED_INTERVAL", "08 at :00/:35, 09 at :10/:45, 10 at :20/:55, 11 at :30"),
     ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00002D"}, "UNSUPPORTED_INTERVAL", "day"),
     ({"DAYS": "ALL", "CYCLIC": "1", "INTERVAL": "00000M"}, "INVALID_SYNTAX", "interval"),
 ])

@@ -505,16 +505,20 @@ def _cyclic_offsets(timing: Timing, start: int, end: int, new_day: int, warnings
 
 
 def _odd_hours(times: frozenset[int]) -> str:
-    """The hours whose runs fall on other minutes than most hours', named with them (the run the
-    window's end cuts off is otherwise hidden past the first runs shown)."""
+    """The minutes of the runs hour by hour, hours alike taken together (`08-17 at :00/:30, 18 at
+    :00`): where they differ, which the first runs shown may not reach (the window's end)."""
     by_hour: dict[int, tuple[int, ...]] = {}
     for t in sorted(times):
         by_hour[t // 60] = (*by_hour.get(t // 60, ()), t % 60)
-    usual = max(set(by_hour.values()), key=list(by_hour.values()).count)
-    odd = [f"{hour:02d}:" + "/".join(f"{m:02d}" for m in minutes) for hour, minutes in by_hour.items()
-           if minutes != usual]
-    return (f"most hours at :{'/:'.join(f'{m:02d}' for m in usual)}, but "
-            f"{', '.join(odd[:3])}{' …' if len(odd) > 3 else ''}")
+    groups: list[tuple[int, int, tuple[int, ...]]] = []
+    for hour, minutes in by_hour.items():
+        if groups and groups[-1][2] == minutes and groups[-1][1] == hour - 1:
+            groups[-1] = (groups[-1][0], hour, minutes)
+        else:
+            groups.append((hour, hour, minutes))
+    said = [f"{first:02d}{f'-{last:02d}' if last != first else ''} at :{'/:'.join(f'{m:02d}' for m in minutes)}"
+            for first, last, minutes in groups]
+    return ", ".join(said[:8]) + (" …" if len(said) > 8 else "")
 
 
 def _quartz_of(times: frozenset[int], rule: DayRule, source: str, warnings: list[ScheduleWarning]) -> Converted:
