@@ -356,7 +356,12 @@ def _job(number: int, line: str, words: int, system: bool, owner: str, occurrenc
                                  f"column), else the flow runs {user!r} as a command")
     flow.tasks = [{"task_id": "1", "task_name": flow.name, "command": command}]
     if stdin is not None:
-        flow.warn("PERCENT_STDIN", f"the text after % was the job's input ({stdin!r}); a task has none")
+        # Not quoted: a job's input is where cron idioms put a password (`sudo -S cmd %secret%`).
+        lines = stdin.count("\n") + (not stdin.endswith("\n"))
+        flow.warn("PERCENT_STDIN", f"line {number}: the text after the first unescaped % was the job's input "
+                                   f"({len(stdin)} characters, {lines} line{'s' if lines != 1 else ''}; not shown, as "
+                                   "it may hold a password): a task has none, so it is not carried; write it into the "
+                                   "command by hand if the job needs it")
     return flow
 
 
@@ -550,7 +555,7 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
         _cronie_marks(flow, number, line.split(None, words)[:words], quiet)
         if ok:
             _environment_facts(flow, environment, cron_tz)
-            flow.cells.update(active="1", desc=f"crontab: {line}"[:500])  # no line number: it moves
+            flow.cells.update(active="1", desc=f"crontab: {_without_input(line)}"[:500])  # no line number: it moves
         if last and unterminated:
             flow.fail("TRUNCATED", f"line {number}: {CUT_SHORT}")
         yield flow
@@ -558,6 +563,13 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
         found = f"found {first_unrecognised} and no job line" if first_unrecognised else "found no job line"
         raise SourceError(f"{settings.path}: this does not look like a crontab export "
                           f"({expected}; {found})")
+
+
+def _without_input(line: str) -> str:
+    """The job line for the flow's description, its standard input (after an unescaped %) left out
+    as PERCENT_STDIN leaves it: where cron idioms put a password, every visitor of the flow reads it."""
+    before, stdin = split_percent(line)
+    return line if stdin is None else f"{before}% (its input, not shown)"
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
