@@ -390,3 +390,62 @@ def test_utf16_is_read_and_a_console_code_page_is_named(tmp_path: Path, capsys: 
 def tasks_of_path(path: Path) -> dict[str, dict[str, str]]:
     settings = SourceSettings(path=path, profile="schtasks", encoding="utf-8-sig")
     return {row.cells["flow"]: standard_cells(row) for row in registry()["schtasks"].read(settings)}
+
+
+def _untimed(name: str, kind: str) -> str:
+    """The fixture's nightly row as a trigger with no time, as schtasks lists one: its Schedule Type,
+    the rest N/A."""
+    daily = '"Daily ","2:30:00 AM","1/13/2025","N/A","Every 1 day(s)","N/A","Disabled","Disabled","Disabled"'
+    return _nightly("C:\\jobs\\backup.cmd --full").replace("\\Backups\\nightly", name).replace(
+        daily, f'"{kind}","N/A","N/A","N/A","N/A","N/A","N/A","N/A","N/A"')
+
+
+@pytest.mark.parametrize(("kind", "said"), [
+    ("At idle time", "at idle time"),  # /sc onidle, as English Windows writes it (Chef's windows_task expects it)
+    ("When an event occurs", "when an event occurs"),  # an event trigger
+    ("On demand only", "on demand only"),  # a task with no trigger
+])
+def test_an_idle_event_or_no_trigger_is_unscheduled_and_named_beside_a_time_schedule(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, said: str) -> None:
+    """schtasks' own labels for triggers with no time: alone, the task is unscheduled (a manual flow
+    with [mapping] unscheduled = "manual"); beside a daily trigger, that one is the flow's and the other
+    named (NO_TIME_TRIGGER). `At idle time`, with its Start Time N/A, was refused INVALID_SYNTAX."""
+    path = _export(tmp_path, _untimed("\\Ops\\alone", kind), _nightly("C:\\jobs\\backup.cmd --full"),
+                   _untimed("\\Backups\\nightly", kind))
+    flows = tasks_of_path(path)
+    alone, nightly = flows["\\Ops\\alone"], flows["\\Backups\\nightly"]
+    assert alone["schedule"] == "" and said in alone["unscheduled"] and alone["__errors__"] == "", alone
+    assert nightly["schedule"] == "0 30 2 * * ? *" and nightly["__errors__"] == "", nightly
+    assert "NO_TIME_TRIGGER" in codes(nightly["__warnings__"]) and said in messages(nightly["__warnings__"])
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, source_lines='encoding = "utf-8-sig"',
+                                    extra='[mapping]\nunscheduled = "manual"')
+    assert code == 3 and not planned.get("invalid_flows"), planned.get("invalid_flows")
+
+
+def test_a_trigger_schtasks_cannot_describe_is_refused_by_name(tmp_path: Path) -> None:
+    """`Undefined` (a session, registration or custom trigger, but some of Windows' own timed tasks list
+    one too): neither a schedule nor none can be read from it, so it is refused naming it and the tasks'
+    XML, not for its Start Time N/A."""
+    (flow,) = tasks_of_path(_export(tmp_path, _untimed("\\Ops\\undefined", "Undefined"))).values()
+    assert codes(flow["__errors__"]) == ["UNSUPPORTED_INTERVAL"], flow
+    assert "Undefined trigger" in messages(flow["__errors__"]) and "taskxml" in messages(flow["__errors__"])
+
+
+@pytest.mark.parametrize("logon_first", [True, False])
+def test_the_dates_are_the_timed_triggers_whatever_the_order_of_the_rows(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], logon_first: bool) -> None:
+    """A task started at log-on and daily from 1/13/2025 until 12/31/2203: the flow starts on the daily
+    trigger's Start Date and its End Date is named, whichever row comes first. With the log-on row
+    first, the start date was blank (the flow started on [defaults] startTime, FIRST_DAY, unchecked)
+    and the end date went unread."""
+    daily = _nightly("C:\\jobs\\backup.cmd --full").replace('","1/13/2025","N/A","', '","1/13/2025","12/31/2203","')
+    logon = _untimed("\\Backups\\nightly", "At logon time")
+    path = _export(tmp_path, *((logon, daily) if logon_first else (daily, logon)))
+    (flow,) = tasks_of_path(path).values()
+    assert flow["start_date"] == "2025-01-13" and flow["__errors__"] == "", flow
+    assert "END_DATE" in codes(flow["__warnings__"]) and "12/31/2203" in messages(flow["__warnings__"])
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, source_lines='encoding = "utf-8-sig"',
+                                    target='timezone = "UTC"', extra='[mapping]\nsource_timezone = "UTC"')
+    (action,) = planned["actions"]
+    assert code == 3 and action["proof"]["verdict"] == "equivalent", action["proof"]
+    assert "FIRST_DAY" not in [w["code"] for w in action["warnings"]]

@@ -866,3 +866,50 @@ def test_a_long_word_in_a_command_is_read_in_linear_time(tmp_path: Path) -> None
         "blob.service": "[Service]\nExecStart=/opt/run " + "a" * 3_000_000 + " " + "$x" * 200_000 + "\n"})
     [flow] = flows_of(root).values()
     assert flow["tasks"][0][3].startswith("/opt/run " + "a" * 1000)
+
+
+def test_a_users_units_in_their_home_are_read_as_that_users(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A copy holding a user's units where systemd keeps them, `~/.config/systemd/user` (systemd.unit(5),
+    "User Unit Search Path"), beside a host folder: they are that user's timers (`alice/sync.timer`),
+    enabled by their own timers.target.wants link; the host folder's ENABLED_UNKNOWN names it, not the
+    export (which has alice's link). They were dropped without a word, the hidden folder not read."""
+    root = write_units(tmp_path / "copy", {
+        "alice/.config/systemd/user/sync.timer": "[Timer]\nOnCalendar=*-*-* 06:00 UTC\n",
+        "alice/.config/systemd/user/sync.service": "[Service]\nExecStart=/home/alice/bin/sync.sh\n",
+        "alice/.config/systemd/user/idle.timer": "[Timer]\nOnCalendar=*-*-* 07:00 UTC\n",
+        "alice/.config/systemd/user/idle.service": "[Service]\nExecStart=/bin/true\n",
+        "bob/.local/share/systemd/user/fetch.timer": "[Timer]\nOnCalendar=hourly\n",
+        "bob/.local/share/systemd/user/fetch.service": "[Service]\nExecStart=/usr/bin/fetch\n",
+        "web01/weekly.timer": "[Timer]\nOnCalendar=Sun *-*-* 05:00:00 UTC\n",
+        "web01/weekly.service": "[Service]\nExecStart=/usr/local/bin/weekly.sh\n",
+    }, links={"alice/.config/systemd/user/timers.target.wants/sync.timer": "../sync.timer"})
+    flows = flows_of(root)
+    assert set(flows) == {"alice/sync.timer", "alice/idle.timer", "bob/fetch.timer", "web01/weekly.timer"}
+    sync = flows["alice/sync.timer"]
+    assert sync["flow_name"] == "alice_sync" and sync["schedule"] == "0 0 6 * * ? *" and sync["active"] == "1"
+    assert sync["tasks"][0][3] == "/home/alice/bin/sync.sh"
+    assert flows["alice/idle.timer"]["active"] == "0"  # alice's links say it is not enabled
+    assert flows["bob/fetch.timer"]["flow_name"] == "bob_fetch"
+    weekly = flows["web01/weekly.timer"]
+    assert "the export has no *.wants folders for web01," in messages(weekly["__warnings__"]), weekly
+    code, planned, _ = plan_profile(tmp_path, capsys, "systemd", root, target='timezone = "UTC"')
+    assert code == 3 and {a["source_key"] for a in planned["actions"]} == set(flows), planned.get("invalid_flows")
+
+
+def test_the_hidden_entries_not_read_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Hidden entries other than a user's unit folders are not read, as systemd reads none, and one
+    warning on the export's first flow names them (they went without a word); an export of nothing
+    else is refused naming them."""
+    host = tmp_path / "host1"
+    shutil.copytree(EXAMPLE, host, symlinks=True)
+    write_units(host, {".old/backup.timer": "[Timer]\nOnCalendar=daily\n", "alice/.config/autostart/x.desktop": "x\n",
+                       "alice/.config/systemd/user/.sync.timer.swp": "x\n"})
+    flows = [standard_cells(row) for row in registry()["systemd"].read(SourceSettings(path=host, profile="systemd"))]
+    noted = [flow for flow in flows if "HIDDEN_NOT_READ" in codes(flow["__warnings__"])]
+    assert len(noted) == 1 and noted[0] is flows[0], [flow["flow"] for flow in noted]
+    said = messages(noted[0]["__warnings__"])
+    assert ".old, alice/.config/autostart, alice/.config/systemd/user/.sync.timer.swp" in said, said
+    only_hidden = write_units(tmp_path / "only", {".old/backup.timer": "[Timer]\nOnCalendar=daily\n"})
+    code, _, err = plan_profile(tmp_path, capsys, "systemd", only_hidden)
+    assert code == 1 and "does not look like a systemd timer export" in err and ".old" in err, err

@@ -115,8 +115,18 @@ def rundeck_ignored_weekday(schedule: dict[str, Any]) -> str | None:
 
 HOURS_MINUTES = re.compile(r"^\s*(\d+)\s*Hour\(s\),\s*(\d+)\s*Minute\(s\)\s*$", re.IGNORECASE)
 EVERY_N = re.compile(r"^\s*Every\s+(\d+)\s+(day|week|month)", re.IGNORECASE)
-NO_TIME_TYPES = ("one time only", "at system start up", "at logon time", "when idle", "on event", "at startup",
-                 "at logon", "on idle")
+# The Schedule Types of triggers with no time schedule: as English Windows' schtasks writes them (`At idle
+# time` for `/sc onidle`, `When an event occurs` for an event trigger, `On demand only` for a task with no
+# trigger; a `One Time Only` start that has passed fires no more), and as other tools name them. Localised
+# values are not read (the schtasks profile's docstring): they are refused by name.
+NO_TIME_TYPES = ("one time only", "at system start up", "at logon time", "at idle time", "when an event occurs",
+                 "on demand only", "when idle", "on event", "at startup", "at logon", "on idle")
+# What schtasks lists a trigger it cannot describe as (a session state, registration or custom trigger, but
+# also some of Windows' own timed tasks): neither a time schedule nor none can be read from it.
+UNDEFINED_HINT = (" (schtasks writes Undefined for a trigger it cannot describe; the task's XML says what it is: "
+                  "export it with `schtasks /query /xml` and read it with profile = \"taskxml\")")
+# The Schedule Types of triggers with a time schedule (`One Time Only, Minute` repeats: `_repeated_once`).
+TIMED_TYPES = ("daily", "weekly", "monthly")
 MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
 
@@ -184,6 +194,9 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
         return _repeated_once(trigger, source)
     if kind.lower() in NO_TIME_TYPES or not kind:
         raise Rejection(NO_TIME_SCHEDULE, f"a {kind or 'missing'} trigger has no time schedule: make the flow manual")
+    if kind.lower() not in TIMED_TYPES:  # by its name, before its Start Time (N/A for a trigger with none)
+        raise Rejection(UNSUPPORTED_INTERVAL, f"a {kind} trigger is not a schedule this tool converts"
+                                              f"{UNDEFINED_HINT if kind.lower() == 'undefined' else ''}")
     try:
         at = datetime.strptime(trigger.get("Start Time", "").strip(), "%H:%M:%S")
     except ValueError:
@@ -204,7 +217,7 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
             raise Rejection(INVALID_SYNTAX, f"Days {days_text!r} are not day names")
         day_pair = ("?", set_text(frozenset(WEEKDAYS[n] + 1 for n in names), 1, 7))
         month = "*"
-    elif kind.lower() == "monthly":
+    else:  # monthly, the last of TIMED_TYPES
         parts = [d.strip() for d in days_text.split(",") if d.strip()]
         last = [p for p in parts if p.upper() == "LAST"]
         numbers = [p for p in parts if p.upper() != "LAST"]
@@ -222,8 +235,6 @@ def convert_windows(trigger: dict[str, str]) -> Converted:
         names = [m.strip().upper()[:3] for m in months_text.split(",") if m.strip()]
         month = "*" if not names or months_text.lower().startswith("every") else set_text(
             frozenset(MONTH_NAMES.index(n) + 1 for n in names if n in MONTH_NAMES), 1, 12)
-    else:
-        raise Rejection(UNSUPPORTED_INTERVAL, f"a {kind} trigger is not a schedule this tool converts")
     step = _read_minutes(trigger, "Repeat: Every")
     if step is None:
         return to_quartz(str(at.second), str(at.minute), str(at.hour), day_pair, month, "*", source)

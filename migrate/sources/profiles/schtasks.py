@@ -3,7 +3,9 @@
 A task with several triggers comes on several rows, merged here; the header row that schtasks
 repeats for every folder is dropped. Each trigger is converted on its own; triggers that disagree
 are one flow schedule only when their union is one (windows_triggers.py), else reported; a task
-started by boot, logon, idle or an event has no time schedule (`unscheduled`).
+started by boot, logon, idle or an event, or by none (`On demand only`), has no time schedule
+(`unscheduled`). The flow's start date and end are its time triggers' (the earliest Start Date, the
+latest End Date), in whatever order its rows come.
 
 schtasks prints in the display language of the Windows it runs on:
 - column headers: English, German, French and Chinese (Simplified) headers map to the same
@@ -359,18 +361,21 @@ LOCALISED_TRIGGERS = (" (this export is in another display language: trigger val
 NO_TIME_TRIGGER = "NO_TIME_TRIGGER"
 
 
-def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: DateOrder) -> None:
+def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: DateOrder) -> pd.DataFrame:
     """The triggers as one schedule (their union, when it is one: windows_triggers.py), or the
-    reason there is none."""
+    reason there is none; the rows of the triggers with a time schedule, whose dates are the flow's
+    whatever their place among the task's rows (a log-on row first has no Start Date)."""
     schedules: list[str] = []
     no_time: list[str] = []
     dated: list[tuple[str, str, str, str]] = []  # each timed trigger: freq, zone, start date, end date
-    for number, (_, trigger) in enumerate(triggers.iterrows(), start=1):
+    timed_rows: list[object] = []  # the frame's labels of the rows with a time schedule
+    for number, (label, trigger) in enumerate(triggers.iterrows(), start=1):
         fields = {str(k): str(v) for k, v in trigger.items()}
         fields["Start Time"] = clock_24h(fields.get("Start Time", ""))
         fields["Repeat: Until: Time"] = clock_24h(fields.get("Repeat: Until: Time", ""))
         try:
             schedules.append(_once_ahead(fields, order) or convert_windows(fields).freq)
+            timed_rows.append(label)
             day = _date_or_blank(fields.get("Start Date", ""), order)
             dated.append((schedules[-1], "", f"{day}T{fields['Start Time'].strip()}" if day else "",
                           _date_or_blank(fields.get("End Date", ""), order)))
@@ -381,8 +386,9 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: Da
                 hint = LOCALISED_TRIGGERS if localised else ""
                 flow.fail(rejection.code, f"trigger {number}: {rejection.message}{hint}")
             schedules.append("")
+    timed_triggers = triggers.loc[timed_rows]
     if flow.errors:
-        return
+        return timed_triggers
     timed = [schedule for schedule in schedules if schedule]
     if no_time and not timed:
         flow.unscheduled(f"a Windows task started {' / '.join(sorted(set(no_time))).lower() or 'by no trigger'}: "
@@ -391,12 +397,12 @@ def _schedule(flow: FlowRows, triggers: pd.DataFrame, localised: bool, order: Da
         merged = triggers_as_one(flow, dated)
         if merged is not None:
             flow.schedule = merged
-            flow.cells["start_date"] = min(start for _, _, start, _ in dated)[:10]
     else:
         flow.schedule = timed[0]
         if no_time:  # beside a time schedule: carried, and the starts it cannot make named
             flow.warn(NO_TIME_TRIGGER, f"the task also started {' / '.join(sorted(set(no_time))).lower()}: a flow "
                                        "starts only on its schedule, so those starts are not carried")
+    return timed_triggers
 
 
 # The columns a trigger's proof reads, as written but for the dates (read in the file's order) and the
@@ -420,7 +426,7 @@ def _once_ahead(fields: dict[str, str], order: DateOrder) -> str:
 
 
 def _first_start(triggers: pd.DataFrame, order: DateOrder) -> str:
-    """When the first trigger begins: its Start Date and Start Time as an ISO date-time ("" unread)."""
+    """When the first of the triggers begins: its Start Date and Start Time as an ISO date-time ("" unread)."""
     starts = [f"{day}T{clock_24h(str(trigger.get('Start Time', '')))}" for _, trigger in triggers.iterrows()
               if (day := _date_or_blank(str(trigger.get("Start Date", "")), order))]
     return min(starts, default="")
@@ -428,7 +434,7 @@ def _first_start(triggers: pd.DataFrame, order: DateOrder) -> str:
 
 def _date_or_blank(written: str, order: DateOrder) -> str:
     """A trigger's date as ISO, "" when it has none or it cannot be read (the flow's own reading of
-    the first trigger's reports that)."""
+    its schedule's triggers reports that: `_start_date`, `_end_date`)."""
     try:
         return read_date(written, order)
     except DateError:
@@ -461,15 +467,32 @@ def _state(flow: FlowRows, state: str) -> None:
                                      "reads (Enabled/Disabled in English, German, French, Chinese): saved inactive")
 
 
-def _end_date(flow: FlowRows, first: pd.Series, order: DateOrder) -> None:
-    """The trigger's End Date: passed, the flow is inactive; ahead, it is named (a flow has no end)."""
-    written = str(first.get("End Date", "")).strip()
-    try:
-        end = read_date(written, order)
-    except DateError as error:
-        flow.fail(error.code, f"End Date: {error}")
-        return
-    if end:
+def _start_date(flow: FlowRows, triggers: pd.DataFrame, order: DateOrder) -> str:
+    """The earliest Start Date of the triggers (the flow fires from when the first of them begins),
+    "" when none has one; one that cannot be read is the flow's error."""
+    days = []
+    for _, trigger in triggers.iterrows():
+        try:
+            days.append(read_date(str(trigger.get("Start Date", "")), order))
+        except DateError as error:
+            flow.fail(error.code, f"Start Date: {error}")
+            return ""
+    return min((day for day in days if day), default="")
+
+
+def _end_date(flow: FlowRows, triggers: pd.DataFrame, order: DateOrder) -> None:
+    """The triggers' End Date: passed, the flow is inactive; ahead, it is named (a flow has no end).
+    Of several, the latest, and none when one of them has none (the task fires while one does)."""
+    ends: list[tuple[str, str]] = []  # ISO, as written
+    for _, trigger in triggers.iterrows():
+        written = str(trigger.get("End Date", "")).strip()
+        try:
+            ends.append((read_date(written, order), written))
+        except DateError as error:
+            flow.fail(error.code, f"End Date: {error}")
+            return
+    if ends and all(end for end, _ in ends):
+        end, written = max(ends)
         report_end(flow, "the trigger's End Date", written, date.fromisoformat(end))
 
 
@@ -585,21 +608,19 @@ def _task_flows(frame: pd.DataFrame, malformed: dict[str, str], order: DateOrder
         if (why := malformed.pop(str(task_name), None)) is not None:
             flow.fail("MALFORMED_RECORD", f"{why}: not read (a value schtasks wrote with a quote it did not escape, "
                                           "or a line cut short or edited by hand); export the task again")
-        _schedule(flow, triggers, bool(frame.attrs.get("localised")), order)
+        timed = _schedule(flow, triggers, bool(frame.attrs.get("localised")), order)
         if flow.schedule:  # the source, for the proof (mapping/flows.py, schedule/proof_windows.py)
             flow.cells.update(source_schedule=_trigger_rows(triggers, order), source_grammar="schtasks")
         _state(flow, str(first.get("Scheduled Task State", "Enabled")))
-        try:
-            start_date = read_date(str(first.get("Start Date", "")), order)
-        except DateError as error:
-            flow.fail(error.code, f"Start Date: {error}")
-            start_date = ""
-        start_date = flow.cells.get("start_date") or start_date  # several triggers merged: the earliest
-        flow.cells["source_start"] = _first_start(triggers, order)  # the time it begins (the proof's FIRST_DAY)
+        # The dates are those of the triggers with a time schedule, in whatever order the rows come (a
+        # log-on row, whose dates are N/A, listed first took the flow's start date); with none, the first's.
+        dated = timed if not timed.empty else triggers.iloc[:1]
+        start_date = _start_date(flow, dated, order)
+        flow.cells["source_start"] = _first_start(dated, order)  # the time it begins (the proof's FIRST_DAY)
         comment = str(first.get("Comment", "")).strip()
         flow.cells.update(owners=str(first.get("Run As User", "")), start_date=start_date,
                           desc="" if comment.casefold() in NOT_APPLICABLE else comment)
-        _end_date(flow, first, order)
+        _end_date(flow, dated, order)
         _not_carried(flow, first)
         command = str(first.get("Task To Run", ""))
         if '""' in command:  # schtasks escapes nothing; a CSV writer that saved the file again doubled each quote

@@ -1,11 +1,14 @@
 """systemd timers: one flow per `.timer` unit, its service's commands the tasks.
 
 What it reads (`[source] path`): a folder of unit files (a copy of /etc/systemd/system, or one
-folder a host), a zip of one, a single `.timer` file (its service and drop-ins are taken from its
-folder), or the output of `systemctl cat UNIT…` (units and drop-ins one after another, each after
-its `# /path` line). Units are read as systemd reads them: `[Section]`s, `Key=Value`, comments
-(`#`, `;`), lines continued by a final `\\`, an empty assignment resetting a list, and drop-ins
-`UNIT.d/*.conf` (and a template's `NAME@.timer.d/`) applied after the unit in file-name order.
+folder a host; as systemd, no hidden file or folder, but a user's unit folders in their home,
+`alice/.config/systemd/user` and `.local/share/systemd/user`, which are that user's units: the
+others are named on the first flow, HIDDEN_NOT_READ), a zip of one, a single `.timer` file (its
+service and drop-ins are taken from its folder), or the output of `systemctl cat UNIT…` (units
+and drop-ins one after another, each after its `# /path` line). Units are read as systemd reads
+them: `[Section]`s, `Key=Value`, comments (`#`, `;`), lines continued by a final `\\`, an empty
+assignment resetting a list, and drop-ins `UNIT.d/*.conf` (and a template's `NAME@.timer.d/`)
+applied after the unit in file-name order.
 Where one export holds a unit in several of systemd's folders, /etc wins over /run over /usr/lib,
 as in systemd.
 
@@ -49,8 +52,9 @@ and left out) is a failing flow, MISSING_UNIT, naming the link. A zip is read wi
 a unit file, 64 MiB in all, counted as it inflates), the member past them named.
 
 A flow's key is the timer's name, after the folder it was found in when that is not one of
-systemd's own (`host1/backup.timer`); its name the same with `/`, `@`, blanks and punctuation as
-`_`, letters of any script kept as written (`backup-été`); two timers whose names still meet are
+systemd's own (`host1/backup.timer`; a user's after their home: `alice/sync.timer`, from
+`alice/.config/systemd/user`); its name the same with `/`, `@`, blanks and punctuation as `_`,
+letters of any script kept as written (`backup-été`); two timers whose names still meet are
 NAME_COLLISION.
 """
 
@@ -114,9 +118,14 @@ UNIT_DESCRIBED = ("Description", "Documentation")
 # `6:00,18:00`: two times to a reader, but to systemd hour 6 with minutes 00 and 18 (the list is
 # one component's); converted as systemd fires it, and said, since the host likely did not mean it.
 MINUTES_LIKE_TIMES = re.compile(r"(?<![\d:,])(\d{1,2}):(\d{2}),(\d{1,2}):\d{2}(?![\d,])")
+# A user's own unit folders in their home (systemd.unit(5), "User Unit Search Path": ~/.config/systemd/user
+# before ~/.local/share/systemd/user): hidden folders, read all the same, as that user's units.
+USER_UNIT_FOLDERS = (".config/systemd/user", ".local/share/systemd/user")
 # systemd's unit folders, searched in this order (the first that holds a unit wins).
 UNIT_FOLDERS = ("etc/systemd/system", "etc/systemd/user", "run/systemd/system", "usr/local/lib/systemd/system",
-                "usr/lib/systemd/system", "lib/systemd/system", "usr/lib/systemd/user", ".config/systemd/user")
+                "usr/lib/systemd/system", "lib/systemd/system", "usr/lib/systemd/user", *USER_UNIT_FOLDERS)
+# How many hidden entries not read a warning names (the rest counted).
+HIDDEN_NAMED = 10
 EXEC_PREFIXES = {"-": "a failure of this command was ignored", ":": "environment variables were not substituted",
                  "+": "it ran with full privileges", "!": "it ran with elevated privileges"}
 # systemd.unit(5) "Specifiers": those a unit's own name gives are resolved; the others (%H the host,
@@ -155,6 +164,7 @@ class Export:
     files: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     only: str | None = None  # a single .timer file given: only it becomes a flow
+    hidden: list[str] = field(default_factory=list)  # the folder's hidden entries not read, by path
 
 
 def _host_and_folder(folder: str) -> tuple[str, int]:
@@ -167,13 +177,47 @@ def _host_and_folder(folder: str) -> tuple[str, int]:
     return folder, len(UNIT_FOLDERS)
 
 
+def _hidden_entry(relative: str) -> str | None:
+    """The hidden entry (a file or folder whose name starts with a dot) a file of the folder is in,
+    by its path, or None when it is in none: as systemd (hidden_or_backup_file) reads no such entry
+    of a unit folder. A user's unit folders (`alice/.config/systemd/user`) are hidden in their home and
+    read: a file under one is in a hidden entry only below it; one beside it (`alice/.config/autostart`)
+    is named by the part of its path that leaves the unit folder's."""
+    parts = relative.split("/")
+    folders = [folder.split("/") for folder in USER_UNIT_FOLDERS]
+    at = 0
+    while at < len(parts):
+        if not parts[at].startswith("."):
+            at += 1
+            continue
+        inner = next((folder for folder in folders if parts[at:at + len(folder)] == folder
+                      and len(parts) > at + len(folder)), None)
+        if inner is None:
+            followed = max(_shared_start(parts[at:], folder) for folder in folders)
+            return "/".join(parts[:at + followed + 1])
+        at += len(inner)
+    return None
+
+
+def _shared_start(parts: list[str], folder: list[str]) -> int:
+    """How many of `parts` are the first parts of `folder`."""
+    count = 0
+    while count < min(len(parts), len(folder)) and parts[count] == folder[count]:
+        count += 1
+    return count
+
+
 def _read_folder(root: Path, settings: SourceSettings) -> Export:
     export = Export()
     inside = root.resolve()
-    for path in tree_files(root):  # as systemd (hidden_or_backup_file): no file or folder whose name starts with "."
+    for path in tree_files(root, hidden=True):
         if settings.leaves_out(path):
             continue
         name, relative = path.name, path.relative_to(root).as_posix()
+        if (hidden := _hidden_entry(relative)) is not None:  # not read, but named (the first flow's warning)
+            if hidden not in export.hidden:
+                export.hidden.append(hidden)
+            continue
         if path.is_symlink():
             export.links[relative] = os.readlink(path)
             # Only a link to a file of the copy is read: `/lib/systemd/system/apt-daily.timer` is the
@@ -756,8 +800,10 @@ def _state(flow: FlowRows, found: Catalogue, host: str, timer: Unit) -> None:
     else:
         flow.cells["active"] = "1"
         wanted = ", ".join(timer.values("Install", "WantedBy")) or "no [Install] WantedBy="
-        flow.warn("ENABLED_UNKNOWN", f"the export has no *.wants folders, so whether {timer.name} was enabled is "
-                                     f"unknown ({wanted}): saved active")
+        # The links of the timer's own host (or user) folder say it: another's (alice's) say nothing of it.
+        where = f"the export has no *.wants folders for {host}" if host else "the export has no *.wants folders"
+        flow.warn("ENABLED_UNKNOWN", f"{where}, so whether {timer.name} was enabled is unknown ({wanted}): saved "
+                                     "active")
 
 
 
@@ -1094,10 +1140,11 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
     masked_only = sorted((host, name) for host, names in found.masked.items() for name in names
                          if name.endswith(".timer") and (host, name) not in found.units and export.only is None)
     missing = _enabled_without_unit(export, found)
+    hidden = _hidden_named(export)
     if not has_timers and not masked_only and not missing:
         seen = ", ".join(sorted(export.files)[:5]) or "no unit file"
         raise SourceError(f"{settings.path}: this does not look like a systemd timer export ({EXPECTED}; found "
-                          f"{seen})")
+                          f"{seen}{f'; {hidden}' if hidden else ''})")
 
     def every_flow() -> Iterator[FlowRows]:
         for host, name in masked_only:  # `systemctl mask` with no copy of the unit: nothing but its name is left
@@ -1110,7 +1157,20 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         yield from (_missing_unit(found, host, name) for host, name in missing)
         yield from _timer_flows(export, found)
 
-    yield from _distinct_names(every_flow())
+    for number, flow in enumerate(_distinct_names(every_flow())):
+        if number == 0 and hidden:  # one note for the export, not one a flow: it rides on the first
+            flow.warn("HIDDEN_NOT_READ", f"{hidden}; rename one that holds units to have it read")
+        yield flow
+
+
+def _hidden_named(export: Export) -> str:
+    """The folder's hidden entries not read, in words ("" for none, or for a single .timer given)."""
+    if not export.hidden or export.only is not None:
+        return ""
+    more = f" and {len(export.hidden) - HIDDEN_NAMED} more" if len(export.hidden) > HIDDEN_NAMED else ""
+    return (f"hidden entries (a name starting with a dot) are not read, as systemd reads none: "
+            f"{', '.join(export.hidden[:HIDDEN_NAMED])}{more} (a user's .config/systemd/user and "
+            ".local/share/systemd/user are read, as their units)")
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
