@@ -7,10 +7,11 @@ works from any current directory.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import types
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -217,9 +218,25 @@ class MappingSettings(Section):
     def _known_zone(cls, zone: str | None) -> str | None:
         return known_zone(zone)
 
+    @field_validator("not_before", mode="before")
+    @classmethod
+    def _a_day(cls, value: Any) -> Any:
+        """A day, and only a day: pydantic would take a number for seconds since 1970 (`0`, 1970-01-01)
+        and a date-time for its date, its offset dropped."""
+        if value is None or type(value) is date:
+            return value
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+            return value.strip()
+        raise ValueError("not a day: write the cut-over as a date, 2026-12-01 (a TOML date, or the string "
+                         "\"2026-12-01\"), without a time")
+
     @model_validator(mode="after")
     def _known_fields(self) -> MappingSettings:
         _only_save_flow_fields(self.fields, "fields")
+        if self.not_before is not None and (self.not_before - date.today()).days >= self.proof_horizon_days:
+            raise ValueError(f"not_before {self.not_before} is beyond the proofs' horizon ({self.proof_horizon_days} "
+                             "days from today, proof_horizon_days): no proof would compare a fire time; raise "
+                             "proof_horizon_days, or check the date")
         return self
 
     def rules(self) -> dict[str, FieldRule]:
@@ -411,8 +428,9 @@ def load_settings(path: Path) -> Settings:
             message = _unknown_key(location) if item["type"] == "extra_forbidden" else item["msg"]
             message = message.removeprefix("Value error, ")
             # A value is shown, a whole table is not (the key named is enough to find it).
-            shown = "" if item["type"] in ("missing", "extra_forbidden") or isinstance(item.get("input"), dict) \
-                else f" (value {item.get('input')!r})"
+            given = item.get("input")
+            shown = "" if item["type"] in ("missing", "extra_forbidden") or isinstance(given, dict) \
+                else f" (value {given.isoformat() if isinstance(given, date | time) else repr(given)})"
             lines.append(f"{path}: {_where(location)}: {message}{shown}")
         raise ConfigError("\n".join(dict.fromkeys(lines))) from None
     if "contiguous_groups" in settings.mapping.model_fields_set:  # the profiles' own, kept out of configs

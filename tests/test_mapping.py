@@ -282,3 +282,38 @@ def test_not_before_holds_every_flow_to_the_cut_over(tmp_path: Path, capsys: pyt
     assert held["later"]["proof"]["from"] == f"{later}T00:00:00Z", held["later"]
     assert held["old"]["proof"]["verdict"] == held["later"]["proof"]["verdict"] == "equivalent"
     assert not any(w["code"] in ("FIRST_DAY", "START_DATE_SHIFTED") for w in held["old"].get("warnings", []))
+
+
+def test_a_run_once_before_the_cut_over_is_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A task run once, three days before the cut-over, was saved active, a flow that never fires,
+    with nothing said: inactive, NEVER_RUNS (the old scheduler runs it)."""
+    once = date.today() + timedelta(days=3)
+    (tmp_path / "jobs.csv").write_text(f"name,schedule\nonce,0 0 10 {once.day} {once.month} ? {once.year}\n",
+                                       encoding="utf-8")
+    config = tmp_path / "plan.toml"
+    config.write_text("\n".join([
+        "[source]", 'path = "jobs.csv"', "[mapping]", f"not_before = {once + timedelta(days=7)}", "[mapping.fields]",
+        'name = "name"', 'freq = "schedule"', *PROFILE_DEFAULTS, "active = 1", "[target]",
+        'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', 'timezone = "UTC"', ""]),
+        encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+    [action] = json.loads(out)["actions"]
+    said = {warning["code"]: warning["message"] for warning in action.get("warnings", [])}
+    assert "the source's runs all come before the cut-over" in said.get("NEVER_RUNS", ""), (said, err)
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("0", "not a day"), ("1796428800", "not a day"), ("2026-12-05T00:00:00-10:00", "(value 2026-12-05T00:00:00-10:00)"),
+    ('"soon"', "not a day"), ("9999-12-31", "beyond the proofs' horizon")])
+def test_not_before_is_a_day_and_nothing_else(tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str,
+                                              said: str) -> None:
+    """A number was taken for seconds since 1970 (`0`: 1970-01-01), a date-time for its date (its
+    offset dropped), a day past every proof's horizon compared nothing: refused, naming the key."""
+    (tmp_path / "jobs.csv").write_text("name,schedule\njob,0 2 * * *\n", encoding="utf-8")
+    config = tmp_path / "plan.toml"
+    config.write_text("\n".join([
+        "[source]", 'path = "jobs.csv"', "[mapping]", 'schedule_dialect = "unix"', f"not_before = {written}",
+        "[mapping.fields]", 'name = "name"', 'freq = "schedule"', *PROFILE_DEFAULTS, "active = 1", "[target]",
+        'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', ""]), encoding="utf-8")
+    code, _, err = run_cli(capsys, "plan", str(config), "--offline")
+    assert code == 1 and "mapping" in err and "not_before" in err and said in err, err

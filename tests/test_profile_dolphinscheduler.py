@@ -892,3 +892,23 @@ def test_a_schedule_that_ends_before_the_cut_over_never_runs(tmp_path: Path, cap
     [action] = planned["actions"]
     said = [warning["code"] for warning in action.get("warnings", [])]
     assert code == 3 and ("NEVER_RUNS" in said) == cut_over and ("SCHEDULE_ENDS" in said) != cut_over, (said, err)
+
+
+def test_a_start_after_the_cut_over_instant_is_kept_though_its_day_is_earlier(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A UTC schedule at 20:00 beginning at 21:00 UTC the day before the cut-over (the cut-over's
+    morning in Shanghai): its startTime's day, in UTC, is before the cut-over, so the flow started on
+    the cut-over and fired at 20:00 UTC that evening, a run the source never made, the proof saying
+    equivalent. The source's start is kept: the flow starts the day after, as without a cut-over."""
+    records = json.loads((REPO / "data" / "examples" / "dolphinscheduler.json").read_text(encoding="utf-8"))
+    cut_over = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=7)
+    records[0]["schedule"].update(crontab="0 0 20 * * ? *", timezoneId="UTC",
+                                  startTime=f"{cut_over - timedelta(days=1)} 21:00:00")
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records[:1]), encoding="utf-8")
+    code, planned, err = plan_json(capsys, ds_config(tmp_path, export, mapping=f"not_before = {cut_over}"))
+    [action] = planned["actions"]
+    # its first run: 20:00 UTC on the cut-over's day, 04:00 the next day in Shanghai
+    assert action["proof"]["from"] == f"{cut_over}T16:00:00Z", (action["proof"], err)
+    assert action["proof"]["verdict"] == "equivalent"
+    assert "START_DATE_SHIFTED" in [warning["code"] for warning in action["warnings"]]

@@ -506,15 +506,35 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
 
 def _from_cut_over(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> dict[str, str]:
     """`[mapping] not_before`: a flow whose startTime (the source's, or the default) is an earlier
-    day starts on the cut-over instead; the source's own start, before it, is no longer compared
-    with the flow's (FIRST_DAY, START_DATE_SHIFTED): the runs before the cut-over are the old
-    scheduler's. (A source that ends before its first run from the cut-over: _no_run_left.)"""
+    day starts on the cut-over instead. A source that began before the cut-over's first instant (in
+    the service's zone) is no longer compared with the flow at its start (FIRST_DAY,
+    START_DATE_SHIFTED): the runs before the cut-over are the old scheduler's. One that begins after
+    it, though on an earlier day in its own zone (21:00 UTC, the next morning in Shanghai), keeps its
+    start, which the flow's is checked against as without a cut-over. (A source that ends, or runs
+    for the last time, before the cut-over: _no_run_left.)"""
     floor = str(plan.mapping.not_before)
     start = draft.body.get("startTime")
     if not isinstance(start, str) or not ISO_DAY.fullmatch(start) or start >= floor:
         return cells
     draft.body["startTime"] = floor
+    zone = _source_zone(plan, cells)
+    begins, cut_over = _begins(cells.get("source_start", ""), zone, plan), flow_start_instant(
+        floor, plan.target_zone or zone)
+    if begins is not None and cut_over is not None and begins >= cut_over:
+        return cells
     return {**cells, "source_start": ""}
+
+
+def _begins(text: str, zone: str | None, plan: FieldPlan) -> datetime | None:
+    """A profile's `source_start` as an instant (one without an offset in the source's zone, else
+    the service's, as _first_day reads it); None when there is none."""
+    try:
+        written = datetime.fromisoformat(text.strip().replace("Z", "+00:00")) if text.strip() else None
+    except ValueError:
+        return None
+    if written is None or written.tzinfo is not None:
+        return written
+    return written.replace(tzinfo=ZoneInfo(zone or plan.target_zone or "UTC"))
 
 
 def _identity_key(draft: FlowDraft, plan: FieldPlan) -> str:
@@ -810,10 +830,21 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
                  freqs: tuple[str, ...]) -> None:
     """NEVER_RUNS for a source begun (or with no start) whose end, still ahead, comes before its
     next run: it fires no more (a monthly run on the 10th, ended on the 5th), and a flow has no end
-    date: saved inactive. (One that begins ahead is _first_day's.)"""
+    date: saved inactive. (One that begins ahead is _first_day's.) So too, with a cut-over, a
+    source whose every run comes before it (a task run once, on a day before it)."""
+    service = ZoneInfo(plan.target_zone or zone or "UTC")
+    if plan.mapping.not_before is not None and (
+            cut_over := flow_start_instant(str(plan.mapping.not_before), plan.target_zone or zone)) is not None \
+            and cut_over > datetime.now(UTC) and first_fire(freqs, cut_over, service) is None:
+        draft.body["active"] = 0
+        draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
+        draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": str(plan.mapping.not_before),
+                               "message": f"the source's runs all come before the cut-over ([mapping] not_before "
+                                          f"{plan.mapping.not_before}): the old scheduler runs them, and the flow "
+                                          "never would; saved inactive (active 0)"})
+        return
     if not end_text.strip():
         return
-    service = ZoneInfo(plan.target_zone or zone or "UTC")
     source_zone = ZoneInfo(zone) if zone else service
     now = datetime.now(UTC)
     try:
