@@ -299,7 +299,7 @@ def test_a_run_once_before_the_cut_over_is_never_run(tmp_path: Path, capsys: pyt
     code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
     [action] = json.loads(out)["actions"]
     said = {warning["code"]: warning["message"] for warning in action.get("warnings", [])}
-    assert "the source's runs all come before the cut-over" in said.get("NEVER_RUNS", ""), (said, err)
+    assert code == 3 and "the source's runs all come before the cut-over" in said.get("NEVER_RUNS", ""), (said, err)
 
 
 @pytest.mark.parametrize(("written", "said"), [
