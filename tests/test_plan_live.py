@@ -161,6 +161,8 @@ def test_result_lines_say_what_was_sent(tmp_path: Path, capsys: pytest.CaptureFi
         assert (line["freq"], line["cycle"]) == ("0 0 2 * * ? *", "D") and "freq" in line["changed"]
         assert line["payload"]["freq"] == "0 0 2 * * ? *" and line["payload"]["desc"].startswith(f"uses {MASK}")
     assert secret not in Path(report["result_log"]).read_text(encoding="utf-8")
+    # whole payloads carry an export's own secrets (parameters, commands): the owner's alone, as a snapshot
+    assert stat.S_IMODE(Path(report["result_log"]).stat().st_mode) == 0o600
     code, report = cli(capsys, "run", str(config), "--json")
     lines = list(read_log(Path(report["result_log"])))
     assert code == 0 and all(line["status"] == "unchanged" and line["changed"] == [] for line in lines)

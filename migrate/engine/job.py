@@ -260,7 +260,8 @@ async def _run_locked(settings: Settings, run_id: str, log_path: Path, show_prog
             client = BatchClient(session, url, settings.target.user_id, settings.target.org_id, tokens,
                                  pace=pacer.acquire)
             log = ResultLog(log_path, run_id=run_id, source_file=str(settings.source.path),
-                            fsync_every=settings.run.fsync_every, config=settings.config_path.name)
+                            fsync_every=settings.run.fsync_every, config=settings.config_path.name,
+                            private=settings.run.log_payload)
             runner = Runner(client, settings.run, log, on_record=progress.advance, memory=memory,
                             settings_dir_id=settings.target.dir_id, stop=stop, pacer=pacer)
             runner.marker_scopes = identity_scopes(settings)

@@ -122,10 +122,15 @@ class ResultLog:
     """`with ResultLog(path, run_id=..., source_file=...) as log: log.record(status=..., ...)`"""
 
     def __init__(self, path: Path, *, run_id: str, source_file: str, fsync_every: int = 0,
-                 config: str | None = None) -> None:
+                 config: str | None = None, private: bool = False) -> None:
+        """`private`: the lines will carry whole payloads (`log_payload`), an export's own secrets among
+        them (flow parameters, commands): the file is its owner's alone, as a snapshot is."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _end_torn_line(path)
+            if private:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+                os.chmod(path, 0o600)  # a log this run resumes, made before
             self._stream = path.open("ab", buffering=0)
         except OSError as error:
             raise ResultLogError(path, error) from None
