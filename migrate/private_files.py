@@ -5,6 +5,7 @@ first, renamed into place once complete, so no reader ever finds half of it unde
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ PRIVATE = 0o600
 def written_whole(path: Path) -> Iterator[Path]:
     """The `.partial` beside PATH to write, made private before anything is in it; renamed to PATH
     when the block ends without an error (after one, it is left for the next write to replace)."""
+    if not path.parent.is_dir():  # said of the folder, not of the `.partial` no one asked for
+        raise FileNotFoundError(errno.ENOENT, f"no such folder to write {path.name} in", str(path.parent))
     partial = path.with_name(path.name + ".partial")
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE))
     os.chmod(partial, PRIVATE)  # one a killed write left keeps the mode it was made with

@@ -282,6 +282,14 @@ def test_a_snapshot_is_its_owners_alone(service: Path, tmp_path: Path, capsys: p
         os.umask(old)
 
 
+def test_a_backup_into_a_folder_not_there_names_the_folder(service: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """It said `…/backup.jsonl.partial: No such file or directory`, a file no one asked for."""
+    out = tmp_path / "no" / "such" / "backup.jsonl"
+    code, _, err = run_cli(capsys, "export", str(config(service)), "--out", str(out))
+    assert code == 1 and f"{out.parent}: no such folder to write backup.jsonl in" in err and ".partial" not in err, err
+
+
 def test_ids_are_read_as_the_service_reads_them(service: Path, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """`0002001` selects flow 2001, as an export's row does; full-width digits are no id (they were
