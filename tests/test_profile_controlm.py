@@ -501,6 +501,10 @@ def test_a_condition_of_another_folder_is_a_flow_dependency_when_its_id_is_known
     assert "CROSS_FLOW_DEPENDENCY" not in notes(linked[0])
     by_key = flows_of(path, flow_ids="ctm-prod/FIN-GL=2788")["FIN-RECON"]  # the folder's key works too
     assert json.loads(by_key[0]["flow_upstream"])[0]["flowId"] == "2788"
+    # a key in other case matches nothing: said, where it only told to give what was given
+    cased = flows_of(path, flow_ids="fin-gl=2788")["FIN-RECON"]
+    assert cased[0]["flow_upstream"] == ""
+    assert "flow_ids gives 'fin-gl', which is not it" in notes(cased[0])["CROSS_FLOW_DEPENDENCY"]
 
 
 def test_a_condition_no_job_of_the_export_posts_is_named(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ last jobs it has: it posts once, when all of them have ended, which is what the 
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -209,9 +210,15 @@ def _cross_flow(folder: Folder, job: Job, name: str, odate: str, outside: list[t
     flow_id = folder.options.flow_ids.get(key) or folder.options.flow_ids.get(other)
     posted_by = ", ".join(poster for _, poster in outside)
     if flow_id is None:
+        # A key given in other case, or a letter off, matches nothing: said, or the user sees only
+        # the advice to give what they believe they gave.
+        given = difflib.get_close_matches(other, list(folder.options.flow_ids), 1, 0.8) or [
+            given for given in folder.options.flow_ids if given.casefold() in (other.casefold(), key.casefold())]
+        near = f" (flow_ids gives {given[0]!r}, which is not it: folders are named exactly as written)" if given else ""
         folder.notes.add("CROSS_FLOW_DEPENDENCY", f"job {job.name} waits on {name}, posted by {posted_by} of folder "
                                                   f"{key} (in this export): give its EnOS flow id in [source] options "
-                                                  f"flow_ids = \"{other}=<flow id>\" to carry it as a flow dependency")
+                                                  f"flow_ids = \"{other}=<flow id>\" to carry it as a flow dependency"
+                                                  + near)
         return
     if odate in ANY_DATE:
         folder.notes.add("CROSS_FLOW_DEPENDENCY", f"job {job.name} waits on {name} of any order date: carried as "
