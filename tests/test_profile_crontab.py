@@ -612,10 +612,13 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     ("/opt/load --api-key=Key9911bb", "Key9911bb"), ('curl -H "X-Api-Key: K12345678" https://h', "K12345678"),
     ("HIVE.PASSWORD=HivePw5566 /opt/hive.sh", "HivePw5566"), ("sqlplus -s scott/Xtiger7@orcl @r.sql", "Xtiger7"),
     ("/opt/etl --url jdbc:oracle:thin:scott/Xthin8@db:1521/x", "Xthin8"),
-    ('sqlplus -s "scott/Xquoted9@orcl" @r.sql', "Xquoted9"), ("rman target sys/Xrman10@prod", "Xrman10")])
+    ('sqlplus -s "scott/Xquoted9@orcl" @r.sql', "Xquoted9"), ("rman target sys/Xrman10@prod", "Xrman10"),
+    ("curl 'https://x.example.com/hook?apikey=Xquery11'", "Xquery11"),  # a URL's query, as a parameter's is read
+    ("lftp -u user,Xlftp12 sftp://h -e 'mirror'", "Xlftp12")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Shapes a reviewer found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P."""
+    """Shapes reviewers found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P, a
+    URL's query parameter named as a secret, lftp's -u user,password."""
     crontab = tmp_path / "jobs.cron"
     crontab.write_text(f"0 1 * * * {command}\n", encoding="utf-8")
     _, plan, _ = plan_profile(tmp_path, capsys, "crontab", crontab)

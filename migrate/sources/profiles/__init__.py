@@ -126,6 +126,8 @@ _COMMAND_SECRETS = (
     (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p" + _NOT_A_REFERENCE + r"([^\s;&|]+)"),
      "a MySQL -p password"),
     (re.compile(r"\bredis-cli\b[^|;&\n]*\s-a\s+" + _NOT_A_REFERENCE + _VALUE), "redis-cli -a"),
+    (re.compile(r"\blftp\b[^|;&\n]*\s-u\s+[\"']?[^\s,\"']+," + _NOT_A_REFERENCE + r"([^\s'\"]+)"),
+     "lftp's -u user,password"),
     (re.compile(r"\b(?:sqlcmd|bcp|osql)\b[^|;&\n]*\s-P\s*" + _NOT_A_REFERENCE + _VALUE), "sqlcmd -P"),
     (re.compile(r"(?i)authorization[^:=\n]{0,20}[:=]\s*(?:bearer|basic|token)\s+" + _NOT_A_REFERENCE
                 + r"([^\s'\"]+)"), "an Authorization header"),
@@ -159,6 +161,13 @@ def command_secrets(command: str) -> list[tuple[str, str]]:
                 continue  # MySQL's `--password db`: a prompt, then the database
             if not _a_path(value) and value.strip("\"'"):
                 found.append((what, value))
+    # A URL's query parameter named as a secret (`curl 'https://h/hook?apikey=…'`), as a parameter's
+    # value is read (SECRET_NAME.held)
+    known = {value.strip("\"'") for _, value in found}
+    found += [(f"a URL's {key}=", secret.strip("\"'")) for query in SECRET_NAME.URL_QUERY.findall(command)
+              for key, secret in SECRET_NAME.QUERY_PAIR.findall(query)
+              if secret.strip("\"'") and secret[0] not in "$%{" and SECRET_NAME.search(key)
+              and secret.strip("\"'") not in known]
     return found
 
 
