@@ -317,3 +317,22 @@ def test_not_before_is_a_day_and_nothing_else(tmp_path: Path, capsys: pytest.Cap
         'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', ""]), encoding="utf-8")
     code, _, err = run_cli(capsys, "plan", str(config), "--offline")
     assert code == 1 and "mapping" in err and "not_before" in err and said in err, err
+
+
+def test_a_tables_secret_parameter_is_said_never_its_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/configuration.md: each profile warns of a parameter that holds a secret; a table's
+    parameters column said nothing (a reviewer's `db_password=…;api_key=…`)."""
+    (tmp_path / "jobs.csv").write_text("name,schedule,params\n"
+                                       "load,0 2 * * *,db_password=Sup3rS3cretX;api_key=Abcdefgh12;region=eu\n"
+                                       "plain,0 3 * * *,region=eu;keyspace=sales\n", encoding="utf-8")
+    config = tmp_path / "plan.toml"
+    config.write_text("\n".join([
+        "[source]", 'path = "jobs.csv"', "[mapping]", 'schedule_dialect = "unix"', "[mapping.fields]",
+        'name = "name"', 'freq = "schedule"', 'parameters = "params"', *PROFILE_DEFAULTS, "active = 1", "[target]",
+        'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', ""]), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "plan", str(config), "--offline", "--json")
+    by_name = {action["name"]: action for action in json.loads(out)["actions"]}
+    said = {w["code"]: w["message"] for w in by_name["load"].get("warnings", [])}
+    assert code == 3 and "db_password, api_key look like secrets" in said.get("SECRET_PARAMETER", ""), said
+    assert "Sup3rS3cretX" not in out and "Abcdefgh12" not in out
+    assert "SECRET_PARAMETER" not in json.dumps(by_name["plain"])

@@ -472,6 +472,8 @@ def _start_draft(plan: FieldPlan, row: SourceRow, key: str) -> FlowDraft:
                 continue
         body[name] = value
     _profile_notes(draft, cells, plan.mapping.source_timezone is not None)
+    if plan.profile == "tabular" and isinstance(body.get("parameters"), str):  # a profile warns of its own
+        _secret_parameters(draft, body["parameters"])
     draft.flow_upstream = cells.get("flow_upstream", "")
     draft.links = cells.get("links", "")
     if draft.errors and any(e.field == "source" for e in draft.errors):
@@ -502,6 +504,23 @@ def _identify(draft: FlowDraft, plan: FieldPlan) -> None:
     if plan.marker_scope is not None:
         desc = draft.body.get("desc")
         draft.body["desc"] = with_marker(desc if isinstance(desc, str) else "", plan.marker_scope, key)
+
+
+def _secret_parameters(draft: FlowDraft, parameters: str) -> None:
+    """SECRET_PARAMETER for a table's parameters whose names (or URLs) say they hold a secret, as
+    each profile warns of its own: every owner and visitor of the flow reads them."""
+    from migrate.sources.profiles import SECRET_NAME, look_like_secrets
+
+    try:
+        pairs = json.loads(parameters)
+    except ValueError:
+        return
+    secrets = [str(pair.get("key")) for pair in pairs if isinstance(pair, dict) and pair.get("value")
+               and SECRET_NAME.held(str(pair.get("key")), str(pair.get("value")))] if isinstance(pairs, list) else []
+    if secrets:
+        draft.warnings.append({"code": "SECRET_PARAMETER", "from": "", "to": "", "message": (
+            f"{look_like_secrets(secrets)}: carried as flow parameters, which every owner and visitor of the flow "
+            "can read; move them to the service's own secret store")})
 
 
 def _from_cut_over(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> dict[str, str]:
