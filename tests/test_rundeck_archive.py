@@ -134,9 +134,9 @@ def test_a_project_archive_is_read_for_its_jobs_each_of_its_project(
     assert all(action["freq"] == "0 30 2 * * ? *" for action in actions.values())
     # a reference naming no project is to a job of the job's own project (infra's, which has no rotate)
     backup = warnings_of(actions[BACKUP])["JOB_REFERENCE"][0]
-    assert "rotate, not in this export" in backup and "`rd run -f -p infra -j rotate`" in backup, backup
+    assert "rotate, not in this archive" in backup and "`rd run -f -p infra -j rotate`" in backup, backup
     rotate = warnings_of(actions[ROTATE])
-    assert "backup, in this export as flow 'backup'" in rotate["JOB_REFERENCE"][0], rotate
+    assert "backup, in this archive as flow 'backup'" in rotate["JOB_REFERENCE"][0], rotate
     assert "`rd run -f -p infra -j backup`" in rotate["JOB_REFERENCE"][0]
     # what the XML <orchestrator> and the failure e-mail's subject and log were is said, never dropped
     assert "orchestrator subset {\"count\": \"2\"}" in rotate["NODE_FILTER"][0], rotate
@@ -251,3 +251,36 @@ def test_a_job_file_that_is_not_xml_refuses_the_archive_naming_the_member(
     members = archive_members({f"rundeck-web/jobs/job-{ROTATE}.xml": ROTATE_JOB.replace("</joblist>", "")})
     code, _, err = plan_profile(tmp_path, capsys, "rundeck", write_zip(tmp_path / "a.zip", members), target=TARGET)
     assert code == 1 and f"a.zip!rundeck-web/jobs/job-{ROTATE}.xml: cannot parse" in err, err
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "unzipped"])
+@pytest.mark.parametrize("stray", ["rundeck-web/jobs/nightly.xml", f"rundeck-web/jobs/job-{ROTATE}.XML",
+                                   f"rundeck-web/jobs/job-{ROTATE}.yaml", f"rundeck-web/jobs/sub/job-{ROTATE}.xml"])
+def test_a_job_file_rundecks_import_would_skip_refuses_the_archive_naming_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], zipped: bool, stray: str) -> None:
+    """A file of a jobs/ folder that is no `job-<uuid>.xml` was passed over without a word (Rundeck's
+    import reads `<project folder>/jobs/job-*.xml` alone, and skips it too): a job short, unsaid."""
+    members = archive_members({stray: ROTATE_JOB.replace(ROTATE, "3c5d7e9f-0000-4000-8000-000000000001"),
+                               "rundeck-web/jobs/.DS_Store": "\0"})  # a hidden file is a file manager's
+    source = (write_zip(tmp_path / "archive.zip", members) if zipped else write_folder(tmp_path / "archive", members))
+    code, plan, err = plan_profile(tmp_path, capsys, "rundeck", source, target=TARGET)
+    assert code == 1 and not plan.get("actions"), (err, plan)
+    assert f"this one holds {stray} too, which would be passed over, as Rundeck's import passes them over" in err, err
+    assert ".DS_Store" not in err and "Traceback" not in err, err
+
+
+def test_an_archives_reference_to_a_job_of_another_archive_of_the_folder_is_not_in_this_archive(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each entry of a folder of several formats is read alone: web's reference to infra's backup,
+    in the other archive, said "not in this export", though the folder holds it."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    members = archive_members()
+    write_zip(folder / "infra.zip", {name: text for name, text in members.items() if "rundeck-web/" not in name})
+    write_zip(folder / "web.zip", {name: text for name, text in members.items() if "rundeck-infra/" not in name})
+    (folder / "ops.cron").write_text("0 3 * * * /opt/report.sh\n", encoding="utf-8")
+    code, plan, err = plan_profile(tmp_path, capsys, "auto", folder, target=TARGET)
+    assert code == 3 and plan["profile"] == "mixed: crontab, rundeck", (err, plan)
+    rotate = next(action for action in plan["actions"] if action["source_key"] == ROTATE)
+    said = warnings_of(rotate)["JOB_REFERENCE"][0]
+    assert "runs the Rundeck job backup, not in this archive: " in said and "this export" not in said, said

@@ -195,9 +195,11 @@ class PlanResult:
                 target += f" (written {name!r} here)"  # blanks or characters that do not show
             field = "name" if target.startswith("name ") else "id" if target else "source"
             files = self._duplicate_across_entries(earlier, row, field)
-            if field == "name" and earlier_flow and flow and not files \
+            if field == "name" and earlier_flow and flow and not self._two_formats(earlier, row) \
                     and two_jobs(earlier_flow.source_key, flow.source_key):
-                error = name_collision(target, earlier_flow.source_key, earlier)
+                # Two jobs (two keys) of one format whose names meet, in one entry or in two (two
+                # Rundeck archives' jobs of one group and name): neither is a copy of the other
+                error = self._with_entries(name_collision(target, earlier_flow.source_key, earlier), earlier, row)
             else:
                 error = FieldError(field=field, value=json.dumps(target or f"row {row}"), code="DUPLICATE",
                                    message=f"duplicate: {target or 'the same flow (the same source key)'} already "
@@ -214,6 +216,21 @@ class PlanResult:
 
     def _file_of(self, row: int) -> str:
         return self._span_of(row).label
+
+    def _two_formats(self, earlier: int, row: int) -> bool:
+        """Whether two rows came from entries of a folder in two formats."""
+        return bool(self.sources) and self._span_of(earlier).profile != self._span_of(row).profile
+
+    def _with_entries(self, collision: FieldError, earlier: int, row: int) -> FieldError:
+        """A NAME_COLLISION of two entries of a folder, naming both beside the earlier row."""
+        if not self.sources or (first := self._span_of(earlier)) == (this := self._span_of(row)):
+            return collision
+        # The earlier row is the last `(row N)` of the message: the target and key come before it
+        head, said, tail = collision.message.rpartition(f" (row {earlier})")
+        if not said:
+            return collision
+        return collision.model_copy(update={
+            "message": f"{head} (row {earlier}, {first.label}; this row: {this.label}){tail}"})
 
     def _duplicate_across_entries(self, earlier: int, row: int, field: str) -> str:
         """What a duplicate of two entries of a folder says: two exports of one format whose keys

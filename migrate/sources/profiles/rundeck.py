@@ -24,12 +24,15 @@ export writes its jobs in XML only, and its import reads no other file of the fo
 the project its folder names unless the XML names its own (`<context><project>`). Its executions,
 reports, ACLs, SCM settings and files/ hold no job and are not read; anything beside META-INF and
 the `rundeck-<project>` folders at its top is no part of an archive and refuses it, naming it (an
-export dropped there would be passed over). Only such an archive is read as a zip: a zip of job
-files is refused with a hint to unzip it (sources/detect.py), and in an archive a member outside it
-(`../`, an absolute path, a drive letter) refuses the zip, naming it, as do job files inflating past
-MAX_ARCHIVE_JOB_BYTES. A job that names no project for a job reference runs it in its own project,
-as Rundeck does: the task's `rd run` says which, and a reference by name finds a job of the export
-in that project."""
+export dropped there would be passed over), as does a file of a jobs/ folder that is no
+`job-<uuid>.xml` (`nightly.xml`, `.XML`, `.yaml`, a subfolder's), which Rundeck's import passes over
+too. Only such an archive is read as a zip: a zip of job files is refused with a hint to unzip it
+(sources/detect.py), and in an archive a member outside it (`../`, an absolute path, a drive
+letter) refuses the zip, naming it, as do job files inflating past MAX_ARCHIVE_JOB_BYTES. A job
+that names no project for a job reference runs it in its own project, as Rundeck does: the task's
+`rd run` says which, and a reference by name finds a job of the export in that project (an
+archive's: "not in this archive", when an entry of a folder of several formats refers to a job of
+another, each entry being read alone)."""
 
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ import re
 import shlex
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -74,6 +78,16 @@ ARCHIVE_FOLDER, ARCHIVE_MANIFEST = "rundeck-", "META-INF"
 # jobs, far below what a zip bomb inflates to.
 MAX_ARCHIVE_JOB_BYTES = 256 * 1024 * 1024
 _DRIVE = re.compile(r"[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Export:
+    """What a job reference is looked up in: the flow name of each job read, by uuid and by
+    `project:group/name` (_flows_by_job), and what they were read from, in words ("export", a
+    job export's file; "archive", a project archive)."""
+
+    flows_by_job: dict[str, str]
+    called: str
 
 
 class Malformed(Exception):
@@ -395,11 +409,22 @@ def _member_path(path: Path, member: str) -> str:
                       "read")
 
 
-def _zip_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]]:
-    """The jobs of a zipped archive, and what lies at its top that is no part of an archive."""
+def _stray_job_file(name: str) -> bool:
+    """A file of a project's jobs/ folder (its path in the archive) that is no `job-<uuid>.xml` of
+    it: `nightly.xml`, `job-….XML`, `job-….yaml`, a subfolder's. Rundeck's import reads only
+    `<project folder>/jobs/job-*.xml` (its ZipReader, case and all) and skips these too."""
+    parts = PurePosixPath(name).parts
+    return len(parts) > 2 and parts[0].startswith(ARCHIVE_FOLDER) and parts[1] == "jobs" \
+        and not ARCHIVE_JOB.match(name)
+
+
+def _zip_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str], list[str]]:
+    """The jobs of a zipped archive, what lies at its top that is no part of an archive, and the
+    stray files of its jobs/ folders."""
     path = settings.path
     found: list[tuple[str, str, bytes]] = []  # member, project, bytes
     foreign: set[str] = set()
+    stray: list[str] = []
     total = 0
     try:
         with zipfile.ZipFile(path) as archive:
@@ -411,6 +436,8 @@ def _zip_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]]:
                 if len(parts) == 1 or not (parts[0] == ARCHIVE_MANIFEST or parts[0].startswith(ARCHIVE_FOLDER)):
                     foreign.add(parts[0])
                     continue
+                if _stray_job_file(name):
+                    stray.append(name)
                 if not (match := ARCHIVE_JOB.match(name)):
                     continue  # executions, reports, ACLs, files/: no job
                 with archive.open(info) as member:  # counted as it inflates: a zip's sizes can lie
@@ -427,30 +454,45 @@ def _zip_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]]:
                           "folder") from None
     return [job for name, project, data in sorted(found)
             for job in _archive_xml_jobs(_member_text(data, f"{path}!{name}", settings.encoding), f"{path}!{name}",
-                                         project)], sorted(foreign)
+                                         project)], sorted(foreign), sorted(stray)
 
 
-def _folder_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]]:
-    """The jobs of an unzipped archive, and what lies at its top that is no part of an archive."""
+def _folder_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str], list[str]]:
+    """The jobs of an unzipped archive, what lies at its top that is no part of an archive, and the
+    stray files of its jobs/ folders (hidden ones, an editor's or a file manager's, aside)."""
     path = settings.path
     top = sorted(entry for entry in path.iterdir() if not entry.name.startswith("."))
     foreign = [entry.name for entry in top if not entry.is_dir() or not (
         entry.name == ARCHIVE_MANIFEST or entry.name.startswith(ARCHIVE_FOLDER))]
-    jobs = []
+    jobs, stray = [], []
     for folder in top:
-        for file in sorted(folder.glob("jobs/job-*.xml")) if folder.name.startswith(ARCHIVE_FOLDER) else []:
-            if file.is_file():
-                project = folder.name.removeprefix(ARCHIVE_FOLDER)
-                jobs += _archive_xml_jobs(_member_text(file.read_bytes(), str(file), settings.encoding), str(file),
-                                          project)
-    return jobs, foreign
+        if not folder.name.startswith(ARCHIVE_FOLDER) or not (folder / "jobs").is_dir():
+            continue
+        for file in sorted((folder / "jobs").rglob("*")):
+            name = file.relative_to(path).as_posix()
+            if file.is_dir() or any(part.startswith(".") for part in file.relative_to(folder).parts):
+                continue
+            if not ARCHIVE_JOB.match(name):
+                stray.append(name)
+                continue
+            project = folder.name.removeprefix(ARCHIVE_FOLDER)
+            jobs += _archive_xml_jobs(_member_text(file.read_bytes(), str(file), settings.encoding), str(file),
+                                      project)
+    return jobs, foreign, stray
 
 
 def _archive_jobs(settings: SourceSettings) -> list[Any]:
     """The jobs of a project archive: a folder (unzipped) or a zip holding META-INF and
     `rundeck-<project>/` folders."""
     path = settings.path
-    jobs, foreign = _folder_archive_jobs(settings) if path.is_dir() else _zip_archive_jobs(settings)
+    jobs, foreign, stray = _folder_archive_jobs(settings) if path.is_dir() else _zip_archive_jobs(settings)
+    if stray:  # a job file Rundeck's import would not read either: named, never passed over without a word
+        more = f" and {len(stray) - 5} more" if len(stray) > 5 else ""
+        raise SourceError(f"{path}: a Rundeck project archive's jobs/ folders hold job-<uuid>.xml files alone, and "
+                          f"this one holds {', '.join(stray[:5])}{more} too, which would be passed over, as Rundeck's "
+                          "import passes them over (it reads rundeck-<project>/jobs/job-*.xml alone, `.xml` in lower "
+                          "case): put a job among them at rundeck-<project>/jobs/job-<uuid>.xml, in XML as Rundeck "
+                          "exports it, and move the others out (an export beside the archive is read on its own)")
     if not jobs:
         raise SourceError(f"{path}: {'a folder' if path.is_dir() else 'a zip'} with no Rundeck project archive's job "
                           "in it (rundeck-<project>/jobs/job-<uuid>.xml): the profile reads a job export, YAML or "
@@ -667,8 +709,8 @@ def _script_invocation(step: dict[str, Any], script: str) -> str:
     return " ".join(p for p in (interpreter, arguments) if p)
 
 
-def _job_reference(step_number: int, reference: dict[str, Any], flows_by_job: dict[str, str],
-                   flow: FlowRows, own_project: str) -> str:
+def _job_reference(step_number: int, reference: dict[str, Any], export: Export, flow: FlowRows,
+                   own_project: str) -> str:
     """`rd run`, Rundeck's own CLI call that runs the referenced job and follows it to its end; a
     reference naming no project is to a job of the job's own project, as Rundeck reads it."""
     path = _job_path({"group": reference.get("group"), "name": reference.get("name")})
@@ -680,10 +722,11 @@ def _job_reference(step_number: int, reference: dict[str, Any], flows_by_job: di
     arguments = _text(reference.get("args"), "jobref args")
     command = shlex.join(call) + (f" -- {arguments}" if arguments else "")
     # By uuid, else by name in its project, else (an export that names no project) by name alone
+    flows_by_job = export.flows_by_job
     target = flows_by_job.get(uuid) or flows_by_job.get(_path_key(project, path)) or flows_by_job.get(
         _path_key("", path))
     label = " ".join(p for p in (path, f"(uuid {uuid})" if uuid else "") if p)
-    where = f"in this export as flow {target!r}" if target else "not in this export"
+    where = f"in this {export.called} as flow {target!r}" if target else f"not in this {export.called}"
     flow.warn("JOB_REFERENCE", f"step {step_number} runs the Rundeck job {label}, {where}: a flow cannot run another "
                                f"flow as a step; the task runs `{command}`, which needs the Rundeck CLI where it runs. "
                                "To wait for the migrated flow instead, replace the task by a flow dependency on its "
@@ -691,8 +734,7 @@ def _job_reference(step_number: int, reference: dict[str, Any], flows_by_job: di
     return command
 
 
-def _step_body(step_number: int, step: dict[str, Any], flows_by_job: dict[str, str], flow: FlowRows,
-               project: str) -> str:
+def _step_body(step_number: int, step: dict[str, Any], export: Export, flow: FlowRows, project: str) -> str:
     """The text a task runs for one workflow step; what it cannot carry is named on the flow."""
     where = f"step {step_number}"
     if _given(step.get("exec")):
@@ -720,7 +762,7 @@ def _step_body(step_number: int, step: dict[str, Any], flows_by_job: dict[str, s
                                       "the task")
         return command
     if _given(step.get("jobref")):
-        return _job_reference(step_number, _mapping(step["jobref"], f"{where} jobref"), flows_by_job, flow, project)
+        return _job_reference(step_number, _mapping(step["jobref"], f"{where} jobref"), export, flow, project)
     if _given(step.get("type")):
         plugin = {"type": _text(step["type"], f"{where} type"), "nodeStep": _flag(step.get("nodeStep"), False),
                   "configuration": _mapping(step.get("configuration"), f"{where} configuration")}
@@ -742,7 +784,7 @@ def _error_handler(step_number: int, step: dict[str, Any], flow: FlowRows) -> No
                                f"failed{then}: a flow has no such branch; not carried")
 
 
-def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str], project: str) -> None:
+def _workflow(flow: FlowRows, job: dict[str, Any], export: Export, project: str) -> None:
     """One task per step, in order; Rundeck's parallel strategy runs them all at once."""
     sequence = _mapping(job.get("sequence"), "sequence")
     steps = _listed(sequence.get("commands"))
@@ -761,7 +803,7 @@ def _workflow(flow: FlowRows, job: dict[str, Any], flows_by_job: dict[str, str],
     for number, item in enumerate(steps, 1):
         try:
             step = _mapping(item, f"step {number}")
-            command = _step_body(number, step, flows_by_job, flow, project)
+            command = _step_body(number, step, export, flow, project)
             _error_handler(number, step, flow)
         except NothingToRun as error:
             flow.fail("EMPTY_COMMAND", str(error))
@@ -849,7 +891,7 @@ def _orchestrator(job: dict[str, Any]) -> str:
     return f"orchestrator {kind}" + (f" {_preview(configuration)}" if configuration not in (None, "", {}) else "")
 
 
-def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
+def _flow(item: Any, index: int, export: Export) -> FlowRows:
     if not isinstance(item, dict) or not item.get("name"):  # one without a sequence fails for that
         flow = FlowRows(key=f"job {index + 1}", name=f"job {index + 1}")
         flow.fail("MALFORMED_JOB", f"item {index + 1} is not a Rundeck job (a map with a name and a sequence): "
@@ -873,7 +915,7 @@ def _flow(item: Any, index: int, flows_by_job: dict[str, str]) -> FlowRows:
         _state(flow, job)
         _parameters(flow, job)
         _alerts(flow, job)
-        _workflow(flow, job, flows_by_job, _project(job))
+        _workflow(flow, job, export, _project(job))
         _execution(flow, job)
     except Malformed as error:
         flow.fail("MALFORMED_JOB", str(error))
@@ -908,9 +950,12 @@ def _flows_by_job(jobs: list[Any]) -> dict[str, str]:
 
 def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
     jobs = _jobs(settings)
-    flows_by_job = _flows_by_job(jobs)
+    # A folder of several formats reads each entry alone: an archive's references to the jobs of
+    # another are "not in this archive", which stays true
+    archive = settings.path.is_dir() or _is_zip(settings.path)
+    export = Export(_flows_by_job(jobs), "archive" if archive else "export")
     for index, job in enumerate(jobs):
-        yield _flow(job, index, flows_by_job)
+        yield _flow(job, index, export)
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
