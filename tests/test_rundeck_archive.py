@@ -47,20 +47,20 @@ def job_xml(uuid: str, name: str, steps: str, extra: str = "") -> str:
 
 # infra's backup refers to `rotate` naming no project: a job of infra, which has none (rotate is
 # web's); web's rotate refers to infra's backup by name and project.
-BACKUP_JOB = job_xml(BACKUP, "backup", """
+def script_then_job(script: str, reference: str) -> str:
+    """A job's steps: a script, then a reference to another job."""
+    return f"""
       <command>
-        <exec>/opt/backup.sh</exec>
+        <exec>{script}</exec>
       </command>
       <command>
-        <jobref name='rotate' nodeStep='false' />
-      </command>""")
-ROTATE_JOB = job_xml(ROTATE, "rotate", """
-      <command>
-        <exec>/opt/rotate.sh</exec>
-      </command>
-      <command>
-        <jobref name='backup' project='infra' />
-      </command>""", """
+        {reference}
+      </command>"""
+
+
+BACKUP_JOB = job_xml(BACKUP, "backup", script_then_job("/opt/backup.sh", "<jobref name='rotate' nodeStep='false' />"))
+ROTATE_JOB = job_xml(ROTATE, "rotate", script_then_job("/opt/rotate.sh", "<jobref name='backup' project='infra' />"),
+                     """
     <notification>
       <onfailure>
         <email attachLog='true' attachLogInFile='true' recipients='web-oncall@example.com'

@@ -28,12 +28,19 @@ def archive(path: Path, project: str, uuid: str, command: str) -> Path:
                             f"rundeck-{project}/jobs/job-{uuid}.xml": backup_job(uuid, command)})
 
 
-def test_two_jobs_of_two_archives_whose_names_meet_are_a_name_collision_naming_both_archives(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def exports(tmp_path: Path, *archives: tuple[str, str, str, str]) -> Path:
+    """A folder of project archives, each (file name, project, job uuid, its command)."""
     folder = tmp_path / "exports"
     folder.mkdir()
-    archive(folder / "ops.zip", "ops", OPS, "pg_dump shop > /b/shop.sql")
-    archive(folder / "reports.zip", "reports", REPORTS, "pg_dump reports > /b/rep.sql")
+    for name, project, uuid, command in archives:
+        archive(folder / name, project, uuid, command)
+    return folder
+
+
+def test_two_jobs_of_two_archives_whose_names_meet_are_a_name_collision_naming_both_archives(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = exports(tmp_path, ("ops.zip", "ops", OPS, "pg_dump shop > /b/shop.sql"),
+                     ("reports.zip", "reports", REPORTS, "pg_dump reports > /b/rep.sql"))
     (folder / "host.cron").write_text("0 4 * * * /opt/rotate.sh\n", encoding="utf-8")
     code, plan, err = plan_profile(tmp_path, capsys, "auto", folder, target=TARGET)
     assert code == 5 and plan["profile"] == "mixed: crontab, rundeck", (err, plan)
@@ -49,10 +56,8 @@ def test_two_jobs_of_two_archives_whose_names_meet_are_a_name_collision_naming_b
 
 def test_one_job_in_two_archives_is_still_a_duplicate_to_remove(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    archive(folder / "ops.zip", "ops", OPS, "pg_dump shop > /b/shop.sql")
-    archive(folder / "ops-copy.zip", "ops", OPS, "pg_dump shop > /b/shop.sql")
+    folder = exports(tmp_path, ("ops.zip", "ops", OPS, "pg_dump shop > /b/shop.sql"),
+                     ("ops-copy.zip", "ops", OPS, "pg_dump shop > /b/shop.sql"))
     code, plan, err = plan_profile(tmp_path, capsys, "auto", folder, target=TARGET)
     assert code == 5 and plan["invalid_by_reason"] == {"DUPLICATE": 1}, (err, plan)
     [error] = plan["invalid_flows"][0]["errors"]

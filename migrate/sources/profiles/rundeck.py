@@ -41,10 +41,10 @@ import posixpath
 import re
 import shlex
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree.ElementTree import Element
 
 import yaml
@@ -336,19 +336,11 @@ def _jobs(settings: SourceSettings) -> list[Any]:
         raise SourceError(f"{path}: {'no such file' if not path.is_file() else 'the file is empty'}")
     try:
         text = file_text(path, settings.encoding)  # a UTF-16 file with its mark (PowerShell's `>`) too
-        if path.suffix.lower() == ".xml" or text.lstrip().startswith("<"):
-            return _xml_jobs(text, path)
-        document = load_yaml(text, path)
     except UnicodeDecodeError as error:
         raise SourceError(f"{path}: not {settings.encoding} text (byte {error.start})") from None
-    except (yaml.YAMLError, ElementTree.ParseError) as error:
-        raise SourceError(f"{path}: cannot parse: {error}{utf16_hint(text)}".replace("\n", " ")) from None
-    except RecursionError:
-        raise SourceError(f"{path}: refused: nested deeper than a job export can be") from None
-    except SourceError:
-        raise
-    except Exception as error:  # what no export makes a parser raise: said as it is
-        raise SourceError(f"{path}: refused: {type(error).__name__}: {error}") from None
+    if path.suffix.lower() == ".xml" or text.lstrip().startswith("<"):
+        return _parsed(lambda: _xml_jobs(text, path), path, utf16_hint(text))
+    document = _parsed(lambda: load_yaml(text, path), path, utf16_hint(text))
     if isinstance(document, list) and not document:
         raise SourceError(f"{path}: the export holds no jobs: nothing to migrate")
     if not isinstance(document, list) or not any(_looks_like_a_job(item) for item in document):
@@ -375,18 +367,26 @@ def _member_text(data: bytes, where: str, encoding: str) -> str:
                           "encoding to the file's") from None
 
 
-def _archive_xml_jobs(text: str, where: str, project: str) -> list[Any]:
-    """One job file's jobs, each of the archive folder's project unless its XML names its own."""
+Parsed = TypeVar("Parsed")
+
+
+def _parsed(parse: Callable[[], Parsed], where: object, hint: str = "") -> Parsed:
+    """What a parser made of a job file, or a SourceError naming the file and why."""
     try:
-        jobs = _xml_jobs(text, where)
-    except ElementTree.ParseError as error:
-        raise SourceError(f"{where}: cannot parse: {error}".replace("\n", " ")) from None
+        return parse()
+    except (yaml.YAMLError, ElementTree.ParseError) as error:
+        raise SourceError(f"{where}: cannot parse: {error}{hint}".replace("\n", " ")) from None
     except RecursionError:
         raise SourceError(f"{where}: refused: nested deeper than a job export can be") from None
     except SourceError:
         raise
     except Exception as error:  # what no export makes a parser raise: said as it is
         raise SourceError(f"{where}: refused: {type(error).__name__}: {error}") from None
+
+
+def _archive_xml_jobs(text: str, where: str, project: str) -> list[Any]:
+    """One job file's jobs, each of the archive folder's project unless its XML names its own."""
+    jobs = _parsed(lambda: _xml_jobs(text, where), where)
     for job in jobs:
         if isinstance(job, dict) and not _given(job.get("project")):
             job["project"] = project
