@@ -445,6 +445,7 @@ def test_the_plan_is_shown_one_way_json_or_markdown_not_both(capsys: pytest.Capt
     ("0 3 * * 6/1", "0 0 3 ? * 7 *", "only on Saturday"),  # `6-6/1` to cronsim, which read it as 6 and 7
     ("0 3 * * SAT/1", "0 0 3 ? * 7 *", "only on Saturday"),
     ("0 0 * * 5/2", "0 0 0 ? * 6 *", "only on Friday"),  # the words said "every 2 weeks"
+    ("0 0 1 * */1", "0 0 0 1 * ? *", "on day 1 of the month"),  # a star: ANDed, the words said "every day"
 ])
 def test_a_robfig_day_of_week_step_ends_on_saturday(capsys: pytest.CaptureFixture[str], schedule: str, freq: str,
                                                     days: str) -> None:
@@ -456,3 +457,9 @@ def test_a_robfig_day_of_week_step_ends_on_saturday(capsys: pytest.CaptureFixtur
     assert f"freq: {freq}\n" in out and "proof: equivalent" in out, out
     assert f"old schedule in words: At {schedule.split()[1].zfill(2)}:{schedule.split()[0].zfill(2)}" in out
     assert days in out.split("old schedule in words:")[1].splitlines()[0], out
+
+
+def test_a_robfig_step_of_zero_is_refused_with_its_proof_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    """`migrate cron '0 0 * * 3/0' --dialect kubernetes --proof` was a traceback (range() step 0)."""
+    code, out, err = run_cli(capsys, "cron", "0 0 * * 3/0", "--dialect", "kubernetes", "--proof")
+    assert code == 2 and "a step of 0 in '3/0'" in out + err and "Traceback" not in err, (out, err)

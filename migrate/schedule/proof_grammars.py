@@ -155,14 +155,14 @@ def robfig_day_of_week(field: str) -> str:
     Friday and Saturday, `6/1` Saturday alone. cronsim's runs to 7, Sunday again, and reads an
     `a-a` range oddly: the days are written out (robfig/cron v3 parser.go, getRange). A term robfig
     would not read is left as written, for cronsim to refuse."""
-    if field in ("*", "?"):
+    if field in ("*", "?") or _robfig_star(field):  # a star (`*/1`, `1,*`): robfig ANDs the day fields
         return "*"
     days: set[int] = set()
     for term in field.split(","):
         head, slash, step = term.partition("/")
         low, dash, high = head.partition("-")
         first, last = (0, 6) if head in ("*", "?") else (_robfig_day(low), _robfig_day(high) if dash else None)
-        if first is None or (slash and not step.isdigit()) or (dash and last is None):
+        if first is None or (slash and (not step.isdigit() or int(step) == 0)) or (dash and last is None):
             return field
         last = last if last is not None else 6 if slash else first
         days.update(range(first, last + 1, int(step) if slash else 1))
