@@ -463,3 +463,16 @@ def test_a_robfig_step_of_zero_is_refused_with_its_proof_asked(capsys: pytest.Ca
     """`migrate cron '0 0 * * 3/0' --dialect kubernetes --proof` was a traceback (range() step 0)."""
     code, out, err = run_cli(capsys, "cron", "0 0 * * 3/0", "--dialect", "kubernetes", "--proof")
     assert code == 2 and "a step of 0 in '3/0'" in out + err and "Traceback" not in err, (out, err)
+
+
+@pytest.mark.parametrize(("schedule", "freq"), [
+    ("0 0 31 2 1", "0 0 0 ? 2 2 *"), ("0 0 30,31 2 1-5", "0 0 0 ? 2 2-6 *"), ("0 0 31 4,6 0", "0 0 0 ? 4,6 1 *")])
+def test_a_robfig_or_whose_day_of_month_never_comes_is_its_day_of_week(
+        capsys: pytest.CaptureFixture[str], schedule: str, freq: str) -> None:
+    """robfig ORs the day fields as Vixie does: `0 0 31 2 1` runs on February's Mondays. It was
+    refused DOM_OR_DOW, with advice to split it into a CronJob that never runs; now the day of the
+    week alone (OR_HALF_NEVER), proved on robfig's reading (a reviewer's robfig evaluator counted the
+    same fires)."""
+    code, out, _ = run_cli(capsys, "cron", schedule, "--dialect", "kubernetes", "--proof")
+    assert code == 0 and f"freq: {freq}\n" in out and "OR_HALF_NEVER" in out, out
+    assert "proof: equivalent: the same" in out, out

@@ -198,9 +198,22 @@ def _robfig(source: str, zone: str, anchor: datetime | None, begin: datetime, en
         dom, dow = ("*" if _robfig_star(fields[2]) else dom), ("*" if _robfig_star(fields[4]) else dow)
         walls = _cronsim_walls(f"{minute} {hour} {dom} {month} {dow}", after)
     else:  # OR: the days of either field
-        walls = _merged(_cronsim_walls(f"{minute} {hour} {dom} {month} *", after),
+        walls = _merged(_days_of_the_month(f"{minute} {hour} {dom} {month} *", after),
                         _cronsim_walls(f"{minute} {hour} * {month} {dow}", after))
     return _walls_to_instants(walls, zone, begin, end)
+
+
+def _days_of_the_month(expression: str, after: datetime) -> Iterator[datetime]:
+    """The walls of an OR's day-of-month half: none where its days never come in its months (`31 2`,
+    which cronsim refuses as a schedule of its own), robfig firing on the other half's days alone."""
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(expression, after)
+    except CronSimError as error:
+        if "day-of-month" in str(error):
+            return iter(())
+    return _cronsim_walls(expression, after)
 
 
 # --- EventBridge -----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from migrate.schedule.cron import FULL_DOM, FULL_DOW, to_quartz
 from migrate.schedule.intervals import from_seconds
 from migrate.schedule.quartz import parse_quartz, set_text
-from migrate.schedule.result import DOM_OR_DOW, INVALID_SYNTAX, Converted, Rejection
+from migrate.schedule.result import DOM_OR_DOW, IMPOSSIBLE_DATE, INVALID_SYNTAX, Converted, Rejection, ScheduleWarning
 
 MONTH_NAMES = {name: number for number, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
@@ -215,5 +215,23 @@ def _convert_fields(text: str, source: str) -> Converted:
     dom = read_field(fields[2], 1, 31, "day-of-month")
     month = read_field(fields[3], 1, 12, "month", MONTH_NAMES)
     dow = read_field(fields[4], 0, 6, "day-of-week", DAY_NAMES)
-    return to_quartz("0", set_text(minute.values, 0, 59), set_text(hour.values, 0, 23), _days(dom, dow, text),
-                     set_text(month.values, 1, 12), "*", source)
+    times = ("0", set_text(minute.values, 0, 59), set_text(hour.values, 0, 23))
+    months = set_text(month.values, 1, 12)
+    try:
+        days = _days(dom, dow, text)
+    except Rejection as refused:
+        if refused.code != DOM_OR_DOW:
+            raise
+        # robfig ORs the fields; a day of the month that never comes in the months (`0 0 31 2 1`)
+        # leaves the days of the week alone, exactly
+        try:
+            to_quartz(*times, (set_text(dom.values, 1, 31), "?"), months, "*", source)
+        except Rejection as never:
+            if never.code != IMPOSSIBLE_DATE:
+                raise refused from None
+            alone = to_quartz(*times, ("?", set_text(frozenset(d + 1 for d in dow.values), 1, 7)), months, "*", source)
+            return replace(alone, warnings=(*alone.warnings, ScheduleWarning(
+                "OR_HALF_NEVER", source, alone.freq, f"day(s) {fields[2]} of the month never come in its months: "
+                "robfig's OR of the day fields is the day of the week alone")))
+        raise
+    return to_quartz(*times, days, months, "*", source)
