@@ -912,3 +912,21 @@ def test_a_start_after_the_cut_over_instant_is_kept_though_its_day_is_earlier(
     assert code == 3 and action["proof"]["from"] == f"{cut_over}T16:00:00Z", (action["proof"], err)
     assert action["proof"]["verdict"] == "equivalent"
     assert "START_DATE_SHIFTED" in [warning["code"] for warning in action["warnings"]]
+
+
+def test_a_start_on_the_cut_over_day_east_of_the_service_never_moves_before_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Tokyo schedule at 00:45 from 00:30 on the cut-over's day (23:30 the day before in Shanghai,
+    the service's zone): its day is the cut-over's, so it was kept, and the first day's shift moved
+    the flow to the day before the cut-over, to fire at the very instant the old scheduler still ran
+    the job. The runs before the cut-over's first instant are the old scheduler's."""
+    records = json.loads((REPO / "data" / "examples" / "dolphinscheduler.json").read_text(encoding="utf-8"))
+    cut_over = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=7)
+    records[0]["schedule"].update(crontab="0 45 0 * * ? *", timezoneId="Asia/Tokyo", startTime=f"{cut_over} 00:30:00")
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records[:1]), encoding="utf-8")
+    code, planned, err = plan_json(capsys, ds_config(tmp_path, export, mapping=f"not_before = {cut_over}"))
+    [action] = planned["actions"]
+    assert code == 3 and action["proof"]["from"] == f"{cut_over - timedelta(days=1)}T16:00:00Z", (action, err)
+    assert action["proof"]["verdict"] == "equivalent"
+    assert "START_DATE_SHIFTED" not in [warning["code"] for warning in action["warnings"]], action["warnings"]

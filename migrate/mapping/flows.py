@@ -533,12 +533,19 @@ def _from_cut_over(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> 
     for the last time, before the cut-over: _no_run_left.)"""
     floor = str(plan.mapping.not_before)
     start = draft.body.get("startTime")
-    if not isinstance(start, str) or not ISO_DAY.fullmatch(start) or start >= floor:
+    if not isinstance(start, str) or not ISO_DAY.fullmatch(start):
         return cells
-    draft.body["startTime"] = floor
     zone = _source_zone(plan, cells)
     begins, cut_over = _begins(cells.get("source_start", ""), zone, plan), flow_start_instant(
         floor, plan.target_zone or zone)
+    if start >= floor:
+        # Its day is the cut-over's or later, but in the source's own zone: begun before the cut-over's
+        # first instant (00:30 in Tokyo, 23:30 the day before in Shanghai), the first day's shift would
+        # move the flow before the cut-over, to fire beside the old scheduler.
+        if begins is not None and cut_over is not None and begins < cut_over:
+            return {**cells, "source_start": ""}
+        return cells
+    draft.body["startTime"] = floor
     if begins is not None and cut_over is not None and begins >= cut_over:
         return cells
     return {**cells, "source_start": ""}

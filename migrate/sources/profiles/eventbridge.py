@@ -715,8 +715,9 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
         # at 15:00 UTC the day before, and the proof, which counts from the flow's day, did not see it.
         flow.cells["source_start"] = start.isoformat()
         flow.warn("START_DATE", f"StartDate {_text(entry['StartDate'])}: the schedule fired only from then; the "
-                                f"flow's startTime is {first} (a date: the day of its first run in the service's "
-                                "zone where that is another)")
+                                "flow starts on that day, or on the day of its first run in the service's zone "
+                                "where that is another (START_DATE_SHIFTED), or on the cut-over ([mapping] "
+                                "not_before) where that is later")
 
 
 def _state(flow: FlowRows, entry: dict[str, Any]) -> None:
