@@ -255,18 +255,20 @@ def test_a_job_file_that_is_not_xml_refuses_the_archive_naming_the_member(
 
 @pytest.mark.parametrize("zipped", [True, False], ids=["zip", "unzipped"])
 @pytest.mark.parametrize("stray", ["rundeck-web/jobs/nightly.xml", f"rundeck-web/jobs/job-{ROTATE}.XML",
-                                   f"rundeck-web/jobs/job-{ROTATE}.yaml", f"rundeck-web/jobs/sub/job-{ROTATE}.xml"])
+                                   f"rundeck-web/jobs/job-{ROTATE}.yaml", f"rundeck-web/jobs/sub/job-{ROTATE}.xml",
+                                   f"rundeck-web/jobs/.job-{ROTATE}.xml"])  # a job hidden by hand
 def test_a_job_file_rundecks_import_would_skip_refuses_the_archive_naming_it(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], zipped: bool, stray: str) -> None:
     """A file of a jobs/ folder that is no `job-<uuid>.xml` was passed over without a word (Rundeck's
     import reads `<project folder>/jobs/job-*.xml` alone, and skips it too): a job short, unsaid."""
     members = archive_members({stray: ROTATE_JOB.replace(ROTATE, "3c5d7e9f-0000-4000-8000-000000000001"),
-                               "rundeck-web/jobs/.DS_Store": "\0"})  # a hidden file is a file manager's
+                               "rundeck-web/jobs/.DS_Store": "\0",  # a file manager's, and a macOS zip's fork
+                               f"rundeck-web/jobs/._job-{ROTATE}.xml": "\0"})
     source = (write_zip(tmp_path / "archive.zip", members) if zipped else write_folder(tmp_path / "archive", members))
     code, plan, err = plan_profile(tmp_path, capsys, "rundeck", source, target=TARGET)
     assert code == 1 and not plan.get("actions"), (err, plan)
     assert f"this one holds {stray} too, which would be passed over, as Rundeck's import passes them over" in err, err
-    assert ".DS_Store" not in err and "Traceback" not in err, err
+    assert ".DS_Store" not in err and "._job" not in err and "Traceback" not in err, err
 
 
 def test_an_archives_reference_to_a_job_of_another_archive_of_the_folder_is_not_in_this_archive(

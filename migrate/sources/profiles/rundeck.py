@@ -431,7 +431,7 @@ def _zip_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str], l
             for info in archive.infolist():
                 name = _member_path(path, info.filename)
                 parts = PurePosixPath(name).parts
-                if info.is_dir() or not parts or parts[0] == "__MACOSX" or parts[-1].startswith("."):
+                if info.is_dir() or not parts or parts[0] == "__MACOSX" or _tool_file(parts[-1]):
                     continue  # a folder, or what a zip tool adds (macOS resource forks, .DS_Store)
                 if len(parts) == 1 or not (parts[0] == ARCHIVE_MANIFEST or parts[0].startswith(ARCHIVE_FOLDER)):
                     foreign.add(parts[0])
@@ -457,6 +457,13 @@ def _zip_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str], l
                                          project)], sorted(foreign), sorted(stray)
 
 
+def _tool_file(name: str) -> bool:
+    """A hidden file a tool leaves (`.DS_Store`, macOS's `._job-….xml` resource forks, an editor's
+    swap file), passed over; a hidden job file (`.job-<uuid>.xml`, a job hidden by hand) is not:
+    it is named with the archive's other stray files."""
+    return name.startswith(".") and (name.startswith("._") or not name.lower().endswith((".xml", ".yaml", ".yml")))
+
+
 def _folder_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str], list[str]]:
     """The jobs of an unzipped archive, what lies at its top that is no part of an archive, and the
     stray files of its jobs/ folders (hidden ones, an editor's or a file manager's, aside)."""
@@ -470,7 +477,8 @@ def _folder_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]
             continue
         for file in sorted((folder / "jobs").rglob("*")):
             name = file.relative_to(path).as_posix()
-            if file.is_dir() or any(part.startswith(".") for part in file.relative_to(folder).parts):
+            inside = file.relative_to(folder).parts
+            if file.is_dir() or any(part.startswith(".") for part in inside[:-1]) or _tool_file(inside[-1]):
                 continue
             if not ARCHIVE_JOB.match(name):
                 stray.append(name)
