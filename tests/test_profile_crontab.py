@@ -614,17 +614,31 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     ("/opt/etl --url jdbc:oracle:thin:scott/Xthin8@db:1521/x", "Xthin8"),
     ('sqlplus -s "scott/Xquoted9@orcl" @r.sql', "Xquoted9"), ("rman target sys/Xrman10@prod", "Xrman10"),
     ("curl 'https://x.example.com/hook?apikey=Xquery11'", "Xquery11"),  # a URL's query, as a parameter's is read
-    ("lftp -u user,Xlftp12 sftp://h -e 'mirror'", "Xlftp12")])
+    ("lftp -u user,Xlftp12 sftp://h -e 'mirror'", "Xlftp12"),
+    ("curl 'https://a.blob.core.windows.net/c/f?sv=2020&sig=Xsas13&se=x'", "Xsas13"),  # signed URLs
+    ("curl 'https://b.s3.amazonaws.com/k?X-Amz-Signature=Xamz14'", "Xamz14"),
+    ("curl -d x https://hooks.slack.com/services/T0/B0/Xslack15", "Xslack15")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes reviewers found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P, a
-    URL's query parameter named as a secret, lftp's -u user,password."""
+    URL's query parameter named as a secret or signing it, lftp's -u user,password, a Slack webhook."""
     crontab = tmp_path / "jobs.cron"
     crontab.write_text(f"0 1 * * * {command}\n", encoding="utf-8")
     _, plan, _ = plan_profile(tmp_path, capsys, "crontab", crontab)
     [action] = plan["actions"]
     messages = json.dumps([action.get("warnings", []), action.get("errors", [])])
     assert "SECRET_IN_COMMAND" in messages and secret not in messages, messages
+
+
+def test_a_withheld_value_leaves_the_quote_that_closes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`curl '…&token=T0K'`: the mask took the closing quote with the value, in the source key and
+    the flow's description (`…&token=[not shown]`)."""
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text("0 5 * * * curl -s 'https://h.example.com/x?access_token=Xtok16aa&token=Xtok17bb'\n",
+                       encoding="utf-8")
+    _, plan, _ = plan_profile(tmp_path, capsys, "crontab", crontab)
+    [action] = plan["actions"]
+    assert action["source_key"].endswith("access_token=[not shown]&token=[not shown]'"), action["source_key"]
 
 
 def test_a_run_that_creates_flows_says_where_orphans_may_be_left_running(

@@ -126,6 +126,9 @@ _COMMAND_SECRETS = (
     (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p" + _NOT_A_REFERENCE + r"([^\s;&|]+)"),
      "a MySQL -p password"),
     (re.compile(r"\bredis-cli\b[^|;&\n]*\s-a\s+" + _NOT_A_REFERENCE + _VALUE), "redis-cli -a"),
+    # a webhook whose URL is its secret (Slack's `services/T…/B…/secret`, Discord's `webhooks/id/token`)
+    (re.compile(r"(?i)\bhooks\.slack\.com/services/(\S+?)(?=[\s'\"]|$)"), "a Slack webhook URL"),
+    (re.compile(r"(?i)\bdiscord(?:app)?\.com/api/webhooks/(\S+?)(?=[\s'\"]|$)"), "a Discord webhook URL"),
     (re.compile(r"\blftp\b[^|;&\n]*\s-u\s+[\"']?[^\s,\"']+," + _NOT_A_REFERENCE + r"([^\s'\"]+)"),
      "lftp's -u user,password"),
     (re.compile(r"\b(?:sqlcmd|bcp|osql)\b[^|;&\n]*\s-P\s*" + _NOT_A_REFERENCE + _VALUE), "sqlcmd -P"),
@@ -147,6 +150,11 @@ _SUSPECT = re.compile(r"(?:^|[\s;&|(])[A-Za-z_][\w.]*=|://|\s--?[upaP]|uthorizat
                       r"|/(?:user|p|pwd):|/[^\s/@]+@", re.IGNORECASE)
 
 
+# Query parameters that sign a URL (Azure's SAS `sig`, S3's presigned `X-Amz-Signature`): whoever holds
+# the URL holds the access, whatever the name says.
+URL_SIGNATURES = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature"})
+
+
 def command_secrets(command: str) -> list[tuple[str, str]]:
     """(what, its value) for each secret written into a command (the value, to withhold it from
     every message that would quote the command)."""
@@ -166,9 +174,11 @@ def command_secrets(command: str) -> list[tuple[str, str]]:
     known = {value.strip("\"'") for _, value in found}
     found += [(f"a URL's {key}=", secret.strip("\"'")) for query in SECRET_NAME.URL_QUERY.findall(command)
               for key, secret in SECRET_NAME.QUERY_PAIR.findall(query)
-              if secret.strip("\"'") and secret[0] not in "$%{" and SECRET_NAME.search(key)
-              and secret.strip("\"'") not in known]
-    return found
+              if secret.strip("\"'") and secret[0] not in "$%{"
+              and (SECRET_NAME.search(key) or key.lower() in URL_SIGNATURES) and secret.strip("\"'") not in known]
+    # A value cut at a quote that closes the word it sits in (`'https://h/x?token=T0K'`) is masked
+    # without the quote, which stays where it was.
+    return [(what, value[:-1] if value[-1:] in "'\"" and value[:1] != value[-1:] else value) for what, value in found]
 
 
 # A secret shorter than this is left in the messages that quote it (named all the same): masked, `etl`
