@@ -956,11 +956,12 @@ def _clock_change_note(draft: FlowDraft, freqs: tuple[str, ...], zone: str | Non
     said = "; ".join(f"{fire.wall:%Y-%m-%d %H:%M} ({fire.kind})" for fire in fires[:4])
     draft.warnings.append({"code": "DST_HOURS", "from": " + ".join(freqs), "to": zone, "message": (
         f"fires in an hour a daylight-saving change of {zone} skips or repeats: {said}"
-        f"{' …' if len(fires) > 4 else ''}. There schedulers differ (cron runs a job of a fixed hour the change "
-        "skips as the clock jumps, and one it repeats once, at its first occurrence, but a job of every hour by "
-        "the clock: none in a skipped hour, in both repeated ones; systemd and Quartz skip a skipped time, and "
-        "Quartz runs a repeated one once, at its second occurrence, an hour later; the service's may skip it or "
-        "run it twice): the proof leaves those hours out")})
+        f"{' …' if len(fires) > 4 else ''}. There schedulers differ (cron runs a job whose minute and hour fields "
+        "are fixed (neither starts with *) at a time the change skips as the clock jumps, and at one it repeats "
+        "once, at its first occurrence, but a job whose minute or hour field starts with * by the clock: none in a "
+        "skipped hour, in both repeated ones; systemd and Quartz skip a skipped time, and Quartz runs a repeated "
+        "one once, at its second occurrence, an hour later; the service's may skip it or run it twice): the proof "
+        "leaves those hours out")})
 
 
 @functools.lru_cache(maxsize=4096)  # shared by the flows of one schedule, never changed
