@@ -431,3 +431,12 @@ def test_an_or_whose_day_of_month_never_comes_is_the_day_of_week_alone(expressio
     start = datetime(2026, 11, 28)
     assert first_fires(parse_quartz(result.freq).fire_times(start), start + WINDOW) == first_fires(
         CronSim(expression, start), start + WINDOW), result.freq
+
+
+def test_every_n_days_is_said_of_a_step_of_the_source_not_of_a_list_the_freq_writes_as_one() -> None:
+    """`0 0 1,30 * *` is saved `0 0 0 1/29 * ? *` (a list of two days written as a step) and was
+    told EVERY_N_DAYS_APPROX, "a day-of-month step restarts each month", of a source with no step."""
+    listed, stepped = convert("0 0 1,30 * *", "unix"), convert("0 0 */4 * *", "unix")
+    assert isinstance(listed, Converted) and isinstance(stepped, Converted)
+    assert "/" in listed.freq.split()[3] and "EVERY_N_DAYS_APPROX" not in {w.code for w in listed.warnings}
+    assert "EVERY_N_DAYS_APPROX" in {w.code for w in stepped.warnings}

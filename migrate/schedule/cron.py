@@ -369,6 +369,15 @@ def _some_day_every_month(schedule: QuartzSchedule) -> bool:
     return bool(dom.days) and min(dom.days) <= 28
 
 
+def _day_step_in(source: str) -> bool:
+    """Whether the source's day of the month is a step: its field in a cron of 5 (Unix) or 6-7
+    (Quartz) fields; in any other grammar, a `/` anywhere."""
+    words = source.split()
+    if len(words) == 5 or len(words) in (6, 7):
+        return "/" in words[2 if len(words) == 5 else 3]
+    return "/" in source or not source
+
+
 def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
     """Warnings that do not change the freq but that a reviewer should see (§3.4)."""
     found = []
@@ -381,9 +390,10 @@ def flags(schedule: QuartzSchedule, source: str) -> list[ScheduleWarning]:
         if "/" in text and modulus % int(text.split("/")[1]) != 0:
             warn("IRREGULAR_STEP", f"the {name} step does not divide {modulus}: the last gap of each cycle is shorter")
     cycle = cycle_of(schedule)
-    if "/" in fields[3]:
+    if "/" in fields[3] and _day_step_in(source):
         # A source's cron restarts the step each month too (its proof says whether the flow is exact):
-        # what is approximate is the reading "every n days".
+        # what is approximate is the reading "every n days". A list written out (`1,30`), which the
+        # freq writes as a step (`1/29`), is no step of the source's.
         warn("EVERY_N_DAYS_APPROX", "a day-of-month step restarts each month, as a cron's does (the 31st then "
                                     "the 1st are consecutive days): not every n days")
     if cycle in ("mi", "H") and ((fields[2] != "*" and cycle == "mi") or fields[3] not in ("*", "?")
