@@ -476,3 +476,11 @@ def test_a_robfig_or_whose_day_of_month_never_comes_is_its_day_of_week(
     code, out, _ = run_cli(capsys, "cron", schedule, "--dialect", "kubernetes", "--proof")
     assert code == 0 and f"freq: {freq}\n" in out and "OR_HALF_NEVER" in out, out
     assert "proof: equivalent: the same" in out, out
+
+
+def test_the_words_of_an_or_with_a_range_of_weekdays_say_or(capsys: pytest.CaptureFixture[str]) -> None:
+    """`0 0 30,31 2 1-5` read "on day 30 and 31 of the month, Monday through Friday": an AND to the
+    eye, where cron fires on either (cron-descriptor says "or" of a single weekday only)."""
+    code, out, _ = run_cli(capsys, "cron", "0 0 30,31 2 1-5", "--dialect", "unix", "--proof")
+    assert code == 0 and "old schedule in words: At 00:00, on day 30 and 31 of the month, or Monday through Friday" \
+        in out, out

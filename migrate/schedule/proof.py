@@ -658,7 +658,22 @@ def schedule_in_words(source: str, grammar: str) -> str:
     # and robfig AND the day fields when one of them "is *" by their own rule (`*/2`, `?`).
     if rule == "and" and ", or on " in words:
         words = words.replace(", or on ", ", and only on ", 1)
+    elif rule == "or" and ", or " not in words:
+        words = _or_days(text, words)
     return words
+
+
+def _or_days(text: str, words: str) -> str:
+    """cron-descriptor says "or" of a single weekday only: `30,31 2 1-5` read "on day 30 and 31 of
+    the month, Monday through Friday", an AND to the eye. The weekdays' words (what the day of the
+    week alone says beyond the day of the month alone) are led by "or"."""
+    fields = text.split()
+    alone = _described(" ".join([*fields[:2], "*", fields[3], fields[4]])).split(", ")
+    without = set(_described(" ".join([*fields[:4], "*"])).split(", "))
+    weekdays = next((part for part in alone if part not in without), None)
+    if weekdays is None or f", {weekdays}" not in words:
+        return words
+    return words.replace(f", {weekdays}", f", or {weekdays}", 1)
 
 
 def _described(text: str) -> str:
