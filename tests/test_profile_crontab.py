@@ -617,7 +617,8 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     ("lftp -u user,Xlftp12 sftp://h -e 'mirror'", "Xlftp12"),
     ("curl 'https://a.blob.core.windows.net/c/f?sv=2020&sig=Xsas13&se=x'", "Xsas13"),  # signed URLs
     ("curl 'https://b.s3.amazonaws.com/k?X-Amz-Signature=Xamz14'", "Xamz14"),
-    ("curl -d x https://hooks.slack.com/services/T0/B0/Xslack15", "Xslack15")])
+    ("curl -d x https://hooks.slack.com/services/T0/B0/Xslack15", "Xslack15"),
+    ("curl -X POST https://hooks.slack.com/triggers/T0/12/Xslack18", "Xslack18")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes reviewers found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P, a
@@ -628,6 +629,24 @@ def test_a_secret_in_a_command_is_named_never_its_value(
     [action] = plan["actions"]
     messages = json.dumps([action.get("warnings", []), action.get("errors", [])])
     assert "SECRET_IN_COMMAND" in messages and secret not in messages, messages
+
+
+def test_a_secret_written_with_crons_escaped_percent_is_withheld_from_the_description(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crontab writes a signed URL's `%2B` as `\\%2B`: the command read from it holds `%2B`, so the
+    description, which quotes the line, kept the whole secret in the service."""
+    (tmp_path / "state.json").write_text(json.dumps(base_state(flows=0)), encoding="utf-8")
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text('1 2 * * * curl "https://a.example/f?sv=1&sig=Xsas19\\%2Bxyz\\%3D" -o f\n'
+                       "3 2 * * * PGPASSWORD=Xpg20\\%xyz psql -c x\n", encoding="utf-8")
+    config = profile_run_config(tmp_path / "run.toml", "crontab", "jobs.cron", source_lines='options = { user = "u" }',
+                                run="create_missing = true\nlog_payload = true")
+    assert main(["run", str(config), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    descs = [line["payload"]["desc"] for line in map(json.loads, Path(report["result_log"]).read_text(
+        encoding="utf-8").splitlines()) if "payload" in line]
+    assert len(descs) == 2 and all("[not shown]" in desc for desc in descs), descs
+    assert not any("Xsas19" in desc or "Xpg20" in desc for desc in descs), descs
 
 
 def test_a_withheld_value_leaves_the_quote_that_closes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

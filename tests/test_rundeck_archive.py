@@ -122,8 +122,9 @@ def warnings_of(action: dict[str, Any]) -> dict[str, list[str]]:
 @pytest.mark.parametrize("profile", ["auto", "rundeck"])
 def test_a_project_archive_is_read_for_its_jobs_each_of_its_project(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], zipped: bool, profile: str) -> None:
-    source = (write_zip(tmp_path / "archive.zip", archive_members()) if zipped else
-              write_folder(tmp_path / "archive", archive_members()))
+    # as macOS's Finder zips it: resource forks in __MACOSX, which `unzip` makes a folder at the top
+    members = archive_members({f"__MACOSX/rundeck-web/jobs/._job-{ROTATE}.xml": "\0"})
+    source = (write_zip(tmp_path / "archive.zip", members) if zipped else write_folder(tmp_path / "archive", members))
     code, plan, err = plan_profile(tmp_path, capsys, profile, source, target=TARGET)
     assert code == 3 and "Traceback" not in err, (err, plan)
     assert plan["profile"] == ("rundeck, recognised" if profile == "auto" else "rundeck")

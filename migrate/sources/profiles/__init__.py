@@ -127,7 +127,8 @@ _COMMAND_SECRETS = (
      "a MySQL -p password"),
     (re.compile(r"\bredis-cli\b[^|;&\n]*\s-a\s+" + _NOT_A_REFERENCE + _VALUE), "redis-cli -a"),
     # a webhook whose URL is its secret (Slack's `services/T…/B…/secret`, Discord's `webhooks/id/token`)
-    (re.compile(r"(?i)\bhooks\.slack\.com/services/(\S+?)(?=[\s'\"]|$)"), "a Slack webhook URL"),
+    (re.compile(r"(?i)\bhooks\.slack\.com/(?:services|workflows|triggers)/(\S+?)(?=[\s'\"]|$)"),
+     "a Slack webhook URL"),
     (re.compile(r"(?i)\bdiscord(?:app)?\.com/api/webhooks/(\S+?)(?=[\s'\"]|$)"), "a Discord webhook URL"),
     (re.compile(r"\blftp\b[^|;&\n]*\s-u\s+[\"']?[^\s,\"']+," + _NOT_A_REFERENCE + r"([^\s'\"]+)"),
      "lftp's -u user,password"),
@@ -188,9 +189,11 @@ MASKED_LENGTH = 6
 
 def withholding(values: Iterable[str]) -> Callable[[str], str]:
     """A function that withholds these secrets from a text (`[not shown]`), the longest first, so
-    that one inside another is not half shown; those shorter than MASKED_LENGTH are left."""
-    masked = sorted((value for value in set(values) if len(value.strip("\"'")) >= MASKED_LENGTH), key=len,
-                    reverse=True)
+    that one inside another is not half shown; those shorter than MASKED_LENGTH are left. A value
+    with a `%` is withheld as a crontab line writes it too (`\\%`: a signed URL's `%2B`), since a
+    crontab's description quotes the line, the command read from it."""
+    kept = {value for value in values if len(value.strip("\"'")) >= MASKED_LENGTH}
+    masked = sorted(kept | {value.replace("%", "\\%") for value in kept if "%" in value}, key=len, reverse=True)
 
     def withheld(text: str) -> str:
         for value in masked:

@@ -468,7 +468,8 @@ def _folder_archive_jobs(settings: SourceSettings) -> tuple[list[Any], list[str]
     """The jobs of an unzipped archive, what lies at its top that is no part of an archive, and the
     stray files of its jobs/ folders (hidden ones, an editor's or a file manager's, aside)."""
     path = settings.path
-    top = sorted(entry for entry in path.iterdir() if not entry.name.startswith("."))
+    # `unzip` of an archive zipped by macOS's Finder adds __MACOSX (resource forks), as a zip holds it
+    top = sorted(entry for entry in path.iterdir() if not entry.name.startswith(".") and entry.name != "__MACOSX")
     foreign = [entry.name for entry in top if not entry.is_dir() or not (
         entry.name == ARCHIVE_MANIFEST or entry.name.startswith(ARCHIVE_FOLDER))]
     jobs, stray = [], []
