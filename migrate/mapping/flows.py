@@ -536,8 +536,7 @@ def _from_cut_over(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> 
     if not isinstance(start, str) or not ISO_DAY.fullmatch(start):
         return cells
     zone = _source_zone(plan, cells)
-    begins, cut_over = _begins(cells.get("source_start", ""), zone, plan), flow_start_instant(
-        floor, plan.target_zone or zone)
+    begins, cut_over = _begins(cells.get("source_start", ""), zone, plan), _cut_over(plan, zone)
     if start >= floor:
         # Its day is the cut-over's or later, but in the source's own zone: begun before the cut-over's
         # first instant (00:30 in Tokyo, 23:30 the day before in Shanghai), the first day's shift would
@@ -549,6 +548,13 @@ def _from_cut_over(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> 
     if begins is not None and cut_over is not None and begins >= cut_over:
         return cells
     return {**cells, "source_start": ""}
+
+
+def _cut_over(plan: FieldPlan, zone: str | None) -> datetime | None:
+    """`[mapping] not_before`'s first instant, in the service's zone (else the schedule's); None: none."""
+    if plan.mapping.not_before is None:
+        return None
+    return flow_start_instant(str(plan.mapping.not_before), plan.target_zone or zone)
 
 
 def _begins(text: str, zone: str | None, plan: FieldPlan) -> datetime | None:
@@ -859,9 +865,8 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     date: saved inactive. (One that begins ahead is _first_day's.) So too, with a cut-over, a
     source whose every run comes before it (a task run once, on a day before it)."""
     service = ZoneInfo(plan.target_zone or zone or "UTC")
-    if plan.mapping.not_before is not None and (
-            cut_over := flow_start_instant(str(plan.mapping.not_before), plan.target_zone or zone)) is not None \
-            and cut_over > datetime.now(UTC) and first_fire(freqs, cut_over, service) is None:
+    if (cut_over := _cut_over(plan, zone)) is not None and cut_over > datetime.now(UTC) \
+            and first_fire(freqs, cut_over, service) is None:
         draft.body["active"] = 0
         draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
         draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": str(plan.mapping.not_before),
@@ -882,8 +887,8 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     ends = _source_end(end_text, source_zone)
     if ends is None or ends <= now:
         return  # passed: the profile said so (END_DATE, saved inactive)
-    if plan.mapping.not_before is not None:  # the flow's runs begin at the cut-over, not now
-        now = max(now, flow_start_instant(str(plan.mapping.not_before), plan.target_zone or zone) or now)
+    if (cut_over := _cut_over(plan, zone)) is not None:  # the flow's runs begin at the cut-over, not now
+        now = max(now, cut_over)
     next_run = first_fire(freqs, now, service)
     if next_run is not None and next_run.replace(tzinfo=service) < ends:
         return
