@@ -256,6 +256,13 @@ FOLDER_READERS = frozenset({"airflow", "eventbridge", "systemd", "taskxml", "ooz
 MIXED = "mixed"
 
 
+def reads_whole(profile: str, path: Path) -> bool:
+    """Whether the profile reads this zip or folder itself (ZIP_READERS, FOLDER_READERS; rundeck a
+    project archive, zipped or unzipped), rather than file by file."""
+    readers = FOLDER_READERS if path.is_dir() else ZIP_READERS
+    return profile in readers or (profile == "rundeck" and rundeck_archive(path))
+
+
 def auto_profile(path: Path, profiles: list[str]) -> str:
     """The one profile `profile = "auto"` means for this source, `mixed` for a folder whose
     entries are exports of different formats (each recognised on its own: see mixed_entries),
@@ -386,7 +393,7 @@ def _entry_formats(folder: Path, profiles: tuple[str, ...], listing: tuple[str, 
 
 
 def _check_zip(path: Path, profile: str) -> None:
-    if profile not in ZIP_READERS and is_zip(path) and not (profile == "rundeck" and rundeck_archive(path)):
+    if is_zip(path) and not reads_whole(profile, path):
         raise NotRecognised(f"{path}: a zip of {profile} exports; this profile reads the files themselves: unzip it "
                             "and point [source] path at the file or the folder")
 
@@ -573,8 +580,7 @@ def _readable_entry(entry: Path, matches: list[str]) -> bool:
     """An entry its one format's profile reads on its own: a snapshot is a source of its own (its
     flows carry their markers as they are), and a folder is read only by a profile that reads folders
     (or, for rundeck, when it is an unzipped project archive)."""
-    return len(matches) == 1 and matches[0] != "snapshot" and (matches[0] in FOLDER_READERS or not entry.is_dir()
-                                                               or (matches[0] == "rundeck" and rundeck_archive(entry)))
+    return len(matches) == 1 and matches[0] != "snapshot" and (not entry.is_dir() or reads_whole(matches[0], entry))
 
 
 LOOP_LINK = "a link back up the folder, which is never followed: a loop; remove it"
@@ -660,7 +666,7 @@ def check_profile(path: Path, profile: str, profiles: list[str]) -> None:
         raise NotRecognised(f"{path}: a folder of exports of several formats ({', '.join(sorted(several))}), not "
                             f"one {profile} export: set [source] profile = \"auto\" to read each with its own "
                             "profile, or point path at one export")
-    if path.is_dir() and profile not in FOLDER_READERS and not (profile == "rundeck" and rundeck_archive(path)):
+    if path.is_dir() and not reads_whole(profile, path):
         raise NotRecognised(f"{path}: a folder, and the {profile} profile reads one file: point [source] path at "
                             "the file, or set profile = \"auto\" to read each file of the folder as an export of "
                             "its own")
