@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import fromstring
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -246,17 +247,54 @@ def test_active_till_is_the_last_order_date_whose_runs_end_at_new_day(tmp_path: 
     assert "NEVER_RUNS" in never_said and "END_DATE" not in never_said, never_said  # not "it stays active"
 
 
+def _zone_at_an_hour_before_21() -> tuple[str, datetime]:
+    """A source zone whose wall clock is now between 01:00 and 20:59, and that clock: one whose
+    date lags UTC's where there is one (it ends its days after UTC does), so that the test runs
+    the same at any hour of CI's day."""
+    now = datetime.now(UTC)
+    for hours in (*range(12, 0, -1), 0, *range(-1, -15, -1)):  # Etc/GMT+12 is UTC-12 (its sign is POSIX's)
+        zone = f"Etc/GMT{hours:+d}" if hours else "UTC"
+        wall = now.astimezone(ZoneInfo(zone))
+        if 1 <= wall.hour <= 20 and (wall.date() < now.date() or hours <= 0):
+            return zone, wall
+    raise AssertionError("some zone is between 01:00 and 20:59 at any instant")
+
+
 def test_an_active_till_of_yesterday_still_runs_until_new_day(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    """Yesterday's order date's working day ends at New Day today (23:00 here), its 22:00 run still
-    to come: not passed. It was saved inactive, the message saying both."""
-    yesterday = date.today() - timedelta(days=1)
-    job = _job("A", DAYS="ALL", TIMEFROM="2200", ACTIVE_TILL=f"{yesterday:%Y%m%d}")
+    """Yesterday's order date's working day ends at New Day today (two hours from now here), its run
+    in an hour still to come: not passed. It was saved inactive, the message saying both. Passed or
+    not is the source zone's: against UTC's date, a day of a zone west of UTC had passed while its
+    working day still ran (and one east of it ran on, still active, after its end)."""
+    zone, wall = _zone_at_an_hour_before_21()
+    yesterday = wall.date() - timedelta(days=1)
+    job = _job("A", DAYS="ALL", TIMEFROM=f"{wall.hour + 1:02d}00", ACTIVE_TILL=f"{yesterday:%Y%m%d}")
     export = _export(tmp_path, f'<FOLDER DATACENTER="dc" FOLDER_NAME="LAST" FOLDER_ORDER_METHOD="SYSTEM">{job}</FOLDER>')
-    config = export.read_text(encoding="utf-8").replace('new_day = "0700"', 'new_day = "2300"')
-    export.write_text(config, encoding="utf-8")
-    said = {w["code"]: w["message"] for w in plan_actions(capsys, export)["LAST"]["warnings"]}
-    assert "has passed" not in said["END_DATE"] and f"New Day, {date.today()} 23:00" in said["END_DATE"], said
+    config = export.read_text(encoding="utf-8").replace('new_day = "0700"', f'new_day = "{wall.hour + 2:02d}00"')
+    export.write_text(config.replace('"Asia/Tokyo"', f'"{zone}"'), encoding="utf-8")
+    action = plan_actions(capsys, export)["LAST"]
+    said = {w["code"]: w["message"] for w in action["warnings"]}
+    assert f"New Day, {wall.date()} {wall.hour + 2:02d}:00" in said["END_DATE"], (zone, said)
+    assert "has passed" not in said["END_DATE"] and "stays active" in said["END_DATE"], (zone, said)
+    assert "NEVER_RUNS" not in said, (zone, said)
+
+
+def test_an_active_till_passed_in_the_source_zone_is_saved_inactive(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """ACTIVE_TILL of the source zone's yesterday, no New Day: its last day is over there. In a zone
+    whose date is ahead of UTC's (Kiribati, 14 hours east), that day is UTC's today: it was saved
+    active, END_DATE telling the user to disable it on a date gone, a job that no longer fires."""
+    now = datetime.now(UTC)
+    zone = next(z for z in ("Etc/GMT-14", "Etc/GMT+12") if now.astimezone(ZoneInfo(z)).date() != now.date())
+    yesterday = now.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
+    job = _job("A", DAYS="ALL", TIMEFROM="1200", ACTIVE_TILL=f"{yesterday:%Y%m%d}")
+    export = _export(tmp_path, f'<FOLDER DATACENTER="dc" FOLDER_NAME="LAST" FOLDER_ORDER_METHOD="SYSTEM">{job}</FOLDER>')
+    config = export.read_text(encoding="utf-8").replace('new_day = "0700", ', "")
+    export.write_text(config.replace('"Asia/Tokyo"', f'"{zone}"'), encoding="utf-8")
+    action = plan_actions(capsys, export)["LAST"]
+    said = {w["code"]: w["message"] for w in action["warnings"]}
+    assert "has passed" in said["END_DATE"] and "saved inactive (active 0)" in said["END_DATE"], (zone, said)
+    assert "stays active" not in str(said), (zone, said)
 
 
 @pytest.fixture

@@ -885,8 +885,16 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     if begins is not None and (begins if begins.tzinfo else begins.replace(tzinfo=source_zone)) > now:
         return
     ends = _source_end(end_text, source_zone)
-    if ends is None or ends <= now:
+    if ends is None or (ends <= now and draft.body.get("active") == 0):
         return  # passed: the profile said so (END_DATE, saved inactive)
+    if ends <= now:
+        # Passed in the source's zone, which the profile does not know (end_dates.has_ended)
+        draft.body["active"] = 0
+        draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
+        draft.warnings.append({"code": "END_DATE", "message": (
+            f"the source's end, {end_text} ({ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone), "
+            "has passed: the job no longer fires, so the flow is saved inactive (active 0)")})
+        return
     if (cut_over := _cut_over(plan, zone)) is not None:  # the flow's runs begin at the cut-over, not now
         now = max(now, cut_over)
     next_run = first_fire(freqs, now, service)

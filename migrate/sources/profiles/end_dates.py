@@ -2,12 +2,14 @@
 
 An end that has passed means the job no longer fired: the flow is saved inactive, and the warning
 says so. An end still ahead means the job fires until then: the flow stays active, and the warning
-names the date on which to disable it. "Passed" is against today's date in UTC, taken here only.
+names the date on which to disable it. A day "has passed" here once it has everywhere on earth (in
+UTC-12): a profile knows no zone, and the source's day ends up to 14 hours before or 12 after UTC's.
+The mapping, which knows the source's zone, finds an end passed there since (mapping/flows.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from migrate.sources.profiles import FlowRows
 
@@ -17,9 +19,15 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
+# The westmost zone's offset (Etc/GMT+12): the last place on earth where a day is still running.
+WESTMOST = timedelta(hours=12)
+
+
 def has_ended(end: date) -> bool:
-    """True when the schedule's last day is before today (a schedule ending today still fires today)."""
-    return end < today()
+    """True when the schedule's last day is over in every zone (a schedule ending today still fires
+    today). Against UTC's date, an end of yesterday in Los Angeles passed at 07:00 UTC while its day
+    still ran there (saved inactive, runs lost)."""
+    return end < (datetime.now(UTC) - WESTMOST).date()
 
 
 def passed_phrase(what: str, written: str) -> str:
