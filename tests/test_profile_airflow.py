@@ -610,11 +610,23 @@ def test_run_settings_and_a_broken_dag_are_named(tmp_path: Path) -> None:
            "has_import_errors": True}
     row = rows_of(write(tmp_path / "busy.json", dag))["busy"]
     assert codes(row["__warnings__"]) == ["IMPORT_ERRORS", "MAX_ACTIVE_RUNS", "CATCHUP", "HOST_TIMEZONE"]
-    assert "up to 3 runs" in row["__warnings__"] and "broken in the source" in row["__warnings__"]
+    assert "up to 3 runs" in row["__warnings__"] and "could not import" in row["__warnings__"]
+    assert row["active"] == "0", row  # its scheduler starts no run of it (found by a reviewer: saved active)
     at_default = rows_of(write(tmp_path / "calm.json", {**dag, "max_active_runs": 16, "catchup": False}))["busy"]
     assert "MAX_ACTIVE_RUNS" not in codes(at_default["__warnings__"])  # Airflow's default: every DAG would say it
     quiet = {"dag_id": "quiet", "schedule_interval": "0 1 * * *", "catchup": False, "has_import_errors": False}
     assert codes(rows_of(write(tmp_path / "quiet.json", quiet))["quiet"]["__warnings__"]) == ["HOST_TIMEZONE"]
+
+
+def test_a_subdag_is_saved_inactive_as_its_parent_runs_it(tmp_path: Path) -> None:
+    """A SubDAG, listed beside its parent with the parent's schedule, runs only within the parent's
+    runs: saved active, it ran twice (once through the parent's flow) (found by a reviewer)."""
+    parent = {"dag_id": "parent", "schedule_interval": "@daily", "is_subdag": False, "root_dag_id": None}
+    child = {"dag_id": "parent.section_1", "schedule_interval": "@daily", "is_subdag": True, "root_dag_id": "parent"}
+    rows = rows_of(write(tmp_path / "dags.json", {"dags": [parent, child], "total_entries": 2}))
+    assert rows["parent"]["active"] == "1" and "SUBDAG" not in codes(rows["parent"]["__warnings__"])
+    assert rows["parent.section_1"]["active"] == "0" and "SUBDAG" in codes(rows["parent.section_1"]["__warnings__"])
+    assert "a SubDAG of parent" in rows["parent.section_1"]["__warnings__"]
 
 
 def test_every_flow_says_its_task_triggers_the_dag_through_the_cli() -> None:

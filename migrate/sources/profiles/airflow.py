@@ -50,14 +50,16 @@ flow with `[mapping] unscheduled = "manual"`):
 A timetable of a plugin's own (its summary is its class name unless it says otherwise) is refused
 as CUSTOM_TIMETABLE: only its code knows when it fires.
 
-State: a paused DAG (`is_paused`) or one whose file Airflow no longer finds (`is_active` false,
-Airflow 3 `is_stale`) is saved with active 0, with PAUSED / INACTIVE_DAG. An `end_date` is END_DATE,
+State: a paused DAG (`is_paused`), one whose file Airflow no longer finds (`is_active` false,
+Airflow 3 `is_stale`), one it could not import (`has_import_errors`) or a SubDAG (`is_subdag`:
+its parent runs it) is saved with active 0, with PAUSED / INACTIVE_DAG / IMPORT_ERRORS / SUBDAG:
+Airflow's scheduler starts none of them. An `end_date` is END_DATE,
 since a flow never ends: one that has passed (against today in UTC) also saves the flow inactive,
 one ahead leaves it active and names the date. Owners, description and tags (appended to the
 description) are carried; `params` carry their default values (PARAM_DETAILS when their
 description or schema is left behind, PARAM_NULL when the default is null and becomes ""). Run
 settings a flow has no place for are named: MAX_ACTIVE_RUNS (other than Airflow's default 16),
-CATCHUP (when true); a DAG Airflow could not import (`has_import_errors`) is IMPORT_ERRORS. A file
+CATCHUP (when true). A file
 that holds no DAG list, or pages that hold no DAG at all, are refused; a DAG entry that cannot be
 read is that flow's MALFORMED_DAG error.
 """
@@ -518,12 +520,26 @@ def _first_run(flow: FlowRows, dag: dict[str, Any]) -> None:
 def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
     paused = _flag(dag, "is_paused", "paused")
     gone = _flag(dag, "is_active") is False or _flag(dag, "is_stale") is True
+    # Airflow's scheduler starts no run of a DAG it cannot import (its runs query asks
+    # has_import_errors false), nor of a SubDAG: its parent's SubDagOperator runs it, as a task of
+    # the parent's runs. Saved active, either fired where Airflow never did (a SubDAG twice).
+    broken = _flag(dag, "has_import_errors") is True
+    subdag = _flag(dag, "is_subdag") is True
     if paused:
         flow.warn("PAUSED", "the DAG is paused in Airflow: saved with active 0, as it stood")
     if gone:
         flow.warn("INACTIVE_DAG", "Airflow no longer finds this DAG's file (is_active false or is_stale true): it "
                                   "was deleted or moved, and does not run; saved with active 0")
-    flow.cells["active"] = "0" if paused or gone else "1"
+    if broken:
+        flow.warn("IMPORT_ERRORS", "Airflow could not import this DAG's file (has_import_errors true), and its "
+                                   "scheduler starts no run of such a DAG: saved with active 0; fix it there "
+                                   "before enabling the flow")
+    if subdag:
+        parent = str(dag.get("root_dag_id") or "").strip() or "its parent DAG"
+        flow.warn("SUBDAG", f"a SubDAG of {parent} (is_subdag true): Airflow runs it only within its parent's "
+                            "runs (a SubDagOperator task), never on its own schedule; saved with active 0, so "
+                            "that it does not run twice")
+    flow.cells["active"] = "0" if paused or gone or broken or subdag else "1"
     if end := _moment(dag, "end_date"):
         report_end(flow, "the DAG's end_date", end, _instant(end).astimezone(UTC).date())
 
@@ -535,11 +551,7 @@ def _instant(text: str) -> datetime:
 
 
 def _run_settings(flow: FlowRows, dag: dict[str, Any]) -> None:
-    """How Airflow ran the DAG's runs, which a flow has no setting for, and whether it could load it."""
-    if _flag(dag, "has_import_errors"):
-        flow.warn("IMPORT_ERRORS", "Airflow could not import this DAG's file (has_import_errors true): the DAG is "
-                                   "broken in the source and did not run as listed; fix it there before relying "
-                                   "on the flow")
+    """How Airflow ran the DAG's runs, which a flow has no setting for."""
     runs = dag.get("max_active_runs")
     if runs is not None and runs != AIRFLOW_MAX_ACTIVE_RUNS:  # at Airflow's default, every DAG would say it
         flow.warn("MAX_ACTIVE_RUNS", f"Airflow let up to {runs} runs of the DAG run at once (max_active_runs): "
