@@ -548,12 +548,13 @@ def test_hidden_entries_of_the_folder_are_named_in_the_plan(tmp_path: Path, caps
     # kept copies an editor or a package manager left: each of their jobs was a DUPLICATE, exit 5
     shutil.copy(EXAMPLES / "jobs.cron", folder / "a.cron~")
     shutil.copy(EXAMPLES / "jobs.cron", folder / "a.cron.save")  # nano's
+    shutil.copy(EXAMPLES / "jobs.cron", folder / "#a.cron#")  # Emacs' autosave: read, its jobs ran (cron skips it)
     shutil.copy(EXAMPLES / "controlm.xml", folder / "controlm.xml")
     shutil.copy(EXAMPLES / "controlm.xml", folder / "controlm.xml.bak")
     shutil.copytree(EXAMPLES / "systemd", folder / "systemd", symlinks=True)  # a folder-reading format beside them
     plan = _plan(capsys, _config(tmp_path, "f", folder, "auto", {}), "--offline")
-    assert ("hidden entries and kept copies (`~`, `.bak`, `.orig` …) of the folder are not read: .b.cron, .git, "
-            "a.cron.save, a.cron~, controlm.xml.bak; rename an export among them") in " ".join(plan["notes"]), plan["notes"]
+    assert ("hidden entries, editors' autosaves (`#…`) and kept copies (`~`, `.bak`, `.orig` …) of the folder are not read: #a.cron#, .b.cron, "
+            ".git, a.cron.save, a.cron~, controlm.xml.bak; rename an export among them") in " ".join(plan["notes"]), plan["notes"]
     assert [Path(span["path"]).name for span in plan["sources"]] == ["a.cron", "controlm.xml", "exports"]  # systemd: the folder
     assert "DUPLICATE" not in plan["invalid_by_reason"], plan["invalid_by_reason"]
 

@@ -21,7 +21,7 @@ from migrate.sources.readers import SourceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crontab"
 DEBIAN = FIXTURES / "debian-etc-crontab"
-CRON_D = FIXTURES / "cron.d-reports"
+CRON_D = FIXTURES / "cron-d-reports"  # as /etc/cron.d names a file Debian reads: no dot
 USER_ETL = FIXTURES / "user-etl.cron"
 
 
@@ -301,6 +301,28 @@ def test_one_line_of_junk_among_jobs_is_that_lines_error(tmp_path: Path) -> None
     rows = rows_of(path)
     assert [codes(r["__errors__"]) for r in rows] == [[], ["INVALID_SYNTAX"], []]
     assert "line 2" in rows[1]["__errors__"]
+
+
+def test_a_line_of_words_after_jobs_says_it_may_begin_another_users_crontab(tmp_path: Path) -> None:
+    """`Crontab for bob:` between two users' crontabs: its line is refused, and, the file not refused
+    whole, bob's job took root's CRON_TZ; the message now says so (found by a reviewer)."""
+    path = tmp_path / "cat.cron"
+    path.write_text("CRON_TZ=Asia/Tokyo\n0 3 * * * /opt/root-job.sh\nCrontab for bob:\n0 4 * * * /opt/bob.sh\n"
+                    "*/61 * * * * /opt/bad-minute.sh\n", encoding="utf-8")
+    rows = rows_of(path)
+    assert "begins another user's crontab" in rows[1]["__errors__"] and "CRON_TZ" in rows[1]["__errors__"]
+    assert "another user's crontab" not in rows[3]["__errors__"]  # a job line of a bad field is no such line
+
+
+def test_a_system_crontab_named_as_debians_cron_skips_it_in_cron_d_is_said(tmp_path: Path) -> None:
+    """/etc/cron.d/backup.cron: Debian's cron skips a name with a dot (run-parts' rule), cronie reads it."""
+    for name, said in (("backup.cron", True), ("backup_nightly-2", False)):
+        path = tmp_path / name
+        path.write_text("0 4 * * * root /opt/backup.sh\n", encoding="utf-8")
+        [row] = rows_of(path, system=True)
+        assert ("CRON_D_NAME" in codes(row["__warnings__"])) is said, (name, row["__warnings__"])
+    [user_row] = rows_of(tmp_path / "backup.cron", system=False)  # a user crontab's file may be named anyhow
+    assert "CRON_D_NAME" not in codes(user_row["__warnings__"])
 
 
 def test_an_unknown_option_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

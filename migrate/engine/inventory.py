@@ -504,7 +504,8 @@ def plan_job(settings: Settings, workers: int | None = None, keep: Keep = "nothi
         if unread:
             # Not read (a .git folder, an editor's files, a kept copy), but never without a word: one may be an export.
             more = f" and {len(unread) - 10} more" if len(unread) > 10 else ""
-            result.notes.append(f"hidden entries and kept copies (`~`, `.bak`, `.orig` …) of the folder are not read: "
+            result.notes.append("hidden entries, editors' autosaves (`#…`) and kept copies (`~`, `.bak`, `.orig` …) "
+                                "of the folder are not read: "
                                 f"{', '.join(unread[:10])}{more}; rename an export among them to have it read")
     elif settings.source.profile != named:  # `auto`: the plan names the format it recognised
         result.profile = f"{settings.source.profile}, recognised"

@@ -330,8 +330,9 @@ KEPT_COPY = re.compile(r"(?:~|\.(?:bak|orig|old|save|swp|swo|rpmnew|rpmsave|rpmo
 
 def left_out(name: str) -> bool:
     """An entry of a folder of exports that is not read (and the plan names): a hidden one (`.git`,
-    an editor's files) or a kept copy."""
-    return name.startswith(".") or bool(KEPT_COPY.search(name))
+    an editor's files), an editor's autosave (Emacs' `#jobs#`: cronie skips a `#` name in
+    /etc/cron.d, Debian's cron any name with `#`) or a kept copy."""
+    return name.startswith((".", "#")) or bool(KEPT_COPY.search(name))
 
 
 def links_to_entries(folder: Path, listing: tuple[str, ...] | None = None) -> list[str]:

@@ -23,7 +23,9 @@ user crontab's jobs (`user_from_file = true`: the file's name, as in a spool fol
 crontabs), `cron_tz = false` for a crontab run by a cron that ignores CRON_TZ. In a
 system crontab the user a job ran as is RUN_AS (the flow runs as the service's doAs account), and
 a user column that cannot be a user name (`/opt/run.sh`, `>`, `-x`) fails its line, naming the
-value: such a file is a user crontab.
+value: such a file is a user crontab. A system crontab whose file name holds other than letters,
+digits, `_` and `-` (`backup.cron`) is CRON_D_NAME on each job: in /etc/cron.d, Debian's and
+Ubuntu's cron skip such a file (cronie reads it), so its jobs may never have run.
 
 A job's source key is its user and command (`alice:/opt/backup.sh --full`), and the n-th line
 with the same user and command gets ` #n`: never its line number, so that adding, removing or
@@ -85,6 +87,11 @@ JOINED_CRONTAB = re.compile(r"#[#=\s-]*crontab\s+(?:-l\s+)?-u\s*\S+(?:\s+-l)?[#=
 _FRAME = r"[=\-*~<>\[\]: ]*"
 USER_HEADER = re.compile(rf"{_FRAME}(?:user(?:name)?\s*:?\s*)?[A-Za-z0-9_.][A-Za-z0-9_.-]{{0,31}}\$?"
                          rf"(?:@[A-Za-z0-9.-]+)?{_FRAME}|\[sudo\] password for \S+:?", re.IGNORECASE)
+# The names Debian's cron reads in /etc/cron.d (run-parts' rule): any other file there it skips.
+CRON_D_NAME = re.compile(r"[A-Za-z0-9_-]+")
+# A line of words, not a job nor an environment line (`Crontab for bob:`): maybe another user's
+# crontab beginning, whose jobs would take the environment lines above it.
+WORDS_LINE = re.compile(r"[A-Za-z][^=]*$")
 EXPECTED = ("expected job lines: five time fields (minute hour day-of-month month day-of-week) or an @ macro, "
             "then {user}the command, with comments (#) and NAME=value lines between them")
 
@@ -537,7 +544,8 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
         line = line[1:] if quiet else line
         words = _schedule_words(line)
         if words is None:
-            flow = _invalid(number, f"{shown(line, 200)} is not a job line: {expected}")
+            flow = _invalid(number, f"{shown(line, 200)} is not a job line: {expected}" + (
+                JOINED_HINT if recognised and WORDS_LINE.match(line) else ""))
             if recognised:
                 yield flow
             else:
@@ -555,6 +563,11 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
         _cronie_marks(flow, number, line.split(None, words)[:words], quiet)
         if ok:
             _environment_facts(flow, environment, cron_tz)
+            if system and not CRON_D_NAME.fullmatch(settings.path.name):
+                flow.warn("CRON_D_NAME", f"the file's name {settings.path.name!r} holds other than letters, digits, "
+                                         "`_` and `-`: if it was a file of /etc/cron.d, Debian's and Ubuntu's cron "
+                                         "skipped it (cronie reads it), and this job never ran there; check which "
+                                         "cron ran it")
             flow.cells.update(active="1", desc=f"crontab: {_without_input(line)}"[:500])  # no line number: it moves
         if last and unterminated:
             flow.fail("TRUNCATED", f"line {number}: {CUT_SHORT}")
@@ -563,6 +576,11 @@ def _lines_read(settings: SourceSettings) -> Iterator[FlowRows]:
         found = f"found {first_unrecognised} and no job line" if first_unrecognised else "found no job line"
         raise SourceError(f"{settings.path}: this does not look like a crontab export "
                           f"({expected}; {found})")
+
+
+JOINED_HINT = ("; if this line begins another user's crontab (several joined in one file), the environment lines "
+               "above it (MAILTO, CRON_TZ, PATH …) apply here to the jobs below it: save each crontab as a file of "
+               "its own in a folder, which is read file by file")
 
 
 def _without_input(line: str) -> str:
