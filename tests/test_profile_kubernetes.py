@@ -815,3 +815,15 @@ def test_a_yaml_export_saved_as_utf16_by_powershell_is_read(tmp_path: Path, caps
     wide.write_bytes(source.read_text(encoding="utf-8").encode("utf-16"))  # with its mark
     runs = [plan_profile(tmp_path, capsys, profile, path, target='timezone = "UTC"') for path in (source, wide)]
     assert runs[1][0] == runs[0][0] and runs[1][1]["flows_found"] == runs[0][1]["flows_found"] > 0, runs[1][2]
+
+
+def test_one_cronjob_twice_says_which_one_kubectl_apply_left(tmp_path: Path) -> None:
+    """A Helm rendering with one CronJob twice: the earlier is saved, the later DUPLICATE, whose
+    advice was "if they are two jobs, rename one", where `kubectl apply` left the later running."""
+    one = cronjob(tmp_path, "*/30 * * * *").read_text(encoding="utf-8")
+    path = tmp_path / "rendered.yaml"
+    path.write_text(one + "---\n" + one.replace('"*/30 * * * *"', '"0 * * * *"'), encoding="utf-8")
+    flows = flows_of(path)
+    [again] = [rows for key, rows in flows.items() if "again" in key]
+    said = messages(again[0]["__errors__"])
+    assert codes(again[0]["__errors__"]) == ["DUPLICATE"] and "`kubectl apply`" in said and "the later one" in said

@@ -295,22 +295,27 @@ class RowNumbers:
         return number, earlier
 
 
-def duplicate(flow: FlowRows, earlier: int, number: int) -> None:
+# What to do about a key that comes again, unless its format says otherwise (`rows_of`'s `again`).
+TWO_JOBS = "if they are two jobs, rename one"
+
+
+def duplicate(flow: FlowRows, earlier: int, number: int, again: str = TWO_JOBS) -> None:
     """Refuse a flow whose key an earlier flow (first at row `earlier`) has, and keep it apart:
     flows are grouped by key, and the two would otherwise become one flow holding both jobs' tasks."""
     if not any(error["code"].startswith("DUPLICATE") for error in flow.errors):
         flow.fail("DUPLICATE", f"duplicate: {flow.key!r} already comes from row {earlier}; not "
-                               "saved twice (if they are two jobs, rename one)")
+                               f"saved twice ({again})")
     flow.key = f"{flow.key} (again at row {number})"
 
 
-def rows_of(flows: Iterator[FlowRows]) -> Iterator[SourceRow]:
-    """The flows' rows, numbered; a key that comes again is refused as DUPLICATE (RowNumbers)."""
+def rows_of(flows: Iterator[FlowRows], again: str = TWO_JOBS) -> Iterator[SourceRow]:
+    """The flows' rows, numbered; a key that comes again is refused as DUPLICATE (RowNumbers),
+    `again` saying what to do about it."""
     numbers = RowNumbers()
     for flow in flows:
         number, earlier = numbers.place(flow.key, len(flow.tasks) or 1, flow.line)
         if earlier is not None:
-            duplicate(flow, earlier, number)
+            duplicate(flow, earlier, number, again)
         yield from flow_rows(flow, number)
 
 

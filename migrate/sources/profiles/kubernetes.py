@@ -858,8 +858,14 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
         yield flow
 
 
+# One CronJob twice (a Helm rendering, files joined): `kubectl apply` leaves the later in the
+# cluster, while the earlier is the flow saved.
+APPLIED_AGAIN = ("if they are one CronJob, `kubectl apply` of these documents left the later one in the cluster: "
+                 "keep in the export only the one that runs there; if two jobs, rename one")
+
+
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
-    return rows_of(_flows(settings))
+    return rows_of(_flows(settings), again=APPLIED_AGAIN)
 
 
 PROFILE = Profile("kubernetes", "quartz", read, "Kubernetes CronJobs: kubectl get cronjob -A -o yaml")
