@@ -777,3 +777,11 @@ def test_pages_of_two_moments_are_refused_as_such(tmp_path: Path) -> None:
     write(whole / "dags-0.json", {**first, "total_entries": 3})
     write(whole / "dags-3.json", {"dags": second["dags"][1:2], "total_entries": 4})  # one DAG added at the end
     assert len(rows_of(whole)) == 4
+
+
+def test_a_task_list_beside_the_dag_pages_is_named_as_such(tmp_path: Path) -> None:
+    """`GET /dags/{id}/tasks` saved in the export folder: refused as "not an Airflow DAG list", which
+    left a user wondering what was wrong with an Airflow answer (found by a reviewer)."""
+    tasks = {"tasks": [{"task_id": "extract", "owner": "airflow", "downstream_task_ids": []}], "total_entries": 1}
+    with pytest.raises(SourceError, match=r"an Airflow task list \(`GET /dags/\{dag_id\}/tasks`\).*Remove it"):
+        rows_of(write(tmp_path / "tasks-etl.json", tasks))

@@ -171,6 +171,11 @@ def _page(path: Path, document: Any) -> _Page:
         return _Page(path, [document], None)
     elif isinstance(document, list) and any(map(is_dag, document)):
         return _Page(path, document, None)
+    if isinstance(document, dict) and isinstance(document.get("tasks"), list):
+        # GET /dags/{dag_id}/tasks, saved beside the DAG pages: Airflow's, but no DAG in it
+        raise SourceError(f"{path}: this is an Airflow task list (`GET /dags/{{dag_id}}/tasks`), which this profile "
+                          f"does not read: a DAG's flow is one task that triggers the DAG. Remove it from the export "
+                          f"({EXPECTED})")
     raise SourceError(f"{path}: this does not look like an Airflow DAG list ({EXPECTED})")
 
 
