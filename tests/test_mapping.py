@@ -302,6 +302,35 @@ def test_a_run_once_before_the_cut_over_is_never_run(tmp_path: Path, capsys: pyt
     assert code == 3 and "the source's runs all come before the cut-over" in said.get("NEVER_RUNS", ""), (said, err)
 
 
+def test_a_run_once_before_the_default_start_moves_the_start_to_it(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A task run once, three days from now, with `[defaults] startTime` a week from now and no start
+    of the source's: saved active from that start, it never fired, and nothing said so (a reviewer's
+    Rundeck and table jobs). The flow starts on the run's day; with a cut-over after it, NEVER_RUNS."""
+    once = date.today() + timedelta(days=3)
+    (tmp_path / "jobs.csv").write_text(f"name,schedule\nonce,0 0 10 {once.day} {once.month} ? {once.year}\n",
+                                       encoding="utf-8")
+    config = tmp_path / "plan.toml"
+
+    def plan(mapping: str) -> dict[str, Any]:
+        config.write_text("\n".join([
+            "[source]", 'path = "jobs.csv"', "[mapping]", mapping, "[mapping.fields]", 'name = "name"',
+            'freq = "schedule"', *PROFILE_DEFAULTS[:-1], f'startTime = "{once + timedelta(days=7)}"', "active = 1",
+            "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"',
+            'timezone = "UTC"', ""]), encoding="utf-8")
+        code, out, err = run_cli(capsys, "plan", str(config), "--offline", "--json")
+        assert code == 3, out + err
+        [action] = json.loads(out)["actions"]
+        return action
+
+    moved = plan("")
+    said = {warning["code"]: warning for warning in moved.get("warnings", [])}
+    assert said["START_DATE_SHIFTED"]["to"] == str(once), said
+    assert moved["proof"]["verdict"] == "equivalent" and moved["proof"]["fires"] == 1, moved["proof"]
+    held = plan(f"not_before = {once + timedelta(days=1)}")
+    assert "NEVER_RUNS" in {w["code"] for w in held.get("warnings", [])}, held
+
+
 @pytest.mark.parametrize(("written", "said"), [
     ("0", "not a day"), ("1796428800", "not a day"), ("2026-12-05T00:00:00-10:00", "(value 2026-12-05T00:00:00-10:00)"),
     ('"soon"', "not a day"), ("9999-12-31", "beyond the proofs' horizon")])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -930,3 +930,68 @@ def test_a_start_on_the_cut_over_day_east_of_the_service_never_moves_before_it(
     assert code == 3 and action["proof"]["from"] == f"{cut_over - timedelta(days=1)}T16:00:00Z", (action, err)
     assert action["proof"]["verdict"] == "equivalent"
     assert "START_DATE_SHIFTED" not in [warning["code"] for warning in action["warnings"]], action["warnings"]
+
+
+def _one_schedule(tmp_path: Path, **schedule: str) -> Path:
+    """The example's first workflow with its schedule so changed, alone in an export."""
+    records = json.loads((REPO / "data" / "examples" / "dolphinscheduler.json").read_text(encoding="utf-8"))
+    records[0]["schedule"].update(schedule)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records[:1]), encoding="utf-8")
+    return export
+
+
+def _in_zone(config: Path, zone: str) -> Path:
+    config.write_text(config.read_text(encoding="utf-8").replace('timezone = "Asia/Shanghai"', f'timezone = "{zone}"'),
+                      encoding="utf-8")
+    return config
+
+
+def test_a_start_a_day_ahead_across_the_date_line_but_before_the_cut_over_runs_from_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Kiritimati (UTC+14) from midnight the day after the cut-over, the service in Pago Pago (UTC-11):
+    begun before the cut-over's first instant there, it kept its own day, a day after the cut-over,
+    and lost its run at 02:00 Kiritimati, 01:00 on the cut-over's day in Pago Pago (a reviewer's)."""
+    cut_over = datetime.now(ZoneInfo("Pacific/Pago_Pago")).date() + timedelta(days=7)
+    export = _one_schedule(tmp_path, crontab="0 0 2 * * ? *", timezoneId="Pacific/Kiritimati",
+                           startTime=f"{cut_over + timedelta(days=1)} 00:00:00")
+    config = _in_zone(ds_config(tmp_path, export, mapping=f"not_before = {cut_over}"), "Pacific/Pago_Pago")
+    code, planned, err = plan_json(capsys, config)
+    [action] = planned["actions"]
+    assert code == 3 and action["proof"]["from"] == f"{cut_over}T11:00:00Z", (action["proof"], err)
+    assert action["proof"]["verdict"] == "equivalent", action["proof"]
+
+
+def test_a_one_run_schedule_begun_after_its_run_never_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A schedule of one run (its year in it) whose startTime is an hour after that run: Quartz never
+    fires it; it was saved active, firing that run (FIRST_DAY "also fires before the source")."""
+    day = datetime.now(UTC).date() + timedelta(days=10)
+    export = _one_schedule(tmp_path, crontab=f"0 0 14 {day.day} {day.month} ? {day.year}", timezoneId="UTC",
+                           startTime=f"{day} 15:00:00", endTime="2124-06-01 00:00:00")
+    code, planned, err = plan_json(capsys, ds_config(tmp_path, export))
+    [action] = planned["actions"]
+    said = {w["code"]: w["message"] for w in action["warnings"]}
+    assert code == 3 and "after its last run: it never runs" in said.get("NEVER_RUNS", ""), (said, err)
+    assert "FIRST_DAY" not in said, said
+
+
+def test_an_end_ahead_names_the_flows_last_run_in_the_services_zone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """"disable it on that date" gave the source's date, in Kiritimati, where the flow fires in Pago
+    Pago, a day behind: disabled on it, the flow made a run after the source's end. The flow's last
+    run before the end is named in the service's zone. Saved inactive, a flow does not "stay active"."""
+    end = datetime.now(ZoneInfo("Pacific/Kiritimati")).date() + timedelta(days=10)
+    export = _one_schedule(tmp_path, crontab="0 0 2 * * ? *", timezoneId="Pacific/Kiritimati",
+                           startTime="2020-01-01 00:00:00", endTime=f"{end} 01:05:00")
+    _, planned, _ = plan_json(capsys, _in_zone(ds_config(tmp_path, export), "Pacific/Pago_Pago"))
+    [action] = planned["actions"]
+    said = {w["code"]: w["message"] for w in action["warnings"]}
+    last = end - timedelta(days=2)  # 02:00 the day before the end in Kiritimati: 01:00 two days before in Pago Pago
+    assert f"its last run before then is at {last} 01:00:00 in the service's zone" in said["SCHEDULE_ENDS"], said
+    records = json.loads(export.read_text(encoding="utf-8"))
+    records[0]["schedule"]["releaseState"] = "OFFLINE"
+    export.write_text(json.dumps(records), encoding="utf-8")
+    _, planned, _ = plan_json(capsys, _in_zone(ds_config(tmp_path, export), "Pacific/Pago_Pago"))
+    said = {w["code"]: w["message"] for w in planned["actions"][0]["warnings"]}
+    assert "INACTIVE_SOURCE" in said and "stays active" not in said["SCHEDULE_ENDS"], said
+    assert "saved inactive" in said["SCHEDULE_ENDS"], said

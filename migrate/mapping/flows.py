@@ -50,6 +50,7 @@ from migrate.service.model import (
     payload_sha256,
 )
 from migrate.sources.mixed import ENTRY_COLUMN, PROFILE_COLUMN
+from migrate.sources.profiles.end_dates import STAYS_ACTIVE_TAIL
 from migrate.sources.readers import SourceRow
 
 LIST_SEPARATORS = re.compile(r"[;,\s]+")
@@ -540,8 +541,11 @@ def _from_cut_over(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> 
     if start >= floor:
         # Its day is the cut-over's or later, but in the source's own zone: begun before the cut-over's
         # first instant (00:30 in Tokyo, 23:30 the day before in Shanghai), the first day's shift would
-        # move the flow before the cut-over, to fire beside the old scheduler.
+        # move the flow before the cut-over, to fire beside the old scheduler. Begun so, it runs from
+        # the cut-over: a day of a zone more than a day ahead (Kiritimati's 30th, begun on the 28th in
+        # Pago Pago) is after the cut-over's, and the flow would miss its runs between.
         if begins is not None and cut_over is not None and begins < cut_over:
+            draft.body["startTime"] = floor
             return {**cells, "source_start": ""}
         return cells
     draft.body["startTime"] = floor
@@ -719,6 +723,9 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
     _no_run_left(draft, cells.get("source_start", ""), cells.get("source_end", ""), plan, zone, freqs)
+    if not cells.get("source_start", "").strip() and not any(w.get("code") == "NEVER_RUNS" for w in draft.warnings):
+        _only_runs_before_start(draft, plan, zone, freqs)
+    _end_said(draft, cells.get("source_end", ""), plan, zone, freqs)
     if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs, cells.get("source_end", "")):
         draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs),
                                "message": first_day.message()})
@@ -792,15 +799,20 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
     begins = (written if written.tzinfo else written.replace(tzinfo=source_zone)).astimezone(UTC)
     flow_on = flow_start.astimezone(service).date()
     first_run = first_fire(freqs, begins, service) if begins > datetime.now(UTC) else None
+    if begins > datetime.now(UTC) and first_run is None and _readable(freqs):
+        # Begins after its last run (a one-run schedule, its year in it, begun after that run):
+        # Quartz never fires it; the flow, from its day, would fire that run.
+        _never_runs(draft, text, end_text, f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} in "
+                                           "the service's zone, after its last run: it never runs, and the flow is "
+                                           "saved inactive (active 0)")
+        return None
     if first_run is not None and (ends := _source_end(end_text, source_zone)) is not None \
             and first_run.replace(tzinfo=service) >= ends:
         # Begun ahead and ended before its first run: the source never runs; a flow has no end date.
-        draft.body["active"] = 0
-        draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
-        draft.warnings.append({"code": "NEVER_RUNS", "from": text, "to": end_text, "message": (
+        _never_runs(draft, text, end_text, (
             f"the source begins at {begins.astimezone(service):%Y-%m-%d %H:%M:%S} and ends at "
             f"{ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, before its first run at "
-            f"{first_run:%Y-%m-%d %H:%M:%S}: it never runs, and the flow is saved inactive (active 0)")})
+            f"{first_run:%Y-%m-%d %H:%M:%S}: it never runs, and the flow is saved inactive (active 0)"))
         return None
     if first_run is not None \
             and (run_on := first_run.date()) != flow_on \
@@ -858,6 +870,89 @@ def _first_day(draft: FlowDraft, text: str, plan: FieldPlan, zone: str | None,
 STAYS_ACTIVE = frozenset({"END_DATE", "SCHEDULE_ENDS"})
 
 
+def _never_runs(draft: FlowDraft, start_text: str, end_text: str, message: str) -> None:
+    """The source has no run the flow could make: saved inactive, NEVER_RUNS saying why (and no
+    more that it stays active)."""
+    draft.body["active"] = 0
+    draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
+    draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": message})
+
+
+def _end_said(draft: FlowDraft, end_text: str, plan: FieldPlan, zone: str | None, freqs: tuple[str, ...]) -> None:
+    """An end still ahead's warning ("it stays active; disable it on that date") made true of the
+    flow: its date was the source's, in the source's zone, where the flow fires in the service's
+    (across the date line, a day off: disabled on it, a run lost or one made after the source's
+    end), so the flow's last run before the end is named there; a flow saved inactive for another
+    reason (paused in the source) does not stay active."""
+    said = [w for w in draft.warnings if w.get("code") in STAYS_ACTIVE and STAYS_ACTIVE_TAIL in str(w.get("message"))]
+    if not said:
+        return
+    if draft.body.get("active") == 0:
+        tail = "and a flow has no end date: saved inactive (see its other warnings), if enabled it fires on past it"
+    else:
+        service = ZoneInfo(plan.target_zone or zone or "UTC")
+        ends = _source_end(end_text, ZoneInfo(zone) if zone else service)
+        last = _last_fire_before(freqs, ends, service) if ends is not None else None
+        if last is None:
+            return
+        tail = (f"but a flow has no end date: it stays active; its last run before then is at "
+                f"{last:%Y-%m-%d %H:%M:%S} in the service's zone: disable it after that run")
+    for warning in said:
+        warning["message"] = str(warning["message"]).replace(STAYS_ACTIVE_TAIL, tail)
+
+
+def _last_fire_before(freqs: tuple[str, ...], ends: datetime, zone: ZoneInfo) -> datetime | None:
+    """The last wall time in `zone` before the instant at which a freq fires, from now on; None:
+    none (or a freq cannot be read). Looked for in spans back from the end, a day first."""
+    now = datetime.now(UTC)
+    end_wall = ends.astimezone(zone).replace(tzinfo=None)
+    for back in (timedelta(days=1), timedelta(days=35), timedelta(days=400), timedelta(days=3000)):
+        begin = max(ends - back, now).astimezone(zone).replace(tzinfo=None)
+        last = None
+        try:
+            for freq in freqs:
+                for fire in itertools.islice(parse_quartz(freq).fire_times(begin - timedelta(seconds=1)), 100_000):
+                    if fire >= end_wall:
+                        break
+                    last = fire if last is None else max(last, fire)
+        except QuartzError:
+            return None
+        if last is not None or ends - back <= now:
+            return last
+    return None
+
+
+def _readable(freqs: tuple[str, ...]) -> bool:
+    """Whether every freq parses (first_fire's None is then "fires no more", not "unreadable")."""
+    try:
+        for freq in freqs:
+            parse_quartz(freq)
+    except QuartzError:
+        return False
+    return True
+
+
+def _only_runs_before_start(draft: FlowDraft, plan: FieldPlan, zone: str | None, freqs: tuple[str, ...]) -> None:
+    """A schedule of one run (its year in the freq) still to come, but before the flow's start (a
+    `[defaults] startTime` after it, and no start of the source's): saved so, it never fired, and
+    nothing said so. The flow starts on that run's day instead, as where the source gives a start
+    (_first_day); a run before the cut-over is the old scheduler's (_no_run_left)."""
+    service = ZoneInfo(plan.target_zone or zone or "UTC")
+    flow_start = flow_start_instant(draft.body.get("startTime"), plan.target_zone or zone)
+    now = datetime.now(UTC)
+    if flow_start is None or flow_start <= now or not _never_from(freqs, flow_start, service):
+        return
+    cut_over = _cut_over(plan, zone)
+    run = first_fire(freqs, max(now, cut_over) if cut_over is not None else now, service)
+    if run is None:
+        return
+    moved = run.date().isoformat()
+    draft.warnings.append({"code": "START_DATE_SHIFTED", "from": str(draft.body.get("startTime")), "to": moved,
+                           "message": f"the source's only run, at {run:%Y-%m-%d %H:%M:%S} in the service's zone, "
+                                      f"falls before {draft.body.get('startTime')}: the flow starts on {moved}"})
+    draft.body["startTime"] = moved
+
+
 def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPlan, zone: str | None,
                  freqs: tuple[str, ...]) -> None:
     """NEVER_RUNS for a source begun (or with no start) whose end, still ahead, comes before its
@@ -867,12 +962,9 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     service = ZoneInfo(plan.target_zone or zone or "UTC")
     if (cut_over := _cut_over(plan, zone)) is not None and cut_over > datetime.now(UTC) \
             and first_fire(freqs, cut_over, service) is None:
-        draft.body["active"] = 0
-        draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
-        draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": str(plan.mapping.not_before),
-                               "message": f"the source's runs all come before the cut-over ([mapping] not_before "
-                                          f"{plan.mapping.not_before}): the old scheduler runs them, and the flow "
-                                          "never would; saved inactive (active 0)"})
+        _never_runs(draft, start_text, str(plan.mapping.not_before),
+                    f"the source's runs all come before the cut-over ([mapping] not_before {plan.mapping.not_before}): "
+                    "the old scheduler runs them, and the flow never would; saved inactive (active 0)")
         return
     if not end_text.strip():
         return
@@ -900,13 +992,11 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     next_run = first_fire(freqs, now, service)
     if next_run is not None and next_run.replace(tzinfo=service) < ends:
         return
-    draft.body["active"] = 0
-    draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
     run = "first run from the cut-over ([mapping] not_before)" if plan.mapping.not_before is not None else "next run"
     after = f"before its {run} at {next_run:%Y-%m-%d %H:%M:%S}" if next_run else "and it fires no more"
-    draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": (
-        f"the source ends at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone, {after}: it "
-        "never runs again, and the flow is saved inactive (active 0)")})
+    _never_runs(draft, start_text, end_text, f"the source ends at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the "
+                                             f"service's zone, {after}: it never runs again, and the flow is saved "
+                                             "inactive (active 0)")
 
 
 def _source_end(text: str, zone: ZoneInfo) -> datetime | None:

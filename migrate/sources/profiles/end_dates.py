@@ -40,10 +40,14 @@ def ended_sentence(what: str, written: str) -> str:
     return f"{passed_phrase(what, written)}, so the flow is saved inactive (active 0)"
 
 
+# How an end still ahead's warning ends: the mapping adds the flow's last run before it, in the
+# service's zone, or says otherwise of a flow saved inactive (mapping/flows.py, _end_said).
+STAYS_ACTIVE_TAIL = "but a flow has no end date: it stays active; disable it on that date"
+
+
 def ends_sentence(what: str, written: str) -> str:
     """The warning of an end still ahead."""
-    return (f"{what} {written}: the job stops firing then, but a flow has no end date: it stays active; "
-            "disable it on that date")
+    return f"{what} {written}: the job stops firing then, {STAYS_ACTIVE_TAIL}"
 
 
 def report_end(flow: FlowRows, what: str, written: str, end: date, until: datetime | None = None) -> bool:
