@@ -937,6 +937,8 @@ def _only_runs_before_start(draft: FlowDraft, plan: FieldPlan, zone: str | None,
     `[defaults] startTime` after it, and no start of the source's): saved so, it never fired, and
     nothing said so. The flow starts on that run's day instead, as where the source gives a start
     (_first_day); a run before the cut-over is the old scheduler's (_no_run_left)."""
+    if not all(len(words := freq.split()) == 7 and words[6] not in ("*", "?") for freq in freqs):
+        return  # a freq without years fires for ever: no start is after its last run (and this costs nothing)
     service = ZoneInfo(plan.target_zone or zone or "UTC")
     flow_start = flow_start_instant(draft.body.get("startTime"), plan.target_zone or zone)
     now = datetime.now(UTC)
