@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice, takewhile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import base_state, plan_profile, profile_run_config, standard_cells
@@ -849,3 +850,62 @@ def test_a_loop_or_an_undefined_name_in_the_config_is_the_flows_as_in_a_command(
     [rows] = flows(project, server_timezone="UTC").values()
     assert "loopb -> loopa -> loopb" in codes(rows[0], "__errors__")["MALFORMED_FLOW"]
     assert "the parameters: ${nope}" in codes(rows[0])["UNDEFINED_VARIABLE"]
+
+
+def _cron_trigger(number: int, flow: str, cron: str, zone: str, next_fire: datetime, end: datetime) -> dict[str, Any]:
+    """A triggers-table row of a cron schedule, READY, with its next fire time and its end time (epoch ms),
+    its expireCondition as Azkaban writes it from 3.27 on (EndTimeChecker_1)."""
+    def checker(name: str, first: int, following: int, cron_expression: str | None) -> dict[str, Any]:
+        return {"expression": f"{name}.eval()", "nextCheckTime": str(following), "checkers": [
+            {"type": "BasicTimeChecker", "checkerJson": {
+                "type": "BasicTimeChecker", "id": name, "firstCheckTime": str(first), "timezone": zone,
+                "nextCheckTime": str(following), "isRecurring": str(cron_expression is not None).lower(),
+                "skipPastChecks": "true", "period": "null", "cronExpression": cron_expression}}]}
+    first = int((next_fire - timedelta(days=30)).timestamp() * 1000)
+    return {"trigger_id": number, "trigger_source": "SimpleTimeTrigger", "data": {
+        "triggerCondition": checker("BasicTimeChecker_1", first, int(next_fire.timestamp() * 1000), cron),
+        "expireCondition": checker("EndTimeChecker_1", first, int(end.timestamp() * 1000), None),
+        "actions": [{"type": "ExecuteFlowAction", "actionJson": {
+            "type": "ExecuteFlowAction", "projectName": "legacy", "flowName": flow, "submitUser": "alice",
+            "executionOptions": {"flowParameters": {}}}}],
+        "triggerId": str(number), "status": "READY", "submitUser": "alice"}}
+
+
+def test_an_end_time_is_the_instant_the_trigger_stops_not_its_day(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A triggers-table end time is an instant: Azkaban's scan pauses the trigger once it has passed,
+    before it looks at the schedule, so a run at it or after it is never made. Taken as its day, an
+    end passed an hour ago kept the flow active, as did one ten minutes before the next run, and
+    one at that run itself (found by a reviewer: "disable it on that date" for schedules that had
+    fired for the last time). Now the passed end saves the flow inactive (END_DATE) and the others
+    never run again (NEVER_RUNS); an end after the next run still keeps the flow active. Times are
+    built from now: the next run is the whole hour one to two hours ahead, in Tokyo."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    keys = {"legacy/daily_end", "legacy/cleanup", "legacy/sub_end", "legacy/after_wrapper"}
+    next_fire = (datetime.now(tokyo) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    cron = f"0 0 {next_fire.hour} ? * *"
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text(json.dumps([
+        _cron_trigger(1, "daily_end", cron, "Asia/Tokyo", next_fire, next_fire - timedelta(minutes=10)),
+        _cron_trigger(2, "cleanup", cron, "Asia/Tokyo", next_fire, datetime.now(tokyo) - timedelta(hours=1)),
+        _cron_trigger(3, "sub_end", cron, "Asia/Tokyo", next_fire, next_fire),
+        _cron_trigger(4, "after_wrapper", cron, "Asia/Tokyo", next_fire, next_fire + timedelta(minutes=1))]),
+        encoding="utf-8")
+    rows = {name.split(".")[1]: flow_rows[0] for name, flow_rows in flows(LEGACY, schedules=str(schedules)).items()}
+    passed = rows["cleanup"]  # an hour ago: the profile says so
+    assert passed["active"] == "0" and "has passed: the job no longer fires" in codes(passed)["END_DATE"], passed
+    assert rows["daily_end"]["source_end"] == (next_fire - timedelta(minutes=10)).isoformat()  # the instant
+    options = f'{{ project = "legacy", schedules = "{schedules}" }}'
+    _, found, err = plan(tmp_path, capsys, LEGACY, options, target='timezone = "Asia/Tokyo"')
+    assert found, err
+    said: dict[str, dict[str, str]] = {}
+    for action in (a for a in found["actions"] if a["source_key"] in keys):
+        assert action["action"] == "valid" and action["freq"] == f"0 0 {next_fire.hour} * * ? *", action
+        said[action["source_key"]] = {w["code"]: w["message"] for w in action["warnings"]}
+    for key in ("legacy/daily_end", "legacy/sub_end"):  # ten minutes before the next run, and at it
+        never = said[key].get("NEVER_RUNS", "")
+        assert f"before its next run at {next_fire:%Y-%m-%d %H:%M:%S}" in never and "(active 0)" in never, said[key]
+        assert "END_DATE" not in said[key]
+    assert set(said) == keys and "(active 0)" in said["legacy/cleanup"]["END_DATE"]
+    kept = said["legacy/after_wrapper"]  # a minute after it: that run is made, the flow stays active
+    assert "it stays active; its last run before then" in kept["END_DATE"] and "NEVER_RUNS" not in kept, kept

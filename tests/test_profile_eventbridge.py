@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 import shutil
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
@@ -695,6 +696,37 @@ def test_dates_in_seconds_since_1970_are_read_as_the_api_writes_them(tmp_path: P
     assert (rate["schedule"], rate["timezone"]) == ("0 0 1/6 * * ? *", "UTC"), rate
     unread = flows_of(schedule_file(tmp_path, EndDate="next tuesday"))["one"][0]
     assert codes(unread["__errors__"]) == ["INVALID_DATE"] and "EndDate next tuesday" in messages(unread["__errors__"])
+
+
+def test_dates_in_seconds_since_1970_are_quoted_as_their_instant(tmp_path: Path) -> None:
+    """An EndDate or StartDate of seconds since 1970 was read right but quoted raw: "EndDate
+    1795876200.0: … disable it on that date", "StartDate 1795964400.0 … the flow starts on that day"
+    (found by a reviewer). Each is quoted as its instant in UTC, ISO 8601, the number after it; so is
+    a LastModificationDate, which was also said to differ from a CreationDate it equals, the number
+    compared with an instant. Dates are built from now, whole seconds as AWS CLI v1 prints them."""
+    def seconds(days: int) -> float:
+        return float(int((datetime.now(UTC) + timedelta(days=days)).timestamp()))
+
+    def quoted(value: float) -> str:
+        return f"{datetime.fromtimestamp(value, UTC).isoformat()} ({value})"
+
+    end, start, passed = seconds(30), seconds(20), seconds(-2)
+    ahead = flows_of(schedule_file(tmp_path, StartDate=start, EndDate=end))["one"][0]
+    said = messages(ahead["__warnings__"])
+    assert f"EndDate {quoted(end)}: the job stops firing then" in said, said
+    assert f"StartDate {quoted(start)}: the schedule fired only from then" in said, said
+    assert re.search(r"EndDate \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 \(\d{10}\.0\): ", said), said
+    ended = flows_of(schedule_file(tmp_path, EndDate=passed))["one"][0]
+    assert f"EndDate {quoted(passed)} has passed" in messages(ended["__warnings__"]), ended
+    created, changed = seconds(-100), seconds(-50)
+    for modified, says in ((created, ""), (changed, f"; it was modified at {quoted(changed)}, which")):
+        rate = flows_of(schedule_file(tmp_path, ScheduleExpression="rate(6 hours)", CreationDate=created,
+                                      LastModificationDate=modified))["one"][0]
+        anchor = messages(rate["__warnings__"])
+        assert "counted from its CreationDate" in anchor and ("modified at" in anchor) == bool(says), anchor
+        assert says in anchor, anchor
+    iso = flows_of(schedule_file(tmp_path, EndDate="2031-01-01T00:00:00Z"))["one"][0]  # text: as written
+    assert "EndDate 2031-01-01T00:00:00Z: the job stops firing then" in messages(iso["__warnings__"])
 
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -404,11 +404,17 @@ def _reaches_the_next_time(flow: FlowRows, schedule: AzkabanSchedule, anchor: da
 
 
 def _end(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> None:
+    """The end time is an instant, and the first one the schedule no longer fires at: each scan of
+    Azkaban's TriggerManager checks the end before the schedule, and pauses the trigger once
+    `end < now` (the end's BasicTimeChecker); a run is made by a scan after its time, so one at the
+    end time or later never is (one less than a scan, a minute, before it may be missed too). Taken
+    as its day, an end passed earlier today kept the flow active, as did one before tonight's run,
+    which the mapping finds, from the instant, never runs again (NEVER_RUNS)."""
     if schedule.end_ms is None or schedule.end_ms >= NO_END_MS:
         return
     end = _instant(schedule.end_ms).astimezone(ZoneInfo(zone) if zone else UTC)
     written = f"{end:%Y-%m-%d %H:%M} ({zone or 'UTC'})"
-    report_end(flow, f"{schedule.where}'s end time", written, date(end.year, end.month, end.day))
+    report_end(flow, f"{schedule.where}'s end time", written, end.date(), until=end)
 
 
 def apply_schedule(flow: FlowRows, schedule: AzkabanSchedule, server_zone: str) -> None:

@@ -418,6 +418,15 @@ def _instant(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _date_said(value: Any, moment: datetime | None) -> str:
+    """A date of the export, for a message: as written when it is text (ISO 8601, or what could not
+    be read); seconds since 1970 as their instant in UTC, the number after it, since no reader takes
+    the number for a date ("EndDate 1795876200.0 …: disable it on that date")."""
+    if isinstance(value, str) or moment is None:
+        return _text(value).strip()
+    return f"{moment.isoformat()} ({_text(value)})"
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -666,9 +675,10 @@ def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], anchors: 
     if start is not None or anchor is None or rate_seconds(body) == 60:  # every minute: no phase to assume
         return
     if anchor is created:
-        modified = _text(entry.get("LastModificationDate"))
-        moved = (f"; it was modified at {modified}, which may have moved the phase" if modified and
-                 _instant(modified) != created else "")
+        modified = entry.get("LastModificationDate")
+        modified_at = _instant(modified)
+        moved = (f"; it was modified at {_date_said(modified, modified_at)}, which may have moved the phase"
+                 if _text(modified) and modified_at != created else "")
         flow.warn("RATE_ANCHOR", f"rate({body}) counted from its CreationDate {anchor.isoformat()}, to the minute: "
                                  f"the phase is assumed (the export has no StartDate){moved}; options "
                                  f"\"rate_anchor:{entry.get('Name')}\" sets an instant it fired at")
@@ -705,7 +715,7 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
     start, end = _instant(entry.get("StartDate")), _instant(entry.get("EndDate"))
     if end is not None:
         # an instant: Scheduler stops firing at it, not at the end of its day
-        report_end(flow, "EndDate", _text(entry.get("EndDate")), end.date(), end)
+        report_end(flow, "EndDate", _date_said(entry.get("EndDate"), end), end.date(), end)
     if start is not None and start > datetime.now(UTC):
         first: date = _in_zone(start, zone).date()
         flow.cells["start_date"] = first.isoformat()
@@ -714,9 +724,9 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
         # loses (FIRST_DAY). The day in the schedule's zone alone lost the 08:00 Tokyo run of a start
         # at 15:00 UTC the day before, and the proof, which counts from the flow's day, did not see it.
         flow.cells["source_start"] = start.isoformat()
-        flow.warn("START_DATE", f"StartDate {_text(entry['StartDate'])}: the schedule fired only from then; the "
-                                "flow starts on that day, or on the day of its first run in the service's zone "
-                                "where that is another (START_DATE_SHIFTED), or on the cut-over ([mapping] "
+        flow.warn("START_DATE", f"StartDate {_date_said(entry['StartDate'], start)}: the schedule fired only from "
+                                "then; the flow starts on that day, or on the day of its first run in the service's "
+                                "zone where that is another (START_DATE_SHIFTED), or on the cut-over ([mapping] "
                                 "not_before) where that is later")
 
 
