@@ -303,15 +303,27 @@ def test_one_line_of_junk_among_jobs_is_that_lines_error(tmp_path: Path) -> None
     assert "line 2" in rows[1]["__errors__"]
 
 
-def test_a_line_of_words_after_jobs_says_it_may_begin_another_users_crontab(tmp_path: Path) -> None:
-    """`Crontab for bob:` between two users' crontabs: its line is refused, and, the file not refused
-    whole, bob's job took root's CRON_TZ; the message now says so (found by a reviewer)."""
+@pytest.mark.parametrize("header", ["Crontab for bob:", "crontab of user bob", "# Listing crontab for bob"])
+def test_a_crontab_for_header_between_jobs_is_a_joined_file(tmp_path: Path, header: str) -> None:
+    """`Crontab for bob:` between two users' crontabs: only its line was refused, and bob's job took
+    root's CRON_TZ (`# Crontab for bob` and `User: bob` refused the file whole) (found by reviewers)."""
     path = tmp_path / "cat.cron"
-    path.write_text("CRON_TZ=Asia/Tokyo\n0 3 * * * /opt/root-job.sh\nCrontab for bob:\n0 4 * * * /opt/bob.sh\n"
+    path.write_text(f"CRON_TZ=Asia/Tokyo\n0 3 * * * /opt/root-job.sh\n{header}\n0 4 * * * /opt/bob.sh\n",
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match="several crontabs joined"):
+        rows_of(path)
+
+
+def test_a_heading_of_words_after_content_says_it_may_begin_another_users_crontab(tmp_path: Path) -> None:
+    """A line that is a heading of words (`Jobs of bob:`) after an environment line: its message says
+    that if it begins another user's crontab, the environment lines above it applied to the jobs below;
+    a line of other words (`echo hello world`) or a job line of a bad field says nothing of it."""
+    path = tmp_path / "cat.cron"
+    path.write_text("PATH=/usr/bin\nJobs of bob:\n0 4 * * * /opt/bob.sh\necho hello world\n"
                     "*/61 * * * * /opt/bad-minute.sh\n", encoding="utf-8")
     rows = rows_of(path)
-    assert "begins another user's crontab" in rows[1]["__errors__"] and "CRON_TZ" in rows[1]["__errors__"]
-    assert "another user's crontab" not in rows[3]["__errors__"]  # a job line of a bad field is no such line
+    assert "begins another user's crontab" in rows[0]["__errors__"] and "CRON_TZ" in rows[0]["__errors__"]
+    assert "another user's crontab" not in rows[2]["__errors__"] + rows[3]["__errors__"], rows
 
 
 def test_a_system_crontab_named_as_debians_cron_skips_it_in_cron_d_is_said(tmp_path: Path) -> None:

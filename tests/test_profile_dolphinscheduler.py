@@ -995,3 +995,17 @@ def test_an_end_ahead_names_the_flows_last_run_in_the_services_zone(
     said = {w["code"]: w["message"] for w in planned["actions"][0]["warnings"]}
     assert "INACTIVE_SOURCE" in said and "stays active" not in said["SCHEDULE_ENDS"], said
     assert "saved inactive" in said["SCHEDULE_ENDS"], said
+
+
+def test_an_end_passed_in_the_sources_zone_is_said_passed_of_an_offline_schedule_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An OFFLINE schedule (saved inactive for that) whose endTime, yesterday evening in Kiritimati,
+    has passed there though not yet in every zone: SCHEDULE_ENDS said "it stays active; disable it
+    on that date" of a flow saved inactive, whose end had passed (a reviewer's schtasks task)."""
+    yesterday = datetime.now(ZoneInfo("Pacific/Kiritimati")).date() - timedelta(days=1)
+    export = _one_schedule(tmp_path, crontab="0 0 2 * * ? *", timezoneId="Pacific/Kiritimati",
+                           startTime="2020-01-01 00:00:00", endTime=f"{yesterday} 23:00:00", releaseState="OFFLINE")
+    code, planned, err = plan_json(capsys, ds_config(tmp_path, export))
+    said = {w["code"]: w["message"] for w in planned["actions"][0]["warnings"]}
+    assert code == 3 and "INACTIVE_SOURCE" in said, (said, err)
+    assert "has passed" in said["SCHEDULE_ENDS"] and "stays active" not in said["SCHEDULE_ENDS"], said

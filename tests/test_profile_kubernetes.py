@@ -826,4 +826,4 @@ def test_one_cronjob_twice_says_which_one_kubectl_apply_left(tmp_path: Path) -> 
     flows = flows_of(path)
     [again] = [rows for key, rows in flows.items() if "again" in key]
     said = messages(again[0]["__errors__"])
-    assert codes(again[0]["__errors__"]) == ["DUPLICATE"] and "`kubectl apply`" in said and "the later one" in said
+    assert codes(again[0]["__errors__"]) == ["DUPLICATE"] and "`kubectl apply`" in said and "the earlier is the flow saved" in said

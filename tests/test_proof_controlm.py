@@ -294,7 +294,9 @@ def test_an_active_till_passed_in_the_source_zone_is_saved_inactive(tmp_path: Pa
     action = plan_actions(capsys, export)["LAST"]
     said = {w["code"]: w["message"] for w in action["warnings"]}
     assert "has passed" in said["END_DATE"] and "saved inactive (active 0)" in said["END_DATE"], (zone, said)
+    assert said["END_DATE"].startswith(f"ACTIVE_TILL {yesterday:%Y%m%d}"), said  # the export's field and value
     assert "stays active" not in str(said), (zone, said)
+    assert "(END_DATE)" not in action["proof"].get("reason", ""), action["proof"]  # passed: the rule is compared
 
 
 @pytest.fixture

@@ -733,7 +733,7 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
                                    "(FIRST_DAY): a difference of their starts, not of the schedule").as_json(),
                        "schedule": source, "grammar": grammar}
         return
-    if (ends := _ends_inside(cells.get("source_end", ""), plan)) is not None:
+    if (ends := _ends_inside(cells.get("source_end", ""), plan, zone)) is not None:
         draft.proof = {**unchecked(f"the source stops firing after {ends} (END_DATE), inside the compared span: "
                                    "a flow has no end date, so a comparison would show that, not the schedule"
                                    ).as_json(), "schedule": source, "grammar": grammar}
@@ -878,13 +878,18 @@ def _never_runs(draft: FlowDraft, start_text: str, end_text: str, message: str) 
     draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": message})
 
 
+def _stays_active_said(draft: FlowDraft) -> list[dict[str, Any]]:
+    """The profile's warnings of an end still ahead that say the flow stays active (end_dates.ends_sentence)."""
+    return [w for w in draft.warnings if w.get("code") in STAYS_ACTIVE and STAYS_ACTIVE_TAIL in str(w.get("message"))]
+
+
 def _end_said(draft: FlowDraft, end_text: str, plan: FieldPlan, zone: str | None, freqs: tuple[str, ...]) -> None:
     """An end still ahead's warning ("it stays active; disable it on that date") made true of the
     flow: its date was the source's, in the source's zone, where the flow fires in the service's
     (across the date line, a day off: disabled on it, a run lost or one made after the source's
     end), so the flow's last run before the end is named there; a flow saved inactive for another
     reason (paused in the source) does not stay active."""
-    said = [w for w in draft.warnings if w.get("code") in STAYS_ACTIVE and STAYS_ACTIVE_TAIL in str(w.get("message"))]
+    said = _stays_active_said(draft)
     if not said:
         return
     if draft.body.get("active") == 0:
@@ -979,15 +984,20 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     if begins is not None and (begins if begins.tzinfo else begins.replace(tzinfo=source_zone)) > now:
         return
     ends = _source_end(end_text, source_zone)
-    if ends is None or (ends <= now and draft.body.get("active") == 0):
-        return  # passed: the profile said so (END_DATE, saved inactive)
+    if ends is None:
+        return
     if ends <= now:
-        # Passed in the source's zone, which the profile does not know (end_dates.has_ended)
+        # Passed in the source's zone, which the profile does not know (end_dates.has_ended): its
+        # warning, "it stays active", says so now, whatever else keeps the flow inactive.
+        said = _stays_active_said(draft)
+        if not said:
+            return  # passed, and the profile said so (END_DATE, saved inactive)
         draft.body["active"] = 0
-        draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
-        draft.warnings.append({"code": "END_DATE", "message": (
-            f"the source's end, {end_text} ({ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone), "
-            "has passed: the job no longer fires, so the flow is saved inactive (active 0)")})
+        for warning in said:
+            warning["message"] = str(warning["message"]).replace(
+                f"the job stops firing then, {STAYS_ACTIVE_TAIL}",
+                f"it has passed (at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone): the job no "
+                "longer fires, so the flow is saved inactive (active 0)")
         return
     if (cut_over := _cut_over(plan, zone)) is not None:  # the flow's runs begin at the cut-over, not now
         now = max(now, cut_over)
@@ -1039,13 +1049,17 @@ def _never_from(freqs: tuple[str, ...], instant: datetime, zone: ZoneInfo) -> bo
         return False
 
 
-def _ends_inside(text: str, plan: FieldPlan) -> str | None:
-    """A source's end (a profile's `source_end`, one still ahead) before the proof's span ends."""
+def _ends_inside(text: str, plan: FieldPlan, zone: str | None) -> str | None:
+    """A source's end (a profile's `source_end`) still ahead, before the proof's span ends. One that
+    has passed (the flow saved inactive) leaves the rule compared, as a profile's own passed end does."""
     if not text:
         return None
     try:
         end = datetime.fromisoformat(text).date()
     except ValueError:
+        return None
+    if (instant := _source_end(text, ZoneInfo(zone or plan.target_zone or "UTC"))) is not None \
+            and instant <= datetime.now(UTC):
         return None
     return text[:10] if end < (plan.proof_from + timedelta(days=plan.proof_days)).date() else None
 

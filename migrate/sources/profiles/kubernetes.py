@@ -860,8 +860,9 @@ def _flows(settings: SourceSettings) -> Iterator[FlowRows]:
 
 # One CronJob twice (a Helm rendering, files joined): `kubectl apply` leaves the later in the
 # cluster, while the earlier is the flow saved.
-APPLIED_AGAIN = ("if they are one CronJob, `kubectl apply` of these documents left the later one in the cluster: "
-                 "keep in the export only the one that runs there; if two jobs, rename one")
+APPLIED_AGAIN = ("one namespace and name are one CronJob: `kubectl apply` of these documents left the later one in "
+                 "the cluster, and the earlier is the flow saved; keep in the export only the one that runs there, "
+                 "and plan before a run")
 
 
 def read(settings: SourceSettings) -> Iterator[SourceRow]:
