@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import base_state, plan_profile, profile_run_config, standard_cells
@@ -594,8 +596,11 @@ def test_an_end_date_that_has_passed_saves_the_flow_inactive(tmp_path: Path) -> 
     dag = {"dag_id": "ended", "schedule_interval": "0 1 * * *", "end_date": "2003-12-31T00:00:00+00:00"}
     row = rows_of(write(tmp_path / "ended.json", dag))["ended"]
     assert row["active"] == "0" and codes(row["__warnings__"]) == ["END_DATE", "HOST_TIMEZONE"]
-    assert "2003-12-31T00:00:00+00:00 has passed" in messages(row["__warnings__"])
-    assert "saved inactive" in messages(row["__warnings__"])
+    # Airflow 2's cron DAG (schedule_interval): the interval from 01:00 on the 30th, on or before the
+    # end, ran at its end, the last run; UTC's clock, as the export names no zone
+    assert "last run 2003-12-31T01:00:00+00:00 (its end_date 2003-12-31T00:00:00+00:00 is a logical date" \
+        in messages(row["__warnings__"]) and "its zone taken as UTC" in messages(row["__warnings__"])
+    assert "has passed" in messages(row["__warnings__"]) and "saved inactive" in messages(row["__warnings__"])
 
 
 def test_an_end_date_ahead_keeps_the_flow_active_and_names_the_date(tmp_path: Path) -> None:
@@ -603,6 +608,100 @@ def test_an_end_date_ahead_keeps_the_flow_active_and_names_the_date(tmp_path: Pa
     row = rows_of(write(tmp_path / "ends.json", dag))["ends"]
     assert row["active"] == "1" and codes(row["__warnings__"]) == ["END_DATE", "HOST_TIMEZONE"]
     assert "2203-06-30T22:00:00-02:00" in messages(row["__warnings__"]) and "stays active" in row["__warnings__"]
+
+
+def _next_hour() -> datetime:
+    """The next whole hour in UTC, an hour or less ahead: a daily cron's time that suits any hour."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+def test_a_data_interval_dags_last_run_comes_after_its_end_date(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Airflow makes every run whose logical date is on or before end_date, and a data-interval
+    DAG's run for an interval starts when that interval ends: end_date, passed an hour ago, let
+    the interval that began before it run a day later. The run was compared with end_date's day
+    (NEVER_RUNS, saved inactive: it runs, at that interval's end); the end is that run now."""
+    logical = _next_hour() - timedelta(hours=2)  # on the cron's grid, 1 to 2 hours ago
+    end, run_after = logical + timedelta(minutes=30), logical + timedelta(days=1)
+    dag = {"dag_id": "a3", "schedule_interval": {"__type": "CronExpression", "value": f"0 {logical.hour} * * *"},
+           "timezone": "UTC", "is_paused": False, "is_active": True, "end_date": end.isoformat(),
+           "next_dagrun": logical.isoformat(), "next_dagrun_create_after": run_after.isoformat()}
+    source = write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1})
+    row = rows_of(source)["a3"]
+    assert row["active"] == "1" and datetime.fromisoformat(row["source_end"]) == run_after + timedelta(seconds=1), row
+    said = messages(row["__warnings__"])
+    assert f"the DAG's last run {run_after.isoformat()} (its end_date {end.isoformat()} is a logical date" in said \
+        and f"data interval that starts at {logical.isoformat()}" in said and "stays active" in said, said
+    code, inventory, err = plan(tmp_path, capsys, source)
+    [action] = inventory["actions"]
+    warned = {w["code"]: w["message"] for w in action["warnings"]}
+    assert code == 3 and action["action"] == "valid" and "NEVER_RUNS" not in warned, (warned, err)
+    assert f"last run {run_after.isoformat()}" in warned["END_DATE"] and "stays active" in warned["END_DATE"]
+
+
+def test_a_dag_airflow_plans_no_more_runs_of_is_saved_inactive(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An end_date still ahead, and no next run (next_dagrun null: Airflow leaves it so once the
+    next run would come past end_date): Airflow starts none. Saved active, the flow fired at the
+    cron's next time and every day after it."""
+    fires = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2)
+    end = datetime.now(UTC) + timedelta(hours=1)
+    dag = {"dag_id": "a8", "schedule_interval": {"__type": "CronExpression",
+                                                 "value": f"{fires.minute} {fires.hour} * * *"},
+           "timezone": "UTC", "is_paused": False, "is_active": True, "end_date": end.isoformat(),
+           "next_dagrun": None, "next_dagrun_data_interval_start": None, "next_dagrun_data_interval_end": None,
+           "next_dagrun_create_after": None}
+    source = write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1})
+    row = rows_of(source)["a8"]
+    assert row["active"] == "0" and codes(row["__warnings__"]) == ["END_DATE"], row
+    assert "Airflow plans no more runs of the DAG (next_dagrun is null" in messages(row["__warnings__"])
+    code, inventory, err = plan(tmp_path, capsys, source)
+    [action] = inventory["actions"]
+    warned = {w["code"]: w["message"] for w in action["warnings"]}
+    assert code == 3 and "saved inactive" in warned["END_DATE"] and "stays active" not in str(warned), (warned, err)
+
+
+def test_a_trigger_timetables_end_date_is_compared_with_its_run_times(tmp_path: Path) -> None:
+    """A trigger timetable (Airflow 3's for a cron: its next run starts at its logical date) runs
+    at most until end_date, a run at that instant included: the end is end_date's next second, not
+    its day, which left runs after it that day (and the end of a data-interval DAG, a day off)."""
+    fires = _next_hour() + timedelta(hours=1)
+    end = fires + timedelta(minutes=30)
+    dag = {"dag_id": "trigger", "timetable_summary": f"0 {fires.hour} * * *", "is_paused": False,
+           "is_stale": False, "end_date": end.isoformat(), "next_dagrun_logical_date": fires.isoformat(),
+           "next_dagrun_run_after": fires.isoformat()}
+    row = rows_of(write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))["trigger"]
+    assert row["active"] == "1" and datetime.fromisoformat(row["source_end"]) == end + timedelta(seconds=1), row
+    said = messages(row["__warnings__"])
+    assert f"the DAG's end_date {end.isoformat()}: the job stops firing then" in said and "last run" not in said
+
+
+@pytest.mark.parametrize("schedule", ["cron", "timedelta"])
+def test_a_later_end_date_is_placed_after_the_last_interval_by_the_schedule(tmp_path: Path, schedule: str) -> None:
+    """An end_date past the next run: the last interval that starts on or before it runs at its
+    end, the schedule's first point after end_date: a cron's on the wall clock of the DAG's zone
+    (09:00 in Berlin, whatever its offset that day), an interval's counted on from the next run on
+    UTC's clock, as Airflow adds it."""
+    berlin = ZoneInfo("Europe/Berlin")
+    day = datetime.now(UTC).date()
+    logical = datetime.combine(day + timedelta(days=1), time(9), berlin).astimezone(UTC)
+    if schedule == "cron":
+        every: dict[str, Any] = {"__type": "CronExpression", "value": "0 9 * * *"}
+        run_after = datetime.combine(day + timedelta(days=2), time(9), berlin)
+        end = datetime.combine(day + timedelta(days=6), time(8, 30), berlin)
+        last = datetime.combine(day + timedelta(days=6), time(9), berlin)
+    else:
+        every = {"__type": "TimeDelta", "days": 1, "seconds": 0, "microseconds": 0}
+        run_after = logical + timedelta(days=1)
+        end = logical + timedelta(days=5, minutes=-30)
+        last = logical + timedelta(days=5)
+    dag = {"dag_id": "later", "timezone": "Europe/Berlin", "schedule_interval": every,
+           "end_date": end.astimezone(UTC).isoformat(), "next_dagrun": logical.isoformat(),
+           "next_dagrun_create_after": run_after.astimezone(UTC).isoformat()}
+    row = rows_of(write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))["later"]
+    assert row["active"] == "1" and datetime.fromisoformat(row["source_end"]) == last + timedelta(seconds=1), row
+    shown = last.astimezone(berlin if schedule == "cron" else UTC).isoformat()
+    assert f"the DAG's last run {shown} (its end_date" in messages(row["__warnings__"]), row["__warnings__"]
 
 
 def test_run_settings_and_a_broken_dag_are_named(tmp_path: Path) -> None:

@@ -285,14 +285,14 @@ def _iso_interval(text: str) -> Interval:
 _TIMEDELTA_STR = re.compile(r"(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d)(?:\.(\d+))?")
 
 
-def _airflow_source(text: str) -> tuple[str, str | Interval]:
+def airflow_source(text: str) -> tuple[str, str | Interval]:
     """An Airflow schedule_interval (any export form) as ("cron", expression) or ("interval", delta)."""
     stripped = text.strip()
     if stripped.startswith("{"):
         value = json.loads(stripped)
         kind = value.get("__type")
         if kind == "CronExpression":
-            return _airflow_source(str(value.get("value", "")))
+            return airflow_source(str(value.get("value", "")))
         if kind == "TimeDelta":  # datetime.timedelta's own fields
             return "interval", timedelta(days=float(value.get("days", 0)), seconds=float(value.get("seconds", 0)),
                                          microseconds=float(value.get("microseconds", 0)))
@@ -351,7 +351,7 @@ def source_fires(source: str, grammar: str, zone: str, anchor: datetime | None, 
             raise Unchecked(str(error)) from None
         return _walls_to_instants(schedule.fire_times(after), zone, begin, end)
     if grammar in ("airflow", "iso8601"):
-        _, value = _airflow_source(source) if grammar == "airflow" else ("interval", _iso_interval(source))
+        _, value = airflow_source(source) if grammar == "airflow" else ("interval", _iso_interval(source))
         if isinstance(value, str):
             return _walls_to_instants(_croniter_walls(value, after), zone, begin, end)
         if anchor is None:

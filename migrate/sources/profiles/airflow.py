@@ -54,8 +54,16 @@ State: a paused DAG (`is_paused`), one whose file Airflow no longer finds (`is_a
 Airflow 3 `is_stale`), one it could not import (`has_import_errors`) or a SubDAG (`is_subdag`:
 its parent runs it) is saved with active 0, with PAUSED / INACTIVE_DAG / IMPORT_ERRORS / SUBDAG:
 Airflow's scheduler starts none of them. An `end_date` is END_DATE,
-since a flow never ends: one that has passed (against today in UTC) also saves the flow inactive,
-one ahead leaves it active and names the date. Owners, description and tags (appended to the
+since a flow never ends, in run time: Airflow makes every run whose logical date is on or before
+it. A trigger timetable (Airflow 3's for a cron or an interval; its next run starts at its logical
+date) runs until end_date, a run at that instant included. A data-interval timetable (Airflow 2's;
+its next run starts when the interval its logical date begins ends) still runs the last interval
+that starts on or before end_date, at that interval's end: its last run, after end_date, which the
+warning names (the export's next run where end_date falls in its interval, else the schedule's
+first point after end_date: a cron's in the DAG's zone, UTC where the export names none, an
+interval's on UTC's clock). An end that has passed saves the flow inactive, one ahead leaves it
+active and names it; a DAG whose next run is null while its end_date is ahead has no run left
+(Airflow plans none past end_date): inactive too. Owners, description and tags (appended to the
 description) are carried; `params` carry their default values (PARAM_DETAILS when their
 description or schema is left behind, PARAM_NULL when the default is null and becomes ""). Run
 settings a flow has no place for are named: MAX_ACTIVE_RUNS (other than Airflow's default 16),
@@ -70,13 +78,16 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
 from migrate.config import SourceSettings, known_zone
 from migrate.schedule.airflow import PRESETS, TIMEDELTA_TEXT
+from migrate.schedule.proof import Interval, Unchecked, airflow_source
 from migrate.schedule.timezone import is_known_zone
 from migrate.sources.profiles import FlowRows, Profile, parameters_text, rows_of, warn_secret_parameters
 from migrate.sources.profiles.end_dates import report_end, today
@@ -100,6 +111,16 @@ ANCHORS = (*NEXT_RUN, "next_dagrun", "next_dagrun_logical_date", "next_dagrun_da
 # one): the mapping checks that the converted schedule fires then, in the zone it is read in.
 FIRE_INSTANTS = (*NEXT_RUN, "next_dagrun", "next_dagrun_logical_date", "next_dagrun_data_interval_start",
                  "next_dagrun_data_interval_end")
+# The run Airflow plans next (DagModel's next_dagrun fields): its logical date, and when it starts.
+# Every one is null once the timetable plans no more (calculate_dagrun_date_fields, when
+# next_dagrun_info answers None: the next run's logical date would be past end_date).
+LOGICAL_DATE = ("next_dagrun_logical_date", "next_dagrun", "next_dagrun_data_interval_start")
+RUN_AFTER = (*NEXT_RUN, "next_dagrun_data_interval_end")
+# An instant past a run, which a cron or an interval does not fire in: end_dates.report_end's
+# `until`, the first instant the DAG no longer fires, is its last run's and this.
+SECOND = timedelta(seconds=1)
+# Steps of a calendar interval (relativedelta(months=1)) walked from its anchor to end_date at most.
+CALENDAR_STEPS = 100_000
 TIMEZONE_REPR = re.compile(r"^Timezone\('(?P<name>[^']*)'\)$")  # str() of a pendulum 2 zone
 FIXED_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})$")
 NO_SCHEDULE = {
@@ -545,8 +566,146 @@ def _state(flow: FlowRows, dag: dict[str, Any]) -> None:
                             "runs (a SubDagOperator task), never on its own schedule; saved with active 0, so "
                             "that it does not run twice")
     flow.cells["active"] = "0" if paused or gone or broken or subdag else "1"
-    if end := _moment(dag, "end_date"):
-        report_end(flow, "the DAG's end_date", end, _instant(end).astimezone(UTC).date())
+    _end(flow, dag)
+
+
+def _end(flow: FlowRows, dag: dict[str, Any]) -> None:
+    """END_DATE, in run time (end_dates.report_end's `until`). Airflow makes every run whose
+    logical date is on or before end_date (its TimeRestriction.latest): a trigger timetable's run
+    starts at that instant (CronTriggerTimetable: none once `latest < next_start_time`), so it ends
+    there; a data-interval timetable's, the logical date being its interval's start, starts when
+    that interval ends (CronDataIntervalTimetable, DeltaDataIntervalTimetable: none once `start >
+    latest`), so its last run comes after end_date, at the first point of the schedule past it. With
+    no next run planned (every next_dagrun field null) Airflow makes none: none is left."""
+    text = _moment(dag, "end_date")
+    if not text:
+        return
+    end = _instant(text)
+    if flow.schedule and _no_next_run(dag) and end > datetime.now(UTC):
+        named = next(name for name in (*LOGICAL_DATE, *RUN_AFTER) if name in dag)
+        flow.warn("END_DATE", f"the DAG's end_date {text}: Airflow plans no more runs of the DAG ({named} is null, "
+                              "as Airflow leaves it once the next run would come past end_date): the job no longer "
+                              "fires, so the flow is saved inactive (active 0)")
+        flow.cells["active"] = "0"
+        return
+    what = "the DAG's end_date"
+    if not flow.schedule or _runs_at_logical_date(flow, dag):
+        report_end(flow, what, text, end.astimezone(UTC).date(), end + SECOND)
+        return
+    last = _last_run(flow, dag, end)
+    if last is None:  # a schedule not read, the flow's error: its last run comes after end_date, not placed
+        report_end(flow, what, f"{text} (a logical date: the last run comes after it, when the data interval "
+                                "that starts on or before it ends)", end.astimezone(UTC).date())
+        return
+    start, run, assumed = last
+    report_end(flow, "the DAG's last run", f"{run.isoformat()} (its end_date {text} is a logical date, and Airflow "
+                                           f"still runs the data interval that starts at {start.isoformat()}, on or "
+                                           f"before it, when that interval ends{assumed})",
+               run.astimezone(UTC).date(), run + SECOND)
+
+
+def _no_next_run(dag: dict[str, Any]) -> bool:
+    """Whether the export gives the next run's fields, each null: Airflow plans no more runs."""
+    given = [name for name in (*LOGICAL_DATE, *RUN_AFTER) if name in dag]
+    return bool(given) and all(dag[name] in (None, "") for name in given)
+
+
+def _runs_at_logical_date(flow: FlowRows, dag: dict[str, Any]) -> bool:
+    """Whether the DAG's timetable starts a run at its logical date (or a fixed interval after it,
+    a trigger timetable's `interval`), rather than when the data interval that date begins ends.
+    The export's next run says it: one starting at its logical date is a trigger timetable's, and
+    so is one whose logical date is no point of the schedule, or which starts at another than the
+    next (where the DAG's zone or an interval places them: with neither, a run after its logical
+    date is taken as its interval's end, a trigger timetable's `interval` being set by hand, and
+    rare). Without a next run, a cron or an interval is Airflow 2's data-interval timetable (its
+    list has `schedule_interval`), and Airflow 3's trigger timetable (its default: [scheduler]
+    create_cron_data_intervals false). A trigger timetable whose `interval` is one period of its
+    schedule reads as a data-interval one: its next run says the same."""
+    logical, run_after = _first_moment(dag, LOGICAL_DATE), _first_moment(dag, RUN_AFTER)
+    if not logical or not run_after:
+        return "schedule_interval" not in dag
+    if _instant(logical) == _instant(run_after):
+        return True
+    reading, zone = _schedule_reading(flow), _named_zone(dag)
+    if reading is None or (reading[0] == "cron" and zone is None):
+        return False
+    points = _points(reading, _instant(logical), zone or ZoneInfo("UTC"), _instant(logical))
+    return points is not None and points != (_instant(logical), _instant(run_after))
+
+
+def _last_run(flow: FlowRows, dag: dict[str, Any], end: datetime) -> tuple[datetime, datetime, str] | None:
+    """A data-interval DAG's last run: the start of the last interval that starts on or before
+    end_date, its run (that interval's end, the schedule's first point past end_date), and a clause
+    saying what was assumed to place them, if anything. The next run the export gives is that run
+    where end_date falls in its interval; else a cron's points are read in the DAG's zone (UTC,
+    Airflow's default_timezone unless set, where the export names none), an interval's counted from
+    its anchor on UTC's clock, as Airflow adds it. None when the schedule cannot be read."""
+    logical, run_after = _first_moment(dag, LOGICAL_DATE), _first_moment(dag, RUN_AFTER)
+    if logical and run_after and _instant(logical) <= end < _instant(run_after):
+        return _instant(logical), _instant(run_after), ""
+    reading, named = _schedule_reading(flow), _named_zone(dag)
+    zone = named or ZoneInfo("UTC")
+    anchor = _instant(flow.cells["start"]) if flow.cells.get("start") else None
+    points = _points(reading, end, zone, anchor) if reading is not None else None
+    if reading is None or points is None:
+        return None
+    assumed = "; its zone taken as UTC, Airflow's default_timezone unless set, as the export names none" \
+        if reading[0] == "cron" and named is None else ""
+    shown = zone if reading[0] == "cron" else ZoneInfo("UTC")  # the clock the schedule keeps
+    return points[0].astimezone(shown), points[1].astimezone(shown), assumed
+
+
+def _named_zone(dag: dict[str, Any]) -> ZoneInfo | None:
+    zone = _zone(dag.get("timezone"))
+    return ZoneInfo(zone) if zone and is_known_zone(zone) else None
+
+
+def _schedule_reading(flow: FlowRows) -> tuple[str, str | Interval] | None:
+    """The flow's schedule as ("cron", expression) or ("interval", delta), as the proof reads
+    Airflow's; None when it cannot."""
+    try:
+        return airflow_source(flow.schedule)
+    except (Unchecked, ValueError, TypeError):
+        return None
+
+
+def _points(reading: tuple[str, str | Interval], instant: datetime, zone: ZoneInfo,
+            anchor: datetime | None) -> tuple[datetime, datetime] | None:
+    """The schedule's last point at or before an instant and its first after it (UTC instants), or
+    None. A cron's, as Airflow's CronMixin finds them: croniter (Airflow's own cron reader) on the
+    wall clock of the DAG's zone. An interval's are anchor + n steps on UTC's clock, as Airflow adds
+    an interval to a UTC instant; calendar steps chain, each from the last (31 January, 28 February,
+    28 March)."""
+    _, step = reading
+    if isinstance(step, str):
+        from croniter import croniter
+
+        wall = instant.astimezone(zone).replace(tzinfo=None)
+        try:
+            after: datetime = croniter(step, wall).get_next(datetime)
+            before: datetime = croniter(step, after).get_prev(datetime)
+        except (ValueError, KeyError):  # croniter's errors (CroniterBadDateError: no point left)
+            return None
+        return before.replace(tzinfo=zone).astimezone(UTC), after.replace(tzinfo=zone).astimezone(UTC)
+    if anchor is None:
+        return None
+    anchor, instant = anchor.astimezone(UTC), instant.astimezone(UTC)
+    if isinstance(step, relativedelta) and not step.years and not step.months:
+        step = timedelta(days=step.days, hours=step.hours, minutes=step.minutes, seconds=step.seconds)
+    if isinstance(step, timedelta):
+        if step <= timedelta(0):
+            return None
+        last = anchor + ((instant - anchor) // step) * step
+        return last, last + step
+    point = anchor
+    for _ in range(CALENDAR_STEPS):
+        if point > instant:
+            point -= step
+        elif point + step <= instant:
+            point += step
+        else:
+            return point, point + step
+    return None
 
 
 def _instant(text: str) -> datetime:
