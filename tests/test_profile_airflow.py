@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -884,3 +884,33 @@ def test_a_task_list_beside_the_dag_pages_is_named_as_such(tmp_path: Path) -> No
     tasks = {"tasks": [{"task_id": "extract", "owner": "airflow", "downstream_task_ids": []}], "total_entries": 1}
     with pytest.raises(SourceError, match=r"an Airflow task list \(`GET /dags/\{dag_id\}/tasks`\).*Remove it"):
         rows_of(write(tmp_path / "tasks-etl.json", tasks))
+
+
+@pytest.mark.parametrize(("zone", "offset"), [("Pacific/Auckland", 13), ("America/Los_Angeles", -8)])
+def test_an_end_date_hours_ahead_keeps_the_flow_active_in_any_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 zone: str, offset: int) -> None:
+    """An hourly DAG in Auckland whose end_date is seven hours ahead was saved inactive, "has passed":
+    the profile gave the end's day in UTC, which the mapping read as a day in the DAG's zone, over
+    there at 11:00 UTC; one ended seven hours ago in Los Angeles stayed active (a reviewer's)."""
+    for hours, passed in ((7, False), (-7, True)):
+        end = (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
+        shown = end.astimezone(timezone(timedelta(hours=offset))).isoformat()
+        dag = {"dag_id": "hourly", "schedule_interval": {"__type": "CronExpression", "value": "0 * * * *"},
+               "timezone": f"Timezone('{zone}')", "end_date": shown}
+        code, planned, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))
+        [action] = planned["actions"]
+        said = {w["code"]: w["message"] for w in action.get("warnings", [])}
+        assert code == 3 and ("has passed" in said["END_DATE"]) is passed, (hours, said, err)
+        assert ("stays active" in said["END_DATE"]) is not passed and "NEVER_RUNS" not in said, (hours, said)
+
+
+@pytest.mark.parametrize("document", [
+    {"import_errors": [{"filename": "/dags/broken.py", "stack_trace": "Traceback …", "import_error_id": 1}],
+     "total_entries": 1},
+    [{"filepath": "/dags/broken.py", "error": "SyntaxError"}],  # airflow dags list-import-errors -o json
+    {"task_id": "extract", "owner": "airflow", "downstream_task_ids": []},  # GET /dags/{id}/tasks/{task_id}
+])
+def test_other_airflow_answers_in_the_export_are_named(tmp_path: Path, document: object) -> None:
+    """An import-error list or one task's answer beside the DAG pages was "not an Airflow DAG list"."""
+    with pytest.raises(SourceError, match=r"this is an Airflow (import-error|task) list .*Remove it"):
+        rows_of(write(tmp_path / "answer.json", document))

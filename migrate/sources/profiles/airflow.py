@@ -192,11 +192,19 @@ def _page(path: Path, document: Any) -> _Page:
         return _Page(path, [document], None)
     elif isinstance(document, list) and any(map(is_dag, document)):
         return _Page(path, document, None)
-    if isinstance(document, dict) and isinstance(document.get("tasks"), list):
-        # GET /dags/{dag_id}/tasks, saved beside the DAG pages: Airflow's, but no DAG in it
+    if isinstance(document, dict) and (isinstance(document.get("tasks"), list) or "task_id" in document):
+        # GET /dags/{dag_id}/tasks (or one task's), saved beside the DAG pages: Airflow's, but no DAG in it
         raise SourceError(f"{path}: this is an Airflow task list (`GET /dags/{{dag_id}}/tasks`), which this profile "
                           f"does not read: a DAG's flow is one task that triggers the DAG. Remove it from the export "
                           f"({EXPECTED})")
+    errors = document.get("import_errors") if isinstance(document, dict) else document
+    if isinstance(errors, list) and errors and all(isinstance(e, dict) and ("stack_trace" in e or "error" in e)
+                                                   and ("filename" in e or "filepath" in e) for e in errors):
+        # GET /importErrors, `airflow dags list-import-errors -o json`: a DAG whose file fails to load
+        # is in the DAG list too, has_import_errors true (IMPORT_ERRORS)
+        raise SourceError(f"{path}: this is an Airflow import-error list (`GET /importErrors`, `airflow dags "
+                          f"list-import-errors`), which this profile does not read: a DAG Airflow cannot import is "
+                          f"in the DAG list, saved inactive (IMPORT_ERRORS). Remove it from the export ({EXPECTED})")
     raise SourceError(f"{path}: this does not look like an Airflow DAG list ({EXPECTED})")
 
 
