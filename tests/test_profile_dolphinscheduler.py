@@ -1009,3 +1009,14 @@ def test_an_end_passed_in_the_sources_zone_is_said_passed_of_an_offline_schedule
     said = {w["code"]: w["message"] for w in planned["actions"][0]["warnings"]}
     assert code == 3 and "INACTIVE_SOURCE" in said, (said, err)
     assert "has passed" in said["SCHEDULE_ENDS"] and "stays active" not in said["SCHEDULE_ENDS"], said
+
+
+def test_an_end_at_the_last_second_of_a_day_is_that_days(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """endTime 23:59:59 (Quartz fires a run at it): the proof's reason said it stops firing after the
+    next day, the first instant it no longer fires being that day's midnight."""
+    ahead = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=60)
+    export = _one_schedule(tmp_path, crontab="0 0 2 * * ? *", timezoneId="Asia/Shanghai",
+                           startTime="2020-01-01 00:00:00", endTime=f"{ahead} 23:59:59")
+    _, planned, err = plan_json(capsys, ds_config(tmp_path, export))
+    [action] = planned["actions"]
+    assert f"stops firing after {ahead} (END_DATE)" in action["proof"]["reason"], (action["proof"], err)

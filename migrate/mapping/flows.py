@@ -1061,7 +1061,9 @@ def _ends_inside(text: str, plan: FieldPlan, zone: str | None) -> str | None:
     if (instant := _source_end(text, ZoneInfo(zone or plan.target_zone or "UTC"))) is not None \
             and instant <= datetime.now(UTC):
         return None
-    return text[:10] if end < (plan.proof_from + timedelta(days=plan.proof_days)).date() else None
+    if len(text.strip()) > 10:  # an instant, the first it no longer fires at: its last day is a second before
+        end = (datetime.fromisoformat(text) - timedelta(seconds=1)).date()
+    return end.isoformat() if end < (plan.proof_from + timedelta(days=plan.proof_days)).date() else None
 
 
 def _clock_change_note(draft: FlowDraft, freqs: tuple[str, ...], zone: str | None, plan: FieldPlan) -> None:
