@@ -627,7 +627,8 @@ def test_a_flow_is_named_after_the_program_past_any_assignment(line: str, progra
     "/opt/recon --password %%PASS", "/opt/tool --password @option.db_password@", "mysql --user=root --password prod",
     "TOKEN_FILE=/etc/tok /opt/run.sh", "psql -p 5432 prod", "mkdir -p /x && find . -print",
     "docker login --password-stdin", "/opt/tool --password-file /etc/pw", "sqlplus -s /nolog @r.sql",
-    "sqlplus scott/$ORA_PW@orcl", "/opt/etl --url jdbc:oracle:thin:@db:1521/x"])
+    "sqlplus scott/$ORA_PW@orcl", "/opt/etl --url jdbc:oracle:thin:@db:1521/x",
+    r"net use \\\\h\\s /user:x && copy a b", r"net use \\\\h\\s * /user:x", """/opt/post '{"keyspace": "sales"}'"""])
 def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     """`-u 1000:1000` (docker; Kubernetes' own runAsUser and runAsGroup) and a JDBC URL were "curl's
@@ -652,7 +653,12 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     ("curl 'https://a.blob.core.windows.net/c/f?sv=2020&sig=Xsas13&se=x'", "Xsas13"),  # signed URLs
     ("curl 'https://b.s3.amazonaws.com/k?X-Amz-Signature=Xamz14'", "Xamz14"),
     ("curl -d x https://hooks.slack.com/services/T0/B0/Xslack15", "Xslack15"),
-    ("curl -X POST https://hooks.slack.com/triggers/T0/12/Xslack18", "Xslack18")])
+    ("curl -X POST https://hooks.slack.com/triggers/T0/12/Xslack18", "Xslack18"),
+    # JSON members named as secrets by the parameters' rule, and net use's password before /user:
+    ("""aws lambda invoke --payload '{"db_password": "Xjson21aa", "region": "eu"}' o""", "Xjson21aa"),
+    ("""/opt/post '{"clientSecret": "Xjson22aa"}'""", "Xjson22aa"),
+    (r"net use Z: \\\\nas01\\backup Xnet23aa /user:CORP\\svc /persistent:no", "Xnet23aa"),
+    (r"net.exe use \\\\nas01\\backup /user:CORP\\svc Xnet24aa", "Xnet24aa")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes reviewers found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P, a

@@ -117,10 +117,12 @@ _COMMAND_SECRETS = (
     (re.compile(r"(?:^|\s)--?[\w-]*(?:password|passwd|token|secret|api-?key|access-?key)(=|\s+)" + _NOT_A_REFERENCE
                 + _VALUE, re.IGNORECASE), "a password option"),
     (re.compile(r"(?i)(?:^|\s)/(?:password|pwd|p):" + _NOT_A_REFERENCE + r"([^\s\"]+)"), "a /password: option"),
-    (re.compile(r"(?i)\bnet\s+use\b[^|&\n]*?/user:\S+\s+(?!/)" + _NOT_A_REFERENCE + r"([^\s/]\S*)"),
-     "net use's password"),
-    (re.compile(r"(?i)\"(?:password|passwd|pwd|secret|token|api_?key|access_?key)\"\s*:\s*\"" + _NOT_A_REFERENCE
-                + r"([^\"]+)\""), "a password in JSON"),
+    # net use [device] \\host\share [password] [/user:name] [password]: the word after the share,
+    # or after /user:, that is no option nor `*` (a prompt); `net.exe` as a task's program is written
+    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\b[^|&\n]*?/user:\S+\s+(?![/*]\s|[/&|;<>])" + _NOT_A_REFERENCE
+                + r"([^\s/]\S*)"), "net use's password"),
+    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\s+(?:(?:[a-z]:|\*)\s+)?\\\\\S+\s+(?![/*]\s|[/&|;<>]|\*$)"
+                + _NOT_A_REFERENCE + r"([^\s/]\S*)"), "net use's password"),
     (re.compile(r"(?i)\b(?:x-)?api-?key\s*:\s*" + _NOT_A_REFERENCE + r"([^\s'\"]+)"), "an API key header"),
     (re.compile(r"\bsshpass\s+-p\s*" + _NOT_A_REFERENCE + _VALUE), "sshpass -p"),
     (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p" + _NOT_A_REFERENCE + r"([^\s;&|]+)"),
@@ -138,6 +140,11 @@ _COMMAND_SECRETS = (
     (re.compile(r"(?i)(?:^|[;\s\"'])(?:password|pwd)=" + _NOT_A_REFERENCE + r"([^;'\"\s]+)"),
      "a connection string's password"),
 )
+
+
+# A JSON member whose name says it holds a secret, by the parameters' rule (`"db_password": "…"`,
+# `"clientSecret": "…"`, a Lambda payload or a target's Input), quotes escaped or not.
+_JSON_MEMBER = re.compile(r'\\?"([^"\\]{1,80})\\?"\s*:\s*\\?"' + _NOT_A_REFERENCE + r'([^"\\]+)\\?"')
 
 
 def _a_path(value: str) -> bool:
@@ -170,6 +177,8 @@ def command_secrets(command: str) -> list[tuple[str, str]]:
                 continue  # MySQL's `--password db`: a prompt, then the database
             if not _a_path(value) and value.strip("\"'"):
                 found.append((what, value))
+    found += [("a secret in JSON", value) for name, value in _JSON_MEMBER.findall(command)
+              if SECRET_NAME.search(name) and not _a_path(value)]
     # A URL's query parameter named as a secret (`curl 'https://h/hook?apikey=…'`), as a parameter's
     # value is read (SECRET_NAME.held)
     known = {value.strip("\"'") for _, value in found}
