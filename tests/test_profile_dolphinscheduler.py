@@ -1020,3 +1020,17 @@ def test_an_end_at_the_last_second_of_a_day_is_that_days(tmp_path: Path, capsys:
     _, planned, err = plan_json(capsys, ds_config(tmp_path, export))
     [action] = planned["actions"]
     assert f"stops firing after {ahead} (END_DATE)" in action["proof"]["reason"], (action["proof"], err)
+
+
+def test_the_reviews_next_fire_times_begin_at_the_flows_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A flow that starts a month from now, its proof unchecked (its end inside the span): the review's
+    next five fire times began today, runs that never happen, and its old schedule had no zone."""
+    ahead = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=30)
+    export = _one_schedule(tmp_path, crontab="0 0 2 * * ? *", timezoneId="Asia/Shanghai",
+                           startTime=f"{ahead} 00:00:00", endTime=f"{ahead + timedelta(days=60)} 00:00:00")
+    assert main(["plan", str(ds_config(tmp_path, export)), "--markdown", "--offline"]) == 3
+    out = capsys.readouterr().out
+    [row] = [line for line in out.splitlines() if line.startswith("| ") and "0 0 2 * * ? *" in line
+             and "unchecked" in line]
+    assert f"{ahead} 02:00" in row and str(ahead - timedelta(days=1)) not in row, row
+    assert "(quartz, Asia/Shanghai)" in row, row

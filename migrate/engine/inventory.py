@@ -399,11 +399,14 @@ class PlanResult:
 
 def _proof_from(proof: dict[str, Any], today: datetime) -> datetime:
     """Where the flow's fire times begin: where its proof began (its startTime when later than
-    today: the service fires nothing before it), else today."""
-    try:
-        return datetime.fromisoformat(str(proof["from"]).replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return today
+    today: the service fires nothing before it), or, a proof that compared nothing, the flow's
+    start still ahead (`starts`), else today."""
+    for key in ("from", "starts"):
+        try:
+            return datetime.fromisoformat(str(proof[key]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue
+    return today
 
 
 def _verdict_text(proof: dict[str, Any]) -> str:

@@ -686,6 +686,7 @@ def _schedule(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str]) -> None:
         draft.proof = MANUAL.as_json()
     else:
         _prove(draft, plan, cells, raw, zone, start, result)
+        _proof_context(draft, plan, zone)
     mapped_cycle = draft.body.setdefault("cycle", result.cycle)
     # Only a coarser cycle is kept; a finer one (or none of the service's) is refused by the
     # payload's validation (CYCLE_CONTRADICTS_FREQ), which a "kept" beside it would contradict.
@@ -1083,6 +1084,23 @@ def _clock_change_note(draft: FlowDraft, freqs: tuple[str, ...], zone: str | Non
         "skipped hour, in both repeated ones; systemd and Quartz skip a skipped time, and Quartz runs a repeated "
         "one once, at its second occurrence, an hour later; the service's may skip it or run it twice): the proof "
         "leaves those hours out")})
+
+
+def _proof_context(draft: FlowDraft, plan: FieldPlan, zone: str | None) -> None:
+    """What a plan's review shows beside a proof that compared nothing (unchecked: FIRST_DAY, an end
+    inside the span): the source's zone, and the flow's start when it is ahead (`starts`), from
+    which its next fire times are listed (they began today, before the flow's start)."""
+    proof = draft.proof
+    if proof is None or "from" in proof:
+        return
+    added: dict[str, Any] = {}  # a new dict: a proof line may be shared by the flows of one schedule (_proof_line)
+    if zone and "zone" not in proof and proof.get("schedule"):
+        added["zone"] = zone
+    starts = flow_start_instant(draft.body.get("startTime"), plan.target_zone or zone)
+    if starts is not None and starts > datetime.now(UTC):
+        added["starts"] = starts.isoformat().replace("+00:00", "Z")
+    if added:
+        draft.proof = {**proof, **added}
 
 
 @functools.lru_cache(maxsize=4096)  # shared by the flows of one schedule, never changed
