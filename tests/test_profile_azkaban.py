@@ -395,21 +395,25 @@ def test_a_bad_escape_refuses_only_the_flows_that_read_it(tmp_path: Path) -> Non
 
 def test_triggers_table_rows_carry_zone_state_end_and_next_fire() -> None:
     found = flows(LEGACY, schedules="legacy.triggers.json")
-    daily = found["legacy.daily_end"][0]
+    daily = found["legacy.daily_end"][0]  # made before Azkaban 3.27: its expireCondition copies its checker
     assert (daily["schedule"], daily["timezone"], daily["active"]) == ("0 0 2 * * ?", "America/Los_Angeles", "1")
     assert daily["next_fire"] == "2025-06-11T09:00:00+00:00" and daily["owners"] == "alice"
+    assert "END_DATE" not in codes(daily) and not daily["source_end"]  # no end, not its copy's 2025-04-01 02:00
     # the schedule's flowParameters lie over the .properties above the job, which Azkaban's FlowRunner
     # puts under everything else ("least precedence"): queue is nightly in the commands, not daily
     daily_tasks = tasks(found["legacy.daily_end"])
     assert "--queue nightly" in daily_tasks["extract"][0] and "--queue nightly" in daily_tasks["transform"][0]
     assert "/opt/etl/bin/extract.sh" in daily_tasks["extract"][0]  # what only the .properties give: still there
-    cleanup = found["legacy.cleanup"][0]  # a period schedule, every day from 03:00 in Shanghai, paused
+    cleanup = found["legacy.cleanup"][0]  # a period schedule, every day from 03:00 in Shanghai, paused at its end
     assert (cleanup["schedule"], cleanup["timezone"], cleanup["active"]) == ("0 0 3 * * ? *", "Asia/Shanghai", "0")
-    assert "trigger 12 is paused" in codes(cleanup)["INACTIVE_SOURCE"]
-    ended = found["legacy.after_wrapper"][0]
+    assert "trigger 12 is paused (Azkaban pauses a schedule once its end time has passed)" in \
+        codes(cleanup)["INACTIVE_SOURCE"]
+    assert "2025-06-11 00:00 (Asia/Shanghai) has passed" in codes(cleanup)["END_DATE"]
+    ended = found["legacy.after_wrapper"][0]  # READY: the server stopped before a scan paused it
     assert ended["active"] == "0" and "2024-12-31 00:00 (UTC) has passed" in codes(ended)["END_DATE"]
     assert "FlowFinish" in codes(ended)["SLA"] and "oncall@example.com" in codes(ended)["ALERT_RECIPIENTS"]
-    assert found["legacy.sub_end"][0]["schedule"] == "0 45 23 L * ?"  # data held as JSON text
+    sub_end = found["legacy.sub_end"][0]  # data held as JSON text; Azkaban's default end, 2050: none
+    assert sub_end["schedule"] == "0 45 23 L * ?" and "END_DATE" not in codes(sub_end) and sub_end["active"] == "1"
 
 
 def test_schedules_table_periods_convert_or_are_refused() -> None:
@@ -860,7 +864,8 @@ def _cron_trigger(number: int, flow: str, cron: str, zone: str, next_fire: datet
             {"type": "BasicTimeChecker", "checkerJson": {
                 "type": "BasicTimeChecker", "id": name, "firstCheckTime": str(first), "timezone": zone,
                 "nextCheckTime": str(following), "isRecurring": str(cron_expression is not None).lower(),
-                "skipPastChecks": "true", "period": "null", "cronExpression": cron_expression}}]}
+                "skipPastChecks": str(cron_expression is not None).lower(), "period": "null",
+                "cronExpression": cron_expression}}]}
     first = int((next_fire - timedelta(days=30)).timestamp() * 1000)
     return {"trigger_id": number, "trigger_source": "SimpleTimeTrigger", "data": {
         "triggerCondition": checker("BasicTimeChecker_1", first, int(next_fire.timestamp() * 1000), cron),
@@ -909,3 +914,54 @@ def test_an_end_time_is_the_instant_the_trigger_stops_not_its_day(tmp_path: Path
     assert set(said) == keys and "(active 0)" in said["legacy/cleanup"]["END_DATE"]
     kept = said["legacy/after_wrapper"]  # a minute after it: that run is made, the flow stays active
     assert "it stays active; its last run before then" in kept["END_DATE"] and "NEVER_RUNS" not in kept, kept
+
+
+def _trigger_before_3_27(number: int, flow: str, cron: str, zone: str, next_fire: datetime,
+                         started: datetime) -> dict[str, Any]:
+    """A triggers-table row of a schedule made before Azkaban 3.27, as a later server keeps it: its
+    expireCondition is BasicTimeChecker_2, a copy of its own checker, cron and all
+    (TriggerBasedScheduleLoader.createExpireCondition up to 3.26), whose nextCheckTime the server
+    set, as it loaded the row, to the schedule's first time after it started, and no longer resets."""
+    row = _cron_trigger(number, flow, cron, zone, next_fire, next_fire)
+    copy = json.loads(json.dumps(row["data"]["triggerCondition"]).replace("BasicTimeChecker_1", "BasicTimeChecker_2"))
+    copy["nextCheckTime"] = copy["checkers"][0]["checkerJson"]["nextCheckTime"] = str(int(started.timestamp() * 1000))
+    row["data"]["expireCondition"] = copy
+    return row
+
+
+def test_a_schedule_made_before_azkaban_3_27_has_no_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before Azkaban 3.27 (PR #1110) a schedule's expireCondition was a copy of its own checker, not
+    an end; from 3.27 the TriggerManager pauses a trigger on its expireCondition, and from 3.30 the
+    schedule loader reads an end from it, only when its expression names an EndTimeChecker. The
+    profile read the copy's nextCheckTime, a fire time set when the server last started, as the end
+    (found reading Azkaban's source): a live schedule was saved inactive, its end "passed", or
+    NEVER_RUNS when the server had started since its last run. Now such a row has no end and its flow stays active.
+    An EndTimeChecker that gives no end time, which Azkaban fails to load, refuses its flow (its
+    firstCheckTime, the schedule's first time, was taken for the end). Times from now, in Tokyo."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    next_fire = (datetime.now(tokyo) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    cron = f"0 0 {next_fire.hour} ? * *"
+    no_end_time = _cron_trigger(3, "after_wrapper", cron, "Asia/Tokyo", next_fire, next_fire)
+    del no_end_time["data"]["expireCondition"]["checkers"][0]["checkerJson"]["nextCheckTime"]
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text(json.dumps([
+        _trigger_before_3_27(1, "daily_end", cron, "Asia/Tokyo", next_fire, next_fire - timedelta(days=40)),
+        _trigger_before_3_27(2, "cleanup", cron, "Asia/Tokyo", next_fire, next_fire),  # started since its last run
+        no_end_time]), encoding="utf-8")
+    rows = {name.split(".")[1]: flow_rows[0] for name, flow_rows in flows(LEGACY, schedules=str(schedules)).items()}
+    for name in ("daily_end", "cleanup"):
+        row = rows[name]
+        assert (row["active"], row["source_end"], row["timezone"]) == ("1", "", "Asia/Tokyo"), row
+        assert not {"END_DATE", "INACTIVE_SOURCE"} & set(codes(row)) and codes(row, "__errors__") == {}, row
+    refused = codes(rows["after_wrapper"], "__errors__")["MALFORMED_SCHEDULE"]
+    assert "trigger 3 its EndTimeChecker gives no end time (nextCheckTime missing)" in refused, refused
+    options = f'{{ project = "legacy", schedules = "{schedules}" }}'
+    _, found, err = plan(tmp_path, capsys, LEGACY, options, target='timezone = "Asia/Tokyo"')
+    assert found, err
+    actions = {a["source_key"]: a for a in found["actions"]}
+    for key in ("legacy/daily_end", "legacy/cleanup"):
+        action = actions[key]
+        assert action["action"] == "valid" and action["freq"] == f"0 0 {next_fire.hour} * * ? *", action
+        assert not {"END_DATE", "NEVER_RUNS", "INACTIVE_SOURCE"} & {w["code"] for w in action["warnings"]}, action
+    assert actions["legacy/after_wrapper"]["action"] == "invalid"
+    assert [e["code"] for e in actions["legacy/after_wrapper"]["errors"]] == ["MALFORMED_SCHEDULE"]

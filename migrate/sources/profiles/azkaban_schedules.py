@@ -13,7 +13,8 @@ ScheduleServlet, Trigger and ExecutionOptions code; documented in docs/sources.m
   "firstSchedTime", "nextExecTime", "executionOptions"}}]`;
 - rows of the `triggers` table with their `data` decoded (gunzipped) as JSON: `triggerCondition`
   (the BasicTimeChecker with `cronExpression`, `timezone`, `period`, `firstCheckTime`),
-  `expireCondition` (the end), `actions` (ExecuteFlowAction: `projectName`, `flowName`,
+  `expireCondition` (the end from Azkaban 3.27, an `EndTimeChecker_1`; before, a copy of the
+  trigger's own checker, which is no end), `actions` (ExecuteFlowAction: `projectName`, `flowName`,
   `executionOptions`), `status` (READY, PAUSED, EXPIRED, INVALID) and `submitUser`; a row as
   `{"trigger_id", "trigger_source", "data"}` or the decoded object alone;
 - rows of Azkaban 2.x's `schedules` table: `project_name`, `flow_name`, `status`,
@@ -51,7 +52,11 @@ from migrate.sources.readers import DuplicateKey, SourceError, unique_keys
 # Azkaban's "no end": Constants.DEFAULT_SCHEDULE_END_EPOCH_TIME (2050-01-01), set on every schedule
 # made without an end.
 NO_END_MS = 2524608000000
-INACTIVE_STATES = {"PAUSED": "paused", "EXPIRED": "expired (its end time passed)",
+# What sets each state (TriggerManager): from 3.27 a schedule is PAUSED once its end time has passed
+# (nothing else pauses one); EXPIRED is a schedule without cron or period that has fired once, or one
+# expired on the triggers page, which ScheduleManager then removes.
+INACTIVE_STATES = {"PAUSED": "paused (Azkaban pauses a schedule once its end time has passed)",
+                   "EXPIRED": "expired (a schedule that fires once and has fired, or one expired by hand)",
                    "INVALID": "invalid (Azkaban could not load it)"}
 EXPECTED = ("expected an Azkaban schedules export: the fetchSchedules answer ({\"items\": […]}), fetchSchedule "
             "answers saved with their projectName and flowId, rows of the triggers table (data decoded as JSON) "
@@ -130,6 +135,19 @@ def _time_checker(condition: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _end_checker(condition: dict[str, Any]) -> dict[str, Any]:
+    """The expireCondition's checker when it is an end: from Azkaban 3.27 (PR #1110) the condition
+    is `EndTimeChecker_1.eval()`, a BasicTimeChecker whose nextCheckTime is the end (its
+    firstCheckTime is the schedule's first time, not the end). Before, it was `BasicTimeChecker_2`,
+    a copy of the trigger's own checker, cron and all, whose nextCheckTime is some fire time of the
+    schedule: Azkaban's TriggerManager pauses a trigger on its expireCondition, and its schedule
+    loader takes an end from it (from 3.30), only when the expression names an EndTimeChecker; a
+    copy is no end, and such a schedule fires on."""
+    if "EndTimeChecker" not in _text(condition.get("expression")):
+        return {}
+    return _time_checker(condition)
+
+
 def _from_trigger(trigger: dict[str, Any], where: str) -> AzkabanSchedule | None:
     """A trigger (the triggers table's data): a schedule when it executes a flow, else None (SLA
     and other triggers are not schedules)."""
@@ -140,6 +158,15 @@ def _from_trigger(trigger: dict[str, Any], where: str) -> AzkabanSchedule | None
     number = _text(trigger.get("triggerId"))
     schedule = AzkabanSchedule(project=_text(action.get("projectName")), flow=_text(action.get("flowName")),
                                where=f"trigger {number}" if number else where)
+    try:
+        _read_trigger(schedule, trigger, action)
+    except Malformed as error:  # on the flow it names, refused rather than saved without its schedule
+        schedule.problem = f"{schedule.where} {error}"
+    return schedule
+
+
+def _read_trigger(schedule: AzkabanSchedule, trigger: dict[str, Any], action: dict[str, Any]) -> None:
+    """The trigger's times, end, state, owner and options onto its schedule."""
     checker = _time_checker(_object(trigger.get("triggerCondition"), "triggerCondition"))
     if not checker:
         raise Malformed("its triggerCondition has no BasicTimeChecker: no time to fire at")
@@ -148,13 +175,16 @@ def _from_trigger(trigger: dict[str, Any], where: str) -> AzkabanSchedule | None
     schedule.first_ms = _millis(checker.get("firstCheckTime"), "firstCheckTime")
     schedule.timezone = _text(checker.get("timezone"))
     schedule.next_ms = _millis(checker.get("nextCheckTime"), "nextCheckTime")
-    expiry = _time_checker(_object(trigger.get("expireCondition"), "expireCondition"))
-    schedule.end_ms = _millis(expiry.get("nextCheckTime") or expiry.get("firstCheckTime"), "the end time")
+    end = _end_checker(_object(trigger.get("expireCondition"), "expireCondition"))
+    if end:
+        schedule.end_ms = _millis(end.get("nextCheckTime"), "the end time (the EndTimeChecker's nextCheckTime)")
+        if schedule.end_ms is None:  # Azkaban fails to load such a trigger, which then never fires
+            raise Malformed(f"its EndTimeChecker gives no end time (nextCheckTime "
+                            f"{_text(end.get('nextCheckTime')) or 'missing'})")
     schedule.status = _text(trigger.get("status")).upper()
     schedule.submit_user = _text(trigger.get("submitUser") or action.get("submitUser"))
     schedule.options = _object(action.get("executionOptions"), "executionOptions")
     schedule.sla = [s for s in action.get("slaOptions") or [] if s]
-    return schedule
 
 
 def _from_fetch_schedules(item: dict[str, Any], where: str) -> AzkabanSchedule:
@@ -406,7 +436,7 @@ def _reaches_the_next_time(flow: FlowRows, schedule: AzkabanSchedule, anchor: da
 def _end(flow: FlowRows, schedule: AzkabanSchedule, zone: str) -> None:
     """The end time is an instant, and the first one the schedule no longer fires at: each scan of
     Azkaban's TriggerManager checks the end before the schedule, and pauses the trigger once
-    `end < now` (the end's BasicTimeChecker); a run is made by a scan after its time, so one at the
+    `end < now` (its EndTimeChecker); a run is made by a scan after its time, so one at the
     end time or later never is (one less than a scan, a minute, before it may be missed too). Taken
     as its day, an end passed earlier today kept the flow active, as did one before tonight's run,
     which the mapping finds, from the instant, never runs again (NEVER_RUNS)."""
