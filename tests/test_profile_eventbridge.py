@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import islice, takewhile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import REPO, base_state, plan_profile, profile_run_config, standard_cells
@@ -366,11 +367,121 @@ def test_a_rate_counts_from_its_start_date_in_utc() -> None:
     assert (sync["schedule"], sync["timezone"]) == ("0 30 1/2 * * ? *", "UTC")  # 2024-06-01T01:30+02:00 is 23:30 UTC
 
 
-def test_a_one_time_schedule_has_no_time_schedule() -> None:
+def test_a_one_time_schedule_that_has_passed_has_no_time_schedule() -> None:
     cutover = flows_of(FIXTURES / "scheduler")["migration-cutover"][0]
     assert cutover["schedule"] == "" and "at(2024-10-01T03:00:00) in Europe/Berlin" in cutover["unscheduled"]
-    assert "has passed" in cutover["unscheduled"] and "DELETE" in cutover["unscheduled"]
+    assert "which has passed: AWS fired it then, if it was enabled, and never fires it again" in cutover["unscheduled"]
+    assert "fires once, which a flow cannot" not in cutover["unscheduled"]  # a freq with its year can
     assert not cutover["unscheduled"].endswith(".")  # the plan goes on after it: no ".;" in its sentence
+    # ActionAfterCompletion DELETE: a warning, not a reason of the refusal
+    assert "DELETE" not in cutover["unscheduled"] and "ACTION_AFTER_COMPLETION" in codes(cutover["__warnings__"])
+
+
+def at_ahead(days: int, clock: str = "02:00:00") -> str:
+    """An at(…) body `days` days from today (UTC's), at `clock`: ahead in every zone from 2 days on."""
+    return f"{(datetime.now(UTC) + timedelta(days=days)).date().isoformat()}T{clock}"
+
+
+def test_a_one_time_schedule_still_ahead_fires_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`at(…)` still ahead was refused as unscheduled ("it fires once, which a flow cannot"), which is
+    false: a freq with its year fires once, as the Windows profiles save a one-time trigger. It is
+    that one-run freq now, in its ScheduleExpressionTimezone; the mapping places it in the service's
+    zone (Tokyo's 02:00 is 17:00 UTC the day before) and proves it. AWS ignores a one-time schedule's
+    EndDate: one passed no longer saves it inactive. Found by a new-user reviewer."""
+    body = at_ahead(30)
+    path = schedule_file(tmp_path, ScheduleExpression=f"at({body})", ScheduleExpressionTimezone="Asia/Tokyo",
+                         ActionAfterCompletion="DELETE", EndDate="2020-01-01T00:00:00Z")
+    once = flows_of(path)["one"][0]
+    at = datetime.fromisoformat(body)
+    assert (once["schedule"], once["timezone"], once["unscheduled"]) == (
+        f"0 0 2 {at.day} {at.month} ? {at.year}", "Asia/Tokyo", "")
+    assert once["active"] == "1" and "AWS ignores it for a one-time schedule" in messages(once["__warnings__"])
+    assert {"ONE_TIME", "END_DATE", "ACTION_AFTER_COMPLETION"} <= set(codes(once["__warnings__"]))
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", path, target='timezone = "UTC"')
+    assert code == 3, err
+    [action] = planned["actions"]
+    assert action["action"] == "valid" and action["proof"]["verdict"] == "equivalent", action
+    assert action["proof"]["fires"] == 1, action
+    run = at.replace(tzinfo=ZoneInfo("Asia/Tokyo")).astimezone(UTC).replace(tzinfo=None)
+    assert list(parse_quartz(action["freq"]).fire_times(datetime(2000, 1, 1))) == [run], action["freq"]
+
+
+def test_a_one_time_schedule_soon_starts_the_flow_on_its_day(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A run before the flow's startTime (a week ahead here) would never fire: the flow starts on its
+    day. A run written with seconds fires on its minute (AWS fires within it, to the minute)."""
+    body = at_ahead(2, "06:30:45")
+    config = tmp_path / "plan.toml"
+    config.write_text("\n".join([
+        "[source]", f'path = "{schedule_file(tmp_path, ScheduleExpression=f"at({body})")}"', 'profile = "eventbridge"',
+        "[defaults]", "type = 1", "alertMode = 0", 'doAs = "db"', 'visitors = ""', 'owners = "alice"',
+        f'startTime = "{(datetime.now(UTC) + timedelta(days=7)).date().isoformat()}"',
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', 'timezone = "UTC"', ""]),
+        encoding="utf-8")
+    code = main(["plan", str(config), "--json", "--offline"])
+    [action] = json.loads(capsys.readouterr().out)["actions"]
+    assert code == 3 and action["action"] == "valid" and action["proof"]["verdict"] == "equivalent", action
+    run = datetime.fromisoformat(body).replace(second=0)
+    assert list(parse_quartz(action["freq"]).fire_times(datetime(2000, 1, 1))) == [run], action
+    warned = {warning["code"]: warning for warning in action["warnings"]}
+    assert warned["START_DATE_SHIFTED"]["to"] == run.date().isoformat(), action
+    assert "45 s before the time written" in warned["ONE_TIME"]["message"], action
+
+
+@pytest.mark.parametrize(("target", "command"), [
+    ({"Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly",
+      "Input": json.dumps({"Parameters": {"day": "x"}, "ContainerOverrides": {
+          "Command": ["run", "Ref::day"], "Environment": [{"Name": "MODE", "Value": "full"}], "InstanceType": "m5"},
+          "DependsOn": [{"JobId": "j-1", "Type": "SEQUENTIAL"}]}),
+      "BatchParameters": {"JobDefinition": "jd:2", "JobName": "arr", "ArrayProperties": {"Size": 4},
+                          "RetryStrategy": {"Attempts": 3}}},
+     "aws --region eu-west-1 batch submit-job --job-queue arn:aws:batch:eu-west-1:111122223333:job-queue/nightly "
+     "--job-name arr --job-definition jd:2 --array-properties size=4 --retry-strategy attempts=3 "
+     "--parameters '{\"day\":\"x\"}' --container-overrides "
+     "'{\"command\":[\"run\",\"Ref::day\"],\"environment\":[{\"name\":\"MODE\",\"value\":\"full\"}]}' "
+     "--depends-on '[{\"jobId\":\"j-1\"}]'"),
+    ({"Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly", "Input": "{}",
+      "BatchParameters": {"JobDefinition": "jd:2", "JobName": "one"}},
+     "aws --region eu-west-1 batch submit-job --job-queue arn:aws:batch:eu-west-1:111122223333:job-queue/nightly "
+     "--job-name one --job-definition jd:2"),
+])
+def test_a_batch_target_is_submitted_as_aws_submitted_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         target: dict[str, Any], command: str) -> None:
+    """A rule's AWS Batch target lost its BatchParameters' ArrayProperties and RetryStrategy and its
+    Input's Parameters, without a word: a 4-child array job became one job. submit-job takes each
+    (--array-properties, --retry-strategy, and what AWS maps of the input: Parameters, ContainerOverrides'
+    command, environment, memory and vcpus, DependsOn's jobId, eb-targets.html). Found by a new-user
+    reviewer."""
+    export = tmp_path / "export"
+    write_json(export, "list-rules.json", {"Rules": [{
+        "Name": "arr", "Arn": f"{RULE_ARN}/arr", "State": "ENABLED", "EventBusName": "default",
+        "ScheduleExpression": "cron(0 2 * * ? *)", "Targets": [{"Id": "arr", **target}]}]})
+    [task] = flows_of(export)["arr"]
+    assert task["command"] == command and task["__errors__"] == "", task
+    assert "TARGET_PARAMETERS" not in codes(task["__warnings__"])
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 3 and planned["actions"][0]["action"] == "valid", err
+
+
+def test_batch_settings_submit_job_cannot_take_are_named(tmp_path: Path) -> None:
+    """What BatchParameters holds beyond what submit-job is given is TARGET_PARAMETERS; a Batch job
+    queue target without its job definition and name (EventBridge Scheduler's Target has no
+    BatchParameters: it submits jobs as the universal target batch:submitJob) is refused."""
+    queue = "arn:aws:batch:us-east-1:111122223333:job-queue/q"
+    more = flows_of(schedule_file(tmp_path, Target={
+        "Arn": queue, "Input": "{}", "BatchParameters": {"JobDefinition": "jd", "JobName": "n", "ShareIdentifier": "a",
+                                                         "RetryStrategy": {"Attempts": 2, "EvaluateOnExit": []}}}))
+    named = messages(more["one"][0]["__warnings__"])
+    assert "BatchParameters ShareIdentifier, BatchParameters RetryStrategy EvaluateOnExit not carried" in named, named
+    assert "--retry-strategy attempts=2" in more["one"][0]["command"]
+    bare = flows_of(schedule_file(tmp_path, Target={"Arn": queue, "Input": "{}"}))["one"][0]
+    assert codes(bare["__errors__"]) == ["TARGET_NOT_CARRIED"], bare
+    assert "aws-sdk:batch:submitJob" in messages(bare["__errors__"])
+    request = {"jobName": "arr", "jobQueue": "q", "jobDefinition": "jd:2", "arrayProperties": {"size": 4},
+               "retryStrategy": {"attempts": 3}, "parameters": {"day": "x"}}
+    universal = flows_of(schedule_file(tmp_path, Target={"Arn": "arn:aws:scheduler:::aws-sdk:batch:submitJob",
+                                                         "Input": json.dumps(request)}))["one"][0]
+    assert universal["command"] == f"aws --region us-east-1 batch submit-job --cli-input-json '{json.dumps(request)}'"
 
 
 def test_an_end_date_that_has_passed_saves_it_inactive(tmp_path: Path) -> None:

@@ -42,8 +42,11 @@ fixed interval counted from StartDate (exact), in UTC. Without one its phase is 
 by Name or BUS/NAME, GROUP/NAME), else a schedule's CreationDate, else `rate_anchor` (one instant
 for every other rate); a rule's rate counts from when the rule was created, which no export says,
 so it needs one of them (NEEDS_START otherwise) unless it is `rate(1 minute)`.
-`at(…)` fires once, which a flow cannot: unscheduled, like other one-time jobs. A rule triggered by
-an event pattern has no time schedule either (unscheduled, naming the pattern).
+`at(…)` (Scheduler's one-time schedule) still ahead is the freq of its minute with its year, which
+fires once (ONE_TIME), in its zone, as the Windows profiles carry a one-time trigger; the proof reads
+it as the `cron(…)` of that minute. One that has passed fires no more: unscheduled. AWS ignores a
+one-time schedule's StartDate and EndDate, and so does the flow (named under START_DATE, END_DATE).
+A rule triggered by an event pattern has no time schedule either (unscheduled, naming the pattern).
 
 State: DISABLED saves the flow inactive (SOURCE_DISABLED). EndDate, an instant (Scheduler fires only
 before it), is END_DATE: one that has passed saves the flow inactive; one ahead is `source_end`, the
@@ -54,12 +57,16 @@ or names the runs a day's start adds or misses (FIRST_DAY).
 Reported: FLEXIBLE_WINDOW, RETRY, DEAD_LETTER_QUEUE, TARGET_ROLE, EVENT_PAYLOAD (the target got
 EventBridge's own event, or a part of it, which a task cannot send), INPUT_PLACEHOLDER
 (`<aws.scheduler.scheduled-time>` and the like, kept as written), KMS_KEY, MANAGED_RULE,
-EVENT_PATTERN, TARGET_PARAMETERS.
+EVENT_PATTERN, TARGET_PARAMETERS, ACTION_AFTER_COMPLETION (DELETE: AWS deletes the schedule after its
+last run; the flow stays).
 
 Targets become AWS CLI commands doing the same call (TARGET_AS_CLI): Lambda (asynchronous
-invoke), Step Functions, SQS, SNS, an event bus, ECS RunTask, Kinesis, CodeBuild, AWS Batch,
-SageMaker pipelines, and Scheduler's universal targets (`arn:aws:scheduler:::aws-sdk:sqs:sendMessage`
-as `aws sqs send-message --cli-input-json INPUT`). Any other target is TARGET_NOT_CARRIED.
+invoke), Step Functions, SQS, SNS, an event bus, ECS RunTask, Kinesis, CodeBuild, AWS Batch (a rule's
+BatchParameters: job definition and name, `--array-properties`, `--retry-strategy`; and what AWS takes
+of its Input: Parameters, ContainerOverrides, DependsOn), SageMaker pipelines, and Scheduler's
+universal targets (`arn:aws:scheduler:::aws-sdk:sqs:sendMessage` as `aws sqs send-message
+--cli-input-json INPUT`; Scheduler submits Batch jobs only so, its Target having no BatchParameters).
+Any other target is TARGET_NOT_CARRIED.
 """
 
 from __future__ import annotations
@@ -69,13 +76,14 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from migrate.config import SourceSettings
 from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, rate_seconds, read_expression
-from migrate.schedule.result import NEEDS_START, Rejection
+from migrate.schedule.quartz import YEAR_MAX
+from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import json_files, read_json_file
@@ -488,6 +496,66 @@ def _ecs(target: dict[str, Any], arn: str, flow: FlowRows, where: str) -> list[s
     return words
 
 
+# What EventBridge takes of a Batch target's input for submitJob (eb-targets.html, "AWS Batch job queues
+# as targets"): these keys, each as the request parameter the AWS CLI option names; of ContainerOverrides
+# only command, environment, memory and vcpus, of DependsOn only the jobId. AWS passes the rest of the
+# input nowhere, so neither does the task.
+BATCH_INPUT = {"Parameters": "--parameters", "ContainerOverrides": "--container-overrides", "DependsOn": "--depends-on"}
+BATCH_OVERRIDES = ("command", "environment", "memory", "vcpus")
+# BatchParameters (the EventBridge API's): each with the submit-job option and shorthand key it is.
+BATCH_SETTINGS = {"ArrayProperties": ("Size", "--array-properties", "size"),
+                  "RetryStrategy": ("Attempts", "--retry-strategy", "attempts")}
+
+
+def _input_object(payload: Any) -> dict[str, Any]:
+    """A target's Input as the JSON object AWS reads keys from; {} when it is none (text, a list)."""
+    try:
+        document = json.loads(payload) if isinstance(payload, str) else payload
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _batch(target: dict[str, Any], arn: str, flow: FlowRows, where: str) -> list[str]:
+    """`aws batch submit-job` as EventBridge submits the job: BatchParameters' job definition and
+    name, its array size and retry attempts (a 4-child array job stays one of 4 children), and what
+    AWS takes of the Input (Parameters, ContainerOverrides, DependsOn); anything else of
+    BatchParameters is TARGET_PARAMETERS. EventBridge Scheduler's Target has no BatchParameters: it
+    submits a job as the universal target arn:aws:scheduler:::aws-sdk:batch:submitJob, the whole
+    request its Input (--cli-input-json)."""
+    parameters = _map(target.get("BatchParameters"), f"{where} BatchParameters")
+    missing = [key for key in ("JobDefinition", "JobName") if not parameters.get(key)]
+    if missing:
+        raise NotCarried(f"{where}: a Batch job queue target without BatchParameters {' and '.join(missing)}, which "
+                         "a job is submitted with (EventBridge Scheduler has no BatchParameters: it submits a job "
+                         "as the universal target arn:aws:scheduler:::aws-sdk:batch:submitJob)")
+    words = ["batch", "submit-job", "--job-queue", arn, "--job-name", _text(parameters["JobName"]),
+             "--job-definition", _text(parameters["JobDefinition"])]
+    lost = [f"BatchParameters {key}" for key in sorted(set(parameters) - {"JobDefinition", "JobName", *BATCH_SETTINGS})]
+    for key, (field_name, option, shorthand) in BATCH_SETTINGS.items():
+        setting = _map(parameters.get(key), f"{where} BatchParameters {key}")
+        value = setting.get(field_name)
+        if value is not None:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise Unreadable(f"{where} BatchParameters {key} {field_name} is {json.dumps(value)[:40]}, not a whole "
+                                 "number")
+            words += [option, f"{shorthand}={value}"]
+        lost += [f"BatchParameters {key} {other}" for other in sorted(set(setting) - {field_name})]
+    given = _input_object(target.get("Input"))
+    for key, option in BATCH_INPUT.items():
+        value = _lower_keys(given.get(key)) if key != "Parameters" else given.get(key)  # names as submitJob's
+        if value is None:
+            continue
+        if key == "ContainerOverrides" and isinstance(value, dict):
+            value = {name: item for name, item in value.items() if name in BATCH_OVERRIDES}
+        elif key == "DependsOn" and isinstance(value, list):
+            value = [{"jobId": item.get("jobId")} for item in value if isinstance(item, dict)]
+        words += [option, json.dumps(value, separators=(",", ":"))]
+    if lost:
+        flow.warn("TARGET_PARAMETERS", f"{where}: {', '.join(lost)} not carried")
+    return words
+
+
 def _target_words(target: dict[str, Any], flow: FlowRows, where: str) -> list[str]:
     """The AWS CLI words (after `aws`) of one target's call; the input as AWS sent it."""
     arn = _text(target.get("Arn"))
@@ -533,9 +601,7 @@ def _target_words(target: dict[str, Any], flow: FlowRows, where: str) -> list[st
     if service == "codebuild" and resource.startswith("project/"):
         return ["codebuild", "start-build", "--project-name", resource.split("/", 1)[1]]
     if service == "batch" and resource.startswith("job-queue/"):
-        parameters = _map(target.get("BatchParameters"), f"{where} BatchParameters")
-        return ["batch", "submit-job", "--job-queue", arn, "--job-name", str(parameters.get("JobName", "")),
-                "--job-definition", str(parameters.get("JobDefinition", ""))]
+        return _batch(target, arn, flow, where)
     if service == "sagemaker" and resource.startswith("pipeline/"):
         parameters = _map(target.get("SageMakerPipelineParameters"), f"{where} SageMakerPipelineParameters")
         words = ["sagemaker", "start-pipeline-execution", "--pipeline-name", resource.split("/", 1)[1]]
@@ -642,7 +708,7 @@ def _schedule(flow: FlowRows, kind: str, entry: dict[str, Any], anchors: Anchors
         elif form == "rate":
             _rate(flow, body, kind, entry, anchors)
         else:
-            _one_time(flow, body, zone, entry)
+            _one_time(flow, body, zone)
     except Rejection as rejection:
         flow.fail(rejection.code, f"ScheduleExpression {expression!r}: {rejection.message}")
 
@@ -692,18 +758,46 @@ def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], anchors: 
                                  "the source's own start is not in the export")
 
 
-def _one_time(flow: FlowRows, body: str, zone: str, entry: dict[str, Any]) -> None:
+def _one_time(flow: FlowRows, body: str, zone: str) -> None:
+    """`at(…)`: one run, at that wall-clock time in the schedule's zone. Still ahead, it is the freq
+    of its minute with its year, which fires once, as the Windows profiles carry a one-time trigger
+    (ONE_TIME); the mapping places it in the service's zone and proves it. Passed, it fires no more:
+    no time schedule."""
     at = one_time(body)
+    if _passed(at, zone):
+        # No full stop: the plan goes on after it with what [mapping] unscheduled does.
+        flow.unscheduled(f"an EventBridge Scheduler one-time schedule at({body}) in {zone}, which has passed: AWS "
+                         "fired it then, if it was enabled, and never fires it again")
+        return
+    if at.year > YEAR_MAX:
+        raise Rejection(INVALID_SYNTAX, f"at({body}) is in {at.year}: a flow's schedule names years up to {YEAR_MAX}")
+    cron = f"{at.minute} {at.hour} {at.day} {at.month} ? {at.year}"
+    flow.schedule = convert_cron(cron).freq
+    flow.cells["timezone"] = zone
+    # The proof's EventBridge evaluator reads cron(…) and rate(…): the run is the cron of its minute, day
+    # and year, which AWS fires once too, in the same zone (schedule/proof_grammars.py checks the freq on it).
+    flow.cells["source_schedule"] = f"cron({cron})"
+    early = (f"; AWS fires within that minute (60-second precision), the flow at its start, {at.second} s before "
+             "the time written") if at.second else ""
+    flow.warn("ONE_TIME", f"at({body}) in {zone}: the flow fires once, at {at:%Y-%m-%d %H:%M} (the year is in its "
+                          f"schedule), and never again{early}")
+
+
+def _passed(at: datetime, zone: str) -> bool:
+    """Whether a wall-clock time in `zone` has passed; in a zone not known, only once it has passed in
+    every zone (the furthest west, UTC-12: the mapping refuses the zone itself)."""
     try:
-        passed = " (it has passed: it fired, or will not)" if at.replace(tzinfo=ZoneInfo(zone)) < datetime.now(UTC) \
-            else ""
+        return at.replace(tzinfo=ZoneInfo(zone)) <= datetime.now(UTC)
     except (KeyError, ValueError, OSError):
-        passed = ""
-    after = entry.get("ActionAfterCompletion")
-    deleted = " (AWS deletes it after it fires: ActionAfterCompletion DELETE)" if after == "DELETE" else ""
-    # No full stop: the plan goes on after it with what [mapping] unscheduled does.
-    flow.unscheduled(f"an EventBridge Scheduler one-time schedule at({body}) in {zone}: it fires once, which a flow "
-                     f"cannot{passed}{deleted}")
+        return at.replace(tzinfo=UTC) + timedelta(hours=12) <= datetime.now(UTC)
+
+
+def _is_one_time(entry: dict[str, Any]) -> bool:
+    """Whether the schedule is Scheduler's one-time `at(…)`, whose StartDate and EndDate AWS ignores."""
+    try:
+        return read_expression(_text(entry.get("ScheduleExpression")))[0] == "at"
+    except Rejection:
+        return False
 
 
 def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
@@ -730,6 +824,16 @@ def _dates(flow: FlowRows, entry: dict[str, Any], zone: str) -> None:
                                 "not_before) where that is later")
 
 
+def _dates_ignored(flow: FlowRows, entry: dict[str, Any]) -> None:
+    """A one-time schedule's StartDate and EndDate, which AWS ignores (the API reference, StartDate
+    and EndDate: "EventBridge Scheduler ignores … for one-time schedules"): named, not applied (an
+    EndDate passed before the run saved it inactive, which AWS still fires)."""
+    for key, code in (("StartDate", "START_DATE"), ("EndDate", "END_DATE")):
+        if entry.get(key) not in (None, ""):
+            flow.warn(code, f"{key} {_date_said(entry[key], _instant(entry[key]))}: AWS ignores it for a one-time "
+                            "schedule, and so does the flow")
+
+
 def _state(flow: FlowRows, entry: dict[str, Any]) -> None:
     state = _text(entry.get("State")) or "ENABLED"
     flow.cells["active"] = "1" if state.startswith("ENABLED") else "0"
@@ -743,6 +847,11 @@ def _notes(flow: FlowRows, kind: str, entry: dict[str, Any]) -> None:
         flow.warn("FLEXIBLE_WINDOW", f"the schedule fired at a moment AWS chose within "
                                      f"{window.get('MaximumWindowInMinutes')} minutes of its time; the flow fires on "
                                      "the time itself")
+    if kind == "schedule" and entry.get("ActionAfterCompletion") == "DELETE":
+        only = " (its only one)" if _is_one_time(entry) else ""
+        flow.warn("ACTION_AFTER_COMPLETION", f"ActionAfterCompletion DELETE: AWS deletes the schedule once it has made "
+                                             f"its last run{only}; the flow is not deleted with it: delete it by hand "
+                                             "then, if it should go too")
     if entry.get("KmsKeyArn"):
         flow.warn("KMS_KEY", f"the schedule's data was encrypted with {entry['KmsKeyArn']}: not carried")
     if entry.get("ManagedBy"):
@@ -770,7 +879,9 @@ def _flow(found: Found, anchors: Anchors) -> FlowRows:
         _state(flow, entry)
         _schedule(flow, kind, entry, anchors)
         zone = flow.cells.get("timezone") or _text(entry.get("ScheduleExpressionTimezone")) or "UTC"
-        if kind == "schedule":
+        if kind == "schedule" and _is_one_time(entry):
+            _dates_ignored(flow, entry)
+        elif kind == "schedule":
             _dates(flow, entry, zone)
         _notes(flow, kind, entry)
         if not any(error["code"] == "MISSING_SCHEDULE" for error in flow.errors):  # a summary: no target facts
