@@ -16,8 +16,9 @@ Three forms, as AWS documents them (eb-scheduled-rule-pattern.html, scheduler sc
   (Scheduler: "24 hours after the last invocation", whatever the daylight saving), counted from its
   anchor, so the freq is in UTC; the anchor is taken to the minute. Only `rate(1 minute)` needs
   none. Intervals that drift against the calendar (7 minutes, 5 hours, 2 days) are refused.
-* `at(yyyy-mm-ddThh:mm:ss)`: one invocation (Scheduler only): a flow cannot fire once, so this
-  gives the instant for the profile to report (`one_time`).
+* `at(yyyy-mm-ddThh:mm:ss)`: one invocation (Scheduler only): this gives its wall-clock time
+  (`one_time`), which the profile saves as the freq of that minute with its year, or, passed,
+  reports as no time schedule.
 """
 
 from __future__ import annotations
