@@ -494,3 +494,20 @@ def test_a_snapshot_line_whose_tasks_are_not_a_list_is_that_flows_refusal(
     assert code == 5 and "Traceback" not in err, err
     assert actions["2001"]["action"] == "invalid" and "MALFORMED_FLOW" in json.dumps(actions["2001"]), actions
     assert actions["2002"]["action"] == "unchanged", actions
+
+
+def test_a_snapshot_the_result_log_pattern_matches_is_left_out_once(
+        service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A snapshot exported into the results folder, where `result_log = "results/{run_id}.jsonl"`
+    matches it: the next run read it as an earlier result log, a warning for each of its lines (222
+    lines of "line skipped" for a reviewer's)."""
+    for name in ("state.json", "empty.json", "emulator.sqlite"):
+        (tmp_path / name).write_bytes((service / name).read_bytes())
+    (tmp_path / "results").mkdir()
+    for out in (tmp_path / "all.jsonl", tmp_path / "results" / "after.jsonl"):
+        code, _, err = run_cli(capsys, "export", str(config(tmp_path)), "--out", str(out))
+        assert code == 0, err
+    code, _, err = run_cli(capsys, "run", str(config(tmp_path)))
+    assert code == 0, err
+    assert "line skipped" not in err, err
+    assert err.count("after.jsonl:1: a snapshot written by `migrate export`") == 1, err

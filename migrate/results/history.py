@@ -14,11 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from migrate import console
 from migrate.config import ConfigError, Settings, logs_to_stdout
 from migrate.engine.runner import Memory
 from migrate.exit_codes import CannotRun
 from migrate.mapping.identity import ROW_KEY
-from migrate.results.log import ATTEMPT, echo_to_stdout, read_log
+from migrate.results.log import ATTEMPT, NotAResultLog, check_result_log, echo_to_stdout, read_log
 from migrate.service.model import ASCII_DIGITS
 
 RUN_ID = "{run_id}"
@@ -69,8 +70,27 @@ def log_path(settings: Settings, run_id: str) -> Path:
 
 
 def all_logs(settings: Settings) -> list[Path]:
+    """The result logs the config's `result_log` pattern matches. A file it matches that is no
+    result log (a snapshot `migrate export` wrote as `results/eb-after.jsonl`) is left out, said once:
+    read as one, each of its lines was a warning of its own."""
     pattern = glob.escape(str(_log_pattern(settings))).replace(glob.escape(RUN_ID), "*")
-    return sorted(Path(p) for p in glob.glob(pattern))
+    found = []
+    for path in sorted(Path(p) for p in glob.glob(pattern)):
+        try:
+            check_result_log(path)
+        except NotAResultLog as refused:
+            if str(path) not in _left_out:
+                _left_out.add(str(path))
+                console.warning(f"{refused}: left out of the earlier runs read", event="not_a_result_log",
+                                file=str(path))
+            continue
+        except OSError:
+            pass  # unreadable: read_log says so where it reads it
+        found.append(path)
+    return found
+
+
+_left_out: set[str] = set()  # files said to be no result log, once a process
 
 
 @dataclass(frozen=True)
