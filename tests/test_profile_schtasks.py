@@ -97,7 +97,8 @@ def test_end_date_and_working_directory_are_reported() -> None:
     tasks = tasks_of("en-US.csv")
     assert "END_DATE" in codes(tasks["Ops_cleanup"]["__warnings__"]) and "12/31/2025" in messages(tasks["Ops_cleanup"]["__warnings__"])
     assert "WORKING_DIRECTORY" in codes(tasks["Backups_nightly"]["__warnings__"])
-    assert codes(tasks["Reports_weekly"]["__warnings__"]) == ["RUN_AS"]  # N/A End Date and Start In: nothing
+    # N/A End Date and Start In: nothing (HOST_TIMEZONE is every schedule's: the times carry no zone)
+    assert codes(tasks["Reports_weekly"]["__warnings__"]) == ["HOST_TIMEZONE", "RUN_AS"]
 
 
 def with_end_dates(tmp_path: Path, ends: dict[str, str]) -> Path:
@@ -449,3 +450,88 @@ def test_the_dates_are_the_timed_triggers_whatever_the_order_of_the_rows(
     (action,) = planned["actions"]
     assert code == 3 and action["proof"]["verdict"] == "equivalent", action["proof"]
     assert "FIRST_DAY" not in [w["code"] for w in action["warnings"]]
+
+
+def test_a_schedule_says_its_zone_is_the_machines_until_source_timezone_names_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """schtasks writes Start Time and Start Date without a zone: the task fired on the machine's clock.
+    The flow said nothing, its times silently taken in the service's zone (the proof equivalent under
+    that assumption); it says HOST_TIMEZONE as taskxml does, until [mapping] source_timezone names the zone."""
+    tasks = tasks_of("en-US.csv")
+    for name in ("Backups_nightly", "Reports_weekly", "Ops_cleanup"):
+        assert "HOST_TIMEZONE" in codes(tasks[name]["__warnings__"]), tasks[name]
+        assert "source_timezone" in messages(tasks[name]["__warnings__"])
+    assert "HOST_TIMEZONE" not in codes(tasks["Ops_at-boot"]["__warnings__"])  # no time schedule, no zone to say
+    code, planned, _ = plan(tmp_path, capsys, "en-US.csv")
+    assert code == 5 and planned["warnings_by_code"]["HOST_TIMEZONE"] == 3, planned["warnings_by_code"]
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", FIXTURES / "en-US.csv",
+                                    source_lines='encoding = "utf-8-sig"', target='timezone = "UTC"',
+                                    extra='[mapping]\nsource_timezone = "UTC"')
+    assert code == 5 and "HOST_TIMEZONE" not in planned["warnings_by_code"], planned["warnings_by_code"]
+
+
+def _twice_daily(start: str, end: str = "N/A") -> list[str]:
+    """Two trigger rows of one task, daily at 6:00 AM and 6:00 PM, from `start` until `end` (as written)."""
+    daily = '"Daily ","2:30:00 AM","1/13/2025","N/A","Every 1 day(s)","N/A","Disabled","Disabled","Disabled"'
+    row = _nightly("C:\\jobs\\report.cmd").replace("\\Backups\\nightly", "\\Ops\\twice")
+    return [row.replace(daily, daily.replace("2:30:00 AM", at).replace('"1/13/2025","N/A"', f'"{start}","{end}"'))
+            for at in ("6:00:00 AM", "6:00:00 PM")]
+
+
+def _with_en_gb_row(tmp_path: Path, *rows: str) -> Path:
+    """An en-US export (1/13/2025: month-first) with one row of an en-GB date (30/11/1999 00:00:00:
+    day-first) beside the given rows: the file cannot say which order its dates are in."""
+    en_gb = _nightly("C:\\jobs\\x.cmd").replace("\\Backups\\nightly", "\\Ops\\en-gb").replace(
+        '"1/13/2025 2:30:00 AM","0"', '"30/11/1999 00:00:00","0"')
+    return _export(tmp_path, _nightly("C:\\jobs\\backup.cmd --full"), en_gb, *rows)
+
+
+def _either_way(day: date) -> str:
+    """A date of that month, its year, on a day up to 12 that is not the month: read either way."""
+    return f"{day.month}/{2 if day.month == 1 else 1}/{day.year}"
+
+
+def test_a_trigger_start_date_that_cannot_be_read_is_the_tasks_one_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two daily triggers (6:00 AM, 6:00 PM) from a Start Date the file leaves ambiguous: AMBIGUOUS_DATE.
+    Beside it, the triggers' union was asked on a blank date and refused, MULTIPLE_TRIGGERS "one begins
+    at , ahead". Read in the order the option gives, a year ago, the two merge."""
+    path = _with_en_gb_row(tmp_path, *_twice_daily(_either_way(date.today().replace(day=1) - timedelta(days=365))))
+    twice = tasks_of_path(path)["\\Ops\\twice"]
+    assert codes(twice["__errors__"]) == ["AMBIGUOUS_DATE"], twice["__errors__"]
+    assert "Start Date: " in messages(twice["__errors__"]) and "30/11/1999" in messages(twice["__errors__"])
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, source_lines='encoding = "utf-8-sig"',
+                                    target='timezone = "UTC"')
+    (refused,) = planned["invalid_flows"]
+    assert code == 5 and [e["code"] for e in refused["errors"]] == ["AMBIGUOUS_DATE"], refused["errors"]
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, target='timezone = "UTC"',
+                                    source_lines='encoding = "utf-8-sig"\noptions = { date_order = "MDY" }')
+    action = next(a for a in planned["actions"] if a["source_key"] == "\\Ops\\twice")
+    assert code == 3 and action["freq"] == "0 0 6,18 * * ? *", (code, action)
+    assert "TRIGGERS_MERGED" in [w["code"] for w in action["warnings"]]
+
+
+def test_a_trigger_end_date_that_cannot_be_read_is_the_tasks_one_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One of the two triggers ends on a date the file leaves ambiguous (a year ahead), the other on 12/31/2099:
+    AMBIGUOUS_DATE alone (read as blank, it was MULTIPLE_TRIGGERS too, "they end at different times", of
+    an end not read). Read in the order the option gives, they do end at different times: refused so."""
+    morning, _ = _twice_daily("1/13/2025", _either_way(date.today() + timedelta(days=365)))
+    _, evening = _twice_daily("1/13/2025", "12/31/2099")
+    path = _with_en_gb_row(tmp_path, morning, evening)
+    twice = tasks_of_path(path)["\\Ops\\twice"]
+    assert codes(twice["__errors__"]) == ["AMBIGUOUS_DATE"], twice["__errors__"]
+    assert "End Date: " in messages(twice["__errors__"])
+    code, planned, _ = plan_profile(tmp_path, capsys, "schtasks", path, target='timezone = "UTC"',
+                                    source_lines='encoding = "utf-8-sig"\noptions = { date_order = "MDY" }')
+    (refused,) = planned["invalid_flows"]
+    assert code == 5 and [e["code"] for e in refused["errors"]] == ["MULTIPLE_TRIGGERS"], refused["errors"]
+    assert "end at different times" in refused["errors"][0]["message"]
+
+
+def test_triggers_without_a_start_date_are_refused_in_words(tmp_path: Path) -> None:
+    """Two daily triggers whose Start Date is N/A: when they begin is not known, so they are not merged;
+    the refusal said "one begins at , ahead"."""
+    (flow,) = tasks_of_path(_export(tmp_path, *_twice_daily("N/A"))).values()
+    assert codes(flow["__errors__"]) == ["MULTIPLE_TRIGGERS"], flow
+    assert "no start date" in messages(flow["__errors__"]) and "begins at ," not in messages(flow["__errors__"])

@@ -36,8 +36,9 @@ def _begun(start: str, zone: str) -> bool:
 
 
 def triggers_as_one(flow: FlowRows, triggers: list[tuple[str, str, str, str]]) -> str | None:
-    """The union of the triggers (freq, zone, start as an ISO date-time, end as written) as one freq,
-    with TRIGGERS_MERGED; None, with MULTIPLE_TRIGGERS on the flow, when no one schedule is their union."""
+    """The union of the triggers (freq, zone, start as an ISO date-time or "" when it has none, end as
+    written) as one freq, with TRIGGERS_MERGED; None, with MULTIPLE_TRIGGERS on the flow, when no one
+    schedule is their union."""
     shown = [f"{freq}{f' ({zone})' if zone else ''}" for freq, zone, _, _ in triggers]
     refused = f"{len(triggers)} triggers with different schedules {shown}; a flow has one"
     if len({zone for _, zone, _, _ in triggers}) > 1:
@@ -45,6 +46,10 @@ def triggers_as_one(flow: FlowRows, triggers: list[tuple[str, str, str, str]]) -
         return None
     if len({end for _, _, _, end in triggers}) > 1:
         flow.fail(MULTIPLE_TRIGGERS, f"{refused} (they end at different times)")
+        return None
+    if not all(start.strip() for _, _, start, _ in triggers):  # a schtasks trigger with its Start Date N/A
+        flow.fail(MULTIPLE_TRIGGERS, f"{refused} (one has no start date: when it begins is not known, and merged, the "
+                                     "flow could fire before it begins)")
         return None
     ahead = sorted(start for _, zone, start, _ in triggers if not _begun(start, zone))
     if ahead:  # each begins at its own time: merged, the flow would fire before the one still to begin
