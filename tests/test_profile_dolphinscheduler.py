@@ -1034,3 +1034,29 @@ def test_the_reviews_next_fire_times_begin_at_the_flows_start(tmp_path: Path, ca
              and "unchecked" in line]
     assert f"{ahead} 02:00" in row and str(ahead - timedelta(days=1)) not in row, row
     assert "(quartz, Asia/Shanghai)" in row, row
+
+
+@pytest.mark.parametrize("kiritimati_first", [True, False])
+def test_two_workflows_of_one_end_text_each_get_their_own_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             kiritimati_first: bool) -> None:
+    """Two workflows whose endTime reads the same, one in Kiritimati (passed there), one in Pago Pago
+    (ahead): their profile's warnings were one shared dict, so the first flow's words (its last run,
+    or "has passed") were the second's, and the second's own end was never applied: a flow active
+    after its source ended (a reviewer's)."""
+    day = (datetime.now(UTC) - timedelta(hours=9)).date()  # 23:00 that day: passed in Kiritimati, not in Pago Pago
+    records = json.loads((REPO / "data" / "examples" / "dolphinscheduler.json").read_text(encoding="utf-8"))[:1]
+    pair = []
+    workflow = str(records[0]["workflowDefinition"]["code"])
+    for zone, name in (("Pacific/Kiritimati", "kiri"), ("Pacific/Pago_Pago", "pago")):
+        record = json.loads(json.dumps(records[0]).replace(workflow, f"{workflow}{len(pair)}"))  # another workflow
+        record["workflowDefinition"]["name"] = name
+        record["schedule"].update(crontab="0 0 * * * ? *", timezoneId=zone, startTime="2020-01-01 00:00:00",
+                                  endTime=f"{day} 23:00:00")
+        pair.append(record)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(pair if kiritimati_first else pair[::-1]), encoding="utf-8")
+    _, planned, _ = plan_json(capsys, _in_zone(ds_config(tmp_path, export), "UTC"))
+    said = {a["name"]: {w["code"]: w["message"] for w in a["warnings"]} for a in planned["actions"]}
+    assert "has passed" in said["kiri"]["SCHEDULE_ENDS"] and "stays active" not in said["kiri"]["SCHEDULE_ENDS"], said
+    assert "stays active" in said["pago"]["SCHEDULE_ENDS"], said
+    assert f"its last run before then is at {day + timedelta(days=1)} 10:00:00" in said["pago"]["SCHEDULE_ENDS"], said

@@ -879,9 +879,17 @@ def _never_runs(draft: FlowDraft, start_text: str, end_text: str, message: str) 
     draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": message})
 
 
-def _stays_active_said(draft: FlowDraft) -> list[dict[str, Any]]:
-    """The profile's warnings of an end still ahead that say the flow stays active (end_dates.ends_sentence)."""
-    return [w for w in draft.warnings if w.get("code") in STAYS_ACTIVE and STAYS_ACTIVE_TAIL in str(w.get("message"))]
+def _stays_active_said(draft: FlowDraft) -> bool:
+    """Whether a profile's warning of an end still ahead says the flow stays active (end_dates.ends_sentence)."""
+    return any(w.get("code") in STAYS_ACTIVE and STAYS_ACTIVE_TAIL in str(w.get("message")) for w in draft.warnings)
+
+
+def _stays_active_reworded(draft: FlowDraft, said: str, instead: str) -> None:
+    """Those warnings with `said` (a part of ends_sentence) put otherwise, as new dicts: the flows of a
+    profile's same words share theirs (_profile_warnings), and one flow's end is not another's."""
+    draft.warnings[:] = [{**w, "message": str(w["message"]).replace(said, instead)}
+                         if w.get("code") in STAYS_ACTIVE and said in str(w.get("message")) else w
+                         for w in draft.warnings]
 
 
 def _end_said(draft: FlowDraft, end_text: str, plan: FieldPlan, zone: str | None, freqs: tuple[str, ...]) -> None:
@@ -890,8 +898,7 @@ def _end_said(draft: FlowDraft, end_text: str, plan: FieldPlan, zone: str | None
     (across the date line, a day off: disabled on it, a run lost or one made after the source's
     end), so the flow's last run before the end is named there; a flow saved inactive for another
     reason (paused in the source) does not stay active."""
-    said = _stays_active_said(draft)
-    if not said:
+    if not _stays_active_said(draft):
         return
     if draft.body.get("active") == 0:
         tail = "and a flow has no end date: saved inactive (see its other warnings), if enabled it fires on past it"
@@ -903,8 +910,7 @@ def _end_said(draft: FlowDraft, end_text: str, plan: FieldPlan, zone: str | None
             return
         tail = (f"but a flow has no end date: it stays active; its last run before then is at "
                 f"{last:%Y-%m-%d %H:%M:%S} in the service's zone: disable it after that run")
-    for warning in said:
-        warning["message"] = str(warning["message"]).replace(STAYS_ACTIVE_TAIL, tail)
+    _stays_active_reworded(draft, STAYS_ACTIVE_TAIL, tail)
 
 
 def _last_fire_before(freqs: tuple[str, ...], ends: datetime, zone: ZoneInfo) -> datetime | None:
@@ -990,15 +996,12 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     if ends <= now:
         # Passed in the source's zone, which the profile does not know (end_dates.has_ended): its
         # warning, "it stays active", says so now, whatever else keeps the flow inactive.
-        said = _stays_active_said(draft)
-        if not said:
+        if not _stays_active_said(draft):
             return  # passed, and the profile said so (END_DATE, saved inactive)
         draft.body["active"] = 0
-        for warning in said:
-            warning["message"] = str(warning["message"]).replace(
-                f"the job stops firing then, {STAYS_ACTIVE_TAIL}",
-                f"it has passed (at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone): the job no "
-                "longer fires, so the flow is saved inactive (active 0)")
+        _stays_active_reworded(draft, f"the job stops firing then, {STAYS_ACTIVE_TAIL}",
+                               f"it has passed (at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's "
+                               "zone): the job no longer fires, so the flow is saved inactive (active 0)")
         return
     if (cut_over := _cut_over(plan, zone)) is not None:  # the flow's runs begin at the cut-over, not now
         now = max(now, cut_over)
