@@ -1060,3 +1060,4 @@ def test_two_workflows_of_one_end_text_each_get_their_own_end(tmp_path: Path, ca
     assert "has passed" in said["kiri"]["SCHEDULE_ENDS"] and "stays active" not in said["kiri"]["SCHEDULE_ENDS"], said
     assert "stays active" in said["pago"]["SCHEDULE_ENDS"], said
     assert f"its last run before then is at {day + timedelta(days=1)} 10:00:00" in said["pago"]["SCHEDULE_ENDS"], said
+

@@ -9,6 +9,7 @@ flow's freq in the service's zone from its startTime's midnight)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import plan_profile
+from conftest import PROFILE_DEFAULTS, plan_profile, run_cli
 from cronsim import CronSim
 
 ACCOUNT = "444455556666"
@@ -234,4 +235,29 @@ def test_a_schedule_begun_whose_end_comes_before_its_next_run_never_runs_again(
         warnings = said(action)
         assert ("NEVER_RUNS" in warnings) == never and ("END_DATE" in warnings) != never, warnings
         if never:
-            assert f"before its next run at {next_run} 06:00:00" in warnings["NEVER_RUNS"]["message"], warnings
+            # its next run, or, the profile's [defaults] startTime still ahead, its first run from there
+            assert re.search(rf"before its (next run|first run from the flow's start \(startTime [\d-]+\)) at "
+                             rf"{next_run} 06:00:00", warnings["NEVER_RUNS"]["message"]), warnings
+
+
+def test_an_end_before_the_flows_start_never_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No StartDate, an EndDate five days ahead, the flow's [defaults] startTime ten days ahead: the
+    flow, from its start, fired every day for ever where the source had ended, END_DATE saying to
+    disable it after a run it never made (found by a reviewer)."""
+    today = datetime.now(UTC).date()
+    answer = {**get_schedule("ends", "cron(0 6 * * ? *)", "UTC", ""), "EndDate": f"{today + timedelta(days=5)}T05:00:00Z"}
+    answer.pop("StartDate")
+    export = write_json(tmp_path / "export" / "get-schedule.json", answer).parent
+    config = tmp_path / "plan.toml"
+    config.write_text("\n".join([
+        "[source]", f'path = "{export}"', 'profile = "eventbridge"',
+        *(line if not line.startswith("startTime") else f'startTime = "{today + timedelta(days=10)}"'
+          for line in PROFILE_DEFAULTS),
+        "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', 'timezone = "UTC"', ""]),
+        encoding="utf-8")
+    code, out, err = run_cli(capsys, "plan", str(config), "--json", "--offline")
+    [action] = json.loads(out)["actions"]
+    warnings = said(action)
+    assert code == 3 and "END_DATE" not in warnings, (warnings, err)
+    assert f"before its first run from the flow's start (startTime {today + timedelta(days=10)})" in \
+        warnings["NEVER_RUNS"]["message"], warnings

@@ -1003,12 +1003,17 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
                                f"it has passed (at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's "
                                "zone): the job no longer fires, so the flow is saved inactive (active 0)")
         return
-    if (cut_over := _cut_over(plan, zone)) is not None:  # the flow's runs begin at the cut-over, not now
-        now = max(now, cut_over)
+    # The flow's runs begin at the cut-over, or at its start (a [defaults] startTime ahead), not now:
+    # an end before them, and the flow would fire for ever where the source fires no more.
+    run = "next run"
+    if (cut_over := _cut_over(plan, zone)) is not None and cut_over > now:
+        now, run = cut_over, "first run from the cut-over ([mapping] not_before)"
+    if (starts := flow_start_instant(draft.body.get("startTime"), plan.target_zone or zone)) is not None \
+            and starts > now:
+        now, run = starts, f"first run from the flow's start (startTime {draft.body.get('startTime')})"
     next_run = first_fire(freqs, now, service)
     if next_run is not None and next_run.replace(tzinfo=service) < ends:
         return
-    run = "first run from the cut-over ([mapping] not_before)" if plan.mapping.not_before is not None else "next run"
     after = f"before its {run} at {next_run:%Y-%m-%d %H:%M:%S}" if next_run else "and it fires no more"
     _never_runs(draft, start_text, end_text, f"the source ends at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the "
                                              f"service's zone, {after}: it never runs again, and the flow is saved "
