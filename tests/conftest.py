@@ -154,14 +154,21 @@ def write_config(tmp_path: Path, *, state: dict[str, Any], rows: list[dict[str, 
     return config
 
 
+def defaults_starting(start_time: str) -> tuple[str, ...]:
+    """PROFILE_DEFAULTS with another [defaults] startTime (a day long past: the flow runs from now)."""
+    return tuple(f'startTime = "{start_time}"' if line.startswith("startTime") else line for line in PROFILE_DEFAULTS)
+
+
 def plan_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str], profile: str, source: object,
-                 source_lines: str = "", extra: str = "", target: str = "") -> tuple[int, dict[str, Any], str]:
+                 source_lines: str = "", extra: str = "", target: str = "",
+                 start_time: str | None = None) -> tuple[int, dict[str, Any], str]:
     """`migrate plan --json --offline` over one export read by a profile: `source_lines` go into
     [source] (options, encoding), `extra` after it ([mapping] …), `target` into [target], whose
-    gateway is never reached."""
+    gateway is never reached; `start_time` the flows' [defaults] startTime, if not PROFILE_DEFAULTS'."""
     config = tmp_path / f"{profile}-plan.toml"
+    defaults = PROFILE_DEFAULTS if start_time is None else defaults_starting(start_time)
     config.write_text("\n".join([
-        "[source]", f'path = "{source}"', f'profile = "{profile}"', source_lines, extra, *PROFILE_DEFAULTS,
+        "[source]", f'path = "{source}"', f'profile = "{profile}"', source_lines, extra, *defaults,
         "[target]", 'url = "https://apim.example.invalid"', 'user_id = "u1"', 'org_id = "o1"', target, ""]),
         encoding="utf-8")
     from migrate.cli import main

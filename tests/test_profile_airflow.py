@@ -58,8 +58,8 @@ def page(number: int) -> dict[str, Any]:
 
 
 def plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], source: Path | str, extra: str = "",
-         target: str = 'timezone = "UTC"') -> tuple[int, dict[str, Any], str]:
-    return plan_profile(tmp_path, capsys, "airflow", source, extra=extra, target=target)
+         target: str = 'timezone = "UTC"', start_time: str | None = None) -> tuple[int, dict[str, Any], str]:
+    return plan_profile(tmp_path, capsys, "airflow", source, extra=extra, target=target, start_time=start_time)
 
 
 def errors_of(inventory: dict[str, Any], key: str) -> str:
@@ -897,7 +897,8 @@ def test_an_end_date_hours_ahead_keeps_the_flow_active_in_any_zone(tmp_path: Pat
         shown = end.astimezone(timezone(timedelta(hours=offset))).isoformat()
         dag = {"dag_id": "hourly", "schedule_interval": {"__type": "CronExpression", "value": "0 * * * *"},
                "timezone": f"Timezone('{zone}')", "end_date": shown}
-        code, planned, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}))
+        code, planned, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}),
+                                  start_time="2020-01-01")  # the flow runs from now
         [action] = planned["actions"]
         said = {w["code"]: w["message"] for w in action.get("warnings", [])}
         assert code == 3 and ("has passed" in said["END_DATE"]) is passed, (hours, said, err)
