@@ -1000,8 +1000,9 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
             return  # passed, and the profile said so (END_DATE, saved inactive)
         draft.body["active"] = 0
         _stays_active_reworded(draft, f"the job stops firing then, {STAYS_ACTIVE_TAIL}",
-                               f"it has passed (at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's "
-                               "zone): the job no longer fires, so the flow is saved inactive (active 0)")
+                               f"it has passed (the source fires nothing at or after "
+                               f"{ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone): the job no "
+                               "longer fires, so the flow is saved inactive (active 0)")
         return
     # The flow's runs begin at the cut-over, or at its start (a [defaults] startTime ahead), not now:
     # an end before them, and the flow would fire for ever where the source fires no more.
@@ -1015,9 +1016,11 @@ def _no_run_left(draft: FlowDraft, start_text: str, end_text: str, plan: FieldPl
     if next_run is not None and next_run.replace(tzinfo=service) < ends:
         return
     after = f"before its {run} at {next_run:%Y-%m-%d %H:%M:%S}" if next_run else "and it fires no more"
-    _never_runs(draft, start_text, end_text, f"the source ends at {ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the "
-                                             f"service's zone, {after}: it never runs again, and the flow is saved "
-                                             "inactive (active 0)")
+    # "at or after": the first instant it no longer fires (an endTime Quartz fires at is a second before)
+    _never_runs(draft, start_text, end_text, f"the source fires nothing at or after "
+                                             f"{ends.astimezone(service):%Y-%m-%d %H:%M:%S} in the service's zone (its "
+                                             f"end), {after}: it never runs again, and the flow is saved inactive "
+                                             "(active 0)")
 
 
 def _source_end(text: str, zone: ZoneInfo) -> datetime | None:
