@@ -261,3 +261,5 @@ def test_an_end_before_the_flows_start_never_runs(tmp_path: Path, capsys: pytest
     assert code == 3 and "END_DATE" not in warnings, (warnings, err)
     assert f"before its first run from the flow's start (startTime {today + timedelta(days=10)})" in \
         warnings["NEVER_RUNS"]["message"], warnings
+    # the first instant it no longer fires, as such (EndDate is exclusive: that instant itself)
+    assert f"fires nothing at or after {today + timedelta(days=5)} 05:00:00" in warnings["NEVER_RUNS"]["message"]
