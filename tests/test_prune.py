@@ -172,7 +172,8 @@ def test_a_typo_that_changes_a_jobs_key_disables_nothing(tmp_path: Path, capsys:
     edit_crontab(tmp_path, **{"0 4 * * 6   /opt/cleanup.sh": "0 4 * *   /opt/cleanup.sh"})
     code, planned = cli(capsys, config, "plan", "--prune", "disable")
     assert code == 5 and planned["by_action"] == {"unchanged": 2, "invalid": 1, "orphaned": 1}, planned
-    assert any("nothing is disabled while 1 source row is invalid" in note for note in planned["notes"])
+    assert any("nothing is disabled while 1 source row is invalid" in note and "unscheduled = \"manual\"" in note
+               for note in planned["notes"])
     code, report = cli(capsys, config, "run", "--prune", "disable")
     assert code == 5 and report["by_status"] == {"saved": 2, "invalid": 1}, report  # re-saved: compare is "none"
     assert "disable" not in report["emulator"]["requests_by_action"]

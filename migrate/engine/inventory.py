@@ -654,7 +654,9 @@ def plan_live(settings: Settings, prune: str | None = None) -> PlanResult:
         rows = "1 source row is" if len(result.invalid) == 1 else f"{len(result.invalid)} source rows are"
         result.notes.append(f"--prune {prune}: nothing is disabled while {rows} "
                             "invalid: one of them may be an orphan's own job, whose key a typo changed; fix the "
-                            "export and plan again")
+                            "export and plan again (a job with no time schedule is invalid too: `[mapping] "
+                            "unscheduled = \"manual\"` saves it as a manual flow; a job the tool cannot carry, "
+                            "take out of the export, or prune with a config over the rest)")
     elif prune is not None:  # what --prune found, and what finding it cost
         result.notes.append(
             f"--prune {prune}: {by_action['disable']} orphans to disable, {by_action['orphaned']} already inactive; "
