@@ -225,6 +225,8 @@ def test_a_flow_to_create_by_id_whose_name_another_flow_holds_is_refused(tmp_pat
     held = {a["flow_id"]: a for a in planned["actions"]}["1004"]
     assert code == 5 and held["action"] == "invalid" and held["errors"][0]["code"] == "NAME_TAKEN", held
     assert "flow 1003 holds its name 'flow3'" in held["errors"][0]["message"]
+    assert main(["plan", str(config), "--markdown"]) == 5  # the review counts it invalid, not convertible alone
+    assert "| 3 | 3 | 1 | 1 | 0 |" in capsys.readouterr().out
     code, report = cli(capsys, "run", str(config), "--json")
     [line] = [line for line in read_log(Path(report["result_log"])) if line["flow_id"] == "1004"]
     assert code == 5 and line["status"] == "invalid" and line["code"] == "NAME_TAKEN", line

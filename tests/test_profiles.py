@@ -214,7 +214,7 @@ def test_plan_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     plan(tmp_path, capsys, "crontab", path)
     assert main(["plan", str(tmp_path / "crontab-plan.toml"), "--markdown", "--offline"]) == 5
     out = capsys.readouterr().out
-    assert "| 2 | 1 | 1 | 1 |" in out and "| DOM_OR_DOW | 1 |" in out
+    assert "| 2 | 1 | 0 | 1 | 1 |" in out and "| DOM_OR_DOW | 1 |" in out
     # A review reads what each warning says, not its code alone (the table gave "warnings: HOST_TIMEZONE")
     poll = next(line for line in out.splitlines() if line.startswith("| valid | poll"))
     assert "HOST_TIMEZONE: no CRON_TZ above the job" in poll, poll

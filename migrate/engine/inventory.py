@@ -338,9 +338,14 @@ class PlanResult:
         out.write("\n  ]\n}\n")
 
     def write_markdown(self, out: TextIO) -> None:
+        # Convertible flows the live service's reading refuses (NAME_TAKEN, UPSTREAM_ID_DIFFERS …): invalid
+        # too, which the counts of the conversion alone left "convertible" and out of the invalid ones.
+        refused = max(0, self.by_action()["invalid"] - (self.found - self.valid))
         lines = [f"# Migration plan: `{self.source}`", "", f"Profile: {self.profile}", "",
-                 "| flows found | convertible | invalid | found by name at run time |", "|---|---|---|---|",
-                 f"| {self.found} | {self.valid} | {self.found - self.valid} | {self.by_name} |", ""]
+                 "| flows found | convertible | refused against the live service | invalid | found by name at run "
+                 "time |", "|---|---|---|---|---|",
+                 f"| {self.found} | {self.valid} | {refused} | {self.found - self.valid + refused} | {self.by_name} |",
+                 ""]
         format_of = self._format_of_row()
         if self.sources:
             lines += ["## Sources", "", "| format | export | rows | flows |", "|---|---|---|---|"]
