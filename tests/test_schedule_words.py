@@ -12,6 +12,7 @@ from conftest import plan_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from migrate.schedule.proof import schedule_in_words
 from migrate.schedule.quartz import parse_quartz
 from migrate.schedule.words import in_words
 
@@ -153,3 +154,13 @@ def _plan_text(capsys: pytest.CaptureFixture[str], config: Path, *extra: str) ->
     code = main(["plan", str(config), "--offline", *extra])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ("cron(0 12 * * ? *)", "At 12:00, every day"),
+    ("cron(15 10 ? * 6L 2026)", "At 10:15, on the last Friday of the month, only in 2026"),  # 6: Friday, as Quartz
+    ("rate(5 minutes)", "every 5 minutes"), ("at(2026-12-15T02:00:00)", "once, at 2026-12-15 02:00:00"),
+    ("cron(x y z w v u)", ""), ("cron(bad)", "")])
+def test_eventbridge_schedules_in_words(source: str, words: str) -> None:
+    """A plan's review left an EventBridge schedule's words blank (found by a new user)."""
+    assert schedule_in_words(source, "eventbridge") == words

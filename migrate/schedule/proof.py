@@ -627,6 +627,23 @@ def first_fires(freq: str, zone: str | None, begin: datetime, count: int = 5) ->
         return []
 
 
+def _eventbridge_in_words(text: str) -> str:
+    """EventBridge's `cron(m h dom mon dow year)` is Quartz's fields but the seconds (its day of the
+    week counts 1 = Sunday, as Quartz does): said as that Quartz text; `rate(5 minutes)` and
+    `at(…)` as they read."""
+    from migrate.schedule.words import in_words
+
+    form, _, body = text.partition("(")
+    body = body.removesuffix(")").strip()
+    if form == "cron" and len(body.split()) == 6:
+        return in_words(f"0 {body}")
+    if form == "rate" and body:
+        return f"every {body}"
+    if form == "at" and body:
+        return f"once, at {body.replace('T', ' ')}"
+    return ""
+
+
 @functools.lru_cache(maxsize=4096)
 def schedule_in_words(source: str, grammar: str) -> str:
     """The source schedule in English, where cron-descriptor reads its grammar: a Quartz text as
@@ -637,6 +654,8 @@ def schedule_in_words(source: str, grammar: str) -> str:
     text = source.strip()
     if grammar in ("quartz", "service"):
         return in_words(text)
+    if grammar == "eventbridge":
+        return _eventbridge_in_words(text)
     if grammar == "robfig" and text.startswith(("CRON_TZ=", "TZ=")):  # the zone is shown beside it
         text = text.partition(" ")[2].strip()
     if grammar == "robfig" and len(fields := text.split()) == 5:  # `1/1`: Monday to Saturday, not every day
