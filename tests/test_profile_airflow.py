@@ -915,3 +915,21 @@ def test_other_airflow_answers_in_the_export_are_named(tmp_path: Path, document:
     """An import-error list or one task's answer beside the DAG pages was "not an Airflow DAG list"."""
     with pytest.raises(SourceError, match=r"this is an Airflow (import-error|task) list .*Remove it"):
         rows_of(write(tmp_path / "answer.json", document))
+
+
+def test_a_data_interval_dags_last_run_is_counted_in_source_timezone(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A DAG of no zone (a list page), daily at 01:00, its end_date a week ahead, `[mapping]
+    source_timezone = "Asia/Tokyo"`: its last run (the schedule's first point past end_date) was
+    counted in UTC, a time the flow never fires at, and the advice to disable it after that run lost
+    the real last run, the next day (found by a reviewer)."""
+    end = datetime.combine(datetime.now(UTC).date() + timedelta(days=7), time(), UTC)  # 09:00 that day in Tokyo
+    dag = {"dag_id": "daily", "schedule_interval": {"__type": "CronExpression", "value": "0 1 * * *"},
+           "end_date": end.isoformat()}
+    _, planned, err = plan(tmp_path, capsys, write(tmp_path / "dags.json", {"dags": [dag], "total_entries": 1}),
+                              extra='[mapping]\nsource_timezone = "Asia/Tokyo"', target='timezone = "Asia/Tokyo"',
+                              start_time="2020-01-01")
+    [action] = planned["actions"]
+    said = {w["code"]: w["message"] for w in action.get("warnings", [])}
+    last = end.date() + timedelta(days=1)  # 01:00 Tokyo the next day: the first point past 09:00 Tokyo
+    assert f"its last run before then is at {last} 01:00:00 in the service's zone" in said["END_DATE"], (said, err)

@@ -723,18 +723,19 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
-    _no_run_left(draft, cells.get("source_start", ""), cells.get("source_end", ""), plan, zone, freqs)
+    end_text = _end_in_zone(cells, plan, zone, freqs)
+    _no_run_left(draft, cells.get("source_start", ""), end_text, plan, zone, freqs)
     if not cells.get("source_start", "").strip() and not any(w.get("code") == "NEVER_RUNS" for w in draft.warnings):
         _only_runs_before_start(draft, plan, zone, freqs)
-    _end_said(draft, cells.get("source_end", ""), plan, zone, freqs)
-    if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs, cells.get("source_end", "")):
+    _end_said(draft, end_text, plan, zone, freqs)
+    if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs, end_text):
         draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs),
                                "message": first_day.message()})
         draft.proof = {**unchecked(f"the source begins at {first_day.begins} and the flow at {first_day.flow_starts} "
                                    "(FIRST_DAY): a difference of their starts, not of the schedule").as_json(),
                        "schedule": source, "grammar": grammar}
         return
-    if (ends := _ends_inside(cells.get("source_end", ""), plan, zone)) is not None:
+    if (ends := _ends_inside(end_text, plan, zone)) is not None:
         draft.proof = {**unchecked(f"the source stops firing after {ends} (END_DATE), inside the compared span: "
                                    "a flow has no end date, so a comparison would show that, not the schedule"
                                    ).as_json(), "schedule": source, "grammar": grammar}
@@ -877,6 +878,23 @@ def _never_runs(draft: FlowDraft, start_text: str, end_text: str, message: str) 
     draft.body["active"] = 0
     draft.warnings[:] = [w for w in draft.warnings if w.get("code") not in STAYS_ACTIVE]
     draft.warnings.append({"code": "NEVER_RUNS", "from": start_text, "to": end_text, "message": message})
+
+
+def _end_in_zone(cells: dict[str, str], plan: FieldPlan, zone: str | None, freqs: tuple[str, ...]) -> str:
+    """The source's end (`source_end`), or, where a profile gave it as a logical date counted in a zone
+    it assumed (an Airflow data-interval DAG of no zone: its last run is the schedule's first point
+    past end_date, `source_end_logical`), that run counted in the zone the schedule is read in
+    (`[mapping] source_timezone`), a second past it: the profile's, in UTC, was another run."""
+    logical = cells.get("source_end_logical", "")
+    if not logical or not zone:
+        return cells.get("source_end", "")
+    service = ZoneInfo(plan.target_zone or zone)
+    try:
+        last = first_fire(freqs, datetime.fromisoformat(logical) + timedelta(seconds=1), service)
+    except ValueError:
+        last = None
+    return cells.get("source_end", "") if last is None else \
+        (last.replace(tzinfo=service) + timedelta(seconds=1)).isoformat()
 
 
 def _stays_active_said(draft: FlowDraft) -> bool:

@@ -215,7 +215,7 @@ def withholding(values: Iterable[str]) -> Callable[[str], str]:
 STANDARD_COLUMNS = ("flow", "flow_id", "flow_name", "schedule", "start", "start_date", "owners", "active", "alert",
                     "desc", "params", "task_id", "task_name", "upstream", "command", "x", "y", "timezone",
                     "unscheduled", "flow_upstream", "next_fire", "links", "source_schedule", "source_grammar",
-                    "task_settings", "source_end", "source_start", "__warnings__", "__errors__")
+                    "task_settings", "source_end", "source_end_logical", "source_start", "__warnings__", "__errors__")
 
 
 @dataclass(slots=True)

@@ -657,8 +657,12 @@ def _last_run(flow: FlowRows, dag: dict[str, Any], end: datetime) -> tuple[datet
     points = _points(reading, end, zone, anchor) if reading is not None else None
     if reading is None or points is None:
         return None
-    assumed = "; its zone taken as UTC, Airflow's default_timezone unless set, as the export names none" \
-        if reading[0] == "cron" and named is None else ""
+    assumed = ""
+    if reading[0] == "cron" and named is None:
+        assumed = ("; its zone taken as UTC, Airflow's default_timezone unless set, as the export names none (with "
+                   "[mapping] source_timezone the flow's last run is counted in that zone, below)")
+        # the end_date itself: the mapping counts the last run from it in source_timezone (flows.py)
+        flow.cells["source_end_logical"] = end.isoformat()
     shown = zone if reading[0] == "cron" else ZoneInfo("UTC")  # the clock the schedule keeps
     return points[0].astimezone(shown), points[1].astimezone(shown), assumed
 
