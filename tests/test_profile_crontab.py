@@ -628,7 +628,8 @@ def test_a_flow_is_named_after_the_program_past_any_assignment(line: str, progra
     "TOKEN_FILE=/etc/tok /opt/run.sh", "psql -p 5432 prod", "mkdir -p /x && find . -print",
     "docker login --password-stdin", "/opt/tool --password-file /etc/pw", "sqlplus -s /nolog @r.sql",
     "sqlplus scott/$ORA_PW@orcl", "/opt/etl --url jdbc:oracle:thin:@db:1521/x",
-    r"net use \\\\h\\s /user:x && copy a b", r"net use \\\\h\\s * /user:x", """/opt/post '{"keyspace": "sales"}'"""])
+    r"net use \\\\h\\s /user:x && copy a b", r"net use \\\\h\\s * /user:x", """/opt/post '{"keyspace": "sales"}'""",
+    r"net use \\\\h\\s /user:svc 2>&1", r"net use \\\\h\\s /user:svc; echo ok"])
 def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     """`-u 1000:1000` (docker; Kubernetes' own runAsUser and runAsGroup) and a JDBC URL were "curl's
@@ -658,7 +659,11 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     ("""aws lambda invoke --payload '{"db_password": "Xjson21aa", "region": "eu"}' o""", "Xjson21aa"),
     ("""/opt/post '{"clientSecret": "Xjson22aa"}'""", "Xjson22aa"),
     (r"net use Z: \\\\nas01\\backup Xnet23aa /user:CORP\\svc /persistent:no", "Xnet23aa"),
-    (r"net.exe use \\\\nas01\\backup /user:CORP\\svc Xnet24aa", "Xnet24aa")])
+    (r"net.exe use \\\\nas01\\backup /user:CORP\\svc Xnet24aa", "Xnet24aa"),
+    # a quoted password whole (only its first word was withheld), /u:, a JSON value with escapes in it
+    (r'net use \\\\srv\\s /user:svc "Xq25 Yq25aaa"', "Yq25aaa"), (r"net use Z: \\\\srv\\s /u:svc Xnet26aa", "Xnet26aa"),
+    (r"""curl -d '{"password":"Pa\"ss\"Xjson27aa"}' https://x""", "Xjson27aa"),
+    (r"""echo '{"db_password": "C:\\vault\\Xjson28aa"}'""", "Xjson28aa")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes reviewers found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P, a

@@ -109,6 +109,10 @@ _NOT_A_REFERENCE = r"(?![\"']?[$%@`])"
 _VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s;&|]+)"
 _ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][\w.]*)=" + _NOT_A_REFERENCE + _VALUE)
 _MYSQL = re.compile(r"\b(?:mysql\w*|mariadb\w*)\b")
+# net use's password word: quoted whole (`"two words"`), or a word that is no option (`/persistent:no`),
+# prompt (`*`), redirection (`2>&1`) nor the shell's (`&&`, `;`)
+_NET_USE_PASSWORD = (r"(?![/*]\s|[/&|;<>]|\*$|\d*[<>])" + _NOT_A_REFERENCE
+                     + r"(\"[^\"]*\"|'[^']*'|[^\s/;&|]\S*)")
 _COMMAND_SECRETS = (
     (_URL_PASSWORD, "a password in a URL"),
     (_ORACLE_LOGIN, "an Oracle user/password@ login"),
@@ -119,10 +123,10 @@ _COMMAND_SECRETS = (
     (re.compile(r"(?i)(?:^|\s)/(?:password|pwd|p):" + _NOT_A_REFERENCE + r"([^\s\"]+)"), "a /password: option"),
     # net use [device] \\host\share [password] [/user:name] [password]: the word after the share,
     # or after /user:, that is no option nor `*` (a prompt); `net.exe` as a task's program is written
-    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\b[^|&\n]*?/user:\S+\s+(?![/*]\s|[/&|;<>])" + _NOT_A_REFERENCE
-                + r"([^\s/]\S*)"), "net use's password"),
-    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\s+(?:(?:[a-z]:|\*)\s+)?\\\\\S+\s+(?![/*]\s|[/&|;<>]|\*$)"
-                + _NOT_A_REFERENCE + r"([^\s/]\S*)"), "net use's password"),
+    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\b[^|&\n]*?/u(?:ser)?:[^\s;&|]+\s+" + _NET_USE_PASSWORD),
+     "net use's password"),
+    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\s+(?:(?:[a-z]:|\*)\s+)?\\\\\S+\s+" + _NET_USE_PASSWORD),
+     "net use's password"),
     (re.compile(r"(?i)\b(?:x-)?api-?key\s*:\s*" + _NOT_A_REFERENCE + r"([^\s'\"]+)"), "an API key header"),
     (re.compile(r"\bsshpass\s+-p\s*" + _NOT_A_REFERENCE + _VALUE), "sshpass -p"),
     (re.compile(r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*\s-p" + _NOT_A_REFERENCE + r"([^\s;&|]+)"),
@@ -144,7 +148,9 @@ _COMMAND_SECRETS = (
 
 # A JSON member whose name says it holds a secret, by the parameters' rule (`"db_password": "…"`,
 # `"clientSecret": "…"`, a Lambda payload or a target's Input), quotes escaped or not.
-_JSON_MEMBER = re.compile(r'\\?"([^"\\]{1,80})\\?"\s*:\s*\\?"' + _NOT_A_REFERENCE + r'([^"\\]+)\\?"')
+_JSON_MEMBER = re.compile(r'"([^"\\]{1,80})"\s*:\s*"' + _NOT_A_REFERENCE + r'((?:[^"\\]|\\.)+)"')
+# The same written inside a shell's double quotes, each quote escaped: `"{\"db_password\": \"…\"}"`.
+_ESCAPED_JSON_MEMBER = re.compile(r'\\"([^"\\]{1,80})\\"\s*:\s*\\"' + _NOT_A_REFERENCE + r'((?:[^"\\]|\\[^"])+)\\"')
 
 
 def _a_path(value: str) -> bool:
@@ -155,7 +161,7 @@ def _a_path(value: str) -> bool:
 # What every shape above needs somewhere in the command: most commands have none of it, and are
 # passed by this one search (a plan reads every task's command).
 _SUSPECT = re.compile(r"(?:^|[\s;&|(])[A-Za-z_][\w.]*=|://|\s--?[upaP]|uthorization|pass|pwd|token|secret|key"
-                      r"|/(?:user|p|pwd):|/[^\s/@]+@", re.IGNORECASE)
+                      r"|/(?:user|u|p|pwd):|/[^\s/@]+@", re.IGNORECASE)
 
 
 # Query parameters that sign a URL (Azure's SAS `sig`, S3's presigned `X-Amz-Signature`): whoever holds
@@ -177,8 +183,8 @@ def command_secrets(command: str) -> list[tuple[str, str]]:
                 continue  # MySQL's `--password db`: a prompt, then the database
             if not _a_path(value) and value.strip("\"'"):
                 found.append((what, value))
-    found += [("a secret in JSON", value) for name, value in _JSON_MEMBER.findall(command)
-              if SECRET_NAME.search(name) and not _a_path(value)]
+    found += [("a secret in JSON", value) for pattern in (_JSON_MEMBER, _ESCAPED_JSON_MEMBER)
+              for name, value in pattern.findall(command) if SECRET_NAME.search(name) and not _a_path(value)]
     # A URL's query parameter named as a secret (`curl 'https://h/hook?apikey=…'`), as a parameter's
     # value is read (SECRET_NAME.held)
     known = {value.strip("\"'") for _, value in found}
