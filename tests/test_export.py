@@ -510,4 +510,22 @@ def test_a_snapshot_the_result_log_pattern_matches_is_left_out_once(
     code, _, err = run_cli(capsys, "run", str(config(tmp_path)))
     assert code == 0, err
     assert "line skipped" not in err, err
-    assert err.count("after.jsonl:1: a snapshot written by `migrate export`") == 1, err
+    assert err.count("after.jsonl: a snapshot written by `migrate export`, not a result log") == 1, err
+
+
+def test_a_log_with_a_damaged_first_line_is_still_read_and_a_folder_passed_over(
+        service: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A result log whose first line was cut was left out whole as "not a result log" (its other
+    lines unread), and a folder the result_log pattern matches stopped the run: Is a directory."""
+    for name in ("state.json", "empty.json", "emulator.sqlite"):
+        (tmp_path / name).write_bytes((service / name).read_bytes())
+    code, _, err = run_cli(capsys, "export", str(config(tmp_path)), "--out", str(tmp_path / "all.jsonl"))
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "run", str(config(tmp_path)), "--run-id", "first")
+    assert code == 0, err
+    log = tmp_path / "results" / "first.jsonl"
+    log.write_bytes(b'{"run_id": "first", "stat' + log.read_bytes().split(b"\n", 1)[1])
+    (tmp_path / "results" / "folder.jsonl").mkdir()
+    code, _, err = run_cli(capsys, "run", str(config(tmp_path)), "--run-id", "second")
+    assert code == 0 and "Is a directory" not in err and "not a result log" not in err, err
+    assert "first.jsonl:1: line skipped" in err, err  # read: its bad line said, its others taken

@@ -14,12 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from migrate import console
 from migrate.config import ConfigError, Settings, logs_to_stdout
 from migrate.engine.runner import Memory
 from migrate.exit_codes import CannotRun
 from migrate.mapping.identity import ROW_KEY
-from migrate.results.log import ATTEMPT, NotAResultLog, check_result_log, echo_to_stdout, read_log
+from migrate.results.log import ATTEMPT, echo_to_stdout, read_log
 from migrate.service.model import ASCII_DIGITS
 
 RUN_ID = "{run_id}"
@@ -76,18 +78,35 @@ def all_logs(settings: Settings) -> list[Path]:
     pattern = glob.escape(str(_log_pattern(settings))).replace(glob.escape(RUN_ID), "*")
     found = []
     for path in sorted(Path(p) for p in glob.glob(pattern)):
-        try:
-            check_result_log(path)
-        except NotAResultLog as refused:
+        if not path.is_file():
+            continue  # a folder of that name: no log
+        if (other := _other_file(path)) is not None:
             if str(path) not in _left_out:
                 _left_out.add(str(path))
-                console.warning(f"{refused}: left out of the earlier runs read", event="not_a_result_log",
-                                file=str(path))
+                console.warning(f"{path}: {other}, not a result log: left out of the earlier runs read",
+                                event="not_a_result_log", file=str(path))
             continue
-        except OSError:
-            pass  # unreadable: read_log says so where it reads it
         found.append(path)
     return found
+
+
+def _other_file(path: Path) -> str | None:
+    """What a file the pattern matches is, when it is surely no result log: a snapshot `migrate
+    export` wrote (its header line), or one JSON document written over lines (a plan, `{` alone on
+    its first line). A log whose first line is damaged is still a log: its other lines are read
+    (read_log warns of the bad one)."""
+    try:
+        with path.open("rb") as lines:
+            first = next((raw.strip() for raw in lines if raw.strip()), b"")
+    except OSError:
+        return None  # unreadable: read_log says so where it reads it
+    if first in (b"{", b"["):
+        return "a JSON document (a plan?)"
+    try:
+        record = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return None
+    return "a snapshot written by `migrate export`" if isinstance(record, dict) and "snapshot" in record else None
 
 
 _left_out: set[str] = set()  # files said to be no result log, once a process
