@@ -955,7 +955,7 @@ def test_a_schedule_made_before_azkaban_3_27_has_no_end(tmp_path: Path, capsys: 
         assert (row["active"], row["source_end"], row["timezone"]) == ("1", "", "Asia/Tokyo"), row
         assert not {"END_DATE", "INACTIVE_SOURCE"} & set(codes(row)) and codes(row, "__errors__") == {}, row
     refused = codes(rows["after_wrapper"], "__errors__")["MALFORMED_SCHEDULE"]
-    assert "trigger 3 its EndTimeChecker gives no end time (nextCheckTime missing)" in refused, refused
+    assert "trigger 3 has an EndTimeChecker with no end time (nextCheckTime missing)" in refused, refused
     options = f'{{ project = "legacy", schedules = "{schedules}" }}'
     _, found, err = plan(tmp_path, capsys, LEGACY, options, target='timezone = "Asia/Tokyo"')
     assert found, err

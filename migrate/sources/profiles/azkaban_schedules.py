@@ -179,7 +179,7 @@ def _read_trigger(schedule: AzkabanSchedule, trigger: dict[str, Any], action: di
     if end:
         schedule.end_ms = _millis(end.get("nextCheckTime"), "the end time (the EndTimeChecker's nextCheckTime)")
         if schedule.end_ms is None:  # Azkaban fails to load such a trigger, which then never fires
-            raise Malformed(f"its EndTimeChecker gives no end time (nextCheckTime "
+            raise Malformed(f"has an EndTimeChecker with no end time (nextCheckTime "
                             f"{_text(end.get('nextCheckTime')) or 'missing'})")
     schedule.status = _text(trigger.get("status")).upper()
     schedule.submit_user = _text(trigger.get("submitUser") or action.get("submitUser"))
