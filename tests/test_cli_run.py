@@ -202,6 +202,19 @@ def test_progress_says_when_the_total_is_unknown() -> None:
     assert known.text().startswith("2 of 4 flows (50 %), ")
 
 
+def test_a_saved_plans_total_counts_the_flows_it_found_invalid(tmp_path: Path) -> None:
+    """`run --plan` gives a line to each flow the plan found invalid too: "6 of 11 flows", the 6
+    counting five invalid ones the 11 left out (found by a new user)."""
+    from migrate.config import load_settings
+    from migrate.engine.progress import counted_total
+    from migrate.reconcile.saved_plan import Planned, SavedPlan
+
+    settings = load_settings(write_config(tmp_path, state=base_state(flows=0), rows=export_rows(1)))
+    plan = SavedPlan(tmp_path / "plan.json", {"a": Planned("create", "", "", None)},
+                     refused={f"bad{n}": ("", "NAME_TAKEN", "") for n in range(5)})
+    assert counted_total(settings, plan) == 6
+
+
 def test_help_imports_none_of_the_heavy_libraries() -> None:
     """`migrate --help` must be quick (make bench measures it): no verb module may bring pandas,
     aiohttp or pydantic with it."""

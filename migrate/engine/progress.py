@@ -30,13 +30,14 @@ _CHUNK = 1024 * 1024
 
 def counted_total(settings: Settings, saved_plan: SavedPlan | None = None) -> int | None:
     """How many flows the run will give a line. A saved plan (`run --plan`, and so `edit` and
-    `restore`): the flows it changes, each one line (the flows it leaves alone get none). Else how
+    `restore`): the flows it changes and those it found invalid, each one line (the flows it leaves
+    alone get none; "6 of 11", the 6 counting the invalid ones the 11 left out). Else how
     many the source holds, from a count of its lines (a few hundred MB a second), when every data
     line is one flow: a CSV, TSV or JSON Lines table read without a profile, one row per flow. None
     otherwise (a profile, rows grouped into flows, a split into two flows, a binary or JSON file),
     and when the file cannot be read (the run says why)."""
     if saved_plan is not None:
-        return len(saved_plan.planned) + len(saved_plan.disables)
+        return len(saved_plan.planned) + len(saved_plan.disables) + len(saved_plan.refused)
     source, mapping = settings.source, settings.mapping
     if source.profile != "tabular" or mapping.flow_key or mapping.split_id_column:
         return None
