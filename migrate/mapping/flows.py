@@ -723,11 +723,7 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
         start = _quiet_start(cells.get(plan.mapping.schedule_start or "start", ""))
     freqs = (result.freq,) if result.split is None or not plan.mapping.split_id_column else (
         result.freq, result.split.freq)
-    end_text = _end_in_zone(cells, plan, zone, freqs)
-    _no_run_left(draft, cells.get("source_start", ""), end_text, plan, zone, freqs)
-    if not cells.get("source_start", "").strip() and not any(w.get("code") == "NEVER_RUNS" for w in draft.warnings):
-        _only_runs_before_start(draft, plan, zone, freqs)
-    _end_said(draft, end_text, plan, zone, freqs)
+    end_text = _runs_left(draft, cells, plan, zone, freqs)
     if first_day := _first_day(draft, cells.get("source_start", ""), plan, zone, freqs, end_text):
         draft.warnings.append({"code": "FIRST_DAY", "from": source, "to": " + ".join(freqs),
                                "message": first_day.message()})
@@ -756,6 +752,19 @@ def _prove(draft: FlowDraft, plan: FieldPlan, cells: dict[str, str], raw: str, z
               'timezone_shift = "approximate"') if drifts else ""
     draft.fail("freq", raw, f"{NOT_EQUIVALENT}: {' + '.join(freqs)} does not fire when {source!r} did: "
                             f"{proof.sentence()}{opt_in}", code=NOT_EQUIVALENT)
+
+
+def _runs_left(draft: FlowDraft, cells: dict[str, str], plan: FieldPlan, zone: str | None,
+               freqs: tuple[str, ...]) -> str:
+    """The source's end against the runs the flow has left (from now, the cut-over or its start):
+    none, NEVER_RUNS; a one-run schedule before the flow's start, the start moved to its run; an end
+    ahead, its warning naming the flow's last run before it. The end, as the proof reads it."""
+    end_text = _end_in_zone(cells, plan, zone, freqs)
+    _no_run_left(draft, cells.get("source_start", ""), end_text, plan, zone, freqs)
+    if not cells.get("source_start", "").strip() and not any(w.get("code") == "NEVER_RUNS" for w in draft.warnings):
+        _only_runs_before_start(draft, plan, zone, freqs)
+    _end_said(draft, end_text, plan, zone, freqs)
+    return end_text
 
 
 @dataclass(frozen=True)
