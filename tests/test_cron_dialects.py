@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -56,7 +58,6 @@ def test_eventbridge_and_systemd_grammars_convert_and_refuse_by_code(capsys: pyt
     assert _cron(capsys, "rate(5 minutes)", "eventbridge")["rejected"] == "NEEDS_START"
     assert _cron(capsys, "rate(5 minutes)", "eventbridge", "--start", "2026-01-01T00:02:00Z",
                  "--target-zone", "UTC")["freq"] == "0 2/5 * * * ? *"
-    assert _cron(capsys, "at(2026-12-01T00:00:00)", "eventbridge")["rejected"] == "ONE_TIME"
     assert _cron(capsys, "Mon..Fri *-*-* 02:00:00 UTC", "systemd", "--target-zone", "UTC")["freq"] == \
         "0 0 2 ? * 2-6 *"
     assert _cron(capsys, "OnBootSec=5min", "systemd")["rejected"]
@@ -105,3 +106,26 @@ def test_split_is_refused_where_it_would_be_ignored(capsys: pytest.CaptureFixtur
                                                     expression: str, reason: str) -> None:
     code, out, err = run_cli(capsys, "cron", expression, "--dialect", dialect, "--split")
     assert code == 1 and not out and "--split" in err and reason in err and "Traceback" not in err, err
+
+
+def test_eventbridge_at_converts_as_the_profile_saves_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """`migrate cron "at(…)" --dialect eventbridge` answered `rejected ONE_TIME: … not a recurring
+    schedule`, exit 2, while a run saves at(…) ahead as the one-run freq of its minute, with its year,
+    in its zone: the command converts one schedule as a run would, so it gives that freq now, placed
+    at its instant in the service's zone and proved; one passed has no time schedule, said as the
+    profile says it. Found by a reviewer."""
+    ahead = (datetime.now(UTC) + timedelta(days=210)).replace(hour=9, minute=0, second=0, microsecond=0)
+    body = f"{ahead:%Y-%m-%dT%H:%M:%S}"
+    run = ahead.replace(tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
+    converted = _cron(capsys, f"at({body})", "eventbridge", "--zone", "Europe/Berlin", "--target-zone", "UTC",
+                      "--proof")
+    assert converted["freq"] == f"0 0 {run.hour} {run.day} {run.month} ? {run.year}", converted
+    assert converted["proof"]["verdict"] == "equivalent", converted
+    assert "ONE_TIME" in {w["code"] for w in converted["warnings"]}
+    code, out, _ = run_cli(capsys, "cron", f"at({body})", "--dialect", "eventbridge", "--zone", "Europe/Berlin",
+                           "--target-zone", "UTC")
+    assert code == 0 and "warning ONE_TIME" in out, out
+    passed = f"{datetime.now(UTC) - timedelta(days=3):%Y-%m-%dT%H:%M:%S}"
+    code, out, _ = run_cli(capsys, "cron", f"at({passed})", "--dialect", "eventbridge", "--target-zone", "UTC")
+    assert code == 2 and out.startswith(f"rejected NO_TIME_SCHEDULE: an EventBridge Scheduler one-time schedule "
+                                        f"at({passed}) in UTC, which has passed"), out

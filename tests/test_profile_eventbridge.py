@@ -431,8 +431,8 @@ def test_a_one_time_schedule_soon_starts_the_flow_on_its_day(tmp_path: Path,
 @pytest.mark.parametrize(("target", "command"), [
     ({"Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly",
       "Input": json.dumps({"Parameters": {"day": "x"}, "ContainerOverrides": {
-          "Command": ["run", "Ref::day"], "Environment": [{"Name": "MODE", "Value": "full"}], "InstanceType": "m5"},
-          "DependsOn": [{"JobId": "j-1", "Type": "SEQUENTIAL"}]}),
+          "Command": ["run", "Ref::day"], "Environment": [{"Name": "MODE", "Value": "full"}]},
+          "DependsOn": [{"JobId": "j-1"}]}),
       "BatchParameters": {"JobDefinition": "jd:2", "JobName": "arr", "ArrayProperties": {"Size": 4},
                           "RetryStrategy": {"Attempts": 3}}},
      "aws --region eu-west-1 batch submit-job --job-queue arn:aws:batch:eu-west-1:111122223333:job-queue/nightly "
@@ -461,6 +461,65 @@ def test_a_batch_target_is_submitted_as_aws_submitted_it(tmp_path: Path, capsys:
     assert "TARGET_PARAMETERS" not in codes(task["__warnings__"])
     code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
     assert code == 3 and planned["actions"][0]["action"] == "valid", err
+
+
+def test_what_aws_does_not_pass_of_a_batch_input_is_named_and_no_argument_is_null(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A DependsOn item without a jobId (`{"Type": "SEQUENTIAL"}`) became `--depends-on
+    '[{"jobId":null}]'`, which the AWS CLI refuses (the task failed every run), and a dependency's
+    Type, ContainerOverrides' ResourceRequirements and InstanceType and Input keys AWS does not use
+    were dropped without a word. What AWS passes to submitJob is carried (Parameters;
+    ContainerOverrides' command, environment, memory, vcpus; DependsOn's jobId), a null or empty
+    one is no argument, and the rest is named under TARGET_PARAMETERS. Found by a reviewer."""
+    export = tmp_path / "export"
+    given = {"Parameters": {"day": "x"}, "Other": 5,
+             "ContainerOverrides": {"Command": ["run"], "Memory": None, "InstanceType": "m5",
+                                    "ResourceRequirements": [{"Type": "GPU", "Value": "1"}]},
+             "DependsOn": [{"Type": "SEQUENTIAL"}, {"JobId": "j-2", "Type": "N_TO_N"}]}
+    write_json(export, "list-rules.json", {"Rules": [{
+        "Name": "arr", "Arn": f"{RULE_ARN}/arr", "State": "ENABLED", "EventBusName": "default",
+        "ScheduleExpression": "cron(0 2 * * ? *)", "Targets": [{
+            "Id": "arr", "Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly", "Input": json.dumps(given),
+            "BatchParameters": {"JobDefinition": "jd:2", "JobName": "arr"}}]}]})
+    [task] = flows_of(export)["arr"]
+    assert task["command"] == (
+        "aws --region eu-west-1 batch submit-job --job-queue arn:aws:batch:eu-west-1:111122223333:job-queue/nightly "
+        "--job-name arr --job-definition jd:2 --parameters '{\"day\":\"x\"}' --container-overrides "
+        "'{\"command\":[\"run\"]}' --depends-on '[{\"jobId\":\"j-2\"}]'"), task["command"]
+    named = messages(task["__warnings__"])
+    for part in ("Input Other", "Input ContainerOverrides InstanceType", "Input ContainerOverrides ResourceRequirements",
+                 "Input DependsOn Type N_TO_N, SEQUENTIAL", "Input DependsOn an item without a jobId"):
+        assert part in named, (part, named)
+    lonely = dict(given, DependsOn=[{"Type": "SEQUENTIAL"}], ContainerOverrides={"InstanceType": "m5"})
+    write_json(export, "list-rules.json", {"Rules": [{
+        "Name": "arr", "Arn": f"{RULE_ARN}/arr", "State": "ENABLED", "EventBusName": "default",
+        "ScheduleExpression": "cron(0 2 * * ? *)", "Targets": [{
+            "Id": "arr", "Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly", "Input": json.dumps(lonely),
+            "BatchParameters": {"JobDefinition": "jd:2", "JobName": "arr"}}]}]})
+    [alone] = flows_of(export)["arr"]
+    assert "--depends-on" not in alone["command"] and "--container-overrides" not in alone["command"], alone
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
+    assert code == 3 and planned["actions"][0]["action"] == "valid", err
+
+
+@pytest.mark.parametrize(("zone", "service", "days"), [
+    ("Europe/Berlin", "UTC", 45), ("Europe/Berlin", "UTC", 215), ("America/New_York", "UTC", 215),
+    ("UTC", "America/New_York", 215)])
+def test_a_one_time_schedule_is_placed_exactly_across_dst_zones(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                zone: str, service: str, days: int) -> None:
+    """`at(…)` in Europe/Berlin (or New York) with the service in UTC, or a UTC at(…) with a New York
+    service, was refused TIMEZONE_MISMATCH (the zones' offsets differ within ten years), though it
+    fires once at one known instant. It is that instant's wall time in the service's zone now, with
+    its year, proved equivalent. Found by a reviewer."""
+    body = at_ahead(days, "09:30:00")
+    path = schedule_file(tmp_path, ScheduleExpression=f"at({body})", ScheduleExpressionTimezone=zone)
+    code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", path, target=f'timezone = "{service}"')
+    assert code == 3, err
+    [action] = planned["actions"]
+    assert action["action"] == "valid" and action["proof"]["verdict"] == "equivalent", action
+    run = datetime.fromisoformat(body).replace(tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo(service))
+    assert list(parse_quartz(action["freq"]).fire_times(datetime(2000, 1, 1))) == [run.replace(tzinfo=None)], action
+    assert "TIMEZONE_APPROXIMATE" not in {warning["code"] for warning in action["warnings"]}
 
 
 def test_batch_settings_submit_job_cannot_take_are_named(tmp_path: Path) -> None:

@@ -410,3 +410,75 @@ def test_what_moves_with_the_zone_is_still_refused(expression: str, zones: tuple
     code, out, _ = run_cli(capsys, "cron", expression, "--dialect", "unix", "--zone", zones[0], "--target-zone",
                            zones[1], "--json")
     assert code == 2 and json.loads(out)["rejected"] == "TIMEZONE_MISMATCH"
+
+
+def _wall(instant: datetime, zone: str) -> datetime:
+    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def _next_clock_change(zone: str, after: datetime, forward: bool) -> datetime:
+    """The next instant `zone`'s clock goes forward (or back), to the hour."""
+    instant = after.replace(minute=0, second=0, microsecond=0)
+    while True:
+        before, later = instant.astimezone(ZoneInfo(zone)).utcoffset(), (instant + timedelta(hours=1)).astimezone(
+            ZoneInfo(zone)).utcoffset()
+        assert before is not None and later is not None
+        if later != before and (later > before) == forward:
+            return instant + timedelta(hours=1)
+        instant += timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("source", "target", "days"), [
+    ("Europe/Berlin", "UTC", 50), ("Europe/Berlin", "UTC", 230), ("America/New_York", "UTC", 140),
+    ("UTC", "America/New_York", 230), ("Europe/Berlin", "America/New_York", 100),
+])
+def test_a_one_run_freq_is_placed_at_its_instant_whatever_the_dst(source: str, target: str, days: int) -> None:
+    """A freq that fires once (every field one value, its year included: an EventBridge at(…), a
+    schtasks One Time Only) was refused TIMEZONE_MISMATCH between zones whose offsets differ within
+    ten years, though it fires at one known instant, and with the approximate opt-in was shifted by
+    today's difference: an hour off in summer. It is that instant's wall time in the service's zone
+    now, with its year, and no approximate warning. Found by a reviewer."""
+    today = date.today()
+    run = datetime.combine(today + timedelta(days=days), datetime.min.time()).replace(hour=9, minute=30)
+    freq = f"0 30 9 {run.day} {run.month} ? {run.year}"
+    for approximate in (False, True):
+        result = place_in_zone(quartz(freq), source, target, approximate, today)
+        assert isinstance(result, Converted), result
+        expected = _wall(run.replace(tzinfo=ZoneInfo(source)), target)
+        assert list(parse_quartz(result.freq).fire_times(datetime(2000, 1, 1))) == [expected], result.freq
+        assert TIMEZONE_APPROXIMATE not in {w.code for w in result.warnings}
+
+
+def test_a_few_fires_in_their_years_are_placed_one_by_one_when_one_freq_says_them() -> None:
+    """Two runs, in winter and in summer, at one wall time in Berlin: 08:00 and 07:00 UTC, which no
+    single freq of days 15 of January and July says at one hour: refused as before (the shift by
+    offsets decides). The same instants on two days of one season are one freq."""
+    year = date.today().year + 1
+    refused = place_in_zone(quartz(f"0 0 9 15 1,7 ? {year}"), "Europe/Berlin", "UTC", False, date.today())
+    assert isinstance(refused, Rejected) and refused.code == TIMEZONE_MISMATCH, refused
+    summer = place_in_zone(quartz(f"0 0 9 15,16 7 ? {year}"), "Europe/Berlin", "UTC", False, date.today())
+    assert isinstance(summer, Converted) and summer.freq == f"0 0 7 15-16 7 ? {year}", summer
+
+
+def test_a_one_run_at_a_wall_time_skipped_or_repeated_is_refused_or_placed_with_a_warning() -> None:
+    """A wall time the source's clock skips (02:30 on the night Berlin's goes forward) or repeats
+    has no one instant, nor has one on an hour the service's clock repeats: refused, naming it; with
+    the approximate opt-in placed at the offset before the change, warned."""
+    now = datetime.now(UTC) + timedelta(days=2)
+    gap = _wall(_next_clock_change("Europe/Berlin", now, forward=True), "Europe/Berlin") - timedelta(minutes=30)
+    freq = f"0 30 2 {gap.day} {gap.month} ? {gap.year}"
+    refused = place_in_zone(quartz(freq), "Europe/Berlin", "UTC", False, date.today())
+    assert isinstance(refused, Rejected) and refused.code == TIMEZONE_MISMATCH, refused
+    assert f"{gap:%Y-%m-%d} 02:30 does not exist in Europe/Berlin" in refused.message, refused.message
+    approximate = place_in_zone(quartz(freq), "Europe/Berlin", "UTC", True, date.today())
+    assert isinstance(approximate, Converted) and approximate.freq == f"0 30 1 {gap.day} {gap.month} ? {gap.year}"
+    assert TIMEZONE_APPROXIMATE in {w.code for w in approximate.warnings}
+    back = _next_clock_change("Europe/Berlin", now, forward=False)  # 01:00 UTC: Berlin's 03:00 becomes 02:00
+    twice = _wall(back, "Europe/Berlin") - timedelta(minutes=30)  # 02:30, before and after
+    folded = place_in_zone(quartz(f"0 30 2 {twice.day} {twice.month} ? {twice.year}"), "Europe/Berlin", "UTC", False,
+                           date.today())
+    assert isinstance(folded, Rejected) and "comes twice in Europe/Berlin" in folded.message, folded
+    first = back - timedelta(minutes=30)  # 00:30 UTC: the first 02:30 in Berlin, which the service reads either way
+    repeated = place_in_zone(quartz(f"0 30 0 {first.day} {first.month} ? {first.year}"), "UTC", "Europe/Berlin",
+                             False, date.today())
+    assert isinstance(repeated, Rejected) and "an hour Europe/Berlin's clock repeats" in repeated.message, repeated

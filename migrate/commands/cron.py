@@ -168,13 +168,14 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
     from migrate.schedule.words import in_words
 
     grammar = PROOF_GRAMMARS.get(args.dialect, args.dialect)
-    shown: dict[str, Any] = {"source_words": schedule_in_words(args.expression, grammar)}
+    source = _proved_as(args.expression, args.dialect)
+    shown: dict[str, Any] = {"source_words": schedule_in_words(source, grammar)}
     if not isinstance(result, Converted):
         return shown
     freqs = (result.freq,) if result.split is None else (result.freq, result.split.freq)
     begin = proof_begin()
     flow_start = flow_start_instant(start_time, target_zone or zone) if start_time else None
-    proof = prove(args.expression, grammar, zone, start, freqs, target_zone, begin,
+    proof = prove(source, grammar, zone, start, freqs, target_zone, begin,
                   args.horizon_days or DEFAULT_HORIZON_DAYS, flow_start)
     # a split's two flows together fire when the source did: their next five, merged, from the flow's start
     fires_from = begin if flow_start is None else max(begin, flow_start)
@@ -185,6 +186,22 @@ def _with_proof(args: argparse.Namespace, result: Any, zone: str | None, target_
         changes = clock_change_fires(freqs, str(target_zone or zone), begin, args.horizon_days or DEFAULT_HORIZON_DAYS)
         shown["dst_hours"] = [f"{fire.wall:%Y-%m-%d %H:%M} ({fire.kind})" for fire in changes]
     return shown
+
+
+def _proved_as(expression: str, dialect: str) -> str:
+    """The source text the proof reads: EventBridge's one-time `at(…)` as the `cron(…)` of its minute
+    with its year, which AWS fires once too (the proof's grammar reads cron and rate), as a plan
+    proves it; any other text as written."""
+    from migrate.schedule.eventbridge import convert_one_time, read_expression
+    from migrate.schedule.result import Rejection
+
+    if dialect != "eventbridge":
+        return expression
+    try:
+        form, body = read_expression(expression.strip())
+        return convert_one_time(body, "UTC").proved_as if form == "at" else expression
+    except Rejection:
+        return expression
 
 
 def _source_zone(expression: str, dialect: str, zone: str | None) -> str | None:
@@ -248,14 +265,19 @@ def _native(expression: str, dialect: str, start: Any, zone: str | None, target_
             native = convert_robfig(rest, start)
             zone = zone if named is None else (named or "UTC")
         elif dialect == "eventbridge":
-            from migrate.schedule.eventbridge import convert_cron, convert_rate, read_expression
+            from migrate.schedule.eventbridge import convert_cron, convert_one_time, convert_rate, read_expression
+            from migrate.schedule.result import NO_TIME_SCHEDULE
 
             form, body = read_expression(expression.strip())
-            if form == "at":
-                raise Rejection("ONE_TIME", "at(…) fires once: not a recurring schedule")
-            anchor = start.astimezone(UTC).replace(tzinfo=None) if start is not None and start.tzinfo else start
-            native = convert_cron(body) if form == "cron" else convert_rate(body, anchor)
             zone = zone or "UTC"  # EventBridge evaluates in UTC unless the schedule names its zone
+            anchor = start.astimezone(UTC).replace(tzinfo=None) if start is not None and start.tzinfo else start
+            if form == "at":  # one run, as the profile saves it (ONE_TIME), or none left
+                run = convert_one_time(body, zone)
+                if run.converted is None:
+                    raise Rejection(NO_TIME_SCHEDULE, run.passed)
+                native = run.converted
+            else:
+                native = convert_cron(body) if form == "cron" else convert_rate(body, anchor)
         else:
             from migrate.schedule.systemd import convert_calendar
 

@@ -16,21 +16,23 @@ Three forms, as AWS documents them (eb-scheduled-rule-pattern.html, scheduler sc
   (Scheduler: "24 hours after the last invocation", whatever the daylight saving), counted from its
   anchor, so the freq is in UTC; the anchor is taken to the minute. Only `rate(1 minute)` needs
   none. Intervals that drift against the calendar (7 minutes, 5 hours, 2 days) are refused.
-* `at(yyyy-mm-ddThh:mm:ss)`: one invocation (Scheduler only): this gives its wall-clock time
-  (`one_time`), which the profile saves as the freq of that minute with its year, or, passed,
-  reports as no time schedule.
+* `at(yyyy-mm-ddThh:mm:ss)`: one invocation (Scheduler only), at that wall-clock time in the
+  schedule's zone (`convert_one_time`, which the profile and `migrate cron` share): still ahead, the
+  freq of that minute with its year, which fires once (ONE_TIME), proved as the `cron(…)` of that
+  minute, which AWS fires once too; passed, no time schedule.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from migrate.schedule.intervals import from_seconds
 from migrate.schedule.legacy import convert_quartz
 from migrate.schedule.quartz import YEAR_MAX, parse_quartz
-from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Converted, Rejection
+from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Converted, Rejection, ScheduleWarning
 
 EXPRESSION = re.compile(r"^\s*(cron|rate|at)\s*\((.*)\)\s*$", re.DOTALL)
 RATE = re.compile(r"^(\d+) +(minute|minutes|hour|hours|day|days)$")
@@ -137,3 +139,47 @@ def one_time(body: str) -> datetime:
         return datetime.fromisoformat(body)
     except ValueError as error:
         raise Rejection(INVALID_SYNTAX, f"at({body}) is not a date and time ({error})") from None
+
+
+ONE_TIME = "ONE_TIME"
+
+
+@dataclass(frozen=True)
+class OneTime:
+    """`at(…)` in its zone: still ahead, `converted` is the freq of its minute with its year and a
+    ONE_TIME warning, and `proved_as` the `cron(…)` of that minute, which AWS fires once too (the
+    proof's EventBridge grammar reads cron and rate); passed, `converted` is None and `passed` says
+    why the flow has no time schedule."""
+
+    converted: Converted | None
+    proved_as: str
+    passed: str = ""
+
+
+def convert_one_time(body: str, zone: str) -> OneTime:
+    """`at(…)` (the text between the parentheses), fired at that wall-clock time in `zone`."""
+    at = one_time(body)
+    cron = f"{at.minute} {at.hour} {at.day} {at.month} ? {at.year}"
+    if has_passed(at, zone):
+        # No full stop: a plan goes on after it with what [mapping] unscheduled does.
+        return OneTime(None, f"cron({cron})", f"an EventBridge Scheduler one-time schedule at({body}) in {zone}, which "
+                                              "has passed: AWS fired it then, if it was enabled, and never fires it "
+                                              "again")
+    if at.year > YEAR_MAX:
+        raise Rejection(INVALID_SYNTAX, f"at({body}) is in {at.year}: a flow's schedule names years up to {YEAR_MAX}")
+    converted = convert_cron(cron)
+    early = (f"; AWS fires within that minute (60-second precision), the flow at its start, {at.second} s before "
+             "the time written") if at.second else ""
+    warning = ScheduleWarning(ONE_TIME, f"at({body})", converted.freq,
+                              f"at({body}) in {zone}: the flow fires once, at {at:%Y-%m-%d %H:%M} (the year is in "
+                              f"its schedule), and never again{early}")
+    return OneTime(replace(converted, source=f"at({body})", warnings=(warning, *converted.warnings)), f"cron({cron})")
+
+
+def has_passed(at: datetime, zone: str) -> bool:
+    """Whether a wall-clock time in `zone` has passed; in a zone not known, only once it has passed in
+    every zone (the furthest west, UTC-12: the mapping refuses the zone itself)."""
+    try:
+        return at.replace(tzinfo=ZoneInfo(zone)) <= datetime.now(UTC)
+    except (KeyError, ValueError, OSError):
+        return at.replace(tzinfo=UTC) + timedelta(hours=12) <= datetime.now(UTC)

@@ -8,6 +8,13 @@ fire times cross midnight, the days move with them exactly). Anything else is re
 TIMEZONE_MISMATCH, naming both zones and the dates on which they drift apart; with the
 approximate opt-in it is shifted by today's difference and keeps a TIMEZONE_APPROXIMATE warning
 that names the dates on which it fires off.
+
+A freq limited to years that fires a known, small number of times (a one-time run: every field one
+value, its year included) is placed fire by fire instead: each fire is one instant, written as its
+wall time in the service's zone, whatever DST either zone keeps, when one Quartz expression says
+those wall times (TIMEZONE_SHIFTED, proved equivalent). A fire at a wall time the source zone skips
+or repeats, or on one the service's zone repeats, has no one instant: refused, TIMEZONE_MISMATCH
+naming it, or with the approximate opt-in placed at the offset before the change, with a warning.
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ HORIZON_YEARS = 10
 # its offset twice within six hours.
 _SAMPLE_STEP = timedelta(hours=6)
 _DAY_MINUTES = 24 * 60
+# A freq limited to years whose fires are no more than this many is placed fire by fire.
+_FIRES_PLACED = 1000
 # How many dates a message lists before it says "and so on".
 _DATES_SHOWN = 3
 
@@ -97,6 +106,10 @@ def _place(converted: Converted, source_zone: str, target_zone: str, approximate
             f"it fires at every hour of every day at the same minutes, and {target_zone}'s clock differs from "
             f"{source_zone}'s by whole hours only: the same instants in both, but in the hour a daylight-saving "
             "change repeats or skips, where schedulers differ"))
+    if len(pieces) > 1 and converted.split is None:
+        placed = _place_each_fire(converted, source_zone, target_zone, approximate, today)
+        if placed is not None:
+            return placed
     if len(pieces) > 1 and not approximate:
         return Rejected(TIMEZONE_MISMATCH, _drift_message(source_zone, target_zone, pieces, today)
                         + "; no single Quartz schedule fires at the same instants in both. Rewrite the schedule "
@@ -117,6 +130,82 @@ def _place(converted: Converted, source_zone: str, target_zone: str, approximate
         f"shifted by today's difference ({target_zone}'s clock is {_apart(difference)} {source_zone}'s on "
         f"{today}); {_off_periods(source_zone, pieces)}")
     return _with_warning(shifted, warning)
+
+
+def _place_each_fire(converted: Converted, source_zone: str, target_zone: str, approximate: bool,
+                     today: date) -> Converted | Rejected | None:
+    """A freq limited to years fires a known number of times (a one-time run: one): each fire is one
+    instant, whose wall time in `target_zone` is exact whatever either zone's DST, so the freq of
+    those wall times fires at the same instants, when one Quartz expression says them all. None when
+    the fires are too many to list or their wall times have no single Quartz form: the shift by
+    offsets decides then. A fire whose wall time `source_zone` skips or repeats has no one instant
+    (schedulers differ there), and one on the service's repeated hour is read at either instant:
+    refused, or with `approximate`, placed at the earlier reading (the proof's) with a warning."""
+    try:
+        schedule = parse_quartz(converted.freq)
+    except QuartzError:
+        return None
+    if schedule.years is None:
+        return None
+    source, target = ZoneInfo(source_zone), ZoneInfo(target_zone)
+    # Fires from the day before today (UTC) on: the ones passed are no matter to the service.
+    since = datetime.combine(today - timedelta(days=1), time(), UTC)
+    fires = list(itertools.islice(schedule.fire_times(since.astimezone(source).replace(tzinfo=None)),
+                                  _FIRES_PLACED + 1))
+    if not fires or len(fires) > _FIRES_PLACED:
+        return None
+    walls: list[datetime] = []
+    unclear: list[str] = []  # the fires whose instant is not one
+    for fire in fires:
+        instant = fire.replace(tzinfo=source).astimezone(UTC)  # fold 0: the earlier reading
+        later = fire.replace(tzinfo=source, fold=1).astimezone(UTC)
+        wall = instant.astimezone(target).replace(tzinfo=None)
+        if instant != later:
+            skipped = instant.astimezone(source).replace(tzinfo=None) != fire
+            unclear.append(f"{fire:%Y-%m-%d %H:%M} {'does not exist' if skipped else 'comes twice'} in {source_zone} "
+                           f"(its clock {'skips' if skipped else 'repeats'} that hour)")
+        elif (wall.replace(tzinfo=target).astimezone(UTC) != wall.replace(tzinfo=target, fold=1).astimezone(UTC)):
+            unclear.append(f"{fire:%Y-%m-%d %H:%M} in {source_zone} is {wall:%Y-%m-%d %H:%M} in {target_zone}, an hour "
+                           f"{target_zone}'s clock repeats, which the service may read as either")
+        walls.append(wall)
+    placed = _wall_times_freq(walls, target, since)
+    if placed is None:
+        return None
+    shifted = parse_quartz(placed)
+    warnings = tuple(replace(w, new=shifted.text if w.new == converted.freq else w.new) for w in converted.warnings)
+    result = Converted(shifted.text, cycle_of(shifted), converted.source, warnings)
+    if not unclear:
+        return result
+    said = (f"it fires {_times(len(fires))}, placed fire by fire at its instant, but {_listed(unclear)}: no one "
+            "instant there, and schedulers differ")
+    if not approximate:
+        return Rejected(TIMEZONE_MISMATCH, f"{said}. Rewrite the schedule at a time that exists once, or opt in to "
+                                           "the earlier reading with [mapping] timezone_shift = \"approximate\" (a "
+                                           "warning on the flow)", converted.freq)
+    return _with_warning(result, ScheduleWarning(
+        TIMEZONE_APPROXIMATE, f"{converted.freq} ({source_zone})", f"{shifted.text} ({target_zone})",
+        f"{said}; placed at the reading by the offset before the change (the earlier instant of a repeated hour)"))
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+
+
+def _wall_times_freq(walls: list[datetime], zone: ZoneInfo, since: datetime) -> str | None:
+    """The Quartz freq that fires at exactly these wall times from `since` on (the sets of their
+    seconds, minutes, hours, days, months and years, when every combination of those is one of
+    them), or None."""
+    years = frozenset(wall.year for wall in walls)
+    if min(years) < YEAR_MIN or max(years) > YEAR_MAX:
+        return None
+    fields = [set_text(frozenset(getattr(wall, name) for wall in walls), low, high)
+              for name, low, high in (("second", 0, 59), ("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31),
+                                      ("month", 1, 12))]
+    text = " ".join([*fields, "?", set_text(years, YEAR_MIN, YEAR_MAX)])
+    wanted = sorted(set(walls))
+    fired = list(itertools.islice(parse_quartz(text).fire_times(since.astimezone(zone).replace(tzinfo=None)),
+                                  len(wanted) + 1))
+    return text if fired == wanted else None
 
 
 def shift_freq(freq: str, minutes: int) -> Converted | Rejected:

@@ -43,9 +43,10 @@ by Name or BUS/NAME, GROUP/NAME), else a schedule's CreationDate, else `rate_anc
 for every other rate); a rule's rate counts from when the rule was created, which no export says,
 so it needs one of them (NEEDS_START otherwise) unless it is `rate(1 minute)`.
 `at(…)` (Scheduler's one-time schedule) still ahead is the freq of its minute with its year, which
-fires once (ONE_TIME), in its zone, as the Windows profiles carry a one-time trigger; the proof reads
-it as the `cron(…)` of that minute. One that has passed fires no more: unscheduled. AWS ignores a
-one-time schedule's StartDate and EndDate, and so does the flow (named under START_DATE, END_DATE).
+fires once (ONE_TIME), in its zone, as the Windows profiles carry a one-time trigger (the mapping
+places it at its instant in the service's zone); the proof reads it as the `cron(…)` of that minute.
+One that has passed fires no more: unscheduled. AWS ignores a one-time schedule's StartDate and
+EndDate, and so does the flow (named under START_DATE, END_DATE).
 A rule triggered by an event pattern has no time schedule either (unscheduled, naming the pattern).
 
 State: DISABLED saves the flow inactive (SOURCE_DISABLED). EndDate, an instant (Scheduler fires only
@@ -63,9 +64,10 @@ last run; the flow stays).
 Targets become AWS CLI commands doing the same call (TARGET_AS_CLI): Lambda (asynchronous
 invoke), Step Functions, SQS, SNS, an event bus, ECS RunTask, Kinesis, CodeBuild, AWS Batch (a rule's
 BatchParameters: job definition and name, `--array-properties`, `--retry-strategy`; and what AWS takes
-of its Input: Parameters, ContainerOverrides, DependsOn), SageMaker pipelines, and Scheduler's
-universal targets (`arn:aws:scheduler:::aws-sdk:sqs:sendMessage` as `aws sqs send-message
---cli-input-json INPUT`; Scheduler submits Batch jobs only so, its Target having no BatchParameters).
+of its Input: Parameters, ContainerOverrides, DependsOn, none null or empty; the rest TARGET_PARAMETERS),
+SageMaker pipelines, and Scheduler's universal targets (`arn:aws:scheduler:::aws-sdk:sqs:sendMessage`
+as `aws sqs send-message --cli-input-json INPUT`; Scheduler submits Batch jobs only so, its Target
+having no BatchParameters).
 Any other target is TARGET_NOT_CARRIED.
 """
 
@@ -76,14 +78,20 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from migrate.config import SourceSettings
-from migrate.schedule.eventbridge import convert_cron, convert_rate, one_time, rate_seconds, read_expression
-from migrate.schedule.quartz import YEAR_MAX
-from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Rejection
+from migrate.schedule.eventbridge import (
+    ONE_TIME,
+    convert_cron,
+    convert_one_time,
+    convert_rate,
+    rate_seconds,
+    read_expression,
+)
+from migrate.schedule.result import NEEDS_START, Rejection
 from migrate.sources.profiles import FlowRows, Profile, rows_of
 from migrate.sources.profiles.end_dates import report_end
 from migrate.sources.profiles.json_documents import json_files, read_json_file
@@ -499,7 +507,8 @@ def _ecs(target: dict[str, Any], arn: str, flow: FlowRows, where: str) -> list[s
 # What EventBridge takes of a Batch target's input for submitJob (eb-targets.html, "AWS Batch job queues
 # as targets"): these keys, each as the request parameter the AWS CLI option names; of ContainerOverrides
 # only command, environment, memory and vcpus, of DependsOn only the jobId. AWS passes the rest of the
-# input nowhere, so neither does the task.
+# input nowhere, so neither does the task, and each is named under TARGET_PARAMETERS (ResourceRequirements,
+# InstanceType, a dependency's Type, keys such as "Other"); a null or empty one is no argument.
 BATCH_INPUT = {"Parameters": "--parameters", "ContainerOverrides": "--container-overrides", "DependsOn": "--depends-on"}
 BATCH_OVERRIDES = ("command", "environment", "memory", "vcpus")
 # BatchParameters (the EventBridge API's): each with the submit-job option and shorthand key it is.
@@ -542,18 +551,38 @@ def _batch(target: dict[str, Any], arn: str, flow: FlowRows, where: str) -> list
             words += [option, f"{shorthand}={value}"]
         lost += [f"BatchParameters {key} {other}" for other in sorted(set(setting) - {field_name})]
     given = _input_object(target.get("Input"))
+    lost += [f"Input {key}" for key in sorted(set(given) - set(BATCH_INPUT))]  # AWS passes them nowhere
     for key, option in BATCH_INPUT.items():
-        value = _lower_keys(given.get(key)) if key != "Parameters" else given.get(key)  # names as submitJob's
-        if value is None:
-            continue
-        if key == "ContainerOverrides" and isinstance(value, dict):
-            value = {name: item for name, item in value.items() if name in BATCH_OVERRIDES}
-        elif key == "DependsOn" and isinstance(value, list):
-            value = [{"jobId": item.get("jobId")} for item in value if isinstance(item, dict)]
-        words += [option, json.dumps(value, separators=(",", ":"))]
+        value, dropped = _batch_input(key, given.get(key))
+        lost += [f"Input {key} {item}" for item in dropped]
+        if value not in (None, {}, []):  # an empty one is no argument: submit-job takes none
+            words += [option, json.dumps(value, separators=(",", ":"))]
     if lost:
         flow.warn("TARGET_PARAMETERS", f"{where}: {', '.join(lost)} not carried")
     return words
+
+
+def _batch_input(key: str, given: Any) -> tuple[Any, list[str]]:
+    """One key of a Batch target's Input as EventBridge passes it to submitJob (BATCH_INPUT), in the
+    request's spelling, and what of it is not passed: of ContainerOverrides what is not in
+    BATCH_OVERRIDES or is null, of DependsOn every item without a jobId (AWS passes the jobId only: a
+    `{"Type": "SEQUENTIAL"}` alone is no dependency of the job it submits, and `{"jobId": null}` one
+    the AWS CLI refuses) and every Type."""
+    if key == "Parameters" or given is None:
+        return given, []  # parameter names are the job definition's own: kept as written
+    value = _lower_keys(given)
+    if key == "ContainerOverrides" and isinstance(value, dict):
+        dropped = sorted(name for name, item in value.items() if name not in BATCH_OVERRIDES and item is not None)
+        return {name: item for name, item in value.items() if name in BATCH_OVERRIDES and item is not None}, \
+            [f"{name[:1].upper()}{name[1:]}" for name in dropped]
+    if key == "DependsOn" and isinstance(value, list):
+        kept = [{"jobId": item["jobId"]} for item in value if isinstance(item, dict) and item.get("jobId")]
+        without = sum(1 for item in value if not (isinstance(item, dict) and item.get("jobId")))
+        types = sorted({str(item["type"]) for item in value if isinstance(item, dict) and item.get("type")})
+        dropped = ([f"Type {', '.join(types)}"] if types else []) + (
+            [f"{'an item' if without == 1 else f'{without} items'} without a jobId"] if without else [])
+        return kept, dropped
+    return value, []
 
 
 def _target_words(target: dict[str, Any], flow: FlowRows, where: str) -> list[str]:
@@ -759,37 +788,22 @@ def _rate(flow: FlowRows, body: str, kind: str, entry: dict[str, Any], anchors: 
 
 
 def _one_time(flow: FlowRows, body: str, zone: str) -> None:
-    """`at(…)`: one run, at that wall-clock time in the schedule's zone. Still ahead, it is the freq
-    of its minute with its year, which fires once, as the Windows profiles carry a one-time trigger
-    (ONE_TIME); the mapping places it in the service's zone and proves it. Passed, it fires no more:
-    no time schedule."""
-    at = one_time(body)
-    if _passed(at, zone):
-        # No full stop: the plan goes on after it with what [mapping] unscheduled does.
-        flow.unscheduled(f"an EventBridge Scheduler one-time schedule at({body}) in {zone}, which has passed: AWS "
-                         "fired it then, if it was enabled, and never fires it again")
+    """`at(…)`: one run, at that wall-clock time in the schedule's zone (schedule/eventbridge.py, as
+    `migrate cron` converts it). Still ahead, it is the freq of its minute with its year, which fires
+    once, as the Windows profiles carry a one-time trigger (ONE_TIME); the mapping places it in the
+    service's zone, fire by fire, and proves it. Passed, it fires no more: no time schedule."""
+    run = convert_one_time(body, zone)
+    if run.converted is None:
+        flow.unscheduled(run.passed)
         return
-    if at.year > YEAR_MAX:
-        raise Rejection(INVALID_SYNTAX, f"at({body}) is in {at.year}: a flow's schedule names years up to {YEAR_MAX}")
-    cron = f"{at.minute} {at.hour} {at.day} {at.month} ? {at.year}"
-    flow.schedule = convert_cron(cron).freq
+    flow.schedule = run.converted.freq
     flow.cells["timezone"] = zone
     # The proof's EventBridge evaluator reads cron(…) and rate(…): the run is the cron of its minute, day
     # and year, which AWS fires once too, in the same zone (schedule/proof_grammars.py checks the freq on it).
-    flow.cells["source_schedule"] = f"cron({cron})"
-    early = (f"; AWS fires within that minute (60-second precision), the flow at its start, {at.second} s before "
-             "the time written") if at.second else ""
-    flow.warn("ONE_TIME", f"at({body}) in {zone}: the flow fires once, at {at:%Y-%m-%d %H:%M} (the year is in its "
-                          f"schedule), and never again{early}")
-
-
-def _passed(at: datetime, zone: str) -> bool:
-    """Whether a wall-clock time in `zone` has passed; in a zone not known, only once it has passed in
-    every zone (the furthest west, UTC-12: the mapping refuses the zone itself)."""
-    try:
-        return at.replace(tzinfo=ZoneInfo(zone)) <= datetime.now(UTC)
-    except (KeyError, ValueError, OSError):
-        return at.replace(tzinfo=UTC) + timedelta(hours=12) <= datetime.now(UTC)
+    flow.cells["source_schedule"] = run.proved_as
+    for warning in run.converted.warnings:
+        if warning.code == ONE_TIME:
+            flow.warn(ONE_TIME, warning.message)
 
 
 def _is_one_time(entry: dict[str, Any]) -> bool:
