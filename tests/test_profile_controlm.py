@@ -1231,3 +1231,29 @@ def test_a_sub_folder_and_a_job_posting_one_condition_are_two_posters(tmp_path: 
     assert "DataExtract-TO-SPARK, which job SPARK waits on, is posted by BACKFILL, sub-folder DataExtract (the first " \
            "to end satisfied it in Control-M)" in said
     assert rows[1]["task_name"] == "SPARK" and rows[1]["upstream"] == "3,4,5,6"
+
+
+def test_an_or_among_ands_is_said_as_written(tmp_path: Path) -> None:
+    """`Y1-OK and Y2-OK or Y3-OK` was said "Y1-OK or Y2-OK or Y3-OK (any one of them)": Y1-OK alone
+    never released the job (found by a reviewer)."""
+    rows = one(tmp_path, folder(
+        "F", *(job(f"Y{n}", cond("OUT", f"Y{n}-OK"), DAYS="ALL", TIMEFROM="0100") for n in (1, 2, 3)),
+        job("Y5", cond("IN", "Y1-OK"), cond("IN", "Y2-OK"), cond("IN", "Y3-OK", and_or="O"))))
+    said = notes(rows[0])["CONDITION_OR"]
+    assert "Y5 waits on Y1-OK and Y2-OK or Y3-OK in Control-M" in said and "any one" not in said, said
+
+
+def test_a_condition_deleted_as_the_other_one_a_job_waits_on_comes_refuses_the_folder(tmp_path: Path) -> None:
+    """A2 waits on C, deletes it and posts A2-OK as it ends; A3 waits on C and A2-OK: both never
+    stand at once, Control-M never started A3, and the flow ran it every day, with no word (found by
+    a reviewer). A job waiting on C alone (A4) is named: it started only if it found C in time."""
+    a1 = job("A1", cond("OUT", "C"), DAYS="ALL", TIMEFROM="1000")
+    a2 = job("A2", cond("IN", "C"), cond("OUT", "C", sign="-"), cond("OUT", "A2-OK"))
+    a3 = job("A3", cond("IN", "C"), cond("IN", "A2-OK"))
+    rows = one(tmp_path, folder("RACE", a1, a2, a3))
+    assert "never started A3" in notes(rows[0], "__errors__").get("CONDITION_DELETED", ""), rows[0]
+    rows = one(tmp_path, folder("RACE", a1, a2, job("A4", cond("IN", "C"))))
+    said = notes(rows[0]).get("CONDITION_DELETED", "")
+    assert "job A2 deletes C, which job A4 waits on too" in said, rows[0]
+    rows = one(tmp_path, folder("CHAIN", *chain("X", "Y", "Z", DAYS="ALL", TIMEFROM="0100")))  # the common reset
+    assert "CONDITION_DELETED" not in notes(rows[0]), rows[0]

@@ -146,12 +146,16 @@ def relations(folder: Folder) -> None:
                 posters[name].append(SubFolderPoster(sub.name(), tuple(_sinks(sub))))
     for job in folder.jobs:
         conditions = _in_conditions(job, folder.firsts)
-        if len(conditions) > 1 and any(c.get("AND_OR", "A").strip().upper().startswith("O") for c in conditions):
-            either = " or ".join(c.get("NAME", "") for c in conditions)
-            folder.notes.add("CONDITION_OR", f"job {job.name} waits on {either} (any one of them in Control-M)")
+        if len(conditions) > 1 and any(c.get("AND_OR", "A").strip().upper().startswith("O") for c in conditions[1:]):
+            # each condition's AND_OR joins it to the one before (an "or" among "and"s is no "any one")
+            said = conditions[0].get("NAME", "") + "".join(
+                f" {'or' if c.get('AND_OR', 'A').strip().upper().startswith('O') else 'and'} {c.get('NAME', '')}"
+                for c in conditions[1:])
+            folder.notes.add("CONDITION_OR", f"job {job.name} waits on {said} in Control-M (its AND_OR, in order); "
+                                             "the flow waits on all of them")
         for condition in conditions:
             _relation(folder, job, condition, posters)
-    _deleted_conditions(folder, deleted)
+    _deleted_conditions(folder, deleted, posters)
 
 
 def _relation(folder: Folder, job: Job, condition: dict[str, str], posters: dict[str, list[Poster]]) -> None:
@@ -231,15 +235,32 @@ def _cross_flow(folder: Folder, job: Job, name: str, odate: str, outside: list[t
         entry["targets"].append(job.task_id)
 
 
-def _deleted_conditions(folder: Folder, deleted: list[tuple[Job, str]]) -> None:
+def _deleted_conditions(folder: Folder, deleted: list[tuple[Job, str]], posters: dict[str, list[Poster]]) -> None:
     """A job deleting its own in-condition is how Control-M resets a chain (a flow run starts with
-    none); deleting any other condition is named. `deleted`: what the jobs delete (`_local_posters`)."""
-    waits: dict[int, set[str]] = {}
+    none); deleting any other condition is named, and so is one another job waits on too. Where that
+    job also waits on what the deleting job posts, Control-M never started it (the condition is gone
+    as the other comes), and the flow would run it every time: refused. `deleted`: what the jobs
+    delete (`_local_posters`)."""
+    if not deleted:
+        return
+    waits = {id(job): {c.get("NAME", "").strip() for c in _in_conditions(job, folder.firsts)} for job in folder.jobs}
     for job, name in deleted:
-        if id(job) not in waits:
-            waits[id(job)] = {c.get("NAME", "") for c in _in_conditions(job, folder.firsts)}
+        name = name.strip()
         if name not in waits[id(job)]:
             folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {name}")
+        posted = {condition for condition, jobs in posters.items() if job in jobs}
+        for other in folder.jobs:
+            if other is job or name not in waits[id(other)]:
+                continue
+            after = sorted(waits[id(other)] & posted)
+            if after:
+                raise Rejection("CONDITION_DELETED", f"job {other.name} waits on {name} and on {', '.join(after)}, "
+                                                     f"which job {job.name} posts as it deletes {name}: Control-M "
+                                                     f"never started {other.name}, and the flow would run it every "
+                                                     "time")
+            folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {name}, which job {other.name} waits on "
+                                                  f"too: Control-M started {other.name} only if it found {name} "
+                                                  "before it was deleted; the flow runs it after its upstream tasks")
     for scope in [folder.scope, *all_subs(folder.scope)] if folder.scope.subs else [folder.scope]:
         if "OUTCOND" not in scope.child_names:
             continue
