@@ -123,9 +123,11 @@ def test_an_approximate_shift_firing_otherwise_on_a_change_night_is_a_difference
         capsys: pytest.CaptureFixture[str]) -> None:
     """02:30 in Berlin on the night its clock goes forward, shifted to New York by today's offset
     (--approximate): 00:30 UTC, an hour before any reading of the source (skipped, or run at 01:00
-    or 01:30 UTC). Both fire only in the hours left out, and the proof said `unchecked`, hiding it
-    (found by a reviewer of the fix): it differs, with the evidence."""
+    or 01:30 UTC), which the proof, leaving those hours out, hid (found by a reviewer of the fix).
+    A run once is now placed at its instant: one reading of the source, said, the evidence shown."""
     code, out, _ = run_cli(capsys, "cron", "--dialect", "quartz", "--zone", "Europe/Berlin", "--target-zone",
                            "America/New_York", "--approximate", "--proof", "0 30 2 28 3 ? 2027")
-    assert code == 0 and "proof: differs" in out, out
-    assert "the source fires at 2027-03-28T01:30:00Z" in out and "the saved freq fires at 2027-03-28T00:30:00Z" in out
+    # A run once is now placed at its instant (schedule/timezone.py), not by today's offset: at the
+    # source's reading by the offset before the change, 01:30 UTC, said by TIMEZONE_APPROXIMATE.
+    assert code == 0 and "freq: 0 30 21 27 3 ? 2027" in out and "does not exist in Europe/Berlin" in out, out
+    assert "the source fires at 2027-03-28T01:30:00Z; the saved freq at 2027-03-28T01:30:00Z" in out, out
