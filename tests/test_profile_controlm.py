@@ -1257,3 +1257,12 @@ def test_a_condition_deleted_as_the_other_one_a_job_waits_on_comes_refuses_the_f
     assert "job A2 deletes C, which job A4 waits on too" in said, rows[0]
     rows = one(tmp_path, folder("CHAIN", *chain("X", "Y", "Z", DAYS="ALL", TIMEFROM="0100")))  # the common reset
     assert "CONDITION_DELETED" not in notes(rows[0]), rows[0]
+
+
+def test_an_ok_action_on_failure_says_the_jobs_after_it_ran(tmp_path: Path) -> None:
+    """DOACTION ACTION=OK on NOTOK: Control-M set the failed job Ended OK and the next one ran; the
+    flow stops after a failed task, which the generic ON_DO did not say (found by a reviewer)."""
+    on_failure = element("ON", {"STMT": "*", "CODE": "NOTOK"}, element("DOACTION", {"ACTION": "OK"}))
+    rows = one(tmp_path, folder("F", job("H1", on_failure, cond("OUT", "H1-OK"), DAYS="ALL", TIMEFROM="0100"),
+                                job("H2", cond("IN", "H1-OK"))))
+    assert "Control-M set the job Ended OK and the jobs after it ran" in notes(rows[0])["ON_DO"], rows[0]

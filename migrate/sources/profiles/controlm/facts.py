@@ -204,8 +204,12 @@ def _on_facts(label: str, on: Element, notes: Notes, flow: FlowRows, forced: Abs
             continue  # a relation: the forced job runs after this one
         shown = " ".join(f"{k}={v}" for k, v in attributes.items() if k in ("ACTION", "NAME", "DEST", "SIGN",
                                                                              "TABLE_NAME", "VALUE", "VARIABLE"))
+        # DOOK on a failure: Control-M set the job Ended OK, and the jobs after it ran; a failed task stops them
+        after = (": Control-M set the job Ended OK and the jobs after it ran; in the flow a failed task stops "
+                 "the tasks after it") if tag == "DOACTION" and code.upper() == "NOTOK" \
+            and attributes.get("ACTION", "").strip().upper() == "OK" else ""
         notes.add("ON_DO", f"{label} on {code or attributes_of(on).get('STMT', '')}: "
-                           f"{tag}{' ' + shown if shown else ''}")
+                           f"{tag}{' ' + shown if shown else ''}{after}")
 
 
 def description(folder: Folder) -> str:
