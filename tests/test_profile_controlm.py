@@ -1266,3 +1266,16 @@ def test_an_ok_action_on_failure_says_the_jobs_after_it_ran(tmp_path: Path) -> N
     rows = one(tmp_path, folder("F", job("H1", on_failure, cond("OUT", "H1-OK"), DAYS="ALL", TIMEFROM="0100"),
                                 job("H2", cond("IN", "H1-OK"))))
     assert "Control-M set the job Ended OK and the jobs after it ran" in notes(rows[0])["ON_DO"], rows[0]
+
+
+def test_a_windows_scripts_arguments_are_quoted_as_cmd_reads_them(tmp_path: Path) -> None:
+    """MEMLIB C:\\scripts: `'a b'` was two arguments to a batch file (cmd.exe takes no single quotes)."""
+    parms = "".join(element("VARIABLE", {"NAME": f"%%PARM{n}", "VALUE": value})
+                    for n, value in ((1, "a b"), (2, ""), (3, "c")))
+    windows = job("J3", parms, MEMLIB="C:\\scripts", MEMNAME="run.bat", CMDLINE=None, TASKTYPE="Job",
+                  DAYS="ALL", TIMEFROM="0100")
+    unix = job("J4", parms, MEMLIB="/opt/scripts", MEMNAME="run.sh", CMDLINE=None, TASKTYPE="Job",
+               DAYS="ALL", TIMEFROM="0100")
+    flows = flows_of(write(tmp_path, folder("W", windows), folder("U", unix)))
+    assert flows["W"][0]["command"] == 'C:\\scripts\\run.bat "a b" "" c', flows["W"][0]["command"]
+    assert flows["U"][0]["command"] == "/opt/scripts/run.sh 'a b' '' c", flows["U"][0]["command"]

@@ -48,11 +48,20 @@ def _script(job: Job, notes: Notes) -> str:
     arguments = sorted((int(m[1]), value) for name, value in variables(job.element) if (m := PARM.match(name)))
     job.arguments_used = True
     notes.add("SCRIPT_REFERENCE", f"job {job.name} runs {path}")
-    return " ".join([path, *(_quoted(value) for _, value in arguments)])
+    # A Windows agent's script (`C:\scripts\run.bat`) reads its arguments as cmd.exe splits them: in
+    # double quotes (a single quote is a character there: `'a b'` was two arguments)
+    quoted = _cmd_quoted if "\\" in path or re.match(r"^[A-Za-z]:", path) else _quoted
+    return " ".join([path, *(quoted(value) for _, value in arguments)])
 
 
 def _quoted(value: str) -> str:
     return value if value and not re.search(r"[\s'\"]", value) else "'" + value.replace("'", "'\\''") + "'"
+
+
+def _cmd_quoted(value: str) -> str:
+    """An argument as cmd.exe and a batch file's %1 read it: double quotes around one with blanks or
+    quotes (a quote inside doubled, as cmd's own parser keeps it), or nothing (`""`)."""
+    return value if value and not re.search(r"[\s\"]", value) else '"' + value.replace('"', '""') + '"'
 
 
 def _plugin_text(job: Job) -> str:
