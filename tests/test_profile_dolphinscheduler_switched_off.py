@@ -185,5 +185,7 @@ def test_a_conditions_or_switch_task_switched_off_before_3_3_is_refused_for_the_
     for name in ("conditions", "switch"):
         refused = codes(flows[name], "__errors__")["TASK_TYPE_NOT_CARRIED"]
         assert f"task off ({name.upper()}) is switched off" in refused and "before 3.3" in refused
+        # not also TASK_DISABLED's "skipped them and ran the tasks after them", its opposite (a reviewer's)
+        assert "TASK_DISABLED" not in codes(flows[name]), flows[name]
     for name in ("blocking", "sub_process", "dynamic", "last_conditions"):
         assert flows[name]["__errors__"] in ("", "[]") and "'off'" in codes(flows[name])["TASK_DISABLED"], name

@@ -760,6 +760,7 @@ def _describe_tasks(flow: FlowRows, tasks: list[Task], export: Export, parameter
             flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) chooses which tasks run next; "
                                                "a flow would run every branch")
         elif task.type in CHOOSING_TYPES and not passes_switched_off_on and task.code in followed:
+            disabled.remove(task.name)  # it did not run the tasks after it, as TASK_DISABLED would say
             flow.fail("TASK_TYPE_NOT_CARRIED", f"task {task.name} ({task.type}) is switched off (flag NO; 1.x: "
                                                "runFlag FORBIDDEN): DolphinScheduler before 3.3 went from it only "
                                                "to the branch its run chose, and with no run to none (a task after "
