@@ -481,4 +481,21 @@ def test_a_one_run_at_a_wall_time_skipped_or_repeated_is_refused_or_placed_with_
     first = back - timedelta(minutes=30)  # 00:30 UTC: the first 02:30 in Berlin, which the service reads either way
     repeated = place_in_zone(quartz(f"0 30 0 {first.day} {first.month} ? {first.year}"), "UTC", "Europe/Berlin",
                              False, date.today())
-    assert isinstance(repeated, Rejected) and "an hour Europe/Berlin's clock repeats" in repeated.message, repeated
+    assert isinstance(repeated, Rejected) and "a time Europe/Berlin's clock repeats" in repeated.message, repeated
+    # opted in or not: no wall time of the service's says that instant (its later pass, read as the first,
+    # fired early: a reviewer's Sydney run placed in Lord Howe, the proof saying `differs`, was saved)
+    assert isinstance(place_in_zone(quartz(f"0 30 0 {first.day} {first.month} ? {first.year}"), "UTC",
+                                    "Europe/Berlin", True, date.today()), Rejected)
+
+
+def test_a_one_run_landing_on_the_services_repeated_time_is_refused_even_opted_in() -> None:
+    """02:00 Sydney on the night its clock goes back, for a service in Lord Howe: its first reading,
+    15:00 UTC, is 01:30 on Lord Howe's second pass of 01:30-02:00, which a scheduler reading 01:30
+    takes for the first, half an hour early; with the opt-in it was saved so, the proof saying
+    `differs` (found by a reviewer; `astimezone` had kept the second pass's fold, hiding it)."""
+    back = _next_clock_change("Australia/Sydney", datetime.now(UTC) + timedelta(days=2), forward=False)
+    day = _wall(back, "Australia/Sydney").date()
+    freq = f"0 0 2 {day.day} {day.month} ? {day.year}"
+    for approximate in (False, True):
+        placed = place_in_zone(quartz(freq), "Australia/Sydney", "Australia/Lord_Howe", approximate, date.today())
+        assert isinstance(placed, Rejected) and "a time Australia/Lord_Howe's clock repeats" in placed.message, placed

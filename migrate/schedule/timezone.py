@@ -156,6 +156,7 @@ def _place_each_fire(converted: Converted, source_zone: str, target_zone: str, a
         return None
     walls: list[datetime] = []
     unclear: list[str] = []  # the fires whose instant is not one
+    repeated: list[str] = []  # the fires on an hour the service's zone repeats: no wall time says them
     for fire in fires:
         instant = fire.replace(tzinfo=source).astimezone(UTC)  # fold 0: the earlier reading
         later = fire.replace(tzinfo=source, fold=1).astimezone(UTC)
@@ -163,14 +164,20 @@ def _place_each_fire(converted: Converted, source_zone: str, target_zone: str, a
         if instant != later:
             skipped = instant.astimezone(source).replace(tzinfo=None) != fire
             unclear.append(f"{fire:%Y-%m-%d %H:%M} {'does not exist' if skipped else 'comes twice'} in {source_zone} "
-                           f"(its clock {'skips' if skipped else 'repeats'} that hour)")
-        elif (wall.replace(tzinfo=target).astimezone(UTC) != wall.replace(tzinfo=target, fold=1).astimezone(UTC)):
-            unclear.append(f"{fire:%Y-%m-%d %H:%M} in {source_zone} is {wall:%Y-%m-%d %H:%M} in {target_zone}, an hour "
-                           f"{target_zone}'s clock repeats, which the service may read as either")
+                           f"(its clock {'skips' if skipped else 'repeats'} that time)")
+        if wall.replace(tzinfo=target, fold=0).astimezone(UTC) != wall.replace(tzinfo=target, fold=1).astimezone(UTC):
+            repeated.append(f"{fire:%Y-%m-%d %H:%M} in {source_zone} is {wall:%Y-%m-%d %H:%M} in {target_zone}, a "
+                            f"time {target_zone}'s clock repeats, which the service may read as either")
         walls.append(wall)
     placed = _wall_times_freq(walls, target, since)
     if placed is None:
         return None
+    if repeated:
+        # No wall time of the service's says that instant for sure (the later pass, read as the first,
+        # fired half an hour or an hour early): refused, opted in or not.
+        return Rejected(TIMEZONE_MISMATCH, f"it fires {_times(len(fires))}, placed fire by fire at its instant, but "
+                                           f"{_listed(repeated)}: no wall time there says the instant. Rewrite the "
+                                           "schedule at a time that exists once in both zones", converted.freq)
     shifted = parse_quartz(placed)
     warnings = tuple(replace(w, new=shifted.text if w.new == converted.freq else w.new) for w in converted.warnings)
     result = Converted(shifted.text, cycle_of(shifted), converted.source, warnings)
