@@ -643,7 +643,7 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
 
 @pytest.mark.parametrize(("command", "secret"), [
     ("redis-cli -a Xredis11 ping", "Xredis11"), ('curl -H "Authorization: Bearer Xbearer17" https://h', "Xbearer17"),
-    ("/opt/tool --db-password Xdbpw4", "Xdbpw4"), ("sqlcmd -S db -U sa -P Xst3 -Q x", "Xst3"),
+    ("/opt/tool --db-password Xdbpw4", "Xdbpw4"), ("sqlcmd -S db -U sa -P Xst3abc -Q x", "Xst3abc"),
     ("curl --user admin:Xcurl6 https://h", "Xcurl6"), ("/opt/load --token Tok5566aa", "Tok5566aa"),
     ("/opt/load --api-key=Key9911bb", "Key9911bb"), ('curl -H "X-Api-Key: K12345678" https://h', "K12345678"),
     ("HIVE.PASSWORD=HivePw5566 /opt/hive.sh", "HivePw5566"), ("sqlplus -s scott/Xtiger7@orcl @r.sql", "Xtiger7"),
@@ -663,7 +663,10 @@ def test_a_command_without_a_secret_is_not_said_to_hold_one(command: str, tmp_pa
     # a quoted password whole (only its first word was withheld), /u:, a JSON value with escapes in it
     (r'net use \\\\srv\\s /user:svc "Xq25 Yq25aaa"', "Yq25aaa"), (r"net use Z: \\\\srv\\s /u:svc Xnet26aa", "Xnet26aa"),
     (r"""curl -d '{"password":"Pa\"ss\"Xjson27aa"}' https://x""", "Xjson27aa"),
-    (r"""echo '{"db_password": "C:\\vault\\Xjson28aa"}'""", "Xjson28aa")])
+    (r"""echo '{"db_password": "C:\\vault\\Xjson28aa"}'""", "Xjson28aa"),
+    # a quoted user name with a blank before it, quotes run together, cmd's ^ escaping a blank
+    (r'net use \\\\srv\\s /user:"dom\\alice smith" "Xq29 Yq29aaa"', "Yq29aaa"),
+    (r'net use \\\\srv\\s "Xq30aa""Yq30aaa" /user:bob', "Yq30aaa"), (r"net use \\\\srv\\s Xq31aa^ Yq31aaa /user:x", "Yq31aaa")])
 def test_a_secret_in_a_command_is_named_never_its_value(
         command: str, secret: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Shapes reviewers found uncaught: redis-cli -a, an Authorization header, --db-password, sqlcmd -P, a
@@ -674,6 +677,7 @@ def test_a_secret_in_a_command_is_named_never_its_value(
     [action] = plan["actions"]
     messages = json.dumps([action.get("warnings", []), action.get("errors", [])])
     assert "SECRET_IN_COMMAND" in messages and secret not in messages, messages
+    assert secret not in json.dumps(action), action  # nor its source key (a crontab job's is its command)
 
 
 def test_a_secret_written_with_crons_escaped_percent_is_withheld_from_the_description(

@@ -1712,8 +1712,9 @@ def validate(draft: FlowDraft) -> ValidFlow | InvalidFlow:
         errors.append(FieldError(field="id", value=json.dumps(draft.body.get("id"), ensure_ascii=False),
                                  message=f"must be a numeric id {ID_RANGE}: 0 names nothing"))
     errors = _secrets_in_commands(draft, errors)
-    if payload is not None and payload.desc != draft.body.get("desc"):  # a secret withheld from it
-        payload = payload.model_copy(update={"desc": draft.body["desc"]})
+    if payload is not None and (payload.desc, payload.name) != (draft.body.get("desc"), draft.body.get("name")):
+        # a secret withheld from them
+        payload = payload.model_copy(update={"desc": draft.body["desc"], "name": draft.body["name"]})
     if errors or payload is None:
         return InvalidFlow(
             source_key=draft.source_key, rows=draft.rows, name=str(draft.body.get("name", "")),
@@ -1757,6 +1758,10 @@ def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[Fie
         draft.source_key = withheld(draft.source_key)
         if isinstance(desc := draft.body.get("desc"), str):  # a crontab's line, quoted as the flow's description
             draft.body["desc"] = withheld(desc)
+        # A name made of the command's first word (a crontab's `HIVE.PASSWORD=…`, which the shell runs as a
+        # program): its secret left out, in a name's own characters
+        if isinstance(name := draft.body.get("name"), str) and (named := _name_withheld(name, values)) != name:
+            draft.body["name"] = named
     if found:
         draft.warnings.append({"code": "SECRET_IN_COMMAND", "from": "", "to": "", "message": (
             f"task commands hold what looks like a secret (task {'; '.join(found)}): carried as written, and every "
@@ -1764,6 +1769,16 @@ def _secrets_in_commands(draft: FlowDraft, errors: list[FieldError]) -> list[Fie
     if not masked:
         return errors
     return [e.model_copy(update={"message": withheld(e.message), "value": withheld(e.value)}) for e in errors]
+
+
+def _name_withheld(name: str, values: set[str]) -> str:
+    """A flow's name with each secret of `values` (long enough to be withheld) put as `secret`."""
+    from migrate.sources.profiles import MASKED_LENGTH
+
+    for value in sorted(values, key=len, reverse=True):
+        if len(bare := value.strip("\"'")) >= MASKED_LENGTH:
+            name = name.replace(bare, "secret")
+    return name
 
 
 def plan_flows(rows: Iterable[SourceRow], settings: Settings, dedupe: bool = True) -> Iterator[ValidFlow | InvalidFlow]:

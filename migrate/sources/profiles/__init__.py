@@ -112,7 +112,9 @@ _MYSQL = re.compile(r"\b(?:mysql\w*|mariadb\w*)\b")
 # net use's password word: quoted whole (`"two words"`), or a word that is no option (`/persistent:no`),
 # prompt (`*`), redirection (`2>&1`) nor the shell's (`&&`, `;`)
 _NET_USE_PASSWORD = (r"(?![/*]\s|[/&|;<>]|\*$|\d*[<>])" + _NOT_A_REFERENCE
-                     + r"(\"[^\"]*\"|'[^']*'|[^\s/;&|]\S*)")
+                     + r"((?:\"[^\"]*(?:\"|$)|'[^']*(?:'|$)|\^.|[^\s\"'&|;<>^])+)")
+# `/user:NAME` before it, NAME quoted where it holds a blank (`/user:"dom\alice smith"`)
+_NET_USE_USER = r"/u(?:ser)?:(?:\"[^\"]*\"|[^\s;&|\"])+\s+"
 _COMMAND_SECRETS = (
     (_URL_PASSWORD, "a password in a URL"),
     (_ORACLE_LOGIN, "an Oracle user/password@ login"),
@@ -123,7 +125,7 @@ _COMMAND_SECRETS = (
     (re.compile(r"(?i)(?:^|\s)/(?:password|pwd|p):" + _NOT_A_REFERENCE + r"([^\s\"]+)"), "a /password: option"),
     # net use [device] \\host\share [password] [/user:name] [password]: the word after the share,
     # or after /user:, that is no option nor `*` (a prompt); `net.exe` as a task's program is written
-    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\b[^|&\n]*?/u(?:ser)?:[^\s;&|]+\s+" + _NET_USE_PASSWORD),
+    (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\b[^|&\n]*?" + _NET_USE_USER + _NET_USE_PASSWORD),
      "net use's password"),
     (re.compile(r"(?i)\bnet(?:\.exe)?[\"']?\s+use\s+(?:(?:[a-z]:|\*)\s+)?\\\\\S+\s+" + _NET_USE_PASSWORD),
      "net use's password"),
