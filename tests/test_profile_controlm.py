@@ -1257,6 +1257,13 @@ def test_a_condition_deleted_as_the_other_one_a_job_waits_on_comes_refuses_the_f
     assert "job A2 deletes C, which job A4 waits on too" in said, rows[0]
     rows = one(tmp_path, folder("CHAIN", *chain("X", "Y", "Z", DAYS="ALL", TIMEFROM="0100")))  # the common reset
     assert "CONDITION_DELETED" not in notes(rows[0]), rows[0]
+    # A3 needing either (OR), or A2 deleting another date's C: A3 ran in Control-M, named, not refused
+    either = job("A3", cond("IN", "C"), cond("IN", "A2-OK", and_or="O"))
+    other_date = job("A2", cond("IN", "C"), cond("OUT", "C", odate="PREV", sign="-"), cond("OUT", "A2-OK"))
+    for jobs in ((a1, a2, either), (a1, other_date, a3)):
+        rows = one(tmp_path, folder("RACE", *jobs))
+        assert "CONDITION_DELETED" not in notes(rows[0], "__errors__"), rows[0]
+        assert "which job A3 waits on too" in notes(rows[0])["CONDITION_DELETED"], rows[0]
 
 
 def test_an_ok_action_on_failure_says_the_jobs_after_it_ran(tmp_path: Path) -> None:
@@ -1276,6 +1283,9 @@ def test_a_windows_scripts_arguments_are_quoted_as_cmd_reads_them(tmp_path: Path
                   DAYS="ALL", TIMEFROM="0100")
     unix = job("J4", parms, MEMLIB="/opt/scripts", MEMNAME="run.sh", CMDLINE=None, TASKTYPE="Job",
                DAYS="ALL", TIMEFROM="0100")
-    flows = flows_of(write(tmp_path, folder("W", windows), folder("U", unix)))
+    by_variable = job("J5", parms, MEMLIB="%%SCRIPTS", MEMNAME="run.cmd", CMDLINE=None, TASKTYPE="Job",
+                      DAYS="ALL", TIMEFROM="0100")
+    flows = flows_of(write(tmp_path, folder("W", windows), folder("U", unix), folder("V", by_variable)))
     assert flows["W"][0]["command"] == 'C:\\scripts\\run.bat "a b" "" c', flows["W"][0]["command"]
+    assert flows["V"][0]["command"].endswith('run.cmd "a b" "" c'), flows["V"][0]["command"]
     assert flows["U"][0]["command"] == "/opt/scripts/run.sh 'a b' '' c", flows["U"][0]["command"]

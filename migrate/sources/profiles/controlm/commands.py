@@ -50,7 +50,8 @@ def _script(job: Job, notes: Notes) -> str:
     notes.add("SCRIPT_REFERENCE", f"job {job.name} runs {path}")
     # A Windows agent's script (`C:\scripts\run.bat`) reads its arguments as cmd.exe splits them: in
     # double quotes (a single quote is a character there: `'a b'` was two arguments)
-    quoted = _cmd_quoted if "\\" in path or re.match(r"^[A-Za-z]:", path) else _quoted
+    windows = "\\" in path or re.match(r"^[A-Za-z]:", path) or member.lower().endswith((".bat", ".cmd"))
+    quoted = _cmd_quoted if windows else _quoted
     return " ".join([path, *(quoted(value) for _, value in arguments)])
 
 

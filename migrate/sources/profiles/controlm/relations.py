@@ -103,12 +103,12 @@ def _in_conditions(job: Job, firsts: dict[int, set[int]]) -> list[dict[str, str]
 _DELETING = ("-", "DEL", "D")
 
 
-def _local_posters(folder: Folder) -> tuple[dict[str, list[Poster]], list[tuple[Job, str]]]:
+def _local_posters(folder: Folder) -> tuple[dict[str, list[Poster]], list[tuple[Job, str, str]]]:
     """Condition name -> the jobs and sub-folders of this folder that post it; and the conditions
-    its jobs delete (job, name as written), in order, for `_deleted_conditions`: one look at each
+    its jobs delete (job, name as written, its ODATE), in order, for `_deleted_conditions`: one look at each
     out-condition."""
     posters: dict[str, list[Poster]] = defaultdict(list)
-    deleted: list[tuple[Job, str]] = []
+    deleted: list[tuple[Job, str, str]] = []
     for job in folder.jobs:
         for child in job.children("OUTCOND"):  # what _job_posts gives, inline: every job asks
             attributes = attributes_of(child)
@@ -120,7 +120,7 @@ def _local_posters(folder: Folder) -> tuple[dict[str, list[Poster]], list[tuple[
                 if odate == ODAT or odate.strip().upper() in SAME_RUN:
                     posters[attributes.get("NAME", "").strip()].append(job)
             elif sign in _DELETING:
-                deleted.append((job, attributes.get("NAME", "")))
+                deleted.append((job, attributes.get("NAME", ""), attributes.get("ODATE", ODAT).strip().upper()))
     return posters, deleted
 
 
@@ -235,7 +235,8 @@ def _cross_flow(folder: Folder, job: Job, name: str, odate: str, outside: list[t
         entry["targets"].append(job.task_id)
 
 
-def _deleted_conditions(folder: Folder, deleted: list[tuple[Job, str]], posters: dict[str, list[Poster]]) -> None:
+def _deleted_conditions(folder: Folder, deleted: list[tuple[Job, str, str]],
+                        posters: dict[str, list[Poster]]) -> None:
     """A job deleting its own in-condition is how Control-M resets a chain (a flow run starts with
     none); deleting any other condition is named, and so is one another job waits on too. Where that
     job also waits on what the deleting job posts, Control-M never started it (the condition is gone
@@ -243,8 +244,9 @@ def _deleted_conditions(folder: Folder, deleted: list[tuple[Job, str]], posters:
     delete (`_local_posters`)."""
     if not deleted:
         return
-    waits = {id(job): {c.get("NAME", "").strip() for c in _in_conditions(job, folder.firsts)} for job in folder.jobs}
-    for job, name in deleted:
+    conditions = {id(job): _in_conditions(job, folder.firsts) for job in folder.jobs}
+    waits = {key: {c.get("NAME", "").strip() for c in found} for key, found in conditions.items()}
+    for job, name, odate in deleted:
         name = name.strip()
         if name not in waits[id(job)]:
             folder.notes.add("CONDITION_DELETED", f"job {job.name} deletes {name}")
@@ -253,7 +255,10 @@ def _deleted_conditions(folder: Folder, deleted: list[tuple[Job, str]], posters:
             if other is job or name not in waits[id(other)]:
                 continue
             after = sorted(waits[id(other)] & posted)
-            if after:
+            # Sure only where it needs both (every condition ANDed, no parenthesis) of this run's date
+            both = all(c.get("AND_OR", "A").strip().upper() in ("", "A") for c in conditions[id(other)][1:]) \
+                and odate in ("", ODAT)
+            if after and both:
                 raise Rejection("CONDITION_DELETED", f"job {other.name} waits on {name} and on {', '.join(after)}, "
                                                      f"which job {job.name} posts as it deletes {name}: Control-M "
                                                      f"never started {other.name}, and the flow would run it every "
