@@ -94,6 +94,19 @@ def test_a_plan_and_migrate_cron_say_it(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 0 and "DST_HOURS" in out and "(skipped)" in out and "(repeated)" in out, out
 
 
+def _next_eu_changes() -> tuple[date, date]:
+    """The next last Sunday of March (Europe's clocks go forward at 01:00 UTC) at least two days
+    ahead, and the last Sunday of October of that year (back): so these tests hold on any date."""
+    def last_sunday(year: int, month: int) -> date:
+        day = date(year, month + 1, 1) - timedelta(days=1)
+        return day - timedelta(days=(day.weekday() + 1) % 7)
+
+    year = datetime.now(UTC).year
+    while last_sunday(year, 3) < datetime.now(UTC).date() + timedelta(days=2):
+        year += 1
+    return last_sunday(year, 3), last_sunday(year, 10)
+
+
 def test_a_flow_firing_only_around_a_change_is_not_said_to_never_fire(tmp_path: Path,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """A one-time run at 02:30 on the night Berlin's clock goes forward, and a last Sunday of March
@@ -102,21 +115,22 @@ def test_a_flow_firing_only_around_a_change_is_not_said_to_never_fire(tmp_path: 
     hunt over Windows Task Scheduler one-time triggers on DST nights."""
     import json
 
-    code, out, err = plan_in_berlin(tmp_path, capsys, "quartz", "1001,gap,0 30 2 28 3 ? 2027,alice\n"
-                                    "1002,lastsun,0 30 2 ? 3 1L *,alice\n1003,overlap,0 30 2 31 10 ? 2027,alice\n"
-                                    "1004,before,0 30 1 28 3 ? 2027,alice\n")
+    forward, back = _next_eu_changes()
+    code, out, err = plan_in_berlin(tmp_path, capsys, "quartz", f"1001,gap,0 30 2 {forward.day} 3 ? {forward.year},alice\n"
+                                    f"1002,lastsun,0 30 2 ? 3 1L {forward.year},alice\n1003,overlap,0 30 2 {back.day} 10 ? "
+                                    f"{back.year},alice\n1004,before,0 30 1 {forward.day} 3 ? {forward.year},alice\n")
     actions = {action["name"]: action for action in json.loads(out)["actions"]}
     assert code == 3, err
-    for name, first, dst in (("gap", "2027-03-28T01:30:00Z", ["DST_HOURS"]),
-                             ("lastsun", "2027-03-28T01:30:00Z", ["DST_HOURS"]),
-                             ("overlap", "2027-10-31T00:30:00Z", ["DST_HOURS"]), ("before", "2027-03-28T00:30:00Z", [])):
+    for name, first, dst in (("gap", f"{forward}T01:30:00Z", ["DST_HOURS"]),
+                             ("lastsun", f"{forward}T01:30:00Z", ["DST_HOURS"]),
+                             ("overlap", f"{back}T00:30:00Z", ["DST_HOURS"]), ("before", f"{forward}T00:30:00Z", [])):
         proof, codes = actions[name]["proof"], [w["code"] for w in actions[name].get("warnings", [])]
         assert proof["verdict"] == "unchecked" and "neither" not in proof["reason"], (name, proof)
         assert f"the source fires at {first}" in proof["reason"] and f"the saved freq at {first}" in proof["reason"]
         assert [code for code in codes if code == "DST_HOURS"] == dst, (name, codes)
     code, out, _ = run_cli(capsys, "cron", "--dialect", "quartz", "--zone", "Europe/Berlin", "--target-zone",
-                           "Europe/Berlin", "--proof", "0 30 2 28 3 ? 2027")
-    assert code == 0 and "neither" not in out and "DST_HOURS" in out and "2027-03-28 02:30 (skipped)" in out, out
+                           "Europe/Berlin", "--proof", f"0 30 2 {forward.day} 3 ? {forward.year}")
+    assert code == 0 and "neither" not in out and "DST_HOURS" in out and f"{forward} 02:30 (skipped)" in out, out
 
 
 def test_an_approximate_shift_firing_otherwise_on_a_change_night_is_a_difference(
@@ -125,9 +139,12 @@ def test_an_approximate_shift_firing_otherwise_on_a_change_night_is_a_difference
     (--approximate): 00:30 UTC, an hour before any reading of the source (skipped, or run at 01:00
     or 01:30 UTC), which the proof, leaving those hours out, hid (found by a reviewer of the fix).
     A run once is now placed at its instant: one reading of the source, said, the evidence shown."""
+    forward, _ = _next_eu_changes()
     code, out, _ = run_cli(capsys, "cron", "--dialect", "quartz", "--zone", "Europe/Berlin", "--target-zone",
-                           "America/New_York", "--approximate", "--proof", "0 30 2 28 3 ? 2027")
+                           "America/New_York", "--approximate", "--proof", f"0 30 2 {forward.day} 3 ? {forward.year}")
     # A run once is now placed at its instant (schedule/timezone.py), not by today's offset: at the
     # source's reading by the offset before the change, 01:30 UTC, said by TIMEZONE_APPROXIMATE.
-    assert code == 0 and "freq: 0 30 21 27 3 ? 2027" in out and "does not exist in Europe/Berlin" in out, out
-    assert "the source fires at 2027-03-28T01:30:00Z; the saved freq at 2027-03-28T01:30:00Z" in out, out
+    eve = forward - timedelta(days=1)  # 01:30 UTC is 21:30 the evening before in New York (daylight time by then)
+    assert code == 0 and f"freq: 0 30 21 {eve.day} {eve.month} ? {eve.year}" in out, out
+    assert "does not exist in Europe/Berlin" in out, out
+    assert f"the source fires at {forward}T01:30:00Z; the saved freq at {forward}T01:30:00Z" in out, out
