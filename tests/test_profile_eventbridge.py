@@ -476,11 +476,14 @@ def test_what_aws_does_not_pass_of_a_batch_input_is_named_and_no_argument_is_nul
              "ContainerOverrides": {"Command": ["run"], "Memory": None, "InstanceType": "m5",
                                     "ResourceRequirements": [{"Type": "GPU", "Value": "1"}]},
              "DependsOn": [{"Type": "SEQUENTIAL"}, {"JobId": "j-2", "Type": "N_TO_N"}]}
-    write_json(export, "list-rules.json", {"Rules": [{
-        "Name": "arr", "Arn": f"{RULE_ARN}/arr", "State": "ENABLED", "EventBusName": "default",
-        "ScheduleExpression": "cron(0 2 * * ? *)", "Targets": [{
-            "Id": "arr", "Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly", "Input": json.dumps(given),
-            "BatchParameters": {"JobDefinition": "jd:2", "JobName": "arr"}}]}]})
+    def batch_rule(target_input: dict[str, Any]) -> None:
+        write_json(export, "list-rules.json", {"Rules": [{
+            "Name": "arr", "Arn": f"{RULE_ARN}/arr", "State": "ENABLED", "EventBusName": "default",
+            "ScheduleExpression": "cron(0 2 * * ? *)", "Targets": [{
+                "Id": "arr", "Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly",
+                "Input": json.dumps(target_input), "BatchParameters": {"JobDefinition": "jd:2", "JobName": "arr"}}]}]})
+
+    batch_rule(given)
     [task] = flows_of(export)["arr"]
     assert task["command"] == (
         "aws --region eu-west-1 batch submit-job --job-queue arn:aws:batch:eu-west-1:111122223333:job-queue/nightly "
@@ -490,12 +493,7 @@ def test_what_aws_does_not_pass_of_a_batch_input_is_named_and_no_argument_is_nul
     for part in ("Input Other", "Input ContainerOverrides InstanceType", "Input ContainerOverrides ResourceRequirements",
                  "Input DependsOn Type N_TO_N, SEQUENTIAL", "Input DependsOn an item without a jobId"):
         assert part in named, (part, named)
-    lonely = dict(given, DependsOn=[{"Type": "SEQUENTIAL"}], ContainerOverrides={"InstanceType": "m5"})
-    write_json(export, "list-rules.json", {"Rules": [{
-        "Name": "arr", "Arn": f"{RULE_ARN}/arr", "State": "ENABLED", "EventBusName": "default",
-        "ScheduleExpression": "cron(0 2 * * ? *)", "Targets": [{
-            "Id": "arr", "Arn": "arn:aws:batch:eu-west-1:111122223333:job-queue/nightly", "Input": json.dumps(lonely),
-            "BatchParameters": {"JobDefinition": "jd:2", "JobName": "arr"}}]}]})
+    batch_rule(dict(given, DependsOn=[{"Type": "SEQUENTIAL"}], ContainerOverrides={"InstanceType": "m5"}))
     [alone] = flows_of(export)["arr"]
     assert "--depends-on" not in alone["command"] and "--container-overrides" not in alone["command"], alone
     code, planned, err = plan_profile(tmp_path, capsys, "eventbridge", export, target='timezone = "UTC"')
