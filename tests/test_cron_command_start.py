@@ -14,8 +14,13 @@ import pytest
 from conftest import run_cli
 from cronsim import CronSim
 
-TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)  # where a run's proofs begin
 HORIZON_DAYS = 60
+
+
+def today() -> datetime:
+    """Where a run's proofs begin: asked by each test (a value taken when the file was loaded was
+    yesterday's for a run that crossed midnight UTC)."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _cron(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -39,7 +44,7 @@ def test_a_source_beginning_ahead_is_proved_from_the_flows_start(capsys: pytest.
     """The review's case: the source begins in three days; the flow a run saves starts that day
     and fires nothing before it, so nothing before it is a difference. (A weekday: the Monday to
     Friday schedules' first run is that day, so the flow starts on it whatever day CI runs.)"""
-    start = TODAY + timedelta(days=3)
+    start = today() + timedelta(days=3)
     while start.weekday() >= 5:
         start += timedelta(days=1)
     code, shown = _cron(capsys, expression, "--dialect", dialect, "--target-zone", "UTC", "--start", _utc(start))
@@ -55,7 +60,7 @@ def test_a_source_beginning_ahead_is_proved_from_the_flows_start(capsys: pytest.
 def test_the_flow_starts_on_the_day_of_its_first_run(capsys: pytest.CaptureFixture[str]) -> None:
     """A source that begins after the day's run starts the next day (a run's START_DATE_SHIFTED);
     one whose day still has a run before the source begins differs, the flow's run as evidence."""
-    noon = TODAY + timedelta(days=3, hours=12)
+    noon = today() + timedelta(days=3, hours=12)
     code, daily = _cron(capsys, "0 6 * * *", "--dialect", "airflow", "--target-zone", "UTC", "--start", _utc(noon))
     assert code == 0 and daily["startTime"] == (noon + timedelta(days=1)).date().isoformat()
     assert daily["proof"]["verdict"] == "equivalent", daily["proof"]
@@ -68,7 +73,7 @@ def test_the_flow_starts_on_the_day_of_its_first_run(capsys: pytest.CaptureFixtu
 def test_the_flows_day_is_the_services(capsys: pytest.CaptureFixture[str]) -> None:
     """Midnight in Tokyo, in three days, is the day before in UTC: the flow, saved in UTC, starts on
     the day of the source's first run there (09:00 in Tokyo, 00:00 UTC), not on the day before."""
-    start = datetime.combine((TODAY + timedelta(days=3)).date(), time(), ZoneInfo("Asia/Tokyo"))
+    start = datetime.combine((today() + timedelta(days=3)).date(), time(), ZoneInfo("Asia/Tokyo"))
     code, shown = _cron(capsys, "cron(0 9 * * ? *)", "--dialect", "eventbridge", "--zone", "Asia/Tokyo",
                         "--target-zone", "UTC", "--start", start.isoformat())
     assert code == 0 and shown["proof"]["verdict"] == "equivalent", shown["proof"]
@@ -110,11 +115,11 @@ def test_verdicts_against_cronsim(capsys: pytest.CaptureFixture[str], zone: str,
     that fires as the source's rule does); the source fires only from --start. Equivalent where
     those agree, else differs with the flow's earlier runs as its evidence. No zone here changes its
     offset within the horizon but New York's, and no fire time is near 02:00 (left out there)."""
-    start_text = (TODAY + timedelta(days=days)).date().isoformat() + clock
+    start_text = (today() + timedelta(days=days)).date().isoformat() + clock
     start = datetime.fromisoformat(start_text.replace("Z", "+00:00"))
     start = start if start.tzinfo else start.replace(tzinfo=ZoneInfo(zone))
     service = ZoneInfo(target)
-    end = TODAY + timedelta(days=HORIZON_DAYS)
+    end = today() + timedelta(days=HORIZON_DAYS)
     for expression in ("0 18 * * 1-5", "30 6,13 * * *", "15 8 1 * *"):
         code, shown = _cron(capsys, expression, "--dialect", "airflow", "--zone", zone, "--target-zone", target,
                             "--start", start_text, "--horizon-days", str(HORIZON_DAYS))
@@ -122,7 +127,7 @@ def test_verdicts_against_cronsim(capsys: pytest.CaptureFixture[str], zone: str,
             pytest.fail(f"{expression}: {shown}")
         first_run = _cronsim_instants(expression, zone, start, start + timedelta(days=400))[0]
         day: date = first_run.astimezone(service).date()
-        begin = max(TODAY, datetime.combine(day, time(), service).astimezone(UTC))
+        begin = max(today(), datetime.combine(day, time(), service).astimezone(UTC))
         flow = [t for t in _cronsim_instants(expression, zone, begin, end) if not _near_a_change(t, zone, target)]
         source = [t for t in flow if t >= start]
         proof = shown["proof"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from itertools import islice, takewhile
+from typing import Any
 
 import pytest
 from croniter import croniter
@@ -442,3 +443,19 @@ def test_every_n_days_is_said_of_a_step_of_the_source_not_of_a_list_the_freq_wri
     assert isinstance(listed, Converted) and isinstance(stepped, Converted)
     assert "/" in listed.freq.split()[3] and "EVERY_N_DAYS_APPROX" not in {w.code for w in listed.warnings}
     assert "EVERY_N_DAYS_APPROX" in {w.code for w in stepped.warnings}
+
+
+def test_a_last_run_late_on_new_years_eve_west_of_utc_is_not_past_in_utcs_new_year(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 05:00 UTC on 1 January, 23:00 on 31 December is still to come in Los Angeles: the year was
+    judged past by UTC's alone, the job refused and its last run lost (found by a clock audit)."""
+    from migrate.schedule import cron as rules
+
+    class NewYear(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> NewYear:
+            return cls(2027, 1, 1, 5, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(rules, "datetime", NewYear)
+    assert rules.never_fires(parse_quartz("0 0 23 31 12 ? 2026"), "x") is None
+    assert rules.never_fires(parse_quartz("0 0 23 31 12 ? 2025"), "x") is not None  # a year before: past

@@ -308,7 +308,9 @@ def never_fires(schedule: QuartzSchedule, source: str) -> Rejection | None:
     fifth Friday of a February of four, 29 days before the end of February; checked over 28 years,
     every calendar, or over the years given), years that are all past, or a last year (this one)
     whose times have all passed. A flow saved so would sit in the service and never run."""
-    if schedule.years is not None and max(schedule.years) < datetime.now(UTC).year:
+    # UTC's year less a zone's slack, as _all_passed: 23:00 on 31 December in Los Angeles is still to
+    # come in the first hours of UTC's new year (refused then, its last run lost)
+    if schedule.years is not None and max(schedule.years) < (datetime.now(UTC) - timedelta(hours=14)).year:
         return Rejection(IMPOSSIBLE_DATE, f"{source!r} fires only in years that are past ({max(schedule.years)} "
                                           "at the latest)")
     return _no_such_day(schedule, source) or _all_passed(schedule, source)
