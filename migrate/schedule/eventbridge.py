@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from migrate.schedule.intervals import from_seconds
 from migrate.schedule.legacy import convert_quartz
 from migrate.schedule.quartz import YEAR_MAX, parse_quartz
 from migrate.schedule.result import INVALID_SYNTAX, NEEDS_START, Converted, Rejection, ScheduleWarning
+from migrate.schedule.timezone import wall_time_passed
 
 EXPRESSION = re.compile(r"^\s*(cron|rate|at)\s*\((.*)\)\s*$", re.DOTALL)
 RATE = re.compile(r"^(\d+) +(minute|minutes|hour|hours|day|days)$")
@@ -160,7 +160,7 @@ def convert_one_time(body: str, zone: str) -> OneTime:
     """`at(…)` (the text between the parentheses), fired at that wall-clock time in `zone`."""
     at = one_time(body)
     cron = f"{at.minute} {at.hour} {at.day} {at.month} ? {at.year}"
-    if has_passed(at, zone):
+    if wall_time_passed(at, zone):
         # No full stop: a plan goes on after it with what [mapping] unscheduled does.
         return OneTime(None, f"cron({cron})", f"an EventBridge Scheduler one-time schedule at({body}) in {zone}, which "
                                               "has passed: AWS fired it then, if it was enabled, and never fires it "
@@ -175,11 +175,3 @@ def convert_one_time(body: str, zone: str) -> OneTime:
                               f"its schedule), and never again{early}")
     return OneTime(replace(converted, source=f"at({body})", warnings=(warning, *converted.warnings)), f"cron({cron})")
 
-
-def has_passed(at: datetime, zone: str) -> bool:
-    """Whether a wall-clock time in `zone` has passed; in a zone not known, only once it has passed in
-    every zone (the furthest west, UTC-12: the mapping refuses the zone itself)."""
-    try:
-        return at.replace(tzinfo=ZoneInfo(zone)) <= datetime.now(UTC)
-    except (KeyError, ValueError, OSError):
-        return at.replace(tzinfo=UTC) + timedelta(hours=12) <= datetime.now(UTC)

@@ -58,6 +58,21 @@ _DAY_MINUTES = 24 * 60
 _FIRES_PLACED = 1000
 # How many dates a message lists before it says "and so on".
 _DATES_SHOWN = 3
+# The furthest west a clock runs (UTC-12): a day, or a wall time of a zone not known, is over
+# everywhere once this long has passed since it ended read as UTC.
+WESTMOST = timedelta(hours=12)
+
+
+def wall_time_passed(at: datetime, zone: str | None) -> bool:
+    """Whether a wall-clock time in `zone` has passed; in a zone not given or not known, only once it
+    has passed in every zone (the furthest west: the mapping refuses an unknown zone itself)."""
+    now = datetime.now(UTC)
+    try:
+        if zone:
+            return at.replace(tzinfo=ZoneInfo(zone)) <= now
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        pass
+    return at.replace(tzinfo=UTC) + WESTMOST <= now
 
 
 class _NoQuartzForm(Exception):

@@ -9,18 +9,15 @@ The mapping, which knows the source's zone, finds an end passed there since (map
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
+from migrate.schedule.timezone import WESTMOST
 from migrate.sources.profiles import FlowRows
 
 
 def today() -> date:
     """Today's date in UTC: the one clock every profile compares end dates with."""
     return datetime.now(UTC).date()
-
-
-# The westmost zone's offset (Etc/GMT+12): the last place on earth where a day is still running.
-WESTMOST = timedelta(hours=12)
 
 
 def has_ended(end: date) -> bool:

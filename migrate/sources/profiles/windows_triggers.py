@@ -7,18 +7,13 @@ begun (one that begins later, even on the same day at another time, would fire e
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime
 
+from migrate.schedule.timezone import wall_time_passed
 from migrate.schedule.union import one_schedule
 from migrate.sources.profiles import FlowRows
 
 MULTIPLE_TRIGGERS = "MULTIPLE_TRIGGERS"
-# The furthest west a clock runs (UTC-12): a start written without its zone has begun everywhere
-# once this long has passed since that wall-clock time read as UTC.
-WESTMOST = timedelta(hours=12)
-
-
 def _begun(start: str, zone: str) -> bool:
     """Whether a trigger's start (ISO date-time as written, with or without its offset) has passed,
     in its zone; one whose zone is not known only once it has passed in every zone."""
@@ -26,13 +21,7 @@ def _begun(start: str, zone: str) -> bool:
         at = datetime.fromisoformat(start.strip().replace("Z", "+00:00"))
     except ValueError:
         return False
-    now = datetime.now(UTC)
-    if at.tzinfo is not None:
-        return at <= now
-    try:
-        return at.replace(tzinfo=ZoneInfo(zone)) <= now if zone else at.replace(tzinfo=UTC) + WESTMOST <= now
-    except (ZoneInfoNotFoundError, ValueError):
-        return at.replace(tzinfo=UTC) + WESTMOST <= now
+    return at <= datetime.now(UTC) if at.tzinfo is not None else wall_time_passed(at, zone)
 
 
 def triggers_as_one(flow: FlowRows, triggers: list[tuple[str, str, str, str]]) -> str | None:
